@@ -1,0 +1,108 @@
+/**
+ * Paystep's records as the domain sees them (camelCase; the API maps them to snake_case).
+ * Pure types: no AWS import. Money is always an integer in the currency's minor unit.
+ */
+
+export type CheckoutStatus = 'open' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'canceled';
+
+export type FailureReason =
+  | 'payment_declined'
+  | 'inventory_rejected'
+  | 'inventory_timeout'
+  | 'inventory_unreachable'
+  | 'psp_error'
+  | 'expired';
+
+export interface MerchantSettings {
+  inventoryConfirmationUrl?: string;
+  inventoryConfirmationEnabled: boolean;
+  defaultSuccessUrl?: string;
+  defaultFailureUrl?: string;
+}
+
+export interface Merchant {
+  id: string; // mer_...
+  name: string;
+  /** Public merchant key sent as `merchant_key` in inventory-confirmation requests. */
+  merchantKey: string; // mk_...
+  /** sha256 (hex) of the secret key; the key itself is shown once at onboarding. */
+  secretKeyHash: string;
+  /** Secret used to sign inventory-confirmation requests, encrypted at rest (SecretCipher). */
+  signingSecretCiphertext: string;
+  settings: MerchantSettings;
+  createdAt: string; // ISO 8601
+  version: number;
+}
+
+export interface CheckoutItem {
+  sku: string;
+  name?: string;
+  quantity: number;
+  unitAmount?: number;
+}
+
+export interface Customer {
+  email?: string;
+  name?: string;
+}
+
+export interface CheckoutPayment {
+  /** The PSP token id (tok_...), never card data. */
+  paymentToken: string;
+  connector: string; // 'sandbox'
+  pspReference?: string; // authorization id at the PSP
+  authorizedAmount: number;
+  capturedAmount: number;
+  voided: boolean;
+  instrumentId?: string; // fi_... (financial instruments issue)
+}
+
+export interface Checkout {
+  id: string; // chk_...
+  merchantId: string;
+  merchantOrderRef: string;
+  amount: number;
+  currency: string;
+  items: CheckoutItem[];
+  customer?: Customer;
+  successUrl: string;
+  failureUrl: string;
+  status: CheckoutStatus;
+  failureReason?: FailureReason;
+  failureMessage?: string;
+  /** sha256 (hex) of the client secret handed to the browser. */
+  clientSecretHash: string;
+  payment?: CheckoutPayment;
+  /** Step Functions execution ARN of the saga, once started. */
+  executionArn?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** When an open checkout expires (ISO 8601). */
+  expiresAt: string;
+  version: number;
+}
+
+/** One row of a checkout's timeline (`events[]` in GET /v1/checkouts/{id}). */
+export interface CheckoutEvent {
+  checkoutId: string;
+  type: CheckoutEventType;
+  at: string; // ISO 8601 with milliseconds
+  data?: Record<string, unknown>;
+}
+
+export type CheckoutEventType =
+  | 'created'
+  | 'canceled'
+  | 'expired'
+  | 'payment_started'
+  | 'authorized'
+  | 'authorization_declined'
+  | 'inventory_confirmation_sent'
+  | 'inventory_confirmed'
+  | 'inventory_rejected'
+  | 'captured'
+  | 'voided'
+  | 'succeeded'
+  | 'failed'
+  | 'webhook_delivered'
+  | 'webhook_failed';

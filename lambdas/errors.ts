@@ -1,0 +1,161 @@
+/**
+ * Every error Paystep raises on purpose. Each has a literal `name` ending in `Error`: Step Functions
+ * matches ASL `ErrorEquals` against that name (a test checks every name used in the ASL exists
+ * here), and the HTTP layer maps `status` + `code` to the public error shape
+ * `{"error":{"code","message","param"}}`. Anything else that escapes a handler is a 500 with a
+ * generic message and no stack trace.
+ */
+
+/** Base class: an HTTP status and a stable snake_case code that API clients can switch on. */
+export abstract class PaystepError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly param?: string;
+
+  constructor(message: string, options?: ErrorOptions & { param?: string }) {
+    super(message, options);
+    if (options?.param !== undefined) this.param = options.param;
+  }
+}
+
+// ---- Request errors (4xx) -------------------------------------------------------------------
+
+/** Body or query is not what the endpoint accepts: malformed JSON, wrong type, missing field. */
+export class ValidationError extends PaystepError {
+  override readonly name = 'ValidationError';
+  readonly status: number;
+  readonly code: string;
+  constructor(message: string, options: ErrorOptions & { param?: string; code?: string; status?: 400 | 413 | 415 | 422 } = {}) {
+    super(message, options);
+    this.status = options.status ?? 400;
+    this.code = options.code ?? 'invalid_request';
+  }
+}
+
+export class AuthenticationError extends PaystepError {
+  override readonly name = 'AuthenticationError';
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
+export class ForbiddenError extends PaystepError {
+  override readonly name = 'ForbiddenError';
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+/** Also used when the resource exists but belongs to another merchant: never leak its existence. */
+export class NotFoundError extends PaystepError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+  readonly code = 'resource_not_found';
+}
+
+export class RouteNotFoundError extends PaystepError {
+  override readonly name = 'RouteNotFoundError';
+  readonly status = 404;
+  readonly code = 'route_not_found';
+}
+
+/** The requested change conflicts with the resource's current state (e.g. cancel after pay). */
+export class ConflictError extends PaystepError {
+  override readonly name = 'ConflictError';
+  readonly status = 409;
+  readonly code: string;
+  constructor(message: string, options: ErrorOptions & { param?: string; code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'conflict';
+  }
+}
+
+/** merchant_order_ref is already used by another checkout of the same merchant. */
+export class DuplicateOrderRefError extends PaystepError {
+  override readonly name = 'DuplicateOrderRefError';
+  readonly status = 409;
+  readonly code = 'duplicate_merchant_order_ref';
+}
+
+/** A request with the same Idempotency-Key from the same merchant is still being processed. */
+export class IdempotencyInFlightError extends PaystepError {
+  override readonly name = 'IdempotencyInFlightError';
+  readonly status = 409;
+  readonly code = 'idempotency_key_in_use';
+}
+
+/** A checkout status transition the status machine does not allow. */
+export class InvalidTransitionError extends PaystepError {
+  override readonly name = 'InvalidTransitionError';
+  readonly status = 409;
+  readonly code = 'invalid_status_transition';
+}
+
+/** A conditional write lost a race (version moved). Callers re-read and decide again. */
+export class ConcurrentModificationError extends PaystepError {
+  override readonly name = 'ConcurrentModificationError';
+  readonly status = 409;
+  readonly code = 'concurrent_modification';
+}
+
+// ---- Saga outcomes (caught in ASL and compensated) -------------------------------------------
+
+/** The PSP declined the authorization (card declined, insufficient funds). Terminal, no retry. */
+export class PaymentDeclinedError extends PaystepError {
+  override readonly name = 'PaymentDeclinedError';
+  readonly status = 402;
+  readonly code = 'payment_declined';
+}
+
+/** The merchant answered the inventory confirmation with anything but 200. Never retried. */
+export class InventoryRejectedError extends PaystepError {
+  override readonly name = 'InventoryRejectedError';
+  readonly status = 409;
+  readonly code = 'inventory_rejected';
+}
+
+/** The merchant did not answer the inventory confirmation within 10 s. Never retried. */
+export class InventoryTimeoutError extends PaystepError {
+  override readonly name = 'InventoryTimeoutError';
+  readonly status = 504;
+  readonly code = 'inventory_timeout';
+}
+
+/** Refused connection, DNS failure, redirect, or a URL we refuse to call. Never retried. */
+export class InventoryUnreachableError extends PaystepError {
+  override readonly name = 'InventoryUnreachableError';
+  readonly status = 502;
+  readonly code = 'inventory_unreachable';
+}
+
+/** The PSP refused the operation for a non-transient reason (bad reference, amount, state). */
+export class PspRejectedError extends PaystepError {
+  override readonly name = 'PspRejectedError';
+  readonly status = 502;
+  readonly code = 'psp_error';
+}
+
+// ---- Transient (retried with backoff in ASL or by the caller) -------------------------------
+
+/** PSP answered 5xx, 429, or the connection failed before the request was sent. Safe to retry: every PSP call carries an idempotency key. */
+export class PspUnavailableError extends PaystepError {
+  override readonly name = 'PspUnavailableError';
+  readonly status = 503;
+  readonly code = 'psp_unavailable';
+}
+
+/** The PSP did not answer in time: the outcome is unknown, the idempotent retry resolves it. */
+export class PspTimeoutError extends PaystepError {
+  override readonly name = 'PspTimeoutError';
+  readonly status = 504;
+  readonly code = 'psp_timeout';
+}
+
+/** A storage write was throttled or failed transiently. */
+export class StoreUnavailableError extends PaystepError {
+  override readonly name = 'StoreUnavailableError';
+  readonly status = 503;
+  readonly code = 'service_unavailable';
+}
+
+export function isPaystepError(error: unknown): error is PaystepError {
+  return error instanceof PaystepError;
+}

