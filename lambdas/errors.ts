@@ -149,6 +149,13 @@ export class PspTimeoutError extends PaystepError {
   readonly code = 'psp_timeout';
 }
 
+/** No merchant webhook endpoint accepted the event this attempt (non-2xx, redirect, timeout). Retried. */
+export class WebhookDeliveryError extends PaystepError {
+  override readonly name = 'WebhookDeliveryError';
+  readonly status = 502;
+  readonly code = 'webhook_delivery_failed';
+}
+
 /** A storage write was throttled or failed transiently. */
 export class StoreUnavailableError extends PaystepError {
   override readonly name = 'StoreUnavailableError';

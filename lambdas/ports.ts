@@ -62,6 +62,25 @@ export interface CheckoutRepository {
   listEvents(checkoutId: string): Promise<CheckoutEvent[]>;
 }
 
+export interface CheckoutListQuery {
+  /** Page size (the API allows 1..100). */
+  limit: number;
+  /** Opaque `next_cursor` from the previous page. */
+  cursor?: string;
+}
+
+export interface CheckoutListPage {
+  /** Newest first. */
+  checkouts: Checkout[];
+  /** Present when there may be more; pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+/** Read-side queries over a merchant's checkouts (kept apart so CheckoutRepository fakes stay small). */
+export interface CheckoutQueries {
+  listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage>;
+}
+
 export interface StoredResponse {
   statusCode: number;
   headers: Record<string, string>;
@@ -175,4 +194,46 @@ export interface PaymentWorkflow {
 export interface SecretCipher {
   encrypt(plaintext: string): Promise<string>;
   decrypt(ciphertext: string): Promise<string>;
+}
+
+// ---- Merchant webhooks ------------------------------------------------------------------------
+
+export interface WebhookEndpoint {
+  id: string; // we_...
+  merchantId: string;
+  url: string;
+  /** Event types this endpoint receives; `['*']` for all. */
+  enabledEvents: string[];
+  /** The whsec_ signing secret, encrypted at rest (SecretCipher). */
+  secretCiphertext: string;
+  status: 'enabled' | 'disabled';
+  createdAt: string;
+}
+
+export interface WebhookEndpointRepository {
+  createEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  listEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
+  /** Conditional delete: only the owning merchant's endpoint; false if none matched. */
+  deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean>;
+}
+
+export interface WebhookMessage {
+  /** `webhook-id`: the event id, identical on every retry so receivers can dedupe. */
+  id: string;
+  /** Unix seconds used for `webhook-timestamp`. */
+  timestamp: Date;
+  body: string;
+}
+
+export interface WebhookAttempt {
+  ok: boolean;
+  httpStatus?: number;
+  latencyMs: number;
+  error?: string;
+  responseExcerpt?: string;
+}
+
+/** POSTs one signed Standard Webhooks message; never follows redirects; 15 s timeout. */
+export interface WebhookSender {
+  send(url: string, secret: string, message: WebhookMessage): Promise<WebhookAttempt>;
 }

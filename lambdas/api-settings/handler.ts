@@ -1,4 +1,37 @@
-/** Placeholder: replaced by the real api-settings handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('api-settings is not implemented yet');
-};
+/**
+ * GET/PUT /v1/settings (merchant): the inventory-confirmation endpoint and switch, and the default
+ * buyer return URLs. PUT is a partial update (absent keeps, null clears) written conditionally
+ * on the merchant's version, so two concurrent edits cannot silently overwrite each other
+ * (the loser gets 409 `concurrent_modification` and re-reads).
+ */
+import { applySettingsPatch } from '../domain/merchant-settings';
+import { apiConfig, apiDependencies } from '../shared/api-wiring';
+import { requireMerchant } from '../shared/auth';
+import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
+import { parseInput, settingsInputSchema, toSettingsPatch } from '../shared/validation';
+import { toSettingsView } from '../shared/views';
+import { merchantRepository } from '../shared/wiring';
+
+const settingsSchema = settingsInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
+
+/** The authenticated merchant's settings (read with the merchant at authentication). */
+async function getSettings(request: ApiRequest): Promise<ApiResult> {
+  return { statusCode: 200, body: toSettingsView(requireMerchant(request.principal).settings) };
+}
+
+/** Applies the patch to the settings read at authentication, conditional on that version. */
+async function updateSettings(request: ApiRequest): Promise<ApiResult> {
+  const merchant = requireMerchant(request.principal);
+  const patch = toSettingsPatch(parseInput(settingsSchema, request.body));
+  const next = applySettingsPatch(merchant.settings, patch);
+  const updated = await merchantRepository.updateSettings(merchant.id, next, merchant.version);
+  return { statusCode: 200, body: toSettingsView(updated.settings) };
+}
+
+export const handler = createApiHandler(
+  {
+    'GET /v1/settings': { auth: ['merchant'], handle: getSettings },
+    'PUT /v1/settings': { auth: ['merchant'], handle: updateSettings },
+  },
+  apiDependencies,
+);

@@ -54,6 +54,12 @@ export interface CheckoutPayment {
   authorizedAmount: number;
   capturedAmount: number;
   voided: boolean;
+  /**
+   * Where the inventory confirmation stands. Set to `pending` or `not_required` at authorization
+   * (from the merchant's settings then), `confirmed`/`rejected` by ConfirmInventory. Capture is
+   * refused unless it is `confirmed` or `not_required`: never captured without confirmation.
+   */
+  inventoryConfirmation?: 'pending' | 'not_required' | 'confirmed' | 'rejected';
   instrumentId?: string; // fi_... (financial instruments issue)
 }
 

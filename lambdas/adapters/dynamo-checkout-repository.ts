@@ -1,0 +1,306 @@
+/**
+ * CheckoutRepository on DynamoDB. Every status change is a conditional write on the stored
+ * status and the numeric `version`, made in one TransactWriteItems with its timeline row, so the
+ * saga, the API and lazy expiry can race without ever overwriting each other. The
+ * (merchant, merchant_order_ref) uniqueness is a claim item created in the same transaction as
+ * the checkout with `attribute_not_exists(pk)`: the database enforces it, not a read-then-write.
+ */
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  DuplicateOrderRefError,
+  InvalidTransitionError,
+  NotFoundError,
+  ValidationError,
+} from '../errors';
+import { assertTransition } from '../domain/checkout-status';
+import { generateRandomSuffix } from '../domain/ids';
+import type { Checkout, CheckoutEvent } from '../domain/model';
+import type {
+  CheckoutListPage,
+  CheckoutListQuery,
+  CheckoutQueries,
+  CheckoutRepository,
+  CheckoutTransition,
+} from '../ports';
+import { transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import {
+  checkoutEventDedupeKey,
+  checkoutEventKey,
+  checkoutKey,
+  EVENT_SK_PREFIX,
+  GSI1,
+  merchantCheckoutsGsiPk,
+  orderRefKey,
+} from './dynamo-keys';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** How many times a status-only transition re-reads and retries after losing a version race. */
+const TRANSITION_ATTEMPTS = 4;
+
+/**
+ * The checkout's own `expiresAt` (ISO string) is stored as `checkoutExpiresAt`, because
+ * `expiresAt` is the table's TTL attribute (epoch seconds) and checkouts must never be reaped.
+ */
+function toItem(checkout: Checkout): Record<string, unknown> {
+  const { expiresAt, ...rest } = checkout;
+  return withoutUndefined({
+    ...checkoutKey(checkout.id),
+    entity: 'checkout',
+    gsi1pk: merchantCheckoutsGsiPk(checkout.merchantId),
+    gsi1sk: `${checkout.createdAt}#${checkout.id}`,
+    ...rest,
+    checkoutExpiresAt: expiresAt,
+  });
+}
+
+function fromItem(item: Record<string, unknown>): Checkout {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, checkoutExpiresAt, ...rest } = item;
+  return { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
+}
+
+function toEvent(item: Record<string, unknown>): CheckoutEvent {
+  const event: CheckoutEvent = {
+    checkoutId: item['checkoutId'] as string,
+    type: item['type'] as CheckoutEvent['type'],
+    at: item['at'] as string,
+  };
+  if (item['data'] !== undefined) event.data = item['data'] as Record<string, unknown>;
+  return event;
+}
+
+interface CursorKey {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQueries {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Checkout + order-ref claim + `created` row, all or nothing. */
+  async createCheckout(checkout: Checkout): Promise<void> {
+    const result = await transactWrite(this.client, {
+      TransactItems: [
+        {
+          Put: { TableName: this.tableName, Item: toItem(checkout), ConditionExpression: 'attribute_not_exists(pk)' },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...orderRefKey(checkout.merchantId, checkout.merchantOrderRef),
+              entity: 'order_ref',
+              merchantId: checkout.merchantId,
+              checkoutId: checkout.id,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.eventPut({ checkoutId: checkout.id, type: 'created', at: checkout.createdAt }),
+      ],
+    });
+    if (result.ok) return;
+    if (result.codes[1] === 'ConditionalCheckFailed') {
+      throw new DuplicateOrderRefError(`merchant_order_ref ${JSON.stringify(checkout.merchantOrderRef)} is already used by another checkout`, {
+        param: 'merchant_order_ref',
+      });
+    }
+    throw new ConflictError('A checkout with this id already exists');
+  }
+
+  /** Strongly consistent read, so a status just written is what the next decision sees. */
+  async getCheckout(checkoutId: string): Promise<Checkout | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }),
+      );
+      return Item === undefined ? undefined : fromItem(Item);
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+
+  async findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: orderRefKey(merchantId, merchantOrderRef), ConsistentRead: true }),
+      );
+      const checkoutId = Item?.['checkoutId'];
+      if (typeof checkoutId !== 'string') return undefined;
+      const checkout = await this.getCheckout(checkoutId);
+      return checkout?.merchantId === merchantId ? checkout : undefined;
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+
+  /**
+   * Reads the record, checks the status machine and `from`, then writes the new record
+   * conditioned on the status and version it read, with the timeline row in the same
+   * transaction. If the condition fails it re-reads: a status outside `from` is
+   * InvalidTransitionError; a version that moved is ConcurrentModificationError when the caller
+   * pinned `expectedVersion`, otherwise the write is retried on the fresh record.
+   */
+  async transitionCheckout(transition: CheckoutTransition): Promise<Checkout> {
+    for (const from of transition.from) assertTransition(from, transition.to);
+    for (let attempt = 1; attempt <= TRANSITION_ATTEMPTS; attempt += 1) {
+      const current = await this.getCheckout(transition.checkoutId);
+      if (current === undefined) throw new NotFoundError('No such checkout');
+      if (!transition.from.includes(current.status)) {
+        throw new InvalidTransitionError(`The checkout is ${current.status}; expected ${transition.from.join(' or ')}`);
+      }
+      if (transition.expectedVersion !== undefined && current.version !== transition.expectedVersion) {
+        throw new ConcurrentModificationError('The checkout was changed by another request');
+      }
+      const now = new Date().toISOString();
+      const next: Checkout = { ...current, ...transition.patch, status: transition.to, version: current.version + 1, updatedAt: now };
+      const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
+      if (transition.event !== undefined) {
+        items.push(this.eventPut({ ...transition.event, checkoutId: current.id, at: transition.event.at ?? now }));
+      }
+      const result = await transactWrite(this.client, { TransactItems: items });
+      if (result.ok) return next;
+    }
+    throw new ConcurrentModificationError('The checkout kept changing under concurrent requests; retry');
+  }
+
+  /** Records PSP progress without a status change, conditional on the version the caller read. */
+  async updatePayment(
+    checkoutId: string,
+    payment: NonNullable<Checkout['payment']>,
+    expectedVersion: number,
+    event?: CheckoutTransition['event'],
+  ): Promise<Checkout> {
+    const current = await this.getCheckout(checkoutId);
+    if (current === undefined) throw new NotFoundError('No such checkout');
+    if (current.version !== expectedVersion) throw new ConcurrentModificationError('The checkout was changed by another request');
+    const now = new Date().toISOString();
+    const next: Checkout = { ...current, payment, version: current.version + 1, updatedAt: now };
+    const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
+    if (event !== undefined) items.push(this.eventPut({ ...event, checkoutId, at: event.at ?? now }));
+    const result = await transactWrite(this.client, { TransactItems: items });
+    if (!result.ok) throw new ConcurrentModificationError('The checkout was changed by another request');
+    return next;
+  }
+
+  /** With `dedupeKey`, a marker item makes a second append of the same logical event a no-op. */
+  async appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void> {
+    const items: TransactItem[] = [];
+    if (dedupeKey !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...checkoutEventDedupeKey(event.checkoutId, dedupeKey), entity: 'checkout_event_key', at: event.at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    items.push(this.eventPut(event));
+    const result = await transactWrite(this.client, { TransactItems: items });
+    if (!result.ok && dedupeKey === undefined) throw new ConflictError('Timeline row already exists');
+  }
+
+  /** Oldest first; the sort key starts with the ISO timestamp. */
+  async listEvents(checkoutId: string): Promise<CheckoutEvent[]> {
+    const events: CheckoutEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ':prefix': EVENT_SK_PREFIX },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) events.push(toEvent(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    } catch (error) {
+      return translateStoreError(error);
+    }
+    return events;
+  }
+
+  /** Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. */
+  async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
+    const gsi1pk = merchantCheckoutsGsiPk(merchantId);
+    const startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, gsi1pk);
+    try {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'gsi1pk = :gsi1pk',
+          ExpressionAttributeValues: { ':gsi1pk': gsi1pk },
+          ScanIndexForward: false,
+          Limit: query.limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const checkouts = (page.Items ?? []).map(fromItem);
+      const last = page.LastEvaluatedKey as CursorKey | undefined;
+      return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeCursor(last) };
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+
+  private conditionalCheckoutPut(next: Checkout, current: Checkout): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: toItem(next),
+        ConditionExpression: '#status = :status AND version = :version',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': current.status, ':version': current.version },
+      },
+    };
+  }
+
+  private eventPut(event: CheckoutEvent): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: withoutUndefined({
+          ...checkoutEventKey(event.checkoutId, event.at, event.type, generateRandomSuffix()),
+          entity: 'checkout_event',
+          checkoutId: event.checkoutId,
+          type: event.type,
+          at: event.at,
+          data: event.data,
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+}
+
+function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify([key.gsi1sk, key.pk]), 'utf8').toString('base64url');
+}
+
+/** Rebuilds the ExclusiveStartKey; a cursor from another merchant or a forged one is rejected. */
+function decodeCursor(cursor: string, gsi1pk: string): CursorKey {
+  const invalid = new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
+  const [gsi1sk, pk] = parsed as unknown[];
+  if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith('CHECKOUT#')) throw invalid;
+  return { pk, sk: 'CHECKOUT', gsi1pk, gsi1sk };
+}

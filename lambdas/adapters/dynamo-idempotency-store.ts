@@ -1,0 +1,139 @@
+/**
+ * IdempotencyStore on DynamoDB: one item per (scope, Idempotency-Key). A conditional put claims
+ * the key (so of N concurrent requests exactly one runs); the finished response is stored on the
+ * same item and replayed byte for byte. An in-progress claim older than the lock timeout (the
+ * request's Lambda died) may be taken over. Records expire through the table's TTL attribute
+ * `expiresAt` 24 h after they were written. This adapter stores the response exactly as given:
+ * the caller (lambdas/shared/idempotency.ts) encrypts bodies that may hold secrets.
+ */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../ports';
+import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
+import { idempotencyKey } from './dynamo-keys';
+
+export interface DynamoIdempotencyStoreOptions {
+  /** After this long an unfinished claim is considered abandoned and may be taken over. */
+  lockTimeoutMs?: number;
+  /** How long a record is kept (TTL); replays are guaranteed within this window. */
+  retentionSeconds?: number;
+  /** Clock for `complete` (begin takes `now` explicitly). */
+  now?: () => Date;
+}
+
+export const DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDEMPOTENCY_RETENTION_SECONDS = 24 * 60 * 60;
+
+const BEGIN_ATTEMPTS = 3;
+
+export class DynamoIdempotencyStore implements IdempotencyStore {
+  private readonly lockTimeoutMs: number;
+  private readonly retentionSeconds: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoIdempotencyStoreOptions = {},
+  ) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS;
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_IDEMPOTENCY_RETENTION_SECONDS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Claims the key unless a live record exists. The condition admits a missing item, an
+   * abandoned claim (lock expired) and a record past its TTL that DynamoDB has not reaped yet.
+   */
+  async begin(scope: string, key: string, now: Date): Promise<IdempotencyBegin> {
+    const nowMs = now.getTime();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    for (let attempt = 1; attempt <= BEGIN_ATTEMPTS; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...idempotencyKey(scope, key),
+              entity: 'idempotency',
+              state: 'in_progress',
+              lockedUntil: nowMs + this.lockTimeoutMs,
+              createdAt: now.toISOString(),
+              expiresAt: nowSeconds + this.retentionSeconds,
+            },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs) OR expiresAt < :nowSeconds',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':inProgress': 'in_progress', ':nowMs': nowMs, ':nowSeconds': nowSeconds },
+          }),
+        );
+        return { kind: 'started' };
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) return translateStoreError(error);
+      }
+      const existing = await this.read(scope, key);
+      if (existing?.['state'] === 'completed' && existing['response'] !== undefined) {
+        return { kind: 'replay', response: existing['response'] as StoredResponse };
+      }
+      if (existing?.['state'] === 'in_progress') return { kind: 'in_flight' };
+      // Released or reaped between our put and our read: try to claim again.
+    }
+    return { kind: 'in_flight' };
+  }
+
+  /**
+   * Stores the response on our claim. If the claim was taken over after our lock expired and the
+   * other request already completed, the first stored response stays (no-op).
+   */
+  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: idempotencyKey(scope, key),
+          UpdateExpression: 'SET #state = :completed, #response = :response, expiresAt = :expiresAt REMOVE lockedUntil',
+          ConditionExpression: '#state = :inProgress',
+          ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
+          ExpressionAttributeValues: {
+            ':completed': 'completed',
+            ':inProgress': 'in_progress',
+            ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
+            ':expiresAt': nowSeconds + this.retentionSeconds,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return;
+      translateStoreError(error);
+    }
+  }
+
+  /** Deletes an unfinished claim so the client's retry runs afresh (used after a 5xx). */
+  async release(scope: string, key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: idempotencyKey(scope, key),
+          ConditionExpression: '#state = :inProgress',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return;
+      translateStoreError(error);
+    }
+  }
+
+  private async read(scope: string, key: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: idempotencyKey(scope, key), ConsistentRead: true }),
+      );
+      return Item;
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Entry point of the DynamoDB adapters: builds the document client the way every Paystep
+ * function needs it, and re-exports the repositories (merchants, checkouts, idempotency) that
+ * share the single table described in lib/table-schema.ts.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export { DynamoMerchantRepository } from './dynamo-merchant-repository';
+export { DynamoCheckoutRepository } from './dynamo-checkout-repository';
+export {
+  DynamoIdempotencyStore,
+  DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_RETENTION_SECONDS,
+  type DynamoIdempotencyStoreOptions,
+} from './dynamo-idempotency-store';
+
+export interface DocumentClientOptions {
+  /** DynamoDB Local endpoint; credentials then come from the usual env variables. */
+  endpoint?: string;
+  region?: string;
+}
+
+/**
+ * One document client per Lambda container. With a local endpoint the region defaults to
+ * us-east-1 (DynamoDB Local ignores it, but the SDK refuses to sign without one).
+ */
+export function createDocumentClient(options: DocumentClientOptions = {}): DynamoDBDocumentClient {
+  const region = options.region ?? process.env['AWS_REGION'] ?? (options.endpoint !== undefined ? 'us-east-1' : undefined);
+  const client = new DynamoDBClient({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(region !== undefined ? { region } : {}),
+    maxAttempts: 3,
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * Shared plumbing for the DynamoDB adapters: translating SDK failures into Paystep errors
+ * (throttling and 5xx become StoreUnavailableError, which callers may retry) and running
+ * TransactWriteItems with a short retry on transaction conflicts (two transactions touching the
+ * same item at once), which DynamoDB reports as a cancellation the SDK does not retry.
+ */
+import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModificationError, isPaystepError, StoreUnavailableError } from '../errors';
+
+const TRANSIENT_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TransactionInProgressException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Cancellation reason codes of a TransactionCanceledException, in item order ('None' = ok). */
+export function cancellationCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if (reasons !== undefined) return reasons.map((reason) => reason.Code ?? 'None');
+  // Some emulators only put the reasons in the message: "... [ConditionalCheckFailed, None]".
+  const match = /\[([^\]]*)\]/.exec(error.message);
+  return match?.[1]?.split(',').map((code) => code.trim()) ?? [];
+}
+
+/** Whether the failure is a lost condition (the expected state was not there). */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Whether a storage failure is transient: throttling, 5xx, timeouts, dropped connections. */
+export function isTransientStoreError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_NAMES.has(error.name)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  const code = (error as { code?: string }).code;
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  const retryable = (error as { $retryable?: { throttling?: boolean } }).$retryable;
+  return retryable !== undefined;
+}
+
+/**
+ * Rethrows `error` as a Paystep error where one applies: transient failures become
+ * StoreUnavailableError (503, the message never includes request data); Paystep errors and
+ * anything unexpected pass through unchanged (the HTTP layer turns the latter into a 500).
+ */
+export function translateStoreError(error: unknown): never {
+  if (isPaystepError(error)) throw error;
+  if (isTransientStoreError(error)) {
+    throw new StoreUnavailableError('The data store is temporarily unavailable; retry the request', { cause: error });
+  }
+  throw error;
+}
+
+/**
+ * Runs a TransactWriteItems, retrying up to `attempts` times (with jitter) when DynamoDB cancels
+ * it only because of a concurrent transaction on the same items. A cancellation for a failed
+ * condition is returned to the caller as the code list so it can name the domain error.
+ */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  input: TransactWriteCommandInput,
+  attempts = 5,
+): Promise<{ ok: true } | { ok: false; codes: string[] }> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.send(new TransactWriteCommand(input));
+      return { ok: true };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes === undefined) translateStoreError(error);
+      if (codes.includes('ConditionalCheckFailed')) return { ok: false, codes };
+      const conflict = codes.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException';
+      if (!conflict) {
+        if (codes.some((code) => code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded')) {
+          throw new StoreUnavailableError('The data store is temporarily unavailable; retry the request', { cause: error });
+        }
+        throw error;
+      }
+      if (attempt >= attempts) {
+        throw new ConcurrentModificationError('The record was changed by a concurrent request; retry', { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.floor(Math.random() * 20)));
+    }
+  }
+}
+
+/**
+ * Drops `undefined` members (deeply) so items marshal even when the document client was built
+ * without `removeUndefinedValues`; optional domain fields are simply absent in storage.
+ */
+export function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((entry: unknown) => withoutUndefined(entry)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const result: Record<string, unknown> = {};
+    for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+      if (entry !== undefined) result[key] = withoutUndefined(entry);
+    }
+    return result as T;
+  }
+  return value;
+}

@@ -1,0 +1,70 @@
+/**
+ * Saga step 2's adapter: POSTs the signed inventory-confirmation request to the merchant exactly
+ * once. 200 = confirmed (body ignored); any other status = rejected with the JSON `reason` (or the
+ * status line when the body is not JSON); a redirect is never followed and counts as unreachable;
+ * no answer within the timeout (10 s) = inventory_timeout; refused connection or DNS failure =
+ * inventory_unreachable.
+ */
+import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../ports';
+import { postToMerchant } from './merchant-http';
+import { signWebhook } from './standard-webhooks';
+
+export const INVENTORY_CONFIRMATION_TIMEOUT_MS = 10_000;
+
+export class HttpInventoryConfirmer implements InventoryConfirmer {
+  constructor(private readonly timeoutMs: number = INVENTORY_CONFIRMATION_TIMEOUT_MS) {}
+
+  async confirmInventory(url: string, request: InventoryConfirmationRequest, signingSecret: string): Promise<InventoryDecision> {
+    const body = JSON.stringify(request);
+    const headers = signWebhook(signingSecret, `msg_confirm_${request.order_ref}`, new Date(), body);
+    const result = await postToMerchant(url, body, { ...headers }, this.timeoutMs);
+    switch (result.kind) {
+      case 'timeout':
+        return {
+          outcome: 'rejected',
+          reason: 'inventory_timeout',
+          message: `The merchant did not answer the inventory confirmation within ${this.timeoutMs / 1000} s`,
+          latencyMs: result.latencyMs,
+        };
+      case 'unreachable':
+        return {
+          outcome: 'rejected',
+          reason: 'inventory_unreachable',
+          message: `The merchant's inventory confirmation endpoint could not be reached (${result.message})`,
+          latencyMs: result.latencyMs,
+        };
+      case 'response':
+        if (result.status === 200) return { outcome: 'confirmed', latencyMs: result.latencyMs, httpStatus: 200 };
+        if (result.status >= 300 && result.status < 400) {
+          return {
+            outcome: 'rejected',
+            reason: 'inventory_unreachable',
+            message: `The merchant answered with a redirect (${result.status}${result.location ? ` to ${result.location}` : ''}), which is not followed`,
+            latencyMs: result.latencyMs,
+            httpStatus: result.status,
+          };
+        }
+        return {
+          outcome: 'rejected',
+          reason: 'inventory_rejected',
+          message: rejectionReason(result.status, result.statusText, result.body),
+          latencyMs: result.latencyMs,
+          httpStatus: result.status,
+        };
+    }
+  }
+}
+
+/** The merchant's JSON `reason` when there is one, else the HTTP status line (seed rule). */
+export function rejectionReason(status: number, statusText: string, body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === 'object' && 'reason' in parsed) {
+      const reason = (parsed as { reason: unknown }).reason;
+      if (typeof reason === 'string' && reason.trim() !== '') return reason.slice(0, 500);
+    }
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return `${status}${statusText ? ` ${statusText}` : ''}`;
+}

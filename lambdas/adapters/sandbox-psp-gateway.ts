@@ -1,0 +1,194 @@
+/**
+ * PaymentGateway adapter for the sandbox PSP (connector `sandbox`): the saga's authorize,
+ * capture and void steps and the financial-instrument use cases call the PSP through it.
+ * It is the one place PSP answers become Paystep errors: 402 -> PaymentDeclinedError (message
+ * is the decline code); 5xx, 429, refused or reset connection -> PspUnavailableError; no answer
+ * within the timeout -> PspTimeoutError (both transient: every call carries an Idempotency-Key,
+ * so the retry replays rather than moves money twice); any other 4xx or a redirect (never
+ * followed) -> PspRejectedError. Only tokens and PSP references travel: never card data.
+ */
+import {
+  PaymentDeclinedError,
+  PspRejectedError,
+  PspTimeoutError,
+  PspUnavailableError,
+} from '../errors';
+import type {
+  AuthorizeInput,
+  AuthorizeOutput,
+  CaptureInput,
+  PaymentGateway,
+  PspOperationOutput,
+  RefundInput,
+  VoidInput,
+} from '../ports';
+
+export interface SandboxPspGatewayOptions {
+  baseUrl: string;
+  /** Per-call timeout including reading the body; default 8000 ms. */
+  timeoutMs?: number;
+}
+
+/** The sandbox PSP's view of an authorization (GET /v1/authorizations/{id}). */
+export interface SandboxAuthorization {
+  id: string;
+  status: 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+  amount: number;
+  currency: string;
+  reference: string;
+  captured_amount: number;
+  refunded_amount: number;
+  voided_amount: number;
+  capturable_amount: number;
+  refundable_amount: number;
+}
+
+export const DEFAULT_PSP_TIMEOUT_MS = 8000;
+
+interface OperationBody {
+  id: string;
+  amount: number;
+  authorization_id: string;
+}
+
+export class SandboxPspGateway implements PaymentGateway {
+  readonly connector = 'sandbox';
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: SandboxPspGatewayOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_PSP_TIMEOUT_MS;
+  }
+
+  /** Authorizes the checkout amount on a token; the authorization id becomes `pspReference`. */
+  async authorize(input: AuthorizeInput): Promise<AuthorizeOutput> {
+    const body = await this.post('authorize', '/v1/authorizations', input.idempotencyKey, {
+      token: input.paymentToken,
+      amount: input.amount,
+      currency: input.currency,
+      reference: input.reference,
+    });
+    return { pspReference: body.authorization_id, authorizedAmount: body.amount };
+  }
+
+  /** Captures `amount` (partial captures allowed up to the authorized amount). */
+  async capture(input: CaptureInput): Promise<PspOperationOutput> {
+    const body = await this.post('capture', `${this.authorizationPath(input.pspReference)}/capture`, input.idempotencyKey, {
+      amount: input.amount,
+      currency: input.currency,
+      reference: input.reference,
+    });
+    return { pspOperationId: body.id, amount: body.amount };
+  }
+
+  /** Voids the authorization, releasing whatever was not captured; `amount` is what was released. */
+  async voidAuthorization(input: VoidInput): Promise<PspOperationOutput> {
+    const body = await this.post('void', `${this.authorizationPath(input.pspReference)}/void`, input.idempotencyKey, {
+      reference: input.reference,
+    });
+    return { pspOperationId: body.id, amount: body.amount };
+  }
+
+  /** Refunds up to what was captured and not yet refunded. */
+  async refund(input: RefundInput): Promise<PspOperationOutput> {
+    const body = await this.post('refund', `${this.authorizationPath(input.pspReference)}/refund`, input.idempotencyKey, {
+      amount: input.amount,
+      currency: input.currency,
+      reference: input.reference,
+    });
+    return { pspOperationId: body.id, amount: body.amount };
+  }
+
+  /** Reads the PSP's amounts for an authorization: how a later reconciliation learns an unknown outcome. */
+  async getAuthorization(pspReference: string): Promise<SandboxAuthorization> {
+    const { status, body } = await this.send('get authorization', this.authorizationPath(pspReference), { method: 'GET' });
+    if (status !== 200 || !isRecord(body) || typeof body['id'] !== 'string') {
+      throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization body');
+    }
+    return body as unknown as SandboxAuthorization;
+  }
+
+  private authorizationPath(pspReference: string): string {
+    return `/v1/authorizations/${encodeURIComponent(pspReference)}`;
+  }
+
+  private async post(operation: string, path: string, idempotencyKey: string, payload: Record<string, unknown>): Promise<OperationBody> {
+    const { body } = await this.send(operation, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(payload),
+    });
+    if (
+      !isRecord(body) ||
+      typeof body['id'] !== 'string' ||
+      typeof body['amount'] !== 'number' ||
+      typeof body['authorization_id'] !== 'string' ||
+      body['status'] !== 'succeeded'
+    ) {
+      // The PSP may have done it; the idempotent retry will tell.
+      throw new PspUnavailableError(`Sandbox PSP returned an unexpected ${operation} body`);
+    }
+    return body as unknown as OperationBody;
+  }
+
+  /** One HTTP exchange with errors translated; resolves only for 2xx. */
+  private async send(operation: string, path: string, init: RequestInit): Promise<{ status: number; body: unknown }> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, { ...init, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) });
+      text = await response.text();
+    } catch (error) {
+      if (isTimeout(error)) {
+        throw new PspTimeoutError(`Sandbox PSP did not answer ${operation} within ${this.timeoutMs} ms`, { cause: error });
+      }
+      throw new PspUnavailableError(`Sandbox PSP unreachable for ${operation}: ${describeNetworkError(error)}`, { cause: error });
+    }
+    const status = response.status;
+    const body = parseJsonSafely(text);
+    if (status >= 200 && status < 300) return { status, body };
+    const code = errorCode(body);
+    if (status === 402) throw new PaymentDeclinedError(code ?? 'card_declined');
+    if (status >= 500 || status === 429) {
+      throw new PspUnavailableError(`Sandbox PSP unavailable for ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`);
+    }
+    if (status >= 300 && status < 400) {
+      throw new PspRejectedError(`Sandbox PSP answered ${operation} with a redirect (HTTP ${status}); not followed`);
+    }
+    throw new PspRejectedError(`Sandbox PSP refused ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseJsonSafely(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(body: unknown): string | undefined {
+  if (!isRecord(body) || !isRecord(body['error'])) return undefined;
+  const code = body['error']['code'];
+  return typeof code === 'string' && /^[a-z0-9_]{1,64}$/.test(code) ? code : undefined;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(error.message)));
+}
+
+/** `ECONNREFUSED`, `ECONNRESET`, ... from undici's cause chain; never the request body. */
+function describeNetworkError(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.message : 'network error';
+}

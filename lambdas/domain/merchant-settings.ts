@@ -1,0 +1,46 @@
+/**
+ * Merchant settings rules, pure: applying a partial update (PUT /v1/settings is a patch; `null`
+ * clears a URL) and the invariant that inventory confirmation cannot be enabled without a URL
+ * to call.
+ */
+import { ValidationError } from '../errors';
+import type { MerchantSettings } from './model';
+
+/** A settings patch as the API accepts it: absent = keep, null = clear. */
+export interface MerchantSettingsPatch {
+  inventoryConfirmationUrl?: string | null;
+  inventoryConfirmationEnabled?: boolean;
+  defaultSuccessUrl?: string | null;
+  defaultFailureUrl?: string | null;
+}
+
+export const DEFAULT_MERCHANT_SETTINGS: MerchantSettings = { inventoryConfirmationEnabled: false };
+
+/**
+ * Returns the settings after `patch`, or throws a 422 ValidationError (param
+ * `inventory_confirmation_url`) when confirmation would be enabled with nowhere to send it.
+ */
+export function applySettingsPatch(current: MerchantSettings, patch: MerchantSettingsPatch): MerchantSettings {
+  const next: MerchantSettings = { ...current };
+  assign(next, 'inventoryConfirmationUrl', patch.inventoryConfirmationUrl);
+  assign(next, 'defaultSuccessUrl', patch.defaultSuccessUrl);
+  assign(next, 'defaultFailureUrl', patch.defaultFailureUrl);
+  if (patch.inventoryConfirmationEnabled !== undefined) next.inventoryConfirmationEnabled = patch.inventoryConfirmationEnabled;
+  if (next.inventoryConfirmationEnabled && next.inventoryConfirmationUrl === undefined) {
+    throw new ValidationError('inventory_confirmation_url is required while inventory_confirmation_enabled is true', {
+      param: 'inventory_confirmation_url',
+      code: 'parameter_missing',
+      status: 422,
+    });
+  }
+  return next;
+}
+
+function assign(
+  target: MerchantSettings,
+  key: 'inventoryConfirmationUrl' | 'defaultSuccessUrl' | 'defaultFailureUrl',
+  value: string | null | undefined,
+): void {
+  if (value === null) delete target[key];
+  else if (value !== undefined) target[key] = value;
+}

@@ -1,0 +1,246 @@
+/**
+ * The HTTP layer every API Lambda shares (API Gateway HTTP API, payload v2): a router keyed by
+ * `event.routeKey` (`POST /v1/checkouts/{id}/cancel`, as in lib/api-routes.ts) so one Lambda
+ * serves several routes; authentication per route; JSON body parsing with clear 4xx errors
+ * (64 KiB limit, base64 bodies decoded); Idempotency-Key on POSTs; and the mapping of
+ * PaystepError to `{"error":{"code","message","param"}}`. Anything unexpected becomes a 500
+ * `internal_error` with a generic message: logged (without request data or secrets), never
+ * returned with a stack. Every response is JSON.
+ */
+import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ConcurrentModificationError, isPaystepError, RouteNotFoundError, ValidationError } from '../errors';
+import type { StoredResponse } from '../ports';
+import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
+import { executeIdempotently, readIdempotencyKey, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
+
+/** Largest accepted request body (after base64 decoding). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json',
+  'cache-control': 'no-store',
+};
+
+/** What a route function receives: the authenticated principal and the parsed request. */
+export interface ApiRequest {
+  readonly event: APIGatewayProxyEventV2;
+  readonly routeKey: string;
+  readonly principal: Principal;
+  readonly pathParameters: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  /** Header names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body, always an object (`{}` when empty); undefined-free for GET/DELETE. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Request time, one clock reading per request. */
+  readonly now: Date;
+}
+
+/** What a route function returns; the body is serialised to JSON by the layer. */
+export interface ApiResult {
+  statusCode: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDefinition {
+  /** Principal kinds this route accepts. */
+  readonly auth: readonly AuthKind[];
+  /** Honour Idempotency-Key (default: true for POST, false otherwise). */
+  readonly idempotent?: boolean;
+  readonly handle: (request: ApiRequest) => Promise<ApiResult>;
+}
+
+/** Route key (`METHOD /path/{param}`) -> definition. */
+export type RouteTable = Readonly<Record<string, RouteDefinition>>;
+
+/** Structured logger subset (Powertools Logger fits); never handed request bodies or headers. */
+export interface ApiLogger {
+  error(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ApiDependencies {
+  authenticate: Authenticator;
+  idempotency: IdempotencyDependencies;
+  logger?: ApiLogger;
+}
+
+export type ApiHandler = MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
+
+const powertoolsLogger = new Logger({ serviceName: 'paystep-api' });
+const defaultLogger: ApiLogger = {
+  error: (message, extra) => powertoolsLogger.error(message, extra ?? {}),
+  warn: (message, extra) => powertoolsLogger.warn(message, extra ?? {}),
+};
+
+/** A JSON response in the API Gateway v2 shape (also the shape idempotency stores). */
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * The public error response for anything thrown: PaystepError keeps its status, code, message
+ * and param; everything else is a logged 500 with a generic message.
+ */
+export function errorResponse(error: unknown, logger: ApiLogger = defaultLogger, routeKey?: string): StoredResponse {
+  if (isPaystepError(error)) {
+    if (error.status >= 500) {
+      logger.warn('Request failed with a service error', { routeKey, errorName: error.name, errorCode: error.code });
+    }
+    return jsonResponse(error.status, {
+      error: { code: error.code, message: error.message, ...(error.param !== undefined ? { param: error.param } : {}) },
+    });
+  }
+  const failure = error instanceof Error ? error : new Error(String(error));
+  logger.error('Unhandled error', { routeKey, errorName: failure.name, errorMessage: failure.message, stack: failure.stack });
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.' } });
+}
+
+/**
+ * The request body as a JSON object. Empty body = `{}`. Base64 bodies are decoded. Errors: 413
+ * `body_too_large` over 64 KiB, 400 `invalid_json` for malformed JSON or invalid UTF-8, 400
+ * `invalid_request` for JSON that is not an object.
+ */
+export function parseJsonBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Record<string, unknown> {
+  const raw = event.body;
+  if (raw === undefined || raw === null || raw === '') return {};
+  const tooLarge = (): ValidationError =>
+    new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, { status: 413, code: 'body_too_large' });
+  // Cheap pre-check before decoding: base64 is 4/3 of the bytes, UTF-8 at least 1 byte per char.
+  if (raw.length > (event.isBase64Encoded ? Math.ceil(MAX_BODY_BYTES / 3) * 4 + 4 : MAX_BODY_BYTES)) throw tooLarge();
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError('The request body is not valid UTF-8', { code: 'invalid_json' });
+  }
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ValidationError('The request body is not valid JSON', { code: 'invalid_json' });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ValidationError('The request body must be a JSON object', { code: 'invalid_request' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+interface ResolvedRoute {
+  routeKey: string;
+  route: RouteDefinition;
+  pathParameters: Record<string, string>;
+}
+
+/**
+ * Finds the route: by `event.routeKey` (API Gateway fills it), else by matching method and path
+ * against the templates (for hosts that only forward the raw request).
+ */
+export function resolveRoute(routes: RouteTable, event: APIGatewayProxyEventV2): ResolvedRoute {
+  const direct = event.routeKey !== undefined ? routes[event.routeKey] : undefined;
+  if (direct !== undefined) {
+    return { routeKey: event.routeKey, route: direct, pathParameters: definedValues(event.pathParameters) };
+  }
+  const method = event.requestContext?.http?.method?.toUpperCase();
+  const path = event.rawPath ?? event.requestContext?.http?.path;
+  if (method !== undefined && path !== undefined) {
+    const segments = path.replace(/\/+$/, '').split('/');
+    for (const [key, route] of Object.entries(routes)) {
+      const [routeMethod, template] = key.split(' ');
+      if (routeMethod !== method || template === undefined) continue;
+      const params = matchTemplate(template.split('/'), segments);
+      if (params !== undefined) return { routeKey: key, route, pathParameters: params };
+    }
+  }
+  throw new RouteNotFoundError(`No route for ${method ?? '?'} ${path ?? '?'}`);
+}
+
+function matchTemplate(template: string[], segments: string[]): Record<string, string> | undefined {
+  if (template.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < template.length; i += 1) {
+    const part = template[i]!;
+    const segment = segments[i]!;
+    if (part.startsWith('{') && part.endsWith('}')) {
+      if (segment === '') return undefined;
+      params[part.slice(1, -1)] = decodeURIComponent(segment);
+    } else if (part !== segment) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+function definedValues(record: Record<string, string | undefined> | undefined | null): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record ?? {})) if (value !== undefined) result[key] = value;
+  return result;
+}
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined | null): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) result[key.toLowerCase()] = value;
+  return result;
+}
+
+/** Maps any error that escaped the route pipeline (routing, auth, idempotency) to JSON. */
+function errorMapper(logger: ApiLogger): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
+  return {
+    onError: async (request) => {
+      request.response = errorResponse(request.error, logger, request.event?.routeKey);
+    },
+  };
+}
+
+/** Lost races are answered but never stored, so the client's retry with the same key runs again. */
+function isStorable(error: unknown): boolean {
+  return !(error instanceof ConcurrentModificationError) && !(isPaystepError(error) && error.status >= 500);
+}
+
+/**
+ * Builds a Lambda handler for a set of routes. Reuse it for every API entry:
+ *
+ *   export const handler = createApiHandler({
+ *     'POST /v1/checkouts/{id}/pay': { auth: ['client'], handle: payCheckout },
+ *   }, apiDependencies);
+ */
+export function createApiHandler(routes: RouteTable, deps: ApiDependencies): ApiHandler {
+  const logger = deps.logger ?? defaultLogger;
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(errorMapper(logger))
+    .handler(async (event) => {
+      const { routeKey, route, pathParameters } = resolveRoute(routes, event);
+      const headers = lowerCaseHeaders(event.headers);
+      const principal = await deps.authenticate(headers, route.auth, pathParameters);
+      const method = routeKey.split(' ')[0];
+      const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+      const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
+
+      const run = async (): Promise<IdempotentExecution> => {
+        try {
+          const result = await route.handle({
+            event,
+            routeKey,
+            principal,
+            pathParameters,
+            query: definedValues(event.queryStringParameters),
+            headers,
+            body: hasBody ? parseJsonBody(event) : {},
+            now: new Date(),
+          });
+          return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
+        } catch (error) {
+          return { response: errorResponse(error, logger, routeKey), storable: isStorable(error) };
+        }
+      };
+
+      if (idempotencyKey === undefined) return (await run()).response;
+      return await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
+    });
+}

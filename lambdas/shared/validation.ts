@@ -1,0 +1,299 @@
+/**
+ * Input validation for the public API with zod 4, and the mapping of zod issues to Paystep's
+ * error shape: type errors (wrong JSON type, unknown field, missing field) are 400; semantic
+ * errors (negative or fractional amount, unknown currency, bad URL, out-of-range number) are 422
+ * with a specific code. `param` is always the dotted path of the offending field
+ * (`items.0.quantity`).
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { normalizeCurrency } from '../domain/money';
+import type { MerchantSettingsPatch } from '../domain/merchant-settings';
+
+/** Custom issues carry their API error code (and optionally the status) in `params`. */
+interface IssueParams {
+  code?: string;
+  status?: 400 | 422;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * Validates `input` against `schema` and returns the parsed value, or throws the ValidationError
+ * for the most relevant issue (type problems first, since they make other checks meaningless).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw toValidationError(result.error.issues, input);
+}
+
+/** Picks one issue and turns it into the public error (one `param` per error, Stripe-style). */
+export function toValidationError(issues: readonly Issue[], input: unknown): ValidationError {
+  const typeIssue = issues.find((issue) => statusOf(issue) === 400);
+  const issue = typeIssue ?? issues[0];
+  if (issue === undefined) return new ValidationError('The request is invalid');
+  const param = paramOf(issue);
+  const status = statusOf(issue);
+  const code = codeOf(issue, input);
+  const message = messageOf(issue, param, input);
+  return new ValidationError(message, { status, code, ...(param !== '' ? { param } : {}) });
+}
+
+function paramOf(issue: Issue): string {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  return path.join('.');
+}
+
+function statusOf(issue: Issue): 400 | 422 {
+  if (issue.code === 'invalid_type' || issue.code === 'unrecognized_keys' || issue.code === 'invalid_union') return 400;
+  if (issue.code === 'custom') return (issue.params as IssueParams | undefined)?.status ?? 422;
+  return 422;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function codeOf(issue: Issue, input: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return valueAt(input, issue.path) === undefined ? 'parameter_missing' : 'invalid_request';
+    case 'unrecognized_keys':
+      return 'unknown_parameter';
+    case 'invalid_union':
+      return 'invalid_request';
+    case 'custom':
+      return (issue.params as IssueParams | undefined)?.code ?? 'invalid_parameter';
+    default:
+      return 'invalid_parameter';
+  }
+}
+
+const JSON_TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+function messageOf(issue: Issue, param: string, input: unknown): string {
+  const name = param === '' ? 'The request body' : param;
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (valueAt(input, issue.path) === undefined) return `${name} is required`;
+      return `${name} must be ${JSON_TYPE_NAMES[issue.expected] ?? issue.expected}`;
+    }
+    case 'unrecognized_keys':
+      return `Unknown parameter: ${param}`;
+    case 'too_small':
+      if (issue.origin === 'string') return `${name} must be at least ${String(issue.minimum)} characters`;
+      if (issue.origin === 'array') return `${name} must have at least ${String(issue.minimum)} item(s)`;
+      return `${name} must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `${name} must be at most ${String(issue.maximum)} characters`;
+      if (issue.origin === 'array') return `${name} must have at most ${String(issue.maximum)} items`;
+      return `${name} must be at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return `${name} must be a valid ${issue.format === 'email' ? 'email address' : issue.format}`;
+    case 'invalid_value':
+      return `${name} must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'custom':
+      return issue.message.replaceAll('{param}', name);
+    default:
+      return `${name} is invalid`;
+  }
+}
+
+// ---- Field building blocks ------------------------------------------------------------------
+
+/**
+ * An integer number field within [min, max]. A string or other JSON type is a 400 type error;
+ * a fraction or out-of-range value is a 422 with `code`.
+ */
+export function integerField(options: { min: number; max?: number; code?: string; what?: string }) {
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  const code = options.code ?? 'invalid_parameter';
+  const what = options.what ?? 'an integer';
+  return z.number().superRefine((value, ctx) => {
+    if (!Number.isSafeInteger(value) || value < options.min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
+      ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
+    }
+  });
+}
+
+/** An amount in minor units: a safe integer, positive (or non-negative with allowZero). */
+export function minorAmountField(options: { allowZero?: boolean } = {}) {
+  return z.number().superRefine((value, ctx) => {
+    if (!Number.isSafeInteger(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: '{param} must be an integer in the currency\'s minor unit (e.g. 10050 for USD 100.50)',
+        params: { code: 'invalid_amount' },
+      });
+    } else if (value < 0 || (value === 0 && options.allowZero !== true)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: options.allowZero === true ? '{param} must not be negative' : '{param} must be greater than zero',
+        params: { code: 'invalid_amount' },
+      });
+    }
+  });
+}
+
+/** An ISO 4217 currency code; lower case is accepted and normalised to upper case. */
+export const currencyField = z.string().transform((value, ctx) => {
+  const code = normalizeCurrency(value);
+  if (code === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `{param} must be an ISO 4217 currency code (e.g. USD); ${JSON.stringify(value.slice(0, 16))} is not supported`,
+      params: { code: 'invalid_currency' },
+    });
+    return z.NEVER;
+  }
+  return code;
+});
+
+/**
+ * An absolute http(s) URL a merchant gives us (redirects, inventory confirmation). https only,
+ * unless `allowHttp` (local mode). No embedded credentials, at most 2048 characters. Full SSRF
+ * guarding of URLs we call happens where we call them.
+ */
+export function merchantUrlField(options: { allowHttp: boolean }) {
+  return z.string().superRefine((value, ctx) => {
+    const fail = (why: string): void => {
+      ctx.addIssue({ code: 'custom', message: `{param} ${why}`, params: { code: 'invalid_url' } });
+    };
+    if (value.length > 2048) return fail('must be at most 2048 characters');
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return fail('must be an absolute URL');
+    }
+    if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
+      return fail(options.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
+    }
+    if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
+    if (url.hostname === '') return fail('must have a host');
+  });
+}
+
+/** A non-empty string without control characters, at most `max` characters. */
+export function textField(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((value, ctx) => {
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f]/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: '{param} must not contain control characters', params: { code: 'invalid_parameter' } });
+      }
+    });
+}
+
+// ---- Endpoint schemas -------------------------------------------------------------------------
+
+export interface SchemaOptions {
+  /** Accept http:// merchant URLs (local mode, env ALLOW_HTTP_MERCHANT_URLS=true). */
+  allowHttpUrls: boolean;
+}
+
+/** Body of PUT /v1/settings (and `settings` in POST /v1/merchants): a patch; null clears a URL. */
+export function settingsInputSchema(options: SchemaOptions) {
+  const url = merchantUrlField({ allowHttp: options.allowHttpUrls });
+  return z.strictObject({
+    inventory_confirmation_url: url.nullable().optional(),
+    inventory_confirmation_enabled: z.boolean().optional(),
+    default_success_url: url.nullable().optional(),
+    default_failure_url: url.nullable().optional(),
+  });
+}
+
+/** Body of POST /v1/merchants. */
+export function createMerchantInputSchema(options: SchemaOptions) {
+  return z.strictObject({
+    name: textField(200),
+    settings: settingsInputSchema(options).optional(),
+  });
+}
+
+export const CHECKOUT_EXPIRY = { defaultSeconds: 86_400, minSeconds: 60, maxSeconds: 604_800 } as const;
+
+/** Body of POST /v1/checkouts. */
+export function createCheckoutInputSchema(options: SchemaOptions) {
+  const url = merchantUrlField({ allowHttp: options.allowHttpUrls });
+  return z.strictObject({
+    merchant_order_ref: textField(128),
+    amount: minorAmountField(),
+    currency: currencyField,
+    items: z
+      .array(
+        z.strictObject({
+          sku: textField(128),
+          name: textField(256).optional(),
+          quantity: integerField({ min: 1, max: 1_000_000, code: 'invalid_quantity', what: 'an integer' }),
+          unit_amount: minorAmountField({ allowZero: true }).optional(),
+        }),
+      )
+      .min(1)
+      .max(100),
+    customer: z
+      .strictObject({
+        email: z.email().max(254).optional(),
+        name: textField(256).optional(),
+      })
+      .optional(),
+    success_url: url.optional(),
+    failure_url: url.optional(),
+    expires_in_seconds: integerField({
+      min: CHECKOUT_EXPIRY.minSeconds,
+      max: CHECKOUT_EXPIRY.maxSeconds,
+      code: 'invalid_expires_in_seconds',
+      what: 'a whole number of seconds',
+    }).optional(),
+  });
+}
+
+export type CreateCheckoutInput = z.output<ReturnType<typeof createCheckoutInputSchema>>;
+export type SettingsInput = z.output<ReturnType<typeof settingsInputSchema>>;
+export type CreateMerchantInput = z.output<ReturnType<typeof createMerchantInputSchema>>;
+
+/** Query of GET /v1/checkouts: query values are strings, so numbers are parsed here. */
+export const listCheckoutsQuerySchema = z.strictObject({
+  merchant_order_ref: textField(128).optional(),
+  limit: z
+    .string()
+    .transform((value, ctx) => {
+      const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+      if (!(limit >= 1 && limit <= 100)) {
+        ctx.addIssue({ code: 'custom', message: '{param} must be an integer between 1 and 100', params: { code: 'invalid_limit' } });
+        return z.NEVER;
+      }
+      return limit;
+    })
+    .optional(),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+
+/** The settings input (snake_case, null clears) as a domain patch. */
+export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {
+  return {
+    ...(input.inventory_confirmation_url !== undefined ? { inventoryConfirmationUrl: input.inventory_confirmation_url } : {}),
+    ...(input.inventory_confirmation_enabled !== undefined ? { inventoryConfirmationEnabled: input.inventory_confirmation_enabled } : {}),
+    ...(input.default_success_url !== undefined ? { defaultSuccessUrl: input.default_success_url } : {}),
+    ...(input.default_failure_url !== undefined ? { defaultFailureUrl: input.default_failure_url } : {}),
+  };
+}
