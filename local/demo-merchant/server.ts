@@ -1,0 +1,322 @@
+/**
+ * The demo merchant backend: a separate loopback HTTP server that plays the merchant in local
+ * runs, demos and tests. It answers Paystep's signed inventory-confirmation requests by blocking
+ * real stock (store.ts), turns Paystep's signed result webhooks into sold or released stock,
+ * starts purchases by creating checkouts at Paystep (`POST /buy`), and can be told to misbehave
+ * per product (slow, 500, redirect) so tests can prove the saga's timeouts and compensations.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+import { isRecord, listen, parseJson, readBody, sendJson, sendText, Timers } from '../sandbox-psp/http-io';
+import { DEFAULT_PRODUCTS, DemoStore, parseProducts, type DemoOrderItem, type DemoProduct } from './store';
+
+export type { DemoProduct, DemoProductBehavior, DemoOrder } from './store';
+
+export interface DemoMerchantSettings {
+  /** Paystep API base URL, e.g. http://127.0.0.1:3000 (no /v1). */
+  paystepApiUrl: string;
+  /** The merchant's Paystep secret key (sk_test_...), used by POST /buy. */
+  secretKey: string;
+  /** Verifies inventory-confirmation requests (Standard Webhooks, whsec_...). */
+  signingSecret: string;
+  /** Verifies result webhooks (the webhook endpoint's whsec_...). */
+  webhookSecret: string;
+}
+
+export interface StartDemoMerchantOptions extends Partial<DemoMerchantSettings> {
+  port?: number;
+  host?: string;
+  /** Initial catalogue; default DEFAULT_PRODUCTS (USD items and one KRW item). */
+  products?: DemoProduct[];
+}
+
+export interface DemoMerchant {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Sets settings learned after start (Paystep onboarding returns the keys after both servers run). */
+  configure(patch: Partial<DemoMerchantSettings>): void;
+}
+
+const PAYSTEP_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts the demo merchant on loopback. Without a signing/webhook secret it accepts unsigned
+ * requests (handy before onboarding); once configured, a bad or missing signature is 401.
+ */
+export async function startDemoMerchant(options: StartDemoMerchantOptions = {}): Promise<DemoMerchant> {
+  const store = new DemoStore(options.products ?? DEFAULT_PRODUCTS);
+  const timers = new Timers();
+  const settings: Partial<DemoMerchantSettings> = {};
+  let confirmationVerifier: Webhook | undefined;
+  let webhookVerifier: Webhook | undefined;
+  let orderCounter = 0;
+  let selfUrl = '';
+
+  const configure = (patch: Partial<DemoMerchantSettings>): void => {
+    // Build verifiers first so a malformed secret throws here, not on the first request.
+    const nextConfirmation = patch.signingSecret !== undefined ? verifierFor(patch.signingSecret) : confirmationVerifier;
+    const nextWebhook = patch.webhookSecret !== undefined ? verifierFor(patch.webhookSecret) : webhookVerifier;
+    confirmationVerifier = nextConfirmation;
+    webhookVerifier = nextWebhook;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value !== undefined) settings[key as keyof DemoMerchantSettings] = value;
+    }
+  };
+  configure({
+    ...(options.paystepApiUrl !== undefined ? { paystepApiUrl: options.paystepApiUrl } : {}),
+    ...(options.secretKey !== undefined ? { secretKey: options.secretKey } : {}),
+    ...(options.signingSecret !== undefined ? { signingSecret: options.signingSecret } : {}),
+    ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+  });
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://demo-merchant.local');
+    const method = request.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const route = `${method} ${path}`;
+
+    switch (route) {
+      case 'POST /inventory-confirmation':
+        await handleConfirmation(request, response);
+        return;
+      case 'POST /webhooks':
+        await handleWebhook(request, response);
+        return;
+      case 'GET /products':
+        sendJson(response, 200, { products: store.listProducts() });
+        return;
+      case 'PUT /admin/products': {
+        const body = parseJson(await readBody(request));
+        try {
+          store.replaceProducts(parseProducts(body));
+        } catch (error) {
+          sendError(response, 400, 'invalid_products', (error as Error).message);
+          return;
+        }
+        sendJson(response, 200, { products: store.listProducts() });
+        return;
+      }
+      case 'GET /orders': {
+        const ref = url.searchParams.get('order_ref') ?? url.searchParams.get('merchant_order_ref');
+        const orders = store.listOrders().filter((order) => ref === null || order.order_ref === ref || order.merchant_order_ref === ref);
+        sendJson(response, 200, { orders });
+        return;
+      }
+      case 'POST /buy':
+        await handleBuy(request, response);
+        return;
+      case 'GET /thanks':
+        sendHtml(response, 'Thank you!', 'Your payment succeeded and your order is on its way.', url);
+        return;
+      case 'GET /sorry':
+        sendHtml(response, 'Sorry', 'Your payment did not go through. Nothing was charged.', url);
+        return;
+      case 'GET /':
+      case 'GET /health':
+        sendJson(response, 200, { ok: true, service: 'demo-merchant' });
+        return;
+      default: {
+        if (path.startsWith('/orders/') && method === 'GET') {
+          const order = store.findOrder(decodeURIComponent(path.slice('/orders/'.length)));
+          if (order === undefined) sendError(response, 404, 'order_not_found', 'No such order');
+          else sendJson(response, 200, order);
+          return;
+        }
+        sendError(response, 404, 'route_not_found', `No route for ${route}`);
+      }
+    }
+  };
+
+  const handleConfirmation = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const raw = await readBody(request);
+    if (confirmationVerifier !== undefined && !verifies(confirmationVerifier, raw, request)) {
+      sendJson(response, 401, { reason: 'Invalid signature' });
+      return;
+    }
+    const input = parseConfirmation(parseJson(raw));
+    if (typeof input === 'string') {
+      sendJson(response, 400, { reason: input });
+      return;
+    }
+    // Decided (and stock blocked) now; answered after the product's delay, if any.
+    const answer = store.confirmInventory(input);
+    if (!(await timers.sleep(answer.delayMs))) return;
+    const headers: Record<string, string> = {};
+    if (answer.contentType !== undefined) headers['content-type'] = answer.contentType;
+    if (answer.location !== undefined) headers['location'] = answer.location;
+    sendText(response, answer.status, answer.body, headers);
+  };
+
+  const handleWebhook = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const raw = await readBody(request);
+    if (webhookVerifier !== undefined && !verifies(webhookVerifier, raw, request)) {
+      sendError(response, 401, 'invalid_signature', 'The webhook signature does not verify');
+      return;
+    }
+    const event = parseJson(raw);
+    const webhookId = header(request, 'webhook-id') ?? (isRecord(event) && typeof event['id'] === 'string' ? event['id'] : undefined);
+    if (!isRecord(event) || typeof event['type'] !== 'string' || webhookId === undefined) {
+      sendError(response, 400, 'invalid_event', 'Expected a JSON event with type, and a webhook-id header');
+      return;
+    }
+    const data = isRecord(event['data']) ? event['data'] : {};
+    const object = isRecord(data['object']) ? data['object'] : data;
+    const checkoutId = typeof object['id'] === 'string' ? object['id'] : undefined;
+    const merchantOrderRef = typeof object['merchant_order_ref'] === 'string' ? object['merchant_order_ref'] : undefined;
+    store.applyWebhook({
+      webhookId,
+      type: event['type'],
+      ...(checkoutId !== undefined ? { checkoutId } : {}),
+      ...(merchantOrderRef !== undefined ? { merchantOrderRef } : {}),
+    });
+    response.writeHead(204);
+    response.end();
+  };
+
+  const handleBuy = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const body = parseJson(await readBody(request));
+    if (!isRecord(body)) {
+      sendError(response, 400, 'invalid_json', 'Body must be a JSON object');
+      return;
+    }
+    const sku = body['sku'];
+    const quantity = body['quantity'] ?? 1;
+    const product = typeof sku === 'string' ? store.getProduct(sku) : undefined;
+    if (product === undefined) {
+      sendError(response, 400, 'unknown_product', 'sku must name a product from GET /products', 'sku');
+      return;
+    }
+    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1 || quantity > 1000) {
+      sendError(response, 400, 'invalid_quantity', 'quantity must be an integer from 1 to 1000', 'quantity');
+      return;
+    }
+    if (settings.paystepApiUrl === undefined || settings.secretKey === undefined) {
+      sendError(response, 503, 'not_configured', 'The demo merchant has no Paystep API URL or secret key yet');
+      return;
+    }
+    orderCounter += 1;
+    const merchantOrderRef = `demo-${orderCounter}-${randomBytes(4).toString('hex')}`;
+    const items: DemoOrderItem[] = [{ sku: product.sku, name: product.name, quantity }];
+    const amount = product.unit_amount * quantity;
+    const refQuery = `?merchant_order_ref=${encodeURIComponent(merchantOrderRef)}`;
+    const checkoutRequest = {
+      merchant_order_ref: merchantOrderRef,
+      amount,
+      currency: product.currency,
+      items: [{ sku: product.sku, name: product.name, quantity, unit_amount: product.unit_amount }],
+      ...(isRecord(body['customer']) ? { customer: body['customer'] } : {}),
+      success_url: `${selfUrl}/thanks${refQuery}`,
+      failure_url: `${selfUrl}/sorry${refQuery}`,
+    };
+    let status: number;
+    let created: unknown;
+    try {
+      const answer = await fetch(`${settings.paystepApiUrl.replace(/\/+$/, '')}/v1/checkouts`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${settings.secretKey}`,
+          'idempotency-key': `buy-${merchantOrderRef}`,
+        },
+        body: JSON.stringify(checkoutRequest),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(PAYSTEP_TIMEOUT_MS),
+      });
+      status = answer.status;
+      created = parseJson(await answer.text());
+    } catch (error) {
+      sendError(response, 502, 'paystep_unreachable', `Paystep did not answer: ${(error as Error).name}`);
+      return;
+    }
+    if (status < 200 || status > 299 || !isRecord(created) || typeof created['id'] !== 'string') {
+      sendJson(response, 502, {
+        error: { code: 'paystep_error', message: `Paystep refused the checkout (HTTP ${status})`, paystep_status: status, paystep_error: isRecord(created) ? created['error'] ?? null : null },
+      });
+      return;
+    }
+    store.recordPendingOrder({ merchantOrderRef, checkoutId: created['id'], items, amountMinor: amount, currency: product.currency });
+    sendJson(response, 200, {
+      checkout_id: created['id'],
+      checkout_url: created['checkout_url'] ?? null,
+      client_secret: created['client_secret'] ?? null,
+      merchant_order_ref: merchantOrderRef,
+    });
+  };
+
+  const server = await listen(handle, {
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    onStop: () => timers.cancelAll(),
+  });
+  selfUrl = server.url;
+  return { url: server.url, port: server.port, stop: server.stop, configure };
+}
+
+function verifierFor(secret: string): Webhook | undefined {
+  return secret === '' ? undefined : new Webhook(secret);
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Standard Webhooks check (HMAC over id.timestamp.body, 5-minute timestamp tolerance). */
+function verifies(verifier: Webhook, raw: string, request: IncomingMessage): boolean {
+  try {
+    verifier.verify(raw, {
+      'webhook-id': header(request, 'webhook-id') ?? '',
+      'webhook-timestamp': header(request, 'webhook-timestamp') ?? '',
+      'webhook-signature': header(request, 'webhook-signature') ?? '',
+    }, { jsonParse: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates the confirmation body; a string is the reason for a 400. */
+function parseConfirmation(body: unknown): Parameters<DemoStore['confirmInventory']>[0] | string {
+  if (!isRecord(body)) return 'Body must be a JSON object';
+  const orderRef = body['order_ref'];
+  const merchantOrderRef = body['merchant_order_ref'];
+  if (typeof orderRef !== 'string' || orderRef === '') return 'order_ref is required';
+  if (typeof merchantOrderRef !== 'string' || merchantOrderRef === '') return 'merchant_order_ref is required';
+  const rawItems = body['items'];
+  if (!Array.isArray(rawItems) || rawItems.length === 0) return 'items must be a non-empty array';
+  const items: DemoOrderItem[] = [];
+  for (const raw of rawItems) {
+    if (!isRecord(raw) || typeof raw['sku'] !== 'string' || raw['sku'] === '') return 'every item needs a sku';
+    const quantity = raw['quantity'];
+    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1) return `quantity for ${raw['sku']} must be a positive integer`;
+    items.push({ sku: raw['sku'], quantity, ...(typeof raw['name'] === 'string' ? { name: raw['name'] } : {}) });
+  }
+  const amountMinor = body['amount_minor'];
+  const currency = body['currency'];
+  return {
+    order_ref: orderRef,
+    merchant_order_ref: merchantOrderRef,
+    items,
+    ...(typeof amountMinor === 'number' ? { amount_minor: amountMinor } : {}),
+    ...(typeof currency === 'string' ? { currency } : {}),
+  };
+}
+
+function sendError(response: ServerResponse, status: number, code: string, message: string, param?: string): void {
+  sendJson(response, status, { error: { code, message, ...(param ? { param } : {}) } });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function sendHtml(response: ServerResponse, title: string, message: string, url: URL): void {
+  const ref = url.searchParams.get('merchant_order_ref');
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Demo merchant</title></head>` +
+    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
+    (ref ? `<p>Order <code data-testid="merchant-order-ref">${escapeHtml(ref)}</code></p>` : '') +
+    `</body></html>`;
+  sendText(response, 200, html, { 'content-type': 'text/html; charset=utf-8' });
+}

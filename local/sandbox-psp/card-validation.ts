@@ -1,0 +1,81 @@
+/**
+ * Validates the card fields of `POST /v1/tokens` (Luhn, expiry, CVC) the way a PSP's tokenizer
+ * does, so the checkout page gets a clear 400 with the offending `param`. Returns only what the
+ * sandbox keeps (last4, brand, expiry, behaviour): the full number and CVC go no further.
+ */
+import { detectBrand, findCardBehavior, type CardBehavior, type CardBrand } from './test-cards';
+
+export interface CardValidationFailure {
+  ok: false;
+  code: string;
+  message: string;
+  param: string;
+}
+
+export interface ValidatedCard {
+  ok: true;
+  last4: string;
+  brand: CardBrand;
+  expMonth: number;
+  expYear: number;
+  behavior: CardBehavior;
+}
+
+/** Luhn mod-10 check over a digit string. */
+export function passesLuhn(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let index = digits.length - 1; index >= 0; index -= 1) {
+    let digit = digits.charCodeAt(index) - 48;
+    if (double) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+function readInteger(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\d{1,4}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function fail(code: string, message: string, param: string): CardValidationFailure {
+  return { ok: false, code, message, param };
+}
+
+/** Checks number, exp_month, exp_year (2 or 4 digits) and cvc against `now`. */
+export function validateCard(input: Record<string, unknown>, now = new Date()): ValidatedCard | CardValidationFailure {
+  const rawNumber = input['number'];
+  if (typeof rawNumber !== 'string') return fail('invalid_number', 'number is required and must be a string of digits', 'number');
+  const number = rawNumber.replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(number)) return fail('invalid_number', 'number must have 12 to 19 digits', 'number');
+  if (!passesLuhn(number)) return fail('invalid_number', 'number fails the Luhn check', 'number');
+
+  const expMonth = readInteger(input['exp_month']);
+  if (expMonth === undefined || expMonth < 1 || expMonth > 12) {
+    return fail('invalid_expiry_month', 'exp_month must be an integer from 1 to 12', 'exp_month');
+  }
+  let expYear = readInteger(input['exp_year']);
+  if (expYear !== undefined && expYear < 100) expYear += 2000;
+  const currentYear = now.getUTCFullYear();
+  if (expYear === undefined || expYear < 2000 || expYear > currentYear + 50) {
+    return fail('invalid_expiry_year', 'exp_year must be a 2- or 4-digit year', 'exp_year');
+  }
+  const currentMonth = now.getUTCMonth() + 1;
+  if (expYear < currentYear || (expYear === currentYear && expMonth < currentMonth)) {
+    return fail('expired_card', 'the card has expired', 'exp_year');
+  }
+
+  const brand = detectBrand(number);
+  const cvc = input['cvc'];
+  const cvcLength = brand === 'amex' ? 4 : 3;
+  if (typeof cvc !== 'string' || !new RegExp(`^\\d{${cvcLength}}$`).test(cvc)) {
+    return fail('invalid_cvc', `cvc must be a string of ${cvcLength} digits`, 'cvc');
+  }
+
+  return { ok: true, last4: number.slice(-4), brand, expMonth, expYear, behavior: findCardBehavior(number) };
+}

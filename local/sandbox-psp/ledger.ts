@@ -1,0 +1,370 @@
+/**
+ * The sandbox PSP's own books: tokens (last4 + behaviour, never the number), authorizations with
+ * their captured / refunded / voided amounts, the append-only operation ledger tests read to prove
+ * Paystep's money invariants, and the stored responses behind Idempotency-Key replays.
+ * Every method is synchronous, so two requests can never interleave inside a money rule.
+ * With a data file, the whole state is rewritten (temp file + rename) after each change and
+ * reloaded on start, so restarting the local stack keeps the PSP's view of the money.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ValidatedCard } from './card-validation';
+import type { CardBehavior, CardBrand } from './test-cards';
+
+export type OperationType = 'authorize' | 'capture' | 'void' | 'refund';
+
+/** One ledger row. Failed attempts (declines, rule violations) are rows too. */
+export interface LedgerOperation {
+  id: string; // op_...
+  type: OperationType;
+  amount: number;
+  currency: string;
+  status: 'succeeded' | 'failed';
+  reference: string;
+  idempotency_key: string;
+  authorization_id: string | null;
+  failure_code: string | null;
+  created: string; // ISO 8601
+}
+
+export interface StoredToken {
+  id: string; // tok_...
+  last4: string;
+  brand: CardBrand;
+  exp_month: number;
+  exp_year: number;
+  behavior: CardBehavior;
+  created: string;
+  /** Set once an authorization with this token succeeded: the token is spent. */
+  used_by_authorization: string | null;
+}
+
+export interface Authorization {
+  id: string; // auth_...
+  token: string;
+  reference: string;
+  amount: number;
+  currency: string;
+  captured_amount: number;
+  refunded_amount: number;
+  voided_amount: number;
+  voided: boolean;
+  behavior: CardBehavior;
+  card: { brand: CardBrand; last4: string };
+  created: string;
+  updated: string;
+}
+
+export type AuthorizationStatus = 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+
+/** The public view of an authorization (GET /v1/authorizations/{id} and every mutation answer). */
+export interface AuthorizationView {
+  id: string;
+  object: 'authorization';
+  status: AuthorizationStatus;
+  amount: number;
+  currency: string;
+  reference: string;
+  captured_amount: number;
+  refunded_amount: number;
+  voided_amount: number;
+  capturable_amount: number;
+  refundable_amount: number;
+  card: { brand: CardBrand; last4: string };
+  created: string;
+  updated: string;
+}
+
+/** An HTTP answer as the PSP gives it; stored per Idempotency-Key and replayed byte for byte. */
+export interface PspReply {
+  status: number;
+  body: unknown;
+}
+
+interface IdempotencyEntry {
+  path: string;
+  reply: PspReply;
+  created: string;
+}
+
+interface LedgerState {
+  version: 1;
+  tokens: Record<string, StoredToken>;
+  authorizations: Record<string, Authorization>;
+  operations: LedgerOperation[];
+  idempotency: Record<string, IdempotencyEntry>;
+  /** Keys whose first attempt already got the `unavailable_once` 503. */
+  unavailableKeys: string[];
+}
+
+export interface MoneyRequest {
+  amount: number;
+  currency: string;
+  reference?: string;
+}
+
+/** Random id with a Stripe-style prefix. */
+export function generateId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+function emptyState(): LedgerState {
+  return { version: 1, tokens: {}, authorizations: {}, operations: [], idempotency: {}, unavailableKeys: [] };
+}
+
+function errorBody(code: string, message: string, operation?: LedgerOperation, param?: string): unknown {
+  return { error: { code, message, ...(param ? { param } : {}) }, ...(operation ? { operation } : {}) };
+}
+
+export class SandboxLedger {
+  private state: LedgerState;
+  private readonly unavailableKeys: Set<string>;
+
+  /** Loads `dataFile` when it exists; a file that is not a ledger fails loudly rather than being overwritten. */
+  constructor(private readonly dataFile?: string) {
+    this.state = emptyState();
+    if (dataFile !== undefined && existsSync(dataFile)) {
+      const parsed = JSON.parse(readFileSync(dataFile, 'utf8')) as Partial<LedgerState>;
+      if (parsed.version !== 1 || !Array.isArray(parsed.operations)) {
+        throw new Error(`${dataFile} is not a sandbox PSP ledger file (version 1)`);
+      }
+      this.state = { ...emptyState(), ...parsed } as LedgerState;
+    }
+    this.unavailableKeys = new Set(this.state.unavailableKeys);
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------------
+
+  createToken(card: ValidatedCard): StoredToken {
+    const token: StoredToken = {
+      id: generateId('tok'),
+      last4: card.last4,
+      brand: card.brand,
+      exp_month: card.expMonth,
+      exp_year: card.expYear,
+      behavior: card.behavior,
+      created: new Date().toISOString(),
+      used_by_authorization: null,
+    };
+    this.state.tokens[token.id] = token;
+    this.persist();
+    return token;
+  }
+
+  getToken(id: string): StoredToken | undefined {
+    return this.state.tokens[id];
+  }
+
+  // ---- idempotency ----------------------------------------------------------------------------
+
+  findIdempotent(key: string): { path: string; reply: PspReply } | undefined {
+    return this.state.idempotency[key];
+  }
+
+  /** True the first time a key is seen by an `unavailable_once` card (that attempt answers 503). */
+  claimFirstAttempt(key: string): boolean {
+    if (this.unavailableKeys.has(key)) return false;
+    this.unavailableKeys.add(key);
+    this.state.unavailableKeys.push(key);
+    this.persist();
+    return true;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  getAuthorization(id: string): Authorization | undefined {
+    return this.state.authorizations[id];
+  }
+
+  viewAuthorization(id: string): AuthorizationView | undefined {
+    const authorization = this.state.authorizations[id];
+    return authorization ? toView(authorization) : undefined;
+  }
+
+  /** Ledger rows in the order they happened, optionally only those for one reference (checkout id). */
+  listOperations(reference?: string): LedgerOperation[] {
+    const rows = reference === undefined ? this.state.operations : this.state.operations.filter((row) => row.reference === reference);
+    return rows.map((row) => ({ ...row }));
+  }
+
+  // ---- money movements ------------------------------------------------------------------------
+
+  /** Authorizes `amount` on a token: declines by card behaviour, refuses a token already spent. */
+  authorize(input: { token: string; amount: number; currency: string; reference: string }, key: string, path: string): PspReply {
+    const token = this.state.tokens[input.token];
+    const failed = (status: number, code: string, message: string, param?: string): PspReply => {
+      const row = this.record('authorize', input.amount, input.currency, 'failed', input.reference, key, null, code);
+      return this.remember(key, path, { status, body: errorBody(code, message, row, param) });
+    };
+    if (token === undefined) return failed(400, 'token_not_found', `No such token: ${input.token}`, 'token');
+    if (token.used_by_authorization !== null) {
+      return failed(402, 'token_already_used', 'This token was already used for a successful authorization');
+    }
+    if (token.behavior === 'decline') return failed(402, 'card_declined', 'The card was declined');
+    if (token.behavior === 'insufficient_funds') return failed(402, 'insufficient_funds', 'The card has insufficient funds');
+
+    const now = new Date().toISOString();
+    const authorization: Authorization = {
+      id: generateId('auth'),
+      token: token.id,
+      reference: input.reference,
+      amount: input.amount,
+      currency: input.currency,
+      captured_amount: 0,
+      refunded_amount: 0,
+      voided_amount: 0,
+      voided: false,
+      behavior: token.behavior,
+      card: { brand: token.brand, last4: token.last4 },
+      created: now,
+      updated: now,
+    };
+    this.state.authorizations[authorization.id] = authorization;
+    token.used_by_authorization = authorization.id;
+    const row = this.record('authorize', input.amount, input.currency, 'succeeded', input.reference, key, authorization.id, null);
+    return this.remember(key, path, { status: 200, body: { ...row, authorization: toView(authorization) } });
+  }
+
+  /** Captures part or all of what is still capturable; several partial captures are allowed. */
+  capture(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
+    return this.moveMoney('capture', authorizationId, input, key, path, (authorization) => {
+      if (authorization.voided) return [409, 'authorization_voided', 'The authorization was voided; nothing can be captured'];
+      const capturable = authorization.amount - authorization.captured_amount;
+      if (input.amount > capturable) {
+        return [422, 'amount_exceeds_capturable', `Only ${capturable} ${authorization.currency} can still be captured`];
+      }
+      authorization.captured_amount += input.amount;
+      return undefined;
+    });
+  }
+
+  /** Refunds part or all of what was captured and not yet refunded. */
+  refund(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
+    return this.moveMoney('refund', authorizationId, input, key, path, (authorization) => {
+      const refundable = authorization.captured_amount - authorization.refunded_amount;
+      if (input.amount > refundable) {
+        return [422, 'amount_exceeds_refundable', `Only ${refundable} ${authorization.currency} can be refunded`];
+      }
+      authorization.refunded_amount += input.amount;
+      return undefined;
+    });
+  }
+
+  /** Releases the uncaptured remainder; refused once fully captured or already voided. */
+  voidAuthorization(authorizationId: string, input: { reference?: string }, key: string, path: string): PspReply {
+    const authorization = this.state.authorizations[authorizationId];
+    const remainder = authorization ? authorization.amount - authorization.captured_amount : 0;
+    return this.moveMoney(
+      'void',
+      authorizationId,
+      { amount: remainder, currency: authorization?.currency ?? '', ...(input.reference !== undefined ? { reference: input.reference } : {}) },
+      key,
+      path,
+      (found) => {
+        if (found.voided) return [409, 'authorization_already_voided', 'The authorization was already voided'];
+        if (remainder === 0) return [409, 'authorization_fully_captured', 'The authorization is fully captured; refund instead'];
+        found.voided = true;
+        found.voided_amount = remainder;
+        return undefined;
+      },
+    );
+  }
+
+  private moveMoney(
+    type: Exclude<OperationType, 'authorize'>,
+    authorizationId: string,
+    input: MoneyRequest,
+    key: string,
+    path: string,
+    apply: (authorization: Authorization) => [number, string, string] | undefined,
+  ): PspReply {
+    const authorization = this.state.authorizations[authorizationId];
+    if (authorization === undefined) {
+      // Nothing to attach a ledger row to; not stored, so a corrected retry with the key works.
+      return { status: 404, body: errorBody('authorization_not_found', `No such authorization: ${authorizationId}`) };
+    }
+    const reference = authorization.reference;
+    const fail = (status: number, code: string, message: string, param?: string): PspReply => {
+      const row = this.record(type, input.amount, input.currency, 'failed', reference, key, authorization.id, code);
+      return this.remember(key, path, { status, body: { ...(errorBody(code, message, row, param) as object), authorization: toView(authorization) } });
+    };
+    if (input.reference !== undefined && input.reference !== reference) {
+      return fail(422, 'reference_mismatch', `The authorization belongs to reference ${reference}`, 'reference');
+    }
+    if (type !== 'void' && input.currency !== authorization.currency) {
+      return fail(422, 'currency_mismatch', `The authorization is in ${authorization.currency}`, 'currency');
+    }
+    const violation = apply(authorization);
+    if (violation !== undefined) return fail(violation[0], violation[1], violation[2], type === 'void' ? undefined : 'amount');
+    authorization.updated = new Date().toISOString();
+    const row = this.record(type, input.amount, authorization.currency, 'succeeded', reference, key, authorization.id, null);
+    return this.remember(key, path, { status: 200, body: { ...row, authorization: toView(authorization) } });
+  }
+
+  private record(
+    type: OperationType,
+    amount: number,
+    currency: string,
+    status: LedgerOperation['status'],
+    reference: string,
+    key: string,
+    authorizationId: string | null,
+    failureCode: string | null,
+  ): LedgerOperation {
+    const row: LedgerOperation = {
+      id: generateId('op'),
+      type,
+      amount,
+      currency,
+      status,
+      reference,
+      idempotency_key: key,
+      authorization_id: authorizationId,
+      failure_code: failureCode,
+      created: new Date().toISOString(),
+    };
+    this.state.operations.push(row);
+    return { ...row };
+  }
+
+  /** Stores the reply for replays and persists the whole change (row + authorization + reply) at once. */
+  private remember(key: string, path: string, reply: PspReply): PspReply {
+    this.state.idempotency[key] = { path, reply, created: new Date().toISOString() };
+    this.persist();
+    return reply;
+  }
+
+  private persist(): void {
+    if (this.dataFile === undefined) return;
+    mkdirSync(dirname(this.dataFile), { recursive: true });
+    const temporary = `${this.dataFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.state));
+    renameSync(temporary, this.dataFile);
+  }
+}
+
+function toView(authorization: Authorization): AuthorizationView {
+  const { amount, captured_amount: captured, refunded_amount: refunded, voided } = authorization;
+  let status: AuthorizationStatus;
+  if (captured === 0) status = voided ? 'voided' : 'authorized';
+  else if (refunded > 0) status = refunded === captured ? 'refunded' : 'partially_refunded';
+  else if (captured < amount && !voided) status = 'partially_captured';
+  else status = 'captured';
+  return {
+    id: authorization.id,
+    object: 'authorization',
+    status,
+    amount,
+    currency: authorization.currency,
+    reference: authorization.reference,
+    captured_amount: captured,
+    refunded_amount: refunded,
+    voided_amount: authorization.voided_amount,
+    capturable_amount: voided ? 0 : amount - captured,
+    refundable_amount: captured - refunded,
+    card: { ...authorization.card },
+    created: authorization.created,
+    updated: authorization.updated,
+  };
+}
