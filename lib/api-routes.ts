@@ -9,7 +9,7 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay';
+export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/merchants', entry: 'api-merchants' },
@@ -21,6 +21,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/checkouts/{id}/cancel', entry: 'api-checkouts' },
   { method: 'POST', path: '/v1/checkouts/{id}/pay', entry: 'api-pay' },
   { method: 'GET', path: '/v1/checkouts/{id}/status', entry: 'api-pay' },
+  { method: 'POST', path: '/v1/webhook_endpoints', entry: 'api-webhook-endpoints' },
+  { method: 'GET', path: '/v1/webhook_endpoints', entry: 'api-webhook-endpoints' },
+  { method: 'DELETE', path: '/v1/webhook_endpoints/{id}', entry: 'api-webhook-endpoints' },
 ];
 
 /** API Gateway's route key for a route, e.g. `POST /v1/checkouts/{id}/pay`. */

@@ -1,4 +1,45 @@
-/** Placeholder: replaced by the real api-pay handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('api-pay is not implemented yet');
+/**
+ * The buyer's browser endpoints, authenticated with the checkout's client secret:
+ * POST /v1/checkouts/{id}/pay (open -> processing, start the saga; duplicates get the same
+ * answer and start nothing new) and GET /v1/checkouts/{id}/status (the pending page's poll).
+ */
+import { z } from 'zod';
+import { createSfnPaymentWorkflowFromEnv } from '../adapters/sfn-payment-workflow';
+import { apiDependencies } from '../shared/api-wiring';
+import { requireClientCheckout } from '../shared/auth';
+import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
+import { parseInput } from '../shared/validation';
+import { checkoutRepository } from '../shared/wiring';
+import { getCheckoutStatus, payCheckout, type PayDependencies } from '../use-cases/pay-checkout';
+
+const payDependencies: PayDependencies = {
+  checkouts: checkoutRepository,
+  workflow: createSfnPaymentWorkflowFromEnv(),
+  connector: 'sandbox',
 };
+
+const payInputSchema = z.strictObject({
+  payment_token: z
+    .string({ error: 'payment_token must be a string' })
+    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' }),
+});
+
+async function pay(request: ApiRequest): Promise<ApiResult> {
+  const checkout = requireClientCheckout(request.principal);
+  const input = parseInput(payInputSchema, request.body);
+  const answer = await payCheckout(payDependencies, { checkoutId: checkout.id, paymentToken: input.payment_token });
+  return { statusCode: answer.statusCode, body: answer.body };
+}
+
+async function status(request: ApiRequest): Promise<ApiResult> {
+  const checkout = requireClientCheckout(request.principal);
+  return { statusCode: 200, body: await getCheckoutStatus(payDependencies, checkout.id) };
+}
+
+export const handler = createApiHandler(
+  {
+    'POST /v1/checkouts/{id}/pay': { auth: ['client'], handle: pay },
+    'GET /v1/checkouts/{id}/status': { auth: ['client'], handle: status },
+  },
+  apiDependencies,
+);

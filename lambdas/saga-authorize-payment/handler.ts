@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-authorize-payment handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-authorize-payment is not implemented yet');
-};
+/** The saga's `AuthorizePayment` Task state (statemachines/checkout.asl.json). */
+import { authorizePayment } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(authorizePayment);

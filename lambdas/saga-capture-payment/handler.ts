@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-capture-payment handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-capture-payment is not implemented yet');
-};
+/** The saga's `CapturePayment` Task state (statemachines/checkout.asl.json). */
+import { capturePayment } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(capturePayment);

@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-confirm-inventory handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-confirm-inventory is not implemented yet');
-};
+/** The saga's `ConfirmInventory` Task state (statemachines/checkout.asl.json). */
+import { confirmInventory } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(confirmInventory);

@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-notify-merchant handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-notify-merchant is not implemented yet');
-};
+/** The saga's `NotifyMerchant` Task state (statemachines/checkout.asl.json). */
+import { notifyMerchant } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(notifyMerchant);

@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-record-outcome handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-record-outcome is not implemented yet');
-};
+/** The saga's `RecordOutcome` Task state (statemachines/checkout.asl.json). */
+import { recordOutcome } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(recordOutcome);

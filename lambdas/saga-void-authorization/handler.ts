@@ -1,4 +1,5 @@
-/** Placeholder: replaced by the real saga-void-authorization handler. */
-export const handler = async (): Promise<never> => {
-  throw new Error('saga-void-authorization is not implemented yet');
-};
+/** The saga's `VoidAuthorization` Task state (statemachines/checkout.asl.json). */
+import { voidAuthorization } from '../use-cases/payment-saga';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep(voidAuthorization);

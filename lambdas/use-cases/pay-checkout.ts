@@ -1,0 +1,123 @@
+/**
+ * The buyer's two calls: pay (open -> processing, start the saga) and the pending page's status
+ * poll. Pay is safe under double clicks, lost-response retries and concurrent calls: the status
+ * change is one conditional write, and every caller that finds the checkout `processing` asks the
+ * workflow to start the execution named after the checkout, which starts at most one.
+ */
+import { expireIfDue } from '../domain/checkout-expiry';
+import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
+import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
+import type { CheckoutRepository, PaymentWorkflow } from '../ports';
+
+export interface PayDependencies {
+  checkouts: CheckoutRepository;
+  workflow: PaymentWorkflow;
+  connector: string;
+  now?: () => Date;
+}
+
+export interface PayCheckoutInput {
+  checkoutId: string;
+  paymentToken: string;
+}
+
+export interface CheckoutStatusView {
+  id: string;
+  object: 'checkout_status';
+  status: CheckoutStatus;
+  failure_reason: FailureReason | null;
+  failure_message: string | null;
+  redirect_url: string | null;
+}
+
+/** Step Functions execution names allow [0-9A-Za-z_-], 80 chars: checkout ids already fit. */
+export function executionNameFor(checkoutId: string): string {
+  return checkoutId.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 80);
+}
+
+/**
+ * Starts payment of an open checkout. Returns 202 + `processing` for the first call and for
+ * every duplicate while the saga runs; a terminal checkout answers 200 with its status and
+ * redirect; an expired or canceled one is a 409.
+ */
+export async function payCheckout(
+  deps: PayDependencies,
+  input: PayCheckoutInput,
+): Promise<{ statusCode: 200 | 202; body: CheckoutStatusView }> {
+  const now = deps.now?.() ?? new Date();
+  let checkout = await load(deps, input.checkoutId);
+  checkout = await expireIfDue(deps.checkouts, checkout, now);
+  if (checkout.status === 'open') {
+    try {
+      checkout = await deps.checkouts.transitionCheckout({
+        checkoutId: checkout.id,
+        from: ['open'],
+        to: 'processing',
+        patch: {
+          payment: {
+            paymentToken: input.paymentToken,
+            connector: deps.connector,
+            authorizedAmount: 0,
+            capturedAmount: 0,
+            voided: false,
+          },
+        },
+        event: { type: 'payment_started', data: { connector: deps.connector } },
+      });
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError)) throw error;
+      checkout = await load(deps, input.checkoutId); // a concurrent pay won the write
+    }
+  }
+  if (checkout.status === 'processing') {
+    await deps.workflow.startPayment({ name: executionNameFor(checkout.id), input: { checkoutId: checkout.id } });
+    return { statusCode: 202, body: statusView(checkout) };
+  }
+  if (checkout.status === 'succeeded' || checkout.status === 'failed') {
+    return { statusCode: 200, body: statusView(checkout) };
+  }
+  throw new ConflictError(`Checkout ${checkout.id} is ${checkout.status} and can no longer be paid`, {
+    code: 'checkout_not_payable',
+  });
+}
+
+/** The pending page's poll: the status, and where to send the buyer once it is terminal. */
+export async function getCheckoutStatus(deps: Pick<PayDependencies, 'checkouts' | 'now'>, checkoutId: string): Promise<CheckoutStatusView> {
+  const checkout = await expireIfDue(deps.checkouts, await load(deps, checkoutId), deps.now?.() ?? new Date());
+  return statusView(checkout);
+}
+
+async function load(deps: Pick<PayDependencies, 'checkouts'>, checkoutId: string): Promise<Checkout> {
+  const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (!checkout) throw new NotFoundError(`No checkout ${checkoutId}`, { param: 'id' });
+  return checkout;
+}
+
+/** success_url / failure_url with `checkout_id` (and `failure_reason`) added, once terminal. */
+export function redirectUrlFor(checkout: Checkout): string | null {
+  if (checkout.status === 'succeeded') return withParams(checkout.successUrl, { checkout_id: checkout.id });
+  if (checkout.status === 'failed' || checkout.status === 'expired' || checkout.status === 'canceled') {
+    return withParams(checkout.failureUrl, {
+      checkout_id: checkout.id,
+      failure_reason: checkout.failureReason ?? checkout.status,
+    });
+  }
+  return null;
+}
+
+function withParams(base: string, params: Record<string, string>): string {
+  const url = new URL(base);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+export function statusView(checkout: Checkout): CheckoutStatusView {
+  return {
+    id: checkout.id,
+    object: 'checkout_status',
+    status: checkout.status,
+    failure_reason: checkout.failureReason ?? null,
+    failure_message: checkout.failureMessage ?? null,
+    redirect_url: redirectUrlFor(checkout),
+  };
+}

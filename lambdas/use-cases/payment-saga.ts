@@ -1,0 +1,347 @@
+/**
+ * The payment saga's steps, one function per ASL Task state. Each loads the checkout from the
+ * table (the source of truth), is safe to run twice (PSP calls carry idempotency keys derived from
+ * the checkout id and step; a step whose effect is already recorded returns without calling the
+ * PSP again), and records what it did on the checkout's timeline. Business outcomes are thrown as
+ * typed errors (lambdas/errors.ts) so the state machine can route them to compensation.
+ */
+import { createHash } from 'node:crypto';
+import type { Checkout, CheckoutPayment, CheckoutStatus, FailureReason } from '../domain/model';
+import { toMajorUnitsNumber } from '../domain/money';
+import {
+  InventoryRejectedError,
+  InventoryTimeoutError,
+  InventoryUnreachableError,
+  NotFoundError,
+  PaymentDeclinedError,
+  PspRejectedError,
+  WebhookDeliveryError,
+} from '../errors';
+import type {
+  CheckoutRepository,
+  InventoryConfirmer,
+  MerchantRepository,
+  PaymentGateway,
+  SecretCipher,
+  WebhookEndpointRepository,
+  WebhookSender,
+} from '../ports';
+
+export interface SagaDependencies {
+  checkouts: CheckoutRepository;
+  merchants: MerchantRepository;
+  gateway: PaymentGateway;
+  confirmer: InventoryConfirmer;
+  cipher: SecretCipher;
+  webhookEndpoints: WebhookEndpointRepository;
+  webhookSender: WebhookSender;
+  /** Renders the checkout as the API shows it; used as the webhook's `data.object`. */
+  renderCheckout: (checkout: Checkout) => Record<string, unknown>;
+}
+
+export interface StepInput {
+  checkoutId: string;
+}
+
+/** The PSP idempotency key for one saga step of one checkout: stable across every retry. */
+export function pspIdempotencyKey(checkoutId: string, step: 'authorize' | 'capture' | 'void'): string {
+  return `${checkoutId}:${step}`;
+}
+
+async function loadCheckout(deps: SagaDependencies, checkoutId: string): Promise<Checkout> {
+  const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} does not exist`);
+  return checkout;
+}
+
+function requirePayment(checkout: Checkout): CheckoutPayment {
+  if (!checkout.payment) throw new PspRejectedError(`Checkout ${checkout.id} has no payment to process`);
+  return checkout.payment;
+}
+
+// ---- AuthorizePayment ---------------------------------------------------------------------------
+
+export interface AuthorizePaymentOutput {
+  pspReference: string;
+  authorizedAmount: number;
+  inventoryConfirmationRequired: boolean;
+}
+
+/** Step 1: authorize the full amount with the buyer's token; a decline is thrown, not returned. */
+export async function authorizePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = requirePayment(checkout);
+  if (payment.pspReference) {
+    return {
+      pspReference: payment.pspReference,
+      authorizedAmount: payment.authorizedAmount,
+      inventoryConfirmationRequired: payment.inventoryConfirmation === 'pending' || payment.inventoryConfirmation === 'confirmed',
+    };
+  }
+  if (checkout.status !== 'processing') {
+    throw new PspRejectedError(`Checkout ${checkoutId} is ${checkout.status}, not processing: nothing to authorize`);
+  }
+  const merchant = await deps.merchants.getMerchant(checkout.merchantId);
+  const confirmationRequired = Boolean(merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl);
+  let authorization;
+  try {
+    authorization = await deps.gateway.authorize({
+      reference: checkout.id,
+      paymentToken: payment.paymentToken,
+      amount: checkout.amount,
+      currency: checkout.currency,
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
+    });
+  } catch (error) {
+    if (error instanceof PaymentDeclinedError) {
+      await deps.checkouts.appendEvent(
+        { checkoutId, type: 'authorization_declined', at: new Date().toISOString(), data: { decline_code: error.message } },
+        `${checkoutId}:authorization_declined`,
+      );
+    }
+    throw error;
+  }
+  await deps.checkouts.updatePayment(
+    checkoutId,
+    {
+      ...payment,
+      pspReference: authorization.pspReference,
+      authorizedAmount: authorization.authorizedAmount,
+      inventoryConfirmation: confirmationRequired ? 'pending' : 'not_required',
+    },
+    checkout.version,
+    { type: 'authorized', data: { psp_reference: authorization.pspReference, amount: authorization.authorizedAmount } },
+  );
+  return {
+    pspReference: authorization.pspReference,
+    authorizedAmount: authorization.authorizedAmount,
+    inventoryConfirmationRequired: confirmationRequired,
+  };
+}
+
+// ---- ConfirmInventory ---------------------------------------------------------------------------
+
+/**
+ * Step 2: one signed POST to the merchant (never retried; the merchant may already have blocked
+ * stock). Confirmed returns; every other outcome is recorded and thrown as its typed error.
+ */
+export async function confirmInventory(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ confirmed: true; latencyMs: number }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = requirePayment(checkout);
+  const merchant = await deps.merchants.getMerchant(checkout.merchantId);
+  const url = merchant?.settings.inventoryConfirmationUrl;
+  if (!merchant || !url) {
+    throw new InventoryUnreachableError('The merchant has no inventory confirmation URL configured');
+  }
+  const signingSecret = await deps.cipher.decrypt(merchant.signingSecretCiphertext);
+  await deps.checkouts.appendEvent({ checkoutId, type: 'inventory_confirmation_sent', at: new Date().toISOString(), data: { url } });
+  const decision = await deps.confirmer.confirmInventory(
+    url,
+    {
+      merchant_key: merchant.merchantKey,
+      merchant_order_ref: checkout.merchantOrderRef,
+      order_ref: checkout.id,
+      amount: toMajorUnitsNumber(checkout.amount, checkout.currency),
+      amount_minor: checkout.amount,
+      currency: checkout.currency,
+      items: checkout.items.map((item) => ({ sku: item.sku, ...(item.name ? { name: item.name } : {}), quantity: item.quantity })),
+    },
+    signingSecret,
+  );
+  const current = await loadCheckout(deps, checkoutId);
+  if (decision.outcome === 'confirmed') {
+    await deps.checkouts.updatePayment(checkoutId, { ...payment, ...current.payment, inventoryConfirmation: 'confirmed' }, current.version, {
+      type: 'inventory_confirmed',
+      data: { latency_ms: decision.latencyMs, http_status: decision.httpStatus },
+    });
+    return { confirmed: true, latencyMs: decision.latencyMs };
+  }
+  await deps.checkouts.updatePayment(checkoutId, { ...payment, ...current.payment, inventoryConfirmation: 'rejected' }, current.version, {
+    type: 'inventory_rejected',
+    data: {
+      failure_reason: decision.reason,
+      message: decision.message,
+      latency_ms: decision.latencyMs,
+      ...(decision.httpStatus !== undefined ? { http_status: decision.httpStatus } : {}),
+    },
+  });
+  switch (decision.reason) {
+    case 'inventory_rejected':
+      throw new InventoryRejectedError(decision.message);
+    case 'inventory_timeout':
+      throw new InventoryTimeoutError(decision.message);
+    case 'inventory_unreachable':
+      throw new InventoryUnreachableError(decision.message);
+  }
+}
+
+// ---- CapturePayment -----------------------------------------------------------------------------
+
+/** Step 3a: capture the full amount once; refuses unless inventory was confirmed or not required. */
+export async function capturePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ capturedAmount: number }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = requirePayment(checkout);
+  if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
+  if (!payment.pspReference) throw new PspRejectedError(`Checkout ${checkoutId} has no authorization to capture`);
+  if (payment.voided) throw new PspRejectedError(`Checkout ${checkoutId}'s authorization was voided`);
+  if (payment.inventoryConfirmation !== 'confirmed' && payment.inventoryConfirmation !== 'not_required') {
+    throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
+  }
+  const amount = checkout.amount - payment.capturedAmount;
+  const capture = await deps.gateway.capture({
+    reference: checkout.id,
+    pspReference: payment.pspReference,
+    amount,
+    currency: checkout.currency,
+    idempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
+  });
+  await deps.checkouts.updatePayment(checkoutId, { ...payment, capturedAmount: payment.capturedAmount + capture.amount }, checkout.version, {
+    type: 'captured',
+    data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
+  });
+  return { capturedAmount: payment.capturedAmount + capture.amount };
+}
+
+// ---- VoidAuthorization --------------------------------------------------------------------------
+
+/** Compensation: release the authorization. Never captures or refunds; a no-op if nothing is held. */
+export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ voided: boolean; skipped?: string }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = checkout.payment;
+  if (!payment?.pspReference) return { voided: false, skipped: 'not_authorized' };
+  if (payment.voided) return { voided: true };
+  if (payment.capturedAmount > 0) return { voided: false, skipped: 'already_captured' };
+  const result = await deps.gateway.voidAuthorization({
+    reference: checkout.id,
+    pspReference: payment.pspReference,
+    idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+  });
+  await deps.checkouts.updatePayment(checkoutId, { ...payment, voided: true }, checkout.version, {
+    type: 'voided',
+    data: { amount: result.amount, psp_operation_id: result.pspOperationId },
+  });
+  return { voided: true };
+}
+
+// ---- RecordOutcome ------------------------------------------------------------------------------
+
+export interface OutcomeInput extends StepInput {
+  outcome: { status: 'succeeded' } | { status: 'failed'; reason: FailureReason; cause?: string };
+}
+
+const DEFAULT_FAILURE_MESSAGES: Record<FailureReason, string> = {
+  payment_declined: 'The payment was declined',
+  inventory_rejected: 'The merchant could not confirm the inventory',
+  inventory_timeout: 'The merchant did not confirm the inventory within 10 s',
+  inventory_unreachable: "The merchant's inventory confirmation endpoint could not be reached",
+  psp_error: 'The payment provider could not complete the payment',
+  expired: 'The checkout expired',
+};
+
+/**
+ * A Task's error Cause: on AWS a JSON string `{"errorType","errorMessage",...}` written by the
+ * Lambda runtime; in the local engine the error message itself. Returns the human message.
+ */
+export function messageFromCause(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      return parsed.errorMessage.slice(0, 500);
+    }
+  } catch {
+    // not JSON: the local engine passes the message as is
+  }
+  return cause.slice(0, 500);
+}
+
+/**
+ * Step 4: the terminal status, by a conditional write from `processing`. Refuses `succeeded`
+ * unless the full amount was captured, and `failed` while money stays captured. Running it again
+ * after the status is terminal returns the recorded status.
+ */
+export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcome }: OutcomeInput): Promise<{ status: CheckoutStatus }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  if (checkout.status !== 'processing') return { status: checkout.status };
+  const captured = checkout.payment?.capturedAmount ?? 0;
+  if (outcome.status === 'succeeded') {
+    if (captured !== checkout.amount) {
+      throw new PspRejectedError(`Refusing to mark ${checkoutId} succeeded: captured ${captured} of ${checkout.amount}`);
+    }
+    const updated = await deps.checkouts.transitionCheckout({
+      checkoutId,
+      from: ['processing'],
+      to: 'succeeded',
+      expectedVersion: checkout.version,
+      event: { type: 'succeeded' },
+    });
+    return { status: updated.status };
+  }
+  const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];
+  const updated = await deps.checkouts.transitionCheckout({
+    checkoutId,
+    from: ['processing'],
+    to: 'failed',
+    expectedVersion: checkout.version,
+    patch: { failureReason: outcome.reason, failureMessage: message },
+    event: { type: 'failed', data: { failure_reason: outcome.reason, message, captured_amount: captured } },
+  });
+  return { status: updated.status };
+}
+
+// ---- NotifyMerchant -----------------------------------------------------------------------------
+
+/** The result event's id: derived from the checkout and type, so every retry carries the same id. */
+export function resultEventId(checkoutId: string, type: string): string {
+  return `evt_${createHash('sha256').update(`${checkoutId}:${type}`).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Step 5: the signed result webhook (checkout.succeeded | checkout.failed) to each enabled
+ * endpoint of the merchant that subscribes to it. Endpoints that already acknowledged this event
+ * are skipped on a retry; any failure is thrown so the state machine retries the rest.
+ */
+export async function notifyMerchant(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ eventId?: string; delivered: number; skipped?: string }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  if (checkout.status !== 'succeeded' && checkout.status !== 'failed') return { delivered: 0, skipped: `status ${checkout.status}` };
+  const type = `checkout.${checkout.status}`;
+  const eventId = resultEventId(checkoutId, type);
+  const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId)).filter(
+    (endpoint) => endpoint.status === 'enabled' && (endpoint.enabledEvents.includes('*') || endpoint.enabledEvents.includes(type)),
+  );
+  if (endpoints.length === 0) return { eventId, delivered: 0, skipped: 'no endpoints' };
+  const timeline = await deps.checkouts.listEvents(checkoutId);
+  const alreadyDelivered = new Set(
+    timeline.filter((row) => row.type === 'webhook_delivered' && row.data?.event_id === eventId).map((row) => String(row.data?.endpoint_id)),
+  );
+  const body = JSON.stringify({
+    type,
+    id: eventId,
+    created: Math.floor(Date.parse(checkout.updatedAt) / 1000),
+    data: { object: deps.renderCheckout(checkout) },
+  });
+  let delivered = 0;
+  const failures: string[] = [];
+  for (const endpoint of endpoints) {
+    if (alreadyDelivered.has(endpoint.id)) continue;
+    const secret = await deps.cipher.decrypt(endpoint.secretCiphertext);
+    const attempt = await deps.webhookSender.send(endpoint.url, secret, { id: eventId, timestamp: new Date(), body });
+    await deps.checkouts.appendEvent({
+      checkoutId,
+      type: attempt.ok ? 'webhook_delivered' : 'webhook_failed',
+      at: new Date().toISOString(),
+      data: {
+        event_id: eventId,
+        event_type: type,
+        endpoint_id: endpoint.id,
+        latency_ms: attempt.latencyMs,
+        ...(attempt.httpStatus !== undefined ? { http_status: attempt.httpStatus } : {}),
+        ...(attempt.error ? { error: attempt.error } : {}),
+      },
+    });
+    if (attempt.ok) delivered += 1;
+    else failures.push(`${endpoint.id}: ${attempt.error ?? 'failed'}`);
+  }
+  if (failures.length > 0) throw new WebhookDeliveryError(`Webhook ${eventId} not delivered to ${failures.join(', ')}`);
+  return { eventId, delivered };
+}

@@ -1,0 +1,51 @@
+/**
+ * The money invariants of DESIGN.md, checked against the sandbox PSP's own ledger and the
+ * checkout's timeline: never captured without confirmation, never captured twice, no
+ * authorization left neither captured nor voided, captured total <= amount (and = amount exactly
+ * when succeeded). Returns the violations as sentences so e2e tests and the chaos run share it.
+ */
+import type { LedgerOperation } from '../../local/sandbox-psp/client';
+
+export interface CheckoutForInvariants {
+  id: string;
+  amount: number;
+  status: string;
+  /** Timeline rows as GET /v1/checkouts/{id} returns them. */
+  events: { type: string; at: string }[];
+  /** Whether the merchant had inventory confirmation enabled when the payment ran. */
+  confirmationRequired: boolean;
+}
+
+export function moneyInvariantViolations(checkout: CheckoutForInvariants, ledger: LedgerOperation[]): string[] {
+  const violations: string[] = [];
+  const ok = ledger.filter((op) => op.reference === checkout.id && op.status === 'succeeded');
+  const authorizations = ok.filter((op) => op.type === 'authorize');
+  const captures = ok.filter((op) => op.type === 'capture');
+  const voids = ok.filter((op) => op.type === 'void');
+  const captured = captures.reduce((sum, op) => sum + op.amount, 0);
+
+  if (authorizations.length > 1) violations.push(`${checkout.id}: ${authorizations.length} authorizations`);
+  if (captures.length > 1) violations.push(`${checkout.id}: captured ${captures.length} times`);
+  if (captured > checkout.amount) violations.push(`${checkout.id}: captured ${captured} > amount ${checkout.amount}`);
+  if (authorizations.length === 1 && captures.length === 0 && voids.length === 0 && isTerminal(checkout.status)) {
+    violations.push(`${checkout.id}: authorization left neither captured nor voided`);
+  }
+  if (captures.length > 0 && voids.length > 0) violations.push(`${checkout.id}: both captured and voided`);
+  if (checkout.status === 'succeeded' && captured !== checkout.amount) {
+    violations.push(`${checkout.id}: succeeded with ${captured} captured of ${checkout.amount}`);
+  }
+  if (checkout.status === 'failed' && captured !== 0) violations.push(`${checkout.id}: failed but ${captured} captured`);
+  if (captures.length > 0 && checkout.confirmationRequired) {
+    const confirmed = checkout.events.find((event) => event.type === 'inventory_confirmed');
+    const capturedAt = captures[0]!.created;
+    if (!confirmed) violations.push(`${checkout.id}: captured without an inventory confirmation`);
+    else if (Date.parse(confirmed.at) > Date.parse(capturedAt)) {
+      violations.push(`${checkout.id}: captured at ${capturedAt} before the confirmation at ${confirmed.at}`);
+    }
+  }
+  return violations;
+}
+
+function isTerminal(status: string): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'expired' || status === 'canceled';
+}

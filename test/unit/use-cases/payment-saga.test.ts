@@ -1,0 +1,273 @@
+/**
+ * The saga steps' rules with port fakes: idempotency keys per step, re-runs that call the PSP no
+ * more, never a capture without confirmation, never `succeeded` without the full capture, and a
+ * webhook id stable across retries.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  authorizePayment,
+  capturePayment,
+  confirmInventory,
+  messageFromCause,
+  notifyMerchant,
+  recordOutcome,
+  resultEventId,
+  voidAuthorization,
+  type SagaDependencies,
+} from '../../../lambdas/use-cases/payment-saga';
+import {
+  InventoryRejectedError,
+  InventoryTimeoutError,
+  InventoryUnreachableError,
+  PaymentDeclinedError,
+  PspRejectedError,
+  PspUnavailableError,
+  WebhookDeliveryError,
+} from '../../../lambdas/errors';
+import {
+  aCheckout,
+  aMerchant,
+  fakeCipher,
+  FakeCheckouts,
+  FakeConfirmer,
+  FakeGateway,
+  FakeMerchants,
+  FakeWebhookEndpoints,
+  FakeWebhookSender,
+} from '../fakes';
+
+let checkouts: FakeCheckouts;
+let merchants: FakeMerchants;
+let gateway: FakeGateway;
+let confirmer: FakeConfirmer;
+let endpoints: FakeWebhookEndpoints;
+let sender: FakeWebhookSender;
+let deps: SagaDependencies;
+const input = { checkoutId: 'chk_1' };
+
+const processing = () =>
+  aCheckout({
+    status: 'processing',
+    payment: { paymentToken: 'tok_1', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+  });
+
+beforeEach(async () => {
+  checkouts = new FakeCheckouts();
+  merchants = new FakeMerchants();
+  gateway = new FakeGateway();
+  confirmer = new FakeConfirmer();
+  endpoints = new FakeWebhookEndpoints();
+  sender = new FakeWebhookSender();
+  deps = {
+    checkouts,
+    merchants,
+    gateway,
+    confirmer,
+    cipher: fakeCipher,
+    webhookEndpoints: endpoints,
+    webhookSender: sender,
+    renderCheckout: (c) => ({ id: c.id, status: c.status, merchant_order_ref: c.merchantOrderRef }),
+  };
+  await merchants.createMerchant(aMerchant());
+  await checkouts.createCheckout(processing());
+});
+
+describe('authorizePayment', () => {
+  it('authorizes the full amount with the key <checkout>:authorize and records the reference', async () => {
+    const result = await authorizePayment(deps, input);
+    expect(result).toEqual({ pspReference: 'auth_chk_1', authorizedAmount: 10050, inventoryConfirmationRequired: true });
+    expect(gateway.calls).toEqual([{ op: 'authorize', key: 'chk_1:authorize', amount: 10050 }]);
+    const stored = await checkouts.getCheckout('chk_1');
+    expect(stored?.payment).toMatchObject({ pspReference: 'auth_chk_1', authorizedAmount: 10050, inventoryConfirmation: 'pending' });
+    expect(checkouts.events.map((e) => e.type)).toEqual(['authorized']);
+  });
+
+  it('does not call the PSP again when run twice', async () => {
+    await authorizePayment(deps, input);
+    const again = await authorizePayment(deps, input);
+    expect(again.pspReference).toBe('auth_chk_1');
+    expect(gateway.calls).toHaveLength(1);
+  });
+
+  it('skips confirmation when the merchant has it disabled', async () => {
+    await merchants.updateSettings('mer_1', { inventoryConfirmationEnabled: false });
+    const result = await authorizePayment(deps, input);
+    expect(result.inventoryConfirmationRequired).toBe(false);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('not_required');
+  });
+
+  it('records and rethrows a decline', async () => {
+    gateway.failNext.authorize = [new PaymentDeclinedError('card_declined')];
+    await expect(authorizePayment(deps, input)).rejects.toBeInstanceOf(PaymentDeclinedError);
+    expect(checkouts.events).toMatchObject([{ type: 'authorization_declined', data: { decline_code: 'card_declined' } }]);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.pspReference).toBeUndefined();
+  });
+
+  it('lets transient PSP errors through for the state machine to retry', async () => {
+    gateway.failNext.authorize = [new PspUnavailableError('503')];
+    await expect(authorizePayment(deps, input)).rejects.toBeInstanceOf(PspUnavailableError);
+    await authorizePayment(deps, input);
+    expect(gateway.calls.map((c) => c.key)).toEqual(['chk_1:authorize', 'chk_1:authorize']);
+  });
+});
+
+describe('confirmInventory', () => {
+  beforeEach(async () => {
+    await authorizePayment(deps, input);
+  });
+
+  it('sends the seed payload (major-unit amount next to amount_minor) signed with the decrypted secret', async () => {
+    await confirmInventory(deps, input);
+    expect(confirmer.requests).toEqual([
+      {
+        merchant_key: 'mk_1',
+        merchant_order_ref: 'order_ref_456',
+        order_ref: 'chk_1',
+        amount: 100.5,
+        amount_minor: 10050,
+        currency: 'USD',
+        items: [{ sku: 'sku-1', name: 'Mug', quantity: 2 }],
+      },
+    ]);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('confirmed');
+  });
+
+  it.each([
+    ['inventory_rejected', InventoryRejectedError, 'Insufficient inventory'],
+    ['inventory_timeout', InventoryTimeoutError, 'no answer in 10 s'],
+    ['inventory_unreachable', InventoryUnreachableError, 'ECONNREFUSED'],
+  ] as const)('%s is recorded and thrown as %s', async (reason, errorClass, message) => {
+    confirmer.decision = { outcome: 'rejected', reason, message, latencyMs: 7 };
+    await expect(confirmInventory(deps, input)).rejects.toThrow(errorClass);
+    await expect(confirmInventory(deps, input)).rejects.toThrow(message);
+    const stored = await checkouts.getCheckout('chk_1');
+    expect(stored?.payment?.inventoryConfirmation).toBe('rejected');
+    expect(checkouts.events.find((e) => e.type === 'inventory_rejected')?.data).toMatchObject({ failure_reason: reason, message });
+  });
+});
+
+describe('capturePayment', () => {
+  it('refuses to capture while the confirmation is pending or rejected', async () => {
+    await authorizePayment(deps, input);
+    await expect(capturePayment(deps, input)).rejects.toBeInstanceOf(PspRejectedError);
+    confirmer.decision = { outcome: 'rejected', reason: 'inventory_rejected', message: 'no', latencyMs: 1 };
+    await expect(confirmInventory(deps, input)).rejects.toBeInstanceOf(InventoryRejectedError);
+    await expect(capturePayment(deps, input)).rejects.toBeInstanceOf(PspRejectedError);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
+  });
+
+  it('captures the full amount once with <checkout>:capture, and not again on a re-run', async () => {
+    await authorizePayment(deps, input);
+    await confirmInventory(deps, input);
+    expect(await capturePayment(deps, input)).toEqual({ capturedAmount: 10050 });
+    expect(await capturePayment(deps, input)).toEqual({ capturedAmount: 10050 });
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([{ op: 'capture', key: 'chk_1:capture', amount: 10050 }]);
+  });
+
+  it('captures without a confirmation call when none is required', async () => {
+    await merchants.updateSettings('mer_1', { inventoryConfirmationEnabled: false });
+    await authorizePayment(deps, input);
+    await capturePayment(deps, input);
+    expect(confirmer.requests).toHaveLength(0);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.capturedAmount).toBe(10050);
+  });
+});
+
+describe('voidAuthorization', () => {
+  it('is a no-op when nothing was authorized', async () => {
+    expect(await voidAuthorization(deps, input)).toEqual({ voided: false, skipped: 'not_authorized' });
+    expect(gateway.calls).toHaveLength(0);
+  });
+
+  it('voids once with <checkout>:void', async () => {
+    await authorizePayment(deps, input);
+    expect(await voidAuthorization(deps, input)).toEqual({ voided: true });
+    expect(await voidAuthorization(deps, input)).toEqual({ voided: true });
+    expect(gateway.calls.filter((c) => c.op === 'void')).toEqual([{ op: 'void', key: 'chk_1:void' }]);
+  });
+
+  it('never voids (or refunds) money already captured', async () => {
+    await merchants.updateSettings('mer_1', { inventoryConfirmationEnabled: false });
+    await authorizePayment(deps, input);
+    await capturePayment(deps, input);
+    expect(await voidAuthorization(deps, input)).toEqual({ voided: false, skipped: 'already_captured' });
+    expect(gateway.calls.map((c) => c.op)).toEqual(['authorize', 'capture']);
+  });
+});
+
+describe('recordOutcome', () => {
+  it('refuses succeeded unless the full amount was captured', async () => {
+    await expect(recordOutcome(deps, { ...input, outcome: { status: 'succeeded' } })).rejects.toBeInstanceOf(PspRejectedError);
+    expect((await checkouts.getCheckout('chk_1'))?.status).toBe('processing');
+  });
+
+  it('records failed with the message from an AWS-style JSON cause, once', async () => {
+    const cause = JSON.stringify({ errorType: 'InventoryRejectedError', errorMessage: 'Insufficient inventory for sku-1' });
+    await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'inventory_rejected', cause } });
+    const again = await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'psp_error' } });
+    const stored = await checkouts.getCheckout('chk_1');
+    expect(again.status).toBe('failed');
+    expect(stored).toMatchObject({ status: 'failed', failureReason: 'inventory_rejected', failureMessage: 'Insufficient inventory for sku-1' });
+    expect(checkouts.events.filter((e) => e.type === 'failed')).toHaveLength(1);
+  });
+
+  it('uses a default message for a timeout without a cause', async () => {
+    await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'inventory_timeout' } });
+    expect((await checkouts.getCheckout('chk_1'))?.failureMessage).toBe('The merchant did not confirm the inventory within 10 s');
+  });
+
+  it.each([
+    ['{"errorType":"X","errorMessage":"from lambda"}', 'from lambda'],
+    ['plain local message', 'plain local message'],
+    [undefined, undefined],
+  ])('messageFromCause(%s) = %s', (cause, expected) => {
+    expect(messageFromCause(cause)).toBe(expected);
+  });
+});
+
+describe('notifyMerchant', () => {
+  beforeEach(async () => {
+    await endpoints.createEndpoint({
+      id: 'we_1',
+      merchantId: 'mer_1',
+      url: 'https://merchant.example/hooks',
+      enabledEvents: ['*'],
+      secretCiphertext: 'enc(whsec_hook)',
+      status: 'enabled',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    await endpoints.createEndpoint({
+      id: 'we_2',
+      merchantId: 'mer_1',
+      url: 'https://merchant.example/only-refunds',
+      enabledEvents: ['payment.refunded'],
+      secretCiphertext: 'enc(whsec_other)',
+      status: 'enabled',
+      createdAt: '2026-01-01T00:00:01.000Z',
+    });
+    await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'payment_declined', cause: 'card_declined' } });
+  });
+
+  it('sends checkout.failed to subscribed endpoints only, signed with the decrypted secret', async () => {
+    const result = await notifyMerchant(deps, input);
+    expect(result).toEqual({ eventId: resultEventId('chk_1', 'checkout.failed'), delivered: 1 });
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]!.secret).toBe('whsec_hook');
+    const body = JSON.parse(sender.sent[0]!.message.body);
+    expect(body).toMatchObject({ type: 'checkout.failed', id: result.eventId, data: { object: { id: 'chk_1', status: 'failed' } } });
+  });
+
+  it('keeps the same webhook id on a retry and skips endpoints that already acknowledged', async () => {
+    sender.answers = [false];
+    await expect(notifyMerchant(deps, input)).rejects.toBeInstanceOf(WebhookDeliveryError);
+    await notifyMerchant(deps, input);
+    await notifyMerchant(deps, input);
+    expect(sender.sent.map((s) => s.message.id)).toEqual([resultEventId('chk_1', 'checkout.failed'), resultEventId('chk_1', 'checkout.failed')]);
+    expect(checkouts.events.filter((e) => e.type.startsWith('webhook_')).map((e) => e.type)).toEqual(['webhook_failed', 'webhook_delivered']);
+  });
+
+  it('sends nothing while the checkout is not terminal', async () => {
+    await checkouts.createCheckout(processing());
+    expect(await notifyMerchant(deps, input)).toEqual({ delivered: 0, skipped: 'status processing' });
+  });
+});
