@@ -9,12 +9,11 @@ import {
   capturePayment,
   confirmInventory,
   messageFromCause,
-  notifyMerchant,
   recordOutcome,
-  resultEventId,
   voidAuthorization,
   type SagaDependencies,
 } from '../../../lambdas/use-cases/payment-saga';
+import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,

@@ -1,0 +1,237 @@
+/**
+ * The one Lambda function construct every Paystep handler is deployed with. It fixes what must
+ * never differ between functions (runtime, architecture, tracing, its own log group, ESM bundling,
+ * an execution role that holds nothing it was not explicitly given) and offers `bind*` methods that
+ * set an environment variable and its IAM grant together, so a handler can never receive a setting
+ * it has no permission to use, or a permission it has no setting for.
+ */
+import { resolve } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../table-schema';
+import { REPO_ROOT } from '../repo-root';
+
+/**
+ * Newest Node.js LTS that Lambda and this aws-cdk-lib both offer. Pinned (not NODEJS_LATEST) so a
+ * CDK upgrade never changes the runtime under a running payment system without a reviewed diff.
+ */
+export const PAYSTEP_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Value every function gets as POWERTOOLS_SERVICE_NAME, so logs, traces and metrics group together. */
+export const POWERTOOLS_SERVICE_NAME = 'paystep';
+
+/**
+ * Prefix of an environment value that is a reference, not the secret itself:
+ * `secretsmanager:<secret ARN>`. On AWS, `ADMIN_TOKEN_HASH` and `PAYSTEP_SECRETS_KEY` carry such a
+ * reference; locally they carry the literal value. The handler-side reader (a later issue, in
+ * lambdas/shared) resolves a reference once at cold start with `GetSecretValue`:
+ * - `PAYSTEP_SECRETS_KEY`: the secret string is the key material for encrypting stored secrets
+ *   (webhook signing secrets) at rest.
+ * - `ADMIN_TOKEN_HASH`: the secret string is the admin token itself (operators read it from Secrets
+ *   Manager); the reader hashes it with SHA-256 and compares against the presented token's hash.
+ * Putting the plaintext in the function configuration (a CloudFormation dynamic reference) would
+ * expose it to anyone with `lambda:GetFunctionConfiguration`, so only the ARN travels.
+ */
+export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';
+
+/** DynamoDB actions per access level. Transactions are authorized by these per-item actions. */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+} as const;
+
+/** KMS actions DynamoDB needs from the caller when the table is encrypted with a customer-managed key. */
+export const TABLE_KEY_ACTIONS = {
+  read: ['kms:Decrypt', 'kms:DescribeKey'],
+  readWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+} as const;
+
+/** Network interface actions Lambda performs with the execution role to attach a function to a VPC. */
+const VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+export type TableAccess = keyof typeof TABLE_ACTIONS;
+
+export interface PaystepFunctionProps {
+  /** Directory under `lambdas/` that holds `handler.ts` (an `ApiEntry` or a `SAGA_STEPS` value). */
+  readonly entryName: string;
+  readonly description: string;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 MiB */
+  readonly memorySize?: number;
+  /** Run in these subnets (egress through the NAT gateways' Elastic IPs). */
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Plain, non-secret settings. Secrets go through `bindSecret`. */
+  readonly environment?: Record<string, string>;
+  /** @default one month */
+  readonly logRetention?: RetentionDays;
+  /** @default RemovalPolicy.DESTROY: logs of a torn-down dev stack are not worth keeping */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** A handler in `lambdas/<entryName>/handler.ts`, bundled to one minified ESM file. */
+export class PaystepFunction extends NodejsFunction {
+  /** The execution role, created here so no AWS managed policy (with `*` log resources) is attached. */
+  readonly executionRole: iam.Role;
+  readonly functionLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PaystepFunctionProps) {
+    // NodejsFunction needs the role and log group at construction time, so they are siblings.
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.entryName}`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    if (props.vpc !== undefined) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'ManageVpcNetworkInterfaces', actions: VPC_ENI_ACTIONS, resources: ['*'] }),
+      );
+    }
+
+    super(scope, id, {
+      entry: resolve(REPO_ROOT, 'lambdas', props.entryName, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: PAYSTEP_RUNTIME,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role,
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      environment: {
+        POWERTOOLS_SERVICE_NAME,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // The Node.js runtime ships AWS SDK v3; bundling it would only add cold-start weight.
+        externalModules: ['@aws-sdk/*'],
+        // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
+        banner:
+          "import { createRequire as __paystepCreateRequire } from 'node:module'; const require = __paystepCreateRequire(import.meta.url);",
+      },
+    });
+    this.executionRole = role;
+    this.functionLogGroup = logGroup;
+
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only X-Ray PutTraceSegments/PutTelemetryRecords (and, for VPC functions, the EC2 network-interface actions Lambda performs with the execution role) are on "*": these actions support no resource-level permissions. test/cdk checks that no other statement uses "*".',
+      });
+    }
+  }
+
+  /**
+   * Gives the function the table (`TABLE_NAME`) and exactly the actions `access` needs, on the
+   * table and its indexes by name (no `index/*` wildcard), plus the KMS actions on the table's key.
+   */
+  bindTable({ table, access }: { table: ITable; access: TableAccess }): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: access === 'read' ? 'ReadTable' : 'ReadWriteTable',
+        actions: [...TABLE_ACTIONS[access]],
+        resources: [
+          table.tableArn,
+          ...TABLE_SCHEMA.globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
+        ],
+      }),
+    );
+    if (table.encryptionKey !== undefined) {
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'UseTableKey',
+          actions: [...TABLE_KEY_ACTIONS[access]],
+          resources: [table.encryptionKey.keyArn],
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** Lets the function start executions of one state machine (`STATE_MACHINE_ARN`), nothing more. */
+  bindStateMachine(stateMachine: IStateMachine): this {
+    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartSagaExecution',
+        actions: ['states:StartExecution'],
+        resources: [stateMachine.stateMachineArn],
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Sets `envName` to a `secretsmanager:<ARN>` reference (see SECRET_REFERENCE_PREFIX) and allows
+   * reading that one secret. The plaintext never appears in the template or the function config.
+   */
+  bindSecret(envName: string, secret: ISecret): this {
+    this.addEnvironment(envName, `${SECRET_REFERENCE_PREFIX}${secret.secretArn}`);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: `Read${envName
+          .split('_')
+          .map((word) => word.charAt(0) + word.slice(1).toLowerCase())
+          .join('')}`,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretArn],
+      }),
+    );
+    if (secret.encryptionKey !== undefined) {
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [secret.encryptionKey.keyArn] }),
+      );
+    }
+    return this;
+  }
+}

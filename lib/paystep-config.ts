@@ -1,0 +1,50 @@
+/**
+ * Deployment settings for the CDK app, read once from CDK context (`-c key=value` or cdk.json), so
+ * every stack sees the same stage and URLs. Defaults make `npx cdk synth` work with no flags.
+ */
+import type { Node } from 'constructs';
+
+export type PaystepStage = 'dev' | 'prod';
+
+export interface PaystepConfig {
+  /** `prod` turns on deletion protection and RETAIN on everything that holds money state. */
+  readonly stage: PaystepStage;
+  /** Base URL of the PSP the saga's authorize/capture/void steps call (`SANDBOX_PSP_URL`). */
+  readonly sandboxPspUrl: string;
+  /**
+   * Base URL the buyer's `checkout_url` is built on (`PUBLIC_CHECKOUT_BASE_URL`). Unset: the HTTP
+   * API's own URL, which is right until a custom domain or hosted checkout page exists.
+   */
+  readonly publicCheckoutBaseUrl: string | undefined;
+  /** NAT gateways, one Elastic IP each; merchants whitelist every one of them. */
+  readonly natGateways: number;
+}
+
+/**
+ * RFC 2606 reserves `.invalid`: a deployment that forgot `-c sandboxPspUrl=...` fails loudly with
+ * PSP-unavailable errors instead of sending payment calls to a host somebody else owns.
+ */
+export const DEFAULT_SANDBOX_PSP_URL = 'https://sandbox-psp.invalid';
+
+/**
+ * Reads and validates the context once. Throws on an unknown stage so a typo such as
+ * `-c stage=production` cannot silently deploy an unprotected table.
+ */
+export function readPaystepConfig(node: Node): PaystepConfig {
+  const stage = String(node.tryGetContext('stage') ?? 'dev');
+  if (stage !== 'dev' && stage !== 'prod') {
+    throw new Error(`Context "stage" must be "dev" or "prod", got "${stage}"`);
+  }
+  const sandboxPspUrl = String(node.tryGetContext('sandboxPspUrl') ?? DEFAULT_SANDBOX_PSP_URL);
+  const publicCheckoutBaseUrl = node.tryGetContext('publicCheckoutBaseUrl') as string | undefined;
+  for (const [key, value] of [['sandboxPspUrl', sandboxPspUrl], ['publicCheckoutBaseUrl', publicCheckoutBaseUrl]] as const) {
+    if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
+      throw new Error(`Context "${key}" must be an http(s) URL, got "${value}"`);
+    }
+  }
+  const natGateways = Number(node.tryGetContext('natGateways') ?? (stage === 'prod' ? 2 : 1));
+  if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > 2) {
+    throw new Error(`Context "natGateways" must be 1 or 2, got "${String(natGateways)}"`);
+  }
+  return { stage, sandboxPspUrl, publicCheckoutBaseUrl, natGateways };
+}

@@ -1,0 +1,96 @@
+/**
+ * Everything Paystep must never lose or change by accident: the one DynamoDB table (checkouts,
+ * merchants, ledger, idempotency records), its customer-managed key, the two application secrets,
+ * and the egress network whose Elastic IPs merchants whitelist. The stateless stack receives
+ * these through props and can be destroyed and redeployed freely.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { NetworkConstruct } from './network-construct';
+import type { PaystepConfig } from './paystep-config';
+import { TABLE_SCHEMA } from './table-schema';
+
+/** Length of the generated PAYSTEP_SECRETS_KEY: 43 base64 characters decode to a 32-byte key. */
+export const SECRETS_KEY_LENGTH = 43;
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: PaystepConfig;
+}
+
+export class StatefulStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly tableKey: kms.Key;
+  /** The platform admin's bearer token (generated). Operators read it here; api-merchants hashes it. */
+  readonly adminTokenSecret: secretsmanager.Secret;
+  /** PAYSTEP_SECRETS_KEY: encrypts stored signing secrets and idempotent responses at rest. */
+  readonly secretsKeySecret: secretsmanager.Secret;
+  readonly network: NetworkConstruct;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const isProd = props.config.stage === 'prod';
+    const removalPolicy = isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.tableKey = new kms.Key(this, 'TableKey', {
+      description: 'Encrypts the Paystep table (checkouts, payments, merchant records)',
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(isProd ? 30 : 7),
+    });
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      deletionProtection: isProd,
+      removalPolicy,
+    });
+    for (const index of TABLE_SCHEMA.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminTokenSecret', {
+      description: 'Paystep platform admin bearer token (Authorization: Bearer <token> on POST /v1/merchants)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy,
+    });
+    this.secretsKeySecret = new secretsmanager.Secret(this, 'SecretsKeySecret', {
+      description: 'Paystep PAYSTEP_SECRETS_KEY: AES-256 key (base64) for stored signing secrets and idempotent responses',
+      // AesSecretCipher wants base64 of exactly 32 bytes. Secrets Manager cannot emit base64, but
+      // 43 characters from [A-Za-z0-9] are valid unpadded base64 that decodes to 32 bytes and
+      // carry ~256 bits of entropy (43 x log2(62)).
+      generateSecretString: { passwordLength: SECRETS_KEY_LENGTH, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.adminTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The admin token is rotated by an operator (put a new value, functions pick it up on their next cold start); an automatic rotation Lambda would change it under operators without telling them.',
+    });
+    Validations.of(this.secretsKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating this key without re-encrypting every stored webhook secret would make them unreadable; rotation needs a re-encryption job, tracked for the "Deployable on AWS" issue.',
+    });
+
+    this.network = new NetworkConstruct(this, 'Network', { natGateways: props.config.natGateways, removalPolicy });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AdminTokenSecretArn', {
+      value: this.adminTokenSecret.secretArn,
+      description: 'aws secretsmanager get-secret-value --secret-id <this> prints the admin token',
+    });
+  }
+}

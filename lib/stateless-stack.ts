@@ -1,0 +1,265 @@
+/**
+ * Everything that can be redeployed at will: the HTTP API (one route per row of API_ROUTES), one
+ * Lambda per API entry, the payment saga (the Standard state machine from
+ * statemachines/checkout.asl.json and one Lambda per Task state in SAGA_STEPS). Stateful resources
+ * (table, secrets, egress network) arrive through props from the stateful stack.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { API_ROUTES, routeKey, type ApiEntry } from './api-routes';
+import { PaystepFunction } from './constructs/paystep-function';
+import type { PaystepConfig } from './paystep-config';
+import { REPO_ROOT } from './repo-root';
+import { CHECKOUT_STATE_MACHINE_FILE, SAGA_STEPS, type SagaState } from './saga-steps';
+
+export interface StatelessStackProps extends StackProps {
+  readonly config: PaystepConfig;
+  readonly table: ITable;
+  readonly adminTokenSecret: ISecret;
+  readonly secretsKeySecret: ISecret;
+  readonly vpc: ec2.IVpc;
+  /** Private subnets whose internet traffic leaves through `egressIps`. */
+  readonly egressSubnets: ec2.SubnetSelection;
+  readonly egressIps: string[];
+}
+
+/** What each API entry needs beyond the table. Keyed by ApiEntry: a new entry fails to compile until listed. */
+interface ApiFunctionNeeds {
+  readonly description: string;
+  /** ADMIN_TOKEN_HASH: authenticates the platform admin. */
+  readonly adminToken?: boolean;
+  /** PAYSTEP_SECRETS_KEY: encrypts or decrypts stored secrets (signing secrets, idempotent responses). */
+  readonly secretsKey?: boolean;
+  /** STATE_MACHINE_ARN + states:StartExecution. */
+  readonly startsSaga?: boolean;
+}
+
+const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
+  // Every entry with an idempotent POST needs PAYSTEP_SECRETS_KEY: stored idempotent responses
+  // carry secret keys and client secrets and are encrypted with it (lambdas/shared/idempotency.ts).
+  'api-merchants': { description: 'Onboards merchants (platform admin only)', adminToken: true, secretsKey: true },
+  'api-settings': { description: 'Reads and updates merchant settings (inventory confirmation, return URLs)' },
+  'api-checkouts': { description: 'Creates, reads, looks up and cancels checkouts', secretsKey: true },
+  'api-pay': { description: 'Pays a checkout (starts its saga execution) and answers the pending-page poll', secretsKey: true, startsSaga: true },
+  'api-webhook-endpoints': { description: "Manages the merchant's webhook endpoints and their signing secrets", secretsKey: true },
+};
+
+/** What each saga step needs beyond the table. Keyed by SagaState: a new step fails to compile until listed. */
+interface SagaFunctionNeeds {
+  readonly description: string;
+  /** Calls merchant URLs: runs in the private subnets so requests leave from the whitelisted Elastic IPs. */
+  readonly merchantEgress?: boolean;
+  /** SANDBOX_PSP_URL: calls the PSP. */
+  readonly callsPsp?: boolean;
+  /** PAYSTEP_SECRETS_KEY: signs requests to the merchant with the merchant's stored secret. */
+  readonly secretsKey?: boolean;
+}
+
+const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
+  AuthorizePayment: { description: 'Saga: authorizes the payment at the PSP', callsPsp: true },
+  ConfirmInventory: { description: "Saga: asks the merchant's backend to confirm inventory (10 s)", merchantEgress: true, secretsKey: true },
+  CapturePayment: { description: 'Saga: captures the authorized amount at the PSP', callsPsp: true },
+  VoidAuthorization: { description: 'Saga: voids the authorization at the PSP', callsPsp: true },
+  RecordOutcome: { description: "Saga: records the checkout's terminal status with a conditional write" },
+  NotifyMerchant: { description: 'Saga: sends the signed result webhook to the merchant', merchantEgress: true, secretsKey: true },
+};
+
+/**
+ * Seconds a saga Lambda may run beyond its Task's TimeoutSeconds. The Task timeout must always fire
+ * first, so a slow merchant ends as `States.Timeout` (inventory_timeout) and never as a Lambda
+ * timeout error (which the ASL would classify as inventory_unreachable).
+ */
+export const SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS = 5;
+
+/** API stage throttling: protects the table and the PSP from a runaway client. */
+export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+interface AslTaskState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly TimeoutSeconds?: number;
+}
+
+/** `api-checkouts` -> `ApiCheckouts`, `ConfirmInventory` stays. */
+function toPascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+/**
+ * Reads the one ASL file and checks, at synth time, that its Task states and SAGA_STEPS agree:
+ * every Task references `${<State>FunctionArn}` for a state listed in SAGA_STEPS, and every listed
+ * state is a Task. A mismatch would otherwise deploy a state machine that fails at its first run.
+ */
+export function readCheckoutAsl(): { text: string; tasks: Record<SagaState, AslTaskState> } {
+  const text = readFileSync(resolve(REPO_ROOT, CHECKOUT_STATE_MACHINE_FILE), 'utf8');
+  const states = (JSON.parse(text) as { States: Record<string, AslTaskState> }).States;
+  const tasks = {} as Record<SagaState, AslTaskState>;
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    if (!(name in SAGA_STEPS) || state.Resource !== `\${${name}FunctionArn}`) {
+      throw new Error(`ASL Task ${name} must be listed in SAGA_STEPS and use Resource "\${${name}FunctionArn}"`);
+    }
+    tasks[name as SagaState] = state;
+  }
+  for (const name of Object.keys(SAGA_STEPS)) {
+    if (!(name in tasks)) throw new Error(`SAGA_STEPS lists ${name}, which is not a Task state in ${CHECKOUT_STATE_MACHINE_FILE}`);
+  }
+  return { text, tasks };
+}
+
+export class StatelessStack extends Stack {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly apiStage: apigwv2.HttpStage;
+  readonly stateMachine: sfn.StateMachine;
+  readonly apiFunctions: ReadonlyMap<ApiEntry, PaystepFunction>;
+  readonly sagaFunctions: ReadonlyMap<SagaState, PaystepFunction>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const isProd = config.stage === 'prod';
+    const logRemovalPolicy = isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_MONTH;
+
+    // ---- Saga: one function per Task state, then the state machine from the one ASL file ----
+    const asl = readCheckoutAsl();
+    const sagaFunctions = new Map<SagaState, PaystepFunction>();
+    for (const [state, entryName] of Object.entries(SAGA_STEPS) as [SagaState, string][]) {
+      const needs = SAGA_FUNCTIONS[state];
+      const taskTimeout = asl.tasks[state].TimeoutSeconds ?? 60;
+      const fn = new PaystepFunction(this, toPascalCase(entryName), {
+        entryName,
+        description: needs.description,
+        timeout: Duration.seconds(taskTimeout + SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS),
+        logRetention,
+        logRemovalPolicy,
+        ...(needs.merchantEgress === true ? { vpc: props.vpc, vpcSubnets: props.egressSubnets } : {}),
+        ...(needs.callsPsp === true ? { environment: { SANDBOX_PSP_URL: config.sandboxPspUrl } } : {}),
+      });
+      fn.bindTable({ table: props.table, access: 'readWrite' });
+      if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      sagaFunctions.set(state, fn);
+    }
+    this.sagaFunctions = sagaFunctions;
+
+    const stateMachineLogGroup = new LogGroup(this, 'CheckoutStateMachineLogGroup', {
+      // The vendedlogs prefix keeps CloudWatch Logs' resource policy small (AWS recommendation).
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-checkout`,
+      retention: logRetention,
+      removalPolicy: logRemovalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'CheckoutStateMachine', {
+      comment: 'Paystep payment saga, one Standard execution per paid checkout',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(asl.text),
+      definitionSubstitutions: Object.fromEntries(
+        [...sagaFunctions].map(([state, fn]) => [`${state}FunctionArn`, fn.functionArn]),
+      ),
+      // Saga payloads carry ids, statuses and PSP references only (never card data or secrets).
+      logs: { destination: stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The ASL is a string, so CDK cannot infer the invoke grant: name each step's function, unqualified
+    // (the ASL invokes $LATEST), and nothing else. No resource policy on the functions: only this role can invoke them.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeSagaSteps',
+        actions: ['lambda:InvokeFunction'],
+        resources: [...sagaFunctions.values()].map((fn) => fn.functionArn),
+      }),
+    );
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (PutTraceSegments, GetSamplingRules) support no resource-level permissions. Lambda invokes are scoped to the six saga functions (checked in test/cdk).',
+    });
+
+    // ---- HTTP API: a $default stage with throttling and access logs, one route per API_ROUTES row ----
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Paystep public API (/v1)',
+      createDefaultStage: false,
+    });
+    const accessLogGroup = new LogGroup(this, 'ApiAccessLogGroup', { retention: logRetention, removalPolicy: logRemovalPolicy });
+    this.apiStage = new apigwv2.HttpStage(this, 'ApiDefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: API_THROTTLE,
+      // No headers, no query string, no body: Authorization and merchant data never reach the access log.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogGroup),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    const publicCheckoutBaseUrl = config.publicCheckoutBaseUrl ?? this.apiStage.url;
+
+    const apiFunctions = new Map<ApiEntry, PaystepFunction>();
+    const apiEntries = [...new Set(API_ROUTES.map((route) => route.entry))];
+    for (const entryName of apiEntries) {
+      const needs = API_FUNCTIONS[entryName];
+      const fn = new PaystepFunction(this, toPascalCase(entryName), {
+        entryName,
+        description: needs.description,
+        timeout: Duration.seconds(10),
+        logRetention,
+        logRemovalPolicy,
+        environment: { PUBLIC_CHECKOUT_BASE_URL: publicCheckoutBaseUrl },
+      });
+      fn.bindTable({ table: props.table, access: 'readWrite' });
+      if (needs.adminToken === true) fn.bindSecret('ADMIN_TOKEN_HASH', props.adminTokenSecret);
+      if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.startsSaga === true) fn.bindStateMachine(this.stateMachine);
+      apiFunctions.set(entryName, fn);
+    }
+    this.apiFunctions = apiFunctions;
+
+    const integrations = new Map(
+      [...apiFunctions].map(([entry, fn]) => [entry, new HttpLambdaIntegration(`${toPascalCase(entry)}Integration`, fn)]),
+    );
+    for (const route of API_ROUTES) {
+      const [httpRoute] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: integrations.get(route.entry)!,
+      });
+      Validations.of(httpRoute!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
+      });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the public API (routes start with /v1)' });
+    new CfnOutput(this, 'EgressIps', {
+      value: Fn.join(',', props.egressIps),
+      description: 'Merchants whitelist these: inventory confirmations and webhooks come only from them',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+}

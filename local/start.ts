@@ -1,0 +1,100 @@
+/**
+ * `npm start`: runs all of Paystep locally (see local/stack.ts) and prints one line per service,
+ * the credentials, a few curl examples, then `Ready`. Scripts and outside test suites parse these
+ * lines, so their wording is part of the local runtime contract. Ctrl-C / SIGTERM stops everything
+ * it started (the DynamoDB Local JVM included) and exits 0; a failed start exits 1.
+ *
+ * Env: PAYSTEP_PORT (3000), PAYSTEP_SANDBOX_PSP_PORT (3001), PAYSTEP_DEMO_MERCHANT_PORT (3002),
+ * PAYSTEP_SFN_PORT (0 = any), PAYSTEP_ADMIN_TOKEN (generated), PAYSTEP_DATA_DIR (.paystep/data).
+ * Flag: --in-memory (nothing written to disk).
+ */
+import './polyfills';
+import { LocalStackStartError, startLocalStack, type LocalStack } from './stack';
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new LocalStackStartError(`${name} must be a port number (0-65535), got "${raw}"`);
+  }
+  return port;
+}
+
+/** The startup banner: exactly one line per service, then examples, then `Ready`. */
+export function formatBanner(stack: LocalStack): string[] {
+  const api = stack.apiUrl;
+  return [
+    `API: ${api}`,
+    `Sandbox PSP: ${stack.pspUrl}`,
+    `Demo merchant: ${stack.merchantUrl}`,
+    `Step Functions (local): ${stack.sfnUrl}`,
+    `DynamoDB Local: ${stack.dynamoDbEndpoint}`,
+    `Data: ${stack.dataDir ?? 'in memory (discarded on exit)'}`,
+    `Admin token: ${stack.adminToken}`,
+    `Demo merchant id: ${stack.demoMerchant.id}`,
+    `Demo merchant secret key: ${stack.demoMerchant.secretKey}`,
+    '',
+    'Try:',
+    `  curl -s ${api}/v1/settings -H 'Authorization: Bearer ${stack.demoMerchant.secretKey}'`,
+    `  curl -s ${api}/v1/checkouts -H 'Authorization: Bearer ${stack.demoMerchant.secretKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"merchant_order_ref":"order-1","amount":1050,"currency":"USD","items":[{"sku":"tshirt","quantity":1}],"success_url":"${stack.merchantUrl}/thanks","failure_url":"${stack.merchantUrl}/sorry"}'`,
+    `  curl -s ${stack.pspUrl}/v1/tokens -H 'Content-Type: application/json' -d '{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}'`,
+    `  curl -s ${api}/v1/checkouts/<chk_id>/pay -H 'Authorization: Bearer <client_secret>' -H 'Content-Type: application/json' -d '{"payment_token":"<tok_id>"}'`,
+    '',
+    'Ready',
+  ];
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--in-memory');
+  if (unknown.length > 0) throw new LocalStackStartError(`Unknown argument(s): ${unknown.join(' ')} (supported: --in-memory)`);
+
+  const running: { stack?: LocalStack } = {};
+  let stopping = false;
+  let interrupted = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    interrupted = true;
+    console.error(`\n${signal} received, stopping...`);
+    // Still starting: main() stops the stack as soon as it is up (a failed start stops itself).
+    if (running.stack === undefined) {
+      setTimeout(() => process.exit(1), 60_000).unref();
+      return;
+    }
+    running.stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Stopping failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const stack = await startLocalStack({
+    apiPort: portFromEnv('PAYSTEP_PORT', 3000),
+    pspPort: portFromEnv('PAYSTEP_SANDBOX_PSP_PORT', 3001),
+    merchantPort: portFromEnv('PAYSTEP_DEMO_MERCHANT_PORT', 3002),
+    sfnPort: portFromEnv('PAYSTEP_SFN_PORT', 0),
+    ...(process.env.PAYSTEP_ADMIN_TOKEN ? { adminToken: process.env.PAYSTEP_ADMIN_TOKEN } : {}),
+    ...(process.env.PAYSTEP_DATA_DIR ? { dataDir: process.env.PAYSTEP_DATA_DIR } : {}),
+    inMemory: args.includes('--in-memory'),
+  });
+  running.stack = stack;
+  if (interrupted) {
+    // A signal arrived during startup: stop what just started.
+    await stack.stop();
+    process.exit(0);
+  }
+  process.stdout.write(`${formatBanner(stack).join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`Paystep failed to start: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+/**
+ * What PaystepFunction fixes for every handler (runtime, architecture, tracing, own log group,
+ * bundled ESM entry) and the per-function placement and settings: only the merchant-calling saga
+ * steps run in the egress subnets, only PSP-calling steps get SANDBOX_PSP_URL.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SagaState } from '../../lib/saga-steps';
+import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
+import { canonical, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+
+const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
+const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'];
+
+describe('Lambda functions', () => {
+  let synth: SynthesizedPaystep;
+  let lambdas: Record<string, JsonObject>;
+
+  beforeAll(() => {
+    synth = synthPaystep({ sandboxPspUrl: 'https://psp.test.example' });
+    lambdas = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function');
+  });
+
+  function propertiesOf(construct: Parameters<typeof logicalIdOf>[0]): JsonObject {
+    return lambdas[logicalIdOf(construct)]!.Properties as JsonObject;
+  }
+
+  it('all run Node.js 24 on arm64 with active tracing, an ESM bundle and their own log group with retention', () => {
+    const all = [...synth.stateless.apiFunctions.values(), ...synth.stateless.sagaFunctions.values()];
+    expect(all).toHaveLength(Object.keys(lambdas).length);
+    const logGroups = resourcesOfType(synth.statelessJson, 'AWS::Logs::LogGroup');
+    for (const fn of all) {
+      const properties = propertiesOf(fn);
+      expect(properties, fn.node.id).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: ref(fn.functionLogGroup) },
+        Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'paystep', NODE_OPTIONS: '--enable-source-maps' } },
+      });
+      expect((logGroups[logicalIdOf(fn.functionLogGroup)]!.Properties as JsonObject).RetentionInDays, fn.node.id).toBe(30);
+    }
+  });
+
+  it('runs exactly the merchant-calling saga steps in the private egress subnets', () => {
+    // Prepare
+    const egressSubnets = synth.stateful.network.vpc.privateSubnets.map((subnet) => canonical(ref(subnet)));
+    for (const [state, fn] of synth.stateless.sagaFunctions) {
+      const vpcConfig = propertiesOf(fn).VpcConfig as { SubnetIds: JsonObject[] } | undefined;
+      // Assess
+      if (MERCHANT_EGRESS.includes(state)) {
+        expect(vpcConfig?.SubnetIds.map(canonical).sort(), state).toEqual([...egressSubnets].sort());
+      } else {
+        expect(vpcConfig, state).toBeUndefined();
+      }
+    }
+    for (const fn of synth.stateless.apiFunctions.values()) expect(propertiesOf(fn).VpcConfig).toBeUndefined();
+    expect(egressSubnets.length).toBeGreaterThan(0);
+  });
+
+  it('passes SANDBOX_PSP_URL from context to the PSP-calling steps only, and PUBLIC_CHECKOUT_BASE_URL to API functions', () => {
+    for (const [state, fn] of synth.stateless.sagaFunctions) {
+      const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;
+      expect(variables.SANDBOX_PSP_URL, state).toBe(CALLS_PSP.includes(state) ? 'https://psp.test.example' : undefined);
+      expect(variables.PUBLIC_CHECKOUT_BASE_URL, state).toBeUndefined();
+    }
+    for (const [entry, fn] of synth.stateless.apiFunctions) {
+      const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;
+      expect(JSON.stringify(variables.PUBLIC_CHECKOUT_BASE_URL), entry).toContain(logicalIdOf(synth.stateless.httpApi));
+    }
+  });
+
+  it('defaults SANDBOX_PSP_URL to a reserved, never-resolving host and honours -c publicCheckoutBaseUrl', () => {
+    // Act
+    const defaults = synthPaystep({ publicCheckoutBaseUrl: 'https://pay.example.com' });
+    const defaultLambdas = resourcesOfType(defaults.statelessJson, 'AWS::Lambda::Function');
+    const authorize = defaultLambdas[logicalIdOf(defaults.stateless.sagaFunctions.get('AuthorizePayment')!)]!;
+    const checkouts = defaultLambdas[logicalIdOf(defaults.stateless.apiFunctions.get('api-checkouts')!)]!;
+    // Assess
+    expect(DEFAULT_SANDBOX_PSP_URL).toMatch(/\.invalid$/);
+    expect(authorize.Properties).toMatchObject({ Environment: { Variables: { SANDBOX_PSP_URL: DEFAULT_SANDBOX_PSP_URL } } });
+    expect(checkouts.Properties).toMatchObject({ Environment: { Variables: { PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example.com' } } });
+  });
+
+  it('rejects an unknown stage or a non-URL setting instead of deploying something unintended', () => {
+    expect(() => synthPaystep({ stage: 'production' })).toThrow(/stage/);
+    expect(() => synthPaystep({ sandboxPspUrl: 'psp.example.com' })).toThrow(/sandboxPspUrl/);
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * The payment saga as deployed: the state machine definition CDK renders from
+ * statemachines/checkout.asl.json, with every `${<State>FunctionArn}` substitution resolved to the
+ * right function, and the Retry/Catch/TimeoutSeconds rules the money invariants depend on.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../lib/repo-root';
+import { CHECKOUT_STATE_MACHINE_FILE, SAGA_STEPS, type SagaState } from '../../lib/saga-steps';
+import { SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS } from '../../lib/stateless-stack';
+import { getAtt, logicalIdOf, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxAttempts?: number;
+}
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+  ResultPath?: string;
+}
+interface State {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  Next?: string;
+}
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+}
+
+const FUNCTION_ARN_MARKER = 'arn:test:lambda:function:';
+const SAGA_STATES = Object.keys(SAGA_STEPS) as SagaState[];
+const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+/** A function ARN reference (`Fn::GetAtt [<logical id>, Arn]`) as a marker string naming the logical ID. */
+function markFunctionArn(value: Json): string {
+  const att = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  if (att === undefined || att[1] !== 'Arn') throw new Error(`Not a function ARN reference: ${JSON.stringify(value)}`);
+  return `${FUNCTION_ARN_MARKER}${att[0]}`;
+}
+
+/**
+ * The definition as Step Functions will receive it: CloudFormation replaces each `${Key}` in
+ * DefinitionString with DefinitionSubstitutions[Key] (and joins an Fn::Join if CDK inlined
+ * tokens). Throws on a placeholder without a substitution, as CloudFormation would fail.
+ */
+function renderDefinition(properties: JsonObject): { text: string; usedKeys: Set<string> } {
+  const substitutions = (properties.DefinitionSubstitutions ?? {}) as JsonObject;
+  const definition = properties.DefinitionString!;
+  const joined =
+    typeof definition === 'string'
+      ? definition
+      : (() => {
+          const [separator, parts] = (definition as { 'Fn::Join': [string, Json[]] })['Fn::Join'];
+          return parts.map((part) => (typeof part === 'string' ? part : markFunctionArn(part))).join(separator);
+        })();
+  const usedKeys = new Set<string>();
+  const text = joined.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_match, key: string) => {
+    if (!(key in substitutions)) throw new Error(`No substitution for \${${key}}`);
+    usedKeys.add(key);
+    return markFunctionArn(substitutions[key]!);
+  });
+  return { text, usedKeys };
+}
+
+describe('checkout state machine (as deployed)', () => {
+  let synth: SynthesizedPaystep;
+  let stateMachine: JsonObject;
+  let deployed: Definition;
+  let source: Definition;
+
+  beforeAll(() => {
+    // Prepare: synthesize once, render the definition the stack would deploy.
+    synth = synthPaystep();
+    const machines = Object.values(resourcesOfType(synth.statelessJson, 'AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    stateMachine = machines[0]!;
+    deployed = JSON.parse(renderDefinition(stateMachine.Properties as JsonObject).text) as Definition;
+    source = JSON.parse(readFileSync(resolve(REPO_ROOT, CHECKOUT_STATE_MACHINE_FILE), 'utf8')) as Definition;
+  });
+
+  it('is a Standard state machine logging ALL (with execution data) to its own log group, with X-Ray tracing', () => {
+    // Assess
+    const properties = stateMachine.Properties as JsonObject;
+    expect(properties.StateMachineType).toBe('STANDARD');
+    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(properties.LoggingConfiguration).toEqual({
+      Level: 'ALL',
+      IncludeExecutionData: true,
+      Destinations: [
+        { CloudWatchLogsLogGroup: { LogGroupArn: getAtt(synth.stateless.node.findChild('CheckoutStateMachineLogGroup'), 'Arn') } },
+      ],
+    });
+  });
+
+  it('resolves every ${...} substitution, each Task to the function of its own saga step', () => {
+    // Act
+    const properties = stateMachine.Properties as JsonObject;
+    const rendered = renderDefinition(properties);
+    // Assess: nothing left unresolved, and no substitution defined that the ASL does not use.
+    expect(rendered.text).not.toMatch(/\$\{/);
+    expect([...rendered.usedKeys].sort()).toEqual(Object.keys(properties.DefinitionSubstitutions as JsonObject).sort());
+    const tasks = Object.entries(deployed.States).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual([...SAGA_STATES].sort());
+    for (const [name, state] of tasks) {
+      const fn = synth.stateless.sagaFunctions.get(name as SagaState)!;
+      expect(state.Resource, name).toBe(`${FUNCTION_ARN_MARKER}${logicalIdOf(fn)}`);
+      const lambda = (synth.statelessJson.Resources as Record<string, JsonObject>)[logicalIdOf(fn)]!;
+      expect(lambda.Type).toBe('AWS::Lambda::Function');
+    }
+  });
+
+  it('deploys the ASL file unchanged apart from the resolved Task resources', () => {
+    // Act: put the placeholders back into the deployed definition.
+    const restored = JSON.parse(JSON.stringify(deployed)) as Definition;
+    for (const [name, state] of Object.entries(restored.States)) {
+      if (state.Type === 'Task') state.Resource = `\${${name}FunctionArn}`;
+    }
+    // Assess
+    expect(restored).toEqual(source);
+  });
+
+  it('ConfirmInventory: TimeoutSeconds 10, never retried, every failure caught and routed to a void', () => {
+    // Assess
+    const confirm = deployed.States.ConfirmInventory!;
+    expect(confirm.TimeoutSeconds).toBe(10);
+    expect(confirm.Retry).toBeUndefined();
+    const catchers = confirm.Catch ?? [];
+    expect(catchers.at(-1)?.ErrorEquals).toEqual(['States.ALL']);
+    expect(catchers.find((c) => c.ErrorEquals.includes('InventoryRejectedError'))?.Next).toBe('InventoryRejected');
+    expect(catchers.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('InventoryTimedOut');
+    for (const catcher of catchers) {
+      expect(deployed.States[catcher.Next]?.Next, `${catcher.Next} leads to the void`).toBe('VoidAuthorization');
+    }
+    expect(confirm.Next).toBe('CapturePayment');
+  });
+
+  it('every Task has a TimeoutSeconds, and each saga Lambda may outlive its Task so the Task timeout fires first', () => {
+    // Assess
+    const lambdas = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function');
+    for (const state of SAGA_STATES) {
+      const task = deployed.States[state]!;
+      expect(task.TimeoutSeconds, state).toBeGreaterThan(0);
+      const fn = lambdas[logicalIdOf(synth.stateless.sagaFunctions.get(state)!)]!;
+      expect((fn.Properties as JsonObject).Timeout, state).toBe(task.TimeoutSeconds! + SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS);
+    }
+  });
+
+  it('retries only transient errors, with backoff, and never a business outcome, States.ALL or a Task timeout', () => {
+    // Assess
+    const neverRetried = ['States.ALL', 'States.Timeout', 'States.TaskFailed', 'PaymentDeclinedError', 'InventoryRejectedError', 'InventoryTimeoutError', 'InventoryUnreachableError', 'PspRejectedError'];
+    for (const state of SAGA_STATES) {
+      for (const retrier of deployed.States[state]!.Retry ?? []) {
+        for (const error of neverRetried) expect(retrier.ErrorEquals, `${state} retries ${error}`).not.toContain(error);
+        expect(retrier.MaxAttempts, state).toBeGreaterThanOrEqual(1);
+        expect(retrier.MaxAttempts, state).toBeLessThanOrEqual(6);
+        expect(retrier.BackoffRate, state).toBeGreaterThan(1);
+        expect(retrier.IntervalSeconds, state).toBeGreaterThanOrEqual(1);
+      }
+    }
+  });
+
+  it('money-moving Tasks retry PSP outages and Lambda service errors, and catch everything else', () => {
+    // Assess
+    for (const state of ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'] as const) {
+      const task = deployed.States[state]!;
+      const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, state).toEqual(expect.arrayContaining(['PspUnavailableError', 'PspTimeoutError', ...LAMBDA_TRANSIENT_ERRORS]));
+      expect(task.Catch?.at(-1)?.ErrorEquals, state).toEqual(['States.ALL']);
+    }
+    // A decline is caught (not retried) and needs no void; any other authorize failure is voided.
+    const authorizeCatch = deployed.States.AuthorizePayment!.Catch!;
+    expect(authorizeCatch.find((c) => c.ErrorEquals.includes('PaymentDeclinedError'))?.Next).toBe('PaymentDeclined');
+    expect(deployed.States[authorizeCatch.at(-1)!.Next]!.Next).toBe('VoidAuthorization');
+    // A failed capture is voided, never left authorized.
+    expect(deployed.States[deployed.States.CapturePayment!.Catch!.at(-1)!.Next]!.Next).toBe('VoidAuthorization');
+  });
+
+  it('States.ALL, where caught, is the last catcher; RecordOutcome and NotifyMerchant retry their transient errors', () => {
+    // Assess
+    for (const state of SAGA_STATES) {
+      const catchers = deployed.States[state]!.Catch ?? [];
+      catchers.forEach((catcher, index) => {
+        if (catcher.ErrorEquals.includes('States.ALL')) expect(index, state).toBe(catchers.length - 1);
+      });
+    }
+    const recordRetried = (deployed.States.RecordOutcome!.Retry ?? []).flatMap((r) => r.ErrorEquals);
+    expect(recordRetried).toEqual(expect.arrayContaining(['StoreUnavailableError', 'ConcurrentModificationError', ...LAMBDA_TRANSIENT_ERRORS]));
+    const notify = deployed.States.NotifyMerchant!;
+    expect((notify.Retry ?? []).flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['WebhookDeliveryError', ...LAMBDA_TRANSIENT_ERRORS]));
+    // A failed webhook never changes the payment's outcome: it ends the execution successfully.
+    expect(notify.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Done' });
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * Runs `npm start`'s entry point as a child process, the way a developer or an outside test suite
+ * does: `node --import tsx local/start.ts --in-memory` on random free ports, parsing the printed
+ * lines until `Ready`. `stop()` sends SIGTERM, waits for the exit and proves that every process the
+ * stack started (the DynamoDB Local JVM above all) is gone, by pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import { freePort } from '../../local/net';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { stateMachineArnFor } from '../../local/stepfunctions-emulator';
+import { REPO_ROOT } from '../../local/handlers';
+
+export interface StackProcess {
+  apiUrl: string;
+  pspUrl: string;
+  merchantUrl: string;
+  sfnUrl: string;
+  dynamoDbEndpoint: string;
+  adminToken: string;
+  merchantId: string;
+  secretKey: string;
+  /** Every stdout line printed up to and including `Ready`. */
+  lines: string[];
+  pid: number;
+  /** Pids of the child's descendants when it became ready (the JVM among them). */
+  descendantPids: number[];
+  /** Every saga execution the stack's Step Functions emulator knows (newest first). */
+  listExecutions(): Promise<ExecutionListItem[]>;
+  /** All stderr so far (handler logs, warnings). */
+  stderr(): string;
+  /** SIGTERM, wait for exit; throws if any descendant survived. Resolves the exit code. */
+  stop(): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const READY_TIMEOUT_MS = 90_000;
+const EXIT_TIMEOUT_MS = 20_000;
+
+export interface StartStackProcessOptions {
+  /** Default true (`--in-memory`); false keeps data in PAYSTEP_DATA_DIR (pass it in extraEnv). */
+  inMemory?: boolean;
+}
+
+/** Starts the local stack in a child process; extraEnv overrides or adds environment. */
+export async function startStackProcess(extraEnv: Record<string, string> = {}, options: StartStackProcessOptions = {}): Promise<StackProcess> {
+  const [apiPort, pspPort, merchantPort, sfnPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const args = ['--import', 'tsx', 'local/start.ts', ...(options.inMemory === false ? [] : ['--in-memory'])];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PAYSTEP_PORT: String(apiPort),
+      PAYSTEP_SANDBOX_PSP_PORT: String(pspPort),
+      PAYSTEP_DEMO_MERCHANT_PORT: String(merchantPort),
+      PAYSTEP_SFN_PORT: String(sfnPort),
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+  });
+
+  let lines: string[];
+  try {
+    lines = await waitForReady(child, exited, () => stderr);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const pid = child.pid as number;
+  const descendantPids = listDescendants(pid);
+  const value = (prefix: string): string => {
+    const line = lines.find((l) => l.startsWith(`${prefix}: `));
+    if (line === undefined) throw new Error(`the stack did not print "${prefix}: ..."; got:\n${lines.join('\n')}`);
+    return line.slice(prefix.length + 2).trim();
+  };
+
+  let stopped: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> | undefined;
+  const stop = async (): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> => {
+    stopped ??= (async () => {
+      const tracked = [...new Set([...descendantPids, ...listDescendants(pid)])];
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+      const result = await exited;
+      clearTimeout(timer);
+      const survivors = await waitForGone(tracked, 5_000);
+      if (survivors.length > 0) {
+        for (const survivor of survivors) killQuietly(survivor);
+        throw new Error(`processes survived the stack's exit: ${survivors.map((p) => `${p} (${commandOf(p)})`).join(', ')}`);
+      }
+      return result;
+    })();
+    return await stopped;
+  };
+
+  const sfnUrl = value('Step Functions (local)');
+  const listExecutions = async (): Promise<ExecutionListItem[]> => {
+    const client = new SFNClient({ ...LOCAL_AWS, endpoint: sfnUrl });
+    try {
+      const stateMachineArn = stateMachineArnFor();
+      const all: ExecutionListItem[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, nextToken }));
+        all.push(...(page.executions ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+      return all;
+    } finally {
+      client.destroy();
+    }
+  };
+
+  return {
+    apiUrl: value('API'),
+    pspUrl: value('Sandbox PSP'),
+    merchantUrl: value('Demo merchant'),
+    sfnUrl,
+    dynamoDbEndpoint: value('DynamoDB Local'),
+    adminToken: value('Admin token'),
+    merchantId: value('Demo merchant id'),
+    secretKey: value('Demo merchant secret key'),
+    lines,
+    pid,
+    descendantPids,
+    listExecutions,
+    stderr: () => stderr,
+    stop,
+  };
+}
+
+async function waitForReady(
+  child: ChildProcess,
+  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>,
+  stderr: () => string,
+): Promise<string[]> {
+  return await new Promise<string[]>((resolve, reject) => {
+    const lines: string[] = [];
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`no "Ready" within ${READY_TIMEOUT_MS} ms. stdout:\n${lines.join('\n')}\nstderr:\n${stderr()}`)), READY_TIMEOUT_MS);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        if (line === 'Ready') {
+          clearTimeout(timer);
+          resolve(lines);
+        }
+      }
+    });
+    void exited.then(({ exitCode, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`the stack exited (${exitCode ?? signal}) before "Ready". stderr:\n${stderr()}`));
+    });
+  });
+}
+
+/** Descendant pids of `root`, read from /proc (Linux). */
+export function listDescendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) comes after the parenthesised command, which may contain spaces.
+      const afterCommand = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(entry), Number(afterCommand[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const result: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const current = queue.shift() as number;
+    for (const [pid, ppid] of parentOf) {
+      if (ppid === current) {
+        result.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return result;
+}
+
+/** True while the pid exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of a pid ('' if gone), for messages. */
+export function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim().slice(0, 120);
+  } catch {
+    return '';
+  }
+}
+
+async function waitForGone(pids: number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
