@@ -129,7 +129,7 @@ export interface VoidInput {
   idempotencyKey: string;
 }
 
-export interface RefundInput extends CaptureInput {}
+export type RefundInput = CaptureInput;
 
 export interface PspOperationOutput {
   pspOperationId: string;

@@ -41,6 +41,10 @@ export function formatBanner(stack: LocalStack): string[] {
     `    -d '{"merchant_order_ref":"order-1","amount":1050,"currency":"USD","items":[{"sku":"tshirt","quantity":1}],"success_url":"${stack.merchantUrl}/thanks","failure_url":"${stack.merchantUrl}/sorry"}'`,
     `  curl -s ${stack.pspUrl}/v1/tokens -H 'Content-Type: application/json' -d '{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}'`,
     `  curl -s ${api}/v1/checkouts/<chk_id>/pay -H 'Authorization: Bearer <client_secret>' -H 'Content-Type: application/json' -d '{"payment_token":"<tok_id>"}'`,
+    `  curl -s ${api}/v1/checkouts/<chk_id>/status -H 'Authorization: Bearer <client_secret>'`,
+    `  curl -s ${api}/v1/checkouts/<chk_id> -H 'Authorization: Bearer ${stack.demoMerchant.secretKey}'   # events[] timeline`,
+    `  curl -s '${stack.pspUrl}/v1/ledger?reference=<chk_id>'   # what the PSP authorized/captured/voided`,
+    `  npm run demo   # walks a success and an out-of-stock purchase on a throwaway stack`,
     '',
     'Ready',
   ];

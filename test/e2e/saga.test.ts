@@ -13,6 +13,7 @@ import { startStackProcess, type StackProcess } from './harness';
 const CARD_OK = '4242424242424242';
 const CARD_DECLINED = '4000000000000002';
 const CARD_5XX_ONCE = '4000000000000119';
+const CARD_HANG_AUTHORIZE = '4000000000000333';
 
 interface Product {
   sku: string;
@@ -102,7 +103,8 @@ async function purchase(sku: string, card: string) {
 }
 
 beforeAll(async () => {
-  stack = await startStackProcess();
+  // A 2 s PSP timeout (default 8 s) keeps the hang scenario short; the PSP answers others in ms.
+  stack = await startStackProcess({ PSP_TIMEOUT_MS: '2000' });
   api = new PaystepClient(stack.apiUrl);
   const response = await fetch(`${stack.merchantUrl}/admin/products`, {
     method: 'PUT',
@@ -205,6 +207,15 @@ describe('payment saga over HTTP', () => {
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
     expect(succeeded(ledger, 'authorize')[0]!.idempotency_key).toBe(`${checkout_id}:authorize`);
   });
+
+  it('PSP hangs past our timeout on authorize: the same-key retry resolves it, captured once', async () => {
+    const { checkout_id, terminal } = await purchase('mug', CARD_HANG_AUTHORIZE);
+
+    expect(terminal.status).toBe('succeeded');
+    const ledger = await expectMoneyInvariants(checkout_id);
+    expect(ledger.filter((op) => op.type === 'authorize')).toHaveLength(1);
+    expect(succeeded(ledger, 'capture')).toHaveLength(1);
+  }, 60_000);
 
   it('20 concurrent pays: one answer, one execution, one capture', async () => {
     const bought = await buy('steady');
