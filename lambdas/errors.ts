@@ -96,6 +96,13 @@ export class ConcurrentModificationError extends PaystepError {
   readonly code = 'concurrent_modification';
 }
 
+/** A merchant-configured URL Paystep refuses to call (SSRF guard): http in production, or a private, loopback, link-local or otherwise non-public address. */
+export class UnsafeUrlError extends PaystepError {
+  override readonly name = 'UnsafeUrlError';
+  readonly status = 422;
+  readonly code = 'unsafe_url';
+}
+
 // ---- Saga outcomes (caught in ASL and compensated) -------------------------------------------
 
 /** The PSP declined the authorization (card declined, insufficient funds). Terminal, no retry. */

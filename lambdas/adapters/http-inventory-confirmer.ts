@@ -3,27 +3,39 @@
  * once. 200 = confirmed (body ignored); any other status = rejected with the JSON `reason` (or the
  * status line when the body is not JSON); a redirect is never followed and counts as unreachable;
  * no answer within the timeout (10 s) = inventory_timeout; refused connection or DNS failure =
- * inventory_unreachable.
+ * inventory_unreachable. The URL passes the SSRF guard (url-guard.ts) at connect time; a refused
+ * URL or address counts as unreachable and nothing is sent.
  */
 import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../ports';
 import { postToMerchant } from './merchant-http';
 import { signWebhook } from './standard-webhooks';
+import { STRICT_URL_POLICY, type UrlPolicy } from './url-guard';
 
 export const INVENTORY_CONFIRMATION_TIMEOUT_MS = 10_000;
 
 export class HttpInventoryConfirmer implements InventoryConfirmer {
-  constructor(private readonly timeoutMs: number = INVENTORY_CONFIRMATION_TIMEOUT_MS) {}
+  constructor(
+    private readonly timeoutMs: number = INVENTORY_CONFIRMATION_TIMEOUT_MS,
+    private readonly urlPolicy: UrlPolicy = STRICT_URL_POLICY,
+  ) {}
 
   async confirmInventory(url: string, request: InventoryConfirmationRequest, signingSecret: string): Promise<InventoryDecision> {
     const body = JSON.stringify(request);
     const headers = signWebhook(signingSecret, `msg_confirm_${request.order_ref}`, new Date(), body);
-    const result = await postToMerchant(url, body, { ...headers }, this.timeoutMs);
+    const result = await postToMerchant(url, body, { ...headers }, this.timeoutMs, { policy: this.urlPolicy });
     switch (result.kind) {
       case 'timeout':
         return {
           outcome: 'rejected',
           reason: 'inventory_timeout',
           message: `The merchant did not answer the inventory confirmation within ${this.timeoutMs / 1000} s`,
+          latencyMs: result.latencyMs,
+        };
+      case 'blocked':
+        return {
+          outcome: 'rejected',
+          reason: 'inventory_unreachable',
+          message: `Paystep refused to call the merchant's inventory confirmation URL (${result.message})`,
           latencyMs: result.latencyMs,
         };
       case 'unreachable':

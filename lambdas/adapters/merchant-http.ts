@@ -3,14 +3,40 @@
  * webhook sender: JSON body, hard timeout covering connect + headers + body, redirects never
  * followed, response body read up to a small cap. Classifies transport failures so callers can
  * map them to their own outcomes.
+ *
+ * Uses node:http(s) rather than fetch so the SSRF guard (url-guard.ts) runs at connect time: the
+ * custom `lookup` checks every address the host resolves to for this very connection, which
+ * defeats DNS rebinding; IP-literal hosts (which skip `lookup`) are checked before connecting.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { createGuardedLookup, STRICT_URL_POLICY, unsafeUrlReasonWithoutDns, type UrlPolicy } from './url-guard';
 
 export type MerchantPostResult =
-  | { kind: 'response'; status: number; statusText: string; contentType: string; body: string; latencyMs: number; location?: string }
+  | {
+      kind: 'response';
+      status: number;
+      statusText: string;
+      contentType: string;
+      body: string;
+      latencyMs: number;
+      location?: string;
+      retryAfter?: string;
+    }
   | { kind: 'timeout'; latencyMs: number }
-  | { kind: 'unreachable'; message: string; latencyMs: number };
+  | { kind: 'unreachable'; message: string; latencyMs: number }
+  /** The SSRF guard refused the URL or one of its resolved addresses; nothing was sent. */
+  | { kind: 'blocked'; message: string; latencyMs: number };
 
 const MAX_RESPONSE_BYTES = 16 * 1024;
+
+export interface MerchantPostOptions {
+  /** Which URLs may be called; defaults to production rules (https, public addresses only). */
+  policy?: UrlPolicy;
+  /** Replaces dns.lookup under the guard (tests). */
+  lookup?: LookupFunction;
+}
 
 /** POSTs `body` and never throws: every outcome is a value, with its latency. */
 export async function postToMerchant(
@@ -18,59 +44,96 @@ export async function postToMerchant(
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  options: MerchantPostOptions = {},
 ): Promise<MerchantPostResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', 'user-agent': 'Paystep/1.0', ...headers },
-      redirect: 'manual',
-      signal,
-    });
-    const text = await readCapped(response);
-    const location = response.headers.get('location');
-    return {
-      kind: 'response',
-      status: response.status,
-      statusText: response.statusText,
-      contentType: response.headers.get('content-type') ?? '',
-      body: text,
-      latencyMs: elapsed(),
-      ...(location ? { location } : {}),
+  const policy = options.policy ?? STRICT_URL_POLICY;
+  const refused = unsafeUrlReasonWithoutDns(url, policy);
+  if (refused !== undefined) return { kind: 'blocked', message: `unsafe_url: the URL ${refused}`, latencyMs: elapsed() };
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const lookup = options.lookup ?? createGuardedLookup(policy);
+
+  return await new Promise<MerchantPostResult>((resolve) => {
+    let settled = false;
+    const finish = (result: MerchantPostResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
     };
-  } catch (error) {
-    if (signal.aborted) return { kind: 'timeout', latencyMs: elapsed() };
-    return { kind: 'unreachable', message: describeFetchError(error), latencyMs: elapsed() };
-  }
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Paystep/1.0',
+          'content-length': Buffer.byteLength(body).toString(),
+          ...headers,
+        },
+        lookup,
+        // One connection per call: no agent reuse across merchants.
+        agent: false,
+      },
+      (response) => {
+        readCapped(response).then(
+          (text) => {
+            const location = header(response, 'location');
+            const retryAfter = header(response, 'retry-after');
+            finish({
+              kind: 'response',
+              status: response.statusCode ?? 0,
+              statusText: response.statusMessage ?? '',
+              contentType: header(response, 'content-type') ?? '',
+              body: text,
+              latencyMs: elapsed(),
+              ...(location ? { location } : {}),
+              ...(retryAfter ? { retryAfter } : {}),
+            });
+          },
+          (error: unknown) => finish({ kind: 'unreachable', message: describeError(error), latencyMs: elapsed() }),
+        );
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ kind: 'timeout', latencyMs: elapsed() });
+      req.destroy(new Error('timeout'));
+    }, timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EUNSAFEADDRESS') finish({ kind: 'blocked', message: `unsafe_url: ${error.message}`, latencyMs: elapsed() });
+      else finish({ kind: 'unreachable', message: describeError(error), latencyMs: elapsed() });
+    });
+    req.end(body);
+  });
 }
 
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+function header(response: IncomingMessage, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readCapped(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
+  for await (const chunk of response) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.byteLength;
     if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel();
+      response.destroy();
       break;
     }
   }
   return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
 }
 
-/** undici wraps the real cause (ECONNREFUSED, ENOTFOUND...) in `TypeError: fetch failed`. */
-function describeFetchError(error: unknown): string {
+/** `ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1`-style text, never a stack. */
+function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
-    return error.message;
+    const code = (error as NodeJS.ErrnoException).code;
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
 }

@@ -10,7 +10,8 @@ import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { parseInput, settingsInputSchema, toSettingsPatch } from '../shared/validation';
 import { toSettingsView } from '../shared/views';
-import { merchantRepository } from '../shared/wiring';
+import { merchantRepository, merchantUrlPolicy } from '../shared/wiring';
+import { assertSafeUrl } from '../adapters/url-guard';
 
 const settingsSchema = settingsInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 
@@ -23,6 +24,10 @@ async function getSettings(request: ApiRequest): Promise<ApiResult> {
 async function updateSettings(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const patch = toSettingsPatch(parseInput(settingsSchema, request.body));
+  // SSRF guard: Paystep calls this URL, so it must be https and public (local mode: see url-guard.ts).
+  if (typeof patch.inventoryConfirmationUrl === 'string') {
+    await assertSafeUrl(patch.inventoryConfirmationUrl, merchantUrlPolicy, { param: 'inventory_confirmation_url' });
+  }
   const next = applySettingsPatch(merchant.settings, patch);
   const updated = await merchantRepository.updateSettings(merchant.id, next, merchant.version);
   return { statusCode: 200, body: toSettingsView(updated.settings) };

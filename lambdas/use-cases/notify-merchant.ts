@@ -1,63 +1,82 @@
 /**
- * The saga's last step: tell the merchant the result with a signed Standard Webhooks event
- * (checkout.succeeded | checkout.failed), the merchant's cue to mark items sold or unblock stock.
- * The event id is derived from the checkout and type, so every retry carries the same id.
+ * The saga's last step: publish the result events and make the first delivery attempt. Publishes
+ * `payment.captured` / `payment.voided` (from the checkout's payment state) and then
+ * `checkout.succeeded` | `checkout.failed`, the merchant's cue to mark items sold or unblock stock.
+ * Each event and its per-endpoint deliveries are stored before anything is sent, so a failed or
+ * interrupted attempt is never lost: the webhook dispatcher retries it on the schedule. A failed
+ * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
+ * re-run publishes nothing new and every retry carries the same `webhook-id`.
  */
-import { createHash } from 'node:crypto';
-import { WebhookDeliveryError } from '../errors';
+import { deriveEventId } from '../domain/webhook-events';
+import type { Checkout } from '../domain/model';
 import { loadCheckout, type SagaDependencies, type StepInput } from './payment-saga';
+import { attemptDelivery, publishEvent, type WebhookDependencies } from './webhook-delivery';
 
 /** The result event's id: derived from the checkout and type, so every retry carries the same id. */
 export function resultEventId(checkoutId: string, type: string): string {
-  return `evt_${createHash('sha256').update(`${checkoutId}:${type}`).digest('hex').slice(0, 24)}`;
+  return deriveEventId(`${checkoutId}:${type}`);
+}
+
+/** What the saga's NotifyMerchant needs: the saga's ports plus the event store and delivery settings. */
+export type NotifyMerchantDependencies = SagaDependencies & WebhookDependencies;
+
+export interface NotifyMerchantOutput {
+  eventId?: string;
+  /** Every event published for this checkout, result event last. */
+  eventIds?: string[];
+  delivered: number;
+  /** Deliveries left for the dispatcher (failed first attempt, or not attempted). */
+  pending?: number;
+  skipped?: string;
+}
+
+/** The event types a terminal checkout publishes, payment facts first, the result last. */
+export function checkoutEventTypes(checkout: Checkout): string[] {
+  const types: string[] = [];
+  if ((checkout.payment?.capturedAmount ?? 0) > 0) types.push('payment.captured');
+  if (checkout.payment?.voided === true) types.push('payment.voided');
+  types.push(`checkout.${checkout.status}`);
+  return types;
 }
 
 /**
- * Step 5: the signed result webhook (checkout.succeeded | checkout.failed) to each enabled
- * endpoint of the merchant that subscribes to it. Endpoints that already acknowledged this event
- * are skipped on a retry; any failure is thrown so the state machine retries the rest.
+ * Step 5: store the events with their pending deliveries, then attempt each due delivery once.
+ * Only storage failures are thrown (the state machine retries them); delivery failures are left
+ * to the dispatcher's schedule.
  */
-export async function notifyMerchant(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ eventId?: string; delivered: number; skipped?: string }> {
+export async function notifyMerchant(deps: NotifyMerchantDependencies, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'succeeded' && checkout.status !== 'failed') return { delivered: 0, skipped: `status ${checkout.status}` };
-  const type = `checkout.${checkout.status}`;
-  const eventId = resultEventId(checkoutId, type);
-  const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId)).filter(
-    (endpoint) => endpoint.status === 'enabled' && (endpoint.enabledEvents.includes('*') || endpoint.enabledEvents.includes(type)),
-  );
-  if (endpoints.length === 0) return { eventId, delivered: 0, skipped: 'no endpoints' };
-  const timeline = await deps.checkouts.listEvents(checkoutId);
-  const alreadyDelivered = new Set(
-    timeline.filter((row) => row.type === 'webhook_delivered' && row.data?.event_id === eventId).map((row) => String(row.data?.endpoint_id)),
-  );
-  const body = JSON.stringify({
-    type,
-    id: eventId,
-    created: Math.floor(Date.parse(checkout.updatedAt) / 1000),
-    data: { object: deps.renderCheckout(checkout) },
-  });
-  let delivered = 0;
-  const failures: string[] = [];
-  for (const endpoint of endpoints) {
-    if (alreadyDelivered.has(endpoint.id)) continue;
-    const secret = await deps.cipher.decrypt(endpoint.secretCiphertext);
-    const attempt = await deps.webhookSender.send(endpoint.url, secret, { id: eventId, timestamp: new Date(), body });
-    await deps.checkouts.appendEvent({
-      checkoutId,
-      type: attempt.ok ? 'webhook_delivered' : 'webhook_failed',
-      at: new Date().toISOString(),
-      data: {
-        event_id: eventId,
-        event_type: type,
-        endpoint_id: endpoint.id,
-        latency_ms: attempt.latencyMs,
-        ...(attempt.httpStatus !== undefined ? { http_status: attempt.httpStatus } : {}),
-        ...(attempt.error ? { error: attempt.error } : {}),
-      },
+  const object = deps.renderCheckout(checkout);
+  const occurredAt = new Date(checkout.updatedAt);
+  const eventIds: string[] = [];
+  for (const type of checkoutEventTypes(checkout)) {
+    const published = await publishEvent(deps, {
+      merchantId: checkout.merchantId,
+      type,
+      objectId: checkout.id,
+      checkoutId: checkout.id,
+      data: { object },
+      sourceKey: `${checkout.id}:${type}`,
+      occurredAt,
     });
-    if (attempt.ok) delivered += 1;
-    else failures.push(`${endpoint.id}: ${attempt.error ?? 'failed'}`);
+    eventIds.push(published.eventId);
   }
-  if (failures.length > 0) throw new WebhookDeliveryError(`Webhook ${eventId} not delivered to ${failures.join(', ')}`);
-  return { eventId, delivered };
+  let delivered = 0;
+  let pending = 0;
+  for (const eventId of eventIds) {
+    const found = await deps.events.getEvent(eventId);
+    for (const delivery of found?.deliveries ?? []) {
+      if (delivery.status === 'delivered') {
+        delivered += 1;
+        continue;
+      }
+      if (delivery.status !== 'pending') continue;
+      const outcome = await attemptDelivery(deps, delivery);
+      if (outcome.kind === 'attempted' && outcome.status === 'delivered') delivered += 1;
+      else if (outcome.kind === 'skipped' || outcome.status === 'pending') pending += 1;
+    }
+  }
+  const eventId = eventIds[eventIds.length - 1];
+  return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
 }

@@ -114,6 +114,9 @@ export async function startApiTestEnv(): Promise<ApiTestEnv> {
     ADMIN_TOKEN_HASH: createHash('sha256').update(adminToken).digest('hex'),
     PUBLIC_CHECKOUT_BASE_URL: 'http://127.0.0.1:8080',
     ALLOW_HTTP_MERCHANT_URLS: 'true',
+    // Local mode, like `npm start`: merchant URLs on 127.0.0.1 pass the SSRF guard (url-guard.ts).
+    PAYSTEP_MODE: 'local',
+    ALLOW_LOOPBACK_URLS: 'true',
     POWERTOOLS_LOG_LEVEL: 'CRITICAL',
   });
   const handlers = {

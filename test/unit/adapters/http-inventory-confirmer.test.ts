@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { HttpInventoryConfirmer, rejectionReason } from '../../../lambdas/adapters/http-inventory-confirmer';
+import { LOCAL_URL_POLICY } from '../../../lambdas/adapters/url-guard';
 import type { InventoryConfirmationRequest } from '../../../lambdas/ports';
 import { freePort } from '../../../local/net';
 
@@ -65,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('HttpInventoryConfirmer', () => {
-  const confirmer = new HttpInventoryConfirmer(800);
+  const confirmer = new HttpInventoryConfirmer(800, LOCAL_URL_POLICY);
 
   it('confirms on 200 with an empty body and sends a verifiable signed request', async () => {
     // Act
@@ -123,6 +124,25 @@ describe('HttpInventoryConfirmer', () => {
   it('reports a DNS failure as unreachable', async () => {
     const decision = await confirmer.confirmInventory('http://merchant.invalid/confirm', request, SECRET);
     expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_unreachable' });
+  });
+});
+
+describe('HttpInventoryConfirmer in production mode (SSRF guard)', () => {
+  it('refuses a loopback URL without sending anything', async () => {
+    // Prepare
+    const strict = new HttpInventoryConfirmer(800);
+    const before = received.length;
+    // Act
+    const decision = await strict.confirmInventory(`${baseUrl.replace('http:', 'https:')}/ok-empty`, request, SECRET);
+    // Assess
+    expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_unreachable' });
+    expect(decision.outcome === 'rejected' && decision.message).toContain('loopback');
+    expect(received.length).toBe(before);
+  });
+
+  it('refuses plain http', async () => {
+    const decision = await new HttpInventoryConfirmer(800).confirmInventory('http://merchant.example/confirm', request, SECRET);
+    expect(decision.outcome === 'rejected' && decision.message).toContain('must use https');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The saga steps' rules with port fakes: idempotency keys per step, re-runs that call the PSP no
- * more, never a capture without confirmation, never `succeeded` without the full capture, and a
- * webhook id stable across retries.
+ * more, never a capture without confirmation, never `succeeded` without the full capture.
+ * (NotifyMerchant's rules live in notify-merchant.test.ts.)
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +13,6 @@ import {
   voidAuthorization,
   type SagaDependencies,
 } from '../../../lambdas/use-cases/payment-saga';
-import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,
@@ -21,7 +20,6 @@ import {
   PaymentDeclinedError,
   PspRejectedError,
   PspUnavailableError,
-  WebhookDeliveryError,
 } from '../../../lambdas/errors';
 import {
   aCheckout,
@@ -221,52 +219,5 @@ describe('recordOutcome', () => {
     [undefined, undefined],
   ])('messageFromCause(%s) = %s', (cause, expected) => {
     expect(messageFromCause(cause)).toBe(expected);
-  });
-});
-
-describe('notifyMerchant', () => {
-  beforeEach(async () => {
-    await endpoints.createEndpoint({
-      id: 'we_1',
-      merchantId: 'mer_1',
-      url: 'https://merchant.example/hooks',
-      enabledEvents: ['*'],
-      secretCiphertext: 'enc(whsec_hook)',
-      status: 'enabled',
-      createdAt: '2026-01-01T00:00:00.000Z',
-    });
-    await endpoints.createEndpoint({
-      id: 'we_2',
-      merchantId: 'mer_1',
-      url: 'https://merchant.example/only-refunds',
-      enabledEvents: ['payment.refunded'],
-      secretCiphertext: 'enc(whsec_other)',
-      status: 'enabled',
-      createdAt: '2026-01-01T00:00:01.000Z',
-    });
-    await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'payment_declined', cause: 'card_declined' } });
-  });
-
-  it('sends checkout.failed to subscribed endpoints only, signed with the decrypted secret', async () => {
-    const result = await notifyMerchant(deps, input);
-    expect(result).toEqual({ eventId: resultEventId('chk_1', 'checkout.failed'), delivered: 1 });
-    expect(sender.sent).toHaveLength(1);
-    expect(sender.sent[0]!.secret).toBe('whsec_hook');
-    const body = JSON.parse(sender.sent[0]!.message.body);
-    expect(body).toMatchObject({ type: 'checkout.failed', id: result.eventId, data: { object: { id: 'chk_1', status: 'failed' } } });
-  });
-
-  it('keeps the same webhook id on a retry and skips endpoints that already acknowledged', async () => {
-    sender.answers = [false];
-    await expect(notifyMerchant(deps, input)).rejects.toBeInstanceOf(WebhookDeliveryError);
-    await notifyMerchant(deps, input);
-    await notifyMerchant(deps, input);
-    expect(sender.sent.map((s) => s.message.id)).toEqual([resultEventId('chk_1', 'checkout.failed'), resultEventId('chk_1', 'checkout.failed')]);
-    expect(checkouts.events.filter((e) => e.type.startsWith('webhook_')).map((e) => e.type)).toEqual(['webhook_failed', 'webhook_delivered']);
-  });
-
-  it('sends nothing while the checkout is not terminal', async () => {
-    await checkouts.createCheckout(processing());
-    expect(await notifyMerchant(deps, input)).toEqual({ delivered: 0, skipped: 'status processing' });
   });
 });

@@ -1,0 +1,50 @@
+/**
+ * The event catalogue: every event type a merchant can subscribe a webhook endpoint to, and the
+ * envelope every webhook carries (`{"type","id","created","data"}`, DESIGN.md). Event ids are
+ * derived from what happened (checkout + type, instrument transaction id...), so a saga step that
+ * runs twice publishes the same event once and every retry carries the same `webhook-id`.
+ */
+import { createHash } from 'node:crypto';
+
+/** Catalogue: documented in README "Webhooks". `data.object` is the resource as the API shows it. */
+export const WEBHOOK_EVENT_TYPES = [
+  /** The checkout succeeded: captured in full after the merchant confirmed inventory. data.object = checkout. */
+  'checkout.succeeded',
+  /** The checkout failed; data.object.failure_reason says why (payment_declined, inventory_rejected, ...). */
+  'checkout.failed',
+  /** Money was captured for a checkout. data.object = checkout (payment.captured_amount). */
+  'payment.captured',
+  /** The authorization was voided (released) for a checkout. data.object = checkout. */
+  'payment.voided',
+  /** Money was refunded. data.object = the refunded resource (financial instrument or checkout). */
+  'payment.refunded',
+  /** A financial-instrument transaction (capture, refund, revoke) succeeded. data.object = transaction. */
+  'financial_instrument.transaction.succeeded',
+  /** A financial-instrument transaction failed at the PSP. data.object = transaction. */
+  'financial_instrument.transaction.failed',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Whether `type` is in the catalogue. */
+export function isWebhookEventType(type: string): type is WebhookEventType {
+  return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Whether an endpoint subscribed to `enabledEvents` receives `type` (`*` = everything). */
+export function endpointReceives(enabledEvents: readonly string[], type: string): boolean {
+  return enabledEvents.includes('*') || enabledEvents.includes(type);
+}
+
+/**
+ * A stable event id from what happened (`<checkout id>:checkout.succeeded`, `<txn id>:...`): the
+ * same fact always gets the same `evt_` id, which makes publishing idempotent.
+ */
+export function deriveEventId(sourceKey: string): string {
+  return `evt_${createHash('sha256').update(sourceKey).digest('hex').slice(0, 24)}`;
+}
+
+/** The webhook body, serialised once and stored, so every retry sends the same bytes. */
+export function renderEventBody(event: { id: string; type: string; created: number; data: Record<string, unknown> }): string {
+  return JSON.stringify({ type: event.type, id: event.id, created: event.created, data: event.data });
+}

@@ -1,0 +1,35 @@
+/**
+ * Module-scope wiring for webhook delivery, shared by the saga's NotifyMerchant step (first
+ * attempt) and the webhook dispatcher (retries): the event store, the HTTP sender behind the SSRF
+ * guard, and the retry schedule, read once at cold start.
+ *
+ * Env (all optional): PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS (explicit delays, `0,5000,...`) or
+ * PAYSTEP_WEBHOOK_SCHEDULE_SCALE (multiplies DESIGN.md's schedule; local runs compress it),
+ * PAYSTEP_WEBHOOK_LEASE_MS (claim lease, default 60 s), PAYSTEP_WEBHOOK_TIMEOUT_MS (default 15 s).
+ */
+import { HttpWebhookSender, WEBHOOK_TIMEOUT_MS } from '../adapters/http-webhook-sender';
+import { retryScheduleFromConfig } from '../domain/webhook-schedule';
+import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
+import { optionalEnv } from './env';
+import { checkoutRepository, eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
+
+function positiveIntegerEnv(key: string, fallback: number): number {
+  const raw = optionalEnv(key, String(fallback));
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Environment variable ${key} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+export const webhookDependencies: WebhookDependencies = {
+  events: eventStore,
+  webhookEndpoints: webhookEndpointRepository,
+  webhookSender: new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy),
+  cipher: secretCipher,
+  checkouts: checkoutRepository,
+  schedule: retryScheduleFromConfig({
+    delaysMs: optionalEnv('PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS', ''),
+    scale: optionalEnv('PAYSTEP_WEBHOOK_SCHEDULE_SCALE', '1'),
+  }),
+  leaseMs: positiveIntegerEnv('PAYSTEP_WEBHOOK_LEASE_MS', DEFAULT_LEASE_MS),
+  log: (message, extra) => console.warn(JSON.stringify({ level: 'WARN', message, ...extra })),
+};

@@ -1,0 +1,283 @@
+/**
+ * At-least-once webhook delivery. Publishing stores the event and one pending delivery per
+ * subscribed endpoint in one transaction; each attempt claims its delivery with a conditional
+ * write (a lease), sends the signed message, then records the attempt and the next state on the
+ * lease token. Whatever crashes between those steps, the delivery stays in the table as pending
+ * and the dispatcher (a scheduled Lambda on AWS, a timer locally) picks it up once it is due or
+ * its lease has run out. The same functions serve the saga's first attempt, the dispatcher's
+ * retries and manual redelivery, so there is one delivery path.
+ */
+import { randomUUID } from 'node:crypto';
+import { deriveEventId, endpointReceives, renderEventBody } from '../domain/webhook-events';
+import { parseRetryAfter, planNextAttempt, type RetrySchedule } from '../domain/webhook-schedule';
+import { ConflictError, NotFoundError } from '../errors';
+import type {
+  CheckoutRepository,
+  DeliveryAttemptRecord,
+  EventPublisher,
+  EventStore,
+  EventWithDeliveries,
+  PublishEventInput,
+  SecretCipher,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEndpointRepository,
+  WebhookSender,
+} from '../ports';
+
+/** Lease on a claimed delivery: longer than the 15 s request timeout, so a live attempt never loses it. */
+export const DEFAULT_LEASE_MS = 60_000;
+
+export interface WebhookDependencies {
+  events: EventStore;
+  webhookEndpoints: WebhookEndpointRepository;
+  webhookSender: WebhookSender;
+  cipher: SecretCipher;
+  /** Checkout events also get webhook_delivered / webhook_failed rows on the checkout's timeline. */
+  checkouts: Pick<CheckoutRepository, 'appendEvent'>;
+  schedule: RetrySchedule;
+  leaseMs?: number;
+  now?: () => Date;
+  random?: () => number;
+  log?: (message: string, extra?: Record<string, unknown>) => void;
+}
+
+export type PublishDependencies = Pick<WebhookDependencies, 'events' | 'webhookEndpoints' | 'now'>;
+
+const clock = (deps: { now?: () => Date }): Date => (deps.now ? deps.now() : new Date());
+
+/**
+ * Records the event in the merchant's log and queues one delivery per enabled endpoint that
+ * subscribes to its type. Idempotent: the id derives from `sourceKey`, and a second publish of
+ * the same fact writes nothing (`created: false`).
+ */
+export async function publishEvent(deps: PublishDependencies, input: PublishEventInput): Promise<{ eventId: string; created: boolean; deliveries: number }> {
+  const now = clock(deps);
+  const occurredAt = input.occurredAt ?? now;
+  const eventId = deriveEventId(input.sourceKey);
+  const created = Math.floor(occurredAt.getTime() / 1000);
+  const endpoints = (await deps.webhookEndpoints.listEndpoints(input.merchantId)).filter(
+    (endpoint) => endpoint.status === 'enabled' && endpointReceives(endpoint.enabledEvents, input.type),
+  );
+  const nowIso = now.toISOString();
+  const deliveries: WebhookDelivery[] = endpoints.map((endpoint) => ({
+    eventId,
+    endpointId: endpoint.id,
+    merchantId: input.merchantId,
+    status: 'pending',
+    attempt: 0,
+    nextAttemptAt: nowIso,
+    attempts: [],
+    updatedAt: nowIso,
+  }));
+  const stored = await deps.events.createEvent(
+    {
+      id: eventId,
+      merchantId: input.merchantId,
+      type: input.type,
+      created,
+      createdAt: occurredAt.toISOString(),
+      objectId: input.objectId,
+      ...(input.checkoutId !== undefined ? { checkoutId: input.checkoutId } : {}),
+      body: renderEventBody({ id: eventId, type: input.type, created, data: input.data }),
+    },
+    deliveries,
+  );
+  return { eventId, created: stored, deliveries: stored ? deliveries.length : 0 };
+}
+
+/** The EventPublisher port over publishEvent, for use cases that only publish (the dispatcher delivers). */
+export function createEventPublisher(deps: PublishDependencies): EventPublisher {
+  return { publishEvent: (input) => publishEvent(deps, input) };
+}
+
+export type AttemptOutcome =
+  | { kind: 'skipped' }
+  | { kind: 'attempted'; status: WebhookDeliveryStatus; record: DeliveryAttemptRecord; nextAttemptAt?: string };
+
+/** The secrets to sign with: the current one, plus the previous one while its rotation overlap lasts. */
+async function signingSecrets(cipher: SecretCipher, endpoint: WebhookEndpoint, now: Date): Promise<string[]> {
+  const secrets = [await cipher.decrypt(endpoint.secretCiphertext)];
+  if (endpoint.previousSecretCiphertext !== undefined && endpoint.previousSecretExpiresAt !== undefined && Date.parse(endpoint.previousSecretExpiresAt) > now.getTime()) {
+    secrets.push(await cipher.decrypt(endpoint.previousSecretCiphertext));
+  }
+  return secrets;
+}
+
+/**
+ * One attempt of one delivery, if it is due and nobody else holds it: claim (lease), send, record.
+ * 2xx = delivered; 410 Gone disables the endpoint; anything else is retried per the schedule
+ * (Retry-After can push it later, bounded), and after the last attempt it is dead-lettered.
+ */
+export async function attemptDelivery(deps: WebhookDependencies, key: { eventId: string; endpointId: string }): Promise<AttemptOutcome> {
+  const now = clock(deps);
+  const leaseToken = randomUUID();
+  const claimed = await deps.events.claimDelivery(key.eventId, key.endpointId, now, new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)), leaseToken);
+  if (!claimed) return { kind: 'skipped' };
+  const found = await deps.events.getEvent(key.eventId);
+  const number = claimed.attempts.length + 1;
+  const attemptsMade = claimed.attempt + 1;
+  const endpoint = found ? await deps.webhookEndpoints.getEndpoint(claimed.merchantId, key.endpointId) : undefined;
+
+  let record: DeliveryAttemptRecord;
+  let status: WebhookDeliveryStatus;
+  let nextAttemptAt = now.toISOString();
+  if (!found || !endpoint || endpoint.status !== 'enabled') {
+    const why = !found ? 'event not found' : !endpoint ? 'endpoint deleted' : `endpoint disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
+    record = { number, at: now.toISOString(), ok: false, latencyMs: 0, error: `not sent: ${why}` };
+    status = 'disabled';
+  } else {
+    const attempt = await deps.webhookSender.send(endpoint.url, await signingSecrets(deps.cipher, endpoint, now), {
+      id: found.event.id,
+      timestamp: now,
+      body: found.event.body,
+    });
+    record = {
+      number,
+      at: now.toISOString(),
+      ok: attempt.ok,
+      latencyMs: attempt.latencyMs,
+      ...(attempt.httpStatus !== undefined ? { httpStatus: attempt.httpStatus } : {}),
+      ...(attempt.error !== undefined ? { error: attempt.error } : {}),
+      ...(attempt.responseExcerpt !== undefined && attempt.responseExcerpt !== '' ? { responseExcerpt: attempt.responseExcerpt } : {}),
+    };
+    if (attempt.ok) {
+      status = 'delivered';
+    } else if (attempt.httpStatus === 410) {
+      status = 'disabled';
+      await deps.webhookEndpoints.disableEndpoint(endpoint.merchantId, endpoint.id, 'the receiver answered 410 Gone');
+    } else {
+      const next = planNextAttempt({
+        attemptsMade,
+        schedule: deps.schedule,
+        now: clock(deps),
+        random: deps.random ?? Math.random,
+        retryAfterMs: parseRetryAfter(attempt.retryAfter, now),
+      });
+      if (next.kind === 'retry') {
+        status = 'pending';
+        nextAttemptAt = next.at.toISOString();
+      } else {
+        status = 'dead_lettered';
+      }
+    }
+  }
+
+  if (found?.event.checkoutId !== undefined) {
+    await appendTimelineRows(deps, found, key.endpointId, record, status);
+  }
+  const kept = await deps.events.completeAttempt(key.eventId, key.endpointId, leaseToken, {
+    status,
+    attempt: attemptsMade,
+    nextAttemptAt,
+    record,
+    now: new Date().toISOString(),
+  });
+  if (!kept) deps.log?.('webhook delivery lease lost before the attempt was recorded', { eventId: key.eventId, endpointId: key.endpointId });
+  return { kind: 'attempted', status, record, ...(status === 'pending' ? { nextAttemptAt } : {}) };
+}
+
+async function appendTimelineRows(
+  deps: WebhookDependencies,
+  found: EventWithDeliveries,
+  endpointId: string,
+  record: DeliveryAttemptRecord,
+  status: WebhookDeliveryStatus,
+): Promise<void> {
+  const checkoutId = found.event.checkoutId as string;
+  const data = {
+    event_id: found.event.id,
+    event_type: found.event.type,
+    endpoint_id: endpointId,
+    attempt: record.number,
+    latency_ms: record.latencyMs,
+    ...(record.httpStatus !== undefined ? { http_status: record.httpStatus } : {}),
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    ...(status === 'dead_lettered' ? { dead_lettered: true } : {}),
+    ...(status === 'disabled' ? { endpoint_disabled: true } : {}),
+  };
+  await deps.checkouts.appendEvent(
+    { checkoutId, type: record.ok ? 'webhook_delivered' : 'webhook_failed', at: record.at, data },
+    `webhook:${found.event.id}:${endpointId}:${record.number}`,
+  );
+}
+
+export interface DispatchResult {
+  due: number;
+  attempted: number;
+  delivered: number;
+}
+
+/** One pass: every due delivery (up to `limit`), `concurrency` at a time. */
+export async function dispatchDueDeliveries(deps: WebhookDependencies, options: { limit?: number; concurrency?: number } = {}): Promise<DispatchResult> {
+  const due = await deps.events.listDueDeliveries(clock(deps), options.limit ?? 50);
+  const result: DispatchResult = { due: due.length, attempted: 0, delivered: 0 };
+  const queue = [...due];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      try {
+        const outcome = await attemptDelivery(deps, next);
+        if (outcome.kind === 'attempted') {
+          result.attempted += 1;
+          if (outcome.status === 'delivered') result.delivered += 1;
+        }
+      } catch (error) {
+        // The delivery stays pending under its lease and is retried when the lease ends.
+        deps.log?.('webhook delivery attempt failed', { ...next, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, due.length)) }, worker));
+  return result;
+}
+
+/**
+ * The dispatcher's body: passes until `runForMs` has elapsed (0 = a single pass), sleeping
+ * `pollMs` between passes. On AWS a once-a-minute schedule runs it for ~40 s polling every 2 s, so
+ * the 5 s retry is not stretched to a minute; locally a 250 ms timer runs single passes.
+ */
+export async function runDispatcher(
+  deps: WebhookDependencies,
+  options: { runForMs?: number; pollMs?: number; limit?: number; concurrency?: number } = {},
+): Promise<DispatchResult & { passes: number }> {
+  const deadline = Date.now() + (options.runForMs ?? 0);
+  const total = { due: 0, attempted: 0, delivered: 0, passes: 0 };
+  for (;;) {
+    const pass = await dispatchDueDeliveries(deps, options);
+    total.due += pass.due;
+    total.attempted += pass.attempted;
+    total.delivered += pass.delivered;
+    total.passes += 1;
+    if (Date.now() + (options.pollMs ?? 2_000) > deadline) return total;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2_000));
+  }
+}
+
+/**
+ * POST /v1/events/{id}/redeliver: puts the event's deliveries back to pending, due now, with a
+ * fresh schedule (the attempt log is kept). Targets the given endpoint, or every enabled endpoint
+ * that had a delivery of this event or subscribes to its type. The dispatcher sends them.
+ */
+export async function redeliverEvent(
+  deps: Pick<WebhookDependencies, 'events' | 'webhookEndpoints' | 'now'>,
+  input: { merchantId: string; eventId: string; endpointId?: string },
+): Promise<EventWithDeliveries> {
+  const found = await deps.events.getEvent(input.eventId, input.merchantId);
+  if (!found) throw new NotFoundError(`No event ${input.eventId}`, { param: 'id' });
+  const endpoints = await deps.webhookEndpoints.listEndpoints(input.merchantId);
+  const hadDelivery = new Set(found.deliveries.map((delivery) => delivery.endpointId));
+  let targets: WebhookEndpoint[];
+  if (input.endpointId !== undefined) {
+    const endpoint = endpoints.find((candidate) => candidate.id === input.endpointId);
+    if (!endpoint) throw new NotFoundError(`No webhook endpoint ${input.endpointId}`, { param: 'endpoint_id' });
+    if (endpoint.status !== 'enabled') throw new ConflictError(`Webhook endpoint ${endpoint.id} is disabled`, { param: 'endpoint_id', code: 'endpoint_disabled' });
+    targets = [endpoint];
+  } else {
+    targets = endpoints.filter((endpoint) => endpoint.status === 'enabled' && (hadDelivery.has(endpoint.id) || endpointReceives(endpoint.enabledEvents, found.event.type)));
+  }
+  if (targets.length === 0) throw new ConflictError('No enabled webhook endpoint receives this event', { code: 'no_enabled_endpoints' });
+  const now = clock(deps);
+  for (const endpoint of targets) await deps.events.requeueDelivery(found.event.id, endpoint.id, input.merchantId, now);
+  return (await deps.events.getEvent(found.event.id, input.merchantId)) ?? found;
+}

@@ -1,0 +1,148 @@
+/**
+ * The saga's NotifyMerchant step: publishes payment.captured / payment.voided and the result
+ * event (checkout.succeeded | checkout.failed with failure_reason), attempts each delivery once,
+ * never fails the step for a failed delivery (the dispatcher retries), and publishes nothing new
+ * when re-run.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Checkout } from '../../../lambdas/domain/model';
+import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
+import { checkoutEventTypes, notifyMerchant, resultEventId, type NotifyMerchantDependencies } from '../../../lambdas/use-cases/notify-merchant';
+import {
+  aCheckout,
+  aMerchant,
+  FakeCheckouts,
+  fakeCipher,
+  FakeConfirmer,
+  FakeEventStore,
+  FakeGateway,
+  FakeMerchants,
+  FakeWebhookEndpoints,
+  FakeWebhookSender,
+} from '../fakes';
+
+let checkouts: FakeCheckouts;
+let events: FakeEventStore;
+let endpoints: FakeWebhookEndpoints;
+let sender: FakeWebhookSender;
+let deps: NotifyMerchantDependencies;
+const input = { checkoutId: 'chk_1' };
+
+const terminal = (overrides: Partial<Checkout>) =>
+  aCheckout({
+    status: 'succeeded',
+    updatedAt: '2026-03-01T12:00:00.000Z',
+    payment: { paymentToken: 'tok_1', connector: 'fake', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false },
+    ...overrides,
+  });
+
+beforeEach(async () => {
+  checkouts = new FakeCheckouts();
+  events = new FakeEventStore();
+  endpoints = new FakeWebhookEndpoints();
+  sender = new FakeWebhookSender();
+  const merchants = new FakeMerchants();
+  await merchants.createMerchant(aMerchant());
+  deps = {
+    checkouts,
+    merchants,
+    gateway: new FakeGateway(),
+    confirmer: new FakeConfirmer(),
+    cipher: fakeCipher,
+    webhookEndpoints: endpoints,
+    webhookSender: sender,
+    renderCheckout: (c) => ({ id: c.id, status: c.status, failure_reason: c.failureReason ?? null }),
+    events,
+    schedule: DEFAULT_RETRY_SCHEDULE,
+    random: () => 0.5,
+  };
+  for (const [id, enabledEvents] of [
+    ['we_all', ['*']],
+    ['we_results', ['checkout.succeeded', 'checkout.failed']],
+    ['we_refunds', ['payment.refunded']],
+  ] as const) {
+    await endpoints.createEndpoint({
+      id,
+      merchantId: 'mer_1',
+      url: `https://merchant.example/${id}`,
+      enabledEvents: [...enabledEvents],
+      secretCiphertext: `enc(whsec_${id})`,
+      status: 'enabled',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+  }
+});
+
+describe('notifyMerchant', () => {
+  it('publishes payment.captured then checkout.succeeded and delivers each to its subscribers, signed with the decrypted secret', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    // Act
+    const result = await notifyMerchant(deps, input);
+    // Assess
+    expect(result).toEqual({
+      eventId: resultEventId('chk_1', 'checkout.succeeded'),
+      eventIds: [resultEventId('chk_1', 'payment.captured'), resultEventId('chk_1', 'checkout.succeeded')],
+      delivered: 3,
+      pending: 0,
+    });
+    expect(sender.sent.map((s) => [s.url.split('/').pop(), JSON.parse(s.message.body).type])).toEqual([
+      ['we_all', 'payment.captured'],
+      ['we_all', 'checkout.succeeded'],
+      ['we_results', 'checkout.succeeded'],
+    ]);
+    expect(sender.sent[0]!.secrets).toEqual(['whsec_we_all']);
+    expect(JSON.parse(sender.sent[1]!.message.body)).toMatchObject({ id: result.eventId, created: 1772366400, data: { object: { id: 'chk_1', status: 'succeeded' } } });
+    expect(checkouts.events.filter((e) => e.type === 'webhook_delivered')).toHaveLength(3);
+  });
+
+  it('publishes payment.voided and checkout.failed with the failure_reason', async () => {
+    // Prepare
+    await checkouts.createCheckout(
+      terminal({ status: 'failed', failureReason: 'inventory_rejected', payment: { paymentToken: 't', connector: 'fake', pspReference: 'a', authorizedAmount: 10050, capturedAmount: 0, voided: true } }),
+    );
+    // Act
+    await notifyMerchant(deps, input);
+    // Assess
+    const bodies = sender.sent.filter((s) => s.url.endsWith('we_results')).map((s) => JSON.parse(s.message.body));
+    expect(bodies).toEqual([expect.objectContaining({ type: 'checkout.failed', data: { object: { id: 'chk_1', status: 'failed', failure_reason: 'inventory_rejected' } } })]);
+    expect(sender.sent.filter((s) => s.url.endsWith('we_all')).map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.voided', 'checkout.failed']);
+  });
+
+  it('does not fail the step when a delivery fails: the delivery stays pending for the dispatcher', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    sender.answers = [true, false, true];
+    // Act
+    const result = await notifyMerchant(deps, input);
+    // Assess
+    expect(result).toMatchObject({ delivered: 2, pending: 1 });
+    const failed = (await events.getEvent(resultEventId('chk_1', 'checkout.succeeded')))!.deliveries.find((d) => d.endpointId === 'we_all')!;
+    expect(failed).toMatchObject({ status: 'pending', attempt: 1 });
+    expect(Date.parse(failed.nextAttemptAt)).toBeGreaterThan(Date.now());
+    expect(checkouts.events.map((e) => e.type)).toContain('webhook_failed');
+  });
+
+  it('re-run (a Step Functions retry) publishes nothing new and sends nothing twice', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    await notifyMerchant(deps, input);
+    // Act
+    const again = await notifyMerchant(deps, input);
+    // Assess
+    expect(sender.sent).toHaveLength(3);
+    expect(again).toMatchObject({ delivered: 3, pending: 0 });
+    expect(events.events.size).toBe(2);
+  });
+
+  it('sends nothing while the checkout is not terminal', async () => {
+    await checkouts.createCheckout(aCheckout({ status: 'processing' }));
+    expect(await notifyMerchant(deps, input)).toEqual({ delivered: 0, skipped: 'status processing' });
+    expect(sender.sent).toHaveLength(0);
+  });
+
+  it('derives the event types from the payment state', () => {
+    expect(checkoutEventTypes(terminal({}))).toEqual(['payment.captured', 'checkout.succeeded']);
+    expect(checkoutEventTypes(aCheckout({ status: 'failed' }))).toEqual(['checkout.failed']);
+  });
+});
