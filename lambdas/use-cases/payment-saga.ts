@@ -17,6 +17,7 @@ import {
 } from '../errors';
 import type {
   CheckoutRepository,
+  InstrumentRepository,
   InventoryConfirmer,
   MerchantRepository,
   PaymentGateway,
@@ -24,6 +25,7 @@ import type {
   WebhookEndpointRepository,
   WebhookSender,
 } from '../ports';
+import { openCheckoutInstrument, runSagaOperation, type InstrumentDependencies } from './financial-instruments';
 
 export interface SagaDependencies {
   checkouts: CheckoutRepository;
@@ -35,6 +37,17 @@ export interface SagaDependencies {
   webhookSender: WebhookSender;
   /** Renders the checkout as the API shows it; used as the webhook's `data.object`. */
   renderCheckout: (checkout: Checkout) => Record<string, unknown>;
+  /**
+   * Financial instruments: when set, each authorization becomes an instrument linked to the
+   * checkout and the capture / void move its balances (lambdas/use-cases/financial-instruments.ts).
+   * Optional so the saga's unit tests can leave the ledger out.
+   */
+  instruments?: InstrumentRepository;
+}
+
+/** The instrument use cases' dependencies, from the saga's (undefined when instruments are not wired). */
+function instrumentDependencies(deps: SagaDependencies): InstrumentDependencies | undefined {
+  return deps.instruments === undefined ? undefined : { instruments: deps.instruments, gateway: deps.gateway };
 }
 
 export interface StepInput {
@@ -100,6 +113,17 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
     }
     throw error;
   }
+  // The authorization becomes the checkout's financial instrument (held by the saga until it captured or voided).
+  const instruments = instrumentDependencies(deps);
+  const instrument = instruments
+    ? await openCheckoutInstrument(instruments, {
+        checkoutId,
+        merchantId: checkout.merchantId,
+        pspReference: authorization.pspReference,
+        authorizedAmount: authorization.authorizedAmount,
+        currency: checkout.currency,
+      })
+    : undefined;
   await deps.checkouts.updatePayment(
     checkoutId,
     {
@@ -107,6 +131,7 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
       pspReference: authorization.pspReference,
       authorizedAmount: authorization.authorizedAmount,
       inventoryConfirmation: confirmationRequired ? 'pending' : 'not_required',
+      ...(instrument !== undefined ? { instrumentId: instrument.id } : {}),
     },
     checkout.version,
     { type: 'authorized', data: { psp_reference: authorization.pspReference, amount: authorization.authorizedAmount } },
@@ -187,13 +212,27 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
     throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
   }
   const amount = checkout.amount - payment.capturedAmount;
-  const capture = await deps.gateway.capture({
-    reference: checkout.id,
-    pspReference: payment.pspReference,
-    amount,
-    currency: checkout.currency,
-    idempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
-  });
+  const instruments = instrumentDependencies(deps);
+  let capture: { amount: number; pspOperationId: string };
+  if (instruments !== undefined && payment.instrumentId !== undefined) {
+    // Same PSP call and key, but the instrument's capturable amount is reserved first and the
+    // refundable amount credited after: the merchant can refund through the instrument API.
+    const recorded = await runSagaOperation(instruments, {
+      instrumentId: payment.instrumentId,
+      step: 'capture',
+      amount,
+      pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
+    });
+    capture = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
+  } else {
+    capture = await deps.gateway.capture({
+      reference: checkout.id,
+      pspReference: payment.pspReference,
+      amount,
+      currency: checkout.currency,
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
+    });
+  }
   await deps.checkouts.updatePayment(checkoutId, { ...payment, capturedAmount: payment.capturedAmount + capture.amount }, checkout.version, {
     type: 'captured',
     data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
@@ -210,11 +249,23 @@ export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: 
   if (!payment?.pspReference) return { voided: false, skipped: 'not_authorized' };
   if (payment.voided) return { voided: true };
   if (payment.capturedAmount > 0) return { voided: false, skipped: 'already_captured' };
-  const result = await deps.gateway.voidAuthorization({
-    reference: checkout.id,
-    pspReference: payment.pspReference,
-    idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
-  });
+  const instruments = instrumentDependencies(deps);
+  let result: { amount: number; pspOperationId: string };
+  if (instruments !== undefined && payment.instrumentId !== undefined) {
+    // The instrument is revoked (capturable -> 0) before the PSP void, restored if the PSP refuses.
+    const recorded = await runSagaOperation(instruments, {
+      instrumentId: payment.instrumentId,
+      step: 'void',
+      pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+    });
+    result = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
+  } else {
+    result = await deps.gateway.voidAuthorization({
+      reference: checkout.id,
+      pspReference: payment.pspReference,
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+    });
+  }
   await deps.checkouts.updatePayment(checkoutId, { ...payment, voided: true }, checkout.version, {
     type: 'voided',
     data: { amount: result.amount, psp_operation_id: result.pspOperationId },

@@ -1,0 +1,213 @@
+/**
+ * The merchant's financial-instrument API (NewStore style): create (token, authorized, captured),
+ * read with balances and transactions, and _capture / _refund / _revoke, each answering with the
+ * transactions it made.
+ *
+ * Idempotency-Key: these routes do not use the generic 24 h layer (lambdas/shared/idempotency.ts);
+ * they use OperationKeyStore records without TTL, because NewStore retries an operation for about
+ * 45 days and a replay must never become a second refund. Same key (per merchant) = same response,
+ * byte for byte, even if the body changed (seed rule), with `Idempotent-Replayed: true`; in flight
+ * = 409. A transient PSP failure is not stored: the key is released with the operation pinned, so
+ * the retry with the same key resumes that very operation (same PSP idempotency key).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
+import type { OperationRequest } from '../domain/instrument-ledger';
+import {
+  ConcurrentModificationError,
+  IdempotencyInFlightError,
+  isPaystepError,
+  PspRejectedError,
+  ValidationError,
+} from '../errors';
+import type { StoredResponse } from '../ports';
+import { apiDependencies } from '../shared/api-wiring';
+import { requireMerchant } from '../shared/auth';
+import { optionalEnv, requireEnv } from '../shared/env';
+import { createApiHandler, errorResponse, jsonResponse, type ApiRequest, type ApiResult } from '../shared/http';
+import { IDEMPOTENT_REPLAYED_HEADER, readIdempotencyKey } from '../shared/idempotency';
+import { currencyField, minorAmountField, parseInput } from '../shared/validation';
+import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
+import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
+import {
+  createInstrument,
+  getOwnedInstrument,
+  operateInstrument,
+  type InstrumentDependencies,
+  type InstrumentRequestContext,
+} from '../use-cases/financial-instruments';
+
+const instrumentDependencies: InstrumentDependencies = {
+  instruments: instrumentRepository,
+  events: eventPublisher,
+  gateway: new SandboxPspGateway({
+    baseUrl: requireEnv('SANDBOX_PSP_URL'),
+    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))),
+  }),
+};
+
+const MAX_METADATA_BYTES = 8 * 1024;
+/** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
+const MAX_METADATA_DEPTH = 10;
+
+const logger = new Logger({ serviceName: 'paystep-api' });
+
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
+  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
+}
+
+const createSchema = z.strictObject({
+  type: z.enum(['token', 'authorized', 'captured']),
+  amount: minorAmountField(),
+  currency: currencyField,
+  payment_token: z
+    .string()
+    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
+    .optional(),
+  psp_reference: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
+    .optional(),
+  metadata: z
+    .record(z.string().max(64), z.unknown())
+    .superRefine((value, ctx) => {
+      if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_METADATA_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `{param} must be at most ${MAX_METADATA_BYTES} bytes of JSON`, params: { code: 'metadata_too_large' } });
+      } else if (depthOf(value) > MAX_METADATA_DEPTH) {
+        ctx.addIssue({ code: 'custom', message: `{param} must nest at most ${MAX_METADATA_DEPTH} levels`, params: { code: 'metadata_too_deep' } });
+      }
+    })
+    .optional(),
+});
+
+const moneySchema = z.strictObject({ amount: minorAmountField(), currency: currencyField });
+const revokeSchema = z.strictObject({ currency: currencyField.optional() });
+
+/** Answers replayable unless the outcome is unknown or a retry could do better (transient, lost race, in flight). */
+function isReplayable(error: unknown): boolean {
+  if (error instanceof ConcurrentModificationError || error instanceof IdempotencyInFlightError) return false;
+  if (error instanceof PspRejectedError) return true; // definitive refusal, already compensated
+  return isPaystepError(error) && error.status < 500;
+}
+
+function toResult(response: StoredResponse, extraHeaders: Record<string, string> = {}): ApiResult {
+  return { statusCode: response.statusCode, body: JSON.parse(response.body) as unknown, headers: { ...response.headers, ...extraHeaders } };
+}
+
+/**
+ * The durable Idempotency-Key layer around one instrument request (see the module header).
+ * Without a key the request simply runs.
+ */
+async function withOperationKey(request: ApiRequest, run: (context: InstrumentRequestContext) => Promise<ApiResult>): Promise<ApiResult> {
+  const merchant = requireMerchant(request.principal);
+  const key = readIdempotencyKey(request.headers);
+  if (key === undefined) return await run({});
+  const scope = `merchant:${merchant.id}`;
+  const claim = await operationKeyStore.claim(scope, key, request.now);
+  if (claim.kind === 'replay') return toResult(claim.response, { [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
+  if (claim.kind === 'in_flight') {
+    throw new IdempotencyInFlightError('A request with this Idempotency-Key is still being processed; retry shortly', { param: 'Idempotency-Key' });
+  }
+  const context: InstrumentRequestContext = {
+    idempotencyKey: key,
+    ...(claim.resume !== undefined ? { resume: claim.resume } : {}),
+    pin: (target) => operationKeyStore.pin(scope, key, target),
+  };
+  let response: StoredResponse;
+  let replayable: boolean;
+  try {
+    const result = await run(context);
+    response = jsonResponse(result.statusCode, result.body, result.headers);
+    replayable = true;
+  } catch (error) {
+    response = errorResponse(error, undefined, request.routeKey);
+    replayable = isReplayable(error);
+  }
+  try {
+    if (replayable) await operationKeyStore.complete(scope, key, response);
+    else await operationKeyStore.release(scope, key);
+  } catch (error) {
+    // The work is done and the client deserves its answer. The claim expires after its lock
+    // timeout; the retry then resumes the pinned operation, which answers what it recorded.
+    logger.warn('Storing the Idempotency-Key outcome failed', { routeKey: request.routeKey, errorName: error instanceof Error ? error.name : 'unknown' });
+  }
+  return toResult(response);
+}
+
+/** POST /v1/financial_instruments */
+async function create(request: ApiRequest): Promise<ApiResult> {
+  const merchant = requireMerchant(request.principal);
+  return await withOperationKey(request, async (context) => {
+    const input = parseInput(createSchema, request.body);
+    const metadata = input.metadata !== undefined ? { metadata: input.metadata } : {};
+    let instrument;
+    if (input.type === 'token') {
+      if (input.psp_reference !== undefined) throw onlyFor('psp_reference', 'authorized or captured');
+      if (input.payment_token === undefined) throw missing('payment_token', 'token');
+      instrument = await createInstrument(
+        instrumentDependencies,
+        merchant.id,
+        { type: 'token', amount: input.amount, currency: input.currency, paymentToken: input.payment_token, ...metadata },
+        context,
+      );
+    } else {
+      if (input.payment_token !== undefined) throw onlyFor('payment_token', 'token');
+      if (input.psp_reference === undefined) throw missing('psp_reference', input.type);
+      instrument = await createInstrument(
+        instrumentDependencies,
+        merchant.id,
+        { type: input.type, amount: input.amount, currency: input.currency, pspReference: input.psp_reference, ...metadata },
+        context,
+      );
+    }
+    return { statusCode: 201, body: toInstrumentView(instrument) };
+  });
+}
+
+function missing(param: string, type: string): ValidationError {
+  return new ValidationError(`${param} is required for type ${type}`, { status: 422, code: 'parameter_missing', param });
+}
+
+function onlyFor(param: string, types: string): ValidationError {
+  return new ValidationError(`${param} is only accepted for type ${types}`, { status: 422, code: 'invalid_parameter', param });
+}
+
+/** GET /v1/financial_instruments/{id} */
+async function read(request: ApiRequest): Promise<ApiResult> {
+  const merchant = requireMerchant(request.principal);
+  const instrument = await getOwnedInstrument(instrumentDependencies, merchant.id, request.pathParameters['id'] ?? '');
+  return { statusCode: 200, body: toInstrumentView(instrument) };
+}
+
+/** POST .../_capture, _refund, _revoke */
+function operation(kind: OperationRequest['kind']) {
+  return async (request: ApiRequest): Promise<ApiResult> => {
+    const merchant = requireMerchant(request.principal);
+    return await withOperationKey(request, async (context) => {
+      let operationRequest: OperationRequest;
+      if (kind === 'revoke') {
+        const input = parseInput(revokeSchema, request.body);
+        operationRequest = { kind, ...(input.currency !== undefined ? { currency: input.currency } : {}) };
+      } else {
+        const input = parseInput(moneySchema, request.body);
+        operationRequest = { kind, amount: input.amount, currency: input.currency };
+      }
+      const result = await operateInstrument(instrumentDependencies, merchant.id, request.pathParameters['id'] ?? '', operationRequest, context);
+      return { statusCode: 200, body: toInstrumentOperationView(result.instrument, result.operation.id, result.transactions) };
+    });
+  };
+}
+
+export const handler = createApiHandler(
+  {
+    'POST /v1/financial_instruments': { auth: ['merchant'], idempotent: false, handle: create },
+    'GET /v1/financial_instruments/{id}': { auth: ['merchant'], handle: read },
+    'POST /v1/financial_instruments/{id}/_capture': { auth: ['merchant'], idempotent: false, handle: operation('capture') },
+    'POST /v1/financial_instruments/{id}/_refund': { auth: ['merchant'], idempotent: false, handle: operation('refund') },
+    'POST /v1/financial_instruments/{id}/_revoke': { auth: ['merchant'], idempotent: false, handle: operation('revoke') },
+  },
+  apiDependencies,
+);

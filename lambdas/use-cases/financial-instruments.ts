@@ -1,0 +1,386 @@
+/**
+ * Financial instruments (NewStore style) on top of the payment saga: merchants create instruments
+ * (token, authorized, captured) and capture, refund or revoke them; the saga opens one instrument
+ * per authorized checkout and records its capture or void on it.
+ *
+ * Every money move follows the same three steps, each safe to repeat:
+ *   1. reserve: one conditional write debits the balance and adds the pending operation
+ *      (the write fails if a concurrent operation took the balance first);
+ *   2. call the PSP with an idempotency key derived from the operation (ledger row), never from
+ *      the request, so a resumed operation replays at the PSP instead of moving money twice;
+ *   3. settle: credit (capture -> refundable) and mark it succeeded, or, if the PSP refused
+ *      definitively, undo the reservation and mark it failed. A transient or unknown PSP failure
+ *      leaves it pending: the retry with the same Idempotency-Key (or the saga step's retry)
+ *      resumes it at step 2.
+ */
+import {
+  assertAuthorizationFits,
+  generateInstrumentId,
+  generateOperationId,
+  instrumentIdForCheckout,
+  newAuthorizedInstrument,
+  newTokenInstrument,
+  operationTransactions,
+  planOperation,
+  settlementChange,
+  type OperationRequest,
+} from '../domain/instrument-ledger';
+import type { FinancialInstrument, InstrumentOperation, InstrumentTransaction } from '../domain/instrument-model';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  NotFoundError,
+  PaymentDeclinedError,
+  PspRejectedError,
+  ValidationError,
+} from '../errors';
+import type { EventPublisher, InstrumentRepository, OperationKeyTarget, PaymentGateway } from '../ports';
+import { toInstrumentOperationView } from '../shared/views';
+
+export interface InstrumentDependencies {
+  instruments: InstrumentRepository;
+  gateway: PaymentGateway;
+  /** Publishes the merchant events of settled operations; omitted where nobody listens (tests). */
+  events?: EventPublisher;
+  now?: () => Date;
+}
+
+/** Per-request context: the Idempotency-Key layer's resume point and pin callback. */
+export interface InstrumentRequestContext {
+  idempotencyKey?: string;
+  /** What an earlier attempt with the same key was working on: continue it instead of starting anew. */
+  resume?: OperationKeyTarget;
+  /** Records the instrument/operation on the key before any balance moves. */
+  pin?: (target: OperationKeyTarget) => Promise<void>;
+}
+
+export type CreateInstrumentInput =
+  | { type: 'token'; amount: number; currency: string; paymentToken: string; metadata?: Record<string, unknown> }
+  | { type: 'authorized' | 'captured'; amount: number; currency: string; pspReference: string; metadata?: Record<string, unknown> };
+
+export interface OperationResult {
+  instrument: FinancialInstrument;
+  operation: InstrumentOperation;
+  /** The transactions this operation made (what the API answers). */
+  transactions: InstrumentTransaction[];
+}
+
+const RESERVE_ATTEMPTS = 5;
+
+function clock(deps: InstrumentDependencies): Date {
+  return deps.now?.() ?? new Date();
+}
+
+/** The merchant's instrument, or 404 (also for another merchant's: ids are never confirmed to strangers). */
+export async function getOwnedInstrument(deps: InstrumentDependencies, merchantId: string, instrumentId: string): Promise<FinancialInstrument> {
+  const instrument = await deps.instruments.getInstrument(instrumentId);
+  if (instrument === undefined || instrument.merchantId !== merchantId) {
+    throw new NotFoundError('No such financial instrument', { param: 'id' });
+  }
+  return instrument;
+}
+
+// ---- Create -------------------------------------------------------------------------------------
+
+/**
+ * POST /v1/financial_instruments. `token`: authorize the amount now (the instrument is pending
+ * until the PSP answers). `authorized` / `captured`: validate the PSP authorization (exists, same
+ * currency, enough left to capture / captured and not refunded) and claim it, so one
+ * authorization never backs two instruments.
+ */
+export async function createInstrument(
+  deps: InstrumentDependencies,
+  merchantId: string,
+  input: CreateInstrumentInput,
+  context: InstrumentRequestContext = {},
+): Promise<FinancialInstrument> {
+  const now = clock(deps);
+  if (context.resume !== undefined) {
+    const earlier = await deps.instruments.getInstrument(context.resume.instrumentId);
+    if (earlier !== undefined && earlier.merchantId === merchantId) return await finishCreation(deps, earlier);
+  }
+  const id = context.resume?.instrumentId ?? generateInstrumentId();
+  await context.pin?.({ instrumentId: id });
+  const base = {
+    id,
+    merchantId,
+    amount: input.amount,
+    currency: input.currency,
+    connector: deps.gateway.connector,
+    now,
+    ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
+    ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+  };
+
+  if (input.type === 'token') {
+    const created = await deps.instruments.createInstrument(newTokenInstrument({ ...base, paymentToken: input.paymentToken }));
+    if (created.kind === 'psp_reference_taken') throw new Error('unreachable: a token instrument claims no authorization at creation');
+    return await finishCreation(deps, created.instrument);
+  }
+
+  const facts = await readAuthorization(deps.gateway, input.pspReference);
+  assertAuthorizationFits(input.type, input.amount, input.currency, facts);
+  const created = await deps.instruments.createInstrument(
+    newAuthorizedInstrument({ ...base, type: input.type, pspReference: facts.id, pspPaymentReference: facts.reference }),
+  );
+  if (created.kind === 'psp_reference_taken') {
+    throw new ConflictError('Another financial instrument already stands for this PSP reference', {
+      code: 'psp_reference_in_use',
+      param: 'psp_reference',
+    });
+  }
+  return created.instrument;
+}
+
+async function readAuthorization(gateway: PaymentGateway, pspReference: string) {
+  try {
+    return await gateway.getAuthorization(pspReference);
+  } catch (error) {
+    if (error instanceof PspRejectedError) {
+      throw new ValidationError('The PSP knows no authorization with this reference', {
+        status: 422,
+        code: 'psp_reference_not_found',
+        param: 'psp_reference',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Runs (or resumes) a token instrument's pending authorization; a decline fails the instrument and is thrown. */
+async function finishCreation(deps: InstrumentDependencies, instrument: FinancialInstrument): Promise<FinancialInstrument> {
+  const creation = Object.values(instrument.operations).find((operation) => operation.kind === 'create');
+  if (creation === undefined) return instrument;
+  if (creation.status === 'failed') throw failureOf(creation);
+  if (creation.status === 'succeeded') return instrument;
+  const settled = await executeOperation(deps, instrument, creation);
+  return settled.instrument;
+}
+
+// ---- Capture, refund, revoke --------------------------------------------------------------------
+
+/**
+ * POST /v1/financial_instruments/{id}/_capture | _refund | _revoke. Reserves the balance by a
+ * conditional write, calls the PSP, settles. A request resumed with its Idempotency-Key continues
+ * the operation it started (whatever its new body says: seed rule).
+ */
+export async function operateInstrument(
+  deps: InstrumentDependencies,
+  merchantId: string,
+  instrumentId: string,
+  request: OperationRequest,
+  context: InstrumentRequestContext = {},
+): Promise<OperationResult> {
+  const instrument = await getOwnedInstrument(deps, merchantId, instrumentId);
+  const resumed = context.resume?.instrumentId === instrumentId ? context.resume.operationId : undefined;
+  if (resumed !== undefined && instrument.operations[resumed] !== undefined) {
+    return await executeOperation(deps, instrument, instrument.operations[resumed]);
+  }
+  const now = clock(deps);
+  const operationId = resumed ?? generateOperationId(now);
+  if (resumed === undefined) await context.pin?.({ instrumentId, operationId });
+  const planContext = { operationId, now, ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}) };
+  return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
+}
+
+/**
+ * Reserve (re-planning on a lost race: the fresh balance either still allows it or yields the
+ * precise 4xx), then execute. `exists` means an earlier attempt reserved it: continue that one.
+ */
+async function reserveAndExecute(
+  deps: InstrumentDependencies,
+  start: FinancialInstrument,
+  plan: (instrument: FinancialInstrument) => ReturnType<typeof planOperation>,
+  operationId: string,
+): Promise<OperationResult> {
+  let instrument = start;
+  for (let attempt = 1; attempt <= RESERVE_ATTEMPTS; attempt += 1) {
+    const existing = instrument.operations[operationId];
+    if (existing !== undefined) return await executeOperation(deps, instrument, existing);
+    const { operation, guard } = plan(instrument);
+    const reserved = await deps.instruments.reserveOperation(instrument.id, operation, guard, clock(deps));
+    if (reserved.kind === 'reserved') return await executeOperation(deps, reserved.instrument, operation);
+    instrument = reserved.instrument;
+  }
+  throw new ConcurrentModificationError('The instrument kept changing under concurrent operations; retry with the same Idempotency-Key');
+}
+
+/** PSP call for a pending operation, then settlement. Settled operations are answered as recorded. */
+async function executeOperation(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<OperationResult> {
+  const result = await settleOperationAtPsp(deps, instrument, operation);
+  await publishSettlement(deps, result.instrument, result.operation);
+  if (result.operation.status === 'failed') throw result.error ?? failureOf(result.operation);
+  return result;
+}
+
+/**
+ * Tells the merchant about a settled operation: `financial_instrument.transaction.succeeded|failed`
+ * and, for a succeeded refund (or a revoke that refunded), `payment.refunded`. Event ids derive
+ * from the operation, so a replayed or resumed request publishes nothing new.
+ */
+async function publishSettlement(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<void> {
+  if (!deps.events || operation.status === 'pending' || operation.kind === 'create') return;
+  const view = toInstrumentOperationView(instrument, operation.id, operationTransactions(instrument, operation));
+  const base = { merchantId: instrument.merchantId, objectId: instrument.id, ...(instrument.checkoutId ? { checkoutId: instrument.checkoutId } : {}) };
+  const type = `financial_instrument.transaction.${operation.status}`;
+  await deps.events.publishEvent({ ...base, type, data: { object: view }, sourceKey: `${instrument.id}:${operation.id}:${type}` });
+  if (operation.status === 'succeeded' && operation.pspAction === 'refund') {
+    await deps.events.publishEvent({
+      ...base,
+      type: 'payment.refunded',
+      data: { object: { ...view, amount: operation.pspAmount, currency: instrument.currency } },
+      sourceKey: `${instrument.id}:${operation.id}:payment.refunded`,
+    });
+  }
+}
+
+interface SettledOperation extends OperationResult {
+  /** The PSP's own error for a refusal settled by this call (a replay rebuilds it). */
+  error?: Error;
+}
+
+async function settleOperationAtPsp(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<SettledOperation> {
+  if (operation.status !== 'pending') return resultOf(instrument, operation);
+  let confirmation: PspConfirmation;
+  try {
+    confirmation = await callPsp(deps.gateway, instrument, operation);
+  } catch (error) {
+    if (error instanceof PaymentDeclinedError || error instanceof PspRejectedError) {
+      const failed = await deps.instruments.settleOperation(
+        {
+          instrumentId: instrument.id,
+          operationId: operation.id,
+          change: settlementChange(operation, 'failed'),
+          patch: { status: 'failed', settledAt: clock(deps).toISOString(), failureCode: error.code, failureMessage: error.message.slice(0, 300) },
+        },
+        clock(deps),
+      );
+      // A concurrent resumer may have settled it as succeeded meanwhile: report what is recorded.
+      return { ...resultOf(failed, failed.operations[operation.id] ?? operation), error };
+    }
+    throw error; // transient or unknown: stays pending; the retry resumes it
+  }
+  const settledInstrument = await deps.instruments.settleOperation(
+    {
+      instrumentId: instrument.id,
+      operationId: operation.id,
+      change: settlementChange(operation, 'succeeded'),
+      patch: {
+        status: 'succeeded',
+        settledAt: clock(deps).toISOString(),
+        ...(confirmation.pspOperationId !== undefined ? { pspOperationId: confirmation.pspOperationId } : {}),
+      },
+      ...(confirmation.pspReference !== undefined ? { pspReference: confirmation.pspReference } : {}),
+    },
+    clock(deps),
+  );
+  return resultOf(settledInstrument, settledInstrument.operations[operation.id] ?? operation);
+}
+
+interface PspConfirmation {
+  pspOperationId?: string;
+  /** Set by an authorization: the instrument's PSP reference from now on. */
+  pspReference?: string;
+}
+
+/** The one PSP call of an operation, keyed by the operation's own idempotency key. */
+async function callPsp(gateway: PaymentGateway, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<PspConfirmation> {
+  const common = { reference: instrument.pspPaymentReference, idempotencyKey: operation.pspIdempotencyKey };
+  if (operation.pspAction === 'none') return {};
+  if (operation.pspAction === 'authorize') {
+    const authorization = await gateway.authorize({
+      ...common,
+      paymentToken: operation.paymentToken ?? '',
+      amount: operation.pspAmount,
+      currency: instrument.currency,
+    });
+    return { pspOperationId: authorization.pspReference, pspReference: authorization.pspReference };
+  }
+  const pspReference = instrument.pspReference;
+  if (pspReference === undefined) throw new PspRejectedError(`Instrument ${instrument.id} has no PSP authorization`);
+  switch (operation.pspAction) {
+    case 'capture': {
+      const capture = await gateway.capture({ ...common, pspReference, amount: operation.pspAmount, currency: instrument.currency });
+      return { pspOperationId: capture.pspOperationId };
+    }
+    case 'refund': {
+      const refund = await gateway.refund({ ...common, pspReference, amount: operation.pspAmount, currency: instrument.currency });
+      return { pspOperationId: refund.pspOperationId };
+    }
+    case 'void': {
+      const voided = await gateway.voidAuthorization({ ...common, pspReference });
+      return { pspOperationId: voided.pspOperationId };
+    }
+  }
+}
+
+function resultOf(instrument: FinancialInstrument, operation: InstrumentOperation): OperationResult {
+  return { instrument, operation, transactions: operationTransactions(instrument, operation) };
+}
+
+/** The error a failed operation answers with (a decline stays a decline). */
+function failureOf(operation: InstrumentOperation): Error {
+  const message = operation.failureMessage ?? 'The PSP refused the operation';
+  return operation.failureCode === 'payment_declined' ? new PaymentDeclinedError(message) : new PspRejectedError(message);
+}
+
+// ---- The checkout saga's instrument -------------------------------------------------------------
+
+export interface CheckoutInstrumentInput {
+  checkoutId: string;
+  merchantId: string;
+  pspReference: string;
+  authorizedAmount: number;
+  currency: string;
+}
+
+/**
+ * AuthorizePayment's second half: the authorization becomes an `authorized` instrument linked to
+ * the checkout, pending (held by the saga) until CapturePayment or VoidAuthorization settles it.
+ * Its id derives from the checkout id, so a re-run finds the one it made.
+ */
+export async function openCheckoutInstrument(deps: InstrumentDependencies, input: CheckoutInstrumentInput): Promise<FinancialInstrument> {
+  const created = await deps.instruments.createInstrument(
+    newAuthorizedInstrument({
+      id: instrumentIdForCheckout(input.checkoutId),
+      merchantId: input.merchantId,
+      type: 'authorized',
+      status: 'pending',
+      amount: input.authorizedAmount,
+      currency: input.currency,
+      connector: deps.gateway.connector,
+      pspReference: input.pspReference,
+      pspPaymentReference: input.checkoutId,
+      checkoutId: input.checkoutId,
+      now: clock(deps),
+    }),
+  );
+  if (created.kind === 'psp_reference_taken') {
+    throw new PspRejectedError(`Authorization ${input.pspReference} is already claimed by instrument ${created.instrumentId}`);
+  }
+  return created.instrument;
+}
+
+/** Operation ids of the saga's steps: one per step, so a re-run finds (and resumes) its own. */
+export const SAGA_CAPTURE_OPERATION_ID = 'saga_capture';
+export const SAGA_VOID_OPERATION_ID = 'saga_void';
+
+/**
+ * CapturePayment / VoidAuthorization through the checkout's instrument: the same reserve, PSP,
+ * settle steps as the API, with the saga's PSP key (`<checkout id>:capture|void`) and only on the
+ * pending instrument the saga holds. Afterwards the instrument is active (capturable 0,
+ * refundable = captured) or voided (both 0).
+ */
+export async function runSagaOperation(
+  deps: InstrumentDependencies,
+  input: { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string } | { instrumentId: string; step: 'void'; pspIdempotencyKey: string },
+): Promise<OperationResult> {
+  const instrument = await deps.instruments.getInstrument(input.instrumentId);
+  if (instrument === undefined) throw new NotFoundError(`Instrument ${input.instrumentId} does not exist`);
+  const operationId = input.step === 'capture' ? SAGA_CAPTURE_OPERATION_ID : SAGA_VOID_OPERATION_ID;
+  const request: OperationRequest =
+    input.step === 'capture' ? { kind: 'capture', amount: input.amount, currency: instrument.currency } : { kind: 'revoke' };
+  const planContext = { operationId, pspIdempotencyKey: input.pspIdempotencyKey, now: clock(deps), allowedStatuses: ['pending'] as const };
+  return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
+}
