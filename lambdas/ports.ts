@@ -12,6 +12,8 @@ import type {
   Merchant,
   MerchantSettings,
 } from './domain/model';
+import type { BalanceChange, FinancialInstrument, InstrumentOperation } from './domain/instrument-model';
+import type { ReservationGuard } from './domain/instrument-ledger';
 
 // ---- Storage --------------------------------------------------------------------------------
 
@@ -146,6 +148,22 @@ export interface PaymentGateway {
   capture(input: CaptureInput): Promise<PspOperationOutput>;
   voidAuthorization(input: VoidInput): Promise<PspOperationOutput>;
   refund(input: RefundInput): Promise<PspOperationOutput>;
+  /** Reads an authorization's amounts (validating `authorized`/`captured` instruments). Unknown reference: PspRejectedError. */
+  getAuthorization(pspReference: string): Promise<PspAuthorizationView>;
+}
+
+/** The PSP's amounts for one authorization (the sandbox's GET /v1/authorizations/{id} shape). */
+export interface PspAuthorizationView {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  /** What the PSP files it under (the checkout or instrument id); must be passed back on every operation. */
+  reference: string;
+  captured_amount: number;
+  refunded_amount: number;
+  capturable_amount: number;
+  refundable_amount: number;
 }
 
 // ---- Merchant ---------------------------------------------------------------------------------
@@ -206,7 +224,13 @@ export interface WebhookEndpoint {
   enabledEvents: string[];
   /** The whsec_ signing secret, encrypted at rest (SecretCipher). */
   secretCiphertext: string;
+  /** After a rotation: the previous secret, still signed with until `previousSecretExpiresAt`. */
+  previousSecretCiphertext?: string;
+  previousSecretExpiresAt?: string;
   status: 'enabled' | 'disabled';
+  /** Why it was disabled (e.g. the receiver answered 410 Gone). */
+  disabledReason?: string;
+  description?: string;
   createdAt: string;
 }
 
@@ -215,6 +239,15 @@ export interface WebhookEndpointRepository {
   listEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
   /** Conditional delete: only the owning merchant's endpoint; false if none matched. */
   deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean>;
+  getEndpoint(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;
+  /** Replaces the secret, keeping the previous one until `previousSecretExpiresAt`; undefined if no such endpoint. */
+  rotateSecret(
+    merchantId: string,
+    endpointId: string,
+    rotation: { secretCiphertext: string; previousSecretCiphertext: string; previousSecretExpiresAt: string },
+  ): Promise<WebhookEndpoint | undefined>;
+  /** Marks the endpoint disabled (410 Gone from the receiver); a no-op if it is gone. */
+  disableEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void>;
 }
 
 export interface WebhookMessage {
@@ -231,9 +264,185 @@ export interface WebhookAttempt {
   latencyMs: number;
   error?: string;
   responseExcerpt?: string;
+  /** The receiver's Retry-After header, raw (the schedule bounds it). */
+  retryAfter?: string;
 }
 
-/** POSTs one signed Standard Webhooks message; never follows redirects; 15 s timeout. */
+/**
+ * POSTs one signed Standard Webhooks message; never follows redirects; 15 s timeout. With several
+ * secrets (a rotation's overlap) `webhook-signature` carries one `v1,<sig>` per secret.
+ */
 export interface WebhookSender {
-  send(url: string, secret: string, message: WebhookMessage): Promise<WebhookAttempt>;
+  send(url: string, secret: string | readonly string[], message: WebhookMessage): Promise<WebhookAttempt>;
+}
+
+// ---- Events and their deliveries ------------------------------------------------------------
+
+/** One event in a merchant's log (GET /v1/events); its body is what every delivery sends. */
+export interface StoredEvent {
+  id: string; // evt_...
+  merchantId: string;
+  type: string;
+  /** Unix seconds (the body's `created`). */
+  created: number;
+  createdAt: string;
+  /** The id of the resource in data.object (chk_..., fi_...), for filtering. */
+  objectId?: string;
+  /** Set for checkout events: delivery attempts are also written to this checkout's timeline. */
+  checkoutId?: string;
+  /** The exact JSON body sent on every attempt. */
+  body: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead_lettered' | 'disabled';
+
+/** One HTTP attempt of one delivery, as GET /v1/events shows it. */
+export interface DeliveryAttemptRecord {
+  /** 1-based over the delivery's life (redeliveries continue the count). */
+  number: number;
+  at: string;
+  ok: boolean;
+  httpStatus?: number;
+  latencyMs: number;
+  error?: string;
+  responseExcerpt?: string;
+}
+
+/** The delivery of one event to one endpoint: at-least-once, state persisted between attempts. */
+export interface WebhookDelivery {
+  eventId: string;
+  endpointId: string;
+  merchantId: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts made in the current schedule round (a redelivery starts a new round at 0). */
+  attempt: number;
+  /** When the next attempt is due (pending), or when the last lease ends. ISO 8601. */
+  nextAttemptAt: string;
+  attempts: DeliveryAttemptRecord[];
+  updatedAt: string;
+}
+
+export interface EventWithDeliveries {
+  event: StoredEvent;
+  deliveries: WebhookDelivery[];
+}
+
+export interface EventListQuery {
+  limit: number;
+  cursor?: string;
+  type?: string;
+}
+
+/**
+ * Events and their per-endpoint deliveries. Claiming a due delivery is a conditional write (a
+ * lease: the claim moves nextAttemptAt to the lease's end), so concurrent dispatchers never send
+ * the same attempt twice, and a dispatcher that crashes mid-attempt only delays the retry.
+ */
+export interface EventStore {
+  /** Stores the event and its pending deliveries in one transaction; false (and no write) if the id exists. */
+  createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean>;
+  /** The event with its deliveries; scoped to the merchant when `merchantId` is given. */
+  getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined>;
+  /** Newest first. */
+  listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }>;
+  /** Keys of pending deliveries whose nextAttemptAt <= now (eventually consistent; claim to be sure). */
+  listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]>;
+  /** Conditional: pending and due. Sets the lease; returns the delivery, or undefined if someone else has it. */
+  claimDelivery(eventId: string, endpointId: string, now: Date, leaseUntil: Date, leaseToken: string): Promise<WebhookDelivery | undefined>;
+  /** Conditional on the lease token: records the attempt and the next state. False if the lease was lost. */
+  completeAttempt(
+    eventId: string,
+    endpointId: string,
+    leaseToken: string,
+    outcome: { status: WebhookDeliveryStatus; attempt: number; nextAttemptAt: string; record?: DeliveryAttemptRecord; now: string },
+  ): Promise<boolean>;
+  /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */
+  requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void>;
+}
+
+export interface PublishEventInput {
+  merchantId: string;
+  /** A catalogue type (lambdas/domain/webhook-events.ts). */
+  type: string;
+  /** Id of the resource in data.object. */
+  objectId: string;
+  /** The body's `data` (usually `{ object: <resource view> }`). */
+  data: Record<string, unknown>;
+  /** What makes the event unique (e.g. `<txn id>:financial_instrument.transaction.succeeded`); the id derives from it. */
+  sourceKey: string;
+  checkoutId?: string;
+  /** Defaults to now. */
+  occurredAt?: Date;
+}
+
+/** Records an event and queues its deliveries; the dispatcher (or the caller) sends them. Idempotent per sourceKey. */
+export interface EventPublisher {
+  publishEvent(input: PublishEventInput): Promise<{ eventId: string; created: boolean; deliveries: number }>;
+}
+
+// ---- Financial instruments --------------------------------------------------------------------
+
+export type CreateInstrumentResult =
+  | { kind: 'created'; instrument: FinancialInstrument }
+  /** The id exists already (a re-run): the stored instrument. */
+  | { kind: 'exists'; instrument: FinancialInstrument }
+  /** Another instrument already stands for this PSP authorization. */
+  | { kind: 'psp_reference_taken'; instrumentId: string };
+
+export type ReserveOperationResult =
+  | { kind: 'reserved'; instrument: FinancialInstrument }
+  /** The operation id was reserved before (a resumed request or saga step): nothing changed. */
+  | { kind: 'exists'; instrument: FinancialInstrument }
+  /** The guard no longer held when the write landed (a concurrent operation moved the balance). */
+  | { kind: 'refused'; instrument: FinancialInstrument };
+
+export interface SettleOperationInput {
+  instrumentId: string;
+  operationId: string;
+  /** From settlementChange(): credits on success, the reservation's reverse on failure. */
+  change: BalanceChange;
+  patch: Pick<InstrumentOperation, 'status' | 'settledAt'> & Partial<Pick<InstrumentOperation, 'pspOperationId' | 'failureCode' | 'failureMessage'>>;
+  /** Token instruments learn their authorization id here. */
+  pspReference?: string;
+}
+
+/**
+ * Instruments and their operations, one item per instrument. Every balance move is one
+ * conditional write on that item, so concurrent operations serialize in DynamoDB and a balance
+ * can never go below zero.
+ */
+export interface InstrumentRepository {
+  /** Creates the instrument and claims its PSP authorization (one instrument per authorization). */
+  createInstrument(instrument: FinancialInstrument): Promise<CreateInstrumentResult>;
+  getInstrument(instrumentId: string): Promise<FinancialInstrument | undefined>;
+  /** Adds the pending operation and applies its reservation if `guard` holds and the id is new. */
+  reserveOperation(instrumentId: string, operation: InstrumentOperation, guard: ReservationGuard, now: Date): Promise<ReserveOperationResult>;
+  /** Settles a pending operation (status + balance change); a no-op returning the instrument if it is already settled. */
+  settleOperation(input: SettleOperationInput, now: Date): Promise<FinancialInstrument>;
+}
+
+/** Where an unfinished request with an Idempotency-Key got to: the instrument and, for operations, the operation. */
+export interface OperationKeyTarget {
+  instrumentId: string;
+  operationId?: string;
+}
+
+export type OperationKeyClaim =
+  /** `resume` is set when an earlier attempt with this key stopped midway (PSP outage, crash): continue it. */
+  | { kind: 'started'; resume?: OperationKeyTarget }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'in_flight' };
+
+/**
+ * Idempotency-Key records of financial-instrument requests: like IdempotencyStore, but kept for
+ * the instrument's life (no TTL) and able to pin the operation a request started, so a retry
+ * after a PSP outage resumes that operation rather than starting a second one.
+ */
+export interface OperationKeyStore {
+  claim(scope: string, key: string, now: Date): Promise<OperationKeyClaim>;
+  /** Records what the request is working on, before it moves any balance. */
+  pin(scope: string, key: string, target: OperationKeyTarget): Promise<void>;
+  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
+  /** Ends the claim without a response (transient failure); the pinned target stays for the retry. */
+  release(scope: string, key: string): Promise<void>;
 }

@@ -9,7 +9,7 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints';
+export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/merchants', entry: 'api-merchants' },
@@ -24,6 +24,18 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/webhook_endpoints', entry: 'api-webhook-endpoints' },
   { method: 'GET', path: '/v1/webhook_endpoints', entry: 'api-webhook-endpoints' },
   { method: 'DELETE', path: '/v1/webhook_endpoints/{id}', entry: 'api-webhook-endpoints' },
+  { method: 'POST', path: '/v1/financial_instruments', entry: 'api-instruments' },
+  { method: 'GET', path: '/v1/financial_instruments/{id}', entry: 'api-instruments' },
+  { method: 'POST', path: '/v1/financial_instruments/{id}/_capture', entry: 'api-instruments' },
+  { method: 'POST', path: '/v1/financial_instruments/{id}/_refund', entry: 'api-instruments' },
+  { method: 'POST', path: '/v1/financial_instruments/{id}/_revoke', entry: 'api-instruments' },
+  { method: 'GET', path: '/v1/webhook_endpoints/{id}', entry: 'api-webhook-endpoints' },
+  { method: 'POST', path: '/v1/webhook_endpoints/{id}/rotate_secret', entry: 'api-webhook-endpoints' },
+  { method: 'GET', path: '/v1/events', entry: 'api-events' },
+  { method: 'GET', path: '/v1/events/{id}', entry: 'api-events' },
+  { method: 'POST', path: '/v1/events/{id}/redeliver', entry: 'api-events' },
+  // The hosted checkout page (HTML), on the API's origin so the page calls /v1 without CORS.
+  { method: 'GET', path: '/checkout/{id}', entry: 'web-checkout' },
 ];
 
 /** API Gateway's route key for a route, e.g. `POST /v1/checkouts/{id}/pay`. */

@@ -12,6 +12,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -43,6 +45,12 @@ interface ApiFunctionNeeds {
   readonly secretsKey?: boolean;
   /** STATE_MACHINE_ARN + states:StartExecution. */
   readonly startsSaga?: boolean;
+  /** SANDBOX_PSP_URL: calls the PSP (financial-instrument captures, refunds, revokes). */
+  readonly callsPsp?: boolean;
+  /** false: never touches the table (no TABLE_NAME, no grant). Default true. */
+  readonly table?: boolean;
+  /** SANDBOX_PSP_PUBLIC_URL: the PSP origin a browser page tokenizes cards at (and its CSP allows). */
+  readonly pspPublicUrl?: boolean;
 }
 
 const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
@@ -53,6 +61,13 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   'api-checkouts': { description: 'Creates, reads, looks up and cancels checkouts', secretsKey: true },
   'api-pay': { description: 'Pays a checkout (starts its saga execution) and answers the pending-page poll', secretsKey: true, startsSaga: true },
   'api-webhook-endpoints': { description: "Manages the merchant's webhook endpoints and their signing secrets", secretsKey: true },
+  'api-instruments': {
+    description: 'Financial instruments: create, read, capture, refund and revoke with exact balances (calls the PSP)',
+    secretsKey: true,
+    callsPsp: true,
+  },
+  'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
+  'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
 };
 
 /** What each saga step needs beyond the table. Keyed by SagaState: a new step fails to compile until listed. */
@@ -81,6 +96,13 @@ const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
  * timeout error (which the ASL would classify as inventory_unreachable).
  */
 export const SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS = 5;
+
+/**
+ * The webhook dispatcher: an EventBridge rule invokes it every minute; each run keeps polling for
+ * due deliveries for `runForMs` (every `pollMs`), so the schedule's 5 s retry is not stretched to a
+ * minute. Its timeout leaves room for one last 15 s webhook request after the run window.
+ */
+export const WEBHOOK_DISPATCHER = { runForMs: 40_000, pollMs: 2_000, timeoutSeconds: 70 } as const;
 
 /** API stage throttling: protects the table and the PSP from a runaway client. */
 export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
@@ -127,6 +149,8 @@ export class StatelessStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly apiFunctions: ReadonlyMap<ApiEntry, PaystepFunction>;
   readonly sagaFunctions: ReadonlyMap<SagaState, PaystepFunction>;
+  /** Retries merchant webhooks (lambdas/webhook-dispatcher), on an every-minute schedule. */
+  readonly webhookDispatcher: PaystepFunction;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -230,9 +254,13 @@ export class StatelessStack extends Stack {
         timeout: Duration.seconds(10),
         logRetention,
         logRemovalPolicy,
-        environment: { PUBLIC_CHECKOUT_BASE_URL: publicCheckoutBaseUrl },
+        environment: {
+          PUBLIC_CHECKOUT_BASE_URL: publicCheckoutBaseUrl,
+          ...(needs.pspPublicUrl === true ? { SANDBOX_PSP_PUBLIC_URL: config.sandboxPspUrl } : {}),
+          ...(needs.callsPsp === true ? { SANDBOX_PSP_URL: config.sandboxPspUrl } : {}),
+        },
       });
-      fn.bindTable({ table: props.table, access: 'readWrite' });
+      if (needs.table !== false) fn.bindTable({ table: props.table, access: 'readWrite' });
       if (needs.adminToken === true) fn.bindSecret('ADMIN_TOKEN_HASH', props.adminTokenSecret);
       if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
       if (needs.startsSaga === true) fn.bindStateMachine(this.stateMachine);
@@ -254,6 +282,30 @@ export class StatelessStack extends Stack {
         reason: `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
       });
     }
+
+    // ---- Webhook dispatcher: retries due deliveries from the table (claimed with a lease) ----
+    this.webhookDispatcher = new PaystepFunction(this, 'WebhookDispatcher', {
+      entryName: 'webhook-dispatcher',
+      description: 'Retries merchant webhook deliveries on the retry schedule (claims due deliveries with a lease)',
+      timeout: Duration.seconds(WEBHOOK_DISPATCHER.timeoutSeconds),
+      logRetention,
+      logRemovalPolicy,
+      // Calls merchant URLs: leaves through the whitelisted Elastic IPs like NotifyMerchant.
+      vpc: props.vpc,
+      vpcSubnets: props.egressSubnets,
+      environment: {
+        PAYSTEP_WEBHOOK_DISPATCH_RUN_MS: String(WEBHOOK_DISPATCHER.runForMs),
+        PAYSTEP_WEBHOOK_DISPATCH_POLL_MS: String(WEBHOOK_DISPATCHER.pollMs),
+      },
+    });
+    this.webhookDispatcher.bindTable({ table: props.table, access: 'readWrite' });
+    this.webhookDispatcher.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+    new events.Rule(this, 'WebhookDispatchSchedule', {
+      description: 'Runs the webhook dispatcher every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      // A missed run is harmless (the next one finds the same due deliveries): no retries, no DLQ.
+      targets: [new eventsTargets.LambdaFunction(this.webhookDispatcher, { retryAttempts: 0 })],
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the public API (routes start with /v1)' });
     new CfnOutput(this, 'EgressIps', {

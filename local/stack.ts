@@ -12,12 +12,13 @@ import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { API_ROUTES } from '../lib/api-routes';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { loadApiHandler, loadSagaHandlers, REPO_ROOT } from './handlers';
+import { loadApiHandler, loadHandler, loadSagaHandlers, REPO_ROOT } from './handlers';
 import { freePort } from './net';
 import { startApiHost } from './http-host';
 import { DEFAULT_STATE_MACHINE_NAME, startStepFunctionsEmulator, stateMachineArnFor } from './stepfunctions-emulator';
 import { startSandboxPsp } from './sandbox-psp/server';
 import { startDemoMerchant } from './demo-merchant/server';
+import { serveDashboard } from './dashboard/dashboard-page';
 
 export interface StartLocalStackOptions {
   host?: string;
@@ -164,9 +165,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       PAYSTEP_SECRETS_KEY: loadOrCreateSecretsKey(dataDir),
       PUBLIC_CHECKOUT_BASE_URL: apiUrl,
       SANDBOX_PSP_URL: pspUrl,
+      SANDBOX_PSP_PUBLIC_URL: pspUrl,
       PAYSTEP_MODE: 'local',
       ALLOW_HTTP_MERCHANT_URLS: 'true',
       ALLOW_LOOPBACK_URLS: 'true',
+      // Webhook retries run compressed locally (24 h -> 86 s) unless the caller chose a schedule.
+      PAYSTEP_WEBHOOK_SCHEDULE_SCALE: process.env.PAYSTEP_WEBHOOK_SCHEDULE_SCALE ?? '0.001',
+      PAYSTEP_WEBHOOK_LEASE_MS: process.env.PAYSTEP_WEBHOOK_LEASE_MS ?? '20000',
       POWERTOOLS_SERVICE_NAME: 'paystep',
       ...options.extraEnv,
     });
@@ -194,7 +199,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     await Promise.all([...new Set(API_ROUTES.map((r) => r.entry))].map((entry) => loadApiHandler(entry))).catch((error: unknown) => {
       throw new LocalStackStartError(`Loading the API handlers failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    const api = await step('API', apiPort, 'PAYSTEP_PORT', () => startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, log }));
+    const api = await step('API', apiPort, 'PAYSTEP_PORT', () => startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, staticHandler: serveDashboard, log }));
     stoppers.push({ name: 'API', stop: () => api.stop() });
 
     // 6. Sandbox PSP.
@@ -213,6 +218,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       startDemoMerchant({ port: merchantPort, host, paystepApiUrl: api.url }),
     );
     stoppers.push({ name: 'Demo merchant', stop: () => merchant.stop() });
+
+    // 7b. The webhook dispatcher: the same handler the every-minute schedule runs on AWS, on a
+    //     short timer (PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS, default 250 ms), one pass per tick.
+    const dispatcher = await step('Webhook dispatcher', undefined, undefined, () =>
+      startWebhookDispatcherTimer(Number(process.env.PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS ?? '250'), log),
+    );
+    stoppers.push({ name: 'Webhook dispatcher', stop: () => dispatcher.stop() });
 
     // 8. Onboard (or reuse) the demo merchant through the public API.
     const record = await onboardDemoMerchant({ apiUrl: api.url, adminToken, dataDir });
@@ -244,6 +256,37 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     if (error instanceof LocalStackStartError) throw error;
     throw new LocalStackStartError(error instanceof Error ? error.message : String(error), { cause: error });
   }
+}
+
+/**
+ * Calls lambdas/webhook-dispatcher/handler.ts every `intervalMs` (never two runs at once), like
+ * the EventBridge schedule on AWS. Stopping waits for the run in progress.
+ */
+async function startWebhookDispatcherTimer(intervalMs: number, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  const handler = await loadHandler<() => Promise<unknown>>('webhook-dispatcher');
+  let running: Promise<void> | undefined;
+  let lastError = '';
+  const timer = setInterval(() => {
+    if (running !== undefined) return;
+    running = handler()
+      .then(() => {
+        lastError = '';
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastError) log(`Webhook dispatcher run failed: ${message}`);
+        lastError = message;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  }, Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 250);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** Binds and releases the port, so a clash is reported before anything starts. */

@@ -28,3 +28,32 @@ export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMP#${sc
 
 export const EVENT_SK_PREFIX = 'EVENT#';
 export const GSI1 = 'gsi1';
+
+// ---- Merchant events and webhook deliveries (lambdas/adapters/dynamo-event-store.ts) ----------
+/** The event and all its deliveries share one partition: one Query reads an event with its delivery log. */
+export const eventKey = (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' });
+export const WEBHOOK_DELIVERY_SK_PREFIX = 'DELIVERY#';
+export const webhookDeliveryKey = (eventId: string, endpointId: string) => ({
+  pk: `EVENT#${eventId}`,
+  sk: `${WEBHOOK_DELIVERY_SK_PREFIX}${endpointId}`,
+});
+/** gsi1: a merchant's events, newest first (`createdAt#eventId`). */
+export const merchantEventsGsiPk = (merchantId: string) => `MERCHANT#${merchantId}#EVENTS`;
+/**
+ * gsi1, sparse: pending deliveries by due time (`nextAttemptAt#eventId#endpointId`), spread over
+ * a few shards so a burst of events does not make one hot partition. Removed once a delivery is
+ * delivered, dead-lettered or disabled, so the dispatcher only ever reads live work.
+ */
+export const WEBHOOK_DUE_SHARDS = 4;
+export const webhookDueGsiPk = (shard: number) => `WEBHOOK_DUE#${shard}`;
+
+// ---- Financial instruments (lambdas/adapters/dynamo-instrument-repository.ts) ------------------
+/** The instrument with its balances and every operation, in one item (one conditional write per move). */
+export const instrumentKey = (instrumentId: string) => ({ pk: `INSTRUMENT#${instrumentId}`, sk: 'INSTRUMENT' });
+/** Claims a PSP authorization for one instrument. */
+export const instrumentPspReferenceKey = (connector: string, pspReference: string) => ({
+  pk: `PSPREF#${connector}#${pspReference}`,
+  sk: 'PSPREF',
+});
+/** Idempotency-Key record of an instrument request; no TTL: kept for the instrument's life. */
+export const instrumentRequestKey = (scope: string, key: string) => ({ pk: `FIKEY#${scope}#${key}`, sk: 'FIKEY' });

@@ -4,6 +4,8 @@
  * absent; secrets appear only in the one response that creates them.
  */
 import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, MerchantSettings } from '../domain/model';
+import { instrumentTransactions } from '../domain/instrument-ledger';
+import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
 
 export interface SettingsView {
   object: 'settings';
@@ -65,7 +67,7 @@ export interface CheckoutViewOptions {
   checkoutBaseUrl: string;
   /** Timeline rows; omitted in list responses (one query per checkout would be too costly). */
   events?: readonly CheckoutEvent[];
-  /** Only in the create response. */
+  /** Only in the create response (also appended to `checkout_url` as its `#fragment`). */
   clientSecret?: string;
 }
 
@@ -87,7 +89,9 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     customer: checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null },
     success_url: checkout.successUrl,
     failure_url: checkout.failureUrl,
-    checkout_url: checkoutUrl(options.checkoutBaseUrl, checkout.id),
+    // In the create response the URL carries the client secret in its fragment, which browsers
+    // never send to a server: the hosted page reads it there. Later reads cannot (only its hash is kept).
+    checkout_url: checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
     ...(options.clientSecret !== undefined ? { client_secret: options.clientSecret } : {}),
     payment: toPaymentView(checkout.payment),
     failure_reason: checkout.failureReason ?? null,
@@ -120,4 +124,56 @@ export function toPublicCheckoutView(checkout: Checkout, merchantName: string) {
 /** `{object: "list", data, next_cursor}`. */
 export function toListView<T>(data: readonly T[], nextCursor: string | undefined) {
   return { object: 'list' as const, data, next_cursor: nextCursor ?? null };
+}
+
+// ---- Financial instruments --------------------------------------------------------------------
+
+/** One `transactions[]` row (NewStore shape): signed deltas of the capturable and refundable amounts. */
+export function toInstrumentTransactionView(transaction: InstrumentTransaction) {
+  return {
+    transaction_id: transaction.transactionId,
+    object: 'transaction' as const,
+    type: transaction.type,
+    status: transaction.status,
+    capture_amount: transaction.captureAmount,
+    refund_amount: transaction.refundAmount,
+    currency: transaction.currency,
+    operation_id: transaction.operationId,
+    psp_reference: transaction.pspReference ?? null,
+    failure_code: transaction.failureCode ?? null,
+    created_at: transaction.createdAt,
+  };
+}
+
+/** GET /v1/financial_instruments/{id} and the create response: balances plus every transaction. */
+export function toInstrumentView(instrument: FinancialInstrument) {
+  return {
+    id: instrument.id,
+    object: 'financial_instrument' as const,
+    type: instrument.type,
+    status: instrument.status,
+    amount: instrument.amount,
+    currency: instrument.currency,
+    capturable_amount: instrument.capturableAmount,
+    refundable_amount: instrument.refundableAmount,
+    connector: instrument.connector,
+    psp_reference: instrument.pspReference ?? null,
+    checkout_id: instrument.checkoutId ?? null,
+    metadata: instrument.metadata ?? {},
+    transactions: instrumentTransactions(instrument).map(toInstrumentTransactionView),
+    created_at: instrument.createdAt,
+    updated_at: instrument.updatedAt,
+  };
+}
+
+/** The answer of _capture, _refund, _revoke: the transactions that operation made, and the balances right after it. */
+export function toInstrumentOperationView(instrument: FinancialInstrument, operationId: string, transactions: readonly InstrumentTransaction[]) {
+  return {
+    object: 'financial_instrument_operation' as const,
+    instrument_id: instrument.id,
+    operation_id: operationId,
+    transactions: transactions.map(toInstrumentTransactionView),
+    capturable_amount: instrument.capturableAmount,
+    refundable_amount: instrument.refundableAmount,
+  };
 }

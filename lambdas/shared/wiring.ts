@@ -5,12 +5,17 @@
  * are created once per container.
  *
  * Env: TABLE_NAME, PAYSTEP_SECRETS_KEY (32 bytes, base64) required; DYNAMODB_ENDPOINT optional
- * (DynamoDB Local; credentials then come from AWS_ACCESS_KEY_ID etc. as usual).
+ * (DynamoDB Local; credentials then come from AWS_ACCESS_KEY_ID etc. as usual); PAYSTEP_MODE and
+ * ALLOW_LOOPBACK_URLS (SSRF policy for merchant URLs, url-guard.ts).
  * API-only settings (admin token, checkout base URL) live in api-wiring.ts, so saga functions do
  * not need them.
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
+import { DynamoInstrumentRepository, DynamoOperationKeyStore } from '../adapters/dynamo-instrument-repository';
+import { DynamoEventStore } from '../adapters/dynamo-event-store';
 import { DynamoWebhookEndpointRepository } from '../adapters/dynamo-webhook-endpoints';
+import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
+import { createEventPublisher } from '../use-cases/webhook-delivery';
 import {
   createDocumentClient,
   DynamoCheckoutRepository,
@@ -18,10 +23,14 @@ import {
   DynamoMerchantRepository,
 } from '../adapters/dynamo-store';
 import type {
+  EventPublisher,
+  EventStore,
   CheckoutQueries,
   CheckoutRepository,
   IdempotencyStore,
+  InstrumentRepository,
   MerchantRepository,
+  OperationKeyStore,
   SecretCipher,
   WebhookEndpointRepository,
 } from '../ports';
@@ -44,3 +53,11 @@ export const checkoutQueries: CheckoutQueries = checkouts;
 export const idempotencyStore: IdempotencyStore = new DynamoIdempotencyStore(documentClient, storeConfig.tableName);
 export const secretCipher: SecretCipher = new AesSecretCipher(requireEnv('PAYSTEP_SECRETS_KEY'));
 export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(documentClient, storeConfig.tableName);
+export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
+/** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
+export const eventPublisher: EventPublisher = createEventPublisher({ events: eventStore, webhookEndpoints: webhookEndpointRepository });
+/** SSRF rules for merchant URLs: production unless PAYSTEP_MODE=local; loopback only with ALLOW_LOOPBACK_URLS=true. */
+export const merchantUrlPolicy: UrlPolicy = urlPolicyFromEnv();
+/** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (no TTL). */
+export const instrumentRepository: InstrumentRepository = new DynamoInstrumentRepository(documentClient, storeConfig.tableName);
+export const operationKeyStore: OperationKeyStore = new DynamoOperationKeyStore(documentClient, storeConfig.tableName);

@@ -4,12 +4,16 @@
  * real stock (store.ts), turns Paystep's signed result webhooks into sold or released stock,
  * starts purchases by creating checkouts at Paystep (`POST /buy`), and can be told to misbehave
  * per product (slow, 500, redirect) so tests can prove the saga's timeouts and compensations.
+ * Browsers get HTML pages (pages.ts) on the same paths: `/` is the shop and `/orders` the order
+ * list when the request accepts text/html; everything else (fetch, curl, tests) gets the JSON.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { isRecord, listen, parseJson, readBody, sendJson, sendText, Timers } from '../sandbox-psp/http-io';
 import { DEFAULT_PRODUCTS, DemoStore, parseProducts, type DemoOrderItem, type DemoProduct } from './store';
+import { sendPage, wantsHtml } from '../web/html';
+import { renderBuyErrorPage, renderOrderRowsFragment, renderOrdersPage, renderResultPage, renderShopPage } from './pages';
 
 export type { DemoProduct, DemoProductBehavior, DemoOrder } from './store';
 
@@ -99,6 +103,10 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
         return;
       }
       case 'GET /orders': {
+        if (wantsHtml(header(request, 'accept'))) {
+          sendPage(response, 200, renderOrdersPage(store.listOrders()));
+          return;
+        }
         const ref = url.searchParams.get('order_ref') ?? url.searchParams.get('merchant_order_ref');
         const orders = store.listOrders().filter((order) => ref === null || order.order_ref === ref || order.merchant_order_ref === ref);
         sendJson(response, 200, { orders });
@@ -107,13 +115,20 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       case 'POST /buy':
         await handleBuy(request, response);
         return;
-      case 'GET /thanks':
-        sendHtml(response, 'Thank you!', 'Your payment succeeded and your order is on its way.', url);
+      case 'GET /order-rows':
+        sendText(response, 200, renderOrderRowsFragment(store.listOrders()), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
         return;
+      case 'GET /thanks':
       case 'GET /sorry':
-        sendHtml(response, 'Sorry', 'Your payment did not go through. Nothing was charged.', url);
+        await handleReturnPage(path === '/thanks' ? 'thanks' : 'sorry', url, response);
         return;
       case 'GET /':
+        if (wantsHtml(header(request, 'accept'))) {
+          sendPage(response, 200, renderShopPage(store.listProducts(), paystepOrigin()));
+          return;
+        }
+        sendJson(response, 200, { ok: true, service: 'demo-merchant' });
+        return;
       case 'GET /health':
         sendJson(response, 200, { ok: true, service: 'demo-merchant' });
         return;
@@ -175,25 +190,52 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
     response.end();
   };
 
+  /** The Paystep origin the shop's Buy form redirects to (its CSP form-action must allow it). */
+  const paystepOrigin = (): string | undefined => {
+    try {
+      return settings.paystepApiUrl !== undefined ? new URL(settings.paystepApiUrl).origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * POST /buy. JSON in, JSON out (scripts and tests); an HTML form post (the shop's Buy button)
+   * gets a 303 to the hosted checkout instead, or an error page.
+   */
   const handleBuy = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const body = parseJson(await readBody(request));
+    const contentType = (header(request, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const fromForm = contentType === 'application/x-www-form-urlencoded';
+    const raw = await readBody(request);
+    let body: unknown;
+    if (fromForm) {
+      const form = new URLSearchParams(raw);
+      const formQuantity = form.get('quantity');
+      body = { sku: form.get('sku') ?? undefined, ...(formQuantity !== null && formQuantity !== '' ? { quantity: Number(formQuantity) } : {}) };
+    } else {
+      body = parseJson(raw);
+    }
+    const fail = (status: number, code: string, message: string, param?: string): void => {
+      if (fromForm) sendPage(response, status, renderBuyErrorPage(status, message));
+      else sendError(response, status, code, message, param);
+    };
     if (!isRecord(body)) {
-      sendError(response, 400, 'invalid_json', 'Body must be a JSON object');
+      fail(400, 'invalid_json', 'Body must be a JSON object');
       return;
     }
     const sku = body['sku'];
     const quantity = body['quantity'] ?? 1;
     const product = typeof sku === 'string' ? store.getProduct(sku) : undefined;
     if (product === undefined) {
-      sendError(response, 400, 'unknown_product', 'sku must name a product from GET /products', 'sku');
+      fail(400, 'unknown_product', 'sku must name a product from GET /products', 'sku');
       return;
     }
     if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1 || quantity > 1000) {
-      sendError(response, 400, 'invalid_quantity', 'quantity must be an integer from 1 to 1000', 'quantity');
+      fail(400, 'invalid_quantity', 'quantity must be an integer from 1 to 1000', 'quantity');
       return;
     }
     if (settings.paystepApiUrl === undefined || settings.secretKey === undefined) {
-      sendError(response, 503, 'not_configured', 'The demo merchant has no Paystep API URL or secret key yet');
+      fail(503, 'not_configured', 'The demo merchant has no Paystep API URL or secret key yet');
       return;
     }
     orderCounter += 1;
@@ -227,22 +269,70 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       status = answer.status;
       created = parseJson(await answer.text());
     } catch (error) {
-      sendError(response, 502, 'paystep_unreachable', `Paystep did not answer: ${(error as Error).name}`);
+      fail(502, 'paystep_unreachable', `Paystep did not answer: ${(error as Error).name}`);
       return;
     }
     if (status < 200 || status > 299 || !isRecord(created) || typeof created['id'] !== 'string') {
+      if (fromForm) {
+        fail(502, 'paystep_error', `Paystep refused the checkout (HTTP ${status})`);
+        return;
+      }
       sendJson(response, 502, {
         error: { code: 'paystep_error', message: `Paystep refused the checkout (HTTP ${status})`, paystep_status: status, paystep_error: isRecord(created) ? created['error'] ?? null : null },
       });
       return;
     }
     store.recordPendingOrder({ merchantOrderRef, checkoutId: created['id'], items, amountMinor: amount, currency: product.currency });
+    if (fromForm) {
+      const target = created['checkout_url'];
+      if (typeof target !== 'string') {
+        fail(502, 'paystep_error', 'Paystep returned no checkout_url');
+        return;
+      }
+      // The URL's #fragment carries the client secret to the hosted page; browsers keep it across the 303.
+      response.writeHead(303, { location: target, 'cache-control': 'no-store', 'content-length': '0' });
+      response.end();
+      return;
+    }
     sendJson(response, 200, {
       checkout_id: created['id'],
       checkout_url: created['checkout_url'] ?? null,
       client_secret: created['client_secret'] ?? null,
       merchant_order_ref: merchantOrderRef,
     });
+  };
+
+  /**
+   * /thanks and /sorry: the buyer's return pages. The query says which order; the outcome and the
+   * reason come from Paystep itself (read with the secret key) and from our own order record, not
+   * from the query string, which anyone can edit.
+   */
+  const handleReturnPage = async (outcome: 'thanks' | 'sorry', url: URL, response: ServerResponse): Promise<void> => {
+    const merchantOrderRef = url.searchParams.get('merchant_order_ref');
+    const checkoutId = url.searchParams.get('checkout_id');
+    const order = (checkoutId !== null ? store.findOrder(checkoutId) : undefined) ?? (merchantOrderRef !== null ? store.findOrder(merchantOrderRef) : undefined);
+    let checkout: { status: string; failure_reason: string | null; failure_message: string | null } | undefined;
+    const lookupId = checkoutId ?? order?.order_ref ?? null;
+    if (lookupId !== null && /^chk_[A-Za-z0-9_-]{1,64}$/.test(lookupId) && settings.paystepApiUrl !== undefined && settings.secretKey !== undefined) {
+      try {
+        const answer = await fetch(`${settings.paystepApiUrl.replace(/\/+$/, '')}/v1/checkouts/${encodeURIComponent(lookupId)}`, {
+          headers: { authorization: `Bearer ${settings.secretKey}` },
+          redirect: 'manual',
+          signal: AbortSignal.timeout(3_000),
+        });
+        const json = parseJson(await answer.text());
+        if (answer.status === 200 && isRecord(json) && typeof json['status'] === 'string') {
+          checkout = {
+            status: json['status'],
+            failure_reason: typeof json['failure_reason'] === 'string' ? json['failure_reason'] : null,
+            failure_message: typeof json['failure_message'] === 'string' ? json['failure_message'] : null,
+          };
+        }
+      } catch {
+        // Paystep unreachable: the page falls back to our own order record.
+      }
+    }
+    sendPage(response, 200, renderResultPage({ outcome, merchantOrderRef, order, checkout, failureReasonParam: url.searchParams.get('failure_reason') }));
   };
 
   const server = await listen(handle, {
@@ -306,17 +396,4 @@ function parseConfirmation(body: unknown): Parameters<DemoStore['confirmInventor
 
 function sendError(response: ServerResponse, status: number, code: string, message: string, param?: string): void {
   sendJson(response, status, { error: { code, message, ...(param ? { param } : {}) } });
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-function sendHtml(response: ServerResponse, title: string, message: string, url: URL): void {
-  const ref = url.searchParams.get('merchant_order_ref');
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Demo merchant</title></head>` +
-    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
-    (ref ? `<p>Order <code data-testid="merchant-order-ref">${escapeHtml(ref)}</code></p>` : '') +
-    `</body></html>`;
-  sendText(response, 200, html, { 'content-type': 'text/html; charset=utf-8' });
 }

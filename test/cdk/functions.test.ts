@@ -25,7 +25,7 @@ describe('Lambda functions', () => {
   }
 
   it('all run Node.js 24 on arm64 with active tracing, an ESM bundle and their own log group with retention', () => {
-    const all = [...synth.stateless.apiFunctions.values(), ...synth.stateless.sagaFunctions.values()];
+    const all = [...synth.stateless.apiFunctions.values(), ...synth.stateless.sagaFunctions.values(), synth.stateless.webhookDispatcher];
     expect(all).toHaveLength(Object.keys(lambdas).length);
     const logGroups = resourcesOfType(synth.statelessJson, 'AWS::Logs::LogGroup');
     for (const fn of all) {

@@ -50,6 +50,8 @@ interface Needs {
   secrets: ('adminToken' | 'secretsKey')[];
   startsSaga?: boolean;
   inVpc?: boolean;
+  /** false: no table or table key access at all. */
+  table?: boolean;
 }
 /** The specification: what each function may use beyond logs, X-Ray and the table. */
 const API_NEEDS: Record<ApiEntry, Needs> = {
@@ -58,6 +60,9 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-checkouts': { secrets: ['secretsKey'] },
   'api-pay': { secrets: ['secretsKey'], startsSaga: true },
   'api-webhook-endpoints': { secrets: ['secretsKey'] },
+  'api-events': { secrets: ['secretsKey'] },
+  'api-instruments': { secrets: ['secretsKey'] },
+  'web-checkout': { secrets: [], table: false },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   AuthorizePayment: { secrets: [] },
@@ -99,6 +104,7 @@ describe('IAM least privilege', () => {
     functions = [
       ...[...synth.stateless.apiFunctions].map(([entry, fn]) => [entry, fn, API_NEEDS[entry]] as [string, PaystepFunction, Needs]),
       ...[...synth.stateless.sagaFunctions].map(([state, fn]) => [state, fn, SAGA_NEEDS[state]] as [string, PaystepFunction, Needs]),
+      ['webhook-dispatcher', synth.stateless.webhookDispatcher, { secrets: ['secretsKey'], inVpc: true }],
     ];
   });
 
@@ -117,8 +123,8 @@ describe('IAM least privilege', () => {
         ...pairsOf(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt(fn.functionLogGroup, 'Arn')]),
         ...pairsOf(XRAY, ['*']),
         ...(needs.inVpc === true ? pairsOf(VPC_ENI, ['*']) : []),
-        ...pairsOf(TABLE_READ_WRITE, [table, tableIndex]),
-        ...pairsOf(TABLE_KEY_READ_WRITE, [getAtt(synth.stateful.tableKey, 'Arn')]),
+        ...(needs.table === false ? [] : pairsOf(TABLE_READ_WRITE, [table, tableIndex])),
+        ...(needs.table === false ? [] : pairsOf(TABLE_KEY_READ_WRITE, [getAtt(synth.stateful.tableKey, 'Arn')])),
         ...needs.secrets.flatMap((secret) => pairsOf(['secretsmanager:GetSecretValue'], [secrets[secret]])),
         ...(needs.startsSaga === true ? pairsOf(['states:StartExecution'], [ref(synth.stateless.stateMachine)]) : []),
       ]);
@@ -182,7 +188,7 @@ describe('IAM least privilege', () => {
     for (const [name, fn, needs] of functions) {
       const variables = ((lambdas[logicalIdOf(fn)]!.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
       // Assess
-      expect(variables.TABLE_NAME, name).toEqual(ref(synth.stateful.table));
+      expect(variables.TABLE_NAME, name).toEqual(needs.table === false ? undefined : ref(synth.stateful.table));
       expect(variables.STATE_MACHINE_ARN, name).toEqual(needs.startsSaga === true ? ref(synth.stateless.stateMachine) : undefined);
       expect(variables.PAYSTEP_SECRETS_KEY, name).toEqual(
         needs.secrets.includes('secretsKey') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.secretsKeySecret)]] } : undefined,

@@ -18,8 +18,9 @@ function expectedAcknowledgedFindings(stage: string): string[] {
   const stateful = `paystep-${stage}-stateful`;
   const stateless = `paystep-${stage}-stateless`;
   const functionRoles = [
-    'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints',
+    'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'WebCheckout',
     'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
+    'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,

@@ -44,7 +44,7 @@ describe('POST /v1/checkouts', () => {
     });
     expect(checkout.id).toMatch(/^chk_[A-Za-z0-9_-]{20,}$/);
     expect(checkout.client_secret).toMatch(/^cs_[A-Za-z0-9_-]{40,}$/);
-    expect(checkout.checkout_url).toBe(`http://127.0.0.1:8080/checkout/${checkout.id}`);
+    expect(checkout.checkout_url).toBe(`http://127.0.0.1:8080/checkout/${checkout.id}#${checkout.client_secret}`);
     expect(Date.parse(checkout.expires_at) - Date.parse(checkout.created_at)).toBe(86_400_000);
     expect(checkout.events).toEqual([{ type: 'created', at: checkout.created_at, data: {} }]);
   });

@@ -39,6 +39,9 @@ const fakes: Record<ApiEntry, ApiHandler> = {
       ? { statusCode: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' }, body: '' }
       : { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString('base64') },
   'api-webhook-endpoints': async () => ({ statusCode: 204 }),
+  'api-events': async () => ({ statusCode: 204 }),
+  'api-instruments': async () => ({ statusCode: 204 }),
+  'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
 };
 
 let host: ApiHost;
@@ -51,7 +54,7 @@ beforeAll(async () => {
     maxBodyBytes: 1024,
     log: (line) => logLines.push(line),
     staticHandler: (req, res) => {
-      if (req.url !== '/checkout/page') return false;
+      if (req.url !== '/dashboard') return false;
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>page</html>');
       return true;
@@ -240,7 +243,7 @@ describe('errors raised by the host', () => {
 
   it('tries the static hook before the 404', async () => {
     // Act
-    const res = await fetch(`${host.url}/checkout/page`);
+    const res = await fetch(`${host.url}/dashboard`);
 
     // Assess
     expect(res.status).toBe(200);

@@ -3,7 +3,9 @@
  * real state machine). They keep the same contract: conditional status moves, version checks.
  */
 import type { Checkout, CheckoutEvent, Merchant } from '../../lambdas/domain/model';
-import { ConcurrentModificationError, InvalidTransitionError } from '../../lambdas/errors';
+import type { FinancialInstrument, InstrumentOperation } from '../../lambdas/domain/instrument-model';
+import { applyChange, guardHolds, type ReservationGuard } from '../../lambdas/domain/instrument-ledger';
+import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../../lambdas/errors';
 import type {
   AuthorizeInput,
   CaptureInput,
@@ -14,6 +16,11 @@ import type {
   InventoryDecision,
   MerchantRepository,
   PaymentGateway,
+  PspAuthorizationView,
+  CreateInstrumentResult,
+  InstrumentRepository,
+  ReserveOperationResult,
+  SettleOperationInput,
   RefundInput,
   SecretCipher,
   VoidInput,
@@ -21,6 +28,14 @@ import type {
   WebhookEndpointRepository,
   WebhookMessage,
   WebhookSender,
+  DeliveryAttemptRecord,
+  EventListQuery,
+  EventStore,
+  EventWithDeliveries,
+  StoredEvent,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
 } from '../../lambdas/ports';
 
 export class FakeCheckouts implements CheckoutRepository {
@@ -113,7 +128,15 @@ export class FakeGateway implements PaymentGateway {
   }
   async refund(i: RefundInput) {
     this.calls.push({ op: 'refund', key: i.idempotencyKey, amount: i.amount });
+    this.fail('refund');
     return { pspOperationId: `ref_${i.reference}`, amount: i.amount };
+  }
+  /** Authorizations tests register for `authorized`/`captured` instruments; unknown ones are refused like a 404. */
+  readonly authorizations = new Map<string, PspAuthorizationView>();
+  async getAuthorization(pspReference: string): Promise<PspAuthorizationView> {
+    const view = this.authorizations.get(pspReference);
+    if (!view) throw new PspRejectedError(`no authorization ${pspReference}`);
+    return view;
   }
 }
 
@@ -138,7 +161,7 @@ export class FakeWebhookEndpoints implements WebhookEndpointRepository {
     this.rows.push(e);
   }
   async listEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
-    return this.rows.filter((e) => e.merchantId === merchantId);
+    return this.rows.filter((e) => e.merchantId === merchantId).map((e) => ({ ...e }));
   }
   async deleteEndpoint(merchantId: string, id: string): Promise<boolean> {
     const i = this.rows.findIndex((e) => e.merchantId === merchantId && e.id === id);
@@ -146,15 +169,99 @@ export class FakeWebhookEndpoints implements WebhookEndpointRepository {
     this.rows.splice(i, 1);
     return true;
   }
+  async getEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    const row = this.rows.find((e) => e.merchantId === merchantId && e.id === id);
+    return row ? { ...row } : undefined;
+  }
+  async rotateSecret(
+    merchantId: string,
+    id: string,
+    rotation: { secretCiphertext: string; previousSecretCiphertext: string; previousSecretExpiresAt: string },
+  ): Promise<WebhookEndpoint | undefined> {
+    const row = this.rows.find((e) => e.merchantId === merchantId && e.id === id);
+    if (!row || row.secretCiphertext !== rotation.previousSecretCiphertext) return undefined;
+    Object.assign(row, rotation);
+    return { ...row };
+  }
+  async disableEndpoint(merchantId: string, id: string, reason: string): Promise<void> {
+    const row = this.rows.find((e) => e.merchantId === merchantId && e.id === id);
+    if (row) Object.assign(row, { status: 'disabled', disabledReason: reason });
+  }
 }
 
+/** Answers: `true`/`false` (204 / 500) or a full attempt; default 204. */
 export class FakeWebhookSender implements WebhookSender {
-  readonly sent: { url: string; secret: string; message: WebhookMessage }[] = [];
-  answers: boolean[] = [];
-  async send(url: string, secret: string, message: WebhookMessage) {
-    this.sent.push({ url, secret, message });
-    const ok = this.answers.length > 0 ? this.answers.shift()! : true;
-    return ok ? { ok, httpStatus: 204, latencyMs: 3 } : { ok, httpStatus: 500, latencyMs: 3, error: 'HTTP 500' };
+  readonly sent: { url: string; secret: string; secrets: string[]; message: WebhookMessage }[] = [];
+  answers: (boolean | WebhookAttempt)[] = [];
+  async send(url: string, secret: string | readonly string[], message: WebhookMessage): Promise<WebhookAttempt> {
+    const secrets = typeof secret === 'string' ? [secret] : [...secret];
+    this.sent.push({ url, secret: secrets[0]!, secrets, message });
+    const answer = this.answers.length > 0 ? this.answers.shift()! : true;
+    if (typeof answer !== 'boolean') return answer;
+    return answer ? { ok: true, httpStatus: 204, latencyMs: 3 } : { ok: false, httpStatus: 500, latencyMs: 3, error: 'HTTP 500' };
+  }
+}
+
+/** EventStore with the same lease rules as DynamoEventStore (claim: pending and due; complete: on the token). */
+export class FakeEventStore implements EventStore {
+  readonly events = new Map<string, StoredEvent>();
+  readonly deliveries = new Map<string, WebhookDelivery & { leaseToken?: string }>();
+  private key(eventId: string, endpointId: string): string {
+    return `${eventId}#${endpointId}`;
+  }
+  async createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean> {
+    if (this.events.has(event.id)) return false;
+    this.events.set(event.id, structuredClone(event));
+    for (const d of deliveries) this.deliveries.set(this.key(d.eventId, d.endpointId), structuredClone(d));
+    return true;
+  }
+  async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
+    const event = this.events.get(eventId);
+    if (!event || (merchantId !== undefined && event.merchantId !== merchantId)) return undefined;
+    const deliveries = [...this.deliveries.values()].filter((d) => d.eventId === eventId).map(({ leaseToken: _lease, ...d }) => structuredClone(d));
+    return { event: structuredClone(event), deliveries };
+  }
+  async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[] }> {
+    const mine = [...this.events.values()]
+      .filter((e) => e.merchantId === merchantId && (query.type === undefined || e.type === query.type))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, query.limit);
+    return { events: await Promise.all(mine.map(async (e) => (await this.getEvent(e.id))!)) };
+  }
+  async listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]> {
+    return [...this.deliveries.values()]
+      .filter((d) => d.status === 'pending' && d.nextAttemptAt <= now.toISOString())
+      .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt))
+      .slice(0, limit)
+      .map((d) => ({ eventId: d.eventId, endpointId: d.endpointId }));
+  }
+  async claimDelivery(eventId: string, endpointId: string, now: Date, leaseUntil: Date, leaseToken: string): Promise<WebhookDelivery | undefined> {
+    const row = this.deliveries.get(this.key(eventId, endpointId));
+    if (!row || row.status !== 'pending' || row.nextAttemptAt > now.toISOString()) return undefined;
+    row.nextAttemptAt = leaseUntil.toISOString();
+    row.leaseToken = leaseToken;
+    const { leaseToken: _lease, ...delivery } = row;
+    return structuredClone(delivery);
+  }
+  async completeAttempt(
+    eventId: string,
+    endpointId: string,
+    leaseToken: string,
+    outcome: { status: WebhookDeliveryStatus; attempt: number; nextAttemptAt: string; record?: DeliveryAttemptRecord; now: string },
+  ): Promise<boolean> {
+    const row = this.deliveries.get(this.key(eventId, endpointId));
+    if (!row || row.leaseToken !== leaseToken) return false;
+    delete row.leaseToken;
+    Object.assign(row, { status: outcome.status, attempt: outcome.attempt, nextAttemptAt: outcome.nextAttemptAt, updatedAt: outcome.now });
+    if (outcome.record) row.attempts.push(structuredClone(outcome.record));
+    return true;
+  }
+  async requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
+    const key = this.key(eventId, endpointId);
+    const row = this.deliveries.get(key) ?? { eventId, endpointId, merchantId, status: 'pending', attempt: 0, nextAttemptAt: '', attempts: [], updatedAt: '' };
+    delete row.leaseToken;
+    Object.assign(row, { status: 'pending', attempt: 0, nextAttemptAt: now.toISOString(), updatedAt: now.toISOString() });
+    this.deliveries.set(key, row);
   }
 }
 
@@ -190,4 +297,50 @@ export function aCheckout(overrides: Partial<Checkout> = {}): Checkout {
     version: 1,
     ...overrides,
   };
+}
+
+/** Instruments in memory, with the DynamoDB adapter's rules (guard re-checked at write time, settle only once). */
+export class FakeInstruments implements InstrumentRepository {
+  readonly rows = new Map<string, FinancialInstrument>();
+  readonly claims = new Map<string, string>();
+  async createInstrument(instrument: FinancialInstrument): Promise<CreateInstrumentResult> {
+    const existing = this.rows.get(instrument.id);
+    if (existing) return { kind: 'exists', instrument: structuredClone(existing) };
+    if (instrument.pspReference) {
+      const owner = this.claims.get(instrument.pspReference);
+      if (owner) return { kind: 'psp_reference_taken', instrumentId: owner };
+      this.claims.set(instrument.pspReference, instrument.id);
+    }
+    this.rows.set(instrument.id, structuredClone(instrument));
+    return { kind: 'created', instrument: structuredClone(instrument) };
+  }
+  async getInstrument(id: string): Promise<FinancialInstrument | undefined> {
+    const row = this.rows.get(id);
+    return row ? structuredClone(row) : undefined;
+  }
+  async reserveOperation(id: string, operation: InstrumentOperation, guard: ReservationGuard, now: Date): Promise<ReserveOperationResult> {
+    const row = this.rows.get(id);
+    if (!row) throw new Error(`no instrument ${id}`);
+    if (row.operations[operation.id]) return { kind: 'exists', instrument: structuredClone(row) };
+    if (!guardHolds(row, guard)) return { kind: 'refused', instrument: structuredClone(row) };
+    const next = applyChange(row, operation.reservation);
+    next.operations = { ...row.operations, [operation.id]: structuredClone(operation) };
+    next.version = row.version + 1;
+    next.updatedAt = now.toISOString();
+    this.rows.set(id, next);
+    return { kind: 'reserved', instrument: structuredClone(next) };
+  }
+  async settleOperation(input: SettleOperationInput, now: Date): Promise<FinancialInstrument> {
+    const row = this.rows.get(input.instrumentId);
+    if (!row) throw new Error(`no instrument ${input.instrumentId}`);
+    const operation = row.operations[input.operationId];
+    if (!operation || operation.status !== 'pending') return structuredClone(row);
+    const next = applyChange(row, input.change);
+    next.operations = { ...row.operations, [operation.id]: { ...operation, ...input.patch } };
+    if (input.pspReference) next.pspReference = input.pspReference;
+    next.version = row.version + 1;
+    next.updatedAt = now.toISOString();
+    this.rows.set(row.id, next);
+    return structuredClone(next);
+  }
 }
