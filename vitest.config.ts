@@ -8,6 +8,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     setupFiles: ['./local/polyfills.ts'],
+    // Handlers loaded in-process log warnings and errors only and print no EMF metric lines
+    // (lambdas/shared/observability.ts); a test that checks telemetry sets its own values.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' },
     projects: [
       {
         extends: true,

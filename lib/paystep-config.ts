@@ -18,6 +18,8 @@ export interface PaystepConfig {
   readonly publicCheckoutBaseUrl: string | undefined;
   /** NAT gateways, one Elastic IP each; merchants whitelist every one of them. */
   readonly natGateways: number;
+  /** E-mail address subscribed to the alarm topic (`-c alarmEmail=...`); none by default. */
+  readonly alarmEmail: string | undefined;
 }
 
 /**
@@ -46,5 +48,9 @@ export function readPaystepConfig(node: Node): PaystepConfig {
   if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > 2) {
     throw new Error(`Context "natGateways" must be 1 or 2, got "${String(natGateways)}"`);
   }
-  return { stage, sandboxPspUrl, publicCheckoutBaseUrl, natGateways };
+  const alarmEmail = node.tryGetContext('alarmEmail') as string | undefined;
+  if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
+    throw new Error(`Context "alarmEmail" must be an e-mail address, got "${alarmEmail}"`);
+  }
+  return { stage, sandboxPspUrl, publicCheckoutBaseUrl, natGateways, alarmEmail };
 }

@@ -8,12 +8,12 @@
  * returned with a stack. Every response is JSON.
  */
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ConcurrentModificationError, isPaystepError, RouteNotFoundError, ValidationError } from '../errors';
 import type { StoredResponse } from '../ports';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
 import { executeIdempotently, readIdempotencyKey, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
+import { observability, observeInvocation } from './observability';
 
 /** Largest accepted request body (after base64 decoding). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -70,11 +70,19 @@ export interface ApiDependencies {
 
 export type ApiHandler = MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
 
-const powertoolsLogger = new Logger({ serviceName: 'paystep-api' });
 const defaultLogger: ApiLogger = {
-  error: (message, extra) => powertoolsLogger.error(message, extra ?? {}),
-  warn: (message, extra) => powertoolsLogger.warn(message, extra ?? {}),
+  error: (message, extra) => observability.logger.error(message, extra ?? {}),
+  warn: (message, extra) => observability.logger.warn(message, extra ?? {}),
 };
+
+/**
+ * The correlation id of an API request: the checkout id on the checkout routes
+ * (`/v1/checkouts/{id}...`, `/checkout/{id}`), so API, saga and webhook logs of one payment join up.
+ */
+export function correlationIdOf(event: Pick<APIGatewayProxyEventV2, 'routeKey' | 'rawPath' | 'pathParameters'>): string | undefined {
+  const fromRoute = /\/checkouts?\/\{id\}/.test(event.routeKey ?? '') ? event.pathParameters?.id : undefined;
+  return fromRoute ?? /^\/(?:v1\/checkouts|checkout)\/(chk_[A-Za-z0-9_-]+)/.exec(event.rawPath ?? '')?.[1];
+}
 
 /** A JSON response in the API Gateway v2 shape (also the shape idempotency stores). */
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
@@ -212,35 +220,48 @@ function isStorable(error: unknown): boolean {
  */
 export function createApiHandler(routes: RouteTable, deps: ApiDependencies): ApiHandler {
   const logger = deps.logger ?? defaultLogger;
+
+  const serve = async (event: APIGatewayProxyEventV2): Promise<StoredResponse> => {
+    const { routeKey, route, pathParameters } = resolveRoute(routes, event);
+    const headers = lowerCaseHeaders(event.headers);
+    const principal = await deps.authenticate(headers, route.auth, pathParameters);
+    const method = routeKey.split(' ')[0];
+    const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
+
+    const run = async (): Promise<IdempotentExecution> => {
+      try {
+        const result = await route.handle({
+          event,
+          routeKey,
+          principal,
+          pathParameters,
+          query: definedValues(event.queryStringParameters),
+          headers,
+          body: hasBody ? parseJsonBody(event) : {},
+          now: new Date(),
+        });
+        return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
+      } catch (error) {
+        return { response: errorResponse(error, logger, routeKey), storable: isStorable(error) };
+      }
+    };
+
+    if (idempotencyKey === undefined) return (await run()).response;
+    return await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
+  };
+
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(errorMapper(logger))
-    .handler(async (event) => {
-      const { routeKey, route, pathParameters } = resolveRoute(routes, event);
-      const headers = lowerCaseHeaders(event.headers);
-      const principal = await deps.authenticate(headers, route.auth, pathParameters);
-      const method = routeKey.split(' ')[0];
-      const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
-      const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
-
-      const run = async (): Promise<IdempotentExecution> => {
+    .handler(async (event, context) =>
+      // Routing and authentication errors are answered inside the scope too, so their log lines
+      // carry the correlation id; errorMapper stays as the last resort.
+      observeInvocation({ context, correlationId: correlationIdOf(event) }, async () => {
         try {
-          const result = await route.handle({
-            event,
-            routeKey,
-            principal,
-            pathParameters,
-            query: definedValues(event.queryStringParameters),
-            headers,
-            body: hasBody ? parseJsonBody(event) : {},
-            now: new Date(),
-          });
-          return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
+          return await serve(event);
         } catch (error) {
-          return { response: errorResponse(error, logger, routeKey), storable: isStorable(error) };
+          return errorResponse(error, logger, event.routeKey);
         }
-      };
-
-      if (idempotencyKey === undefined) return (await run()).response;
-      return await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
-    });
+      }),
+    );
 }

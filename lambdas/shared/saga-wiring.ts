@@ -3,29 +3,48 @@
  * merchant-facing HTTP adapters (behind the SSRF guard) and the webhook delivery dependencies
  * (webhook-wiring.ts), with settings read once.
  *
- * Env: SANDBOX_PSP_URL (the sandbox connector's base URL), PUBLIC_CHECKOUT_BASE_URL (rendered
- * into the webhook's checkout object), optional PSP_TIMEOUT_MS.
+ * Env: PUBLIC_CHECKOUT_BASE_URL (rendered into the webhook's checkout object) required;
+ * SANDBOX_PSP_URL (the sandbox connector's base URL) for the PSP-calling steps; optional PSP_TIMEOUT_MS.
  */
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
+import type { Context } from 'aws-lambda';
 import type { Checkout } from '../domain/model';
+import type { PaymentGateway } from '../ports';
 import type { NotifyMerchantDependencies } from '../use-cases/notify-merchant';
 import { optionalEnv, requireEnv } from './env';
+import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
 import { toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
 import { checkoutRepository, instrumentRepository, merchantRepository, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
+/**
+ * The PSP gateway. Only the PSP-calling steps get SANDBOX_PSP_URL on AWS (least configuration);
+ * the others share this wiring, so without the setting they get a gateway that fails on use.
+ */
+function createGateway(baseUrl: string): PaymentGateway {
+  if (baseUrl !== '') {
+    return new SandboxPspGateway({ baseUrl, timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))) });
+  }
+  return new Proxy({ connector: 'unconfigured' } as PaymentGateway, {
+    get(target, property) {
+      if (property === 'connector' || typeof property !== 'string') return Reflect.get(target, property) as unknown;
+      return async () => {
+        throw new Error(`SANDBOX_PSP_URL is not configured for this function (PaymentGateway.${property})`);
+      };
+    },
+  });
+}
+
 export const sagaDependencies: NotifyMerchantDependencies = {
   ...webhookDependencies,
   checkouts: checkoutRepository,
   merchants: merchantRepository,
-  gateway: new SandboxPspGateway({
-    baseUrl: requireEnv('SANDBOX_PSP_URL'),
-    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))),
-  }),
-  confirmer: new HttpInventoryConfirmer(undefined, merchantUrlPolicy),
+  // PspCallLatency and InventoryConfirmationLatency are measured at these ports (observability.ts).
+  gateway: observeGateway(createGateway(optionalEnv('SANDBOX_PSP_URL', ''))),
+  confirmer: observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)),
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,
   renderCheckout: (checkout: Checkout) => toCheckoutView(checkout, { checkoutBaseUrl }),
@@ -33,9 +52,24 @@ export const sagaDependencies: NotifyMerchantDependencies = {
 };
 
 /**
- * Adapts a saga step to a Lambda handler: the state's input in, the step's result out. Errors are
- * not caught: their `name` is what the state machine's Retry/Catch match on.
+ * Adapts a saga step to a Lambda handler: the state's input in, the step's result out, observed
+ * with the checkout id (`input.checkoutId`) as correlation id. Errors are not caught: their `name`
+ * is what the state machine's Retry/Catch match on. `onResult` lets a step's handler emit the
+ * metric of what the step did (RecordOutcome: CheckoutSucceeded / CheckoutFailed).
  */
-export function sagaStep<I, O>(step: (deps: NotifyMerchantDependencies, input: I) => Promise<O>): (input: I) => Promise<O> {
-  return async (input: I) => step(sagaDependencies, input);
+export function sagaStep<I, O>(
+  step: (deps: NotifyMerchantDependencies, input: I) => Promise<O>,
+  options: { onResult?: (input: I, output: O) => void } = {},
+): (input: I, context?: Context) => Promise<O> {
+  return async (input: I, context?: Context) =>
+    observeInvocation({ context, correlationId: checkoutIdOf(input) }, async () => {
+      const output = await step(sagaDependencies, input);
+      options.onResult?.(input, output);
+      return output;
+    });
+}
+
+function checkoutIdOf(input: unknown): string | undefined {
+  const id = (input as { checkoutId?: unknown } | null)?.checkoutId;
+  return typeof id === 'string' ? id : undefined;
 }

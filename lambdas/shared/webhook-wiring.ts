@@ -11,6 +11,7 @@ import { HttpWebhookSender, WEBHOOK_TIMEOUT_MS } from '../adapters/http-webhook-
 import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
+import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
 import { checkoutRepository, eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
 
 function positiveIntegerEnv(key: string, fallback: number): number {
@@ -21,9 +22,10 @@ function positiveIntegerEnv(key: string, fallback: number): number {
 }
 
 export const webhookDependencies: WebhookDependencies = {
-  events: eventStore,
+  // WebhookDeliveryFailed / WebhookDeadLettered are counted at these ports (observability.ts).
+  events: observeWebhookCompletions(eventStore),
   webhookEndpoints: webhookEndpointRepository,
-  webhookSender: new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy),
+  webhookSender: observeWebhookSender(new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy)),
   cipher: secretCipher,
   checkouts: checkoutRepository,
   schedule: retryScheduleFromConfig({
@@ -31,5 +33,5 @@ export const webhookDependencies: WebhookDependencies = {
     scale: optionalEnv('PAYSTEP_WEBHOOK_SCHEDULE_SCALE', '1'),
   }),
   leaseMs: positiveIntegerEnv('PAYSTEP_WEBHOOK_LEASE_MS', DEFAULT_LEASE_MS),
-  log: (message, extra) => console.warn(JSON.stringify({ level: 'WARN', message, ...extra })),
+  log: (message, extra) => observability.logger.warn(message, extra ?? {}),
 };

@@ -4,7 +4,9 @@
  * document client, the repositories and the secret cipher. Import what you need; the objects
  * are created once per container.
  *
- * Env: TABLE_NAME, PAYSTEP_SECRETS_KEY (32 bytes, base64) required; DYNAMODB_ENDPOINT optional
+ * Env: TABLE_NAME required; PAYSTEP_SECRETS_KEY (32 bytes, base64, or on AWS a
+ * `secretsmanager:<arn>` reference resolved once here by secret-env.ts) for the functions that
+ * encrypt or decrypt stored secrets (the CDK stack gives it to exactly those); DYNAMODB_ENDPOINT optional
  * (DynamoDB Local; credentials then come from AWS_ACCESS_KEY_ID etc. as usual); PAYSTEP_MODE and
  * ALLOW_LOOPBACK_URLS (SSRF policy for merchant URLs, url-guard.ts).
  * API-only settings (admin token, checkout base URL) live in api-wiring.ts, so saga functions do
@@ -35,6 +37,7 @@ import type {
   WebhookEndpointRepository,
 } from '../ports';
 import { optionalEnv, requireEnv } from './env';
+import { resolveSecretEnv } from './secret-env';
 
 export const storeConfig = {
   tableName: requireEnv('TABLE_NAME'),
@@ -51,7 +54,13 @@ export const merchantRepository: MerchantRepository = new DynamoMerchantReposito
 export const checkoutRepository: CheckoutRepository = checkouts;
 export const checkoutQueries: CheckoutQueries = checkouts;
 export const idempotencyStore: IdempotencyStore = new DynamoIdempotencyStore(documentClient, storeConfig.tableName);
-export const secretCipher: SecretCipher = new AesSecretCipher(requireEnv('PAYSTEP_SECRETS_KEY'));
+/**
+ * Resolved at cold start (top-level await: the bundles are ESM). A function the stack did not give
+ * PAYSTEP_SECRETS_KEY gets a cipher that fails on use with a clear message, so least privilege
+ * does not cost every other function its cold start.
+ */
+const secretsKey = await resolveSecretEnv('PAYSTEP_SECRETS_KEY', 'verbatim');
+export const secretCipher: SecretCipher = secretsKey !== undefined ? new AesSecretCipher(secretsKey) : createUnconfiguredCipher('PAYSTEP_SECRETS_KEY');
 export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(documentClient, storeConfig.tableName);
 export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
 /** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
@@ -61,3 +70,11 @@ export const merchantUrlPolicy: UrlPolicy = urlPolicyFromEnv();
 /** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (no TTL). */
 export const instrumentRepository: InstrumentRepository = new DynamoInstrumentRepository(documentClient, storeConfig.tableName);
 export const operationKeyStore: OperationKeyStore = new DynamoOperationKeyStore(documentClient, storeConfig.tableName);
+
+/** A SecretCipher for a function that was not given the key: any use is a deployment error. */
+function createUnconfiguredCipher(envName: string): SecretCipher {
+  const fail = async (): Promise<never> => {
+    throw new Error(`${envName} is not configured for this function (grant it in lib/stateless-stack.ts)`);
+  };
+  return { encrypt: fail, decrypt: fail };
+}

@@ -10,20 +10,18 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { PAYSTEP_RUNTIME, toCdkBundlingOptions } from '../bundling';
 import { TABLE_SCHEMA } from '../table-schema';
 import { REPO_ROOT } from '../repo-root';
 
-/**
- * Newest Node.js LTS that Lambda and this aws-cdk-lib both offer. Pinned (not NODEJS_LATEST) so a
- * CDK upgrade never changes the runtime under a running payment system without a reviewed diff.
- */
-export const PAYSTEP_RUNTIME = Runtime.NODEJS_24_X;
+export { PAYSTEP_RUNTIME } from '../bundling';
 
 /** Value every function gets as POWERTOOLS_SERVICE_NAME, so logs, traces and metrics group together. */
 export const POWERTOOLS_SERVICE_NAME = 'paystep';
@@ -31,8 +29,8 @@ export const POWERTOOLS_SERVICE_NAME = 'paystep';
 /**
  * Prefix of an environment value that is a reference, not the secret itself:
  * `secretsmanager:<secret ARN>`. On AWS, `ADMIN_TOKEN_HASH` and `PAYSTEP_SECRETS_KEY` carry such a
- * reference; locally they carry the literal value. The handler-side reader (a later issue, in
- * lambdas/shared) resolves a reference once at cold start with `GetSecretValue`:
+ * reference; locally they carry the literal value. The handler-side reader
+ * (lambdas/shared/secret-env.ts; test/unit/secret-env.test.ts checks both prefixes agree) resolves a reference once at cold start with `GetSecretValue`:
  * - `PAYSTEP_SECRETS_KEY`: the secret string is the key material for encrypting stored secrets
  *   (webhook signing secrets) at rest.
  * - `ADMIN_TOKEN_HASH`: the secret string is the admin token itself (operators read it from Secrets
@@ -92,6 +90,8 @@ export interface PaystepFunctionProps {
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.DESTROY: logs of a torn-down dev stack are not worth keeping */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** POWERTOOLS_LOG_LEVEL. @default INFO */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 /** A handler in `lambdas/<entryName>/handler.ts`, bundled to one minified ESM file. */
@@ -99,6 +99,8 @@ export class PaystepFunction extends NodejsFunction {
   /** The execution role, created here so no AWS managed policy (with `*` log resources) is attached. */
   readonly executionRole: iam.Role;
   readonly functionLogGroup: LogGroup;
+  /** `lambdas/<entryName>/handler.ts`: the bundle report bundles every deployed function by it. */
+  readonly entryName: string;
 
   constructor(scope: Construct, id: string, props: PaystepFunctionProps) {
     // NodejsFunction needs the role and log group at construction time, so they are siblings.
@@ -140,25 +142,17 @@ export class PaystepFunction extends NodejsFunction {
       vpcSubnets: props.vpcSubnets,
       environment: {
         POWERTOOLS_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // The Node.js runtime ships AWS SDK v3; bundling it would only add cold-start weight.
-        externalModules: ['@aws-sdk/*'],
-        // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
-        banner:
-          "import { createRequire as __paystepCreateRequire } from 'node:module'; const require = __paystepCreateRequire(import.meta.url);",
-      },
+      // The one bundling definition (lib/bundling.ts), shared with the bundle report.
+      bundling: toCdkBundlingOptions(),
     });
     this.executionRole = role;
     this.functionLogGroup = logGroup;
+    this.entryName = props.entryName;
 
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy !== undefined) {

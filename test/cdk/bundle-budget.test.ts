@@ -1,0 +1,119 @@
+/**
+ * The bundle budget and a cold start of every bundle: each deployed function is bundled with the
+ * settings NodejsFunction uses (lib/bundling.ts), must stay under BUNDLE_BUDGET_BYTES, and must load
+ * in a fresh Node process with the environment its synthesized template gives it. Secrets arrive as
+ * `secretsmanager:<arn>` references there, so the load goes through the cold-start secret
+ * resolver against a loopback Secrets Manager stand-in (AWS_ENDPOINT_URL_SECRETS_MANAGER): a
+ * function that reads a setting the stack does not give it, or a secret it cannot resolve, fails here.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Stack } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_BUDGET_BYTES, PAYSTEP_BUNDLING } from '../../lib/bundling';
+import { listDeployedFunctions, measureBundles, type BundleSize, type DeployedFunction } from '../../lib/bundle-report';
+import type { PaystepFunction } from '../../lib/constructs/paystep-function';
+import { SECRETS_KEY_LENGTH } from '../../lib/stateful-stack';
+import type { Json } from './synth-paystep';
+
+const FAKE_ACCOUNT_ARN = 'arn:aws:secretsmanager:eu-west-1:000000000000:secret';
+
+/** The function's environment as deployed, with every CloudFormation token replaced by a plausible value. */
+function deployedEnvironment(fn: PaystepFunction): Record<string, string> {
+  const resource = Stack.of(fn).resolve((fn.node.defaultChild as unknown as { environment: unknown }).environment) as {
+    variables?: Record<string, Json>;
+  };
+  const variables = resource.variables ?? {};
+  return Object.fromEntries(
+    Object.entries(variables).map(([key, value]) => {
+      if (typeof value === 'string') return [key, value];
+      const text = JSON.stringify(value);
+      if (text.includes('secretsmanager:')) return [key, `secretsmanager:${FAKE_ACCOUNT_ARN}:${key}-AbCdEf`];
+      if (key.endsWith('_URL')) return [key, 'https://api.example.test'];
+      if (key.endsWith('_ARN')) return [key, 'arn:aws:states:eu-west-1:000000000000:stateMachine:checkout'];
+      return [key, `${key.toLowerCase()}-from-token`];
+    }),
+  );
+}
+
+/** Loads a bundle in a fresh Node process (a cold start): exit 0 and a `handler` function, or the error output. */
+async function importBundle(file: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const script = `const m = await import(${JSON.stringify(`file://${file}`)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
+  return await new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => resolveRun({ code, output }));
+  });
+}
+
+describe('bundle budget', () => {
+  let functions: DeployedFunction[];
+  let sizes: BundleSize[];
+  let secretsManager: Server;
+  let secretsManagerUrl: string;
+  const secretRequests: string[] = [];
+
+  beforeAll(async () => {
+    // Prepare: bundle every deployed function; a Secrets Manager stand-in on a random loopback port.
+    functions = listDeployedFunctions();
+    sizes = await measureBundles(functions);
+    secretsManager = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const secretId = (JSON.parse(body) as { SecretId: string }).SecretId;
+        secretRequests.push(`${String(request.headers['x-amz-target'])} ${secretId}`);
+        const secretString = secretId.includes('PAYSTEP_SECRETS_KEY') ? 'A'.repeat(SECRETS_KEY_LENGTH) : 'adm_generated-admin-token';
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ ARN: secretId, Name: 'paystep', SecretString: secretString, VersionId: 'v1' }));
+      });
+    });
+    await new Promise<void>((resolveListen) => secretsManager.listen(0, '127.0.0.1', resolveListen));
+    secretsManagerUrl = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolveClose) => secretsManager.close(() => resolveClose()));
+  });
+
+  it('bundles every deployed function, each under the budget, as ESM with the AWS SDK left external', () => {
+    // Assess
+    expect(sizes.map((size) => size.entryName)).toEqual(functions.map((fn) => fn.entryName));
+    expect(sizes.length).toBeGreaterThanOrEqual(15);
+    expect(PAYSTEP_BUNDLING.format).toBe('esm');
+    for (const size of sizes) {
+      expect(size.bytes, size.entryName).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+      expect(size.gzipBytes, size.entryName).toBeLessThan(size.bytes);
+      expect(size.sourceMapBytes, size.entryName).toBeGreaterThan(0);
+    }
+  });
+
+  it('loads every bundle in a fresh process with its deployed environment, resolving secret references once each', async () => {
+    for (const fn of functions) {
+      // Prepare
+      const env = {
+        ...deployedEnvironment(fn.functions[0]!),
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
+        AWS_LAMBDA_FUNCTION_NAME: fn.entryName,
+      };
+      const expectedSecretIds = Object.values(env).filter((value) => value.startsWith('secretsmanager:')).map((value) => value.slice('secretsmanager:'.length));
+      secretRequests.length = 0;
+      const file = sizes.find((size) => size.entryName === fn.entryName)!.file;
+      // Act
+      const run = await importBundle(file, env);
+      // Assess
+      expect(run.output, fn.entryName).not.toMatch(/Error|required/);
+      expect(run.code, `${fn.entryName}: ${run.output}`).toBe(0);
+      expect([...secretRequests].sort(), fn.entryName).toEqual(expectedSecretIds.map((id) => `secretsmanager.GetSecretValue ${id}`).sort());
+    }
+  });
+});
