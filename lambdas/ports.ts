@@ -14,6 +14,7 @@ import type {
 } from './domain/model';
 import type { BalanceChange, FinancialInstrument, InstrumentOperation } from './domain/instrument-model';
 import type { ReservationGuard } from './domain/instrument-ledger';
+import type { PspAuthorizationState } from './domain/psp-outcome';
 
 // ---- Storage --------------------------------------------------------------------------------
 
@@ -115,6 +116,8 @@ export interface AuthorizeInput {
 export interface AuthorizeOutput {
   pspReference: string;
   authorizedAmount: number;
+  /** The PSP answered "pending": the result arrives later by callback (authorizedAmount is 0 until then). */
+  pending?: boolean;
 }
 
 export interface CaptureInput {
@@ -150,6 +153,11 @@ export interface PaymentGateway {
   refund(input: RefundInput): Promise<PspOperationOutput>;
   /** Reads an authorization's amounts (validating `authorized`/`captured` instruments). Unknown reference: PspRejectedError. */
   getAuthorization(pspReference: string): Promise<PspAuthorizationView>;
+  /**
+   * The PSP's authorizations filed under `reference` (our checkout id): how recovery finds an
+   * authorization whose id we never learned (the answer was lost). Optional: fakes may omit it.
+   */
+  findAuthorizations?(reference: string): Promise<PspAuthorizationView[]>;
 }
 
 /** The PSP's amounts for one authorization (the sandbox's GET /v1/authorizations/{id} shape). */
@@ -445,4 +453,95 @@ export interface OperationKeyStore {
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;
   /** Ends the claim without a response (transient failure); the pinned target stays for the retry. */
   release(scope: string, key: string): Promise<void>;
+}
+
+// ---- PSP callbacks and recovery (lambdas/use-cases/psp-callbacks.ts, reconciliation.ts) ----------
+
+/** What we know about one PSP authorization from callbacks and status queries (one item per reference). */
+export interface PspAuthorizationRecord {
+  connector: string;
+  /** Our reference (checkout id): known even when the PSP's authorization id is not. */
+  reference: string;
+  authorizationId?: string;
+  state: PspAuthorizationState;
+  amount: number;
+  currency: string;
+  /** The saga's `.waitForTaskToken` token while it waits for this authorization's result. */
+  taskToken?: string;
+  /** Id of the callback that set the state (or `status_query`). */
+  lastCallbackId?: string;
+  updatedAt: string;
+}
+
+export interface PspCallbackReceipt {
+  connector: string;
+  callbackId: string;
+  type: string;
+  reference: string;
+  authorizationId: string;
+  receivedAt: string;
+}
+
+/**
+ * Callbacks and authorization states. Dedupe is a conditional put on the callback id; state
+ * changes are conditional updates that only move forward (domain/psp-outcome.ts ranks), so
+ * concurrent, repeated and reordered callbacks converge on the same record.
+ */
+export interface PspCallbackStore {
+  /** Whether this callback id was already processed to the end (recorded). */
+  hasCallback(connector: string, callbackId: string): Promise<boolean>;
+  /**
+   * Records a processed callback (conditional put): true the first time, false for a repeat. Written
+   * after the callback's effects, so a handler that failed midway leaves the redelivery to redo
+   * them (every effect is idempotent) instead of swallowing it as a duplicate.
+   */
+  recordCallback(receipt: PspCallbackReceipt): Promise<boolean>;
+  getAuthorizationRecord(connector: string, reference: string): Promise<PspAuthorizationRecord | undefined>;
+  /**
+   * Moves the record to `next.state` if that is a forward transition from what is stored (created
+   * if absent). Returns whether it applied and the record as stored afterwards.
+   */
+  advanceAuthorization(next: Omit<PspAuthorizationRecord, 'taskToken' | 'updatedAt'>, now: Date): Promise<{ applied: boolean; record: PspAuthorizationRecord }>;
+  /** Stores the waiting saga's task token (creating a `pending` record if none); returns the record. */
+  registerTaskToken(connector: string, reference: string, taskToken: string, defaults: { amount: number; currency: string; authorizationId?: string }, now: Date): Promise<PspAuthorizationRecord>;
+  /** Forgets the token once the saga was resumed (conditional on it still being this token). */
+  clearTaskToken(connector: string, reference: string, taskToken: string): Promise<void>;
+}
+
+/** Resumes a saga waiting on `.waitForTaskToken` (Step Functions SendTask* on AWS, the emulator locally). */
+export interface TaskTokenResumer {
+  /** Resumes the wait; false when the token is no longer valid (already resumed, timed out). */
+  succeed(taskToken: string, output: Record<string, unknown>): Promise<boolean>;
+  fail(taskToken: string, error: string, cause: string): Promise<boolean>;
+  heartbeat(taskToken: string): Promise<boolean>;
+}
+
+/** One checkout in `processing`, as the recovery watch list holds it. */
+export interface ProcessingWatch {
+  checkoutId: string;
+  /** When it entered processing (ISO 8601). */
+  since: string;
+  /** A sweep's claim: until when (ISO 8601) and whose. */
+  leaseUntil?: string;
+  leaseOwner?: string;
+}
+
+/**
+ * The recovery watch list: one item per checkout in `processing`, written in the same transaction
+ * as the status change (lambdas/adapters/dynamo-checkout-repository.ts), so the sweep reads only
+ * in-flight payments and never scans the table. Claiming is a conditional write (a lease).
+ */
+export interface RecoveryStore {
+  listProcessing(limit: number): Promise<ProcessingWatch[]>;
+  /** Conditional: no live lease. True if this owner now holds the checkout until `leaseUntil`. */
+  claimCheckout(checkoutId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean>;
+  /** Ends the claim early (nothing to do now). */
+  releaseCheckout(checkoutId: string, owner: string): Promise<void>;
+  /** Drops the watch of a checkout that is no longer processing (normally the status change does it). */
+  forgetCheckout(checkoutId: string): Promise<void>;
+}
+
+/** Is the checkout's saga execution still running? (DescribeExecution; locally the emulator, which forgets on restart.) */
+export interface SagaExecutionInspector {
+  isRunning(executionArn: string): Promise<boolean>;
 }

@@ -35,6 +35,7 @@ export function addPaystepStacks(app: App): PaystepStacks {
     table: stateful.table,
     adminTokenSecret: stateful.adminTokenSecret,
     secretsKeySecret: stateful.secretsKeySecret,
+    pspCallbackSecret: stateful.pspCallbackSecret,
     vpc: stateful.network.vpc,
     egressSubnets: stateful.network.egressSubnets,
     egressIps: stateful.network.egressIps,

@@ -11,6 +11,8 @@ export const SAGA_STEPS = {
   VoidAuthorization: 'saga-void-authorization',
   RecordOutcome: 'saga-record-outcome',
   NotifyMerchant: 'saga-notify-merchant',
+  /** `.waitForTaskToken` wait for a pending PSP authorization (resumed by the PSP callback handler). */
+  AwaitAuthorization: 'saga-await-authorization',
 } as const;
 
 export type SagaState = keyof typeof SAGA_STEPS;

@@ -27,6 +27,8 @@ export class StatefulStack extends Stack {
   readonly adminTokenSecret: secretsmanager.Secret;
   /** PAYSTEP_SECRETS_KEY: encrypts stored signing secrets and idempotent responses at rest. */
   readonly secretsKeySecret: secretsmanager.Secret;
+  /** SANDBOX_PSP_CALLBACK_SECRET: the HMAC secret the sandbox connector signs its callbacks with (shared with the PSP). */
+  readonly pspCallbackSecret: secretsmanager.Secret;
   readonly network: NetworkConstruct;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -73,6 +75,16 @@ export class StatefulStack extends Stack {
       // carry ~256 bits of entropy (43 x log2(62)).
       generateSecretString: { passwordLength: SECRETS_KEY_LENGTH, excludePunctuation: true, includeSpace: false },
       removalPolicy,
+    });
+    this.pspCallbackSecret = new secretsmanager.Secret(this, 'PspCallbackSecret', {
+      description: 'Paystep SANDBOX_PSP_CALLBACK_SECRET: HMAC-SHA256 secret of the sandbox PSP callbacks (POST /v1/psp/sandbox/callbacks)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy,
+    });
+    Validations.of(this.pspCallbackSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Shared with the PSP, which must be given the new value first: rotate by setting SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET to the old value for the overlap, then replacing this one.',
     });
     Validations.of(this.adminTokenSecret).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -21,6 +21,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { API_ROUTES, routeKey, type ApiEntry } from './api-routes';
 import { PaystepFunction } from './constructs/paystep-function';
+import { MonitoringConstruct } from './monitoring-construct';
 import type { PaystepConfig } from './paystep-config';
 import { REPO_ROOT } from './repo-root';
 import { CHECKOUT_STATE_MACHINE_FILE, SAGA_STEPS, type SagaState } from './saga-steps';
@@ -30,6 +31,8 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly adminTokenSecret: ISecret;
   readonly secretsKeySecret: ISecret;
+  /** SANDBOX_PSP_CALLBACK_SECRET for the callback API (optional so older test stacks still synth). */
+  readonly pspCallbackSecret?: ISecret;
   readonly vpc: ec2.IVpc;
   /** Private subnets whose internet traffic leaves through `egressIps`. */
   readonly egressSubnets: ec2.SubnetSelection;
@@ -51,6 +54,8 @@ interface ApiFunctionNeeds {
   readonly table?: boolean;
   /** SANDBOX_PSP_PUBLIC_URL: the PSP origin a browser page tokenizes cards at (and its CSP allows). */
   readonly pspPublicUrl?: boolean;
+  /** SANDBOX_PSP_CALLBACK_SECRET + states:SendTask* on the saga: verifies PSP callbacks and resumes waiting sagas. */
+  readonly pspCallbacks?: boolean;
 }
 
 const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
@@ -68,6 +73,10 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   },
   'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
   'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
+  'api-psp-callbacks': {
+    description: 'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',
+    pspCallbacks: true,
+  },
 };
 
 /** What each saga step needs beyond the table. Keyed by SagaState: a new step fails to compile until listed. */
@@ -79,6 +88,8 @@ interface SagaFunctionNeeds {
   readonly callsPsp?: boolean;
   /** PAYSTEP_SECRETS_KEY: signs requests to the merchant with the merchant's stored secret. */
   readonly secretsKey?: boolean;
+  /** states:SendTaskSuccess/Failure/Heartbeat: resumes its own `.waitForTaskToken` wait when the result is already in. */
+  readonly taskTokens?: boolean;
 }
 
 const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
@@ -88,7 +99,22 @@ const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
   VoidAuthorization: { description: 'Saga: voids the authorization at the PSP', callsPsp: true },
   RecordOutcome: { description: "Saga: records the checkout's terminal status with a conditional write" },
   NotifyMerchant: { description: 'Saga: sends the signed result webhook to the merchant', merchantEgress: true, secretsKey: true },
+  AwaitAuthorization: {
+    description: 'Saga: parks the task token of a pending PSP authorization (.waitForTaskToken) for the callback handler',
+    callsPsp: true,
+    taskTokens: true,
+  },
 };
+
+/**
+ * The reconciliation sweep (lambdas/reconciliation-sweep): every few minutes it heartbeats sagas
+ * waiting for a PSP callback and drives checkouts stuck in processing (no running saga) to a
+ * terminal state from the PSP's status. `stuckAfterMinutes` is the bound.
+ */
+export const RECONCILIATION_SWEEP = { everyMinutes: 5, stuckAfterMinutes: 15, leaseSeconds: 120, timeoutSeconds: 120 } as const;
+
+/** The saga's task-token callbacks (SendTaskSuccess and friends), granted on the state machine. */
+const TASK_TOKEN_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
 
 /**
  * Seconds a saga Lambda may run beyond its Task's TimeoutSeconds. The Task timeout must always fire
@@ -111,7 +137,14 @@ interface AslTaskState {
   readonly Type: string;
   readonly Resource?: string;
   readonly TimeoutSeconds?: number;
+  readonly Parameters?: { readonly FunctionName?: string };
 }
+
+/** Lambda timeout (before the margin) of a `.waitForTaskToken` step: it parks the token and queries the PSP once. */
+const WAIT_STEP_FUNCTION_SECONDS = 25;
+
+/** The `.waitForTaskToken` Lambda integration: the function is named in Parameters.FunctionName. */
+export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 /** `api-checkouts` -> `ApiCheckouts`, `ConfirmInventory` stays. */
 function toPascalCase(name: string): string {
@@ -132,8 +165,11 @@ export function readCheckoutAsl(): { text: string; tasks: Record<SagaState, AslT
   const tasks = {} as Record<SagaState, AslTaskState>;
   for (const [name, state] of Object.entries(states)) {
     if (state.Type !== 'Task') continue;
-    if (!(name in SAGA_STEPS) || state.Resource !== `\${${name}FunctionArn}`) {
-      throw new Error(`ASL Task ${name} must be listed in SAGA_STEPS and use Resource "\${${name}FunctionArn}"`);
+    const placeholder = `\${${name}FunctionArn}`;
+    const direct = state.Resource === placeholder;
+    const waits = state.Resource === WAIT_FOR_TASK_TOKEN_RESOURCE && state.Parameters?.FunctionName === placeholder;
+    if (!(name in SAGA_STEPS) || !(direct || waits)) {
+      throw new Error(`ASL Task ${name} must be listed in SAGA_STEPS and use Resource "\${${name}FunctionArn}" (or ${WAIT_FOR_TASK_TOKEN_RESOURCE} with that FunctionName)`);
     }
     tasks[name as SagaState] = state;
   }
@@ -151,6 +187,10 @@ export class StatelessStack extends Stack {
   readonly sagaFunctions: ReadonlyMap<SagaState, PaystepFunction>;
   /** Retries merchant webhooks (lambdas/webhook-dispatcher), on an every-minute schedule. */
   readonly webhookDispatcher: PaystepFunction;
+  /** Heartbeats waiting sagas and recovers stuck checkouts (lambdas/reconciliation-sweep), on a schedule. */
+  readonly reconciliationSweep: PaystepFunction;
+  /** Alarms (saga failures, dead-lettered webhooks, API 5xx rate, every function) and their SNS topic. */
+  readonly monitoring: MonitoringConstruct;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -164,7 +204,8 @@ export class StatelessStack extends Stack {
     const sagaFunctions = new Map<SagaState, PaystepFunction>();
     for (const [state, entryName] of Object.entries(SAGA_STEPS) as [SagaState, string][]) {
       const needs = SAGA_FUNCTIONS[state];
-      const taskTimeout = asl.tasks[state].TimeoutSeconds ?? 60;
+      // A `.waitForTaskToken` Task's TimeoutSeconds bounds the wait, not the function (which only parks the token).
+      const taskTimeout = asl.tasks[state].Resource === WAIT_FOR_TASK_TOKEN_RESOURCE ? WAIT_STEP_FUNCTION_SECONDS : (asl.tasks[state].TimeoutSeconds ?? 60);
       const fn = new PaystepFunction(this, toPascalCase(entryName), {
         entryName,
         description: needs.description,
@@ -206,6 +247,15 @@ export class StatelessStack extends Stack {
         resources: [...sagaFunctions.values()].map((fn) => fn.functionArn),
       }),
     );
+    // Saga steps that resume their own wait: a separate policy (not the role's default policy, which
+    // the function depends on) so function -> policy -> state machine -> function is no cycle.
+    const taskTokenSteps = [...sagaFunctions].filter(([state]) => SAGA_FUNCTIONS[state].taskTokens === true).map(([, fn]) => fn);
+    if (taskTokenSteps.length > 0) {
+      new iam.Policy(this, 'SagaTaskTokenPolicy', {
+        statements: [new iam.PolicyStatement({ sid: 'ResumeOwnWait', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] })],
+        roles: taskTokenSteps.map((fn) => fn.executionRole),
+      });
+    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -243,6 +293,9 @@ export class StatelessStack extends Stack {
       },
     });
     const publicCheckoutBaseUrl = config.publicCheckoutBaseUrl ?? this.apiStage.url;
+    // The saga renders the checkout (its URL included) into merchant webhooks, and its wiring reads
+    // the setting at cold start (test/cdk/bundle-budget.test.ts loads every bundle with its env).
+    for (const fn of sagaFunctions.values()) fn.addEnvironment('PUBLIC_CHECKOUT_BASE_URL', publicCheckoutBaseUrl);
 
     const apiFunctions = new Map<ApiEntry, PaystepFunction>();
     const apiEntries = [...new Set(API_ROUTES.map((route) => route.entry))];
@@ -264,6 +317,10 @@ export class StatelessStack extends Stack {
       if (needs.adminToken === true) fn.bindSecret('ADMIN_TOKEN_HASH', props.adminTokenSecret);
       if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
       if (needs.startsSaga === true) fn.bindStateMachine(this.stateMachine);
+      if (needs.pspCallbacks === true) {
+        if (props.pspCallbackSecret !== undefined) fn.bindSecret('SANDBOX_PSP_CALLBACK_SECRET', props.pspCallbackSecret);
+        fn.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingSagas', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] }));
+      }
       apiFunctions.set(entryName, fn);
     }
     this.apiFunctions = apiFunctions;
@@ -279,7 +336,10 @@ export class StatelessStack extends Stack {
       });
       Validations.of(httpRoute!).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
+        reason:
+          route.entry === 'api-psp-callbacks'
+            ? `${routeKey(route)} is called by the PSP, which holds no Paystep credential: the handler verifies the HMAC signature over the raw body (timestamp tolerance, constant-time compare) before reading anything.`
+            : `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
       });
     }
 
@@ -307,11 +367,67 @@ export class StatelessStack extends Stack {
       targets: [new eventsTargets.LambdaFunction(this.webhookDispatcher, { retryAttempts: 0 })],
     });
 
+    // ---- Reconciliation sweep: no payment stuck in processing, no authorization forgotten ----
+    this.reconciliationSweep = new PaystepFunction(this, 'ReconciliationSweep', {
+      entryName: 'reconciliation-sweep',
+      description: 'Heartbeats sagas waiting for PSP callbacks; drives checkouts stuck in processing to a terminal state from the PSP status',
+      timeout: Duration.seconds(RECONCILIATION_SWEEP.timeoutSeconds),
+      logRetention,
+      logRemovalPolicy,
+      // Notifies merchants of what it recovered: leaves through the whitelisted Elastic IPs.
+      vpc: props.vpc,
+      vpcSubnets: props.egressSubnets,
+      environment: {
+        SANDBOX_PSP_URL: config.sandboxPspUrl,
+        PUBLIC_CHECKOUT_BASE_URL: publicCheckoutBaseUrl,
+        PAYSTEP_RECOVERY_AFTER_MS: String(RECONCILIATION_SWEEP.stuckAfterMinutes * 60_000),
+        PAYSTEP_RECOVERY_LEASE_MS: String(RECONCILIATION_SWEEP.leaseSeconds * 1000),
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      },
+    });
+    this.reconciliationSweep.bindTable({ table: props.table, access: 'readWrite' });
+    this.reconciliationSweep.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+    this.reconciliationSweep.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ResumeWaitingSagas', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] }),
+    );
+    this.reconciliationSweep.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InspectSagaExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    Validations.of(this.reconciliationSweep.executionRole.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>:*]`,
+      reason: "DescribeExecution on this state machine's executions only: execution names are the checkout ids, unknown until run time.",
+    });
+    new events.Rule(this, 'ReconciliationSweepSchedule', {
+      description: `Runs the reconciliation sweep every ${RECONCILIATION_SWEEP.everyMinutes} minutes`,
+      schedule: events.Schedule.rate(Duration.minutes(RECONCILIATION_SWEEP.everyMinutes)),
+      // A missed run is harmless: the next one finds the same watch list.
+      targets: [new eventsTargets.LambdaFunction(this.reconciliationSweep, { retryAttempts: 0 })],
+    });
+
+    // ---- Alarms (keep after every function: it alarms on each PaystepFunction of this stack) ----
+    const sagaFunctionSet = new Set<PaystepFunction>(sagaFunctions.values());
+    this.monitoring = new MonitoringConstruct(this, 'Monitoring', {
+      stateMachine: this.stateMachine,
+      httpApi: this.httpApi,
+      alarmEmail: config.alarmEmail,
+      functions: this.node.children
+        .filter((child): child is PaystepFunction => child instanceof PaystepFunction)
+        .map((fn) => ({ name: fn.node.id, fn, errorsAreOutcomes: sagaFunctionSet.has(fn) })),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the public API (routes start with /v1)' });
     new CfnOutput(this, 'EgressIps', {
       value: Fn.join(',', props.egressIps),
       description: 'Merchants whitelist these: inventory confirmations and webhooks come only from them',
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.alarmTopic.topicArn,
+      description: 'Every Paystep alarm publishes here (subscribe with -c alarmEmail=... or aws sns subscribe)',
+    });
   }
 }

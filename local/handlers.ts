@@ -52,8 +52,18 @@ export async function loadHandler<T extends (...args: never[]) => unknown>(entry
   const mod = await loading;
   const handler = mod.handler;
   if (typeof handler !== 'function') throw new Error(`lambdas/${entry}/handler.ts does not export a handler function`);
-  return handler as T;
+  const hook = (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK];
+  return (typeof hook === 'function' ? (hook as LocalInvocationHook)(entry, handler as T) : handler) as T;
 }
+
+/**
+ * Where local instrumentation (bench/instrumentation.ts, for `npm run bench`) plugs in: when a
+ * function is installed on globalThis under this symbol, every handler handed out is passed
+ * through it, so invocations and their durations can be counted per entry like Lambda bills them.
+ * Unset (always, outside benchmarks) the handler is returned untouched.
+ */
+export const LOCAL_INVOCATION_HOOK = Symbol.for('paystep.localInvocationHook');
+export type LocalInvocationHook = <T extends (...args: never[]) => unknown>(entry: string, handler: T) => T;
 
 /** Loader for the HTTP host: one API handler per route entry. */
 export async function loadApiHandler(entry: ApiEntry): Promise<ApiHandler> {

@@ -42,6 +42,8 @@ export interface StartLocalStackOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** How long the sandbox PSP's hang cards hold a response. */
   pspHangMs?: number;
+  /** How long async PSP cards stay pending before the callback (default PAYSTEP_PSP_CALLBACK_DELAY_MS or 3000: "30 s later", compressed). */
+  pspCallbackDelayMs?: number;
   /** Extra environment for the handlers (set before they load). */
   extraEnv?: Record<string, string>;
   log?: (line: string) => void;
@@ -149,6 +151,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // 2. Ports were fixed up front: the handlers' environment carries the URLs.
     const apiUrl = `http://${host}:${apiPort}`;
     const pspUrl = `http://${host}:${pspPort}`;
+    // The HMAC secret the sandbox PSP signs callbacks with: generated per run, given to both sides.
+    const callbackSecret = process.env.SANDBOX_PSP_CALLBACK_SECRET ?? `pspcb_${randomBytes(24).toString('base64url')}`;
     const sfnUrl = `http://${host}:${sfnPort}`;
 
     // 3. The environment the CDK stack gives the functions (same names), THEN load the handlers:
@@ -173,6 +177,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       PAYSTEP_WEBHOOK_SCHEDULE_SCALE: process.env.PAYSTEP_WEBHOOK_SCHEDULE_SCALE ?? '0.001',
       PAYSTEP_WEBHOOK_LEASE_MS: process.env.PAYSTEP_WEBHOOK_LEASE_MS ?? '20000',
       POWERTOOLS_SERVICE_NAME: 'paystep',
+      SANDBOX_PSP_CALLBACK_SECRET: callbackSecret,
+      // Recovery runs compressed locally (AWS: stuck after 15 min, sweep every 5 min).
+      PAYSTEP_RECOVERY_AFTER_MS: process.env.PAYSTEP_RECOVERY_AFTER_MS ?? '20000',
+      PAYSTEP_RECOVERY_LEASE_MS: process.env.PAYSTEP_RECOVERY_LEASE_MS ?? '15000',
+      // Quiet handlers locally: warnings and errors only, and no EMF metric lines on stdout.
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...options.extraEnv,
     });
     delete process.env.AWS_PROFILE;
@@ -188,6 +199,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         handlers: sagaHandlers,
         stateMachineName: DEFAULT_STATE_MACHINE_NAME,
         ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+        // The authorization wait, compressed (AWS: HeartbeatSeconds 900, TimeoutSeconds 7200): the sweep heartbeats it.
+        waitForTaskTokenTimeouts: {
+          AwaitAuthorization: {
+            timeoutMs: Number(process.env.PAYSTEP_AUTHORIZATION_WAIT_TIMEOUT_MS ?? '60000'),
+            heartbeatMs: Number(process.env.PAYSTEP_AUTHORIZATION_WAIT_HEARTBEAT_MS ?? '20000'),
+          },
+        },
         log,
       }),
     );
@@ -207,8 +225,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       startSandboxPsp({
         port: pspPort,
         host,
-        ...(options.pspHangMs !== undefined ? { hangMs: options.pspHangMs } : {}),
+        ...(options.pspHangMs !== undefined ? { hangMs: options.pspHangMs } : process.env.PAYSTEP_PSP_HANG_MS ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) } : {}),
         ...(dataDir !== null ? { dataFile: join(dataDir, PSP_LEDGER_FILE) } : {}),
+        callbacks: { url: `${apiUrl}/v1/psp/sandbox/callbacks`, secret: callbackSecret },
+        callbackDelayMs: options.pspCallbackDelayMs ?? Number(process.env.PAYSTEP_PSP_CALLBACK_DELAY_MS ?? '3000'),
+        log,
       }),
     );
     stoppers.push({ name: 'Sandbox PSP', stop: () => psp.stop() });
@@ -225,6 +246,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       startWebhookDispatcherTimer(Number(process.env.PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS ?? '250'), log),
     );
     stoppers.push({ name: 'Webhook dispatcher', stop: () => dispatcher.stop() });
+
+    // 7c. The reconciliation sweep: the handler the EventBridge schedule runs on AWS every 5 min,
+    //     here every PAYSTEP_RECOVERY_SWEEP_INTERVAL_MS (default 1000 ms).
+    const sweep = await step('Reconciliation sweep', undefined, undefined, () =>
+      startPeriodicHandler('reconciliation-sweep', Number(process.env.PAYSTEP_RECOVERY_SWEEP_INTERVAL_MS ?? '1000'), log),
+    );
+    stoppers.push({ name: 'Reconciliation sweep', stop: () => sweep.stop() });
 
     // 8. Onboard (or reuse) the demo merchant through the public API.
     const record = await onboardDemoMerchant({ apiUrl: api.url, adminToken, dataDir });
@@ -281,6 +309,37 @@ async function startWebhookDispatcherTimer(intervalMs: number, log: (line: strin
         running = undefined;
       });
   }, Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 250);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Calls `lambdas/<entry>/handler.ts` every `intervalMs` (never two runs at once), like an
+ * EventBridge schedule on AWS. Stopping waits for the run in progress.
+ */
+async function startPeriodicHandler(entry: string, intervalMs: number, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  const handler = await loadHandler<() => Promise<unknown>>(entry);
+  let running: Promise<void> | undefined;
+  let lastError = '';
+  const timer = setInterval(() => {
+    if (running !== undefined) return;
+    running = handler()
+      .then(() => {
+        lastError = '';
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastError) log(`${entry} run failed: ${message}`);
+        lastError = message;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  }, Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 1000);
   return {
     stop: async () => {
       clearInterval(timer);

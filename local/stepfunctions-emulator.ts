@@ -7,7 +7,14 @@
  * with Lambda's JSON round-trip and Lambda's error shape, so Retry/Catch behave as on AWS.
  *
  * Executions live in memory: a restart of the local stack forgets running executions and their
- * history (DynamoDB keeps the checkouts).
+ * history (DynamoDB keeps the checkouts; the reconciliation sweep finishes what they left).
+ *
+ * `.waitForTaskToken` (which aws-local-stepfunctions does not implement) is provided here, as AWS
+ * does it: a Task whose Resource is `arn:aws:states:::lambda:invoke.waitForTaskToken` gets a fresh
+ * token as `$$.Task.Token`, its function is invoked with it, and the Task completes only when
+ * SendTaskSuccess / SendTaskFailure arrives on this endpoint (SendTaskHeartbeat resets the
+ * heartbeat clock); no heartbeat within HeartbeatSeconds fails it with States.HeartbeatTimeout,
+ * no result within TimeoutSeconds with States.Timeout (both overridable per state, compressed).
  */
 import './polyfills';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -73,6 +80,11 @@ export interface StartStepFunctionsEmulatorOptions {
   stateMachineName?: string;
   /** Lambda budget for context.getRemainingTimeInMillis(); default: the Task's TimeoutSeconds + 5 s. */
   lambdaTimeoutMs?: number;
+  /**
+   * Per `.waitForTaskToken` state: wait limits in ms instead of the ASL's HeartbeatSeconds /
+   * TimeoutSeconds (local runs compress "hours" to seconds). 0 disables a limit.
+   */
+  waitForTaskTokenTimeouts?: Record<string, { timeoutMs?: number; heartbeatMs?: number }>;
   /** Passed to aws-local-stepfunctions' validator (asl-validator). */
   validationOptions?: { checkArn?: boolean; checkPaths?: boolean; noValidate?: boolean };
   log?: (line: string) => void;
@@ -159,7 +171,8 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
   const taskStates = collectTaskStates(definition);
   const missing = [...taskStates.keys()].filter((state) => options.handlers[state] === undefined);
   if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
-  const localHandlers = buildLocalHandlers(options.handlers, taskStates, options.lambdaTimeoutMs);
+  const taskTokens = new TaskTokenRegistry();
+  const localHandlers = buildLocalHandlers(options.handlers, taskStates, options.lambdaTimeoutMs, taskTokens, options.waitForTaskTokenTimeouts ?? {});
 
   const executions = new Map<string, EmulatedExecution>();
 
@@ -201,7 +214,9 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
       context: {
         Execution: { Id: executionArn, Name: name, RoleArn: roleArn, RedriveCount: 0 },
         StateMachine: { Id: stateMachineArn, Name: stateMachineName },
-      },
+        // Replaced per invocation by a fresh token (buildLocalHandlers) for `.waitForTaskToken` Tasks.
+        Task: { Token: TASK_TOKEN_PLACEHOLDER },
+      } as never,
     });
     const history = createHistoryRecorder(taskStates, roleArn);
     const execution: EmulatedExecution = {
@@ -256,6 +271,24 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
   const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
     StartExecution: startExecution,
     DescribeExecution: (body) => describeExecution(findExecution(body), stateMachineArn),
+    SendTaskSuccess: (body) => {
+      let output: unknown;
+      try {
+        output = JSON.parse(String(body.output ?? 'null'));
+      } catch {
+        throw new SfnApiError('InvalidOutput', 'output is not valid JSON');
+      }
+      taskTokens.settle(String(body.taskToken ?? ''), { ok: true, output });
+      return {};
+    },
+    SendTaskFailure: (body) => {
+      taskTokens.settle(String(body.taskToken ?? ''), { ok: false, error: String(body.error ?? 'States.TaskFailed'), cause: String(body.cause ?? '') });
+      return {};
+    },
+    SendTaskHeartbeat: (body) => {
+      taskTokens.heartbeat(String(body.taskToken ?? ''));
+      return {};
+    },
     GetExecutionHistory: (body) => getExecutionHistory(findExecution(body), body),
     ListExecutions: (body) => {
       if (body.stateMachineArn !== stateMachineArn) {
@@ -318,6 +351,7 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
 
   const stop = async (stopOptions: { graceMs?: number } = {}): Promise<void> => {
     await closeServer(server);
+    taskTokens.clearTimers();
     const running = [...executions.values()].filter((e) => e.status === 'RUNNING');
     if (running.length === 0) return;
     const grace = stopOptions.graceMs ?? 0;
@@ -432,12 +466,111 @@ function stripData(event: Record<string, unknown>): void {
 
 // ---- Tasks -------------------------------------------------------------------------------------
 
-type TaskKind = 'lambda' | 'lambda:invoke';
+type TaskKind = 'lambda' | 'lambda:invoke' | 'lambda:invoke.waitForTaskToken';
 
 interface TaskInfo {
   kind: TaskKind;
   /** The Task's TimeoutSeconds (local engine default: 60). */
   timeoutSeconds: number;
+  /** HeartbeatSeconds (`.waitForTaskToken` Tasks); undefined: none. */
+  heartbeatSeconds?: number;
+}
+
+/** What `$$.Task.Token` resolves to in the engine; each invocation swaps in its own token. */
+const TASK_TOKEN_PLACEHOLDER = '__paystep_local_task_token__';
+const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+type TaskResult = { ok: true; output: unknown } | { ok: false; error: string; cause: string };
+
+interface PendingTask {
+  resolve: (result: TaskResult) => void;
+  heartbeatMs: number;
+  heartbeatTimer?: NodeJS.Timeout;
+  timeoutTimer?: NodeJS.Timeout;
+}
+
+/**
+ * The emulator's task tokens: one pending entry per waiting Task, settled by SendTaskSuccess /
+ * SendTaskFailure or by its own heartbeat / overall timeout. A token used or expired answers
+ * TaskTimedOut, an unknown one InvalidToken, as the Step Functions API does.
+ */
+class TaskTokenRegistry {
+  private readonly pending = new Map<string, PendingTask>();
+  private readonly finished = new Set<string>();
+
+  /** Registers a wait; the promise settles with the Task's result. */
+  wait(token: string, limits: { timeoutMs: number; heartbeatMs: number }): Promise<TaskResult> {
+    return new Promise<TaskResult>((resolve) => {
+      const entry: PendingTask = { resolve, heartbeatMs: limits.heartbeatMs };
+      this.pending.set(token, entry);
+      if (limits.timeoutMs > 0) {
+        entry.timeoutTimer = setTimeout(() => this.expire(token, 'States.Timeout', 'The task did not complete within its TimeoutSeconds'), limits.timeoutMs);
+      }
+      this.armHeartbeat(token, entry);
+    });
+  }
+
+  settle(token: string, result: TaskResult): void {
+    const entry = this.take(token);
+    entry.resolve(result);
+  }
+
+  heartbeat(token: string): void {
+    const entry = this.pending.get(token);
+    if (entry === undefined) this.take(token); // throws the right API error
+    else this.armHeartbeat(token, entry);
+  }
+
+  /** Forgets a wait whose function failed before it could be resumed. */
+  cancel(token: string): void {
+    const entry = this.pending.get(token);
+    if (entry === undefined) return;
+    this.clear(entry);
+    this.pending.delete(token);
+    this.finished.add(token);
+  }
+
+  clearTimers(): void {
+    for (const entry of this.pending.values()) this.clear(entry);
+  }
+
+  private expire(token: string, error: string, cause: string): void {
+    const entry = this.pending.get(token);
+    if (entry === undefined) return;
+    this.take(token).resolve({ ok: false, error, cause });
+  }
+
+  private armHeartbeat(token: string, entry: PendingTask): void {
+    if (entry.heartbeatTimer !== undefined) clearTimeout(entry.heartbeatTimer);
+    if (entry.heartbeatMs > 0) {
+      entry.heartbeatTimer = setTimeout(() => this.expire(token, 'States.HeartbeatTimeout', 'No heartbeat within HeartbeatSeconds'), entry.heartbeatMs);
+    }
+  }
+
+  private take(token: string): PendingTask {
+    const entry = this.pending.get(token);
+    if (entry === undefined) {
+      if (this.finished.has(token)) throw new SfnApiError('TaskTimedOut', 'Task Timed Out: the task was already completed or timed out');
+      throw new SfnApiError('InvalidToken', 'Invalid Token');
+    }
+    this.clear(entry);
+    this.pending.delete(token);
+    this.finished.add(token);
+    return entry;
+  }
+
+  private clear(entry: PendingTask): void {
+    if (entry.heartbeatTimer !== undefined) clearTimeout(entry.heartbeatTimer);
+    if (entry.timeoutTimer !== undefined) clearTimeout(entry.timeoutTimer);
+  }
+}
+
+/** Copies `value` with every string equal to the placeholder replaced by `token`. */
+function withTaskToken(value: unknown, token: string): unknown {
+  if (value === TASK_TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((entry) => withTaskToken(entry, token));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, withTaskToken(entry, token)]));
+  return value;
 }
 
 /** Task state name -> how the Resource calls Lambda (direct ARN, or the lambda:invoke integration). */
@@ -447,8 +580,10 @@ function collectTaskStates(definition: { States: Record<string, unknown> }, into
     if (state.Type === 'Task') {
       const resource = String(state.Resource ?? '');
       into.set(name, {
-        kind: resource.startsWith('arn:aws:states:::lambda:invoke') ? 'lambda:invoke' : 'lambda',
+        kind:
+          resource === WAIT_FOR_TASK_TOKEN_RESOURCE ? 'lambda:invoke.waitForTaskToken' : resource.startsWith('arn:aws:states:::lambda:invoke') ? 'lambda:invoke' : 'lambda',
         timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60,
+        ...(typeof state.HeartbeatSeconds === 'number' ? { heartbeatSeconds: state.HeartbeatSeconds } : {}),
       });
     }
     for (const branch of (state.Branches as { States: Record<string, unknown> }[] | undefined) ?? []) collectTaskStates(branch, into);
@@ -475,13 +610,39 @@ function buildLocalHandlers(
   handlers: Record<string, StepHandler>,
   taskStates: Map<string, TaskInfo>,
   lambdaTimeoutMs: number | undefined,
+  taskTokens: TaskTokenRegistry,
+  waitTimeouts: Record<string, { timeoutMs?: number; heartbeatMs?: number }>,
 ): LocalTaskHandlers {
   const steps = SAGA_STEPS as Record<string, string>;
   const wrapped: LocalTaskHandlers = {};
-  for (const [state, { kind, timeoutSeconds }] of taskStates) {
+  for (const [state, { kind, timeoutSeconds, heartbeatSeconds }] of taskStates) {
     const handler = handlers[state];
     if (handler === undefined) continue;
     const functionName = `paystep-${steps[state] ?? state}`;
+    if (kind === 'lambda:invoke.waitForTaskToken') {
+      const limits = {
+        timeoutMs: waitTimeouts[state]?.timeoutMs ?? timeoutSeconds * 1000,
+        heartbeatMs: waitTimeouts[state]?.heartbeatMs ?? (heartbeatSeconds ?? 0) * 1000,
+      };
+      wrapped[state] = async (taskInput) => {
+        const token = `local-task-token-${randomUUID()}`;
+        const payload = isRecord(taskInput) && 'Payload' in taskInput ? taskInput.Payload : taskInput;
+        const result = taskTokens.wait(token, limits);
+        const context = createLambdaContext({ functionName, timeoutMs: lambdaTimeoutMs ?? (30 + LAMBDA_TIMEOUT_MARGIN_SECONDS) * 1000 });
+        try {
+          await handler(JSON.parse(JSON.stringify(withTaskToken(payload ?? null, token))) as unknown, context);
+        } catch (error) {
+          taskTokens.cancel(token);
+          const errorType = error instanceof Error ? error.name : 'Error';
+          const errorMessage = error instanceof Error ? error.message : String(error);
+          throw new LambdaFunctionError(errorType, JSON.stringify({ errorType, errorMessage, trace: [] }));
+        }
+        const outcome = await result;
+        if (!outcome.ok) throw new LambdaFunctionError(outcome.error, outcome.cause);
+        return (outcome.output ?? null) as JSONValue;
+      };
+      continue;
+    }
     // The stack gives each saga function its Task's timeout plus a margin, so the Task fires first.
     const timeoutMs = lambdaTimeoutMs ?? (timeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS) * 1000;
     wrapped[state] = async (taskInput) => {

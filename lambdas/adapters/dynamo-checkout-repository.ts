@@ -34,6 +34,7 @@ import {
   GSI1,
   merchantCheckoutsGsiPk,
   orderRefKey,
+  processingWatchKey,
 } from './dynamo-keys';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -166,6 +167,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       if (transition.event !== undefined) {
         items.push(this.eventPut({ ...transition.event, checkoutId: current.id, at: transition.event.at ?? now }));
       }
+      const watch = this.processingWatchChange(current, next, now);
+      if (watch !== undefined) items.push(watch);
       const result = await transactWrite(this.client, { TransactItems: items });
       if (result.ok) return next;
     }
@@ -254,6 +257,21 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     } catch (error) {
       return translateStoreError(error);
     }
+  }
+
+  /**
+   * The recovery watch list (lambdas/adapters/dynamo-recovery-store.ts) follows the status in the
+   * same transaction: entering `processing` adds the checkout, leaving it removes it, so the
+   * reconciliation sweep sees every in-flight payment and nothing else, without a table scan.
+   */
+  private processingWatchChange(current: Checkout, next: Checkout, now: string): TransactItem | undefined {
+    if (next.status === 'processing' && current.status !== 'processing') {
+      return { Put: { TableName: this.tableName, Item: { ...processingWatchKey(next.id), entity: 'processing_watch', checkoutId: next.id, since: now } } };
+    }
+    if (current.status === 'processing' && next.status !== 'processing') {
+      return { Delete: { TableName: this.tableName, Key: processingWatchKey(next.id) } };
+    }
+    return undefined;
   }
 
   private conditionalCheckoutPut(next: Checkout, current: Checkout): TransactItem {

@@ -57,3 +57,15 @@ export const instrumentPspReferenceKey = (connector: string, pspReference: strin
 });
 /** Idempotency-Key record of an instrument request; no TTL: kept for the instrument's life. */
 export const instrumentRequestKey = (scope: string, key: string) => ({ pk: `FIKEY#${scope}#${key}`, sk: 'FIKEY' });
+
+// ---- PSP callbacks and recovery (lambdas/adapters/dynamo-callback-store.ts, dynamo-recovery-store.ts) ----
+/** One item per callback id received: the conditional put that dedupes repeats (TTL 30 days). */
+export const pspCallbackKey = (connector: string, callbackId: string) => ({ pk: `PSPCALLBACK#${connector}#${callbackId}`, sk: 'PSPCALLBACK' });
+/** What callbacks and status queries told us about the authorization filed under our reference. */
+export const pspAuthorizationStateKey = (connector: string, reference: string) => ({ pk: `PSPAUTH#${connector}#${reference}`, sk: 'PSPAUTH' });
+/**
+ * The recovery watch list: one item per checkout in `processing`, all in one partition (in-flight
+ * payments only: written with the status change to processing, deleted with the change out of it).
+ */
+export const PROCESSING_WATCH_PK = 'RECOVERY#PROCESSING';
+export const processingWatchKey = (checkoutId: string) => ({ pk: PROCESSING_WATCH_PK, sk: `CHECKOUT#${checkoutId}` });

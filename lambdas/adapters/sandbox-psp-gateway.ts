@@ -32,7 +32,7 @@ export interface SandboxPspGatewayOptions {
 /** The sandbox PSP's view of an authorization (GET /v1/authorizations/{id}). */
 export interface SandboxAuthorization {
   id: string;
-  status: 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+  status: 'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
   amount: number;
   currency: string;
   reference: string;
@@ -49,6 +49,7 @@ interface OperationBody {
   id: string;
   amount: number;
   authorization_id: string;
+  status: 'succeeded' | 'pending';
 }
 
 export class SandboxPspGateway implements PaymentGateway {
@@ -63,12 +64,14 @@ export class SandboxPspGateway implements PaymentGateway {
 
   /** Authorizes the checkout amount on a token; the authorization id becomes `pspReference`. */
   async authorize(input: AuthorizeInput): Promise<AuthorizeOutput> {
-    const body = await this.post('authorize', '/v1/authorizations', input.idempotencyKey, {
-      token: input.paymentToken,
-      amount: input.amount,
-      currency: input.currency,
-      reference: input.reference,
-    });
+    const body = await this.post(
+      'authorize',
+      '/v1/authorizations',
+      input.idempotencyKey,
+      { token: input.paymentToken, amount: input.amount, currency: input.currency, reference: input.reference },
+      true,
+    );
+    if (body.status === 'pending') return { pspReference: body.authorization_id, authorizedAmount: 0, pending: true };
     return { pspReference: body.authorization_id, authorizedAmount: body.amount };
   }
 
@@ -109,11 +112,19 @@ export class SandboxPspGateway implements PaymentGateway {
     return body as unknown as SandboxAuthorization;
   }
 
+  /** The authorizations the PSP filed under our reference: recovery's way to an authorization whose id was lost. */
+  async findAuthorizations(reference: string): Promise<SandboxAuthorization[]> {
+    const { body } = await this.send('find authorizations', `/v1/authorizations?reference=${encodeURIComponent(reference)}`, { method: 'GET' });
+    if (!isRecord(body) || !Array.isArray(body['data'])) throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization list');
+    return body['data'] as SandboxAuthorization[];
+  }
+
   private authorizationPath(pspReference: string): string {
     return `/v1/authorizations/${encodeURIComponent(pspReference)}`;
   }
 
-  private async post(operation: string, path: string, idempotencyKey: string, payload: Record<string, unknown>): Promise<OperationBody> {
+  /** `allowPending`: the authorize call, where HTTP 202 `status: "pending"` means "result later by callback". */
+  private async post(operation: string, path: string, idempotencyKey: string, payload: Record<string, unknown>, allowPending = false): Promise<OperationBody> {
     const { body } = await this.send(operation, path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
@@ -124,7 +135,7 @@ export class SandboxPspGateway implements PaymentGateway {
       typeof body['id'] !== 'string' ||
       typeof body['amount'] !== 'number' ||
       typeof body['authorization_id'] !== 'string' ||
-      body['status'] !== 'succeeded'
+      !(body['status'] === 'succeeded' || (allowPending && body['status'] === 'pending'))
     ) {
       // The PSP may have done it; the idempotent retry will tell.
       throw new PspUnavailableError(`Sandbox PSP returned an unexpected ${operation} body`);

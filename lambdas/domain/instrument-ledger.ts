@@ -456,6 +456,8 @@ export function operationTransactions(instrument: FinancialInstrument, operation
       return [{ ...base, transactionId: confirmedId, type: 'refund', captureAmount, refundAmount }];
     case 'revoke':
       return [{ ...base, transactionId: confirmedId, type: 'revoke', captureAmount, refundAmount }];
+    case 'dispute':
+      return [{ ...base, transactionId: confirmedId, type: 'dispute', captureAmount, refundAmount }];
   }
 }
 

@@ -18,7 +18,8 @@ export type InstrumentType = 'token' | 'authorized' | 'captured';
  */
 export type InstrumentStatus = 'pending' | 'active' | 'voided' | 'failed';
 
-export type InstrumentOperationKind = 'create' | 'capture' | 'refund' | 'revoke';
+/** `dispute`: a chargeback the PSP reported by callback (reduces what can be refunded; no PSP call). */
+export type InstrumentOperationKind = 'create' | 'capture' | 'refund' | 'revoke' | 'dispute';
 
 export type InstrumentOperationStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -94,7 +95,7 @@ export interface InstrumentTransaction {
   /** The PSP reference of the movement when there is one (seed advice), else the operation id. */
   transactionId: string;
   operationId: string;
-  type: 'authorization' | 'capture' | 'refund' | 'revoke';
+  type: 'authorization' | 'capture' | 'refund' | 'revoke' | 'dispute';
   captureAmount: number;
   refundAmount: number;
   currency: string;

@@ -61,6 +61,21 @@ export interface CheckoutPayment {
    */
   inventoryConfirmation?: 'pending' | 'not_required' | 'confirmed' | 'rejected';
   instrumentId?: string; // fi_... (financial instruments issue)
+  /**
+   * The PSP answered the authorization with "pending" (result later by callback): its id, until
+   * the saga learns the final result and moves it to `pspReference`.
+   */
+  pendingPspReference?: string;
+  /**
+   * A PSP call timed out or failed ambiguously: which step, since when. Resolved by querying the
+   * PSP's status (never by blindly repeating a capture), then cleared.
+   */
+  outcomeUnknown?: { step: 'authorize' | 'capture' | 'void'; since: string };
+  /**
+   * Set when the reconciliation sweep took the checkout over (its saga was gone or stuck): saga
+   * steps that still run afterwards do nothing, so the sweep and a live saga never both act.
+   */
+  recoveredBy?: string;
 }
 
 export interface Checkout {
@@ -111,4 +126,10 @@ export type CheckoutEventType =
   | 'succeeded'
   | 'failed'
   | 'webhook_delivered'
-  | 'webhook_failed';
+  | 'webhook_failed'
+  /** PSP callbacks and recovery (lambdas/use-cases/psp-callbacks.ts, reconciliation.ts). */
+  | 'authorization_pending'
+  | 'psp_callback'
+  | 'psp_outcome_unknown'
+  | 'psp_outcome_resolved'
+  | 'recovery_started';

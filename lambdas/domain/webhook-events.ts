@@ -22,6 +22,10 @@ export const WEBHOOK_EVENT_TYPES = [
   'financial_instrument.transaction.succeeded',
   /** A financial-instrument transaction failed at the PSP. data.object = transaction. */
   'financial_instrument.transaction.failed',
+  /** The cardholder disputed (charged back) a captured payment; refundable reduced. data.object = dispute. */
+  'dispute.created',
+  /** A manual-capture authorization nears its expiry; the merchant's expired_authorization_action follows. data.object = checkout. */
+  'authorization.expiring',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -1,5 +1,9 @@
-/** The saga's `RecordOutcome` Task state (statemachines/checkout.asl.json). */
+/** The saga's `RecordOutcome` Task state (statemachines/checkout.asl.json); emits CheckoutSucceeded / CheckoutFailed. */
 import { recordOutcome } from '../use-cases/payment-saga';
+import { recordCheckoutOutcome } from '../shared/observability';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(recordOutcome);
+export const handler = sagaStep(recordOutcome, {
+  onResult: (input, output) =>
+    recordCheckoutOutcome(output.status === 'succeeded' ? { status: 'succeeded' } : { status: 'failed', ...('reason' in input.outcome ? { reason: input.outcome.reason } : {}) }),
+});

@@ -5,8 +5,10 @@
  * PSP again), and records what it did on the checkout's timeline. Business outcomes are thrown as
  * typed errors (lambdas/errors.ts) so the state machine can route them to compensation.
  */
+import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment, CheckoutStatus, FailureReason } from '../domain/model';
 import { toMajorUnitsNumber } from '../domain/money';
+import { stateFromPspStatus } from '../domain/psp-outcome';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,
@@ -14,6 +16,8 @@ import {
   NotFoundError,
   PaymentDeclinedError,
   PspRejectedError,
+  PspTimeoutError,
+  PspUnavailableError,
 } from '../errors';
 import type {
   CheckoutRepository,
@@ -21,6 +25,7 @@ import type {
   InventoryConfirmer,
   MerchantRepository,
   PaymentGateway,
+  PspAuthorizationView,
   SecretCipher,
   WebhookEndpointRepository,
   WebhookSender,
@@ -77,12 +82,27 @@ export interface AuthorizePaymentOutput {
   pspReference: string;
   authorizedAmount: number;
   inventoryConfirmationRequired: boolean;
+  /** Only when true: the PSP answered "pending"; the saga waits (AwaitAuthorization) and runs this step again. */
+  pending?: true;
 }
 
-/** Step 1: authorize the full amount with the buyer's token; a decline is thrown, not returned. */
+/** Throws when the reconciliation sweep took the checkout over: a late saga step must not act. */
+function assertNotRecovered(checkout: Checkout): void {
+  if (checkout.payment?.recoveredBy !== undefined) {
+    throw new PspRejectedError(`Checkout ${checkout.id} was taken over by recovery (${checkout.payment.recoveredBy})`);
+  }
+}
+
+/**
+ * Step 1: authorize the full amount with the buyer's token; a decline is thrown, not returned.
+ * A PSP that answers "pending" is recorded (`pendingPspReference`) and reported with
+ * `pending: true`; once the callback resumed the wait, this step runs again and learns the result
+ * from the PSP's status (GET authorization), never by authorizing a second time.
+ */
 export async function authorizePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
+  assertNotRecovered(checkout);
   if (payment.pspReference) {
     return {
       pspReference: payment.pspReference,
@@ -95,15 +115,18 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
   }
   const merchant = await deps.merchants.getMerchant(checkout.merchantId);
   const confirmationRequired = Boolean(merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl);
-  let authorization;
+  let authorization: { pspReference: string; authorizedAmount: number; pending?: boolean };
   try {
-    authorization = await deps.gateway.authorize({
-      reference: checkout.id,
-      paymentToken: payment.paymentToken,
-      amount: checkout.amount,
-      currency: checkout.currency,
-      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
-    });
+    authorization =
+      payment.pendingPspReference !== undefined
+        ? pendingResult(checkoutId, await deps.gateway.getAuthorization(payment.pendingPspReference))
+        : await deps.gateway.authorize({
+            reference: checkout.id,
+            paymentToken: payment.paymentToken,
+            amount: checkout.amount,
+            currency: checkout.currency,
+            idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
+          });
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
       await deps.checkouts.appendEvent(
@@ -112,6 +135,15 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
       );
     }
     throw error;
+  }
+  if (authorization.pending === true) {
+    if (payment.pendingPspReference === undefined) {
+      await deps.checkouts.updatePayment(checkoutId, { ...payment, pendingPspReference: authorization.pspReference }, checkout.version, {
+        type: 'authorization_pending',
+        data: { psp_reference: authorization.pspReference },
+      });
+    }
+    return { pspReference: authorization.pspReference, authorizedAmount: 0, inventoryConfirmationRequired: confirmationRequired, pending: true };
   }
   // The authorization becomes the checkout's financial instrument (held by the saga until it captured or voided).
   const instruments = instrumentDependencies(deps);
@@ -124,10 +156,11 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
         currency: checkout.currency,
       })
     : undefined;
+  const { pendingPspReference: _settled, ...settledPayment } = payment;
   await deps.checkouts.updatePayment(
     checkoutId,
     {
-      ...payment,
+      ...settledPayment,
       pspReference: authorization.pspReference,
       authorizedAmount: authorization.authorizedAmount,
       inventoryConfirmation: confirmationRequired ? 'pending' : 'not_required',
@@ -141,6 +174,25 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
     authorizedAmount: authorization.authorizedAmount,
     inventoryConfirmationRequired: confirmationRequired,
   };
+}
+
+/**
+ * The final result of a pending authorization, from the PSP's own status: still pending (wait
+ * again), authorized, declined (PaymentDeclinedError) or voided meanwhile (PspRejectedError).
+ */
+function pendingResult(checkoutId: string, view: PspAuthorizationView): { pspReference: string; authorizedAmount: number; pending?: boolean } {
+  const state = stateFromPspStatus(view.status);
+  if (view.reference !== checkoutId) throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
+  switch (state) {
+    case 'pending':
+      return { pspReference: view.id, authorizedAmount: 0, pending: true };
+    case 'authorized':
+      return { pspReference: view.id, authorizedAmount: view.amount };
+    case 'declined':
+      throw new PaymentDeclinedError('card_declined');
+    default:
+      throw new PspRejectedError(`The pending authorization ${view.id} ended ${view.status}`);
+  }
 }
 
 // ---- ConfirmInventory ---------------------------------------------------------------------------
@@ -211,8 +263,31 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   if (payment.inventoryConfirmation !== 'confirmed' && payment.inventoryConfirmation !== 'not_required') {
     throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
   }
+  assertNotRecovered(checkout);
   const amount = checkout.amount - payment.capturedAmount;
+  let capture: { amount: number; pspOperationId: string };
+  try {
+    capture = await captureAtPsp(deps, checkout, payment, amount);
+  } catch (error) {
+    if (!(error instanceof PspTimeoutError || error instanceof PspUnavailableError)) throw error;
+    // Unknown outcome: ask the PSP what happened instead of sending the capture again blindly.
+    const resolved = await resolveCaptureByStatus(deps, checkout, payment, error);
+    if (resolved === undefined) throw error; // the PSP says not captured: the same-key retry is safe
+    capture = resolved;
+  }
+  const current = await loadCheckout(deps, checkoutId);
+  const { outcomeUnknown: _resolved, ...currentPayment } = current.payment ?? payment;
+  await deps.checkouts.updatePayment(checkoutId, { ...currentPayment, capturedAmount: payment.capturedAmount + capture.amount }, current.version, {
+    type: 'captured',
+    data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
+  });
+  return { capturedAmount: payment.capturedAmount + capture.amount };
+}
+
+/** The one capture call (through the checkout's instrument when there is one), keyed `<checkout>:capture`. */
+async function captureAtPsp(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment, amount: number): Promise<{ amount: number; pspOperationId: string }> {
   const instruments = instrumentDependencies(deps);
+  const pspReference = payment.pspReference as string;
   let capture: { amount: number; pspOperationId: string };
   if (instruments !== undefined && payment.instrumentId !== undefined) {
     // Same PSP call and key, but the instrument's capturable amount is reserved first and the
@@ -227,17 +302,75 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   } else {
     capture = await deps.gateway.capture({
       reference: checkout.id,
-      pspReference: payment.pspReference,
+      pspReference,
       amount,
       currency: checkout.currency,
       idempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
     });
   }
-  await deps.checkouts.updatePayment(checkoutId, { ...payment, capturedAmount: payment.capturedAmount + capture.amount }, checkout.version, {
-    type: 'captured',
-    data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
-  });
-  return { capturedAmount: payment.capturedAmount + capture.amount };
+  return capture;
+}
+
+/**
+ * A capture whose answer was lost (timeout, 5xx): records the unknown outcome on the timeline,
+ * then reads the authorization at the PSP. Captured there: the capture is settled from that truth
+ * (the instrument's pending operation too) and returned. Not captured: undefined (the caller's
+ * retry reuses the idempotency key, so it can never capture twice). The status read failing
+ * leaves the outcome unknown: the original error is rethrown by the caller.
+ */
+export async function resolveCaptureByStatus(
+  deps: SagaDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  cause: Error,
+): Promise<{ amount: number; pspOperationId: string } | undefined> {
+  const pspReference = payment.pspReference as string;
+  await deps.checkouts.appendEvent(
+    { checkoutId: checkout.id, type: 'psp_outcome_unknown', at: new Date().toISOString(), data: { step: 'capture', error: cause.name } },
+    `${checkout.id}:psp_outcome_unknown:capture:${cause.name}`,
+  );
+  let view: PspAuthorizationView;
+  try {
+    view = await deps.gateway.getAuthorization(pspReference);
+  } catch {
+    return undefined;
+  }
+  const expected = checkout.amount - payment.capturedAmount;
+  const capturedAtPsp = view.captured_amount - payment.capturedAmount;
+  if (capturedAtPsp < expected) return undefined;
+  await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
+  await deps.checkouts.appendEvent(
+    { checkoutId: checkout.id, type: 'psp_outcome_resolved', at: new Date().toISOString(), data: { step: 'capture', psp_status: view.status, captured_amount: view.captured_amount } },
+    `${checkout.id}:psp_outcome_resolved:capture`,
+  );
+  return { amount: expected, pspOperationId: `status_query:${view.id}` };
+}
+
+/**
+ * Settles the saga's pending instrument operation (`saga_capture` / `saga_void`) from what the
+ * PSP's status says happened, when the PSP's own answer was lost. No-op without an instrument or
+ * when the operation is absent or already settled.
+ */
+export async function settleSagaOperationFromPsp(
+  deps: SagaDependencies,
+  instrumentId: string | undefined,
+  operationId: 'saga_capture' | 'saga_void',
+  outcome: 'succeeded' | 'failed',
+): Promise<void> {
+  if (deps.instruments === undefined || instrumentId === undefined) return;
+  const instrument = await deps.instruments.getInstrument(instrumentId);
+  const operation = instrument?.operations[operationId];
+  if (instrument === undefined || operation === undefined || operation.status !== 'pending') return;
+  const now = new Date();
+  await deps.instruments.settleOperation(
+    {
+      instrumentId,
+      operationId,
+      change: settlementChange(operation, outcome),
+      patch: { status: outcome, settledAt: now.toISOString(), ...(outcome === 'failed' ? { failureCode: 'psp_error', failureMessage: 'Resolved by PSP status query' } : {}) },
+    },
+    now,
+  );
 }
 
 // ---- VoidAuthorization --------------------------------------------------------------------------
@@ -246,6 +379,12 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
 export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ voided: boolean; skipped?: string }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = checkout.payment;
+  if (payment?.recoveredBy !== undefined) return { voided: payment.voided, skipped: 'recovered' };
+  if (payment !== undefined && !payment.pspReference && !payment.voided) {
+    // Pending, or an answer we never got: void whatever the PSP holds under our reference.
+    const released = await voidUnrecordedAuthorizations(deps, checkout, payment);
+    if (released > 0) return { voided: true };
+  }
   if (!payment?.pspReference) return { voided: false, skipped: 'not_authorized' };
   if (payment.voided) return { voided: true };
   if (payment.capturedAmount > 0) return { voided: false, skipped: 'already_captured' };
@@ -271,6 +410,37 @@ export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: 
     data: { amount: result.amount, psp_operation_id: result.pspOperationId },
   });
   return { voided: true };
+}
+
+/**
+ * Voids authorizations the checkout never recorded: the pending one (its result never came), or
+ * any the PSP filed under the checkout id although its answer was lost (found by reference, when
+ * the gateway can look up). Same idempotency key as every void of this checkout. Returns how many.
+ */
+async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<number> {
+  const candidates = new Set<string>();
+  if (payment.pendingPspReference !== undefined) candidates.add(payment.pendingPspReference);
+  if (deps.gateway.findAuthorizations !== undefined) {
+    for (const view of await deps.gateway.findAuthorizations(checkout.id)) {
+      const state = stateFromPspStatus(view.status);
+      if (state === 'pending' || (state === 'authorized' && view.captured_amount === 0)) candidates.add(view.id);
+    }
+  }
+  let released = 0;
+  for (const pspReference of candidates) {
+    try {
+      const result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference, idempotencyKey: pspIdempotencyKey(checkout.id, 'void') });
+      released += 1;
+      const current = await loadCheckout(deps, checkout.id);
+      await deps.checkouts.updatePayment(checkout.id, { ...(current.payment ?? payment), voided: true }, current.version, {
+        type: 'voided',
+        data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
+      });
+    } catch (error) {
+      if (!(error instanceof PspRejectedError)) throw error; // already voided or not voidable: nothing held
+    }
+  }
+  return released;
 }
 
 // ---- RecordOutcome ------------------------------------------------------------------------------
@@ -313,6 +483,7 @@ export function messageFromCause(cause: string | undefined): string | undefined 
 export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcome }: OutcomeInput): Promise<{ status: CheckoutStatus }> {
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'processing') return { status: checkout.status };
+  if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
   const captured = checkout.payment?.capturedAmount ?? 0;
   if (outcome.status === 'succeeded') {
     if (captured !== checkout.amount) {

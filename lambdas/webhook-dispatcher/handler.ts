@@ -7,13 +7,15 @@
  * Env (optional): PAYSTEP_WEBHOOK_DISPATCH_RUN_MS (default 0 = one pass), PAYSTEP_WEBHOOK_DISPATCH_POLL_MS (default 2000).
  */
 import { runDispatcher } from '../use-cases/webhook-delivery';
+import type { Context } from 'aws-lambda';
 import { optionalEnv } from '../shared/env';
+import { observeInvocation } from '../shared/observability';
 import { webhookDependencies } from '../shared/webhook-wiring';
 
 const runForMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_RUN_MS', '0'));
 const pollMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_POLL_MS', '2000'));
 
 /** Invoked by the schedule (the event's content is not used). */
-export async function handler(): Promise<{ due: number; attempted: number; delivered: number; passes: number }> {
-  return await runDispatcher(webhookDependencies, { runForMs, pollMs });
+export async function handler(_event?: unknown, context?: Context): Promise<{ due: number; attempted: number; delivered: number; passes: number }> {
+  return await observeInvocation({ context }, () => runDispatcher(webhookDependencies, { runForMs, pollMs }));
 }

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { ValidatedCard } from './card-validation';
 import type { CardBehavior, CardBrand } from './test-cards';
 
-export type OperationType = 'authorize' | 'capture' | 'void' | 'refund';
+export type OperationType = 'authorize' | 'capture' | 'void' | 'refund' | 'dispute';
 
 /** One ledger row. Failed attempts (declines, rule violations) are rows too. */
 export interface LedgerOperation {
@@ -54,9 +54,16 @@ export interface Authorization {
   card: { brand: CardBrand; last4: string };
   created: string;
   updated: string;
+  /** Async cards: answered "pending"; the result is decided at `settle_at` and sent by callback. */
+  pending?: boolean;
+  settle_at?: string;
+  /** Charged back by the cardholder (dispute.created callbacks). */
+  disputed_amount?: number;
+  /** Last callback sequence number used for this authorization. */
+  callback_sequence?: number;
 }
 
-export type AuthorizationStatus = 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+export type AuthorizationStatus = 'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
 
 /** The public view of an authorization (GET /v1/authorizations/{id} and every mutation answer). */
 export interface AuthorizationView {
@@ -71,10 +78,14 @@ export interface AuthorizationView {
   voided_amount: number;
   capturable_amount: number;
   refundable_amount: number;
+  disputed_amount: number;
   card: { brand: CardBrand; last4: string };
   created: string;
   updated: string;
 }
+
+/** Card behaviours whose authorization answers "pending" and settles later by callback. */
+export const ASYNC_BEHAVIORS: readonly CardBehavior[] = ['async_callback', 'duplicate_callbacks', 'out_of_order_callbacks'];
 
 /** An HTTP answer as the PSP gives it; stored per Idempotency-Key and replayed byte for byte. */
 export interface PspReply {
@@ -191,7 +202,7 @@ export class SandboxLedger {
   // ---- money movements ------------------------------------------------------------------------
 
   /** Authorizes `amount` on a token: declines by card behaviour, refuses a token already spent. */
-  authorize(input: { token: string; amount: number; currency: string; reference: string }, key: string, path: string): PspReply {
+  authorize(input: { token: string; amount: number; currency: string; reference: string }, key: string, path: string, options: { settleAfterMs?: number } = {}): PspReply {
     const token = this.state.tokens[input.token];
     const failed = (status: number, code: string, message: string, param?: string): PspReply => {
       const row = this.record('authorize', input.amount, input.currency, 'failed', input.reference, key, null, code);
@@ -205,6 +216,7 @@ export class SandboxLedger {
     if (token.behavior === 'insufficient_funds') return failed(402, 'insufficient_funds', 'The card has insufficient funds');
 
     const now = new Date().toISOString();
+    const pending = ASYNC_BEHAVIORS.includes(token.behavior);
     const authorization: Authorization = {
       id: generateId('auth'),
       token: token.id,
@@ -219,9 +231,28 @@ export class SandboxLedger {
       card: { brand: token.brand, last4: token.last4 },
       created: now,
       updated: now,
+      ...(pending ? { pending: true, settle_at: new Date(Date.now() + (options.settleAfterMs ?? 0)).toISOString() } : {}),
     };
     this.state.authorizations[authorization.id] = authorization;
     token.used_by_authorization = authorization.id;
+    if (pending) {
+      // No ledger row yet: the authorization only counts once it settles (settlePending).
+      return this.remember(key, path, {
+        status: 202,
+        body: {
+          id: generateId('op'),
+          object: 'operation',
+          type: 'authorize',
+          amount: input.amount,
+          currency: input.currency,
+          status: 'pending',
+          reference: input.reference,
+          idempotency_key: key,
+          authorization_id: authorization.id,
+          authorization: toView(authorization),
+        },
+      });
+    }
     const row = this.record('authorize', input.amount, input.currency, 'succeeded', input.reference, key, authorization.id, null);
     return this.remember(key, path, { status: 200, body: { ...row, authorization: toView(authorization) } });
   }
@@ -230,6 +261,7 @@ export class SandboxLedger {
   capture(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
     return this.moveMoney('capture', authorizationId, input, key, path, (authorization) => {
       if (authorization.voided) return [409, 'authorization_voided', 'The authorization was voided; nothing can be captured'];
+      if (authorization.pending === true) return [409, 'authorization_pending', 'The authorization is still pending; wait for its result'];
       const capturable = authorization.amount - authorization.captured_amount;
       if (input.amount > capturable) {
         return [422, 'amount_exceeds_capturable', `Only ${capturable} ${authorization.currency} can still be captured`];
@@ -242,7 +274,7 @@ export class SandboxLedger {
   /** Refunds part or all of what was captured and not yet refunded. */
   refund(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
     return this.moveMoney('refund', authorizationId, input, key, path, (authorization) => {
-      const refundable = authorization.captured_amount - authorization.refunded_amount;
+      const refundable = authorization.captured_amount - authorization.refunded_amount - (authorization.disputed_amount ?? 0);
       if (input.amount > refundable) {
         return [422, 'amount_exceeds_refundable', `Only ${refundable} ${authorization.currency} can be refunded`];
       }
@@ -263,12 +295,60 @@ export class SandboxLedger {
       path,
       (found) => {
         if (found.voided) return [409, 'authorization_already_voided', 'The authorization was already voided'];
+        // A pending authorization is canceled: it will never settle.
+        if (found.pending === true) found.pending = false;
         if (remainder === 0) return [409, 'authorization_fully_captured', 'The authorization is fully captured; refund instead'];
         found.voided = true;
         found.voided_amount = remainder;
         return undefined;
       },
     );
+  }
+
+  /** Authorizations still pending (the server re-arms their settle timers after a restart). */
+  listPending(): Authorization[] {
+    return Object.values(this.state.authorizations).filter((authorization) => authorization.pending === true);
+  }
+
+  /** Every authorization filed under `reference`, oldest first (recovery finds one whose id it never learned). */
+  findByReference(reference: string): AuthorizationView[] {
+    return Object.values(this.state.authorizations)
+      .filter((authorization) => authorization.reference === reference)
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .map(toView);
+  }
+
+  /**
+   * Decides a pending authorization (async cards always approve): the authorize row is written
+   * now. Undefined when it is no longer pending (voided meanwhile, or settled already).
+   */
+  settlePending(authorizationId: string): Authorization | undefined {
+    const authorization = this.state.authorizations[authorizationId];
+    if (authorization === undefined || authorization.pending !== true) return undefined;
+    authorization.pending = false;
+    authorization.updated = new Date().toISOString();
+    this.record('authorize', authorization.amount, authorization.currency, 'succeeded', authorization.reference, `settle:${authorization.id}`, authorization.id, null);
+    this.persist();
+    return authorization;
+  }
+
+  /** A chargeback on captured money: reduces what can still be refunded. */
+  dispute(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
+    return this.moveMoney('dispute', authorizationId, input, key, path, (authorization) => {
+      const disputable = authorization.captured_amount - authorization.refunded_amount - (authorization.disputed_amount ?? 0);
+      if (input.amount > disputable) return [422, 'amount_exceeds_disputable', `Only ${disputable} ${authorization.currency} can be disputed`];
+      authorization.disputed_amount = (authorization.disputed_amount ?? 0) + input.amount;
+      return undefined;
+    });
+  }
+
+  /** The next callback sequence number of an authorization (persisted). */
+  nextSequence(authorizationId: string): number {
+    const authorization = this.state.authorizations[authorizationId];
+    if (authorization === undefined) return 0;
+    authorization.callback_sequence = (authorization.callback_sequence ?? 0) + 1;
+    this.persist();
+    return authorization.callback_sequence;
   }
 
   private moveMoney(
@@ -347,7 +427,8 @@ export class SandboxLedger {
 function toView(authorization: Authorization): AuthorizationView {
   const { amount, captured_amount: captured, refunded_amount: refunded, voided } = authorization;
   let status: AuthorizationStatus;
-  if (captured === 0) status = voided ? 'voided' : 'authorized';
+  if (authorization.pending === true) status = 'pending';
+  else if (captured === 0) status = voided ? 'voided' : 'authorized';
   else if (refunded > 0) status = refunded === captured ? 'refunded' : 'partially_refunded';
   else if (captured < amount && !voided) status = 'partially_captured';
   else status = 'captured';
@@ -361,8 +442,9 @@ function toView(authorization: Authorization): AuthorizationView {
     captured_amount: captured,
     refunded_amount: refunded,
     voided_amount: authorization.voided_amount,
-    capturable_amount: voided ? 0 : amount - captured,
-    refundable_amount: captured - refunded,
+    capturable_amount: voided || authorization.pending === true ? 0 : amount - captured,
+    refundable_amount: captured - refunded - (authorization.disputed_amount ?? 0),
+    disputed_amount: authorization.disputed_amount ?? 0,
     card: { ...authorization.card },
     created: authorization.created,
     updated: authorization.updated,

@@ -3,14 +3,19 @@
  * every local run and test. It tokenizes test cards for the browser (CORS), authorizes, captures,
  * voids and refunds against its own ledger (ledger.ts), enforces the money rules a real acquirer
  * enforces, replays answers per Idempotency-Key, and misbehaves on purpose for the test cards in
- * test-cards.ts (declines, 503 on first attempt, responses held past Paystep's timeout).
+ * test-cards.ts (declines, 503 on first attempt, responses held past Paystep's timeout, results
+ * delivered later by signed callback, duplicated or out of order: callback-sender.ts). Lookups by
+ * reference (`GET /v1/authorizations?reference=`) let Paystep find an authorization whose id it
+ * never learned; `POST /v1/authorizations/{id}/dispute` simulates a chargeback.
  * Its `GET /v1/ledger` is how tests prove Paystep never captured without confirmation.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { code as findCurrency } from 'currency-codes';
 import { validateCard } from './card-validation';
 import { isRecord, listen, parseJson, readBody, sendJson, Timers } from './http-io';
-import { SandboxLedger, type PspReply } from './ledger';
+import { ASYNC_BEHAVIORS, SandboxLedger, type Authorization, type PspReply } from './ledger';
+import { CallbackSender, newCallback, type CallbackTarget } from './callback-sender';
+import type { PspCallbackType } from '../../lambdas/domain/psp-outcome';
 import { TEST_CARDS, type CardBehavior } from './test-cards';
 
 export interface StartSandboxPspOptions {
@@ -21,15 +26,24 @@ export interface StartSandboxPspOptions {
   hangMs?: number;
   /** JSON file the ledger is persisted to after each change and reloaded from on start. */
   dataFile?: string;
+  /** Where signed callbacks go (Paystep's POST /v1/psp/sandbox/callbacks) and the shared secret. */
+  callbacks?: CallbackTarget;
+  /** How long an async card's authorization stays pending before its result is sent (default 30 000 ms). */
+  callbackDelayMs?: number;
+  log?: (line: string) => void;
 }
 
 export interface SandboxPsp {
   url: string;
   port: number;
+  /** Sets (or changes) where callbacks go. */
+  configureCallbacks(target: CallbackTarget): void;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_HANG_MS = 35_000;
+/** "The PSP reports the result 30 s later" (the issue's example); local runs compress it. */
+export const DEFAULT_CALLBACK_DELAY_MS = 30_000;
 
 const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
@@ -59,7 +73,62 @@ class BadRequest extends Error {
 export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Promise<SandboxPsp> {
   const ledger = new SandboxLedger(options.dataFile);
   const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
+  const callbackDelayMs = options.callbackDelayMs ?? DEFAULT_CALLBACK_DELAY_MS;
   const timers = new Timers();
+  const sender = new CallbackSender(options.callbacks, timers, options.log);
+  const inFlight = new Set<Promise<void>>();
+
+  /** Runs callback work in the background; stop() waits for none of it (timers are cancelled). */
+  const background = (work: () => Promise<void>): void => {
+    const running = work().catch((error: unknown) => options.log?.(`Sandbox PSP callback failed: ${String(error)}`));
+    inFlight.add(running);
+    void running.finally(() => inFlight.delete(running));
+  };
+
+  const callbackFor = (authorization: Authorization, type: PspCallbackType, extra: { amount?: number; dispute_id?: string; reason?: string } = {}) => {
+    const view = ledger.viewAuthorization(authorization.id);
+    return newCallback(type, ledger.nextSequence(authorization.id), {
+      authorization_id: authorization.id,
+      reference: authorization.reference,
+      amount: extra.amount ?? authorization.amount,
+      currency: authorization.currency,
+      status: view?.status ?? 'unknown',
+      ...(extra.dispute_id !== undefined ? { dispute_id: extra.dispute_id } : {}),
+      ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+    });
+  };
+  const timesFor = (authorization: Authorization): number => (authorization.behavior === 'duplicate_callbacks' ? 2 : 1);
+
+  /**
+   * An async card's life: `authorization.pending` now, the result after callbackDelayMs. The
+   * out-of-order card sends the pending report only after the result (a stale report arriving late).
+   */
+  const armPending = (authorization: Authorization): void => {
+    const outOfOrder = authorization.behavior === 'out_of_order_callbacks';
+    const pendingReport = callbackFor(authorization, 'authorization.pending');
+    background(async () => {
+      if (!outOfOrder) await sender.deliver(pendingReport, timesFor(authorization));
+      const wait = Math.max(0, Date.parse(authorization.settle_at ?? '') - Date.now()) || 0;
+      if (!(await timers.sleep(wait))) return;
+      const settled = ledger.settlePending(authorization.id);
+      if (settled === undefined) return; // voided while pending: no result to report
+      await sender.deliver(callbackFor(settled, 'authorization.succeeded'), timesFor(settled));
+      if (outOfOrder) await sender.deliver(pendingReport, 1);
+    });
+  };
+  for (const pending of ledger.listPending()) armPending(pending);
+
+  /** After a capture/void of an async card: report it; the out-of-order card then re-reports "authorized" late. */
+  const reportMovement = (authorizationId: string, type: 'capture.succeeded' | 'void.succeeded', amount: number): void => {
+    const authorization = ledger.getAuthorization(authorizationId);
+    if (authorization === undefined || !ASYNC_BEHAVIORS.includes(authorization.behavior)) return;
+    const report = callbackFor(authorization, type, { amount });
+    const late = authorization.behavior === 'out_of_order_callbacks' ? { ...callbackFor(authorization, 'authorization.succeeded'), sequence: 2 } : undefined;
+    background(async () => {
+      await sender.deliver(report, timesFor(authorization));
+      if (late !== undefined) await sender.deliver({ ...late, data: { ...late.data, status: 'authorized' } }, 1);
+    });
+  };
 
   const reply = (response: ServerResponse, answer: PspReply, extra: Record<string, string> = {}): void => {
     sendJson(response, answer.status, answer.body, { ...CORS_HEADERS, ...extra });
@@ -110,7 +179,7 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
           reference: requireString(body, 'reference'),
         };
         behavior = ledger.getToken(input.token)?.behavior;
-        run = () => ledger.authorize(input, key, path);
+        run = () => ledger.authorize(input, key, path, { settleAfterMs: callbackDelayMs });
       } else {
         const authorizationId = route.authorizationId;
         behavior = ledger.getAuthorization(authorizationId)?.behavior;
@@ -118,6 +187,19 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
         const ref = reference !== undefined ? { reference } : {};
         if (route.operation === 'void') {
           run = () => ledger.voidAuthorization(authorizationId, ref, key, path);
+        } else if (route.operation === 'dispute') {
+          const input = { amount: requireAmount(body), currency: requireCurrency(body), ...ref };
+          const reason = optionalString(body, 'reason') ?? 'fraudulent';
+          run = () => {
+            const answer = ledger.dispute(authorizationId, input, key, path);
+            const authorization = ledger.getAuthorization(authorizationId);
+            if (answer.status === 200 && authorization !== undefined) {
+              const disputeId = (answer.body as { id?: string }).id ?? generateDisputeId();
+              const report = callbackFor(authorization, 'dispute.created', { amount: input.amount, dispute_id: disputeId, reason });
+              background(() => sender.deliver(report, timesFor(authorization)));
+            }
+            return answer;
+          };
         } else {
           const input = { amount: requireAmount(body), currency: requireCurrency(body), ...ref };
           run = route.operation === 'capture'
@@ -132,6 +214,14 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       }
       // Processed now, answered later: the hang cards model "the PSP did it, the answer got lost".
       const answer = run();
+      if (route.operation === 'authorize' && answer.status === 202) {
+        const authorizationId = (answer.body as { authorization_id?: string }).authorization_id;
+        const created = authorizationId === undefined ? undefined : ledger.getAuthorization(authorizationId);
+        if (created !== undefined) armPending(created);
+      }
+      if ((route.operation === 'capture' || route.operation === 'void') && answer.status === 200) {
+        reportMovement(route.authorizationId, route.operation === 'capture' ? 'capture.succeeded' : 'void.succeeded', (answer.body as { amount: number }).amount);
+      }
       const hangs = (behavior === 'hang_authorize' && route.operation === 'authorize') || (behavior === 'hang_capture' && route.operation === 'capture');
       if (hangs && !(await timers.sleep(hangMs))) return;
       reply(response, answer);
@@ -152,6 +242,17 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     if (path === '/v1/ledger') {
       const reference = url.searchParams.get('reference');
       reply(response, { status: 200, body: { operations: ledger.listOperations(reference ?? undefined) } });
+      return;
+    }
+    if (path === '/v1/authorizations') {
+      const reference = url.searchParams.get('reference');
+      if (reference === null || reference === '') throw new BadRequest('parameter_missing', 'reference is required', 'reference');
+      reply(response, { status: 200, body: { data: ledger.findByReference(reference) } });
+      return;
+    }
+    if (path === '/v1/callbacks') {
+      const reference = url.searchParams.get('reference');
+      reply(response, { status: 200, body: { data: sender.sent.filter((row) => reference === null || row.reference === reference) } });
       return;
     }
     if (path === '/v1/test-cards') {
@@ -199,7 +300,7 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     onStop: () => timers.cancelAll(),
     onError: (response) => sendJson(response, 500, { error: { code: 'internal_error', message: 'Internal error' } }, CORS_HEADERS),
   });
-  return server;
+  return { ...server, configureCallbacks: (target: CallbackTarget) => sender.configure(target) };
 }
 
 function publicToken(token: { id: string; last4: string; brand: string; exp_month: number; exp_year: number; created: string; used_by_authorization: string | null }): unknown {
@@ -214,13 +315,17 @@ function publicToken(token: { id: string; last4: string; brand: string; exp_mont
 
 type MutationRoute =
   | { operation: 'authorize' }
-  | { operation: 'capture' | 'void' | 'refund'; authorizationId: string };
+  | { operation: 'capture' | 'void' | 'refund' | 'dispute'; authorizationId: string };
 
 function matchMutation(path: string): MutationRoute | undefined {
   if (path === '/v1/authorizations') return { operation: 'authorize' };
-  const match = /^\/v1\/authorizations\/([^/]+)\/(capture|void|refund)$/.exec(path);
+  const match = /^\/v1\/authorizations\/([^/]+)\/(capture|void|refund|dispute)$/.exec(path);
   if (!match) return undefined;
-  return { operation: match[2] as 'capture' | 'void' | 'refund', authorizationId: decodeURIComponent(match[1] as string) };
+  return { operation: match[2] as 'capture' | 'void' | 'refund' | 'dispute', authorizationId: decodeURIComponent(match[1] as string) };
+}
+
+function generateDisputeId(): string {
+  return `dp_${Date.now().toString(36)}`;
 }
 
 function readIdempotencyKey(request: IncomingMessage, required: boolean): string | undefined {

@@ -2,7 +2,8 @@
  * The sandbox PSP's test-card table: the card number chosen in the checkout decides how the PSP
  * behaves for every operation on the resulting token and authorization. Tests and demos pick a
  * behaviour by number, like Stripe or Adyen test cards. Every number here is Luhn-valid.
- * Any other Luhn-valid number behaves like `approve`.
+ * Any other Luhn-valid number behaves like `approve`. Any card can be charged back with the
+ * test-only `POST /v1/authorizations/{id}/dispute` (sends a dispute.created callback).
  */
 
 export type CardBehavior =
@@ -48,12 +49,17 @@ export const TEST_CARDS: readonly TestCard[] = [
       'timeout); a retry with the same Idempotency-Key replays the stored result immediately.' },
   { number: '4000000000000440', brand: 'visa', behavior: 'hang_capture', implemented: true,
     description: 'Authorizes normally; each capture is processed at once but its response is held for hangMs, same as above.' },
-  { number: '4000000000000770', brand: 'visa', behavior: 'async_callback', implemented: false,
-    description: 'Reserved: authorization answers "pending" and the result arrives later by callback.' },
-  { number: '4000000000000887', brand: 'visa', behavior: 'duplicate_callbacks', implemented: false,
-    description: 'Reserved: like async_callback, and every callback is delivered twice.' },
-  { number: '4000000000000994', brand: 'visa', behavior: 'out_of_order_callbacks', implemented: false,
-    description: 'Reserved: like async_callback, with callbacks delivered out of order (capture result before authorization).' },
+  { number: '4000000000000770', brand: 'visa', behavior: 'async_callback', implemented: true,
+    description:
+      'Authorization answers HTTP 202 status "pending" (callback authorization.pending); after callbackDelayMs ' +
+      '(default 30 s, compressed locally) it is approved and authorization.succeeded is sent by signed callback. ' +
+      'Captures and voids are reported by callback too.' },
+  { number: '4000000000000887', brand: 'visa', behavior: 'duplicate_callbacks', implemented: true,
+    description: 'Like async_callback, and every callback is delivered twice (same event id).' },
+  { number: '4000000000000994', brand: 'visa', behavior: 'out_of_order_callbacks', implemented: true,
+    description:
+      'Like async_callback, with callbacks out of order: authorization.pending arrives after authorization.succeeded, ' +
+      'and after a capture or void a stale authorization.succeeded (new event id, old sequence) arrives late.' },
 ];
 
 /** Which behaviour a card number triggers; unknown (but valid) numbers approve. */

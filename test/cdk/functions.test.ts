@@ -5,11 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SagaState } from '../../lib/saga-steps';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
 import { canonical, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
 
 const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
-const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'];
+const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization', 'AwaitAuthorization'];
 
 describe('Lambda functions', () => {
   let synth: SynthesizedPaystep;
@@ -25,7 +26,12 @@ describe('Lambda functions', () => {
   }
 
   it('all run Node.js 24 on arm64 with active tracing, an ESM bundle and their own log group with retention', () => {
-    const all = [...synth.stateless.apiFunctions.values(), ...synth.stateless.sagaFunctions.values(), synth.stateless.webhookDispatcher];
+    const all = [
+      ...synth.stateless.apiFunctions.values(),
+      ...synth.stateless.sagaFunctions.values(),
+      synth.stateless.webhookDispatcher,
+      synth.stateless.reconciliationSweep,
+    ];
     expect(all).toHaveLength(Object.keys(lambdas).length);
     const logGroups = resourcesOfType(synth.statelessJson, 'AWS::Logs::LogGroup');
     for (const fn of all) {
@@ -36,9 +42,18 @@ describe('Lambda functions', () => {
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: ref(fn.functionLogGroup) },
-        Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'paystep', NODE_OPTIONS: '--enable-source-maps' } },
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: 'paystep',
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
       });
       expect((logGroups[logicalIdOf(fn.functionLogGroup)]!.Properties as JsonObject).RetentionInDays, fn.node.id).toBe(30);
+      // Metrics are on in AWS (EMF through the log group; no cloudwatch:PutMetricData grant needed).
+      expect((properties.Environment as { Variables: JsonObject }).Variables.POWERTOOLS_METRICS_DISABLED, fn.node.id).toBeUndefined();
     }
   });
 
@@ -58,11 +73,12 @@ describe('Lambda functions', () => {
     expect(egressSubnets.length).toBeGreaterThan(0);
   });
 
-  it('passes SANDBOX_PSP_URL from context to the PSP-calling steps only, and PUBLIC_CHECKOUT_BASE_URL to API functions', () => {
+  it('passes SANDBOX_PSP_URL from context to the PSP-calling steps only, and PUBLIC_CHECKOUT_BASE_URL to API functions and saga steps', () => {
     for (const [state, fn] of synth.stateless.sagaFunctions) {
       const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;
       expect(variables.SANDBOX_PSP_URL, state).toBe(CALLS_PSP.includes(state) ? 'https://psp.test.example' : undefined);
-      expect(variables.PUBLIC_CHECKOUT_BASE_URL, state).toBeUndefined();
+      // Webhooks carry the rendered checkout, its URL included; saga-wiring reads it at cold start.
+      expect(JSON.stringify(variables.PUBLIC_CHECKOUT_BASE_URL), state).toContain(logicalIdOf(synth.stateless.httpApi));
     }
     for (const [entry, fn] of synth.stateless.apiFunctions) {
       const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;

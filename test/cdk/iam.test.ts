@@ -47,7 +47,11 @@ const STAR_ONLY_ACTIONS = new Set([
 ]);
 
 interface Needs {
-  secrets: ('adminToken' | 'secretsKey')[];
+  secrets: ('adminToken' | 'secretsKey' | 'pspCallback')[];
+  /** states:SendTaskSuccess/Failure/Heartbeat on the state machine (PSP callbacks resume waiting sagas). */
+  taskTokens?: boolean;
+  /** states:DescribeExecution on the saga's executions (the reconciliation sweep). */
+  describesExecutions?: boolean;
   startsSaga?: boolean;
   inVpc?: boolean;
   /** false: no table or table key access at all. */
@@ -63,6 +67,7 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-events': { secrets: ['secretsKey'] },
   'api-instruments': { secrets: ['secretsKey'] },
   'web-checkout': { secrets: [], table: false },
+  'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   AuthorizePayment: { secrets: [] },
@@ -71,6 +76,7 @@ const SAGA_NEEDS: Record<SagaState, Needs> = {
   VoidAuthorization: { secrets: [] },
   RecordOutcome: { secrets: [] },
   NotifyMerchant: { secrets: ['secretsKey'], inVpc: true },
+  AwaitAuthorization: { secrets: [], taskTokens: true },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };
@@ -105,6 +111,7 @@ describe('IAM least privilege', () => {
       ...[...synth.stateless.apiFunctions].map(([entry, fn]) => [entry, fn, API_NEEDS[entry]] as [string, PaystepFunction, Needs]),
       ...[...synth.stateless.sagaFunctions].map(([state, fn]) => [state, fn, SAGA_NEEDS[state]] as [string, PaystepFunction, Needs]),
       ['webhook-dispatcher', synth.stateless.webhookDispatcher, { secrets: ['secretsKey'], inVpc: true }],
+      ['reconciliation-sweep', synth.stateless.reconciliationSweep, { secrets: ['secretsKey'], inVpc: true, taskTokens: true, describesExecutions: true }],
     ];
   });
 
@@ -117,7 +124,10 @@ describe('IAM least privilege', () => {
     // Prepare
     const table = getAtt(synth.stateful.table, 'Arn');
     const tableIndex = { 'Fn::Join': ['', [table, '/index/gsi1']] };
-    const secrets = { adminToken: ref(synth.stateful.adminTokenSecret), secretsKey: ref(synth.stateful.secretsKeySecret) };
+    const secrets = { adminToken: ref(synth.stateful.adminTokenSecret), secretsKey: ref(synth.stateful.secretsKeySecret), pspCallback: ref(synth.stateful.pspCallbackSecret) };
+    const executions = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', getAtt(synth.stateless.stateMachine, 'Name'), ':*']],
+    };
     for (const [name, fn, needs] of functions) {
       const expected = new Set([
         ...pairsOf(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt(fn.functionLogGroup, 'Arn')]),
@@ -127,6 +137,8 @@ describe('IAM least privilege', () => {
         ...(needs.table === false ? [] : pairsOf(TABLE_KEY_READ_WRITE, [getAtt(synth.stateful.tableKey, 'Arn')])),
         ...needs.secrets.flatMap((secret) => pairsOf(['secretsmanager:GetSecretValue'], [secrets[secret]])),
         ...(needs.startsSaga === true ? pairsOf(['states:StartExecution'], [ref(synth.stateless.stateMachine)]) : []),
+        ...(needs.taskTokens === true ? pairsOf(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], [ref(synth.stateless.stateMachine)]) : []),
+        ...(needs.describesExecutions === true ? pairsOf(['states:DescribeExecution'], [executions]) : []),
       ]);
       // Act
       const actual = allowedPairs(synth.statelessJson, logicalIdOf(fn.executionRole));
@@ -189,7 +201,10 @@ describe('IAM least privilege', () => {
       const variables = ((lambdas[logicalIdOf(fn)]!.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
       // Assess
       expect(variables.TABLE_NAME, name).toEqual(needs.table === false ? undefined : ref(synth.stateful.table));
-      expect(variables.STATE_MACHINE_ARN, name).toEqual(needs.startsSaga === true ? ref(synth.stateless.stateMachine) : undefined);
+      expect(variables.STATE_MACHINE_ARN, name).toEqual(needs.startsSaga === true || needs.describesExecutions === true ? ref(synth.stateless.stateMachine) : undefined);
+      expect(variables.SANDBOX_PSP_CALLBACK_SECRET, name).toEqual(
+        needs.secrets.includes('pspCallback') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.pspCallbackSecret)]] } : undefined,
+      );
       expect(variables.PAYSTEP_SECRETS_KEY, name).toEqual(
         needs.secrets.includes('secretsKey') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.secretsKeySecret)]] } : undefined,
       );

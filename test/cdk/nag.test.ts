@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -21,10 +22,13 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'WebCheckout',
     'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
     'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
+    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,
     `AwsSolutions-SMG4 ${stateful}/SecretsKeySecret/Resource`,
+    `AwsSolutions-SMG4 ${stateful}/PspCallbackSecret/Resource`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<CheckoutStateMachine1F8D579E.Name>:*] ${stateless}/ReconciliationSweepRole/DefaultPolicy/Resource`,
     ...functionRoles.map((name) => `AwsSolutions-IAM5[Resource::*] ${stateless}/${name}Role/DefaultPolicy/Resource`),
     `AwsSolutions-IAM5[Resource::*] ${stateless}/CheckoutStateMachine/Role/DefaultPolicy/Resource`,
     ...API_ROUTES.map((route) => `AwsSolutions-APIG4 ${stateless}/HttpApi/${route.method}${route.path.replaceAll('/', '--')}/Resource`),
@@ -78,6 +82,24 @@ describe.each(['dev', 'prod'])('cdk-nag AwsSolutions (stage %s)', (stage) => {
       });
       expect(used, `acknowledgment ${acknowledgment.id} on ${acknowledgment.path} matches a finding`).toBe(true);
     }
+  });
+});
+
+describe('cdk-nag AwsSolutions, guard check', () => {
+  it('reports a newly added non-compliant resource, so the zero-findings test above would fail', () => {
+    // Prepare: the real app, then the same app plus one resource nobody reviewed (an SNS topic
+    // without a TLS-only policy).
+    const baselineApp = createTestApp();
+    addPaystepStacks(baselineApp);
+    const baseline = new Set(findingsOf(new AwsSolutionsChecks().validateScope(baselineApp)));
+    const app = createTestApp();
+    const stacks = addPaystepStacks(app);
+    new Topic(stacks.stateless, 'UnreviewedTopic');
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(app);
+    // Assess
+    expect(findingsOf(report).filter((finding) => !baseline.has(finding))).toEqual(['AwsSolutions-SNS3 paystep-dev-stateless/UnreviewedTopic/Resource']);
+    expect(report.success).toBe(false);
   });
 });
 

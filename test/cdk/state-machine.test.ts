@@ -25,7 +25,9 @@ interface Catcher {
 interface State {
   Type: string;
   Resource?: string;
+  Parameters?: { FunctionName?: string; Payload?: Record<string, string> };
   TimeoutSeconds?: number;
+  HeartbeatSeconds?: number;
   Retry?: Retrier[];
   Catch?: Catcher[];
   Next?: string;
@@ -36,6 +38,12 @@ interface Definition {
 }
 
 const FUNCTION_ARN_MARKER = 'arn:test:lambda:function:';
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** The function a Task invokes: its Resource, or Parameters.FunctionName for the `.waitForTaskToken` integration. */
+function invokedFunction(state: State): string | undefined {
+  return state.Resource === WAIT_FOR_TASK_TOKEN ? state.Parameters?.FunctionName : state.Resource;
+}
 const SAGA_STATES = Object.keys(SAGA_STEPS) as SagaState[];
 const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
@@ -111,7 +119,7 @@ describe('checkout state machine (as deployed)', () => {
     expect(tasks.map(([name]) => name).sort()).toEqual([...SAGA_STATES].sort());
     for (const [name, state] of tasks) {
       const fn = synth.stateless.sagaFunctions.get(name as SagaState)!;
-      expect(state.Resource, name).toBe(`${FUNCTION_ARN_MARKER}${logicalIdOf(fn)}`);
+      expect(invokedFunction(state), name).toBe(`${FUNCTION_ARN_MARKER}${logicalIdOf(fn)}`);
       const lambda = (synth.statelessJson.Resources as Record<string, JsonObject>)[logicalIdOf(fn)]!;
       expect(lambda.Type).toBe('AWS::Lambda::Function');
     }
@@ -121,10 +129,26 @@ describe('checkout state machine (as deployed)', () => {
     // Act: put the placeholders back into the deployed definition.
     const restored = JSON.parse(JSON.stringify(deployed)) as Definition;
     for (const [name, state] of Object.entries(restored.States)) {
-      if (state.Type === 'Task') state.Resource = `\${${name}FunctionArn}`;
+      if (state.Type !== 'Task') continue;
+      if (state.Resource === WAIT_FOR_TASK_TOKEN) state.Parameters!.FunctionName = `\${${name}FunctionArn}`;
+      else state.Resource = `\${${name}FunctionArn}`;
     }
     // Assess
     expect(restored).toEqual(source);
+  });
+
+  it('AwaitAuthorization: .waitForTaskToken with the task token in the payload, heartbeat and timeout set, any failure voids', () => {
+    // Assess
+    const wait = deployed.States.AwaitAuthorization!;
+    expect(wait.Resource).toBe(WAIT_FOR_TASK_TOKEN);
+    expect(wait.Parameters?.Payload?.['taskToken.$']).toBe('$$.Task.Token');
+    expect(wait.HeartbeatSeconds).toBeGreaterThan(0);
+    expect(wait.TimeoutSeconds).toBeGreaterThan(wait.HeartbeatSeconds!);
+    expect(wait.Next).toBe('AuthorizePayment');
+    const catcher = wait.Catch?.at(-1);
+    expect(catcher?.ErrorEquals).toEqual(['States.ALL']);
+    expect(deployed.States[catcher!.Next]?.Next).toBe('VoidAuthorization');
+    expect(deployed.States.AuthorizePayment?.Next).toBe('IsAuthorizationPending');
   });
 
   it('ConfirmInventory: TimeoutSeconds 10, never retried, every failure caught and routed to a void', () => {
@@ -149,6 +173,11 @@ describe('checkout state machine (as deployed)', () => {
       const task = deployed.States[state]!;
       expect(task.TimeoutSeconds, state).toBeGreaterThan(0);
       const fn = lambdas[logicalIdOf(synth.stateless.sagaFunctions.get(state)!)]!;
+      if (task.Resource === WAIT_FOR_TASK_TOKEN) {
+        // The Task's timeout bounds the wait; the function only parks the token (Lambda's limit is 900 s).
+        expect((fn.Properties as JsonObject).Timeout as number, state).toBeLessThanOrEqual(60);
+        continue;
+      }
       expect((fn.Properties as JsonObject).Timeout, state).toBe(task.TimeoutSeconds! + SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS);
     }
   });

@@ -56,10 +56,12 @@ describe('stateful stack (dev)', () => {
     expect(table.DeletionPolicy).toBe('Delete');
   });
 
-  it('generates the two secrets; the secrets key as 43 alphanumerics (valid base64 of a 32-byte key)', () => {
+  it('generates the three secrets; the secrets key as 43 alphanumerics (valid base64 of a 32-byte key)', () => {
     const secrets = resourcesOfType(synth.statefulJson, 'AWS::SecretsManager::Secret');
     const secretsKey = secrets[logicalIdOf(synth.stateful.secretsKeySecret)]!;
-    expect(Object.keys(secrets).sort()).toEqual([logicalIdOf(synth.stateful.adminTokenSecret), logicalIdOf(synth.stateful.secretsKeySecret)].sort());
+    expect(Object.keys(secrets).sort()).toEqual(
+      [logicalIdOf(synth.stateful.adminTokenSecret), logicalIdOf(synth.stateful.secretsKeySecret), logicalIdOf(synth.stateful.pspCallbackSecret)].sort(),
+    );
     expect(secretsKey.Properties).toMatchObject({
       GenerateSecretString: { PasswordLength: SECRETS_KEY_LENGTH, ExcludePunctuation: true, IncludeSpace: false },
     });

@@ -42,6 +42,7 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-events': async () => ({ statusCode: 204 }),
   'api-instruments': async () => ({ statusCode: 204 }),
   'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
+  'api-psp-callbacks': async () => ({ statusCode: 204 }),
 };
 
 let host: ApiHost;

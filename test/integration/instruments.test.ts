@@ -83,7 +83,7 @@ function pairs(transactions: { capture_amount: number; refund_amount: number }[]
 function pspTotals(rows: LedgerOperation[]): { capture: number; refund: number; void: number } {
   const totals = { capture: 0, refund: 0, void: 0 };
   for (const row of rows) {
-    if (row.status !== 'succeeded' || row.idempotency_key.includes(':setup-') || row.type === 'authorize') continue;
+    if (row.status !== 'succeeded' || row.idempotency_key.includes(':setup-') || row.type === 'authorize' || row.type === 'dispute') continue;
     totals[row.type] += row.amount;
   }
   return totals;

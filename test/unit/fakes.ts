@@ -36,7 +36,12 @@ import type {
   WebhookAttempt,
   WebhookDelivery,
   WebhookDeliveryStatus,
+  PspAuthorizationRecord,
+  PspCallbackReceipt,
+  PspCallbackStore,
+  TaskTokenResumer,
 } from '../../lambdas/ports';
+import { isForwardTransition } from '../../lambdas/domain/psp-outcome';
 
 export class FakeCheckouts implements CheckoutRepository {
   readonly rows = new Map<string, Checkout>();
@@ -342,5 +347,63 @@ export class FakeInstruments implements InstrumentRepository {
     next.updatedAt = now.toISOString();
     this.rows.set(row.id, next);
     return structuredClone(next);
+  }
+}
+
+// ---- PSP callbacks (issue 6) ----------------------------------------------------------------------
+
+/** PspCallbackStore in memory, with the same forward-only rule the DynamoDB condition enforces. */
+export class FakePspCallbackStore implements PspCallbackStore {
+  readonly receipts = new Map<string, PspCallbackReceipt>();
+  readonly records = new Map<string, PspAuthorizationRecord>();
+
+  async hasCallback(connector: string, callbackId: string): Promise<boolean> {
+    return this.receipts.has(`${connector}#${callbackId}`);
+  }
+  async recordCallback(receipt: PspCallbackReceipt): Promise<boolean> {
+    const key = `${receipt.connector}#${receipt.callbackId}`;
+    if (this.receipts.has(key)) return false;
+    this.receipts.set(key, receipt);
+    return true;
+  }
+  async getAuthorizationRecord(connector: string, reference: string) {
+    const record = this.records.get(`${connector}#${reference}`);
+    return record === undefined ? undefined : { ...record };
+  }
+  async advanceAuthorization(next: Omit<PspAuthorizationRecord, 'taskToken' | 'updatedAt'>, now: Date) {
+    const key = `${next.connector}#${next.reference}`;
+    const current = this.records.get(key);
+    if (current !== undefined && !isForwardTransition(current.state, next.state)) return { applied: false, record: { ...current } };
+    const record = { ...current, ...next, updatedAt: now.toISOString() };
+    this.records.set(key, record);
+    return { applied: true, record: { ...record } };
+  }
+  async registerTaskToken(connector: string, reference: string, taskToken: string, defaults: { amount: number; currency: string; authorizationId?: string }, now: Date) {
+    const key = `${connector}#${reference}`;
+    const record = { connector, reference, state: 'pending' as const, ...defaults, ...this.records.get(key), taskToken, updatedAt: now.toISOString() };
+    this.records.set(key, record);
+    return { ...record };
+  }
+  async clearTaskToken(connector: string, reference: string, taskToken: string): Promise<void> {
+    const record = this.records.get(`${connector}#${reference}`);
+    if (record?.taskToken === taskToken) delete record.taskToken;
+  }
+}
+
+/** Records SendTask* calls; `accept` false plays a token that is no longer waiting. */
+export class FakeResumer implements TaskTokenResumer {
+  readonly calls: { kind: 'succeed' | 'fail' | 'heartbeat'; token: string; output?: Record<string, unknown> }[] = [];
+  accept = true;
+  async succeed(token: string, output: Record<string, unknown>): Promise<boolean> {
+    this.calls.push({ kind: 'succeed', token, output });
+    return this.accept;
+  }
+  async fail(token: string): Promise<boolean> {
+    this.calls.push({ kind: 'fail', token });
+    return this.accept;
+  }
+  async heartbeat(token: string): Promise<boolean> {
+    this.calls.push({ kind: 'heartbeat', token });
+    return this.accept;
   }
 }

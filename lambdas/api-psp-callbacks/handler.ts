@@ -1,0 +1,44 @@
+/**
+ * `POST /v1/psp/{connector}/callbacks`: signed asynchronous status reports from a PSP. Not behind
+ * the bearer-token layer (the PSP has no Paystep key): the signature over the raw body is the
+ * authentication, checked in lambdas/use-cases/psp-callbacks.ts before anything is read. Answers
+ * 200 for applied, duplicate and stale callbacks alike (the PSP must stop redelivering them),
+ * 401 for a bad signature, 400 for a body that is not a callback.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ValidationError } from '../errors';
+import { callbackSecrets, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
+import { errorResponse, jsonResponse, MAX_BODY_BYTES } from '../shared/http';
+import { receivePspCallback } from '../use-cases/psp-callbacks';
+import { checkoutRepository, eventPublisher, instrumentRepository } from '../shared/wiring';
+
+const dependencies = {
+  callbacks: pspCallbackStore,
+  resumer: taskTokens,
+  checkouts: checkoutRepository,
+  instruments: instrumentRepository,
+  events: eventPublisher,
+  secrets: callbackSecrets,
+};
+
+/** The raw body exactly as signed (base64 bodies decoded), bounded like every API body. */
+function rawBodyOf(event: APIGatewayProxyEventV2): string {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, { status: 413, code: 'body_too_large' });
+  return bytes.toString('utf8');
+}
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    const method = event.requestContext?.http?.method?.toUpperCase() ?? 'POST';
+    if (method !== 'POST') throw new ValidationError('Only POST is accepted', { status: 400, code: 'method_not_allowed' });
+    const connector = event.pathParameters?.['connector'] ?? /^\/v1\/psp\/([^/]+)\/callbacks\/?$/.exec(event.rawPath ?? '')?.[1] ?? '';
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+    const result = await receivePspCallback(dependencies, { connector: decodeURIComponent(connector), rawBody: rawBodyOf(event), headers });
+    return jsonResponse(200, result);
+  } catch (error) {
+    return errorResponse(error, undefined, 'POST /v1/psp/{connector}/callbacks');
+  }
+}

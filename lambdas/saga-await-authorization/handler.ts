@@ -1,0 +1,12 @@
+/**
+ * The saga's `AwaitAuthorization` Task state (statemachines/checkout.asl.json), invoked with the
+ * `.waitForTaskToken` integration: it parks the task token for the PSP callback handler and
+ * returns; the execution resumes when SendTaskSuccess arrives (or the wait times out).
+ */
+import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/psp-callbacks';
+import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
+import { sagaStep } from '../shared/saga-wiring';
+
+export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
+  awaitAuthorization({ callbacks: pspCallbackStore, resumer: taskTokens, checkouts: deps.checkouts, gateway: deps.gateway }, input),
+);

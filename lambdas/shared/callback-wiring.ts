@@ -1,0 +1,46 @@
+/**
+ * Module-scope wiring for PSP callbacks and recovery (the callback API, the saga's
+ * AwaitAuthorization step, the reconciliation sweep), on top of saga-wiring.ts: the callback and
+ * recovery stores, the Step Functions task-token client, and the connectors' callback secrets,
+ * read once at cold start.
+ *
+ * Env: SANDBOX_PSP_CALLBACK_SECRET (the secret the sandbox connector signs callbacks with; on AWS a
+ * `secretsmanager:<arn>` reference), optional SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET (rotation
+ * overlap), STATE_MACHINE_ARN and SFN_ENDPOINT (local emulator) for task tokens and executions,
+ * PAYSTEP_RECOVERY_AFTER_MS (default 15 min), PAYSTEP_RECOVERY_LEASE_MS (default 2 min).
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoPspCallbackStore } from '../adapters/dynamo-callback-store';
+import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
+import { executionArnFor } from '../adapters/sfn-payment-workflow';
+import { SfnTaskTokens } from '../adapters/sfn-task-tokens';
+import type { PspCallbackStore, RecoveryStore } from '../ports';
+import { executionNameFor } from '../use-cases/pay-checkout';
+import { optionalEnv } from './env';
+import { resolveSecretEnv } from './secret-env';
+import { documentClient, storeConfig } from './wiring';
+
+const sfnEndpoint = optionalEnv('SFN_ENDPOINT', '');
+export const taskTokens = new SfnTaskTokens(new SFNClient(sfnEndpoint === '' ? {} : { endpoint: sfnEndpoint }));
+export const pspCallbackStore: PspCallbackStore = new DynamoPspCallbackStore(documentClient, storeConfig.tableName);
+export const recoveryStore: RecoveryStore = new DynamoRecoveryStore(documentClient, storeConfig.tableName);
+
+const currentSecret = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_SECRET', 'verbatim');
+const previousSecret = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET', 'verbatim');
+
+/** Accepted callback secrets per connector; a connector without one refuses every callback (404). */
+export const callbackSecrets: Readonly<Record<string, readonly string[]>> = {
+  sandbox: [currentSecret, previousSecret].filter((secret): secret is string => secret !== undefined && secret !== ''),
+};
+
+const stateMachineArn = optionalEnv('STATE_MACHINE_ARN', '');
+
+/** The saga execution of a checkout (named after it, pay-checkout.ts). */
+export function sagaExecutionArnFor(checkoutId: string): string {
+  return executionArnFor(stateMachineArn, executionNameFor(checkoutId));
+}
+
+export const recoverySettings = {
+  stuckAfterMs: Number(optionalEnv('PAYSTEP_RECOVERY_AFTER_MS', String(15 * 60_000))),
+  leaseMs: Number(optionalEnv('PAYSTEP_RECOVERY_LEASE_MS', String(2 * 60_000))),
+} as const;

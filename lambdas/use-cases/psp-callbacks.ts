@@ -1,0 +1,281 @@
+/**
+ * PSP callbacks: the asynchronous half of talking to a PSP. `receivePspCallback` serves
+ * `POST /v1/psp/{connector}/callbacks`: it verifies the signature (HMAC, timestamp tolerance,
+ * constant-time compare), dedupes by callback id (conditional put), applies the reported state
+ * only as a forward transition of the authorization (a late "authorized" after "voided" changes
+ * nothing), then acts: a final authorization result resumes the saga waiting on its task token, a
+ * pending report is a heartbeat, a chargeback becomes a `dispute.created` event and a dispute
+ * transaction on the instrument. `awaitAuthorization` is the saga's AwaitAuthorization step: it
+ * parks the task token where the callback handler will find it.
+ */
+import { operationTransactions } from '../domain/instrument-ledger';
+import type { InstrumentOperation } from '../domain/instrument-model';
+import {
+  isForwardTransition,
+  parsePspCallback,
+  PSP_SIGNATURE_HEADER,
+  stateFromPspStatus,
+  stateReportedBy,
+  verifyPspSignature,
+  type PspCallback,
+} from '../domain/psp-outcome';
+import { AuthenticationError, NotFoundError, ValidationError } from '../errors';
+import type {
+  CheckoutRepository,
+  EventPublisher,
+  InstrumentRepository,
+  PaymentGateway,
+  PspAuthorizationRecord,
+  PspCallbackStore,
+  TaskTokenResumer,
+} from '../ports';
+import { toInstrumentOperationView } from '../shared/views';
+
+export interface PspCallbackDependencies {
+  callbacks: PspCallbackStore;
+  resumer: TaskTokenResumer;
+  checkouts: Pick<CheckoutRepository, 'getCheckout' | 'appendEvent'>;
+  instruments?: InstrumentRepository;
+  events?: EventPublisher;
+  /** Accepted signing secrets per connector (two during a rotation). */
+  secrets: Readonly<Record<string, readonly string[]>>;
+  toleranceSeconds?: number;
+  now?: () => Date;
+}
+
+export interface ReceiveCallbackInput {
+  connector: string;
+  /** The exact bytes the PSP signed. */
+  rawBody: string;
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string>>;
+}
+
+export interface ReceiveCallbackOutput {
+  received: true;
+  callback_id: string;
+  /** `duplicate`: seen before, nothing done; `stale`: older than what we know, nothing changed. */
+  result: 'applied' | 'duplicate' | 'stale';
+  state: string;
+}
+
+/**
+ * Verifies, dedupes and applies one callback. Bad signatures are 401 (the PSP retries; an
+ * attacker learns nothing), malformed bodies 400; a duplicate or stale callback is still a 200 so
+ * the PSP stops redelivering it.
+ */
+export async function receivePspCallback(deps: PspCallbackDependencies, input: ReceiveCallbackInput): Promise<ReceiveCallbackOutput> {
+  const now = deps.now?.() ?? new Date();
+  const secrets = deps.secrets[input.connector];
+  if (secrets === undefined || secrets.length === 0) throw new NotFoundError(`Unknown PSP connector ${input.connector}`, { param: 'connector' });
+  const check = verifyPspSignature(input.headers[PSP_SIGNATURE_HEADER], input.rawBody, secrets, now, deps.toleranceSeconds);
+  if (!check.ok) throw new AuthenticationError(`Invalid callback signature (${check.reason})`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input.rawBody);
+  } catch {
+    throw new ValidationError('The callback body is not valid JSON', { code: 'invalid_json' });
+  }
+  const callback = parsePspCallback(parsed);
+  if (callback === undefined) throw new ValidationError('The callback body is not a PSP callback this connector sends', { code: 'invalid_callback' });
+
+  if (await deps.callbacks.hasCallback(input.connector, callback.id)) {
+    const known = await deps.callbacks.getAuthorizationRecord(input.connector, callback.reference);
+    return { received: true, callback_id: callback.id, result: 'duplicate', state: known?.state ?? stateReportedBy(callback.type) };
+  }
+
+  const { applied, record } = await deps.callbacks.advanceAuthorization(
+    {
+      connector: input.connector,
+      reference: callback.reference,
+      authorizationId: callback.authorizationId,
+      state: stateReportedBy(callback.type),
+      amount: callback.amount,
+      currency: callback.currency,
+      lastCallbackId: callback.id,
+    },
+    now,
+  );
+  // A redelivery of a callback whose first processing failed midway finds the state it set itself:
+  // its effects are redone (all idempotent).
+  const ours = applied || record.lastCallbackId === callback.id;
+  await recordOnTimeline(deps, callback, ours, record, now);
+  if (ours) await act(deps, input.connector, callback, record, now);
+  // Last: the receipt that makes a redelivery a duplicate. Two concurrent deliveries may both get
+  // here; every effect above is idempotent (conditional), and only one receipt is written.
+  const first = await deps.callbacks.recordCallback({
+    connector: input.connector,
+    callbackId: callback.id,
+    type: callback.type,
+    reference: callback.reference,
+    authorizationId: callback.authorizationId,
+    receivedAt: now.toISOString(),
+  });
+  if (!first) return { received: true, callback_id: callback.id, result: 'duplicate', state: record.state };
+  return { received: true, callback_id: callback.id, result: ours ? 'applied' : 'stale', state: record.state };
+}
+
+/** A `psp_callback` row on the checkout's timeline (checkout references only), once per callback id. */
+async function recordOnTimeline(deps: PspCallbackDependencies, callback: PspCallback, applied: boolean, record: PspAuthorizationRecord, now: Date): Promise<void> {
+  if (!callback.reference.startsWith('chk_')) return;
+  const checkout = await deps.checkouts.getCheckout(callback.reference);
+  if (checkout === undefined) return;
+  await deps.checkouts.appendEvent(
+    {
+      checkoutId: checkout.id,
+      type: 'psp_callback',
+      at: now.toISOString(),
+      data: { callback_id: callback.id, callback_type: callback.type, applied, state: record.state, ...(callback.sequence !== undefined ? { sequence: callback.sequence } : {}) },
+    },
+    `psp_callback:${callback.id}`,
+  );
+}
+
+async function act(deps: PspCallbackDependencies, connector: string, callback: PspCallback, record: PspAuthorizationRecord, now: Date): Promise<void> {
+  switch (record.state) {
+    case 'authorized':
+    case 'declined':
+      // The saga re-reads the result from the PSP (AuthorizePayment runs again): resume it.
+      if (record.taskToken !== undefined) {
+        await deps.resumer.succeed(record.taskToken, { state: record.state, callback_id: callback.id });
+        await deps.callbacks.clearTaskToken(connector, callback.reference, record.taskToken);
+      }
+      return;
+    case 'pending':
+      if (record.taskToken !== undefined) await deps.resumer.heartbeat(record.taskToken);
+      return;
+    case 'disputed':
+      await applyDispute(deps, callback, now);
+      return;
+    default:
+      return; // captured / voided: our own operations reported back; the state record is the audit
+  }
+}
+
+// ---- Disputes -------------------------------------------------------------------------------------
+
+/**
+ * A chargeback: a settled `dispute` transaction on the instrument (refundable reduced by what is
+ * still refundable, at most the disputed amount; the operation id derives from the PSP's dispute
+ * id, so a redelivered callback records nothing new) and a `dispute.created` event.
+ */
+export async function applyDispute(deps: PspCallbackDependencies, callback: PspCallback, now: Date): Promise<void> {
+  const disputeId = callback.disputeId ?? callback.id;
+  let merchantId: string | undefined;
+  let instrumentId: string | undefined;
+  let checkoutId: string | undefined;
+  if (callback.reference.startsWith('chk_')) {
+    const checkout = await deps.checkouts.getCheckout(callback.reference);
+    merchantId = checkout?.merchantId;
+    instrumentId = checkout?.payment?.instrumentId;
+    checkoutId = checkout?.id;
+  } else if (deps.instruments !== undefined) {
+    const instrument = await deps.instruments.getInstrument(callback.reference);
+    merchantId = instrument?.merchantId;
+    instrumentId = instrument?.id;
+    checkoutId = instrument?.checkoutId;
+  }
+  if (merchantId === undefined) return;
+  let transaction: Record<string, unknown> | undefined;
+  if (deps.instruments !== undefined && instrumentId !== undefined) {
+    const instrument = await deps.instruments.getInstrument(instrumentId);
+    if (instrument !== undefined) {
+      const operationId = `dispute_${disputeId}`.slice(0, 64);
+      const reduce = Math.min(callback.amount, instrument.refundableAmount);
+      const operation: InstrumentOperation = {
+        id: operationId,
+        kind: 'dispute',
+        pspAction: 'none',
+        pspAmount: callback.amount,
+        pspIdempotencyKey: `psp:${callback.id}`,
+        status: 'pending',
+        reservation: { capturableDelta: 0, refundableDelta: reduce === 0 ? 0 : -reduce, pendingCapturesDelta: 0 },
+        onSuccess: { capturableDelta: 0, refundableDelta: 0, pendingCapturesDelta: 0 },
+        pspOperationId: disputeId,
+        createdAt: now.toISOString(),
+      };
+      const guard = { allowedStatuses: ['active', 'voided', 'pending'] as const, minCapturable: 0, minRefundable: reduce, maxOperations: Number.MAX_SAFE_INTEGER };
+      const reserved = await deps.instruments.reserveOperation(instrumentId, operation, guard, now);
+      const settled = await deps.instruments.settleOperation(
+        { instrumentId, operationId, change: { capturableDelta: 0, refundableDelta: 0, pendingCapturesDelta: 0 }, patch: { status: 'succeeded', settledAt: now.toISOString(), pspOperationId: disputeId } },
+        now,
+      );
+      const stored = settled.operations[operationId] ?? reserved.instrument.operations[operationId];
+      if (stored !== undefined) transaction = toInstrumentOperationView(settled, operationId, operationTransactions(settled, stored)) as unknown as Record<string, unknown>;
+    }
+  }
+  await deps.events?.publishEvent({
+    merchantId,
+    type: 'dispute.created',
+    objectId: disputeId,
+    ...(checkoutId !== undefined ? { checkoutId } : {}),
+    sourceKey: `${callback.reference}:dispute:${disputeId}`,
+    occurredAt: now,
+    data: {
+      object: {
+        id: disputeId,
+        object: 'dispute',
+        amount: callback.amount,
+        currency: callback.currency,
+        reason: callback.reason ?? null,
+        psp_reference: callback.authorizationId,
+        checkout_id: checkoutId ?? null,
+        financial_instrument_id: instrumentId ?? null,
+        ...(transaction !== undefined ? { transaction } : {}),
+      },
+    },
+  });
+}
+
+// ---- AwaitAuthorization (the saga's .waitForTaskToken step) -----------------------------------------
+
+export interface AwaitAuthorizationDependencies {
+  callbacks: PspCallbackStore;
+  resumer: TaskTokenResumer;
+  checkouts: Pick<CheckoutRepository, 'getCheckout'>;
+  gateway: PaymentGateway;
+  now?: () => Date;
+}
+
+export interface AwaitAuthorizationInput {
+  checkoutId: string;
+  taskToken: string;
+}
+
+/**
+ * Parks the saga's task token on the authorization's record, where the callback handler finds it.
+ * If the result is already known (the callback beat us, or it was lost and the PSP's status says
+ * so), resumes the saga at once: a wait never depends on the callback arriving after this step.
+ */
+export async function awaitAuthorization(deps: AwaitAuthorizationDependencies, input: AwaitAuthorizationInput): Promise<{ waiting: boolean; state: string }> {
+  const now = deps.now?.() ?? new Date();
+  const checkout = await deps.checkouts.getCheckout(input.checkoutId);
+  if (checkout === undefined) throw new NotFoundError(`Checkout ${input.checkoutId} does not exist`);
+  const pending = checkout.payment?.pendingPspReference;
+  const connector = checkout.payment?.connector ?? deps.gateway.connector;
+  const record = await deps.callbacks.registerTaskToken(
+    connector,
+    checkout.id,
+    input.taskToken,
+    { amount: checkout.amount, currency: checkout.currency, ...(pending !== undefined ? { authorizationId: pending } : {}) },
+    now,
+  );
+  let state = record.state;
+  if (state === 'pending' && pending !== undefined) {
+    const view = await deps.gateway.getAuthorization(pending);
+    const pspState = stateFromPspStatus(view.status);
+    if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
+      const advanced = await deps.callbacks.advanceAuthorization(
+        { connector, reference: checkout.id, authorizationId: view.id, state: pspState, amount: view.amount, currency: view.currency, lastCallbackId: 'status_query' },
+        now,
+      );
+      state = advanced.record.state;
+    }
+  }
+  if (state !== 'pending') {
+    await deps.resumer.succeed(input.taskToken, { state, resolved_by: 'await_authorization' });
+    await deps.callbacks.clearTaskToken(connector, checkout.id, input.taskToken);
+    return { waiting: false, state };
+  }
+  return { waiting: true, state };
+}

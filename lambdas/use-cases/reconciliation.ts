@@ -1,0 +1,226 @@
+/**
+ * The reconciliation sweep: no payment stuck in `processing`, no authorization forgotten. Run on a
+ * schedule (EventBridge on AWS, a timer locally), it walks the recovery watch list (every checkout
+ * in `processing`) and:
+ *   - keeps waiting sagas honest: while the PSP still says "pending" it sends the task heartbeat;
+ *     if the PSP already has the result (the callback was lost) it resumes the saga itself;
+ *   - takes over a checkout stuck past a bound whose saga is no longer running (crashed process,
+ *     failed execution, lost start): it claims the checkout (a lease, conditional write), fences
+ *     off late saga steps (`payment.recoveredBy`, written with the checkout's version), then drives
+ *     it to a terminal state from the PSP's truth: captured -> succeeded; authorized or pending and
+ *     not captured -> void -> failed/psp_error; nothing (or declined) -> failed. It never sends a
+ *     capture: an unknown outcome is resolved by reading the PSP's status.
+ */
+import { settlementChange } from '../domain/instrument-ledger';
+import type { Checkout, FailureReason } from '../domain/model';
+import { stateFromPspStatus } from '../domain/psp-outcome';
+import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../errors';
+import type { PspAuthorizationView, PspCallbackStore, RecoveryStore, SagaExecutionInspector, TaskTokenResumer } from '../ports';
+import { runSagaOperation } from './financial-instruments';
+import { notifyMerchant, type NotifyMerchantDependencies } from './notify-merchant';
+import { pspIdempotencyKey } from './payment-saga';
+
+export interface ReconciliationDependencies extends NotifyMerchantDependencies {
+  recovery: RecoveryStore;
+  callbacks: PspCallbackStore;
+  resumer: TaskTokenResumer;
+  executions: SagaExecutionInspector;
+  /** The saga execution's ARN for a checkout (named after it). */
+  executionArnFor: (checkoutId: string) => string;
+  /** A checkout in `processing` longer than this, with no running saga, is taken over. */
+  stuckAfterMs: number;
+  /** How long a claim keeps other sweeps off a checkout. */
+  leaseMs: number;
+  /** This sweep's identity (Lambda request id, local timer id). */
+  owner: string;
+  now?: () => Date;
+  log?: (message: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface SweepReport {
+  watched: number;
+  heartbeats: number;
+  resumed: number;
+  recovered: { checkoutId: string; status: string; action: string }[];
+  errors: number;
+}
+
+/** One pass over the watch list; per-checkout failures are logged and left for the next pass. */
+export async function runReconciliationSweep(deps: ReconciliationDependencies, options: { limit?: number } = {}): Promise<SweepReport> {
+  const report: SweepReport = { watched: 0, heartbeats: 0, resumed: 0, recovered: [], errors: 0 };
+  const watches = await deps.recovery.listProcessing(options.limit ?? 200);
+  report.watched = watches.length;
+  for (const watch of watches) {
+    try {
+      await sweepCheckout(deps, watch.checkoutId, watch.since, report);
+    } catch (error) {
+      report.errors += 1;
+      deps.log?.('reconciliation failed for a checkout', { checkoutId: watch.checkoutId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return report;
+}
+
+async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: string, since: string, report: SweepReport): Promise<void> {
+  const now = deps.now?.() ?? new Date();
+  const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (checkout === undefined || checkout.status !== 'processing') {
+    await deps.recovery.forgetCheckout(checkoutId);
+    return;
+  }
+  await tendWaitingSaga(deps, checkout, now, report);
+  if (now.getTime() - Date.parse(since) < deps.stuckAfterMs) return;
+  if (!(await deps.recovery.claimCheckout(checkoutId, deps.owner, now, new Date(now.getTime() + deps.leaseMs)))) return;
+  if (checkout.payment?.recoveredBy === undefined && (await deps.executions.isRunning(deps.executionArnFor(checkoutId)))) {
+    // A live saga owns it; its own timeouts (Task timeouts, the authorization wait) bound it.
+    await deps.recovery.releaseCheckout(checkoutId, deps.owner);
+    return;
+  }
+  const taken = await takeOver(deps, checkout);
+  if (taken === undefined) return;
+  const result = await reconcileWithPsp(deps, taken);
+  report.recovered.push({ checkoutId, ...result });
+  await notifyMerchant(deps, { checkoutId });
+}
+
+/**
+ * A saga waiting on `.waitForTaskToken` for a pending authorization: heartbeat while the PSP
+ * still says pending; resume it when the PSP has the result (a lost or never-sent callback).
+ */
+async function tendWaitingSaga(deps: ReconciliationDependencies, checkout: Checkout, now: Date, report: SweepReport): Promise<void> {
+  const pending = checkout.payment?.pendingPspReference;
+  if (pending === undefined || checkout.payment?.pspReference !== undefined) return;
+  const connector = checkout.payment?.connector ?? deps.gateway.connector;
+  const record = await deps.callbacks.getAuthorizationRecord(connector, checkout.id);
+  if (record?.taskToken === undefined) return;
+  const view = await deps.gateway.getAuthorization(pending);
+  const state = stateFromPspStatus(view.status);
+  if (state === 'pending') {
+    if (await deps.resumer.heartbeat(record.taskToken)) report.heartbeats += 1;
+    return;
+  }
+  if (state === undefined) return;
+  await deps.callbacks.advanceAuthorization(
+    { connector, reference: checkout.id, authorizationId: view.id, state, amount: view.amount, currency: view.currency, lastCallbackId: 'status_query' },
+    now,
+  );
+  if (await deps.resumer.succeed(record.taskToken, { state, resolved_by: 'reconciliation' })) report.resumed += 1;
+  await deps.callbacks.clearTaskToken(connector, checkout.id, record.taskToken);
+}
+
+/** Marks the checkout as recovered (versioned write): any saga step still running stops acting. */
+async function takeOver(deps: ReconciliationDependencies, checkout: Checkout): Promise<Checkout | undefined> {
+  if (checkout.payment === undefined) return checkout;
+  if (checkout.payment.recoveredBy !== undefined) return checkout;
+  try {
+    return await deps.checkouts.updatePayment(checkout.id, { ...checkout.payment, recoveredBy: deps.owner }, checkout.version, {
+      type: 'recovery_started',
+      data: { owner: deps.owner, processing_since: checkout.updatedAt },
+    });
+  } catch (error) {
+    if (error instanceof ConcurrentModificationError) return undefined; // the saga moved: look again next pass
+    throw error;
+  }
+}
+
+/** Everything the PSP holds for the checkout: the recorded, the pending, and any found by reference. */
+async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Checkout): Promise<PspAuthorizationView[]> {
+  const byId = new Map<string, PspAuthorizationView>();
+  for (const id of [checkout.payment?.pspReference, checkout.payment?.pendingPspReference]) {
+    if (id === undefined) continue;
+    try {
+      const view = await deps.gateway.getAuthorization(id);
+      byId.set(view.id, view);
+    } catch (error) {
+      if (!(error instanceof PspRejectedError)) throw error; // unknown at the PSP: nothing held
+    }
+  }
+  if (deps.gateway.findAuthorizations !== undefined) {
+    for (const view of await deps.gateway.findAuthorizations(checkout.id)) byId.set(view.id, view);
+  }
+  return [...byId.values()];
+}
+
+/** Drives the claimed checkout to succeeded or failed from the PSP's truth; returns what it did. */
+export async function reconcileWithPsp(deps: ReconciliationDependencies, checkout: Checkout): Promise<{ status: string; action: string }> {
+  const views = await pspAuthorizations(deps, checkout);
+  const payment = checkout.payment;
+  const captured = views.find((view) => view.captured_amount >= checkout.amount);
+  if (captured !== undefined && payment !== undefined) {
+    await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'succeeded');
+    const current = await reload(deps, checkout.id);
+    const { outcomeUnknown: _resolved, ...rest } = current.payment ?? payment;
+    await deps.checkouts.updatePayment(checkout.id, { ...rest, pspReference: captured.id, authorizedAmount: captured.amount, capturedAmount: checkout.amount }, current.version, {
+      type: 'psp_outcome_resolved',
+      data: { step: 'capture', psp_status: captured.status, captured_amount: captured.captured_amount, resolved_by: 'reconciliation' },
+    });
+    await finish(deps, checkout.id, 'succeeded');
+    return { status: 'succeeded', action: 'captured_at_psp' };
+  }
+  let voided = 0;
+  for (const view of views) {
+    const state = stateFromPspStatus(view.status);
+    if ((state !== 'pending' && state !== 'authorized') || view.captured_amount > 0) continue;
+    await voidAtPsp(deps, checkout, view);
+    voided += 1;
+  }
+  const declined = views.length > 0 && views.every((view) => stateFromPspStatus(view.status) === 'declined');
+  const reason: FailureReason = declined ? 'payment_declined' : 'psp_error';
+  await finish(deps, checkout.id, 'failed', reason);
+  return { status: 'failed', action: voided > 0 ? 'voided' : views.length === 0 ? 'nothing_at_psp' : 'nothing_held' };
+}
+
+/** Voids one authorization the checkout holds (through its instrument when it is the recorded one). */
+async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
+  const payment = checkout.payment;
+  let result: { amount: number; pspOperationId: string };
+  if (deps.instruments !== undefined && payment?.instrumentId !== undefined && payment.pspReference === view.id) {
+    const recorded = await runSagaOperation({ instruments: deps.instruments, gateway: deps.gateway }, {
+      instrumentId: payment.instrumentId,
+      step: 'void',
+      pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+    });
+    result = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
+  } else {
+    result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference: view.id, idempotencyKey: pspIdempotencyKey(checkout.id, 'void') });
+  }
+  const current = await reload(deps, checkout.id);
+  await deps.checkouts.updatePayment(checkout.id, { ...(current.payment ?? payment!), voided: true }, current.version, {
+    type: 'voided',
+    data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: view.id, resolved_by: 'reconciliation' },
+  });
+}
+
+async function settleInstrumentOperation(deps: ReconciliationDependencies, instrumentId: string | undefined, operationId: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+  if (deps.instruments === undefined || instrumentId === undefined) return;
+  const instrument = await deps.instruments.getInstrument(instrumentId);
+  const operation = instrument?.operations[operationId];
+  if (operation === undefined || operation.status !== 'pending') return;
+  const now = deps.now?.() ?? new Date();
+  await deps.instruments.settleOperation(
+    { instrumentId, operationId, change: settlementChange(operation, outcome), patch: { status: outcome, settledAt: now.toISOString() } },
+    now,
+  );
+}
+
+async function reload(deps: ReconciliationDependencies, checkoutId: string): Promise<Checkout> {
+  const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (checkout === undefined) throw new PspRejectedError(`Checkout ${checkoutId} disappeared during reconciliation`);
+  return checkout;
+}
+
+/** The terminal status by conditional write from processing (a no-op if someone got there first). */
+async function finish(deps: ReconciliationDependencies, checkoutId: string, status: 'succeeded' | 'failed', reason?: FailureReason): Promise<void> {
+  const message = 'The payment was completed by reconciliation with the PSP after the saga stopped';
+  try {
+    await deps.checkouts.transitionCheckout({
+      checkoutId,
+      from: ['processing'],
+      to: status,
+      ...(status === 'failed' ? { patch: { failureReason: reason ?? 'psp_error', failureMessage: message } } : {}),
+      event: { type: status, data: { resolved_by: 'reconciliation', ...(reason !== undefined ? { failure_reason: reason } : {}) } },
+    });
+  } catch (error) {
+    if (!(error instanceof InvalidTransitionError)) throw error;
+  }
+}
