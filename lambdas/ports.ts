@@ -15,6 +15,7 @@ import type {
 import type { BalanceChange, FinancialInstrument, InstrumentOperation } from './domain/instrument-model';
 import type { ReservationGuard } from './domain/instrument-ledger';
 import type { PspAuthorizationState } from './domain/psp-outcome';
+import type { AuthorizationHoldStage } from './domain/authorization-hold';
 
 // ---- Storage --------------------------------------------------------------------------------
 
@@ -544,4 +545,47 @@ export interface RecoveryStore {
 /** Is the checkout's saga execution still running? (DescribeExecution; locally the emulator, which forgets on restart.) */
 export interface SagaExecutionInspector {
   isRunning(executionArn: string): Promise<boolean>;
+}
+
+// ---- Manual capture and authorization expiry (lambdas/use-cases/authorization-expiry.ts) -------
+
+/**
+ * A manual-capture authorization handed to the merchant: the expiry watch item. Written in the same
+ * transaction that makes the saga's instrument `active`, so every hold is watched; it sits on a
+ * sparse index by its next due time (warning, then expiry) and leaves it once done.
+ */
+export interface AuthorizationHold {
+  instrumentId: string;
+  checkoutId: string;
+  merchantId: string;
+  /** When the PSP authorized (the instrument's creation). ISO 8601. */
+  authorizedAt: string;
+  /** When `authorization.expiring` is due. */
+  warnAt: string;
+  /** When the merchant's expired_authorization_action is applied. */
+  expiresAt: string;
+  stage: AuthorizationHoldStage;
+  /** Once done: what happened (`void`, `capture`, `nothing_held`, `failed`). */
+  outcome?: string;
+  leaseUntil?: string;
+  leaseOwner?: string;
+}
+
+export interface AuthorizationHoldStore {
+  /**
+   * The saga's hand-over, one transaction: the checkout's instrument pending -> active (conditional
+   * on pending) and the hold's watch item (put if absent). Repeating it after it landed is a no-op;
+   * an instrument no longer pending without this hold is PspRejectedError.
+   */
+  holdAuthorization(hold: AuthorizationHold, now: Date): Promise<void>;
+  getHold(instrumentId: string): Promise<AuthorizationHold | undefined>;
+  /** Instrument ids of holds whose next due time is <= now (eventually consistent: check the stage). */
+  listDueHolds(now: Date, limit: number): Promise<string[]>;
+  /**
+   * Conditional on the stored stage being `from`: moves to `to` (re-indexed at `to`'s due time, or
+   * removed from the index when done, with `outcome`). False if another sweep moved it first.
+   */
+  advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], now: Date, outcome?: string): Promise<boolean>;
+  /** A lease so two overlapping sweeps never act on one hold at once (conditional write). */
+  claimHold(instrumentId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean>;
 }

@@ -69,3 +69,12 @@ export const pspAuthorizationStateKey = (connector: string, reference: string) =
  */
 export const PROCESSING_WATCH_PK = 'RECOVERY#PROCESSING';
 export const processingWatchKey = (checkoutId: string) => ({ pk: PROCESSING_WATCH_PK, sk: `CHECKOUT#${checkoutId}` });
+
+// ---- Manual capture: authorization holds (lambdas/adapters/dynamo-authorization-holds.ts) -------
+/** One item per manual-capture authorization handed to the merchant (the expiry watch). */
+export const authorizationHoldKey = (instrumentId: string) => ({ pk: `AUTHHOLD#${instrumentId}`, sk: 'AUTHHOLD' });
+/**
+ * gsi1, sparse: live holds by next due time (`<warnAt|expiresAt>#<instrument id>`), so the sweep
+ * reads only holds that are due; removed from the index once the hold is done.
+ */
+export const AUTHORIZATION_HOLD_DUE_GSI_PK = 'AUTHHOLD_DUE';

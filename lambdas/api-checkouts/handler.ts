@@ -5,6 +5,7 @@
  * past `expires_at` are expired lazily by a conditional write whenever they are read or acted on.
  */
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
+import { paymentWithInstrumentBalances } from '../domain/authorization-hold';
 import { expireIfDue } from '../domain/checkout-expiry';
 import { generateCheckoutId, generateClientSecret, sha256Hex } from '../domain/ids';
 import type { Checkout, CheckoutItem, Merchant } from '../domain/model';
@@ -19,16 +20,28 @@ import {
   type CreateCheckoutInput,
 } from '../shared/validation';
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
-import { checkoutQueries, checkoutRepository, merchantRepository } from '../shared/wiring';
+import { checkoutQueries, checkoutRepository, instrumentRepository, merchantRepository } from '../shared/wiring';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 const DEFAULT_LIST_LIMIT = 10;
 
 /** The merchant's full view with the timeline, after lazy expiry. */
 async function fullView(checkout: Checkout, now: Date) {
-  const current = await expireIfDue(checkoutRepository, checkout, now);
+  const current = await withHeldBalances(await expireIfDue(checkoutRepository, checkout, now));
   const events = await checkoutRepository.listEvents(current.id);
   return toCheckoutView(current, { checkoutBaseUrl: apiConfig.publicCheckoutBaseUrl, events });
+}
+
+/**
+ * A manual-capture checkout after the hand-over: the merchant captures and revokes on the
+ * instrument, so its balances are the payment's truth (captured, capturable, voided). Lists show
+ * the saga's record (one read per checkout would be too costly there).
+ */
+async function withHeldBalances(checkout: Checkout): Promise<Checkout> {
+  const payment = checkout.payment;
+  if (checkout.captureMethod !== 'manual' || payment?.authorizationExpiresAt === undefined || payment.instrumentId === undefined) return checkout;
+  const instrument = await instrumentRepository.getInstrument(payment.instrumentId);
+  return instrument === undefined ? checkout : { ...checkout, payment: paymentWithInstrumentBalances(payment, instrument) };
 }
 
 /** Explicit return URLs win; otherwise the merchant's defaults; neither is a 422. */
@@ -68,6 +81,7 @@ function toCheckoutRecord(input: CreateCheckoutInput, merchant: Merchant, client
     createdAt,
     updatedAt: createdAt,
     expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+    ...(input.capture_method === 'manual' ? { captureMethod: 'manual' as const } : {}),
     version: 1,
   };
 }

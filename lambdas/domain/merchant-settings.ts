@@ -12,6 +12,8 @@ export interface MerchantSettingsPatch {
   inventoryConfirmationEnabled?: boolean;
   defaultSuccessUrl?: string | null;
   defaultFailureUrl?: string | null;
+  /** Manual capture: the action at authorization expiry (absent = keep). */
+  expiredAuthorizationAction?: 'void' | 'capture';
 }
 
 export const DEFAULT_MERCHANT_SETTINGS: MerchantSettings = { inventoryConfirmationEnabled: false };
@@ -26,6 +28,7 @@ export function applySettingsPatch(current: MerchantSettings, patch: MerchantSet
   assign(next, 'defaultSuccessUrl', patch.defaultSuccessUrl);
   assign(next, 'defaultFailureUrl', patch.defaultFailureUrl);
   if (patch.inventoryConfirmationEnabled !== undefined) next.inventoryConfirmationEnabled = patch.inventoryConfirmationEnabled;
+  if (patch.expiredAuthorizationAction !== undefined) next.expiredAuthorizationAction = patch.expiredAuthorizationAction;
   if (next.inventoryConfirmationEnabled && next.inventoryConfirmationUrl === undefined) {
     throw new ValidationError('inventory_confirmation_url is required while inventory_confirmation_enabled is true', {
       param: 'inventory_confirmation_url',

@@ -18,6 +18,11 @@ export interface MerchantSettings {
   inventoryConfirmationEnabled: boolean;
   defaultSuccessUrl?: string;
   defaultFailureUrl?: string;
+  /**
+   * Manual capture: what happens to a held authorization's capturable remainder when it expires
+   * (lambdas/domain/authorization-hold.ts). Absent = `void`.
+   */
+  expiredAuthorizationAction?: 'void' | 'capture';
 }
 
 export interface Merchant {
@@ -76,6 +81,16 @@ export interface CheckoutPayment {
    * steps that still run afterwards do nothing, so the sweep and a live saga never both act.
    */
   recoveredBy?: string;
+  /**
+   * Manual capture: set when the saga handed the authorization to the merchant (instrument active,
+   * expiry watch written); when Paystep applies the merchant's expired_authorization_action.
+   */
+  authorizationExpiresAt?: string;
+  /**
+   * Not stored: what the checkout's instrument can still capture, overlaid for views and webhooks
+   * by paymentWithInstrumentBalances() (authorization-hold.ts) once the merchant operates on it.
+   */
+  capturableAmount?: number;
 }
 
 export interface Checkout {
@@ -88,6 +103,8 @@ export interface Checkout {
   customer?: Customer;
   successUrl: string;
   failureUrl: string;
+  /** `manual`: the saga authorizes and confirms inventory but leaves the capture to the merchant. Absent = automatic. */
+  captureMethod?: 'automatic' | 'manual';
   status: CheckoutStatus;
   failureReason?: FailureReason;
   failureMessage?: string;
@@ -132,4 +149,8 @@ export type CheckoutEventType =
   | 'psp_callback'
   | 'psp_outcome_unknown'
   | 'psp_outcome_resolved'
-  | 'recovery_started';
+  | 'recovery_started'
+  /** Manual capture and authorization expiry (lambdas/use-cases/authorization-expiry.ts). */
+  | 'authorization_held'
+  | 'authorization_expiring'
+  | 'authorization_expired';

@@ -8,10 +8,16 @@ import { createHash } from 'node:crypto';
 
 /** Catalogue: documented in README "Webhooks". `data.object` is the resource as the API shows it. */
 export const WEBHOOK_EVENT_TYPES = [
-  /** The checkout succeeded: captured in full after the merchant confirmed inventory. data.object = checkout. */
+  /**
+   * The checkout succeeded: captured in full after the merchant confirmed inventory, or, with
+   * capture_method manual, authorized and confirmed with the authorization held for the merchant
+   * (payment.captured_amount 0, payment.capturable_amount > 0). data.object = checkout.
+   */
   'checkout.succeeded',
   /** The checkout failed; data.object.failure_reason says why (payment_declined, inventory_rejected, ...). */
   'checkout.failed',
+  /** Manual capture: the authorization is held for the merchant to capture (payment.capturable_amount). data.object = checkout. */
+  'payment.authorized',
   /** Money was captured for a checkout. data.object = checkout (payment.captured_amount). */
   'payment.captured',
   /** The authorization was voided (released) for a checkout. data.object = checkout. */

@@ -1,18 +1,24 @@
 /**
- * The reconciliation sweep (lambdas/use-cases/reconciliation.ts): an EventBridge schedule invokes
- * it on AWS; locally local/stack.ts calls this same handler on a timer. One pass per invocation.
+ * The reconciliation sweep (lambdas/use-cases/reconciliation.ts) and, as its sibling step, the
+ * authorization-expiry sweep of manual-capture holds (lambdas/use-cases/authorization-expiry.ts):
+ * an EventBridge schedule invokes it on AWS; locally local/stack.ts calls this same handler on a
+ * timer. One pass of each per invocation.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { pspCallbackStore, recoverySettings, recoveryStore, sagaExecutionArnFor, taskTokens } from '../shared/callback-wiring';
 import { observeInvocation } from '../shared/observability';
-import { sagaDependencies } from '../shared/saga-wiring';
+import { authorizationHoldStore, sagaDependencies } from '../shared/saga-wiring';
+import { eventPublisher, instrumentRepository } from '../shared/wiring';
+import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';
 
 /** Invoked by the schedule (the event's content is not used). */
-export async function handler(_event?: unknown, context?: Context): Promise<SweepReport> {
-  return await observeInvocation({ context }, () =>
-    runReconciliationSweep({
+export async function handler(_event?: unknown, context?: Context): Promise<SweepReport & { authorizationExpiry: AuthorizationExpiryReport }> {
+  const owner = `sweep:${context?.awsRequestId ?? randomUUID()}`;
+  const log = (message: string, extra?: Record<string, unknown>): void => console.warn(JSON.stringify({ level: 'WARN', message, ...extra }));
+  return await observeInvocation({ context }, async () => {
+    const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,
       recovery: recoveryStore,
       callbacks: pspCallbackStore,
@@ -20,8 +26,21 @@ export async function handler(_event?: unknown, context?: Context): Promise<Swee
       executions: taskTokens,
       executionArnFor: sagaExecutionArnFor,
       ...recoverySettings,
-      owner: `sweep:${context?.awsRequestId ?? randomUUID()}`,
-      log: (message, extra) => console.warn(JSON.stringify({ level: 'WARN', message, ...extra })),
-    }),
-  );
+      owner,
+      log,
+    });
+    const authorizationExpiry = await runAuthorizationExpirySweep({
+      checkouts: sagaDependencies.checkouts,
+      merchants: sagaDependencies.merchants,
+      instruments: instrumentRepository,
+      gateway: sagaDependencies.gateway,
+      holds: authorizationHoldStore,
+      publisher: eventPublisher,
+      renderCheckout: sagaDependencies.renderCheckout,
+      owner,
+      leaseMs: recoverySettings.leaseMs,
+      log,
+    });
+    return { ...reconciliation, authorizationExpiry };
+  });
 }

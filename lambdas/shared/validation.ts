@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
+import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
 
 /** Custom issues carry their API error code (and optionally the status) in `params`. */
 interface IssueParams {
@@ -219,6 +220,7 @@ export function settingsInputSchema(options: SchemaOptions) {
     inventory_confirmation_enabled: z.boolean().optional(),
     default_success_url: url.nullable().optional(),
     default_failure_url: url.nullable().optional(),
+    expired_authorization_action: z.enum(EXPIRED_AUTHORIZATION_ACTIONS).optional(),
   });
 }
 
@@ -264,6 +266,7 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
       code: 'invalid_expires_in_seconds',
       what: 'a whole number of seconds',
     }).optional(),
+    capture_method: z.enum(CAPTURE_METHODS).optional(),
   });
 }
 
@@ -295,5 +298,6 @@ export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {
     ...(input.inventory_confirmation_enabled !== undefined ? { inventoryConfirmationEnabled: input.inventory_confirmation_enabled } : {}),
     ...(input.default_success_url !== undefined ? { defaultSuccessUrl: input.default_success_url } : {}),
     ...(input.default_failure_url !== undefined ? { defaultFailureUrl: input.default_failure_url } : {}),
+    ...(input.expired_authorization_action !== undefined ? { expiredAuthorizationAction: input.expired_authorization_action } : {}),
   };
 }

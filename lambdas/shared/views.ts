@@ -4,6 +4,7 @@
  * absent; secrets appear only in the one response that creates them.
  */
 import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, MerchantSettings } from '../domain/model';
+import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
 
@@ -13,6 +14,8 @@ export interface SettingsView {
   inventory_confirmation_enabled: boolean;
   default_success_url: string | null;
   default_failure_url: string | null;
+  /** Manual capture: what happens to a held authorization at expiry (`void` or `capture`). */
+  expired_authorization_action: 'void' | 'capture';
 }
 
 /** GET/PUT /v1/settings, and `settings` inside the merchant. */
@@ -23,6 +26,7 @@ export function toSettingsView(settings: MerchantSettings): SettingsView {
     inventory_confirmation_enabled: settings.inventoryConfirmationEnabled,
     default_success_url: settings.defaultSuccessUrl ?? null,
     default_failure_url: settings.defaultFailureUrl ?? null,
+    expired_authorization_action: settings.expiredAuthorizationAction ?? DEFAULT_EXPIRED_AUTHORIZATION_ACTION,
   };
 }
 
@@ -44,16 +48,24 @@ function toItemView(item: CheckoutItem) {
   return { sku: item.sku, name: item.name ?? null, quantity: item.quantity, unit_amount: item.unitAmount ?? null };
 }
 
-/** `payment` of a checkout: PSP references and amounts, never the token or card data. */
-export function toPaymentView(payment: CheckoutPayment | undefined) {
+/**
+ * `payment` of a checkout: PSP references and amounts, never the token or card data.
+ * `capturable_amount` is what is authorized and not captured nor released; for a manual-capture
+ * checkout the merchant captures it through the instrument (`instrument_id`) before
+ * `authorization_expires_at`.
+ */
+export function toPaymentView(payment: CheckoutPayment | undefined, captureMethod: CaptureMethod = 'automatic') {
   if (payment === undefined) return null;
   return {
     connector: payment.connector,
     psp_reference: payment.pspReference ?? null,
+    capture_method: captureMethod,
     authorized_amount: payment.authorizedAmount,
     captured_amount: payment.capturedAmount,
+    capturable_amount: capturableAmountOf(payment),
     voided: payment.voided,
     instrument_id: payment.instrumentId ?? null,
+    authorization_expires_at: payment.authorizationExpiresAt ?? null,
   };
 }
 
@@ -89,11 +101,12 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     customer: checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null },
     success_url: checkout.successUrl,
     failure_url: checkout.failureUrl,
+    capture_method: checkout.captureMethod ?? 'automatic',
     // In the create response the URL carries the client secret in its fragment, which browsers
     // never send to a server: the hosted page reads it there. Later reads cannot (only its hash is kept).
     checkout_url: checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
     ...(options.clientSecret !== undefined ? { client_secret: options.clientSecret } : {}),
-    payment: toPaymentView(checkout.payment),
+    payment: toPaymentView(checkout.payment, checkout.captureMethod ?? 'automatic'),
     failure_reason: checkout.failureReason ?? null,
     failure_message: checkout.failureMessage ?? null,
     created_at: checkout.createdAt,

@@ -384,3 +384,34 @@ export async function runSagaOperation(
   const planContext = { operationId, pspIdempotencyKey: input.pspIdempotencyKey, now: clock(deps), allowedStatuses: ['pending'] as const };
   return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
 }
+
+// ---- Manual capture: the expiry of a held authorization -------------------------------------------
+
+/** Operation ids of the expiry action: one per instrument, so a re-run resumes instead of acting twice. */
+export const EXPIRY_VOID_OPERATION_ID = 'expiry_void';
+export const EXPIRY_CAPTURE_OPERATION_ID = 'expiry_capture';
+
+/**
+ * Applies the merchant's expired_authorization_action to a held manual-capture authorization, by
+ * the same reserve, PSP, settle steps as the API: `void` revokes (capturable -> 0, PSP void of the
+ * remainder), `capture` captures whatever is still capturable at the moment the reservation lands
+ * (re-planned on a lost race with a merchant capture). An expiry operation already started (even
+ * with the other action: the setting may have changed meanwhile) is resumed, never doubled. The
+ * PSP key derives from the instrument and operation ids.
+ */
+export async function runExpiryOperation(
+  deps: InstrumentDependencies,
+  input: { instrumentId: string; action: 'void' | 'capture' },
+): Promise<OperationResult> {
+  const instrument = await deps.instruments.getInstrument(input.instrumentId);
+  if (instrument === undefined) throw new NotFoundError(`Instrument ${input.instrumentId} does not exist`);
+  const started = instrument.operations[EXPIRY_CAPTURE_OPERATION_ID] ?? instrument.operations[EXPIRY_VOID_OPERATION_ID];
+  if (started !== undefined) return await executeOperation(deps, instrument, started);
+  const operationId = input.action === 'capture' ? EXPIRY_CAPTURE_OPERATION_ID : EXPIRY_VOID_OPERATION_ID;
+  const plan = (current: FinancialInstrument): ReturnType<typeof planOperation> => {
+    const request: OperationRequest =
+      input.action === 'capture' ? { kind: 'capture', amount: current.capturableAmount, currency: current.currency } : { kind: 'revoke' };
+    return planOperation(current, request, { operationId, now: clock(deps) });
+  };
+  return await reserveAndExecute(deps, instrument, plan, operationId);
+}

@@ -5,6 +5,13 @@
  * PSP again), and records what it did on the checkout's timeline. Business outcomes are thrown as
  * typed errors (lambdas/errors.ts) so the state machine can route them to compensation.
  */
+import {
+  authorizationDeadlines,
+  captureMethodOf,
+  DEFAULT_AUTHORIZATION_POLICY,
+  isHeldForManualCapture,
+  type AuthorizationPolicy,
+} from '../domain/authorization-hold';
 import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment, CheckoutStatus, FailureReason } from '../domain/model';
 import { toMajorUnitsNumber } from '../domain/money';
@@ -20,6 +27,7 @@ import {
   PspUnavailableError,
 } from '../errors';
 import type {
+  AuthorizationHoldStore,
   CheckoutRepository,
   InstrumentRepository,
   InventoryConfirmer,
@@ -48,6 +56,14 @@ export interface SagaDependencies {
    * Optional so the saga's unit tests can leave the ledger out.
    */
   instruments?: InstrumentRepository;
+  /**
+   * Manual capture: the expiry watch written with the hand-over (lambdas/domain/authorization-hold.ts).
+   * Without it (or without instruments) a manual-capture checkout cannot be held: CapturePayment
+   * refuses, and the saga voids.
+   */
+  authorizationHolds?: AuthorizationHoldStore;
+  /** How long a held authorization lasts and when the merchant is warned; default 7 days / 24 h. */
+  authorizationPolicy?: AuthorizationPolicy;
 }
 
 /** The instrument use cases' dependencies, from the saga's (undefined when instruments are not wired). */
@@ -253,8 +269,12 @@ export async function confirmInventory(deps: SagaDependencies, { checkoutId }: S
 
 // ---- CapturePayment -----------------------------------------------------------------------------
 
-/** Step 3a: capture the full amount once; refuses unless inventory was confirmed or not required. */
-export async function capturePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ capturedAmount: number }> {
+/**
+ * Step 3a: capture the full amount once; refuses unless inventory was confirmed or not required.
+ * A manual-capture checkout passes the very same checks and then is not captured: the
+ * authorization is handed to the merchant instead (holdForManualCapture).
+ */
+export async function capturePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ capturedAmount: number; held?: true }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
@@ -264,6 +284,7 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
     throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
   }
   assertNotRecovered(checkout);
+  if (captureMethodOf(checkout) === 'manual') return await holdForManualCapture(deps, checkout, payment);
   const amount = checkout.amount - payment.capturedAmount;
   let capture: { amount: number; pspOperationId: string };
   try {
@@ -282,6 +303,36 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
     data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
   });
   return { capturedAmount: payment.capturedAmount + capture.amount };
+}
+
+/**
+ * Manual capture's hand-over, called once inventory is confirmed (or not required): one
+ * transaction makes the checkout's instrument `active` (the merchant may now _capture / _revoke
+ * it) and writes the expiry watch (warning and expiry times from the authorization time); then the
+ * checkout records `authorizationExpiresAt` with an `authorization_held` timeline row. Both writes
+ * are idempotent, so a re-run (or the reconciliation sweep finishing a crashed saga) completes it.
+ */
+export async function holdForManualCapture(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<{ capturedAmount: number; held: true }> {
+  if (payment.authorizationExpiresAt !== undefined) return { capturedAmount: payment.capturedAmount, held: true };
+  if (deps.instruments === undefined || deps.authorizationHolds === undefined || payment.instrumentId === undefined) {
+    throw new PspRejectedError(`Checkout ${checkout.id} asks for manual capture, but no financial instrument holds its authorization`);
+  }
+  const instrument = await deps.instruments.getInstrument(payment.instrumentId);
+  if (instrument === undefined) throw new PspRejectedError(`Instrument ${payment.instrumentId} of checkout ${checkout.id} does not exist`);
+  const { warnAt, expiresAt } = authorizationDeadlines(instrument.createdAt, deps.authorizationPolicy ?? DEFAULT_AUTHORIZATION_POLICY);
+  await deps.authorizationHolds.holdAuthorization(
+    { instrumentId: instrument.id, checkoutId: checkout.id, merchantId: checkout.merchantId, authorizedAt: instrument.createdAt, warnAt, expiresAt, stage: 'held' },
+    new Date(),
+  );
+  const current = await loadCheckout(deps, checkout.id);
+  const currentPayment = current.payment ?? payment;
+  if (currentPayment.authorizationExpiresAt === undefined) {
+    await deps.checkouts.updatePayment(checkout.id, { ...currentPayment, authorizationExpiresAt: expiresAt }, current.version, {
+      type: 'authorization_held',
+      data: { amount: instrument.capturableAmount, instrument_id: instrument.id, expires_at: expiresAt, expiring_warning_at: warnAt },
+    });
+  }
+  return { capturedAmount: currentPayment.capturedAmount, held: true };
 }
 
 /** The one capture call (through the checkout's instrument when there is one), keyed `<checkout>:capture`. */
@@ -477,8 +528,9 @@ export function messageFromCause(cause: string | undefined): string | undefined 
 
 /**
  * Step 4: the terminal status, by a conditional write from `processing`. Refuses `succeeded`
- * unless the full amount was captured, and `failed` while money stays captured. Running it again
- * after the status is terminal returns the recorded status.
+ * unless the full amount was captured (automatic capture) or the authorization was handed to the
+ * merchant after the inventory confirmation and is not voided (manual capture), and `failed`
+ * while money stays captured. Running it again after the status is terminal returns the recorded status.
  */
 export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcome }: OutcomeInput): Promise<{ status: CheckoutStatus }> {
   const checkout = await loadCheckout(deps, checkoutId);
@@ -486,7 +538,8 @@ export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcom
   if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
   const captured = checkout.payment?.capturedAmount ?? 0;
   if (outcome.status === 'succeeded') {
-    if (captured !== checkout.amount) {
+    const held = captured !== checkout.amount && isHeldForManualCapture(checkout);
+    if (captured !== checkout.amount && !held) {
       throw new PspRejectedError(`Refusing to mark ${checkoutId} succeeded: captured ${captured} of ${checkout.amount}`);
     }
     const updated = await deps.checkouts.transitionCheckout({
@@ -494,7 +547,12 @@ export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcom
       from: ['processing'],
       to: 'succeeded',
       expectedVersion: checkout.version,
-      event: { type: 'succeeded' },
+      event: held
+        ? {
+            type: 'succeeded',
+            data: { capture_method: 'manual', captured_amount: captured, authorization_expires_at: checkout.payment?.authorizationExpiresAt },
+          }
+        : { type: 'succeeded' },
     });
     return { status: updated.status };
   }

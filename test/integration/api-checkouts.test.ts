@@ -41,12 +41,22 @@ describe('POST /v1/checkouts', () => {
       customer: { email: 'buyer@example.com', name: 'Ada Buyer' },
       payment: null,
       failure_reason: null,
+      capture_method: 'automatic',
     });
     expect(checkout.id).toMatch(/^chk_[A-Za-z0-9_-]{20,}$/);
     expect(checkout.client_secret).toMatch(/^cs_[A-Za-z0-9_-]{40,}$/);
     expect(checkout.checkout_url).toBe(`http://127.0.0.1:8080/checkout/${checkout.id}#${checkout.client_secret}`);
     expect(Date.parse(checkout.expires_at) - Date.parse(checkout.created_at)).toBe(86_400_000);
     expect(checkout.events).toEqual([{ type: 'created', at: checkout.created_at, data: {} }]);
+  });
+
+  it('accepts capture_method manual (Stripe\'s term) and shows it on every read', async () => {
+    // Act
+    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody({ capture_method: 'manual' }) });
+    const read = await env.call('GET', `/v1/checkouts/${created.json.id}`, { token: shop.secretKey });
+    // Assess
+    expect([created.status, created.json.capture_method]).toEqual([201, 'manual']);
+    expect([read.status, read.json.capture_method]).toEqual([200, 'manual']);
   });
 
   it('never shows the client secret again', async () => {
@@ -90,6 +100,7 @@ describe('POST /v1/checkouts', () => {
     ['too short expiry', { expires_in_seconds: 59 }, 422, 'invalid_expires_in_seconds', 'expires_in_seconds'],
     ['ftp success_url', { success_url: 'ftp://x.example/' }, 422, 'invalid_url', 'success_url'],
     ['ref too long', { merchant_order_ref: 'x'.repeat(129) }, 422, 'invalid_parameter', 'merchant_order_ref'],
+    ['unknown capture_method', { capture_method: 'later' }, 422, 'invalid_parameter', 'capture_method'],
   ])('rejects %s with the error shape', async (_name, override, status, code, param) => {
     // Act
     const response = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody(override) });

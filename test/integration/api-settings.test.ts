@@ -29,6 +29,7 @@ describe('/v1/settings', () => {
       inventory_confirmation_enabled: false,
       default_success_url: null,
       default_failure_url: null,
+      expired_authorization_action: 'void',
     });
   });
 
@@ -40,7 +41,10 @@ describe('/v1/settings', () => {
       body: { inventory_confirmation_url: 'http://127.0.0.1:3002/inventory', inventory_confirmation_enabled: true, default_success_url: 'https://s.example/ok' },
     });
     // Act
-    const patched = await env.call('PUT', '/v1/settings', { token: merchant.secretKey, body: { default_success_url: null, default_failure_url: 'https://s.example/ko' } });
+    const patched = await env.call('PUT', '/v1/settings', {
+      token: merchant.secretKey,
+      body: { default_success_url: null, default_failure_url: 'https://s.example/ko', expired_authorization_action: 'capture' },
+    });
     const read = await env.call('GET', '/v1/settings', { token: merchant.secretKey });
     // Assess
     expect(patched.status).toBe(200);
@@ -50,6 +54,7 @@ describe('/v1/settings', () => {
       inventory_confirmation_enabled: true,
       default_success_url: null,
       default_failure_url: 'https://s.example/ko',
+      expired_authorization_action: 'capture',
     });
   });
 
@@ -76,6 +81,7 @@ describe('/v1/settings', () => {
     ['URL with credentials', { inventory_confirmation_url: 'https://u:p@m.example/' }, 422, 'invalid_url'],
     ['boolean as string', { inventory_confirmation_enabled: 'yes' }, 400, 'invalid_request'],
     ['unknown key', { webhook_url: 'https://m.example' }, 400, 'unknown_parameter'],
+    ['unknown expiry action', { expired_authorization_action: 'refund' }, 422, 'invalid_parameter'],
   ])('rejects a %s', async (_name, body, status, code) => {
     // Prepare
     const merchant = await env.createMerchant();

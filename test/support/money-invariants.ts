@@ -3,6 +3,11 @@
  * checkout's timeline: never captured without confirmation, never captured twice, no
  * authorization left neither captured nor voided, captured total <= amount (and = amount exactly
  * when succeeded). Returns the violations as sentences so e2e tests and the chaos run share it.
+ *
+ * Manual capture (`captureMethod: 'manual'`): a succeeded checkout may hold a live authorization
+ * with less (or nothing) captured, and the merchant may capture it in several parts and have the
+ * remainder voided at expiry; but the hold still needs the inventory confirmation (and the
+ * `authorization_held` hand-over), and the captured total stays <= amount.
  */
 import type { LedgerOperation } from '../../local/sandbox-psp/client';
 
@@ -14,6 +19,8 @@ export interface CheckoutForInvariants {
   events: { type: string; at: string }[];
   /** Whether the merchant had inventory confirmation enabled when the payment ran. */
   confirmationRequired: boolean;
+  /** `manual`: the saga held the authorization for the merchant instead of capturing. Default automatic. */
+  captureMethod?: 'automatic' | 'manual';
 }
 
 export function moneyInvariantViolations(checkout: CheckoutForInvariants, ledger: LedgerOperation[]): string[] {
@@ -24,15 +31,26 @@ export function moneyInvariantViolations(checkout: CheckoutForInvariants, ledger
   const voids = ok.filter((op) => op.type === 'void');
   const captured = captures.reduce((sum, op) => sum + op.amount, 0);
 
+  const manual = checkout.captureMethod === 'manual';
+  const heldForMerchant = manual && checkout.status === 'succeeded';
+
   if (authorizations.length > 1) violations.push(`${checkout.id}: ${authorizations.length} authorizations`);
-  if (captures.length > 1) violations.push(`${checkout.id}: captured ${captures.length} times`);
+  if (captures.length > 1 && !manual) violations.push(`${checkout.id}: captured ${captures.length} times`);
   if (captured > checkout.amount) violations.push(`${checkout.id}: captured ${captured} > amount ${checkout.amount}`);
-  if (authorizations.length === 1 && captures.length === 0 && voids.length === 0 && isTerminal(checkout.status)) {
+  if (authorizations.length === 1 && captures.length === 0 && voids.length === 0 && isTerminal(checkout.status) && !heldForMerchant) {
     violations.push(`${checkout.id}: authorization left neither captured nor voided`);
   }
-  if (captures.length > 0 && voids.length > 0) violations.push(`${checkout.id}: both captured and voided`);
-  if (checkout.status === 'succeeded' && captured !== checkout.amount) {
+  if (captures.length > 0 && voids.length > 0 && !manual) violations.push(`${checkout.id}: both captured and voided`);
+  if (checkout.status === 'succeeded' && captured !== checkout.amount && !manual) {
     violations.push(`${checkout.id}: succeeded with ${captured} captured of ${checkout.amount}`);
+  }
+  if (heldForMerchant && authorizations.length === 1) {
+    if (!checkout.events.some((event) => event.type === 'authorization_held')) {
+      violations.push(`${checkout.id}: manual capture succeeded without handing the authorization over`);
+    }
+    if (checkout.confirmationRequired && !checkout.events.some((event) => event.type === 'inventory_confirmed')) {
+      violations.push(`${checkout.id}: authorization held for manual capture without an inventory confirmation`);
+    }
   }
   if (checkout.status === 'failed' && captured !== 0) violations.push(`${checkout.id}: failed but ${captured} captured`);
   if (captures.length > 0 && checkout.confirmationRequired) {

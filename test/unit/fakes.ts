@@ -7,6 +7,8 @@ import type { FinancialInstrument, InstrumentOperation } from '../../lambdas/dom
 import { applyChange, guardHolds, type ReservationGuard } from '../../lambdas/domain/instrument-ledger';
 import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../../lambdas/errors';
 import type {
+  AuthorizationHold,
+  AuthorizationHoldStore,
   AuthorizeInput,
   CaptureInput,
   CheckoutRepository,
@@ -405,5 +407,50 @@ export class FakeResumer implements TaskTokenResumer {
   async heartbeat(token: string): Promise<boolean> {
     this.calls.push({ kind: 'heartbeat', token });
     return this.accept;
+  }
+}
+
+// ---- Manual capture: authorization holds (issue 6, delayed capture) --------------------------------
+
+/**
+ * AuthorizationHoldStore in memory, with the DynamoDB adapter's rules: the hand-over activates the
+ * saga's pending instrument and writes the hold together (or neither), stage moves are conditional
+ * on the stage, the lease is conditional on no live lease.
+ */
+export class FakeAuthorizationHolds implements AuthorizationHoldStore {
+  readonly holds = new Map<string, AuthorizationHold>();
+  constructor(private readonly instruments: FakeInstruments) {}
+  async holdAuthorization(hold: AuthorizationHold, now: Date): Promise<void> {
+    const existing = this.holds.get(hold.instrumentId);
+    if (existing?.checkoutId === hold.checkoutId) return;
+    const row = this.instruments.rows.get(hold.instrumentId);
+    if (!row || row.status !== 'pending' || row.checkoutId !== hold.checkoutId || existing) {
+      throw new PspRejectedError(`Instrument ${hold.instrumentId} is no longer held by the saga of ${hold.checkoutId}`);
+    }
+    this.instruments.rows.set(row.id, { ...row, status: 'active', version: row.version + 1, updatedAt: now.toISOString() });
+    this.holds.set(hold.instrumentId, structuredClone(hold));
+  }
+  async getHold(instrumentId: string): Promise<AuthorizationHold | undefined> {
+    const hold = this.holds.get(instrumentId);
+    return hold ? structuredClone(hold) : undefined;
+  }
+  async listDueHolds(now: Date, limit: number): Promise<string[]> {
+    return [...this.holds.values()]
+      .filter((hold) => hold.stage !== 'done' && Date.parse(hold.stage === 'held' ? hold.warnAt : hold.expiresAt) <= now.getTime())
+      .slice(0, limit)
+      .map((hold) => hold.instrumentId);
+  }
+  async advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], _now: Date, outcome?: string): Promise<boolean> {
+    const hold = this.holds.get(instrumentId);
+    if (!hold || hold.stage !== from) return false;
+    this.holds.set(instrumentId, { ...hold, stage: to, ...(to === 'done' ? { outcome: outcome ?? 'done' } : {}) });
+    return true;
+  }
+  async claimHold(instrumentId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean> {
+    const hold = this.holds.get(instrumentId);
+    if (!hold || hold.stage === 'done') return false;
+    if (hold.leaseUntil !== undefined && Date.parse(hold.leaseUntil) >= now.getTime() && hold.leaseOwner !== owner) return false;
+    this.holds.set(instrumentId, { ...hold, leaseUntil: leaseUntil.toISOString(), leaseOwner: owner });
+    return true;
   }
 }

@@ -1,0 +1,125 @@
+/**
+ * Manual capture (Stripe's `capture_method: "manual"`) and authorization expiry, as pure rules (no
+ * AWS import). A manual-capture checkout runs the saga exactly like an automatic one up to the
+ * capture (authorize, confirm inventory: never held without confirmation), then the saga does not
+ * capture: it hands the authorization to the merchant (the checkout's financial instrument becomes
+ * `active`) and the checkout ends `succeeded` with nothing captured yet. The merchant captures or
+ * revokes through the instrument API. Authorizations do not last: the PSP accepts captures up to
+ * 7 days after the authorization (seed orders-invoices-webhooks.txt), so each hold has a warning
+ * time (`authorization.expiring`) and an expiry time at which the merchant's
+ * `expired_authorization_action` (void | capture) is applied to what is still capturable.
+ */
+import type { FinancialInstrument } from './instrument-model';
+import type { Checkout, CheckoutPayment } from './model';
+
+export type CaptureMethod = 'automatic' | 'manual';
+
+/** What happens to a held authorization's capturable remainder at expiry (merchant setting). */
+export type ExpiredAuthorizationAction = 'void' | 'capture';
+
+export const CAPTURE_METHODS: readonly CaptureMethod[] = ['automatic', 'manual'];
+export const EXPIRED_AUTHORIZATION_ACTIONS: readonly ExpiredAuthorizationAction[] = ['void', 'capture'];
+export const DEFAULT_EXPIRED_AUTHORIZATION_ACTION: ExpiredAuthorizationAction = 'void';
+
+/** How long an authorization can be captured, and how early the merchant is warned. */
+export interface AuthorizationPolicy {
+  validitySeconds: number;
+  warningSeconds: number;
+}
+
+/** PSP rule (seed): captures up to 7 days after authorization; the merchant hears 24 h before. */
+export const DEFAULT_AUTHORIZATION_POLICY: AuthorizationPolicy = { validitySeconds: 7 * 86_400, warningSeconds: 86_400 };
+
+/**
+ * The policy from raw settings (env strings): empty means the default; anything but a positive
+ * whole number of seconds throws, so a typo fails at cold start instead of expiring holds at once.
+ * The warning is capped at the validity (a warning "before" the authorization means nothing).
+ */
+export function parseAuthorizationPolicy(validity: string | undefined, warning: string | undefined): AuthorizationPolicy {
+  const positive = (raw: string | undefined, fallback: number): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Authorization expiry settings must be positive whole seconds, got "${raw}"`);
+    return value;
+  };
+  const validitySeconds = positive(validity, DEFAULT_AUTHORIZATION_POLICY.validitySeconds);
+  const warningSeconds = Math.min(positive(warning, DEFAULT_AUTHORIZATION_POLICY.warningSeconds), validitySeconds);
+  return { validitySeconds, warningSeconds };
+}
+
+/** When the merchant is warned and when the default action runs, from the authorization time. */
+export function authorizationDeadlines(authorizedAt: string, policy: AuthorizationPolicy): { warnAt: string; expiresAt: string } {
+  const start = Date.parse(authorizedAt);
+  const expiresAt = start + policy.validitySeconds * 1000;
+  const warnAt = Math.max(start, expiresAt - policy.warningSeconds * 1000);
+  return { warnAt: new Date(warnAt).toISOString(), expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/** The checkout's capture method (`automatic` when the merchant did not choose). */
+export function captureMethodOf(checkout: Pick<Checkout, 'captureMethod'>): CaptureMethod {
+  return checkout.captureMethod ?? 'automatic';
+}
+
+/**
+ * Whether a manual-capture checkout may end `succeeded` with less than its amount captured: the
+ * authorization is recorded, handed to the merchant (hold written), not voided, and inventory was
+ * confirmed (or confirmation not required). RecordOutcome and the reconciliation sweep both ask this.
+ */
+export function isHeldForManualCapture(checkout: Pick<Checkout, 'captureMethod' | 'amount' | 'payment'>): boolean {
+  const payment = checkout.payment;
+  return (
+    captureMethodOf(checkout) === 'manual' &&
+    payment !== undefined &&
+    payment.pspReference !== undefined &&
+    payment.authorizationExpiresAt !== undefined &&
+    !payment.voided &&
+    (payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required') &&
+    payment.capturedAmount <= checkout.amount
+  );
+}
+
+/** The watch item's life: held (before the warning), warned, done (acted on or nothing left). */
+export type AuthorizationHoldStage = 'held' | 'warned' | 'done';
+
+/** What the expiry sweep must do for one hold now. */
+export type AuthorizationHoldStep = 'wait' | 'warn' | 'expire' | 'none';
+
+/**
+ * The next step for a hold at `now`: nothing once done; the action once expired (the warning is
+ * published first if it was never sent); the warning once due; else wait (the index is only
+ * eventually consistent, so an early read must not act).
+ */
+export function nextHoldStep(hold: { stage: AuthorizationHoldStage; warnAt: string; expiresAt: string }, now: Date): AuthorizationHoldStep {
+  if (hold.stage === 'done') return 'none';
+  if (now.getTime() >= Date.parse(hold.expiresAt)) return 'expire';
+  if (hold.stage === 'held' && now.getTime() >= Date.parse(hold.warnAt)) return 'warn';
+  return 'wait';
+}
+
+/** What the merchant captured through the instrument (succeeded capture operations, the saga's included). */
+export function capturedThroughInstrument(instrument: FinancialInstrument): number {
+  return Object.values(instrument.operations)
+    .filter((operation) => operation.kind === 'capture' && operation.status === 'succeeded')
+    .reduce((sum, operation) => sum + operation.pspAmount, 0);
+}
+
+/**
+ * The checkout's payment with the amounts the instrument holds now: after the saga handed a manual
+ * authorization over, the merchant's captures and revokes happen on the instrument, which is then
+ * the truth for `captured_amount`, `capturable_amount` and `voided`.
+ */
+export function paymentWithInstrumentBalances(payment: CheckoutPayment, instrument: FinancialInstrument): CheckoutPayment {
+  return {
+    ...payment,
+    capturedAmount: capturedThroughInstrument(instrument),
+    capturableAmount: instrument.capturableAmount,
+    voided: payment.voided || instrument.status === 'voided',
+  };
+}
+
+/** The amount still authorized and not captured (0 once voided); the instrument's figure when known. */
+export function capturableAmountOf(payment: CheckoutPayment): number {
+  if (payment.capturableAmount !== undefined) return payment.capturableAmount;
+  if (payment.voided || payment.pspReference === undefined) return 0;
+  return Math.max(0, payment.authorizedAmount - payment.capturedAmount);
+}
