@@ -261,12 +261,17 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /**
    * The recovery watch list (lambdas/adapters/dynamo-recovery-store.ts) follows the status in the
-   * same transaction: entering `processing` adds the checkout, leaving it removes it, so the
-   * reconciliation sweep sees every in-flight payment and nothing else, without a table scan.
+   * same transaction: entering `processing` adds the checkout; the terminal write re-arms the same
+   * item (since = the terminal time) as an outcome watch, which NotifyMerchant removes once the
+   * result events are stored. So the reconciliation sweep sees every in-flight payment and every
+   * result not yet published (a crash between RecordOutcome and NotifyMerchant), without a scan.
    */
   private processingWatchChange(current: Checkout, next: Checkout, now: string): TransactItem | undefined {
     if (next.status === 'processing' && current.status !== 'processing') {
       return { Put: { TableName: this.tableName, Item: { ...processingWatchKey(next.id), entity: 'processing_watch', checkoutId: next.id, since: now } } };
+    }
+    if (current.status === 'processing' && (next.status === 'succeeded' || next.status === 'failed')) {
+      return { Put: { TableName: this.tableName, Item: { ...processingWatchKey(next.id), entity: 'outcome_watch', checkoutId: next.id, since: now } } };
     }
     if (current.status === 'processing' && next.status !== 'processing') {
       return { Delete: { TableName: this.tableName, Key: processingWatchKey(next.id) } };

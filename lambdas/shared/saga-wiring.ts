@@ -4,19 +4,33 @@
  * (webhook-wiring.ts), with settings read once.
  *
  * Env: PUBLIC_CHECKOUT_BASE_URL (rendered into the webhook's checkout object) required;
- * SANDBOX_PSP_URL (the sandbox connector's base URL) for the PSP-calling steps; optional PSP_TIMEOUT_MS.
+ * SANDBOX_PSP_URL (the sandbox connector's base URL) for the PSP-calling steps; optional PSP_TIMEOUT_MS;
+ * manual capture: AUTHORIZATION_VALIDITY_SECONDS (default 7 days) and
+ * AUTHORIZATION_EXPIRY_WARNING_SECONDS (default 24 h), compressed locally by local/stack.ts.
  */
+import { DynamoAuthorizationHoldStore } from '../adapters/dynamo-authorization-holds';
+import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
 import type { Context } from 'aws-lambda';
+import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { Checkout } from '../domain/model';
-import type { PaymentGateway } from '../ports';
+import type { AuthorizationHoldStore, PaymentGateway } from '../ports';
 import type { NotifyMerchantDependencies } from '../use-cases/notify-merchant';
 import { optionalEnv, requireEnv } from './env';
 import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
 import { toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
-import { checkoutRepository, instrumentRepository, merchantRepository, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
+import {
+  checkoutRepository,
+  documentClient,
+  instrumentRepository,
+  merchantRepository,
+  merchantUrlPolicy,
+  secretCipher,
+  storeConfig,
+  webhookEndpointRepository,
+} from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
@@ -38,6 +52,9 @@ function createGateway(baseUrl: string): PaymentGateway {
   });
 }
 
+/** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep). */
+export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(documentClient, storeConfig.tableName);
+
 export const sagaDependencies: NotifyMerchantDependencies = {
   ...webhookDependencies,
   checkouts: checkoutRepository,
@@ -49,6 +66,13 @@ export const sagaDependencies: NotifyMerchantDependencies = {
   webhookEndpoints: webhookEndpointRepository,
   renderCheckout: (checkout: Checkout) => toCheckoutView(checkout, { checkoutBaseUrl }),
   instruments: instrumentRepository,
+  authorizationHolds: authorizationHoldStore,
+  // The terminal write leaves an outcome watch; NotifyMerchant drops it once the events are stored.
+  outcomeWatch: new DynamoRecoveryStore(documentClient, storeConfig.tableName),
+  authorizationPolicy: parseAuthorizationPolicy(
+    optionalEnv('AUTHORIZATION_VALIDITY_SECONDS', ''),
+    optionalEnv('AUTHORIZATION_EXPIRY_WARNING_SECONDS', ''),
+  ),
 };
 
 /**

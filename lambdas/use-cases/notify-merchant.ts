@@ -7,8 +7,10 @@
  * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
  * re-run publishes nothing new and every retry carries the same `webhook-id`.
  */
+import { isHeldForManualCapture } from '../domain/authorization-hold';
 import { deriveEventId } from '../domain/webhook-events';
 import type { Checkout } from '../domain/model';
+import type { RecoveryStore } from '../ports';
 import { loadCheckout, type SagaDependencies, type StepInput } from './payment-saga';
 import { attemptDelivery, publishEvent, type WebhookDependencies } from './webhook-delivery';
 
@@ -18,7 +20,11 @@ export function resultEventId(checkoutId: string, type: string): string {
 }
 
 /** What the saga's NotifyMerchant needs: the saga's ports plus the event store and delivery settings. */
-export type NotifyMerchantDependencies = SagaDependencies & WebhookDependencies;
+export type NotifyMerchantDependencies = SagaDependencies &
+  WebhookDependencies & {
+    /** The watch the terminal write left for this checkout; dropped once the result events are stored. */
+    outcomeWatch?: Pick<RecoveryStore, 'forgetCheckout'>;
+  };
 
 export interface NotifyMerchantOutput {
   eventId?: string;
@@ -30,9 +36,14 @@ export interface NotifyMerchantOutput {
   skipped?: string;
 }
 
-/** The event types a terminal checkout publishes, payment facts first, the result last. */
+/**
+ * The event types a terminal checkout publishes, payment facts first, the result last. A
+ * manual-capture checkout that succeeded with its authorization held publishes `payment.authorized`
+ * (the merchant's cue that it may now capture through the instrument).
+ */
 export function checkoutEventTypes(checkout: Checkout): string[] {
   const types: string[] = [];
+  if (checkout.status === 'succeeded' && isHeldForManualCapture(checkout)) types.push('payment.authorized');
   if ((checkout.payment?.capturedAmount ?? 0) > 0) types.push('payment.captured');
   if (checkout.payment?.voided === true) types.push('payment.voided');
   types.push(`checkout.${checkout.status}`);
@@ -62,6 +73,9 @@ export async function notifyMerchant(deps: NotifyMerchantDependencies, { checkou
     });
     eventIds.push(published.eventId);
   }
+  // Every result event is stored with its deliveries: the dispatcher owns them from here, so the
+  // sweep no longer needs to watch this checkout.
+  await deps.outcomeWatch?.forgetCheckout(checkout.id);
   let delivered = 0;
   let pending = 0;
   for (const eventId of eventIds) {

@@ -9,8 +9,11 @@
  *     off late saga steps (`payment.recoveredBy`, written with the checkout's version), then drives
  *     it to a terminal state from the PSP's truth: captured -> succeeded; authorized or pending and
  *     not captured -> void -> failed/psp_error; nothing (or declined) -> failed. It never sends a
- *     capture: an unknown outcome is resolved by reading the PSP's status.
+ *     capture: an unknown outcome is resolved by reading the PSP's status. A manual-capture
+ *     checkout whose authorization was already handed to the merchant (instrument active, expiry
+ *     watch written) is finished as the saga would have: succeeded, authorization held.
  */
+import { captureMethodOf, isHeldForManualCapture } from '../domain/authorization-hold';
 import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, FailureReason } from '../domain/model';
 import { stateFromPspStatus } from '../domain/psp-outcome';
@@ -18,7 +21,7 @@ import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError }
 import type { PspAuthorizationView, PspCallbackStore, RecoveryStore, SagaExecutionInspector, TaskTokenResumer } from '../ports';
 import { runSagaOperation } from './financial-instruments';
 import { notifyMerchant, type NotifyMerchantDependencies } from './notify-merchant';
-import { pspIdempotencyKey } from './payment-saga';
+import { holdForManualCapture, pspIdempotencyKey } from './payment-saga';
 
 export interface ReconciliationDependencies extends NotifyMerchantDependencies {
   recovery: RecoveryStore;
@@ -42,12 +45,14 @@ export interface SweepReport {
   heartbeats: number;
   resumed: number;
   recovered: { checkoutId: string; status: string; action: string }[];
+  /** Terminal checkouts whose result events the sweep published (the saga stopped before NotifyMerchant). */
+  notified: number;
   errors: number;
 }
 
 /** One pass over the watch list; per-checkout failures are logged and left for the next pass. */
 export async function runReconciliationSweep(deps: ReconciliationDependencies, options: { limit?: number } = {}): Promise<SweepReport> {
-  const report: SweepReport = { watched: 0, heartbeats: 0, resumed: 0, recovered: [], errors: 0 };
+  const report: SweepReport = { watched: 0, heartbeats: 0, resumed: 0, recovered: [], notified: 0, errors: 0 };
   const watches = await deps.recovery.listProcessing(options.limit ?? 200);
   report.watched = watches.length;
   for (const watch of watches) {
@@ -64,6 +69,14 @@ export async function runReconciliationSweep(deps: ReconciliationDependencies, o
 async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: string, since: string, report: SweepReport): Promise<void> {
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (checkout !== undefined && (checkout.status === 'succeeded' || checkout.status === 'failed')) {
+    // An outcome watch: the result is recorded, but NotifyMerchant has not stored its events yet.
+    // Past the bound (the saga died in between), publish them here; notifyMerchant is idempotent.
+    if (now.getTime() - Date.parse(since) < deps.stuckAfterMs) return;
+    await notifyMerchant({ ...deps, outcomeWatch: deps.recovery }, { checkoutId });
+    report.notified += 1;
+    return;
+  }
   if (checkout === undefined || checkout.status !== 'processing') {
     await deps.recovery.forgetCheckout(checkoutId);
     return;
@@ -80,7 +93,7 @@ async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: strin
   if (taken === undefined) return;
   const result = await reconcileWithPsp(deps, taken);
   report.recovered.push({ checkoutId, ...result });
-  await notifyMerchant(deps, { checkoutId });
+  await notifyMerchant({ ...deps, outcomeWatch: deps.recovery }, { checkoutId });
 }
 
 /**
@@ -143,6 +156,7 @@ async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Che
 
 /** Drives the claimed checkout to succeeded or failed from the PSP's truth; returns what it did. */
 export async function reconcileWithPsp(deps: ReconciliationDependencies, checkout: Checkout): Promise<{ status: string; action: string }> {
+  if (await finishManualHold(deps, checkout)) return { status: 'succeeded', action: 'authorization_held' };
   const views = await pspAuthorizations(deps, checkout);
   const payment = checkout.payment;
   const captured = views.find((view) => view.captured_amount >= checkout.amount);
@@ -157,6 +171,13 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
     await finish(deps, checkout.id, 'succeeded');
     return { status: 'succeeded', action: 'captured_at_psp' };
   }
+  // The dead saga may have reserved its capture on the instrument (debit before the PSP call) and
+  // died before the answer. The PSP shows nothing captured, and the saga is past the stuck bound,
+  // so that capture never happened: settle it as failed, or the instrument refuses the void below
+  // (a void never races an in-flight capture) and the checkout stays stuck.
+  if (payment !== undefined && !views.some((view) => view.captured_amount > 0)) {
+    await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'failed');
+  }
   let voided = 0;
   for (const view of views) {
     const state = stateFromPspStatus(view.status);
@@ -168,6 +189,23 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
   const reason: FailureReason = declined ? 'payment_declined' : 'psp_error';
   await finish(deps, checkout.id, 'failed', reason);
   return { status: 'failed', action: voided > 0 ? 'voided' : views.length === 0 ? 'nothing_at_psp' : 'nothing_held' };
+}
+
+/**
+ * A manual-capture checkout whose hand-over already landed (the instrument is active: the merchant
+ * may be capturing it) must not be voided: its timeline write is completed if it was lost, and it
+ * ends succeeded. True when it did so.
+ */
+async function finishManualHold(deps: ReconciliationDependencies, checkout: Checkout): Promise<boolean> {
+  const payment = checkout.payment;
+  if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined || deps.instruments === undefined) return false;
+  if (payment.voided || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required')) return false;
+  const instrument = await deps.instruments.getInstrument(payment.instrumentId);
+  if (instrument?.status !== 'active') return false;
+  if (payment.authorizationExpiresAt === undefined) await holdForManualCapture(deps, checkout, payment);
+  if (!isHeldForManualCapture(await reload(deps, checkout.id))) return false;
+  await finish(deps, checkout.id, 'succeeded');
+  return true;
 }
 
 /** Voids one authorization the checkout holds (through its instrument when it is the recorded one). */
