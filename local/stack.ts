@@ -181,6 +181,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       // Recovery runs compressed locally (AWS: stuck after 15 min, sweep every 5 min).
       PAYSTEP_RECOVERY_AFTER_MS: process.env.PAYSTEP_RECOVERY_AFTER_MS ?? '20000',
       PAYSTEP_RECOVERY_LEASE_MS: process.env.PAYSTEP_RECOVERY_LEASE_MS ?? '15000',
+      // Manual capture: held authorizations expire compressed locally (AWS: 7 days, warned 24 h before).
+      AUTHORIZATION_VALIDITY_SECONDS: process.env.AUTHORIZATION_VALIDITY_SECONDS ?? '900',
+      AUTHORIZATION_EXPIRY_WARNING_SECONDS: process.env.AUTHORIZATION_EXPIRY_WARNING_SECONDS ?? '300',
       // Quiet handlers locally: warnings and errors only, and no EMF metric lines on stdout.
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

@@ -274,6 +274,11 @@ describe('POST /buy', () => {
       let raw = '';
       request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
       request.on('end', () => {
+        // Only the checkout creation is of interest; anything else (e.g. a page's GET) is a 404.
+        if (request.method !== 'POST' || request.url !== '/v1/checkouts') {
+          response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"route_not_found","message":"not here"}}');
+          return;
+        }
         received.push({ headers: request.headers, body: JSON.parse(raw) as Record<string, unknown> });
         response.writeHead(201, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ id: 'chk_fake1', status: 'open', checkout_url: 'http://paystep/pay/chk_fake1', client_secret: 'cs_fake' }));

@@ -1,0 +1,383 @@
+/**
+ * `npm run bench`: throughput, latency and AWS cost per checkout, measured on the local stack.
+ *
+ * Starts the instrumented local stack in a child process (bench/stack-process.ts, in memory,
+ * random ports; the sandbox PSP approves, the demo merchant confirms at once), then:
+ *   1. warm-up checkouts (not measured);
+ *   2. a serial phase (concurrency 1) that measures each Lambda's duration without CPU contention,
+ *      which is what the GB-s cost uses (Lambda runs one request per container);
+ *   3. the raw DynamoDB Local PutItem rate at the benchmark's concurrency (the storage bound);
+ *   4. N complete checkouts (create -> pay -> terminal -> webhook delivered) at fixed concurrency:
+ *      checkouts/s, p50/p95/p99 of create and pay, time to terminal and to webhook delivered, and
+ *      per checkout the DynamoDB calls and capacity units, Lambda invocations, API requests and
+ *      (from the emulator's GetExecutionHistory) Step Functions state transitions;
+ *   5. the AWS list-price cost per million checkouts (bench/prices.ts).
+ * Writes bench/results/latest-bench.json and prints a markdown table for the README.
+ *
+ * Flags / env: --checkouts N (BENCH_CHECKOUTS, default 600), --concurrency C (BENCH_CONCURRENCY,
+ * default 16), --serial N (BENCH_SERIAL, default 40), --out FILE (BENCH_OUT).
+ */
+import '../local/polyfills';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { LOCAL_AWS } from '../local/dynamodb-local';
+import { PaystepClient } from '../local/paystep-client';
+import { stateMachineArnFor } from '../local/stepfunctions-emulator';
+import { LOCAL_TABLE_NAME } from '../lib/table-schema';
+import {
+  createCheckout,
+  numberOption,
+  payCheckout,
+  readCheckout,
+  runPool,
+  setCatalogue,
+  sleep,
+  summarize,
+  timelineMoments,
+  tokenize,
+  type LatencySummary,
+} from './checkout-driver';
+import type { CounterSnapshot, EntryCounters } from './instrumentation';
+import { costPerMillionCheckouts, fixedMonthlyUsd, PRICES, PRICES_RECORDED, PRICES_REGION, type PerCheckoutUsage } from './prices';
+import { startBenchStack, type BenchStack } from './stack-runner';
+
+const CARD_OK = '4242424242424242';
+const PRODUCT = { sku: 'bench-item', name: 'Benchmark item', unit_amount: 1000, currency: 'USD', stock: 100_000_000 };
+/** Routes the load generator calls only to learn when a checkout is done (a browser's pending page polls the status route instead). */
+const POLL_KEYS = new Set(['api-checkouts GET /v1/checkouts/{id}']);
+/** Scheduled on AWS (fixed monthly cost), on fast timers locally: not per-checkout work. */
+const BACKGROUND_KEYS = new Set(['webhook-dispatcher', 'reconciliation-sweep', '(outside a handler)']);
+
+export interface BenchOptions {
+  checkouts: number;
+  concurrency: number;
+  serialCheckouts: number;
+  warmupCheckouts: number;
+  putItems: number;
+  log: (line: string) => void;
+}
+
+interface CheckoutTiming {
+  id: string;
+  status: string;
+  createMs: number;
+  payMs: number;
+  /** Create request start -> terminal status recorded (timeline). */
+  toTerminalMs?: number;
+  /** Pay request start -> terminal status recorded. */
+  payToTerminalMs?: number;
+  /** Create request start -> webhook delivered (timeline). */
+  toWebhookMs?: number;
+}
+
+export interface BenchReport {
+  kind: 'paystep-bench';
+  measuredAt: string;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  options: Omit<BenchOptions, 'log'>;
+  throughput: { checkouts: number; succeeded: number; wallSeconds: number; checkoutsPerSecond: number };
+  latencyMs: { create: LatencySummary; pay: LatencySummary; createToTerminal: LatencySummary; payToTerminal: LatencySummary; createToWebhookDelivered: LatencySummary };
+  storageBound: { putItemsPerSecond: number; putItems: number; concurrency: number; dynamoWriteCallsPerCheckout: number; checkoutsPerSecondBound: number; ratioToBound: number };
+  perCheckout: PerCheckoutUsage & {
+    dynamoCallsByCommand: Record<string, number>;
+    lambdaInvocationsByEntry: Record<string, number>;
+    /** Mean billed ms per invocation, from the serial phase. */
+    lambdaMsPerInvocationSerial: Record<string, number>;
+    executionHistoriesRead: number;
+  };
+  perStatusPoll: { lambdaInvocations: number; readRequestUnits: number };
+  cost: ReturnType<typeof costPerMillionCheckouts> & { pricesRegion: string; pricesRecorded: string; fixedMonthlyUsd: { item: string; usd: number }[] };
+}
+
+/** Runs the whole benchmark against a fresh in-memory stack and returns the report. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log;
+  const loadAverageBefore = loadavg();
+  log(`bench: starting the local stack (in memory)...`);
+  const stack = await startBenchStack();
+  try {
+    const api = new PaystepClient(stack.apiUrl);
+    await setCatalogue(stack.merchantUrl, [PRODUCT]);
+    let serial = 0;
+    const nextRef = (phase: string): string => `bench-${phase}-${Date.now().toString(36)}-${(serial += 1)}`;
+
+    log(`bench: warm-up, ${options.warmupCheckouts} checkouts`);
+    await runPool(options.warmupCheckouts, Math.min(4, options.concurrency), async () => {
+      await oneCheckout(stack, api, nextRef('warm'));
+    });
+
+    log(`bench: serial phase, ${options.serialCheckouts} checkouts at concurrency 1 (Lambda durations)`);
+    await stack.resetCounters();
+    await runPool(options.serialCheckouts, 1, async () => {
+      await oneCheckout(stack, api, nextRef('serial'));
+    });
+    const serialCounters = await stack.resetCounters();
+
+    log(`bench: raw DynamoDB Local PutItem rate, ${options.putItems} items at concurrency ${options.concurrency}`);
+    const putItemsPerSecond = await measurePutItemRate(stack.dynamoDbEndpoint, options.putItems, options.concurrency);
+    log(`bench: ${putItemsPerSecond.toFixed(0)} PutItem/s`);
+
+    log(`bench: ${options.checkouts} checkouts at concurrency ${options.concurrency}`);
+    await sleep(500);
+    await stack.resetCounters();
+    const timings: CheckoutTiming[] = [];
+    const startedAt = performance.now();
+    let done = 0;
+    const progress = setInterval(() => {
+      const elapsed = (performance.now() - startedAt) / 1000;
+      log(`bench: ${done}/${options.checkouts} done, ${(done / elapsed).toFixed(1)} checkouts/s`);
+    }, 3_000);
+    try {
+      await runPool(options.checkouts, options.concurrency, async () => {
+        timings.push(await oneCheckout(stack, api, nextRef('run')));
+        done += 1;
+      });
+    } finally {
+      clearInterval(progress);
+    }
+    const wallSeconds = (performance.now() - startedAt) / 1000;
+    const runCounters = await stack.counters();
+    const succeeded = timings.filter((t) => t.status === 'succeeded');
+    log(`bench: ${succeeded.length}/${timings.length} succeeded in ${wallSeconds.toFixed(1)} s; reading execution histories...`);
+    const transitions = await countStateTransitions(stack.sfnUrl, succeeded.map((t) => t.id).slice(0, 400));
+
+    const usage = perCheckoutUsage(runCounters, serialCounters, succeeded.length, transitions);
+    const writeCalls = usage.dynamoWriteCalls;
+    const report: BenchReport = {
+      kind: 'paystep-bench',
+      measuredAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore, loadAverageAfter: loadavg() },
+      options: { checkouts: options.checkouts, concurrency: options.concurrency, serialCheckouts: options.serialCheckouts, warmupCheckouts: options.warmupCheckouts, putItems: options.putItems },
+      throughput: { checkouts: timings.length, succeeded: succeeded.length, wallSeconds: round(wallSeconds, 2), checkoutsPerSecond: round(timings.length / wallSeconds, 2) },
+      latencyMs: {
+        create: summarize(timings.map((t) => t.createMs)),
+        pay: summarize(timings.map((t) => t.payMs)),
+        createToTerminal: summarize(defined(timings.map((t) => t.toTerminalMs))),
+        payToTerminal: summarize(defined(timings.map((t) => t.payToTerminalMs))),
+        createToWebhookDelivered: summarize(defined(timings.map((t) => t.toWebhookMs))),
+      },
+      storageBound: {
+        putItemsPerSecond: round(putItemsPerSecond, 1),
+        putItems: options.putItems,
+        concurrency: options.concurrency,
+        dynamoWriteCallsPerCheckout: round(writeCalls, 2),
+        checkoutsPerSecondBound: round(putItemsPerSecond / writeCalls, 2),
+        ratioToBound: round(timings.length / wallSeconds / (putItemsPerSecond / writeCalls), 3),
+      },
+      perCheckout: { ...usage.usage, dynamoCallsByCommand: usage.callsByCommand, lambdaInvocationsByEntry: usage.invocationsByEntry, lambdaMsPerInvocationSerial: usage.msPerInvocation, executionHistoriesRead: transitions.histories },
+      perStatusPoll: usage.perPoll,
+      cost: { ...costPerMillionCheckouts(usage.usage), pricesRegion: PRICES_REGION, pricesRecorded: PRICES_RECORDED, fixedMonthlyUsd: fixedMonthlyUsd() },
+    };
+    return report;
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** One checkout, start to webhook delivered; the merchant's timeline gives the server-side moments. */
+async function oneCheckout(stack: BenchStack, api: PaystepClient, merchantOrderRef: string): Promise<CheckoutTiming> {
+  const token = await tokenize(stack.pspUrl, CARD_OK);
+  const createStart = Date.now();
+  let mark = performance.now();
+  const checkout = await createCheckout(api, stack.secretKey, { merchantOrderRef, sku: PRODUCT.sku, quantity: 1, unitAmount: PRODUCT.unit_amount, currency: PRODUCT.currency });
+  const createMs = performance.now() - mark;
+  const payStart = Date.now();
+  mark = performance.now();
+  await payCheckout(api, checkout, token);
+  const payMs = performance.now() - mark;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await sleep(100);
+    const view = await readCheckout(api, stack.secretKey, checkout.id);
+    const moments = timelineMoments(view);
+    if ((moments.terminalAt !== undefined && moments.webhookDeliveredAt !== undefined) || Date.now() > deadline) {
+      return {
+        id: checkout.id,
+        status: view.status,
+        createMs,
+        payMs,
+        ...(moments.terminalAt !== undefined ? { toTerminalMs: moments.terminalAt - createStart, payToTerminalMs: moments.terminalAt - payStart } : {}),
+        ...(moments.webhookDeliveredAt !== undefined ? { toWebhookMs: moments.webhookDeliveredAt - createStart } : {}),
+      };
+    }
+  }
+}
+
+/** PutItem of a checkout-sized item (~1 KB) into the Paystep table, `count` of them at `concurrency`. */
+async function measurePutItemRate(endpoint: string, count: number, concurrency: number): Promise<number> {
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
+  const payload = 'x'.repeat(800);
+  try {
+    const started = performance.now();
+    await runPool(count, concurrency, async (index) => {
+      await client.send(new PutItemCommand({ TableName: LOCAL_TABLE_NAME, Item: { pk: { S: `BENCH#${index}` }, sk: { S: 'RAW' }, payload: { S: payload }, n: { N: String(index) } } }));
+    });
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Billed state transitions per execution, from GetExecutionHistory: every state entered, plus
+ * every Task retry (a retried Task schedules its function again without a new StateEntered).
+ */
+async function countStateTransitions(sfnUrl: string, checkoutIds: string[]): Promise<{ perExecution: number; histories: number }> {
+  const client = new SFNClient({ ...LOCAL_AWS, endpoint: sfnUrl });
+  const machine = stateMachineArnFor();
+  const executionPrefix = machine.replace(':stateMachine:', ':execution:');
+  let total = 0;
+  let histories = 0;
+  try {
+    await runPool(checkoutIds.length, 8, async (index) => {
+      const events: HistoryEvent[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new GetExecutionHistoryCommand({ executionArn: `${executionPrefix}:${checkoutIds[index]}`, maxResults: 1000, nextToken }));
+        events.push(...(page.events ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+      const entered = events.filter((e) => e.type?.endsWith('StateEntered')).length;
+      const taskEntered = events.filter((e) => e.type === 'TaskStateEntered').length;
+      const scheduled = events.filter((e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled').length;
+      total += entered + Math.max(0, scheduled - taskEntered);
+      histories += 1;
+    });
+  } finally {
+    client.destroy();
+  }
+  return { perExecution: histories === 0 ? 0 : total / histories, histories };
+}
+
+function perCheckoutUsage(run: CounterSnapshot, serial: CounterSnapshot, succeeded: number, transitions: { perExecution: number }) {
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  const work = Object.entries(run.entries).filter(([key]) => !POLL_KEYS.has(key) && !BACKGROUND_KEYS.has(key));
+  const msPerInvocation: Record<string, number> = {};
+  for (const [key, counters] of Object.entries(serial.entries)) {
+    if (counters.invocations > 0) msPerInvocation[key] = round(counters.billedMs / counters.invocations, 1);
+  }
+  let invocations = 0;
+  let apiRequests = 0;
+  let billedMs = 0;
+  let writeUnits = 0;
+  let readUnits = 0;
+  let writeCalls = 0;
+  const callsByCommand: Record<string, number> = {};
+  const invocationsByEntry: Record<string, number> = {};
+  for (const [key, counters] of work) {
+    invocations += counters.invocations;
+    if (key.includes(' ')) apiRequests += counters.invocations;
+    billedMs += counters.invocations * (msPerInvocation[key] ?? counters.billedMs / Math.max(1, counters.invocations));
+    invocationsByEntry[key] = round(per(counters.invocations), 2);
+    for (const [command, calls] of Object.entries(counters.dynamodb)) {
+      writeUnits += calls.writeUnits;
+      readUnits += calls.readUnits;
+      callsByCommand[command] = (callsByCommand[command] ?? 0) + calls.calls;
+      if (/Put|Update|Delete|Write/.test(command)) writeCalls += calls.items;
+    }
+  }
+  for (const command of Object.keys(callsByCommand)) callsByCommand[command] = round(per(callsByCommand[command] as number), 2);
+  const polls = [...POLL_KEYS].map((key) => run.entries[key]).filter((c): c is EntryCounters => c !== undefined);
+  const pollInvocations = polls.reduce((sum, c) => sum + c.invocations, 0);
+  const pollReads = polls.reduce((sum, c) => sum + Object.values(c.dynamodb).reduce((s, d) => s + d.readUnits, 0), 0);
+  return {
+    usage: {
+      apiRequests: round(per(apiRequests), 2),
+      lambdaInvocations: round(per(invocations), 2),
+      lambdaBilledMs: round(per(billedMs), 1),
+      stateTransitions: round(transitions.perExecution, 2),
+      executions: 1,
+      writeRequestUnits: round(per(writeUnits), 2),
+      readRequestUnits: round(per(readUnits), 2),
+    },
+    dynamoWriteCalls: per(writeCalls),
+    callsByCommand,
+    invocationsByEntry,
+    msPerInvocation,
+    perPoll: { lambdaInvocations: 1, readRequestUnits: pollInvocations === 0 ? 0 : round(pollReads / pollInvocations, 2) },
+  };
+}
+
+/** The README table: one markdown block with the run's figures and the cost lines. */
+export function formatBenchMarkdown(report: BenchReport): string {
+  const l = report.latencyMs;
+  const row = (name: string, s: LatencySummary): string => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.max} |`;
+  const usd = (value: number): string => `$${value < 1 ? value.toFixed(3) : value.toFixed(2)}`;
+  const m = report.machine;
+  const lines = [
+    `Measured ${report.measuredAt.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, load average before ${m.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}.`,
+    `${report.throughput.checkouts} checkouts at concurrency ${report.options.concurrency}, in memory, sandbox PSP approving, demo merchant confirming at once.`,
+    '',
+    '| throughput | value |',
+    '|---|---|',
+    `| checkouts/s (create -> pay -> terminal -> webhook delivered) | **${report.throughput.checkoutsPerSecond}** (${report.throughput.succeeded}/${report.throughput.checkouts} succeeded in ${report.throughput.wallSeconds} s) |`,
+    `| DynamoDB Local raw PutItem/s at concurrency ${report.storageBound.concurrency} | ${report.storageBound.putItemsPerSecond} |`,
+    `| DynamoDB write calls per checkout | ${report.storageBound.dynamoWriteCallsPerCheckout} |`,
+    `| storage bound (PutItem/s / writes per checkout) | ${report.storageBound.checkoutsPerSecondBound} checkouts/s |`,
+    `| measured / storage bound | ${report.storageBound.ratioToBound} |`,
+    '',
+    '| latency (ms) | p50 | p95 | p99 | max |',
+    '|---|---|---|---|---|',
+    row('POST /v1/checkouts (create)', l.create),
+    row('POST /v1/checkouts/{id}/pay', l.pay),
+    row('pay -> terminal status', l.payToTerminal),
+    row('create -> terminal status', l.createToTerminal),
+    row('create -> webhook delivered', l.createToWebhookDelivered),
+    '',
+    '| per successful checkout | count |',
+    '|---|---|',
+    `| API Gateway requests (create + pay + PSP callbacks) | ${report.perCheckout.apiRequests} |`,
+    `| Lambda invocations | ${report.perCheckout.lambdaInvocations} |`,
+    `| Lambda billed ms (serial-phase durations) | ${report.perCheckout.lambdaBilledMs} |`,
+    `| Step Functions state transitions | ${report.perCheckout.stateTransitions} |`,
+    `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand).map(([c, n]) => `${c.replace('Command', '')} ${n}`).join(', ')} |`,
+    `| DynamoDB WRU / RRU | ${report.perCheckout.writeRequestUnits} / ${report.perCheckout.readRequestUnits} |`,
+    '',
+    `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
+    '|---|---|---|',
+    ...report.cost.lines.map((line) => `| ${line.item}${line.basis === 'estimated' ? ' (estimate)' : ''} | ${round(line.quantityPerCheckout, 3)} ${line.unit} | ${usd(line.usdPerMillionCheckouts)} |`),
+    `| **total** (measured lines only: ${usd(report.cost.measuredUsd)}) | | **${usd(report.cost.totalUsd)}** |`,
+    '',
+    `Fixed per month, independent of traffic: ${report.cost.fixedMonthlyUsd.map((f) => `${f.item} ${usd(f.usd)}`).join('; ')}.`,
+    `Prices: ${report.cost.pricesRecorded}, bench/prices.ts. A buyer's status poll adds ${usd(PRICES.httpApiRequest.usd * 1e6 + PRICES.lambdaRequest.usd * 1e6)} per million polls plus its Lambda time and ${report.perStatusPoll.readRequestUnits} RRU.`,
+  ];
+  return lines.join('\n');
+}
+
+function defined(values: (number | undefined)[]): number[] {
+  return values.filter((v): v is number => v !== undefined);
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options: BenchOptions = {
+    checkouts: numberOption(argv, 'checkouts', 'BENCH_CHECKOUTS', 600),
+    concurrency: numberOption(argv, 'concurrency', 'BENCH_CONCURRENCY', 16),
+    serialCheckouts: numberOption(argv, 'serial', 'BENCH_SERIAL', 40),
+    warmupCheckouts: 20,
+    putItems: 4000,
+    log: (line) => console.error(line),
+  };
+  const outIndex = argv.indexOf('--out');
+  const out = resolve(outIndex !== -1 && argv[outIndex + 1] ? (argv[outIndex + 1] as string) : (process.env.BENCH_OUT ?? 'bench/results/latest-bench.json'));
+  const report = await runBench(options);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${formatBenchMarkdown(report)}\n\nWritten: ${out}\n`);
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  });
+}

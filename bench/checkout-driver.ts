@@ -1,0 +1,165 @@
+/**
+ * What the benchmark and the chaos run do to the stack, over HTTP only, as a merchant's server and
+ * a buyer's browser would: set the demo merchant's catalogue, create a checkout, tokenize a card
+ * at the sandbox PSP, pay, and read the checkout's timeline. Plus the small statistics and
+ * concurrency helpers both share.
+ */
+import { tokenizeTestCard } from '../local/sandbox-psp/client';
+import { PaystepClient } from '../local/paystep-client';
+
+export interface CatalogueProduct {
+  sku: string;
+  name: string;
+  unit_amount: number;
+  currency: string;
+  stock: number;
+  blocked?: number;
+  sold?: number;
+  behavior?: { delayMs?: number; status?: number; body?: string; contentType?: string };
+}
+
+export interface TimelineCheckout {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  failure_reason?: string | null;
+  events: { type: string; at: string; data?: Record<string, unknown> }[];
+}
+
+export const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'expired', 'canceled']);
+
+/** Replaces the demo merchant's products (stock and misbehaviours). */
+export async function setCatalogue(merchantUrl: string, products: CatalogueProduct[]): Promise<void> {
+  const response = await fetch(`${merchantUrl}/admin/products`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(products),
+  });
+  if (response.status !== 200) throw new Error(`setting the demo catalogue failed: ${response.status}`);
+}
+
+/** The demo merchant's products as it sees them now. */
+export async function readCatalogue(merchantUrl: string): Promise<CatalogueProduct[]> {
+  const response = await fetch(`${merchantUrl}/products`);
+  return ((await response.json()) as { products: CatalogueProduct[] }).products;
+}
+
+/** The demo merchant's order book (for the oversold counts). */
+export async function readOrders(merchantUrl: string): Promise<{ order_ref: string | null; state: string; oversold: number }[]> {
+  const response = await fetch(`${merchantUrl}/orders`, { headers: { accept: 'application/json' } });
+  return ((await response.json()) as { orders: { order_ref: string | null; state: string; oversold: number }[] }).orders;
+}
+
+export interface CreatedCheckout {
+  id: string;
+  clientSecret: string;
+}
+
+/** The merchant's server creates a checkout (Idempotency-Key = the order ref, so a retry is safe). */
+export async function createCheckout(
+  api: PaystepClient,
+  secretKey: string,
+  input: { merchantOrderRef: string; sku: string; quantity: number; unitAmount: number; currency: string },
+): Promise<CreatedCheckout> {
+  const answer = await api.call<{ id?: string; client_secret?: string }>('POST', '/v1/checkouts', {
+    token: secretKey,
+    idempotencyKey: `create-${input.merchantOrderRef}`,
+    body: {
+      merchant_order_ref: input.merchantOrderRef,
+      amount: input.unitAmount * input.quantity,
+      currency: input.currency,
+      items: [{ sku: input.sku, name: input.sku, quantity: input.quantity, unit_amount: input.unitAmount }],
+      success_url: 'https://shop.example/thanks',
+      failure_url: 'https://shop.example/sorry',
+    },
+  });
+  if ((answer.status !== 200 && answer.status !== 201) || answer.body.id === undefined || answer.body.client_secret === undefined) {
+    throw new Error(`create checkout answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  }
+  return { id: answer.body.id, clientSecret: answer.body.client_secret };
+}
+
+/** The buyer's browser tokenizes the card at the PSP (never through Paystep). */
+export async function tokenize(pspUrl: string, card: string): Promise<string> {
+  return await tokenizeTestCard(pspUrl, card);
+}
+
+/** The buyer pays; throws on anything but 202. */
+export async function payCheckout(api: PaystepClient, checkout: CreatedCheckout, token: string): Promise<void> {
+  const answer = await api.pay(checkout.id, checkout.clientSecret, token);
+  if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+}
+
+/** GET /v1/checkouts/{id} as the merchant (status and events[] timeline). */
+export async function readCheckout(api: PaystepClient, secretKey: string, id: string): Promise<TimelineCheckout> {
+  const answer = await api.call<TimelineCheckout>('GET', `/v1/checkouts/${id}`, { token: secretKey });
+  if (answer.status !== 200) throw new Error(`read checkout answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return answer.body;
+}
+
+/** When the checkout reached a terminal status and when its webhook was delivered (timeline, epoch ms). */
+export function timelineMoments(checkout: TimelineCheckout): { terminalAt?: number; webhookDeliveredAt?: number } {
+  const terminal = checkout.events.find((event) => TERMINAL_STATUSES.has(event.type));
+  const delivered = checkout.events.find((event) => event.type === 'webhook_delivered' && String(event.data?.event_type ?? '').startsWith('checkout.'));
+  return {
+    ...(terminal !== undefined ? { terminalAt: Date.parse(terminal.at) } : {}),
+    ...(delivered !== undefined ? { webhookDeliveredAt: Date.parse(delivered.at) } : {}),
+  };
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` at once. */
+export async function runPool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next;
+      next += 1;
+      await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, () => worker()));
+}
+
+/** Nearest-rank percentile of `values` (ms); NaN when empty. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(values: number[]): LatencySummary {
+  const round = (value: number): number => Math.round(value * 10) / 10;
+  return {
+    count: values.length,
+    p50: round(percentile(values, 50)),
+    p95: round(percentile(values, 95)),
+    p99: round(percentile(values, 99)),
+    max: round(values.length === 0 ? Number.NaN : Math.max(...values)),
+    mean: round(values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length),
+  };
+}
+
+/** Reads `--name value` / `--name=value` from argv, else the env var, else the default. */
+export function numberOption(argv: string[], flag: string, envName: string, fallback: number): number {
+  let raw: string | undefined;
+  const index = argv.findIndex((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
+  if (index !== -1) raw = argv[index]?.includes('=') ? argv[index]?.split('=')[1] : argv[index + 1];
+  raw ??= process.env[envName];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${flag} / ${envName} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,75 @@
+/**
+ * The local stack as the benchmarks run it: `npm start`'s stack (local/stack.ts) in its own
+ * process, with bench/instrumentation.ts installed, plus a tiny loopback server that hands the
+ * counters to the load generator (`GET /counters`, `POST /reset`). It prints the same
+ * `Name: value` lines as `npm start` (and `Bench counters: <url>`), then `Ready`.
+ *
+ * Env: the ports of `npm start` (PAYSTEP_PORT, PAYSTEP_SANDBOX_PSP_PORT, PAYSTEP_DEMO_MERCHANT_PORT,
+ * PAYSTEP_SFN_PORT), PAYSTEP_BENCH_COUNTERS_PORT, PAYSTEP_DATA_DIR; flag --in-memory.
+ * SIGTERM stops everything it started; the chaos run SIGKILLs it on purpose.
+ */
+import '../local/polyfills';
+import { createServer } from 'node:http';
+import { startLocalStack } from '../local/stack';
+import { countDynamoDbCalls, installInvocationCounting, resetCounters, snapshotCounters } from './instrumentation';
+
+async function main(): Promise<void> {
+  const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+  installInvocationCounting();
+  const stack = await startLocalStack({
+    apiPort: port('PAYSTEP_PORT', 0),
+    pspPort: port('PAYSTEP_SANDBOX_PSP_PORT', 0),
+    merchantPort: port('PAYSTEP_DEMO_MERCHANT_PORT', 0),
+    sfnPort: port('PAYSTEP_SFN_PORT', 0),
+    inMemory: process.argv.includes('--in-memory'),
+    ...(process.env.PAYSTEP_DATA_DIR ? { dataDir: process.env.PAYSTEP_DATA_DIR } : {}),
+  });
+  // The handlers are loaded (startLocalStack set their environment first), so this is the very
+  // module instance they use: count its DynamoDB calls from now on.
+  const wiring = await import('../lambdas/shared/wiring');
+  countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
+
+  const counters = createServer((request, response) => {
+    const snapshot = snapshotCounters();
+    if (request.method === 'POST' && request.url === '/reset') resetCounters();
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(snapshot));
+  });
+  await new Promise<void>((resolve) => counters.listen(port('PAYSTEP_BENCH_COUNTERS_PORT', 0), '127.0.0.1', resolve));
+  const address = counters.address();
+  const countersUrl = typeof address === 'object' && address !== null ? `http://127.0.0.1:${address.port}` : '';
+
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    counters.close();
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  process.stdout.write(
+    [
+      `API: ${stack.apiUrl}`,
+      `Sandbox PSP: ${stack.pspUrl}`,
+      `Demo merchant: ${stack.merchantUrl}`,
+      `Step Functions (local): ${stack.sfnUrl}`,
+      `DynamoDB Local: ${stack.dynamoDbEndpoint}`,
+      `Admin token: ${stack.adminToken}`,
+      `Demo merchant id: ${stack.demoMerchant.id}`,
+      `Demo merchant secret key: ${stack.demoMerchant.secretKey}`,
+      `Bench counters: ${countersUrl}`,
+      'Ready',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

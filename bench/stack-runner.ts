@@ -1,0 +1,162 @@
+/**
+ * Starts bench/stack-process.ts as a child process (its own Node process and DynamoDB Local JVM,
+ * like `npm start`), on fixed-per-run random loopback ports so a restart comes back at the same
+ * URLs. `kill()` is the crash the chaos run injects: SIGKILL to the child and every descendant
+ * (the JVM included), nothing flushed, nothing stopped cleanly. `stop()` is the clean shutdown.
+ */
+import { spawn } from 'node:child_process';
+import { freePort } from '../local/net';
+import { REPO_ROOT } from '../local/handlers';
+import { isAlive, listDescendants } from '../test/e2e/harness';
+import type { CounterSnapshot } from './instrumentation';
+
+export interface BenchStackPorts {
+  api: number;
+  psp: number;
+  merchant: number;
+  sfn: number;
+  counters: number;
+}
+
+export interface BenchStack {
+  apiUrl: string;
+  pspUrl: string;
+  merchantUrl: string;
+  sfnUrl: string;
+  dynamoDbEndpoint: string;
+  adminToken: string;
+  merchantId: string;
+  secretKey: string;
+  countersUrl: string;
+  ports: BenchStackPorts;
+  pid: number;
+  /** Counters since the last reset (bench/instrumentation.ts). */
+  counters(): Promise<CounterSnapshot>;
+  /** Starts a new counting window; resolves the counters of the closed one. */
+  resetCounters(): Promise<CounterSnapshot>;
+  /** Crash: SIGKILL the child and all its descendants; resolves once every one is gone. */
+  kill(): Promise<void>;
+  /** Clean stop (SIGTERM, wait); kills whatever is left after 20 s. */
+  stop(): Promise<void>;
+  stderr(): string;
+}
+
+export interface StartBenchStackOptions {
+  /** Keep data here (DynamoDB Local files, PSP ledger, merchant keys); omitted = in memory. */
+  dataDir?: string;
+  /** Reuse these ports (a restart); fresh random ones when omitted. */
+  ports?: BenchStackPorts;
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/** Spawns the instrumented stack and waits for `Ready`. */
+export async function startBenchStack(options: StartBenchStackOptions = {}): Promise<BenchStack> {
+  const ports = options.ports ?? {
+    api: await freePort(),
+    psp: await freePort(),
+    merchant: await freePort(),
+    sfn: await freePort(),
+    counters: await freePort(),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/stack-process.ts', ...(options.dataDir === undefined ? ['--in-memory'] : [])], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PAYSTEP_PORT: String(ports.api),
+      PAYSTEP_SANDBOX_PSP_PORT: String(ports.psp),
+      PAYSTEP_DEMO_MERCHANT_PORT: String(ports.merchant),
+      PAYSTEP_SFN_PORT: String(ports.sfn),
+      PAYSTEP_BENCH_COUNTERS_PORT: String(ports.counters),
+      ...(options.dataDir !== undefined ? { PAYSTEP_DATA_DIR: options.dataDir } : {}),
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-200_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    const seen: string[] = [];
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`bench stack: no "Ready" in time. stderr:\n${stderr.slice(-4000)}`)), options.readyTimeoutMs ?? 120_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        seen.push(line);
+        if (line === 'Ready') {
+          clearTimeout(timer);
+          resolve(seen);
+        }
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`bench stack exited before "Ready". stderr:\n${stderr.slice(-4000)}`));
+    });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  child.stdout?.resume();
+  const pid = child.pid as number;
+  const value = (prefix: string): string => {
+    const line = lines.find((l) => l.startsWith(`${prefix}: `));
+    if (line === undefined) throw new Error(`bench stack did not print "${prefix}"`);
+    return line.slice(prefix.length + 2).trim();
+  };
+  const countersUrl = value('Bench counters');
+  const readCounters = async (path: string, method: string): Promise<CounterSnapshot> => {
+    const response = await fetch(`${countersUrl}${path}`, { method });
+    return (await response.json()) as CounterSnapshot;
+  };
+
+  const killAll = async (signal: NodeJS.Signals): Promise<void> => {
+    const tracked = [pid, ...listDescendants(pid)];
+    for (const target of tracked) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 15_000;
+    while (tracked.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000))]);
+  };
+
+  let stopped: Promise<void> | undefined;
+  return {
+    apiUrl: value('API'),
+    pspUrl: value('Sandbox PSP'),
+    merchantUrl: value('Demo merchant'),
+    sfnUrl: value('Step Functions (local)'),
+    dynamoDbEndpoint: value('DynamoDB Local'),
+    adminToken: value('Admin token'),
+    merchantId: value('Demo merchant id'),
+    secretKey: value('Demo merchant secret key'),
+    countersUrl,
+    ports,
+    pid,
+    counters: () => readCounters('/counters', 'GET'),
+    resetCounters: () => readCounters('/reset', 'POST'),
+    kill: () => (stopped ??= killAll('SIGKILL')),
+    stop: () =>
+      (stopped ??= (async () => {
+        const tracked = [pid, ...listDescendants(pid)];
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => void killAll('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+        const deadline = Date.now() + 5_000;
+        while (tracked.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        for (const survivor of tracked.filter(isAlive)) process.kill(survivor, 'SIGKILL');
+      })()),
+    stderr: () => stderr,
+  };
+}
