@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { freePort } from '../local/net';
 import { REPO_ROOT } from '../local/handlers';
+import { waitForReadyLines } from '../local/ready';
 import { isAlive, listDescendants } from '../test/e2e/harness';
 import type { CounterSnapshot } from './instrumentation';
 
@@ -78,28 +79,7 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
     stderr = (stderr + chunk.toString()).slice(-200_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = await new Promise<string[]>((resolve, reject) => {
-    const seen: string[] = [];
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`bench stack: no "Ready" in time. stderr:\n${stderr.slice(-4000)}`)), options.readyTimeoutMs ?? 120_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        seen.push(line);
-        if (line === 'Ready') {
-          clearTimeout(timer);
-          resolve(seen);
-        }
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`bench stack exited before "Ready". stderr:\n${stderr.slice(-4000)}`));
-    });
-  }).catch((error: unknown) => {
+  const lines = await waitForReadyLines(child, exited, options.readyTimeoutMs ?? 120_000, () => stderr).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });

@@ -246,7 +246,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // 7b. The webhook dispatcher: the same handler the every-minute schedule runs on AWS, on a
     //     short timer (PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS, default 250 ms), one pass per tick.
     const dispatcher = await step('Webhook dispatcher', undefined, undefined, () =>
-      startWebhookDispatcherTimer(Number(process.env.PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS ?? '250'), log),
+      startPeriodicHandler('webhook-dispatcher', Number(process.env.PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS ?? '250'), log),
     );
     stoppers.push({ name: 'Webhook dispatcher', stop: () => dispatcher.stop() });
 
@@ -287,37 +287,6 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     if (error instanceof LocalStackStartError) throw error;
     throw new LocalStackStartError(error instanceof Error ? error.message : String(error), { cause: error });
   }
-}
-
-/**
- * Calls lambdas/webhook-dispatcher/handler.ts every `intervalMs` (never two runs at once), like
- * the EventBridge schedule on AWS. Stopping waits for the run in progress.
- */
-async function startWebhookDispatcherTimer(intervalMs: number, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
-  const handler = await loadHandler<() => Promise<unknown>>('webhook-dispatcher');
-  let running: Promise<void> | undefined;
-  let lastError = '';
-  const timer = setInterval(() => {
-    if (running !== undefined) return;
-    running = handler()
-      .then(() => {
-        lastError = '';
-      })
-      .catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (message !== lastError) log(`Webhook dispatcher run failed: ${message}`);
-        lastError = message;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }, Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 250);
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 /**

@@ -13,7 +13,6 @@ import {
   DuplicateOrderRefError,
   InvalidTransitionError,
   NotFoundError,
-  ValidationError,
 } from '../errors';
 import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
@@ -25,7 +24,7 @@ import type {
   CheckoutRepository,
   CheckoutTransition,
 } from '../ports';
-import { transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import { decodeGsiCursor, encodeGsiCursor, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 import {
   checkoutEventDedupeKey,
   checkoutEventKey,
@@ -71,13 +70,6 @@ function toEvent(item: Record<string, unknown>): CheckoutEvent {
   };
   if (item['data'] !== undefined) event.data = item['data'] as Record<string, unknown>;
   return event;
-}
-
-interface CursorKey {
-  pk: string;
-  sk: string;
-  gsi1pk: string;
-  gsi1sk: string;
 }
 
 export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQueries {
@@ -238,7 +230,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   /** Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. */
   async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
     const gsi1pk = merchantCheckoutsGsiPk(merchantId);
-    const startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, gsi1pk);
+    const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'CHECKOUT#', sk: 'CHECKOUT' });
     try {
       const page = await this.client.send(
         new QueryCommand({
@@ -252,8 +244,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         }),
       );
       const checkouts = (page.Items ?? []).map(fromItem);
-      const last = page.LastEvaluatedKey as CursorKey | undefined;
-      return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeCursor(last) };
+      const last = page.LastEvaluatedKey;
+      return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeGsiCursor(last) };
     } catch (error) {
       return translateStoreError(error);
     }
@@ -307,23 +299,4 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       },
     };
   }
-}
-
-function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify([key.gsi1sk, key.pk]), 'utf8').toString('base64url');
-}
-
-/** Rebuilds the ExclusiveStartKey; a cursor from another merchant or a forged one is rejected. */
-function decodeCursor(cursor: string, gsi1pk: string): CursorKey {
-  const invalid = new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
-  const [gsi1sk, pk] = parsed as unknown[];
-  if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith('CHECKOUT#')) throw invalid;
-  return { pk, sk: 'CHECKOUT', gsi1pk, gsi1sk };
 }

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../errors';
 import type {
   DeliveryAttemptRecord,
   EventListQuery,
@@ -26,7 +25,7 @@ import {
   webhookDeliveryKey,
   webhookDueGsiPk,
 } from './dynamo-keys';
-import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import { decodeGsiCursor, encodeGsiCursor, isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 /** The due-index shard of a delivery: stable, so every write of one delivery lands in one shard. */
 function shardOf(eventId: string, endpointId: string): number {
@@ -105,7 +104,7 @@ export class DynamoEventStore implements EventStore {
 
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }> {
     const gsi1pk = merchantEventsGsiPk(merchantId);
-    const startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, gsi1pk);
+    const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
     const found: StoredEvent[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
     try {
@@ -132,7 +131,7 @@ export class DynamoEventStore implements EventStore {
     const events = await Promise.all(
       found.map(async (event) => (await this.getEvent(event.id)) ?? { event, deliveries: [] }),
     );
-    return lastKey === undefined ? { events } : { events, nextCursor: encodeCursor(lastKey) };
+    return lastKey === undefined ? { events } : { events, nextCursor: encodeGsiCursor(lastKey) };
   }
 
   async listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]> {
@@ -314,23 +313,4 @@ function toDelivery(item: Record<string, unknown>): WebhookDelivery {
     attempts: Array.isArray(item.attempts) ? (item.attempts as DeliveryAttemptRecord[]) : [],
     updatedAt: String(item.updatedAt ?? item.nextAttemptAt),
   };
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.gsi1sk, key.pk]), 'utf8').toString('base64url');
-}
-
-/** Rebuilds the ExclusiveStartKey; a cursor from another merchant or a forged one is rejected. */
-function decodeCursor(cursor: string, gsi1pk: string): Record<string, unknown> {
-  const invalid = new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
-  const [gsi1sk, pk] = parsed as unknown[];
-  if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith('EVENT#')) throw invalid;
-  return { pk, sk: 'EVENT', gsi1pk, gsi1sk };
 }

@@ -5,7 +5,7 @@
  * same item at once), which DynamoDB reports as a cancellation the SDK does not retry.
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModificationError, isPaystepError, StoreUnavailableError } from '../errors';
+import { ConcurrentModificationError, isPaystepError, StoreUnavailableError, ValidationError } from '../errors';
 
 const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -109,4 +109,27 @@ export function withoutUndefined<T>(value: T): T {
     return result as T;
   }
   return value;
+}
+
+/**
+ * Opaque list cursors over gsi1: the LastEvaluatedKey as base64url JSON `[gsi1sk, pk]`. Decoding
+ * rebuilds the key for this list only: the partition comes from the caller (so a cursor from
+ * another merchant's list cannot be replayed here) and `pk` must carry the list's item prefix.
+ */
+export function encodeGsiCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify([key.gsi1sk, key.pk]), 'utf8').toString('base64url');
+}
+
+export function decodeGsiCursor(cursor: string, gsi1pk: string, item: { pkPrefix: string; sk: string }): Record<string, string> {
+  const invalid = new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
+  const [gsi1sk, pk] = parsed as unknown[];
+  if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith(item.pkPrefix)) throw invalid;
+  return { pk, sk: item.sk, gsi1pk, gsi1sk };
 }

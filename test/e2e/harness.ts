@@ -4,13 +4,14 @@
  * lines until `Ready`. `stop()` sends SIGTERM, waits for the exit and proves that every process the
  * stack started (the DynamoDB Local JVM above all) is gone, by pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ListExecutionsCommand, SFNClient, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { freePort } from '../../local/net';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { stateMachineArnFor } from '../../local/stepfunctions-emulator';
 import { REPO_ROOT } from '../../local/handlers';
+import { waitForReadyLines } from '../../local/ready';
 
 export interface StackProcess {
   apiUrl: string;
@@ -68,7 +69,7 @@ export async function startStackProcess(extraEnv: Record<string, string> = {}, o
 
   let lines: string[];
   try {
-    lines = await waitForReady(child, exited, () => stderr);
+    lines = await waitForReadyLines(child, exited, READY_TIMEOUT_MS, () => stderr);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -133,35 +134,6 @@ export async function startStackProcess(extraEnv: Record<string, string> = {}, o
     stderr: () => stderr,
     stop,
   };
-}
-
-async function waitForReady(
-  child: ChildProcess,
-  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>,
-  stderr: () => string,
-): Promise<string[]> {
-  return await new Promise<string[]>((resolve, reject) => {
-    const lines: string[] = [];
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no "Ready" within ${READY_TIMEOUT_MS} ms. stdout:\n${lines.join('\n')}\nstderr:\n${stderr()}`)), READY_TIMEOUT_MS);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        lines.push(line);
-        if (line === 'Ready') {
-          clearTimeout(timer);
-          resolve(lines);
-        }
-      }
-    });
-    void exited.then(({ exitCode, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the stack exited (${exitCode ?? signal}) before "Ready". stderr:\n${stderr()}`));
-    });
-  });
 }
 
 /** Descendant pids of `root`, read from /proc (Linux). */
