@@ -5,11 +5,11 @@
  * sit on gsi1 (sparse: `AUTHHOLD_DUE`, sorted by next due time), so the sweep queries only what
  * is due and never scans the table; stage moves and the sweep's lease are conditional writes.
  */
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, PspRejectedError } from '../errors';
 import type { AuthorizationHold, AuthorizationHoldStore } from '../ports';
 import { AUTHORIZATION_HOLD_DUE_GSI_PK, authorizationHoldKey, GSI1, instrumentKey } from './dynamo-keys';
-import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import { isConditionalCheckFailure, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 /** The index sort key at the hold's next due time (warning while held, expiry once warned). */
 function dueSortKey(hold: Pick<AuthorizationHold, 'instrumentId' | 'warnAt' | 'expiresAt'>, stage: AuthorizationHold['stage']): string {
@@ -75,29 +75,17 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
   }
 
   async listDueHolds(now: Date, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :due',
-            ExpressionAttributeValues: { ':pk': AUTHORIZATION_HOLD_DUE_GSI_PK, ':due': `${now.toISOString()}#\uffff` },
-            ExclusiveStartKey: startKey,
-            Limit: Math.min(limit, 100),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (typeof item['instrumentId'] === 'string') ids.push(item['instrumentId']);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined && ids.length < limit);
-    } catch (error) {
-      return translateStoreError(error);
-    }
-    return ids.slice(0, limit);
+    const items = await queryItems(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :due',
+        ExpressionAttributeValues: { ':pk': AUTHORIZATION_HOLD_DUE_GSI_PK, ':due': `${now.toISOString()}#\uffff` },
+      },
+      limit,
+    );
+    return items.flatMap((item) => (typeof item['instrumentId'] === 'string' ? [item['instrumentId']] : []));
   }
 
   async advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], now: Date, outcome?: string): Promise<boolean> {

@@ -24,7 +24,7 @@ import type {
   CheckoutRepository,
   CheckoutTransition,
 } from '../ports';
-import { decodeGsiCursor, encodeGsiCursor, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import { decodeGsiCursor, encodeGsiCursor, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 import {
   checkoutEventDedupeKey,
   checkoutEventKey,
@@ -205,26 +205,13 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /** Oldest first; the sort key starts with the ISO timestamp. */
   async listEvents(checkoutId: string): Promise<CheckoutEvent[]> {
-    const events: CheckoutEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ':prefix': EVENT_SK_PREFIX },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) events.push(toEvent(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-    } catch (error) {
-      return translateStoreError(error);
-    }
-    return events;
+    const items = await queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ':prefix': EVENT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map(toEvent);
   }
 
   /** Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. */

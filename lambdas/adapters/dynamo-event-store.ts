@@ -25,7 +25,15 @@ import {
   webhookDeliveryKey,
   webhookDueGsiPk,
 } from './dynamo-keys';
-import { decodeGsiCursor, encodeGsiCursor, isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import {
+  decodeGsiCursor,
+  encodeGsiCursor,
+  isConditionalCheckFailure,
+  queryItems,
+  transactWrite,
+  translateStoreError,
+  withoutUndefined,
+} from './dynamo-support';
 
 /** The due-index shard of a delivery: stable, so every write of one delivery lands in one shard. */
 function shardOf(eventId: string, endpointId: string): number {
@@ -75,25 +83,12 @@ export class DynamoEventStore implements EventStore {
   }
 
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.documentClient.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': eventKey(eventId).pk },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      translateStoreError(error);
-    }
+    const items = await queryItems(this.documentClient, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': eventKey(eventId).pk },
+      ConsistentRead: true,
+    });
     const eventItem = items.find((item) => item.sk === 'EVENT');
     if (!eventItem) return undefined;
     const event = toEvent(eventItem);

@@ -5,10 +5,10 @@
  * two sweeps (overlapping schedule runs, or a run that outlived its Lambda) never act on the same
  * checkout at once; a sweep that dies only delays the next one by the lease length.
  */
-import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ProcessingWatch, RecoveryStore } from '../ports';
 import { PROCESSING_WATCH_PK, processingWatchKey } from './dynamo-keys';
-import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
+import { isConditionalCheckFailure, queryItems, translateStoreError } from './dynamo-support';
 
 export class DynamoRecoveryStore implements RecoveryStore {
   constructor(
@@ -17,33 +17,17 @@ export class DynamoRecoveryStore implements RecoveryStore {
   ) {}
 
   async listProcessing(limit: number): Promise<ProcessingWatch[]> {
-    const watches: ProcessingWatch[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK },
-            ExclusiveStartKey: startKey,
-            Limit: Math.min(limit, 100),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          watches.push({
-            checkoutId: item['checkoutId'] as string,
-            since: item['since'] as string,
-            ...(typeof item['leaseUntil'] === 'string' ? { leaseUntil: item['leaseUntil'] } : {}),
-            ...(typeof item['leaseOwner'] === 'string' ? { leaseOwner: item['leaseOwner'] } : {}),
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined && watches.length < limit);
-    } catch (error) {
-      return translateStoreError(error);
-    }
-    return watches.slice(0, limit);
+    const items = await queryItems(
+      this.client,
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK } },
+      limit,
+    );
+    return items.map((item) => ({
+      checkoutId: item['checkoutId'] as string,
+      since: item['since'] as string,
+      ...(typeof item['leaseUntil'] === 'string' ? { leaseUntil: item['leaseUntil'] } : {}),
+      ...(typeof item['leaseOwner'] === 'string' ? { leaseOwner: item['leaseOwner'] } : {}),
+    }));
   }
 
   async claimCheckout(checkoutId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean> {

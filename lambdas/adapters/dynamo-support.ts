@@ -4,7 +4,13 @@
  * TransactWriteItems with a short retry on transaction conflicts (two transactions touching the
  * same item at once), which DynamoDB reports as a cancellation the SDK does not retry.
  */
-import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, isPaystepError, StoreUnavailableError, ValidationError } from '../errors';
 
 const TRANSIENT_NAMES = new Set([
@@ -132,4 +138,33 @@ export function decodeGsiCursor(cursor: string, gsi1pk: string, item: { pkPrefix
   const [gsi1sk, pk] = parsed as unknown[];
   if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith(item.pkPrefix)) throw invalid;
   return { pk, sk: item.sk, gsi1pk, gsi1sk };
+}
+
+/**
+ * Every item of a Query, page after page (or the first `limit`, read in pages of at most 100),
+ * with store errors translated like every other call.
+ */
+export async function queryItems(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  limit?: number,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  try {
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          ...input,
+          ...(limit !== undefined ? { Limit: Math.min(limit, 100) } : {}),
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && (limit === undefined || items.length < limit));
+  } catch (error) {
+    return translateStoreError(error);
+  }
+  return limit === undefined ? items : items.slice(0, limit);
 }

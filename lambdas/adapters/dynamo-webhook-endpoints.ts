@@ -3,10 +3,10 @@
  * one Query lists a merchant's endpoints and no other merchant's. Secrets stay encrypted; a
  * rotation keeps the previous secret (encrypted) until its overlap ends.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { WebhookEndpoint, WebhookEndpointRepository } from '../ports';
-import { withoutUndefined } from './dynamo-support';
+import { queryItems, withoutUndefined } from './dynamo-support';
 import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';
 
 export class DynamoWebhookEndpointRepository implements WebhookEndpointRepository {
@@ -26,21 +26,13 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
   }
 
   async listEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
-    const endpoints: WebhookEndpoint[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documentClient.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': merchantKey(merchantId).pk, ':prefix': SK_PREFIX },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) endpoints.push(toEndpoint(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryItems(this.documentClient, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': merchantKey(merchantId).pk, ':prefix': SK_PREFIX },
+      ConsistentRead: true,
+    });
+    const endpoints = items.map(toEndpoint);
     return endpoints.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
