@@ -5,18 +5,11 @@
  * concurrency helpers both share.
  */
 import { tokenizeTestCard } from '../local/sandbox-psp/client';
+import type { DemoProduct } from '../local/demo-merchant/store';
 import { PaystepClient } from '../local/paystep-client';
 
-export interface CatalogueProduct {
-  sku: string;
-  name: string;
-  unit_amount: number;
-  currency: string;
-  stock: number;
-  blocked?: number;
-  sold?: number;
-  behavior?: { delayMs?: number; status?: number; body?: string; contentType?: string };
-}
+/** A product as the demo merchant's admin API accepts it: blocked/sold counts are optional on input. */
+export type CatalogueProduct = Omit<DemoProduct, 'blocked' | 'sold'> & Partial<Pick<DemoProduct, 'blocked' | 'sold'>>;
 
 export interface TimelineCheckout {
   id: string;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { freePort } from '../local/net';
 import { REPO_ROOT } from '../local/handlers';
 import { waitForReadyLines } from '../local/ready';
-import { isAlive, listDescendants } from '../test/e2e/harness';
+import { isAlive, listDescendants, type StackProcess } from '../test/e2e/harness';
 import type { CounterSnapshot } from './instrumentation';
 
 export interface BenchStackPorts {
@@ -19,15 +19,9 @@ export interface BenchStackPorts {
   counters: number;
 }
 
-export interface BenchStack {
-  apiUrl: string;
-  pspUrl: string;
-  merchantUrl: string;
-  sfnUrl: string;
-  dynamoDbEndpoint: string;
-  adminToken: string;
-  merchantId: string;
-  secretKey: string;
+/** The stack's addresses and credentials as the e2e harness reads them, plus the bench's counters. */
+export interface BenchStack
+  extends Pick<StackProcess, 'apiUrl' | 'pspUrl' | 'merchantUrl' | 'sfnUrl' | 'dynamoDbEndpoint' | 'adminToken' | 'merchantId' | 'secretKey'> {
   countersUrl: string;
   ports: BenchStackPorts;
   pid: number;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { eventually, PaystepClient } from '../../local/paystep-client';
 import { moneyInvariantViolations } from '../support/money-invariants';
+import type { CatalogueProduct } from '../../bench/checkout-driver';
 import { startStackProcess, type StackProcess } from './harness';
 
 const CARD_OK = '4242424242424242';
@@ -15,16 +16,7 @@ const CARD_DECLINED = '4000000000000002';
 const CARD_5XX_ONCE = '4000000000000119';
 const CARD_HANG_AUTHORIZE = '4000000000000333';
 
-interface Product {
-  sku: string;
-  name: string;
-  unit_amount: number;
-  currency: string;
-  stock: number;
-  blocked?: number;
-  sold?: number;
-  behavior?: { delayMs?: number; status?: number; body?: string; contentType?: string; location?: string };
-}
+type Product = CatalogueProduct;
 
 interface Order {
   order_ref: string | null;

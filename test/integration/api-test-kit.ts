@@ -100,11 +100,12 @@ function handlerFor(handlers: ApiTestEnv['handlers'], path: string): Handler {
   return handlers.checkouts;
 }
 
-/** Starts DynamoDB Local, sets env, imports the handlers (env is read at module load). */
-export async function startApiTestEnv(): Promise<ApiTestEnv> {
-  const db = await startDynamoDbLocal();
-  const adminToken = `admin_${randomBytes(16).toString('hex')}`;
-  Object.assign(process.env, {
+/**
+ * The environment the handlers read at module load, for DynamoDB Local in local mode (merchant URLs
+ * on 127.0.0.1 pass the SSRF guard, as under `npm start`). Set it before importing handlers.
+ */
+export function handlerEnv(db: DynamoDbLocal, adminToken: string): Record<string, string> {
+  return {
     TABLE_NAME: db.tableName,
     DYNAMODB_ENDPOINT: db.endpoint,
     AWS_REGION: 'us-east-1',
@@ -114,11 +115,17 @@ export async function startApiTestEnv(): Promise<ApiTestEnv> {
     ADMIN_TOKEN_HASH: createHash('sha256').update(adminToken).digest('hex'),
     PUBLIC_CHECKOUT_BASE_URL: 'http://127.0.0.1:8080',
     ALLOW_HTTP_MERCHANT_URLS: 'true',
-    // Local mode, like `npm start`: merchant URLs on 127.0.0.1 pass the SSRF guard (url-guard.ts).
     PAYSTEP_MODE: 'local',
     ALLOW_LOOPBACK_URLS: 'true',
     POWERTOOLS_LOG_LEVEL: 'CRITICAL',
-  });
+  };
+}
+
+/** Starts DynamoDB Local, sets env, imports the handlers (env is read at module load). */
+export async function startApiTestEnv(): Promise<ApiTestEnv> {
+  const db = await startDynamoDbLocal();
+  const adminToken = `admin_${randomBytes(16).toString('hex')}`;
+  Object.assign(process.env, handlerEnv(db, adminToken));
   const handlers = {
     merchants: (await import('../../lambdas/api-merchants/handler')).handler as Handler,
     settings: (await import('../../lambdas/api-settings/handler')).handler as Handler,

@@ -6,12 +6,12 @@
  * redelivery re-queues (Idempotency-Key aware), and the store's claim/lease rules hold on the
  * real table (a crashed dispatcher's lease expires; a stale lease token cannot record).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import type { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';
-import { apiEvent, type ApiCall, type Handler } from './api-test-kit';
+import { apiEvent, handlerEnv, type ApiCall, type Handler } from './api-test-kit';
 
 let db: DynamoDbLocal;
 let adminToken: string;
@@ -39,18 +39,9 @@ async function call(method: string, path: string, options: ApiCall = {}) {
 beforeAll(async () => {
   db = await startDynamoDbLocal();
   adminToken = `admin_${randomBytes(16).toString('hex')}`;
-  Object.assign(process.env, {
-    TABLE_NAME: db.tableName,
-    DYNAMODB_ENDPOINT: db.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    PAYSTEP_SECRETS_KEY: randomBytes(32).toString('base64'),
-    ADMIN_TOKEN_HASH: createHash('sha256').update(adminToken).digest('hex'),
-    PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example',
-    PAYSTEP_MODE: 'production',
-    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
-  });
+  // Production mode: https only, and the SSRF guard refuses private and loopback addresses.
+  const { ALLOW_HTTP_MERCHANT_URLS: _http, ALLOW_LOOPBACK_URLS: _loopback, ...env } = handlerEnv(db, adminToken);
+  Object.assign(process.env, { ...env, PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example', PAYSTEP_MODE: 'production' });
   delete process.env.ALLOW_HTTP_MERCHANT_URLS;
   delete process.env.ALLOW_LOOPBACK_URLS;
   handlers = {
