@@ -9,7 +9,7 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks';
+export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/merchants', entry: 'api-merchants' },
@@ -34,6 +34,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/events', entry: 'api-events' },
   { method: 'GET', path: '/v1/events/{id}', entry: 'api-events' },
   { method: 'POST', path: '/v1/events/{id}/redeliver', entry: 'api-events' },
+  // NewStore's payment-provider contract (callback_url = <API>/newstore): its own entry over the same instrument ledger.
+  { method: 'POST', path: '/newstore/financial_instruments', entry: 'api-newstore' },
+  { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_capture', entry: 'api-newstore' },
+  { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_refund', entry: 'api-newstore' },
+  { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_revoke', entry: 'api-newstore' },
   // Signed PSP callbacks (no bearer token: the signature is the authentication).
   { method: 'POST', path: '/v1/psp/{connector}/callbacks', entry: 'api-psp-callbacks' },
   // The hosted checkout page (HTML), on the API's origin so the page calls /v1 without CORS.

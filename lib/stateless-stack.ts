@@ -71,6 +71,10 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
     secretsKey: true,
     callsPsp: true,
   },
+  'api-newstore': {
+    description: "NewStore's payment-provider routes (/newstore/financial_instruments...) over the same instrument ledger (calls the PSP)",
+    callsPsp: true,
+  },
   'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
   'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
   'api-psp-callbacks': {

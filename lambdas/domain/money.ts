@@ -92,3 +92,47 @@ export function formatMajorUnits(amountMinor: number, currency: string): string 
 export function toMajorUnitsNumber(amountMinor: number, currency: string): number {
   return Number(formatMajorUnits(amountMinor, currency));
 }
+
+/** Why a major-unit decimal could not become an exact minor-unit amount. */
+export type MajorUnitsProblem = 'malformed' | 'too_precise' | 'too_large';
+
+/**
+ * Converts a decimal in major units, given as the exact text of a JSON number (`"12.99"`, `"50"`,
+ * `"1e2"`), to the integer minor-unit amount of `currency` (USD "12.99" -> 1299, KRW "10000" ->
+ * 10000, BHD "0.001" -> 1). Integer arithmetic on the digits (BigInt), never a float: a value with
+ * a non-zero digit below the currency's minor unit ("12.999" USD, "1.5" KRW) is `too_precise`
+ * (trailing zeros are exact: "12.990" USD is 1299); a result beyond 2^53 - 1 is `too_large`. Signs
+ * are kept; callers decide which signs they accept. Throws UnsupportedCurrencyError like
+ * currencyExponent.
+ */
+export function parseMajorUnits(decimalText: string, currency: string): { ok: true; minor: number } | { ok: false; problem: MajorUnitsProblem } {
+  const exponent = currencyExponent(currency);
+  const match = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(decimalText);
+  if (match === null || decimalText.length > 64) return { ok: false, problem: 'malformed' };
+  const [, sign, whole, fraction = '', powerText = '0'] = match;
+  const power = Number(powerText);
+  if (!Number.isSafeInteger(power) || Math.abs(power) > 64) return { ok: false, problem: 'too_large' };
+  let digits = BigInt(`${whole}${fraction}`);
+  // value = digits * 10^(power - fraction.length); minor = value * 10^exponent
+  const shift = power - fraction.length + exponent;
+  if (shift >= 0) {
+    digits *= 10n ** BigInt(shift);
+  } else {
+    const divisor = 10n ** BigInt(-shift);
+    if (digits % divisor !== 0n) return { ok: false, problem: 'too_precise' };
+    digits /= divisor;
+  }
+  if (digits > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, problem: 'too_large' };
+  const minor = Number(digits);
+  return { ok: true, minor: sign === '-' && minor !== 0 ? -minor : minor };
+}
+
+/**
+ * The canonical decimal text of a minor-unit amount in major units, for JSON numbers written from
+ * text: formatMajorUnits without trailing fractional zeros (5000 USD -> "50", 1299 -> "12.99",
+ * -50 -> "-0.5").
+ */
+export function majorUnitsText(amountMinor: number, currency: string): string {
+  const text = formatMajorUnits(amountMinor, currency);
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}

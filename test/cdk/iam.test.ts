@@ -66,6 +66,8 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-webhook-endpoints': { secrets: ['secretsKey'] },
   'api-events': { secrets: ['secretsKey'] },
   'api-instruments': { secrets: ['secretsKey'] },
+  // NewStore's idempotency_key records hold no secrets (stored unencrypted, like /v1 instrument records).
+  'api-newstore': { secrets: [] },
   'web-checkout': { secrets: [], table: false },
   'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
 };

@@ -41,6 +41,7 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-webhook-endpoints': async () => ({ statusCode: 204 }),
   'api-events': async () => ({ statusCode: 204 }),
   'api-instruments': async () => ({ statusCode: 204 }),
+  'api-newstore': async () => ({ statusCode: 204 }),
   'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
   'api-psp-callbacks': async () => ({ statusCode: 204 }),
 };
