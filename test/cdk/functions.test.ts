@@ -4,6 +4,7 @@
  * steps run in the egress subnets, only PSP-calling steps get SANDBOX_PSP_URL.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEntry } from '../../lib/api-routes';
 import type { SagaState } from '../../lib/saga-steps';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
@@ -11,6 +12,8 @@ import { canonical, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonOb
 
 const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
 const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization', 'AwaitAuthorization'];
+/** The API entries that move instrument money at the PSP: /v1/financial_instruments and NewStore's /newstore routes. */
+const API_CALLS_PSP: ApiEntry[] = ['api-instruments', 'api-newstore'];
 
 describe('Lambda functions', () => {
   let synth: SynthesizedPaystep;
@@ -73,7 +76,7 @@ describe('Lambda functions', () => {
     expect(egressSubnets.length).toBeGreaterThan(0);
   });
 
-  it('passes SANDBOX_PSP_URL from context to the PSP-calling steps only, and PUBLIC_CHECKOUT_BASE_URL to API functions and saga steps', () => {
+  it('passes SANDBOX_PSP_URL from context to the PSP-calling steps and instrument APIs (v1 and NewStore) only, and PUBLIC_CHECKOUT_BASE_URL to API functions and saga steps', () => {
     for (const [state, fn] of synth.stateless.sagaFunctions) {
       const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;
       expect(variables.SANDBOX_PSP_URL, state).toBe(CALLS_PSP.includes(state) ? 'https://psp.test.example' : undefined);
@@ -83,6 +86,7 @@ describe('Lambda functions', () => {
     for (const [entry, fn] of synth.stateless.apiFunctions) {
       const variables = (propertiesOf(fn).Environment as { Variables: JsonObject }).Variables;
       expect(JSON.stringify(variables.PUBLIC_CHECKOUT_BASE_URL), entry).toContain(logicalIdOf(synth.stateless.httpApi));
+      expect(variables.SANDBOX_PSP_URL, entry).toBe(API_CALLS_PSP.includes(entry) ? 'https://psp.test.example' : undefined);
     }
   });
 

@@ -22,7 +22,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'WebCheckout',
     'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
     'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
-    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep',
+    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep', 'ApiNewstore',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,

@@ -2,7 +2,8 @@
  * Property tests (fast-check) over HTTP against the running local stack: every route in
  * lib/api-routes.ts gets random and malformed bodies, headers, tokens and path ids. Whatever comes
  * in, the API never answers 5xx, and every non-2xx JSON answer has the DESIGN error shape
- * `{"error":{"code":"snake_case","message":"...","param"?}}`.
+ * `{"error":{"code":"snake_case","message":"...","param"?}}` (on NewStore's `/newstore` routes,
+ * NewStore's `{"error_code","message"}` with one of its codes).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,12 @@ const KNOWN_FIELDS = [
   'expires_in_seconds', 'payment_token', 'type', 'psp_reference', 'metadata', 'url', 'enabled_events',
   'inventory_confirmation_url', 'inventory_confirmation_enabled', 'default_success_url', 'default_failure_url',
   'endpoint_id', 'capture_method', 'sku', 'quantity', 'unit_amount',
+  // NewStore's envelope (/newstore routes)
+  'idempotency_key', 'arguments', 'transactions', 'account_id',
 ];
+
+/** NewStore's error codes (DESIGN.md Part 2, "NewStore adapter"). */
+const NEWSTORE_ERROR_CODES = ['internal_error', 'retry_error', 'instrument_error', 'fraud_error', 'rate_limit', 'failed_command'];
 
 const weirdNumber = fc.oneof(
   fc.integer(),
@@ -69,7 +75,7 @@ function idArbitrary(): fc.Arbitrary<string> {
 }
 
 function pathFor(route: ApiRoute, id: string): string {
-  return route.path.replace('{id}', id);
+  return route.path.replace('{id}', id).replace('{instrument_id}', id);
 }
 
 interface Answer {
@@ -93,7 +99,11 @@ async function send(route: ApiRoute, id: string, body: string | undefined, token
 function assertWellFormed(route: ApiRoute, answer: Answer): void {
   const where = `${route.method} ${route.path} -> ${answer.status} ${answer.text.slice(0, 300)}`;
   expect(answer.status, where).toBeLessThan(500);
-  if (answer.status >= 400 && answer.contentType.includes('application/json')) {
+  if (answer.status >= 400 && route.path.startsWith('/newstore/')) {
+    const parsed = JSON.parse(answer.text) as { error_code?: unknown; message?: unknown };
+    expect(NEWSTORE_ERROR_CODES, where).toContain(parsed.error_code);
+    expect(typeof parsed.message, where).toBe('string');
+  } else if (answer.status >= 400 && answer.contentType.includes('application/json')) {
     const parsed = JSON.parse(answer.text) as { error?: { code?: unknown; message?: unknown; param?: unknown } };
     expect(parsed.error, where).toBeDefined();
     expect(parsed.error!.code, where).toMatch(/^[a-z][a-z0-9_]*$/);

@@ -4,7 +4,9 @@ import {
   currencyExponent,
   formatMajorUnits,
   isSupportedCurrency,
+  majorUnitsText,
   normalizeCurrency,
+  parseMajorUnits,
   toMajorUnitsNumber,
   UnsupportedCurrencyError,
 } from '../../../lambdas/domain/money';
@@ -61,5 +63,60 @@ describe('major units', () => {
   it('refuses non-integer amounts', () => {
     expect(() => formatMajorUnits(100.5, 'USD')).toThrow(RangeError);
     expect(() => formatMajorUnits(Number.MAX_SAFE_INTEGER + 1, 'USD')).toThrow(RangeError);
+  });
+});
+
+describe('major units from JSON number text (NewStore amounts)', () => {
+  it.each([
+    ['50', 'USD', 5000],
+    ['12.99', 'USD', 1299],
+    ['12.990', 'USD', 1299],
+    ['0.01', 'USD', 1],
+    ['1e1', 'USD', 1000],
+    ['1.5E-1', 'USD', 15],
+    ['-2.5', 'EUR', -250],
+    ['10000', 'KRW', 10000],
+    ['1e3', 'KRW', 1000],
+    ['0.001', 'BHD', 1],
+    ['90071992547409.91', 'USD', Number.MAX_SAFE_INTEGER],
+  ])('%s %s is %i minor units', (text, currency, minor) => {
+    // Act / Assess
+    expect(parseMajorUnits(text, currency)).toEqual({ ok: true, minor });
+  });
+
+  it.each([
+    ['12.999', 'USD', 'too_precise'],
+    ['0.0000000000000000001', 'USD', 'too_precise'],
+    ['1.5', 'KRW', 'too_precise'],
+    ['1e-1', 'KRW', 'too_precise'],
+    ['0.0001', 'BHD', 'too_precise'],
+    ['90071992547409.92', 'USD', 'too_large'],
+    ['1e30', 'USD', 'too_large'],
+    ['12,99', 'USD', 'malformed'],
+    ['', 'USD', 'malformed'],
+    ['NaN', 'USD', 'malformed'],
+    ['01', 'USD', 'malformed'],
+  ])('%s %s is refused as %s', (text, currency, problem) => {
+    expect(parseMajorUnits(text, currency)).toEqual({ ok: false, problem });
+  });
+
+  it('round-trips every amount through the canonical major-unit text, for exponents 0, 2 and 3', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1_000_000_000_000, max: 1_000_000_000_000 }), fc.constantFrom('KRW', 'USD', 'BHD'), (minor, currency) => {
+        const text = majorUnitsText(minor, currency);
+        expect(text).not.toMatch(/\.\d*0$|\.$/);
+        expect(parseMajorUnits(text, currency)).toEqual({ ok: true, minor });
+      }),
+    );
+  });
+
+  it('writes major units without trailing zeros', () => {
+    expect([majorUnitsText(5000, 'USD'), majorUnitsText(1299, 'USD'), majorUnitsText(-50, 'USD'), majorUnitsText(0, 'USD'), majorUnitsText(10000, 'KRW')]).toEqual([
+      '50',
+      '12.99',
+      '-0.5',
+      '0',
+      '10000',
+    ]);
   });
 });
