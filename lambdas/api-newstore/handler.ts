@@ -47,18 +47,22 @@ import { eventPublisher, instrumentRepository, operationKeyStore } from '../shar
 import { createInstrument, operateInstrument, type InstrumentDependencies, type InstrumentRequestContext } from '../use-cases/financial-instruments';
 import { toNewStoreError as mapError, type NewStoreError } from './newstore-errors';
 
+const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS)));
+
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
   gateway: new SandboxPspGateway({
     baseUrl: requireEnv('SANDBOX_PSP_URL'),
-    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))),
+    timeoutMs: PSP_TIMEOUT_MS,
   }),
 };
 
 /** How long a request waits for a duplicate (same idempotency_key) that is still running before answering retry_error. */
 const DUPLICATE_WAIT_MS = Number(optionalEnv('NEWSTORE_DUPLICATE_WAIT_MS', '2000'));
 const DUPLICATE_POLL_MS = 100;
+/** Kept free at the end of an invocation for the store writes after the PSP call. */
+const INVOCATION_MARGIN_MS = 1000;
 
 const { logger } = observability;
 const toNewStoreError = (error: unknown, phase: 'create' | 'operate'): NewStoreError => mapError(error, phase, logger);
@@ -297,10 +301,11 @@ async function withIdempotencyKey(
   merchantId: string,
   key: string,
   phase: 'create' | 'operate',
+  waitMs: number,
   run: (context: InstrumentRequestContext) => Promise<StoredResponse>,
 ): Promise<StoredResponse> {
   const scope = `newstore:merchant:${merchantId}`;
-  const deadline = Date.now() + DUPLICATE_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   let claim = await operationKeyStore.claim(scope, key, new Date());
   while (claim.kind === 'in_flight' && Date.now() < deadline) {
     await sleep(DUPLICATE_POLL_MS);
@@ -333,7 +338,16 @@ async function withIdempotencyKey(
 
 // ---- Handler ----------------------------------------------------------------------------------------
 
-async function serve(event: APIGatewayProxyEventV2): Promise<StoredResponse> {
+/**
+ * How long this invocation may wait for a running duplicate: DUPLICATE_WAIT_MS, but never so long
+ * that a PSP call started afterwards could outlive the Lambda (its answer would then be lost).
+ */
+function duplicateWaitMs(context: Context | undefined): number {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return DUPLICATE_WAIT_MS;
+  return Math.max(0, Math.min(DUPLICATE_WAIT_MS, context.getRemainingTimeInMillis() - PSP_TIMEOUT_MS - INVOCATION_MARGIN_MS));
+}
+
+async function serve(event: APIGatewayProxyEventV2, invocation: Context | undefined): Promise<StoredResponse> {
   let phase: 'create' | 'operate' = 'operate';
   try {
     const { routeKey, pathParameters } = resolveRoute(ROUTE_TABLE, event);
@@ -344,11 +358,11 @@ async function serve(event: APIGatewayProxyEventV2): Promise<StoredResponse> {
     const body = parseBody(event);
     const key = parseInput(z.object({ idempotency_key: idempotencyKeyField }), body).idempotency_key;
     const instrumentId = pathParameters['instrument_id'] ?? '';
-    return await withIdempotencyKey(merchant.id, key, phase, (context) => route.handle({ merchantId: merchant.id, instrumentId, body, context }));
+    return await withIdempotencyKey(merchant.id, key, phase, duplicateWaitMs(invocation), (context) => route.handle({ merchantId: merchant.id, instrumentId, body, context }));
   } catch (error) {
     return errorResponse(toNewStoreError(error, phase));
   }
 }
 
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> =>
-  await observeInvocation({ context, correlationId: event.pathParameters?.['instrument_id'] }, async () => await serve(event));
+  await observeInvocation({ context, correlationId: event.pathParameters?.['instrument_id'] }, async () => await serve(event, context));
