@@ -34,7 +34,7 @@ import {
   type NewStoreInstrumentContext,
   type NewStoreTransaction,
 } from '../domain/newstore-ledger';
-import { IdempotencyInFlightError, ValidationError } from '../errors';
+import { IdempotencyInFlightError, NotFoundError, ValidationError } from '../errors';
 import type { StoredResponse } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
@@ -260,6 +260,8 @@ async function create(request: NewStoreRequest): Promise<StoredResponse> {
 /** POST .../_capture | _refund | _revoke (revoke on a `captured` instrument refunds: the ledger's seed rule). */
 function operation(kind: OperationRequest['kind']) {
   return async (request: NewStoreRequest): Promise<StoredResponse> => {
+    // A malformed or over-long id can name no instrument (and would exceed DynamoDB's key size).
+    if (!INSTRUMENT_ID_PATTERN.test(request.instrumentId)) throw new NotFoundError('No such financial instrument');
     let operationRequest: OperationRequest;
     if (kind === 'revoke') {
       const currency = parseInput(revokeSchema, request.body).arguments?.currency;
@@ -273,6 +275,8 @@ function operation(kind: OperationRequest['kind']) {
   };
 }
 
+const INSTRUMENT_ID_PATTERN = /^fi_[A-Za-z0-9_-]{1,128}$/;
+
 type RouteHandler = (request: NewStoreRequest) => Promise<StoredResponse>;
 
 const ROUTES: Record<string, { phase: 'create' | 'operate'; handle: RouteHandler }> = {
@@ -282,9 +286,12 @@ const ROUTES: Record<string, { phase: 'create' | 'operate'; handle: RouteHandler
   'POST /newstore/financial_instruments/{instrument_id}/_revoke': { phase: 'operate', handle: operation('revoke') },
 };
 
-/** The route table in the shape resolveRoute matches (auth is done here, merchants only). */
+/**
+ * ROUTES in the shape the shared resolveRoute matches (by API Gateway's routeKey, or by path for hosts
+ * that forward raw requests). Only the match is used: this handler authenticates and dispatches itself.
+ */
 const ROUTE_TABLE: RouteTable = Object.fromEntries(
-  Object.keys(ROUTES).map((key) => [key, { auth: ['merchant'], handle: async () => ({ statusCode: 500, body: null }) }]),
+  Object.keys(ROUTES).map((key) => [key, { auth: ['merchant'], handle: () => Promise.reject(new Error(`${key} is dispatched by ROUTES`)) }]),
 );
 
 // ---- The idempotency_key ----------------------------------------------------------------------------

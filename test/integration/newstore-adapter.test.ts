@@ -343,7 +343,7 @@ describe('error mapping', () => {
     expect(retried.text).toBe(declined.text);
   });
 
-  it('more than capturable, refund before capture, unknown instrument -> failed_command; the ledger is untouched', async () => {
+  it('more than capturable, refund before capture, wrong currency, unknown or malformed instrument, no key -> failed_command; the ledger is untouched', async () => {
     // Prepare
     const { answer: created } = await createInstrument('authorized', 1000);
     const id = created.json[0].instrument_id as string;
@@ -352,12 +352,14 @@ describe('error mapping', () => {
     const refund = await post(`/newstore/financial_instruments/${id}/_refund`, { body: operationBody(created.json, { amount: 1, currency: 'USD' }) });
     const wrongCurrency = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 1, currency: 'EUR' }) });
     const unknown = await post('/newstore/financial_instruments/fi_unknown/_capture', { body: operationBody([], { amount: 1, currency: 'USD' }) });
+    const overLong = await post(`/newstore/financial_instruments/fi_${'x'.repeat(3000)}/_refund`, { body: operationBody([], { amount: 1, currency: 'USD' }) });
     const noKey = await post(`/newstore/financial_instruments/${id}/_capture`, { body: { arguments: { amount: 1, currency: 'USD' } } });
     // Assess
-    expect([over, refund, wrongCurrency, unknown, noKey].map((a) => [a.status, a.json.error_code])).toEqual([
+    expect([over, refund, wrongCurrency, unknown, overLong, noKey].map((a) => [a.status, a.json.error_code])).toEqual([
       [422, 'failed_command'],
       [422, 'failed_command'],
       [422, 'failed_command'],
+      [404, 'failed_command'],
       [404, 'failed_command'],
       [400, 'failed_command'],
     ]);
