@@ -377,6 +377,19 @@ describe('error mapping', () => {
     expect([unknown.status, unknown.json.error_code, claimed.status, claimed.json.error_code]).toEqual([422, 'instrument_error', 422, 'instrument_error']);
   });
 
+  it('passes any PSP-issued identifier to the PSP (no tok_ format check): identifiers the PSP does not know are its instrument_error', async () => {
+    // Act: a Stripe-shaped and a PayPal-shaped identifier, unknown to the sandbox PSP
+    const answers = await Promise.all(
+      ['pm_1NqXyzAbCdEfGhIjKlMnOpQr', 'EC-8AB12345CD6789012'].map((identifier) => post('/newstore/financial_instruments', { body: createBody('token', identifier, 5) })),
+    );
+    // Assess: refused by the PSP itself, not by Paystep's validation (which would be 400 failed_command)
+    expect(answers.map((a) => [a.status, a.json.error_code])).toEqual([
+      [422, 'instrument_error'],
+      [422, 'instrument_error'],
+    ]);
+    for (const answer of answers) expect(answer.json.message).toMatch(/token_not_found/);
+  });
+
   it('PSP outage -> 503 retry_error; the retry with the same idempotency_key resumes the same operation, authorizing and capturing once', async () => {
     // Prepare: every first attempt per PSP key answers 503
     const token = await tokenizeTestCard(psp.url, CARD_5XX_ONCE);
