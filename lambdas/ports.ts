@@ -240,6 +240,8 @@ export interface WebhookEndpoint {
   /** Why it was disabled (e.g. the receiver answered 410 Gone). */
   disabledReason?: string;
   description?: string;
+  /** The API version its deliveries are rendered for (lambdas/domain/api-version.ts); absent = the latest. */
+  apiVersion?: string;
   createdAt: string;
 }
 
@@ -265,6 +267,8 @@ export interface WebhookMessage {
   /** Unix seconds used for `webhook-timestamp`. */
   timestamp: Date;
   body: string;
+  /** The endpoint's pinned API version, sent as the `Paystep-Version` header. */
+  apiVersion?: string;
 }
 
 export interface WebhookAttempt {
@@ -382,6 +386,11 @@ export interface PublishEventInput {
   checkoutId?: string;
   /** Defaults to now. */
   occurredAt?: Date;
+  /**
+   * Deliver to exactly these (enabled) endpoints of the merchant, whatever they subscribe to; for
+   * the endpoint test event. Absent = every enabled endpoint subscribed to the type.
+   */
+  endpointIds?: readonly string[];
 }
 
 /** Records an event and queues its deliveries; the dispatcher (or the caller) sends them. Idempotent per sourceKey. */

@@ -31,6 +31,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/financial_instruments/{id}/_revoke', entry: 'api-instruments' },
   { method: 'GET', path: '/v1/webhook_endpoints/{id}', entry: 'api-webhook-endpoints' },
   { method: 'POST', path: '/v1/webhook_endpoints/{id}/rotate_secret', entry: 'api-webhook-endpoints' },
+  { method: 'POST', path: '/v1/webhook_endpoints/{id}/test', entry: 'api-webhook-endpoints' },
   { method: 'GET', path: '/v1/events', entry: 'api-events' },
   { method: 'GET', path: '/v1/events/{id}', entry: 'api-events' },
   { method: 'POST', path: '/v1/events/{id}/redeliver', entry: 'api-events' },

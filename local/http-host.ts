@@ -368,10 +368,10 @@ function isStructuredResult(value: unknown): value is APIGatewayProxyStructuredR
 }
 
 /** The public error shape, for errors the host itself raises (no route, too large, crash). */
-function writeError(res: ServerResponse, status: number, code: string, message: string, requestId?: string): void {
-  const body = JSON.stringify({ error: { code, message } });
+function writeError(res: ServerResponse, status: number, code: string, message: string, requestId: string = apiGatewayRequestId()): void {
+  const body = JSON.stringify({ error: { code, message, request_id: requestId } });
   const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-  headers['apigw-requestid'] = requestId ?? apiGatewayRequestId();
+  headers['apigw-requestid'] = requestId;
   res.writeHead(status, headers);
   res.end(body);
 }

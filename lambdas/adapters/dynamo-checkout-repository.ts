@@ -214,7 +214,10 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     return items.map(toEvent);
   }
 
-  /** Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. */
+  /**
+   * Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. Reads one
+   * item more than asked, so a cursor is given only when another page really exists (`has_more`).
+   */
   async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
     const gsi1pk = merchantCheckoutsGsiPk(merchantId);
     const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'CHECKOUT#', sk: 'CHECKOUT' });
@@ -226,12 +229,13 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
           KeyConditionExpression: 'gsi1pk = :gsi1pk',
           ExpressionAttributeValues: { ':gsi1pk': gsi1pk },
           ScanIndexForward: false,
-          Limit: query.limit,
+          Limit: query.limit + 1,
           ExclusiveStartKey: startKey,
         }),
       );
-      const checkouts = (page.Items ?? []).map(fromItem);
-      const last = page.LastEvaluatedKey;
+      const items = page.Items ?? [];
+      const checkouts = items.slice(0, query.limit).map(fromItem);
+      const last = items.length > query.limit ? items[query.limit - 1] : undefined;
       return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeGsiCursor(last) };
     } catch (error) {
       return translateStoreError(error);

@@ -100,8 +100,10 @@ export class DynamoEventStore implements EventStore {
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }> {
     const gsi1pk = merchantEventsGsiPk(merchantId);
     const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
-    const found: StoredEvent[] = [];
+    const found: Record<string, unknown>[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
+    // One item more than asked, so a cursor is given only when another page really exists (`has_more`).
+    const wanted = query.limit + 1;
     try {
       // A type filter may leave pages short: keep reading until the page is full or the index ends.
       do {
@@ -113,20 +115,22 @@ export class DynamoEventStore implements EventStore {
             ExpressionAttributeValues: { ':pk': gsi1pk, ...(query.type !== undefined ? { ':type': query.type } : {}) },
             ...(query.type !== undefined ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } } : {}),
             ScanIndexForward: false,
-            Limit: query.limit - found.length,
+            Limit: wanted - found.length,
             ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
           }),
         );
-        found.push(...(page.Items ?? []).map(toEvent));
+        found.push(...(page.Items ?? []));
         lastKey = page.LastEvaluatedKey;
-      } while (lastKey !== undefined && found.length < query.limit);
+      } while (lastKey !== undefined && found.length < wanted);
     } catch (error) {
       translateStoreError(error);
     }
+    const kept = found.slice(0, query.limit);
     const events = await Promise.all(
-      found.map(async (event) => (await this.getEvent(event.id)) ?? { event, deliveries: [] }),
+      kept.map(toEvent).map(async (event) => (await this.getEvent(event.id)) ?? { event, deliveries: [] }),
     );
-    return lastKey === undefined ? { events } : { events, nextCursor: encodeGsiCursor(lastKey) };
+    const last = found.length > query.limit ? kept[kept.length - 1] : undefined;
+    return last === undefined ? { events } : { events, nextCursor: encodeGsiCursor(last) };
   }
 
   async listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]> {

@@ -118,6 +118,7 @@ function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
     ...(typeof item.previousSecretExpiresAt === 'string' ? { previousSecretExpiresAt: item.previousSecretExpiresAt } : {}),
     ...(typeof item.disabledReason === 'string' ? { disabledReason: item.disabledReason } : {}),
     ...(typeof item.description === 'string' ? { description: item.description } : {}),
+    ...(typeof item.apiVersion === 'string' ? { apiVersion: item.apiVersion } : {}),
     createdAt: String(item.createdAt),
   };
 }

@@ -9,6 +9,7 @@ import type { WebhookAttempt, WebhookMessage, WebhookSender } from '../ports';
 import { postToMerchant } from './merchant-http';
 import { signWebhook, type SignedHeaders } from './standard-webhooks';
 import { STRICT_URL_POLICY, type UrlPolicy } from './url-guard';
+import { API_VERSION_HEADER } from '../domain/api-version';
 
 export const WEBHOOK_TIMEOUT_MS = 15_000;
 
@@ -32,7 +33,8 @@ export class HttpWebhookSender implements WebhookSender {
 
   async send(url: string, secret: string | readonly string[], message: WebhookMessage): Promise<WebhookAttempt> {
     const headers = signWithSecrets(typeof secret === 'string' ? [secret] : secret, message);
-    const result = await postToMerchant(url, message.body, { ...headers }, this.timeoutMs, { policy: this.urlPolicy });
+    const versionHeader = message.apiVersion !== undefined ? { [API_VERSION_HEADER.toLowerCase()]: message.apiVersion } : {};
+    const result = await postToMerchant(url, message.body, { ...headers, ...versionHeader }, this.timeoutMs, { policy: this.urlPolicy });
     if (result.kind === 'timeout') return { ok: false, latencyMs: result.latencyMs, error: `timeout after ${this.timeoutMs / 1000} s` };
     if (result.kind === 'unreachable' || result.kind === 'blocked') return { ok: false, latencyMs: result.latencyMs, error: result.message };
     const ok = result.status >= 200 && result.status < 300;

@@ -4,57 +4,19 @@
  * POST /v1/events/{id}/redeliver (re-queues the event to its endpoints with a fresh retry
  * schedule; Idempotency-Key aware like every POST). The webhook dispatcher does the sending.
  */
-import { z } from 'zod';
 import { NotFoundError } from '../errors';
-import type { EventWithDeliveries } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { listCheckoutsQuerySchema, parseInput, textField } from '../shared/validation';
-import { toListView } from '../shared/views';
+import { parseInput } from '../shared/validation';
+import { listEventsQuerySchema, redeliverEventInputSchema } from '../shared/request-schemas';
+import { toEventLogView, toListView } from '../shared/views';
 import { eventStore, webhookEndpointRepository } from '../shared/wiring';
-import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { redeliverEvent } from '../use-cases/webhook-delivery';
-
-const listQuerySchema = z.strictObject({
-  limit: listCheckoutsQuerySchema.shape.limit,
-  cursor: listCheckoutsQuerySchema.shape.cursor,
-  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
-});
-
-const redeliverSchema = z.strictObject({ endpoint_id: textField(64).optional() });
-
-/** The public shape of an event with its deliveries (snake_case). */
-export function toEventLogView({ event, deliveries }: EventWithDeliveries) {
-  const body = JSON.parse(event.body) as { data?: unknown };
-  return {
-    id: event.id,
-    object: 'event' as const,
-    type: event.type,
-    created: event.created,
-    created_at: event.createdAt,
-    data: body.data ?? {},
-    deliveries: deliveries.map((delivery) => ({
-      endpoint_id: delivery.endpointId,
-      status: delivery.status,
-      attempt: delivery.attempt,
-      next_attempt_at: delivery.status === 'pending' ? delivery.nextAttemptAt : null,
-      attempts: delivery.attempts.map((attempt) => ({
-        number: attempt.number,
-        at: attempt.at,
-        status: attempt.ok ? 'succeeded' : 'failed',
-        http_status: attempt.httpStatus ?? null,
-        latency_ms: attempt.latencyMs,
-        error: attempt.error ?? null,
-        response_excerpt: attempt.responseExcerpt ?? null,
-      })),
-    })),
-  };
-}
 
 async function listEvents(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const query = parseInput(listQuerySchema, request.query);
+  const query = parseInput(listEventsQuerySchema, request.query);
   const page = await eventStore.listEvents(merchant.id, {
     limit: query.limit ?? 20,
     ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
@@ -73,7 +35,7 @@ async function getEvent(request: ApiRequest): Promise<ApiResult> {
 
 async function redeliver(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(redeliverSchema, request.body);
+  const input = parseInput(redeliverEventInputSchema, request.body);
   const result = await redeliverEvent(
     { events: eventStore, webhookEndpoints: webhookEndpointRepository, now: () => request.now },
     { merchantId: merchant.id, eventId: request.pathParameters.id ?? '', ...(input.endpoint_id !== undefined ? { endpointId: input.endpoint_id } : {}) },

@@ -11,7 +11,6 @@
  * the retry with the same key resumes that very operation (same PSP idempotency key).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
 import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import {
@@ -25,9 +24,10 @@ import type { StoredResponse } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv, requireEnv } from '../shared/env';
-import { createApiHandler, errorResponse, jsonResponse, type ApiRequest, type ApiResult } from '../shared/http';
+import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';
 import { IDEMPOTENT_REPLAYED_HEADER, readIdempotencyKey } from '../shared/idempotency';
-import { currencyField, minorAmountField, parseInput } from '../shared/validation';
+import { parseInput } from '../shared/validation';
+import { createInstrumentInputSchema, instrumentMoneyInputSchema, revokeInstrumentInputSchema } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
 import {
@@ -47,44 +47,7 @@ const instrumentDependencies: InstrumentDependencies = {
   }),
 };
 
-const MAX_METADATA_BYTES = 8 * 1024;
-/** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
-const MAX_METADATA_DEPTH = 10;
-
 const logger = new Logger({ serviceName: 'paystep-api' });
-
-function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
-  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
-}
-
-const createSchema = z.strictObject({
-  type: z.enum(['token', 'authorized', 'captured']),
-  amount: minorAmountField(),
-  currency: currencyField,
-  payment_token: z
-    .string()
-    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
-    .optional(),
-  psp_reference: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
-    .optional(),
-  metadata: z
-    .record(z.string().max(64), z.unknown())
-    .superRefine((value, ctx) => {
-      if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_METADATA_BYTES) {
-        ctx.addIssue({ code: 'custom', message: `{param} must be at most ${MAX_METADATA_BYTES} bytes of JSON`, params: { code: 'metadata_too_large' } });
-      } else if (depthOf(value) > MAX_METADATA_DEPTH) {
-        ctx.addIssue({ code: 'custom', message: `{param} must nest at most ${MAX_METADATA_DEPTH} levels`, params: { code: 'metadata_too_deep' } });
-      }
-    })
-    .optional(),
-});
-
-const moneySchema = z.strictObject({ amount: minorAmountField(), currency: currencyField });
-const revokeSchema = z.strictObject({ currency: currencyField.optional() });
 
 /** Answers replayable unless the outcome is unknown or a retry could do better (transient, lost race, in flight). */
 function isReplayable(error: unknown): boolean {
@@ -123,7 +86,7 @@ async function withOperationKey(request: ApiRequest, run: (context: InstrumentRe
     response = jsonResponse(result.statusCode, result.body, result.headers);
     replayable = true;
   } catch (error) {
-    response = errorResponse(error, undefined, request.routeKey);
+    response = errorResponse(error, undefined, request.routeKey, requestIdOf(request.event));
     replayable = isReplayable(error);
   }
   try {
@@ -141,7 +104,7 @@ async function withOperationKey(request: ApiRequest, run: (context: InstrumentRe
 async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   return await withOperationKey(request, async (context) => {
-    const input = parseInput(createSchema, request.body);
+    const input = parseInput(createInstrumentInputSchema, request.body);
     const metadata = input.metadata !== undefined ? { metadata: input.metadata } : {};
     let instrument;
     if (input.type === 'token') {
@@ -189,10 +152,10 @@ function operation(kind: OperationRequest['kind']) {
     return await withOperationKey(request, async (context) => {
       let operationRequest: OperationRequest;
       if (kind === 'revoke') {
-        const input = parseInput(revokeSchema, request.body);
+        const input = parseInput(revokeInstrumentInputSchema, request.body);
         operationRequest = { kind, ...(input.currency !== undefined ? { currency: input.currency } : {}) };
       } else {
-        const input = parseInput(moneySchema, request.body);
+        const input = parseInput(instrumentMoneyInputSchema, request.body);
         operationRequest = { kind, amount: input.amount, currency: input.currency };
       }
       const result = await operateInstrument(instrumentDependencies, merchant.id, request.pathParameters['id'] ?? '', operationRequest, context);

@@ -3,12 +3,12 @@
  * POST /v1/checkouts/{id}/pay (open -> processing, start the saga; duplicates get the same
  * answer and start nothing new) and GET /v1/checkouts/{id}/status (the pending page's poll).
  */
-import { z } from 'zod';
 import { createSfnPaymentWorkflowFromEnv } from '../adapters/sfn-payment-workflow';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireClientCheckout } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { parseInput } from '../shared/validation';
+import { payCheckoutInputSchema } from '../shared/request-schemas';
 import { checkoutRepository } from '../shared/wiring';
 import { getCheckoutStatus, payCheckout, type PayDependencies } from '../use-cases/pay-checkout';
 
@@ -18,15 +18,9 @@ const payDependencies: PayDependencies = {
   connector: 'sandbox',
 };
 
-const payInputSchema = z.strictObject({
-  payment_token: z
-    .string({ error: 'payment_token must be a string' })
-    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' }),
-});
-
 async function pay(request: ApiRequest): Promise<ApiResult> {
   const checkout = requireClientCheckout(request.principal);
-  const input = parseInput(payInputSchema, request.body);
+  const input = parseInput(payCheckoutInputSchema, request.body);
   const answer = await payCheckout(payDependencies, { checkoutId: checkout.id, paymentToken: input.payment_token });
   return { statusCode: answer.statusCode, body: answer.body };
 }

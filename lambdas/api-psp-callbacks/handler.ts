@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ValidationError } from '../errors';
 import { callbackSecrets, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
-import { errorResponse, jsonResponse, MAX_BODY_BYTES } from '../shared/http';
+import { errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
 import { receivePspCallback } from '../use-cases/psp-callbacks';
 import { checkoutRepository, eventPublisher, instrumentRepository } from '../shared/wiring';
 
@@ -39,6 +39,6 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     const result = await receivePspCallback(dependencies, { connector: decodeURIComponent(connector), rawBody: rawBodyOf(event), headers });
     return jsonResponse(200, result);
   } catch (error) {
-    return errorResponse(error, undefined, 'POST /v1/psp/{connector}/callbacks');
+    return errorResponse(error, undefined, 'POST /v1/psp/{connector}/callbacks', requestIdOf(event));
   }
 }

@@ -2,10 +2,11 @@
  * Where a merchant's events go: POST /v1/webhook_endpoints (returns the whsec_ signing secret
  * once; stored encrypted), GET /v1/webhook_endpoints[/{id}], DELETE /v1/webhook_endpoints/{id},
  * POST /v1/webhook_endpoints/{id}/rotate_secret (new secret shown once; the old one keeps signing
- * alongside it until the overlap ends). URLs pass the SSRF guard here (422 `unsafe_url`) and again
- * at every connection. Delivery is the saga's NotifyMerchant step plus the webhook dispatcher.
+ * alongside it until the overlap ends), POST /v1/webhook_endpoints/{id}/test (queues a signed
+ * `webhook_endpoint.test` event for that endpoint). URLs pass the SSRF guard here (422 `unsafe_url`)
+ * and again at every connection. Delivery is the saga's NotifyMerchant step plus the webhook dispatcher.
  */
-import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
 import { assertSafeUrl } from '../adapters/url-guard';
 import { generateSigningSecret, generateWebhookEndpointId } from '../domain/ids';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
@@ -14,46 +15,20 @@ import type { WebhookEndpoint } from '../ports';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { integerField, merchantUrlField, parseInput, textField } from '../shared/validation';
-import { toListView } from '../shared/views';
-import { merchantUrlPolicy, secretCipher, webhookEndpointRepository } from '../shared/wiring';
+import { parseInput } from '../shared/validation';
+import { createWebhookEndpointInputSchema, ROTATION_OVERLAP, rotateSecretInputSchema, testWebhookEndpointInputSchema } from '../shared/request-schemas';
+import { toEventLogView, toListView, toWebhookEndpointView } from '../shared/views';
+import { eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from '../shared/wiring';
+import { sendTestEvent } from '../use-cases/webhook-delivery';
 
 export { WEBHOOK_EVENT_TYPES };
 
 /** Each event is one DynamoDB transaction with its deliveries: keeps it far below the 100-item limit. */
 export const MAX_ENDPOINTS_PER_MERCHANT = 16;
 
-/** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
-export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
+export { ROTATION_OVERLAP };
 
-const createEndpointSchema = z.strictObject({
-  url: merchantUrlField({ allowHttp: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp }),
-  enabled_events: z
-    .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES], { error: `{param} must be one of *, ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
-    .min(1)
-    .max(WEBHOOK_EVENT_TYPES.length + 1)
-    .optional(),
-  description: textField(200).optional(),
-});
-
-const rotateSchema = z.strictObject({
-  expires_in_seconds: integerField({ min: 0, max: ROTATION_OVERLAP.maxSeconds, code: 'invalid_expires_in_seconds', what: 'a whole number of seconds' }).optional(),
-});
-
-function toEndpointView(endpoint: WebhookEndpoint, secret?: string) {
-  return {
-    id: endpoint.id,
-    object: 'webhook_endpoint' as const,
-    url: endpoint.url,
-    enabled_events: endpoint.enabledEvents,
-    status: endpoint.status,
-    ...(endpoint.disabledReason !== undefined ? { disabled_reason: endpoint.disabledReason } : {}),
-    description: endpoint.description ?? null,
-    previous_secret_expires_at: endpoint.previousSecretExpiresAt ?? null,
-    created_at: endpoint.createdAt,
-    ...(secret !== undefined ? { secret } : {}),
-  };
-}
+const createEndpointSchema = createWebhookEndpointInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp });
 
 async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
@@ -73,16 +48,17 @@ async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
     secretCiphertext: await secretCipher.encrypt(secret),
     status: 'enabled',
     ...(input.description !== undefined ? { description: input.description } : {}),
+    apiVersion: input.api_version ?? request.apiVersion,
     createdAt: request.now.toISOString(),
   };
   await webhookEndpointRepository.createEndpoint(endpoint);
-  return { statusCode: 201, body: toEndpointView(endpoint, secret) };
+  return { statusCode: 201, body: toWebhookEndpointView(endpoint, secret) };
 }
 
 async function listEndpoints(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const endpoints = await webhookEndpointRepository.listEndpoints(merchant.id);
-  return { statusCode: 200, body: toListView(endpoints.map((endpoint) => toEndpointView(endpoint)), undefined) };
+  return { statusCode: 200, body: toListView(endpoints.map((endpoint) => toWebhookEndpointView(endpoint)), undefined) };
 }
 
 async function getEndpoint(request: ApiRequest): Promise<ApiResult> {
@@ -90,7 +66,7 @@ async function getEndpoint(request: ApiRequest): Promise<ApiResult> {
   const id = request.pathParameters.id ?? '';
   const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
   if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
-  return { statusCode: 200, body: toEndpointView(endpoint) };
+  return { statusCode: 200, body: toWebhookEndpointView(endpoint) };
 }
 
 async function deleteEndpoint(request: ApiRequest): Promise<ApiResult> {
@@ -109,7 +85,7 @@ async function deleteEndpoint(request: ApiRequest): Promise<ApiResult> {
 async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const id = request.pathParameters.id ?? '';
-  const input = parseInput(rotateSchema, request.body);
+  const input = parseInput(rotateSecretInputSchema, request.body);
   const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
   if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
   const secret = generateSigningSecret();
@@ -120,7 +96,24 @@ async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
     previousSecretExpiresAt: new Date(request.now.getTime() + overlapSeconds * 1000).toISOString(),
   });
   if (!rotated) throw new ConflictError('The secret was rotated concurrently; read the endpoint and retry', { code: 'concurrent_modification' });
-  return { statusCode: 200, body: toEndpointView(rotated, secret) };
+  return { statusCode: 200, body: toWebhookEndpointView(rotated, secret) };
+}
+
+/**
+ * Queues a signed `webhook_endpoint.test` event for this endpoint alone; the dispatcher delivers it
+ * like any event (202: the answer shows the pending delivery; GET /v1/events/{id} shows the attempt).
+ */
+async function testEndpoint(request: ApiRequest): Promise<ApiResult> {
+  const merchant = requireMerchant(request.principal);
+  const id = request.pathParameters.id ?? '';
+  parseInput(testWebhookEndpointInputSchema, request.body);
+  const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
+  if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
+  const event = await sendTestEvent(
+    { events: eventStore, webhookEndpoints: webhookEndpointRepository, now: () => request.now },
+    { merchantId: merchant.id, endpoint, endpointView: toWebhookEndpointView(endpoint), nonce: randomUUID() },
+  );
+  return { statusCode: 202, body: toEventLogView(event) };
 }
 
 export const handler = createApiHandler(
@@ -130,6 +123,7 @@ export const handler = createApiHandler(
     'GET /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: getEndpoint },
     'DELETE /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: deleteEndpoint },
     'POST /v1/webhook_endpoints/{id}/rotate_secret': { auth: ['merchant'], handle: rotateSecret },
+    'POST /v1/webhook_endpoints/{id}/test': { auth: ['merchant'], handle: testEndpoint },
   },
   apiDependencies,
 );

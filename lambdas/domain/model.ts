@@ -105,6 +105,8 @@ export interface Checkout {
   failureUrl: string;
   /** `manual`: the saga authorizes and confirms inventory but leaves the capture to the merchant. Absent = automatic. */
   captureMethod?: 'automatic' | 'manual';
+  /** The merchant's own key/value pairs (validated at the API: lambdas/shared/validation.ts metadataField). */
+  metadata?: Record<string, string>;
   status: CheckoutStatus;
   failureReason?: FailureReason;
   failureMessage?: string;

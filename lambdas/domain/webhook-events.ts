@@ -36,6 +36,12 @@ export const WEBHOOK_EVENT_TYPES = [
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/**
+ * The event POST /v1/webhook_endpoints/{id}/test sends to that one endpoint, whatever it subscribes
+ * to (so it is not in the subscribable catalogue). data.object = the webhook endpoint.
+ */
+export const WEBHOOK_TEST_EVENT_TYPE = 'webhook_endpoint.test';
+
 /** Whether `type` is in the catalogue. */
 export function isWebhookEventType(type: string): type is WebhookEventType {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);

@@ -14,6 +14,7 @@ import type { StoredResponse } from '../ports';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
 import { executeIdempotently, readIdempotencyKey, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
 import { observability, observeInvocation } from './observability';
+import { API_VERSION_HEADER, isApiVersion, LATEST_API_VERSION, type ApiVersion } from '../domain/api-version';
 
 /** Largest accepted request body (after base64 decoding). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -36,6 +37,8 @@ export interface ApiRequest {
   readonly body: Readonly<Record<string, unknown>>;
   /** Request time, one clock reading per request. */
   readonly now: Date;
+  /** The API version the request pinned with `Paystep-Version`, else the latest. */
+  readonly apiVersion: ApiVersion;
 }
 
 /** What a route function returns; the body is serialised to JSON by the layer. */
@@ -91,20 +94,45 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 
 /**
  * The public error response for anything thrown: PaystepError keeps its status, code, message
- * and param; everything else is a logged 500 with a generic message.
+ * and param; everything else is a logged 500 with a generic message. `requestId` (API Gateway's
+ * request id, also the `apigw-requestid` header) goes into the body as `request_id`, so a merchant
+ * who logs only bodies can still quote it to support.
  */
-export function errorResponse(error: unknown, logger: ApiLogger = defaultLogger, routeKey?: string): StoredResponse {
+export function errorResponse(error: unknown, logger: ApiLogger = defaultLogger, routeKey?: string, requestId?: string): StoredResponse {
+  const withRequestId = requestId !== undefined && requestId !== '' ? { request_id: requestId } : {};
   if (isPaystepError(error)) {
     if (error.status >= 500) {
       logger.warn('Request failed with a service error', { routeKey, errorName: error.name, errorCode: error.code });
     }
     return jsonResponse(error.status, {
-      error: { code: error.code, message: error.message, ...(error.param !== undefined ? { param: error.param } : {}) },
+      error: { code: error.code, message: error.message, ...(error.param !== undefined ? { param: error.param } : {}), ...withRequestId },
     });
   }
   const failure = error instanceof Error ? error : new Error(String(error));
   logger.error('Unhandled error', { routeKey, errorName: failure.name, errorMessage: failure.message, stack: failure.stack });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.' } });
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.', ...withRequestId } });
+}
+
+/** API Gateway's id of this request (the `apigw-requestid` response header). */
+export function requestIdOf(event: Pick<APIGatewayProxyEventV2, 'requestContext'>): string | undefined {
+  return event.requestContext?.requestId;
+}
+
+/**
+ * The version a request pins with `Paystep-Version` (headers lower-cased), else the latest.
+ * An unknown version is a 400 rather than a silent fallback.
+ */
+export function readApiVersion(headers: Readonly<Record<string, string>>): ApiVersion {
+  const value = headers[API_VERSION_HEADER.toLowerCase()];
+  if (value === undefined) return LATEST_API_VERSION;
+  const version = value.trim();
+  if (!isApiVersion(version)) {
+    throw new ValidationError(`Unknown API version ${JSON.stringify(version.slice(0, 32))}; supported: ${LATEST_API_VERSION}`, {
+      code: 'invalid_api_version',
+      param: API_VERSION_HEADER,
+    });
+  }
+  return version;
 }
 
 /**
@@ -201,7 +229,7 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 function errorMapper(logger: ApiLogger): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
   return {
     onError: async (request) => {
-      request.response = errorResponse(request.error, logger, request.event?.routeKey);
+      request.response = errorResponse(request.error, logger, request.event?.routeKey, request.event ? requestIdOf(request.event) : undefined);
     },
   };
 }
@@ -224,6 +252,8 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
   const serve = async (event: APIGatewayProxyEventV2): Promise<StoredResponse> => {
     const { routeKey, route, pathParameters } = resolveRoute(routes, event);
     const headers = lowerCaseHeaders(event.headers);
+    const apiVersion = readApiVersion(headers);
+    const requestId = requestIdOf(event);
     const principal = await deps.authenticate(headers, route.auth, pathParameters);
     const method = routeKey.split(' ')[0];
     const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
@@ -240,15 +270,16 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
           headers,
           body: hasBody ? parseJsonBody(event) : {},
           now: new Date(),
+          apiVersion,
         });
         return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
       } catch (error) {
-        return { response: errorResponse(error, logger, routeKey), storable: isStorable(error) };
+        return { response: errorResponse(error, logger, routeKey, requestId), storable: isStorable(error) };
       }
     };
 
-    if (idempotencyKey === undefined) return (await run()).response;
-    return await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
+    const response = idempotencyKey === undefined ? (await run()).response : await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
+    return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
@@ -260,7 +291,7 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
         try {
           return await serve(event);
         } catch (error) {
-          return errorResponse(error, logger, event.routeKey);
+          return errorResponse(error, logger, event.routeKey, requestIdOf(event));
         }
       }),
     );

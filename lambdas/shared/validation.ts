@@ -205,6 +205,46 @@ export function textField(max: number) {
     });
 }
 
+/** Stripe's metadata limits: 50 keys, keys up to 40 characters, string values up to 500. */
+export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 40, maxValueLength: 500, reservedPrefix: 'paystep_' } as const;
+
+/** Keys that mean something to JavaScript objects; refused so metadata can never shadow them (zod drops `__proto__` itself). */
+const RESERVED_METADATA_KEYS = new Set(['constructor', 'prototype']);
+
+/**
+ * The merchant's own `metadata`: string keys and string values within METADATA_LIMITS. Keys
+ * starting `paystep_` are reserved for Paystep (422 `reserved_metadata_key`), as are the
+ * JavaScript object keys; other limits are 422 `invalid_metadata`. A non-string value is a 400.
+ */
+export const metadataField = z
+  .record(z.string(), z.string().max(METADATA_LIMITS.maxValueLength))
+  .superRefine((value, ctx) => {
+    const keys = Object.keys(value);
+    if (keys.length > METADATA_LIMITS.maxKeys) {
+      ctx.addIssue({ code: 'custom', message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`, params: { code: 'invalid_metadata' } });
+      return;
+    }
+    for (const key of keys) {
+      if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`, params: { code: 'invalid_metadata' } });
+        return;
+      }
+      if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `{param} is a reserved metadata key`, params: { code: 'reserved_metadata_key' } });
+        return;
+      }
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f]/.test(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: '{param}: metadata keys must not contain control characters', params: { code: 'invalid_metadata' } });
+        return;
+      }
+    }
+  })
+  .meta({
+    description: `Your own key/value pairs (strings), returned as given. At most ${METADATA_LIMITS.maxKeys} keys of up to ${METADATA_LIMITS.maxKeyLength} characters, values up to ${METADATA_LIMITS.maxValueLength}; keys starting \`${METADATA_LIMITS.reservedPrefix}\` are reserved.`,
+    example: { order_channel: 'web', campaign: 'winter-sale' },
+  });
+
 // ---- Endpoint schemas -------------------------------------------------------------------------
 
 export interface SchemaOptions {
@@ -267,6 +307,7 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
       what: 'a whole number of seconds',
     }).optional(),
     capture_method: z.enum(CAPTURE_METHODS).optional(),
+    metadata: metadataField.optional(),
   });
 }
 

@@ -7,6 +7,8 @@ import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, 
 import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
+import type { EventWithDeliveries, WebhookEndpoint } from '../ports';
+import { LATEST_API_VERSION } from '../domain/api-version';
 
 export interface SettingsView {
   object: 'settings';
@@ -102,6 +104,7 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     success_url: checkout.successUrl,
     failure_url: checkout.failureUrl,
     capture_method: checkout.captureMethod ?? 'automatic',
+    metadata: checkout.metadata ?? {},
     // In the create response the URL carries the client secret in its fragment, which browsers
     // never send to a server: the hosted page reads it there. Later reads cannot (only its hash is kept).
     checkout_url: checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
@@ -134,9 +137,9 @@ export function toPublicCheckoutView(checkout: Checkout, merchantName: string) {
   };
 }
 
-/** `{object: "list", data, next_cursor}`. */
+/** `{object: "list", data, has_more, next_cursor}`: `has_more` is true exactly when a cursor to the next page is given. */
 export function toListView<T>(data: readonly T[], nextCursor: string | undefined) {
-  return { object: 'list' as const, data, next_cursor: nextCursor ?? null };
+  return { object: 'list' as const, data, has_more: nextCursor !== undefined, next_cursor: nextCursor ?? null };
 }
 
 // ---- Financial instruments --------------------------------------------------------------------
@@ -188,5 +191,52 @@ export function toInstrumentOperationView(instrument: FinancialInstrument, opera
     transactions: transactions.map(toInstrumentTransactionView),
     capturable_amount: instrument.capturableAmount,
     refundable_amount: instrument.refundableAmount,
+  };
+}
+
+// ---- Webhooks ---------------------------------------------------------------------------------
+
+/** The public shape of an event with its deliveries (snake_case). */
+export function toEventLogView({ event, deliveries }: EventWithDeliveries) {
+  const body = JSON.parse(event.body) as { data?: unknown };
+  return {
+    id: event.id,
+    object: 'event' as const,
+    type: event.type,
+    created: event.created,
+    created_at: event.createdAt,
+    data: body.data ?? {},
+    deliveries: deliveries.map((delivery) => ({
+      endpoint_id: delivery.endpointId,
+      status: delivery.status,
+      attempt: delivery.attempt,
+      next_attempt_at: delivery.status === 'pending' ? delivery.nextAttemptAt : null,
+      attempts: delivery.attempts.map((attempt) => ({
+        number: attempt.number,
+        at: attempt.at,
+        status: attempt.ok ? 'succeeded' : 'failed',
+        http_status: attempt.httpStatus ?? null,
+        latency_ms: attempt.latencyMs,
+        error: attempt.error ?? null,
+        response_excerpt: attempt.responseExcerpt ?? null,
+      })),
+    })),
+  };
+}
+
+/** A webhook endpoint; `secret` only in the create and rotate responses. */
+export function toWebhookEndpointView(endpoint: WebhookEndpoint, secret?: string) {
+  return {
+    id: endpoint.id,
+    object: 'webhook_endpoint' as const,
+    url: endpoint.url,
+    enabled_events: endpoint.enabledEvents,
+    status: endpoint.status,
+    ...(endpoint.disabledReason !== undefined ? { disabled_reason: endpoint.disabledReason } : {}),
+    description: endpoint.description ?? null,
+    api_version: endpoint.apiVersion ?? LATEST_API_VERSION,
+    previous_secret_expires_at: endpoint.previousSecretExpiresAt ?? null,
+    created_at: endpoint.createdAt,
+    ...(secret !== undefined ? { secret } : {}),
   };
 }

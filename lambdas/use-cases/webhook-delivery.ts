@@ -8,7 +8,8 @@
  * retries and manual redelivery, so there is one delivery path.
  */
 import { randomUUID } from 'node:crypto';
-import { deriveEventId, endpointReceives, renderEventBody } from '../domain/webhook-events';
+import { deriveEventId, endpointReceives, renderEventBody, WEBHOOK_TEST_EVENT_TYPE } from '../domain/webhook-events';
+import { LATEST_API_VERSION } from '../domain/api-version';
 import { parseRetryAfter, planNextAttempt, type RetrySchedule } from '../domain/webhook-schedule';
 import { ConflictError, NotFoundError } from '../errors';
 import type {
@@ -57,8 +58,10 @@ export async function publishEvent(deps: PublishDependencies, input: PublishEven
   const occurredAt = input.occurredAt ?? now;
   const eventId = deriveEventId(input.sourceKey);
   const created = Math.floor(occurredAt.getTime() / 1000);
+  const targets = input.endpointIds;
   const endpoints = (await deps.webhookEndpoints.listEndpoints(input.merchantId)).filter(
-    (endpoint) => endpoint.status === 'enabled' && endpointReceives(endpoint.enabledEvents, input.type),
+    (endpoint) =>
+      endpoint.status === 'enabled' && (targets !== undefined ? targets.includes(endpoint.id) : endpointReceives(endpoint.enabledEvents, input.type)),
   );
   const nowIso = now.toISOString();
   const deliveries: WebhookDelivery[] = endpoints.map((endpoint) => ({
@@ -132,6 +135,7 @@ export async function attemptDelivery(deps: WebhookDependencies, key: { eventId:
       id: found.event.id,
       timestamp: now,
       body: found.event.body,
+      apiVersion: endpoint.apiVersion ?? LATEST_API_VERSION,
     });
     record = {
       number,
@@ -280,4 +284,30 @@ export async function redeliverEvent(
   const now = clock(deps);
   for (const endpoint of targets) await deps.events.requeueDelivery(found.event.id, endpoint.id, input.merchantId, now);
   return (await deps.events.getEvent(found.event.id, input.merchantId)) ?? found;
+}
+
+/**
+ * POST /v1/webhook_endpoints/{id}/test: a `webhook_endpoint.test` event for that endpoint alone,
+ * queued like every event (stored, signed and sent by the dispatcher, retried on failure, listed
+ * in GET /v1/events), so it exercises the receiver exactly as a real event would. Each call is a
+ * new event (`nonce`); the Idempotency-Key layer dedupes retries of one call.
+ */
+export async function sendTestEvent(
+  deps: PublishDependencies,
+  input: { merchantId: string; endpoint: WebhookEndpoint; endpointView: Record<string, unknown>; nonce: string },
+): Promise<EventWithDeliveries> {
+  if (input.endpoint.status !== 'enabled') {
+    throw new ConflictError(`Webhook endpoint ${input.endpoint.id} is disabled`, { param: 'id', code: 'endpoint_disabled' });
+  }
+  const { eventId } = await publishEvent(deps, {
+    merchantId: input.merchantId,
+    type: WEBHOOK_TEST_EVENT_TYPE,
+    objectId: input.endpoint.id,
+    data: { object: input.endpointView },
+    sourceKey: `${input.endpoint.id}:${WEBHOOK_TEST_EVENT_TYPE}:${input.nonce}`,
+    endpointIds: [input.endpoint.id],
+  });
+  const stored = await deps.events.getEvent(eventId, input.merchantId);
+  if (!stored) throw new NotFoundError(`No event ${eventId}`);
+  return stored;
 }

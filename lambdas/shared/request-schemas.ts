@@ -1,0 +1,110 @@
+/**
+ * The request schemas of the routes whose handlers used to define them inline (webhook endpoints,
+ * events, pay, financial instruments). They live here, free of any wiring, so that the handlers
+ * validate with them and the OpenAPI document (lambdas/shared/openapi.ts) is generated from the
+ * very same objects. Building blocks and the checkout/settings/merchant schemas are in validation.ts.
+ */
+import { z } from 'zod';
+import { API_VERSIONS } from '../domain/api-version';
+import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
+import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, minorAmountField, textField } from './validation';
+
+/** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
+export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
+
+/** Body of POST /v1/webhook_endpoints. */
+export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boolean }) {
+  return z.strictObject({
+    url: merchantUrlField({ allowHttp: options.allowHttpUrls }).meta({ example: 'https://shop.example.com/webhooks/paystep' }),
+    enabled_events: z
+      .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES], { error: `{param} must be one of *, ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+      .min(1)
+      .max(WEBHOOK_EVENT_TYPES.length + 1)
+      .optional()
+      .meta({ description: 'Event types this endpoint receives; `*` (the default) for all.', example: ['checkout.succeeded', 'checkout.failed'] }),
+    description: textField(200).optional(),
+    api_version: z
+      .enum(API_VERSIONS)
+      .optional()
+      .meta({ description: 'The API version deliveries to this endpoint are rendered for (default: the request\'s Paystep-Version, else the latest).' }),
+  });
+}
+
+/** Body of POST /v1/webhook_endpoints/{id}/rotate_secret. */
+export const rotateSecretInputSchema = z.strictObject({
+  expires_in_seconds: integerField({
+    min: 0,
+    max: ROTATION_OVERLAP.maxSeconds,
+    code: 'invalid_expires_in_seconds',
+    what: 'a whole number of seconds',
+  })
+    .optional()
+    .meta({ description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).' }),
+});
+
+/** Body of POST /v1/webhook_endpoints/{id}/test (nothing to give). */
+export const testWebhookEndpointInputSchema = z.strictObject({});
+
+/** Query of GET /v1/events. */
+export const listEventsQuerySchema = z.strictObject({
+  limit: listCheckoutsQuerySchema.shape.limit,
+  cursor: listCheckoutsQuerySchema.shape.cursor,
+  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
+});
+
+/** Body of POST /v1/events/{id}/redeliver. */
+export const redeliverEventInputSchema = z.strictObject({
+  endpoint_id: textField(64).optional().meta({ description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).' }),
+});
+
+const paymentTokenField = z
+  .string({ error: 'payment_token must be a string' })
+  .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
+  .meta({ example: 'tok_4242424242424242' });
+
+/** Body of POST /v1/checkouts/{id}/pay. */
+export const payCheckoutInputSchema = z.strictObject({ payment_token: paymentTokenField });
+
+const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;
+/** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
+const MAX_INSTRUMENT_METADATA_DEPTH = 10;
+
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
+  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
+}
+
+/** Body of POST /v1/financial_instruments. */
+export const createInstrumentInputSchema = z.strictObject({
+  type: z.enum(['token', 'authorized', 'captured']),
+  amount: minorAmountField(),
+  currency: currencyField,
+  payment_token: z
+    .string()
+    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
+    .optional()
+    .meta({ description: 'Required for type `token`.' }),
+  psp_reference: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
+    .optional()
+    .meta({ description: 'Required for types `authorized` and `captured`.' }),
+  metadata: z
+    .record(z.string().max(64), z.unknown())
+    .superRefine((value, ctx) => {
+      if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`, params: { code: 'metadata_too_large' } });
+      } else if (depthOf(value) > MAX_INSTRUMENT_METADATA_DEPTH) {
+        ctx.addIssue({ code: 'custom', message: `{param} must nest at most ${MAX_INSTRUMENT_METADATA_DEPTH} levels`, params: { code: 'metadata_too_deep' } });
+      }
+    })
+    .optional()
+    .meta({ description: 'Free JSON (at most 8 KiB, 10 levels deep), returned as given.' }),
+});
+
+/** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
+export const instrumentMoneyInputSchema = z.strictObject({ amount: minorAmountField(), currency: currencyField });
+
+/** Body of POST /v1/financial_instruments/{id}/_revoke. */
+export const revokeInstrumentInputSchema = z.strictObject({ currency: currencyField.optional() });
