@@ -9,9 +9,11 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore';
+export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore' | 'api-openapi';
 
 export const API_ROUTES: readonly ApiRoute[] = [
+  // The OpenAPI 3.1 document of every /v1 route (no auth).
+  { method: 'GET', path: '/v1/openapi.json', entry: 'api-openapi' },
   { method: 'POST', path: '/v1/merchants', entry: 'api-merchants' },
   { method: 'GET', path: '/v1/settings', entry: 'api-settings' },
   { method: 'PUT', path: '/v1/settings', entry: 'api-settings' },

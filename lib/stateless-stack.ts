@@ -77,6 +77,7 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   },
   'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
   'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
+  'api-openapi': { description: 'Serves the OpenAPI 3.1 document of the API (no auth, no table)', table: false },
   'api-psp-callbacks': {
     description: 'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',
     pspCallbacks: true,
@@ -341,7 +342,9 @@ export class StatelessStack extends Stack {
       Validations.of(httpRoute!).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          route.entry === 'api-psp-callbacks'
+          route.entry === 'api-openapi'
+            ? `${routeKey(route)} is the public API description (no data, no secrets), meant to be read without credentials.`
+            : route.entry === 'api-psp-callbacks'
             ? `${routeKey(route)} is called by the PSP, which holds no Paystep credential: the handler verifies the HMAC signature over the raw body (timestamp tolerance, constant-time compare) before reading anything.`
             : `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
       });

@@ -130,7 +130,7 @@ export function integerField(options: { min: number; max?: number; code?: string
       const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
       ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
     }
-  });
+  }).meta({ override: { type: 'integer', minimum: options.min, ...(max !== Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) } });
 }
 
 /** An amount in minor units: a safe integer, positive (or non-negative with allowZero). */
@@ -149,6 +149,10 @@ export function minorAmountField(options: { allowZero?: boolean } = {}) {
         params: { code: 'invalid_amount' },
       });
     }
+  }).meta({
+    override: { type: 'integer', minimum: options.allowZero === true ? 0 : 1, maximum: Number.MAX_SAFE_INTEGER },
+    description: "An integer in the currency's minor unit (10050 = USD 100.50).",
+    example: 10050,
   });
 }
 
@@ -164,7 +168,7 @@ export const currencyField = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   return code;
-});
+}).meta({ override: { pattern: '^[A-Za-z]{3}$' }, description: 'ISO 4217 currency code (lower case accepted).', example: 'USD' });
 
 /**
  * An absolute http(s) URL a merchant gives us (redirects, inventory confirmation). https only,
@@ -188,7 +192,7 @@ export function merchantUrlField(options: { allowHttp: boolean }) {
     }
     if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
     if (url.hostname === '') return fail('must have a host');
-  });
+  }).meta({ override: { format: 'uri', maxLength: 2048 }, example: 'https://shop.example.com/return' });
 }
 
 /** A non-empty string without control characters, at most `max` characters. */

@@ -70,6 +70,7 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-newstore': { secrets: [] },
   'web-checkout': { secrets: [], table: false },
   'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
+  'api-openapi': { secrets: [], table: false },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   AuthorizePayment: { secrets: [] },

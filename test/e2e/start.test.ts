@@ -79,7 +79,7 @@ describe('npm start (local/start.ts --in-memory)', () => {
 
     // Assess
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String) } });
+    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String), request_id: res.headers.get('apigw-requestid') } });
   });
 
   it('stops on SIGTERM with exit code 0 and leaves no JVM behind', async () => {

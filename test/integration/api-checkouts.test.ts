@@ -106,7 +106,7 @@ describe('POST /v1/checkouts', () => {
     const response = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody(override) });
     // Assess
     expect(response.status).toBe(status);
-    expect(response.json).toEqual({ error: { code, message: expect.any(String), param } });
+    expect(response.json).toEqual({ error: { code, message: expect.any(String), param, request_id: expect.any(String) } });
   });
 
   it('rejects malformed and oversized bodies with 4xx, never 500', async () => {

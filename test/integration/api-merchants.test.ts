@@ -88,7 +88,7 @@ describe('POST /v1/merchants', () => {
     const missing = await env.call('POST', '/v1/merchants', { body: { name: 'x' } });
     // Assess
     expect([asMerchant.status, wrongToken.status, missing.status]).toEqual([401, 401, 401]);
-    expect(wrongToken.json).toEqual({ error: { code: 'unauthorized', message: 'Invalid admin token' } });
+    expect(wrongToken.json).toEqual({ error: { code: 'unauthorized', message: 'Invalid admin token', request_id: expect.any(String) } });
   });
 
   it('validates the name and settings', async () => {

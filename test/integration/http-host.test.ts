@@ -44,6 +44,7 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-newstore': async () => ({ statusCode: 204 }),
   'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
   'api-psp-callbacks': async () => ({ statusCode: 204 }),
+  'api-openapi': async () => ({ statusCode: 204 }),
 };
 
 let host: ApiHost;
@@ -238,7 +239,7 @@ describe('errors raised by the host', () => {
 
     // Assess
     expect(res.status).toBe(500);
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Internal server error', request_id: res.headers.get('apigw-requestid') } });
     expect(text).not.toContain('hunter2');
     expect(logLines.some((line) => line.includes('POST /v1/merchants') && line.includes('hunter2'))).toBe(true);
   });

@@ -1,0 +1,37 @@
+/**
+ * GET /v1/openapi.json (no auth): the OpenAPI 3.1 document of the API (lambdas/shared/openapi.ts),
+ * with this deployment's origin as its server. Built once per origin per cold start; it needs no
+ * table and no secret. `Paystep-Version` is honoured like everywhere (unknown = 400).
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { errorResponse, jsonResponse, readApiVersion, requestIdOf } from '../shared/http';
+import { buildOpenApiDocument } from '../shared/openapi';
+import { API_VERSION_HEADER } from '../domain/api-version';
+
+const documents = new Map<string, string>();
+
+/** The API's origin as the caller reached it (API Gateway's domain, or the local host). */
+function serverUrlOf(event: APIGatewayProxyEventV2, headers: Record<string, string>): string | undefined {
+  const host = event.requestContext?.domainName ?? headers['host'];
+  if (host === undefined || host === '') return undefined;
+  const proto = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+  return `${proto}://${host}`;
+}
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+    const version = readApiVersion(headers);
+    const serverUrl = serverUrlOf(event, headers);
+    const key = serverUrl ?? '';
+    let body = documents.get(key);
+    if (body === undefined) {
+      body = JSON.stringify(buildOpenApiDocument(serverUrl !== undefined ? { serverUrl } : {}));
+      documents.set(key, body);
+    }
+    return { ...jsonResponse(200, {}), body, headers: { ...jsonResponse(200, {}).headers, 'cache-control': 'public, max-age=300', [API_VERSION_HEADER.toLowerCase()]: version } };
+  } catch (error) {
+    return errorResponse(error, undefined, 'GET /v1/openapi.json', requestIdOf(event));
+  }
+}
