@@ -6,14 +6,10 @@
  */
 import './polyfills';
 import { fetchLedger, tokenizeTestCard } from './sandbox-psp/client';
-import { eventually, PaystepClient } from './paystep-client';
+import { eventually, PaystepClient, type ApiSchema } from './paystep-client';
 import { startLocalStack, type LocalStack } from './stack';
 
-interface TimelineRow {
-  type: string;
-  at: string;
-  data?: Record<string, unknown>;
-}
+type TimelineRow = NonNullable<ApiSchema<'Checkout'>['events']>[number];
 
 async function buy(stack: LocalStack, sku: string): Promise<{ checkout_id: string; client_secret: string; merchant_order_ref: string }> {
   const response = await fetch(`${stack.merchantUrl}/buy`, {
@@ -45,14 +41,19 @@ async function walk(stack: LocalStack, api: PaystepClient, title: string, sku: s
   console.log(`result: ${terminal.status}${terminal.failure_reason ? ` (${terminal.failure_reason}: ${terminal.failure_message})` : ''}`);
   console.log(`buyer redirected to: ${terminal.redirect_url}`);
 
-  const merchantView = await eventually(
-    async () => (await api.call<{ events: TimelineRow[] }>('GET', `/v1/checkouts/${cart.checkout_id}`, { token: stack.demoMerchant.secretKey })).body,
-    (view) => view.events.some((row) => row.type === 'webhook_delivered' || row.type === 'webhook_failed'),
+  const merchant = api.as(stack.demoMerchant.secretKey);
+  const timeline = await eventually(
+    async () => {
+      const { data, error } = await merchant.GET('/v1/checkouts/{id}', { params: { path: { id: cart.checkout_id } } });
+      if (data === undefined) throw new Error(`reading checkout ${cart.checkout_id} failed: ${JSON.stringify(error)}`);
+      return 'events' in data ? (data.events ?? []) : [];
+    },
+    (rows) => rows.some((row) => row.type === 'webhook_delivered' || row.type === 'webhook_failed'),
     10_000,
   );
-  const start = Date.parse(merchantView.events[0]?.at ?? new Date().toISOString());
+  const start = Date.parse(timeline[0]?.at ?? new Date().toISOString());
   console.log('timeline:');
-  for (const row of merchantView.events) {
+  for (const row of timeline) {
     console.log(`  +${String(Date.parse(row.at) - start).padStart(5)} ms  ${describe(row)}`);
   }
   const ledger = await fetchLedger(stack.pspUrl, cart.checkout_id);

@@ -1,8 +1,17 @@
 /**
  * A small typed client for Paystep's public API as a merchant and as the buyer's browser would
  * use it. Shared by `npm run demo`, the e2e tests and the benchmarks so they all drive the stack
- * through HTTP, exactly as outside programs do.
+ * through HTTP, exactly as outside programs do. `as(token)` is the typed client generated from
+ * the OpenAPI document (openapi-fetch over local/generated/paystep-api.ts, see local/api-types.ts):
+ * paths, parameters, bodies and answers are checked by the compiler. `call()` stays as the untyped
+ * escape hatch for tests that send what the document forbids.
  */
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from './generated/paystep-api';
+
+/** The API's answer schemas by name (`ApiSchema<'Checkout'>`), generated from the document. */
+export type ApiSchema<Name extends keyof components['schemas']> = components['schemas'][Name];
+export type TypedApiClient = Client<paths>;
 
 export interface ApiAnswer<T = Record<string, unknown>> {
   status: number;
@@ -11,18 +20,17 @@ export interface ApiAnswer<T = Record<string, unknown>> {
   text: string;
 }
 
-export interface CheckoutStatusAnswer {
-  id: string;
-  status: string;
-  failure_reason: string | null;
-  failure_message: string | null;
-  redirect_url: string | null;
-}
+export type CheckoutStatusAnswer = ApiSchema<'CheckoutStatus'>;
 
 const TERMINAL = new Set(['succeeded', 'failed', 'expired', 'canceled']);
 
 export class PaystepClient {
   constructor(readonly apiUrl: string) {}
+
+  /** The generated typed client, authenticated with `token` (sk_test_, cs_ or the admin token). */
+  as(token: string): TypedApiClient {
+    return createClient<paths>({ baseUrl: this.apiUrl, headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
+  }
 
   /** Any call: bearer token, JSON body, optional Idempotency-Key. Never throws on non-2xx. */
   async call<T = Record<string, unknown>>(
@@ -52,16 +60,18 @@ export class PaystepClient {
 
   /** The buyer pays: POST /v1/checkouts/{id}/pay with the client secret. */
   async pay(checkoutId: string, clientSecret: string, paymentToken: string): Promise<ApiAnswer<CheckoutStatusAnswer>> {
-    return this.call<CheckoutStatusAnswer>('POST', `/v1/checkouts/${checkoutId}/pay`, {
-      token: clientSecret,
+    const { data, error, response } = await this.as(clientSecret).POST('/v1/checkouts/{id}/pay', {
+      params: { path: { id: checkoutId } },
       body: { payment_token: paymentToken },
     });
+    const body = (data ?? error) as CheckoutStatusAnswer;
+    return { status: response.status, headers: response.headers, body, text: JSON.stringify(body) };
   }
 
   async status(checkoutId: string, clientSecret: string): Promise<CheckoutStatusAnswer> {
-    const answer = await this.call<CheckoutStatusAnswer>('GET', `/v1/checkouts/${checkoutId}/status`, { token: clientSecret });
-    if (answer.status !== 200) throw new Error(`status poll failed: ${answer.status} ${answer.text}`);
-    return answer.body;
+    const { data, error, response } = await this.as(clientSecret).GET('/v1/checkouts/{id}/status', { params: { path: { id: checkoutId } } });
+    if (data === undefined) throw new Error(`status poll failed: ${response.status} ${JSON.stringify(error)}`);
+    return data;
   }
 
   /** Polls the pending page's endpoint until the checkout is terminal (or the deadline passes). */
