@@ -22,7 +22,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'WebCheckout',
     'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
     'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
-    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep', 'ApiNewstore',
+    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep', 'ApiNewstore', 'ApiOpenapi',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,
