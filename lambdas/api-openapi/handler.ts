@@ -4,7 +4,7 @@
  * table and no secret. `Paystep-Version` is honoured like everywhere (unknown = 400).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { errorResponse, jsonResponse, readApiVersion, requestIdOf } from '../shared/http';
+import { errorResponse, JSON_HEADERS, readApiVersion, requestIdOf } from '../shared/http';
 import { buildOpenApiDocument } from '../shared/openapi';
 import { API_VERSION_HEADER } from '../domain/api-version';
 
@@ -30,7 +30,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       body = JSON.stringify(buildOpenApiDocument(serverUrl !== undefined ? { serverUrl } : {}));
       documents.set(key, body);
     }
-    return { ...jsonResponse(200, {}), body, headers: { ...jsonResponse(200, {}).headers, 'cache-control': 'public, max-age=300', [API_VERSION_HEADER.toLowerCase()]: version } };
+    return { statusCode: 200, body, headers: { ...JSON_HEADERS, 'cache-control': 'public, max-age=300', [API_VERSION_HEADER.toLowerCase()]: version } };
   } catch (error) {
     return errorResponse(error, undefined, 'GET /v1/openapi.json', requestIdOf(event));
   }
