@@ -1,7 +1,7 @@
 /**
  * Property tests (fast-check) over HTTP against the running local stack: every route in
  * lib/api-routes.ts gets random and malformed bodies, headers, tokens and path ids. Whatever comes
- * in, the API never answers 5xx, and every non-2xx JSON answer has the DESIGN error shape
+ * in, the API never answers 5xx, and every non-2xx JSON answer has the error shape of docs/design.md
  * `{"error":{"code":"snake_case","message":"...","param"?}}` (on NewStore's `/newstore` routes,
  * NewStore's `{"error_code","message"}` with one of its codes).
  */
