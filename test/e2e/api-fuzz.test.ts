@@ -28,7 +28,7 @@ const KNOWN_FIELDS = [
   'idempotency_key', 'arguments', 'transactions', 'account_id',
 ];
 
-/** NewStore's error codes (DESIGN.md Part 2, "NewStore adapter"). */
+/** NewStore's error codes (docs/design.md, "NewStore adapter"). */
 const NEWSTORE_ERROR_CODES = ['internal_error', 'retry_error', 'instrument_error', 'fraud_error', 'rate_limit', 'failed_command'];
 
 const weirdNumber = fc.oneof(
