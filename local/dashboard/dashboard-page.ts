@@ -61,7 +61,7 @@ main{max-width:96rem}
 td.mono,td.when{white-space:nowrap}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:.75rem}
 tr.selected td{background:#ecfdf5}
-button.link{background:none;color:var(--info);padding:0;font-weight:600;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem;text-decoration:underline;border-radius:.25rem}
+button.link{background:none;color:var(--info);padding:0;white-space:nowrap;font-weight:600;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem;text-decoration:underline;border-radius:.25rem}
 button.link:hover{background:none;color:#1e3a8a}
 button.small{padding:.35rem .75rem;font-size:.875rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1rem}
