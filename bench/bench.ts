@@ -373,6 +373,17 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${formatBenchMarkdown(report)}\n\nWritten: ${out}\n`);
+  process.stdout.write(`${benchSummaryLine(report)}\n`);
+}
+
+/** The last line `npm run bench` prints: the headline figures in one line. */
+export function benchSummaryLine(report: BenchReport): string {
+  const t = report.throughput;
+  return (
+    `bench: ${t.succeeded}/${t.checkouts} checkouts succeeded in ${t.wallSeconds.toFixed(1)} s (${t.checkoutsPerSecond.toFixed(1)}/s), ` +
+    `pay -> terminal p50 ${report.latencyMs.payToTerminal.p50} ms p99 ${report.latencyMs.payToTerminal.p99} ms, ` +
+    `${round(report.cost.totalUsd, 2)} USD per million checkouts`
+  );
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

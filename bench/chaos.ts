@@ -478,6 +478,10 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${formatChaosReport(report)}\n\nWritten: ${out}\n`);
+  process.stdout.write(
+    `chaos: ${report.options.checkouts} checkouts in ${report.wallSeconds} s, ${report.restart.done ? 'host crashed and restarted' : 'no host crash'}, ` +
+      `${report.invariants.length - report.breaches}/${report.invariants.length} invariants hold${report.breaches === 0 ? '' : ` (${report.breaches} BREACHED)`}\n`,
+  );
   process.exitCode = report.breaches === 0 ? 0 : 1;
 }
 

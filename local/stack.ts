@@ -9,6 +9,7 @@ import './polyfills';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { API_ROUTES } from '../lib/api-routes';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -19,6 +20,7 @@ import { DEFAULT_STATE_MACHINE_NAME, startStepFunctionsEmulator, stateMachineArn
 import { startSandboxPsp } from './sandbox-psp/server';
 import { startDemoMerchant } from './demo-merchant/server';
 import { serveDashboard } from './dashboard/dashboard-page';
+import { localAdminHook } from './fast-forward';
 
 export interface StartLocalStackOptions {
   host?: string;
@@ -47,6 +49,8 @@ export interface StartLocalStackOptions {
   /** Extra environment for the handlers (set before they load). */
   extraEnv?: Record<string, string>;
   log?: (line: string) => void;
+  /** Called once per started service (`npm start` prints these to stderr as progress). */
+  progress?: (service: string, elapsedMs: number) => void;
 }
 
 export interface LocalStack {
@@ -116,8 +120,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   };
 
   const step = async <T>(name: string, port: number | undefined, portEnv: string | undefined, start: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
     try {
-      return await start();
+      const result = await start();
+      options.progress?.(name, Date.now() - started);
+      return result;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {
@@ -220,7 +227,13 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     await Promise.all([...new Set(API_ROUTES.map((r) => r.entry))].map((entry) => loadApiHandler(entry))).catch((error: unknown) => {
       throw new LocalStackStartError(`Loading the API handlers failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    const api = await step('API', apiPort, 'PAYSTEP_PORT', () => startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, staticHandler: serveDashboard, log }));
+    // The dashboard pages and the local-only admin hooks (fast-forward), never API routes on AWS.
+    const localAdmin = localAdminHook(adminToken, async () => {
+      const wiring = await import('../lambdas/shared/wiring');
+      return { client: wiring.documentClient, tableName: wiring.storeConfig.tableName, events: wiring.eventStore };
+    });
+    const localPages = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => serveDashboard(req, res) || (await localAdmin(req, res));
+    const api = await step('API', apiPort, 'PAYSTEP_PORT', () => startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, staticHandler: localPages, log }));
     stoppers.push({ name: 'API', stop: () => api.stop() });
 
     // 6. Sandbox PSP.
@@ -260,6 +273,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // 8. Onboard (or reuse) the demo merchant through the public API.
     const record = await onboardDemoMerchant({ apiUrl: api.url, adminToken, dataDir });
     await putSettings(api.url, record.secretKey, `${merchant.url}/inventory-confirmation`);
+    const onboardStarted = Date.now();
     const webhook = await registerWebhookEndpoint({ apiUrl: api.url, record, merchantUrl: merchant.url, dataDir, log });
     merchant.configure({
       paystepApiUrl: api.url,
@@ -267,6 +281,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       ...(record.signingSecret !== undefined ? { signingSecret: record.signingSecret } : {}),
       ...(webhook?.secret !== undefined ? { webhookSecret: webhook.secret } : {}),
     });
+    options.progress?.('Demo merchant onboarded (settings, webhook endpoint)', Date.now() - onboardStarted);
 
     let stopped: Promise<void> | undefined;
     return {

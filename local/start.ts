@@ -9,6 +9,7 @@
  * Flag: --in-memory (nothing written to disk).
  */
 import './polyfills';
+import { randomBytes } from 'node:crypto';
 import { LocalStackStartError, startLocalStack, type LocalStack } from './stack';
 
 function portFromEnv(name: string, fallback: number): number {
@@ -21,8 +22,16 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/** The demo shop's t-shirt, at its catalogue price (local/demo-merchant/store.ts), for the curl example. */
+const EXAMPLE_ITEM = { sku: 'tshirt', amount: 2500, currency: 'USD' };
+
+/** A merchant_order_ref no earlier run used (the API enforces one checkout per ref and merchant). */
+export function freshOrderRef(): string {
+  return `order-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
 /** The startup banner: exactly one line per service, then examples, then `Ready`. */
-export function formatBanner(stack: LocalStack): string[] {
+export function formatBanner(stack: LocalStack, orderRef = freshOrderRef(), startedInMs?: number): string[] {
   const api = stack.apiUrl;
   return [
     `API: ${api}`,
@@ -43,7 +52,7 @@ export function formatBanner(stack: LocalStack): string[] {
     'Try:',
     `  curl -s ${api}/v1/settings -H 'Authorization: Bearer ${stack.demoMerchant.secretKey}'`,
     `  curl -s ${api}/v1/checkouts -H 'Authorization: Bearer ${stack.demoMerchant.secretKey}' -H 'Content-Type: application/json' \\`,
-    `    -d '{"merchant_order_ref":"order-1","amount":1050,"currency":"USD","items":[{"sku":"tshirt","quantity":1}],"success_url":"${stack.merchantUrl}/thanks","failure_url":"${stack.merchantUrl}/sorry"}'`,
+    `    -d '{"merchant_order_ref":"${orderRef}","amount":${EXAMPLE_ITEM.amount},"currency":"${EXAMPLE_ITEM.currency}","items":[{"sku":"${EXAMPLE_ITEM.sku}","quantity":1}],"success_url":"${stack.merchantUrl}/thanks","failure_url":"${stack.merchantUrl}/sorry"}'`,
     `  curl -s ${stack.pspUrl}/v1/tokens -H 'Content-Type: application/json' -d '{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}'`,
     `  curl -s ${api}/v1/checkouts/<chk_id>/pay -H 'Authorization: Bearer <client_secret>' -H 'Content-Type: application/json' -d '{"payment_token":"<tok_id>"}'`,
     `  curl -s ${api}/v1/checkouts/<chk_id>/status -H 'Authorization: Bearer <client_secret>'`,
@@ -51,6 +60,7 @@ export function formatBanner(stack: LocalStack): string[] {
     `  curl -s '${stack.pspUrl}/v1/ledger?reference=<chk_id>'   # what the PSP authorized/captured/voided`,
     `  npm run demo   # walks a success and an out-of-stock purchase on a throwaway stack`,
     '',
+    ...(startedInMs !== undefined ? [`Started in ${(startedInMs / 1000).toFixed(1)} s; Ctrl-C stops everything.`] : []),
     'Ready',
   ];
 }
@@ -74,7 +84,10 @@ async function main(): Promise<void> {
       return;
     }
     running.stack.stop().then(
-      () => process.exit(0),
+      () => {
+        console.error(`Stopped: every service and the DynamoDB Local JVM, after ${formatDuration(Date.now() - startedAt)} running.`);
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(`Stopping failed: ${String(error)}`);
         process.exit(1);
@@ -84,7 +97,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
+  const startedAt = Date.now();
+  let done = 0;
+  console.error('Starting Paystep locally: DynamoDB Local (Java), Step Functions emulator, API, sandbox PSP, demo merchant, webhook dispatcher, reconciliation sweep...');
   const stack = await startLocalStack({
+    progress: (service, elapsedMs) => {
+      done += 1;
+      console.error(`  [${done}/8] ${service}: ready in ${elapsedMs} ms`);
+    },
     apiPort: portFromEnv('PAYSTEP_PORT', 3000),
     pspPort: portFromEnv('PAYSTEP_SANDBOX_PSP_PORT', 3001),
     merchantPort: portFromEnv('PAYSTEP_DEMO_MERCHANT_PORT', 3002),
@@ -99,7 +119,12 @@ async function main(): Promise<void> {
     await stack.stop();
     process.exit(0);
   }
-  process.stdout.write(`${formatBanner(stack).join('\n')}\n`);
+  process.stdout.write(`${formatBanner(stack, freshOrderRef(), Date.now() - startedAt).join('\n')}\n`);
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 /**
- * NewStore's payment-provider contract (DESIGN.md Part 2, "NewStore adapter"; ../shared/NEWSTORE.md)
+ * NewStore's payment-provider contract (docs/design.md, "NewStore adapter"; ../shared/NEWSTORE.md)
  * served under `/newstore`, so NewStore's `fat_psp` provider config can point `callback_url` at
  * `<API>/newstore` and call Paystep unchanged:
  *   POST /newstore/financial_instruments

@@ -1,5 +1,5 @@
 /**
- * NewStore's error vocabulary for what Paystep raises (DESIGN.md Part 2, "NewStore adapter"): the
+ * NewStore's error vocabulary for what Paystep raises (docs/design.md, "NewStore adapter"): the
  * answer is `{"error_code","message"}` with one of NewStore's six codes, so NewStore can tell a
  * decline (do not retry) from an outage (retry with the same idempotency_key).
  */

@@ -1,5 +1,5 @@
 /**
- * NewStore's view of Paystep's instrument ledger (DESIGN.md Part 2, "NewStore adapter"), as pure
+ * NewStore's view of Paystep's instrument ledger (docs/design.md, "NewStore adapter"), as pure
  * code: which rows of an operation NewStore receives (only real balance changes: succeeded and
  * non-zero), with the fields NewStore reads (`instrument_id`, `reason`, signed amounts), and the
  * cross-check of the transaction history NewStore sends with every call against our own ledger.

@@ -1,6 +1,6 @@
 /**
  * The event catalogue: every event type a merchant can subscribe a webhook endpoint to, and the
- * envelope every webhook carries (`{"type","id","created","data"}`, DESIGN.md). Event ids are
+ * envelope every webhook carries (`{"type","id","created","data"}`, docs/design.md). Event ids are
  * derived from what happened (checkout + type, instrument transaction id...), so a saga step that
  * runs twice publishes the same event once and every retry carries the same `webhook-id`.
  */

@@ -1,5 +1,5 @@
 /**
- * When to attempt a webhook delivery again: the retry schedule from DESIGN.md (immediately, 5 s,
+ * When to attempt a webhook delivery again: the retry schedule from docs/design.md (immediately, 5 s,
  * 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), jitter so a merchant coming back up is not hit
  * by every queued delivery at once, and the receiver's `Retry-After` (bounded). Pure: the clock and
  * the random source are parameters.

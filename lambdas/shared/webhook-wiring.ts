@@ -4,7 +4,7 @@
  * guard, and the retry schedule, read once at cold start.
  *
  * Env (all optional): PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS (explicit delays, `0,5000,...`) or
- * PAYSTEP_WEBHOOK_SCHEDULE_SCALE (multiplies DESIGN.md's schedule; local runs compress it),
+ * PAYSTEP_WEBHOOK_SCHEDULE_SCALE (multiplies the design's schedule (docs/design.md); local runs compress it),
  * PAYSTEP_WEBHOOK_LEASE_MS (claim lease, default 60 s), PAYSTEP_WEBHOOK_TIMEOUT_MS (default 15 s).
  */
 import { HttpWebhookSender, WEBHOOK_TIMEOUT_MS } from '../adapters/http-webhook-sender';

@@ -4,7 +4,11 @@
  * data and no secret. In the browser it reads the checkout's client secret from the URL fragment
  * (`#cs_...`, never sent to any server), loads the public view from the API, tokenizes the card
  * at the PSP directly (card numbers never reach Paystep), pays with the token, then polls the
- * status as the pending page and redirects to the merchant's success or failure URL.
+ * status as the pending page and shows the result. After a success it returns the buyer to the
+ * merchant's success URL after a countdown the buyer can stop ("Stay on this page", WCAG 2.2.1);
+ * after a failure, cancellation or expiry it never redirects by itself: the buyer reads the reason
+ * and follows the "Return to ..." link when ready. Card number, expiry (MM/YY, not in the past) and
+ * CVC are checked in the page before anything is sent to the PSP.
  *
  * The inline script and style are allowed by their SHA-256 hashes in a strict
  * Content-Security-Policy; `connect-src` allows only this origin (the API) and the PSP's origin.
@@ -55,6 +59,8 @@ button:disabled{background:#6b7280;cursor:not-allowed}
 .result-bad .result-icon{background:var(--bad-bg);color:var(--bad)}
 .result-ok h1{color:var(--ok)}
 .result-bad h1{color:var(--bad)}
+.secondary{background:#fff;color:var(--brand);border:2px solid var(--brand);margin-top:.5rem}
+.secondary:hover{background:#eff6ff;color:var(--brand-dark)}
 .reason{background:var(--bad-bg);color:var(--bad);border-radius:.5rem;padding:.75rem;font-weight:600}
 .visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 [hidden]{display:none!important}
@@ -130,6 +136,11 @@ const SCRIPT = `
     return answer && answer.json && answer.json.error && answer.json.error.message ? answer.json.error.message : fallback;
   }
 
+  // A mistyped, cut or stale link (unknown checkout, wrong client secret): buyer words, not the API's.
+  function wrongLink() {
+    fail('This payment link doesn\\u2019t work', 'The link may be mistyped, cut short or from another order. Please go back to the shop and start the checkout again. You have not been charged.');
+  }
+
   function fail(title, message) {
     el('error-title').textContent = title;
     el('error-message').textContent = message;
@@ -182,35 +193,59 @@ const SCRIPT = `
     el('total').textContent = formatMoney(checkout.amount, checkout.currency);
   }
 
+  var RESULT_TITLES = { succeeded: 'Payment successful', canceled: 'Checkout canceled', expired: 'Checkout expired' };
+  var REDIRECT_SECONDS = 5;
+  var redirectTimer = null;
+  var countdownTimer = null;
+  function stopRedirect(message) {
+    if (redirectTimer) clearTimeout(redirectTimer);
+    if (countdownTimer) clearInterval(countdownTimer);
+    redirectTimer = null;
+    countdownTimer = null;
+    el('stay-button').hidden = true;
+    el('redirect-note').textContent = message;
+  }
   function showResult(status) {
     var ok = status.status === 'succeeded';
     var box = el('view-result');
     box.className = 'center ' + (ok ? 'result-ok' : 'result-bad');
     el('result-icon').textContent = ok ? '\\u2713' : '!';
-    el('result-title').textContent = ok ? 'Payment successful' : 'Payment failed';
+    el('result-title').textContent = RESULT_TITLES[status.status] || 'Payment failed';
+    document.title = el('result-title').textContent + ' - Paystep';
     var reason = el('result-reason');
     if (ok) {
       el('result-message').textContent = 'Thank you! ' + merchantName + ' confirmed your order and your card was charged.';
       reason.hidden = true;
     } else {
-      el('result-message').textContent = 'Your order was not completed and you have not been charged.';
+      el('result-message').textContent = status.status === 'failed'
+        ? 'Your order was not completed and you have not been charged.'
+        : 'Your order was not completed and you have not been charged. To buy, start again at ' + merchantName + '.';
       reason.textContent = reasonText(status);
-      reason.hidden = false;
+      reason.hidden = status.status !== 'failed';
     }
-    var seconds = ok ? 2 : 5;
     var link = el('result-link');
+    el('stay-button').hidden = true;
+    el('redirect-note').textContent = '';
     if (status.redirect_url) {
       link.href = status.redirect_url;
       link.textContent = 'Return to ' + merchantName;
       link.hidden = false;
-      el('redirect-note').textContent = 'Returning you to ' + merchantName + ' in ' + seconds + ' seconds.';
-      setTimeout(function () { location.assign(status.redirect_url); }, seconds * 1000);
+      if (ok) {
+        // Only a success moves on by itself, and the buyer can stop it (WCAG 2.2.1 Timing Adjustable).
+        var left = REDIRECT_SECONDS;
+        el('redirect-note').textContent = 'Returning you to ' + merchantName + ' in ' + left + ' seconds.';
+        el('stay-button').hidden = false;
+        countdownTimer = setInterval(function () {
+          left = Math.max(left - 1, 1);
+          el('redirect-note').textContent = 'Returning you to ' + merchantName + ' in ' + left + ' seconds.';
+        }, 1000);
+        redirectTimer = setTimeout(function () { stopRedirect(''); location.assign(status.redirect_url); }, REDIRECT_SECONDS * 1000);
+      }
     } else {
       link.hidden = true;
-      el('redirect-note').textContent = '';
     }
     show('view-result', 'result-title');
-    announce(el('result-title').textContent + '. ' + (ok ? '' : reason.textContent + ' ') + el('redirect-note').textContent);
+    announce(el('result-title').textContent + '. ' + (reason.hidden ? '' : reason.textContent + ' ') + el('redirect-note').textContent);
   }
 
   function isTerminal(status) { return status === 'succeeded' || status === 'failed' || status === 'expired' || status === 'canceled'; }
@@ -219,7 +254,7 @@ const SCRIPT = `
     if (!pollStarted) pollStarted = Date.now();
     api('GET', 'checkouts/' + encodeURIComponent(config.checkoutId) + '/status').then(function (answer) {
       if (answer.status === 200 && answer.json && isTerminal(answer.json.status)) { showResult(answer.json); return; }
-      if (answer.status === 401 || answer.status === 404) { fail('We can\\u2019t show this checkout', errorMessage(answer, 'This checkout link is not valid.')); return; }
+      if (answer.status === 401 || answer.status === 404) { wrongLink(); return; }
       el('pending-note').hidden = answer.status === 200;
       schedulePoll();
     }, function () {
@@ -261,13 +296,17 @@ const SCRIPT = `
     var number = el('card-number').value.replace(/[\\s-]/g, '');
     var expiry = el('card-expiry').value.replace(/\\s/g, '');
     var cvc = el('card-cvc').value.trim();
-    var match = /^(\\d{1,2})\\/?(\\d{2}|\\d{4})$/.exec(expiry);
+    var match = /^(\\d{2})\\/(\\d{2})$/.exec(expiry);
     var month = match ? Number(match[1]) : 0;
-    var year = match ? Number(match[2]) : 0;
-    if (year > 0 && year < 100) year += 2000;
+    var year = match ? 2000 + Number(match[2]) : 0;
+    var now = new Date();
+    var expiryError = '';
+    if (!match || month < 1 || month > 12) expiryError = 'Enter the expiry date as MM/YY, for example 08/29.';
+    else if (year < now.getFullYear() || (year === now.getFullYear() && month < now.getMonth() + 1)) expiryError = 'This card has expired. Check the expiry date or use another card.';
+    else if (year > now.getFullYear() + 20) expiryError = 'Check the expiry date: it is too far in the future.';
     var ok = [
       fieldError('card-number', /^\\d{12,19}$/.test(number) && luhn(number) ? '' : 'Enter a valid card number.'),
-      fieldError('card-expiry', month >= 1 && month <= 12 ? '' : 'Enter the expiry date as MM/YY.'),
+      fieldError('card-expiry', expiryError),
       fieldError('card-cvc', /^\\d{3,4}$/.test(cvc) ? '' : 'Enter the 3 or 4 digit security code.')
     ];
     var firstBad = ['card-number', 'card-expiry', 'card-cvc'].filter(function (id, i) { return !ok[i]; })[0];
@@ -275,6 +314,16 @@ const SCRIPT = `
     return { number: number, exp_month: month, exp_year: year, cvc: cvc };
   }
   var PSP_PARAMS = { number: 'card-number', exp_month: 'card-expiry', exp_year: 'card-expiry', cvc: 'card-cvc' };
+
+  // Types the slash of MM/YY for the buyer: '1234' becomes '12/34', '1' stays '1', '2' becomes '02/'.
+  function formatExpiry(event) {
+    var input = el('card-expiry');
+    var digits = input.value.replace(/\\D/g, '').slice(0, 4);
+    if (digits.length === 1 && Number(digits) > 1) digits = '0' + digits;
+    var deleting = event && event.inputType && event.inputType.indexOf('delete') === 0;
+    var formatted = digits.length > 2 || (digits.length === 2 && !deleting) ? digits.slice(0, 2) + '/' + digits.slice(2) : digits;
+    if (formatted !== input.value) input.value = formatted;
+  }
 
   function setBusy(busy, label) {
     var button = el('pay-button');
@@ -333,9 +382,15 @@ const SCRIPT = `
       return;
     }
     el('card-form').addEventListener('submit', submit);
+    el('card-expiry').addEventListener('input', formatExpiry);
+    el('stay-button').addEventListener('click', function () {
+      stopRedirect('You are staying on this page. Use the link above to return to ' + merchantName + ' when you are ready.');
+      el('result-link').focus();
+    });
     api('GET', 'checkouts/' + encodeURIComponent(config.checkoutId)).then(function (answer) {
+      if (answer.status === 401 || answer.status === 404) { wrongLink(); return; }
       if (answer.status !== 200 || !answer.json) {
-        fail('We can\\u2019t show this checkout', errorMessage(answer, 'Please return to the merchant and try again.'));
+        fail('We can\\u2019t show this checkout', 'Something went wrong on our side. Please reload this page in a moment. You have not been charged.');
         return;
       }
       var checkout = answer.json;
@@ -477,7 +532,8 @@ export function renderCheckoutPage(input: CheckoutPageInput): string {
 <p id="result-message"></p>
 <p id="result-reason" class="reason" data-testid="failure-reason" hidden></p>
 <p><a id="result-link" class="button-link" href="#" hidden></a></p>
-<p id="redirect-note" class="hint"></p>
+<p id="redirect-note" class="hint" aria-live="off"></p>
+<button id="stay-button" type="button" class="secondary" hidden>Stay on this page</button>
 </section>
 <p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
 </main>
@@ -493,8 +549,8 @@ export function renderCheckoutPage(input: CheckoutPageInput): string {
 export function renderNotFoundPage(): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Checkout not found - Paystep</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body><div class="page"><main class="card"><h1>Checkout not found</h1><p>This payment link is not valid. Please return to the merchant and start again.</p></main></div></body>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Payment link not valid - Paystep</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
+<body><div class="page"><main class="card"><h1>This payment link doesn&rsquo;t work</h1><p>The link may be mistyped or cut short. Please go back to the shop and start the checkout again. You have not been charged.</p></main></div></body>
 </html>
 `;
 }

@@ -79,6 +79,11 @@ export interface PageInput {
   connectOrigins?: string[];
   /** Extra origins a form (or its redirect) may go to besides 'self'. */
   formOrigins?: string[];
+  /**
+   * Script files the page loads: same-origin paths (e.g. a vendored library) with their Subresource
+   * Integrity hash; adds 'self' to script-src, and the browser refuses a file that does not match.
+   */
+  scriptFiles?: { src: string; integrity: string }[];
 }
 
 /** A complete document plus its headers (CSP, no caching, no sniffing, no framing). */
@@ -86,7 +91,9 @@ export function renderPage(input: PageInput): { html: string; headers: Record<st
   const style = BASE_STYLE + (input.style ?? '');
   const csp = [
     "default-src 'none'",
-    ...(input.script !== undefined ? [`script-src ${hashSource(input.script)}`] : []),
+    ...(input.script !== undefined || input.scriptFiles !== undefined
+      ? [['script-src', ...(input.scriptFiles !== undefined ? ["'self'"] : []), ...(input.script !== undefined ? [hashSource(input.script)] : [])].join(' ')]
+      : []),
     `style-src ${hashSource(style)}`,
     ["connect-src 'self'", ...(input.connectOrigins ?? [])].join(' '),
     'img-src data:',
@@ -105,7 +112,7 @@ export function renderPage(input: PageInput): { html: string; headers: Record<st
 </head>
 <body>
 ${input.body}
-${input.data !== undefined ? `<script type="application/json" id="page-data">${jsonForScript(input.data)}</script>\n` : ''}${input.script !== undefined ? `<script>${input.script}</script>\n` : ''}</body>
+${(input.scriptFiles ?? []).map((file) => `<script src="${escapeHtml(file.src)}" integrity="${escapeHtml(file.integrity)}"></script>\n`).join('')}${input.data !== undefined ? `<script type="application/json" id="page-data">${jsonForScript(input.data)}</script>\n` : ''}${input.script !== undefined ? `<script>${input.script}</script>\n` : ''}</body>
 </html>
 `;
   return {

@@ -1,7 +1,7 @@
 /**
  * Property tests (fast-check) over HTTP against the running local stack: every route in
  * lib/api-routes.ts gets random and malformed bodies, headers, tokens and path ids. Whatever comes
- * in, the API never answers 5xx, and every non-2xx JSON answer has the DESIGN error shape
+ * in, the API never answers 5xx, and every non-2xx JSON answer has the error shape of docs/design.md
  * `{"error":{"code":"snake_case","message":"...","param"?}}` (on NewStore's `/newstore` routes,
  * NewStore's `{"error_code","message"}` with one of its codes).
  */
@@ -28,7 +28,7 @@ const KNOWN_FIELDS = [
   'idempotency_key', 'arguments', 'transactions', 'account_id',
 ];
 
-/** NewStore's error codes (DESIGN.md Part 2, "NewStore adapter"). */
+/** NewStore's error codes (docs/design.md, "NewStore adapter"). */
 const NEWSTORE_ERROR_CODES = ['internal_error', 'retry_error', 'instrument_error', 'fraud_error', 'rate_limit', 'failed_command'];
 
 const weirdNumber = fc.oneof(

@@ -177,6 +177,7 @@ describe('hosted checkout in Chromium', () => {
     const loserPage = buyers[loser]!.page;
     expect(await loserPage.getByTestId('failure-reason').textContent()).toBe('Insufficient inventory for limited-print');
     await saveScreenshot(loserPage, '7-result-out-of-stock');
+    await loserPage.getByRole('link', { name: /^Return to / }).click();
     await loserPage.waitForURL(/\/sorry\?/, { timeout: 15_000 });
     const merchantReason = await loserPage.getByTestId('failure-reason').textContent();
     expect(merchantReason).toContain('Insufficient inventory for limited-print');
@@ -217,6 +218,7 @@ describe('hosted checkout in Chromium', () => {
     expect(reason).toMatch(/declin/i);
     expect(await page.locator('#status').textContent()).toMatch(/Payment failed/);
     await saveScreenshot(page, '9-result-declined');
+    await page.getByRole('link', { name: /^Return to / }).click();
     await page.waitForURL(/\/sorry\?/, { timeout: 15_000 });
     expect(await page.getByTestId('failure-reason').textContent()).toMatch(/declin/i);
     const checkout = await checkoutAsMerchant(checkoutId);

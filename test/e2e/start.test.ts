@@ -82,6 +82,28 @@ describe('npm start (local/start.ts --in-memory)', () => {
     expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String), request_id: res.headers.get('apigw-requestid') } });
   });
 
+  it('prints progress per service to stderr, then a banner whose curl has a fresh order ref and the t-shirt\'s real price', () => {
+    // Prepare
+    const s = stack as StackProcess;
+    const progress = s.stderr().split('\n').filter((line) => /^ {2}\[\d\/8\] /.test(line));
+    const curl = s.lines.find((line) => line.includes('"merchant_order_ref"')) ?? '';
+
+    // Assess
+    expect(progress.map((line) => /\[(\d)\/8\] ([^:]+):/.exec(line)?.slice(1, 3).join(' '))).toEqual([
+      '1 DynamoDB Local',
+      '2 Step Functions emulator',
+      '3 API',
+      '4 Sandbox PSP',
+      '5 Demo merchant',
+      '6 Webhook dispatcher',
+      '7 Reconciliation sweep',
+      '8 Demo merchant onboarded (settings, webhook endpoint)',
+    ]);
+    expect(progress.every((line) => / ready in \d+ ms$/.test(line))).toBe(true);
+    expect(curl).toMatch(/"merchant_order_ref":"order-\d{8}-[0-9a-f]{6}","amount":2500,"currency":"USD","items":\[\{"sku":"tshirt","quantity":1\}\]/);
+    expect(s.lines.at(-2)).toMatch(/^Started in \d+\.\d s; Ctrl-C stops everything\.$/);
+  });
+
   it('stops on SIGTERM with exit code 0 and leaves no JVM behind', async () => {
     // Prepare
     const s = stack as StackProcess;
@@ -95,6 +117,14 @@ describe('npm start (local/start.ts --in-memory)', () => {
     expect(result).toEqual({ exitCode: 0, signal: null });
     expect(jvmPids.filter(isAlive)).toEqual([]);
     await expect(fetch(`${s.apiUrl}/v1/settings`)).rejects.toThrow();
+  });
+
+  it('ends the stopped run with a one-line summary on stderr', () => {
+    // Prepare: the stack the previous test stopped
+    const s = stack as StackProcess;
+
+    // Assess
+    expect(s.stderr().trim().split('\n').at(-1)).toMatch(/^Stopped: every service and the DynamoDB Local JVM, after \d+ (s|min \d+ s) running\.$/);
   });
 });
 

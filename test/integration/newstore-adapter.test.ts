@@ -26,7 +26,7 @@ const CARD_SLOW_CAPTURE = '4000000000000440';
 const PSP_HANG_MS = 3_000;
 const DUPLICATE_WAIT_MS = 1_500;
 
-/** The fields of every transaction NewStore receives (DESIGN.md Part 2). */
+/** The fields of every transaction NewStore receives (docs/design.md, "NewStore adapter"). */
 const TRANSACTION_FIELDS = [
   'capture_amount',
   'created_at',

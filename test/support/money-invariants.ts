@@ -1,5 +1,5 @@
 /**
- * The money invariants of DESIGN.md, checked against the sandbox PSP's own ledger and the
+ * The money invariants of docs/design.md, checked against the sandbox PSP's own ledger and the
  * checkout's timeline: never captured without confirmation, never captured twice, no
  * authorization left neither captured nor voided, captured total <= amount (and = amount exactly
  * when succeeded). Returns the violations as sentences so e2e tests and the chaos run share it.

@@ -1,5 +1,5 @@
 /**
- * The webhook retry schedule: DESIGN.md's delays, compression by config, jitter bounds,
+ * The webhook retry schedule: the delays of docs/design.md, compression by config, jitter bounds,
  * Retry-After parsing and bounding, and the dead-letter point after the last attempt.
  */
 import fc from 'fast-check';
@@ -16,7 +16,7 @@ import {
 const now = new Date('2026-03-01T12:00:00.000Z');
 
 describe('retry schedule', () => {
-  it('is DESIGN.md: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h', () => {
+  it('is the schedule of docs/design.md: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h', () => {
     const s = 1_000;
     const h = 3_600 * s;
     expect(DEFAULT_RETRY_DELAYS_MS).toEqual([0, 5 * s, 300 * s, 1_800 * s, 2 * h, 5 * h, 10 * h, 14 * h, 20 * h, 24 * h]);

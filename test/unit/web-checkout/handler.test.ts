@@ -67,7 +67,7 @@ describe('web-checkout handler', () => {
 
     // Assess
     expect(result.statusCode).toBe(404);
-    expect(result.body).toContain('Checkout not found');
+    expect(result.body).toContain('This payment link doesn&rsquo;t work');
     expect(result.body).not.toContain('alert(1)');
   });
 });
