@@ -103,6 +103,21 @@ export class UnsafeUrlError extends PaystepError {
   readonly code = 'unsafe_url';
 }
 
+/**
+ * A payment method that exists but may not be used as asked: detached, deleted with its customer,
+ * expired, saved on another customer, one-off for another checkout, or not attached (detach). The
+ * code says which (lambdas/domain/payment-method.ts).
+ */
+export class PaymentMethodUnusableError extends PaystepError {
+  override readonly name = 'PaymentMethodUnusableError';
+  readonly status = 422;
+  readonly code: string;
+  constructor(message: string, options: ErrorOptions & { param?: string; code: string }) {
+    super(message, options);
+    this.code = options.code;
+  }
+}
+
 // ---- Saga outcomes (caught in ASL and compensated) -------------------------------------------
 
 /** The PSP declined the authorization (card declined, insufficient funds). Terminal, no retry. */

@@ -9,7 +9,7 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore' | 'api-openapi';
+export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore' | 'api-openapi' | 'api-customers' | 'api-payment-methods';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   // The OpenAPI 3.1 document of every /v1 route (no auth).
@@ -42,6 +42,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_capture', entry: 'api-newstore' },
   { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_refund', entry: 'api-newstore' },
   { method: 'POST', path: '/newstore/financial_instruments/{instrument_id}/_revoke', entry: 'api-newstore' },
+  // Customers; the routes that read or destroy saved cards are served by the vault function (only it may read the vault table).
+  { method: 'POST', path: '/v1/customers', entry: 'api-customers' },
+  { method: 'GET', path: '/v1/customers/{id}', entry: 'api-customers' },
+  { method: 'DELETE', path: '/v1/customers/{id}', entry: 'api-payment-methods' },
+  { method: 'GET', path: '/v1/customers/{id}/payment_methods', entry: 'api-payment-methods' },
+  // The card vault (the checkout's cs_ client secret or the merchant key may add a card).
+  { method: 'POST', path: '/v1/payment_methods', entry: 'api-payment-methods' },
+  { method: 'GET', path: '/v1/payment_methods/{id}', entry: 'api-payment-methods' },
+  { method: 'POST', path: '/v1/payment_methods/{id}/detach', entry: 'api-payment-methods' },
   // Signed PSP callbacks (no bearer token: the signature is the authentication).
   { method: 'POST', path: '/v1/psp/{connector}/callbacks', entry: 'api-psp-callbacks' },
   // The hosted checkout page (HTML), on the API's origin so the page calls /v1 without CORS.

@@ -36,6 +36,7 @@ export function addPaystepStacks(app: App): PaystepStacks {
     adminTokenSecret: stateful.adminTokenSecret,
     secretsKeySecret: stateful.secretsKeySecret,
     pspCallbackSecret: stateful.pspCallbackSecret,
+    cardVault: stateful.cardVault,
     vpc: stateful.network.vpc,
     egressSubnets: stateful.network.egressSubnets,
     egressIps: stateful.network.egressIps,

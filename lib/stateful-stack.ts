@@ -11,7 +11,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { NetworkConstruct } from './network-construct';
 import type { PaystepConfig } from './paystep-config';
-import { TABLE_SCHEMA } from './table-schema';
+import { CARD_VAULT_TABLE_SCHEMA, TABLE_SCHEMA } from './table-schema';
+import type { CardVaultResources } from './constructs/paystep-function';
 
 /** Length of the generated PAYSTEP_SECRETS_KEY: 43 base64 characters decode to a 32-byte key. */
 export const SECRETS_KEY_LENGTH = 43;
@@ -30,6 +31,8 @@ export class StatefulStack extends Stack {
   /** SANDBOX_PSP_CALLBACK_SECRET: the HMAC secret the sandbox connector signs its callbacks with (shared with the PSP). */
   readonly pspCallbackSecret: secretsmanager.Secret;
   readonly network: NetworkConstruct;
+  /** The card vault: its own table (encrypted with its own key), the data-key wrapping key and the fingerprint HMAC key. */
+  readonly cardVault: CardVaultResources;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -62,6 +65,42 @@ export class StatefulStack extends Stack {
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+
+    // ---- The card vault: nothing else shares its table or keys, so its grants can be proven apart ----
+    const cardVaultTableKey = new kms.Key(this, 'CardVaultTableKey', {
+      description: 'Encrypts the Paystep card vault table at rest',
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(isProd ? 30 : 7),
+    });
+    const cardVaultTable = new dynamodb.Table(this, 'CardVaultTable', {
+      partitionKey: { name: CARD_VAULT_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: CARD_VAULT_TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: cardVaultTableKey,
+      deletionProtection: isProd,
+      removalPolicy,
+    });
+    const cardDataKey = new kms.Key(this, 'CardVaultKey', {
+      description: "Paystep card vault: wraps each payment method's data key (envelope encryption of card numbers and CVCs)",
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(isProd ? 30 : 7),
+    });
+    const cardFingerprintKey = new kms.Key(this, 'CardFingerprintKey', {
+      description: 'Paystep card vault: HMAC key for card fingerprints (stable per card number and merchant)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy,
+      pendingWindow: Duration.days(isProd ? 30 : 7),
+    });
+    Validations.of(cardFingerprintKey).acknowledge({
+      id: 'AwsSolutions-KMS5',
+      reason: 'KMS cannot rotate HMAC keys, and a new key would change every fingerprint merchants have stored; the key never leaves KMS (GenerateMac only).',
+    });
+    this.cardVault = { table: cardVaultTable, dataKey: cardDataKey, fingerprintKey: cardFingerprintKey };
 
     this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminTokenSecret', {
       description: 'Paystep platform admin bearer token (Authorization: Bearer <token> on POST /v1/merchants)',
@@ -100,6 +139,7 @@ export class StatefulStack extends Stack {
     this.network = new NetworkConstruct(this, 'Network', { natGateways: props.config.natGateways, removalPolicy });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'CardVaultTableName', { value: cardVaultTable.tableName });
     new CfnOutput(this, 'AdminTokenSecretArn', {
       value: this.adminTokenSecret.secretArn,
       description: 'aws secretsmanager get-secret-value --secret-id <this> prints the admin token',

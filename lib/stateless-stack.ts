@@ -20,7 +20,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { API_ROUTES, routeKey, type ApiEntry } from './api-routes';
-import { PaystepFunction } from './constructs/paystep-function';
+import { PaystepFunction, type CardVaultAccess, type CardVaultResources } from './constructs/paystep-function';
 import { MonitoringConstruct } from './monitoring-construct';
 import type { PaystepConfig } from './paystep-config';
 import { REPO_ROOT } from './repo-root';
@@ -33,6 +33,8 @@ export interface StatelessStackProps extends StackProps {
   readonly secretsKeySecret: ISecret;
   /** SANDBOX_PSP_CALLBACK_SECRET for the callback API (optional so older test stacks still synth). */
   readonly pspCallbackSecret?: ISecret;
+  /** The card vault (table and keys); bound to the functions whose needs list `cardVault`. */
+  readonly cardVault: CardVaultResources;
   readonly vpc: ec2.IVpc;
   /** Private subnets whose internet traffic leaves through `egressIps`. */
   readonly egressSubnets: ec2.SubnetSelection;
@@ -56,6 +58,8 @@ interface ApiFunctionNeeds {
   readonly pspPublicUrl?: boolean;
   /** SANDBOX_PSP_CALLBACK_SECRET + states:SendTask* on the saga: verifies PSP callbacks and resumes waiting sagas. */
   readonly pspCallbacks?: boolean;
+  /** The card vault (bindCardVault): `store` vaults and manages cards; `reveal` (kms:Decrypt) is for connector functions only. */
+  readonly cardVault?: CardVaultAccess;
 }
 
 const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
@@ -78,6 +82,12 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
   'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
   'api-openapi': { description: 'Serves the OpenAPI 3.1 document of the API (no auth, no table)', table: false },
+  'api-customers': { description: "Creates and reads the merchant's customers", secretsKey: true },
+  'api-payment-methods': {
+    description: 'The card vault function: vaults cards (envelope encryption), reads, detaches and lists payment methods, deletes customers (crypto-shreds their cards)',
+    secretsKey: true,
+    cardVault: 'store',
+  },
   'api-psp-callbacks': {
     description: 'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',
     pspCallbacks: true,
@@ -322,6 +332,7 @@ export class StatelessStack extends Stack {
       if (needs.adminToken === true) fn.bindSecret('ADMIN_TOKEN_HASH', props.adminTokenSecret);
       if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
       if (needs.startsSaga === true) fn.bindStateMachine(this.stateMachine);
+      if (needs.cardVault !== undefined) fn.bindCardVault({ vault: props.cardVault, access: needs.cardVault });
       if (needs.pspCallbacks === true) {
         if (props.pspCallbackSecret !== undefined) fn.bindSecret('SANDBOX_PSP_CALLBACK_SECRET', props.pspCallbackSecret);
         fn.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingSagas', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] }));

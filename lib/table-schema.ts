@@ -12,3 +12,16 @@ export const TABLE_SCHEMA = {
 
 /** Name used for the table locally; on AWS CloudFormation names it. */
 export const LOCAL_TABLE_NAME = 'paystep';
+
+/**
+ * The card vault's own table (lambdas/adapters/dynamo-card-vault.ts): payment methods with their
+ * envelope-encrypted card data, and each customer's saved payment methods. No TTL, no index: every
+ * read is by key (a customer's cards with a strongly consistent Query).
+ */
+export const CARD_VAULT_TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+} as const;
+
+/** Name used for the card vault table locally; on AWS CloudFormation names it. */
+export const LOCAL_CARD_VAULT_TABLE_NAME = 'paystep-card-vault';

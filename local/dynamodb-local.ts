@@ -16,13 +16,15 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { LOCAL_TABLE_NAME, TABLE_SCHEMA } from '../lib/table-schema';
+import { CARD_VAULT_TABLE_SCHEMA, LOCAL_CARD_VAULT_TABLE_NAME, LOCAL_TABLE_NAME, TABLE_SCHEMA } from '../lib/table-schema';
 import { freePort } from './net';
 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
   tableName: string;
+  /** The card vault's own table (lib/table-schema.ts CARD_VAULT_TABLE_SCHEMA). */
+  cardVaultTableName: string;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -81,11 +83,12 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   try {
     await waitUntilReady(client, child, () => stderr);
     await ensureTable(client, tableName);
+    await ensureCardVaultTable(client, LOCAL_CARD_VAULT_TABLE_NAME);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, port, tableName, client, stop };
+  return { endpoint, port, tableName, cardVaultTableName: LOCAL_CARD_VAULT_TABLE_NAME, client, stop };
 }
 
 async function waitUntilReady(client: DynamoDBClient, child: ChildProcess, stderr: () => string): Promise<void> {
@@ -141,5 +144,25 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
       }),
     );
+  }
+}
+
+/** Creates the card vault table (same key schema as the CDK stateful stack) if it does not exist yet. */
+export async function ensureCardVaultTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey } = CARD_VAULT_TABLE_SCHEMA;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [partitionKey, sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
 }

@@ -21,6 +21,7 @@ import { startSandboxPsp } from './sandbox-psp/server';
 import { startDemoMerchant } from './demo-merchant/server';
 import { serveDashboard } from './dashboard/dashboard-page';
 import { localAdminHook } from './fast-forward';
+import { createTemporaryCardVaultKeyFile, loadOrCreateCardVaultKeyFile } from './card-vault-key';
 
 export interface StartLocalStackOptions {
   host?: string;
@@ -162,10 +163,22 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const callbackSecret = process.env.SANDBOX_PSP_CALLBACK_SECRET ?? `pspcb_${randomBytes(24).toString('base64url')}`;
     const sfnUrl = `http://${host}:${sfnPort}`;
 
+    // 2b. The card vault's key file (KMS stands-in locally): 0600 in the data dir, or temporary.
+    let cardVaultKeyFile: string;
+    if (dataDir !== null) {
+      cardVaultKeyFile = loadOrCreateCardVaultKeyFile(dataDir);
+    } else {
+      const temporary = createTemporaryCardVaultKeyFile();
+      cardVaultKeyFile = temporary.file;
+      stoppers.push({ name: 'Card vault key file', stop: async () => temporary.remove() });
+    }
+
     // 3. The environment the CDK stack gives the functions (same names), THEN load the handlers:
     //    they read it at module load, like a Lambda cold start.
     Object.assign(process.env, {
       TABLE_NAME: dynamo.tableName,
+      CARD_VAULT_TABLE_NAME: dynamo.cardVaultTableName,
+      CARD_VAULT_LOCAL_KEY_FILE: cardVaultKeyFile,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',

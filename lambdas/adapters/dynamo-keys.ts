@@ -26,6 +26,9 @@ export const WEBHOOK_ENDPOINT_SK_PREFIX = 'WEBHOOK_ENDPOINT#';
 export const merchantCheckoutsGsiPk = (merchantId: string) => `MERCHANT#${merchantId}#CHECKOUTS`;
 export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMP#${scope}#${key}`, sk: 'IDEMP' });
 
+/** A merchant's customer (`cus_...`); deleted customers stay as tombstones (status `deleted`). */
+export const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'CUSTOMER' });
+
 export const EVENT_SK_PREFIX = 'EVENT#';
 export const GSI1 = 'gsi1';
 

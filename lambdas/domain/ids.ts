@@ -25,6 +25,16 @@ export function generateWebhookEndpointId(): string {
   return randomToken('we_', 16);
 }
 
+/** Payment method id (`pm_...`): a vaulted card. */
+export function generatePaymentMethodId(): string {
+  return randomToken('pm_', 16);
+}
+
+/** Customer id (`cus_...`). */
+export function generateCustomerId(): string {
+  return randomToken('cus_', 16);
+}
+
 /** Public merchant key (`mk_...`) sent as `merchant_key` in inventory-confirmation requests. */
 export function generateMerchantKey(): string {
   return randomToken('mk_', 16);

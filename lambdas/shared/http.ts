@@ -54,6 +54,12 @@ export interface RouteDefinition {
   /** Honour Idempotency-Key (default: true for POST, false otherwise). */
   readonly idempotent?: boolean;
   readonly handle: (request: ApiRequest) => Promise<ApiResult>;
+  /**
+   * For a route without `{id}` in its path that accepts a client secret (POST /v1/payment_methods):
+   * names the checkout the `cs_` secret must belong to, read from the JSON body (parsed before
+   * authentication for this route only). Return undefined for anything that is not a well-formed id.
+   */
+  readonly clientCheckoutFromBody?: (body: Readonly<Record<string, unknown>>) => string | undefined;
 }
 
 /** Route key (`METHOD /path/{param}`) -> definition. */
@@ -254,9 +260,16 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     const headers = lowerCaseHeaders(event.headers);
     const apiVersion = readApiVersion(headers);
     const requestId = requestIdOf(event);
-    const principal = await deps.authenticate(headers, route.auth, pathParameters);
     const method = routeKey.split(' ')[0];
     const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    let earlyBody: Record<string, unknown> | undefined;
+    let authParameters: Readonly<Record<string, string>> = pathParameters;
+    if (route.clientCheckoutFromBody !== undefined && pathParameters['id'] === undefined) {
+      earlyBody = hasBody ? parseJsonBody(event) : {};
+      const checkoutId = route.clientCheckoutFromBody(earlyBody);
+      if (checkoutId !== undefined) authParameters = { ...pathParameters, id: checkoutId };
+    }
+    const principal = await deps.authenticate(headers, route.auth, authParameters);
     const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
 
     const run = async (): Promise<IdempotentExecution> => {
@@ -268,7 +281,7 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
           pathParameters,
           query: definedValues(event.queryStringParameters),
           headers,
-          body: hasBody ? parseJsonBody(event) : {},
+          body: earlyBody ?? (hasBody ? parseJsonBody(event) : {}),
           now: new Date(),
           apiVersion,
         });

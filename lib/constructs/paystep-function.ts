@@ -10,6 +10,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -65,6 +66,31 @@ const VPC_ENI_ACTIONS = [
 ];
 
 export type TableAccess = keyof typeof TABLE_ACTIONS;
+
+/** The card vault's stateful resources (lib/stateful-stack.ts), handed to bindCardVault. */
+export interface CardVaultResources {
+  /** The vault's own table (payment methods and their envelope-encrypted card data). */
+  readonly table: ITable;
+  /** Wraps each payment method's data key (GenerateDataKey to vault a card, Decrypt to read it back). */
+  readonly dataKey: kms.IKey;
+  /** HMAC key computing card fingerprints (GenerateMac). */
+  readonly fingerprintKey: kms.IKey;
+}
+
+/**
+ * What a function may do with the card vault:
+ * - `store`: vault cards (GenerateDataKey, GenerateMac) and manage payment methods (read/write the
+ *   vault table), but never read a card back: no kms:Decrypt on the data key.
+ * - `reveal`: read one card for an authorization and destroy its CVC (GetItem and UpdateItem on the
+ *   vault table, kms:Decrypt on the data key). For connector functions only.
+ */
+export type CardVaultAccess = 'store' | 'reveal';
+
+/** DynamoDB actions on the vault table per CardVaultAccess (the vault table has no index). */
+export const CARD_VAULT_TABLE_ACTIONS: Record<CardVaultAccess, readonly string[]> = {
+  store: TABLE_ACTIONS.readWrite,
+  reveal: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+};
 
 export interface PaystepFunctionProps {
   /** Directory under `lambdas/` that holds `handler.ts` (an `ApiEntry` or a `SAGA_STEPS` value). */
@@ -181,6 +207,32 @@ export class PaystepFunction extends NodejsFunction {
           resources: [table.encryptionKey.keyArn],
         }),
       );
+    }
+    return this;
+  }
+
+  /**
+   * Binds the card vault (CARD_VAULT_TABLE_NAME, CARD_VAULT_KEY_ID, CARD_FINGERPRINT_KEY_ID) with
+   * exactly the table and key actions `access` needs (see CardVaultAccess). Only kms:Decrypt on the
+   * data key reads card numbers back; test/cdk/card-vault.test.ts checks who holds it.
+   */
+  bindCardVault({ vault, access }: { vault: CardVaultResources; access: CardVaultAccess }): this {
+    this.addEnvironment('CARD_VAULT_TABLE_NAME', vault.table.tableName);
+    this.addEnvironment('CARD_VAULT_KEY_ID', vault.dataKey.keyArn);
+    this.addEnvironment('CARD_FINGERPRINT_KEY_ID', vault.fingerprintKey.keyArn);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: access === 'store' ? 'StoreInCardVault' : 'RevealFromCardVault', actions: [...CARD_VAULT_TABLE_ACTIONS[access]], resources: [vault.table.tableArn] }),
+    );
+    if (vault.table.encryptionKey !== undefined) {
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'UseCardVaultTableKey', actions: [...TABLE_KEY_ACTIONS.readWrite], resources: [vault.table.encryptionKey.keyArn] }),
+      );
+    }
+    if (access === 'store') {
+      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WrapCardDataKeys', actions: ['kms:GenerateDataKey'], resources: [vault.dataKey.keyArn] }));
+      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FingerprintCards', actions: ['kms:GenerateMac'], resources: [vault.fingerprintKey.keyArn] }));
+    } else {
+      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'UnwrapCardDataKeys', actions: ['kms:Decrypt'], resources: [vault.dataKey.keyArn] }));
     }
     return this;
   }

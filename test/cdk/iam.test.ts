@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEntry } from '../../lib/api-routes';
-import type { PaystepFunction } from '../../lib/constructs/paystep-function';
+import { CARD_VAULT_TABLE_ACTIONS, type PaystepFunction } from '../../lib/constructs/paystep-function';
 import type { SagaState } from '../../lib/saga-steps';
 import { canonical, getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
 
@@ -56,6 +56,8 @@ interface Needs {
   inVpc?: boolean;
   /** false: no table or table key access at all. */
   table?: boolean;
+  /** The card vault binding (lib/constructs/paystep-function.ts, bindCardVault). */
+  cardVault?: 'store' | 'reveal';
 }
 /** The specification: what each function may use beyond logs, X-Ray and the table. */
 const API_NEEDS: Record<ApiEntry, Needs> = {
@@ -71,6 +73,8 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'web-checkout': { secrets: [], table: false },
   'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
   'api-openapi': { secrets: [], table: false },
+  'api-customers': { secrets: ['secretsKey'] },
+  'api-payment-methods': { secrets: ['secretsKey'], cardVault: 'store' },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   AuthorizePayment: { secrets: [] },
@@ -131,6 +135,7 @@ describe('IAM least privilege', () => {
     const executions = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', getAtt(synth.stateless.stateMachine, 'Name'), ':*']],
     };
+    const vault = synth.stateful.cardVault;
     for (const [name, fn, needs] of functions) {
       const expected = new Set([
         ...pairsOf(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt(fn.functionLogGroup, 'Arn')]),
@@ -142,6 +147,10 @@ describe('IAM least privilege', () => {
         ...(needs.startsSaga === true ? pairsOf(['states:StartExecution'], [ref(synth.stateless.stateMachine)]) : []),
         ...(needs.taskTokens === true ? pairsOf(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], [ref(synth.stateless.stateMachine)]) : []),
         ...(needs.describesExecutions === true ? pairsOf(['states:DescribeExecution'], [executions]) : []),
+        ...(needs.cardVault !== undefined ? pairsOf([...CARD_VAULT_TABLE_ACTIONS[needs.cardVault]], [getAtt(vault.table, 'Arn')]) : []),
+        ...(needs.cardVault !== undefined ? pairsOf(TABLE_KEY_READ_WRITE, [getAtt(vault.table.encryptionKey!, 'Arn')]) : []),
+        ...(needs.cardVault === 'store' ? [...pairsOf(['kms:GenerateDataKey'], [getAtt(vault.dataKey, 'Arn')]), ...pairsOf(['kms:GenerateMac'], [getAtt(vault.fingerprintKey, 'Arn')])] : []),
+        ...(needs.cardVault === 'reveal' ? pairsOf(['kms:Decrypt'], [getAtt(vault.dataKey, 'Arn')]) : []),
       ]);
       // Act
       const actual = allowedPairs(synth.statelessJson, logicalIdOf(fn.executionRole));

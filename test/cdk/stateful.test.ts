@@ -17,9 +17,11 @@ describe('stateful stack (dev)', () => {
     table = (synth.statefulJson.Resources as Record<string, JsonObject>)[logicalIdOf(synth.stateful.table)]!;
   });
 
-  it('has one on-demand table keyed as TABLE_SCHEMA says, with its GSI and TTL', () => {
+  it('has one on-demand table keyed as TABLE_SCHEMA says, with its GSI and TTL (and the card vault table beside it, nothing else)', () => {
     // Assess
-    expect(Object.keys(resourcesOfType(synth.statefulJson, 'AWS::DynamoDB::Table'))).toHaveLength(1);
+    expect(Object.keys(resourcesOfType(synth.statefulJson, 'AWS::DynamoDB::Table')).sort()).toEqual(
+      [logicalIdOf(synth.stateful.table), logicalIdOf(synth.stateful.cardVault.table)].sort(),
+    );
     const [gsi] = TABLE_SCHEMA.globalSecondaryIndexes;
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',

@@ -6,6 +6,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { API_ROUTES, routeKey } from '../../lib/api-routes';
+import { createTemporaryCardVaultKeyFile } from '../../local/card-vault-key';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -107,6 +108,9 @@ function handlerFor(handlers: ApiTestEnv['handlers'], path: string): Handler {
 export function handlerEnv(db: DynamoDbLocal, adminToken: string): Record<string, string> {
   return {
     TABLE_NAME: db.tableName,
+    CARD_VAULT_TABLE_NAME: db.cardVaultTableName,
+    // A fresh 0600 key file per test process (left in the OS temp dir; it only ever keys throwaway data).
+    CARD_VAULT_LOCAL_KEY_FILE: createTemporaryCardVaultKeyFile().file,
     DYNAMODB_ENDPOINT: db.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',

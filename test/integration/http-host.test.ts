@@ -45,6 +45,8 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
   'api-psp-callbacks': async () => ({ statusCode: 204 }),
   'api-openapi': async () => ({ statusCode: 204 }),
+  'api-customers': async () => ({ statusCode: 204 }),
+  'api-payment-methods': async () => ({ statusCode: 204 }),
 };
 
 let host: ApiHost;
