@@ -23,6 +23,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
     'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
     'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep', 'ApiNewstore', 'ApiOpenapi',
+    'ApiCustomers', 'ApiPaymentMethods',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,

@@ -125,11 +125,11 @@ export function handlerEnv(db: DynamoDbLocal, adminToken: string): Record<string
   };
 }
 
-/** Starts DynamoDB Local, sets env, imports the handlers (env is read at module load). */
-export async function startApiTestEnv(): Promise<ApiTestEnv> {
+/** Starts DynamoDB Local, sets env (`envOverrides` last), imports the handlers (env is read at module load). */
+export async function startApiTestEnv(envOverrides: Record<string, string> = {}): Promise<ApiTestEnv> {
   const db = await startDynamoDbLocal();
   const adminToken = `admin_${randomBytes(16).toString('hex')}`;
-  Object.assign(process.env, handlerEnv(db, adminToken));
+  Object.assign(process.env, handlerEnv(db, adminToken), envOverrides);
   const handlers = {
     merchants: (await import('../../lambdas/api-merchants/handler')).handler as Handler,
     settings: (await import('../../lambdas/api-settings/handler')).handler as Handler,

@@ -17,8 +17,8 @@ export interface VaultTestEnv {
 
 const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
-export async function startVaultTestEnv(): Promise<VaultTestEnv> {
-  const env = await startApiTestEnv();
+export async function startVaultTestEnv(envOverrides: Record<string, string> = {}): Promise<VaultTestEnv> {
+  const env = await startApiTestEnv(envOverrides);
   const handlers = new Map<ApiEntry, Handler>();
   const handlerOf = async (entry: ApiEntry): Promise<Handler> => {
     let handler = handlers.get(entry);
