@@ -5,7 +5,7 @@
  * will use (reveal, CVC destruction), saving on a customer, detach, and DELETE /v1/customers
  * crypto-shredding the saved cards, also under concurrency.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardBody, startVaultTestEnv, type VaultTestEnv } from './card-vault-kit';
 
@@ -48,7 +48,7 @@ async function createCustomer(token: string): Promise<string> {
   return response.json.id as string;
 }
 
-async function vaultItem(paymentMethodId: string): Promise<Record<string, unknown>> {
+async function vaultItem(paymentMethodId: string): Promise<Record<string, AttributeValue>> {
   const answer = await t.env.db.client.send(
     new GetItemCommand({ TableName: t.env.db.cardVaultTableName, Key: { pk: { S: `PM#${paymentMethodId}` }, sk: { S: 'PM' } }, ConsistentRead: true }),
   );
