@@ -4,7 +4,6 @@
  * crypto-shredding) are served by the vault function, lambdas/api-payment-methods, because only it
  * may read the vault table.
  */
-import { z } from 'zod';
 import { CUSTOMER_ID_PATTERN, type Customer } from '../domain/customer';
 import { generateCustomerId } from '../domain/ids';
 import { NotFoundError } from '../errors';
@@ -13,27 +12,12 @@ import { requireMerchant } from '../shared/auth';
 import { customerRepository } from '../shared/customer-wiring';
 import { toCustomerView } from '../shared/customer-views';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { parseInput, textField } from '../shared/validation';
-
-/** Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500. */
-export const CUSTOMER_METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 40, maxValueLength: 500 } as const;
-
-const createCustomerSchema = z.strictObject({
-  email: z.email().max(254).optional(),
-  name: textField(256).optional(),
-  metadata: z
-    .record(z.string().min(1).max(CUSTOMER_METADATA_LIMITS.maxKeyLength), z.string().max(CUSTOMER_METADATA_LIMITS.maxValueLength))
-    .superRefine((value, ctx) => {
-      if (Object.keys(value).length > CUSTOMER_METADATA_LIMITS.maxKeys) {
-        ctx.addIssue({ code: 'custom', message: `{param} must have at most ${CUSTOMER_METADATA_LIMITS.maxKeys} keys`, params: { code: 'metadata_too_large' } });
-      }
-    })
-    .optional(),
-});
+import { createCustomerInputSchema } from '../shared/request-schemas';
+import { parseInput } from '../shared/validation';
 
 async function createCustomer(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(createCustomerSchema, request.body);
+  const input = parseInput(createCustomerInputSchema, request.body);
   const customer: Customer = {
     id: generateCustomerId(),
     merchantId: merchant.id,

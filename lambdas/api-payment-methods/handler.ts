@@ -9,7 +9,6 @@
  *   crypto-shreds the customer's saved cards).
  * Unknown or another merchant's ids are 404. Card numbers are never logged or answered.
  */
-import { z } from 'zod';
 import { CUSTOMER_ID_PATTERN } from '../domain/customer';
 import { PAYMENT_METHOD_ID_PATTERN } from '../domain/payment-method';
 import { ConflictError, NotFoundError } from '../errors';
@@ -20,27 +19,11 @@ import { cardVault, savedPaymentMethods } from '../shared/card-vault-wiring';
 import { customerRepository } from '../shared/customer-wiring';
 import { toCustomerView, toPaymentMethodView } from '../shared/customer-views';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
+import { CHECKOUT_ID_PATTERN, createPaymentMethodInputSchema, detachPaymentMethodInputSchema } from '../shared/request-schemas';
 import { parseInput } from '../shared/validation';
 import { toListView } from '../shared/views';
 import { checkoutRepository } from '../shared/wiring';
 import { deleteCustomer, tokenizeCard } from '../use-cases/card-vault';
-
-const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * Types only here (a number must be a string, months and years numbers); what makes a card valid
- * (Luhn, brand, length, expiry, CVC length) is checked in lambdas/domain/card.ts with 422 codes.
- */
-const createPaymentMethodSchema = z.strictObject({
-  type: z.literal('card'),
-  card: z.strictObject({
-    number: z.string().max(32),
-    exp_month: z.number(),
-    exp_year: z.number(),
-    cvc: z.string().max(8).optional(),
-  }),
-  checkout: z.string().max(80).optional(),
-});
 
 /** The checkout a client secret pays, or the merchant's own checkout it names; undefined for none. */
 async function checkoutFor(principal: Principal, named: string | undefined): Promise<{ merchantId: string; checkoutId?: string }> {
@@ -58,7 +41,7 @@ async function checkoutFor(principal: Principal, named: string | undefined): Pro
 }
 
 async function createPaymentMethod(request: ApiRequest): Promise<ApiResult> {
-  const input = parseInput(createPaymentMethodSchema, request.body);
+  const input = parseInput(createPaymentMethodInputSchema, request.body);
   const owner = await checkoutFor(request.principal, input.checkout);
   const paymentMethod = await tokenizeCard(
     { vault: cardVault },
@@ -94,7 +77,7 @@ async function getPaymentMethod(request: ApiRequest): Promise<ApiResult> {
 
 async function detachPaymentMethod(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  parseInput(z.strictObject({}), request.body);
+  parseInput(detachPaymentMethodInputSchema, request.body);
   const paymentMethod = await savedPaymentMethods.detachPaymentMethod(merchant.id, paymentMethodIdOf(request), request.now);
   return { statusCode: 200, body: toPaymentMethodView(paymentMethod) };
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
-import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, minorAmountField, textField } from './validation';
+import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, metadataField, minorAmountField, textField } from './validation';
 
 /** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
 export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
@@ -108,3 +108,34 @@ export const instrumentMoneyInputSchema = z.strictObject({ amount: minorAmountFi
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
 export const revokeInstrumentInputSchema = z.strictObject({ currency: currencyField.optional() });
+
+// ---- Card vault and customers (lambdas/api-payment-methods, lambdas/api-customers) -------------
+
+/** A checkout id as a body field names it (a client secret must belong to that checkout). */
+export const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Body of POST /v1/payment_methods. Types only here (a number must be a string, months and years
+ * numbers); what makes a card valid (Luhn, brand, length, expiry, CVC length) is checked in
+ * lambdas/domain/card.ts with 422 codes. `checkout` names the checkout a `cs_` secret belongs to.
+ */
+export const createPaymentMethodInputSchema = z.strictObject({
+  type: z.literal('card'),
+  card: z.strictObject({
+    number: z.string().max(32).meta({ description: 'The card number; spaces allowed. Never returned or logged.', example: '4242 4242 4242 4242' }),
+    exp_month: z.number().meta({ description: '1 to 12.', example: 12 }),
+    exp_year: z.number().meta({ description: 'Four digits.', example: 2030 }),
+    cvc: z.string().max(8).optional().meta({ description: 'Kept only until the first authorization with this payment method.', example: '123' }),
+  }),
+  checkout: z.string().max(80).optional().meta({ description: 'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.', example: 'chk_3kTfQ9sLmP2' }),
+});
+
+/** Body of POST /v1/customers: every field optional. */
+export const createCustomerInputSchema = z.strictObject({
+  email: z.email().max(254).optional(),
+  name: textField(256).optional(),
+  metadata: metadataField.optional(),
+});
+
+/** Body of POST /v1/payment_methods/{id}/detach (empty). */
+export const detachPaymentMethodInputSchema = z.strictObject({});

@@ -243,3 +243,36 @@ export function listSchema<T extends z.ZodType>(item: T, id: string) {
     })
     .meta({ id });
 }
+
+export const paymentMethodSchema = z
+  .strictObject({
+    id: z.string().meta({ example: 'pm_7Hq2mXcV9aB' }),
+    object: z.literal('payment_method'),
+    type: z.literal('card'),
+    card: z.strictObject({
+      brand: z.enum(['visa', 'mastercard', 'amex', 'discover', 'diners', 'jcb', 'unionpay']),
+      last4: z.string().meta({ example: '4242' }),
+      exp_month: z.int(),
+      exp_year: z.int(),
+      fingerprint: z.string().meta({ description: 'Same card number at the same merchant = same fingerprint (keyed HMAC).', example: 'Xb3kQ9sLmP2aR7tY' }),
+    }),
+    customer: z.string().nullable().meta({ description: 'The customer it is saved on.' }),
+    status: z.enum(['active', 'detached', 'shredded']).meta({ description: '`detached` and `shredded` (customer deleted) can never pay; their card data is destroyed.' }),
+    created_at: timestamp,
+  })
+  .meta({ id: 'PaymentMethod', description: 'A vaulted card. The number and CVC are never returned.' });
+
+export const customerSchema = z
+  .strictObject({
+    id: z.string().meta({ example: 'cus_4fR8pLq2nZ' }),
+    object: z.literal('customer'),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    metadata,
+    created_at: timestamp,
+  })
+  .meta({ id: 'Customer' });
+
+export const deletedCustomerSchema = z
+  .strictObject({ id: z.string(), object: z.literal('customer'), deleted: z.literal(true) })
+  .meta({ id: 'DeletedCustomer', description: 'A deleted customer: its saved cards are crypto-shredded.' });

@@ -92,6 +92,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a customer (who can hold saved cards) */
+        post: operations["createCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a customer */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a customer and crypto-shred its saved cards' data
+         * @description Repeating it is harmless (it finishes any shredding left).
+         */
+        delete: operations["deleteCustomer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/payment_methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the customer's saved payment methods (oldest first) */
+        get: operations["listCustomerPaymentMethods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -256,6 +311,60 @@ export interface paths {
         get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Vault a card (buyer with the client secret, or the merchant)
+         * @description Luhn, brand, length, expiry and CVC length are checked (422 with `param`). The number is encrypted in the card vault and never returned.
+         */
+        post: operations["createPaymentMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a payment method */
+        get: operations["getPaymentMethod"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods/{id}/detach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove a saved payment method from its customer and destroy its card data */
+        post: operations["detachPaymentMethod"];
         delete?: never;
         options?: never;
         head?: never;
@@ -521,6 +630,36 @@ export interface components {
             /** @description Inventory-confirmation signing secret (whsec_), shown only here. */
             signing_secret: string;
         };
+        Customer: {
+            /**
+             * Format: date-time
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            created_at: string;
+            email: string | null;
+            /** @example cus_4fR8pLq2nZ */
+            id: string;
+            /**
+             * @description The merchant's key/value pairs, as given.
+             * @example {
+             *       "order_channel": "web"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            name: string | null;
+            /** @constant */
+            object: "customer";
+        };
+        /** @description A deleted customer: its saved cards are crypto-shredded. */
+        DeletedCustomer: {
+            /** @constant */
+            deleted: true;
+            id: string;
+            /** @constant */
+            object: "customer";
+        };
         DeletedWebhookEndpoint: {
             /** @constant */
             deleted: true;
@@ -685,6 +824,49 @@ export interface components {
             transaction_id: string;
             /** @enum {string} */
             type: "authorization" | "capture" | "refund" | "revoke" | "dispute";
+        };
+        /** @description A vaulted card. The number and CVC are never returned. */
+        PaymentMethod: {
+            card: {
+                /** @enum {string} */
+                brand: "visa" | "mastercard" | "amex" | "discover" | "diners" | "jcb" | "unionpay";
+                exp_month: number;
+                exp_year: number;
+                /**
+                 * @description Same card number at the same merchant = same fingerprint (keyed HMAC).
+                 * @example Xb3kQ9sLmP2aR7tY
+                 */
+                fingerprint: string;
+                /** @example 4242 */
+                last4: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            created_at: string;
+            /** @description The customer it is saved on. */
+            customer: string | null;
+            /** @example pm_7Hq2mXcV9aB */
+            id: string;
+            /** @constant */
+            object: "payment_method";
+            /**
+             * @description `detached` and `shredded` (customer deleted) can never pay; their card data is destroyed.
+             * @enum {string}
+             */
+            status: "active" | "detached" | "shredded";
+            /** @constant */
+            type: "card";
+        };
+        PaymentMethodList: {
+            data: components["schemas"]["PaymentMethod"][];
+            /** @description Whether another page exists (then `next_cursor` fetches it). */
+            has_more: boolean;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+            /** @constant */
+            object: "list";
         };
         PspCallbackAnswer: {
             callback_id: string;
@@ -1201,6 +1383,262 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckoutStatus"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key answers the first response. */
+                "Idempotency-Key"?: string;
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "name": "Ada Lovelace",
+                 *       "metadata": {
+                 *         "crm_id": "42"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email?: string;
+                    /**
+                     * @description Your own key/value pairs (strings), returned as given. At most 50 keys of up to 40 characters, values up to 500; keys starting `paystep_` are reserved.
+                     * @example {
+                     *       "order_channel": "web",
+                     *       "campaign": "winter-sale"
+                     *     }
+                     */
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The customer. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the resource is not in a state that allows this, or a concurrent change won. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path: {
+                /** @description The resource's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer (or its deletion stub). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"] | components["schemas"]["DeletedCustomer"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path: {
+                /** @description The resource's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedCustomer"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCustomerPaymentMethods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path: {
+                /** @description The resource's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every saved payment method (one page). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethodList"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
@@ -1969,6 +2407,253 @@ export interface operations {
             };
             /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key answers the first response. */
+                "Idempotency-Key"?: string;
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "card",
+                 *       "card": {
+                 *         "number": "4242 4242 4242 4242",
+                 *         "exp_month": 12,
+                 *         "exp_year": 2030,
+                 *         "cvc": "123"
+                 *       },
+                 *       "checkout": "chk_3kTfQ9sLmP2"
+                 *     }
+                 */
+                "application/json": {
+                    card: {
+                        /**
+                         * @description Kept only until the first authorization with this payment method.
+                         * @example 123
+                         */
+                        cvc?: string;
+                        /**
+                         * @description 1 to 12.
+                         * @example 12
+                         */
+                        exp_month: number;
+                        /**
+                         * @description Four digits.
+                         * @example 2030
+                         */
+                        exp_year: number;
+                        /**
+                         * @description The card number; spaces allowed. Never returned or logged.
+                         * @example 4242 4242 4242 4242
+                         */
+                        number: string;
+                    };
+                    /**
+                     * @description With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.
+                     * @example chk_3kTfQ9sLmP2
+                     */
+                    checkout?: string;
+                    /** @constant */
+                    type: "card";
+                };
+            };
+        };
+        responses: {
+            /** @description The payment method. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethod"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the resource is not in a state that allows this, or a concurrent change won. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path: {
+                /** @description The resource's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment method. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethod"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    detachPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key answers the first response. */
+                "Idempotency-Key"?: string;
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path: {
+                /** @description The resource's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The detached payment method. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethod"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the resource is not in a state that allows this, or a concurrent change won. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
