@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdkRequestHandler } from './aws-sdk-timeouts';
 
 export { DynamoMerchantRepository } from './dynamo-merchant-repository';
 export { DynamoCheckoutRepository } from './dynamo-checkout-repository';
@@ -31,6 +32,7 @@ export function createDocumentClient(options: DocumentClientOptions = {}): Dynam
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(region !== undefined ? { region } : {}),
     maxAttempts: 3,
+    requestHandler: sdkRequestHandler(),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },

@@ -5,6 +5,7 @@
  * Locally the same client talks to the Step Functions emulator (SFN_ENDPOINT).
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { sdkRequestHandler } from './aws-sdk-timeouts';
 import type { PaymentWorkflow, StartPaymentInput } from '../ports';
 import { optionalEnv, requireEnv } from '../shared/env';
 
@@ -61,7 +62,7 @@ export function createSfnPaymentWorkflowFromEnv(): SfnPaymentWorkflow {
   if (defaultWorkflow === undefined) {
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
     const endpoint = optionalEnv('SFN_ENDPOINT', '');
-    const client = new SFNClient(endpoint === '' ? {} : { endpoint });
+    const client = new SFNClient({ ...(endpoint === '' ? {} : { endpoint }), requestHandler: sdkRequestHandler() });
     defaultWorkflow = new SfnPaymentWorkflow({ client, stateMachineArn });
   }
   return defaultWorkflow;
