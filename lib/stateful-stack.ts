@@ -117,5 +117,9 @@ export class StatefulStack extends Stack {
       value: this.adminTokenSecret.secretArn,
       description: 'aws secretsmanager get-secret-value --secret-id <this> prints the admin token',
     });
+    new CfnOutput(this, 'PspCallbackSecretArn', {
+      value: this.pspCallbackSecret.secretArn,
+      description: 'The PSP signs its callbacks to <ApiUrl>/v1/psp/sandbox/callbacks with this secret (get-secret-value prints it)',
+    });
   }
 }

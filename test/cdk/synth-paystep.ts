@@ -11,6 +11,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { addPaystepStacks, type PaystepStacks } from '../../lib/paystep-app';
+import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
 import { REPO_ROOT } from '../../lib/repo-root';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -34,13 +35,14 @@ export function readCdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * A fresh App with cdk.json context, bundling off, and `extraContext` on top (like `-c k=v`).
+ * A fresh App with cdk.json context, bundling off, the offline placeholder PSP URL (as
+ * `npm run synth` passes it), and `extraContext` on top (like `-c k=v`).
  * CDK's built-in CloudFormation validation (cfn-lint compiled to WebAssembly, ~4 s per synth) is
  * off unless asked for: nag.test.ts runs it once on the full app, as `npm run synth` does.
  */
 export function createTestApp(extraContext: Record<string, unknown> = {}, options: { cloudFormationValidation?: boolean } = {}): App {
   return new App({
-    context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...extraContext },
+    context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...extraContext },
     builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
   });
 }
