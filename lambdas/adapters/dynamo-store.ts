@@ -20,6 +20,11 @@ export interface DocumentClientOptions {
   /** DynamoDB Local endpoint; credentials then come from the usual env variables. */
   endpoint?: string;
   region?: string;
+  /**
+   * The AWS request timeouts (aws-sdk-timeouts.ts). Default: on AWS only, i.e. without an endpoint
+   * override; DynamoDB Local on a busy machine can take seconds and keeps the SDK's defaults.
+   */
+  requestTimeouts?: boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ export function createDocumentClient(options: DocumentClientOptions = {}): Dynam
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(region !== undefined ? { region } : {}),
     maxAttempts: 3,
-    requestHandler: sdkRequestHandler(),
+    ...((options.requestTimeouts ?? options.endpoint === undefined) ? { requestHandler: sdkRequestHandler() } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },

@@ -62,7 +62,8 @@ export function createSfnPaymentWorkflowFromEnv(): SfnPaymentWorkflow {
   if (defaultWorkflow === undefined) {
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
     const endpoint = optionalEnv('SFN_ENDPOINT', '');
-    const client = new SFNClient({ ...(endpoint === '' ? {} : { endpoint }), requestHandler: sdkRequestHandler() });
+    // Request timeouts on AWS; the local emulator keeps the SDK defaults (aws-sdk-timeouts.ts).
+    const client = new SFNClient(endpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint });
     defaultWorkflow = new SfnPaymentWorkflow({ client, stateMachineArn });
   }
   return defaultWorkflow;

@@ -23,7 +23,7 @@ import { documentClient, storeConfig } from './wiring';
 
 const sfnEndpoint = optionalEnv('SFN_ENDPOINT', '');
 export const taskTokens = new SfnTaskTokens(
-  new SFNClient({ ...(sfnEndpoint === '' ? {} : { endpoint: sfnEndpoint }), requestHandler: sdkRequestHandler() }),
+  new SFNClient(sfnEndpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint: sfnEndpoint }),
 );
 export const pspCallbackStore: PspCallbackStore = new DynamoPspCallbackStore(documentClient, storeConfig.tableName);
 export const recoveryStore: RecoveryStore = new DynamoRecoveryStore(documentClient, storeConfig.tableName);
