@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lib/api-routes';
 import { GUARD_EXCEPTIONS } from '../../lib/control-tower-guard';
+import { PaystepFunction } from '../../lib/constructs/paystep-function';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { resourcesOfType, synthPaystep, type JsonObject } from './synth-paystep';
 
@@ -41,11 +42,11 @@ function findings(violations: GuardViolation[] = []): string[] {
     .sort();
 }
 
-const FUNCTIONS_OUTSIDE_VPC = [
-  'SagaAuthorizePayment', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaAwaitAuthorization',
-  'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'ApiInstruments', 'ApiEvents', 'ApiPspCallbacks', 'WebCheckout',
-];
-const FUNCTIONS_IN_VPC = ['SagaConfirmInventory', 'SagaNotifyMerchant', 'WebhookDispatcher', 'ReconciliationSweep'];
+/** Every function of the stateless stack, by construct id (each has a `<id>LogGroup` sibling). */
+function deployedFunctionIds(): string[] {
+  const synth = synthPaystep();
+  return synth.stateless.node.findAll().filter((construct) => construct instanceof PaystepFunction).map((fn) => fn.node.id);
+}
 
 function routePath(route: (typeof API_ROUTES)[number]): string {
   return `stateless/HttpApi/${route.method}${route.path.replaceAll('/', '--')}`;
@@ -53,17 +54,18 @@ function routePath(route: (typeof API_ROUTES)[number]): string {
 
 /** The reviewed acknowledged findings per rule (the resources each deliberate exception covers). */
 function expectedAcknowledged(stage: string): string[] {
+  const functionIds = deployedFunctionIds();
   const logGroups = [
     'stateful/Network/FlowLogGroup/Resource',
     'stateless/CheckoutStateMachineLogGroup/Resource',
     'stateless/ApiAccessLogGroup/Resource',
-    ...[...FUNCTIONS_OUTSIDE_VPC, ...FUNCTIONS_IN_VPC].map((name) => `stateless/${name}LogGroup/Resource`),
+    ...functionIds.map((name) => `stateless/${name}LogGroup/Resource`),
   ];
   return [
     ...logGroups.map((path) => `${GUARD_EXCEPTIONS.logGroupsWithoutKmsKey.rule} ${path}`),
     ...(stage === 'dev' ? logGroups.map((path) => `${GUARD_EXCEPTIONS.devLogRetention.rule} ${path}`) : []),
     `${GUARD_EXCEPTIONS.cdkProviderOutsideVpc.rule} stateful/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler`,
-    ...[...FUNCTIONS_OUTSIDE_VPC, ...FUNCTIONS_IN_VPC].map((name) => `${GUARD_EXCEPTIONS.lambdaOutsideVpc.rule} stateless/${name}/Resource`),
+    ...functionIds.map((name) => `${GUARD_EXCEPTIONS.lambdaOutsideVpc.rule} stateless/${name}/Resource`),
     ...API_ROUTES.map((route) => `${GUARD_EXCEPTIONS.routesWithoutGatewayAuthorizer.rule} ${routePath(route)}/Resource`),
     ...API_ROUTES.map((route) => `${GUARD_EXCEPTIONS.apiPermissionsWithIntrinsicSource.rule} ${routePath(route)}/${route.entry.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}Integration-Permission`),
   ].sort();
