@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSmokeArgs } from '../../bin/smoke';
 import { API_ROUTES } from '../../lib/api-routes';
+import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { synthPaystep } from './synth-paystep';
 
@@ -50,7 +51,8 @@ describe('README deploy steps', () => {
     for (const script of used) expect(Object.keys(scripts), `npm run ${script}`).toContain(script);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(lines.join('\n')).not.toMatch(/stage=prod/);
-    expect(scripts.synth).toContain('-c sandboxPspUrl=https://sandbox-psp.invalid');
+    expect(scripts.synth).toBe('tsx bin/synth.ts');
+    expect(readFileSync(resolve(REPO_ROOT, 'bin/synth.ts'), 'utf8')).toContain(`SYNTH_PSP_URL = '${DEFAULT_SANDBOX_PSP_URL}'`);
   });
 
   it('name only -c keys the app reads, outputs the stacks have, and the real callback route', () => {
