@@ -1,17 +1,24 @@
 /**
  * `npm run synth`: `cdk synth` (quiet) with progress while it bundles and synthesizes, then one
  * summary line from cdk.out/manifest.json: the stacks, their templates' sizes and the asset count.
- * Extra arguments go to cdk (e.g. `npm run synth -- -c stage=prod`).
+ * Extra arguments go to cdk (e.g. `npm run synth -- -c stage=prod`). Without a
+ * `-c sandboxPspUrl=...` it passes the offline placeholder SYNTH_PSP_URL (the app refuses to
+ * synthesize without a PSP URL, so that `cdk deploy` never ships one that fails every payment).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../local/handlers';
 
+/** The offline placeholder (lib/paystep-config.ts DEFAULT_SANDBOX_PSP_URL): `.invalid` never resolves. */
+export const SYNTH_PSP_URL = 'https://sandbox-psp.invalid';
+const cdkArgs = process.argv.slice(2);
+if (!cdkArgs.some((arg) => arg.includes('sandboxPspUrl='))) cdkArgs.push('-c', `sandboxPspUrl=${SYNTH_PSP_URL}`);
+
 const started = Date.now();
 const seconds = (): string => ((Date.now() - started) / 1000).toFixed(1);
-console.error('synth: bundling the Lambda handlers (esbuild) and synthesizing the CDK app with cdk-nag checks...');
-const child = spawn('npx', ['cdk', 'synth', '--no-notices', '-q', ...process.argv.slice(2)], {
+console.error('synth: bundling the Lambda handlers (esbuild) and synthesizing the CDK app with cdk-nag and Control Tower (cfn-guard) checks...');
+const child = spawn('npx', ['cdk', 'synth', '--no-notices', '-q', ...cdkArgs], {
   cwd: REPO_ROOT,
   stdio: 'inherit',
   env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_HOME: join(REPO_ROOT, '.paystep', 'cdk-home') },

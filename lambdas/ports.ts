@@ -197,9 +197,17 @@ export type InventoryDecision =
       httpStatus?: number;
     };
 
-/** Calls the merchant's inventory-confirmation endpoint once (never retried), 10 s timeout. */
+/**
+ * Calls the merchant's inventory-confirmation endpoint once (never retried), 10 s timeout at most;
+ * `options.timeoutMs` shortens it to the time the saga step has left.
+ */
 export interface InventoryConfirmer {
-  confirmInventory(url: string, request: InventoryConfirmationRequest, signingSecret: string): Promise<InventoryDecision>;
+  confirmInventory(
+    url: string,
+    request: InventoryConfirmationRequest,
+    signingSecret: string,
+    options?: { timeoutMs?: number },
+  ): Promise<InventoryDecision>;
 }
 
 // ---- Workflow ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { toEsbuildOptions } from './bundling';
 import { PaystepFunction } from './constructs/paystep-function';
 import { addPaystepStacks } from './paystep-app';
+import { DEFAULT_SANDBOX_PSP_URL } from './paystep-config';
 import { REPO_ROOT } from './repo-root';
 
 /** Where the report writes its bundles: inside the repository, so `@aws-sdk/*` resolves from node_modules. */
@@ -41,7 +42,7 @@ export interface BundleSize {
  */
 export function listDeployedFunctions(context: Record<string, unknown> = {}): DeployedFunction[] {
   const cdkJson = JSON.parse(readFileSync(resolve(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...context } });
   addPaystepStacks(app);
   const byEntry = new Map<string, PaystepFunction[]>();
   for (const construct of app.node.findAll()) {

@@ -17,6 +17,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE_DIMENSION, PAYSTEP_METRICS } from '../lambdas/shared/metric-names';
 import { POWERTOOLS_SERVICE_NAME } from './constructs/paystep-function';
+import { denyGrantsExceptForAwsServices } from './control-tower-guard';
 
 /** Thresholds, exported so the CDK tests assert the very numbers deployed. */
 export const ALARM_SETTINGS = {
@@ -64,6 +65,7 @@ export class MonitoringConstruct extends Construct {
       description: 'Encrypts the Paystep alarm topic; CloudWatch alarms may use it to publish',
       enableKeyRotation: true,
     });
+    denyGrantsExceptForAwsServices(topicKey);
     topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',

@@ -14,6 +14,8 @@ export interface NetworkConstructProps {
   readonly natGateways: number;
   /** RETAIN in prod: a released Elastic IP cannot be recovered, and merchants whitelist it. */
   readonly removalPolicy: RemovalPolicy;
+  /** @default three months */
+  readonly flowLogRetention?: RetentionDays;
 }
 
 export class NetworkConstruct extends Construct {
@@ -41,7 +43,8 @@ export class NetworkConstruct extends Construct {
       natGateways: props.natGateways,
       natGatewayProvider: ec2.NatProvider.gateway({ eipAllocationIds: elasticIps.map((eip) => eip.attrAllocationId) }),
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Only the NAT gateways live here, on their own Elastic IPs: nothing gets a public IP by default (CT.EC2.PR.11).
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       ],
       // DynamoDB traffic from the private subnets stays on the AWS network and off the NAT bill.
@@ -49,7 +52,7 @@ export class NetworkConstruct extends Construct {
     });
 
     const flowLogGroup = new LogGroup(this, 'FlowLogGroup', {
-      retention: RetentionDays.THREE_MONTHS,
+      retention: props.flowLogRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.removalPolicy,
     });
     this.vpc.addFlowLog('FlowLog', {

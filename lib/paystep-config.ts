@@ -23,8 +23,10 @@ export interface PaystepConfig {
 }
 
 /**
- * RFC 2606 reserves `.invalid`: a deployment that forgot `-c sandboxPspUrl=...` fails loudly with
- * PSP-unavailable errors instead of sending payment calls to a host somebody else owns.
+ * The placeholder for offline synths only (`npm run synth`, the tests, the bundle report): RFC 2606
+ * reserves `.invalid`, so it can never reach a host somebody else owns. There is no default: an app
+ * built without `-c sandboxPspUrl=...` refuses to synthesize, so `cdk deploy` cannot ship a stack
+ * whose every payment fails on an unreachable PSP.
  */
 export const DEFAULT_SANDBOX_PSP_URL = 'https://sandbox-psp.invalid';
 
@@ -37,7 +39,15 @@ export function readPaystepConfig(node: Node): PaystepConfig {
   if (stage !== 'dev' && stage !== 'prod') {
     throw new Error(`Context "stage" must be "dev" or "prod", got "${stage}"`);
   }
-  const sandboxPspUrl = String(node.tryGetContext('sandboxPspUrl') ?? DEFAULT_SANDBOX_PSP_URL);
+  const configuredPspUrl = node.tryGetContext('sandboxPspUrl') as unknown;
+  if (configuredPspUrl === undefined || configuredPspUrl === '') {
+    throw new Error(
+      'Context "sandboxPspUrl" is required: the https URL the PSP answers on from AWS, e.g. ' +
+        '`npm run cdk -- deploy --all -c stage=dev -c sandboxPspUrl=https://psp.example.com` (README, "Deploy to AWS"). ' +
+        `For an offline synth, pass -c sandboxPspUrl=${DEFAULT_SANDBOX_PSP_URL}.`,
+    );
+  }
+  const sandboxPspUrl = String(configuredPspUrl);
   const publicCheckoutBaseUrl = node.tryGetContext('publicCheckoutBaseUrl') as string | undefined;
   for (const [key, value] of [['sandboxPspUrl', sandboxPspUrl], ['publicCheckoutBaseUrl', publicCheckoutBaseUrl]] as const) {
     if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {

@@ -9,6 +9,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { acknowledgeGuardRule, denyGrantsExceptForAwsServices, GUARD_EXCEPTIONS } from './control-tower-guard';
 import { NetworkConstruct } from './network-construct';
 import type { PaystepConfig } from './paystep-config';
 import { CARD_VAULT_TABLE_SCHEMA, TABLE_SCHEMA } from './table-schema';
@@ -45,6 +47,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
       pendingWindow: Duration.days(isProd ? 30 : 7),
     });
+    denyGrantsExceptForAwsServices(this.tableKey);
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -134,13 +137,27 @@ export class StatefulStack extends Stack {
         'Rotating this key without re-encrypting every stored webhook secret would make them unreadable; rotation needs a re-encryption job, tracked for the "Deployable on AWS" issue.',
     });
 
-    this.network = new NetworkConstruct(this, 'Network', { natGateways: props.config.natGateways, removalPolicy });
+    this.network = new NetworkConstruct(this, 'Network', {
+      natGateways: props.config.natGateways,
+      removalPolicy,
+      flowLogRetention: isProd ? RetentionDays.ONE_YEAR : RetentionDays.THREE_MONTHS,
+    });
+
+    // Control Tower proactive controls (lib/control-tower-guard.ts): the deliberate exceptions.
+    acknowledgeGuardRule(this, GUARD_EXCEPTIONS.logGroupsWithoutKmsKey);
+    if (!isProd) acknowledgeGuardRule(this, GUARD_EXCEPTIONS.devLogRetention);
+    const defaultSgProvider = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (defaultSgProvider !== undefined) acknowledgeGuardRule(defaultSgProvider, GUARD_EXCEPTIONS.cdkProviderOutsideVpc);
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'CardVaultTableName', { value: cardVaultTable.tableName });
     new CfnOutput(this, 'AdminTokenSecretArn', {
       value: this.adminTokenSecret.secretArn,
       description: 'aws secretsmanager get-secret-value --secret-id <this> prints the admin token',
+    });
+    new CfnOutput(this, 'PspCallbackSecretArn', {
+      value: this.pspCallbackSecret.secretArn,
+      description: 'The PSP signs its callbacks to <ApiUrl>/v1/psp/sandbox/callbacks with this secret (get-secret-value prints it)',
     });
   }
 }

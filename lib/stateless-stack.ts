@@ -21,6 +21,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { API_ROUTES, routeKey, type ApiEntry } from './api-routes';
 import { PaystepFunction, type CardVaultAccess, type CardVaultResources } from './constructs/paystep-function';
+import { acknowledgeGuardRule, GUARD_EXCEPTIONS, requireSourceAccountOnLambdaPermissions } from './control-tower-guard';
 import { MonitoringConstruct } from './monitoring-construct';
 import type { PaystepConfig } from './paystep-config';
 import { REPO_ROOT } from './repo-root';
@@ -212,7 +213,11 @@ export class StatelessStack extends Stack {
     const { config } = props;
     const isProd = config.stage === 'prod';
     const logRemovalPolicy = isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const logRetention = isProd ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_MONTH;
+    const logRetention = isProd ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH;
+    // Control Tower proactive controls (lib/control-tower-guard.ts): fixes and deliberate exceptions.
+    requireSourceAccountOnLambdaPermissions(this);
+    acknowledgeGuardRule(this, GUARD_EXCEPTIONS.logGroupsWithoutKmsKey);
+    if (!isProd) acknowledgeGuardRule(this, GUARD_EXCEPTIONS.devLogRetention);
 
     // ---- Saga: one function per Task state, then the state machine from the one ASL file ----
     const asl = readCheckoutAsl();
@@ -282,6 +287,8 @@ export class StatelessStack extends Stack {
       description: 'Paystep public API (/v1)',
       createDefaultStage: false,
     });
+    acknowledgeGuardRule(this.httpApi, GUARD_EXCEPTIONS.routesWithoutGatewayAuthorizer);
+    acknowledgeGuardRule(this.httpApi, GUARD_EXCEPTIONS.apiPermissionsWithIntrinsicSource);
     const accessLogGroup = new LogGroup(this, 'ApiAccessLogGroup', { retention: logRetention, removalPolicy: logRemovalPolicy });
     this.apiStage = new apigwv2.HttpStage(this, 'ApiDefaultStage', {
       httpApi: this.httpApi,

@@ -16,7 +16,13 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { loadApiHandler, loadHandler, loadSagaHandlers, REPO_ROOT } from './handlers';
 import { freePort } from './net';
 import { startApiHost } from './http-host';
-import { DEFAULT_STATE_MACHINE_NAME, startStepFunctionsEmulator, stateMachineArnFor } from './stepfunctions-emulator';
+import {
+  DEFAULT_STATE_MACHINE_NAME,
+  parseInvocationFaults,
+  startStepFunctionsEmulator,
+  stateMachineArnFor,
+  type InvocationFault,
+} from './stepfunctions-emulator';
 import { startSandboxPsp } from './sandbox-psp/server';
 import { startDemoMerchant } from './demo-merchant/server';
 import { serveDashboard } from './dashboard/dashboard-page';
@@ -43,6 +49,12 @@ export interface StartLocalStackOptions {
   inMemory?: boolean;
   /** Compress the saga's retry back-off locally (ms per retry, per state). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * Faults the Lambda service would cause before a saga handler runs (cold-start delays,
+   * throttling), per state in invocation order; default: PAYSTEP_SFN_INVOCATION_FAULTS (JSON), for
+   * tests that drive `npm start` as a child process. See local/stepfunctions-emulator.ts.
+   */
+  invocationFaults?: Record<string, InvocationFault[]>;
   /** How long the sandbox PSP's hang cards hold a response. */
   pspHangMs?: number;
   /** How long async PSP cards stay pending before the callback (default PAYSTEP_PSP_CALLBACK_DELAY_MS or 3000: "30 s later", compressed). */
@@ -222,6 +234,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         handlers: sagaHandlers,
         stateMachineName: DEFAULT_STATE_MACHINE_NAME,
         ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+        invocationFaults: options.invocationFaults ?? parseInvocationFaults(process.env.PAYSTEP_SFN_INVOCATION_FAULTS) ?? {},
         // The authorization wait, compressed (AWS: HeartbeatSeconds 900, TimeoutSeconds 7200): the sweep heartbeats it.
         waitForTaskTokenTimeouts: {
           AwaitAuthorization: {

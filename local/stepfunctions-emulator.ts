@@ -15,6 +15,13 @@
  * SendTaskSuccess / SendTaskFailure arrives on this endpoint (SendTaskHeartbeat resets the
  * heartbeat clock); no heartbeat within HeartbeatSeconds fails it with States.HeartbeatTimeout,
  * no result within TimeoutSeconds with States.Timeout (both overridable per state, compressed).
+ *
+ * `$$.State.Name` and `$$.State.EnteredTime` resolve as on AWS (entry time of the current state,
+ * unchanged across its retries). `invocationFaults` injects what the Lambda service does before
+ * a handler runs, which a one-process runtime never shows: a start delay (a cold start: init in
+ * the VPC, secrets read through the NAT), counted inside the Task's TimeoutSeconds as on AWS, and
+ * a pre-invocation error (`Lambda.TooManyRequestsException`, `Lambda.ResourceNotReadyException`,
+ * ...), which fails the attempt with that error name without running the handler.
  */
 import './polyfills';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -85,9 +92,46 @@ export interface StartStepFunctionsEmulatorOptions {
    * TimeoutSeconds (local runs compress "hours" to seconds). 0 disables a limit.
    */
   waitForTaskTokenTimeouts?: Record<string, { timeoutMs?: number; heartbeatMs?: number }>;
+  /**
+   * Per Task state: the faults of its invocations in order (the Nth entry applies to the Nth
+   * invocation of that state by this emulator, across executions and retries; later invocations
+   * run clean). See InvocationFault.
+   */
+  invocationFaults?: Record<string, InvocationFault[]>;
   /** Passed to aws-local-stepfunctions' validator (asl-validator). */
   validationOptions?: { checkArn?: boolean; checkPaths?: boolean; noValidate?: boolean };
   log?: (line: string) => void;
+}
+
+/** What the Lambda service does to one invocation before the handler runs. */
+export interface InvocationFault {
+  /** Milliseconds before the handler starts (a cold start); the Task's timeout is already running. */
+  startDelayMs?: number;
+  /** Fail the invocation with this error name (after startDelayMs) without running the handler. */
+  preInvocationError?: string;
+}
+
+/** Parses `PAYSTEP_SFN_INVOCATION_FAULTS` (JSON: state name -> InvocationFault[]); throws on a malformed value. */
+export function parseInvocationFaults(text: string | undefined): Record<string, InvocationFault[]> | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const parsed: unknown = JSON.parse(text);
+  if (!isRecord(parsed)) throw new Error('PAYSTEP_SFN_INVOCATION_FAULTS must be a JSON object of state name -> fault list');
+  const faults: Record<string, InvocationFault[]> = {};
+  for (const [state, list] of Object.entries(parsed)) {
+    if (!Array.isArray(list)) throw new Error(`PAYSTEP_SFN_INVOCATION_FAULTS.${state} must be a list`);
+    faults[state] = list.map((entry: unknown, index) => {
+      if (!isRecord(entry)) throw new Error(`PAYSTEP_SFN_INVOCATION_FAULTS.${state}[${index}] must be an object`);
+      const { startDelayMs, preInvocationError } = entry;
+      if (startDelayMs !== undefined && (typeof startDelayMs !== 'number' || !(startDelayMs >= 0))) {
+        throw new Error(`PAYSTEP_SFN_INVOCATION_FAULTS.${state}[${index}].startDelayMs must be a number >= 0`);
+      }
+      if (preInvocationError !== undefined && typeof preInvocationError !== 'string') {
+        throw new Error(`PAYSTEP_SFN_INVOCATION_FAULTS.${state}[${index}].preInvocationError must be a string`);
+      }
+      return { ...(startDelayMs !== undefined ? { startDelayMs } : {}), ...(preInvocationError !== undefined ? { preInvocationError } : {}) };
+    });
+  }
+  return faults;
 }
 
 export interface StepFunctionsEmulator {
@@ -168,11 +212,19 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
   const stateMachine = new StateMachine(definition, {
     validationOptions: { checkArn: true, checkPaths: true, ...options.validationOptions },
   });
+  provideStateContext(stateMachine);
   const taskStates = collectTaskStates(definition);
   const missing = [...taskStates.keys()].filter((state) => options.handlers[state] === undefined);
   if (missing.length > 0) throw new Error(`No local handler for Task state(s): ${missing.join(', ')}`);
   const taskTokens = new TaskTokenRegistry();
-  const localHandlers = buildLocalHandlers(options.handlers, taskStates, options.lambdaTimeoutMs, taskTokens, options.waitForTaskTokenTimeouts ?? {});
+  const localHandlers = buildLocalHandlers(
+    options.handlers,
+    taskStates,
+    options.lambdaTimeoutMs,
+    taskTokens,
+    options.waitForTaskTokenTimeouts ?? {},
+    invocationFaultSource(options.invocationFaults ?? {}),
+  );
 
   const executions = new Map<string, EmulatedExecution>();
 
@@ -216,6 +268,8 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
         StateMachine: { Id: stateMachineArn, Name: stateMachineName },
         // Replaced per invocation by a fresh token (buildLocalHandlers) for `.waitForTaskToken` Tasks.
         Task: { Token: TASK_TOKEN_PLACEHOLDER },
+        // Filled in on each state entry (provideStateContext).
+        State: { Name: '', EnteredTime: '' },
       } as never,
     });
     const history = createHistoryRecorder(taskStates, roleArn);
@@ -565,6 +619,56 @@ class TaskTokenRegistry {
   }
 }
 
+/** The next fault of a state's invocations (undefined: run clean). */
+type InvocationFaultSource = (state: string) => InvocationFault | undefined;
+
+function invocationFaultSource(faults: Record<string, InvocationFault[]>): InvocationFaultSource {
+  const counts = new Map<string, number>();
+  return (state) => {
+    const index = counts.get(state) ?? 0;
+    counts.set(state, index + 1);
+    return faults[state]?.[index];
+  };
+}
+
+/** Applies a fault before the handler: the start delay, then the pre-invocation error if any. */
+async function applyInvocationFault(fault: InvocationFault | undefined): Promise<void> {
+  if (fault === undefined) return;
+  if (fault.startDelayMs !== undefined && fault.startDelayMs > 0) await new Promise((resolveDelay) => setTimeout(resolveDelay, fault.startDelayMs));
+  if (fault.preInvocationError !== undefined) {
+    const errorType = fault.preInvocationError;
+    const errorMessage = `Injected by the local emulator: the invocation failed before the function ran (${errorType})`;
+    throw new LambdaFunctionError(errorType, JSON.stringify({ errorType, errorMessage }));
+  }
+}
+
+/**
+ * `$$.State.Name` / `$$.State.EnteredTime`, which aws-local-stepfunctions 3.0.0 leaves out: the
+ * engine copies the run's context shallowly, so the `State` object given in the run context is
+ * the one the JSONPath sees; it is updated when the engine announces a state entry (synchronously,
+ * before the state's Parameters are evaluated). Retries do not re-enter, so EnteredTime stays.
+ */
+function provideStateContext(stateMachine: StateMachine): void {
+  type EventLogger = { dispatchStateEnteredEvent: (name: string, type: string, input: unknown) => void };
+  type RunOptions = { eventLogger: EventLogger; runOptions?: { context?: { State?: { Name: string; EnteredTime: string } } } };
+  const engine = stateMachine as unknown as { execute: (input: unknown, options: RunOptions, cleanup: unknown) => Promise<unknown> };
+  if (typeof engine.execute !== 'function') throw new Error('aws-local-stepfunctions changed: StateMachine.execute is gone');
+  const execute = engine.execute.bind(stateMachine);
+  engine.execute = (input, runOptions, cleanup) => {
+    const logger = runOptions.eventLogger;
+    const announce = logger.dispatchStateEnteredEvent.bind(logger);
+    logger.dispatchStateEnteredEvent = (name, type, stateInput) => {
+      const state = runOptions.runOptions?.context?.State;
+      if (state !== undefined) {
+        state.Name = name;
+        state.EnteredTime = new Date().toISOString();
+      }
+      announce(name, type, stateInput);
+    };
+    return execute(input, runOptions, cleanup);
+  };
+}
+
 /** Copies `value` with every string equal to the placeholder replaced by `token`. */
 function withTaskToken(value: unknown, token: string): unknown {
   if (value === TASK_TOKEN_PLACEHOLDER) return token;
@@ -612,6 +716,7 @@ function buildLocalHandlers(
   lambdaTimeoutMs: number | undefined,
   taskTokens: TaskTokenRegistry,
   waitTimeouts: Record<string, { timeoutMs?: number; heartbeatMs?: number }>,
+  nextFault: InvocationFaultSource,
 ): LocalTaskHandlers {
   const steps = SAGA_STEPS as Record<string, string>;
   const wrapped: LocalTaskHandlers = {};
@@ -625,6 +730,7 @@ function buildLocalHandlers(
         heartbeatMs: waitTimeouts[state]?.heartbeatMs ?? (heartbeatSeconds ?? 0) * 1000,
       };
       wrapped[state] = async (taskInput) => {
+        await applyInvocationFault(nextFault(state));
         const token = `local-task-token-${randomUUID()}`;
         const payload = isRecord(taskInput) && 'Payload' in taskInput ? taskInput.Payload : taskInput;
         const result = taskTokens.wait(token, limits);
@@ -646,6 +752,7 @@ function buildLocalHandlers(
     // The stack gives each saga function its Task's timeout plus a margin, so the Task fires first.
     const timeoutMs = lambdaTimeoutMs ?? (timeoutSeconds + LAMBDA_TIMEOUT_MARGIN_SECONDS) * 1000;
     wrapped[state] = async (taskInput) => {
+      await applyInvocationFault(nextFault(state));
       const payload = kind === 'lambda:invoke' && isRecord(taskInput) && 'Payload' in taskInput ? taskInput.Payload : taskInput;
       const context = createLambdaContext({ functionName, timeoutMs });
       let result: unknown;

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdkRequestHandler } from './aws-sdk-timeouts';
 
 export { DynamoMerchantRepository } from './dynamo-merchant-repository';
 export { DynamoCheckoutRepository } from './dynamo-checkout-repository';
@@ -19,6 +20,11 @@ export interface DocumentClientOptions {
   /** DynamoDB Local endpoint; credentials then come from the usual env variables. */
   endpoint?: string;
   region?: string;
+  /**
+   * The AWS request timeouts (aws-sdk-timeouts.ts). Default: on AWS only, i.e. without an endpoint
+   * override; DynamoDB Local on a busy machine can take seconds and keeps the SDK's defaults.
+   */
+  requestTimeouts?: boolean;
 }
 
 /**
@@ -31,6 +37,7 @@ export function createDocumentClient(options: DocumentClientOptions = {}): Dynam
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(region !== undefined ? { region } : {}),
     maxAttempts: 3,
+    ...((options.requestTimeouts ?? options.endpoint === undefined) ? { requestHandler: sdkRequestHandler() } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },

@@ -2,7 +2,8 @@
  * Saga step 2's adapter: POSTs the signed inventory-confirmation request to the merchant exactly
  * once. 200 = confirmed (body ignored); any other status = rejected with the JSON `reason` (or the
  * status line when the body is not JSON); a redirect is never followed and counts as unreachable;
- * no answer within the timeout (10 s) = inventory_timeout; refused connection or DNS failure =
+ * no answer within the timeout (10 s, or less: the time the saga step has left) = inventory_timeout;
+ * refused connection or DNS failure =
  * inventory_unreachable. The URL passes the SSRF guard (url-guard.ts) at connect time; a refused
  * URL or address counts as unreachable and nothing is sent.
  */
@@ -19,16 +20,22 @@ export class HttpInventoryConfirmer implements InventoryConfirmer {
     private readonly urlPolicy: UrlPolicy = STRICT_URL_POLICY,
   ) {}
 
-  async confirmInventory(url: string, request: InventoryConfirmationRequest, signingSecret: string): Promise<InventoryDecision> {
+  async confirmInventory(
+    url: string,
+    request: InventoryConfirmationRequest,
+    signingSecret: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<InventoryDecision> {
+    const timeoutMs = Math.max(1, Math.min(this.timeoutMs, Math.floor(options.timeoutMs ?? this.timeoutMs)));
     const body = JSON.stringify(request);
     const headers = signWebhook(signingSecret, `msg_confirm_${request.order_ref}`, new Date(), body);
-    const result = await postToMerchant(url, body, { ...headers }, this.timeoutMs, { policy: this.urlPolicy });
+    const result = await postToMerchant(url, body, { ...headers }, timeoutMs, { policy: this.urlPolicy });
     switch (result.kind) {
       case 'timeout':
         return {
           outcome: 'rejected',
           reason: 'inventory_timeout',
-          message: `The merchant did not answer the inventory confirmation within ${this.timeoutMs / 1000} s`,
+          message: `The merchant did not answer the inventory confirmation within ${Number((timeoutMs / 1000).toFixed(1))} s`,
           latencyMs: result.latencyMs,
         };
       case 'blocked':

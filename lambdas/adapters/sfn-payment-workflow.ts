@@ -5,6 +5,7 @@
  * Locally the same client talks to the Step Functions emulator (SFN_ENDPOINT).
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { sdkRequestHandler } from './aws-sdk-timeouts';
 import type { PaymentWorkflow, StartPaymentInput } from '../ports';
 import { optionalEnv, requireEnv } from '../shared/env';
 
@@ -61,7 +62,8 @@ export function createSfnPaymentWorkflowFromEnv(): SfnPaymentWorkflow {
   if (defaultWorkflow === undefined) {
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
     const endpoint = optionalEnv('SFN_ENDPOINT', '');
-    const client = new SFNClient(endpoint === '' ? {} : { endpoint });
+    // Request timeouts on AWS; the local emulator keeps the SDK defaults (aws-sdk-timeouts.ts).
+    const client = new SFNClient(endpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint });
     defaultWorkflow = new SfnPaymentWorkflow({ client, stateMachineArn });
   }
   return defaultWorkflow;

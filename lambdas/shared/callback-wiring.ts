@@ -10,6 +10,7 @@
  * PAYSTEP_RECOVERY_AFTER_MS (default 15 min), PAYSTEP_RECOVERY_LEASE_MS (default 2 min).
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { sdkRequestHandler } from '../adapters/aws-sdk-timeouts';
 import { DynamoPspCallbackStore } from '../adapters/dynamo-callback-store';
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { executionArnFor } from '../adapters/sfn-payment-workflow';
@@ -21,7 +22,9 @@ import { resolveSecretEnv } from './secret-env';
 import { documentClient, storeConfig } from './wiring';
 
 const sfnEndpoint = optionalEnv('SFN_ENDPOINT', '');
-export const taskTokens = new SfnTaskTokens(new SFNClient(sfnEndpoint === '' ? {} : { endpoint: sfnEndpoint }));
+export const taskTokens = new SfnTaskTokens(
+  new SFNClient(sfnEndpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint: sfnEndpoint }),
+);
 export const pspCallbackStore: PspCallbackStore = new DynamoPspCallbackStore(documentClient, storeConfig.tableName);
 export const recoveryStore: RecoveryStore = new DynamoRecoveryStore(documentClient, storeConfig.tableName);
 

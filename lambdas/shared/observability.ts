@@ -114,8 +114,8 @@ export function observeGateway(gateway: PaymentGateway): PaymentGateway {
 /** The confirmer with InventoryConfirmationLatency (dimension `outcome`: confirmed or the failure reason). */
 export function observeInventoryConfirmer(confirmer: InventoryConfirmer): InventoryConfirmer {
   return {
-    async confirmInventory(url, request, signingSecret) {
-      const decision = await confirmer.confirmInventory(url, request, signingSecret);
+    async confirmInventory(url, request, signingSecret, options) {
+      const decision = await confirmer.confirmInventory(url, request, signingSecret, options);
       const outcome = decision.outcome === 'confirmed' ? 'confirmed' : decision.reason;
       emitDimensioned(PAYSTEP_METRICS.inventoryConfirmationLatency, MetricUnit.Milliseconds, decision.latencyMs, { outcome });
       logger.info('inventory confirmation answered', { outcome, latencyMs: decision.latencyMs, httpStatus: decision.httpStatus });

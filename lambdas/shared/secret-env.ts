@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdkRequestHandler } from '../adapters/aws-sdk-timeouts';
 
 /** Must equal SECRET_REFERENCE_PREFIX in lib/constructs/paystep-function.ts (test/unit checks). */
 export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';
@@ -25,7 +26,7 @@ export interface SecretSource {
 }
 
 /** Secrets Manager through the SDK the Lambda runtime ships (kept external in the bundle). */
-export function createSecretsManagerSource(client: SecretsManagerClient = new SecretsManagerClient({})): SecretSource {
+export function createSecretsManagerSource(client: SecretsManagerClient = new SecretsManagerClient({ requestHandler: sdkRequestHandler() })): SecretSource {
   return {
     async getSecretString(secretId: string): Promise<string> {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

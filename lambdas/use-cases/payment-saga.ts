@@ -213,11 +213,39 @@ function pendingResult(checkoutId: string, view: PspAuthorizationView): { pspRef
 
 // ---- ConfirmInventory ---------------------------------------------------------------------------
 
+/** The ConfirmInventory Task's TimeoutSeconds (statemachines/checkout.asl.json), counted from state entry. */
+export const INVENTORY_STEP_BUDGET_MS = 10_000;
+/** Kept back from the merchant for reading the checkout and writing the answer before the Task times out. */
+export const INVENTORY_RECORD_RESERVE_MS = 500;
+
+export interface ConfirmInventoryInput extends StepInput {
+  /** `$$.State.EnteredTime` (ISO 8601), passed by the ASL's Parameters; absent: the step starts now. */
+  stateEnteredTime?: string;
+}
+
+/**
+ * When the merchant's answer must be in (epoch ms): the state's entry plus the Task's 10 s, less
+ * the reserve for recording it. A cold start, a retried invoke and the reads before the call all
+ * come out of the merchant's time, never on top of the Task's.
+ */
+export function inventoryAnswerDeadline(stateEnteredTime: string | undefined, now: number = Date.now()): number {
+  const entered = stateEnteredTime === undefined ? Number.NaN : Date.parse(stateEnteredTime);
+  const start = Number.isFinite(entered) && entered <= now ? entered : now;
+  return start + INVENTORY_STEP_BUDGET_MS - INVENTORY_RECORD_RESERVE_MS;
+}
+
 /**
  * Step 2: one signed POST to the merchant (never retried; the merchant may already have blocked
- * stock). Confirmed returns; every other outcome is recorded and thrown as its typed error.
+ * stock), given the time left until inventoryAnswerDeadline. Confirmed returns; every other
+ * outcome is recorded and thrown as its typed error. Past the deadline nothing is written (the
+ * Task has timed out or is about to, and the state machine is voiding): the step throws
+ * InventoryTimeoutError, without calling the merchant when the time was gone before the call.
  */
-export async function confirmInventory(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ confirmed: true; latencyMs: number }> {
+export async function confirmInventory(
+  deps: SagaDependencies,
+  { checkoutId, stateEnteredTime }: ConfirmInventoryInput,
+): Promise<{ confirmed: true; latencyMs: number }> {
+  const deadline = inventoryAnswerDeadline(stateEnteredTime);
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   const merchant = await deps.merchants.getMerchant(checkout.merchantId);
@@ -226,6 +254,10 @@ export async function confirmInventory(deps: SagaDependencies, { checkoutId }: S
     throw new InventoryUnreachableError('The merchant has no inventory confirmation URL configured');
   }
   const signingSecret = await deps.cipher.decrypt(merchant.signingSecretCiphertext);
+  const timeLeftMs = deadline - Date.now();
+  if (timeLeftMs <= 0) {
+    throw new InventoryTimeoutError('The inventory confirmation step had no time left to call the merchant (the 10 s count from the step start)');
+  }
   await deps.checkouts.appendEvent({ checkoutId, type: 'inventory_confirmation_sent', at: new Date().toISOString(), data: { url } });
   const decision = await deps.confirmer.confirmInventory(
     url,
@@ -239,7 +271,11 @@ export async function confirmInventory(deps: SagaDependencies, { checkoutId }: S
       items: checkout.items.map((item) => ({ sku: item.sku, ...(item.name ? { name: item.name } : {}), quantity: item.quantity })),
     },
     signingSecret,
+    { timeoutMs: deadline - Date.now() },
   );
+  if (Date.now() > deadline) {
+    throw new InventoryTimeoutError(`The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`);
+  }
   const current = await loadCheckout(deps, checkoutId);
   if (decision.outcome === 'confirmed') {
     await deps.checkouts.updatePayment(checkoutId, { ...payment, ...current.payment, inventoryConfirmation: 'confirmed' }, current.version, {

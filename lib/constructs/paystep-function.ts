@@ -14,6 +14,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { acknowledgeGuardRule, GUARD_EXCEPTIONS } from '../control-tower-guard';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -172,6 +173,7 @@ export class PaystepFunction extends NodejsFunction {
     this.executionRole = role;
     this.functionLogGroup = logGroup;
     this.entryName = props.entryName;
+    acknowledgeGuardRule(this, props.vpc === undefined ? GUARD_EXCEPTIONS.lambdaOutsideVpc : GUARD_EXCEPTIONS.lambdaInVpcThroughImports);
 
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy !== undefined) {

@@ -54,7 +54,7 @@ describe('ASL ErrorEquals names', () => {
       'States.QueryEvaluationError', 'States.BranchFailed', 'States.NoChoiceMatched', 'States.IntrinsicFailure',
       'States.ExceedToleratedFailureThreshold', 'States.ItemReaderFailed', 'States.ResultWriterFailed',
       'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
-      'Lambda.ClientExecutionTimeoutException', 'Lambda.Unknown',
+      'Lambda.ClientExecutionTimeoutException', 'Lambda.Unknown', 'Lambda.ResourceNotReadyException',
     ]);
     // Act
     const unknown = [...collectErrorNames().keys()].filter((name) => (name.startsWith('States.') || name.startsWith('Lambda.')) && !known.has(name));

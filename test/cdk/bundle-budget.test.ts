@@ -5,8 +5,13 @@
  * `secretsmanager:<arn>` references there, so the load goes through the cold-start secret
  * resolver against a loopback Secrets Manager stand-in (AWS_ENDPOINT_URL_SECRETS_MANAGER): a
  * function that reads a setting the stack does not give it, or a secret it cannot resolve, fails here.
+ * The load runs under this Node and again under Node 24, the Lambda runtime's major version (the
+ * `node` npm package in tools/node24, installed on first use with `npm ci --prefix tools/node24`).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Stack } from 'aws-cdk-lib';
@@ -14,10 +19,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, PAYSTEP_BUNDLING } from '../../lib/bundling';
 import { listDeployedFunctions, measureBundles, type BundleSize, type DeployedFunction } from '../../lib/bundle-report';
 import type { PaystepFunction } from '../../lib/constructs/paystep-function';
+import { REPO_ROOT } from '../../lib/repo-root';
 import { SECRETS_KEY_LENGTH } from '../../lib/stateful-stack';
 import type { Json } from './synth-paystep';
 
 const FAKE_ACCOUNT_ARN = 'arn:aws:secretsmanager:eu-west-1:000000000000:secret';
+const NODE24_DIR = resolve(REPO_ROOT, 'tools', 'node24');
+const NODE24 = resolve(NODE24_DIR, 'node_modules', 'node', 'bin', 'node');
+
+/** Node 24 from the `node` npm package (registry only); installed from tools/node24's lockfile when missing. */
+async function node24(): Promise<string> {
+  if (!existsSync(NODE24)) await promisify(execFile)('npm', ['ci', '--prefix', NODE24_DIR, '--no-audit', '--no-fund'], { cwd: REPO_ROOT });
+  return NODE24;
+}
 
 /** The function's environment as deployed, with every CloudFormation token replaced by a plausible value. */
 function deployedEnvironment(fn: PaystepFunction): Record<string, string> {
@@ -38,10 +52,10 @@ function deployedEnvironment(fn: PaystepFunction): Record<string, string> {
 }
 
 /** Loads a bundle in a fresh Node process (a cold start): exit 0 and a `handler` function, or the error output. */
-async function importBundle(file: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+async function importBundle(file: string, env: Record<string, string>, nodePath: string = process.execPath): Promise<{ code: number | null; output: string }> {
   const script = `const m = await import(${JSON.stringify(`file://${file}`)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
   return await new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', script], {
+    const child = spawn(nodePath, ['--input-type=module', '--enable-source-maps', '-e', script], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,7 +108,13 @@ describe('bundle budget', () => {
     }
   });
 
-  it('loads every bundle in a fresh process with its deployed environment, resolving secret references once each', async () => {
+  it.each([
+    ['this Node', async () => process.execPath],
+    ['Node 24 (the Lambda runtime)', node24],
+  ])('loads every bundle in a fresh process under %s with its deployed environment, resolving secret references once each', async (_name, nodePath) => {
+    const node = await nodePath();
+    const version = await promisify(execFile)(node, ['--version']);
+    if (node !== process.execPath) expect(version.stdout.trim()).toMatch(/^v24\./);
     for (const fn of functions) {
       // Prepare
       const env = {
@@ -109,11 +129,11 @@ describe('bundle budget', () => {
       secretRequests.length = 0;
       const file = sizes.find((size) => size.entryName === fn.entryName)!.file;
       // Act
-      const run = await importBundle(file, env);
+      const run = await importBundle(file, env, node);
       // Assess
       expect(run.output, fn.entryName).not.toMatch(/Error|required/);
       expect(run.code, `${fn.entryName}: ${run.output}`).toBe(0);
       expect([...secretRequests].sort(), fn.entryName).toEqual(expectedSecretIds.map((id) => `secretsmanager.GetSecretValue ${id}`).sort());
     }
-  });
+  }, 300_000);
 });

@@ -90,13 +90,15 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('defaults SANDBOX_PSP_URL to a reserved, never-resolving host and honours -c publicCheckoutBaseUrl', () => {
+  it('refuses to synthesize without -c sandboxPspUrl (no default PSP that fails every payment); honours -c publicCheckoutBaseUrl', () => {
     // Act
-    const defaults = synthPaystep({ publicCheckoutBaseUrl: 'https://pay.example.com' });
+    const withoutPsp = () => synthPaystep({ sandboxPspUrl: undefined });
+    const defaults = synthPaystep({ sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, publicCheckoutBaseUrl: 'https://pay.example.com' });
     const defaultLambdas = resourcesOfType(defaults.statelessJson, 'AWS::Lambda::Function');
     const authorize = defaultLambdas[logicalIdOf(defaults.stateless.sagaFunctions.get('AuthorizePayment')!)]!;
     const checkouts = defaultLambdas[logicalIdOf(defaults.stateless.apiFunctions.get('api-checkouts')!)]!;
     // Assess
+    expect(withoutPsp).toThrow(/"sandboxPspUrl" is required/);
     expect(DEFAULT_SANDBOX_PSP_URL).toMatch(/\.invalid$/);
     expect(authorize.Properties).toMatchObject({ Environment: { Variables: { SANDBOX_PSP_URL: DEFAULT_SANDBOX_PSP_URL } } });
     expect(checkouts.Properties).toMatchObject({ Environment: { Variables: { PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example.com' } } });

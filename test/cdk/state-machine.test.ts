@@ -46,6 +46,17 @@ function invokedFunction(state: State): string | undefined {
 }
 const SAGA_STATES = Object.keys(SAGA_STEPS) as SagaState[];
 const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+/**
+ * Invoke errors raised before the handler runs (Lambda Invoke API: throttled, service error, client
+ * error, VPC function Inactive and reconnecting). Not Lambda.Unknown or
+ * Lambda.ClientExecutionTimeoutException: those come after the code may have called the merchant.
+ */
+const CONFIRM_INVENTORY_PRE_INVOCATION_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.SdkClientException',
+  'Lambda.ResourceNotReadyException',
+];
 
 /** A function ARN reference (`Fn::GetAtt [<logical id>, Arn]`) as a marker string naming the logical ID. */
 function markFunctionArn(value: Json): string {
@@ -151,11 +162,10 @@ describe('checkout state machine (as deployed)', () => {
     expect(deployed.States.AuthorizePayment?.Next).toBe('IsAuthorizationPending');
   });
 
-  it('ConfirmInventory: TimeoutSeconds 10, never retried, every failure caught and routed to a void', () => {
+  it('ConfirmInventory: TimeoutSeconds 10, every failure caught and routed to a void', () => {
     // Assess
     const confirm = deployed.States.ConfirmInventory!;
     expect(confirm.TimeoutSeconds).toBe(10);
-    expect(confirm.Retry).toBeUndefined();
     const catchers = confirm.Catch ?? [];
     expect(catchers.at(-1)?.ErrorEquals).toEqual(['States.ALL']);
     expect(catchers.find((c) => c.ErrorEquals.includes('InventoryRejectedError'))?.Next).toBe('InventoryRejected');
@@ -164,6 +174,26 @@ describe('checkout state machine (as deployed)', () => {
       expect(deployed.States[catcher.Next]?.Next, `${catcher.Next} leads to the void`).toBe('VoidAuthorization');
     }
     expect(confirm.Next).toBe('CapturePayment');
+  });
+
+  it('ConfirmInventory: retries only invocations that failed before the function ran, within the 10 s, and never the merchant call', () => {
+    // Assess
+    const confirm = deployed.States.ConfirmInventory!;
+    const retriers = confirm.Retry ?? [];
+    expect(retriers.length).toBe(1);
+    const retrier = retriers[0]!;
+    expect(retrier.ErrorEquals.length).toBeGreaterThan(0);
+    // Errors Lambda raises before the handler runs: the merchant was never called.
+    for (const error of retrier.ErrorEquals) expect(CONFIRM_INVENTORY_PRE_INVOCATION_ERRORS, error).toContain(error);
+    expect(retrier.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    // The waits between attempts fit well inside the 10 s the merchant is promised.
+    const attempts = retrier.MaxAttempts ?? 3;
+    const interval = retrier.IntervalSeconds ?? 1;
+    const rate = retrier.BackoffRate ?? 2;
+    const totalWaitSeconds = Array.from({ length: attempts }, (_, i) => interval * rate ** i).reduce((a, b) => a + b, 0);
+    expect(totalWaitSeconds).toBeLessThanOrEqual(5);
+    // The function learns when the state was entered, so a retry or a cold start shortens the merchant's time instead of extending it.
+    expect(confirm.Parameters).toEqual({ 'checkoutId.$': '$.checkoutId', 'stateEnteredTime.$': '$$.State.EnteredTime' });
   });
 
   it('every Task has a TimeoutSeconds, and each saga Lambda may outlive its Task so the Task timeout fires first', () => {

@@ -2,8 +2,8 @@
  * Test helper: builds the real Paystep app (lib/paystep-app.ts, the same call bin/app.ts makes)
  * with cdk.json's context, so feature flags match `npm run synth`, and with bundling switched off
  * (`aws:cdk:bundling-stacks: []`) so no test runs esbuild. Also resolves the cross-stack
- * references (`Fn::GetStackOutput`) of the stateless template back to the stateful resource they
- * name, so assertions can compare against logical IDs.
+ * references (strong: `Fn::ImportValue` of a stateful export) of the stateless template back to the
+ * stateful resource they name, so assertions can compare against logical IDs.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { addPaystepStacks, type PaystepStacks } from '../../lib/paystep-app';
+import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
 import { REPO_ROOT } from '../../lib/repo-root';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -22,7 +23,7 @@ export interface SynthesizedPaystep extends PaystepStacks {
   readonly stateless: PaystepStacks['stateless'];
   readonly statefulTemplate: Template;
   readonly statelessTemplate: Template;
-  /** The stateless template with every Fn::GetStackOutput replaced by the stateful output's value. */
+  /** The stateless template with every Fn::ImportValue replaced by the stateful export's value. */
   readonly statelessJson: JsonObject;
   readonly statefulJson: JsonObject;
 }
@@ -34,13 +35,14 @@ export function readCdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * A fresh App with cdk.json context, bundling off, and `extraContext` on top (like `-c k=v`).
+ * A fresh App with cdk.json context, bundling off, the offline placeholder PSP URL (as
+ * `npm run synth` passes it), and `extraContext` on top (like `-c k=v`).
  * CDK's built-in CloudFormation validation (cfn-lint compiled to WebAssembly, ~4 s per synth) is
  * off unless asked for: nag.test.ts runs it once on the full app, as `npm run synth` does.
  */
 export function createTestApp(extraContext: Record<string, unknown> = {}, options: { cloudFormationValidation?: boolean } = {}): App {
   return new App({
-    context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...extraContext },
+    context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...extraContext },
     builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
   });
 }
@@ -52,18 +54,18 @@ export function synthPaystep(extraContext: Record<string, unknown> = {}): Synthe
   const statefulTemplate = Template.fromStack(stacks.stateful);
   const statelessTemplate = Template.fromStack(stacks.stateless);
   const statefulJson = statefulTemplate.toJSON() as JsonObject;
-  const outputs = (statefulJson.Outputs ?? {}) as Record<string, { Value: Json }>;
+  const outputs = (statefulJson.Outputs ?? {}) as Record<string, { Value: Json; Export?: { Name?: Json } }>;
   const statelessJson = resolveStackOutputs(statelessTemplate.toJSON() as Json, outputs) as JsonObject;
   return { app, ...stacks, statefulTemplate, statelessTemplate, statefulJson, statelessJson };
 }
 
-function resolveStackOutputs(value: Json, outputs: Record<string, { Value: Json }>): Json {
+function resolveStackOutputs(value: Json, outputs: Record<string, { Value: Json; Export?: { Name?: Json } }>): Json {
   if (Array.isArray(value)) return value.map((item) => resolveStackOutputs(item, outputs));
   if (value === null || typeof value !== 'object') return value;
-  const reference = value['Fn::GetStackOutput'] as { OutputName?: string } | undefined;
-  if (reference !== undefined && typeof reference.OutputName === 'string') {
-    const output = outputs[reference.OutputName];
-    if (output === undefined) throw new Error(`No stateful output ${reference.OutputName}`);
+  const imported = value['Fn::ImportValue'];
+  if (typeof imported === 'string') {
+    const output = Object.values(outputs).find((candidate) => candidate.Export?.Name === imported);
+    if (output === undefined) throw new Error(`No stateful export ${imported}`);
     return output.Value;
   }
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveStackOutputs(item, outputs)]));

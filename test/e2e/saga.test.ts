@@ -169,7 +169,7 @@ describe('payment saga over HTTP', () => {
     expect(succeeded(ledger, 'capture')).toHaveLength(0);
   });
 
-  it('merchant sleeps 11 s: failed with inventory_timeout after 10-11 s, voided, the late 200 changes nothing', async () => {
+  it('merchant sleeps 11 s: failed with inventory_timeout within the 10 s, voided, the late 200 changes nothing', async () => {
     const { checkout_id, terminal } = await purchase('slow', CARD_OK);
 
     expect(terminal).toMatchObject({ status: 'failed', failure_reason: 'inventory_timeout' });
@@ -177,7 +177,8 @@ describe('payment saga over HTTP', () => {
     const sent = checkout.events.find((e) => e.type === 'inventory_confirmation_sent')!;
     const failed = checkout.events.find((e) => e.type === 'failed')!;
     const waited = Date.parse(failed.at) - Date.parse(sent.at);
-    expect(waited).toBeGreaterThanOrEqual(10_000);
+    // The merchant gets what is left of the step's 10 s less the 0.5 s reserved for recording the answer.
+    expect(waited).toBeGreaterThanOrEqual(9_000);
     expect(waited).toBeLessThan(11_000);
     // The merchant's late 200 arrives at ~11 s and blocks stock on its side; the failed webhook
     // unblocks it, and Paystep's outcome does not move.

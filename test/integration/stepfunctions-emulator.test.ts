@@ -373,3 +373,85 @@ describe('the real checkout ASL file', () => {
     }
   });
 });
+
+describe('injected Lambda-service faults and $$.State.EnteredTime', () => {
+  /** One Task that reports when its state was entered and when it ran; retries throttles only. */
+  const FAULT_DEFINITION = {
+    StartAt: 'Probe',
+    States: {
+      Probe: {
+        Type: 'Task',
+        Resource: fn('Probe'),
+        Parameters: { 'enteredTime.$': '$$.State.EnteredTime', 'stateName.$': '$$.State.Name' },
+        TimeoutSeconds: 3,
+        Retry: [{ ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 2 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],
+        End: true,
+      },
+      Caught: { Type: 'Pass', End: true },
+    },
+  };
+
+  async function runProbe(faults: Record<string, { startDelayMs?: number; preInvocationError?: string }[]>) {
+    const runs: { enteredTime: string; stateName: string; ranAt: number }[] = [];
+    const faulty = await startStepFunctionsEmulator({
+      port: await freePort(),
+      definition: FAULT_DEFINITION,
+      handlers: {
+        Probe: async (input) => {
+          runs.push({ ...(input as { enteredTime: string; stateName: string }), ranAt: Date.now() });
+          return { ran: true };
+        },
+      },
+      retryIntervalOverrides: { Probe: 50 },
+      invocationFaults: faults,
+    });
+    const faultyClient = new SFNClient({ ...LOCAL_AWS, endpoint: faulty.url });
+    try {
+      const started = await faultyClient.send(new StartExecutionCommand({ stateMachineArn: faulty.stateMachineArn, input: '{}' }));
+      await faulty.executions.get(started.executionArn as string)?.done;
+      const described = await faultyClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+      const history = await faultyClient.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }));
+      return { runs, described, events: history.events ?? [] };
+    } finally {
+      faultyClient.destroy();
+      await faulty.stop();
+    }
+  }
+
+  it('fails an attempt with an injected throttle before the handler runs; Retry reruns it with the same EnteredTime', async () => {
+    // Act
+    const { runs, described, events } = await runProbe({ Probe: [{ preInvocationError: 'Lambda.TooManyRequestsException' }] });
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '{}')).toEqual({ ran: true });
+    expect(runs).toHaveLength(1);
+    const failed = events.filter((e) => e.type === 'LambdaFunctionFailed');
+    expect(failed.map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual(['Lambda.TooManyRequestsException']);
+    expect(events.filter((e) => e.type === 'LambdaFunctionScheduled')).toHaveLength(2);
+    const entered = events.find((e) => e.type === 'TaskStateEntered')!;
+    expect(runs[0]!.stateName).toBe('Probe');
+    // EnteredTime is the state's entry, not the retry's: within a few ms of the history's TaskStateEntered.
+    expect(Math.abs(Date.parse(runs[0]!.enteredTime) - (entered.timestamp as Date).getTime())).toBeLessThan(50);
+  });
+
+  it('delays the handler by an injected cold start inside the Task timeout, visible as the gap from EnteredTime', async () => {
+    // Act
+    const { runs, described } = await runProbe({ Probe: [{ startDelayMs: 700 }] });
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    expect(runs).toHaveLength(1);
+    const gap = runs[0]!.ranAt - Date.parse(runs[0]!.enteredTime);
+    expect(gap).toBeGreaterThanOrEqual(690);
+    expect(gap).toBeLessThan(1_500);
+  });
+
+  it('times the Task out when an injected cold start outlasts TimeoutSeconds (the Task clock runs during the start)', async () => {
+    // Act
+    const { described, events } = await runProbe({ Probe: [{ startDelayMs: 3_300 }] });
+    // Assess: caught as States.Timeout and routed to Caught.
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '{}')).toMatchObject({ error: { Error: 'States.Timeout' } });
+    expect(events.map((e) => e.type)).toContain('LambdaFunctionTimedOut');
+  });
+});

@@ -114,6 +114,17 @@ describe('HttpInventoryConfirmer', () => {
     expect(elapsed).toBeLessThan(1_400);
   });
 
+  it('gives the merchant only the time the saga step has left when that is shorter than its own limit', async () => {
+    // Act
+    const started = Date.now();
+    const decision = await confirmer.confirmInventory(`${baseUrl}/slow`, request, SECRET, { timeoutMs: 300 });
+    const elapsed = Date.now() - started;
+    // Assess
+    expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_timeout', message: expect.stringContaining('within 0.3 s') });
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(700);
+  });
+
   it('reports a refused connection as unreachable', async () => {
     const closedPort = await freePort();
     const decision = await confirmer.confirmInventory(`http://127.0.0.1:${closedPort}/x`, request, SECRET);

@@ -11,8 +11,11 @@ import {
   messageFromCause,
   recordOutcome,
   voidAuthorization,
+  INVENTORY_RECORD_RESERVE_MS,
+  INVENTORY_STEP_BUDGET_MS,
   type SagaDependencies,
 } from '../../../lambdas/use-cases/payment-saga';
+import type { InventoryConfirmationRequest, InventoryDecision } from '../../../lambdas/ports';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,
@@ -140,6 +143,72 @@ describe('confirmInventory', () => {
     const stored = await checkouts.getCheckout('chk_1');
     expect(stored?.payment?.inventoryConfirmation).toBe('rejected');
     expect(checkouts.events.find((e) => e.type === 'inventory_rejected')?.data).toMatchObject({ failure_reason: reason, message });
+  });
+});
+
+/** A merchant that answers `decision` after `answerAfterMs`, recording the timeout it was given. */
+class TimedConfirmer extends FakeConfirmer {
+  readonly timeouts: (number | undefined)[] = [];
+  constructor(
+    decision: InventoryDecision,
+    private readonly answerAfterMs: number,
+  ) {
+    super(decision);
+  }
+  override async confirmInventory(url: string, request: InventoryConfirmationRequest, _secret?: string, options?: { timeoutMs?: number }): Promise<InventoryDecision> {
+    this.timeouts.push(options?.timeoutMs);
+    await new Promise((r) => setTimeout(r, this.answerAfterMs));
+    return super.confirmInventory(url, request);
+  }
+}
+
+describe('confirmInventory time budget ($$.State.EnteredTime)', () => {
+  beforeEach(async () => {
+    await authorizePayment(deps, input);
+  });
+
+  it('gives the merchant what is left of the 10 s since the state was entered, less the reserve for recording', async () => {
+    // Prepare: a cold start and the reads before the call took 4 s of the Task's 10 s.
+    const timed = new TimedConfirmer({ outcome: 'confirmed', latencyMs: 5, httpStatus: 200 }, 0);
+    deps.confirmer = timed;
+    const stateEnteredTime = new Date(Date.now() - 4_000).toISOString();
+    // Act
+    await confirmInventory(deps, { ...input, stateEnteredTime });
+    // Assess
+    const expected = INVENTORY_STEP_BUDGET_MS - INVENTORY_RECORD_RESERVE_MS - 4_000;
+    expect(timed.timeouts).toHaveLength(1);
+    expect(timed.timeouts[0]).toBeLessThanOrEqual(expected);
+    expect(timed.timeouts[0]).toBeGreaterThan(expected - 250);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('confirmed');
+  });
+
+  it('writes nothing when the merchant answers after the deadline, and reports inventory_timeout', async () => {
+    // Prepare: 150 ms left before the deadline; the merchant answers 200 OK after 400 ms.
+    const timed = new TimedConfirmer({ outcome: 'confirmed', latencyMs: 400, httpStatus: 200 }, 400);
+    deps.confirmer = timed;
+    const stateEnteredTime = new Date(Date.now() - (INVENTORY_STEP_BUDGET_MS - INVENTORY_RECORD_RESERVE_MS - 150)).toISOString();
+    const eventsBefore = checkouts.events.length;
+    // Act
+    const outcome = confirmInventory(deps, { ...input, stateEnteredTime });
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(InventoryTimeoutError);
+    expect(timed.requests).toHaveLength(1);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('pending');
+    expect(checkouts.events.slice(eventsBefore).map((e) => e.type)).toEqual(['inventory_confirmation_sent']);
+  });
+
+  it('does not call the merchant, nor write, when the time was gone before the call', async () => {
+    // Prepare: the state was entered 11 s ago (a long cold start on a retried invoke).
+    const timed = new TimedConfirmer({ outcome: 'confirmed', latencyMs: 5, httpStatus: 200 }, 0);
+    deps.confirmer = timed;
+    const eventsBefore = checkouts.events.length;
+    // Act
+    const outcome = confirmInventory(deps, { ...input, stateEnteredTime: new Date(Date.now() - 11_000).toISOString() });
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(InventoryTimeoutError);
+    expect(timed.requests).toHaveLength(0);
+    expect(checkouts.events.length).toBe(eventsBefore);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('pending');
   });
 });
 
