@@ -40,7 +40,7 @@ import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../shared/http';
-import { IDEMPOTENT_REPLAYED_HEADER } from '../shared/idempotency';
+import { IDEMPOTENT_REPLAYED_HEADER, keyReusedError } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
@@ -322,6 +322,8 @@ async function withIdempotencyKey(
   if (claim.kind === 'in_flight') {
     return errorResponse(toNewStoreError(new IdempotencyInFlightError('A request with this idempotency_key is still being processed; retry shortly'), phase));
   }
+  // No binding is passed for NewStore keys (its own scope), so this cannot happen; answered for completeness.
+  if (claim.kind === 'mismatch') return errorResponse(toNewStoreError(keyReusedError(), phase));
   const context: InstrumentRequestContext = {
     idempotencyKey: key,
     ...(claim.resume !== undefined ? { resume: claim.resume } : {}),
