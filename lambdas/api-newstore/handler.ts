@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
-import { majorUnitsText, parseMajorUnits } from '../domain/money';
+import { majorUnitsText, maxAmountMinor, parseMajorUnits } from '../domain/money';
 import {
   checkNewStoreHistory,
   NEWSTORE_METADATA_KEY,
@@ -163,6 +163,10 @@ function toMinorUnits(amount: LosslessNumber, currency: string, param: string): 
     throw new ValidationError(`${param} ${reason}`, { code: 'invalid_amount', param });
   }
   if (parsed.minor <= 0) throw new ValidationError(`${param} must be greater than 0`, { code: 'invalid_amount', param });
+  // The per-currency maximum (hardening rule, domain/money.ts): 99,999,999 major units.
+  if (parsed.minor > maxAmountMinor(currency)) {
+    throw new ValidationError(`${param} must be at most ${majorUnitsText(maxAmountMinor(currency), currency)} ${currency}`, { status: 422, code: 'amount_too_large', param });
+  }
   return parsed.minor;
 }
 

@@ -189,7 +189,8 @@ const INVALID_TOKEN_CODE = 'invalid_payment_token';
 
 function asTokenError(error: unknown): unknown {
   if (error instanceof PspClientError || (error instanceof ValidationError && error.code === INVALID_TOKEN_CODE)) {
-    return new ValidationError('The PSP refused this payment_token (unknown, expired or already used)', {
+    const detail = error instanceof PspClientError ? `: ${error.message}` : '';
+    return new ValidationError(`The PSP refused this payment_token (unknown, expired or already used)${detail}`, {
       status: 422,
       code: INVALID_TOKEN_CODE,
       param: 'payment_token',
