@@ -155,6 +155,21 @@ export class PspRejectedError extends PaystepError {
   readonly code = 'psp_error';
 }
 
+/**
+ * The PSP refused the request itself with a 4xx (unknown token, bad parameter): the caller's
+ * error, not a PSP outage. Keeps the name PspRejectedError, so the saga's ASL routes it exactly
+ * as before; the instrument API answers it as 422 (`invalid_payment_token`).
+ */
+export class PspClientError extends PspRejectedError {
+  constructor(
+    message: string,
+    readonly pspStatus: number,
+    options: ErrorOptions & { param?: string } = {},
+  ) {
+    super(message, options);
+  }
+}
+
 // ---- Transient (retried with backoff in ASL or by the caller) -------------------------------
 
 /** PSP answered 5xx, 429, or the connection failed before the request was sent. Safe to retry: every PSP call carries an idempotency key. */

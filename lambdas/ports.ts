@@ -92,16 +92,25 @@ export interface StoredResponse {
 }
 
 export type IdempotencyBegin =
-  | { kind: 'started' }
+  /** `claim` identifies this request's hold on the key: complete and release act only with it. */
+  | { kind: 'started'; claim?: string }
   | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'in_flight' };
+  /** `lockedUntil` (epoch ms): when an abandoned claim may be taken over by a retry. */
+  | { kind: 'in_flight'; lockedUntil?: number }
+  /** The key is bound to another method, route or path id (hardening rule): 422. */
+  | { kind: 'mismatch' };
 
 export interface IdempotencyStore {
-  /** Claims (scope, key) with a conditional put; an expired in-progress claim may be taken over. */
-  begin(scope: string, key: string, now: Date): Promise<IdempotencyBegin>;
-  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
-  /** Releases the claim after a failure that should not be replayed (5xx). */
-  release(scope: string, key: string): Promise<void>;
+  /**
+   * Claims (scope, key) with a conditional put; an expired in-progress claim may be taken over.
+   * `binding` (method, route and path ids) is stored with the key; a later request with the same
+   * key and another binding gets `mismatch`.
+   */
+  begin(scope: string, key: string, now: Date, binding?: string): Promise<IdempotencyBegin>;
+  /** Stores the response, only while `claim` (from begin) still holds the key. */
+  complete(scope: string, key: string, response: StoredResponse, claim?: string): Promise<void>;
+  /** Releases the claim after a failure that should not be replayed (5xx), only while `claim` holds it. */
+  release(scope: string, key: string, claim?: string): Promise<void>;
 }
 
 // ---- Payment service provider ---------------------------------------------------------------
@@ -254,7 +263,8 @@ export interface WebhookEndpoint {
 }
 
 export interface WebhookEndpointRepository {
-  createEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** With `maxPerMerchant`, enforces the cap atomically (ConflictError `too_many_endpoints`). */
+  createEndpoint(endpoint: WebhookEndpoint, options?: { maxPerMerchant?: number }): Promise<void>;
   listEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
   /** Conditional delete: only the owning merchant's endpoint; false if none matched. */
   deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean>;
@@ -457,7 +467,9 @@ export type OperationKeyClaim =
   /** `resume` is set when an earlier attempt with this key stopped midway (PSP outage, crash): continue it. */
   | { kind: 'started'; resume?: OperationKeyTarget }
   | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'in_flight' };
+  | { kind: 'in_flight'; lockedUntil?: number }
+  /** The key was first used on another route or instrument (hardening rule): 422. */
+  | { kind: 'mismatch' };
 
 /**
  * Idempotency-Key records of financial-instrument requests: like IdempotencyStore, but kept for
@@ -465,7 +477,8 @@ export type OperationKeyClaim =
  * after a PSP outage resumes that operation rather than starting a second one.
  */
 export interface OperationKeyStore {
-  claim(scope: string, key: string, now: Date): Promise<OperationKeyClaim>;
+  /** `binding` (method, route and path ids) is stored with the key; another binding is `mismatch`. */
+  claim(scope: string, key: string, now: Date, binding?: string): Promise<OperationKeyClaim>;
   /** Records what the request is working on, before it moves any balance. */
   pin(scope: string, key: string, target: OperationKeyTarget): Promise<void>;
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;
@@ -498,6 +511,8 @@ export interface PspCallbackReceipt {
   reference: string;
   authorizationId: string;
   receivedAt: string;
+  /** Its authorization id was not the one recorded for its reference: stored, nothing applied. */
+  unmatched?: true;
 }
 
 /**

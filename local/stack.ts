@@ -7,7 +7,9 @@
  */
 import './polyfills';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { adminTokenProblem } from '../lambdas/adapters/admin-token';
+import { ensurePrivateDir, restrictTree, writePrivateFile } from './private-files';
 import { createServer as createNetServer } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -111,6 +113,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   const dataDir = inMemory ? null : resolve(REPO_ROOT, options.dataDir ?? '.paystep/data');
   const adminTokenGenerated = options.adminToken === undefined || options.adminToken === '';
   const adminToken = adminTokenGenerated ? `adm_${randomBytes(24).toString('base64url')}` : (options.adminToken as string);
+  const adminTokenRefusal = adminTokenProblem(adminToken);
+  if (adminTokenRefusal !== undefined) throw new LocalStackStartError(`PAYSTEP_ADMIN_TOKEN ${adminTokenRefusal}`);
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
 
   // Stop taking requests first, then let running sagas finish against a still-running PSP,
@@ -150,7 +154,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   };
 
   try {
-    if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
+    if (dataDir !== null) {
+      ensurePrivateDir(dataDir);
+      restrictTree(dataDir);
+    }
 
     // 0. Fix every port first and fail fast on a taken one, before the JVM is even started.
     const apiPort = await resolvePort(options.apiPort ?? 3000);
@@ -167,6 +174,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       startDynamoDbLocal({ ...(options.dynamoDbPort ? { port: options.dynamoDbPort } : {}), ...(dataDir !== null ? { dataDir: join(dataDir, 'dynamodb') } : {}) }),
     );
     stoppers.push({ name: 'DynamoDB Local', stop: () => dynamo.stop() });
+    // The JVM writes its database with the default umask: make it private like the rest.
+    if (dataDir !== null) restrictTree(dataDir);
 
     // 2. Ports were fixed up front: the handlers' environment carries the URLs.
     const apiUrl = `http://${host}:${apiPort}`;
@@ -390,7 +399,7 @@ function loadOrCreateSecretsKey(dataDir: string | null): string {
   const file = join(dataDir, SECRETS_KEY_FILE);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const key = randomBytes(32).toString('base64');
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  writePrivateFile(file, `${key}\n`);
   return key;
 }
 
@@ -442,7 +451,7 @@ async function onboardDemoMerchant(input: { apiUrl: string; adminToken: string; 
   if (id === undefined || secretKey === undefined) throw new Error(`POST /v1/merchants returned no id/secret_key: ${JSON.stringify(Object.keys(created.json))}`);
   const signingSecret = pickString(created.json, 'signing_secret', 'inventory_signing_secret', 'inventory_confirmation_signing_secret');
   const record: DemoMerchantRecord = { id, secretKey, ...(signingSecret !== undefined ? { signingSecret } : {}) };
-  if (file !== null) writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  if (file !== null) writePrivateFile(file, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 
@@ -484,6 +493,6 @@ async function registerWebhookEndpoint(input: {
   }
   record.webhookEndpointId = id;
   record.webhookSecret = secret;
-  if (input.dataDir !== null) writeFileSync(join(input.dataDir, DEMO_MERCHANT_FILE), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  if (input.dataDir !== null) writePrivateFile(join(input.dataDir, DEMO_MERCHANT_FILE), `${JSON.stringify(record, null, 2)}\n`);
   return { id, secret };
 }

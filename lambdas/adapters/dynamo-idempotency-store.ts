@@ -5,7 +5,13 @@
  * request's Lambda died) may be taken over. Records expire through the table's TTL attribute
  * `expiresAt` 24 h after they were written. This adapter stores the response exactly as given:
  * the caller (lambdas/shared/idempotency.ts) encrypts bodies that may hold secrets.
+ *
+ * Hardening: the item records the request's `binding` (method, route, path ids): the same key on
+ * another binding is `mismatch`, never a replay. Each claim carries a random `claimId`; complete
+ * and release are conditional on it, so a request whose claim was taken over after its lock
+ * expired can neither overwrite nor delete the new holder's claim.
  */
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../ports';
 import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
@@ -44,10 +50,11 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * Claims the key unless a live record exists. The condition admits a missing item, an
    * abandoned claim (lock expired) and a record past its TTL that DynamoDB has not reaped yet.
    */
-  async begin(scope: string, key: string, now: Date): Promise<IdempotencyBegin> {
+  async begin(scope: string, key: string, now: Date, binding?: string): Promise<IdempotencyBegin> {
     const nowMs = now.getTime();
     const nowSeconds = Math.floor(nowMs / 1000);
     for (let attempt = 1; attempt <= BEGIN_ATTEMPTS; attempt += 1) {
+      const claim = randomUUID();
       try {
         await this.client.send(
           new PutCommand({
@@ -56,25 +63,40 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               ...idempotencyKey(scope, key),
               entity: 'idempotency',
               state: 'in_progress',
+              claimId: claim,
+              ...(binding !== undefined ? { binding } : {}),
               lockedUntil: nowMs + this.lockTimeoutMs,
               createdAt: now.toISOString(),
               expiresAt: nowSeconds + this.retentionSeconds,
             },
+            // An abandoned claim is taken over only by a request on the same binding.
             ConditionExpression:
-              'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs) OR expiresAt < :nowSeconds',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':inProgress': 'in_progress', ':nowMs': nowMs, ':nowSeconds': nowSeconds },
+              binding !== undefined
+                ? 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs AND (attribute_not_exists(#binding) OR #binding = :binding)) OR expiresAt < :nowSeconds'
+                : 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs) OR expiresAt < :nowSeconds',
+            ExpressionAttributeNames: { '#state': 'state', ...(binding !== undefined ? { '#binding': 'binding' } : {}) },
+            ExpressionAttributeValues: {
+              ':inProgress': 'in_progress',
+              ':nowMs': nowMs,
+              ':nowSeconds': nowSeconds,
+              ...(binding !== undefined ? { ':binding': binding } : {}),
+            },
           }),
         );
-        return { kind: 'started' };
+        return { kind: 'started', claim };
       } catch (error) {
         if (!isConditionalCheckFailure(error)) return translateStoreError(error);
       }
       const existing = await this.read(scope, key);
+      const expired = typeof existing?.['expiresAt'] === 'number' && existing['expiresAt'] < nowSeconds;
+      if (existing !== undefined && !expired && boundElsewhere(existing, binding)) return { kind: 'mismatch' };
       if (existing?.['state'] === 'completed' && existing['response'] !== undefined) {
         return { kind: 'replay', response: existing['response'] as StoredResponse };
       }
-      if (existing?.['state'] === 'in_progress') return { kind: 'in_flight' };
+      if (existing?.['state'] === 'in_progress') {
+        const lockedUntil = existing['lockedUntil'];
+        return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
+      }
       // Released or reaped between our put and our read: try to claim again.
     }
     return { kind: 'in_flight' };
@@ -84,7 +106,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * Stores the response on our claim. If the claim was taken over after our lock expired and the
    * other request already completed, the first stored response stays (no-op).
    */
-  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+  async complete(scope: string, key: string, response: StoredResponse, claim?: string): Promise<void> {
     const nowSeconds = Math.floor(this.now().getTime() / 1000);
     try {
       await this.client.send(
@@ -92,13 +114,14 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
           TableName: this.tableName,
           Key: idempotencyKey(scope, key),
           UpdateExpression: 'SET #state = :completed, #response = :response, expiresAt = :expiresAt REMOVE lockedUntil',
-          ConditionExpression: '#state = :inProgress',
+          ConditionExpression: claim !== undefined ? '#state = :inProgress AND claimId = :claim' : '#state = :inProgress',
           ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
           ExpressionAttributeValues: {
             ':completed': 'completed',
             ':inProgress': 'in_progress',
             ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
             ':expiresAt': nowSeconds + this.retentionSeconds,
+            ...(claim !== undefined ? { ':claim': claim } : {}),
           },
         }),
       );
@@ -109,15 +132,15 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   /** Deletes an unfinished claim so the client's retry runs afresh (used after a 5xx). */
-  async release(scope: string, key: string): Promise<void> {
+  async release(scope: string, key: string, claim?: string): Promise<void> {
     try {
       await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: idempotencyKey(scope, key),
-          ConditionExpression: '#state = :inProgress',
+          ConditionExpression: claim !== undefined ? '#state = :inProgress AND claimId = :claim' : '#state = :inProgress',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ...(claim !== undefined ? { ':claim': claim } : {}) },
         }),
       );
     } catch (error) {
@@ -136,4 +159,9 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       return translateStoreError(error);
     }
   }
+}
+
+/** Records written before bindings existed (no `binding`) match any request. */
+function boundElsewhere(item: Record<string, unknown>, binding: string | undefined): boolean {
+  return binding !== undefined && typeof item['binding'] === 'string' && item['binding'] !== binding;
 }

@@ -273,23 +273,33 @@ export class DynamoOperationKeyStore implements OperationKeyStore {
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_OPERATION_KEY_LOCK_TIMEOUT_MS;
   }
 
-  /** Claims the key; a released or abandoned claim is taken over with its pinned target kept. */
-  async claim(scope: string, key: string, now: Date): Promise<OperationKeyClaim> {
+  /**
+   * Claims the key; a released or abandoned claim is taken over with its pinned target kept, but
+   * only by a request on the same `binding` (method, route, path ids): another binding is
+   * `mismatch` (hardening rule), so a refund's key can never resume or replay a capture.
+   */
+  async claim(scope: string, key: string, now: Date, binding?: string): Promise<OperationKeyClaim> {
     const nowMs = now.getTime();
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: instrumentRequestKey(scope, key),
-          UpdateExpression: 'SET entity = :entity, #state = :inProgress, lockedUntil = :lockedUntil, createdAt = if_not_exists(createdAt, :createdAt)',
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)',
-          ExpressionAttributeNames: { '#state': 'state' },
+          UpdateExpression:
+            'SET entity = :entity, #state = :inProgress, lockedUntil = :lockedUntil, createdAt = if_not_exists(createdAt, :createdAt)' +
+            (binding !== undefined ? ', #binding = if_not_exists(#binding, :binding)' : ''),
+          ConditionExpression:
+            binding !== undefined
+              ? '(attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)) AND (attribute_not_exists(#binding) OR #binding = :binding)'
+              : 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)',
+          ExpressionAttributeNames: { '#state': 'state', ...(binding !== undefined ? { '#binding': 'binding' } : {}) },
           ExpressionAttributeValues: {
             ':entity': 'instrument_request',
             ':inProgress': 'in_progress',
             ':lockedUntil': nowMs + this.lockTimeoutMs,
             ':createdAt': now.toISOString(),
             ':nowMs': nowMs,
+            ...(binding !== undefined ? { ':binding': binding } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -302,8 +312,10 @@ export class DynamoOperationKeyStore implements OperationKeyStore {
     const { Item } = await this.client
       .send(new GetCommand({ TableName: this.tableName, Key: instrumentRequestKey(scope, key), ConsistentRead: true }))
       .catch((error: unknown) => translateStoreError(error));
+    if (binding !== undefined && typeof Item?.['binding'] === 'string' && Item['binding'] !== binding) return { kind: 'mismatch' };
     if (Item?.['state'] === 'completed' && Item['response'] !== undefined) return { kind: 'replay', response: Item['response'] as StoredResponse };
-    return { kind: 'in_flight' };
+    const lockedUntil = Item?.['lockedUntil'];
+    return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
   }
 
   async pin(scope: string, key: string, target: OperationKeyTarget): Promise<void> {

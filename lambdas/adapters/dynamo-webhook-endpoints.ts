@@ -6,8 +6,15 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { WebhookEndpoint, WebhookEndpointRepository } from '../ports';
-import { queryItems, withoutUndefined } from './dynamo-support';
+import { ConflictError } from '../errors';
+import { queryItems, transactWrite, withoutUndefined } from './dynamo-support';
 import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';
+
+/** The merchant's endpoint counter (its sort key does not start with the endpoint prefix, so lists skip it). */
+const endpointCounterKey = (merchantId: string) => ({ pk: merchantKey(merchantId).pk, sk: 'WEBHOOK_ENDPOINT_COUNT' });
+
+/** Concurrent creates all update the one counter item: allow more conflict retries than usual. */
+const COUNTER_TRANSACTION_ATTEMPTS = 30;
 
 export class DynamoWebhookEndpointRepository implements WebhookEndpointRepository {
   constructor(
@@ -15,14 +22,65 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     private readonly tableName: string,
   ) {}
 
-  async createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    await this.documentClient.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: withoutUndefined({ ...webhookEndpointKey(endpoint.merchantId, endpoint.id), entity: 'webhook_endpoint', ...endpoint }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+  /**
+   * Creates the endpoint. With `maxPerMerchant`, the cap holds under concurrency: the endpoint and
+   * the merchant's endpoint counter are written in one TransactWriteItems whose counter update is
+   * conditional on `count < max` (a check-then-write let 40 concurrent creates make 17 of 16).
+   * A merchant without a counter (endpoints made before it existed) gets one seeded from a
+   * consistent count first. Throws ConflictError `too_many_endpoints` at the cap.
+   */
+  async createEndpoint(endpoint: WebhookEndpoint, options: { maxPerMerchant?: number } = {}): Promise<void> {
+    const item = withoutUndefined({ ...webhookEndpointKey(endpoint.merchantId, endpoint.id), entity: 'webhook_endpoint', ...endpoint });
+    const max = options.maxPerMerchant;
+    if (max === undefined) {
+      await this.documentClient.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return;
+    }
+    for (let seeded = false; ; seeded = true) {
+      const result = await transactWrite(
+        this.documentClient,
+        {
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: endpointCounterKey(endpoint.merchantId),
+                UpdateExpression: 'ADD endpointCount :one',
+                ConditionExpression: 'attribute_exists(endpointCount) AND endpointCount < :max',
+                ExpressionAttributeValues: { ':one': 1, ':max': max },
+              },
+            },
+          ],
+        },
+        COUNTER_TRANSACTION_ATTEMPTS,
+      );
+      if (result.ok) return;
+      if (result.codes[1] === 'ConditionalCheckFailed' && !seeded && (await this.seedCounter(endpoint.merchantId))) continue;
+      if (result.codes[1] === 'ConditionalCheckFailed') {
+        throw new ConflictError(`A merchant can have at most ${max} webhook endpoints`, { code: 'too_many_endpoints' });
+      }
+      throw new ConflictError('An endpoint with this id already exists', { code: 'concurrent_modification' });
+    }
+  }
+
+  /** Writes the counter from a consistent count if it is missing; true when it was missing (seeded by us or a peer). */
+  private async seedCounter(merchantId: string): Promise<boolean> {
+    const { Item } = await this.documentClient.send(new GetCommand({ TableName: this.tableName, Key: endpointCounterKey(merchantId), ConsistentRead: true }));
+    if (Item !== undefined && typeof Item['endpointCount'] === 'number') return false;
+    const count = (await this.listEndpoints(merchantId)).length;
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...endpointCounterKey(merchantId), entity: 'webhook_endpoint_counter', endpointCount: count },
+          ConditionExpression: 'attribute_not_exists(endpointCount)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    return true;
   }
 
   async listEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
@@ -89,14 +147,32 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     }
   }
 
+  /** Deletes the endpoint and, in the same transaction, lowers the merchant's endpoint counter (if it has one). */
   async deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean> {
+    const result = await transactWrite(
+      this.documentClient,
+      {
+        TransactItems: [
+          { Delete: { TableName: this.tableName, Key: webhookEndpointKey(merchantId, endpointId), ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: endpointCounterKey(merchantId),
+              UpdateExpression: 'ADD endpointCount :minusOne',
+              ConditionExpression: 'endpointCount > :zero',
+              ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+            },
+          },
+        ],
+      },
+      COUNTER_TRANSACTION_ATTEMPTS,
+    );
+    if (result.ok) return true;
+    if (result.codes[0] === 'ConditionalCheckFailed') return false;
+    // No counter yet (endpoints made before it existed): a plain conditional delete.
     try {
       await this.documentClient.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: webhookEndpointKey(merchantId, endpointId),
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
+        new DeleteCommand({ TableName: this.tableName, Key: webhookEndpointKey(merchantId, endpointId), ConditionExpression: 'attribute_exists(pk)' }),
       );
       return true;
     } catch (error) {

@@ -9,6 +9,7 @@
  */
 import {
   PaymentDeclinedError,
+  PspClientError,
   PspRejectedError,
   PspTimeoutError,
   PspUnavailableError,
@@ -167,7 +168,7 @@ export class SandboxPspGateway implements PaymentGateway {
     if (status >= 300 && status < 400) {
       throw new PspRejectedError(`Sandbox PSP answered ${operation} with a redirect (HTTP ${status}); not followed`);
     }
-    throw new PspRejectedError(`Sandbox PSP refused ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`);
+    throw new PspClientError(`Sandbox PSP refused ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`, status);
   }
 }
 

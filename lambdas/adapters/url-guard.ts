@@ -18,13 +18,22 @@ export interface UrlPolicy {
   readonly allowHttp: boolean;
   /** Accept loopback addresses (127/8, ::1, `localhost`): local mode with ALLOW_LOOPBACK_URLS=true only. */
   readonly allowLoopback: boolean;
+  /**
+   * Accept any port. Otherwise only 443 (https) and 80 (http): a merchant URL must not reach
+   * internal services on other ports of a public host. Local mode allows any port (the demo
+   * merchant and test receivers listen on random loopback ports).
+   */
+  readonly allowAnyPort?: boolean;
 }
 
+/** Ports a merchant URL may name under the production policy. */
+export const ALLOWED_URL_PORTS: readonly number[] = [443, 80];
+
 /** Production: https, public addresses only. The default wherever a policy is not given. */
-export const STRICT_URL_POLICY: UrlPolicy = Object.freeze({ allowHttp: false, allowLoopback: false });
+export const STRICT_URL_POLICY: UrlPolicy = Object.freeze({ allowHttp: false, allowLoopback: false, allowAnyPort: false });
 
 /** What `npm start` runs with: http and loopback allowed (the demo merchant listens on 127.0.0.1). */
-export const LOCAL_URL_POLICY: UrlPolicy = Object.freeze({ allowHttp: true, allowLoopback: true });
+export const LOCAL_URL_POLICY: UrlPolicy = Object.freeze({ allowHttp: true, allowLoopback: true, allowAnyPort: true });
 
 /**
  * The policy from the environment, read once by the wiring: production unless PAYSTEP_MODE=local,
@@ -32,7 +41,7 @@ export const LOCAL_URL_POLICY: UrlPolicy = Object.freeze({ allowHttp: true, allo
  */
 export function urlPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): UrlPolicy {
   const local = env.PAYSTEP_MODE === 'local';
-  return { allowHttp: local, allowLoopback: local && env.ALLOW_LOOPBACK_URLS === 'true' };
+  return { allowHttp: local, allowLoopback: local && env.ALLOW_LOOPBACK_URLS === 'true', allowAnyPort: local };
 }
 
 // ---- Address ranges ---------------------------------------------------------------------------
@@ -64,6 +73,7 @@ const BLOCKED_V6: readonly [string, number, string][] = [
   ['::', 96, 'IPv4-compatible address (::/96, deprecated)'],
   ['64:ff9b:1::', 48, 'local-use NAT64 address (64:ff9b:1::/48)'],
   ['100::', 64, 'discard-only address (100::/64)'],
+  ['2001::', 32, 'Teredo address (2001::/32, tunnels to an IPv4 host)'],
   ['2001:db8::', 32, 'documentation address (2001:db8::/32)'],
   ['2002::', 16, '6to4 address (2002::/16)'],
   ['fc00::', 7, 'unique local address (fc00::/7)'],
@@ -83,16 +93,45 @@ const blockedV6 = BLOCKED_V6.map(([network, prefix, why]) => {
   return { list, why };
 });
 
-/** `::ffff:a.b.c.d` (or `::ffff:xxxx:xxxx`) -> `a.b.c.d`; NAT64 `64:ff9b::a.b.c.d` likewise. */
-function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const high = parseInt(hex[1]!, 16);
-    const low = parseInt(hex[2]!, 16);
-    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+/** The 16 bytes of an IPv6 literal (any textual form: `::`, long form, trailing dotted quad). */
+function ipv6Bytes(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone !== -1) text = text.slice(0, zone);
+  const tail: number[] = [];
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    tail.push(...dotted.slice(1).map(Number));
+    if (tail.some((octet) => octet > 255)) return undefined;
+    text = text.slice(0, dotted.index) + '0:0';
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const head = parse(halves[0]);
+  const rest = parse(halves[1]);
+  const missing = 8 - head.length - rest.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
+  const groups = [...head, ...Array<number>(halves.length === 2 ? missing : 0).fill(0), ...rest];
+  if (groups.length !== 8 || groups.some((group) => !Number.isInteger(group) || group < 0 || group > 0xffff)) return undefined;
+  const bytes = groups.flatMap((group) => [group >> 8, group & 0xff]);
+  if (tail.length === 4) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** IPv6 prefixes whose last 32 bits are an IPv4 address the packet ends up at: [first 12 bytes, name]. */
+const IPV4_CARRYING_PREFIXES: readonly [number[], string][] = [
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 'IPv4-mapped'], // ::ffff:0:0/96
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 'SIIT IPv4-translated'], // ::ffff:0:0:0/96
+  [[0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], 'NAT64'], // 64:ff9b::/96, any textual form
+];
+
+/** `::ffff:a.b.c.d`, `::ffff:0:a.b.c.d` (SIIT), `64:ff9b::a.b.c.d` and their long forms -> `a.b.c.d`. */
+function embeddedIpv4(address: string): { ipv4: string; kind: string } | undefined {
+  const bytes = ipv6Bytes(address);
+  if (bytes === undefined) return undefined;
+  for (const [prefix, kind] of IPV4_CARRYING_PREFIXES) {
+    if (prefix.every((byte, index) => bytes[index] === byte)) return { ipv4: bytes.slice(12).join('.'), kind };
   }
   return undefined;
 }
@@ -108,8 +147,8 @@ export function unsafeAddressReason(address: string, policy: UrlPolicy): string 
   if (family === 6) {
     const mapped = embeddedIpv4(bare);
     if (mapped !== undefined) {
-      const reason = unsafeAddressReason(mapped, policy);
-      return reason === undefined ? undefined : `IPv4-mapped ${reason}`;
+      const reason = unsafeAddressReason(mapped.ipv4, policy);
+      return reason === undefined ? undefined : `${mapped.kind} ${reason}`;
     }
   }
   const type = family === 4 ? 'ipv4' : 'ipv6';
@@ -151,6 +190,9 @@ export function unsafeUrlReasonWithoutDns(raw: string, policy: UrlPolicy): strin
   if (isIP(bare) !== 0) {
     const reason = unsafeAddressReason(bare, policy);
     if (reason !== undefined) return `points at a ${reason} (${bare})`;
+  }
+  if (url.port !== '' && policy.allowAnyPort !== true && !ALLOWED_URL_PORTS.includes(Number(url.port))) {
+    return `must use port 443 or 80 (not ${url.port})`;
   }
   return undefined;
 }

@@ -7,7 +7,7 @@
  * they use OperationKeyStore records without TTL, because NewStore retries an operation for about
  * 45 days and a replay must never become a second refund. Same key (per merchant) = same response,
  * byte for byte, even if the body changed (seed rule), with `Idempotent-Replayed: true`; in flight
- * = 409. A transient PSP failure is not stored: the key is released with the operation pinned, so
+ * = 409; the same key on another route or instrument = 422 `idempotency_key_reused`. A transient PSP failure is not stored: the key is released with the operation pinned, so
  * the retry with the same key resumes that very operation (same PSP idempotency key).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -25,9 +25,9 @@ import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';
-import { IDEMPOTENT_REPLAYED_HEADER, readIdempotencyKey } from '../shared/idempotency';
+import { IDEMPOTENT_REPLAYED_HEADER, keyInFlightError, keyReusedError, readIdempotencyKey, requestBinding } from '../shared/idempotency';
 import { parseInput } from '../shared/validation';
-import { createInstrumentInputSchema, instrumentMoneyInputSchema, revokeInstrumentInputSchema } from '../shared/request-schemas';
+import { assertSafeMetadata, createInstrumentInputSchema, instrumentMoneyInputSchema, revokeInstrumentInputSchema } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
 import {
@@ -69,11 +69,10 @@ async function withOperationKey(request: ApiRequest, run: (context: InstrumentRe
   const key = readIdempotencyKey(request.headers);
   if (key === undefined) return await run({});
   const scope = `merchant:${merchant.id}`;
-  const claim = await operationKeyStore.claim(scope, key, request.now);
+  const claim = await operationKeyStore.claim(scope, key, request.now, requestBinding(request.routeKey, request.pathParameters));
+  if (claim.kind === 'mismatch') throw keyReusedError();
   if (claim.kind === 'replay') return toResult(claim.response, { [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
-  if (claim.kind === 'in_flight') {
-    throw new IdempotencyInFlightError('A request with this Idempotency-Key is still being processed; retry shortly', { param: 'Idempotency-Key' });
-  }
+  if (claim.kind === 'in_flight') throw keyInFlightError(request.now, claim.lockedUntil);
   const context: InstrumentRequestContext = {
     idempotencyKey: key,
     ...(claim.resume !== undefined ? { resume: claim.resume } : {}),
@@ -104,6 +103,7 @@ async function withOperationKey(request: ApiRequest, run: (context: InstrumentRe
 async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   return await withOperationKey(request, async (context) => {
+    assertSafeMetadata(request.body['metadata']);
     const input = parseInput(createInstrumentInputSchema, request.body);
     const metadata = input.metadata !== undefined ? { metadata: input.metadata } : {};
     let instrument;

@@ -10,14 +10,20 @@ import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { createMerchantInputSchema, parseInput, toSettingsPatch } from '../shared/validation';
 import { toCreatedMerchantView } from '../shared/views';
-import { merchantRepository, secretCipher } from '../shared/wiring';
+import { merchantRepository, merchantUrlPolicy, secretCipher } from '../shared/wiring';
+import { assertSafeUrl } from '../adapters/url-guard';
 
 const createMerchantSchema = createMerchantInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 
 /** Creates the merchant with fresh credentials; the response is the only copy of the secrets. */
 async function createMerchant(request: ApiRequest): Promise<ApiResult> {
   const input = parseInput(createMerchantSchema, request.body);
-  const settings = applySettingsPatch(DEFAULT_MERCHANT_SETTINGS, toSettingsPatch(input.settings ?? {}));
+  const patch = toSettingsPatch(input.settings ?? {});
+  // The same save-time SSRF check as PUT /v1/settings: Paystep calls this URL.
+  if (typeof patch.inventoryConfirmationUrl === 'string') {
+    await assertSafeUrl(patch.inventoryConfirmationUrl, merchantUrlPolicy, { param: 'settings.inventory_confirmation_url' });
+  }
+  const settings = applySettingsPatch(DEFAULT_MERCHANT_SETTINGS, patch);
   const secretKey = generateSecretKey();
   const signingSecret = generateSigningSecret();
   const merchant: Merchant = {

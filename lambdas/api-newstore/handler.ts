@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
-import { majorUnitsText, parseMajorUnits } from '../domain/money';
+import { majorUnitsText, maxAmountMinor, parseMajorUnits } from '../domain/money';
 import {
   checkNewStoreHistory,
   NEWSTORE_METADATA_KEY,
@@ -40,7 +40,7 @@ import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../shared/http';
-import { IDEMPOTENT_REPLAYED_HEADER } from '../shared/idempotency';
+import { IDEMPOTENT_REPLAYED_HEADER, keyReusedError } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
@@ -163,6 +163,10 @@ function toMinorUnits(amount: LosslessNumber, currency: string, param: string): 
     throw new ValidationError(`${param} ${reason}`, { code: 'invalid_amount', param });
   }
   if (parsed.minor <= 0) throw new ValidationError(`${param} must be greater than 0`, { code: 'invalid_amount', param });
+  // The per-currency maximum (hardening rule, domain/money.ts): 99,999,999 major units.
+  if (parsed.minor > maxAmountMinor(currency)) {
+    throw new ValidationError(`${param} must be at most ${majorUnitsText(maxAmountMinor(currency), currency)} ${currency}`, { status: 422, code: 'amount_too_large', param });
+  }
   return parsed.minor;
 }
 
@@ -322,6 +326,8 @@ async function withIdempotencyKey(
   if (claim.kind === 'in_flight') {
     return errorResponse(toNewStoreError(new IdempotencyInFlightError('A request with this idempotency_key is still being processed; retry shortly'), phase));
   }
+  // No binding is passed for NewStore keys (its own scope), so this cannot happen; answered for completeness.
+  if (claim.kind === 'mismatch') return errorResponse(toNewStoreError(keyReusedError(), phase));
   const context: InstrumentRequestContext = {
     idempotencyKey: key,
     ...(claim.resume !== undefined ? { resume: claim.resume } : {}),

@@ -31,7 +31,7 @@ export interface NewStoreError {
 }
 
 /** Paystep codes that say "this instrument cannot be used" when they answer a create. */
-const INSTRUMENT_CODES = new Set(['psp_reference_not_found', 'psp_reference_in_use', 'currency_mismatch', 'amount_exceeds_capturable', 'amount_exceeds_refundable']);
+const INSTRUMENT_CODES = new Set(['invalid_payment_token', 'psp_reference_not_found', 'psp_reference_in_use', 'currency_mismatch', 'amount_exceeds_capturable', 'amount_exceeds_refundable']);
 /** Conflicts that clear up by themselves (a token authorization or a capture still running). */
 const TRANSIENT_CONFLICTS = new Set(['instrument_pending', 'operation_in_progress']);
 

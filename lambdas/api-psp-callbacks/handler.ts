@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ValidationError } from '../errors';
 import { callbackSecrets, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
-import { errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
+import { decodePathSegment, errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
 import { receivePspCallback } from '../use-cases/psp-callbacks';
 import { checkoutRepository, eventPublisher, instrumentRepository } from '../shared/wiring';
 
@@ -33,10 +33,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   try {
     const method = event.requestContext?.http?.method?.toUpperCase() ?? 'POST';
     if (method !== 'POST') throw new ValidationError('Only POST is accepted', { status: 400, code: 'method_not_allowed' });
-    const connector = event.pathParameters?.['connector'] ?? /^\/v1\/psp\/([^/]+)\/callbacks\/?$/.exec(event.rawPath ?? '')?.[1] ?? '';
+    // API Gateway hands path parameters over decoded: never decode them a second time.
+    const connector = event.pathParameters?.['connector'] ?? decodePathSegment(/^\/v1\/psp\/([^/]+)\/callbacks\/?$/.exec(event.rawPath ?? '')?.[1] ?? '');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
-    const result = await receivePspCallback(dependencies, { connector: decodeURIComponent(connector), rawBody: rawBodyOf(event), headers });
+    const result = await receivePspCallback(dependencies, { connector, rawBody: rawBodyOf(event), headers });
     return jsonResponse(200, result);
   } catch (error) {
     return errorResponse(error, undefined, 'POST /v1/psp/{connector}/callbacks', requestIdOf(event));

@@ -34,10 +34,6 @@ async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const input = parseInput(createEndpointSchema, request.body);
   await assertSafeUrl(input.url, merchantUrlPolicy, { param: 'url' });
-  const existing = await webhookEndpointRepository.listEndpoints(merchant.id);
-  if (existing.length >= MAX_ENDPOINTS_PER_MERCHANT) {
-    throw new ConflictError(`A merchant can have at most ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints`, { code: 'too_many_endpoints' });
-  }
   const secret = generateSigningSecret();
   const enabledEvents = input.enabled_events?.includes('*') === true ? ['*'] : [...new Set(input.enabled_events ?? ['*'])];
   const endpoint: WebhookEndpoint = {
@@ -51,7 +47,8 @@ async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
     apiVersion: input.api_version ?? request.apiVersion,
     createdAt: request.now.toISOString(),
   };
-  await webhookEndpointRepository.createEndpoint(endpoint);
+  // The cap is enforced atomically by the repository (counter in the same transaction).
+  await webhookEndpointRepository.createEndpoint(endpoint, { maxPerMerchant: MAX_ENDPOINTS_PER_MERCHANT });
   return { statusCode: 201, body: toWebhookEndpointView(endpoint, secret) };
 }
 

@@ -24,11 +24,23 @@ const NON_PAYABLE_CODES: ReadonlySet<string> = new Set([
   'XBB',
   'XBC',
   'XBD',
+  // ISO 4217 fund codes (flagged IsFund="true" in the ISO list the dataset is built from; the
+  // `currency-codes` data drops the flag, test/unit/domain/money.test.ts checks this list against
+  // the dataset's ISO XML) and units of account: not cash a buyer pays with.
+  'BOV', // Bolivian Mvdol
+  'CHE', // WIR Euro
+  'CHW', // WIR Franc
+  'CLF', // Unidad de Fomento
+  'COU', // Unidad de Valor Real
+  'MXV', // Mexican Unidad de Inversion
+  'USN', // US Dollar (next day)
+  'UYI', // Uruguay Peso en Unidades Indexadas
+  'UYW', // Unidad Previsional (a unit of account; ISO lists it without the fund flag)
 ]);
 
 /**
  * Upper-cases and checks a currency code. Returns the canonical code, or undefined when the code
- * is not an ISO 4217 currency a payment can be made in. Callers turn undefined into their own
+ * is not an ISO 4217 cash currency a payment can be made in (fund codes and units of account are not). Callers turn undefined into their own
  * error (422 `invalid_currency` in the API).
  */
 export function normalizeCurrency(input: string): string | undefined {
@@ -61,6 +73,19 @@ export function currencyExponent(currency: string): number {
   }
   // normalizeCurrency guarantees the record exists with integer digits.
   return lookupCurrency(canonical)!.digits;
+}
+
+/** Whole (major-unit) digits an amount may have in any currency: at most 99,999,999 major units. */
+export const MAX_MAJOR_DIGITS = 8;
+
+/**
+ * The largest amount Paystep accepts in `currency`, in minor units: 99,999,999 major units and
+ * all of the currency's minor digits, i.e. 10^(8 + exponent) - 1 (USD 9,999,999,999 = 99,999,999.99;
+ * JPY 99,999,999; BHD 99,999,999,999). Like Stripe's 8-digit limit, but on the major units, so a
+ * currency's decimals never shrink it. Refused above it at create with 422 `amount_too_large`.
+ */
+export function maxAmountMinor(currency: string): number {
+  return 10 ** (MAX_MAJOR_DIGITS + currencyExponent(currency)) - 1;
 }
 
 /** True for an integer amount Paystep can store exactly (|n| <= 2^53 - 1). */

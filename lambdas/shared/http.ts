@@ -9,10 +9,10 @@
  */
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ConcurrentModificationError, isPaystepError, RouteNotFoundError, ValidationError } from '../errors';
+import { ConcurrentModificationError, isPaystepError, NotFoundError, RouteNotFoundError, ValidationError } from '../errors';
 import type { StoredResponse } from '../ports';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
-import { executeIdempotently, readIdempotencyKey, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
+import { executeIdempotently, readIdempotencyKey, requestBinding, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
 import { observability, observeInvocation } from './observability';
 import { API_VERSION_HEADER, isApiVersion, LATEST_API_VERSION, type ApiVersion } from '../domain/api-version';
 
@@ -203,6 +203,32 @@ export function resolveRoute(routes: RouteTable, event: APIGatewayProxyEventV2):
   throw new RouteNotFoundError(`No route for ${method ?? '?'} ${path ?? '?'}`);
 }
 
+/** Longest path id Paystep ever issues or accepts (ids are far shorter; DynamoDB keys stop at 2 KB). */
+export const MAX_PATH_ID_LENGTH = 255;
+/** Printable ASCII only: every id Paystep issues is far narrower; control or non-ASCII characters name nothing. */
+const PATH_ID_PATTERN = /^[\x20-\x7e]+$/;
+
+/**
+ * Hardening rule: an over-long or malformed path id is 404 before anything (authentication
+ * included) uses it as a key, so no request can reach DynamoDB with a key it refuses (a 5xx).
+ */
+export function assertWellFormedPathIds(pathParameters: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(pathParameters)) {
+    if (value.length === 0 || value.length > MAX_PATH_ID_LENGTH || !PATH_ID_PATTERN.test(value)) {
+      throw new NotFoundError(`No such ${name === 'id' ? 'resource' : name}`, { param: name });
+    }
+  }
+}
+
+/** decodeURIComponent that turns malformed percent-encoding into a 404 rather than a URIError (500). */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RouteNotFoundError('The path is not valid percent-encoding');
+  }
+}
+
 function matchTemplate(template: string[], segments: string[]): Record<string, string> | undefined {
   if (template.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
@@ -211,7 +237,7 @@ function matchTemplate(template: string[], segments: string[]): Record<string, s
     const segment = segments[i]!;
     if (part.startsWith('{') && part.endsWith('}')) {
       if (segment === '') return undefined;
-      params[part.slice(1, -1)] = decodeURIComponent(segment);
+      params[part.slice(1, -1)] = decodePathSegment(segment);
     } else if (part !== segment) {
       return undefined;
     }
@@ -257,6 +283,7 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
 
   const serve = async (event: APIGatewayProxyEventV2): Promise<StoredResponse> => {
     const { routeKey, route, pathParameters } = resolveRoute(routes, event);
+    assertWellFormedPathIds(pathParameters);
     const headers = lowerCaseHeaders(event.headers);
     const apiVersion = readApiVersion(headers);
     const requestId = requestIdOf(event);
@@ -291,7 +318,10 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
       }
     };
 
-    const response = idempotencyKey === undefined ? (await run()).response : await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run);
+    const response =
+      idempotencyKey === undefined
+        ? (await run()).response
+        : await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run, requestBinding(routeKey, pathParameters));
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 

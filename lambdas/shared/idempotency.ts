@@ -6,6 +6,13 @@
  * request still in flight gets 409 `idempotency_key_in_use`. 5xx responses are not stored (the
  * claim is released so the retry runs again). Stored bodies may contain secrets (secret keys,
  * client secrets), so they are encrypted with the SecretCipher before they reach the store.
+ *
+ * Hardening rule: a key is bound to the request's method, route and path ids (`requestBinding`).
+ * Reused on another route or another resource it is 422 `idempotency_key_reused`, never a replay
+ * of the other route's answer (a merchant using its order id as the key for create and cancel
+ * would otherwise get the create replayed and the cancel never run). A request still in flight
+ * (or whose process died: its claim lapses after the lock timeout) gets 409 with the wait in the
+ * message.
  */
 import { IdempotencyInFlightError, ValidationError } from '../errors';
 import type { IdempotencyStore, SecretCipher, StoredResponse } from '../ports';
@@ -48,6 +55,36 @@ export function readIdempotencyKey(headers: Readonly<Record<string, string | und
 }
 
 /**
+ * What an Idempotency-Key is bound to: `POST /v1/checkouts/{id}/cancel id=chk_1` (route key plus
+ * the path ids, sorted by name).
+ */
+export function requestBinding(routeKey: string, pathParameters: Readonly<Record<string, string>> = {}): string {
+  const ids = Object.keys(pathParameters)
+    .sort()
+    .map((name) => `${name}=${pathParameters[name] ?? ''}`);
+  return [routeKey, ...ids].join(' ');
+}
+
+/** 422 for a key first used on another route or resource. */
+export function keyReusedError(): ValidationError {
+  return new ValidationError('This Idempotency-Key was already used for a different request (method, route or resource); use a new key', {
+    status: 422,
+    code: 'idempotency_key_reused',
+    param: 'Idempotency-Key',
+  });
+}
+
+/** 409 for a key whose first request is still running, saying how long an abandoned claim holds it. */
+export function keyInFlightError(now: Date, lockedUntil: number | undefined): IdempotencyInFlightError {
+  const waitSeconds = lockedUntil === undefined ? undefined : Math.max(1, Math.ceil((lockedUntil - now.getTime()) / 1000));
+  const wait =
+    waitSeconds === undefined
+      ? 'retry shortly'
+      : `retry shortly; if that request's process stopped, its claim lapses and a retry can take over in ${waitSeconds} s`;
+  return new IdempotencyInFlightError(`A request with this Idempotency-Key is still being processed; ${wait}`, { param: 'Idempotency-Key' });
+}
+
+/**
  * Runs `execute` at most once per (scope, key) while a record is retained, and returns what the
  * client must see: the fresh response, or the stored one with the replay header.
  */
@@ -56,9 +93,12 @@ export async function executeIdempotently(
   scope: string,
   key: string,
   execute: () => Promise<IdempotentExecution>,
+  binding?: string,
 ): Promise<StoredResponse> {
   const now = deps.now ?? (() => new Date());
-  const begin = await deps.store.begin(scope, key, now());
+  const startedAt = now();
+  const begin = await deps.store.begin(scope, key, startedAt, binding);
+  if (begin.kind === 'mismatch') throw keyReusedError();
   if (begin.kind === 'replay') {
     const body = await deps.cipher.decrypt(begin.response.body);
     return {
@@ -67,26 +107,23 @@ export async function executeIdempotently(
       body,
     };
   }
-  if (begin.kind === 'in_flight') {
-    throw new IdempotencyInFlightError('A request with this Idempotency-Key is still being processed; retry shortly', {
-      param: 'Idempotency-Key',
-    });
-  }
+  if (begin.kind === 'in_flight') throw keyInFlightError(startedAt, begin.lockedUntil);
+  const claim = begin.claim;
 
   let outcome: IdempotentExecution;
   try {
     outcome = await execute();
   } catch (error) {
-    await releaseQuietly(deps, scope, key);
+    await releaseQuietly(deps, scope, key, claim);
     throw error;
   }
   if (!outcome.storable || outcome.response.statusCode >= 500) {
-    await releaseQuietly(deps, scope, key);
+    await releaseQuietly(deps, scope, key, claim);
     return outcome.response;
   }
   try {
     const body = await deps.cipher.encrypt(outcome.response.body);
-    await deps.store.complete(scope, key, { ...outcome.response, body });
+    await deps.store.complete(scope, key, { ...outcome.response, body }, claim);
   } catch (error) {
     // The work is done and the client deserves its answer; the claim times out on its own.
     deps.onStoreError?.(error, 'complete');
@@ -94,9 +131,9 @@ export async function executeIdempotently(
   return outcome.response;
 }
 
-async function releaseQuietly(deps: IdempotencyDependencies, scope: string, key: string): Promise<void> {
+async function releaseQuietly(deps: IdempotencyDependencies, scope: string, key: string, claim: string | undefined): Promise<void> {
   try {
-    await deps.store.release(scope, key);
+    await deps.store.release(scope, key, claim);
   } catch (error) {
     deps.onStoreError?.(error, 'release');
   }

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
-import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, metadataField, minorAmountField, textField } from './validation';
+import { ValidationError } from '../errors';
+import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, metadataField, minorAmountField, refineAmountLimit, textField } from './validation';
 
 /** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
 export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
@@ -69,10 +70,36 @@ const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;
 /** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
 const MAX_INSTRUMENT_METADATA_DEPTH = 10;
 
-function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
-  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
+/** Keys that would reach Object.prototype (or be dropped by it) when the metadata is copied: refused. */
+const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Checks raw instrument metadata before anything recursive touches it (zod's copy, JSON.stringify,
+ * DynamoDB marshalling): an iterative walk that stops at the first object nested deeper than
+ * MAX_INSTRUMENT_METADATA_DEPTH (422 `metadata_too_deep`) or the first reserved key (400
+ * `invalid_metadata_key`, param = its path). A 10 KB body can nest 5000 levels; a recursive
+ * stringify of it would overflow the stack (a 500). Call it before parsing with the schema.
+ */
+export function assertSafeMetadata(metadata: unknown): void {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value: metadata, depth: 1, path: 'metadata' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_INSTRUMENT_METADATA_DEPTH) {
+      throw new ValidationError(`metadata must nest at most ${MAX_INSTRUMENT_METADATA_DEPTH} levels`, { status: 422, code: 'metadata_too_deep', param: 'metadata' });
+    }
+    const entries = Array.isArray(value) ? value.map((child, index) => [String(index), child] as const) : Object.entries(value);
+    for (const [key, child] of entries) {
+      if (!Array.isArray(value) && RESERVED_METADATA_KEYS.has(key)) {
+        throw new ValidationError(`${path}.${key}: metadata keys must not be __proto__, constructor or prototype`, {
+          status: 400,
+          code: 'invalid_metadata_key',
+          param: `${path}.${key}`,
+        });
+      }
+      stack.push({ value: child, depth: depth + 1, path: `${path}.${key}` });
+    }
+  }
 }
 
 /** Body of POST /v1/financial_instruments. */
@@ -93,18 +120,17 @@ export const createInstrumentInputSchema = z.strictObject({
   metadata: z
     .record(z.string().max(64), z.unknown())
     .superRefine((value, ctx) => {
+      // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
       if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
         ctx.addIssue({ code: 'custom', message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`, params: { code: 'metadata_too_large' } });
-      } else if (depthOf(value) > MAX_INSTRUMENT_METADATA_DEPTH) {
-        ctx.addIssue({ code: 'custom', message: `{param} must nest at most ${MAX_INSTRUMENT_METADATA_DEPTH} levels`, params: { code: 'metadata_too_deep' } });
       }
     })
     .optional()
-    .meta({ description: 'Free JSON (at most 8 KiB, 10 levels deep), returned as given.' }),
-});
+    .meta({ description: 'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.' }),
+}).superRefine(refineAmountLimit);
 
 /** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
-export const instrumentMoneyInputSchema = z.strictObject({ amount: minorAmountField(), currency: currencyField });
+export const instrumentMoneyInputSchema = z.strictObject({ amount: minorAmountField(), currency: currencyField }).superRefine(refineAmountLimit);
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
 export const revokeInstrumentInputSchema = z.strictObject({ currency: currencyField.optional() });

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { normalizeCurrency } from '../domain/money';
+import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
 
@@ -154,6 +154,24 @@ export function minorAmountField(options: { allowZero?: boolean } = {}) {
     description: "An integer in the currency's minor unit (10050 = USD 100.50).",
     example: 10050,
   });
+}
+
+/**
+ * The per-currency maximum (domain/money.ts maxAmountMinor) as a refinement of an object with
+ * `amount` and `currency`: 422 `amount_too_large` with param `amount`. Runs only once both fields
+ * passed their own checks.
+ */
+export function refineAmountLimit(value: { amount?: number; currency?: string }, ctx: z.core.$RefinementCtx): void {
+  if (typeof value.amount !== 'number' || typeof value.currency !== 'string') return;
+  const max = maxAmountMinor(value.currency);
+  if (value.amount > max) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amount'],
+      message: `{param} must be at most ${max} in ${value.currency} (${formatMajorUnits(max, value.currency)} ${value.currency})`,
+      params: { code: 'amount_too_large' },
+    });
+  }
 }
 
 /** An ISO 4217 currency code; lower case is accepted and normalised to upper case. */
@@ -312,7 +330,7 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
     }).optional(),
     capture_method: z.enum(CAPTURE_METHODS).optional(),
     metadata: metadataField.optional(),
-  });
+  }).superRefine(refineAmountLimit);
 }
 
 export type CreateCheckoutInput = z.output<ReturnType<typeof createCheckoutInputSchema>>;

@@ -31,6 +31,7 @@ import {
   ConflictError,
   NotFoundError,
   PaymentDeclinedError,
+  PspClientError,
   PspRejectedError,
   ValidationError,
 } from '../errors';
@@ -119,6 +120,7 @@ export async function createInstrument(
   }
 
   const facts = await readAuthorization(deps.gateway, input.pspReference);
+  await assertClaimable(deps, merchantId, facts.reference);
   assertAuthorizationFits(input.type, input.amount, input.currency, facts);
   const created = await deps.instruments.createInstrument(
     newAuthorizedInstrument({ ...base, type: input.type, pspReference: facts.id, pspPaymentReference: facts.reference }),
@@ -130,6 +132,24 @@ export async function createInstrument(
     });
   }
   return created.instrument;
+}
+
+/**
+ * The PSP's reference tells whose authorization it is. One filed under a Paystep checkout or
+ * instrument belongs to Paystep's own flows (the saga's instrument claims it, or already did):
+ * no merchant may claim it, and another merchant's is answered like an unknown reference (ids are
+ * never confirmed to strangers). Only authorizations under the merchant's own references
+ * (e.g. its order id) are claimable.
+ */
+async function assertClaimable(deps: InstrumentDependencies, merchantId: string, reference: string | undefined): Promise<void> {
+  if (reference === undefined) return;
+  const notFound = (): ValidationError =>
+    new ValidationError('The PSP knows no authorization with this reference', { status: 422, code: 'psp_reference_not_found', param: 'psp_reference' });
+  if (reference.startsWith('chk_')) throw notFound();
+  const instrument = await deps.instruments.getInstrument(reference);
+  if (instrument === undefined) return;
+  if (instrument.merchantId !== merchantId) throw notFound();
+  throw new ConflictError('This authorization belongs to another financial instrument', { code: 'psp_reference_in_use', param: 'psp_reference' });
 }
 
 async function readAuthorization(gateway: PaymentGateway, pspReference: string) {
@@ -148,14 +168,36 @@ async function readAuthorization(gateway: PaymentGateway, pspReference: string) 
   }
 }
 
-/** Runs (or resumes) a token instrument's pending authorization; a decline fails the instrument and is thrown. */
+/**
+ * Runs (or resumes) a token instrument's pending authorization; a decline fails the instrument and
+ * is thrown. A PSP 4xx (unknown or used token) is the caller's error: 422 `invalid_payment_token`.
+ */
 async function finishCreation(deps: InstrumentDependencies, instrument: FinancialInstrument): Promise<FinancialInstrument> {
   const creation = Object.values(instrument.operations).find((operation) => operation.kind === 'create');
   if (creation === undefined) return instrument;
-  if (creation.status === 'failed') throw failureOf(creation);
+  if (creation.status === 'failed') throw asTokenError(failureOf(creation));
   if (creation.status === 'succeeded') return instrument;
-  const settled = await executeOperation(deps, instrument, creation);
-  return settled.instrument;
+  try {
+    const settled = await executeOperation(deps, instrument, creation);
+    return settled.instrument;
+  } catch (error) {
+    throw asTokenError(error);
+  }
+}
+
+const INVALID_TOKEN_CODE = 'invalid_payment_token';
+
+function asTokenError(error: unknown): unknown {
+  if (error instanceof PspClientError || (error instanceof ValidationError && error.code === INVALID_TOKEN_CODE)) {
+    const detail = error instanceof PspClientError ? `: ${error.message}` : '';
+    return new ValidationError(`The PSP refused this payment_token (unknown, expired or already used)${detail}`, {
+      status: 422,
+      code: INVALID_TOKEN_CODE,
+      param: 'payment_token',
+      cause: error,
+    });
+  }
+  return error;
 }
 
 // ---- Capture, refund, revoke --------------------------------------------------------------------
@@ -252,7 +294,12 @@ async function settleOperationAtPsp(deps: InstrumentDependencies, instrument: Fi
           instrumentId: instrument.id,
           operationId: operation.id,
           change: settlementChange(operation, 'failed'),
-          patch: { status: 'failed', settledAt: clock(deps).toISOString(), failureCode: error.code, failureMessage: error.message.slice(0, 300) },
+          patch: {
+            status: 'failed',
+            settledAt: clock(deps).toISOString(),
+            failureCode: error instanceof PspClientError && operation.pspAction === 'authorize' ? PSP_CLIENT_ERROR_CODE : error.code,
+            failureMessage: error.message.slice(0, 300),
+          },
         },
         clock(deps),
       );
@@ -319,11 +366,16 @@ function resultOf(instrument: FinancialInstrument, operation: InstrumentOperatio
   return { instrument, operation, transactions: operationTransactions(instrument, operation) };
 }
 
-/** The error a failed operation answers with (a decline stays a decline). */
+/** The error a failed operation answers with (a decline stays a decline, a PSP 4xx the caller's error). */
 function failureOf(operation: InstrumentOperation): Error {
   const message = operation.failureMessage ?? 'The PSP refused the operation';
-  return operation.failureCode === 'payment_declined' ? new PaymentDeclinedError(message) : new PspRejectedError(message);
+  if (operation.failureCode === 'payment_declined') return new PaymentDeclinedError(message);
+  if (operation.failureCode === PSP_CLIENT_ERROR_CODE) return new PspClientError(message, 400);
+  return new PspRejectedError(message);
 }
+
+/** Stored as an operation's failureCode when the PSP refused the request with a 4xx. */
+const PSP_CLIENT_ERROR_CODE = 'psp_client_error';
 
 // ---- The checkout saga's instrument -------------------------------------------------------------
 

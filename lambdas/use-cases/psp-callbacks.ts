@@ -54,8 +54,11 @@ export interface ReceiveCallbackInput {
 export interface ReceiveCallbackOutput {
   received: true;
   callback_id: string;
-  /** `duplicate`: seen before, nothing done; `stale`: older than what we know, nothing changed. */
-  result: 'applied' | 'duplicate' | 'stale';
+  /**
+   * `duplicate`: seen before, nothing done; `stale`: older than what we know, nothing changed;
+   * `unmatched`: its authorization id is not the one recorded for its reference, nothing changed.
+   */
+  result: 'applied' | 'duplicate' | 'stale' | 'unmatched';
   state: string;
 }
 
@@ -66,8 +69,9 @@ export interface ReceiveCallbackOutput {
  */
 export async function receivePspCallback(deps: PspCallbackDependencies, input: ReceiveCallbackInput): Promise<ReceiveCallbackOutput> {
   const now = deps.now?.() ?? new Date();
-  const secrets = deps.secrets[input.connector];
-  if (secrets === undefined || secrets.length === 0) throw new NotFoundError(`Unknown PSP connector ${input.connector}`, { param: 'connector' });
+  // Own properties only: `__proto__`, `constructor` or `hasOwnProperty` name no connector (a 404, not a 500).
+  const secrets = Object.hasOwn(deps.secrets, input.connector) ? deps.secrets[input.connector] : undefined;
+  if (!Array.isArray(secrets) || secrets.length === 0) throw new NotFoundError('Unknown PSP connector', { param: 'connector' });
   const check = verifyPspSignature(input.headers[PSP_SIGNATURE_HEADER], input.rawBody, secrets, now, deps.toleranceSeconds);
   if (!check.ok) throw new AuthenticationError(`Invalid callback signature (${check.reason})`);
   let parsed: unknown;
@@ -82,6 +86,24 @@ export async function receivePspCallback(deps: PspCallbackDependencies, input: R
   if (await deps.callbacks.hasCallback(input.connector, callback.id)) {
     const known = await deps.callbacks.getAuthorizationRecord(input.connector, callback.reference);
     return { received: true, callback_id: callback.id, result: 'duplicate', state: known?.state ?? stateReportedBy(callback.type) };
+  }
+
+  // Hardening rule: a callback acts only on the authorization its reference recorded. A PSP files
+  // authorizations under whatever reference the requester gave, so a callback about another
+  // authorization filed under a victim's checkout id must not touch that checkout.
+  const expected = await recordedAuthorizationIds(deps, input.connector, callback.reference);
+  if (!expected.has(callback.authorizationId)) {
+    const first = await deps.callbacks.recordCallback({
+      connector: input.connector,
+      callbackId: callback.id,
+      type: callback.type,
+      reference: callback.reference,
+      authorizationId: callback.authorizationId,
+      receivedAt: now.toISOString(),
+      unmatched: true,
+    });
+    const known = await deps.callbacks.getAuthorizationRecord(input.connector, callback.reference);
+    return { received: true, callback_id: callback.id, result: first ? 'unmatched' : 'duplicate', state: known?.state ?? 'unknown' };
   }
 
   const { applied, record } = await deps.callbacks.advanceAuthorization(
@@ -113,6 +135,35 @@ export async function receivePspCallback(deps: PspCallbackDependencies, input: R
   });
   if (!first) return { received: true, callback_id: callback.id, result: 'duplicate', state: record.state };
   return { received: true, callback_id: callback.id, result: ours ? 'applied' : 'stale', state: record.state };
+}
+
+/**
+ * The PSP authorization ids Paystep recorded for `reference`: the checkout's authorization (or its
+ * pending one), its instrument's, a token instrument's own, and the one the authorization record
+ * holds (written only from the checkout, a status query or an earlier matched callback).
+ */
+export async function recordedAuthorizationIds(deps: PspCallbackDependencies, connector: string, reference: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const add = (id: string | undefined): void => {
+    if (id !== undefined && id !== '') ids.add(id);
+  };
+  const record = await deps.callbacks.getAuthorizationRecord(connector, reference);
+  add(record?.authorizationId);
+  let instrumentId: string | undefined;
+  if (reference.startsWith('chk_')) {
+    const checkout = await deps.checkouts.getCheckout(reference);
+    add(checkout?.payment?.pspReference);
+    add(checkout?.payment?.pendingPspReference);
+    instrumentId = checkout?.payment?.instrumentId;
+  } else {
+    instrumentId = reference;
+  }
+  if (instrumentId !== undefined && deps.instruments !== undefined) {
+    const instrument = await deps.instruments.getInstrument(instrumentId);
+    if (instrument !== undefined && instrument.pspPaymentReference === reference) add(instrument.pspReference);
+    else if (instrument !== undefined && reference.startsWith('chk_') && instrument.checkoutId === reference) add(instrument.pspReference);
+  }
+  return ids;
 }
 
 /** A `psp_callback` row on the checkout's timeline (checkout references only), once per callback id. */

@@ -208,6 +208,11 @@ async function finishManualHold(deps: ReconciliationDependencies, checkout: Chec
   return true;
 }
 
+/** The PSP idempotency key of recovery's void of an authorization the checkout never recorded. */
+export function recoveryVoidKey(checkoutId: string, authorizationId: string): string {
+  return `${pspIdempotencyKey(checkoutId, 'void')}:${authorizationId}`;
+}
+
 /** Voids one authorization the checkout holds (through its instrument when it is the recorded one). */
 async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
   const payment = checkout.payment;
@@ -220,7 +225,9 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
     });
     result = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
   } else {
-    result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference: view.id, idempotencyKey: pspIdempotencyKey(checkout.id, 'void') });
+    // Not the recorded authorization (found by reference): its own key, derived from its id, so a
+    // second authorization is voided too instead of replaying the first one's void.
+    result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference: view.id, idempotencyKey: recoveryVoidKey(checkout.id, view.id) });
   }
   const current = await reload(deps, checkout.id);
   await deps.checkouts.updatePayment(checkout.id, { ...(current.payment ?? payment!), voided: true }, current.version, {

@@ -1891,7 +1891,7 @@ export interface operations {
                      * @example USD
                      */
                     currency: string;
-                    /** @description Free JSON (at most 8 KiB, 10 levels deep), returned as given. */
+                    /** @description Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given. */
                     metadata?: {
                         [key: string]: unknown;
                     };

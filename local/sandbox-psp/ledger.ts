@@ -7,8 +7,9 @@
  * reloaded on start, so restarting the local stack keeps the PSP's view of the money.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../private-files';
 import type { ValidatedCard } from './card-validation';
 import type { CardBehavior, CardBrand } from './test-cards';
 
@@ -417,9 +418,10 @@ export class SandboxLedger {
 
   private persist(): void {
     if (this.dataFile === undefined) return;
-    mkdirSync(dirname(this.dataFile), { recursive: true });
+    // The ledger holds tokens: a private directory and a 0600 file (local/private-files.ts).
+    mkdirSync(dirname(this.dataFile), { recursive: true, mode: PRIVATE_DIR_MODE });
     const temporary = `${this.dataFile}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.state));
+    writePrivateFile(temporary, JSON.stringify(this.state));
     renameSync(temporary, this.dataFile);
   }
 }

@@ -158,8 +158,10 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
   });
 
-  it('a reversed callback sent by hand after a void is stale: "authorized" after "voided" changes nothing', async () => {
-    // Prepare: a signed void report then a signed (older) authorized report for the same reference
+  it('signed callbacks sent by hand about an authorization no checkout recorded are stored as unmatched and change nothing', async () => {
+    // Prepare: a signed void report then a signed (older) authorized report for a reference whose
+    // authorization id Paystep never recorded (hardening rule: the reversed-order case on a
+    // recorded authorization is covered by the out-of-order test above and the unit tests)
     const reference = `chk_manual_${randomBytes(6).toString('hex')}`;
     const send = async (id: string, type: string, sequence: number) => {
       const body = JSON.stringify({ id, type, created: new Date().toISOString(), sequence, data: { authorization_id: 'auth_x', reference, amount: 100, currency: 'USD', status: 'x' } });
@@ -174,8 +176,8 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     const voided = await send(`pevt_${randomBytes(4).toString('hex')}_v`, 'void.succeeded', 3);
     const late = await send(`pevt_${randomBytes(4).toString('hex')}_a`, 'authorization.succeeded', 2);
     // Assess
-    expect(voided).toEqual({ status: 200, body: expect.objectContaining({ result: 'applied', state: 'voided' }) });
-    expect(late).toEqual({ status: 200, body: expect.objectContaining({ result: 'stale', state: 'voided' }) });
+    expect(voided).toEqual({ status: 200, body: expect.objectContaining({ result: 'unmatched', state: 'unknown' }) });
+    expect(late).toEqual({ status: 200, body: expect.objectContaining({ result: 'unmatched', state: 'unknown' }) });
   });
 
   it('refuses unsigned, wrongly signed and stale-timestamp callbacks with 401, and an unknown connector with 404', async () => {

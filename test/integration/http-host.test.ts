@@ -222,6 +222,17 @@ describe('errors raised by the host', () => {
     }
   });
 
+  it('answers 404 without echoing the raw path, with x-content-type-options: nosniff', async () => {
+    // Act
+    const res = await fetch(`${host.url}/v1/%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+    const text = await res.text();
+    // Assess
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(text).not.toContain('script');
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'route_not_found' } });
+  });
+
   it('answers a body over the limit with 413 in the error shape', async () => {
     // Act
     const res = await fetch(`${host.url}/v1/checkouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2048) });

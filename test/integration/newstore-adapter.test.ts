@@ -258,6 +258,19 @@ describe('amounts in major units', () => {
     expect(answers[1]!.json.message).toMatch(/more decimals than KRW/);
     expect(await authorizations()).toBe(before);
   });
+
+  it('refuses an amount above the per-currency maximum (99,999,999 major units) with 422 failed_command before any PSP call', async () => {
+    // Prepare
+    const token = await tokenizeTestCard(psp.url, CARD_OK);
+    const authorizations = async () => (await fetchLedger(psp.url)).filter((row) => row.type === 'authorize').length;
+    const before = await authorizations();
+    // Act
+    const answer = await post('/newstore/financial_instruments', { rawBody: JSON.stringify(createBody('token', token, 100_000_000)) });
+    // Assess
+    expect([answer.status, answer.json.error_code]).toEqual([422, 'failed_command']);
+    expect(answer.json.message).toMatch(/at most 99999999.99 USD/);
+    expect(await authorizations()).toBe(before);
+  });
 });
 
 describe('Authorization', () => {

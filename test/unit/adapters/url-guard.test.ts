@@ -67,7 +67,7 @@ describe('urlPolicyFromEnv', () => {
   it('is production unless PAYSTEP_MODE=local, and loopback needs ALLOW_LOOPBACK_URLS=true on top', () => {
     expect(urlPolicyFromEnv({})).toEqual(STRICT_URL_POLICY);
     expect(urlPolicyFromEnv({ ALLOW_LOOPBACK_URLS: 'true' })).toEqual(STRICT_URL_POLICY);
-    expect(urlPolicyFromEnv({ PAYSTEP_MODE: 'local' })).toEqual({ allowHttp: true, allowLoopback: false });
+    expect(urlPolicyFromEnv({ PAYSTEP_MODE: 'local' })).toEqual({ allowHttp: true, allowLoopback: false, allowAnyPort: true });
     expect(urlPolicyFromEnv({ PAYSTEP_MODE: 'local', ALLOW_LOOPBACK_URLS: 'true' })).toEqual(LOCAL_URL_POLICY);
   });
 });
@@ -155,7 +155,7 @@ describe('connect-time guard', () => {
 
   it('refuses to connect when the name resolves to loopback at call time (DNS rebinding), sending nothing', async () => {
     // Prepare
-    const policy = { allowHttp: true, allowLoopback: false };
+    const policy = { allowHttp: true, allowLoopback: false, allowAnyPort: true };
     // Act
     const result = await postToMerchant(`http://rebind.example:${port}/x`, '{}', {}, 2_000, { policy, lookup: createGuardedLookup(policy, lookupTo('127.0.0.1')) });
     // Assess
@@ -181,4 +181,33 @@ describe('connect-time guard', () => {
       expect(result.kind === 'blocked' && result.message).toMatch(/^unsafe_url: /);
     },
   );
+});
+
+describe('URL guard gaps closed (hardening)', () => {
+  it.each([
+    ['64:ff9b:0:0:0:0:a9fe:a9fe', 'NAT64 link-local'],
+    ['64:ff9b:0000:0000:0000:0000:0a00:0001', 'NAT64 private'],
+    ['64:ff9b::169.254.169.254', 'NAT64 link-local'],
+    ['::ffff:0:a9fe:a9fe', 'SIIT IPv4-translated link-local'],
+    ['::ffff:0:127.0.0.1', 'SIIT IPv4-translated loopback'],
+    ['0:0:0:0:0:ffff:a9fe:a9fe', 'IPv4-mapped link-local'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
+    ['2001::1', 'Teredo'],
+  ])('refuses %s (%s) in production', (address, why) => {
+    expect(unsafeAddressReason(address, STRICT_URL_POLICY)).toContain(why);
+  });
+
+  it('still allows public IPv6 and public addresses behind NAT64', () => {
+    expect(unsafeAddressReason('2001:4860:4860::8888', STRICT_URL_POLICY)).toBeUndefined();
+    expect(unsafeAddressReason('64:ff9b::808:808', STRICT_URL_POLICY)).toBeUndefined();
+  });
+
+  it('refuses ports other than 443 and 80 in production, and allows any port in local mode', () => {
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:8443/x', STRICT_URL_POLICY)).toContain('port 443 or 80');
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:22/x', STRICT_URL_POLICY)).toContain('port 443 or 80');
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:443/x', STRICT_URL_POLICY)).toBeUndefined();
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example/x', STRICT_URL_POLICY)).toBeUndefined();
+    expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', LOCAL_URL_POLICY)).toBeUndefined();
+    expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', urlPolicyFromEnv({ PAYSTEP_MODE: 'local', ALLOW_LOOPBACK_URLS: 'true' }))).toBeUndefined();
+  });
 });

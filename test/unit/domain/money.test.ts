@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   currencyExponent,
   formatMajorUnits,
   isSupportedCurrency,
   majorUnitsText,
+  maxAmountMinor,
   normalizeCurrency,
   parseMajorUnits,
   toMajorUnitsNumber,
@@ -14,9 +18,9 @@ import {
 describe('currency codes', () => {
   it('takes exponents from the ISO 4217 dataset', () => {
     // Act
-    const exponents = ['USD', 'KRW', 'BHD', 'JPY', 'CLF', 'XAF', 'XOF', 'XPF', 'XCD'].map(currencyExponent);
+    const exponents = ['USD', 'KRW', 'BHD', 'JPY', 'XAF', 'XOF', 'XPF', 'XCD'].map(currencyExponent);
     // Assess
-    expect(exponents).toEqual([2, 0, 3, 0, 4, 0, 0, 0, 2]);
+    expect(exponents).toEqual([2, 0, 3, 0, 0, 0, 0, 2]);
   });
 
   it('normalises lower case and rejects unknown codes and non-currencies', () => {
@@ -43,7 +47,6 @@ describe('major units', () => {
     [5, 'USD', '0.05', 0.05],
     [0, 'USD', '0.00', 0],
     [-250, 'EUR', '-2.50', -2.5],
-    [12345, 'CLF', '1.2345', 1.2345],
   ])('%i %s is %s (%d)', (minor, currency, text, number) => {
     // Act / Assess
     expect(formatMajorUnits(minor, currency)).toBe(text);
@@ -118,5 +121,45 @@ describe('major units from JSON number text (NewStore amounts)', () => {
       '0',
       '10000',
     ]);
+  });
+});
+
+describe('cash currencies only (hardening rule)', () => {
+  it.each(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW'])('refuses the fund code or unit of account %s', (code) => {
+    // Act / Assess
+    expect(normalizeCurrency(code)).toBeUndefined();
+    expect(normalizeCurrency(code.toLowerCase())).toBeUndefined();
+    expect(() => currencyExponent(code)).toThrow(UnsupportedCurrencyError);
+  });
+
+  it('refuses every code the ISO list behind the dataset flags as a fund (IsFund="true")', () => {
+    // Prepare: the ISO 4217 list-one XML shipped with currency-codes
+    const packageDir = dirname(createRequire(import.meta.url).resolve('currency-codes/package.json'));
+    const xml = readFileSync(join(packageDir, 'iso-4217-list-one.xml'), 'utf8');
+    const fundCodes = [...xml.matchAll(/<CcyNm IsFund="true">[^<]*<\/CcyNm>\s*<Ccy>([A-Z]{3})<\/Ccy>/g)].map((match) => match[1]!);
+    // Act
+    const accepted = fundCodes.filter((code) => normalizeCurrency(code) !== undefined);
+    // Assess
+    expect(fundCodes.length).toBeGreaterThanOrEqual(8);
+    expect(accepted).toEqual([]);
+  });
+
+  it('still accepts the cash currencies of the same countries', () => {
+    expect(['BOB', 'CHF', 'CLP', 'COP', 'MXN', 'USD', 'UYU'].map((code) => normalizeCurrency(code))).toEqual(['BOB', 'CHF', 'CLP', 'COP', 'MXN', 'USD', 'UYU']);
+  });
+});
+
+describe('maxAmountMinor (per-currency maximum: 99,999,999 major units)', () => {
+  it('allows 8 major digits plus the currency\'s minor digits', () => {
+    // Act / Assess
+    expect(maxAmountMinor('USD')).toBe(9_999_999_999);
+    expect(formatMajorUnits(maxAmountMinor('USD'), 'USD')).toBe('99999999.99');
+    expect(maxAmountMinor('JPY')).toBe(99_999_999);
+    expect(maxAmountMinor('BHD')).toBe(99_999_999_999);
+  });
+
+  it('stays a safe integer in every accepted currency', () => {
+    const codes = ['USD', 'JPY', 'BHD', 'KWD', 'EUR', 'VND', 'IDR'];
+    for (const code of codes) expect(Number.isSafeInteger(maxAmountMinor(code))).toBe(true);
   });
 });

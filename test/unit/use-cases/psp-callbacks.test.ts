@@ -2,17 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { signPspCallback } from '../../../lambdas/domain/psp-outcome';
 import { AuthenticationError } from '../../../lambdas/errors';
 import { receivePspCallback, type PspCallbackDependencies } from '../../../lambdas/use-cases/psp-callbacks';
-import { aCheckout, FakeCheckouts, FakePspCallbackStore, FakeResumer } from '../fakes';
+import { newAuthorizedInstrument } from '../../../lambdas/domain/instrument-ledger';
+import type { EventPublisher } from '../../../lambdas/ports';
+import { aCheckout, FakeCheckouts, FakeInstruments, FakePspCallbackStore, FakeResumer } from '../fakes';
 
 const SECRET = 'pspcb_unit';
 const NOW = new Date('2026-03-01T10:00:00Z');
 
-function setup() {
+function setup(recorded = true) {
   const callbacks = new FakePspCallbackStore();
   const resumer = new FakeResumer();
   const checkouts = new FakeCheckouts();
-  const deps: PspCallbackDependencies = { callbacks, resumer, checkouts, secrets: { sandbox: [SECRET] }, now: () => NOW };
-  return { deps, callbacks, resumer, checkouts };
+  const instruments = new FakeInstruments();
+  const events = new RecordingPublisher();
+  const deps: PspCallbackDependencies = { callbacks, resumer, checkouts, instruments, events, secrets: { sandbox: [SECRET] }, now: () => NOW };
+  // The saga recorded authorization auth_1 for chk_cb (as AuthorizePayment does for a pending answer).
+  if (recorded) callbacks.records.set('sandbox#chk_cb', { connector: 'sandbox', reference: 'chk_cb', authorizationId: 'auth_1', state: 'pending', amount: 2500, currency: 'USD', updatedAt: NOW.toISOString() });
+  return { deps, callbacks, resumer, checkouts, instruments, events };
+}
+
+class RecordingPublisher implements EventPublisher {
+  readonly published: unknown[] = [];
+  async publishEvent(event: Parameters<EventPublisher['publishEvent']>[0]) {
+    this.published.push(event);
+    return { eventId: `evt_${this.published.length}`, created: true, deliveries: 0 };
+  }
 }
 
 function signed(callback: Record<string, unknown>) {
@@ -20,8 +34,8 @@ function signed(callback: Record<string, unknown>) {
   return { connector: 'sandbox', rawBody, headers: { 'psp-signature': signPspCallback(SECRET, Math.floor(NOW.getTime() / 1000), rawBody) } };
 }
 
-function aCallback(id: string, type: string, reference = 'chk_cb') {
-  return { id, type, created: NOW.toISOString(), data: { authorization_id: 'auth_1', reference, amount: 2500, currency: 'USD', status: 'x' } };
+function aCallback(id: string, type: string, reference = 'chk_cb', authorizationId = 'auth_1', extra: Record<string, unknown> = {}) {
+  return { id, type, created: NOW.toISOString(), data: { authorization_id: authorizationId, reference, amount: 2500, currency: 'USD', status: 'x', ...extra } };
 }
 
 describe('receivePspCallback', () => {
@@ -67,8 +81,12 @@ describe('receivePspCallback', () => {
 
   it('writes a psp_callback row on the checkout timeline, once per callback id', async () => {
     // Prepare
-    const { deps, checkouts } = setup();
-    await checkouts.createCheckout(aCheckout({ id: 'chk_cb', status: 'processing' }));
+    const { deps, checkouts } = setup(false);
+    await checkouts.createCheckout(aCheckout({
+      id: 'chk_cb',
+      status: 'processing',
+      payment: { paymentToken: 'tok_1', connector: 'sandbox', pendingPspReference: 'auth_1', authorizedAmount: 0, capturedAmount: 0, voided: false },
+    }));
     // Act
     await receivePspCallback(deps, signed(aCallback('pevt_t', 'authorization.pending')));
     // Assess
@@ -83,6 +101,61 @@ describe('receivePspCallback', () => {
     const input = { ...signed(aCallback('pevt_x', 'authorization.succeeded')), headers: { 'psp-signature': signPspCallback('wrong', Math.floor(NOW.getTime() / 1000), '{}') } };
     // Act / Assess
     await expect(receivePspCallback(deps, input)).rejects.toBeInstanceOf(AuthenticationError);
-    expect(callbacks.records.size).toBe(0);
+    expect(callbacks.receipts.size).toBe(0);
+    expect(await callbacks.getAuthorizationRecord('sandbox', 'chk_cb')).toMatchObject({ state: 'pending' });
+  });
+});
+
+describe('receivePspCallback: callbacks about another authorization (hardening rule)', () => {
+  async function victim(setupResult: ReturnType<typeof setup>) {
+    const { checkouts, instruments, callbacks } = setupResult;
+    callbacks.records.delete('sandbox#chk_cb');
+    const instrument = newAuthorizedInstrument({
+      id: 'fi_victim', merchantId: 'mer_1', type: 'captured', status: 'active', amount: 5000, currency: 'USD', connector: 'sandbox',
+      pspReference: 'auth_victim', pspPaymentReference: 'chk_cb', checkoutId: 'chk_cb', now: NOW,
+    });
+    await instruments.createInstrument({ ...instrument, capturableAmount: 0, refundableAmount: 5000 });
+    await checkouts.createCheckout(aCheckout({
+      id: 'chk_cb', status: 'succeeded', amount: 5000,
+      payment: { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_victim', authorizedAmount: 5000, capturedAmount: 5000, voided: false, instrumentId: 'fi_victim' },
+    }));
+  }
+
+  it('records a dispute about another authorization filed under the checkout id as unmatched: no balance change, no event', async () => {
+    // Prepare: the attacker's own authorization auth_attacker, filed at the PSP under the victim's checkout id
+    const context = setup();
+    await victim(context);
+    // Act
+    const result = await receivePspCallback(context.deps, signed(aCallback('pevt_d1', 'dispute.created', 'chk_cb', 'auth_attacker', { amount: 4000, dispute_id: 'dp_1' })));
+    // Assess
+    expect(result.result).toBe('unmatched');
+    expect((await context.instruments.getInstrument('fi_victim'))?.refundableAmount).toBe(5000);
+    expect(context.events.published).toEqual([]);
+    expect(context.callbacks.receipts.get('sandbox#pevt_d1')).toMatchObject({ unmatched: true, authorizationId: 'auth_attacker' });
+    expect(await context.callbacks.getAuthorizationRecord('sandbox', 'chk_cb')).toBeUndefined();
+  });
+
+  it('still applies a dispute about the checkout\'s own authorization', async () => {
+    // Prepare
+    const context = setup();
+    await victim(context);
+    // Act
+    const result = await receivePspCallback(context.deps, signed(aCallback('pevt_d2', 'dispute.created', 'chk_cb', 'auth_victim', { amount: 4000, dispute_id: 'dp_2' })));
+    // Assess
+    expect(result.result).toBe('applied');
+    expect((await context.instruments.getInstrument('fi_victim'))?.refundableAmount).toBe(1000);
+    expect(context.events.published).toHaveLength(1);
+  });
+
+  it('never resumes the waiting saga for an authorization.* callback about another authorization id', async () => {
+    // Prepare: the saga waits on auth_1 for chk_cb
+    const { deps, callbacks, resumer } = setup();
+    await callbacks.registerTaskToken('sandbox', 'chk_cb', 'token-9', { amount: 2500, currency: 'USD', authorizationId: 'auth_1' }, NOW);
+    // Act
+    const result = await receivePspCallback(deps, signed(aCallback('pevt_o', 'authorization.succeeded', 'chk_cb', 'auth_other')));
+    // Assess
+    expect(result.result).toBe('unmatched');
+    expect(resumer.calls).toEqual([]);
+    expect((await callbacks.getAuthorizationRecord('sandbox', 'chk_cb'))).toMatchObject({ state: 'pending', taskToken: 'token-9' });
   });
 });

@@ -10,7 +10,7 @@ import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
-import { runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';
+import { reconcileWithPsp, recoveryVoidKey, runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';
 import {
   aCheckout,
   aMerchant,
@@ -177,5 +177,39 @@ describe('taking over a saga that died mid-capture', () => {
     const stored = await instruments.getInstrument(instrument.id);
     expect(stored?.operations.saga_capture?.status).toBe('failed');
     expect(stored).toMatchObject({ capturableAmount: 0, refundableAmount: 0 });
+  });
+});
+
+describe('recovery of authorizations the checkout never recorded (hardening)', () => {
+  it('voids every authorization found by reference, each with a PSP key derived from its own id', async () => {
+    // Prepare: a stuck checkout whose authorization ids were never learned; the PSP filed two under it
+    const gateway = new FakeGateway();
+    const keysSeen = new Map<string, string>();
+    const voided: string[] = [];
+    gateway.voidAuthorization = async (input) => {
+      // A PSP replays the first answer for a key it has seen, whatever the authorization.
+      const first = keysSeen.get(input.idempotencyKey);
+      if (first === undefined) {
+        keysSeen.set(input.idempotencyKey, input.pspReference);
+        voided.push(input.pspReference);
+      }
+      return { pspOperationId: `void_${first ?? input.pspReference}`, amount: 2500 };
+    };
+    const view = (id: string) => ({ id, status: 'authorized', amount: 2500, currency: 'USD', reference: 'chk_two', captured_amount: 0, refunded_amount: 0, capturable_amount: 2500, refundable_amount: 0 });
+    Object.assign(gateway, { findAuthorizations: async () => [view('auth_a'), view('auth_b')] });
+    deps.gateway = gateway;
+    const checkout = aCheckout({
+      id: 'chk_two',
+      status: 'processing',
+      amount: 2500,
+      payment: { paymentToken: 'tok_2', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+    });
+    await checkouts.createCheckout(checkout);
+    // Act
+    const outcome = await reconcileWithPsp(deps, checkout);
+    // Assess: both authorizations released, under distinct keys
+    expect(outcome).toEqual({ status: 'failed', action: 'voided' });
+    expect(voided.sort()).toEqual(['auth_a', 'auth_b']);
+    expect([...keysSeen.keys()].sort()).toEqual([recoveryVoidKey('chk_two', 'auth_a'), recoveryVoidKey('chk_two', 'auth_b')]);
   });
 });
