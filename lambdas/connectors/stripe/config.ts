@@ -1,0 +1,30 @@
+/**
+ * The `stripe` connector's configuration, read once at cold start: the secret key
+ * (STRIPE_API_KEY; a `secretsmanager:<arn>` reference on AWS), the API's base URL
+ * (STRIPE_API_URL: unset means https://api.stripe.com; locally the Stripe-protocol sandbox), the
+ * per-call timeout (PSP_TIMEOUT_MS, shared with the sandbox connector) and the webhook signing
+ * secrets (STRIPE_WEBHOOK_SECRET and, during a rotation, STRIPE_WEBHOOK_PREVIOUS_SECRET).
+ */
+import { optionalEnv } from '../../shared/env';
+import { resolveSecretEnv } from '../../shared/secret-env';
+import { DEFAULT_STRIPE_TIMEOUT_MS, type StripeGatewayOptions } from './gateway';
+
+/** The gateway's settings, or undefined when this function was given no STRIPE_API_KEY. */
+export async function stripeGatewayOptionsFromEnv(): Promise<StripeGatewayOptions | undefined> {
+  const apiKey = await resolveSecretEnv('STRIPE_API_KEY', 'verbatim');
+  if (apiKey === undefined || apiKey === '') return undefined;
+  if (!/^(sk|rk)_(test|live)_/.test(apiKey)) throw new Error('STRIPE_API_KEY must be a Stripe secret or restricted key (sk_... / rk_...)');
+  const baseUrl = optionalEnv('STRIPE_API_URL', '');
+  return {
+    apiKey,
+    ...(baseUrl !== '' ? { baseUrl } : {}),
+    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_STRIPE_TIMEOUT_MS))),
+  };
+}
+
+/** The accepted webhook secrets (current first); empty when none is configured. */
+export async function stripeWebhookSecretsFromEnv(): Promise<string[]> {
+  const current = await resolveSecretEnv('STRIPE_WEBHOOK_SECRET', 'verbatim');
+  const previous = await resolveSecretEnv('STRIPE_WEBHOOK_PREVIOUS_SECRET', 'verbatim');
+  return [current, previous].filter((secret): secret is string => secret !== undefined && secret !== '');
+}

@@ -1,0 +1,177 @@
+/**
+ * PaymentGateway for the `stripe` connector, on the official `stripe` SDK (its types check every
+ * request built here). Authorization is a PaymentIntent created and confirmed in one call with
+ * `capture_method=manual` and the checkout id in `metadata[reference]`; capture is
+ * `amount_to_capture` (partial allowed, the rest is released); void is cancel; refunds are Refunds.
+ * The SDK never retries (`maxNetworkRetries: 0`): Paystep's saga does, with the same per-step
+ * Idempotency-Key, which Stripe replays. Errors are translated in errors.ts. Card data, when the
+ * vault hands it over, goes only into `paymentMethods.create`; nothing here logs it.
+ */
+import Stripe from 'stripe';
+import type {
+  AuthorizeInput,
+  AuthorizeOutput,
+  CaptureInput,
+  PaymentGateway,
+  PspAuthorizationView,
+  PspOperationOutput,
+  RefundInput,
+  VoidInput,
+} from '../../ports';
+import { PspRejectedError } from '../../errors';
+import { translateStripeError } from './errors';
+import { networkTransactionIdOf, toAuthorizationView } from './status';
+
+export interface StripeGatewayOptions {
+  /** `sk_live_...` / `sk_test_...` (the merchant's key on AWS; the sandbox's locally). */
+  apiKey: string;
+  /** Absent: https://api.stripe.com. Locally: the Stripe-protocol sandbox, e.g. http://127.0.0.1:3003. */
+  baseUrl?: string;
+  /** Per-call timeout; default 8000 ms, as the sandbox connector. */
+  timeoutMs?: number;
+}
+
+/** Card data from the vault (only for a payment method Stripe has not seen yet). */
+export interface StripeCardInput {
+  number: string;
+  expMonth: number;
+  expYear: number;
+  cvc?: string;
+}
+
+/**
+ * What `authorize` takes beyond the port's input: `paymentToken` is a Stripe PaymentMethod id
+ * (`pm_...`) unless `card` is given, then a PaymentMethod is created from it first (its own
+ * idempotency key, derived from the authorization's). `saveForOffSession` sets
+ * `setup_future_usage=off_session` (the first, customer-initiated payment); `offSession` marks a
+ * merchant-initiated payment on a saved method (Stripe sends the network transaction id).
+ */
+export interface StripeAuthorizeInput extends AuthorizeInput {
+  card?: StripeCardInput;
+  saveForOffSession?: boolean;
+  offSession?: boolean;
+}
+
+export interface StripeAuthorizeOutput extends AuthorizeOutput {
+  /** The card network's id for this authorization, when Stripe reports it. */
+  networkTransactionId?: string;
+}
+
+export const DEFAULT_STRIPE_TIMEOUT_MS = 8000;
+
+/** The API version the connector is written against: the SDK's pinned version (its types match it). */
+export const STRIPE_API_VERSION = '2026-10-28.endive' satisfies Stripe.LatestApiVersion;
+
+/** SDK client options from a base URL: host, port and protocol (the SDK has no single URL option). */
+export function stripeClientConfig(options: StripeGatewayOptions): Stripe.StripeConfig {
+  const config: Stripe.StripeConfig = {
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: 0,
+    timeout: options.timeoutMs ?? DEFAULT_STRIPE_TIMEOUT_MS,
+    telemetry: false,
+    appInfo: { name: 'Paystep' },
+  };
+  if (options.baseUrl !== undefined && options.baseUrl !== '') {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('The Stripe base URL must be http(s)');
+    config.host = url.hostname.replace(/^\[|\]$/g, '');
+    config.protocol = url.protocol === 'http:' ? 'http' : 'https';
+    config.port = url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+  }
+  return config;
+}
+
+export class StripeGateway implements PaymentGateway {
+  readonly connector = 'stripe';
+  /** The SDK client; the webhook reader shares it for `webhooks.constructEvent`. */
+  readonly client: Stripe;
+
+  constructor(options: StripeGatewayOptions) {
+    this.client = new Stripe(options.apiKey, stripeClientConfig(options));
+  }
+
+  /** Creates and confirms a manual-capture PaymentIntent; `processing` is "result later by webhook". */
+  async authorize(input: StripeAuthorizeInput): Promise<StripeAuthorizeOutput> {
+    const paymentMethod = input.card === undefined ? input.paymentToken : await this.createPaymentMethod(input.card, `${input.idempotencyKey}:payment_method`);
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: input.amount,
+      currency: input.currency.toLowerCase(),
+      capture_method: 'manual',
+      confirm: true,
+      payment_method: paymentMethod,
+      metadata: { reference: input.reference },
+      expand: ['latest_charge'],
+      ...(input.saveForOffSession === true ? { setup_future_usage: 'off_session' as const } : {}),
+      ...(input.offSession === true ? { off_session: true } : {}),
+    };
+    const intent = await this.call('authorize', () => this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }));
+    const networkTransactionId = networkTransactionIdOf(intent);
+    const extra = networkTransactionId !== undefined ? { networkTransactionId } : {};
+    if (intent.status === 'processing') return { pspReference: intent.id, authorizedAmount: 0, pending: true, ...extra };
+    if (intent.status === 'requires_capture') return { pspReference: intent.id, authorizedAmount: intent.amount_capturable, ...extra };
+    // requires_action (3-D Secure) is not handled by this connector yet; nothing else follows a confirm.
+    throw new PspRejectedError(`Stripe PaymentIntent ${intent.id} is ${intent.status} after confirm`);
+  }
+
+  /** Captures `amount` of the authorization (less than authorized: the rest is released). */
+  async capture(input: CaptureInput): Promise<PspOperationOutput> {
+    const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: input.amount, expand: ['latest_charge'] };
+    const intent = await this.call('capture', () => this.client.paymentIntents.capture(input.pspReference, params, { idempotencyKey: input.idempotencyKey }));
+    return { pspOperationId: chargeIdOf(intent), amount: intent.amount_received };
+  }
+
+  /** Cancels the authorization; `amount` is what was released. */
+  async voidAuthorization(input: VoidInput): Promise<PspOperationOutput> {
+    const params: Stripe.PaymentIntentCancelParams = { cancellation_reason: 'abandoned' };
+    const intent = await this.call('void', () => this.client.paymentIntents.cancel(input.pspReference, params, { idempotencyKey: input.idempotencyKey }));
+    return { pspOperationId: intent.id, amount: intent.amount - intent.amount_received };
+  }
+
+  /** Refunds up to what was captured and not yet refunded. */
+  async refund(input: RefundInput): Promise<PspOperationOutput> {
+    const params: Stripe.RefundCreateParams = { payment_intent: input.pspReference, amount: input.amount, metadata: { reference: input.reference } };
+    const refund = await this.call('refund', () => this.client.refunds.create(params, { idempotencyKey: input.idempotencyKey }));
+    return { pspOperationId: refund.id, amount: refund.amount };
+  }
+
+  /** The PaymentIntent's amounts (refunds read from its expanded charge). */
+  async getAuthorization(pspReference: string): Promise<PspAuthorizationView> {
+    const intent = await this.call('get authorization', () => this.client.paymentIntents.retrieve(pspReference, { expand: ['latest_charge'] }));
+    return toAuthorizationView(intent);
+  }
+
+  /**
+   * The PaymentIntents filed under our reference, via the Search API. On real Stripe, search is
+   * eventually consistent (new PaymentIntents can take up to a minute to appear), so recovery must
+   * not read an empty answer for a fresh attempt as "never authorized" before that delay.
+   */
+  async findAuthorizations(reference: string): Promise<PspAuthorizationView[]> {
+    const query = `metadata['reference']:'${reference.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const result = await this.call('find authorizations', () => this.client.paymentIntents.search({ query, limit: 100, expand: ['data.latest_charge'] }));
+    return result.data.map(toAuthorizationView);
+  }
+
+  /** A PaymentMethod from card data (the vault's), so the PaymentIntent refers to it by id. */
+  async createPaymentMethod(card: StripeCardInput, idempotencyKey: string): Promise<string> {
+    const params: Stripe.PaymentMethodCreateParams = {
+      type: 'card',
+      card: { number: card.number, exp_month: card.expMonth, exp_year: card.expYear, ...(card.cvc !== undefined ? { cvc: card.cvc } : {}) },
+    };
+    const method = await this.call('create payment method', () => this.client.paymentMethods.create(params, { idempotencyKey }));
+    return method.id;
+  }
+
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw translateStripeError(error, operation);
+    }
+  }
+}
+
+function chargeIdOf(intent: Stripe.PaymentIntent): string {
+  const charge = intent.latest_charge;
+  if (typeof charge === 'string') return charge;
+  return charge?.id ?? intent.id;
+}
