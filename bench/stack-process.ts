@@ -4,7 +4,7 @@
  * counters to the load generator (`GET /counters`, `POST /reset`). It prints the same
  * `Name: value` lines as `npm start` (and `Bench counters: <url>`), then `Ready`.
  *
- * Env: the ports of `npm start` (PAYSTEP_PORT, PAYSTEP_SANDBOX_PSP_PORT, PAYSTEP_DEMO_MERCHANT_PORT,
+ * Env: the ports of `npm start` (PAYSTEP_PORT, PAYSTEP_SANDBOX_PSP_PORT, PAYSTEP_STRIPE_SANDBOX_PORT, PAYSTEP_DEMO_MERCHANT_PORT,
  * PAYSTEP_SFN_PORT), PAYSTEP_BENCH_COUNTERS_PORT, PAYSTEP_DATA_DIR; flag --in-memory.
  * SIGTERM stops everything it started; the chaos run SIGKILLs it on purpose.
  */
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     apiPort: port('PAYSTEP_PORT', 0),
     pspPort: port('PAYSTEP_SANDBOX_PSP_PORT', 0),
+    stripeSandboxPort: port('PAYSTEP_STRIPE_SANDBOX_PORT', 0),
     merchantPort: port('PAYSTEP_DEMO_MERCHANT_PORT', 0),
     sfnPort: port('PAYSTEP_SFN_PORT', 0),
     inMemory: process.argv.includes('--in-memory'),
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     [
       `API: ${stack.apiUrl}`,
       `Sandbox PSP: ${stack.pspUrl}`,
+      `Stripe sandbox: ${stack.stripeSandboxUrl}`,
       `Demo merchant: ${stack.merchantUrl}`,
       `Step Functions (local): ${stack.sfnUrl}`,
       `DynamoDB Local: ${stack.dynamoDbEndpoint}`,

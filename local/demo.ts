@@ -65,7 +65,7 @@ async function walk(stack: LocalStack, api: PaystepClient, title: string, sku: s
 
 async function main(): Promise<void> {
   console.log('Starting a throwaway local stack (in memory)...');
-  const stack = await startLocalStack({ inMemory: true, apiPort: 0, pspPort: 0, merchantPort: 0, log: () => undefined });
+  const stack = await startLocalStack({ inMemory: true, apiPort: 0, pspPort: 0, stripeSandboxPort: 0, merchantPort: 0, log: () => undefined });
   try {
     const api = new PaystepClient(stack.apiUrl);
     await fetch(`${stack.merchantUrl}/admin/products`, {

@@ -26,6 +26,7 @@ import {
   type InvocationFault,
 } from './stepfunctions-emulator';
 import { startSandboxPsp } from './sandbox-psp/server';
+import { DEFAULT_STRIPE_SANDBOX_API_KEY, startStripeSandbox } from './stripe-sandbox/server';
 import { startDemoMerchant } from './demo-merchant/server';
 import { serveDashboard } from './dashboard/dashboard-page';
 import { localAdminHook } from './fast-forward';
@@ -39,6 +40,8 @@ export interface StartLocalStackOptions {
   pspPort?: number;
   /** Default 3002. */
   merchantPort?: number;
+  /** The Stripe-protocol sandbox (PAYSTEP_STRIPE_SANDBOX_PORT). Default 3003. */
+  stripeSandboxPort?: number;
   /** Step Functions emulator port. Default 0 (any free port). */
   sfnPort?: number;
   /** DynamoDB Local port. Default 0 (any free port). */
@@ -71,6 +74,8 @@ export interface StartLocalStackOptions {
 export interface LocalStack {
   apiUrl: string;
   pspUrl: string;
+  /** The Stripe-protocol sandbox the `stripe` connector talks to locally. */
+  stripeSandboxUrl: string;
   merchantUrl: string;
   sfnUrl: string;
   dynamoDbEndpoint: string;
@@ -101,6 +106,7 @@ export class LocalStackStartError extends Error {
 const DEMO_MERCHANT_FILE = 'demo-merchant.json';
 const SECRETS_KEY_FILE = 'secrets-key';
 const PSP_LEDGER_FILE = 'sandbox-psp-ledger.json';
+const STRIPE_SANDBOX_LEDGER_FILE = 'stripe-sandbox-ledger.json';
 
 /**
  * Starts everything in dependency order and returns the URLs and credentials. If any step fails,
@@ -163,10 +169,12 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const apiPort = await resolvePort(options.apiPort ?? 3000);
     const pspPort = await resolvePort(options.pspPort ?? 3001);
     const merchantPort = await resolvePort(options.merchantPort ?? 3002);
+    const stripeSandboxPort = await resolvePort(options.stripeSandboxPort ?? 3003);
     const sfnPort = await resolvePort(options.sfnPort ?? 0);
     await assertPortFree('API', host, apiPort, 'PAYSTEP_PORT');
     await assertPortFree('Sandbox PSP', host, pspPort, 'PAYSTEP_SANDBOX_PSP_PORT');
     await assertPortFree('Demo merchant', host, merchantPort, 'PAYSTEP_DEMO_MERCHANT_PORT');
+    await assertPortFree('Stripe sandbox', host, stripeSandboxPort, 'PAYSTEP_STRIPE_SANDBOX_PORT');
     await assertPortFree('Step Functions emulator', host, sfnPort, 'PAYSTEP_SFN_PORT');
 
     // 1. DynamoDB Local (the JVM).
@@ -180,6 +188,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // 2. Ports were fixed up front: the handlers' environment carries the URLs.
     const apiUrl = `http://${host}:${apiPort}`;
     const pspUrl = `http://${host}:${pspPort}`;
+    const stripeSandboxUrl = `http://${host}:${stripeSandboxPort}`;
+    // The `stripe` connector's local settings: the sandbox's URL and key, and a per-run whsec_ secret.
+    const stripeWebhookSecret = process.env.STRIPE_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('base64url')}`;
     // The HMAC secret the sandbox PSP signs callbacks with: generated per run, given to both sides.
     const callbackSecret = process.env.SANDBOX_PSP_CALLBACK_SECRET ?? `pspcb_${randomBytes(24).toString('base64url')}`;
     const sfnUrl = `http://${host}:${sfnPort}`;
@@ -211,6 +222,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       PUBLIC_CHECKOUT_BASE_URL: apiUrl,
       SANDBOX_PSP_URL: pspUrl,
       SANDBOX_PSP_PUBLIC_URL: pspUrl,
+      STRIPE_API_URL: stripeSandboxUrl,
+      STRIPE_API_KEY: DEFAULT_STRIPE_SANDBOX_API_KEY,
+      STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
       PAYSTEP_MODE: 'local',
       ALLOW_HTTP_MERCHANT_URLS: 'true',
       ALLOW_LOOPBACK_URLS: 'true',
@@ -285,6 +299,21 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     );
     stoppers.push({ name: 'Sandbox PSP', stop: () => psp.stop() });
 
+    // 6b. The Stripe-protocol sandbox (the `stripe` connector's local Stripe). Its webhooks are
+    //     recorded (GET /v1/test/events) until Paystep has a Stripe webhook route to send them to.
+    const stripeSandbox = await step('Stripe sandbox', stripeSandboxPort, 'PAYSTEP_STRIPE_SANDBOX_PORT', () =>
+      startStripeSandbox({
+        port: stripeSandboxPort,
+        host,
+        apiKey: DEFAULT_STRIPE_SANDBOX_API_KEY,
+        ...(options.pspHangMs !== undefined ? { hangMs: options.pspHangMs } : process.env.PAYSTEP_PSP_HANG_MS ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) } : {}),
+        asyncDelayMs: options.pspCallbackDelayMs ?? Number(process.env.PAYSTEP_PSP_CALLBACK_DELAY_MS ?? '3000'),
+        ...(dataDir !== null ? { dataFile: join(dataDir, STRIPE_SANDBOX_LEDGER_FILE) } : {}),
+        log,
+      }),
+    );
+    stoppers.push({ name: 'Stripe sandbox', stop: () => stripeSandbox.stop() });
+
     // 7. Demo merchant (configured once onboarding gave us its keys).
     const merchant = await step('Demo merchant', merchantPort, 'PAYSTEP_DEMO_MERCHANT_PORT', () =>
       startDemoMerchant({ port: merchantPort, host, paystepApiUrl: api.url }),
@@ -322,6 +351,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     return {
       apiUrl: api.url,
       pspUrl: psp.url,
+      stripeSandboxUrl: stripeSandbox.url,
       merchantUrl: merchant.url,
       sfnUrl: sfn.url,
       dynamoDbEndpoint: dynamo.endpoint,

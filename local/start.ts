@@ -5,6 +5,7 @@
  * it started (the DynamoDB Local JVM included) and exits 0; a failed start exits 1.
  *
  * Env: PAYSTEP_PORT (3000), PAYSTEP_SANDBOX_PSP_PORT (3001), PAYSTEP_DEMO_MERCHANT_PORT (3002),
+ * PAYSTEP_STRIPE_SANDBOX_PORT (3003),
  * PAYSTEP_SFN_PORT (0 = any), PAYSTEP_ADMIN_TOKEN (generated), PAYSTEP_DATA_DIR (.paystep/data).
  * Flag: --in-memory (nothing written to disk).
  */
@@ -36,6 +37,7 @@ export function formatBanner(stack: LocalStack, orderRef = freshOrderRef(), star
   return [
     `API: ${api}`,
     `Sandbox PSP: ${stack.pspUrl}`,
+    `Stripe sandbox: ${stack.stripeSandboxUrl}`,
     `Demo merchant: ${stack.merchantUrl}`,
     `Step Functions (local): ${stack.sfnUrl}`,
     `DynamoDB Local: ${stack.dynamoDbEndpoint}`,
@@ -99,14 +101,15 @@ async function main(): Promise<void> {
 
   const startedAt = Date.now();
   let done = 0;
-  console.error('Starting Paystep locally: DynamoDB Local (Java), Step Functions emulator, API, sandbox PSP, demo merchant, webhook dispatcher, reconciliation sweep...');
+  console.error('Starting Paystep locally: DynamoDB Local (Java), Step Functions emulator, API, sandbox PSP, Stripe sandbox, demo merchant, webhook dispatcher, reconciliation sweep...');
   const stack = await startLocalStack({
     progress: (service, elapsedMs) => {
       done += 1;
-      console.error(`  [${done}/8] ${service}: ready in ${elapsedMs} ms`);
+      console.error(`  [${done}/9] ${service}: ready in ${elapsedMs} ms`);
     },
     apiPort: portFromEnv('PAYSTEP_PORT', 3000),
     pspPort: portFromEnv('PAYSTEP_SANDBOX_PSP_PORT', 3001),
+    stripeSandboxPort: portFromEnv('PAYSTEP_STRIPE_SANDBOX_PORT', 3003),
     merchantPort: portFromEnv('PAYSTEP_DEMO_MERCHANT_PORT', 3002),
     sfnPort: portFromEnv('PAYSTEP_SFN_PORT', 0),
     ...(process.env.PAYSTEP_ADMIN_TOKEN ? { adminToken: process.env.PAYSTEP_ADMIN_TOKEN } : {}),

@@ -16,6 +16,8 @@ import { waitForReadyLines } from '../../local/ready';
 export interface StackProcess {
   apiUrl: string;
   pspUrl: string;
+  /** The Stripe-protocol sandbox (`Stripe sandbox: ` line). */
+  stripeSandboxUrl: string;
   merchantUrl: string;
   sfnUrl: string;
   dynamoDbEndpoint: string;
@@ -45,7 +47,7 @@ export interface StartStackProcessOptions {
 
 /** Starts the local stack in a child process; extraEnv overrides or adds environment. */
 export async function startStackProcess(extraEnv: Record<string, string> = {}, options: StartStackProcessOptions = {}): Promise<StackProcess> {
-  const [apiPort, pspPort, merchantPort, sfnPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const args = ['--import', 'tsx', 'local/start.ts', ...(options.inMemory === false ? [] : ['--in-memory'])];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -53,6 +55,7 @@ export async function startStackProcess(extraEnv: Record<string, string> = {}, o
       ...process.env,
       PAYSTEP_PORT: String(apiPort),
       PAYSTEP_SANDBOX_PSP_PORT: String(pspPort),
+      PAYSTEP_STRIPE_SANDBOX_PORT: String(stripeSandboxPort),
       PAYSTEP_DEMO_MERCHANT_PORT: String(merchantPort),
       PAYSTEP_SFN_PORT: String(sfnPort),
       ...extraEnv,
@@ -121,6 +124,7 @@ export async function startStackProcess(extraEnv: Record<string, string> = {}, o
   return {
     apiUrl: value('API'),
     pspUrl: value('Sandbox PSP'),
+    stripeSandboxUrl: value('Stripe sandbox'),
     merchantUrl: value('Demo merchant'),
     sfnUrl,
     dynamoDbEndpoint: value('DynamoDB Local'),

@@ -31,16 +31,18 @@ describe('npm start (local/start.ts --in-memory)', () => {
     // Assess
     expect(s.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.pspUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.stripeSandboxUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.merchantUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.sfnUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.dynamoDbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.adminToken).toBe(ADMIN_TOKEN);
     expect(s.secretKey).toMatch(/^sk_test_/);
     expect(s.merchantId).toMatch(/^mer_/);
-    for (const prefix of ['API: ', 'Sandbox PSP: ', 'Demo merchant: ', 'Step Functions (local): ', 'DynamoDB Local: ', 'Admin token: ']) {
+    for (const prefix of ['API: ', 'Sandbox PSP: ', 'Stripe sandbox: ', 'Demo merchant: ', 'Step Functions (local): ', 'DynamoDB Local: ', 'Admin token: ']) {
       expect(s.lines.filter((l) => l.startsWith(prefix))).toHaveLength(1);
     }
     expect(indexOf('API: ')).toBeLessThan(indexOf('Admin token: '));
+    expect(indexOf('Stripe sandbox: ')).toBeLessThan(indexOf('Ready'));
     expect(s.lines.at(-1)).toBe('Ready');
     expect(s.descendantPids.some((pid) => commandOf(pid).includes('DynamoDBLocal'))).toBe(true);
   });
@@ -85,19 +87,20 @@ describe('npm start (local/start.ts --in-memory)', () => {
   it('prints progress per service to stderr, then a banner whose curl has a fresh order ref and the t-shirt\'s real price', () => {
     // Prepare
     const s = stack as StackProcess;
-    const progress = s.stderr().split('\n').filter((line) => /^ {2}\[\d\/8\] /.test(line));
+    const progress = s.stderr().split('\n').filter((line) => /^ {2}\[\d\/9\] /.test(line));
     const curl = s.lines.find((line) => line.includes('"merchant_order_ref"')) ?? '';
 
     // Assess
-    expect(progress.map((line) => /\[(\d)\/8\] ([^:]+):/.exec(line)?.slice(1, 3).join(' '))).toEqual([
+    expect(progress.map((line) => /\[(\d)\/9\] ([^:]+):/.exec(line)?.slice(1, 3).join(' '))).toEqual([
       '1 DynamoDB Local',
       '2 Step Functions emulator',
       '3 API',
       '4 Sandbox PSP',
-      '5 Demo merchant',
-      '6 Webhook dispatcher',
-      '7 Reconciliation sweep',
-      '8 Demo merchant onboarded (settings, webhook endpoint)',
+      '5 Stripe sandbox',
+      '6 Demo merchant',
+      '7 Webhook dispatcher',
+      '8 Reconciliation sweep',
+      '9 Demo merchant onboarded (settings, webhook endpoint)',
     ]);
     expect(progress.every((line) => / ready in \d+ ms$/.test(line))).toBe(true);
     expect(curl).toMatch(/"merchant_order_ref":"order-\d{8}-[0-9a-f]{6}","amount":2500,"currency":"USD","items":\[\{"sku":"tshirt","quantity":1\}\]/);
