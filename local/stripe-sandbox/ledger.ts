@@ -62,6 +62,8 @@ export interface StoredIntent {
   last_payment_error: { code: string; decline_code?: string; message: string } | null;
   cancellation_reason: string | null;
   created: number;
+  /** The Idempotency-Key that created it (the ledger row of an async settlement carries it). */
+  creation_key: string;
   /** Async cards: when the pending authorization settles (ISO 8601). */
   settle_at: string | null;
 }

@@ -106,7 +106,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       const current = ledger.getIntent(intent.id);
       if (current === undefined || current.status !== 'processing') return; // canceled meanwhile
       const settled = ledger.putIntent({ ...current, status: 'requires_capture', amount_capturable: current.amount, settle_at: null });
-      recordAuthorization(settled, 'succeeded', null, '');
+      recordAuthorization(settled, 'succeeded', null, settled.creation_key);
       await webhooks.deliver(newEvent('payment_intent.amount_capturable_updated', renderIntent(settled)), meta, copies(settled));
       if (outOfOrder) await webhooks.deliver(processingReport, meta, 1);
     });
@@ -166,7 +166,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     const base: StoredIntent = {
       id: newId('pi'), amount, currency, status: 'requires_payment_method', amount_capturable: 0, amount_received: 0, amount_refunded: 0,
       reference, metadata, payment_method: method.id, setup_future_usage: setupFutureUsage, off_session: offSession, charge_id: null,
-      network_transaction_id: null, last_payment_error: null, cancellation_reason: null, created: unixNow(), settle_at: null,
+      network_transaction_id: null, last_payment_error: null, cancellation_reason: null, created: unixNow(), settle_at: null, creation_key: key,
     };
     const decline = (code: string, declineCode: string | undefined, message: string): StoredAnswer => {
       const failed = ledger.putIntent({ ...base, charge_id: newId('ch'), last_payment_error: { code, ...(declineCode ? { decline_code: declineCode } : {}), message } });

@@ -9,11 +9,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StripeGateway, stripeWebhookReader, type StripeWebhookReader } from '../../lambdas/connectors/stripe';
+import { SensitiveCard } from '../../lambdas/domain/payment-method';
 import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../lambdas/errors';
 import { startStripeSandbox, type StripeSandbox } from '../../local/stripe-sandbox/server';
 
 const WEBHOOK_SECRET = 'whsec_test_paystep_stripe_sandbox';
-const CARD = { expMonth: 12, expYear: 2049, cvc: '123' };
+/** A vault card as the vault reveals it for one authorization. */
+const card = (number: string): SensitiveCard => new SensitiveCard('pm_vault_test', number, 12, 2049, '123');
 const APPROVE = '4242424242424242';
 
 interface Delivery {
@@ -100,7 +102,7 @@ describe('authorize, capture, refund, void', () => {
     const reference = nextReference();
     const authorizeKey = nextKey('authorize');
     // Act
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 5000, currency: 'EUR', idempotencyKey: authorizeKey });
+    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 5000, currency: 'EUR', idempotencyKey: authorizeKey });
     const captured = await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 3000, currency: 'EUR', idempotencyKey: nextKey('capture') });
     const refunded = await gateway.refund({ reference, pspReference: authorized.pspReference, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('refund') });
     const view = await gateway.getAuthorization(authorized.pspReference);
@@ -128,7 +130,7 @@ describe('authorize, capture, refund, void', () => {
   it('voids an authorization made with a PaymentMethod id, releasing the whole amount', async () => {
     // Prepare
     const reference = nextReference();
-    const paymentMethod = await gateway.createPaymentMethod({ number: '5555555555554444', ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card('5555555555554444'), nextKey('pm'));
     const authorized = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 1299, currency: 'USD', idempotencyKey: nextKey('authorize') });
     // Act
     const voided = await gateway.voidAuthorization({ reference, pspReference: authorized.pspReference, idempotencyKey: nextKey('void') });
@@ -142,7 +144,7 @@ describe('authorize, capture, refund, void', () => {
   it('refuses to capture more than was authorized (PspRejectedError, nothing captured)', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 500, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 500, currency: 'EUR', idempotencyKey: nextKey('authorize') });
     // Act
     const failure = gateway.capture({ reference, pspReference: authorized.pspReference, amount: 501, currency: 'EUR', idempotencyKey: nextKey('capture') });
     // Assess
@@ -159,7 +161,7 @@ describe('declines', () => {
     // Prepare
     const reference = nextReference();
     // Act
-    const failure = await gateway.authorize({ reference, paymentToken: '', card: { number, ...CARD }, amount: 700, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
+    const failure = await gateway.authorize({ reference, paymentToken: '', card: card(number), amount: 700, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
     // Assess
     expect(failure).toBeInstanceOf(PaymentDeclinedError);
     expect((failure as Error).message).toBe(code);
@@ -171,7 +173,7 @@ describe('transient failures and idempotency', () => {
   it('answers 503 to the first try of the 0119 card and authorizes once on the same-key retry', async () => {
     // Prepare
     const reference = nextReference();
-    const paymentMethod = await gateway.createPaymentMethod({ number: '4000000000000119', ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card('4000000000000119'), nextKey('pm'));
     const input = { reference, paymentToken: paymentMethod, amount: 900, currency: 'EUR', idempotencyKey: nextKey('authorize') };
     // Act
     const first = await gateway.authorize(input).catch((error: unknown) => error);
@@ -185,7 +187,7 @@ describe('transient failures and idempotency', () => {
   it('replays the same answer for the same key and refuses the key with other parameters', async () => {
     // Prepare
     const reference = nextReference();
-    const paymentMethod = await gateway.createPaymentMethod({ number: APPROVE, ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     const key = nextKey('authorize');
     // Act
     const first = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: key });
@@ -200,7 +202,7 @@ describe('transient failures and idempotency', () => {
 
   it('marks a replay with Idempotent-Replayed on the wire, form-encoded like the SDK', async () => {
     // Prepare
-    const paymentMethod = await gateway.createPaymentMethod({ number: APPROVE, ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     const body = new URLSearchParams({ amount: '100', currency: 'eur', capture_method: 'manual', confirm: 'true', payment_method: paymentMethod, 'metadata[reference]': nextReference() }).toString();
     const send = () => fetch(`${sandbox.url}/v1/payment_intents`, {
       method: 'POST',
@@ -236,7 +238,7 @@ describe('outages and recovery by reference', () => {
     const reference = nextReference();
     expect(await setOutage('unavailable')).toBe(200);
     // Act
-    const failure = await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
+    const failure = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
     // Assess
     expect(failure).toBeInstanceOf(PspUnavailableError);
     expect(await ledger(reference)).toEqual([]);
@@ -245,7 +247,7 @@ describe('outages and recovery by reference', () => {
   it('holds authorizations past the timeout in timeout mode; the settled truth is "not authorized"', async () => {
     // Prepare
     const reference = nextReference();
-    const paymentMethod = await gateway.createPaymentMethod({ number: APPROVE, ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     await setOutage('timeout');
     // Act
     const failure = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
@@ -260,7 +262,7 @@ describe('outages and recovery by reference', () => {
   it('finds by reference the authorization whose answer was lost (hang card), and the same-key retry replays it', async () => {
     // Prepare
     const reference = nextReference();
-    const input = { reference, paymentToken: '', card: { number: '4000000000000333', ...CARD }, amount: 4200, currency: 'EUR', idempotencyKey: nextKey('authorize') };
+    const input = { reference, paymentToken: '', card: card('4000000000000333'), amount: 4200, currency: 'EUR', idempotencyKey: nextKey('authorize') };
     // Act
     const failure = await gateway.authorize(input).catch((error: unknown) => error);
     const found = await gateway.findAuthorizations(reference);
@@ -277,7 +279,7 @@ describe('outages and recovery by reference', () => {
 describe('card on file', () => {
   it('records the network transaction id of the saving payment and refers to it off-session', async () => {
     // Prepare
-    const paymentMethod = await gateway.createPaymentMethod({ number: APPROVE, ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     const first = await gateway.authorize({ reference: nextReference(), paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('authorize'), saveForOffSession: true });
     const later = nextReference();
     // Act
@@ -291,7 +293,7 @@ describe('card on file', () => {
 
   it('declines an off-session payment on a method never saved (authentication_required)', async () => {
     // Prepare
-    const paymentMethod = await gateway.createPaymentMethod({ number: APPROVE, ...CARD }, nextKey('pm'));
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     // Act
     const failure = await gateway.authorize({ reference: nextReference(), paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('authorize'), offSession: true }).catch((error: unknown) => error);
     // Assess
@@ -304,8 +306,9 @@ describe('webhooks', () => {
   it('reports an async authorization as pending, then authorized by a signed webhook the SDK verifies', async () => {
     // Prepare
     const reference = nextReference();
+    const key = nextKey('authorize');
     // Act
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: { number: '4000000000000770', ...CARD }, amount: 2500, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card('4000000000000770'), amount: 2500, currency: 'EUR', idempotencyKey: key });
     const delivery = await waitFor(() => deliveries.find((row) => row.reference === reference && row.type === 'payment_intent.amount_capturable_updated'));
     const reading = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
     // Assess
@@ -316,12 +319,13 @@ describe('webhooks', () => {
       callback: expect.objectContaining({ type: 'payment_intent.amount_capturable_updated', state: 'authorized', authorizationId: authorized.pspReference, reference, amount: 2500, currency: 'EUR' }),
     });
     expect((await gateway.getAuthorization(authorized.pspReference)).status).toBe('authorized');
+    expect(await ledger(reference)).toEqual([expect.objectContaining({ type: 'authorize', status: 'succeeded', amount: 2500, idempotency_key: key })]);
   });
 
   it('refuses a forged body, a wrong secret, a missing header and a replay outside the tolerance', async () => {
     // Prepare
     const reference = nextReference();
-    await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') });
     const delivery = await waitFor(() => deliveries.find((row) => row.reference === reference));
     const other = stripeWebhookReader(gateway, ['whsec_someone_else']);
     // Act
@@ -341,7 +345,7 @@ describe('webhooks', () => {
   it('reads a chargeback (charge.dispute.created) with the reference looked up from its PaymentIntent', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 800, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 800, currency: 'EUR', idempotencyKey: nextKey('authorize') });
     await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 800, currency: 'EUR', idempotencyKey: nextKey('capture') });
     // Act
     const opened = await fetch(`${sandbox.url}/v1/test/payment_intents/${authorized.pspReference}/dispute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'fraudulent' }) });
@@ -358,7 +362,7 @@ describe('webhooks', () => {
   it('ignores events the saga does not act on (a refund) rather than refusing them', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 300, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 300, currency: 'EUR', idempotencyKey: nextKey('authorize') });
     await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 300, currency: 'EUR', idempotencyKey: nextKey('capture') });
     await gateway.refund({ reference, pspReference: authorized.pspReference, amount: 300, currency: 'EUR', idempotencyKey: nextKey('refund') });
     // Act
@@ -374,7 +378,7 @@ describe('ledger endpoint', () => {
     // Prepare
     const reference = nextReference();
     const key = nextKey('authorize');
-    await gateway.authorize({ reference, paymentToken: '', card: { number: APPROVE, ...CARD }, amount: 123, currency: 'JPY', idempotencyKey: key });
+    await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 123, currency: 'JPY', idempotencyKey: key });
     // Act
     const response = await fetch(`${sandbox.url}/v1/test/ledger?reference=${reference}`);
     const text = await response.text();

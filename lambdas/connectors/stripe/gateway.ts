@@ -8,6 +8,7 @@
  * vault hands it over, goes only into `paymentMethods.create`; nothing here logs it.
  */
 import Stripe from 'stripe';
+import type { SensitiveCard } from '../../domain/payment-method';
 import type {
   AuthorizeInput,
   AuthorizeOutput,
@@ -31,23 +32,16 @@ export interface StripeGatewayOptions {
   timeoutMs?: number;
 }
 
-/** Card data from the vault (only for a payment method Stripe has not seen yet). */
-export interface StripeCardInput {
-  number: string;
-  expMonth: number;
-  expYear: number;
-  cvc?: string;
-}
 
 /**
  * What `authorize` takes beyond the port's input: `paymentToken` is a Stripe PaymentMethod id
- * (`pm_...`) unless `card` is given, then a PaymentMethod is created from it first (its own
+ * (`pm_...`) unless `card` (the vault's SensitiveCard) is given, then a PaymentMethod is created from it first (its own
  * idempotency key, derived from the authorization's). `saveForOffSession` sets
  * `setup_future_usage=off_session` (the first, customer-initiated payment); `offSession` marks a
  * merchant-initiated payment on a saved method (Stripe sends the network transaction id).
  */
 export interface StripeAuthorizeInput extends AuthorizeInput {
-  card?: StripeCardInput;
+  card?: SensitiveCard;
   saveForOffSession?: boolean;
   offSession?: boolean;
 }
@@ -152,10 +146,11 @@ export class StripeGateway implements PaymentGateway {
   }
 
   /** A PaymentMethod from card data (the vault's), so the PaymentIntent refers to it by id. */
-  async createPaymentMethod(card: StripeCardInput, idempotencyKey: string): Promise<string> {
+  async createPaymentMethod(card: SensitiveCard, idempotencyKey: string): Promise<string> {
+    const cvc = card.revealCvc();
     const params: Stripe.PaymentMethodCreateParams = {
       type: 'card',
-      card: { number: card.number, exp_month: card.expMonth, exp_year: card.expYear, ...(card.cvc !== undefined ? { cvc: card.cvc } : {}) },
+      card: { number: card.revealNumber(), exp_month: card.expMonth, exp_year: card.expYear, ...(cvc !== undefined ? { cvc } : {}) },
     };
     const method = await this.call('create payment method', () => this.client.paymentMethods.create(params, { idempotencyKey }));
     return method.id;

@@ -7,7 +7,7 @@ import { stripeGatewayOptionsFromEnv, stripeWebhookSecretsFromEnv } from './conf
 import { StripeGateway } from './gateway';
 import { StripeWebhookReader } from './webhooks';
 
-export { StripeGateway, type StripeAuthorizeInput, type StripeAuthorizeOutput, type StripeCardInput, type StripeGatewayOptions } from './gateway';
+export { StripeGateway, type StripeAuthorizeInput, type StripeAuthorizeOutput, type StripeGatewayOptions } from './gateway';
 export { StripeWebhookReader, STRIPE_SIGNATURE_HEADER, type StripeCallback, type StripeWebhookReading, type StripeWebhookInput } from './webhooks';
 
 /** A webhook reader over a gateway's SDK client: disputes look their reference up through it. */
