@@ -215,7 +215,8 @@ export interface InventoryConfirmer {
     url: string,
     request: InventoryConfirmationRequest,
     signingSecret: string,
-    options?: { timeoutMs?: number },
+    /** allowedPorts: the merchant's `allowed_ports` setting (ports besides 443/80 its URL may use). */
+    options?: { timeoutMs?: number; allowedPorts?: readonly number[] },
   ): Promise<InventoryDecision>;
 }
 
@@ -304,7 +305,8 @@ export interface WebhookAttempt {
  * secrets (a rotation's overlap) `webhook-signature` carries one `v1,<sig>` per secret.
  */
 export interface WebhookSender {
-  send(url: string, secret: string | readonly string[], message: WebhookMessage): Promise<WebhookAttempt>;
+  /** options.allowedPorts: the merchant's `allowed_ports` setting (ports besides 443/80 its URL may use). */
+  send(url: string, secret: string | readonly string[], message: WebhookMessage, options?: { allowedPorts?: readonly number[] }): Promise<WebhookAttempt>;
 }
 
 // ---- Events and their deliveries ------------------------------------------------------------

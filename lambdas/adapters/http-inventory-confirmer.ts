@@ -10,7 +10,7 @@
 import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../ports';
 import { postToMerchant } from './merchant-http';
 import { signWebhook } from './standard-webhooks';
-import { STRICT_URL_POLICY, type UrlPolicy } from './url-guard';
+import { STRICT_URL_POLICY, withMerchantPorts, type UrlPolicy } from './url-guard';
 
 export const INVENTORY_CONFIRMATION_TIMEOUT_MS = 10_000;
 
@@ -24,12 +24,12 @@ export class HttpInventoryConfirmer implements InventoryConfirmer {
     url: string,
     request: InventoryConfirmationRequest,
     signingSecret: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; allowedPorts?: readonly number[] } = {},
   ): Promise<InventoryDecision> {
     const timeoutMs = Math.max(1, Math.min(this.timeoutMs, Math.floor(options.timeoutMs ?? this.timeoutMs)));
     const body = JSON.stringify(request);
     const headers = signWebhook(signingSecret, `msg_confirm_${request.order_ref}`, new Date(), body);
-    const result = await postToMerchant(url, body, { ...headers }, timeoutMs, { policy: this.urlPolicy });
+    const result = await postToMerchant(url, body, { ...headers }, timeoutMs, { policy: withMerchantPorts(this.urlPolicy, options.allowedPorts) });
     switch (result.kind) {
       case 'timeout':
         return {

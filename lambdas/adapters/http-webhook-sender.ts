@@ -8,7 +8,7 @@
 import type { WebhookAttempt, WebhookMessage, WebhookSender } from '../ports';
 import { postToMerchant } from './merchant-http';
 import { signWebhook, type SignedHeaders } from './standard-webhooks';
-import { STRICT_URL_POLICY, type UrlPolicy } from './url-guard';
+import { STRICT_URL_POLICY, withMerchantPorts, type UrlPolicy } from './url-guard';
 import { API_VERSION_HEADER } from '../domain/api-version';
 
 export const WEBHOOK_TIMEOUT_MS = 15_000;
@@ -31,10 +31,12 @@ export class HttpWebhookSender implements WebhookSender {
     private readonly urlPolicy: UrlPolicy = STRICT_URL_POLICY,
   ) {}
 
-  async send(url: string, secret: string | readonly string[], message: WebhookMessage): Promise<WebhookAttempt> {
+  async send(url: string, secret: string | readonly string[], message: WebhookMessage, options: { allowedPorts?: readonly number[] } = {}): Promise<WebhookAttempt> {
     const headers = signWithSecrets(typeof secret === 'string' ? [secret] : secret, message);
     const versionHeader = message.apiVersion !== undefined ? { [API_VERSION_HEADER.toLowerCase()]: message.apiVersion } : {};
-    const result = await postToMerchant(url, message.body, { ...headers, ...versionHeader }, this.timeoutMs, { policy: this.urlPolicy });
+    const result = await postToMerchant(url, message.body, { ...headers, ...versionHeader }, this.timeoutMs, {
+      policy: withMerchantPorts(this.urlPolicy, options.allowedPorts),
+    });
     if (result.kind === 'timeout') return { ok: false, latencyMs: result.latencyMs, error: `timeout after ${this.timeoutMs / 1000} s` };
     if (result.kind === 'unreachable' || result.kind === 'blocked') return { ok: false, latencyMs: result.latencyMs, error: result.message };
     const ok = result.status >= 200 && result.status < 300;

@@ -11,7 +11,7 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { createMerchantInputSchema, parseInput, toSettingsPatch } from '../shared/validation';
 import { toCreatedMerchantView } from '../shared/views';
 import { merchantRepository, merchantUrlPolicy, secretCipher } from '../shared/wiring';
-import { assertSafeUrl } from '../adapters/url-guard';
+import { assertSafeUrl, withMerchantPorts } from '../adapters/url-guard';
 
 const createMerchantSchema = createMerchantInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 
@@ -19,11 +19,11 @@ const createMerchantSchema = createMerchantInputSchema({ allowHttpUrls: apiConfi
 async function createMerchant(request: ApiRequest): Promise<ApiResult> {
   const input = parseInput(createMerchantSchema, request.body);
   const patch = toSettingsPatch(input.settings ?? {});
+  const settings = applySettingsPatch(DEFAULT_MERCHANT_SETTINGS, patch);
   // The same save-time SSRF check as PUT /v1/settings: Paystep calls this URL.
   if (typeof patch.inventoryConfirmationUrl === 'string') {
-    await assertSafeUrl(patch.inventoryConfirmationUrl, merchantUrlPolicy, { param: 'settings.inventory_confirmation_url' });
+    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, settings.allowedPorts), { param: 'settings.inventory_confirmation_url' });
   }
-  const settings = applySettingsPatch(DEFAULT_MERCHANT_SETTINGS, patch);
   const secretKey = generateSecretKey();
   const signingSecret = generateSigningSecret();
   const merchant: Merchant = {

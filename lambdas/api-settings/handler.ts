@@ -11,7 +11,7 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { parseInput, settingsInputSchema, toSettingsPatch } from '../shared/validation';
 import { toSettingsView } from '../shared/views';
 import { merchantRepository, merchantUrlPolicy } from '../shared/wiring';
-import { assertSafeUrl } from '../adapters/url-guard';
+import { assertSafeUrl, withMerchantPorts } from '../adapters/url-guard';
 
 const settingsSchema = settingsInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 
@@ -24,11 +24,12 @@ async function getSettings(request: ApiRequest): Promise<ApiResult> {
 async function updateSettings(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const patch = toSettingsPatch(parseInput(settingsSchema, request.body));
-  // SSRF guard: Paystep calls this URL, so it must be https and public (local mode: see url-guard.ts).
-  if (typeof patch.inventoryConfirmationUrl === 'string') {
-    await assertSafeUrl(patch.inventoryConfirmationUrl, merchantUrlPolicy, { param: 'inventory_confirmation_url' });
-  }
   const next = applySettingsPatch(merchant.settings, patch);
+  // SSRF guard: Paystep calls this URL, so it must be https and public (local mode: see url-guard.ts),
+  // on 443, 80 or one of the merchant's allowed_ports (checked against the ports after this patch).
+  if (typeof patch.inventoryConfirmationUrl === 'string') {
+    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, next.allowedPorts), { param: 'inventory_confirmation_url' });
+  }
   const updated = await merchantRepository.updateSettings(merchant.id, next, merchant.version);
   return { statusCode: 200, body: toSettingsView(updated.settings) };
 }

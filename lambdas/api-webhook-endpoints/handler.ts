@@ -7,7 +7,7 @@
  * and again at every connection. Delivery is the saga's NotifyMerchant step plus the webhook dispatcher.
  */
 import { randomUUID } from 'node:crypto';
-import { assertSafeUrl } from '../adapters/url-guard';
+import { assertSafeUrl, withMerchantPorts } from '../adapters/url-guard';
 import { generateSigningSecret, generateWebhookEndpointId } from '../domain/ids';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { ConflictError, NotFoundError } from '../errors';
@@ -33,7 +33,7 @@ const createEndpointSchema = createWebhookEndpointInputSchema({ allowHttpUrls: a
 async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const input = parseInput(createEndpointSchema, request.body);
-  await assertSafeUrl(input.url, merchantUrlPolicy, { param: 'url' });
+  await assertSafeUrl(input.url, withMerchantPorts(merchantUrlPolicy, merchant.settings.allowedPorts), { param: 'url' });
   const secret = generateSigningSecret();
   const enabledEvents = input.enabled_events?.includes('*') === true ? ['*'] : [...new Set(input.enabled_events ?? ['*'])];
   const endpoint: WebhookEndpoint = {

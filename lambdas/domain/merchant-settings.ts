@@ -14,6 +14,8 @@ export interface MerchantSettingsPatch {
   defaultFailureUrl?: string | null;
   /** Manual capture: the action at authorization expiry (absent = keep). */
   expiredAuthorizationAction?: 'void' | 'capture';
+  /** Extra ports for the merchant's URLs (absent = keep, empty = none). */
+  allowedPorts?: number[];
 }
 
 export const DEFAULT_MERCHANT_SETTINGS: MerchantSettings = { inventoryConfirmationEnabled: false };
@@ -29,6 +31,10 @@ export function applySettingsPatch(current: MerchantSettings, patch: MerchantSet
   assign(next, 'defaultFailureUrl', patch.defaultFailureUrl);
   if (patch.inventoryConfirmationEnabled !== undefined) next.inventoryConfirmationEnabled = patch.inventoryConfirmationEnabled;
   if (patch.expiredAuthorizationAction !== undefined) next.expiredAuthorizationAction = patch.expiredAuthorizationAction;
+  if (patch.allowedPorts !== undefined) {
+    if (patch.allowedPorts.length === 0) delete next.allowedPorts;
+    else next.allowedPorts = [...patch.allowedPorts];
+  }
   if (next.inventoryConfirmationEnabled && next.inventoryConfirmationUrl === undefined) {
     throw new ValidationError('inventory_confirmation_url is required while inventory_confirmation_enabled is true', {
       param: 'inventory_confirmation_url',

@@ -23,6 +23,11 @@ export interface MerchantSettings {
    * (lambdas/domain/authorization-hold.ts). Absent = `void`.
    */
   expiredAuthorizationAction?: 'void' | 'capture';
+  /**
+   * Ports the merchant's URLs (inventory confirmation, webhook endpoints) may use on top of 443
+   * and 80 outside local mode (lambdas/adapters/url-guard.ts). Absent = none.
+   */
+  allowedPorts?: number[];
 }
 
 export interface Merchant {

@@ -127,8 +127,8 @@ export function observeInventoryConfirmer(confirmer: InventoryConfirmer): Invent
 /** The sender with WebhookDeliveryFailed counted for every attempt that did not get a 2xx. */
 export function observeWebhookSender(sender: WebhookSender): WebhookSender {
   return {
-    async send(url, secret, message) {
-      const attempt = await sender.send(url, secret, message);
+    async send(url, secret, message, options) {
+      const attempt = await sender.send(url, secret, message, options);
       if (!attempt.ok) {
         metrics.addMetric(PAYSTEP_METRICS.webhookDeliveryFailed, MetricUnit.Count, 1);
         // The URL's origin only: a path or query may carry a merchant's token.

@@ -35,6 +35,7 @@ export const settingsSchema = z
     default_success_url: z.string().nullable(),
     default_failure_url: z.string().nullable(),
     expired_authorization_action: z.enum(EXPIRED_AUTHORIZATION_ACTIONS),
+    allowed_ports: z.array(z.number().int()).meta({ description: 'Ports your URLs may use besides 443 and 80 (outside local mode).' }),
   })
   .meta({ id: 'Settings' });
 

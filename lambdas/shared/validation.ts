@@ -10,6 +10,7 @@ import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
+import { MAX_MERCHANT_ALLOWED_PORTS, merchantPortRefusal } from '../adapters/url-guard';
 
 /** Custom issues carry their API error code (and optionally the status) in `params`. */
 interface IssueParams {
@@ -267,6 +268,25 @@ export const metadataField = z
     example: { order_channel: 'web', campaign: 'winter-sale' },
   });
 
+/**
+ * `allowed_ports` in the settings: ports the merchant's URLs may use besides 443 and 80 outside
+ * local mode. At most 10; each 1024-65535 and not a well-known internal service port
+ * (merchantPortRefusal in url-guard.ts); duplicates dropped, sorted; `[]` allows none.
+ */
+const allowedPortsField = z
+  .array(
+    z.number().superRefine((value, ctx) => {
+      const refusal = merchantPortRefusal(value);
+      if (refusal !== undefined) ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
+    }).meta({ override: { type: 'integer', minimum: 1, maximum: 65_535 } }),
+  )
+  .max(MAX_MERCHANT_ALLOWED_PORTS)
+  .transform((ports) => [...new Set(ports)].sort((a, b) => a - b))
+  .meta({
+    description: `Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most ${MAX_MERCHANT_ALLOWED_PORTS}; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); \`[]\` allows none.`,
+    example: [8443],
+  });
+
 // ---- Endpoint schemas -------------------------------------------------------------------------
 
 export interface SchemaOptions {
@@ -283,6 +303,7 @@ export function settingsInputSchema(options: SchemaOptions) {
     default_success_url: url.nullable().optional(),
     default_failure_url: url.nullable().optional(),
     expired_authorization_action: z.enum(EXPIRED_AUTHORIZATION_ACTIONS).optional(),
+    allowed_ports: allowedPortsField.optional(),
   });
 }
 
@@ -362,5 +383,6 @@ export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {
     ...(input.default_success_url !== undefined ? { defaultSuccessUrl: input.default_success_url } : {}),
     ...(input.default_failure_url !== undefined ? { defaultFailureUrl: input.default_failure_url } : {}),
     ...(input.expired_authorization_action !== undefined ? { expiredAuthorizationAction: input.expired_authorization_action } : {}),
+    ...(input.allowed_ports !== undefined ? { allowedPorts: input.allowed_ports } : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface SettingsView {
   default_failure_url: string | null;
   /** Manual capture: what happens to a held authorization at expiry (`void` or `capture`). */
   expired_authorization_action: 'void' | 'capture';
+  /** Ports the merchant's URLs may use besides 443 and 80 outside local mode. */
+  allowed_ports: number[];
 }
 
 /** GET/PUT /v1/settings, and `settings` inside the merchant. */
@@ -29,6 +31,7 @@ export function toSettingsView(settings: MerchantSettings): SettingsView {
     default_success_url: settings.defaultSuccessUrl ?? null,
     default_failure_url: settings.defaultFailureUrl ?? null,
     expired_authorization_action: settings.expiredAuthorizationAction ?? DEFAULT_EXPIRED_AUTHORIZATION_ACTION,
+    allowed_ports: settings.allowedPorts ?? [],
   };
 }
 

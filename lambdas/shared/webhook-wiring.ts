@@ -12,7 +12,7 @@ import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
 import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
-import { checkoutRepository, eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
+import { checkoutRepository, eventStore, merchantRepository, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
 
 function positiveIntegerEnv(key: string, fallback: number): number {
   const raw = optionalEnv(key, String(fallback));
@@ -28,6 +28,7 @@ export const webhookDependencies: WebhookDependencies = {
   webhookSender: observeWebhookSender(new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy)),
   cipher: secretCipher,
   checkouts: checkoutRepository,
+  merchants: merchantRepository,
   schedule: retryScheduleFromConfig({
     delaysMs: optionalEnv('PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS', ''),
     scale: optionalEnv('PAYSTEP_WEBHOOK_SCHEDULE_SCALE', '1'),

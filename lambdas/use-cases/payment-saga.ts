@@ -271,7 +271,7 @@ export async function confirmInventory(
       items: checkout.items.map((item) => ({ sku: item.sku, ...(item.name ? { name: item.name } : {}), quantity: item.quantity })),
     },
     signingSecret,
-    { timeoutMs: deadline - Date.now() },
+    { timeoutMs: deadline - Date.now(), ...(merchant.settings.allowedPorts !== undefined ? { allowedPorts: merchant.settings.allowedPorts } : {}) },
   );
   if (Date.now() > deadline) {
     throw new InventoryTimeoutError(`The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`);

@@ -18,6 +18,7 @@ import type {
   EventPublisher,
   EventStore,
   EventWithDeliveries,
+  MerchantRepository,
   PublishEventInput,
   SecretCipher,
   WebhookDelivery,
@@ -37,6 +38,11 @@ export interface WebhookDependencies {
   cipher: SecretCipher;
   /** Checkout events also get webhook_delivered / webhook_failed rows on the checkout's timeline. */
   checkouts: Pick<CheckoutRepository, 'appendEvent'>;
+  /**
+   * Read only for an endpoint URL with an explicit port other than 443/80, to pass the merchant's
+   * `allowed_ports` to the sender's guard. Without it such a URL is judged with 443/80 only.
+   */
+  merchants?: Pick<MerchantRepository, 'getMerchant'>;
   schedule: RetrySchedule;
   leaseMs?: number;
   now?: () => Date;
@@ -108,6 +114,19 @@ async function signingSecrets(cipher: SecretCipher, endpoint: WebhookEndpoint, n
   return secrets;
 }
 
+/** The merchant's `allowed_ports`, read only when `url` names a port other than 443/80. */
+async function merchantAllowedPorts(deps: WebhookDependencies, merchantId: string, url: string): Promise<number[] | undefined> {
+  if (deps.merchants === undefined) return undefined;
+  let port: string;
+  try {
+    port = new URL(url).port;
+  } catch {
+    return undefined;
+  }
+  if (port === '' || port === '443' || port === '80') return undefined;
+  return (await deps.merchants.getMerchant(merchantId))?.settings.allowedPorts;
+}
+
 /**
  * One attempt of one delivery, if it is due and nobody else holds it: claim (lease), send, record.
  * 2xx = delivered; 410 Gone disables the endpoint; anything else is retried per the schedule
@@ -131,12 +150,13 @@ export async function attemptDelivery(deps: WebhookDependencies, key: { eventId:
     record = { number, at: now.toISOString(), ok: false, latencyMs: 0, error: `not sent: ${why}` };
     status = 'disabled';
   } else {
-    const attempt = await deps.webhookSender.send(endpoint.url, await signingSecrets(deps.cipher, endpoint, now), {
-      id: found.event.id,
-      timestamp: now,
-      body: found.event.body,
-      apiVersion: endpoint.apiVersion ?? LATEST_API_VERSION,
-    });
+    const allowedPorts = await merchantAllowedPorts(deps, claimed.merchantId, endpoint.url);
+    const attempt = await deps.webhookSender.send(
+      endpoint.url,
+      await signingSecrets(deps.cipher, endpoint, now),
+      { id: found.event.id, timestamp: now, body: found.event.body, apiVersion: endpoint.apiVersion ?? LATEST_API_VERSION },
+      allowedPorts !== undefined ? { allowedPorts } : {},
+    );
     record = {
       number,
       at: now.toISOString(),

@@ -908,6 +908,8 @@ export interface components {
             status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
         };
         Settings: {
+            /** @description Ports your URLs may use besides 443 and 80 (outside local mode). */
+            allowed_ports: number[];
             default_failure_url: string | null;
             default_success_url: string | null;
             /** @enum {string} */
@@ -2315,6 +2317,13 @@ export interface operations {
                 "application/json": {
                     name: string;
                     settings?: {
+                        /**
+                         * @description Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most 10; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); `[]` allows none.
+                         * @example [
+                         *       8443
+                         *     ]
+                         */
+                        allowed_ports?: number[];
                         default_failure_url?: string | null;
                         default_success_url?: string | null;
                         /** @enum {string} */
@@ -2816,6 +2825,13 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * @description Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most 10; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); `[]` allows none.
+                     * @example [
+                     *       8443
+                     *     ]
+                     */
+                    allowed_ports?: number[];
                     default_failure_url?: string | null;
                     default_success_url?: string | null;
                     /** @enum {string} */

@@ -30,6 +30,7 @@ describe('/v1/settings', () => {
       default_success_url: null,
       default_failure_url: null,
       expired_authorization_action: 'void',
+      allowed_ports: [],
     });
   });
 
@@ -55,6 +56,7 @@ describe('/v1/settings', () => {
       default_success_url: null,
       default_failure_url: 'https://s.example/ko',
       expired_authorization_action: 'capture',
+      allowed_ports: [],
     });
   });
 

@@ -101,6 +101,88 @@ describe('SSRF guard at configuration time (production mode)', () => {
   });
 });
 
+describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => {
+  async function newMerchant(settings?: Record<string, unknown>): Promise<{ status: number; secretKey: string; body: Record<string, unknown> }> {
+    const response = await call('POST', '/v1/merchants', { token: adminToken, body: { name: 'Ports shop', ...(settings ? { settings } : {}) } });
+    return { status: response.status, secretKey: (response.json?.secret_key as string) ?? '', body: response.json };
+  }
+
+  it('refuses a URL on port 8443 with 422 unsafe_url while allowed_ports is empty', async () => {
+    // Prepare
+    const merchant = await newMerchant();
+    // Act
+    const settings = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' } });
+    const endpoint = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks' } });
+    const read = await call('GET', '/v1/settings', { token: merchant.secretKey });
+    // Assess
+    expect(settings.status).toBe(422);
+    expect(settings.json.error).toMatchObject({ code: 'unsafe_url', param: 'inventory_confirmation_url' });
+    expect(settings.json.error.message).toContain('must use port 443 or 80 (not 8443');
+    expect(endpoint.status).toBe(422);
+    expect(endpoint.json.error).toMatchObject({ code: 'unsafe_url', param: 'url' });
+    expect(read.json).toMatchObject({ allowed_ports: [], inventory_confirmation_url: null });
+  });
+
+  it('accepts port 8443 once allowed_ports has it, and refuses 8443 again after it is cleared', async () => {
+    // Prepare
+    const merchant = await newMerchant();
+    // Act
+    const allow = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: [8443, 8443] } });
+    const settings = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' } });
+    const endpoint = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks' } });
+    const otherPort = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:9443/hooks' } });
+    const clear = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: [] } });
+    const afterClear = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks2' } });
+    // Assess
+    expect(allow.status).toBe(200);
+    expect(allow.json.allowed_ports).toEqual([8443]);
+    expect(settings.status).toBe(200);
+    expect(settings.json).toMatchObject({ inventory_confirmation_url: 'https://shop.example:8443/confirm', allowed_ports: [8443] });
+    expect(endpoint.status).toBe(201);
+    expect(endpoint.json.url).toBe('https://shop.example:8443/hooks');
+    expect(otherPort.status).toBe(422);
+    expect(otherPort.json.error.code).toBe('unsafe_url');
+    expect(clear.json.allowed_ports).toEqual([]);
+    expect(afterClear.status).toBe(422);
+  });
+
+  it('accepts the port and the URL together at merchant creation, and checks the URL against those ports', async () => {
+    // Act
+    const withPort = await newMerchant({ allowed_ports: [8443], inventory_confirmation_url: 'https://shop.example:8443/confirm' });
+    const withoutPort = await newMerchant({ inventory_confirmation_url: 'https://shop.example:8443/confirm' });
+    // Assess
+    expect(withPort.status).toBe(201);
+    expect(withPort.body.settings).toMatchObject({ allowed_ports: [8443], inventory_confirmation_url: 'https://shop.example:8443/confirm' });
+    expect(withoutPort.status).toBe(422);
+    expect(withoutPort.body.error).toMatchObject({ code: 'unsafe_url', param: 'settings.inventory_confirmation_url' });
+  });
+
+  it.each([
+    ['a system port', [22], 'allowed_ports.0', 'invalid_port', 'system port'],
+    ['SMTP', [8443, 25], 'allowed_ports.1', 'invalid_port', 'system port'],
+    ['Redis', [6379], 'allowed_ports.0', 'invalid_port', 'Redis'],
+    ['a port above 65535', [70_000], 'allowed_ports.0', 'invalid_port', 'between 1 and 65535'],
+    ['a fraction', [8443.5], 'allowed_ports.0', 'invalid_port', 'between 1 and 65535'],
+    ['more than 10 ports', Array.from({ length: 11 }, (_, i) => 8000 + i), 'allowed_ports', 'invalid_parameter', '10'],
+  ])('refuses %s in allowed_ports with 422 and the param', async (_name, ports, param, code, reason) => {
+    // Prepare
+    const merchant = await newMerchant();
+    // Act
+    const response = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: ports } });
+    // Assess
+    expect(response.status).toBe(422);
+    expect(response.json.error).toMatchObject({ code, param });
+    expect(response.json.error.message).toContain(reason);
+  });
+
+  it('answers 400 for a port given as a string', async () => {
+    const merchant = await newMerchant();
+    const response = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: ['8443'] } });
+    expect(response.status).toBe(400);
+    expect(response.json.error.param).toBe('allowed_ports.0');
+  });
+});
+
 describe('webhook endpoints', () => {
   it('checks enabled_events against the catalogue', async () => {
     const response = await call('POST', '/v1/webhook_endpoints', { body: { url: 'https://shop.example/hooks', enabled_events: ['checkout.succeeded', 'order.shipped'] } });

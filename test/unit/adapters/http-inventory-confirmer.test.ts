@@ -168,3 +168,25 @@ describe('rejectionReason', () => {
     expect(rejectionReason(status, statusText, body)).toBe(expected);
   });
 });
+
+describe("HttpInventoryConfirmer with the merchant's allowed_ports", () => {
+  // http and loopback allowed so the test reaches its own receiver; the port rule is production's.
+  const confirmer = new HttpInventoryConfirmer(800, { allowHttp: true, allowLoopback: true, allowAnyPort: false });
+  const port = (): number => Number(new URL(baseUrl).port);
+
+  it('refuses to call a URL on a port the merchant did not allow (inventory_unreachable, nothing sent)', async () => {
+    // Prepare
+    const before = received.length;
+    // Act
+    const decision = await confirmer.confirmInventory(`${baseUrl}/ok-empty`, request, SECRET, { allowedPorts: [] });
+    // Assess
+    expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_unreachable' });
+    expect(decision.outcome === 'rejected' && decision.message).toContain(`must use port 443 or 80 (not ${port()}`);
+    expect(received.length).toBe(before);
+  });
+
+  it("confirms through a port in the merchant's allowed_ports", async () => {
+    const decision = await confirmer.confirmInventory(`${baseUrl}/ok-empty`, request, SECRET, { allowedPorts: [port()] });
+    expect(decision).toMatchObject({ outcome: 'confirmed', httpStatus: 200 });
+  });
+});

@@ -12,10 +12,12 @@ import {
   assertSafeUrl,
   createGuardedLookup,
   LOCAL_URL_POLICY,
+  merchantPortRefusal,
   STRICT_URL_POLICY,
   unsafeAddressReason,
   unsafeUrlReasonWithoutDns,
   urlPolicyFromEnv,
+  withMerchantPorts,
 } from '../../../lambdas/adapters/url-guard';
 import { UnsafeUrlError } from '../../../lambdas/errors';
 import { freePort } from '../../../local/net';
@@ -209,5 +211,103 @@ describe('URL guard gaps closed (hardening)', () => {
     expect(unsafeUrlReasonWithoutDns('https://hooks.example/x', STRICT_URL_POLICY)).toBeUndefined();
     expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', LOCAL_URL_POLICY)).toBeUndefined();
     expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', urlPolicyFromEnv({ PAYSTEP_MODE: 'local', ALLOW_LOOPBACK_URLS: 'true' }))).toBeUndefined();
+  });
+});
+
+describe("a merchant's allowed_ports (production policy)", () => {
+  it('accepts a port the merchant allowed, and still refuses the others', () => {
+    // Prepare
+    const policy = withMerchantPorts(STRICT_URL_POLICY, [8443]);
+    // Act
+    const allowed = unsafeUrlReasonWithoutDns('https://hooks.example:8443/x', policy);
+    const other = unsafeUrlReasonWithoutDns('https://hooks.example:9443/x', policy);
+    const withoutSetting = unsafeUrlReasonWithoutDns('https://hooks.example:8443/x', withMerchantPorts(STRICT_URL_POLICY, []));
+    // Assess
+    expect(allowed).toBeUndefined();
+    expect(other).toBe('must use port 443 or 80, 8443 (not 9443; allowed_ports in the settings can add one)');
+    expect(withoutSetting).toContain('must use port 443 or 80 (not 8443');
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example/x', policy)).toBeUndefined();
+  });
+
+  it('never honours a refused port, even if one reached the stored settings', () => {
+    // Prepare
+    const policy = withMerchantPorts(STRICT_URL_POLICY, [22, 6379, 8443]);
+    // Act + Assess
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:22/x', policy)).toContain('not 22');
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:6379/x', policy)).toContain('not 6379');
+    expect(unsafeUrlReasonWithoutDns('https://hooks.example:8443/x', policy)).toBeUndefined();
+  });
+
+  it('keeps the address checks: an allowed port does not make a private address safe', async () => {
+    const resolver = (table: Record<string, string[]>) => async (host: string) => table[host] ?? [];
+    const policy = withMerchantPorts(STRICT_URL_POLICY, [8443]);
+    await expect(assertSafeUrl('https://10.0.0.1:8443/x', policy, { param: 'url' })).rejects.toThrow(/private address/);
+    await expect(
+      assertSafeUrl('https://rebind.example:8443/x', policy, { param: 'url', resolveAll: resolver({ 'rebind.example': ['169.254.169.254'] }) }),
+    ).rejects.toThrow(/link-local/);
+    await expect(assertSafeUrl('https://shop.example:8443/x', policy, { param: 'url', resolveAll: resolver({ 'shop.example': ['93.184.216.34'] }) })).resolves.toBeUndefined();
+  });
+
+  it.each([
+    [22, 'system port'],
+    [25, 'system port'],
+    [1023, 'system port'],
+    [3306, 'MySQL'],
+    [5432, 'PostgreSQL'],
+    [6379, 'Redis'],
+    [0, 'between 1 and 65535'],
+    [65_536, 'between 1 and 65535'],
+    [8443.5, 'between 1 and 65535'],
+  ])('refuses %s as an allowed port (%s)', (port, why) => {
+    expect(merchantPortRefusal(port)).toContain(why);
+  });
+
+  it.each([[443], [80], [1024], [8080], [8443], [65_535]])('accepts %s as an allowed port', (port) => {
+    expect(merchantPortRefusal(port)).toBeUndefined();
+  });
+
+  it('leaves the policy unchanged when the merchant allowed no port', () => {
+    expect(withMerchantPorts(STRICT_URL_POLICY, undefined)).toBe(STRICT_URL_POLICY);
+    expect(withMerchantPorts(STRICT_URL_POLICY, [])).toBe(STRICT_URL_POLICY);
+  });
+});
+
+describe("connect-time guard with a merchant's allowed_ports", () => {
+  let server: Server;
+  let port: number;
+  let hits = 0;
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(200).end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  // Loopback and http allowed so the test can reach its own receiver; the port rule is production's.
+  const portStrict = { allowHttp: true, allowLoopback: true, allowAnyPort: false };
+
+  it('refuses the connection on a port the merchant did not allow, sending nothing', async () => {
+    // Act
+    const result = await postToMerchant(`http://127.0.0.1:${port}/x`, '{}', {}, 2_000, { policy: portStrict });
+    // Assess
+    expect(result.kind).toBe('blocked');
+    expect(result.kind === 'blocked' && result.message).toContain(`must use port 443 or 80 (not ${port}`);
+    expect(hits).toBe(0);
+  });
+
+  it('connects on a port the merchant allowed', async () => {
+    // Act
+    const result = await postToMerchant(`http://127.0.0.1:${port}/x`, '{}', {}, 2_000, { policy: withMerchantPorts(portStrict, [port]) });
+    // Assess
+    expect(result).toMatchObject({ kind: 'response', status: 200, body: 'ok' });
+    expect(hits).toBe(1);
   });
 });

@@ -162,6 +162,27 @@ class TimedConfirmer extends FakeConfirmer {
   }
 }
 
+describe("confirmInventory with the merchant's allowed_ports", () => {
+  it("hands the merchant's allowed_ports to the confirmer, so the connect-time guard honours them", async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    const current = (await merchants.getMerchant('mer_1'))!;
+    await merchants.updateSettings('mer_1', { ...current.settings, allowedPorts: [8443] });
+    const seen: ({ allowedPorts?: readonly number[] } | undefined)[] = [];
+    deps.confirmer = {
+      confirmInventory: async (_url, _request, _secret, options) => {
+        seen.push(options);
+        return { outcome: 'confirmed', latencyMs: 1, httpStatus: 200 };
+      },
+    };
+    // Act
+    await confirmInventory(deps, input);
+    // Assess
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.allowedPorts).toEqual([8443]);
+  });
+});
+
 describe('confirmInventory time budget ($$.State.EnteredTime)', () => {
   beforeEach(async () => {
     await authorizePayment(deps, input);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { Webhook } from 'standardwebhooks';
 import { HttpWebhookSender } from '../../../lambdas/adapters/http-webhook-sender';
 import { LOCAL_URL_POLICY } from '../../../lambdas/adapters/url-guard';
+import type { Merchant } from '../../../lambdas/domain/model';
 import type { RetrySchedule } from '../../../lambdas/domain/webhook-schedule';
 import { ConflictError, NotFoundError } from '../../../lambdas/errors';
 import {
@@ -243,6 +244,39 @@ describe('delivery with retries', () => {
     expect(String(after!.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(verifyAsMerchant(SECRET, after!)).toMatchObject({ type: 'checkout.failed' });
     expect(() => verifyAsMerchant(OLD_SECRET, after!)).toThrow('No matching signature found');
+  });
+});
+
+describe("the merchant's allowed_ports at delivery time", () => {
+  // http and loopback allowed so the test reaches its own receiver; the port rule is production's.
+  const portStrict = { allowHttp: true, allowLoopback: true, allowAnyPort: false };
+  const port = (): number => Number(new URL(baseUrl).port);
+
+  it('refuses to send to an endpoint on a port the merchant did not allow, and records why', async () => {
+    // Prepare
+    const merchants = { getMerchant: vi.fn(async () => ({ settings: { inventoryConfirmationEnabled: false } }) as Merchant) };
+    deps = { ...deps, webhookSender: new HttpWebhookSender(2_000, portStrict), merchants };
+    const { eventId } = await publishSucceeded();
+    // Act
+    await attemptDelivery(deps, { eventId, endpointId: 'we_1' });
+    // Assess
+    expect(received).toHaveLength(0);
+    const attempt = (await events.getEvent(eventId))!.deliveries[0]!.attempts[0]!;
+    expect(attempt.ok).toBe(false);
+    expect(attempt.error).toContain(`must use port 443 or 80 (not ${port()}`);
+    expect(merchants.getMerchant).toHaveBeenCalledWith('mer_1');
+  });
+
+  it("delivers to an endpoint on a port in the merchant's allowed_ports", async () => {
+    // Prepare
+    const merchants = { getMerchant: vi.fn(async () => ({ settings: { inventoryConfirmationEnabled: false, allowedPorts: [port()] } }) as Merchant) };
+    deps = { ...deps, webhookSender: new HttpWebhookSender(2_000, portStrict), merchants };
+    const { eventId } = await publishSucceeded();
+    // Act
+    await attemptDelivery(deps, { eventId, endpointId: 'we_1' });
+    // Assess
+    expect(received).toHaveLength(1);
+    expect((await events.getEvent(eventId))!.deliveries[0]).toMatchObject({ status: 'delivered' });
   });
 });
 
