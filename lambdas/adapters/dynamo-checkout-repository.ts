@@ -17,6 +17,7 @@ import {
 import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
 import type { Checkout, CheckoutEvent } from '../domain/model';
+import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
 import type {
   CheckoutListPage,
   CheckoutListQuery,
@@ -59,7 +60,8 @@ function toItem(checkout: Checkout): Record<string, unknown> {
 
 function fromItem(item: Record<string, unknown>): Checkout {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, checkoutExpiresAt, ...rest } = item;
-  return { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
+  const checkout = { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
+  return checkout.payment === undefined || Array.isArray(checkout.payment.attempts) ? checkout : { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
 }
 
 function toEvent(item: Record<string, unknown>): CheckoutEvent {

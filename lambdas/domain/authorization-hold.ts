@@ -11,6 +11,7 @@
  */
 import type { FinancialInstrument } from './instrument-model';
 import type { Checkout, CheckoutPayment } from './model';
+import { authorizationOf, attemptOf, isVoided, withAttempt, type AttemptStatus } from './payment-attempt';
 
 export type CaptureMethod = 'automatic' | 'manual';
 
@@ -70,9 +71,9 @@ export function isHeldForManualCapture(checkout: Pick<Checkout, 'captureMethod' 
   return (
     captureMethodOf(checkout) === 'manual' &&
     payment !== undefined &&
-    payment.pspReference !== undefined &&
+    authorizationOf(payment) !== undefined &&
     payment.authorizationExpiresAt !== undefined &&
-    !payment.voided &&
+    !isVoided(payment) &&
     (payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required') &&
     payment.capturedAmount <= checkout.amount
   );
@@ -106,20 +107,33 @@ export function capturedThroughInstrument(instrument: FinancialInstrument): numb
 /**
  * The checkout's payment with the amounts the instrument holds now: after the saga handed a manual
  * authorization over, the merchant's captures and revokes happen on the instrument, which is then
- * the truth for `captured_amount`, `capturable_amount` and `voided`.
+ * the truth for `captured_amount`, `capturable_amount` and the held attempt's status.
  */
 export function paymentWithInstrumentBalances(payment: CheckoutPayment, instrument: FinancialInstrument): CheckoutPayment {
+  const capturedAmount = capturedThroughInstrument(instrument);
+  const attempt = attemptOf(payment);
+  const status: AttemptStatus =
+    attempt.status !== 'authorized' && attempt.status !== 'partially_captured'
+      ? attempt.status
+      : instrument.status === 'voided'
+        ? 'voided'
+        : capturedAmount >= (attempt.authorizedAmount ?? attempt.amount)
+          ? 'captured'
+          : capturedAmount > 0
+            ? 'partially_captured'
+            : attempt.status;
   return {
     ...payment,
-    capturedAmount: capturedThroughInstrument(instrument),
+    attempts: status === attempt.status ? payment.attempts : withAttempt(payment.attempts, { ...attempt, status }),
+    capturedAmount,
     capturableAmount: instrument.capturableAmount,
-    voided: payment.voided || instrument.status === 'voided',
   };
 }
 
 /** The amount still authorized and not captured (0 once voided); the instrument's figure when known. */
 export function capturableAmountOf(payment: CheckoutPayment): number {
   if (payment.capturableAmount !== undefined) return payment.capturableAmount;
-  if (payment.voided || payment.pspReference === undefined) return 0;
-  return Math.max(0, payment.authorizedAmount - payment.capturedAmount);
+  const authorization = authorizationOf(payment);
+  if (isVoided(payment) || authorization === undefined) return 0;
+  return Math.max(0, authorization.amount - payment.capturedAmount);
 }

@@ -77,3 +77,8 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const right = createHash('sha256').update(b, 'utf8').digest();
   return timingSafeEqual(left, right) && a.length === b.length;
 }
+
+/** Payment attempt id (`att_...`): one authorization try of a checkout at one connector. */
+export function generateAttemptId(): string {
+  return randomToken('att_', 16);
+}

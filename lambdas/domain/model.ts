@@ -2,6 +2,7 @@
  * Paystep's records as the domain sees them (camelCase; the API maps them to snake_case).
  * Pure types: no AWS import. Money is always an integer in the currency's minor unit.
  */
+import type { PaymentAttempt } from './payment-attempt';
 
 export type CheckoutStatus = 'open' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'canceled';
 
@@ -59,11 +60,13 @@ export interface Customer {
 export interface CheckoutPayment {
   /** The PSP token id (tok_...), never card data. */
   paymentToken: string;
-  connector: string; // 'sandbox'
-  pspReference?: string; // authorization id at the PSP
-  authorizedAmount: number;
+  /**
+   * The authorization tries, oldest first (lambdas/domain/payment-attempt.ts): where the payment
+   * stands at the PSP (pending, authorized, captured, voided, failed...) is the current attempt's
+   * status, never a combination of flags.
+   */
+  attempts: PaymentAttempt[];
   capturedAmount: number;
-  voided: boolean;
   /**
    * Where the inventory confirmation stands. Set to `pending` or `not_required` at authorization
    * (from the merchant's settings then), `confirmed`/`rejected` by ConfirmInventory. Capture is
@@ -71,16 +74,6 @@ export interface CheckoutPayment {
    */
   inventoryConfirmation?: 'pending' | 'not_required' | 'confirmed' | 'rejected';
   instrumentId?: string; // fi_... (financial instruments issue)
-  /**
-   * The PSP answered the authorization with "pending" (result later by callback): its id, until
-   * the saga learns the final result and moves it to `pspReference`.
-   */
-  pendingPspReference?: string;
-  /**
-   * A PSP call timed out or failed ambiguously: which step, since when. Resolved by querying the
-   * PSP's status (never by blindly repeating a capture), then cleared.
-   */
-  outcomeUnknown?: { step: 'authorize' | 'capture' | 'void'; since: string };
   /**
    * Set when the reconciliation sweep took the checkout over (its saga was gone or stuck): saga
    * steps that still run afterwards do nothing, so the sweep and a live saga never both act.

@@ -6,6 +6,7 @@
 import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, MerchantSettings } from '../domain/model';
 import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
+import { authorizationOf, connectorOf, isVoided, type PaymentAttempt } from '../domain/payment-attempt';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
 import type { EventWithDeliveries, WebhookEndpoint } from '../ports';
 import { LATEST_API_VERSION } from '../domain/api-version';
@@ -53,24 +54,40 @@ function toItemView(item: CheckoutItem) {
   return { sku: item.sku, name: item.name ?? null, quantity: item.quantity, unit_amount: item.unitAmount ?? null };
 }
 
+/** One `payment.attempts[]` row (DESIGN Part 2): one authorization try at one connector. */
+export function toAttemptView(attempt: PaymentAttempt) {
+  return {
+    id: attempt.id,
+    connector: attempt.connector,
+    status: attempt.status,
+    amount: attempt.amount,
+    currency: attempt.currency,
+    psp_reference: attempt.pspReference ?? null,
+    failure_code: attempt.failureCode ?? null,
+    created_at: attempt.createdAt,
+  };
+}
+
 /**
  * `payment` of a checkout: PSP references and amounts, never the token or card data.
  * `capturable_amount` is what is authorized and not captured nor released; for a manual-capture
  * checkout the merchant captures it through the instrument (`instrument_id`) before
- * `authorization_expires_at`.
+ * `authorization_expires_at`. `attempts[]` lists every authorization try, oldest first.
  */
 export function toPaymentView(payment: CheckoutPayment | undefined, captureMethod: CaptureMethod = 'automatic') {
   if (payment === undefined) return null;
+  const authorization = authorizationOf(payment);
   return {
-    connector: payment.connector,
-    psp_reference: payment.pspReference ?? null,
+    connector: connectorOf(payment),
+    psp_reference: authorization?.pspReference ?? null,
     capture_method: captureMethod,
-    authorized_amount: payment.authorizedAmount,
+    authorized_amount: authorization?.amount ?? 0,
     captured_amount: payment.capturedAmount,
     capturable_amount: capturableAmountOf(payment),
-    voided: payment.voided,
+    voided: isVoided(payment),
     instrument_id: payment.instrumentId ?? null,
     authorization_expires_at: payment.authorizationExpiresAt ?? null,
+    attempts: payment.attempts.map(toAttemptView),
   };
 }
 

@@ -7,6 +7,7 @@
  * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
  * re-run publishes nothing new and every retry carries the same `webhook-id`.
  */
+import { isVoided } from '../domain/payment-attempt';
 import { isHeldForManualCapture } from '../domain/authorization-hold';
 import { deriveEventId } from '../domain/webhook-events';
 import type { Checkout } from '../domain/model';
@@ -45,7 +46,7 @@ export function checkoutEventTypes(checkout: Checkout): string[] {
   const types: string[] = [];
   if (checkout.status === 'succeeded' && isHeldForManualCapture(checkout)) types.push('payment.authorized');
   if ((checkout.payment?.capturedAmount ?? 0) > 0) types.push('payment.captured');
-  if (checkout.payment?.voided === true) types.push('payment.voided');
+  if (isVoided(checkout.payment)) types.push('payment.voided');
   types.push(`checkout.${checkout.status}`);
   return types;
 }

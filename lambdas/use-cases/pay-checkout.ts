@@ -5,7 +5,9 @@
  * workflow to start the execution named after the checkout, which starts at most one.
  */
 import { expireIfDue } from '../domain/checkout-expiry';
+import { generateAttemptId } from '../domain/ids';
 import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
+import { newAttempt } from '../domain/payment-attempt';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
 import type { CheckoutRepository, PaymentWorkflow } from '../ports';
 
@@ -56,10 +58,10 @@ export async function payCheckout(
         patch: {
           payment: {
             paymentToken: input.paymentToken,
-            connector: deps.connector,
-            authorizedAmount: 0,
+            attempts: [
+              newAttempt({ id: generateAttemptId(), connector: deps.connector, amount: checkout.amount, currency: checkout.currency, at: now.toISOString() }),
+            ],
             capturedAmount: 0,
-            voided: false,
           },
         },
         event: { type: 'payment_started', data: { connector: deps.connector } },

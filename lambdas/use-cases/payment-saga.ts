@@ -15,6 +15,14 @@ import {
 import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment, CheckoutStatus, FailureReason } from '../domain/model';
 import { toMajorUnitsNumber } from '../domain/money';
+import {
+  authorizationOf,
+  failUnansweredAttempt,
+  isVoided,
+  pendingAuthorizationOf,
+  recordAttemptEvent,
+  type AttemptEvent,
+} from '../domain/payment-attempt';
 import { stateFromPspStatus } from '../domain/psp-outcome';
 import {
   InventoryRejectedError,
@@ -119,10 +127,11 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   assertNotRecovered(checkout);
-  if (payment.pspReference) {
+  const recorded = authorizationOf(payment);
+  if (recorded !== undefined) {
     return {
-      pspReference: payment.pspReference,
-      authorizedAmount: payment.authorizedAmount,
+      pspReference: recorded.pspReference,
+      authorizedAmount: recorded.amount,
       inventoryConfirmationRequired: payment.inventoryConfirmation === 'pending' || payment.inventoryConfirmation === 'confirmed',
     };
   }
@@ -131,11 +140,12 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
   }
   const merchant = await deps.merchants.getMerchant(checkout.merchantId);
   const confirmationRequired = Boolean(merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl);
+  const pendingReference = pendingAuthorizationOf(payment);
   let authorization: { pspReference: string; authorizedAmount: number; pending?: boolean };
   try {
     authorization =
-      payment.pendingPspReference !== undefined
-        ? pendingResult(checkoutId, await deps.gateway.getAuthorization(payment.pendingPspReference))
+      pendingReference !== undefined
+        ? pendingResult(checkoutId, await deps.gateway.getAuthorization(pendingReference))
         : await deps.gateway.authorize({
             reference: checkout.id,
             paymentToken: payment.paymentToken,
@@ -149,16 +159,18 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
         { checkoutId, type: 'authorization_declined', at: new Date().toISOString(), data: { decline_code: error.message } },
         `${checkoutId}:authorization_declined`,
       );
+      await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
     }
+    // No answer: the PSP may have authorized. The same-key retry (or VoidAuthorization's look-up by
+    // reference) settles it from the PSP's truth.
+    if (error instanceof PspTimeoutError && pendingReference === undefined) await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
     throw error;
   }
   if (authorization.pending === true) {
-    if (payment.pendingPspReference === undefined) {
-      await deps.checkouts.updatePayment(checkoutId, { ...payment, pendingPspReference: authorization.pspReference }, checkout.version, {
-        type: 'authorization_pending',
-        data: { psp_reference: authorization.pspReference },
-      });
-    }
+    await recordAttempt(deps, checkout, payment, { type: 'authorization_pending', pspReference: authorization.pspReference }, {
+      type: 'authorization_pending',
+      data: { psp_reference: authorization.pspReference },
+    });
     return { pspReference: authorization.pspReference, authorizedAmount: 0, inventoryConfirmationRequired: confirmationRequired, pending: true };
   }
   // The authorization becomes the checkout's financial instrument (held by the saga until it captured or voided).
@@ -172,13 +184,16 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
         currency: checkout.currency,
       })
     : undefined;
-  const { pendingPspReference: _settled, ...settledPayment } = payment;
+  const authorized = recordAttemptEvent(
+    payment,
+    { type: 'authorized', pspReference: authorization.pspReference, amount: authorization.authorizedAmount },
+    new Date().toISOString(),
+  );
+  if (authorized.transition.kind === 'refused') throw new PspRejectedError(authorized.transition.reason);
   await deps.checkouts.updatePayment(
     checkoutId,
     {
-      ...settledPayment,
-      pspReference: authorization.pspReference,
-      authorizedAmount: authorization.authorizedAmount,
+      ...authorized.payment,
       inventoryConfirmation: confirmationRequired ? 'pending' : 'not_required',
       ...(instrument !== undefined ? { instrumentId: instrument.id } : {}),
     },
@@ -190,6 +205,22 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
     authorizedAmount: authorization.authorizedAmount,
     inventoryConfirmationRequired: confirmationRequired,
   };
+}
+
+/**
+ * Moves the current attempt by `event` and stores it (with `timeline` when given); writes nothing
+ * when the attempt already stands there (a re-run) or the machine refuses the move.
+ */
+async function recordAttempt(
+  deps: Pick<SagaDependencies, 'checkouts'>,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  event: AttemptEvent,
+  timeline?: Parameters<SagaDependencies['checkouts']['updatePayment']>[3],
+): Promise<void> {
+  const { payment: next, transition } = recordAttemptEvent(payment, event, new Date().toISOString());
+  if (transition.kind !== 'moved') return;
+  await deps.checkouts.updatePayment(checkout.id, next, checkout.version, timeline);
 }
 
 /**
@@ -314,8 +345,9 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
-  if (!payment.pspReference) throw new PspRejectedError(`Checkout ${checkoutId} has no authorization to capture`);
-  if (payment.voided) throw new PspRejectedError(`Checkout ${checkoutId}'s authorization was voided`);
+  const authorization = authorizationOf(payment);
+  if (authorization === undefined) throw new PspRejectedError(`Checkout ${checkoutId} has no authorization to capture`);
+  if (isVoided(payment)) throw new PspRejectedError(`Checkout ${checkoutId}'s authorization was voided`);
   if (payment.inventoryConfirmation !== 'confirmed' && payment.inventoryConfirmation !== 'not_required') {
     throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
   }
@@ -324,21 +356,23 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   const amount = checkout.amount - payment.capturedAmount;
   let capture: { amount: number; pspOperationId: string };
   try {
-    capture = await captureAtPsp(deps, checkout, payment, amount);
+    capture = await captureAtPsp(deps, checkout, payment, authorization.pspReference, amount);
   } catch (error) {
     if (!(error instanceof PspTimeoutError || error instanceof PspUnavailableError)) throw error;
     // Unknown outcome: ask the PSP what happened instead of sending the capture again blindly.
-    const resolved = await resolveCaptureByStatus(deps, checkout, payment, error);
+    const resolved = await resolveCaptureByStatus(deps, checkout, payment, authorization.pspReference, error);
     if (resolved === undefined) throw error; // the PSP says not captured: the same-key retry is safe
     capture = resolved;
   }
   const current = await loadCheckout(deps, checkoutId);
-  const { outcomeUnknown: _resolved, ...currentPayment } = current.payment ?? payment;
-  await deps.checkouts.updatePayment(checkoutId, { ...currentPayment, capturedAmount: payment.capturedAmount + capture.amount }, current.version, {
+  const capturedTotal = payment.capturedAmount + capture.amount;
+  // The PSP took the money: the amount is recorded even if the attempt's machine refused the move.
+  const { payment: captured } = recordAttemptEvent({ ...(current.payment ?? payment), capturedAmount: capturedTotal }, { type: 'captured', capturedTotal }, new Date().toISOString());
+  await deps.checkouts.updatePayment(checkoutId, captured, current.version, {
     type: 'captured',
     data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
   });
-  return { capturedAmount: payment.capturedAmount + capture.amount };
+  return { capturedAmount: capturedTotal };
 }
 
 /**
@@ -372,9 +406,14 @@ export async function holdForManualCapture(deps: SagaDependencies, checkout: Che
 }
 
 /** The one capture call (through the checkout's instrument when there is one), keyed `<checkout>:capture`. */
-async function captureAtPsp(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment, amount: number): Promise<{ amount: number; pspOperationId: string }> {
+async function captureAtPsp(
+  deps: SagaDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  pspReference: string,
+  amount: number,
+): Promise<{ amount: number; pspOperationId: string }> {
   const instruments = instrumentDependencies(deps);
-  const pspReference = payment.pspReference as string;
   let capture: { amount: number; pspOperationId: string };
   if (instruments !== undefined && payment.instrumentId !== undefined) {
     // Same PSP call and key, but the instrument's capturable amount is reserved first and the
@@ -409,9 +448,9 @@ export async function resolveCaptureByStatus(
   deps: SagaDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
+  pspReference: string,
   cause: Error,
 ): Promise<{ amount: number; pspOperationId: string } | undefined> {
-  const pspReference = payment.pspReference as string;
   await deps.checkouts.appendEvent(
     { checkoutId: checkout.id, type: 'psp_outcome_unknown', at: new Date().toISOString(), data: { step: 'capture', error: cause.name } },
     `${checkout.id}:psp_outcome_unknown:capture:${cause.name}`,
@@ -466,14 +505,15 @@ export async function settleSagaOperationFromPsp(
 export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ voided: boolean; skipped?: string }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = checkout.payment;
-  if (payment?.recoveredBy !== undefined) return { voided: payment.voided, skipped: 'recovered' };
-  if (payment !== undefined && !payment.pspReference && !payment.voided) {
+  if (payment?.recoveredBy !== undefined) return { voided: isVoided(payment), skipped: 'recovered' };
+  const authorization = authorizationOf(payment);
+  if (payment !== undefined && authorization === undefined && !isVoided(payment)) {
     // Pending, or an answer we never got: void whatever the PSP holds under our reference.
     const released = await voidUnrecordedAuthorizations(deps, checkout, payment);
     if (released > 0) return { voided: true };
   }
-  if (!payment?.pspReference) return { voided: false, skipped: 'not_authorized' };
-  if (payment.voided) return { voided: true };
+  if (payment === undefined || authorization === undefined) return { voided: false, skipped: 'not_authorized' };
+  if (isVoided(payment)) return { voided: true };
   if (payment.capturedAmount > 0) return { voided: false, skipped: 'already_captured' };
   const instruments = instrumentDependencies(deps);
   let result: { amount: number; pspOperationId: string };
@@ -488,11 +528,12 @@ export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: 
   } else {
     result = await deps.gateway.voidAuthorization({
       reference: checkout.id,
-      pspReference: payment.pspReference,
+      pspReference: authorization.pspReference,
       idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
     });
   }
-  await deps.checkouts.updatePayment(checkoutId, { ...payment, voided: true }, checkout.version, {
+  const { payment: voided } = recordAttemptEvent(payment, { type: 'voided' }, new Date().toISOString());
+  await deps.checkouts.updatePayment(checkoutId, voided, checkout.version, {
     type: 'voided',
     data: { amount: result.amount, psp_operation_id: result.pspOperationId },
   });
@@ -506,7 +547,8 @@ export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: 
  */
 async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<number> {
   const candidates = new Set<string>();
-  if (payment.pendingPspReference !== undefined) candidates.add(payment.pendingPspReference);
+  const pending = pendingAuthorizationOf(payment);
+  if (pending !== undefined) candidates.add(pending);
   if (deps.gateway.findAuthorizations !== undefined) {
     for (const view of await deps.gateway.findAuthorizations(checkout.id)) {
       const state = stateFromPspStatus(view.status);
@@ -519,7 +561,8 @@ async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Ch
       const result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference, idempotencyKey: pspIdempotencyKey(checkout.id, 'void') });
       released += 1;
       const current = await loadCheckout(deps, checkout.id);
-      await deps.checkouts.updatePayment(checkout.id, { ...(current.payment ?? payment), voided: true }, current.version, {
+      const { payment: voided } = recordAttemptEvent(current.payment ?? payment, { type: 'voided', pspReference }, new Date().toISOString());
+      await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
         type: 'voided',
         data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
       });
@@ -593,12 +636,13 @@ export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcom
     return { status: updated.status };
   }
   const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];
+  const payment = checkout.payment === undefined ? undefined : failUnansweredAttempt(checkout.payment, outcome.reason, new Date().toISOString());
   const updated = await deps.checkouts.transitionCheckout({
     checkoutId,
     from: ['processing'],
     to: 'failed',
     expectedVersion: checkout.version,
-    patch: { failureReason: outcome.reason, failureMessage: message },
+    patch: { failureReason: outcome.reason, failureMessage: message, ...(payment !== undefined && payment !== checkout.payment ? { payment } : {}) },
     event: { type: 'failed', data: { failure_reason: outcome.reason, message, captured_amount: captured } },
   });
   return { status: updated.status };

@@ -9,6 +9,7 @@
  * parks the task token where the callback handler will find it.
  */
 import { operationTransactions } from '../domain/instrument-ledger';
+import { connectorOf, pendingAuthorizationOf } from '../domain/payment-attempt';
 import type { InstrumentOperation } from '../domain/instrument-model';
 import {
   isForwardTransition,
@@ -152,8 +153,7 @@ export async function recordedAuthorizationIds(deps: PspCallbackDependencies, co
   let instrumentId: string | undefined;
   if (reference.startsWith('chk_')) {
     const checkout = await deps.checkouts.getCheckout(reference);
-    add(checkout?.payment?.pspReference);
-    add(checkout?.payment?.pendingPspReference);
+    for (const attempt of checkout?.payment?.attempts ?? []) add(attempt.pspReference);
     instrumentId = checkout?.payment?.instrumentId;
   } else {
     instrumentId = reference;
@@ -302,8 +302,8 @@ export async function awaitAuthorization(deps: AwaitAuthorizationDependencies, i
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(input.checkoutId);
   if (checkout === undefined) throw new NotFoundError(`Checkout ${input.checkoutId} does not exist`);
-  const pending = checkout.payment?.pendingPspReference;
-  const connector = checkout.payment?.connector ?? deps.gateway.connector;
+  const pending = pendingAuthorizationOf(checkout.payment);
+  const connector = checkout.payment === undefined ? deps.gateway.connector : connectorOf(checkout.payment);
   const record = await deps.callbacks.registerTaskToken(
     connector,
     checkout.id,

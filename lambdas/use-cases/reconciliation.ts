@@ -16,6 +16,15 @@
 import { captureMethodOf, isHeldForManualCapture } from '../domain/authorization-hold';
 import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, FailureReason } from '../domain/model';
+import {
+  authorizationOf,
+  connectorOf,
+  failUnansweredAttempt,
+  isVoided,
+  pendingAuthorizationOf,
+  recordAttemptEvent,
+  recordAttemptEvents,
+} from '../domain/payment-attempt';
 import { stateFromPspStatus } from '../domain/psp-outcome';
 import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../errors';
 import type { PspAuthorizationView, PspCallbackStore, RecoveryStore, SagaExecutionInspector, TaskTokenResumer } from '../ports';
@@ -101,9 +110,9 @@ async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: strin
  * still says pending; resume it when the PSP has the result (a lost or never-sent callback).
  */
 async function tendWaitingSaga(deps: ReconciliationDependencies, checkout: Checkout, now: Date, report: SweepReport): Promise<void> {
-  const pending = checkout.payment?.pendingPspReference;
-  if (pending === undefined || checkout.payment?.pspReference !== undefined) return;
-  const connector = checkout.payment?.connector ?? deps.gateway.connector;
+  const pending = pendingAuthorizationOf(checkout.payment);
+  if (pending === undefined || checkout.payment === undefined) return;
+  const connector = connectorOf(checkout.payment);
   const record = await deps.callbacks.getAuthorizationRecord(connector, checkout.id);
   if (record?.taskToken === undefined) return;
   const view = await deps.gateway.getAuthorization(pending);
@@ -139,7 +148,7 @@ async function takeOver(deps: ReconciliationDependencies, checkout: Checkout): P
 /** Everything the PSP holds for the checkout: the recorded, the pending, and any found by reference. */
 async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Checkout): Promise<PspAuthorizationView[]> {
   const byId = new Map<string, PspAuthorizationView>();
-  for (const id of [checkout.payment?.pspReference, checkout.payment?.pendingPspReference]) {
+  for (const id of [authorizationOf(checkout.payment)?.pspReference, pendingAuthorizationOf(checkout.payment)]) {
     if (id === undefined) continue;
     try {
       const view = await deps.gateway.getAuthorization(id);
@@ -163,8 +172,15 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
   if (captured !== undefined && payment !== undefined) {
     await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'succeeded');
     const current = await reload(deps, checkout.id);
-    const { outcomeUnknown: _resolved, ...rest } = current.payment ?? payment;
-    await deps.checkouts.updatePayment(checkout.id, { ...rest, pspReference: captured.id, authorizedAmount: captured.amount, capturedAmount: checkout.amount }, current.version, {
+    const settled = recordAttemptEvents(
+      { ...(current.payment ?? payment), capturedAmount: checkout.amount },
+      [
+        { type: 'authorized', pspReference: captured.id, amount: captured.amount },
+        { type: 'captured', capturedTotal: captured.captured_amount },
+      ],
+      (deps.now?.() ?? new Date()).toISOString(),
+    );
+    await deps.checkouts.updatePayment(checkout.id, settled.payment, current.version, {
       type: 'psp_outcome_resolved',
       data: { step: 'capture', psp_status: captured.status, captured_amount: captured.captured_amount, resolved_by: 'reconciliation' },
     });
@@ -187,6 +203,7 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
   }
   const declined = views.length > 0 && views.every((view) => stateFromPspStatus(view.status) === 'declined');
   const reason: FailureReason = declined ? 'payment_declined' : 'psp_error';
+  await failUnansweredAttemptOf(deps, checkout.id, reason);
   await finish(deps, checkout.id, 'failed', reason);
   return { status: 'failed', action: voided > 0 ? 'voided' : views.length === 0 ? 'nothing_at_psp' : 'nothing_held' };
 }
@@ -199,7 +216,7 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
 async function finishManualHold(deps: ReconciliationDependencies, checkout: Checkout): Promise<boolean> {
   const payment = checkout.payment;
   if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined || deps.instruments === undefined) return false;
-  if (payment.voided || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required')) return false;
+  if (isVoided(payment) || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required')) return false;
   const instrument = await deps.instruments.getInstrument(payment.instrumentId);
   if (instrument?.status !== 'active') return false;
   if (payment.authorizationExpiresAt === undefined) await holdForManualCapture(deps, checkout, payment);
@@ -217,7 +234,7 @@ export function recoveryVoidKey(checkoutId: string, authorizationId: string): st
 async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
   const payment = checkout.payment;
   let result: { amount: number; pspOperationId: string };
-  if (deps.instruments !== undefined && payment?.instrumentId !== undefined && payment.pspReference === view.id) {
+  if (deps.instruments !== undefined && payment?.instrumentId !== undefined && authorizationOf(payment)?.pspReference === view.id) {
     const recorded = await runSagaOperation({ instruments: deps.instruments, gateway: deps.gateway }, {
       instrumentId: payment.instrumentId,
       step: 'void',
@@ -230,7 +247,8 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
     result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference: view.id, idempotencyKey: recoveryVoidKey(checkout.id, view.id) });
   }
   const current = await reload(deps, checkout.id);
-  await deps.checkouts.updatePayment(checkout.id, { ...(current.payment ?? payment!), voided: true }, current.version, {
+  const { payment: voided } = recordAttemptEvent(current.payment ?? payment!, { type: 'voided', pspReference: view.id }, (deps.now?.() ?? new Date()).toISOString());
+  await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
     type: 'voided',
     data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: view.id, resolved_by: 'reconciliation' },
   });
@@ -246,6 +264,15 @@ async function settleInstrumentOperation(deps: ReconciliationDependencies, instr
     { instrumentId, operationId, change: settlementChange(operation, outcome), patch: { status: outcome, settledAt: now.toISOString() } },
     now,
   );
+}
+
+/** An attempt the PSP never answered, with nothing to void, ends failed before the checkout does. */
+async function failUnansweredAttemptOf(deps: ReconciliationDependencies, checkoutId: string, reason: FailureReason): Promise<void> {
+  const current = await reload(deps, checkoutId);
+  if (current.payment === undefined) return;
+  const settled = failUnansweredAttempt(current.payment, reason, (deps.now?.() ?? new Date()).toISOString());
+  if (settled === current.payment) return;
+  await deps.checkouts.updatePayment(checkoutId, settled, current.version);
 }
 
 async function reload(deps: ReconciliationDependencies, checkoutId: string): Promise<Checkout> {

@@ -210,6 +210,38 @@ describe('payment saga over HTTP', () => {
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
   }, 60_000);
 
+  it('GET /v1/checkouts/{id} lists the payment attempt: captured on success, failed with the decline code, voided when out of stock', async () => {
+    // Act
+    const success = await purchase('mug', CARD_OK);
+    const decline = await purchase('mug', CARD_DECLINED);
+    const outOfStock = await purchase('sold-out', CARD_OK);
+    // Assess
+    const attemptsOf = async (checkoutId: string) => {
+      const answer = await api.call<{ amount: number; currency: string; payment: { psp_reference: string | null; attempts: Record<string, unknown>[] } }>(
+        'GET',
+        `/v1/checkouts/${checkoutId}`,
+        { token: stack.secretKey },
+      );
+      expect(answer.status).toBe(200);
+      return answer.body;
+    };
+    const captured = await attemptsOf(success.checkout_id);
+    expect(captured.payment.attempts).toEqual([
+      {
+        id: expect.stringMatching(/^att_/),
+        connector: 'sandbox',
+        status: 'captured',
+        amount: captured.amount,
+        currency: captured.currency,
+        psp_reference: captured.payment.psp_reference,
+        failure_code: null,
+        created_at: expect.any(String),
+      },
+    ]);
+    expect((await attemptsOf(decline.checkout_id)).payment.attempts).toMatchObject([{ status: 'failed', failure_code: 'card_declined' }]);
+    expect((await attemptsOf(outOfStock.checkout_id)).payment.attempts).toMatchObject([{ status: 'voided', psp_reference: expect.stringMatching(/^auth_/) }]);
+  });
+
   it('20 concurrent pays: one answer, one execution, one capture', async () => {
     const bought = await buy('steady');
     const token = await tokenizeTestCard(stack.pspUrl, CARD_OK);

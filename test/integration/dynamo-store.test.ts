@@ -2,6 +2,7 @@
  * The DynamoDB adapters against DynamoDB Local: conditional writes, transactions and the
  * idempotency claim behave as the ports promise under races.
  */
+import { aPayment } from '../support/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -204,8 +205,8 @@ describe('DynamoCheckoutRepository', () => {
     const payment = { paymentToken: 'tok_1', connector: 'sandbox', authorizedAmount: 10050, capturedAmount: 0, voided: false };
     // Act
     const results = await Promise.allSettled([
-      checkouts.updatePayment(checkout.id, { ...payment, pspReference: 'psp_a' }, processing.version),
-      checkouts.updatePayment(checkout.id, { ...payment, pspReference: 'psp_b' }, processing.version),
+      checkouts.updatePayment(checkout.id, aPayment({ ...payment, pspReference: 'psp_a' }), processing.version),
+      checkouts.updatePayment(checkout.id, aPayment({ ...payment, pspReference: 'psp_b' }), processing.version),
     ]);
     // Assess
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -221,7 +222,7 @@ describe('DynamoCheckoutRepository', () => {
     const processing = await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
     await checkouts.updatePayment(
       checkout.id,
-      { paymentToken: 'tok_1', connector: 'sandbox', authorizedAmount: 1, capturedAmount: 0, voided: false },
+      aPayment({ paymentToken: 'tok_1', connector: 'sandbox', authorizedAmount: 1, capturedAmount: 0, voided: false }),
       processing.version,
     );
     // Act

@@ -14,10 +14,11 @@ import {
   paymentWithInstrumentBalances,
 } from '../../../lambdas/domain/authorization-hold';
 import { newAuthorizedInstrument } from '../../../lambdas/domain/instrument-ledger';
-import type { CheckoutPayment } from '../../../lambdas/domain/model';
+import { isVoided, type FlaggedPayment } from '../../../lambdas/domain/payment-attempt';
+import { aPayment } from '../../support/payments';
 import { aCheckout } from '../fakes';
 
-const held: CheckoutPayment = {
+const heldFacts: FlaggedPayment = {
   paymentToken: 'tok_1',
   connector: 'fake',
   pspReference: 'auth_1',
@@ -28,6 +29,7 @@ const held: CheckoutPayment = {
   instrumentId: 'fi_1',
   authorizationExpiresAt: '2026-01-08T00:00:00.000Z',
 };
+const held = aPayment(heldFacts);
 
 describe('parseAuthorizationPolicy', () => {
   it('defaults to 7 days with a 24 h warning when unset', () => {
@@ -67,9 +69,9 @@ describe('isHeldForManualCapture', () => {
     ['automatic capture', { captureMethod: undefined, payment: held }],
     ['never confirmed', { captureMethod: 'manual' as const, payment: { ...held, inventoryConfirmation: 'pending' as const } }],
     ['rejected', { captureMethod: 'manual' as const, payment: { ...held, inventoryConfirmation: 'rejected' as const } }],
-    ['voided', { captureMethod: 'manual' as const, payment: { ...held, voided: true } }],
+    ['voided', { captureMethod: 'manual' as const, payment: aPayment({ ...heldFacts, voided: true }) }],
     ['not handed over', { captureMethod: 'manual' as const, payment: { ...held, authorizationExpiresAt: undefined } }],
-    ['never authorized', { captureMethod: 'manual' as const, payment: { ...held, pspReference: undefined } }],
+    ['never authorized', { captureMethod: 'manual' as const, payment: aPayment({ ...heldFacts, pspReference: undefined }) }],
   ])('does not hold when %s', (_why, overrides) => {
     expect(isHeldForManualCapture(aCheckout(overrides))).toBe(false);
   });
@@ -121,15 +123,18 @@ describe('paymentWithInstrumentBalances', () => {
     // Act
     const payment = paymentWithInstrumentBalances(held, instrument);
     // Assess
-    expect(payment).toMatchObject({ capturedAmount: 4000, capturableAmount: 6050, voided: false });
+    expect(payment).toMatchObject({ capturedAmount: 4000, capturableAmount: 6050 });
+    expect(isVoided(payment)).toBe(false);
     expect(capturableAmountOf(payment)).toBe(6050);
-    expect(paymentWithInstrumentBalances(held, { ...instrument, status: 'voided', capturableAmount: 0 })).toMatchObject({ voided: true, capturableAmount: 0 });
+    const revoked = paymentWithInstrumentBalances(held, { ...instrument, status: 'voided', capturableAmount: 0 });
+    expect(revoked).toMatchObject({ capturableAmount: 0 });
+    expect(isVoided(revoked)).toBe(true);
   });
 
   it('derives capturable from the saga record without an instrument', () => {
     expect(capturableAmountOf(held)).toBe(10050);
-    expect(capturableAmountOf({ ...held, capturedAmount: 10050 })).toBe(0);
-    expect(capturableAmountOf({ ...held, voided: true })).toBe(0);
-    expect(capturableAmountOf({ ...held, pspReference: undefined })).toBe(0);
+    expect(capturableAmountOf(aPayment({ ...heldFacts, capturedAmount: 10050 }))).toBe(0);
+    expect(capturableAmountOf(aPayment({ ...heldFacts, voided: true }))).toBe(0);
+    expect(capturableAmountOf(aPayment({ ...heldFacts, pspReference: undefined }))).toBe(0);
   });
 });

@@ -3,6 +3,7 @@
  * nothing else, lints clean with Redocly's strictest built-in ruleset, is generated from the very
  * request schemas the handlers validate with, and its answer schemas accept what the views build.
  */
+import { aPayment } from '../../support/payments';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -104,7 +105,7 @@ describe('OpenAPI document', () => {
     const merchant = aMerchant();
     const checkout = aCheckout({
       metadata: { channel: 'web' },
-      payment: { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false },
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false }),
       status: 'succeeded',
     });
     const endpoint = { id: 'we_1', merchantId: 'mer_1', url: 'https://shop.example/hook', enabledEvents: ['*'], secretCiphertext: 'x', status: 'enabled' as const, createdAt: '2026-01-01T00:00:00.000Z' };

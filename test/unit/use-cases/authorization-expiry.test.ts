@@ -7,6 +7,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
+import { isVoided } from '../../../lambdas/domain/payment-attempt';
+import { aPayment } from '../../support/payments';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryDependencies } from '../../../lambdas/use-cases/authorization-expiry';
 import { operateInstrument } from '../../../lambdas/use-cases/financial-instruments';
@@ -61,7 +63,7 @@ function expiryDeps(): AuthorizationExpiryDependencies {
     gateway,
     holds,
     publisher,
-    renderCheckout: (c) => ({ id: c.id, status: c.status, captured_amount: c.payment?.capturedAmount, voided: c.payment?.voided }),
+    renderCheckout: (c) => ({ id: c.id, status: c.status, captured_amount: c.payment?.capturedAmount, voided: isVoided(c.payment) }),
     owner: 'sweep:test',
     leaseMs: 5_000,
     now: () => new Date(clockMs),
@@ -109,7 +111,7 @@ beforeEach(async () => {
     aCheckout({
       status: 'processing',
       captureMethod: 'manual',
-      payment: { paymentToken: 'tok_1', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }),
     }),
   );
 });
@@ -123,7 +125,8 @@ describe('manual capture in the saga', () => {
     expect(confirmer.requests).toHaveLength(1);
     const checkout = await checkouts.getCheckout('chk_1');
     const instrument = await instruments.getInstrument('fi_1');
-    expect(checkout).toMatchObject({ status: 'succeeded', payment: { capturedAmount: 0, voided: false, inventoryConfirmation: 'confirmed' } });
+    expect(checkout).toMatchObject({ status: 'succeeded', payment: { capturedAmount: 0, inventoryConfirmation: 'confirmed' } });
+    expect(isVoided(checkout?.payment)).toBe(false);
     expect(instrument).toMatchObject({ status: 'active', capturableAmount: 10050, refundableAmount: 0 });
     const expiresAt = new Date(Date.parse(instrument!.createdAt) + 100_000).toISOString();
     expect(checkout?.payment?.authorizationExpiresAt).toBe(expiresAt);
@@ -175,7 +178,10 @@ describe('manual capture in the saga', () => {
     const automatic = aCheckout({
       id: 'chk_2',
       status: 'processing',
-      payment: { paymentToken: 'tok_2', connector: 'fake', pspReference: 'auth_2', authorizedAmount: 10050, capturedAmount: 0, voided: false, inventoryConfirmation: 'confirmed' },
+      payment: aPayment(
+        { paymentToken: 'tok_2', connector: 'fake', pspReference: 'auth_2', authorizedAmount: 10050, capturedAmount: 0, voided: false, inventoryConfirmation: 'confirmed' },
+        { id: 'chk_2' },
+      ),
     });
     await checkouts.createCheckout(automatic);
     // A manual one that was confirmed but never handed over.

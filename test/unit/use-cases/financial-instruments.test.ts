@@ -5,6 +5,7 @@
  * isolation, and the saga link (each authorization becomes an instrument; capture and void move
  * its balances; re-runs call the PSP no more).
  */
+import { aPayment } from '../../support/payments';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createInstrument,
@@ -239,7 +240,7 @@ describe('the saga link', () => {
     } as SagaDependencies;
     await merchants.createMerchant(aMerchant({ settings: { inventoryConfirmationEnabled: false } }));
     await checkouts.createCheckout(
-      aCheckout({ status: 'processing', payment: { paymentToken: 'tok_1', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false } }),
+      aCheckout({ status: 'processing', payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }) }),
     );
   });
 

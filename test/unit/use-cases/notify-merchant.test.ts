@@ -4,6 +4,7 @@
  * never fails the step for a failed delivery (the dispatcher retries), and publishes nothing new
  * when re-run.
  */
+import { aPayment } from '../../support/payments';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Checkout } from '../../../lambdas/domain/model';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
@@ -32,7 +33,7 @@ const terminal = (overrides: Partial<Checkout>) =>
   aCheckout({
     status: 'succeeded',
     updatedAt: '2026-03-01T12:00:00.000Z',
-    payment: { paymentToken: 'tok_1', connector: 'fake', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false },
+    payment: aPayment({ paymentToken: 'tok_1', connector: 'fake', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false }),
     ...overrides,
   });
 
@@ -99,7 +100,7 @@ describe('notifyMerchant', () => {
   it('publishes payment.voided and checkout.failed with the failure_reason', async () => {
     // Prepare
     await checkouts.createCheckout(
-      terminal({ status: 'failed', failureReason: 'inventory_rejected', payment: { paymentToken: 't', connector: 'fake', pspReference: 'a', authorizedAmount: 10050, capturedAmount: 0, voided: true } }),
+      terminal({ status: 'failed', failureReason: 'inventory_rejected', payment: aPayment({ paymentToken: 't', connector: 'fake', pspReference: 'a', authorizedAmount: 10050, capturedAmount: 0, voided: true }) }),
     );
     // Act
     await notifyMerchant(deps, input);

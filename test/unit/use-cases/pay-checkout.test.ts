@@ -37,7 +37,11 @@ describe('payCheckout', () => {
       statusCode: 202,
       body: { id: 'chk_1', object: 'checkout_status', status: 'processing', failure_reason: null, failure_message: null, redirect_url: null },
     });
-    expect((await checkouts.getCheckout('chk_1'))?.payment).toMatchObject({ paymentToken: 'tok_1', connector: 'sandbox', capturedAmount: 0 });
+    const payment = (await checkouts.getCheckout('chk_1'))?.payment;
+    expect(payment).toMatchObject({ paymentToken: 'tok_1', capturedAmount: 0 });
+    expect(payment?.attempts).toEqual([
+      { id: expect.stringMatching(/^att_/), connector: 'sandbox', status: 'authorizing', amount: 10050, currency: 'USD', createdAt: expect.any(String) },
+    ]);
     expect(workflow.starts).toEqual([{ name: 'chk_1', input: { checkoutId: 'chk_1' } }]);
   });
 

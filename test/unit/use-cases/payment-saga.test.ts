@@ -24,6 +24,8 @@ import {
   PspRejectedError,
   PspUnavailableError,
 } from '../../../lambdas/errors';
+import { authorizationOf } from '../../../lambdas/domain/payment-attempt';
+import { aPayment } from '../../support/payments';
 import {
   aCheckout,
   aMerchant,
@@ -48,7 +50,7 @@ const input = { checkoutId: 'chk_1' };
 const processing = () =>
   aCheckout({
     status: 'processing',
-    payment: { paymentToken: 'tok_1', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+    payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }),
   });
 
 beforeEach(async () => {
@@ -78,7 +80,8 @@ describe('authorizePayment', () => {
     expect(result).toEqual({ pspReference: 'auth_chk_1', authorizedAmount: 10050, inventoryConfirmationRequired: true });
     expect(gateway.calls).toEqual([{ op: 'authorize', key: 'chk_1:authorize', amount: 10050 }]);
     const stored = await checkouts.getCheckout('chk_1');
-    expect(stored?.payment).toMatchObject({ pspReference: 'auth_chk_1', authorizedAmount: 10050, inventoryConfirmation: 'pending' });
+    expect(stored?.payment).toMatchObject({ inventoryConfirmation: 'pending' });
+    expect(authorizationOf(stored?.payment)).toEqual({ pspReference: 'auth_chk_1', amount: 10050 });
     expect(checkouts.events.map((e) => e.type)).toEqual(['authorized']);
   });
 
@@ -100,7 +103,7 @@ describe('authorizePayment', () => {
     gateway.failNext.authorize = [new PaymentDeclinedError('card_declined')];
     await expect(authorizePayment(deps, input)).rejects.toBeInstanceOf(PaymentDeclinedError);
     expect(checkouts.events).toMatchObject([{ type: 'authorization_declined', data: { decline_code: 'card_declined' } }]);
-    expect((await checkouts.getCheckout('chk_1'))?.payment?.pspReference).toBeUndefined();
+    expect(authorizationOf((await checkouts.getCheckout('chk_1'))?.payment)).toBeUndefined();
   });
 
   it('lets transient PSP errors through for the state machine to retry', async () => {

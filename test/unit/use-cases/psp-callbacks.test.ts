@@ -1,3 +1,4 @@
+import { aPayment } from '../../support/payments';
 import { describe, expect, it } from 'vitest';
 import { signPspCallback } from '../../../lambdas/domain/psp-outcome';
 import { AuthenticationError } from '../../../lambdas/errors';
@@ -85,7 +86,7 @@ describe('receivePspCallback', () => {
     await checkouts.createCheckout(aCheckout({
       id: 'chk_cb',
       status: 'processing',
-      payment: { paymentToken: 'tok_1', connector: 'sandbox', pendingPspReference: 'auth_1', authorizedAmount: 0, capturedAmount: 0, voided: false },
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'sandbox', pendingPspReference: 'auth_1', authorizedAmount: 0, capturedAmount: 0, voided: false }, { id: 'chk_cb' }),
     }));
     // Act
     await receivePspCallback(deps, signed(aCallback('pevt_t', 'authorization.pending')));
@@ -117,7 +118,10 @@ describe('receivePspCallback: callbacks about another authorization (hardening r
     await instruments.createInstrument({ ...instrument, capturableAmount: 0, refundableAmount: 5000 });
     await checkouts.createCheckout(aCheckout({
       id: 'chk_cb', status: 'succeeded', amount: 5000,
-      payment: { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_victim', authorizedAmount: 5000, capturedAmount: 5000, voided: false, instrumentId: 'fi_victim' },
+      payment: aPayment(
+        { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_victim', authorizedAmount: 5000, capturedAmount: 5000, voided: false, instrumentId: 'fi_victim' },
+        { id: 'chk_cb', amount: 5000, status: 'succeeded' },
+      ),
     }));
   }
 

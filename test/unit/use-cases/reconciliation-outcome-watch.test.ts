@@ -11,6 +11,7 @@ import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
 import { reconcileWithPsp, recoveryVoidKey, runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';
+import { aPayment } from '../../support/payments';
 import {
   aCheckout,
   aMerchant,
@@ -90,7 +91,7 @@ beforeEach(async () => {
       status: 'failed',
       failureReason: 'payment_declined',
       updatedAt: '2026-03-01T12:00:00.000Z',
-      payment: { paymentToken: 'tok_1', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }, { status: 'failed', failureReason: 'payment_declined' }),
     }),
   );
 });
@@ -154,16 +155,19 @@ describe('taking over a saga that died mid-capture', () => {
         id: 'chk_2',
         status: 'processing',
         updatedAt: '2026-03-01T12:00:00.000Z',
-        payment: {
-          paymentToken: 'tok_2',
-          connector: 'fake',
-          pspReference: 'auth_chk_2',
-          authorizedAmount: 10050,
-          capturedAmount: 0,
-          voided: false,
-          inventoryConfirmation: 'confirmed',
-          instrumentId: instrument.id,
-        },
+        payment: aPayment(
+          {
+            paymentToken: 'tok_2',
+            connector: 'fake',
+            pspReference: 'auth_chk_2',
+            authorizedAmount: 10050,
+            capturedAmount: 0,
+            voided: false,
+            inventoryConfirmation: 'confirmed',
+            instrumentId: instrument.id,
+          },
+          { id: 'chk_2' },
+        ),
       }),
     );
     recovery.watches.set('chk_2', '2026-03-01T12:00:00.000Z');
@@ -202,7 +206,7 @@ describe('recovery of authorizations the checkout never recorded (hardening)', (
       id: 'chk_two',
       status: 'processing',
       amount: 2500,
-      payment: { paymentToken: 'tok_2', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+      payment: aPayment({ paymentToken: 'tok_2', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false }, { id: 'chk_two', amount: 2500 }),
     });
     await checkouts.createCheckout(checkout);
     // Act
