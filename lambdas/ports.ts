@@ -14,7 +14,7 @@ import type {
 } from './domain/model';
 import type { BalanceChange, FinancialInstrument, InstrumentOperation } from './domain/instrument-model';
 import type { ReservationGuard } from './domain/instrument-ledger';
-import type { PspAuthorizationState } from './domain/psp-outcome';
+import type { PspAuthorizationState, PspCallback } from './domain/psp-outcome';
 import type { AuthorizationHoldStage } from './domain/authorization-hold';
 
 // ---- Storage --------------------------------------------------------------------------------
@@ -170,18 +170,43 @@ export interface PaymentGateway {
   findAuthorizations?(reference: string): Promise<PspAuthorizationView[]>;
 }
 
-/** The PSP's amounts for one authorization (the sandbox's GET /v1/authorizations/{id} shape). */
+/** One PSP authorization as its connector reports it, in the domain's words. */
 export interface PspAuthorizationView {
   id: string;
-  status: string;
+  /** The connector's status mapped onto the domain's states; undefined when it means nothing to us. */
+  state: PspAuthorizationState | undefined;
+  /** The connector's own status word, kept only for the timeline (`psp_status`). */
+  pspStatus: string;
   amount: number;
   currency: string;
   /** What the PSP files it under (the checkout or instrument id); must be passed back on every operation. */
   reference: string;
-  captured_amount: number;
-  refunded_amount: number;
-  capturable_amount: number;
-  refundable_amount: number;
+  capturedAmount: number;
+  refundedAmount: number;
+  capturableAmount: number;
+  refundableAmount: number;
+}
+
+// ---- Connectors (lambdas/connectors/<id>/, chosen in lambdas/connectors/registry.ts) ------------
+
+export interface CallbackReadInput {
+  /** The exact bytes the PSP signed. */
+  rawBody: string;
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string>>;
+  now: Date;
+  toleranceSeconds?: number;
+}
+
+export type CallbackReading =
+  | { kind: 'callback'; callback: PspCallback }
+  | { kind: 'bad_signature'; reason: string }
+  | { kind: 'invalid_json' }
+  | { kind: 'invalid_callback' };
+
+/** Verifies and parses one callback with the connector's own signature scheme and JSON. */
+export interface CallbackReader {
+  read(input: CallbackReadInput): CallbackReading;
 }
 
 // ---- Merchant ---------------------------------------------------------------------------------

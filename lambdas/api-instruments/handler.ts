@@ -11,7 +11,7 @@
  * the retry with the same key resumes that very operation (same PSP idempotency key).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
+import { DEFAULT_CONNECTOR_ID, requireGateway } from '../connectors/registry';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import {
   ConcurrentModificationError,
@@ -23,7 +23,6 @@ import {
 import type { StoredResponse } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
-import { optionalEnv, requireEnv } from '../shared/env';
 import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';
 import { IDEMPOTENT_REPLAYED_HEADER, keyInFlightError, keyReusedError, readIdempotencyKey, requestBinding } from '../shared/idempotency';
 import { parseInput } from '../shared/validation';
@@ -41,10 +40,7 @@ import {
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
-  gateway: new SandboxPspGateway({
-    baseUrl: requireEnv('SANDBOX_PSP_URL'),
-    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))),
-  }),
+  gateway: requireGateway(DEFAULT_CONNECTOR_ID),
 };
 
 const logger = new Logger({ serviceName: 'paystep-api' });

@@ -22,7 +22,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { z } from 'zod';
-import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
+import { DEFAULT_CONNECTOR_ID, requireGateway } from '../connectors/registry';
+import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import { majorUnitsText, maxAmountMinor, parseMajorUnits } from '../domain/money';
@@ -38,7 +39,7 @@ import { IdempotencyInFlightError, NotFoundError, ValidationError } from '../err
 import type { StoredResponse } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
-import { optionalEnv, requireEnv } from '../shared/env';
+import { optionalEnv } from '../shared/env';
 import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../shared/http';
 import { IDEMPOTENT_REPLAYED_HEADER, keyReusedError } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
@@ -52,10 +53,7 @@ const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_T
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
-  gateway: new SandboxPspGateway({
-    baseUrl: requireEnv('SANDBOX_PSP_URL'),
-    timeoutMs: PSP_TIMEOUT_MS,
-  }),
+  gateway: requireGateway(DEFAULT_CONNECTOR_ID),
 };
 
 /** How long a request waits for a duplicate (same idempotency_key) that is still running before answering retry_error. */

@@ -3,6 +3,7 @@
  * POST /v1/checkouts/{id}/pay (open -> processing, start the saga; duplicates get the same
  * answer and start nothing new) and GET /v1/checkouts/{id}/status (the pending page's poll).
  */
+import { DEFAULT_CONNECTOR_ID } from '../connectors/registry';
 import { createSfnPaymentWorkflowFromEnv } from '../adapters/sfn-payment-workflow';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireClientCheckout } from '../shared/auth';
@@ -15,7 +16,7 @@ import { getCheckoutStatus, payCheckout, type PayDependencies } from '../use-cas
 const payDependencies: PayDependencies = {
   checkouts: checkoutRepository,
   workflow: createSfnPaymentWorkflowFromEnv(),
-  connector: 'sandbox',
+  connector: DEFAULT_CONNECTOR_ID,
 };
 
 async function pay(request: ApiRequest): Promise<ApiResult> {

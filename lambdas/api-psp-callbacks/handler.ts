@@ -7,7 +7,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ValidationError } from '../errors';
-import { callbackSecrets, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
+import { callbackReaders, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { decodePathSegment, errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
 import { receivePspCallback } from '../use-cases/psp-callbacks';
 import { checkoutRepository, eventPublisher, instrumentRepository } from '../shared/wiring';
@@ -18,7 +18,7 @@ const dependencies = {
   checkouts: checkoutRepository,
   instruments: instrumentRepository,
   events: eventPublisher,
-  secrets: callbackSecrets,
+  callbackReaders,
 };
 
 /** The raw body exactly as signed (base64 bodies decoded), bounded like every API body. */

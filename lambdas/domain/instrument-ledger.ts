@@ -112,8 +112,8 @@ export function newTokenInstrument(input: NewInstrumentBase & { paymentToken: st
 export interface AuthorizationFacts {
   currency: string;
   reference: string;
-  capturable_amount: number;
-  refundable_amount: number;
+  capturableAmount: number;
+  refundableAmount: number;
 }
 
 /**
@@ -128,15 +128,15 @@ export function assertAuthorizationFits(type: Exclude<InstrumentType, 'token'>, 
       param: 'currency',
     });
   }
-  if (type === 'authorized' && facts.capturable_amount < amount) {
-    throw new ValidationError(`The PSP authorization has only ${facts.capturable_amount} ${currency} left to capture`, {
+  if (type === 'authorized' && facts.capturableAmount < amount) {
+    throw new ValidationError(`The PSP authorization has only ${facts.capturableAmount} ${currency} left to capture`, {
       status: 422,
       code: 'amount_exceeds_capturable',
       param: 'amount',
     });
   }
-  if (type === 'captured' && facts.refundable_amount < amount) {
-    throw new ValidationError(`The PSP payment has only ${facts.refundable_amount} ${currency} captured and not refunded`, {
+  if (type === 'captured' && facts.refundableAmount < amount) {
+    throw new ValidationError(`The PSP payment has only ${facts.refundableAmount} ${currency} captured and not refunded`, {
       status: 422,
       code: 'amount_exceeds_refundable',
       param: 'amount',

@@ -1,12 +1,10 @@
 /**
  * Module-scope wiring for PSP callbacks and recovery (the callback API, the saga's
  * AwaitAuthorization step, the reconciliation sweep), on top of saga-wiring.ts: the callback and
- * recovery stores, the Step Functions task-token client, and the connectors' callback secrets,
- * read once at cold start.
+ * recovery stores, the Step Functions task-token client, and the connectors' callback readers
+ * (lambdas/connectors/registry.ts, each reading its own secrets), once at cold start.
  *
- * Env: SANDBOX_PSP_CALLBACK_SECRET (the secret the sandbox connector signs callbacks with; on AWS a
- * `secretsmanager:<arn>` reference), optional SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET (rotation
- * overlap), STATE_MACHINE_ARN and SFN_ENDPOINT (local emulator) for task tokens and executions,
+ * Env: STATE_MACHINE_ARN and SFN_ENDPOINT (local emulator) for task tokens and executions,
  * PAYSTEP_RECOVERY_AFTER_MS (default 15 min), PAYSTEP_RECOVERY_LEASE_MS (default 2 min).
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -15,10 +13,10 @@ import { DynamoPspCallbackStore } from '../adapters/dynamo-callback-store';
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { executionArnFor } from '../adapters/sfn-payment-workflow';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens';
-import type { PspCallbackStore, RecoveryStore } from '../ports';
+import { callbackReadersFromEnv } from '../connectors/registry';
+import type { CallbackReader, PspCallbackStore, RecoveryStore } from '../ports';
 import { executionNameFor } from '../use-cases/pay-checkout';
 import { optionalEnv } from './env';
-import { resolveSecretEnv } from './secret-env';
 import { documentClient, storeConfig } from './wiring';
 
 const sfnEndpoint = optionalEnv('SFN_ENDPOINT', '');
@@ -28,13 +26,8 @@ export const taskTokens = new SfnTaskTokens(
 export const pspCallbackStore: PspCallbackStore = new DynamoPspCallbackStore(documentClient, storeConfig.tableName);
 export const recoveryStore: RecoveryStore = new DynamoRecoveryStore(documentClient, storeConfig.tableName);
 
-const currentSecret = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_SECRET', 'verbatim');
-const previousSecret = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET', 'verbatim');
-
-/** Accepted callback secrets per connector; a connector without one refuses every callback (404). */
-export const callbackSecrets: Readonly<Record<string, readonly string[]>> = {
-  sandbox: [currentSecret, previousSecret].filter((secret): secret is string => secret !== undefined && secret !== ''),
-};
+/** Each connector's callback reader with its configured secrets; a connector without one refuses every callback (404). */
+export const callbackReaders: Readonly<Record<string, CallbackReader>> = await callbackReadersFromEnv();
 
 const stateMachineArn = optionalEnv('STATE_MACHINE_ARN', '');
 

@@ -4,15 +4,15 @@
  * (webhook-wiring.ts), with settings read once.
  *
  * Env: PUBLIC_CHECKOUT_BASE_URL (rendered into the webhook's checkout object) required;
- * SANDBOX_PSP_URL (the sandbox connector's base URL) for the PSP-calling steps; optional PSP_TIMEOUT_MS;
+ * the connector's settings (lambdas/connectors/<id>/config.ts) for the PSP-calling steps;
  * manual capture: AUTHORIZATION_VALIDITY_SECONDS (default 7 days) and
  * AUTHORIZATION_EXPIRY_WARNING_SECONDS (default 24 h), compressed locally by local/stack.ts.
  */
 import { DynamoAuthorizationHoldStore } from '../adapters/dynamo-authorization-holds';
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
-import { DEFAULT_PSP_TIMEOUT_MS, SandboxPspGateway } from '../adapters/sandbox-psp-gateway';
 import type { Context } from 'aws-lambda';
+import { connectorFor, DEFAULT_CONNECTOR_ID } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { Checkout } from '../domain/model';
 import type { AuthorizationHoldStore, PaymentGateway } from '../ports';
@@ -35,18 +35,17 @@ import {
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
 /**
- * The PSP gateway. Only the PSP-calling steps get SANDBOX_PSP_URL on AWS (least configuration);
- * the others share this wiring, so without the setting they get a gateway that fails on use.
+ * The PSP gateway. Only the PSP-calling steps get the connector's settings on AWS (least
+ * configuration); the others share this wiring, so without them they get a gateway that fails on use.
  */
-function createGateway(baseUrl: string): PaymentGateway {
-  if (baseUrl !== '') {
-    return new SandboxPspGateway({ baseUrl, timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS))) });
-  }
+function createGateway(connectorId: string): PaymentGateway {
+  const gateway = connectorFor(connectorId).gatewayFromEnv();
+  if (gateway !== undefined) return gateway;
   return new Proxy({ connector: 'unconfigured' } as PaymentGateway, {
     get(target, property) {
       if (property === 'connector' || typeof property !== 'string') return Reflect.get(target, property) as unknown;
       return async () => {
-        throw new Error(`SANDBOX_PSP_URL is not configured for this function (PaymentGateway.${property})`);
+        throw new Error(`Connector ${connectorId} is not configured for this function (PaymentGateway.${property})`);
       };
     },
   });
@@ -60,7 +59,7 @@ export const sagaDependencies: NotifyMerchantDependencies = {
   checkouts: checkoutRepository,
   merchants: merchantRepository,
   // PspCallLatency and InventoryConfirmationLatency are measured at these ports (observability.ts).
-  gateway: observeGateway(createGateway(optionalEnv('SANDBOX_PSP_URL', ''))),
+  gateway: observeGateway(createGateway(DEFAULT_CONNECTOR_ID)),
   confirmer: observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)),
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,

@@ -23,7 +23,6 @@ import {
   recordAttemptEvent,
   type AttemptEvent,
 } from '../domain/payment-attempt';
-import { stateFromPspStatus } from '../domain/psp-outcome';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,
@@ -228,7 +227,7 @@ async function recordAttempt(
  * again), authorized, declined (PaymentDeclinedError) or voided meanwhile (PspRejectedError).
  */
 function pendingResult(checkoutId: string, view: PspAuthorizationView): { pspReference: string; authorizedAmount: number; pending?: boolean } {
-  const state = stateFromPspStatus(view.status);
+  const state = view.state;
   if (view.reference !== checkoutId) throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
   switch (state) {
     case 'pending':
@@ -238,7 +237,7 @@ function pendingResult(checkoutId: string, view: PspAuthorizationView): { pspRef
     case 'declined':
       throw new PaymentDeclinedError('card_declined');
     default:
-      throw new PspRejectedError(`The pending authorization ${view.id} ended ${view.status}`);
+      throw new PspRejectedError(`The pending authorization ${view.id} ended ${view.pspStatus}`);
   }
 }
 
@@ -462,11 +461,11 @@ export async function resolveCaptureByStatus(
     return undefined;
   }
   const expected = checkout.amount - payment.capturedAmount;
-  const capturedAtPsp = view.captured_amount - payment.capturedAmount;
+  const capturedAtPsp = view.capturedAmount - payment.capturedAmount;
   if (capturedAtPsp < expected) return undefined;
   await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
   await deps.checkouts.appendEvent(
-    { checkoutId: checkout.id, type: 'psp_outcome_resolved', at: new Date().toISOString(), data: { step: 'capture', psp_status: view.status, captured_amount: view.captured_amount } },
+    { checkoutId: checkout.id, type: 'psp_outcome_resolved', at: new Date().toISOString(), data: { step: 'capture', psp_status: view.pspStatus, captured_amount: view.capturedAmount } },
     `${checkout.id}:psp_outcome_resolved:capture`,
   );
   return { amount: expected, pspOperationId: `status_query:${view.id}` };
@@ -551,8 +550,7 @@ async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Ch
   if (pending !== undefined) candidates.add(pending);
   if (deps.gateway.findAuthorizations !== undefined) {
     for (const view of await deps.gateway.findAuthorizations(checkout.id)) {
-      const state = stateFromPspStatus(view.status);
-      if (state === 'pending' || (state === 'authorized' && view.captured_amount === 0)) candidates.add(view.id);
+      if (view.state === 'pending' || (view.state === 'authorized' && view.capturedAmount === 0)) candidates.add(view.id);
     }
   }
   let released = 0;

@@ -11,17 +11,10 @@
 import { operationTransactions } from '../domain/instrument-ledger';
 import { connectorOf, pendingAuthorizationOf } from '../domain/payment-attempt';
 import type { InstrumentOperation } from '../domain/instrument-model';
-import {
-  isForwardTransition,
-  parsePspCallback,
-  PSP_SIGNATURE_HEADER,
-  stateFromPspStatus,
-  stateReportedBy,
-  verifyPspSignature,
-  type PspCallback,
-} from '../domain/psp-outcome';
+import { isForwardTransition, type PspCallback } from '../domain/psp-outcome';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors';
 import type {
+  CallbackReader,
   CheckoutRepository,
   EventPublisher,
   InstrumentRepository,
@@ -38,8 +31,8 @@ export interface PspCallbackDependencies {
   checkouts: Pick<CheckoutRepository, 'getCheckout' | 'appendEvent'>;
   instruments?: InstrumentRepository;
   events?: EventPublisher;
-  /** Accepted signing secrets per connector (two during a rotation). */
-  secrets: Readonly<Record<string, readonly string[]>>;
+  /** Each connector's callback reader (its signature scheme and JSON); a connector without one gets 404. */
+  callbackReaders: Readonly<Record<string, CallbackReader>>;
   toleranceSeconds?: number;
   now?: () => Date;
 }
@@ -71,22 +64,24 @@ export interface ReceiveCallbackOutput {
 export async function receivePspCallback(deps: PspCallbackDependencies, input: ReceiveCallbackInput): Promise<ReceiveCallbackOutput> {
   const now = deps.now?.() ?? new Date();
   // Own properties only: `__proto__`, `constructor` or `hasOwnProperty` name no connector (a 404, not a 500).
-  const secrets = Object.hasOwn(deps.secrets, input.connector) ? deps.secrets[input.connector] : undefined;
-  if (!Array.isArray(secrets) || secrets.length === 0) throw new NotFoundError('Unknown PSP connector', { param: 'connector' });
-  const check = verifyPspSignature(input.headers[PSP_SIGNATURE_HEADER], input.rawBody, secrets, now, deps.toleranceSeconds);
-  if (!check.ok) throw new AuthenticationError(`Invalid callback signature (${check.reason})`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(input.rawBody);
-  } catch {
-    throw new ValidationError('The callback body is not valid JSON', { code: 'invalid_json' });
+  const reader = Object.hasOwn(deps.callbackReaders, input.connector) ? deps.callbackReaders[input.connector] : undefined;
+  if (reader === undefined) throw new NotFoundError('Unknown PSP connector', { param: 'connector' });
+  const reading = reader.read({ rawBody: input.rawBody, headers: input.headers, now, ...(deps.toleranceSeconds !== undefined ? { toleranceSeconds: deps.toleranceSeconds } : {}) });
+  switch (reading.kind) {
+    case 'bad_signature':
+      throw new AuthenticationError(`Invalid callback signature (${reading.reason})`);
+    case 'invalid_json':
+      throw new ValidationError('The callback body is not valid JSON', { code: 'invalid_json' });
+    case 'invalid_callback':
+      throw new ValidationError('The callback body is not a PSP callback this connector sends', { code: 'invalid_callback' });
+    case 'callback':
+      break;
   }
-  const callback = parsePspCallback(parsed);
-  if (callback === undefined) throw new ValidationError('The callback body is not a PSP callback this connector sends', { code: 'invalid_callback' });
+  const callback = reading.callback;
 
   if (await deps.callbacks.hasCallback(input.connector, callback.id)) {
     const known = await deps.callbacks.getAuthorizationRecord(input.connector, callback.reference);
-    return { received: true, callback_id: callback.id, result: 'duplicate', state: known?.state ?? stateReportedBy(callback.type) };
+    return { received: true, callback_id: callback.id, result: 'duplicate', state: known?.state ?? callback.state };
   }
 
   // Hardening rule: a callback acts only on the authorization its reference recorded. A PSP files
@@ -112,7 +107,7 @@ export async function receivePspCallback(deps: PspCallbackDependencies, input: R
       connector: input.connector,
       reference: callback.reference,
       authorizationId: callback.authorizationId,
-      state: stateReportedBy(callback.type),
+      state: callback.state,
       amount: callback.amount,
       currency: callback.currency,
       lastCallbackId: callback.id,
@@ -314,7 +309,7 @@ export async function awaitAuthorization(deps: AwaitAuthorizationDependencies, i
   let state = record.state;
   if (state === 'pending' && pending !== undefined) {
     const view = await deps.gateway.getAuthorization(pending);
-    const pspState = stateFromPspStatus(view.status);
+    const pspState = view.state;
     if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
       const advanced = await deps.callbacks.advanceAuthorization(
         { connector, reference: checkout.id, authorizationId: view.id, state: pspState, amount: view.amount, currency: view.currency, lastCallbackId: 'status_query' },

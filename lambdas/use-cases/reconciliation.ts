@@ -25,7 +25,6 @@ import {
   recordAttemptEvent,
   recordAttemptEvents,
 } from '../domain/payment-attempt';
-import { stateFromPspStatus } from '../domain/psp-outcome';
 import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../errors';
 import type { PspAuthorizationView, PspCallbackStore, RecoveryStore, SagaExecutionInspector, TaskTokenResumer } from '../ports';
 import { runSagaOperation } from './financial-instruments';
@@ -116,7 +115,7 @@ async function tendWaitingSaga(deps: ReconciliationDependencies, checkout: Check
   const record = await deps.callbacks.getAuthorizationRecord(connector, checkout.id);
   if (record?.taskToken === undefined) return;
   const view = await deps.gateway.getAuthorization(pending);
-  const state = stateFromPspStatus(view.status);
+  const state = view.state;
   if (state === 'pending') {
     if (await deps.resumer.heartbeat(record.taskToken)) report.heartbeats += 1;
     return;
@@ -168,7 +167,7 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
   if (await finishManualHold(deps, checkout)) return { status: 'succeeded', action: 'authorization_held' };
   const views = await pspAuthorizations(deps, checkout);
   const payment = checkout.payment;
-  const captured = views.find((view) => view.captured_amount >= checkout.amount);
+  const captured = views.find((view) => view.capturedAmount >= checkout.amount);
   if (captured !== undefined && payment !== undefined) {
     await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'succeeded');
     const current = await reload(deps, checkout.id);
@@ -176,13 +175,13 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
       { ...(current.payment ?? payment), capturedAmount: checkout.amount },
       [
         { type: 'authorized', pspReference: captured.id, amount: captured.amount },
-        { type: 'captured', capturedTotal: captured.captured_amount },
+        { type: 'captured', capturedTotal: captured.capturedAmount },
       ],
       (deps.now?.() ?? new Date()).toISOString(),
     );
     await deps.checkouts.updatePayment(checkout.id, settled.payment, current.version, {
       type: 'psp_outcome_resolved',
-      data: { step: 'capture', psp_status: captured.status, captured_amount: captured.captured_amount, resolved_by: 'reconciliation' },
+      data: { step: 'capture', psp_status: captured.pspStatus, captured_amount: captured.capturedAmount, resolved_by: 'reconciliation' },
     });
     await finish(deps, checkout.id, 'succeeded');
     return { status: 'succeeded', action: 'captured_at_psp' };
@@ -191,17 +190,16 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
   // died before the answer. The PSP shows nothing captured, and the saga is past the stuck bound,
   // so that capture never happened: settle it as failed, or the instrument refuses the void below
   // (a void never races an in-flight capture) and the checkout stays stuck.
-  if (payment !== undefined && !views.some((view) => view.captured_amount > 0)) {
+  if (payment !== undefined && !views.some((view) => view.capturedAmount > 0)) {
     await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'failed');
   }
   let voided = 0;
   for (const view of views) {
-    const state = stateFromPspStatus(view.status);
-    if ((state !== 'pending' && state !== 'authorized') || view.captured_amount > 0) continue;
+    if ((view.state !== 'pending' && view.state !== 'authorized') || view.capturedAmount > 0) continue;
     await voidAtPsp(deps, checkout, view);
     voided += 1;
   }
-  const declined = views.length > 0 && views.every((view) => stateFromPspStatus(view.status) === 'declined');
+  const declined = views.length > 0 && views.every((view) => view.state === 'declined');
   const reason: FailureReason = declined ? 'payment_declined' : 'psp_error';
   await failUnansweredAttemptOf(deps, checkout.id, reason);
   await finish(deps, checkout.id, 'failed', reason);

@@ -6,20 +6,14 @@
  * calls the API, so this function needs no table access and no secret.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { requireEnv } from '../shared/env';
+import { connectorFor, DEFAULT_CONNECTOR_ID } from '../connectors/registry';
 import { pageHeaders, renderCheckoutPage, renderNotFoundPage } from './checkout-page';
 
 /** The PSP's browser-facing base URL; the page tokenizes cards there and the CSP allows its origin. */
-const pspPublicUrl = parsePspUrl(requireEnv('SANDBOX_PSP_PUBLIC_URL'));
+const pspPublicUrl = connectorFor(DEFAULT_CONNECTOR_ID).tokenizationUrlFromEnv();
 const headers = pageHeaders(pspPublicUrl.origin);
 
 const CHECKOUT_ID = /^chk_[A-Za-z0-9_-]{1,64}$/;
-
-function parsePspUrl(value: string): URL {
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('SANDBOX_PSP_PUBLIC_URL must be an http(s) URL');
-  return url;
-}
 
 /** Renders the page for a well-formed checkout id; anything else is a 404 page, never an error. */
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

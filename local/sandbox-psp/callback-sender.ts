@@ -1,12 +1,12 @@
 /**
  * The sandbox PSP's outgoing callbacks: signed status reports POSTed to Paystep's
  * `POST /v1/psp/sandbox/callbacks` (header `psp-signature: t=<unix>,v1=<hex HMAC-SHA256 of
- * "<t>.<body>">`, the same scheme lambdas/domain/psp-outcome.ts verifies). Like a real PSP it
+ * "<t>.<body>">`, the same scheme lambdas/connectors/sandbox/callbacks.ts verifies). Like a real PSP it
  * retries a callback that did not get a 2xx a few times with back-off, and it misbehaves on
  * purpose for the duplicate and out-of-order test cards (the server decides the order; this
  * module sends what it is given, once or twice).
  */
-import { signPspCallback, type PspCallbackType } from '../../lambdas/domain/psp-outcome';
+import { signPspCallback, type PspCallbackType } from '../../lambdas/connectors/sandbox/callbacks';
 import { generateId } from './ledger';
 import type { Timers } from './http-io';
 

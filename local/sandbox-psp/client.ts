@@ -1,7 +1,7 @@
 /**
  * Small typed calls to the sandbox PSP's non-payment endpoints, for tests, e2e suites and demo
  * scripts: tokenize a test card the way the checkout page does, and read the ledger that proves
- * the money invariants. Payment operations go through lambdas/adapters/sandbox-psp-gateway.ts.
+ * the money invariants. Payment operations go through lambdas/connectors/sandbox/gateway.ts.
  */
 import type { AuthorizationView, LedgerOperation } from './ledger';
 

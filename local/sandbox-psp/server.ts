@@ -15,7 +15,7 @@ import { validateCard } from './card-validation';
 import { isRecord, listen, parseJson, readBody, sendJson, Timers } from './http-io';
 import { ASYNC_BEHAVIORS, SandboxLedger, type Authorization, type PspReply } from './ledger';
 import { CallbackSender, newCallback, type CallbackTarget } from './callback-sender';
-import type { PspCallbackType } from '../../lambdas/domain/psp-outcome';
+import type { PspCallbackType } from '../../lambdas/connectors/sandbox/callbacks';
 import { TEST_CARDS, type CardBehavior } from './test-cards';
 
 export interface StartSandboxPspOptions {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPspCallback } from '../../lambdas/domain/psp-outcome';
+import { signPspCallback } from '../../lambdas/connectors/sandbox/callbacks';
 import { eventually, PaystepClient } from '../../local/paystep-client';
 import { fetchAuthorization, fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { moneyInvariantViolations } from '../support/money-invariants';

@@ -8,10 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxPspGateway } from '../../lambdas/adapters/sandbox-psp-gateway';
+import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { DynamoIdempotencyStore } from '../../lambdas/adapters/dynamo-idempotency-store';
 import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
-import { signPspCallback } from '../../lambdas/domain/psp-outcome';
+import { signPspCallback } from '../../lambdas/connectors/sandbox/callbacks';
 import { tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
 import { apiEvent, checkoutBody, startApiTestEnv, type ApiCall, type ApiResponse, type ApiTestEnv, type Handler } from './api-test-kit';

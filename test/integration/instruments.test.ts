@@ -10,7 +10,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
 import { instrumentRequestKey } from '../../lambdas/adapters/dynamo-keys';
-import { SandboxPspGateway } from '../../lambdas/adapters/sandbox-psp-gateway';
+import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
 import { fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { expectedBalances, INSTRUMENT_SCENARIOS, type InstrumentScenario } from '../support/instrument-scenarios';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxPspGateway } from '../../lambdas/adapters/sandbox-psp-gateway';
+import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { API_ROUTES, type ApiEntry } from '../../lib/api-routes';
 import type { ApiHandler } from '../../local/handlers';
 import { startApiHost, type ApiHost } from '../../local/http-host';

@@ -190,9 +190,9 @@ describe('creation', () => {
   });
 
   it.each([
-    ['authorized', { currency: 'USD', reference: 'r', capturable_amount: 999, refundable_amount: 0 }, 'amount_exceeds_capturable'],
-    ['captured', { currency: 'USD', reference: 'r', capturable_amount: 0, refundable_amount: 999 }, 'amount_exceeds_refundable'],
-    ['authorized', { currency: 'EUR', reference: 'r', capturable_amount: 5000, refundable_amount: 0 }, 'currency_mismatch'],
+    ['authorized', { currency: 'USD', reference: 'r', capturableAmount: 999, refundableAmount: 0 }, 'amount_exceeds_capturable'],
+    ['captured', { currency: 'USD', reference: 'r', capturableAmount: 0, refundableAmount: 999 }, 'amount_exceeds_refundable'],
+    ['authorized', { currency: 'EUR', reference: 'r', capturableAmount: 5000, refundableAmount: 0 }, 'currency_mismatch'],
   ] as const)('validates a %s instrument against the PSP (%j -> %s)', (type, facts, code) => {
     expect(() => assertAuthorizationFits(type, 1000, 'USD', facts)).toThrow(expect.objectContaining({ status: 422, code }) as Error);
   });

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isForwardTransition,
-  parsePspCallback,
-  signPspCallback,
-  stateFromPspStatus,
-  verifyPspSignature,
-  type PspAuthorizationState,
-} from '../../../lambdas/domain/psp-outcome';
+import { parsePspCallback, signPspCallback, verifyPspSignature } from '../../../lambdas/connectors/sandbox/callbacks';
+import { stateFromPspStatus } from '../../../lambdas/connectors/sandbox/status';
+import { isForwardTransition, type PspAuthorizationState } from '../../../lambdas/domain/psp-outcome';
 
 const SECRET = 'pspcb_unit_secret';
 const NOW = new Date('2026-01-01T12:00:00Z');

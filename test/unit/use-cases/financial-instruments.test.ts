@@ -42,14 +42,15 @@ beforeEach(() => {
   deps = { instruments, gateway };
   gateway.authorizations.set('auth_ext', {
     id: 'auth_ext',
-    status: 'authorized',
+    state: 'authorized',
+    pspStatus: 'authorized',
     amount: 10000,
     currency: 'USD',
     reference: 'ord_77',
-    captured_amount: 0,
-    refunded_amount: 0,
-    capturable_amount: 10000,
-    refundable_amount: 0,
+    capturedAmount: 0,
+    refundedAmount: 0,
+    capturableAmount: 10000,
+    refundableAmount: 0,
   });
 });
 

@@ -1,6 +1,6 @@
 import { aPayment } from '../../support/payments';
 import { describe, expect, it } from 'vitest';
-import { signPspCallback } from '../../../lambdas/domain/psp-outcome';
+import { sandboxCallbackReader, signPspCallback } from '../../../lambdas/connectors/sandbox/callbacks';
 import { AuthenticationError } from '../../../lambdas/errors';
 import { receivePspCallback, type PspCallbackDependencies } from '../../../lambdas/use-cases/psp-callbacks';
 import { newAuthorizedInstrument } from '../../../lambdas/domain/instrument-ledger';
@@ -16,7 +16,7 @@ function setup(recorded = true) {
   const checkouts = new FakeCheckouts();
   const instruments = new FakeInstruments();
   const events = new RecordingPublisher();
-  const deps: PspCallbackDependencies = { callbacks, resumer, checkouts, instruments, events, secrets: { sandbox: [SECRET] }, now: () => NOW };
+  const deps: PspCallbackDependencies = { callbacks, resumer, checkouts, instruments, events, callbackReaders: { sandbox: sandboxCallbackReader([SECRET]) }, now: () => NOW };
   // The saga recorded authorization auth_1 for chk_cb (as AuthorizePayment does for a pending answer).
   if (recorded) callbacks.records.set('sandbox#chk_cb', { connector: 'sandbox', reference: 'chk_cb', authorizationId: 'auth_1', state: 'pending', amount: 2500, currency: 'USD', updatedAt: NOW.toISOString() });
   return { deps, callbacks, resumer, checkouts, instruments, events };

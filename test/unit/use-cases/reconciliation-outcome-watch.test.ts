@@ -141,14 +141,15 @@ describe('taking over a saga that died mid-capture', () => {
     ).rejects.toBeInstanceOf(PspTimeoutError);
     gateway.authorizations.set('auth_chk_2', {
       id: 'auth_chk_2',
-      status: 'authorized',
+      state: 'authorized',
+      pspStatus: 'authorized',
       amount: 10050,
       currency: 'USD',
       reference: 'chk_2',
-      captured_amount: 0,
-      refunded_amount: 0,
-      capturable_amount: 10050,
-      refundable_amount: 0,
+      capturedAmount: 0,
+      refundedAmount: 0,
+      capturableAmount: 10050,
+      refundableAmount: 0,
     });
     await checkouts.createCheckout(
       aCheckout({

@@ -4,8 +4,8 @@
  * becomes a Paystep error the saga can Retry or Catch.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SandboxPspGateway } from '../../../lambdas/adapters/sandbox-psp-gateway';
-import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../../lambdas/errors';
+import { SandboxPspGateway } from '../../../../lambdas/connectors/sandbox/gateway';
+import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../../../lambdas/errors';
 
 const fetchMock = vi.fn<typeof fetch>();
 

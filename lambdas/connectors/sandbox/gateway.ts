@@ -13,7 +13,7 @@ import {
   PspRejectedError,
   PspTimeoutError,
   PspUnavailableError,
-} from '../errors';
+} from '../../errors';
 import type {
   AuthorizeInput,
   AuthorizeOutput,
@@ -22,26 +22,14 @@ import type {
   PspOperationOutput,
   RefundInput,
   VoidInput,
-} from '../ports';
+  PspAuthorizationView,
+} from '../../ports';
+import { toAuthorizationView, type SandboxAuthorization } from './status';
 
 export interface SandboxPspGatewayOptions {
   baseUrl: string;
   /** Per-call timeout including reading the body; default 8000 ms. */
   timeoutMs?: number;
-}
-
-/** The sandbox PSP's view of an authorization (GET /v1/authorizations/{id}). */
-export interface SandboxAuthorization {
-  id: string;
-  status: 'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
-  amount: number;
-  currency: string;
-  reference: string;
-  captured_amount: number;
-  refunded_amount: number;
-  voided_amount: number;
-  capturable_amount: number;
-  refundable_amount: number;
 }
 
 export const DEFAULT_PSP_TIMEOUT_MS = 8000;
@@ -105,19 +93,19 @@ export class SandboxPspGateway implements PaymentGateway {
   }
 
   /** Reads the PSP's amounts for an authorization: how a later reconciliation learns an unknown outcome. */
-  async getAuthorization(pspReference: string): Promise<SandboxAuthorization> {
+  async getAuthorization(pspReference: string): Promise<PspAuthorizationView> {
     const { status, body } = await this.send('get authorization', this.authorizationPath(pspReference), { method: 'GET' });
     if (status !== 200 || !isRecord(body) || typeof body['id'] !== 'string') {
       throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization body');
     }
-    return body as unknown as SandboxAuthorization;
+    return toAuthorizationView(body as unknown as SandboxAuthorization);
   }
 
   /** The authorizations the PSP filed under our reference: recovery's way to an authorization whose id was lost. */
-  async findAuthorizations(reference: string): Promise<SandboxAuthorization[]> {
+  async findAuthorizations(reference: string): Promise<PspAuthorizationView[]> {
     const { body } = await this.send('find authorizations', `/v1/authorizations?reference=${encodeURIComponent(reference)}`, { method: 'GET' });
     if (!isRecord(body) || !Array.isArray(body['data'])) throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization list');
-    return body['data'] as SandboxAuthorization[];
+    return (body['data'] as SandboxAuthorization[]).map(toAuthorizationView);
   }
 
   private authorizationPath(pspReference: string): string {
