@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
+import { ATTEMPT_STATUSES } from '../domain/payment-attempt';
 
 const timestamp = z.string().meta({ format: 'date-time', example: '2026-11-30T12:00:00.000Z' });
 const minorAmount = z.int().meta({ description: 'Integer amount in the currency\'s minor unit (10050 = USD 100.50).', example: 10050 });
@@ -59,6 +60,19 @@ const checkoutItemSchema = z.strictObject({
   unit_amount: minorAmount.nullable(),
 });
 
+export const paymentAttemptSchema = z
+  .strictObject({
+    id: z.string().meta({ example: 'att_T3b9kLmQ2xW8' }),
+    connector: z.string().meta({ example: 'sandbox' }),
+    status: z.enum(ATTEMPT_STATUSES),
+    amount: minorAmount,
+    currency,
+    psp_reference: z.string().nullable(),
+    failure_code: z.string().nullable().meta({ description: 'Why the attempt failed: the PSP\'s decline code, or `psp_error`.', example: 'card_declined' }),
+    created_at: timestamp,
+  })
+  .meta({ id: 'PaymentAttempt', description: 'One authorization try at one connector.' });
+
 export const paymentSchema = z
   .strictObject({
     connector: z.string().meta({ example: 'sandbox' }),
@@ -70,6 +84,7 @@ export const paymentSchema = z
     voided: z.boolean(),
     instrument_id: z.string().nullable(),
     authorization_expires_at: timestamp.nullable(),
+    attempts: z.array(paymentAttemptSchema).meta({ description: 'Every authorization try, oldest first; at most one ever holds money.' }),
   })
   .meta({ id: 'CheckoutPayment' });
 

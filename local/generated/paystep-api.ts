@@ -573,6 +573,8 @@ export interface components {
             object: "list";
         };
         CheckoutPayment: {
+            /** @description Every authorization try, oldest first; at most one ever holds money. */
+            attempts: components["schemas"]["PaymentAttempt"][];
             authorization_expires_at: string | null;
             /**
              * @description Integer amount in the currency's minor unit (10050 = USD 100.50).
@@ -824,6 +826,36 @@ export interface components {
             transaction_id: string;
             /** @enum {string} */
             type: "authorization" | "capture" | "refund" | "revoke" | "dispute";
+        };
+        /** @description One authorization try at one connector. */
+        PaymentAttempt: {
+            /**
+             * @description Integer amount in the currency's minor unit (10050 = USD 100.50).
+             * @example 10050
+             */
+            amount: number;
+            /** @example sandbox */
+            connector: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description ISO 4217 code, upper case.
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Why the attempt failed: the PSP's decline code, or `psp_error`.
+             * @example card_declined
+             */
+            failure_code: string | null;
+            /** @example att_T3b9kLmQ2xW8 */
+            id: string;
+            psp_reference: string | null;
+            /** @enum {string} */
+            status: "authorizing" | "requires_action" | "authorization_pending" | "authorized" | "captured" | "partially_captured" | "voided" | "failed" | "outcome_unknown";
         };
         /** @description A vaulted card. The number and CVC are never returned. */
         PaymentMethod: {
