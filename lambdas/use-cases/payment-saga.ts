@@ -35,6 +35,7 @@ import {
 } from '../errors';
 import type {
   AuthorizationHoldStore,
+  AuthorizeOutput,
   CheckoutRepository,
   InstrumentRepository,
   InventoryConfirmer,
@@ -118,7 +119,7 @@ function assertNotRecovered(checkout: Checkout): void {
 
 /**
  * Step 1: authorize the full amount with the buyer's token; a decline is thrown, not returned.
- * A PSP that answers "pending" is recorded (`pendingPspReference`) and reported with
+ * A PSP that answers "pending" moves the attempt to `authorization_pending` and is reported with
  * `pending: true`; once the callback resumed the wait, this step runs again and learns the result
  * from the PSP's status (GET authorization), never by authorizing a second time.
  */
@@ -139,32 +140,7 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
   }
   const merchant = await deps.merchants.getMerchant(checkout.merchantId);
   const confirmationRequired = Boolean(merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl);
-  const pendingReference = pendingAuthorizationOf(payment);
-  let authorization: { pspReference: string; authorizedAmount: number; pending?: boolean };
-  try {
-    authorization =
-      pendingReference !== undefined
-        ? pendingResult(checkoutId, await deps.gateway.getAuthorization(pendingReference))
-        : await deps.gateway.authorize({
-            reference: checkout.id,
-            paymentToken: payment.paymentToken,
-            amount: checkout.amount,
-            currency: checkout.currency,
-            idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
-          });
-  } catch (error) {
-    if (error instanceof PaymentDeclinedError) {
-      await deps.checkouts.appendEvent(
-        { checkoutId, type: 'authorization_declined', at: new Date().toISOString(), data: { decline_code: error.message } },
-        `${checkoutId}:authorization_declined`,
-      );
-      await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
-    }
-    // No answer: the PSP may have authorized. The same-key retry (or VoidAuthorization's look-up by
-    // reference) settles it from the PSP's truth.
-    if (error instanceof PspTimeoutError && pendingReference === undefined) await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
-    throw error;
-  }
+  const authorization = await askPspToAuthorize(deps, checkout, payment);
   if (authorization.pending === true) {
     await recordAttempt(deps, checkout, payment, { type: 'authorization_pending', pspReference: authorization.pspReference }, {
       type: 'authorization_pending',
@@ -204,6 +180,36 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
     authorizedAmount: authorization.authorizedAmount,
     inventoryConfirmationRequired: confirmationRequired,
   };
+}
+
+/**
+ * The PSP's answer for the current attempt: the pending authorization's result from its status,
+ * or an authorization with the key `<checkout>:authorize`. A decline is recorded (timeline and
+ * attempt `failed`) and rethrown; a timeout leaves the attempt `outcome_unknown` (the PSP may
+ * have authorized: the same-key retry, or VoidAuthorization's look-up by reference, settles it).
+ */
+async function askPspToAuthorize(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<AuthorizeOutput> {
+  const pendingReference = pendingAuthorizationOf(payment);
+  try {
+    if (pendingReference !== undefined) return pendingResult(checkout.id, await deps.gateway.getAuthorization(pendingReference));
+    return await deps.gateway.authorize({
+      reference: checkout.id,
+      paymentToken: payment.paymentToken,
+      amount: checkout.amount,
+      currency: checkout.currency,
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
+    });
+  } catch (error) {
+    if (error instanceof PaymentDeclinedError) {
+      await deps.checkouts.appendEvent(
+        { checkoutId: checkout.id, type: 'authorization_declined', at: new Date().toISOString(), data: { decline_code: error.message } },
+        `${checkout.id}:authorization_declined`,
+      );
+      await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
+    }
+    if (error instanceof PspTimeoutError && pendingReference === undefined) await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
+    throw error;
+  }
 }
 
 /**
