@@ -1,6 +1,6 @@
 /**
  * The ports: what the use cases need from the outside world, as interfaces. Adapters in
- * lambdas/adapters/ implement them (DynamoDB, the sandbox PSP over HTTP, merchant HTTP calls,
+ * lambdas/adapters/ implement them (DynamoDB, merchant HTTP calls,
  * Step Functions); unit tests implement them with fakes. Handlers wire adapters once at module
  * scope.
  */
