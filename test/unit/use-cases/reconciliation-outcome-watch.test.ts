@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
-import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports';
+import type { ProcessingWatch, PspAuthorizationView, RecoveryStore } from '../../../lambdas/ports';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
@@ -200,7 +200,7 @@ describe('recovery of authorizations the checkout never recorded (hardening)', (
       }
       return { pspOperationId: `void_${first ?? input.pspReference}`, amount: 2500 };
     };
-    const view = (id: string) => ({ id, status: 'authorized', amount: 2500, currency: 'USD', reference: 'chk_two', captured_amount: 0, refunded_amount: 0, capturable_amount: 2500, refundable_amount: 0 });
+    const view = (id: string): PspAuthorizationView => ({ id, state: 'authorized', pspStatus: 'authorized', amount: 2500, currency: 'USD', reference: 'chk_two', capturedAmount: 0, refundedAmount: 0, capturableAmount: 2500, refundableAmount: 0 });
     Object.assign(gateway, { findAuthorizations: async () => [view('auth_a'), view('auth_b')] });
     deps.gateway = gateway;
     const checkout = aCheckout({
