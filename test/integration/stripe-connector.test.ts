@@ -137,7 +137,7 @@ describe('authorize, capture, refund, void', () => {
     // Assess
     expect(paymentMethod).toMatch(/^pm_/);
     expect(voided).toEqual({ pspOperationId: authorized.pspReference, amount: 1299 });
-    expect((await gateway.getAuthorization(authorized.pspReference)).status).toBe('voided');
+    expect((await gateway.getAuthorization(authorized.pspReference)).state).toBe('voided');
     expect((await ledger(reference)).map((row) => [row.type, row.amount])).toEqual([['authorize', 1299], ['void', 1299]]);
   });
 
@@ -318,7 +318,7 @@ describe('webhooks', () => {
       kind: 'callback',
       callback: expect.objectContaining({ type: 'payment_intent.amount_capturable_updated', state: 'authorized', authorizationId: authorized.pspReference, reference, amount: 2500, currency: 'EUR' }),
     });
-    expect((await gateway.getAuthorization(authorized.pspReference)).status).toBe('authorized');
+    expect((await gateway.getAuthorization(authorized.pspReference)).state).toBe('authorized');
     expect(await ledger(reference)).toEqual([expect.objectContaining({ type: 'authorize', status: 'succeeded', amount: 2500, idempotency_key: key })]);
   });
 

@@ -31,16 +31,6 @@ export function stateFromIntentStatus(status: Stripe.PaymentIntent.Status, amoun
   }
 }
 
-/** The sandbox vocabulary Part 1's reconciliation reads from `PspAuthorizationView.status`. */
-const VIEW_STATUS: Readonly<Record<PspAuthorizationState, string>> = {
-  pending: 'pending',
-  authorized: 'authorized',
-  declined: 'failed',
-  captured: 'captured',
-  voided: 'voided',
-  disputed: 'disputed',
-};
-
 /**
  * Paystep's decline code for a Stripe card error: the issuer's `decline_code` when it says more
  * than "generic" (insufficient_funds, do_not_honor, stolen_card, try_again_later, ...), else the
@@ -70,13 +60,14 @@ export function toAuthorizationView(intent: Stripe.PaymentIntent): PspAuthorizat
   const state = stateFromIntentStatus(intent.status, intent.amount_received);
   return {
     id: intent.id,
-    status: state === undefined ? intent.status : VIEW_STATUS[state],
+    state,
+    pspStatus: intent.status,
     amount: intent.amount,
     currency: intent.currency.toUpperCase(),
     reference: intent.metadata['reference'] ?? '',
-    captured_amount: intent.amount_received,
-    refunded_amount: refunded,
-    capturable_amount: intent.amount_capturable,
-    refundable_amount: Math.max(0, intent.amount_received - refunded),
+    capturedAmount: intent.amount_received,
+    refundedAmount: refunded,
+    capturableAmount: intent.amount_capturable,
+    refundableAmount: Math.max(0, intent.amount_received - refunded),
   };
 }

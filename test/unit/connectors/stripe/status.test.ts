@@ -56,8 +56,8 @@ describe('toAuthorizationView', () => {
     const view = toAuthorizationView(intent({ status: 'succeeded', amount_received: 3000, latest_charge: charge }));
     // Assess
     expect(view).toEqual({
-      id: 'pi_1', status: 'captured', amount: 5000, currency: 'EUR', reference: 'chk_1',
-      captured_amount: 3000, refunded_amount: 1000, capturable_amount: 0, refundable_amount: 2000,
+      id: 'pi_1', state: 'captured', pspStatus: 'succeeded', amount: 5000, currency: 'EUR', reference: 'chk_1',
+      capturedAmount: 3000, refundedAmount: 1000, capturableAmount: 0, refundableAmount: 2000,
     });
     expect(networkTransactionIdOf(intent({ latest_charge: charge }))).toBe('ntid_1');
   });
@@ -66,13 +66,13 @@ describe('toAuthorizationView', () => {
     // Act
     const view = toAuthorizationView(intent({ status: 'requires_capture', amount_capturable: 5000 }));
     // Assess
-    expect(view).toMatchObject({ status: 'authorized', capturable_amount: 5000, captured_amount: 0, refundable_amount: 0 });
+    expect(view).toMatchObject({ state: 'authorized', capturableAmount: 5000, capturedAmount: 0, refundableAmount: 0 });
   });
 
   it('keeps a status it cannot map as Stripe wrote it', () => {
     // Act
     const view = toAuthorizationView(intent({ status: 'requires_action', metadata: {} }));
     // Assess
-    expect(view).toMatchObject({ status: 'requires_action', reference: '' });
+    expect(view).toMatchObject({ state: undefined, pspStatus: 'requires_action', reference: '' });
   });
 });
