@@ -115,8 +115,8 @@ describe('authorize, capture, refund, void', () => {
     expect(refunded).toMatchObject({ amount: 1000 });
     expect(refunded.pspOperationId).toMatch(/^re_/);
     expect(view).toEqual({
-      id: authorized.pspReference, status: 'captured', amount: 5000, currency: 'EUR', reference,
-      captured_amount: 3000, refunded_amount: 1000, capturable_amount: 0, refundable_amount: 2000,
+      id: authorized.pspReference, state: 'captured', pspStatus: 'succeeded', amount: 5000, currency: 'EUR', reference,
+      capturedAmount: 3000, refundedAmount: 1000, capturableAmount: 0, refundableAmount: 2000,
     });
     const rows = await ledger(reference);
     expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([
@@ -270,7 +270,7 @@ describe('outages and recovery by reference', () => {
     // Assess
     expect(failure).toBeInstanceOf(PspTimeoutError);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ status: 'authorized', amount: 4200, capturable_amount: 4200, reference });
+    expect(found[0]).toMatchObject({ state: 'authorized', amount: 4200, capturableAmount: 4200, reference });
     expect(retry.pspReference).toBe(found[0]?.id);
     expect((await ledger(reference)).filter((row) => row.type === 'authorize')).toHaveLength(1);
   });
