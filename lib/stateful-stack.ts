@@ -76,6 +76,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
       pendingWindow: Duration.days(isProd ? 30 : 7),
     });
+    denyGrantsExceptForAwsServices(cardVaultTableKey);
     const cardVaultTable = new dynamodb.Table(this, 'CardVaultTable', {
       partitionKey: { name: CARD_VAULT_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: CARD_VAULT_TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
@@ -92,6 +93,8 @@ export class StatefulStack extends Stack {
       removalPolicy,
       pendingWindow: Duration.days(isProd ? 30 : 7),
     });
+    // Not rotated: KMS cannot rotate HMAC keys, and a new key would change every fingerprint
+    // merchants have stored. It never leaves KMS (GenerateMac only).
     const cardFingerprintKey = new kms.Key(this, 'CardFingerprintKey', {
       description: 'Paystep card vault: HMAC key for card fingerprints (stable per card number and merchant)',
       keySpec: kms.KeySpec.HMAC_256,
@@ -99,8 +102,8 @@ export class StatefulStack extends Stack {
       removalPolicy,
       pendingWindow: Duration.days(isProd ? 30 : 7),
     });
-    // Not rotated: KMS cannot rotate HMAC keys, and a new key would change every fingerprint
-    // merchants have stored. It never leaves KMS (GenerateMac only).
+    denyGrantsExceptForAwsServices(cardDataKey);
+    denyGrantsExceptForAwsServices(cardFingerprintKey);
     this.cardVault = { table: cardVaultTable, dataKey: cardDataKey, fingerprintKey: cardFingerprintKey };
 
     this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminTokenSecret', {

@@ -98,7 +98,7 @@ describe('Control Tower proactive controls, guard check', () => {
 });
 
 describe('Control Tower fixes in the templates', () => {
-  it('every Lambda permission names this account as SourceAccount, and both KMS keys deny grants not made for AWS services', () => {
+  it('every Lambda permission names this account as SourceAccount, and every KMS key denies grants not made for AWS services', () => {
     // Act
     const synth = synthPaystep();
     // Assess
@@ -106,7 +106,8 @@ describe('Control Tower fixes in the templates', () => {
     expect(permissions.length).toBeGreaterThanOrEqual(API_ROUTES.length);
     for (const permission of permissions) expect((permission.Properties as JsonObject).SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
     const keys = [...Object.values(resourcesOfType(synth.statefulJson, 'AWS::KMS::Key')), ...Object.values(resourcesOfType(synth.statelessJson, 'AWS::KMS::Key'))];
-    expect(keys).toHaveLength(2);
+    // The table key, the alarm topic key and the card vault's three keys (table, data keys, fingerprints).
+    expect(keys).toHaveLength(5);
     for (const key of keys) {
       const statements = ((key.Properties as JsonObject).KeyPolicy as { Statement: JsonObject[] }).Statement;
       expect(statements).toContainEqual(
