@@ -3,6 +3,7 @@
  * does, so the checkout page gets a clear 400 with the offending `param`. Returns only what the
  * sandbox keeps (last4, brand, expiry, behaviour): the full number and CVC go no further.
  */
+import { passesLuhn } from '../../lambdas/domain/card';
 import { detectBrand, findCardBehavior, type CardBehavior, type CardBrand } from './test-cards';
 
 export interface CardValidationFailure {
@@ -19,22 +20,6 @@ export interface ValidatedCard {
   expMonth: number;
   expYear: number;
   behavior: CardBehavior;
-}
-
-/** Luhn mod-10 check over a digit string. */
-export function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let index = digits.length - 1; index >= 0; index -= 1) {
-    let digit = digits.charCodeAt(index) - 48;
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return sum % 10 === 0;
 }
 
 function readInteger(value: unknown): number | undefined {
