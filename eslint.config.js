@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.paystep/', 'coverage/', 'test-output/', 'local/public/*.js'] },
@@ -11,4 +12,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  prettier,
 );

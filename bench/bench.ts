@@ -42,7 +42,14 @@ import {
   type LatencySummary,
 } from './checkout-driver';
 import type { CounterSnapshot, EntryCounters } from './instrumentation';
-import { costPerMillionCheckouts, fixedMonthlyUsd, PRICES, PRICES_RECORDED, PRICES_REGION, type PerCheckoutUsage } from './prices';
+import {
+  costPerMillionCheckouts,
+  fixedMonthlyUsd,
+  PRICES,
+  PRICES_RECORDED,
+  PRICES_REGION,
+  type PerCheckoutUsage,
+} from './prices';
 import { startBenchStack, type BenchStack } from './stack-runner';
 
 const CARD_OK = '4242424242424242';
@@ -80,8 +87,21 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
   options: Omit<BenchOptions, 'log'>;
   throughput: { checkouts: number; succeeded: number; wallSeconds: number; checkoutsPerSecond: number };
-  latencyMs: { create: LatencySummary; pay: LatencySummary; createToTerminal: LatencySummary; payToTerminal: LatencySummary; createToWebhookDelivered: LatencySummary };
-  storageBound: { putItemsPerSecond: number; putItems: number; concurrency: number; dynamoWriteCallsPerCheckout: number; checkoutsPerSecondBound: number; ratioToBound: number };
+  latencyMs: {
+    create: LatencySummary;
+    pay: LatencySummary;
+    createToTerminal: LatencySummary;
+    payToTerminal: LatencySummary;
+    createToWebhookDelivered: LatencySummary;
+  };
+  storageBound: {
+    putItemsPerSecond: number;
+    putItems: number;
+    concurrency: number;
+    dynamoWriteCallsPerCheckout: number;
+    checkoutsPerSecondBound: number;
+    ratioToBound: number;
+  };
   perCheckout: PerCheckoutUsage & {
     dynamoCallsByCommand: Record<string, number>;
     lambdaInvocationsByEntry: Record<string, number>;
@@ -90,7 +110,11 @@ export interface BenchReport {
     executionHistoriesRead: number;
   };
   perStatusPoll: { lambdaInvocations: number; readRequestUnits: number };
-  cost: ReturnType<typeof costPerMillionCheckouts> & { pricesRegion: string; pricesRecorded: string; fixedMonthlyUsd: { item: string; usd: number }[] };
+  cost: ReturnType<typeof costPerMillionCheckouts> & {
+    pricesRegion: string;
+    pricesRecorded: string;
+    fixedMonthlyUsd: { item: string; usd: number }[];
+  };
 }
 
 /** Runs the whole benchmark against a fresh in-memory stack and returns the report. */
@@ -150,9 +174,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const report: BenchReport = {
       kind: 'paystep-bench',
       measuredAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore, loadAverageAfter: loadavg() },
-      options: { checkouts: options.checkouts, concurrency: options.concurrency, serialCheckouts: options.serialCheckouts, warmupCheckouts: options.warmupCheckouts, putItems: options.putItems },
-      throughput: { checkouts: timings.length, succeeded: succeeded.length, wallSeconds: round(wallSeconds, 2), checkoutsPerSecond: round(timings.length / wallSeconds, 2) },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadAverageBefore,
+        loadAverageAfter: loadavg(),
+      },
+      options: {
+        checkouts: options.checkouts,
+        concurrency: options.concurrency,
+        serialCheckouts: options.serialCheckouts,
+        warmupCheckouts: options.warmupCheckouts,
+        putItems: options.putItems,
+      },
+      throughput: {
+        checkouts: timings.length,
+        succeeded: succeeded.length,
+        wallSeconds: round(wallSeconds, 2),
+        checkoutsPerSecond: round(timings.length / wallSeconds, 2),
+      },
       latencyMs: {
         create: summarize(timings.map((t) => t.createMs)),
         pay: summarize(timings.map((t) => t.payMs)),
@@ -168,9 +209,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         checkoutsPerSecondBound: round(putItemsPerSecond / writeCalls, 2),
         ratioToBound: round(timings.length / wallSeconds / (putItemsPerSecond / writeCalls), 3),
       },
-      perCheckout: { ...usage.usage, dynamoCallsByCommand: usage.callsByCommand, lambdaInvocationsByEntry: usage.invocationsByEntry, lambdaMsPerInvocationSerial: usage.msPerInvocation, executionHistoriesRead: transitions.histories },
+      perCheckout: {
+        ...usage.usage,
+        dynamoCallsByCommand: usage.callsByCommand,
+        lambdaInvocationsByEntry: usage.invocationsByEntry,
+        lambdaMsPerInvocationSerial: usage.msPerInvocation,
+        executionHistoriesRead: transitions.histories,
+      },
       perStatusPoll: usage.perPoll,
-      cost: { ...costPerMillionCheckouts(usage.usage), pricesRegion: PRICES_REGION, pricesRecorded: PRICES_RECORDED, fixedMonthlyUsd: fixedMonthlyUsd() },
+      cost: {
+        ...costPerMillionCheckouts(usage.usage),
+        pricesRegion: PRICES_REGION,
+        pricesRecorded: PRICES_RECORDED,
+        fixedMonthlyUsd: fixedMonthlyUsd(),
+      },
     };
     return report;
   } finally {
@@ -183,7 +235,13 @@ async function oneCheckout(stack: BenchStack, api: PaystepClient, merchantOrderR
   const token = await tokenize(stack.pspUrl, CARD_OK);
   const createStart = Date.now();
   let mark = performance.now();
-  const checkout = await createCheckout(api, stack.secretKey, { merchantOrderRef, sku: PRODUCT.sku, quantity: 1, unitAmount: PRODUCT.unit_amount, currency: PRODUCT.currency });
+  const checkout = await createCheckout(api, stack.secretKey, {
+    merchantOrderRef,
+    sku: PRODUCT.sku,
+    quantity: 1,
+    unitAmount: PRODUCT.unit_amount,
+    currency: PRODUCT.currency,
+  });
   const createMs = performance.now() - mark;
   const payStart = Date.now();
   mark = performance.now();
@@ -200,7 +258,9 @@ async function oneCheckout(stack: BenchStack, api: PaystepClient, merchantOrderR
         status: view.status,
         createMs,
         payMs,
-        ...(moments.terminalAt !== undefined ? { toTerminalMs: moments.terminalAt - createStart, payToTerminalMs: moments.terminalAt - payStart } : {}),
+        ...(moments.terminalAt !== undefined
+          ? { toTerminalMs: moments.terminalAt - createStart, payToTerminalMs: moments.terminalAt - payStart }
+          : {}),
         ...(moments.webhookDeliveredAt !== undefined ? { toWebhookMs: moments.webhookDeliveredAt - createStart } : {}),
       };
     }
@@ -214,7 +274,12 @@ async function measurePutItemRate(endpoint: string, count: number, concurrency: 
   try {
     const started = performance.now();
     await runPool(count, concurrency, async (index) => {
-      await client.send(new PutItemCommand({ TableName: LOCAL_TABLE_NAME, Item: { pk: { S: `BENCH#${index}` }, sk: { S: 'RAW' }, payload: { S: payload }, n: { N: String(index) } } }));
+      await client.send(
+        new PutItemCommand({
+          TableName: LOCAL_TABLE_NAME,
+          Item: { pk: { S: `BENCH#${index}` }, sk: { S: 'RAW' }, payload: { S: payload }, n: { N: String(index) } },
+        }),
+      );
     });
     return count / ((performance.now() - started) / 1000);
   } finally {
@@ -226,7 +291,10 @@ async function measurePutItemRate(endpoint: string, count: number, concurrency: 
  * Billed state transitions per execution, from GetExecutionHistory: every state entered, plus
  * every Task retry (a retried Task schedules its function again without a new StateEntered).
  */
-async function countStateTransitions(sfnUrl: string, checkoutIds: string[]): Promise<{ perExecution: number; histories: number }> {
+async function countStateTransitions(
+  sfnUrl: string,
+  checkoutIds: string[],
+): Promise<{ perExecution: number; histories: number }> {
   const client = new SFNClient({ ...LOCAL_AWS, endpoint: sfnUrl });
   const machine = stateMachineArnFor();
   const executionPrefix = machine.replace(':stateMachine:', ':execution:');
@@ -237,7 +305,13 @@ async function countStateTransitions(sfnUrl: string, checkoutIds: string[]): Pro
       const events: HistoryEvent[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await client.send(new GetExecutionHistoryCommand({ executionArn: `${executionPrefix}:${checkoutIds[index]}`, maxResults: 1000, nextToken }));
+        const page = await client.send(
+          new GetExecutionHistoryCommand({
+            executionArn: `${executionPrefix}:${checkoutIds[index]}`,
+            maxResults: 1000,
+            nextToken,
+          }),
+        );
         events.push(...(page.events ?? []));
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
@@ -253,7 +327,12 @@ async function countStateTransitions(sfnUrl: string, checkoutIds: string[]): Pro
   return { perExecution: histories === 0 ? 0 : total / histories, histories };
 }
 
-function perCheckoutUsage(run: CounterSnapshot, serial: CounterSnapshot, succeeded: number, transitions: { perExecution: number }) {
+function perCheckoutUsage(
+  run: CounterSnapshot,
+  serial: CounterSnapshot,
+  succeeded: number,
+  transitions: { perExecution: number },
+) {
   const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
   const work = Object.entries(run.entries).filter(([key]) => !POLL_KEYS.has(key) && !BACKGROUND_KEYS.has(key));
   const msPerInvocation: Record<string, number> = {};
@@ -334,12 +413,17 @@ export function formatBenchMarkdown(report: BenchReport): string {
     `| Lambda invocations | ${report.perCheckout.lambdaInvocations} |`,
     `| Lambda billed ms (serial-phase durations) | ${report.perCheckout.lambdaBilledMs} |`,
     `| Step Functions state transitions | ${report.perCheckout.stateTransitions} |`,
-    `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand).map(([c, n]) => `${c.replace('Command', '')} ${n}`).join(', ')} |`,
+    `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand)
+      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
+      .join(', ')} |`,
     `| DynamoDB WRU / RRU | ${report.perCheckout.writeRequestUnits} / ${report.perCheckout.readRequestUnits} |`,
     '',
     `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
     '|---|---|---|',
-    ...report.cost.lines.map((line) => `| ${line.item}${line.basis === 'estimated' ? ' (estimate)' : ''} | ${round(line.quantityPerCheckout, 3)} ${line.unit} | ${usd(line.usdPerMillionCheckouts)} |`),
+    ...report.cost.lines.map(
+      (line) =>
+        `| ${line.item}${line.basis === 'estimated' ? ' (estimate)' : ''} | ${round(line.quantityPerCheckout, 3)} ${line.unit} | ${usd(line.usdPerMillionCheckouts)} |`,
+    ),
     `| **total** (measured lines only: ${usd(report.cost.measuredUsd)}) | | **${usd(report.cost.totalUsd)}** |`,
     '',
     `Fixed per month, independent of traffic: ${report.cost.fixedMonthlyUsd.map((f) => `${f.item} ${usd(f.usd)}`).join('; ')}.`,
@@ -368,7 +452,11 @@ async function main(): Promise<void> {
     log: (line) => console.error(line),
   };
   const outIndex = argv.indexOf('--out');
-  const out = resolve(outIndex !== -1 && argv[outIndex + 1] ? (argv[outIndex + 1] as string) : (process.env.BENCH_OUT ?? 'bench/results/latest-bench.json'));
+  const out = resolve(
+    outIndex !== -1 && argv[outIndex + 1]
+      ? (argv[outIndex + 1] as string)
+      : (process.env.BENCH_OUT ?? 'bench/results/latest-bench.json'),
+  );
   const report = await runBench(options);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -48,8 +48,22 @@ const CATALOGUE: CatalogueProduct[] = [
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 1_000_000 },
   { sku: 'limited', name: 'Limited drop', unit_amount: 5000, currency: 'USD', stock: 15 },
   { sku: 'sold-out', name: 'Sold out print', unit_amount: 15000, currency: 'USD', stock: 0 },
-  { sku: 'slow', name: 'Merchant slower than 10 s', unit_amount: 999, currency: 'USD', stock: 1_000_000, behavior: { delayMs: 11_000 } },
-  { sku: 'broken', name: 'Merchant answering 500', unit_amount: 999, currency: 'USD', stock: 1_000_000, behavior: { status: 500, body: 'upstream exploded', contentType: 'text/plain' } },
+  {
+    sku: 'slow',
+    name: 'Merchant slower than 10 s',
+    unit_amount: 999,
+    currency: 'USD',
+    stock: 1_000_000,
+    behavior: { delayMs: 11_000 },
+  },
+  {
+    sku: 'broken',
+    name: 'Merchant answering 500',
+    unit_amount: 999,
+    currency: 'USD',
+    stock: 1_000_000,
+    behavior: { status: 500, body: 'upstream exploded', contentType: 'text/plain' },
+  },
 ];
 
 interface Scenario {
@@ -163,7 +177,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tracked: Tracked[] = Array.from({ length: options.checkouts }, (_, index) => {
     const scenario = pickScenario(random);
     const product = CATALOGUE.find((p) => p.sku === scenario.sku) as CatalogueProduct;
-    return { index, scenario, merchantOrderRef: `chaos-${options.seed}-${Date.now().toString(36)}-${index}`, amount: product.unit_amount };
+    return {
+      index,
+      scenario,
+      merchantOrderRef: `chaos-${options.seed}-${Date.now().toString(36)}-${index}`,
+      amount: product.unit_amount,
+    };
   });
   const stockBreaches: string[] = [];
   const observations = { retriedRequests: 0, payAnswersOtherThan202: 0, orphanedCreates: 0 };
@@ -188,10 +207,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         try {
           return await call();
         } catch (error) {
-          const message = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
+          const message =
+            error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
           // idempotency_key_in_use: a create that was in flight when the host died holds its key until
           // the lock times out (60 s); the merchant retries with the same key, as the 409 asks.
-          const transient = /fetch failed|ECONNREFUSED|ECONNRESET|socket|terminated|other side closed| 50[234]|UND_ERR|idempotency_key_in_use/i.test(message);
+          const transient =
+            /fetch failed|ECONNREFUSED|ECONNRESET|socket|terminated|other side closed| 50[234]|UND_ERR|idempotency_key_in_use/i.test(
+              message,
+            );
           if (!transient || Date.now() > deadline) throw new Error(`${label}: ${message}`, { cause: error });
           observations.retriedRequests += 1;
           await sleep(Math.min(2_000, 200 * (attempt + 1)));
@@ -216,13 +239,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const blocked = product.blocked ?? 0;
         const sold = product.sold ?? 0;
         if (product.stock < 0 || blocked < 0 || sold < 0 || sold > initial || product.stock + blocked + sold !== initial) {
-          stockBreaches.push(`epoch ${sampledEpoch} ${product.sku}: stock ${product.stock}, blocked ${blocked}, sold ${sold} of ${initial}`);
+          stockBreaches.push(
+            `epoch ${sampledEpoch} ${product.sku}: stock ${product.stock}, blocked ${blocked}, sold ${sold} of ${initial}`,
+          );
         }
       }
     };
     const sampler = setInterval(() => void sampleStock(), 1_000);
 
-    const restartAt = options.restartAt === undefined ? Number.POSITIVE_INFINITY : Math.floor(options.checkouts * options.restartAt);
+    const restartAt =
+      options.restartAt === undefined ? Number.POSITIVE_INFINITY : Math.floor(options.checkouts * options.restartAt);
     const crashAndRestart = async (atCheckout: number): Promise<void> => {
       log(`chaos: SIGKILL the local host (pid ${stack.pid} and its descendants) at checkout ${atCheckout}`);
       const down = performance.now();
@@ -265,7 +291,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     async function driveCheckout(item: Tracked): Promise<void> {
       const token = await resilient('tokenize', () => tokenize(stack.pspUrl, item.scenario.card));
       const create = (merchantOrderRef: string): Promise<CreatedCheckout> =>
-        resilient('create', () => createCheckout(api(), stack.secretKey, { merchantOrderRef, sku: item.scenario.sku, quantity: 1, unitAmount: item.amount, currency: 'USD' }));
+        resilient('create', () =>
+          createCheckout(api(), stack.secretKey, {
+            merchantOrderRef,
+            sku: item.scenario.sku,
+            quantity: 1,
+            unitAmount: item.amount,
+            currency: 'USD',
+          }),
+        );
       let checkout: CreatedCheckout;
       try {
         checkout = await create(item.merchantOrderRef);
@@ -274,10 +308,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // completed: once the key's lock lapses the retry runs again and hits the unique order ref.
         // The merchant finds the orphan by its ref, cancels it, and sells under a new ref.
         if (!(error instanceof Error && error.message.includes('duplicate_merchant_order_ref'))) throw error;
-        const found = await resilient('lookup', () => api().call<{ id?: string }>('GET', `/v1/checkouts?merchant_order_ref=${encodeURIComponent(item.merchantOrderRef)}`, { token: stack.secretKey }));
+        const found = await resilient('lookup', () =>
+          api().call<{ id?: string }>('GET', `/v1/checkouts?merchant_order_ref=${encodeURIComponent(item.merchantOrderRef)}`, {
+            token: stack.secretKey,
+          }),
+        );
         if (found.body.id === undefined) throw error;
-        const orphan: Tracked = { ...item, index: -1, merchantOrderRef: item.merchantOrderRef, checkout: { id: found.body.id, clientSecret: '' } };
-        await resilient('cancel', () => api().call('POST', `/v1/checkouts/${found.body.id}/cancel`, { token: stack.secretKey, idempotencyKey: `cancel-${found.body.id}` }));
+        const orphan: Tracked = {
+          ...item,
+          index: -1,
+          merchantOrderRef: item.merchantOrderRef,
+          checkout: { id: found.body.id, clientSecret: '' },
+        };
+        await resilient('cancel', () =>
+          api().call('POST', `/v1/checkouts/${found.body.id}/cancel`, {
+            token: stack.secretKey,
+            idempotencyKey: `cancel-${found.body.id}`,
+          }),
+        );
         orphans.push(orphan);
         observations.orphanedCreates += 1;
         item.merchantOrderRef = `${item.merchantOrderRef}-again`;
@@ -315,7 +363,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     while (restarting !== undefined) await restarting;
-    log(`chaos: all ${options.checkouts} checkouts driven in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for terminal statuses and webhooks (bound ${options.settleTimeoutMs / 1000} s)...`);
+    log(
+      `chaos: all ${options.checkouts} checkouts driven in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for terminal statuses and webhooks (bound ${options.settleTimeoutMs / 1000} s)...`,
+    );
     const settleDeadline = Date.now() + options.settleTimeoutMs;
     const everyCheckout = (): Tracked[] => [...tracked, ...orphans];
     for (;;) {
@@ -343,13 +393,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       kind: 'paystep-chaos',
       measuredAt: new Date().toISOString(),
-      options: { checkouts: options.checkouts, concurrency: options.concurrency, ...(options.restartAt !== undefined ? { restartAt: options.restartAt } : {}), seed: options.seed, settleTimeoutMs: options.settleTimeoutMs },
+      options: {
+        checkouts: options.checkouts,
+        concurrency: options.concurrency,
+        ...(options.restartAt !== undefined ? { restartAt: options.restartAt } : {}),
+        seed: options.seed,
+        settleTimeoutMs: options.settleTimeoutMs,
+      },
       loadAverageBefore,
       wallSeconds: Math.round((performance.now() - started) / 100) / 10,
       restart,
       scenarios: countBy(tracked.map((t) => t.scenario.name)),
       statuses: countBy(tracked.map((t) => t.last?.status ?? 'unknown')),
-      failureReasons: countBy(tracked.filter((t) => t.last?.status === 'failed').map((t) => String(t.last?.failure_reason ?? 'none'))),
+      failureReasons: countBy(
+        tracked.filter((t) => t.last?.status === 'failed').map((t) => String(t.last?.failure_reason ?? 'none')),
+      ),
       ledger: report.ledger,
       clientObservations: observations,
       invariants: report.invariants,
@@ -386,7 +444,9 @@ function checkInvariants(input: {
   for (const op of ledger) byReference.set(op.reference, [...(byReference.get(op.reference) ?? []), op]);
   const ours = tracked.filter((t) => t.checkout !== undefined);
   const total = tracked.length;
-  const notCreated = tracked.filter((t) => t.checkout === undefined).map((t) => `${t.merchantOrderRef}: never created (${t.error ?? 'unknown'})`);
+  const notCreated = tracked
+    .filter((t) => t.checkout === undefined)
+    .map((t) => `${t.merchantOrderRef}: never created (${t.error ?? 'unknown'})`);
 
   const notTerminal: string[] = [];
   const webhookMissing: string[] = [];
@@ -404,7 +464,9 @@ function checkInvariants(input: {
     const id = (item.checkout as CreatedCheckout).id;
     if (view === undefined || !TERMINAL_STATUSES.has(view.status)) {
       const timeline = view?.events.map((e) => `${e.at.slice(11, 23)} ${e.type}`).join(', ') ?? '';
-      notTerminal.push(`${id} (${item.scenario.name}): ${view?.status ?? 'never read'}${item.error !== undefined ? `; ${item.error}` : ''}${timeline ? ` [timeline: ${timeline}]` : ''}`);
+      notTerminal.push(
+        `${id} (${item.scenario.name}): ${view?.status ?? 'never read'}${item.error !== undefined ? `; ${item.error}` : ''}${timeline ? ` [timeline: ${timeline}]` : ''}`,
+      );
       continue;
     }
     if (!settled(view)) webhookMissing.push(`${id} (${item.scenario.name}): ${view.status}, no checkout.${view.status} delivery`);
@@ -412,7 +474,9 @@ function checkInvariants(input: {
     authorizations += ops.filter((op) => op.type === 'authorize').length;
     captures += ops.filter((op) => op.type === 'capture').length;
     voids += ops.filter((op) => op.type === 'void').length;
-    capturedTotal += ops.filter((op) => op.type === 'capture').reduce((sum, op) => sum + op.amount, 0) - ops.filter((op) => op.type === 'refund').reduce((sum, op) => sum + op.amount, 0);
+    capturedTotal +=
+      ops.filter((op) => op.type === 'capture').reduce((sum, op) => sum + op.amount, 0) -
+      ops.filter((op) => op.type === 'refund').reduce((sum, op) => sum + op.amount, 0);
     if (view.status === 'succeeded') succeededTotal += view.amount;
     for (const violation of moneyInvariantViolations({ ...view, confirmationRequired: true }, byReference.get(id) ?? [])) {
       const line = `${violation} (${item.scenario.name})`;
@@ -424,9 +488,18 @@ function checkInvariants(input: {
   }
   const oversold = input.orders.filter((o) => o.oversold > 0).map((o) => `order ${o.order_ref}: oversold ${o.oversold}`);
   const stock = [...input.stockBreaches, ...oversold];
-  const result = (name: string, bad: string[], value: string): InvariantResult => ({ name, ok: bad.length === 0, value, examples: bad.slice(0, 10) });
+  const result = (name: string, bad: string[], value: string): InvariantResult => ({
+    name,
+    ok: bad.length === 0,
+    value,
+    examples: bad.slice(0, 10),
+  });
   const invariants = [
-    result('every checkout created and terminal', [...notCreated, ...notTerminal], `${total - notCreated.length - notTerminal.length} of ${total} terminal`),
+    result(
+      'every checkout created and terminal',
+      [...notCreated, ...notTerminal],
+      `${total - notCreated.length - notTerminal.length} of ${total} terminal`,
+    ),
     result('0 double captures', doubleCaptures, `${doubleCaptures.length}`),
     result('0 captures without confirmation', withoutConfirmation, `${withoutConfirmation.length}`),
     result('0 dangling authorizations', dangling, `${dangling.length}`),
@@ -436,7 +509,11 @@ function checkInvariants(input: {
       capturedTotal === succeededTotal ? [] : [`ledger ${capturedTotal} != succeeded ${succeededTotal}`],
       `${capturedTotal} = ${succeededTotal} (minor units)`,
     ),
-    result("every terminal checkout's webhook delivered", webhookMissing, `${ours.length - notTerminal.length - webhookMissing.length} of ${ours.length - notTerminal.length}`),
+    result(
+      "every terminal checkout's webhook delivered",
+      webhookMissing,
+      `${ours.length - notTerminal.length - webhookMissing.length} of ${ours.length - notTerminal.length}`,
+    ),
     result('stock never oversold (sampled every second, per host lifetime)', stock, `${stock.length} breaches`),
   ];
   return { invariants, ledger: { authorizations, captures, voids, capturedTotal, succeededTotal } };
@@ -447,8 +524,14 @@ export function formatChaosReport(report: ChaosReport): string {
   const lines = [
     `Chaos run ${report.measuredAt.slice(0, 19)}Z: ${report.options.checkouts} checkouts at concurrency ${report.options.concurrency}, seed ${report.options.seed}, ${report.wallSeconds} s, load average before ${report.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}`,
     `Host crash: ${report.restart.done ? `SIGKILL at checkout ${report.restart.atCheckout}, back after ${report.restart.downSeconds} s on the same data dir` : 'none'}`,
-    `Scenarios: ${Object.entries(report.scenarios).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `Statuses: ${Object.entries(report.statuses).map(([k, v]) => `${k} ${v}`).join(', ')}; failure reasons: ${Object.entries(report.failureReasons).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `Scenarios: ${Object.entries(report.scenarios)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `Statuses: ${Object.entries(report.statuses)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; failure reasons: ${Object.entries(report.failureReasons)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `PSP ledger: ${report.ledger.authorizations} authorizations, ${report.ledger.captures} captures, ${report.ledger.voids} voids; client retries while the host was down: ${report.clientObservations.retriedRequests}; creates orphaned by the crash (canceled, re-created): ${report.clientObservations.orphanedCreates}`,
     '',
     '| invariant | result | value |',
@@ -473,7 +556,11 @@ async function main(): Promise<void> {
     log: (line) => console.error(line),
   };
   const outIndex = argv.indexOf('--out');
-  const out = resolve(outIndex !== -1 && argv[outIndex + 1] ? (argv[outIndex + 1] as string) : (process.env.CHAOS_OUT ?? 'bench/results/latest-chaos.json'));
+  const out = resolve(
+    outIndex !== -1 && argv[outIndex + 1]
+      ? (argv[outIndex + 1] as string)
+      : (process.env.CHAOS_OUT ?? 'bench/results/latest-chaos.json'),
+  );
   const report = await runChaos(options);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -67,7 +67,11 @@ export async function createCheckout(
       failure_url: 'https://shop.example/sorry',
     },
   });
-  if ((answer.status !== 200 && answer.status !== 201) || answer.body.id === undefined || answer.body.client_secret === undefined) {
+  if (
+    (answer.status !== 200 && answer.status !== 201) ||
+    answer.body.id === undefined ||
+    answer.body.client_secret === undefined
+  ) {
     throw new Error(`create checkout answered ${answer.status}: ${answer.text.slice(0, 300)}`);
   }
   return { id: answer.body.id, clientSecret: answer.body.client_secret };
@@ -94,7 +98,9 @@ export async function readCheckout(api: PaystepClient, secretKey: string, id: st
 /** When the checkout reached a terminal status and when its webhook was delivered (timeline, epoch ms). */
 export function timelineMoments(checkout: TimelineCheckout): { terminalAt?: number; webhookDeliveredAt?: number } {
   const terminal = checkout.events.find((event) => TERMINAL_STATUSES.has(event.type));
-  const delivered = checkout.events.find((event) => event.type === 'webhook_delivered' && String(event.data?.event_type ?? '').startsWith('checkout.'));
+  const delivered = checkout.events.find(
+    (event) => event.type === 'webhook_delivered' && String(event.data?.event_type ?? '').startsWith('checkout.'),
+  );
   return {
     ...(terminal !== undefined ? { terminalAt: Date.parse(terminal.at) } : {}),
     ...(delivered !== undefined ? { webhookDeliveredAt: Date.parse(delivered.at) } : {}),

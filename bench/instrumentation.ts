@@ -41,7 +41,13 @@ export interface CounterSnapshot {
 }
 
 const OUTSIDE = '(outside a handler)';
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
 
 let entries = new Map<string, EntryCounters>();
 let since = Date.now();
@@ -87,7 +93,13 @@ export function installInvocationCounting(): void {
 /** The slice of an AWS SDK v3 client we need: its middleware stack. */
 interface ClientWithMiddleware {
   middlewareStack: {
-    add(middleware: (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, options: { step: 'initialize'; name: string; priority?: 'low' }): void;
+    add(
+      middleware: (
+        next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>,
+        context: { commandName?: string },
+      ) => (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>,
+      options: { step: 'initialize'; name: string; priority?: 'low' },
+    ): void;
   };
 }
 
@@ -120,7 +132,8 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
         return result;
       } catch (error) {
         calls.failed += 1;
-        if (WRITE_COMMANDS.has(command)) calls.writeUnits += itemCount(command, input) * (command === 'TransactWriteItemsCommand' ? 2 : 1);
+        if (WRITE_COMMANDS.has(command))
+          calls.writeUnits += itemCount(command, input) * (command === 'TransactWriteItemsCommand' ? 2 : 1);
         throw error;
       }
     },
@@ -149,7 +162,11 @@ function itemCount(command: string, input: Record<string, unknown>): number {
 
 /** A copy of the counters since the last reset. */
 export function snapshotCounters(): CounterSnapshot {
-  return { takenAt: new Date().toISOString(), sinceMs: Date.now() - since, entries: structuredClone(Object.fromEntries(entries)) };
+  return {
+    takenAt: new Date().toISOString(),
+    sinceMs: Date.now() - since,
+    entries: structuredClone(Object.fromEntries(entries)),
+  };
 }
 
 /** Starts a new measurement window. */

@@ -21,16 +21,66 @@ export interface PriceRow {
 }
 
 export const PRICES = {
-  lambdaRequest: { service: 'Lambda', unit: 'request', usd: 0.2 / 1e6, source: 'aws.amazon.com/lambda/pricing: $0.20 per 1M requests' },
-  lambdaGbSecondArm: { service: 'Lambda', unit: 'GB-second (arm64)', usd: 0.0000133334, source: 'aws.amazon.com/lambda/pricing: Arm, first 7.5B GB-s/month' },
-  stateTransition: { service: 'Step Functions Standard', unit: 'state transition', usd: 0.025 / 1e3, source: 'aws.amazon.com/step-functions/pricing: $0.025 per 1,000 state transitions' },
-  dynamoWriteRequestUnit: { service: 'DynamoDB on-demand', unit: 'write request unit', usd: 0.625 / 1e6, source: 'aws.amazon.com/dynamodb/pricing/on-demand: $0.625 per million WRU' },
-  dynamoReadRequestUnit: { service: 'DynamoDB on-demand', unit: 'read request unit', usd: 0.125 / 1e6, source: 'aws.amazon.com/dynamodb/pricing/on-demand: $0.125 per million RRU' },
-  httpApiRequest: { service: 'API Gateway HTTP API', unit: 'request', usd: 1.0 / 1e6, source: 'aws.amazon.com/api-gateway/pricing: $1.00 per million (first 300M/month)' },
-  natGatewayGb: { service: 'NAT gateway', unit: 'GB processed', usd: 0.045, source: 'aws.amazon.com/vpc/pricing: $0.045 per GB processed' },
-  natGatewayHour: { service: 'NAT gateway', unit: 'hour', usd: 0.045, source: 'aws.amazon.com/vpc/pricing: $0.045 per NAT gateway-hour' },
-  logsIngestedGb: { service: 'CloudWatch Logs', unit: 'GB ingested', usd: 0.5, source: 'aws.amazon.com/cloudwatch/pricing: $0.50 per GB ingested (standard)' },
-  xrayTrace: { service: 'X-Ray', unit: 'trace recorded', usd: 5.0 / 1e6, source: 'aws.amazon.com/xray/pricing: $5.00 per million traces recorded' },
+  lambdaRequest: {
+    service: 'Lambda',
+    unit: 'request',
+    usd: 0.2 / 1e6,
+    source: 'aws.amazon.com/lambda/pricing: $0.20 per 1M requests',
+  },
+  lambdaGbSecondArm: {
+    service: 'Lambda',
+    unit: 'GB-second (arm64)',
+    usd: 0.0000133334,
+    source: 'aws.amazon.com/lambda/pricing: Arm, first 7.5B GB-s/month',
+  },
+  stateTransition: {
+    service: 'Step Functions Standard',
+    unit: 'state transition',
+    usd: 0.025 / 1e3,
+    source: 'aws.amazon.com/step-functions/pricing: $0.025 per 1,000 state transitions',
+  },
+  dynamoWriteRequestUnit: {
+    service: 'DynamoDB on-demand',
+    unit: 'write request unit',
+    usd: 0.625 / 1e6,
+    source: 'aws.amazon.com/dynamodb/pricing/on-demand: $0.625 per million WRU',
+  },
+  dynamoReadRequestUnit: {
+    service: 'DynamoDB on-demand',
+    unit: 'read request unit',
+    usd: 0.125 / 1e6,
+    source: 'aws.amazon.com/dynamodb/pricing/on-demand: $0.125 per million RRU',
+  },
+  httpApiRequest: {
+    service: 'API Gateway HTTP API',
+    unit: 'request',
+    usd: 1.0 / 1e6,
+    source: 'aws.amazon.com/api-gateway/pricing: $1.00 per million (first 300M/month)',
+  },
+  natGatewayGb: {
+    service: 'NAT gateway',
+    unit: 'GB processed',
+    usd: 0.045,
+    source: 'aws.amazon.com/vpc/pricing: $0.045 per GB processed',
+  },
+  natGatewayHour: {
+    service: 'NAT gateway',
+    unit: 'hour',
+    usd: 0.045,
+    source: 'aws.amazon.com/vpc/pricing: $0.045 per NAT gateway-hour',
+  },
+  logsIngestedGb: {
+    service: 'CloudWatch Logs',
+    unit: 'GB ingested',
+    usd: 0.5,
+    source: 'aws.amazon.com/cloudwatch/pricing: $0.50 per GB ingested (standard)',
+  },
+  xrayTrace: {
+    service: 'X-Ray',
+    unit: 'trace recorded',
+    usd: 5.0 / 1e6,
+    source: 'aws.amazon.com/xray/pricing: $5.00 per million traces recorded',
+  },
 } as const satisfies Record<string, PriceRow>;
 
 /**
@@ -75,24 +125,62 @@ export function costPerMillionCheckouts(usage: PerCheckoutUsage): { lines: CostL
   const million = 1e6;
   const gbSeconds = (usage.lambdaBilledMs / 1000) * (DEPLOYED_LAMBDA.memoryMb / 1024);
   const lines: CostLine[] = [
-    { item: 'API Gateway HTTP API requests', quantityPerCheckout: usage.apiRequests, unit: 'request', usdPerMillionCheckouts: usage.apiRequests * PRICES.httpApiRequest.usd * million, basis: 'measured' },
-    { item: 'Lambda requests', quantityPerCheckout: usage.lambdaInvocations, unit: 'request', usdPerMillionCheckouts: usage.lambdaInvocations * PRICES.lambdaRequest.usd * million, basis: 'measured' },
-    { item: `Lambda duration (${DEPLOYED_LAMBDA.memoryMb} MB ${DEPLOYED_LAMBDA.architecture})`, quantityPerCheckout: gbSeconds, unit: 'GB-s', usdPerMillionCheckouts: gbSeconds * PRICES.lambdaGbSecondArm.usd * million, basis: 'measured' },
-    { item: 'Step Functions Standard transitions', quantityPerCheckout: usage.stateTransitions, unit: 'transition', usdPerMillionCheckouts: usage.stateTransitions * PRICES.stateTransition.usd * million, basis: 'measured' },
-    { item: 'DynamoDB write request units', quantityPerCheckout: usage.writeRequestUnits, unit: 'WRU', usdPerMillionCheckouts: usage.writeRequestUnits * PRICES.dynamoWriteRequestUnit.usd * million, basis: 'measured' },
-    { item: 'DynamoDB read request units', quantityPerCheckout: usage.readRequestUnits, unit: 'RRU', usdPerMillionCheckouts: usage.readRequestUnits * PRICES.dynamoReadRequestUnit.usd * million, basis: 'measured' },
+    {
+      item: 'API Gateway HTTP API requests',
+      quantityPerCheckout: usage.apiRequests,
+      unit: 'request',
+      usdPerMillionCheckouts: usage.apiRequests * PRICES.httpApiRequest.usd * million,
+      basis: 'measured',
+    },
+    {
+      item: 'Lambda requests',
+      quantityPerCheckout: usage.lambdaInvocations,
+      unit: 'request',
+      usdPerMillionCheckouts: usage.lambdaInvocations * PRICES.lambdaRequest.usd * million,
+      basis: 'measured',
+    },
+    {
+      item: `Lambda duration (${DEPLOYED_LAMBDA.memoryMb} MB ${DEPLOYED_LAMBDA.architecture})`,
+      quantityPerCheckout: gbSeconds,
+      unit: 'GB-s',
+      usdPerMillionCheckouts: gbSeconds * PRICES.lambdaGbSecondArm.usd * million,
+      basis: 'measured',
+    },
+    {
+      item: 'Step Functions Standard transitions',
+      quantityPerCheckout: usage.stateTransitions,
+      unit: 'transition',
+      usdPerMillionCheckouts: usage.stateTransitions * PRICES.stateTransition.usd * million,
+      basis: 'measured',
+    },
+    {
+      item: 'DynamoDB write request units',
+      quantityPerCheckout: usage.writeRequestUnits,
+      unit: 'WRU',
+      usdPerMillionCheckouts: usage.writeRequestUnits * PRICES.dynamoWriteRequestUnit.usd * million,
+      basis: 'measured',
+    },
+    {
+      item: 'DynamoDB read request units',
+      quantityPerCheckout: usage.readRequestUnits,
+      unit: 'RRU',
+      usdPerMillionCheckouts: usage.readRequestUnits * PRICES.dynamoReadRequestUnit.usd * million,
+      basis: 'measured',
+    },
     {
       item: 'CloudWatch Logs (Lambda platform lines)',
       quantityPerCheckout: (usage.lambdaInvocations * ASSUMPTIONS.logBytesPerInvocation) / 1024,
       unit: 'KB',
-      usdPerMillionCheckouts: ((usage.lambdaInvocations * ASSUMPTIONS.logBytesPerInvocation) / 1e9) * PRICES.logsIngestedGb.usd * million,
+      usdPerMillionCheckouts:
+        ((usage.lambdaInvocations * ASSUMPTIONS.logBytesPerInvocation) / 1e9) * PRICES.logsIngestedGb.usd * million,
       basis: 'estimated',
     },
     {
       item: 'X-Ray traces (5% sampled)',
       quantityPerCheckout: (usage.apiRequests + usage.executions) * ASSUMPTIONS.xraySampledShare,
       unit: 'trace',
-      usdPerMillionCheckouts: (usage.apiRequests + usage.executions) * ASSUMPTIONS.xraySampledShare * PRICES.xrayTrace.usd * million,
+      usdPerMillionCheckouts:
+        (usage.apiRequests + usage.executions) * ASSUMPTIONS.xraySampledShare * PRICES.xrayTrace.usd * million,
       basis: 'estimated',
     },
     {
@@ -104,17 +192,24 @@ export function costPerMillionCheckouts(usage: PerCheckoutUsage): { lines: CostL
     },
   ];
   const totalUsd = lines.reduce((sum, line) => sum + line.usdPerMillionCheckouts, 0);
-  const measuredUsd = lines.filter((line) => line.basis === 'measured').reduce((sum, line) => sum + line.usdPerMillionCheckouts, 0);
+  const measuredUsd = lines
+    .filter((line) => line.basis === 'measured')
+    .reduce((sum, line) => sum + line.usdPerMillionCheckouts, 0);
   return { lines, totalUsd, measuredUsd };
 }
 
 /** The traffic-independent monthly floor (NAT gateway hours, the scheduled dispatcher and sweep). */
 export function fixedMonthlyUsd(): { item: string; usd: number }[] {
   return [
-    { item: `NAT gateway hours (${ASSUMPTIONS.natGateways} x 720 h)`, usd: ASSUMPTIONS.natGateways * 720 * PRICES.natGatewayHour.usd },
+    {
+      item: `NAT gateway hours (${ASSUMPTIONS.natGateways} x 720 h)`,
+      usd: ASSUMPTIONS.natGateways * 720 * PRICES.natGatewayHour.usd,
+    },
     {
       item: 'Webhook dispatcher (every minute, up to 40 s)',
-      usd: ASSUMPTIONS.dispatcherInvocationsPerMonth * PRICES.lambdaRequest.usd + ASSUMPTIONS.dispatcherGbSecondsPerMonth * PRICES.lambdaGbSecondArm.usd,
+      usd:
+        ASSUMPTIONS.dispatcherInvocationsPerMonth * PRICES.lambdaRequest.usd +
+        ASSUMPTIONS.dispatcherGbSecondsPerMonth * PRICES.lambdaGbSecondArm.usd,
     },
     { item: 'Reconciliation sweep (every 5 min)', usd: ASSUMPTIONS.sweepInvocationsPerMonth * PRICES.lambdaRequest.usd },
   ];

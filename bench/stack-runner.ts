@@ -20,8 +20,10 @@ export interface BenchStackPorts {
 }
 
 /** The stack's addresses and credentials as the e2e harness reads them, plus the bench's counters. */
-export interface BenchStack
-  extends Pick<StackProcess, 'apiUrl' | 'pspUrl' | 'merchantUrl' | 'sfnUrl' | 'dynamoDbEndpoint' | 'adminToken' | 'merchantId' | 'secretKey'> {
+export interface BenchStack extends Pick<
+  StackProcess,
+  'apiUrl' | 'pspUrl' | 'merchantUrl' | 'sfnUrl' | 'dynamoDbEndpoint' | 'adminToken' | 'merchantId' | 'secretKey'
+> {
   countersUrl: string;
   ports: BenchStackPorts;
   pid: number;
@@ -54,29 +56,35 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
     sfn: await freePort(),
     counters: await freePort(),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/stack-process.ts', ...(options.dataDir === undefined ? ['--in-memory'] : [])], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PAYSTEP_PORT: String(ports.api),
-      PAYSTEP_SANDBOX_PSP_PORT: String(ports.psp),
-      PAYSTEP_DEMO_MERCHANT_PORT: String(ports.merchant),
-      PAYSTEP_SFN_PORT: String(ports.sfn),
-      PAYSTEP_BENCH_COUNTERS_PORT: String(ports.counters),
-      ...(options.dataDir !== undefined ? { PAYSTEP_DATA_DIR: options.dataDir } : {}),
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/stack-process.ts', ...(options.dataDir === undefined ? ['--in-memory'] : [])],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        PAYSTEP_PORT: String(ports.api),
+        PAYSTEP_SANDBOX_PSP_PORT: String(ports.psp),
+        PAYSTEP_DEMO_MERCHANT_PORT: String(ports.merchant),
+        PAYSTEP_SFN_PORT: String(ports.sfn),
+        PAYSTEP_BENCH_COUNTERS_PORT: String(ports.counters),
+        ...(options.dataDir !== undefined ? { PAYSTEP_DATA_DIR: options.dataDir } : {}),
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-200_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = await waitForReadyLines(child, exited, options.readyTimeoutMs ?? 120_000, () => stderr).catch((error: unknown) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
+  const lines = await waitForReadyLines(child, exited, options.readyTimeoutMs ?? 120_000, () => stderr).catch(
+    (error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    },
+  );
   child.stdout?.resume();
   const pid = child.pid as number;
   const value = (prefix: string): string => {

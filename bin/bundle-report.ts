@@ -9,5 +9,7 @@ const started = Date.now();
 const sizes = await measureBundles();
 console.log(formatBundleReport(sizes, BUNDLE_BUDGET_BYTES));
 const over = sizes.filter((size) => size.bytes > BUNDLE_BUDGET_BYTES);
-console.log(`\n${sizes.length} functions bundled in ${((Date.now() - started) / 1000).toFixed(1)} s; ${over.length} over budget.`);
+console.log(
+  `\n${sizes.length} functions bundled in ${((Date.now() - started) / 1000).toFixed(1)} s; ${over.length} over budget.`,
+);
 if (over.length > 0) process.exitCode = 1;

@@ -18,7 +18,12 @@ function option(name: string, fallback?: string): string | undefined {
 
 const callbackUrl = option('callback-url');
 const secret = process.env.SANDBOX_PSP_CALLBACK_SECRET;
-if (callbackUrl === undefined || !/^https?:\/\/\S+\/v1\/psp\/sandbox\/callbacks$/.test(callbackUrl) || secret === undefined || secret === '') {
+if (
+  callbackUrl === undefined ||
+  !/^https?:\/\/\S+\/v1\/psp\/sandbox\/callbacks$/.test(callbackUrl) ||
+  secret === undefined ||
+  secret === ''
+) {
   console.error(
     'usage: SANDBOX_PSP_CALLBACK_SECRET=<secret> npm run sandbox-psp -- --callback-url <ApiUrl>/v1/psp/sandbox/callbacks [--port 3001] [--host 0.0.0.0] [--data-file <path>]',
   );

@@ -80,8 +80,16 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult[]> {
       const paid = await api.pay(created.body.id, created.body.client_secret, token);
       if (paid.status !== 202) throw new Error(`pay answered ${paid.status}: ${paid.text}`);
       const terminal = await api.waitForTerminal(created.body.id, created.body.client_secret, options.timeoutMs ?? 120_000, 500);
-      const ok = terminal.status === smokeCase.expect.status && (smokeCase.expect.failureReason ?? null) === (terminal.failure_reason ?? null);
-      results.push({ kind: smokeCase.kind, checkoutId: created.body.id, status: terminal.status, failureReason: terminal.failure_reason ?? null, ok });
+      const ok =
+        terminal.status === smokeCase.expect.status &&
+        (smokeCase.expect.failureReason ?? null) === (terminal.failure_reason ?? null);
+      results.push({
+        kind: smokeCase.kind,
+        checkoutId: created.body.id,
+        status: terminal.status,
+        failureReason: terminal.failure_reason ?? null,
+        ok,
+      });
     } catch (error) {
       results.push({ kind: smokeCase.kind, ok: false, error: error instanceof Error ? error.message : String(error) });
     }
@@ -107,7 +115,10 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeOpt
   }
   const apiUrl = positional[0];
   const adminToken = env.PAYSTEP_ADMIN_TOKEN;
-  for (const [name, value] of [['<ApiUrl>', apiUrl], ['--psp-url', pspUrl]] as const) {
+  for (const [name, value] of [
+    ['<ApiUrl>', apiUrl],
+    ['--psp-url', pspUrl],
+  ] as const) {
     if (value === undefined || !/^https?:\/\/\S+$/.test(value)) throw new Error(`${name} must be an http(s) URL\n${usage}`);
   }
   if (adminToken === undefined || adminToken === '') throw new Error(`PAYSTEP_ADMIN_TOKEN is not set\n${usage}`);
@@ -118,7 +129,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const results = await runSmoke(parseSmokeArgs(process.argv.slice(2), process.env));
     const failed = results.filter((result) => !result.ok);
-    console.log(failed.length === 0 ? `smoke test passed: ${results.length} payments` : `smoke test FAILED: ${failed.length} of ${results.length}`);
+    console.log(
+      failed.length === 0
+        ? `smoke test passed: ${results.length} payments`
+        : `smoke test FAILED: ${failed.length} of ${results.length}`,
+    );
     process.exitCode = failed.length === 0 ? 0 : 1;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -17,21 +17,27 @@ if (!cdkArgs.some((arg) => arg.includes('sandboxPspUrl='))) cdkArgs.push('-c', `
 
 const started = Date.now();
 const seconds = (): string => ((Date.now() - started) / 1000).toFixed(1);
-console.error('synth: bundling the Lambda handlers (esbuild) and synthesizing the CDK app with cdk-nag and Control Tower (cfn-guard) checks...');
+console.error(
+  'synth: bundling the Lambda handlers (esbuild) and synthesizing the CDK app with cdk-nag and Control Tower (cfn-guard) checks...',
+);
 const child = spawn('npx', ['cdk', 'synth', '--no-notices', '-q', ...cdkArgs], {
   cwd: REPO_ROOT,
   stdio: 'inherit',
   env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_HOME: join(REPO_ROOT, '.paystep', 'cdk-home') },
 });
 const heartbeat = setInterval(() => console.error(`synth: still working (${seconds()} s)...`), 10_000);
-const code = await new Promise<number>((resolve) => child.on('exit', (exit, signal) => resolve(exit ?? (signal !== null ? 1 : 0))));
+const code = await new Promise<number>((resolve) =>
+  child.on('exit', (exit, signal) => resolve(exit ?? (signal !== null ? 1 : 0))),
+);
 clearInterval(heartbeat);
 if (code !== 0) {
   console.log(`synth: failed (cdk exited ${code}) after ${seconds()} s`);
   process.exit(code);
 }
 const out = join(REPO_ROOT, 'cdk.out');
-const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }> };
+const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+  artifacts?: Record<string, { type: string; properties?: { templateFile?: string } }>;
+};
 const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, a]) => a.type === 'aws:cloudformation:stack');
 const sizes = stacks.map(([name, a]) => {
   const file = join(out, a.properties?.templateFile ?? `${name}.template.json`);

@@ -4,14 +4,7 @@
  * Step Functions); unit tests implement them with fakes. Handlers wire adapters once at module
  * scope.
  */
-import type {
-  Checkout,
-  CheckoutEvent,
-  CheckoutStatus,
-  FailureReason,
-  Merchant,
-  MerchantSettings,
-} from './domain/model';
+import type { Checkout, CheckoutEvent, CheckoutStatus, FailureReason, Merchant, MerchantSettings } from './domain/model';
 import type { BalanceChange, FinancialInstrument, InstrumentOperation } from './domain/instrument-model';
 import type { ReservationGuard } from './domain/instrument-ledger';
 import type { PspAuthorizationState, PspCallback } from './domain/psp-outcome';
@@ -60,7 +53,12 @@ export interface CheckoutRepository {
    * Updates `payment` without changing the status, conditional on the current version.
    * Used by saga steps to record PSP references and captured amounts.
    */
-  updatePayment(checkoutId: string, payment: NonNullable<Checkout['payment']>, expectedVersion: number, event?: CheckoutTransition['event']): Promise<Checkout>;
+  updatePayment(
+    checkoutId: string,
+    payment: NonNullable<Checkout['payment']>,
+    expectedVersion: number,
+    event?: CheckoutTransition['event'],
+  ): Promise<Checkout>;
   /** Appends a timeline row (idempotent when `dedupeKey` is given: a second write is a no-op). */
   appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void>;
   listEvents(checkoutId: string): Promise<CheckoutEvent[]>;
@@ -331,7 +329,12 @@ export interface WebhookAttempt {
  */
 export interface WebhookSender {
   /** options.allowedPorts: the merchant's `allowed_ports` setting (ports besides 443/80 its URL may use). */
-  send(url: string, secret: string | readonly string[], message: WebhookMessage, options?: { allowedPorts?: readonly number[] }): Promise<WebhookAttempt>;
+  send(
+    url: string,
+    secret: string | readonly string[],
+    message: WebhookMessage,
+    options?: { allowedPorts?: readonly number[] },
+  ): Promise<WebhookAttempt>;
 }
 
 // ---- Events and their deliveries ------------------------------------------------------------
@@ -406,13 +409,25 @@ export interface EventStore {
   /** Keys of pending deliveries whose nextAttemptAt <= now (eventually consistent; claim to be sure). */
   listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]>;
   /** Conditional: pending and due. Sets the lease; returns the delivery, or undefined if someone else has it. */
-  claimDelivery(eventId: string, endpointId: string, now: Date, leaseUntil: Date, leaseToken: string): Promise<WebhookDelivery | undefined>;
+  claimDelivery(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<WebhookDelivery | undefined>;
   /** Conditional on the lease token: records the attempt and the next state. False if the lease was lost. */
   completeAttempt(
     eventId: string,
     endpointId: string,
     leaseToken: string,
-    outcome: { status: WebhookDeliveryStatus; attempt: number; nextAttemptAt: string; record?: DeliveryAttemptRecord; now: string },
+    outcome: {
+      status: WebhookDeliveryStatus;
+      attempt: number;
+      nextAttemptAt: string;
+      record?: DeliveryAttemptRecord;
+      now: string;
+    },
   ): Promise<boolean>;
   /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */
   requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void>;
@@ -464,7 +479,8 @@ export interface SettleOperationInput {
   operationId: string;
   /** From settlementChange(): credits on success, the reservation's reverse on failure. */
   change: BalanceChange;
-  patch: Pick<InstrumentOperation, 'status' | 'settledAt'> & Partial<Pick<InstrumentOperation, 'pspOperationId' | 'failureCode' | 'failureMessage'>>;
+  patch: Pick<InstrumentOperation, 'status' | 'settledAt'> &
+    Partial<Pick<InstrumentOperation, 'pspOperationId' | 'failureCode' | 'failureMessage'>>;
   /** Token instruments learn their authorization id here. */
   pspReference?: string;
 }
@@ -479,7 +495,12 @@ export interface InstrumentRepository {
   createInstrument(instrument: FinancialInstrument): Promise<CreateInstrumentResult>;
   getInstrument(instrumentId: string): Promise<FinancialInstrument | undefined>;
   /** Adds the pending operation and applies its reservation if `guard` holds and the id is new. */
-  reserveOperation(instrumentId: string, operation: InstrumentOperation, guard: ReservationGuard, now: Date): Promise<ReserveOperationResult>;
+  reserveOperation(
+    instrumentId: string,
+    operation: InstrumentOperation,
+    guard: ReservationGuard,
+    now: Date,
+  ): Promise<ReserveOperationResult>;
   /** Settles a pending operation (status + balance change); a no-op returning the instrument if it is already settled. */
   settleOperation(input: SettleOperationInput, now: Date): Promise<FinancialInstrument>;
 }
@@ -561,9 +582,18 @@ export interface PspCallbackStore {
    * Moves the record to `next.state` if that is a forward transition from what is stored (created
    * if absent). Returns whether it applied and the record as stored afterwards.
    */
-  advanceAuthorization(next: Omit<PspAuthorizationRecord, 'taskToken' | 'updatedAt'>, now: Date): Promise<{ applied: boolean; record: PspAuthorizationRecord }>;
+  advanceAuthorization(
+    next: Omit<PspAuthorizationRecord, 'taskToken' | 'updatedAt'>,
+    now: Date,
+  ): Promise<{ applied: boolean; record: PspAuthorizationRecord }>;
   /** Stores the waiting saga's task token (creating a `pending` record if none); returns the record. */
-  registerTaskToken(connector: string, reference: string, taskToken: string, defaults: { amount: number; currency: string; authorizationId?: string }, now: Date): Promise<PspAuthorizationRecord>;
+  registerTaskToken(
+    connector: string,
+    reference: string,
+    taskToken: string,
+    defaults: { amount: number; currency: string; authorizationId?: string },
+    now: Date,
+  ): Promise<PspAuthorizationRecord>;
   /** Forgets the token once the saga was resumed (conditional on it still being this token). */
   clearTaskToken(connector: string, reference: string, taskToken: string): Promise<void>;
 }
@@ -644,7 +674,13 @@ export interface AuthorizationHoldStore {
    * Conditional on the stored stage being `from`: moves to `to` (re-indexed at `to`'s due time, or
    * removed from the index when done, with `outcome`). False if another sweep moved it first.
    */
-  advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], now: Date, outcome?: string): Promise<boolean>;
+  advanceHold(
+    instrumentId: string,
+    from: AuthorizationHold['stage'],
+    to: AuthorizationHold['stage'],
+    now: Date,
+    outcome?: string,
+  ): Promise<boolean>;
   /** A lease so two overlapping sweeps never act on one hold at once (conditional write). */
   claimHold(instrumentId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean>;
 }

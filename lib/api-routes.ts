@@ -9,7 +9,20 @@ export interface ApiRoute {
   readonly entry: ApiEntry;
 }
 
-export type ApiEntry = 'api-merchants' | 'api-settings' | 'api-checkouts' | 'api-pay' | 'api-webhook-endpoints' | 'api-events' | 'web-checkout' | 'api-instruments' | 'api-psp-callbacks' | 'api-newstore' | 'api-openapi' | 'api-customers' | 'api-payment-methods';
+export type ApiEntry =
+  | 'api-merchants'
+  | 'api-settings'
+  | 'api-checkouts'
+  | 'api-pay'
+  | 'api-webhook-endpoints'
+  | 'api-events'
+  | 'web-checkout'
+  | 'api-instruments'
+  | 'api-psp-callbacks'
+  | 'api-newstore'
+  | 'api-openapi'
+  | 'api-customers'
+  | 'api-payment-methods';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   // The OpenAPI 3.1 document of every /v1 route (no auth).

@@ -42,11 +42,14 @@ export interface BundleSize {
  */
 export function listDeployedFunctions(context: Record<string, unknown> = {}): DeployedFunction[] {
   const cdkJson = JSON.parse(readFileSync(resolve(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...context } });
+  const app = new App({
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...context },
+  });
   addPaystepStacks(app);
   const byEntry = new Map<string, PaystepFunction[]>();
   for (const construct of app.node.findAll()) {
-    if (construct instanceof PaystepFunction) byEntry.set(construct.entryName, [...(byEntry.get(construct.entryName) ?? []), construct]);
+    if (construct instanceof PaystepFunction)
+      byEntry.set(construct.entryName, [...(byEntry.get(construct.entryName) ?? []), construct]);
   }
   return [...byEntry]
     .map(([entryName, functions]) => ({ entryName, functions, constructIds: functions.map((fn) => fn.node.id) }))
@@ -71,7 +74,10 @@ export async function bundleEntry(fn: DeployedFunction, outDir: string = BUNDLE_
 }
 
 /** Every deployed function's bundle, one esbuild run at a time (CPU is shared with other work). */
-export async function measureBundles(functions: DeployedFunction[] = listDeployedFunctions(), outDir: string = BUNDLE_REPORT_DIR): Promise<BundleSize[]> {
+export async function measureBundles(
+  functions: DeployedFunction[] = listDeployedFunctions(),
+  outDir: string = BUNDLE_REPORT_DIR,
+): Promise<BundleSize[]> {
   const sizes: BundleSize[] = [];
   for (const fn of functions) sizes.push(await bundleEntry(fn, outDir));
   return sizes;
@@ -85,7 +91,10 @@ function kib(bytes: number): string {
 export function formatBundleReport(sizes: readonly BundleSize[], budgetBytes: number): string {
   const rows = [...sizes]
     .sort((a, b) => b.bytes - a.bytes)
-    .map((size) => `| ${size.entryName} | ${kib(size.bytes)} | ${kib(size.gzipBytes)} | ${kib(size.sourceMapBytes)} | ${size.bytes <= budgetBytes ? 'ok' : 'OVER'} |`);
+    .map(
+      (size) =>
+        `| ${size.entryName} | ${kib(size.bytes)} | ${kib(size.gzipBytes)} | ${kib(size.sourceMapBytes)} | ${size.bytes <= budgetBytes ? 'ok' : 'OVER'} |`,
+    );
   return [
     `| Function (lambdas/<entry>) | Bundle (minified ESM) | gzip | Source map | Budget ${kib(budgetBytes)} |`,
     '| --- | ---: | ---: | ---: | :---: |',

@@ -27,7 +27,8 @@ export const PAYSTEP_BUNDLING = {
   // The Node.js runtime ships AWS SDK v3; bundling it would only add cold-start weight.
   external: ['@aws-sdk/*'],
   // Some bundled CommonJS dependencies call require(); ESM has none, so provide one.
-  banner: "import { createRequire as __paystepCreateRequire } from 'node:module'; const require = __paystepCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __paystepCreateRequire } from 'node:module'; const require = __paystepCreateRequire(import.meta.url);",
 } as const;
 
 /** Largest minified bundle (the `.mjs`, source map excluded) a function may have: cold starts grow with it. */
@@ -53,7 +54,11 @@ export function toCdkBundlingOptions(settings: typeof PAYSTEP_BUNDLING = PAYSTEP
  * PAYSTEP_BUNDLING as esbuild API options for one entry, as NodejsFunction runs it (`--bundle`,
  * one `index.mjs` per function).
  */
-export function toEsbuildOptions(entryPoint: string, outfile: string, settings: typeof PAYSTEP_BUNDLING = PAYSTEP_BUNDLING): BuildOptions {
+export function toEsbuildOptions(
+  entryPoint: string,
+  outfile: string,
+  settings: typeof PAYSTEP_BUNDLING = PAYSTEP_BUNDLING,
+): BuildOptions {
   return {
     entryPoints: [entryPoint],
     outfile,

@@ -55,12 +55,16 @@ export const GUARD_EXCEPTIONS = {
   /** CT.CLOUDWATCH.PR.2, dev only (prod keeps one year). */
   devLogRetention: {
     rule: 'cloudwatch_log_group_retention_period_check',
-    reason: 'The dev stage keeps its logs for a month (flow logs three months) to keep a throwaway stack cheap; the prod stage keeps every log group for one year.',
+    reason:
+      'The dev stage keeps its logs for a month (flow logs three months) to keep a throwaway stack cheap; the prod stage keeps every log group for one year.',
   },
 } as const;
 
 /** Acknowledges one Control Tower rule on `scope` and everything under it, with its reason. */
-export function acknowledgeGuardRule(scope: IConstruct, exception: (typeof GUARD_EXCEPTIONS)[keyof typeof GUARD_EXCEPTIONS]): void {
+export function acknowledgeGuardRule(
+  scope: IConstruct,
+  exception: (typeof GUARD_EXCEPTIONS)[keyof typeof GUARD_EXCEPTIONS],
+): void {
   Validations.of(scope).acknowledge({ id: `${CFN_GUARD_PLUGIN}::${exception.rule}`, reason: exception.reason });
 }
 

@@ -98,7 +98,8 @@ export class MonitoringConstruct extends Construct {
 
     // ---- Saga ----
     alarm('CheckoutExecutionsFailed', {
-      alarmDescription: 'A checkout saga execution failed (an unhandled error escaped every Catch): its checkout may be stuck in processing.',
+      alarmDescription:
+        'A checkout saga execution failed (an unhandled error escaped every Catch): its checkout may be stuck in processing.',
       metric: props.stateMachine.metricFailed({ period: ALARM_SETTINGS.period, statistic: 'Sum' }),
       ...atLeastOnce,
     });
@@ -110,7 +111,8 @@ export class MonitoringConstruct extends Construct {
 
     // ---- Webhooks ----
     alarm('WebhookDeadLettered', {
-      alarmDescription: 'A merchant webhook was dead-lettered after its last retry (GET /v1/events shows it; POST /v1/events/{id}/redeliver resends it).',
+      alarmDescription:
+        'A merchant webhook was dead-lettered after its last retry (GET /v1/events shows it; POST /v1/events/{id}/redeliver resends it).',
       metric: new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: PAYSTEP_METRICS.webhookDeadLettered,

@@ -49,7 +49,10 @@ export function readPaystepConfig(node: Node): PaystepConfig {
   }
   const sandboxPspUrl = String(configuredPspUrl);
   const publicCheckoutBaseUrl = node.tryGetContext('publicCheckoutBaseUrl') as string | undefined;
-  for (const [key, value] of [['sandboxPspUrl', sandboxPspUrl], ['publicCheckoutBaseUrl', publicCheckoutBaseUrl]] as const) {
+  for (const [key, value] of [
+    ['sandboxPspUrl', sandboxPspUrl],
+    ['publicCheckoutBaseUrl', publicCheckoutBaseUrl],
+  ] as const) {
     if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
       throw new Error(`Context "${key}" must be an http(s) URL, got "${value}"`);
     }

@@ -120,7 +120,8 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
     this.pspCallbackSecret = new secretsmanager.Secret(this, 'PspCallbackSecret', {
-      description: 'Paystep SANDBOX_PSP_CALLBACK_SECRET: HMAC-SHA256 secret of the sandbox PSP callbacks (POST /v1/psp/sandbox/callbacks)',
+      description:
+        'Paystep SANDBOX_PSP_CALLBACK_SECRET: HMAC-SHA256 secret of the sandbox PSP callbacks (POST /v1/psp/sandbox/callbacks)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy,
     });
@@ -160,7 +161,8 @@ export class StatefulStack extends Stack {
     });
     new CfnOutput(this, 'PspCallbackSecretArn', {
       value: this.pspCallbackSecret.secretArn,
-      description: 'The PSP signs its callbacks to <ApiUrl>/v1/psp/sandbox/callbacks with this secret (get-secret-value prints it)',
+      description:
+        'The PSP signs its callbacks to <ApiUrl>/v1/psp/sandbox/callbacks with this secret (get-secret-value prints it)',
     });
   }
 }

@@ -69,28 +69,45 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   'api-merchants': { description: 'Onboards merchants (platform admin only)', adminToken: true, secretsKey: true },
   'api-settings': { description: 'Reads and updates merchant settings (inventory confirmation, return URLs)' },
   'api-checkouts': { description: 'Creates, reads, looks up and cancels checkouts', secretsKey: true },
-  'api-pay': { description: 'Pays a checkout (starts its saga execution) and answers the pending-page poll', secretsKey: true, startsSaga: true },
-  'api-webhook-endpoints': { description: "Manages the merchant's webhook endpoints and their signing secrets", secretsKey: true },
+  'api-pay': {
+    description: 'Pays a checkout (starts its saga execution) and answers the pending-page poll',
+    secretsKey: true,
+    startsSaga: true,
+  },
+  'api-webhook-endpoints': {
+    description: "Manages the merchant's webhook endpoints and their signing secrets",
+    secretsKey: true,
+  },
   'api-instruments': {
     description: 'Financial instruments: create, read, capture, refund and revoke with exact balances (calls the PSP)',
     secretsKey: true,
     callsPsp: true,
   },
   'api-newstore': {
-    description: "NewStore's payment-provider routes (/newstore/financial_instruments...) over the same instrument ledger (calls the PSP)",
+    description:
+      "NewStore's payment-provider routes (/newstore/financial_instruments...) over the same instrument ledger (calls the PSP)",
     callsPsp: true,
   },
-  'api-events': { description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries", secretsKey: true },
-  'web-checkout': { description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)', table: false, pspPublicUrl: true },
+  'api-events': {
+    description: "Lists the merchant's events with their webhook delivery log and re-queues deliveries",
+    secretsKey: true,
+  },
+  'web-checkout': {
+    description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)',
+    table: false,
+    pspPublicUrl: true,
+  },
   'api-openapi': { description: 'Serves the OpenAPI 3.1 document of the API (no auth, no table)', table: false },
   'api-customers': { description: "Creates and reads the merchant's customers", secretsKey: true },
   'api-payment-methods': {
-    description: 'The card vault function: vaults cards (envelope encryption), reads, detaches and lists payment methods, deletes customers (crypto-shreds their cards)',
+    description:
+      'The card vault function: vaults cards (envelope encryption), reads, detaches and lists payment methods, deletes customers (crypto-shreds their cards)',
     secretsKey: true,
     cardVault: 'store',
   },
   'api-psp-callbacks': {
-    description: 'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',
+    description:
+      'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',
     pspCallbacks: true,
   },
 };
@@ -110,11 +127,19 @@ interface SagaFunctionNeeds {
 
 const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
   AuthorizePayment: { description: 'Saga: authorizes the payment at the PSP', callsPsp: true },
-  ConfirmInventory: { description: "Saga: asks the merchant's backend to confirm inventory (10 s)", merchantEgress: true, secretsKey: true },
+  ConfirmInventory: {
+    description: "Saga: asks the merchant's backend to confirm inventory (10 s)",
+    merchantEgress: true,
+    secretsKey: true,
+  },
   CapturePayment: { description: 'Saga: captures the authorized amount at the PSP', callsPsp: true },
   VoidAuthorization: { description: 'Saga: voids the authorization at the PSP', callsPsp: true },
   RecordOutcome: { description: "Saga: records the checkout's terminal status with a conditional write" },
-  NotifyMerchant: { description: 'Saga: sends the signed result webhook to the merchant', merchantEgress: true, secretsKey: true },
+  NotifyMerchant: {
+    description: 'Saga: sends the signed result webhook to the merchant',
+    merchantEgress: true,
+    secretsKey: true,
+  },
   AwaitAuthorization: {
     description: 'Saga: parks the task token of a pending PSP authorization (.waitForTaskToken) for the callback handler',
     callsPsp: true,
@@ -185,12 +210,15 @@ export function readCheckoutAsl(): { text: string; tasks: Record<SagaState, AslT
     const direct = state.Resource === placeholder;
     const waits = state.Resource === WAIT_FOR_TASK_TOKEN_RESOURCE && state.Parameters?.FunctionName === placeholder;
     if (!(name in SAGA_STEPS) || !(direct || waits)) {
-      throw new Error(`ASL Task ${name} must be listed in SAGA_STEPS and use Resource "\${${name}FunctionArn}" (or ${WAIT_FOR_TASK_TOKEN_RESOURCE} with that FunctionName)`);
+      throw new Error(
+        `ASL Task ${name} must be listed in SAGA_STEPS and use Resource "\${${name}FunctionArn}" (or ${WAIT_FOR_TASK_TOKEN_RESOURCE} with that FunctionName)`,
+      );
     }
     tasks[name as SagaState] = state;
   }
   for (const name of Object.keys(SAGA_STEPS)) {
-    if (!(name in tasks)) throw new Error(`SAGA_STEPS lists ${name}, which is not a Task state in ${CHECKOUT_STATE_MACHINE_FILE}`);
+    if (!(name in tasks))
+      throw new Error(`SAGA_STEPS lists ${name}, which is not a Task state in ${CHECKOUT_STATE_MACHINE_FILE}`);
   }
   return { text, tasks };
 }
@@ -225,7 +253,10 @@ export class StatelessStack extends Stack {
     for (const [state, entryName] of Object.entries(SAGA_STEPS) as [SagaState, string][]) {
       const needs = SAGA_FUNCTIONS[state];
       // A `.waitForTaskToken` Task's TimeoutSeconds bounds the wait, not the function (which only parks the token).
-      const taskTimeout = asl.tasks[state].Resource === WAIT_FOR_TASK_TOKEN_RESOURCE ? WAIT_STEP_FUNCTION_SECONDS : (asl.tasks[state].TimeoutSeconds ?? 60);
+      const taskTimeout =
+        asl.tasks[state].Resource === WAIT_FOR_TASK_TOKEN_RESOURCE
+          ? WAIT_STEP_FUNCTION_SECONDS
+          : (asl.tasks[state].TimeoutSeconds ?? 60);
       const fn = new PaystepFunction(this, toPascalCase(entryName), {
         entryName,
         description: needs.description,
@@ -272,7 +303,13 @@ export class StatelessStack extends Stack {
     const taskTokenSteps = [...sagaFunctions].filter(([state]) => SAGA_FUNCTIONS[state].taskTokens === true).map(([, fn]) => fn);
     if (taskTokenSteps.length > 0) {
       new iam.Policy(this, 'SagaTaskTokenPolicy', {
-        statements: [new iam.PolicyStatement({ sid: 'ResumeOwnWait', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] })],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'ResumeOwnWait',
+            actions: TASK_TOKEN_ACTIONS,
+            resources: [this.stateMachine.stateMachineArn],
+          }),
+        ],
         roles: taskTokenSteps.map((fn) => fn.executionRole),
       });
     }
@@ -342,7 +379,13 @@ export class StatelessStack extends Stack {
       if (needs.cardVault !== undefined) fn.bindCardVault({ vault: props.cardVault, access: needs.cardVault });
       if (needs.pspCallbacks === true) {
         if (props.pspCallbackSecret !== undefined) fn.bindSecret('SANDBOX_PSP_CALLBACK_SECRET', props.pspCallbackSecret);
-        fn.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingSagas', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] }));
+        fn.executionRole.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'ResumeWaitingSagas',
+            actions: TASK_TOKEN_ACTIONS,
+            resources: [this.stateMachine.stateMachineArn],
+          }),
+        );
       }
       apiFunctions.set(entryName, fn);
     }
@@ -363,8 +406,8 @@ export class StatelessStack extends Stack {
           route.entry === 'api-openapi'
             ? `${routeKey(route)} is the public API description (no data, no secrets), meant to be read without credentials.`
             : route.entry === 'api-psp-callbacks'
-            ? `${routeKey(route)} is called by the PSP, which holds no Paystep credential: the handler verifies the HMAC signature over the raw body (timestamp tolerance, constant-time compare) before reading anything.`
-            : `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
+              ? `${routeKey(route)} is called by the PSP, which holds no Paystep credential: the handler verifies the HMAC signature over the raw body (timestamp tolerance, constant-time compare) before reading anything.`
+              : `${routeKey(route)} authenticates in its handler: merchant secret keys, checkout client secrets and the admin token are all bearer tokens compared by hash against the table, which an API Gateway authorizer would only duplicate.`,
       });
     }
 
@@ -395,7 +438,8 @@ export class StatelessStack extends Stack {
     // ---- Reconciliation sweep: no payment stuck in processing, no authorization forgotten ----
     this.reconciliationSweep = new PaystepFunction(this, 'ReconciliationSweep', {
       entryName: 'reconciliation-sweep',
-      description: 'Heartbeats sagas waiting for PSP callbacks; drives checkouts stuck in processing to a terminal state from the PSP status',
+      description:
+        'Heartbeats sagas waiting for PSP callbacks; drives checkouts stuck in processing to a terminal state from the PSP status',
       timeout: Duration.seconds(RECONCILIATION_SWEEP.timeoutSeconds),
       logRetention,
       logRemovalPolicy,
@@ -413,18 +457,30 @@ export class StatelessStack extends Stack {
     this.reconciliationSweep.bindTable({ table: props.table, access: 'readWrite' });
     this.reconciliationSweep.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
     this.reconciliationSweep.executionRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'ResumeWaitingSagas', actions: TASK_TOKEN_ACTIONS, resources: [this.stateMachine.stateMachineArn] }),
+      new iam.PolicyStatement({
+        sid: 'ResumeWaitingSagas',
+        actions: TASK_TOKEN_ACTIONS,
+        resources: [this.stateMachine.stateMachineArn],
+      }),
     );
     this.reconciliationSweep.executionRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'InspectSagaExecutions',
         actions: ['states:DescribeExecution'],
-        resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${this.stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
     Validations.of(this.reconciliationSweep.executionRole.node.findChild('DefaultPolicy')).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>:*]`,
-      reason: "DescribeExecution on this state machine's executions only: execution names are the checkout ids, unknown until run time.",
+      reason:
+        "DescribeExecution on this state machine's executions only: execution names are the checkout ids, unknown until run time.",
     });
     new events.Rule(this, 'ReconciliationSweepSchedule', {
       description: `Runs the reconciliation sweep every ${RECONCILIATION_SWEEP.everyMinutes} minutes`,
@@ -444,7 +500,10 @@ export class StatelessStack extends Stack {
         .map((fn) => ({ name: fn.node.id, fn, errorsAreOutcomes: sagaFunctionSet.has(fn) })),
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the public API (routes start with /v1)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.apiStage.url,
+      description: 'Base URL of the public API (routes start with /v1)',
+    });
     new CfnOutput(this, 'EgressIps', {
       value: Fn.join(',', props.egressIps),
       description: 'Merchants whitelist these: inventory confirmations and webhooks come only from them',

@@ -11,7 +11,10 @@ import { startLocalStack, type LocalStack } from './stack';
 
 type TimelineRow = NonNullable<ApiSchema<'Checkout'>['events']>[number];
 
-async function buy(stack: LocalStack, sku: string): Promise<{ checkout_id: string; client_secret: string; merchant_order_ref: string }> {
+async function buy(
+  stack: LocalStack,
+  sku: string,
+): Promise<{ checkout_id: string; client_secret: string; merchant_order_ref: string }> {
   const response = await fetch(`${stack.merchantUrl}/buy`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -38,7 +41,9 @@ async function walk(stack: LocalStack, api: PaystepClient, title: string, sku: s
   const paid = await api.pay(cart.checkout_id, cart.client_secret, token);
   console.log(`pay -> HTTP ${paid.status} ${paid.body.status}`);
   const terminal = await api.waitForTerminal(cart.checkout_id, cart.client_secret, 60_000);
-  console.log(`result: ${terminal.status}${terminal.failure_reason ? ` (${terminal.failure_reason}: ${terminal.failure_message})` : ''}`);
+  console.log(
+    `result: ${terminal.status}${terminal.failure_reason ? ` (${terminal.failure_reason}: ${terminal.failure_message})` : ''}`,
+  );
   console.log(`buyer redirected to: ${terminal.redirect_url}`);
 
   const merchant = api.as(stack.demoMerchant.secretKey);
@@ -58,14 +63,26 @@ async function walk(stack: LocalStack, api: PaystepClient, title: string, sku: s
   }
   const ledger = await fetchLedger(stack.pspUrl, cart.checkout_id);
   console.log('sandbox PSP ledger:');
-  for (const op of ledger) console.log(`  ${op.type.padEnd(9)} ${String(op.amount).padStart(6)} ${op.currency} ${op.status.padEnd(9)} key=${op.idempotency_key}`);
-  const orders = (await (await fetch(`${stack.merchantUrl}/orders?order_ref=${cart.checkout_id}`)).json()) as { orders: { state: string }[] };
+  for (const op of ledger)
+    console.log(
+      `  ${op.type.padEnd(9)} ${String(op.amount).padStart(6)} ${op.currency} ${op.status.padEnd(9)} key=${op.idempotency_key}`,
+    );
+  const orders = (await (await fetch(`${stack.merchantUrl}/orders?order_ref=${cart.checkout_id}`)).json()) as {
+    orders: { state: string }[];
+  };
   console.log(`merchant's order state: ${orders.orders[0]?.state ?? 'none'}`);
 }
 
 async function main(): Promise<void> {
   console.log('Starting a throwaway local stack (in memory)...');
-  const stack = await startLocalStack({ inMemory: true, apiPort: 0, pspPort: 0, stripeSandboxPort: 0, merchantPort: 0, log: () => undefined });
+  const stack = await startLocalStack({
+    inMemory: true,
+    apiPort: 0,
+    pspPort: 0,
+    stripeSandboxPort: 0,
+    merchantPort: 0,
+    log: () => undefined,
+  });
   try {
     const api = new PaystepClient(stack.apiUrl);
     await fetch(`${stack.merchantUrl}/admin/products`, {

@@ -37,16 +37,24 @@ export interface FastForwardDependencies {
 export class CheckoutNotFound extends Error {}
 
 /** Makes the checkout's authorization expiry and its pending webhook retries due at `now`. */
-export async function fastForwardCheckout(deps: FastForwardDependencies, checkoutId: string, now: Date): Promise<FastForwardResult> {
+export async function fastForwardCheckout(
+  deps: FastForwardDependencies,
+  checkoutId: string,
+  now: Date,
+): Promise<FastForwardResult> {
   const nowIso = now.toISOString();
-  const { Item: checkout } = await deps.client.send(new GetCommand({ TableName: deps.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }));
+  const { Item: checkout } = await deps.client.send(
+    new GetCommand({ TableName: deps.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }),
+  );
   if (checkout === undefined) throw new CheckoutNotFound(checkoutId);
   const merchantId = String(checkout.merchantId);
   const instrumentId = (checkout.payment as { instrumentId?: string } | undefined)?.instrumentId;
 
   let authorization: FastForwardResult['authorization_expiry'] = 'none';
   if (instrumentId !== undefined) {
-    const { Item: hold } = await deps.client.send(new GetCommand({ TableName: deps.tableName, Key: authorizationHoldKey(instrumentId), ConsistentRead: true }));
+    const { Item: hold } = await deps.client.send(
+      new GetCommand({ TableName: deps.tableName, Key: authorizationHoldKey(instrumentId), ConsistentRead: true }),
+    );
     // Live holds sit on the sparse due index; a done hold has left it.
     if (hold !== undefined && typeof hold.gsi1sk === 'string') {
       try {
@@ -56,7 +64,12 @@ export async function fastForwardCheckout(deps: FastForwardDependencies, checkou
             Key: authorizationHoldKey(instrumentId),
             UpdateExpression: 'SET warnAt = :now, expiresAt = :now, gsi1sk = :due',
             ConditionExpression: 'gsi1sk = :old AND stage = :stage',
-            ExpressionAttributeValues: { ':now': nowIso, ':due': `${nowIso}#${instrumentId}`, ':old': hold.gsi1sk, ':stage': hold.stage },
+            ExpressionAttributeValues: {
+              ':now': nowIso,
+              ':due': `${nowIso}#${instrumentId}`,
+              ':old': hold.gsi1sk,
+              ':stage': hold.stage,
+            },
           }),
         );
         authorization = 'due_now';
@@ -84,7 +97,12 @@ export async function fastForwardCheckout(deps: FastForwardDependencies, checkou
               UpdateExpression: 'SET nextAttemptAt = :now, gsi1sk = :due',
               ConditionExpression: '#status = :pending AND nextAttemptAt = :old AND attribute_exists(gsi1pk)',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':now': nowIso, ':due': `${nowIso}#${delivery.eventId}#${delivery.endpointId}`, ':pending': 'pending', ':old': delivery.nextAttemptAt },
+              ExpressionAttributeValues: {
+                ':now': nowIso,
+                ':due': `${nowIso}#${delivery.eventId}#${delivery.endpointId}`,
+                ':pending': 'pending',
+                ':old': delivery.nextAttemptAt,
+              },
             }),
           );
           due += 1;
@@ -97,14 +115,23 @@ export async function fastForwardCheckout(deps: FastForwardDependencies, checkou
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 
-  return { checkout_id: checkoutId, authorization_expiry: authorization, webhook_deliveries_due_now: due, webhook_deliveries_skipped: skipped };
+  return {
+    checkout_id: checkoutId,
+    authorization_expiry: authorization,
+    webhook_deliveries_due_now: due,
+    webhook_deliveries_skipped: skipped,
+  };
 }
 
 const ROUTE = /^\/local\/checkouts\/(chk_[A-Za-z0-9_-]{1,64})\/fast_forward$/;
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(text)) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(text)),
+  });
   response.end(text);
 }
 
@@ -130,14 +157,20 @@ export function localAdminHook(adminToken: string, dependencies: () => Promise<F
     }
     const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
     if (!sameToken(presented, adminToken)) {
-      send(response, 401, { error: { code: 'unauthorized', message: 'This local endpoint needs the admin token (npm start prints it)', param: null } });
+      send(response, 401, {
+        error: { code: 'unauthorized', message: 'This local endpoint needs the admin token (npm start prints it)', param: null },
+      });
       return true;
     }
     try {
       send(response, 200, await fastForwardCheckout(await dependencies(), match[1]!, new Date()));
     } catch (error) {
-      if (error instanceof CheckoutNotFound) send(response, 404, { error: { code: 'resource_missing', message: `No checkout ${match[1]}`, param: 'id' } });
-      else send(response, 503, { error: { code: 'store_unavailable', message: 'The local store could not be updated; retry', param: null } });
+      if (error instanceof CheckoutNotFound)
+        send(response, 404, { error: { code: 'resource_missing', message: `No checkout ${match[1]}`, param: 'id' } });
+      else
+        send(response, 503, {
+          error: { code: 'store_unavailable', message: 'The local store could not be updated; retry', param: null },
+        });
     }
     return true;
   };

@@ -73,7 +73,9 @@ export async function loadApiHandler(entry: ApiEntry): Promise<ApiHandler> {
 /** Loads every saga step handler, keyed by ASL state name (what aws-local-stepfunctions keys by). */
 export async function loadSagaHandlers(): Promise<Record<SagaState, StepHandler>> {
   const entries = Object.entries(SAGA_STEPS) as [SagaState, string][];
-  const loaded = await Promise.all(entries.map(async ([state, entry]) => [state, await loadHandler<StepHandler>(entry)] as const));
+  const loaded = await Promise.all(
+    entries.map(async ([state, entry]) => [state, await loadHandler<StepHandler>(entry)] as const),
+  );
   return Object.fromEntries(loaded) as Record<SagaState, StepHandler>;
 }
 

@@ -106,7 +106,16 @@ export async function startApiHost(options: StartApiHostOptions): Promise<ApiHos
         writeError(res, 503, 'service_unavailable', 'Service unavailable', requestId);
         return;
       }
-      log(JSON.stringify({ level: 'ERROR', message: 'handler threw', routeKey: match.key, requestId, functionName, error: describeError(error) }));
+      log(
+        JSON.stringify({
+          level: 'ERROR',
+          message: 'handler threw',
+          routeKey: match.key,
+          requestId,
+          functionName,
+          error: describeError(error),
+        }),
+      );
       writeError(res, 500, 'internal_error', 'Internal server error', requestId);
       return;
     }
@@ -220,7 +229,8 @@ function buildEvent(input: BuildEventInput): APIGatewayProxyEventV2 {
   headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
   headers['x-forwarded-port'] = String(localPort);
   headers['x-forwarded-proto'] = 'http';
-  headers['x-amzn-trace-id'] = `Root=1-${Math.floor(requestTime.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  headers['x-amzn-trace-id'] =
+    `Root=1-${Math.floor(requestTime.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
   const domainName = headers.host ?? `127.0.0.1:${localPort}`;
   const event: APIGatewayProxyEventV2 = {
@@ -346,19 +356,37 @@ function writeResult(res: ServerResponse, result: unknown, requestId: string, lo
   }
   const statusCode = result.statusCode ?? NaN;
   if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
-    log(JSON.stringify({ level: 'ERROR', message: 'handler returned an invalid statusCode', routeKey: key, requestId, statusCode: result.statusCode }));
+    log(
+      JSON.stringify({
+        level: 'ERROR',
+        message: 'handler returned an invalid statusCode',
+        routeKey: key,
+        requestId,
+        statusCode: result.statusCode,
+      }),
+    );
     writeError(res, 500, 'internal_error', 'Internal server error', requestId);
     return;
   }
   if ('multiValueHeaders' in result) {
     // Payload format 2.0 has no multiValueHeaders: API Gateway ignores the field, so do we.
-    log(JSON.stringify({ level: 'WARN', message: 'multiValueHeaders is ignored by HTTP API payload 2.0; use headers (comma-joined) or cookies', routeKey: key }));
+    log(
+      JSON.stringify({
+        level: 'WARN',
+        message: 'multiValueHeaders is ignored by HTTP API payload 2.0; use headers (comma-joined) or cookies',
+        routeKey: key,
+      }),
+    );
   }
   const headers: Record<string, string | string[]> = { 'apigw-requestid': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (result.cookies !== undefined && result.cookies.length > 0) headers['set-cookie'] = [...result.cookies];
   const body =
-    result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+    result.body === undefined
+      ? Buffer.alloc(0)
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64')
+        : Buffer.from(result.body, 'utf8');
   headers['content-length'] = String(body.length);
   res.writeHead(statusCode, headers);
   res.end(body);
@@ -369,7 +397,13 @@ function isStructuredResult(value: unknown): value is APIGatewayProxyStructuredR
 }
 
 /** The public error shape, for errors the host itself raises (no route, too large, crash). */
-function writeError(res: ServerResponse, status: number, code: string, message: string, requestId: string = apiGatewayRequestId()): void {
+function writeError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string = apiGatewayRequestId(),
+): void {
   const body = JSON.stringify({ error: { code, message, request_id: requestId } });
   const headers: Record<string, string> = {
     'content-type': 'application/json',

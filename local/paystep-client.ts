@@ -46,7 +46,9 @@ export class PaystepClient {
       method,
       headers,
       redirect: 'manual',
-      ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+      ...(options.body !== undefined
+        ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+        : {}),
     });
     const text = await response.text();
     let body: T;
@@ -69,13 +71,20 @@ export class PaystepClient {
   }
 
   async status(checkoutId: string, clientSecret: string): Promise<CheckoutStatusAnswer> {
-    const { data, error, response } = await this.as(clientSecret).GET('/v1/checkouts/{id}/status', { params: { path: { id: checkoutId } } });
+    const { data, error, response } = await this.as(clientSecret).GET('/v1/checkouts/{id}/status', {
+      params: { path: { id: checkoutId } },
+    });
     if (data === undefined) throw new Error(`status poll failed: ${response.status} ${JSON.stringify(error)}`);
     return data;
   }
 
   /** Polls the pending page's endpoint until the checkout is terminal (or the deadline passes). */
-  async waitForTerminal(checkoutId: string, clientSecret: string, timeoutMs = 60_000, intervalMs = 100): Promise<CheckoutStatusAnswer> {
+  async waitForTerminal(
+    checkoutId: string,
+    clientSecret: string,
+    timeoutMs = 60_000,
+    intervalMs = 100,
+  ): Promise<CheckoutStatusAnswer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = await this.status(checkoutId, clientSecret);
@@ -87,7 +96,12 @@ export class PaystepClient {
 }
 
 /** Polls `read` until `done` holds; returns the last value. For eventually-consistent peers. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -8,12 +8,18 @@ import type { ChildProcess } from 'node:child_process';
  * Resolves with every line printed up to and including `Ready`; rejects when the child exits
  * first or after `timeoutMs`, with the lines and stderr seen so far.
  */
-export async function waitForReadyLines(child: ChildProcess, exited: Promise<unknown>, timeoutMs: number, stderr: () => string): Promise<string[]> {
+export async function waitForReadyLines(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<string[]> {
   return await new Promise<string[]>((resolve, reject) => {
     const lines: string[] = [];
     let buffer = '';
     const timer = setTimeout(
-      () => reject(new Error(`no "Ready" within ${timeoutMs} ms. stdout:\n${lines.join('\n')}\nstderr:\n${stderr().slice(-4000)}`)),
+      () =>
+        reject(new Error(`no "Ready" within ${timeoutMs} ms. stdout:\n${lines.join('\n')}\nstderr:\n${stderr().slice(-4000)}`)),
       timeoutMs,
     );
     child.stdout?.on('data', (chunk: Buffer) => {

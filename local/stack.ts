@@ -142,7 +142,12 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     }
   };
 
-  const step = async <T>(name: string, port: number | undefined, portEnv: string | undefined, start: () => Promise<T>): Promise<T> => {
+  const step = async <T>(
+    name: string,
+    port: number | undefined,
+    portEnv: string | undefined,
+    start: () => Promise<T>,
+  ): Promise<T> => {
     const started = Date.now();
     try {
       const result = await start();
@@ -151,11 +156,16 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {
-        throw new LocalStackStartError(`${name}: port ${port} on ${host} is already in use${portEnv ? ` (set ${portEnv} to use another port)` : ''}`, {
-          cause: error,
-        });
+        throw new LocalStackStartError(
+          `${name}: port ${port} on ${host} is already in use${portEnv ? ` (set ${portEnv} to use another port)` : ''}`,
+          {
+            cause: error,
+          },
+        );
       }
-      throw new LocalStackStartError(`${name} failed to start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new LocalStackStartError(`${name} failed to start: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   };
 
@@ -179,7 +189,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
 
     // 1. DynamoDB Local (the JVM).
     const dynamo: DynamoDbLocal = await step('DynamoDB Local', options.dynamoDbPort, undefined, () =>
-      startDynamoDbLocal({ ...(options.dynamoDbPort ? { port: options.dynamoDbPort } : {}), ...(dataDir !== null ? { dataDir: join(dataDir, 'dynamodb') } : {}) }),
+      startDynamoDbLocal({
+        ...(options.dynamoDbPort ? { port: options.dynamoDbPort } : {}),
+        ...(dataDir !== null ? { dataDir: join(dataDir, 'dynamodb') } : {}),
+      }),
     );
     stoppers.push({ name: 'DynamoDB Local', stop: () => dynamo.stop() });
     // The JVM writes its database with the default umask: make it private like the rest.
@@ -246,7 +259,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     });
     delete process.env.AWS_PROFILE;
     const sagaHandlers = await loadSagaHandlers().catch((error: unknown) => {
-      throw new LocalStackStartError(`Loading the saga handlers failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new LocalStackStartError(
+        `Loading the saga handlers failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     });
 
     // 4. The Step Functions emulator running the same ASL with those handlers.
@@ -273,16 +289,24 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
 
     // 5. The API (API Gateway stand-in). API handlers load on first request, like cold starts,
     //    but we warm them now so a broken handler fails the start, not the first request.
-    await Promise.all([...new Set(API_ROUTES.map((r) => r.entry))].map((entry) => loadApiHandler(entry))).catch((error: unknown) => {
-      throw new LocalStackStartError(`Loading the API handlers failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
+    await Promise.all([...new Set(API_ROUTES.map((r) => r.entry))].map((entry) => loadApiHandler(entry))).catch(
+      (error: unknown) => {
+        throw new LocalStackStartError(
+          `Loading the API handlers failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      },
+    );
     // The dashboard pages and the local-only admin hooks (fast-forward), never API routes on AWS.
     const localAdmin = localAdminHook(adminToken, async () => {
       const wiring = await import('../lambdas/shared/wiring');
       return { client: wiring.documentClient, tableName: wiring.storeConfig.tableName, events: wiring.eventStore };
     });
-    const localPages = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => serveDashboard(req, res) || (await localAdmin(req, res));
-    const api = await step('API', apiPort, 'PAYSTEP_PORT', () => startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, staticHandler: localPages, log }));
+    const localPages = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
+      serveDashboard(req, res) || (await localAdmin(req, res));
+    const api = await step('API', apiPort, 'PAYSTEP_PORT', () =>
+      startApiHost({ port: apiPort, host, routes: API_ROUTES, loadHandler: loadApiHandler, staticHandler: localPages, log }),
+    );
     stoppers.push({ name: 'API', stop: () => api.stop() });
 
     // 6. Sandbox PSP.
@@ -290,7 +314,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       startSandboxPsp({
         port: pspPort,
         host,
-        ...(options.pspHangMs !== undefined ? { hangMs: options.pspHangMs } : process.env.PAYSTEP_PSP_HANG_MS ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) } : {}),
+        ...(options.pspHangMs !== undefined
+          ? { hangMs: options.pspHangMs }
+          : process.env.PAYSTEP_PSP_HANG_MS
+            ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) }
+            : {}),
         ...(dataDir !== null ? { dataFile: join(dataDir, PSP_LEDGER_FILE) } : {}),
         callbacks: { url: `${apiUrl}/v1/psp/sandbox/callbacks`, secret: callbackSecret },
         callbackDelayMs: options.pspCallbackDelayMs ?? Number(process.env.PAYSTEP_PSP_CALLBACK_DELAY_MS ?? '3000'),
@@ -306,7 +334,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
         port: stripeSandboxPort,
         host,
         apiKey: DEFAULT_STRIPE_SANDBOX_API_KEY,
-        ...(options.pspHangMs !== undefined ? { hangMs: options.pspHangMs } : process.env.PAYSTEP_PSP_HANG_MS ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) } : {}),
+        ...(options.pspHangMs !== undefined
+          ? { hangMs: options.pspHangMs }
+          : process.env.PAYSTEP_PSP_HANG_MS
+            ? { hangMs: Number(process.env.PAYSTEP_PSP_HANG_MS) }
+            : {}),
         asyncDelayMs: options.pspCallbackDelayMs ?? Number(process.env.PAYSTEP_PSP_CALLBACK_DELAY_MS ?? '3000'),
         ...(dataDir !== null ? { dataFile: join(dataDir, STRIPE_SANDBOX_LEDGER_FILE) } : {}),
         log,
@@ -373,25 +405,32 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
  * Calls `lambdas/<entry>/handler.ts` every `intervalMs` (never two runs at once), like an
  * EventBridge schedule on AWS. Stopping waits for the run in progress.
  */
-async function startPeriodicHandler(entry: string, intervalMs: number, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+async function startPeriodicHandler(
+  entry: string,
+  intervalMs: number,
+  log: (line: string) => void,
+): Promise<{ stop(): Promise<void> }> {
   const handler = await loadHandler<() => Promise<unknown>>(entry);
   let running: Promise<void> | undefined;
   let lastError = '';
-  const timer = setInterval(() => {
-    if (running !== undefined) return;
-    running = handler()
-      .then(() => {
-        lastError = '';
-      })
-      .catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (message !== lastError) log(`${entry} run failed: ${message}`);
-        lastError = message;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }, Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 1000);
+  const timer = setInterval(
+    () => {
+      if (running !== undefined) return;
+      running = handler()
+        .then(() => {
+          lastError = '';
+        })
+        .catch((error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message !== lastError) log(`${entry} run failed: ${message}`);
+          lastError = message;
+        })
+        .finally(() => {
+          running = undefined;
+        });
+    },
+    Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 1000,
+  );
   return {
     stop: async () => {
       clearInterval(timer);
@@ -407,7 +446,9 @@ async function assertPortFree(name: string, host: string, port: number, portEnv:
     probe.once('error', (error: NodeJS.ErrnoException) => {
       rejectCheck(
         error.code === 'EADDRINUSE'
-          ? new LocalStackStartError(`${name}: port ${port} on ${host} is already in use (set ${portEnv} to use another port)`, { cause: error })
+          ? new LocalStackStartError(`${name}: port ${port} on ${host} is already in use (set ${portEnv} to use another port)`, {
+              cause: error,
+            })
           : error,
       );
     });
@@ -433,7 +474,13 @@ function loadOrCreateSecretsKey(dataDir: string | null): string {
   return key;
 }
 
-async function callApi(apiUrl: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function callApi(
+  apiUrl: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${apiUrl}${path}`, {
     method,
     redirect: 'manual',
@@ -462,14 +509,20 @@ function pickString(source: Record<string, unknown>, ...keys: string[]): string 
  * Reuses the demo merchant kept in the data dir if it still authenticates (a restart keeps every
  * checkout, so it must keep the merchant too); otherwise onboards a new one with the admin token.
  */
-async function onboardDemoMerchant(input: { apiUrl: string; adminToken: string; dataDir: string | null }): Promise<DemoMerchantRecord> {
+async function onboardDemoMerchant(input: {
+  apiUrl: string;
+  adminToken: string;
+  dataDir: string | null;
+}): Promise<DemoMerchantRecord> {
   const file = input.dataDir === null ? null : join(input.dataDir, DEMO_MERCHANT_FILE);
   if (file !== null && existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoMerchantRecord;
     const check = await callApi(input.apiUrl, 'GET', '/v1/settings', saved.secretKey);
     if (check.status === 200) return saved;
     if (check.status !== 401 && check.status !== 403) {
-      throw new Error(`GET /v1/settings with the saved demo merchant key answered ${check.status}: ${JSON.stringify(check.json)}`);
+      throw new Error(
+        `GET /v1/settings with the saved demo merchant key answered ${check.status}: ${JSON.stringify(check.json)}`,
+      );
     }
   }
   const created = await callApi(input.apiUrl, 'POST', '/v1/merchants', input.adminToken, { name: 'Demo merchant' });
@@ -478,8 +531,14 @@ async function onboardDemoMerchant(input: { apiUrl: string; adminToken: string; 
   }
   const id = pickString(created.json, 'id');
   const secretKey = pickString(created.json, 'secret_key');
-  if (id === undefined || secretKey === undefined) throw new Error(`POST /v1/merchants returned no id/secret_key: ${JSON.stringify(Object.keys(created.json))}`);
-  const signingSecret = pickString(created.json, 'signing_secret', 'inventory_signing_secret', 'inventory_confirmation_signing_secret');
+  if (id === undefined || secretKey === undefined)
+    throw new Error(`POST /v1/merchants returned no id/secret_key: ${JSON.stringify(Object.keys(created.json))}`);
+  const signingSecret = pickString(
+    created.json,
+    'signing_secret',
+    'inventory_signing_secret',
+    'inventory_confirmation_signing_secret',
+  );
   const record: DemoMerchantRecord = { id, secretKey, ...(signingSecret !== undefined ? { signingSecret } : {}) };
   if (file !== null) writePrivateFile(file, `${JSON.stringify(record, null, 2)}\n`);
   return record;
@@ -518,7 +577,9 @@ async function registerWebhookEndpoint(input: {
   const id = pickString(created.json, 'id');
   const secret = pickString(created.json, 'secret', 'signing_secret');
   if ((created.status !== 200 && created.status !== 201) || id === undefined || secret === undefined) {
-    input.log(`Note: webhook endpoint not registered (POST /v1/webhook_endpoints answered ${created.status}); the demo merchant will not receive webhooks.`);
+    input.log(
+      `Note: webhook endpoint not registered (POST /v1/webhook_endpoints answered ${created.status}); the demo merchant will not receive webhooks.`,
+    );
     return undefined;
   }
   record.webhookEndpointId = id;

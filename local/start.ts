@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     }
     running.stack.stop().then(
       () => {
-        console.error(`Stopped: every service and the DynamoDB Local JVM, after ${formatDuration(Date.now() - startedAt)} running.`);
+        console.error(
+          `Stopped: every service and the DynamoDB Local JVM, after ${formatDuration(Date.now() - startedAt)} running.`,
+        );
         process.exit(0);
       },
       (error: unknown) => {
@@ -101,7 +103,9 @@ async function main(): Promise<void> {
 
   const startedAt = Date.now();
   let done = 0;
-  console.error('Starting Paystep locally: DynamoDB Local (Java), Step Functions emulator, API, sandbox PSP, Stripe sandbox, demo merchant, webhook dispatcher, reconciliation sweep...');
+  console.error(
+    'Starting Paystep locally: DynamoDB Local (Java), Step Functions emulator, API, sandbox PSP, Stripe sandbox, demo merchant, webhook dispatcher, reconciliation sweep...',
+  );
   const stack = await startLocalStack({
     progress: (service, elapsedMs) => {
       done += 1;

@@ -31,14 +31,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { CHECKOUT_STATE_MACHINE_FILE, SAGA_STEPS } from '../lib/saga-steps';
-import {
-  createLambdaContext,
-  functionArnFor,
-  LOCAL_ACCOUNT_ID,
-  LOCAL_REGION,
-  REPO_ROOT,
-  type StepHandler,
-} from './handlers';
+import { createLambdaContext, functionArnFor, LOCAL_ACCOUNT_ID, LOCAL_REGION, REPO_ROOT, type StepHandler } from './handlers';
 import { closeServer } from './http-host';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -128,7 +121,10 @@ export function parseInvocationFaults(text: string | undefined): Record<string, 
       if (preInvocationError !== undefined && typeof preInvocationError !== 'string') {
         throw new Error(`PAYSTEP_SFN_INVOCATION_FAULTS.${state}[${index}].preInvocationError must be a string`);
       }
-      return { ...(startDelayMs !== undefined ? { startDelayMs } : {}), ...(preInvocationError !== undefined ? { preInvocationError } : {}) };
+      return {
+        ...(startDelayMs !== undefined ? { startDelayMs } : {}),
+        ...(preInvocationError !== undefined ? { preInvocationError } : {}),
+      };
     });
   }
   return faults;
@@ -304,7 +300,15 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
           execution.error = cause instanceof Error ? cause.name : 'States.Runtime';
           execution.cause = cause instanceof Error ? cause.message : String(error);
           if (!(cause instanceof Error) || cause.name === 'States.Runtime') {
-            log(JSON.stringify({ level: 'ERROR', message: 'execution failed', executionArn, error: execution.error, cause: execution.cause }));
+            log(
+              JSON.stringify({
+                level: 'ERROR',
+                message: 'execution failed',
+                executionArn,
+                error: execution.error,
+                cause: execution.cause,
+              }),
+            );
           }
         }
       }
@@ -336,7 +340,11 @@ export async function startStepFunctionsEmulator(options: StartStepFunctionsEmul
       return {};
     },
     SendTaskFailure: (body) => {
-      taskTokens.settle(String(body.taskToken ?? ''), { ok: false, error: String(body.error ?? 'States.TaskFailed'), cause: String(body.cause ?? '') });
+      taskTokens.settle(String(body.taskToken ?? ''), {
+        ok: false,
+        error: String(body.error ?? 'States.TaskFailed'),
+        cause: String(body.cause ?? ''),
+      });
       return {};
     },
     SendTaskHeartbeat: (body) => {
@@ -433,7 +441,10 @@ async function handleApiRequest(
   }
   const operation = operations[target.slice('AWSStepFunctions.'.length)];
   if (operation === undefined) {
-    writeJson(res, 400, { __type: 'UnknownOperationException', message: `Operation ${target} is not supported by the local emulator` });
+    writeJson(res, 400, {
+      __type: 'UnknownOperationException',
+      message: `Operation ${target} is not supported by the local emulator`,
+    });
     return;
   }
   let body: Record<string, unknown>;
@@ -558,7 +569,10 @@ class TaskTokenRegistry {
       const entry: PendingTask = { resolve, heartbeatMs: limits.heartbeatMs };
       this.pending.set(token, entry);
       if (limits.timeoutMs > 0) {
-        entry.timeoutTimer = setTimeout(() => this.expire(token, 'States.Timeout', 'The task did not complete within its TimeoutSeconds'), limits.timeoutMs);
+        entry.timeoutTimer = setTimeout(
+          () => this.expire(token, 'States.Timeout', 'The task did not complete within its TimeoutSeconds'),
+          limits.timeoutMs,
+        );
       }
       this.armHeartbeat(token, entry);
     });
@@ -571,7 +585,8 @@ class TaskTokenRegistry {
 
   heartbeat(token: string): void {
     const entry = this.pending.get(token);
-    if (entry === undefined) this.take(token); // throws the right API error
+    if (entry === undefined)
+      this.take(token); // throws the right API error
     else this.armHeartbeat(token, entry);
   }
 
@@ -597,14 +612,18 @@ class TaskTokenRegistry {
   private armHeartbeat(token: string, entry: PendingTask): void {
     if (entry.heartbeatTimer !== undefined) clearTimeout(entry.heartbeatTimer);
     if (entry.heartbeatMs > 0) {
-      entry.heartbeatTimer = setTimeout(() => this.expire(token, 'States.HeartbeatTimeout', 'No heartbeat within HeartbeatSeconds'), entry.heartbeatMs);
+      entry.heartbeatTimer = setTimeout(
+        () => this.expire(token, 'States.HeartbeatTimeout', 'No heartbeat within HeartbeatSeconds'),
+        entry.heartbeatMs,
+      );
     }
   }
 
   private take(token: string): PendingTask {
     const entry = this.pending.get(token);
     if (entry === undefined) {
-      if (this.finished.has(token)) throw new SfnApiError('TaskTimedOut', 'Task Timed Out: the task was already completed or timed out');
+      if (this.finished.has(token))
+        throw new SfnApiError('TaskTimedOut', 'Task Timed Out: the task was already completed or timed out');
       throw new SfnApiError('InvalidToken', 'Invalid Token');
     }
     this.clear(entry);
@@ -634,7 +653,8 @@ function invocationFaultSource(faults: Record<string, InvocationFault[]>): Invoc
 /** Applies a fault before the handler: the start delay, then the pre-invocation error if any. */
 async function applyInvocationFault(fault: InvocationFault | undefined): Promise<void> {
   if (fault === undefined) return;
-  if (fault.startDelayMs !== undefined && fault.startDelayMs > 0) await new Promise((resolveDelay) => setTimeout(resolveDelay, fault.startDelayMs));
+  if (fault.startDelayMs !== undefined && fault.startDelayMs > 0)
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, fault.startDelayMs));
   if (fault.preInvocationError !== undefined) {
     const errorType = fault.preInvocationError;
     const errorMessage = `Injected by the local emulator: the invocation failed before the function ran (${errorType})`;
@@ -651,7 +671,9 @@ async function applyInvocationFault(fault: InvocationFault | undefined): Promise
 function provideStateContext(stateMachine: StateMachine): void {
   type EventLogger = { dispatchStateEnteredEvent: (name: string, type: string, input: unknown) => void };
   type RunOptions = { eventLogger: EventLogger; runOptions?: { context?: { State?: { Name: string; EnteredTime: string } } } };
-  const engine = stateMachine as unknown as { execute: (input: unknown, options: RunOptions, cleanup: unknown) => Promise<unknown> };
+  const engine = stateMachine as unknown as {
+    execute: (input: unknown, options: RunOptions, cleanup: unknown) => Promise<unknown>;
+  };
   if (typeof engine.execute !== 'function') throw new Error('aws-local-stepfunctions changed: StateMachine.execute is gone');
   const execute = engine.execute.bind(stateMachine);
   engine.execute = (input, runOptions, cleanup) => {
@@ -678,19 +700,27 @@ function withTaskToken(value: unknown, token: string): unknown {
 }
 
 /** Task state name -> how the Resource calls Lambda (direct ARN, or the lambda:invoke integration). */
-function collectTaskStates(definition: { States: Record<string, unknown> }, into = new Map<string, TaskInfo>()): Map<string, TaskInfo> {
+function collectTaskStates(
+  definition: { States: Record<string, unknown> },
+  into = new Map<string, TaskInfo>(),
+): Map<string, TaskInfo> {
   for (const [name, raw] of Object.entries(definition.States)) {
     const state = raw as Record<string, unknown>;
     if (state.Type === 'Task') {
       const resource = String(state.Resource ?? '');
       into.set(name, {
         kind:
-          resource === WAIT_FOR_TASK_TOKEN_RESOURCE ? 'lambda:invoke.waitForTaskToken' : resource.startsWith('arn:aws:states:::lambda:invoke') ? 'lambda:invoke' : 'lambda',
+          resource === WAIT_FOR_TASK_TOKEN_RESOURCE
+            ? 'lambda:invoke.waitForTaskToken'
+            : resource.startsWith('arn:aws:states:::lambda:invoke')
+              ? 'lambda:invoke'
+              : 'lambda',
         timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60,
         ...(typeof state.HeartbeatSeconds === 'number' ? { heartbeatSeconds: state.HeartbeatSeconds } : {}),
       });
     }
-    for (const branch of (state.Branches as { States: Record<string, unknown> }[] | undefined) ?? []) collectTaskStates(branch, into);
+    for (const branch of (state.Branches as { States: Record<string, unknown> }[] | undefined) ?? [])
+      collectTaskStates(branch, into);
     const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, unknown> } | undefined;
     if (processor !== undefined) collectTaskStates(processor, into);
   }
@@ -734,7 +764,10 @@ function buildLocalHandlers(
         const token = `local-task-token-${randomUUID()}`;
         const payload = isRecord(taskInput) && 'Payload' in taskInput ? taskInput.Payload : taskInput;
         const result = taskTokens.wait(token, limits);
-        const context = createLambdaContext({ functionName, timeoutMs: lambdaTimeoutMs ?? (30 + LAMBDA_TIMEOUT_MARGIN_SECONDS) * 1000 });
+        const context = createLambdaContext({
+          functionName,
+          timeoutMs: lambdaTimeoutMs ?? (30 + LAMBDA_TIMEOUT_MARGIN_SECONDS) * 1000,
+        });
         try {
           await handler(JSON.parse(JSON.stringify(withTaskToken(payload ?? null, token))) as unknown, context);
         } catch (error) {
@@ -814,10 +847,20 @@ function createHistoryRecorder(taskStates: Map<string, TaskInfo>, roleArn: strin
     events.push({ id, previousEventId: id - 1, timestamp: new Date(timestamp), type, ...details });
   };
   const json = (value: unknown): string => JSON.stringify(value ?? null);
-  const causeText = (cause: unknown): string => (typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : json(cause));
-  const taskPrefix = (name: string): { scheduled: string; started: string; succeeded: string; failed: string; timedOut: string; key: string } =>
+  const causeText = (cause: unknown): string =>
+    typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : json(cause);
+  const taskPrefix = (
+    name: string,
+  ): { scheduled: string; started: string; succeeded: string; failed: string; timedOut: string; key: string } =>
     taskStates.get(name)?.kind === 'lambda:invoke'
-      ? { scheduled: 'TaskScheduled', started: 'TaskStarted', succeeded: 'TaskSucceeded', failed: 'TaskFailed', timedOut: 'TaskTimedOut', key: 'task' }
+      ? {
+          scheduled: 'TaskScheduled',
+          started: 'TaskStarted',
+          succeeded: 'TaskSucceeded',
+          failed: 'TaskFailed',
+          timedOut: 'TaskTimedOut',
+          key: 'task',
+        }
       : {
           scheduled: 'LambdaFunctionScheduled',
           started: 'LambdaFunctionStarted',
@@ -851,7 +894,9 @@ function createHistoryRecorder(taskStates: Map<string, TaskInfo>, roleArn: strin
         if (state === undefined) return;
         if (state.type === 'Task') {
           const p = taskPrefix(state.name);
-          push(p.succeeded, event.timestamp, { [`${p.key}SucceededEventDetails`]: { output: json(state.output), outputDetails: { truncated: false } } });
+          push(p.succeeded, event.timestamp, {
+            [`${p.key}SucceededEventDetails`]: { output: json(state.output), outputDetails: { truncated: false } },
+          });
         }
         push(`${state.type}StateExited`, event.timestamp, {
           stateExitedEventDetails: { name: state.name, output: json(state.output), outputDetails: { truncated: false } },
@@ -863,7 +908,9 @@ function createHistoryRecorder(taskStates: Map<string, TaskInfo>, roleArn: strin
           if (event.Error === 'States.Timeout') {
             push(p.timedOut, event.timestamp, { [`${p.key}TimedOutEventDetails`]: { error: 'States.Timeout' } });
           } else {
-            push(p.failed, event.timestamp, { [`${p.key}FailedEventDetails`]: { error: event.Error, cause: causeText(event.Cause) } });
+            push(p.failed, event.timestamp, {
+              [`${p.key}FailedEventDetails`]: { error: event.Error, cause: causeText(event.Cause) },
+            });
           }
         }
         return;
@@ -878,7 +925,9 @@ function createHistoryRecorder(taskStates: Map<string, TaskInfo>, roleArn: strin
         return;
       case 'ExecutionFailed':
         terminalRecorded = true;
-        push('ExecutionFailed', event.timestamp, { executionFailedEventDetails: { error: event.Error, cause: causeText(event.Cause) } });
+        push('ExecutionFailed', event.timestamp, {
+          executionFailedEventDetails: { error: event.Error, cause: causeText(event.Cause) },
+        });
         return;
       default:
         return;
@@ -891,7 +940,10 @@ function createHistoryRecorder(taskStates: Map<string, TaskInfo>, roleArn: strin
     const at = (execution.stopDate ?? new Date()).getTime();
     if (execution.status === 'ABORTED') {
       push('ExecutionAborted', at, {
-        executionAbortedEventDetails: { ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) },
+        executionAbortedEventDetails: {
+          ...(execution.error ? { error: execution.error } : {}),
+          ...(execution.cause ? { cause: execution.cause } : {}),
+        },
       });
     } else if (execution.status === 'TIMED_OUT') {
       push('ExecutionTimedOut', at, { executionTimedOutEventDetails: { error: 'States.Timeout' } });

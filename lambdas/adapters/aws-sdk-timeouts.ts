@@ -20,5 +20,9 @@ export const AWS_SDK_TIMEOUTS = {
  * `throwOnRequestTimeout` is set (older ones, as a Lambda runtime may bundle, throw and ignore it).
  */
 export function sdkRequestHandler(): { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean } {
-  return { connectionTimeout: AWS_SDK_TIMEOUTS.connectionTimeoutMs, requestTimeout: AWS_SDK_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true };
+  return {
+    connectionTimeout: AWS_SDK_TIMEOUTS.connectionTimeoutMs,
+    requestTimeout: AWS_SDK_TIMEOUTS.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
 }

@@ -12,7 +12,10 @@ import { AUTHORIZATION_HOLD_DUE_GSI_PK, authorizationHoldKey, GSI1, instrumentKe
 import { isConditionalCheckFailure, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 /** The index sort key at the hold's next due time (warning while held, expiry once warned). */
-function dueSortKey(hold: Pick<AuthorizationHold, 'instrumentId' | 'warnAt' | 'expiresAt'>, stage: AuthorizationHold['stage']): string {
+function dueSortKey(
+  hold: Pick<AuthorizationHold, 'instrumentId' | 'warnAt' | 'expiresAt'>,
+  stage: AuthorizationHold['stage'],
+): string {
   return `${stage === 'held' ? hold.warnAt : hold.expiresAt}#${hold.instrumentId}`;
 }
 
@@ -37,7 +40,13 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
             UpdateExpression: 'SET #status = :active, updatedAt = :now, version = version + :one',
             ConditionExpression: '#status = :pending AND checkoutId = :checkoutId',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':active': 'active', ':pending': 'pending', ':now': now.toISOString(), ':one': 1, ':checkoutId': hold.checkoutId },
+            ExpressionAttributeValues: {
+              ':active': 'active',
+              ':pending': 'pending',
+              ':now': now.toISOString(),
+              ':one': 1,
+              ':checkoutId': hold.checkoutId,
+            },
           },
         },
         {
@@ -67,7 +76,9 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
 
   async getHold(instrumentId: string): Promise<AuthorizationHold | undefined> {
     try {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: authorizationHoldKey(instrumentId), ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: authorizationHoldKey(instrumentId), ConsistentRead: true }),
+      );
       return Item === undefined ? undefined : toHold(Item);
     } catch (error) {
       return translateStoreError(error);
@@ -88,7 +99,13 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
     return items.flatMap((item) => (typeof item['instrumentId'] === 'string' ? [item['instrumentId']] : []));
   }
 
-  async advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], now: Date, outcome?: string): Promise<boolean> {
+  async advanceHold(
+    instrumentId: string,
+    from: AuthorizationHold['stage'],
+    to: AuthorizationHold['stage'],
+    now: Date,
+    outcome?: string,
+  ): Promise<boolean> {
     const hold = await this.getHold(instrumentId);
     if (hold === undefined || hold.stage !== from) return false;
     const values: Record<string, unknown> = { ':from': from, ':to': to, ':now': now.toISOString() };
@@ -125,9 +142,15 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
           TableName: this.tableName,
           Key: authorizationHoldKey(instrumentId),
           UpdateExpression: 'SET leaseUntil = :until, leaseOwner = :owner',
-          ConditionExpression: 'attribute_exists(pk) AND #stage <> :done AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ConditionExpression:
+            'attribute_exists(pk) AND #stage <> :done AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
           ExpressionAttributeNames: { '#stage': 'stage' },
-          ExpressionAttributeValues: { ':until': leaseUntil.toISOString(), ':owner': owner, ':now': now.toISOString(), ':done': 'done' },
+          ExpressionAttributeValues: {
+            ':until': leaseUntil.toISOString(),
+            ':owner': owner,
+            ':now': now.toISOString(),
+            ':done': 'done',
+          },
         }),
       );
       return true;

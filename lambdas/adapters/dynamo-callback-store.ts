@@ -39,7 +39,9 @@ export class DynamoPspCallbackStore implements PspCallbackStore {
 
   async hasCallback(connector: string, callbackId: string): Promise<boolean> {
     try {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: pspCallbackKey(connector, callbackId), ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: pspCallbackKey(connector, callbackId), ConsistentRead: true }),
+      );
       return Item !== undefined;
     } catch (error) {
       return translateStoreError(error);
@@ -96,7 +98,15 @@ export class DynamoPspCallbackStore implements PspCallbackStore {
     predecessors.forEach((state, index) => {
       values[`:p${index}`] = state;
     });
-    const sets = ['#state = :state', 'amount = :amount', 'currency = :currency', '#connector = :connector', '#reference = :reference', 'entity = :entity', 'updatedAt = :now'];
+    const sets = [
+      '#state = :state',
+      'amount = :amount',
+      'currency = :currency',
+      '#connector = :connector',
+      '#reference = :reference',
+      'entity = :entity',
+      'updatedAt = :now',
+    ];
     if (next.authorizationId !== undefined) {
       sets.push('authorizationId = :authorizationId');
       values[':authorizationId'] = next.authorizationId;

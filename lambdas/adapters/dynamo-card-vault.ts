@@ -23,7 +23,10 @@ import { customerKey } from './dynamo-keys';
 import { isConditionalCheckFailure, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 export const paymentMethodKey = (paymentMethodId: string) => ({ pk: `PM#${paymentMethodId}`, sk: 'PM' });
-export const savedPaymentMethodKey = (customerId: string, paymentMethodId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: `PM#${paymentMethodId}` });
+export const savedPaymentMethodKey = (customerId: string, paymentMethodId: string) => ({
+  pk: `CUSTOMER#${customerId}`,
+  sk: `PM#${paymentMethodId}`,
+});
 
 /** Attributes that hold (or unlock) card data: removed together when a payment method is detached or shredded. */
 const CARD_DATA_ATTRIBUTES = 'wrappedKey, numberCiphertext, cvcCiphertext';
@@ -56,7 +59,9 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
   async tokenizeCard(input: TokenizeCardInput): Promise<PaymentMethod> {
     const id = generatePaymentMethodId();
     const { card, merchantId } = input;
-    const fingerprint = (await this.keyring.mac(`card-fingerprint:${merchantId}:${card.number}`)).toString('base64url').slice(0, FINGERPRINT_LENGTH);
+    const fingerprint = (await this.keyring.mac(`card-fingerprint:${merchantId}:${card.number}`))
+      .toString('base64url')
+      .slice(0, FINGERPRINT_LENGTH);
     const dataKey = await this.keyring.generateDataKey(encryptionContext(id, merchantId));
     let numberCiphertext: string;
     let cvcCiphertext: string | undefined;
@@ -120,9 +125,16 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
           TableName: this.table,
           Key: paymentMethodKey(input.paymentMethodId),
           UpdateExpression: 'SET lastRevealedAt = :now, lastRevealPurpose = :purpose ADD revealCount :one',
-          ConditionExpression: 'attribute_exists(pk) AND merchantId = :merchant AND #status = :active AND attribute_exists(wrappedKey)',
+          ConditionExpression:
+            'attribute_exists(pk) AND merchantId = :merchant AND #status = :active AND attribute_exists(wrappedKey)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':now': input.now.toISOString(), ':purpose': input.purpose, ':one': 1, ':merchant': input.merchantId, ':active': 'active' },
+          ExpressionAttributeValues: {
+            ':now': input.now.toISOString(),
+            ':purpose': input.purpose,
+            ':one': 1,
+            ':merchant': input.merchantId,
+            ':active': 'active',
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -137,8 +149,12 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
     const dataKey = await this.keyring.unwrapDataKey(String(item.wrappedKey), encryptionContext(id, input.merchantId));
     try {
       const number = open(dataKey, String(item.numberCiphertext), `${id}|${input.merchantId}|number`);
-      const cvc = typeof item.cvcCiphertext === 'string' ? open(dataKey, item.cvcCiphertext, `${id}|${input.merchantId}|cvc`) : undefined;
-      return { paymentMethod: toPaymentMethod(item), card: new SensitiveCard(id, number, Number(item.expMonth), Number(item.expYear), cvc) };
+      const cvc =
+        typeof item.cvcCiphertext === 'string' ? open(dataKey, item.cvcCiphertext, `${id}|${input.merchantId}|cvc`) : undefined;
+      return {
+        paymentMethod: toPaymentMethod(item),
+        card: new SensitiveCard(id, number, Number(item.expMonth), Number(item.expYear), cvc),
+      };
     } finally {
       dataKey.fill(0);
     }
@@ -181,13 +197,24 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
             ConditionExpression:
               'attribute_exists(pk) AND merchantId = :merchant AND #status = :active AND (attribute_not_exists(customerId) OR customerId = :customer)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':customer': customerId, ':now': now.toISOString(), ':merchant': merchantId, ':active': 'active' },
+            ExpressionAttributeValues: {
+              ':customer': customerId,
+              ':now': now.toISOString(),
+              ':merchant': merchantId,
+              ':active': 'active',
+            },
           },
         },
         {
           Put: {
             TableName: this.table,
-            Item: { ...savedPaymentMethodKey(customerId, paymentMethodId), entity: 'saved_payment_method', merchantId, paymentMethodId, customerId },
+            Item: {
+              ...savedPaymentMethodKey(customerId, paymentMethodId),
+              entity: 'saved_payment_method',
+              merchantId,
+              paymentMethodId,
+              customerId,
+            },
             ConditionExpression: 'attribute_not_exists(pk) OR paymentMethodId = :pm',
             ExpressionAttributeValues: { ':pm': paymentMethodId },
           },
@@ -199,7 +226,10 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
     if (result.ok) return current;
     if (result.codes[0] === 'ConditionalCheckFailed') throw new NotFoundError(`No customer ${customerId}`, { param: 'customer' });
     if (current.status !== 'active') throw unusable(current.status);
-    throw new PaymentMethodUnusableError('The payment method is already saved on another customer', { code: 'payment_method_customer_mismatch', param: 'payment_method' });
+    throw new PaymentMethodUnusableError('The payment method is already saved on another customer', {
+      code: 'payment_method_customer_mismatch',
+      param: 'payment_method',
+    });
   }
 
   async listCustomerPaymentMethods(merchantId: string, customerId: string): Promise<PaymentMethod[]> {
@@ -218,7 +248,10 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
       if (current.status === 'detached') return current;
       if (current.status === 'shredded') throw unusable('shredded');
       if (current.customerId === undefined) {
-        throw new PaymentMethodUnusableError('The payment method is not saved on a customer', { code: 'payment_method_not_attached', param: 'id' });
+        throw new PaymentMethodUnusableError('The payment method is not saved on a customer', {
+          code: 'payment_method_not_attached',
+          param: 'id',
+        });
       }
       const result = await transactWrite(this.client, {
         TransactItems: [
@@ -229,7 +262,13 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
               UpdateExpression: `SET #status = :detached, detachedAt = :now, detachedFromCustomerId = customerId REMOVE customerId, ${CARD_DATA_ATTRIBUTES}`,
               ConditionExpression: 'merchantId = :merchant AND #status = :active AND customerId = :customer',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':detached': 'detached', ':now': now.toISOString(), ':merchant': merchantId, ':active': 'active', ':customer': current.customerId },
+              ExpressionAttributeValues: {
+                ':detached': 'detached',
+                ':now': now.toISOString(),
+                ':merchant': merchantId,
+                ':active': 'active',
+                ':customer': current.customerId,
+              },
             },
           },
           {
@@ -247,7 +286,10 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
         if (detached !== undefined) return detached;
       }
     }
-    throw new PaymentMethodUnusableError('The payment method changed concurrently; retry', { code: 'concurrent_modification', param: 'id' });
+    throw new PaymentMethodUnusableError('The payment method changed concurrently; retry', {
+      code: 'concurrent_modification',
+      param: 'id',
+    });
   }
 
   async shredCustomerPaymentMethods(merchantId: string, customerId: string, now: Date): Promise<number> {
@@ -270,7 +312,13 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
               UpdateExpression: `SET #status = :shredded, shreddedAt = :now REMOVE ${CARD_DATA_ATTRIBUTES}`,
               ConditionExpression: 'merchantId = :merchant AND customerId = :customer AND #status = :active',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':shredded': 'shredded', ':now': now.toISOString(), ':merchant': merchantId, ':customer': customerId, ':active': 'active' },
+              ExpressionAttributeValues: {
+                ':shredded': 'shredded',
+                ':now': now.toISOString(),
+                ':merchant': merchantId,
+                ':customer': customerId,
+                ':active': 'active',
+              },
             },
           },
           {
@@ -312,7 +360,9 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
 
   private async readItem(paymentMethodId: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const answer = await this.client.send(new GetCommand({ TableName: this.table, Key: paymentMethodKey(paymentMethodId), ConsistentRead: true }));
+      const answer = await this.client.send(
+        new GetCommand({ TableName: this.table, Key: paymentMethodKey(paymentMethodId), ConsistentRead: true }),
+      );
       return answer.Item;
     } catch (error) {
       return translateStoreError(error);
@@ -330,7 +380,9 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
     for (let start = 0; start < saved.length; start += 100) {
       const keys = saved.slice(start, start + 100).map((entry) => paymentMethodKey(String(entry.paymentMethodId)));
       try {
-        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = { [this.table]: { Keys: keys, ConsistentRead: true } };
+        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+          [this.table]: { Keys: keys, ConsistentRead: true },
+        };
         while (request !== undefined && Object.keys(request).length > 0) {
           const answer = await this.client.send(new BatchGetCommand({ RequestItems: request }));
           items.push(...(answer.Responses?.[this.table] ?? []));
@@ -399,6 +451,12 @@ function notFound(paymentMethodId: string): NotFoundError {
 
 function unusable(status: PaymentMethodStatus): PaymentMethodUnusableError {
   return status === 'detached'
-    ? new PaymentMethodUnusableError('The payment method was detached from its customer and can no longer be used', { code: 'payment_method_detached', param: 'payment_method' })
-    : new PaymentMethodUnusableError("The payment method's customer was deleted; its card data is destroyed", { code: 'payment_method_deleted', param: 'payment_method' });
+    ? new PaymentMethodUnusableError('The payment method was detached from its customer and can no longer be used', {
+        code: 'payment_method_detached',
+        param: 'payment_method',
+      })
+    : new PaymentMethodUnusableError("The payment method's customer was deleted; its card data is destroyed", {
+        code: 'payment_method_deleted',
+        param: 'payment_method',
+      });
 }

@@ -18,14 +18,15 @@ import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
 import type { Checkout, CheckoutEvent } from '../domain/model';
 import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
-import type {
-  CheckoutListPage,
-  CheckoutListQuery,
-  CheckoutQueries,
-  CheckoutRepository,
-  CheckoutTransition,
-} from '../ports';
-import { decodeGsiCursor, encodeGsiCursor, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import type { CheckoutListPage, CheckoutListQuery, CheckoutQueries, CheckoutRepository, CheckoutTransition } from '../ports';
+import {
+  decodeGsiCursor,
+  encodeGsiCursor,
+  queryItems,
+  transactWrite,
+  translateStoreError,
+  withoutUndefined,
+} from './dynamo-support';
 import {
   checkoutEventDedupeKey,
   checkoutEventKey,
@@ -61,7 +62,9 @@ function toItem(checkout: Checkout): Record<string, unknown> {
 function fromItem(item: Record<string, unknown>): Checkout {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, checkoutExpiresAt, ...rest } = item;
   const checkout = { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
-  return checkout.payment === undefined || Array.isArray(checkout.payment.attempts) ? checkout : { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
+  return checkout.payment === undefined || Array.isArray(checkout.payment.attempts)
+    ? checkout
+    : { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
 }
 
 function toEvent(item: Record<string, unknown>): CheckoutEvent {
@@ -104,9 +107,12 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     });
     if (result.ok) return;
     if (result.codes[1] === 'ConditionalCheckFailed') {
-      throw new DuplicateOrderRefError(`merchant_order_ref ${JSON.stringify(checkout.merchantOrderRef)} is already used by another checkout`, {
-        param: 'merchant_order_ref',
-      });
+      throw new DuplicateOrderRefError(
+        `merchant_order_ref ${JSON.stringify(checkout.merchantOrderRef)} is already used by another checkout`,
+        {
+          param: 'merchant_order_ref',
+        },
+      );
     }
     throw new ConflictError('A checkout with this id already exists');
   }
@@ -156,7 +162,13 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         throw new ConcurrentModificationError('The checkout was changed by another request');
       }
       const now = new Date().toISOString();
-      const next: Checkout = { ...current, ...transition.patch, status: transition.to, version: current.version + 1, updatedAt: now };
+      const next: Checkout = {
+        ...current,
+        ...transition.patch,
+        status: transition.to,
+        version: current.version + 1,
+        updatedAt: now,
+      };
       const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
       if (transition.event !== undefined) {
         items.push(this.eventPut({ ...transition.event, checkoutId: current.id, at: transition.event.at ?? now }));
@@ -222,7 +234,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
    */
   async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
     const gsi1pk = merchantCheckoutsGsiPk(merchantId);
-    const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'CHECKOUT#', sk: 'CHECKOUT' });
+    const startKey =
+      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'CHECKOUT#', sk: 'CHECKOUT' });
     try {
       const page = await this.client.send(
         new QueryCommand({
@@ -253,10 +266,20 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
    */
   private processingWatchChange(current: Checkout, next: Checkout, now: string): TransactItem | undefined {
     if (next.status === 'processing' && current.status !== 'processing') {
-      return { Put: { TableName: this.tableName, Item: { ...processingWatchKey(next.id), entity: 'processing_watch', checkoutId: next.id, since: now } } };
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...processingWatchKey(next.id), entity: 'processing_watch', checkoutId: next.id, since: now },
+        },
+      };
     }
     if (current.status === 'processing' && (next.status === 'succeeded' || next.status === 'failed')) {
-      return { Put: { TableName: this.tableName, Item: { ...processingWatchKey(next.id), entity: 'outcome_watch', checkoutId: next.id, since: now } } };
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...processingWatchKey(next.id), entity: 'outcome_watch', checkoutId: next.id, since: now },
+        },
+      };
     }
     if (current.status === 'processing' && next.status !== 'processing') {
       return { Delete: { TableName: this.tableName, Key: processingWatchKey(next.id) } };

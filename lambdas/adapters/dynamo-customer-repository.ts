@@ -31,7 +31,9 @@ export class DynamoCustomerRepository implements CustomerRepository {
 
   async getCustomer(merchantId: string, customerId: string): Promise<Customer | undefined> {
     try {
-      const answer = await this.documentClient.send(new GetCommand({ TableName: this.tableName, Key: customerKey(customerId), ConsistentRead: true }));
+      const answer = await this.documentClient.send(
+        new GetCommand({ TableName: this.tableName, Key: customerKey(customerId), ConsistentRead: true }),
+      );
       return answer.Item !== undefined && answer.Item.merchantId === merchantId ? toCustomer(answer.Item) : undefined;
     } catch (error) {
       return translateStoreError(error);
@@ -47,7 +49,12 @@ export class DynamoCustomerRepository implements CustomerRepository {
           UpdateExpression: 'SET #status = :deleted, deletedAt = :now',
           ConditionExpression: 'attribute_exists(pk) AND merchantId = :merchant AND #status = :active',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':now': now.toISOString(), ':merchant': merchantId, ':active': 'active' },
+          ExpressionAttributeValues: {
+            ':deleted': 'deleted',
+            ':now': now.toISOString(),
+            ':merchant': merchantId,
+            ':active': 'active',
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -65,7 +72,8 @@ function toCustomer(item: Record<string, unknown>): Customer {
   const email = optional('email');
   const name = optional('name');
   const deletedAt = optional('deletedAt');
-  const metadata = item.metadata !== null && typeof item.metadata === 'object' ? (item.metadata as Record<string, string>) : undefined;
+  const metadata =
+    item.metadata !== null && typeof item.metadata === 'object' ? (item.metadata as Record<string, string>) : undefined;
   return {
     id: String(item.id),
     merchantId: String(item.merchantId),

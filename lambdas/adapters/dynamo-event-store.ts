@@ -72,7 +72,12 @@ export class DynamoEventStore implements EventStore {
         ...deliveries.map((delivery) => ({
           Put: {
             TableName: this.tableName,
-            Item: withoutUndefined({ ...webhookDeliveryKey(delivery.eventId, delivery.endpointId), entity: 'webhook_delivery', ...dueIndexAttributes(delivery), ...delivery }),
+            Item: withoutUndefined({
+              ...webhookDeliveryKey(delivery.eventId, delivery.endpointId),
+              entity: 'webhook_delivery',
+              ...dueIndexAttributes(delivery),
+              ...delivery,
+            }),
           },
         })),
       ],
@@ -99,7 +104,8 @@ export class DynamoEventStore implements EventStore {
 
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }> {
     const gsi1pk = merchantEventsGsiPk(merchantId);
-    const startKey = query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
+    const startKey =
+      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
     const found: Record<string, unknown>[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
     // One item more than asked, so a cursor is given only when another page really exists (`has_more`).
@@ -113,7 +119,9 @@ export class DynamoEventStore implements EventStore {
             IndexName: GSI1,
             KeyConditionExpression: 'gsi1pk = :pk',
             ExpressionAttributeValues: { ':pk': gsi1pk, ...(query.type !== undefined ? { ':type': query.type } : {}) },
-            ...(query.type !== undefined ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } } : {}),
+            ...(query.type !== undefined
+              ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } }
+              : {}),
             ScanIndexForward: false,
             Limit: wanted - found.length,
             ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
@@ -147,7 +155,11 @@ export class DynamoEventStore implements EventStore {
               Limit: limit,
             }),
           );
-          return (page.Items ?? []).map((item) => ({ eventId: String(item.eventId), endpointId: String(item.endpointId), due: String(item.gsi1sk) }));
+          return (page.Items ?? []).map((item) => ({
+            eventId: String(item.eventId),
+            endpointId: String(item.endpointId),
+            due: String(item.gsi1sk),
+          }));
         } catch (error) {
           return translateStoreError(error);
         }
@@ -160,7 +172,13 @@ export class DynamoEventStore implements EventStore {
       .map(({ eventId, endpointId }) => ({ eventId, endpointId }));
   }
 
-  async claimDelivery(eventId: string, endpointId: string, now: Date, leaseUntil: Date, leaseToken: string): Promise<WebhookDelivery | undefined> {
+  async claimDelivery(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<WebhookDelivery | undefined> {
     const nextAttemptAt = leaseUntil.toISOString();
     try {
       const result = await this.documentClient.send(
@@ -191,7 +209,13 @@ export class DynamoEventStore implements EventStore {
     eventId: string,
     endpointId: string,
     leaseToken: string,
-    outcome: { status: WebhookDeliveryStatus; attempt: number; nextAttemptAt: string; record?: DeliveryAttemptRecord; now: string },
+    outcome: {
+      status: WebhookDeliveryStatus;
+      attempt: number;
+      nextAttemptAt: string;
+      record?: DeliveryAttemptRecord;
+      now: string;
+    },
   ): Promise<boolean> {
     const pending = outcome.status === 'pending';
     const sets = ['#status = :status', 'attempt = :attempt', 'nextAttemptAt = :next', 'updatedAt = :now'];
@@ -265,7 +289,9 @@ export class DynamoEventStore implements EventStore {
 
   /** For tests and tools: the raw delivery item. */
   async getDelivery(eventId: string, endpointId: string): Promise<WebhookDelivery | undefined> {
-    const result = await this.documentClient.send(new GetCommand({ TableName: this.tableName, Key: webhookDeliveryKey(eventId, endpointId), ConsistentRead: true }));
+    const result = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: webhookDeliveryKey(eventId, endpointId), ConsistentRead: true }),
+    );
     return result.Item ? toDelivery(result.Item) : undefined;
   }
 

@@ -55,7 +55,11 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { ...instrumentPspReferenceKey(instrument.connector, instrument.pspReference), entity: 'instrument_psp_reference', instrumentId: instrument.id },
+          Item: {
+            ...instrumentPspReferenceKey(instrument.connector, instrument.pspReference),
+            entity: 'instrument_psp_reference',
+            instrumentId: instrument.id,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -72,7 +76,9 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
 
   async getInstrument(instrumentId: string): Promise<FinancialInstrument | undefined> {
     try {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: instrumentKey(instrumentId), ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: instrumentKey(instrumentId), ConsistentRead: true }),
+      );
       return Item === undefined ? undefined : toInstrument(Item);
     } catch (error) {
       return translateStoreError(error);
@@ -83,7 +89,12 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
    * The reservation: adds the pending operation and debits the balances in one conditional write
    * whose condition restates the guard, so it holds at the moment the write lands.
    */
-  async reserveOperation(instrumentId: string, operation: InstrumentOperation, guard: ReservationGuard, now: Date): Promise<ReserveOperationResult> {
+  async reserveOperation(
+    instrumentId: string,
+    operation: InstrumentOperation,
+    guard: ReservationGuard,
+    now: Date,
+  ): Promise<ReserveOperationResult> {
     const change = operation.reservation;
     const names: Record<string, string> = { '#ops': 'operations', '#op': operation.id, '#status': 'status' };
     const values: Record<string, unknown> = {
@@ -147,7 +158,9 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
     }
     const current = await this.getInstrument(instrumentId);
     if (current === undefined) throw new Error(`Instrument ${instrumentId} disappeared during a reservation`);
-    return current.operations[operation.id] !== undefined ? { kind: 'exists', instrument: current } : { kind: 'refused', instrument: current };
+    return current.operations[operation.id] !== undefined
+      ? { kind: 'exists', instrument: current }
+      : { kind: 'refused', instrument: current };
   }
 
   /**
@@ -211,7 +224,11 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
           {
             Put: {
               TableName: this.tableName,
-              Item: { ...instrumentPspReferenceKey(current?.connector ?? 'sandbox', input.pspReference), entity: 'instrument_psp_reference', instrumentId: input.instrumentId },
+              Item: {
+                ...instrumentPspReferenceKey(current?.connector ?? 'sandbox', input.pspReference),
+                entity: 'instrument_psp_reference',
+                instrumentId: input.instrumentId,
+              },
               ConditionExpression: 'attribute_not_exists(pk) OR instrumentId = :instrumentId',
               ExpressionAttributeValues: { ':instrumentId': input.instrumentId },
             },
@@ -241,7 +258,11 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
   private async readClaim(connector: string, pspReference: string): Promise<string | undefined> {
     try {
       const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: instrumentPspReferenceKey(connector, pspReference), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: instrumentPspReferenceKey(connector, pspReference),
+          ConsistentRead: true,
+        }),
       );
       return typeof Item?.['instrumentId'] === 'string' ? Item['instrumentId'] : undefined;
     } catch (error) {
@@ -312,8 +333,10 @@ export class DynamoOperationKeyStore implements OperationKeyStore {
     const { Item } = await this.client
       .send(new GetCommand({ TableName: this.tableName, Key: instrumentRequestKey(scope, key), ConsistentRead: true }))
       .catch((error: unknown) => translateStoreError(error));
-    if (binding !== undefined && typeof Item?.['binding'] === 'string' && Item['binding'] !== binding) return { kind: 'mismatch' };
-    if (Item?.['state'] === 'completed' && Item['response'] !== undefined) return { kind: 'replay', response: Item['response'] as StoredResponse };
+    if (binding !== undefined && typeof Item?.['binding'] === 'string' && Item['binding'] !== binding)
+      return { kind: 'mismatch' };
+    if (Item?.['state'] === 'completed' && Item['response'] !== undefined)
+      return { kind: 'replay', response: Item['response'] as StoredResponse };
     const lockedUntil = Item?.['lockedUntil'];
     return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
   }
@@ -323,10 +346,16 @@ export class DynamoOperationKeyStore implements OperationKeyStore {
   }
 
   async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
-    await this.updateInProgress(scope, key, 'SET #state = :completed, #response = :response REMOVE lockedUntil', {
-      ':completed': 'completed',
-      ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
-    }, { '#response': 'response' });
+    await this.updateInProgress(
+      scope,
+      key,
+      'SET #state = :completed, #response = :response REMOVE lockedUntil',
+      {
+        ':completed': 'completed',
+        ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
+      },
+      { '#response': 'response' },
+    );
   }
 
   /** Unlocks at once (lockedUntil 0) so the client's retry resumes the pinned target immediately. */

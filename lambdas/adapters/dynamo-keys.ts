@@ -63,9 +63,15 @@ export const instrumentRequestKey = (scope: string, key: string) => ({ pk: `FIKE
 
 // ---- PSP callbacks and recovery (lambdas/adapters/dynamo-callback-store.ts, dynamo-recovery-store.ts) ----
 /** One item per callback id received: the conditional put that dedupes repeats (TTL 30 days). */
-export const pspCallbackKey = (connector: string, callbackId: string) => ({ pk: `PSPCALLBACK#${connector}#${callbackId}`, sk: 'PSPCALLBACK' });
+export const pspCallbackKey = (connector: string, callbackId: string) => ({
+  pk: `PSPCALLBACK#${connector}#${callbackId}`,
+  sk: 'PSPCALLBACK',
+});
 /** What callbacks and status queries told us about the authorization filed under our reference. */
-export const pspAuthorizationStateKey = (connector: string, reference: string) => ({ pk: `PSPAUTH#${connector}#${reference}`, sk: 'PSPAUTH' });
+export const pspAuthorizationStateKey = (connector: string, reference: string) => ({
+  pk: `PSPAUTH#${connector}#${reference}`,
+  sk: 'PSPAUTH',
+});
 /**
  * The recovery watch list: one item per checkout in `processing`, all in one partition (in-flight
  * payments only: written with the status change to processing, deleted with the change out of it).

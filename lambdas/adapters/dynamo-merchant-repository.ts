@@ -65,7 +65,9 @@ export class DynamoMerchantRepository implements MerchantRepository {
    */
   async findMerchantBySecretKeyHash(secretKeyHash: string): Promise<Merchant | undefined> {
     try {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: apiKeyKey(secretKeyHash), ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: apiKeyKey(secretKeyHash), ConsistentRead: true }),
+      );
       const merchantId = Item?.['merchantId'];
       if (typeof merchantId !== 'string') return undefined;
       return await this.getMerchant(merchantId);

@@ -19,7 +19,11 @@ export class DynamoRecoveryStore implements RecoveryStore {
   async listProcessing(limit: number): Promise<ProcessingWatch[]> {
     const items = await queryItems(
       this.client,
-      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK } },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK },
+      },
       limit,
     );
     return items.map((item) => ({
@@ -37,7 +41,8 @@ export class DynamoRecoveryStore implements RecoveryStore {
           TableName: this.tableName,
           Key: processingWatchKey(checkoutId),
           UpdateExpression: 'SET leaseUntil = :until, leaseOwner = :owner',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
           ExpressionAttributeValues: { ':until': leaseUntil.toISOString(), ':owner': owner, ':now': now.toISOString() },
         }),
       );

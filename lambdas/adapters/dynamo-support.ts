@@ -127,7 +127,10 @@ export function encodeGsiCursor(key: Record<string, unknown>): string {
 }
 
 export function decodeGsiCursor(cursor: string, gsi1pk: string, item: { pkPrefix: string; sk: string }): Record<string, string> {
-  const invalid = new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
+  const invalid = new ValidationError('cursor is not a cursor returned by this list', {
+    param: 'cursor',
+    code: 'invalid_cursor',
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -30,10 +30,16 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
    * consistent count first. Throws ConflictError `too_many_endpoints` at the cap.
    */
   async createEndpoint(endpoint: WebhookEndpoint, options: { maxPerMerchant?: number } = {}): Promise<void> {
-    const item = withoutUndefined({ ...webhookEndpointKey(endpoint.merchantId, endpoint.id), entity: 'webhook_endpoint', ...endpoint });
+    const item = withoutUndefined({
+      ...webhookEndpointKey(endpoint.merchantId, endpoint.id),
+      entity: 'webhook_endpoint',
+      ...endpoint,
+    });
     const max = options.maxPerMerchant;
     if (max === undefined) {
-      await this.documentClient.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.documentClient.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
       return;
     }
     for (let seeded = false; ; seeded = true) {
@@ -66,7 +72,9 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
 
   /** Writes the counter from a consistent count if it is missing; true when it was missing (seeded by us or a peer). */
   private async seedCounter(merchantId: string): Promise<boolean> {
-    const { Item } = await this.documentClient.send(new GetCommand({ TableName: this.tableName, Key: endpointCounterKey(merchantId), ConsistentRead: true }));
+    const { Item } = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: endpointCounterKey(merchantId), ConsistentRead: true }),
+    );
     if (Item !== undefined && typeof Item['endpointCount'] === 'number') return false;
     const count = (await this.listEndpoints(merchantId)).length;
     try {
@@ -111,7 +119,8 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
         new UpdateCommand({
           TableName: this.tableName,
           Key: webhookEndpointKey(merchantId, endpointId),
-          UpdateExpression: 'SET secretCiphertext = :secret, previousSecretCiphertext = :previous, previousSecretExpiresAt = :expires',
+          UpdateExpression:
+            'SET secretCiphertext = :secret, previousSecretCiphertext = :previous, previousSecretExpiresAt = :expires',
           // Conditional on the secret we rotate away from: two concurrent rotations cannot both keep "their" previous secret.
           ConditionExpression: 'attribute_exists(pk) AND secretCiphertext = :previous',
           ExpressionAttributeValues: {
@@ -153,7 +162,13 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
       this.documentClient,
       {
         TransactItems: [
-          { Delete: { TableName: this.tableName, Key: webhookEndpointKey(merchantId, endpointId), ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: webhookEndpointKey(merchantId, endpointId),
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
           {
             Update: {
               TableName: this.tableName,
@@ -172,7 +187,11 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     // No counter yet (endpoints made before it existed): a plain conditional delete.
     try {
       await this.documentClient.send(
-        new DeleteCommand({ TableName: this.tableName, Key: webhookEndpointKey(merchantId, endpointId), ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: webhookEndpointKey(merchantId, endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
       );
       return true;
     } catch (error) {

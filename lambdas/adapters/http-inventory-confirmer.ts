@@ -29,7 +29,9 @@ export class HttpInventoryConfirmer implements InventoryConfirmer {
     const timeoutMs = Math.max(1, Math.min(this.timeoutMs, Math.floor(options.timeoutMs ?? this.timeoutMs)));
     const body = JSON.stringify(request);
     const headers = signWebhook(signingSecret, `msg_confirm_${request.order_ref}`, new Date(), body);
-    const result = await postToMerchant(url, body, { ...headers }, timeoutMs, { policy: withMerchantPorts(this.urlPolicy, options.allowedPorts) });
+    const result = await postToMerchant(url, body, { ...headers }, timeoutMs, {
+      policy: withMerchantPorts(this.urlPolicy, options.allowedPorts),
+    });
     switch (result.kind) {
       case 'timeout':
         return {

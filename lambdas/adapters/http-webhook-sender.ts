@@ -31,14 +31,21 @@ export class HttpWebhookSender implements WebhookSender {
     private readonly urlPolicy: UrlPolicy = STRICT_URL_POLICY,
   ) {}
 
-  async send(url: string, secret: string | readonly string[], message: WebhookMessage, options: { allowedPorts?: readonly number[] } = {}): Promise<WebhookAttempt> {
+  async send(
+    url: string,
+    secret: string | readonly string[],
+    message: WebhookMessage,
+    options: { allowedPorts?: readonly number[] } = {},
+  ): Promise<WebhookAttempt> {
     const headers = signWithSecrets(typeof secret === 'string' ? [secret] : secret, message);
     const versionHeader = message.apiVersion !== undefined ? { [API_VERSION_HEADER.toLowerCase()]: message.apiVersion } : {};
     const result = await postToMerchant(url, message.body, { ...headers, ...versionHeader }, this.timeoutMs, {
       policy: withMerchantPorts(this.urlPolicy, options.allowedPorts),
     });
-    if (result.kind === 'timeout') return { ok: false, latencyMs: result.latencyMs, error: `timeout after ${this.timeoutMs / 1000} s` };
-    if (result.kind === 'unreachable' || result.kind === 'blocked') return { ok: false, latencyMs: result.latencyMs, error: result.message };
+    if (result.kind === 'timeout')
+      return { ok: false, latencyMs: result.latencyMs, error: `timeout after ${this.timeoutMs / 1000} s` };
+    if (result.kind === 'unreachable' || result.kind === 'blocked')
+      return { ok: false, latencyMs: result.latencyMs, error: result.message };
     const ok = result.status >= 200 && result.status < 300;
     return {
       ok,
@@ -46,7 +53,12 @@ export class HttpWebhookSender implements WebhookSender {
       latencyMs: result.latencyMs,
       responseExcerpt: result.body.slice(0, RESPONSE_EXCERPT_CHARS),
       ...(result.retryAfter !== undefined ? { retryAfter: result.retryAfter } : {}),
-      ...(ok ? {} : { error: result.status >= 300 && result.status < 400 ? `redirect (${result.status}) not followed` : `HTTP ${result.status}` }),
+      ...(ok
+        ? {}
+        : {
+            error:
+              result.status >= 300 && result.status < 400 ? `redirect (${result.status}) not followed` : `HTTP ${result.status}`,
+          }),
     };
   }
 }

@@ -19,15 +19,25 @@ export class KmsVaultKeyring implements VaultKeyring {
   ) {}
 
   async generateDataKey(context: Readonly<Record<string, string>>): Promise<{ plaintext: Buffer; wrapped: string }> {
-    const answer = await this.client.send(new GenerateDataKeyCommand({ KeyId: this.dataKeyId, KeySpec: 'AES_256', EncryptionContext: { ...context } }));
-    if (answer.Plaintext === undefined || answer.CiphertextBlob === undefined) throw new Error('KMS GenerateDataKey returned no key');
-    return { plaintext: Buffer.from(answer.Plaintext), wrapped: `${PREFIX}${Buffer.from(answer.CiphertextBlob).toString('base64')}` };
+    const answer = await this.client.send(
+      new GenerateDataKeyCommand({ KeyId: this.dataKeyId, KeySpec: 'AES_256', EncryptionContext: { ...context } }),
+    );
+    if (answer.Plaintext === undefined || answer.CiphertextBlob === undefined)
+      throw new Error('KMS GenerateDataKey returned no key');
+    return {
+      plaintext: Buffer.from(answer.Plaintext),
+      wrapped: `${PREFIX}${Buffer.from(answer.CiphertextBlob).toString('base64')}`,
+    };
   }
 
   async unwrapDataKey(wrapped: string, context: Readonly<Record<string, string>>): Promise<Buffer> {
     if (!wrapped.startsWith(PREFIX)) throw new Error('Not a KMS-wrapped data key');
     const answer = await this.client.send(
-      new DecryptCommand({ KeyId: this.dataKeyId, CiphertextBlob: Buffer.from(wrapped.slice(PREFIX.length), 'base64'), EncryptionContext: { ...context } }),
+      new DecryptCommand({
+        KeyId: this.dataKeyId,
+        CiphertextBlob: Buffer.from(wrapped.slice(PREFIX.length), 'base64'),
+        EncryptionContext: { ...context },
+      }),
     );
     if (answer.Plaintext === undefined) throw new Error('KMS Decrypt returned no key');
     return Buffer.from(answer.Plaintext);
@@ -35,7 +45,11 @@ export class KmsVaultKeyring implements VaultKeyring {
 
   async mac(message: string): Promise<Buffer> {
     const answer = await this.client.send(
-      new GenerateMacCommand({ KeyId: this.fingerprintKeyId, MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from(message, 'utf8') }),
+      new GenerateMacCommand({
+        KeyId: this.fingerprintKeyId,
+        MacAlgorithm: 'HMAC_SHA_256',
+        Message: Buffer.from(message, 'utf8'),
+      }),
     );
     if (answer.Mac === undefined) throw new Error('KMS GenerateMac returned no MAC');
     return Buffer.from(answer.Mac);

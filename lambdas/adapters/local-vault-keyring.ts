@@ -39,7 +39,9 @@ export class LocalVaultKeyring implements VaultKeyring {
   static fromKeyFile(path: string): LocalVaultKeyring {
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      throw new Error(`The card vault key file ${path} must be readable by its owner only (chmod 600; it is ${mode.toString(8)})`);
+      throw new Error(
+        `The card vault key file ${path} must be readable by its owner only (chmod 600; it is ${mode.toString(8)})`,
+      );
     }
     return new LocalVaultKeyring(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
   }
@@ -57,7 +59,9 @@ export class LocalVaultKeyring implements VaultKeyring {
   async unwrapDataKey(wrapped: string, context: Readonly<Record<string, string>>): Promise<Buffer> {
     const parts = wrapped.split(':');
     if (parts.length !== 4 || parts[0] !== PREFIX) throw new Error('Not a locally wrapped data key');
-    const decipher = createDecipheriv('aes-256-gcm', this.#wrapKey, Buffer.from(parts[1]!, 'base64'), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', this.#wrapKey, Buffer.from(parts[1]!, 'base64'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(canonicalContext(context));
     decipher.setAuthTag(Buffer.from(parts[2]!, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(parts[3]!, 'base64')), decipher.final()]);

@@ -102,7 +102,8 @@ export async function postToMerchant(
       req.destroy(new Error('timeout'));
     }, timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EUNSAFEADDRESS') finish({ kind: 'blocked', message: `unsafe_url: ${error.message}`, latencyMs: elapsed() });
+      if (error.code === 'EUNSAFEADDRESS')
+        finish({ kind: 'blocked', message: `unsafe_url: ${error.message}`, latencyMs: elapsed() });
       else finish({ kind: 'unreachable', message: describeError(error), latencyMs: elapsed() });
     });
     req.end(body);

@@ -31,7 +31,11 @@ export class SfnPaymentWorkflow implements PaymentWorkflow {
   async startPayment(input: StartPaymentInput): Promise<{ executionArn: string; alreadyStarted: boolean }> {
     try {
       const output = await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.name, input: JSON.stringify(input.input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: input.name,
+          input: JSON.stringify(input.input),
+        }),
       );
       if (output.executionArn === undefined) throw new Error('StartExecution returned no executionArn');
       return { executionArn: output.executionArn, alreadyStarted: false };

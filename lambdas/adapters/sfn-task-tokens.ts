@@ -24,7 +24,9 @@ export class SfnTaskTokens implements TaskTokenResumer, SagaExecutionInspector {
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<boolean> {
-    return await this.send(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_000) })));
+    return await this.send(() =>
+      this.client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_000) })),
+    );
   }
 
   async heartbeat(taskToken: string): Promise<boolean> {

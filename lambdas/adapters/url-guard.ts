@@ -164,7 +164,8 @@ function ipv6Bytes(address: string): number[] | undefined {
   }
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const parse = (part: string | undefined): number[] =>
+    part === undefined || part === '' ? [] : part.split(':').map((group) => parseInt(group, 16));
   const head = parse(halves[0]);
   const rest = parse(halves[1]);
   const missing = 8 - head.length - rest.length;
@@ -296,7 +297,9 @@ export async function assertSafeUrl(raw: string, policy: UrlPolicy, options: Ass
   for (const address of addresses) {
     const reason = unsafeAddressReason(address, policy);
     if (reason !== undefined) {
-      throw new UnsafeUrlError(`${options.param} resolves to a ${reason} (${host} -> ${address}), which Paystep never calls`, { param: options.param });
+      throw new UnsafeUrlError(`${options.param} resolves to a ${reason} (${host} -> ${address}), which Paystep never calls`, {
+        param: options.param,
+      });
     }
   }
 }
@@ -347,7 +350,8 @@ export function createGuardedLookup(policy: UrlPolicy, base: typeof dnsLookup = 
         }
       }
       if ((options as { all?: boolean }).all === true) callback(null, addresses);
-      else if (addresses[0] === undefined) callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 4);
+      else if (addresses[0] === undefined)
+        callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 4);
       else callback(null, addresses[0].address, addresses[0].family);
     });
   };

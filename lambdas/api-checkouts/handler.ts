@@ -39,13 +39,18 @@ async function fullView(checkout: Checkout, now: Date) {
  */
 async function withHeldBalances(checkout: Checkout): Promise<Checkout> {
   const payment = checkout.payment;
-  if (checkout.captureMethod !== 'manual' || payment?.authorizationExpiresAt === undefined || payment.instrumentId === undefined) return checkout;
+  if (checkout.captureMethod !== 'manual' || payment?.authorizationExpiresAt === undefined || payment.instrumentId === undefined)
+    return checkout;
   const instrument = await instrumentRepository.getInstrument(payment.instrumentId);
   return instrument === undefined ? checkout : { ...checkout, payment: paymentWithInstrumentBalances(payment, instrument) };
 }
 
 /** Explicit return URLs win; otherwise the merchant's defaults; neither is a 422. */
-function resolveReturnUrl(explicit: string | undefined, fallback: string | undefined, param: 'success_url' | 'failure_url'): string {
+function resolveReturnUrl(
+  explicit: string | undefined,
+  fallback: string | undefined,
+  param: 'success_url' | 'failure_url',
+): string {
   const url = explicit ?? fallback;
   if (url === undefined) {
     throw new ValidationError(`${param} is required (or set default_${param} in /v1/settings)`, {
@@ -121,7 +126,8 @@ async function listCheckouts(request: ApiRequest): Promise<ApiResult> {
   const query = parseInput(listCheckoutsQuerySchema, request.query);
   if (query.merchant_order_ref !== undefined) {
     const checkout = await checkoutRepository.findCheckoutByOrderRef(merchant.id, query.merchant_order_ref);
-    if (checkout === undefined) throw new NotFoundError('No checkout with this merchant_order_ref', { param: 'merchant_order_ref' });
+    if (checkout === undefined)
+      throw new NotFoundError('No checkout with this merchant_order_ref', { param: 'merchant_order_ref' });
     return { statusCode: 200, body: await fullView(checkout, request.now) };
   }
   const page = await checkoutQueries.listCheckoutsByMerchant(merchant.id, {

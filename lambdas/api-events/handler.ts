@@ -38,7 +38,11 @@ async function redeliver(request: ApiRequest): Promise<ApiResult> {
   const input = parseInput(redeliverEventInputSchema, request.body);
   const result = await redeliverEvent(
     { events: eventStore, webhookEndpoints: webhookEndpointRepository, now: () => request.now },
-    { merchantId: merchant.id, eventId: request.pathParameters.id ?? '', ...(input.endpoint_id !== undefined ? { endpointId: input.endpoint_id } : {}) },
+    {
+      merchantId: merchant.id,
+      eventId: request.pathParameters.id ?? '',
+      ...(input.endpoint_id !== undefined ? { endpointId: input.endpoint_id } : {}),
+    },
   );
   return { statusCode: 202, body: toEventLogView(result) };
 }

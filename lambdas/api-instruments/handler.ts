@@ -24,9 +24,20 @@ import type { StoredResponse } from '../ports';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';
-import { IDEMPOTENT_REPLAYED_HEADER, keyInFlightError, keyReusedError, readIdempotencyKey, requestBinding } from '../shared/idempotency';
+import {
+  IDEMPOTENT_REPLAYED_HEADER,
+  keyInFlightError,
+  keyReusedError,
+  readIdempotencyKey,
+  requestBinding,
+} from '../shared/idempotency';
 import { parseInput } from '../shared/validation';
-import { assertSafeMetadata, createInstrumentInputSchema, instrumentMoneyInputSchema, revokeInstrumentInputSchema } from '../shared/request-schemas';
+import {
+  assertSafeMetadata,
+  createInstrumentInputSchema,
+  instrumentMoneyInputSchema,
+  revokeInstrumentInputSchema,
+} from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
 import {
@@ -53,14 +64,21 @@ function isReplayable(error: unknown): boolean {
 }
 
 function toResult(response: StoredResponse, extraHeaders: Record<string, string> = {}): ApiResult {
-  return { statusCode: response.statusCode, body: JSON.parse(response.body) as unknown, headers: { ...response.headers, ...extraHeaders } };
+  return {
+    statusCode: response.statusCode,
+    body: JSON.parse(response.body) as unknown,
+    headers: { ...response.headers, ...extraHeaders },
+  };
 }
 
 /**
  * The durable Idempotency-Key layer around one instrument request (see the module header).
  * Without a key the request simply runs.
  */
-async function withOperationKey(request: ApiRequest, run: (context: InstrumentRequestContext) => Promise<ApiResult>): Promise<ApiResult> {
+async function withOperationKey(
+  request: ApiRequest,
+  run: (context: InstrumentRequestContext) => Promise<ApiResult>,
+): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const key = readIdempotencyKey(request.headers);
   if (key === undefined) return await run({});
@@ -90,7 +108,10 @@ async function withOperationKey(request: ApiRequest, run: (context: InstrumentRe
   } catch (error) {
     // The work is done and the client deserves its answer. The claim expires after its lock
     // timeout; the retry then resumes the pinned operation, which answers what it recorded.
-    logger.warn('Storing the Idempotency-Key outcome failed', { routeKey: request.routeKey, errorName: error instanceof Error ? error.name : 'unknown' });
+    logger.warn('Storing the Idempotency-Key outcome failed', {
+      routeKey: request.routeKey,
+      errorName: error instanceof Error ? error.name : 'unknown',
+    });
   }
   return toResult(response);
 }
@@ -154,7 +175,13 @@ function operation(kind: OperationRequest['kind']) {
         const input = parseInput(instrumentMoneyInputSchema, request.body);
         operationRequest = { kind, amount: input.amount, currency: input.currency };
       }
-      const result = await operateInstrument(instrumentDependencies, merchant.id, request.pathParameters['id'] ?? '', operationRequest, context);
+      const result = await operateInstrument(
+        instrumentDependencies,
+        merchant.id,
+        request.pathParameters['id'] ?? '',
+        operationRequest,
+        context,
+      );
       return { statusCode: 200, body: toInstrumentOperationView(result.instrument, result.operation.id, result.transactions) };
     });
   };

@@ -22,7 +22,9 @@ async function createMerchant(request: ApiRequest): Promise<ApiResult> {
   const settings = applySettingsPatch(DEFAULT_MERCHANT_SETTINGS, patch);
   // The same save-time SSRF check as PUT /v1/settings: Paystep calls this URL.
   if (typeof patch.inventoryConfirmationUrl === 'string') {
-    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, settings.allowedPorts), { param: 'settings.inventory_confirmation_url' });
+    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, settings.allowedPorts), {
+      param: 'settings.inventory_confirmation_url',
+    });
   }
   const secretKey = generateSecretKey();
   const signingSecret = generateSigningSecret();

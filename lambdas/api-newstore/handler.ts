@@ -45,7 +45,12 @@ import { IDEMPOTENT_REPLAYED_HEADER, keyReusedError } from '../shared/idempotenc
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
-import { createInstrument, operateInstrument, type InstrumentDependencies, type InstrumentRequestContext } from '../use-cases/financial-instruments';
+import {
+  createInstrument,
+  operateInstrument,
+  type InstrumentDependencies,
+  type InstrumentRequestContext,
+} from '../use-cases/financial-instruments';
 import { toNewStoreError as mapError, type NewStoreError } from './newstore-errors';
 
 const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_TIMEOUT_MS)));
@@ -95,14 +100,19 @@ function parseBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded
   const raw = event.body;
   if (raw === undefined || raw === null || raw === '') return {};
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) throw new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, { status: 413, code: 'body_too_large' });
+  if (bytes.length > MAX_BODY_BYTES)
+    throw new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, {
+      status: 413,
+      code: 'body_too_large',
+    });
   let parsed: unknown;
   try {
     parsed = parseLossless(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw new ValidationError('The request body is not valid JSON', { code: 'invalid_json' });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ValidationError('The request body must be a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ValidationError('The request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -134,7 +144,9 @@ const createSchema = z.object({
   arguments: z.object({
     instrument: z.object({
       type: z.enum(['token', 'authorized', 'captured']),
-      identifier: z.string().regex(/^[\x21-\x7e]{1,255}$/, { error: '{param} must be the PSP token or reference (1 to 255 printable characters, no spaces)' }),
+      identifier: z.string().regex(/^[\x21-\x7e]{1,255}$/, {
+        error: '{param} must be the PSP token or reference (1 to 255 printable characters, no spaces)',
+      }),
     }),
     amount: decimalField,
     currency: currencyField,
@@ -163,7 +175,11 @@ function toMinorUnits(amount: LosslessNumber, currency: string, param: string): 
   if (parsed.minor <= 0) throw new ValidationError(`${param} must be greater than 0`, { code: 'invalid_amount', param });
   // The per-currency maximum (hardening rule, domain/money.ts): 99,999,999 major units.
   if (parsed.minor > maxAmountMinor(currency)) {
-    throw new ValidationError(`${param} must be at most ${majorUnitsText(maxAmountMinor(currency), currency)} ${currency}`, { status: 422, code: 'amount_too_large', param });
+    throw new ValidationError(`${param} must be at most ${majorUnitsText(maxAmountMinor(currency), currency)} ${currency}`, {
+      status: 422,
+      code: 'amount_too_large',
+      param,
+    });
   }
   return parsed.minor;
 }
@@ -270,9 +286,19 @@ function operation(kind: OperationRequest['kind']) {
       operationRequest = { kind, ...(currency !== undefined ? { currency } : {}) };
     } else {
       const input = parseInput(operationSchema, request.body).arguments;
-      operationRequest = { kind, amount: toMinorUnits(input.amount, input.currency, 'arguments.amount'), currency: input.currency };
+      operationRequest = {
+        kind,
+        amount: toMinorUnits(input.amount, input.currency, 'arguments.amount'),
+        currency: input.currency,
+      };
     }
-    const result = await operateInstrument(instrumentDependencies, request.merchantId, request.instrumentId, operationRequest, request.context);
+    const result = await operateInstrument(
+      instrumentDependencies,
+      request.merchantId,
+      request.instrumentId,
+      operationRequest,
+      request.context,
+    );
     return answer(result.instrument, result.operation, request.body['transactions']);
   };
 }
@@ -293,7 +319,10 @@ const ROUTES: Record<string, { phase: 'create' | 'operate'; handle: RouteHandler
  * that forward raw requests). Only the match is used: this handler authenticates and dispatches itself.
  */
 const ROUTE_TABLE: RouteTable = Object.fromEntries(
-  Object.keys(ROUTES).map((key) => [key, { auth: ['merchant'], handle: () => Promise.reject(new Error(`${key} is dispatched by ROUTES`)) }]),
+  Object.keys(ROUTES).map((key) => [
+    key,
+    { auth: ['merchant'], handle: () => Promise.reject(new Error(`${key} is dispatched by ROUTES`)) },
+  ]),
 );
 
 // ---- The idempotency_key ----------------------------------------------------------------------------
@@ -320,9 +349,15 @@ async function withIdempotencyKey(
     await sleep(DUPLICATE_POLL_MS);
     claim = await operationKeyStore.claim(scope, key, new Date());
   }
-  if (claim.kind === 'replay') return { ...claim.response, headers: { ...claim.response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' } };
+  if (claim.kind === 'replay')
+    return { ...claim.response, headers: { ...claim.response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' } };
   if (claim.kind === 'in_flight') {
-    return errorResponse(toNewStoreError(new IdempotencyInFlightError('A request with this idempotency_key is still being processed; retry shortly'), phase));
+    return errorResponse(
+      toNewStoreError(
+        new IdempotencyInFlightError('A request with this idempotency_key is still being processed; retry shortly'),
+        phase,
+      ),
+    );
   }
   // No binding is passed for NewStore keys (its own scope), so this cannot happen; answered for completeness.
   if (claim.kind === 'mismatch') return errorResponse(toNewStoreError(keyReusedError(), phase));
@@ -364,16 +399,25 @@ async function serve(event: APIGatewayProxyEventV2, invocation: Context | undefi
     const { routeKey, pathParameters } = resolveRoute(ROUTE_TABLE, event);
     const route = ROUTES[routeKey]!;
     phase = route.phase;
-    const principal = await apiDependencies.authenticate(withBearerScheme(lowerCaseHeaders(event.headers)), ['merchant'], pathParameters);
+    const principal = await apiDependencies.authenticate(
+      withBearerScheme(lowerCaseHeaders(event.headers)),
+      ['merchant'],
+      pathParameters,
+    );
     const merchant = requireMerchant(principal);
     const body = parseBody(event);
     const key = parseInput(z.object({ idempotency_key: idempotencyKeyField }), body).idempotency_key;
     const instrumentId = pathParameters['instrument_id'] ?? '';
-    return await withIdempotencyKey(merchant.id, key, phase, duplicateWaitMs(invocation), (context) => route.handle({ merchantId: merchant.id, instrumentId, body, context }));
+    return await withIdempotencyKey(merchant.id, key, phase, duplicateWaitMs(invocation), (context) =>
+      route.handle({ merchantId: merchant.id, instrumentId, body, context }),
+    );
   } catch (error) {
     return errorResponse(toNewStoreError(error, phase));
   }
 }
 
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> =>
-  await observeInvocation({ context, correlationId: event.pathParameters?.['instrument_id'] }, async () => await serve(event, context));
+  await observeInvocation(
+    { context, correlationId: event.pathParameters?.['instrument_id'] },
+    async () => await serve(event, context),
+  );

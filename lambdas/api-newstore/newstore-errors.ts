@@ -20,7 +20,8 @@ export interface NewStoreErrorLogger {
   error(message: string, extra: Record<string, unknown>): void;
 }
 
-export type NewStoreErrorCode = 'internal_error' | 'retry_error' | 'instrument_error' | 'fraud_error' | 'rate_limit' | 'failed_command';
+export type NewStoreErrorCode =
+  'internal_error' | 'retry_error' | 'instrument_error' | 'fraud_error' | 'rate_limit' | 'failed_command';
 
 export interface NewStoreError {
   status: number;
@@ -31,7 +32,14 @@ export interface NewStoreError {
 }
 
 /** Paystep codes that say "this instrument cannot be used" when they answer a create. */
-const INSTRUMENT_CODES = new Set(['invalid_payment_token', 'psp_reference_not_found', 'psp_reference_in_use', 'currency_mismatch', 'amount_exceeds_capturable', 'amount_exceeds_refundable']);
+const INSTRUMENT_CODES = new Set([
+  'invalid_payment_token',
+  'psp_reference_not_found',
+  'psp_reference_in_use',
+  'currency_mismatch',
+  'amount_exceeds_capturable',
+  'amount_exceeds_refundable',
+]);
 /** Conflicts that clear up by themselves (a token authorization or a capture still running). */
 const TRANSIENT_CONFLICTS = new Set(['instrument_pending', 'operation_in_progress']);
 
@@ -49,16 +57,23 @@ const TRANSIENT_CONFLICTS = new Set(['instrument_pending', 'operation_in_progres
  * - internal_error (500): anything unexpected (logged; no detail is returned).
  */
 export function toNewStoreError(error: unknown, phase: 'create' | 'operate', logger?: NewStoreErrorLogger): NewStoreError {
-  if (error instanceof PaymentDeclinedError) return { status: 402, errorCode: 'instrument_error', message: `The PSP declined the instrument: ${error.message}` };
+  if (error instanceof PaymentDeclinedError)
+    return { status: 402, errorCode: 'instrument_error', message: `The PSP declined the instrument: ${error.message}` };
   if (error instanceof PspRejectedError) {
     return phase === 'create'
       ? { status: 422, errorCode: 'instrument_error', message: error.message }
       : { status: 422, errorCode: 'failed_command', message: error.message };
   }
   if (error instanceof PspUnavailableError || error instanceof PspTimeoutError) {
-    return { status: error.status, errorCode: 'retry_error', message: `${error.message}; retry with the same idempotency_key`, retryAfter: 1 };
+    return {
+      status: error.status,
+      errorCode: 'retry_error',
+      message: `${error.message}; retry with the same idempotency_key`,
+      retryAfter: 1,
+    };
   }
-  if (error instanceof StoreUnavailableError) return { status: 429, errorCode: 'rate_limit', message: error.message, retryAfter: 1 };
+  if (error instanceof StoreUnavailableError)
+    return { status: 429, errorCode: 'rate_limit', message: error.message, retryAfter: 1 };
   if (error instanceof IdempotencyInFlightError || error instanceof ConcurrentModificationError) {
     return { status: 503, errorCode: 'retry_error', message: error.message, retryAfter: 1 };
   }
@@ -66,11 +81,16 @@ export function toNewStoreError(error: unknown, phase: 'create' | 'operate', log
     return { status: 503, errorCode: 'retry_error', message: error.message, retryAfter: 1 };
   }
   if (isPaystepError(error) && error.status < 500) {
-    if (phase === 'create' && INSTRUMENT_CODES.has(error.code)) return { status: 422, errorCode: 'instrument_error', message: error.message };
+    if (phase === 'create' && INSTRUMENT_CODES.has(error.code))
+      return { status: 422, errorCode: 'instrument_error', message: error.message };
     return { status: error.status, errorCode: 'failed_command', message: error.message };
   }
   if (isPaystepError(error)) return { status: 503, errorCode: 'retry_error', message: error.message, retryAfter: 1 };
   const failure = error instanceof Error ? error : new Error(String(error));
-  logger?.error('Unhandled error in the NewStore adapter', { errorName: failure.name, errorMessage: failure.message, stack: failure.stack });
+  logger?.error('Unhandled error in the NewStore adapter', {
+    errorName: failure.name,
+    errorMessage: failure.message,
+    stack: failure.stack,
+  });
   return { status: 500, errorCode: 'internal_error', message: 'An unexpected error occurred. Please retry later.' };
 }

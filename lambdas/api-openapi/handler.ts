@@ -30,7 +30,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       body = JSON.stringify(buildOpenApiDocument(serverUrl !== undefined ? { serverUrl } : {}));
       documents.set(key, body);
     }
-    return { statusCode: 200, body, headers: { ...JSON_HEADERS, 'cache-control': 'public, max-age=300', [API_VERSION_HEADER.toLowerCase()]: version } };
+    return {
+      statusCode: 200,
+      body,
+      headers: { ...JSON_HEADERS, 'cache-control': 'public, max-age=300', [API_VERSION_HEADER.toLowerCase()]: version },
+    };
   } catch (error) {
     return errorResponse(error, undefined, 'GET /v1/openapi.json', requestIdOf(event));
   }

@@ -26,17 +26,25 @@ import { checkoutRepository } from '../shared/wiring';
 import { deleteCustomer, tokenizeCard } from '../use-cases/card-vault';
 
 /** The checkout a client secret pays, or the merchant's own checkout it names; undefined for none. */
-async function checkoutFor(principal: Principal, named: string | undefined): Promise<{ merchantId: string; checkoutId?: string }> {
+async function checkoutFor(
+  principal: Principal,
+  named: string | undefined,
+): Promise<{ merchantId: string; checkoutId?: string }> {
   if (principal.kind === 'client') {
     const checkout = principal.checkout;
     if (checkout.status !== 'open') {
-      throw new ConflictError(`The checkout is ${checkout.status}; cards can only be added while it is open`, { code: 'checkout_not_open' });
+      throw new ConflictError(`The checkout is ${checkout.status}; cards can only be added while it is open`, {
+        code: 'checkout_not_open',
+      });
     }
     return { merchantId: checkout.merchantId, checkoutId: checkout.id };
   }
   const merchant = requireMerchant(principal);
   if (named === undefined) return { merchantId: merchant.id };
-  const checkout = assertOwnedBy(CHECKOUT_ID_PATTERN.test(named) ? await checkoutRepository.getCheckout(named) : undefined, merchant);
+  const checkout = assertOwnedBy(
+    CHECKOUT_ID_PATTERN.test(named) ? await checkoutRepository.getCheckout(named) : undefined,
+    merchant,
+  );
   return { merchantId: merchant.id, checkoutId: checkout.id };
 }
 
@@ -48,7 +56,12 @@ async function createPaymentMethod(request: ApiRequest): Promise<ApiResult> {
     {
       merchantId: owner.merchantId,
       ...(owner.checkoutId !== undefined ? { checkoutId: owner.checkoutId } : {}),
-      card: { number: input.card.number, expMonth: input.card.exp_month, expYear: input.card.exp_year, ...(input.card.cvc !== undefined ? { cvc: input.card.cvc } : {}) },
+      card: {
+        number: input.card.number,
+        expMonth: input.card.exp_month,
+        expYear: input.card.exp_year,
+        ...(input.card.cvc !== undefined ? { cvc: input.card.cvc } : {}),
+      },
       now: request.now,
     },
   );
@@ -87,7 +100,8 @@ async function listCustomerPaymentMethods(request: ApiRequest): Promise<ApiResul
   const id = customerIdOf(request);
   const customer = await customerRepository.getCustomer(merchant.id, id);
   if (customer === undefined) throw new NotFoundError(`No customer ${id}`, { param: 'id' });
-  const paymentMethods = customer.status === 'active' ? await savedPaymentMethods.listCustomerPaymentMethods(merchant.id, id) : [];
+  const paymentMethods =
+    customer.status === 'active' ? await savedPaymentMethods.listCustomerPaymentMethods(merchant.id, id) : [];
   return { statusCode: 200, body: toListView(paymentMethods.map(toPaymentMethodView), undefined) };
 }
 
@@ -105,7 +119,8 @@ export const handler = createApiHandler(
     'POST /v1/payment_methods': {
       auth: ['merchant', 'client'],
       handle: createPaymentMethod,
-      clientCheckoutFromBody: (body) => (typeof body['checkout'] === 'string' && CHECKOUT_ID_PATTERN.test(body['checkout']) ? body['checkout'] : undefined),
+      clientCheckoutFromBody: (body) =>
+        typeof body['checkout'] === 'string' && CHECKOUT_ID_PATTERN.test(body['checkout']) ? body['checkout'] : undefined,
     },
     'GET /v1/payment_methods/{id}': { auth: ['merchant'], handle: getPaymentMethod },
     'POST /v1/payment_methods/{id}/detach': { auth: ['merchant'], handle: detachPaymentMethod },

@@ -25,7 +25,11 @@ const dependencies = {
 function rawBodyOf(event: APIGatewayProxyEventV2): string {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) throw new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, { status: 413, code: 'body_too_large' });
+  if (bytes.length > MAX_BODY_BYTES)
+    throw new ValidationError(`The request body must not exceed ${MAX_BODY_BYTES} bytes`, {
+      status: 413,
+      code: 'body_too_large',
+    });
   return bytes.toString('utf8');
 }
 
@@ -34,7 +38,9 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     const method = event.requestContext?.http?.method?.toUpperCase() ?? 'POST';
     if (method !== 'POST') throw new ValidationError('Only POST is accepted', { status: 400, code: 'method_not_allowed' });
     // API Gateway hands path parameters over decoded: never decode them a second time.
-    const connector = event.pathParameters?.['connector'] ?? decodePathSegment(/^\/v1\/psp\/([^/]+)\/callbacks\/?$/.exec(event.rawPath ?? '')?.[1] ?? '');
+    const connector =
+      event.pathParameters?.['connector'] ??
+      decodePathSegment(/^\/v1\/psp\/([^/]+)\/callbacks\/?$/.exec(event.rawPath ?? '')?.[1] ?? '');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
     const result = await receivePspCallback(dependencies, { connector, rawBody: rawBodyOf(event), headers });

@@ -28,7 +28,9 @@ async function updateSettings(request: ApiRequest): Promise<ApiResult> {
   // SSRF guard: Paystep calls this URL, so it must be https and public (local mode: see url-guard.ts),
   // on 443, 80 or one of the merchant's allowed_ports (checked against the ports after this patch).
   if (typeof patch.inventoryConfirmationUrl === 'string') {
-    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, next.allowedPorts), { param: 'inventory_confirmation_url' });
+    await assertSafeUrl(patch.inventoryConfirmationUrl, withMerchantPorts(merchantUrlPolicy, next.allowedPorts), {
+      param: 'inventory_confirmation_url',
+    });
   }
   const updated = await merchantRepository.updateSettings(merchant.id, next, merchant.version);
   return { statusCode: 200, body: toSettingsView(updated.settings) };

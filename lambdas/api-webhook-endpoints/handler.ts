@@ -16,7 +16,12 @@ import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { parseInput } from '../shared/validation';
-import { createWebhookEndpointInputSchema, ROTATION_OVERLAP, rotateSecretInputSchema, testWebhookEndpointInputSchema } from '../shared/request-schemas';
+import {
+  createWebhookEndpointInputSchema,
+  ROTATION_OVERLAP,
+  rotateSecretInputSchema,
+  testWebhookEndpointInputSchema,
+} from '../shared/request-schemas';
 import { toEventLogView, toListView, toWebhookEndpointView } from '../shared/views';
 import { eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from '../shared/wiring';
 import { sendTestEvent } from '../use-cases/webhook-delivery';
@@ -28,7 +33,9 @@ export const MAX_ENDPOINTS_PER_MERCHANT = 16;
 
 export { ROTATION_OVERLAP };
 
-const createEndpointSchema = createWebhookEndpointInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp });
+const createEndpointSchema = createWebhookEndpointInputSchema({
+  allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp,
+});
 
 async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
@@ -55,7 +62,13 @@ async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
 async function listEndpoints(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const endpoints = await webhookEndpointRepository.listEndpoints(merchant.id);
-  return { statusCode: 200, body: toListView(endpoints.map((endpoint) => toWebhookEndpointView(endpoint)), undefined) };
+  return {
+    statusCode: 200,
+    body: toListView(
+      endpoints.map((endpoint) => toWebhookEndpointView(endpoint)),
+      undefined,
+    ),
+  };
 }
 
 async function getEndpoint(request: ApiRequest): Promise<ApiResult> {
@@ -92,7 +105,10 @@ async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
     previousSecretCiphertext: endpoint.secretCiphertext,
     previousSecretExpiresAt: new Date(request.now.getTime() + overlapSeconds * 1000).toISOString(),
   });
-  if (!rotated) throw new ConflictError('The secret was rotated concurrently; read the endpoint and retry', { code: 'concurrent_modification' });
+  if (!rotated)
+    throw new ConflictError('The secret was rotated concurrently; read the endpoint and retry', {
+      code: 'concurrent_modification',
+    });
   return { statusCode: 200, body: toWebhookEndpointView(rotated, secret) };
 }
 

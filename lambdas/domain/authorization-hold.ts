@@ -40,7 +40,8 @@ export function parseAuthorizationPolicy(validity: string | undefined, warning: 
   const positive = (raw: string | undefined, fallback: number): number => {
     if (raw === undefined || raw.trim() === '') return fallback;
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Authorization expiry settings must be positive whole seconds, got "${raw}"`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new Error(`Authorization expiry settings must be positive whole seconds, got "${raw}"`);
     return value;
   };
   const validitySeconds = positive(validity, DEFAULT_AUTHORIZATION_POLICY.validitySeconds);
@@ -90,7 +91,10 @@ export type AuthorizationHoldStep = 'wait' | 'warn' | 'expire' | 'none';
  * published first if it was never sent); the warning once due; else wait (the index is only
  * eventually consistent, so an early read must not act).
  */
-export function nextHoldStep(hold: { stage: AuthorizationHoldStage; warnAt: string; expiresAt: string }, now: Date): AuthorizationHoldStep {
+export function nextHoldStep(
+  hold: { stage: AuthorizationHoldStage; warnAt: string; expiresAt: string },
+  now: Date,
+): AuthorizationHoldStep {
   if (hold.stage === 'done') return 'none';
   if (now.getTime() >= Date.parse(hold.expiresAt)) return 'expire';
   if (hold.stage === 'held' && now.getTime() >= Date.parse(hold.warnAt)) return 'warn';

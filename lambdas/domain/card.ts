@@ -26,7 +26,8 @@ export interface CheckedCard {
 }
 
 export interface CardProblem {
-  readonly code: 'invalid_number' | 'unsupported_card_brand' | 'invalid_expiry_month' | 'invalid_expiry_year' | 'expired_card' | 'invalid_cvc';
+  readonly code:
+    'invalid_number' | 'unsupported_card_brand' | 'invalid_expiry_month' | 'invalid_expiry_year' | 'expired_card' | 'invalid_cvc';
   readonly param: 'card.number' | 'card.exp_month' | 'card.exp_year' | 'card.cvc';
   readonly message: string;
 }
@@ -41,12 +42,46 @@ interface BrandRule {
 
 /** IIN ranges of the networks Paystep's connectors accept (ISO/IEC 7812 registrations as the networks publish them). */
 const BRAND_RULES: readonly BrandRule[] = [
-  { brand: 'amex', ranges: [['34', '34'], ['37', '37']], lengths: [15], cvcLength: 4 },
-  { brand: 'diners', ranges: [['300', '305'], ['36', '36'], ['38', '39']], lengths: [14, 15, 16, 17, 18, 19], cvcLength: 3 },
+  {
+    brand: 'amex',
+    ranges: [
+      ['34', '34'],
+      ['37', '37'],
+    ],
+    lengths: [15],
+    cvcLength: 4,
+  },
+  {
+    brand: 'diners',
+    ranges: [
+      ['300', '305'],
+      ['36', '36'],
+      ['38', '39'],
+    ],
+    lengths: [14, 15, 16, 17, 18, 19],
+    cvcLength: 3,
+  },
   { brand: 'jcb', ranges: [['3528', '3589']], lengths: [16, 17, 18, 19], cvcLength: 3 },
   { brand: 'visa', ranges: [['4', '4']], lengths: [13, 16, 19], cvcLength: 3 },
-  { brand: 'mastercard', ranges: [['51', '55'], ['2221', '2720']], lengths: [16], cvcLength: 3 },
-  { brand: 'discover', ranges: [['6011', '6011'], ['644', '649'], ['65', '65']], lengths: [16, 17, 18, 19], cvcLength: 3 },
+  {
+    brand: 'mastercard',
+    ranges: [
+      ['51', '55'],
+      ['2221', '2720'],
+    ],
+    lengths: [16],
+    cvcLength: 3,
+  },
+  {
+    brand: 'discover',
+    ranges: [
+      ['6011', '6011'],
+      ['644', '649'],
+      ['65', '65'],
+    ],
+    lengths: [16, 17, 18, 19],
+    cvcLength: 3,
+  },
   { brand: 'unionpay', ranges: [['62', '62']], lengths: [16, 17, 18, 19], cvcLength: 3 },
 ];
 
@@ -97,17 +132,33 @@ export function checkCard(input: CardInput, now: Date): { ok: true; card: Checke
   }
   const rule = ruleFor(digits);
   if (rule === undefined) {
-    return fail({ code: 'unsupported_card_brand', param: 'card.number', message: `The card's network is not accepted (accepted: ${CARD_BRANDS.join(', ')})` });
+    return fail({
+      code: 'unsupported_card_brand',
+      param: 'card.number',
+      message: `The card's network is not accepted (accepted: ${CARD_BRANDS.join(', ')})`,
+    });
   }
   if (!rule.lengths.includes(digits.length)) {
-    return fail({ code: 'invalid_number', param: 'card.number', message: `A ${rule.brand} card number has ${rule.lengths.join(' or ')} digits` });
+    return fail({
+      code: 'invalid_number',
+      param: 'card.number',
+      message: `A ${rule.brand} card number has ${rule.lengths.join(' or ')} digits`,
+    });
   }
   if (!Number.isInteger(input.expMonth) || input.expMonth < 1 || input.expMonth > 12) {
-    return fail({ code: 'invalid_expiry_month', param: 'card.exp_month', message: 'card.exp_month must be an integer from 1 to 12' });
+    return fail({
+      code: 'invalid_expiry_month',
+      param: 'card.exp_month',
+      message: 'card.exp_month must be an integer from 1 to 12',
+    });
   }
   const year = now.getUTCFullYear();
   if (!Number.isInteger(input.expYear) || input.expYear < 1000 || input.expYear > year + MAX_EXPIRY_YEARS_AHEAD) {
-    return fail({ code: 'invalid_expiry_year', param: 'card.exp_year', message: `card.exp_year must be a four-digit year up to ${year + MAX_EXPIRY_YEARS_AHEAD}` });
+    return fail({
+      code: 'invalid_expiry_year',
+      param: 'card.exp_year',
+      message: `card.exp_year must be a four-digit year up to ${year + MAX_EXPIRY_YEARS_AHEAD}`,
+    });
   }
   if (isExpired(input.expMonth, input.expYear, now)) {
     return fail({
@@ -117,7 +168,11 @@ export function checkCard(input: CardInput, now: Date): { ok: true; card: Checke
     });
   }
   if (input.cvc !== undefined && !new RegExp(`^\\d{${rule.cvcLength}}$`).test(input.cvc)) {
-    return fail({ code: 'invalid_cvc', param: 'card.cvc', message: `A ${rule.brand} card's security code has ${rule.cvcLength} digits` });
+    return fail({
+      code: 'invalid_cvc',
+      param: 'card.cvc',
+      message: `A ${rule.brand} card's security code has ${rule.cvcLength} digits`,
+    });
   }
   return {
     ok: true,

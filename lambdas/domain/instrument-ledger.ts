@@ -120,7 +120,12 @@ export interface AuthorizationFacts {
  * Checks an existing PSP authorization can back an `authorized` (enough left to capture) or a
  * `captured` (enough captured and not refunded) instrument of `amount` in `currency`.
  */
-export function assertAuthorizationFits(type: Exclude<InstrumentType, 'token'>, amount: number, currency: string, facts: AuthorizationFacts): void {
+export function assertAuthorizationFits(
+  type: Exclude<InstrumentType, 'token'>,
+  amount: number,
+  currency: string,
+  facts: AuthorizationFacts,
+): void {
   if (facts.currency !== currency) {
     throw new ValidationError(`The PSP authorization is in ${facts.currency}, not ${currency}`, {
       status: 422,
@@ -199,8 +204,7 @@ export function newAuthorizedInstrument(
 // ---- Capture, refund, revoke ----------------------------------------------------------------------
 
 export type OperationRequest =
-  | { kind: 'capture' | 'refund'; amount: number; currency: string }
-  | { kind: 'revoke'; currency?: string };
+  { kind: 'capture' | 'refund'; amount: number; currency: string } | { kind: 'revoke'; currency?: string };
 
 export interface PlanContext {
   operationId: string;
@@ -272,7 +276,9 @@ export function planOperation(instrument: FinancialInstrument, request: Operatio
     });
   }
   if (Object.keys(instrument.operations).length >= MAX_OPERATIONS_PER_INSTRUMENT) {
-    throw new ConflictError(`An instrument keeps at most ${MAX_OPERATIONS_PER_INSTRUMENT} operations`, { code: 'instrument_operation_limit' });
+    throw new ConflictError(`An instrument keeps at most ${MAX_OPERATIONS_PER_INSTRUMENT} operations`, {
+      code: 'instrument_operation_limit',
+    });
   }
   const base = {
     id: context.operationId,
@@ -302,7 +308,12 @@ export function planOperation(instrument: FinancialInstrument, request: Operatio
           pspAction: instrument.type === 'captured' ? 'none' : 'capture',
           pspAmount: request.amount,
           reservation: { capturableDelta: -request.amount, refundableDelta: 0, pendingCapturesDelta: 1 },
-          onSuccess: { capturableDelta: 0, refundableDelta: request.amount, pendingCapturesDelta: 0, ...successStatus(instrument, allowedStatuses) },
+          onSuccess: {
+            capturableDelta: 0,
+            refundableDelta: request.amount,
+            pendingCapturesDelta: 0,
+            ...successStatus(instrument, allowedStatuses),
+          },
         },
         guard: { ...guard, minCapturable: request.amount },
       };
@@ -354,7 +365,10 @@ export function planOperation(instrument: FinancialInstrument, request: Operatio
 }
 
 /** The saga's capture activates its (pending) instrument; API captures leave the status alone. */
-function successStatus(instrument: FinancialInstrument, allowedStatuses: readonly InstrumentStatus[]): { status?: InstrumentStatus } {
+function successStatus(
+  instrument: FinancialInstrument,
+  allowedStatuses: readonly InstrumentStatus[],
+): { status?: InstrumentStatus } {
   return instrument.status === 'pending' && allowedStatuses.includes('pending') ? { status: 'active' } : {};
 }
 
@@ -429,7 +443,8 @@ export function sortedOperations(instrument: FinancialInstrument): InstrumentOpe
  * debit and the refundable credit.
  */
 export function operationTransactions(instrument: FinancialInstrument, operation: InstrumentOperation): InstrumentTransaction[] {
-  const confirmedId = operation.status === 'succeeded' && operation.pspOperationId !== undefined ? operation.pspOperationId : operation.id;
+  const confirmedId =
+    operation.status === 'succeeded' && operation.pspOperationId !== undefined ? operation.pspOperationId : operation.id;
   const base = {
     operationId: operation.id,
     currency: instrument.currency,
@@ -445,10 +460,22 @@ export function operationTransactions(instrument: FinancialInstrument, operation
       return [{ ...base, transactionId: confirmedId, type: 'authorization', captureAmount, refundAmount }];
     case 'capture': {
       const rows: InstrumentTransaction[] = [
-        { ...base, transactionId: confirmedId, type: 'capture', captureAmount: operation.reservation.capturableDelta, refundAmount: 0 },
+        {
+          ...base,
+          transactionId: confirmedId,
+          type: 'capture',
+          captureAmount: operation.reservation.capturableDelta,
+          refundAmount: 0,
+        },
       ];
       if (operation.onSuccess.refundableDelta > 0) {
-        rows.push({ ...base, transactionId: `${confirmedId}:refundable`, type: 'capture', captureAmount: 0, refundAmount: operation.onSuccess.refundableDelta });
+        rows.push({
+          ...base,
+          transactionId: `${confirmedId}:refundable`,
+          type: 'capture',
+          captureAmount: 0,
+          refundAmount: operation.onSuccess.refundableDelta,
+        });
       }
       return rows;
     }

@@ -130,7 +130,10 @@ export type MajorUnitsProblem = 'malformed' | 'too_precise' | 'too_large';
  * are kept; callers decide which signs they accept. Throws UnsupportedCurrencyError like
  * currencyExponent.
  */
-export function parseMajorUnits(decimalText: string, currency: string): { ok: true; minor: number } | { ok: false; problem: MajorUnitsProblem } {
+export function parseMajorUnits(
+  decimalText: string,
+  currency: string,
+): { ok: true; minor: number } | { ok: false; problem: MajorUnitsProblem } {
   const exponent = currencyExponent(currency);
   const match = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(decimalText);
   if (match === null || decimalText.length > 64) return { ok: false, problem: 'malformed' };

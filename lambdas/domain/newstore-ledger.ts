@@ -124,7 +124,11 @@ function readAmount(value: unknown, currency: string, numberText: (value: unknow
   return parsed.ok ? parsed.minor : undefined;
 }
 
-function readRow(entry: unknown, instrument: FinancialInstrument, numberText: (value: unknown) => string | undefined): ReadRow | 'foreign' | undefined {
+function readRow(
+  entry: unknown,
+  instrument: FinancialInstrument,
+  numberText: (value: unknown) => string | undefined,
+): ReadRow | 'foreign' | undefined {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
   const row = entry as Record<string, unknown>;
   const id = row['transaction_id'];
@@ -132,9 +136,20 @@ function readRow(entry: unknown, instrument: FinancialInstrument, numberText: (v
   const instrumentId = row['instrument_id'];
   if (instrumentId !== undefined && instrumentId !== null && instrumentId !== instrument.id) return 'foreign';
   const currency = row['currency'];
-  if (currency !== undefined && currency !== null && (typeof currency !== 'string' || currency.toUpperCase() !== instrument.currency)) return undefined;
-  const captureAmount = row['capture_amount'] === undefined || row['capture_amount'] === null ? 0 : readAmount(row['capture_amount'], instrument.currency, numberText);
-  const refundAmount = row['refund_amount'] === undefined || row['refund_amount'] === null ? 0 : readAmount(row['refund_amount'], instrument.currency, numberText);
+  if (
+    currency !== undefined &&
+    currency !== null &&
+    (typeof currency !== 'string' || currency.toUpperCase() !== instrument.currency)
+  )
+    return undefined;
+  const captureAmount =
+    row['capture_amount'] === undefined || row['capture_amount'] === null
+      ? 0
+      : readAmount(row['capture_amount'], instrument.currency, numberText);
+  const refundAmount =
+    row['refund_amount'] === undefined || row['refund_amount'] === null
+      ? 0
+      : readAmount(row['refund_amount'], instrument.currency, numberText);
   if (captureAmount === undefined || refundAmount === undefined) return undefined;
   return { id, captureAmount, refundAmount };
 }
@@ -155,7 +170,10 @@ export function checkNewStoreHistory(
     capturable: ours.reduce((sum, row) => sum + row.captureAmount, 0),
     refundable: ours.reduce((sum, row) => sum + row.refundAmount, 0),
   };
-  const empty = (): Pick<HistoryCheck, 'unknownTransactionIds' | 'missingTransactionIds' | 'differingTransactionIds' | 'unreadable'> => ({
+  const empty = (): Pick<
+    HistoryCheck,
+    'unknownTransactionIds' | 'missingTransactionIds' | 'differingTransactionIds' | 'unreadable'
+  > => ({
     unknownTransactionIds: [],
     missingTransactionIds: [],
     differingTransactionIds: [],

@@ -87,7 +87,9 @@ export function holdsFunds(status: AttemptStatus): boolean {
 
 /** The PSP's answer is not known yet (asked, pending, waiting on the buyer, or lost). */
 export function isAwaitingPsp(status: AttemptStatus): boolean {
-  return status === 'authorizing' || status === 'requires_action' || status === 'authorization_pending' || status === 'outcome_unknown';
+  return (
+    status === 'authorizing' || status === 'requires_action' || status === 'authorization_pending' || status === 'outcome_unknown'
+  );
 }
 
 /** A new attempt may start only when every earlier one ended without money: failed or voided. */
@@ -96,8 +98,21 @@ export function canStartAttempt(attempts: readonly PaymentAttempt[]): boolean {
 }
 
 /** A fresh attempt, `authorizing`. */
-export function newAttempt(input: { id: string; connector: string; amount: number; currency: string; at: string }): PaymentAttempt {
-  return { id: input.id, connector: input.connector, status: 'authorizing', amount: input.amount, currency: input.currency, createdAt: input.at };
+export function newAttempt(input: {
+  id: string;
+  connector: string;
+  amount: number;
+  currency: string;
+  at: string;
+}): PaymentAttempt {
+  return {
+    id: input.id,
+    connector: input.connector,
+    status: 'authorizing',
+    amount: input.amount,
+    currency: input.currency,
+    createdAt: input.at,
+  };
 }
 
 function targetOf(attempt: PaymentAttempt, event: AttemptEvent): AttemptStatus {
@@ -182,8 +197,12 @@ export function attemptOf(payment: Pick<CheckoutPayment, 'attempts'>): PaymentAt
 }
 
 /** The authorization the payment got (reference and amount), even once captured or voided; undefined if none. */
-export function authorizationOf(payment: Pick<CheckoutPayment, 'attempts'> | undefined): { pspReference: string; amount: number } | undefined {
-  const attempt = payment?.attempts.find((candidate) => candidate.authorizedAmount !== undefined && candidate.pspReference !== undefined);
+export function authorizationOf(
+  payment: Pick<CheckoutPayment, 'attempts'> | undefined,
+): { pspReference: string; amount: number } | undefined {
+  const attempt = payment?.attempts.find(
+    (candidate) => candidate.authorizedAmount !== undefined && candidate.pspReference !== undefined,
+  );
   if (attempt?.pspReference === undefined || attempt.authorizedAmount === undefined) return undefined;
   return { pspReference: attempt.pspReference, amount: attempt.authorizedAmount };
 }
@@ -208,14 +227,22 @@ export function connectorOf(payment: Pick<CheckoutPayment, 'attempts'>): string 
  * Applies `event` to the current attempt: the payment with the moved attempt, and the transition
  * (unchanged or refused leave the payment as it was).
  */
-export function recordAttemptEvent<P extends Pick<CheckoutPayment, 'attempts'>>(payment: P, event: AttemptEvent, at: string): { payment: P; transition: AttemptTransition } {
+export function recordAttemptEvent<P extends Pick<CheckoutPayment, 'attempts'>>(
+  payment: P,
+  event: AttemptEvent,
+  at: string,
+): { payment: P; transition: AttemptTransition } {
   const transition = transitionAttempt(attemptOf(payment), event, at);
   if (transition.kind !== 'moved') return { payment, transition };
   return { payment: { ...payment, attempts: withAttempt(payment.attempts, transition.attempt) }, transition };
 }
 
 /** Applies events in order, skipping those that leave the attempt where it is; stops at a refusal. */
-export function recordAttemptEvents<P extends Pick<CheckoutPayment, 'attempts'>>(payment: P, events: readonly AttemptEvent[], at: string): { payment: P; transition: AttemptTransition } {
+export function recordAttemptEvents<P extends Pick<CheckoutPayment, 'attempts'>>(
+  payment: P,
+  events: readonly AttemptEvent[],
+  at: string,
+): { payment: P; transition: AttemptTransition } {
   let current = payment;
   let last: AttemptTransition = { kind: 'unchanged', attempt: attemptOf(payment) };
   for (const event of events) {
@@ -231,7 +258,11 @@ export function recordAttemptEvents<P extends Pick<CheckoutPayment, 'attempts'>>
  * A failed payment's last word on its attempt: one whose PSP answer never came (and that nothing
  * voided) ends `failed` with `failureCode`; any other attempt stays as it is.
  */
-export function failUnansweredAttempt<P extends Pick<CheckoutPayment, 'attempts'>>(payment: P, failureCode: string, at: string): P {
+export function failUnansweredAttempt<P extends Pick<CheckoutPayment, 'attempts'>>(
+  payment: P,
+  failureCode: string,
+  at: string,
+): P {
   const attempt = currentAttempt(payment.attempts);
   if (attempt === undefined || !isAwaitingPsp(attempt.status)) return payment;
   return recordAttemptEvent(payment, { type: 'failed', failureCode }, at).payment;
@@ -257,7 +288,16 @@ export function paymentFromFlags(
   checkout: Pick<Checkout, 'id' | 'amount' | 'currency' | 'createdAt' | 'status' | 'failureReason'>,
   flagged: FlaggedPayment,
 ): CheckoutPayment {
-  const { connector = 'sandbox', pspReference, pendingPspReference, authorizedAmount = 0, capturedAmount = 0, voided = false, outcomeUnknown: _unknown, ...kept } = flagged;
+  const {
+    connector = 'sandbox',
+    pspReference,
+    pendingPspReference,
+    authorizedAmount = 0,
+    capturedAmount = 0,
+    voided = false,
+    outcomeUnknown: _unknown,
+    ...kept
+  } = flagged;
   const authorized = pspReference !== undefined;
   const status: AttemptStatus = voided
     ? 'voided'
@@ -279,7 +319,9 @@ export function paymentFromFlags(
     amount: authorized ? authorizedAmount : checkout.amount,
     currency: checkout.currency,
     createdAt: checkout.createdAt,
-    ...(pspReference !== undefined || pendingPspReference !== undefined ? { pspReference: pspReference ?? pendingPspReference } : {}),
+    ...(pspReference !== undefined || pendingPspReference !== undefined
+      ? { pspReference: pspReference ?? pendingPspReference }
+      : {}),
     ...(authorized ? { authorizedAmount } : {}),
     ...(status === 'failed' && checkout.failureReason !== undefined ? { failureCode: checkout.failureReason } : {}),
   };

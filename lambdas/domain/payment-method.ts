@@ -65,7 +65,10 @@ export interface PaymentMethodUse {
  * - one-off (no customer) created by a checkout's client secret: only that checkout;
  * - off-session: only a payment method saved on the checkout's customer.
  */
-export function decidePaymentMethodUse(paymentMethod: PaymentMethod, use: PaymentMethodUse): { usable: true } | { usable: false; refusal: PaymentMethodRefusal } {
+export function decidePaymentMethodUse(
+  paymentMethod: PaymentMethod,
+  use: PaymentMethodUse,
+): { usable: true } | { usable: false; refusal: PaymentMethodRefusal } {
   const refuse = (refusal: PaymentMethodRefusal) => ({ usable: false as const, refusal });
   if (paymentMethod.status === 'detached') return refuse('payment_method_detached');
   if (paymentMethod.status === 'shredded') return refuse('payment_method_deleted');
@@ -75,7 +78,8 @@ export function decidePaymentMethodUse(paymentMethod: PaymentMethod, use: Paymen
     return { usable: true };
   }
   if (use.offSession) return refuse('payment_method_not_saved');
-  if (paymentMethod.checkoutId !== undefined && paymentMethod.checkoutId !== use.checkoutId) return refuse('payment_method_checkout_mismatch');
+  if (paymentMethod.checkoutId !== undefined && paymentMethod.checkoutId !== use.checkoutId)
+    return refuse('payment_method_checkout_mismatch');
   return { usable: true };
 }
 

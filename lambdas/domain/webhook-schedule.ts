@@ -50,11 +50,14 @@ export function retryScheduleFromConfig(config: { delaysMs?: string | undefined;
   if (config.delaysMs !== undefined && config.delaysMs.trim() !== '') {
     delays = config.delaysMs.split(',').map((part) => Number(part.trim()));
     if (delays.length === 0 || delays.some((delay) => !Number.isSafeInteger(delay) || delay < 0)) {
-      throw new Error(`The webhook retry schedule must be a comma-separated list of non-negative integers (ms), got "${config.delaysMs}"`);
+      throw new Error(
+        `The webhook retry schedule must be a comma-separated list of non-negative integers (ms), got "${config.delaysMs}"`,
+      );
     }
   } else {
     const scale = config.scale === undefined || config.scale.trim() === '' ? 1 : Number(config.scale);
-    if (!Number.isFinite(scale) || scale <= 0 || scale > 1) throw new Error(`The webhook schedule scale must be in (0, 1], got "${config.scale}"`);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+      throw new Error(`The webhook schedule scale must be in (0, 1], got "${config.scale}"`);
     delays = DEFAULT_RETRY_DELAYS_MS.map((delay) => Math.round(delay * scale));
   }
   return { delaysMs: delays, jitterRatio: DEFAULT_JITTER_RATIO, maxRetryAfterMs: Math.max(...delays) };

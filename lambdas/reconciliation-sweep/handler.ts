@@ -14,9 +14,13 @@ import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';
 
 /** Invoked by the schedule (the event's content is not used). */
-export async function handler(_event?: unknown, context?: Context): Promise<SweepReport & { authorizationExpiry: AuthorizationExpiryReport }> {
+export async function handler(
+  _event?: unknown,
+  context?: Context,
+): Promise<SweepReport & { authorizationExpiry: AuthorizationExpiryReport }> {
   const owner = `sweep:${context?.awsRequestId ?? randomUUID()}`;
-  const log = (message: string, extra?: Record<string, unknown>): void => console.warn(JSON.stringify({ level: 'WARN', message, ...extra }));
+  const log = (message: string, extra?: Record<string, unknown>): void =>
+    console.warn(JSON.stringify({ level: 'WARN', message, ...extra }));
   return await observeInvocation({ context }, async () => {
     const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,

@@ -8,5 +8,8 @@ import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
-  awaitAuthorization({ callbacks: pspCallbackStore, resumer: taskTokens, checkouts: deps.checkouts, gateway: deps.gateway }, input),
+  awaitAuthorization(
+    { callbacks: pspCallbackStore, resumer: taskTokens, checkouts: deps.checkouts, gateway: deps.gateway },
+    input,
+  ),
 );

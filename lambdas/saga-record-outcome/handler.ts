@@ -5,5 +5,9 @@ import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(recordOutcome, {
   onResult: (input, output) =>
-    recordCheckoutOutcome(output.status === 'succeeded' ? { status: 'succeeded' } : { status: 'failed', ...('reason' in input.outcome ? { reason: input.outcome.reason } : {}) }),
+    recordCheckoutOutcome(
+      output.status === 'succeeded'
+        ? { status: 'succeeded' }
+        : { status: 'failed', ...('reason' in input.outcome ? { reason: input.outcome.reason } : {}) },
+    ),
 });

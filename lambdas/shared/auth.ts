@@ -12,10 +12,7 @@ import { constantTimeEqual, sha256Hex } from '../domain/ids';
 import type { Checkout, Merchant } from '../domain/model';
 import type { CheckoutRepository, MerchantRepository } from '../ports';
 
-export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'merchant'; merchant: Merchant }
-  | { kind: 'client'; checkout: Checkout };
+export type Principal = { kind: 'admin' } | { kind: 'merchant'; merchant: Merchant } | { kind: 'client'; checkout: Checkout };
 
 export type AuthKind = Principal['kind'];
 

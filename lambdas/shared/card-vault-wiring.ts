@@ -31,7 +31,9 @@ function createKeyring(): VaultKeyring {
     return new KmsVaultKeyring(new KMSClient({}), cardVaultConfig.kmsKeyId, cardVaultConfig.kmsFingerprintKeyId);
   }
   if (cardVaultConfig.localKeyFile !== '') return LocalVaultKeyring.fromKeyFile(cardVaultConfig.localKeyFile);
-  throw new Error('The card vault needs CARD_VAULT_KEY_ID and CARD_FINGERPRINT_KEY_ID (AWS) or CARD_VAULT_LOCAL_KEY_FILE (local)');
+  throw new Error(
+    'The card vault needs CARD_VAULT_KEY_ID and CARD_FINGERPRINT_KEY_ID (AWS) or CARD_VAULT_LOCAL_KEY_FILE (local)',
+  );
 }
 
 const vault = new DynamoCardVault({

@@ -12,7 +12,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ConcurrentModificationError, isPaystepError, NotFoundError, RouteNotFoundError, ValidationError } from '../errors';
 import type { StoredResponse } from '../ports';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
-import { executeIdempotently, readIdempotencyKey, requestBinding, type IdempotencyDependencies, type IdempotentExecution } from './idempotency';
+import {
+  executeIdempotently,
+  readIdempotencyKey,
+  requestBinding,
+  type IdempotencyDependencies,
+  type IdempotentExecution,
+} from './idempotency';
 import { observability, observeInvocation } from './observability';
 import { API_VERSION_HEADER, isApiVersion, LATEST_API_VERSION, type ApiVersion } from '../domain/api-version';
 
@@ -88,7 +94,9 @@ const defaultLogger: ApiLogger = {
  * The correlation id of an API request: the checkout id on the checkout routes
  * (`/v1/checkouts/{id}...`, `/checkout/{id}`), so API, saga and webhook logs of one payment join up.
  */
-export function correlationIdOf(event: Pick<APIGatewayProxyEventV2, 'routeKey' | 'rawPath' | 'pathParameters'>): string | undefined {
+export function correlationIdOf(
+  event: Pick<APIGatewayProxyEventV2, 'routeKey' | 'rawPath' | 'pathParameters'>,
+): string | undefined {
   const fromRoute = /\/checkouts?\/\{id\}/.test(event.routeKey ?? '') ? event.pathParameters?.id : undefined;
   return fromRoute ?? /^\/(?:v1\/checkouts|checkout)\/(chk_[A-Za-z0-9_-]+)/.exec(event.rawPath ?? '')?.[1];
 }
@@ -104,19 +112,31 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
  * request id, also the `apigw-requestid` header) goes into the body as `request_id`, so a merchant
  * who logs only bodies can still quote it to support.
  */
-export function errorResponse(error: unknown, logger: ApiLogger = defaultLogger, routeKey?: string, requestId?: string): StoredResponse {
+export function errorResponse(
+  error: unknown,
+  logger: ApiLogger = defaultLogger,
+  routeKey?: string,
+  requestId?: string,
+): StoredResponse {
   const withRequestId = requestId !== undefined && requestId !== '' ? { request_id: requestId } : {};
   if (isPaystepError(error)) {
     if (error.status >= 500) {
       logger.warn('Request failed with a service error', { routeKey, errorName: error.name, errorCode: error.code });
     }
     return jsonResponse(error.status, {
-      error: { code: error.code, message: error.message, ...(error.param !== undefined ? { param: error.param } : {}), ...withRequestId },
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.param !== undefined ? { param: error.param } : {}),
+        ...withRequestId,
+      },
     });
   }
   const failure = error instanceof Error ? error : new Error(String(error));
   logger.error('Unhandled error', { routeKey, errorName: failure.name, errorMessage: failure.message, stack: failure.stack });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.', ...withRequestId } });
+  return jsonResponse(500, {
+    error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.', ...withRequestId },
+  });
 }
 
 /** API Gateway's id of this request (the `apigw-requestid` response header). */
@@ -258,10 +278,17 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 }
 
 /** Maps any error that escaped the route pipeline (routing, auth, idempotency) to JSON. */
-function errorMapper(logger: ApiLogger): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
+function errorMapper(
+  logger: ApiLogger,
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
   return {
     onError: async (request) => {
-      request.response = errorResponse(request.error, logger, request.event?.routeKey, request.event ? requestIdOf(request.event) : undefined);
+      request.response = errorResponse(
+        request.error,
+        logger,
+        request.event?.routeKey,
+        request.event ? requestIdOf(request.event) : undefined,
+      );
     },
   };
 }
@@ -321,7 +348,13 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     const response =
       idempotencyKey === undefined
         ? (await run()).response
-        : await executeIdempotently(deps.idempotency, idempotencyScope(principal), idempotencyKey, run, requestBinding(routeKey, pathParameters));
+        : await executeIdempotently(
+            deps.idempotency,
+            idempotencyScope(principal),
+            idempotencyKey,
+            run,
+            requestBinding(routeKey, pathParameters),
+          );
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 

@@ -67,11 +67,14 @@ export function requestBinding(routeKey: string, pathParameters: Readonly<Record
 
 /** 422 for a key first used on another route or resource. */
 export function keyReusedError(): ValidationError {
-  return new ValidationError('This Idempotency-Key was already used for a different request (method, route or resource); use a new key', {
-    status: 422,
-    code: 'idempotency_key_reused',
-    param: 'Idempotency-Key',
-  });
+  return new ValidationError(
+    'This Idempotency-Key was already used for a different request (method, route or resource); use a new key',
+    {
+      status: 422,
+      code: 'idempotency_key_reused',
+      param: 'Idempotency-Key',
+    },
+  );
 }
 
 /** 409 for a key whose first request is still running, saying how long an abandoned claim holds it. */
@@ -81,7 +84,9 @@ export function keyInFlightError(now: Date, lockedUntil: number | undefined): Id
     waitSeconds === undefined
       ? 'retry shortly'
       : `retry shortly; if that request's process stopped, its claim lapses and a retry can take over in ${waitSeconds} s`;
-  return new IdempotencyInFlightError(`A request with this Idempotency-Key is still being processed; ${wait}`, { param: 'Idempotency-Key' });
+  return new IdempotencyInFlightError(`A request with this Idempotency-Key is still being processed; ${wait}`, {
+    param: 'Idempotency-Key',
+  });
 }
 
 /**
@@ -131,7 +136,12 @@ export async function executeIdempotently(
   return outcome.response;
 }
 
-async function releaseQuietly(deps: IdempotencyDependencies, scope: string, key: string, claim: string | undefined): Promise<void> {
+async function releaseQuietly(
+  deps: IdempotencyDependencies,
+  scope: string,
+  key: string,
+  claim: string | undefined,
+): Promise<void> {
   try {
     await deps.store.release(scope, key, claim);
   } catch (error) {

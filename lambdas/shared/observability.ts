@@ -72,7 +72,12 @@ export async function observeInvocation<T>(scope: InvocationScope, run: () => Pr
 }
 
 /** One metric with its own dimensions, emitted at once (the shared instance's dimensions stay clean). */
-function emitDimensioned(name: PaystepMetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions: Record<string, string>): void {
+function emitDimensioned(
+  name: PaystepMetricName,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+  dimensions: Record<string, string>,
+): void {
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   single.addMetric(name, unit, value);
@@ -104,7 +109,10 @@ export function observeGateway(gateway: PaymentGateway): PaymentGateway {
           outcome = 'ok';
           return result;
         } finally {
-          emitDimensioned(PAYSTEP_METRICS.pspCallLatency, MetricUnit.Milliseconds, Math.round(performance.now() - started), { operation: property, outcome });
+          emitDimensioned(PAYSTEP_METRICS.pspCallLatency, MetricUnit.Milliseconds, Math.round(performance.now() - started), {
+            operation: property,
+            outcome,
+          });
         }
       };
     },
@@ -132,7 +140,12 @@ export function observeWebhookSender(sender: WebhookSender): WebhookSender {
       if (!attempt.ok) {
         metrics.addMetric(PAYSTEP_METRICS.webhookDeliveryFailed, MetricUnit.Count, 1);
         // The URL's origin only: a path or query may carry a merchant's token.
-        logger.warn('webhook attempt failed', { eventId: message.id, httpStatus: attempt.httpStatus, error: attempt.error, host: safeHost(url) });
+        logger.warn('webhook attempt failed', {
+          eventId: message.id,
+          httpStatus: attempt.httpStatus,
+          error: attempt.error,
+          host: safeHost(url),
+        });
       }
       return attempt;
     },

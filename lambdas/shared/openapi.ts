@@ -8,7 +8,12 @@
  * that the document lints clean with Redocly.
  */
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import {
+  createDocument,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponsesObject,
+} from 'zod-openapi';
 import { API_VERSION_HEADER, API_VERSIONS, LATEST_API_VERSION } from '../domain/api-version';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../domain/webhook-events';
 import type { AuthKind } from './auth';
@@ -44,7 +49,12 @@ import {
   settingsSchema,
   webhookEndpointSchema,
 } from './response-schemas';
-import { createCheckoutInputSchema, createMerchantInputSchema, listCheckoutsQuerySchema, settingsInputSchema } from './validation';
+import {
+  createCheckoutInputSchema,
+  createMerchantInputSchema,
+  listCheckoutsQuerySchema,
+  settingsInputSchema,
+} from './validation';
 
 /** The document's own path (no auth). */
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -92,7 +102,12 @@ const OPERATIONS: readonly OperationSpec[] = [
     summary: 'This OpenAPI document',
     tag: 'Meta',
     auth: [],
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document.',
+        content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+      },
+    },
   },
   {
     route: 'POST /v1/merchants',
@@ -196,7 +211,11 @@ const OPERATIONS: readonly OperationSpec[] = [
     tag: 'Webhooks',
     auth: ['merchant'],
     body: createWebhookEndpointInputSchema(urlOptions),
-    bodyExample: { url: 'https://shop.example.com/webhooks/paystep', enabled_events: ['checkout.succeeded', 'checkout.failed'], api_version: LATEST_API_VERSION },
+    bodyExample: {
+      url: 'https://shop.example.com/webhooks/paystep',
+      enabled_events: ['checkout.succeeded', 'checkout.failed'],
+      api_version: LATEST_API_VERSION,
+    },
     responses: { 201: json(webhookEndpointSchema, 'The endpoint, with its signing secret (shown only here).') },
   },
   {
@@ -237,7 +256,8 @@ const OPERATIONS: readonly OperationSpec[] = [
     route: 'POST /v1/webhook_endpoints/{id}/test',
     operationId: 'testWebhookEndpoint',
     summary: `Send a signed \`${WEBHOOK_TEST_EVENT_TYPE}\` event to this endpoint`,
-    description: 'Queued and delivered like every event (signed with Standard Webhooks, retried on failure, listed in /v1/events).',
+    description:
+      'Queued and delivered like every event (signed with Standard Webhooks, retried on failure, listed in /v1/events).',
     tag: 'Webhooks',
     auth: ['merchant'],
     body: testWebhookEndpointInputSchema,
@@ -289,18 +309,16 @@ const OPERATIONS: readonly OperationSpec[] = [
     auth: ['merchant'],
     responses: { 200: json(instrumentSchema, 'The instrument.') },
   },
-  ...(['capture', 'refund'] as const).map(
-    (kind): OperationSpec => ({
-      route: `POST /v1/financial_instruments/{id}/_${kind}`,
-      operationId: `${kind}FinancialInstrument`,
-      summary: kind === 'capture' ? 'Capture (part of) the authorized amount' : 'Refund (part of) the captured amount',
-      tag: 'Financial instruments',
-      auth: ['merchant'],
-      body: instrumentMoneyInputSchema,
-      bodyExample: { amount: 2500, currency: 'USD' },
-      responses: { 200: json(instrumentOperationSchema, 'The transactions made and the balances after.') },
-    }),
-  ),
+  ...(['capture', 'refund'] as const).map((kind): OperationSpec => ({
+    route: `POST /v1/financial_instruments/{id}/_${kind}`,
+    operationId: `${kind}FinancialInstrument`,
+    summary: kind === 'capture' ? 'Capture (part of) the authorized amount' : 'Refund (part of) the captured amount',
+    tag: 'Financial instruments',
+    auth: ['merchant'],
+    body: instrumentMoneyInputSchema,
+    bodyExample: { amount: 2500, currency: 'USD' },
+    responses: { 200: json(instrumentOperationSchema, 'The transactions made and the balances after.') },
+  })),
   {
     route: 'POST /v1/financial_instruments/{id}/_revoke',
     operationId: 'revokeFinancialInstrument',
@@ -327,7 +345,12 @@ const OPERATIONS: readonly OperationSpec[] = [
     summary: 'Read a customer',
     tag: 'Customers',
     auth: ['merchant'],
-    responses: { 200: { description: 'The customer (or its deletion stub).', content: { 'application/json': { schema: z.union([customerSchema, deletedCustomerSchema]) } } } },
+    responses: {
+      200: {
+        description: 'The customer (or its deletion stub).',
+        content: { 'application/json': { schema: z.union([customerSchema, deletedCustomerSchema]) } },
+      },
+    },
   },
   {
     route: 'DELETE /v1/customers/{id}',
@@ -350,11 +373,16 @@ const OPERATIONS: readonly OperationSpec[] = [
     route: 'POST /v1/payment_methods',
     operationId: 'createPaymentMethod',
     summary: 'Vault a card (buyer with the client secret, or the merchant)',
-    description: 'Luhn, brand, length, expiry and CVC length are checked (422 with `param`). The number is encrypted in the card vault and never returned.',
+    description:
+      'Luhn, brand, length, expiry and CVC length are checked (422 with `param`). The number is encrypted in the card vault and never returned.',
     tag: 'Payment methods',
     auth: ['merchant', 'client'],
     body: createPaymentMethodInputSchema,
-    bodyExample: { type: 'card', card: { number: '4242 4242 4242 4242', exp_month: 12, exp_year: 2030, cvc: '123' }, checkout: 'chk_3kTfQ9sLmP2' },
+    bodyExample: {
+      type: 'card',
+      card: { number: '4242 4242 4242 4242', exp_month: 12, exp_year: 2030, cvc: '123' },
+      checkout: 'chk_3kTfQ9sLmP2',
+    },
     responses: { 201: json(paymentMethodSchema, 'The payment method.') },
   },
   {
@@ -379,7 +407,8 @@ const OPERATIONS: readonly OperationSpec[] = [
     route: 'POST /v1/psp/{connector}/callbacks',
     operationId: 'receivePspCallback',
     summary: 'Signed asynchronous status report from a PSP',
-    description: 'Called by the PSP, not by merchants: the `psp-signature` header (HMAC over the raw body) is the authentication.',
+    description:
+      'Called by the PSP, not by merchants: the `psp-signature` header (HMAC over the raw body) is the authentication.',
     tag: 'PSP callbacks',
     auth: [],
     body: z.record(z.string(), z.unknown()).meta({ description: "The connector's callback body, exactly as signed." }),
@@ -404,13 +433,20 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 const ERROR_ANSWERS: Record<number, string> = {
   400: 'Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version.',
   401: 'Missing or invalid credentials.',
-  404: 'No such resource (another merchant\'s resources are 404 too).',
+  404: "No such resource (another merchant's resources are 404 too).",
   409: 'Conflict: the resource is not in a state that allows this, or a concurrent change won.',
   422: 'A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it.',
 };
 
 function errorAnswers(spec: OperationSpec): ZodOpenApiResponsesObject {
-  const statuses = spec.route.startsWith('GET /v1/openapi') ? [400] : [400, ...(spec.auth.length > 0 || spec.route.includes('/psp/') ? [401] : []), 404, ...(spec.body !== undefined ? [409, 422] : [])];
+  const statuses = spec.route.startsWith('GET /v1/openapi')
+    ? [400]
+    : [
+        400,
+        ...(spec.auth.length > 0 || spec.route.includes('/psp/') ? [401] : []),
+        404,
+        ...(spec.body !== undefined ? [409, 422] : []),
+      ];
   return Object.fromEntries(statuses.map((status) => [status, json(errorSchema, ERROR_ANSWERS[status] ?? 'Error.')]));
 }
 
@@ -422,19 +458,30 @@ function operationOf(spec: OperationSpec): ZodOpenApiOperationObject {
     headers[API_VERSION_HEADER] = z
       .enum(API_VERSIONS)
       .optional()
-      .meta({ description: `Pin the API version (default ${LATEST_API_VERSION}); an unknown version is a 400.`, example: LATEST_API_VERSION });
+      .meta({
+        description: `Pin the API version (default ${LATEST_API_VERSION}); an unknown version is a 400.`,
+        example: LATEST_API_VERSION,
+      });
   }
   if (method === 'POST' && spec.auth.length > 0) {
-    headers['Idempotency-Key'] = z
-      .string()
-      .max(255)
-      .optional()
-      .meta({ description: 'Makes the POST safe to retry: the same key answers the first response.', example: 'order-10042-attempt-1' });
+    headers['Idempotency-Key'] = z.string().max(255).optional().meta({
+      description: 'Makes the POST safe to retry: the same key answers the first response.',
+      example: 'order-10042-attempt-1',
+    });
   }
-  if (spec.route.includes('/psp/')) headers['psp-signature'] = z.string().meta({ description: 'HMAC-SHA256 of the raw body with the connector\'s callback secret.' });
+  if (spec.route.includes('/psp/'))
+    headers['psp-signature'] = z
+      .string()
+      .meta({ description: "HMAC-SHA256 of the raw body with the connector's callback secret." });
   const requestParams = {
     ...(pathParams.length > 0
-      ? { path: z.object(Object.fromEntries(pathParams.map((name) => [name, idParam(name === 'connector' ? 'PSP connector' : 'resource').shape.id]))) }
+      ? {
+          path: z.object(
+            Object.fromEntries(
+              pathParams.map((name) => [name, idParam(name === 'connector' ? 'PSP connector' : 'resource').shape.id]),
+            ),
+          ),
+        }
       : {}),
     ...(spec.query !== undefined ? { query: spec.query } : {}),
     ...(Object.keys(headers).length > 0 ? { header: z.object(headers) } : {}),
@@ -476,7 +523,10 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
     const item = (paths[path] ??= {});
     item[method.toLowerCase() as Method] = operationOf(spec);
   }
-  const tags = [...new Set(OPERATIONS.map((spec) => spec.tag))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name }));
+  const tags = [...new Set(OPERATIONS.map((spec) => spec.tag))].map((name) => ({
+    name,
+    description: TAG_DESCRIPTIONS[name] ?? name,
+  }));
   return createDocument({
     openapi: '3.1.0',
     info: {
@@ -489,13 +539,28 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
       ].join('\n\n'),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    servers: [{ url: options.serverUrl ?? 'http://127.0.0.1:3000', description: options.serverUrl !== undefined ? 'This deployment' : 'Local stack (npm start)' }],
+    servers: [
+      {
+        url: options.serverUrl ?? 'http://127.0.0.1:3000',
+        description: options.serverUrl !== undefined ? 'This deployment' : 'Local stack (npm start)',
+      },
+    ],
     tags,
     security: [],
     components: {
       securitySchemes: {
-        merchantKey: { type: 'http', scheme: 'bearer', bearerFormat: 'sk_test_...', description: 'Merchant secret key from onboarding.' },
-        clientSecret: { type: 'http', scheme: 'bearer', bearerFormat: 'cs_...', description: "A checkout's client secret (the buyer's browser), valid for that checkout only." },
+        merchantKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'sk_test_...',
+          description: 'Merchant secret key from onboarding.',
+        },
+        clientSecret: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'cs_...',
+          description: "A checkout's client secret (the buyer's browser), valid for that checkout only.",
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The platform admin token (onboarding merchants).' },
       },
     },

@@ -8,7 +8,16 @@ import { z } from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { ValidationError } from '../errors';
-import { currencyField, integerField, listCheckoutsQuerySchema, merchantUrlField, metadataField, minorAmountField, refineAmountLimit, textField } from './validation';
+import {
+  currencyField,
+  integerField,
+  listCheckoutsQuerySchema,
+  merchantUrlField,
+  metadataField,
+  minorAmountField,
+  refineAmountLimit,
+  textField,
+} from './validation';
 
 /** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
 export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } as const;
@@ -22,12 +31,15 @@ export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boole
       .min(1)
       .max(WEBHOOK_EVENT_TYPES.length + 1)
       .optional()
-      .meta({ description: 'Event types this endpoint receives; `*` (the default) for all.', example: ['checkout.succeeded', 'checkout.failed'] }),
+      .meta({
+        description: 'Event types this endpoint receives; `*` (the default) for all.',
+        example: ['checkout.succeeded', 'checkout.failed'],
+      }),
     description: textField(200).optional(),
-    api_version: z
-      .enum(API_VERSIONS)
-      .optional()
-      .meta({ description: 'The API version deliveries to this endpoint are rendered for (default: the request\'s Paystep-Version, else the latest).' }),
+    api_version: z.enum(API_VERSIONS).optional().meta({
+      description:
+        "The API version deliveries to this endpoint are rendered for (default: the request's Paystep-Version, else the latest).",
+    }),
   });
 }
 
@@ -40,7 +52,9 @@ export const rotateSecretInputSchema = z.strictObject({
     what: 'a whole number of seconds',
   })
     .optional()
-    .meta({ description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).' }),
+    .meta({
+      description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).',
+    }),
 });
 
 /** Body of POST /v1/webhook_endpoints/{id}/test (nothing to give). */
@@ -55,7 +69,9 @@ export const listEventsQuerySchema = z.strictObject({
 
 /** Body of POST /v1/events/{id}/redeliver. */
 export const redeliverEventInputSchema = z.strictObject({
-  endpoint_id: textField(64).optional().meta({ description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).' }),
+  endpoint_id: textField(64)
+    .optional()
+    .meta({ description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).' }),
 });
 
 const paymentTokenField = z
@@ -86,7 +102,11 @@ export function assertSafeMetadata(metadata: unknown): void {
     const { value, depth, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth > MAX_INSTRUMENT_METADATA_DEPTH) {
-      throw new ValidationError(`metadata must nest at most ${MAX_INSTRUMENT_METADATA_DEPTH} levels`, { status: 422, code: 'metadata_too_deep', param: 'metadata' });
+      throw new ValidationError(`metadata must nest at most ${MAX_INSTRUMENT_METADATA_DEPTH} levels`, {
+        status: 422,
+        code: 'metadata_too_deep',
+        param: 'metadata',
+      });
     }
     const entries = Array.isArray(value) ? value.map((child, index) => [String(index), child] as const) : Object.entries(value);
     for (const [key, child] of entries) {
@@ -103,34 +123,45 @@ export function assertSafeMetadata(metadata: unknown): void {
 }
 
 /** Body of POST /v1/financial_instruments. */
-export const createInstrumentInputSchema = z.strictObject({
-  type: z.enum(['token', 'authorized', 'captured']),
-  amount: minorAmountField(),
-  currency: currencyField,
-  payment_token: z
-    .string()
-    .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
-    .optional()
-    .meta({ description: 'Required for type `token`.' }),
-  psp_reference: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
-    .optional()
-    .meta({ description: 'Required for types `authorized` and `captured`.' }),
-  metadata: z
-    .record(z.string().max(64), z.unknown())
-    .superRefine((value, ctx) => {
-      // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
-      if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
-        ctx.addIssue({ code: 'custom', message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`, params: { code: 'metadata_too_large' } });
-      }
-    })
-    .optional()
-    .meta({ description: 'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.' }),
-}).superRefine(refineAmountLimit);
+export const createInstrumentInputSchema = z
+  .strictObject({
+    type: z.enum(['token', 'authorized', 'captured']),
+    amount: minorAmountField(),
+    currency: currencyField,
+    payment_token: z
+      .string()
+      .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
+      .optional()
+      .meta({ description: 'Required for type `token`.' }),
+    psp_reference: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
+      .optional()
+      .meta({ description: 'Required for types `authorized` and `captured`.' }),
+    metadata: z
+      .record(z.string().max(64), z.unknown())
+      .superRefine((value, ctx) => {
+        // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
+        if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`,
+            params: { code: 'metadata_too_large' },
+          });
+        }
+      })
+      .optional()
+      .meta({
+        description:
+          'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.',
+      }),
+  })
+  .superRefine(refineAmountLimit);
 
 /** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
-export const instrumentMoneyInputSchema = z.strictObject({ amount: minorAmountField(), currency: currencyField }).superRefine(refineAmountLimit);
+export const instrumentMoneyInputSchema = z
+  .strictObject({ amount: minorAmountField(), currency: currencyField })
+  .superRefine(refineAmountLimit);
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
 export const revokeInstrumentInputSchema = z.strictObject({ currency: currencyField.optional() });
@@ -148,12 +179,23 @@ export const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
 export const createPaymentMethodInputSchema = z.strictObject({
   type: z.literal('card'),
   card: z.strictObject({
-    number: z.string().max(32).meta({ description: 'The card number; spaces allowed. Never returned or logged.', example: '4242 4242 4242 4242' }),
+    number: z
+      .string()
+      .max(32)
+      .meta({ description: 'The card number; spaces allowed. Never returned or logged.', example: '4242 4242 4242 4242' }),
     exp_month: z.number().meta({ description: '1 to 12.', example: 12 }),
     exp_year: z.number().meta({ description: 'Four digits.', example: 2030 }),
-    cvc: z.string().max(8).optional().meta({ description: 'Kept only until the first authorization with this payment method.', example: '123' }),
+    cvc: z
+      .string()
+      .max(8)
+      .optional()
+      .meta({ description: 'Kept only until the first authorization with this payment method.', example: '123' }),
   }),
-  checkout: z.string().max(80).optional().meta({ description: 'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.', example: 'chk_3kTfQ9sLmP2' }),
+  checkout: z.string().max(80).optional().meta({
+    description:
+      'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.',
+    example: 'chk_3kTfQ9sLmP2',
+  }),
 });
 
 /** Body of POST /v1/customers: every field optional. */

@@ -10,12 +10,23 @@ import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/author
 import { ATTEMPT_STATUSES } from '../domain/payment-attempt';
 
 const timestamp = z.string().meta({ format: 'date-time', example: '2026-11-30T12:00:00.000Z' });
-const minorAmount = z.int().meta({ description: 'Integer amount in the currency\'s minor unit (10050 = USD 100.50).', example: 10050 });
+const minorAmount = z
+  .int()
+  .meta({ description: "Integer amount in the currency's minor unit (10050 = USD 100.50).", example: 10050 });
 const currency = z.string().meta({ description: 'ISO 4217 code, upper case.', example: 'USD' });
-const metadata = z.record(z.string(), z.string()).meta({ description: 'The merchant\'s key/value pairs, as given.', example: { order_channel: 'web' } });
+const metadata = z
+  .record(z.string(), z.string())
+  .meta({ description: "The merchant's key/value pairs, as given.", example: { order_channel: 'web' } });
 
 export const CHECKOUT_STATUSES = ['open', 'processing', 'succeeded', 'failed', 'expired', 'canceled'] as const;
-export const FAILURE_REASONS = ['payment_declined', 'inventory_rejected', 'inventory_timeout', 'inventory_unreachable', 'psp_error', 'expired'] as const;
+export const FAILURE_REASONS = [
+  'payment_declined',
+  'inventory_rejected',
+  'inventory_timeout',
+  'inventory_unreachable',
+  'psp_error',
+  'expired',
+] as const;
 
 export const errorSchema = z
   .strictObject({
@@ -23,7 +34,10 @@ export const errorSchema = z
       code: z.string().meta({ description: 'Stable snake_case code to switch on.', example: 'parameter_missing' }),
       message: z.string().meta({ example: 'amount is required' }),
       param: z.string().optional().meta({ description: 'The offending field (dotted path) or header.', example: 'amount' }),
-      request_id: z.string().optional().meta({ description: 'The request\'s id (also the `apigw-requestid` header); quote it to support.', example: 'Kd8Z3jRyoAMEVsg=' }),
+      request_id: z.string().optional().meta({
+        description: "The request's id (also the `apigw-requestid` header); quote it to support.",
+        example: 'Kd8Z3jRyoAMEVsg=',
+      }),
     }),
   })
   .meta({ id: 'Error', description: 'Every error: HTTP status plus this body.' });
@@ -36,7 +50,9 @@ export const settingsSchema = z
     default_success_url: z.string().nullable(),
     default_failure_url: z.string().nullable(),
     expired_authorization_action: z.enum(EXPIRED_AUTHORIZATION_ACTIONS),
-    allowed_ports: z.array(z.number().int()).meta({ description: 'Ports your URLs may use besides 443 and 80 (outside local mode).' }),
+    allowed_ports: z
+      .array(z.number().int())
+      .meta({ description: 'Ports your URLs may use besides 443 and 80 (outside local mode).' }),
   })
   .meta({ id: 'Settings' });
 
@@ -68,7 +84,10 @@ export const paymentAttemptSchema = z
     amount: minorAmount,
     currency,
     psp_reference: z.string().nullable(),
-    failure_code: z.string().nullable().meta({ description: 'Why the attempt failed: the PSP\'s decline code, or `psp_error`.', example: 'card_declined' }),
+    failure_code: z
+      .string()
+      .nullable()
+      .meta({ description: "Why the attempt failed: the PSP's decline code, or `psp_error`.", example: 'card_declined' }),
     created_at: timestamp,
   })
   .meta({ id: 'PaymentAttempt', description: 'One authorization try at one connector.' });
@@ -84,7 +103,9 @@ export const paymentSchema = z
     voided: z.boolean(),
     instrument_id: z.string().nullable(),
     authorization_expires_at: timestamp.nullable(),
-    attempts: z.array(paymentAttemptSchema).meta({ description: 'Every authorization try, oldest first; at most one ever holds money.' }),
+    attempts: z
+      .array(paymentAttemptSchema)
+      .meta({ description: 'Every authorization try, oldest first; at most one ever holds money.' }),
   })
   .meta({ id: 'CheckoutPayment' });
 
@@ -102,8 +123,13 @@ export const checkoutSchema = z
     failure_url: z.string(),
     capture_method: z.enum(CAPTURE_METHODS),
     metadata,
-    checkout_url: z.string().meta({ description: 'The hosted payment page; in the create answer it carries the client secret in its #fragment.' }),
-    client_secret: z.string().optional().meta({ description: 'Only in the create answer: the buyer\'s bearer token (cs_) for pay and status.' }),
+    checkout_url: z
+      .string()
+      .meta({ description: 'The hosted payment page; in the create answer it carries the client secret in its #fragment.' }),
+    client_secret: z
+      .string()
+      .optional()
+      .meta({ description: "Only in the create answer: the buyer's bearer token (cs_) for pay and status." }),
     payment: paymentSchema.nullable(),
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
     failure_message: z.string().nullable(),
@@ -129,7 +155,7 @@ export const publicCheckoutSchema = z
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
     expires_at: timestamp,
   })
-  .meta({ id: 'PublicCheckout', description: 'What the buyer\'s browser sees with the client secret.' });
+  .meta({ id: 'PublicCheckout', description: "What the buyer's browser sees with the client secret." });
 
 export const checkoutStatusSchema = z
   .strictObject({
@@ -169,7 +195,7 @@ export const eventSchema = z
     type: z.string().meta({ example: 'checkout.succeeded' }),
     created: z.int().meta({ description: 'Unix seconds.' }),
     created_at: timestamp,
-    data: z.unknown().meta({ description: 'The event\'s data, usually `{ object: <resource> }`.' }),
+    data: z.unknown().meta({ description: "The event's data, usually `{ object: <resource> }`." }),
     deliveries: z.array(
       z.strictObject({
         endpoint_id: z.string(),
@@ -270,10 +296,15 @@ export const paymentMethodSchema = z
       last4: z.string().meta({ example: '4242' }),
       exp_month: z.int(),
       exp_year: z.int(),
-      fingerprint: z.string().meta({ description: 'Same card number at the same merchant = same fingerprint (keyed HMAC).', example: 'Xb3kQ9sLmP2aR7tY' }),
+      fingerprint: z.string().meta({
+        description: 'Same card number at the same merchant = same fingerprint (keyed HMAC).',
+        example: 'Xb3kQ9sLmP2aR7tY',
+      }),
     }),
     customer: z.string().nullable().meta({ description: 'The customer it is saved on.' }),
-    status: z.enum(['active', 'detached', 'shredded']).meta({ description: '`detached` and `shredded` (customer deleted) can never pay; their card data is destroyed.' }),
+    status: z
+      .enum(['active', 'detached', 'shredded'])
+      .meta({ description: '`detached` and `shredded` (customer deleted) can never pay; their card data is destroyed.' }),
     created_at: timestamp,
   })
   .meta({ id: 'PaymentMethod', description: 'A vaulted card. The number and CVC are never returned.' });

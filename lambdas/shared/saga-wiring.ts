@@ -52,7 +52,10 @@ function createGateway(connectorId: string): PaymentGateway {
 }
 
 /** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep). */
-export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(documentClient, storeConfig.tableName);
+export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(
+  documentClient,
+  storeConfig.tableName,
+);
 
 export const sagaDependencies: NotifyMerchantDependencies = {
   ...webhookDependencies,

@@ -26,7 +26,9 @@ export interface SecretSource {
 }
 
 /** Secrets Manager through the SDK the Lambda runtime ships (kept external in the bundle). */
-export function createSecretsManagerSource(client: SecretsManagerClient = new SecretsManagerClient({ requestHandler: sdkRequestHandler() })): SecretSource {
+export function createSecretsManagerSource(
+  client: SecretsManagerClient = new SecretsManagerClient({ requestHandler: sdkRequestHandler() }),
+): SecretSource {
   return {
     async getSecretString(secretId: string): Promise<string> {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

@@ -126,35 +126,41 @@ export function integerField(options: { min: number; max?: number; code?: string
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
   const code = options.code ?? 'invalid_parameter';
   const what = options.what ?? 'an integer';
-  return z.number().superRefine((value, ctx) => {
-    if (!Number.isSafeInteger(value) || value < options.min || value > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
-      ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
-    }
-  }).meta({ override: { type: 'integer', minimum: options.min, ...(max !== Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) } });
+  return z
+    .number()
+    .superRefine((value, ctx) => {
+      if (!Number.isSafeInteger(value) || value < options.min || value > max) {
+        const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
+        ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
+      }
+    })
+    .meta({ override: { type: 'integer', minimum: options.min, ...(max !== Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) } });
 }
 
 /** An amount in minor units: a safe integer, positive (or non-negative with allowZero). */
 export function minorAmountField(options: { allowZero?: boolean } = {}) {
-  return z.number().superRefine((value, ctx) => {
-    if (!Number.isSafeInteger(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: '{param} must be an integer in the currency\'s minor unit (e.g. 10050 for USD 100.50)',
-        params: { code: 'invalid_amount' },
-      });
-    } else if (value < 0 || (value === 0 && options.allowZero !== true)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: options.allowZero === true ? '{param} must not be negative' : '{param} must be greater than zero',
-        params: { code: 'invalid_amount' },
-      });
-    }
-  }).meta({
-    override: { type: 'integer', minimum: options.allowZero === true ? 0 : 1, maximum: Number.MAX_SAFE_INTEGER },
-    description: "An integer in the currency's minor unit (10050 = USD 100.50).",
-    example: 10050,
-  });
+  return z
+    .number()
+    .superRefine((value, ctx) => {
+      if (!Number.isSafeInteger(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: "{param} must be an integer in the currency's minor unit (e.g. 10050 for USD 100.50)",
+          params: { code: 'invalid_amount' },
+        });
+      } else if (value < 0 || (value === 0 && options.allowZero !== true)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: options.allowZero === true ? '{param} must not be negative' : '{param} must be greater than zero',
+          params: { code: 'invalid_amount' },
+        });
+      }
+    })
+    .meta({
+      override: { type: 'integer', minimum: options.allowZero === true ? 0 : 1, maximum: Number.MAX_SAFE_INTEGER },
+      description: "An integer in the currency's minor unit (10050 = USD 100.50).",
+      example: 10050,
+    });
 }
 
 /**
@@ -176,18 +182,21 @@ export function refineAmountLimit(value: { amount?: number; currency?: string },
 }
 
 /** An ISO 4217 currency code; lower case is accepted and normalised to upper case. */
-export const currencyField = z.string().transform((value, ctx) => {
-  const code = normalizeCurrency(value);
-  if (code === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `{param} must be an ISO 4217 currency code (e.g. USD); ${JSON.stringify(value.slice(0, 16))} is not supported`,
-      params: { code: 'invalid_currency' },
-    });
-    return z.NEVER;
-  }
-  return code;
-}).meta({ override: { pattern: '^[A-Za-z]{3}$' }, description: 'ISO 4217 currency code (lower case accepted).', example: 'USD' });
+export const currencyField = z
+  .string()
+  .transform((value, ctx) => {
+    const code = normalizeCurrency(value);
+    if (code === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `{param} must be an ISO 4217 currency code (e.g. USD); ${JSON.stringify(value.slice(0, 16))} is not supported`,
+        params: { code: 'invalid_currency' },
+      });
+      return z.NEVER;
+    }
+    return code;
+  })
+  .meta({ override: { pattern: '^[A-Za-z]{3}$' }, description: 'ISO 4217 currency code (lower case accepted).', example: 'USD' });
 
 /**
  * An absolute http(s) URL a merchant gives us (redirects, inventory confirmation). https only,
@@ -195,23 +204,26 @@ export const currencyField = z.string().transform((value, ctx) => {
  * guarding of URLs we call happens where we call them.
  */
 export function merchantUrlField(options: { allowHttp: boolean }) {
-  return z.string().superRefine((value, ctx) => {
-    const fail = (why: string): void => {
-      ctx.addIssue({ code: 'custom', message: `{param} ${why}`, params: { code: 'invalid_url' } });
-    };
-    if (value.length > 2048) return fail('must be at most 2048 characters');
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return fail('must be an absolute URL');
-    }
-    if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
-      return fail(options.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
-    }
-    if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
-    if (url.hostname === '') return fail('must have a host');
-  }).meta({ override: { format: 'uri', maxLength: 2048 }, example: 'https://shop.example.com/return' });
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const fail = (why: string): void => {
+        ctx.addIssue({ code: 'custom', message: `{param} ${why}`, params: { code: 'invalid_url' } });
+      };
+      if (value.length > 2048) return fail('must be at most 2048 characters');
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return fail('must be an absolute URL');
+      }
+      if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
+        return fail(options.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
+      }
+      if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
+      if (url.hostname === '') return fail('must have a host');
+    })
+    .meta({ override: { format: 'uri', maxLength: 2048 }, example: 'https://shop.example.com/return' });
 }
 
 /** A non-empty string without control characters, at most `max` characters. */
@@ -223,7 +235,11 @@ export function textField(max: number) {
     .superRefine((value, ctx) => {
       // eslint-disable-next-line no-control-regex
       if (/[\u0000-\u001f\u007f]/.test(value)) {
-        ctx.addIssue({ code: 'custom', message: '{param} must not contain control characters', params: { code: 'invalid_parameter' } });
+        ctx.addIssue({
+          code: 'custom',
+          message: '{param} must not contain control characters',
+          params: { code: 'invalid_parameter' },
+        });
       }
     });
 }
@@ -244,21 +260,40 @@ export const metadataField = z
   .superRefine((value, ctx) => {
     const keys = Object.keys(value);
     if (keys.length > METADATA_LIMITS.maxKeys) {
-      ctx.addIssue({ code: 'custom', message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`, params: { code: 'invalid_metadata' } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`,
+        params: { code: 'invalid_metadata' },
+      });
       return;
     }
     for (const key of keys) {
       if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`, params: { code: 'invalid_metadata' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`,
+          params: { code: 'invalid_metadata' },
+        });
         return;
       }
       if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `{param} is a reserved metadata key`, params: { code: 'reserved_metadata_key' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `{param} is a reserved metadata key`,
+          params: { code: 'reserved_metadata_key' },
+        });
         return;
       }
       // eslint-disable-next-line no-control-regex
       if (/[\u0000-\u001f\u007f]/.test(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: '{param}: metadata keys must not contain control characters', params: { code: 'invalid_metadata' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: '{param}: metadata keys must not contain control characters',
+          params: { code: 'invalid_metadata' },
+        });
         return;
       }
     }
@@ -275,10 +310,14 @@ export const metadataField = z
  */
 const allowedPortsField = z
   .array(
-    z.number().superRefine((value, ctx) => {
-      const refusal = merchantPortRefusal(value);
-      if (refusal !== undefined) ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
-    }).meta({ override: { type: 'integer', minimum: 1, maximum: 65_535 } }),
+    z
+      .number()
+      .superRefine((value, ctx) => {
+        const refusal = merchantPortRefusal(value);
+        if (refusal !== undefined)
+          ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
+      })
+      .meta({ override: { type: 'integer', minimum: 1, maximum: 65_535 } }),
   )
   .max(MAX_MERCHANT_ALLOWED_PORTS)
   .transform((ports) => [...new Set(ports)].sort((a, b) => a - b))
@@ -320,38 +359,40 @@ export const CHECKOUT_EXPIRY = { defaultSeconds: 86_400, minSeconds: 60, maxSeco
 /** Body of POST /v1/checkouts. */
 export function createCheckoutInputSchema(options: SchemaOptions) {
   const url = merchantUrlField({ allowHttp: options.allowHttpUrls });
-  return z.strictObject({
-    merchant_order_ref: textField(128),
-    amount: minorAmountField(),
-    currency: currencyField,
-    items: z
-      .array(
-        z.strictObject({
-          sku: textField(128),
+  return z
+    .strictObject({
+      merchant_order_ref: textField(128),
+      amount: minorAmountField(),
+      currency: currencyField,
+      items: z
+        .array(
+          z.strictObject({
+            sku: textField(128),
+            name: textField(256).optional(),
+            quantity: integerField({ min: 1, max: 1_000_000, code: 'invalid_quantity', what: 'an integer' }),
+            unit_amount: minorAmountField({ allowZero: true }).optional(),
+          }),
+        )
+        .min(1)
+        .max(100),
+      customer: z
+        .strictObject({
+          email: z.email().max(254).optional(),
           name: textField(256).optional(),
-          quantity: integerField({ min: 1, max: 1_000_000, code: 'invalid_quantity', what: 'an integer' }),
-          unit_amount: minorAmountField({ allowZero: true }).optional(),
-        }),
-      )
-      .min(1)
-      .max(100),
-    customer: z
-      .strictObject({
-        email: z.email().max(254).optional(),
-        name: textField(256).optional(),
-      })
-      .optional(),
-    success_url: url.optional(),
-    failure_url: url.optional(),
-    expires_in_seconds: integerField({
-      min: CHECKOUT_EXPIRY.minSeconds,
-      max: CHECKOUT_EXPIRY.maxSeconds,
-      code: 'invalid_expires_in_seconds',
-      what: 'a whole number of seconds',
-    }).optional(),
-    capture_method: z.enum(CAPTURE_METHODS).optional(),
-    metadata: metadataField.optional(),
-  }).superRefine(refineAmountLimit);
+        })
+        .optional(),
+      success_url: url.optional(),
+      failure_url: url.optional(),
+      expires_in_seconds: integerField({
+        min: CHECKOUT_EXPIRY.minSeconds,
+        max: CHECKOUT_EXPIRY.maxSeconds,
+        code: 'invalid_expires_in_seconds',
+        what: 'a whole number of seconds',
+      }).optional(),
+      capture_method: z.enum(CAPTURE_METHODS).optional(),
+      metadata: metadataField.optional(),
+    })
+    .superRefine(refineAmountLimit);
 }
 
 export type CreateCheckoutInput = z.output<ReturnType<typeof createCheckoutInputSchema>>;
@@ -366,7 +407,11 @@ export const listCheckoutsQuerySchema = z.strictObject({
     .transform((value, ctx) => {
       const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
       if (!(limit >= 1 && limit <= 100)) {
-        ctx.addIssue({ code: 'custom', message: '{param} must be an integer between 1 and 100', params: { code: 'invalid_limit' } });
+        ctx.addIssue({
+          code: 'custom',
+          message: '{param} must be an integer between 1 and 100',
+          params: { code: 'invalid_limit' },
+        });
         return z.NEVER;
       }
       return limit;
@@ -379,10 +424,14 @@ export const listCheckoutsQuerySchema = z.strictObject({
 export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {
   return {
     ...(input.inventory_confirmation_url !== undefined ? { inventoryConfirmationUrl: input.inventory_confirmation_url } : {}),
-    ...(input.inventory_confirmation_enabled !== undefined ? { inventoryConfirmationEnabled: input.inventory_confirmation_enabled } : {}),
+    ...(input.inventory_confirmation_enabled !== undefined
+      ? { inventoryConfirmationEnabled: input.inventory_confirmation_enabled }
+      : {}),
     ...(input.default_success_url !== undefined ? { defaultSuccessUrl: input.default_success_url } : {}),
     ...(input.default_failure_url !== undefined ? { defaultFailureUrl: input.default_failure_url } : {}),
-    ...(input.expired_authorization_action !== undefined ? { expiredAuthorizationAction: input.expired_authorization_action } : {}),
+    ...(input.expired_authorization_action !== undefined
+      ? { expiredAuthorizationAction: input.expired_authorization_action }
+      : {}),
     ...(input.allowed_ports !== undefined ? { allowedPorts: input.allowed_ports } : {}),
   };
 }

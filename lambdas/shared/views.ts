@@ -120,14 +120,16 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     amount: checkout.amount,
     currency: checkout.currency,
     items: checkout.items.map(toItemView),
-    customer: checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null },
+    customer:
+      checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null },
     success_url: checkout.successUrl,
     failure_url: checkout.failureUrl,
     capture_method: checkout.captureMethod ?? 'automatic',
     metadata: checkout.metadata ?? {},
     // In the create response the URL carries the client secret in its fragment, which browsers
     // never send to a server: the hosted page reads it there. Later reads cannot (only its hash is kept).
-    checkout_url: checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
+    checkout_url:
+      checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
     ...(options.clientSecret !== undefined ? { client_secret: options.clientSecret } : {}),
     payment: toPaymentView(checkout.payment, checkout.captureMethod ?? 'automatic'),
     failure_reason: checkout.failureReason ?? null,
@@ -203,7 +205,11 @@ export function toInstrumentView(instrument: FinancialInstrument) {
 }
 
 /** The answer of _capture, _refund, _revoke: the transactions that operation made, and the balances right after it. */
-export function toInstrumentOperationView(instrument: FinancialInstrument, operationId: string, transactions: readonly InstrumentTransaction[]) {
+export function toInstrumentOperationView(
+  instrument: FinancialInstrument,
+  operationId: string,
+  transactions: readonly InstrumentTransaction[],
+) {
   return {
     object: 'financial_instrument_operation' as const,
     instrument_id: instrument.id,

@@ -12,12 +12,20 @@ import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
 import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
-import { checkoutRepository, eventStore, merchantRepository, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from './wiring';
+import {
+  checkoutRepository,
+  eventStore,
+  merchantRepository,
+  merchantUrlPolicy,
+  secretCipher,
+  webhookEndpointRepository,
+} from './wiring';
 
 function positiveIntegerEnv(key: string, fallback: number): number {
   const raw = optionalEnv(key, String(fallback));
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Environment variable ${key} must be a positive integer, got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`Environment variable ${key} must be a positive integer, got "${raw}"`);
   return value;
 }
 
@@ -25,7 +33,9 @@ export const webhookDependencies: WebhookDependencies = {
   // WebhookDeliveryFailed / WebhookDeadLettered are counted at these ports (observability.ts).
   events: observeWebhookCompletions(eventStore),
   webhookEndpoints: webhookEndpointRepository,
-  webhookSender: observeWebhookSender(new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy)),
+  webhookSender: observeWebhookSender(
+    new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy),
+  ),
   cipher: secretCipher,
   checkouts: checkoutRepository,
   merchants: merchantRepository,

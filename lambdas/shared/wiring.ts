@@ -60,11 +60,18 @@ export const idempotencyStore: IdempotencyStore = new DynamoIdempotencyStore(doc
  * does not cost every other function its cold start.
  */
 const secretsKey = await resolveSecretEnv('PAYSTEP_SECRETS_KEY', 'verbatim');
-export const secretCipher: SecretCipher = secretsKey !== undefined ? new AesSecretCipher(secretsKey) : createUnconfiguredCipher('PAYSTEP_SECRETS_KEY');
-export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(documentClient, storeConfig.tableName);
+export const secretCipher: SecretCipher =
+  secretsKey !== undefined ? new AesSecretCipher(secretsKey) : createUnconfiguredCipher('PAYSTEP_SECRETS_KEY');
+export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(
+  documentClient,
+  storeConfig.tableName,
+);
 export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
 /** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
-export const eventPublisher: EventPublisher = createEventPublisher({ events: eventStore, webhookEndpoints: webhookEndpointRepository });
+export const eventPublisher: EventPublisher = createEventPublisher({
+  events: eventStore,
+  webhookEndpoints: webhookEndpointRepository,
+});
 /** SSRF rules for merchant URLs: production unless PAYSTEP_MODE=local; loopback only with ALLOW_LOOPBACK_URLS=true. */
 export const merchantUrlPolicy: UrlPolicy = urlPolicyFromEnv();
 /** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (no TTL). */

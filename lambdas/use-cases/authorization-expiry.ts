@@ -31,7 +31,12 @@ import type {
   MerchantRepository,
   PaymentGateway,
 } from '../ports';
-import { EXPIRY_CAPTURE_OPERATION_ID, EXPIRY_VOID_OPERATION_ID, runExpiryOperation, type OperationResult } from './financial-instruments';
+import {
+  EXPIRY_CAPTURE_OPERATION_ID,
+  EXPIRY_VOID_OPERATION_ID,
+  runExpiryOperation,
+  type OperationResult,
+} from './financial-instruments';
 
 export interface AuthorizationExpiryDependencies {
   checkouts: CheckoutRepository;
@@ -60,7 +65,10 @@ export interface AuthorizationExpiryReport {
 }
 
 /** One pass over the due holds; per-hold failures are logged and left for the next pass. */
-export async function runAuthorizationExpirySweep(deps: AuthorizationExpiryDependencies, options: { limit?: number } = {}): Promise<AuthorizationExpiryReport> {
+export async function runAuthorizationExpirySweep(
+  deps: AuthorizationExpiryDependencies,
+  options: { limit?: number } = {},
+): Promise<AuthorizationExpiryReport> {
   const report: AuthorizationExpiryReport = { due: 0, warned: 0, expired: [], closed: 0, errors: 0 };
   const due = await deps.holds.listDueHolds(clock(deps), options.limit ?? 100);
   report.due = due.length;
@@ -69,7 +77,10 @@ export async function runAuthorizationExpirySweep(deps: AuthorizationExpiryDepen
       await sweepHold(deps, instrumentId, report);
     } catch (error) {
       report.errors += 1;
-      deps.log?.('authorization expiry failed for a hold', { instrumentId, error: error instanceof Error ? error.message : String(error) });
+      deps.log?.('authorization expiry failed for a hold', {
+        instrumentId,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return report;
@@ -86,10 +97,17 @@ function holdsMoney(instrument: FinancialInstrument | undefined): instrument is 
 
 /** Whether an earlier pass already started the expiry action (it must be resumed and reported, not dropped). */
 function expiryStarted(instrument: FinancialInstrument | undefined): boolean {
-  return instrument?.operations[EXPIRY_VOID_OPERATION_ID] !== undefined || instrument?.operations[EXPIRY_CAPTURE_OPERATION_ID] !== undefined;
+  return (
+    instrument?.operations[EXPIRY_VOID_OPERATION_ID] !== undefined ||
+    instrument?.operations[EXPIRY_CAPTURE_OPERATION_ID] !== undefined
+  );
 }
 
-async function sweepHold(deps: AuthorizationExpiryDependencies, instrumentId: string, report: AuthorizationExpiryReport): Promise<void> {
+async function sweepHold(
+  deps: AuthorizationExpiryDependencies,
+  instrumentId: string,
+  report: AuthorizationExpiryReport,
+): Promise<void> {
   const hold = await deps.holds.getHold(instrumentId);
   if (hold === undefined) return;
   const step = nextHoldStep(hold, clock(deps));
@@ -101,7 +119,8 @@ async function sweepHold(deps: AuthorizationExpiryDependencies, instrumentId: st
     return;
   }
   const checkout = await deps.checkouts.getCheckout(hold.checkoutId);
-  if (checkout === undefined || instrument === undefined) throw new PspRejectedError(`Checkout ${hold.checkoutId} of hold ${instrumentId} does not exist`);
+  if (checkout === undefined || instrument === undefined)
+    throw new PspRejectedError(`Checkout ${hold.checkoutId} of hold ${instrumentId} does not exist`);
   // Only a succeeded checkout may be captured at expiry; anything else (a saga that failed after the
   // hand-over) is released, whatever the merchant's default.
   const action = checkout.status === 'succeeded' ? await expiryActionOf(deps, hold.merchantId) : 'void';
@@ -128,7 +147,11 @@ async function expiryActionOf(deps: AuthorizationExpiryDependencies, merchantId:
 }
 
 /** The checkout with the instrument's balances, rendered as the API shows it. */
-function renderHeld(deps: AuthorizationExpiryDependencies, checkout: Checkout, instrument: FinancialInstrument): Record<string, unknown> {
+function renderHeld(
+  deps: AuthorizationExpiryDependencies,
+  checkout: Checkout,
+  instrument: FinancialInstrument,
+): Record<string, unknown> {
   const payment = checkout.payment === undefined ? undefined : paymentWithInstrumentBalances(checkout.payment, instrument);
   return deps.renderCheckout(payment === undefined ? checkout : { ...checkout, payment });
 }
@@ -147,7 +170,12 @@ async function publishExpiring(
       checkoutId: hold.checkoutId,
       type: 'authorization_expiring',
       at: now.toISOString(),
-      data: { instrument_id: hold.instrumentId, expires_at: hold.expiresAt, capturable_amount: instrument.capturableAmount, expired_authorization_action: action },
+      data: {
+        instrument_id: hold.instrumentId,
+        expires_at: hold.expiresAt,
+        capturable_amount: instrument.capturableAmount,
+        expired_authorization_action: action,
+      },
     },
     `${hold.checkoutId}:authorization_expiring`,
   );
@@ -180,11 +208,22 @@ async function applyExpiryAction(
       { instrumentId: hold.instrumentId, action },
     );
   } catch (error) {
-    if (!(error instanceof PspRejectedError || error instanceof PaymentDeclinedError || error instanceof ConflictError || error instanceof ValidationError)) throw error;
+    if (!(
+      error instanceof PspRejectedError ||
+      error instanceof PaymentDeclinedError ||
+      error instanceof ConflictError ||
+      error instanceof ValidationError
+    ))
+      throw error;
     // The merchant may have captured or revoked it all between our read and the reservation.
     if (!holdsMoney(await deps.instruments.getInstrument(hold.instrumentId))) return 'nothing_held';
     await deps.checkouts.appendEvent(
-      { checkoutId: hold.checkoutId, type: 'authorization_expired', at: clock(deps).toISOString(), data: { action, outcome: 'failed', error: error.message.slice(0, 300) } },
+      {
+        checkoutId: hold.checkoutId,
+        type: 'authorization_expired',
+        at: clock(deps).toISOString(),
+        data: { action, outcome: 'failed', error: error.message.slice(0, 300) },
+      },
       `${hold.checkoutId}:authorization_expired`,
     );
     return 'failed';

@@ -20,8 +20,14 @@ export async function tokenizeCard(
   input: { merchantId: string; checkoutId?: string; card: CardInput; now: Date },
 ): Promise<PaymentMethod> {
   const checked = checkCard(input.card, input.now);
-  if (!checked.ok) throw new ValidationError(checked.problem.message, { status: 422, code: checked.problem.code, param: checked.problem.param });
-  return await deps.vault.tokenizeCard({ merchantId: input.merchantId, card: checked.card, ...(input.checkoutId !== undefined ? { checkoutId: input.checkoutId } : {}), now: input.now });
+  if (!checked.ok)
+    throw new ValidationError(checked.problem.message, { status: 422, code: checked.problem.code, param: checked.problem.param });
+  return await deps.vault.tokenizeCard({
+    merchantId: input.merchantId,
+    card: checked.card,
+    ...(input.checkoutId !== undefined ? { checkoutId: input.checkoutId } : {}),
+    now: input.now,
+  });
 }
 
 const REFUSAL_MESSAGES: Record<PaymentMethodRefusal, string> = {
@@ -45,14 +51,16 @@ export async function checkPaymentMethodForPayment(
   input: { merchantId: string; paymentMethodId: string; checkoutId: string; customerId?: string; offSession: boolean; now: Date },
 ): Promise<PaymentMethod> {
   const paymentMethod = await deps.vault.getPaymentMethod(input.merchantId, input.paymentMethodId);
-  if (paymentMethod === undefined) throw new NotFoundError(`No payment method ${input.paymentMethodId}`, { param: 'payment_method' });
+  if (paymentMethod === undefined)
+    throw new NotFoundError(`No payment method ${input.paymentMethodId}`, { param: 'payment_method' });
   const decision = decidePaymentMethodUse(paymentMethod, {
     checkoutId: input.checkoutId,
     ...(input.customerId !== undefined ? { customerId: input.customerId } : {}),
     offSession: input.offSession,
     now: input.now,
   });
-  if (!decision.usable) throw new PaymentMethodUnusableError(REFUSAL_MESSAGES[decision.refusal], { code: decision.refusal, param: 'payment_method' });
+  if (!decision.usable)
+    throw new PaymentMethodUnusableError(REFUSAL_MESSAGES[decision.refusal], { code: decision.refusal, param: 'payment_method' });
   return paymentMethod;
 }
 
@@ -62,11 +70,15 @@ export async function checkPaymentMethodForPayment(
  * The customer must be the merchant's and active (checked again inside the attach transaction).
  */
 export async function savePaymentMethodForCustomer(
-  deps: { customers: Pick<CustomerRepository, 'getCustomer'>; savedPaymentMethods: Pick<SavedPaymentMethods, 'attachToCustomer'> },
+  deps: {
+    customers: Pick<CustomerRepository, 'getCustomer'>;
+    savedPaymentMethods: Pick<SavedPaymentMethods, 'attachToCustomer'>;
+  },
   input: { merchantId: string; paymentMethodId: string; customerId: string; now: Date },
 ): Promise<PaymentMethod> {
   const customer = await deps.customers.getCustomer(input.merchantId, input.customerId);
-  if (customer === undefined || customer.status !== 'active') throw new NotFoundError(`No customer ${input.customerId}`, { param: 'customer' });
+  if (customer === undefined || customer.status !== 'active')
+    throw new NotFoundError(`No customer ${input.customerId}`, { param: 'customer' });
   return await deps.savedPaymentMethods.attachToCustomer(input.merchantId, input.paymentMethodId, input.customerId, input.now);
 }
 
@@ -76,7 +88,10 @@ export async function savePaymentMethodForCustomer(
  * repeated DELETE (e.g. after a crash between the two) runs the shred again and finishes it.
  */
 export async function deleteCustomer(
-  deps: { customers: Pick<CustomerRepository, 'markCustomerDeleted'>; savedPaymentMethods: Pick<SavedPaymentMethods, 'shredCustomerPaymentMethods'> },
+  deps: {
+    customers: Pick<CustomerRepository, 'markCustomerDeleted'>;
+    savedPaymentMethods: Pick<SavedPaymentMethods, 'shredCustomerPaymentMethods'>;
+  },
   input: { merchantId: string; customerId: string; now: Date },
 ): Promise<{ customer: Customer; shreddedNow: number }> {
   const customer = await deps.customers.markCustomerDeleted(input.merchantId, input.customerId, input.now);

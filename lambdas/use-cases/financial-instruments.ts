@@ -57,7 +57,13 @@ export interface InstrumentRequestContext {
 
 export type CreateInstrumentInput =
   | { type: 'token'; amount: number; currency: string; paymentToken: string; metadata?: Record<string, unknown> }
-  | { type: 'authorized' | 'captured'; amount: number; currency: string; pspReference: string; metadata?: Record<string, unknown> };
+  | {
+      type: 'authorized' | 'captured';
+      amount: number;
+      currency: string;
+      pspReference: string;
+      metadata?: Record<string, unknown>;
+    };
 
 export interface OperationResult {
   instrument: FinancialInstrument;
@@ -73,7 +79,11 @@ function clock(deps: InstrumentDependencies): Date {
 }
 
 /** The merchant's instrument, or 404 (also for another merchant's: ids are never confirmed to strangers). */
-export async function getOwnedInstrument(deps: InstrumentDependencies, merchantId: string, instrumentId: string): Promise<FinancialInstrument> {
+export async function getOwnedInstrument(
+  deps: InstrumentDependencies,
+  merchantId: string,
+  instrumentId: string,
+): Promise<FinancialInstrument> {
   const instrument = await deps.instruments.getInstrument(instrumentId);
   if (instrument === undefined || instrument.merchantId !== merchantId) {
     throw new NotFoundError('No such financial instrument', { param: 'id' });
@@ -115,7 +125,8 @@ export async function createInstrument(
 
   if (input.type === 'token') {
     const created = await deps.instruments.createInstrument(newTokenInstrument({ ...base, paymentToken: input.paymentToken }));
-    if (created.kind === 'psp_reference_taken') throw new Error('unreachable: a token instrument claims no authorization at creation');
+    if (created.kind === 'psp_reference_taken')
+      throw new Error('unreachable: a token instrument claims no authorization at creation');
     return await finishCreation(deps, created.instrument);
   }
 
@@ -144,12 +155,19 @@ export async function createInstrument(
 async function assertClaimable(deps: InstrumentDependencies, merchantId: string, reference: string | undefined): Promise<void> {
   if (reference === undefined) return;
   const notFound = (): ValidationError =>
-    new ValidationError('The PSP knows no authorization with this reference', { status: 422, code: 'psp_reference_not_found', param: 'psp_reference' });
+    new ValidationError('The PSP knows no authorization with this reference', {
+      status: 422,
+      code: 'psp_reference_not_found',
+      param: 'psp_reference',
+    });
   if (reference.startsWith('chk_')) throw notFound();
   const instrument = await deps.instruments.getInstrument(reference);
   if (instrument === undefined) return;
   if (instrument.merchantId !== merchantId) throw notFound();
-  throw new ConflictError('This authorization belongs to another financial instrument', { code: 'psp_reference_in_use', param: 'psp_reference' });
+  throw new ConflictError('This authorization belongs to another financial instrument', {
+    code: 'psp_reference_in_use',
+    param: 'psp_reference',
+  });
 }
 
 async function readAuthorization(gateway: PaymentGateway, pspReference: string) {
@@ -222,7 +240,11 @@ export async function operateInstrument(
   const now = clock(deps);
   const operationId = resumed ?? generateOperationId(now);
   if (resumed === undefined) await context.pin?.({ instrumentId, operationId });
-  const planContext = { operationId, now, ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}) };
+  const planContext = {
+    operationId,
+    now,
+    ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+  };
   return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
 }
 
@@ -245,11 +267,17 @@ async function reserveAndExecute(
     if (reserved.kind === 'reserved') return await executeOperation(deps, reserved.instrument, operation);
     instrument = reserved.instrument;
   }
-  throw new ConcurrentModificationError('The instrument kept changing under concurrent operations; retry with the same Idempotency-Key');
+  throw new ConcurrentModificationError(
+    'The instrument kept changing under concurrent operations; retry with the same Idempotency-Key',
+  );
 }
 
 /** PSP call for a pending operation, then settlement. Settled operations are answered as recorded. */
-async function executeOperation(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<OperationResult> {
+async function executeOperation(
+  deps: InstrumentDependencies,
+  instrument: FinancialInstrument,
+  operation: InstrumentOperation,
+): Promise<OperationResult> {
   const result = await settleOperationAtPsp(deps, instrument, operation);
   await publishSettlement(deps, result.instrument, result.operation);
   if (result.operation.status === 'failed') throw result.error ?? failureOf(result.operation);
@@ -261,12 +289,25 @@ async function executeOperation(deps: InstrumentDependencies, instrument: Financ
  * and, for a succeeded refund (or a revoke that refunded), `payment.refunded`. Event ids derive
  * from the operation, so a replayed or resumed request publishes nothing new.
  */
-async function publishSettlement(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<void> {
+async function publishSettlement(
+  deps: InstrumentDependencies,
+  instrument: FinancialInstrument,
+  operation: InstrumentOperation,
+): Promise<void> {
   if (!deps.events || operation.status === 'pending' || operation.kind === 'create') return;
   const view = toInstrumentOperationView(instrument, operation.id, operationTransactions(instrument, operation));
-  const base = { merchantId: instrument.merchantId, objectId: instrument.id, ...(instrument.checkoutId ? { checkoutId: instrument.checkoutId } : {}) };
+  const base = {
+    merchantId: instrument.merchantId,
+    objectId: instrument.id,
+    ...(instrument.checkoutId ? { checkoutId: instrument.checkoutId } : {}),
+  };
   const type = `financial_instrument.transaction.${operation.status}`;
-  await deps.events.publishEvent({ ...base, type, data: { object: view }, sourceKey: `${instrument.id}:${operation.id}:${type}` });
+  await deps.events.publishEvent({
+    ...base,
+    type,
+    data: { object: view },
+    sourceKey: `${instrument.id}:${operation.id}:${type}`,
+  });
   if (operation.status === 'succeeded' && operation.pspAction === 'refund') {
     await deps.events.publishEvent({
       ...base,
@@ -282,7 +323,11 @@ interface SettledOperation extends OperationResult {
   error?: Error;
 }
 
-async function settleOperationAtPsp(deps: InstrumentDependencies, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<SettledOperation> {
+async function settleOperationAtPsp(
+  deps: InstrumentDependencies,
+  instrument: FinancialInstrument,
+  operation: InstrumentOperation,
+): Promise<SettledOperation> {
   if (operation.status !== 'pending') return resultOf(instrument, operation);
   let confirmation: PspConfirmation;
   try {
@@ -297,7 +342,8 @@ async function settleOperationAtPsp(deps: InstrumentDependencies, instrument: Fi
           patch: {
             status: 'failed',
             settledAt: clock(deps).toISOString(),
-            failureCode: error instanceof PspClientError && operation.pspAction === 'authorize' ? PSP_CLIENT_ERROR_CODE : error.code,
+            failureCode:
+              error instanceof PspClientError && operation.pspAction === 'authorize' ? PSP_CLIENT_ERROR_CODE : error.code,
             failureMessage: error.message.slice(0, 300),
           },
         },
@@ -332,7 +378,11 @@ interface PspConfirmation {
 }
 
 /** The one PSP call of an operation, keyed by the operation's own idempotency key. */
-async function callPsp(gateway: PaymentGateway, instrument: FinancialInstrument, operation: InstrumentOperation): Promise<PspConfirmation> {
+async function callPsp(
+  gateway: PaymentGateway,
+  instrument: FinancialInstrument,
+  operation: InstrumentOperation,
+): Promise<PspConfirmation> {
   const common = { reference: instrument.pspPaymentReference, idempotencyKey: operation.pspIdempotencyKey };
   if (operation.pspAction === 'none') return {};
   if (operation.pspAction === 'authorize') {
@@ -348,11 +398,21 @@ async function callPsp(gateway: PaymentGateway, instrument: FinancialInstrument,
   if (pspReference === undefined) throw new PspRejectedError(`Instrument ${instrument.id} has no PSP authorization`);
   switch (operation.pspAction) {
     case 'capture': {
-      const capture = await gateway.capture({ ...common, pspReference, amount: operation.pspAmount, currency: instrument.currency });
+      const capture = await gateway.capture({
+        ...common,
+        pspReference,
+        amount: operation.pspAmount,
+        currency: instrument.currency,
+      });
       return { pspOperationId: capture.pspOperationId };
     }
     case 'refund': {
-      const refund = await gateway.refund({ ...common, pspReference, amount: operation.pspAmount, currency: instrument.currency });
+      const refund = await gateway.refund({
+        ...common,
+        pspReference,
+        amount: operation.pspAmount,
+        currency: instrument.currency,
+      });
       return { pspOperationId: refund.pspOperationId };
     }
     case 'void': {
@@ -392,7 +452,10 @@ export interface CheckoutInstrumentInput {
  * the checkout, pending (held by the saga) until CapturePayment or VoidAuthorization settles it.
  * Its id derives from the checkout id, so a re-run finds the one it made.
  */
-export async function openCheckoutInstrument(deps: InstrumentDependencies, input: CheckoutInstrumentInput): Promise<FinancialInstrument> {
+export async function openCheckoutInstrument(
+  deps: InstrumentDependencies,
+  input: CheckoutInstrumentInput,
+): Promise<FinancialInstrument> {
   const created = await deps.instruments.createInstrument(
     newAuthorizedInstrument({
       id: instrumentIdForCheckout(input.checkoutId),
@@ -426,14 +489,21 @@ export const SAGA_VOID_OPERATION_ID = 'saga_void';
  */
 export async function runSagaOperation(
   deps: InstrumentDependencies,
-  input: { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string } | { instrumentId: string; step: 'void'; pspIdempotencyKey: string },
+  input:
+    | { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string }
+    | { instrumentId: string; step: 'void'; pspIdempotencyKey: string },
 ): Promise<OperationResult> {
   const instrument = await deps.instruments.getInstrument(input.instrumentId);
   if (instrument === undefined) throw new NotFoundError(`Instrument ${input.instrumentId} does not exist`);
   const operationId = input.step === 'capture' ? SAGA_CAPTURE_OPERATION_ID : SAGA_VOID_OPERATION_ID;
   const request: OperationRequest =
     input.step === 'capture' ? { kind: 'capture', amount: input.amount, currency: instrument.currency } : { kind: 'revoke' };
-  const planContext = { operationId, pspIdempotencyKey: input.pspIdempotencyKey, now: clock(deps), allowedStatuses: ['pending'] as const };
+  const planContext = {
+    operationId,
+    pspIdempotencyKey: input.pspIdempotencyKey,
+    now: clock(deps),
+    allowedStatuses: ['pending'] as const,
+  };
   return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
 }
 
@@ -462,7 +532,9 @@ export async function runExpiryOperation(
   const operationId = input.action === 'capture' ? EXPIRY_CAPTURE_OPERATION_ID : EXPIRY_VOID_OPERATION_ID;
   const plan = (current: FinancialInstrument): ReturnType<typeof planOperation> => {
     const request: OperationRequest =
-      input.action === 'capture' ? { kind: 'capture', amount: current.capturableAmount, currency: current.currency } : { kind: 'revoke' };
+      input.action === 'capture'
+        ? { kind: 'capture', amount: current.capturableAmount, currency: current.currency }
+        : { kind: 'revoke' };
     return planOperation(current, request, { operationId, now: clock(deps) });
   };
   return await reserveAndExecute(deps, instrument, plan, operationId);

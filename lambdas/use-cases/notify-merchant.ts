@@ -58,7 +58,8 @@ export function checkoutEventTypes(checkout: Checkout): string[] {
  */
 export async function notifyMerchant(deps: NotifyMerchantDependencies, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
-  if (checkout.status !== 'succeeded' && checkout.status !== 'failed') return { delivered: 0, skipped: `status ${checkout.status}` };
+  if (checkout.status !== 'succeeded' && checkout.status !== 'failed')
+    return { delivered: 0, skipped: `status ${checkout.status}` };
   const object = deps.renderCheckout(checkout);
   const occurredAt = new Date(checkout.updatedAt);
   const eventIds: string[] = [];

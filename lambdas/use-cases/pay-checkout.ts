@@ -59,7 +59,13 @@ export async function payCheckout(
           payment: {
             paymentToken: input.paymentToken,
             attempts: [
-              newAttempt({ id: generateAttemptId(), connector: deps.connector, amount: checkout.amount, currency: checkout.currency, at: now.toISOString() }),
+              newAttempt({
+                id: generateAttemptId(),
+                connector: deps.connector,
+                amount: checkout.amount,
+                currency: checkout.currency,
+                at: now.toISOString(),
+              }),
             ],
             capturedAmount: 0,
           },
@@ -84,7 +90,10 @@ export async function payCheckout(
 }
 
 /** The pending page's poll: the status, and where to send the buyer once it is terminal. */
-export async function getCheckoutStatus(deps: Pick<PayDependencies, 'checkouts' | 'now'>, checkoutId: string): Promise<CheckoutStatusView> {
+export async function getCheckoutStatus(
+  deps: Pick<PayDependencies, 'checkouts' | 'now'>,
+  checkoutId: string,
+): Promise<CheckoutStatusView> {
   const checkout = await expireIfDue(deps.checkouts, await load(deps, checkoutId), deps.now?.() ?? new Date());
   return statusView(checkout);
 }

@@ -139,14 +139,27 @@ export async function authorizePayment(deps: SagaDependencies, { checkoutId }: S
     throw new PspRejectedError(`Checkout ${checkoutId} is ${checkout.status}, not processing: nothing to authorize`);
   }
   const merchant = await deps.merchants.getMerchant(checkout.merchantId);
-  const confirmationRequired = Boolean(merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl);
+  const confirmationRequired = Boolean(
+    merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl,
+  );
   const authorization = await askPspToAuthorize(deps, checkout, payment);
   if (authorization.pending === true) {
-    await recordAttempt(deps, checkout, payment, { type: 'authorization_pending', pspReference: authorization.pspReference }, {
-      type: 'authorization_pending',
-      data: { psp_reference: authorization.pspReference },
-    });
-    return { pspReference: authorization.pspReference, authorizedAmount: 0, inventoryConfirmationRequired: confirmationRequired, pending: true };
+    await recordAttempt(
+      deps,
+      checkout,
+      payment,
+      { type: 'authorization_pending', pspReference: authorization.pspReference },
+      {
+        type: 'authorization_pending',
+        data: { psp_reference: authorization.pspReference },
+      },
+    );
+    return {
+      pspReference: authorization.pspReference,
+      authorizedAmount: 0,
+      inventoryConfirmationRequired: confirmationRequired,
+      pending: true,
+    };
   }
   // The authorization becomes the checkout's financial instrument (held by the saga until it captured or voided).
   const instruments = instrumentDependencies(deps);
@@ -202,12 +215,18 @@ async function askPspToAuthorize(deps: SagaDependencies, checkout: Checkout, pay
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
       await deps.checkouts.appendEvent(
-        { checkoutId: checkout.id, type: 'authorization_declined', at: new Date().toISOString(), data: { decline_code: error.message } },
+        {
+          checkoutId: checkout.id,
+          type: 'authorization_declined',
+          at: new Date().toISOString(),
+          data: { decline_code: error.message },
+        },
         `${checkout.id}:authorization_declined`,
       );
       await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
     }
-    if (error instanceof PspTimeoutError && pendingReference === undefined) await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
+    if (error instanceof PspTimeoutError && pendingReference === undefined)
+      await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
     throw error;
   }
 }
@@ -232,9 +251,13 @@ async function recordAttempt(
  * The final result of a pending authorization, from the PSP's own status: still pending (wait
  * again), authorized, declined (PaymentDeclinedError) or voided meanwhile (PspRejectedError).
  */
-function pendingResult(checkoutId: string, view: PspAuthorizationView): { pspReference: string; authorizedAmount: number; pending?: boolean } {
+function pendingResult(
+  checkoutId: string,
+  view: PspAuthorizationView,
+): { pspReference: string; authorizedAmount: number; pending?: boolean } {
   const state = view.state;
-  if (view.reference !== checkoutId) throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
+  if (view.reference !== checkoutId)
+    throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
   switch (state) {
     case 'pending':
       return { pspReference: view.id, authorizedAmount: 0, pending: true };
@@ -292,9 +315,16 @@ export async function confirmInventory(
   const signingSecret = await deps.cipher.decrypt(merchant.signingSecretCiphertext);
   const timeLeftMs = deadline - Date.now();
   if (timeLeftMs <= 0) {
-    throw new InventoryTimeoutError('The inventory confirmation step had no time left to call the merchant (the 10 s count from the step start)');
+    throw new InventoryTimeoutError(
+      'The inventory confirmation step had no time left to call the merchant (the 10 s count from the step start)',
+    );
   }
-  await deps.checkouts.appendEvent({ checkoutId, type: 'inventory_confirmation_sent', at: new Date().toISOString(), data: { url } });
+  await deps.checkouts.appendEvent({
+    checkoutId,
+    type: 'inventory_confirmation_sent',
+    at: new Date().toISOString(),
+    data: { url },
+  });
   const decision = await deps.confirmer.confirmInventory(
     url,
     {
@@ -304,31 +334,50 @@ export async function confirmInventory(
       amount: toMajorUnitsNumber(checkout.amount, checkout.currency),
       amount_minor: checkout.amount,
       currency: checkout.currency,
-      items: checkout.items.map((item) => ({ sku: item.sku, ...(item.name ? { name: item.name } : {}), quantity: item.quantity })),
+      items: checkout.items.map((item) => ({
+        sku: item.sku,
+        ...(item.name ? { name: item.name } : {}),
+        quantity: item.quantity,
+      })),
     },
     signingSecret,
-    { timeoutMs: deadline - Date.now(), ...(merchant.settings.allowedPorts !== undefined ? { allowedPorts: merchant.settings.allowedPorts } : {}) },
+    {
+      timeoutMs: deadline - Date.now(),
+      ...(merchant.settings.allowedPorts !== undefined ? { allowedPorts: merchant.settings.allowedPorts } : {}),
+    },
   );
   if (Date.now() > deadline) {
-    throw new InventoryTimeoutError(`The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`);
+    throw new InventoryTimeoutError(
+      `The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`,
+    );
   }
   const current = await loadCheckout(deps, checkoutId);
   if (decision.outcome === 'confirmed') {
-    await deps.checkouts.updatePayment(checkoutId, { ...payment, ...current.payment, inventoryConfirmation: 'confirmed' }, current.version, {
-      type: 'inventory_confirmed',
-      data: { latency_ms: decision.latencyMs, http_status: decision.httpStatus },
-    });
+    await deps.checkouts.updatePayment(
+      checkoutId,
+      { ...payment, ...current.payment, inventoryConfirmation: 'confirmed' },
+      current.version,
+      {
+        type: 'inventory_confirmed',
+        data: { latency_ms: decision.latencyMs, http_status: decision.httpStatus },
+      },
+    );
     return { confirmed: true, latencyMs: decision.latencyMs };
   }
-  await deps.checkouts.updatePayment(checkoutId, { ...payment, ...current.payment, inventoryConfirmation: 'rejected' }, current.version, {
-    type: 'inventory_rejected',
-    data: {
-      failure_reason: decision.reason,
-      message: decision.message,
-      latency_ms: decision.latencyMs,
-      ...(decision.httpStatus !== undefined ? { http_status: decision.httpStatus } : {}),
+  await deps.checkouts.updatePayment(
+    checkoutId,
+    { ...payment, ...current.payment, inventoryConfirmation: 'rejected' },
+    current.version,
+    {
+      type: 'inventory_rejected',
+      data: {
+        failure_reason: decision.reason,
+        message: decision.message,
+        latency_ms: decision.latencyMs,
+        ...(decision.httpStatus !== undefined ? { http_status: decision.httpStatus } : {}),
+      },
     },
-  });
+  );
   switch (decision.reason) {
     case 'inventory_rejected':
       throw new InventoryRejectedError(decision.message);
@@ -346,7 +395,10 @@ export async function confirmInventory(
  * A manual-capture checkout passes the very same checks and then is not captured: the
  * authorization is handed to the merchant instead (holdForManualCapture).
  */
-export async function capturePayment(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ capturedAmount: number; held?: true }> {
+export async function capturePayment(
+  deps: SagaDependencies,
+  { checkoutId }: StepInput,
+): Promise<{ capturedAmount: number; held?: true }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
@@ -354,7 +406,9 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   if (authorization === undefined) throw new PspRejectedError(`Checkout ${checkoutId} has no authorization to capture`);
   if (isVoided(payment)) throw new PspRejectedError(`Checkout ${checkoutId}'s authorization was voided`);
   if (payment.inventoryConfirmation !== 'confirmed' && payment.inventoryConfirmation !== 'not_required') {
-    throw new PspRejectedError(`Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`);
+    throw new PspRejectedError(
+      `Checkout ${checkoutId} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`,
+    );
   }
   assertNotRecovered(checkout);
   if (captureMethodOf(checkout) === 'manual') return await holdForManualCapture(deps, checkout, payment);
@@ -372,7 +426,11 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
   const current = await loadCheckout(deps, checkoutId);
   const capturedTotal = payment.capturedAmount + capture.amount;
   // The PSP took the money: the amount is recorded even if the attempt's machine refused the move.
-  const { payment: captured } = recordAttemptEvent({ ...(current.payment ?? payment), capturedAmount: capturedTotal }, { type: 'captured', capturedTotal }, new Date().toISOString());
+  const { payment: captured } = recordAttemptEvent(
+    { ...(current.payment ?? payment), capturedAmount: capturedTotal },
+    { type: 'captured', capturedTotal },
+    new Date().toISOString(),
+  );
   await deps.checkouts.updatePayment(checkoutId, captured, current.version, {
     type: 'captured',
     data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
@@ -387,16 +445,34 @@ export async function capturePayment(deps: SagaDependencies, { checkoutId }: Ste
  * checkout records `authorizationExpiresAt` with an `authorization_held` timeline row. Both writes
  * are idempotent, so a re-run (or the reconciliation sweep finishing a crashed saga) completes it.
  */
-export async function holdForManualCapture(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<{ capturedAmount: number; held: true }> {
+export async function holdForManualCapture(
+  deps: SagaDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+): Promise<{ capturedAmount: number; held: true }> {
   if (payment.authorizationExpiresAt !== undefined) return { capturedAmount: payment.capturedAmount, held: true };
   if (deps.instruments === undefined || deps.authorizationHolds === undefined || payment.instrumentId === undefined) {
-    throw new PspRejectedError(`Checkout ${checkout.id} asks for manual capture, but no financial instrument holds its authorization`);
+    throw new PspRejectedError(
+      `Checkout ${checkout.id} asks for manual capture, but no financial instrument holds its authorization`,
+    );
   }
   const instrument = await deps.instruments.getInstrument(payment.instrumentId);
-  if (instrument === undefined) throw new PspRejectedError(`Instrument ${payment.instrumentId} of checkout ${checkout.id} does not exist`);
-  const { warnAt, expiresAt } = authorizationDeadlines(instrument.createdAt, deps.authorizationPolicy ?? DEFAULT_AUTHORIZATION_POLICY);
+  if (instrument === undefined)
+    throw new PspRejectedError(`Instrument ${payment.instrumentId} of checkout ${checkout.id} does not exist`);
+  const { warnAt, expiresAt } = authorizationDeadlines(
+    instrument.createdAt,
+    deps.authorizationPolicy ?? DEFAULT_AUTHORIZATION_POLICY,
+  );
   await deps.authorizationHolds.holdAuthorization(
-    { instrumentId: instrument.id, checkoutId: checkout.id, merchantId: checkout.merchantId, authorizedAt: instrument.createdAt, warnAt, expiresAt, stage: 'held' },
+    {
+      instrumentId: instrument.id,
+      checkoutId: checkout.id,
+      merchantId: checkout.merchantId,
+      authorizedAt: instrument.createdAt,
+      warnAt,
+      expiresAt,
+      stage: 'held',
+    },
     new Date(),
   );
   const current = await loadCheckout(deps, checkout.id);
@@ -404,7 +480,12 @@ export async function holdForManualCapture(deps: SagaDependencies, checkout: Che
   if (currentPayment.authorizationExpiresAt === undefined) {
     await deps.checkouts.updatePayment(checkout.id, { ...currentPayment, authorizationExpiresAt: expiresAt }, current.version, {
       type: 'authorization_held',
-      data: { amount: instrument.capturableAmount, instrument_id: instrument.id, expires_at: expiresAt, expiring_warning_at: warnAt },
+      data: {
+        amount: instrument.capturableAmount,
+        instrument_id: instrument.id,
+        expires_at: expiresAt,
+        expiring_warning_at: warnAt,
+      },
     });
   }
   return { capturedAmount: currentPayment.capturedAmount, held: true };
@@ -429,7 +510,10 @@ async function captureAtPsp(
       amount,
       pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'capture'),
     });
-    capture = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
+    capture = {
+      amount: recorded.operation.pspAmount,
+      pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id,
+    };
   } else {
     capture = await deps.gateway.capture({
       reference: checkout.id,
@@ -457,7 +541,12 @@ export async function resolveCaptureByStatus(
   cause: Error,
 ): Promise<{ amount: number; pspOperationId: string } | undefined> {
   await deps.checkouts.appendEvent(
-    { checkoutId: checkout.id, type: 'psp_outcome_unknown', at: new Date().toISOString(), data: { step: 'capture', error: cause.name } },
+    {
+      checkoutId: checkout.id,
+      type: 'psp_outcome_unknown',
+      at: new Date().toISOString(),
+      data: { step: 'capture', error: cause.name },
+    },
     `${checkout.id}:psp_outcome_unknown:capture:${cause.name}`,
   );
   let view: PspAuthorizationView;
@@ -471,7 +560,12 @@ export async function resolveCaptureByStatus(
   if (capturedAtPsp < expected) return undefined;
   await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
   await deps.checkouts.appendEvent(
-    { checkoutId: checkout.id, type: 'psp_outcome_resolved', at: new Date().toISOString(), data: { step: 'capture', psp_status: view.pspStatus, captured_amount: view.capturedAmount } },
+    {
+      checkoutId: checkout.id,
+      type: 'psp_outcome_resolved',
+      at: new Date().toISOString(),
+      data: { step: 'capture', psp_status: view.pspStatus, captured_amount: view.capturedAmount },
+    },
     `${checkout.id}:psp_outcome_resolved:capture`,
   );
   return { amount: expected, pspOperationId: `status_query:${view.id}` };
@@ -498,7 +592,11 @@ export async function settleSagaOperationFromPsp(
       instrumentId,
       operationId,
       change: settlementChange(operation, outcome),
-      patch: { status: outcome, settledAt: now.toISOString(), ...(outcome === 'failed' ? { failureCode: 'psp_error', failureMessage: 'Resolved by PSP status query' } : {}) },
+      patch: {
+        status: outcome,
+        settledAt: now.toISOString(),
+        ...(outcome === 'failed' ? { failureCode: 'psp_error', failureMessage: 'Resolved by PSP status query' } : {}),
+      },
     },
     now,
   );
@@ -507,7 +605,10 @@ export async function settleSagaOperationFromPsp(
 // ---- VoidAuthorization --------------------------------------------------------------------------
 
 /** Compensation: release the authorization. Never captures or refunds; a no-op if nothing is held. */
-export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: StepInput): Promise<{ voided: boolean; skipped?: string }> {
+export async function voidAuthorization(
+  deps: SagaDependencies,
+  { checkoutId }: StepInput,
+): Promise<{ voided: boolean; skipped?: string }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = checkout.payment;
   if (payment?.recoveredBy !== undefined) return { voided: isVoided(payment), skipped: 'recovered' };
@@ -550,7 +651,11 @@ export async function voidAuthorization(deps: SagaDependencies, { checkoutId }: 
  * any the PSP filed under the checkout id although its answer was lost (found by reference, when
  * the gateway can look up). Same idempotency key as every void of this checkout. Returns how many.
  */
-async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Checkout, payment: CheckoutPayment): Promise<number> {
+async function voidUnrecordedAuthorizations(
+  deps: SagaDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+): Promise<number> {
   const candidates = new Set<string>();
   const pending = pendingAuthorizationOf(payment);
   if (pending !== undefined) candidates.add(pending);
@@ -562,10 +667,18 @@ async function voidUnrecordedAuthorizations(deps: SagaDependencies, checkout: Ch
   let released = 0;
   for (const pspReference of candidates) {
     try {
-      const result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference, idempotencyKey: pspIdempotencyKey(checkout.id, 'void') });
+      const result = await deps.gateway.voidAuthorization({
+        reference: checkout.id,
+        pspReference,
+        idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+      });
       released += 1;
       const current = await loadCheckout(deps, checkout.id);
-      const { payment: voided } = recordAttemptEvent(current.payment ?? payment, { type: 'voided', pspReference }, new Date().toISOString());
+      const { payment: voided } = recordAttemptEvent(
+        current.payment ?? payment,
+        { type: 'voided', pspReference },
+        new Date().toISOString(),
+      );
       await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
         type: 'voided',
         data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
@@ -615,7 +728,10 @@ export function messageFromCause(cause: string | undefined): string | undefined 
  * merchant after the inventory confirmation and is not voided (manual capture), and `failed`
  * while money stays captured. Running it again after the status is terminal returns the recorded status.
  */
-export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcome }: OutcomeInput): Promise<{ status: CheckoutStatus }> {
+export async function recordOutcome(
+  deps: SagaDependencies,
+  { checkoutId, outcome }: OutcomeInput,
+): Promise<{ status: CheckoutStatus }> {
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'processing') return { status: checkout.status };
   if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
@@ -633,20 +749,31 @@ export async function recordOutcome(deps: SagaDependencies, { checkoutId, outcom
       event: held
         ? {
             type: 'succeeded',
-            data: { capture_method: 'manual', captured_amount: captured, authorization_expires_at: checkout.payment?.authorizationExpiresAt },
+            data: {
+              capture_method: 'manual',
+              captured_amount: captured,
+              authorization_expires_at: checkout.payment?.authorizationExpiresAt,
+            },
           }
         : { type: 'succeeded' },
     });
     return { status: updated.status };
   }
   const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];
-  const payment = checkout.payment === undefined ? undefined : failUnansweredAttempt(checkout.payment, outcome.reason, new Date().toISOString());
+  const payment =
+    checkout.payment === undefined
+      ? undefined
+      : failUnansweredAttempt(checkout.payment, outcome.reason, new Date().toISOString());
   const updated = await deps.checkouts.transitionCheckout({
     checkoutId,
     from: ['processing'],
     to: 'failed',
     expectedVersion: checkout.version,
-    patch: { failureReason: outcome.reason, failureMessage: message, ...(payment !== undefined && payment !== checkout.payment ? { payment } : {}) },
+    patch: {
+      failureReason: outcome.reason,
+      failureMessage: message,
+      ...(payment !== undefined && payment !== checkout.payment ? { payment } : {}),
+    },
     event: { type: 'failed', data: { failure_reason: outcome.reason, message, captured_amount: captured } },
   });
   return { status: updated.status };

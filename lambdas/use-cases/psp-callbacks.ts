@@ -61,12 +61,20 @@ export interface ReceiveCallbackOutput {
  * attacker learns nothing), malformed bodies 400; a duplicate or stale callback is still a 200 so
  * the PSP stops redelivering it.
  */
-export async function receivePspCallback(deps: PspCallbackDependencies, input: ReceiveCallbackInput): Promise<ReceiveCallbackOutput> {
+export async function receivePspCallback(
+  deps: PspCallbackDependencies,
+  input: ReceiveCallbackInput,
+): Promise<ReceiveCallbackOutput> {
   const now = deps.now?.() ?? new Date();
   // Own properties only: `__proto__`, `constructor` or `hasOwnProperty` name no connector (a 404, not a 500).
   const reader = Object.hasOwn(deps.callbackReaders, input.connector) ? deps.callbackReaders[input.connector] : undefined;
   if (reader === undefined) throw new NotFoundError('Unknown PSP connector', { param: 'connector' });
-  const reading = reader.read({ rawBody: input.rawBody, headers: input.headers, now, ...(deps.toleranceSeconds !== undefined ? { toleranceSeconds: deps.toleranceSeconds } : {}) });
+  const reading = reader.read({
+    rawBody: input.rawBody,
+    headers: input.headers,
+    now,
+    ...(deps.toleranceSeconds !== undefined ? { toleranceSeconds: deps.toleranceSeconds } : {}),
+  });
   switch (reading.kind) {
     case 'bad_signature':
       throw new AuthenticationError(`Invalid callback signature (${reading.reason})`);
@@ -99,7 +107,12 @@ export async function receivePspCallback(deps: PspCallbackDependencies, input: R
       unmatched: true,
     });
     const known = await deps.callbacks.getAuthorizationRecord(input.connector, callback.reference);
-    return { received: true, callback_id: callback.id, result: first ? 'unmatched' : 'duplicate', state: known?.state ?? 'unknown' };
+    return {
+      received: true,
+      callback_id: callback.id,
+      result: first ? 'unmatched' : 'duplicate',
+      state: known?.state ?? 'unknown',
+    };
   }
 
   const { applied, record } = await deps.callbacks.advanceAuthorization(
@@ -138,7 +151,11 @@ export async function receivePspCallback(deps: PspCallbackDependencies, input: R
  * pending one), its instrument's, a token instrument's own, and the one the authorization record
  * holds (written only from the checkout, a status query or an earlier matched callback).
  */
-export async function recordedAuthorizationIds(deps: PspCallbackDependencies, connector: string, reference: string): Promise<Set<string>> {
+export async function recordedAuthorizationIds(
+  deps: PspCallbackDependencies,
+  connector: string,
+  reference: string,
+): Promise<Set<string>> {
   const ids = new Set<string>();
   const add = (id: string | undefined): void => {
     if (id !== undefined && id !== '') ids.add(id);
@@ -156,13 +173,20 @@ export async function recordedAuthorizationIds(deps: PspCallbackDependencies, co
   if (instrumentId !== undefined && deps.instruments !== undefined) {
     const instrument = await deps.instruments.getInstrument(instrumentId);
     if (instrument !== undefined && instrument.pspPaymentReference === reference) add(instrument.pspReference);
-    else if (instrument !== undefined && reference.startsWith('chk_') && instrument.checkoutId === reference) add(instrument.pspReference);
+    else if (instrument !== undefined && reference.startsWith('chk_') && instrument.checkoutId === reference)
+      add(instrument.pspReference);
   }
   return ids;
 }
 
 /** A `psp_callback` row on the checkout's timeline (checkout references only), once per callback id. */
-async function recordOnTimeline(deps: PspCallbackDependencies, callback: PspCallback, applied: boolean, record: PspAuthorizationRecord, now: Date): Promise<void> {
+async function recordOnTimeline(
+  deps: PspCallbackDependencies,
+  callback: PspCallback,
+  applied: boolean,
+  record: PspAuthorizationRecord,
+  now: Date,
+): Promise<void> {
   if (!callback.reference.startsWith('chk_')) return;
   const checkout = await deps.checkouts.getCheckout(callback.reference);
   if (checkout === undefined) return;
@@ -171,13 +195,25 @@ async function recordOnTimeline(deps: PspCallbackDependencies, callback: PspCall
       checkoutId: checkout.id,
       type: 'psp_callback',
       at: now.toISOString(),
-      data: { callback_id: callback.id, callback_type: callback.type, applied, state: record.state, ...(callback.sequence !== undefined ? { sequence: callback.sequence } : {}) },
+      data: {
+        callback_id: callback.id,
+        callback_type: callback.type,
+        applied,
+        state: record.state,
+        ...(callback.sequence !== undefined ? { sequence: callback.sequence } : {}),
+      },
     },
     `psp_callback:${callback.id}`,
   );
 }
 
-async function act(deps: PspCallbackDependencies, connector: string, callback: PspCallback, record: PspAuthorizationRecord, now: Date): Promise<void> {
+async function act(
+  deps: PspCallbackDependencies,
+  connector: string,
+  callback: PspCallback,
+  record: PspAuthorizationRecord,
+  now: Date,
+): Promise<void> {
   switch (record.state) {
     case 'authorized':
     case 'declined':
@@ -240,14 +276,29 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
         pspOperationId: disputeId,
         createdAt: now.toISOString(),
       };
-      const guard = { allowedStatuses: ['active', 'voided', 'pending'] as const, minCapturable: 0, minRefundable: reduce, maxOperations: Number.MAX_SAFE_INTEGER };
+      const guard = {
+        allowedStatuses: ['active', 'voided', 'pending'] as const,
+        minCapturable: 0,
+        minRefundable: reduce,
+        maxOperations: Number.MAX_SAFE_INTEGER,
+      };
       const reserved = await deps.instruments.reserveOperation(instrumentId, operation, guard, now);
       const settled = await deps.instruments.settleOperation(
-        { instrumentId, operationId, change: { capturableDelta: 0, refundableDelta: 0, pendingCapturesDelta: 0 }, patch: { status: 'succeeded', settledAt: now.toISOString(), pspOperationId: disputeId } },
+        {
+          instrumentId,
+          operationId,
+          change: { capturableDelta: 0, refundableDelta: 0, pendingCapturesDelta: 0 },
+          patch: { status: 'succeeded', settledAt: now.toISOString(), pspOperationId: disputeId },
+        },
         now,
       );
       const stored = settled.operations[operationId] ?? reserved.instrument.operations[operationId];
-      if (stored !== undefined) transaction = toInstrumentOperationView(settled, operationId, operationTransactions(settled, stored)) as unknown as Record<string, unknown>;
+      if (stored !== undefined)
+        transaction = toInstrumentOperationView(
+          settled,
+          operationId,
+          operationTransactions(settled, stored),
+        ) as unknown as Record<string, unknown>;
     }
   }
   await deps.events?.publishEvent({
@@ -293,7 +344,10 @@ export interface AwaitAuthorizationInput {
  * If the result is already known (the callback beat us, or it was lost and the PSP's status says
  * so), resumes the saga at once: a wait never depends on the callback arriving after this step.
  */
-export async function awaitAuthorization(deps: AwaitAuthorizationDependencies, input: AwaitAuthorizationInput): Promise<{ waiting: boolean; state: string }> {
+export async function awaitAuthorization(
+  deps: AwaitAuthorizationDependencies,
+  input: AwaitAuthorizationInput,
+): Promise<{ waiting: boolean; state: string }> {
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(input.checkoutId);
   if (checkout === undefined) throw new NotFoundError(`Checkout ${input.checkoutId} does not exist`);
@@ -312,7 +366,15 @@ export async function awaitAuthorization(deps: AwaitAuthorizationDependencies, i
     const pspState = view.state;
     if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
       const advanced = await deps.callbacks.advanceAuthorization(
-        { connector, reference: checkout.id, authorizationId: view.id, state: pspState, amount: view.amount, currency: view.currency, lastCallbackId: 'status_query' },
+        {
+          connector,
+          reference: checkout.id,
+          authorizationId: view.id,
+          state: pspState,
+          amount: view.amount,
+          currency: view.currency,
+          lastCallbackId: 'status_query',
+        },
         now,
       );
       state = advanced.record.state;

@@ -59,7 +59,10 @@ export interface SweepReport {
 }
 
 /** One pass over the watch list; per-checkout failures are logged and left for the next pass. */
-export async function runReconciliationSweep(deps: ReconciliationDependencies, options: { limit?: number } = {}): Promise<SweepReport> {
+export async function runReconciliationSweep(
+  deps: ReconciliationDependencies,
+  options: { limit?: number } = {},
+): Promise<SweepReport> {
   const report: SweepReport = { watched: 0, heartbeats: 0, resumed: 0, recovered: [], notified: 0, errors: 0 };
   const watches = await deps.recovery.listProcessing(options.limit ?? 200);
   report.watched = watches.length;
@@ -68,13 +71,21 @@ export async function runReconciliationSweep(deps: ReconciliationDependencies, o
       await sweepCheckout(deps, watch.checkoutId, watch.since, report);
     } catch (error) {
       report.errors += 1;
-      deps.log?.('reconciliation failed for a checkout', { checkoutId: watch.checkoutId, error: error instanceof Error ? error.message : String(error) });
+      deps.log?.('reconciliation failed for a checkout', {
+        checkoutId: watch.checkoutId,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return report;
 }
 
-async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: string, since: string, report: SweepReport): Promise<void> {
+async function sweepCheckout(
+  deps: ReconciliationDependencies,
+  checkoutId: string,
+  since: string,
+  report: SweepReport,
+): Promise<void> {
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(checkoutId);
   if (checkout !== undefined && (checkout.status === 'succeeded' || checkout.status === 'failed')) {
@@ -108,7 +119,12 @@ async function sweepCheckout(deps: ReconciliationDependencies, checkoutId: strin
  * A saga waiting on `.waitForTaskToken` for a pending authorization: heartbeat while the PSP
  * still says pending; resume it when the PSP has the result (a lost or never-sent callback).
  */
-async function tendWaitingSaga(deps: ReconciliationDependencies, checkout: Checkout, now: Date, report: SweepReport): Promise<void> {
+async function tendWaitingSaga(
+  deps: ReconciliationDependencies,
+  checkout: Checkout,
+  now: Date,
+  report: SweepReport,
+): Promise<void> {
   const pending = pendingAuthorizationOf(checkout.payment);
   if (pending === undefined || checkout.payment === undefined) return;
   const connector = connectorOf(checkout.payment);
@@ -122,7 +138,15 @@ async function tendWaitingSaga(deps: ReconciliationDependencies, checkout: Check
   }
   if (state === undefined) return;
   await deps.callbacks.advanceAuthorization(
-    { connector, reference: checkout.id, authorizationId: view.id, state, amount: view.amount, currency: view.currency, lastCallbackId: 'status_query' },
+    {
+      connector,
+      reference: checkout.id,
+      authorizationId: view.id,
+      state,
+      amount: view.amount,
+      currency: view.currency,
+      lastCallbackId: 'status_query',
+    },
     now,
   );
   if (await deps.resumer.succeed(record.taskToken, { state, resolved_by: 'reconciliation' })) report.resumed += 1;
@@ -163,7 +187,10 @@ async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Che
 }
 
 /** Drives the claimed checkout to succeeded or failed from the PSP's truth; returns what it did. */
-export async function reconcileWithPsp(deps: ReconciliationDependencies, checkout: Checkout): Promise<{ status: string; action: string }> {
+export async function reconcileWithPsp(
+  deps: ReconciliationDependencies,
+  checkout: Checkout,
+): Promise<{ status: string; action: string }> {
   if (await finishManualHold(deps, checkout)) return { status: 'succeeded', action: 'authorization_held' };
   const views = await pspAuthorizations(deps, checkout);
   const payment = checkout.payment;
@@ -181,7 +208,12 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
     );
     await deps.checkouts.updatePayment(checkout.id, settled.payment, current.version, {
       type: 'psp_outcome_resolved',
-      data: { step: 'capture', psp_status: captured.pspStatus, captured_amount: captured.capturedAmount, resolved_by: 'reconciliation' },
+      data: {
+        step: 'capture',
+        psp_status: captured.pspStatus,
+        captured_amount: captured.capturedAmount,
+        resolved_by: 'reconciliation',
+      },
     });
     await finish(deps, checkout.id, 'succeeded');
     return { status: 'succeeded', action: 'captured_at_psp' };
@@ -213,8 +245,10 @@ export async function reconcileWithPsp(deps: ReconciliationDependencies, checkou
  */
 async function finishManualHold(deps: ReconciliationDependencies, checkout: Checkout): Promise<boolean> {
   const payment = checkout.payment;
-  if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined || deps.instruments === undefined) return false;
-  if (isVoided(payment) || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required')) return false;
+  if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined || deps.instruments === undefined)
+    return false;
+  if (isVoided(payment) || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required'))
+    return false;
   const instrument = await deps.instruments.getInstrument(payment.instrumentId);
   if (instrument?.status !== 'active') return false;
   if (payment.authorizationExpiresAt === undefined) await holdForManualCapture(deps, checkout, payment);
@@ -232,40 +266,74 @@ export function recoveryVoidKey(checkoutId: string, authorizationId: string): st
 async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
   const payment = checkout.payment;
   let result: { amount: number; pspOperationId: string };
-  if (deps.instruments !== undefined && payment?.instrumentId !== undefined && authorizationOf(payment)?.pspReference === view.id) {
-    const recorded = await runSagaOperation({ instruments: deps.instruments, gateway: deps.gateway }, {
-      instrumentId: payment.instrumentId,
-      step: 'void',
-      pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
-    });
+  if (
+    deps.instruments !== undefined &&
+    payment?.instrumentId !== undefined &&
+    authorizationOf(payment)?.pspReference === view.id
+  ) {
+    const recorded = await runSagaOperation(
+      { instruments: deps.instruments, gateway: deps.gateway },
+      {
+        instrumentId: payment.instrumentId,
+        step: 'void',
+        pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+      },
+    );
     result = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };
   } else {
     // Not the recorded authorization (found by reference): its own key, derived from its id, so a
     // second authorization is voided too instead of replaying the first one's void.
-    result = await deps.gateway.voidAuthorization({ reference: checkout.id, pspReference: view.id, idempotencyKey: recoveryVoidKey(checkout.id, view.id) });
+    result = await deps.gateway.voidAuthorization({
+      reference: checkout.id,
+      pspReference: view.id,
+      idempotencyKey: recoveryVoidKey(checkout.id, view.id),
+    });
   }
   const current = await reload(deps, checkout.id);
-  const { payment: voided } = recordAttemptEvent(current.payment ?? payment!, { type: 'voided', pspReference: view.id }, (deps.now?.() ?? new Date()).toISOString());
+  const { payment: voided } = recordAttemptEvent(
+    current.payment ?? payment!,
+    { type: 'voided', pspReference: view.id },
+    (deps.now?.() ?? new Date()).toISOString(),
+  );
   await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
     type: 'voided',
-    data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: view.id, resolved_by: 'reconciliation' },
+    data: {
+      amount: result.amount,
+      psp_operation_id: result.pspOperationId,
+      psp_reference: view.id,
+      resolved_by: 'reconciliation',
+    },
   });
 }
 
-async function settleInstrumentOperation(deps: ReconciliationDependencies, instrumentId: string | undefined, operationId: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+async function settleInstrumentOperation(
+  deps: ReconciliationDependencies,
+  instrumentId: string | undefined,
+  operationId: string,
+  outcome: 'succeeded' | 'failed',
+): Promise<void> {
   if (deps.instruments === undefined || instrumentId === undefined) return;
   const instrument = await deps.instruments.getInstrument(instrumentId);
   const operation = instrument?.operations[operationId];
   if (operation === undefined || operation.status !== 'pending') return;
   const now = deps.now?.() ?? new Date();
   await deps.instruments.settleOperation(
-    { instrumentId, operationId, change: settlementChange(operation, outcome), patch: { status: outcome, settledAt: now.toISOString() } },
+    {
+      instrumentId,
+      operationId,
+      change: settlementChange(operation, outcome),
+      patch: { status: outcome, settledAt: now.toISOString() },
+    },
     now,
   );
 }
 
 /** An attempt the PSP never answered, with nothing to void, ends failed before the checkout does. */
-async function failUnansweredAttemptOf(deps: ReconciliationDependencies, checkoutId: string, reason: FailureReason): Promise<void> {
+async function failUnansweredAttemptOf(
+  deps: ReconciliationDependencies,
+  checkoutId: string,
+  reason: FailureReason,
+): Promise<void> {
   const current = await reload(deps, checkoutId);
   if (current.payment === undefined) return;
   const settled = failUnansweredAttempt(current.payment, reason, (deps.now?.() ?? new Date()).toISOString());
@@ -280,7 +348,12 @@ async function reload(deps: ReconciliationDependencies, checkoutId: string): Pro
 }
 
 /** The terminal status by conditional write from processing (a no-op if someone got there first). */
-async function finish(deps: ReconciliationDependencies, checkoutId: string, status: 'succeeded' | 'failed', reason?: FailureReason): Promise<void> {
+async function finish(
+  deps: ReconciliationDependencies,
+  checkoutId: string,
+  status: 'succeeded' | 'failed',
+  reason?: FailureReason,
+): Promise<void> {
   const message = 'The payment was completed by reconciliation with the PSP after the saga stopped';
   try {
     await deps.checkouts.transitionCheckout({
@@ -288,7 +361,10 @@ async function finish(deps: ReconciliationDependencies, checkoutId: string, stat
       from: ['processing'],
       to: status,
       ...(status === 'failed' ? { patch: { failureReason: reason ?? 'psp_error', failureMessage: message } } : {}),
-      event: { type: status, data: { resolved_by: 'reconciliation', ...(reason !== undefined ? { failure_reason: reason } : {}) } },
+      event: {
+        type: status,
+        data: { resolved_by: 'reconciliation', ...(reason !== undefined ? { failure_reason: reason } : {}) },
+      },
     });
   } catch (error) {
     if (!(error instanceof InvalidTransitionError)) throw error;

@@ -59,7 +59,10 @@ const clock = (deps: { now?: () => Date }): Date => (deps.now ? deps.now() : new
  * subscribes to its type. Idempotent: the id derives from `sourceKey`, and a second publish of
  * the same fact writes nothing (`created: false`).
  */
-export async function publishEvent(deps: PublishDependencies, input: PublishEventInput): Promise<{ eventId: string; created: boolean; deliveries: number }> {
+export async function publishEvent(
+  deps: PublishDependencies,
+  input: PublishEventInput,
+): Promise<{ eventId: string; created: boolean; deliveries: number }> {
   const now = clock(deps);
   const occurredAt = input.occurredAt ?? now;
   const eventId = deriveEventId(input.sourceKey);
@@ -67,7 +70,8 @@ export async function publishEvent(deps: PublishDependencies, input: PublishEven
   const targets = input.endpointIds;
   const endpoints = (await deps.webhookEndpoints.listEndpoints(input.merchantId)).filter(
     (endpoint) =>
-      endpoint.status === 'enabled' && (targets !== undefined ? targets.includes(endpoint.id) : endpointReceives(endpoint.enabledEvents, input.type)),
+      endpoint.status === 'enabled' &&
+      (targets !== undefined ? targets.includes(endpoint.id) : endpointReceives(endpoint.enabledEvents, input.type)),
   );
   const nowIso = now.toISOString();
   const deliveries: WebhookDelivery[] = endpoints.map((endpoint) => ({
@@ -108,7 +112,11 @@ export type AttemptOutcome =
 /** The secrets to sign with: the current one, plus the previous one while its rotation overlap lasts. */
 async function signingSecrets(cipher: SecretCipher, endpoint: WebhookEndpoint, now: Date): Promise<string[]> {
   const secrets = [await cipher.decrypt(endpoint.secretCiphertext)];
-  if (endpoint.previousSecretCiphertext !== undefined && endpoint.previousSecretExpiresAt !== undefined && Date.parse(endpoint.previousSecretExpiresAt) > now.getTime()) {
+  if (
+    endpoint.previousSecretCiphertext !== undefined &&
+    endpoint.previousSecretExpiresAt !== undefined &&
+    Date.parse(endpoint.previousSecretExpiresAt) > now.getTime()
+  ) {
     secrets.push(await cipher.decrypt(endpoint.previousSecretCiphertext));
   }
   return secrets;
@@ -132,10 +140,19 @@ async function merchantAllowedPorts(deps: WebhookDependencies, merchantId: strin
  * 2xx = delivered; 410 Gone disables the endpoint; anything else is retried per the schedule
  * (Retry-After can push it later, bounded), and after the last attempt it is dead-lettered.
  */
-export async function attemptDelivery(deps: WebhookDependencies, key: { eventId: string; endpointId: string }): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  deps: WebhookDependencies,
+  key: { eventId: string; endpointId: string },
+): Promise<AttemptOutcome> {
   const now = clock(deps);
   const leaseToken = randomUUID();
-  const claimed = await deps.events.claimDelivery(key.eventId, key.endpointId, now, new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)), leaseToken);
+  const claimed = await deps.events.claimDelivery(
+    key.eventId,
+    key.endpointId,
+    now,
+    new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)),
+    leaseToken,
+  );
   if (!claimed) return { kind: 'skipped' };
   const found = await deps.events.getEvent(key.eventId);
   const number = claimed.attempts.length + 1;
@@ -146,7 +163,11 @@ export async function attemptDelivery(deps: WebhookDependencies, key: { eventId:
   let status: WebhookDeliveryStatus;
   let nextAttemptAt = now.toISOString();
   if (!found || !endpoint || endpoint.status !== 'enabled') {
-    const why = !found ? 'event not found' : !endpoint ? 'endpoint deleted' : `endpoint disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
+    const why = !found
+      ? 'event not found'
+      : !endpoint
+        ? 'endpoint deleted'
+        : `endpoint disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
     record = { number, at: now.toISOString(), ok: false, latencyMs: 0, error: `not sent: ${why}` };
     status = 'disabled';
   } else {
@@ -164,7 +185,9 @@ export async function attemptDelivery(deps: WebhookDependencies, key: { eventId:
       latencyMs: attempt.latencyMs,
       ...(attempt.httpStatus !== undefined ? { httpStatus: attempt.httpStatus } : {}),
       ...(attempt.error !== undefined ? { error: attempt.error } : {}),
-      ...(attempt.responseExcerpt !== undefined && attempt.responseExcerpt !== '' ? { responseExcerpt: attempt.responseExcerpt } : {}),
+      ...(attempt.responseExcerpt !== undefined && attempt.responseExcerpt !== ''
+        ? { responseExcerpt: attempt.responseExcerpt }
+        : {}),
     };
     if (attempt.ok) {
       status = 'delivered';
@@ -198,7 +221,11 @@ export async function attemptDelivery(deps: WebhookDependencies, key: { eventId:
     record,
     now: new Date().toISOString(),
   });
-  if (!kept) deps.log?.('webhook delivery lease lost before the attempt was recorded', { eventId: key.eventId, endpointId: key.endpointId });
+  if (!kept)
+    deps.log?.('webhook delivery lease lost before the attempt was recorded', {
+      eventId: key.eventId,
+      endpointId: key.endpointId,
+    });
   return { kind: 'attempted', status, record, ...(status === 'pending' ? { nextAttemptAt } : {}) };
 }
 
@@ -234,7 +261,10 @@ export interface DispatchResult {
 }
 
 /** One pass: every due delivery (up to `limit`), `concurrency` at a time. */
-export async function dispatchDueDeliveries(deps: WebhookDependencies, options: { limit?: number; concurrency?: number } = {}): Promise<DispatchResult> {
+export async function dispatchDueDeliveries(
+  deps: WebhookDependencies,
+  options: { limit?: number; concurrency?: number } = {},
+): Promise<DispatchResult> {
   const due = await deps.events.listDueDeliveries(clock(deps), options.limit ?? 50);
   const result: DispatchResult = { due: due.length, attempted: 0, delivered: 0 };
   const queue = [...due];
@@ -295,12 +325,18 @@ export async function redeliverEvent(
   if (input.endpointId !== undefined) {
     const endpoint = endpoints.find((candidate) => candidate.id === input.endpointId);
     if (!endpoint) throw new NotFoundError(`No webhook endpoint ${input.endpointId}`, { param: 'endpoint_id' });
-    if (endpoint.status !== 'enabled') throw new ConflictError(`Webhook endpoint ${endpoint.id} is disabled`, { param: 'endpoint_id', code: 'endpoint_disabled' });
+    if (endpoint.status !== 'enabled')
+      throw new ConflictError(`Webhook endpoint ${endpoint.id} is disabled`, { param: 'endpoint_id', code: 'endpoint_disabled' });
     targets = [endpoint];
   } else {
-    targets = endpoints.filter((endpoint) => endpoint.status === 'enabled' && (hadDelivery.has(endpoint.id) || endpointReceives(endpoint.enabledEvents, found.event.type)));
+    targets = endpoints.filter(
+      (endpoint) =>
+        endpoint.status === 'enabled' &&
+        (hadDelivery.has(endpoint.id) || endpointReceives(endpoint.enabledEvents, found.event.type)),
+    );
   }
-  if (targets.length === 0) throw new ConflictError('No enabled webhook endpoint receives this event', { code: 'no_enabled_endpoints' });
+  if (targets.length === 0)
+    throw new ConflictError('No enabled webhook endpoint receives this event', { code: 'no_enabled_endpoints' });
   const now = clock(deps);
   for (const endpoint of targets) await deps.events.requeueDelivery(found.event.id, endpoint.id, input.merchantId, now);
   return (await deps.events.getEvent(found.event.id, input.merchantId)) ?? found;

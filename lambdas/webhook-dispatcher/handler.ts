@@ -16,6 +16,9 @@ const runForMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_RUN_MS', '0'));
 const pollMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_POLL_MS', '2000'));
 
 /** Invoked by the schedule (the event's content is not used). */
-export async function handler(_event?: unknown, context?: Context): Promise<{ due: number; attempted: number; delivered: number; passes: number }> {
+export async function handler(
+  _event?: unknown,
+  context?: Context,
+): Promise<{ due: number; attempted: number; delivered: number; passes: number }> {
   return await observeInvocation({ context }, () => runDispatcher(webhookDependencies, { runForMs, pollMs }));
 }

@@ -43,7 +43,12 @@ export const POWERTOOLS_SERVICE_NAME = 'paystep';
 export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';
 
 /** DynamoDB actions per access level. Transactions are authorized by these per-item actions. */
-const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'] as const;
+const TABLE_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+] as const;
 
 export const TABLE_ACTIONS = {
   read: TABLE_READ_ACTIONS,
@@ -173,7 +178,10 @@ export class PaystepFunction extends NodejsFunction {
     this.executionRole = role;
     this.functionLogGroup = logGroup;
     this.entryName = props.entryName;
-    acknowledgeGuardRule(this, props.vpc === undefined ? GUARD_EXCEPTIONS.lambdaOutsideVpc : GUARD_EXCEPTIONS.lambdaInVpcThroughImports);
+    acknowledgeGuardRule(
+      this,
+      props.vpc === undefined ? GUARD_EXCEPTIONS.lambdaOutsideVpc : GUARD_EXCEPTIONS.lambdaInVpcThroughImports,
+    );
 
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy !== undefined) {
@@ -223,18 +231,36 @@ export class PaystepFunction extends NodejsFunction {
     this.addEnvironment('CARD_VAULT_KEY_ID', vault.dataKey.keyArn);
     this.addEnvironment('CARD_FINGERPRINT_KEY_ID', vault.fingerprintKey.keyArn);
     this.executionRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: access === 'store' ? 'StoreInCardVault' : 'RevealFromCardVault', actions: [...CARD_VAULT_TABLE_ACTIONS[access]], resources: [vault.table.tableArn] }),
+      new iam.PolicyStatement({
+        sid: access === 'store' ? 'StoreInCardVault' : 'RevealFromCardVault',
+        actions: [...CARD_VAULT_TABLE_ACTIONS[access]],
+        resources: [vault.table.tableArn],
+      }),
     );
     if (vault.table.encryptionKey !== undefined) {
       this.executionRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'UseCardVaultTableKey', actions: [...TABLE_KEY_ACTIONS.readWrite], resources: [vault.table.encryptionKey.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'UseCardVaultTableKey',
+          actions: [...TABLE_KEY_ACTIONS.readWrite],
+          resources: [vault.table.encryptionKey.keyArn],
+        }),
       );
     }
     if (access === 'store') {
-      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WrapCardDataKeys', actions: ['kms:GenerateDataKey'], resources: [vault.dataKey.keyArn] }));
-      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FingerprintCards', actions: ['kms:GenerateMac'], resources: [vault.fingerprintKey.keyArn] }));
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'WrapCardDataKeys', actions: ['kms:GenerateDataKey'], resources: [vault.dataKey.keyArn] }),
+      );
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'FingerprintCards',
+          actions: ['kms:GenerateMac'],
+          resources: [vault.fingerprintKey.keyArn],
+        }),
+      );
     } else {
-      this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'UnwrapCardDataKeys', actions: ['kms:Decrypt'], resources: [vault.dataKey.keyArn] }));
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'UnwrapCardDataKeys', actions: ['kms:Decrypt'], resources: [vault.dataKey.keyArn] }),
+      );
     }
     return this;
   }

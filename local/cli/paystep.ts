@@ -73,7 +73,11 @@ async function forward(url: string, secret: string, event: ApiEvent): Promise<{ 
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'paystep-listen', ...signWebhook(secret, event.id, new Date(), body) },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'paystep-listen',
+          ...signWebhook(secret, event.id, new Date(), body),
+        },
         body,
         signal: AbortSignal.timeout(15_000),
       });
@@ -102,11 +106,14 @@ async function listen(argv: string[]): Promise<number> {
     },
   });
   const target = values['forward-to'];
-  if (target === undefined || !/^https?:\/\//.test(target)) throw new UsageError('listen needs --forward-to http://localhost:PORT/path');
+  if (target === undefined || !/^https?:\/\//.test(target))
+    throw new UsageError('listen needs --forward-to http://localhost:PORT/path');
   const key = values.key ?? process.env.PAYSTEP_SECRET_KEY;
-  if (key === undefined || key === '') throw new UsageError('listen needs the merchant secret key: --key sk_... or PAYSTEP_SECRET_KEY');
+  if (key === undefined || key === '')
+    throw new UsageError('listen needs the merchant secret key: --key sk_... or PAYSTEP_SECRET_KEY');
   const interval = Number(values.interval);
-  if (!Number.isInteger(interval) || interval < 100) throw new UsageError('--interval must be a whole number of milliseconds, at least 100');
+  if (!Number.isInteger(interval) || interval < 100)
+    throw new UsageError('--interval must be a whole number of milliseconds, at least 100');
   if (values.since !== 'now' && values.since !== 'all') throw new UsageError('--since must be now or all');
   const maxEvents = values['max-events'] === undefined ? Infinity : Number(values['max-events']);
   if (!(maxEvents >= 1)) throw new UsageError('--max-events must be a positive number');
@@ -128,7 +135,9 @@ async function listen(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   if (values.since === 'now') for (const event of await newEvents(api, key, seen, true)) seen.add(event.id);
-  console.log(`Listening to ${api}/v1/events every ${interval} ms, forwarding ${values.since === 'now' ? 'new events' : 'every event'} to ${target}`);
+  console.log(
+    `Listening to ${api}/v1/events every ${interval} ms, forwarding ${values.since === 'now' ? 'new events' : 'every event'} to ${target}`,
+  );
   console.log(`Signing secret (verify with any Standard Webhooks library): ${secret}`);
   console.log('Ready');
 
@@ -150,25 +159,39 @@ async function listen(argv: string[]): Promise<number> {
     }
     if (!stop) await new Promise<void>((resolve) => ((wake.resolve = resolve), setTimeout(resolve, interval)));
   }
-  console.log(`paystep listen: forwarded ${ok + failed} events (${ok} delivered, ${failed} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `paystep listen: forwarded ${ok + failed} events (${ok} delivered, ${failed} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return failed > 0 ? 1 : 0;
 }
 
 async function fastForward(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { api: { type: 'string' }, 'admin-token': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { api: { type: 'string' }, 'admin-token': { type: 'string' } },
+  });
   const checkoutId = positionals[0];
   if (checkoutId === undefined || !/^chk_/.test(checkoutId)) throw new UsageError('fast-forward needs a checkout id (chk_...)');
   const token = values['admin-token'] ?? process.env.PAYSTEP_ADMIN_TOKEN;
-  if (token === undefined || token === '') throw new UsageError('fast-forward needs the admin token: --admin-token or PAYSTEP_ADMIN_TOKEN (npm start prints it)');
+  if (token === undefined || token === '')
+    throw new UsageError('fast-forward needs the admin token: --admin-token or PAYSTEP_ADMIN_TOKEN (npm start prints it)');
   const api = apiBase(values.api);
   console.log(`Fast-forwarding ${checkoutId} on ${api} ...`);
-  const response = await fetch(`${api}/local/checkouts/${encodeURIComponent(checkoutId)}/fast_forward`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${api}/local/checkouts/${encodeURIComponent(checkoutId)}/fast_forward`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   const text = await response.text();
   if (!response.ok) {
     console.log(`paystep fast-forward: failed, HTTP ${response.status}: ${text.slice(0, 300)}`);
     return 1;
   }
-  const result = JSON.parse(text) as { authorization_expiry: string; webhook_deliveries_due_now: number; webhook_deliveries_skipped: number };
+  const result = JSON.parse(text) as {
+    authorization_expiry: string;
+    webhook_deliveries_due_now: number;
+    webhook_deliveries_skipped: number;
+  };
   console.log(
     `paystep fast-forward: ${checkoutId}: authorization expiry ${result.authorization_expiry.replace('_', ' ')}, ` +
       `${result.webhook_deliveries_due_now} webhook deliveries due now, ${result.webhook_deliveries_skipped} skipped`,

@@ -39,7 +39,10 @@ const NAV = (current: 'shop' | 'orders' | 'none'): string => `
 
 /** A monogram tile instead of a product photo (no image hosting, no emoji font needed). */
 function monogram(name: string): string {
-  const letters = name.split(/\s+/).filter((word) => /^[A-Za-z]/.test(word)).map((word) => word[0]!.toUpperCase());
+  const letters = name
+    .split(/\s+/)
+    .filter((word) => /^[A-Za-z]/.test(word))
+    .map((word) => word[0]!.toUpperCase());
   return letters.slice(0, 2).join('') || '?';
 }
 
@@ -132,14 +135,19 @@ function itemsText(order: DemoOrder): string {
 function orderRow(order: DemoOrder): string {
   const state = stateLabel(order.state);
   const amount = order.amount_minor !== null && order.currency !== null ? displayMoney(order.amount_minor, order.currency) : '—';
-  return `<tr data-order="${escapeHtml(order.merchant_order_ref)}"><td class="mono">${escapeHtml(order.merchant_order_ref)}</td><td>${escapeHtml(itemsText(order))}</td>` +
+  return (
+    `<tr data-order="${escapeHtml(order.merchant_order_ref)}"><td class="mono">${escapeHtml(order.merchant_order_ref)}</td><td>${escapeHtml(itemsText(order))}</td>` +
     `<td class="num">${escapeHtml(amount)}</td><td><span class="pill ${state.kind}" data-state="${escapeHtml(order.state)}">${escapeHtml(state.label)}</span></td>` +
-    `<td>${escapeHtml(order.rejection_reason ?? '')}</td><td class="mono">${escapeHtml(order.order_ref ?? '—')}</td><td class="muted">${escapeHtml(order.updated_at.slice(11, 19))} UTC</td></tr>`;
+    `<td>${escapeHtml(order.rejection_reason ?? '')}</td><td class="mono">${escapeHtml(order.order_ref ?? '—')}</td><td class="muted">${escapeHtml(order.updated_at.slice(11, 19))} UTC</td></tr>`
+  );
 }
 
 function renderOrderRows(orders: DemoOrder[]): string {
   if (orders.length === 0) return '<tr><td colspan="7" class="muted">No orders yet.</td></tr>';
-  return [...orders].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).map(orderRow).join('\n');
+  return [...orders]
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))
+    .map(orderRow)
+    .join('\n');
 }
 
 const ORDERS_SCRIPT = `
@@ -254,13 +262,14 @@ export function renderResultPage(input: ResultPageInput): Page {
   const reason = ok
     ? undefined
     : declineCode !== null
-      ? DECLINE_TEXT[declineCode] ?? `The card was declined (${declineCode}).`
-      : input.checkout?.failure_message ??
-      order?.rejection_reason ??
-      REASON_TEXT[input.checkout?.failure_reason ?? input.failureReasonParam ?? ''] ??
-      'The payment did not go through.';
+      ? (DECLINE_TEXT[declineCode] ?? `The card was declined (${declineCode}).`)
+      : (input.checkout?.failure_message ??
+        order?.rejection_reason ??
+        REASON_TEXT[input.checkout?.failure_reason ?? input.failureReasonParam ?? ''] ??
+        'The payment did not go through.');
   const state = order !== undefined ? stateLabel(order.state) : undefined;
-  const amount = order?.amount_minor != null && order.currency !== null ? displayMoney(order.amount_minor, order.currency) : undefined;
+  const amount =
+    order?.amount_minor != null && order.currency !== null ? displayMoney(order.amount_minor, order.currency) : undefined;
   const ref = input.merchantOrderRef ?? order?.merchant_order_ref ?? null;
   const rows = [
     ref !== null ? `<dt>Order</dt><dd><code data-testid="merchant-order-ref">${escapeHtml(ref)}</code></dd>` : '',

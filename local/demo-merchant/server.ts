@@ -108,7 +108,9 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
           return;
         }
         const ref = url.searchParams.get('order_ref') ?? url.searchParams.get('merchant_order_ref');
-        const orders = store.listOrders().filter((order) => ref === null || order.order_ref === ref || order.merchant_order_ref === ref);
+        const orders = store
+          .listOrders()
+          .filter((order) => ref === null || order.order_ref === ref || order.merchant_order_ref === ref);
         sendJson(response, 200, { orders });
         return;
       }
@@ -116,7 +118,10 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
         await handleBuy(request, response);
         return;
       case 'GET /order-rows':
-        sendText(response, 200, renderOrderRowsFragment(store.listOrders()), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        sendText(response, 200, renderOrderRowsFragment(store.listOrders()), {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+        });
         return;
       case 'GET /thanks':
       case 'GET /sorry':
@@ -171,7 +176,8 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       return;
     }
     const event = parseJson(raw);
-    const webhookId = header(request, 'webhook-id') ?? (isRecord(event) && typeof event['id'] === 'string' ? event['id'] : undefined);
+    const webhookId =
+      header(request, 'webhook-id') ?? (isRecord(event) && typeof event['id'] === 'string' ? event['id'] : undefined);
     if (!isRecord(event) || typeof event['type'] !== 'string' || webhookId === undefined) {
       sendError(response, 400, 'invalid_event', 'Expected a JSON event with type, and a webhook-id header');
       return;
@@ -211,7 +217,10 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
     if (fromForm) {
       const form = new URLSearchParams(raw);
       const formQuantity = form.get('quantity');
-      body = { sku: form.get('sku') ?? undefined, ...(formQuantity !== null && formQuantity !== '' ? { quantity: Number(formQuantity) } : {}) };
+      body = {
+        sku: form.get('sku') ?? undefined,
+        ...(formQuantity !== null && formQuantity !== '' ? { quantity: Number(formQuantity) } : {}),
+      };
     } else {
       body = parseJson(raw);
     }
@@ -278,11 +287,22 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
         return;
       }
       sendJson(response, 502, {
-        error: { code: 'paystep_error', message: `Paystep refused the checkout (HTTP ${status})`, paystep_status: status, paystep_error: isRecord(created) ? created['error'] ?? null : null },
+        error: {
+          code: 'paystep_error',
+          message: `Paystep refused the checkout (HTTP ${status})`,
+          paystep_status: status,
+          paystep_error: isRecord(created) ? (created['error'] ?? null) : null,
+        },
       });
       return;
     }
-    store.recordPendingOrder({ merchantOrderRef, checkoutId: created['id'], items, amountMinor: amount, currency: product.currency });
+    store.recordPendingOrder({
+      merchantOrderRef,
+      checkoutId: created['id'],
+      items,
+      amountMinor: amount,
+      currency: product.currency,
+    });
     if (fromForm) {
       const target = created['checkout_url'];
       if (typeof target !== 'string') {
@@ -310,10 +330,17 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
   const handleReturnPage = async (outcome: 'thanks' | 'sorry', url: URL, response: ServerResponse): Promise<void> => {
     const merchantOrderRef = url.searchParams.get('merchant_order_ref');
     const checkoutId = url.searchParams.get('checkout_id');
-    const order = (checkoutId !== null ? store.findOrder(checkoutId) : undefined) ?? (merchantOrderRef !== null ? store.findOrder(merchantOrderRef) : undefined);
+    const order =
+      (checkoutId !== null ? store.findOrder(checkoutId) : undefined) ??
+      (merchantOrderRef !== null ? store.findOrder(merchantOrderRef) : undefined);
     let checkout: { status: string; failure_reason: string | null; failure_message: string | null } | undefined;
     const lookupId = checkoutId ?? order?.order_ref ?? null;
-    if (lookupId !== null && /^chk_[A-Za-z0-9_-]{1,64}$/.test(lookupId) && settings.paystepApiUrl !== undefined && settings.secretKey !== undefined) {
+    if (
+      lookupId !== null &&
+      /^chk_[A-Za-z0-9_-]{1,64}$/.test(lookupId) &&
+      settings.paystepApiUrl !== undefined &&
+      settings.secretKey !== undefined
+    ) {
       try {
         const answer = await fetch(`${settings.paystepApiUrl.replace(/\/+$/, '')}/v1/checkouts/${encodeURIComponent(lookupId)}`, {
           headers: { authorization: `Bearer ${settings.secretKey}` },
@@ -332,7 +359,17 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
         // Paystep unreachable: the page falls back to our own order record.
       }
     }
-    sendPage(response, 200, renderResultPage({ outcome, merchantOrderRef, order, checkout, failureReasonParam: url.searchParams.get('failure_reason') }));
+    sendPage(
+      response,
+      200,
+      renderResultPage({
+        outcome,
+        merchantOrderRef,
+        order,
+        checkout,
+        failureReasonParam: url.searchParams.get('failure_reason'),
+      }),
+    );
   };
 
   const server = await listen(handle, {
@@ -356,11 +393,15 @@ function header(request: IncomingMessage, name: string): string | undefined {
 /** Standard Webhooks check (HMAC over id.timestamp.body, 5-minute timestamp tolerance). */
 function verifies(verifier: Webhook, raw: string, request: IncomingMessage): boolean {
   try {
-    verifier.verify(raw, {
-      'webhook-id': header(request, 'webhook-id') ?? '',
-      'webhook-timestamp': header(request, 'webhook-timestamp') ?? '',
-      'webhook-signature': header(request, 'webhook-signature') ?? '',
-    }, { jsonParse: false });
+    verifier.verify(
+      raw,
+      {
+        'webhook-id': header(request, 'webhook-id') ?? '',
+        'webhook-timestamp': header(request, 'webhook-timestamp') ?? '',
+        'webhook-signature': header(request, 'webhook-signature') ?? '',
+      },
+      { jsonParse: false },
+    );
     return true;
   } catch {
     return false;
@@ -380,7 +421,8 @@ function parseConfirmation(body: unknown): Parameters<DemoStore['confirmInventor
   for (const raw of rawItems) {
     if (!isRecord(raw) || typeof raw['sku'] !== 'string' || raw['sku'] === '') return 'every item needs a sku';
     const quantity = raw['quantity'];
-    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1) return `quantity for ${raw['sku']} must be a positive integer`;
+    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1)
+      return `quantity for ${raw['sku']} must be a positive integer`;
     items.push({ sku: raw['sku'], quantity, ...(typeof raw['name'] === 'string' ? { name: raw['name'] } : {}) });
   }
   const amountMinor = body['amount_minor'];

@@ -129,7 +129,13 @@ export class DemoStore {
   }
 
   /** An order started with POST /buy, before Paystep asks for confirmation. */
-  recordPendingOrder(input: { merchantOrderRef: string; checkoutId: string | null; items: DemoOrderItem[]; amountMinor: number; currency: string }): void {
+  recordPendingOrder(input: {
+    merchantOrderRef: string;
+    checkoutId: string | null;
+    items: DemoOrderItem[];
+    amountMinor: number;
+    currency: string;
+  }): void {
     const now = new Date().toISOString();
     const order: DemoOrder = {
       ...emptyOrder(input.merchantOrderRef, now),
@@ -161,7 +167,12 @@ export class DemoStore {
     if (previous !== undefined) return { ...previous, delayMs: 0 };
     const existing = this.lookup(input.order_ref, input.merchant_order_ref);
     if (existing !== undefined && (existing.state === 'released' || existing.state === 'sold')) {
-      return { status: 409, body: json({ reason: `Order ${input.order_ref} is closed (${existing.state})` }), contentType: 'application/json', delayMs: 0 };
+      return {
+        status: 409,
+        body: json({ reason: `Order ${input.order_ref} is closed (${existing.state})` }),
+        contentType: 'application/json',
+        delayMs: 0,
+      };
     }
 
     const now = new Date().toISOString();
@@ -173,7 +184,9 @@ export class DemoStore {
     order.updated_at = now;
     this.rekey(order);
 
-    const behavior = input.items.map((item) => this.products.get(item.sku)?.behavior).find((candidate) => candidate !== undefined);
+    const behavior = input.items
+      .map((item) => this.products.get(item.sku)?.behavior)
+      .find((candidate) => candidate !== undefined);
     const delayMs = Math.max(0, behavior?.delayMs ?? 0);
     let answer: ConfirmationAnswer;
     if (behavior?.status !== undefined && (behavior.status < 200 || behavior.status > 299)) {
@@ -354,7 +367,8 @@ export function parseProducts(input: unknown): DemoProduct[] {
     const count = (field: string, required: boolean): number => {
       const value = product[field];
       if (value === undefined && !required) return 0;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new Error(`${at}.${field} must be a non-negative integer`);
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+        throw new Error(`${at}.${field} must be a non-negative integer`);
       return value;
     };
     const currency = product['currency'];
@@ -379,11 +393,18 @@ function parseBehavior(raw: unknown, at: string): DemoProductBehavior {
   const input = raw as Record<string, unknown>;
   const behavior: DemoProductBehavior = {};
   if (input['delayMs'] !== undefined) {
-    if (typeof input['delayMs'] !== 'number' || !Number.isInteger(input['delayMs']) || input['delayMs'] < 0) throw new Error(`${at}.delayMs must be a non-negative integer`);
+    if (typeof input['delayMs'] !== 'number' || !Number.isInteger(input['delayMs']) || input['delayMs'] < 0)
+      throw new Error(`${at}.delayMs must be a non-negative integer`);
     behavior.delayMs = input['delayMs'];
   }
   if (input['status'] !== undefined) {
-    if (typeof input['status'] !== 'number' || !Number.isInteger(input['status']) || input['status'] < 200 || input['status'] > 599) throw new Error(`${at}.status must be an HTTP status 200-599`);
+    if (
+      typeof input['status'] !== 'number' ||
+      !Number.isInteger(input['status']) ||
+      input['status'] < 200 ||
+      input['status'] > 599
+    )
+      throw new Error(`${at}.status must be an HTTP status 200-599`);
     behavior.status = input['status'];
   }
   for (const field of ['body', 'contentType', 'location'] as const) {

@@ -71,7 +71,10 @@ export class CallbackSender {
         const response = await fetch(target.url, {
           method: 'POST',
           redirect: 'manual',
-          headers: { 'content-type': 'application/json', 'psp-signature': signPspCallback(target.secret, Math.floor(Date.now() / 1000), body) },
+          headers: {
+            'content-type': 'application/json',
+            'psp-signature': signPspCallback(target.secret, Math.floor(Date.now() / 1000), body),
+          },
           body,
           signal: AbortSignal.timeout(10_000),
         });
@@ -81,11 +84,20 @@ export class CallbackSender {
         status = 0;
       }
       if (status >= 200 && status < 300) {
-        this.sent.push({ id: callback.id, type: callback.type, sequence: callback.sequence, reference: callback.data.reference, status, at: new Date().toISOString() });
+        this.sent.push({
+          id: callback.id,
+          type: callback.type,
+          sequence: callback.sequence,
+          reference: callback.data.reference,
+          status,
+          at: new Date().toISOString(),
+        });
         return;
       }
       if (attempt === ATTEMPTS) {
-        this.log(`Sandbox PSP: callback ${callback.id} (${callback.type}) not accepted after ${ATTEMPTS} attempts (last HTTP ${status})`);
+        this.log(
+          `Sandbox PSP: callback ${callback.id} (${callback.type}) not accepted after ${ATTEMPTS} attempts (last HTTP ${status})`,
+        );
         return;
       }
       if (!(await this.timers.sleep(backoff))) return; // stopping

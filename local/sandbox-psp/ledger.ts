@@ -64,7 +64,8 @@ export interface Authorization {
   callback_sequence?: number;
 }
 
-export type AuthorizationStatus = 'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+export type AuthorizationStatus =
+  'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
 
 /** The public view of an authorization (GET /v1/authorizations/{id} and every mutation answer). */
 export interface AuthorizationView {
@@ -196,14 +197,20 @@ export class SandboxLedger {
 
   /** Ledger rows in the order they happened, optionally only those for one reference (checkout id). */
   listOperations(reference?: string): LedgerOperation[] {
-    const rows = reference === undefined ? this.state.operations : this.state.operations.filter((row) => row.reference === reference);
+    const rows =
+      reference === undefined ? this.state.operations : this.state.operations.filter((row) => row.reference === reference);
     return rows.map((row) => ({ ...row }));
   }
 
   // ---- money movements ------------------------------------------------------------------------
 
   /** Authorizes `amount` on a token: declines by card behaviour, refuses a token already spent. */
-  authorize(input: { token: string; amount: number; currency: string; reference: string }, key: string, path: string, options: { settleAfterMs?: number } = {}): PspReply {
+  authorize(
+    input: { token: string; amount: number; currency: string; reference: string },
+    key: string,
+    path: string,
+    options: { settleAfterMs?: number } = {},
+  ): PspReply {
     const token = this.state.tokens[input.token];
     const failed = (status: number, code: string, message: string, param?: string): PspReply => {
       const row = this.record('authorize', input.amount, input.currency, 'failed', input.reference, key, null, code);
@@ -262,7 +269,8 @@ export class SandboxLedger {
   capture(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
     return this.moveMoney('capture', authorizationId, input, key, path, (authorization) => {
       if (authorization.voided) return [409, 'authorization_voided', 'The authorization was voided; nothing can be captured'];
-      if (authorization.pending === true) return [409, 'authorization_pending', 'The authorization is still pending; wait for its result'];
+      if (authorization.pending === true)
+        return [409, 'authorization_pending', 'The authorization is still pending; wait for its result'];
       const capturable = authorization.amount - authorization.captured_amount;
       if (input.amount > capturable) {
         return [422, 'amount_exceeds_capturable', `Only ${capturable} ${authorization.currency} can still be captured`];
@@ -291,7 +299,11 @@ export class SandboxLedger {
     return this.moveMoney(
       'void',
       authorizationId,
-      { amount: remainder, currency: authorization?.currency ?? '', ...(input.reference !== undefined ? { reference: input.reference } : {}) },
+      {
+        amount: remainder,
+        currency: authorization?.currency ?? '',
+        ...(input.reference !== undefined ? { reference: input.reference } : {}),
+      },
       key,
       path,
       (found) => {
@@ -328,7 +340,16 @@ export class SandboxLedger {
     if (authorization === undefined || authorization.pending !== true) return undefined;
     authorization.pending = false;
     authorization.updated = new Date().toISOString();
-    this.record('authorize', authorization.amount, authorization.currency, 'succeeded', authorization.reference, `settle:${authorization.id}`, authorization.id, null);
+    this.record(
+      'authorize',
+      authorization.amount,
+      authorization.currency,
+      'succeeded',
+      authorization.reference,
+      `settle:${authorization.id}`,
+      authorization.id,
+      null,
+    );
     this.persist();
     return authorization;
   }
@@ -337,7 +358,8 @@ export class SandboxLedger {
   dispute(authorizationId: string, input: MoneyRequest, key: string, path: string): PspReply {
     return this.moveMoney('dispute', authorizationId, input, key, path, (authorization) => {
       const disputable = authorization.captured_amount - authorization.refunded_amount - (authorization.disputed_amount ?? 0);
-      if (input.amount > disputable) return [422, 'amount_exceeds_disputable', `Only ${disputable} ${authorization.currency} can be disputed`];
+      if (input.amount > disputable)
+        return [422, 'amount_exceeds_disputable', `Only ${disputable} ${authorization.currency} can be disputed`];
       authorization.disputed_amount = (authorization.disputed_amount ?? 0) + input.amount;
       return undefined;
     });
@@ -368,7 +390,10 @@ export class SandboxLedger {
     const reference = authorization.reference;
     const fail = (status: number, code: string, message: string, param?: string): PspReply => {
       const row = this.record(type, input.amount, input.currency, 'failed', reference, key, authorization.id, code);
-      return this.remember(key, path, { status, body: { ...(errorBody(code, message, row, param) as object), authorization: toView(authorization) } });
+      return this.remember(key, path, {
+        status,
+        body: { ...(errorBody(code, message, row, param) as object), authorization: toView(authorization) },
+      });
     };
     if (input.reference !== undefined && input.reference !== reference) {
       return fail(422, 'reference_mismatch', `The authorization belongs to reference ${reference}`, 'reference');

@@ -85,7 +85,11 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     void running.finally(() => inFlight.delete(running));
   };
 
-  const callbackFor = (authorization: Authorization, type: PspCallbackType, extra: { amount?: number; dispute_id?: string; reason?: string } = {}) => {
+  const callbackFor = (
+    authorization: Authorization,
+    type: PspCallbackType,
+    extra: { amount?: number; dispute_id?: string; reason?: string } = {},
+  ) => {
     const view = ledger.viewAuthorization(authorization.id);
     return newCallback(type, ledger.nextSequence(authorization.id), {
       authorization_id: authorization.id,
@@ -123,7 +127,10 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     const authorization = ledger.getAuthorization(authorizationId);
     if (authorization === undefined || !ASYNC_BEHAVIORS.includes(authorization.behavior)) return;
     const report = callbackFor(authorization, type, { amount });
-    const late = authorization.behavior === 'out_of_order_callbacks' ? { ...callbackFor(authorization, 'authorization.succeeded'), sequence: 2 } : undefined;
+    const late =
+      authorization.behavior === 'out_of_order_callbacks'
+        ? { ...callbackFor(authorization, 'authorization.succeeded'), sequence: 2 }
+        : undefined;
     background(async () => {
       await sender.deliver(report, timesFor(authorization));
       if (late !== undefined) await sender.deliver({ ...late, data: { ...late.data, status: 'authorized' } }, 1);
@@ -163,7 +170,12 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       const stored = ledger.findIdempotent(key);
       if (stored !== undefined) {
         if (stored.path !== path) {
-          throw new BadRequest('idempotency_key_reused', 'This Idempotency-Key was used for a different operation', 'Idempotency-Key', 422);
+          throw new BadRequest(
+            'idempotency_key_reused',
+            'This Idempotency-Key was used for a different operation',
+            'Idempotency-Key',
+            422,
+          );
         }
         reply(response, stored.reply, { 'idempotent-replayed': 'true' });
         return;
@@ -195,21 +207,33 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
             const authorization = ledger.getAuthorization(authorizationId);
             if (answer.status === 200 && authorization !== undefined) {
               const disputeId = (answer.body as { id?: string }).id ?? generateDisputeId();
-              const report = callbackFor(authorization, 'dispute.created', { amount: input.amount, dispute_id: disputeId, reason });
+              const report = callbackFor(authorization, 'dispute.created', {
+                amount: input.amount,
+                dispute_id: disputeId,
+                reason,
+              });
               background(() => sender.deliver(report, timesFor(authorization)));
             }
             return answer;
           };
         } else {
           const input = { amount: requireAmount(body), currency: requireCurrency(body), ...ref };
-          run = route.operation === 'capture'
-            ? () => ledger.capture(authorizationId, input, key, path)
-            : () => ledger.refund(authorizationId, input, key, path);
+          run =
+            route.operation === 'capture'
+              ? () => ledger.capture(authorizationId, input, key, path)
+              : () => ledger.refund(authorizationId, input, key, path);
         }
       }
 
       if (behavior === 'unavailable_once' && ledger.claimFirstAttempt(key)) {
-        reply(response, { status: 503, body: { error: { code: 'psp_unavailable', message: 'Temporarily unavailable; retry with the same Idempotency-Key' } } }, { 'retry-after': '1' });
+        reply(
+          response,
+          {
+            status: 503,
+            body: { error: { code: 'psp_unavailable', message: 'Temporarily unavailable; retry with the same Idempotency-Key' } },
+          },
+          { 'retry-after': '1' },
+        );
         return;
       }
       // Processed now, answered later: the hang cards model "the PSP did it, the answer got lost".
@@ -220,14 +244,23 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
         if (created !== undefined) armPending(created);
       }
       if ((route.operation === 'capture' || route.operation === 'void') && answer.status === 200) {
-        reportMovement(route.authorizationId, route.operation === 'capture' ? 'capture.succeeded' : 'void.succeeded', (answer.body as { amount: number }).amount);
+        reportMovement(
+          route.authorizationId,
+          route.operation === 'capture' ? 'capture.succeeded' : 'void.succeeded',
+          (answer.body as { amount: number }).amount,
+        );
       }
-      const hangs = (behavior === 'hang_authorize' && route.operation === 'authorize') || (behavior === 'hang_capture' && route.operation === 'capture');
+      const hangs =
+        (behavior === 'hang_authorize' && route.operation === 'authorize') ||
+        (behavior === 'hang_capture' && route.operation === 'capture');
       if (hangs && !(await timers.sleep(hangMs))) return;
       reply(response, answer);
     } catch (error) {
       if (error instanceof BadRequest) {
-        reply(response, { status: error.status, body: { error: { code: error.code, message: error.message, ...(error.param ? { param: error.param } : {}) } } });
+        reply(response, {
+          status: error.status,
+          body: { error: { code: error.code, message: error.message, ...(error.param ? { param: error.param } : {}) } },
+        });
         return;
       }
       throw error;
@@ -252,7 +285,10 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     }
     if (path === '/v1/callbacks') {
       const reference = url.searchParams.get('reference');
-      reply(response, { status: 200, body: { data: sender.sent.filter((row) => reference === null || row.reference === reference) } });
+      reply(response, {
+        status: 200,
+        body: { data: sender.sent.filter((row) => reference === null || row.reference === reference) },
+      });
       return;
     }
     if (path === '/v1/test-cards') {
@@ -285,7 +321,13 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
         reply(response, stored.reply, { 'idempotent-replayed': 'true' });
         return;
       }
-      if (stored !== undefined) throw new BadRequest('idempotency_key_reused', 'This Idempotency-Key was used for a different operation', 'Idempotency-Key', 422);
+      if (stored !== undefined)
+        throw new BadRequest(
+          'idempotency_key_reused',
+          'This Idempotency-Key was used for a different operation',
+          'Idempotency-Key',
+          422,
+        );
     }
     const body = parseBody(raw);
     const card = validateCard(body);
@@ -298,12 +340,21 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
     onStop: () => timers.cancelAll(),
-    onError: (response) => sendJson(response, 500, { error: { code: 'internal_error', message: 'Internal error' } }, CORS_HEADERS),
+    onError: (response) =>
+      sendJson(response, 500, { error: { code: 'internal_error', message: 'Internal error' } }, CORS_HEADERS),
   });
   return { ...server, configureCallbacks: (target: CallbackTarget) => sender.configure(target) };
 }
 
-function publicToken(token: { id: string; last4: string; brand: string; exp_month: number; exp_year: number; created: string; used_by_authorization: string | null }): unknown {
+function publicToken(token: {
+  id: string;
+  last4: string;
+  brand: string;
+  exp_month: number;
+  exp_year: number;
+  created: string;
+  used_by_authorization: string | null;
+}): unknown {
   return {
     id: token.id,
     object: 'token',
@@ -314,14 +365,16 @@ function publicToken(token: { id: string; last4: string; brand: string; exp_mont
 }
 
 type MutationRoute =
-  | { operation: 'authorize' }
-  | { operation: 'capture' | 'void' | 'refund' | 'dispute'; authorizationId: string };
+  { operation: 'authorize' } | { operation: 'capture' | 'void' | 'refund' | 'dispute'; authorizationId: string };
 
 function matchMutation(path: string): MutationRoute | undefined {
   if (path === '/v1/authorizations') return { operation: 'authorize' };
   const match = /^\/v1\/authorizations\/([^/]+)\/(capture|void|refund|dispute)$/.exec(path);
   if (!match) return undefined;
-  return { operation: match[2] as 'capture' | 'void' | 'refund' | 'dispute', authorizationId: decodeURIComponent(match[1] as string) };
+  return {
+    operation: match[2] as 'capture' | 'void' | 'refund' | 'dispute',
+    authorizationId: decodeURIComponent(match[1] as string),
+  };
 }
 
 function generateDisputeId(): string {
@@ -332,10 +385,12 @@ function readIdempotencyKey(request: IncomingMessage, required: boolean): string
   const header = request.headers['idempotency-key'];
   const key = Array.isArray(header) ? header[0] : header;
   if (key === undefined || key.trim() === '') {
-    if (required) throw new BadRequest('idempotency_key_required', 'Every mutating call needs an Idempotency-Key header', 'Idempotency-Key');
+    if (required)
+      throw new BadRequest('idempotency_key_required', 'Every mutating call needs an Idempotency-Key header', 'Idempotency-Key');
     return undefined;
   }
-  if (key.length > 255) throw new BadRequest('invalid_idempotency_key', 'Idempotency-Key is longer than 255 characters', 'Idempotency-Key');
+  if (key.length > 255)
+    throw new BadRequest('invalid_idempotency_key', 'Idempotency-Key is longer than 255 characters', 'Idempotency-Key');
   return key;
 }
 

@@ -29,37 +29,86 @@ export interface TestCard {
 export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'unknown';
 
 export const TEST_CARDS: readonly TestCard[] = [
-  { number: '4242424242424242', brand: 'visa', behavior: 'approve', implemented: true,
-    description: 'Approves every operation.' },
-  { number: '5555555555554444', brand: 'mastercard', behavior: 'approve', implemented: true,
-    description: 'Approves every operation (Mastercard).' },
-  { number: '378282246310005', brand: 'amex', behavior: 'approve', implemented: true,
-    description: 'Approves every operation (Amex, 4-digit CVC).' },
-  { number: '4000000000000002', brand: 'visa', behavior: 'decline', implemented: true,
-    description: 'Authorization declined: HTTP 402, code card_declined (recorded as a failed authorize).' },
-  { number: '4000000000009995', brand: 'visa', behavior: 'insufficient_funds', implemented: true,
-    description: 'Authorization declined: HTTP 402, code insufficient_funds (recorded as a failed authorize).' },
-  { number: '4000000000000119', brand: 'visa', behavior: 'unavailable_once', implemented: true,
+  { number: '4242424242424242', brand: 'visa', behavior: 'approve', implemented: true, description: 'Approves every operation.' },
+  {
+    number: '5555555555554444',
+    brand: 'mastercard',
+    behavior: 'approve',
+    implemented: true,
+    description: 'Approves every operation (Mastercard).',
+  },
+  {
+    number: '378282246310005',
+    brand: 'amex',
+    behavior: 'approve',
+    implemented: true,
+    description: 'Approves every operation (Amex, 4-digit CVC).',
+  },
+  {
+    number: '4000000000000002',
+    brand: 'visa',
+    behavior: 'decline',
+    implemented: true,
+    description: 'Authorization declined: HTTP 402, code card_declined (recorded as a failed authorize).',
+  },
+  {
+    number: '4000000000009995',
+    brand: 'visa',
+    behavior: 'insufficient_funds',
+    implemented: true,
+    description: 'Authorization declined: HTTP 402, code insufficient_funds (recorded as a failed authorize).',
+  },
+  {
+    number: '4000000000000119',
+    brand: 'visa',
+    behavior: 'unavailable_once',
+    implemented: true,
     description:
       'The first attempt of every mutating operation (authorize, capture, void, refund) per Idempotency-Key answers ' +
-      '503 psp_unavailable and records nothing; a retry with the SAME key succeeds. A new key is a new first attempt.' },
-  { number: '4000000000000333', brand: 'visa', behavior: 'hang_authorize', implemented: true,
+      '503 psp_unavailable and records nothing; a retry with the SAME key succeeds. A new key is a new first attempt.',
+  },
+  {
+    number: '4000000000000333',
+    brand: 'visa',
+    behavior: 'hang_authorize',
+    implemented: true,
     description:
       'Authorization is processed at once but the response is held for hangMs (default 35 s, past the adapter ' +
-      'timeout); a retry with the same Idempotency-Key replays the stored result immediately.' },
-  { number: '4000000000000440', brand: 'visa', behavior: 'hang_capture', implemented: true,
-    description: 'Authorizes normally; each capture is processed at once but its response is held for hangMs, same as above.' },
-  { number: '4000000000000770', brand: 'visa', behavior: 'async_callback', implemented: true,
+      'timeout); a retry with the same Idempotency-Key replays the stored result immediately.',
+  },
+  {
+    number: '4000000000000440',
+    brand: 'visa',
+    behavior: 'hang_capture',
+    implemented: true,
+    description: 'Authorizes normally; each capture is processed at once but its response is held for hangMs, same as above.',
+  },
+  {
+    number: '4000000000000770',
+    brand: 'visa',
+    behavior: 'async_callback',
+    implemented: true,
     description:
       'Authorization answers HTTP 202 status "pending" (callback authorization.pending); after callbackDelayMs ' +
       '(default 30 s, compressed locally) it is approved and authorization.succeeded is sent by signed callback. ' +
-      'Captures and voids are reported by callback too.' },
-  { number: '4000000000000887', brand: 'visa', behavior: 'duplicate_callbacks', implemented: true,
-    description: 'Like async_callback, and every callback is delivered twice (same event id).' },
-  { number: '4000000000000994', brand: 'visa', behavior: 'out_of_order_callbacks', implemented: true,
+      'Captures and voids are reported by callback too.',
+  },
+  {
+    number: '4000000000000887',
+    brand: 'visa',
+    behavior: 'duplicate_callbacks',
+    implemented: true,
+    description: 'Like async_callback, and every callback is delivered twice (same event id).',
+  },
+  {
+    number: '4000000000000994',
+    brand: 'visa',
+    behavior: 'out_of_order_callbacks',
+    implemented: true,
     description:
       'Like async_callback, with callbacks out of order: authorization.pending arrives after authorization.succeeded, ' +
-      'and after a capture or void a stale authorization.succeeded (new event id, old sequence) arrives late.' },
+      'and after a capture or void a stale authorization.succeeded (new event id, old sequence) arrives late.',
+  },
 ];
 
 /** Which behaviour a card number triggers; unknown (but valid) numbers approve. */

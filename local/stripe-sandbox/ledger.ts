@@ -113,9 +113,10 @@ export class StripeSandboxLedger {
   private readonly state: State;
 
   constructor(private readonly dataFile?: string) {
-    this.state = dataFile !== undefined && existsSync(dataFile)
-      ? (JSON.parse(readFileSync(dataFile, 'utf8')) as State)
-      : { paymentMethods: {}, intents: {}, refunds: {}, idempotency: {}, operations: [], firstAttempts: [] };
+    this.state =
+      dataFile !== undefined && existsSync(dataFile)
+        ? (JSON.parse(readFileSync(dataFile, 'utf8')) as State)
+        : { paymentMethods: {}, intents: {}, refunds: {}, idempotency: {}, operations: [], firstAttempts: [] };
   }
 
   /** Writes the state (atomically: temp file + rename) when a data file is configured. */
@@ -183,7 +184,9 @@ export class StripeSandboxLedger {
   }
 
   searchIntentsByReference(reference: string): StoredIntent[] {
-    return Object.values(this.state.intents).filter((intent) => intent.metadata['reference'] === reference).sort((a, b) => b.created - a.created);
+    return Object.values(this.state.intents)
+      .filter((intent) => intent.metadata['reference'] === reference)
+      .sort((a, b) => b.created - a.created);
   }
 
   listProcessing(): StoredIntent[] {
@@ -207,7 +210,10 @@ export class StripeSandboxLedger {
 
   // ---- the operation ledger ---------------------------------------------------------------------
 
-  record(row: Omit<LedgerOperation, 'id' | 'created' | 'network_transaction_id' | 'initial_network_transaction_id' | 'off_session'> & Partial<LedgerOperation>): LedgerOperation {
+  record(
+    row: Omit<LedgerOperation, 'id' | 'created' | 'network_transaction_id' | 'initial_network_transaction_id' | 'off_session'> &
+      Partial<LedgerOperation>,
+  ): LedgerOperation {
     const operation: LedgerOperation = {
       network_transaction_id: null,
       initial_network_transaction_id: null,
@@ -222,7 +228,8 @@ export class StripeSandboxLedger {
   }
 
   listOperations(reference?: string): LedgerOperation[] {
-    const rows = reference === undefined ? this.state.operations : this.state.operations.filter((row) => row.reference === reference);
+    const rows =
+      reference === undefined ? this.state.operations : this.state.operations.filter((row) => row.reference === reference);
     return rows.map((row) => ({ ...row }));
   }
 }

@@ -73,7 +73,10 @@ class StripeFailure extends Error {
 const invalid = (message: string, param?: string, code = 'parameter_invalid'): StripeFailure =>
   new StripeFailure(400, 'invalid_request_error', message, { code, ...(param !== undefined ? { param } : {}) });
 const missing = (what: string, id: string, param?: string): StripeFailure =>
-  new StripeFailure(404, 'invalid_request_error', `No such ${what}: '${id}'`, { code: 'resource_missing', ...(param !== undefined ? { param } : {}) });
+  new StripeFailure(404, 'invalid_request_error', `No such ${what}: '${id}'`, {
+    code: 'resource_missing',
+    ...(param !== undefined ? { param } : {}),
+  });
 
 /** Starts the sandbox on loopback (`npm start`, integration and e2e tests: each its own instance and ledger). */
 export async function startStripeSandbox(options: StartStripeSandboxOptions = {}): Promise<StripeSandbox> {
@@ -89,8 +92,14 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     void work().catch((error: unknown) => options.log?.(`Stripe sandbox background work failed: ${String(error)}`));
   };
   const copies = (intent: StoredIntent): number => (paymentMethodOf(intent)?.behavior === 'duplicate_callbacks' ? 2 : 1);
-  const paymentMethodOf = (intent: StoredIntent): StoredPaymentMethod | undefined => ledger.getPaymentMethod(intent.payment_method);
-  const emit = (type: string, intent: StoredIntent, object: Record<string, unknown> = renderIntent(intent), key: string | null = null): void => {
+  const paymentMethodOf = (intent: StoredIntent): StoredPaymentMethod | undefined =>
+    ledger.getPaymentMethod(intent.payment_method);
+  const emit = (
+    type: string,
+    intent: StoredIntent,
+    object: Record<string, unknown> = renderIntent(intent),
+    key: string | null = null,
+  ): void => {
     const event = newEvent(type, object, key);
     background(() => webhooks.deliver(event, { reference: intent.reference, paymentIntent: intent.id }, copies(intent)));
   };
@@ -105,7 +114,12 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       if (!(await timers.sleep(Math.max(0, Date.parse(intent.settle_at ?? '') - Date.now()) || 0))) return;
       const current = ledger.getIntent(intent.id);
       if (current === undefined || current.status !== 'processing') return; // canceled meanwhile
-      const settled = ledger.putIntent({ ...current, status: 'requires_capture', amount_capturable: current.amount, settle_at: null });
+      const settled = ledger.putIntent({
+        ...current,
+        status: 'requires_capture',
+        amount_capturable: current.amount,
+        settle_at: null,
+      });
       recordAuthorization(settled, 'succeeded', null, settled.creation_key);
       await webhooks.deliver(newEvent('payment_intent.amount_capturable_updated', renderIntent(settled)), meta, copies(settled));
       if (outOfOrder) await webhooks.deliver(processingReport, meta, 1);
@@ -113,7 +127,12 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   };
   for (const intent of ledger.listProcessing()) armSettlement(intent);
 
-  const recordAuthorization = (intent: StoredIntent, status: 'succeeded' | 'failed', failureCode: string | null, key: string): void => {
+  const recordAuthorization = (
+    intent: StoredIntent,
+    status: 'succeeded' | 'failed',
+    failureCode: string | null,
+    key: string,
+  ): void => {
     const method = paymentMethodOf(intent);
     ledger.record({
       type: 'authorize',
@@ -140,102 +159,239 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       const code = checked.code === 'invalid_number' ? 'incorrect_number' : checked.code;
       throw new StripeFailure(402, 'card_error', checked.message, { code, param: `card[${checked.param}]` });
     }
-    return ledger.createPaymentMethod({ number: String(card?.['number']).replace(/[\s-]/g, ''), expMonth: checked.expMonth, expYear: checked.expYear });
+    return ledger.createPaymentMethod({
+      number: String(card?.['number']).replace(/[\s-]/g, ''),
+      expMonth: checked.expMonth,
+      expYear: checked.expYear,
+    });
   };
 
   const createIntent = async (params: FormObject, key: string): Promise<{ answer: StoredAnswer; hang: boolean }> => {
     const amount = positiveInteger(params, 'amount');
     const currency = (str(params, 'currency') ?? '').toLowerCase();
     if (findCurrency(currency.toUpperCase()) === undefined) throw invalid('Invalid currency', 'currency');
-    if (str(params, 'capture_method') !== 'manual') throw invalid('This sandbox supports capture_method=manual only', 'capture_method');
+    if (str(params, 'capture_method') !== 'manual')
+      throw invalid('This sandbox supports capture_method=manual only', 'capture_method');
     if (str(params, 'confirm') !== 'true') throw invalid('This sandbox supports confirm=true only', 'confirm');
     const metadata = stringRecord(obj(params, 'metadata'));
     const reference = metadata['reference'];
-    if (reference === undefined || reference === '') throw invalid('metadata[reference] is required (the checkout id)', 'metadata[reference]', 'parameter_missing');
+    if (reference === undefined || reference === '')
+      throw invalid('metadata[reference] is required (the checkout id)', 'metadata[reference]', 'parameter_missing');
     const offSession = str(params, 'off_session') === 'true';
     const setupFutureUsage = str(params, 'setup_future_usage') ?? null;
-    if (setupFutureUsage !== null && setupFutureUsage !== 'off_session' && setupFutureUsage !== 'on_session') throw invalid('Invalid setup_future_usage', 'setup_future_usage');
+    if (setupFutureUsage !== null && setupFutureUsage !== 'off_session' && setupFutureUsage !== 'on_session')
+      throw invalid('Invalid setup_future_usage', 'setup_future_usage');
 
     let method: StoredPaymentMethod;
     const methodData = obj(params, 'payment_method_data');
     const methodId = str(params, 'payment_method');
     if (methodData !== undefined) method = createPaymentMethod(methodData);
-    else if (methodId !== undefined) method = ledger.getPaymentMethod(methodId) ?? raise(missing('PaymentMethod', methodId, 'payment_method'));
+    else if (methodId !== undefined)
+      method = ledger.getPaymentMethod(methodId) ?? raise(missing('PaymentMethod', methodId, 'payment_method'));
     else throw invalid('payment_method or payment_method_data is required', 'payment_method', 'parameter_missing');
 
     const base: StoredIntent = {
-      id: newId('pi'), amount, currency, status: 'requires_payment_method', amount_capturable: 0, amount_received: 0, amount_refunded: 0,
-      reference, metadata, payment_method: method.id, setup_future_usage: setupFutureUsage, off_session: offSession, charge_id: null,
-      network_transaction_id: null, last_payment_error: null, cancellation_reason: null, created: unixNow(), settle_at: null, creation_key: key,
+      id: newId('pi'),
+      amount,
+      currency,
+      status: 'requires_payment_method',
+      amount_capturable: 0,
+      amount_received: 0,
+      amount_refunded: 0,
+      reference,
+      metadata,
+      payment_method: method.id,
+      setup_future_usage: setupFutureUsage,
+      off_session: offSession,
+      charge_id: null,
+      network_transaction_id: null,
+      last_payment_error: null,
+      cancellation_reason: null,
+      created: unixNow(),
+      settle_at: null,
+      creation_key: key,
     };
     const decline = (code: string, declineCode: string | undefined, message: string): StoredAnswer => {
-      const failed = ledger.putIntent({ ...base, charge_id: newId('ch'), last_payment_error: { code, ...(declineCode ? { decline_code: declineCode } : {}), message } });
-      recordAuthorization(failed, 'failed', declineCode !== undefined && declineCode !== 'generic_decline' ? declineCode : code, key);
+      const failed = ledger.putIntent({
+        ...base,
+        charge_id: newId('ch'),
+        last_payment_error: { code, ...(declineCode ? { decline_code: declineCode } : {}), message },
+      });
+      recordAuthorization(
+        failed,
+        'failed',
+        declineCode !== undefined && declineCode !== 'generic_decline' ? declineCode : code,
+        key,
+      );
       emit('payment_intent.payment_failed', failed, renderIntent(failed), key);
-      return new StripeFailure(402, 'card_error', message, { code, ...(declineCode ? { decline_code: declineCode } : {}), payment_intent: renderIntent(failed) }).answer();
+      return new StripeFailure(402, 'card_error', message, {
+        code,
+        ...(declineCode ? { decline_code: declineCode } : {}),
+        payment_intent: renderIntent(failed),
+      }).answer();
     };
     if (offSession && method.network_transaction_id === null) {
-      return { answer: decline('authentication_required', 'authentication_required', 'This payment method was never set up for off-session use.'), hang: false };
+      return {
+        answer: decline(
+          'authentication_required',
+          'authentication_required',
+          'This payment method was never set up for off-session use.',
+        ),
+        hang: false,
+      };
     }
-    if (method.behavior === 'decline') return { answer: decline('card_declined', 'generic_decline', 'Your card was declined.'), hang: false };
-    if (method.behavior === 'insufficient_funds') return { answer: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'), hang: false };
+    if (method.behavior === 'decline')
+      return { answer: decline('card_declined', 'generic_decline', 'Your card was declined.'), hang: false };
+    if (method.behavior === 'insufficient_funds')
+      return { answer: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'), hang: false };
 
     const networkTransactionId = `ntid_${newId('x').slice(2, 17)}`;
     if (ASYNC_BEHAVIORS.includes(method.behavior)) {
-      const pending = ledger.putIntent({ ...base, status: 'processing', charge_id: newId('ch'), network_transaction_id: networkTransactionId, settle_at: new Date(Date.now() + asyncDelayMs).toISOString() });
+      const pending = ledger.putIntent({
+        ...base,
+        status: 'processing',
+        charge_id: newId('ch'),
+        network_transaction_id: networkTransactionId,
+        settle_at: new Date(Date.now() + asyncDelayMs).toISOString(),
+      });
       armSettlement(pending);
       return { answer: { status: 200, body: renderIntent(pending, expands(params).includes('latest_charge')) }, hang: false };
     }
-    const authorized = ledger.putIntent({ ...base, status: 'requires_capture', amount_capturable: amount, charge_id: newId('ch'), network_transaction_id: networkTransactionId });
+    const authorized = ledger.putIntent({
+      ...base,
+      status: 'requires_capture',
+      amount_capturable: amount,
+      charge_id: newId('ch'),
+      network_transaction_id: networkTransactionId,
+    });
     if (setupFutureUsage === 'off_session') ledger.saveForOffSession(method.id, networkTransactionId);
     recordAuthorization(authorized, 'succeeded', null, key);
     emit('payment_intent.amount_capturable_updated', authorized, renderIntent(authorized), key);
-    return { answer: { status: 200, body: renderIntent(authorized, expands(params).includes('latest_charge')) }, hang: method.behavior === 'hang_authorize' };
+    return {
+      answer: { status: 200, body: renderIntent(authorized, expands(params).includes('latest_charge')) },
+      hang: method.behavior === 'hang_authorize',
+    };
   };
 
   const captureIntent = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
     if (intent.status !== 'requires_capture') {
-      throw invalid(`This PaymentIntent could not be captured because it has a status of ${intent.status}.`, undefined, 'payment_intent_unexpected_state');
+      throw invalid(
+        `This PaymentIntent could not be captured because it has a status of ${intent.status}.`,
+        undefined,
+        'payment_intent_unexpected_state',
+      );
     }
-    const amount = str(params, 'amount_to_capture') === undefined ? intent.amount_capturable : positiveInteger(params, 'amount_to_capture');
-    if (amount > intent.amount_capturable) throw invalid(`amount_to_capture cannot exceed ${intent.amount_capturable}`, 'amount_to_capture', 'amount_too_large');
+    const amount =
+      str(params, 'amount_to_capture') === undefined ? intent.amount_capturable : positiveInteger(params, 'amount_to_capture');
+    if (amount > intent.amount_capturable)
+      throw invalid(`amount_to_capture cannot exceed ${intent.amount_capturable}`, 'amount_to_capture', 'amount_too_large');
     const captured = ledger.putIntent({ ...intent, status: 'succeeded', amount_received: amount, amount_capturable: 0 });
-    ledger.record({ type: 'capture', amount, currency: intent.currency.toUpperCase(), status: 'succeeded', reference: intent.reference, idempotency_key: key, payment_intent: intent.id, failure_code: null });
+    ledger.record({
+      type: 'capture',
+      amount,
+      currency: intent.currency.toUpperCase(),
+      status: 'succeeded',
+      reference: intent.reference,
+      idempotency_key: key,
+      payment_intent: intent.id,
+      failure_code: null,
+    });
     emit('payment_intent.succeeded', captured, renderIntent(captured), key);
     return { status: 200, body: renderIntent(captured, expands(params).includes('latest_charge')) };
   };
 
   const cancelIntent = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
     if (!['requires_payment_method', 'requires_capture', 'processing'].includes(intent.status)) {
-      throw invalid(`You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`, undefined, 'payment_intent_unexpected_state');
+      throw invalid(
+        `You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`,
+        undefined,
+        'payment_intent_unexpected_state',
+      );
     }
     const released = intent.status === 'requires_capture' ? intent.amount_capturable : 0;
-    const canceled = ledger.putIntent({ ...intent, status: 'canceled', amount_capturable: 0, settle_at: null, cancellation_reason: str(params, 'cancellation_reason') ?? 'requested_by_customer' });
+    const canceled = ledger.putIntent({
+      ...intent,
+      status: 'canceled',
+      amount_capturable: 0,
+      settle_at: null,
+      cancellation_reason: str(params, 'cancellation_reason') ?? 'requested_by_customer',
+    });
     if (intent.status === 'requires_capture') {
-      ledger.record({ type: 'void', amount: released, currency: intent.currency.toUpperCase(), status: 'succeeded', reference: intent.reference, idempotency_key: key, payment_intent: intent.id, failure_code: null });
+      ledger.record({
+        type: 'void',
+        amount: released,
+        currency: intent.currency.toUpperCase(),
+        status: 'succeeded',
+        reference: intent.reference,
+        idempotency_key: key,
+        payment_intent: intent.id,
+        failure_code: null,
+      });
     }
     emit('payment_intent.canceled', canceled, renderIntent(canceled), key);
     return { status: 200, body: renderIntent(canceled, expands(params).includes('latest_charge')) };
   };
 
   const createRefund = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
-    if (intent.status !== 'succeeded') throw invalid(`This PaymentIntent (${intent.id}) does not have a successful charge to refund.`, 'payment_intent', 'charge_not_captured');
+    if (intent.status !== 'succeeded')
+      throw invalid(
+        `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,
+        'payment_intent',
+        'charge_not_captured',
+      );
     const refundable = intent.amount_received - intent.amount_refunded;
-    if (refundable <= 0) throw invalid(`Charge ${intent.charge_id} has already been refunded.`, undefined, 'charge_already_refunded');
+    if (refundable <= 0)
+      throw invalid(`Charge ${intent.charge_id} has already been refunded.`, undefined, 'charge_already_refunded');
     const amount = str(params, 'amount') === undefined ? refundable : positiveInteger(params, 'amount');
-    if (amount > refundable) throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${refundable})`, 'amount', 'amount_too_large');
+    if (amount > refundable)
+      throw invalid(
+        `Refund amount (${amount}) is greater than unrefunded amount on charge (${refundable})`,
+        'amount',
+        'amount_too_large',
+      );
     const updated = ledger.putIntent({ ...intent, amount_refunded: intent.amount_refunded + amount });
-    const refund = ledger.putRefund({ id: newId('re'), amount, currency: intent.currency, payment_intent: intent.id, charge: intent.charge_id ?? '', status: 'succeeded', metadata: stringRecord(obj(params, 'metadata')), created: unixNow() });
-    ledger.record({ type: 'refund', amount, currency: intent.currency.toUpperCase(), status: 'succeeded', reference: intent.reference, idempotency_key: key, payment_intent: intent.id, failure_code: null });
+    const refund = ledger.putRefund({
+      id: newId('re'),
+      amount,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      charge: intent.charge_id ?? '',
+      status: 'succeeded',
+      metadata: stringRecord(obj(params, 'metadata')),
+      created: unixNow(),
+    });
+    ledger.record({
+      type: 'refund',
+      amount,
+      currency: intent.currency.toUpperCase(),
+      status: 'succeeded',
+      reference: intent.reference,
+      idempotency_key: key,
+      payment_intent: intent.id,
+      failure_code: null,
+    });
     emit('charge.refunded', updated, renderCharge(updated), key);
     return { status: 200, body: { object: 'refund', ...refund } };
   };
 
   const openDispute = (intent: StoredIntent, body: Record<string, unknown>): StoredAnswer => {
-    if (intent.status !== 'succeeded') throw invalid('Only a captured PaymentIntent can be disputed', 'payment_intent', 'charge_not_captured');
+    if (intent.status !== 'succeeded')
+      throw invalid('Only a captured PaymentIntent can be disputed', 'payment_intent', 'charge_not_captured');
     const amount = typeof body['amount'] === 'number' ? body['amount'] : intent.amount_received;
     const reason = typeof body['reason'] === 'string' ? body['reason'] : 'fraudulent';
-    const dispute = { id: newId('dp'), object: 'dispute', amount, currency: intent.currency, charge: intent.charge_id, payment_intent: intent.id, reason, status: 'needs_response', created: unixNow(), livemode: false, metadata: {} };
+    const dispute = {
+      id: newId('dp'),
+      object: 'dispute',
+      amount,
+      currency: intent.currency,
+      charge: intent.charge_id,
+      payment_intent: intent.id,
+      reason,
+      status: 'needs_response',
+      created: unixNow(),
+      livemode: false,
+      metadata: {},
+    };
     emit('charge.dispute.created', intent, dispute);
     return { status: 200, body: dispute };
   };
@@ -247,13 +403,23 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     const method = request.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const reply = (answer: StoredAnswer, headers: Record<string, string> = {}): void =>
-      sendJson(response, answer.status, answer.body, { 'request-id': newId('req'), 'stripe-version': request.headers['stripe-version']?.toString() ?? '', ...headers });
+      sendJson(response, answer.status, answer.body, {
+        'request-id': newId('req'),
+        'stripe-version': request.headers['stripe-version']?.toString() ?? '',
+        ...headers,
+      });
     try {
       const raw = method === 'GET' ? '' : await readBody(request);
       if (path === '/' || path === '/health') return reply({ status: 200, body: { ok: true, service: 'stripe-sandbox' } });
       if (path.startsWith('/v1/test/')) return reply(await handleTest(method, path, url, raw));
       if (!authorized(request.headers.authorization, apiKey)) {
-        return reply(new StripeFailure(401, 'invalid_request_error', 'Invalid API Key provided. Use the sandbox secret key as a Bearer token.').answer());
+        return reply(
+          new StripeFailure(
+            401,
+            'invalid_request_error',
+            'Invalid API Key provided. Use the sandbox secret key as a Bearer token.',
+          ).answer(),
+        );
       }
       if (method === 'GET') return reply(handleRead(path, url));
       if (method !== 'POST') throw invalid(`Unrecognized request URL (${method}: ${path}).`, undefined, 'route_not_found');
@@ -263,7 +429,11 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
         const stored = ledger.findIdempotent(key);
         if (stored !== undefined) {
           if (stored.path !== path || stored.method !== method || stored.fingerprint !== fingerprint(raw)) {
-            throw new StripeFailure(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`);
+            throw new StripeFailure(
+              400,
+              'idempotency_error',
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            );
           }
           return reply(stored.answer, { 'idempotent-replayed': 'true', 'original-request': newId('req') });
         }
@@ -283,18 +453,33 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
           return;
         }
         const behavior = behaviorOfNewIntent(form);
-        if (behavior === 'unavailable_once' && ledger.claimFirstAttempt(opKey)) return reply(unavailable(), { 'retry-after': '1' });
+        if (behavior === 'unavailable_once' && ledger.claimFirstAttempt(opKey))
+          return reply(unavailable(), { 'retry-after': '1' });
         const { answer, hang } = await createIntent(form, opKey);
         remember(key, method, path, raw, answer);
         if (hang && !(await timers.sleep(hangMs))) return;
         return reply(answer);
       }
-      const intentId = route.kind === 'refund' ? (str(form, 'payment_intent') ?? raise(invalid('payment_intent is required', 'payment_intent', 'parameter_missing'))) : route.intentId;
-      const intent = ledger.getIntent(intentId) ?? raise(missing('payment_intent', intentId, route.kind === 'refund' ? 'payment_intent' : undefined));
+      const intentId =
+        route.kind === 'refund'
+          ? (str(form, 'payment_intent') ?? raise(invalid('payment_intent is required', 'payment_intent', 'parameter_missing')))
+          : route.intentId;
+      const intent =
+        ledger.getIntent(intentId) ??
+        raise(missing('payment_intent', intentId, route.kind === 'refund' ? 'payment_intent' : undefined));
       const behavior = paymentMethodOf(intent)?.behavior;
       if (behavior === 'unavailable_once' && ledger.claimFirstAttempt(opKey)) return reply(unavailable(), { 'retry-after': '1' });
-      const answer = remember(key, method, path, raw,
-        route.kind === 'capture' ? captureIntent(intent, form, opKey) : route.kind === 'cancel' ? cancelIntent(intent, form, opKey) : createRefund(intent, form, opKey));
+      const answer = remember(
+        key,
+        method,
+        path,
+        raw,
+        route.kind === 'capture'
+          ? captureIntent(intent, form, opKey)
+          : route.kind === 'cancel'
+            ? cancelIntent(intent, form, opKey)
+            : createRefund(intent, form, opKey),
+      );
       if (route.kind === 'capture' && behavior === 'hang_capture' && !(await timers.sleep(hangMs))) return;
       return reply(answer);
     } catch (error) {
@@ -311,7 +496,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     const methodId = str(form, 'payment_method');
     if (methodId !== undefined) return ledger.getPaymentMethod(methodId)?.behavior;
     const number = obj(obj(form, 'payment_method_data'), 'card')?.['number'];
-    return typeof number === 'string' ? TEST_CARDS.find((card) => card.number === number.replace(/[\s-]/g, ''))?.behavior : undefined;
+    return typeof number === 'string'
+      ? TEST_CARDS.find((card) => card.number === number.replace(/[\s-]/g, ''))?.behavior
+      : undefined;
   };
 
   const handleRead = (path: string, url: URL): StoredAnswer => {
@@ -319,14 +506,21 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       const query = url.searchParams.get('query') ?? '';
       const match = /^metadata\[['"]reference['"]\]:['"]([^'"]+)['"]$/.exec(query.trim());
       if (match === null) throw invalid(`This sandbox searches by metadata['reference'] only: ${query}`, 'query');
-      const data = ledger.searchIntentsByReference(match[1] as string).map((intent) => renderIntent(intent, url.searchParams.getAll('expand[]').includes('data.latest_charge')));
-      return { status: 200, body: { object: 'search_result', url: '/v1/payment_intents/search', has_more: false, next_page: null, data } };
+      const data = ledger
+        .searchIntentsByReference(match[1] as string)
+        .map((intent) => renderIntent(intent, url.searchParams.getAll('expand[]').includes('data.latest_charge')));
+      return {
+        status: 200,
+        body: { object: 'search_result', url: '/v1/payment_intents/search', has_more: false, next_page: null, data },
+      };
     }
     const intentMatch = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
     if (intentMatch !== null) {
       const id = decodeURIComponent(intentMatch[1] as string);
       const intent = ledger.getIntent(id) ?? raise(missing('payment_intent', id));
-      const expand = [...url.searchParams.entries()].filter(([name]) => /^expand(\[\d*\])?$/.test(name)).map(([, value]) => value);
+      const expand = [...url.searchParams.entries()]
+        .filter(([name]) => /^expand(\[\d*\])?$/.test(name))
+        .map(([, value]) => value);
       return { status: 200, body: renderIntent(intent, expand.includes('latest_charge')) };
     }
     const methodMatch = /^\/v1\/payment_methods\/([^/]+)$/.exec(path);
@@ -341,7 +535,8 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     if (method === 'PUT' && path === '/v1/test/outage') {
       const body = parseJson(raw);
       const mode = isRecord(body) ? body['mode'] : undefined;
-      if (mode !== 'none' && mode !== 'unavailable' && mode !== 'timeout') throw invalid('mode must be none, unavailable or timeout', 'mode');
+      if (mode !== 'none' && mode !== 'unavailable' && mode !== 'timeout')
+        throw invalid('mode must be none, unavailable or timeout', 'mode');
       outage = mode;
       return { status: 200, body: { mode } };
     }
@@ -366,43 +561,94 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   const renderCharge = (intent: StoredIntent): Record<string, unknown> => {
     const method = paymentMethodOf(intent);
     return {
-      id: intent.charge_id, object: 'charge', amount: intent.amount, amount_captured: intent.amount_received, amount_refunded: intent.amount_refunded,
-      captured: intent.amount_received > 0, refunded: intent.amount_refunded > 0 && intent.amount_refunded === intent.amount_received,
-      currency: intent.currency, payment_intent: intent.id, payment_method: intent.payment_method, metadata: intent.metadata,
+      id: intent.charge_id,
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.amount_received,
+      amount_refunded: intent.amount_refunded,
+      captured: intent.amount_received > 0,
+      refunded: intent.amount_refunded > 0 && intent.amount_refunded === intent.amount_received,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      payment_method: intent.payment_method,
+      metadata: intent.metadata,
       status: intent.last_payment_error === null ? (intent.status === 'processing' ? 'pending' : 'succeeded') : 'failed',
-      payment_method_details: { type: 'card', card: { brand: method?.brand ?? 'unknown', last4: method?.last4 ?? '', exp_month: method?.exp_month, exp_year: method?.exp_year, network_transaction_id: intent.network_transaction_id } },
-      created: intent.created, livemode: false,
+      payment_method_details: {
+        type: 'card',
+        card: {
+          brand: method?.brand ?? 'unknown',
+          last4: method?.last4 ?? '',
+          exp_month: method?.exp_month,
+          exp_year: method?.exp_year,
+          network_transaction_id: intent.network_transaction_id,
+        },
+      },
+      created: intent.created,
+      livemode: false,
     };
   };
 
   const renderIntent = (intent: StoredIntent, expandCharge = false): Record<string, unknown> => ({
-    id: intent.id, object: 'payment_intent', amount: intent.amount, amount_capturable: intent.amount_capturable, amount_received: intent.amount_received,
-    capture_method: 'manual', confirmation_method: 'automatic', currency: intent.currency, status: intent.status, metadata: intent.metadata,
-    payment_method: intent.payment_method, payment_method_types: ['card'], setup_future_usage: intent.setup_future_usage,
+    id: intent.id,
+    object: 'payment_intent',
+    amount: intent.amount,
+    amount_capturable: intent.amount_capturable,
+    amount_received: intent.amount_received,
+    capture_method: 'manual',
+    confirmation_method: 'automatic',
+    currency: intent.currency,
+    status: intent.status,
+    metadata: intent.metadata,
+    payment_method: intent.payment_method,
+    payment_method_types: ['card'],
+    setup_future_usage: intent.setup_future_usage,
     latest_charge: intent.charge_id === null ? null : expandCharge ? renderCharge(intent) : intent.charge_id,
     last_payment_error: intent.last_payment_error === null ? null : { type: 'card_error', ...intent.last_payment_error },
-    cancellation_reason: intent.status === 'canceled' ? intent.cancellation_reason : null, canceled_at: null,
-    client_secret: `${intent.id}_secret_sandbox`, created: intent.created, livemode: false, next_action: null,
+    cancellation_reason: intent.status === 'canceled' ? intent.cancellation_reason : null,
+    canceled_at: null,
+    client_secret: `${intent.id}_secret_sandbox`,
+    created: intent.created,
+    livemode: false,
+    next_action: null,
   });
 
   const server = await listen(handle, {
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
     onStop: () => timers.cancelAll(),
-    onError: (response) => sendJson(response, 500, { error: { type: 'api_error', message: 'An unknown error occurred in the Stripe sandbox.' } }),
+    onError: (response) =>
+      sendJson(response, 500, { error: { type: 'api_error', message: 'An unknown error occurred in the Stripe sandbox.' } }),
   });
   return { ...server, apiKey, configureWebhooks: (target: WebhookTarget) => webhooks.configure(target) };
 }
 
 function renderPaymentMethod(method: StoredPaymentMethod): Record<string, unknown> {
   return {
-    id: method.id, object: 'payment_method', type: 'card', customer: null, livemode: false, created: method.created, metadata: {},
-    card: { brand: method.brand, last4: method.last4, exp_month: method.exp_month, exp_year: method.exp_year, fingerprint: method.fingerprint, funding: 'credit', country: 'US' },
+    id: method.id,
+    object: 'payment_method',
+    type: 'card',
+    customer: null,
+    livemode: false,
+    created: method.created,
+    metadata: {},
+    card: {
+      brand: method.brand,
+      last4: method.last4,
+      exp_month: method.exp_month,
+      exp_year: method.exp_year,
+      fingerprint: method.fingerprint,
+      funding: 'credit',
+      country: 'US',
+    },
   };
 }
 
 function unavailable(): StoredAnswer {
-  return new StripeFailure(503, 'api_error', 'The Stripe sandbox is temporarily unavailable; retry with the same Idempotency-Key.').answer();
+  return new StripeFailure(
+    503,
+    'api_error',
+    'The Stripe sandbox is temporarily unavailable; retry with the same Idempotency-Key.',
+  ).answer();
 }
 
 function raise(failure: StripeFailure): never {
@@ -412,7 +658,9 @@ function raise(failure: StripeFailure): never {
 function authorized(header: string | undefined, apiKey: string): boolean {
   const match = /^Bearer (\S+)$/.exec(header ?? '');
   if (match === null) return false;
-  const given = createHash('sha256').update(match[1] as string).digest();
+  const given = createHash('sha256')
+    .update(match[1] as string)
+    .digest();
   return timingSafeEqual(given, createHash('sha256').update(apiKey).digest());
 }
 
@@ -430,14 +678,17 @@ function fingerprint(raw: string): string {
   return createHash('sha256').update(pairs.join('&')).digest('hex');
 }
 
-type PostRoute = { kind: 'payment_methods' } | { kind: 'create_intent' } | { kind: 'refund' } | { kind: 'capture' | 'cancel'; intentId: string };
+type PostRoute =
+  { kind: 'payment_methods' } | { kind: 'create_intent' } | { kind: 'refund' } | { kind: 'capture' | 'cancel'; intentId: string };
 
 function matchPost(path: string): PostRoute | undefined {
   if (path === '/v1/payment_methods') return { kind: 'payment_methods' };
   if (path === '/v1/payment_intents') return { kind: 'create_intent' };
   if (path === '/v1/refunds') return { kind: 'refund' };
   const match = /^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/.exec(path);
-  return match === null ? undefined : { kind: match[2] as 'capture' | 'cancel', intentId: decodeURIComponent(match[1] as string) };
+  return match === null
+    ? undefined
+    : { kind: match[2] as 'capture' | 'cancel', intentId: decodeURIComponent(match[1] as string) };
 }
 
 function str(params: FormObject | undefined, name: string): string | undefined {
@@ -458,13 +709,21 @@ function stringRecord(value: FormObject | undefined): Record<string, string> {
 
 function expands(params: FormObject): string[] {
   const value = params['expand'];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : [];
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : typeof value === 'string'
+      ? [value]
+      : [];
 }
 
 function positiveInteger(params: FormObject, name: string): number {
   const value = str(params, name);
   if (value === undefined || !/^\d{1,12}$/.test(value) || Number(value) <= 0 || Number(value) > MAX_AMOUNT) {
-    throw invalid(`${name} must be a positive integer in the currency's smallest unit`, name, value === undefined ? 'parameter_missing' : 'parameter_invalid');
+    throw invalid(
+      `${name} must be a positive integer in the currency's smallest unit`,
+      name,
+      value === undefined ? 'parameter_missing' : 'parameter_invalid',
+    );
   }
   return Number(value);
 }

@@ -79,7 +79,14 @@ export class WebhookSender {
   /** Sends `event` `times` times (the duplicate card sends twice), each with its own retries. */
   async deliver(event: StripeEvent, meta: { reference: string; paymentIntent: string }, times = 1): Promise<void> {
     for (let copy = 0; copy < times; copy += 1) {
-      const row: SentEvent = { id: event.id, type: event.type, reference: meta.reference, payment_intent: meta.paymentIntent, delivered: false, attempts: 0 };
+      const row: SentEvent = {
+        id: event.id,
+        type: event.type,
+        reference: meta.reference,
+        payment_intent: meta.paymentIntent,
+        delivered: false,
+        attempts: 0,
+      };
       this.sent.push(row);
       const target = this.target;
       if (target === undefined) continue;
@@ -102,7 +109,9 @@ export class WebhookSender {
           await response.arrayBuffer();
           row.delivered = response.status >= 200 && response.status < 300;
         } catch (error) {
-          this.log?.(`Stripe sandbox webhook ${event.type} attempt ${attempt + 1} failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.log?.(
+            `Stripe sandbox webhook ${event.type} attempt ${attempt + 1} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
     }

@@ -92,7 +92,13 @@ export function renderPage(input: PageInput): { html: string; headers: Record<st
   const csp = [
     "default-src 'none'",
     ...(input.script !== undefined || input.scriptFiles !== undefined
-      ? [['script-src', ...(input.scriptFiles !== undefined ? ["'self'"] : []), ...(input.script !== undefined ? [hashSource(input.script)] : [])].join(' ')]
+      ? [
+          [
+            'script-src',
+            ...(input.scriptFiles !== undefined ? ["'self'"] : []),
+            ...(input.script !== undefined ? [hashSource(input.script)] : []),
+          ].join(' '),
+        ]
       : []),
     `style-src ${hashSource(style)}`,
     ["connect-src 'self'", ...(input.connectOrigins ?? [])].join(' '),
@@ -129,7 +135,11 @@ ${(input.scriptFiles ?? []).map((file) => `<script src="${escapeHtml(file.src)}"
 }
 
 /** Writes a rendered page with its headers. */
-export function sendPage(response: ServerResponse, status: number, page: { html: string; headers: Record<string, string> }): void {
+export function sendPage(
+  response: ServerResponse,
+  status: number,
+  page: { html: string; headers: Record<string, string> },
+): void {
   if (response.writableEnded || response.destroyed) return;
   response.writeHead(status, { ...page.headers, 'content-length': String(Buffer.byteLength(page.html)) });
   response.end(page.html);
@@ -151,6 +161,11 @@ export function formatMoney(amountMinor: number, currency: string, exponent: num
     digits = digits.padStart(exponent + 1, '0');
     digits = `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
   }
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+  const format = new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  });
   return format.format(`${negative ? '-' : ''}${digits}` as unknown as number);
 }

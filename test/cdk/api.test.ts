@@ -5,7 +5,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, routeKey } from '../../lib/api-routes';
 import { API_THROTTLE } from '../../lib/stateless-stack';
-import { getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  getAtt,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type Json,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 describe('HTTP API', () => {
   let synth: SynthesizedPaystep;
@@ -15,7 +24,9 @@ describe('HTTP API', () => {
   beforeAll(() => {
     // Prepare
     synth = synthPaystep();
-    routes = Object.values(resourcesOfType(synth.statelessJson, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as JsonObject);
+    routes = Object.values(resourcesOfType(synth.statelessJson, 'AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as JsonObject,
+    );
     integrations = resourcesOfType(synth.statelessJson, 'AWS::ApiGatewayV2::Integration');
   });
 
@@ -60,7 +71,9 @@ describe('HTTP API', () => {
 
   it('serves a $default stage with throttling and JSON access logs that carry no headers', () => {
     // Prepare
-    const stages = Object.values(resourcesOfType(synth.statelessJson, 'AWS::ApiGatewayV2::Stage')).map((s) => s.Properties as JsonObject);
+    const stages = Object.values(resourcesOfType(synth.statelessJson, 'AWS::ApiGatewayV2::Stage')).map(
+      (s) => s.Properties as JsonObject,
+    );
     // Assess
     expect(stages).toHaveLength(1);
     const stage = stages[0]!;
@@ -83,7 +96,9 @@ describe('HTTP API', () => {
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(logicalIdOf(synth.stateless.httpApi));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('.execute-api.');
     expect(outputs.StateMachineArn!.Value).toEqual(ref(synth.stateless.stateMachine));
-    const eips = synth.stateful.network.node.children.filter((c) => c.node.id.startsWith('EgressIp')).map((eip) => getAtt(eip, 'PublicIp'));
+    const eips = synth.stateful.network.node.children
+      .filter((c) => c.node.id.startsWith('EgressIp'))
+      .map((eip) => getAtt(eip, 'PublicIp'));
     expect(eips.length).toBeGreaterThanOrEqual(1);
     // CDK folds a one-element Fn::Join into the element itself.
     expect(outputs.EgressIps!.Value).toEqual(eips.length === 1 ? eips[0] : { 'Fn::Join': [',', eips] });

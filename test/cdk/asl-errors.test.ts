@@ -17,7 +17,9 @@ interface AslState {
 }
 
 function collectErrorNames(): Map<string, string[]> {
-  const asl = JSON.parse(readFileSync(resolve(REPO_ROOT, CHECKOUT_STATE_MACHINE_FILE), 'utf8')) as { States: Record<string, AslState> };
+  const asl = JSON.parse(readFileSync(resolve(REPO_ROOT, CHECKOUT_STATE_MACHINE_FILE), 'utf8')) as {
+    States: Record<string, AslState>;
+  };
   const usedBy = new Map<string, string[]>();
   for (const [stateName, state] of Object.entries(asl.States)) {
     for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {
@@ -30,7 +32,9 @@ function collectErrorNames(): Map<string, string[]> {
 describe('ASL ErrorEquals names', () => {
   it('are exported error classes of lambdas/errors.ts whose instances have exactly that name', () => {
     // Prepare
-    const paystepNames = [...collectErrorNames().keys()].filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+    const paystepNames = [...collectErrorNames().keys()].filter(
+      (name) => !name.startsWith('States.') && !name.startsWith('Lambda.'),
+    );
     const exported = errors as unknown as Record<string, unknown>;
     // Act
     const problems = paystepNames.flatMap((name) => {
@@ -49,15 +53,34 @@ describe('ASL ErrorEquals names', () => {
   it('use only the States.* and Lambda.* names Step Functions actually raises', () => {
     // Prepare
     const known = new Set([
-      'States.ALL', 'States.Timeout', 'States.TaskFailed', 'States.Permissions', 'States.HeartbeatTimeout',
-      'States.DataLimitExceeded', 'States.Runtime', 'States.ResultPathMatchFailure', 'States.ParameterPathFailure',
-      'States.QueryEvaluationError', 'States.BranchFailed', 'States.NoChoiceMatched', 'States.IntrinsicFailure',
-      'States.ExceedToleratedFailureThreshold', 'States.ItemReaderFailed', 'States.ResultWriterFailed',
-      'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
-      'Lambda.ClientExecutionTimeoutException', 'Lambda.Unknown', 'Lambda.ResourceNotReadyException',
+      'States.ALL',
+      'States.Timeout',
+      'States.TaskFailed',
+      'States.Permissions',
+      'States.HeartbeatTimeout',
+      'States.DataLimitExceeded',
+      'States.Runtime',
+      'States.ResultPathMatchFailure',
+      'States.ParameterPathFailure',
+      'States.QueryEvaluationError',
+      'States.BranchFailed',
+      'States.NoChoiceMatched',
+      'States.IntrinsicFailure',
+      'States.ExceedToleratedFailureThreshold',
+      'States.ItemReaderFailed',
+      'States.ResultWriterFailed',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'Lambda.ClientExecutionTimeoutException',
+      'Lambda.Unknown',
+      'Lambda.ResourceNotReadyException',
     ]);
     // Act
-    const unknown = [...collectErrorNames().keys()].filter((name) => (name.startsWith('States.') || name.startsWith('Lambda.')) && !known.has(name));
+    const unknown = [...collectErrorNames().keys()].filter(
+      (name) => (name.startsWith('States.') || name.startsWith('Lambda.')) && !known.has(name),
+    );
     // Assess
     expect(unknown).toEqual([]);
   });

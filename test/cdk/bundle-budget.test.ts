@@ -29,7 +29,8 @@ const NODE24 = resolve(NODE24_DIR, 'node_modules', 'node', 'bin', 'node');
 
 /** Node 24 from the `node` npm package (registry only); installed from tools/node24's lockfile when missing. */
 async function node24(): Promise<string> {
-  if (!existsSync(NODE24)) await promisify(execFile)('npm', ['ci', '--prefix', NODE24_DIR, '--no-audit', '--no-fund'], { cwd: REPO_ROOT });
+  if (!existsSync(NODE24))
+    await promisify(execFile)('npm', ['ci', '--prefix', NODE24_DIR, '--no-audit', '--no-fund'], { cwd: REPO_ROOT });
   return NODE24;
 }
 
@@ -52,7 +53,11 @@ function deployedEnvironment(fn: PaystepFunction): Record<string, string> {
 }
 
 /** Loads a bundle in a fresh Node process (a cold start): exit 0 and a `handler` function, or the error output. */
-async function importBundle(file: string, env: Record<string, string>, nodePath: string = process.execPath): Promise<{ code: number | null; output: string }> {
+async function importBundle(
+  file: string,
+  env: Record<string, string>,
+  nodePath: string = process.execPath,
+): Promise<{ code: number | null; output: string }> {
   const script = `const m = await import(${JSON.stringify(`file://${file}`)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
   return await new Promise((resolveRun) => {
     const child = spawn(nodePath, ['--input-type=module', '--enable-source-maps', '-e', script], {
@@ -83,7 +88,9 @@ describe('bundle budget', () => {
       request.on('end', () => {
         const secretId = (JSON.parse(body) as { SecretId: string }).SecretId;
         secretRequests.push(`${String(request.headers['x-amz-target'])} ${secretId}`);
-        const secretString = secretId.includes('PAYSTEP_SECRETS_KEY') ? 'A'.repeat(SECRETS_KEY_LENGTH) : 'adm_generated-admin-token';
+        const secretString = secretId.includes('PAYSTEP_SECRETS_KEY')
+          ? 'A'.repeat(SECRETS_KEY_LENGTH)
+          : 'adm_generated-admin-token';
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ ARN: secretId, Name: 'paystep', SecretString: secretString, VersionId: 'v1' }));
       });
@@ -111,29 +118,37 @@ describe('bundle budget', () => {
   it.each([
     ['this Node', async () => process.execPath],
     ['Node 24 (the Lambda runtime)', node24],
-  ])('loads every bundle in a fresh process under %s with its deployed environment, resolving secret references once each', async (_name, nodePath) => {
-    const node = await nodePath();
-    const version = await promisify(execFile)(node, ['--version']);
-    if (node !== process.execPath) expect(version.stdout.trim()).toMatch(/^v24\./);
-    for (const fn of functions) {
-      // Prepare
-      const env = {
-        ...deployedEnvironment(fn.functions[0]!),
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
-        AWS_LAMBDA_FUNCTION_NAME: fn.entryName,
-      };
-      const expectedSecretIds = Object.values(env).filter((value) => value.startsWith('secretsmanager:')).map((value) => value.slice('secretsmanager:'.length));
-      secretRequests.length = 0;
-      const file = sizes.find((size) => size.entryName === fn.entryName)!.file;
-      // Act
-      const run = await importBundle(file, env, node);
-      // Assess
-      expect(run.output, fn.entryName).not.toMatch(/Error|required/);
-      expect(run.code, `${fn.entryName}: ${run.output}`).toBe(0);
-      expect([...secretRequests].sort(), fn.entryName).toEqual(expectedSecretIds.map((id) => `secretsmanager.GetSecretValue ${id}`).sort());
-    }
-  }, 300_000);
+  ])(
+    'loads every bundle in a fresh process under %s with its deployed environment, resolving secret references once each',
+    async (_name, nodePath) => {
+      const node = await nodePath();
+      const version = await promisify(execFile)(node, ['--version']);
+      if (node !== process.execPath) expect(version.stdout.trim()).toMatch(/^v24\./);
+      for (const fn of functions) {
+        // Prepare
+        const env = {
+          ...deployedEnvironment(fn.functions[0]!),
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
+          AWS_LAMBDA_FUNCTION_NAME: fn.entryName,
+        };
+        const expectedSecretIds = Object.values(env)
+          .filter((value) => value.startsWith('secretsmanager:'))
+          .map((value) => value.slice('secretsmanager:'.length));
+        secretRequests.length = 0;
+        const file = sizes.find((size) => size.entryName === fn.entryName)!.file;
+        // Act
+        const run = await importBundle(file, env, node);
+        // Assess
+        expect(run.output, fn.entryName).not.toMatch(/Error|required/);
+        expect(run.code, `${fn.entryName}: ${run.output}`).toBe(0);
+        expect([...secretRequests].sort(), fn.entryName).toEqual(
+          expectedSecretIds.map((id) => `secretsmanager.GetSecretValue ${id}`).sort(),
+        );
+      }
+    },
+    300_000,
+  );
 });

@@ -9,7 +9,17 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addPaystepStacks, type PaystepStacks } from '../../lib/paystep-app';
 import { CARD_VAULT_TABLE_SCHEMA } from '../../lib/table-schema';
-import { canonical, createTestApp, getAtt, logicalIdOf, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  canonical,
+  createTestApp,
+  getAtt,
+  logicalIdOf,
+  resourcesOfType,
+  synthPaystep,
+  type Json,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 
@@ -34,7 +44,12 @@ function functionRoles(stacks: PaystepStacks): Map<string, string> {
  * `resourceLogicalId` (directly or through a cross-stack import) or on "*". Wildcard actions
  * (`kms:*`, `*`) count as every action.
  */
-function rolesAllowed(template: JsonObject, roles: Map<string, string>, matchesAction: (action: string) => boolean, resourceLogicalId: string): string[] {
+function rolesAllowed(
+  template: JsonObject,
+  roles: Map<string, string>,
+  matchesAction: (action: string) => boolean,
+  resourceLogicalId: string,
+): string[] {
   const found = new Set<string>();
   for (const policy of Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))) {
     const properties = policy.Properties as { Roles: Json[]; PolicyDocument: { Statement: Statement[] } };
@@ -96,14 +111,20 @@ describe('card vault (stateful resources)', () => {
     expect(fingerprintKey).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
   });
 
-  it("grants nobody in the key policies but the account (IAM policies decide, and they are checked below)", () => {
+  it('grants nobody in the key policies but the account (IAM policies decide, and they are checked below)', () => {
     for (const key of [synth.stateful.cardVault.dataKey, synth.stateful.cardVault.fingerprintKey]) {
       // Act
-      const statements = ((resources[logicalIdOf(key)]!.Properties as JsonObject).KeyPolicy as { Statement: { Effect: string; Principal: Json }[] }).Statement;
+      const statements = (
+        (resources[logicalIdOf(key)]!.Properties as JsonObject).KeyPolicy as { Statement: { Effect: string; Principal: Json }[] }
+      ).Statement;
       // Assess: the Allow statements name only the account (a Deny, such as the Control Tower grant
       // restriction, grants nothing)
-      expect(statements.filter((statement) => statement.Effect === 'Allow').map((statement) => canonical(statement.Principal))).toEqual([
-        canonical({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } }),
+      expect(
+        statements.filter((statement) => statement.Effect === 'Allow').map((statement) => canonical(statement.Principal)),
+      ).toEqual([
+        canonical({
+          AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] },
+        }),
       ]);
     }
   });
@@ -130,7 +151,12 @@ describe('card vault (who may decrypt and read)', () => {
   it('lets only the vault function read or write the vault table and use its table key', () => {
     // Act
     const tableUsers = rolesAllowed(synth.statelessJson, roles, isDynamoDb, logicalIdOf(synth.stateful.cardVault.table));
-    const tableKeyUsers = rolesAllowed(synth.statelessJson, roles, (action) => action.startsWith('kms:'), logicalIdOf(synth.stateful.cardVault.table.encryptionKey!));
+    const tableKeyUsers = rolesAllowed(
+      synth.statelessJson,
+      roles,
+      (action) => action.startsWith('kms:'),
+      logicalIdOf(synth.stateful.cardVault.table.encryptionKey!),
+    );
     // Assess
     expect(tableUsers).toEqual([...ALLOWED_VAULT_TABLE_USERS].sort());
     expect(tableKeyUsers).toEqual([...ALLOWED_VAULT_TABLE_USERS].sort());
@@ -138,9 +164,24 @@ describe('card vault (who may decrypt and read)', () => {
 
   it('gives the vault function GenerateDataKey and GenerateMac but no Decrypt, and no other function either key', () => {
     // Act
-    const wrappers = rolesAllowed(synth.statelessJson, roles, (action) => action === 'kms:GenerateDataKey', logicalIdOf(synth.stateful.cardVault.dataKey));
-    const fingerprinters = rolesAllowed(synth.statelessJson, roles, (action) => action === 'kms:GenerateMac', logicalIdOf(synth.stateful.cardVault.fingerprintKey));
-    const anyDataKeyUse = rolesAllowed(synth.statelessJson, roles, (action) => action.startsWith('kms:'), logicalIdOf(synth.stateful.cardVault.dataKey));
+    const wrappers = rolesAllowed(
+      synth.statelessJson,
+      roles,
+      (action) => action === 'kms:GenerateDataKey',
+      logicalIdOf(synth.stateful.cardVault.dataKey),
+    );
+    const fingerprinters = rolesAllowed(
+      synth.statelessJson,
+      roles,
+      (action) => action === 'kms:GenerateMac',
+      logicalIdOf(synth.stateful.cardVault.fingerprintKey),
+    );
+    const anyDataKeyUse = rolesAllowed(
+      synth.statelessJson,
+      roles,
+      (action) => action.startsWith('kms:'),
+      logicalIdOf(synth.stateful.cardVault.dataKey),
+    );
     // Assess
     expect(wrappers).toEqual(['api-payment-methods']);
     expect(fingerprinters).toEqual(['api-payment-methods']);
@@ -152,10 +193,14 @@ describe('card vault (who may decrypt and read)', () => {
     const lambdas = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function');
     // Act
     const withVault = Object.entries(lambdas)
-      .filter(([, fn]) => ((fn.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables.CARD_VAULT_TABLE_NAME !== undefined)
+      .filter(
+        ([, fn]) =>
+          ((fn.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables.CARD_VAULT_TABLE_NAME !== undefined,
+      )
       .map(([id]) => id);
     const vaultFunction = synth.stateless.apiFunctions.get('api-payment-methods')!;
-    const variables = ((lambdas[logicalIdOf(vaultFunction)]!.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
+    const variables = ((lambdas[logicalIdOf(vaultFunction)]!.Properties as JsonObject).Environment as { Variables: JsonObject })
+      .Variables;
     // Assess
     expect(withVault).toEqual([logicalIdOf(vaultFunction)]);
     expect(variables).toMatchObject({

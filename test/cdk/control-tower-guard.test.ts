@@ -30,7 +30,13 @@ interface GuardReport {
 
 /** Runs test/cdk/guard-synth.ts in a child process (cfn-guard would block this worker ~30 s). */
 async function synthWithGuard(stage: string, options: { withUnreviewedKey?: boolean } = {}): Promise<GuardReport> {
-  const args = ['--import', 'tsx', resolve(REPO_ROOT, 'test/cdk/guard-synth.ts'), stage, ...(options.withUnreviewedKey === true ? ['--with-unreviewed-key'] : [])];
+  const args = [
+    '--import',
+    'tsx',
+    resolve(REPO_ROOT, 'test/cdk/guard-synth.ts'),
+    stage,
+    ...(options.withUnreviewedKey === true ? ['--with-unreviewed-key'] : []),
+  ];
   const { stdout } = await execFileAsync(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(stdout) as GuardReport;
 }
@@ -38,14 +44,21 @@ async function synthWithGuard(stage: string, options: { withUnreviewedKey?: bool
 /** `<rule> <construct path without the stack prefix>`, sorted. */
 function findings(violations: GuardViolation[] = []): string[] {
   return violations
-    .flatMap((violation) => violation.violatingConstructs.map((construct) => `${violation.ruleName} ${construct.constructPath.replace(/^paystep-(dev|prod)-/, '')}`))
+    .flatMap((violation) =>
+      violation.violatingConstructs.map(
+        (construct) => `${violation.ruleName} ${construct.constructPath.replace(/^paystep-(dev|prod)-/, '')}`,
+      ),
+    )
     .sort();
 }
 
 /** Every function of the stateless stack, by construct id (each has a `<id>LogGroup` sibling). */
 function deployedFunctionIds(): string[] {
   const synth = synthPaystep();
-  return synth.stateless.node.findAll().filter((construct) => construct instanceof PaystepFunction).map((fn) => fn.node.id);
+  return synth.stateless.node
+    .findAll()
+    .filter((construct) => construct instanceof PaystepFunction)
+    .map((fn) => fn.node.id);
 }
 
 function routePath(route: (typeof API_ROUTES)[number]): string {
@@ -67,7 +80,10 @@ function expectedAcknowledged(stage: string): string[] {
     `${GUARD_EXCEPTIONS.cdkProviderOutsideVpc.rule} stateful/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler`,
     ...functionIds.map((name) => `${GUARD_EXCEPTIONS.lambdaOutsideVpc.rule} stateless/${name}/Resource`),
     ...API_ROUTES.map((route) => `${GUARD_EXCEPTIONS.routesWithoutGatewayAuthorizer.rule} ${routePath(route)}/Resource`),
-    ...API_ROUTES.map((route) => `${GUARD_EXCEPTIONS.apiPermissionsWithIntrinsicSource.rule} ${routePath(route)}/${route.entry.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}Integration-Permission`),
+    ...API_ROUTES.map(
+      (route) =>
+        `${GUARD_EXCEPTIONS.apiPermissionsWithIntrinsicSource.rule} ${routePath(route)}/${route.entry.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}Integration-Permission`,
+    ),
   ].sort();
 }
 
@@ -79,7 +95,8 @@ describe.each(['dev', 'prod'])('Control Tower proactive controls, cfn-guard (sta
     expect(findings(report.violations)).toEqual([]);
     const acknowledged = findings(report.suppressedViolations);
     const rules = new Set(acknowledged.map((finding) => finding.split(' ')[0]));
-    for (const fixed of ['kms_create_grant_aws_service_check', 'subnet_auto_assign_public_ip_disabled_check']) expect(rules).not.toContain(fixed);
+    for (const fixed of ['kms_create_grant_aws_service_check', 'subnet_auto_assign_public_ip_disabled_check'])
+      expect(rules).not.toContain(fixed);
     if (stage === 'prod') expect(rules).not.toContain('cloudwatch_log_group_retention_period_check');
     expect(acknowledged).toEqual(expectedAcknowledged(stage));
     for (const violation of report.suppressedViolations ?? []) {
@@ -104,8 +121,12 @@ describe('Control Tower fixes in the templates', () => {
     // Assess
     const permissions = Object.values(resourcesOfType(synth.statelessJson, 'AWS::Lambda::Permission'));
     expect(permissions.length).toBeGreaterThanOrEqual(API_ROUTES.length);
-    for (const permission of permissions) expect((permission.Properties as JsonObject).SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
-    const keys = [...Object.values(resourcesOfType(synth.statefulJson, 'AWS::KMS::Key')), ...Object.values(resourcesOfType(synth.statelessJson, 'AWS::KMS::Key'))];
+    for (const permission of permissions)
+      expect((permission.Properties as JsonObject).SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+    const keys = [
+      ...Object.values(resourcesOfType(synth.statefulJson, 'AWS::KMS::Key')),
+      ...Object.values(resourcesOfType(synth.statelessJson, 'AWS::KMS::Key')),
+    ];
     // The table key, the alarm topic key and the card vault's three keys (table, data keys, fingerprints).
     expect(keys).toHaveLength(5);
     for (const key of keys) {

@@ -8,7 +8,15 @@ import type { ApiEntry } from '../../lib/api-routes';
 import type { SagaState } from '../../lib/saga-steps';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { DEFAULT_SANDBOX_PSP_URL } from '../../lib/paystep-config';
-import { canonical, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  canonical,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
 const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization', 'AwaitAuthorization'];
@@ -56,7 +64,10 @@ describe('Lambda functions', () => {
       });
       expect((logGroups[logicalIdOf(fn.functionLogGroup)]!.Properties as JsonObject).RetentionInDays, fn.node.id).toBe(30);
       // Metrics are on in AWS (EMF through the log group; no cloudwatch:PutMetricData grant needed).
-      expect((properties.Environment as { Variables: JsonObject }).Variables.POWERTOOLS_METRICS_DISABLED, fn.node.id).toBeUndefined();
+      expect(
+        (properties.Environment as { Variables: JsonObject }).Variables.POWERTOOLS_METRICS_DISABLED,
+        fn.node.id,
+      ).toBeUndefined();
     }
   });
 
@@ -101,7 +112,9 @@ describe('Lambda functions', () => {
     expect(withoutPsp).toThrow(/"sandboxPspUrl" is required/);
     expect(DEFAULT_SANDBOX_PSP_URL).toMatch(/\.invalid$/);
     expect(authorize.Properties).toMatchObject({ Environment: { Variables: { SANDBOX_PSP_URL: DEFAULT_SANDBOX_PSP_URL } } });
-    expect(checkouts.Properties).toMatchObject({ Environment: { Variables: { PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example.com' } } });
+    expect(checkouts.Properties).toMatchObject({
+      Environment: { Variables: { PUBLIC_CHECKOUT_BASE_URL: 'https://pay.example.com' } },
+    });
   });
 
   it('rejects an unknown stage or a non-URL setting instead of deploying something unintended', () => {

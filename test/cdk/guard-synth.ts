@@ -27,7 +27,9 @@ try {
 } catch {
   directory = app.outdir; // a failing validation still writes the report
 }
-const report = JSON.parse(readFileSync(resolve(directory, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string }[] };
+const report = JSON.parse(readFileSync(resolve(directory, 'validation-report.json'), 'utf8')) as {
+  pluginReports: { pluginName: string }[];
+};
 const guard = report.pluginReports.find((entry) => entry.pluginName === CFN_GUARD_PLUGIN);
 if (guard === undefined) {
   console.error('the cfn-guard plugin did not report');

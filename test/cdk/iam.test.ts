@@ -8,7 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEntry } from '../../lib/api-routes';
 import { CARD_VAULT_TABLE_ACTIONS, type PaystepFunction } from '../../lib/constructs/paystep-function';
 import type { SagaState } from '../../lib/saga-steps';
-import { canonical, getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  canonical,
+  getAtt,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type Json,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 const TABLE_READ_WRITE = [
   'dynamodb:GetItem',
@@ -115,10 +125,18 @@ describe('IAM least privilege', () => {
   beforeAll(() => {
     synth = synthPaystep();
     functions = [
-      ...[...synth.stateless.apiFunctions].map(([entry, fn]) => [entry, fn, API_NEEDS[entry]] as [string, PaystepFunction, Needs]),
-      ...[...synth.stateless.sagaFunctions].map(([state, fn]) => [state, fn, SAGA_NEEDS[state]] as [string, PaystepFunction, Needs]),
+      ...[...synth.stateless.apiFunctions].map(
+        ([entry, fn]) => [entry, fn, API_NEEDS[entry]] as [string, PaystepFunction, Needs],
+      ),
+      ...[...synth.stateless.sagaFunctions].map(
+        ([state, fn]) => [state, fn, SAGA_NEEDS[state]] as [string, PaystepFunction, Needs],
+      ),
       ['webhook-dispatcher', synth.stateless.webhookDispatcher, { secrets: ['secretsKey'], inVpc: true }],
-      ['reconciliation-sweep', synth.stateless.reconciliationSweep, { secrets: ['secretsKey'], inVpc: true, taskTokens: true, describesExecutions: true }],
+      [
+        'reconciliation-sweep',
+        synth.stateless.reconciliationSweep,
+        { secrets: ['secretsKey'], inVpc: true, taskTokens: true, describesExecutions: true },
+      ],
     ];
   });
 
@@ -127,13 +145,30 @@ describe('IAM least privilege', () => {
     expect(functions.map(([, fn]) => logicalIdOf(fn)).sort()).toEqual(lambdaIds.sort());
   });
 
-  it("gives each function exactly its own log group, the table and its index by name, the table key, and only the secrets and state machine it needs", () => {
+  it('gives each function exactly its own log group, the table and its index by name, the table key, and only the secrets and state machine it needs', () => {
     // Prepare
     const table = getAtt(synth.stateful.table, 'Arn');
     const tableIndex = { 'Fn::Join': ['', [table, '/index/gsi1']] };
-    const secrets = { adminToken: ref(synth.stateful.adminTokenSecret), secretsKey: ref(synth.stateful.secretsKeySecret), pspCallback: ref(synth.stateful.pspCallbackSecret) };
+    const secrets = {
+      adminToken: ref(synth.stateful.adminTokenSecret),
+      secretsKey: ref(synth.stateful.secretsKeySecret),
+      pspCallback: ref(synth.stateful.pspCallbackSecret),
+    };
     const executions = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', getAtt(synth.stateless.stateMachine, 'Name'), ':*']],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':execution:',
+          getAtt(synth.stateless.stateMachine, 'Name'),
+          ':*',
+        ],
+      ],
     };
     const vault = synth.stateful.cardVault;
     for (const [name, fn, needs] of functions) {
@@ -145,11 +180,23 @@ describe('IAM least privilege', () => {
         ...(needs.table === false ? [] : pairsOf(TABLE_KEY_READ_WRITE, [getAtt(synth.stateful.tableKey, 'Arn')])),
         ...needs.secrets.flatMap((secret) => pairsOf(['secretsmanager:GetSecretValue'], [secrets[secret]])),
         ...(needs.startsSaga === true ? pairsOf(['states:StartExecution'], [ref(synth.stateless.stateMachine)]) : []),
-        ...(needs.taskTokens === true ? pairsOf(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], [ref(synth.stateless.stateMachine)]) : []),
+        ...(needs.taskTokens === true
+          ? pairsOf(
+              ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+              [ref(synth.stateless.stateMachine)],
+            )
+          : []),
         ...(needs.describesExecutions === true ? pairsOf(['states:DescribeExecution'], [executions]) : []),
-        ...(needs.cardVault !== undefined ? pairsOf([...CARD_VAULT_TABLE_ACTIONS[needs.cardVault]], [getAtt(vault.table, 'Arn')]) : []),
+        ...(needs.cardVault !== undefined
+          ? pairsOf([...CARD_VAULT_TABLE_ACTIONS[needs.cardVault]], [getAtt(vault.table, 'Arn')])
+          : []),
         ...(needs.cardVault !== undefined ? pairsOf(TABLE_KEY_READ_WRITE, [getAtt(vault.table.encryptionKey!, 'Arn')]) : []),
-        ...(needs.cardVault === 'store' ? [...pairsOf(['kms:GenerateDataKey'], [getAtt(vault.dataKey, 'Arn')]), ...pairsOf(['kms:GenerateMac'], [getAtt(vault.fingerprintKey, 'Arn')])] : []),
+        ...(needs.cardVault === 'store'
+          ? [
+              ...pairsOf(['kms:GenerateDataKey'], [getAtt(vault.dataKey, 'Arn')]),
+              ...pairsOf(['kms:GenerateMac'], [getAtt(vault.fingerprintKey, 'Arn')]),
+            ]
+          : []),
         ...(needs.cardVault === 'reveal' ? pairsOf(['kms:Decrypt'], [getAtt(vault.dataKey, 'Arn')]) : []),
       ]);
       // Act
@@ -197,7 +244,9 @@ describe('IAM least privilege', () => {
           const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
           if (actions.some((action) => action.includes('*'))) offenders.push(`${id}: wildcard action ${actions.join(',')}`);
           if (resources.some((resource) => typeof resource === 'string' && resource.includes('*'))) {
-            offenders.push(...actions.filter((action) => !STAR_ONLY_ACTIONS.has(action)).map((action) => `${id}: ${action} on *`));
+            offenders.push(
+              ...actions.filter((action) => !STAR_ONLY_ACTIONS.has(action)).map((action) => `${id}: ${action} on *`),
+            );
           }
         }
       }
@@ -213,15 +262,23 @@ describe('IAM least privilege', () => {
       const variables = ((lambdas[logicalIdOf(fn)]!.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
       // Assess
       expect(variables.TABLE_NAME, name).toEqual(needs.table === false ? undefined : ref(synth.stateful.table));
-      expect(variables.STATE_MACHINE_ARN, name).toEqual(needs.startsSaga === true || needs.describesExecutions === true ? ref(synth.stateless.stateMachine) : undefined);
+      expect(variables.STATE_MACHINE_ARN, name).toEqual(
+        needs.startsSaga === true || needs.describesExecutions === true ? ref(synth.stateless.stateMachine) : undefined,
+      );
       expect(variables.SANDBOX_PSP_CALLBACK_SECRET, name).toEqual(
-        needs.secrets.includes('pspCallback') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.pspCallbackSecret)]] } : undefined,
+        needs.secrets.includes('pspCallback')
+          ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.pspCallbackSecret)]] }
+          : undefined,
       );
       expect(variables.PAYSTEP_SECRETS_KEY, name).toEqual(
-        needs.secrets.includes('secretsKey') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.secretsKeySecret)]] } : undefined,
+        needs.secrets.includes('secretsKey')
+          ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.secretsKeySecret)]] }
+          : undefined,
       );
       expect(variables.ADMIN_TOKEN_HASH, name).toEqual(
-        needs.secrets.includes('adminToken') ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.adminTokenSecret)]] } : undefined,
+        needs.secrets.includes('adminToken')
+          ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.adminTokenSecret)]] }
+          : undefined,
       );
     }
   });

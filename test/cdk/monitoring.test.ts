@@ -7,7 +7,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, PAYSTEP_METRICS } from '../../lambdas/shared/metric-names';
 import { ALARM_SETTINGS } from '../../lib/monitoring-construct';
-import { canonical, getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  canonical,
+  getAtt,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type Json,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 describe('alarms', () => {
   let synth: SynthesizedPaystep;
@@ -29,7 +39,10 @@ describe('alarms', () => {
   });
 
   it('alarm on any failed or timed-out checkout execution of the state machine', () => {
-    for (const [id, metricName] of [['CheckoutExecutionsFailed', 'ExecutionsFailed'], ['CheckoutExecutionsTimedOut', 'ExecutionsTimedOut']] as const) {
+    for (const [id, metricName] of [
+      ['CheckoutExecutionsFailed', 'ExecutionsFailed'],
+      ['CheckoutExecutionsTimedOut', 'ExecutionsTimedOut'],
+    ] as const) {
       expect(alarmProperties(id), id).toMatchObject({
         Namespace: 'AWS/States',
         MetricName: metricName,
@@ -58,11 +71,22 @@ describe('alarms', () => {
     const properties = alarmProperties('Api5xxRate');
     const metrics = properties.Metrics as JsonObject[];
     const expression = metrics.find((metric) => metric.Expression !== undefined)!;
-    const byId = Object.fromEntries(metrics.filter((metric) => metric.MetricStat !== undefined).map((metric) => [metric.Id as string, metric.MetricStat as JsonObject]));
+    const byId = Object.fromEntries(
+      metrics
+        .filter((metric) => metric.MetricStat !== undefined)
+        .map((metric) => [metric.Id as string, metric.MetricStat as JsonObject]),
+    );
     // Assess
     expect(expression.Expression).toBe(`IF(requests >= ${ALARM_SETTINGS.api5xxMinRequests}, 100 * errors / requests, 0)`);
     expect(properties).toMatchObject({ Threshold: ALARM_SETTINGS.api5xxPercent, ComparisonOperator: 'GreaterThanThreshold' });
-    expect(byId.errors).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: ref(synth.stateless.httpApi) }] }, Stat: 'Sum' });
+    expect(byId.errors).toMatchObject({
+      Metric: {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Dimensions: [{ Name: 'ApiId', Value: ref(synth.stateless.httpApi) }],
+      },
+      Stat: 'Sum',
+    });
     expect(byId.requests).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count' }, Stat: 'Sum' });
   });
 
@@ -74,8 +98,12 @@ describe('alarms', () => {
     for (const alarm of Object.values(alarms)) {
       const properties = alarm.Properties as JsonObject;
       const stats = [
-        ...(properties.MetricName !== undefined ? [{ MetricName: properties.MetricName, Dimensions: properties.Dimensions }] : []),
-        ...((properties.Metrics as JsonObject[] | undefined) ?? []).flatMap((metric) => (metric.MetricStat ? [(metric.MetricStat as { Metric: JsonObject }).Metric] : [])),
+        ...(properties.MetricName !== undefined
+          ? [{ MetricName: properties.MetricName, Dimensions: properties.Dimensions }]
+          : []),
+        ...((properties.Metrics as JsonObject[] | undefined) ?? []).flatMap((metric) =>
+          metric.MetricStat ? [(metric.MetricStat as { Metric: JsonObject }).Metric] : [],
+        ),
       ] as { MetricName: string; Dimensions?: { Name: string; Value: Json }[] }[];
       for (const stat of stats) {
         const fn = stat.Dimensions?.find((dimension) => dimension.Name === 'FunctionName')?.Value as { Ref?: string } | undefined;
@@ -85,14 +113,24 @@ describe('alarms', () => {
     // Assess
     expect(lambdaIds.length).toBeGreaterThanOrEqual(15);
     for (const id of lambdaIds) {
-      expect(byFunctionAndMetric.get(`${id} Throttles`), `${id} Throttles`).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(byFunctionAndMetric.get(`${id} Throttles`), `${id} Throttles`).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
       const errors = byFunctionAndMetric.get(`${id} Errors`);
       if (sagaIds.has(id)) {
         // Business outcomes are thrown as errors: a rate with a minimum of invocations, never a count.
-        expect(errors, `${id} Errors`).toMatchObject({ Threshold: ALARM_SETTINGS.sagaStepErrorPercent, ComparisonOperator: 'GreaterThanThreshold' });
+        expect(errors, `${id} Errors`).toMatchObject({
+          Threshold: ALARM_SETTINGS.sagaStepErrorPercent,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
         expect(byFunctionAndMetric.get(`${id} Invocations`), `${id} Invocations`).toBe(errors);
       } else {
-        expect(errors, `${id} Errors`).toMatchObject({ MetricName: 'Errors', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+        expect(errors, `${id} Errors`).toMatchObject({
+          MetricName: 'Errors',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
       }
     }
   });
@@ -111,17 +149,23 @@ describe('alarms', () => {
     const topic = topics[logicalIdOf(synth.stateless.monitoring.alarmTopic)]!.Properties as JsonObject;
     const keyConstruct = synth.stateless.monitoring.node.findChild('AlarmTopicKey');
     const key = resourcesOfType(synth.statelessJson, 'AWS::KMS::Key')[logicalIdOf(keyConstruct)]!.Properties as JsonObject;
-    const topicPolicies = Object.values(resourcesOfType(synth.statelessJson, 'AWS::SNS::TopicPolicy')).map((policy) => policy.Properties as JsonObject);
+    const topicPolicies = Object.values(resourcesOfType(synth.statelessJson, 'AWS::SNS::TopicPolicy')).map(
+      (policy) => policy.Properties as JsonObject,
+    );
     // Assess
     expect(Object.keys(topics)).toHaveLength(1);
     expect(topic.KmsMasterKeyId).toEqual(getAtt(keyConstruct, 'Arn'));
     expect(key.EnableKeyRotation).toBe(true);
     const statements = (key.KeyPolicy as { Statement: JsonObject[] }).Statement;
-    expect(statements.find((statement) => canonical(statement.Principal!) === canonical({ Service: 'cloudwatch.amazonaws.com' }))).toMatchObject({
+    expect(
+      statements.find((statement) => canonical(statement.Principal!) === canonical({ Service: 'cloudwatch.amazonaws.com' })),
+    ).toMatchObject({
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
     });
-    const denyInsecure = topicPolicies.flatMap((policy) => (policy.PolicyDocument as { Statement: JsonObject[] }).Statement).find((statement) => statement.Effect === 'Deny');
+    const denyInsecure = topicPolicies
+      .flatMap((policy) => (policy.PolicyDocument as { Statement: JsonObject[] }).Statement)
+      .find((statement) => statement.Effect === 'Deny');
     expect(denyInsecure).toMatchObject({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     expect((synth.statelessJson.Outputs as Record<string, { Value: Json }>).AlarmTopicArn!.Value).toEqual(topicRef);
     expect(Object.keys(resourcesOfType(synth.statelessJson, 'AWS::SNS::Subscription'))).toHaveLength(0);
@@ -130,9 +174,13 @@ describe('alarms', () => {
   it('subscribe -c alarmEmail to the topic, and reject a malformed address', () => {
     // Act
     const withEmail = synthPaystep({ alarmEmail: 'ops@example.com' });
-    const subscriptions = Object.values(resourcesOfType(withEmail.statelessJson, 'AWS::SNS::Subscription')).map((s) => s.Properties as JsonObject);
+    const subscriptions = Object.values(resourcesOfType(withEmail.statelessJson, 'AWS::SNS::Subscription')).map(
+      (s) => s.Properties as JsonObject,
+    );
     // Assess
-    expect(subscriptions).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: ref(withEmail.stateless.monitoring.alarmTopic) }]);
+    expect(subscriptions).toEqual([
+      { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: ref(withEmail.stateless.monitoring.alarmTopic) },
+    ]);
     expect(() => synthPaystep({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
   });
 });

@@ -19,11 +19,28 @@ function expectedAcknowledgedFindings(stage: string): string[] {
   const stateful = `paystep-${stage}-stateful`;
   const stateless = `paystep-${stage}-stateless`;
   const functionRoles = [
-    'ApiMerchants', 'ApiSettings', 'ApiCheckouts', 'ApiPay', 'ApiWebhookEndpoints', 'WebCheckout',
-    'SagaAuthorizePayment', 'SagaConfirmInventory', 'SagaCapturePayment', 'SagaVoidAuthorization', 'SagaRecordOutcome', 'SagaNotifyMerchant',
-    'ApiEvents', 'WebhookDispatcher', 'ApiInstruments',
-    'ApiPspCallbacks', 'SagaAwaitAuthorization', 'ReconciliationSweep', 'ApiNewstore', 'ApiOpenapi',
-    'ApiCustomers', 'ApiPaymentMethods',
+    'ApiMerchants',
+    'ApiSettings',
+    'ApiCheckouts',
+    'ApiPay',
+    'ApiWebhookEndpoints',
+    'WebCheckout',
+    'SagaAuthorizePayment',
+    'SagaConfirmInventory',
+    'SagaCapturePayment',
+    'SagaVoidAuthorization',
+    'SagaRecordOutcome',
+    'SagaNotifyMerchant',
+    'ApiEvents',
+    'WebhookDispatcher',
+    'ApiInstruments',
+    'ApiPspCallbacks',
+    'SagaAwaitAuthorization',
+    'ReconciliationSweep',
+    'ApiNewstore',
+    'ApiOpenapi',
+    'ApiCustomers',
+    'ApiPaymentMethods',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,
@@ -32,12 +49,16 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<CheckoutStateMachine1F8D579E.Name>:*] ${stateless}/ReconciliationSweepRole/DefaultPolicy/Resource`,
     ...functionRoles.map((name) => `AwsSolutions-IAM5[Resource::*] ${stateless}/${name}Role/DefaultPolicy/Resource`),
     `AwsSolutions-IAM5[Resource::*] ${stateless}/CheckoutStateMachine/Role/DefaultPolicy/Resource`,
-    ...API_ROUTES.map((route) => `AwsSolutions-APIG4 ${stateless}/HttpApi/${route.method}${route.path.replaceAll('/', '--')}/Resource`),
+    ...API_ROUTES.map(
+      (route) => `AwsSolutions-APIG4 ${stateless}/HttpApi/${route.method}${route.path.replaceAll('/', '--')}/Resource`,
+    ),
   ].sort();
 }
 
 function findingsOf(report: ReturnType<AwsSolutionsChecks['validateScope']>): string[] {
-  return report.violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.ruleName} ${resource.constructPath}`)).sort();
+  return report.violations
+    .flatMap((violation) => violation.violatingResources.map((resource) => `${violation.ruleName} ${resource.constructPath}`))
+    .sort();
 }
 
 /** Every acknowledgment recorded in the construct tree: construct path, rule id, reason. */
@@ -99,13 +120,15 @@ describe('cdk-nag AwsSolutions, guard check', () => {
     // Act
     const report = new AwsSolutionsChecks().validateScope(app);
     // Assess
-    expect(findingsOf(report).filter((finding) => !baseline.has(finding))).toEqual(['AwsSolutions-SNS3 paystep-dev-stateless/UnreviewedTopic/Resource']);
+    expect(findingsOf(report).filter((finding) => !baseline.has(finding))).toEqual([
+      'AwsSolutions-SNS3 paystep-dev-stateless/UnreviewedTopic/Resource',
+    ]);
     expect(report.success).toBe(false);
   });
 });
 
 describe('synth-time validation, as `npm run synth` runs it', () => {
-  it('passes cdk-nag (registered as bin/app.ts does) and CDK\'s built-in CloudFormation template validation', () => {
+  it("passes cdk-nag (registered as bin/app.ts does) and CDK's built-in CloudFormation template validation", () => {
     // Prepare
     const app = createTestApp({}, { cloudFormationValidation: true });
     addPaystepStacks(app);
@@ -113,7 +136,9 @@ describe('synth-time validation, as `npm run synth` runs it', () => {
     // Act: synth throws ValidationFailed on any error-level violation of either plugin.
     const assembly = app.synth();
     // Assess: and the report records no warning either.
-    const report = JSON.parse(readFileSync(resolve(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: { violations: unknown[] }[] };
+    const report = JSON.parse(readFileSync(resolve(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: unknown[] }[];
+    };
     expect(report.pluginReports.flatMap((pluginReport) => pluginReport.violations)).toEqual([]);
     expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['paystep-dev-stateful', 'paystep-dev-stateless']);
   });

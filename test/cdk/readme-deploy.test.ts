@@ -32,7 +32,8 @@ describe('README deploy steps', () => {
   it('use only npm scripts that exist, in a working order, dev first, with the PSP configured and a teardown', () => {
     // Prepare
     const lines = deployBlock();
-    const scripts = (JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
     // Act
     const used = lines.flatMap((line) => [...line.matchAll(/npm run (\S+)/g)].map((m) => m[1]!));
     const order = [
@@ -65,9 +66,12 @@ describe('README deploy steps', () => {
     ]);
     // Act
     const contextKeys = [...text.matchAll(/-c (\w+)=/g)].map((m) => m[1]!);
-    const placeholders = [...new Set([...text.matchAll(/<([A-Za-z]+)>/g)].map((m) => m[1]!))].filter((name) => /^[A-Z]/.test(name));
+    const placeholders = [...new Set([...text.matchAll(/<([A-Za-z]+)>/g)].map((m) => m[1]!))].filter((name) =>
+      /^[A-Z]/.test(name),
+    );
     // Assess
-    for (const key of contextKeys) expect(['stage', 'sandboxPspUrl', 'publicCheckoutBaseUrl', 'natGateways', 'alarmEmail'], key).toContain(key);
+    for (const key of contextKeys)
+      expect(['stage', 'sandboxPspUrl', 'publicCheckoutBaseUrl', 'natGateways', 'alarmEmail'], key).toContain(key);
     expect(placeholders.sort()).toEqual(['AdminTokenSecretArn', 'ApiUrl', 'PspCallbackSecretArn']);
     for (const name of placeholders) expect(outputs, name).toContain(name);
     expect(API_ROUTES.some((route) => route.method === 'POST' && route.path === '/v1/psp/{connector}/callbacks')).toBe(true);

@@ -9,7 +9,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { CHECKOUT_STATE_MACHINE_FILE, SAGA_STEPS, type SagaState } from '../../lib/saga-steps';
 import { SAGA_LAMBDA_TIMEOUT_MARGIN_SECONDS } from '../../lib/stateless-stack';
-import { getAtt, logicalIdOf, resourcesOfType, synthPaystep, type Json, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  getAtt,
+  logicalIdOf,
+  resourcesOfType,
+  synthPaystep,
+  type Json,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 interface Retrier {
   ErrorEquals: string[];
@@ -45,7 +53,12 @@ function invokedFunction(state: State): string | undefined {
   return state.Resource === WAIT_FOR_TASK_TOKEN ? state.Parameters?.FunctionName : state.Resource;
 }
 const SAGA_STATES = Object.keys(SAGA_STEPS) as SagaState[];
-const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 /**
  * Invoke errors raised before the handler runs (Lambda Invoke API: throttled, service error, client
  * error, VPC function Inactive and reconnecting). Not Lambda.Unknown or
@@ -114,7 +127,9 @@ describe('checkout state machine (as deployed)', () => {
       Level: 'ALL',
       IncludeExecutionData: true,
       Destinations: [
-        { CloudWatchLogsLogGroup: { LogGroupArn: getAtt(synth.stateless.node.findChild('CheckoutStateMachineLogGroup'), 'Arn') } },
+        {
+          CloudWatchLogsLogGroup: { LogGroupArn: getAtt(synth.stateless.node.findChild('CheckoutStateMachineLogGroup'), 'Arn') },
+        },
       ],
     });
   });
@@ -214,7 +229,16 @@ describe('checkout state machine (as deployed)', () => {
 
   it('retries only transient errors, with backoff, and never a business outcome, States.ALL or a Task timeout', () => {
     // Assess
-    const neverRetried = ['States.ALL', 'States.Timeout', 'States.TaskFailed', 'PaymentDeclinedError', 'InventoryRejectedError', 'InventoryTimeoutError', 'InventoryUnreachableError', 'PspRejectedError'];
+    const neverRetried = [
+      'States.ALL',
+      'States.Timeout',
+      'States.TaskFailed',
+      'PaymentDeclinedError',
+      'InventoryRejectedError',
+      'InventoryTimeoutError',
+      'InventoryUnreachableError',
+      'PspRejectedError',
+    ];
     for (const state of SAGA_STATES) {
       for (const retrier of deployed.States[state]!.Retry ?? []) {
         for (const error of neverRetried) expect(retrier.ErrorEquals, `${state} retries ${error}`).not.toContain(error);
@@ -231,7 +255,9 @@ describe('checkout state machine (as deployed)', () => {
     for (const state of ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'] as const) {
       const task = deployed.States[state]!;
       const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
-      expect(retried, state).toEqual(expect.arrayContaining(['PspUnavailableError', 'PspTimeoutError', ...LAMBDA_TRANSIENT_ERRORS]));
+      expect(retried, state).toEqual(
+        expect.arrayContaining(['PspUnavailableError', 'PspTimeoutError', ...LAMBDA_TRANSIENT_ERRORS]),
+      );
       expect(task.Catch?.at(-1)?.ErrorEquals, state).toEqual(['States.ALL']);
     }
     // A decline is caught (not retried) and needs no void; any other authorize failure is voided.
@@ -251,9 +277,13 @@ describe('checkout state machine (as deployed)', () => {
       });
     }
     const recordRetried = (deployed.States.RecordOutcome!.Retry ?? []).flatMap((r) => r.ErrorEquals);
-    expect(recordRetried).toEqual(expect.arrayContaining(['StoreUnavailableError', 'ConcurrentModificationError', ...LAMBDA_TRANSIENT_ERRORS]));
+    expect(recordRetried).toEqual(
+      expect.arrayContaining(['StoreUnavailableError', 'ConcurrentModificationError', ...LAMBDA_TRANSIENT_ERRORS]),
+    );
     const notify = deployed.States.NotifyMerchant!;
-    expect((notify.Retry ?? []).flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['WebhookDeliveryError', ...LAMBDA_TRANSIENT_ERRORS]));
+    expect((notify.Retry ?? []).flatMap((r) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['WebhookDeliveryError', ...LAMBDA_TRANSIENT_ERRORS]),
+    );
     // A failed webhook never changes the payment's outcome: it ends the execution successfully.
     expect(notify.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Done' });
   });

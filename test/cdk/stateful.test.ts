@@ -6,7 +6,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS_KEY_LENGTH } from '../../lib/stateful-stack';
 import { TABLE_SCHEMA } from '../../lib/table-schema';
-import { getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  getAtt,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 describe('stateful stack (dev)', () => {
   let synth: SynthesizedPaystep;
@@ -62,7 +70,11 @@ describe('stateful stack (dev)', () => {
     const secrets = resourcesOfType(synth.statefulJson, 'AWS::SecretsManager::Secret');
     const secretsKey = secrets[logicalIdOf(synth.stateful.secretsKeySecret)]!;
     expect(Object.keys(secrets).sort()).toEqual(
-      [logicalIdOf(synth.stateful.adminTokenSecret), logicalIdOf(synth.stateful.secretsKeySecret), logicalIdOf(synth.stateful.pspCallbackSecret)].sort(),
+      [
+        logicalIdOf(synth.stateful.adminTokenSecret),
+        logicalIdOf(synth.stateful.secretsKeySecret),
+        logicalIdOf(synth.stateful.pspCallbackSecret),
+      ].sort(),
     );
     expect(secretsKey.Properties).toMatchObject({
       GenerateSecretString: { PasswordLength: SECRETS_KEY_LENGTH, ExcludePunctuation: true, IncludeSpace: false },
@@ -73,8 +85,12 @@ describe('stateful stack (dev)', () => {
   it('routes private-subnet egress through NAT gateways on Elastic IPs it allocates, and logs VPC flows', () => {
     // Prepare
     const eips = resourcesOfType(synth.statefulJson, 'AWS::EC2::EIP');
-    const nats = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::NatGateway')).map((nat) => nat.Properties as JsonObject);
-    const routes = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::Route')).map((route) => route.Properties as JsonObject);
+    const nats = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::NatGateway')).map(
+      (nat) => nat.Properties as JsonObject,
+    );
+    const routes = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::Route')).map(
+      (route) => route.Properties as JsonObject,
+    );
     // Assess
     expect(nats).toHaveLength(1);
     expect(Object.keys(eips)).toHaveLength(1);
@@ -82,7 +98,9 @@ describe('stateful stack (dev)', () => {
     const natGateway = synth.stateful.network.vpc.publicSubnets[0]!.node.findChild('NATGateway');
     for (const subnet of synth.stateful.network.vpc.privateSubnets) {
       const defaultRoute = routes.find(
-        (route) => JSON.stringify(route.RouteTableId).includes(logicalIdOf(subnet.node.findChild('RouteTable'))) && route.DestinationCidrBlock === '0.0.0.0/0',
+        (route) =>
+          JSON.stringify(route.RouteTableId).includes(logicalIdOf(subnet.node.findChild('RouteTable'))) &&
+          route.DestinationCidrBlock === '0.0.0.0/0',
       );
       expect(defaultRoute?.NatGatewayId, subnet.node.id).toEqual(ref(natGateway));
     }
@@ -117,10 +135,14 @@ describe('stateful stack (prod)', () => {
   it('runs one NAT gateway per AZ, each on its own Elastic IP, and outputs all of them', () => {
     // Prepare
     const eipIds = Object.keys(resourcesOfType(synth.statefulJson, 'AWS::EC2::EIP'));
-    const nats = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::NatGateway')).map((nat) => nat.Properties as JsonObject);
+    const nats = Object.values(resourcesOfType(synth.statefulJson, 'AWS::EC2::NatGateway')).map(
+      (nat) => nat.Properties as JsonObject,
+    );
     // Assess
     expect(eipIds).toHaveLength(2);
-    expect(nats.map((nat) => JSON.stringify(nat.AllocationId)).sort()).toEqual(eipIds.map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'AllocationId'] })).sort());
+    expect(nats.map((nat) => JSON.stringify(nat.AllocationId)).sort()).toEqual(
+      eipIds.map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'AllocationId'] })).sort(),
+    );
     const outputs = synth.statelessJson.Outputs as Record<string, { Value: JsonObject }>;
     expect(outputs.EgressIps!.Value).toEqual({ 'Fn::Join': [',', eipIds.map((id) => ({ 'Fn::GetAtt': [id, 'PublicIp'] }))] });
   });

@@ -40,7 +40,10 @@ export function readCdkJsonContext(): Record<string, unknown> {
  * CDK's built-in CloudFormation validation (cfn-lint compiled to WebAssembly, ~4 s per synth) is
  * off unless asked for: nag.test.ts runs it once on the full app, as `npm run synth` does.
  */
-export function createTestApp(extraContext: Record<string, unknown> = {}, options: { cloudFormationValidation?: boolean } = {}): App {
+export function createTestApp(
+  extraContext: Record<string, unknown> = {},
+  options: { cloudFormationValidation?: boolean } = {},
+): App {
   return new App({
     context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [], sandboxPspUrl: DEFAULT_SANDBOX_PSP_URL, ...extraContext },
     builtinCloudFormationValidation: options.cloudFormationValidation ?? false,

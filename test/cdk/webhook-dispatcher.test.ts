@@ -6,7 +6,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_DISPATCHER } from '../../lib/stateless-stack';
-import { canonical, getAtt, logicalIdOf, ref, resourcesOfType, synthPaystep, type JsonObject, type SynthesizedPaystep } from './synth-paystep';
+import {
+  canonical,
+  getAtt,
+  logicalIdOf,
+  ref,
+  resourcesOfType,
+  synthPaystep,
+  type JsonObject,
+  type SynthesizedPaystep,
+} from './synth-paystep';
 
 describe('webhook dispatcher', () => {
   let synth: SynthesizedPaystep;
@@ -14,14 +23,19 @@ describe('webhook dispatcher', () => {
 
   beforeAll(() => {
     synth = synthPaystep();
-    properties = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function')[logicalIdOf(synth.stateless.webhookDispatcher)]!.Properties as JsonObject;
+    properties = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function')[logicalIdOf(synth.stateless.webhookDispatcher)]!
+      .Properties as JsonObject;
   });
 
   it('is invoked every minute by an EventBridge rule, without retries', () => {
     // Act
-    const rules = Object.values(resourcesOfType(synth.statelessJson, 'AWS::Events::Rule')).map((rule) => rule.Properties as JsonObject);
+    const rules = Object.values(resourcesOfType(synth.statelessJson, 'AWS::Events::Rule')).map(
+      (rule) => rule.Properties as JsonObject,
+    );
     const dispatcherRules = rules.filter((rule) =>
-      (rule.Targets as JsonObject[]).some((target) => canonical(target.Arn!) === canonical(getAtt(synth.stateless.webhookDispatcher, 'Arn'))),
+      (rule.Targets as JsonObject[]).some(
+        (target) => canonical(target.Arn!) === canonical(getAtt(synth.stateless.webhookDispatcher, 'Arn')),
+      ),
     );
     // Assess
     expect(dispatcherRules).toHaveLength(1);
@@ -31,8 +45,12 @@ describe('webhook dispatcher', () => {
 
   it('runs in the egress subnets with a timeout that covers the run window plus one 15 s request', () => {
     const egressSubnets = synth.stateful.network.vpc.privateSubnets.map((subnet) => canonical(ref(subnet)));
-    expect((properties.VpcConfig as { SubnetIds: JsonObject[] }).SubnetIds.map(canonical).sort()).toEqual([...egressSubnets].sort());
-    expect(properties.Timeout as number).toBeGreaterThanOrEqual(WEBHOOK_DISPATCHER.runForMs / 1000 + 15 + WEBHOOK_DISPATCHER.pollMs / 1000);
+    expect((properties.VpcConfig as { SubnetIds: JsonObject[] }).SubnetIds.map(canonical).sort()).toEqual(
+      [...egressSubnets].sort(),
+    );
+    expect(properties.Timeout as number).toBeGreaterThanOrEqual(
+      WEBHOOK_DISPATCHER.runForMs / 1000 + 15 + WEBHOOK_DISPATCHER.pollMs / 1000,
+    );
   });
 
   it('gets the polling window and interval as settings', () => {

@@ -20,12 +20,36 @@ const real = { checkoutId: '', clientSecret: '', instrumentId: '', endpointId: '
 
 /** Field names the API knows, so random objects hit validation rather than `unknown_parameter` only. */
 const KNOWN_FIELDS = [
-  'name', 'settings', 'merchant_order_ref', 'amount', 'currency', 'items', 'customer', 'success_url', 'failure_url',
-  'expires_in_seconds', 'payment_token', 'type', 'psp_reference', 'metadata', 'url', 'enabled_events',
-  'inventory_confirmation_url', 'inventory_confirmation_enabled', 'default_success_url', 'default_failure_url',
-  'endpoint_id', 'capture_method', 'sku', 'quantity', 'unit_amount',
+  'name',
+  'settings',
+  'merchant_order_ref',
+  'amount',
+  'currency',
+  'items',
+  'customer',
+  'success_url',
+  'failure_url',
+  'expires_in_seconds',
+  'payment_token',
+  'type',
+  'psp_reference',
+  'metadata',
+  'url',
+  'enabled_events',
+  'inventory_confirmation_url',
+  'inventory_confirmation_enabled',
+  'default_success_url',
+  'default_failure_url',
+  'endpoint_id',
+  'capture_method',
+  'sku',
+  'quantity',
+  'unit_amount',
   // NewStore's envelope (/newstore routes)
-  'idempotency_key', 'arguments', 'transactions', 'account_id',
+  'idempotency_key',
+  'arguments',
+  'transactions',
+  'account_id',
 ];
 
 /** NewStore's error codes (docs/design.md, "NewStore adapter"). */
@@ -39,14 +63,37 @@ const weirdNumber = fc.oneof(
 const weirdString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.constantFrom('', ' ', 'USD', 'usd', 'XXX', 'KRW', 'tok_', 'tok_x', 'http://127.0.0.1:1/x', 'https://10.0.0.1/', 'https://169.254.169.254/', 'javascript:alert(1)', '%00', '\u0000', 'a'.repeat(5000)),
+  fc.constantFrom(
+    '',
+    ' ',
+    'USD',
+    'usd',
+    'XXX',
+    'KRW',
+    'tok_',
+    'tok_x',
+    'http://127.0.0.1:1/x',
+    'https://10.0.0.1/',
+    'https://169.254.169.254/',
+    'javascript:alert(1)',
+    '%00',
+    '\u0000',
+    'a'.repeat(5000),
+  ),
 );
 const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
   weirdNumber,
   weirdString,
   fc.boolean(),
   fc.constant(null),
-  fc.array(fc.oneof(weirdString, weirdNumber, fc.dictionary(fc.constantFrom('sku', 'quantity', 'name', 'unit_amount'), fc.oneof(weirdString, weirdNumber))), { maxLength: 4 }),
+  fc.array(
+    fc.oneof(
+      weirdString,
+      weirdNumber,
+      fc.dictionary(fc.constantFrom('sku', 'quantity', 'name', 'unit_amount'), fc.oneof(weirdString, weirdNumber)),
+    ),
+    { maxLength: 4 },
+  ),
   fc.jsonValue({ maxDepth: 3 }),
 );
 const bodyArbitrary: fc.Arbitrary<string | undefined> = fc.oneof(
@@ -84,7 +131,13 @@ interface Answer {
   text: string;
 }
 
-async function send(route: ApiRoute, id: string, body: string | undefined, token: string | undefined, headers: Record<string, string>): Promise<Answer> {
+async function send(
+  route: ApiRoute,
+  id: string,
+  body: string | undefined,
+  token: string | undefined,
+  headers: Record<string, string>,
+): Promise<Answer> {
   const all: Record<string, string> = { ...headers };
   if (token !== undefined) all.authorization = `Bearer ${token}`;
   const response = await fetch(`${stack.apiUrl}${pathFor(route, id)}`, {
@@ -149,7 +202,9 @@ describe('API fuzzing: no 5xx, always the error shape', () => {
           idArbitrary(),
           bodyArbitrary,
           tokenArbitrary(),
-          fc.dictionary(fc.constantFrom('idempotency-key', 'content-type', 'x-forwarded-for', 'accept'), headerValue, { maxKeys: 3 }),
+          fc.dictionary(fc.constantFrom('idempotency-key', 'content-type', 'x-forwarded-for', 'accept'), headerValue, {
+            maxKeys: 3,
+          }),
           async (id, body, token, headers) => {
             assertWellFormed(route, await send(route, id, body, token, headers));
           },

@@ -106,7 +106,10 @@ describe('hosted checkout result page and card checks in Chromium', () => {
     // Prepare
     const { page } = await newBuyerPage();
     const checkout = await createCheckout();
-    const canceled = await api.call('POST', `/v1/checkouts/${checkout.id}/cancel`, { token: stack.secretKey, idempotencyKey: `cancel-${checkout.id}` });
+    const canceled = await api.call('POST', `/v1/checkouts/${checkout.id}/cancel`, {
+      token: stack.secretKey,
+      idempotencyKey: `cancel-${checkout.id}`,
+    });
     expect(canceled.status, canceled.text).toBe(200);
 
     // Act

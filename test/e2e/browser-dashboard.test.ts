@@ -51,7 +51,13 @@ let declined: CheckoutView;
 let stillOpen: CheckoutView;
 
 /** Creates a checkout over the API and, with a card, pays it and waits for the end of its saga. */
-async function checkout(options: { ref: string; amount: number; manual?: boolean; email?: string; card?: string }): Promise<CheckoutView> {
+async function checkout(options: {
+  ref: string;
+  amount: number;
+  manual?: boolean;
+  email?: string;
+  card?: string;
+}): Promise<CheckoutView> {
   const created = await api.call<CheckoutView>('POST', '/v1/checkouts', {
     token: stack.secretKey,
     idempotencyKey: `console-test-${options.ref}`,
@@ -82,7 +88,9 @@ async function checkoutOf(id: string): Promise<CheckoutView> {
 }
 
 async function instrumentOf(view: CheckoutView): Promise<InstrumentView> {
-  const answer = await api.call<InstrumentView>('GET', `/v1/financial_instruments/${view.payment!.instrument_id}`, { token: stack.secretKey });
+  const answer = await api.call<InstrumentView>('GET', `/v1/financial_instruments/${view.payment!.instrument_id}`, {
+    token: stack.secretKey,
+  });
   expect(answer.status, answer.text).toBe(200);
   return answer.body;
 }
@@ -138,7 +146,8 @@ describe('operations console in Chromium', () => {
   it('finds checkouts by order reference and by customer email, and filters them by status', async () => {
     // Prepare
     const { page } = await openConsole();
-    const rowIds = async (): Promise<string[]> => await page.locator('#rows tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-checkout') ?? ''));
+    const rowIds = async (): Promise<string[]> =>
+      await page.locator('#rows tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-checkout') ?? ''));
 
     // Act
     await page.getByLabel('Order reference or customer email').fill(`ops-void-${runId}`);
@@ -172,10 +181,18 @@ describe('operations console in Chromium', () => {
     const statusSummary = await page.locator('#chart-status-summary').textContent();
     const authSummary = await page.locator('#chart-auth-summary').textContent();
     const latencySummary = (await page.locator('#chart-latency-summary').textContent()) ?? '';
-    const drawn = await page.locator('canvas').evaluateAll((canvases) =>
-      canvases.map((canvas) => (canvas as unknown as { width: number; height: number }).width > 0 && (canvas as unknown as { height: number }).height > 0),
+    const drawn = await page
+      .locator('canvas')
+      .evaluateAll((canvases) =>
+        canvases.map(
+          (canvas) =>
+            (canvas as unknown as { width: number; height: number }).width > 0 &&
+            (canvas as unknown as { height: number }).height > 0,
+        ),
+      );
+    const chartJsIsThere = await page.evaluate(
+      'typeof window.Chart === "function" && Object.keys(window.Chart.instances).length',
     );
-    const chartJsIsThere = await page.evaluate('typeof window.Chart === "function" && Object.keys(window.Chart.instances).length');
 
     // Assess: 5 checkouts, 4 payments of which 3 authorized, 4 pay -> terminal latencies
     expect(statusSummary).toBe('open 1, succeeded 3, failed 1');
@@ -215,7 +232,9 @@ describe('operations console in Chromium', () => {
     expect(posts[0]!.headers()['idempotency-key']).toMatch(/^console-capture-[0-9a-f-]{36}$/);
     expect(JSON.parse(posts[0]!.postData()!)).toEqual({ amount: 1500, currency: 'USD' });
     expect(await instrumentOf(toCapture)).toMatchObject({ capturable_amount: 2500, refundable_amount: 1500 });
-    const captures = (await fetchLedger(stack.pspUrl, toCapture.id)).filter((op) => op.type === 'capture' && op.status === 'succeeded');
+    const captures = (await fetchLedger(stack.pspUrl, toCapture.id)).filter(
+      (op) => op.type === 'capture' && op.status === 'succeeded',
+    );
     expect(captures.map((op) => op.amount)).toEqual([1500]);
   });
 
@@ -262,17 +281,26 @@ describe('operations console in Chromium', () => {
     expect(JSON.parse(posts[0]!.postData()!)).toEqual({ amount: 1000, currency: 'USD' });
     expect(posts[0]!.headers()['idempotency-key']).toMatch(/^console-refund-/);
     expect(await instrumentOf(toRefund)).toMatchObject({ refundable_amount: 1500 });
-    const refunds = (await fetchLedger(stack.pspUrl, toRefund.id)).filter((op) => op.type === 'refund' && op.status === 'succeeded');
+    const refunds = (await fetchLedger(stack.pspUrl, toRefund.id)).filter(
+      (op) => op.type === 'refund' && op.status === 'succeeded',
+    );
     expect(refunds.map((op) => op.amount)).toEqual([1000]);
   });
 
   it('redelivers a webhook after confirmation: the event gets another delivery attempt', async () => {
     // Prepare: the checkout.succeeded event of the refunded checkout, delivered once already
     const events = async (): Promise<EventView[]> =>
-      (await api.call<{ data: EventView[] }>('GET', '/v1/events?limit=100', { token: stack.secretKey })).body.data.filter((e) => e.data.object?.id === toRefund.id);
-    const before = (await eventually(events, (list) => list.some((e) => e.type === 'checkout.succeeded' && e.deliveries.length > 0 && e.deliveries.every((d) => d.status === 'delivered')))).find(
-      (e) => e.type === 'checkout.succeeded',
-    )!;
+      (await api.call<{ data: EventView[] }>('GET', '/v1/events?limit=100', { token: stack.secretKey })).body.data.filter(
+        (e) => e.data.object?.id === toRefund.id,
+      );
+    const before = (
+      await eventually(events, (list) =>
+        list.some(
+          (e) =>
+            e.type === 'checkout.succeeded' && e.deliveries.length > 0 && e.deliveries.every((d) => d.status === 'delivered'),
+        ),
+      )
+    ).find((e) => e.type === 'checkout.succeeded')!;
     expect(before.deliveries.map((d) => d.status)).toEqual(['delivered']);
     const attemptsBefore = before.deliveries.reduce((n, d) => n + d.attempts.length, 0);
     const { page, requests } = await openConsole();
@@ -289,7 +317,9 @@ describe('operations console in Chromium', () => {
     expect(posts[0]!.headers()['idempotency-key']).toMatch(/^console-redeliver-/);
     const after = await eventually(
       async () => (await events()).find((e) => e.id === before.id)!,
-      (event) => event.deliveries.reduce((n, d) => n + d.attempts.length, 0) > attemptsBefore && event.deliveries.every((d) => d.status === 'delivered'),
+      (event) =>
+        event.deliveries.reduce((n, d) => n + d.attempts.length, 0) > attemptsBefore &&
+        event.deliveries.every((d) => d.status === 'delivered'),
     );
     expect(after.deliveries.reduce((n, d) => n + d.attempts.length, 0)).toBe(attemptsBefore + 1);
     expect(after.deliveries.map((d) => d.status)).toEqual(['delivered']);
@@ -301,7 +331,9 @@ describe('operations console in Chromium', () => {
 
     // Act
     await selectCheckout(page, toRefund.id);
-    const widths = await page.evaluate('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+    const widths = await page.evaluate(
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    );
     await saveScreenshot(page, 'dashboard-390px');
 
     // Assess

@@ -41,7 +41,9 @@ export interface ChromiumChoice {
 
 /** Where the npm build is unpacked: one folder per package version, under the ignored .paystep/. */
 function npmChromiumDir(): string {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return join(REPO_ROOT, '.paystep', `chromium-${pkg.version}`);
 }
 
@@ -84,7 +86,8 @@ export async function chooseChromium(setting = process.env.PAYSTEP_CHROMIUM): Pr
   if (setting === 'npm') return await unpackNpmChromium();
   if (setting === 'system' || setting === undefined || setting === '') {
     if (existsSync(SYSTEM_CHROMIUM)) return { source: 'system', executablePath: SYSTEM_CHROMIUM, env: {} };
-    if (setting === 'system') throw new Error(`PAYSTEP_CHROMIUM=system but ${SYSTEM_CHROMIUM} is not installed (apt-get install -y chromium).`);
+    if (setting === 'system')
+      throw new Error(`PAYSTEP_CHROMIUM=system but ${SYSTEM_CHROMIUM} is not installed (apt-get install -y chromium).`);
     return await unpackNpmChromium();
   }
   if (!existsSync(setting)) throw new Error(`PAYSTEP_CHROMIUM names ${setting}, which does not exist.`);

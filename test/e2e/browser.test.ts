@@ -42,7 +42,9 @@ interface MerchantCheckout {
 }
 
 async function checkoutAsMerchant(checkoutId: string): Promise<MerchantCheckout> {
-  const response = await fetch(`${stack.apiUrl}/v1/checkouts/${checkoutId}`, { headers: { authorization: `Bearer ${stack.secretKey}` } });
+  const response = await fetch(`${stack.apiUrl}/v1/checkouts/${checkoutId}`, {
+    headers: { authorization: `Bearer ${stack.secretKey}` },
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as MerchantCheckout;
 }
@@ -54,7 +56,11 @@ async function expectMoneyInvariants(checkoutId: string): Promise<LedgerOperatio
   return ledger;
 }
 
-function ops(ledger: LedgerOperation[], type: LedgerOperation['type'], status: LedgerOperation['status'] = 'succeeded'): LedgerOperation[] {
+function ops(
+  ledger: LedgerOperation[],
+  type: LedgerOperation['type'],
+  status: LedgerOperation['status'] = 'succeeded',
+): LedgerOperation[] {
   return ledger.filter((op) => op.type === type && op.status === status);
 }
 
@@ -124,7 +130,10 @@ describe('hosted checkout in Chromium', () => {
     const paidAt = Date.now();
     await payButton.click();
     const disabledAfterClick = await page.locator('#pay-button').isDisabled();
-    await page.locator('#pay-button').click({ force: true, timeout: 1_000 }).catch(() => undefined);
+    await page
+      .locator('#pay-button')
+      .click({ force: true, timeout: 1_000 })
+      .catch(() => undefined);
     await page.getByRole('heading', { name: 'Confirming your order…' }).waitFor();
     await saveScreenshot(page, '3-pending');
     await page.getByRole('heading', { name: 'Payment successful' }).waitFor({ timeout: 30_000 });
@@ -192,7 +201,12 @@ describe('hosted checkout in Chromium', () => {
     const loserCheckout = await checkoutAsMerchant(ids[loser]!);
     expect(loserCheckout).toMatchObject({ status: 'failed', failure_reason: 'inventory_rejected' });
     const products = await eventually(
-      async () => ((await (await fetch(`${stack.merchantUrl}/products`)).json()) as { products: { sku: string; stock: number; blocked: number; sold: number }[] }).products,
+      async () =>
+        (
+          (await (await fetch(`${stack.merchantUrl}/products`)).json()) as {
+            products: { sku: string; stock: number; blocked: number; sold: number }[];
+          }
+        ).products,
       (list) => list.find((p) => p.sku === 'limited-print')?.sold === 1,
     );
     expect(products.find((p) => p.sku === 'limited-print')).toMatchObject({ stock: 0, blocked: 0, sold: 1 });
@@ -252,7 +266,9 @@ describe('hosted checkout in Chromium', () => {
   it('shows the operator dashboard: checkouts with status and a step timeline with latencies', async () => {
     // Prepare: the first test's successful mug checkout
     const { page } = await newBuyerPage();
-    const list = (await (await fetch(`${stack.apiUrl}/v1/checkouts?limit=50`, { headers: { authorization: `Bearer ${stack.secretKey}` } })).json()) as {
+    const list = (await (
+      await fetch(`${stack.apiUrl}/v1/checkouts?limit=50`, { headers: { authorization: `Bearer ${stack.secretKey}` } })
+    ).json()) as {
       data: { id: string; status: string; amount: number }[];
     };
     const succeeded = list.data.find((c) => c.status === 'succeeded' && c.amount === 1250)!;
@@ -272,7 +288,17 @@ describe('hosted checkout in Chromium', () => {
     const rows = await page.locator('#rows tr').count();
     expect(rows).toBe(list.data.length);
     const steps = await page.locator('#timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-event')));
-    expect(steps).toEqual(expect.arrayContaining(['created', 'authorized', 'inventory_confirmation_sent', 'inventory_confirmed', 'captured', 'succeeded', 'webhook_delivered']));
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'created',
+        'authorized',
+        'inventory_confirmation_sent',
+        'inventory_confirmed',
+        'captured',
+        'succeeded',
+        'webhook_delivered',
+      ]),
+    );
     expect(steps.indexOf('authorized')).toBeLessThan(steps.indexOf('inventory_confirmed'));
     expect(steps.indexOf('inventory_confirmed')).toBeLessThan(steps.indexOf('captured'));
     const confirmed = await page.locator('[data-event="inventory_confirmed"] .latency').textContent();

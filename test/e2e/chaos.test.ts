@@ -14,13 +14,23 @@ describe('chaos (short): faults and a host crash never lose or double money', ()
     const lines: string[] = [];
 
     // Act
-    const report = await runChaos({ checkouts: 80, concurrency: 16, restartAt: 0.4, seed: 20_261_121, settleTimeoutMs: 120_000, log: (line) => lines.push(line) });
+    const report = await runChaos({
+      checkouts: 80,
+      concurrency: 16,
+      restartAt: 0.4,
+      seed: 20_261_121,
+      settleTimeoutMs: 120_000,
+      log: (line) => lines.push(line),
+    });
 
     // Assess
     const printed = formatChaosReport(report);
     expect(report.restart.done, printed).toBe(true);
     expect(Object.keys(report.scenarios).length, printed).toBeGreaterThanOrEqual(10);
-    expect(report.invariants.filter((i) => !i.ok), printed).toEqual([]);
+    expect(
+      report.invariants.filter((i) => !i.ok),
+      printed,
+    ).toEqual([]);
     expect(report.statuses.succeeded ?? 0, printed).toBeGreaterThan(0);
     expect(report.statuses.failed ?? 0, printed).toBeGreaterThan(0);
     expect(report.ledger.capturedTotal, printed).toBe(report.ledger.succeededTotal);

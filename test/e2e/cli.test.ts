@@ -103,15 +103,34 @@ describe('npx paystep', () => {
     // Prepare: one checkout before listening (not forwarded), then the CLI
     const before = await paidCheckout();
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const cli = runCli(['listen', '--forward-to', `${receiverUrl}/listen`, '--api', stack.apiUrl, '--key', stack.secretKey, '--secret', secret, '--interval', '200']);
-    await eventually(async () => cli.output(), (text) => text.includes('\nReady\n'), 30_000);
+    const cli = runCli([
+      'listen',
+      '--forward-to',
+      `${receiverUrl}/listen`,
+      '--api',
+      stack.apiUrl,
+      '--key',
+      stack.secretKey,
+      '--secret',
+      secret,
+      '--interval',
+      '200',
+    ]);
+    await eventually(
+      async () => cli.output(),
+      (text) => text.includes('\nReady\n'),
+      30_000,
+    );
 
     // Act
     const after = await paidCheckout();
     const fromCli = (): Received[] => received.filter((r) => r.headers['user-agent'] === 'paystep-listen');
     await eventually(
       async () => fromCli(),
-      (list) => list.some((r) => (JSON.parse(r.body) as { type: string; data: { object?: { id: string } } }).type === 'checkout.succeeded'),
+      (list) =>
+        list.some(
+          (r) => (JSON.parse(r.body) as { type: string; data: { object?: { id: string } } }).type === 'checkout.succeeded',
+        ),
       30_000,
     );
     cli.child.kill('SIGINT');
@@ -120,25 +139,39 @@ describe('npx paystep', () => {
 
     // Assess
     const verifier = new Webhook(secret);
-    const bodies = forwarded.map((r) => verifier.verify(r.body, r.headers) as { id: string; type: string; data: { object?: { id: string } } });
+    const bodies = forwarded.map(
+      (r) => verifier.verify(r.body, r.headers) as { id: string; type: string; data: { object?: { id: string } } },
+    );
     expect(bodies.map((b) => b.data.object?.id)).not.toContain(before);
     expect(bodies.filter((b) => b.data.object?.id === after).map((b) => b.type)).toContain('checkout.succeeded');
     expect(new Set(bodies.map((b) => b.id)).size).toBe(bodies.length);
     expect(forwarded.every((r) => r.headers['webhook-id'] === (JSON.parse(r.body) as { id: string }).id)).toBe(true);
-    expect(() => new Webhook(`whsec_${randomBytes(24).toString('base64')}`).verify(forwarded[0]!.body, forwarded[0]!.headers)).toThrow();
+    expect(() =>
+      new Webhook(`whsec_${randomBytes(24).toString('base64')}`).verify(forwarded[0]!.body, forwarded[0]!.headers),
+    ).toThrow();
     expect(code).toBe(0);
     const lines = cli.output().trim().split('\n');
-    expect(lines.at(-1)).toMatch(new RegExp(`^paystep listen: forwarded ${bodies.length} events \\(${bodies.length} delivered, 0 failed\\) in \\d+\\.\\d s$`));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `^paystep listen: forwarded ${bodies.length} events \\(${bodies.length} delivered, 0 failed\\) in \\d+\\.\\d s$`,
+      ),
+    );
   });
 
   it('fast-forward makes a failed webhook delivery retry now instead of in 10 minutes', async () => {
     // Prepare: an endpoint that fails, so the first attempt leaves the delivery pending for 10 minutes
-    const endpoint = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', { token: stack.secretKey, body: { url: `${receiverUrl}/failing` } });
+    const endpoint = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', {
+      token: stack.secretKey,
+      body: { url: `${receiverUrl}/failing` },
+    });
     expect(endpoint.status, endpoint.text).toBe(201);
     receiverStatus = 503;
     const checkoutId = await paidCheckout();
     const pending = await eventually(
-      async () => (await eventsAbout(checkoutId)).find((e) => e.type === 'checkout.succeeded')?.deliveries.find((d) => d.endpoint_id === endpoint.body.id),
+      async () =>
+        (await eventsAbout(checkoutId))
+          .find((e) => e.type === 'checkout.succeeded')
+          ?.deliveries.find((d) => d.endpoint_id === endpoint.body.id),
       (delivery) => delivery?.attempts.length === 1 && delivery.status === 'pending',
       30_000,
     );
@@ -148,7 +181,10 @@ describe('npx paystep', () => {
     const cli = runCli(['fast-forward', checkoutId, '--api', stack.apiUrl, '--admin-token', stack.adminToken]);
     const code = await cli.exited;
     const delivered = await eventually(
-      async () => (await eventsAbout(checkoutId)).find((e) => e.type === 'checkout.succeeded')?.deliveries.find((d) => d.endpoint_id === endpoint.body.id),
+      async () =>
+        (await eventsAbout(checkoutId))
+          .find((e) => e.type === 'checkout.succeeded')
+          ?.deliveries.find((d) => d.endpoint_id === endpoint.body.id),
       (delivery) => delivery?.status === 'delivered',
       15_000,
     );
@@ -157,7 +193,11 @@ describe('npx paystep', () => {
     expect(pending?.status).toBe('pending');
     expect(Date.parse(pending!.next_attempt_at!) - Date.now()).toBeGreaterThan(500_000);
     expect(code).toBe(0);
-    expect(cli.output().trim().split('\n').at(-1)).toMatch(new RegExp(`^paystep fast-forward: ${checkoutId}: authorization expiry none, [1-9]\\d* webhook deliveries due now, 0 skipped$`));
+    expect(cli.output().trim().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^paystep fast-forward: ${checkoutId}: authorization expiry none, [1-9]\\d* webhook deliveries due now, 0 skipped$`,
+      ),
+    );
     expect(delivered?.status).toBe('delivered');
     expect(delivered?.attempts.map((a) => a.status)).toEqual(['failed', 'succeeded']);
     const removed = await api.call('DELETE', `/v1/webhook_endpoints/${endpoint.body.id}`, { token: stack.secretKey });

@@ -46,8 +46,17 @@ export interface StartStackProcessOptions {
 }
 
 /** Starts the local stack in a child process; extraEnv overrides or adds environment. */
-export async function startStackProcess(extraEnv: Record<string, string> = {}, options: StartStackProcessOptions = {}): Promise<StackProcess> {
-  const [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+export async function startStackProcess(
+  extraEnv: Record<string, string> = {},
+  options: StartStackProcessOptions = {},
+): Promise<StackProcess> {
+  const [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const args = ['--import', 'tsx', 'local/start.ts', ...(options.inMemory === false ? [] : ['--in-memory'])];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

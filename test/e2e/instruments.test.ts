@@ -89,7 +89,13 @@ describe('financial instruments over HTTP', () => {
     const instrumentId = checkout.payment?.instrument_id;
     expect(instrumentId).toMatch(/^fi_/);
     const before = await instrument(instrumentId!);
-    expect(before).toMatchObject({ type: 'authorized', status: 'active', checkout_id: checkout.id, capturable_amount: 0, refundable_amount: 2500 });
+    expect(before).toMatchObject({
+      type: 'authorized',
+      status: 'active',
+      checkout_id: checkout.id,
+      capturable_amount: 0,
+      refundable_amount: 2500,
+    });
     expect(before.transactions.map((t) => [t.type, t.capture_amount, t.refund_amount, t.status])).toEqual([
       ['authorization', 2500, 0, 'succeeded'],
       ['capture', -2500, 0, 'succeeded'],
@@ -98,11 +104,15 @@ describe('financial instruments over HTTP', () => {
 
     // Act: refund 1000 (sent twice with one key: the second is a replay)
     const key = `refund_${randomBytes(6).toString('hex')}`;
-    const refund = await api.call<{ transactions: TransactionView[]; refundable_amount: number }>('POST', `/v1/financial_instruments/${instrumentId}/_refund`, {
-      token: stack.secretKey,
-      idempotencyKey: key,
-      body: { amount: 1000, currency: 'USD' },
-    });
+    const refund = await api.call<{ transactions: TransactionView[]; refundable_amount: number }>(
+      'POST',
+      `/v1/financial_instruments/${instrumentId}/_refund`,
+      {
+        token: stack.secretKey,
+        idempotencyKey: key,
+        body: { amount: 1000, currency: 'USD' },
+      },
+    );
     const replay = await api.call('POST', `/v1/financial_instruments/${instrumentId}/_refund`, {
       token: stack.secretKey,
       idempotencyKey: key,
@@ -111,7 +121,9 @@ describe('financial instruments over HTTP', () => {
 
     // Assess
     expect(refund.status, refund.text).toBe(200);
-    expect(refund.body.transactions.map((t) => [t.type, t.capture_amount, t.refund_amount, t.status])).toEqual([['refund', 0, -1000, 'succeeded']]);
+    expect(refund.body.transactions.map((t) => [t.type, t.capture_amount, t.refund_amount, t.status])).toEqual([
+      ['refund', 0, -1000, 'succeeded'],
+    ]);
     expect(refund.body.refundable_amount).toBe(1500);
     expect(replay.text).toBe(refund.text);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -127,12 +139,20 @@ describe('financial instruments over HTTP', () => {
     expect(ledger.find((op) => op.type === 'refund')?.id).toBe(refund.body.transactions[0]!.transaction_id);
     expect(moneyInvariantViolations({ ...checkout, confirmationRequired: true }, ledger)).toEqual([]);
     // Over-refund is refused before the PSP is asked.
-    const tooMuch = await api.call<{ error: { code: string; param: string } }>('POST', `/v1/financial_instruments/${instrumentId}/_refund`, {
-      token: stack.secretKey,
-      idempotencyKey: `refund_${randomBytes(6).toString('hex')}`,
-      body: { amount: 1501, currency: 'USD' },
-    });
-    expect([tooMuch.status, tooMuch.body.error.code, tooMuch.body.error.param]).toEqual([422, 'amount_exceeds_refundable', 'amount']);
+    const tooMuch = await api.call<{ error: { code: string; param: string } }>(
+      'POST',
+      `/v1/financial_instruments/${instrumentId}/_refund`,
+      {
+        token: stack.secretKey,
+        idempotencyKey: `refund_${randomBytes(6).toString('hex')}`,
+        body: { amount: 1501, currency: 'USD' },
+      },
+    );
+    expect([tooMuch.status, tooMuch.body.error.code, tooMuch.body.error.param]).toEqual([
+      422,
+      'amount_exceeds_refundable',
+      'amount',
+    ]);
   });
 
   it('a checkout the merchant rejects leaves a revoked instrument: nothing to capture or refund', async () => {

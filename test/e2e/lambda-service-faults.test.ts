@@ -27,9 +27,23 @@ const COLD_START_MS = 3_000;
 
 const CATALOGUE: CatalogueProduct[] = [
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 100 },
-  { sku: 'five-seconds', name: 'Five-second backend', unit_amount: 2000, currency: 'USD', stock: 10, behavior: { delayMs: 5_000 } },
+  {
+    sku: 'five-seconds',
+    name: 'Five-second backend',
+    unit_amount: 2000,
+    currency: 'USD',
+    stock: 10,
+    behavior: { delayMs: 5_000 },
+  },
   // 3 s cold start + 7.5 s answer: past the Task's 10 s, which used to leave a late "inventory confirmed" behind.
-  { sku: 'seven-and-a-half-seconds', name: 'Slow backend', unit_amount: 999, currency: 'USD', stock: 10, behavior: { delayMs: 7_500 } },
+  {
+    sku: 'seven-and-a-half-seconds',
+    name: 'Slow backend',
+    unit_amount: 999,
+    currency: 'USD',
+    stock: 10,
+    behavior: { delayMs: 7_500 },
+  },
 ];
 
 const FAULTS = {
@@ -61,7 +75,9 @@ async function purchase(sku: string) {
 }
 
 async function timeline(checkoutId: string): Promise<{ type: string; at: string }[]> {
-  const answer = await api.call<{ events: { type: string; at: string }[] }>('GET', `/v1/checkouts/${checkoutId}`, { token: stack.secretKey });
+  const answer = await api.call<{ events: { type: string; at: string }[] }>('GET', `/v1/checkouts/${checkoutId}`, {
+    token: stack.secretKey,
+  });
   expect(answer.status).toBe(200);
   return answer.body.events;
 }
@@ -74,7 +90,9 @@ async function confirmInventoryHistory(checkoutId: string): Promise<HistoryEvent
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution!.executionArn, maxResults: 1000 }));
   const events = history.events ?? [];
   const start = events.findIndex((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'ConfirmInventory');
-  const end = events.findIndex((e, i) => i > start && e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'ConfirmInventory');
+  const end = events.findIndex(
+    (e, i) => i > start && e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'ConfirmInventory',
+  );
   const next = events.findIndex((e, i) => i > start && (e.type ?? '').endsWith('StateEntered'));
   return events.slice(start, end >= 0 ? end + 1 : next >= 0 ? next : undefined);
 }
@@ -103,9 +121,9 @@ describe('Lambda-service faults around ConfirmInventory', () => {
     // Assess
     expect(terminal.status).toBe('succeeded');
     const history = await confirmInventoryHistory(checkoutId);
-    expect(history.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual([
-      'Lambda.TooManyRequestsException',
-    ]);
+    expect(
+      history.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error),
+    ).toEqual(['Lambda.TooManyRequestsException']);
     expect(history.filter((e) => e.type === 'LambdaFunctionScheduled')).toHaveLength(2);
     const events = await timeline(checkoutId);
     expect(events.filter((e) => e.type === 'inventory_confirmation_sent')).toHaveLength(1);

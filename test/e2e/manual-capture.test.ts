@@ -40,7 +40,11 @@ interface EventView {
   type: string;
   created: number;
   created_at: string;
-  data: { object?: { id?: string; payment?: CheckoutView['payment'] }; expires_at?: string; expired_authorization_action?: string };
+  data: {
+    object?: { id?: string; payment?: CheckoutView['payment'] };
+    expires_at?: string;
+    expired_authorization_action?: string;
+  };
 }
 
 let stack: StackProcess;
@@ -111,28 +115,47 @@ describe('manual capture', () => {
 
     // Assess: succeeded, nothing captured, everything capturable until the expiry
     expect(checkout.status).toBe('succeeded');
-    expect(checkout.payment).toMatchObject({ capture_method: 'manual', authorized_amount: 2500, captured_amount: 0, capturable_amount: 2500, voided: false });
+    expect(checkout.payment).toMatchObject({
+      capture_method: 'manual',
+      authorized_amount: 2500,
+      captured_amount: 0,
+      capturable_amount: 2500,
+      voided: false,
+    });
     expect(checkout.payment?.instrument_id).toMatch(/^fi_/);
     const types = checkout.events.map((event) => event.type);
     expect(types.indexOf('inventory_confirmed')).toBeGreaterThan(-1);
     expect(types.indexOf('authorization_held')).toBeGreaterThan(types.indexOf('inventory_confirmed'));
     expect(types).not.toContain('captured');
     const authorizedAt = Date.parse(checkout.events.find((event) => event.type === 'authorized')!.at);
-    expect(Date.parse(checkout.payment!.authorization_expires_at!) - authorizedAt).toBeGreaterThanOrEqual(VALIDITY_SECONDS * 1000 - 1000);
+    expect(Date.parse(checkout.payment!.authorization_expires_at!) - authorizedAt).toBeGreaterThanOrEqual(
+      VALIDITY_SECONDS * 1000 - 1000,
+    );
     expect(succeeded(await fetchLedger(stack.pspUrl, checkout.id))).toEqual([['authorize', 2500]]);
     await assertInvariants(checkout);
-    const result = await eventually(() => eventsAbout(checkout.id, 'checkout.succeeded'), (events) => events.length === 1);
-    expect(result[0]?.data.object?.payment).toMatchObject({ captured_amount: 0, capturable_amount: 2500, capture_method: 'manual' });
+    const result = await eventually(
+      () => eventsAbout(checkout.id, 'checkout.succeeded'),
+      (events) => events.length === 1,
+    );
+    expect(result[0]?.data.object?.payment).toMatchObject({
+      captured_amount: 0,
+      capturable_amount: 2500,
+      capture_method: 'manual',
+    });
     expect(await eventsAbout(checkout.id, 'payment.authorized')).toHaveLength(1);
     expect(await eventsAbout(checkout.id, 'payment.captured')).toHaveLength(0);
 
     // Act: the merchant captures 1000 (sent twice with one key: one capture)
     const key = `cap_${randomBytes(6).toString('hex')}`;
-    const capture = await api.call<{ capturable_amount: number; refundable_amount: number }>('POST', `/v1/financial_instruments/${checkout.payment!.instrument_id}/_capture`, {
-      token: stack.secretKey,
-      idempotencyKey: key,
-      body: { amount: 1000, currency: 'USD' },
-    });
+    const capture = await api.call<{ capturable_amount: number; refundable_amount: number }>(
+      'POST',
+      `/v1/financial_instruments/${checkout.payment!.instrument_id}/_capture`,
+      {
+        token: stack.secretKey,
+        idempotencyKey: key,
+        body: { amount: 1000, currency: 'USD' },
+      },
+    );
     const replay = await api.call('POST', `/v1/financial_instruments/${checkout.payment!.instrument_id}/_capture`, {
       token: stack.secretKey,
       idempotencyKey: key,
@@ -156,12 +179,25 @@ describe('manual capture', () => {
     // Prepare + Act: a second manual checkout left alone until its authorization expires
     const checkout = await payManualCheckout(1800);
     expect(checkout.payment).toMatchObject({ captured_amount: 0, capturable_amount: 1800 });
-    const expiring = await eventually(() => eventsAbout(checkout.id, 'authorization.expiring'), (events) => events.length > 0, 30_000, 250);
-    const voided = await eventually(() => eventsAbout(checkout.id, 'payment.voided'), (events) => events.length > 0, 30_000, 250);
+    const expiring = await eventually(
+      () => eventsAbout(checkout.id, 'authorization.expiring'),
+      (events) => events.length > 0,
+      30_000,
+      250,
+    );
+    const voided = await eventually(
+      () => eventsAbout(checkout.id, 'payment.voided'),
+      (events) => events.length > 0,
+      30_000,
+      250,
+    );
 
     // Assess: warned once (before the expiry), then voided exactly once at the PSP
     expect(expiring).toHaveLength(1);
-    expect(expiring[0]?.data).toMatchObject({ expired_authorization_action: 'void', expires_at: checkout.payment!.authorization_expires_at });
+    expect(expiring[0]?.data).toMatchObject({
+      expired_authorization_action: 'void',
+      expires_at: checkout.payment!.authorization_expires_at,
+    });
     expect(Date.parse(expiring[0]!.created_at)).toBeLessThan(Date.parse(checkout.payment!.authorization_expires_at!));
     expect(Date.parse(voided[0]!.created_at)).toBeGreaterThanOrEqual(Date.parse(checkout.payment!.authorization_expires_at!));
     expect(voided[0]?.data.object?.payment).toMatchObject({ voided: true, capturable_amount: 0, captured_amount: 0 });
@@ -173,11 +209,20 @@ describe('manual capture', () => {
     expect(after.status).toBe('succeeded');
     expect(after.payment).toMatchObject({ voided: true, capturable_amount: 0 });
     expect(after.events.filter((event) => event.type === 'authorization_expiring')).toHaveLength(1);
-    expect(after.events.find((event) => event.type === 'authorization_expired')?.data).toMatchObject({ action: 'void', outcome: 'succeeded', amount: 1800 });
+    expect(after.events.find((event) => event.type === 'authorization_expired')?.data).toMatchObject({
+      action: 'void',
+      outcome: 'succeeded',
+      amount: 1800,
+    });
     await assertInvariants(after);
 
     // The first checkout expired meanwhile too: its uncaptured remainder was released, the capture kept.
-    const first = await eventually(() => checkoutOf(partlyCaptured.id), (view) => view.payment?.voided === true, 30_000, 250);
+    const first = await eventually(
+      () => checkoutOf(partlyCaptured.id),
+      (view) => view.payment?.voided === true,
+      30_000,
+      250,
+    );
     expect(first.payment).toMatchObject({ captured_amount: 1000, capturable_amount: 0 });
     expect(succeeded(await fetchLedger(stack.pspUrl, first.id))).toEqual([
       ['authorize', 2500],
@@ -198,10 +243,17 @@ describe('manual capture', () => {
 
     // Act
     const checkout = await payManualCheckout(1200);
-    const captured = await eventually(() => eventsAbout(checkout.id, 'payment.captured'), (events) => events.length > 0, 30_000, 250);
+    const captured = await eventually(
+      () => eventsAbout(checkout.id, 'payment.captured'),
+      (events) => events.length > 0,
+      30_000,
+      250,
+    );
 
     // Assess
-    expect(await eventsAbout(checkout.id, 'authorization.expiring')).toMatchObject([{ data: { expired_authorization_action: 'capture' } }]);
+    expect(await eventsAbout(checkout.id, 'authorization.expiring')).toMatchObject([
+      { data: { expired_authorization_action: 'capture' } },
+    ]);
     expect(captured[0]?.data.object?.payment).toMatchObject({ captured_amount: 1200, capturable_amount: 0, voided: false });
     expect(succeeded(await fetchLedger(stack.pspUrl, checkout.id))).toEqual([
       ['authorize', 1200],
@@ -209,7 +261,11 @@ describe('manual capture', () => {
     ]);
     const after = await checkoutOf(checkout.id);
     expect(after.payment).toMatchObject({ captured_amount: 1200, capturable_amount: 0 });
-    expect(after.events.find((event) => event.type === 'authorization_expired')?.data).toMatchObject({ action: 'capture', outcome: 'succeeded', amount: 1200 });
+    expect(after.events.find((event) => event.type === 'authorization_expired')?.data).toMatchObject({
+      action: 'capture',
+      outcome: 'succeeded',
+      amount: 1200,
+    });
     await assertInvariants(after);
   });
 });

@@ -46,7 +46,11 @@ function succeeded(ledger: LedgerOperation[], type: LedgerOperation['type']): Le
 }
 
 /** A checkout of one t-shirt (the demo merchant confirms stock), paid with `card`; returns its id and secret. */
-async function startPayment(stack: StackProcess, api: PaystepClient, card: string): Promise<{ id: string; clientSecret: string; paidAt: number }> {
+async function startPayment(
+  stack: StackProcess,
+  api: PaystepClient,
+  card: string,
+): Promise<{ id: string; clientSecret: string; paidAt: number }> {
   const created = await api.call<CheckoutView>('POST', '/v1/checkouts', {
     token: stack.secretKey,
     body: {
@@ -79,7 +83,9 @@ async function assertInvariants(stack: StackProcess, checkout: CheckoutView): Pr
 }
 
 function callbacksOf(checkout: CheckoutView): { callback_id: string; callback_type: string; applied: boolean }[] {
-  return checkout.events.filter((event) => event.type === 'psp_callback').map((event) => event.data as { callback_id: string; callback_type: string; applied: boolean });
+  return checkout.events
+    .filter((event) => event.type === 'psp_callback')
+    .map((event) => event.data as { callback_id: string; callback_type: string; applied: boolean });
 }
 
 describe('PSP callbacks and unknown outcomes (one stack)', () => {
@@ -112,7 +118,9 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     expect(types.indexOf('authorization_pending')).toBeLessThan(types.indexOf('authorized'));
     // The result callback either resumed the saga or found the result already learned by a status
     // query (the sweep tends waiting sagas every second locally): both are fine, it arrived.
-    expect(callbacksOf(checkout).map((c) => c.callback_type)).toEqual(expect.arrayContaining(['authorization.pending', 'authorization.succeeded']));
+    expect(callbacksOf(checkout).map((c) => c.callback_type)).toEqual(
+      expect.arrayContaining(['authorization.pending', 'authorization.succeeded']),
+    );
     const ledger = await assertInvariants(stack, checkout);
     expect(succeeded(ledger, 'authorize')).toHaveLength(1);
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
@@ -124,8 +132,12 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     expect((await api.waitForTerminal(id, clientSecret, 60_000)).status).toBe('succeeded');
     // Assess: the PSP sent each id twice (2xx both times), Paystep recorded each id once
     const sent = await eventually(
-      async () => ((await (await fetch(`${stack.pspUrl}/v1/callbacks?reference=${id}`)).json()) as { data: { id: string; type: string }[] }).data,
-      (rows) => rows.some((row) => row.type === 'capture.succeeded') && rows.filter((row) => row.type === 'capture.succeeded').length === 2,
+      async () =>
+        ((await (await fetch(`${stack.pspUrl}/v1/callbacks?reference=${id}`)).json()) as { data: { id: string; type: string }[] })
+          .data,
+      (rows) =>
+        rows.some((row) => row.type === 'capture.succeeded') &&
+        rows.filter((row) => row.type === 'capture.succeeded').length === 2,
     );
     const ids = sent.map((row) => row.id);
     expect(ids.length).toBe(new Set(ids).size * 2);
@@ -150,7 +162,12 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     );
     // Assess: in arrival order; the stale ones are recorded but not applied
     const seen = callbacksOf(checkout);
-    expect(seen.map((c) => c.callback_type)).toEqual(['authorization.succeeded', 'authorization.pending', 'capture.succeeded', 'authorization.succeeded']);
+    expect(seen.map((c) => c.callback_type)).toEqual([
+      'authorization.succeeded',
+      'authorization.pending',
+      'capture.succeeded',
+      'authorization.succeeded',
+    ]);
     // (the first result may already have been learned by a status query; the stale ones never apply)
     expect(seen.slice(1).map((c) => c.applied)).toEqual([false, true, false]);
     expect(checkout.status).toBe('succeeded');
@@ -164,10 +181,19 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     // recorded authorization is covered by the out-of-order test above and the unit tests)
     const reference = `chk_manual_${randomBytes(6).toString('hex')}`;
     const send = async (id: string, type: string, sequence: number) => {
-      const body = JSON.stringify({ id, type, created: new Date().toISOString(), sequence, data: { authorization_id: 'auth_x', reference, amount: 100, currency: 'USD', status: 'x' } });
+      const body = JSON.stringify({
+        id,
+        type,
+        created: new Date().toISOString(),
+        sequence,
+        data: { authorization_id: 'auth_x', reference, amount: 100, currency: 'USD', status: 'x' },
+      });
       const response = await fetch(`${stack.apiUrl}/v1/psp/sandbox/callbacks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'psp-signature': signPspCallback(CALLBACK_SECRET, Math.floor(Date.now() / 1000), body) },
+        headers: {
+          'content-type': 'application/json',
+          'psp-signature': signPspCallback(CALLBACK_SECRET, Math.floor(Date.now() / 1000), body),
+        },
         body,
       });
       return { status: response.status, body: (await response.json()) as { result: string; state: string } };
@@ -182,9 +208,18 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
 
   it('refuses unsigned, wrongly signed and stale-timestamp callbacks with 401, and an unknown connector with 404', async () => {
     // Prepare
-    const body = JSON.stringify({ id: 'pevt_forged', type: 'authorization.succeeded', created: new Date().toISOString(), data: { authorization_id: 'a', reference: 'chk_x', amount: 1, currency: 'USD' } });
+    const body = JSON.stringify({
+      id: 'pevt_forged',
+      type: 'authorization.succeeded',
+      created: new Date().toISOString(),
+      data: { authorization_id: 'a', reference: 'chk_x', amount: 1, currency: 'USD' },
+    });
     const post = (path: string, signature?: string) =>
-      fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'psp-signature': signature } : {}) }, body });
+      fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'psp-signature': signature } : {}) },
+        body,
+      });
     const now = Math.floor(Date.now() / 1000);
     // Act
     const unsigned = await post('/v1/psp/sandbox/callbacks');
@@ -226,18 +261,27 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     // Assess: the instrument shows it, and the merchant gets the event
     const instrument = await eventually(
       async () =>
-        (await api.call<{ refundable_amount: number; transactions: { type: string; refund_amount: number; status: string }[] }>(
-          'GET',
-          `/v1/financial_instruments/${checkout.payment!.instrument_id}`,
-          { token: stack.secretKey },
-        )).body,
+        (
+          await api.call<{ refundable_amount: number; transactions: { type: string; refund_amount: number; status: string }[] }>(
+            'GET',
+            `/v1/financial_instruments/${checkout.payment!.instrument_id}`,
+            { token: stack.secretKey },
+          )
+        ).body,
       (view) => view.transactions.some((t) => t.type === 'dispute'),
     );
     expect(instrument.refundable_amount).toBe(1500);
-    expect(instrument.transactions.find((t) => t.type === 'dispute')).toMatchObject({ refund_amount: -1000, status: 'succeeded' });
-    const events = await api.call<{ data: { type: string; data: { object: { amount: number; checkout_id: string } } }[] }>('GET', '/v1/events?type=dispute.created', {
-      token: stack.secretKey,
+    expect(instrument.transactions.find((t) => t.type === 'dispute')).toMatchObject({
+      refund_amount: -1000,
+      status: 'succeeded',
     });
+    const events = await api.call<{ data: { type: string; data: { object: { amount: number; checkout_id: string } } }[] }>(
+      'GET',
+      '/v1/events?type=dispute.created',
+      {
+        token: stack.secretKey,
+      },
+    );
     expect(events.body.data.find((event) => event.data.object.checkout_id === id)?.data.object.amount).toBe(1000);
   });
 });
@@ -258,12 +302,23 @@ describe('recovery: a process killed mid-saga and restarted on the same data dir
   it('SIGKILL while one capture hangs and one authorization is pending: after the restart the sweep finishes both from the PSP truth', async () => {
     // Prepare: a stack whose PSP holds capture answers for 2 min and async results for 60 s
     const env = { PAYSTEP_DATA_DIR: dataDir, SANDBOX_PSP_CALLBACK_SECRET: CALLBACK_SECRET, PAYSTEP_RECOVERY_AFTER_MS: '4000' };
-    const first = await startStackProcess({ ...env, PSP_TIMEOUT_MS: '60000', PAYSTEP_PSP_CALLBACK_DELAY_MS: '60000', PAYSTEP_PSP_HANG_MS: '120000' }, { inMemory: false });
+    const first = await startStackProcess(
+      { ...env, PSP_TIMEOUT_MS: '60000', PAYSTEP_PSP_CALLBACK_DELAY_MS: '60000', PAYSTEP_PSP_HANG_MS: '120000' },
+      { inMemory: false },
+    );
     let api = new PaystepClient(first.apiUrl);
     const hanging = await startPayment(first, api, CARD_HANG_CAPTURE);
     const pending = await startPayment(first, api, CARD_ASYNC);
-    await eventually(() => fetchLedger(first.pspUrl, hanging.id), (rows) => rows.some((row) => row.type === 'capture'), 30_000);
-    await eventually(() => checkoutOf(first, api, pending.id), (view) => view.events.some((e) => e.type === 'authorization_pending'), 30_000);
+    await eventually(
+      () => fetchLedger(first.pspUrl, hanging.id),
+      (rows) => rows.some((row) => row.type === 'capture'),
+      30_000,
+    );
+    await eventually(
+      () => checkoutOf(first, api, pending.id),
+      (view) => view.events.some((e) => e.type === 'authorization_pending'),
+      30_000,
+    );
 
     // Act: kill -9 the stack mid-saga (and the DynamoDB Local JVM it started, by pid), restart on the data dir
     process.kill(first.pid, 'SIGKILL');
@@ -274,13 +329,28 @@ describe('recovery: a process killed mid-saga and restarted on the same data dir
         // already gone
       }
     }
-    await eventually(async () => [first.pid, ...first.descendantPids].filter(isAlive), (alive) => alive.length === 0, 10_000);
-    second = await startStackProcess({ ...env, PAYSTEP_PSP_CALLBACK_DELAY_MS: '60000', PAYSTEP_AUTHORIZATION_WAIT_TIMEOUT_MS: '4000' }, { inMemory: false });
+    await eventually(
+      async () => [first.pid, ...first.descendantPids].filter(isAlive),
+      (alive) => alive.length === 0,
+      10_000,
+    );
+    second = await startStackProcess(
+      { ...env, PAYSTEP_PSP_CALLBACK_DELAY_MS: '60000', PAYSTEP_AUTHORIZATION_WAIT_TIMEOUT_MS: '4000' },
+      { inMemory: false },
+    );
     api = new PaystepClient(second.apiUrl);
 
     // Assess: the PSP had captured the hanging one -> succeeded; the pending one is voided -> failed/psp_error
-    const captured = await eventually(() => checkoutOf(second!, api, hanging.id), (view) => view.status !== 'processing', 60_000);
-    const voided = await eventually(() => checkoutOf(second!, api, pending.id), (view) => view.status !== 'processing', 60_000);
+    const captured = await eventually(
+      () => checkoutOf(second!, api, hanging.id),
+      (view) => view.status !== 'processing',
+      60_000,
+    );
+    const voided = await eventually(
+      () => checkoutOf(second!, api, pending.id),
+      (view) => view.status !== 'processing',
+      60_000,
+    );
     expect(captured).toMatchObject({ status: 'succeeded', payment: expect.objectContaining({ captured_amount: 2500 }) });
     expect(voided).toMatchObject({ status: 'failed', failure_reason: 'psp_error' });
     for (const checkout of [captured, voided]) expect(checkout.events.map((e) => e.type)).toContain('recovery_started');
@@ -289,7 +359,10 @@ describe('recovery: a process killed mid-saga and restarted on the same data dir
     const voidedLedger = await assertInvariants(second, voided);
     expect(succeeded(voidedLedger, 'capture')).toHaveLength(0);
     expect(succeeded(voidedLedger, 'void')).toHaveLength(1);
-    const authorization = await fetchAuthorization(second.pspUrl, voidedLedger.find((row) => row.type === 'void')!.authorization_id!);
+    const authorization = await fetchAuthorization(
+      second.pspUrl,
+      voidedLedger.find((row) => row.type === 'void')!.authorization_id!,
+    );
     expect(authorization?.status).toBe('voided');
   });
 

@@ -29,7 +29,14 @@ interface Order {
 const CATALOGUE: Product[] = [
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 100 },
   { sku: 'sold-out', name: 'Sold out print', unit_amount: 15000, currency: 'USD', stock: 0 },
-  { sku: 'broken', name: 'Broken backend', unit_amount: 999, currency: 'USD', stock: 10, behavior: { status: 500, body: 'upstream exploded', contentType: 'text/plain' } },
+  {
+    sku: 'broken',
+    name: 'Broken backend',
+    unit_amount: 999,
+    currency: 'USD',
+    stock: 10,
+    behavior: { status: 500, body: 'upstream exploded', contentType: 'text/plain' },
+  },
   { sku: 'slow', name: 'Slow backend', unit_amount: 999, currency: 'USD', stock: 10, behavior: { delayMs: 11_000 } },
   { sku: 'steady', name: 'One-second backend', unit_amount: 2000, currency: 'USD', stock: 10, behavior: { delayMs: 1_000 } },
   { sku: 'limited', name: 'Limited drop', unit_amount: 5000, currency: 'USD', stock: 10 },
@@ -54,7 +61,10 @@ async function order(checkoutId: string): Promise<Order | undefined> {
 }
 
 /** The demo shop's Buy button: a checkout created server-side by the merchant. */
-async function buy(sku: string, quantity = 1): Promise<{ checkout_id: string; client_secret: string; merchant_order_ref: string }> {
+async function buy(
+  sku: string,
+  quantity = 1,
+): Promise<{ checkout_id: string; client_secret: string; merchant_order_ref: string }> {
   const response = await fetch(`${stack.merchantUrl}/buy`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -64,10 +74,19 @@ async function buy(sku: string, quantity = 1): Promise<{ checkout_id: string; cl
   return (await response.json()) as { checkout_id: string; client_secret: string; merchant_order_ref: string };
 }
 
-async function checkoutAsMerchant(checkoutId: string): Promise<{ id: string; amount: number; status: string; events: { type: string; at: string; data?: Record<string, unknown> }[] }> {
-  const answer = await api.call<{ id: string; amount: number; status: string; events: { type: string; at: string }[] }>('GET', `/v1/checkouts/${checkoutId}`, {
-    token: stack.secretKey,
-  });
+async function checkoutAsMerchant(checkoutId: string): Promise<{
+  id: string;
+  amount: number;
+  status: string;
+  events: { type: string; at: string; data?: Record<string, unknown> }[];
+}> {
+  const answer = await api.call<{ id: string; amount: number; status: string; events: { type: string; at: string }[] }>(
+    'GET',
+    `/v1/checkouts/${checkoutId}`,
+    {
+      token: stack.secretKey,
+    },
+  );
   expect(answer.status).toBe(200);
   return answer.body;
 }
@@ -123,14 +142,26 @@ describe('payment saga over HTTP', () => {
     expect(succeeded(ledger, 'capture').map((op) => op.amount)).toEqual([1250]);
     expect(succeeded(ledger, 'void')).toHaveLength(0);
     expect(ledger.every((op) => op.idempotency_key.startsWith(`${checkout_id}:`))).toBe(true);
-    const sold = await eventually(() => order(checkout_id), (o) => o?.state === 'sold');
+    const sold = await eventually(
+      () => order(checkout_id),
+      (o) => o?.state === 'sold',
+    );
     expect(sold?.state).toBe('sold');
     const after = await product('mug');
     expect(after.stock).toBe(before.stock - 1);
     expect(after.sold).toBe((before.sold ?? 0) + 1);
     const checkout = await checkoutAsMerchant(checkout_id);
     expect(checkout.events.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['created', 'payment_started', 'authorized', 'inventory_confirmation_sent', 'inventory_confirmed', 'captured', 'succeeded', 'webhook_delivered']),
+      expect.arrayContaining([
+        'created',
+        'payment_started',
+        'authorized',
+        'inventory_confirmation_sent',
+        'inventory_confirmed',
+        'captured',
+        'succeeded',
+        'webhook_delivered',
+      ]),
     );
   });
 
@@ -151,7 +182,11 @@ describe('payment saga over HTTP', () => {
   it("out of stock: voided, never captured, failure page shows the merchant's reason, stock untouched", async () => {
     const { checkout_id, terminal } = await purchase('sold-out', CARD_OK);
 
-    expect(terminal).toMatchObject({ status: 'failed', failure_reason: 'inventory_rejected', failure_message: 'Insufficient inventory for sold-out' });
+    expect(terminal).toMatchObject({
+      status: 'failed',
+      failure_reason: 'inventory_rejected',
+      failure_message: 'Insufficient inventory for sold-out',
+    });
     expect(terminal.redirect_url).toContain('failure_reason=inventory_rejected');
     const ledger = await expectMoneyInvariants(checkout_id);
     expect(succeeded(ledger, 'void')).toHaveLength(1);
@@ -163,7 +198,11 @@ describe('payment saga over HTTP', () => {
   it('merchant answers 500 with a non-JSON body: rejected with the status line, voided', async () => {
     const { checkout_id, terminal } = await purchase('broken', CARD_OK);
 
-    expect(terminal).toMatchObject({ status: 'failed', failure_reason: 'inventory_rejected', failure_message: '500 Internal Server Error' });
+    expect(terminal).toMatchObject({
+      status: 'failed',
+      failure_reason: 'inventory_rejected',
+      failure_message: '500 Internal Server Error',
+    });
     const ledger = await expectMoneyInvariants(checkout_id);
     expect(succeeded(ledger, 'void')).toHaveLength(1);
     expect(succeeded(ledger, 'capture')).toHaveLength(0);
@@ -187,7 +226,10 @@ describe('payment saga over HTTP', () => {
     expect(succeeded(ledger, 'void')).toHaveLength(1);
     expect(succeeded(ledger, 'capture')).toHaveLength(0);
     expect((await checkoutAsMerchant(checkout_id)).status).toBe('failed');
-    const slow = await eventually(() => product('slow'), (p) => p.blocked === 0);
+    const slow = await eventually(
+      () => product('slow'),
+      (p) => p.blocked === 0,
+    );
     expect(slow).toMatchObject({ stock: 10, blocked: 0, sold: 0 });
   }, 60_000);
 
@@ -217,11 +259,11 @@ describe('payment saga over HTTP', () => {
     const outOfStock = await purchase('sold-out', CARD_OK);
     // Assess
     const attemptsOf = async (checkoutId: string) => {
-      const answer = await api.call<{ amount: number; currency: string; payment: { psp_reference: string | null; attempts: Record<string, unknown>[] } }>(
-        'GET',
-        `/v1/checkouts/${checkoutId}`,
-        { token: stack.secretKey },
-      );
+      const answer = await api.call<{
+        amount: number;
+        currency: string;
+        payment: { psp_reference: string | null; attempts: Record<string, unknown>[] };
+      }>('GET', `/v1/checkouts/${checkoutId}`, { token: stack.secretKey });
       expect(answer.status).toBe(200);
       return answer.body;
     };
@@ -238,8 +280,12 @@ describe('payment saga over HTTP', () => {
         created_at: expect.any(String),
       },
     ]);
-    expect((await attemptsOf(decline.checkout_id)).payment.attempts).toMatchObject([{ status: 'failed', failure_code: 'card_declined' }]);
-    expect((await attemptsOf(outOfStock.checkout_id)).payment.attempts).toMatchObject([{ status: 'voided', psp_reference: expect.stringMatching(/^auth_/) }]);
+    expect((await attemptsOf(decline.checkout_id)).payment.attempts).toMatchObject([
+      { status: 'failed', failure_code: 'card_declined' },
+    ]);
+    expect((await attemptsOf(outOfStock.checkout_id)).payment.attempts).toMatchObject([
+      { status: 'voided', psp_reference: expect.stringMatching(/^auth_/) },
+    ]);
   });
 
   it('20 concurrent pays: one answer, one execution, one capture', async () => {
@@ -267,7 +313,9 @@ describe('payment saga over HTTP', () => {
 
     const paid = await Promise.all(carts.map((cart, i) => api.pay(cart.checkout_id, cart.client_secret, tokens[i]!)));
     expect(paid.every((p) => p.status === 202)).toBe(true);
-    const outcomes = await Promise.all(carts.map((cart) => api.waitForTerminal(cart.checkout_id, cart.client_secret, 120_000, 250)));
+    const outcomes = await Promise.all(
+      carts.map((cart) => api.waitForTerminal(cart.checkout_id, cart.client_secret, 120_000, 250)),
+    );
 
     expect(outcomes.filter((o) => o.status === 'succeeded')).toHaveLength(10);
     const failures = outcomes.filter((o) => o.status === 'failed');
@@ -285,7 +333,10 @@ describe('payment saga over HTTP', () => {
     }
     expect(captures).toBe(10);
     expect(voids).toBe(40);
-    const limited = await eventually(() => product('limited'), (p) => p.sold === 10 && p.blocked === 0);
+    const limited = await eventually(
+      () => product('limited'),
+      (p) => p.sold === 10 && p.blocked === 0,
+    );
     expect(limited).toMatchObject({ stock: 0, blocked: 0, sold: 10 });
   }, 180_000);
 });

@@ -31,7 +31,8 @@ describe('npm run smoke', () => {
       env: { ...process.env, PAYSTEP_ADMIN_TOKEN: stack.adminToken },
     });
     // Assess
-    for (const smokeCase of SMOKE_CASES) expect(run.stdout).toMatch(new RegExp(`^ok +${smokeCase.kind} +chk_\\S+ ${smokeCase.expect.status}`, 'm'));
+    for (const smokeCase of SMOKE_CASES)
+      expect(run.stdout).toMatch(new RegExp(`^ok +${smokeCase.kind} +chk_\\S+ ${smokeCase.expect.status}`, 'm'));
     expect(run.stdout).toContain(`smoke test passed: ${SMOKE_CASES.length} payments`);
     expect(SMOKE_CASES.map((smokeCase) => smokeCase.kind)).toEqual(['approve', 'decline', 'unavailable_once', 'async_callback']);
     for (const smokeCase of SMOKE_CASES) expect(run.stdout).not.toContain(smokeCase.card);
@@ -41,7 +42,12 @@ describe('npm run smoke', () => {
     // Prepare
     const closedPort = await freePort();
     // Act
-    const results = await runSmoke({ apiUrl: stack.apiUrl, pspUrl: `http://127.0.0.1:${closedPort}`, adminToken: stack.adminToken, log: () => {} });
+    const results = await runSmoke({
+      apiUrl: stack.apiUrl,
+      pspUrl: `http://127.0.0.1:${closedPort}`,
+      adminToken: stack.adminToken,
+      log: () => {},
+    });
     // Assess
     expect(results.map((result) => [result.kind, result.ok])).toEqual(SMOKE_CASES.map((smokeCase) => [smokeCase.kind, false]));
   });
@@ -50,8 +56,12 @@ describe('npm run smoke', () => {
     // Act / Assess
     expect(() => parseSmokeArgs(['https://api.example.test'], { PAYSTEP_ADMIN_TOKEN: 'adm_x' })).toThrow(/--psp-url/);
     expect(() => parseSmokeArgs(['--psp-url', 'https://psp.example.test'], { PAYSTEP_ADMIN_TOKEN: 'adm_x' })).toThrow(/<ApiUrl>/);
-    expect(() => parseSmokeArgs(['https://api.example.test', '--psp-url', 'https://psp.example.test'], {})).toThrow(/PAYSTEP_ADMIN_TOKEN/);
-    expect(parseSmokeArgs(['https://api.example.test', '--psp-url=https://psp.example.test'], { PAYSTEP_ADMIN_TOKEN: 'adm_x' })).toEqual({
+    expect(() => parseSmokeArgs(['https://api.example.test', '--psp-url', 'https://psp.example.test'], {})).toThrow(
+      /PAYSTEP_ADMIN_TOKEN/,
+    );
+    expect(
+      parseSmokeArgs(['https://api.example.test', '--psp-url=https://psp.example.test'], { PAYSTEP_ADMIN_TOKEN: 'adm_x' }),
+    ).toEqual({
       apiUrl: 'https://api.example.test',
       pspUrl: 'https://psp.example.test',
       adminToken: 'adm_x',

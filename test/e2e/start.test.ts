@@ -38,7 +38,15 @@ describe('npm start (local/start.ts --in-memory)', () => {
     expect(s.adminToken).toBe(ADMIN_TOKEN);
     expect(s.secretKey).toMatch(/^sk_test_/);
     expect(s.merchantId).toMatch(/^mer_/);
-    for (const prefix of ['API: ', 'Sandbox PSP: ', 'Stripe sandbox: ', 'Demo merchant: ', 'Step Functions (local): ', 'DynamoDB Local: ', 'Admin token: ']) {
+    for (const prefix of [
+      'API: ',
+      'Sandbox PSP: ',
+      'Stripe sandbox: ',
+      'Demo merchant: ',
+      'Step Functions (local): ',
+      'DynamoDB Local: ',
+      'Admin token: ',
+    ]) {
       expect(s.lines.filter((l) => l.startsWith(prefix))).toHaveLength(1);
     }
     expect(indexOf('API: ')).toBeLessThan(indexOf('Admin token: '));
@@ -72,7 +80,10 @@ describe('npm start (local/start.ts --in-memory)', () => {
     expect(createdBody.secret_key).toMatch(/^sk_test_/);
     expect(unauthorized.status).toBe(401);
     expect(settings.status).toBe(200);
-    expect(settingsBody).toMatchObject({ inventory_confirmation_url: `${s.merchantUrl}/inventory-confirmation`, inventory_confirmation_enabled: true });
+    expect(settingsBody).toMatchObject({
+      inventory_confirmation_url: `${s.merchantUrl}/inventory-confirmation`,
+      inventory_confirmation_enabled: true,
+    });
   });
 
   it('answers an unknown route with the 404 error shape', async () => {
@@ -81,13 +92,18 @@ describe('npm start (local/start.ts --in-memory)', () => {
 
     // Assess
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String), request_id: res.headers.get('apigw-requestid') } });
+    expect(await res.json()).toEqual({
+      error: { code: 'route_not_found', message: expect.any(String), request_id: res.headers.get('apigw-requestid') },
+    });
   });
 
-  it('prints progress per service to stderr, then a banner whose curl has a fresh order ref and the t-shirt\'s real price', () => {
+  it("prints progress per service to stderr, then a banner whose curl has a fresh order ref and the t-shirt's real price", () => {
     // Prepare
     const s = stack as StackProcess;
-    const progress = s.stderr().split('\n').filter((line) => /^ {2}\[\d\/9\] /.test(line));
+    const progress = s
+      .stderr()
+      .split('\n')
+      .filter((line) => /^ {2}\[\d\/9\] /.test(line));
     const curl = s.lines.find((line) => line.includes('"merchant_order_ref"')) ?? '';
 
     // Assess
@@ -103,7 +119,9 @@ describe('npm start (local/start.ts --in-memory)', () => {
       '9 Demo merchant onboarded (settings, webhook endpoint)',
     ]);
     expect(progress.every((line) => / ready in \d+ ms$/.test(line))).toBe(true);
-    expect(curl).toMatch(/"merchant_order_ref":"order-\d{8}-[0-9a-f]{6}","amount":2500,"currency":"USD","items":\[\{"sku":"tshirt","quantity":1\}\]/);
+    expect(curl).toMatch(
+      /"merchant_order_ref":"order-\d{8}-[0-9a-f]{6}","amount":2500,"currency":"USD","items":\[\{"sku":"tshirt","quantity":1\}\]/,
+    );
     expect(s.lines.at(-2)).toMatch(/^Started in \d+\.\d s; Ctrl-C stops everything\.$/);
   });
 
@@ -127,7 +145,9 @@ describe('npm start (local/start.ts --in-memory)', () => {
     const s = stack as StackProcess;
 
     // Assess
-    expect(s.stderr().trim().split('\n').at(-1)).toMatch(/^Stopped: every service and the DynamoDB Local JVM, after \d+ (s|min \d+ s) running\.$/);
+    expect(s.stderr().trim().split('\n').at(-1)).toMatch(
+      /^Stopped: every service and the DynamoDB Local JVM, after \d+ (s|min \d+ s) running\.$/,
+    );
   });
 });
 
@@ -161,7 +181,9 @@ describe('npm start with a data dir', () => {
       const second = await startStackProcess({ PAYSTEP_DATA_DIR: dataDir }, { inMemory: false });
       let fetched: Response;
       try {
-        fetched = await fetch(`${second.apiUrl}/v1/checkouts/${checkoutId}`, { headers: { authorization: `Bearer ${second.secretKey}` } });
+        fetched = await fetch(`${second.apiUrl}/v1/checkouts/${checkoutId}`, {
+          headers: { authorization: `Bearer ${second.secretKey}` },
+        });
         const body = (await fetched.json()) as { id: string; status: string };
 
         // Assess
@@ -190,7 +212,9 @@ describe('npm start when a port is taken', () => {
       const attempt = startStackProcess({ PAYSTEP_PORT: String(port) });
 
       // Assess
-      await expect(attempt).rejects.toThrow(new RegExp(`exited \\(1\\)[\\s\\S]*port ${port} on 127\\.0\\.0\\.1 is already in use \\(set PAYSTEP_PORT`));
+      await expect(attempt).rejects.toThrow(
+        new RegExp(`exited \\(1\\)[\\s\\S]*port ${port} on 127\\.0\\.0\\.1 is already in use \\(set PAYSTEP_PORT`),
+      );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }

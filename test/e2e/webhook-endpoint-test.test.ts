@@ -69,13 +69,19 @@ describe('webhook endpoint test event on the running stack', () => {
     const receiver = await startReceiver();
     receiver.script.push(503);
     try {
-      const merchant = await api.call<{ secret_key: string }>('POST', '/v1/merchants', { token: stack.adminToken, body: { name: 'Test-event shop' } });
+      const merchant = await api.call<{ secret_key: string }>('POST', '/v1/merchants', {
+        token: stack.adminToken,
+        body: { name: 'Test-event shop' },
+      });
       const key = merchant.body.secret_key;
       const tested = await api.call<{ id: string; secret: string; api_version: string }>('POST', '/v1/webhook_endpoints', {
         token: key,
         body: { url: `${receiver.base}/a`, enabled_events: ['checkout.succeeded'], api_version: LATEST_API_VERSION },
       });
-      const other = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', { token: key, body: { url: `${receiver.base}/b` } });
+      const other = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', {
+        token: key,
+        body: { url: `${receiver.base}/b` },
+      });
       expect([tested.status, other.status, tested.body.api_version]).toEqual([201, 201, LATEST_API_VERSION]);
 
       // Act
@@ -88,8 +94,13 @@ describe('webhook endpoint test event on the running stack', () => {
 
       // Assess
       expect(answer.status).toBe(202);
-      expect(answer.body).toMatchObject({ type: 'webhook_endpoint.test', data: { object: { id: tested.body.id, object: 'webhook_endpoint' } } });
-      expect(answer.body.deliveries.map((delivery) => [delivery.endpoint_id, delivery.status])).toEqual([[tested.body.id, 'pending']]);
+      expect(answer.body).toMatchObject({
+        type: 'webhook_endpoint.test',
+        data: { object: { id: tested.body.id, object: 'webhook_endpoint' } },
+      });
+      expect(answer.body.deliveries.map((delivery) => [delivery.endpoint_id, delivery.status])).toEqual([
+        [tested.body.id, 'pending'],
+      ]);
       expect(event.body.deliveries[0]!.attempts.map((attempt) => [attempt.status, attempt.http_status])).toEqual([
         ['failed', 503],
         ['succeeded', 200],
@@ -104,25 +115,51 @@ describe('webhook endpoint test event on the running stack', () => {
           data: { object: { id: tested.body.id } },
         });
       }
-      expect(() => new Webhook(`whsec_${Buffer.from('another secret, 32 bytes long!!!').toString('base64')}`).verify(receiver.received[1]!.body, receiver.received[1]!.headers as Record<string, string>)).toThrow();
+      expect(() =>
+        new Webhook(`whsec_${Buffer.from('another secret, 32 bytes long!!!').toString('base64')}`).verify(
+          receiver.received[1]!.body,
+          receiver.received[1]!.headers as Record<string, string>,
+        ),
+      ).toThrow();
     } finally {
       await receiver.close();
     }
   });
 
-  it('answers 404 for another merchant\'s endpoint and 400 for a body field it does not take', async () => {
+  it("answers 404 for another merchant's endpoint and 400 for a body field it does not take", async () => {
     // Prepare
-    const owner = await api.call<{ secret_key: string }>('POST', '/v1/merchants', { token: stack.adminToken, body: { name: 'Owner' } });
-    const stranger = await api.call<{ secret_key: string }>('POST', '/v1/merchants', { token: stack.adminToken, body: { name: 'Stranger' } });
-    const endpoint = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', { token: owner.body.secret_key, body: { url: 'http://127.0.0.1:9/none' } });
+    const owner = await api.call<{ secret_key: string }>('POST', '/v1/merchants', {
+      token: stack.adminToken,
+      body: { name: 'Owner' },
+    });
+    const stranger = await api.call<{ secret_key: string }>('POST', '/v1/merchants', {
+      token: stack.adminToken,
+      body: { name: 'Stranger' },
+    });
+    const endpoint = await api.call<{ id: string }>('POST', '/v1/webhook_endpoints', {
+      token: owner.body.secret_key,
+      body: { url: 'http://127.0.0.1:9/none' },
+    });
 
     // Act
-    const foreign = await api.call<{ error: { code: string; request_id: string } }>('POST', `/v1/webhook_endpoints/${endpoint.body.id}/test`, { token: stranger.body.secret_key, body: {} });
-    const unknownField = await api.call<{ error: { code: string; param: string } }>('POST', `/v1/webhook_endpoints/${endpoint.body.id}/test`, { token: owner.body.secret_key, body: { type: 'checkout.succeeded' } });
+    const foreign = await api.call<{ error: { code: string; request_id: string } }>(
+      'POST',
+      `/v1/webhook_endpoints/${endpoint.body.id}/test`,
+      { token: stranger.body.secret_key, body: {} },
+    );
+    const unknownField = await api.call<{ error: { code: string; param: string } }>(
+      'POST',
+      `/v1/webhook_endpoints/${endpoint.body.id}/test`,
+      { token: owner.body.secret_key, body: { type: 'checkout.succeeded' } },
+    );
 
     // Assess
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'resource_not_found']);
     expect(foreign.body.error.request_id).toBe(foreign.headers.get('apigw-requestid'));
-    expect([unknownField.status, unknownField.body.error.code, unknownField.body.error.param]).toEqual([400, 'unknown_parameter', 'type']);
+    expect([unknownField.status, unknownField.body.error.code, unknownField.body.error.param]).toEqual([
+      400,
+      'unknown_parameter',
+      'type',
+    ]);
   });
 });

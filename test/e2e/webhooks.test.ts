@@ -31,7 +31,13 @@ interface Receiver {
 
 async function startReceiver(port?: number): Promise<Receiver> {
   const listenPort = port ?? (await freePort());
-  const receiver: Receiver = { url: `http://127.0.0.1:${listenPort}/hooks`, port: listenPort, received: [], script: [], close: async () => undefined };
+  const receiver: Receiver = {
+    url: `http://127.0.0.1:${listenPort}/hooks`,
+    port: listenPort,
+    received: [],
+    script: [],
+    close: async () => undefined,
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -51,15 +57,26 @@ async function startReceiver(port?: number): Promise<Receiver> {
 interface EventView {
   id: string;
   type: string;
-  deliveries: { endpoint_id: string; status: string; attempt: number; attempts: { number: number; status: string; http_status: number | null; latency_ms: number; error: string | null }[] }[];
+  deliveries: {
+    endpoint_id: string;
+    status: string;
+    attempt: number;
+    attempts: { number: number; status: string; http_status: number | null; latency_ms: number; error: string | null }[];
+  }[];
 }
 
 /** A fresh merchant (no inventory confirmation) with one webhook endpoint. */
 async function onboard(stack: StackProcess, api: PaystepClient, url: string) {
-  const merchant = await api.call<{ id: string; secret_key: string }>('POST', '/v1/merchants', { token: stack.adminToken, body: { name: 'Webhook shop' } });
+  const merchant = await api.call<{ id: string; secret_key: string }>('POST', '/v1/merchants', {
+    token: stack.adminToken,
+    body: { name: 'Webhook shop' },
+  });
   expect(merchant.status).toBe(201);
   const key = merchant.body.secret_key;
-  const endpoint = await api.call<{ id: string; secret: string }>('POST', '/v1/webhook_endpoints', { token: key, body: { url, enabled_events: ['checkout.succeeded'] } });
+  const endpoint = await api.call<{ id: string; secret: string }>('POST', '/v1/webhook_endpoints', {
+    token: key,
+    body: { url, enabled_events: ['checkout.succeeded'] },
+  });
   expect(endpoint.status).toBe(201);
   return { key, endpointId: endpoint.body.id, secret: endpoint.body.secret };
 }
@@ -111,7 +128,11 @@ describe('webhook delivery on the running stack', () => {
       const { key, secret } = await onboard(stack, api, receiver.url);
       // Act
       const checkoutId = await payCheckout(stack, api, key);
-      const event = await eventually(() => resultEvent(api, key), (e) => e?.deliveries[0]?.status === 'delivered', 20_000);
+      const event = await eventually(
+        () => resultEvent(api, key),
+        (e) => e?.deliveries[0]?.status === 'delivered',
+        20_000,
+      );
       // Assess
       const delivery = event!.deliveries[0]!;
       expect(delivery.attempt).toBe(3);
@@ -129,7 +150,11 @@ describe('webhook delivery on the running stack', () => {
           data: { object: { id: checkoutId, status: 'succeeded' } },
         });
       }
-      const checkout = await api.call<{ events: { type: string; data: Record<string, unknown> }[] }>('GET', `/v1/checkouts/${checkoutId}`, { token: key });
+      const checkout = await api.call<{ events: { type: string; data: Record<string, unknown> }[] }>(
+        'GET',
+        `/v1/checkouts/${checkoutId}`,
+        { token: key },
+      );
       const rows = checkout.body.events.filter((row) => row.type.startsWith('webhook_'));
       expect(rows.map((row) => [row.type, row.data.attempt])).toEqual([
         ['webhook_failed', 1],
@@ -147,19 +172,35 @@ describe('webhook delivery on the running stack', () => {
     const { key, secret } = await onboard(stack, api, `http://127.0.0.1:${port}/hooks`);
     await payCheckout(stack, api, key);
     // Act
-    const dead = await eventually(() => resultEvent(api, key), (e) => e?.deliveries[0]?.status === 'dead_lettered', 20_000);
+    const dead = await eventually(
+      () => resultEvent(api, key),
+      (e) => e?.deliveries[0]?.status === 'dead_lettered',
+      20_000,
+    );
     const receiver = await startReceiver(port);
     try {
-      const redeliver = await api.call<EventView>('POST', `/v1/events/${dead!.id}/redeliver`, { token: key, body: {}, idempotencyKey: `redo-${dead!.id}` });
-      const delivered = await eventually(() => resultEvent(api, key), (e) => e?.deliveries[0]?.status === 'delivered', 20_000);
+      const redeliver = await api.call<EventView>('POST', `/v1/events/${dead!.id}/redeliver`, {
+        token: key,
+        body: {},
+        idempotencyKey: `redo-${dead!.id}`,
+      });
+      const delivered = await eventually(
+        () => resultEvent(api, key),
+        (e) => e?.deliveries[0]?.status === 'delivered',
+        20_000,
+      );
       // Assess
       expect(dead!.deliveries[0]!.attempts).toHaveLength(5);
-      expect(dead!.deliveries[0]!.attempts.every((a) => a.status === 'failed' && a.error !== null && a.error.includes('ECONNREFUSED'))).toBe(true);
+      expect(
+        dead!.deliveries[0]!.attempts.every((a) => a.status === 'failed' && a.error !== null && a.error.includes('ECONNREFUSED')),
+      ).toBe(true);
       expect(redeliver.status).toBe(202);
       expect(delivered!.deliveries[0]!.attempts.map((a) => a.number)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(receiver.received).toHaveLength(1);
       expect(receiver.received[0]!.headers['webhook-id']).toBe(dead!.id);
-      expect(new Webhook(secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers as Record<string, string>)).toMatchObject({ id: dead!.id });
+      expect(
+        new Webhook(secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers as Record<string, string>),
+      ).toMatchObject({ id: dead!.id });
     } finally {
       await receiver.close();
     }
@@ -189,7 +230,11 @@ describe('a crash between attempts', () => {
     receiver.script = [500];
     const { key, secret } = await onboard(first, firstApi, receiver.url);
     await payCheckout(first, firstApi, key);
-    const pending = await eventually(() => resultEvent(firstApi, key), (e) => e?.deliveries[0]?.attempt === 1, 20_000);
+    const pending = await eventually(
+      () => resultEvent(firstApi, key),
+      (e) => e?.deliveries[0]?.attempt === 1,
+      20_000,
+    );
     // Act: kill every process of the stack at once (no shutdown hook runs), then start again
     const tree = [first.pid, ...first.descendantPids];
     for (const pid of tree) {
@@ -202,7 +247,11 @@ describe('a crash between attempts', () => {
     await first.stop();
     second = await startStackProcess(env, { inMemory: false });
     const secondApi = new PaystepClient(second.apiUrl);
-    const delivered = await eventually(() => resultEvent(secondApi, key), (e) => e?.deliveries[0]?.status === 'delivered', 30_000);
+    const delivered = await eventually(
+      () => resultEvent(secondApi, key),
+      (e) => e?.deliveries[0]?.status === 'delivered',
+      30_000,
+    );
     // Assess
     expect(pending!.deliveries[0]).toMatchObject({ status: 'pending', attempt: 1 });
     expect(delivered!.id).toBe(pending!.id);
@@ -211,6 +260,8 @@ describe('a crash between attempts', () => {
       [2, 'succeeded'],
     ]);
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([pending!.id, pending!.id]);
-    expect(new Webhook(secret).verify(receiver.received[1]!.body, receiver.received[1]!.headers as Record<string, string>)).toMatchObject({ id: pending!.id });
+    expect(
+      new Webhook(secret).verify(receiver.received[1]!.body, receiver.received[1]!.headers as Record<string, string>),
+    ).toMatchObject({ id: pending!.id });
   });
 });

@@ -50,9 +50,12 @@ describe('POST /v1/checkouts', () => {
     expect(checkout.events).toEqual([{ type: 'created', at: checkout.created_at, data: {} }]);
   });
 
-  it('accepts capture_method manual (Stripe\'s term) and shows it on every read', async () => {
+  it("accepts capture_method manual (Stripe's term) and shows it on every read", async () => {
     // Act
-    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody({ capture_method: 'manual' }) });
+    const created = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody({ capture_method: 'manual' }),
+    });
     const read = await env.call('GET', `/v1/checkouts/${created.json.id}`, { token: shop.secretKey });
     // Assess
     expect([created.status, created.json.capture_method]).toEqual([201, 'manual']);
@@ -117,7 +120,11 @@ describe('POST /v1/checkouts', () => {
       token: shop.secretKey,
       body: checkoutBody({ merchant_order_ref: 'x', items: [{ sku: 'a'.repeat(70_000), quantity: 1 }] }),
     });
-    const base64 = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody(), isBase64Encoded: true });
+    const base64 = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody(),
+      isBase64Encoded: true,
+    });
     // Assess
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.code).toBe('invalid_json');
@@ -198,7 +205,11 @@ describe('Idempotency-Key on POST /v1/checkouts', () => {
       headers: { 'Idempotency-Key': key },
     });
     // Act
-    const again = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody(), headers: { 'Idempotency-Key': key } });
+    const again = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody(),
+      headers: { 'Idempotency-Key': key },
+    });
     const otherMerchant = await env.call('POST', '/v1/checkouts', {
       token: otherShop.secretKey,
       body: checkoutBody(),
@@ -228,9 +239,15 @@ describe('Idempotency-Key on POST /v1/checkouts', () => {
 describe('reading checkouts', () => {
   it('looks a checkout up by merchant_order_ref and answers 404 for an unknown ref', async () => {
     // Prepare
-    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody({ merchant_order_ref: 'lookup/ref#1' }) });
+    const created = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody({ merchant_order_ref: 'lookup/ref#1' }),
+    });
     // Act
-    const found = await env.call('GET', '/v1/checkouts', { token: shop.secretKey, query: { merchant_order_ref: 'lookup/ref#1' } });
+    const found = await env.call('GET', '/v1/checkouts', {
+      token: shop.secretKey,
+      query: { merchant_order_ref: 'lookup/ref#1' },
+    });
     const missing = await env.call('GET', '/v1/checkouts', { token: shop.secretKey, query: { merchant_order_ref: 'nope' } });
     // Assess
     expect(found.status).toBe(200);
@@ -240,7 +257,7 @@ describe('reading checkouts', () => {
     expect(missing.json.error.code).toBe('resource_not_found');
   });
 
-  it('lists the merchant\'s checkouts newest first with a cursor', async () => {
+  it("lists the merchant's checkouts newest first with a cursor", async () => {
     // Prepare
     const merchant = await env.createMerchant('Lister');
     const ids: string[] = [];
@@ -251,7 +268,10 @@ describe('reading checkouts', () => {
     }
     // Act
     const page1 = await env.call('GET', '/v1/checkouts?limit=2', { token: merchant.secretKey });
-    const page2 = await env.call('GET', '/v1/checkouts', { token: merchant.secretKey, query: { limit: '2', cursor: page1.json.next_cursor } });
+    const page2 = await env.call('GET', '/v1/checkouts', {
+      token: merchant.secretKey,
+      query: { limit: '2', cursor: page1.json.next_cursor },
+    });
     const badLimit = await env.call('GET', '/v1/checkouts?limit=0', { token: merchant.secretKey });
     // Assess
     expect(page1.json.object).toBe('list');
@@ -303,9 +323,12 @@ describe('authentication and isolation', () => {
     }
   });
 
-  it('never shows one merchant another merchant\'s checkout (404, not 403)', async () => {
+  it("never shows one merchant another merchant's checkout (404, not 403)", async () => {
     // Prepare
-    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody({ merchant_order_ref: 'private-ref' }) });
+    const created = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody({ merchant_order_ref: 'private-ref' }),
+    });
     // Act
     const read = await env.call('GET', `/v1/checkouts/${created.json.id}`, { token: otherShop.secretKey });
     const cancel = await env.call('POST', `/v1/checkouts/${created.json.id}/cancel`, { token: otherShop.secretKey });
@@ -354,7 +377,10 @@ describe('POST /v1/checkouts/{id}/cancel', () => {
 describe('lazy expiry', () => {
   it('expires an open checkout past expires_at when it is read, and then refuses to cancel it', async () => {
     // Prepare
-    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody({ expires_in_seconds: 60 }) });
+    const created = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody({ expires_in_seconds: 60 }),
+    });
     await env.db.client.send(
       new UpdateItemCommand({
         TableName: env.db.tableName,

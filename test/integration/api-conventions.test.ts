@@ -45,12 +45,20 @@ describe('metadata on checkouts', () => {
     // Act
     const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body });
     const read = await env.call('GET', `/v1/checkouts/${created.json.id}`, { token: shop.secretKey });
-    const found = await env.call('GET', '/v1/checkouts', { token: shop.secretKey, query: { merchant_order_ref: String(body['merchant_order_ref']) } });
+    const found = await env.call('GET', '/v1/checkouts', {
+      token: shop.secretKey,
+      query: { merchant_order_ref: String(body['merchant_order_ref']) },
+    });
     const listed = await env.call('GET', '/v1/checkouts?limit=1', { token: shop.secretKey });
 
     // Assess
     expect(created.status).toBe(201);
-    expect([created.json.metadata, read.json.metadata, found.json.metadata, listed.json.data[0].metadata]).toEqual([metadata, metadata, metadata, metadata]);
+    expect([created.json.metadata, read.json.metadata, found.json.metadata, listed.json.data[0].metadata]).toEqual([
+      metadata,
+      metadata,
+      metadata,
+      metadata,
+    ]);
   });
 
   it('answers {} for a checkout created without metadata', async () => {
@@ -65,7 +73,13 @@ describe('metadata on checkouts', () => {
     ['a reserved key', { paystep_status: 'x' }, 422, 'reserved_metadata_key', 'metadata.paystep_status'],
     ['a key over 40 characters', { ['k'.repeat(41)]: 'x' }, 422, 'invalid_metadata', `metadata.${'k'.repeat(41)}`],
     ['a value over 500 characters', { note: 'v'.repeat(501) }, 422, 'invalid_parameter', 'metadata.note'],
-    ['more than 50 keys', Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`key${i}`, 'v'])), 422, 'invalid_metadata', 'metadata'],
+    [
+      'more than 50 keys',
+      Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`key${i}`, 'v'])),
+      422,
+      'invalid_metadata',
+      'metadata',
+    ],
     ['a non-string value', { quantity: 3 }, 400, 'invalid_request', 'metadata.quantity'],
   ])('refuses %s', async (_what, metadata, status, code, param) => {
     // Act
@@ -87,7 +101,10 @@ describe('has_more on lists', () => {
 
     // Act
     const page1 = await env.call('GET', '/v1/checkouts?limit=2', { token: merchant.secretKey });
-    const page2 = await env.call('GET', '/v1/checkouts', { token: merchant.secretKey, query: { limit: '2', cursor: page1.json.next_cursor } });
+    const page2 = await env.call('GET', '/v1/checkouts', {
+      token: merchant.secretKey,
+      query: { limit: '2', cursor: page1.json.next_cursor },
+    });
     const all = await env.call('GET', '/v1/checkouts?limit=4', { token: merchant.secretKey });
 
     // Assess
@@ -100,7 +117,10 @@ describe('has_more on lists', () => {
 describe('Paystep-Version', () => {
   it('accepts the current version and answers it back in the Paystep-Version header', async () => {
     // Act
-    const pinned = await env.call('GET', '/v1/settings', { token: shop.secretKey, headers: { 'Paystep-Version': LATEST_API_VERSION } });
+    const pinned = await env.call('GET', '/v1/settings', {
+      token: shop.secretKey,
+      headers: { 'Paystep-Version': LATEST_API_VERSION },
+    });
     const unpinned = await env.call('GET', '/v1/settings', { token: shop.secretKey });
 
     // Assess
@@ -113,12 +133,23 @@ describe('Paystep-Version', () => {
     const body = checkoutBody();
 
     // Act
-    const refused = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body, headers: { 'Paystep-Version': '2020-01-01' } });
-    const lookup = await env.call('GET', '/v1/checkouts', { token: shop.secretKey, query: { merchant_order_ref: String(body['merchant_order_ref']) } });
+    const refused = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body,
+      headers: { 'Paystep-Version': '2020-01-01' },
+    });
+    const lookup = await env.call('GET', '/v1/checkouts', {
+      token: shop.secretKey,
+      query: { merchant_order_ref: String(body['merchant_order_ref']) },
+    });
 
     // Assess
     expect(refused.status).toBe(400);
-    expect(refused.json.error).toMatchObject({ code: 'invalid_api_version', param: 'Paystep-Version', request_id: expect.any(String) });
+    expect(refused.json.error).toMatchObject({
+      code: 'invalid_api_version',
+      param: 'Paystep-Version',
+      request_id: expect.any(String),
+    });
     expect(lookup.status).toBe(404);
   });
 });

@@ -27,7 +27,10 @@ describe('POST /v1/merchants', () => {
     // Act
     const response = await env.call('POST', '/v1/merchants', {
       token: env.adminToken,
-      body: { name: 'Coffee Co', settings: { inventory_confirmation_url: 'https://coffee.example/inventory', inventory_confirmation_enabled: true } },
+      body: {
+        name: 'Coffee Co',
+        settings: { inventory_confirmation_url: 'https://coffee.example/inventory', inventory_confirmation_enabled: true },
+      },
     });
     // Assess
     expect(response.status).toBe(201);
@@ -88,7 +91,9 @@ describe('POST /v1/merchants', () => {
     const missing = await env.call('POST', '/v1/merchants', { body: { name: 'x' } });
     // Assess
     expect([asMerchant.status, wrongToken.status, missing.status]).toEqual([401, 401, 401]);
-    expect(wrongToken.json).toEqual({ error: { code: 'unauthorized', message: 'Invalid admin token', request_id: expect.any(String) } });
+    expect(wrongToken.json).toEqual({
+      error: { code: 'unauthorized', message: 'Invalid admin token', request_id: expect.any(String) },
+    });
   });
 
   it('validates the name and settings', async () => {

@@ -39,7 +39,11 @@ describe('/v1/settings', () => {
     const merchant = await env.createMerchant();
     await env.call('PUT', '/v1/settings', {
       token: merchant.secretKey,
-      body: { inventory_confirmation_url: 'http://127.0.0.1:3002/inventory', inventory_confirmation_enabled: true, default_success_url: 'https://s.example/ok' },
+      body: {
+        inventory_confirmation_url: 'http://127.0.0.1:3002/inventory',
+        inventory_confirmation_enabled: true,
+        default_success_url: 'https://s.example/ok',
+      },
     });
     // Act
     const patched = await env.call('PUT', '/v1/settings', {
@@ -64,12 +68,18 @@ describe('/v1/settings', () => {
     // Prepare
     const merchant = await env.createMerchant();
     // Act
-    const enable = await env.call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_enabled: true } });
+    const enable = await env.call('PUT', '/v1/settings', {
+      token: merchant.secretKey,
+      body: { inventory_confirmation_enabled: true },
+    });
     await env.call('PUT', '/v1/settings', {
       token: merchant.secretKey,
       body: { inventory_confirmation_url: 'https://m.example/inv', inventory_confirmation_enabled: true },
     });
-    const clear = await env.call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_url: null } });
+    const clear = await env.call('PUT', '/v1/settings', {
+      token: merchant.secretKey,
+      body: { inventory_confirmation_url: null },
+    });
     // Assess
     for (const response of [enable, clear]) {
       expect(response.status).toBe(422);

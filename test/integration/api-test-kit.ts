@@ -34,7 +34,10 @@ export interface ApiTestEnv {
   adminToken: string;
   handlers: { merchants: Handler; settings: Handler; checkouts: Handler };
   call(method: string, path: string, call?: ApiCall): Promise<ApiResponse>;
-  createMerchant(name?: string, settings?: Record<string, unknown>): Promise<{ id: string; secretKey: string; body: ApiResponse['json'] }>;
+  createMerchant(
+    name?: string,
+    settings?: Record<string, unknown>,
+  ): Promise<{ id: string; secretKey: string; body: ApiResponse['json'] }>;
   stop(): Promise<void>;
 }
 

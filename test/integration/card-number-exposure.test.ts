@@ -42,7 +42,13 @@ async function scanAll(tableName: string): Promise<string[]> {
   const items: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await t.env.db.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey as never } : {}) }));
+    const page = await t.env.db.client.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey as never } : {}),
+      }),
+    );
     items.push(...(page.Items ?? []).map((item) => JSON.stringify(item)));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
@@ -85,10 +91,15 @@ describe('card numbers in answers, logs and storage', () => {
     const shop = await t.env.createMerchant('Exposure shop');
     const merchant = { token: shop.secretKey };
     const checkout = await t.createCheckout(shop.secretKey);
-    const customer = (await call('POST', '/v1/customers', { ...merchant, body: { email: 'pan@example.com', metadata: { note: 'no card here' } } })).json.id as string;
+    const customer = (
+      await call('POST', '/v1/customers', { ...merchant, body: { email: 'pan@example.com', metadata: { note: 'no card here' } } })
+    ).json.id as string;
 
     // Act: vault the card both ways (typed with spaces by the browser, plain by the merchant), with and without Idempotency-Key
-    const byBrowser = await call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(PAN_TYPED), checkout: checkout.id } });
+    const byBrowser = await call('POST', '/v1/payment_methods', {
+      token: checkout.clientSecret,
+      body: { ...cardBody(PAN_TYPED), checkout: checkout.id },
+    });
     const headers = { 'idempotency-key': 'exposure-1' };
     const byMerchant = await call('POST', '/v1/payment_methods', { ...merchant, headers, body: cardBody(PAN) });
     await call('POST', '/v1/payment_methods', { ...merchant, headers, body: cardBody(PAN) });
@@ -96,10 +107,16 @@ describe('card numbers in answers, logs and storage', () => {
     await call('POST', '/v1/payment_methods', { ...merchant, body: cardBody(PAN, { exp_year: 2001 }) });
     await call('POST', '/v1/payment_methods', { ...merchant, body: cardBody(PAN, { cvc: '12' }) });
     await call('POST', '/v1/payment_methods', { ...merchant, body: { ...cardBody(PAN), note: PAN } });
-    await call('POST', '/v1/payment_methods', { ...merchant, body: { type: 'card', card: { number: Number(PAN), exp_month: 1, exp_year: 2040 } } });
+    await call('POST', '/v1/payment_methods', {
+      ...merchant,
+      body: { type: 'card', card: { number: Number(PAN), exp_month: 1, exp_year: 2040 } },
+    });
     await call('POST', '/v1/payment_methods', { ...merchant, rawBody: `{"type":"card","card":{"number":"${PAN}"` });
     await call('POST', '/v1/payment_methods', { token: 'sk_test_wrong', body: cardBody(PAN) });
-    await call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(PAN), checkout: 'chk_missing' } });
+    await call('POST', '/v1/payment_methods', {
+      token: checkout.clientSecret,
+      body: { ...cardBody(PAN), checkout: 'chk_missing' },
+    });
     // ... every read and lifecycle route
     const id = byMerchant.json.id as string;
     await call('GET', `/v1/payment_methods/${id}`, merchant);
@@ -109,7 +126,12 @@ describe('card numbers in answers, logs and storage', () => {
     await call('GET', `/v1/customers/${customer}/payment_methods`, merchant);
     await call('GET', `/v1/customers/${customer}`, merchant);
     // ... the port: reveal, then log the revealed card on purpose (redacted), destroy the CVC
-    const { card } = await wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: byBrowser.json.id as string, purpose: 'att_exposure', now: new Date() });
+    const { card } = await wiring.cardVault.revealForAuthorization({
+      merchantId: shop.id,
+      paymentMethodId: byBrowser.json.id as string,
+      purpose: 'att_exposure',
+      now: new Date(),
+    });
     const { observability } = await import('../../lambdas/shared/observability');
     observability.logger.error('revealed card (must be redacted)', { card, nested: { card } });
     console.error('revealed card', card, `${card}`, JSON.stringify({ card }));

@@ -6,7 +6,15 @@
  */
 import type { Context } from 'aws-lambda';
 import { API_ROUTES, routeKey, type ApiEntry } from '../../lib/api-routes';
-import { apiEvent, checkoutBody, startApiTestEnv, type ApiCall, type ApiResponse, type ApiTestEnv, type Handler } from './api-test-kit';
+import {
+  apiEvent,
+  checkoutBody,
+  startApiTestEnv,
+  type ApiCall,
+  type ApiResponse,
+  type ApiTestEnv,
+  type Handler,
+} from './api-test-kit';
 
 export interface VaultTestEnv {
   env: ApiTestEnv;
@@ -34,7 +42,12 @@ export async function startVaultTestEnv(envOverrides: Record<string, string> = {
     if (route === undefined) throw new Error(`No route for ${method} ${path}`);
     const result = await (await handlerOf(route.entry))(event, context);
     const rawBody = result.body ?? '';
-    return { status: result.statusCode ?? 0, headers: (result.headers ?? {}) as Record<string, string>, rawBody, json: rawBody === '' ? undefined : JSON.parse(rawBody) };
+    return {
+      status: result.statusCode ?? 0,
+      headers: (result.headers ?? {}) as Record<string, string>,
+      rawBody,
+      json: rawBody === '' ? undefined : JSON.parse(rawBody),
+    };
   };
   const createCheckout: VaultTestEnv['createCheckout'] = async (secretKey, overrides = {}) => {
     const response = await call('POST', '/v1/checkouts', { token: secretKey, body: checkoutBody(overrides) });

@@ -50,7 +50,11 @@ async function createCustomer(token: string): Promise<string> {
 
 async function vaultItem(paymentMethodId: string): Promise<Record<string, AttributeValue>> {
   const answer = await t.env.db.client.send(
-    new GetItemCommand({ TableName: t.env.db.cardVaultTableName, Key: { pk: { S: `PM#${paymentMethodId}` }, sk: { S: 'PM' } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: t.env.db.cardVaultTableName,
+      Key: { pk: { S: `PM#${paymentMethodId}` }, sk: { S: 'PM' } },
+      ConsistentRead: true,
+    }),
   );
   return answer.Item ?? {};
 }
@@ -97,7 +101,10 @@ describe('POST /v1/payment_methods', () => {
   it('gives the same fingerprint for the same number at one merchant, and a different one at another merchant or for another number', async () => {
     // Act
     const first = await t.call('POST', '/v1/payment_methods', { token: shop.secretKey, body: cardBody(MASTERCARD) });
-    const again = await t.call('POST', '/v1/payment_methods', { token: shop.secretKey, body: cardBody('5555 5555 5555 4444', { exp_month: 1, cvc: '999' }) });
+    const again = await t.call('POST', '/v1/payment_methods', {
+      token: shop.secretKey,
+      body: cardBody('5555 5555 5555 4444', { exp_month: 1, cvc: '999' }),
+    });
     const elsewhere = await t.call('POST', '/v1/payment_methods', { token: otherShop.secretKey, body: cardBody(MASTERCARD) });
     const otherCard = await t.call('POST', '/v1/payment_methods', { token: shop.secretKey, body: cardBody(VISA) });
     // Assess
@@ -112,9 +119,15 @@ describe('POST /v1/payment_methods', () => {
     const checkout = await t.createCheckout(shop.secretKey);
     const other = await t.createCheckout(shop.secretKey);
     // Act
-    const created = await t.call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(VISA), checkout: checkout.id } });
+    const created = await t.call('POST', '/v1/payment_methods', {
+      token: checkout.clientSecret,
+      body: { ...cardBody(VISA), checkout: checkout.id },
+    });
     const unnamed = await t.call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: cardBody(VISA) });
-    const wrongCheckout = await t.call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(VISA), checkout: other.id } });
+    const wrongCheckout = await t.call('POST', '/v1/payment_methods', {
+      token: checkout.clientSecret,
+      body: { ...cardBody(VISA), checkout: other.id },
+    });
     const readByClient = await t.call('GET', `/v1/payment_methods/${created.json.id}`, { token: checkout.clientSecret });
     // Assess
     expect(created.status).toBe(201);
@@ -129,7 +142,10 @@ describe('POST /v1/payment_methods', () => {
     const checkout = await t.createCheckout(shop.secretKey);
     expect((await t.call('POST', `/v1/checkouts/${checkout.id}/cancel`, { token: shop.secretKey })).status).toBe(200);
     // Act
-    const response = await t.call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(VISA), checkout: checkout.id } });
+    const response = await t.call('POST', '/v1/payment_methods', {
+      token: checkout.clientSecret,
+      body: { ...cardBody(VISA), checkout: checkout.id },
+    });
     // Assess
     expect(response.status).toBe(409);
     expect(response.json.error.code).toBe('checkout_not_open');
@@ -154,8 +170,14 @@ describe('POST /v1/payment_methods', () => {
 
   it('answers 400 for wrong JSON types and unknown fields', async () => {
     // Act
-    const numeric = await t.call('POST', '/v1/payment_methods', { token: shop.secretKey, body: { type: 'card', card: { number: 4242424242424242, exp_month: 1, exp_year: 2040 } } });
-    const unknown = await t.call('POST', '/v1/payment_methods', { token: shop.secretKey, body: { ...cardBody(VISA), iban: 'x' } });
+    const numeric = await t.call('POST', '/v1/payment_methods', {
+      token: shop.secretKey,
+      body: { type: 'card', card: { number: 4242424242424242, exp_month: 1, exp_year: 2040 } },
+    });
+    const unknown = await t.call('POST', '/v1/payment_methods', {
+      token: shop.secretKey,
+      body: { ...cardBody(VISA), iban: 'x' },
+    });
     // Assess
     expect(numeric.status).toBe(400);
     expect(numeric.json.error.param).toBe('card.number');
@@ -196,7 +218,12 @@ describe('the CardVault port (what the connector call will use)', () => {
     // Prepare
     const id = await createPaymentMethod(shop.secretKey, '4000 0566 5566 5556');
     // Act
-    const { card, paymentMethod } = await wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: id, purpose: 'att_test', now: new Date() });
+    const { card, paymentMethod } = await wiring.cardVault.revealForAuthorization({
+      merchantId: shop.id,
+      paymentMethodId: id,
+      purpose: 'att_test',
+      now: new Date(),
+    });
     // Assess
     expect(card.revealNumber()).toBe('4000056655665556');
     expect(card.revealCvc()).toBe('123');
@@ -210,7 +237,12 @@ describe('the CardVault port (what the connector call will use)', () => {
     // Prepare
     const id = await createPaymentMethod(shop.secretKey, VISA);
     // Act
-    const reveal = wiring.cardVault.revealForAuthorization({ merchantId: otherShop.id, paymentMethodId: id, purpose: 'att_x', now: new Date() });
+    const reveal = wiring.cardVault.revealForAuthorization({
+      merchantId: otherShop.id,
+      paymentMethodId: id,
+      purpose: 'att_x',
+      now: new Date(),
+    });
     // Assess
     await expect(reveal).rejects.toMatchObject({ name: 'NotFoundError' });
     await expect(wiring.cardVault.destroyCvc(otherShop.id, id, new Date())).rejects.toMatchObject({ name: 'NotFoundError' });
@@ -222,7 +254,12 @@ describe('the CardVault port (what the connector call will use)', () => {
     // Act
     await wiring.cardVault.destroyCvc(shop.id, id, new Date());
     await wiring.cardVault.destroyCvc(shop.id, id, new Date());
-    const { card } = await wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: id, purpose: 'att_mit', now: new Date() });
+    const { card } = await wiring.cardVault.revealForAuthorization({
+      merchantId: shop.id,
+      paymentMethodId: id,
+      purpose: 'att_mit',
+      now: new Date(),
+    });
     // Assess
     expect(card.revealCvc()).toBeUndefined();
     expect(card.revealNumber()).toBe(VISA);
@@ -234,7 +271,10 @@ describe('the CardVault port (what the connector call will use)', () => {
 describe('customers and saved payment methods', () => {
   it('creates and reads a customer; another merchant gets 404', async () => {
     // Act
-    const created = await t.call('POST', '/v1/customers', { token: shop.secretKey, body: { email: 'ada@example.com', name: 'Ada', metadata: { crm: '42' } } });
+    const created = await t.call('POST', '/v1/customers', {
+      token: shop.secretKey,
+      body: { email: 'ada@example.com', name: 'Ada', metadata: { crm: '42' } },
+    });
     const read = await t.call('GET', `/v1/customers/${created.json.id}`, { token: shop.secretKey });
     const foreign = await t.call('GET', `/v1/customers/${created.json.id}`, { token: otherShop.secretKey });
     const foreignList = await t.call('GET', `/v1/customers/${created.json.id}/payment_methods`, { token: otherShop.secretKey });
@@ -300,7 +340,12 @@ describe('customers and saved payment methods', () => {
     const detached = await t.call('POST', `/v1/payment_methods/${id}/detach`, { token: shop.secretKey });
     const again = await t.call('POST', `/v1/payment_methods/${id}/detach`, { token: shop.secretKey });
     const list = await t.call('GET', `/v1/customers/${customerId}/payment_methods`, { token: shop.secretKey });
-    const reveal = wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: id, purpose: 'att_late', now: new Date() });
+    const reveal = wiring.cardVault.revealForAuthorization({
+      merchantId: shop.id,
+      paymentMethodId: id,
+      purpose: 'att_late',
+      now: new Date(),
+    });
     // Assess
     expect(detached.status).toBe(200);
     expect(detached.json).toMatchObject({ id, status: 'detached', customer: null });
@@ -342,7 +387,14 @@ describe('customers and saved payment methods', () => {
       const item = await vaultItem(id);
       expect(item.status?.S).toBe('shredded');
       expect([item.wrappedKey, item.numberCiphertext, item.cvcCiphertext]).toEqual([undefined, undefined, undefined]);
-      await expect(wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: id, purpose: 'att_after', now: new Date() })).rejects.toMatchObject({
+      await expect(
+        wiring.cardVault.revealForAuthorization({
+          merchantId: shop.id,
+          paymentMethodId: id,
+          purpose: 'att_after',
+          now: new Date(),
+        }),
+      ).rejects.toMatchObject({
         code: 'payment_method_deleted',
       });
     }
@@ -373,7 +425,14 @@ describe('customers and saved payment methods', () => {
       t.call('DELETE', `/v1/customers/${customerId}`, { token: shop.secretKey }),
       t.call('DELETE', `/v1/customers/${customerId}`, { token: shop.secretKey }),
       ...late.map((id) => saveOnCustomer(id, customerId)),
-      ...saved.map((id) => wiring.cardVault.revealForAuthorization({ merchantId: shop.id, paymentMethodId: id, purpose: 'att_race', now: new Date() })),
+      ...saved.map((id) =>
+        wiring.cardVault.revealForAuthorization({
+          merchantId: shop.id,
+          paymentMethodId: id,
+          purpose: 'att_race',
+          now: new Date(),
+        }),
+      ),
     ]);
     // Assess: both deletes answered, and afterwards every card that ended up on the customer is shredded.
     const [firstDelete, secondDelete] = outcomes;
@@ -397,18 +456,39 @@ describe('checkPaymentMethodForPayment (the pay path gate)', () => {
   it("lets a one-off payment method pay only its own checkout and a saved one only its customer's checkouts", async () => {
     // Prepare
     const checkout = await t.createCheckout(shop.secretKey);
-    const oneOff = (await t.call('POST', '/v1/payment_methods', { token: checkout.clientSecret, body: { ...cardBody(VISA), checkout: checkout.id } })).json.id as string;
+    const oneOff = (
+      await t.call('POST', '/v1/payment_methods', {
+        token: checkout.clientSecret,
+        body: { ...cardBody(VISA), checkout: checkout.id },
+      })
+    ).json.id as string;
     const customerId = await createCustomer(shop.secretKey);
     const saved = await createPaymentMethod(shop.secretKey, VISA);
     await saveOnCustomer(saved, customerId);
-    const gate = (paymentMethodId: string, use: { checkoutId: string; customerId?: string; offSession: boolean }, merchantId = shop.id) =>
-      useCases.checkPaymentMethodForPayment({ vault: wiring.cardVault }, { merchantId, paymentMethodId, ...use, now: new Date() });
+    const gate = (
+      paymentMethodId: string,
+      use: { checkoutId: string; customerId?: string; offSession: boolean },
+      merchantId = shop.id,
+    ) =>
+      useCases.checkPaymentMethodForPayment(
+        { vault: wiring.cardVault },
+        { merchantId, paymentMethodId, ...use, now: new Date() },
+      );
     // Act + Assess
     await expect(gate(oneOff, { checkoutId: checkout.id, offSession: false })).resolves.toMatchObject({ id: oneOff });
-    await expect(gate(oneOff, { checkoutId: 'chk_other', offSession: false })).rejects.toMatchObject({ code: 'payment_method_checkout_mismatch' });
-    await expect(gate(oneOff, { checkoutId: checkout.id, offSession: true })).rejects.toMatchObject({ code: 'payment_method_not_saved' });
+    await expect(gate(oneOff, { checkoutId: 'chk_other', offSession: false })).rejects.toMatchObject({
+      code: 'payment_method_checkout_mismatch',
+    });
+    await expect(gate(oneOff, { checkoutId: checkout.id, offSession: true })).rejects.toMatchObject({
+      code: 'payment_method_not_saved',
+    });
     await expect(gate(saved, { checkoutId: 'chk_any', customerId, offSession: true })).resolves.toMatchObject({ id: saved });
-    await expect(gate(saved, { checkoutId: 'chk_any', customerId: 'cus_someone_else', offSession: false })).rejects.toMatchObject({ code: 'payment_method_customer_mismatch' });
-    await expect(gate(saved, { checkoutId: 'chk_any', customerId, offSession: false }, otherShop.id)).rejects.toMatchObject({ name: 'NotFoundError', param: 'payment_method' });
+    await expect(gate(saved, { checkoutId: 'chk_any', customerId: 'cus_someone_else', offSession: false })).rejects.toMatchObject(
+      { code: 'payment_method_customer_mismatch' },
+    );
+    await expect(gate(saved, { checkoutId: 'chk_any', customerId, offSession: false }, otherShop.id)).rejects.toMatchObject({
+      name: 'NotFoundError',
+      param: 'payment_method',
+    });
   });
 });

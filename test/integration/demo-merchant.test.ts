@@ -17,10 +17,25 @@ let counter = 0;
 const catalogue = (overrides: Partial<DemoProduct>[] = []): DemoProduct[] => [
   { sku: 'tshirt', name: 'T-shirt', unit_amount: 2500, currency: 'USD', stock: 10, blocked: 0, sold: 0 },
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 3, blocked: 0, sold: 0 },
-  ...overrides.map((product, index) => ({ sku: `special-${index}`, name: 'Special', unit_amount: 100, currency: 'USD', stock: 5, blocked: 0, sold: 0, ...product })),
+  ...overrides.map((product, index) => ({
+    sku: `special-${index}`,
+    name: 'Special',
+    unit_amount: 100,
+    currency: 'USD',
+    stock: 5,
+    blocked: 0,
+    sold: 0,
+    ...product,
+  })),
 ];
 
-function signedPost(path: string, payload: unknown, secret: string, msgId = `msg_${randomBytes(6).toString('hex')}`, signal?: AbortSignal): Promise<Response> {
+function signedPost(
+  path: string,
+  payload: unknown,
+  secret: string,
+  msgId = `msg_${randomBytes(6).toString('hex')}`,
+  signal?: AbortSignal,
+): Promise<Response> {
   const body = JSON.stringify(payload);
   const now = new Date();
   return fetch(`${merchant.url}${path}`, {
@@ -37,8 +52,19 @@ function signedPost(path: string, payload: unknown, secret: string, msgId = `msg
   });
 }
 
-function confirmation(items: { sku: string; quantity: number }[], orderRef = `chk_${(counter += 1)}_${randomBytes(3).toString('hex')}`) {
-  return { merchant_key: 'mk_test', merchant_order_ref: `order-${orderRef}`, order_ref: orderRef, amount: 25, amount_minor: 2500, currency: 'USD', items };
+function confirmation(
+  items: { sku: string; quantity: number }[],
+  orderRef = `chk_${(counter += 1)}_${randomBytes(3).toString('hex')}`,
+) {
+  return {
+    merchant_key: 'mk_test',
+    merchant_order_ref: `order-${orderRef}`,
+    order_ref: orderRef,
+    amount: 25,
+    amount_minor: 2500,
+    currency: 'USD',
+    items,
+  };
 }
 
 function resultEvent(type: 'checkout.succeeded' | 'checkout.failed', orderRef: string) {
@@ -46,7 +72,14 @@ function resultEvent(type: 'checkout.succeeded' | 'checkout.failed', orderRef: s
     type,
     id: `evt_${randomBytes(6).toString('hex')}`,
     created: Math.floor(Date.now() / 1000),
-    data: { object: { id: orderRef, merchant_order_ref: `order-${orderRef}`, status: type === 'checkout.succeeded' ? 'succeeded' : 'failed', failure_reason: type === 'checkout.failed' ? 'payment_declined' : null } },
+    data: {
+      object: {
+        id: orderRef,
+        merchant_order_ref: `order-${orderRef}`,
+        status: type === 'checkout.succeeded' ? 'succeeded' : 'failed',
+        failure_reason: type === 'checkout.failed' ? 'payment_declined' : null,
+      },
+    },
   };
 }
 
@@ -61,7 +94,11 @@ async function order(ref: string): Promise<DemoOrder | undefined> {
 }
 
 async function replaceCatalogue(products: DemoProduct[]): Promise<void> {
-  const response = await fetch(`${merchant.url}/admin/products`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ products }) });
+  const response = await fetch(`${merchant.url}/admin/products`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ products }),
+  });
   expect(response.status).toBe(200);
 }
 
@@ -80,7 +117,10 @@ beforeEach(async () => {
 describe('inventory confirmation', () => {
   it('blocks stock for a signed request and answers 200 with an empty body', async () => {
     // Prepare
-    const request = confirmation([{ sku: 'tshirt', quantity: 3 }, { sku: 'mug', quantity: 1 }]);
+    const request = confirmation([
+      { sku: 'tshirt', quantity: 3 },
+      { sku: 'mug', quantity: 1 },
+    ]);
     // Act
     const response = await signedPost('/inventory-confirmation', request, signingSecret);
     // Assess
@@ -88,7 +128,11 @@ describe('inventory confirmation', () => {
     expect(await response.text()).toBe('');
     expect(await product('tshirt')).toMatchObject({ stock: 7, blocked: 3, sold: 0 });
     expect(await product('mug')).toMatchObject({ stock: 2, blocked: 1 });
-    expect(await order(request.order_ref)).toMatchObject({ state: 'blocked', merchant_order_ref: request.merchant_order_ref, items: request.items });
+    expect(await order(request.order_ref)).toMatchObject({
+      state: 'blocked',
+      merchant_order_ref: request.merchant_order_ref,
+      items: request.items,
+    });
   });
 
   it('is idempotent per order_ref: a second call answers 200 and blocks nothing more', async () => {
@@ -116,7 +160,10 @@ describe('inventory confirmation', () => {
 
   it('answers 409 with the reason and blocks nothing when one item is short (all or nothing)', async () => {
     // Prepare
-    const request = confirmation([{ sku: 'tshirt', quantity: 1 }, { sku: 'mug', quantity: 4 }]);
+    const request = confirmation([
+      { sku: 'tshirt', quantity: 1 },
+      { sku: 'mug', quantity: 4 },
+    ]);
     // Act
     const response = await signedPost('/inventory-confirmation', request, signingSecret);
     // Assess
@@ -124,7 +171,10 @@ describe('inventory confirmation', () => {
     expect(await response.json()).toEqual({ reason: 'Insufficient inventory for mug' });
     expect(await product('tshirt')).toMatchObject({ stock: 10, blocked: 0 });
     expect(await product('mug')).toMatchObject({ stock: 3, blocked: 0 });
-    expect(await order(request.order_ref)).toMatchObject({ state: 'rejected', rejection_reason: 'Insufficient inventory for mug' });
+    expect(await order(request.order_ref)).toMatchObject({
+      state: 'rejected',
+      rejection_reason: 'Insufficient inventory for mug',
+    });
   });
 
   it('50 concurrent confirmations for 10 units: exactly 10 succeed, stock ends at 0', async () => {
@@ -153,7 +203,10 @@ describe('result webhooks', () => {
     // Assess
     expect([succeeded.status, failed.status]).toEqual([204, 204]);
     expect(await product('tshirt')).toMatchObject({ stock: 8, blocked: 0, sold: 2 });
-    expect(await order(won.order_ref)).toMatchObject({ state: 'sold', webhooks: [expect.objectContaining({ type: 'checkout.succeeded' })] });
+    expect(await order(won.order_ref)).toMatchObject({
+      state: 'sold',
+      webhooks: [expect.objectContaining({ type: 'checkout.succeeded' })],
+    });
     expect(await order(lost.order_ref)).toMatchObject({ state: 'released' });
   });
 
@@ -216,7 +269,11 @@ describe('bad-merchant behaviours', () => {
     // Prepare
     await replaceCatalogue(catalogue([{ behavior: { status: 302, location: 'http://127.0.0.1:9/elsewhere' } }]));
     // Act
-    const response = await signedPost('/inventory-confirmation', confirmation([{ sku: 'special-0', quantity: 1 }]), signingSecret);
+    const response = await signedPost(
+      '/inventory-confirmation',
+      confirmation([{ sku: 'special-0', quantity: 1 }]),
+      signingSecret,
+    );
     // Assess
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('http://127.0.0.1:9/elsewhere');
@@ -259,7 +316,10 @@ describe('bad-merchant behaviours', () => {
 
   it('refuses an invalid catalogue with 400', async () => {
     // Act
-    const response = await fetch(`${merchant.url}/admin/products`, { method: 'PUT', body: JSON.stringify([{ sku: 'x', unit_amount: 1.5, currency: 'USD', stock: 1 }]) });
+    const response = await fetch(`${merchant.url}/admin/products`, {
+      method: 'PUT',
+      body: JSON.stringify([{ sku: 'x', unit_amount: 1.5, currency: 'USD', stock: 1 }]),
+    });
     // Assess
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('unit_amount');
@@ -276,12 +336,21 @@ describe('POST /buy', () => {
       request.on('end', () => {
         // Only the checkout creation is of interest; anything else (e.g. a page's GET) is a 404.
         if (request.method !== 'POST' || request.url !== '/v1/checkouts') {
-          response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"route_not_found","message":"not here"}}');
+          response
+            .writeHead(404, { 'content-type': 'application/json' })
+            .end('{"error":{"code":"route_not_found","message":"not here"}}');
           return;
         }
         received.push({ headers: request.headers, body: JSON.parse(raw) as Record<string, unknown> });
         response.writeHead(201, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ id: 'chk_fake1', status: 'open', checkout_url: 'http://paystep/pay/chk_fake1', client_secret: 'cs_fake' }));
+        response.end(
+          JSON.stringify({
+            id: 'chk_fake1',
+            status: 'open',
+            checkout_url: 'http://paystep/pay/chk_fake1',
+            client_secret: 'cs_fake',
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => paystep.listen(0, '127.0.0.1', resolve));
@@ -293,7 +362,11 @@ describe('POST /buy', () => {
       const body = (await response.json()) as Record<string, string>;
       // Assess
       expect(response.status).toBe(200);
-      expect(body).toMatchObject({ checkout_id: 'chk_fake1', checkout_url: 'http://paystep/pay/chk_fake1', client_secret: 'cs_fake' });
+      expect(body).toMatchObject({
+        checkout_id: 'chk_fake1',
+        checkout_url: 'http://paystep/pay/chk_fake1',
+        client_secret: 'cs_fake',
+      });
       expect(body['merchant_order_ref']).toMatch(/^demo-\d+-[0-9a-f]+$/);
       const sent = received[0];
       expect(sent?.headers.authorization).toBe('Bearer sk_test_demo');

@@ -8,11 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
-import {
-  DynamoCheckoutRepository,
-  DynamoIdempotencyStore,
-  DynamoMerchantRepository,
-} from '../../lambdas/adapters/dynamo-store';
+import { DynamoCheckoutRepository, DynamoIdempotencyStore, DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-store';
 import {
   ConcurrentModificationError,
   DuplicateOrderRefError,
@@ -95,7 +91,11 @@ describe('DynamoMerchantRepository', () => {
     // Prepare
     const merchant = newMerchant();
     await merchants.createMerchant(merchant);
-    const first = await merchants.updateSettings(merchant.id, { inventoryConfirmationEnabled: false, defaultSuccessUrl: 'https://a.example' }, 1);
+    const first = await merchants.updateSettings(
+      merchant.id,
+      { inventoryConfirmationEnabled: false, defaultSuccessUrl: 'https://a.example' },
+      1,
+    );
     // Act
     const stale = merchants.updateSettings(merchant.id, { inventoryConfirmationEnabled: false }, 1);
     // Assess
@@ -106,7 +106,9 @@ describe('DynamoMerchantRepository', () => {
   });
 
   it('reports an unknown merchant as not found on update', async () => {
-    await expect(merchants.updateSettings('mer_nope', { inventoryConfirmationEnabled: false }, 1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(merchants.updateSettings('mer_nope', { inventoryConfirmationEnabled: false }, 1)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });
 
@@ -181,15 +183,29 @@ describe('DynamoCheckoutRepository', () => {
     await checkouts.createCheckout(checkout);
     // Act
     const results = await Promise.allSettled([
-      checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing', expectedVersion: 1, event: { type: 'payment_started' } }),
-      checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'canceled', expectedVersion: 1, event: { type: 'canceled' } }),
+      checkouts.transitionCheckout({
+        checkoutId: checkout.id,
+        from: ['open'],
+        to: 'processing',
+        expectedVersion: 1,
+        event: { type: 'payment_started' },
+      }),
+      checkouts.transitionCheckout({
+        checkoutId: checkout.id,
+        from: ['open'],
+        to: 'canceled',
+        expectedVersion: 1,
+        event: { type: 'canceled' },
+      }),
     ]);
     // Assess
     const won = results.filter((r): r is PromiseFulfilledResult<Checkout> => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
-    expect(lost[0]!.reason instanceof InvalidTransitionError || lost[0]!.reason instanceof ConcurrentModificationError).toBe(true);
+    expect(lost[0]!.reason instanceof InvalidTransitionError || lost[0]!.reason instanceof ConcurrentModificationError).toBe(
+      true,
+    );
     const stored = await checkouts.getCheckout(checkout.id);
     expect(stored?.status).toBe(won[0]!.value.status);
     expect(stored?.version).toBe(2);
@@ -268,7 +284,7 @@ describe('DynamoCheckoutRepository', () => {
     expect((await checkouts.listEvents(checkout.id)).filter((e) => e.type === 'webhook_delivered')).toHaveLength(1);
   });
 
-  it('lists a merchant\'s checkouts newest first with a cursor', async () => {
+  it("lists a merchant's checkouts newest first with a cursor", async () => {
     // Prepare
     const merchantId = generateMerchantId();
     const created: Checkout[] = [];
@@ -337,7 +353,9 @@ describe('DynamoIdempotencyStore', () => {
     // Act
     await idempotency.begin('admin', 'ttl', now);
     await idempotency.complete('admin', 'ttl', response);
-    const { Item } = await documentClient.send(new GetCommand({ TableName: db.tableName, Key: { pk: 'IDEMP#admin#ttl', sk: 'IDEMP' } }));
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: db.tableName, Key: { pk: 'IDEMP#admin#ttl', sk: 'IDEMP' } }),
+    );
     // Assess
     const expiresAt = Item?.['expiresAt'] as number;
     expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(now.getTime() / 1000) + 86_400 - 5);

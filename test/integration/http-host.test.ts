@@ -23,9 +23,18 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-checkouts': async (event: APIGatewayProxyEventV2, context: Context) => {
     captured.push({
       event,
-      context: { functionName: context.functionName, awsRequestId: context.awsRequestId, remaining: context.getRemainingTimeInMillis() },
+      context: {
+        functionName: context.functionName,
+        awsRequestId: context.awsRequestId,
+        remaining: context.getRemainingTimeInMillis(),
+      },
     });
-    return { statusCode: 201, headers: { 'Content-Type': 'application/json', 'X-Custom': 'a' }, cookies: ['a=1; Path=/', 'b=2'], body: JSON.stringify({ ok: true }) };
+    return {
+      statusCode: 201,
+      headers: { 'Content-Type': 'application/json', 'X-Custom': 'a' },
+      cookies: ['a=1; Path=/', 'b=2'],
+      body: JSON.stringify({ ok: true }),
+    };
   },
   // Returns a bare string: API Gateway treats it as a 200 JSON body.
   'api-settings': async () => '{"inferred":true}',
@@ -37,12 +46,21 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-pay': async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
     event.routeKey === 'GET /v1/checkouts/{id}/status'
       ? { statusCode: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' }, body: '' }
-      : { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString('base64') },
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/octet-stream' },
+          isBase64Encoded: true,
+          body: Buffer.from([0, 1, 2, 255]).toString('base64'),
+        },
   'api-webhook-endpoints': async () => ({ statusCode: 204 }),
   'api-events': async () => ({ statusCode: 204 }),
   'api-instruments': async () => ({ statusCode: 204 }),
   'api-newstore': async () => ({ statusCode: 204 }),
-  'web-checkout': async () => ({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html>checkout</html>' }),
+  'web-checkout': async () => ({
+    statusCode: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+    body: '<html>checkout</html>',
+  }),
   'api-psp-callbacks': async () => ({ statusCode: 204 }),
   'api-openapi': async () => ({ statusCode: 204 }),
   'api-customers': async () => ({ statusCode: 204 }),
@@ -130,7 +148,13 @@ describe('event shape (API Gateway HTTP API payload 2.0)', () => {
       accountId: '000000000000',
       routeKey: 'POST /v1/checkouts/{id}/cancel',
       stage: '$default',
-      http: { method: 'POST', path: '/v1/checkouts/chk_123/cancel', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'paystep-test/1' },
+      http: {
+        method: 'POST',
+        path: '/v1/checkouts/chk_123/cancel',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'paystep-test/1',
+      },
     });
     expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
     expect(Math.abs(event.requestContext.timeEpoch - Date.now())).toBeLessThan(5_000);
@@ -235,7 +259,11 @@ describe('errors raised by the host', () => {
 
   it('answers a body over the limit with 413 in the error shape', async () => {
     // Act
-    const res = await fetch(`${host.url}/v1/checkouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2048) });
+    const res = await fetch(`${host.url}/v1/checkouts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(2048),
+    });
 
     // Assess
     expect(res.status).toBe(413);
@@ -247,12 +275,18 @@ describe('errors raised by the host', () => {
     logLines.length = 0;
 
     // Act
-    const res = await fetch(`${host.url}/v1/merchants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${host.url}/v1/merchants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const text = await res.text();
 
     // Assess
     expect(res.status).toBe(500);
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Internal server error', request_id: res.headers.get('apigw-requestid') } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'internal_error', message: 'Internal server error', request_id: res.headers.get('apigw-requestid') },
+    });
     expect(text).not.toContain('hunter2');
     expect(logLines.some((line) => line.includes('POST /v1/merchants') && line.includes('hunter2'))).toBe(true);
   });

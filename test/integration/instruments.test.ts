@@ -44,27 +44,56 @@ async function call(method: string, path: string, options: CallOptions = {}): Pr
     {} as never,
   );
   const rawBody = result.body ?? '';
-  return { status: result.statusCode ?? 0, headers: (result.headers ?? {}) as Record<string, string>, rawBody, json: rawBody === '' ? undefined : JSON.parse(rawBody) };
+  return {
+    status: result.statusCode ?? 0,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    rawBody,
+    json: rawBody === '' ? undefined : JSON.parse(rawBody),
+  };
 }
 
 const newKey = (): string => `key_${randomBytes(8).toString('hex')}`;
 
 /** An authorization made directly at the PSP (what a merchant passes as psp_reference). */
-async function pspPayment(amount: number, captured: boolean, card = CARD_OK): Promise<{ reference: string; pspReference: string }> {
+async function pspPayment(
+  amount: number,
+  captured: boolean,
+  card = CARD_OK,
+): Promise<{ reference: string; pspReference: string }> {
   const token = await tokenizeTestCard(psp.url, card);
   const reference = `ord_${randomBytes(6).toString('hex')}`;
-  const authorization = await gateway.authorize({ reference, paymentToken: token, amount, currency: 'USD', idempotencyKey: `${reference}:setup-authorize` });
+  const authorization = await gateway.authorize({
+    reference,
+    paymentToken: token,
+    amount,
+    currency: 'USD',
+    idempotencyKey: `${reference}:setup-authorize`,
+  });
   if (captured) {
-    await gateway.capture({ reference, pspReference: authorization.pspReference, amount, currency: 'USD', idempotencyKey: `${reference}:setup-capture` });
+    await gateway.capture({
+      reference,
+      pspReference: authorization.pspReference,
+      amount,
+      currency: 'USD',
+      idempotencyKey: `${reference}:setup-capture`,
+    });
   }
   return { reference, pspReference: authorization.pspReference };
 }
 
 /** Creates an instrument through the API; returns the response and the PSP reference its ledger rows carry. */
-async function createInstrument(type: InstrumentScenario['type'], amount: number, card = CARD_OK, key = newKey()): Promise<{ response: ApiResponse; ledgerReference: string }> {
+async function createInstrument(
+  type: InstrumentScenario['type'],
+  amount: number,
+  card = CARD_OK,
+  key = newKey(),
+): Promise<{ response: ApiResponse; ledgerReference: string }> {
   if (type === 'token') {
     const token = await tokenizeTestCard(psp.url, card);
-    const response = await call('POST', '/v1/financial_instruments', { key, body: { type, amount, currency: 'USD', payment_token: token } });
+    const response = await call('POST', '/v1/financial_instruments', {
+      key,
+      body: { type, amount, currency: 'USD', payment_token: token },
+    });
     return { response, ledgerReference: response.json?.id as string };
   }
   const payment = await pspPayment(amount, type === 'captured', card);
@@ -83,7 +112,13 @@ function pairs(transactions: { capture_amount: number; refund_amount: number }[]
 function pspTotals(rows: LedgerOperation[]): { capture: number; refund: number; void: number } {
   const totals = { capture: 0, refund: 0, void: 0 };
   for (const row of rows) {
-    if (row.status !== 'succeeded' || row.idempotency_key.includes(':setup-') || row.type === 'authorize' || row.type === 'dispute') continue;
+    if (
+      row.status !== 'succeeded' ||
+      row.idempotency_key.includes(':setup-') ||
+      row.type === 'authorize' ||
+      row.type === 'dispute'
+    )
+      continue;
     totals[row.type] += row.amount;
   }
   return totals;
@@ -110,7 +145,12 @@ describe('the seed workflow tables, against DynamoDB Local and the sandbox PSP',
     expect(created.status, created.rawBody).toBe(201);
     const id = created.json.id as string;
     expect(pairs(created.json.transactions)).toEqual(scenario.steps[0]!.transactions);
-    expect(created.json).toMatchObject({ type: scenario.type, status: 'active', capturable_amount: scenario.amount, refundable_amount: 0 });
+    expect(created.json).toMatchObject({
+      type: scenario.type,
+      status: 'active',
+      capturable_amount: scenario.amount,
+      refundable_amount: 0,
+    });
     if (scenario.type !== 'token') expect(created.json.metadata).toEqual({ order: ledgerReference });
 
     // Act + Assess: every later column, request by request
@@ -122,7 +162,9 @@ describe('the seed workflow tables, against DynamoDB Local and the sandbox PSP',
       expect(pairs(answer.json.transactions), step.context).toEqual(step.transactions);
       expect(answer.json.transactions.every((t: { status: string }) => t.status === 'succeeded')).toBe(true);
       const balances = expectedBalances(scenario, index);
-      expect({ capturable: answer.json.capturable_amount, refundable: answer.json.refundable_amount }, step.context).toEqual(balances);
+      expect({ capturable: answer.json.capturable_amount, refundable: answer.json.refundable_amount }, step.context).toEqual(
+        balances,
+      );
     }
 
     // Assess: the stored instrument and the PSP's own ledger
@@ -139,15 +181,22 @@ describe('concurrency', () => {
     // Prepare
     const { response, ledgerReference } = await createInstrument('token', 100);
     const id = response.json.id as string;
-    expect((await call('POST', `/v1/financial_instruments/${id}/_capture`, { key: newKey(), body: { amount: 100, currency: 'USD' } })).status).toBe(200);
+    expect(
+      (await call('POST', `/v1/financial_instruments/${id}/_capture`, { key: newKey(), body: { amount: 100, currency: 'USD' } }))
+        .status,
+    ).toBe(200);
     // Act
     const answers = await Promise.all(
-      Array.from({ length: 50 }, () => call('POST', `/v1/financial_instruments/${id}/_refund`, { key: newKey(), body: { amount: 10, currency: 'USD' } })),
+      Array.from({ length: 50 }, () =>
+        call('POST', `/v1/financial_instruments/${id}/_refund`, { key: newKey(), body: { amount: 10, currency: 'USD' } }),
+      ),
     );
     // Assess
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
-    expect(answers.filter((a) => a.status !== 200).map((a) => [a.status, a.json.error.code])).toEqual(Array(40).fill([422, 'amount_exceeds_refundable']));
+    expect(answers.filter((a) => a.status !== 200).map((a) => [a.status, a.json.error.code])).toEqual(
+      Array(40).fill([422, 'amount_exceeds_refundable']),
+    );
     const final = await call('GET', `/v1/financial_instruments/${id}`);
     expect(final.json).toMatchObject({ capturable_amount: 0, refundable_amount: 0 });
     const refunds = (await fetchLedger(psp.url, ledgerReference)).filter((row) => row.type === 'refund');
@@ -161,24 +210,47 @@ describe('Idempotency-Key', () => {
     // Prepare: its own merchant, so the literal key "abcd" is fresh
     const merchant = await env.createMerchant('Key shop');
     const token = await tokenizeTestCard(psp.url, CARD_OK);
-    const created = await call('POST', '/v1/financial_instruments', { token: merchant.secretKey, key: newKey(), body: { type: 'token', amount: 1000, currency: 'USD', payment_token: token } });
+    const created = await call('POST', '/v1/financial_instruments', {
+      token: merchant.secretKey,
+      key: newKey(),
+      body: { type: 'token', amount: 1000, currency: 'USD', payment_token: token },
+    });
     const id = created.json.id as string;
-    await call('POST', `/v1/financial_instruments/${id}/_capture`, { token: merchant.secretKey, key: newKey(), body: { amount: 1000, currency: 'USD' } });
+    await call('POST', `/v1/financial_instruments/${id}/_capture`, {
+      token: merchant.secretKey,
+      key: newKey(),
+      body: { amount: 1000, currency: 'USD' },
+    });
     // Act
-    const bodies = [{ amount: 100, currency: 'USD' }, { amount: 200, currency: 'USD' }, { amount: 999999, currency: 'EUR' }];
+    const bodies = [
+      { amount: 100, currency: 'USD' },
+      { amount: 200, currency: 'USD' },
+      { amount: 999999, currency: 'EUR' },
+    ];
     const answers = [];
-    for (const body of bodies) answers.push(await call('POST', `/v1/financial_instruments/${id}/_refund`, { token: merchant.secretKey, key: 'abcd', body }));
+    for (const body of bodies)
+      answers.push(
+        await call('POST', `/v1/financial_instruments/${id}/_refund`, { token: merchant.secretKey, key: 'abcd', body }),
+      );
     // Assess
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(new Set(answers.map((a) => a.rawBody)).size).toBe(1);
     expect(answers.map((a) => a.headers['idempotent-replayed'])).toEqual([undefined, 'true', 'true']);
     const refunds = (await fetchLedger(psp.url, id)).filter((row) => row.type === 'refund');
     expect(refunds).toHaveLength(1);
-    expect(refunds[0]).toMatchObject({ amount: 100, status: 'succeeded', idempotency_key: `${id}:${answers[0]!.json.operation_id as string}` });
-    expect((await call('GET', `/v1/financial_instruments/${id}`, { token: merchant.secretKey })).json.refundable_amount).toBe(900);
+    expect(refunds[0]).toMatchObject({
+      amount: 100,
+      status: 'succeeded',
+      idempotency_key: `${id}:${answers[0]!.json.operation_id as string}`,
+    });
+    expect((await call('GET', `/v1/financial_instruments/${id}`, { token: merchant.secretKey })).json.refundable_amount).toBe(
+      900,
+    );
     // The record has no TTL: it lives as long as the instrument (NewStore retries for ~45 days).
     const client = createDocumentClient({ endpoint: env.db.endpoint });
-    const { Item } = await client.send(new GetCommand({ TableName: env.db.tableName, Key: instrumentRequestKey(`merchant:${merchant.id}`, 'abcd') }));
+    const { Item } = await client.send(
+      new GetCommand({ TableName: env.db.tableName, Key: instrumentRequestKey(`merchant:${merchant.id}`, 'abcd') }),
+    );
     expect(Item).toMatchObject({ state: 'completed' });
     expect(Item?.['expiresAt']).toBeUndefined();
     client.destroy();
@@ -191,7 +263,10 @@ describe('Idempotency-Key', () => {
     const first = await createInstrument('token', 500, CARD_5XX_ONCE, key);
     const instrumentId = first.response.json?.id as string | undefined;
     expect(first.response.status, first.response.rawBody).toBe(503);
-    const retried = await call('POST', '/v1/financial_instruments', { key, body: { type: 'token', amount: 1, currency: 'USD', payment_token: 'tok_other' } });
+    const retried = await call('POST', '/v1/financial_instruments', {
+      key,
+      body: { type: 'token', amount: 1, currency: 'USD', payment_token: 'tok_other' },
+    });
     // Assess: the retry (even with another body) finished the first instrument
     expect(retried.status, retried.rawBody).toBe(201);
     const id = retried.json.id as string;
@@ -199,9 +274,15 @@ describe('Idempotency-Key', () => {
     expect(retried.json).toMatchObject({ amount: 500, capturable_amount: 500, status: 'active' });
     // Act: a capture with the same pattern
     const captureKey = newKey();
-    const failed = await call('POST', `/v1/financial_instruments/${id}/_capture`, { key: captureKey, body: { amount: 500, currency: 'USD' } });
+    const failed = await call('POST', `/v1/financial_instruments/${id}/_capture`, {
+      key: captureKey,
+      body: { amount: 500, currency: 'USD' },
+    });
     const pending = await call('GET', `/v1/financial_instruments/${id}`);
-    const resumed = await call('POST', `/v1/financial_instruments/${id}/_capture`, { key: captureKey, body: { amount: 500, currency: 'USD' } });
+    const resumed = await call('POST', `/v1/financial_instruments/${id}/_capture`, {
+      key: captureKey,
+      body: { amount: 500, currency: 'USD' },
+    });
     // Assess
     expect(failed.status).toBe(503);
     expect(pending.json.capturable_amount).toBe(0);
@@ -223,7 +304,10 @@ describe('Idempotency-Key', () => {
     // Act
     const slow = call('POST', `/v1/financial_instruments/${id}/_capture`, { key, body: { amount: 700, currency: 'USD' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const duplicate = await call('POST', `/v1/financial_instruments/${id}/_capture`, { key, body: { amount: 700, currency: 'USD' } });
+    const duplicate = await call('POST', `/v1/financial_instruments/${id}/_capture`, {
+      key,
+      body: { amount: 700, currency: 'USD' },
+    });
     const first = await slow;
     const later = await call('POST', `/v1/financial_instruments/${id}/_capture`, { key, body: { amount: 700, currency: 'USD' } });
     // Assess
@@ -243,7 +327,14 @@ describe('errors', () => {
   });
 
   it.each([
-    ['capture over the capturable amount', '_capture', { amount: 1001, currency: 'USD' }, 422, 'amount_exceeds_capturable', 'amount'],
+    [
+      'capture over the capturable amount',
+      '_capture',
+      { amount: 1001, currency: 'USD' },
+      422,
+      'amount_exceeds_capturable',
+      'amount',
+    ],
     ['refund over the refundable amount', '_refund', { amount: 1, currency: 'USD' }, 422, 'amount_exceeds_refundable', 'amount'],
     ['wrong currency', '_capture', { amount: 10, currency: 'EUR' }, 422, 'currency_mismatch', 'currency'],
     ['fractional amount', '_capture', { amount: 10.5, currency: 'USD' }, 422, 'invalid_amount', 'amount'],
@@ -263,7 +354,10 @@ describe('errors', () => {
     const revokedId = response.json.id as string;
     expect((await call('POST', `/v1/financial_instruments/${revokedId}/_revoke`, { key: newKey() })).status).toBe(200);
     // Act
-    const capture = await call('POST', `/v1/financial_instruments/${revokedId}/_capture`, { key: newKey(), body: { amount: 1, currency: 'USD' } });
+    const capture = await call('POST', `/v1/financial_instruments/${revokedId}/_capture`, {
+      key: newKey(),
+      body: { amount: 1, currency: 'USD' },
+    });
     const revoke = await call('POST', `/v1/financial_instruments/${revokedId}/_revoke`, { key: newKey() });
     // Assess
     expect([capture.status, capture.json.error.code]).toEqual([409, 'instrument_voided']);
@@ -290,14 +384,32 @@ describe('errors', () => {
     const payment = await pspPayment(400, false);
     const answers = await Promise.all([
       call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'token', amount: 100, currency: 'USD' } }),
-      call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'authorized', amount: 100, currency: 'USD', psp_reference: 'auth_unknown' } }),
-      call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'authorized', amount: 100, currency: 'EUR', psp_reference: payment.pspReference } }),
-      call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'authorized', amount: 401, currency: 'USD', psp_reference: payment.pspReference } }),
-      call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'captured', amount: 100, currency: 'USD', psp_reference: payment.pspReference } }),
+      call('POST', '/v1/financial_instruments', {
+        key: newKey(),
+        body: { type: 'authorized', amount: 100, currency: 'USD', psp_reference: 'auth_unknown' },
+      }),
+      call('POST', '/v1/financial_instruments', {
+        key: newKey(),
+        body: { type: 'authorized', amount: 100, currency: 'EUR', psp_reference: payment.pspReference },
+      }),
+      call('POST', '/v1/financial_instruments', {
+        key: newKey(),
+        body: { type: 'authorized', amount: 401, currency: 'USD', psp_reference: payment.pspReference },
+      }),
+      call('POST', '/v1/financial_instruments', {
+        key: newKey(),
+        body: { type: 'captured', amount: 100, currency: 'USD', psp_reference: payment.pspReference },
+      }),
       call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'cash', amount: 100, currency: 'USD' } }),
       call('POST', '/v1/financial_instruments', {
         key: newKey(),
-        body: { type: 'authorized', amount: 1, currency: 'USD', psp_reference: payment.pspReference, metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } } },
+        body: {
+          type: 'authorized',
+          amount: 1,
+          currency: 'USD',
+          psp_reference: payment.pspReference,
+          metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } },
+        },
       }),
     ]);
     expect(answers.map((a) => [a.status, a.json.error?.code, a.json.error?.param])).toEqual([
@@ -309,8 +421,14 @@ describe('errors', () => {
       [422, 'invalid_parameter', 'type'],
       [422, 'metadata_too_deep', 'metadata'],
     ]);
-    const ok = await call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'authorized', amount: 400, currency: 'USD', psp_reference: payment.pspReference } });
-    const twice = await call('POST', '/v1/financial_instruments', { key: newKey(), body: { type: 'authorized', amount: 1, currency: 'USD', psp_reference: payment.pspReference } });
+    const ok = await call('POST', '/v1/financial_instruments', {
+      key: newKey(),
+      body: { type: 'authorized', amount: 400, currency: 'USD', psp_reference: payment.pspReference },
+    });
+    const twice = await call('POST', '/v1/financial_instruments', {
+      key: newKey(),
+      body: { type: 'authorized', amount: 1, currency: 'USD', psp_reference: payment.pspReference },
+    });
     expect(ok.status).toBe(201);
     expect([twice.status, twice.json.error.code]).toEqual([409, 'psp_reference_in_use']);
   });

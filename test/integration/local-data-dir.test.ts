@@ -33,7 +33,7 @@ describe('local data dir permissions', () => {
     expect(modeOf(join(root, 'psp'))).toBe(0o700);
   });
 
-  it('creates DynamoDB Local\'s data directory 0700', async () => {
+  it("creates DynamoDB Local's data directory 0700", async () => {
     // Prepare / Act
     const dir = join(root, 'dynamodb');
     const db = await startDynamoDbLocal({ dataDir: dir });
@@ -53,8 +53,11 @@ describe('local data dir permissions', () => {
     // Act
     restrictTree(dir);
     // Assess
-    expect([modeOf(dir), modeOf(join(dir, 'dynamodb')), modeOf(join(dir, 'secrets-key')), modeOf(join(dir, 'dynamodb', 'shared-local-instance.db'))]).toEqual([
-      0o700, 0o700, 0o600, 0o600,
-    ]);
+    expect([
+      modeOf(dir),
+      modeOf(join(dir, 'dynamodb')),
+      modeOf(join(dir, 'secrets-key')),
+      modeOf(join(dir, 'dynamodb', 'shared-local-instance.db')),
+    ]).toEqual([0o700, 0o700, 0o600, 0o600]);
   });
 });

@@ -52,7 +52,11 @@ interface NewStoreTransaction {
   processed_at: string | null;
   payment_method: string | null;
   payment_wallet: string | null;
-  metadata: { paystep_operation_id: string; psp_reference: string | null; history_check: { status: string; [key: string]: unknown } };
+  metadata: {
+    paystep_operation_id: string;
+    psp_reference: string | null;
+    history_check: { status: string; [key: string]: unknown };
+  };
 }
 
 interface Answer {
@@ -70,17 +74,26 @@ let gateway: SandboxPspGateway;
 let secretKey: string;
 
 /** POSTs a NewStore call. `rawBody` sends JSON text as written (e.g. `12.990`); `authorization` defaults to the bare key, as NewStore sends its api_key. */
-async function post(path: string, options: { body?: unknown; rawBody?: string; authorization?: string | null } = {}): Promise<Answer> {
+async function post(
+  path: string,
+  options: { body?: unknown; rawBody?: string; authorization?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Go-http-client/2.0' };
   const authorization = options.authorization === undefined ? secretKey : options.authorization;
   if (authorization !== null) headers['authorization'] = authorization;
-  const response = await fetch(`${host.url}${path}`, { method: 'POST', headers, body: options.rawBody ?? JSON.stringify(options.body ?? {}) });
+  const response = await fetch(`${host.url}${path}`, {
+    method: 'POST',
+    headers,
+    body: options.rawBody ?? JSON.stringify(options.body ?? {}),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: text === '' ? undefined : JSON.parse(text) };
 }
 
 async function readV1(id: string): Promise<Answer> {
-  const response = await fetch(`${host.url}/v1/financial_instruments/${id}`, { headers: { authorization: `Bearer ${secretKey}` } });
+  const response = await fetch(`${host.url}/v1/financial_instruments/${id}`, {
+    headers: { authorization: `Bearer ${secretKey}` },
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: JSON.parse(text) };
 }
@@ -91,7 +104,12 @@ const newKey = (): string => `ns_${randomBytes(8).toString('hex')}`;
 const major = (minor: number): number => minor / 100;
 
 /** NewStore's create body for an instrument. */
-function createBody(type: InstrumentScenario['type'], identifier: string, amount: number | string, extra: Record<string, unknown> = {}) {
+function createBody(
+  type: InstrumentScenario['type'],
+  identifier: string,
+  amount: number | string,
+  extra: Record<string, unknown> = {},
+) {
   return {
     account_id: `order_${randomBytes(4).toString('hex')}`,
     transactions: [],
@@ -104,26 +122,55 @@ function createBody(type: InstrumentScenario['type'], identifier: string, amount
 
 /** NewStore's body for a capture / refund / revoke on an instrument with `history` so far. */
 function operationBody(history: NewStoreTransaction[], args?: Record<string, unknown>, key = newKey()) {
-  return { account_id: 'order_1', transactions: history, idempotency_key: key, ...(args !== undefined ? { arguments: args } : {}), metadata: {} };
+  return {
+    account_id: 'order_1',
+    transactions: history,
+    idempotency_key: key,
+    ...(args !== undefined ? { arguments: args } : {}),
+    metadata: {},
+  };
 }
 
 /** An authorization made directly at the PSP (what NewStore's `authorized` / `captured` identifier points at). */
 async function pspPayment(amount: number, captured: boolean): Promise<{ reference: string; pspReference: string }> {
   const token = await tokenizeTestCard(psp.url, CARD_OK);
   const reference = `ord_${randomBytes(6).toString('hex')}`;
-  const authorization = await gateway.authorize({ reference, paymentToken: token, amount, currency: 'USD', idempotencyKey: `${reference}:setup-authorize` });
-  if (captured) await gateway.capture({ reference, pspReference: authorization.pspReference, amount, currency: 'USD', idempotencyKey: `${reference}:setup-capture` });
+  const authorization = await gateway.authorize({
+    reference,
+    paymentToken: token,
+    amount,
+    currency: 'USD',
+    idempotencyKey: `${reference}:setup-authorize`,
+  });
+  if (captured)
+    await gateway.capture({
+      reference,
+      pspReference: authorization.pspReference,
+      amount,
+      currency: 'USD',
+      idempotencyKey: `${reference}:setup-capture`,
+    });
   return { reference, pspReference: authorization.pspReference };
 }
 
 /** Creates an instrument through /newstore; returns the answer and the PSP ledger reference of its movements. */
-async function createInstrument(type: InstrumentScenario['type'], amountMinor: number, card = CARD_OK): Promise<{ answer: Answer; ledgerReference: (id: string) => string }> {
+async function createInstrument(
+  type: InstrumentScenario['type'],
+  amountMinor: number,
+  card = CARD_OK,
+): Promise<{ answer: Answer; ledgerReference: (id: string) => string }> {
   if (type === 'token') {
     const token = await tokenizeTestCard(psp.url, card);
-    return { answer: await post('/newstore/financial_instruments', { body: createBody(type, token, major(amountMinor)) }), ledgerReference: (id) => id };
+    return {
+      answer: await post('/newstore/financial_instruments', { body: createBody(type, token, major(amountMinor)) }),
+      ledgerReference: (id) => id,
+    };
   }
   const payment = await pspPayment(amountMinor, type === 'captured');
-  return { answer: await post('/newstore/financial_instruments', { body: createBody(type, payment.pspReference, major(amountMinor)) }), ledgerReference: () => payment.reference };
+  return {
+    answer: await post('/newstore/financial_instruments', { body: createBody(type, payment.pspReference, major(amountMinor)) }),
+    ledgerReference: () => payment.reference,
+  };
 }
 
 function pairs(transactions: NewStoreTransaction[]): [number, number][] {
@@ -134,7 +181,13 @@ function pairs(transactions: NewStoreTransaction[]): [number, number][] {
 function pspTotals(rows: LedgerOperation[]): { capture: number; refund: number; void: number } {
   const totals = { capture: 0, refund: 0, void: 0 };
   for (const row of rows) {
-    if (row.status !== 'succeeded' || row.idempotency_key.includes(':setup-') || row.type === 'authorize' || row.type === 'dispute') continue;
+    if (
+      row.status !== 'succeeded' ||
+      row.idempotency_key.includes(':setup-') ||
+      row.type === 'authorize' ||
+      row.type === 'dispute'
+    )
+      continue;
     totals[row.type] += row.amount;
   }
   return totals;
@@ -176,7 +229,12 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
     expect(pairs(history)).toEqual(scenario.steps[0]!.transactions.map(([c, r]) => [major(c), major(r)]));
     const instrumentId = history[0]!.instrument_id;
     expect(instrumentId).toMatch(/^fi_/);
-    expect(history[0]).toMatchObject({ reason: 'authorization', currency: 'USD', payment_method: 'credit_card', payment_wallet: null });
+    expect(history[0]).toMatchObject({
+      reason: 'authorization',
+      currency: 'USD',
+      payment_method: 'credit_card',
+      payment_wallet: null,
+    });
     expect(Object.keys(history[0]!).sort()).toEqual(TRANSACTION_FIELDS);
 
     // Act + Assess: every later column, with NewStore's history so far in each request
@@ -185,7 +243,9 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
       // Revoke: the guide omits `arguments`, the wire carries them; both are accepted.
       let args: Record<string, unknown> | undefined = { amount: major(step.amount ?? 0), currency: 'USD' };
       if (step.request === 'revoke') args = index % 2 === 0 ? undefined : { amount: major(scenario.amount), currency: 'USD' };
-      const answer = await post(`/newstore/financial_instruments/${instrumentId}/_${step.request}`, { body: operationBody(history, args) });
+      const answer = await post(`/newstore/financial_instruments/${instrumentId}/_${step.request}`, {
+        body: operationBody(history, args),
+      });
       expect(answer.status, `${step.context} ${answer.text}`).toBe(200);
       const rows: NewStoreTransaction[] = answer.json;
       // Only real balance changes: a revoke with nothing left to release answers no row.
@@ -204,7 +264,8 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
 
     // Assess: NewStore's history adds up to the table, and the PSP's own ledger moved exactly that
     const last = expectedBalances(scenario, scenario.steps.length - 1);
-    const sum = (field: 'capture_amount' | 'refund_amount') => Math.round(history.reduce((total, t) => total + t[field], 0) * 100);
+    const sum = (field: 'capture_amount' | 'refund_amount') =>
+      Math.round(history.reduce((total, t) => total + t[field], 0) * 100);
     expect({ capturable: sum('capture_amount'), refundable: sum('refund_amount') }).toEqual(last);
     expect(pspTotals(await fetchLedger(psp.url, ledgerReference(instrumentId)))).toEqual(scenario.psp);
   });
@@ -216,11 +277,20 @@ describe('amounts in major units', () => {
     const tokens = await Promise.all([1, 2, 3, 4].map(() => tokenizeTestCard(psp.url, CARD_OK)));
     // Act
     const answers = await Promise.all([
-      post('/newstore/financial_instruments', { rawBody: JSON.stringify(createBody('token', tokens[0]!, 0)).replace('"amount":0', '"amount":12.99') }),
-      post('/newstore/financial_instruments', { rawBody: JSON.stringify(createBody('token', tokens[1]!, 0)).replace('"amount":0', '"amount":12.990') }),
-      post('/newstore/financial_instruments', { rawBody: JSON.stringify(createBody('token', tokens[2]!, 0)).replace('"amount":0', '"amount":1e1') }),
       post('/newstore/financial_instruments', {
-        body: { ...createBody('token', tokens[3]!, 10000), arguments: { instrument: { type: 'token', identifier: tokens[3] }, amount: 10000, currency: 'KRW' } },
+        rawBody: JSON.stringify(createBody('token', tokens[0]!, 0)).replace('"amount":0', '"amount":12.99'),
+      }),
+      post('/newstore/financial_instruments', {
+        rawBody: JSON.stringify(createBody('token', tokens[1]!, 0)).replace('"amount":0', '"amount":12.990'),
+      }),
+      post('/newstore/financial_instruments', {
+        rawBody: JSON.stringify(createBody('token', tokens[2]!, 0)).replace('"amount":0', '"amount":1e1'),
+      }),
+      post('/newstore/financial_instruments', {
+        body: {
+          ...createBody('token', tokens[3]!, 10000),
+          arguments: { instrument: { type: 'token', identifier: tokens[3] }, amount: 10000, currency: 'KRW' },
+        },
       }),
     ]);
     // Assess: the answer in major units, the ledger in minor units
@@ -241,7 +311,10 @@ describe('amounts in major units', () => {
     const token = await tokenizeTestCard(psp.url, CARD_OK);
     const bodies = [
       JSON.stringify(createBody('token', token, 0)).replace('"amount":0', '"amount":12.999'),
-      JSON.stringify({ ...createBody('token', token, 0), arguments: { instrument: { type: 'token', identifier: token }, amount: 1.5, currency: 'KRW' } }),
+      JSON.stringify({
+        ...createBody('token', token, 0),
+        arguments: { instrument: { type: 'token', identifier: token }, amount: 1.5, currency: 'KRW' },
+      }),
       JSON.stringify(createBody('token', token, 0)),
       JSON.stringify(createBody('token', token, -5)),
       JSON.stringify(createBody('token', token, '50')),
@@ -265,7 +338,9 @@ describe('amounts in major units', () => {
     const authorizations = async () => (await fetchLedger(psp.url)).filter((row) => row.type === 'authorize').length;
     const before = await authorizations();
     // Act
-    const answer = await post('/newstore/financial_instruments', { rawBody: JSON.stringify(createBody('token', token, 100_000_000)) });
+    const answer = await post('/newstore/financial_instruments', {
+      rawBody: JSON.stringify(createBody('token', token, 100_000_000)),
+    });
     // Assess
     expect([answer.status, answer.json.error_code]).toEqual([422, 'failed_command']);
     expect(answer.json.message).toMatch(/at most 99999999.99 USD/);
@@ -279,12 +354,23 @@ describe('Authorization', () => {
     const [first, second] = await Promise.all([tokenizeTestCard(psp.url, CARD_OK), tokenizeTestCard(psp.url, CARD_OK)]);
     // Act
     const raw = await post('/newstore/financial_instruments', { body: createBody('token', first!, 5) });
-    const bearer = await post('/newstore/financial_instruments', { body: createBody('token', second!, 5), authorization: `Bearer ${secretKey}` });
-    const wrong = await post('/newstore/financial_instruments', { body: createBody('token', first!, 5), authorization: 'sk_test_not_a_key' });
+    const bearer = await post('/newstore/financial_instruments', {
+      body: createBody('token', second!, 5),
+      authorization: `Bearer ${secretKey}`,
+    });
+    const wrong = await post('/newstore/financial_instruments', {
+      body: createBody('token', first!, 5),
+      authorization: 'sk_test_not_a_key',
+    });
     const missing = await post('/newstore/financial_instruments', { body: createBody('token', first!, 5), authorization: null });
     // Assess
     expect([raw.status, bearer.status]).toEqual([200, 200]);
-    expect([wrong.status, wrong.json.error_code, missing.status, missing.json.error_code]).toEqual([401, 'failed_command', 401, 'failed_command']);
+    expect([wrong.status, wrong.json.error_code, missing.status, missing.json.error_code]).toEqual([
+      401,
+      'failed_command',
+      401,
+      'failed_command',
+    ]);
   });
 });
 
@@ -295,14 +381,22 @@ describe('idempotency_key in the body', () => {
     const id = created.json[0].instrument_id as string;
     const key = newKey();
     // Act: NewStore's retries, the later ones with another amount and another history
-    const first = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 50, currency: 'USD' }, key) });
-    const changed = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody([], { amount: 70, currency: 'USD' }, key) });
-    const again = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 50, currency: 'USD' }, key) });
+    const first = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody(created.json, { amount: 50, currency: 'USD' }, key),
+    });
+    const changed = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody([], { amount: 70, currency: 'USD' }, key),
+    });
+    const again = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody(created.json, { amount: 50, currency: 'USD' }, key),
+    });
     // Assess
     expect(first.status, first.text).toBe(200);
     expect([changed.text, again.text]).toEqual([first.text, first.text]);
     expect(changed.headers.get('idempotent-replayed')).toBe('true');
-    const captures = (await fetchLedger(psp.url, ledgerReference(id))).filter((row) => row.type === 'capture' && !row.idempotency_key.includes(':setup-'));
+    const captures = (await fetchLedger(psp.url, ledgerReference(id))).filter(
+      (row) => row.type === 'capture' && !row.idempotency_key.includes(':setup-'),
+    );
     expect(captures.map((row) => [row.amount, row.status])).toEqual([[5000, 'succeeded']]);
     expect((await readV1(id)).json).toMatchObject({ capturable_amount: 5000, refundable_amount: 5000 });
   });
@@ -314,7 +408,11 @@ describe('idempotency_key in the body', () => {
     const key = newKey();
     // Act
     const answers = await Promise.all(
-      [10, 20, 30, 40, 50, 60].map((amount) => post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount, currency: 'USD' }, key) })),
+      [10, 20, 30, 40, 50, 60].map((amount) =>
+        post(`/newstore/financial_instruments/${id}/_capture`, {
+          body: operationBody(created.json, { amount, currency: 'USD' }, key),
+        }),
+      ),
     );
     // Assess
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
@@ -337,7 +435,11 @@ describe('idempotency_key in the body', () => {
     const first = await slow;
     const later = await post(`/newstore/financial_instruments/${id}/_capture`, { body });
     // Assess
-    expect([duplicate.status, duplicate.json.error_code, duplicate.headers.get('retry-after')]).toEqual([503, 'retry_error', '1']);
+    expect([duplicate.status, duplicate.json.error_code, duplicate.headers.get('retry-after')]).toEqual([
+      503,
+      'retry_error',
+      '1',
+    ]);
     expect(first.status, first.text).toBe(200);
     expect(later.text).toBe(first.text);
   });
@@ -361,12 +463,24 @@ describe('error mapping', () => {
     const { answer: created } = await createInstrument('authorized', 1000);
     const id = created.json[0].instrument_id as string;
     // Act
-    const over = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 10.01, currency: 'USD' }) });
-    const refund = await post(`/newstore/financial_instruments/${id}/_refund`, { body: operationBody(created.json, { amount: 1, currency: 'USD' }) });
-    const wrongCurrency = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 1, currency: 'EUR' }) });
-    const unknown = await post('/newstore/financial_instruments/fi_unknown/_capture', { body: operationBody([], { amount: 1, currency: 'USD' }) });
-    const overLong = await post(`/newstore/financial_instruments/fi_${'x'.repeat(3000)}/_refund`, { body: operationBody([], { amount: 1, currency: 'USD' }) });
-    const noKey = await post(`/newstore/financial_instruments/${id}/_capture`, { body: { arguments: { amount: 1, currency: 'USD' } } });
+    const over = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody(created.json, { amount: 10.01, currency: 'USD' }),
+    });
+    const refund = await post(`/newstore/financial_instruments/${id}/_refund`, {
+      body: operationBody(created.json, { amount: 1, currency: 'USD' }),
+    });
+    const wrongCurrency = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody(created.json, { amount: 1, currency: 'EUR' }),
+    });
+    const unknown = await post('/newstore/financial_instruments/fi_unknown/_capture', {
+      body: operationBody([], { amount: 1, currency: 'USD' }),
+    });
+    const overLong = await post(`/newstore/financial_instruments/fi_${'x'.repeat(3000)}/_refund`, {
+      body: operationBody([], { amount: 1, currency: 'USD' }),
+    });
+    const noKey = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: { arguments: { amount: 1, currency: 'USD' } },
+    });
     // Assess
     expect([over, refund, wrongCurrency, unknown, overLong, noKey].map((a) => [a.status, a.json.error_code])).toEqual([
       [422, 'failed_command'],
@@ -382,18 +496,27 @@ describe('error mapping', () => {
   it('unknown or already claimed PSP reference at create -> instrument_error', async () => {
     // Prepare
     const payment = await pspPayment(500, false);
-    expect((await post('/newstore/financial_instruments', { body: createBody('authorized', payment.pspReference, 5) })).status).toBe(200);
+    expect(
+      (await post('/newstore/financial_instruments', { body: createBody('authorized', payment.pspReference, 5) })).status,
+    ).toBe(200);
     // Act
     const unknown = await post('/newstore/financial_instruments', { body: createBody('authorized', 'auth_unknown', 5) });
     const claimed = await post('/newstore/financial_instruments', { body: createBody('authorized', payment.pspReference, 5) });
     // Assess
-    expect([unknown.status, unknown.json.error_code, claimed.status, claimed.json.error_code]).toEqual([422, 'instrument_error', 422, 'instrument_error']);
+    expect([unknown.status, unknown.json.error_code, claimed.status, claimed.json.error_code]).toEqual([
+      422,
+      'instrument_error',
+      422,
+      'instrument_error',
+    ]);
   });
 
   it('passes any PSP-issued identifier to the PSP (no tok_ format check): identifiers the PSP does not know are its instrument_error', async () => {
     // Act: a Stripe-shaped and a PayPal-shaped identifier, unknown to the sandbox PSP
     const answers = await Promise.all(
-      ['pm_1NqXyzAbCdEfGhIjKlMnOpQr', 'EC-8AB12345CD6789012'].map((identifier) => post('/newstore/financial_instruments', { body: createBody('token', identifier, 5) })),
+      ['pm_1NqXyzAbCdEfGhIjKlMnOpQr', 'EC-8AB12345CD6789012'].map((identifier) =>
+        post('/newstore/financial_instruments', { body: createBody('token', identifier, 5) }),
+      ),
     );
     // Assess: refused by the PSP itself, not by Paystep's validation (which would be 400 failed_command)
     expect(answers.map((a) => [a.status, a.json.error_code])).toEqual([
@@ -409,7 +532,9 @@ describe('error mapping', () => {
     const body = createBody('token', token, 5);
     // Act: create, outage, retry
     const outage = await post('/newstore/financial_instruments', { body });
-    const resumed = await post('/newstore/financial_instruments', { body: { ...body, arguments: { ...body.arguments, amount: 99 } } });
+    const resumed = await post('/newstore/financial_instruments', {
+      body: { ...body, arguments: { ...body.arguments, amount: 99 } },
+    });
     // Assess
     expect([outage.status, outage.json.error_code, outage.headers.get('retry-after')]).toEqual([503, 'retry_error', '1']);
     expect(resumed.status, resumed.text).toBe(200);
@@ -441,12 +566,18 @@ describe("NewStore's transaction history", () => {
     const invented = { ...created.json[0], transaction_id: 'txn_invented', capture_amount: 500, refund_amount: 0 };
     const altered = { ...created.json[0], capture_amount: 1000 };
     // Act
-    const consistent = await post(`/newstore/financial_instruments/${id}/_capture`, { body: operationBody(created.json, { amount: 10, currency: 'USD' }) });
+    const consistent = await post(`/newstore/financial_instruments/${id}/_capture`, {
+      body: operationBody(created.json, { amount: 10, currency: 'USD' }),
+    });
     const withInvented = await post(`/newstore/financial_instruments/${id}/_capture`, {
       body: operationBody([...created.json, ...consistent.json, invented], { amount: 10, currency: 'USD' }),
     });
-    const withAltered = await post(`/newstore/financial_instruments/${id}/_refund`, { body: operationBody([altered], { amount: 5, currency: 'USD' }) });
-    const withoutHistory = await post(`/newstore/financial_instruments/${id}/_refund`, { body: { idempotency_key: newKey(), arguments: { amount: 5, currency: 'USD' } } });
+    const withAltered = await post(`/newstore/financial_instruments/${id}/_refund`, {
+      body: operationBody([altered], { amount: 5, currency: 'USD' }),
+    });
+    const withoutHistory = await post(`/newstore/financial_instruments/${id}/_refund`, {
+      body: { idempotency_key: newKey(), arguments: { amount: 5, currency: 'USD' } },
+    });
     // Assess
     expect([consistent, withInvented, withAltered, withoutHistory].map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(consistent.json[0].metadata.history_check).toEqual({ status: 'consistent' });
@@ -471,7 +602,9 @@ describe("NewStore's transaction history", () => {
     const token = await tokenizeTestCard(psp.url, CARD_OK);
     const body = createBody('token', token, 20, { correlation_id: 'x', version: 3 });
     // Act
-    const answer = await post('/newstore/financial_instruments', { body: { ...body, arguments: { ...body.arguments, three_ds: { flow: 'frictionless' } } } });
+    const answer = await post('/newstore/financial_instruments', {
+      body: { ...body, arguments: { ...body.arguments, three_ds: { flow: 'frictionless' } } },
+    });
     // Assess
     expect(answer.status, answer.text).toBe(200);
     expect(pairs(answer.json)).toEqual([[20, 0]]);

@@ -31,7 +31,11 @@ async function post(path: string, body: unknown, key?: string): Promise<PspAnswe
     headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as PspAnswer['body'], replayed: response.headers.get('idempotent-replayed') === 'true' };
+  return {
+    status: response.status,
+    body: (await response.json()) as PspAnswer['body'],
+    replayed: response.headers.get('idempotent-replayed') === 'true',
+  };
 }
 
 beforeAll(async () => {
@@ -72,7 +76,11 @@ describe('tokens', () => {
     // Act
     const response = await fetch(`${psp.url}/v1/tokens`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'http://127.0.0.1:3000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     // Assess
     expect(response.status).toBe(204);
@@ -87,15 +95,41 @@ describe('money movements', () => {
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, APPROVE);
     // Act
-    const authorization = await gateway.authorize({ reference, paymentToken: token, amount: 10050, currency: 'USD', idempotencyKey: `${reference}-auth` });
-    const first = await gateway.capture({ reference, pspReference: authorization.pspReference, amount: 5000, currency: 'USD', idempotencyKey: `${reference}-cap1` });
-    const second = await gateway.capture({ reference, pspReference: authorization.pspReference, amount: 5050, currency: 'USD', idempotencyKey: `${reference}-cap2` });
-    const refund = await gateway.refund({ reference, pspReference: authorization.pspReference, amount: 2000, currency: 'USD', idempotencyKey: `${reference}-ref1` });
+    const authorization = await gateway.authorize({
+      reference,
+      paymentToken: token,
+      amount: 10050,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    });
+    const first = await gateway.capture({
+      reference,
+      pspReference: authorization.pspReference,
+      amount: 5000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-cap1`,
+    });
+    const second = await gateway.capture({
+      reference,
+      pspReference: authorization.pspReference,
+      amount: 5050,
+      currency: 'USD',
+      idempotencyKey: `${reference}-cap2`,
+    });
+    const refund = await gateway.refund({
+      reference,
+      pspReference: authorization.pspReference,
+      amount: 2000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-ref1`,
+    });
     // Assess
     expect(authorization).toMatchObject({ pspReference: expect.stringMatching(/^auth_/), authorizedAmount: 10050 });
     expect([first.amount, second.amount, refund.amount]).toEqual([5000, 5050, 2000]);
     const rows = await fetchLedger(psp.url, reference);
-    expect(rows.map((row) => [row.type, row.amount, row.currency, row.status, row.idempotency_key, row.authorization_id])).toEqual([
+    expect(
+      rows.map((row) => [row.type, row.amount, row.currency, row.status, row.idempotency_key, row.authorization_id]),
+    ).toEqual([
       ['authorize', 10050, 'USD', 'succeeded', `${reference}-auth`, authorization.pspReference],
       ['capture', 5000, 'USD', 'succeeded', `${reference}-cap1`, authorization.pspReference],
       ['capture', 5050, 'USD', 'succeeded', `${reference}-cap2`, authorization.pspReference],
@@ -103,19 +137,37 @@ describe('money movements', () => {
     ]);
     expect(rows.every((row) => row.reference === reference && typeof row.created === 'string')).toBe(true);
     const view = await fetchAuthorization(psp.url, authorization.pspReference);
-    expect(view).toMatchObject({ status: 'partially_refunded', captured_amount: 10050, refunded_amount: 2000, capturable_amount: 0, refundable_amount: 8050 });
+    expect(view).toMatchObject({
+      status: 'partially_refunded',
+      captured_amount: 10050,
+      refunded_amount: 2000,
+      capturable_amount: 0,
+      refundable_amount: 8050,
+    });
   });
 
   it('refuses over-capture, over-refund and a currency mismatch, recording failed rows', async () => {
     // Prepare
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, APPROVE);
-    const { pspReference } = await gateway.authorize({ reference, paymentToken: token, amount: 1000, currency: 'USD', idempotencyKey: `${reference}-a` });
+    const { pspReference } = await gateway.authorize({
+      reference,
+      paymentToken: token,
+      amount: 1000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-a`,
+    });
     await gateway.capture({ reference, pspReference, amount: 600, currency: 'USD', idempotencyKey: `${reference}-c1` });
     // Act
-    const overCapture = await gateway.capture({ reference, pspReference, amount: 401, currency: 'USD', idempotencyKey: `${reference}-c2` }).catch((error: unknown) => error);
-    const wrongCurrency = await gateway.capture({ reference, pspReference, amount: 100, currency: 'EUR', idempotencyKey: `${reference}-c3` }).catch((error: unknown) => error);
-    const overRefund = await gateway.refund({ reference, pspReference, amount: 601, currency: 'USD', idempotencyKey: `${reference}-r1` }).catch((error: unknown) => error);
+    const overCapture = await gateway
+      .capture({ reference, pspReference, amount: 401, currency: 'USD', idempotencyKey: `${reference}-c2` })
+      .catch((error: unknown) => error);
+    const wrongCurrency = await gateway
+      .capture({ reference, pspReference, amount: 100, currency: 'EUR', idempotencyKey: `${reference}-c3` })
+      .catch((error: unknown) => error);
+    const overRefund = await gateway
+      .refund({ reference, pspReference, amount: 601, currency: 'USD', idempotencyKey: `${reference}-r1` })
+      .catch((error: unknown) => error);
     // Assess
     expect(overCapture).toBeInstanceOf(PspRejectedError);
     expect((overCapture as Error).message).toContain('amount_exceeds_capturable');
@@ -134,21 +186,58 @@ describe('money movements', () => {
   it('void releases the remainder and refuses capture after void; void after full capture is refused', async () => {
     // Prepare
     const reference = nextReference();
-    const voided = await gateway.authorize({ reference, paymentToken: await tokenizeTestCard(psp.url, APPROVE), amount: 3000, currency: 'USD', idempotencyKey: `${reference}-a1` });
-    const full = await gateway.authorize({ reference, paymentToken: await tokenizeTestCard(psp.url, APPROVE), amount: 700, currency: 'USD', idempotencyKey: `${reference}-a2` });
-    await gateway.capture({ reference, pspReference: voided.pspReference, amount: 1000, currency: 'USD', idempotencyKey: `${reference}-c1` });
-    await gateway.capture({ reference, pspReference: full.pspReference, amount: 700, currency: 'USD', idempotencyKey: `${reference}-c2` });
+    const voided = await gateway.authorize({
+      reference,
+      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      amount: 3000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-a1`,
+    });
+    const full = await gateway.authorize({
+      reference,
+      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      amount: 700,
+      currency: 'USD',
+      idempotencyKey: `${reference}-a2`,
+    });
+    await gateway.capture({
+      reference,
+      pspReference: voided.pspReference,
+      amount: 1000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-c1`,
+    });
+    await gateway.capture({
+      reference,
+      pspReference: full.pspReference,
+      amount: 700,
+      currency: 'USD',
+      idempotencyKey: `${reference}-c2`,
+    });
     // Act
-    const release = await gateway.voidAuthorization({ reference, pspReference: voided.pspReference, idempotencyKey: `${reference}-v1` });
-    const captureAfterVoid = await gateway.capture({ reference, pspReference: voided.pspReference, amount: 1, currency: 'USD', idempotencyKey: `${reference}-c3` }).catch((error: unknown) => error);
-    const voidAfterFullCapture = await gateway.voidAuthorization({ reference, pspReference: full.pspReference, idempotencyKey: `${reference}-v2` }).catch((error: unknown) => error);
+    const release = await gateway.voidAuthorization({
+      reference,
+      pspReference: voided.pspReference,
+      idempotencyKey: `${reference}-v1`,
+    });
+    const captureAfterVoid = await gateway
+      .capture({ reference, pspReference: voided.pspReference, amount: 1, currency: 'USD', idempotencyKey: `${reference}-c3` })
+      .catch((error: unknown) => error);
+    const voidAfterFullCapture = await gateway
+      .voidAuthorization({ reference, pspReference: full.pspReference, idempotencyKey: `${reference}-v2` })
+      .catch((error: unknown) => error);
     // Assess
     expect(release.amount).toBe(2000);
     expect(captureAfterVoid).toBeInstanceOf(PspRejectedError);
     expect((captureAfterVoid as Error).message).toContain('authorization_voided');
     expect(voidAfterFullCapture).toBeInstanceOf(PspRejectedError);
     expect((voidAfterFullCapture as Error).message).toContain('authorization_fully_captured');
-    expect(await fetchAuthorization(psp.url, voided.pspReference)).toMatchObject({ status: 'captured', captured_amount: 1000, voided_amount: 2000, capturable_amount: 0 });
+    expect(await fetchAuthorization(psp.url, voided.pspReference)).toMatchObject({
+      status: 'captured',
+      captured_amount: 1000,
+      voided_amount: 2000,
+      capturable_amount: 0,
+    });
   });
 
   it('rejects a mutating call without Idempotency-Key', async () => {
@@ -167,7 +256,11 @@ describe('money movements', () => {
     const token = await tokenizeTestCard(psp.url, APPROVE);
     // Act
     const fractional = await post('/v1/authorizations', { token, amount: 100.5, currency: 'USD', reference }, `${reference}-x`);
-    const unknownCurrency = await post('/v1/authorizations', { token, amount: 100, currency: 'XYZ', reference }, `${reference}-y`);
+    const unknownCurrency = await post(
+      '/v1/authorizations',
+      { token, amount: 100, currency: 'XYZ', reference },
+      `${reference}-y`,
+    );
     // Assess
     expect([fractional.status, fractional.body.error?.param]).toEqual([400, 'amount']);
     expect([unknownCurrency.status, unknownCurrency.body.error?.param]).toEqual([400, 'currency']);
@@ -185,7 +278,9 @@ describe('declines and double spend', () => {
     const token = await tokenizeTestCard(psp.url, number);
     // Act
     const raw = await post('/v1/authorizations', { token, amount: 500, currency: 'USD', reference }, `${reference}-raw`);
-    const viaAdapter = await gateway.authorize({ reference, paymentToken: token, amount: 500, currency: 'USD', idempotencyKey: `${reference}-adapter` }).catch((error: unknown) => error);
+    const viaAdapter = await gateway
+      .authorize({ reference, paymentToken: token, amount: 500, currency: 'USD', idempotencyKey: `${reference}-adapter` })
+      .catch((error: unknown) => error);
     // Assess
     expect(raw.status).toBe(402);
     expect(raw.body.error?.code).toBe(code);
@@ -222,7 +317,13 @@ describe('declines and double spend', () => {
     // Prepare
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, APPROVE);
-    const { pspReference } = await gateway.authorize({ reference, paymentToken: token, amount: 1000, currency: 'USD', idempotencyKey: `${reference}-a` });
+    const { pspReference } = await gateway.authorize({
+      reference,
+      paymentToken: token,
+      amount: 1000,
+      currency: 'USD',
+      idempotencyKey: `${reference}-a`,
+    });
     const path = `/v1/authorizations/${pspReference}/capture`;
     const first = await post(path, { amount: 400, currency: 'USD', reference }, `${reference}-c`);
     // Act
@@ -247,7 +348,9 @@ describe('misbehaving cards', () => {
     expect(firstAttempt).toBeInstanceOf(PspUnavailableError);
     expect(retry.authorizedAmount).toBe(1200);
     const rows = await fetchLedger(psp.url, reference);
-    expect(rows.map((row) => [row.type, row.status, row.idempotency_key])).toEqual([['authorize', 'succeeded', `${reference}-auth`]]);
+    expect(rows.map((row) => [row.type, row.status, row.idempotency_key])).toEqual([
+      ['authorize', 'succeeded', `${reference}-auth`],
+    ]);
   });
 
   it('hang card: the adapter times out, the same-key retry gets the stored result at once', async () => {
@@ -270,9 +373,17 @@ describe('misbehaving cards', () => {
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, '4000000000000440');
     const impatient = new SandboxPspGateway({ baseUrl: psp.url, timeoutMs: 200 });
-    const { pspReference } = await impatient.authorize({ reference, paymentToken: token, amount: 800, currency: 'USD', idempotencyKey: `${reference}-a` });
+    const { pspReference } = await impatient.authorize({
+      reference,
+      paymentToken: token,
+      amount: 800,
+      currency: 'USD',
+      idempotencyKey: `${reference}-a`,
+    });
     // Act
-    const timedOut = await impatient.capture({ reference, pspReference, amount: 800, currency: 'USD', idempotencyKey: `${reference}-c` }).catch((error: unknown) => error);
+    const timedOut = await impatient
+      .capture({ reference, pspReference, amount: 800, currency: 'USD', idempotencyKey: `${reference}-c` })
+      .catch((error: unknown) => error);
     // Assess
     expect(timedOut).toBeInstanceOf(PspTimeoutError);
     expect((await fetchAuthorization(psp.url, pspReference))?.captured_amount).toBe(800);
@@ -288,7 +399,13 @@ describe('persistence', () => {
     const reference = nextReference();
     const token = await tokenizeTestCard(first.url, APPROVE);
     const key = `${reference}-auth`;
-    await new SandboxPspGateway({ baseUrl: first.url }).authorize({ reference, paymentToken: token, amount: 4200, currency: 'KRW', idempotencyKey: key });
+    await new SandboxPspGateway({ baseUrl: first.url }).authorize({
+      reference,
+      paymentToken: token,
+      amount: 4200,
+      currency: 'KRW',
+      idempotencyKey: key,
+    });
     await first.stop();
     // Act
     const second = await startSandboxPsp({ dataFile });
@@ -298,7 +415,9 @@ describe('persistence', () => {
         .authorize({ reference, paymentToken: token, amount: 4200, currency: 'KRW', idempotencyKey: `${key}-new` })
         .catch((error: unknown) => error);
       // Assess
-      expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([['authorize', 4200, 'KRW', 'succeeded']]);
+      expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([
+        ['authorize', 4200, 'KRW', 'succeeded'],
+      ]);
       expect((reuse as Error).message).toBe('token_already_used');
     } finally {
       await second.stop();

@@ -63,7 +63,11 @@ const DEFINITION = {
       Next: 'Finish',
     },
     Explode: { Type: 'Task', Resource: fn('Explode'), End: true },
-    Declined: { Type: 'Pass', Parameters: { 'error.$': '$.AuthorizeError.Error', 'cause.$': '$.AuthorizeError.Cause' }, End: true },
+    Declined: {
+      Type: 'Pass',
+      Parameters: { 'error.$': '$.AuthorizeError.Error', 'cause.$': '$.AuthorizeError.Cause' },
+      End: true,
+    },
     Finish: { Type: 'Succeed' },
   },
 };
@@ -146,13 +150,23 @@ describe('StartExecution naming semantics (Standard)', () => {
   it('returns the same execution for the same name and input while running, and ExecutionAlreadyExists otherwise', async () => {
     // Prepare
     const input = JSON.stringify({ mode: 'ok', gate: 'g1' });
-    const first = await client.send(new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'chk_same', input }));
+    const first = await client.send(
+      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'chk_same', input }),
+    );
     const release = await waitForGate('g1');
 
     // Act
-    const again = await client.send(new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'chk_same', input }));
+    const again = await client.send(
+      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'chk_same', input }),
+    );
     const otherInput = await client
-      .send(new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'chk_same', input: JSON.stringify({ mode: 'x', gate: 'g1' }) }))
+      .send(
+        new StartExecutionCommand({
+          stateMachineArn: emulator.stateMachineArn,
+          name: 'chk_same',
+          input: JSON.stringify({ mode: 'x', gate: 'g1' }),
+        }),
+      )
       .catch((error: unknown) => error);
     const running = await client.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
     release();
@@ -190,7 +204,11 @@ describe('Retry and Catch match the handler error by error.name', () => {
   it('retries PspUnavailableError with the overridden interval, then succeeds', async () => {
     // Act
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'flaky-1', input: JSON.stringify({ mode: 'flaky' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'flaky-1',
+        input: JSON.stringify({ mode: 'flaky' }),
+      }),
     );
     const startedAt = Date.now();
     await waitForStatus(started.executionArn as string, 'SUCCEEDED');
@@ -208,7 +226,11 @@ describe('Retry and Catch match the handler error by error.name', () => {
   it('catches PaymentDeclinedError with a Lambda-shaped Cause (JSON errorType/errorMessage)', async () => {
     // Act
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'decline-1', input: JSON.stringify({ mode: 'decline' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'decline-1',
+        input: JSON.stringify({ mode: 'decline' }),
+      }),
     );
     const done = await waitForStatus(started.executionArn as string, 'SUCCEEDED');
 
@@ -221,7 +243,11 @@ describe('Retry and Catch match the handler error by error.name', () => {
   it('fails the execution with the error name when nothing catches it', async () => {
     // Act
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'uncaught-1', input: JSON.stringify({ mode: 'uncaught' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'uncaught-1',
+        input: JSON.stringify({ mode: 'uncaught' }),
+      }),
     );
     const failed = await waitForStatus(started.executionArn as string, 'FAILED');
     const types = await historyTypes(started.executionArn as string);
@@ -247,7 +273,11 @@ describe('Task TimeoutSeconds', () => {
     // Act
     const startedAt = Date.now();
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'timeout-1', input: JSON.stringify({ mode: 'timeout' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'timeout-1',
+        input: JSON.stringify({ mode: 'timeout' }),
+      }),
     );
     const done = await waitForStatus(started.executionArn as string, 'SUCCEEDED');
     const elapsed = Date.now() - startedAt;
@@ -266,7 +296,11 @@ describe('Task TimeoutSeconds', () => {
   it('is not matched by States.TaskFailed (as on AWS), so the execution fails with States.Timeout', async () => {
     // Act
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'timeout-2', input: JSON.stringify({ mode: 'timeout-taskfailed' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'timeout-2',
+        input: JSON.stringify({ mode: 'timeout-taskfailed' }),
+      }),
     );
     const failed = await waitForStatus(started.executionArn as string, 'FAILED');
 
@@ -279,15 +313,23 @@ describe('ListExecutions, StopExecution, DescribeStateMachine, history paging', 
   it('aborts a running execution and lists it as ABORTED', async () => {
     // Prepare
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'stop-1', input: JSON.stringify({ mode: 'ok', gate: 'g-stop' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'stop-1',
+        input: JSON.stringify({ mode: 'ok', gate: 'g-stop' }),
+      }),
     );
     const release = await waitForGate('g-stop');
 
     // Act
-    const stopped = await client.send(new StopExecutionCommand({ executionArn: started.executionArn, error: 'Operator', cause: 'test' }));
+    const stopped = await client.send(
+      new StopExecutionCommand({ executionArn: started.executionArn, error: 'Operator', cause: 'test' }),
+    );
     const aborted = await waitForStatus(started.executionArn as string, 'ABORTED');
     release();
-    const listed = await client.send(new ListExecutionsCommand({ stateMachineArn: emulator.stateMachineArn, statusFilter: 'ABORTED' }));
+    const listed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: emulator.stateMachineArn, statusFilter: 'ABORTED' }),
+    );
     const types = await historyTypes(started.executionArn as string);
 
     // Assess
@@ -300,7 +342,11 @@ describe('ListExecutions, StopExecution, DescribeStateMachine, history paging', 
   it('pages history with nextToken and describes the one state machine', async () => {
     // Prepare
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: emulator.stateMachineArn, name: 'paged-1', input: JSON.stringify({ mode: 'ok' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'paged-1',
+        input: JSON.stringify({ mode: 'ok' }),
+      }),
     );
     await waitForStatus(started.executionArn as string, 'SUCCEEDED');
 
@@ -334,7 +380,10 @@ describe('SfnPaymentWorkflow against the emulator', () => {
     const third = await workflow.startPayment({ name: 'chk_wf1', input: { checkoutId: 'chk_wf1' } });
 
     // Assess
-    expect(first).toEqual({ executionArn: `${emulator.stateMachineArn.replace(':stateMachine:', ':execution:')}:chk_wf1`, alreadyStarted: false });
+    expect(first).toEqual({
+      executionArn: `${emulator.stateMachineArn.replace(':stateMachine:', ':execution:')}:chk_wf1`,
+      alreadyStarted: false,
+    });
     expect(second.executionArn).toBe(first.executionArn);
     expect(third).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
   });
@@ -359,7 +408,11 @@ describe('the real checkout ASL file', () => {
     try {
       // Act
       const started = await realClient.send(
-        new StartExecutionCommand({ stateMachineArn: real.stateMachineArn, name: 'chk_real', input: JSON.stringify({ checkoutId: 'chk_real' }) }),
+        new StartExecutionCommand({
+          stateMachineArn: real.stateMachineArn,
+          name: 'chk_real',
+          input: JSON.stringify({ checkoutId: 'chk_real' }),
+        }),
       );
       await real.executions.get(started.executionArn as string)?.done;
       const described = await realClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
@@ -408,10 +461,14 @@ describe('injected Lambda-service faults and $$.State.EnteredTime', () => {
     });
     const faultyClient = new SFNClient({ ...LOCAL_AWS, endpoint: faulty.url });
     try {
-      const started = await faultyClient.send(new StartExecutionCommand({ stateMachineArn: faulty.stateMachineArn, input: '{}' }));
+      const started = await faultyClient.send(
+        new StartExecutionCommand({ stateMachineArn: faulty.stateMachineArn, input: '{}' }),
+      );
       await faulty.executions.get(started.executionArn as string)?.done;
       const described = await faultyClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-      const history = await faultyClient.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }));
+      const history = await faultyClient.send(
+        new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
+      );
       return { runs, described, events: history.events ?? [] };
     } finally {
       faultyClient.destroy();

@@ -54,7 +54,11 @@ async function ledger(reference: string): Promise<LedgerRow[]> {
 }
 
 async function setOutage(mode: 'none' | 'unavailable' | 'timeout'): Promise<number> {
-  const response = await fetch(`${sandbox.url}/v1/test/outage`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
+  const response = await fetch(`${sandbox.url}/v1/test/outage`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  });
   return response.status;
 }
 
@@ -74,7 +78,10 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      const event = JSON.parse(rawBody) as { type: string; data: { object: { metadata?: { reference?: string }; payment_intent?: string } } };
+      const event = JSON.parse(rawBody) as {
+        type: string;
+        data: { object: { metadata?: { reference?: string }; payment_intent?: string } };
+      };
       const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
       deliveries.push({ rawBody, headers, type: event.type, reference: event.data.object.metadata?.reference });
       response.writeHead(200).end();
@@ -82,7 +89,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const port = (receiver.address() as AddressInfo).port;
-  sandbox = await startStripeSandbox({ hangMs: 1500, asyncDelayMs: 300, webhooks: { url: `http://127.0.0.1:${port}/hooks`, secret: WEBHOOK_SECRET } });
+  sandbox = await startStripeSandbox({
+    hangMs: 1500,
+    asyncDelayMs: 300,
+    webhooks: { url: `http://127.0.0.1:${port}/hooks`, secret: WEBHOOK_SECRET },
+  });
   gateway = new StripeGateway({ apiKey: sandbox.apiKey, baseUrl: sandbox.url, timeoutMs: 800 });
   reader = stripeWebhookReader(gateway, [WEBHOOK_SECRET]);
 });
@@ -102,9 +113,28 @@ describe('authorize, capture, refund, void', () => {
     const reference = nextReference();
     const authorizeKey = nextKey('authorize');
     // Act
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 5000, currency: 'EUR', idempotencyKey: authorizeKey });
-    const captured = await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 3000, currency: 'EUR', idempotencyKey: nextKey('capture') });
-    const refunded = await gateway.refund({ reference, pspReference: authorized.pspReference, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('refund') });
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 5000,
+      currency: 'EUR',
+      idempotencyKey: authorizeKey,
+    });
+    const captured = await gateway.capture({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 3000,
+      currency: 'EUR',
+      idempotencyKey: nextKey('capture'),
+    });
+    const refunded = await gateway.refund({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 1000,
+      currency: 'EUR',
+      idempotencyKey: nextKey('refund'),
+    });
     const view = await gateway.getAuthorization(authorized.pspReference);
     // Assess
     expect(authorized).toMatchObject({ authorizedAmount: 5000 });
@@ -115,8 +145,16 @@ describe('authorize, capture, refund, void', () => {
     expect(refunded).toMatchObject({ amount: 1000 });
     expect(refunded.pspOperationId).toMatch(/^re_/);
     expect(view).toEqual({
-      id: authorized.pspReference, state: 'captured', pspStatus: 'succeeded', amount: 5000, currency: 'EUR', reference,
-      capturedAmount: 3000, refundedAmount: 1000, capturableAmount: 0, refundableAmount: 2000,
+      id: authorized.pspReference,
+      state: 'captured',
+      pspStatus: 'succeeded',
+      amount: 5000,
+      currency: 'EUR',
+      reference,
+      capturedAmount: 3000,
+      refundedAmount: 1000,
+      capturableAmount: 0,
+      refundableAmount: 2000,
     });
     const rows = await ledger(reference);
     expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([
@@ -131,22 +169,48 @@ describe('authorize, capture, refund, void', () => {
     // Prepare
     const reference = nextReference();
     const paymentMethod = await gateway.createPaymentMethod(card('5555555555554444'), nextKey('pm'));
-    const authorized = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 1299, currency: 'USD', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: paymentMethod,
+      amount: 1299,
+      currency: 'USD',
+      idempotencyKey: nextKey('authorize'),
+    });
     // Act
-    const voided = await gateway.voidAuthorization({ reference, pspReference: authorized.pspReference, idempotencyKey: nextKey('void') });
+    const voided = await gateway.voidAuthorization({
+      reference,
+      pspReference: authorized.pspReference,
+      idempotencyKey: nextKey('void'),
+    });
     // Assess
     expect(paymentMethod).toMatch(/^pm_/);
     expect(voided).toEqual({ pspOperationId: authorized.pspReference, amount: 1299 });
     expect((await gateway.getAuthorization(authorized.pspReference)).state).toBe('voided');
-    expect((await ledger(reference)).map((row) => [row.type, row.amount])).toEqual([['authorize', 1299], ['void', 1299]]);
+    expect((await ledger(reference)).map((row) => [row.type, row.amount])).toEqual([
+      ['authorize', 1299],
+      ['void', 1299],
+    ]);
   });
 
   it('refuses to capture more than was authorized (PspRejectedError, nothing captured)', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 500, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 500,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    });
     // Act
-    const failure = gateway.capture({ reference, pspReference: authorized.pspReference, amount: 501, currency: 'EUR', idempotencyKey: nextKey('capture') });
+    const failure = gateway.capture({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 501,
+      currency: 'EUR',
+      idempotencyKey: nextKey('capture'),
+    });
     // Assess
     await expect(failure).rejects.toBeInstanceOf(PspRejectedError);
     expect((await ledger(reference)).map((row) => row.type)).toEqual(['authorize']);
@@ -161,11 +225,22 @@ describe('declines', () => {
     // Prepare
     const reference = nextReference();
     // Act
-    const failure = await gateway.authorize({ reference, paymentToken: '', card: card(number), amount: 700, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
+    const failure = await gateway
+      .authorize({
+        reference,
+        paymentToken: '',
+        card: card(number),
+        amount: 700,
+        currency: 'EUR',
+        idempotencyKey: nextKey('authorize'),
+      })
+      .catch((error: unknown) => error);
     // Assess
     expect(failure).toBeInstanceOf(PaymentDeclinedError);
     expect((failure as Error).message).toBe(code);
-    expect((await ledger(reference)).map((row) => [row.type, row.status, row.failure_code])).toEqual([['authorize', 'failed', code]]);
+    expect((await ledger(reference)).map((row) => [row.type, row.status, row.failure_code])).toEqual([
+      ['authorize', 'failed', code],
+    ]);
   });
 });
 
@@ -190,9 +265,23 @@ describe('transient failures and idempotency', () => {
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     const key = nextKey('authorize');
     // Act
-    const first = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: key });
-    const replay = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: key });
-    const misuse = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 2000, currency: 'EUR', idempotencyKey: key }).catch((error: unknown) => error);
+    const first = await gateway.authorize({
+      reference,
+      paymentToken: paymentMethod,
+      amount: 1000,
+      currency: 'EUR',
+      idempotencyKey: key,
+    });
+    const replay = await gateway.authorize({
+      reference,
+      paymentToken: paymentMethod,
+      amount: 1000,
+      currency: 'EUR',
+      idempotencyKey: key,
+    });
+    const misuse = await gateway
+      .authorize({ reference, paymentToken: paymentMethod, amount: 2000, currency: 'EUR', idempotencyKey: key })
+      .catch((error: unknown) => error);
     // Assess
     expect(replay.pspReference).toBe(first.pspReference);
     expect(misuse).toBeInstanceOf(PspRejectedError);
@@ -203,12 +292,24 @@ describe('transient failures and idempotency', () => {
   it('marks a replay with Idempotent-Replayed on the wire, form-encoded like the SDK', async () => {
     // Prepare
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
-    const body = new URLSearchParams({ amount: '100', currency: 'eur', capture_method: 'manual', confirm: 'true', payment_method: paymentMethod, 'metadata[reference]': nextReference() }).toString();
-    const send = () => fetch(`${sandbox.url}/v1/payment_intents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${sandbox.apiKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'wire-replay-1' },
-      body,
-    });
+    const body = new URLSearchParams({
+      amount: '100',
+      currency: 'eur',
+      capture_method: 'manual',
+      confirm: 'true',
+      payment_method: paymentMethod,
+      'metadata[reference]': nextReference(),
+    }).toString();
+    const send = () =>
+      fetch(`${sandbox.url}/v1/payment_intents`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sandbox.apiKey}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'idempotency-key': 'wire-replay-1',
+        },
+        body,
+      });
     // Act
     const first = await send();
     const second = await send();
@@ -238,7 +339,16 @@ describe('outages and recovery by reference', () => {
     const reference = nextReference();
     expect(await setOutage('unavailable')).toBe(200);
     // Act
-    const failure = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
+    const failure = await gateway
+      .authorize({
+        reference,
+        paymentToken: '',
+        card: card(APPROVE),
+        amount: 100,
+        currency: 'EUR',
+        idempotencyKey: nextKey('authorize'),
+      })
+      .catch((error: unknown) => error);
     // Assess
     expect(failure).toBeInstanceOf(PspUnavailableError);
     expect(await ledger(reference)).toEqual([]);
@@ -250,7 +360,9 @@ describe('outages and recovery by reference', () => {
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     await setOutage('timeout');
     // Act
-    const failure = await gateway.authorize({ reference, paymentToken: paymentMethod, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') }).catch((error: unknown) => error);
+    const failure = await gateway
+      .authorize({ reference, paymentToken: paymentMethod, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') })
+      .catch((error: unknown) => error);
     await setOutage('none');
     const found = await gateway.findAuthorizations(reference);
     // Assess
@@ -262,7 +374,14 @@ describe('outages and recovery by reference', () => {
   it('finds by reference the authorization whose answer was lost (hang card), and the same-key retry replays it', async () => {
     // Prepare
     const reference = nextReference();
-    const input = { reference, paymentToken: '', card: card('4000000000000333'), amount: 4200, currency: 'EUR', idempotencyKey: nextKey('authorize') };
+    const input = {
+      reference,
+      paymentToken: '',
+      card: card('4000000000000333'),
+      amount: 4200,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    };
     // Act
     const failure = await gateway.authorize(input).catch((error: unknown) => error);
     const found = await gateway.findAuthorizations(reference);
@@ -280,22 +399,50 @@ describe('card on file', () => {
   it('records the network transaction id of the saving payment and refers to it off-session', async () => {
     // Prepare
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
-    const first = await gateway.authorize({ reference: nextReference(), paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('authorize'), saveForOffSession: true });
+    const first = await gateway.authorize({
+      reference: nextReference(),
+      paymentToken: paymentMethod,
+      amount: 1000,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+      saveForOffSession: true,
+    });
     const later = nextReference();
     // Act
-    const merchantInitiated = await gateway.authorize({ reference: later, paymentToken: paymentMethod, amount: 1500, currency: 'EUR', idempotencyKey: nextKey('authorize'), offSession: true });
+    const merchantInitiated = await gateway.authorize({
+      reference: later,
+      paymentToken: paymentMethod,
+      amount: 1500,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+      offSession: true,
+    });
     // Assess
     expect(first.networkTransactionId).toMatch(/^ntid_/);
     expect(merchantInitiated.authorizedAmount).toBe(1500);
     const [row] = await ledger(later);
-    expect(row).toMatchObject({ type: 'authorize', status: 'succeeded', off_session: true, initial_network_transaction_id: first.networkTransactionId });
+    expect(row).toMatchObject({
+      type: 'authorize',
+      status: 'succeeded',
+      off_session: true,
+      initial_network_transaction_id: first.networkTransactionId,
+    });
   });
 
   it('declines an off-session payment on a method never saved (authentication_required)', async () => {
     // Prepare
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     // Act
-    const failure = await gateway.authorize({ reference: nextReference(), paymentToken: paymentMethod, amount: 1000, currency: 'EUR', idempotencyKey: nextKey('authorize'), offSession: true }).catch((error: unknown) => error);
+    const failure = await gateway
+      .authorize({
+        reference: nextReference(),
+        paymentToken: paymentMethod,
+        amount: 1000,
+        currency: 'EUR',
+        idempotencyKey: nextKey('authorize'),
+        offSession: true,
+      })
+      .catch((error: unknown) => error);
     // Assess
     expect(failure).toBeInstanceOf(PaymentDeclinedError);
     expect((failure as Error).message).toBe('authentication_required');
@@ -308,32 +455,65 @@ describe('webhooks', () => {
     const reference = nextReference();
     const key = nextKey('authorize');
     // Act
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card('4000000000000770'), amount: 2500, currency: 'EUR', idempotencyKey: key });
-    const delivery = await waitFor(() => deliveries.find((row) => row.reference === reference && row.type === 'payment_intent.amount_capturable_updated'));
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card('4000000000000770'),
+      amount: 2500,
+      currency: 'EUR',
+      idempotencyKey: key,
+    });
+    const delivery = await waitFor(() =>
+      deliveries.find((row) => row.reference === reference && row.type === 'payment_intent.amount_capturable_updated'),
+    );
     const reading = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
     // Assess
     expect(authorized).toMatchObject({ pending: true, authorizedAmount: 0 });
     expect(delivery.headers['stripe-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(reading).toEqual({
       kind: 'callback',
-      callback: expect.objectContaining({ type: 'payment_intent.amount_capturable_updated', state: 'authorized', authorizationId: authorized.pspReference, reference, amount: 2500, currency: 'EUR' }),
+      callback: expect.objectContaining({
+        type: 'payment_intent.amount_capturable_updated',
+        state: 'authorized',
+        authorizationId: authorized.pspReference,
+        reference,
+        amount: 2500,
+        currency: 'EUR',
+      }),
     });
     expect((await gateway.getAuthorization(authorized.pspReference)).state).toBe('authorized');
-    expect(await ledger(reference)).toEqual([expect.objectContaining({ type: 'authorize', status: 'succeeded', amount: 2500, idempotency_key: key })]);
+    expect(await ledger(reference)).toEqual([
+      expect.objectContaining({ type: 'authorize', status: 'succeeded', amount: 2500, idempotency_key: key }),
+    ]);
   });
 
   it('refuses a forged body, a wrong secret, a missing header and a replay outside the tolerance', async () => {
     // Prepare
     const reference = nextReference();
-    await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') });
+    await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 100,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    });
     const delivery = await waitFor(() => deliveries.find((row) => row.reference === reference));
     const other = stripeWebhookReader(gateway, ['whsec_someone_else']);
     // Act
     const genuine = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
-    const forged = await reader.read({ rawBody: delivery.rawBody.replace('"amount": 100', '"amount": 1'), headers: delivery.headers, now: new Date() });
+    const forged = await reader.read({
+      rawBody: delivery.rawBody.replace('"amount": 100', '"amount": 1'),
+      headers: delivery.headers,
+      now: new Date(),
+    });
     const wrongSecret = await other.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
     const unsigned = await reader.read({ rawBody: delivery.rawBody, headers: {}, now: new Date() });
-    const replayed = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date(Date.now() + 10 * 60_000) });
+    const replayed = await reader.read({
+      rawBody: delivery.rawBody,
+      headers: delivery.headers,
+      now: new Date(Date.now() + 10 * 60_000),
+    });
     // Assess
     expect(genuine.kind).toBe('callback');
     expect(forged).toEqual({ kind: 'bad_signature', reason: 'mismatch' });
@@ -345,26 +525,71 @@ describe('webhooks', () => {
   it('reads a chargeback (charge.dispute.created) with the reference looked up from its PaymentIntent', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 800, currency: 'EUR', idempotencyKey: nextKey('authorize') });
-    await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 800, currency: 'EUR', idempotencyKey: nextKey('capture') });
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 800,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    });
+    await gateway.capture({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 800,
+      currency: 'EUR',
+      idempotencyKey: nextKey('capture'),
+    });
     // Act
-    const opened = await fetch(`${sandbox.url}/v1/test/payment_intents/${authorized.pspReference}/dispute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'fraudulent' }) });
-    const delivery = await waitFor(() => deliveries.find((row) => row.type === 'charge.dispute.created' && row.rawBody.includes(authorized.pspReference)));
+    const opened = await fetch(`${sandbox.url}/v1/test/payment_intents/${authorized.pspReference}/dispute`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'fraudulent' }),
+    });
+    const delivery = await waitFor(() =>
+      deliveries.find((row) => row.type === 'charge.dispute.created' && row.rawBody.includes(authorized.pspReference)),
+    );
     const reading = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
     // Assess
     expect(opened.status).toBe(200);
     expect(reading).toEqual({
       kind: 'callback',
-      callback: expect.objectContaining({ state: 'disputed', authorizationId: authorized.pspReference, reference, amount: 800, currency: 'EUR', reason: 'fraudulent' }),
+      callback: expect.objectContaining({
+        state: 'disputed',
+        authorizationId: authorized.pspReference,
+        reference,
+        amount: 800,
+        currency: 'EUR',
+        reason: 'fraudulent',
+      }),
     });
   });
 
   it('ignores events the saga does not act on (a refund) rather than refusing them', async () => {
     // Prepare
     const reference = nextReference();
-    const authorized = await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 300, currency: 'EUR', idempotencyKey: nextKey('authorize') });
-    await gateway.capture({ reference, pspReference: authorized.pspReference, amount: 300, currency: 'EUR', idempotencyKey: nextKey('capture') });
-    await gateway.refund({ reference, pspReference: authorized.pspReference, amount: 300, currency: 'EUR', idempotencyKey: nextKey('refund') });
+    const authorized = await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 300,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    });
+    await gateway.capture({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 300,
+      currency: 'EUR',
+      idempotencyKey: nextKey('capture'),
+    });
+    await gateway.refund({
+      reference,
+      pspReference: authorized.pspReference,
+      amount: 300,
+      currency: 'EUR',
+      idempotencyKey: nextKey('refund'),
+    });
     // Act
     const delivery = await waitFor(() => deliveries.find((row) => row.type === 'charge.refunded' && row.reference === reference));
     const reading = await reader.read({ rawBody: delivery.rawBody, headers: delivery.headers, now: new Date() });
@@ -378,13 +603,31 @@ describe('ledger endpoint', () => {
     // Prepare
     const reference = nextReference();
     const key = nextKey('authorize');
-    await gateway.authorize({ reference, paymentToken: '', card: card(APPROVE), amount: 123, currency: 'JPY', idempotencyKey: key });
+    await gateway.authorize({
+      reference,
+      paymentToken: '',
+      card: card(APPROVE),
+      amount: 123,
+      currency: 'JPY',
+      idempotencyKey: key,
+    });
     // Act
     const response = await fetch(`${sandbox.url}/v1/test/ledger?reference=${reference}`);
     const text = await response.text();
     // Assess
     expect(response.status).toBe(200);
-    expect(JSON.parse(text)).toEqual({ operations: [expect.objectContaining({ type: 'authorize', amount: 123, currency: 'JPY', status: 'succeeded', reference, idempotency_key: key })] });
+    expect(JSON.parse(text)).toEqual({
+      operations: [
+        expect.objectContaining({
+          type: 'authorize',
+          amount: 123,
+          currency: 'JPY',
+          status: 'succeeded',
+          reference,
+          idempotency_key: key,
+        }),
+      ],
+    });
     expect(text).not.toContain(APPROVE);
   });
 });

@@ -33,7 +33,11 @@ async function call(method: string, path: string, options: ApiCall = {}) {
         ? handlers.events
         : handlers.endpoints;
   const result = await handler(apiEvent(method, path, { token: secretKey, ...options }), context);
-  return { status: result.statusCode ?? 0, headers: (result.headers ?? {}) as Record<string, string>, json: result.body ? JSON.parse(result.body) : undefined };
+  return {
+    status: result.statusCode ?? 0,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    json: result.body ? JSON.parse(result.body) : undefined,
+  };
 }
 
 beforeAll(async () => {
@@ -54,7 +58,10 @@ beforeAll(async () => {
   store = wiring.eventStore as DynamoEventStore;
   endpointRepository = wiring.webhookEndpointRepository;
   publish = (await import('../../lambdas/use-cases/webhook-delivery')).publishEvent;
-  const created = await handlers.merchants(apiEvent('POST', '/v1/merchants', { token: adminToken, body: { name: 'Prod shop' } }), context);
+  const created = await handlers.merchants(
+    apiEvent('POST', '/v1/merchants', { token: adminToken, body: { name: 'Prod shop' } }),
+    context,
+  );
   const body = JSON.parse(created.body ?? '{}') as { id: string; secret_key: string };
   merchantId = body.id;
   secretKey = body.secret_key;
@@ -102,8 +109,13 @@ describe('SSRF guard at configuration time (production mode)', () => {
 });
 
 describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => {
-  async function newMerchant(settings?: Record<string, unknown>): Promise<{ status: number; secretKey: string; body: Record<string, unknown> }> {
-    const response = await call('POST', '/v1/merchants', { token: adminToken, body: { name: 'Ports shop', ...(settings ? { settings } : {}) } });
+  async function newMerchant(
+    settings?: Record<string, unknown>,
+  ): Promise<{ status: number; secretKey: string; body: Record<string, unknown> }> {
+    const response = await call('POST', '/v1/merchants', {
+      token: adminToken,
+      body: { name: 'Ports shop', ...(settings ? { settings } : {}) },
+    });
     return { status: response.status, secretKey: (response.json?.secret_key as string) ?? '', body: response.json };
   }
 
@@ -111,8 +123,14 @@ describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => 
     // Prepare
     const merchant = await newMerchant();
     // Act
-    const settings = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' } });
-    const endpoint = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks' } });
+    const settings = await call('PUT', '/v1/settings', {
+      token: merchant.secretKey,
+      body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' },
+    });
+    const endpoint = await call('POST', '/v1/webhook_endpoints', {
+      token: merchant.secretKey,
+      body: { url: 'https://shop.example:8443/hooks' },
+    });
     const read = await call('GET', '/v1/settings', { token: merchant.secretKey });
     // Assess
     expect(settings.status).toBe(422);
@@ -128,16 +146,31 @@ describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => 
     const merchant = await newMerchant();
     // Act
     const allow = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: [8443, 8443] } });
-    const settings = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' } });
-    const endpoint = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks' } });
-    const otherPort = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:9443/hooks' } });
+    const settings = await call('PUT', '/v1/settings', {
+      token: merchant.secretKey,
+      body: { inventory_confirmation_url: 'https://shop.example:8443/confirm' },
+    });
+    const endpoint = await call('POST', '/v1/webhook_endpoints', {
+      token: merchant.secretKey,
+      body: { url: 'https://shop.example:8443/hooks' },
+    });
+    const otherPort = await call('POST', '/v1/webhook_endpoints', {
+      token: merchant.secretKey,
+      body: { url: 'https://shop.example:9443/hooks' },
+    });
     const clear = await call('PUT', '/v1/settings', { token: merchant.secretKey, body: { allowed_ports: [] } });
-    const afterClear = await call('POST', '/v1/webhook_endpoints', { token: merchant.secretKey, body: { url: 'https://shop.example:8443/hooks2' } });
+    const afterClear = await call('POST', '/v1/webhook_endpoints', {
+      token: merchant.secretKey,
+      body: { url: 'https://shop.example:8443/hooks2' },
+    });
     // Assess
     expect(allow.status).toBe(200);
     expect(allow.json.allowed_ports).toEqual([8443]);
     expect(settings.status).toBe(200);
-    expect(settings.json).toMatchObject({ inventory_confirmation_url: 'https://shop.example:8443/confirm', allowed_ports: [8443] });
+    expect(settings.json).toMatchObject({
+      inventory_confirmation_url: 'https://shop.example:8443/confirm',
+      allowed_ports: [8443],
+    });
     expect(endpoint.status).toBe(201);
     expect(endpoint.json.url).toBe('https://shop.example:8443/hooks');
     expect(otherPort.status).toBe(422);
@@ -148,11 +181,17 @@ describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => 
 
   it('accepts the port and the URL together at merchant creation, and checks the URL against those ports', async () => {
     // Act
-    const withPort = await newMerchant({ allowed_ports: [8443], inventory_confirmation_url: 'https://shop.example:8443/confirm' });
+    const withPort = await newMerchant({
+      allowed_ports: [8443],
+      inventory_confirmation_url: 'https://shop.example:8443/confirm',
+    });
     const withoutPort = await newMerchant({ inventory_confirmation_url: 'https://shop.example:8443/confirm' });
     // Assess
     expect(withPort.status).toBe(201);
-    expect(withPort.body.settings).toMatchObject({ allowed_ports: [8443], inventory_confirmation_url: 'https://shop.example:8443/confirm' });
+    expect(withPort.body.settings).toMatchObject({
+      allowed_ports: [8443],
+      inventory_confirmation_url: 'https://shop.example:8443/confirm',
+    });
     expect(withoutPort.status).toBe(422);
     expect(withoutPort.body.error).toMatchObject({ code: 'unsafe_url', param: 'settings.inventory_confirmation_url' });
   });
@@ -185,7 +224,9 @@ describe("a merchant's allowed_ports (production mode, issue 12 item 9)", () => 
 
 describe('webhook endpoints', () => {
   it('checks enabled_events against the catalogue', async () => {
-    const response = await call('POST', '/v1/webhook_endpoints', { body: { url: 'https://shop.example/hooks', enabled_events: ['checkout.succeeded', 'order.shipped'] } });
+    const response = await call('POST', '/v1/webhook_endpoints', {
+      body: { url: 'https://shop.example/hooks', enabled_events: ['checkout.succeeded', 'order.shipped'] },
+    });
     expect(response.status).toBe(422);
     expect(response.json.error.param).toBe('enabled_events.1');
     expect(response.json.error.message).toContain('payment.captured');
@@ -193,12 +234,20 @@ describe('webhook endpoints', () => {
 
   it('returns the whsec_ secret once, and a rotation returns a new one once with the old one kept until the overlap ends', async () => {
     // Prepare
-    const created = await call('POST', '/v1/webhook_endpoints', { body: { url: 'https://shop.example/hooks', enabled_events: ['checkout.succeeded', 'payment.captured'] } });
+    const created = await call('POST', '/v1/webhook_endpoints', {
+      body: { url: 'https://shop.example/hooks', enabled_events: ['checkout.succeeded', 'payment.captured'] },
+    });
     const id = created.json.id as string;
     // Act
     const listed = await call('GET', '/v1/webhook_endpoints');
-    const rotated = await call('POST', `/v1/webhook_endpoints/${id}/rotate_secret`, { body: { expires_in_seconds: 3600 }, headers: { 'idempotency-key': 'rot-1' } });
-    const replay = await call('POST', `/v1/webhook_endpoints/${id}/rotate_secret`, { body: { expires_in_seconds: 3600 }, headers: { 'idempotency-key': 'rot-1' } });
+    const rotated = await call('POST', `/v1/webhook_endpoints/${id}/rotate_secret`, {
+      body: { expires_in_seconds: 3600 },
+      headers: { 'idempotency-key': 'rot-1' },
+    });
+    const replay = await call('POST', `/v1/webhook_endpoints/${id}/rotate_secret`, {
+      body: { expires_in_seconds: 3600 },
+      headers: { 'idempotency-key': 'rot-1' },
+    });
     const fetched = await call('GET', `/v1/webhook_endpoints/${id}`);
     const stored = await endpointRepository.getEndpoint(merchantId, id);
     // Assess
@@ -215,7 +264,7 @@ describe('webhook endpoints', () => {
     expect(JSON.stringify(stored)).not.toContain(rotated.json.secret.slice(6));
   });
 
-  it('answers 404 for another merchant\'s endpoint', async () => {
+  it("answers 404 for another merchant's endpoint", async () => {
     const response = await call('POST', '/v1/webhook_endpoints/we_nope/rotate_secret', { body: {} });
     expect(response.status).toBe(404);
   });
@@ -225,31 +274,67 @@ describe('event log and delivery store', () => {
   it('lists events newest first with their deliveries, and redelivers with Idempotency-Key', async () => {
     // Prepare
     const endpoints = await endpointRepository.listEndpoints(merchantId);
-    const first = await publish({ events: store, webhookEndpoints: endpointRepository }, { merchantId, type: 'payment.captured', objectId: 'chk_a', data: { object: { id: 'chk_a' } }, sourceKey: 'chk_a:payment.captured' });
-    const second = await publish({ events: store, webhookEndpoints: endpointRepository }, { merchantId, type: 'checkout.succeeded', objectId: 'chk_a', data: { object: { id: 'chk_a' } }, sourceKey: 'chk_a:checkout.succeeded' });
+    const first = await publish(
+      { events: store, webhookEndpoints: endpointRepository },
+      {
+        merchantId,
+        type: 'payment.captured',
+        objectId: 'chk_a',
+        data: { object: { id: 'chk_a' } },
+        sourceKey: 'chk_a:payment.captured',
+      },
+    );
+    const second = await publish(
+      { events: store, webhookEndpoints: endpointRepository },
+      {
+        merchantId,
+        type: 'checkout.succeeded',
+        objectId: 'chk_a',
+        data: { object: { id: 'chk_a' } },
+        sourceKey: 'chk_a:checkout.succeeded',
+      },
+    );
     // Act
     const list = await call('GET', '/v1/events?limit=10');
     const filtered = await call('GET', '/v1/events?type=payment.captured');
     const one = await call('GET', `/v1/events/${second.eventId}`);
-    const redeliver = await call('POST', `/v1/events/${second.eventId}/redeliver`, { body: {}, headers: { 'idempotency-key': 'redo-1' } });
-    const replay = await call('POST', `/v1/events/${second.eventId}/redeliver`, { body: {}, headers: { 'idempotency-key': 'redo-1' } });
+    const redeliver = await call('POST', `/v1/events/${second.eventId}/redeliver`, {
+      body: {},
+      headers: { 'idempotency-key': 'redo-1' },
+    });
+    const replay = await call('POST', `/v1/events/${second.eventId}/redeliver`, {
+      body: {},
+      headers: { 'idempotency-key': 'redo-1' },
+    });
     const badType = await call('GET', '/v1/events?type=nope');
     // Assess
     expect(endpoints.length).toBeGreaterThan(0);
     expect(list.status).toBe(200);
     expect(list.json.data.map((e: { id: string }) => e.id)).toEqual([second.eventId, first.eventId]);
     expect(filtered.json.data.map((e: { id: string }) => e.id)).toEqual([first.eventId]);
-    expect(one.json).toMatchObject({ id: second.eventId, object: 'event', type: 'checkout.succeeded', data: { object: { id: 'chk_a' } } });
-    expect(one.json.deliveries.map((d: { status: string; attempt: number }) => [d.status, d.attempt])).toEqual(endpoints.filter((e) => e.enabledEvents.includes('*') || e.enabledEvents.includes('checkout.succeeded')).map(() => ['pending', 0]));
+    expect(one.json).toMatchObject({
+      id: second.eventId,
+      object: 'event',
+      type: 'checkout.succeeded',
+      data: { object: { id: 'chk_a' } },
+    });
+    expect(one.json.deliveries.map((d: { status: string; attempt: number }) => [d.status, d.attempt])).toEqual(
+      endpoints
+        .filter((e) => e.enabledEvents.includes('*') || e.enabledEvents.includes('checkout.succeeded'))
+        .map(() => ['pending', 0]),
+    );
     expect(redeliver.status).toBe(202);
     expect(replay.headers['Idempotent-Replayed'] ?? replay.headers['idempotent-replayed']).toBe('true');
     expect(badType.status).toBe(422);
   });
 
-  it('claims with a lease: a second claim fails, a crashed claimant\'s lease expires, a stale token cannot record', async () => {
+  it("claims with a lease: a second claim fails, a crashed claimant's lease expires, a stale token cannot record", async () => {
     // Prepare
     const endpoint = (await endpointRepository.listEndpoints(merchantId))[0]!;
-    const { eventId } = await publish({ events: store, webhookEndpoints: endpointRepository }, { merchantId, type: 'payment.captured', objectId: 'chk_b', data: {}, sourceKey: 'chk_b:payment.captured' });
+    const { eventId } = await publish(
+      { events: store, webhookEndpoints: endpointRepository },
+      { merchantId, type: 'payment.captured', objectId: 'chk_b', data: {}, sourceKey: 'chk_b:payment.captured' },
+    );
     const t0 = new Date(Date.now() + 1_000);
     // Act
     const dueBefore = await store.listDueDeliveries(t0, 100);
@@ -257,13 +342,32 @@ describe('event log and delivery store', () => {
     const second = await store.claimDelivery(eventId, endpoint.id, t0, new Date(t0.getTime() + 60_000), 'other');
     const dueDuringLease = await store.listDueDeliveries(new Date(t0.getTime() + 30_000), 100);
     const afterLease = new Date(t0.getTime() + 61_000);
-    const retaken = await store.claimDelivery(eventId, endpoint.id, afterLease, new Date(afterLease.getTime() + 60_000), 'rescuer');
-    const stale = await store.completeAttempt(eventId, endpoint.id, 'crashed', { status: 'delivered', attempt: 1, nextAttemptAt: afterLease.toISOString(), now: afterLease.toISOString() });
+    const retaken = await store.claimDelivery(
+      eventId,
+      endpoint.id,
+      afterLease,
+      new Date(afterLease.getTime() + 60_000),
+      'rescuer',
+    );
+    const stale = await store.completeAttempt(eventId, endpoint.id, 'crashed', {
+      status: 'delivered',
+      attempt: 1,
+      nextAttemptAt: afterLease.toISOString(),
+      now: afterLease.toISOString(),
+    });
     const kept = await store.completeAttempt(eventId, endpoint.id, 'rescuer', {
       status: 'dead_lettered',
       attempt: 1,
       nextAttemptAt: afterLease.toISOString(),
-      record: { number: 1, at: afterLease.toISOString(), ok: false, latencyMs: 12, httpStatus: 500, error: 'HTTP 500', responseExcerpt: 'boom' },
+      record: {
+        number: 1,
+        at: afterLease.toISOString(),
+        ok: false,
+        latencyMs: 12,
+        httpStatus: 500,
+        error: 'HTTP 500',
+        responseExcerpt: 'boom',
+      },
       now: afterLease.toISOString(),
     });
     const dueAfterDeadLetter = await store.listDueDeliveries(new Date(t0.getTime() + 10_000_000), 100);
@@ -279,6 +383,10 @@ describe('event log and delivery store', () => {
     expect(stale).toBe(false);
     expect(kept).toBe(true);
     expect(mine(dueAfterDeadLetter)).toHaveLength(0);
-    expect(requeued).toMatchObject({ status: 'pending', attempt: 0, attempts: [{ number: 1, httpStatus: 500, responseExcerpt: 'boom' }] });
+    expect(requeued).toMatchObject({
+      status: 'pending',
+      attempt: 0,
+      attempts: [{ number: 1, httpStatus: 500, responseExcerpt: 'boom' }],
+    });
   });
 });

@@ -37,7 +37,13 @@ export interface InstrumentScenario {
 const ITEM = 5000;
 const ORDER = 2 * ITEM;
 
-const create = (context: string): ScenarioStep => ({ request: 'create', context, capture: ORDER, refund: 0, transactions: [[ORDER, 0]] });
+const create = (context: string): ScenarioStep => ({
+  request: 'create',
+  context,
+  capture: ORDER,
+  refund: 0,
+  transactions: [[ORDER, 0]],
+});
 const capture = (context: string): ScenarioStep => ({
   request: 'capture',
   amount: ITEM,
@@ -49,7 +55,14 @@ const capture = (context: string): ScenarioStep => ({
     [0, ITEM],
   ],
 });
-const refund = (context: string): ScenarioStep => ({ request: 'refund', amount: ITEM, context, capture: 0, refund: -ITEM, transactions: [[0, -ITEM]] });
+const refund = (context: string): ScenarioStep => ({
+  request: 'refund',
+  amount: ITEM,
+  context,
+  capture: 0,
+  refund: -ITEM,
+  transactions: [[0, -ITEM]],
+});
 const revoke = (context: string, released: number): ScenarioStep => ({
   request: 'revoke',
   context,
@@ -121,7 +134,16 @@ export const INSTRUMENT_SCENARIOS: readonly InstrumentScenario[] = [
     amount: ORDER,
     steps: [
       create('A payment is initiated (pre-authorized).'),
-      { ...capture('An order is fulfilled. Capture the amount.'), amount: ORDER, capture: -ORDER, refund: ORDER, transactions: [[-ORDER, 0], [0, ORDER]] },
+      {
+        ...capture('An order is fulfilled. Capture the amount.'),
+        amount: ORDER,
+        capture: -ORDER,
+        refund: ORDER,
+        transactions: [
+          [-ORDER, 0],
+          [0, ORDER],
+        ],
+      },
       revoke('An order is canceled. Revoke the amounts.', 0),
       refund('An item is returned. Refund the amount.'),
     ],

@@ -37,7 +37,13 @@ export function moneyInvariantViolations(checkout: CheckoutForInvariants, ledger
   if (authorizations.length > 1) violations.push(`${checkout.id}: ${authorizations.length} authorizations`);
   if (captures.length > 1 && !manual) violations.push(`${checkout.id}: captured ${captures.length} times`);
   if (captured > checkout.amount) violations.push(`${checkout.id}: captured ${captured} > amount ${checkout.amount}`);
-  if (authorizations.length === 1 && captures.length === 0 && voids.length === 0 && isTerminal(checkout.status) && !heldForMerchant) {
+  if (
+    authorizations.length === 1 &&
+    captures.length === 0 &&
+    voids.length === 0 &&
+    isTerminal(checkout.status) &&
+    !heldForMerchant
+  ) {
     violations.push(`${checkout.id}: authorization left neither captured nor voided`);
   }
   if (captures.length > 0 && voids.length > 0 && !manual) violations.push(`${checkout.id}: both captured and voided`);

@@ -11,5 +11,8 @@ export function aPayment(
   facts: FlaggedPayment,
   checkout: Partial<Pick<Checkout, 'id' | 'amount' | 'currency' | 'createdAt' | 'status' | 'failureReason'>> = {},
 ): CheckoutPayment {
-  return paymentFromFlags({ id: 'chk_1', amount: 10050, currency: 'USD', createdAt: '2026-01-01T00:00:00.000Z', status: 'processing', ...checkout }, facts);
+  return paymentFromFlags(
+    { id: 'chk_1', amount: 10050, currency: 'USD', createdAt: '2026-01-01T00:00:00.000Z', status: 'processing', ...checkout },
+    facts,
+  );
 }

@@ -63,18 +63,36 @@ export class FakeCheckouts implements CheckoutRepository {
   async transitionCheckout(t: CheckoutTransition): Promise<Checkout> {
     const row = this.rows.get(t.checkoutId);
     if (!row || !t.from.includes(row.status)) throw new InvalidTransitionError(`cannot move to ${t.to}`);
-    if (t.expectedVersion !== undefined && row.version !== t.expectedVersion) throw new ConcurrentModificationError('version moved');
+    if (t.expectedVersion !== undefined && row.version !== t.expectedVersion)
+      throw new ConcurrentModificationError('version moved');
     const next: Checkout = { ...row, ...t.patch, status: t.to, version: row.version + 1, updatedAt: new Date().toISOString() };
     this.rows.set(row.id, next);
-    if (t.event) this.events.push({ checkoutId: row.id, type: t.event.type, at: t.event.at ?? next.updatedAt, ...(t.event.data ? { data: t.event.data } : {}) });
+    if (t.event)
+      this.events.push({
+        checkoutId: row.id,
+        type: t.event.type,
+        at: t.event.at ?? next.updatedAt,
+        ...(t.event.data ? { data: t.event.data } : {}),
+      });
     return structuredClone(next);
   }
-  async updatePayment(id: string, payment: NonNullable<Checkout['payment']>, expectedVersion: number, event?: CheckoutTransition['event']): Promise<Checkout> {
+  async updatePayment(
+    id: string,
+    payment: NonNullable<Checkout['payment']>,
+    expectedVersion: number,
+    event?: CheckoutTransition['event'],
+  ): Promise<Checkout> {
     const row = this.rows.get(id);
     if (!row || row.version !== expectedVersion) throw new ConcurrentModificationError('version moved');
     const next = { ...row, payment, version: row.version + 1 };
     this.rows.set(id, next);
-    if (event) this.events.push({ checkoutId: id, type: event.type, at: new Date().toISOString(), ...(event.data ? { data: event.data } : {}) });
+    if (event)
+      this.events.push({
+        checkoutId: id,
+        type: event.type,
+        at: new Date().toISOString(),
+        ...(event.data ? { data: event.data } : {}),
+      });
     return structuredClone(next);
   }
   async appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void> {
@@ -225,7 +243,9 @@ export class FakeEventStore implements EventStore {
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
     const event = this.events.get(eventId);
     if (!event || (merchantId !== undefined && event.merchantId !== merchantId)) return undefined;
-    const deliveries = [...this.deliveries.values()].filter((d) => d.eventId === eventId).map(({ leaseToken: _lease, ...d }) => structuredClone(d));
+    const deliveries = [...this.deliveries.values()]
+      .filter((d) => d.eventId === eventId)
+      .map(({ leaseToken: _lease, ...d }) => structuredClone(d));
     return { event: structuredClone(event), deliveries };
   }
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[] }> {
@@ -242,7 +262,13 @@ export class FakeEventStore implements EventStore {
       .slice(0, limit)
       .map((d) => ({ eventId: d.eventId, endpointId: d.endpointId }));
   }
-  async claimDelivery(eventId: string, endpointId: string, now: Date, leaseUntil: Date, leaseToken: string): Promise<WebhookDelivery | undefined> {
+  async claimDelivery(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<WebhookDelivery | undefined> {
     const row = this.deliveries.get(this.key(eventId, endpointId));
     if (!row || row.status !== 'pending' || row.nextAttemptAt > now.toISOString()) return undefined;
     row.nextAttemptAt = leaseUntil.toISOString();
@@ -254,18 +280,38 @@ export class FakeEventStore implements EventStore {
     eventId: string,
     endpointId: string,
     leaseToken: string,
-    outcome: { status: WebhookDeliveryStatus; attempt: number; nextAttemptAt: string; record?: DeliveryAttemptRecord; now: string },
+    outcome: {
+      status: WebhookDeliveryStatus;
+      attempt: number;
+      nextAttemptAt: string;
+      record?: DeliveryAttemptRecord;
+      now: string;
+    },
   ): Promise<boolean> {
     const row = this.deliveries.get(this.key(eventId, endpointId));
     if (!row || row.leaseToken !== leaseToken) return false;
     delete row.leaseToken;
-    Object.assign(row, { status: outcome.status, attempt: outcome.attempt, nextAttemptAt: outcome.nextAttemptAt, updatedAt: outcome.now });
+    Object.assign(row, {
+      status: outcome.status,
+      attempt: outcome.attempt,
+      nextAttemptAt: outcome.nextAttemptAt,
+      updatedAt: outcome.now,
+    });
     if (outcome.record) row.attempts.push(structuredClone(outcome.record));
     return true;
   }
   async requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
     const key = this.key(eventId, endpointId);
-    const row = this.deliveries.get(key) ?? { eventId, endpointId, merchantId, status: 'pending', attempt: 0, nextAttemptAt: '', attempts: [], updatedAt: '' };
+    const row = this.deliveries.get(key) ?? {
+      eventId,
+      endpointId,
+      merchantId,
+      status: 'pending',
+      attempt: 0,
+      nextAttemptAt: '',
+      attempts: [],
+      updatedAt: '',
+    };
     delete row.leaseToken;
     Object.assign(row, { status: 'pending', attempt: 0, nextAttemptAt: now.toISOString(), updatedAt: now.toISOString() });
     this.deliveries.set(key, row);
@@ -325,7 +371,12 @@ export class FakeInstruments implements InstrumentRepository {
     const row = this.rows.get(id);
     return row ? structuredClone(row) : undefined;
   }
-  async reserveOperation(id: string, operation: InstrumentOperation, guard: ReservationGuard, now: Date): Promise<ReserveOperationResult> {
+  async reserveOperation(
+    id: string,
+    operation: InstrumentOperation,
+    guard: ReservationGuard,
+    now: Date,
+  ): Promise<ReserveOperationResult> {
     const row = this.rows.get(id);
     if (!row) throw new Error(`no instrument ${id}`);
     if (row.operations[operation.id]) return { kind: 'exists', instrument: structuredClone(row) };
@@ -375,14 +426,29 @@ export class FakePspCallbackStore implements PspCallbackStore {
   async advanceAuthorization(next: Omit<PspAuthorizationRecord, 'taskToken' | 'updatedAt'>, now: Date) {
     const key = `${next.connector}#${next.reference}`;
     const current = this.records.get(key);
-    if (current !== undefined && !isForwardTransition(current.state, next.state)) return { applied: false, record: { ...current } };
+    if (current !== undefined && !isForwardTransition(current.state, next.state))
+      return { applied: false, record: { ...current } };
     const record = { ...current, ...next, updatedAt: now.toISOString() };
     this.records.set(key, record);
     return { applied: true, record: { ...record } };
   }
-  async registerTaskToken(connector: string, reference: string, taskToken: string, defaults: { amount: number; currency: string; authorizationId?: string }, now: Date) {
+  async registerTaskToken(
+    connector: string,
+    reference: string,
+    taskToken: string,
+    defaults: { amount: number; currency: string; authorizationId?: string },
+    now: Date,
+  ) {
     const key = `${connector}#${reference}`;
-    const record = { connector, reference, state: 'pending' as const, ...defaults, ...this.records.get(key), taskToken, updatedAt: now.toISOString() };
+    const record = {
+      connector,
+      reference,
+      state: 'pending' as const,
+      ...defaults,
+      ...this.records.get(key),
+      taskToken,
+      updatedAt: now.toISOString(),
+    };
     this.records.set(key, record);
     return { ...record };
   }
@@ -436,11 +502,19 @@ export class FakeAuthorizationHolds implements AuthorizationHoldStore {
   }
   async listDueHolds(now: Date, limit: number): Promise<string[]> {
     return [...this.holds.values()]
-      .filter((hold) => hold.stage !== 'done' && Date.parse(hold.stage === 'held' ? hold.warnAt : hold.expiresAt) <= now.getTime())
+      .filter(
+        (hold) => hold.stage !== 'done' && Date.parse(hold.stage === 'held' ? hold.warnAt : hold.expiresAt) <= now.getTime(),
+      )
       .slice(0, limit)
       .map((hold) => hold.instrumentId);
   }
-  async advanceHold(instrumentId: string, from: AuthorizationHold['stage'], to: AuthorizationHold['stage'], _now: Date, outcome?: string): Promise<boolean> {
+  async advanceHold(
+    instrumentId: string,
+    from: AuthorizationHold['stage'],
+    to: AuthorizationHold['stage'],
+    _now: Date,
+    outcome?: string,
+  ): Promise<boolean> {
     const hold = this.holds.get(instrumentId);
     if (!hold || hold.stage !== from) return false;
     this.holds.set(instrumentId, { ...hold, stage: to, ...(to === 'done' ? { outcome: outcome ?? 'done' } : {}) });

@@ -56,7 +56,8 @@ function hmacHex(secret: string, timestamp: number, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
-export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+export type SignatureCheck =
+  { ok: true; timestamp: number } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
 /**
  * Checks a callback's signature header against every accepted secret (a rotation keeps two), in
@@ -104,13 +105,20 @@ export function parsePspCallback(body: unknown): SandboxCallback | undefined {
   const amount = fields['amount'];
   const currency = fields['currency'];
   if (
-    typeof id !== 'string' || !/^[A-Za-z0-9_:-]{1,128}$/.test(id) ||
-    typeof type !== 'string' || !(PSP_CALLBACK_TYPES as readonly string[]).includes(type) ||
+    typeof id !== 'string' ||
+    !/^[A-Za-z0-9_:-]{1,128}$/.test(id) ||
+    typeof type !== 'string' ||
+    !(PSP_CALLBACK_TYPES as readonly string[]).includes(type) ||
     typeof created !== 'string' ||
-    typeof authorizationId !== 'string' || authorizationId.length > 128 ||
-    typeof reference !== 'string' || reference.length > 255 ||
-    typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0 ||
-    typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)
+    typeof authorizationId !== 'string' ||
+    authorizationId.length > 128 ||
+    typeof reference !== 'string' ||
+    reference.length > 255 ||
+    typeof amount !== 'number' ||
+    !Number.isSafeInteger(amount) ||
+    amount < 0 ||
+    typeof currency !== 'string' ||
+    !/^[A-Z]{3}$/.test(currency)
   ) {
     return undefined;
   }

@@ -7,13 +7,7 @@
  * so the retry replays rather than moves money twice); any other 4xx or a redirect (never
  * followed) -> PspRejectedError. Only tokens and PSP references travel: never card data.
  */
-import {
-  PaymentDeclinedError,
-  PspClientError,
-  PspRejectedError,
-  PspTimeoutError,
-  PspUnavailableError,
-} from '../../errors';
+import { PaymentDeclinedError, PspClientError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../errors';
 import type {
   AuthorizeInput,
   AuthorizeOutput,
@@ -103,8 +97,11 @@ export class SandboxPspGateway implements PaymentGateway {
 
   /** The authorizations the PSP filed under our reference: recovery's way to an authorization whose id was lost. */
   async findAuthorizations(reference: string): Promise<PspAuthorizationView[]> {
-    const { body } = await this.send('find authorizations', `/v1/authorizations?reference=${encodeURIComponent(reference)}`, { method: 'GET' });
-    if (!isRecord(body) || !Array.isArray(body['data'])) throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization list');
+    const { body } = await this.send('find authorizations', `/v1/authorizations?reference=${encodeURIComponent(reference)}`, {
+      method: 'GET',
+    });
+    if (!isRecord(body) || !Array.isArray(body['data']))
+      throw new PspUnavailableError('Sandbox PSP returned an unexpected authorization list');
     return (body['data'] as SandboxAuthorization[]).map(toAuthorizationView);
   }
 
@@ -113,7 +110,13 @@ export class SandboxPspGateway implements PaymentGateway {
   }
 
   /** `allowPending`: the authorize call, where HTTP 202 `status: "pending"` means "result later by callback". */
-  private async post(operation: string, path: string, idempotencyKey: string, payload: Record<string, unknown>, allowPending = false): Promise<OperationBody> {
+  private async post(
+    operation: string,
+    path: string,
+    idempotencyKey: string,
+    payload: Record<string, unknown>,
+    allowPending = false,
+  ): Promise<OperationBody> {
     const { body } = await this.send(operation, path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
@@ -137,7 +140,11 @@ export class SandboxPspGateway implements PaymentGateway {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { ...init, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(`${this.baseUrl}${path}`, {
+        ...init,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       text = await response.text();
     } catch (error) {
       if (isTimeout(error)) {
@@ -179,7 +186,9 @@ function errorCode(body: unknown): string | undefined {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(error.message)));
+  return (
+    error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(error.message)))
+  );
 }
 
 /** `ECONNREFUSED`, `ECONNRESET`, ... from undici's cause chain; never the request body. */

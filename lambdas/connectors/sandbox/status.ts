@@ -43,7 +43,6 @@ export function stateFromPspStatus(status: string): PspAuthorizationState | unde
   }
 }
 
-
 /** The domain's view of a sandbox authorization. */
 export function toAuthorizationView(authorization: SandboxAuthorization): PspAuthorizationView {
   return {

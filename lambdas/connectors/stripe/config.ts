@@ -13,7 +13,8 @@ import { DEFAULT_STRIPE_TIMEOUT_MS, type StripeGatewayOptions } from './gateway'
 export async function stripeGatewayOptionsFromEnv(): Promise<StripeGatewayOptions | undefined> {
   const apiKey = await resolveSecretEnv('STRIPE_API_KEY', 'verbatim');
   if (apiKey === undefined || apiKey === '') return undefined;
-  if (!/^(sk|rk)_(test|live)_/.test(apiKey)) throw new Error('STRIPE_API_KEY must be a Stripe secret or restricted key (sk_... / rk_...)');
+  if (!/^(sk|rk)_(test|live)_/.test(apiKey))
+    throw new Error('STRIPE_API_KEY must be a Stripe secret or restricted key (sk_... / rk_...)');
   const baseUrl = optionalEnv('STRIPE_API_URL', '');
   return {
     apiKey,

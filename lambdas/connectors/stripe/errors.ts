@@ -15,7 +15,9 @@ const TIMEOUT_CODE = 'ETIMEDOUT';
 
 export function translateStripeError(error: unknown, operation: string): PaystepError {
   if (!(error instanceof Stripe.errors.StripeError)) {
-    return new PspUnavailableError(`Stripe ${operation} failed: ${error instanceof Error ? error.name : 'unknown error'}`, { cause: error });
+    return new PspUnavailableError(`Stripe ${operation} failed: ${error instanceof Error ? error.name : 'unknown error'}`, {
+      cause: error,
+    });
   }
   if (error instanceof Stripe.errors.StripeCardError) {
     return new PaymentDeclinedError(declineCodeOf({ code: error.code, decline_code: error.decline_code }), { cause: error });
@@ -28,8 +30,19 @@ export function translateStripeError(error: unknown, operation: string): Paystep
     return new PspUnavailableError(`Stripe unreachable for ${operation}`, { cause: error });
   }
   const status = error.statusCode ?? 0;
-  if (status >= 500 || status === 429 || status === 409 || error instanceof Stripe.errors.StripeAPIError || error instanceof Stripe.errors.StripeRateLimitError) {
-    return new PspUnavailableError(`Stripe unavailable for ${operation}: HTTP ${status}${error.code ? ` ${error.code}` : ''}`, { cause: error });
+  if (
+    status >= 500 ||
+    status === 429 ||
+    status === 409 ||
+    error instanceof Stripe.errors.StripeAPIError ||
+    error instanceof Stripe.errors.StripeRateLimitError
+  ) {
+    return new PspUnavailableError(`Stripe unavailable for ${operation}: HTTP ${status}${error.code ? ` ${error.code}` : ''}`, {
+      cause: error,
+    });
   }
-  return new PspRejectedError(`Stripe refused ${operation}: HTTP ${status} ${error.rawType ?? error.type}${error.code ? ` ${error.code}` : ''}`, { cause: error });
+  return new PspRejectedError(
+    `Stripe refused ${operation}: HTTP ${status} ${error.rawType ?? error.type}${error.code ? ` ${error.code}` : ''}`,
+    { cause: error },
+  );
 }

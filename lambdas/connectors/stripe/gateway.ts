@@ -32,7 +32,6 @@ export interface StripeGatewayOptions {
   timeoutMs?: number;
 }
 
-
 /**
  * What `authorize` takes beyond the port's input: `paymentToken` is a Stripe PaymentMethod id
  * (`pm_...`) unless `card` (the vault's SensitiveCard) is given, then a PaymentMethod is created from it first (its own
@@ -86,7 +85,10 @@ export class StripeGateway implements PaymentGateway {
 
   /** Creates and confirms a manual-capture PaymentIntent; `processing` is "result later by webhook". */
   async authorize(input: StripeAuthorizeInput): Promise<StripeAuthorizeOutput> {
-    const paymentMethod = input.card === undefined ? input.paymentToken : await this.createPaymentMethod(input.card, `${input.idempotencyKey}:payment_method`);
+    const paymentMethod =
+      input.card === undefined
+        ? input.paymentToken
+        : await this.createPaymentMethod(input.card, `${input.idempotencyKey}:payment_method`);
     const params: Stripe.PaymentIntentCreateParams = {
       amount: input.amount,
       currency: input.currency.toLowerCase(),
@@ -98,11 +100,14 @@ export class StripeGateway implements PaymentGateway {
       ...(input.saveForOffSession === true ? { setup_future_usage: 'off_session' as const } : {}),
       ...(input.offSession === true ? { off_session: true } : {}),
     };
-    const intent = await this.call('authorize', () => this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }));
+    const intent = await this.call('authorize', () =>
+      this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }),
+    );
     const networkTransactionId = networkTransactionIdOf(intent);
     const extra = networkTransactionId !== undefined ? { networkTransactionId } : {};
     if (intent.status === 'processing') return { pspReference: intent.id, authorizedAmount: 0, pending: true, ...extra };
-    if (intent.status === 'requires_capture') return { pspReference: intent.id, authorizedAmount: intent.amount_capturable, ...extra };
+    if (intent.status === 'requires_capture')
+      return { pspReference: intent.id, authorizedAmount: intent.amount_capturable, ...extra };
     // requires_action (3-D Secure) is not handled by this connector yet; nothing else follows a confirm.
     throw new PspRejectedError(`Stripe PaymentIntent ${intent.id} is ${intent.status} after confirm`);
   }
@@ -110,27 +115,37 @@ export class StripeGateway implements PaymentGateway {
   /** Captures `amount` of the authorization (less than authorized: the rest is released). */
   async capture(input: CaptureInput): Promise<PspOperationOutput> {
     const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: input.amount, expand: ['latest_charge'] };
-    const intent = await this.call('capture', () => this.client.paymentIntents.capture(input.pspReference, params, { idempotencyKey: input.idempotencyKey }));
+    const intent = await this.call('capture', () =>
+      this.client.paymentIntents.capture(input.pspReference, params, { idempotencyKey: input.idempotencyKey }),
+    );
     return { pspOperationId: chargeIdOf(intent), amount: intent.amount_received };
   }
 
   /** Cancels the authorization; `amount` is what was released. */
   async voidAuthorization(input: VoidInput): Promise<PspOperationOutput> {
     const params: Stripe.PaymentIntentCancelParams = { cancellation_reason: 'abandoned' };
-    const intent = await this.call('void', () => this.client.paymentIntents.cancel(input.pspReference, params, { idempotencyKey: input.idempotencyKey }));
+    const intent = await this.call('void', () =>
+      this.client.paymentIntents.cancel(input.pspReference, params, { idempotencyKey: input.idempotencyKey }),
+    );
     return { pspOperationId: intent.id, amount: intent.amount - intent.amount_received };
   }
 
   /** Refunds up to what was captured and not yet refunded. */
   async refund(input: RefundInput): Promise<PspOperationOutput> {
-    const params: Stripe.RefundCreateParams = { payment_intent: input.pspReference, amount: input.amount, metadata: { reference: input.reference } };
+    const params: Stripe.RefundCreateParams = {
+      payment_intent: input.pspReference,
+      amount: input.amount,
+      metadata: { reference: input.reference },
+    };
     const refund = await this.call('refund', () => this.client.refunds.create(params, { idempotencyKey: input.idempotencyKey }));
     return { pspOperationId: refund.id, amount: refund.amount };
   }
 
   /** The PaymentIntent's amounts (refunds read from its expanded charge). */
   async getAuthorization(pspReference: string): Promise<PspAuthorizationView> {
-    const intent = await this.call('get authorization', () => this.client.paymentIntents.retrieve(pspReference, { expand: ['latest_charge'] }));
+    const intent = await this.call('get authorization', () =>
+      this.client.paymentIntents.retrieve(pspReference, { expand: ['latest_charge'] }),
+    );
     return toAuthorizationView(intent);
   }
 
@@ -141,7 +156,9 @@ export class StripeGateway implements PaymentGateway {
    */
   async findAuthorizations(reference: string): Promise<PspAuthorizationView[]> {
     const query = `metadata['reference']:'${reference.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const result = await this.call('find authorizations', () => this.client.paymentIntents.search({ query, limit: 100, expand: ['data.latest_charge'] }));
+    const result = await this.call('find authorizations', () =>
+      this.client.paymentIntents.search({ query, limit: 100, expand: ['data.latest_charge'] }),
+    );
     return result.data.map(toAuthorizationView);
   }
 
@@ -150,7 +167,12 @@ export class StripeGateway implements PaymentGateway {
     const cvc = card.revealCvc();
     const params: Stripe.PaymentMethodCreateParams = {
       type: 'card',
-      card: { number: card.revealNumber(), exp_month: card.expMonth, exp_year: card.expYear, ...(cvc !== undefined ? { cvc } : {}) },
+      card: {
+        number: card.revealNumber(),
+        exp_month: card.expMonth,
+        exp_year: card.expYear,
+        ...(cvc !== undefined ? { cvc } : {}),
+      },
     };
     const method = await this.call('create payment method', () => this.client.paymentMethods.create(params, { idempotencyKey }));
     return method.id;

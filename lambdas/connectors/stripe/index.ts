@@ -8,11 +8,21 @@ import { StripeGateway } from './gateway';
 import { StripeWebhookReader } from './webhooks';
 
 export { StripeGateway, type StripeAuthorizeInput, type StripeAuthorizeOutput, type StripeGatewayOptions } from './gateway';
-export { StripeWebhookReader, STRIPE_SIGNATURE_HEADER, type StripeCallback, type StripeWebhookReading, type StripeWebhookInput } from './webhooks';
+export {
+  StripeWebhookReader,
+  STRIPE_SIGNATURE_HEADER,
+  type StripeCallback,
+  type StripeWebhookReading,
+  type StripeWebhookInput,
+} from './webhooks';
 
 /** A webhook reader over a gateway's SDK client: disputes look their reference up through it. */
 export function stripeWebhookReader(gateway: StripeGateway, secrets: readonly string[]): StripeWebhookReader {
-  return new StripeWebhookReader(gateway.client, secrets, async (paymentIntentId) => (await gateway.getAuthorization(paymentIntentId)).reference || undefined);
+  return new StripeWebhookReader(
+    gateway.client,
+    secrets,
+    async (paymentIntentId) => (await gateway.getAuthorization(paymentIntentId)).reference || undefined,
+  );
 }
 
 export const stripeConnector = {

@@ -14,7 +14,10 @@ import type { PspAuthorizationView } from '../../ports';
  * waiting for a payment method after a confirm is a declined authorization. `requires_action`
  * (3-D Secure) and the not-yet-confirmed statuses mean nothing to the saga yet: undefined.
  */
-export function stateFromIntentStatus(status: Stripe.PaymentIntent.Status, amountReceived = 0): PspAuthorizationState | undefined {
+export function stateFromIntentStatus(
+  status: Stripe.PaymentIntent.Status,
+  amountReceived = 0,
+): PspAuthorizationState | undefined {
   switch (status) {
     case 'processing':
       return 'pending';

@@ -81,7 +81,14 @@ export class StripeWebhookReader {
     let reason: 'malformed' | 'stale' | 'mismatch' = 'mismatch';
     for (const secret of this.secrets) {
       try {
-        const event = this.client.webhooks.constructEvent(input.rawBody, header, secret, input.toleranceSeconds ?? DEFAULT_STRIPE_TOLERANCE_SECONDS, undefined, input.now.getTime());
+        const event = this.client.webhooks.constructEvent(
+          input.rawBody,
+          header,
+          secret,
+          input.toleranceSeconds ?? DEFAULT_STRIPE_TOLERANCE_SECONDS,
+          undefined,
+          input.now.getTime(),
+        );
         return { event };
       } catch (error) {
         if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
@@ -98,7 +105,8 @@ export class StripeWebhookReader {
   }
 
   private async toCallback(event: Stripe.Event): Promise<StripeWebhookReading> {
-    if (typeof event.id !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(event.id) || typeof event.created !== 'number') return { kind: 'invalid_callback' };
+    if (typeof event.id !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(event.id) || typeof event.created !== 'number')
+      return { kind: 'invalid_callback' };
     const created = new Date(event.created * 1000).toISOString();
     if (event.type === 'charge.dispute.created') {
       const dispute = event.data.object;
@@ -109,8 +117,16 @@ export class StripeWebhookReader {
       return {
         kind: 'callback',
         callback: {
-          id: event.id, type: event.type, state: 'disputed', created, authorizationId: intentId, reference,
-          amount: dispute.amount, currency: dispute.currency.toUpperCase(), disputeId: dispute.id.slice(0, 128), reason: String(dispute.reason).slice(0, 200),
+          id: event.id,
+          type: event.type,
+          state: 'disputed',
+          created,
+          authorizationId: intentId,
+          reference,
+          amount: dispute.amount,
+          currency: dispute.currency.toUpperCase(),
+          disputeId: dispute.id.slice(0, 128),
+          reason: String(dispute.reason).slice(0, 200),
         },
       };
     }
@@ -119,15 +135,32 @@ export class StripeWebhookReader {
     const reference = intent.metadata?.['reference'];
     const state = stateFromIntentStatus(intent.status, intent.amount_received);
     if (
-      typeof intent.id !== 'string' || intent.id.length > 128 || reference === undefined || reference === '' || reference.length > 255 ||
-      state === undefined || !Number.isSafeInteger(intent.amount) || typeof intent.currency !== 'string' || !/^[a-z]{3}$/i.test(intent.currency)
+      typeof intent.id !== 'string' ||
+      intent.id.length > 128 ||
+      reference === undefined ||
+      reference === '' ||
+      reference.length > 255 ||
+      state === undefined ||
+      !Number.isSafeInteger(intent.amount) ||
+      typeof intent.currency !== 'string' ||
+      !/^[a-z]{3}$/i.test(intent.currency)
     ) {
       return { kind: 'invalid_callback' };
     }
-    const amount = state === 'captured' ? intent.amount_received : state === 'authorized' ? intent.amount_capturable : intent.amount;
+    const amount =
+      state === 'captured' ? intent.amount_received : state === 'authorized' ? intent.amount_capturable : intent.amount;
     return {
       kind: 'callback',
-      callback: { id: event.id, type: event.type, state, created, authorizationId: intent.id, reference, amount, currency: intent.currency.toUpperCase() },
+      callback: {
+        id: event.id,
+        type: event.type,
+        state,
+        created,
+        authorizationId: intent.id,
+        reference,
+        amount,
+        currency: intent.currency.toUpperCase(),
+      },
     };
   }
 }

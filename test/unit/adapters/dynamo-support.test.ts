@@ -7,7 +7,9 @@ import { cancellationCodes, transactWrite } from '../../../lambdas/adapters/dyna
 import { ConcurrentModificationError, StoreUnavailableError } from '../../../lambdas/errors';
 
 function documentClient() {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  );
 }
 
 function canceled(...codes: string[]) {
@@ -34,7 +36,10 @@ describe('DynamoDB error translation', () => {
     // Prepare
     const client = documentClient();
     const mock = mockClient(client);
-    mock.on(TransactWriteCommand).rejectsOnce(canceled('TransactionConflict', 'None')).rejects(canceled('None', 'ConditionalCheckFailed'));
+    mock
+      .on(TransactWriteCommand)
+      .rejectsOnce(canceled('TransactionConflict', 'None'))
+      .rejects(canceled('None', 'ConditionalCheckFailed'));
     // Act
     const result = await transactWrite(client, { TransactItems: [] });
     // Assess
@@ -53,7 +58,10 @@ describe('DynamoDB error translation', () => {
   });
 
   it('reads cancellation codes from the message when reasons are missing', () => {
-    const error = new TransactionCanceledException({ message: 'Transaction cancelled [None, ConditionalCheckFailed]', $metadata: {} });
+    const error = new TransactionCanceledException({
+      message: 'Transaction cancelled [None, ConditionalCheckFailed]',
+      $metadata: {},
+    });
     expect(cancellationCodes(error)).toEqual(['None', 'ConditionalCheckFailed']);
     expect(cancellationCodes(new Error('x'))).toBeUndefined();
   });

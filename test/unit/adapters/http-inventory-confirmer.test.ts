@@ -31,7 +31,8 @@ let redirectHits = 0;
 const routes: Record<string, (res: ServerResponse) => void> = {
   '/ok-empty': (res) => res.writeHead(200).end(),
   '/ok-with-body': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"reason":"ignored"}'),
-  '/rejected-json': (res) => res.writeHead(409, { 'content-type': 'application/json' }).end('{"reason":"Insufficient inventory"}'),
+  '/rejected-json': (res) =>
+    res.writeHead(409, { 'content-type': 'application/json' }).end('{"reason":"Insufficient inventory"}'),
   '/error-text': (res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom'),
   '/created': (res) => res.writeHead(201).end(),
   '/redirect': (res) => res.writeHead(302, { location: '/redirect-target' }).end(),
@@ -91,7 +92,12 @@ describe('HttpInventoryConfirmer', () => {
 
   it("rejects with the merchant's JSON reason", async () => {
     const decision = await confirmer.confirmInventory(`${baseUrl}/rejected-json`, request, SECRET);
-    expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_rejected', message: 'Insufficient inventory', httpStatus: 409 });
+    expect(decision).toMatchObject({
+      outcome: 'rejected',
+      reason: 'inventory_rejected',
+      message: 'Insufficient inventory',
+      httpStatus: 409,
+    });
   });
 
   it('rejects with the status line when the body is not JSON', async () => {
@@ -120,7 +126,11 @@ describe('HttpInventoryConfirmer', () => {
     const decision = await confirmer.confirmInventory(`${baseUrl}/slow`, request, SECRET, { timeoutMs: 300 });
     const elapsed = Date.now() - started;
     // Assess
-    expect(decision).toMatchObject({ outcome: 'rejected', reason: 'inventory_timeout', message: expect.stringContaining('within 0.3 s') });
+    expect(decision).toMatchObject({
+      outcome: 'rejected',
+      reason: 'inventory_timeout',
+      message: expect.stringContaining('within 0.3 s'),
+    });
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(700);
   });

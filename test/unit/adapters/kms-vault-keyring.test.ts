@@ -29,7 +29,11 @@ describe('KmsVaultKeyring', () => {
     // Assess
     expect(generated.wrapped).toBe(`kms1:${Buffer.from(blob).toString('base64')}`);
     expect(unwrapped.equals(Buffer.from(plaintext))).toBe(true);
-    expect(kms.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input).toEqual({ KeyId: DATA_KEY, KeySpec: 'AES_256', EncryptionContext: context });
+    expect(kms.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input).toEqual({
+      KeyId: DATA_KEY,
+      KeySpec: 'AES_256',
+      EncryptionContext: context,
+    });
     const decrypt = kms.commandCalls(DecryptCommand)[0]!.args[0].input;
     expect(decrypt).toMatchObject({ KeyId: DATA_KEY, EncryptionContext: context });
     expect(Buffer.from(decrypt.CiphertextBlob!)).toEqual(Buffer.from(blob));
@@ -43,7 +47,10 @@ describe('KmsVaultKeyring', () => {
     const mac = await keyring.mac('card-fingerprint:mer_1:4242424242424242');
     // Assess
     expect([...mac]).toEqual([9, 9]);
-    expect(kms.commandCalls(GenerateMacCommand)[0]!.args[0].input).toMatchObject({ KeyId: MAC_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    expect(kms.commandCalls(GenerateMacCommand)[0]!.args[0].input).toMatchObject({
+      KeyId: MAC_KEY,
+      MacAlgorithm: 'HMAC_SHA_256',
+    });
   });
 
   it('refuses a locally wrapped key without calling KMS', async () => {

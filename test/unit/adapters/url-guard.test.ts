@@ -53,9 +53,12 @@ describe('unsafeAddressReason', () => {
     expect(unsafeAddressReason(address, STRICT_URL_POLICY)).toContain(why);
   });
 
-  it.each([['93.184.216.34'], ['8.8.8.8'], ['172.32.0.1'], ['100.128.0.1'], ['2606:4700:4700::1111'], ['::ffff:8.8.8.8']])('allows the public address %s', (address) => {
-    expect(unsafeAddressReason(address, STRICT_URL_POLICY)).toBeUndefined();
-  });
+  it.each([['93.184.216.34'], ['8.8.8.8'], ['172.32.0.1'], ['100.128.0.1'], ['2606:4700:4700::1111'], ['::ffff:8.8.8.8']])(
+    'allows the public address %s',
+    (address) => {
+      expect(unsafeAddressReason(address, STRICT_URL_POLICY)).toBeUndefined();
+    },
+  );
 
   it('allows loopback only under the local policy, and never private or metadata addresses', () => {
     expect(unsafeAddressReason('127.0.0.1', LOCAL_URL_POLICY)).toBeUndefined();
@@ -112,21 +115,34 @@ describe('assertSafeUrl (configuration time)', () => {
     // Assess
     expect(error).toBeInstanceOf(UnsafeUrlError);
     expect(error).toMatchObject({ status: 422, code: 'unsafe_url', param: 'url' });
-    expect((error as Error).message).toBe('url resolves to a loopback address (rebind.example -> 127.0.0.1), which Paystep never calls');
+    expect((error as Error).message).toBe(
+      'url resolves to a loopback address (rebind.example -> 127.0.0.1), which Paystep never calls',
+    );
   });
 
   it('refuses localhost without asking DNS, and IP literals', async () => {
-    await expect(assertSafeUrl('https://localhost:8443/x', STRICT_URL_POLICY, { param: 'url', resolveAll: resolver({}) })).rejects.toThrow('points at a loopback host');
+    await expect(
+      assertSafeUrl('https://localhost:8443/x', STRICT_URL_POLICY, { param: 'url', resolveAll: resolver({}) }),
+    ).rejects.toThrow('points at a loopback host');
     await expect(assertSafeUrl('https://10.0.0.1/x', STRICT_URL_POLICY, { param: 'url' })).rejects.toThrow('private address');
-    await expect(assertSafeUrl('https://169.254.169.254/x', STRICT_URL_POLICY, { param: 'inventory_confirmation_url' })).rejects.toMatchObject({
+    await expect(
+      assertSafeUrl('https://169.254.169.254/x', STRICT_URL_POLICY, { param: 'inventory_confirmation_url' }),
+    ).rejects.toMatchObject({
       param: 'inventory_confirmation_url',
     });
     await expect(assertSafeUrl('https://[::1]/x', STRICT_URL_POLICY, { param: 'url' })).rejects.toThrow('loopback address (::1)');
   });
 
   it('accepts public addresses, and a host that does not resolve yet (checked again at call time)', async () => {
-    await expect(assertSafeUrl('https://shop.example/x', STRICT_URL_POLICY, { param: 'url', resolveAll: resolver({ 'shop.example': ['93.184.216.34'] }) })).resolves.toBeUndefined();
-    await expect(assertSafeUrl('https://nowhere.example/x', STRICT_URL_POLICY, { param: 'url', resolveAll: resolver({}) })).resolves.toBeUndefined();
+    await expect(
+      assertSafeUrl('https://shop.example/x', STRICT_URL_POLICY, {
+        param: 'url',
+        resolveAll: resolver({ 'shop.example': ['93.184.216.34'] }),
+      }),
+    ).resolves.toBeUndefined();
+    await expect(
+      assertSafeUrl('https://nowhere.example/x', STRICT_URL_POLICY, { param: 'url', resolveAll: resolver({}) }),
+    ).resolves.toBeUndefined();
   });
 });
 
@@ -159,7 +175,10 @@ describe('connect-time guard', () => {
     // Prepare
     const policy = { allowHttp: true, allowLoopback: false, allowAnyPort: true };
     // Act
-    const result = await postToMerchant(`http://rebind.example:${port}/x`, '{}', {}, 2_000, { policy, lookup: createGuardedLookup(policy, lookupTo('127.0.0.1')) });
+    const result = await postToMerchant(`http://rebind.example:${port}/x`, '{}', {}, 2_000, {
+      policy,
+      lookup: createGuardedLookup(policy, lookupTo('127.0.0.1')),
+    });
     // Assess
     expect(result).toMatchObject({ kind: 'blocked' });
     expect(result.kind === 'blocked' && result.message).toContain('rebind.example resolves to a loopback address (127.0.0.1)');
@@ -175,14 +194,16 @@ describe('connect-time guard', () => {
     expect(hits).toBe(1);
   });
 
-  it.each([['https://10.0.0.1/hooks'], ['https://169.254.169.254/latest/meta-data/'], ['https://[::1]/hooks'], ['https://localhost/hooks']])(
-    'refuses %s before connecting in production mode',
-    async (url) => {
-      const result = await postToMerchant(url, '{}', {}, 2_000);
-      expect(result.kind).toBe('blocked');
-      expect(result.kind === 'blocked' && result.message).toMatch(/^unsafe_url: /);
-    },
-  );
+  it.each([
+    ['https://10.0.0.1/hooks'],
+    ['https://169.254.169.254/latest/meta-data/'],
+    ['https://[::1]/hooks'],
+    ['https://localhost/hooks'],
+  ])('refuses %s before connecting in production mode', async (url) => {
+    const result = await postToMerchant(url, '{}', {}, 2_000);
+    expect(result.kind).toBe('blocked');
+    expect(result.kind === 'blocked' && result.message).toMatch(/^unsafe_url: /);
+  });
 });
 
 describe('URL guard gaps closed (hardening)', () => {
@@ -210,7 +231,12 @@ describe('URL guard gaps closed (hardening)', () => {
     expect(unsafeUrlReasonWithoutDns('https://hooks.example:443/x', STRICT_URL_POLICY)).toBeUndefined();
     expect(unsafeUrlReasonWithoutDns('https://hooks.example/x', STRICT_URL_POLICY)).toBeUndefined();
     expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', LOCAL_URL_POLICY)).toBeUndefined();
-    expect(unsafeUrlReasonWithoutDns('http://127.0.0.1:3002/inventory', urlPolicyFromEnv({ PAYSTEP_MODE: 'local', ALLOW_LOOPBACK_URLS: 'true' }))).toBeUndefined();
+    expect(
+      unsafeUrlReasonWithoutDns(
+        'http://127.0.0.1:3002/inventory',
+        urlPolicyFromEnv({ PAYSTEP_MODE: 'local', ALLOW_LOOPBACK_URLS: 'true' }),
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -243,9 +269,17 @@ describe("a merchant's allowed_ports (production policy)", () => {
     const policy = withMerchantPorts(STRICT_URL_POLICY, [8443]);
     await expect(assertSafeUrl('https://10.0.0.1:8443/x', policy, { param: 'url' })).rejects.toThrow(/private address/);
     await expect(
-      assertSafeUrl('https://rebind.example:8443/x', policy, { param: 'url', resolveAll: resolver({ 'rebind.example': ['169.254.169.254'] }) }),
+      assertSafeUrl('https://rebind.example:8443/x', policy, {
+        param: 'url',
+        resolveAll: resolver({ 'rebind.example': ['169.254.169.254'] }),
+      }),
     ).rejects.toThrow(/link-local/);
-    await expect(assertSafeUrl('https://shop.example:8443/x', policy, { param: 'url', resolveAll: resolver({ 'shop.example': ['93.184.216.34'] }) })).resolves.toBeUndefined();
+    await expect(
+      assertSafeUrl('https://shop.example:8443/x', policy, {
+        param: 'url',
+        resolveAll: resolver({ 'shop.example': ['93.184.216.34'] }),
+      }),
+    ).resolves.toBeUndefined();
   });
 
   it.each([
@@ -305,7 +339,9 @@ describe("connect-time guard with a merchant's allowed_ports", () => {
 
   it('connects on a port the merchant allowed', async () => {
     // Act
-    const result = await postToMerchant(`http://127.0.0.1:${port}/x`, '{}', {}, 2_000, { policy: withMerchantPorts(portStrict, [port]) });
+    const result = await postToMerchant(`http://127.0.0.1:${port}/x`, '{}', {}, 2_000, {
+      policy: withMerchantPorts(portStrict, [port]),
+    });
     // Assess
     expect(result).toMatchObject({ kind: 'response', status: 200, body: 'ok' });
     expect(hits).toBe(1);

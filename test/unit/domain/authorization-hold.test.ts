@@ -62,7 +62,9 @@ describe('authorizationDeadlines', () => {
 describe('isHeldForManualCapture', () => {
   it('holds a confirmed, handed-over, unvoided manual authorization', () => {
     expect(isHeldForManualCapture(aCheckout({ captureMethod: 'manual', payment: held }))).toBe(true);
-    expect(isHeldForManualCapture(aCheckout({ captureMethod: 'manual', payment: { ...held, inventoryConfirmation: 'not_required' } }))).toBe(true);
+    expect(
+      isHeldForManualCapture(aCheckout({ captureMethod: 'manual', payment: { ...held, inventoryConfirmation: 'not_required' } })),
+    ).toBe(true);
   });
 
   it.each([

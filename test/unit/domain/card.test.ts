@@ -16,8 +16,15 @@ function withCheckDigit(prefix: string): string {
 }
 
 describe('passesLuhn', () => {
-  it('accepts the networks\' published test numbers and rejects a changed digit', () => {
-    for (const number of ['4242424242424242', '5555555555554444', '378282246310005', '6011111111111117', '3566002020360505', '30569309025904']) {
+  it("accepts the networks' published test numbers and rejects a changed digit", () => {
+    for (const number of [
+      '4242424242424242',
+      '5555555555554444',
+      '378282246310005',
+      '6011111111111117',
+      '3566002020360505',
+      '30569309025904',
+    ]) {
       expect(passesLuhn(number), number).toBe(true);
       const changed = `${number.slice(0, -1)}${(Number(number.at(-1)) + 1) % 10}`;
       expect(passesLuhn(changed), changed).toBe(false);
@@ -58,7 +65,10 @@ describe('checkCard', () => {
     // Act
     const result = checkCard({ number: '4242 4242 4242 4242', expMonth: 11, expYear: 2026, cvc: '123' }, NOW);
     // Assess
-    expect(result).toEqual({ ok: true, card: { number: '4242424242424242', brand: 'visa', last4: '4242', expMonth: 11, expYear: 2026, cvc: '123' } });
+    expect(result).toEqual({
+      ok: true,
+      card: { number: '4242424242424242', brand: 'visa', last4: '4242', expMonth: 11, expYear: 2026, cvc: '123' },
+    });
   });
 
   it.each([
@@ -87,7 +97,10 @@ describe('checkCard', () => {
   });
 
   it('accepts a card without CVC (merchant-side vaulting) and the 2047 limit minus one year', () => {
-    expect(checkCard({ number: '5555555555554444', expMonth: 1, expYear: 2046 }, NOW)).toMatchObject({ ok: true, card: { brand: 'mastercard' } });
+    expect(checkCard({ number: '5555555555554444', expMonth: 1, expYear: 2046 }, NOW)).toMatchObject({
+      ok: true,
+      card: { brand: 'mastercard' },
+    });
   });
 });
 

@@ -51,7 +51,12 @@ describe('lazy expiry', () => {
     // Assess
     expect(result).toBe(expired);
     expect(transitionCheckout).toHaveBeenCalledWith(
-      expect.objectContaining({ from: ['open'], to: 'expired', patch: { failureReason: 'expired' }, event: expect.objectContaining({ type: 'expired' }) }),
+      expect.objectContaining({
+        from: ['open'],
+        to: 'expired',
+        patch: { failureReason: 'expired' },
+        event: expect.objectContaining({ type: 'expired' }),
+      }),
     );
   });
 

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assertTransition,
-  canTransition,
-  CHECKOUT_STATUSES,
-  isTerminal,
-} from '../../../lambdas/domain/checkout-status';
+import { assertTransition, canTransition, CHECKOUT_STATUSES, isTerminal } from '../../../lambdas/domain/checkout-status';
 import type { CheckoutStatus } from '../../../lambdas/domain/model';
 import { InvalidTransitionError } from '../../../lambdas/errors';
 

@@ -40,7 +40,17 @@ function instrumentFor(type: InstrumentScenario['type'], amount = 10000): Financ
 function settle(instrument: FinancialInstrument, operationId: string, outcome: 'succeeded' | 'failed'): FinancialInstrument {
   const operation = instrument.operations[operationId]!;
   const next = applyChange(instrument, settlementChange(operation, outcome));
-  return { ...next, operations: { ...instrument.operations, [operationId]: { ...operation, status: outcome, ...(outcome === 'succeeded' ? { pspOperationId: `op_${operationId}` } : {}) } } };
+  return {
+    ...next,
+    operations: {
+      ...instrument.operations,
+      [operationId]: {
+        ...operation,
+        status: outcome,
+        ...(outcome === 'succeeded' ? { pspOperationId: `op_${operationId}` } : {}),
+      },
+    },
+  };
 }
 
 /** Plan, reserve (with the guard), settle: what the use case does, without the PSP. */
@@ -49,7 +59,10 @@ function run(instrument: FinancialInstrument, request: OperationRequest, outcome
   const operationId = `iop_${String(sequence).padStart(4, '0')}`;
   const { operation, guard } = planOperation(instrument, request, { operationId, now: new Date(NOW.getTime() + sequence) });
   expect(guardHolds(instrument, guard)).toBe(true);
-  const reserved = { ...applyChange(instrument, operation.reservation), operations: { ...instrument.operations, [operationId]: operation } };
+  const reserved = {
+    ...applyChange(instrument, operation.reservation),
+    operations: { ...instrument.operations, [operationId]: operation },
+  };
   const settled = settle(reserved, operationId, outcome);
   return { reserved, settled, operation: settled.operations[operationId]! };
 }
@@ -72,7 +85,10 @@ describe('the seed workflow tables', () => {
       rest.forEach((step, index) => {
         const { settled, operation } = run(instrument, requestOf(step));
         const transactions = operationTransactions(settled, operation);
-        expect(transactions.map((t) => [t.captureAmount, t.refundAmount]), step.context).toEqual(step.transactions);
+        expect(
+          transactions.map((t) => [t.captureAmount, t.refundAmount]),
+          step.context,
+        ).toEqual(step.transactions);
         expect(transactions.reduce((sum, t) => sum + t.captureAmount, 0)).toBe(step.capture);
         expect(transactions.reduce((sum, t) => sum + t.refundAmount, 0)).toBe(step.refund);
         const expected = expectedBalances(scenario, index + 1);
@@ -96,7 +112,11 @@ describe('the seed workflow tables', () => {
   });
 
   it('confirms a capture on a captured instrument without a PSP call', () => {
-    const { operation } = planOperation(instrumentFor('captured'), { kind: 'capture', amount: 100, currency: 'USD' }, { operationId: 'iop_c', now: NOW });
+    const { operation } = planOperation(
+      instrumentFor('captured'),
+      { kind: 'capture', amount: 100, currency: 'USD' },
+      { operationId: 'iop_c', now: NOW },
+    );
     expect(operation.pspAction).toBe('none');
   });
 });
@@ -105,7 +125,12 @@ describe('refusals', () => {
   const active = instrumentFor('authorized');
 
   it.each([
-    ['capture over the capturable amount', { kind: 'capture', amount: 10001, currency: 'USD' }, 'amount_exceeds_capturable', 'amount'],
+    [
+      'capture over the capturable amount',
+      { kind: 'capture', amount: 10001, currency: 'USD' },
+      'amount_exceeds_capturable',
+      'amount',
+    ],
     ['refund over the refundable amount', { kind: 'refund', amount: 1, currency: 'USD' }, 'amount_exceeds_refundable', 'amount'],
     ['capture in another currency', { kind: 'capture', amount: 100, currency: 'EUR' }, 'currency_mismatch', 'currency'],
     ['refund in another currency', { kind: 'refund', amount: 100, currency: 'EUR' }, 'currency_mismatch', 'currency'],
@@ -140,7 +165,9 @@ describe('refusals', () => {
 
   it('keeps the saga-held (pending) instrument away from the API', () => {
     const held = { ...active, status: 'pending' as const, checkoutId: 'chk_1' };
-    expect(() => planOperation(held, { kind: 'refund', amount: 1, currency: 'USD' }, { operationId: 'iop_z', now: NOW })).toThrow(ConflictError);
+    expect(() => planOperation(held, { kind: 'refund', amount: 1, currency: 'USD' }, { operationId: 'iop_z', now: NOW })).toThrow(
+      ConflictError,
+    );
   });
 
   it('refuses a revoke while a capture is between reservation and settlement', () => {
@@ -173,7 +200,11 @@ describe('reservation and compensation', () => {
 
   it('a guard evaluated on a stale read fails once a concurrent refund took the balance', () => {
     const captured = run(instrumentFor('authorized'), { kind: 'capture', amount: 1000, currency: 'USD' }).settled;
-    const { guard } = planOperation(captured, { kind: 'refund', amount: 600, currency: 'USD' }, { operationId: 'iop_1', now: NOW });
+    const { guard } = planOperation(
+      captured,
+      { kind: 'refund', amount: 600, currency: 'USD' },
+      { operationId: 'iop_1', now: NOW },
+    );
     const afterOther = run(captured, { kind: 'refund', amount: 600, currency: 'USD' }).settled;
     expect(guardHolds(afterOther, guard)).toBe(false);
   });
@@ -181,7 +212,15 @@ describe('reservation and compensation', () => {
 
 describe('creation', () => {
   it('a token instrument is pending with nothing capturable until its authorization succeeds', () => {
-    const pending = newTokenInstrument({ id: 'fi_t', merchantId: 'mer_1', amount: 700, currency: 'USD', connector: 'sandbox', paymentToken: 'tok_9', now: NOW });
+    const pending = newTokenInstrument({
+      id: 'fi_t',
+      merchantId: 'mer_1',
+      amount: 700,
+      currency: 'USD',
+      connector: 'sandbox',
+      paymentToken: 'tok_9',
+      now: NOW,
+    });
     const creation = Object.values(pending.operations)[0]!;
     expect(pending).toMatchObject({ status: 'pending', capturableAmount: 0, pspPaymentReference: 'fi_t' });
     expect(creation).toMatchObject({ pspAction: 'authorize', pspIdempotencyKey: 'fi_t:authorize', status: 'pending' });
@@ -194,7 +233,9 @@ describe('creation', () => {
     ['captured', { currency: 'USD', reference: 'r', capturableAmount: 0, refundableAmount: 999 }, 'amount_exceeds_refundable'],
     ['authorized', { currency: 'EUR', reference: 'r', capturableAmount: 5000, refundableAmount: 0 }, 'currency_mismatch'],
   ] as const)('validates a %s instrument against the PSP (%j -> %s)', (type, facts, code) => {
-    expect(() => assertAuthorizationFits(type, 1000, 'USD', facts)).toThrow(expect.objectContaining({ status: 422, code }) as Error);
+    expect(() => assertAuthorizationFits(type, 1000, 'USD', facts)).toThrow(
+      expect.objectContaining({ status: 422, code }) as Error,
+    );
   });
 
   it('derives the saga instrument id from the checkout id', () => {

@@ -9,7 +9,11 @@ describe('applySettingsPatch', () => {
     // Act
     const next = applySettingsPatch(current, { defaultSuccessUrl: null, inventoryConfirmationUrl: 'https://a/inv' });
     // Assess
-    expect(next).toEqual({ inventoryConfirmationEnabled: false, defaultFailureUrl: 'https://a/ko', inventoryConfirmationUrl: 'https://a/inv' });
+    expect(next).toEqual({
+      inventoryConfirmationEnabled: false,
+      defaultFailureUrl: 'https://a/ko',
+      inventoryConfirmationUrl: 'https://a/inv',
+    });
     expect(current.defaultSuccessUrl).toBe('https://a/ok');
   });
 

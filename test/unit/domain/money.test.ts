@@ -105,38 +105,47 @@ describe('major units from JSON number text (NewStore amounts)', () => {
 
   it('round-trips every amount through the canonical major-unit text, for exponents 0, 2 and 3', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1_000_000_000_000, max: 1_000_000_000_000 }), fc.constantFrom('KRW', 'USD', 'BHD'), (minor, currency) => {
-        const text = majorUnitsText(minor, currency);
-        expect(text).not.toMatch(/\.\d*0$|\.$/);
-        expect(parseMajorUnits(text, currency)).toEqual({ ok: true, minor });
-      }),
+      fc.property(
+        fc.integer({ min: -1_000_000_000_000, max: 1_000_000_000_000 }),
+        fc.constantFrom('KRW', 'USD', 'BHD'),
+        (minor, currency) => {
+          const text = majorUnitsText(minor, currency);
+          expect(text).not.toMatch(/\.\d*0$|\.$/);
+          expect(parseMajorUnits(text, currency)).toEqual({ ok: true, minor });
+        },
+      ),
     );
   });
 
   it('writes major units without trailing zeros', () => {
-    expect([majorUnitsText(5000, 'USD'), majorUnitsText(1299, 'USD'), majorUnitsText(-50, 'USD'), majorUnitsText(0, 'USD'), majorUnitsText(10000, 'KRW')]).toEqual([
-      '50',
-      '12.99',
-      '-0.5',
-      '0',
-      '10000',
-    ]);
+    expect([
+      majorUnitsText(5000, 'USD'),
+      majorUnitsText(1299, 'USD'),
+      majorUnitsText(-50, 'USD'),
+      majorUnitsText(0, 'USD'),
+      majorUnitsText(10000, 'KRW'),
+    ]).toEqual(['50', '12.99', '-0.5', '0', '10000']);
   });
 });
 
 describe('cash currencies only (hardening rule)', () => {
-  it.each(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW'])('refuses the fund code or unit of account %s', (code) => {
-    // Act / Assess
-    expect(normalizeCurrency(code)).toBeUndefined();
-    expect(normalizeCurrency(code.toLowerCase())).toBeUndefined();
-    expect(() => currencyExponent(code)).toThrow(UnsupportedCurrencyError);
-  });
+  it.each(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW'])(
+    'refuses the fund code or unit of account %s',
+    (code) => {
+      // Act / Assess
+      expect(normalizeCurrency(code)).toBeUndefined();
+      expect(normalizeCurrency(code.toLowerCase())).toBeUndefined();
+      expect(() => currencyExponent(code)).toThrow(UnsupportedCurrencyError);
+    },
+  );
 
   it('refuses every code the ISO list behind the dataset flags as a fund (IsFund="true")', () => {
     // Prepare: the ISO 4217 list-one XML shipped with currency-codes
     const packageDir = dirname(createRequire(import.meta.url).resolve('currency-codes/package.json'));
     const xml = readFileSync(join(packageDir, 'iso-4217-list-one.xml'), 'utf8');
-    const fundCodes = [...xml.matchAll(/<CcyNm IsFund="true">[^<]*<\/CcyNm>\s*<Ccy>([A-Z]{3})<\/Ccy>/g)].map((match) => match[1]!);
+    const fundCodes = [...xml.matchAll(/<CcyNm IsFund="true">[^<]*<\/CcyNm>\s*<Ccy>([A-Z]{3})<\/Ccy>/g)].map(
+      (match) => match[1]!,
+    );
     // Act
     const accepted = fundCodes.filter((code) => normalizeCurrency(code) !== undefined);
     // Assess
@@ -145,12 +154,20 @@ describe('cash currencies only (hardening rule)', () => {
   });
 
   it('still accepts the cash currencies of the same countries', () => {
-    expect(['BOB', 'CHF', 'CLP', 'COP', 'MXN', 'USD', 'UYU'].map((code) => normalizeCurrency(code))).toEqual(['BOB', 'CHF', 'CLP', 'COP', 'MXN', 'USD', 'UYU']);
+    expect(['BOB', 'CHF', 'CLP', 'COP', 'MXN', 'USD', 'UYU'].map((code) => normalizeCurrency(code))).toEqual([
+      'BOB',
+      'CHF',
+      'CLP',
+      'COP',
+      'MXN',
+      'USD',
+      'UYU',
+    ]);
   });
 });
 
 describe('maxAmountMinor (per-currency maximum: 99,999,999 major units)', () => {
-  it('allows 8 major digits plus the currency\'s minor digits', () => {
+  it("allows 8 major digits plus the currency's minor digits", () => {
     // Act / Assess
     expect(maxAmountMinor('USD')).toBe(9_999_999_999);
     expect(formatMajorUnits(maxAmountMinor('USD'), 'USD')).toBe('99999999.99');

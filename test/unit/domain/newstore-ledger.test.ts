@@ -3,7 +3,13 @@
  * changes, with instrument_id and reason) and the cross-check of the history NewStore sends.
  */
 import { describe, expect, it } from 'vitest';
-import { applyChange, newAuthorizedInstrument, planOperation, settlementChange, type OperationRequest } from '../../../lambdas/domain/instrument-ledger';
+import {
+  applyChange,
+  newAuthorizedInstrument,
+  planOperation,
+  settlementChange,
+  type OperationRequest,
+} from '../../../lambdas/domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../../../lambdas/domain/instrument-model';
 import { checkNewStoreHistory, newStoreTransactions, type NewStoreTransaction } from '../../../lambdas/domain/newstore-ledger';
 
@@ -26,14 +32,23 @@ function authorized(amount = 10000): FinancialInstrument {
 }
 
 /** Plans, reserves and settles (or leaves pending) one operation, as the use case does. */
-function apply(instrument: FinancialInstrument, request: OperationRequest, outcome: 'succeeded' | 'failed' | 'pending' = 'succeeded'): { instrument: FinancialInstrument; operation: InstrumentOperation } {
+function apply(
+  instrument: FinancialInstrument,
+  request: OperationRequest,
+  outcome: 'succeeded' | 'failed' | 'pending' = 'succeeded',
+): { instrument: FinancialInstrument; operation: InstrumentOperation } {
   sequence += 1;
   const id = `iop_${String(sequence).padStart(4, '0')}`;
   const { operation } = planOperation(instrument, request, { operationId: id, now: new Date(NOW.getTime() + sequence) });
   let next = { ...applyChange(instrument, operation.reservation), operations: { ...instrument.operations, [id]: operation } };
   if (outcome !== 'pending') {
     next = applyChange(next, settlementChange(operation, outcome));
-    next.operations[id] = { ...operation, status: outcome, settledAt: NOW.toISOString(), ...(outcome === 'succeeded' ? { pspOperationId: `op_${id}` } : {}) };
+    next.operations[id] = {
+      ...operation,
+      status: outcome,
+      settledAt: NOW.toISOString(),
+      ...(outcome === 'succeeded' ? { pspOperationId: `op_${id}` } : {}),
+    };
   }
   return { instrument: next, operation: next.operations[id]! };
 }
@@ -85,14 +100,21 @@ describe('checkNewStoreHistory', () => {
     const creation = Object.values(created.operations)[0]!;
     const capture = apply(created, { kind: 'capture', amount: 3000, currency: 'USD' });
     const refund = apply(capture.instrument, { kind: 'refund', amount: 1000, currency: 'USD' });
-    const history = [...newStoreTransactions(refund.instrument, creation), ...newStoreTransactions(refund.instrument, capture.operation)];
+    const history = [
+      ...newStoreTransactions(refund.instrument, creation),
+      ...newStoreTransactions(refund.instrument, capture.operation),
+    ];
     return { instrument: refund.instrument, refund: refund.operation, history };
   }
 
   it('is consistent when NewStore holds exactly the rows answered before this operation', () => {
     const { instrument, refund, history } = twoSteps();
     const check = checkNewStoreHistory(asSent(history), instrument, refund.id, text);
-    expect(check).toMatchObject({ status: 'consistent', newstore: { capturable: 7000, refundable: 3000 }, paystep: { capturable: 7000, refundable: 3000 } });
+    expect(check).toMatchObject({
+      status: 'consistent',
+      newstore: { capturable: 7000, refundable: 3000 },
+      paystep: { capturable: 7000, refundable: 3000 },
+    });
   });
 
   it('reports an invented, an altered, a missing and an unreadable row, and another instrument’s row', () => {
@@ -120,7 +142,10 @@ describe('checkNewStoreHistory', () => {
   it('counts a row sent twice as unknown the second time', () => {
     const { instrument, refund, history } = twoSteps();
     const sent = asSent(history);
-    expect(checkNewStoreHistory([...sent, sent[0]], instrument, refund.id, text)).toMatchObject({ status: 'mismatch', unknownTransactionIds: [history[0]!.transactionId] });
+    expect(checkNewStoreHistory([...sent, sent[0]], instrument, refund.id, text)).toMatchObject({
+      status: 'mismatch',
+      unknownTransactionIds: [history[0]!.transactionId],
+    });
   });
 
   it('tolerates a request without transactions (not_sent) and a create with an empty history (consistent)', () => {

@@ -32,16 +32,39 @@ const attempt = (overrides: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
 const payment = (attempts: PaymentAttempt[]) => ({ paymentToken: 'tok_1', attempts, capturedAmount: 0 });
 
 const ALLOWED = new Set([
-  'authorizing>requires_action', 'authorizing>authorization_pending', 'authorizing>authorized', 'authorizing>failed', 'authorizing>outcome_unknown', 'authorizing>voided',
-  'requires_action>authorization_pending', 'requires_action>authorized', 'requires_action>failed', 'requires_action>outcome_unknown', 'requires_action>voided',
-  'authorization_pending>authorized', 'authorization_pending>failed', 'authorization_pending>outcome_unknown', 'authorization_pending>voided',
-  'outcome_unknown>authorization_pending', 'outcome_unknown>authorized', 'outcome_unknown>failed', 'outcome_unknown>voided', 'outcome_unknown>captured', 'outcome_unknown>partially_captured',
-  'authorized>captured', 'authorized>partially_captured', 'authorized>voided',
-  'partially_captured>captured', 'partially_captured>partially_captured', 'partially_captured>voided',
+  'authorizing>requires_action',
+  'authorizing>authorization_pending',
+  'authorizing>authorized',
+  'authorizing>failed',
+  'authorizing>outcome_unknown',
+  'authorizing>voided',
+  'requires_action>authorization_pending',
+  'requires_action>authorized',
+  'requires_action>failed',
+  'requires_action>outcome_unknown',
+  'requires_action>voided',
+  'authorization_pending>authorized',
+  'authorization_pending>failed',
+  'authorization_pending>outcome_unknown',
+  'authorization_pending>voided',
+  'outcome_unknown>authorization_pending',
+  'outcome_unknown>authorized',
+  'outcome_unknown>failed',
+  'outcome_unknown>voided',
+  'outcome_unknown>captured',
+  'outcome_unknown>partially_captured',
+  'authorized>captured',
+  'authorized>partially_captured',
+  'authorized>voided',
+  'partially_captured>captured',
+  'partially_captured>partially_captured',
+  'partially_captured>voided',
 ]);
 
 describe('the attempt status machine', () => {
-  const pairs: [AttemptStatus, AttemptStatus][] = ATTEMPT_STATUSES.flatMap((from) => ATTEMPT_STATUSES.map((to): [AttemptStatus, AttemptStatus] => [from, to]));
+  const pairs: [AttemptStatus, AttemptStatus][] = ATTEMPT_STATUSES.flatMap((from) =>
+    ATTEMPT_STATUSES.map((to): [AttemptStatus, AttemptStatus] => [from, to]),
+  );
 
   it.each(pairs)('%s -> %s is allowed only as the table says', (from, to) => {
     expect(canMoveAttempt(from, to)).toBe(ALLOWED.has(`${from}>${to}`));
@@ -65,14 +88,20 @@ describe('transitionAttempt', () => {
     // Act
     const result = transitionAttempt(attempt(), { type: 'authorized', pspReference: 'auth_1', amount: 10050 }, LATER);
     // Assess
-    expect(result).toEqual({ kind: 'moved', attempt: { ...attempt(), status: 'authorized', pspReference: 'auth_1', authorizedAmount: 10050, updatedAt: LATER } });
+    expect(result).toEqual({
+      kind: 'moved',
+      attempt: { ...attempt(), status: 'authorized', pspReference: 'auth_1', authorizedAmount: 10050, updatedAt: LATER },
+    });
   });
 
   it('is unchanged when the attempt already stands where the event leads (a re-run writes nothing)', () => {
     // Prepare
     const authorized = attempt({ status: 'authorized', pspReference: 'auth_1', authorizedAmount: 10050 });
     // Act / Assess
-    expect(transitionAttempt(authorized, { type: 'authorized', pspReference: 'auth_1', amount: 10050 }, LATER)).toEqual({ kind: 'unchanged', attempt: authorized });
+    expect(transitionAttempt(authorized, { type: 'authorized', pspReference: 'auth_1', amount: 10050 }, LATER)).toEqual({
+      kind: 'unchanged',
+      attempt: authorized,
+    });
   });
 
   it('refuses a move the machine does not allow and says why', () => {
@@ -113,7 +142,11 @@ describe('the payment read through its attempts', () => {
 
   it('knows the pending authorization until it is authorized, then the authorization', () => {
     // Prepare
-    const pending = recordAttemptEvent(payment([attempt()]), { type: 'authorization_pending', pspReference: 'auth_1' }, LATER).payment;
+    const pending = recordAttemptEvent(
+      payment([attempt()]),
+      { type: 'authorization_pending', pspReference: 'auth_1' },
+      LATER,
+    ).payment;
     // Act
     const authorized = recordAttemptEvent(pending, { type: 'authorized', pspReference: 'auth_1', amount: 10050 }, LATER).payment;
     // Assess
@@ -149,11 +182,59 @@ describe('the payment read through its attempts', () => {
   });
 
   it.each([
-    [{ paymentToken: 't', connector: 'sandbox', authorizedAmount: 0, capturedAmount: 0, voided: false }, 'authorizing', undefined],
-    [{ paymentToken: 't', connector: 'sandbox', authorizedAmount: 0, capturedAmount: 0, voided: false, pendingPspReference: 'auth_p' }, 'authorization_pending', 'auth_p'],
-    [{ paymentToken: 't', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 0, voided: false }, 'authorized', 'auth_1'],
-    [{ paymentToken: 't', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false }, 'captured', 'auth_1'],
-    [{ paymentToken: 't', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 0, voided: true }, 'voided', 'auth_1'],
+    [
+      { paymentToken: 't', connector: 'sandbox', authorizedAmount: 0, capturedAmount: 0, voided: false },
+      'authorizing',
+      undefined,
+    ],
+    [
+      {
+        paymentToken: 't',
+        connector: 'sandbox',
+        authorizedAmount: 0,
+        capturedAmount: 0,
+        voided: false,
+        pendingPspReference: 'auth_p',
+      },
+      'authorization_pending',
+      'auth_p',
+    ],
+    [
+      {
+        paymentToken: 't',
+        connector: 'sandbox',
+        pspReference: 'auth_1',
+        authorizedAmount: 10050,
+        capturedAmount: 0,
+        voided: false,
+      },
+      'authorized',
+      'auth_1',
+    ],
+    [
+      {
+        paymentToken: 't',
+        connector: 'sandbox',
+        pspReference: 'auth_1',
+        authorizedAmount: 10050,
+        capturedAmount: 10050,
+        voided: false,
+      },
+      'captured',
+      'auth_1',
+    ],
+    [
+      {
+        paymentToken: 't',
+        connector: 'sandbox',
+        pspReference: 'auth_1',
+        authorizedAmount: 10050,
+        capturedAmount: 0,
+        voided: true,
+      },
+      'voided',
+      'auth_1',
+    ],
   ] as const)('reads an item stored with flags (%o) as one %s attempt', (flags, status, pspReference) => {
     // Act
     const read = paymentFromFlags({ id: 'chk_1', amount: 10050, currency: 'USD', createdAt: AT, status: 'processing' }, flags);

@@ -24,15 +24,45 @@ function paymentMethod(overrides: Partial<PaymentMethod> = {}): PaymentMethod {
 describe('decidePaymentMethodUse', () => {
   it.each([
     ['a one-off payment method on its own checkout', {}, { checkoutId: 'chk_1', offSession: false }, undefined],
-    ['a merchant-vaulted one-off on any checkout', { checkoutId: undefined }, { checkoutId: 'chk_9', offSession: false }, undefined],
+    [
+      'a merchant-vaulted one-off on any checkout',
+      { checkoutId: undefined },
+      { checkoutId: 'chk_9', offSession: false },
+      undefined,
+    ],
     ['a one-off on another checkout', {}, { checkoutId: 'chk_2', offSession: false }, 'payment_method_checkout_mismatch'],
     ['a one-off off-session', {}, { checkoutId: 'chk_1', offSession: true }, 'payment_method_not_saved'],
-    ['a saved one for its customer, off-session', { customerId: 'cus_1' }, { checkoutId: 'chk_2', customerId: 'cus_1', offSession: true }, undefined],
-    ['a saved one for another customer', { customerId: 'cus_1' }, { checkoutId: 'chk_2', customerId: 'cus_2', offSession: false }, 'payment_method_customer_mismatch'],
-    ['a saved one on a checkout without customer', { customerId: 'cus_1' }, { checkoutId: 'chk_2', offSession: false }, 'payment_method_customer_mismatch'],
+    [
+      'a saved one for its customer, off-session',
+      { customerId: 'cus_1' },
+      { checkoutId: 'chk_2', customerId: 'cus_1', offSession: true },
+      undefined,
+    ],
+    [
+      'a saved one for another customer',
+      { customerId: 'cus_1' },
+      { checkoutId: 'chk_2', customerId: 'cus_2', offSession: false },
+      'payment_method_customer_mismatch',
+    ],
+    [
+      'a saved one on a checkout without customer',
+      { customerId: 'cus_1' },
+      { checkoutId: 'chk_2', offSession: false },
+      'payment_method_customer_mismatch',
+    ],
     ['a detached one', { status: 'detached' as const }, { checkoutId: 'chk_1', offSession: false }, 'payment_method_detached'],
-    ['a shredded one', { status: 'shredded' as const, customerId: 'cus_1' }, { checkoutId: 'chk_1', customerId: 'cus_1', offSession: true }, 'payment_method_deleted'],
-    ['an expired one', { card: { brand: 'visa' as const, last4: '4242', expMonth: 10, expYear: 2026, fingerprint: 'fp' } }, { checkoutId: 'chk_1', offSession: false }, 'payment_method_expired'],
+    [
+      'a shredded one',
+      { status: 'shredded' as const, customerId: 'cus_1' },
+      { checkoutId: 'chk_1', customerId: 'cus_1', offSession: true },
+      'payment_method_deleted',
+    ],
+    [
+      'an expired one',
+      { card: { brand: 'visa' as const, last4: '4242', expMonth: 10, expYear: 2026, fingerprint: 'fp' } },
+      { checkoutId: 'chk_1', offSession: false },
+      'payment_method_expired',
+    ],
   ])('%s', (_what, overrides, use, refusal) => {
     // Act
     const decision = decidePaymentMethodUse(paymentMethod({ checkoutId: 'chk_1', ...overrides }), { ...use, now: NOW });
@@ -46,7 +76,15 @@ describe('SensitiveCard', () => {
     // Prepare
     const card = new SensitiveCard('pm_1', '4242424242424242', 12, 2030, '123');
     // Act
-    const printed = [JSON.stringify(card), JSON.stringify({ nested: [card] }), `${card}`, String(card), inspect(card), inspect({ card }, { depth: 5 }), Object.keys(card).join(',')];
+    const printed = [
+      JSON.stringify(card),
+      JSON.stringify({ nested: [card] }),
+      `${card}`,
+      String(card),
+      inspect(card),
+      inspect({ card }, { depth: 5 }),
+      Object.keys(card).join(','),
+    ];
     // Assess
     expect(card.revealNumber()).toBe('4242424242424242');
     expect(card.revealCvc()).toBe('123');

@@ -28,7 +28,12 @@ describe('authorization state transitions (monotonic)', () => {
 
   it('maps PSP status strings onto states', () => {
     expect(['pending', 'authorized', 'partially_captured', 'captured', 'refunded', 'voided'].map(stateFromPspStatus)).toEqual([
-      'pending', 'authorized', 'authorized', 'captured', 'captured', 'voided',
+      'pending',
+      'authorized',
+      'authorized',
+      'captured',
+      'captured',
+      'voided',
     ]);
     expect(stateFromPspStatus('weird')).toBeUndefined();
   });
@@ -51,7 +56,10 @@ describe('callback signatures', () => {
     // Act / Assess
     expect(verifyPspSignature(undefined, body, [SECRET], NOW)).toEqual({ ok: false, reason: 'missing' });
     expect(verifyPspSignature('v1=zz', body, [SECRET], NOW)).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifyPspSignature(signPspCallback(SECRET, T - 301, body), body, [SECRET], NOW)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyPspSignature(signPspCallback(SECRET, T - 301, body), body, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
     expect(verifyPspSignature(good, `${body} `, [SECRET], NOW)).toEqual({ ok: false, reason: 'mismatch' });
     expect(verifyPspSignature(good, body, ['other'], NOW)).toEqual({ ok: false, reason: 'mismatch' });
   });
@@ -60,10 +68,32 @@ describe('callback signatures', () => {
 describe('parsePspCallback', () => {
   it('parses a sandbox callback and rejects one with a bad type or amount', () => {
     // Prepare
-    const callback = { id: 'pevt_1', type: 'dispute.created', created: NOW.toISOString(), sequence: 4, data: { authorization_id: 'auth_1', reference: 'chk_1', amount: 1000, currency: 'USD', dispute_id: 'op_1', reason: 'fraudulent' } };
+    const callback = {
+      id: 'pevt_1',
+      type: 'dispute.created',
+      created: NOW.toISOString(),
+      sequence: 4,
+      data: {
+        authorization_id: 'auth_1',
+        reference: 'chk_1',
+        amount: 1000,
+        currency: 'USD',
+        dispute_id: 'op_1',
+        reason: 'fraudulent',
+      },
+    };
     // Act / Assess
     expect(parsePspCallback(callback)).toEqual({
-      id: 'pevt_1', type: 'dispute.created', created: NOW.toISOString(), sequence: 4, authorizationId: 'auth_1', reference: 'chk_1', amount: 1000, currency: 'USD', disputeId: 'op_1', reason: 'fraudulent',
+      id: 'pevt_1',
+      type: 'dispute.created',
+      created: NOW.toISOString(),
+      sequence: 4,
+      authorizationId: 'auth_1',
+      reference: 'chk_1',
+      amount: 1000,
+      currency: 'USD',
+      disputeId: 'op_1',
+      reason: 'fraudulent',
     });
     expect(parsePspCallback({ ...callback, type: 'charge.refunded' })).toBeUndefined();
     expect(parsePspCallback({ ...callback, data: { ...callback.data, amount: 10.5 } })).toBeUndefined();

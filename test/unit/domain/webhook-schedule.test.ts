@@ -45,11 +45,15 @@ describe('retry schedule', () => {
 describe('applyJitter', () => {
   it('stays within ±10 % of the delay for any random value', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 86_400_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (delay, r) => {
-        const jittered = applyJitter(delay, 0.1, () => r);
-        expect(jittered).toBeGreaterThanOrEqual(Math.floor(delay * 0.9));
-        expect(jittered).toBeLessThanOrEqual(Math.ceil(delay * 1.1));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 86_400_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (delay, r) => {
+          const jittered = applyJitter(delay, 0.1, () => r);
+          expect(jittered).toBeGreaterThanOrEqual(Math.floor(delay * 0.9));
+          expect(jittered).toBeLessThanOrEqual(Math.ceil(delay * 1.1));
+        },
+      ),
     );
   });
 
@@ -86,17 +90,27 @@ describe('planNextAttempt', () => {
       at: new Date(now.getTime() + 5_000),
       delayMs: 5_000,
     });
-    expect(planNextAttempt({ attemptsMade: 9, schedule: DEFAULT_RETRY_SCHEDULE, now, random: noJitter })).toMatchObject({ delayMs: 24 * 3_600_000 });
+    expect(planNextAttempt({ attemptsMade: 9, schedule: DEFAULT_RETRY_SCHEDULE, now, random: noJitter })).toMatchObject({
+      delayMs: 24 * 3_600_000,
+    });
   });
 
   it('is exhausted after the tenth attempt (dead letter)', () => {
-    expect(planNextAttempt({ attemptsMade: 10, schedule: DEFAULT_RETRY_SCHEDULE, now, random: noJitter })).toEqual({ kind: 'exhausted' });
+    expect(planNextAttempt({ attemptsMade: 10, schedule: DEFAULT_RETRY_SCHEDULE, now, random: noJitter })).toEqual({
+      kind: 'exhausted',
+    });
   });
 
   it('lets Retry-After push the attempt later, never earlier, and never past the bound', () => {
     const schedule = { ...DEFAULT_RETRY_SCHEDULE, maxRetryAfterMs: 3_600_000 };
-    expect(planNextAttempt({ attemptsMade: 1, schedule, now, random: noJitter, retryAfterMs: 60_000 })).toMatchObject({ delayMs: 60_000 });
-    expect(planNextAttempt({ attemptsMade: 2, schedule, now, random: noJitter, retryAfterMs: 1_000 })).toMatchObject({ delayMs: 300_000 });
-    expect(planNextAttempt({ attemptsMade: 1, schedule, now, random: noJitter, retryAfterMs: 10 * 3_600_000 })).toMatchObject({ delayMs: 3_600_000 });
+    expect(planNextAttempt({ attemptsMade: 1, schedule, now, random: noJitter, retryAfterMs: 60_000 })).toMatchObject({
+      delayMs: 60_000,
+    });
+    expect(planNextAttempt({ attemptsMade: 2, schedule, now, random: noJitter, retryAfterMs: 1_000 })).toMatchObject({
+      delayMs: 300_000,
+    });
+    expect(planNextAttempt({ attemptsMade: 1, schedule, now, random: noJitter, retryAfterMs: 10 * 3_600_000 })).toMatchObject({
+      delayMs: 3_600_000,
+    });
   });
 });

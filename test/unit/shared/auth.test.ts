@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { assertOwnedBy, classifyToken, createAuthenticator, idempotencyScope, readBearerToken } from '../../../lambdas/shared/auth';
+import {
+  assertOwnedBy,
+  classifyToken,
+  createAuthenticator,
+  idempotencyScope,
+  readBearerToken,
+} from '../../../lambdas/shared/auth';
 import { sha256Hex } from '../../../lambdas/domain/ids';
 import type { Checkout, Merchant } from '../../../lambdas/domain/model';
 import { AuthenticationError, NotFoundError } from '../../../lambdas/errors';
@@ -22,7 +28,11 @@ function authenticator() {
   const getCheckout = vi.fn(async (id: string) => (id === checkout.id ? checkout : undefined));
   const verifyAdminToken = vi.fn(async (token: string) => token === 'admin-secret');
   return {
-    authenticate: createAuthenticator({ merchants: { findMerchantBySecretKeyHash }, checkouts: { getCheckout }, verifyAdminToken }),
+    authenticate: createAuthenticator({
+      merchants: { findMerchantBySecretKeyHash },
+      checkouts: { getCheckout },
+      verifyAdminToken,
+    }),
     findMerchantBySecretKeyHash,
     verifyAdminToken,
   };
@@ -80,13 +90,15 @@ describe('createAuthenticator', () => {
     const { authenticate } = authenticator();
     // Act / Assess
     await expect(authenticate({ authorization: 'Bearer admin-secret' }, ['admin'], {})).resolves.toEqual({ kind: 'admin' });
-    await expect(authenticate({ authorization: 'Bearer admin-wrong' }, ['admin'], {})).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(authenticate({ authorization: 'Bearer admin-wrong' }, ['admin'], {})).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
     await expect(authenticate({ authorization: 'Bearer sk_test_unknown' }, ['merchant'], {})).rejects.toThrow('Invalid API key');
   });
 });
 
 describe('ownership and scopes', () => {
-  it('hides another merchant\'s checkout as 404', () => {
+  it("hides another merchant's checkout as 404", () => {
     expect(() => assertOwnedBy({ ...checkout, merchantId: 'mer_2' }, merchant)).toThrow(NotFoundError);
     expect(() => assertOwnedBy(undefined, merchant)).toThrow(NotFoundError);
     expect(assertOwnedBy(checkout, merchant)).toBe(checkout);

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createApiHandler, errorResponse, MAX_BODY_BYTES, parseJsonBody, type ApiLogger, type RouteTable } from '../../../lambdas/shared/http';
+import {
+  createApiHandler,
+  errorResponse,
+  MAX_BODY_BYTES,
+  parseJsonBody,
+  type ApiLogger,
+  type RouteTable,
+} from '../../../lambdas/shared/http';
 import type { Authenticator } from '../../../lambdas/shared/auth';
 import { AuthenticationError, ConcurrentModificationError, NotFoundError, ValidationError } from '../../../lambdas/errors';
 import { parseInput, createCheckoutInputSchema } from '../../../lambdas/shared/validation';
@@ -111,9 +118,24 @@ describe('createApiHandler: bad input is always 4xx', () => {
     ['a JSON array', '[]', 400, 'invalid_request'],
     ['JSON null', 'null', 400, 'invalid_request'],
     ['wrong types', JSON.stringify({ merchant_order_ref: 1 }), 400, 'invalid_request'],
-    ['a negative amount', JSON.stringify({ merchant_order_ref: 'r', amount: -5, currency: 'USD', items: [{ sku: 'a', quantity: 1 }] }), 422, 'invalid_amount'],
-    ['a fractional amount', JSON.stringify({ merchant_order_ref: 'r', amount: 1.25, currency: 'USD', items: [{ sku: 'a', quantity: 1 }] }), 422, 'invalid_amount'],
-    ['an unknown currency', JSON.stringify({ merchant_order_ref: 'r', amount: 5, currency: 'ZZZ', items: [{ sku: 'a', quantity: 1 }] }), 422, 'invalid_currency'],
+    [
+      'a negative amount',
+      JSON.stringify({ merchant_order_ref: 'r', amount: -5, currency: 'USD', items: [{ sku: 'a', quantity: 1 }] }),
+      422,
+      'invalid_amount',
+    ],
+    [
+      'a fractional amount',
+      JSON.stringify({ merchant_order_ref: 'r', amount: 1.25, currency: 'USD', items: [{ sku: 'a', quantity: 1 }] }),
+      422,
+      'invalid_amount',
+    ],
+    [
+      'an unknown currency',
+      JSON.stringify({ merchant_order_ref: 'r', amount: 5, currency: 'ZZZ', items: [{ sku: 'a', quantity: 1 }] }),
+      422,
+      'invalid_currency',
+    ],
     ['an oversized body', JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) }), 413, 'body_too_large'],
   ])('maps %s', async (_name, body, status, code) => {
     // Prepare
@@ -136,7 +158,7 @@ describe('createApiHandler: bad input is always 4xx', () => {
       event('POST /v1/echo', { body: Buffer.from('{"héllo":"wörld"}').toString('base64'), isBase64Encoded: true }),
     );
     // Assess
-    expect(parse(result)).toEqual({ 'héllo': 'wörld' });
+    expect(parse(result)).toEqual({ héllo: 'wörld' });
   });
 });
 
@@ -155,7 +177,9 @@ describe('createApiHandler: unexpected errors', () => {
     const result = await invoke(event('POST /v1/boom', { body: '{"secret":"sk_test_leak"}' }));
     // Assess
     expect(result.statusCode).toBe(500);
-    expect(parse(result)).toEqual({ error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.' } });
+    expect(parse(result)).toEqual({
+      error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.' },
+    });
     expect(result.body).not.toContain('cannot read');
     expect(result.body).not.toContain('at ');
     expect(logger.error).toHaveBeenCalledTimes(1);
@@ -164,7 +188,9 @@ describe('createApiHandler: unexpected errors', () => {
 
   it('keeps param in mapped Paystep errors', () => {
     const response = errorResponse(new NotFoundError('No such checkout', { param: 'id' }));
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'resource_not_found', message: 'No such checkout', param: 'id' } });
+    expect(JSON.parse(response.body)).toEqual({
+      error: { code: 'resource_not_found', message: 'No such checkout', param: 'id' },
+    });
   });
 });
 
@@ -266,7 +292,12 @@ describe('createApiHandler: Idempotency-Key', () => {
     // Prepare
     const { invoke, store } = setup(echoRoutes);
     // Act
-    await invoke(event('GET /v1/things/{id}', { pathParameters: { id: 'a' }, headers: { authorization: 'Bearer x', 'idempotency-key': 'g' } }));
+    await invoke(
+      event('GET /v1/things/{id}', {
+        pathParameters: { id: 'a' },
+        headers: { authorization: 'Bearer x', 'idempotency-key': 'g' },
+      }),
+    );
     // Assess
     expect(store.records.size).toBe(0);
   });

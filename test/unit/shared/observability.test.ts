@@ -19,7 +19,12 @@ interface Emf {
   [key: string]: unknown;
 }
 
-const context = { functionName: 'paystep-test', awsRequestId: 'req-1', memoryLimitInMB: '256', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:0:function:paystep-test' } as Context;
+const context = {
+  functionName: 'paystep-test',
+  awsRequestId: 'req-1',
+  memoryLimitInMB: '256',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:0:function:paystep-test',
+} as Context;
 
 describe('observability', () => {
   let observability: ObservabilityModule;
@@ -34,7 +39,8 @@ describe('observability', () => {
     vi.resetModules();
     lines = [];
     const capture = (chunk: string | Uint8Array): boolean => {
-      for (const line of String(chunk).split('\n')) if (line.trim().startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of String(chunk).split('\n'))
+        if (line.trim().startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
       return true;
     };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
@@ -49,7 +55,9 @@ describe('observability', () => {
   });
 
   const metricLines = (name: string): Emf[] =>
-    (lines as Emf[]).filter((line) => line._aws?.CloudWatchMetrics.some((directive) => directive.Metrics.some((metric) => metric.Name === name)));
+    (lines as Emf[]).filter((line) =>
+      line._aws?.CloudWatchMetrics.some((directive) => directive.Metrics.some((metric) => metric.Name === name)),
+    );
 
   it('puts the checkout id on every log line of the invocation only, and flushes its metrics at the end', async () => {
     // Act
@@ -61,7 +69,11 @@ describe('observability', () => {
     observability.observability.logger.info('after');
     // Assess
     expect(result).toBe(42);
-    expect(lines.find((line) => line.message === 'inside')).toMatchObject({ correlation_id: 'chk_abc', function_name: 'paystep-test', service: 'paystep' });
+    expect(lines.find((line) => line.message === 'inside')).toMatchObject({
+      correlation_id: 'chk_abc',
+      function_name: 'paystep-test',
+      service: 'paystep',
+    });
     expect(lines.find((line) => line.message === 'after')?.correlation_id).toBeUndefined();
     const [emf] = metricLines(PAYSTEP_METRICS.checkoutSucceeded);
     expect(emf?._aws?.CloudWatchMetrics[0]).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [['service']] });
@@ -115,10 +127,15 @@ describe('observability', () => {
       confirmInventory: async () => ({ outcome: 'rejected', reason: 'inventory_timeout', message: 'slow', latencyMs: 10_000 }),
     };
     // Act
-    const decision = await observability.observeInventoryConfirmer(confirmer).confirmInventory('https://m.example', {} as never, 'whsec_x');
+    const decision = await observability
+      .observeInventoryConfirmer(confirmer)
+      .confirmInventory('https://m.example', {} as never, 'whsec_x');
     // Assess
     expect(decision.outcome).toBe('rejected');
-    expect(metricLines(PAYSTEP_METRICS.inventoryConfirmationLatency)[0]).toMatchObject({ outcome: 'inventory_timeout', [PAYSTEP_METRICS.inventoryConfirmationLatency]: 10_000 });
+    expect(metricLines(PAYSTEP_METRICS.inventoryConfirmationLatency)[0]).toMatchObject({
+      outcome: 'inventory_timeout',
+      [PAYSTEP_METRICS.inventoryConfirmationLatency]: 10_000,
+    });
   });
 
   it('counts failed webhook attempts and dead letters, and logs the receiver host only', async () => {
@@ -127,7 +144,10 @@ describe('observability', () => {
     const completions: string[] = [];
     const store = {
       marker: 'store',
-      completeAttempt: async (_eventId: string, _endpointId: string, _lease: string, outcome: { status: string }) => (completions.push(outcome.status), true),
+      completeAttempt: async (_eventId: string, _endpointId: string, _lease: string, outcome: { status: string }) => (
+        completions.push(outcome.status),
+        true
+      ),
       getEvent(this: { marker: string }) {
         return Promise.resolve(this.marker);
       },
@@ -135,16 +155,33 @@ describe('observability', () => {
     const observedStore = observability.observeWebhookCompletions(store);
     // Act
     await observability.observeInvocation({}, async () => {
-      await observability.observeWebhookSender(sender).send('https://hooks.example.com/path?token=tok_secret', 'whsec_secret', { id: 'evt_1', timestamp: new Date(), body: '{}' });
-      await observedStore.completeAttempt('evt_1', 'we_1', 'lease', { status: 'pending', attempt: 1, nextAttemptAt: '', now: '' });
-      await observedStore.completeAttempt('evt_1', 'we_1', 'lease', { status: 'dead_lettered', attempt: 8, nextAttemptAt: '', now: '' });
+      await observability.observeWebhookSender(sender).send('https://hooks.example.com/path?token=tok_secret', 'whsec_secret', {
+        id: 'evt_1',
+        timestamp: new Date(),
+        body: '{}',
+      });
+      await observedStore.completeAttempt('evt_1', 'we_1', 'lease', {
+        status: 'pending',
+        attempt: 1,
+        nextAttemptAt: '',
+        now: '',
+      });
+      await observedStore.completeAttempt('evt_1', 'we_1', 'lease', {
+        status: 'dead_lettered',
+        attempt: 8,
+        nextAttemptAt: '',
+        now: '',
+      });
     });
     // Assess
     expect(completions).toEqual(['pending', 'dead_lettered']);
     expect(await (observedStore as unknown as { getEvent(): Promise<string> }).getEvent()).toBe('store');
     const [emf] = metricLines(PAYSTEP_METRICS.webhookDeadLettered);
     expect(emf).toMatchObject({ [PAYSTEP_METRICS.webhookDeadLettered]: 1, [PAYSTEP_METRICS.webhookDeliveryFailed]: 1 });
-    expect(lines.find((line) => line.message === 'webhook attempt failed')).toMatchObject({ host: 'hooks.example.com', httpStatus: 503 });
+    expect(lines.find((line) => line.message === 'webhook attempt failed')).toMatchObject({
+      host: 'hooks.example.com',
+      httpStatus: 503,
+    });
     expect(JSON.stringify(lines)).not.toMatch(/tok_secret|whsec_secret/);
   });
 
@@ -159,7 +196,10 @@ describe('observability', () => {
           },
         },
       },
-      { authenticate: async () => ({ kind: 'admin' }), idempotency: { store: new MemoryIdempotencyStore(), cipher: markerCipher } },
+      {
+        authenticate: async () => ({ kind: 'admin' }),
+        idempotency: { store: new MemoryIdempotencyStore(), cipher: markerCipher },
+      },
     );
     const event = {
       version: '2.0',

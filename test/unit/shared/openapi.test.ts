@@ -21,7 +21,15 @@ import {
   settingsSchema,
   webhookEndpointSchema,
 } from '../../../lambdas/shared/response-schemas';
-import { toCheckoutView, toCreatedMerchantView, toEventLogView, toListView, toPublicCheckoutView, toSettingsView, toWebhookEndpointView } from '../../../lambdas/shared/views';
+import {
+  toCheckoutView,
+  toCreatedMerchantView,
+  toEventLogView,
+  toListView,
+  toPublicCheckoutView,
+  toSettingsView,
+  toWebhookEndpointView,
+} from '../../../lambdas/shared/views';
 import { statusView } from '../../../lambdas/use-cases/pay-checkout';
 import { aCheckout, aMerchant } from '../fakes';
 
@@ -47,7 +55,9 @@ describe('OpenAPI document', () => {
     const documented = documentedRoutes();
     const document = buildOpenApiDocument();
     const paths = document.paths as Record<string, Record<string, unknown>>;
-    const inDocument = Object.entries(paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    const inDocument = Object.entries(paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
 
     // Assess
     expect(V1_ROUTES.length).toBeGreaterThan(20);
@@ -60,17 +70,28 @@ describe('OpenAPI document', () => {
     const config = await createConfig({ extends: ['recommended-strict'] });
 
     // Act
-    const problems = await lintFromString({ source: JSON.stringify(buildOpenApiDocument()), absoluteRef: 'openapi.json', config });
+    const problems = await lintFromString({
+      source: JSON.stringify(buildOpenApiDocument()),
+      absoluteRef: 'openapi.json',
+      config,
+    });
 
     // Assess
-    expect(problems.map((problem) => `${problem.severity} ${problem.ruleId}: ${problem.message} at ${problem.location[0]?.pointer ?? '?'}`)).toEqual([]);
+    expect(
+      problems.map(
+        (problem) => `${problem.severity} ${problem.ruleId}: ${problem.message} at ${problem.location[0]?.pointer ?? '?'}`,
+      ),
+    ).toEqual([]);
   });
 
   it('declares the three bearer schemes and gives each route the credentials its handler accepts', () => {
     // Act
     const document = buildOpenApiDocument();
     const schemes = (document.components as { securitySchemes: Json }).securitySchemes;
-    const paths = document.paths as Record<string, Record<string, { security: Json[]; parameters?: { name: string; in: string }[] }>>;
+    const paths = document.paths as Record<
+      string,
+      Record<string, { security: Json[]; parameters?: { name: string; in: string }[] }>
+    >;
 
     // Assess
     expect(Object.keys(schemes).sort()).toEqual(['adminToken', 'clientSecret', 'merchantKey']);
@@ -86,7 +107,10 @@ describe('OpenAPI document', () => {
   it('is generated from the request schemas the handlers validate with, examples included', () => {
     // Prepare
     const document = buildOpenApiDocument();
-    const paths = document.paths as Record<string, Record<string, { requestBody: { content: { 'application/json': { schema: Json; example: Json } } } }>>;
+    const paths = document.paths as Record<
+      string,
+      Record<string, { requestBody: { content: { 'application/json': { schema: Json; example: Json } } } }>
+    >;
     const createCheckout = paths['/v1/checkouts']!.post!.requestBody.content['application/json'];
 
     // Act
@@ -100,24 +124,65 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(document.components)).toContain('"request_id"');
   });
 
-  it("describes what the views answer (they parse with the answer schemas)", () => {
+  it('describes what the views answer (they parse with the answer schemas)', () => {
     // Prepare
     const merchant = aMerchant();
     const checkout = aCheckout({
       metadata: { channel: 'web' },
-      payment: aPayment({ paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false }),
+      payment: aPayment({
+        paymentToken: 'tok_1',
+        connector: 'sandbox',
+        pspReference: 'auth_1',
+        authorizedAmount: 10050,
+        capturedAmount: 10050,
+        voided: false,
+      }),
       status: 'succeeded',
     });
-    const endpoint = { id: 'we_1', merchantId: 'mer_1', url: 'https://shop.example/hook', enabledEvents: ['*'], secretCiphertext: 'x', status: 'enabled' as const, createdAt: '2026-01-01T00:00:00.000Z' };
+    const endpoint = {
+      id: 'we_1',
+      merchantId: 'mer_1',
+      url: 'https://shop.example/hook',
+      enabledEvents: ['*'],
+      secretCiphertext: 'x',
+      status: 'enabled' as const,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
     const event = {
-      event: { id: 'evt_1', merchantId: 'mer_1', type: 'checkout.succeeded', created: 1, createdAt: '2026-01-01T00:00:00.000Z', body: '{"data":{"object":{}}}' },
-      deliveries: [{ eventId: 'evt_1', endpointId: 'we_1', merchantId: 'mer_1', status: 'delivered' as const, attempt: 1, nextAttemptAt: '2026-01-01T00:00:00.000Z', attempts: [{ number: 1, at: '2026-01-01T00:00:00.000Z', ok: true, httpStatus: 200, latencyMs: 12 }], updatedAt: '2026-01-01T00:00:00.000Z' }],
+      event: {
+        id: 'evt_1',
+        merchantId: 'mer_1',
+        type: 'checkout.succeeded',
+        created: 1,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        body: '{"data":{"object":{}}}',
+      },
+      deliveries: [
+        {
+          eventId: 'evt_1',
+          endpointId: 'we_1',
+          merchantId: 'mer_1',
+          status: 'delivered' as const,
+          attempt: 1,
+          nextAttemptAt: '2026-01-01T00:00:00.000Z',
+          attempts: [{ number: 1, at: '2026-01-01T00:00:00.000Z', ok: true, httpStatus: 200, latencyMs: 12 }],
+          updatedAt: '2026-01-01T00:00:00.000Z',
+        },
+      ],
     };
 
     // Act
     const results = [
-      checkoutSchema.safeParse(toCheckoutView(checkout, { checkoutBaseUrl: 'https://pay.example', clientSecret: 'cs_1', events: [{ checkoutId: 'chk_1', type: 'created', at: checkout.createdAt }] })),
-      listSchema(checkoutSchema, 'CheckoutListTest').safeParse(toListView([toCheckoutView(checkout, { checkoutBaseUrl: 'https://pay.example' })], 'cursor')),
+      checkoutSchema.safeParse(
+        toCheckoutView(checkout, {
+          checkoutBaseUrl: 'https://pay.example',
+          clientSecret: 'cs_1',
+          events: [{ checkoutId: 'chk_1', type: 'created', at: checkout.createdAt }],
+        }),
+      ),
+      listSchema(checkoutSchema, 'CheckoutListTest').safeParse(
+        toListView([toCheckoutView(checkout, { checkoutBaseUrl: 'https://pay.example' })], 'cursor'),
+      ),
       publicCheckoutSchema.safeParse(toPublicCheckoutView(checkout, 'Shop')),
       checkoutStatusSchema.safeParse(statusView(checkout)),
       settingsSchema.safeParse(toSettingsView(merchant.settings)),
@@ -151,7 +216,12 @@ describe('GET /v1/openapi.json handler', () => {
     // Assess
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body ?? '{}')).toEqual({
-      error: { code: 'invalid_api_version', message: expect.stringContaining('2019-01-01'), param: 'Paystep-Version', request_id: 'req-123' },
+      error: {
+        code: 'invalid_api_version',
+        message: expect.stringContaining('2019-01-01'),
+        param: 'Paystep-Version',
+        request_id: 'req-123',
+      },
     });
   });
 });

@@ -64,7 +64,10 @@ describe('resolveSecretValue', () => {
     // Prepare
     const literalHash = 'a'.repeat(64);
     // Act
-    const results = [await resolveSecretValue(literalHash, 'sha256-hex', source), await resolveSecretValue('c2VjcmV0', 'verbatim', source)];
+    const results = [
+      await resolveSecretValue(literalHash, 'sha256-hex', source),
+      await resolveSecretValue('c2VjcmV0', 'verbatim', source),
+    ];
     // Assess
     expect(results).toEqual([literalHash, 'c2VjcmV0']);
     expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(0);
@@ -82,7 +85,11 @@ describe('resolveSecretValue', () => {
 
   it('propagates an access failure (a missing grant fails the cold start, not a payment)', async () => {
     // Prepare
-    sdk.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), { name: 'AccessDeniedException' }));
+    sdk.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     // Act
     const attempt = resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex', source);
     // Assess

@@ -51,11 +51,39 @@ describe('parseInput for POST /v1/checkouts', () => {
     ['currency as number', { currency: 840 }, 400, 'invalid_request', 'currency', 'currency must be a string'],
     ['items not an array', { items: {} }, 400, 'invalid_request', 'items', 'items must be an array'],
     ['nested type error', { items: [{ sku: 'A', quantity: 'two' }] }, 400, 'invalid_request', 'items.0.quantity', undefined],
-    ['negative unit amount', { items: [{ sku: 'A', quantity: 1, unit_amount: -1 }] }, 422, 'invalid_amount', 'items.0.unit_amount', 'items.0.unit_amount must not be negative'],
+    [
+      'negative unit amount',
+      { items: [{ sku: 'A', quantity: 1, unit_amount: -1 }] },
+      422,
+      'invalid_amount',
+      'items.0.unit_amount',
+      'items.0.unit_amount must not be negative',
+    ],
     ['fractional quantity', { items: [{ sku: 'A', quantity: 1.5 }] }, 422, 'invalid_quantity', 'items.0.quantity', undefined],
-    ['bad email', { customer: { email: 'nope' } }, 422, 'invalid_parameter', 'customer.email', 'customer.email must be a valid email address'],
-    ['unknown nested key', { customer: { phone: '1' } }, 400, 'unknown_parameter', 'customer.phone', 'Unknown parameter: customer.phone'],
-    ['http URL in production', { success_url: 'http://s.example/ok' }, 422, 'invalid_url', 'success_url', 'success_url must be an https URL'],
+    [
+      'bad email',
+      { customer: { email: 'nope' } },
+      422,
+      'invalid_parameter',
+      'customer.email',
+      'customer.email must be a valid email address',
+    ],
+    [
+      'unknown nested key',
+      { customer: { phone: '1' } },
+      400,
+      'unknown_parameter',
+      'customer.phone',
+      'Unknown parameter: customer.phone',
+    ],
+    [
+      'http URL in production',
+      { success_url: 'http://s.example/ok' },
+      422,
+      'invalid_url',
+      'success_url',
+      'success_url must be an https URL',
+    ],
     ['control character in ref', { merchant_order_ref: 'a\nb' }, 422, 'invalid_parameter', 'merchant_order_ref', undefined],
     ['expiry too long', { expires_in_seconds: 604_801 }, 422, 'invalid_expires_in_seconds', 'expires_in_seconds', undefined],
   ])('maps %s', (_name, override, status, code, param, message) => {
@@ -76,7 +104,9 @@ describe('parseInput for POST /v1/checkouts', () => {
   });
 
   it('accepts http URLs only in local mode', () => {
-    expect(parseInput(localSchema, { ...valid, success_url: 'http://127.0.0.1:3002/ok' }).success_url).toBe('http://127.0.0.1:3002/ok');
+    expect(parseInput(localSchema, { ...valid, success_url: 'http://127.0.0.1:3002/ok' }).success_url).toBe(
+      'http://127.0.0.1:3002/ok',
+    );
     expect(errorOf(() => parseInput(localSchema, { ...valid, success_url: 'file:///etc/passwd' })).code).toBe('invalid_url');
   });
 });
@@ -89,7 +119,11 @@ describe('other schemas', () => {
 
   it('parses limit from the query string within 1..100', () => {
     expect(parseInput(listCheckoutsQuerySchema, { limit: '25' }).limit).toBe(25);
-    expect(errorOf(() => parseInput(listCheckoutsQuerySchema, { limit: '101' }))).toMatchObject({ status: 422, code: 'invalid_limit', param: 'limit' });
+    expect(errorOf(() => parseInput(listCheckoutsQuerySchema, { limit: '101' }))).toMatchObject({
+      status: 422,
+      code: 'invalid_limit',
+      param: 'limit',
+    });
     expect(errorOf(() => parseInput(listCheckoutsQuerySchema, { limit: 'ten' }))).toMatchObject({ code: 'invalid_limit' });
   });
 

@@ -8,7 +8,18 @@ import type { LedgerOperation } from '../../../local/sandbox-psp/ledger';
 import { moneyInvariantViolations, type CheckoutForInvariants } from '../../support/money-invariants';
 
 function op(type: LedgerOperation['type'], amount: number, created: string): LedgerOperation {
-  return { id: `op_${type}_${created}`, type, amount, currency: 'USD', status: 'succeeded', reference: 'chk_1', idempotency_key: `k_${type}`, authorization_id: 'auth_1', failure_code: null, created };
+  return {
+    id: `op_${type}_${created}`,
+    type,
+    amount,
+    currency: 'USD',
+    status: 'succeeded',
+    reference: 'chk_1',
+    idempotency_key: `k_${type}`,
+    authorization_id: 'auth_1',
+    failure_code: null,
+    created,
+  };
 }
 
 const confirmedAndHeld = [
@@ -49,14 +60,21 @@ describe('moneyInvariantViolations with manual capture', () => {
     const unconfirmed = manual({ events: confirmedAndHeld.filter((event) => event.type !== 'inventory_confirmed') });
     const notHeld = manual({ events: confirmedAndHeld.filter((event) => event.type !== 'authorization_held') });
     // Act + Assess
-    expect(moneyInvariantViolations(unconfirmed, ledger)).toEqual(['chk_1: authorization held for manual capture without an inventory confirmation']);
-    expect(moneyInvariantViolations(notHeld, ledger)).toEqual(['chk_1: manual capture succeeded without handing the authorization over']);
+    expect(moneyInvariantViolations(unconfirmed, ledger)).toEqual([
+      'chk_1: authorization held for manual capture without an inventory confirmation',
+    ]);
+    expect(moneyInvariantViolations(notHeld, ledger)).toEqual([
+      'chk_1: manual capture succeeded without handing the authorization over',
+    ]);
   });
 
   it('still flags over-capture and a failed manual checkout left authorized', () => {
-    expect(moneyInvariantViolations(manual(), [op('authorize', 1000, '2026-01-01T00:00:01.000Z'), op('capture', 1001, '2026-01-01T00:00:05.000Z')])).toEqual([
-      'chk_1: captured 1001 > amount 1000',
-    ]);
+    expect(
+      moneyInvariantViolations(manual(), [
+        op('authorize', 1000, '2026-01-01T00:00:01.000Z'),
+        op('capture', 1001, '2026-01-01T00:00:05.000Z'),
+      ]),
+    ).toEqual(['chk_1: captured 1001 > amount 1000']);
     expect(moneyInvariantViolations(manual({ status: 'failed' }), [op('authorize', 1000, '2026-01-01T00:00:01.000Z')])).toEqual([
       'chk_1: authorization left neither captured nor voided',
     ]);

@@ -10,7 +10,10 @@ import { PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
 import { isVoided } from '../../../lambdas/domain/payment-attempt';
 import { aPayment } from '../../support/payments';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports';
-import { runAuthorizationExpirySweep, type AuthorizationExpiryDependencies } from '../../../lambdas/use-cases/authorization-expiry';
+import {
+  runAuthorizationExpirySweep,
+  type AuthorizationExpiryDependencies,
+} from '../../../lambdas/use-cases/authorization-expiry';
 import { operateInstrument } from '../../../lambdas/use-cases/financial-instruments';
 import { checkoutEventTypes } from '../../../lambdas/use-cases/notify-merchant';
 import {
@@ -63,7 +66,12 @@ function expiryDeps(): AuthorizationExpiryDependencies {
     gateway,
     holds,
     publisher,
-    renderCheckout: (c) => ({ id: c.id, status: c.status, captured_amount: c.payment?.capturedAmount, voided: isVoided(c.payment) }),
+    renderCheckout: (c) => ({
+      id: c.id,
+      status: c.status,
+      captured_amount: c.payment?.capturedAmount,
+      voided: isVoided(c.payment),
+    }),
     owner: 'sweep:test',
     leaseMs: 5_000,
     now: () => new Date(clockMs),
@@ -136,7 +144,13 @@ describe('manual capture in the saga', () => {
       expiresAt,
       warnAt: new Date(Date.parse(instrument!.createdAt) + 60_000).toISOString(),
     });
-    expect(checkouts.events.map((e) => e.type)).toEqual(['authorized', 'inventory_confirmation_sent', 'inventory_confirmed', 'authorization_held', 'succeeded']);
+    expect(checkouts.events.map((e) => e.type)).toEqual([
+      'authorized',
+      'inventory_confirmation_sent',
+      'inventory_confirmed',
+      'authorization_held',
+      'succeeded',
+    ]);
     expect(checkouts.events.at(-1)?.data).toMatchObject({ capture_method: 'manual', captured_amount: 0 });
     expect(checkoutEventTypes(checkout!)).toEqual(['payment.authorized', 'checkout.succeeded']);
   });
@@ -179,7 +193,15 @@ describe('manual capture in the saga', () => {
       id: 'chk_2',
       status: 'processing',
       payment: aPayment(
-        { paymentToken: 'tok_2', connector: 'fake', pspReference: 'auth_2', authorizedAmount: 10050, capturedAmount: 0, voided: false, inventoryConfirmation: 'confirmed' },
+        {
+          paymentToken: 'tok_2',
+          connector: 'fake',
+          pspReference: 'auth_2',
+          authorizedAmount: 10050,
+          capturedAmount: 0,
+          voided: false,
+          inventoryConfirmation: 'confirmed',
+        },
         { id: 'chk_2' },
       ),
     });
@@ -198,10 +220,16 @@ describe('manual capture in the saga', () => {
     // Prepare
     await heldCheckout();
     // Act
-    const capture = await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', { kind: 'capture', amount: 4000, currency: 'USD' });
+    const capture = await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', {
+      kind: 'capture',
+      amount: 4000,
+      currency: 'USD',
+    });
     // Assess
     expect(capture.instrument).toMatchObject({ capturableAmount: 6050, refundableAmount: 4000, status: 'active' });
-    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([{ op: 'capture', key: `fi_1:${capture.operation.id}`, amount: 4000 }]);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([
+      { op: 'capture', key: `fi_1:${capture.operation.id}`, amount: 4000 },
+    ]);
   });
 });
 
@@ -229,8 +257,13 @@ describe('runAuthorizationExpirySweep', () => {
     // Assess
     expect(first.warned).toBe(1);
     expect(second).toMatchObject({ due: 0, warned: 0 });
-    expect(published.map((p) => [p.type, p.sourceKey, p.objectId])).toEqual([['authorization.expiring', 'fi_1:authorization.expiring', 'chk_1']]);
-    expect(published[0]?.data).toMatchObject({ expired_authorization_action: 'void', expires_at: (await holds.getHold('fi_1'))?.expiresAt });
+    expect(published.map((p) => [p.type, p.sourceKey, p.objectId])).toEqual([
+      ['authorization.expiring', 'fi_1:authorization.expiring', 'chk_1'],
+    ]);
+    expect(published[0]?.data).toMatchObject({
+      expired_authorization_action: 'void',
+      expires_at: (await holds.getHold('fi_1'))?.expiresAt,
+    });
     expect(checkouts.events.filter((e) => e.type === 'authorization_expiring')).toHaveLength(1);
     expect((await holds.getHold('fi_1'))?.stage).toBe('warned');
   });
@@ -249,10 +282,16 @@ describe('runAuthorizationExpirySweep', () => {
     expect(later).toMatchObject({ due: 0, expired: [] });
     expect(gateway.calls.filter((c) => c.op !== 'authorize')).toEqual([{ op: 'void', key: 'fi_1:expiry_void' }]);
     expect(await instruments.getInstrument('fi_1')).toMatchObject({ status: 'voided', capturableAmount: 0 });
-    expect(published.map((p) => p.type)).toEqual(['authorization.expiring', 'financial_instrument.transaction.succeeded', 'payment.voided']);
+    expect(published.map((p) => p.type)).toEqual([
+      'authorization.expiring',
+      'financial_instrument.transaction.succeeded',
+      'payment.voided',
+    ]);
     expect(published[2]?.data).toMatchObject({ object: { id: 'chk_1', voided: true, captured_amount: 0 } });
-    expect(checkouts.events.filter((e) => e.type === 'authorization_expired').map((e) => e.data)).toMatchObject([{ action: 'void', outcome: 'succeeded', amount: 10050 }]);
-    expect((await holds.getHold('fi_1'))).toMatchObject({ stage: 'done', outcome: 'void' });
+    expect(checkouts.events.filter((e) => e.type === 'authorization_expired').map((e) => e.data)).toMatchObject([
+      { action: 'void', outcome: 'succeeded', amount: 10050 },
+    ]);
+    expect(await holds.getHold('fi_1')).toMatchObject({ stage: 'done', outcome: 'void' });
   });
 
   it('captures the rest at expiry when the merchant chose capture, after its own partial capture', async () => {
@@ -269,8 +308,16 @@ describe('runAuthorizationExpirySweep', () => {
       [false, 4000],
       [true, 6050],
     ]);
-    expect(await instruments.getInstrument('fi_1')).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 10050 });
-    expect(published.map((p) => p.type)).toEqual(['authorization.expiring', 'financial_instrument.transaction.succeeded', 'payment.captured']);
+    expect(await instruments.getInstrument('fi_1')).toMatchObject({
+      status: 'active',
+      capturableAmount: 0,
+      refundableAmount: 10050,
+    });
+    expect(published.map((p) => p.type)).toEqual([
+      'authorization.expiring',
+      'financial_instrument.transaction.succeeded',
+      'payment.captured',
+    ]);
     expect(published[2]?.data).toMatchObject({ object: { captured_amount: 10050 } });
   });
 
@@ -312,7 +359,9 @@ describe('runAuthorizationExpirySweep', () => {
     const report = await runAuthorizationExpirySweep(expiryDeps());
     // Assess
     expect(report.expired).toEqual([{ instrumentId: 'fi_1', checkoutId: 'chk_1', action: 'void', outcome: 'failed' }]);
-    expect(checkouts.events.filter((e) => e.type === 'authorization_expired').map((e) => e.data)).toMatchObject([{ action: 'void', outcome: 'failed' }]);
+    expect(checkouts.events.filter((e) => e.type === 'authorization_expired').map((e) => e.data)).toMatchObject([
+      { action: 'void', outcome: 'failed' },
+    ]);
     expect(await holds.getHold('fi_1')).toMatchObject({ stage: 'done', outcome: 'failed' });
   });
 });

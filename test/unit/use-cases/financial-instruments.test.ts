@@ -15,7 +15,12 @@ import {
   runSagaOperation,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
-import { authorizePayment, capturePayment, voidAuthorization, type SagaDependencies } from '../../../lambdas/use-cases/payment-saga';
+import {
+  authorizePayment,
+  capturePayment,
+  voidAuthorization,
+  type SagaDependencies,
+} from '../../../lambdas/use-cases/payment-saga';
 import { balancesFromTransactions, instrumentTransactions } from '../../../lambdas/domain/instrument-ledger';
 import { NotFoundError, PaymentDeclinedError, PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
 import type { EventPublisher, OperationKeyTarget, PublishEventInput } from '../../../lambdas/ports';
@@ -61,11 +66,31 @@ async function authorizedInstrument(amount = 10000) {
 describe('createInstrument', () => {
   it('authorizes a token at once, under a PSP key derived from the instrument', async () => {
     // Act
-    const instrument = await createInstrument(deps, 'mer_1', { type: 'token', amount: 2500, currency: 'USD', paymentToken: 'tok_1', metadata: { order: 'A1' } });
+    const instrument = await createInstrument(deps, 'mer_1', {
+      type: 'token',
+      amount: 2500,
+      currency: 'USD',
+      paymentToken: 'tok_1',
+      metadata: { order: 'A1' },
+    });
     // Assess
     expect(gateway.calls).toEqual([{ op: 'authorize', key: `${instrument.id}:authorize`, amount: 2500 }]);
-    expect(instrument).toMatchObject({ status: 'active', capturableAmount: 2500, refundableAmount: 0, pspReference: `auth_${instrument.id}`, metadata: { order: 'A1' } });
-    expect(instrumentTransactions(instrument)).toMatchObject([{ type: 'authorization', transactionId: `auth_${instrument.id}`, captureAmount: 2500, refundAmount: 0, status: 'succeeded' }]);
+    expect(instrument).toMatchObject({
+      status: 'active',
+      capturableAmount: 2500,
+      refundableAmount: 0,
+      pspReference: `auth_${instrument.id}`,
+      metadata: { order: 'A1' },
+    });
+    expect(instrumentTransactions(instrument)).toMatchObject([
+      {
+        type: 'authorization',
+        transactionId: `auth_${instrument.id}`,
+        captureAmount: 2500,
+        refundAmount: 0,
+        status: 'succeeded',
+      },
+    ]);
   });
 
   it('fails the instrument on a decline and answers the decline again on resume, without a second authorization', async () => {
@@ -73,9 +98,19 @@ describe('createInstrument', () => {
     gateway.failNext.authorize = [new PaymentDeclinedError('card_declined')];
     const pins: OperationKeyTarget[] = [];
     // Act
-    const first = createInstrument(deps, 'mer_1', { type: 'token', amount: 2500, currency: 'USD', paymentToken: 'tok_1' }, { pin: async (t) => void pins.push(t) });
+    const first = createInstrument(
+      deps,
+      'mer_1',
+      { type: 'token', amount: 2500, currency: 'USD', paymentToken: 'tok_1' },
+      { pin: async (t) => void pins.push(t) },
+    );
     await expect(first).rejects.toBeInstanceOf(PaymentDeclinedError);
-    const again = createInstrument(deps, 'mer_1', { type: 'token', amount: 2500, currency: 'USD', paymentToken: 'tok_1' }, { resume: pins[0]! });
+    const again = createInstrument(
+      deps,
+      'mer_1',
+      { type: 'token', amount: 2500, currency: 'USD', paymentToken: 'tok_1' },
+      { resume: pins[0]! },
+    );
     // Assess
     await expect(again).rejects.toBeInstanceOf(PaymentDeclinedError);
     expect(gateway.calls).toHaveLength(1);
@@ -87,7 +122,13 @@ describe('createInstrument', () => {
     const instrument = await authorizedInstrument();
     const second = authorizedInstrument(100);
     // Assess
-    expect(instrument).toMatchObject({ type: 'authorized', status: 'active', capturableAmount: 10000, pspReference: 'auth_ext', pspPaymentReference: 'ord_77' });
+    expect(instrument).toMatchObject({
+      type: 'authorized',
+      status: 'active',
+      capturableAmount: 10000,
+      pspReference: 'auth_ext',
+      pspPaymentReference: 'ord_77',
+    });
     await expect(second).rejects.toMatchObject({ status: 409, code: 'psp_reference_in_use', param: 'psp_reference' });
     expect(gateway.calls).toEqual([]);
   });
@@ -109,12 +150,20 @@ describe('operateInstrument', () => {
     const instrument = await authorizedInstrument();
     const pinnedWhileUntouched: boolean[] = [];
     // Act
-    const result = await operateInstrument(deps, 'mer_1', instrument.id, { kind: 'capture', amount: 4000, currency: 'USD' }, {
-      pin: async (target) => {
-        const current = await instruments.getInstrument(target.instrumentId);
-        pinnedWhileUntouched.push(current?.operations[target.operationId!] === undefined && current?.capturableAmount === 10000);
+    const result = await operateInstrument(
+      deps,
+      'mer_1',
+      instrument.id,
+      { kind: 'capture', amount: 4000, currency: 'USD' },
+      {
+        pin: async (target) => {
+          const current = await instruments.getInstrument(target.instrumentId);
+          pinnedWhileUntouched.push(
+            current?.operations[target.operationId!] === undefined && current?.capturableAmount === 10000,
+          );
+        },
       },
-    });
+    );
     // Assess
     expect(pinnedWhileUntouched).toEqual([true]);
     expect(gateway.calls).toEqual([{ op: 'capture', key: `${instrument.id}:${result.operation.id}`, amount: 4000 }]);
@@ -146,11 +195,23 @@ describe('operateInstrument', () => {
     gateway.failNext.refund = [new PspUnavailableError('503')];
     const pins: OperationKeyTarget[] = [];
     // Act
-    const first = operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 3000, currency: 'USD' }, { pin: async (t) => void pins.push(t) });
+    const first = operateInstrument(
+      deps,
+      'mer_1',
+      instrument.id,
+      { kind: 'refund', amount: 3000, currency: 'USD' },
+      { pin: async (t) => void pins.push(t) },
+    );
     await expect(first).rejects.toBeInstanceOf(PspUnavailableError);
     const pending = (await instruments.getInstrument(instrument.id))!;
     // A retry with the same key: the body is ignored, the pinned operation continues.
-    const resumed = await operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 9999, currency: 'USD' }, { resume: pins[0]! });
+    const resumed = await operateInstrument(
+      deps,
+      'mer_1',
+      instrument.id,
+      { kind: 'refund', amount: 9999, currency: 'USD' },
+      { resume: pins[0]! },
+    );
     // Assess
     expect(pending.refundableAmount).toBe(7000);
     expect(instrumentTransactions(pending).at(-1)).toMatchObject({ status: 'pending', refundAmount: -3000 });
@@ -180,11 +241,29 @@ describe('operateInstrument', () => {
     const pins: OperationKeyTarget[] = [];
     // Act
     await expect(
-      operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 2500, currency: 'USD' }, { pin: async (t) => void pins.push(t) }),
+      operateInstrument(
+        deps,
+        'mer_1',
+        instrument.id,
+        { kind: 'refund', amount: 2500, currency: 'USD' },
+        { pin: async (t) => void pins.push(t) },
+      ),
     ).rejects.toBeInstanceOf(PspUnavailableError);
     const afterPending = published.length;
-    await operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 2500, currency: 'USD' }, { resume: pins[0]! });
-    await operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 2500, currency: 'USD' }, { resume: pins[0]! });
+    await operateInstrument(
+      deps,
+      'mer_1',
+      instrument.id,
+      { kind: 'refund', amount: 2500, currency: 'USD' },
+      { resume: pins[0]! },
+    );
+    await operateInstrument(
+      deps,
+      'mer_1',
+      instrument.id,
+      { kind: 'refund', amount: 2500, currency: 'USD' },
+      { resume: pins[0]! },
+    );
     // Assess
     expect(afterPending).toBe(1);
     expect(published.map((e) => e.type)).toEqual([
@@ -209,11 +288,15 @@ describe('operateInstrument', () => {
     await operateInstrument(deps, 'mer_1', instrument.id, { kind: 'capture', amount: 100, currency: 'USD' });
     // Act
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 25 }, () => operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 10, currency: 'USD' })),
+      Array.from({ length: 25 }, () =>
+        operateInstrument(deps, 'mer_1', instrument.id, { kind: 'refund', amount: 10, currency: 'USD' }),
+      ),
     );
     // Assess
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(10);
-    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(Array(15).fill('amount_exceeds_refundable'));
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(
+      Array(15).fill('amount_exceeds_refundable'),
+    );
     expect((await instruments.getInstrument(instrument.id))?.refundableAmount).toBe(0);
     expect(gateway.calls.filter((c) => c.op === 'refund').reduce((sum, c) => sum + (c.amount ?? 0), 0)).toBe(100);
   });
@@ -294,8 +377,20 @@ describe('the saga link', () => {
   });
 
   it('opens the same instrument when the step runs again', async () => {
-    const first = await openCheckoutInstrument(deps, { checkoutId: 'chk_9', merchantId: 'mer_1', pspReference: 'auth_9', authorizedAmount: 5, currency: 'USD' });
-    const second = await openCheckoutInstrument(deps, { checkoutId: 'chk_9', merchantId: 'mer_1', pspReference: 'auth_9', authorizedAmount: 5, currency: 'USD' });
+    const first = await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_9',
+      merchantId: 'mer_1',
+      pspReference: 'auth_9',
+      authorizedAmount: 5,
+      currency: 'USD',
+    });
+    const second = await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_9',
+      merchantId: 'mer_1',
+      pspReference: 'auth_9',
+      authorizedAmount: 5,
+      currency: 'USD',
+    });
     expect(second.id).toBe(first.id);
     expect(instruments.rows.size).toBe(1);
   });

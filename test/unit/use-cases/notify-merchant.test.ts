@@ -8,7 +8,12 @@ import { aPayment } from '../../support/payments';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Checkout } from '../../../lambdas/domain/model';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
-import { checkoutEventTypes, notifyMerchant, resultEventId, type NotifyMerchantDependencies } from '../../../lambdas/use-cases/notify-merchant';
+import {
+  checkoutEventTypes,
+  notifyMerchant,
+  resultEventId,
+  type NotifyMerchantDependencies,
+} from '../../../lambdas/use-cases/notify-merchant';
 import {
   aCheckout,
   aMerchant,
@@ -33,7 +38,14 @@ const terminal = (overrides: Partial<Checkout>) =>
   aCheckout({
     status: 'succeeded',
     updatedAt: '2026-03-01T12:00:00.000Z',
-    payment: aPayment({ paymentToken: 'tok_1', connector: 'fake', pspReference: 'auth_1', authorizedAmount: 10050, capturedAmount: 10050, voided: false }),
+    payment: aPayment({
+      paymentToken: 'tok_1',
+      connector: 'fake',
+      pspReference: 'auth_1',
+      authorizedAmount: 10050,
+      capturedAmount: 10050,
+      voided: false,
+    }),
     ...overrides,
   });
 
@@ -93,21 +105,44 @@ describe('notifyMerchant', () => {
       ['we_results', 'checkout.succeeded'],
     ]);
     expect(sender.sent[0]!.secrets).toEqual(['whsec_we_all']);
-    expect(JSON.parse(sender.sent[1]!.message.body)).toMatchObject({ id: result.eventId, created: 1772366400, data: { object: { id: 'chk_1', status: 'succeeded' } } });
+    expect(JSON.parse(sender.sent[1]!.message.body)).toMatchObject({
+      id: result.eventId,
+      created: 1772366400,
+      data: { object: { id: 'chk_1', status: 'succeeded' } },
+    });
     expect(checkouts.events.filter((e) => e.type === 'webhook_delivered')).toHaveLength(3);
   });
 
   it('publishes payment.voided and checkout.failed with the failure_reason', async () => {
     // Prepare
     await checkouts.createCheckout(
-      terminal({ status: 'failed', failureReason: 'inventory_rejected', payment: aPayment({ paymentToken: 't', connector: 'fake', pspReference: 'a', authorizedAmount: 10050, capturedAmount: 0, voided: true }) }),
+      terminal({
+        status: 'failed',
+        failureReason: 'inventory_rejected',
+        payment: aPayment({
+          paymentToken: 't',
+          connector: 'fake',
+          pspReference: 'a',
+          authorizedAmount: 10050,
+          capturedAmount: 0,
+          voided: true,
+        }),
+      }),
     );
     // Act
     await notifyMerchant(deps, input);
     // Assess
     const bodies = sender.sent.filter((s) => s.url.endsWith('we_results')).map((s) => JSON.parse(s.message.body));
-    expect(bodies).toEqual([expect.objectContaining({ type: 'checkout.failed', data: { object: { id: 'chk_1', status: 'failed', failure_reason: 'inventory_rejected' } } })]);
-    expect(sender.sent.filter((s) => s.url.endsWith('we_all')).map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.voided', 'checkout.failed']);
+    expect(bodies).toEqual([
+      expect.objectContaining({
+        type: 'checkout.failed',
+        data: { object: { id: 'chk_1', status: 'failed', failure_reason: 'inventory_rejected' } },
+      }),
+    ]);
+    expect(sender.sent.filter((s) => s.url.endsWith('we_all')).map((s) => JSON.parse(s.message.body).type)).toEqual([
+      'payment.voided',
+      'checkout.failed',
+    ]);
   });
 
   it('does not fail the step when a delivery fails: the delivery stays pending for the dispatcher', async () => {
@@ -118,7 +153,9 @@ describe('notifyMerchant', () => {
     const result = await notifyMerchant(deps, input);
     // Assess
     expect(result).toMatchObject({ delivered: 2, pending: 1 });
-    const failed = (await events.getEvent(resultEventId('chk_1', 'checkout.succeeded')))!.deliveries.find((d) => d.endpointId === 'we_all')!;
+    const failed = (await events.getEvent(resultEventId('chk_1', 'checkout.succeeded')))!.deliveries.find(
+      (d) => d.endpointId === 'we_all',
+    )!;
     expect(failed).toMatchObject({ status: 'pending', attempt: 1 });
     expect(Date.parse(failed.nextAttemptAt)).toBeGreaterThan(Date.now());
     expect(checkouts.events.map((e) => e.type)).toContain('webhook_failed');

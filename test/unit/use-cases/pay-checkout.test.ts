@@ -35,25 +35,43 @@ describe('payCheckout', () => {
     const answer = await payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_1' });
     expect(answer).toEqual({
       statusCode: 202,
-      body: { id: 'chk_1', object: 'checkout_status', status: 'processing', failure_reason: null, failure_message: null, redirect_url: null },
+      body: {
+        id: 'chk_1',
+        object: 'checkout_status',
+        status: 'processing',
+        failure_reason: null,
+        failure_message: null,
+        redirect_url: null,
+      },
     });
     const payment = (await checkouts.getCheckout('chk_1'))?.payment;
     expect(payment).toMatchObject({ paymentToken: 'tok_1', capturedAmount: 0 });
     expect(payment?.attempts).toEqual([
-      { id: expect.stringMatching(/^att_/), connector: 'sandbox', status: 'authorizing', amount: 10050, currency: 'USD', createdAt: expect.any(String) },
+      {
+        id: expect.stringMatching(/^att_/),
+        connector: 'sandbox',
+        status: 'authorizing',
+        amount: 10050,
+        currency: 'USD',
+        createdAt: expect.any(String),
+      },
     ]);
     expect(workflow.starts).toEqual([{ name: 'chk_1', input: { checkoutId: 'chk_1' } }]);
   });
 
   it('answers 20 concurrent pays identically with one status change and one execution name', async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, () => payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_1' })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_1' })),
+    );
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(checkouts.events.filter((e) => e.type === 'payment_started')).toHaveLength(1);
     expect(new Set(workflow.starts.map((s) => s.name))).toEqual(new Set(['chk_1']));
   });
 
   it('answers a terminal checkout with its redirect and starts nothing', async () => {
-    await checkouts.createCheckout(aCheckout({ status: 'failed', failureReason: 'inventory_rejected', failureMessage: 'Sold out' }));
+    await checkouts.createCheckout(
+      aCheckout({ status: 'failed', failureReason: 'inventory_rejected', failureMessage: 'Sold out' }),
+    );
     const answer = await payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_2' });
     expect(answer.statusCode).toBe(200);
     expect(answer.body.redirect_url).toBe('https://merchant.example/ko?checkout_id=chk_1&failure_reason=inventory_rejected');
@@ -71,7 +89,9 @@ describe('payCheckout', () => {
 
   it('expires an open checkout past its expiry instead of paying it', async () => {
     await checkouts.createCheckout(aCheckout({ expiresAt: '2020-01-01T00:00:00.000Z' }));
-    await expect(payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_1' })).rejects.toMatchObject({ code: 'checkout_not_payable' });
+    await expect(payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_1' })).rejects.toMatchObject({
+      code: 'checkout_not_payable',
+    });
     expect((await checkouts.getCheckout('chk_1'))?.status).toBe('expired');
     expect(workflow.starts).toHaveLength(0);
   });

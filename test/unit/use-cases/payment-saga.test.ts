@@ -145,7 +145,10 @@ describe('confirmInventory', () => {
     await expect(confirmInventory(deps, input)).rejects.toThrow(message);
     const stored = await checkouts.getCheckout('chk_1');
     expect(stored?.payment?.inventoryConfirmation).toBe('rejected');
-    expect(checkouts.events.find((e) => e.type === 'inventory_rejected')?.data).toMatchObject({ failure_reason: reason, message });
+    expect(checkouts.events.find((e) => e.type === 'inventory_rejected')?.data).toMatchObject({
+      failure_reason: reason,
+      message,
+    });
   });
 });
 
@@ -158,7 +161,12 @@ class TimedConfirmer extends FakeConfirmer {
   ) {
     super(decision);
   }
-  override async confirmInventory(url: string, request: InventoryConfirmationRequest, _secret?: string, options?: { timeoutMs?: number }): Promise<InventoryDecision> {
+  override async confirmInventory(
+    url: string,
+    request: InventoryConfirmationRequest,
+    _secret?: string,
+    options?: { timeoutMs?: number },
+  ): Promise<InventoryDecision> {
     this.timeouts.push(options?.timeoutMs);
     await new Promise((r) => setTimeout(r, this.answerAfterMs));
     return super.confirmInventory(url, request);
@@ -297,7 +305,11 @@ describe('recordOutcome', () => {
     const again = await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'psp_error' } });
     const stored = await checkouts.getCheckout('chk_1');
     expect(again.status).toBe('failed');
-    expect(stored).toMatchObject({ status: 'failed', failureReason: 'inventory_rejected', failureMessage: 'Insufficient inventory for sku-1' });
+    expect(stored).toMatchObject({
+      status: 'failed',
+      failureReason: 'inventory_rejected',
+      failureMessage: 'Insufficient inventory for sku-1',
+    });
     expect(checkouts.events.filter((e) => e.type === 'failed')).toHaveLength(1);
   });
 

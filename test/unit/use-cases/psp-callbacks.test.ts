@@ -16,9 +16,26 @@ function setup(recorded = true) {
   const checkouts = new FakeCheckouts();
   const instruments = new FakeInstruments();
   const events = new RecordingPublisher();
-  const deps: PspCallbackDependencies = { callbacks, resumer, checkouts, instruments, events, callbackReaders: { sandbox: sandboxCallbackReader([SECRET]) }, now: () => NOW };
+  const deps: PspCallbackDependencies = {
+    callbacks,
+    resumer,
+    checkouts,
+    instruments,
+    events,
+    callbackReaders: { sandbox: sandboxCallbackReader([SECRET]) },
+    now: () => NOW,
+  };
   // The saga recorded authorization auth_1 for chk_cb (as AuthorizePayment does for a pending answer).
-  if (recorded) callbacks.records.set('sandbox#chk_cb', { connector: 'sandbox', reference: 'chk_cb', authorizationId: 'auth_1', state: 'pending', amount: 2500, currency: 'USD', updatedAt: NOW.toISOString() });
+  if (recorded)
+    callbacks.records.set('sandbox#chk_cb', {
+      connector: 'sandbox',
+      reference: 'chk_cb',
+      authorizationId: 'auth_1',
+      state: 'pending',
+      amount: 2500,
+      currency: 'USD',
+      updatedAt: NOW.toISOString(),
+    });
   return { deps, callbacks, resumer, checkouts, instruments, events };
 }
 
@@ -32,11 +49,26 @@ class RecordingPublisher implements EventPublisher {
 
 function signed(callback: Record<string, unknown>) {
   const rawBody = JSON.stringify(callback);
-  return { connector: 'sandbox', rawBody, headers: { 'psp-signature': signPspCallback(SECRET, Math.floor(NOW.getTime() / 1000), rawBody) } };
+  return {
+    connector: 'sandbox',
+    rawBody,
+    headers: { 'psp-signature': signPspCallback(SECRET, Math.floor(NOW.getTime() / 1000), rawBody) },
+  };
 }
 
-function aCallback(id: string, type: string, reference = 'chk_cb', authorizationId = 'auth_1', extra: Record<string, unknown> = {}) {
-  return { id, type, created: NOW.toISOString(), data: { authorization_id: authorizationId, reference, amount: 2500, currency: 'USD', status: 'x', ...extra } };
+function aCallback(
+  id: string,
+  type: string,
+  reference = 'chk_cb',
+  authorizationId = 'auth_1',
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    id,
+    type,
+    created: NOW.toISOString(),
+    data: { authorization_id: authorizationId, reference, amount: 2500, currency: 'USD', status: 'x', ...extra },
+  };
 }
 
 describe('receivePspCallback', () => {
@@ -50,7 +82,9 @@ describe('receivePspCallback', () => {
     // Assess
     expect(first).toMatchObject({ result: 'applied', state: 'authorized' });
     expect(repeat).toMatchObject({ result: 'duplicate', state: 'authorized' });
-    expect(resumer.calls).toEqual([{ kind: 'succeed', token: 'token-1', output: { state: 'authorized', callback_id: 'pevt_1' } }]);
+    expect(resumer.calls).toEqual([
+      { kind: 'succeed', token: 'token-1', output: { state: 'authorized', callback_id: 'pevt_1' } },
+    ]);
     expect((await callbacks.getAuthorizationRecord('sandbox', 'chk_cb'))?.taskToken).toBeUndefined();
   });
 
@@ -72,7 +106,10 @@ describe('receivePspCallback', () => {
     // Prepare: the state was advanced by pevt_1, then the handler died (no receipt, token still parked)
     const { deps, callbacks, resumer } = setup();
     await callbacks.registerTaskToken('sandbox', 'chk_cb', 'token-2', { amount: 2500, currency: 'USD' }, NOW);
-    await callbacks.advanceAuthorization({ connector: 'sandbox', reference: 'chk_cb', state: 'authorized', amount: 2500, currency: 'USD', lastCallbackId: 'pevt_1' }, NOW);
+    await callbacks.advanceAuthorization(
+      { connector: 'sandbox', reference: 'chk_cb', state: 'authorized', amount: 2500, currency: 'USD', lastCallbackId: 'pevt_1' },
+      NOW,
+    );
     // Act: the PSP redelivers
     const redelivered = await receivePspCallback(deps, signed(aCallback('pevt_1', 'authorization.succeeded')));
     // Assess
@@ -83,11 +120,23 @@ describe('receivePspCallback', () => {
   it('writes a psp_callback row on the checkout timeline, once per callback id', async () => {
     // Prepare
     const { deps, checkouts } = setup(false);
-    await checkouts.createCheckout(aCheckout({
-      id: 'chk_cb',
-      status: 'processing',
-      payment: aPayment({ paymentToken: 'tok_1', connector: 'sandbox', pendingPspReference: 'auth_1', authorizedAmount: 0, capturedAmount: 0, voided: false }, { id: 'chk_cb' }),
-    }));
+    await checkouts.createCheckout(
+      aCheckout({
+        id: 'chk_cb',
+        status: 'processing',
+        payment: aPayment(
+          {
+            paymentToken: 'tok_1',
+            connector: 'sandbox',
+            pendingPspReference: 'auth_1',
+            authorizedAmount: 0,
+            capturedAmount: 0,
+            voided: false,
+          },
+          { id: 'chk_cb' },
+        ),
+      }),
+    );
     // Act
     await receivePspCallback(deps, signed(aCallback('pevt_t', 'authorization.pending')));
     // Assess
@@ -99,7 +148,10 @@ describe('receivePspCallback', () => {
   it('refuses a bad signature before reading the body', async () => {
     // Prepare
     const { deps, callbacks } = setup();
-    const input = { ...signed(aCallback('pevt_x', 'authorization.succeeded')), headers: { 'psp-signature': signPspCallback('wrong', Math.floor(NOW.getTime() / 1000), '{}') } };
+    const input = {
+      ...signed(aCallback('pevt_x', 'authorization.succeeded')),
+      headers: { 'psp-signature': signPspCallback('wrong', Math.floor(NOW.getTime() / 1000), '{}') },
+    };
     // Act / Assess
     await expect(receivePspCallback(deps, input)).rejects.toBeInstanceOf(AuthenticationError);
     expect(callbacks.receipts.size).toBe(0);
@@ -112,17 +164,38 @@ describe('receivePspCallback: callbacks about another authorization (hardening r
     const { checkouts, instruments, callbacks } = setupResult;
     callbacks.records.delete('sandbox#chk_cb');
     const instrument = newAuthorizedInstrument({
-      id: 'fi_victim', merchantId: 'mer_1', type: 'captured', status: 'active', amount: 5000, currency: 'USD', connector: 'sandbox',
-      pspReference: 'auth_victim', pspPaymentReference: 'chk_cb', checkoutId: 'chk_cb', now: NOW,
+      id: 'fi_victim',
+      merchantId: 'mer_1',
+      type: 'captured',
+      status: 'active',
+      amount: 5000,
+      currency: 'USD',
+      connector: 'sandbox',
+      pspReference: 'auth_victim',
+      pspPaymentReference: 'chk_cb',
+      checkoutId: 'chk_cb',
+      now: NOW,
     });
     await instruments.createInstrument({ ...instrument, capturableAmount: 0, refundableAmount: 5000 });
-    await checkouts.createCheckout(aCheckout({
-      id: 'chk_cb', status: 'succeeded', amount: 5000,
-      payment: aPayment(
-        { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_victim', authorizedAmount: 5000, capturedAmount: 5000, voided: false, instrumentId: 'fi_victim' },
-        { id: 'chk_cb', amount: 5000, status: 'succeeded' },
-      ),
-    }));
+    await checkouts.createCheckout(
+      aCheckout({
+        id: 'chk_cb',
+        status: 'succeeded',
+        amount: 5000,
+        payment: aPayment(
+          {
+            paymentToken: 'tok_1',
+            connector: 'sandbox',
+            pspReference: 'auth_victim',
+            authorizedAmount: 5000,
+            capturedAmount: 5000,
+            voided: false,
+            instrumentId: 'fi_victim',
+          },
+          { id: 'chk_cb', amount: 5000, status: 'succeeded' },
+        ),
+      }),
+    );
   }
 
   it('records a dispute about another authorization filed under the checkout id as unmatched: no balance change, no event', async () => {
@@ -130,21 +203,30 @@ describe('receivePspCallback: callbacks about another authorization (hardening r
     const context = setup();
     await victim(context);
     // Act
-    const result = await receivePspCallback(context.deps, signed(aCallback('pevt_d1', 'dispute.created', 'chk_cb', 'auth_attacker', { amount: 4000, dispute_id: 'dp_1' })));
+    const result = await receivePspCallback(
+      context.deps,
+      signed(aCallback('pevt_d1', 'dispute.created', 'chk_cb', 'auth_attacker', { amount: 4000, dispute_id: 'dp_1' })),
+    );
     // Assess
     expect(result.result).toBe('unmatched');
     expect((await context.instruments.getInstrument('fi_victim'))?.refundableAmount).toBe(5000);
     expect(context.events.published).toEqual([]);
-    expect(context.callbacks.receipts.get('sandbox#pevt_d1')).toMatchObject({ unmatched: true, authorizationId: 'auth_attacker' });
+    expect(context.callbacks.receipts.get('sandbox#pevt_d1')).toMatchObject({
+      unmatched: true,
+      authorizationId: 'auth_attacker',
+    });
     expect(await context.callbacks.getAuthorizationRecord('sandbox', 'chk_cb')).toBeUndefined();
   });
 
-  it('still applies a dispute about the checkout\'s own authorization', async () => {
+  it("still applies a dispute about the checkout's own authorization", async () => {
     // Prepare
     const context = setup();
     await victim(context);
     // Act
-    const result = await receivePspCallback(context.deps, signed(aCallback('pevt_d2', 'dispute.created', 'chk_cb', 'auth_victim', { amount: 4000, dispute_id: 'dp_2' })));
+    const result = await receivePspCallback(
+      context.deps,
+      signed(aCallback('pevt_d2', 'dispute.created', 'chk_cb', 'auth_victim', { amount: 4000, dispute_id: 'dp_2' })),
+    );
     // Assess
     expect(result.result).toBe('applied');
     expect((await context.instruments.getInstrument('fi_victim'))?.refundableAmount).toBe(1000);
@@ -154,12 +236,18 @@ describe('receivePspCallback: callbacks about another authorization (hardening r
   it('never resumes the waiting saga for an authorization.* callback about another authorization id', async () => {
     // Prepare: the saga waits on auth_1 for chk_cb
     const { deps, callbacks, resumer } = setup();
-    await callbacks.registerTaskToken('sandbox', 'chk_cb', 'token-9', { amount: 2500, currency: 'USD', authorizationId: 'auth_1' }, NOW);
+    await callbacks.registerTaskToken(
+      'sandbox',
+      'chk_cb',
+      'token-9',
+      { amount: 2500, currency: 'USD', authorizationId: 'auth_1' },
+      NOW,
+    );
     // Act
     const result = await receivePspCallback(deps, signed(aCallback('pevt_o', 'authorization.succeeded', 'chk_cb', 'auth_other')));
     // Assess
     expect(result.result).toBe('unmatched');
     expect(resumer.calls).toEqual([]);
-    expect((await callbacks.getAuthorizationRecord('sandbox', 'chk_cb'))).toMatchObject({ state: 'pending', taskToken: 'token-9' });
+    expect(await callbacks.getAuthorizationRecord('sandbox', 'chk_cb')).toMatchObject({ state: 'pending', taskToken: 'token-9' });
   });
 });

@@ -10,7 +10,12 @@ import type { ProcessingWatch, PspAuthorizationView, RecoveryStore } from '../..
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
-import { reconcileWithPsp, recoveryVoidKey, runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';
+import {
+  reconcileWithPsp,
+  recoveryVoidKey,
+  runReconciliationSweep,
+  type ReconciliationDependencies,
+} from '../../../lambdas/use-cases/reconciliation';
 import { aPayment } from '../../support/payments';
 import {
   aCheckout,
@@ -137,7 +142,10 @@ describe('taking over a saga that died mid-capture', () => {
     );
     gateway.failNext.capture = [new PspTimeoutError('timeout')];
     await expect(
-      runSagaOperation({ instruments, gateway }, { instrumentId: instrument.id, step: 'capture', amount: 10050, pspIdempotencyKey: 'chk_2:capture' }),
+      runSagaOperation(
+        { instruments, gateway },
+        { instrumentId: instrument.id, step: 'capture', amount: 10050, pspIdempotencyKey: 'chk_2:capture' },
+      ),
     ).rejects.toBeInstanceOf(PspTimeoutError);
     gateway.authorizations.set('auth_chk_2', {
       id: 'auth_chk_2',
@@ -200,14 +208,28 @@ describe('recovery of authorizations the checkout never recorded (hardening)', (
       }
       return { pspOperationId: `void_${first ?? input.pspReference}`, amount: 2500 };
     };
-    const view = (id: string): PspAuthorizationView => ({ id, state: 'authorized', pspStatus: 'authorized', amount: 2500, currency: 'USD', reference: 'chk_two', capturedAmount: 0, refundedAmount: 0, capturableAmount: 2500, refundableAmount: 0 });
+    const view = (id: string): PspAuthorizationView => ({
+      id,
+      state: 'authorized',
+      pspStatus: 'authorized',
+      amount: 2500,
+      currency: 'USD',
+      reference: 'chk_two',
+      capturedAmount: 0,
+      refundedAmount: 0,
+      capturableAmount: 2500,
+      refundableAmount: 0,
+    });
     Object.assign(gateway, { findAuthorizations: async () => [view('auth_a'), view('auth_b')] });
     deps.gateway = gateway;
     const checkout = aCheckout({
       id: 'chk_two',
       status: 'processing',
       amount: 2500,
-      payment: aPayment({ paymentToken: 'tok_2', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false }, { id: 'chk_two', amount: 2500 }),
+      payment: aPayment(
+        { paymentToken: 'tok_2', connector: 'fake', authorizedAmount: 0, capturedAmount: 0, voided: false },
+        { id: 'chk_two', amount: 2500 },
+      ),
     });
     await checkouts.createCheckout(checkout);
     // Act

@@ -136,7 +136,12 @@ describe('publishEvent', () => {
     expect(again).toEqual({ eventId: first.eventId, created: false, deliveries: 0 });
     const stored = await events.getEvent(first.eventId);
     expect(stored!.deliveries.map((d) => [d.endpointId, d.status, d.attempt])).toEqual([['we_1', 'pending', 0]]);
-    expect(JSON.parse(stored!.event.body)).toEqual({ type: 'checkout.succeeded', id: first.eventId, created: stored!.event.created, data: { object: { id: 'chk_1', status: 'succeeded' } } });
+    expect(JSON.parse(stored!.event.body)).toEqual({
+      type: 'checkout.succeeded',
+      id: first.eventId,
+      created: stored!.event.created,
+      data: { object: { id: 'chk_1', status: 'succeeded' } },
+    });
   });
 });
 
@@ -202,7 +207,13 @@ describe('delivery with retries', () => {
     const { eventId } = await publishSucceeded();
     // Act
     await dispatchDueDeliveries(deps);
-    const second = await publishEvent(deps, { merchantId: 'mer_1', type: 'checkout.failed', objectId: 'chk_2', data: {}, sourceKey: 'chk_2:checkout.failed' });
+    const second = await publishEvent(deps, {
+      merchantId: 'mer_1',
+      type: 'checkout.failed',
+      objectId: 'chk_2',
+      data: {},
+      sourceKey: 'chk_2:checkout.failed',
+    });
     // Assess
     expect((await events.getEvent(eventId))!.deliveries[0]).toMatchObject({ status: 'disabled' });
     expect(endpoints.rows[0]).toMatchObject({ status: 'disabled', disabledReason: 'the receiver answered 410 Gone' });
@@ -210,9 +221,12 @@ describe('delivery with retries', () => {
     await expect(redeliverEvent(deps, { merchantId: 'mer_1', eventId })).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it("honours Retry-After (bounded) and treats a redirect as a failure it never follows", async () => {
+  it('honours Retry-After (bounded) and treats a redirect as a failure it never follows', async () => {
     // Prepare
-    script = [{ status: 429, headers: { 'retry-after': '120' } }, { status: 301, headers: { location: `${baseUrl}/elsewhere` } }];
+    script = [
+      { status: 429, headers: { 'retry-after': '120' } },
+      { status: 301, headers: { location: `${baseUrl}/elsewhere` } },
+    ];
     const { eventId } = await publishSucceeded();
     // Act
     await dispatchDueDeliveries(deps);
@@ -231,9 +245,19 @@ describe('delivery with retries', () => {
     endpoints.rows[0]!.previousSecretCiphertext = `enc(${OLD_SECRET})`;
     endpoints.rows[0]!.previousSecretExpiresAt = new Date(clock.getTime() + 60_000).toISOString();
     await publishSucceeded();
-    await publishEvent(deps, { merchantId: 'mer_1', type: 'checkout.failed', objectId: 'chk_2', data: {}, sourceKey: 'chk_2:checkout.failed' });
+    await publishEvent(deps, {
+      merchantId: 'mer_1',
+      type: 'checkout.failed',
+      objectId: 'chk_2',
+      data: {},
+      sourceKey: 'chk_2:checkout.failed',
+    });
     // Act
-    await attemptDelivery(deps, { eventId: (await events.listEvents('mer_1', { limit: 10 })).events.find((e) => e.event.type === 'checkout.succeeded')!.event.id, endpointId: 'we_1' });
+    await attemptDelivery(deps, {
+      eventId: (await events.listEvents('mer_1', { limit: 10 })).events.find((e) => e.event.type === 'checkout.succeeded')!.event
+        .id,
+      endpointId: 'we_1',
+    });
     advance(61_000);
     await dispatchDueDeliveries(deps);
     // Assess
@@ -269,7 +293,9 @@ describe("the merchant's allowed_ports at delivery time", () => {
 
   it("delivers to an endpoint on a port in the merchant's allowed_ports", async () => {
     // Prepare
-    const merchants = { getMerchant: vi.fn(async () => ({ settings: { inventoryConfirmationEnabled: false, allowedPorts: [port()] } }) as Merchant) };
+    const merchants = {
+      getMerchant: vi.fn(async () => ({ settings: { inventoryConfirmationEnabled: false, allowedPorts: [port()] } }) as Merchant),
+    };
     deps = { ...deps, webhookSender: new HttpWebhookSender(2_000, portStrict), merchants };
     const { eventId } = await publishSucceeded();
     // Act
@@ -294,7 +320,14 @@ describe('crash safety and concurrency', () => {
     expect(duringLease.attempted).toBe(0);
     expect(afterLease).toMatchObject({ attempted: 1, delivered: 1 });
     expect(received).toHaveLength(1);
-    expect(await events.completeAttempt(eventId, 'we_1', 'dead-dispatcher', { status: 'pending', attempt: 1, nextAttemptAt: clock.toISOString(), now: clock.toISOString() })).toBe(false);
+    expect(
+      await events.completeAttempt(eventId, 'we_1', 'dead-dispatcher', {
+        status: 'pending',
+        attempt: 1,
+        nextAttemptAt: clock.toISOString(),
+        now: clock.toISOString(),
+      }),
+    ).toBe(false);
   });
 
   it('two dispatchers racing for one due delivery send it once', async () => {
@@ -312,7 +345,9 @@ describe('redeliverEvent', () => {
   it('is scoped to the merchant and to enabled endpoints', async () => {
     const { eventId } = await publishSucceeded();
     await expect(redeliverEvent(deps, { merchantId: 'mer_other', eventId })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(redeliverEvent(deps, { merchantId: 'mer_1', eventId, endpointId: 'we_nope' })).rejects.toMatchObject({ param: 'endpoint_id' });
+    await expect(redeliverEvent(deps, { merchantId: 'mer_1', eventId, endpointId: 'we_nope' })).rejects.toMatchObject({
+      param: 'endpoint_id',
+    });
     const result = await redeliverEvent(deps, { merchantId: 'mer_1', eventId, endpointId: 'we_1' });
     expect(result.deliveries.map((d) => d.status)).toEqual(['pending']);
   });

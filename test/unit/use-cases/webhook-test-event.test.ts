@@ -49,12 +49,26 @@ describe('sendTestEvent', () => {
     const { deps } = setup([tested, other]);
 
     // Act
-    const first = await sendTestEvent(deps, { merchantId: 'mer_1', endpoint: tested, endpointView: { id: tested.id }, nonce: 'n1' });
-    const second = await sendTestEvent(deps, { merchantId: 'mer_1', endpoint: tested, endpointView: { id: tested.id }, nonce: 'n2' });
+    const first = await sendTestEvent(deps, {
+      merchantId: 'mer_1',
+      endpoint: tested,
+      endpointView: { id: tested.id },
+      nonce: 'n1',
+    });
+    const second = await sendTestEvent(deps, {
+      merchantId: 'mer_1',
+      endpoint: tested,
+      endpointView: { id: tested.id },
+      nonce: 'n2',
+    });
 
     // Assess
     expect(first.event.type).toBe('webhook_endpoint.test');
-    expect(JSON.parse(first.event.body)).toMatchObject({ type: 'webhook_endpoint.test', id: first.event.id, data: { object: { id: 'we_tested' } } });
+    expect(JSON.parse(first.event.body)).toMatchObject({
+      type: 'webhook_endpoint.test',
+      id: first.event.id,
+      data: { object: { id: 'we_tested' } },
+    });
     expect(first.deliveries.map((delivery) => [delivery.endpointId, delivery.status])).toEqual([['we_tested', 'pending']]);
     expect(second.event.id).not.toBe(first.event.id);
   });

@@ -8,11 +8,17 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-type Handler = (event: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; headers?: Record<string, string | number | boolean>; body?: string }>;
+type Handler = (
+  event: APIGatewayProxyEventV2,
+) => Promise<{ statusCode?: number; headers?: Record<string, string | number | boolean>; body?: string }>;
 let handler: Handler;
 
 function eventFor(id: string): APIGatewayProxyEventV2 {
-  return { routeKey: 'GET /checkout/{id}', rawPath: `/checkout/${id}`, pathParameters: { id } } as unknown as APIGatewayProxyEventV2;
+  return {
+    routeKey: 'GET /checkout/{id}',
+    rawPath: `/checkout/${id}`,
+    pathParameters: { id },
+  } as unknown as APIGatewayProxyEventV2;
 }
 
 function hashOf(text: string): string {

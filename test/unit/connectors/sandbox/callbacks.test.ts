@@ -19,11 +19,24 @@ const body = JSON.stringify({
 describe('sandboxCallbackReader', () => {
   it('reads a signed sandbox callback into the domain callback with the state it reports', () => {
     // Act
-    const reading = sandboxCallbackReader([SECRET]).read({ rawBody: body, headers: { 'psp-signature': signPspCallback(SECRET, T, body) }, now: NOW });
+    const reading = sandboxCallbackReader([SECRET]).read({
+      rawBody: body,
+      headers: { 'psp-signature': signPspCallback(SECRET, T, body) },
+      now: NOW,
+    });
     // Assess
     expect(reading).toEqual({
       kind: 'callback',
-      callback: { id: 'pevt_1', type: 'authorization.succeeded', state: 'authorized', created: NOW.toISOString(), authorizationId: 'auth_1', reference: 'chk_1', amount: 2500, currency: 'USD' },
+      callback: {
+        id: 'pevt_1',
+        type: 'authorization.succeeded',
+        state: 'authorized',
+        created: NOW.toISOString(),
+        authorizationId: 'auth_1',
+        reference: 'chk_1',
+        amount: 2500,
+        currency: 'USD',
+      },
     });
   });
 
@@ -33,9 +46,15 @@ describe('sandboxCallbackReader', () => {
     const notJson = '{nope';
     const notCallback = JSON.stringify({ id: 'x', type: 'charge.refunded', created: 'now', data: {} });
     // Act / Assess
-    expect(reader.read({ rawBody: notJson, headers: { 'psp-signature': signPspCallback('other', T, notJson) }, now: NOW })).toEqual({ kind: 'bad_signature', reason: 'mismatch' });
-    expect(reader.read({ rawBody: notJson, headers: { 'psp-signature': signPspCallback(SECRET, T, notJson) }, now: NOW })).toEqual({ kind: 'invalid_json' });
-    expect(reader.read({ rawBody: notCallback, headers: { 'psp-signature': signPspCallback(SECRET, T, notCallback) }, now: NOW })).toEqual({ kind: 'invalid_callback' });
+    expect(
+      reader.read({ rawBody: notJson, headers: { 'psp-signature': signPspCallback('other', T, notJson) }, now: NOW }),
+    ).toEqual({ kind: 'bad_signature', reason: 'mismatch' });
+    expect(
+      reader.read({ rawBody: notJson, headers: { 'psp-signature': signPspCallback(SECRET, T, notJson) }, now: NOW }),
+    ).toEqual({ kind: 'invalid_json' });
+    expect(
+      reader.read({ rawBody: notCallback, headers: { 'psp-signature': signPspCallback(SECRET, T, notCallback) }, now: NOW }),
+    ).toEqual({ kind: 'invalid_callback' });
   });
 });
 

@@ -10,15 +10,32 @@ import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailable
 const fetchMock = vi.fn<typeof fetch>();
 
 const okOperation = (overrides: Record<string, unknown> = {}): Response =>
-  new Response(JSON.stringify({ id: 'op_1', type: 'capture', amount: 500, currency: 'USD', status: 'succeeded', authorization_id: 'auth_1', ...overrides }), {
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-  });
+  new Response(
+    JSON.stringify({
+      id: 'op_1',
+      type: 'capture',
+      amount: 500,
+      currency: 'USD',
+      status: 'succeeded',
+      authorization_id: 'auth_1',
+      ...overrides,
+    }),
+    {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    },
+  );
 
 const errorResponse = (status: number, code: string, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify({ error: { code, message: 'x' } }), { status, headers });
 
-const captureInput = { reference: 'chk_1', pspReference: 'auth_1', amount: 500, currency: 'USD', idempotencyKey: 'chk_1:capture' };
+const captureInput = {
+  reference: 'chk_1',
+  pspReference: 'auth_1',
+  amount: 500,
+  currency: 'USD',
+  idempotencyKey: 'chk_1:capture',
+};
 
 beforeEach(() => {
   vi.stubGlobal('fetch', fetchMock);
@@ -35,7 +52,13 @@ describe('SandboxPspGateway requests', () => {
     fetchMock.mockResolvedValueOnce(okOperation({ id: 'op_a', type: 'authorize', amount: 10050, authorization_id: 'auth_9' }));
     const gateway = new SandboxPspGateway({ baseUrl: 'http://127.0.0.1:4001/' });
     // Act
-    const result = await gateway.authorize({ reference: 'chk_1', paymentToken: 'tok_1', amount: 10050, currency: 'USD', idempotencyKey: 'chk_1:authorize' });
+    const result = await gateway.authorize({
+      reference: 'chk_1',
+      paymentToken: 'tok_1',
+      amount: 10050,
+      currency: 'USD',
+      idempotencyKey: 'chk_1:authorize',
+    });
     // Assess
     expect(result).toEqual({ pspReference: 'auth_9', authorizedAmount: 10050 });
     const [url, init] = fetchMock.mock.calls[0] as [string, RequestInit];
@@ -75,7 +98,12 @@ describe('SandboxPspGateway error translation', () => {
     ['429', () => errorResponse(429, 'rate_limited'), PspUnavailableError, 'HTTP 429'],
     ['422 rule violation', () => errorResponse(422, 'amount_exceeds_capturable'), PspRejectedError, 'amount_exceeds_capturable'],
     ['404 unknown authorization', () => errorResponse(404, 'authorization_not_found'), PspRejectedError, 'HTTP 404'],
-    ['302 redirect', () => new Response(null, { status: 302, headers: { location: 'http://elsewhere' } }), PspRejectedError, 'redirect'],
+    [
+      '302 redirect',
+      () => new Response(null, { status: 302, headers: { location: 'http://elsewhere' } }),
+      PspRejectedError,
+      'redirect',
+    ],
     ['200 with a malformed body', () => new Response('not json', { status: 200 }), PspUnavailableError, 'unexpected'],
   ] as const)('%s', async (_label, answer, errorClass, message) => {
     // Prepare
@@ -101,12 +129,17 @@ describe('SandboxPspGateway error translation', () => {
 
   it('an aborted-by-timeout fetch becomes PspTimeoutError', async () => {
     // Prepare: a fetch that only settles when the gateway's timeout signal fires
-    fetchMock.mockImplementationOnce((_url, init) => new Promise((_resolve, reject) => {
-      init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
-    }));
+    fetchMock.mockImplementationOnce(
+      (_url, init) =>
+        new Promise((_resolve, reject) => {
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
     const gateway = new SandboxPspGateway({ baseUrl: 'http://psp', timeoutMs: 20 });
     // Act
-    const error = await gateway.authorize({ reference: 'chk_1', paymentToken: 'tok_1', amount: 1, currency: 'USD', idempotencyKey: 'k' }).catch((caught: unknown) => caught);
+    const error = await gateway
+      .authorize({ reference: 'chk_1', paymentToken: 'tok_1', amount: 1, currency: 'USD', idempotencyKey: 'k' })
+      .catch((caught: unknown) => caught);
     // Assess
     expect(error).toBeInstanceOf(PspTimeoutError);
     expect((error as Error).message).toContain('20 ms');

@@ -4,12 +4,25 @@
  */
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { declineCodeOf, networkTransactionIdOf, stateFromIntentStatus, toAuthorizationView } from '../../../../lambdas/connectors/stripe/status';
+import {
+  declineCodeOf,
+  networkTransactionIdOf,
+  stateFromIntentStatus,
+  toAuthorizationView,
+} from '../../../../lambdas/connectors/stripe/status';
 
 function intent(fields: Partial<Stripe.PaymentIntent>): Stripe.PaymentIntent {
   return {
-    id: 'pi_1', object: 'payment_intent', amount: 5000, amount_capturable: 0, amount_received: 0, currency: 'eur',
-    status: 'requires_capture', metadata: { reference: 'chk_1' }, latest_charge: null, ...fields,
+    id: 'pi_1',
+    object: 'payment_intent',
+    amount: 5000,
+    amount_capturable: 0,
+    amount_received: 0,
+    currency: 'eur',
+    status: 'requires_capture',
+    metadata: { reference: 'chk_1' },
+    latest_charge: null,
+    ...fields,
   } as Stripe.PaymentIntent;
 }
 
@@ -51,13 +64,25 @@ describe('declineCodeOf', () => {
 describe('toAuthorizationView', () => {
   it('reads captured and refunded amounts from the intent and its expanded charge', () => {
     // Prepare
-    const charge = { id: 'ch_1', amount_refunded: 1000, payment_method_details: { card: { network_transaction_id: 'ntid_1' } } } as unknown as Stripe.Charge;
+    const charge = {
+      id: 'ch_1',
+      amount_refunded: 1000,
+      payment_method_details: { card: { network_transaction_id: 'ntid_1' } },
+    } as unknown as Stripe.Charge;
     // Act
     const view = toAuthorizationView(intent({ status: 'succeeded', amount_received: 3000, latest_charge: charge }));
     // Assess
     expect(view).toEqual({
-      id: 'pi_1', state: 'captured', pspStatus: 'succeeded', amount: 5000, currency: 'EUR', reference: 'chk_1',
-      capturedAmount: 3000, refundedAmount: 1000, capturableAmount: 0, refundableAmount: 2000,
+      id: 'pi_1',
+      state: 'captured',
+      pspStatus: 'succeeded',
+      amount: 5000,
+      currency: 'EUR',
+      reference: 'chk_1',
+      capturedAmount: 3000,
+      refundedAmount: 1000,
+      capturableAmount: 0,
+      refundableAmount: 2000,
     });
     expect(networkTransactionIdOf(intent({ latest_charge: charge }))).toBe('ntid_1');
   });
