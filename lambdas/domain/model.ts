@@ -2,17 +2,13 @@
  * Paystep's records as the domain sees them (camelCase; the API maps them to snake_case).
  * Pure types: no AWS import. Money is always an integer in the currency's minor unit.
  */
+import type { RoutingConfig } from './routing';
 import type { PaymentAttempt } from './payment-attempt';
 
 export type CheckoutStatus = 'open' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'canceled';
 
 export type FailureReason =
-  | 'payment_declined'
-  | 'inventory_rejected'
-  | 'inventory_timeout'
-  | 'inventory_unreachable'
-  | 'psp_error'
-  | 'expired';
+  'payment_declined' | 'inventory_rejected' | 'inventory_timeout' | 'inventory_unreachable' | 'psp_error' | 'expired';
 
 export interface MerchantSettings {
   inventoryConfirmationUrl?: string;
@@ -41,6 +37,8 @@ export interface Merchant {
   /** Secret used to sign inventory-confirmation requests, encrypted at rest (SecretCipher). */
   signingSecretCiphertext: string;
   settings: MerchantSettings;
+  /** Routing and failover rules (lambdas/domain/routing.ts); absent = DEFAULT_ROUTING. */
+  routing?: RoutingConfig;
   createdAt: string; // ISO 8601
   version: number;
 }
