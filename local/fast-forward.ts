@@ -17,7 +17,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { authorizationHoldKey, checkoutKey, webhookDeliveryKey } from '../lambdas/adapters/dynamo-keys';
 import { isConditionalCheckFailure } from '../lambdas/adapters/dynamo-support';
-import type { EventStore } from '../lambdas/ports';
+import type { EventStore } from '../lambdas/ports/events';
 
 export interface FastForwardResult {
   checkout_id: string;

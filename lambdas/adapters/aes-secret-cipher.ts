@@ -6,7 +6,7 @@
  * version prefix leaves room for a KMS-backed v2 without re-encrypting old data first.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { SecretCipher } from '../ports';
+import type { SecretCipher } from '../ports/secrets';
 
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;

@@ -7,7 +7,8 @@
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, PspRejectedError } from '../errors';
-import type { AuthorizationHold, AuthorizationHoldStore } from '../ports';
+import type { AuthorizationHold } from '../domain/authorization-hold';
+import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import { AUTHORIZATION_HOLD_DUE_GSI_PK, authorizationHoldKey, GSI1, instrumentKey } from './dynamo-keys';
 import { isConditionalCheckFailure, queryItems, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 

@@ -8,7 +8,8 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AUTHORIZATION_STATE_RANK, isForwardTransition, type PspAuthorizationState } from '../domain/psp-outcome';
-import type { PspAuthorizationRecord, PspCallbackReceipt, PspCallbackStore } from '../ports';
+import type { PspAuthorizationRecord } from '../domain/psp-outcome';
+import type { PspCallbackReceipt, PspCallbackStore } from '../ports/callbacks';
 import { pspAuthorizationStateKey, pspCallbackKey } from './dynamo-keys';
 import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
 

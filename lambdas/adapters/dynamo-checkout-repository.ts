@@ -18,7 +18,13 @@ import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
 import type { Checkout, CheckoutEvent } from '../domain/model';
 import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
-import type { CheckoutListPage, CheckoutListQuery, CheckoutQueries, CheckoutRepository, CheckoutTransition } from '../ports';
+import type {
+  CheckoutListPage,
+  CheckoutListQuery,
+  CheckoutQueries,
+  CheckoutRepository,
+  CheckoutTransition,
+} from '../ports/checkouts';
 import {
   decodeGsiCursor,
   encodeGsiCursor,

@@ -7,15 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type {
-  DeliveryAttemptRecord,
-  EventListQuery,
-  EventStore,
-  EventWithDeliveries,
-  StoredEvent,
-  WebhookDelivery,
-  WebhookDeliveryStatus,
-} from '../ports';
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import type { StoredEvent } from '../domain/webhook-events';
+import type { EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
 import {
   eventKey,
   GSI1,

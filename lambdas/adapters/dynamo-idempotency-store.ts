@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../ports';
+import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../ports/idempotency';
 import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
 import { idempotencyKey } from './dynamo-keys';
 

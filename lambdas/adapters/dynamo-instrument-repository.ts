@@ -13,16 +13,13 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import type { ReservationGuard } from '../domain/instrument-ledger';
+import type { OperationKeyClaim, OperationKeyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
 import type {
   CreateInstrumentResult,
   InstrumentRepository,
-  OperationKeyClaim,
-  OperationKeyStore,
-  OperationKeyTarget,
   ReserveOperationResult,
   SettleOperationInput,
-  StoredResponse,
-} from '../ports';
+} from '../ports/instruments';
 import { instrumentKey, instrumentPspReferenceKey, instrumentRequestKey } from './dynamo-keys';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 

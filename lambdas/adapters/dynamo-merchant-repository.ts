@@ -7,7 +7,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, ConflictError, NotFoundError } from '../errors';
 import type { Merchant, MerchantSettings } from '../domain/model';
-import type { MerchantRepository } from '../ports';
+import type { MerchantRepository } from '../ports/merchants';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 import { apiKeyKey, merchantKey } from './dynamo-keys';
 

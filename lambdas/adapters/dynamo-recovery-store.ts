@@ -6,7 +6,7 @@
  * checkout at once; a sweep that dies only delays the next one by the lease length.
  */
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ProcessingWatch, RecoveryStore } from '../ports';
+import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
 import { PROCESSING_WATCH_PK, processingWatchKey } from './dynamo-keys';
 import { isConditionalCheckFailure, queryItems, translateStoreError } from './dynamo-support';
 

@@ -5,7 +5,8 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { WebhookEndpoint, WebhookEndpointRepository } from '../ports';
+import type { WebhookEndpoint } from '../domain/webhook-endpoint';
+import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { ConflictError } from '../errors';
 import { queryItems, transactWrite, withoutUndefined } from './dynamo-support';
 import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';

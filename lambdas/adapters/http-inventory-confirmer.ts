@@ -7,7 +7,7 @@
  * inventory_unreachable. The URL passes the SSRF guard (url-guard.ts) at connect time; a refused
  * URL or address counts as unreachable and nothing is sent.
  */
-import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../ports';
+import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../ports/inventory';
 import { postToMerchant } from './merchant-http';
 import { signWebhook } from './standard-webhooks';
 import { STRICT_URL_POLICY, withMerchantPorts, type UrlPolicy } from './url-guard';

@@ -5,7 +5,7 @@
  * (`webhook-signature: v1,<new> v1,<old>`, space-separated as Standard Webhooks allows), so a
  * receiver still verifying with either secret accepts it. The caller decides about retries.
  */
-import type { WebhookAttempt, WebhookMessage, WebhookSender } from '../ports';
+import type { WebhookAttempt, WebhookMessage, WebhookSender } from '../ports/webhooks';
 import { postToMerchant } from './merchant-http';
 import { signWebhook, type SignedHeaders } from './standard-webhooks';
 import { STRICT_URL_POLICY, withMerchantPorts, type UrlPolicy } from './url-guard';

@@ -6,7 +6,7 @@
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sdkRequestHandler } from './aws-sdk-timeouts';
-import type { PaymentWorkflow, StartPaymentInput } from '../ports';
+import type { PaymentWorkflow, StartPaymentInput } from '../ports/workflow';
 import { optionalEnv, requireEnv } from '../shared/env';
 
 export interface SfnPaymentWorkflowOptions {

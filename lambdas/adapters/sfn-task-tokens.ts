@@ -11,7 +11,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { SagaExecutionInspector, TaskTokenResumer } from '../ports';
+import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 
 /** Errors meaning "that token is no longer waiting": already resumed, timed out, or unknown. */
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

@@ -20,7 +20,7 @@ import {
   PspRejectedError,
   ValidationError,
 } from '../errors';
-import type { StoredResponse } from '../ports';
+import type { StoredResponse } from '../ports/idempotency';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';

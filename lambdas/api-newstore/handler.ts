@@ -36,7 +36,7 @@ import {
   type NewStoreTransaction,
 } from '../domain/newstore-ledger';
 import { IdempotencyInFlightError, NotFoundError, ValidationError } from '../errors';
-import type { StoredResponse } from '../ports';
+import type { StoredResponse } from '../ports/idempotency';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv } from '../shared/env';

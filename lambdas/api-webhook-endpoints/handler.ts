@@ -11,7 +11,7 @@ import { assertSafeUrl, withMerchantPorts } from '../adapters/url-guard';
 import { generateSigningSecret, generateWebhookEndpointId } from '../domain/ids';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { ConflictError, NotFoundError } from '../errors';
-import type { WebhookEndpoint } from '../ports';
+import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';

@@ -4,7 +4,8 @@
  * the deployment config). Wiring asks the registry for gateways and callback readers; use cases
  * only ever see the ports.
  */
-import type { CallbackReader, PaymentGateway } from '../ports';
+import type { CallbackReader } from '../ports/callbacks';
+import type { PaymentGateway } from '../ports/payments';
 import { sandboxConnector } from './sandbox';
 
 /** What each connector's folder provides. */

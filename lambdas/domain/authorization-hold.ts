@@ -141,3 +141,25 @@ export function capturableAmountOf(payment: CheckoutPayment): number {
   if (isVoided(payment) || authorization === undefined) return 0;
   return Math.max(0, authorization.amount - payment.capturedAmount);
 }
+
+/**
+ * A manual-capture authorization handed to the merchant: the expiry watch item. Written in the same
+ * transaction that makes the saga's instrument `active`, so every hold is watched; it sits on a
+ * sparse index by its next due time (warning, then expiry) and leaves it once done.
+ */
+export interface AuthorizationHold {
+  instrumentId: string;
+  checkoutId: string;
+  merchantId: string;
+  /** When the PSP authorized (the instrument's creation). ISO 8601. */
+  authorizedAt: string;
+  /** When `authorization.expiring` is due. */
+  warnAt: string;
+  /** When the merchant's expired_authorization_action is applied. */
+  expiresAt: string;
+  stage: AuthorizationHoldStage;
+  /** Once done: what happened (`void`, `capture`, `nothing_held`, `failed`). */
+  outcome?: string;
+  leaseUntil?: string;
+  leaseOwner?: string;
+}

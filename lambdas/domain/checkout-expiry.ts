@@ -4,7 +4,7 @@
  * checkout even before a sweep runs. Depends only on the CheckoutRepository port.
  */
 import { ConcurrentModificationError, InvalidTransitionError } from '../errors';
-import type { CheckoutRepository } from '../ports';
+import type { CheckoutRepository } from '../ports/checkouts';
 import type { Checkout } from './model';
 
 /** Whether `checkout` is open and its expiry time has passed at `now`. */

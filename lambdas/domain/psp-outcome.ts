@@ -55,3 +55,19 @@ export interface PspCallback {
   disputeId?: string;
   reason?: string;
 }
+
+/** What we know about one PSP authorization from callbacks and status queries (one item per reference). */
+export interface PspAuthorizationRecord {
+  connector: string;
+  /** Our reference (checkout id): known even when the PSP's authorization id is not. */
+  reference: string;
+  authorizationId?: string;
+  state: PspAuthorizationState;
+  amount: number;
+  currency: string;
+  /** The saga's `.waitForTaskToken` token while it waits for this authorization's result. */
+  taskToken?: string;
+  /** Id of the callback that set the state (or `status_query`). */
+  lastCallbackId?: string;
+  updatedAt: string;
+}

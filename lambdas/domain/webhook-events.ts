@@ -64,3 +64,19 @@ export function deriveEventId(sourceKey: string): string {
 export function renderEventBody(event: { id: string; type: string; created: number; data: Record<string, unknown> }): string {
   return JSON.stringify({ type: event.type, id: event.id, created: event.created, data: event.data });
 }
+
+/** One event in a merchant's log (GET /v1/events); its body is what every delivery sends. */
+export interface StoredEvent {
+  id: string; // evt_...
+  merchantId: string;
+  type: string;
+  /** Unix seconds (the body's `created`). */
+  created: number;
+  createdAt: string;
+  /** The id of the resource in data.object (chk_..., fi_...), for filtering. */
+  objectId?: string;
+  /** Set for checkout events: delivery attempts are also written to this checkout's timeline. */
+  checkoutId?: string;
+  /** The exact JSON body sent on every attempt. */
+  body: string;
+}

@@ -10,7 +10,8 @@ import { AuthenticationError, NotFoundError } from '../errors';
 import type { AdminTokenVerifier } from '../adapters/admin-token';
 import { constantTimeEqual, sha256Hex } from '../domain/ids';
 import type { Checkout, Merchant } from '../domain/model';
-import type { CheckoutRepository, MerchantRepository } from '../ports';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { MerchantRepository } from '../ports/merchants';
 
 export type Principal = { kind: 'admin' } | { kind: 'merchant'; merchant: Merchant } | { kind: 'client'; checkout: Checkout };
 

@@ -10,7 +10,7 @@
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ConcurrentModificationError, isPaystepError, NotFoundError, RouteNotFoundError, ValidationError } from '../errors';
-import type { StoredResponse } from '../ports';
+import type { StoredResponse } from '../ports/idempotency';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
 import {
   executeIdempotently,

@@ -15,7 +15,8 @@
  * message.
  */
 import { IdempotencyInFlightError, ValidationError } from '../errors';
-import type { IdempotencyStore, SecretCipher, StoredResponse } from '../ports';
+import type { IdempotencyStore, StoredResponse } from '../ports/idempotency';
+import type { SecretCipher } from '../ports/secrets';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';

@@ -18,7 +18,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
-import type { EventStore, InventoryConfirmer, PaymentGateway, WebhookSender } from '../ports';
+import type { EventStore } from '../ports/events';
+import type { InventoryConfirmer } from '../ports/inventory';
+import type { PaymentGateway } from '../ports/payments';
+import type { WebhookSender } from '../ports/webhooks';
 import { METRICS_NAMESPACE, PAYSTEP_METRICS, type PaystepMetricName } from './metric-names';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'paystep';

@@ -8,7 +8,8 @@ import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureM
 import { instrumentTransactions } from '../domain/instrument-ledger';
 import { authorizationOf, connectorOf, isVoided, type PaymentAttempt } from '../domain/payment-attempt';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
-import type { EventWithDeliveries, WebhookEndpoint } from '../ports';
+import type { WebhookEndpoint } from '../domain/webhook-endpoint';
+import type { EventWithDeliveries } from '../ports/events';
 import { LATEST_API_VERSION } from '../domain/api-version';
 
 export interface SettingsView {

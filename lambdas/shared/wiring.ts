@@ -24,18 +24,13 @@ import {
   DynamoIdempotencyStore,
   DynamoMerchantRepository,
 } from '../adapters/dynamo-store';
-import type {
-  EventPublisher,
-  EventStore,
-  CheckoutQueries,
-  CheckoutRepository,
-  IdempotencyStore,
-  InstrumentRepository,
-  MerchantRepository,
-  OperationKeyStore,
-  SecretCipher,
-  WebhookEndpointRepository,
-} from '../ports';
+import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
+import type { EventPublisher, EventStore } from '../ports/events';
+import type { IdempotencyStore, OperationKeyStore } from '../ports/idempotency';
+import type { InstrumentRepository } from '../ports/instruments';
+import type { MerchantRepository } from '../ports/merchants';
+import type { SecretCipher } from '../ports/secrets';
+import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { optionalEnv, requireEnv } from './env';
 import { resolveSecretEnv } from './secret-env';
 

@@ -22,15 +22,13 @@ import {
 import type { FinancialInstrument } from '../domain/instrument-model';
 import type { Checkout } from '../domain/model';
 import { ConflictError, PaymentDeclinedError, PspRejectedError, ValidationError } from '../errors';
-import type {
-  AuthorizationHold,
-  AuthorizationHoldStore,
-  CheckoutRepository,
-  EventPublisher,
-  InstrumentRepository,
-  MerchantRepository,
-  PaymentGateway,
-} from '../ports';
+import type { AuthorizationHold } from '../domain/authorization-hold';
+import type { AuthorizationHoldStore } from '../ports/authorization-holds';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { EventPublisher } from '../ports/events';
+import type { InstrumentRepository } from '../ports/instruments';
+import type { MerchantRepository } from '../ports/merchants';
+import type { PaymentGateway } from '../ports/payments';
 import {
   EXPIRY_CAPTURE_OPERATION_ID,
   EXPIRY_VOID_OPERATION_ID,

@@ -35,7 +35,10 @@ import {
   PspRejectedError,
   ValidationError,
 } from '../errors';
-import type { EventPublisher, InstrumentRepository, OperationKeyTarget, PaymentGateway } from '../ports';
+import type { EventPublisher } from '../ports/events';
+import type { OperationKeyTarget } from '../ports/idempotency';
+import type { InstrumentRepository } from '../ports/instruments';
+import type { PaymentGateway } from '../ports/payments';
 import { toInstrumentOperationView } from '../shared/views';
 
 export interface InstrumentDependencies {

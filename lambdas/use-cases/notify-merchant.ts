@@ -11,7 +11,7 @@ import { isVoided } from '../domain/payment-attempt';
 import { isHeldForManualCapture } from '../domain/authorization-hold';
 import { deriveEventId } from '../domain/webhook-events';
 import type { Checkout } from '../domain/model';
-import type { RecoveryStore } from '../ports';
+import type { RecoveryStore } from '../ports/recovery';
 import { loadCheckout, type SagaDependencies, type StepInput } from './payment-saga';
 import { attemptDelivery, publishEvent, type WebhookDependencies } from './webhook-delivery';
 

@@ -9,7 +9,8 @@ import { generateAttemptId } from '../domain/ids';
 import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
 import { newAttempt } from '../domain/payment-attempt';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
-import type { CheckoutRepository, PaymentWorkflow } from '../ports';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { PaymentWorkflow } from '../ports/workflow';
 
 export interface PayDependencies {
   checkouts: CheckoutRepository;

@@ -33,19 +33,14 @@ import {
   PspTimeoutError,
   PspUnavailableError,
 } from '../errors';
-import type {
-  AuthorizationHoldStore,
-  AuthorizeOutput,
-  CheckoutRepository,
-  InstrumentRepository,
-  InventoryConfirmer,
-  MerchantRepository,
-  PaymentGateway,
-  PspAuthorizationView,
-  SecretCipher,
-  WebhookEndpointRepository,
-  WebhookSender,
-} from '../ports';
+import type { AuthorizationHoldStore } from '../ports/authorization-holds';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { InstrumentRepository } from '../ports/instruments';
+import type { InventoryConfirmer } from '../ports/inventory';
+import type { MerchantRepository } from '../ports/merchants';
+import type { AuthorizeOutput, PaymentGateway, PspAuthorizationView } from '../ports/payments';
+import type { SecretCipher } from '../ports/secrets';
+import type { WebhookEndpointRepository, WebhookSender } from '../ports/webhooks';
 import { openCheckoutInstrument, runSagaOperation, type InstrumentDependencies } from './financial-instruments';
 
 export interface SagaDependencies {

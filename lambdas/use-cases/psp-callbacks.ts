@@ -13,16 +13,13 @@ import { connectorOf, pendingAuthorizationOf } from '../domain/payment-attempt';
 import type { InstrumentOperation } from '../domain/instrument-model';
 import { isForwardTransition, type PspCallback } from '../domain/psp-outcome';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors';
-import type {
-  CallbackReader,
-  CheckoutRepository,
-  EventPublisher,
-  InstrumentRepository,
-  PaymentGateway,
-  PspAuthorizationRecord,
-  PspCallbackStore,
-  TaskTokenResumer,
-} from '../ports';
+import type { PspAuthorizationRecord } from '../domain/psp-outcome';
+import type { CallbackReader, PspCallbackStore } from '../ports/callbacks';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { EventPublisher } from '../ports/events';
+import type { InstrumentRepository } from '../ports/instruments';
+import type { PaymentGateway } from '../ports/payments';
+import type { TaskTokenResumer } from '../ports/workflow';
 import { toInstrumentOperationView } from '../shared/views';
 
 export interface PspCallbackDependencies {

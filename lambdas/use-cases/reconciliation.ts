@@ -26,7 +26,10 @@ import {
   recordAttemptEvents,
 } from '../domain/payment-attempt';
 import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../errors';
-import type { PspAuthorizationView, PspCallbackStore, RecoveryStore, SagaExecutionInspector, TaskTokenResumer } from '../ports';
+import type { PspCallbackStore } from '../ports/callbacks';
+import type { PspAuthorizationView } from '../ports/payments';
+import type { RecoveryStore } from '../ports/recovery';
+import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 import { runSagaOperation } from './financial-instruments';
 import { notifyMerchant, type NotifyMerchantDependencies } from './notify-merchant';
 import { holdForManualCapture, pspIdempotencyKey } from './payment-saga';

@@ -12,21 +12,13 @@ import { deriveEventId, endpointReceives, renderEventBody, WEBHOOK_TEST_EVENT_TY
 import { LATEST_API_VERSION } from '../domain/api-version';
 import { parseRetryAfter, planNextAttempt, type RetrySchedule } from '../domain/webhook-schedule';
 import { ConflictError, NotFoundError } from '../errors';
-import type {
-  CheckoutRepository,
-  DeliveryAttemptRecord,
-  EventPublisher,
-  EventStore,
-  EventWithDeliveries,
-  MerchantRepository,
-  PublishEventInput,
-  SecretCipher,
-  WebhookDelivery,
-  WebhookDeliveryStatus,
-  WebhookEndpoint,
-  WebhookEndpointRepository,
-  WebhookSender,
-} from '../ports';
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import type { WebhookEndpoint } from '../domain/webhook-endpoint';
+import type { CheckoutRepository } from '../ports/checkouts';
+import type { EventPublisher, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
+import type { MerchantRepository } from '../ports/merchants';
+import type { SecretCipher } from '../ports/secrets';
+import type { WebhookEndpointRepository, WebhookSender } from '../ports/webhooks';
 
 /** Lease on a claimed delivery: longer than the 15 s request timeout, so a live attempt never loses it. */
 export const DEFAULT_LEASE_MS = 60_000;

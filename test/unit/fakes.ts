@@ -6,43 +6,34 @@ import type { Checkout, CheckoutEvent, Merchant } from '../../lambdas/domain/mod
 import type { FinancialInstrument, InstrumentOperation } from '../../lambdas/domain/instrument-model';
 import { applyChange, guardHolds, type ReservationGuard } from '../../lambdas/domain/instrument-ledger';
 import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../../lambdas/errors';
+import type { AuthorizationHold } from '../../lambdas/domain/authorization-hold';
+import type { PspAuthorizationRecord } from '../../lambdas/domain/psp-outcome';
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../../lambdas/domain/webhook-delivery';
+import type { WebhookEndpoint } from '../../lambdas/domain/webhook-endpoint';
+import type { StoredEvent } from '../../lambdas/domain/webhook-events';
+import type { AuthorizationHoldStore } from '../../lambdas/ports/authorization-holds';
+import type { PspCallbackReceipt, PspCallbackStore } from '../../lambdas/ports/callbacks';
+import type { CheckoutRepository, CheckoutTransition } from '../../lambdas/ports/checkouts';
+import type { EventListQuery, EventStore, EventWithDeliveries } from '../../lambdas/ports/events';
 import type {
-  AuthorizationHold,
-  AuthorizationHoldStore,
-  AuthorizeInput,
-  CaptureInput,
-  CheckoutRepository,
-  CheckoutTransition,
-  InventoryConfirmationRequest,
-  InventoryConfirmer,
-  InventoryDecision,
-  MerchantRepository,
-  PaymentGateway,
-  PspAuthorizationView,
   CreateInstrumentResult,
   InstrumentRepository,
   ReserveOperationResult,
   SettleOperationInput,
+} from '../../lambdas/ports/instruments';
+import type { InventoryConfirmationRequest, InventoryConfirmer, InventoryDecision } from '../../lambdas/ports/inventory';
+import type { MerchantRepository } from '../../lambdas/ports/merchants';
+import type {
+  AuthorizeInput,
+  CaptureInput,
+  PaymentGateway,
+  PspAuthorizationView,
   RefundInput,
-  SecretCipher,
   VoidInput,
-  WebhookEndpoint,
-  WebhookEndpointRepository,
-  WebhookMessage,
-  WebhookSender,
-  DeliveryAttemptRecord,
-  EventListQuery,
-  EventStore,
-  EventWithDeliveries,
-  StoredEvent,
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookDeliveryStatus,
-  PspAuthorizationRecord,
-  PspCallbackReceipt,
-  PspCallbackStore,
-  TaskTokenResumer,
-} from '../../lambdas/ports';
+} from '../../lambdas/ports/payments';
+import type { SecretCipher } from '../../lambdas/ports/secrets';
+import type { WebhookEndpointRepository, WebhookMessage, WebhookSender, WebhookAttempt } from '../../lambdas/ports/webhooks';
+import type { TaskTokenResumer } from '../../lambdas/ports/workflow';
 import { isForwardTransition } from '../../lambdas/domain/psp-outcome';
 
 export class FakeCheckouts implements CheckoutRepository {

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { PspAuthorizationState, PspCallback } from '../../domain/psp-outcome';
-import type { CallbackReader, CallbackReading } from '../../ports';
+import type { CallbackReader, CallbackReading } from '../../ports/callbacks';
 
 /** Callback types a connector sends (the sandbox PSP's vocabulary; other connectors map onto it). */
 export const PSP_CALLBACK_TYPES = [

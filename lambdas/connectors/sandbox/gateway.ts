@@ -17,7 +17,7 @@ import type {
   RefundInput,
   VoidInput,
   PspAuthorizationView,
-} from '../../ports';
+} from '../../ports/payments';
 import { toAuthorizationView, type SandboxAuthorization } from './status';
 
 export interface SandboxPspGatewayOptions {

@@ -3,7 +3,7 @@
  * onto the domain's authorization states and view. Nothing outside this folder reads them.
  */
 import type { PspAuthorizationState } from '../../domain/psp-outcome';
-import type { PspAuthorizationView } from '../../ports';
+import type { PspAuthorizationView } from '../../ports/payments';
 
 /** The sandbox PSP's view of an authorization (GET /v1/authorizations/{id}). */
 export interface SandboxAuthorization {

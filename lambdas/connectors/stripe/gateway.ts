@@ -18,7 +18,7 @@ import type {
   PspOperationOutput,
   RefundInput,
   VoidInput,
-} from '../../ports';
+} from '../../ports/payments';
 import { PspRejectedError } from '../../errors';
 import { translateStripeError } from './errors';
 import { networkTransactionIdOf, toAuthorizationView } from './status';

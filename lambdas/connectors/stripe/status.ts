@@ -6,7 +6,7 @@
  */
 import type Stripe from 'stripe';
 import type { PspAuthorizationState } from '../../domain/psp-outcome';
-import type { PspAuthorizationView } from '../../ports';
+import type { PspAuthorizationView } from '../../ports/payments';
 
 /**
  * A manual-capture PaymentIntent's status as an authorization state. `succeeded` is captured (a

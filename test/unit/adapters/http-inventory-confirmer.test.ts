@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { HttpInventoryConfirmer, rejectionReason } from '../../../lambdas/adapters/http-inventory-confirmer';
 import { LOCAL_URL_POLICY } from '../../../lambdas/adapters/url-guard';
-import type { InventoryConfirmationRequest } from '../../../lambdas/ports';
+import type { InventoryConfirmationRequest } from '../../../lambdas/ports/inventory';
 import { freePort } from '../../../local/net';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');

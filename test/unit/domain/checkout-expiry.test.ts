@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { expireIfDue, isExpiryDue } from '../../../lambdas/domain/checkout-expiry';
 import type { Checkout } from '../../../lambdas/domain/model';
-import type { CheckoutRepository } from '../../../lambdas/ports';
+import type { CheckoutRepository } from '../../../lambdas/ports/checkouts';
 import { InvalidTransitionError } from '../../../lambdas/errors';
 
 const base: Checkout = {

@@ -1,5 +1,6 @@
 /** In-memory fakes of the ports for unit tests of the HTTP layer (never used outside test/unit). */
-import type { IdempotencyBegin, IdempotencyStore, SecretCipher, StoredResponse } from '../../../lambdas/ports';
+import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../../../lambdas/ports/idempotency';
+import type { SecretCipher } from '../../../lambdas/ports/secrets';
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly records = new Map<string, { state: 'in_progress' | 'completed'; response?: StoredResponse }>();

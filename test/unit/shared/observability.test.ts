@@ -8,7 +8,10 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { METRICS_NAMESPACE, PAYSTEP_METRICS } from '../../../lambdas/shared/metric-names';
-import type { EventStore, InventoryConfirmer, PaymentGateway, WebhookSender } from '../../../lambdas/ports';
+import type { EventStore } from '../../../lambdas/ports/events';
+import type { InventoryConfirmer } from '../../../lambdas/ports/inventory';
+import type { PaymentGateway } from '../../../lambdas/ports/payments';
+import type { WebhookSender } from '../../../lambdas/ports/webhooks';
 import { MemoryIdempotencyStore, markerCipher } from './fakes';
 
 type ObservabilityModule = typeof import('../../../lambdas/shared/observability');

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
 import { isVoided } from '../../../lambdas/domain/payment-attempt';
 import { aPayment } from '../../support/payments';
-import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports';
+import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
 import {
   runAuthorizationExpirySweep,
   type AuthorizationExpiryDependencies,

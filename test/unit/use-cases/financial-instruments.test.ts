@@ -23,7 +23,8 @@ import {
 } from '../../../lambdas/use-cases/payment-saga';
 import { balancesFromTransactions, instrumentTransactions } from '../../../lambdas/domain/instrument-ledger';
 import { NotFoundError, PaymentDeclinedError, PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
-import type { EventPublisher, OperationKeyTarget, PublishEventInput } from '../../../lambdas/ports';
+import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
+import type { OperationKeyTarget } from '../../../lambdas/ports/idempotency';
 import {
   aCheckout,
   aMerchant,

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { executionNameFor, getCheckoutStatus, payCheckout, type PayDependencies } from '../../../lambdas/use-cases/pay-checkout';
 import { ConflictError, NotFoundError } from '../../../lambdas/errors';
-import type { PaymentWorkflow, StartPaymentInput } from '../../../lambdas/ports';
+import type { PaymentWorkflow, StartPaymentInput } from '../../../lambdas/ports/workflow';
 import { aCheckout, FakeCheckouts } from '../fakes';
 
 class FakeWorkflow implements PaymentWorkflow {

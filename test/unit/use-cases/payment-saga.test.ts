@@ -15,7 +15,7 @@ import {
   INVENTORY_STEP_BUDGET_MS,
   type SagaDependencies,
 } from '../../../lambdas/use-cases/payment-saga';
-import type { InventoryConfirmationRequest, InventoryDecision } from '../../../lambdas/ports';
+import type { InventoryConfirmationRequest, InventoryDecision } from '../../../lambdas/ports/inventory';
 import {
   InventoryRejectedError,
   InventoryTimeoutError,

@@ -4,7 +4,7 @@ import { sandboxCallbackReader, signPspCallback } from '../../../lambdas/connect
 import { AuthenticationError } from '../../../lambdas/errors';
 import { receivePspCallback, type PspCallbackDependencies } from '../../../lambdas/use-cases/psp-callbacks';
 import { newAuthorizedInstrument } from '../../../lambdas/domain/instrument-ledger';
-import type { EventPublisher } from '../../../lambdas/ports';
+import type { EventPublisher } from '../../../lambdas/ports/events';
 import { aCheckout, FakeCheckouts, FakeInstruments, FakePspCallbackStore, FakeResumer } from '../fakes';
 
 const SECRET = 'pspcb_unit';

@@ -6,7 +6,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
-import type { ProcessingWatch, PspAuthorizationView, RecoveryStore } from '../../../lambdas/ports';
+import type { PspAuthorizationView } from '../../../lambdas/ports/payments';
+import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports/recovery';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { LATEST_API_VERSION } from '../../../lambdas/domain/api-version';
 import { ConflictError } from '../../../lambdas/errors';
-import type { WebhookEndpoint } from '../../../lambdas/ports';
+import type { WebhookEndpoint } from '../../../lambdas/domain/webhook-endpoint';
 import { attemptDelivery, sendTestEvent, type WebhookDependencies } from '../../../lambdas/use-cases/webhook-delivery';
 import { FakeCheckouts, fakeCipher, FakeEventStore, FakeWebhookEndpoints, FakeWebhookSender } from '../fakes';
 

@@ -1,0 +1,81 @@
+/**
+ * Ports: the merchant's event log and its per-endpoint deliveries (`EventStore`), and publishing
+ * an event (`EventPublisher`, lambdas/use-cases/webhook-delivery.ts).
+ */
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import type { StoredEvent } from '../domain/webhook-events';
+
+export interface EventWithDeliveries {
+  event: StoredEvent;
+  deliveries: WebhookDelivery[];
+}
+
+export interface EventListQuery {
+  limit: number;
+  cursor?: string;
+  type?: string;
+}
+
+/**
+ * Events and their per-endpoint deliveries. Claiming a due delivery is a conditional write (a
+ * lease: the claim moves nextAttemptAt to the lease's end), so concurrent dispatchers never send
+ * the same attempt twice, and a dispatcher that crashes mid-attempt only delays the retry.
+ */
+export interface EventStore {
+  /** Stores the event and its pending deliveries in one transaction; false (and no write) if the id exists. */
+  createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean>;
+  /** The event with its deliveries; scoped to the merchant when `merchantId` is given. */
+  getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined>;
+  /** Newest first. */
+  listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }>;
+  /** Keys of pending deliveries whose nextAttemptAt <= now (eventually consistent; claim to be sure). */
+  listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]>;
+  /** Conditional: pending and due. Sets the lease; returns the delivery, or undefined if someone else has it. */
+  claimDelivery(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<WebhookDelivery | undefined>;
+  /** Conditional on the lease token: records the attempt and the next state. False if the lease was lost. */
+  completeAttempt(
+    eventId: string,
+    endpointId: string,
+    leaseToken: string,
+    outcome: {
+      status: WebhookDeliveryStatus;
+      attempt: number;
+      nextAttemptAt: string;
+      record?: DeliveryAttemptRecord;
+      now: string;
+    },
+  ): Promise<boolean>;
+  /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */
+  requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void>;
+}
+
+export interface PublishEventInput {
+  merchantId: string;
+  /** A catalogue type (lambdas/domain/webhook-events.ts). */
+  type: string;
+  /** Id of the resource in data.object. */
+  objectId: string;
+  /** The body's `data` (usually `{ object: <resource view> }`). */
+  data: Record<string, unknown>;
+  /** What makes the event unique (e.g. `<txn id>:financial_instrument.transaction.succeeded`); the id derives from it. */
+  sourceKey: string;
+  checkoutId?: string;
+  /** Defaults to now. */
+  occurredAt?: Date;
+  /**
+   * Deliver to exactly these (enabled) endpoints of the merchant, whatever they subscribe to; for
+   * the endpoint test event. Absent = every enabled endpoint subscribed to the type.
+   */
+  endpointIds?: readonly string[];
+}
+
+/** Records an event and queues its deliveries; the dispatcher (or the caller) sends them. Idempotent per sourceKey. */
+export interface EventPublisher {
+  publishEvent(input: PublishEventInput): Promise<{ eventId: string; created: boolean; deliveries: number }>;
+}

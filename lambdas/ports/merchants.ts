@@ -1,0 +1,12 @@
+/** Port: merchants and their settings (lambdas/adapters/dynamo-merchant-repository.ts implements it). */
+import type { Merchant, MerchantSettings } from '../domain/model';
+
+export interface MerchantRepository {
+  /** Stores the merchant and its secret-key lookup item in one transaction. */
+  createMerchant(merchant: Merchant): Promise<void>;
+  getMerchant(merchantId: string): Promise<Merchant | undefined>;
+  /** Finds the merchant whose secret key hashes to `secretKeyHash` (sha256 hex). */
+  findMerchantBySecretKeyHash(secretKeyHash: string): Promise<Merchant | undefined>;
+  /** Conditional on `expectedVersion`; throws ConcurrentModificationError if it moved. */
+  updateSettings(merchantId: string, settings: MerchantSettings, expectedVersion: number): Promise<Merchant>;
+}

@@ -1,0 +1,77 @@
+/**
+ * Port: a payment service provider as the domain sees it (`PaymentGateway`) and its views of an
+ * authorization. Each connector in lambdas/connectors/<id>/ implements it; the registry chooses one.
+ */
+import type { PspAuthorizationState } from '../domain/psp-outcome';
+
+export interface AuthorizeInput {
+  reference: string; // checkout id
+  paymentToken: string;
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+}
+
+export interface AuthorizeOutput {
+  pspReference: string;
+  authorizedAmount: number;
+  /** The PSP answered "pending": the result arrives later by callback (authorizedAmount is 0 until then). */
+  pending?: boolean;
+}
+
+export interface CaptureInput {
+  reference: string;
+  pspReference: string;
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+}
+
+export interface VoidInput {
+  reference: string;
+  pspReference: string;
+  idempotencyKey: string;
+}
+
+export type RefundInput = CaptureInput;
+
+export interface PspOperationOutput {
+  pspOperationId: string;
+  amount: number;
+}
+
+/**
+ * A payment service provider. Errors are translated at the adapter: PaymentDeclinedError,
+ * PspRejectedError (non-transient), PspUnavailableError / PspTimeoutError (transient).
+ */
+export interface PaymentGateway {
+  readonly connector: string;
+  authorize(input: AuthorizeInput): Promise<AuthorizeOutput>;
+  capture(input: CaptureInput): Promise<PspOperationOutput>;
+  voidAuthorization(input: VoidInput): Promise<PspOperationOutput>;
+  refund(input: RefundInput): Promise<PspOperationOutput>;
+  /** Reads an authorization's amounts (validating `authorized`/`captured` instruments). Unknown reference: PspRejectedError. */
+  getAuthorization(pspReference: string): Promise<PspAuthorizationView>;
+  /**
+   * The PSP's authorizations filed under `reference` (our checkout id): how recovery finds an
+   * authorization whose id we never learned (the answer was lost). Optional: fakes may omit it.
+   */
+  findAuthorizations?(reference: string): Promise<PspAuthorizationView[]>;
+}
+
+/** One PSP authorization as its connector reports it, in the domain's words. */
+export interface PspAuthorizationView {
+  id: string;
+  /** The connector's status mapped onto the domain's states; undefined when it means nothing to us. */
+  state: PspAuthorizationState | undefined;
+  /** The connector's own status word, kept only for the timeline (`psp_status`). */
+  pspStatus: string;
+  amount: number;
+  currency: string;
+  /** What the PSP files it under (the checkout or instrument id); must be passed back on every operation. */
+  reference: string;
+  capturedAmount: number;
+  refundedAmount: number;
+  capturableAmount: number;
+  refundableAmount: number;
+}

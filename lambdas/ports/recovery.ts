@@ -1,0 +1,26 @@
+/** Port: the recovery watch list of checkouts in `processing` (lambdas/use-cases/reconciliation.ts). */
+
+/** One checkout in `processing`, as the recovery watch list holds it. */
+export interface ProcessingWatch {
+  checkoutId: string;
+  /** When it entered processing (ISO 8601). */
+  since: string;
+  /** A sweep's claim: until when (ISO 8601) and whose. */
+  leaseUntil?: string;
+  leaseOwner?: string;
+}
+
+/**
+ * The recovery watch list: one item per checkout in `processing`, written in the same transaction
+ * as the status change (lambdas/adapters/dynamo-checkout-repository.ts), so the sweep reads only
+ * in-flight payments and never scans the table. Claiming is a conditional write (a lease).
+ */
+export interface RecoveryStore {
+  listProcessing(limit: number): Promise<ProcessingWatch[]>;
+  /** Conditional: no live lease. True if this owner now holds the checkout until `leaseUntil`. */
+  claimCheckout(checkoutId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean>;
+  /** Ends the claim early (nothing to do now). */
+  releaseCheckout(checkoutId: string, owner: string): Promise<void>;
+  /** Drops the watch of a checkout that is no longer processing (normally the status change does it). */
+  forgetCheckout(checkoutId: string): Promise<void>;
+}
