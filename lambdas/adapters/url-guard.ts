@@ -12,6 +12,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { UnsafeUrlError } from '../errors';
+import type { MerchantUrlGuard } from '../ports/url-guard';
 
 export interface UrlPolicy {
   /** Accept `http:` URLs (local mode only). */
@@ -356,4 +357,11 @@ export function createGuardedLookup(policy: UrlPolicy, base: typeof dnsLookup = 
     });
   };
   return guarded as unknown as LookupFunction;
+}
+
+/** The MerchantUrlGuard port over `policy`: assertSafeUrl with the merchant's allowed ports. */
+export function createMerchantUrlGuard(policy: UrlPolicy): MerchantUrlGuard {
+  return {
+    assertSafe: (url, options) => assertSafeUrl(url, withMerchantPorts(policy, options.allowedPorts), { param: options.param }),
+  };
 }

@@ -3,8 +3,8 @@
  * log: HTTP status, latency, response excerpt), GET /v1/events/{id}, and
  * POST /v1/events/{id}/redeliver (re-queues the event to its endpoints with a fresh retry
  * schedule; Idempotency-Key aware like every POST). The webhook dispatcher does the sending.
+ * Use cases: lambdas/use-cases/events/ and redeliverEvent (webhook-delivery.ts).
  */
-import { NotFoundError } from '../errors';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
@@ -12,24 +12,27 @@ import { parseInput } from '../shared/validation';
 import { listEventsQuerySchema, redeliverEventInputSchema } from '../shared/request-schemas';
 import { toEventLogView, toListView } from '../shared/views';
 import { eventStore, webhookEndpointRepository } from '../shared/wiring';
+import { getEvent } from '../use-cases/events/get-event';
+import { listEvents } from '../use-cases/events/list-events';
 import { redeliverEvent } from '../use-cases/webhook-delivery';
 
-async function listEvents(request: ApiRequest): Promise<ApiResult> {
+const deps = { events: eventStore, webhookEndpoints: webhookEndpointRepository };
+
+async function list(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const query = parseInput(listEventsQuerySchema, request.query);
-  const page = await eventStore.listEvents(merchant.id, {
-    limit: query.limit ?? 20,
+  const page = await listEvents(deps, {
+    merchantId: merchant.id,
+    ...(query.limit !== undefined ? { limit: query.limit } : {}),
     ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
     ...(query.type !== undefined ? { type: query.type } : {}),
   });
   return { statusCode: 200, body: toListView(page.events.map(toEventLogView), page.nextCursor) };
 }
 
-async function getEvent(request: ApiRequest): Promise<ApiResult> {
+async function get(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const id = request.pathParameters.id ?? '';
-  const found = await eventStore.getEvent(id, merchant.id);
-  if (!found) throw new NotFoundError(`No event ${id}`, { param: 'id' });
+  const found = await getEvent(deps, { merchantId: merchant.id, eventId: request.pathParameters.id ?? '' });
   return { statusCode: 200, body: toEventLogView(found) };
 }
 
@@ -37,7 +40,7 @@ async function redeliver(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const input = parseInput(redeliverEventInputSchema, request.body);
   const result = await redeliverEvent(
-    { events: eventStore, webhookEndpoints: webhookEndpointRepository, now: () => request.now },
+    { ...deps, now: () => request.now },
     {
       merchantId: merchant.id,
       eventId: request.pathParameters.id ?? '',
@@ -49,8 +52,8 @@ async function redeliver(request: ApiRequest): Promise<ApiResult> {
 
 export const handler = createApiHandler(
   {
-    'GET /v1/events': { auth: ['merchant'], handle: listEvents },
-    'GET /v1/events/{id}': { auth: ['merchant'], handle: getEvent },
+    'GET /v1/events': { auth: ['merchant'], handle: list },
+    'GET /v1/events/{id}': { auth: ['merchant'], handle: get },
     'POST /v1/events/{id}/redeliver': { auth: ['merchant'], handle: redeliver },
   },
   apiDependencies,

@@ -5,13 +5,10 @@
  * alongside it until the overlap ends), POST /v1/webhook_endpoints/{id}/test (queues a signed
  * `webhook_endpoint.test` event for that endpoint). URLs pass the SSRF guard here (422 `unsafe_url`)
  * and again at every connection. Delivery is the saga's NotifyMerchant step plus the webhook dispatcher.
+ * Use cases: lambdas/use-cases/webhook-endpoints/.
  */
-import { randomUUID } from 'node:crypto';
-import { assertSafeUrl, withMerchantPorts } from '../adapters/url-guard';
-import { generateSigningSecret, generateWebhookEndpointId } from '../domain/ids';
+import { createMerchantUrlGuard } from '../adapters/url-guard';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
-import { ConflictError, NotFoundError } from '../errors';
-import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
@@ -24,44 +21,42 @@ import {
 } from '../shared/request-schemas';
 import { toEventLogView, toListView, toWebhookEndpointView } from '../shared/views';
 import { eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from '../shared/wiring';
-import { sendTestEvent } from '../use-cases/webhook-delivery';
+import { createWebhookEndpoint, MAX_ENDPOINTS_PER_MERCHANT } from '../use-cases/webhook-endpoints/create-webhook-endpoint';
+import { deleteWebhookEndpoint } from '../use-cases/webhook-endpoints/delete-webhook-endpoint';
+import { getWebhookEndpoint } from '../use-cases/webhook-endpoints/get-webhook-endpoint';
+import { listWebhookEndpoints } from '../use-cases/webhook-endpoints/list-webhook-endpoints';
+import { rotateWebhookEndpointSecret } from '../use-cases/webhook-endpoints/rotate-webhook-endpoint-secret';
+import { testWebhookEndpoint } from '../use-cases/webhook-endpoints/test-webhook-endpoint';
 
-export { WEBHOOK_EVENT_TYPES };
-
-/** Each event is one DynamoDB transaction with its deliveries: keeps it far below the 100-item limit. */
-export const MAX_ENDPOINTS_PER_MERCHANT = 16;
-
-export { ROTATION_OVERLAP };
+export { MAX_ENDPOINTS_PER_MERCHANT, ROTATION_OVERLAP, WEBHOOK_EVENT_TYPES };
 
 const createEndpointSchema = createWebhookEndpointInputSchema({
   allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp,
 });
+const deps = {
+  webhookEndpoints: webhookEndpointRepository,
+  events: eventStore,
+  cipher: secretCipher,
+  urlGuard: createMerchantUrlGuard(merchantUrlPolicy),
+};
 
-async function createEndpoint(request: ApiRequest): Promise<ApiResult> {
+async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const input = parseInput(createEndpointSchema, request.body);
-  await assertSafeUrl(input.url, withMerchantPorts(merchantUrlPolicy, merchant.settings.allowedPorts), { param: 'url' });
-  const secret = generateSigningSecret();
-  const enabledEvents = input.enabled_events?.includes('*') === true ? ['*'] : [...new Set(input.enabled_events ?? ['*'])];
-  const endpoint: WebhookEndpoint = {
-    id: generateWebhookEndpointId(),
-    merchantId: merchant.id,
+  const { endpoint, secret } = await createWebhookEndpoint(deps, {
+    merchant,
     url: input.url,
-    enabledEvents,
-    secretCiphertext: await secretCipher.encrypt(secret),
-    status: 'enabled',
+    ...(input.enabled_events !== undefined ? { enabledEvents: input.enabled_events } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     apiVersion: input.api_version ?? request.apiVersion,
-    createdAt: request.now.toISOString(),
-  };
-  // The cap is enforced atomically by the repository (counter in the same transaction).
-  await webhookEndpointRepository.createEndpoint(endpoint, { maxPerMerchant: MAX_ENDPOINTS_PER_MERCHANT });
+    now: request.now,
+  });
   return { statusCode: 201, body: toWebhookEndpointView(endpoint, secret) };
 }
 
-async function listEndpoints(request: ApiRequest): Promise<ApiResult> {
+async function list(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const endpoints = await webhookEndpointRepository.listEndpoints(merchant.id);
+  const endpoints = await listWebhookEndpoints(deps, { merchantId: merchant.id });
   return {
     statusCode: 200,
     body: toListView(
@@ -71,20 +66,16 @@ async function listEndpoints(request: ApiRequest): Promise<ApiResult> {
   };
 }
 
-async function getEndpoint(request: ApiRequest): Promise<ApiResult> {
+async function get(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const id = request.pathParameters.id ?? '';
-  const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
-  if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
+  const endpoint = await getWebhookEndpoint(deps, { merchantId: merchant.id, endpointId: request.pathParameters.id ?? '' });
   return { statusCode: 200, body: toWebhookEndpointView(endpoint) };
 }
 
-async function deleteEndpoint(request: ApiRequest): Promise<ApiResult> {
+async function remove(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const id = request.pathParameters.id ?? '';
-  if (!(await webhookEndpointRepository.deleteEndpoint(merchant.id, id))) {
-    throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
-  }
+  await deleteWebhookEndpoint(deps, { merchantId: merchant.id, endpointId: id });
   return { statusCode: 200, body: { id, object: 'webhook_endpoint', deleted: true } };
 }
 
@@ -94,49 +85,38 @@ async function deleteEndpoint(request: ApiRequest): Promise<ApiResult> {
  */
 async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const id = request.pathParameters.id ?? '';
   const input = parseInput(rotateSecretInputSchema, request.body);
-  const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
-  if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
-  const secret = generateSigningSecret();
-  const overlapSeconds = input.expires_in_seconds ?? ROTATION_OVERLAP.defaultSeconds;
-  const rotated = await webhookEndpointRepository.rotateSecret(merchant.id, id, {
-    secretCiphertext: await secretCipher.encrypt(secret),
-    previousSecretCiphertext: endpoint.secretCiphertext,
-    previousSecretExpiresAt: new Date(request.now.getTime() + overlapSeconds * 1000).toISOString(),
+  const { endpoint, secret } = await rotateWebhookEndpointSecret(deps, {
+    merchantId: merchant.id,
+    endpointId: request.pathParameters.id ?? '',
+    overlapSeconds: input.expires_in_seconds ?? ROTATION_OVERLAP.defaultSeconds,
+    now: request.now,
   });
-  if (!rotated)
-    throw new ConflictError('The secret was rotated concurrently; read the endpoint and retry', {
-      code: 'concurrent_modification',
-    });
-  return { statusCode: 200, body: toWebhookEndpointView(rotated, secret) };
+  return { statusCode: 200, body: toWebhookEndpointView(endpoint, secret) };
 }
 
 /**
  * Queues a signed `webhook_endpoint.test` event for this endpoint alone; the dispatcher delivers it
  * like any event (202: the answer shows the pending delivery; GET /v1/events/{id} shows the attempt).
  */
-async function testEndpoint(request: ApiRequest): Promise<ApiResult> {
+async function test(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const id = request.pathParameters.id ?? '';
   parseInput(testWebhookEndpointInputSchema, request.body);
-  const endpoint = await webhookEndpointRepository.getEndpoint(merchant.id, id);
-  if (!endpoint) throw new NotFoundError(`No webhook endpoint ${id}`, { param: 'id' });
-  const event = await sendTestEvent(
-    { events: eventStore, webhookEndpoints: webhookEndpointRepository, now: () => request.now },
-    { merchantId: merchant.id, endpoint, endpointView: toWebhookEndpointView(endpoint), nonce: randomUUID() },
+  const event = await testWebhookEndpoint(
+    { ...deps, now: () => request.now, renderEndpoint: (endpoint) => toWebhookEndpointView(endpoint) },
+    { merchantId: merchant.id, endpointId: request.pathParameters.id ?? '' },
   );
   return { statusCode: 202, body: toEventLogView(event) };
 }
 
 export const handler = createApiHandler(
   {
-    'POST /v1/webhook_endpoints': { auth: ['merchant'], handle: createEndpoint },
-    'GET /v1/webhook_endpoints': { auth: ['merchant'], handle: listEndpoints },
-    'GET /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: getEndpoint },
-    'DELETE /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: deleteEndpoint },
+    'POST /v1/webhook_endpoints': { auth: ['merchant'], handle: create },
+    'GET /v1/webhook_endpoints': { auth: ['merchant'], handle: list },
+    'GET /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: get },
+    'DELETE /v1/webhook_endpoints/{id}': { auth: ['merchant'], handle: remove },
     'POST /v1/webhook_endpoints/{id}/rotate_secret': { auth: ['merchant'], handle: rotateSecret },
-    'POST /v1/webhook_endpoints/{id}/test': { auth: ['merchant'], handle: testEndpoint },
+    'POST /v1/webhook_endpoints/{id}/test': { auth: ['merchant'], handle: test },
   },
   apiDependencies,
 );

@@ -1,0 +1,75 @@
+/**
+ * Create a checkout (POST /v1/checkouts).
+ *
+ * Primary course:
+ * 1. Resolve the return URLs (explicit, else the merchant's defaults; neither is a 422).
+ * 2. Build the open checkout with a fresh client secret, of which only the hash is kept.
+ * 3. Store it and claim its merchant_order_ref in one transaction (DuplicateOrderRefError if taken).
+ * 4. Return the checkout and the client secret (shown in this answer only).
+ */
+import { ValidationError } from '../../errors';
+import { generateCheckoutId, generateClientSecret, sha256Hex } from '../../domain/ids';
+import type { Checkout, CheckoutItem, Merchant } from '../../domain/model';
+import type { CheckoutRepository } from '../../ports/checkouts';
+import { CHECKOUT_EXPIRY, type CreateCheckoutInput } from '../../shared/validation';
+
+export interface CreateCheckoutDependencies {
+  checkouts: CheckoutRepository;
+}
+
+export async function createCheckout(
+  deps: CreateCheckoutDependencies,
+  input: { merchant: Merchant; request: CreateCheckoutInput; now: Date },
+): Promise<{ checkout: Checkout; clientSecret: string }> {
+  const clientSecret = generateClientSecret();
+  const checkout = toCheckoutRecord(input.request, input.merchant, clientSecret, input.now);
+  await deps.checkouts.createCheckout(checkout);
+  return { checkout, clientSecret };
+}
+
+/** Explicit return URLs win; otherwise the merchant's defaults; neither is a 422. */
+function resolveReturnUrl(
+  explicit: string | undefined,
+  fallback: string | undefined,
+  param: 'success_url' | 'failure_url',
+): string {
+  const url = explicit ?? fallback;
+  if (url === undefined) {
+    throw new ValidationError(`${param} is required (or set default_${param} in /v1/settings)`, {
+      param,
+      code: 'parameter_missing',
+      status: 422,
+    });
+  }
+  return url;
+}
+
+function toCheckoutRecord(input: CreateCheckoutInput, merchant: Merchant, clientSecret: string, now: Date): Checkout {
+  const createdAt = now.toISOString();
+  const expiresIn = input.expires_in_seconds ?? CHECKOUT_EXPIRY.defaultSeconds;
+  const items: CheckoutItem[] = input.items.map((item) => ({
+    sku: item.sku,
+    quantity: item.quantity,
+    ...(item.name !== undefined ? { name: item.name } : {}),
+    ...(item.unit_amount !== undefined ? { unitAmount: item.unit_amount } : {}),
+  }));
+  return {
+    id: generateCheckoutId(),
+    merchantId: merchant.id,
+    merchantOrderRef: input.merchant_order_ref,
+    amount: input.amount,
+    currency: input.currency,
+    items,
+    ...(input.customer !== undefined ? { customer: { ...input.customer } } : {}),
+    successUrl: resolveReturnUrl(input.success_url, merchant.settings.defaultSuccessUrl, 'success_url'),
+    failureUrl: resolveReturnUrl(input.failure_url, merchant.settings.defaultFailureUrl, 'failure_url'),
+    status: 'open',
+    clientSecretHash: sha256Hex(clientSecret),
+    createdAt,
+    updatedAt: createdAt,
+    expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+    ...(input.capture_method === 'manual' ? { captureMethod: 'manual' as const } : {}),
+    ...(input.metadata !== undefined && Object.keys(input.metadata).length > 0 ? { metadata: { ...input.metadata } } : {}),
+    version: 1,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Find or list a merchant's checkouts (GET /v1/checkouts).
+ *
+ * Primary course:
+ * 1. With a merchant_order_ref: the one checkout with that ref (404 if none), in full.
+ * 2. Otherwise: one page of the newest checkouts, each after lazy expiry (no timeline).
+ */
+import { NotFoundError } from '../../errors';
+import { expireIfDue } from '../../domain/checkout-expiry';
+import type { Checkout } from '../../domain/model';
+import type { CheckoutQueries } from '../../ports/checkouts';
+import { loadCheckoutDetails, type CheckoutDetails, type CheckoutDetailsDependencies } from './checkout-details';
+
+const DEFAULT_LIST_LIMIT = 10;
+
+export interface ListCheckoutsDependencies extends CheckoutDetailsDependencies {
+  queries: CheckoutQueries;
+}
+
+export interface ListCheckoutsInput {
+  merchantId: string;
+  merchantOrderRef?: string;
+  limit?: number;
+  cursor?: string;
+  now: Date;
+}
+
+export type ListCheckoutsOutput =
+  ({ kind: 'found' } & CheckoutDetails) | { kind: 'page'; checkouts: Checkout[]; nextCursor: string | undefined };
+
+export async function listCheckouts(deps: ListCheckoutsDependencies, input: ListCheckoutsInput): Promise<ListCheckoutsOutput> {
+  if (input.merchantOrderRef !== undefined) {
+    const checkout = await deps.checkouts.findCheckoutByOrderRef(input.merchantId, input.merchantOrderRef);
+    if (checkout === undefined)
+      throw new NotFoundError('No checkout with this merchant_order_ref', { param: 'merchant_order_ref' });
+    return { kind: 'found', ...(await loadCheckoutDetails(deps, checkout, input.now)) };
+  }
+  const page = await deps.queries.listCheckoutsByMerchant(input.merchantId, {
+    limit: input.limit ?? DEFAULT_LIST_LIMIT,
+    ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
+  });
+  const checkouts: Checkout[] = [];
+  for (const checkout of page.checkouts) checkouts.push(await expireIfDue(deps.checkouts, checkout, input.now));
+  return { kind: 'page', checkouts, nextCursor: page.nextCursor };
+}
