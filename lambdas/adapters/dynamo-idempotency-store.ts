@@ -6,6 +6,9 @@
  * `expiresAt` 24 h after they were written. This adapter stores the response exactly as given:
  * the caller (lambdas/shared/idempotency.ts) encrypts bodies that may hold secrets.
  *
+ * `createDynamoIdempotencyStore` chooses by retention: `{ seconds }` is this class (TTL), `forever`
+ * is DynamoOperationKeyStore below (no TTL, pins the operation a request started).
+ *
  * Hardening: the item records the request's `binding` (method, route, path ids): the same key on
  * another binding is `mismatch`, never a replay. Each claim carries a random `claimId`; complete
  * and release are conditional on it, so a request whose claim was taken over after its lock
@@ -13,9 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyBegin, IdempotencyStore, StoredResponse } from '../ports/idempotency';
-import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';
-import { idempotencyKey } from './dynamo-keys';
+import type { IdempotencyBegin, IdempotencyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
+import { isConditionalCheckFailure, translateStoreError, withoutUndefined } from './dynamo-support';
+import { idempotencyKey, instrumentRequestKey } from './dynamo-keys';
 
 export interface DynamoIdempotencyStoreOptions {
   /** After this long an unfinished claim is considered abandoned and may be taken over. */
@@ -164,4 +167,142 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 /** Records written before bindings existed (no `binding`) match any request. */
 function boundElsewhere(item: Record<string, unknown>, binding: string | undefined): boolean {
   return binding !== undefined && typeof item['binding'] === 'string' && item['binding'] !== binding;
+}
+
+export interface DynamoOperationKeyStoreOptions {
+  /** After this long an unfinished claim is considered abandoned and may be taken over (and resumed). */
+  lockTimeoutMs?: number;
+}
+
+export const DEFAULT_OPERATION_KEY_LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Idempotency-Key records for instrument requests, kept for the instrument's life (no TTL): the
+ * IdempotencyStore with retention `forever` (createDynamoIdempotencyStore). A conditional update claims the key (exactly
+ * one of N concurrent requests runs), `pin` records the instrument/operation before money moves,
+ * `complete` stores the response replayed to every later request with the key. The optional
+ * `claim` of complete/release is not needed here: every claim of a key resumes the same pinned target.
+ */
+export class DynamoOperationKeyStore implements IdempotencyStore {
+  private readonly lockTimeoutMs: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoOperationKeyStoreOptions = {},
+  ) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_OPERATION_KEY_LOCK_TIMEOUT_MS;
+  }
+
+  /**
+   * Claims the key; a released or abandoned claim is taken over with its pinned target kept, but
+   * only by a request on the same `binding` (method, route, path ids): another binding is
+   * `mismatch` (hardening rule), so a refund's key can never resume or replay a capture.
+   */
+  async begin(scope: string, key: string, now: Date, binding?: string): Promise<IdempotencyBegin> {
+    const nowMs = now.getTime();
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: instrumentRequestKey(scope, key),
+          UpdateExpression:
+            'SET entity = :entity, #state = :inProgress, lockedUntil = :lockedUntil, createdAt = if_not_exists(createdAt, :createdAt)' +
+            (binding !== undefined ? ', #binding = if_not_exists(#binding, :binding)' : ''),
+          ConditionExpression:
+            binding !== undefined
+              ? '(attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)) AND (attribute_not_exists(#binding) OR #binding = :binding)'
+              : 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)',
+          ExpressionAttributeNames: { '#state': 'state', ...(binding !== undefined ? { '#binding': 'binding' } : {}) },
+          ExpressionAttributeValues: {
+            ':entity': 'instrument_request',
+            ':inProgress': 'in_progress',
+            ':lockedUntil': nowMs + this.lockTimeoutMs,
+            ':createdAt': now.toISOString(),
+            ':nowMs': nowMs,
+            ...(binding !== undefined ? { ':binding': binding } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const target = Attributes?.['target'] as OperationKeyTarget | undefined;
+      return target !== undefined ? { kind: 'started', resume: target } : { kind: 'started' };
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) return translateStoreError(error);
+    }
+    const { Item } = await this.client
+      .send(new GetCommand({ TableName: this.tableName, Key: instrumentRequestKey(scope, key), ConsistentRead: true }))
+      .catch((error: unknown) => translateStoreError(error));
+    if (binding !== undefined && typeof Item?.['binding'] === 'string' && Item['binding'] !== binding)
+      return { kind: 'mismatch' };
+    if (Item?.['state'] === 'completed' && Item['response'] !== undefined)
+      return { kind: 'replay', response: Item['response'] as StoredResponse };
+    const lockedUntil = Item?.['lockedUntil'];
+    return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
+  }
+
+  async pin(scope: string, key: string, target: OperationKeyTarget): Promise<void> {
+    await this.updateInProgress(scope, key, 'SET target = :target', { ':target': withoutUndefined(target) });
+  }
+
+  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+    await this.updateInProgress(
+      scope,
+      key,
+      'SET #state = :completed, #response = :response REMOVE lockedUntil',
+      {
+        ':completed': 'completed',
+        ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
+      },
+      { '#response': 'response' },
+    );
+  }
+
+  /** Unlocks at once (lockedUntil 0) so the client's retry resumes the pinned target immediately. */
+  async release(scope: string, key: string): Promise<void> {
+    await this.updateInProgress(scope, key, 'SET lockedUntil = :zero', { ':zero': 0 });
+  }
+
+  private async updateInProgress(
+    scope: string,
+    key: string,
+    expression: string,
+    values: Record<string, unknown>,
+    names: Record<string, string> = {},
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: instrumentRequestKey(scope, key),
+          UpdateExpression: expression,
+          ConditionExpression: '#state = :inProgress',
+          ExpressionAttributeNames: { '#state': 'state', ...names },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ...values },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return;
+      translateStoreError(error);
+    }
+  }
+}
+
+/** How long Idempotency-Key records are kept: replays are guaranteed within this window. */
+export type IdempotencyRetention = { seconds: number } | 'forever';
+
+/**
+ * The IdempotencyStore for a retention: `{ seconds }` (API requests: 24 h, DynamoDB TTL) or
+ * `forever` (financial-instrument requests: kept for the instrument's life, with the pinned
+ * operation a retry resumes).
+ */
+export function createDynamoIdempotencyStore(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  options: { retention: IdempotencyRetention; lockTimeoutMs?: number },
+): IdempotencyStore {
+  const lock = options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {};
+  return options.retention === 'forever'
+    ? new DynamoOperationKeyStore(client, tableName, lock)
+    : new DynamoIdempotencyStore(client, tableName, { ...lock, retentionSeconds: options.retention.seconds });
 }

@@ -7,20 +7,20 @@
  * no transaction conflicts arise on the hot path. A PSP authorization is claimed by a second
  * item so two instruments can never stand for one authorization.
  *
- * Idempotency-Key records of instrument requests (OperationKeyStore) are separate items without
- * TTL: they outlive the generic 24 h records because NewStore retries for about 45 days.
+ * Idempotency-Key records of instrument requests are separate items without TTL
+ * (DynamoOperationKeyStore in dynamo-idempotency-store.ts): they outlive the generic 24 h records
+ * because NewStore retries for about 45 days.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import type { ReservationGuard } from '../domain/instrument-ledger';
-import type { OperationKeyClaim, OperationKeyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
 import type {
   CreateInstrumentResult,
   InstrumentRepository,
   ReserveOperationResult,
   SettleOperationInput,
 } from '../ports/instruments';
-import { instrumentKey, instrumentPspReferenceKey, instrumentRequestKey } from './dynamo-keys';
+import { instrumentKey, instrumentPspReferenceKey } from './dynamo-keys';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 const ITEM_ONLY_FIELDS = ['pk', 'sk', 'entity'] as const;
@@ -264,123 +264,6 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
       return typeof Item?.['instrumentId'] === 'string' ? Item['instrumentId'] : undefined;
     } catch (error) {
       return translateStoreError(error);
-    }
-  }
-}
-
-export interface DynamoOperationKeyStoreOptions {
-  /** After this long an unfinished claim is considered abandoned and may be taken over (and resumed). */
-  lockTimeoutMs?: number;
-}
-
-export const DEFAULT_OPERATION_KEY_LOCK_TIMEOUT_MS = 60_000;
-
-/**
- * Idempotency-Key records for instrument requests: a conditional update claims the key (exactly
- * one of N concurrent requests runs), `pin` records the instrument/operation before money moves,
- * `complete` stores the response replayed to every later request with the key. No TTL.
- */
-export class DynamoOperationKeyStore implements OperationKeyStore {
-  private readonly lockTimeoutMs: number;
-
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    options: DynamoOperationKeyStoreOptions = {},
-  ) {
-    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_OPERATION_KEY_LOCK_TIMEOUT_MS;
-  }
-
-  /**
-   * Claims the key; a released or abandoned claim is taken over with its pinned target kept, but
-   * only by a request on the same `binding` (method, route, path ids): another binding is
-   * `mismatch` (hardening rule), so a refund's key can never resume or replay a capture.
-   */
-  async claim(scope: string, key: string, now: Date, binding?: string): Promise<OperationKeyClaim> {
-    const nowMs = now.getTime();
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: instrumentRequestKey(scope, key),
-          UpdateExpression:
-            'SET entity = :entity, #state = :inProgress, lockedUntil = :lockedUntil, createdAt = if_not_exists(createdAt, :createdAt)' +
-            (binding !== undefined ? ', #binding = if_not_exists(#binding, :binding)' : ''),
-          ConditionExpression:
-            binding !== undefined
-              ? '(attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)) AND (attribute_not_exists(#binding) OR #binding = :binding)'
-              : 'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs)',
-          ExpressionAttributeNames: { '#state': 'state', ...(binding !== undefined ? { '#binding': 'binding' } : {}) },
-          ExpressionAttributeValues: {
-            ':entity': 'instrument_request',
-            ':inProgress': 'in_progress',
-            ':lockedUntil': nowMs + this.lockTimeoutMs,
-            ':createdAt': now.toISOString(),
-            ':nowMs': nowMs,
-            ...(binding !== undefined ? { ':binding': binding } : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const target = Attributes?.['target'] as OperationKeyTarget | undefined;
-      return target !== undefined ? { kind: 'started', resume: target } : { kind: 'started' };
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) return translateStoreError(error);
-    }
-    const { Item } = await this.client
-      .send(new GetCommand({ TableName: this.tableName, Key: instrumentRequestKey(scope, key), ConsistentRead: true }))
-      .catch((error: unknown) => translateStoreError(error));
-    if (binding !== undefined && typeof Item?.['binding'] === 'string' && Item['binding'] !== binding)
-      return { kind: 'mismatch' };
-    if (Item?.['state'] === 'completed' && Item['response'] !== undefined)
-      return { kind: 'replay', response: Item['response'] as StoredResponse };
-    const lockedUntil = Item?.['lockedUntil'];
-    return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
-  }
-
-  async pin(scope: string, key: string, target: OperationKeyTarget): Promise<void> {
-    await this.updateInProgress(scope, key, 'SET target = :target', { ':target': withoutUndefined(target) });
-  }
-
-  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
-    await this.updateInProgress(
-      scope,
-      key,
-      'SET #state = :completed, #response = :response REMOVE lockedUntil',
-      {
-        ':completed': 'completed',
-        ':response': { statusCode: response.statusCode, headers: response.headers, body: response.body },
-      },
-      { '#response': 'response' },
-    );
-  }
-
-  /** Unlocks at once (lockedUntil 0) so the client's retry resumes the pinned target immediately. */
-  async release(scope: string, key: string): Promise<void> {
-    await this.updateInProgress(scope, key, 'SET lockedUntil = :zero', { ':zero': 0 });
-  }
-
-  private async updateInProgress(
-    scope: string,
-    key: string,
-    expression: string,
-    values: Record<string, unknown>,
-    names: Record<string, string> = {},
-  ): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: instrumentRequestKey(scope, key),
-          UpdateExpression: expression,
-          ConditionExpression: '#state = :inProgress',
-          ExpressionAttributeNames: { '#state': 'state', ...names },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ...values },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return;
-      translateStoreError(error);
     }
   }
 }

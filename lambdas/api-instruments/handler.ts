@@ -4,7 +4,7 @@
  * transactions it made.
  *
  * Idempotency-Key: these routes do not use the generic 24 h layer (lambdas/shared/idempotency.ts);
- * they use OperationKeyStore records without TTL, because NewStore retries an operation for about
+ * they use the same protocol (executeIdempotently) over records kept without TTL (retention `forever`), because NewStore retries an operation for about
  * 45 days and a replay must never become a second refund. Same key (per merchant) = same response,
  * byte for byte, even if the body changed (seed rule), with `Idempotent-Replayed: true`; in flight
  * = 409; the same key on another route or instrument = 422 `idempotency_key_reused`. A transient PSP failure is not stored: the key is released with the operation pinned, so
@@ -24,13 +24,7 @@ import type { StoredResponse } from '../ports/idempotency';
 import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, errorResponse, jsonResponse, requestIdOf, type ApiRequest, type ApiResult } from '../shared/http';
-import {
-  IDEMPOTENT_REPLAYED_HEADER,
-  keyInFlightError,
-  keyReusedError,
-  readIdempotencyKey,
-  requestBinding,
-} from '../shared/idempotency';
+import { executeIdempotently, readIdempotencyKey, requestBinding } from '../shared/idempotency';
 import { parseInput } from '../shared/validation';
 import {
   assertSafeMetadata,
@@ -63,17 +57,14 @@ function isReplayable(error: unknown): boolean {
   return isPaystepError(error) && error.status < 500;
 }
 
-function toResult(response: StoredResponse, extraHeaders: Record<string, string> = {}): ApiResult {
-  return {
-    statusCode: response.statusCode,
-    body: JSON.parse(response.body) as unknown,
-    headers: { ...response.headers, ...extraHeaders },
-  };
+function toResult(response: StoredResponse): ApiResult {
+  return { statusCode: response.statusCode, body: JSON.parse(response.body) as unknown, headers: response.headers };
 }
 
 /**
- * The durable Idempotency-Key layer around one instrument request (see the module header).
- * Without a key the request simply runs.
+ * The durable Idempotency-Key layer around one instrument request (see the module header): the one
+ * protocol (executeIdempotently) over the store kept for the instrument's life. Without a key the
+ * request simply runs.
  */
 async function withOperationKey(
   request: ApiRequest,
@@ -82,37 +73,31 @@ async function withOperationKey(
   const merchant = requireMerchant(request.principal);
   const key = readIdempotencyKey(request.headers);
   if (key === undefined) return await run({});
-  const scope = `merchant:${merchant.id}`;
-  const claim = await operationKeyStore.claim(scope, key, request.now, requestBinding(request.routeKey, request.pathParameters));
-  if (claim.kind === 'mismatch') throw keyReusedError();
-  if (claim.kind === 'replay') return toResult(claim.response, { [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
-  if (claim.kind === 'in_flight') throw keyInFlightError(request.now, claim.lockedUntil);
-  const context: InstrumentRequestContext = {
-    idempotencyKey: key,
-    ...(claim.resume !== undefined ? { resume: claim.resume } : {}),
-    pin: (target) => operationKeyStore.pin(scope, key, target),
-  };
-  let response: StoredResponse;
-  let replayable: boolean;
-  try {
-    const result = await run(context);
-    response = jsonResponse(result.statusCode, result.body, result.headers);
-    replayable = true;
-  } catch (error) {
-    response = errorResponse(error, undefined, request.routeKey, requestIdOf(request.event));
-    replayable = isReplayable(error);
-  }
-  try {
-    if (replayable) await operationKeyStore.complete(scope, key, response);
-    else await operationKeyStore.release(scope, key);
-  } catch (error) {
-    // The work is done and the client deserves its answer. The claim expires after its lock
-    // timeout; the retry then resumes the pinned operation, which answers what it recorded.
-    logger.warn('Storing the Idempotency-Key outcome failed', {
-      routeKey: request.routeKey,
-      errorName: error instanceof Error ? error.name : 'unknown',
-    });
-  }
+  const response = await executeIdempotently(
+    {
+      store: operationKeyStore,
+      now: () => request.now,
+      // The work is done and the client deserves its answer. The claim expires after its lock
+      // timeout; the retry then resumes the pinned operation, which answers what it recorded.
+      onStoreError: (error) =>
+        logger.warn('Storing the Idempotency-Key outcome failed', {
+          routeKey: request.routeKey,
+          errorName: error instanceof Error ? error.name : 'unknown',
+        }),
+    },
+    `merchant:${merchant.id}`,
+    key,
+    async (context) => {
+      try {
+        const result = await run(context);
+        return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
+      } catch (error) {
+        const response = errorResponse(error, undefined, request.routeKey, requestIdOf(request.event));
+        return { response, storable: isReplayable(error) };
+      }
+    },
+    requestBinding(request.routeKey, request.pathParameters),
+  );
   return toResult(response);
 }
 

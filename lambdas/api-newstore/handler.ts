@@ -41,7 +41,7 @@ import { apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { optionalEnv } from '../shared/env';
 import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../shared/http';
-import { IDEMPOTENT_REPLAYED_HEADER, keyReusedError } from '../shared/idempotency';
+import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
@@ -327,13 +327,11 @@ const ROUTE_TABLE: RouteTable = Object.fromEntries(
 
 // ---- The idempotency_key ----------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
- * The body's idempotency_key on the /v1 instrument routes' OperationKeyStore (no TTL; the pinned
- * operation is resumed after a transient failure), in NewStore's own scope per merchant. A duplicate
- * still running is polled for up to DUPLICATE_WAIT_MS so concurrent duplicates usually all get the
- * first answer; after that, retry_error.
+ * The body's idempotency_key through the one protocol (executeIdempotently) on the /v1 instrument
+ * routes' store (no TTL; the pinned operation is resumed after a transient failure), in NewStore's
+ * own scope per merchant. A duplicate still running is polled for up to DUPLICATE_WAIT_MS so
+ * concurrent duplicates usually all get the first answer; after that, retry_error.
  */
 async function withIdempotencyKey(
   merchantId: string,
@@ -342,44 +340,33 @@ async function withIdempotencyKey(
   waitMs: number,
   run: (context: InstrumentRequestContext) => Promise<StoredResponse>,
 ): Promise<StoredResponse> {
-  const scope = `newstore:merchant:${merchantId}`;
-  const deadline = Date.now() + waitMs;
-  let claim = await operationKeyStore.claim(scope, key, new Date());
-  while (claim.kind === 'in_flight' && Date.now() < deadline) {
-    await sleep(DUPLICATE_POLL_MS);
-    claim = await operationKeyStore.claim(scope, key, new Date());
-  }
-  if (claim.kind === 'replay')
-    return { ...claim.response, headers: { ...claim.response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' } };
-  if (claim.kind === 'in_flight') {
-    return errorResponse(
-      toNewStoreError(
+  return await executeIdempotently(
+    {
+      store: operationKeyStore,
+      // The work is done and NewStore deserves its answer; the claim times out and the retry resumes the pinned operation.
+      onStoreError: (error) =>
+        logger.warn('Storing the idempotency_key outcome failed', { errorName: error instanceof Error ? error.name : 'unknown' }),
+    },
+    `newstore:merchant:${merchantId}`,
+    key,
+    async (context) => {
+      let response: StoredResponse;
+      try {
+        response = await run(context);
+      } catch (error) {
+        response = errorResponse(toNewStoreError(error, phase));
+      }
+      return { response, storable: isFinal(response) };
+    },
+    // No binding for NewStore keys (their own scope).
+    undefined,
+    {
+      inFlightWaitMs: waitMs,
+      inFlightPollMs: DUPLICATE_POLL_MS,
+      inFlightError: () =>
         new IdempotencyInFlightError('A request with this idempotency_key is still being processed; retry shortly'),
-        phase,
-      ),
-    );
-  }
-  // No binding is passed for NewStore keys (its own scope), so this cannot happen; answered for completeness.
-  if (claim.kind === 'mismatch') return errorResponse(toNewStoreError(keyReusedError(), phase));
-  const context: InstrumentRequestContext = {
-    idempotencyKey: key,
-    ...(claim.resume !== undefined ? { resume: claim.resume } : {}),
-    pin: (target) => operationKeyStore.pin(scope, key, target),
-  };
-  let response: StoredResponse;
-  try {
-    response = await run(context);
-  } catch (error) {
-    response = errorResponse(toNewStoreError(error, phase));
-  }
-  try {
-    if (isFinal(response)) await operationKeyStore.complete(scope, key, response);
-    else await operationKeyStore.release(scope, key);
-  } catch (error) {
-    // The work is done and NewStore deserves its answer; the claim times out and the retry resumes the pinned operation.
-    logger.warn('Storing the idempotency_key outcome failed', { errorName: error instanceof Error ? error.name : 'unknown' });
-  }
-  return response;
+    },
+  );
 }
 
 // ---- Handler ----------------------------------------------------------------------------------------

@@ -339,9 +339,12 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
           now: new Date(),
           apiVersion,
         });
-        return { response: jsonResponse(result.statusCode, result.body, result.headers), storable: true };
+        const response = jsonResponse(result.statusCode, result.body, result.headers);
+        return { response, storable: response.statusCode < 500 };
       } catch (error) {
-        return { response: errorResponse(error, logger, routeKey, requestId), storable: isStorable(error) };
+        const response = errorResponse(error, logger, routeKey, requestId);
+        // 5xx answers are never stored: the claim is released so the retry runs again.
+        return { response, storable: isStorable(error) && response.statusCode < 500 };
       }
     };
 

@@ -15,7 +15,7 @@
  * message.
  */
 import { IdempotencyInFlightError, ValidationError } from '../errors';
-import type { IdempotencyStore, StoredResponse } from '../ports/idempotency';
+import type { IdempotencyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
 import type { SecretCipher } from '../ports/secrets';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -23,7 +23,8 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 
 export interface IdempotencyDependencies {
   store: IdempotencyStore;
-  cipher: SecretCipher;
+  /** Encrypts stored bodies (they may hold secrets: secret keys, client secrets); without it they are stored as they are. */
+  cipher?: SecretCipher;
   now?: () => Date;
   /** Called when the store fails after the work is done (the response is still returned). */
   onStoreError?: (error: unknown, stage: 'complete' | 'release') => void;
@@ -32,7 +33,7 @@ export interface IdempotencyDependencies {
 /** The outcome of the protected work, plus whether it may be replayed later. */
 export interface IdempotentExecution {
   response: StoredResponse;
-  /** False for responses that must not be replayed (5xx, lost races the client should retry). */
+  /** False for responses that must not be replayed (transient failures, lost races the client should retry); the caller decides. */
   storable: boolean;
 }
 
@@ -90,48 +91,86 @@ export function keyInFlightError(now: Date, lockedUntil: number | undefined): Id
   });
 }
 
+/** What the protected work may use: where an earlier attempt with the key stopped, and how to pin its own target. */
+export interface IdempotencyContext {
+  idempotencyKey: string;
+  /** Set when an earlier attempt with this key stopped midway after pinning its target: continue it. */
+  resume?: OperationKeyTarget;
+  /** Records what the request is working on before it moves money (a no-op on stores that cannot resume). */
+  pin: (target: OperationKeyTarget) => Promise<void>;
+}
+
+export interface IdempotencyOptions {
+  /** Wait up to this long (polling) for a duplicate still running, so it usually gets the first answer. Default 0. */
+  inFlightWaitMs?: number;
+  /** Poll interval while waiting. Default 100 ms. */
+  inFlightPollMs?: number;
+  /** The error for a duplicate still running after the wait; default keyInFlightError (409 `idempotency_key_in_use`). */
+  inFlightError?: (now: Date, lockedUntil: number | undefined) => Error;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
- * Runs `execute` at most once per (scope, key) while a record is retained, and returns what the
- * client must see: the fresh response, or the stored one with the replay header.
+ * The one idempotency protocol (Powertools' model: one handler over a persistence layer, the
+ * IdempotencyStore port; how long records are kept is the store's retention option). Runs
+ * `execute` at most once per (scope, key) while a record is retained, and returns what the client
+ * must see: the fresh response, or the stored one with the replay header. A response marked not
+ * storable releases the claim (a pinned target stays for the retry). With `deps.cipher` stored
+ * bodies are encrypted.
  */
 export async function executeIdempotently(
   deps: IdempotencyDependencies,
   scope: string,
   key: string,
-  execute: () => Promise<IdempotentExecution>,
+  execute: (context: IdempotencyContext) => Promise<IdempotentExecution>,
   binding?: string,
+  options: IdempotencyOptions = {},
 ): Promise<StoredResponse> {
   const now = deps.now ?? (() => new Date());
   const startedAt = now();
-  const begin = await deps.store.begin(scope, key, startedAt, binding);
+  const deadline = startedAt.getTime() + (options.inFlightWaitMs ?? 0);
+  let begin = await deps.store.begin(scope, key, startedAt, binding);
+  while (begin.kind === 'in_flight' && now().getTime() < deadline) {
+    await sleep(options.inFlightPollMs ?? 100);
+    begin = await deps.store.begin(scope, key, now(), binding);
+  }
   if (begin.kind === 'mismatch') throw keyReusedError();
   if (begin.kind === 'replay') {
-    const body = await deps.cipher.decrypt(begin.response.body);
+    const body = deps.cipher !== undefined ? await deps.cipher.decrypt(begin.response.body) : begin.response.body;
     return {
       statusCode: begin.response.statusCode,
       headers: { ...begin.response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' },
       body,
     };
   }
-  if (begin.kind === 'in_flight') throw keyInFlightError(startedAt, begin.lockedUntil);
+  if (begin.kind === 'in_flight') throw (options.inFlightError ?? keyInFlightError)(now(), begin.lockedUntil);
   const claim = begin.claim;
+  const context: IdempotencyContext = {
+    idempotencyKey: key,
+    ...(begin.resume !== undefined ? { resume: begin.resume } : {}),
+    pin: async (target) => {
+      await deps.store.pin?.(scope, key, target);
+    },
+  };
 
   let outcome: IdempotentExecution;
   try {
-    outcome = await execute();
+    outcome = await execute(context);
   } catch (error) {
     await releaseQuietly(deps, scope, key, claim);
     throw error;
   }
-  if (!outcome.storable || outcome.response.statusCode >= 500) {
+  if (!outcome.storable) {
     await releaseQuietly(deps, scope, key, claim);
     return outcome.response;
   }
   try {
-    const body = await deps.cipher.encrypt(outcome.response.body);
+    const body = deps.cipher !== undefined ? await deps.cipher.encrypt(outcome.response.body) : outcome.response.body;
     await deps.store.complete(scope, key, { ...outcome.response, body }, claim);
   } catch (error) {
-    // The work is done and the client deserves its answer; the claim times out on its own.
+    // The work is done and the client deserves its answer; the claim times out on its own (and a
+    // retry then resumes the pinned target).
     deps.onStoreError?.(error, 'complete');
   }
   return outcome.response;

@@ -13,20 +13,16 @@
  * not need them.
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
-import { DynamoInstrumentRepository, DynamoOperationKeyStore } from '../adapters/dynamo-instrument-repository';
+import { DynamoInstrumentRepository } from '../adapters/dynamo-instrument-repository';
+import { createDynamoIdempotencyStore, DEFAULT_IDEMPOTENCY_RETENTION_SECONDS } from '../adapters/dynamo-idempotency-store';
 import { DynamoEventStore } from '../adapters/dynamo-event-store';
 import { DynamoWebhookEndpointRepository } from '../adapters/dynamo-webhook-endpoints';
 import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
 import { createEventPublisher } from '../use-cases/webhook-delivery';
-import {
-  createDocumentClient,
-  DynamoCheckoutRepository,
-  DynamoIdempotencyStore,
-  DynamoMerchantRepository,
-} from '../adapters/dynamo-store';
+import { createDocumentClient, DynamoCheckoutRepository, DynamoMerchantRepository } from '../adapters/dynamo-store';
 import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher, EventStore } from '../ports/events';
-import type { IdempotencyStore, OperationKeyStore } from '../ports/idempotency';
+import type { IdempotencyStore } from '../ports/idempotency';
 import type { InstrumentRepository } from '../ports/instruments';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
@@ -48,7 +44,10 @@ const checkouts = new DynamoCheckoutRepository(documentClient, storeConfig.table
 export const merchantRepository: MerchantRepository = new DynamoMerchantRepository(documentClient, storeConfig.tableName);
 export const checkoutRepository: CheckoutRepository = checkouts;
 export const checkoutQueries: CheckoutQueries = checkouts;
-export const idempotencyStore: IdempotencyStore = new DynamoIdempotencyStore(documentClient, storeConfig.tableName);
+/** Idempotency-Key records of API requests, kept 24 h. */
+export const idempotencyStore: IdempotencyStore = createDynamoIdempotencyStore(documentClient, storeConfig.tableName, {
+  retention: { seconds: DEFAULT_IDEMPOTENCY_RETENTION_SECONDS },
+});
 /**
  * Resolved at cold start (top-level await: the bundles are ESM). A function the stack did not give
  * PAYSTEP_SECRETS_KEY gets a cipher that fails on use with a clear message, so least privilege
@@ -69,9 +68,11 @@ export const eventPublisher: EventPublisher = createEventPublisher({
 });
 /** SSRF rules for merchant URLs: production unless PAYSTEP_MODE=local; loopback only with ALLOW_LOOPBACK_URLS=true. */
 export const merchantUrlPolicy: UrlPolicy = urlPolicyFromEnv();
-/** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (no TTL). */
+/** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (kept for the instrument's life). */
 export const instrumentRepository: InstrumentRepository = new DynamoInstrumentRepository(documentClient, storeConfig.tableName);
-export const operationKeyStore: OperationKeyStore = new DynamoOperationKeyStore(documentClient, storeConfig.tableName);
+export const operationKeyStore: IdempotencyStore = createDynamoIdempotencyStore(documentClient, storeConfig.tableName, {
+  retention: 'forever',
+});
 
 /** A SecretCipher for a function that was not given the key: any use is a deployment error. */
 function createUnconfiguredCipher(envName: string): SecretCipher {
