@@ -9,7 +9,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule
 import type { ProcessingWatch, PspAuthorizationView, RecoveryStore } from '../../../lambdas/ports';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
-import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
+import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/saga/notify-merchant';
 import {
   reconcileWithPsp,
   recoveryVoidKey,
@@ -20,6 +20,7 @@ import { aPayment } from '../../support/payments';
 import {
   aCheckout,
   aMerchant,
+  FakeAuthorizationHolds,
   FakeCheckouts,
   fakeCipher,
   FakeConfirmer,
@@ -59,6 +60,7 @@ beforeEach(async () => {
   recovery = new FakeRecovery();
   const merchants = new FakeMerchants();
   await merchants.createMerchant(aMerchant());
+  const instruments = new FakeInstruments();
   const endpoints = new FakeWebhookEndpoints();
   await endpoints.createEndpoint({
     id: 'we_1',
@@ -78,6 +80,8 @@ beforeEach(async () => {
     webhookEndpoints: endpoints,
     webhookSender: new FakeWebhookSender(),
     renderCheckout: (c) => ({ id: c.id, status: c.status }),
+    instruments,
+    authorizationHolds: new FakeAuthorizationHolds(instruments),
     events,
     schedule: DEFAULT_RETRY_SCHEDULE,
     random: () => 0.5,
