@@ -170,6 +170,75 @@ export class PspClientError extends PspRejectedError {
   }
 }
 
+// ---- Saga refusals: a step's precondition does not hold (no PSP involved) ---------------------
+// None is retried by the state machine (no Retry lists them): each is caught by the step's
+// `States.ALL` Catch and routed as before (to compensation, or to RecordOutcome as psp_error).
+
+/** Base of the saga's own refusals: the stored payment is not where the step needs it. */
+export abstract class SagaRefusalError extends PaystepError {
+  readonly status = 409;
+}
+
+/** A saga step ran for a checkout that has no payment (pay never recorded one). */
+export class PaymentNotStartedError extends SagaRefusalError {
+  override readonly name = 'PaymentNotStartedError';
+  readonly code = 'payment_not_started';
+}
+
+/** The checkout is not `processing`: nothing is left for this step to do (a late or stray run). */
+export class CheckoutNotProcessingError extends SagaRefusalError {
+  override readonly name = 'CheckoutNotProcessingError';
+  readonly code = 'checkout_not_processing';
+}
+
+/** The reconciliation sweep took the checkout over (`payment.recoveredBy`): a late saga step must not act. */
+export class RecoveryTakeoverError extends SagaRefusalError {
+  override readonly name = 'RecoveryTakeoverError';
+  readonly code = 'taken_over_by_recovery';
+}
+
+/** The payment attempt's machine (lambdas/domain/payment-attempt.ts) does not allow the move. */
+export class AttemptTransitionError extends SagaRefusalError {
+  override readonly name = 'AttemptTransitionError';
+  readonly code = 'invalid_attempt_transition';
+}
+
+/** A capture (or hand-over) of a payment that holds no authorization. */
+export class AuthorizationMissingError extends SagaRefusalError {
+  override readonly name = 'AuthorizationMissingError';
+  readonly code = 'authorization_missing';
+}
+
+/** A capture of an authorization that was already released. */
+export class AuthorizationVoidedError extends SagaRefusalError {
+  override readonly name = 'AuthorizationVoidedError';
+  readonly code = 'authorization_voided';
+}
+
+/** Capture (or manual-capture hand-over) before the merchant confirmed the inventory. */
+export class InventoryNotConfirmedError extends SagaRefusalError {
+  override readonly name = 'InventoryNotConfirmedError';
+  readonly code = 'inventory_not_confirmed';
+}
+
+/** The payment's financial instrument (its ledger entry) is missing or no longer the saga's to hand over. */
+export class InstrumentMissingError extends SagaRefusalError {
+  override readonly name = 'InstrumentMissingError';
+  readonly code = 'instrument_missing';
+}
+
+/** An authorization the PSP gave is already linked to another instrument (never two ledgers for one authorization). */
+export class AuthorizationClaimedError extends SagaRefusalError {
+  override readonly name = 'AuthorizationClaimedError';
+  readonly code = 'authorization_claimed';
+}
+
+/** `succeeded` asked for while the full amount is not captured (nor held for a manual capture). */
+export class CaptureIncompleteError extends SagaRefusalError {
+  override readonly name = 'CaptureIncompleteError';
+  readonly code = 'capture_incomplete';
+}
+
 // ---- Transient (retried with backoff in ASL or by the caller) -------------------------------
 
 /** PSP answered 5xx, 429, or the connection failed before the request was sent. Safe to retry: every PSP call carries an idempotency key. */

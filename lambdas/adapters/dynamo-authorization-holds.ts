@@ -6,7 +6,7 @@
  * is due and never scans the table; stage moves and the sweep's lease are conditional writes.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModificationError, PspRejectedError } from '../errors';
+import { ConcurrentModificationError, InstrumentMissingError } from '../errors';
 import type { AuthorizationHold } from '../domain/authorization-hold';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import { AUTHORIZATION_HOLD_DUE_GSI_PK, authorizationHoldKey, GSI1, instrumentKey } from './dynamo-keys';
@@ -70,7 +70,7 @@ export class DynamoAuthorizationHoldStore implements AuthorizationHoldStore {
     const existing = await this.getHold(hold.instrumentId);
     if (existing !== undefined && existing.checkoutId === hold.checkoutId) return;
     if (result.codes[0] === 'ConditionalCheckFailed') {
-      throw new PspRejectedError(`Instrument ${hold.instrumentId} is no longer held by the saga of ${hold.checkoutId}`);
+      throw new InstrumentMissingError(`Instrument ${hold.instrumentId} is no longer held by the saga of ${hold.checkoutId}`);
     }
     throw new ConcurrentModificationError('The authorization hold could not be written; retry');
   }

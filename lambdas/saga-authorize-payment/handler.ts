@@ -1,5 +1,5 @@
 /** The saga's `AuthorizePayment` Task state (statemachines/checkout.asl.json). */
-import { authorizePayment } from '../use-cases/payment-saga';
+import { authorizePayment } from '../use-cases/saga/authorize-payment';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(authorizePayment);

@@ -1,5 +1,5 @@
 /** The saga's `CapturePayment` Task state (statemachines/checkout.asl.json). */
-import { capturePayment } from '../use-cases/payment-saga';
+import { capturePayment } from '../use-cases/saga/capture-payment';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(capturePayment);

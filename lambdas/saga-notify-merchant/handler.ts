@@ -1,5 +1,5 @@
 /** The saga's `NotifyMerchant` Task state (statemachines/checkout.asl.json). */
-import { notifyMerchant } from '../use-cases/notify-merchant';
+import { notifyMerchant } from '../use-cases/saga/notify-merchant';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(notifyMerchant);

@@ -1,5 +1,5 @@
 /** The saga's `RecordOutcome` Task state (statemachines/checkout.asl.json); emits CheckoutSucceeded / CheckoutFailed. */
-import { recordOutcome } from '../use-cases/payment-saga';
+import { recordOutcome } from '../use-cases/saga/record-outcome';
 import { recordCheckoutOutcome } from '../shared/observability';
 import { sagaStep } from '../shared/saga-wiring';
 

@@ -1,5 +1,5 @@
 /** The saga's `VoidAuthorization` Task state (statemachines/checkout.asl.json). */
-import { voidAuthorization } from '../use-cases/payment-saga';
+import { voidAuthorization } from '../use-cases/saga/void-authorization';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(voidAuthorization);

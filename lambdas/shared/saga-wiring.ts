@@ -17,7 +17,8 @@ import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { Checkout } from '../domain/model';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import type { PaymentGateway } from '../ports/payments';
-import type { NotifyMerchantDependencies } from '../use-cases/notify-merchant';
+import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
+import type { SagaPorts } from '../use-cases/saga/shared';
 import { optionalEnv, requireEnv } from './env';
 import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
 import { toCheckoutView } from './views';
@@ -58,7 +59,10 @@ export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthoriz
   storeConfig.tableName,
 );
 
-export const sagaDependencies: NotifyMerchantDependencies = {
+/** Every saga step's ports (each step picks its own) and NotifyMerchant's delivery settings. */
+export type SagaWiring = SagaPorts & NotifyMerchantPorts;
+
+export const sagaDependencies: SagaWiring = {
   ...webhookDependencies,
   checkouts: checkoutRepository,
   merchants: merchantRepository,
@@ -85,7 +89,7 @@ export const sagaDependencies: NotifyMerchantDependencies = {
  * metric of what the step did (RecordOutcome: CheckoutSucceeded / CheckoutFailed).
  */
 export function sagaStep<I, O>(
-  step: (deps: NotifyMerchantDependencies, input: I) => Promise<O>,
+  step: (deps: SagaWiring, input: I) => Promise<O>,
   options: { onResult?: (input: I, output: O) => void } = {},
 ): (input: I, context?: Context) => Promise<O> {
   return async (input: I, context?: Context) =>

@@ -21,7 +21,7 @@ import {
 } from '../domain/authorization-hold';
 import type { FinancialInstrument } from '../domain/instrument-model';
 import type { Checkout } from '../domain/model';
-import { ConflictError, PaymentDeclinedError, PspRejectedError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, PaymentDeclinedError, PspRejectedError, ValidationError } from '../errors';
 import type { AuthorizationHold } from '../domain/authorization-hold';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import type { CheckoutRepository } from '../ports/checkouts';
@@ -118,7 +118,7 @@ async function sweepHold(
   }
   const checkout = await deps.checkouts.getCheckout(hold.checkoutId);
   if (checkout === undefined || instrument === undefined)
-    throw new PspRejectedError(`Checkout ${hold.checkoutId} of hold ${instrumentId} does not exist`);
+    throw new NotFoundError(`Checkout ${hold.checkoutId} of hold ${instrumentId} does not exist`);
   // Only a succeeded checkout may be captured at expiry; anything else (a saga that failed after the
   // hand-over) is released, whatever the merchant's default.
   const action = checkout.status === 'succeeded' ? await expiryActionOf(deps, hold.merchantId) : 'void';

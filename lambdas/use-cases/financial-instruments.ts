@@ -27,6 +27,7 @@ import {
 } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation, InstrumentTransaction } from '../domain/instrument-model';
 import {
+  AuthorizationClaimedError,
   ConcurrentModificationError,
   ConflictError,
   NotFoundError,
@@ -475,7 +476,9 @@ export async function openCheckoutInstrument(
     }),
   );
   if (created.kind === 'psp_reference_taken') {
-    throw new PspRejectedError(`Authorization ${input.pspReference} is already claimed by instrument ${created.instrumentId}`);
+    throw new AuthorizationClaimedError(
+      `Authorization ${input.pspReference} is already claimed by instrument ${created.instrumentId}`,
+    );
   }
   return created.instrument;
 }

@@ -25,31 +25,33 @@ import {
   recordAttemptEvent,
   recordAttemptEvents,
 } from '../domain/payment-attempt';
-import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../errors';
+import { ConcurrentModificationError, InvalidTransitionError, NotFoundError, PspRejectedError } from '../errors';
 import type { PspCallbackStore } from '../ports/callbacks';
 import type { PspAuthorizationView } from '../ports/payments';
 import type { RecoveryStore } from '../ports/recovery';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 import { runSagaOperation } from './financial-instruments';
-import { notifyMerchant, type NotifyMerchantDependencies } from './notify-merchant';
-import { holdForManualCapture, pspIdempotencyKey } from './payment-saga';
+import { holdForManualCapture } from './saga/hold-for-manual-capture';
+import { notifyMerchant, type NotifyMerchantPorts } from './saga/notify-merchant';
+import { pspIdempotencyKey, type SagaPorts } from './saga/shared';
 
-export interface ReconciliationDependencies extends NotifyMerchantDependencies {
-  recovery: RecoveryStore;
-  callbacks: PspCallbackStore;
-  resumer: TaskTokenResumer;
-  executions: SagaExecutionInspector;
-  /** The saga execution's ARN for a checkout (named after it). */
-  executionArnFor: (checkoutId: string) => string;
-  /** A checkout in `processing` longer than this, with no running saga, is taken over. */
-  stuckAfterMs: number;
-  /** How long a claim keeps other sweeps off a checkout. */
-  leaseMs: number;
-  /** This sweep's identity (Lambda request id, local timer id). */
-  owner: string;
-  now?: () => Date;
-  log?: (message: string, extra?: Record<string, unknown>) => void;
-}
+export type ReconciliationDependencies = SagaPorts &
+  NotifyMerchantPorts & {
+    recovery: RecoveryStore;
+    callbacks: PspCallbackStore;
+    resumer: TaskTokenResumer;
+    executions: SagaExecutionInspector;
+    /** The saga execution's ARN for a checkout (named after it). */
+    executionArnFor: (checkoutId: string) => string;
+    /** A checkout in `processing` longer than this, with no running saga, is taken over. */
+    stuckAfterMs: number;
+    /** How long a claim keeps other sweeps off a checkout. */
+    leaseMs: number;
+    /** This sweep's identity (Lambda request id, local timer id). */
+    owner: string;
+    now?: () => Date;
+    log?: (message: string, extra?: Record<string, unknown>) => void;
+  };
 
 export interface SweepReport {
   watched: number;
@@ -248,8 +250,7 @@ export async function reconcileWithPsp(
  */
 async function finishManualHold(deps: ReconciliationDependencies, checkout: Checkout): Promise<boolean> {
   const payment = checkout.payment;
-  if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined || deps.instruments === undefined)
-    return false;
+  if (captureMethodOf(checkout) !== 'manual' || payment?.instrumentId === undefined) return false;
   if (isVoided(payment) || !(payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required'))
     return false;
   const instrument = await deps.instruments.getInstrument(payment.instrumentId);
@@ -269,11 +270,7 @@ export function recoveryVoidKey(checkoutId: string, authorizationId: string): st
 async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
   const payment = checkout.payment;
   let result: { amount: number; pspOperationId: string };
-  if (
-    deps.instruments !== undefined &&
-    payment?.instrumentId !== undefined &&
-    authorizationOf(payment)?.pspReference === view.id
-  ) {
+  if (payment?.instrumentId !== undefined && authorizationOf(payment)?.pspReference === view.id) {
     const recorded = await runSagaOperation(
       { instruments: deps.instruments, gateway: deps.gateway },
       {
@@ -315,7 +312,7 @@ async function settleInstrumentOperation(
   operationId: string,
   outcome: 'succeeded' | 'failed',
 ): Promise<void> {
-  if (deps.instruments === undefined || instrumentId === undefined) return;
+  if (instrumentId === undefined) return;
   const instrument = await deps.instruments.getInstrument(instrumentId);
   const operation = instrument?.operations[operationId];
   if (operation === undefined || operation.status !== 'pending') return;
@@ -346,7 +343,7 @@ async function failUnansweredAttemptOf(
 
 async function reload(deps: ReconciliationDependencies, checkoutId: string): Promise<Checkout> {
   const checkout = await deps.checkouts.getCheckout(checkoutId);
-  if (checkout === undefined) throw new PspRejectedError(`Checkout ${checkoutId} disappeared during reconciliation`);
+  if (checkout === undefined) throw new NotFoundError(`Checkout ${checkoutId} disappeared during reconciliation`);
   return checkout;
 }
 

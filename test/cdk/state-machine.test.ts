@@ -238,6 +238,17 @@ describe('checkout state machine (as deployed)', () => {
       'InventoryTimeoutError',
       'InventoryUnreachableError',
       'PspRejectedError',
+      // The saga's own refusals (lambdas/errors.ts SagaRefusalError): a re-run would refuse again.
+      'PaymentNotStartedError',
+      'CheckoutNotProcessingError',
+      'RecoveryTakeoverError',
+      'AttemptTransitionError',
+      'AuthorizationMissingError',
+      'AuthorizationVoidedError',
+      'InventoryNotConfirmedError',
+      'InstrumentMissingError',
+      'AuthorizationClaimedError',
+      'CaptureIncompleteError',
     ];
     for (const state of SAGA_STATES) {
       for (const retrier of deployed.States[state]!.Retry ?? []) {

@@ -5,7 +5,12 @@
 import type { Checkout, CheckoutEvent, Merchant } from '../../lambdas/domain/model';
 import type { FinancialInstrument, InstrumentOperation } from '../../lambdas/domain/instrument-model';
 import { applyChange, guardHolds, type ReservationGuard } from '../../lambdas/domain/instrument-ledger';
-import { ConcurrentModificationError, InvalidTransitionError, PspRejectedError } from '../../lambdas/errors';
+import {
+  ConcurrentModificationError,
+  InstrumentMissingError,
+  InvalidTransitionError,
+  PspRejectedError,
+} from '../../lambdas/errors';
 import type { AuthorizationHold } from '../../lambdas/domain/authorization-hold';
 import type { PspAuthorizationRecord } from '../../lambdas/domain/psp-outcome';
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../../lambdas/domain/webhook-delivery';
@@ -482,7 +487,7 @@ export class FakeAuthorizationHolds implements AuthorizationHoldStore {
     if (existing?.checkoutId === hold.checkoutId) return;
     const row = this.instruments.rows.get(hold.instrumentId);
     if (!row || row.status !== 'pending' || row.checkoutId !== hold.checkoutId || existing) {
-      throw new PspRejectedError(`Instrument ${hold.instrumentId} is no longer held by the saga of ${hold.checkoutId}`);
+      throw new InstrumentMissingError(`Instrument ${hold.instrumentId} is no longer held by the saga of ${hold.checkoutId}`);
     }
     this.instruments.rows.set(row.id, { ...row, status: 'active', version: row.version + 1, updatedAt: now.toISOString() });
     this.holds.set(hold.instrumentId, structuredClone(hold));

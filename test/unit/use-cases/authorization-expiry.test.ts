@@ -6,7 +6,12 @@
  * (void = revoke, capture = capture the rest) through the instrument, exactly once.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
+import {
+  InstrumentMissingError,
+  InventoryNotConfirmedError,
+  PspRejectedError,
+  PspUnavailableError,
+} from '../../../lambdas/errors';
 import { isVoided } from '../../../lambdas/domain/payment-attempt';
 import { aPayment } from '../../support/payments';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
@@ -15,14 +20,12 @@ import {
   type AuthorizationExpiryDependencies,
 } from '../../../lambdas/use-cases/authorization-expiry';
 import { operateInstrument } from '../../../lambdas/use-cases/financial-instruments';
-import { checkoutEventTypes } from '../../../lambdas/use-cases/notify-merchant';
-import {
-  authorizePayment,
-  capturePayment,
-  confirmInventory,
-  recordOutcome,
-  type SagaDependencies,
-} from '../../../lambdas/use-cases/payment-saga';
+import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
+import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
+import { confirmInventory } from '../../../lambdas/use-cases/saga/confirm-inventory';
+import { checkoutEventTypes } from '../../../lambdas/use-cases/saga/notify-merchant';
+import { recordOutcome } from '../../../lambdas/use-cases/saga/record-outcome';
+import type { SagaPorts } from '../../../lambdas/use-cases/saga/shared';
 import {
   aCheckout,
   aMerchant,
@@ -33,8 +36,6 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
-  FakeWebhookEndpoints,
-  FakeWebhookSender,
 } from '../fakes';
 
 const input = { checkoutId: 'chk_1' };
@@ -47,7 +48,7 @@ let confirmer: FakeConfirmer;
 let instruments: FakeInstruments;
 let holds: FakeAuthorizationHolds;
 let published: PublishEventInput[];
-let saga: SagaDependencies;
+let saga: SagaPorts;
 let clockMs: number;
 
 const publisher: EventPublisher = {
@@ -107,8 +108,6 @@ beforeEach(async () => {
     gateway,
     confirmer,
     cipher: fakeCipher,
-    webhookEndpoints: new FakeWebhookEndpoints(),
-    webhookSender: new FakeWebhookSender(),
     renderCheckout: (c) => ({ id: c.id }),
     instruments,
     authorizationHolds: holds,
@@ -173,18 +172,21 @@ describe('manual capture in the saga', () => {
     // Act
     const early = capturePayment(saga, input);
     // Assess
-    await expect(early).rejects.toBeInstanceOf(PspRejectedError);
+    await expect(early).rejects.toBeInstanceOf(InventoryNotConfirmedError);
     expect((await instruments.getInstrument('fi_1'))?.status).toBe('pending');
     expect(holds.holds.size).toBe(0);
   });
 
-  it('refuses to hold without the instrument ledger (the saga then voids)', async () => {
-    // Prepare
-    const { authorizationHolds: _none, ...withoutHolds } = saga;
-    await authorizePayment(withoutHolds, input);
-    await confirmInventory(withoutHolds, input);
+  it('refuses to hold an authorization no instrument holds (the saga then voids)', async () => {
+    // Prepare: a payment whose instrument link is missing (the ledger is mandatory; the record is broken)
+    await authorizePayment(saga, input);
+    await confirmInventory(saga, input);
+    const stored = (await checkouts.getCheckout('chk_1'))!;
+    const { instrumentId: _lost, ...unlinked } = stored.payment!;
+    await checkouts.updatePayment('chk_1', unlinked, stored.version);
     // Act + Assess
-    await expect(capturePayment(withoutHolds, input)).rejects.toThrow(/manual capture/);
+    await expect(capturePayment(saga, input)).rejects.toThrow(InstrumentMissingError);
+    expect(holds.holds.size).toBe(0);
   });
 
   it('RecordOutcome refuses succeeded with nothing captured unless the authorization is held', async () => {

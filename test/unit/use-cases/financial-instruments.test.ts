@@ -15,12 +15,10 @@ import {
   runSagaOperation,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
-import {
-  authorizePayment,
-  capturePayment,
-  voidAuthorization,
-  type SagaDependencies,
-} from '../../../lambdas/use-cases/payment-saga';
+import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
+import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
+import type { SagaPorts } from '../../../lambdas/use-cases/saga/shared';
+import { voidAuthorization } from '../../../lambdas/use-cases/saga/void-authorization';
 import { balancesFromTransactions, instrumentTransactions } from '../../../lambdas/domain/instrument-ledger';
 import { NotFoundError, PaymentDeclinedError, PspRejectedError, PspUnavailableError } from '../../../lambdas/errors';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
@@ -29,13 +27,12 @@ import {
   aCheckout,
   aMerchant,
   fakeCipher,
+  FakeAuthorizationHolds,
   FakeCheckouts,
   FakeConfirmer,
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
-  FakeWebhookEndpoints,
-  FakeWebhookSender,
 } from '../fakes';
 
 let instruments: FakeInstruments;
@@ -306,7 +303,7 @@ describe('operateInstrument', () => {
 describe('the saga link', () => {
   let checkouts: FakeCheckouts;
   let merchants: FakeMerchants;
-  let saga: SagaDependencies;
+  let saga: SagaPorts;
   const input = { checkoutId: 'chk_1' };
 
   beforeEach(async () => {
@@ -318,11 +315,10 @@ describe('the saga link', () => {
       gateway,
       confirmer: new FakeConfirmer(),
       cipher: fakeCipher,
-      webhookEndpoints: new FakeWebhookEndpoints(),
-      webhookSender: new FakeWebhookSender(),
       renderCheckout: (c) => ({ id: c.id }),
       instruments,
-    } as SagaDependencies;
+      authorizationHolds: new FakeAuthorizationHolds(instruments),
+    };
     await merchants.createMerchant(aMerchant({ settings: { inventoryConfirmationEnabled: false } }));
     await checkouts.createCheckout(
       aCheckout({ status: 'processing', payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }) }),

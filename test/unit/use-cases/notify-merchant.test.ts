@@ -12,16 +12,14 @@ import {
   checkoutEventTypes,
   notifyMerchant,
   resultEventId,
-  type NotifyMerchantDependencies,
-} from '../../../lambdas/use-cases/notify-merchant';
+  type NotifyMerchantPorts,
+} from '../../../lambdas/use-cases/saga/notify-merchant';
 import {
   aCheckout,
   aMerchant,
   FakeCheckouts,
   fakeCipher,
-  FakeConfirmer,
   FakeEventStore,
-  FakeGateway,
   FakeMerchants,
   FakeWebhookEndpoints,
   FakeWebhookSender,
@@ -31,7 +29,7 @@ let checkouts: FakeCheckouts;
 let events: FakeEventStore;
 let endpoints: FakeWebhookEndpoints;
 let sender: FakeWebhookSender;
-let deps: NotifyMerchantDependencies;
+let deps: NotifyMerchantPorts;
 const input = { checkoutId: 'chk_1' };
 
 const terminal = (overrides: Partial<Checkout>) =>
@@ -59,8 +57,6 @@ beforeEach(async () => {
   deps = {
     checkouts,
     merchants,
-    gateway: new FakeGateway(),
-    confirmer: new FakeConfirmer(),
     cipher: fakeCipher,
     webhookEndpoints: endpoints,
     webhookSender: sender,

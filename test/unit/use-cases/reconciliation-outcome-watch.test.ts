@@ -10,7 +10,7 @@ import type { PspAuthorizationView } from '../../../lambdas/ports/payments';
 import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports/recovery';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
-import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/notify-merchant';
+import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/saga/notify-merchant';
 import {
   reconcileWithPsp,
   recoveryVoidKey,
@@ -21,6 +21,7 @@ import { aPayment } from '../../support/payments';
 import {
   aCheckout,
   aMerchant,
+  FakeAuthorizationHolds,
   FakeCheckouts,
   fakeCipher,
   FakeConfirmer,
@@ -60,6 +61,7 @@ beforeEach(async () => {
   recovery = new FakeRecovery();
   const merchants = new FakeMerchants();
   await merchants.createMerchant(aMerchant());
+  const instruments = new FakeInstruments();
   const endpoints = new FakeWebhookEndpoints();
   await endpoints.createEndpoint({
     id: 'we_1',
@@ -79,6 +81,8 @@ beforeEach(async () => {
     webhookEndpoints: endpoints,
     webhookSender: new FakeWebhookSender(),
     renderCheckout: (c) => ({ id: c.id, status: c.status }),
+    instruments,
+    authorizationHolds: new FakeAuthorizationHolds(instruments),
     events,
     schedule: DEFAULT_RETRY_SCHEDULE,
     random: () => 0.5,

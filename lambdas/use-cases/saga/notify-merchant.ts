@@ -7,25 +7,20 @@
  * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
  * re-run publishes nothing new and every retry carries the same `webhook-id`.
  */
-import { isVoided } from '../domain/payment-attempt';
-import { isHeldForManualCapture } from '../domain/authorization-hold';
-import { deriveEventId } from '../domain/webhook-events';
-import type { Checkout } from '../domain/model';
-import type { RecoveryStore } from '../ports/recovery';
-import { loadCheckout, type SagaDependencies, type StepInput } from './payment-saga';
-import { attemptDelivery, publishEvent, type WebhookDependencies } from './webhook-delivery';
+import { isVoided } from '../../domain/payment-attempt';
+import { isHeldForManualCapture } from '../../domain/authorization-hold';
+import { deriveEventId } from '../../domain/webhook-events';
+import type { Checkout } from '../../domain/model';
+import { attemptDelivery, publishEvent, type WebhookDependencies } from '../webhook-delivery';
+import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
 /** The result event's id: derived from the checkout and type, so every retry carries the same id. */
 export function resultEventId(checkoutId: string, type: string): string {
   return deriveEventId(`${checkoutId}:${type}`);
 }
 
-/** What the saga's NotifyMerchant needs: the saga's ports plus the event store and delivery settings. */
-export type NotifyMerchantDependencies = SagaDependencies &
-  WebhookDependencies & {
-    /** The watch the terminal write left for this checkout; dropped once the result events are stored. */
-    outcomeWatch?: Pick<RecoveryStore, 'forgetCheckout'>;
-  };
+/** What the saga's NotifyMerchant needs: the checkout, its rendering, the event store and delivery settings. */
+export type NotifyMerchantPorts = WebhookDependencies & Pick<SagaPorts, 'checkouts' | 'renderCheckout' | 'outcomeWatch'>;
 
 export interface NotifyMerchantOutput {
   eventId?: string;
@@ -56,7 +51,7 @@ export function checkoutEventTypes(checkout: Checkout): string[] {
  * Only storage failures are thrown (the state machine retries them); delivery failures are left
  * to the dispatcher's schedule.
  */
-export async function notifyMerchant(deps: NotifyMerchantDependencies, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
+export async function notifyMerchant(deps: NotifyMerchantPorts, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'succeeded' && checkout.status !== 'failed')
     return { delivered: 0, skipped: `status ${checkout.status}` };

@@ -1,0 +1,165 @@
+/**
+ * The saga's AuthorizePayment step: authorize the full amount with the buyer's token; a decline
+ * is thrown, not returned. A PSP that answers "pending" moves the attempt to
+ * `authorization_pending` and is reported with `pending: true`; once the callback resumed the
+ * wait, this step runs again and learns the result from the PSP's status (GET authorization),
+ * never by authorizing a second time. The authorization becomes the checkout's financial
+ * instrument (held by the saga until it captured or voided).
+ */
+import type { Checkout, CheckoutPayment } from '../../domain/model';
+import { authorizationOf, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import {
+  AttemptTransitionError,
+  CheckoutNotProcessingError,
+  PaymentDeclinedError,
+  PspRejectedError,
+  PspTimeoutError,
+} from '../../errors';
+import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments';
+import { openCheckoutInstrument } from '../financial-instruments';
+import {
+  assertNotRecovered,
+  loadCheckout,
+  pspIdempotencyKey,
+  recordAttempt,
+  requirePayment,
+  type SagaPorts,
+  type StepInput,
+} from './shared';
+
+export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'instruments'>;
+
+export interface AuthorizePaymentOutput {
+  pspReference: string;
+  authorizedAmount: number;
+  inventoryConfirmationRequired: boolean;
+  /** Only when true: the PSP answered "pending"; the saga waits (AwaitAuthorization) and runs this step again. */
+  pending?: true;
+}
+
+export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = requirePayment(checkout);
+  assertNotRecovered(checkout);
+  const recorded = authorizationOf(payment);
+  if (recorded !== undefined) {
+    return {
+      pspReference: recorded.pspReference,
+      authorizedAmount: recorded.amount,
+      inventoryConfirmationRequired: payment.inventoryConfirmation === 'pending' || payment.inventoryConfirmation === 'confirmed',
+    };
+  }
+  if (checkout.status !== 'processing') {
+    throw new CheckoutNotProcessingError(`Checkout ${checkoutId} is ${checkout.status}, not processing: nothing to authorize`);
+  }
+  const merchant = await deps.merchants.getMerchant(checkout.merchantId);
+  const confirmationRequired = Boolean(
+    merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl,
+  );
+  const authorization = await askPspToAuthorize(deps, checkout, payment);
+  if (authorization.pending === true) {
+    await recordAttempt(
+      deps,
+      checkout,
+      payment,
+      { type: 'authorization_pending', pspReference: authorization.pspReference },
+      { type: 'authorization_pending', data: { psp_reference: authorization.pspReference } },
+    );
+    return {
+      pspReference: authorization.pspReference,
+      authorizedAmount: 0,
+      inventoryConfirmationRequired: confirmationRequired,
+      pending: true,
+    };
+  }
+  const authorized = recordAttemptEvent(
+    payment,
+    { type: 'authorized', pspReference: authorization.pspReference, amount: authorization.authorizedAmount },
+    new Date().toISOString(),
+  );
+  if (authorized.transition.kind === 'refused') throw new AttemptTransitionError(authorized.transition.reason);
+  const instrument = await openCheckoutInstrument(
+    { instruments: deps.instruments, gateway: deps.gateway },
+    {
+      checkoutId,
+      merchantId: checkout.merchantId,
+      pspReference: authorization.pspReference,
+      authorizedAmount: authorization.authorizedAmount,
+      currency: checkout.currency,
+    },
+  );
+  await deps.checkouts.updatePayment(
+    checkoutId,
+    {
+      ...authorized.payment,
+      inventoryConfirmation: confirmationRequired ? 'pending' : 'not_required',
+      instrumentId: instrument.id,
+    },
+    checkout.version,
+    { type: 'authorized', data: { psp_reference: authorization.pspReference, amount: authorization.authorizedAmount } },
+  );
+  return {
+    pspReference: authorization.pspReference,
+    authorizedAmount: authorization.authorizedAmount,
+    inventoryConfirmationRequired: confirmationRequired,
+  };
+}
+
+/**
+ * The PSP's answer for the current attempt: the pending authorization's result from its status,
+ * or an authorization with the key `<checkout>:authorize`. A decline is recorded (timeline and
+ * attempt `failed`) and rethrown; a timeout leaves the attempt `outcome_unknown` (the PSP may
+ * have authorized: the same-key retry, or VoidAuthorization's look-up by reference, settles it).
+ */
+async function askPspToAuthorize(
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway'>,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+): Promise<AuthorizeOutput> {
+  const pendingReference = pendingAuthorizationOf(payment);
+  try {
+    if (pendingReference !== undefined) return pendingResult(checkout.id, await deps.gateway.getAuthorization(pendingReference));
+    return await deps.gateway.authorize({
+      reference: checkout.id,
+      paymentToken: payment.paymentToken,
+      amount: checkout.amount,
+      currency: checkout.currency,
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
+    });
+  } catch (error) {
+    if (error instanceof PaymentDeclinedError) {
+      await deps.checkouts.appendEvent(
+        {
+          checkoutId: checkout.id,
+          type: 'authorization_declined',
+          at: new Date().toISOString(),
+          data: { decline_code: error.message },
+        },
+        `${checkout.id}:authorization_declined`,
+      );
+      await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
+    }
+    if (error instanceof PspTimeoutError && pendingReference === undefined)
+      await recordAttempt(deps, checkout, payment, { type: 'outcome_unknown' });
+    throw error;
+  }
+}
+
+/**
+ * The final result of a pending authorization, from the PSP's own status: still pending (wait
+ * again), authorized, declined (PaymentDeclinedError) or ended otherwise at the PSP (PspRejectedError).
+ */
+function pendingResult(checkoutId: string, view: PspAuthorizationView): AuthorizeOutput {
+  if (view.reference !== checkoutId)
+    throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
+  switch (view.state) {
+    case 'pending':
+      return { pspReference: view.id, authorizedAmount: 0, pending: true };
+    case 'authorized':
+      return { pspReference: view.id, authorizedAmount: view.amount };
+    case 'declined':
+      throw new PaymentDeclinedError('card_declined');
+    default:
+      throw new PspRejectedError(`The pending authorization ${view.id} ended ${view.pspStatus}`);
+  }
+}

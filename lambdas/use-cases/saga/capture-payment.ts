@@ -1,0 +1,169 @@
+/**
+ * The saga's CapturePayment step: capture the full amount once, through the checkout's financial
+ * instrument (capturable reserved first, refundable credited after), keyed `<checkout>:capture`.
+ * Refuses unless the inventory was confirmed or not required. A manual-capture checkout passes
+ * the very same checks and then is not captured: the authorization is handed to the merchant
+ * instead (holdForManualCapture, ./hold-for-manual-capture.ts).
+ */
+import { captureMethodOf } from '../../domain/authorization-hold';
+import { settlementChange } from '../../domain/instrument-ledger';
+import type { Checkout, CheckoutPayment } from '../../domain/model';
+import { authorizationOf, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
+import {
+  AuthorizationMissingError,
+  AuthorizationVoidedError,
+  InstrumentMissingError,
+  InventoryNotConfirmedError,
+  PspTimeoutError,
+  PspUnavailableError,
+} from '../../errors';
+import type { PspAuthorizationView } from '../../ports/payments';
+import { runSagaOperation } from '../financial-instruments';
+import { holdForManualCapture } from './hold-for-manual-capture';
+import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
+
+export type CapturePaymentPorts = Pick<
+  SagaPorts,
+  'checkouts' | 'gateway' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
+>;
+
+interface PspCapture {
+  amount: number;
+  pspOperationId: string;
+}
+
+/**
+ * Whether the payment may be captured (or handed over) now: it holds an authorization that was
+ * not voided, and the merchant confirmed the inventory (or confirmation is off). Pure.
+ */
+export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): { pspReference: string; instrumentId: string } {
+  const authorization = authorizationOf(payment);
+  if (authorization === undefined) throw new AuthorizationMissingError(`Checkout ${checkout.id} has no authorization to capture`);
+  if (isVoided(payment)) throw new AuthorizationVoidedError(`Checkout ${checkout.id}'s authorization was voided`);
+  if (payment.inventoryConfirmation !== 'confirmed' && payment.inventoryConfirmation !== 'not_required') {
+    throw new InventoryNotConfirmedError(
+      `Checkout ${checkout.id} cannot be captured: inventory confirmation is ${payment.inventoryConfirmation ?? 'unknown'}`,
+    );
+  }
+  assertNotRecovered(checkout);
+  if (payment.instrumentId === undefined)
+    throw new InstrumentMissingError(`Checkout ${checkout.id} has no financial instrument for its authorization`);
+  return { pspReference: authorization.pspReference, instrumentId: payment.instrumentId };
+}
+
+export async function capturePayment(
+  deps: CapturePaymentPorts,
+  { checkoutId }: StepInput,
+): Promise<{ capturedAmount: number; held?: true }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  const payment = requirePayment(checkout);
+  if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
+  const { pspReference, instrumentId } = assertCapturable(checkout, payment);
+  if (captureMethodOf(checkout) === 'manual') return await holdForManualCapture(deps, checkout, payment);
+  const amount = checkout.amount - payment.capturedAmount;
+  let capture: PspCapture;
+  try {
+    const recorded = await runSagaOperation(
+      { instruments: deps.instruments, gateway: deps.gateway },
+      { instrumentId, step: 'capture', amount, pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture') },
+    );
+    capture = {
+      amount: recorded.operation.pspAmount,
+      pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id,
+    };
+  } catch (error) {
+    if (!(error instanceof PspTimeoutError || error instanceof PspUnavailableError)) throw error;
+    // Unknown outcome: ask the PSP what happened instead of sending the capture again blindly.
+    const resolved = await resolveCaptureByStatus(deps, checkout, payment, pspReference, error);
+    if (resolved === undefined) throw error; // the PSP says not captured: the same-key retry is safe
+    capture = resolved;
+  }
+  const current = await loadCheckout(deps, checkoutId);
+  const capturedTotal = payment.capturedAmount + capture.amount;
+  // The PSP took the money: the amount is recorded even if the attempt's machine refused the move.
+  const { payment: captured } = recordAttemptEvent(
+    { ...(current.payment ?? payment), capturedAmount: capturedTotal },
+    { type: 'captured', capturedTotal },
+    new Date().toISOString(),
+  );
+  await deps.checkouts.updatePayment(checkoutId, captured, current.version, {
+    type: 'captured',
+    data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
+  });
+  return { capturedAmount: capturedTotal };
+}
+
+/**
+ * A capture whose answer was lost (timeout, 5xx): records the unknown outcome on the timeline,
+ * then reads the authorization at the PSP. Captured there: the capture is settled from that truth
+ * (the instrument's pending operation too) and returned. Not captured: undefined (the caller's
+ * retry reuses the idempotency key, so it can never capture twice). The status read failing
+ * leaves the outcome unknown: the original error is rethrown by the caller.
+ */
+export async function resolveCaptureByStatus(
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'instruments'>,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  pspReference: string,
+  cause: Error,
+): Promise<PspCapture | undefined> {
+  await deps.checkouts.appendEvent(
+    {
+      checkoutId: checkout.id,
+      type: 'psp_outcome_unknown',
+      at: new Date().toISOString(),
+      data: { step: 'capture', error: cause.name },
+    },
+    `${checkout.id}:psp_outcome_unknown:capture:${cause.name}`,
+  );
+  let view: PspAuthorizationView;
+  try {
+    view = await deps.gateway.getAuthorization(pspReference);
+  } catch {
+    return undefined;
+  }
+  const expected = checkout.amount - payment.capturedAmount;
+  if (view.capturedAmount - payment.capturedAmount < expected) return undefined;
+  await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
+  await deps.checkouts.appendEvent(
+    {
+      checkoutId: checkout.id,
+      type: 'psp_outcome_resolved',
+      at: new Date().toISOString(),
+      data: { step: 'capture', psp_status: view.pspStatus, captured_amount: view.capturedAmount },
+    },
+    `${checkout.id}:psp_outcome_resolved:capture`,
+  );
+  return { amount: expected, pspOperationId: `status_query:${view.id}` };
+}
+
+/**
+ * Settles the saga's pending instrument operation (`saga_capture` / `saga_void`) from what the
+ * PSP's status says happened, when the PSP's own answer was lost. No-op when the operation is
+ * absent or already settled.
+ */
+export async function settleSagaOperationFromPsp(
+  deps: Pick<SagaPorts, 'instruments'>,
+  instrumentId: string | undefined,
+  operationId: 'saga_capture' | 'saga_void',
+  outcome: 'succeeded' | 'failed',
+): Promise<void> {
+  if (instrumentId === undefined) return;
+  const instrument = await deps.instruments.getInstrument(instrumentId);
+  const operation = instrument?.operations[operationId];
+  if (instrument === undefined || operation === undefined || operation.status !== 'pending') return;
+  const now = new Date();
+  await deps.instruments.settleOperation(
+    {
+      instrumentId,
+      operationId,
+      change: settlementChange(operation, outcome),
+      patch: {
+        status: outcome,
+        settledAt: now.toISOString(),
+        ...(outcome === 'failed' ? { failureCode: 'psp_error', failureMessage: 'Resolved by PSP status query' } : {}),
+      },
+    },
+    now,
+  );
+}

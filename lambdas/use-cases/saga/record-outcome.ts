@@ -1,0 +1,94 @@
+/**
+ * The saga's RecordOutcome step: the terminal status, by a conditional write from `processing`.
+ * Refuses `succeeded` unless the full amount was captured (automatic capture) or the authorization
+ * was handed to the merchant after the inventory confirmation and is not voided (manual capture).
+ * Running it again after the status is terminal returns the recorded status.
+ */
+import { isHeldForManualCapture } from '../../domain/authorization-hold';
+import type { CheckoutStatus, FailureReason } from '../../domain/model';
+import { failUnansweredAttempt } from '../../domain/payment-attempt';
+import { CaptureIncompleteError } from '../../errors';
+import { loadCheckout, type SagaPorts, type StepInput } from './shared';
+
+export type RecordOutcomePorts = Pick<SagaPorts, 'checkouts'>;
+
+export interface OutcomeInput extends StepInput {
+  outcome: { status: 'succeeded' } | { status: 'failed'; reason: FailureReason; cause?: string };
+}
+
+const DEFAULT_FAILURE_MESSAGES: Record<FailureReason, string> = {
+  payment_declined: 'The payment was declined',
+  inventory_rejected: 'The merchant could not confirm the inventory',
+  inventory_timeout: 'The merchant did not confirm the inventory within 10 s',
+  inventory_unreachable: "The merchant's inventory confirmation endpoint could not be reached",
+  psp_error: 'The payment provider could not complete the payment',
+  expired: 'The checkout expired',
+};
+
+/**
+ * A Task's error Cause: on AWS a JSON string `{"errorType","errorMessage",...}` written by the
+ * Lambda runtime; in the local engine the error message itself. Returns the human message.
+ */
+export function messageFromCause(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      return parsed.errorMessage.slice(0, 500);
+    }
+  } catch {
+    // not JSON: the local engine passes the message as is
+  }
+  return cause.slice(0, 500);
+}
+
+export async function recordOutcome(
+  deps: RecordOutcomePorts,
+  { checkoutId, outcome }: OutcomeInput,
+): Promise<{ status: CheckoutStatus }> {
+  const checkout = await loadCheckout(deps, checkoutId);
+  if (checkout.status !== 'processing') return { status: checkout.status };
+  if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
+  const captured = checkout.payment?.capturedAmount ?? 0;
+  if (outcome.status === 'succeeded') {
+    const held = captured !== checkout.amount && isHeldForManualCapture(checkout);
+    if (captured !== checkout.amount && !held) {
+      throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${captured} of ${checkout.amount}`);
+    }
+    const updated = await deps.checkouts.transitionCheckout({
+      checkoutId,
+      from: ['processing'],
+      to: 'succeeded',
+      expectedVersion: checkout.version,
+      event: held
+        ? {
+            type: 'succeeded',
+            data: {
+              capture_method: 'manual',
+              captured_amount: captured,
+              authorization_expires_at: checkout.payment?.authorizationExpiresAt,
+            },
+          }
+        : { type: 'succeeded' },
+    });
+    return { status: updated.status };
+  }
+  const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];
+  const payment =
+    checkout.payment === undefined
+      ? undefined
+      : failUnansweredAttempt(checkout.payment, outcome.reason, new Date().toISOString());
+  const updated = await deps.checkouts.transitionCheckout({
+    checkoutId,
+    from: ['processing'],
+    to: 'failed',
+    expectedVersion: checkout.version,
+    patch: {
+      failureReason: outcome.reason,
+      failureMessage: message,
+      ...(payment !== undefined && payment !== checkout.payment ? { payment } : {}),
+    },
+    event: { type: 'failed', data: { failure_reason: outcome.reason, message, captured_amount: captured } },
+  });
+  return { status: updated.status };
+}

@@ -1,0 +1,85 @@
+/**
+ * What every saga step shares: the saga's ports (one name per port; each step takes only the ones
+ * it uses, `Pick<SagaPorts, ...>`), the step input, the PSP idempotency key, loading the checkout
+ * and recording an attempt transition. Each step (one file per ASL Task state in this folder)
+ * reads: load -> decide (lambdas/domain/payment-attempt.ts) -> call one port -> record.
+ */
+import type { AuthorizationPolicy } from '../../domain/authorization-hold';
+import type { Checkout, CheckoutPayment } from '../../domain/model';
+import { recordAttemptEvent, type AttemptEvent } from '../../domain/payment-attempt';
+import { NotFoundError, PaymentNotStartedError, RecoveryTakeoverError } from '../../errors';
+import type { AuthorizationHoldStore } from '../../ports/authorization-holds';
+import type { CheckoutRepository } from '../../ports/checkouts';
+import type { InstrumentRepository } from '../../ports/instruments';
+import type { InventoryConfirmer } from '../../ports/inventory';
+import type { MerchantRepository } from '../../ports/merchants';
+import type { PaymentGateway } from '../../ports/payments';
+import type { RecoveryStore } from '../../ports/recovery';
+import type { SecretCipher } from '../../ports/secrets';
+
+/** Every port a saga step may use. The instrument ledger is mandatory: it is where the money lives. */
+export interface SagaPorts {
+  checkouts: CheckoutRepository;
+  merchants: MerchantRepository;
+  gateway: PaymentGateway;
+  confirmer: InventoryConfirmer;
+  cipher: SecretCipher;
+  /** Each authorization becomes an instrument linked to the checkout; capture and void move its balances. */
+  instruments: InstrumentRepository;
+  /** Manual capture: the expiry watch written with the hand-over (lambdas/domain/authorization-hold.ts). */
+  authorizationHolds: AuthorizationHoldStore;
+  /** How long a held authorization lasts and when the merchant is warned; default 7 days / 24 h. */
+  authorizationPolicy?: AuthorizationPolicy;
+  /** Renders the checkout as the API shows it; NotifyMerchant's webhook `data.object`. */
+  renderCheckout: (checkout: Checkout) => Record<string, unknown>;
+  /** The watch the terminal write left for this checkout; NotifyMerchant drops it once the result events are stored. */
+  outcomeWatch?: Pick<RecoveryStore, 'forgetCheckout'>;
+}
+
+export interface StepInput {
+  checkoutId: string;
+}
+
+/** The PSP idempotency key for one saga step of one checkout: stable across every retry. */
+export function pspIdempotencyKey(checkoutId: string, step: 'authorize' | 'capture' | 'void'): string {
+  return `${checkoutId}:${step}`;
+}
+
+/** The checkout, or NotFoundError: every step starts from the stored truth. */
+export async function loadCheckout(
+  deps: { checkouts: Pick<CheckoutRepository, 'getCheckout'> },
+  checkoutId: string,
+): Promise<Checkout> {
+  const checkout = await deps.checkouts.getCheckout(checkoutId);
+  if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} does not exist`);
+  return checkout;
+}
+
+/** The checkout's payment, or PaymentNotStartedError. */
+export function requirePayment(checkout: Checkout): CheckoutPayment {
+  if (!checkout.payment) throw new PaymentNotStartedError(`Checkout ${checkout.id} has no payment to process`);
+  return checkout.payment;
+}
+
+/** Throws when the reconciliation sweep took the checkout over: a late saga step must not act. */
+export function assertNotRecovered(checkout: Checkout): void {
+  if (checkout.payment?.recoveredBy !== undefined) {
+    throw new RecoveryTakeoverError(`Checkout ${checkout.id} was taken over by recovery (${checkout.payment.recoveredBy})`);
+  }
+}
+
+/**
+ * Moves the current attempt by `event` and stores it (with `timeline` when given); writes nothing
+ * when the attempt already stands there (a re-run) or the machine refuses the move.
+ */
+export async function recordAttempt(
+  deps: Pick<SagaPorts, 'checkouts'>,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  event: AttemptEvent,
+  timeline?: Parameters<CheckoutRepository['updatePayment']>[3],
+): Promise<void> {
+  const { payment: next, transition } = recordAttemptEvent(payment, event, new Date().toISOString());
+  if (transition.kind !== 'moved') return;
+  await deps.checkouts.updatePayment(checkout.id, next, checkout.version, timeline);
+}
