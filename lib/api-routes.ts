@@ -22,12 +22,15 @@ export type ApiEntry =
   | 'api-newstore'
   | 'api-openapi'
   | 'api-customers'
-  | 'api-payment-methods';
+  | 'api-payment-methods'
+  | 'api-operator';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   // The OpenAPI 3.1 document of every /v1 route (no auth).
   { method: 'GET', path: '/v1/openapi.json', entry: 'api-openapi' },
   { method: 'POST', path: '/v1/merchants', entry: 'api-merchants' },
+  // The operator view per connector (platform admin).
+  { method: 'GET', path: '/v1/operator/connectors', entry: 'api-operator' },
   { method: 'GET', path: '/v1/settings', entry: 'api-settings' },
   { method: 'PUT', path: '/v1/settings', entry: 'api-settings' },
   { method: 'POST', path: '/v1/checkouts', entry: 'api-checkouts' },

@@ -97,6 +97,10 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
     table: false,
     pspPublicUrl: true,
   },
+  'api-operator': {
+    description: 'Operator view: attempts, authorization rate and failovers per connector in the last hour (platform admin only)',
+    adminToken: true,
+  },
   'api-openapi': { description: 'Serves the OpenAPI 3.1 document of the API (no auth, no table)', table: false },
   'api-customers': { description: "Creates and reads the merchant's customers", secretsKey: true },
   'api-payment-methods': {

@@ -17,6 +17,7 @@ import {
 import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
 import type { Checkout, CheckoutEvent } from '../domain/model';
+import { attemptCounterDeltas } from '../domain/connector-stats';
 import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
 import type {
   CheckoutListPage,
@@ -43,6 +44,7 @@ import {
   orderRefKey,
   processingWatchKey,
 } from './dynamo-keys';
+import { counterUpdates } from './dynamo-connector-stats';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -181,6 +183,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       }
       const watch = this.processingWatchChange(current, next, now);
       if (watch !== undefined) items.push(watch);
+      items.push(...this.connectorCounters(current, next, now));
       const result = await transactWrite(this.client, { TransactItems: items });
       if (result.ok) return next;
     }
@@ -201,6 +204,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     const next: Checkout = { ...current, payment, version: current.version + 1, updatedAt: now };
     const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
     if (event !== undefined) items.push(this.eventPut({ ...event, checkoutId, at: event.at ?? now }));
+    items.push(...this.connectorCounters(current, next, now));
     const result = await transactWrite(this.client, { TransactItems: items });
     if (!result.ok) throw new ConcurrentModificationError('The checkout was changed by another request');
     return next;
@@ -291,6 +295,19 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       return { Delete: { TableName: this.tableName, Key: processingWatchKey(next.id) } };
     }
     return undefined;
+  }
+
+  /**
+   * The operator view's counters (lambdas/adapters/dynamo-connector-stats.ts) for what this write
+   * changes in the attempt list, in the same transaction: counted exactly when the write lands.
+   */
+  private connectorCounters(current: Checkout, next: Checkout, now: string): TransactItem[] {
+    const deltas = attemptCounterDeltas(
+      current.payment?.attempts ?? [],
+      next.payment?.attempts ?? [],
+      current.status === 'processing',
+    );
+    return counterUpdates(this.tableName, next.id, deltas, new Date(now));
   }
 
   private conditionalCheckoutPut(next: Checkout, current: Checkout): TransactItem {

@@ -87,3 +87,11 @@ export const authorizationHoldKey = (instrumentId: string) => ({ pk: `AUTHHOLD#$
  * reads only holds that are due; removed from the index once the hold is done.
  */
 export const AUTHORIZATION_HOLD_DUE_GSI_PK = 'AUTHHOLD_DUE';
+
+// ---- Operator view: per-connector, per-minute counters (lambdas/adapters/dynamo-connector-stats.ts)
+export const CONNECTOR_STATS_SHARDS = 8;
+export const connectorStatsPk = (connector: string) => `CONNSTATS#${connector}`;
+export const connectorStatsKey = (connector: string, minute: string, shard: number) => ({
+  pk: connectorStatsPk(connector),
+  sk: `MINUTE#${minute}#${shard}`,
+});

@@ -34,6 +34,7 @@ import {
 import {
   checkoutSchema,
   checkoutStatusSchema,
+  connectorStatsListSchema,
   createdMerchantSchema,
   customerSchema,
   deletedCustomerSchema,
@@ -118,6 +119,16 @@ const OPERATIONS: readonly OperationSpec[] = [
     body: createMerchantInputSchema(urlOptions),
     bodyExample: { name: 'Example Shop', settings: { default_success_url: 'https://shop.example.com/thanks' } },
     responses: { 201: json(createdMerchantSchema, 'The merchant with its secret key and signing secret (shown only here).') },
+  },
+  {
+    route: 'GET /v1/operator/connectors',
+    operationId: 'getConnectorStats',
+    summary: 'Per connector: attempts, authorization rate and failovers in the last hour (platform admin)',
+    description:
+      'Counted exactly, per UTC minute, in the same conditional write that records each attempt; the window is the last 60 minutes, this one included.',
+    tag: 'Operations',
+    auth: ['admin'],
+    responses: { 200: json(connectorStatsListSchema, 'One row per registered connector (zeros when idle).') },
   },
   {
     route: 'GET /v1/settings',
@@ -420,6 +431,7 @@ const OPERATIONS: readonly OperationSpec[] = [
 const TAG_DESCRIPTIONS: Record<string, string> = {
   Meta: 'The API description itself.',
   Merchants: 'Onboarding, by the platform admin.',
+  Operations: 'What the platform operator watches: per-connector figures.',
   Settings: "The merchant's inventory confirmation and default return URLs.",
   Checkouts: 'A payment for an order, paid by the buyer on the hosted page.',
   Webhooks: 'Where events are delivered, signed with Standard Webhooks.',
@@ -561,7 +573,11 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
           bearerFormat: 'cs_...',
           description: "A checkout's client secret (the buyer's browser), valid for that checkout only.",
         },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'The platform admin token (onboarding merchants).' },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The platform admin token (onboarding merchants, the operator view).',
+        },
       },
     },
     paths,

@@ -323,3 +323,32 @@ export const customerSchema = z
 export const deletedCustomerSchema = z
   .strictObject({ id: z.string(), object: z.literal('customer'), deleted: z.literal(true) })
   .meta({ id: 'DeletedCustomer', description: 'A deleted customer: its saved cards are crypto-shredded.' });
+
+const connectorStatsSchema = z
+  .strictObject({
+    connector: z.string().meta({ example: 'sandbox' }),
+    attempts: z.number().int().meta({ description: 'Authorization attempts started at this connector in the window.' }),
+    authorized: z.number().int().meta({ description: 'Attempts it authorized.' }),
+    failed: z.number().int().meta({ description: 'Attempts that ended failed there (declines, PSP errors, settled timeouts).' }),
+    authorization_rate_bps: z.number().int().nullable().meta({
+      description:
+        'authorized / (authorized + failed) in basis points (8750 = 87.50 %), rounded down; null when no attempt got an answer.',
+      example: 8750,
+    }),
+    failovers_out: z
+      .number()
+      .int()
+      .meta({ description: 'Failed attempts there after which the payment failed over to another connector.' }),
+    failovers_in: z.number().int().meta({ description: 'Attempts started there by a failover from another connector.' }),
+  })
+  .meta({ id: 'ConnectorStats' });
+
+export const connectorStatsListSchema = z
+  .strictObject({
+    object: z.literal('list'),
+    window: z
+      .strictObject({ start: timestamp, end: timestamp, minutes: z.number().int() })
+      .meta({ description: "The counted UTC minutes: from the start of `start`'s minute to the end of `end`'s." }),
+    data: z.array(connectorStatsSchema),
+  })
+  .meta({ id: 'ConnectorStatsList' });

@@ -11,6 +11,7 @@ import type { FinancialInstrument, InstrumentTransaction } from '../domain/instr
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../ports/events';
 import { LATEST_API_VERSION } from '../domain/api-version';
+import type { ConnectorStatsOutput } from '../use-cases/connector-stats';
 
 export interface SettingsView {
   object: 'settings';
@@ -265,5 +266,22 @@ export function toWebhookEndpointView(endpoint: WebhookEndpoint, secret?: string
     previous_secret_expires_at: endpoint.previousSecretExpiresAt ?? null,
     created_at: endpoint.createdAt,
     ...(secret !== undefined ? { secret } : {}),
+  };
+}
+
+/** The operator view (GET /v1/operator/connectors), snake_case. */
+export function toConnectorStatsView(output: ConnectorStatsOutput) {
+  return {
+    object: 'list' as const,
+    window: output.window,
+    data: output.connectors.map((stats) => ({
+      connector: stats.connector,
+      attempts: stats.attempts,
+      authorized: stats.authorized,
+      failed: stats.failed,
+      authorization_rate_bps: stats.authorizationRateBps,
+      failovers_out: stats.failoversOut,
+      failovers_in: stats.failoversIn,
+    })),
   };
 }

@@ -9,6 +9,9 @@
  * - Look: each checkout's saga timeline from `GET /v1/checkouts/{id}` `events[]`, and three charts
  *   drawn with Chart.js: checkouts per status over time, authorization rate per connector, and
  *   Pay Now -> terminal latency percentiles (from each timeline's `payment_started` to its end).
+ * - Connectors: with the platform admin token (a second field), the operator view per connector over
+ *   the last hour from `GET /v1/operator/connectors`: attempts, authorization rate, failovers out and
+ *   in, refreshed with the rest.
  * - Act: capture, refund and void (`POST /v1/financial_instruments/{id}/_capture|_refund|_revoke`)
  *   and redeliver a webhook (`POST /v1/events/{id}/redeliver`), each after a confirmation dialog and
  *   with an Idempotency-Key made when the dialog opens, so a double click or a retry is one operation.
@@ -84,6 +87,8 @@ dialog{border:1px solid var(--line);border-radius:.75rem;padding:1.25rem;max-wid
 dialog::backdrop{background:rgba(17,24,39,.45)}
 dialog .field{display:flex;flex-direction:column;gap:.25rem;margin:.75rem 0}
 dialog .buttons{display:flex;gap:.5rem;justify-content:flex-end;flex-wrap:wrap;margin-top:1rem}
+.operator{margin:0 0 1.25rem}
+.operator h2{font-size:1.125rem;margin:0 0 .75rem}
 .error-text{color:var(--bad);font-weight:600;font-size:.875rem;margin:.25rem 0 0}
 `;
 
@@ -525,6 +530,56 @@ const SCRIPT = `
     });
   }
 
+  // ---- Connectors: the operator view (platform admin token) ----
+  var adminToken = '';
+  var operatorTimer = null;
+  // 8750 basis points -> "87.50 %", by integer arithmetic.
+  function rateText(bps) {
+    if (bps === null || bps === undefined) return '\u2014';
+    return Math.floor(bps / 100) + '.' + String(bps % 100).padStart(2, '0') + ' %';
+  }
+  function loadOperator() {
+    var headers = { authorization: 'Bearer ' + adminToken, accept: 'application/json' };
+    return fetch(new URL('operator/connectors', apiBase), { headers: headers, cache: 'no-store' })
+      .then(function (response) { return response.json().then(function (json) { return { status: response.status, json: json }; }); })
+      .then(function (answer) {
+        if (answer.status !== 200) {
+          el('operator-error').textContent = apiError(answer);
+          el('operator-error').hidden = false;
+          el('operator-panel').hidden = true;
+          return;
+        }
+        el('operator-error').hidden = true;
+        el('operator-panel').hidden = false;
+        var body = el('connector-rows');
+        body.textContent = '';
+        answer.json.data.forEach(function (row) {
+          var tr = document.createElement('tr');
+          tr.setAttribute('data-connector', row.connector);
+          tr.appendChild(text('th', row.connector));
+          tr.firstChild.setAttribute('scope', 'row');
+          [row.attempts, row.authorized, row.failed, rateText(row.authorization_rate_bps), row.failovers_out, row.failovers_in].forEach(function (value, i) {
+            var td = text('td', value, 'num');
+            td.setAttribute('data-field', ['attempts', 'authorized', 'failed', 'authorization_rate', 'failovers_out', 'failovers_in'][i]);
+            tr.appendChild(td);
+          });
+          body.appendChild(tr);
+        });
+        el('operator-window').textContent = 'Last ' + answer.json.window.minutes + ' minutes, ' + time(answer.json.window.start) + ' \u2013 ' + time(answer.json.window.end) + ' (UTC minutes, counted exactly).';
+        el('operator-panel').setAttribute('data-ready', 'true');
+      }, function () { el('operator-error').textContent = 'The API could not be reached.'; el('operator-error').hidden = false; });
+  }
+  el('operator-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    adminToken = el('admin-token').value.trim();
+    if (!adminToken) { el('admin-token').focus(); return; }
+    if (operatorTimer) clearInterval(operatorTimer);
+    loadOperator().then(function () {
+      announce('Connector figures loaded.');
+      operatorTimer = setInterval(function () { if (el('auto').checked) loadOperator(); }, 3000);
+    });
+  });
+
   // ---- Loading ----
   function loadAll() {
     var collected = [];
@@ -622,6 +677,27 @@ const BODY = `
 <button type="submit">Show checkouts</button>
 </form>
 <p id="error" class="notice bad" role="alert" hidden></p>
+<section class="card operator" aria-labelledby="operator-title">
+<h2 id="operator-title">Connectors, last hour</h2>
+<form id="operator-form" class="keyform" autocomplete="off">
+<div class="field">
+<label for="admin-token">Platform admin token</label>
+<input id="admin-token" name="admin-token" type="password" spellcheck="false" aria-describedby="admin-hint" required>
+<p id="admin-hint" class="hint">The operator view needs the admin token (<code>npm start</code> prints it). It stays in this page&rsquo;s memory only.</p>
+</div>
+<button type="submit">Show connectors</button>
+</form>
+<p id="operator-error" class="notice bad" role="alert" hidden></p>
+<div id="operator-panel" hidden>
+<div class="table-wrap">
+<table>
+<thead><tr><th scope="col">Connector</th><th scope="col" class="num">Attempts</th><th scope="col" class="num">Authorized</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Authorization rate</th><th scope="col" class="num">Failovers out</th><th scope="col" class="num">Failovers in</th></tr></thead>
+<tbody id="connector-rows"></tbody>
+</table>
+</div>
+<p id="operator-window" class="hint"></p>
+</div>
+</section>
 <div id="results" hidden>
 <section id="charts" class="charts" aria-label="Charts">
 <figure class="chart card"><h3 id="chart-status-title">Checkouts per status over time</h3><div class="chart-box"><canvas id="chart-status" role="img" aria-labelledby="chart-status-title" aria-describedby="chart-status-summary"></canvas></div><figcaption id="chart-status-summary" class="chart-summary"></figcaption></figure>

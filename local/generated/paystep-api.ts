@@ -317,6 +317,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per connector: attempts, authorization rate and failovers in the last hour (platform admin)
+         * @description Counted exactly, per UTC minute, in the same conditional write that records each attempt; the window is the last 60 minutes, this one included.
+         */
+        get: operations["getConnectorStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payment_methods": {
         parameters: {
             query?: never;
@@ -609,6 +629,44 @@ export interface components {
             redirect_url: string | null;
             /** @enum {string} */
             status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+        };
+        ConnectorStats: {
+            /** @description Authorization attempts started at this connector in the window. */
+            attempts: number;
+            /**
+             * @description authorized / (authorized + failed) in basis points (8750 = 87.50 %), rounded down; null when no attempt got an answer.
+             * @example 8750
+             */
+            authorization_rate_bps: number | null;
+            /** @description Attempts it authorized. */
+            authorized: number;
+            /** @example sandbox */
+            connector: string;
+            /** @description Attempts that ended failed there (declines, PSP errors, settled timeouts). */
+            failed: number;
+            /** @description Attempts started there by a failover from another connector. */
+            failovers_in: number;
+            /** @description Failed attempts there after which the payment failed over to another connector. */
+            failovers_out: number;
+        };
+        ConnectorStatsList: {
+            data: components["schemas"]["ConnectorStats"][];
+            /** @constant */
+            object: "list";
+            /** @description The counted UTC minutes: from the start of `start`'s minute to the end of `end`'s. */
+            window: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-30T12:00:00.000Z
+                 */
+                end: string;
+                minutes: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-30T12:00:00.000Z
+                 */
+                start: string;
+            };
         };
         CreatedMerchant: {
             /**
@@ -2448,6 +2506,56 @@ export interface operations {
             };
             /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getConnectorStats: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per registered connector (zeros when idle). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorStatsList"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

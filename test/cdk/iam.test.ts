@@ -83,6 +83,7 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'web-checkout': { secrets: [], table: false },
   'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
   'api-openapi': { secrets: [], table: false },
+  'api-operator': { secrets: ['adminToken'] },
   'api-customers': { secrets: ['secretsKey'] },
   'api-payment-methods': { secrets: ['secretsKey'], cardVault: 'store' },
 };

@@ -41,6 +41,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiOpenapi',
     'ApiCustomers',
     'ApiPaymentMethods',
+    'ApiOperator',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,

@@ -3,7 +3,8 @@
  * by order reference and customer email, the status filter, the three Chart.js charts (screenshot
  * under test-output/screenshots/), and each action (capture, void, refund, redeliver a webhook)
  * through its confirmation dialog with an Idempotency-Key, proved by the API's instrument balances,
- * the event log and the sandbox PSP's own ledger. Also: the page fits a 390 px wide screen.
+ * the event log and the sandbox PSP's own ledger; the operator view per connector (admin token) with
+ * the counts the payments made. Also: the page fits a 390 px wide screen.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,43 @@ describe('operations console in Chromium', () => {
     expect(chartJsIsThere).toBe(3);
     expect(requests.some((r) => r.url() === `${stack.apiUrl}/dashboard/vendor/chart.umd.min.js`)).toBe(true);
     expect(requests.every((r) => r.url().startsWith(stack.apiUrl))).toBe(true);
+  });
+
+  it('shows attempts, authorization rate and failovers per connector over the last hour with the admin token', async () => {
+    // Prepare
+    const { page } = await openConsole();
+    const cells = async (connector: string): Promise<Record<string, string>> =>
+      Object.fromEntries(
+        await page
+          .locator(`#connector-rows tr[data-connector="${connector}"] td`)
+          .evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-field') ?? '', td.textContent ?? ''])),
+      );
+
+    // Act
+    await page.getByLabel('Platform admin token').fill(stack.adminToken);
+    await page.getByRole('button', { name: 'Show connectors' }).click();
+    await page.locator('#operator-panel[data-ready="true"]').waitFor({ timeout: 15_000 });
+    await saveScreenshot(page, 'dashboard-connectors');
+    const sandbox = await cells('sandbox');
+    const api = await fetch(`${stack.apiUrl}/v1/operator/connectors`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
+
+    // Assess: the 4 payments of this stack went to sandbox, 3 authorized, 1 declined, no failover
+    expect(await page.locator('#operator-error').isHidden()).toBe(true);
+    expect(sandbox).toEqual({
+      attempts: '4',
+      authorized: '3',
+      failed: '1',
+      authorization_rate: '75.00 %',
+      failovers_out: '0',
+      failovers_in: '0',
+    });
+    expect(api.status).toBe(200);
+    const row = ((await api.json()) as { data: { connector: string; authorization_rate_bps: number }[] }).data.find(
+      (r) => r.connector === 'sandbox',
+    );
+    expect(row?.authorization_rate_bps).toBe(7500);
   });
 
   it('captures part of a manual payment after confirmation, with an Idempotency-Key; Cancel changes nothing', async () => {

@@ -63,6 +63,7 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   }),
   'api-psp-callbacks': async () => ({ statusCode: 204 }),
   'api-openapi': async () => ({ statusCode: 204 }),
+  'api-operator': async () => ({ statusCode: 204 }),
   'api-customers': async () => ({ statusCode: 204 }),
   'api-payment-methods': async () => ({ statusCode: 204 }),
 };

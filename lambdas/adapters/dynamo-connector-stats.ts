@@ -1,0 +1,99 @@
+/**
+ * The operator view's counters on DynamoDB. Each connector has one partition
+ * (`CONNSTATS#<connector>`) of small counter items, one per UTC minute and shard
+ * (`MINUTE#<YYYY-MM-DDTHH:MM>#<shard>`), expiring after two days.
+ *
+ * Writes: the checkout repository adds `counterUpdates` (ADD, no condition) to the very
+ * TransactWriteItems that conditionally writes the checkout, so a count exists exactly when the
+ * attempt change it counts was stored (a lost condition or a re-run counts nothing). The shard,
+ * picked from the checkout id, spreads concurrent transactions over several items, so payments
+ * racing in the same minute rarely conflict on a counter.
+ * Reads: one Query per connector over the last 60 minutes (at most 60 x shards small items).
+ */
+import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  COUNTER_NAMES,
+  minuteBucket,
+  summarizeConnectorStats,
+  windowBuckets,
+  type ConnectorCounts,
+  type ConnectorStats,
+} from '../domain/connector-stats';
+import type { ConnectorStatsReader } from '../ports/connector-stats';
+import { queryItems } from './dynamo-support';
+import { CONNECTOR_STATS_SHARDS, connectorStatsKey, connectorStatsPk } from './dynamo-keys';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** How long a minute's counters are kept (the view reads one hour of them). */
+const RETENTION_SECONDS = 2 * 24 * 3600;
+
+/** A stable shard for a checkout, so one checkout's writes in a minute land on one item. */
+function shardOf(checkoutId: string): number {
+  let hash = 0;
+  for (let index = 0; index < checkoutId.length; index += 1) hash = (hash * 31 + checkoutId.charCodeAt(index)) >>> 0;
+  return hash % CONNECTOR_STATS_SHARDS;
+}
+
+/** The unconditional ADD updates that record `deltas` in the minute of `now`, one item per connector. */
+export function counterUpdates(
+  tableName: string,
+  checkoutId: string,
+  deltas: ReadonlyMap<string, ConnectorCounts>,
+  now: Date,
+): TransactItem[] {
+  const minute = minuteBucket(now);
+  const updates: TransactItem[] = [];
+  for (const [connector, counts] of deltas) {
+    const names = COUNTER_NAMES.filter((name) => counts[name] > 0);
+    if (names.length === 0) continue;
+    const values: Record<string, unknown> = {
+      ':connector': connector,
+      ':minute': minute,
+      ':entity': 'connector_stats',
+      ':expiresAt': Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+    };
+    for (const name of names) values[`:${name}`] = counts[name];
+    updates.push({
+      Update: {
+        TableName: tableName,
+        Key: connectorStatsKey(connector, minute, shardOf(checkoutId)),
+        UpdateExpression: `SET entity = :entity, connector = :connector, #minute = :minute, expiresAt = :expiresAt ADD ${names
+          .map((name) => `${name} :${name}`)
+          .join(', ')}`,
+        ExpressionAttributeNames: { '#minute': 'minute' },
+        ExpressionAttributeValues: values,
+      },
+    });
+  }
+  return updates;
+}
+
+export class DynamoConnectorStats implements ConnectorStatsReader {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async readConnectorStats(connectors: readonly string[], now: Date): Promise<ConnectorStats[]> {
+    const { first, last } = windowBuckets(now);
+    const rows = await Promise.all(
+      connectors.map((connector) =>
+        queryItems(this.client, {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: {
+            ':pk': connectorStatsPk(connector),
+            ':first': `MINUTE#${first}`,
+            ':last': `MINUTE#${last}#~`,
+          },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return summarizeConnectorStats(
+      connectors,
+      rows.flat().map((item) => ({ ...(item as Partial<ConnectorCounts>), connector: item['connector'] as string })),
+    );
+  }
+}
