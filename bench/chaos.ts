@@ -10,13 +10,22 @@
  * JVM, restarted on the same data directory and ports; the reconciliation sweep finishes what the
  * lost executions left in `processing`).
  *
+ * Across both connectors: soft (do_not_honor) and hard (card_declined, insufficient_funds)
+ * declines, outages of either sandbox toggled mid-run (`PUT /v1/test/outage` unavailable / timeout
+ * on the sandbox PSP and on the Stripe-protocol sandbox, CHAOS_OUTAGES), and, when the API offers
+ * `PUT /v1/routing`, the merchant routed over both connectors with failover on (large amounts to
+ * stripe first, the rest to sandbox first), buyers paying with vaulted cards (`pm_`) when the pay
+ * route takes them, so failover can move a payment to the other PSP.
+ *
  * Invariants (each printed with its count; any breach exits 1): every checkout terminal; 0 double
  * captures; 0 captures without confirmation; 0 dangling authorizations (and the rest of
- * test/support/money-invariants.ts); captured total in the PSP ledger = sum of succeeded
+ * test/support/money-invariants.ts); across both PSP ledgers (sandbox PSP GET /v1/ledger, Stripe
+ * sandbox GET /v1/test/ledger) at most one capture per checkout and every other authorization voided
+ * (test/support/cross-ledger-invariants.ts); captured total in the PSP ledgers = sum of succeeded
  * checkouts; every terminal checkout's checkout.* webhook delivered; stock never oversold.
  *
  * Flags / env: --checkouts N (CHAOS_CHECKOUTS, default 2000), --concurrency C (CHAOS_CONCURRENCY,
- * default 24), --seed S (CHAOS_SEED), --no-restart, --out FILE (CHAOS_OUT).
+ * default 24), --seed S (CHAOS_SEED), --no-restart, --no-outages, --out FILE (CHAOS_OUT).
  */
 import '../local/polyfills';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +35,8 @@ import { fileURLToPath } from 'node:url';
 import { fetchLedger, type LedgerOperation } from '../local/sandbox-psp/client';
 import { PaystepClient } from '../local/paystep-client';
 import { moneyInvariantViolations } from '../test/support/money-invariants';
+import { crossLedgerViolations, type ConnectorLedgerOperation } from '../test/support/cross-ledger-invariants';
+import { setOutage, type OutageMode } from '../local/sandbox-psp/client';
 import {
   createCheckout,
   numberOption,
@@ -47,6 +58,7 @@ import { startBenchStack, type BenchStack } from './stack-runner';
 const CATALOGUE: CatalogueProduct[] = [
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 1_000_000 },
   { sku: 'limited', name: 'Limited drop', unit_amount: 5000, currency: 'USD', stock: 15 },
+  { sku: 'poster', name: 'Poster', unit_amount: 7500, currency: 'USD', stock: 1_000_000 },
   { sku: 'sold-out', name: 'Sold out print', unit_amount: 15000, currency: 'USD', stock: 0 },
   {
     sku: 'slow',
@@ -78,6 +90,11 @@ interface Scenario {
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'approve', weight: 34, card: '4242424242424242', sku: 'mug' },
   { name: 'decline', weight: 5, card: '4000000000000002', sku: 'mug' },
+  // Hard decline (never fails over) and soft decline (fails over when routing allows it).
+  { name: 'hard_decline_insufficient_funds', weight: 3, card: '4000000000009995', sku: 'mug' },
+  { name: 'soft_decline_do_not_honor', weight: 4, card: '4000000000000101', sku: 'mug' },
+  // Above the routing rule's threshold (5000): stripe first, then sandbox.
+  { name: 'approve_routed_to_stripe', weight: 6, card: '4242424242424242', sku: 'poster' },
   { name: 'psp_5xx_then_ok', weight: 8, card: '4000000000000119', sku: 'mug' },
   { name: 'psp_hang_authorize', weight: 3, card: '4000000000000333', sku: 'mug' },
   { name: 'psp_hang_capture', weight: 3, card: '4000000000000440', sku: 'mug' },
@@ -100,6 +117,33 @@ export const CHAOS_STACK_ENV: Record<string, string> = {
   PAYSTEP_RECOVERY_LEASE_MS: '10000',
 };
 
+/** One sandbox outage: from the checkout at `from` (share of the run) until the one at `until`. */
+export interface OutageWindow {
+  target: 'sandbox' | 'stripe';
+  mode: Exclude<OutageMode, 'none'>;
+  from: number;
+  until: number;
+}
+
+/**
+ * Both sandboxes, both modes, none spanning the host crash at 0.4 (a restarted sandbox starts
+ * without an outage). Timeouts hold an authorization past PSP_TIMEOUT_MS, unrecorded, so the
+ * attempt is settled from the PSP's truth as "not authorized".
+ */
+export const CHAOS_OUTAGES: readonly OutageWindow[] = [
+  { target: 'sandbox', mode: 'unavailable', from: 0.1, until: 0.2 },
+  { target: 'stripe', mode: 'timeout', from: 0.24, until: 0.34 },
+  { target: 'sandbox', mode: 'timeout', from: 0.5, until: 0.6 },
+  { target: 'stripe', mode: 'unavailable', from: 0.64, until: 0.76 },
+];
+
+/** The routing the chaos merchant gets when the API has it: both connectors, failover on. */
+export const CHAOS_ROUTING = {
+  rules: [{ conditions: { amount_gte: 5000 }, connectors: ['stripe', 'sandbox'] }],
+  default: ['sandbox', 'stripe'],
+  failover: true,
+};
+
 export interface ChaosOptions {
   checkouts: number;
   concurrency: number;
@@ -108,6 +152,8 @@ export interface ChaosOptions {
   seed: number;
   /** Bound for the final wait until every checkout is terminal and its webhook delivered. */
   settleTimeoutMs: number;
+  /** Sandbox outages toggled mid-run; default CHAOS_OUTAGES, [] for none. */
+  outages?: readonly OutageWindow[];
   log: (line: string) => void;
 }
 
@@ -126,10 +172,26 @@ export interface ChaosReport {
   loadAverageBefore: number[];
   wallSeconds: number;
   restart: { done: boolean; atCheckout?: number; downSeconds?: number };
+  /** Each outage as it was switched on and off (checkout numbers). */
+  outages: { target: string; mode: string; onAtCheckout?: number; offAtCheckout?: number }[];
+  /** Whether the merchant was routed over both connectors with failover (needs PUT /v1/routing). */
+  routing: { applied: boolean; detail: string };
+  /** How buyers paid: vaulted cards (failover possible) or single-use sandbox tokens. */
+  payWith: 'payment_method' | 'payment_token';
+  /** Attempts per connector and failovers, from the checkouts' payment.attempts[]. */
+  attempts: { byConnector: Record<string, number>; failovers: number };
   scenarios: Record<string, number>;
   statuses: Record<string, number>;
   failureReasons: Record<string, number>;
-  ledger: { authorizations: number; captures: number; voids: number; capturedTotal: number; succeededTotal: number };
+  ledger: {
+    authorizations: number;
+    captures: number;
+    voids: number;
+    capturedTotal: number;
+    succeededTotal: number;
+    /** Succeeded operations per PSP ledger, e.g. {"sandbox":{"authorize":..},"stripe":{...}}. */
+    byConnector: Record<string, Record<string, number>>;
+  };
   clientObservations: { retriedRequests: number; payAnswersOtherThan202: number; orphanedCreates: number };
   invariants: InvariantResult[];
   breaches: number;
@@ -189,6 +251,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   /** Checkouts the merchant abandoned (canceled) after a crash hid their create response. */
   const orphans: Tracked[] = [];
   const restart: ChaosReport['restart'] = { done: false };
+  const outageWindows = options.outages ?? CHAOS_OUTAGES;
+  const outages: ChaosReport['outages'] = outageWindows.map((w) => ({ target: w.target, mode: w.mode }));
+  let routing: ChaosReport['routing'] = { applied: false, detail: 'not tried' };
+  let payWith: ChaosReport['payWith'] = 'payment_token';
 
   log(`chaos: starting the local stack (data in ${dataDir})...`);
   let stack: BenchStack = await startBenchStack({ dataDir, env: CHAOS_STACK_ENV });
@@ -198,6 +264,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     await setCatalogue(stack.merchantUrl, CATALOGUE);
     const api = (): PaystepClient => new PaystepClient(stack.apiUrl);
+    payWith = await detectPayWith(stack.apiUrl);
+    routing = await applyRouting(api(), stack.secretKey);
+    log(`chaos: buyers pay with ${payWith}; routing over both connectors: ${routing.applied ? 'on' : 'off'} (${routing.detail})`);
 
     /** Retries a call while the host is down (connection refused/reset) or restarting. */
     const resilient = async <T>(label: string, call: () => Promise<T>): Promise<T> => {
@@ -262,6 +331,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       log(`chaos: restarted on the same data dir after ${restart.downSeconds} s`);
     };
 
+    /**
+     * Switches each outage on while the run is inside its window and off after it. State-based, so a
+     * switch due while the host was restarting happens at the next checkout (a failed switch is logged).
+     */
+    const outageActive = outageWindows.map(() => false);
+    const switchOutages = (atCheckout: number): void => {
+      outageWindows.forEach((window, index) => {
+        const record = outages[index] as ChaosReport['outages'][number];
+        const url = window.target === 'sandbox' ? stack.pspUrl : stack.stripeSandboxUrl;
+        const inside =
+          atCheckout >= Math.floor(options.checkouts * window.from) && atCheckout < Math.floor(options.checkouts * window.until);
+        const done = record.offAtCheckout !== undefined;
+        if (inside === outageActive[index] || done || (inside && record.onAtCheckout !== undefined)) return;
+        outageActive[index] = inside;
+        const mode: OutageMode = inside ? window.mode : 'none';
+        if (inside) record.onAtCheckout = atCheckout;
+        else if (record.onAtCheckout !== undefined) record.offAtCheckout = atCheckout;
+        else return; // the whole window passed during a restart: never switched on
+        log(`chaos: ${window.target} outage ${mode} at checkout ${atCheckout}`);
+        setOutage(url, mode).catch((error: unknown) => log(`chaos: outage switch failed: ${String(error)}`));
+      });
+    };
+
     let begun = 0;
     let finished = 0;
     const progress = setInterval(() => {
@@ -270,7 +362,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     try {
       await runPool(options.checkouts, options.concurrency, async (index) => {
         const item = tracked[index] as Tracked;
+        // No new checkout starts while the host restarts (its first call would wait anyway), so the
+        // outage windows and the crash point keep their places in the run.
+        while (restarting !== undefined) await restarting;
         begun += 1;
+        if (restarting === undefined) switchOutages(begun);
         if (begun === restartAt && restarting === undefined) {
           restarting = crashAndRestart(begun).finally(() => {
             restarting = undefined;
@@ -289,7 +385,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     async function driveCheckout(item: Tracked): Promise<void> {
-      const token = await resilient('tokenize', () => tokenize(stack.pspUrl, item.scenario.card));
+      const token =
+        payWith === 'payment_token' ? await resilient('tokenize', () => tokenize(stack.pspUrl, item.scenario.card)) : '';
       const create = (merchantOrderRef: string): Promise<CreatedCheckout> =>
         resilient('create', () =>
           createCheckout(api(), stack.secretKey, {
@@ -332,11 +429,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         checkout = await create(item.merchantOrderRef);
       }
       item.checkout = checkout;
+      const paymentMethod =
+        payWith === 'payment_method'
+          ? await resilient('payment method', () => vaultCard(api(), checkout.clientSecret, item.scenario.card))
+          : undefined;
       const clicks = item.scenario.clicks ?? 1;
       const pay = async (): Promise<void> => {
         await resilient('pay', async () => {
           try {
-            await payCheckout(api(), checkout, token);
+            if (paymentMethod !== undefined) await payWithPaymentMethod(api(), checkout, paymentMethod);
+            else await payCheckout(api(), checkout, token);
           } catch (error) {
             if (error instanceof Error && error.message.startsWith('pay answered')) observations.payAnswersOtherThan202 += 1;
             throw error;
@@ -363,6 +465,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     while (restarting !== undefined) await restarting;
+    // Every outage ends with the run (a window cut short by a small run or the crash included).
+    await Promise.all([setOutage(stack.pspUrl, 'none'), setOutage(stack.stripeSandboxUrl, 'none')]).catch(() => undefined);
     log(
       `chaos: all ${options.checkouts} checkouts driven in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for terminal statuses and webhooks (bound ${options.settleTimeoutMs / 1000} s)...`,
     );
@@ -387,7 +491,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     clearInterval(sampler);
     await sampleStock();
 
-    const ledger = await fetchLedger(stack.pspUrl);
+    const ledger = await fetchBothLedgers(stack);
     const orders = await readOrders(stack.merchantUrl);
     const report = checkInvariants({ tracked: everyCheckout(), ledger, orders, stockBreaches });
     return {
@@ -403,6 +507,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       loadAverageBefore,
       wallSeconds: Math.round((performance.now() - started) / 100) / 10,
       restart,
+      outages,
+      routing,
+      payWith,
+      attempts: attemptFigures(tracked),
       scenarios: countBy(tracked.map((t) => t.scenario.name)),
       statuses: countBy(tracked.map((t) => t.last?.status ?? 'unknown')),
       failureReasons: countBy(
@@ -417,6 +525,69 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await stack.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Whether the pay route takes a vaulted card (`payment_method`), read from the API's own OpenAPI document. */
+async function detectPayWith(apiUrl: string): Promise<ChaosReport['payWith']> {
+  const response = await fetch(`${apiUrl}/v1/openapi.json`);
+  const document = (await response.json()) as { paths?: Record<string, { post?: unknown }> };
+  const pay = JSON.stringify(document.paths?.['/v1/checkouts/{id}/pay']?.post ?? {});
+  return pay.includes('"payment_method"') ? 'payment_method' : 'payment_token';
+}
+
+/** Routes the merchant over both connectors with failover (CHAOS_ROUTING), if the API has PUT /v1/routing. */
+async function applyRouting(api: PaystepClient, secretKey: string): Promise<ChaosReport['routing']> {
+  const answer = await api.call('PUT', '/v1/routing', { token: secretKey, body: CHAOS_ROUTING });
+  if (answer.status === 200) return { applied: true, detail: JSON.stringify(CHAOS_ROUTING) };
+  return { applied: false, detail: `PUT /v1/routing answered ${answer.status}; every payment goes to sandbox` };
+}
+
+/** The hosted page's card step: the card into the vault with the checkout's client secret. */
+async function vaultCard(api: PaystepClient, clientSecret: string, number: string): Promise<string> {
+  const answer = await api.call<{ id?: string }>('POST', '/v1/payment_methods', {
+    token: clientSecret,
+    body: { type: 'card', card: { number, exp_month: 12, exp_year: 2030, cvc: '123' } },
+  });
+  if (answer.status !== 201 || answer.body.id === undefined) {
+    throw new Error(`payment method answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  }
+  return answer.body.id;
+}
+
+/** The buyer pays with the vaulted card; throws on anything but 202 (as payCheckout). */
+async function payWithPaymentMethod(api: PaystepClient, checkout: CreatedCheckout, paymentMethod: string): Promise<void> {
+  const answer = await api.call('POST', `/v1/checkouts/${checkout.id}/pay`, {
+    token: checkout.clientSecret,
+    body: { payment_method: paymentMethod },
+  });
+  if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+}
+
+/** Both PSPs' own ledgers, each row tagged with its connector (the Stripe sandbox names its authorization `payment_intent`). */
+async function fetchBothLedgers(stack: BenchStack): Promise<ConnectorLedgerOperation[]> {
+  const sandbox = (await fetchLedger(stack.pspUrl)).map((op) => ({ ...op, connector: 'sandbox' }));
+  const response = await fetch(`${stack.stripeSandboxUrl}/v1/test/ledger`);
+  if (!response.ok) throw new Error(`Stripe sandbox ledger read failed: ${response.status}`);
+  const stripe = (
+    (await response.json()) as { operations: (LedgerOperation & { payment_intent?: string | null })[] }
+  ).operations.map((op) => ({ ...op, authorization_id: op.authorization_id ?? op.payment_intent ?? null, connector: 'stripe' }));
+  return [...sandbox, ...stripe];
+}
+
+/** Attempts per connector and failovers (an attempt after a failed one at another connector), from payment.attempts[]. */
+function attemptFigures(tracked: Tracked[]): ChaosReport['attempts'] {
+  const byConnector: Record<string, number> = {};
+  let failovers = 0;
+  for (const item of tracked) {
+    const attempts = (item.last as { payment?: { attempts?: { connector: string; status: string }[] } } | undefined)?.payment
+      ?.attempts;
+    attempts?.forEach((attempt, index) => {
+      byConnector[attempt.connector] = (byConnector[attempt.connector] ?? 0) + 1;
+      const previous = index > 0 ? attempts[index - 1] : undefined;
+      if (previous !== undefined && previous.status === 'failed' && previous.connector !== attempt.connector) failovers += 1;
+    });
+  }
+  return { byConnector, failovers };
 }
 
 /** Terminal, and for succeeded/failed the checkout.<status> webhook delivered (canceled and expired send none). */
@@ -435,12 +606,12 @@ function countBy(values: string[]): Record<string, number> {
 /** Every invariant of the issue, from the final checkout views, the PSP ledger and the merchant's books. */
 function checkInvariants(input: {
   tracked: Tracked[];
-  ledger: LedgerOperation[];
+  ledger: ConnectorLedgerOperation[];
   orders: { order_ref: string | null; state: string; oversold: number }[];
   stockBreaches: string[];
 }): { invariants: InvariantResult[]; ledger: ChaosReport['ledger'] } {
   const { tracked, ledger } = input;
-  const byReference = new Map<string, LedgerOperation[]>();
+  const byReference = new Map<string, ConnectorLedgerOperation[]>();
   for (const op of ledger) byReference.set(op.reference, [...(byReference.get(op.reference) ?? []), op]);
   const ours = tracked.filter((t) => t.checkout !== undefined);
   const total = tracked.length;
@@ -454,6 +625,8 @@ function checkInvariants(input: {
   const withoutConfirmation: string[] = [];
   const dangling: string[] = [];
   const otherMoney: string[] = [];
+  const crossLedger: string[] = [];
+  const byConnector: Record<string, Record<string, number>> = {};
   let capturedTotal = 0;
   let succeededTotal = 0;
   let authorizations = 0;
@@ -471,6 +644,13 @@ function checkInvariants(input: {
     }
     if (!settled(view)) webhookMissing.push(`${id} (${item.scenario.name}): ${view.status}, no checkout.${view.status} delivery`);
     const ops = (byReference.get(id) ?? []).filter((op) => op.status === 'succeeded');
+    for (const op of ops) {
+      const counts = (byConnector[op.connector] ??= {});
+      counts[op.type] = (counts[op.type] ?? 0) + 1;
+    }
+    for (const violation of crossLedgerViolations(view, byReference.get(id) ?? [])) {
+      crossLedger.push(`${violation} (${item.scenario.name})`);
+    }
     authorizations += ops.filter((op) => op.type === 'authorize').length;
     captures += ops.filter((op) => op.type === 'capture').length;
     voids += ops.filter((op) => op.type === 'void').length;
@@ -505,6 +685,11 @@ function checkInvariants(input: {
     result('0 dangling authorizations', dangling, `${dangling.length}`),
     result('other money invariants (one authorization, amounts, capture xor void)', otherMoney, `${otherMoney.length}`),
     result(
+      'across both PSP ledgers: at most one capture per checkout, every other authorization voided',
+      crossLedger,
+      `${crossLedger.length}`,
+    ),
+    result(
       'captured total (PSP ledger) = sum of succeeded checkouts',
       capturedTotal === succeededTotal ? [] : [`ledger ${capturedTotal} != succeeded ${succeededTotal}`],
       `${capturedTotal} = ${succeededTotal} (minor units)`,
@@ -516,7 +701,7 @@ function checkInvariants(input: {
     ),
     result('stock never oversold (sampled every second, per host lifetime)', stock, `${stock.length} breaches`),
   ];
-  return { invariants, ledger: { authorizations, captures, voids, capturedTotal, succeededTotal } };
+  return { invariants, ledger: { authorizations, captures, voids, capturedTotal, succeededTotal, byConnector } };
 }
 
 /** The printed result: counts per scenario and status, then one line per invariant. */
@@ -524,6 +709,17 @@ export function formatChaosReport(report: ChaosReport): string {
   const lines = [
     `Chaos run ${report.measuredAt.slice(0, 19)}Z: ${report.options.checkouts} checkouts at concurrency ${report.options.concurrency}, seed ${report.options.seed}, ${report.wallSeconds} s, load average before ${report.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}`,
     `Host crash: ${report.restart.done ? `SIGKILL at checkout ${report.restart.atCheckout}, back after ${report.restart.downSeconds} s on the same data dir` : 'none'}`,
+    `Outages: ${
+      report.outages
+        .map((o) => `${o.target} ${o.mode} checkouts ${o.onAtCheckout ?? '-'}..${o.offAtCheckout ?? 'end'}`)
+        .join(', ') || 'none'
+    }`,
+    `Routing over both connectors with failover: ${report.routing.applied ? 'on' : `off (${report.routing.detail})`}; buyers pay with ${report.payWith}`,
+    `Attempts per connector: ${
+      Object.entries(report.attempts.byConnector)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }; failovers ${report.attempts.failovers}`,
     `Scenarios: ${Object.entries(report.scenarios)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
@@ -532,7 +728,17 @@ export function formatChaosReport(report: ChaosReport): string {
       .join(', ')}; failure reasons: ${Object.entries(report.failureReasons)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `PSP ledger: ${report.ledger.authorizations} authorizations, ${report.ledger.captures} captures, ${report.ledger.voids} voids; client retries while the host was down: ${report.clientObservations.retriedRequests}; creates orphaned by the crash (canceled, re-created): ${report.clientObservations.orphanedCreates}`,
+    `PSP ledgers (succeeded operations): ${
+      Object.entries(report.ledger.byConnector)
+        .map(
+          ([connector, counts]) =>
+            `${connector} ${Object.entries(counts)
+              .map(([type, n]) => `${type} ${n}`)
+              .join(' ')}`,
+        )
+        .join('; ') || 'none'
+    }`,
+    `PSP ledgers total: ${report.ledger.authorizations} authorizations, ${report.ledger.captures} captures, ${report.ledger.voids} voids; client retries while the host was down: ${report.clientObservations.retriedRequests}; creates orphaned by the crash (canceled, re-created): ${report.clientObservations.orphanedCreates}`,
     '',
     '| invariant | result | value |',
     '|---|---|---|',
@@ -553,6 +759,7 @@ async function main(): Promise<void> {
     seed: numberOption(argv, 'seed', 'CHAOS_SEED', Date.now() % 1_000_000),
     settleTimeoutMs: 180_000,
     ...(argv.includes('--no-restart') ? {} : { restartAt: 0.4 }),
+    ...(argv.includes('--no-outages') ? { outages: [] } : {}),
     log: (line) => console.error(line),
   };
   const outIndex = argv.indexOf('--out');

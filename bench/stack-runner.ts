@@ -14,6 +14,8 @@ import type { CounterSnapshot } from './instrumentation';
 export interface BenchStackPorts {
   api: number;
   psp: number;
+  /** The Stripe-protocol sandbox. */
+  stripe: number;
   merchant: number;
   sfn: number;
   counters: number;
@@ -22,7 +24,15 @@ export interface BenchStackPorts {
 /** The stack's addresses and credentials as the e2e harness reads them, plus the bench's counters. */
 export interface BenchStack extends Pick<
   StackProcess,
-  'apiUrl' | 'pspUrl' | 'merchantUrl' | 'sfnUrl' | 'dynamoDbEndpoint' | 'adminToken' | 'merchantId' | 'secretKey'
+  | 'apiUrl'
+  | 'pspUrl'
+  | 'stripeSandboxUrl'
+  | 'merchantUrl'
+  | 'sfnUrl'
+  | 'dynamoDbEndpoint'
+  | 'adminToken'
+  | 'merchantId'
+  | 'secretKey'
 > {
   countersUrl: string;
   ports: BenchStackPorts;
@@ -52,6 +62,7 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
   const ports = options.ports ?? {
     api: await freePort(),
     psp: await freePort(),
+    stripe: await freePort(),
     merchant: await freePort(),
     sfn: await freePort(),
     counters: await freePort(),
@@ -65,6 +76,7 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
         ...process.env,
         PAYSTEP_PORT: String(ports.api),
         PAYSTEP_SANDBOX_PSP_PORT: String(ports.psp),
+        PAYSTEP_STRIPE_SANDBOX_PORT: String(ports.stripe),
         PAYSTEP_DEMO_MERCHANT_PORT: String(ports.merchant),
         PAYSTEP_SFN_PORT: String(ports.sfn),
         PAYSTEP_BENCH_COUNTERS_PORT: String(ports.counters),
@@ -116,6 +128,7 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
   return {
     apiUrl: value('API'),
     pspUrl: value('Sandbox PSP'),
+    stripeSandboxUrl: value('Stripe sandbox'),
     merchantUrl: value('Demo merchant'),
     sfnUrl: value('Step Functions (local)'),
     dynamoDbEndpoint: value('DynamoDB Local'),

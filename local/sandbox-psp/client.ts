@@ -50,3 +50,16 @@ export async function fetchAuthorization(baseUrl: string, authorizationId: strin
 }
 
 export type { AuthorizationView, LedgerOperation };
+
+/** Outage modes both local sandboxes accept on `PUT /v1/test/outage` (DESIGN Part 2). */
+export type OutageMode = 'none' | 'unavailable' | 'timeout';
+
+/** Switches a sandbox's outage (the sandbox PSP and the Stripe sandbox speak the same test route). */
+export async function setOutage(baseUrl: string, mode: OutageMode): Promise<void> {
+  const response = await fetch(`${baseUrl}/v1/test/outage`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  });
+  if (!response.ok) throw new Error(`outage ${mode} at ${baseUrl}: HTTP ${response.status}`);
+}

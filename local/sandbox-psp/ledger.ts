@@ -222,6 +222,7 @@ export class SandboxLedger {
     }
     if (token.behavior === 'decline') return failed(402, 'card_declined', 'The card was declined');
     if (token.behavior === 'insufficient_funds') return failed(402, 'insufficient_funds', 'The card has insufficient funds');
+    if (token.behavior === 'do_not_honor') return failed(402, 'do_not_honor', 'The issuer declined the card (do not honor)');
 
     const now = new Date().toISOString();
     const pending = ASYNC_BEHAVIORS.includes(token.behavior);

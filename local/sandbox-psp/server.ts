@@ -77,6 +77,13 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
   const timers = new Timers();
   const sender = new CallbackSender(options.callbacks, timers, options.log);
   const inFlight = new Set<Promise<void>>();
+  /**
+   * `PUT /v1/test/outage` (DESIGN Part 2, as on the Stripe sandbox): `unavailable` answers every new
+   * authorization 503, `timeout` holds it past Paystep's PSP timeout (then 503); neither records
+   * anything, so the PSP's truth for that attempt is "not authorized". Captures, voids and refunds
+   * of existing authorizations still work.
+   */
+  let outage: 'none' | 'unavailable' | 'timeout' = 'none';
 
   /** Runs callback work in the background; stop() waits for none of it (timers are cancelled). */
   const background = (work: () => Promise<void>): void => {
@@ -156,6 +163,15 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
         handleRead(path, url, response);
         return;
       }
+      if (method === 'PUT' && path === '/v1/test/outage') {
+        const mode = (parseBody(await readBody(request)) as { mode?: unknown }).mode;
+        if (mode !== 'none' && mode !== 'unavailable' && mode !== 'timeout') {
+          throw new BadRequest('parameter_invalid', 'mode must be none, unavailable or timeout', 'mode', 422);
+        }
+        outage = mode;
+        reply(response, { status: 200, body: { mode } });
+        return;
+      }
       if (method !== 'POST') throw new BadRequest('method_not_allowed', `${method} is not supported`, undefined, 405);
       const raw = await readBody(request);
 
@@ -167,6 +183,11 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       if (route === undefined) throw new BadRequest('route_not_found', `No route for POST ${path}`, undefined, 404);
 
       const key = readIdempotencyKey(request, true) as string;
+      if (route.operation === 'authorize' && outage !== 'none' && ledger.findIdempotent(key) === undefined) {
+        if (outage === 'timeout' && !(await timers.sleep(hangMs))) return;
+        reply(response, { status: 503, body: { error: { code: 'psp_unavailable', message: `Sandbox outage (${outage})` } } });
+        return;
+      }
       const stored = ledger.findIdempotent(key);
       if (stored !== undefined) {
         if (stored.path !== path) {
@@ -289,6 +310,10 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
         status: 200,
         body: { data: sender.sent.filter((row) => reference === null || row.reference === reference) },
       });
+      return;
+    }
+    if (path === '/v1/test/outage') {
+      reply(response, { status: 200, body: { mode: outage } });
       return;
     }
     if (path === '/v1/test-cards') {

@@ -10,6 +10,7 @@ export type CardBehavior =
   | 'approve'
   | 'decline'
   | 'insufficient_funds'
+  | 'do_not_honor'
   | 'unavailable_once'
   | 'hang_authorize'
   | 'hang_capture'
@@ -57,6 +58,14 @@ export const TEST_CARDS: readonly TestCard[] = [
     behavior: 'insufficient_funds',
     implemented: true,
     description: 'Authorization declined: HTTP 402, code insufficient_funds (recorded as a failed authorize).',
+  },
+  {
+    number: '4000000000000101',
+    brand: 'visa',
+    behavior: 'do_not_honor',
+    implemented: true,
+    description:
+      'Soft decline: HTTP 402, code do_not_honor (recorded as a failed authorize); routing with failover tries the next connector.',
   },
   {
     number: '4000000000000119',

@@ -244,6 +244,8 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       return { answer: decline('card_declined', 'generic_decline', 'Your card was declined.'), hang: false };
     if (method.behavior === 'insufficient_funds')
       return { answer: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'), hang: false };
+    if (method.behavior === 'do_not_honor')
+      return { answer: decline('card_declined', 'do_not_honor', 'Your card was declined.'), hang: false };
 
     const networkTransactionId = `ntid_${newId('x').slice(2, 17)}`;
     if (ASYNC_BEHAVIORS.includes(method.behavior)) {

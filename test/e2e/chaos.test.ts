@@ -1,15 +1,17 @@
 /**
  * The short chaos run inside `npm test`: the same module as `npm run chaos` (bench/chaos.ts) with
  * 80 checkouts, every fault in the mix (PSP 5xx and hangs, async, duplicate and reordered PSP
- * callbacks, slow / failing / out-of-stock merchants, a stock race, duplicate pay clicks) and a
- * SIGKILL of the whole local host mid-run, restarted on the same data directory. Every invariant
- * must hold. No timing is asserted: speed is measured by `npm run bench`, never in tests.
+ * callbacks, soft and hard declines, slow / failing / out-of-stock merchants, a stock race,
+ * duplicate pay clicks), outages of both sandboxes (the sandbox PSP and the Stripe sandbox,
+ * unavailable and timeout) switched on and off mid-run, and a SIGKILL of the whole local host
+ * mid-run, restarted on the same data directory. Every invariant must hold, across both PSP
+ * ledgers. No timing is asserted: speed is measured by `npm run bench`, never in tests.
  */
 import { describe, expect, it } from 'vitest';
 import { formatChaosReport, runChaos } from '../../bench/chaos';
 
 describe('chaos (short): faults and a host crash never lose or double money', () => {
-  it('80 checkouts with every fault and a mid-run SIGKILL: all terminal, all webhooks delivered, ledger = succeeded, nothing oversold', async () => {
+  it('80 checkouts with every fault, outages of both sandboxes and a mid-run SIGKILL: all terminal, all webhooks delivered, ledgers = succeeded, nothing oversold', async () => {
     // Prepare
     const lines: string[] = [];
 
@@ -26,6 +28,21 @@ describe('chaos (short): faults and a host crash never lose or double money', ()
     // Assess
     const printed = formatChaosReport(report);
     expect(report.restart.done, printed).toBe(true);
+    expect(
+      report.outages.map((o) => `${o.target} ${o.mode} ${o.onAtCheckout !== undefined} ${o.offAtCheckout !== undefined}`),
+      printed,
+    ).toEqual([
+      'sandbox unavailable true true',
+      'stripe timeout true true',
+      'sandbox timeout true true',
+      'stripe unavailable true true',
+    ]);
+    expect(
+      report.invariants.map((i) => i.name),
+      printed,
+    ).toContain('across both PSP ledgers: at most one capture per checkout, every other authorization voided');
+    expect(report.scenarios.soft_decline_do_not_honor ?? 0, printed).toBeGreaterThan(0);
+    expect(report.scenarios.hard_decline_insufficient_funds ?? 0, printed).toBeGreaterThan(0);
     expect(Object.keys(report.scenarios).length, printed).toBeGreaterThanOrEqual(10);
     expect(
       report.invariants.filter((i) => !i.ok),

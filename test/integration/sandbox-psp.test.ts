@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../lambdas/errors';
-import { fetchAuthorization, fetchLedger, tokenizeTestCard } from '../../local/sandbox-psp/client';
+import { fetchAuthorization, fetchLedger, setOutage, tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
 
 const APPROVE = '4242424242424242';
@@ -272,6 +272,7 @@ describe('declines and double spend', () => {
   it.each([
     ['4000000000000002', 'card_declined'],
     ['4000000000009995', 'insufficient_funds'],
+    ['4000000000000101', 'do_not_honor'],
   ])('card %s is declined with %s and recorded as failed', async (number, code) => {
     // Prepare
     const reference = nextReference();
@@ -423,5 +424,44 @@ describe('persistence', () => {
       await second.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('test outage (PUT /v1/test/outage)', () => {
+  it('answers new authorizations 503 while unavailable, holds them past the timeout while timing out, and records nothing', async () => {
+    // Prepare
+    const token = await tokenizeTestCard(psp.url, APPROVE);
+    const reference = nextReference();
+    const body = { token, amount: 1000, currency: 'USD', reference };
+    // Act
+    await setOutage(psp.url, 'unavailable');
+    const unavailable = await post('/v1/authorizations', body, `${reference}:authorize:1`);
+    await setOutage(psp.url, 'timeout');
+    const started = Date.now();
+    const timedOut = await post('/v1/authorizations', body, `${reference}:authorize:2`);
+    const heldMs = Date.now() - started;
+    const during = await fetchLedger(psp.url, reference);
+    await setOutage(psp.url, 'none');
+    const after = await post('/v1/authorizations', body, `${reference}:authorize:3`);
+    // Assess
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.body.error?.code).toBe('psp_unavailable');
+    expect(timedOut.status).toBe(503);
+    expect(heldMs).toBeGreaterThanOrEqual(1400);
+    expect(during).toEqual([]);
+    expect(after.status).toBe(200);
+    expect((await fetchLedger(psp.url, reference)).map((op) => [op.type, op.status])).toEqual([['authorize', 'succeeded']]);
+  });
+
+  it('refuses an unknown mode with 422 and its param', async () => {
+    // Act
+    const response = await fetch(`${psp.url}/v1/test/outage`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'sometimes' }),
+    });
+    // Assess
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { param: string } }).error.param).toBe('mode');
   });
 });
