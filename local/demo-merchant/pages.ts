@@ -1,9 +1,10 @@
 /**
  * The demo merchant's HTML pages, as a buyer sees them: the shop (products with live stock counts
  * and a Buy button that posts to `/buy`, which creates the checkout server-side and redirects to
- * Paystep's hosted checkout), the order list (blocked / sold / released, refreshed live as
- * Paystep's webhooks arrive), and the `/thanks` and `/sorry` return pages with the order and the
- * reason. The JSON endpoints of server.ts stay as they are; these pages only read through them.
+ * Paystep's hosted checkout; with an email the buyer buys as a customer whose card can be saved),
+ * the order list (first orders and renewals, blocked / sold / released, refreshed live as Paystep's
+ * webhooks arrive, with a "Charge renewal" button on a customer's paid order), and the `/thanks`
+ * and `/sorry` return pages with the order and the reason. The JSON endpoints of server.ts stay as they are; these pages only read through them.
  */
 import { currencyExponent } from '../../lambdas/domain/money';
 import { escapeHtml, formatMoney, renderPage } from '../web/html';
@@ -29,6 +30,9 @@ const SHOP_STYLE = `
 .stock strong{font-variant-numeric:tabular-nums}
 .product form{margin-top:auto}
 .product button{width:100%}
+.account{display:flex;flex-wrap:wrap;align-items:end;gap:.5rem 1rem;margin:0 0 1.5rem}
+.account label{display:block}
+.account input{min-width:16rem}
 .art{height:6rem;border-radius:.5rem;display:grid;place-items:center;font-size:2rem;font-weight:800;letter-spacing:.05em;color:#064e3b;background:linear-gradient(135deg,#d1fae5,#dbeafe)}
 `;
 
@@ -73,6 +77,7 @@ const SHOP_SCRIPT = `
   }
   Array.prototype.forEach.call(document.querySelectorAll('form[data-buy-form]'), function (form) {
     form.addEventListener('submit', function () {
+      form.querySelector('input[name=email]').value = document.getElementById('buyer-email').value.trim();
       var button = form.querySelector('button');
       button.setAttribute('data-busy', 'true');
       setTimeout(function () { button.disabled = true; button.textContent = 'Starting checkout\\u2026'; }, 0);
@@ -95,6 +100,7 @@ export function renderShopPage(products: DemoProduct[], paystepOrigin: string | 
 <p class="stock" aria-live="polite"><span data-stock="${escapeHtml(product.sku)}">${escapeHtml(stockText(product))}</span></p>
 <form method="post" action="/buy" data-buy-form>
 <input type="hidden" name="sku" value="${escapeHtml(product.sku)}">
+<input type="hidden" name="email" value="">
 <button type="submit" data-buy="${escapeHtml(product.sku)}" aria-describedby="${id}"${soldOut ? ' disabled' : ''}>${soldOut ? 'Sold out' : 'Buy'}</button>
 </form>
 </li>`;
@@ -109,6 +115,9 @@ export function renderShopPage(products: DemoProduct[], paystepOrigin: string | 
 <main>
 <h1>Shop</h1>
 <p class="lead">Stock is confirmed and reserved while you pay, so nothing is ever oversold. Payment is handled by Paystep.</p>
+<div class="account card"><div><label for="buyer-email">Your email (optional)</label>
+<input id="buyer-email" type="email" autocomplete="email" spellcheck="false" aria-describedby="buyer-email-hint"></div>
+<p id="buyer-email-hint" class="muted">With an email you buy as a customer: you may save your card at checkout, and we can charge renewals of your order with it.</p></div>
 <ul class="products">
 ${cards}
 </ul>
@@ -132,18 +141,31 @@ function itemsText(order: DemoOrder): string {
   return order.items.map((item) => `${item.name ?? item.sku} × ${item.quantity}`).join(', ') || '—';
 }
 
+/** "Renewal of <ref>", "First order" (a customer's), or "Guest order". */
+function kindText(order: DemoOrder): string {
+  if (order.kind === 'renewal') return `Renewal of ${order.renewal_of ?? '?'}`;
+  return order.customer_id !== null ? 'Order' : 'Guest order';
+}
+
+/** A paid order of a customer can be renewed: the merchant charges the saved card off-session. */
+function renewalForm(order: DemoOrder): string {
+  if (order.customer_id === null || order.state !== 'sold') return '';
+  const ref = escapeHtml(order.merchant_order_ref);
+  return `<form method="post" action="/renewals"><input type="hidden" name="order" value="${ref}"><button type="submit" class="secondary" data-renew="${ref}" aria-label="Charge renewal of ${ref}">Charge renewal</button></form>`;
+}
+
 function orderRow(order: DemoOrder): string {
   const state = stateLabel(order.state);
   const amount = order.amount_minor !== null && order.currency !== null ? displayMoney(order.amount_minor, order.currency) : '—';
   return (
-    `<tr data-order="${escapeHtml(order.merchant_order_ref)}"><td class="mono">${escapeHtml(order.merchant_order_ref)}</td><td>${escapeHtml(itemsText(order))}</td>` +
+    `<tr data-order="${escapeHtml(order.merchant_order_ref)}" data-kind="${escapeHtml(order.kind)}"><td class="mono">${escapeHtml(order.merchant_order_ref)}</td><td>${escapeHtml(kindText(order))}</td><td>${escapeHtml(order.customer_email ?? '—')}</td><td>${escapeHtml(itemsText(order))}</td>` +
     `<td class="num">${escapeHtml(amount)}</td><td><span class="pill ${state.kind}" data-state="${escapeHtml(order.state)}">${escapeHtml(state.label)}</span></td>` +
-    `<td>${escapeHtml(order.rejection_reason ?? '')}</td><td class="mono">${escapeHtml(order.order_ref ?? '—')}</td><td class="muted">${escapeHtml(order.updated_at.slice(11, 19))} UTC</td></tr>`
+    `<td>${escapeHtml(order.rejection_reason ?? '')}</td><td class="mono">${escapeHtml(order.order_ref ?? '—')}</td><td class="muted">${escapeHtml(order.updated_at.slice(11, 19))} UTC</td><td>${renewalForm(order)}</td></tr>`
   );
 }
 
 function renderOrderRows(orders: DemoOrder[]): string {
-  if (orders.length === 0) return '<tr><td colspan="7" class="muted">No orders yet.</td></tr>';
+  if (orders.length === 0) return '<tr><td colspan="10" class="muted">No orders yet.</td></tr>';
   return [...orders]
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))
     .map(orderRow)
@@ -182,11 +204,11 @@ export function renderOrdersPage(orders: DemoOrder[]): Page {
     body: `${NAV('orders')}
 <main>
 <h1>Orders</h1>
-<p class="lead">Blocked when Paystep asks to confirm inventory; sold or released when Paystep&rsquo;s result webhook arrives.</p>
+<p class="lead">Blocked when Paystep asks to confirm inventory; sold or released when Paystep&rsquo;s result webhook arrives. A customer&rsquo;s paid order can be renewed: the shop charges the card the customer saved, off-session.</p>
 <div class="card">
 <table>
 <caption>Orders, newest first</caption>
-<thead><tr><th scope="col">Order ref</th><th scope="col">Items</th><th scope="col" class="num">Amount</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Paystep checkout</th><th scope="col">Updated</th></tr></thead>
+<thead><tr><th scope="col">Order ref</th><th scope="col">Type</th><th scope="col">Customer</th><th scope="col">Items</th><th scope="col" class="num">Amount</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Paystep checkout</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="order-rows">
 ${renderOrderRows(orders)}
 </tbody>

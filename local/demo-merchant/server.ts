@@ -4,6 +4,9 @@
  * real stock (store.ts), turns Paystep's signed result webhooks into sold or released stock,
  * starts purchases by creating checkouts at Paystep (`POST /buy`), and can be told to misbehave
  * per product (slow, 500, redirect) so tests can prove the saga's timeouts and compensations.
+ * A buyer who gives an email buys as a Paystep customer (created on the first order) with
+ * `save_payment_method`, and `POST /renewals` charges a renewal of such an order off-session with
+ * the customer's saved card and the merchant's secret key, like a subscription would.
  * Browsers get HTML pages (pages.ts) on the same paths: `/` is the shop and `/orders` the order
  * list when the request accepts text/html; everything else (fetch, curl, tests) gets the JSON.
  */
@@ -11,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { isRecord, listen, parseJson, readBody, sendJson, sendText, Timers } from '../sandbox-psp/http-io';
-import { DEFAULT_PRODUCTS, DemoStore, parseProducts, type DemoOrderItem, type DemoProduct } from './store';
+import { DEFAULT_PRODUCTS, DemoStore, parseProducts, type DemoOrder, type DemoOrderItem, type DemoProduct } from './store';
 import { sendPage, wantsHtml } from '../web/html';
 import { renderBuyErrorPage, renderOrderRowsFragment, renderOrdersPage, renderResultPage, renderShopPage } from './pages';
 
@@ -117,6 +120,9 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       case 'POST /buy':
         await handleBuy(request, response);
         return;
+      case 'POST /renewals':
+        await handleRenewal(request, response);
+        return;
       case 'GET /order-rows':
         sendText(response, 200, renderOrderRowsFragment(store.listOrders()), {
           'content-type': 'text/html; charset=utf-8',
@@ -217,9 +223,11 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
     if (fromForm) {
       const form = new URLSearchParams(raw);
       const formQuantity = form.get('quantity');
+      const formEmail = form.get('email')?.trim();
       body = {
         sku: form.get('sku') ?? undefined,
         ...(formQuantity !== null && formQuantity !== '' ? { quantity: Number(formQuantity) } : {}),
+        ...(formEmail ? { email: formEmail } : {}),
       };
     } else {
       body = parseJson(raw);
@@ -243,9 +251,24 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       fail(400, 'invalid_quantity', 'quantity must be an integer from 1 to 1000', 'quantity');
       return;
     }
+    const email = body['email'];
+    if (email !== undefined && (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email))) {
+      fail(400, 'invalid_email', 'email must be an email address', 'email');
+      return;
+    }
     if (settings.paystepApiUrl === undefined || settings.secretKey === undefined) {
       fail(503, 'not_configured', 'The demo merchant has no Paystep API URL or secret key yet');
       return;
+    }
+    let customer: { id: string; email: string } | undefined;
+    if (email !== undefined) {
+      try {
+        const address = email.toLowerCase();
+        customer = { id: await customerFor(address), email: address };
+      } catch (error) {
+        fail(502, 'paystep_error', (error as Error).message);
+        return;
+      }
     }
     orderCounter += 1;
     const merchantOrderRef = `demo-${orderCounter}-${randomBytes(4).toString('hex')}`;
@@ -257,7 +280,11 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       amount,
       currency: product.currency,
       items: [{ sku: product.sku, name: product.name, quantity, unit_amount: product.unit_amount }],
-      ...(isRecord(body['customer']) ? { customer: body['customer'] } : {}),
+      ...(customer !== undefined
+        ? { customer: customer.id, save_payment_method: true }
+        : isRecord(body['customer'])
+          ? { customer: body['customer'] }
+          : {}),
       success_url: `${selfUrl}/thanks${refQuery}`,
       failure_url: `${selfUrl}/sorry${refQuery}`,
     };
@@ -302,6 +329,7 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       items,
       amountMinor: amount,
       currency: product.currency,
+      ...(customer !== undefined ? { customer } : {}),
     });
     if (fromForm) {
       const target = created['checkout_url'];
@@ -319,7 +347,160 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
       checkout_url: created['checkout_url'] ?? null,
       client_secret: created['client_secret'] ?? null,
       merchant_order_ref: merchantOrderRef,
+      customer: customer?.id ?? null,
     });
+  };
+
+  /** One call to Paystep with the merchant's secret key: the status and the parsed JSON answer. */
+  const callPaystep = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ status: number; json: unknown }> => {
+    if (settings.paystepApiUrl === undefined || settings.secretKey === undefined)
+      throw new Error('The demo merchant has no Paystep API URL or secret key yet');
+    const answer = await fetch(`${settings.paystepApiUrl.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${settings.secretKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(PAYSTEP_TIMEOUT_MS),
+    });
+    return { status: answer.status, json: parseJson(await answer.text()) };
+  };
+
+  /** Concurrent first orders of one email share one customer creation. */
+  const customerCreations = new Map<string, Promise<string>>();
+  /** The buyer's Paystep customer, created at Paystep on the buyer's first order. */
+  const customerFor = async (email: string): Promise<string> => {
+    const known = store.customerIdFor(email);
+    if (known !== undefined) return known;
+    const key = email.toLowerCase();
+    let creation = customerCreations.get(key);
+    if (creation === undefined) {
+      creation = (async () => {
+        const created = await callPaystep('POST', '/v1/customers', { email }, `customer-${randomBytes(8).toString('hex')}`);
+        if (created.status !== 201 && created.status !== 200)
+          throw new Error(`Paystep refused the customer (HTTP ${created.status})`);
+        const id = isRecord(created.json) ? created.json['id'] : undefined;
+        if (typeof id !== 'string') throw new Error('Paystep returned no customer id');
+        store.rememberCustomer(email, id);
+        return id;
+      })().finally(() => customerCreations.delete(key));
+      customerCreations.set(key, creation);
+    }
+    return await creation;
+  };
+
+  /**
+   * POST /renewals: charges a renewal of a customer's order off-session. A new checkout for the
+   * same customer and items, paid by the merchant itself with the customer's newest saved card
+   * (`{"payment_method","off_session":true}` with the secret key); inventory is confirmed and the
+   * result webhook lands as for any order. JSON `{"order":"<merchant_order_ref>"}` answers the new
+   * checkout; the orders page's form (`order=...`) gets a 303 back to /orders.
+   */
+  const handleRenewal = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const contentType = (header(request, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const fromForm = contentType === 'application/x-www-form-urlencoded';
+    const raw = await readBody(request);
+    const body = fromForm ? { order: new URLSearchParams(raw).get('order') } : parseJson(raw);
+    const fail = (status: number, code: string, message: string, param?: string): void => {
+      if (fromForm) sendPage(response, status, renderBuyErrorPage(status, message));
+      else sendError(response, status, code, message, param);
+    };
+    const ref = isRecord(body) ? body['order'] : undefined;
+    const original = typeof ref === 'string' ? store.findOrder(ref) : undefined;
+    if (original === undefined) {
+      fail(404, 'order_not_found', 'order must name an order of this shop', 'order');
+      return;
+    }
+    if (original.customer_id === null || original.amount_minor === null || original.currency === null) {
+      fail(409, 'not_renewable', 'Only an order of a customer (bought with an email) can be renewed', 'order');
+      return;
+    }
+    if (original.state !== 'sold') {
+      fail(409, 'not_renewable', `The order is ${original.state}; only a paid order can be renewed`, 'order');
+      return;
+    }
+    try {
+      const renewal = await chargeRenewal(
+        original as DemoOrder & { customer_id: string; amount_minor: number; currency: string },
+      );
+      if (fromForm) {
+        response.writeHead(303, { location: '/orders', 'cache-control': 'no-store', 'content-length': '0' });
+        response.end();
+        return;
+      }
+      sendJson(response, 200, renewal);
+    } catch (error) {
+      const failure = error as Error & { status?: number; code?: string };
+      fail(failure.status ?? 502, failure.code ?? 'paystep_error', failure.message);
+    }
+  };
+
+  const chargeRenewal = async (
+    original: DemoOrder & { customer_id: string; amount_minor: number; currency: string },
+  ): Promise<{ checkout_id: string; merchant_order_ref: string; payment_method: string; status: string }> => {
+    const refusal = (status: number, code: string, message: string): Error => Object.assign(new Error(message), { status, code });
+    const saved = await callPaystep('GET', `/v1/customers/${encodeURIComponent(original.customer_id)}/payment_methods`);
+    const cards = isRecord(saved.json) && Array.isArray(saved.json['data']) ? saved.json['data'] : [];
+    const newest = cards.filter(isRecord).at(-1);
+    if (saved.status !== 200 || newest === undefined || typeof newest['id'] !== 'string')
+      throw refusal(409, 'no_saved_card', 'The customer has no saved card to charge');
+    orderCounter += 1;
+    const merchantOrderRef = `renewal-${orderCounter}-${randomBytes(4).toString('hex')}`;
+    const refQuery = `?merchant_order_ref=${encodeURIComponent(merchantOrderRef)}`;
+    const items = original.items.map((item) => {
+      const unitAmount = store.getProduct(item.sku)?.unit_amount;
+      return {
+        sku: item.sku,
+        name: item.name ?? item.sku,
+        quantity: item.quantity,
+        ...(unitAmount !== undefined ? { unit_amount: unitAmount } : {}),
+      };
+    });
+    const created = await callPaystep(
+      'POST',
+      '/v1/checkouts',
+      {
+        merchant_order_ref: merchantOrderRef,
+        amount: original.amount_minor,
+        currency: original.currency,
+        items,
+        customer: original.customer_id,
+        success_url: `${selfUrl}/thanks${refQuery}`,
+        failure_url: `${selfUrl}/sorry${refQuery}`,
+      },
+      `renewal-create-${merchantOrderRef}`,
+    );
+    const checkoutId = isRecord(created.json) ? created.json['id'] : undefined;
+    if (created.status !== 201 || typeof checkoutId !== 'string')
+      throw refusal(502, 'paystep_error', `Paystep refused the renewal checkout (HTTP ${created.status})`);
+    store.recordPendingOrder({
+      merchantOrderRef,
+      checkoutId,
+      items: original.items,
+      amountMinor: original.amount_minor,
+      currency: original.currency,
+      kind: 'renewal',
+      customer: { id: original.customer_id, email: original.customer_email },
+      renewalOf: original.merchant_order_ref,
+    });
+    const paid = await callPaystep(
+      'POST',
+      `/v1/checkouts/${encodeURIComponent(checkoutId)}/pay`,
+      { payment_method: newest['id'], off_session: true },
+      `renewal-pay-${merchantOrderRef}`,
+    );
+    const status = isRecord(paid.json) && typeof paid.json['status'] === 'string' ? paid.json['status'] : undefined;
+    if ((paid.status !== 202 && paid.status !== 200) || status === undefined)
+      throw refusal(502, 'paystep_error', `Paystep refused the off-session payment (HTTP ${paid.status})`);
+    return { checkout_id: checkoutId, merchant_order_ref: merchantOrderRef, payment_method: newest['id'], status };
   };
 
   /**

@@ -38,10 +38,19 @@ export interface DemoOrderItem {
   quantity: number;
 }
 
+/** `order`: a buyer's purchase (a guest's, or a customer's first); `renewal`: charged by the merchant off-session. */
+export type DemoOrderKind = 'order' | 'renewal';
+
 export interface DemoOrder {
   /** Paystep's checkout id (`order_ref` in the confirmation request). */
   order_ref: string | null;
   merchant_order_ref: string;
+  kind: DemoOrderKind;
+  /** The Paystep customer (`cus_...`) the order was made for; null for a guest. */
+  customer_id: string | null;
+  customer_email: string | null;
+  /** For a renewal: the merchant_order_ref of the order it renews. */
+  renewal_of: string | null;
   items: DemoOrderItem[];
   amount_minor: number | null;
   currency: string | null;
@@ -100,6 +109,8 @@ export class DemoStore {
   private readonly orders = new Map<string, DemoOrder>();
   private readonly answers = new Map<string, ConfirmationAnswer>();
   private readonly seenWebhookIds = new Set<string>();
+  /** The shop's customer accounts: buyer email -> Paystep customer id. */
+  private readonly customers = new Map<string, string>();
 
   constructor(products: readonly DemoProduct[] = DEFAULT_PRODUCTS) {
     this.replaceProducts(products);
@@ -128,13 +139,25 @@ export class DemoStore {
     return order ? cloneOrder(order) : undefined;
   }
 
-  /** An order started with POST /buy, before Paystep asks for confirmation. */
+  /** The Paystep customer id of a buyer email, if the shop created one. */
+  customerIdFor(email: string): string | undefined {
+    return this.customers.get(email.toLowerCase());
+  }
+
+  rememberCustomer(email: string, customerId: string): void {
+    this.customers.set(email.toLowerCase(), customerId);
+  }
+
+  /** An order started with POST /buy (or a renewal), before Paystep asks for confirmation. */
   recordPendingOrder(input: {
     merchantOrderRef: string;
     checkoutId: string | null;
     items: DemoOrderItem[];
     amountMinor: number;
     currency: string;
+    kind?: DemoOrderKind;
+    customer?: { id: string; email: string | null };
+    renewalOf?: string;
   }): void {
     const now = new Date().toISOString();
     const order: DemoOrder = {
@@ -143,6 +166,10 @@ export class DemoStore {
       items: input.items.map((item) => ({ ...item })),
       amount_minor: input.amountMinor,
       currency: input.currency,
+      kind: input.kind ?? 'order',
+      customer_id: input.customer?.id ?? null,
+      customer_email: input.customer?.email ?? null,
+      renewal_of: input.renewalOf ?? null,
     };
     this.orders.set(input.checkoutId ?? `mor:${input.merchantOrderRef}`, order);
   }
@@ -327,6 +354,10 @@ function emptyOrder(merchantOrderRef: string, now: string): DemoOrder {
   return {
     order_ref: null,
     merchant_order_ref: merchantOrderRef,
+    kind: 'order',
+    customer_id: null,
+    customer_email: null,
+    renewal_of: null,
     items: [],
     amount_minor: null,
     currency: null,

@@ -121,10 +121,19 @@ export function watchPageErrors(page: Page): string[] {
   return problems;
 }
 
-/** Saves a full-page PNG as test-output/screenshots/<name>.png and returns its path. */
+/**
+ * Painted over in every screenshot: the card number and CVC fields (by their autocomplete tokens)
+ * and the hosted page's test-mode hint, which spells out the test card number.
+ */
+export const CARD_FIELDS = 'input[autocomplete="cc-number"], input[autocomplete="cc-csc"], #card-number-hint';
+
+/**
+ * Saves a full-page PNG as test-output/screenshots/<name>.png and returns its path. The card
+ * fields are masked (CARD_FIELDS), so no card number ever lands in a screenshot.
+ */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage: true, animations: 'disabled', mask: [page.locator(CARD_FIELDS)] });
   return path;
 }
