@@ -300,7 +300,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // The dashboard pages and the local-only admin hooks (fast-forward), never API routes on AWS.
     const localAdmin = localAdminHook(adminToken, async () => {
       const wiring = await import('../lambdas/shared/wiring');
-      return { client: wiring.documentClient, tableName: wiring.storeConfig.tableName, events: wiring.eventStore };
+      const events = await import('../lambdas/shared/event-wiring');
+      return { client: wiring.documentClient, tableName: wiring.storeConfig.tableName, events: events.eventStore };
     });
     const localPages = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
       serveDashboard(req, res) || (await localAdmin(req, res));

@@ -33,7 +33,8 @@ import {
   revokeInstrumentInputSchema,
 } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
-import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
+import { eventPublisher } from '../shared/event-wiring';
+import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
   getOwnedInstrument,

@@ -44,7 +44,8 @@ import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../
 import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
-import { eventPublisher, instrumentRepository, operationKeyStore } from '../shared/wiring';
+import { eventPublisher } from '../shared/event-wiring';
+import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
   operateInstrument,

@@ -10,7 +10,9 @@ import { ValidationError } from '../errors';
 import { callbackReaders, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { decodePathSegment, errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
 import { receivePspCallback } from '../use-cases/psp-callbacks';
-import { checkoutRepository, eventPublisher, instrumentRepository } from '../shared/wiring';
+import { eventPublisher } from '../shared/event-wiring';
+import { instrumentRepository } from '../shared/instrument-wiring';
+import { checkoutRepository } from '../shared/wiring';
 
 const dependencies = {
   callbacks: pspCallbackStore,

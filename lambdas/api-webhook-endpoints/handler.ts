@@ -20,7 +20,8 @@ import {
   testWebhookEndpointInputSchema,
 } from '../shared/request-schemas';
 import { toEventLogView, toListView, toWebhookEndpointView } from '../shared/views';
-import { eventStore, merchantUrlPolicy, secretCipher, webhookEndpointRepository } from '../shared/wiring';
+import { eventStore, webhookEndpointRepository } from '../shared/event-wiring';
+import { merchantUrlPolicy, secretCipher } from '../shared/wiring';
 import { createWebhookEndpoint, MAX_ENDPOINTS_PER_MERCHANT } from '../use-cases/webhook-endpoints/create-webhook-endpoint';
 import { deleteWebhookEndpoint } from '../use-cases/webhook-endpoints/delete-webhook-endpoint';
 import { getWebhookEndpoint } from '../use-cases/webhook-endpoints/get-webhook-endpoint';

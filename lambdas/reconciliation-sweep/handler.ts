@@ -9,7 +9,8 @@ import type { Context } from 'aws-lambda';
 import { pspCallbackStore, recoverySettings, recoveryStore, sagaExecutionArnFor, taskTokens } from '../shared/callback-wiring';
 import { observeInvocation } from '../shared/observability';
 import { authorizationHoldStore, sagaDependencies } from '../shared/saga-wiring';
-import { eventPublisher, instrumentRepository } from '../shared/wiring';
+import { eventPublisher } from '../shared/event-wiring';
+import { instrumentRepository } from '../shared/instrument-wiring';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';
 

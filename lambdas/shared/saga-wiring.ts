@@ -23,16 +23,9 @@ import { optionalEnv, requireEnv } from './env';
 import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
 import { toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
-import {
-  checkoutRepository,
-  documentClient,
-  instrumentRepository,
-  merchantRepository,
-  merchantUrlPolicy,
-  secretCipher,
-  storeConfig,
-  webhookEndpointRepository,
-} from './wiring';
+import { webhookEndpointRepository } from './event-wiring';
+import { instrumentRepository } from './instrument-wiring';
+import { checkoutRepository, documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 

@@ -12,14 +12,8 @@ import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
 import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
-import {
-  checkoutRepository,
-  eventStore,
-  merchantRepository,
-  merchantUrlPolicy,
-  secretCipher,
-  webhookEndpointRepository,
-} from './wiring';
+import { eventStore, webhookEndpointRepository } from './event-wiring';
+import { checkoutRepository, merchantRepository, merchantUrlPolicy, secretCipher } from './wiring';
 
 function positiveIntegerEnv(key: string, fallback: number): number {
   const raw = optionalEnv(key, String(fallback));

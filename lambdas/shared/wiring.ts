@@ -1,8 +1,11 @@
 /**
- * Module-scope wiring shared by every Lambda (API handlers and saga steps): the environment,
- * read once at cold start (a missing setting fails there, not mid-payment), the DynamoDB
- * document client, the repositories and the secret cipher. Import what you need; the objects
- * are created once per container.
+ * Module-scope wiring every Lambda shares (API handlers and saga steps): the environment, read
+ * once at cold start (a missing setting fails there, not mid-payment), the DynamoDB document
+ * client, the merchant and checkout repositories, the API's Idempotency-Key store and the secret
+ * cipher. What only some entries use is wired in its own small module, so an entry builds (and a
+ * reader opens) only what it imports: event-wiring.ts (webhook endpoints, events, the publisher),
+ * instrument-wiring.ts (financial instruments and their Idempotency-Key records), and the
+ * saga/webhook/callback/customer/card-vault wirings. Objects are created once per container.
  *
  * Env: TABLE_NAME required; PAYSTEP_SECRETS_KEY (32 bytes, base64, or on AWS a
  * `secretsmanager:<arn>` reference resolved once here by secret-env.ts) for the functions that
@@ -13,20 +16,13 @@
  * not need them.
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
-import { DynamoInstrumentRepository } from '../adapters/dynamo-instrument-repository';
 import { createDynamoIdempotencyStore, DEFAULT_IDEMPOTENCY_RETENTION_SECONDS } from '../adapters/dynamo-idempotency-store';
-import { DynamoEventStore } from '../adapters/dynamo-event-store';
-import { DynamoWebhookEndpointRepository } from '../adapters/dynamo-webhook-endpoints';
 import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
-import { createEventPublisher } from '../use-cases/webhook-delivery';
 import { createDocumentClient, DynamoCheckoutRepository, DynamoMerchantRepository } from '../adapters/dynamo-store';
 import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
-import type { EventPublisher, EventStore } from '../ports/events';
 import type { IdempotencyStore } from '../ports/idempotency';
-import type { InstrumentRepository } from '../ports/instruments';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
-import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { optionalEnv, requireEnv } from './env';
 import { resolveSecretEnv } from './secret-env';
 
@@ -56,24 +52,8 @@ export const idempotencyStore: IdempotencyStore = createDynamoIdempotencyStore(d
 const secretsKey = await resolveSecretEnv('PAYSTEP_SECRETS_KEY', 'verbatim');
 export const secretCipher: SecretCipher =
   secretsKey !== undefined ? new AesSecretCipher(secretsKey) : createUnconfiguredCipher('PAYSTEP_SECRETS_KEY');
-export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(
-  documentClient,
-  storeConfig.tableName,
-);
-export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
-/** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
-export const eventPublisher: EventPublisher = createEventPublisher({
-  events: eventStore,
-  webhookEndpoints: webhookEndpointRepository,
-});
 /** SSRF rules for merchant URLs: production unless PAYSTEP_MODE=local; loopback only with ALLOW_LOOPBACK_URLS=true. */
 export const merchantUrlPolicy: UrlPolicy = urlPolicyFromEnv();
-/** Financial instruments (balances + operations, one item each) and their Idempotency-Key records (kept for the instrument's life). */
-export const instrumentRepository: InstrumentRepository = new DynamoInstrumentRepository(documentClient, storeConfig.tableName);
-export const operationKeyStore: IdempotencyStore = createDynamoIdempotencyStore(documentClient, storeConfig.tableName, {
-  retention: 'forever',
-});
-
 /** A SecretCipher for a function that was not given the key: any use is a deployment error. */
 function createUnconfiguredCipher(envName: string): SecretCipher {
   const fail = async (): Promise<never> => {

@@ -18,7 +18,7 @@ let adminToken: string;
 let handlers: Record<'merchants' | 'settings' | 'endpoints' | 'events', Handler>;
 let store: DynamoEventStore;
 let publish: typeof import('../../lambdas/use-cases/webhook-delivery').publishEvent;
-let endpointRepository: typeof import('../../lambdas/shared/wiring').webhookEndpointRepository;
+let endpointRepository: typeof import('../../lambdas/shared/event-wiring').webhookEndpointRepository;
 let secretKey: string;
 let merchantId: string;
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
     endpoints: (await import('../../lambdas/api-webhook-endpoints/handler')).handler as Handler,
     events: (await import('../../lambdas/api-events/handler')).handler as Handler,
   };
-  const wiring = await import('../../lambdas/shared/wiring');
+  const wiring = await import('../../lambdas/shared/event-wiring');
   store = wiring.eventStore as DynamoEventStore;
   endpointRepository = wiring.webhookEndpointRepository;
   publish = (await import('../../lambdas/use-cases/webhook-delivery')).publishEvent;
