@@ -9,17 +9,14 @@ import { apiDependencies } from '../shared/api-wiring';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { toConnectorStatsView } from '../shared/views';
 import { documentClient, storeConfig } from '../shared/wiring';
-import { readConnectorStats } from '../use-cases/connector-stats';
+import { getConnectorStats } from '../use-cases/operator/get-connector-stats';
 
 const connectorStats = new DynamoConnectorStats(documentClient, storeConfig.tableName);
 const connectorIds = Object.keys(CONNECTORS);
 
-async function getConnectorStats(request: ApiRequest): Promise<ApiResult> {
-  const output = await readConnectorStats({ connectorStats, connectorIds }, request.now);
+async function get(request: ApiRequest): Promise<ApiResult> {
+  const output = await getConnectorStats({ connectorStats, connectorIds }, request.now);
   return { statusCode: 200, body: toConnectorStatsView(output) };
 }
 
-export const handler = createApiHandler(
-  { 'GET /v1/operator/connectors': { auth: ['admin'], handle: getConnectorStats } },
-  apiDependencies,
-);
+export const handler = createApiHandler({ 'GET /v1/operator/connectors': { auth: ['admin'], handle: get } }, apiDependencies);

@@ -11,7 +11,7 @@ import type { FinancialInstrument, InstrumentTransaction } from '../domain/instr
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../ports/events';
 import { LATEST_API_VERSION } from '../domain/api-version';
-import type { ConnectorStatsOutput } from '../use-cases/connector-stats';
+import type { ConnectorStatsOutput } from '../use-cases/operator/get-connector-stats';
 
 export interface SettingsView {
   object: 'settings';

@@ -565,7 +565,7 @@ const SCRIPT = `
           });
           body.appendChild(tr);
         });
-        el('operator-window').textContent = 'Last ' + answer.json.window.minutes + ' minutes, ' + time(answer.json.window.start) + ' \u2013 ' + time(answer.json.window.end) + ' (UTC minutes, counted exactly).';
+        el('operator-window').textContent = 'Last ' + answer.json.window.minutes + ' minutes, ' + time(answer.json.window.start) + ' \u2013 ' + time(answer.json.window.end) + ' (whole minutes, counted exactly).';
         el('operator-panel').setAttribute('data-ready', 'true');
       }, function () { el('operator-error').textContent = 'The API could not be reached.'; el('operator-error').hidden = false; });
   }

@@ -1,10 +1,13 @@
 /**
  * The operator view (GET /v1/operator/connectors): per connector, attempts, authorization rate and
- * failovers in the last hour. Primary course: take the registered connectors, read their minute
- * counters for the window ending now, answer every connector (zeros for an idle one).
+ * failovers in the last hour.
+ *
+ * Primary course:
+ * 1. Take the window of the last 60 UTC minutes ending now.
+ * 2. Read every registered connector's minute counters in it (zeros for an idle one).
  */
-import { STATS_WINDOW_MINUTES, windowBuckets, type ConnectorStats } from '../domain/connector-stats';
-import type { ConnectorStatsReader } from '../ports/connector-stats';
+import { STATS_WINDOW_MINUTES, windowBuckets, type ConnectorStats } from '../../domain/connector-stats';
+import type { ConnectorStatsReader } from '../../ports/connector-stats';
 
 export interface ConnectorStatsOutput {
   window: { start: string; end: string; minutes: number };
@@ -12,7 +15,7 @@ export interface ConnectorStatsOutput {
 }
 
 /** What every connector did in the last hour, read from the exact counters (no scan of checkouts). */
-export async function readConnectorStats(
+export async function getConnectorStats(
   deps: { connectorStats: ConnectorStatsReader; connectorIds: readonly string[] },
   now: Date,
 ): Promise<ConnectorStatsOutput> {
