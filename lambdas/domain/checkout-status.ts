@@ -3,7 +3,7 @@
  * lazy expiry, the payment saga) is checked against this table before the conditional write.
  *
  *   open -> processing | expired | canceled
- *   processing -> succeeded | failed
+ *   processing -> succeeded | failed | open (a declined try with tries left: another card, payment-tries.ts)
  *   succeeded, failed, expired, canceled: terminal (no exits)
  */
 import { InvalidTransitionError } from '../errors';
@@ -13,7 +13,7 @@ export const CHECKOUT_STATUSES: readonly CheckoutStatus[] = ['open', 'processing
 
 const TRANSITIONS: Readonly<Record<CheckoutStatus, readonly CheckoutStatus[]>> = {
   open: ['processing', 'expired', 'canceled'],
-  processing: ['succeeded', 'failed'],
+  processing: ['succeeded', 'failed', 'open'],
   succeeded: [],
   failed: [],
   expired: [],

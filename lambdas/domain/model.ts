@@ -87,6 +87,8 @@ export interface CheckoutPayment {
    * by paymentWithInstrumentBalances() (authorization-hold.ts) once the merchant operates on it.
    */
   capturableAmount?: number;
+  /** Which try of the buyer this payment is (lambdas/domain/payment-tries.ts); absent = 1. */
+  tries?: number;
 }
 
 export interface Checkout {
@@ -106,6 +108,10 @@ export interface Checkout {
   status: CheckoutStatus;
   failureReason?: FailureReason;
   failureMessage?: string;
+  /** How many times the buyer may try a card (`max_payment_attempts`, 1-5); absent = 1. */
+  maxPaymentAttempts?: number;
+  /** Why the last try failed, set when a declined try reopened the checkout (`last_payment_error`). */
+  lastPaymentError?: { code: string; message: string };
   /** sha256 (hex) of the client secret handed to the browser. */
   clientSecretHash: string;
   payment?: CheckoutPayment;
@@ -151,4 +157,6 @@ export type CheckoutEventType =
   /** Manual capture and authorization expiry (lambdas/use-cases/authorization-expiry.ts). */
   | 'authorization_held'
   | 'authorization_expiring'
-  | 'authorization_expired';
+  | 'authorization_expired'
+  /** Another card after a decline (lambdas/domain/payment-tries.ts): a try failed, the checkout is open again. */
+  | 'payment_failed';

@@ -20,6 +20,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'payment.authorized',
   /** Money was captured for a checkout. data.object = checkout (payment.captured_amount). */
   'payment.captured',
+  /**
+   * A try failed (declined, or authentication failed) and the checkout is open again for another
+   * card (max_payment_attempts > 1); data.object = checkout with last_payment_error. Once per try.
+   */
+  'payment.failed',
   /** The authorization was voided (released) for a checkout. data.object = checkout. */
   'payment.voided',
   /** Money was refunded. data.object = the refunded resource (financial instrument or checkout). */

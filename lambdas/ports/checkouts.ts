@@ -10,7 +10,7 @@ export interface CheckoutTransition {
   from: readonly CheckoutStatus[];
   to: CheckoutStatus;
   /** Extra fields to set in the same conditional write. */
-  patch?: Partial<Pick<Checkout, 'failureReason' | 'failureMessage' | 'payment' | 'executionArn'>>;
+  patch?: Partial<Pick<Checkout, 'failureReason' | 'failureMessage' | 'payment' | 'executionArn' | 'lastPaymentError'>>;
   /** Also require this version (optimistic lock); omit to condition on status only. */
   expectedVersion?: number;
   /** Timeline row written in the same transaction. */

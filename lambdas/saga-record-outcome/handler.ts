@@ -5,6 +5,8 @@ import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(recordOutcome, {
   onResult: (input, output) =>
+    // A declined try that reopened the checkout for another card is not an outcome yet.
+    output.status !== 'open' &&
     recordCheckoutOutcome(
       output.status === 'succeeded'
         ? { status: 'succeeded' }

@@ -32,9 +32,9 @@ export const callbackReaders: Readonly<Record<string, CallbackReader>> = await c
 
 const stateMachineArn = optionalEnv('STATE_MACHINE_ARN', '');
 
-/** The saga execution of a checkout (named after it, pay-checkout.ts). */
-export function sagaExecutionArnFor(checkoutId: string): string {
-  return executionArnFor(stateMachineArn, executionNameFor(checkoutId));
+/** The saga execution of a checkout's try (named after it, pay-checkout.ts). */
+export function sagaExecutionArnFor(checkoutId: string, tryNumber = 1): string {
+  return executionArnFor(stateMachineArn, executionNameFor(checkoutId, tryNumber));
 }
 
 export const recoverySettings = {

@@ -92,6 +92,15 @@ export const paymentAttemptSchema = z
   })
   .meta({ id: 'PaymentAttempt', description: 'One authorization try at one connector.' });
 
+/** Why the last try failed, when a declined try reopened the checkout for another card. */
+const lastPaymentErrorSchema = z
+  .strictObject({
+    code: z.string().meta({ example: 'insufficient_funds' }),
+    message: z.string().meta({ example: 'The payment was declined (insufficient_funds). Try another card.' }),
+  })
+  .nullable()
+  .meta({ description: 'Why the last try failed (another card may be tried while the checkout is open); null if none failed.' });
+
 export const paymentSchema = z
   .strictObject({
     connector: z.string().meta({ example: 'sandbox' }),
@@ -133,6 +142,8 @@ export const checkoutSchema = z
     payment: paymentSchema.nullable(),
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
     failure_message: z.string().nullable(),
+    max_payment_attempts: z.int().meta({ description: 'How many cards the buyer may try (1-5).', example: 3 }),
+    last_payment_error: lastPaymentErrorSchema,
     created_at: timestamp,
     updated_at: timestamp,
     expires_at: timestamp,
@@ -153,6 +164,7 @@ export const publicCheckoutSchema = z
     items: z.array(checkoutItemSchema),
     merchant_name: z.string(),
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
+    last_payment_error: lastPaymentErrorSchema,
     expires_at: timestamp,
   })
   .meta({ id: 'PublicCheckout', description: "What the buyer's browser sees with the client secret." });
@@ -164,6 +176,7 @@ export const checkoutStatusSchema = z
     status: z.enum(CHECKOUT_STATUSES),
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
     failure_message: z.string().nullable(),
+    last_payment_error: lastPaymentErrorSchema,
     redirect_url: z.string().nullable().meta({ description: 'Where to send the buyer once terminal.' }),
   })
   .meta({ id: 'CheckoutStatus' });

@@ -5,6 +5,7 @@
  * with a specific code. `param` is always the dotted path of the offending field
  * (`items.0.quantity`).
  */
+import { MAX_PAYMENT_ATTEMPTS_LIMIT } from '../domain/payment-tries';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
@@ -391,6 +392,17 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
       }).optional(),
       capture_method: z.enum(CAPTURE_METHODS).optional(),
       metadata: metadataField.optional(),
+      max_payment_attempts: integerField({
+        min: 1,
+        max: MAX_PAYMENT_ATTEMPTS_LIMIT,
+        code: 'invalid_max_payment_attempts',
+        what: 'a whole number of tries',
+      })
+        .optional()
+        .meta({
+          description:
+            'How many cards the buyer may try (1-5, default 1): a declined try with tries left reopens the checkout with `last_payment_error`.',
+        }),
     })
     .superRefine(refineAmountLimit);
 }

@@ -7,6 +7,7 @@ import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, 
 import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
 import { authorizationOf, connectorOf, isVoided, type PaymentAttempt } from '../domain/payment-attempt';
+import { maxTriesOf } from '../domain/payment-tries';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../ports/events';
@@ -136,6 +137,8 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     payment: toPaymentView(checkout.payment, checkout.captureMethod ?? 'automatic'),
     failure_reason: checkout.failureReason ?? null,
     failure_message: checkout.failureMessage ?? null,
+    max_payment_attempts: maxTriesOf(checkout),
+    last_payment_error: checkout.lastPaymentError ?? null,
     created_at: checkout.createdAt,
     updated_at: checkout.updatedAt,
     expires_at: checkout.expiresAt,
@@ -157,6 +160,7 @@ export function toPublicCheckoutView(checkout: Checkout, merchantName: string) {
     items: checkout.items.map(toItemView),
     merchant_name: merchantName,
     failure_reason: checkout.failureReason ?? null,
+    last_payment_error: checkout.lastPaymentError ?? null,
     expires_at: checkout.expiresAt,
   };
 }

@@ -8,6 +8,7 @@ import { expireIfDue } from '../domain/checkout-expiry';
 import { generateAttemptId } from '../domain/ids';
 import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
 import { newAttempt } from '../domain/payment-attempt';
+import { executionNameForTry, paymentForNextTry, tryNumberOf } from '../domain/payment-tries';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { PaymentWorkflow } from '../ports/workflow';
@@ -30,12 +31,14 @@ export interface CheckoutStatusView {
   status: CheckoutStatus;
   failure_reason: FailureReason | null;
   failure_message: string | null;
+  /** Why the last try failed (the buyer may try another card while the checkout is open). */
+  last_payment_error: { code: string; message: string } | null;
   redirect_url: string | null;
 }
 
-/** Step Functions execution names allow [0-9A-Za-z_-], 80 chars: checkout ids already fit. */
-export function executionNameFor(checkoutId: string): string {
-  return checkoutId.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, 80);
+/** The first try's execution name (later tries: executionNameForTry, lambdas/domain/payment-tries.ts). */
+export function executionNameFor(checkoutId: string, tryNumber = 1): string {
+  return executionNameForTry(checkoutId, tryNumber);
 }
 
 /**
@@ -57,19 +60,17 @@ export async function payCheckout(
         from: ['open'],
         to: 'processing',
         patch: {
-          payment: {
+          // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
+          payment: paymentForNextTry(checkout.payment, {
             paymentToken: input.paymentToken,
-            attempts: [
-              newAttempt({
-                id: generateAttemptId(),
-                connector: deps.connector,
-                amount: checkout.amount,
-                currency: checkout.currency,
-                at: now.toISOString(),
-              }),
-            ],
-            capturedAmount: 0,
-          },
+            attempt: newAttempt({
+              id: generateAttemptId(),
+              connector: deps.connector,
+              amount: checkout.amount,
+              currency: checkout.currency,
+              at: now.toISOString(),
+            }),
+          }),
         },
         event: { type: 'payment_started', data: { connector: deps.connector } },
       });
@@ -79,7 +80,10 @@ export async function payCheckout(
     }
   }
   if (checkout.status === 'processing') {
-    await deps.workflow.startPayment({ name: executionNameFor(checkout.id), input: { checkoutId: checkout.id } });
+    await deps.workflow.startPayment({
+      name: executionNameForTry(checkout.id, tryNumberOf(checkout.payment)),
+      input: { checkoutId: checkout.id },
+    });
     return { statusCode: 202, body: statusView(checkout) };
   }
   if (checkout.status === 'succeeded' || checkout.status === 'failed') {
@@ -130,6 +134,7 @@ export function statusView(checkout: Checkout): CheckoutStatusView {
     status: checkout.status,
     failure_reason: checkout.failureReason ?? null,
     failure_message: checkout.failureMessage ?? null,
+    last_payment_error: checkout.lastPaymentError ?? null,
     redirect_url: redirectUrlFor(checkout),
   };
 }

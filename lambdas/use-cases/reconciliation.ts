@@ -25,6 +25,7 @@ import {
   recordAttemptEvent,
   recordAttemptEvents,
 } from '../domain/payment-attempt';
+import { tryNumberOf } from '../domain/payment-tries';
 import { ConcurrentModificationError, InvalidTransitionError, NotFoundError, PspRejectedError } from '../errors';
 import type { PspCallbackStore } from '../ports/callbacks';
 import type { PspAuthorizationView } from '../ports/payments';
@@ -42,7 +43,7 @@ export type ReconciliationDependencies = SagaPorts &
     resumer: TaskTokenResumer;
     executions: SagaExecutionInspector;
     /** The saga execution's ARN for a checkout (named after it). */
-    executionArnFor: (checkoutId: string) => string;
+    executionArnFor: (checkoutId: string, tryNumber?: number) => string;
     /** A checkout in `processing` longer than this, with no running saga, is taken over. */
     stuckAfterMs: number;
     /** How long a claim keeps other sweeps off a checkout. */
@@ -108,7 +109,10 @@ async function sweepCheckout(
   await tendWaitingSaga(deps, checkout, now, report);
   if (now.getTime() - Date.parse(since) < deps.stuckAfterMs) return;
   if (!(await deps.recovery.claimCheckout(checkoutId, deps.owner, now, new Date(now.getTime() + deps.leaseMs)))) return;
-  if (checkout.payment?.recoveredBy === undefined && (await deps.executions.isRunning(deps.executionArnFor(checkoutId)))) {
+  if (
+    checkout.payment?.recoveredBy === undefined &&
+    (await deps.executions.isRunning(deps.executionArnFor(checkoutId, tryNumberOf(checkout.payment))))
+  ) {
     // A live saga owns it; its own timeouts (Task timeouts, the authorization wait) bound it.
     await deps.recovery.releaseCheckout(checkoutId, deps.owner);
     return;
@@ -276,7 +280,7 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
       {
         instrumentId: payment.instrumentId,
         step: 'void',
-        pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+        pspIdempotencyKey: pspIdempotencyKey(checkout.id, 'void', tryNumberOf(payment)),
       },
     );
     result = { amount: recorded.operation.pspAmount, pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id };

@@ -250,10 +250,29 @@ const SCRIPT = `
 
   function isTerminal(status) { return status === 'succeeded' || status === 'failed' || status === 'expired' || status === 'canceled'; }
 
+  // Another card after a decline: the checkout is open again with last_payment_error (max_payment_attempts).
+  function retryText(error) {
+    return (DECLINES[error.code] || error.message || 'Your card was declined.') + ' Please try another card.';
+  }
+  function showRetry(checkout) {
+    paySent = false;
+    payKey = newKey();
+    ['card-number', 'card-expiry', 'card-cvc'].forEach(function (id) { el(id).value = ''; fieldError(id, ''); });
+    formError('');
+    setBusy(false, 'Pay Now');
+    var box = el('retry-error');
+    box.textContent = retryText(checkout.last_payment_error);
+    box.hidden = false;
+    show('view-pay', 'card-number');
+    announce(box.textContent);
+  }
+  function reopened(checkout) { return checkout.status === 'open' && !!checkout.last_payment_error; }
+
   function poll() {
     if (!pollStarted) pollStarted = Date.now();
     api('GET', 'checkouts/' + encodeURIComponent(config.checkoutId) + '/status').then(function (answer) {
       if (answer.status === 200 && answer.json && isTerminal(answer.json.status)) { showResult(answer.json); return; }
+      if (answer.status === 200 && answer.json && reopened(answer.json)) { showRetry(answer.json); return; }
       if (answer.status === 401 || answer.status === 404) { wrongLink(); return; }
       el('pending-note').hidden = answer.status === 200;
       schedulePoll();
@@ -341,6 +360,7 @@ const SCRIPT = `
     event.preventDefault();
     if (paySent || el('pay-button').disabled) return;
     formError('');
+    el('retry-error').hidden = true;
     var card = readCard();
     if (!card) return;
     setBusy(true, 'Processing\\u2026');
@@ -395,7 +415,9 @@ const SCRIPT = `
       }
       var checkout = answer.json;
       renderSummary(checkout);
-      if (checkout.status === 'open') {
+      if (reopened(checkout)) {
+        showRetry(checkout);
+      } else if (checkout.status === 'open') {
         show('view-pay', 'pay-title');
         announce('Order loaded. Total ' + el('total').textContent + '.');
       } else if (checkout.status === 'processing') {
@@ -496,6 +518,7 @@ export function renderCheckoutPage(input: CheckoutPageInput): string {
 </section>
 <form id="card-form" novalidate aria-labelledby="card-title">
 <h2 id="card-title">Card details</h2>
+<p id="retry-error" class="alert" role="alert" data-testid="payment-error" hidden></p>
 <div class="field">
 <label for="card-number">Card number</label>
 <input id="card-number" name="cardnumber" type="text" inputmode="numeric" autocomplete="cc-number" spellcheck="false" maxlength="23" required aria-describedby="card-number-hint card-number-error">

@@ -47,6 +47,8 @@ export interface DemoMerchant {
 }
 
 const PAYSTEP_TIMEOUT_MS = 10_000;
+/** The shop's Buy button lets the buyer try up to 3 cards (another card after a decline). */
+const DEMO_MAX_PAYMENT_ATTEMPTS = 3;
 
 /**
  * Starts the demo merchant on loopback. Without a signing/webhook secret it accepts unsigned
@@ -212,8 +214,9 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
   };
 
   /**
-   * POST /buy. JSON in, JSON out (scripts and tests); an HTML form post (the shop's Buy button)
-   * gets a 303 to the hosted checkout instead, or an error page.
+   * POST /buy. JSON in, JSON out (scripts and tests; optional `max_payment_attempts`); an HTML form
+   * post (the shop's Buy button, max_payment_attempts 3) gets a 303 to the hosted checkout instead,
+   * or an error page.
    */
   const handleBuy = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const contentType = (header(request, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
@@ -228,6 +231,8 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
         sku: form.get('sku') ?? undefined,
         ...(formQuantity !== null && formQuantity !== '' ? { quantity: Number(formQuantity) } : {}),
         ...(formEmail ? { email: formEmail } : {}),
+        // The shop's buyers may try another card after a decline (scripts choose with the JSON field).
+        max_payment_attempts: DEMO_MAX_PAYMENT_ATTEMPTS,
       };
     } else {
       body = parseJson(raw);
@@ -287,6 +292,8 @@ export async function startDemoMerchant(options: StartDemoMerchantOptions = {}):
           : {}),
       success_url: `${selfUrl}/thanks${refQuery}`,
       failure_url: `${selfUrl}/sorry${refQuery}`,
+      // Another card after a decline: the shop's Buy button allows 3 cards; a script may ask for its own count.
+      ...(typeof body['max_payment_attempts'] === 'number' ? { max_payment_attempts: body['max_payment_attempts'] } : {}),
     };
     let status: number;
     let created: unknown;

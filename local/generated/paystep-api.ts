@@ -560,6 +560,18 @@ export interface components {
                 sku: string;
                 unit_amount: number | null;
             }[];
+            /** @description Why the last try failed (another card may be tried while the checkout is open); null if none failed. */
+            last_payment_error: {
+                /** @example insufficient_funds */
+                code: string;
+                /** @example The payment was declined (insufficient_funds). Try another card. */
+                message: string;
+            } | null;
+            /**
+             * @description How many cards the buyer may try (1-5).
+             * @example 3
+             */
+            max_payment_attempts: number;
             /** @example order-10042 */
             merchant_order_ref: string;
             /**
@@ -623,6 +635,13 @@ export interface components {
             failure_message: string | null;
             failure_reason: ("payment_declined" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
             id: string;
+            /** @description Why the last try failed (another card may be tried while the checkout is open); null if none failed. */
+            last_payment_error: {
+                /** @example insufficient_funds */
+                code: string;
+                /** @example The payment was declined (insufficient_funds). Try another card. */
+                message: string;
+            } | null;
             /** @constant */
             object: "checkout_status";
             /** @description Where to send the buyer once terminal. */
@@ -991,6 +1010,13 @@ export interface components {
                 sku: string;
                 unit_amount: number | null;
             }[];
+            /** @description Why the last try failed (another card may be tried while the checkout is open); null if none failed. */
+            last_payment_error: {
+                /** @example insufficient_funds */
+                code: string;
+                /** @example The payment was declined (insufficient_funds). Try another card. */
+                message: string;
+            } | null;
             merchant_name: string;
             /** @constant */
             object: "checkout";
@@ -1175,6 +1201,8 @@ export interface operations {
                          */
                         unit_amount?: number;
                     }[];
+                    /** @description How many cards the buyer may try (1-5, default 1): a declined try with tries left reopens the checkout with `last_payment_error`. */
+                    max_payment_attempts?: number;
                     merchant_order_ref: string;
                     /**
                      * @description Your own key/value pairs (strings), returned as given. At most 50 keys of up to 40 characters, values up to 500; keys starting `paystep_` are reserved.
@@ -1767,7 +1795,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: string;
-                type?: "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring";
+                type?: "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring";
             };
             header?: {
                 /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
@@ -3126,7 +3154,7 @@ export interface operations {
                      *       "checkout.failed"
                      *     ]
                      */
-                    enabled_events?: ("*" | "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring")[];
+                    enabled_events?: ("*" | "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring")[];
                     /**
                      * Format: uri
                      * @example https://shop.example.com/webhooks/paystep

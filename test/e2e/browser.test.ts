@@ -212,8 +212,8 @@ describe('hosted checkout in Chromium', () => {
     expect(products.find((p) => p.sku === 'limited-print')).toMatchObject({ stock: 0, blocked: 0, sold: 1 });
   });
 
-  it('shows a declined card (entered with the keyboard only) and never captures', async () => {
-    // Prepare
+  it('shows a declined card (entered with the keyboard only), asks for another card until the tries are used up, and never captures', async () => {
+    // Prepare: the shop's checkouts allow 3 cards (max_payment_attempts 3)
     const { page } = await newBuyerPage();
     const checkoutId = await buyFromShop(page, 'tshirt');
 
@@ -225,9 +225,30 @@ describe('hosted checkout in Chromium', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type('123');
     await page.keyboard.press('Enter');
+    // The first decline reopens the checkout: the page shows the error and asks for another card,
+    // with the focus back in the (emptied) card number field for the keyboard user.
+    const retryError = page.getByTestId('payment-error');
+    await retryError.waitFor({ timeout: 30_000 });
+    const retryText = (await retryError.textContent()) ?? '';
+    const focused = await page.evaluate<string | undefined>('document.activeElement ? document.activeElement.id : undefined');
+    const emptied = await page.getByLabel('Card number').inputValue();
+    await saveScreenshot(page, '9-retry-after-decline');
+    for (let tryNumber = 2; tryNumber <= 3; tryNumber += 1) {
+      await page.keyboard.type(CARD_DECLINED);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('1234');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('123');
+      await page.keyboard.press('Enter');
+      if (tryNumber < 3) await page.getByLabel('Card number').and(page.locator(':focus')).waitFor({ timeout: 30_000 });
+    }
     await page.getByRole('heading', { name: 'Payment failed' }).waitFor({ timeout: 30_000 });
 
     // Assess
+    expect(retryText).toMatch(/declin/i);
+    expect(retryText).toMatch(/another card/i);
+    expect(focused).toBe('card-number');
+    expect(emptied).toBe('');
     const reason = (await page.getByTestId('failure-reason').textContent()) ?? '';
     expect(reason).toMatch(/declin/i);
     expect(await page.locator('#status').textContent()).toMatch(/Payment failed/);
@@ -238,8 +259,29 @@ describe('hosted checkout in Chromium', () => {
     const checkout = await checkoutAsMerchant(checkoutId);
     expect(checkout).toMatchObject({ status: 'failed', failure_reason: 'payment_declined' });
     const ledger = await expectMoneyInvariants(checkoutId);
-    expect(ops(ledger, 'authorize', 'failed')).toHaveLength(1);
+    expect(ops(ledger, 'authorize', 'failed')).toHaveLength(3);
     expect(ops(ledger, 'capture')).toHaveLength(0);
+  });
+
+  it('pays with another card after a decline on the same checkout', async () => {
+    // Prepare
+    const { page } = await newBuyerPage();
+    const checkoutId = await buyFromShop(page, 'tshirt');
+
+    // Act: a declined card, then a good one on the page that asks for another card
+    await fillCard(page, CARD_DECLINED);
+    await page.getByRole('button', { name: 'Pay Now' }).click();
+    await page.getByTestId('payment-error').waitFor({ timeout: 30_000 });
+    await fillCard(page, CARD_OK);
+    await page.getByRole('button', { name: 'Pay Now' }).click();
+    await page.getByRole('heading', { name: 'Payment successful' }).waitFor({ timeout: 30_000 });
+
+    // Assess
+    const checkout = await checkoutAsMerchant(checkoutId);
+    expect(checkout).toMatchObject({ status: 'succeeded' });
+    const ledger = await expectMoneyInvariants(checkoutId);
+    expect(ops(ledger, 'authorize', 'failed')).toHaveLength(1);
+    expect(ops(ledger, 'capture')).toHaveLength(1);
   });
 
   it('serves the checkout page with a strict CSP that allows only the API and the PSP, and a clear page without the client secret', async () => {

@@ -302,6 +302,7 @@ describe('reading checkouts', () => {
       items: created.json.items,
       merchant_name: 'Shop A',
       failure_reason: null,
+      last_payment_error: null,
       expires_at: created.json.expires_at,
     });
     expect(wrongCheckout.status).toBe(401);

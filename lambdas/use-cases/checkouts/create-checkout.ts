@@ -69,6 +69,7 @@ function toCheckoutRecord(input: CreateCheckoutInput, merchant: Merchant, client
     updatedAt: createdAt,
     expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
     ...(input.capture_method === 'manual' ? { captureMethod: 'manual' as const } : {}),
+    ...(input.max_payment_attempts !== undefined ? { maxPaymentAttempts: input.max_payment_attempts } : {}),
     ...(input.metadata !== undefined && Object.keys(input.metadata).length > 0 ? { metadata: { ...input.metadata } } : {}),
     version: 1,
   };

@@ -8,6 +8,7 @@
  */
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import { tryNumberOf, tryScopedKey } from '../../domain/payment-tries';
 import {
   AttemptTransitionError,
   CheckoutNotProcessingError,
@@ -124,7 +125,7 @@ async function askPspToAuthorize(
       paymentToken: payment.paymentToken,
       amount: checkout.amount,
       currency: checkout.currency,
-      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize'),
+      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
     });
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
@@ -135,7 +136,7 @@ async function askPspToAuthorize(
           at: new Date().toISOString(),
           data: { decline_code: error.message },
         },
-        `${checkout.id}:authorization_declined`,
+        tryScopedKey(checkout.id, tryNumberOf(payment), 'authorization_declined'),
       );
       await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
     }

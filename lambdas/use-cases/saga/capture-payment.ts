@@ -9,6 +9,7 @@ import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
+import { tryNumberOf } from '../../domain/payment-tries';
 import {
   AuthorizationMissingError,
   AuthorizationVoidedError,
@@ -65,7 +66,12 @@ export async function capturePayment(
   try {
     const recorded = await runSagaOperation(
       { instruments: deps.instruments, gateway: deps.gateway },
-      { instrumentId, step: 'capture', amount, pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture') },
+      {
+        instrumentId,
+        step: 'capture',
+        amount,
+        pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture', tryNumberOf(payment)),
+      },
     );
     capture = {
       amount: recorded.operation.pspAmount,

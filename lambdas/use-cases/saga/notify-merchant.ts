@@ -9,6 +9,7 @@
  */
 import { isVoided } from '../../domain/payment-attempt';
 import { isHeldForManualCapture } from '../../domain/authorization-hold';
+import { reopenedTries } from '../../domain/payment-tries';
 import { deriveEventId } from '../../domain/webhook-events';
 import type { Checkout } from '../../domain/model';
 import { attemptDelivery, publishEvent, type WebhookDependencies } from '../webhook-delivery';
@@ -53,19 +54,26 @@ export function checkoutEventTypes(checkout: Checkout): string[] {
  */
 export async function notifyMerchant(deps: NotifyMerchantPorts, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
-  if (checkout.status !== 'succeeded' && checkout.status !== 'failed')
-    return { delivered: 0, skipped: `status ${checkout.status}` };
+  const terminal = checkout.status === 'succeeded' || checkout.status === 'failed';
+  const failedTries = reopenedTries(checkout);
+  if (!terminal && failedTries.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const object = deps.renderCheckout(checkout);
   const occurredAt = new Date(checkout.updatedAt);
+  // One payment.failed per try that reopened the checkout (its key names the try, so it is sent once).
+  const sources = failedTries.map((tryNumber) => ({
+    type: 'payment.failed',
+    sourceKey: `${checkout.id}:payment.failed:${tryNumber}`,
+  }));
+  if (terminal) for (const type of checkoutEventTypes(checkout)) sources.push({ type, sourceKey: `${checkout.id}:${type}` });
   const eventIds: string[] = [];
-  for (const type of checkoutEventTypes(checkout)) {
+  for (const { type, sourceKey } of sources) {
     const published = await publishEvent(deps, {
       merchantId: checkout.merchantId,
       type,
       objectId: checkout.id,
       checkoutId: checkout.id,
       data: { object },
-      sourceKey: `${checkout.id}:${type}`,
+      sourceKey,
       occurredAt,
     });
     eventIds.push(published.eventId);

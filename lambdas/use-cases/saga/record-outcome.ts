@@ -6,7 +6,9 @@
  */
 import { isHeldForManualCapture } from '../../domain/authorization-hold';
 import type { CheckoutStatus, FailureReason } from '../../domain/model';
-import { failUnansweredAttempt } from '../../domain/payment-attempt';
+import type { Checkout } from '../../domain/model';
+import { currentAttempt, failUnansweredAttempt } from '../../domain/payment-attempt';
+import { maxTriesOf, reopensForAnotherCard, tryNumberOf } from '../../domain/payment-tries';
 import { CaptureIncompleteError } from '../../errors';
 import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
@@ -42,6 +44,36 @@ export function messageFromCause(cause: string | undefined): string | undefined 
   return cause.slice(0, 500);
 }
 
+/**
+ * A declined try with tries left (lambdas/domain/payment-tries.ts): the checkout goes back to
+ * `open` with `last_payment_error` (the decline code and a message for the buyer), by the same
+ * conditional write from `processing`; NotifyMerchant then sends `payment.failed`. Nothing was
+ * authorized, so nothing is voided and the merchant's stock was never asked about.
+ */
+async function reopenForAnotherCard(
+  deps: RecordOutcomePorts,
+  checkout: Checkout,
+  reason: FailureReason,
+): Promise<{ status: CheckoutStatus }> {
+  const at = new Date().toISOString();
+  const payment = checkout.payment === undefined ? undefined : failUnansweredAttempt(checkout.payment, reason, at);
+  const code = (payment === undefined ? undefined : currentAttempt(payment.attempts)?.failureCode) ?? reason;
+  const message = `${DEFAULT_FAILURE_MESSAGES[reason]}${code !== reason ? ` (${code})` : ''}. Try another card.`;
+  const tryNumber = tryNumberOf(checkout.payment);
+  const updated = await deps.checkouts.transitionCheckout({
+    checkoutId: checkout.id,
+    from: ['processing'],
+    to: 'open',
+    expectedVersion: checkout.version,
+    patch: { lastPaymentError: { code, message }, ...(payment !== undefined ? { payment } : {}) },
+    event: {
+      type: 'payment_failed',
+      data: { failure_reason: reason, code, message, try: tryNumber, tries_left: maxTriesOf(checkout) - tryNumber },
+    },
+  });
+  return { status: updated.status };
+}
+
 export async function recordOutcome(
   deps: RecordOutcomePorts,
   { checkoutId, outcome }: OutcomeInput,
@@ -73,6 +105,7 @@ export async function recordOutcome(
     });
     return { status: updated.status };
   }
+  if (reopensForAnotherCard(checkout, outcome.reason)) return await reopenForAnotherCard(deps, checkout, outcome.reason);
   const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];
   const payment =
     checkout.payment === undefined

@@ -7,6 +7,7 @@
 import type { AuthorizationPolicy } from '../../domain/authorization-hold';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { recordAttemptEvent, type AttemptEvent } from '../../domain/payment-attempt';
+import { tryScopedKey } from '../../domain/payment-tries';
 import { NotFoundError, PaymentNotStartedError, RecoveryTakeoverError } from '../../errors';
 import type { AuthorizationHoldStore } from '../../ports/authorization-holds';
 import type { CheckoutRepository } from '../../ports/checkouts';
@@ -40,9 +41,12 @@ export interface StepInput {
   checkoutId: string;
 }
 
-/** The PSP idempotency key for one saga step of one checkout: stable across every retry. */
-export function pspIdempotencyKey(checkoutId: string, step: 'authorize' | 'capture' | 'void'): string {
-  return `${checkoutId}:${step}`;
+/**
+ * The PSP idempotency key for one saga step of one try of one checkout: stable across every
+ * retry; `<checkout>:<step>` for the first try (lambdas/domain/payment-tries.ts).
+ */
+export function pspIdempotencyKey(checkoutId: string, step: 'authorize' | 'capture' | 'void', tryNumber = 1): string {
+  return tryScopedKey(checkoutId, tryNumber, step);
 }
 
 /** The checkout, or NotFoundError: every step starts from the stored truth. */

@@ -7,6 +7,7 @@
  */
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, isVoided, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import { tryNumberOf } from '../../domain/payment-tries';
 import { InstrumentMissingError, PspRejectedError } from '../../errors';
 import { runSagaOperation } from '../financial-instruments';
 import { loadCheckout, pspIdempotencyKey, type SagaPorts, type StepInput } from './shared';
@@ -50,7 +51,11 @@ export async function voidAuthorization(
   }
   const recorded = await runSagaOperation(
     { instruments: deps.instruments, gateway: deps.gateway },
-    { instrumentId: plan.instrumentId, step: 'void', pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'void') },
+    {
+      instrumentId: plan.instrumentId,
+      step: 'void',
+      pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'void', tryNumberOf(payment)),
+    },
   );
   const { payment: voided } = recordAttemptEvent(payment, { type: 'voided' }, new Date().toISOString());
   await deps.checkouts.updatePayment(checkoutId, voided, checkout.version, {
@@ -84,7 +89,7 @@ async function voidUnrecordedAuthorizations(
       const result = await deps.gateway.voidAuthorization({
         reference: checkout.id,
         pspReference,
-        idempotencyKey: pspIdempotencyKey(checkout.id, 'void'),
+        idempotencyKey: pspIdempotencyKey(checkout.id, 'void', tryNumberOf(payment)),
       });
       released += 1;
       const current = await loadCheckout(deps, checkout.id);

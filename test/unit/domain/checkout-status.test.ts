@@ -3,7 +3,15 @@ import { assertTransition, canTransition, CHECKOUT_STATUSES, isTerminal } from '
 import type { CheckoutStatus } from '../../../lambdas/domain/model';
 import { InvalidTransitionError } from '../../../lambdas/errors';
 
-const ALLOWED = new Set(['open>processing', 'open>expired', 'open>canceled', 'processing>succeeded', 'processing>failed']);
+// processing -> open: a declined try with tries left reopens the checkout for another card (DESIGN Part 2).
+const ALLOWED = new Set([
+  'open>processing',
+  'open>expired',
+  'open>canceled',
+  'processing>succeeded',
+  'processing>failed',
+  'processing>open',
+]);
 
 describe('checkout status machine', () => {
   const pairs: [CheckoutStatus, CheckoutStatus][] = CHECKOUT_STATUSES.flatMap((from) =>

@@ -175,6 +175,42 @@ describe('notifyMerchant', () => {
     expect(sender.sent).toHaveLength(0);
   });
 
+  it('sends payment.failed once per declined try that reopened the checkout, then the result after the last try', async () => {
+    // Prepare: try 1 was declined and reopened the checkout (max_payment_attempts 3)
+    const reopened = aCheckout({
+      status: 'open',
+      maxPaymentAttempts: 3,
+      lastPaymentError: { code: 'card_declined', message: 'The payment was declined (card_declined). Try another card.' },
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }, { status: 'failed' }),
+    });
+    await checkouts.createCheckout(reopened);
+    // Act
+    const first = await notifyMerchant(deps, input);
+    const again = await notifyMerchant(deps, input);
+    // Assess
+    const types = () => [...new Set(sender.sent.map((s) => JSON.parse(s.message.body).type as string))];
+    expect(first.eventIds).toHaveLength(1);
+    expect(again.eventIds).toEqual(first.eventIds);
+    expect(types()).toEqual(['payment.failed']);
+    const body = JSON.parse(sender.sent[0]!.message.body);
+    expect(body.data.object).toMatchObject({ id: 'chk_1', status: 'open' });
+  });
+
+  it('sends no payment.failed for a single-try checkout that failed (Part 1)', async () => {
+    // Prepare
+    await checkouts.createCheckout(
+      aCheckout({
+        status: 'failed',
+        failureReason: 'payment_declined',
+        payment: aPayment({ paymentToken: 'tok_1' }, { status: 'failed' }),
+      }),
+    );
+    // Act
+    await notifyMerchant(deps, input);
+    // Assess
+    expect(sender.sent.map((s) => JSON.parse(s.message.body).type)).not.toContain('payment.failed');
+  });
+
   it('derives the event types from the payment state', () => {
     expect(checkoutEventTypes(terminal({}))).toEqual(['payment.captured', 'checkout.succeeded']);
     expect(checkoutEventTypes(aCheckout({ status: 'failed' }))).toEqual(['checkout.failed']);

@@ -41,6 +41,7 @@ describe('payCheckout', () => {
         status: 'processing',
         failure_reason: null,
         failure_message: null,
+        last_payment_error: null,
         redirect_url: null,
       },
     });
@@ -115,5 +116,64 @@ describe('executionNameFor', () => {
   it('keeps checkout ids and replaces characters Step Functions refuses', () => {
     expect(executionNameFor('chk_AbC-123')).toBe('chk_AbC-123');
     expect(executionNameFor('chk:a/b')).toBe('chk_a_b');
+  });
+
+  it('names later tries after the checkout and the try number', () => {
+    expect(executionNameFor('chk_AbC-123', 1)).toBe('chk_AbC-123');
+    expect(executionNameFor('chk_AbC-123', 3)).toBe('chk_AbC-123-t3');
+  });
+});
+
+describe('payCheckout after a declined try (max_payment_attempts)', () => {
+  const declined = () =>
+    aCheckout({
+      status: 'open',
+      maxPaymentAttempts: 3,
+      lastPaymentError: {
+        code: 'insufficient_funds',
+        message: 'The payment was declined (insufficient_funds). Try another card.',
+      },
+      payment: {
+        paymentToken: 'tok_bad',
+        capturedAmount: 0,
+        attempts: [
+          {
+            id: 'att_1',
+            connector: 'sandbox',
+            status: 'failed',
+            failureCode: 'insufficient_funds',
+            amount: 10050,
+            currency: 'USD',
+            createdAt: '2026-01-01T00:00:00.000Z',
+          },
+        ],
+      },
+    });
+
+  it('starts the next try: a new current attempt after the failed one, its own execution name', async () => {
+    // Prepare
+    await checkouts.createCheckout(declined());
+    // Act
+    const answer = await payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_good' });
+    // Assess
+    expect(answer.statusCode).toBe(202);
+    const payment = (await checkouts.getCheckout('chk_1'))?.payment;
+    expect(payment).toMatchObject({ paymentToken: 'tok_good', tries: 2 });
+    expect(payment?.attempts.map((a) => [a.id === 'att_1' ? 'att_1' : 'new', a.status])).toEqual([
+      ['att_1', 'failed'],
+      ['new', 'authorizing'],
+    ]);
+    expect(workflow.starts).toEqual([{ name: 'chk_1-t2', input: { checkoutId: 'chk_1' } }]);
+  });
+
+  it('answers duplicate pays during the try with one status change and one execution name', async () => {
+    // Prepare
+    await checkouts.createCheckout(declined());
+    // Act
+    await Promise.all(Array.from({ length: 10 }, () => payCheckout(deps, { checkoutId: 'chk_1', paymentToken: 'tok_good' })));
+    // Assess
+    expect(checkouts.events.filter((e) => e.type === 'payment_started')).toHaveLength(1);
+    expect(new Set(workflow.starts.map((s) => s.name))).toEqual(new Set(['chk_1-t2']));
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.attempts).toHaveLength(2);
   });
 });

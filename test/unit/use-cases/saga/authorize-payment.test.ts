@@ -59,3 +59,16 @@ describe('authorizePayment', () => {
     expect(gateway.calls.map((c) => c.key)).toEqual(['chk_1:authorize', 'chk_1:authorize']);
   });
 });
+
+describe('authorizePayment on a later try (max_payment_attempts)', () => {
+  it('authorizes with the try-scoped key <checkout>:t2:authorize, never replaying the declined try', async () => {
+    // Prepare
+    const stored = (await checkouts.getCheckout('chk_1'))!;
+    await checkouts.updatePayment('chk_1', { ...stored.payment!, tries: 2 }, stored.version);
+    // Act
+    const result = await authorizePayment(deps, input);
+    // Assess
+    expect(result.pspReference).toBe('auth_chk_1');
+    expect(gateway.calls).toEqual([{ op: 'authorize', key: 'chk_1:t2:authorize', amount: 10050 }]);
+  });
+});

@@ -4,16 +4,20 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
-import type { FakeCheckouts } from '../../fakes';
+import { aCheckout, type FakeCheckouts, type FakeGateway } from '../../fakes';
+import { aPayment } from '../../../support/payments';
+import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
+import { PaymentDeclinedError } from '../../../../lambdas/errors';
 import { input, sagaWorld } from './saga-fixture';
 import { messageFromCause, recordOutcome } from '../../../../lambdas/use-cases/saga/record-outcome';
 import { CaptureIncompleteError } from '../../../../lambdas/errors';
 
 let checkouts: FakeCheckouts;
+let gateway: FakeGateway;
 let deps: SagaPorts;
 
 beforeEach(async () => {
-  ({ checkouts, deps } = await sagaWorld());
+  ({ checkouts, gateway, deps } = await sagaWorld());
 });
 
 describe('recordOutcome', () => {
@@ -49,5 +53,61 @@ describe('recordOutcome', () => {
     [undefined, undefined],
   ])('messageFromCause(%s) = %s', (cause, expected) => {
     expect(messageFromCause(cause)).toBe(expected);
+  });
+});
+
+describe('recordOutcome after a declined try (max_payment_attempts)', () => {
+  const declined = { status: 'failed', reason: 'payment_declined', cause: 'insufficient_funds' } as const;
+
+  async function declinedTry(maxPaymentAttempts: number, tries?: number): Promise<void> {
+    await checkouts.createCheckout(
+      aCheckout({
+        status: 'processing',
+        maxPaymentAttempts,
+        payment: { ...aPayment({ paymentToken: 'tok_1', connector: 'fake' }), ...(tries !== undefined ? { tries } : {}) },
+      }),
+    );
+    gateway.failNext.authorize = [new PaymentDeclinedError('insufficient_funds')];
+    await expect(authorizePayment(deps, input)).rejects.toBeInstanceOf(PaymentDeclinedError);
+  }
+
+  it('reopens the checkout with last_payment_error while tries are left', async () => {
+    // Prepare
+    await declinedTry(3);
+    // Act
+    const result = await recordOutcome(deps, { ...input, outcome: declined });
+    // Assess
+    expect(result).toEqual({ status: 'open' });
+    const stored = await checkouts.getCheckout('chk_1');
+    expect(stored).toMatchObject({
+      status: 'open',
+      lastPaymentError: {
+        code: 'insufficient_funds',
+        message: 'The payment was declined (insufficient_funds). Try another card.',
+      },
+    });
+    expect(stored?.failureReason).toBeUndefined();
+    expect(checkouts.events.find((e) => e.type === 'payment_failed')?.data).toMatchObject({ try: 1, tries_left: 2 });
+  });
+
+  it('fails the checkout as in Part 1 on the last try', async () => {
+    // Prepare
+    await declinedTry(3, 3);
+    // Act
+    const result = await recordOutcome(deps, { ...input, outcome: declined });
+    // Assess
+    expect(result).toEqual({ status: 'failed' });
+    expect(await checkouts.getCheckout('chk_1')).toMatchObject({ status: 'failed', failureReason: 'payment_declined' });
+  });
+
+  it('never reopens for a failure that is not the card (inventory, PSP error)', async () => {
+    // Prepare
+    await checkouts.createCheckout(
+      aCheckout({ status: 'processing', maxPaymentAttempts: 3, payment: aPayment({ paymentToken: 'tok_1' }) }),
+    );
+    // Act
+    const result = await recordOutcome(deps, { ...input, outcome: { status: 'failed', reason: 'inventory_rejected' } });
+    // Assess
+    expect(result).toEqual({ status: 'failed' });
   });
 });
