@@ -50,11 +50,11 @@ export function executionNameForTry(checkoutId: string, tryNumber: number): stri
 /** The payment of the next try: earlier attempts kept (the history), the new one current. */
 export function paymentForNextTry(
   previous: CheckoutPayment | undefined,
-  next: { paymentToken: string; attempt: PaymentAttempt },
+  next: { paidWith: Pick<CheckoutPayment, 'paymentToken' | 'paymentMethodId' | 'offSession'>; attempt: PaymentAttempt },
 ): CheckoutPayment {
-  if (previous === undefined) return { paymentToken: next.paymentToken, attempts: [next.attempt], capturedAmount: 0 };
+  if (previous === undefined) return { ...next.paidWith, attempts: [next.attempt], capturedAmount: 0 };
   return {
-    paymentToken: next.paymentToken,
+    ...next.paidWith,
     attempts: [...previous.attempts, next.attempt],
     capturedAmount: 0,
     tries: tryNumberOf(previous) + 1,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
+import { SensitiveCard } from '../../lambdas/domain/payment-method';
 import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../lambdas/errors';
 import { fetchAuthorization, fetchLedger, setOutage, tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
@@ -97,7 +98,7 @@ describe('money movements', () => {
     // Act
     const authorization = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 10050,
       currency: 'USD',
       idempotencyKey: `${reference}-auth`,
@@ -152,7 +153,7 @@ describe('money movements', () => {
     const token = await tokenizeTestCard(psp.url, APPROVE);
     const { pspReference } = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -188,14 +189,14 @@ describe('money movements', () => {
     const reference = nextReference();
     const voided = await gateway.authorize({
       reference,
-      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      source: { type: 'token', token: await tokenizeTestCard(psp.url, APPROVE) },
       amount: 3000,
       currency: 'USD',
       idempotencyKey: `${reference}-a1`,
     });
     const full = await gateway.authorize({
       reference,
-      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      source: { type: 'token', token: await tokenizeTestCard(psp.url, APPROVE) },
       amount: 700,
       currency: 'USD',
       idempotencyKey: `${reference}-a2`,
@@ -280,7 +281,13 @@ describe('declines and double spend', () => {
     // Act
     const raw = await post('/v1/authorizations', { token, amount: 500, currency: 'USD', reference }, `${reference}-raw`);
     const viaAdapter = await gateway
-      .authorize({ reference, paymentToken: token, amount: 500, currency: 'USD', idempotencyKey: `${reference}-adapter` })
+      .authorize({
+        reference,
+        source: { type: 'token' as const, token },
+        amount: 500,
+        currency: 'USD',
+        idempotencyKey: `${reference}-adapter`,
+      })
       .catch((error: unknown) => error);
     // Assess
     expect(raw.status).toBe(402);
@@ -320,7 +327,7 @@ describe('declines and double spend', () => {
     const token = await tokenizeTestCard(psp.url, APPROVE);
     const { pspReference } = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -341,7 +348,13 @@ describe('misbehaving cards', () => {
     // Prepare
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, '4000000000000119');
-    const input = { reference, paymentToken: token, amount: 1200, currency: 'USD', idempotencyKey: `${reference}-auth` };
+    const input = {
+      reference,
+      source: { type: 'token' as const, token },
+      amount: 1200,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    };
     // Act
     const firstAttempt = await gateway.authorize(input).catch((error: unknown) => error);
     const retry = await gateway.authorize(input);
@@ -359,7 +372,13 @@ describe('misbehaving cards', () => {
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, '4000000000000333');
     const impatient = new SandboxPspGateway({ baseUrl: psp.url, timeoutMs: 200 });
-    const input = { reference, paymentToken: token, amount: 800, currency: 'USD', idempotencyKey: `${reference}-auth` };
+    const input = {
+      reference,
+      source: { type: 'token' as const, token },
+      amount: 800,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    };
     // Act
     const timedOut = await impatient.authorize(input).catch((error: unknown) => error);
     const retry = await impatient.authorize(input);
@@ -376,7 +395,7 @@ describe('misbehaving cards', () => {
     const impatient = new SandboxPspGateway({ baseUrl: psp.url, timeoutMs: 200 });
     const { pspReference } = await impatient.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 800,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -402,7 +421,7 @@ describe('persistence', () => {
     const key = `${reference}-auth`;
     await new SandboxPspGateway({ baseUrl: first.url }).authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 4200,
       currency: 'KRW',
       idempotencyKey: key,
@@ -413,7 +432,13 @@ describe('persistence', () => {
     try {
       const rows = await fetchLedger(second.url, reference);
       const reuse = await new SandboxPspGateway({ baseUrl: second.url })
-        .authorize({ reference, paymentToken: token, amount: 4200, currency: 'KRW', idempotencyKey: `${key}-new` })
+        .authorize({
+          reference,
+          source: { type: 'token' as const, token },
+          amount: 4200,
+          currency: 'KRW',
+          idempotencyKey: `${key}-new`,
+        })
         .catch((error: unknown) => error);
       // Assess
       expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([
@@ -463,5 +488,71 @@ describe('test outage (PUT /v1/test/outage)', () => {
     // Assess
     expect(response.status).toBe(422);
     expect(((await response.json()) as { error: { param: string } }).error.param).toBe('mode');
+  });
+});
+
+describe('card data with card-on-file flags (vaulted cards)', () => {
+  const vaulted = (cvc: string | undefined) => new SensitiveCard('pm_sandbox_test', '5555555555554444', 12, 2049, cvc);
+
+  it('issues a network transaction id to a customer-initiated card authorization and records its flags', async () => {
+    // Prepare
+    const reference = nextReference();
+    // Act
+    const authorization = await gateway.authorize({
+      reference,
+      source: { type: 'card', card: vaulted('123'), cardOnFile: { initiator: 'customer', stored: true } },
+      amount: 1500,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    });
+    // Assess
+    expect(authorization.networkTransactionId).toMatch(/^ntid_/);
+    expect(await fetchAuthorization(psp.url, authorization.pspReference)).toMatchObject({
+      status: 'authorized',
+      card: { last4: '4444' },
+      card_on_file: { initiator: 'customer', stored: true },
+      network_transaction_id: authorization.networkTransactionId,
+    });
+  });
+
+  it('refuses a merchant-initiated authorization without a network transaction id it issued, and approves one quoting it', async () => {
+    // Prepare
+    const first = nextReference();
+    const { networkTransactionId } = await gateway.authorize({
+      reference: first,
+      source: { type: 'card', card: vaulted('123'), cardOnFile: { initiator: 'customer', stored: true } },
+      amount: 1500,
+      currency: 'USD',
+      idempotencyKey: `${first}-auth`,
+    });
+    const withoutId = nextReference();
+    const withId = nextReference();
+    // Act
+    const refused = await gateway
+      .authorize({
+        reference: withoutId,
+        source: { type: 'card', card: vaulted(undefined), cardOnFile: { initiator: 'merchant', stored: true } },
+        amount: 900,
+        currency: 'USD',
+        idempotencyKey: `${withoutId}-auth`,
+      })
+      .catch((error: unknown) => error);
+    const renewal = await gateway.authorize({
+      reference: withId,
+      source: {
+        type: 'card',
+        card: vaulted(undefined),
+        cardOnFile: { initiator: 'merchant', stored: true, ...(networkTransactionId ? { networkTransactionId } : {}) },
+      },
+      amount: 900,
+      currency: 'USD',
+      idempotencyKey: `${withId}-auth`,
+    });
+    // Assess
+    expect(refused).toBeInstanceOf(PaymentDeclinedError);
+    expect((refused as Error).message).toBe('network_transaction_id_required');
+    expect(renewal.authorizedAmount).toBe(900);
+    expect(renewal.networkTransactionId).toBeUndefined();
+    expect((await fetchLedger(psp.url, withoutId)).map((row) => [row.type, row.status])).toEqual([['authorize', 'failed']]);
   });
 });
