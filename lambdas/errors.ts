@@ -41,7 +41,11 @@ export class AuthenticationError extends PaystepError {
 export class ForbiddenError extends PaystepError {
   override readonly name = 'ForbiddenError';
   readonly status = 403;
-  readonly code = 'forbidden';
+  readonly code: string;
+  constructor(message: string, options: ErrorOptions & { param?: string; code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'forbidden';
+  }
 }
 
 /** Also used when the resource exists but belongs to another merchant: never leak its existence. */

@@ -73,6 +73,8 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
     description: 'Pays a checkout (starts its saga execution) and answers the pending-page poll',
     secretsKey: true,
     startsSaga: true,
+    // Checks a pm_ may pay the checkout: metadata only, never a card.
+    cardVault: 'read',
   },
   'api-webhook-endpoints': {
     description: "Manages the merchant's webhook endpoints and their signing secrets",
@@ -127,10 +129,12 @@ interface SagaFunctionNeeds {
   readonly secretsKey?: boolean;
   /** states:SendTaskSuccess/Failure/Heartbeat: resumes its own `.waitForTaskToken` wait when the result is already in. */
   readonly taskTokens?: boolean;
+  /** The card vault (bindCardVault); `reveal` hands a vaulted card to the connector. */
+  readonly cardVault?: CardVaultAccess;
 }
 
 const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
-  AuthorizePayment: { description: 'Saga: authorizes the payment at the PSP', callsPsp: true },
+  AuthorizePayment: { description: 'Saga: authorizes the payment at the PSP', callsPsp: true, cardVault: 'reveal' },
   ConfirmInventory: {
     description: "Saga: asks the merchant's backend to confirm inventory (10 s)",
     merchantEgress: true,
@@ -272,6 +276,7 @@ export class StatelessStack extends Stack {
       });
       fn.bindTable({ table: props.table, access: 'readWrite' });
       if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.cardVault !== undefined) fn.bindCardVault({ vault: props.cardVault, access: needs.cardVault });
       sagaFunctions.set(state, fn);
     }
     this.sagaFunctions = sagaFunctions;

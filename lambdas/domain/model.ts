@@ -56,8 +56,12 @@ export interface Customer {
 }
 
 export interface CheckoutPayment {
-  /** The PSP token id (tok_...), never card data. */
-  paymentToken: string;
+  /** The PSP token id (tok_...), never card data; absent when a vaulted payment method pays. */
+  paymentToken?: string;
+  /** The vaulted payment method (`pm_...`) that pays: the vault reveals its card to the connector at authorization. */
+  paymentMethodId?: string;
+  /** A merchant-initiated (off-session) payment with a payment method saved on the checkout's customer. */
+  offSession?: boolean;
   /**
    * The authorization tries, oldest first (lambdas/domain/payment-attempt.ts): where the payment
    * stands at the PSP (pending, authorized, captured, voided, failed...) is the current attempt's

@@ -2,11 +2,35 @@
  * Port: a payment service provider as the domain sees it (`PaymentGateway`) and its views of an
  * authorization. Each connector in lambdas/connectors/<id>/ implements it; the registry chooses one.
  */
+import type { SensitiveCard } from '../domain/payment-method';
 import type { PspAuthorizationState } from '../domain/psp-outcome';
+
+/**
+ * Card-on-file facts of an authorization with a vaulted card (the card networks' stored-credential
+ * rules): whether the buyer is present, whether the card is being stored for later use, and the
+ * network transaction id of the first customer-initiated authorization that later
+ * merchant-initiated ones must quote.
+ */
+export interface CardOnFile {
+  /** `customer`: the buyer is paying now (CIT). `merchant`: an off-session payment on a saved card (MIT). */
+  readonly initiator: 'customer' | 'merchant';
+  /** The card is (or is being) kept for later payments by this merchant. */
+  readonly stored: boolean;
+  /** The first CIT's network transaction id; required by the networks on every MIT. */
+  readonly networkTransactionId?: string;
+}
+
+/**
+ * What pays: a PSP token (the sandbox's single-use `tok_...`, a Stripe PaymentMethod id), or a
+ * card the vault revealed for this one call, each with its card-on-file facts (optional for tokens). Connectors put either on their own wire protocol.
+ */
+export type PaymentSource =
+  | { readonly type: 'token'; readonly token: string; readonly cardOnFile?: CardOnFile }
+  | { readonly type: 'card'; readonly card: SensitiveCard; readonly cardOnFile: CardOnFile };
 
 export interface AuthorizeInput {
   reference: string; // checkout id
-  paymentToken: string;
+  source: PaymentSource;
   amount: number;
   currency: string;
   idempotencyKey: string;
@@ -17,6 +41,8 @@ export interface AuthorizeOutput {
   authorizedAmount: number;
   /** The PSP answered "pending": the result arrives later by callback (authorizedAmount is 0 until then). */
   pending?: boolean;
+  /** The card network's id for this (customer-initiated) authorization, when the PSP reports one. */
+  networkTransactionId?: string;
 }
 
 export interface CaptureInput {

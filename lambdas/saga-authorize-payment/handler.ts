@@ -1,5 +1,8 @@
-/** The saga's `AuthorizePayment` Task state (statemachines/checkout.asl.json). */
+/** The saga's `AuthorizePayment` Task state (statemachines/checkout.asl.json); the one step that reveals vaulted cards. */
 import { authorizePayment } from '../use-cases/saga/authorize-payment';
+import { cardVault } from '../shared/card-vault-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(authorizePayment);
+export const handler = sagaStep((deps, input: Parameters<typeof authorizePayment>[1]) =>
+  authorizePayment({ ...deps, vault: cardVault }, input),
+);

@@ -197,11 +197,12 @@ const OPERATIONS: readonly OperationSpec[] = [
   {
     route: 'POST /v1/checkouts/{id}/pay',
     operationId: 'payCheckout',
-    summary: 'Pay a checkout with a PSP token (buyer, with the client secret)',
+    summary:
+      'Pay a checkout with a PSP token or a vaulted payment method (buyer, with the client secret; or merchant, also off-session)',
     tag: 'Checkouts',
-    auth: ['client'],
+    auth: ['client', 'merchant'],
     body: payCheckoutInputSchema,
-    bodyExample: { payment_token: 'tok_4242424242424242' },
+    bodyExample: { payment_method: 'pm_3kTq9ZxY2bQ8' },
     responses: {
       200: json(checkoutStatusSchema, 'Already terminal (a repeated pay): the status.'),
       202: json(checkoutStatusSchema, 'Accepted: the payment runs; poll the status.'),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
+import { PAYMENT_METHOD_ID_PATTERN } from '../domain/payment-method';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { ValidationError } from '../errors';
 import {
@@ -79,8 +80,22 @@ const paymentTokenField = z
   .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
   .meta({ example: 'tok_4242424242424242' });
 
-/** Body of POST /v1/checkouts/{id}/pay. */
-export const payCheckoutInputSchema = z.strictObject({ payment_token: paymentTokenField });
+/** Body of POST /v1/checkouts/{id}/pay: exactly one of `payment_token` and `payment_method` (checked by the handler). */
+export const payCheckoutInputSchema = z.strictObject({
+  payment_token: paymentTokenField.optional().meta({ description: 'A single-use sandbox PSP token (tok_...).' }),
+  payment_method: z
+    .string({ error: 'payment_method must be a string' })
+    .regex(PAYMENT_METHOD_ID_PATTERN, { error: 'payment_method must be a payment method id (pm_...)' })
+    .optional()
+    .meta({
+      description: 'A vaulted payment method (pm_...): one made for this checkout, or saved on its customer.',
+      example: 'pm_3kTq9ZxY2bQ8',
+    }),
+  off_session: z.boolean({ error: 'off_session must be a boolean' }).optional().meta({
+    description:
+      "Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present.",
+  }),
+});
 
 const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;
 /** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */

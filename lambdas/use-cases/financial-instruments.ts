@@ -392,7 +392,7 @@ async function callPsp(
   if (operation.pspAction === 'authorize') {
     const authorization = await gateway.authorize({
       ...common,
-      paymentToken: operation.paymentToken ?? '',
+      source: { type: 'token', token: operation.paymentToken ?? '' },
       amount: operation.pspAmount,
       currency: instrument.currency,
     });

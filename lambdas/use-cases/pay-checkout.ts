@@ -3,6 +3,8 @@
  * poll. Pay is safe under double clicks, lost-response retries and concurrent calls: the status
  * change is one conditional write, and every caller that finds the checkout `processing` asks the
  * workflow to start the execution named after the checkout, which starts at most one.
+ * It pays with a single-use PSP token or a vaulted payment method (`pm_...`, checked here against
+ * the checkout before anything moves; the saga's AuthorizePayment step has the vault reveal it).
  */
 import { expireIfDue } from '../domain/checkout-expiry';
 import { generateAttemptId } from '../domain/ids';
@@ -10,6 +12,8 @@ import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
 import { newAttempt } from '../domain/payment-attempt';
 import { executionNameForTry, paymentForNextTry, tryNumberOf } from '../domain/payment-tries';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
+import { checkPaymentMethodForPayment } from './card-vault';
+import type { CardVault } from '../ports/card-vault';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { PaymentWorkflow } from '../ports/workflow';
 
@@ -17,12 +21,18 @@ export interface PayDependencies {
   checkouts: CheckoutRepository;
   workflow: PaymentWorkflow;
   connector: string;
+  /** The vault's metadata read (no decryption): checks a `pm_` before the checkout moves. */
+  paymentMethods?: Pick<CardVault, 'getPaymentMethod'>;
   now?: () => Date;
 }
 
+/** Exactly one of `paymentToken` and `paymentMethodId` (the API layer enforces it). */
 export interface PayCheckoutInput {
   checkoutId: string;
-  paymentToken: string;
+  paymentToken?: string;
+  paymentMethodId?: string;
+  /** Merchant-initiated: only with the merchant key and a payment method saved on the checkout's customer. */
+  offSession?: boolean;
 }
 
 export interface CheckoutStatusView {
@@ -54,6 +64,8 @@ export async function payCheckout(
   let checkout = await load(deps, input.checkoutId);
   checkout = await expireIfDue(deps.checkouts, checkout, now);
   if (checkout.status === 'open') {
+    if (input.paymentMethodId !== undefined)
+      await checkPaymentMethod(deps, checkout, input.paymentMethodId, input.offSession, now);
     try {
       checkout = await deps.checkouts.transitionCheckout({
         checkoutId: checkout.id,
@@ -62,7 +74,7 @@ export async function payCheckout(
         patch: {
           // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
           payment: paymentForNextTry(checkout.payment, {
-            paymentToken: input.paymentToken,
+            ...paidWith(input),
             attempt: newAttempt({
               id: generateAttemptId(),
               connector: deps.connector,
@@ -72,7 +84,14 @@ export async function payCheckout(
             }),
           }),
         },
-        event: { type: 'payment_started', data: { connector: deps.connector } },
+        event: {
+          type: 'payment_started',
+          data: {
+            connector: deps.connector,
+            ...(input.paymentMethodId !== undefined ? { payment_method: input.paymentMethodId } : {}),
+            ...(input.offSession === true ? { off_session: true } : {}),
+          },
+        },
       });
     } catch (error) {
       if (!(error instanceof InvalidTransitionError)) throw error;
@@ -92,6 +111,28 @@ export async function payCheckout(
   throw new ConflictError(`Checkout ${checkout.id} is ${checkout.status} and can no longer be paid`, {
     code: 'checkout_not_payable',
   });
+}
+
+/** What the checkout's payment records it is paid with: the token, or the payment method (and off-session). */
+function paidWith(input: PayCheckoutInput): { paymentToken?: string; paymentMethodId?: string; offSession?: boolean } {
+  if (input.paymentMethodId === undefined) return input.paymentToken !== undefined ? { paymentToken: input.paymentToken } : {};
+  return { paymentMethodId: input.paymentMethodId, ...(input.offSession === true ? { offSession: true } : {}) };
+}
+
+/** The `pm_` may pay this checkout (404 unknown or foreign, 422 refused), before anything moves. */
+async function checkPaymentMethod(
+  deps: PayDependencies,
+  checkout: Checkout,
+  paymentMethodId: string,
+  offSession: boolean | undefined,
+  now: Date,
+): Promise<void> {
+  if (deps.paymentMethods === undefined)
+    throw new NotFoundError(`No payment method ${paymentMethodId}`, { param: 'payment_method' });
+  await checkPaymentMethodForPayment(
+    { vault: deps.paymentMethods },
+    { merchantId: checkout.merchantId, paymentMethodId, checkoutId: checkout.id, offSession: offSession === true, now },
+  );
 }
 
 /** The pending page's poll: the status, and where to send the buyer once it is terminal. */

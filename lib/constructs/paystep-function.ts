@@ -89,13 +89,22 @@ export interface CardVaultResources {
  *   vault table), but never read a card back: no kms:Decrypt on the data key.
  * - `reveal`: read one card for an authorization and destroy its CVC (GetItem and UpdateItem on the
  *   vault table, kms:Decrypt on the data key). For connector functions only.
+ * - `read`: read a payment method's metadata (GetItem; no key use at all), e.g. the pay route
+ *   checking a `pm_` may pay a checkout.
  */
-export type CardVaultAccess = 'store' | 'reveal';
+export type CardVaultAccess = 'store' | 'reveal' | 'read';
 
 /** DynamoDB actions on the vault table per CardVaultAccess (the vault table has no index). */
 export const CARD_VAULT_TABLE_ACTIONS: Record<CardVaultAccess, readonly string[]> = {
   store: TABLE_ACTIONS.readWrite,
   reveal: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  read: ['dynamodb:GetItem'],
+};
+
+const CARD_VAULT_STATEMENT_IDS: Record<CardVaultAccess, string> = {
+  store: 'StoreInCardVault',
+  reveal: 'RevealFromCardVault',
+  read: 'ReadCardVaultMetadata',
 };
 
 export interface PaystepFunctionProps {
@@ -232,7 +241,7 @@ export class PaystepFunction extends NodejsFunction {
     this.addEnvironment('CARD_FINGERPRINT_KEY_ID', vault.fingerprintKey.keyArn);
     this.executionRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: access === 'store' ? 'StoreInCardVault' : 'RevealFromCardVault',
+        sid: CARD_VAULT_STATEMENT_IDS[access],
         actions: [...CARD_VAULT_TABLE_ACTIONS[access]],
         resources: [vault.table.tableArn],
       }),
@@ -241,7 +250,7 @@ export class PaystepFunction extends NodejsFunction {
       this.executionRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'UseCardVaultTableKey',
-          actions: [...TABLE_KEY_ACTIONS.readWrite],
+          actions: [...(access === 'read' ? TABLE_KEY_ACTIONS.read : TABLE_KEY_ACTIONS.readWrite)],
           resources: [vault.table.encryptionKey.keyArn],
         }),
       );
@@ -257,7 +266,7 @@ export class PaystepFunction extends NodejsFunction {
           resources: [vault.fingerprintKey.keyArn],
         }),
       );
-    } else {
+    } else if (access === 'reveal') {
       this.executionRole.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid: 'UnwrapCardDataKeys', actions: ['kms:Decrypt'], resources: [vault.dataKey.keyArn] }),
       );

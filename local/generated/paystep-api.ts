@@ -67,7 +67,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pay a checkout with a PSP token (buyer, with the client secret) */
+        /** Pay a checkout with a PSP token or a vaulted payment method (buyer, with the client secret; or merchant, also off-session) */
         post: operations["payCheckout"];
         delete?: never;
         options?: never;
@@ -1406,12 +1406,22 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "payment_token": "tok_4242424242424242"
+                 *       "payment_method": "pm_3kTq9ZxY2bQ8"
                  *     }
                  */
                 "application/json": {
-                    /** @example tok_4242424242424242 */
-                    payment_token: string;
+                    /** @description Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present. */
+                    off_session?: boolean;
+                    /**
+                     * @description A vaulted payment method (pm_...): one made for this checkout, or saved on its customer.
+                     * @example pm_3kTq9ZxY2bQ8
+                     */
+                    payment_method?: string;
+                    /**
+                     * @description A single-use sandbox PSP token (tok_...).
+                     * @example tok_4242424242424242
+                     */
+                    payment_token?: string;
                 };
             };
         };

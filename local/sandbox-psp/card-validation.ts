@@ -32,8 +32,16 @@ function fail(code: string, message: string, param: string): CardValidationFailu
   return { ok: false, code, message, param };
 }
 
-/** Checks number, exp_month, exp_year (2 or 4 digits) and cvc against `now`. */
-export function validateCard(input: Record<string, unknown>, now = new Date()): ValidatedCard | CardValidationFailure {
+/**
+ * Checks number, exp_month, exp_year (2 or 4 digits) and cvc against `now`. `cvc: 'optional'`
+ * (a stored card, whose CVC the vault destroyed after its first payment) accepts a missing CVC but
+ * still checks one that is given.
+ */
+export function validateCard(
+  input: Record<string, unknown>,
+  now = new Date(),
+  options: { cvc: 'required' | 'optional' } = { cvc: 'required' },
+): ValidatedCard | CardValidationFailure {
   const rawNumber = input['number'];
   if (typeof rawNumber !== 'string') return fail('invalid_number', 'number is required and must be a string of digits', 'number');
   const number = rawNumber.replace(/[\s-]/g, '');
@@ -58,7 +66,8 @@ export function validateCard(input: Record<string, unknown>, now = new Date()): 
   const brand = detectBrand(number);
   const cvc = input['cvc'];
   const cvcLength = brand === 'amex' ? 4 : 3;
-  if (typeof cvc !== 'string' || !new RegExp(`^\\d{${cvcLength}}$`).test(cvc)) {
+  const cvcMissing = cvc === undefined && options.cvc === 'optional';
+  if (!cvcMissing && (typeof cvc !== 'string' || !new RegExp(`^\\d{${cvcLength}}$`).test(cvc))) {
     return fail('invalid_cvc', `cvc must be a string of ${cvcLength} digits`, 'cvc');
   }
 

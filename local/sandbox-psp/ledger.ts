@@ -62,6 +62,18 @@ export interface Authorization {
   disputed_amount?: number;
   /** Last callback sequence number used for this authorization. */
   callback_sequence?: number;
+  /** Card authorizations (not tokens): the card-on-file flags the merchant sent. */
+  card_on_file?: CardOnFileFlags;
+  /** Customer-initiated card authorizations: the network transaction id issued (MITs quote it). */
+  network_transaction_id?: string;
+}
+
+/** The card-on-file flags of a card authorization (`card_on_file` in the request). */
+export interface CardOnFileFlags {
+  initiator: 'customer' | 'merchant';
+  stored: boolean;
+  /** MIT only: the network transaction id of the first customer-initiated authorization. */
+  network_transaction_id?: string;
 }
 
 export type AuthorizationStatus =
@@ -82,6 +94,8 @@ export interface AuthorizationView {
   refundable_amount: number;
   disputed_amount: number;
   card: { brand: CardBrand; last4: string };
+  card_on_file?: CardOnFileFlags;
+  network_transaction_id?: string;
   created: string;
   updated: string;
 }
@@ -109,6 +123,8 @@ interface LedgerState {
   idempotency: Record<string, IdempotencyEntry>;
   /** Keys whose first attempt already got the `unavailable_once` 503. */
   unavailableKeys: string[];
+  /** Network transaction ids issued on customer-initiated card authorizations (by id: the card's last4). */
+  networkTransactions?: Record<string, { last4: string; created: string }>;
 }
 
 export interface MoneyRequest {
@@ -204,12 +220,56 @@ export class SandboxLedger {
 
   // ---- money movements ------------------------------------------------------------------------
 
+  /**
+   * Authorizes `amount` on card data (a vaulted card the merchant's orchestrator revealed) with its
+   * card-on-file flags. A customer-initiated authorization is issued a network transaction id; a
+   * merchant-initiated one is refused (402 `network_transaction_id_required`) unless it quotes one
+   * this PSP issued for the same card. The card is kept as a one-time token (last4 and behaviour only).
+   */
+  authorizeCard(
+    input: { card: ValidatedCard; cardOnFile: CardOnFileFlags; amount: number; currency: string; reference: string },
+    key: string,
+    path: string,
+    options: { settleAfterMs?: number } = {},
+  ): PspReply {
+    if (input.cardOnFile.initiator === 'merchant') {
+      const quoted = input.cardOnFile.network_transaction_id;
+      const issued = quoted === undefined ? undefined : this.state.networkTransactions?.[quoted];
+      if (issued === undefined || issued.last4 !== input.card.last4) {
+        const row = this.record(
+          'authorize',
+          input.amount,
+          input.currency,
+          'failed',
+          input.reference,
+          key,
+          null,
+          'network_transaction_id_required',
+        );
+        const message =
+          'A merchant-initiated payment must quote the network transaction id of a customer-initiated one on this card';
+        return this.remember(key, path, {
+          status: 402,
+          body: errorBody('network_transaction_id_required', message, row, 'card_on_file'),
+        });
+      }
+    }
+    const token = this.createToken(input.card);
+    const networkTransactionId = input.cardOnFile.initiator === 'customer' ? generateId('ntid') : undefined;
+    return this.authorize(
+      { token: token.id, amount: input.amount, currency: input.currency, reference: input.reference },
+      key,
+      path,
+      { ...options, cardOnFile: input.cardOnFile, ...(networkTransactionId !== undefined ? { networkTransactionId } : {}) },
+    );
+  }
+
   /** Authorizes `amount` on a token: declines by card behaviour, refuses a token already spent. */
   authorize(
     input: { token: string; amount: number; currency: string; reference: string },
     key: string,
     path: string,
-    options: { settleAfterMs?: number } = {},
+    options: { settleAfterMs?: number; cardOnFile?: CardOnFileFlags; networkTransactionId?: string } = {},
   ): PspReply {
     const token = this.state.tokens[input.token];
     const failed = (status: number, code: string, message: string, param?: string): PspReply => {
@@ -241,9 +301,18 @@ export class SandboxLedger {
       created: now,
       updated: now,
       ...(pending ? { pending: true, settle_at: new Date(Date.now() + (options.settleAfterMs ?? 0)).toISOString() } : {}),
+      ...(options.cardOnFile !== undefined ? { card_on_file: options.cardOnFile } : {}),
+      ...(options.networkTransactionId !== undefined ? { network_transaction_id: options.networkTransactionId } : {}),
     };
     this.state.authorizations[authorization.id] = authorization;
     token.used_by_authorization = authorization.id;
+    const network = options.networkTransactionId !== undefined ? { network_transaction_id: options.networkTransactionId } : {};
+    if (options.networkTransactionId !== undefined) {
+      this.state.networkTransactions = {
+        ...this.state.networkTransactions,
+        [options.networkTransactionId]: { last4: token.last4, created: now },
+      };
+    }
     if (pending) {
       // No ledger row yet: the authorization only counts once it settles (settlePending).
       return this.remember(key, path, {
@@ -259,11 +328,12 @@ export class SandboxLedger {
           idempotency_key: key,
           authorization_id: authorization.id,
           authorization: toView(authorization),
+          ...network,
         },
       });
     }
     const row = this.record('authorize', input.amount, input.currency, 'succeeded', input.reference, key, authorization.id, null);
-    return this.remember(key, path, { status: 200, body: { ...row, authorization: toView(authorization) } });
+    return this.remember(key, path, { status: 200, body: { ...row, authorization: toView(authorization), ...network } });
   }
 
   /** Captures part or all of what is still capturable; several partial captures are allowed. */
@@ -474,6 +544,10 @@ function toView(authorization: Authorization): AuthorizationView {
     refundable_amount: captured - refunded - (authorization.disputed_amount ?? 0),
     disputed_amount: authorization.disputed_amount ?? 0,
     card: { ...authorization.card },
+    ...(authorization.card_on_file !== undefined ? { card_on_file: { ...authorization.card_on_file } } : {}),
+    ...(authorization.network_transaction_id !== undefined
+      ? { network_transaction_id: authorization.network_transaction_id }
+      : {}),
     created: authorization.created,
     updated: authorization.updated,
   };

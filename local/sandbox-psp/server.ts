@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { code as findCurrency } from 'currency-codes';
 import { validateCard } from './card-validation';
 import { isRecord, listen, parseJson, readBody, sendJson, Timers } from './http-io';
-import { ASYNC_BEHAVIORS, SandboxLedger, type Authorization, type PspReply } from './ledger';
+import { ASYNC_BEHAVIORS, SandboxLedger, type Authorization, type CardOnFileFlags, type PspReply } from './ledger';
 import { CallbackSender, newCallback, type CallbackTarget } from './callback-sender';
 import type { PspCallbackType } from '../../lambdas/connectors/sandbox/callbacks';
 import { TEST_CARDS, type CardBehavior } from './test-cards';
@@ -204,7 +204,20 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       const body = parseBody(raw);
       let behavior: CardBehavior | undefined;
       let run: () => PspReply;
-      if (route.operation === 'authorize') {
+      if (route.operation === 'authorize' && body['card'] !== undefined) {
+        const cardOnFile = requireCardOnFile(body);
+        const card = validateCard(requireRecord(body, 'card'), new Date(), { cvc: cardOnFile.stored ? 'optional' : 'required' });
+        if (!card.ok) throw new BadRequest(card.code, card.message, `card[${card.param}]`);
+        const input = {
+          card,
+          cardOnFile,
+          amount: requireAmount(body),
+          currency: requireCurrency(body),
+          reference: requireString(body, 'reference'),
+        };
+        behavior = card.behavior;
+        run = () => ledger.authorizeCard(input, key, path, { settleAfterMs: callbackDelayMs });
+      } else if (route.operation === 'authorize') {
         const input = {
           token: requireString(body, 'token'),
           amount: requireAmount(body),
@@ -431,6 +444,29 @@ function requireString(body: Record<string, unknown>, field: string): string {
     throw new BadRequest('parameter_invalid', `${field} is required and must be a non-empty string`, field);
   }
   return value;
+}
+
+function requireRecord(body: Record<string, unknown>, field: string): Record<string, unknown> {
+  const value = body[field];
+  if (!isRecord(value)) throw new BadRequest('parameter_invalid', `${field} must be an object`, field);
+  return value;
+}
+
+/**
+ * `card_on_file` of a card authorization: `initiator` (`customer` or `merchant`), `stored` (the
+ * card is kept for later payments) and, for merchant-initiated ones, `network_transaction_id`.
+ * Absent: a one-off customer-initiated payment.
+ */
+function requireCardOnFile(body: Record<string, unknown>): CardOnFileFlags {
+  if (body['card_on_file'] === undefined) return { initiator: 'customer', stored: false };
+  const flags = requireRecord(body, 'card_on_file');
+  const initiator = flags['initiator'];
+  if (initiator !== 'customer' && initiator !== 'merchant')
+    throw new BadRequest('parameter_invalid', 'card_on_file[initiator] must be customer or merchant', 'card_on_file[initiator]');
+  if (typeof flags['stored'] !== 'boolean')
+    throw new BadRequest('parameter_invalid', 'card_on_file[stored] must be a boolean', 'card_on_file[stored]');
+  const nti = optionalString(flags, 'network_transaction_id');
+  return { initiator, stored: flags['stored'], ...(nti !== undefined ? { network_transaction_id: nti } : {}) };
 }
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {

@@ -23,10 +23,10 @@ import {
 
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 
-/** Functions that may hold kms:Decrypt on the vault key: connector functions with `reveal` access. None are deployed yet. */
-const ALLOWED_DECRYPTORS: readonly string[] = [];
-/** Functions that may read or write the vault table. */
-const ALLOWED_VAULT_TABLE_USERS: readonly string[] = ['api-payment-methods', ...ALLOWED_DECRYPTORS];
+/** Functions that may hold kms:Decrypt on the vault key: the connector-calling step with `reveal` access. */
+const ALLOWED_DECRYPTORS: readonly string[] = ['AuthorizePayment'];
+/** Functions that may read or write the vault table: the vault function, the pay route (metadata reads) and the decryptors. */
+const ALLOWED_VAULT_TABLE_USERS: readonly string[] = ['api-payment-methods', 'api-pay', ...ALLOWED_DECRYPTORS];
 
 /** Every function of the stateless stack by name (API entries, saga states, the two scheduled ones). */
 function functionRoles(stacks: PaystepStacks): Map<string, string> {
@@ -185,10 +185,10 @@ describe('card vault (who may decrypt and read)', () => {
     // Assess
     expect(wrappers).toEqual(['api-payment-methods']);
     expect(fingerprinters).toEqual(['api-payment-methods']);
-    expect(anyDataKeyUse).toEqual(['api-payment-methods']);
+    expect(anyDataKeyUse).toEqual(['api-payment-methods', ...ALLOWED_DECRYPTORS].sort());
   });
 
-  it('gives the vault settings to the vault function only', () => {
+  it('gives the vault settings to the vault table users only', () => {
     // Prepare
     const lambdas = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function');
     // Act
@@ -202,7 +202,11 @@ describe('card vault (who may decrypt and read)', () => {
     const variables = ((lambdas[logicalIdOf(vaultFunction)]!.Properties as JsonObject).Environment as { Variables: JsonObject })
       .Variables;
     // Assess
-    expect(withVault).toEqual([logicalIdOf(vaultFunction)]);
+    const tableUsers = [
+      ...['api-payment-methods', 'api-pay'].map((entry) => logicalIdOf(synth.stateless.apiFunctions.get(entry as never)!)),
+      ...ALLOWED_DECRYPTORS.map((state) => logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!)),
+    ];
+    expect(withVault.sort()).toEqual(tableUsers.sort());
     expect(variables).toMatchObject({
       CARD_VAULT_TABLE_NAME: { Ref: logicalIdOf(synth.stateful.cardVault.table) },
       CARD_VAULT_KEY_ID: getAtt(synth.stateful.cardVault.dataKey, 'Arn'),
@@ -220,6 +224,6 @@ describe('card vault (who may decrypt and read)', () => {
     const template = Template.fromStack(stacks.stateless).toJSON() as JsonObject;
     const decryptors = rolesAllowed(template, functionRoles(stacks), isDecrypt, logicalIdOf(stacks.stateful.cardVault.dataKey));
     // Assess
-    expect(decryptors).toEqual(['api-checkouts']);
+    expect(decryptors).toEqual([...ALLOWED_DECRYPTORS, 'api-checkouts'].sort());
   });
 });

@@ -31,6 +31,7 @@ const TABLE_READ_WRITE = [
   'dynamodb:BatchWriteItem',
 ];
 const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const VPC_ENI = [
   'ec2:CreateNetworkInterface',
@@ -67,14 +68,14 @@ interface Needs {
   /** false: no table or table key access at all. */
   table?: boolean;
   /** The card vault binding (lib/constructs/paystep-function.ts, bindCardVault). */
-  cardVault?: 'store' | 'reveal';
+  cardVault?: 'store' | 'reveal' | 'read';
 }
 /** The specification: what each function may use beyond logs, X-Ray and the table. */
 const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-merchants': { secrets: ['adminToken', 'secretsKey'] },
   'api-settings': { secrets: [] },
   'api-checkouts': { secrets: ['secretsKey'] },
-  'api-pay': { secrets: ['secretsKey'], startsSaga: true },
+  'api-pay': { secrets: ['secretsKey'], startsSaga: true, cardVault: 'read' },
   'api-webhook-endpoints': { secrets: ['secretsKey'] },
   'api-events': { secrets: ['secretsKey'] },
   'api-instruments': { secrets: ['secretsKey'] },
@@ -88,7 +89,7 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-payment-methods': { secrets: ['secretsKey'], cardVault: 'store' },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
-  AuthorizePayment: { secrets: [] },
+  AuthorizePayment: { secrets: [], cardVault: 'reveal' },
   ConfirmInventory: { secrets: ['secretsKey'], inVpc: true },
   CapturePayment: { secrets: [] },
   VoidAuthorization: { secrets: [] },
@@ -191,7 +192,11 @@ describe('IAM least privilege', () => {
         ...(needs.cardVault !== undefined
           ? pairsOf([...CARD_VAULT_TABLE_ACTIONS[needs.cardVault]], [getAtt(vault.table, 'Arn')])
           : []),
-        ...(needs.cardVault !== undefined ? pairsOf(TABLE_KEY_READ_WRITE, [getAtt(vault.table.encryptionKey!, 'Arn')]) : []),
+        ...(needs.cardVault !== undefined
+          ? pairsOf(needs.cardVault === 'read' ? TABLE_KEY_READ : TABLE_KEY_READ_WRITE, [
+              getAtt(vault.table.encryptionKey!, 'Arn'),
+            ])
+          : []),
         ...(needs.cardVault === 'store'
           ? [
               ...pairsOf(['kms:GenerateDataKey'], [getAtt(vault.dataKey, 'Arn')]),

@@ -442,7 +442,7 @@ describe('item 9: claiming an authorization checks whose it is', () => {
     const token = await tokenizeTestCard(psp.url, '4242424242424242');
     const underCheckout = await gateway.authorize({
       reference: `chk_${randomBytes(8).toString('hex')}`,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: newKey(),
@@ -475,7 +475,7 @@ describe('item 9: claiming an authorization checks whose it is', () => {
     const token = await tokenizeTestCard(psp.url, '4242424242424242');
     const authorization = await gateway.authorize({
       reference: `ord_${randomBytes(6).toString('hex')}`,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: newKey(),

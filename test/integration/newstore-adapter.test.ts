@@ -137,7 +137,7 @@ async function pspPayment(amount: number, captured: boolean): Promise<{ referenc
   const reference = `ord_${randomBytes(6).toString('hex')}`;
   const authorization = await gateway.authorize({
     reference,
-    paymentToken: token,
+    source: { type: 'token', token },
     amount,
     currency: 'USD',
     idempotencyKey: `${reference}:setup-authorize`,

@@ -97,7 +97,7 @@ describe('money movements', () => {
     // Act
     const authorization = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 10050,
       currency: 'USD',
       idempotencyKey: `${reference}-auth`,
@@ -152,7 +152,7 @@ describe('money movements', () => {
     const token = await tokenizeTestCard(psp.url, APPROVE);
     const { pspReference } = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -188,14 +188,14 @@ describe('money movements', () => {
     const reference = nextReference();
     const voided = await gateway.authorize({
       reference,
-      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      source: { type: 'token', token: await tokenizeTestCard(psp.url, APPROVE) },
       amount: 3000,
       currency: 'USD',
       idempotencyKey: `${reference}-a1`,
     });
     const full = await gateway.authorize({
       reference,
-      paymentToken: await tokenizeTestCard(psp.url, APPROVE),
+      source: { type: 'token', token: await tokenizeTestCard(psp.url, APPROVE) },
       amount: 700,
       currency: 'USD',
       idempotencyKey: `${reference}-a2`,
@@ -280,7 +280,13 @@ describe('declines and double spend', () => {
     // Act
     const raw = await post('/v1/authorizations', { token, amount: 500, currency: 'USD', reference }, `${reference}-raw`);
     const viaAdapter = await gateway
-      .authorize({ reference, paymentToken: token, amount: 500, currency: 'USD', idempotencyKey: `${reference}-adapter` })
+      .authorize({
+        reference,
+        source: { type: 'token' as const, token },
+        amount: 500,
+        currency: 'USD',
+        idempotencyKey: `${reference}-adapter`,
+      })
       .catch((error: unknown) => error);
     // Assess
     expect(raw.status).toBe(402);
@@ -320,7 +326,7 @@ describe('declines and double spend', () => {
     const token = await tokenizeTestCard(psp.url, APPROVE);
     const { pspReference } = await gateway.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 1000,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -341,7 +347,13 @@ describe('misbehaving cards', () => {
     // Prepare
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, '4000000000000119');
-    const input = { reference, paymentToken: token, amount: 1200, currency: 'USD', idempotencyKey: `${reference}-auth` };
+    const input = {
+      reference,
+      source: { type: 'token' as const, token },
+      amount: 1200,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    };
     // Act
     const firstAttempt = await gateway.authorize(input).catch((error: unknown) => error);
     const retry = await gateway.authorize(input);
@@ -359,7 +371,13 @@ describe('misbehaving cards', () => {
     const reference = nextReference();
     const token = await tokenizeTestCard(psp.url, '4000000000000333');
     const impatient = new SandboxPspGateway({ baseUrl: psp.url, timeoutMs: 200 });
-    const input = { reference, paymentToken: token, amount: 800, currency: 'USD', idempotencyKey: `${reference}-auth` };
+    const input = {
+      reference,
+      source: { type: 'token' as const, token },
+      amount: 800,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    };
     // Act
     const timedOut = await impatient.authorize(input).catch((error: unknown) => error);
     const retry = await impatient.authorize(input);
@@ -376,7 +394,7 @@ describe('misbehaving cards', () => {
     const impatient = new SandboxPspGateway({ baseUrl: psp.url, timeoutMs: 200 });
     const { pspReference } = await impatient.authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 800,
       currency: 'USD',
       idempotencyKey: `${reference}-a`,
@@ -402,7 +420,7 @@ describe('persistence', () => {
     const key = `${reference}-auth`;
     await new SandboxPspGateway({ baseUrl: first.url }).authorize({
       reference,
-      paymentToken: token,
+      source: { type: 'token', token },
       amount: 4200,
       currency: 'KRW',
       idempotencyKey: key,
@@ -413,7 +431,13 @@ describe('persistence', () => {
     try {
       const rows = await fetchLedger(second.url, reference);
       const reuse = await new SandboxPspGateway({ baseUrl: second.url })
-        .authorize({ reference, paymentToken: token, amount: 4200, currency: 'KRW', idempotencyKey: `${key}-new` })
+        .authorize({
+          reference,
+          source: { type: 'token' as const, token },
+          amount: 4200,
+          currency: 'KRW',
+          idempotencyKey: `${key}-new`,
+        })
         .catch((error: unknown) => error);
       // Assess
       expect(rows.map((row) => [row.type, row.amount, row.currency, row.status])).toEqual([

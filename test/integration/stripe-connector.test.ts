@@ -17,6 +17,8 @@ const WEBHOOK_SECRET = 'whsec_test_paystep_stripe_sandbox';
 /** A vault card as the vault reveals it for one authorization. */
 const card = (number: string): SensitiveCard => new SensitiveCard('pm_vault_test', number, 12, 2049, '123');
 const APPROVE = '4242424242424242';
+/** A one-off payment by a buyer at the page: the card is not kept. */
+const CUSTOMER_PRESENT = { initiator: 'customer', stored: false } as const;
 
 interface Delivery {
   rawBody: string;
@@ -115,8 +117,7 @@ describe('authorize, capture, refund, void', () => {
     // Act
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 5000,
       currency: 'EUR',
       idempotencyKey: authorizeKey,
@@ -171,7 +172,7 @@ describe('authorize, capture, refund, void', () => {
     const paymentMethod = await gateway.createPaymentMethod(card('5555555555554444'), nextKey('pm'));
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: paymentMethod,
+      source: { type: 'token', token: paymentMethod },
       amount: 1299,
       currency: 'USD',
       idempotencyKey: nextKey('authorize'),
@@ -197,8 +198,7 @@ describe('authorize, capture, refund, void', () => {
     const reference = nextReference();
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 500,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
@@ -228,8 +228,7 @@ describe('declines', () => {
     const failure = await gateway
       .authorize({
         reference,
-        paymentToken: '',
-        card: card(number),
+        source: { type: 'card', card: card(number), cardOnFile: CUSTOMER_PRESENT },
         amount: 700,
         currency: 'EUR',
         idempotencyKey: nextKey('authorize'),
@@ -249,7 +248,13 @@ describe('transient failures and idempotency', () => {
     // Prepare
     const reference = nextReference();
     const paymentMethod = await gateway.createPaymentMethod(card('4000000000000119'), nextKey('pm'));
-    const input = { reference, paymentToken: paymentMethod, amount: 900, currency: 'EUR', idempotencyKey: nextKey('authorize') };
+    const input = {
+      reference,
+      source: { type: 'token' as const, token: paymentMethod },
+      amount: 900,
+      currency: 'EUR',
+      idempotencyKey: nextKey('authorize'),
+    };
     // Act
     const first = await gateway.authorize(input).catch((error: unknown) => error);
     const retry = await gateway.authorize(input);
@@ -267,20 +272,26 @@ describe('transient failures and idempotency', () => {
     // Act
     const first = await gateway.authorize({
       reference,
-      paymentToken: paymentMethod,
+      source: { type: 'token', token: paymentMethod },
       amount: 1000,
       currency: 'EUR',
       idempotencyKey: key,
     });
     const replay = await gateway.authorize({
       reference,
-      paymentToken: paymentMethod,
+      source: { type: 'token', token: paymentMethod },
       amount: 1000,
       currency: 'EUR',
       idempotencyKey: key,
     });
     const misuse = await gateway
-      .authorize({ reference, paymentToken: paymentMethod, amount: 2000, currency: 'EUR', idempotencyKey: key })
+      .authorize({
+        reference,
+        source: { type: 'token', token: paymentMethod },
+        amount: 2000,
+        currency: 'EUR',
+        idempotencyKey: key,
+      })
       .catch((error: unknown) => error);
     // Assess
     expect(replay.pspReference).toBe(first.pspReference);
@@ -342,8 +353,7 @@ describe('outages and recovery by reference', () => {
     const failure = await gateway
       .authorize({
         reference,
-        paymentToken: '',
-        card: card(APPROVE),
+        source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
         amount: 100,
         currency: 'EUR',
         idempotencyKey: nextKey('authorize'),
@@ -361,7 +371,13 @@ describe('outages and recovery by reference', () => {
     await setOutage('timeout');
     // Act
     const failure = await gateway
-      .authorize({ reference, paymentToken: paymentMethod, amount: 100, currency: 'EUR', idempotencyKey: nextKey('authorize') })
+      .authorize({
+        reference,
+        source: { type: 'token', token: paymentMethod },
+        amount: 100,
+        currency: 'EUR',
+        idempotencyKey: nextKey('authorize'),
+      })
       .catch((error: unknown) => error);
     await setOutage('none');
     const found = await gateway.findAuthorizations(reference);
@@ -376,8 +392,7 @@ describe('outages and recovery by reference', () => {
     const reference = nextReference();
     const input = {
       reference,
-      paymentToken: '',
-      card: card('4000000000000333'),
+      source: { type: 'card' as const, card: card('4000000000000333'), cardOnFile: CUSTOMER_PRESENT },
       amount: 4200,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
@@ -401,21 +416,19 @@ describe('card on file', () => {
     const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
     const first = await gateway.authorize({
       reference: nextReference(),
-      paymentToken: paymentMethod,
+      source: { type: 'token', token: paymentMethod, cardOnFile: { initiator: 'customer', stored: true } },
       amount: 1000,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
-      saveForOffSession: true,
     });
     const later = nextReference();
     // Act
     const merchantInitiated = await gateway.authorize({
       reference: later,
-      paymentToken: paymentMethod,
+      source: { type: 'token', token: paymentMethod, cardOnFile: { initiator: 'merchant', stored: true } },
       amount: 1500,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
-      offSession: true,
     });
     // Assess
     expect(first.networkTransactionId).toMatch(/^ntid_/);
@@ -436,11 +449,10 @@ describe('card on file', () => {
     const failure = await gateway
       .authorize({
         reference: nextReference(),
-        paymentToken: paymentMethod,
+        source: { type: 'token', token: paymentMethod, cardOnFile: { initiator: 'merchant', stored: true } },
         amount: 1000,
         currency: 'EUR',
         idempotencyKey: nextKey('authorize'),
-        offSession: true,
       })
       .catch((error: unknown) => error);
     // Assess
@@ -457,8 +469,7 @@ describe('webhooks', () => {
     // Act
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card('4000000000000770'),
+      source: { type: 'card', card: card('4000000000000770'), cardOnFile: CUSTOMER_PRESENT },
       amount: 2500,
       currency: 'EUR',
       idempotencyKey: key,
@@ -492,8 +503,7 @@ describe('webhooks', () => {
     const reference = nextReference();
     await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 100,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
@@ -527,8 +537,7 @@ describe('webhooks', () => {
     const reference = nextReference();
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 800,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
@@ -570,8 +579,7 @@ describe('webhooks', () => {
     const reference = nextReference();
     const authorized = await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 300,
       currency: 'EUR',
       idempotencyKey: nextKey('authorize'),
@@ -605,8 +613,7 @@ describe('ledger endpoint', () => {
     const key = nextKey('authorize');
     await gateway.authorize({
       reference,
-      paymentToken: '',
-      card: card(APPROVE),
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
       amount: 123,
       currency: 'JPY',
       idempotencyKey: key,

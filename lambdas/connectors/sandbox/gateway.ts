@@ -5,7 +5,8 @@
  * is the decline code); 5xx, 429, refused or reset connection -> PspUnavailableError; no answer
  * within the timeout -> PspTimeoutError (both transient: every call carries an Idempotency-Key,
  * so the retry replays rather than moves money twice); any other 4xx or a redirect (never
- * followed) -> PspRejectedError. Only tokens and PSP references travel: never card data.
+ * followed) -> PspRejectedError. A vaulted card travels only in the authorize request body
+ * (revealed by the vault for that one call, with its card-on-file facts), never in an error or log.
  */
 import { PaymentDeclinedError, PspClientError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../errors';
 import type {
@@ -13,6 +14,7 @@ import type {
   AuthorizeOutput,
   CaptureInput,
   PaymentGateway,
+  PaymentSource,
   PspOperationOutput,
   RefundInput,
   VoidInput,
@@ -33,6 +35,28 @@ interface OperationBody {
   amount: number;
   authorization_id: string;
   status: 'succeeded' | 'pending';
+  /** Customer-initiated card authorizations: the network's id that later merchant-initiated ones quote. */
+  network_transaction_id?: string;
+}
+
+/** The sandbox PSP's wire fields for what pays: `token`, or `card` with `card_on_file`. */
+function sourceFields(source: PaymentSource): Record<string, unknown> {
+  if (source.type === 'token') return { token: source.token };
+  const { card, cardOnFile } = source;
+  const cvc = card.revealCvc();
+  return {
+    card: {
+      number: card.revealNumber(),
+      exp_month: card.expMonth,
+      exp_year: card.expYear,
+      ...(cvc !== undefined ? { cvc } : {}),
+    },
+    card_on_file: {
+      initiator: cardOnFile.initiator,
+      stored: cardOnFile.stored,
+      ...(cardOnFile.networkTransactionId !== undefined ? { network_transaction_id: cardOnFile.networkTransactionId } : {}),
+    },
+  };
 }
 
 export class SandboxPspGateway implements PaymentGateway {
@@ -45,17 +69,18 @@ export class SandboxPspGateway implements PaymentGateway {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PSP_TIMEOUT_MS;
   }
 
-  /** Authorizes the checkout amount on a token; the authorization id becomes `pspReference`. */
+  /** Authorizes the checkout amount on a token or a vaulted card; the authorization id becomes `pspReference`. */
   async authorize(input: AuthorizeInput): Promise<AuthorizeOutput> {
     const body = await this.post(
       'authorize',
       '/v1/authorizations',
       input.idempotencyKey,
-      { token: input.paymentToken, amount: input.amount, currency: input.currency, reference: input.reference },
+      { ...sourceFields(input.source), amount: input.amount, currency: input.currency, reference: input.reference },
       true,
     );
-    if (body.status === 'pending') return { pspReference: body.authorization_id, authorizedAmount: 0, pending: true };
-    return { pspReference: body.authorization_id, authorizedAmount: body.amount };
+    const network = typeof body.network_transaction_id === 'string' ? { networkTransactionId: body.network_transaction_id } : {};
+    if (body.status === 'pending') return { pspReference: body.authorization_id, authorizedAmount: 0, pending: true, ...network };
+    return { pspReference: body.authorization_id, authorizedAmount: body.amount, ...network };
   }
 
   /** Captures `amount` (partial captures allowed up to the authorized amount). */

@@ -33,17 +33,13 @@ export interface StripeGatewayOptions {
 }
 
 /**
- * What `authorize` takes beyond the port's input: `paymentToken` is a Stripe PaymentMethod id
- * (`pm_...`) unless `card` (the vault's SensitiveCard) is given, then a PaymentMethod is created from it first (its own
- * idempotency key, derived from the authorization's). `saveForOffSession` sets
- * `setup_future_usage=off_session` (the first, customer-initiated payment); `offSession` marks a
- * merchant-initiated payment on a saved method (Stripe sends the network transaction id).
+ * What `authorize` takes: the port's input. A `token` source is a Stripe PaymentMethod id
+ * (`pm_...` at Stripe); a `card` source (the vault's SensitiveCard) first becomes a PaymentMethod
+ * (its own idempotency key, derived from the authorization's). Card-on-file facts: a stored card
+ * paid by the buyer sets `setup_future_usage=off_session`; a merchant-initiated payment sets
+ * `off_session` (Stripe sends the network transaction id).
  */
-export interface StripeAuthorizeInput extends AuthorizeInput {
-  card?: SensitiveCard;
-  saveForOffSession?: boolean;
-  offSession?: boolean;
-}
+export type StripeAuthorizeInput = AuthorizeInput;
 
 export interface StripeAuthorizeOutput extends AuthorizeOutput {
   /** The card network's id for this authorization, when Stripe reports it. */
@@ -85,10 +81,12 @@ export class StripeGateway implements PaymentGateway {
 
   /** Creates and confirms a manual-capture PaymentIntent; `processing` is "result later by webhook". */
   async authorize(input: StripeAuthorizeInput): Promise<StripeAuthorizeOutput> {
+    const { source } = input;
     const paymentMethod =
-      input.card === undefined
-        ? input.paymentToken
-        : await this.createPaymentMethod(input.card, `${input.idempotencyKey}:payment_method`);
+      source.type === 'token'
+        ? source.token
+        : await this.createPaymentMethod(source.card, `${input.idempotencyKey}:payment_method`);
+    const cardOnFile = source.cardOnFile;
     const params: Stripe.PaymentIntentCreateParams = {
       amount: input.amount,
       currency: input.currency.toLowerCase(),
@@ -97,8 +95,8 @@ export class StripeGateway implements PaymentGateway {
       payment_method: paymentMethod,
       metadata: { reference: input.reference },
       expand: ['latest_charge'],
-      ...(input.saveForOffSession === true ? { setup_future_usage: 'off_session' as const } : {}),
-      ...(input.offSession === true ? { off_session: true } : {}),
+      ...(cardOnFile?.initiator === 'customer' && cardOnFile.stored ? { setup_future_usage: 'off_session' as const } : {}),
+      ...(cardOnFile?.initiator === 'merchant' ? { off_session: true } : {}),
     };
     const intent = await this.call('authorize', () =>
       this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }),

@@ -18,6 +18,7 @@ import {
 } from '../../errors';
 import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments';
 import { openCheckoutInstrument } from '../financial-instruments';
+import { paymentSourceFor, settlePaymentSource, type PaymentSourceDependencies } from '../payment-source';
 import {
   assertNotRecovered,
   loadCheckout,
@@ -28,7 +29,9 @@ import {
   type StepInput,
 } from './shared';
 
-export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'instruments'>;
+/** `vault` (lambdas/use-cases/payment-source.ts) only in this step's function: it reveals a `pm_`'s card. */
+export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'instruments'> &
+  PaymentSourceDependencies;
 
 export interface AuthorizePaymentOutput {
   pspReference: string;
@@ -113,22 +116,25 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
  * have authorized: the same-key retry, or VoidAuthorization's look-up by reference, settles it).
  */
 async function askPspToAuthorize(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway'>,
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway'> & PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
 ): Promise<AuthorizeOutput> {
   const pendingReference = pendingAuthorizationOf(payment);
   try {
     if (pendingReference !== undefined) return pendingResult(checkout.id, await deps.gateway.getAuthorization(pendingReference));
-    return await deps.gateway.authorize({
+    const answer = await deps.gateway.authorize({
       reference: checkout.id,
-      paymentToken: payment.paymentToken,
+      source: await paymentSourceFor(deps, checkout, payment),
       amount: checkout.amount,
       currency: checkout.currency,
       idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
     });
+    await settlePaymentSource(deps, checkout, payment);
+    return answer;
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
+      await settlePaymentSource(deps, checkout, payment);
       await deps.checkouts.appendEvent(
         {
           checkoutId: checkout.id,

@@ -54,7 +54,7 @@ describe('SandboxPspGateway requests', () => {
     // Act
     const result = await gateway.authorize({
       reference: 'chk_1',
-      paymentToken: 'tok_1',
+      source: { type: 'token', token: 'tok_1' },
       amount: 10050,
       currency: 'USD',
       idempotencyKey: 'chk_1:authorize',
@@ -138,7 +138,13 @@ describe('SandboxPspGateway error translation', () => {
     const gateway = new SandboxPspGateway({ baseUrl: 'http://psp', timeoutMs: 20 });
     // Act
     const error = await gateway
-      .authorize({ reference: 'chk_1', paymentToken: 'tok_1', amount: 1, currency: 'USD', idempotencyKey: 'k' })
+      .authorize({
+        reference: 'chk_1',
+        source: { type: 'token', token: 'tok_1' },
+        amount: 1,
+        currency: 'USD',
+        idempotencyKey: 'k',
+      })
       .catch((caught: unknown) => caught);
     // Assess
     expect(error).toBeInstanceOf(PspTimeoutError);

@@ -1,0 +1,73 @@
+/**
+ * The saga's AuthorizePayment step asks this module what pays the current attempt: the buyer's
+ * single-use PSP token, or a vaulted payment method whose card the vault reveals for this one
+ * connector call (with its card-on-file facts). After the PSP's definitive answer it destroys the
+ * CVC (the first authorization with a payment method is its last use of the CVC). The reveal is a
+ * conditional write on "still active", so a payment method detached or deleted before it is never
+ * decrypted: the attempt is declined with `payment_method_detached` / `payment_method_deleted`.
+ */
+import type { Checkout, CheckoutPayment } from '../domain/model';
+import { PaymentDeclinedError, PaymentMethodUnusableError, PspRejectedError } from '../errors';
+import type { CardVault } from '../ports/card-vault';
+import type { PaymentSource } from '../ports/payments';
+
+/** The vault as the AuthorizePayment step uses it; only its function holds kms:Decrypt (bindCardVault 'reveal'). */
+export type PaymentSourceVault = Pick<CardVault, 'revealForAuthorization' | 'destroyCvc'>;
+
+export interface PaymentSourceDependencies {
+  /** Absent in functions without vault access: a `pm_` payment then fails loudly (never silently). */
+  vault?: PaymentSourceVault;
+}
+
+/**
+ * What pays `payment`'s current attempt. A refused reveal (detached, deleted) is a decline with the
+ * refusal as decline code, so the saga ends the checkout `failed` without any PSP call.
+ */
+export async function paymentSourceFor(
+  deps: PaymentSourceDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  now: Date = new Date(),
+): Promise<PaymentSource> {
+  if (payment.paymentMethodId === undefined) {
+    if (payment.paymentToken === undefined) throw new PspRejectedError(`Checkout ${checkout.id} has nothing to pay with`);
+    return { type: 'token', token: payment.paymentToken };
+  }
+  if (deps.vault === undefined) throw new PspRejectedError('This function has no card vault access to pay with a payment method');
+  const attempt = payment.attempts.at(-1);
+  try {
+    const { paymentMethod, card } = await deps.vault.revealForAuthorization({
+      merchantId: checkout.merchantId,
+      paymentMethodId: payment.paymentMethodId,
+      purpose: attempt?.id ?? checkout.id,
+      now,
+    });
+    const offSession = payment.offSession === true;
+    return {
+      type: 'card',
+      card,
+      cardOnFile: {
+        initiator: offSession ? 'merchant' : 'customer',
+        stored: offSession || paymentMethod.customerId !== undefined,
+      },
+    };
+  } catch (error) {
+    if (error instanceof PaymentMethodUnusableError) throw new PaymentDeclinedError(error.code, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * After the PSP's definitive answer (authorized, pending or declined) to a payment-method
+ * attempt: the CVC is destroyed (idempotent). Transient failures keep the CVC: the same-key retry
+ * must send the same card.
+ */
+export async function settlePaymentSource(
+  deps: PaymentSourceDependencies,
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  now: Date = new Date(),
+): Promise<void> {
+  if (payment.paymentMethodId === undefined || deps.vault === undefined) return;
+  await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now);
+}
