@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
+import { SensitiveCard } from '../../lambdas/domain/payment-method';
 import { PaymentDeclinedError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../lambdas/errors';
 import { fetchAuthorization, fetchLedger, setOutage, tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
@@ -487,5 +488,71 @@ describe('test outage (PUT /v1/test/outage)', () => {
     // Assess
     expect(response.status).toBe(422);
     expect(((await response.json()) as { error: { param: string } }).error.param).toBe('mode');
+  });
+});
+
+describe('card data with card-on-file flags (vaulted cards)', () => {
+  const vaulted = (cvc: string | undefined) => new SensitiveCard('pm_sandbox_test', '5555555555554444', 12, 2049, cvc);
+
+  it('issues a network transaction id to a customer-initiated card authorization and records its flags', async () => {
+    // Prepare
+    const reference = nextReference();
+    // Act
+    const authorization = await gateway.authorize({
+      reference,
+      source: { type: 'card', card: vaulted('123'), cardOnFile: { initiator: 'customer', stored: true } },
+      amount: 1500,
+      currency: 'USD',
+      idempotencyKey: `${reference}-auth`,
+    });
+    // Assess
+    expect(authorization.networkTransactionId).toMatch(/^ntid_/);
+    expect(await fetchAuthorization(psp.url, authorization.pspReference)).toMatchObject({
+      status: 'authorized',
+      card: { last4: '4444' },
+      card_on_file: { initiator: 'customer', stored: true },
+      network_transaction_id: authorization.networkTransactionId,
+    });
+  });
+
+  it('refuses a merchant-initiated authorization without a network transaction id it issued, and approves one quoting it', async () => {
+    // Prepare
+    const first = nextReference();
+    const { networkTransactionId } = await gateway.authorize({
+      reference: first,
+      source: { type: 'card', card: vaulted('123'), cardOnFile: { initiator: 'customer', stored: true } },
+      amount: 1500,
+      currency: 'USD',
+      idempotencyKey: `${first}-auth`,
+    });
+    const withoutId = nextReference();
+    const withId = nextReference();
+    // Act
+    const refused = await gateway
+      .authorize({
+        reference: withoutId,
+        source: { type: 'card', card: vaulted(undefined), cardOnFile: { initiator: 'merchant', stored: true } },
+        amount: 900,
+        currency: 'USD',
+        idempotencyKey: `${withoutId}-auth`,
+      })
+      .catch((error: unknown) => error);
+    const renewal = await gateway.authorize({
+      reference: withId,
+      source: {
+        type: 'card',
+        card: vaulted(undefined),
+        cardOnFile: { initiator: 'merchant', stored: true, ...(networkTransactionId ? { networkTransactionId } : {}) },
+      },
+      amount: 900,
+      currency: 'USD',
+      idempotencyKey: `${withId}-auth`,
+    });
+    // Assess
+    expect(refused).toBeInstanceOf(PaymentDeclinedError);
+    expect((refused as Error).message).toBe('network_transaction_id_required');
+    expect(renewal.authorizedAmount).toBe(900);
+    expect(renewal.networkTransactionId).toBeUndefined();
+    expect((await fetchLedger(psp.url, withoutId)).map((row) => [row.type, row.status])).toEqual([['authorize', 'failed']]);
   });
 });
