@@ -50,12 +50,14 @@ export function executionNameForTry(checkoutId: string, tryNumber: number): stri
 /** The payment of the next try: earlier attempts kept (the history), the new one current. */
 export function paymentForNextTry(
   previous: CheckoutPayment | undefined,
-  next: { paidWith: Pick<CheckoutPayment, 'paymentToken' | 'paymentMethodId' | 'offSession'>; attempt: PaymentAttempt },
+  next: { paymentToken?: string; paymentMethodId?: string; offSession?: boolean; attempt: PaymentAttempt },
 ): CheckoutPayment {
-  if (previous === undefined) return { ...next.paidWith, attempts: [next.attempt], capturedAmount: 0 };
+  // What pays this try (a token, or a vaulted payment method): never carried over from the last try.
+  const { attempt, ...paidWith } = next;
+  if (previous === undefined) return { ...paidWith, attempts: [attempt], capturedAmount: 0 };
   return {
-    ...next.paidWith,
-    attempts: [...previous.attempts, next.attempt],
+    ...paidWith,
+    attempts: [...previous.attempts, attempt],
     capturedAmount: 0,
     tries: tryNumberOf(previous) + 1,
   };

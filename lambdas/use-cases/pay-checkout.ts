@@ -74,7 +74,7 @@ export async function payCheckout(
         patch: {
           // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
           payment: paymentForNextTry(checkout.payment, {
-            paidWith: paidWith(input),
+            ...paidWith(input),
             attempt: newAttempt({
               id: generateAttemptId(),
               connector: deps.connector,

@@ -97,7 +97,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(schemes).sort()).toEqual(['adminToken', 'clientSecret', 'merchantKey']);
     expect(paths['/v1/merchants']!.post!.security).toEqual([{ adminToken: [] }]);
     expect(paths['/v1/checkouts/{id}']!.get!.security).toEqual([{ merchantKey: [] }, { clientSecret: [] }]);
-    expect(paths['/v1/checkouts/{id}/pay']!.post!.security).toEqual([{ clientSecret: [] }]);
+    expect(paths['/v1/checkouts/{id}/pay']!.post!.security).toEqual([{ clientSecret: [] }, { merchantKey: [] }]);
     expect(paths['/v1/openapi.json']!.get!.security).toEqual([]);
     expect(paths['/v1/checkouts']!.post!.parameters?.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual(
       expect.arrayContaining(['header:Paystep-Version', 'header:Idempotency-Key']),
