@@ -238,6 +238,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       STRIPE_API_URL: stripeSandboxUrl,
       STRIPE_API_KEY: DEFAULT_STRIPE_SANDBOX_API_KEY,
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      // DESIGN Part 2: locally every merchant has both connectors enabled with the sandboxes' credentials.
+      PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
       PAYSTEP_MODE: 'local',
       ALLOW_HTTP_MERCHANT_URLS: 'true',
       ALLOW_LOOPBACK_URLS: 'true',

@@ -1,13 +1,24 @@
 /**
  * The `stripe` connector under Paystep, over HTTP against the running local stack (`npm start` as
  * a child process, with its Stripe-protocol sandbox): the Stripe webhook route
- * (`POST /v1/psp/stripe/callbacks`, verified with `Stripe-Signature`).
+ * (`POST /v1/psp/stripe/callbacks`, verified with `Stripe-Signature`), the merchant's connector
+ * accounts and its routing rules.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaystepClient } from '../../local/paystep-client';
 import { signStripePayload } from '../../local/stripe-sandbox/webhook-sender';
 import { startStackProcess, type StackProcess } from './harness';
+
+/** A new merchant's secret key (admin onboarding), for tests that must not see another test's rules. */
+async function onboard(stack: StackProcess): Promise<string> {
+  const answer = await new PaystepClient(stack.apiUrl).call<{ secret_key: string }>('POST', '/v1/merchants', {
+    token: stack.adminToken,
+    body: { name: `Routing ${randomBytes(4).toString('hex')}` },
+  });
+  expect(answer.status, answer.text).toBe(201);
+  return answer.body.secret_key;
+}
 
 const WEBHOOK_SECRET = `whsec_${randomBytes(18).toString('base64url')}`;
 
@@ -101,6 +112,102 @@ describe('the stripe connector (one stack)', () => {
       expect(answer.body).toMatchObject({ received: true, result: 'unmatched' });
       const after = await api.call<{ status: string }>('GET', `/v1/checkouts/${created.body.id}`, { token: stack.secretKey });
       expect(after.body.status).toBe('open');
+    });
+  });
+
+  describe('connector accounts', () => {
+    it('lists both connectors enabled for every merchant locally, with the platform (sandbox) credentials', async () => {
+      // Act
+      const answer = await api.call<{ object: string; data: { connector: string; credentials: string }[] }>(
+        'GET',
+        '/v1/connector_accounts',
+        { token: stack.secretKey },
+      );
+      // Assess
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body.object).toBe('list');
+      expect(answer.body.data.map((row) => [row.connector, row.credentials])).toEqual([
+        ['sandbox', 'platform'],
+        ['stripe', 'platform'],
+      ]);
+    });
+
+    it('stores a Stripe key encrypted and never returns it, in the answer or the list', async () => {
+      // Prepare
+      const key = `sk_test_${randomBytes(12).toString('hex')}`;
+      // Act
+      const added = await api.call<Record<string, unknown>>('POST', '/v1/connector_accounts', {
+        token: stack.secretKey,
+        body: { connector: 'stripe', credentials: { api_key: key } },
+      });
+      const listed = await api.call<{ data: { connector: string; credentials: string }[] }>('GET', '/v1/connector_accounts', {
+        token: stack.secretKey,
+      });
+      // Assess
+      expect(added.status, added.text).toBe(201);
+      expect(added.body).toMatchObject({ object: 'connector_account', connector: 'stripe', credentials: 'merchant' });
+      expect(added.text).not.toContain(key);
+      expect(listed.text).not.toContain(key);
+      expect(listed.body.data.find((row) => row.connector === 'stripe')?.credentials).toBe('merchant');
+    });
+
+    it('refuses a key that is not a Stripe secret key 422 with its param, and an unknown connector 422', async () => {
+      // Act
+      const badKey = await api.call<{ error: { param: string } }>('POST', '/v1/connector_accounts', {
+        token: stack.secretKey,
+        body: { connector: 'stripe', credentials: { api_key: 'pk_live_publishable' } },
+      });
+      const unknown = await api.call<{ error: { param: string } }>('POST', '/v1/connector_accounts', {
+        token: stack.secretKey,
+        body: { connector: 'adyen', credentials: { api_key: 'x' } },
+      });
+      // Assess
+      expect(badKey.status, badKey.text).toBe(422);
+      expect(badKey.body.error.param).toBe('credentials.api_key');
+      expect(badKey.text).not.toContain('pk_live_publishable');
+      expect(unknown.status, unknown.text).toBe(422);
+      expect(unknown.body.error.param).toBe('connector');
+    });
+  });
+
+  describe('routing rules', () => {
+    const RULES = {
+      rules: [
+        {
+          conditions: { currency: ['EUR'], amount_gte: 0, amount_lt: 100000, card_brand: ['visa'], card_country: ['DE'] },
+          connectors: ['stripe', 'sandbox'],
+        },
+      ],
+      default: ['sandbox', 'stripe'],
+      failover: true,
+    };
+
+    it('reads the stored rules back in snake_case after a PUT (the default before)', async () => {
+      // Prepare: a fresh merchant, so no other test's rules are read
+      const merchant = await onboard(stack);
+      const before = await api.call<unknown>('GET', '/v1/routing', { token: merchant });
+      // Act
+      const put = await api.call<unknown>('PUT', '/v1/routing', { token: merchant, body: RULES });
+      const after = await api.call<unknown>('GET', '/v1/routing', { token: merchant });
+      // Assess
+      expect(before.body).toEqual({ object: 'routing', rules: [], default: ['sandbox'], failover: false });
+      expect(put.status, put.text).toBe(200);
+      expect(after.body).toEqual({ object: 'routing', ...RULES });
+    });
+
+    it('refuses an unknown connector 422 with the param that names it, keeping the stored rules', async () => {
+      // Prepare
+      const merchant = await onboard(stack);
+      // Act
+      const answer = await api.call<{ error: { param: string } }>('PUT', '/v1/routing', {
+        token: merchant,
+        body: { ...RULES, default: ['sandbox', 'adyen'] },
+      });
+      const after = await api.call<{ default: string[] }>('GET', '/v1/routing', { token: merchant });
+      // Assess
+      expect(answer.status, answer.text).toBe(422);
+      expect(answer.body.error.param).toBe('default.1');
+      expect(after.body.default).toEqual(['sandbox']);
     });
   });
 });
