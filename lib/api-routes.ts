@@ -23,7 +23,8 @@ export type ApiEntry =
   | 'api-openapi'
   | 'api-customers'
   | 'api-payment-methods'
-  | 'api-operator';
+  | 'api-operator'
+  | 'api-connectors';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   // The OpenAPI 3.1 document of every /v1 route (no auth).
@@ -67,6 +68,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/payment_methods', entry: 'api-payment-methods' },
   { method: 'GET', path: '/v1/payment_methods/{id}', entry: 'api-payment-methods' },
   { method: 'POST', path: '/v1/payment_methods/{id}/detach', entry: 'api-payment-methods' },
+  // The merchant's connectors and routing rules (DESIGN Part 2).
+  { method: 'GET', path: '/v1/connector_accounts', entry: 'api-connectors' },
+  { method: 'POST', path: '/v1/connector_accounts', entry: 'api-connectors' },
+  { method: 'GET', path: '/v1/routing', entry: 'api-connectors' },
+  { method: 'PUT', path: '/v1/routing', entry: 'api-connectors' },
   // Signed PSP callbacks (no bearer token: the signature is the authentication).
   { method: 'POST', path: '/v1/psp/{connector}/callbacks', entry: 'api-psp-callbacks' },
   // The hosted checkout page (HTML), on the API's origin so the page calls /v1 without CORS.

@@ -111,6 +111,10 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
     secretsKey: true,
     cardVault: 'store',
   },
+  'api-connectors': {
+    description: "The merchant's connector accounts (credentials stored encrypted, never returned) and routing rules",
+    secretsKey: true,
+  },
   'api-psp-callbacks': {
     description:
       'Receives signed PSP callbacks: dedupes, applies them as forward transitions, resumes waiting sagas, records disputes',

@@ -238,6 +238,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       STRIPE_API_URL: stripeSandboxUrl,
       STRIPE_API_KEY: DEFAULT_STRIPE_SANDBOX_API_KEY,
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      // DESIGN Part 2: locally every merchant has both connectors enabled with the sandboxes' credentials.
+      PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
       PAYSTEP_MODE: 'local',
       ALLOW_HTTP_MERCHANT_URLS: 'true',
       ALLOW_LOOPBACK_URLS: 'true',
@@ -328,13 +330,15 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     );
     stoppers.push({ name: 'Sandbox PSP', stop: () => psp.stop() });
 
-    // 6b. The Stripe-protocol sandbox (the `stripe` connector's local Stripe). Its webhooks are
-    //     recorded (GET /v1/test/events) until Paystep has a Stripe webhook route to send them to.
+    // 6b. The Stripe-protocol sandbox (the `stripe` connector's local Stripe). Its webhooks go to
+    //     Paystep's Stripe webhook route, signed with the per-run whsec_ secret (and are recorded,
+    //     GET /v1/test/events).
     const stripeSandbox = await step('Stripe sandbox', stripeSandboxPort, 'PAYSTEP_STRIPE_SANDBOX_PORT', () =>
       startStripeSandbox({
         port: stripeSandboxPort,
         host,
         apiKey: DEFAULT_STRIPE_SANDBOX_API_KEY,
+        webhooks: { url: `${apiUrl}/v1/psp/stripe/callbacks`, secret: stripeWebhookSecret },
         ...(options.pspHangMs !== undefined
           ? { hangMs: options.pspHangMs }
           : process.env.PAYSTEP_PSP_HANG_MS

@@ -6,7 +6,9 @@
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, ConflictError, NotFoundError } from '../errors';
+import type { StoredConnectorAccount } from '../domain/connector-accounts';
 import type { Merchant, MerchantSettings } from '../domain/model';
+import type { RoutingConfig } from '../domain/routing';
 import type { MerchantRepository } from '../ports/merchants';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 import { apiKeyKey, merchantKey } from './dynamo-keys';
@@ -78,14 +80,38 @@ export class DynamoMerchantRepository implements MerchantRepository {
 
   /** Replaces the settings map only if nobody changed the merchant since `expectedVersion`. */
   async updateSettings(merchantId: string, settings: MerchantSettings, expectedVersion: number): Promise<Merchant> {
+    return await this.replaceAttribute(merchantId, 'settings', withoutUndefined(settings), expectedVersion);
+  }
+
+  /** Replaces the routing rules only if nobody changed the merchant since `expectedVersion`. */
+  async updateRouting(merchantId: string, routing: RoutingConfig, expectedVersion: number): Promise<Merchant> {
+    return await this.replaceAttribute(merchantId, 'routing', withoutUndefined(routing), expectedVersion);
+  }
+
+  /** Replaces the connector accounts only if nobody changed the merchant since `expectedVersion`. */
+  async updateConnectorAccounts(
+    merchantId: string,
+    accounts: StoredConnectorAccount[],
+    expectedVersion: number,
+  ): Promise<Merchant> {
+    return await this.replaceAttribute(merchantId, 'connectorAccounts', accounts, expectedVersion);
+  }
+
+  private async replaceAttribute(
+    merchantId: string,
+    attribute: 'settings' | 'routing' | 'connectorAccounts',
+    value: unknown,
+    expectedVersion: number,
+  ): Promise<Merchant> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: merchantKey(merchantId),
-          UpdateExpression: 'SET settings = :settings, version = version + :one',
+          UpdateExpression: 'SET #attribute = :value, version = version + :one',
           ConditionExpression: 'attribute_exists(pk) AND version = :expected',
-          ExpressionAttributeValues: { ':settings': withoutUndefined(settings), ':one': 1, ':expected': expectedVersion },
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':value': value, ':one': 1, ':expected': expectedVersion },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -94,9 +120,12 @@ export class DynamoMerchantRepository implements MerchantRepository {
       if (isConditionalCheckFailure(error)) {
         const current = await this.getMerchant(merchantId);
         if (current === undefined) throw new NotFoundError('No such merchant');
-        throw new ConcurrentModificationError('The settings were changed by another request; read them again and retry', {
-          cause: error,
-        });
+        throw new ConcurrentModificationError(
+          `The ${attribute === 'settings' ? 'settings were' : 'routing or connector accounts were'} changed by another request; read them again and retry`,
+          {
+            cause: error,
+          },
+        );
       }
       return translateStoreError(error);
     }

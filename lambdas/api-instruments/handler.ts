@@ -11,7 +11,7 @@
  * the retry with the same key resumes that very operation (same PSP idempotency key).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DEFAULT_CONNECTOR_ID, requireGateway } from '../connectors/registry';
+import { gatewaysFromEnv } from '../connectors/registry';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import {
   ConcurrentModificationError,
@@ -46,7 +46,8 @@ import {
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
-  gateway: requireGateway(DEFAULT_CONNECTOR_ID),
+  // An instrument's operations go to its own connector (a checkout's may be on any of them).
+  ...(await gatewaysFromEnv()),
 };
 
 const logger = new Logger({ serviceName: 'paystep-api' });

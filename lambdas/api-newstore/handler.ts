@@ -22,7 +22,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { z } from 'zod';
-import { DEFAULT_CONNECTOR_ID, requireGateway } from '../connectors/registry';
+import { gatewaysFromEnv } from '../connectors/registry';
 import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
@@ -59,7 +59,8 @@ const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_T
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
-  gateway: requireGateway(DEFAULT_CONNECTOR_ID),
+  // An instrument's operations go to its own connector (a checkout's may be on any of them).
+  ...(await gatewaysFromEnv()),
 };
 
 /** How long a request waits for a duplicate (same idempotency_key) that is still running before answering retry_error. */

@@ -5,7 +5,7 @@
  * vaulted `pm_`; the merchant pays with its secret key, also off-session (merchant-initiated) with
  * a payment method saved on the checkout's customer.
  */
-import { DEFAULT_CONNECTOR_ID } from '../connectors/registry';
+import { DEFAULT_CONNECTOR_ID } from '../connectors/connector-ids';
 import { createSfnPaymentWorkflowFromEnv } from '../adapters/sfn-payment-workflow';
 import type { Checkout } from '../domain/model';
 import { ForbiddenError, ValidationError } from '../errors';

@@ -5,30 +5,37 @@
  * only ever see the ports.
  */
 import type { CallbackReader } from '../ports/callbacks';
-import type { PaymentGateway } from '../ports/payments';
+import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import { sandboxConnector } from './sandbox';
+import { stripeConnector } from './stripe';
+import { DEFAULT_CONNECTOR_ID } from './connector-ids';
 
 /** What each connector's folder provides. */
 export interface Connector {
   readonly id: string;
-  /** Its gateway from the function's environment, or undefined when this function is not configured to call it. */
-  gatewayFromEnv(): PaymentGateway | undefined;
+  /** Its gateway from the function's environment (secrets may be fetched), or undefined when this function is not configured to call it. */
+  gatewayFromEnv(): Promise<PaymentGateway | undefined>;
   /** Its callback reader with the configured secrets, or undefined when it accepts no callbacks here. */
   callbackReaderFromEnv(): Promise<CallbackReader | undefined>;
-  /** Where the buyer's browser tokenizes cards (the hosted page). */
-  tokenizationUrlFromEnv(): URL;
+  /** Where the buyer's browser tokenizes cards (the hosted page), for a connector that tokenizes in the browser. */
+  tokenizationUrlFromEnv?(): URL;
 }
 
 export const CONNECTORS: Readonly<Record<string, Connector>> = {
   [sandboxConnector.id]: sandboxConnector,
+  [stripeConnector.id]: stripeConnector,
 };
 
-/** The connector a payment uses when nothing else chose one (DESIGN Part 2: default routing `["sandbox"]`). */
-export const DEFAULT_CONNECTOR_ID = sandboxConnector.id;
+export { DEFAULT_CONNECTOR_ID } from './connector-ids';
+
+/** Whether `id` names a connector the registry lists (own properties only: `__proto__` names none). */
+export function isKnownConnector(id: string): boolean {
+  return Object.hasOwn(CONNECTORS, id);
+}
 
 /** The connector with this id; throws for an id the registry does not list (a wiring error, not a request error). */
 export function connectorFor(id: string): Connector {
-  const connector = CONNECTORS[id];
+  const connector = isKnownConnector(id) ? CONNECTORS[id] : undefined;
   if (connector === undefined) throw new Error(`Unknown connector ${id}`);
   return connector;
 }
@@ -47,8 +54,43 @@ export async function callbackReadersFromEnv(): Promise<Record<string, CallbackR
  * The connector's gateway for a function that must call it: a missing setting fails at cold start,
  * not in the middle of a payment.
  */
-export function requireGateway(id: string): PaymentGateway {
-  const gateway = connectorFor(id).gatewayFromEnv();
+export async function requireGateway(id: string): Promise<PaymentGateway> {
+  const gateway = await connectorFor(id).gatewayFromEnv();
   if (gateway === undefined) throw new Error(`Connector ${id} is not configured for this function`);
   return gateway;
+}
+
+/** A gateway that fails on use: a function without a connector's settings must never call it. */
+function unconfiguredGateway(connectorId: string): PaymentGateway {
+  return new Proxy({ connector: connectorId } as PaymentGateway, {
+    get(target, property) {
+      if (property === 'connector' || typeof property !== 'string') return Reflect.get(target, property) as unknown;
+      if (property === 'findAuthorizations') return undefined; // nothing to look up where nothing was called
+      return async () => {
+        throw new Error(`Connector ${connectorId} is not configured for this function (PaymentGateway.${property})`);
+      };
+    },
+  });
+}
+
+/**
+ * Every connector's gateway from the function's environment, once at cold start (each optionally
+ * wrapped, e.g. observed): `gateway` is the default connector's, `gateways(id)` any listed
+ * connector's. A connector without settings here answers a gateway that fails on use; an id the
+ * registry does not list is a wiring error (throws).
+ */
+export async function gatewaysFromEnv(
+  wrap: (gateway: PaymentGateway) => PaymentGateway = (gateway) => gateway,
+): Promise<{ gateway: PaymentGateway; gateways: ConnectorGateways }> {
+  const byId = new Map<string, PaymentGateway>();
+  for (const connector of Object.values(CONNECTORS)) {
+    const gateway = await connector.gatewayFromEnv();
+    byId.set(connector.id, gateway === undefined ? unconfiguredGateway(connector.id) : wrap(gateway));
+  }
+  const gateways: ConnectorGateways = (id) => {
+    const gateway = isKnownConnector(id) ? byId.get(id) : undefined;
+    if (gateway === undefined) throw new Error(`Unknown connector ${id}`);
+    return gateway;
+  };
+  return { gateway: gateways(DEFAULT_CONNECTOR_ID), gateways };
 }

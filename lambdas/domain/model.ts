@@ -3,6 +3,7 @@
  * Pure types: no AWS import. Money is always an integer in the currency's minor unit.
  */
 import type { RoutingConfig } from './routing';
+import type { StoredConnectorAccount } from './connector-accounts';
 import type { PaymentAttempt } from './payment-attempt';
 
 export type CheckoutStatus = 'open' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'canceled';
@@ -39,6 +40,8 @@ export interface Merchant {
   settings: MerchantSettings;
   /** Routing and failover rules (lambdas/domain/routing.ts); absent = DEFAULT_ROUTING. */
   routing?: RoutingConfig;
+  /** Connectors the merchant added with its own credentials (lambdas/domain/connector-accounts.ts). */
+  connectorAccounts?: StoredConnectorAccount[];
   createdAt: string; // ISO 8601
   version: number;
 }

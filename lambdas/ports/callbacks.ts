@@ -18,11 +18,13 @@ export type CallbackReading =
   | { kind: 'callback'; callback: PspCallback }
   | { kind: 'bad_signature'; reason: string }
   | { kind: 'invalid_json' }
-  | { kind: 'invalid_callback' };
+  | { kind: 'invalid_callback' }
+  /** A verified event Paystep does not use (answered 2xx so the PSP stops sending it, nothing done). */
+  | { kind: 'ignored'; type: string };
 
 /** Verifies and parses one callback with the connector's own signature scheme and JSON. */
 export interface CallbackReader {
-  read(input: CallbackReadInput): CallbackReading;
+  read(input: CallbackReadInput): CallbackReading | Promise<CallbackReading>;
 }
 
 export interface PspCallbackReceipt {

@@ -1,5 +1,7 @@
 /** Port: merchants and their settings (lambdas/adapters/dynamo-merchant-repository.ts implements it). */
+import type { StoredConnectorAccount } from '../domain/connector-accounts';
 import type { Merchant, MerchantSettings } from '../domain/model';
+import type { RoutingConfig } from '../domain/routing';
 
 export interface MerchantRepository {
   /** Stores the merchant and its secret-key lookup item in one transaction. */
@@ -9,4 +11,8 @@ export interface MerchantRepository {
   findMerchantBySecretKeyHash(secretKeyHash: string): Promise<Merchant | undefined>;
   /** Conditional on `expectedVersion`; throws ConcurrentModificationError if it moved. */
   updateSettings(merchantId: string, settings: MerchantSettings, expectedVersion: number): Promise<Merchant>;
+  /** Replaces the routing rules; conditional on `expectedVersion` (ConcurrentModificationError if it moved). */
+  updateRouting(merchantId: string, routing: RoutingConfig, expectedVersion: number): Promise<Merchant>;
+  /** Replaces the connector accounts; conditional on `expectedVersion` (ConcurrentModificationError if it moved). */
+  updateConnectorAccounts(merchantId: string, accounts: StoredConnectorAccount[], expectedVersion: number): Promise<Merchant>;
 }

@@ -85,6 +85,13 @@ export interface PaymentGateway {
   findAuthorizations?(reference: string): Promise<PspAuthorizationView[]>;
 }
 
+/**
+ * The gateway of each connector, by id (DESIGN Part 2 "Connectors"): every PSP call goes to the
+ * connector of the attempt or instrument it is about. Wired from lambdas/connectors/registry.ts;
+ * a connector the function is not configured for answers a gateway that fails on use.
+ */
+export type ConnectorGateways = (connector: string) => PaymentGateway;
+
 /** One PSP authorization as its connector reports it, in the domain's words. */
 export interface PspAuthorizationView {
   id: string;

@@ -9,7 +9,13 @@ import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
   awaitAuthorization(
-    { callbacks: pspCallbackStore, resumer: taskTokens, checkouts: deps.checkouts, gateway: deps.gateway },
+    {
+      callbacks: pspCallbackStore,
+      resumer: taskTokens,
+      checkouts: deps.checkouts,
+      gateway: deps.gateway,
+      ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+    },
     input,
   ),
 );

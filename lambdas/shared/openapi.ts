@@ -18,6 +18,13 @@ import { API_VERSION_HEADER, API_VERSIONS, LATEST_API_VERSION } from '../domain/
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../domain/webhook-events';
 import type { AuthKind } from './auth';
 import {
+  connectorAccountInputSchema,
+  connectorAccountListSchema,
+  connectorAccountSchema,
+  routingInputSchema,
+  routingSchema,
+} from './connector-schemas';
+import {
   createCustomerInputSchema,
   createInstrumentInputSchema,
   createPaymentMethodInputSchema,
@@ -147,6 +154,51 @@ const OPERATIONS: readonly OperationSpec[] = [
     body: settingsInputSchema(urlOptions),
     bodyExample: { inventory_confirmation_url: 'https://shop.example.com/paystep/confirm', inventory_confirmation_enabled: true },
     responses: { 200: json(settingsSchema, 'The updated settings.') },
+  },
+  {
+    route: 'GET /v1/connector_accounts',
+    operationId: 'listConnectorAccounts',
+    summary: "List the merchant's enabled connectors",
+    tag: 'Connectors',
+    auth: ['merchant'],
+    responses: { 200: json(connectorAccountListSchema, 'The enabled connectors (credentials never shown).') },
+  },
+  {
+    route: 'POST /v1/connector_accounts',
+    operationId: 'addConnectorAccount',
+    summary: 'Add a connector with your own credentials (stored encrypted, never returned)',
+    tag: 'Connectors',
+    auth: ['merchant'],
+    body: connectorAccountInputSchema,
+    bodyExample: { connector: 'stripe', credentials: { api_key: 'sk_live_...' } },
+    responses: { 201: json(connectorAccountSchema, 'The connector account, without its credentials.') },
+  },
+  {
+    route: 'GET /v1/routing',
+    operationId: 'getRouting',
+    summary: "Read the merchant's routing rules",
+    tag: 'Connectors',
+    auth: ['merchant'],
+    responses: { 200: json(routingSchema, 'The routing rules (the default when none were set).') },
+  },
+  {
+    route: 'PUT /v1/routing',
+    operationId: 'updateRouting',
+    summary: 'Replace the routing rules (unknown or disabled connectors are 422)',
+    tag: 'Connectors',
+    auth: ['merchant'],
+    body: routingInputSchema,
+    bodyExample: {
+      rules: [
+        {
+          conditions: { currency: ['EUR'], amount_gte: 0, amount_lt: 100000, card_brand: ['visa'], card_country: ['DE'] },
+          connectors: ['stripe', 'sandbox'],
+        },
+      ],
+      default: ['sandbox', 'stripe'],
+      failover: true,
+    },
+    responses: { 200: json(routingSchema, 'The stored routing rules.') },
   },
   {
     route: 'POST /v1/checkouts',

@@ -12,11 +12,10 @@ import { DynamoAuthorizationHoldStore } from '../adapters/dynamo-authorization-h
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import type { Context } from 'aws-lambda';
-import { connectorFor, DEFAULT_CONNECTOR_ID } from '../connectors/registry';
+import { gatewaysFromEnv } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { Checkout } from '../domain/model';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
-import type { PaymentGateway } from '../ports/payments';
 import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
 import type { SagaPorts } from '../use-cases/saga/shared';
 import { optionalEnv, requireEnv } from './env';
@@ -30,21 +29,11 @@ import { checkoutRepository, documentClient, merchantRepository, merchantUrlPoli
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
 /**
- * The PSP gateway. Only the PSP-calling steps get the connector's settings on AWS (least
- * configuration); the others share this wiring, so without them they get a gateway that fails on use.
+ * Every connector's gateway (the registry's), each PSP call timed. Only the PSP-calling steps get
+ * the connectors' settings on AWS (least configuration); the others share this wiring, so without
+ * them they get gateways that fail on use.
  */
-function createGateway(connectorId: string): PaymentGateway {
-  const gateway = connectorFor(connectorId).gatewayFromEnv();
-  if (gateway !== undefined) return gateway;
-  return new Proxy({ connector: 'unconfigured' } as PaymentGateway, {
-    get(target, property) {
-      if (property === 'connector' || typeof property !== 'string') return Reflect.get(target, property) as unknown;
-      return async () => {
-        throw new Error(`Connector ${connectorId} is not configured for this function (PaymentGateway.${property})`);
-      };
-    },
-  });
-}
+const connectorGateways = await gatewaysFromEnv(observeGateway);
 
 /** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep). */
 export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(
@@ -60,7 +49,8 @@ export const sagaDependencies: SagaWiring = {
   checkouts: checkoutRepository,
   merchants: merchantRepository,
   // PspCallLatency and InventoryConfirmationLatency are measured at these ports (observability.ts).
-  gateway: observeGateway(createGateway(DEFAULT_CONNECTOR_ID)),
+  gateway: connectorGateways.gateway,
+  gateways: connectorGateways.gateways,
   confirmer: observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)),
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,

@@ -28,7 +28,7 @@ import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
 import type { MerchantRepository } from '../ports/merchants';
-import type { PaymentGateway } from '../ports/payments';
+import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import {
   EXPIRY_CAPTURE_OPERATION_ID,
   EXPIRY_VOID_OPERATION_ID,
@@ -41,6 +41,8 @@ export interface AuthorizationExpiryDependencies {
   merchants: MerchantRepository;
   instruments: InstrumentRepository;
   gateway: PaymentGateway;
+  /** Every connector's gateway: each hold is settled at its instrument's connector. */
+  gateways?: ConnectorGateways;
   holds: AuthorizationHoldStore;
   publisher: EventPublisher;
   /** The checkout as the API shows it (`data.object` of the events). */
@@ -202,7 +204,13 @@ async function applyExpiryAction(
   let result: OperationResult;
   try {
     result = await runExpiryOperation(
-      { instruments: deps.instruments, gateway: deps.gateway, events: deps.publisher, ...(deps.now ? { now: deps.now } : {}) },
+      {
+        instruments: deps.instruments,
+        gateway: deps.gateway,
+        events: deps.publisher,
+        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      },
       { instrumentId: hold.instrumentId, action },
     );
   } catch (error) {

@@ -39,12 +39,15 @@ import {
 import type { EventPublisher } from '../ports/events';
 import type { OperationKeyTarget } from '../ports/idempotency';
 import type { InstrumentRepository } from '../ports/instruments';
-import type { PaymentGateway } from '../ports/payments';
+import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
+import { gatewayFor } from './connector-gateways';
 import { toInstrumentOperationView } from '../shared/views';
 
 export interface InstrumentDependencies {
   instruments: InstrumentRepository;
   gateway: PaymentGateway;
+  /** Every connector's gateway: an instrument's PSP calls go to its own connector. */
+  gateways?: ConnectorGateways;
   /** Publishes the merchant events of settled operations; omitted where nobody listens (tests). */
   events?: EventPublisher;
   now?: () => Date;
@@ -335,7 +338,7 @@ async function settleOperationAtPsp(
   if (operation.status !== 'pending') return resultOf(instrument, operation);
   let confirmation: PspConfirmation;
   try {
-    confirmation = await callPsp(deps.gateway, instrument, operation);
+    confirmation = await callPsp(gatewayFor(deps, instrument.connector), instrument, operation);
   } catch (error) {
     if (error instanceof PaymentDeclinedError || error instanceof PspRejectedError) {
       const failed = await deps.instruments.settleOperation(
@@ -449,6 +452,8 @@ export interface CheckoutInstrumentInput {
   pspReference: string;
   authorizedAmount: number;
   currency: string;
+  /** The connector that authorized (the attempt's); the default gateway's when absent. */
+  connector?: string;
 }
 
 /**
@@ -468,7 +473,7 @@ export async function openCheckoutInstrument(
       status: 'pending',
       amount: input.authorizedAmount,
       currency: input.currency,
-      connector: deps.gateway.connector,
+      connector: input.connector ?? deps.gateway.connector,
       pspReference: input.pspReference,
       pspPaymentReference: input.checkoutId,
       checkoutId: input.checkoutId,

@@ -18,9 +18,10 @@ import type { CallbackReader, PspCallbackStore } from '../ports/callbacks';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
-import type { PaymentGateway } from '../ports/payments';
+import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import type { TaskTokenResumer } from '../ports/workflow';
 import { toInstrumentOperationView } from '../shared/views';
+import { gatewayFor } from './connector-gateways';
 
 export interface PspCallbackDependencies {
   callbacks: PspCallbackStore;
@@ -47,9 +48,10 @@ export interface ReceiveCallbackOutput {
   callback_id: string;
   /**
    * `duplicate`: seen before, nothing done; `stale`: older than what we know, nothing changed;
-   * `unmatched`: its authorization id is not the one recorded for its reference, nothing changed.
+   * `unmatched`: its authorization id is not the one recorded for its reference, nothing changed;
+   * `ignored`: a verified event Paystep does not use (`state` is its type, `callback_id` empty).
    */
-  result: 'applied' | 'duplicate' | 'stale' | 'unmatched';
+  result: 'applied' | 'duplicate' | 'stale' | 'unmatched' | 'ignored';
   state: string;
 }
 
@@ -66,7 +68,7 @@ export async function receivePspCallback(
   // Own properties only: `__proto__`, `constructor` or `hasOwnProperty` name no connector (a 404, not a 500).
   const reader = Object.hasOwn(deps.callbackReaders, input.connector) ? deps.callbackReaders[input.connector] : undefined;
   if (reader === undefined) throw new NotFoundError('Unknown PSP connector', { param: 'connector' });
-  const reading = reader.read({
+  const reading = await reader.read({
     rawBody: input.rawBody,
     headers: input.headers,
     now,
@@ -79,6 +81,9 @@ export async function receivePspCallback(
       throw new ValidationError('The callback body is not valid JSON', { code: 'invalid_json' });
     case 'invalid_callback':
       throw new ValidationError('The callback body is not a PSP callback this connector sends', { code: 'invalid_callback' });
+    case 'ignored':
+      // Verified, but an event Paystep does not use: 200 so the PSP stops sending it, nothing recorded.
+      return { received: true, callback_id: '', result: 'ignored', state: reading.type };
     case 'callback':
       break;
   }
@@ -328,6 +333,8 @@ export interface AwaitAuthorizationDependencies {
   resumer: TaskTokenResumer;
   checkouts: Pick<CheckoutRepository, 'getCheckout'>;
   gateway: PaymentGateway;
+  /** Every connector's gateway: the status query goes to the pending attempt's connector. */
+  gateways?: ConnectorGateways;
   now?: () => Date;
 }
 
@@ -359,7 +366,7 @@ export async function awaitAuthorization(
   );
   let state = record.state;
   if (state === 'pending' && pending !== undefined) {
-    const view = await deps.gateway.getAuthorization(pending);
+    const view = await gatewayFor(deps, connector).getAuthorization(pending);
     const pspState = view.state;
     if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
       const advanced = await deps.callbacks.advanceAuthorization(

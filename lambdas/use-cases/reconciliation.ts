@@ -31,6 +31,7 @@ import type { PspCallbackStore } from '../ports/callbacks';
 import type { PspAuthorizationView } from '../ports/payments';
 import type { RecoveryStore } from '../ports/recovery';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
+import { connectorOfReference, connectorsOf, gatewayFor } from './connector-gateways';
 import { runSagaOperation } from './financial-instruments';
 import { holdForManualCapture } from './saga/hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantPorts } from './saga/notify-merchant';
@@ -139,7 +140,7 @@ async function tendWaitingSaga(
   const connector = connectorOf(checkout.payment);
   const record = await deps.callbacks.getAuthorizationRecord(connector, checkout.id);
   if (record?.taskToken === undefined) return;
-  const view = await deps.gateway.getAuthorization(pending);
+  const view = await gatewayFor(deps, connector).getAuthorization(pending);
   const state = view.state;
   if (state === 'pending') {
     if (await deps.resumer.heartbeat(record.taskToken)) report.heartbeats += 1;
@@ -178,22 +179,30 @@ async function takeOver(deps: ReconciliationDependencies, checkout: Checkout): P
 }
 
 /** Everything the PSP holds for the checkout: the recorded, the pending, and any found by reference. */
-async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Checkout): Promise<PspAuthorizationView[]> {
-  const byId = new Map<string, PspAuthorizationView>();
-  for (const id of [authorizationOf(checkout.payment)?.pspReference, pendingAuthorizationOf(checkout.payment)]) {
-    if (id === undefined) continue;
+async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Checkout): Promise<ConnectorView[]> {
+  const byId = new Map<string, ConnectorView>();
+  const payment = checkout.payment;
+  for (const id of [authorizationOf(payment)?.pspReference, pendingAuthorizationOf(payment)]) {
+    if (id === undefined || payment === undefined) continue;
+    const connector = connectorOfReference(payment, id);
     try {
-      const view = await deps.gateway.getAuthorization(id);
-      byId.set(view.id, view);
+      const view = await gatewayFor(deps, connector).getAuthorization(id);
+      byId.set(view.id, { ...view, connector });
     } catch (error) {
       if (!(error instanceof PspRejectedError)) throw error; // unknown at the PSP: nothing held
     }
   }
-  if (deps.gateway.findAuthorizations !== undefined) {
-    for (const view of await deps.gateway.findAuthorizations(checkout.id)) byId.set(view.id, view);
+  // Every connector the attempts used is asked (failover leaves authorizations at several PSPs).
+  for (const connector of payment === undefined ? [deps.gateway.connector] : connectorsOf(payment)) {
+    const gateway = gatewayFor(deps, connector);
+    if (gateway.findAuthorizations === undefined) continue;
+    for (const view of await gateway.findAuthorizations(checkout.id)) byId.set(view.id, { ...view, connector });
   }
   return [...byId.values()];
 }
+
+/** A PSP's authorization with the connector that holds it. */
+type ConnectorView = PspAuthorizationView & { connector: string };
 
 /** Drives the claimed checkout to succeeded or failed from the PSP's truth; returns what it did. */
 export async function reconcileWithPsp(
@@ -271,12 +280,16 @@ export function recoveryVoidKey(checkoutId: string, authorizationId: string): st
 }
 
 /** Voids one authorization the checkout holds (through its instrument when it is the recorded one). */
-async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: PspAuthorizationView): Promise<void> {
+async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, view: ConnectorView): Promise<void> {
   const payment = checkout.payment;
   let result: { amount: number; pspOperationId: string };
   if (payment?.instrumentId !== undefined && authorizationOf(payment)?.pspReference === view.id) {
     const recorded = await runSagaOperation(
-      { instruments: deps.instruments, gateway: deps.gateway },
+      {
+        instruments: deps.instruments,
+        gateway: deps.gateway,
+        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+      },
       {
         instrumentId: payment.instrumentId,
         step: 'void',
@@ -287,7 +300,7 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
   } else {
     // Not the recorded authorization (found by reference): its own key, derived from its id, so a
     // second authorization is voided too instead of replaying the first one's void.
-    result = await deps.gateway.voidAuthorization({
+    result = await gatewayFor(deps, view.connector).voidAuthorization({
       reference: checkout.id,
       pspReference: view.id,
       idempotencyKey: recoveryVoidKey(checkout.id, view.id),

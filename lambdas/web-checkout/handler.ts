@@ -6,11 +6,14 @@
  * calls the API, so this function needs no table access and no secret.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { connectorFor, DEFAULT_CONNECTOR_ID } from '../connectors/registry';
+import { sandboxTokenizationUrlFromEnv } from '../connectors/sandbox/config';
 import { pageHeaders, renderCheckoutPage, renderNotFoundPage } from './checkout-page';
 
-/** The PSP's browser-facing base URL; the page tokenizes cards there and the CSP allows its origin. */
-const pspPublicUrl = connectorFor(DEFAULT_CONNECTOR_ID).tokenizationUrlFromEnv();
+/**
+ * The PSP's browser-facing base URL; the page tokenizes cards there and the CSP allows its origin.
+ * The sandbox connector's (the default): the only one that tokenizes in the browser.
+ */
+const pspPublicUrl = sandboxTokenizationUrlFromEnv();
 const headers = pageHeaders(pspPublicUrl.origin);
 
 const CHECKOUT_ID = /^chk_[A-Za-z0-9_-]{1,64}$/;

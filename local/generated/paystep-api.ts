@@ -92,6 +92,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connector_accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the merchant's enabled connectors */
+        get: operations["listConnectorAccounts"];
+        put?: never;
+        /** Add a connector with your own credentials (stored encrypted, never returned) */
+        post: operations["addConnectorAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers": {
         parameters: {
             query?: never;
@@ -411,6 +429,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the merchant's routing rules */
+        get: operations["getRouting"];
+        /** Replace the routing rules (unknown or disabled connectors are 422) */
+        put: operations["updateRouting"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/settings": {
         parameters: {
             query?: never;
@@ -648,6 +684,34 @@ export interface components {
             redirect_url: string | null;
             /** @enum {string} */
             status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+        };
+        ConnectorAccount: {
+            /** @example stripe */
+            connector: string;
+            created_at: string | null;
+            /**
+             * @description `merchant`: credentials you added (never shown); `platform`: the deployment's (locally, the sandboxes').
+             * @enum {string}
+             */
+            credentials: "merchant" | "platform";
+            /** @constant */
+            object: "connector_account";
+        };
+        ConnectorAccountInput: {
+            /**
+             * @example stripe
+             * @enum {string}
+             */
+            connector: "sandbox" | "stripe";
+            /** @description For `stripe`: `{"api_key":"sk_live_..."}` (or a restricted `rk_` key). Never returned. */
+            credentials: {
+                [key: string]: string;
+            };
+        };
+        ConnectorAccountList: {
+            data: components["schemas"]["ConnectorAccount"][];
+            /** @constant */
+            object: "list";
         };
         ConnectorStats: {
             /** @description Authorization attempts started at this connector in the window. */
@@ -1022,6 +1086,87 @@ export interface components {
             object: "checkout";
             /** @enum {string} */
             status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+        };
+        Routing: {
+            default: string[];
+            failover: boolean;
+            /** @constant */
+            object: "routing";
+            rules: {
+                conditions: {
+                    /**
+                     * @description Minor units, inclusive.
+                     * @example 0
+                     */
+                    amount_gte?: number;
+                    /**
+                     * @description Minor units, exclusive.
+                     * @example 100000
+                     */
+                    amount_lt?: number;
+                    /**
+                     * @example [
+                     *       "visa"
+                     *     ]
+                     */
+                    card_brand?: ("visa" | "mastercard" | "amex" | "discover" | "diners" | "jcb" | "unionpay")[];
+                    /**
+                     * @description Issuing countries (ISO 3166-1 alpha-2).
+                     * @example [
+                     *       "DE"
+                     *     ]
+                     */
+                    card_country?: string[];
+                    /**
+                     * @example [
+                     *       "EUR"
+                     *     ]
+                     */
+                    currency?: unknown[];
+                };
+                connectors: string[];
+            }[];
+        };
+        RoutingInput: {
+            /** @description The connectors when no rule matches. */
+            default: ("sandbox" | "stripe")[];
+            /** @description Whether a soft decline, an outage or a timeout moves on to the next connector. */
+            failover: boolean;
+            /** @description The first rule whose conditions all hold picks the ordered connector list. */
+            rules: {
+                conditions: {
+                    /**
+                     * @description Minor units, inclusive.
+                     * @example 0
+                     */
+                    amount_gte?: number;
+                    /**
+                     * @description Minor units, exclusive.
+                     * @example 100000
+                     */
+                    amount_lt?: number;
+                    /**
+                     * @example [
+                     *       "visa"
+                     *     ]
+                     */
+                    card_brand?: ("visa" | "mastercard" | "amex" | "discover" | "diners" | "jcb" | "unionpay")[];
+                    /**
+                     * @description Issuing countries (ISO 3166-1 alpha-2).
+                     * @example [
+                     *       "DE"
+                     *     ]
+                     */
+                    card_country?: string[];
+                    /**
+                     * @example [
+                     *       "EUR"
+                     *     ]
+                     */
+                    currency?: string[];
+                };
+                connectors: ("sandbox" | "stripe")[];
+            }[];
         };
         Settings: {
             /** @description Ports your URLs may use besides 443 and 80 (outside local mode). */
@@ -1535,6 +1680,138 @@ export interface operations {
             };
             /** @description No such resource (another merchant's resources are 404 too). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listConnectorAccounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enabled connectors (credentials never shown). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorAccountList"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addConnectorAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key answers the first response. */
+                "Idempotency-Key"?: string;
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "connector": "stripe",
+                 *       "credentials": {
+                 *         "api_key": "sk_live_..."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConnectorAccountInput"];
+            };
+        };
+        responses: {
+            /** @description The connector account, without its credentials. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorAccount"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the resource is not in a state that allows this, or a concurrent change won. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2885,6 +3162,158 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PspCallbackAnswer"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the resource is not in a state that allows this, or a concurrent change won. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A well-formed value that is not acceptable (amount, currency, URL, metadata...); `param` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRouting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The routing rules (the default when none were set). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Routing"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (another merchant's resources are 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateRouting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
+                "Paystep-Version"?: "2026-11-30";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rules": [
+                 *         {
+                 *           "conditions": {
+                 *             "currency": [
+                 *               "EUR"
+                 *             ],
+                 *             "amount_gte": 0,
+                 *             "amount_lt": 100000,
+                 *             "card_brand": [
+                 *               "visa"
+                 *             ],
+                 *             "card_country": [
+                 *               "DE"
+                 *             ]
+                 *           },
+                 *           "connectors": [
+                 *             "stripe",
+                 *             "sandbox"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "default": [
+                 *         "sandbox",
+                 *         "stripe"
+                 *       ],
+                 *       "failover": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["RoutingInput"];
+            };
+        };
+        responses: {
+            /** @description The stored routing rules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Routing"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong type, unknown or missing field, unknown Paystep-Version. */

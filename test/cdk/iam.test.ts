@@ -87,6 +87,7 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-operator': { secrets: ['adminToken'] },
   'api-customers': { secrets: ['secretsKey'] },
   'api-payment-methods': { secrets: ['secretsKey'], cardVault: 'store' },
+  'api-connectors': { secrets: ['secretsKey'] },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   AuthorizePayment: { secrets: [], cardVault: 'reveal' },

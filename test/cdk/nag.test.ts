@@ -42,6 +42,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiCustomers',
     'ApiPaymentMethods',
     'ApiOperator',
+    'ApiConnectors',
   ];
   return [
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,

@@ -56,6 +56,7 @@ const fakes: Record<ApiEntry, ApiHandler> = {
   'api-events': async () => ({ statusCode: 204 }),
   'api-instruments': async () => ({ statusCode: 204 }),
   'api-newstore': async () => ({ statusCode: 204 }),
+  'api-connectors': async () => ({ statusCode: 204 }),
   'web-checkout': async () => ({
     statusCode: 200,
     headers: { 'content-type': 'text/html; charset=utf-8' },

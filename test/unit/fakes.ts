@@ -119,6 +119,16 @@ export class FakeMerchants implements MerchantRepository {
     this.rows.set(id, m);
     return m;
   }
+  async updateRouting(id: string, routing: NonNullable<Merchant['routing']>): Promise<Merchant> {
+    const m = { ...this.rows.get(id)!, routing };
+    this.rows.set(id, m);
+    return m;
+  }
+  async updateConnectorAccounts(id: string, connectorAccounts: NonNullable<Merchant['connectorAccounts']>): Promise<Merchant> {
+    const m = { ...this.rows.get(id)!, connectorAccounts };
+    this.rows.set(id, m);
+    return m;
+  }
 }
 
 type Call = { op: 'authorize' | 'capture' | 'void' | 'refund'; key: string; amount?: number };

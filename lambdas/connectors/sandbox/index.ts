@@ -9,7 +9,7 @@ import { SandboxPspGateway } from './gateway';
 
 export const sandboxConnector: Connector = {
   id: 'sandbox',
-  gatewayFromEnv() {
+  async gatewayFromEnv() {
     const options = sandboxGatewayOptionsFromEnv();
     return options === undefined ? undefined : new SandboxPspGateway(options);
   },

@@ -7,8 +7,9 @@
  * instrument (held by the saga until it captured or voided).
  */
 import type { Checkout, CheckoutPayment } from '../../domain/model';
-import { authorizationOf, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import { authorizationOf, connectorOf, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf, tryScopedKey } from '../../domain/payment-tries';
+import { gatewayFor, instrumentPorts } from '../connector-gateways';
 import {
   AttemptTransitionError,
   CheckoutNotProcessingError,
@@ -30,7 +31,7 @@ import {
 } from './shared';
 
 /** `vault` (lambdas/use-cases/payment-source.ts) only in this step's function: it reveals a `pm_`'s card. */
-export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'instruments'> &
+export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'gateways' | 'instruments'> &
   PaymentSourceDependencies;
 
 export interface AuthorizePaymentOutput {
@@ -82,16 +83,14 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
     new Date().toISOString(),
   );
   if (authorized.transition.kind === 'refused') throw new AttemptTransitionError(authorized.transition.reason);
-  const instrument = await openCheckoutInstrument(
-    { instruments: deps.instruments, gateway: deps.gateway },
-    {
-      checkoutId,
-      merchantId: checkout.merchantId,
-      pspReference: authorization.pspReference,
-      authorizedAmount: authorization.authorizedAmount,
-      currency: checkout.currency,
-    },
-  );
+  const instrument = await openCheckoutInstrument(instrumentPorts(deps), {
+    checkoutId,
+    merchantId: checkout.merchantId,
+    pspReference: authorization.pspReference,
+    authorizedAmount: authorization.authorizedAmount,
+    currency: checkout.currency,
+    connector: connectorOf(payment),
+  });
   await deps.checkouts.updatePayment(
     checkoutId,
     {
@@ -116,14 +115,15 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
  * have authorized: the same-key retry, or VoidAuthorization's look-up by reference, settles it).
  */
 async function askPspToAuthorize(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway'> & PaymentSourceDependencies,
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways'> & PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
 ): Promise<AuthorizeOutput> {
   const pendingReference = pendingAuthorizationOf(payment);
+  const gateway = gatewayFor(deps, connectorOf(payment));
   try {
-    if (pendingReference !== undefined) return pendingResult(checkout.id, await deps.gateway.getAuthorization(pendingReference));
-    const answer = await deps.gateway.authorize({
+    if (pendingReference !== undefined) return pendingResult(checkout.id, await gateway.getAuthorization(pendingReference));
+    const answer = await gateway.authorize({
       reference: checkout.id,
       source: await paymentSourceFor(deps, checkout, payment),
       amount: checkout.amount,

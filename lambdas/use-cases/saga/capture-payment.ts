@@ -10,6 +10,7 @@ import { settlementChange } from '../../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
+import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
 import {
   AuthorizationMissingError,
   AuthorizationVoidedError,
@@ -25,7 +26,7 @@ import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, ty
 
 export type CapturePaymentPorts = Pick<
   SagaPorts,
-  'checkouts' | 'gateway' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
+  'checkouts' | 'gateway' | 'gateways' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
 >;
 
 interface PspCapture {
@@ -64,15 +65,12 @@ export async function capturePayment(
   const amount = checkout.amount - payment.capturedAmount;
   let capture: PspCapture;
   try {
-    const recorded = await runSagaOperation(
-      { instruments: deps.instruments, gateway: deps.gateway },
-      {
-        instrumentId,
-        step: 'capture',
-        amount,
-        pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture', tryNumberOf(payment)),
-      },
-    );
+    const recorded = await runSagaOperation(instrumentPorts(deps), {
+      instrumentId,
+      step: 'capture',
+      amount,
+      pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture', tryNumberOf(payment)),
+    });
     capture = {
       amount: recorded.operation.pspAmount,
       pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id,
@@ -107,7 +105,7 @@ export async function capturePayment(
  * leaves the outcome unknown: the original error is rethrown by the caller.
  */
 export async function resolveCaptureByStatus(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'instruments'>,
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'instruments'>,
   checkout: Checkout,
   payment: CheckoutPayment,
   pspReference: string,
@@ -124,7 +122,7 @@ export async function resolveCaptureByStatus(
   );
   let view: PspAuthorizationView;
   try {
-    view = await deps.gateway.getAuthorization(pspReference);
+    view = await gatewayFor(deps, connectorOfReference(payment, pspReference)).getAuthorization(pspReference);
   } catch {
     return undefined;
   }

@@ -14,7 +14,7 @@ import type { CheckoutRepository } from '../../ports/checkouts';
 import type { InstrumentRepository } from '../../ports/instruments';
 import type { InventoryConfirmer } from '../../ports/inventory';
 import type { MerchantRepository } from '../../ports/merchants';
-import type { PaymentGateway } from '../../ports/payments';
+import type { ConnectorGateways, PaymentGateway } from '../../ports/payments';
 import type { RecoveryStore } from '../../ports/recovery';
 import type { SecretCipher } from '../../ports/secrets';
 
@@ -23,6 +23,8 @@ export interface SagaPorts {
   checkouts: CheckoutRepository;
   merchants: MerchantRepository;
   gateway: PaymentGateway;
+  /** Every connector's gateway (the registry's): each call goes to its attempt's connector. */
+  gateways?: ConnectorGateways;
   confirmer: InventoryConfirmer;
   cipher: SecretCipher;
   /** Each authorization becomes an instrument linked to the checkout; capture and void move its balances. */

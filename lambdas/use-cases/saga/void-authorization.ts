@@ -6,13 +6,14 @@
  * the PSP by reference.
  */
 import type { Checkout, CheckoutPayment } from '../../domain/model';
-import { authorizationOf, isVoided, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import { authorizationOf, connectorOf, isVoided, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
+import { connectorsOf, gatewayFor, instrumentPorts } from '../connector-gateways';
 import { InstrumentMissingError, PspRejectedError } from '../../errors';
 import { runSagaOperation } from '../financial-instruments';
 import { loadCheckout, pspIdempotencyKey, type SagaPorts, type StepInput } from './shared';
 
-export type VoidAuthorizationPorts = Pick<SagaPorts, 'checkouts' | 'gateway' | 'instruments'>;
+export type VoidAuthorizationPorts = Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'instruments'>;
 
 export type VoidAuthorizationOutput = { voided: boolean; skipped?: string };
 
@@ -49,14 +50,11 @@ export async function voidAuthorization(
     const released = await voidUnrecordedAuthorizations(deps, checkout, payment);
     return released > 0 ? { voided: true } : { voided: false, skipped: 'not_authorized' };
   }
-  const recorded = await runSagaOperation(
-    { instruments: deps.instruments, gateway: deps.gateway },
-    {
-      instrumentId: plan.instrumentId,
-      step: 'void',
-      pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'void', tryNumberOf(payment)),
-    },
-  );
+  const recorded = await runSagaOperation(instrumentPorts(deps), {
+    instrumentId: plan.instrumentId,
+    step: 'void',
+    pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'void', tryNumberOf(payment)),
+  });
   const { payment: voided } = recordAttemptEvent(payment, { type: 'voided' }, new Date().toISOString());
   await deps.checkouts.updatePayment(checkoutId, voided, checkout.version, {
     type: 'voided',
@@ -71,22 +69,26 @@ export async function voidAuthorization(
  * the gateway can look up). Same idempotency key as every void of this checkout. Returns how many.
  */
 async function voidUnrecordedAuthorizations(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway'>,
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways'>,
   checkout: Checkout,
   payment: CheckoutPayment,
 ): Promise<number> {
-  const candidates = new Set<string>();
+  // Each candidate with the connector that holds it: every connector the attempts used is asked.
+  const candidates = new Map<string, string>();
   const pending = pendingAuthorizationOf(payment);
-  if (pending !== undefined) candidates.add(pending);
-  if (deps.gateway.findAuthorizations !== undefined) {
-    for (const view of await deps.gateway.findAuthorizations(checkout.id)) {
-      if (view.state === 'pending' || (view.state === 'authorized' && view.capturedAmount === 0)) candidates.add(view.id);
+  if (pending !== undefined) candidates.set(pending, connectorOf(payment));
+  for (const connector of connectorsOf(payment)) {
+    const gateway = gatewayFor(deps, connector);
+    if (gateway.findAuthorizations === undefined) continue;
+    for (const view of await gateway.findAuthorizations(checkout.id)) {
+      if (view.state === 'pending' || (view.state === 'authorized' && view.capturedAmount === 0))
+        candidates.set(view.id, connector);
     }
   }
   let released = 0;
-  for (const pspReference of candidates) {
+  for (const [pspReference, connector] of candidates) {
     try {
-      const result = await deps.gateway.voidAuthorization({
+      const result = await gatewayFor(deps, connector).voidAuthorization({
         reference: checkout.id,
         pspReference,
         idempotencyKey: pspIdempotencyKey(checkout.id, 'void', tryNumberOf(payment)),

@@ -60,7 +60,7 @@ describe('sandboxCallbackReader', () => {
 
 describe('the connector registry', () => {
   it('lists the sandbox connector, the default when nothing else chose one', () => {
-    expect(Object.keys(CONNECTORS)).toEqual(['sandbox']);
+    expect(Object.keys(CONNECTORS)).toContain('sandbox');
     expect(DEFAULT_CONNECTOR_ID).toBe('sandbox');
   });
 });
