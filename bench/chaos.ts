@@ -8,7 +8,12 @@
  * merchant answering 500, out of stock, a stock race on a limited product, duplicate pay clicks,
  * and a crash of the whole local host mid-run (SIGKILL to the stack process and its DynamoDB Local
  * JVM, restarted on the same data directory and ports; the reconciliation sweep finishes what the
- * lost executions left in `processing`).
+ * lost executions left in `processing`). Off-session renewals join the mix when the API offers
+ * them (customers on checkouts and `off_session` on pay, read from its OpenAPI document): a
+ * customer's first checkout saves its vaulted card, then the merchant pays a second checkout for
+ * that customer with the saved `pm_` and its secret key (`off_session: true`); one renewal buys an
+ * out-of-stock item, so its authorization is voided. Every renewal charge is a checkout of its own
+ * (`off_session_charge`), held to the same invariants.
  *
  * Across both connectors: soft (do_not_honor) and hard (card_declined, insufficient_funds)
  * declines, outages of either sandbox toggled mid-run (`PUT /v1/test/outage` unavailable / timeout
@@ -39,16 +44,20 @@ import { crossLedgerViolations, type ConnectorLedgerOperation } from '../test/su
 import { setOutage, type OutageMode } from '../local/sandbox-psp/client';
 import {
   createCheckout,
+  createCustomer,
   numberOption,
   payCheckout,
+  payCheckoutWith,
   readCatalogue,
   readCheckout,
   readOrders,
   runPool,
+  savedPaymentMethodIds,
   setCatalogue,
   sleep,
   TERMINAL_STATUSES,
   tokenize,
+  vaultCard,
   type CatalogueProduct,
   type CreatedCheckout,
   type TimelineCheckout,
@@ -85,6 +94,11 @@ interface Scenario {
   sku: string;
   /** Pay clicks sent at once (then one more a moment later). */
   clicks?: number;
+  /**
+   * A renewal: the first checkout is a new customer's with `save_payment_method`, then the merchant
+   * charges `renewalSku` (default: the same sku) off-session with the saved card.
+   */
+  renewal?: { sku?: string };
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -106,7 +120,12 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'out_of_stock', weight: 4, card: '4242424242424242', sku: 'sold-out' },
   { name: 'stock_race', weight: 10, card: '4242424242424242', sku: 'limited' },
   { name: 'duplicate_pay_clicks', weight: 8, card: '4242424242424242', sku: 'mug', clicks: 3 },
+  { name: 'off_session_renewal', weight: 7, card: '4242424242424242', sku: 'mug', renewal: {} },
+  { name: 'off_session_renewal_out_of_stock', weight: 2, card: '4242424242424242', sku: 'mug', renewal: { sku: 'sold-out' } },
 ];
+
+/** The scenario name of the off-session charge that follows a renewal scenario's first checkout. */
+const RENEWAL_CHARGE = 'off_session_charge';
 
 /** Environment for the stack under chaos: short PSP timeout and hangs, compressed callbacks and recovery. */
 export const CHAOS_STACK_ENV: Record<string, string> = {
@@ -178,6 +197,8 @@ export interface ChaosReport {
   routing: { applied: boolean; detail: string };
   /** How buyers paid: vaulted cards (failover possible) or single-use sandbox tokens. */
   payWith: 'payment_method' | 'payment_token';
+  /** Whether renewal scenarios charged off-session (needs payment_method, customers on checkouts and off_session). */
+  renewals: 'off_session' | 'not offered by the API';
   /** Attempts per connector and failovers, from the checkouts' payment.attempts[]. */
   attempts: { byConnector: Record<string, number>; failovers: number };
   scenarios: Record<string, number>;
@@ -255,6 +276,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const outages: ChaosReport['outages'] = outageWindows.map((w) => ({ target: w.target, mode: w.mode }));
   let routing: ChaosReport['routing'] = { applied: false, detail: 'not tried' };
   let payWith: ChaosReport['payWith'] = 'payment_token';
+  let renewalsOffered = false;
+  /** The off-session charges of renewal scenarios, each a checkout of its own. */
+  const renewals: Tracked[] = [];
 
   log(`chaos: starting the local stack (data in ${dataDir})...`);
   let stack: BenchStack = await startBenchStack({ dataDir, env: CHAOS_STACK_ENV });
@@ -265,6 +289,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await setCatalogue(stack.merchantUrl, CATALOGUE);
     const api = (): PaystepClient => new PaystepClient(stack.apiUrl);
     payWith = await detectPayWith(stack.apiUrl);
+    renewalsOffered = payWith === 'payment_method' && (await detectOffSession(stack.apiUrl));
     routing = await applyRouting(api(), stack.secretKey);
     log(`chaos: buyers pay with ${payWith}; routing over both connectors: ${routing.applied ? 'on' : 'off'} (${routing.detail})`);
 
@@ -387,6 +412,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     async function driveCheckout(item: Tracked): Promise<void> {
       const token =
         payWith === 'payment_token' ? await resilient('tokenize', () => tokenize(stack.pspUrl, item.scenario.card)) : '';
+      const customer =
+        item.scenario.renewal !== undefined && renewalsOffered
+          ? await resilient('customer', () =>
+              createCustomer(
+                api(),
+                stack.secretKey,
+                `${item.merchantOrderRef}@chaos.example`,
+                `customer-${item.merchantOrderRef}`,
+              ),
+            )
+          : undefined;
       const create = (merchantOrderRef: string): Promise<CreatedCheckout> =>
         resilient('create', () =>
           createCheckout(api(), stack.secretKey, {
@@ -395,6 +431,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             quantity: 1,
             unitAmount: item.amount,
             currency: 'USD',
+            ...(customer !== undefined ? { customer, savePaymentMethod: true } : {}),
           }),
         );
       let checkout: CreatedCheckout;
@@ -431,13 +468,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       item.checkout = checkout;
       const paymentMethod =
         payWith === 'payment_method'
-          ? await resilient('payment method', () => vaultCard(api(), checkout.clientSecret, item.scenario.card))
+          ? await resilient('payment method', () => vaultCard(api(), checkout, item.scenario.card))
           : undefined;
       const clicks = item.scenario.clicks ?? 1;
       const pay = async (): Promise<void> => {
         await resilient('pay', async () => {
           try {
-            if (paymentMethod !== undefined) await payWithPaymentMethod(api(), checkout, paymentMethod);
+            if (paymentMethod !== undefined)
+              await payCheckoutWith(api(), checkout.id, checkout.clientSecret, { payment_method: paymentMethod });
             else await payCheckout(api(), checkout, token);
           } catch (error) {
             if (error instanceof Error && error.message.startsWith('pay answered')) observations.payAnswersOtherThan202 += 1;
@@ -451,17 +489,79 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await pay();
       }
       // Follow it like the pending page would, for a while; the final phase waits for the rest.
-      const deadline = Date.now() + 15_000;
+      await follow(item, 15_000);
+      if (customer !== undefined && paymentMethod !== undefined) await chargeRenewal(item, customer, paymentMethod);
+    }
+
+    /** Reads the checkout until it is terminal or the time is up (the final phase waits for the rest). */
+    async function follow(item: Tracked, forMs: number): Promise<void> {
+      const deadline = Date.now() + forMs;
       while (Date.now() < deadline) {
         await sleep(400);
         try {
-          const view = await readCheckout(api(), stack.secretKey, checkout.id);
+          const view = await readCheckout(api(), stack.secretKey, (item.checkout as CreatedCheckout).id);
           item.last = view;
           if (TERMINAL_STATUSES.has(view.status)) return;
         } catch {
           // host down: the final phase catches up
         }
       }
+    }
+
+    /**
+     * The merchant's renewal: once the customer's first checkout succeeded and its card is saved, a
+     * new checkout for that customer paid off-session with the saved `pm_` and the secret key. A
+     * first checkout that did not succeed saved nothing, so there is nothing to renew.
+     */
+    async function chargeRenewal(first: Tracked, customer: string, paymentMethod: string): Promise<void> {
+      if (first.last === undefined || !TERMINAL_STATUSES.has(first.last.status)) await follow(first, 60_000);
+      if (first.last?.status !== 'succeeded') return;
+      const savedBy = Date.now() + 30_000;
+      const sku = first.scenario.renewal?.sku ?? first.scenario.sku;
+      const renewal: Tracked = {
+        index: -1,
+        scenario: { ...first.scenario, name: RENEWAL_CHARGE, sku },
+        merchantOrderRef: `${first.merchantOrderRef}-renewal`,
+        amount: (CATALOGUE.find((p) => p.sku === sku) as CatalogueProduct).unit_amount,
+      };
+      renewals.push(renewal);
+      for (;;) {
+        const saved = await resilient('saved cards', () => savedPaymentMethodIds(api(), stack.secretKey, customer));
+        if (saved.includes(paymentMethod)) break;
+        if (Date.now() > savedBy) {
+          renewal.error = `${paymentMethod} was never saved on ${customer} after ${first.checkout?.id} succeeded`;
+          return;
+        }
+        await sleep(500);
+      }
+      renewal.checkout = await resilient('create renewal', async () => {
+        try {
+          return await createCheckout(api(), stack.secretKey, {
+            merchantOrderRef: renewal.merchantOrderRef,
+            sku,
+            quantity: 1,
+            unitAmount: renewal.amount,
+            currency: 'USD',
+            customer,
+          });
+        } catch (error) {
+          // A crash hid the create's answer: the merchant pays the checkout it finds under its ref
+          // (off-session needs the secret key only, not the client secret).
+          if (!(error instanceof Error && error.message.includes('duplicate_merchant_order_ref'))) throw error;
+          const found = await api().call<{ id?: string }>(
+            'GET',
+            `/v1/checkouts?merchant_order_ref=${encodeURIComponent(renewal.merchantOrderRef)}`,
+            { token: stack.secretKey },
+          );
+          if (found.body.id === undefined) throw error;
+          return { id: found.body.id, clientSecret: '' };
+        }
+      });
+      const renewalId = renewal.checkout.id;
+      await resilient('pay off-session', () =>
+        payCheckoutWith(api(), renewalId, stack.secretKey, { payment_method: paymentMethod, off_session: true }),
+      );
+      await follow(renewal, 15_000);
     }
 
     while (restarting !== undefined) await restarting;
@@ -471,7 +571,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       `chaos: all ${options.checkouts} checkouts driven in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for terminal statuses and webhooks (bound ${options.settleTimeoutMs / 1000} s)...`,
     );
     const settleDeadline = Date.now() + options.settleTimeoutMs;
-    const everyCheckout = (): Tracked[] => [...tracked, ...orphans];
+    const everyCheckout = (): Tracked[] => [...tracked, ...orphans, ...renewals];
     for (;;) {
       const pending = everyCheckout().filter((item) => item.checkout !== undefined && !settled(item.last));
       if (pending.length === 0 || Date.now() > settleDeadline) break;
@@ -510,11 +610,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outages,
       routing,
       payWith,
-      attempts: attemptFigures(tracked),
-      scenarios: countBy(tracked.map((t) => t.scenario.name)),
-      statuses: countBy(tracked.map((t) => t.last?.status ?? 'unknown')),
+      renewals: renewalsOffered ? 'off_session' : 'not offered by the API',
+      attempts: attemptFigures([...tracked, ...renewals]),
+      scenarios: countBy([...tracked, ...renewals].map((t) => t.scenario.name)),
+      statuses: countBy([...tracked, ...renewals].map((t) => t.last?.status ?? 'unknown')),
       failureReasons: countBy(
-        tracked.filter((t) => t.last?.status === 'failed').map((t) => String(t.last?.failure_reason ?? 'none')),
+        [...tracked, ...renewals].filter((t) => t.last?.status === 'failed').map((t) => String(t.last?.failure_reason ?? 'none')),
       ),
       ledger: report.ledger,
       clientObservations: observations,
@@ -542,25 +643,13 @@ async function applyRouting(api: PaystepClient, secretKey: string): Promise<Chao
   return { applied: false, detail: `PUT /v1/routing answered ${answer.status}; every payment goes to sandbox` };
 }
 
-/** The hosted page's card step: the card into the vault with the checkout's client secret. */
-async function vaultCard(api: PaystepClient, clientSecret: string, number: string): Promise<string> {
-  const answer = await api.call<{ id?: string }>('POST', '/v1/payment_methods', {
-    token: clientSecret,
-    body: { type: 'card', card: { number, exp_month: 12, exp_year: 2030, cvc: '123' } },
-  });
-  if (answer.status !== 201 || answer.body.id === undefined) {
-    throw new Error(`payment method answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-  }
-  return answer.body.id;
-}
-
-/** The buyer pays with the vaulted card; throws on anything but 202 (as payCheckout). */
-async function payWithPaymentMethod(api: PaystepClient, checkout: CreatedCheckout, paymentMethod: string): Promise<void> {
-  const answer = await api.call('POST', `/v1/checkouts/${checkout.id}/pay`, {
-    token: checkout.clientSecret,
-    body: { payment_method: paymentMethod },
-  });
-  if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+/** Whether the API offers renewals: customers with save_payment_method on checkouts, and off_session on pay. */
+async function detectOffSession(apiUrl: string): Promise<boolean> {
+  const response = await fetch(`${apiUrl}/v1/openapi.json`);
+  const document = (await response.json()) as { paths?: Record<string, { post?: unknown }> };
+  const pay = JSON.stringify(document.paths?.['/v1/checkouts/{id}/pay']?.post ?? {});
+  const create = JSON.stringify(document.paths?.['/v1/checkouts']?.post ?? {});
+  return pay.includes('"off_session"') && create.includes('"save_payment_method"');
 }
 
 /** Both PSPs' own ledgers, each row tagged with its connector (the Stripe sandbox names its authorization `payment_intent`). */
@@ -714,7 +803,7 @@ export function formatChaosReport(report: ChaosReport): string {
         .map((o) => `${o.target} ${o.mode} checkouts ${o.onAtCheckout ?? '-'}..${o.offAtCheckout ?? 'end'}`)
         .join(', ') || 'none'
     }`,
-    `Routing over both connectors with failover: ${report.routing.applied ? 'on' : `off (${report.routing.detail})`}; buyers pay with ${report.payWith}`,
+    `Routing over both connectors with failover: ${report.routing.applied ? 'on' : `off (${report.routing.detail})`}; buyers pay with ${report.payWith}; renewals: ${report.renewals}`,
     `Attempts per connector: ${
       Object.entries(report.attempts.byConnector)
         .map(([k, v]) => `${k} ${v}`)

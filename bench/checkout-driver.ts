@@ -1,7 +1,8 @@
 /**
  * What the benchmark and the chaos run do to the stack, over HTTP only, as a merchant's server and
- * a buyer's browser would: set the demo merchant's catalogue, create a checkout, tokenize a card
- * at the sandbox PSP, pay, and read the checkout's timeline. Plus the small statistics and
+ * a buyer's browser would: set the demo merchant's catalogue, create a checkout (for a customer,
+ * too), tokenize a card at the sandbox PSP or vault it at Paystep, pay (with the merchant key
+ * off-session, too), and read the checkout's timeline. Plus the small statistics and
  * concurrency helpers both share.
  */
 import { tokenizeTestCard } from '../local/sandbox-psp/client';
@@ -53,7 +54,16 @@ export interface CreatedCheckout {
 export async function createCheckout(
   api: PaystepClient,
   secretKey: string,
-  input: { merchantOrderRef: string; sku: string; quantity: number; unitAmount: number; currency: string },
+  input: {
+    merchantOrderRef: string;
+    sku: string;
+    quantity: number;
+    unitAmount: number;
+    currency: string;
+    /** A `cus_...`; with savePaymentMethod the card is saved on it once the checkout succeeds. */
+    customer?: string;
+    savePaymentMethod?: boolean;
+  },
 ): Promise<CreatedCheckout> {
   const answer = await api.call<{ id?: string; client_secret?: string }>('POST', '/v1/checkouts', {
     token: secretKey,
@@ -65,6 +75,8 @@ export async function createCheckout(
       items: [{ sku: input.sku, name: input.sku, quantity: input.quantity, unit_amount: input.unitAmount }],
       success_url: 'https://shop.example/thanks',
       failure_url: 'https://shop.example/sorry',
+      ...(input.customer !== undefined ? { customer: input.customer } : {}),
+      ...(input.savePaymentMethod === true ? { save_payment_method: true } : {}),
     },
   });
   if (
@@ -86,6 +98,64 @@ export async function tokenize(pspUrl: string, card: string): Promise<string> {
 export async function payCheckout(api: PaystepClient, checkout: CreatedCheckout, token: string): Promise<void> {
   const answer = await api.pay(checkout.id, checkout.clientSecret, token);
   if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+}
+
+/** The hosted page's way: the card goes to Paystep's vault with the client secret; returns the `pm_...`. */
+export async function vaultCard(api: PaystepClient, checkout: CreatedCheckout, card: string): Promise<string> {
+  const answer = await api.call<{ id?: string }>('POST', '/v1/payment_methods', {
+    token: checkout.clientSecret,
+    idempotencyKey: `vault-${checkout.id}`,
+    body: {
+      type: 'card',
+      card: { number: card, exp_month: 12, exp_year: new Date().getUTCFullYear() + 1, cvc: '123' },
+      checkout: checkout.id,
+    },
+  });
+  if (answer.status !== 201 || answer.body.id === undefined) {
+    throw new Error(`vault answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  }
+  return answer.body.id;
+}
+
+/**
+ * Pays with a JSON body and the given key: the buyer's client secret with `{payment_method}`, or the
+ * merchant's secret key with `{payment_method, off_session: true}`. Throws on anything but 202.
+ */
+export async function payCheckoutWith(
+  api: PaystepClient,
+  checkoutId: string,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<void> {
+  const answer = await api.call('POST', `/v1/checkouts/${checkoutId}/pay`, {
+    token,
+    idempotencyKey: `pay-${checkoutId}`,
+    body,
+  });
+  if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+}
+
+/** The merchant's server creates a customer (Idempotency-Key given, so a retry is safe); returns `cus_...`. */
+export async function createCustomer(
+  api: PaystepClient,
+  secretKey: string,
+  email: string,
+  idempotencyKey: string,
+): Promise<string> {
+  const answer = await api.call<{ id?: string }>('POST', '/v1/customers', { token: secretKey, idempotencyKey, body: { email } });
+  if ((answer.status !== 200 && answer.status !== 201) || answer.body.id === undefined) {
+    throw new Error(`create customer answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  }
+  return answer.body.id;
+}
+
+/** The ids of a customer's saved payment methods, oldest first. */
+export async function savedPaymentMethodIds(api: PaystepClient, secretKey: string, customerId: string): Promise<string[]> {
+  const answer = await api.call<{ data?: { id: string }[] }>('GET', `/v1/customers/${customerId}/payment_methods`, {
+    token: secretKey,
+  });
+  if (answer.status !== 200) throw new Error(`list payment methods answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return (answer.body.data ?? []).map((paymentMethod) => paymentMethod.id);
 }
 
 /** GET /v1/checkouts/{id} as the merchant (status and events[] timeline). */

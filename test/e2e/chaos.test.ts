@@ -4,8 +4,9 @@
  * callbacks, soft and hard declines, slow / failing / out-of-stock merchants, a stock race,
  * duplicate pay clicks), outages of both sandboxes (the sandbox PSP and the Stripe sandbox,
  * unavailable and timeout) switched on and off mid-run, and a SIGKILL of the whole local host
- * mid-run, restarted on the same data directory. Every invariant must hold, across both PSP
- * ledgers. No timing is asserted: speed is measured by `npm run bench`, never in tests.
+ * mid-run, restarted on the same data directory; and, when the API offers them, off-session
+ * renewals (a customer's saved card charged again by the merchant). Every invariant must hold,
+ * across both PSP ledgers, renewal charges included. No timing is asserted: speed is measured by `npm run bench`, never in tests.
  */
 import { describe, expect, it } from 'vitest';
 import { formatChaosReport, runChaos } from '../../bench/chaos';
@@ -48,6 +49,7 @@ describe('chaos (short): faults and a host crash never lose or double money', ()
       report.invariants.filter((i) => !i.ok),
       printed,
     ).toEqual([]);
+    if (report.renewals === 'off_session') expect(report.scenarios.off_session_charge ?? 0, printed).toBeGreaterThan(0);
     expect(report.statuses.succeeded ?? 0, printed).toBeGreaterThan(0);
     expect(report.statuses.failed ?? 0, printed).toBeGreaterThan(0);
     expect(report.ledger.capturedTotal, printed).toBe(report.ledger.succeededTotal);
