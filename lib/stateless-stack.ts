@@ -97,7 +97,6 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   'web-checkout': {
     description: 'Serves the hosted checkout page (HTML; the browser calls the API itself)',
     table: false,
-    pspPublicUrl: true,
   },
   'api-operator': {
     description: 'Operator view: attempts, authorization rate and failovers per connector in the last hour (platform admin only)',

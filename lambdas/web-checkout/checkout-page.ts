@@ -2,16 +2,18 @@
  * The hosted checkout page the buyer lands on (`checkout_url`): one self-contained HTML document
  * with inline CSS and JS, no framework. The page is static per checkout id: it holds no order
  * data and no secret. In the browser it reads the checkout's client secret from the URL fragment
- * (`#cs_...`, never sent to any server), loads the public view from the API, tokenizes the card
- * at the PSP directly (card numbers never reach Paystep), pays with the token, then polls the
- * status as the pending page and shows the result. After a success it returns the buyer to the
+ * (`#cs_...`, never sent to any server), loads the public view from the API, sends the card to
+ * Paystep's card vault (POST /v1/payment_methods with the client secret; the merchant never sees
+ * the number), pays with the vault's `pm_`, then polls the status as the pending page and shows
+ * the result. When the checkout offers it (a customer and `save_payment_method`), a "Save my card"
+ * checkbox asks the buyer's consent, sent with the pay call. After a success it returns the buyer to the
  * merchant's success URL after a countdown the buyer can stop ("Stay on this page", WCAG 2.2.1);
  * after a failure, cancellation or expiry it never redirects by itself: the buyer reads the reason
  * and follows the "Return to ..." link when ready. Card number, expiry (MM/YY, not in the past) and
- * CVC are checked in the page before anything is sent to the PSP.
+ * CVC are checked in the page before anything is sent to the vault.
  *
  * The inline script and style are allowed by their SHA-256 hashes in a strict
- * Content-Security-Policy; `connect-src` allows only this origin (the API) and the PSP's origin.
+ * Content-Security-Policy; `connect-src` allows only this origin (the API, where the vault is).
  */
 import { createHash } from 'node:crypto';
 import { data as currencyData } from 'currency-codes';
@@ -43,6 +45,10 @@ label{display:block;font-weight:600;margin-bottom:.25rem}
 input{width:100%;font:inherit;padding:.625rem .75rem;border:1px solid #6b7280;border-radius:.5rem;background:#fff;color:var(--ink)}
 input[aria-invalid=true]{border-color:var(--bad);border-width:2px}
 .hint{margin:.25rem 0 0;font-size:.875rem;color:var(--muted)}
+.check{display:grid;grid-template-columns:auto 1fr;gap:0 .5rem;align-items:center}
+.check input{width:1.25rem;height:1.25rem;margin:0}
+.check label{margin:0}
+.check .hint{grid-column:2}
 .error{margin:.25rem 0 0;font-size:.875rem;color:var(--bad);font-weight:600}
 .alert{background:var(--bad-bg);color:var(--bad);border-radius:.5rem;padding:.75rem;font-weight:600}
 button,.button-link{display:block;width:100%;text-align:center;font:inherit;font-weight:700;font-size:1.0625rem;padding:.75rem 1rem;border:0;border-radius:.5rem;background:var(--brand);color:#fff;cursor:pointer;text-decoration:none}
@@ -73,7 +79,6 @@ const SCRIPT = `
   'use strict';
   var config = JSON.parse(document.getElementById('paystep-config').textContent);
   var apiBase = new URL('../v1/', location.href);
-  var pspTokensUrl = config.pspUrl.replace(/\\/+$/, '') + '/v1/tokens';
   var secret = '';
   try { secret = decodeURIComponent(location.hash.slice(1)); } catch (e) { secret = ''; }
   var views = ['view-loading', 'view-error', 'view-pay', 'view-pending', 'view-result'];
@@ -332,7 +337,8 @@ const SCRIPT = `
     if (firstBad) { el(firstBad).focus(); return null; }
     return { number: number, exp_month: month, exp_year: year, cvc: cvc };
   }
-  var PSP_PARAMS = { number: 'card-number', exp_month: 'card-expiry', exp_year: 'card-expiry', cvc: 'card-cvc' };
+  // The vault's 422 param -> the field to flag.
+  var VAULT_PARAMS = { 'card.number': 'card-number', 'card.exp_month': 'card-expiry', 'card.exp_year': 'card-expiry', 'card.cvc': 'card-cvc' };
 
   // Types the slash of MM/YY for the buyer: '1234' becomes '12/34', '1' stays '1', '2' becomes '02/'.
   function formatExpiry(event) {
@@ -365,23 +371,20 @@ const SCRIPT = `
     if (!card) return;
     setBusy(true, 'Processing\\u2026');
     announce('Processing your payment.');
-    fetch(pspTokensUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'omit', cache: 'no-store',
-      body: JSON.stringify(card)
-    }).then(function (response) {
-      return response.json().then(function (json) { return { status: response.status, json: json }; });
-    }).then(function (answer) {
-      if (answer.status !== 200 || !answer.json || typeof answer.json.id !== 'string') {
+    api('POST', 'payment_methods', { type: 'card', card: card, checkout: config.checkoutId }).then(function (answer) {
+      if (answer.status !== 201 || !answer.json || typeof answer.json.id !== 'string') {
         var error = answer.json && answer.json.error ? answer.json.error : {};
-        var target = PSP_PARAMS[error.param];
-        var message = error.message ? 'Your card was not accepted: ' + error.message + '.' : 'Your card could not be checked. Please try again.';
+        var target = answer.status === 422 ? VAULT_PARAMS[error.param] : undefined;
+        var message = target && error.message ? 'Your card was not accepted: ' + error.message + '.' : errorMessage(answer, 'Your card could not be checked. Please try again.');
         if (target) { fieldError(target, message); el(target).focus(); } else { formError(message); }
         setBusy(false, 'Pay Now');
         announce(message);
         return;
       }
       paySent = true;
-      return api('POST', 'checkouts/' + encodeURIComponent(config.checkoutId) + '/pay', { payment_token: answer.json.id }, { 'idempotency-key': payKey })
+      var payBody = { payment_method: answer.json.id };
+      if (!el('save-card-field').hidden) payBody.save_payment_method = el('save-card').checked;
+      return api('POST', 'checkouts/' + encodeURIComponent(config.checkoutId) + '/pay', payBody, { 'idempotency-key': payKey })
         .then(function (paid) {
           if ((paid.status === 200 || paid.status === 202) && paid.json) {
             if (isTerminal(paid.json.status)) showResult(paid.json); else showPending();
@@ -392,7 +395,7 @@ const SCRIPT = `
     }).catch(function () {
       if (paySent) { showPending(); return; }
       setBusy(false, 'Pay Now');
-      formError('We could not reach the payment provider. Check your connection and try again.');
+      formError('We could not reach Paystep. Check your connection and try again.');
     });
   }
 
@@ -415,6 +418,7 @@ const SCRIPT = `
       }
       var checkout = answer.json;
       renderSummary(checkout);
+      el('save-card-field').hidden = checkout.save_payment_method !== true;
       if (reopened(checkout)) {
         showRetry(checkout);
       } else if (checkout.status === 'open') {
@@ -452,15 +456,15 @@ function jsonForScript(value: unknown): string {
 
 /**
  * The page's Content-Security-Policy: nothing loads or runs except the hashed inline script and
- * style; fetches go only to this origin (the API) and the PSP; forms can submit nowhere (card
- * data must never leave by a native form post); no framing (clickjacking).
+ * style; fetches go only to this origin (the API and its card vault); forms can submit nowhere
+ * (card data must never leave by a native form post); no framing (clickjacking).
  */
-export function checkoutContentSecurityPolicy(pspOrigin: string): string {
+export function checkoutContentSecurityPolicy(): string {
   return [
     "default-src 'none'",
     `script-src ${SCRIPT_HASH}`,
     `style-src ${STYLE_HASH}`,
-    `connect-src 'self' ${pspOrigin}`,
+    "connect-src 'self'",
     'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
@@ -469,11 +473,11 @@ export function checkoutContentSecurityPolicy(pspOrigin: string): string {
 }
 
 /** Response headers for every page this module renders. */
-export function pageHeaders(pspOrigin: string): Record<string, string> {
+export function pageHeaders(): Record<string, string> {
   return {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': checkoutContentSecurityPolicy(pspOrigin),
+    'content-security-policy': checkoutContentSecurityPolicy(),
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
@@ -483,13 +487,11 @@ export function pageHeaders(pspOrigin: string): Record<string, string> {
 
 export interface CheckoutPageInput {
   checkoutId: string;
-  /** The PSP's browser-facing base URL (its `/v1/tokens` is called from the page). */
-  pspPublicUrl: string;
 }
 
 /** The hosted checkout document for one checkout id; identical for everyone who asks. */
 export function renderCheckoutPage(input: CheckoutPageInput): string {
-  const config = { checkoutId: input.checkoutId, pspUrl: input.pspPublicUrl, exponents: CURRENCY_EXPONENTS };
+  const config = { checkoutId: input.checkoutId, exponents: CURRENCY_EXPONENTS };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -537,9 +539,14 @@ export function renderCheckoutPage(input: CheckoutPageInput): string {
 <p id="card-cvc-error" class="error" hidden></p>
 </div>
 </div>
+<div id="save-card-field" class="field check" hidden>
+<input id="save-card" name="save-card" type="checkbox" aria-describedby="save-card-hint">
+<label for="save-card">Save my card for next time</label>
+<p id="save-card-hint" class="hint">The merchant can then charge it for later orders and renewals without asking for it again.</p>
+</div>
 <p id="form-error" class="alert" role="alert" hidden></p>
 <button id="pay-button" type="submit">Pay Now</button>
-<p class="fineprint">Your card details go straight to the payment provider. Neither the merchant nor Paystep ever sees your card number.</p>
+<p class="fineprint">Your card details go straight to Paystep&rsquo;s card vault, which keeps them encrypted and passes them only to the payment provider. The merchant never sees your card number.</p>
 </form>
 </section>
 <section id="view-pending" class="center" hidden>

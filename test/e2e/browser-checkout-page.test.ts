@@ -2,8 +2,8 @@
  * The hosted checkout page's buyer-facing edges in Chromium against the running local stack:
  * a success that moves on to the merchant only until the buyer presses "Stay on this page"
  * (WCAG 2.2.1), a canceled checkout titled as canceled that never redirects by itself, buyer words
- * for a wrong link, and the expiry date checked (MM/YY, not in the past) in the page before any
- * call to the PSP. Screenshots go to test-output/screenshots/.
+ * for a wrong link, and the expiry date checked (MM/YY, not in the past) in the page before the
+ * card leaves it for the card vault. Screenshots go to test-output/screenshots/.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,8 +59,11 @@ async function fillCard(page: Page, expiry: string): Promise<void> {
   await page.getByLabel('Security code (CVC)').fill('123');
 }
 
-function pspTokenCalls(requests: Request[]): Request[] {
-  return requests.filter((r) => r.method() === 'POST' && r.url() === `${stack.pspUrl}/v1/tokens`);
+/** Every request that could carry the card out of the page: to the vault, or to any PSP. */
+function cardLeavingCalls(requests: Request[]): Request[] {
+  return requests.filter(
+    (r) => r.method() === 'POST' && (r.url() === `${stack.apiUrl}/v1/payment_methods` || r.url().startsWith(stack.pspUrl)),
+  );
 }
 
 beforeAll(async () => {
@@ -151,7 +154,7 @@ describe('hosted checkout result page and card checks in Chromium', () => {
     }
   });
 
-  it('checks the expiry date in the page (MM/YY, not in the past) before any call to the PSP, and types the slash', async () => {
+  it('checks the expiry date in the page (MM/YY, not in the past) before the card is sent anywhere, and types the slash', async () => {
     // Prepare
     const { page, requests } = await newBuyerPage();
     const checkout = await createCheckout();
@@ -184,7 +187,7 @@ describe('hosted checkout result page and card checks in Chromium', () => {
     expect(formatError).toBe('Enter the expiry date as MM/YY, for example 08/29.');
     expect(typed).toBe('12/34');
     expect(singleDigit).toBe('07/');
-    expect(pspTokenCalls(requests)).toHaveLength(0);
+    expect(cardLeavingCalls(requests)).toHaveLength(0);
     expect(requests.filter((r) => r.url().endsWith(`/v1/checkouts/${checkout.id}/pay`))).toHaveLength(0);
   });
 

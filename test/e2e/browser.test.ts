@@ -1,7 +1,7 @@
 /**
  * The buyer's and the operator's pages in a real browser (Debian's headless Chromium driven by
  * playwright-core) against the running local stack (`npm start` as a child process): the demo
- * shop, Paystep's hosted checkout (tokenizing at the sandbox PSP from the browser), the pending
+ * shop, Paystep's hosted checkout (the card goes to Paystep's vault, then pays as a `pm_`), the pending
  * page, the merchant's return pages and order list, and the operator dashboard. Each payment is
  * checked against the PSP's own ledger. Screenshots go to test-output/screenshots/.
  */
@@ -150,10 +150,13 @@ describe('hosted checkout in Chromium', () => {
     expect(disabledAfterClick).toBe(true);
     const payCalls = requests.filter((r) => r.method() === 'POST' && r.url().endsWith(`/v1/checkouts/${checkoutId}/pay`));
     expect(payCalls).toHaveLength(1);
-    const toPaystep = requests.filter((r) => r.url().startsWith(stack.apiUrl));
-    for (const request of toPaystep) expect(request.postData() ?? '').not.toContain('4242424242424242');
-    expect(JSON.parse(payCalls[0]!.postData()!)).toEqual({ payment_token: expect.stringMatching(/^tok_/) });
-    expect(requests.some((r) => r.method() === 'POST' && r.url() === `${stack.pspUrl}/v1/tokens`)).toBe(true);
+    const vaultCalls = requests.filter((r) => r.method() === 'POST' && r.url() === `${stack.apiUrl}/v1/payment_methods`);
+    expect(vaultCalls).toHaveLength(1);
+    expect(JSON.parse(vaultCalls[0]!.postData()!)).toMatchObject({ card: { number: '4242424242424242' }, checkout: checkoutId });
+    for (const request of requests.filter((r) => r !== vaultCalls[0]))
+      expect(request.postData() ?? '').not.toContain('4242424242424242');
+    expect(JSON.parse(payCalls[0]!.postData()!)).toEqual({ payment_method: expect.stringMatching(/^pm_/) });
+    expect(requests.filter((r) => r.url().startsWith(stack.pspUrl))).toEqual([]);
     const ledger = await expectMoneyInvariants(checkoutId);
     expect(ops(ledger, 'capture')).toHaveLength(1);
     expect(ops(ledger, 'capture')[0]).toMatchObject({ amount: 1250, currency: 'USD', reference: checkoutId });
@@ -284,7 +287,7 @@ describe('hosted checkout in Chromium', () => {
     expect(ops(ledger, 'capture')).toHaveLength(1);
   });
 
-  it('serves the checkout page with a strict CSP that allows only the API and the PSP, and a clear page without the client secret', async () => {
+  it('serves the checkout page with a strict CSP that allows only the API (no PSP), and a clear page without the client secret', async () => {
     // Prepare
     const { page } = await newBuyerPage();
     const response = await fetch(`${stack.apiUrl}/checkout/chk_doesnotmatter`);
@@ -298,7 +301,8 @@ describe('hosted checkout in Chromium', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain(`connect-src 'self' ${stack.pspUrl}`);
+    expect(csp).toContain("connect-src 'self';");
+    expect(csp).not.toContain(stack.pspUrl);
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
     expect(csp).toContain("form-action 'none'");
     expect(csp).not.toContain('unsafe-inline');
