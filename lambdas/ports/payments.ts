@@ -4,6 +4,7 @@
  */
 import type { SensitiveCard } from '../domain/payment-method';
 import type { PspAuthorizationState } from '../domain/psp-outcome';
+import type { AuthenticationResult, NextAction, ThreeDSecureRequest } from '../domain/three-d-secure';
 
 /**
  * Card-on-file facts of an authorization with a vaulted card (the card networks' stored-credential
@@ -34,6 +35,8 @@ export interface AuthorizeInput {
   amount: number;
   currency: string;
   idempotencyKey: string;
+  /** 3-D Secure: return URL, off-session, required by rule (lambdas/domain/three-d-secure.ts). */
+  threeDSecure?: ThreeDSecureRequest;
 }
 
 export interface AuthorizeOutput {
@@ -43,6 +46,10 @@ export interface AuthorizeOutput {
   pending?: boolean;
   /** The card network's id for this (customer-initiated) authorization, when the PSP reports one. */
   networkTransactionId?: string;
+  /** 3-D Secure challenge: the buyer must take this action; the result arrives later by callback. */
+  nextAction?: NextAction;
+  /** 3-D Secure result when the authorization was authenticated (frictionless, or after a challenge). */
+  authentication?: AuthenticationResult;
 }
 
 export interface CaptureInput {
@@ -107,4 +114,10 @@ export interface PspAuthorizationView {
   refundedAmount: number;
   capturableAmount: number;
   refundableAmount: number;
+  /** A 3-D Secure challenge still open (state `pending`): the buyer's next step. */
+  nextAction?: NextAction;
+  /** 3-D Secure result, once authenticated or not. */
+  authentication?: AuthenticationResult;
+  /** Why an authorization ended declined (e.g. `authentication_failed`, `insufficient_funds`). */
+  failureCode?: string;
 }

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PRIVATE_DIR_MODE, writePrivateFile } from '../private-files';
 import type { ValidatedCard } from './card-validation';
-import type { CardBehavior, CardBrand } from './test-cards';
+import { CHALLENGE_BEHAVIORS, type CardBehavior, type CardBrand } from './test-cards';
 
 export type OperationType = 'authorize' | 'capture' | 'void' | 'refund' | 'dispute';
 
@@ -66,6 +66,14 @@ export interface Authorization {
   card_on_file?: CardOnFileFlags;
   /** Customer-initiated card authorizations: the network transaction id issued (MITs quote it). */
   network_transaction_id?: string;
+  /** 3-D Secure: a challenge is open (the buyer must complete it at the challenge page). */
+  requires_action?: boolean;
+  /** Where the challenge page sends the buyer back (Paystep's hosted page). */
+  return_url?: string;
+  /** The authorization ended without money (failed challenge, decline after it). */
+  failure_code?: string;
+  /** 3-D Secure result, once authenticated or not (liability shift data). */
+  three_d_secure?: ThreeDSecureResult;
 }
 
 /** The card-on-file flags of a card authorization (`card_on_file` in the request). */
@@ -76,8 +84,26 @@ export interface CardOnFileFlags {
   network_transaction_id?: string;
 }
 
+/** What 3-D Secure said: how it ran and whether the issuer carries the fraud liability. */
+export interface ThreeDSecureResult {
+  flow: 'challenge' | 'frictionless';
+  authenticated: boolean;
+  liability_shift: boolean;
+  /** Electronic Commerce Indicator: 05 authenticated (Visa), 07 not. */
+  eci: '05' | '07';
+  version: '2.2.0';
+}
+
 export type AuthorizationStatus =
-  'pending' | 'authorized' | 'partially_captured' | 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+  | 'requires_action'
+  | 'failed'
+  | 'pending'
+  | 'authorized'
+  | 'partially_captured'
+  | 'captured'
+  | 'partially_refunded'
+  | 'refunded'
+  | 'voided';
 
 /** The public view of an authorization (GET /v1/authorizations/{id} and every mutation answer). */
 export interface AuthorizationView {
@@ -96,6 +122,8 @@ export interface AuthorizationView {
   card: { brand: CardBrand; last4: string };
   card_on_file?: CardOnFileFlags;
   network_transaction_id?: string;
+  failure_code: string | null;
+  three_d_secure: ThreeDSecureResult | null;
   created: string;
   updated: string;
 }
@@ -125,6 +153,19 @@ interface LedgerState {
   unavailableKeys: string[];
   /** Network transaction ids issued on customer-initiated card authorizations (by id: the card's last4). */
   networkTransactions?: Record<string, { last4: string; created: string }>;
+}
+
+/** An authorization request; `return_url`, `off_session` and `three_ds` drive 3-D Secure. */
+export interface AuthorizeRequest {
+  token: string;
+  amount: number;
+  currency: string;
+  reference: string;
+  return_url?: string;
+  /** Merchant-initiated: no buyer to challenge, so a card that needs one is declined authentication_required. */
+  off_session?: boolean;
+  /** `required`: challenge even a card that would pass frictionless (a routing rule asked for it). */
+  three_ds?: 'required';
 }
 
 export interface MoneyRequest {
@@ -227,10 +268,10 @@ export class SandboxLedger {
    * this PSP issued for the same card. The card is kept as a one-time token (last4 and behaviour only).
    */
   authorizeCard(
-    input: { card: ValidatedCard; cardOnFile: CardOnFileFlags; amount: number; currency: string; reference: string },
+    input: { card: ValidatedCard; cardOnFile: CardOnFileFlags } & Omit<AuthorizeRequest, 'token'>,
     key: string,
     path: string,
-    options: { settleAfterMs?: number } = {},
+    options: { settleAfterMs?: number; challengeUrl?: (authorizationId: string) => string } = {},
   ): PspReply {
     if (input.cardOnFile.initiator === 'merchant') {
       const quoted = input.cardOnFile.network_transaction_id;
@@ -256,20 +297,25 @@ export class SandboxLedger {
     }
     const token = this.createToken(input.card);
     const networkTransactionId = input.cardOnFile.initiator === 'customer' ? generateId('ntid') : undefined;
-    return this.authorize(
-      { token: token.id, amount: input.amount, currency: input.currency, reference: input.reference },
-      key,
-      path,
-      { ...options, cardOnFile: input.cardOnFile, ...(networkTransactionId !== undefined ? { networkTransactionId } : {}) },
-    );
+    const { card: _card, cardOnFile: _cardOnFile, ...request } = input;
+    return this.authorize({ ...request, token: token.id }, key, path, {
+      ...options,
+      cardOnFile: input.cardOnFile,
+      ...(networkTransactionId !== undefined ? { networkTransactionId } : {}),
+    });
   }
 
   /** Authorizes `amount` on a token: declines by card behaviour, refuses a token already spent. */
   authorize(
-    input: { token: string; amount: number; currency: string; reference: string },
+    input: AuthorizeRequest,
     key: string,
     path: string,
-    options: { settleAfterMs?: number; cardOnFile?: CardOnFileFlags; networkTransactionId?: string } = {},
+    options: {
+      settleAfterMs?: number;
+      cardOnFile?: CardOnFileFlags;
+      networkTransactionId?: string;
+      challengeUrl?: (authorizationId: string) => string;
+    } = {},
   ): PspReply {
     const token = this.state.tokens[input.token];
     const failed = (status: number, code: string, message: string, param?: string): PspReply => {
@@ -283,6 +329,10 @@ export class SandboxLedger {
     if (token.behavior === 'decline') return failed(402, 'card_declined', 'The card was declined');
     if (token.behavior === 'insufficient_funds') return failed(402, 'insufficient_funds', 'The card has insufficient funds');
     if (token.behavior === 'do_not_honor') return failed(402, 'do_not_honor', 'The issuer declined the card (do not honor)');
+    const challenge = CHALLENGE_BEHAVIORS.includes(token.behavior) || input.three_ds === 'required';
+    if (challenge && input.off_session === true) {
+      return failed(402, 'authentication_required', 'The card requires authentication, and no buyer is present (off-session)');
+    }
 
     const now = new Date().toISOString();
     const pending = ASYNC_BEHAVIORS.includes(token.behavior);
@@ -303,6 +353,10 @@ export class SandboxLedger {
       ...(pending ? { pending: true, settle_at: new Date(Date.now() + (options.settleAfterMs ?? 0)).toISOString() } : {}),
       ...(options.cardOnFile !== undefined ? { card_on_file: options.cardOnFile } : {}),
       ...(options.networkTransactionId !== undefined ? { network_transaction_id: options.networkTransactionId } : {}),
+      ...(challenge
+        ? { requires_action: true, ...(input.return_url !== undefined ? { return_url: input.return_url } : {}) }
+        : {}),
+      ...(token.behavior === 'three_ds_frictionless' && !challenge ? { three_d_secure: threeDSecure('frictionless', true) } : {}),
     };
     this.state.authorizations[authorization.id] = authorization;
     token.used_by_authorization = authorization.id;
@@ -312,6 +366,32 @@ export class SandboxLedger {
         ...this.state.networkTransactions,
         [options.networkTransactionId]: { last4: token.last4, created: now },
       };
+    }
+    if (challenge) {
+      // No ledger row until the buyer decides at the challenge page (decideChallenge).
+      return this.remember(key, path, {
+        status: 202,
+        body: {
+          id: generateId('op'),
+          object: 'operation',
+          type: 'authorize',
+          amount: input.amount,
+          currency: input.currency,
+          status: 'requires_action',
+          reference: input.reference,
+          idempotency_key: key,
+          authorization_id: authorization.id,
+          next_action: {
+            type: 'redirect_to_url',
+            redirect_to_url: {
+              url: options.challengeUrl?.(authorization.id) ?? `/v1/challenges/${authorization.id}`,
+              return_url: input.return_url ?? null,
+            },
+          },
+          ...network,
+          authorization: toView(authorization),
+        },
+      });
     }
     if (pending) {
       // No ledger row yet: the authorization only counts once it settles (settlePending).
@@ -342,6 +422,8 @@ export class SandboxLedger {
       if (authorization.voided) return [409, 'authorization_voided', 'The authorization was voided; nothing can be captured'];
       if (authorization.pending === true)
         return [409, 'authorization_pending', 'The authorization is still pending; wait for its result'];
+      if (authorization.requires_action === true || authorization.failure_code !== undefined)
+        return [409, 'authorization_not_authorized', 'The authorization was not authorized; nothing can be captured'];
       const capturable = authorization.amount - authorization.captured_amount;
       if (input.amount > capturable) {
         return [422, 'amount_exceeds_capturable', `Only ${capturable} ${authorization.currency} can still be captured`];
@@ -366,7 +448,8 @@ export class SandboxLedger {
   /** Releases the uncaptured remainder; refused once fully captured or already voided. */
   voidAuthorization(authorizationId: string, input: { reference?: string }, key: string, path: string): PspReply {
     const authorization = this.state.authorizations[authorizationId];
-    const remainder = authorization ? authorization.amount - authorization.captured_amount : 0;
+    const remainder =
+      authorization && authorization.requires_action !== true ? authorization.amount - authorization.captured_amount : 0;
     return this.moveMoney(
       'void',
       authorizationId,
@@ -379,6 +462,13 @@ export class SandboxLedger {
       path,
       (found) => {
         if (found.voided) return [409, 'authorization_already_voided', 'The authorization was already voided'];
+        if (found.failure_code !== undefined) return [409, 'authorization_failed', 'The authorization failed; nothing is held'];
+        if (found.requires_action === true) {
+          // An abandoned challenge is canceled: it never authorized, so nothing is released.
+          found.requires_action = false;
+          found.voided = true;
+          return undefined;
+        }
         // A pending authorization is canceled: it will never settle.
         if (found.pending === true) found.pending = false;
         if (remainder === 0) return [409, 'authorization_fully_captured', 'The authorization is fully captured; refund instead'];
@@ -420,6 +510,47 @@ export class SandboxLedger {
       `settle:${authorization.id}`,
       authorization.id,
       null,
+    );
+    this.persist();
+    return authorization;
+  }
+
+  /** The authorization of an open or decided challenge (the challenge page reads it). */
+  getChallenge(authorizationId: string): Authorization | undefined {
+    const authorization = this.state.authorizations[authorizationId];
+    return authorization?.requires_action === true || authorization?.three_d_secure?.flow === 'challenge'
+      ? authorization
+      : undefined;
+  }
+
+  /**
+   * The buyer's answer at the challenge page. Completed: authorized with liability shift (the
+   * decline card then declines insufficient_funds); failed: authentication_failed. Writes the
+   * authorize row. Undefined when no challenge is open (decided already, canceled, abandoned):
+   * a second or late answer changes nothing.
+   */
+  decideChallenge(authorizationId: string, outcome: 'complete' | 'fail'): Authorization | undefined {
+    const authorization = this.state.authorizations[authorizationId];
+    if (authorization === undefined || authorization.requires_action !== true) return undefined;
+    authorization.requires_action = false;
+    authorization.updated = new Date().toISOString();
+    authorization.three_d_secure = threeDSecure('challenge', outcome === 'complete');
+    const failureCode =
+      outcome === 'fail'
+        ? 'authentication_failed'
+        : authorization.behavior === 'three_ds_challenge_decline'
+          ? 'insufficient_funds'
+          : undefined;
+    if (failureCode !== undefined) authorization.failure_code = failureCode;
+    this.record(
+      'authorize',
+      authorization.amount,
+      authorization.currency,
+      failureCode === undefined ? 'succeeded' : 'failed',
+      authorization.reference,
+      `challenge:${authorization.id}`,
+      authorization.id,
+      failureCode ?? null,
     );
     this.persist();
     return authorization;
@@ -522,10 +653,16 @@ export class SandboxLedger {
   }
 }
 
+function threeDSecure(flow: ThreeDSecureResult['flow'], authenticated: boolean): ThreeDSecureResult {
+  return { flow, authenticated, liability_shift: authenticated, eci: authenticated ? '05' : '07', version: '2.2.0' };
+}
+
 function toView(authorization: Authorization): AuthorizationView {
   const { amount, captured_amount: captured, refunded_amount: refunded, voided } = authorization;
   let status: AuthorizationStatus;
-  if (authorization.pending === true) status = 'pending';
+  if (authorization.requires_action === true) status = 'requires_action';
+  else if (authorization.failure_code !== undefined) status = 'failed';
+  else if (authorization.pending === true) status = 'pending';
   else if (captured === 0) status = voided ? 'voided' : 'authorized';
   else if (refunded > 0) status = refunded === captured ? 'refunded' : 'partially_refunded';
   else if (captured < amount && !voided) status = 'partially_captured';
@@ -540,7 +677,13 @@ function toView(authorization: Authorization): AuthorizationView {
     captured_amount: captured,
     refunded_amount: refunded,
     voided_amount: authorization.voided_amount,
-    capturable_amount: voided || authorization.pending === true ? 0 : amount - captured,
+    capturable_amount:
+      voided ||
+      authorization.pending === true ||
+      authorization.requires_action === true ||
+      authorization.failure_code !== undefined
+        ? 0
+        : amount - captured,
     refundable_amount: captured - refunded - (authorization.disputed_amount ?? 0),
     disputed_amount: authorization.disputed_amount ?? 0,
     card: { ...authorization.card },
@@ -548,6 +691,8 @@ function toView(authorization: Authorization): AuthorizationView {
     ...(authorization.network_transaction_id !== undefined
       ? { network_transaction_id: authorization.network_transaction_id }
       : {}),
+    failure_code: authorization.failure_code ?? null,
+    three_d_secure: authorization.three_d_secure ?? null,
     created: authorization.created,
     updated: authorization.updated,
   };

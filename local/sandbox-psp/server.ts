@@ -17,6 +17,7 @@ import { ASYNC_BEHAVIORS, SandboxLedger, type Authorization, type CardOnFileFlag
 import { CallbackSender, newCallback, type CallbackTarget } from './callback-sender';
 import type { PspCallbackType } from '../../lambdas/connectors/sandbox/callbacks';
 import { TEST_CARDS, type CardBehavior } from './test-cards';
+import { parseChallengeOutcome, redirectAfterChallenge, renderChallengePage, sendChallengeHtml } from './challenge-page';
 
 export interface StartSandboxPspOptions {
   /** 0 or omitted: any free port. */
@@ -159,6 +160,12 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       return;
     }
     try {
+      const challengeMatch = /^\/v1\/challenges\/([^/]+)$/.exec(path);
+      if (challengeMatch !== null && (method === 'GET' || method === 'POST')) {
+        const raw = method === 'POST' ? await readBody(request) : '';
+        handleChallenge(decodeURIComponent(challengeMatch[1] as string), method, raw, response);
+        return;
+      }
       if (method === 'GET') {
         handleRead(path, url, response);
         return;
@@ -214,18 +221,28 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
           amount: requireAmount(body),
           currency: requireCurrency(body),
           reference: requireString(body, 'reference'),
+          ...threeDSecureFields(body),
         };
         behavior = card.behavior;
-        run = () => ledger.authorizeCard(input, key, path, { settleAfterMs: callbackDelayMs });
+        run = () =>
+          ledger.authorizeCard(input, key, path, {
+            settleAfterMs: callbackDelayMs,
+            challengeUrl: (id) => `${publicUrl}/v1/challenges/${encodeURIComponent(id)}`,
+          });
       } else if (route.operation === 'authorize') {
         const input = {
           token: requireString(body, 'token'),
           amount: requireAmount(body),
           currency: requireCurrency(body),
           reference: requireString(body, 'reference'),
+          ...threeDSecureFields(body),
         };
         behavior = ledger.getToken(input.token)?.behavior;
-        run = () => ledger.authorize(input, key, path, { settleAfterMs: callbackDelayMs });
+        run = () =>
+          ledger.authorize(input, key, path, {
+            settleAfterMs: callbackDelayMs,
+            challengeUrl: (id) => `${publicUrl}/v1/challenges/${encodeURIComponent(id)}`,
+          });
       } else {
         const authorizationId = route.authorizationId;
         behavior = ledger.getAuthorization(authorizationId)?.behavior;
@@ -275,7 +292,7 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       if (route.operation === 'authorize' && answer.status === 202) {
         const authorizationId = (answer.body as { authorization_id?: string }).authorization_id;
         const created = authorizationId === undefined ? undefined : ledger.getAuthorization(authorizationId);
-        if (created !== undefined) armPending(created);
+        if (created?.pending === true) armPending(created);
       }
       if ((route.operation === 'capture' || route.operation === 'void') && answer.status === 200) {
         reportMovement(
@@ -299,6 +316,40 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
       }
       throw error;
     }
+  };
+
+  /**
+   * The 3-D Secure challenge page: GET shows it, POST `outcome=complete|fail` decides it, reports
+   * the result by signed callback (authorization.succeeded | authorization.failed) and answers
+   * 302 to the return_url. A second or late answer (decided, canceled) only redirects.
+   */
+  const handleChallenge = (authorizationId: string, method: string, raw: string, response: ServerResponse): void => {
+    const found = ledger.getChallenge(authorizationId) ?? ledger.getAuthorization(authorizationId);
+    if (found === undefined || (found.requires_action !== true && found.three_d_secure === undefined && !found.voided)) {
+      sendChallengeHtml(response, 404, renderChallengePage({ ...pageFacts(undefined), open: false, result: 'unknown' }));
+      return;
+    }
+    if (method === 'GET') {
+      const result = found.voided ? 'canceled' : found.failure_code !== undefined ? 'failed' : 'completed';
+      sendChallengeHtml(
+        response,
+        200,
+        renderChallengePage({ ...pageFacts(found), open: found.requires_action === true, result }),
+      );
+      return;
+    }
+    const outcome = parseChallengeOutcome(raw);
+    if (outcome === undefined) {
+      sendChallengeHtml(response, 400, renderChallengePage({ ...pageFacts(found), open: found.requires_action === true }));
+      return;
+    }
+    const decided = ledger.decideChallenge(authorizationId, outcome);
+    if (decided !== undefined) {
+      const type = decided.failure_code === undefined ? 'authorization.succeeded' : 'authorization.failed';
+      const report = callbackFor(decided, type, decided.failure_code !== undefined ? { reason: decided.failure_code } : {});
+      background(() => sender.deliver(report, 1));
+    }
+    redirectAfterChallenge(response, found.return_url, outcome === 'complete' ? 'completed' : 'failed');
   };
 
   const handleRead = (path: string, url: URL, response: ServerResponse): void => {
@@ -374,6 +425,7 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     reply(response, { status: 200, body: publicToken(token) });
   };
 
+  let publicUrl = '';
   const server = await listen(handle, {
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
@@ -381,7 +433,43 @@ export async function startSandboxPsp(options: StartSandboxPspOptions = {}): Pro
     onError: (response) =>
       sendJson(response, 500, { error: { code: 'internal_error', message: 'Internal error' } }, CORS_HEADERS),
   });
+  publicUrl = server.url.replace(/\/+$/, '');
   return { ...server, configureCallbacks: (target: CallbackTarget) => sender.configure(target) };
+}
+
+/** What the challenge page shows about the payment: amount and card brand/last 4, never the number. */
+function pageFacts(authorization: Authorization | undefined) {
+  return {
+    issuer: 'Sandbox PSP',
+    amount: authorization?.amount ?? 0,
+    currency: authorization?.currency ?? 'EUR',
+    card: authorization?.card ?? { brand: 'card', last4: '----' },
+  };
+}
+
+/** The authorization's 3-D Secure inputs: `return_url` (http/https), `off_session`, `three_ds: "required"`. */
+function threeDSecureFields(body: Record<string, unknown>): {
+  return_url?: string;
+  off_session?: boolean;
+  three_ds?: 'required';
+} {
+  const returnUrl = optionalString(body, 'return_url');
+  if (returnUrl !== undefined && !/^https?:\/\//.test(returnUrl)) {
+    throw new BadRequest('parameter_invalid', 'return_url must be an http(s) URL', 'return_url');
+  }
+  const offSession = body['off_session'];
+  if (offSession !== undefined && typeof offSession !== 'boolean') {
+    throw new BadRequest('parameter_invalid', 'off_session must be a boolean', 'off_session');
+  }
+  const threeDs = body['three_ds'];
+  if (threeDs !== undefined && threeDs !== 'required' && threeDs !== 'automatic') {
+    throw new BadRequest('parameter_invalid', 'three_ds must be "required" or "automatic"', 'three_ds');
+  }
+  return {
+    ...(returnUrl !== undefined ? { return_url: returnUrl } : {}),
+    ...(offSession === true ? { off_session: true } : {}),
+    ...(threeDs === 'required' ? { three_ds: 'required' as const } : {}),
+  };
 }
 
 function publicToken(token: {

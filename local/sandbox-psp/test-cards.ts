@@ -16,7 +16,10 @@ export type CardBehavior =
   | 'hang_capture'
   | 'async_callback'
   | 'duplicate_callbacks'
-  | 'out_of_order_callbacks';
+  | 'out_of_order_callbacks'
+  | 'three_ds_challenge'
+  | 'three_ds_challenge_decline'
+  | 'three_ds_frictionless';
 
 export interface TestCard {
   number: string;
@@ -118,7 +121,34 @@ export const TEST_CARDS: readonly TestCard[] = [
       'Like async_callback, with callbacks out of order: authorization.pending arrives after authorization.succeeded, ' +
       'and after a capture or void a stale authorization.succeeded (new event id, old sequence) arrives late.',
   },
+  {
+    number: '4000002760003184',
+    brand: 'visa',
+    behavior: 'three_ds_challenge',
+    implemented: true,
+    description:
+      '3-D Secure: always challenges (authorization answers 202 requires_action with next_action.redirect_to_url); ' +
+      'approved with liability shift if the buyer completes the challenge, failed authentication_failed if not. ' +
+      'Off-session: declined authentication_required.',
+  },
+  {
+    number: '4000008260003178',
+    brand: 'visa',
+    behavior: 'three_ds_challenge_decline',
+    implemented: true,
+    description: '3-D Secure: challenges; once the buyer completes it, the authorization is declined insufficient_funds.',
+  },
+  {
+    number: '4000000000003055',
+    brand: 'visa',
+    behavior: 'three_ds_frictionless',
+    implemented: true,
+    description: '3-D Secure: authenticated without a challenge (frictionless); approved at once, with liability shift.',
+  },
 ];
+
+/** Card behaviours that open a 3-D Secure challenge (requires_action) on authorization. */
+export const CHALLENGE_BEHAVIORS: readonly CardBehavior[] = ['three_ds_challenge', 'three_ds_challenge_decline'];
 
 /** Which behaviour a card number triggers; unknown (but valid) numbers approve. */
 export function findCardBehavior(number: string): CardBehavior {

@@ -20,7 +20,7 @@ import type {
   VoidInput,
   PspAuthorizationView,
 } from '../../ports/payments';
-import { toAuthorizationView, type SandboxAuthorization } from './status';
+import { toAuthentication, toAuthorizationView, toNextAction, type SandboxAuthorization } from './status';
 
 export interface SandboxPspGatewayOptions {
   baseUrl: string;
@@ -34,7 +34,9 @@ interface OperationBody {
   id: string;
   amount: number;
   authorization_id: string;
-  status: 'succeeded' | 'pending';
+  status: 'succeeded' | 'pending' | 'requires_action';
+  next_action?: unknown;
+  authorization?: Partial<SandboxAuthorization>;
   /** Customer-initiated card authorizations: the network's id that later merchant-initiated ones quote. */
   network_transaction_id?: string;
 }
@@ -75,12 +77,29 @@ export class SandboxPspGateway implements PaymentGateway {
       'authorize',
       '/v1/authorizations',
       input.idempotencyKey,
-      { ...sourceFields(input.source), amount: input.amount, currency: input.currency, reference: input.reference },
+      {
+        ...sourceFields(input.source),
+        amount: input.amount,
+        currency: input.currency,
+        reference: input.reference,
+        ...threeDSecureFields(input),
+      },
       true,
     );
     const network = typeof body.network_transaction_id === 'string' ? { networkTransactionId: body.network_transaction_id } : {};
+    if (body.status === 'requires_action') {
+      const nextAction = toNextAction(body.next_action);
+      if (nextAction === undefined) throw new PspUnavailableError('Sandbox PSP asked for an action it did not describe');
+      return { pspReference: body.authorization_id, authorizedAmount: 0, nextAction, ...network };
+    }
     if (body.status === 'pending') return { pspReference: body.authorization_id, authorizedAmount: 0, pending: true, ...network };
-    return { pspReference: body.authorization_id, authorizedAmount: body.amount, ...network };
+    const threeDSecure = body.authorization?.three_d_secure;
+    return {
+      pspReference: body.authorization_id,
+      authorizedAmount: body.amount,
+      ...network,
+      ...(threeDSecure ? { authentication: toAuthentication(threeDSecure) } : {}),
+    };
   }
 
   /** Captures `amount` (partial captures allowed up to the authorized amount). */
@@ -152,7 +171,10 @@ export class SandboxPspGateway implements PaymentGateway {
       typeof body['id'] !== 'string' ||
       typeof body['amount'] !== 'number' ||
       typeof body['authorization_id'] !== 'string' ||
-      !(body['status'] === 'succeeded' || (allowPending && body['status'] === 'pending'))
+      !(
+        body['status'] === 'succeeded' ||
+        (allowPending && (body['status'] === 'pending' || body['status'] === 'requires_action'))
+      )
     ) {
       // The PSP may have done it; the idempotent retry will tell.
       throw new PspUnavailableError(`Sandbox PSP returned an unexpected ${operation} body`);
@@ -190,6 +212,16 @@ export class SandboxPspGateway implements PaymentGateway {
     }
     throw new PspClientError(`Sandbox PSP refused ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`, status);
   }
+}
+
+/** The sandbox's wire fields for 3-D Secure: `return_url`, `off_session`, `three_ds: "required"`. */
+function threeDSecureFields(input: AuthorizeInput): Record<string, unknown> {
+  const request = input.threeDSecure;
+  return {
+    ...(request?.returnUrl !== undefined ? { return_url: request.returnUrl } : {}),
+    ...(request?.offSession === true ? { off_session: true } : {}),
+    ...(request?.required === true ? { three_ds: 'required' } : {}),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
