@@ -131,6 +131,23 @@ export class PaymentDeclinedError extends PaystepError {
   readonly code = 'payment_declined';
 }
 
+/**
+ * 3-D Secure did not authenticate the buyer: the challenge failed (or the PSP reported
+ * authentication_failed). Terminal: the checkout fails `authentication_failed`; never fails over.
+ */
+export class AuthenticationFailedError extends PaystepError {
+  override readonly name = 'AuthenticationFailedError';
+  readonly status = 402;
+  readonly code = 'authentication_failed';
+}
+
+/** The card requires 3-D Secure but no buyer is present (off-session): `authentication_required`. */
+export class AuthenticationRequiredError extends PaystepError {
+  override readonly name = 'AuthenticationRequiredError';
+  readonly status = 402;
+  readonly code = 'authentication_required';
+}
+
 /** The merchant answered the inventory confirmation with anything but 200. Never retried. */
 export class InventoryRejectedError extends PaystepError {
   override readonly name = 'InventoryRejectedError';

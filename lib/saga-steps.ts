@@ -13,6 +13,8 @@ export const SAGA_STEPS = {
   NotifyMerchant: 'saga-notify-merchant',
   /** `.waitForTaskToken` wait for a pending PSP authorization (resumed by the PSP callback handler). */
   AwaitAuthorization: 'saga-await-authorization',
+  /** `.waitForTaskToken` wait while the buyer is at a 3-D Secure challenge (15 min abandonment timeout). */
+  AwaitAuthentication: 'saga-await-authentication',
 } as const;
 
 export type SagaState = keyof typeof SAGA_STEPS;

@@ -156,6 +156,12 @@ const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
     callsPsp: true,
     taskTokens: true,
   },
+  AwaitAuthentication: {
+    description:
+      'Saga: parks the task token while the buyer is at a 3-D Secure challenge (.waitForTaskToken) and publishes payment.requires_action',
+    callsPsp: true,
+    taskTokens: true,
+  },
 };
 
 /**

@@ -282,6 +282,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
             timeoutMs: Number(process.env.PAYSTEP_AUTHORIZATION_WAIT_TIMEOUT_MS ?? '60000'),
             heartbeatMs: Number(process.env.PAYSTEP_AUTHORIZATION_WAIT_HEARTBEAT_MS ?? '20000'),
           },
+          // The 3-D Secure challenge's abandonment timeout, compressed (AWS: TimeoutSeconds 900 = 15 min).
+          AwaitAuthentication: {
+            timeoutMs: Number(process.env.PAYSTEP_AUTHENTICATION_WAIT_TIMEOUT_MS ?? '30000'),
+          },
         },
         log,
       }),

@@ -9,7 +9,14 @@ import type { PaymentAttempt } from './payment-attempt';
 export type CheckoutStatus = 'open' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'canceled';
 
 export type FailureReason =
-  'payment_declined' | 'inventory_rejected' | 'inventory_timeout' | 'inventory_unreachable' | 'psp_error' | 'expired';
+  | 'payment_declined'
+  | 'authentication_failed'
+  | 'authentication_required'
+  | 'inventory_rejected'
+  | 'inventory_timeout'
+  | 'inventory_unreachable'
+  | 'psp_error'
+  | 'expired';
 
 export interface MerchantSettings {
   inventoryConfirmationUrl?: string;
@@ -166,4 +173,7 @@ export type CheckoutEventType =
   | 'authorization_expiring'
   | 'authorization_expired'
   /** Another card after a decline (lambdas/domain/payment-tries.ts): a try failed, the checkout is open again. */
-  | 'payment_failed';
+  | 'payment_failed'
+  /** 3-D Secure (lambdas/use-cases/three-d-secure.ts): challenge opened, and left unanswered until the timeout. */
+  | 'requires_action'
+  | 'authentication_abandoned';

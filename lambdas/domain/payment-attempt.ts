@@ -6,6 +6,7 @@
  * import. DESIGN Part 2 "Payment attempts" pins the statuses and the API fields.
  */
 import type { Checkout, CheckoutPayment } from './model';
+import type { AuthenticationResult, NextAction } from './three-d-secure';
 
 export const ATTEMPT_STATUSES = [
   'authorizing',
@@ -34,16 +35,20 @@ export interface PaymentAttempt {
   authorizedAmount?: number;
   /** Why the attempt failed: the PSP's decline code, or `psp_error`. */
   failureCode?: string;
+  /** 3-D Secure: the buyer's next step while the attempt is `requires_action`. */
+  nextAction?: NextAction;
+  /** 3-D Secure result (flow, liability shift), once the PSP reported it. */
+  authentication?: AuthenticationResult;
   createdAt: string;
   updatedAt?: string;
 }
 
 /** What can happen to an attempt; each maps to exactly one target status. */
 export type AttemptEvent =
-  | { type: 'action_required' }
+  | { type: 'action_required'; pspReference: string; nextAction: NextAction }
   | { type: 'authorization_pending'; pspReference: string }
-  | { type: 'authorized'; pspReference: string; amount: number }
-  | { type: 'declined'; failureCode: string }
+  | { type: 'authorized'; pspReference: string; amount: number; authentication?: AuthenticationResult }
+  | { type: 'declined'; failureCode: string; authentication?: AuthenticationResult }
   | { type: 'failed'; failureCode: string }
   | { type: 'outcome_unknown' }
   /** `capturedTotal`: everything captured on the authorization so far (partial below its amount). */
@@ -136,16 +141,25 @@ function targetOf(attempt: PaymentAttempt, event: AttemptEvent): AttemptStatus {
 }
 
 function applied(attempt: PaymentAttempt, event: AttemptEvent, status: AttemptStatus, at: string): PaymentAttempt {
-  const next: PaymentAttempt = { ...attempt, status, updatedAt: at };
+  const { nextAction: _open, ...rest } = attempt;
+  const next: PaymentAttempt = { ...rest, status, updatedAt: at };
   switch (event.type) {
+    case 'action_required':
+      next.pspReference = event.pspReference;
+      next.nextAction = event.nextAction;
+      break;
     case 'authorization_pending':
       next.pspReference = event.pspReference;
       break;
     case 'authorized':
       next.pspReference = event.pspReference;
       next.authorizedAmount = event.amount;
+      if (event.authentication !== undefined) next.authentication = event.authentication;
       break;
     case 'declined':
+      next.failureCode = event.failureCode;
+      if (event.authentication !== undefined) next.authentication = event.authentication;
+      break;
     case 'failed':
       next.failureCode = event.failureCode;
       break;
@@ -207,10 +221,19 @@ export function authorizationOf(
   return { pspReference: attempt.pspReference, amount: attempt.authorizedAmount };
 }
 
-/** The PSP's id of an authorization whose result is still pending (the saga waits for it). */
+/**
+ * The PSP's id of an authorization whose result is still pending (the saga waits for it): a
+ * pending authorization, or one waiting on the buyer's 3-D Secure challenge.
+ */
 export function pendingAuthorizationOf(payment: Pick<CheckoutPayment, 'attempts'> | undefined): string | undefined {
   const attempt = payment === undefined ? undefined : currentAttempt(payment.attempts);
-  return attempt?.status === 'authorization_pending' ? attempt.pspReference : undefined;
+  return attempt?.status === 'authorization_pending' || attempt?.status === 'requires_action' ? attempt.pspReference : undefined;
+}
+
+/** The open 3-D Secure challenge's next action (the current attempt is `requires_action`), if any. */
+export function openChallengeOf(payment: Pick<CheckoutPayment, 'attempts'> | undefined): NextAction | undefined {
+  const attempt = payment === undefined ? undefined : currentAttempt(payment.attempts);
+  return attempt?.status === 'requires_action' ? attempt.nextAction : undefined;
 }
 
 /** Whether the payment's authorization was released (the current attempt ended voided). */

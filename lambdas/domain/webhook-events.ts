@@ -18,6 +18,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'checkout.failed',
   /** Manual capture: the authorization is held for the merchant to capture (payment.capturable_amount). data.object = checkout. */
   'payment.authorized',
+  /** 3-D Secure: the buyer must complete a challenge (data.object.next_action); the result events follow. data.object = checkout. */
+  'payment.requires_action',
   /** Money was captured for a checkout. data.object = checkout (payment.captured_amount). */
   'payment.captured',
   /**

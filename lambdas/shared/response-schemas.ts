@@ -18,9 +18,11 @@ const metadata = z
   .record(z.string(), z.string())
   .meta({ description: "The merchant's key/value pairs, as given.", example: { order_channel: 'web' } });
 
-export const CHECKOUT_STATUSES = ['open', 'processing', 'succeeded', 'failed', 'expired', 'canceled'] as const;
+export const CHECKOUT_STATUSES = ['open', 'processing', 'requires_action', 'succeeded', 'failed', 'expired', 'canceled'] as const;
 export const FAILURE_REASONS = [
   'payment_declined',
+  'authentication_failed',
+  'authentication_required',
   'inventory_rejected',
   'inventory_timeout',
   'inventory_unreachable',
@@ -76,6 +78,27 @@ const checkoutItemSchema = z.strictObject({
   unit_amount: minorAmount.nullable(),
 });
 
+/** 3-D Secure (DESIGN Part 2): the buyer's next step while a challenge is open. */
+export const nextActionSchema = z
+  .strictObject({
+    type: z.literal('redirect_to_url'),
+    redirect_to_url: z.strictObject({
+      url: z.string().meta({
+        description: "The issuer's challenge page: send the buyer there.",
+        example: 'http://127.0.0.1:3001/v1/challenges/auth_5f2c',
+      }),
+      return_url: z
+        .string()
+        .nullable()
+        .meta({ description: 'Where the challenge sends the buyer back (the hosted checkout page).' }),
+    }),
+  })
+  .meta({ id: 'NextAction', description: 'What the buyer must do next: follow `redirect_to_url.url`.' });
+
+const nextActionField = nextActionSchema
+  .nullable()
+  .meta({ description: 'While `status` is `requires_action`: the 3-D Secure challenge to send the buyer to; else null.' });
+
 export const paymentAttemptSchema = z
   .strictObject({
     id: z.string().meta({ example: 'att_T3b9kLmQ2xW8' }),
@@ -88,6 +111,15 @@ export const paymentAttemptSchema = z
       .string()
       .nullable()
       .meta({ description: "Why the attempt failed: the PSP's decline code, or `psp_error`.", example: 'card_declined' }),
+    next_action: nextActionSchema.nullable().meta({ description: 'While the attempt is `requires_action`: the challenge.' }),
+    three_d_secure: z
+      .strictObject({
+        flow: z.enum(['challenge', 'frictionless']),
+        authenticated: z.boolean(),
+        liability_shift: z.boolean().meta({ description: 'Whether fraud liability moved to the card issuer.' }),
+      })
+      .nullable()
+      .meta({ description: '3-D Secure result (liability-shift data), once the PSP reported it.' }),
     created_at: timestamp,
   })
   .meta({ id: 'PaymentAttempt', description: 'One authorization try at one connector.' });
@@ -124,6 +156,7 @@ export const checkoutSchema = z
     object: z.literal('checkout'),
     merchant_order_ref: z.string().meta({ example: 'order-10042' }),
     status: z.enum(CHECKOUT_STATUSES),
+    next_action: nextActionField,
     amount: minorAmount,
     currency,
     items: z.array(checkoutItemSchema),
@@ -159,6 +192,7 @@ export const publicCheckoutSchema = z
     id: z.string(),
     object: z.literal('checkout'),
     status: z.enum(CHECKOUT_STATUSES),
+    next_action: nextActionField,
     amount: minorAmount,
     currency,
     items: z.array(checkoutItemSchema),
@@ -178,6 +212,7 @@ export const checkoutStatusSchema = z
     failure_message: z.string().nullable(),
     last_payment_error: lastPaymentErrorSchema,
     redirect_url: z.string().nullable().meta({ description: 'Where to send the buyer once terminal.' }),
+    next_action: nextActionField,
   })
   .meta({ id: 'CheckoutStatus' });
 

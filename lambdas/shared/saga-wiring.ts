@@ -20,7 +20,7 @@ import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
 import type { SagaPorts } from '../use-cases/saga/shared';
 import { optionalEnv, requireEnv } from './env';
 import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
-import { toCheckoutView } from './views';
+import { checkoutUrl, toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
 import { webhookEndpointRepository } from './event-wiring';
 import { instrumentRepository } from './instrument-wiring';
@@ -55,6 +55,8 @@ export const sagaDependencies: SagaWiring = {
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,
   renderCheckout: (checkout: Checkout) => toCheckoutView(checkout, { checkoutBaseUrl }),
+  // 3-D Secure: the challenge page sends the buyer back to the hosted page, which shows the result.
+  challengeReturnUrl: (checkoutId: string) => `${checkoutUrl(checkoutBaseUrl, checkoutId)}?three_ds=return`,
   instruments: instrumentRepository,
   authorizationHolds: authorizationHoldStore,
   // The terminal write leaves an outcome watch; NotifyMerchant drops it once the events are stored.

@@ -3,11 +3,20 @@
  * names and null conventions stay identical across endpoints: optional fields are `null`, not
  * absent; secrets appear only in the one response that creates them.
  */
-import type { Checkout, CheckoutEvent, CheckoutItem, CheckoutPayment, Merchant, MerchantSettings } from '../domain/model';
+import type {
+  Checkout,
+  CheckoutEvent,
+  CheckoutItem,
+  CheckoutPayment,
+  CheckoutStatus,
+  Merchant,
+  MerchantSettings,
+} from '../domain/model';
 import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
-import { authorizationOf, connectorOf, isVoided, type PaymentAttempt } from '../domain/payment-attempt';
+import { authorizationOf, connectorOf, isVoided, openChallengeOf, type PaymentAttempt } from '../domain/payment-attempt';
 import { maxTriesOf } from '../domain/payment-tries';
+import { toNextActionView } from '../domain/three-d-secure';
 import type { FinancialInstrument, InstrumentTransaction } from '../domain/instrument-model';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../ports/events';
@@ -67,8 +76,28 @@ export function toAttemptView(attempt: PaymentAttempt) {
     currency: attempt.currency,
     psp_reference: attempt.pspReference ?? null,
     failure_code: attempt.failureCode ?? null,
+    next_action: attempt.status === 'requires_action' && attempt.nextAction ? toNextActionView(attempt.nextAction) : null,
+    three_d_secure:
+      attempt.authentication === undefined
+        ? null
+        : {
+            flow: attempt.authentication.flow,
+            authenticated: attempt.authentication.authenticated,
+            liability_shift: attempt.authentication.liabilityShift,
+          },
     created_at: attempt.createdAt,
   };
+}
+
+/**
+ * 3-D Secure (DESIGN Part 2): while a challenge is open, a processing checkout shows
+ * `status: "requires_action"` and the buyer's `next_action`; otherwise its stored status and null.
+ */
+export function challengeStatusView(checkout: Pick<Checkout, 'status' | 'payment'>) {
+  const open = checkout.status === 'processing' ? openChallengeOf(checkout.payment) : undefined;
+  return open === undefined
+    ? { status: checkout.status as CheckoutStatus | 'requires_action', next_action: null }
+    : { status: 'requires_action' as const, next_action: toNextActionView(open) };
 }
 
 /**
@@ -119,7 +148,7 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     id: checkout.id,
     object: 'checkout' as const,
     merchant_order_ref: checkout.merchantOrderRef,
-    status: checkout.status,
+    ...challengeStatusView(checkout),
     amount: checkout.amount,
     currency: checkout.currency,
     items: checkout.items.map(toItemView),
@@ -154,7 +183,7 @@ export function toPublicCheckoutView(checkout: Checkout, merchantName: string) {
   return {
     id: checkout.id,
     object: 'checkout' as const,
-    status: checkout.status,
+    ...challengeStatusView(checkout),
     amount: checkout.amount,
     currency: checkout.currency,
     items: checkout.items.map(toItemView),

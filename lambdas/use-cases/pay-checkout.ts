@@ -6,6 +6,8 @@
  * It pays with a single-use PSP token or a vaulted payment method (`pm_...`, checked here against
  * the checkout before anything moves; the saga's AuthorizePayment step has the vault reveal it).
  */
+import { openChallengeOf } from '../domain/payment-attempt';
+import { toNextActionView } from '../domain/three-d-secure';
 import { expireIfDue } from '../domain/checkout-expiry';
 import { generateAttemptId } from '../domain/ids';
 import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
@@ -38,12 +40,15 @@ export interface PayCheckoutInput {
 export interface CheckoutStatusView {
   id: string;
   object: 'checkout_status';
-  status: CheckoutStatus;
+  /** `requires_action` while a 3-D Secure challenge is open (the checkout itself stays `processing`). */
+  status: CheckoutStatus | 'requires_action';
   failure_reason: FailureReason | null;
   failure_message: string | null;
   /** Why the last try failed (the buyer may try another card while the checkout is open). */
   last_payment_error: { code: string; message: string } | null;
   redirect_url: string | null;
+  /** The buyer's 3-D Secure step while `requires_action`, else null. */
+  next_action: ReturnType<typeof toNextActionView> | null;
 }
 
 /** The first try's execution name (later tries: executionNameForTry, lambdas/domain/payment-tries.ts). */
@@ -169,13 +174,15 @@ function withParams(base: string, params: Record<string, string>): string {
 }
 
 export function statusView(checkout: Checkout): CheckoutStatusView {
+  const open = checkout.status === 'processing' ? openChallengeOf(checkout.payment) : undefined;
   return {
     id: checkout.id,
     object: 'checkout_status',
-    status: checkout.status,
+    status: open === undefined ? checkout.status : 'requires_action',
     failure_reason: checkout.failureReason ?? null,
     failure_message: checkout.failureMessage ?? null,
     last_payment_error: checkout.lastPaymentError ?? null,
     redirect_url: redirectUrlFor(checkout),
+    next_action: open === undefined ? null : toNextActionView(open),
   };
 }

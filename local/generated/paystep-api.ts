@@ -586,7 +586,7 @@ export interface components {
              */
             expires_at: string;
             failure_message: string | null;
-            failure_reason: ("payment_declined" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
+            failure_reason: ("payment_declined" | "authentication_failed" | "authentication_required" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
             failure_url: string;
             /** @example chk_Q2x8b1lH0rX3mJz7kP4aVw */
             id: string;
@@ -619,11 +619,13 @@ export interface components {
             metadata: {
                 [key: string]: string;
             };
+            /** @description While `status` is `requires_action`: the 3-D Secure challenge to send the buyer to; else null. */
+            next_action: components["schemas"]["NextAction"] | null;
             /** @constant */
             object: "checkout";
             payment: components["schemas"]["CheckoutPayment"] | null;
             /** @enum {string} */
-            status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+            status: "open" | "processing" | "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
             success_url: string;
             /**
              * Format: date-time
@@ -669,7 +671,7 @@ export interface components {
         };
         CheckoutStatus: {
             failure_message: string | null;
-            failure_reason: ("payment_declined" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
+            failure_reason: ("payment_declined" | "authentication_failed" | "authentication_required" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
             id: string;
             /** @description Why the last try failed (another card may be tried while the checkout is open); null if none failed. */
             last_payment_error: {
@@ -678,12 +680,14 @@ export interface components {
                 /** @example The payment was declined (insufficient_funds). Try another card. */
                 message: string;
             } | null;
+            /** @description While `status` is `requires_action`: the 3-D Secure challenge to send the buyer to; else null. */
+            next_action: components["schemas"]["NextAction"] | null;
             /** @constant */
             object: "checkout_status";
             /** @description Where to send the buyer once terminal. */
             redirect_url: string | null;
             /** @enum {string} */
-            status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+            status: "open" | "processing" | "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
         };
         ConnectorAccount: {
             /** @example stripe */
@@ -968,6 +972,20 @@ export interface components {
             /** @enum {string} */
             type: "authorization" | "capture" | "refund" | "revoke" | "dispute";
         };
+        /** @description What the buyer must do next: follow `redirect_to_url.url`. */
+        NextAction: {
+            redirect_to_url: {
+                /** @description Where the challenge sends the buyer back (the hosted checkout page). */
+                return_url: string | null;
+                /**
+                 * @description The issuer's challenge page: send the buyer there.
+                 * @example http://127.0.0.1:3001/v1/challenges/auth_5f2c
+                 */
+                url: string;
+            };
+            /** @constant */
+            type: "redirect_to_url";
+        };
         /** @description One authorization try at one connector. */
         PaymentAttempt: {
             /**
@@ -994,9 +1012,19 @@ export interface components {
             failure_code: string | null;
             /** @example att_T3b9kLmQ2xW8 */
             id: string;
+            /** @description While the attempt is `requires_action`: the challenge. */
+            next_action: components["schemas"]["NextAction"] | null;
             psp_reference: string | null;
             /** @enum {string} */
             status: "authorizing" | "requires_action" | "authorization_pending" | "authorized" | "captured" | "partially_captured" | "voided" | "failed" | "outcome_unknown";
+            /** @description 3-D Secure result (liability-shift data), once the PSP reported it. */
+            three_d_secure: {
+                authenticated: boolean;
+                /** @enum {string} */
+                flow: "challenge" | "frictionless";
+                /** @description Whether fraud liability moved to the card issuer. */
+                liability_shift: boolean;
+            } | null;
         };
         /** @description A vaulted card. The number and CVC are never returned. */
         PaymentMethod: {
@@ -1066,7 +1094,7 @@ export interface components {
              * @example 2026-11-30T12:00:00.000Z
              */
             expires_at: string;
-            failure_reason: ("payment_declined" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
+            failure_reason: ("payment_declined" | "authentication_failed" | "authentication_required" | "inventory_rejected" | "inventory_timeout" | "inventory_unreachable" | "psp_error" | "expired") | null;
             id: string;
             items: {
                 name: string | null;
@@ -1082,10 +1110,12 @@ export interface components {
                 message: string;
             } | null;
             merchant_name: string;
+            /** @description While `status` is `requires_action`: the 3-D Secure challenge to send the buyer to; else null. */
+            next_action: components["schemas"]["NextAction"] | null;
             /** @constant */
             object: "checkout";
             /** @enum {string} */
-            status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
+            status: "open" | "processing" | "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
         };
         Routing: {
             default: string[];
@@ -2082,7 +2112,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: string;
-                type?: "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring";
+                type?: "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.requires_action" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring";
             };
             header?: {
                 /** @description Pin the API version (default 2026-11-30); an unknown version is a 400. */
@@ -3593,7 +3623,7 @@ export interface operations {
                      *       "checkout.failed"
                      *     ]
                      */
-                    enabled_events?: ("*" | "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring")[];
+                    enabled_events?: ("*" | "checkout.succeeded" | "checkout.failed" | "payment.authorized" | "payment.requires_action" | "payment.captured" | "payment.failed" | "payment.voided" | "payment.refunded" | "financial_instrument.transaction.succeeded" | "financial_instrument.transaction.failed" | "dispute.created" | "authorization.expiring")[];
                     /**
                      * Format: uri
                      * @example https://shop.example.com/webhooks/paystep

@@ -19,7 +19,13 @@ import {
 } from './synth-paystep';
 
 const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
-const CALLS_PSP: SagaState[] = ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization', 'AwaitAuthorization'];
+const CALLS_PSP: SagaState[] = [
+  'AuthorizePayment',
+  'CapturePayment',
+  'VoidAuthorization',
+  'AwaitAuthorization',
+  'AwaitAuthentication',
+];
 /** The API entries that move instrument money at the PSP: /v1/financial_instruments and NewStore's /newstore routes. */
 const API_CALLS_PSP: ApiEntry[] = ['api-instruments', 'api-newstore'];
 

@@ -97,6 +97,7 @@ const SAGA_NEEDS: Record<SagaState, Needs> = {
   RecordOutcome: { secrets: [] },
   NotifyMerchant: { secrets: ['secretsKey'], inVpc: true },
   AwaitAuthorization: { secrets: [], taskTokens: true },
+  AwaitAuthentication: { secrets: [], taskTokens: true },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };

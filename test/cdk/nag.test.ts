@@ -36,6 +36,7 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiInstruments',
     'ApiPspCallbacks',
     'SagaAwaitAuthorization',
+    'SagaAwaitAuthentication',
     'ReconciliationSweep',
     'ApiNewstore',
     'ApiOpenapi',

@@ -278,6 +278,8 @@ describe('payment saga over HTTP', () => {
         psp_reference: captured.payment.psp_reference,
         failure_code: null,
         created_at: expect.any(String),
+        next_action: null,
+        three_d_secure: null,
       },
     ]);
     expect((await attemptsOf(decline.checkout_id)).payment.attempts).toMatchObject([

@@ -7,19 +7,20 @@
  * instrument (held by the saga until it captured or voided).
  */
 import type { Checkout, CheckoutPayment } from '../../domain/model';
-import { authorizationOf, connectorOf, pendingAuthorizationOf, recordAttemptEvent } from '../../domain/payment-attempt';
+import {
+  authorizationOf,
+  connectorOf,
+  openChallengeOf,
+  pendingAuthorizationOf,
+  recordAttemptEvent,
+} from '../../domain/payment-attempt';
 import { tryNumberOf, tryScopedKey } from '../../domain/payment-tries';
 import { gatewayFor, instrumentPorts } from '../connector-gateways';
-import {
-  AttemptTransitionError,
-  CheckoutNotProcessingError,
-  PaymentDeclinedError,
-  PspRejectedError,
-  PspTimeoutError,
-} from '../../errors';
+import { AttemptTransitionError, CheckoutNotProcessingError, PspRejectedError, PspTimeoutError } from '../../errors';
 import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments';
 import { openCheckoutInstrument } from '../financial-instruments';
 import { paymentSourceFor, settlePaymentSource, type PaymentSourceDependencies } from '../payment-source';
+import { asAuthenticationError, declineFromPsp, isRecordedDecline, threeDSecureRequest } from '../three-d-secure';
 import {
   assertNotRecovered,
   loadCheckout,
@@ -31,7 +32,10 @@ import {
 } from './shared';
 
 /** `vault` (lambdas/use-cases/payment-source.ts) only in this step's function: it reveals a `pm_`'s card. */
-export type AuthorizePaymentPorts = Pick<SagaPorts, 'checkouts' | 'merchants' | 'gateway' | 'gateways' | 'instruments'> &
+export type AuthorizePaymentPorts = Pick<
+  SagaPorts,
+  'checkouts' | 'merchants' | 'gateway' | 'gateways' | 'instruments' | 'challengeReturnUrl'
+> &
   PaymentSourceDependencies;
 
 export interface AuthorizePaymentOutput {
@@ -40,6 +44,8 @@ export interface AuthorizePaymentOutput {
   inventoryConfirmationRequired: boolean;
   /** Only when true: the PSP answered "pending"; the saga waits (AwaitAuthorization) and runs this step again. */
   pending?: true;
+  /** Only when true (with pending): a 3-D Secure challenge is open; the saga waits (AwaitAuthentication). */
+  requiresAction?: true;
 }
 
 export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
@@ -62,6 +68,24 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
     merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl,
   );
   const authorization = await askPspToAuthorize(deps, checkout, payment);
+  if (authorization.nextAction !== undefined) {
+    const event = {
+      type: 'action_required' as const,
+      pspReference: authorization.pspReference,
+      nextAction: authorization.nextAction,
+    };
+    await recordAttempt(deps, checkout, payment, event, {
+      type: 'requires_action',
+      data: { psp_reference: authorization.pspReference, next_action: authorization.nextAction.type },
+    });
+    return {
+      ...event,
+      authorizedAmount: 0,
+      inventoryConfirmationRequired: confirmationRequired,
+      pending: true,
+      requiresAction: true,
+    };
+  }
   if (authorization.pending === true) {
     await recordAttempt(
       deps,
@@ -79,7 +103,12 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
   }
   const authorized = recordAttemptEvent(
     payment,
-    { type: 'authorized', pspReference: authorization.pspReference, amount: authorization.authorizedAmount },
+    {
+      type: 'authorized',
+      pspReference: authorization.pspReference,
+      amount: authorization.authorizedAmount,
+      ...(authorization.authentication !== undefined ? { authentication: authorization.authentication } : {}),
+    },
     new Date().toISOString(),
   );
   if (authorized.transition.kind === 'refused') throw new AttemptTransitionError(authorized.transition.reason);
@@ -115,25 +144,28 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
  * have authorized: the same-key retry, or VoidAuthorization's look-up by reference, settles it).
  */
 async function askPspToAuthorize(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways'> & PaymentSourceDependencies,
+  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'challengeReturnUrl'> & PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
 ): Promise<AuthorizeOutput> {
   const pendingReference = pendingAuthorizationOf(payment);
   const gateway = gatewayFor(deps, connectorOf(payment));
   try {
-    if (pendingReference !== undefined) return pendingResult(checkout.id, await gateway.getAuthorization(pendingReference));
+    if (pendingReference !== undefined) return pendingResult(checkout, await gateway.getAuthorization(pendingReference));
+    const source = await paymentSourceFor(deps, checkout, payment);
     const answer = await gateway.authorize({
       reference: checkout.id,
-      source: await paymentSourceFor(deps, checkout, payment),
+      source,
       amount: checkout.amount,
       currency: checkout.currency,
       idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
+      threeDSecure: threeDSecureRequest(deps, checkout, { offSession: source.cardOnFile?.initiator === 'merchant' }),
     });
     await settlePaymentSource(deps, checkout, payment);
     return answer;
-  } catch (error) {
-    if (error instanceof PaymentDeclinedError) {
+  } catch (caught) {
+    const error = asAuthenticationError(caught);
+    if (isRecordedDecline(error)) {
       await settlePaymentSource(deps, checkout, payment);
       await deps.checkouts.appendEvent(
         {
@@ -156,16 +188,22 @@ async function askPspToAuthorize(
  * The final result of a pending authorization, from the PSP's own status: still pending (wait
  * again), authorized, declined (PaymentDeclinedError) or ended otherwise at the PSP (PspRejectedError).
  */
-function pendingResult(checkoutId: string, view: PspAuthorizationView): AuthorizeOutput {
-  if (view.reference !== checkoutId)
-    throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkoutId}`);
+function pendingResult(checkout: Checkout, view: PspAuthorizationView): AuthorizeOutput {
+  if (view.reference !== checkout.id)
+    throw new PspRejectedError(`Authorization ${view.id} belongs to ${view.reference}, not ${checkout.id}`);
+  const challenge = openChallengeOf(checkout.payment);
   switch (view.state) {
     case 'pending':
+      if (challenge !== undefined) return { pspReference: view.id, authorizedAmount: 0, nextAction: challenge };
       return { pspReference: view.id, authorizedAmount: 0, pending: true };
     case 'authorized':
-      return { pspReference: view.id, authorizedAmount: view.amount };
+      return {
+        pspReference: view.id,
+        authorizedAmount: view.amount,
+        ...(view.authentication !== undefined ? { authentication: view.authentication } : {}),
+      };
     case 'declined':
-      throw new PaymentDeclinedError('card_declined');
+      throw declineFromPsp(view.failureCode);
     default:
       throw new PspRejectedError(`The pending authorization ${view.id} ended ${view.pspStatus}`);
   }

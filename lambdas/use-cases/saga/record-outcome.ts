@@ -20,6 +20,8 @@ export interface OutcomeInput extends StepInput {
 
 const DEFAULT_FAILURE_MESSAGES: Record<FailureReason, string> = {
   payment_declined: 'The payment was declined',
+  authentication_failed: '3-D Secure authentication failed or was not completed',
+  authentication_required: 'The card requires 3-D Secure authentication, and no buyer was present',
   inventory_rejected: 'The merchant could not confirm the inventory',
   inventory_timeout: 'The merchant did not confirm the inventory within 10 s',
   inventory_unreachable: "The merchant's inventory confirmation endpoint could not be reached",

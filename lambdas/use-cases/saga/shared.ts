@@ -17,9 +17,10 @@ import type { MerchantRepository } from '../../ports/merchants';
 import type { ConnectorGateways, PaymentGateway } from '../../ports/payments';
 import type { RecoveryStore } from '../../ports/recovery';
 import type { SecretCipher } from '../../ports/secrets';
+import type { ThreeDSecureSettings } from '../three-d-secure';
 
 /** Every port a saga step may use. The instrument ledger is mandatory: it is where the money lives. */
-export interface SagaPorts {
+export interface SagaPorts extends ThreeDSecureSettings {
   checkouts: CheckoutRepository;
   merchants: MerchantRepository;
   gateway: PaymentGateway;

@@ -11,6 +11,7 @@ import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorsOf, gatewayFor, instrumentPorts } from '../connector-gateways';
 import { InstrumentMissingError, PspRejectedError } from '../../errors';
 import { runSagaOperation } from '../financial-instruments';
+import { releaseEvent } from '../three-d-secure';
 import { loadCheckout, pspIdempotencyKey, type SagaPorts, type StepInput } from './shared';
 
 export type VoidAuthorizationPorts = Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'instruments'>;
@@ -95,13 +96,10 @@ async function voidUnrecordedAuthorizations(
       });
       released += 1;
       const current = await loadCheckout(deps, checkout.id);
-      const { payment: voided } = recordAttemptEvent(
-        current.payment ?? payment,
-        { type: 'voided', pspReference },
-        new Date().toISOString(),
-      );
+      const release = releaseEvent(current, pspReference);
+      const { payment: voided } = recordAttemptEvent(current.payment ?? payment, release.event, new Date().toISOString());
       await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
-        type: 'voided',
+        type: release.timeline,
         data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
       });
     } catch (error) {

@@ -43,6 +43,7 @@ describe('payCheckout', () => {
         failure_message: null,
         last_payment_error: null,
         redirect_url: null,
+        next_action: null,
       },
     });
     const payment = (await checkouts.getCheckout('chk_1'))?.payment;
