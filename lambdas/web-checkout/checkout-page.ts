@@ -81,6 +81,14 @@ const SCRIPT = `
   var apiBase = new URL('../v1/', location.href);
   var secret = '';
   try { secret = decodeURIComponent(location.hash.slice(1)); } catch (e) { secret = ''; }
+  // 3-D Secure: the bank's challenge page sends the buyer back without the #fragment, so the
+  // secret is kept for this tab only (sessionStorage) and read again on the return.
+  var secretKey = 'paystep:' + config.checkoutId;
+  var returnedFromBank = /[?&]three_ds=return(&|$)/.test(location.search);
+  try {
+    if (/^cs_/.test(secret)) sessionStorage.setItem(secretKey, secret);
+    else secret = sessionStorage.getItem(secretKey) || '';
+  } catch (e) { /* storage disabled: the return shows the incomplete-link message */ }
   var views = ['view-loading', 'view-error', 'view-pay', 'view-pending', 'view-result'];
   var merchantName = 'the merchant';
   var paySent = false;
@@ -159,6 +167,8 @@ const SCRIPT = `
     inventory_timeout: 'The merchant did not confirm your order in time.',
     inventory_unreachable: 'The merchant could not be reached to confirm your order.',
     psp_error: 'The payment provider could not complete the payment.',
+    authentication_failed: 'Your bank could not confirm it was you (3-D Secure). You have not been charged.',
+    authentication_required: 'Your bank needs you to confirm this payment, which was not possible here.',
     expired: 'This checkout expired.',
     canceled: 'This checkout was canceled.'
   };
@@ -169,6 +179,7 @@ const SCRIPT = `
     expired_card: 'Your card has expired.'
   };
   function reasonText(status) {
+    if (/^authentication_/.test(status.failure_reason || '')) return REASONS[status.failure_reason];
     if (status.failure_reason === 'payment_declined' && status.failure_message) {
       return DECLINES[status.failure_message] || ('Your card was declined (' + status.failure_message + ').');
     }
@@ -278,6 +289,10 @@ const SCRIPT = `
     api('GET', 'checkouts/' + encodeURIComponent(config.checkoutId) + '/status').then(function (answer) {
       if (answer.status === 200 && answer.json && isTerminal(answer.json.status)) { showResult(answer.json); return; }
       if (answer.status === 200 && answer.json && reopened(answer.json)) { showRetry(answer.json); return; }
+      if (answer.status === 200 && answer.json && answer.json.status === 'requires_action' && !returnedFromBank) {
+        followNextAction(answer.json.next_action);
+        return;
+      }
       if (answer.status === 401 || answer.status === 404) { wrongLink(); return; }
       el('pending-note').hidden = answer.status === 200;
       schedulePoll();
@@ -287,6 +302,16 @@ const SCRIPT = `
     });
   }
   function schedulePoll() { setTimeout(poll, Date.now() - pollStarted > 60000 ? 3000 : 1000); }
+  // 3-D Secure: the bank's challenge page; it sends the buyer back here (?three_ds=return) with the result.
+  function followNextAction(action) {
+    if (!action || action.type !== 'redirect_to_url' || !action.redirect_to_url || !/^https?:/.test(action.redirect_to_url.url)) {
+      schedulePoll();
+      return;
+    }
+    el('pending-title').textContent = 'Confirm the payment with your bank';
+    announce('Your bank asks you to confirm this payment. Taking you to your bank\u2019s page.');
+    location.assign(action.redirect_to_url.url);
+  }
   function showPending() {
     show('view-pending', 'pending-title');
     announce('Payment accepted. Confirming your order with ' + merchantName + '. Please keep this page open.');
@@ -424,8 +449,9 @@ const SCRIPT = `
       } else if (checkout.status === 'open') {
         show('view-pay', 'pay-title');
         announce('Order loaded. Total ' + el('total').textContent + '.');
-      } else if (checkout.status === 'processing') {
+      } else if (checkout.status === 'processing' || checkout.status === 'requires_action') {
         showPending();
+        if (returnedFromBank) announce('Back from your bank. Finishing your payment with ' + merchantName + '.');
       } else {
         poll();
       }
