@@ -564,10 +564,11 @@ export interface components {
              * @example USD
              */
             currency: string;
-            customer: {
+            /** @description The Paystep customer id (cus_...) when created with one; else the buyer details given, or null. */
+            customer: (string | {
                 email: string | null;
                 name: string | null;
-            } | null;
+            }) | null;
             /** @description The timeline; not in list answers. */
             events?: {
                 /**
@@ -622,6 +623,8 @@ export interface components {
             /** @constant */
             object: "checkout";
             payment: components["schemas"]["CheckoutPayment"] | null;
+            /** @description Its payment method is saved on `customer` once it succeeds. */
+            save_payment_method: boolean;
             /** @enum {string} */
             status: "open" | "processing" | "succeeded" | "failed" | "expired" | "canceled";
             success_url: string;
@@ -1325,7 +1328,7 @@ export interface operations {
                      * @example USD
                      */
                     currency: string;
-                    customer?: {
+                    customer?: string | {
                         /** Format: email */
                         email?: string;
                         name?: string;
@@ -1359,6 +1362,8 @@ export interface operations {
                     metadata?: {
                         [key: string]: string;
                     };
+                    /** @description With `customer` a cus_ id: once the checkout succeeds, its payment method (pm_...) is saved on that customer. */
+                    save_payment_method?: boolean;
                     /**
                      * Format: uri
                      * @example https://shop.example.com/return
