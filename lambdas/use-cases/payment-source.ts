@@ -51,6 +51,9 @@ export async function paymentSourceFor(
       cardOnFile: {
         initiator: offSession ? 'merchant' : 'customer',
         stored: offSession || paymentMethod.customerId !== undefined,
+        ...(offSession && paymentMethod.networkTransactionId !== undefined
+          ? { networkTransactionId: paymentMethod.networkTransactionId }
+          : {}),
       },
     };
   } catch (error) {
@@ -61,17 +64,21 @@ export async function paymentSourceFor(
 
 /**
  * After the PSP's definitive answer (authorized, pending or declined) to a payment-method
- * attempt: the CVC is destroyed (idempotent). Transient failures keep the CVC: the same-key retry
+ * attempt: the CVC is destroyed (idempotent), and the network transaction id of a customer-initiated
+ * authorization is stored on the payment method (the first one stays). Transient failures keep the CVC: the same-key retry
  * must send the same card.
  */
 export async function settlePaymentSource(
   deps: PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
+  answer?: { networkTransactionId?: string },
   now: Date = new Date(),
 ): Promise<void> {
   if (payment.paymentMethodId === undefined || deps.vault === undefined) return;
-  await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now);
+  // A customer-initiated authorization's network transaction id is kept on the payment method for its MITs.
+  const ntid = payment.offSession === true ? undefined : answer?.networkTransactionId;
+  await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now, ntid);
 }
 
 /** What saving a checkout's payment method on its customer needs (the RecordOutcome function, vault access 'attach'). */

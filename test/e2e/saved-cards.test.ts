@@ -388,6 +388,80 @@ describe('saving the payment method on a customer at checkout (save_payment_meth
   });
 });
 
+describe('off-session renewals with a saved payment method', () => {
+  async function customerWithSavedCard(): Promise<{ customer: string; paymentMethod: string }> {
+    const created = await call<{ id: string }>('POST', '/v1/customers', {
+      token: stack.secretKey,
+      body: { name: 'Renewing buyer' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const customer = created.body.id;
+    const first = await createCheckout(stack.secretKey, { customer, save_payment_method: true });
+    const paymentMethod = await vaultCard(first.client_secret!, PAN, first.id);
+    await call('POST', `/v1/checkouts/${first.id}/pay`, { token: first.client_secret!, body: { payment_method: paymentMethod } });
+    expect((await waitForTerminal(first.id)).status).toBe('succeeded');
+    return { customer, paymentMethod };
+  }
+
+  const payOffSession = (checkoutId: string, paymentMethod: string) =>
+    call<ErrorBody>('POST', `/v1/checkouts/${checkoutId}/pay`, {
+      token: stack.secretKey,
+      body: { payment_method: paymentMethod, off_session: true },
+    });
+
+  it('charges a renewal off-session; the sandbox PSP sees a merchant-initiated card-on-file payment quoting the first network transaction id', async () => {
+    // Prepare
+    const { customer, paymentMethod } = await customerWithSavedCard();
+    const stored = await vaultItem(paymentMethod);
+    const renewal = await createCheckout(stack.secretKey, { customer });
+    // Act
+    const paid = await payOffSession(renewal.id, paymentMethod);
+    const done = await waitForTerminal(renewal.id);
+    // Assess
+    expect(stored['networkTransactionId']).toMatchObject({ S: expect.stringMatching(/^ntid_/) });
+    expect(paid.status, paid.text).toBe(202);
+    expect(done.status).toBe('succeeded');
+    expect(done.payment?.captured_amount).toBe(2500);
+    expect(await pspAuthorization(done.payment!.attempts[0]!.psp_reference!)).toMatchObject({
+      card_on_file: {
+        initiator: 'merchant',
+        stored: true,
+        network_transaction_id: (stored['networkTransactionId'] as { S: string }).S,
+      },
+    });
+    await assertInvariants(done);
+  });
+
+  it("refuses a pm_ saved on another customer, one never saved, a detached one and a deleted customer's, leaving the checkout open", async () => {
+    // Prepare
+    const mine = await customerWithSavedCard();
+    const theirs = await customerWithSavedCard();
+    const detached = await customerWithSavedCard();
+    const deleted = await customerWithSavedCard();
+    expect((await call('POST', `/v1/payment_methods/${detached.paymentMethod}/detach`, { token: stack.secretKey })).status).toBe(
+      200,
+    );
+    expect((await call('DELETE', `/v1/customers/${deleted.customer}`, { token: stack.secretKey })).status).toBe(200);
+    const notSaved = await vaultCard(stack.secretKey);
+    const forMine = await createCheckout(stack.secretKey, { customer: mine.customer });
+    const forDetached = await createCheckout(stack.secretKey, { customer: detached.customer });
+    // Act
+    const ofAnother = await payOffSession(forMine.id, theirs.paymentMethod);
+    const unsaved = await payOffSession(forMine.id, notSaved);
+    const wasDetached = await payOffSession(forDetached.id, detached.paymentMethod);
+    const ofDeleted = await payOffSession(forMine.id, deleted.paymentMethod);
+    // Assess
+    expect([ofAnother, unsaved, wasDetached, ofDeleted].map((answer) => [answer.status, answer.body.error?.code])).toEqual([
+      [422, 'payment_method_customer_mismatch'],
+      [422, 'payment_method_not_saved'],
+      [422, 'payment_method_detached'],
+      [422, 'payment_method_deleted'],
+    ]);
+    expect((await checkoutOf(forMine.id)).status).toBe('open');
+    expect((await checkoutOf(forDetached.id)).status).toBe('open');
+  });
+});
+
 describe('the card number', () => {
   it('is in no API answer and no line the stack printed', () => {
     // Assess (after every payment above sent the number to the PSP)

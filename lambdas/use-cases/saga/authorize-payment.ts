@@ -130,7 +130,7 @@ async function askPspToAuthorize(
       currency: checkout.currency,
       idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
     });
-    await settlePaymentSource(deps, checkout, payment);
+    await settlePaymentSource(deps, checkout, payment, answer);
     return answer;
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
