@@ -145,7 +145,10 @@ const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
   },
   CapturePayment: { description: 'Saga: captures the authorized amount at the PSP', callsPsp: true },
   VoidAuthorization: { description: 'Saga: voids the authorization at the PSP', callsPsp: true },
-  RecordOutcome: { description: "Saga: records the checkout's terminal status with a conditional write" },
+  RecordOutcome: {
+    description: "Saga: records the checkout's terminal status with a conditional write",
+    cardVault: 'attach',
+  },
   NotifyMerchant: {
     description: 'Saga: sends the signed result webhook to the merchant',
     merchantEgress: true,

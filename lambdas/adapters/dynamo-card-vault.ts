@@ -160,15 +160,22 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
     }
   }
 
-  async destroyCvc(merchantId: string, paymentMethodId: string, now: Date): Promise<void> {
+  async destroyCvc(merchantId: string, paymentMethodId: string, now: Date, networkTransactionId?: string): Promise<void> {
+    // The first CIT's network transaction id is kept (if_not_exists: a later answer never replaces it).
+    const keepNtid =
+      networkTransactionId !== undefined ? ', networkTransactionId = if_not_exists(networkTransactionId, :ntid)' : '';
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: paymentMethodKey(paymentMethodId),
-          UpdateExpression: 'REMOVE cvcCiphertext SET cvcDestroyedAt = if_not_exists(cvcDestroyedAt, :now)',
+          UpdateExpression: `REMOVE cvcCiphertext SET cvcDestroyedAt = if_not_exists(cvcDestroyedAt, :now)${keepNtid}`,
           ConditionExpression: 'attribute_exists(pk) AND merchantId = :merchant',
-          ExpressionAttributeValues: { ':now': now.toISOString(), ':merchant': merchantId },
+          ExpressionAttributeValues: {
+            ':now': now.toISOString(),
+            ':merchant': merchantId,
+            ...(networkTransactionId !== undefined ? { ':ntid': networkTransactionId } : {}),
+          },
         }),
       );
     } catch (error) {
@@ -424,6 +431,7 @@ function toPaymentMethod(item: Record<string, unknown>): PaymentMethod {
   const checkoutId = optional('checkoutId');
   const detachedAt = optional('detachedAt');
   const shreddedAt = optional('shreddedAt');
+  const networkTransactionId = optional('networkTransactionId');
   return {
     id: String(item.id),
     merchantId: String(item.merchantId),
@@ -439,6 +447,7 @@ function toPaymentMethod(item: Record<string, unknown>): PaymentMethod {
     ...(customerId !== undefined ? { customerId } : {}),
     ...(checkoutId !== undefined ? { checkoutId } : {}),
     cvcAvailable: typeof item.cvcCiphertext === 'string',
+    ...(networkTransactionId !== undefined ? { networkTransactionId } : {}),
     createdAt: String(item.createdAt),
     ...(detachedAt !== undefined ? { detachedAt } : {}),
     ...(shreddedAt !== undefined ? { shreddedAt } : {}),

@@ -10,6 +10,7 @@ import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from '../shared/validation';
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
+import { customerRepository } from '../shared/customer-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { checkoutQueries, checkoutRepository, merchantRepository } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
@@ -21,6 +22,7 @@ import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 const deps = {
   checkouts: checkoutRepository,
+  customers: customerRepository,
   queries: checkoutQueries,
   instruments: instrumentRepository,
   merchants: merchantRepository,

@@ -113,6 +113,10 @@ export interface Checkout {
   currency: string;
   items: CheckoutItem[];
   customer?: Customer;
+  /** The Paystep customer (`customer: "cus_..."` at creation) the checkout is for. */
+  customerId?: string;
+  /** `save_payment_method`: once succeeded, its payment method is saved on `customerId`. */
+  savePaymentMethod?: boolean;
   successUrl: string;
   failureUrl: string;
   /** `manual`: the saga authorizes and confirms inventory but leaves the capture to the merchant. Absent = automatic. */

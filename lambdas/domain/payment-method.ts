@@ -32,6 +32,8 @@ export interface PaymentMethod {
   readonly checkoutId?: string;
   /** False once the first authorization destroyed the CVC (or none was given). */
   readonly cvcAvailable: boolean;
+  /** The network transaction id of its first customer-initiated authorization: every MIT quotes it. */
+  readonly networkTransactionId?: string;
   readonly createdAt: string;
   readonly detachedAt?: string;
   readonly shreddedAt?: string;

@@ -46,7 +46,7 @@ export interface CardVault {
    * whatever its outcome. Idempotent: a second call, or a payment method without CVC, is a no-op.
    * Unknown or foreign: NotFoundError.
    */
-  destroyCvc(merchantId: string, paymentMethodId: string, now: Date): Promise<void>;
+  destroyCvc(merchantId: string, paymentMethodId: string, now: Date, networkTransactionId?: string): Promise<void>;
 }
 
 export interface SavedPaymentMethods {

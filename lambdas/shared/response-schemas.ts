@@ -160,7 +160,11 @@ export const checkoutSchema = z
     amount: minorAmount,
     currency,
     items: z.array(checkoutItemSchema),
-    customer: z.strictObject({ email: z.string().nullable(), name: z.string().nullable() }).nullable(),
+    customer: z
+      .union([z.string(), z.strictObject({ email: z.string().nullable(), name: z.string().nullable() })])
+      .nullable()
+      .meta({ description: 'The Paystep customer id (cus_...) when created with one; else the buyer details given, or null.' }),
+    save_payment_method: z.boolean().meta({ description: 'Its payment method is saved on `customer` once it succeeds.' }),
     success_url: z.string(),
     failure_url: z.string(),
     capture_method: z.enum(CAPTURE_METHODS),

@@ -6,6 +6,7 @@
  * (`items.0.quantity`).
  */
 import { MAX_PAYMENT_ATTEMPTS_LIMIT } from '../domain/payment-tries';
+import { CUSTOMER_ID_PATTERN } from '../domain/customer';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
@@ -377,11 +378,21 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
         .min(1)
         .max(100),
       customer: z
-        .strictObject({
-          email: z.email().max(254).optional(),
-          name: textField(256).optional(),
-        })
+        .union([
+          z
+            .string({ error: 'customer must be a customer id (cus_...) or an object' })
+            .regex(CUSTOMER_ID_PATTERN, { error: 'customer must be a customer id (cus_...)' })
+            .meta({ description: 'A Paystep customer (cus_...) the checkout is for.', example: 'cus_3kTq9ZxY2bQ8' }),
+          z.strictObject({
+            email: z.email().max(254).optional(),
+            name: textField(256).optional(),
+          }),
+        ])
         .optional(),
+      save_payment_method: z.boolean({ error: 'save_payment_method must be a boolean' }).optional().meta({
+        description:
+          'With `customer` a cus_ id: once the checkout succeeds, its payment method (pm_...) is saved on that customer.',
+      }),
       success_url: url.optional(),
       failure_url: url.optional(),
       expires_in_seconds: integerField({
@@ -404,7 +415,20 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
             'How many cards the buyer may try (1-5, default 1): a declined try with tries left reopens the checkout with `last_payment_error`.',
         }),
     })
-    .superRefine(refineAmountLimit);
+    .superRefine(refineAmountLimit)
+    .superRefine(refineSavePaymentMethod);
+}
+
+/** `save_payment_method` needs a Paystep customer (`customer: "cus_..."`) to save on: 422 otherwise. */
+function refineSavePaymentMethod(input: { customer?: unknown; save_payment_method?: boolean }, ctx: z.RefinementCtx): void {
+  if (input.save_payment_method === true && typeof input.customer !== 'string') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['save_payment_method'],
+      message: 'save_payment_method needs customer set to a customer id (cus_...)',
+      params: { status: 422, code: 'parameter_missing' },
+    });
+  }
 }
 
 export type CreateCheckoutInput = z.output<ReturnType<typeof createCheckoutInputSchema>>;

@@ -153,7 +153,9 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     currency: checkout.currency,
     items: checkout.items.map(toItemView),
     customer:
-      checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null },
+      checkout.customerId ??
+      (checkout.customer === undefined ? null : { email: checkout.customer.email ?? null, name: checkout.customer.name ?? null }),
+    save_payment_method: checkout.savePaymentMethod === true,
     success_url: checkout.successUrl,
     failure_url: checkout.failureUrl,
     capture_method: checkout.captureMethod ?? 'automatic',

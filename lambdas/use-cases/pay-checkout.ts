@@ -136,7 +136,14 @@ async function checkPaymentMethod(
     throw new NotFoundError(`No payment method ${paymentMethodId}`, { param: 'payment_method' });
   await checkPaymentMethodForPayment(
     { vault: deps.paymentMethods },
-    { merchantId: checkout.merchantId, paymentMethodId, checkoutId: checkout.id, offSession: offSession === true, now },
+    {
+      merchantId: checkout.merchantId,
+      paymentMethodId,
+      checkoutId: checkout.id,
+      ...(checkout.customerId !== undefined ? { customerId: checkout.customerId } : {}),
+      offSession: offSession === true,
+      now,
+    },
   );
 }
 

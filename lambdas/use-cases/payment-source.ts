@@ -7,9 +7,11 @@
  * decrypted: the attempt is declined with `payment_method_detached` / `payment_method_deleted`.
  */
 import type { Checkout, CheckoutPayment } from '../domain/model';
-import { PaymentDeclinedError, PaymentMethodUnusableError, PspRejectedError } from '../errors';
-import type { CardVault } from '../ports/card-vault';
+import { NotFoundError, PaymentDeclinedError, PaymentMethodUnusableError, PspRejectedError } from '../errors';
+import type { CardVault, SavedPaymentMethods } from '../ports/card-vault';
+import type { CustomerRepository } from '../ports/customers';
 import type { PaymentSource } from '../ports/payments';
+import { savePaymentMethodForCustomer } from './card-vault';
 
 /** The vault as the AuthorizePayment step uses it; only its function holds kms:Decrypt (bindCardVault 'reveal'). */
 export type PaymentSourceVault = Pick<CardVault, 'revealForAuthorization' | 'destroyCvc'>;
@@ -49,6 +51,9 @@ export async function paymentSourceFor(
       cardOnFile: {
         initiator: offSession ? 'merchant' : 'customer',
         stored: offSession || paymentMethod.customerId !== undefined,
+        ...(offSession && paymentMethod.networkTransactionId !== undefined
+          ? { networkTransactionId: paymentMethod.networkTransactionId }
+          : {}),
       },
     };
   } catch (error) {
@@ -59,15 +64,54 @@ export async function paymentSourceFor(
 
 /**
  * After the PSP's definitive answer (authorized, pending or declined) to a payment-method
- * attempt: the CVC is destroyed (idempotent). Transient failures keep the CVC: the same-key retry
+ * attempt: the CVC is destroyed (idempotent), and the network transaction id of a customer-initiated
+ * authorization is stored on the payment method (the first one stays). Transient failures keep the CVC: the same-key retry
  * must send the same card.
  */
 export async function settlePaymentSource(
   deps: PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
+  answer?: { networkTransactionId?: string },
   now: Date = new Date(),
 ): Promise<void> {
   if (payment.paymentMethodId === undefined || deps.vault === undefined) return;
-  await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now);
+  // A customer-initiated authorization's network transaction id is kept on the payment method for its MITs.
+  const ntid = payment.offSession === true ? undefined : answer?.networkTransactionId;
+  await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now, ntid);
+}
+
+/** What saving a checkout's payment method on its customer needs (the RecordOutcome function, vault access 'attach'). */
+export interface SavePaymentMethodDependencies {
+  customers?: Pick<CustomerRepository, 'getCustomer'>;
+  savedPaymentMethods?: Pick<SavedPaymentMethods, 'attachToCustomer'>;
+}
+
+/**
+ * A checkout created with `customer: "cus_..."` and `save_payment_method: true` that is about to
+ * be recorded succeeded: its payment method is attached to the customer. Idempotent (the attach is
+ * a conditional write that accepts the same customer again), so the step may run twice. The payment
+ * is already captured: a customer deleted or a payment method detached meanwhile is not saved, and
+ * the checkout still succeeds (a detached or shredded payment method never comes back to life).
+ */
+export async function savePaymentMethodOnSuccess(
+  deps: SavePaymentMethodDependencies,
+  checkout: Checkout,
+  now: Date = new Date(),
+): Promise<'saved' | 'not_requested' | 'refused'> {
+  const paymentMethodId = checkout.payment?.paymentMethodId;
+  if (checkout.savePaymentMethod !== true || checkout.customerId === undefined || paymentMethodId === undefined)
+    return 'not_requested';
+  if (deps.customers === undefined || deps.savedPaymentMethods === undefined)
+    throw new PspRejectedError('This function has no card vault access to save a payment method');
+  try {
+    await savePaymentMethodForCustomer(
+      { customers: deps.customers, savedPaymentMethods: deps.savedPaymentMethods },
+      { merchantId: checkout.merchantId, paymentMethodId, customerId: checkout.customerId, now },
+    );
+    return 'saved';
+  } catch (error) {
+    if (error instanceof NotFoundError || error instanceof PaymentMethodUnusableError) return 'refused';
+    throw error;
+  }
 }

@@ -92,19 +92,22 @@ export interface CardVaultResources {
  * - `read`: read a payment method's metadata (GetItem; no key use at all), e.g. the pay route
  *   checking a `pm_` may pay a checkout.
  */
-export type CardVaultAccess = 'store' | 'reveal' | 'read';
+export type CardVaultAccess = 'store' | 'reveal' | 'read' | 'attach';
 
 /** DynamoDB actions on the vault table per CardVaultAccess (the vault table has no index). */
 export const CARD_VAULT_TABLE_ACTIONS: Record<CardVaultAccess, readonly string[]> = {
   store: TABLE_ACTIONS.readWrite,
   reveal: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   read: ['dynamodb:GetItem'],
+  /** Saves a payment method on a customer (RecordOutcome, save_payment_method): no key use. */
+  attach: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
 };
 
 const CARD_VAULT_STATEMENT_IDS: Record<CardVaultAccess, string> = {
   store: 'StoreInCardVault',
   reveal: 'RevealFromCardVault',
   read: 'ReadCardVaultMetadata',
+  attach: 'SavePaymentMethodsOnCustomers',
 };
 
 export interface PaystepFunctionProps {

@@ -564,10 +564,11 @@ export interface components {
              * @example USD
              */
             currency: string;
-            customer: {
+            /** @description The Paystep customer id (cus_...) when created with one; else the buyer details given, or null. */
+            customer: (string | {
                 email: string | null;
                 name: string | null;
-            } | null;
+            }) | null;
             /** @description The timeline; not in list answers. */
             events?: {
                 /**
@@ -624,6 +625,8 @@ export interface components {
             /** @constant */
             object: "checkout";
             payment: components["schemas"]["CheckoutPayment"] | null;
+            /** @description Its payment method is saved on `customer` once it succeeds. */
+            save_payment_method: boolean;
             /** @enum {string} */
             status: "open" | "processing" | "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
             success_url: string;
@@ -1355,7 +1358,7 @@ export interface operations {
                      * @example USD
                      */
                     currency: string;
-                    customer?: {
+                    customer?: string | {
                         /** Format: email */
                         email?: string;
                         name?: string;
@@ -1389,6 +1392,8 @@ export interface operations {
                     metadata?: {
                         [key: string]: string;
                     };
+                    /** @description With `customer` a cus_ id: once the checkout succeeds, its payment method (pm_...) is saved on that customer. */
+                    save_payment_method?: boolean;
                     /**
                      * Format: uri
                      * @example https://shop.example.com/return

@@ -25,8 +25,11 @@ type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 
 /** Functions that may hold kms:Decrypt on the vault key: the connector-calling step with `reveal` access. */
 const ALLOWED_DECRYPTORS: readonly string[] = ['AuthorizePayment'];
-/** Functions that may read or write the vault table: the vault function, the pay route (metadata reads) and the decryptors. */
-const ALLOWED_VAULT_TABLE_USERS: readonly string[] = ['api-payment-methods', 'api-pay', ...ALLOWED_DECRYPTORS];
+/**
+ * Functions that may read or write the vault table: the vault function, the pay route (metadata
+ * reads), RecordOutcome (saves a succeeded checkout's payment method on its customer) and the decryptors.
+ */
+const ALLOWED_VAULT_TABLE_USERS: readonly string[] = ['api-payment-methods', 'api-pay', 'RecordOutcome', ...ALLOWED_DECRYPTORS];
 
 /** Every function of the stateless stack by name (API entries, saga states, the two scheduled ones). */
 function functionRoles(stacks: PaystepStacks): Map<string, string> {
@@ -204,7 +207,7 @@ describe('card vault (who may decrypt and read)', () => {
     // Assess
     const tableUsers = [
       ...['api-payment-methods', 'api-pay'].map((entry) => logicalIdOf(synth.stateless.apiFunctions.get(entry as never)!)),
-      ...ALLOWED_DECRYPTORS.map((state) => logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!)),
+      ...['RecordOutcome', ...ALLOWED_DECRYPTORS].map((state) => logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!)),
     ];
     expect(withVault.sort()).toEqual(tableUsers.sort());
     expect(variables).toMatchObject({

@@ -68,7 +68,7 @@ interface Needs {
   /** false: no table or table key access at all. */
   table?: boolean;
   /** The card vault binding (lib/constructs/paystep-function.ts, bindCardVault). */
-  cardVault?: 'store' | 'reveal' | 'read';
+  cardVault?: 'store' | 'reveal' | 'read' | 'attach';
 }
 /** The specification: what each function may use beyond logs, X-Ray and the table. */
 const API_NEEDS: Record<ApiEntry, Needs> = {
@@ -94,7 +94,7 @@ const SAGA_NEEDS: Record<SagaState, Needs> = {
   ConfirmInventory: { secrets: ['secretsKey'], inVpc: true },
   CapturePayment: { secrets: [] },
   VoidAuthorization: { secrets: [] },
-  RecordOutcome: { secrets: [] },
+  RecordOutcome: { secrets: [], cardVault: 'attach' },
   NotifyMerchant: { secrets: ['secretsKey'], inVpc: true },
   AwaitAuthorization: { secrets: [], taskTokens: true },
   AwaitAuthentication: { secrets: [], taskTokens: true },

@@ -281,6 +281,187 @@ describe('bad payment methods on pay', () => {
   });
 });
 
+describe('saving the payment method on a customer at checkout (save_payment_method)', () => {
+  /** A fresh customer of `secretKey`'s merchant. */
+  async function createCustomer(secretKey = stack.secretKey): Promise<string> {
+    const created = await call<{ id: string }>('POST', '/v1/customers', {
+      token: secretKey,
+      body: { email: 'renewals@example.com', name: 'Ada Lovelace' },
+    });
+    expect(created.status, created.text).toBe(201);
+    return created.body.id;
+  }
+
+  it("saves the pm_ that paid on the checkout's customer once the checkout succeeds, then lists it under the customer", async () => {
+    // Prepare
+    const customer = await createCustomer();
+    const checkout = await createCheckout(stack.secretKey, { customer, save_payment_method: true });
+    const paymentMethod = await vaultCard(checkout.client_secret!, PAN, checkout.id);
+    const before = await call<{ data: { id: string }[] }>('GET', `/v1/customers/${customer}/payment_methods`, {
+      token: stack.secretKey,
+    });
+    // Act
+    const paid = await call('POST', `/v1/checkouts/${checkout.id}/pay`, {
+      token: checkout.client_secret!,
+      body: { payment_method: paymentMethod },
+    });
+    const done = await waitForTerminal(checkout.id);
+    const after = await call<{ data: { id: string; customer: string | null; status: string }[] }>(
+      'GET',
+      `/v1/customers/${customer}/payment_methods`,
+      { token: stack.secretKey },
+    );
+    // Assess
+    expect(checkout).toMatchObject({ customer, save_payment_method: true });
+    expect(before.body.data).toEqual([]);
+    expect(paid.status, paid.text).toBe(202);
+    expect(done.status).toBe('succeeded');
+    expect(after.status, after.text).toBe(200);
+    expect(after.body.data).toMatchObject([{ id: paymentMethod, customer, status: 'active' }]);
+    await assertInvariants(done);
+  });
+
+  it('does not save the pm_ of a declined checkout', async () => {
+    // Prepare
+    const customer = await createCustomer();
+    const checkout = await createCheckout(stack.secretKey, { customer, save_payment_method: true });
+    const paymentMethod = await vaultCard(checkout.client_secret!, DECLINED, checkout.id);
+    // Act
+    await call('POST', `/v1/checkouts/${checkout.id}/pay`, {
+      token: checkout.client_secret!,
+      body: { payment_method: paymentMethod },
+    });
+    const done = await waitForTerminal(checkout.id);
+    const listed = await call<{ data: unknown[] }>('GET', `/v1/customers/${customer}/payment_methods`, {
+      token: stack.secretKey,
+    });
+    // Assess
+    expect(done.status).toBe('failed');
+    expect(listed.body.data).toEqual([]);
+  });
+
+  it("answers 404 (param customer) for an unknown, another merchant's or a deleted cus_, and 422 for save_payment_method without one", async () => {
+    // Prepare
+    const other = await call<{ secret_key: string }>('POST', '/v1/merchants', {
+      token: stack.adminToken,
+      body: { name: 'Another shop with customers' },
+    });
+    expect(other.status, other.text).toBe(201);
+    const foreign = await createCustomer(other.body.secret_key);
+    const deleted = await createCustomer();
+    expect((await call('DELETE', `/v1/customers/${deleted}`, { token: stack.secretKey })).status).toBe(200);
+    const create = (extra: Record<string, unknown>) =>
+      call<ErrorBody>('POST', '/v1/checkouts', {
+        token: stack.secretKey,
+        body: {
+          merchant_order_ref: `vault_${randomBytes(6).toString('hex')}`,
+          amount: 2500,
+          currency: 'USD',
+          items: [{ sku: 'tshirt', quantity: 1 }],
+          success_url: `${stack.merchantUrl}/thanks`,
+          failure_url: `${stack.merchantUrl}/sorry`,
+          ...extra,
+        },
+      });
+    // Act
+    const unknown = await create({ customer: 'cus_doesnotexist123', save_payment_method: true });
+    const ofAnother = await create({ customer: foreign });
+    const ofDeleted = await create({ customer: deleted, save_payment_method: true });
+    const withoutCustomer = await create({ save_payment_method: true });
+    const withBuyerDetailsOnly = await create({ customer: { email: 'ada@example.com' }, save_payment_method: true });
+    // Assess
+    for (const answer of [unknown, ofAnother, ofDeleted]) {
+      expect(answer.status, answer.text).toBe(404);
+      expect(answer.body.error.param).toBe('customer');
+    }
+    for (const answer of [withoutCustomer, withBuyerDetailsOnly]) {
+      expect(answer.status, answer.text).toBe(422);
+      expect(answer.body.error.param).toBe('save_payment_method');
+    }
+  });
+
+  it('keeps the customer object form (buyer email and name) working, with nothing to save', async () => {
+    // Act
+    const checkout = await createCheckout(stack.secretKey, { customer: { email: 'ada@example.com', name: 'Ada' } });
+    // Assess
+    expect(checkout).toMatchObject({ customer: { email: 'ada@example.com', name: 'Ada' }, save_payment_method: false });
+  });
+});
+
+describe('off-session renewals with a saved payment method', () => {
+  async function customerWithSavedCard(): Promise<{ customer: string; paymentMethod: string }> {
+    const created = await call<{ id: string }>('POST', '/v1/customers', {
+      token: stack.secretKey,
+      body: { name: 'Renewing buyer' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const customer = created.body.id;
+    const first = await createCheckout(stack.secretKey, { customer, save_payment_method: true });
+    const paymentMethod = await vaultCard(first.client_secret!, PAN, first.id);
+    await call('POST', `/v1/checkouts/${first.id}/pay`, { token: first.client_secret!, body: { payment_method: paymentMethod } });
+    expect((await waitForTerminal(first.id)).status).toBe('succeeded');
+    return { customer, paymentMethod };
+  }
+
+  const payOffSession = (checkoutId: string, paymentMethod: string) =>
+    call<ErrorBody>('POST', `/v1/checkouts/${checkoutId}/pay`, {
+      token: stack.secretKey,
+      body: { payment_method: paymentMethod, off_session: true },
+    });
+
+  it('charges a renewal off-session; the sandbox PSP sees a merchant-initiated card-on-file payment quoting the first network transaction id', async () => {
+    // Prepare
+    const { customer, paymentMethod } = await customerWithSavedCard();
+    const stored = await vaultItem(paymentMethod);
+    const renewal = await createCheckout(stack.secretKey, { customer });
+    // Act
+    const paid = await payOffSession(renewal.id, paymentMethod);
+    const done = await waitForTerminal(renewal.id);
+    // Assess
+    expect(stored['networkTransactionId']).toMatchObject({ S: expect.stringMatching(/^ntid_/) });
+    expect(paid.status, paid.text).toBe(202);
+    expect(done.status).toBe('succeeded');
+    expect(done.payment?.captured_amount).toBe(2500);
+    expect(await pspAuthorization(done.payment!.attempts[0]!.psp_reference!)).toMatchObject({
+      card_on_file: {
+        initiator: 'merchant',
+        stored: true,
+        network_transaction_id: (stored['networkTransactionId'] as { S: string }).S,
+      },
+    });
+    await assertInvariants(done);
+  });
+
+  it("refuses a pm_ saved on another customer, one never saved, a detached one and a deleted customer's, leaving the checkout open", async () => {
+    // Prepare
+    const mine = await customerWithSavedCard();
+    const theirs = await customerWithSavedCard();
+    const detached = await customerWithSavedCard();
+    const deleted = await customerWithSavedCard();
+    expect((await call('POST', `/v1/payment_methods/${detached.paymentMethod}/detach`, { token: stack.secretKey })).status).toBe(
+      200,
+    );
+    expect((await call('DELETE', `/v1/customers/${deleted.customer}`, { token: stack.secretKey })).status).toBe(200);
+    const notSaved = await vaultCard(stack.secretKey);
+    const forMine = await createCheckout(stack.secretKey, { customer: mine.customer });
+    const forDetached = await createCheckout(stack.secretKey, { customer: detached.customer });
+    // Act
+    const ofAnother = await payOffSession(forMine.id, theirs.paymentMethod);
+    const unsaved = await payOffSession(forMine.id, notSaved);
+    const wasDetached = await payOffSession(forDetached.id, detached.paymentMethod);
+    const ofDeleted = await payOffSession(forMine.id, deleted.paymentMethod);
+    // Assess
+    expect([ofAnother, unsaved, wasDetached, ofDeleted].map((answer) => [answer.status, answer.body.error?.code])).toEqual([
+      [422, 'payment_method_customer_mismatch'],
+      [422, 'payment_method_not_saved'],
+      [422, 'payment_method_detached'],
+      [422, 'payment_method_deleted'],
+    ]);
+    expect((await checkoutOf(forMine.id)).status).toBe('open');
+    expect((await checkoutOf(forDetached.id)).status).toBe('open');
+  });
+});
+
 describe('the card number', () => {
   it('is in no API answer and no line the stack printed', () => {
     // Assess (after every payment above sent the number to the PSP)

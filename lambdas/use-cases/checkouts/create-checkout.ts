@@ -7,24 +7,36 @@
  * 3. Store it and claim its merchant_order_ref in one transaction (DuplicateOrderRefError if taken).
  * 4. Return the checkout and the client secret (shown in this answer only).
  */
-import { ValidationError } from '../../errors';
+import { NotFoundError, ValidationError } from '../../errors';
 import { generateCheckoutId, generateClientSecret, sha256Hex } from '../../domain/ids';
 import type { Checkout, CheckoutItem, Merchant } from '../../domain/model';
 import type { CheckoutRepository } from '../../ports/checkouts';
+import type { CustomerRepository } from '../../ports/customers';
 import { CHECKOUT_EXPIRY, type CreateCheckoutInput } from '../../shared/validation';
 
 export interface CreateCheckoutDependencies {
   checkouts: CheckoutRepository;
+  /** Checks `customer: "cus_..."` (the merchant's, active); without it a cus_ id is refused. */
+  customers?: Pick<CustomerRepository, 'getCustomer'>;
 }
 
 export async function createCheckout(
   deps: CreateCheckoutDependencies,
   input: { merchant: Merchant; request: CreateCheckoutInput; now: Date },
 ): Promise<{ checkout: Checkout; clientSecret: string }> {
+  if (typeof input.request.customer === 'string') await assertActiveCustomer(deps, input.merchant.id, input.request.customer);
   const clientSecret = generateClientSecret();
   const checkout = toCheckoutRecord(input.request, input.merchant, clientSecret, input.now);
   await deps.checkouts.createCheckout(checkout);
   return { checkout, clientSecret };
+}
+
+/** Unknown, another merchant's or deleted: 404 with `param: customer`. */
+async function assertActiveCustomer(deps: CreateCheckoutDependencies, merchantId: string, customerId: string): Promise<void> {
+  const customer = await deps.customers?.getCustomer(merchantId, customerId);
+  if (customer === undefined || customer.status !== 'active') {
+    throw new NotFoundError(`No customer ${customerId}`, { param: 'customer' });
+  }
 }
 
 /** Explicit return URLs win; otherwise the merchant's defaults; neither is a 422. */
@@ -60,7 +72,9 @@ function toCheckoutRecord(input: CreateCheckoutInput, merchant: Merchant, client
     amount: input.amount,
     currency: input.currency,
     items,
-    ...(input.customer !== undefined ? { customer: { ...input.customer } } : {}),
+    ...(typeof input.customer === 'object' ? { customer: { ...input.customer } } : {}),
+    ...(typeof input.customer === 'string' ? { customerId: input.customer } : {}),
+    ...(input.save_payment_method === true ? { savePaymentMethod: true } : {}),
     successUrl: resolveReturnUrl(input.success_url, merchant.settings.defaultSuccessUrl, 'success_url'),
     failureUrl: resolveReturnUrl(input.failure_url, merchant.settings.defaultFailureUrl, 'failure_url'),
     status: 'open',

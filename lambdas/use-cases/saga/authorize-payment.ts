@@ -161,7 +161,7 @@ async function askPspToAuthorize(
       idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
       threeDSecure: threeDSecureRequest(deps, checkout, { offSession: source.cardOnFile?.initiator === 'merchant' }),
     });
-    await settlePaymentSource(deps, checkout, payment);
+    await settlePaymentSource(deps, checkout, payment, answer);
     return answer;
   } catch (caught) {
     const error = asAuthenticationError(caught);

@@ -10,9 +10,10 @@ import type { Checkout } from '../../domain/model';
 import { currentAttempt, failUnansweredAttempt } from '../../domain/payment-attempt';
 import { maxTriesOf, reopensForAnotherCard, tryNumberOf } from '../../domain/payment-tries';
 import { CaptureIncompleteError } from '../../errors';
+import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
-export type RecordOutcomePorts = Pick<SagaPorts, 'checkouts'>;
+export type RecordOutcomePorts = Pick<SagaPorts, 'checkouts'> & SavePaymentMethodDependencies;
 
 export interface OutcomeInput extends StepInput {
   outcome: { status: 'succeeded' } | { status: 'failed'; reason: FailureReason; cause?: string };
@@ -89,6 +90,7 @@ export async function recordOutcome(
     if (captured !== checkout.amount && !held) {
       throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${captured} of ${checkout.amount}`);
     }
+    await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
     const updated = await deps.checkouts.transitionCheckout({
       checkoutId,
       from: ['processing'],

@@ -111,3 +111,55 @@ describe('recordOutcome after a declined try (max_payment_attempts)', () => {
     expect(result).toEqual({ status: 'failed' });
   });
 });
+
+describe('recordOutcome of a checkout created with save_payment_method', () => {
+  /** Attach calls as the vault would take them; refuses like it for a deleted customer. */
+  function vaultFakes(customerStatus: 'active' | 'deleted') {
+    const attached: string[] = [];
+    return {
+      attached,
+      customers: {
+        getCustomer: async (merchantId: string, customerId: string) =>
+          ({ id: customerId, merchantId, status: customerStatus, createdAt: '2026-01-01T00:00:00.000Z' }) as never,
+      },
+      savedPaymentMethods: {
+        attachToCustomer: async (_merchantId: string, paymentMethodId: string, customerId: string) => {
+          attached.push(`${paymentMethodId}->${customerId}`);
+          return { id: paymentMethodId, customerId } as never;
+        },
+      },
+    };
+  }
+
+  async function capturedCheckoutForCustomer(): Promise<void> {
+    const checkout = aCheckout({ status: 'processing', customerId: 'cus_1', savePaymentMethod: true });
+    await checkouts.createCheckout({
+      ...checkout,
+      payment: { ...aPayment({ paymentMethodId: 'pm_1' }), capturedAmount: checkout.amount },
+    });
+  }
+
+  it('attaches the pm_ to the customer before recording succeeded, and running the step twice is harmless', async () => {
+    // Prepare
+    await capturedCheckoutForCustomer();
+    const vault = vaultFakes('active');
+    // Act
+    const first = await recordOutcome({ ...deps, ...vault }, { ...input, outcome: { status: 'succeeded' } });
+    const second = await recordOutcome({ ...deps, ...vault }, { ...input, outcome: { status: 'succeeded' } });
+    // Assess
+    expect(first).toEqual({ status: 'succeeded' });
+    expect(second).toEqual({ status: 'succeeded' });
+    expect(vault.attached).toEqual(['pm_1->cus_1']);
+  });
+
+  it('still records succeeded (the money moved) when the customer was deleted meanwhile, saving nothing', async () => {
+    // Prepare
+    await capturedCheckoutForCustomer();
+    const vault = vaultFakes('deleted');
+    // Act
+    const result = await recordOutcome({ ...deps, ...vault }, { ...input, outcome: { status: 'succeeded' } });
+    // Assess
+    expect(result).toEqual({ status: 'succeeded' });
+    expect(vault.attached).toEqual([]);
+  });
+});
