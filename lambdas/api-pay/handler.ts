@@ -15,7 +15,7 @@ import { cardVault } from '../shared/card-vault-wiring';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { parseInput } from '../shared/validation';
 import { payCheckoutInputSchema } from '../shared/request-schemas';
-import { checkoutRepository } from '../shared/wiring';
+import { checkoutRepository, merchantRepository } from '../shared/wiring';
 import { getCheckoutStatus, payCheckout, type PayDependencies } from '../use-cases/pay-checkout';
 
 const payDependencies: PayDependencies = {
@@ -23,6 +23,7 @@ const payDependencies: PayDependencies = {
   workflow: createSfnPaymentWorkflowFromEnv(),
   connector: DEFAULT_CONNECTOR_ID,
   paymentMethods: cardVault,
+  merchants: merchantRepository,
 };
 
 /** The checkout the caller may pay: the client secret's own, or the merchant's (another merchant's is 404). */

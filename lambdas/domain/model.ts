@@ -73,6 +73,11 @@ export interface CheckoutPayment {
   /** A merchant-initiated (off-session) payment with a payment method saved on the checkout's customer. */
   offSession?: boolean;
   /**
+   * The try's ordered connectors (a `pm_` payment, from the merchant's routing rules): the first
+   * attempt's connector first; failover moves to the next. Absent: the current attempt's connector only.
+   */
+  route?: string[];
+  /**
    * The authorization tries, oldest first (lambdas/domain/payment-attempt.ts): where the payment
    * stands at the PSP (pending, authorized, captured, voided, failed...) is the current attempt's
    * status, never a combination of flags.

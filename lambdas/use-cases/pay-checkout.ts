@@ -11,13 +11,16 @@ import { toNextActionView } from '../domain/three-d-secure';
 import { expireIfDue } from '../domain/checkout-expiry';
 import { generateAttemptId } from '../domain/ids';
 import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
+import type { PaymentMethod } from '../domain/payment-method';
 import { newAttempt } from '../domain/payment-attempt';
 import { executionNameForTry, paymentForNextTry, tryNumberOf } from '../domain/payment-tries';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
 import { checkPaymentMethodForPayment } from './card-vault';
 import type { CardVault } from '../ports/card-vault';
 import type { CheckoutRepository } from '../ports/checkouts';
+import type { MerchantRepository } from '../ports/merchants';
 import type { PaymentWorkflow } from '../ports/workflow';
+import { routeForPaymentMethod } from './payment-route';
 
 export interface PayDependencies {
   checkouts: CheckoutRepository;
@@ -25,6 +28,8 @@ export interface PayDependencies {
   connector: string;
   /** The vault's metadata read (no decryption): checks a `pm_` before the checkout moves. */
   paymentMethods?: Pick<CardVault, 'getPaymentMethod'>;
+  /** The merchant's routing rules: a `pm_` payment's connectors (absent: `connector` only). */
+  merchants?: Pick<MerchantRepository, 'getMerchant'>;
   now?: () => Date;
 }
 
@@ -69,8 +74,16 @@ export async function payCheckout(
   let checkout = await load(deps, input.checkoutId);
   checkout = await expireIfDue(deps.checkouts, checkout, now);
   if (checkout.status === 'open') {
-    if (input.paymentMethodId !== undefined)
-      await checkPaymentMethod(deps, checkout, input.paymentMethodId, input.offSession, now);
+    const paymentMethod =
+      input.paymentMethodId !== undefined
+        ? await checkPaymentMethod(deps, checkout, input.paymentMethodId, input.offSession, now)
+        : undefined;
+    // A `pm_` is routed by the merchant's rules; a token pays through the default connector only.
+    const route =
+      paymentMethod !== undefined && deps.merchants !== undefined
+        ? await routeForPaymentMethod({ merchants: deps.merchants }, checkout, paymentMethod)
+        : [deps.connector];
+    const connector = route[0] ?? deps.connector;
     try {
       checkout = await deps.checkouts.transitionCheckout({
         checkoutId: checkout.id,
@@ -80,9 +93,10 @@ export async function payCheckout(
           // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
           payment: paymentForNextTry(checkout.payment, {
             ...paidWith(input),
+            ...(paymentMethod !== undefined ? { route } : {}),
             attempt: newAttempt({
               id: generateAttemptId(),
-              connector: deps.connector,
+              connector,
               amount: checkout.amount,
               currency: checkout.currency,
               at: now.toISOString(),
@@ -92,7 +106,7 @@ export async function payCheckout(
         event: {
           type: 'payment_started',
           data: {
-            connector: deps.connector,
+            connector,
             ...(input.paymentMethodId !== undefined ? { payment_method: input.paymentMethodId } : {}),
             ...(input.offSession === true ? { off_session: true } : {}),
           },
@@ -131,10 +145,10 @@ async function checkPaymentMethod(
   paymentMethodId: string,
   offSession: boolean | undefined,
   now: Date,
-): Promise<void> {
+): Promise<PaymentMethod> {
   if (deps.paymentMethods === undefined)
     throw new NotFoundError(`No payment method ${paymentMethodId}`, { param: 'payment_method' });
-  await checkPaymentMethodForPayment(
+  return await checkPaymentMethodForPayment(
     { vault: deps.paymentMethods },
     {
       merchantId: checkout.merchantId,

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaystepClient } from '../../local/paystep-client';
+import { fetchLedger, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { signStripePayload } from '../../local/stripe-sandbox/webhook-sender';
 import { startStackProcess, type StackProcess } from './harness';
 
@@ -44,6 +45,57 @@ async function postWebhook(stack: StackProcess, body: string, signature: string)
     body,
   });
   return { status: response.status, body: (await response.json()) as unknown };
+}
+
+interface PaidCheckout {
+  id: string;
+  status: string;
+  payment: { connector: string; captured_amount: number; attempts: { connector: string; status: string }[] } | null;
+}
+
+/** Creates a checkout for `amount` `currency`, vaults a Visa for it and pays with the `pm_`; returns it once terminal. */
+async function payWithVaultedCard(
+  stack: StackProcess,
+  api: PaystepClient,
+  amount: number,
+  currency: string,
+): Promise<PaidCheckout> {
+  const created = await api.call<{ id: string }>('POST', '/v1/checkouts', {
+    token: stack.secretKey,
+    body: {
+      merchant_order_ref: `route_${randomBytes(6).toString('hex')}`,
+      amount,
+      currency,
+      items: [{ sku: 'tshirt', name: 'Paystep T-shirt', quantity: 1 }],
+      success_url: `${stack.merchantUrl}/thanks`,
+      failure_url: `${stack.merchantUrl}/sorry`,
+    },
+  });
+  expect(created.status, created.text).toBe(201);
+  const vaulted = await api.call<{ id: string }>('POST', '/v1/payment_methods', {
+    token: stack.secretKey,
+    body: { type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2040, cvc: '123' } },
+  });
+  expect(vaulted.status, vaulted.text).toBe(201);
+  const paid = await api.call('POST', `/v1/checkouts/${created.body.id}/pay`, {
+    token: stack.secretKey,
+    body: { payment_method: vaulted.body.id },
+  });
+  expect(paid.status, paid.text).toBe(202);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const checkout = await api.call<PaidCheckout>('GET', `/v1/checkouts/${created.body.id}`, { token: stack.secretKey });
+    if (checkout.body.status === 'succeeded' || checkout.body.status === 'failed') return checkout.body;
+    if (Date.now() > deadline) throw new Error(`checkout ${created.body.id} still ${checkout.body.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** The Stripe-protocol sandbox's books for one checkout (same shape as the sandbox PSP's ledger). */
+async function stripeLedger(stack: StackProcess, reference: string): Promise<LedgerOperation[]> {
+  const response = await fetch(`${stack.stripeSandboxUrl}/v1/test/ledger?reference=${encodeURIComponent(reference)}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { operations: LedgerOperation[] }).operations;
 }
 
 describe('the stripe connector (one stack)', () => {
@@ -208,6 +260,48 @@ describe('the stripe connector (one stack)', () => {
       expect(answer.status, answer.text).toBe(422);
       expect(answer.body.error.param).toBe('default.1');
       expect(after.body.default).toEqual(['sandbox']);
+    });
+    it('pays a EUR Visa pm_ payment on stripe when a rule routes it there, the sandbox PSP seeing nothing', async () => {
+      // Prepare: EUR Visa -> stripe (no card_country: the vault keeps no issuing country yet)
+      const put = await api.call('PUT', '/v1/routing', {
+        token: stack.secretKey,
+        body: {
+          rules: [{ conditions: { currency: ['EUR'], card_brand: ['visa'] }, connectors: ['stripe'] }],
+          default: ['sandbox'],
+          failover: false,
+        },
+      });
+      expect(put.status, put.text).toBe(200);
+      // Act
+      const checkout = await payWithVaultedCard(stack, api, 4200, 'EUR');
+      // Assess
+      expect(checkout.status).toBe('succeeded');
+      expect(checkout.payment?.attempts.map((attempt) => attempt.connector)).toEqual(['stripe']);
+      expect(checkout.payment?.captured_amount).toBe(4200);
+      const onStripe = await stripeLedger(stack, checkout.id);
+      expect(onStripe.filter((op) => op.type === 'capture' && op.status === 'succeeded').map((op) => op.amount)).toEqual([4200]);
+      expect(await fetchLedger(stack.pspUrl, checkout.id)).toEqual([]);
+    });
+
+    it('pays a pm_ payment no rule matches through the default connector (sandbox), Stripe seeing nothing', async () => {
+      // Prepare: the same rule (EUR Visa -> stripe); this payment is in USD
+      const put = await api.call('PUT', '/v1/routing', {
+        token: stack.secretKey,
+        body: {
+          rules: [{ conditions: { currency: ['EUR'], card_brand: ['visa'] }, connectors: ['stripe'] }],
+          default: ['sandbox'],
+          failover: false,
+        },
+      });
+      expect(put.status, put.text).toBe(200);
+      // Act
+      const checkout = await payWithVaultedCard(stack, api, 2600, 'USD');
+      // Assess
+      expect(checkout.status).toBe('succeeded');
+      expect(checkout.payment?.attempts.map((attempt) => attempt.connector)).toEqual(['sandbox']);
+      const onSandbox = await fetchLedger(stack.pspUrl, checkout.id);
+      expect(onSandbox.filter((op) => op.type === 'capture' && op.status === 'succeeded').map((op) => op.amount)).toEqual([2600]);
+      expect(await stripeLedger(stack, checkout.id)).toEqual([]);
     });
   });
 });
