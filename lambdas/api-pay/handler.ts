@@ -60,6 +60,7 @@ async function pay(request: ApiRequest): Promise<ApiResult> {
     ...(input.payment_token !== undefined ? { paymentToken: input.payment_token } : {}),
     ...(input.payment_method !== undefined ? { paymentMethodId: input.payment_method } : {}),
     ...(input.off_session === true ? { offSession: true } : {}),
+    ...(input.save_payment_method !== undefined ? { savePaymentMethod: input.save_payment_method } : {}),
   });
   return { statusCode: answer.statusCode, body: answer.body };
 }

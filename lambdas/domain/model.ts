@@ -72,6 +72,8 @@ export interface CheckoutPayment {
   paymentMethodId?: string;
   /** A merchant-initiated (off-session) payment with a payment method saved on the checkout's customer. */
   offSession?: boolean;
+  /** The buyer unticked "save my card" on a checkout created with save_payment_method: nothing is saved. */
+  saveDeclined?: true;
   /**
    * The try's ordered connectors (a `pm_` payment, from the merchant's routing rules): the first
    * attempt's connector first; failover moves to the next. Absent: the current attempt's connector only.

@@ -50,7 +50,14 @@ export function executionNameForTry(checkoutId: string, tryNumber: number): stri
 /** The payment of the next try: earlier attempts kept (the history), the new one current. */
 export function paymentForNextTry(
   previous: CheckoutPayment | undefined,
-  next: { paymentToken?: string; paymentMethodId?: string; offSession?: boolean; route?: string[]; attempt: PaymentAttempt },
+  next: {
+    paymentToken?: string;
+    paymentMethodId?: string;
+    offSession?: boolean;
+    saveDeclined?: true;
+    route?: string[];
+    attempt: PaymentAttempt;
+  },
 ): CheckoutPayment {
   // What pays this try (a token, or a vaulted payment method) and its route: never carried over from the last try.
   const { attempt, ...paidWith } = next;

@@ -95,6 +95,10 @@ export const payCheckoutInputSchema = z.strictObject({
     description:
       "Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present.",
   }),
+  save_payment_method: z.boolean({ error: 'save_payment_method must be a boolean' }).optional().meta({
+    description:
+      "The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer.",
+  }),
 });
 
 const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;

@@ -203,6 +203,7 @@ export const publicCheckoutSchema = z
     merchant_name: z.string(),
     failure_reason: z.enum(FAILURE_REASONS).nullable(),
     last_payment_error: lastPaymentErrorSchema,
+    save_payment_method: z.boolean(),
     expires_at: timestamp,
   })
   .meta({ id: 'PublicCheckout', description: "What the buyer's browser sees with the client secret." });

@@ -192,6 +192,8 @@ export function toPublicCheckoutView(checkout: Checkout, merchantName: string) {
     merchant_name: merchantName,
     failure_reason: checkout.failureReason ?? null,
     last_payment_error: checkout.lastPaymentError ?? null,
+    /** The hosted page offers "save my card" only when the merchant asked to save it for a customer. */
+    save_payment_method: checkout.savePaymentMethod === true && checkout.customerId !== undefined,
     expires_at: checkout.expiresAt,
   };
 }

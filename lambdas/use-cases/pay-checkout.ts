@@ -40,6 +40,8 @@ export interface PayCheckoutInput {
   paymentMethodId?: string;
   /** Merchant-initiated: only with the merchant key and a payment method saved on the checkout's customer. */
   offSession?: boolean;
+  /** The buyer's "save my card" choice (absent: the checkout's own save_payment_method decides). */
+  savePaymentMethod?: boolean;
 }
 
 export interface CheckoutStatusView {
@@ -133,9 +135,18 @@ export async function payCheckout(
 }
 
 /** What the checkout's payment records it is paid with: the token, or the payment method (and off-session). */
-function paidWith(input: PayCheckoutInput): { paymentToken?: string; paymentMethodId?: string; offSession?: boolean } {
+function paidWith(input: PayCheckoutInput): {
+  paymentToken?: string;
+  paymentMethodId?: string;
+  offSession?: boolean;
+  saveDeclined?: true;
+} {
   if (input.paymentMethodId === undefined) return input.paymentToken !== undefined ? { paymentToken: input.paymentToken } : {};
-  return { paymentMethodId: input.paymentMethodId, ...(input.offSession === true ? { offSession: true } : {}) };
+  return {
+    paymentMethodId: input.paymentMethodId,
+    ...(input.offSession === true ? { offSession: true } : {}),
+    ...(input.savePaymentMethod === false ? { saveDeclined: true as const } : {}),
+  };
 }
 
 /** The `pm_` may pay this checkout (404 unknown or foreign, 422 refused), before anything moves. */

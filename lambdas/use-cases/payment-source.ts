@@ -100,7 +100,12 @@ export async function savePaymentMethodOnSuccess(
   now: Date = new Date(),
 ): Promise<'saved' | 'not_requested' | 'refused'> {
   const paymentMethodId = checkout.payment?.paymentMethodId;
-  if (checkout.savePaymentMethod !== true || checkout.customerId === undefined || paymentMethodId === undefined)
+  if (
+    checkout.savePaymentMethod !== true ||
+    checkout.customerId === undefined ||
+    paymentMethodId === undefined ||
+    checkout.payment?.saveDeclined === true
+  )
     return 'not_requested';
   if (deps.customers === undefined || deps.savedPaymentMethods === undefined)
     throw new PspRejectedError('This function has no card vault access to save a payment method');

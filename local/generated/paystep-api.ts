@@ -1117,6 +1117,7 @@ export interface components {
             next_action: components["schemas"]["NextAction"] | null;
             /** @constant */
             object: "checkout";
+            save_payment_method: boolean;
             /** @enum {string} */
             status: "open" | "processing" | "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
         };
@@ -1602,6 +1603,8 @@ export interface operations {
                      * @example tok_4242424242424242
                      */
                     payment_token?: string;
+                    /** @description The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer. */
+                    save_payment_method?: boolean;
                 };
             };
         };

@@ -297,12 +297,14 @@ describe('reading checkouts', () => {
       id: created.json.id,
       object: 'checkout',
       status: 'open',
+      next_action: null,
       amount: 10050,
       currency: 'USD',
       items: created.json.items,
       merchant_name: 'Shop A',
       failure_reason: null,
       last_payment_error: null,
+      save_payment_method: false,
       expires_at: created.json.expires_at,
     });
     expect(wrongCheckout.status).toBe(401);

@@ -131,13 +131,24 @@ describe('recordOutcome of a checkout created with save_payment_method', () => {
     };
   }
 
-  async function capturedCheckoutForCustomer(): Promise<void> {
+  async function capturedCheckoutForCustomer(buyer: { saveDeclined?: true } = {}): Promise<void> {
     const checkout = aCheckout({ status: 'processing', customerId: 'cus_1', savePaymentMethod: true });
     await checkouts.createCheckout({
       ...checkout,
-      payment: { ...aPayment({ paymentMethodId: 'pm_1' }), capturedAmount: checkout.amount },
+      payment: { ...aPayment({ paymentMethodId: 'pm_1' }), ...buyer, capturedAmount: checkout.amount },
     });
   }
+
+  it('saves nothing when the buyer unticked "save my card" on the hosted page', async () => {
+    // Prepare
+    await capturedCheckoutForCustomer({ saveDeclined: true });
+    const vault = vaultFakes('active');
+    // Act
+    const result = await recordOutcome({ ...deps, ...vault }, { ...input, outcome: { status: 'succeeded' } });
+    // Assess
+    expect(result).toEqual({ status: 'succeeded' });
+    expect(vault.attached).toEqual([]);
+  });
 
   it('attaches the pm_ to the customer before recording succeeded, and running the step twice is harmless', async () => {
     // Prepare
