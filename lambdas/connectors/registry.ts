@@ -17,8 +17,6 @@ export interface Connector {
   gatewayFromEnv(): Promise<PaymentGateway | undefined>;
   /** Its callback reader with the configured secrets, or undefined when it accepts no callbacks here. */
   callbackReaderFromEnv(): Promise<CallbackReader | undefined>;
-  /** Where the buyer's browser tokenizes cards (the hosted page), for a connector that tokenizes in the browser. */
-  tokenizationUrlFromEnv?(): URL;
 }
 
 export const CONNECTORS: Readonly<Record<string, Connector>> = {

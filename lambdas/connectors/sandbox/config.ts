@@ -1,11 +1,10 @@
 /**
  * The sandbox connector's configuration, read from the environment once at cold start: where the
- * PSP's API is (SANDBOX_PSP_URL, only on the functions that call the PSP), where browsers
- * tokenize cards (SANDBOX_PSP_PUBLIC_URL, the hosted page), how long a call may take
+ * PSP's API is (SANDBOX_PSP_URL, only on the functions that call the PSP), how long a call may take
  * (PSP_TIMEOUT_MS) and the callback signing secrets (SANDBOX_PSP_CALLBACK_SECRET and, during a
  * rotation, SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET; `secretsmanager:<arn>` references on AWS).
  */
-import { optionalEnv, requireEnv } from '../../shared/env';
+import { optionalEnv } from '../../shared/env';
 import { resolveSecretEnv } from '../../shared/secret-env';
 import { DEFAULT_PSP_TIMEOUT_MS, type SandboxPspGatewayOptions } from './gateway';
 
@@ -21,11 +20,4 @@ export async function sandboxCallbackSecretsFromEnv(): Promise<string[]> {
   const current = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_SECRET', 'verbatim');
   const previous = await resolveSecretEnv('SANDBOX_PSP_CALLBACK_PREVIOUS_SECRET', 'verbatim');
   return [current, previous].filter((secret): secret is string => secret !== undefined && secret !== '');
-}
-
-/** The PSP's browser-facing base URL: the hosted page tokenizes cards there and its CSP allows the origin. */
-export function sandboxTokenizationUrlFromEnv(): URL {
-  const url = new URL(requireEnv('SANDBOX_PSP_PUBLIC_URL'));
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('SANDBOX_PSP_PUBLIC_URL must be an http(s) URL');
-  return url;
 }

@@ -4,7 +4,7 @@
  */
 import type { Connector } from '../registry';
 import { sandboxCallbackReader } from './callbacks';
-import { sandboxCallbackSecretsFromEnv, sandboxGatewayOptionsFromEnv, sandboxTokenizationUrlFromEnv } from './config';
+import { sandboxCallbackSecretsFromEnv, sandboxGatewayOptionsFromEnv } from './config';
 import { SandboxPspGateway } from './gateway';
 
 export const sandboxConnector: Connector = {
@@ -17,5 +17,4 @@ export const sandboxConnector: Connector = {
     const secrets = await sandboxCallbackSecretsFromEnv();
     return secrets.length === 0 ? undefined : sandboxCallbackReader(secrets);
   },
-  tokenizationUrlFromEnv: sandboxTokenizationUrlFromEnv,
 };
