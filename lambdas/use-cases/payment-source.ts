@@ -4,7 +4,9 @@
  * connector call (with its card-on-file facts). After the PSP's definitive answer it destroys the
  * CVC (the first authorization with a payment method is its last use of the CVC). The reveal is a
  * conditional write on "still active", so a payment method detached or deleted before it is never
- * decrypted: the attempt is declined with `payment_method_detached` / `payment_method_deleted`.
+ * decrypted: the attempt is declined with `payment_method_detached` / `payment_method_deleted`,
+ * unless an earlier call of the same attempt may have authorized (outcome unknown): then the
+ * attempt fails as a PSP error, so the saga voids what the PSP holds under the checkout.
  */
 import type { Checkout, CheckoutPayment } from '../domain/model';
 import { NotFoundError, PaymentDeclinedError, PaymentMethodUnusableError, PspRejectedError } from '../errors';
@@ -57,8 +59,16 @@ export async function paymentSourceFor(
       },
     };
   } catch (error) {
-    if (error instanceof PaymentMethodUnusableError) throw new PaymentDeclinedError(error.code, { cause: error });
-    throw error;
+    if (!(error instanceof PaymentMethodUnusableError)) throw error;
+    // This attempt's earlier call went out with the card and its answer was lost (outcome_unknown):
+    // the PSP may hold an authorization made before the shred. Not a decline (that path voids
+    // nothing): the saga's failure path voids whatever the PSP filed under the checkout.
+    if (attempt?.status === 'outcome_unknown')
+      throw new PspRejectedError(
+        `Payment method ${payment.paymentMethodId} became unusable (${error.code}) after an authorization whose outcome is unknown`,
+        { cause: error },
+      );
+    throw new PaymentDeclinedError(error.code, { cause: error });
   }
 }
 
