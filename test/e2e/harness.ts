@@ -33,6 +33,8 @@ export interface StackProcess {
   listExecutions(): Promise<ExecutionListItem[]>;
   /** All stderr so far (handler logs, warnings). */
   stderr(): string;
+  /** All stdout so far, the banner and every line after `Ready` (handler logs at INFO/DEBUG). */
+  stdout(): string;
   /** SIGTERM, wait for exit; throws if any descendant survived. Resolves the exit code. */
   stop(): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -74,6 +76,10 @@ export async function startStackProcess(
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
   });
   const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
@@ -145,6 +151,7 @@ export async function startStackProcess(
     descendantPids,
     listExecutions,
     stderr: () => stderr,
+    stdout: () => stdout,
     stop,
   };
 }
