@@ -2,8 +2,8 @@
  * The card vault's isolation, proven on the rendered templates: the vault has its own table (PITR,
  * encrypted with its own rotating key), its own data-key wrapping key and an HMAC fingerprint key.
  * No role but the vault function's can touch the vault table, and no role at all can kms:Decrypt
- * the vault key except functions bound with `reveal` access (the connector functions, once they
- * exist; today none). The detector is shown to catch a function bound to `reveal` by mistake.
+ * the vault key except functions bound with `reveal` access (AuthorizePayment, the saga step that
+ * calls the connector). The detector is shown to catch a function bound to `reveal` by mistake.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,7 @@ describe('card vault (who may decrypt and read)', () => {
     roles = functionRoles(synth);
   });
 
-  it('lets no function kms:Decrypt the vault key except the reveal-bound (connector) functions, of which there are none yet', () => {
+  it('lets no function kms:Decrypt the vault key except the reveal-bound connector step (AuthorizePayment)', () => {
     // Act
     const decryptors = rolesAllowed(synth.statelessJson, roles, isDecrypt, logicalIdOf(synth.stateful.cardVault.dataKey));
     const inStateful = rolesAllowed(synth.statefulJson, roles, isDecrypt, logicalIdOf(synth.stateful.cardVault.dataKey));
