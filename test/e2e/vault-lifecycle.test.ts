@@ -22,7 +22,7 @@ import { startStackProcess, type StackProcess } from './harness';
 const VISA = '4242424242424242';
 const MASTERCARD = '5555555555554444';
 const CHALLENGE = '4000002760003184';
-/** Authorized at once, the answer held past Paystep's PSP timeout (2 s here); a same-key retry replays it. */
+/** Authorized at once, the answer held past Paystep's PSP timeout (4 s here); a same-key retry replays it. */
 const HANG_AUTHORIZE = '4000000000000333';
 
 interface AttemptView {
@@ -158,7 +158,7 @@ const succeeded = (ledger: LedgerOperation[], type: LedgerOperation['type']) =>
   ledger.filter((row) => row.type === type && row.status === 'succeeded');
 
 beforeAll(async () => {
-  stack = await startStackProcess({ PSP_TIMEOUT_MS: '2000', PAYSTEP_PSP_HANG_MS: '4000' });
+  stack = await startStackProcess({ PSP_TIMEOUT_MS: '4000', PAYSTEP_PSP_HANG_MS: '6000' });
   api = new PaystepClient(stack.apiUrl);
   dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: stack.dynamoDbEndpoint });
   const other = await call<{ secret_key: string }>('POST', '/v1/merchants', {
@@ -431,7 +431,7 @@ describe('deletes and detaches racing off-session pays', () => {
   }, 240_000);
 
   it('voids what the PSP authorized when the card is shredded while the authorization answer is still outstanding', async () => {
-    // Prepare: a saved card whose authorizations answer after Paystep's 2 s PSP timeout
+    // Prepare: a saved card whose authorizations answer after Paystep's 4 s PSP timeout
     const { customer, paymentMethod } = await customerWithSavedCard(HANG_AUTHORIZE);
     const renewal = await createCheckout({ customer });
     const before = await revealCount(paymentMethod);
