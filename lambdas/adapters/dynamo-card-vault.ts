@@ -15,6 +15,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CardBrand } from '../domain/card';
+import { issuingCountryOf } from '../domain/card-country';
 import { generatePaymentMethodId } from '../domain/ids';
 import { SensitiveCard, type PaymentMethod, type PaymentMethodStatus } from '../domain/payment-method';
 import { NotFoundError, PaymentMethodUnusableError } from '../errors';
@@ -62,6 +63,7 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
     const fingerprint = (await this.keyring.mac(`card-fingerprint:${merchantId}:${card.number}`))
       .toString('base64url')
       .slice(0, FINGERPRINT_LENGTH);
+    const country = issuingCountryOf(card.number); // not secret: routing's card_country
     const dataKey = await this.keyring.generateDataKey(encryptionContext(id, merchantId));
     let numberCiphertext: string;
     let cvcCiphertext: string | undefined;
@@ -75,7 +77,14 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
       id,
       merchantId,
       type: 'card',
-      card: { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear, fingerprint },
+      card: {
+        brand: card.brand,
+        last4: card.last4,
+        expMonth: card.expMonth,
+        expYear: card.expYear,
+        fingerprint,
+        ...(country !== undefined ? { country } : {}),
+      },
       status: 'active',
       ...(input.checkoutId !== undefined ? { checkoutId: input.checkoutId } : {}),
       cvcAvailable: cvcCiphertext !== undefined,
@@ -96,6 +105,7 @@ export class DynamoCardVault implements CardVault, SavedPaymentMethods {
             expMonth: card.expMonth,
             expYear: card.expYear,
             fingerprint,
+            country,
             status: 'active',
             checkoutId: input.checkoutId,
             createdAt: paymentMethod.createdAt,
@@ -432,6 +442,7 @@ function toPaymentMethod(item: Record<string, unknown>): PaymentMethod {
   const detachedAt = optional('detachedAt');
   const shreddedAt = optional('shreddedAt');
   const networkTransactionId = optional('networkTransactionId');
+  const country = optional('country');
   return {
     id: String(item.id),
     merchantId: String(item.merchantId),
@@ -442,6 +453,7 @@ function toPaymentMethod(item: Record<string, unknown>): PaymentMethod {
       expMonth: Number(item.expMonth),
       expYear: Number(item.expYear),
       fingerprint: String(item.fingerprint),
+      ...(country !== undefined ? { country } : {}),
     },
     status: item.status as PaymentMethodStatus,
     ...(customerId !== undefined ? { customerId } : {}),

@@ -41,6 +41,8 @@ export interface PaymentAttempt {
   authentication?: AuthenticationResult;
   createdAt: string;
   updatedAt?: string;
+  /** A failover attempt: the id of the failed attempt of the same try it follows (lambdas/use-cases/saga/failover.ts). */
+  failoverFrom?: string;
 }
 
 /** What can happen to an attempt; each maps to exactly one target status. */

@@ -18,6 +18,8 @@ export interface PaymentMethodCard {
   readonly expYear: number;
   /** Keyed HMAC of the number, per merchant: the same card gives the same fingerprint at one merchant only. */
   readonly fingerprint: string;
+  /** ISO 3166-1 alpha-2 issuing country from the BIN at vault time (lambdas/domain/card-country.ts); routing only, never shown. */
+  readonly country?: string;
 }
 
 export interface PaymentMethod {

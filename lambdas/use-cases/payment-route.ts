@@ -2,8 +2,9 @@
  * The connectors a payment tries, in order (DESIGN Part 2 "Routing and failover"): a vaulted
  * payment method (`pm_`) is routed by the merchant's rules (`Merchant.routing`, else
  * DEFAULT_ROUTING) on the checkout's amount and currency and the card brand the vault keeps as
- * metadata. The issuing country is not known (the vault keeps no BIN data), so a rule with a
- * `card_country` condition never matches yet. A single-use PSP token pays through `sandbox` only.
+ * metadata, and the issuing country the vault derived from the BIN (lambdas/domain/card-country.ts;
+ * a card of unknown country matches no `card_country` condition). A single-use PSP token pays
+ * through `sandbox` only.
  */
 import { DEFAULT_CONNECTOR_ID } from '../connectors/connector-ids';
 import type { Checkout } from '../domain/model';
@@ -22,6 +23,7 @@ export async function routeForPaymentMethod(
     amount: checkout.amount,
     currency: checkout.currency,
     cardBrand: paymentMethod.card.brand,
+    ...(paymentMethod.card.country !== undefined ? { cardCountry: paymentMethod.card.country } : {}),
   });
   return route.length > 0 ? route : [DEFAULT_CONNECTOR_ID];
 }

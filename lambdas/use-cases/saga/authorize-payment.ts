@@ -14,22 +14,14 @@ import {
   pendingAuthorizationOf,
   recordAttemptEvent,
 } from '../../domain/payment-attempt';
-import { tryNumberOf, tryScopedKey } from '../../domain/payment-tries';
 import { gatewayFor, instrumentPorts } from '../connector-gateways';
 import { AttemptTransitionError, CheckoutNotProcessingError, PspRejectedError, PspTimeoutError } from '../../errors';
 import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments';
 import { openCheckoutInstrument } from '../financial-instruments';
 import { paymentSourceFor, settlePaymentSource, type PaymentSourceDependencies } from '../payment-source';
 import { asAuthenticationError, declineFromPsp, isRecordedDecline, threeDSecureRequest } from '../three-d-secure';
-import {
-  assertNotRecovered,
-  loadCheckout,
-  pspIdempotencyKey,
-  recordAttempt,
-  requirePayment,
-  type SagaPorts,
-  type StepInput,
-} from './shared';
+import { attemptScopedKey, authorizeWithFailover } from './failover';
+import { assertNotRecovered, loadCheckout, recordAttempt, requirePayment, type SagaPorts, type StepInput } from './shared';
 
 /** `vault` (lambdas/use-cases/payment-source.ts) only in this step's function: it reveals a `pm_`'s card. */
 export type AuthorizePaymentPorts = Pick<
@@ -49,8 +41,8 @@ export interface AuthorizePaymentOutput {
 }
 
 export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
-  const checkout = await loadCheckout(deps, checkoutId);
-  const payment = requirePayment(checkout);
+  let checkout = await loadCheckout(deps, checkoutId);
+  let payment = requirePayment(checkout);
   assertNotRecovered(checkout);
   const recorded = authorizationOf(payment);
   if (recorded !== undefined) {
@@ -67,7 +59,12 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
   const confirmationRequired = Boolean(
     merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl,
   );
-  const authorization = await askPspToAuthorize(deps, checkout, payment);
+  // Failover to the route's next connector (lambdas/use-cases/saga/failover.ts); the last attempt's checkout and payment.
+  const tried = await authorizeWithFailover(deps, checkout, merchant, (current, currentPayment) =>
+    askPspToAuthorize(deps, current, currentPayment),
+  );
+  ({ checkout, payment } = tried);
+  const authorization = tried.authorization;
   if (authorization.nextAction !== undefined) {
     const event = {
       type: 'action_required' as const,
@@ -158,7 +155,7 @@ async function askPspToAuthorize(
       source,
       amount: checkout.amount,
       currency: checkout.currency,
-      idempotencyKey: pspIdempotencyKey(checkout.id, 'authorize', tryNumberOf(payment)),
+      idempotencyKey: attemptScopedKey(checkout.id, payment, 'authorize'),
       threeDSecure: threeDSecureRequest(deps, checkout, { offSession: source.cardOnFile?.initiator === 'merchant' }),
     });
     await settlePaymentSource(deps, checkout, payment, answer);
@@ -174,7 +171,7 @@ async function askPspToAuthorize(
           at: new Date().toISOString(),
           data: { decline_code: error.message },
         },
-        tryScopedKey(checkout.id, tryNumberOf(payment), 'authorization_declined'),
+        attemptScopedKey(checkout.id, payment, 'authorization_declined'),
       );
       await recordAttempt(deps, checkout, payment, { type: 'declined', failureCode: error.message });
     }

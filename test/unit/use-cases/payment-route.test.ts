@@ -47,4 +47,28 @@ describe('routeForPaymentMethod', () => {
     // Assess
     expect(route).toEqual(['sandbox']);
   });
+
+  it('routes by the issuing country the vault derived, and skips a card_country rule for a card of unknown country', async () => {
+    // Prepare
+    const routing = {
+      rules: [{ conditions: { cardCountry: ['DE'] }, connectors: ['stripe'] }],
+      default: ['sandbox'],
+      failover: false,
+    };
+    const german = { card: { ...VISA.card, country: 'DE' } };
+    // Act
+    const routedGerman = await routeForPaymentMethod(
+      { merchants: merchants(aMerchant({ routing })) },
+      { merchantId: 'm_1', amount: 4200, currency: 'EUR' },
+      german,
+    );
+    const routedUnknown = await routeForPaymentMethod(
+      { merchants: merchants(aMerchant({ routing })) },
+      { merchantId: 'm_1', amount: 4200, currency: 'EUR' },
+      VISA,
+    );
+    // Assess
+    expect(routedGerman).toEqual(['stripe']);
+    expect(routedUnknown).toEqual(['sandbox']);
+  });
 });
