@@ -5,13 +5,17 @@
  * Complete and Fail, `POST <url>` answering 302 to the return_url, the intent's status afterwards,
  * the signed webhooks reporting the outcome, liability data on the charge, a 3-D Secure request
  * (`request_three_d_secure=any`), off-session `authentication_required`, cancel of an open
- * challenge and a second or late answer that changes nothing.
+ * challenge and a second or late answer that changes nothing; then the same through the `stripe`
+ * connector (the domain's view: next action, pending, authorized or declined with its code,
+ * liability data).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripeClientConfig } from '../../lambdas/connectors/stripe/gateway';
+import { StripeGateway, stripeClientConfig } from '../../lambdas/connectors/stripe/gateway';
+import { SensitiveCard } from '../../lambdas/domain/payment-method';
+import { PaymentDeclinedError } from '../../lambdas/errors';
 import { startStripeSandbox, type StripeSandbox } from '../../local/stripe-sandbox/server';
 
 const CHALLENGE = '4000002760003184';
@@ -410,5 +414,94 @@ describe('other 3-D Secure cards and requests', () => {
     // Assess
     expect(page.status).toBe(404);
     expect(await page.text()).toContain('This challenge is unknown');
+  });
+});
+
+describe('through the stripe connector', () => {
+  const gatewayOf = (): StripeGateway => new StripeGateway({ apiKey: sandbox.apiKey, baseUrl: sandbox.url, timeoutMs: 3000 });
+  const authorize = (
+    number: string,
+    reference: string,
+    threeDSecure: { returnUrl?: string; offSession?: boolean; required?: boolean },
+  ) =>
+    gatewayOf().authorize({
+      reference,
+      source: {
+        type: 'card',
+        card: new SensitiveCard('pm_vault_3ds', number, 12, 2049, '123'),
+        cardOnFile: { initiator: 'customer', stored: false },
+      },
+      amount: 2599,
+      currency: 'EUR',
+      idempotencyKey: `${reference}:att_1:authorize`,
+      threeDSecure,
+    });
+
+  it('a challenge is the requires-action outcome, pending in the view and found by reference; completed it is authorized with liability shift', async () => {
+    // Prepare
+    const reference = nextReference();
+    const answerOfConfirm = await authorize(CHALLENGE, reference, { returnUrl: RETURN_URL });
+    const pending = await gatewayOf().getAuthorization(answerOfConfirm.pspReference);
+    const found = await gatewayOf().findAuthorizations(reference);
+    // Act
+    await answer(answerOfConfirm.nextAction?.redirectToUrl.url ?? '', 'complete');
+    const view = await gatewayOf().getAuthorization(answerOfConfirm.pspReference);
+    // Assess
+    expect(answerOfConfirm).toMatchObject({
+      authorizedAmount: 0,
+      nextAction: { type: 'redirect_to_url', redirectToUrl: { returnUrl: RETURN_URL } },
+    });
+    expect(pending).toMatchObject({ state: 'pending', pspStatus: 'requires_action', nextAction: answerOfConfirm.nextAction });
+    expect(found.map((row) => row.state)).toEqual(['pending']);
+    expect(view).toMatchObject({
+      state: 'authorized',
+      capturableAmount: 2599,
+      authentication: { flow: 'challenge', authenticated: true, liabilityShift: true, eci: '05' },
+    });
+  });
+
+  it('a failed challenge is declined authentication_failed; the decline card declined insufficient_funds', async () => {
+    // Prepare
+    const failedRef = nextReference();
+    const declinedRef = nextReference();
+    const failed = await authorize(CHALLENGE, failedRef, { returnUrl: RETURN_URL });
+    const declined = await authorize(CHALLENGE_THEN_DECLINE, declinedRef, { returnUrl: RETURN_URL });
+    // Act
+    await answer(failed.nextAction?.redirectToUrl.url ?? '', 'fail');
+    await answer(declined.nextAction?.redirectToUrl.url ?? '', 'complete');
+    // Assess
+    expect(await gatewayOf().getAuthorization(failed.pspReference)).toMatchObject({
+      state: 'declined',
+      failureCode: 'authentication_failed',
+    });
+    expect(await gatewayOf().getAuthorization(declined.pspReference)).toMatchObject({
+      state: 'declined',
+      failureCode: 'insufficient_funds',
+    });
+  });
+
+  it('frictionless authorizes at once with frictionless liability data; a required 3-D Secure challenges it instead', async () => {
+    // Act
+    const frictionless = await authorize(FRICTIONLESS, nextReference(), { returnUrl: RETURN_URL });
+    const required = await authorize(FRICTIONLESS, nextReference(), { returnUrl: RETURN_URL, required: true });
+    // Assess
+    expect(frictionless).toMatchObject({
+      authorizedAmount: 2599,
+      authentication: { flow: 'frictionless', authenticated: true, liabilityShift: true },
+    });
+    expect(required.nextAction?.type).toBe('redirect_to_url');
+  });
+
+  it('off-session, a challenge card is declined authentication_required', async () => {
+    // Prepare
+    const reference = nextReference();
+    // Act
+    const failure = await authorize(CHALLENGE, reference, { returnUrl: RETURN_URL, offSession: true }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentDeclinedError);
+    expect((failure as Error).message).toBe('authentication_required');
   });
 });
