@@ -12,7 +12,14 @@ import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(async (deps, input: AwaitAuthorizationInput) => {
   const waited = await awaitAuthorization(
-    { callbacks: pspCallbackStore, resumer: taskTokens, checkouts: deps.checkouts, gateway: deps.gateway },
+    {
+      callbacks: pspCallbackStore,
+      resumer: taskTokens,
+      checkouts: deps.checkouts,
+      gateway: deps.gateway,
+      // The challenge's connector (a `stripe` attempt is read from Stripe, not the default connector).
+      ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+    },
     input,
   );
   if (waited.waiting) await announceRequiredAction(deps, await loadCheckout(deps, input.checkoutId));

@@ -41,7 +41,18 @@ export interface StoredPaymentMethod {
   created: number;
 }
 
-export type IntentStatus = 'requires_payment_method' | 'processing' | 'requires_capture' | 'succeeded' | 'canceled';
+export type IntentStatus =
+  'requires_payment_method' | 'requires_action' | 'processing' | 'requires_capture' | 'succeeded' | 'canceled';
+
+/** Stripe's `payment_method_details.card.three_d_secure` (liability-shift data) of a charge. */
+export interface StoredThreeDSecure {
+  authentication_flow: 'challenge' | 'frictionless';
+  result: 'authenticated' | 'failed';
+  result_reason: string | null;
+  electronic_commerce_indicator: '05' | '07';
+  version: string;
+  transaction_id: string;
+}
 
 export interface StoredIntent {
   id: string;
@@ -66,6 +77,10 @@ export interface StoredIntent {
   creation_key: string;
   /** Async cards: when the pending authorization settles (ISO 8601). */
   settle_at: string | null;
+  /** 3-D Secure: where the challenge page sends the buyer back (the confirm's `return_url`). */
+  return_url?: string | null;
+  /** 3-D Secure result, once authenticated (or not). */
+  three_d_secure?: StoredThreeDSecure | null;
 }
 
 export interface StoredRefund {

@@ -7,7 +7,8 @@
  * PaymentIntents with manual capture (create+confirm, retrieve, search by
  * `metadata['reference']`, capture with `amount_to_capture`, cancel), Refunds, PaymentMethods
  * from card data, card-on-file (`setup_future_usage=off_session`, then `off_session=true`, with
- * the network transaction id recorded), and signed webhooks (webhook-sender.ts). Same test cards
+ * the network transaction id recorded), 3-D Secure (`requires_action` with a redirect to the
+ * challenge page, challenges.ts), and signed webhooks (webhook-sender.ts). Same test cards
  * as the sandbox PSP (local/sandbox-psp/test-cards.ts). Test-only routes under `/v1/test/`:
  * `PUT outage`, `GET ledger?reference=` (the sandbox PSP's ledger shape), `GET events`,
  * `POST payment_intents/{id}/dispute`.
@@ -18,6 +19,16 @@ import { code as findCurrency } from 'currency-codes';
 import { validateCard } from '../sandbox-psp/card-validation';
 import { isRecord, listen, parseJson, readBody, sendJson, Timers } from '../sandbox-psp/http-io';
 import { TEST_CARDS, type CardBehavior } from '../sandbox-psp/test-cards';
+import {
+  authenticationFor,
+  challengeIntentId,
+  handleChallengePage,
+  renderNextAction,
+  returnUrlOf,
+  threeDSecureBlock,
+  threeDSecureRequested,
+  type ChallengeDependencies,
+} from './challenges';
 import { parseStripeForm, type FormObject, type FormValue } from './form';
 import { newId, StripeSandboxLedger, unixNow, type StoredAnswer, type StoredIntent, type StoredPaymentMethod } from './ledger';
 import { newEvent, WebhookSender, type WebhookTarget } from './webhook-sender';
@@ -87,6 +98,8 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   const timers = new Timers();
   const webhooks = new WebhookSender(options.webhooks, timers, options.log);
   let outage: OutageMode = 'none';
+  /** The sandbox's own URL (known once it listens): challenge pages are served under it. */
+  let publicUrl = '';
 
   const background = (work: () => Promise<void>): void => {
     void work().catch((error: unknown) => options.log?.(`Stripe sandbox background work failed: ${String(error)}`));
@@ -181,6 +194,10 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     const setupFutureUsage = str(params, 'setup_future_usage') ?? null;
     if (setupFutureUsage !== null && setupFutureUsage !== 'off_session' && setupFutureUsage !== 'on_session')
       throw invalid('Invalid setup_future_usage', 'setup_future_usage');
+    const returnUrl = returnUrlOf(params);
+    if (typeof returnUrl === 'object') throw invalid('Not a valid URL', 'return_url', 'url_invalid');
+    if (returnUrl !== undefined && offSession)
+      throw invalid('You cannot pass return_url with off_session=true.', 'return_url', 'parameter_invalid');
 
     let method: StoredPaymentMethod;
     const methodData = obj(params, 'payment_method_data');
@@ -230,6 +247,23 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
         payment_intent: renderIntent(failed),
       }).answer();
     };
+    const authentication = authenticationFor(method.behavior, threeDSecureRequested(params));
+    if (offSession && authentication === 'challenge') {
+      return {
+        answer: decline(
+          'authentication_required',
+          'authentication_required',
+          'This payment required an authentication action to complete, but `off_session` was set to true.',
+        ),
+        hang: false,
+      };
+    }
+    if (authentication === 'challenge') {
+      // No money moves and no ledger row until the buyer decides at the challenge page.
+      const challenged = ledger.putIntent({ ...base, status: 'requires_action', return_url: returnUrl ?? null });
+      emit('payment_intent.requires_action', challenged, renderIntent(challenged), key);
+      return { answer: { status: 200, body: renderIntent(challenged, expands(params).includes('latest_charge')) }, hang: false };
+    }
     if (offSession && method.network_transaction_id === null) {
       return {
         answer: decline(
@@ -265,6 +299,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       amount_capturable: amount,
       charge_id: newId('ch'),
       network_transaction_id: networkTransactionId,
+      ...(authentication === 'frictionless' ? { three_d_secure: threeDSecureBlock('frictionless', 'authenticated') } : {}),
     });
     if (setupFutureUsage === 'off_session') ledger.saveForOffSession(method.id, networkTransactionId);
     recordAuthorization(authorized, 'succeeded', null, key);
@@ -303,7 +338,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   };
 
   const cancelIntent = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
-    if (!['requires_payment_method', 'requires_capture', 'processing'].includes(intent.status)) {
+    if (!['requires_payment_method', 'requires_action', 'requires_capture', 'processing'].includes(intent.status)) {
       throw invalid(
         `You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`,
         undefined,
@@ -413,6 +448,8 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     try {
       const raw = method === 'GET' ? '' : await readBody(request);
       if (path === '/' || path === '/health') return reply({ status: 200, body: { ok: true, service: 'stripe-sandbox' } });
+      const challenged = challengeIntentId(path);
+      if (challenged !== undefined) return handleChallengePage(challengeDeps, challenged, method, raw, response);
       if (path.startsWith('/v1/test/')) return reply(await handleTest(method, path, url, raw));
       if (!authorized(request.headers.authorization, apiKey)) {
         return reply(
@@ -583,6 +620,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
           exp_month: method?.exp_month,
           exp_year: method?.exp_year,
           network_transaction_id: intent.network_transaction_id,
+          three_d_secure: intent.three_d_secure ?? null,
         },
       },
       created: intent.created,
@@ -611,8 +649,15 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     client_secret: `${intent.id}_secret_sandbox`,
     created: intent.created,
     livemode: false,
-    next_action: null,
+    next_action: renderNextAction(intent, publicUrl),
   });
+
+  const challengeDeps: ChallengeDependencies = {
+    ledger,
+    paymentMethodOf,
+    recordAuthorization,
+    emit: (type, intent) => emit(type, intent, renderIntent(intent)),
+  };
 
   const server = await listen(handle, {
     ...(options.port !== undefined ? { port: options.port } : {}),
@@ -621,6 +666,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
     onError: (response) =>
       sendJson(response, 500, { error: { type: 'api_error', message: 'An unknown error occurred in the Stripe sandbox.' } }),
   });
+  publicUrl = server.url.replace(/\/+$/, '');
   return { ...server, apiKey, configureWebhooks: (target: WebhookTarget) => webhooks.configure(target) };
 }
 

@@ -21,7 +21,7 @@ import type {
 } from '../../ports/payments';
 import { PspRejectedError } from '../../errors';
 import { translateStripeError } from './errors';
-import { networkTransactionIdOf, toAuthorizationView } from './status';
+import { authenticationOf, networkTransactionIdOf, nextActionOf, toAuthorizationView } from './status';
 
 export interface StripeGatewayOptions {
   /** `sk_live_...` / `sk_test_...` (the merchant's key on AWS; the sandbox's locally). */
@@ -30,6 +30,8 @@ export interface StripeGatewayOptions {
   baseUrl?: string;
   /** Per-call timeout; default 8000 ms, as the sandbox connector. */
   timeoutMs?: number;
+  /** The SDK's HTTP client (default: Node's); unit tests hand it a fake fetch. */
+  httpClient?: Stripe.HttpClient;
 }
 
 /**
@@ -37,7 +39,11 @@ export interface StripeGatewayOptions {
  * (`pm_...` at Stripe); a `card` source (the vault's SensitiveCard) first becomes a PaymentMethod
  * (its own idempotency key, derived from the authorization's). Card-on-file facts: a stored card
  * paid by the buyer sets `setup_future_usage=off_session`; a merchant-initiated payment sets
- * `off_session` (Stripe sends the network transaction id).
+ * `off_session` (Stripe sends the network transaction id). 3-D Secure: a buyer-present confirm
+ * carries `return_url` (the hosted page), so a challenge comes back as `requires_action` with
+ * `next_action.redirect_to_url`; a routing rule's `three_ds: required` asks
+ * `payment_method_options[card][request_three_d_secure]=any`; off-session, a card that needs a
+ * challenge is a card error `authentication_required`.
  */
 export type StripeAuthorizeInput = AuthorizeInput;
 
@@ -59,6 +65,7 @@ export function stripeClientConfig(options: StripeGatewayOptions): Stripe.Stripe
     timeout: options.timeoutMs ?? DEFAULT_STRIPE_TIMEOUT_MS,
     telemetry: false,
     appInfo: { name: 'Paystep' },
+    ...(options.httpClient !== undefined ? { httpClient: options.httpClient } : {}),
   };
   if (options.baseUrl !== undefined && options.baseUrl !== '') {
     const url = new URL(options.baseUrl);
@@ -87,6 +94,8 @@ export class StripeGateway implements PaymentGateway {
         ? source.token
         : await this.createPaymentMethod(source.card, `${input.idempotencyKey}:payment_method`);
     const cardOnFile = source.cardOnFile;
+    const threeDSecure = input.threeDSecure;
+    const offSession = cardOnFile?.initiator === 'merchant' || threeDSecure?.offSession === true;
     const params: Stripe.PaymentIntentCreateParams = {
       amount: input.amount,
       currency: input.currency.toLowerCase(),
@@ -96,7 +105,12 @@ export class StripeGateway implements PaymentGateway {
       metadata: { reference: input.reference },
       expand: ['latest_charge'],
       ...(cardOnFile?.initiator === 'customer' && cardOnFile.stored ? { setup_future_usage: 'off_session' as const } : {}),
-      ...(cardOnFile?.initiator === 'merchant' ? { off_session: true } : {}),
+      ...(offSession ? { off_session: true } : {}),
+      // Stripe accepts return_url only for a confirm with the buyer present.
+      ...(!offSession && threeDSecure?.returnUrl !== undefined ? { return_url: threeDSecure.returnUrl } : {}),
+      ...(threeDSecure?.required === true
+        ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } }
+        : {}),
     };
     const intent = await this.call('authorize', () =>
       this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }),
@@ -104,9 +118,24 @@ export class StripeGateway implements PaymentGateway {
     const networkTransactionId = networkTransactionIdOf(intent);
     const extra = networkTransactionId !== undefined ? { networkTransactionId } : {};
     if (intent.status === 'processing') return { pspReference: intent.id, authorizedAmount: 0, pending: true, ...extra };
-    if (intent.status === 'requires_capture')
-      return { pspReference: intent.id, authorizedAmount: intent.amount_capturable, ...extra };
-    // requires_action (3-D Secure) is not handled by this connector yet; nothing else follows a confirm.
+    if (intent.status === 'requires_capture') {
+      const authentication = authenticationOf(intent);
+      return {
+        pspReference: intent.id,
+        authorizedAmount: intent.amount_capturable,
+        ...extra,
+        ...(authentication !== undefined ? { authentication } : {}),
+      };
+    }
+    if (intent.status === 'requires_action') {
+      // A 3-D Secure challenge: the buyer goes to the bank's page; the webhook reports the result.
+      const nextAction = nextActionOf(intent);
+      if (nextAction !== undefined) return { pspReference: intent.id, authorizedAmount: 0, nextAction, ...extra };
+      throw new PspRejectedError(
+        `Stripe PaymentIntent ${intent.id} asks for ${intent.next_action?.type ?? 'an undescribed'} action, not a redirect`,
+      );
+    }
+    // Nothing else follows a confirm.
     throw new PspRejectedError(`Stripe PaymentIntent ${intent.id} is ${intent.status} after confirm`);
   }
 
@@ -119,13 +148,17 @@ export class StripeGateway implements PaymentGateway {
     return { pspOperationId: chargeIdOf(intent), amount: intent.amount_received };
   }
 
-  /** Cancels the authorization; `amount` is what was released. */
+  /**
+   * Cancels the authorization; `amount` is what was released. A PaymentIntent canceled before it
+   * was ever authorized (an abandoned 3-D Secure challenge: no charge) released nothing.
+   */
   async voidAuthorization(input: VoidInput): Promise<PspOperationOutput> {
     const params: Stripe.PaymentIntentCancelParams = { cancellation_reason: 'abandoned' };
     const intent = await this.call('void', () =>
       this.client.paymentIntents.cancel(input.pspReference, params, { idempotencyKey: input.idempotencyKey }),
     );
-    return { pspOperationId: intent.id, amount: intent.amount - intent.amount_received };
+    const released = intent.latest_charge === null ? 0 : intent.amount - intent.amount_received;
+    return { pspOperationId: intent.id, amount: released };
   }
 
   /** Refunds up to what was captured and not yet refunded. */

@@ -6,13 +6,15 @@
  */
 import type Stripe from 'stripe';
 import type { PspAuthorizationState } from '../../domain/psp-outcome';
+import type { AuthenticationResult, NextAction } from '../../domain/three-d-secure';
 import type { PspAuthorizationView } from '../../ports/payments';
 
 /**
  * A manual-capture PaymentIntent's status as an authorization state. `succeeded` is captured (a
  * partial capture releases the rest); `canceled` with nothing received is voided; a PaymentIntent
  * waiting for a payment method after a confirm is a declined authorization. `requires_action`
- * (3-D Secure) and the not-yet-confirmed statuses mean nothing to the saga yet: undefined.
+ * (a 3-D Secure challenge open at the buyer's bank) is pending, like the sandbox's; the
+ * not-yet-confirmed statuses mean nothing to the saga: undefined.
  */
 export function stateFromIntentStatus(
   status: Stripe.PaymentIntent.Status,
@@ -20,6 +22,7 @@ export function stateFromIntentStatus(
 ): PspAuthorizationState | undefined {
   switch (status) {
     case 'processing':
+    case 'requires_action':
       return 'pending';
     case 'requires_capture':
       return 'authorized';
@@ -34,16 +37,58 @@ export function stateFromIntentStatus(
   }
 }
 
+/** Stripe's code for a failed (or canceled) 3-D Secure authentication; Paystep says `authentication_failed`. */
+export const STRIPE_AUTHENTICATION_FAILURE = 'payment_intent_authentication_failure';
+
 /**
- * Paystep's decline code for a Stripe card error: the issuer's `decline_code` when it says more
- * than "generic" (insufficient_funds, do_not_honor, stolen_card, try_again_later, ...), else the
- * error `code` (card_declined, expired_card, incorrect_cvc, processing_error,
- * authentication_required, ...).
+ * Paystep's decline code for a Stripe card error (or a PaymentIntent's `last_payment_error`): the
+ * issuer's `decline_code` when it says more than "generic" (insufficient_funds, do_not_honor,
+ * stolen_card, try_again_later, authentication_required, ...), else the error `code`
+ * (card_declined, expired_card, incorrect_cvc, processing_error, ...); a failed 3-D Secure
+ * authentication is `authentication_failed`.
  */
-export function declineCodeOf(error: { code?: string | undefined; decline_code?: string | undefined }): string {
+export function declineCodeOf(error: { code?: string | null | undefined; decline_code?: string | null | undefined }): string {
   const declineCode = error.decline_code;
-  if (declineCode !== undefined && declineCode !== '' && declineCode !== 'generic_decline') return declineCode;
-  return error.code !== undefined && error.code !== '' ? error.code : 'card_declined';
+  if (typeof declineCode === 'string' && declineCode !== '' && declineCode !== 'generic_decline') return declineCode;
+  if (error.code === STRIPE_AUTHENTICATION_FAILURE) return 'authentication_failed';
+  return typeof error.code === 'string' && error.code !== '' ? error.code : 'card_declined';
+}
+
+/**
+ * The buyer's next step while the PaymentIntent is `requires_action`: Stripe's
+ * `next_action.redirect_to_url` (what a confirm with `return_url` gets); undefined otherwise,
+ * including `use_stripe_sdk`, which needs Stripe.js in the buyer's browser.
+ */
+export function nextActionOf(intent: Stripe.PaymentIntent): NextAction | undefined {
+  if (intent.status !== 'requires_action') return undefined;
+  const action = intent.next_action;
+  const redirect = action?.type === 'redirect_to_url' ? action.redirect_to_url : undefined;
+  if (redirect === undefined || typeof redirect.url !== 'string' || redirect.url === '') return undefined;
+  return {
+    type: 'redirect_to_url',
+    redirectToUrl: { url: redirect.url, returnUrl: typeof redirect.return_url === 'string' ? redirect.return_url : null },
+  };
+}
+
+/**
+ * The 3-D Secure result on the charge (`payment_method_details.card.three_d_secure`) as the
+ * domain's liability data: `authenticated` (and `attempt_acknowledged`, where the issuer could not
+ * authenticate but the network still shifts liability) move fraud liability to the issuer.
+ * Undefined when the charge had no 3-D Secure or Stripe names no flow.
+ */
+export function authenticationOf(intent: Stripe.PaymentIntent): AuthenticationResult | undefined {
+  const block = expandedCharge(intent)?.payment_method_details?.card?.three_d_secure;
+  if (block === null || block === undefined) return undefined;
+  const flows: readonly string[] = ['challenge', 'frictionless'];
+  if (block.authentication_flow === null || !flows.includes(block.authentication_flow)) return undefined;
+  const flow = block.authentication_flow as AuthenticationResult['flow'];
+  const authenticated = block.result === 'authenticated';
+  return {
+    flow,
+    authenticated,
+    liabilityShift: authenticated || block.result === 'attempt_acknowledged',
+    ...(typeof block.electronic_commerce_indicator === 'string' ? { eci: block.electronic_commerce_indicator } : {}),
+  };
 }
 
 /** The charge behind the PaymentIntent when it was expanded (`expand: ['latest_charge']`). */
@@ -61,6 +106,9 @@ export function networkTransactionIdOf(intent: Stripe.PaymentIntent): string | u
 export function toAuthorizationView(intent: Stripe.PaymentIntent): PspAuthorizationView {
   const refunded = expandedCharge(intent)?.amount_refunded ?? 0;
   const state = stateFromIntentStatus(intent.status, intent.amount_received);
+  const nextAction = nextActionOf(intent);
+  const authentication = authenticationOf(intent);
+  const error = intent.last_payment_error;
   return {
     id: intent.id,
     state,
@@ -72,5 +120,8 @@ export function toAuthorizationView(intent: Stripe.PaymentIntent): PspAuthorizat
     refundedAmount: refunded,
     capturableAmount: intent.amount_capturable,
     refundableAmount: Math.max(0, intent.amount_received - refunded),
+    ...(nextAction !== undefined ? { nextAction } : {}),
+    ...(authentication !== undefined ? { authentication } : {}),
+    ...(state === 'declined' && error !== null && error !== undefined ? { failureCode: declineCodeOf(error) } : {}),
   };
 }

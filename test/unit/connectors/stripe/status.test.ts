@@ -34,7 +34,7 @@ describe('stateFromIntentStatus', () => {
     ['canceled', 0, 'voided'],
     ['canceled', 3000, 'captured'],
     ['requires_payment_method', 0, 'declined'],
-    ['requires_action', 0, undefined],
+    ['requires_action', 0, 'pending'],
     ['requires_confirmation', 0, undefined],
   ] as const)('maps %s (received %d) to %s', (status, received, expected) => {
     // Act
@@ -96,8 +96,8 @@ describe('toAuthorizationView', () => {
 
   it('keeps a status it cannot map as Stripe wrote it', () => {
     // Act
-    const view = toAuthorizationView(intent({ status: 'requires_action', metadata: {} }));
+    const view = toAuthorizationView(intent({ status: 'requires_confirmation', metadata: {} }));
     // Assess
-    expect(view).toMatchObject({ state: undefined, pspStatus: 'requires_action', reference: '' });
+    expect(view).toMatchObject({ state: undefined, pspStatus: 'requires_confirmation', reference: '' });
   });
 });
