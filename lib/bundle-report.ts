@@ -1,15 +1,26 @@
 /**
  * The bundle budget: bundles every function the CDK app deploys, with the one bundling definition
- * (lib/bundling.ts) NodejsFunction uses, and measures each bundle (raw, gzip, source map). The
- * function list comes from the app itself (every PaystepFunction in the stacks), so a new function
- * is measured without being listed anywhere. `npm run bundle-report` prints the table for the
- * README; test/cdk/bundle-budget.test.ts fails when a bundle exceeds BUNDLE_BUDGET_BYTES.
+ * (lib/bundling.ts) NodejsFunction uses, and measures each bundle (raw, gzip, source map, where its
+ * bytes come from per package, and its module initialisation time). The function list comes from
+ * the app itself (every PaystepFunction in the stacks), so a new function is measured without being
+ * listed anywhere. `npm run bundle-report` prints the table for the README;
+ * test/cdk/bundle-budget.test.ts fails when a bundle exceeds BUNDLE_BUDGET_BYTES.
+ *
+ * Module initialisation (measureInitTimes): each bundle is imported in a fresh Node process, from
+ * inside the repository so `@aws-sdk/*` resolves from node_modules as it does from the Lambda
+ * runtime, with the environment its synthesized template gives it (secret references replaced by
+ * literal values, so no Secrets Manager round trip is counted); the time from before `import()` to
+ * its settled promise (top-level awaits included) is one run, and the median of several runs is
+ * reported.
  */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { App } from 'aws-cdk-lib';
-import { build } from 'esbuild';
+import { App, Stack } from 'aws-cdk-lib';
+import { build, type Metafile } from 'esbuild';
 import { toEsbuildOptions } from './bundling';
 import { PaystepFunction } from './constructs/paystep-function';
 import { addPaystepStacks } from './paystep-app';
@@ -34,6 +45,28 @@ export interface BundleSize {
   readonly bytes: number;
   readonly gzipBytes: number;
   readonly sourceMapBytes: number;
+  /** Bytes in the minified output per origin (npm package, or `lambdas/<dir>` for Paystep's own code), largest first. */
+  readonly origins: readonly BundleOrigin[];
+  /** Packages the bundle imports from outside itself (`@aws-sdk/*`, which the Lambda runtime provides). */
+  readonly externalPackages: readonly string[];
+}
+
+export interface BundleOrigin {
+  /** `zod`, `@aws-lambda-powertools/logger`, `lambdas/adapters`, ... */
+  readonly origin: string;
+  readonly bytes: number;
+}
+
+/** Module initialisation of one bundle: every run's milliseconds and their medians. */
+export interface InitTime {
+  readonly entryName: string;
+  /** Whole initialisation per run: the external AWS SDK packages plus the bundle itself. */
+  readonly runsMs: readonly number[];
+  readonly medianMs: number;
+  /** Median of the part spent importing the external `@aws-sdk/*` packages (the runtime's SDK). */
+  readonly sdkMedianMs: number;
+  /** Median of the part spent in the bundle itself (its code and top-level awaits). */
+  readonly bundleMedianMs: number;
 }
 
 /**
@@ -61,7 +94,11 @@ export async function bundleEntry(fn: DeployedFunction, outDir: string = BUNDLE_
   const file = join(outDir, fn.entryName, 'index.mjs');
   rmSync(join(outDir, fn.entryName), { recursive: true, force: true });
   mkdirSync(join(outDir, fn.entryName), { recursive: true });
-  await build(toEsbuildOptions(resolve(REPO_ROOT, 'lambdas', fn.entryName, 'handler.ts'), file));
+  // The deployed options plus a metafile (it changes no byte of the output).
+  const result = await build({
+    ...toEsbuildOptions(resolve(REPO_ROOT, 'lambdas', fn.entryName, 'handler.ts'), file),
+    metafile: true,
+  });
   const code = readFileSync(file);
   return {
     entryName: fn.entryName,
@@ -70,7 +107,175 @@ export async function bundleEntry(fn: DeployedFunction, outDir: string = BUNDLE_
     bytes: code.length,
     gzipBytes: gzipSync(code, { level: 9 }).length,
     sourceMapBytes: statSync(`${file}.map`).size,
+    origins: originsOf(result.metafile),
+    externalPackages: externalPackagesOf(result.metafile),
   };
+}
+
+/** The package (or Paystep source folder) an esbuild input path belongs to. */
+export function originOf(inputPath: string): string {
+  const parts = inputPath.split('/');
+  const nodeModules = parts.lastIndexOf('node_modules');
+  if (nodeModules !== -1) {
+    const name = parts[nodeModules + 1] ?? inputPath;
+    return name.startsWith('@') ? `${name}/${parts[nodeModules + 2] ?? ''}` : name;
+  }
+  const lambdas = parts.indexOf('lambdas');
+  if (lambdas !== -1) return parts.slice(lambdas, Math.min(parts.length - 1, lambdas + 2)).join('/');
+  return parts.length > 1 ? parts.slice(0, -1).join('/') : inputPath;
+}
+
+/** Output bytes per origin over every output file of the build (source maps excluded), largest first. */
+function originsOf(metafile: Metafile | undefined): BundleOrigin[] {
+  const bytes = new Map<string, number>();
+  for (const [outputPath, output] of Object.entries(metafile?.outputs ?? {})) {
+    if (outputPath.endsWith('.map')) continue;
+    for (const [inputPath, input] of Object.entries(output.inputs)) {
+      const origin = originOf(inputPath);
+      bytes.set(origin, (bytes.get(origin) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...bytes]
+    .map(([origin, size]) => ({ origin, bytes: size }))
+    .filter((origin) => origin.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** The distinct external packages the build's outputs import (bare specifiers, node: builtins excluded). */
+function externalPackagesOf(metafile: Metafile | undefined): string[] {
+  const packages = new Set<string>();
+  for (const output of Object.values(metafile?.outputs ?? {})) {
+    for (const imported of output.imports) {
+      if (imported.external === true && !imported.path.startsWith('node:') && !imported.path.startsWith('.'))
+        packages.add(imported.path);
+    }
+  }
+  return [...packages].sort();
+}
+
+/** Replacement value for a secret reference when `secrets` is `literal` (what a local run configures). */
+const LITERAL_SECRETS: Record<string, string> = {
+  ADMIN_TOKEN_HASH: createHash('sha256').update('adm_bundle-report', 'utf8').digest('hex'),
+  // 43 base64 characters: a 32-byte AES key, as Secrets Manager generates it (SECRETS_KEY_LENGTH).
+  PAYSTEP_SECRETS_KEY: 'A'.repeat(43),
+};
+
+/**
+ * The function's environment as deployed, with every CloudFormation token replaced by a plausible
+ * value. Secrets stay `secretsmanager:<arn>` references (`secrets: 'reference'`, for a load that
+ * resolves them against a stand-in) or become literal values (`secrets: 'literal'`, no AWS call).
+ */
+export function deployedEnvironment(
+  fn: PaystepFunction,
+  options: { secrets: 'reference' | 'literal'; secretArnPrefix?: string } = { secrets: 'reference' },
+): Record<string, string> {
+  const arnPrefix = options.secretArnPrefix ?? 'arn:aws:secretsmanager:eu-west-1:000000000000:secret';
+  const resource = Stack.of(fn).resolve((fn.node.defaultChild as unknown as { environment: unknown }).environment) as {
+    variables?: Record<string, unknown>;
+  };
+  const variables = resource.variables ?? {};
+  return Object.fromEntries(
+    Object.entries(variables).map(([key, value]) => {
+      if (typeof value === 'string') return [key, value];
+      const text = JSON.stringify(value);
+      if (text.includes('secretsmanager:')) {
+        if (options.secrets === 'literal') return [key, LITERAL_SECRETS[key] ?? `${key.toLowerCase()}-literal`];
+        return [key, `secretsmanager:${arnPrefix}:${key}-AbCdEf`];
+      }
+      if (key.endsWith('_URL')) return [key, 'https://api.example.test'];
+      if (key.endsWith('_ARN')) return [key, 'arn:aws:states:eu-west-1:000000000000:stateMachine:checkout'];
+      return [key, `${key.toLowerCase()}-from-token`];
+    }),
+  );
+}
+
+/** The environment a cold start gets besides the function's own variables (region, credentials, Lambda's name). */
+export function lambdaRuntimeEnvironment(entryName: string): Record<string, string> {
+  return {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_LAMBDA_FUNCTION_NAME: entryName,
+  };
+}
+
+/**
+ * One cold start: in a fresh Node process (cwd: the repository, so `@aws-sdk/*` resolves), imports
+ * the bundle's external packages and then the bundle, and returns the milliseconds of each part:
+ * from before the first `import()` to the settled promise of the last (top-level awaits included).
+ * Rejects when an import fails or the module has no `handler` function.
+ */
+export async function importOnce(
+  file: string,
+  env: Record<string, string>,
+  externalPackages: readonly string[] = [],
+  nodePath: string = process.execPath,
+): Promise<{ sdkMs: number; bundleMs: number }> {
+  const script = [
+    'const started = performance.now();',
+    `for (const name of ${JSON.stringify(externalPackages)}) await import(name);`,
+    'const sdkDone = performance.now();',
+    `const m = await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'const done = performance.now();',
+    "if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }",
+    "process.stdout.write('PAYSTEP_INIT_MS=' + (sdkDone - started).toFixed(3) + ',' + (done - sdkDone).toFixed(3) + '\\n');",
+  ].join(' ');
+  return await new Promise((resolveRun, rejectRun) => {
+    const child = spawn(nodePath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', rejectRun);
+    child.on('close', (code) => {
+      const match = /PAYSTEP_INIT_MS=([\d.]+),([\d.]+)/.exec(output);
+      if (code === 0 && match?.[1] !== undefined && match[2] !== undefined)
+        resolveRun({ sdkMs: Number(match[1]), bundleMs: Number(match[2]) });
+      else rejectRun(new Error(`${file}: exit ${String(code)}: ${output.slice(0, 2000)}`));
+    });
+  });
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Module initialisation time of every bundle: `runs` cold starts each (one process at a time: the
+ * CPU is shared), in the deployed environment with literal secrets; the median is what counts.
+ */
+export async function measureInitTimes(
+  functions: readonly DeployedFunction[],
+  sizes: readonly BundleSize[],
+  options: { runs?: number; nodePath?: string } = {},
+): Promise<InitTime[]> {
+  const runs = options.runs ?? 5;
+  const times: InitTime[] = [];
+  for (const fn of functions) {
+    const size = sizes.find((candidate) => candidate.entryName === fn.entryName);
+    if (size === undefined) continue;
+    const env = {
+      ...deployedEnvironment(fn.functions[0]!, { secrets: 'literal' }),
+      ...lambdaRuntimeEnvironment(fn.entryName),
+    };
+    const parts: { sdkMs: number; bundleMs: number }[] = [];
+    for (let run = 0; run < runs; run += 1) parts.push(await importOnce(size.file, env, size.externalPackages, options.nodePath));
+    const runsMs = parts.map((part) => Math.round((part.sdkMs + part.bundleMs) * 10) / 10);
+    times.push({
+      entryName: fn.entryName,
+      runsMs,
+      medianMs: median(runsMs),
+      sdkMedianMs: median(parts.map((part) => part.sdkMs)),
+      bundleMedianMs: median(parts.map((part) => part.bundleMs)),
+    });
+  }
+  return times;
 }
 
 /** Every deployed function's bundle, one esbuild run at a time (CPU is shared with other work). */
@@ -87,17 +292,70 @@ function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** A Markdown table (largest first) with the budget, as the README shows it. */
-export function formatBundleReport(sizes: readonly BundleSize[], budgetBytes: number): string {
+function kb(bytes: number): string {
+  return bytes % 1000 === 0 ? `${bytes / 1000} KB` : kib(bytes);
+}
+
+/** The issue 14 targets the report prints each bundle against (not enforced by a test yet). */
+export interface BundleTargets {
+  readonly bytes: number;
+  readonly initMs: number;
+}
+
+/**
+ * A Markdown table (largest first) with the budget, as the README shows it. With `init` and
+ * `targets`, two more columns: the median module initialisation and ok/over against both targets.
+ */
+export function formatBundleReport(
+  sizes: readonly BundleSize[],
+  budgetBytes: number,
+  init?: readonly InitTime[],
+  targets?: BundleTargets,
+): string {
+  const withTargets = init !== undefined && targets !== undefined;
   const rows = [...sizes]
+    .sort((a, b) => b.bytes - a.bytes)
+    .map((size) => {
+      const cells = [
+        size.entryName,
+        kib(size.bytes),
+        kib(size.gzipBytes),
+        kib(size.sourceMapBytes),
+        size.bytes <= budgetBytes ? 'ok' : 'OVER',
+      ];
+      if (withTargets) {
+        const time = init.find((candidate) => candidate.entryName === size.entryName);
+        const ms = time?.medianMs;
+        cells.push(
+          time === undefined
+            ? 'n/a'
+            : `${time.medianMs.toFixed(0)} (${time.bundleMedianMs.toFixed(0)} + SDK ${time.sdkMedianMs.toFixed(0)})`,
+          size.bytes <= targets.bytes ? 'ok' : 'over',
+          ms === undefined ? 'n/a' : ms <= targets.initMs ? 'ok' : 'over',
+        );
+      }
+      return `| ${cells.join(' | ')} |`;
+    });
+  const header = [`Function (lambdas/<entry>)`, 'Bundle (minified ESM)', 'gzip', 'Source map', `Budget ${kib(budgetBytes)}`];
+  const align = ['---', '---:', '---:', '---:', ':---:'];
+  if (withTargets) {
+    header.push('Init ms, median (bundle + AWS SDK)', `Size target ${kb(targets.bytes)}`, `Init target ${targets.initMs} ms`);
+    align.push('---:', ':---:', ':---:');
+  }
+  return [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows].join('\n');
+}
+
+/** Where the bytes of each bundle over `overBytes` go: its `top` largest origins, one line per bundle. */
+export function formatBundleOrigins(sizes: readonly BundleSize[], overBytes: number, top = 6): string {
+  return [...sizes]
+    .filter((size) => size.bytes > overBytes)
     .sort((a, b) => b.bytes - a.bytes)
     .map(
       (size) =>
-        `| ${size.entryName} | ${kib(size.bytes)} | ${kib(size.gzipBytes)} | ${kib(size.sourceMapBytes)} | ${size.bytes <= budgetBytes ? 'ok' : 'OVER'} |`,
-    );
-  return [
-    `| Function (lambdas/<entry>) | Bundle (minified ESM) | gzip | Source map | Budget ${kib(budgetBytes)} |`,
-    '| --- | ---: | ---: | ---: | :---: |',
-    ...rows,
-  ].join('\n');
+        `- ${size.entryName} (${kib(size.bytes)}): ${size.origins
+          .slice(0, top)
+          .map((origin) => `${origin.origin} ${kib(origin.bytes)}`)
+          .join(', ')}`,
+    )
+    .join('\n');
 }

@@ -34,6 +34,13 @@ export const PAYSTEP_BUNDLING = {
 /** Largest minified bundle (the `.mjs`, source map excluded) a function may have: cold starts grow with it. */
 export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 
+/**
+ * Issue 14's targets, printed by `npm run bundle-report` beside each bundle (ok/over) and read by
+ * the bench: at most 150 KB minified (SDK v3 external) and at most 50 ms of module initialisation.
+ */
+export const BUNDLE_TARGET_BYTES = 150 * 1000;
+export const INIT_TARGET_MS = 50;
+
 /** PAYSTEP_BUNDLING as NodejsFunction's bundling options (the same values, CDK's names). */
 export function toCdkBundlingOptions(settings: typeof PAYSTEP_BUNDLING = PAYSTEP_BUNDLING): BundlingOptions {
   if (settings.format !== 'esm' || !settings.sourcemap) throw new Error('PaystepFunction expects ESM bundles with source maps');

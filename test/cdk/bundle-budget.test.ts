@@ -14,14 +14,20 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, PAYSTEP_BUNDLING } from '../../lib/bundling';
-import { listDeployedFunctions, measureBundles, type BundleSize, type DeployedFunction } from '../../lib/bundle-report';
-import type { PaystepFunction } from '../../lib/constructs/paystep-function';
+import {
+  deployedEnvironment,
+  formatBundleOrigins,
+  formatBundleReport,
+  listDeployedFunctions,
+  measureBundles,
+  measureInitTimes,
+  type BundleSize,
+  type DeployedFunction,
+} from '../../lib/bundle-report';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { SECRETS_KEY_LENGTH } from '../../lib/stateful-stack';
-import type { Json } from './synth-paystep';
 
 const FAKE_ACCOUNT_ARN = 'arn:aws:secretsmanager:eu-west-1:000000000000:secret';
 const NODE24_DIR = resolve(REPO_ROOT, 'tools', 'node24');
@@ -32,24 +38,6 @@ async function node24(): Promise<string> {
   if (!existsSync(NODE24))
     await promisify(execFile)('npm', ['ci', '--prefix', NODE24_DIR, '--no-audit', '--no-fund'], { cwd: REPO_ROOT });
   return NODE24;
-}
-
-/** The function's environment as deployed, with every CloudFormation token replaced by a plausible value. */
-function deployedEnvironment(fn: PaystepFunction): Record<string, string> {
-  const resource = Stack.of(fn).resolve((fn.node.defaultChild as unknown as { environment: unknown }).environment) as {
-    variables?: Record<string, Json>;
-  };
-  const variables = resource.variables ?? {};
-  return Object.fromEntries(
-    Object.entries(variables).map(([key, value]) => {
-      if (typeof value === 'string') return [key, value];
-      const text = JSON.stringify(value);
-      if (text.includes('secretsmanager:')) return [key, `secretsmanager:${FAKE_ACCOUNT_ARN}:${key}-AbCdEf`];
-      if (key.endsWith('_URL')) return [key, 'https://api.example.test'];
-      if (key.endsWith('_ARN')) return [key, 'arn:aws:states:eu-west-1:000000000000:stateMachine:checkout'];
-      return [key, `${key.toLowerCase()}-from-token`];
-    }),
-  );
 }
 
 /** Loads a bundle in a fresh Node process (a cold start): exit 0 and a `handler` function, or the error output. */
@@ -115,6 +103,33 @@ describe('bundle budget', () => {
     }
   });
 
+  it("reports where each bundle's bytes come from, its AWS SDK imports, and its module initialisation time", async () => {
+    // Prepare: the API checkouts function (zod, Powertools, the DynamoDB SDK) and the hosted page (no SDK).
+    const picked = functions.filter((fn) => fn.entryName === 'api-checkouts' || fn.entryName === 'web-checkout');
+    // Act
+    const init = await measureInitTimes(picked, sizes, { runs: 2 });
+    const table = formatBundleReport(sizes, BUNDLE_BUDGET_BYTES, init, { bytes: 150_000, initMs: 50 });
+    const origins = formatBundleOrigins(sizes, 150_000);
+    // Assess
+    const checkouts = sizes.find((size) => size.entryName === 'api-checkouts')!;
+    expect(checkouts.origins.reduce((sum, origin) => sum + origin.bytes, 0)).toBeLessThanOrEqual(checkouts.bytes);
+    expect(checkouts.origins.map((origin) => origin.origin)).toContain('zod');
+    expect(checkouts.origins.map((origin) => origin.origin)).toContain('lambdas/shared');
+    expect(checkouts.externalPackages).toContain('@aws-sdk/lib-dynamodb');
+    expect(sizes.find((size) => size.entryName === 'web-checkout')!.externalPackages).toEqual([]);
+    expect(init.map((time) => time.entryName).sort()).toEqual(['api-checkouts', 'web-checkout']);
+    for (const time of init) {
+      expect(time.runsMs).toHaveLength(2);
+      expect(time.medianMs, time.entryName).toBeGreaterThan(0);
+      expect(time.bundleMedianMs, time.entryName).toBeGreaterThan(0);
+    }
+    expect(init.find((time) => time.entryName === 'api-checkouts')!.sdkMedianMs).toBeGreaterThan(0);
+    expect(table.split('\n')[0]).toContain('Init target 50 ms');
+    expect(table).toMatch(/\| web-checkout \|.*\| \d+ \(\d+ \+ SDK \d+\) \| ok \| (ok|over) \|/);
+    expect(table).toMatch(/\| api-customers \|.*\| n\/a \| (ok|over) \| n\/a \|/);
+    expect(origins.split('\n').length).toBe(sizes.filter((size) => size.bytes > 150_000).length);
+  }, 120_000);
+
   it.each([
     ['this Node', async () => process.execPath],
     ['Node 24 (the Lambda runtime)', node24],
@@ -127,7 +142,7 @@ describe('bundle budget', () => {
       for (const fn of functions) {
         // Prepare
         const env = {
-          ...deployedEnvironment(fn.functions[0]!),
+          ...deployedEnvironment(fn.functions[0]!, { secrets: 'reference', secretArnPrefix: FAKE_ACCOUNT_ARN }),
           AWS_REGION: 'eu-west-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
