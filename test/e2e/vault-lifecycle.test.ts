@@ -3,11 +3,12 @@
  * a child process, the real ASL, DynamoDB Local, the sandbox PSP and the demo merchant), each
  * proven from outside: the vault's card checks (422 with `param`), fingerprints per card number
  * and merchant, the customer routes and their 404s for another merchant's ids, a detached or
- * deleted payment method that can never pay again, an off-session payment with a card that would
- * challenge (3-D Secure) failing `authentication_required` with nothing authorized, and deletes
- * and detaches racing off-session pays: a pay either went to the PSP before the card was shredded
- * or it fails, and the PSP's ledger never keeps an authorization or a capture the checkout does
- * not own. The vault table's items are read in DynamoDB Local.
+ * deleted payment method that can never pay again, another customer's payment method refused on
+ * every pay path, an off-session payment with a card that would challenge (3-D Secure) failing
+ * `authentication_required` with nothing authorized, and deletes and detaches racing off-session
+ * pays: a pay either went to the PSP before the card was shredded or it fails, and the PSP's
+ * ledger never keeps an authorization or a capture the checkout does not own (a shred during an
+ * outstanding authorization included). The vault table's items are read in DynamoDB Local.
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -329,6 +330,34 @@ describe('a detached or deleted payment method cannot pay', () => {
       expect((await checkoutOf(checkout.id)).status).toBe('open');
       expect(await fetchLedger(stack.pspUrl, checkout.id)).toEqual([]);
     }
+  });
+});
+
+describe("another customer's payment method", () => {
+  it('is refused with 422 payment_method_customer_mismatch on every pay path, leaving the checkout open and the PSP untouched', async () => {
+    // Prepare
+    const mine = await customerWithSavedCard();
+    const theirs = await customerWithSavedCard();
+    const checkout = await createCheckout({ customer: mine.customer });
+    const pay = (token: string, offSession: boolean) =>
+      call<ErrorBody>('POST', `/v1/checkouts/${checkout.id}/pay`, {
+        token,
+        body: { payment_method: theirs.paymentMethod, ...(offSession ? { off_session: true } : {}) },
+      });
+    // Act
+    const answers = [
+      await pay(checkout.client_secret!, false),
+      await pay(stack.secretKey, false),
+      await pay(stack.secretKey, true),
+    ];
+    // Assess
+    expect(answers.map((answer) => [answer.status, answer.body.error?.code, answer.body.error?.param])).toEqual([
+      [422, 'payment_method_customer_mismatch', 'payment_method'],
+      [422, 'payment_method_customer_mismatch', 'payment_method'],
+      [422, 'payment_method_customer_mismatch', 'payment_method'],
+    ]);
+    expect((await checkoutOf(checkout.id)).status).toBe('open');
+    expect(await fetchLedger(stack.pspUrl, checkout.id)).toEqual([]);
   });
 });
 
