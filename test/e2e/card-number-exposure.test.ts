@@ -4,8 +4,9 @@
  * DynamoDB Local, the sandbox PSP and the demo merchant). With one card number no other request
  * uses: the buyer vaults it (typed with spaces) and pays with the `pm_` on a checkout that saves
  * it on a new customer, saves it a second time the same way, the merchant vaults it with its key
- * and pays with that `pm_`, charges a renewal off-session, detaches one saved card and deletes
- * the customer (crypto-shredding the other), and bad requests carry the number too. Then it
+ * and pays with that `pm_` (once on the sandbox PSP, once routed to the stripe connector), charges
+ * a renewal off-session, detaches one saved card and deletes the customer (crypto-shredding the
+ * other), and bad requests carry the number too. Then it
  * greps, for the number with and without spaces or dashes: every API answer (checkouts, their
  * events, `/v1/events`, customers, payment methods), every line the stack printed (stdout and
  * stderr, DEBUG handler logs included), every webhook body sent to a second endpoint of the demo
@@ -20,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
 import { PaystepClient, type ApiAnswer } from '../../local/paystep-client';
-import { fetchLedger } from '../../local/sandbox-psp/client';
+import { fetchLedger, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { LOCAL_CARD_VAULT_TABLE_NAME } from '../../lib/table-schema';
 import { moneyInvariantViolations } from '../support/money-invariants';
 import { startStackProcess, type StackProcess } from './harness';
@@ -37,7 +38,7 @@ interface CheckoutView {
   client_secret?: string;
   amount: number;
   failure_reason: string | null;
-  payment: { captured_amount: number; attempts: { status: string }[] } | null;
+  payment: { captured_amount: number; attempts: { status: string; connector: string }[] } | null;
   events: { type: string; at: string }[];
 }
 
@@ -126,6 +127,13 @@ async function scanTable(tableName: string): Promise<Record<string, AttributeVal
   return items;
 }
 
+/** The Stripe-protocol sandbox's books for one checkout (the sandbox PSP's ledger shape). */
+async function stripeLedger(reference: string): Promise<LedgerOperation[]> {
+  const response = await fetch(`${stack.stripeSandboxUrl}/v1/test/ledger?reference=${encodeURIComponent(reference)}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { operations: LedgerOperation[] }).operations;
+}
+
 function leaks(texts: readonly string[]): string[] {
   return texts.filter((text) => PAN_ANYHOW.test(text));
 }
@@ -194,6 +202,17 @@ describe('the card number across vault, saved-card and off-session payments', ()
       body: { payment_method: merchantPaymentMethod },
     });
     const byMerchantDone = await waitForTerminal(byMerchant.id);
+    // ... a EUR payment routed to the stripe connector (its SDK, the Stripe-protocol sandbox and its webhooks)
+    const routed = await call('PUT', '/v1/routing', {
+      token: stack.secretKey,
+      body: { rules: [{ conditions: { currency: ['EUR'] }, connectors: ['stripe'] }], default: ['sandbox'], failover: false },
+    });
+    const onStripe = await createCheckout({ currency: 'EUR' });
+    await call('POST', `/v1/checkouts/${onStripe.id}/pay`, {
+      token: stack.secretKey,
+      body: { payment_method: await vault(stack.secretKey, PAN) },
+    });
+    const onStripeDone = await waitForTerminal(onStripe.id);
     // ... an off-session renewal with the first saved card
     const renewal = await createCheckout({ customer });
     const renewed = await call('POST', `/v1/checkouts/${renewal.id}/pay`, {
@@ -212,7 +231,7 @@ describe('the card number across vault, saved-card and off-session payments', ()
     const deleted = await call('DELETE', `/v1/customers/${customer}`, { token: stack.secretKey });
     await call('GET', `/v1/payment_methods/${second.paymentMethod}`, { token: stack.secretKey });
     await call('GET', `/v1/customers/${customer}`, { token: stack.secretKey });
-    const paid = [first.checkout.id, second.checkout.id, byMerchant.id, renewal.id];
+    const paid = [first.checkout.id, second.checkout.id, byMerchant.id, onStripe.id, renewal.id];
     // ... wait until the result webhook of each checkout reached the recording endpoint
     const deadline = Date.now() + 60_000;
     while (paid.some((id) => !webhookBodies.some((body) => body.includes('checkout.succeeded') && body.includes(id)))) {
@@ -241,21 +260,27 @@ describe('the card number across vault, saved-card and off-session payments', ()
     const printed = [stack.stdout(), stack.stderr()];
 
     // Assess: the run did what it claims ...
-    expect([first.checkout.status, second.checkout.status, byMerchantDone.status, renewalDone.status]).toEqual([
-      'succeeded',
-      'succeeded',
-      'succeeded',
-      'succeeded',
-    ]);
+    expect([
+      first.checkout.status,
+      second.checkout.status,
+      byMerchantDone.status,
+      onStripeDone.status,
+      renewalDone.status,
+    ]).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(routed.status, routed.text).toBe(200);
+    expect(onStripeDone.payment?.attempts.map((attempt) => attempt.connector)).toEqual(['stripe']);
     expect(renewed.status, renewed.text).toBe(202);
     expect(listed.body.data.map((pm) => pm.id).sort()).toEqual([first.paymentMethod, second.paymentMethod].sort());
     expect(detached.status, detached.text).toBe(200);
     expect(deleted.status, deleted.text).toBe(200);
     for (const id of paid) {
       const checkout = await waitForTerminal(id);
-      expect(moneyInvariantViolations({ ...checkout, confirmationRequired: true }, await fetchLedger(stack.pspUrl, id))).toEqual(
-        [],
-      );
+      const ledger = id === onStripe.id ? await stripeLedger(id) : await fetchLedger(stack.pspUrl, id);
+      expect(
+        ledger.filter((row) => row.type === 'capture' && row.status === 'succeeded'),
+        id,
+      ).toHaveLength(1);
+      expect(moneyInvariantViolations({ ...checkout, confirmationRequired: true }, ledger), id).toEqual([]);
     }
     expect(merchantOrders).toContain(renewal.id);
     expect(tables).toContain(LOCAL_CARD_VAULT_TABLE_NAME);
