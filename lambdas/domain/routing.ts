@@ -67,6 +67,11 @@ export function selectConnectors(routing: RoutingConfig, facts: RoutingFacts): s
 /** Soft declines: the issuer or PSP may say yes elsewhere or later, so failover may try the next connector. */
 export const SOFT_DECLINE_CODES = ['do_not_honor', 'processing_error', 'try_again_later'] as const;
 
+/** Whether `code` is a soft decline (SOFT_DECLINE_CODES). */
+export function isSoftDecline(code: string): boolean {
+  return (SOFT_DECLINE_CODES as readonly string[]).includes(code);
+}
+
 /** Hard declines: the card itself is refused; another connector would refuse it too (never fail over). */
 export const HARD_DECLINE_CODES = [
   'insufficient_funds',
@@ -94,6 +99,6 @@ export function shouldFailOver(
   connectorsLeft: number,
 ): boolean {
   if (!routing.failover || connectorsLeft <= 0) return false;
-  if (failure.kind === 'declined') return (SOFT_DECLINE_CODES as readonly string[]).includes(failure.code);
+  if (failure.kind === 'declined') return isSoftDecline(failure.code);
   return true;
 }
