@@ -27,7 +27,8 @@ interface PaidCheckout {
   amount: number;
   status: string;
   failure_reason: string | null;
-  payment: { attempts: Attempt[] } | null;
+  next_action: { type: string; redirect_to_url: { url: string; return_url: string | null } } | null;
+  payment: { attempts: (Attempt & { three_d_secure: { flow: string } | null })[] } | null;
 }
 
 const VISA = '4242424242424242';
@@ -38,6 +39,7 @@ const VISA_GB = '4000008260000000';
 const SOFT_DECLINE = '4000000000000101'; // do_not_honor on both sandboxes
 const HARD_DECLINE = '4000000000009995'; // insufficient_funds
 const HANG_AUTHORIZE = '4000000000000333'; // authorized at once, answer held past Paystep's PSP timeout
+const FRICTIONLESS = '4000000000003055'; // 3-D Secure without a challenge, unless the request requires one
 
 let stack: StackProcess;
 let api: PaystepClient;
@@ -69,8 +71,16 @@ async function merchantWithRouting(routing: Record<string, unknown>): Promise<st
   return key;
 }
 
-/** Creates a checkout, vaults `number` for it, pays with the `pm_` and returns the checkout once terminal. */
-async function pay(key: string, number: string, amount: number, currency: string): Promise<PaidCheckout> {
+const TERMINAL = (status: string): boolean => status === 'succeeded' || status === 'failed';
+
+/** Creates a checkout, vaults `number` for it, pays with the `pm_` and returns the checkout once terminal (or `until` holds). */
+async function pay(
+  key: string,
+  number: string,
+  amount: number,
+  currency: string,
+  until: (status: string) => boolean = TERMINAL,
+): Promise<PaidCheckout> {
   const created = await api.call<{ id: string }>('POST', '/v1/checkouts', {
     token: key,
     body: {
@@ -96,7 +106,7 @@ async function pay(key: string, number: string, amount: number, currency: string
   const deadline = Date.now() + 60_000;
   for (;;) {
     const checkout = await api.call<PaidCheckout>('GET', `/v1/checkouts/${created.body.id}`, { token: key });
-    if (checkout.body.status === 'succeeded' || checkout.body.status === 'failed') return checkout.body;
+    if (until(checkout.body.status)) return checkout.body;
     if (Date.now() > deadline) throw new Error(`checkout ${created.body.id} still ${checkout.body.status}`);
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
@@ -342,5 +352,50 @@ describe('failover (failover: true; sandbox first, then stripe)', () => {
     expect(checkout.status).toBe('failed');
     expect(attemptsOf(checkout)).toEqual([['sandbox', 'failed', 'do_not_honor']]);
     expect(await stripeLedger(checkout.id)).toEqual([]);
+  });
+});
+
+describe('a routing rule with "three_ds":"required" (issue 17)', () => {
+  const RULES = {
+    rules: [{ conditions: { currency: ['EUR'] }, connectors: ['sandbox'], three_ds: 'required' }],
+    default: ['sandbox'],
+    failover: false,
+  };
+
+  it('challenges a frictionless card the rule routes: requires_action with next_action, then succeeds once completed', async () => {
+    // Prepare
+    const key = await merchantWithRouting(RULES);
+    const open = await pay(key, FRICTIONLESS, 2599, 'EUR', (status) => status !== 'processing');
+    expect(open.status).toBe('requires_action');
+    expect(open.next_action?.type).toBe('redirect_to_url');
+    // Act: the buyer completes the challenge
+    const answered = await fetch(open.next_action!.redirect_to_url.url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=complete',
+    });
+    // Assess
+    expect(answered.status).toBe(302);
+    const deadline = Date.now() + 30_000;
+    let checkout = open;
+    while (!TERMINAL(checkout.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      checkout = (await api.call<PaidCheckout>('GET', `/v1/checkouts/${open.id}`, { token: key })).body;
+    }
+    expect(checkout.status).toBe('succeeded');
+    expect(checkout.payment?.attempts[0]?.three_d_secure?.flow).toBe('challenge');
+    expect(succeededOps(await fetchLedger(stack.pspUrl, open.id), 'capture')).toEqual([2599]);
+  });
+
+  it('does not challenge the same card when the payment is routed by the default (no three_ds)', async () => {
+    // Prepare
+    const key = await merchantWithRouting(RULES);
+    // Act
+    const checkout = await pay(key, FRICTIONLESS, 2599, 'USD');
+    // Assess
+    expect(checkout.status).toBe('succeeded');
+    expect(checkout.payment?.attempts.map((attempt) => attempt.status)).toEqual(['captured']);
+    expect(checkout.payment?.attempts[0]?.three_d_secure?.flow).toBe('frictionless');
   });
 });

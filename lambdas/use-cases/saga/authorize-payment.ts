@@ -158,7 +158,10 @@ async function askPspToAuthorize(
       amount: checkout.amount,
       currency: checkout.currency,
       idempotencyKey: attemptScopedKey(checkout.id, payment, 'authorize'),
-      threeDSecure: threeDSecureRequest(deps, checkout, { offSession: source.cardOnFile?.initiator === 'merchant' }),
+      threeDSecure: threeDSecureRequest(deps, checkout, {
+        offSession: source.cardOnFile?.initiator === 'merchant',
+        required: payment.threeDsRequired === true, // a routing rule's "three_ds":"required"
+      }),
     });
     await settlePaymentSource(deps, checkout, payment, answer);
     return answer;

@@ -38,10 +38,13 @@ class ScriptedPsp implements PaymentGateway {
 
   /** The CVC each authorize call carried (a vaulted card's), in call order. */
   readonly cvcs: (string | undefined)[] = [];
+  /** Whether each authorize call asked for 3-D Secure by rule. */
+  readonly threeDsRequired: boolean[] = [];
 
   async authorize(request: AuthorizeInput): Promise<AuthorizeOutput> {
     this.calls.push({ op: 'authorize', key: request.idempotencyKey });
     if (request.source.type === 'card') this.cvcs.push(request.source.card.revealCvc());
+    this.threeDsRequired.push(request.threeDSecure?.required === true);
     const replayed = this.byKey.get(request.idempotencyKey);
     if (replayed !== undefined) return { pspReference: replayed, authorizedAmount: request.amount };
     const step = this.script.shift() ?? 'approve';
@@ -379,5 +382,29 @@ describe('the payment method CVC across failover', () => {
     expect(sandbox.cvcs).toEqual(['123']);
     expect(stripe.cvcs).toEqual(['123']);
     expect(cvc).toBeUndefined();
+  });
+});
+
+describe('a routing rule that requires 3-D Secure', () => {
+  it('asks every attempt of the payment for 3-D Secure, the failover attempt too', async () => {
+    // Prepare
+    await checkouts.updatePayment(
+      'chk_1',
+      { ...(await stored()), threeDsRequired: true },
+      (await checkouts.getCheckout('chk_1'))!.version,
+    );
+    sandbox.script.push(new PspUnavailableError('503'));
+    // Act
+    await authorizePayment(deps, input);
+    // Assess
+    expect(sandbox.threeDsRequired).toEqual([true]);
+    expect(stripe.threeDsRequired).toEqual([true]);
+  });
+
+  it('does not ask for it when the route came from a rule without three_ds', async () => {
+    // Act
+    await authorizePayment(deps, input);
+    // Assess
+    expect(sandbox.threeDsRequired).toEqual([false]);
   });
 });
