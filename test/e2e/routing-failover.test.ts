@@ -399,3 +399,57 @@ describe('a routing rule with "three_ds":"required" (issue 17)', () => {
     expect(checkout.payment?.attempts[0]?.three_d_secure?.flow).toBe('frictionless');
   });
 });
+
+describe('a burst of payments while both sandboxes go down in turn', () => {
+  it('keeps the money invariant on both ledgers: at most one capture, no authorization left open, hard declines never fail over', async () => {
+    // Prepare: EUR tries stripe first, everything else sandbox first, failover on
+    const key = await merchantWithRouting({
+      rules: [{ conditions: { currency: ['EUR'] }, connectors: ['stripe', 'sandbox'] }],
+      default: ['sandbox', 'stripe'],
+      failover: true,
+    });
+    const cards = [VISA, VISA, MASTERCARD, SOFT_DECLINE, HARD_DECLINE, HANG_AUTHORIZE];
+    const outages: [number, 'none' | 'unavailable' | 'timeout', 'none' | 'unavailable' | 'timeout'][] = [
+      [1500, 'unavailable', 'none'],
+      [3500, 'none', 'timeout'],
+      [5500, 'timeout', 'unavailable'],
+      [7500, 'none', 'none'],
+    ];
+    const switched = (async () => {
+      const started = Date.now();
+      for (const [at, sandboxMode, stripeMode] of outages) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - (Date.now() - started))));
+        await Promise.all([setOutage(stack.pspUrl, sandboxMode), setOutage(stack.stripeSandboxUrl, stripeMode)]);
+      }
+    })();
+    // Act: 24 payments, one every 300 ms, across the outage windows (a payment reaches its PSP ~1-3 s after it starts)
+    const runs = Array.from({ length: 24 }, async (_, index) => {
+      await new Promise((resolve) => setTimeout(resolve, index * 300));
+      const card = cards[index % cards.length]!;
+      const checkout = await pay(key, card, 1000 + index, index % 2 === 0 ? 'EUR' : 'USD');
+      return { card, checkout };
+    });
+    const results = await Promise.all(runs);
+    await switched;
+    // Assess
+    for (const { card, checkout } of results) {
+      const books = await ledgers(checkout.id);
+      expect(crossLedgerViolations(checkout, books.all), checkout.id).toEqual([]);
+      const attempts = checkout.payment?.attempts ?? [];
+      expect(attempts.filter((attempt) => attempt.status === 'captured').length, checkout.id).toBe(
+        checkout.status === 'succeeded' ? 1 : 0,
+      );
+      // A hard decline is always the last attempt (an outage before it may have failed over to it).
+      const hard = attempts.findIndex((attempt) => attempt.failure_code === 'insufficient_funds');
+      if (hard >= 0) expect(hard, checkout.id).toBe(attempts.length - 1);
+      if (card === SOFT_DECLINE) expect(checkout.status, checkout.id).toBe('failed');
+    }
+    const outageFailovers = results.filter(({ checkout }) =>
+      (checkout.payment?.attempts ?? []).some(
+        (attempt) => attempt.failure_code === 'psp_unavailable' || attempt.failure_code === 'psp_timeout',
+      ),
+    );
+    expect(outageFailovers.length).toBeGreaterThan(1);
+    expect(results.filter(({ card, checkout }) => card === VISA && checkout.status === 'succeeded').length).toBeGreaterThan(0);
+  });
+});
