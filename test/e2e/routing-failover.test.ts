@@ -362,31 +362,36 @@ describe('a routing rule with "three_ds":"required" (issue 17)', () => {
     failover: false,
   };
 
-  it('challenges a frictionless card the rule routes: requires_action with next_action, then succeeds once completed', async () => {
-    // Prepare
-    const key = await merchantWithRouting(RULES);
-    const open = await pay(key, FRICTIONLESS, 2599, 'EUR', (status) => status !== 'processing');
-    expect(open.status).toBe('requires_action');
-    expect(open.next_action?.type).toBe('redirect_to_url');
-    // Act: the buyer completes the challenge
-    const answered = await fetch(open.next_action!.redirect_to_url.url, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'outcome=complete',
-    });
-    // Assess
-    expect(answered.status).toBe(302);
-    const deadline = Date.now() + 30_000;
-    let checkout = open;
-    while (!TERMINAL(checkout.status) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      checkout = (await api.call<PaidCheckout>('GET', `/v1/checkouts/${open.id}`, { token: key })).body;
-    }
-    expect(checkout.status).toBe('succeeded');
-    expect(checkout.payment?.attempts[0]?.three_d_secure?.flow).toBe('challenge');
-    expect(succeededOps(await fetchLedger(stack.pspUrl, open.id), 'capture')).toEqual([2599]);
-  });
+  it.each(['sandbox', 'stripe'])(
+    'challenges a frictionless card the rule routes to %s: requires_action with next_action, then succeeds once completed',
+    async (connector) => {
+      // Prepare
+      const key = await merchantWithRouting({ ...RULES, rules: [{ ...RULES.rules[0]!, connectors: [connector] }] });
+      const open = await pay(key, FRICTIONLESS, 2599, 'EUR', (status) => status !== 'processing');
+      expect(open.status).toBe('requires_action');
+      expect(open.next_action?.type).toBe('redirect_to_url');
+      // Act: the buyer completes the challenge
+      const answered = await fetch(open.next_action!.redirect_to_url.url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'outcome=complete',
+      });
+      // Assess
+      expect(answered.status).toBe(302);
+      const deadline = Date.now() + 30_000;
+      let checkout = open;
+      while (!TERMINAL(checkout.status) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        checkout = (await api.call<PaidCheckout>('GET', `/v1/checkouts/${open.id}`, { token: key })).body;
+      }
+      expect(checkout.status).toBe('succeeded');
+      expect(checkout.payment?.attempts[0]?.three_d_secure?.flow).toBe('challenge');
+      expect(connectorsOf(checkout)).toEqual([connector]);
+      const ledger = connector === 'stripe' ? await stripeLedger(open.id) : await fetchLedger(stack.pspUrl, open.id);
+      expect(succeededOps(ledger, 'capture')).toEqual([2599]);
+    },
+  );
 
   it('does not challenge the same card when the payment is routed by the default (no three_ds)', async () => {
     // Prepare
