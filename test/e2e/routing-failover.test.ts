@@ -136,6 +136,17 @@ function connectorsOf(checkout: PaidCheckout): string[] {
   return (checkout.payment?.attempts ?? []).map((attempt) => attempt.connector);
 }
 
+/** The operator view's failover counters per connector (last hour, every merchant of the stack). */
+async function failoverCounts(): Promise<Record<string, { out: number; in: number }>> {
+  const answer = await api.call<{ data: { connector: string; failovers_out: number; failovers_in: number }[] }>(
+    'GET',
+    '/v1/operator/connectors',
+    { token: stack.adminToken },
+  );
+  expect(answer.status, answer.text).toBe(200);
+  return Object.fromEntries(answer.body.data.map((row) => [row.connector, { out: row.failovers_out, in: row.failovers_in }]));
+}
+
 function succeededOps(ops: LedgerOperation[], type: string): number[] {
   return ops.filter((op) => op.type === type && op.status === 'succeeded').map((op) => op.amount);
 }
@@ -236,13 +247,17 @@ describe('routing by condition (the first rule whose conditions all hold; otherw
 describe('failover (failover: true; sandbox first, then stripe)', () => {
   const FAILOVER = { rules: [], default: ['sandbox', 'stripe'], failover: true };
 
-  it('fails over when the first PSP is unavailable: captured on stripe, nothing held at the sandbox PSP', async () => {
+  it('fails over when the first PSP is unavailable: captured on stripe, nothing held at the sandbox PSP, counted for the operator', async () => {
     // Prepare
     const key = await merchantWithRouting(FAILOVER);
     await setOutage(stack.pspUrl, 'unavailable');
+    const countsBefore = await failoverCounts();
     // Act
     const checkout = await pay(key, VISA, 4400, 'USD');
     // Assess
+    const countsAfter = await failoverCounts();
+    expect((countsAfter['sandbox']?.out ?? 0) - (countsBefore['sandbox']?.out ?? 0)).toBe(1);
+    expect((countsAfter['stripe']?.in ?? 0) - (countsBefore['stripe']?.in ?? 0)).toBe(1);
     const books = await ledgers(checkout.id);
     expect(checkout.status).toBe('succeeded');
     expect(attemptsOf(checkout)).toEqual([
