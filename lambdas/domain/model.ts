@@ -79,6 +79,8 @@ export interface CheckoutPayment {
    * attempt's connector first; failover moves to the next. Absent: the current attempt's connector only.
    */
   route?: string[];
+  /** The routing rule that picked the route requires 3-D Secure (`"three_ds":"required"`): every attempt asks for it. */
+  threeDsRequired?: true;
   /**
    * The authorization tries, oldest first (lambdas/domain/payment-attempt.ts): where the payment
    * stands at the PSP (pending, authorized, captured, voided, failed...) is the current attempt's

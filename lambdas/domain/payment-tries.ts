@@ -56,6 +56,7 @@ export function paymentForNextTry(
     offSession?: boolean;
     saveDeclined?: true;
     route?: string[];
+    threeDsRequired?: true;
     attempt: PaymentAttempt;
   },
 ): CheckoutPayment {

@@ -22,6 +22,8 @@ export interface RoutingRule {
   conditions: RoutingConditions;
   /** Ordered connector ids; the first is tried first. */
   connectors: string[];
+  /** `required`: the authorization asks for 3-D Secure even where the issuer would not challenge (issue 17). */
+  threeDs?: 'required';
 }
 
 export interface RoutingConfig {
@@ -58,14 +60,30 @@ export function ruleMatches(conditions: RoutingConditions, facts: RoutingFacts):
   return true;
 }
 
+/** What routing decides for a payment: the ordered connectors, and whether the picked rule requires 3-D Secure. */
+export interface RouteDecision {
+  connectors: string[];
+  threeDsRequired: boolean;
+}
+
+/** The first matching rule's connectors (and its `three_ds`), otherwise `default` (no 3-D Secure requirement). */
+export function selectRoute(routing: RoutingConfig, facts: RoutingFacts): RouteDecision {
+  const rule = routing.rules.find((candidate) => ruleMatches(candidate.conditions, facts));
+  return { connectors: [...(rule?.connectors ?? routing.default)], threeDsRequired: rule?.threeDs === 'required' };
+}
+
 /** The ordered connectors for this payment: the first matching rule's list, otherwise `default`. */
 export function selectConnectors(routing: RoutingConfig, facts: RoutingFacts): string[] {
-  const rule = routing.rules.find((candidate) => ruleMatches(candidate.conditions, facts));
-  return [...(rule?.connectors ?? routing.default)];
+  return selectRoute(routing, facts).connectors;
 }
 
 /** Soft declines: the issuer or PSP may say yes elsewhere or later, so failover may try the next connector. */
 export const SOFT_DECLINE_CODES = ['do_not_honor', 'processing_error', 'try_again_later'] as const;
+
+/** Whether `code` is a soft decline (SOFT_DECLINE_CODES). */
+export function isSoftDecline(code: string): boolean {
+  return (SOFT_DECLINE_CODES as readonly string[]).includes(code);
+}
 
 /** Hard declines: the card itself is refused; another connector would refuse it too (never fail over). */
 export const HARD_DECLINE_CODES = [
@@ -94,6 +112,6 @@ export function shouldFailOver(
   connectorsLeft: number,
 ): boolean {
   if (!routing.failover || connectorsLeft <= 0) return false;
-  if (failure.kind === 'declined') return (SOFT_DECLINE_CODES as readonly string[]).includes(failure.code);
+  if (failure.kind === 'declined') return isSoftDecline(failure.code);
   return true;
 }

@@ -1,7 +1,7 @@
 /**
  * Request and response schemas of the connector routes (DESIGN Part 2 "Connectors", "Routing and
  * failover"): `POST /v1/connector_accounts`, `PUT /v1/routing` and their answers, snake_case on
- * the wire (amount_gte, amount_lt, card_brand, card_country), with the conversions to and from the
+ * the wire (amount_gte, amount_lt, card_brand, card_country, a rule's three_ds), with the conversions to and from the
  * domain's RoutingConfig. The handler validates with them and the OpenAPI document is generated from them.
  */
 import { z } from 'zod';
@@ -39,11 +39,17 @@ const conditionsSchema = z.strictObject({
     .meta({ description: 'Issuing countries (ISO 3166-1 alpha-2).', example: ['DE'] }),
 });
 
+/** A rule's 3-D Secure requirement (issue 17): `required` asks for authentication on every payment the rule routes. */
+const threeDsField = z
+  .enum(['required'], { error: '{param} must be "required" (or left out)' })
+  .optional()
+  .meta({ description: '`required`: the authorization asks for 3-D Secure (a challenge) on every payment this rule routes.' });
+
 /** Body of PUT /v1/routing (and the answer's shape, with `object`). */
 export const routingInputSchema = z
   .strictObject({
     rules: z
-      .array(z.strictObject({ conditions: conditionsSchema, connectors: connectorList }))
+      .array(z.strictObject({ conditions: conditionsSchema, connectors: connectorList, three_ds: threeDsField }))
       .max(50)
       .meta({ description: 'The first rule whose conditions all hold picks the ordered connector list.' }),
     default: connectorList.meta({ description: 'The connectors when no rule matches.' }),
@@ -54,7 +60,7 @@ export const routingInputSchema = z
 export const routingSchema = z
   .strictObject({
     object: z.literal('routing'),
-    rules: z.array(z.strictObject({ conditions: conditionsSchema, connectors: z.array(z.string()) })),
+    rules: z.array(z.strictObject({ conditions: conditionsSchema, connectors: z.array(z.string()), three_ds: threeDsField })),
     default: z.array(z.string()),
     failover: z.boolean(),
   })
@@ -88,7 +94,11 @@ export const connectorAccountListSchema = z
 /** The wire body as the domain's RoutingConfig. */
 export function toRoutingConfig(input: z.output<typeof routingInputSchema>): RoutingConfig {
   return {
-    rules: input.rules.map((rule) => ({ conditions: toConditions(rule.conditions), connectors: [...rule.connectors] })),
+    rules: input.rules.map((rule) => ({
+      conditions: toConditions(rule.conditions),
+      connectors: [...rule.connectors],
+      ...(rule.three_ds !== undefined ? { threeDs: rule.three_ds } : {}),
+    })),
     default: [...input.default],
     failover: input.failover,
   };
@@ -116,6 +126,7 @@ export function toRoutingView(routing: RoutingConfig): z.output<typeof routingSc
         ...(rule.conditions.cardCountry !== undefined ? { card_country: rule.conditions.cardCountry } : {}),
       },
       connectors: rule.connectors,
+      ...(rule.threeDs !== undefined ? { three_ds: rule.threeDs } : {}),
     })),
     default: routing.default,
     failover: routing.failover,

@@ -193,6 +193,7 @@ const OPERATIONS: readonly OperationSpec[] = [
         {
           conditions: { currency: ['EUR'], amount_gte: 0, amount_lt: 100000, card_brand: ['visa'], card_country: ['DE'] },
           connectors: ['stripe', 'sandbox'],
+          three_ds: 'required',
         },
       ],
       default: ['sandbox', 'stripe'],

@@ -20,7 +20,7 @@ import type { CardVault } from '../ports/card-vault';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { MerchantRepository } from '../ports/merchants';
 import type { PaymentWorkflow } from '../ports/workflow';
-import { routeForPaymentMethod } from './payment-route';
+import { planPaymentRoute } from './payment-route';
 
 export interface PayDependencies {
   checkouts: CheckoutRepository;
@@ -81,10 +81,11 @@ export async function payCheckout(
         ? await checkPaymentMethod(deps, checkout, input.paymentMethodId, input.offSession, now)
         : undefined;
     // A `pm_` is routed by the merchant's rules; a token pays through the default connector only.
-    const route =
+    const plan =
       paymentMethod !== undefined && deps.merchants !== undefined
-        ? await routeForPaymentMethod({ merchants: deps.merchants }, checkout, paymentMethod)
-        : [deps.connector];
+        ? await planPaymentRoute({ merchants: deps.merchants }, checkout, paymentMethod)
+        : { route: [deps.connector], threeDsRequired: false };
+    const route = plan.route;
     const connector = route[0] ?? deps.connector;
     try {
       checkout = await deps.checkouts.transitionCheckout({
@@ -96,6 +97,7 @@ export async function payCheckout(
           payment: paymentForNextTry(checkout.payment, {
             ...paidWith(input),
             ...(paymentMethod !== undefined ? { route } : {}),
+            ...(plan.threeDsRequired ? { threeDsRequired: true as const } : {}),
             attempt: newAttempt({
               id: generateAttemptId(),
               connector,

@@ -1159,6 +1159,11 @@ export interface components {
                     currency?: unknown[];
                 };
                 connectors: string[];
+                /**
+                 * @description `required`: the authorization asks for 3-D Secure (a challenge) on every payment this rule routes.
+                 * @enum {string}
+                 */
+                three_ds?: "required";
             }[];
         };
         RoutingInput: {
@@ -1200,6 +1205,11 @@ export interface components {
                     currency?: string[];
                 };
                 connectors: ("sandbox" | "stripe")[];
+                /**
+                 * @description `required`: the authorization asks for 3-D Secure (a challenge) on every payment this rule routes.
+                 * @enum {string}
+                 */
+                three_ds?: "required";
             }[];
         };
         Settings: {
@@ -3331,7 +3341,8 @@ export interface operations {
                  *           "connectors": [
                  *             "stripe",
                  *             "sandbox"
-                 *           ]
+                 *           ],
+                 *           "three_ds": "required"
                  *         }
                  *       ],
                  *       "default": [

@@ -20,6 +20,7 @@ import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments
 import { openCheckoutInstrument } from '../financial-instruments';
 import { paymentSourceFor, settlePaymentSource, type PaymentSourceDependencies } from '../payment-source';
 import { asAuthenticationError, declineFromPsp, isRecordedDecline, threeDSecureRequest } from '../three-d-secure';
+import { isSoftDecline } from '../../domain/routing';
 import { attemptScopedKey, authorizeWithFailover } from './failover';
 import { assertNotRecovered, loadCheckout, recordAttempt, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -60,8 +61,8 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
     merchant?.settings.inventoryConfirmationEnabled && merchant.settings.inventoryConfirmationUrl,
   );
   // Failover to the route's next connector (lambdas/use-cases/saga/failover.ts); the last attempt's checkout and payment.
-  const tried = await authorizeWithFailover(deps, checkout, merchant, (current, currentPayment) =>
-    askPspToAuthorize(deps, current, currentPayment),
+  const tried = await authorizeWithFailover(deps, checkout, merchant, (current, currentPayment, options) =>
+    askPspToAuthorize(deps, current, currentPayment, options),
   );
   ({ checkout, payment } = tried);
   const authorization = tried.authorization;
@@ -144,6 +145,7 @@ async function askPspToAuthorize(
   deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'challengeReturnUrl'> & PaymentSourceDependencies,
   checkout: Checkout,
   payment: CheckoutPayment,
+  { mayFailOver }: { mayFailOver: boolean } = { mayFailOver: false },
 ): Promise<AuthorizeOutput> {
   const pendingReference = pendingAuthorizationOf(payment);
   const gateway = gatewayFor(deps, connectorOf(payment));
@@ -156,14 +158,18 @@ async function askPspToAuthorize(
       amount: checkout.amount,
       currency: checkout.currency,
       idempotencyKey: attemptScopedKey(checkout.id, payment, 'authorize'),
-      threeDSecure: threeDSecureRequest(deps, checkout, { offSession: source.cardOnFile?.initiator === 'merchant' }),
+      threeDSecure: threeDSecureRequest(deps, checkout, {
+        offSession: source.cardOnFile?.initiator === 'merchant',
+        required: payment.threeDsRequired === true, // a routing rule's "three_ds":"required"
+      }),
     });
     await settlePaymentSource(deps, checkout, payment, answer);
     return answer;
   } catch (caught) {
     const error = asAuthenticationError(caught);
     if (isRecordedDecline(error)) {
-      await settlePaymentSource(deps, checkout, payment);
+      // A soft decline that fails over keeps the CVC for the next connector (lambdas/use-cases/saga/failover.ts).
+      if (!(mayFailOver && isSoftDecline(error.message))) await settlePaymentSource(deps, checkout, payment);
       await deps.checkouts.appendEvent(
         {
           checkoutId: checkout.id,

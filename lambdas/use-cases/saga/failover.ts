@@ -35,8 +35,16 @@ import { loadCheckout, requirePayment, type SagaPorts } from './shared';
 
 export type FailoverPorts = Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways'> & PaymentSourceDependencies;
 
-/** One authorization call for the checkout's current attempt (AuthorizePayment's), recording declines and timeouts. */
-export type AuthorizeCurrentAttempt = (checkout: Checkout, payment: CheckoutPayment) => Promise<AuthorizeOutput>;
+/**
+ * One authorization call for the checkout's current attempt (AuthorizePayment's), recording declines
+ * and timeouts. `mayFailOver`: a soft decline here moves on to the next connector, so the payment
+ * method's CVC must survive it (the next PSP needs it; it is destroyed after the try's last answer).
+ */
+export type AuthorizeCurrentAttempt = (
+  checkout: Checkout,
+  payment: CheckoutPayment,
+  options: { mayFailOver: boolean },
+) => Promise<AuthorizeOutput>;
 
 export interface FailoverResult {
   /** The checkout as stored after the last attempt started (its version is the one to write on). */
@@ -122,7 +130,8 @@ export async function authorizeWithFailover(
       continue;
     }
     try {
-      return { checkout, payment, authorization: await authorizeOnce(checkout, payment) };
+      const mayFailOver = routing.failover && connectorsLeft(payment) > 0;
+      return { checkout, payment, authorization: await authorizeOnce(checkout, payment, { mayFailOver }) };
     } catch (error) {
       const stored = await loadCheckout(deps, checkout.id);
       const storedPayment = requirePayment(stored);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROUTING, selectConnectors, shouldFailOver, type RoutingConfig } from '../../../lambdas/domain/routing';
+import {
+  DEFAULT_ROUTING,
+  selectConnectors,
+  selectRoute,
+  shouldFailOver,
+  type RoutingConfig,
+} from '../../../lambdas/domain/routing';
 
 const routing: RoutingConfig = {
   rules: [
@@ -61,5 +67,29 @@ describe('shouldFailOver', () => {
   it('stops when no connector is left or failover is off', () => {
     expect(shouldFailOver(routing, { kind: 'unavailable' }, 0)).toBe(false);
     expect(shouldFailOver({ failover: false }, { kind: 'unavailable' }, 2)).toBe(false);
+  });
+});
+
+describe('selectRoute (a rule may require 3-D Secure)', () => {
+  const withThreeDs: RoutingConfig = {
+    rules: [{ conditions: { currency: ['EUR'] }, connectors: ['sandbox'], threeDs: 'required' }],
+    default: ['sandbox'],
+    failover: false,
+  };
+
+  it('requires 3-D Secure when the picked rule says three_ds: required', () => {
+    // Act
+    const decision = selectRoute(withThreeDs, { amount: 500, currency: 'EUR' });
+    // Assess
+    expect(decision).toEqual({ connectors: ['sandbox'], threeDsRequired: true });
+  });
+
+  it('does not require it for a payment the default routes, nor for a rule without three_ds', () => {
+    // Act
+    const byDefault = selectRoute(withThreeDs, { amount: 500, currency: 'USD' });
+    const byPlainRule = selectRoute(routing, { amount: 500, currency: 'USD' });
+    // Assess
+    expect(byDefault.threeDsRequired).toBe(false);
+    expect(byPlainRule).toEqual({ connectors: ['sandbox'], threeDsRequired: false });
   });
 });

@@ -8,6 +8,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CheckoutPayment } from '../../../../lambdas/domain/model';
 import type { PaymentAttempt } from '../../../../lambdas/domain/payment-attempt';
+import { SensitiveCard, type PaymentMethod } from '../../../../lambdas/domain/payment-method';
 import type { RoutingConfig } from '../../../../lambdas/domain/routing';
 import { PaymentDeclinedError, PspTimeoutError, PspUnavailableError, StoreUnavailableError } from '../../../../lambdas/errors';
 import type {
@@ -35,8 +36,15 @@ class ScriptedPsp implements PaymentGateway {
 
   constructor(readonly connector: string) {}
 
+  /** The CVC each authorize call carried (a vaulted card's), in call order. */
+  readonly cvcs: (string | undefined)[] = [];
+  /** Whether each authorize call asked for 3-D Secure by rule. */
+  readonly threeDsRequired: boolean[] = [];
+
   async authorize(request: AuthorizeInput): Promise<AuthorizeOutput> {
     this.calls.push({ op: 'authorize', key: request.idempotencyKey });
+    if (request.source.type === 'card') this.cvcs.push(request.source.card.revealCvc());
+    this.threeDsRequired.push(request.threeDSecure?.required === true);
     const replayed = this.byKey.get(request.idempotencyKey);
     if (replayed !== undefined) return { pspReference: replayed, authorizedAmount: request.amount };
     const step = this.script.shift() ?? 'approve';
@@ -333,5 +341,70 @@ describe('a crash between attempts', () => {
     const second = (await stored()).attempts[1]!;
     expect(sandbox.calls[0]?.key).toBe('chk_1:t2:authorize');
     expect(stripe.calls[0]?.key).toBe(`chk_1:t2:${second.id}:authorize`);
+  });
+});
+
+describe('the payment method CVC across failover', () => {
+  it('keeps the CVC through a soft decline that fails over, and destroys it after the next connector answered', async () => {
+    // Prepare: a vaulted card (pm_) whose CVC the vault drops on destroyCvc
+    let cvc: string | undefined = '123';
+    const paymentMethod = {
+      id: 'pm_1',
+      merchantId: 'mer_1',
+      type: 'card',
+      status: 'active',
+      cvcAvailable: true,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2040, fingerprint: 'fp' },
+    } satisfies PaymentMethod;
+    deps = {
+      ...deps,
+      vault: {
+        revealForAuthorization: async () => ({
+          paymentMethod,
+          card: new SensitiveCard('pm_1', '4242424242424242', 12, 2040, cvc),
+        }),
+        destroyCvc: async () => {
+          cvc = undefined;
+        },
+      },
+    } as SagaPorts;
+    const { paymentToken: _token, ...withoutToken } = await stored();
+    await checkouts.updatePayment(
+      'chk_1',
+      { ...withoutToken, paymentMethodId: 'pm_1' },
+      (await checkouts.getCheckout('chk_1'))!.version,
+    );
+    sandbox.script.push(new PaymentDeclinedError('do_not_honor'));
+    // Act
+    await authorizePayment(deps, input);
+    // Assess
+    expect(sandbox.cvcs).toEqual(['123']);
+    expect(stripe.cvcs).toEqual(['123']);
+    expect(cvc).toBeUndefined();
+  });
+});
+
+describe('a routing rule that requires 3-D Secure', () => {
+  it('asks every attempt of the payment for 3-D Secure, the failover attempt too', async () => {
+    // Prepare
+    await checkouts.updatePayment(
+      'chk_1',
+      { ...(await stored()), threeDsRequired: true },
+      (await checkouts.getCheckout('chk_1'))!.version,
+    );
+    sandbox.script.push(new PspUnavailableError('503'));
+    // Act
+    await authorizePayment(deps, input);
+    // Assess
+    expect(sandbox.threeDsRequired).toEqual([true]);
+    expect(stripe.threeDsRequired).toEqual([true]);
+  });
+
+  it('does not ask for it when the route came from a rule without three_ds', async () => {
+    // Act
+    await authorizePayment(deps, input);
+    // Assess
+    expect(sandbox.threeDsRequired).toEqual([false]);
   });
 });
