@@ -34,6 +34,8 @@ export interface DynamoCallCounts {
    * removed). The item images come from strongly consistent reads around the write.
    */
   writeUnitsAws: number;
+  /** The part of writeUnitsAws spent on index entries (gsi1 puts and removals). */
+  indexWriteUnitsAws: number;
   /** Calls counted while sizing was on (the base of writeUnitsAws). */
   sizedCalls: number;
 }
@@ -155,6 +157,7 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
         items: 0,
         readUnitsAws: 0,
         writeUnitsAws: 0,
+        indexWriteUnitsAws: 0,
         sizedCalls: 0,
       });
       calls.calls += 1;
@@ -172,12 +175,14 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
             targets.map((target) => (target.kind === 'check' ? undefined : sizer.read(target.tableName, target.key))),
           );
           targets.forEach((target, index) => {
-            calls.writeUnitsAws += awsWriteUnits(
+            const units = awsWriteUnits(
               target,
               before[index],
               target.kind === 'check' ? before[index] : after[index],
               sizer.indexes,
             );
+            calls.writeUnitsAws += units.total;
+            calls.indexWriteUnitsAws += units.index;
           });
         }
         const consumed = result.output.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined;
@@ -325,10 +330,11 @@ function awsWriteUnits(
   before: Record<string, unknown> | undefined,
   after: Record<string, unknown> | undefined,
   indexes: readonly IndexKeys[],
-): number {
+): { total: number; index: number } {
   const larger = Math.max(before === undefined ? 0 : dynamoItemBytes(before), after === undefined ? 0 : dynamoItemBytes(after));
-  let units = Math.max(1, Math.ceil(larger / 1024)) * (target.transactional ? 2 : 1);
-  if (target.kind === 'check') return units;
+  const itemUnits = Math.max(1, Math.ceil(larger / 1024)) * (target.transactional ? 2 : 1);
+  let units = 0;
+  if (target.kind === 'check') return { total: itemUnits, index: 0 };
   for (const index of indexes) {
     const entry = (item: Record<string, unknown> | undefined): string | undefined =>
       item !== undefined && item[index.partitionKey] !== undefined && item[index.sortKey] !== undefined
@@ -341,7 +347,7 @@ function awsWriteUnits(
     if (was !== undefined && is !== undefined && was !== is) units += kilobyteUnits(before, 1024) + kilobyteUnits(after, 1024);
     else units += kilobyteUnits(is !== undefined ? after : before, 1024);
   }
-  return units;
+  return { total: itemUnits + units, index: units };
 }
 
 /** Read units of one read call by AWS's rules, from what it returned. */

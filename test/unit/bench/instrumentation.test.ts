@@ -69,6 +69,8 @@ describe('bench DynamoDB counting by AWS rules', () => {
     expect(counts('TransactWriteItemsCommand').writeUnitsAws).toBe(2 * 2 + 2);
     expect(counts('UpdateItemCommand').writeUnitsAws).toBe(3 + 3);
     expect(counts('UpdateItemCommand').sizedCalls).toBe(1);
+    expect(counts('TransactWriteItemsCommand').indexWriteUnitsAws).toBe(2);
+    expect(counts('UpdateItemCommand').indexWriteUnitsAws).toBe(3);
   });
 
   it('bills a refused conditional write by the item it read, and sizes nothing while sizing is off', async () => {
