@@ -5,20 +5,28 @@
  * random ports; the sandbox PSP approves, the demo merchant confirms at once), then:
  *   1. warm-up checkouts (not measured);
  *   2. a serial phase (concurrency 1) that measures each Lambda's duration without CPU contention,
- *      which is what the GB-s cost uses (Lambda runs one request per container);
+ *      which is what the GB-s cost uses (Lambda runs one request per container), and the latency
+ *      of one checkout at a time (pay -> terminal, create -> webhook delivered);
+ *   2b. a sizing phase (concurrency 1, not timed): DynamoDB write units by AWS's own rules, from
+ *      strongly consistent reads of every written item before and after the write
+ *      (bench/instrumentation.ts), index writes included;
  *   3. the raw DynamoDB Local PutItem rate at the benchmark's concurrency (the storage bound);
  *   4. N complete checkouts (create -> pay -> terminal -> webhook delivered) at fixed concurrency:
  *      checkouts/s, p50/p95/p99 of create and pay, time to terminal and to webhook delivered, and
  *      per checkout the DynamoDB calls and capacity units, Lambda invocations, API requests and
  *      (from the emulator's GetExecutionHistory) Step Functions state transitions;
- *   5. the AWS list-price cost per million checkouts (bench/prices.ts).
+ *   5. the AWS list-price cost per million checkouts (bench/prices.ts), with the write units by
+ *      AWS's rules when the sizing phase ran;
+ *   6. the bundle figures of the last `npm run bundle-report` (.paystep/bundles/report.json).
+ * Every headline figure is printed beside issue 14's target (ok/over).
  * Writes bench/results/latest-bench.json and prints a markdown table for the README.
  *
  * Flags / env: --checkouts N (BENCH_CHECKOUTS, default 600), --concurrency C (BENCH_CONCURRENCY,
- * default 16), --serial N (BENCH_SERIAL, default 40), --out FILE (BENCH_OUT).
+ * default 16), --serial N (BENCH_SERIAL, default 40), --sizing N (BENCH_SIZING, default 10), --out
+ * FILE (BENCH_OUT). A short run: `npm run bench -- --checkouts 100 --serial 10 --sizing 5`.
  */
 import '../local/polyfills';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +35,8 @@ import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-s
 import { LOCAL_AWS } from '../local/dynamodb-local';
 import { PaystepClient } from '../local/paystep-client';
 import { stateMachineArnFor } from '../local/stepfunctions-emulator';
+import { BUNDLE_REPORT_DIR } from '../lib/bundle-report';
+import { BUNDLE_TARGET_BYTES, INIT_TARGET_MS } from '../lib/bundling';
 import { LOCAL_TABLE_NAME } from '../lib/table-schema';
 import {
   createCheckout,
@@ -59,10 +69,27 @@ const POLL_KEYS = new Set(['api-checkouts GET /v1/checkouts/{id}']);
 /** Scheduled on AWS (fixed monthly cost), on fast timers locally: not per-checkout work. */
 const BACKGROUND_KEYS = new Set(['webhook-dispatcher', 'reconciliation-sweep', '(outside a handler)']);
 
+/** Issue 14's targets, per successful checkout unless said otherwise; the bench prints each figure against its target. */
+export const BENCH_TARGETS = {
+  dynamoWriteRequests: 5,
+  writeRequestUnitsAws: 10,
+  readRequestUnitsAws: 10,
+  stateTransitions: 3,
+  lambdaInvocations: 6,
+  costUsdPerMillion: 90,
+  serialPayToTerminalP50Ms: 60,
+  serialCreateToWebhookDeliveredP50Ms: 150,
+  checkoutsPerSecond: 25,
+  bundleKiB: BUNDLE_TARGET_BYTES / 1024,
+  initMs: INIT_TARGET_MS,
+} as const;
+
 export interface BenchOptions {
   checkouts: number;
   concurrency: number;
   serialCheckouts: number;
+  /** Serial checkouts with AWS write-unit sizing on (0: no sizing, the write units are DynamoDB Local's). */
+  sizingCheckouts: number;
   warmupCheckouts: number;
   putItems: number;
   log: (line: string) => void;
@@ -79,6 +106,8 @@ interface CheckoutTiming {
   payToTerminalMs?: number;
   /** Create request start -> webhook delivered (timeline). */
   toWebhookMs?: number;
+  /** GET /v1/checkouts/{id} calls the load generator made to see it finish. */
+  polls: number;
 }
 
 export interface BenchReport {
@@ -93,7 +122,13 @@ export interface BenchReport {
     createToTerminal: LatencySummary;
     payToTerminal: LatencySummary;
     createToWebhookDelivered: LatencySummary;
+    /** One checkout at a time (the serial phase), instant PSP and merchant. */
+    serialPayToTerminal: LatencySummary;
+    serialCreateToTerminal: LatencySummary;
+    serialCreateToWebhookDelivered: LatencySummary;
   };
+  /** Status polls the load generator made in the measured run (one GET every 100 ms per checkout in flight). */
+  statusPolls: { total: number; perCheckout: number };
   storageBound: {
     putItemsPerSecond: number;
     putItems: number;
@@ -103,6 +138,26 @@ export interface BenchReport {
     ratioToBound: number;
   };
   perCheckout: PerCheckoutUsage & {
+    /** DynamoDB write API calls (Put/Update/Delete/TransactWrite/BatchWrite), background components included. */
+    dynamoWriteRequests: number;
+    /** Items those calls wrote (a transaction of 3 items counts 3). */
+    dynamoItemsWritten: number;
+    /** Write units by AWS's rules (sizing phase; null when it did not run), index writes included. */
+    writeRequestUnitsAws: number | null;
+    /** Write units DynamoDB Local reported (ReturnConsumedCapacity), background components included. */
+    writeRequestUnitsLocal: number;
+    /** Read units by AWS's rules, from the items the reads returned. */
+    readRequestUnitsAws: number;
+    /** Read units DynamoDB Local reported. */
+    readRequestUnitsLocal: number;
+    /** The part of writeRequestUnitsAws spent on gsi1 entries (the index projects ALL attributes). */
+    indexWriteRequestUnitsAws: number | null;
+    /** DynamoDB Local's write units for the sizing phase's checkouts (the same writes as writeRequestUnitsAws). */
+    writeRequestUnitsLocalSizing: number | null;
+    /** The sizing phase's write units per command (which calls the units go to). */
+    writeRequestUnitsAwsByCommand: Record<string, number>;
+    /** The sizing phase's writes per `<entry> <command>`: requests, items, units by AWS rules and Local's. */
+    writesByEntry: Record<string, { requests: number; items: number; unitsAws: number; unitsLocal: number }>;
     dynamoCallsByCommand: Record<string, number>;
     lambdaInvocationsByEntry: Record<string, number>;
     /** Mean billed ms per invocation, from the serial phase. */
@@ -110,6 +165,9 @@ export interface BenchReport {
     executionHistoriesRead: number;
   };
   perStatusPoll: { lambdaInvocations: number; readRequestUnits: number };
+  /** From the last `npm run bundle-report` (null when it has not run on this checkout). */
+  bundles: { maxKiB: number | null; maxInitMs: number | null; measuredAt: string | null; node: string | null };
+  targets: typeof BENCH_TARGETS;
   cost: ReturnType<typeof costPerMillionCheckouts> & {
     pricesRegion: string;
     pricesRecorded: string;
@@ -136,10 +194,30 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     log(`bench: serial phase, ${options.serialCheckouts} checkouts at concurrency 1 (Lambda durations)`);
     await stack.resetCounters();
+    const serialTimings: CheckoutTiming[] = [];
     await runPool(options.serialCheckouts, 1, async () => {
-      await oneCheckout(stack, api, nextRef('serial'));
+      serialTimings.push(await oneCheckout(stack, api, nextRef('serial')));
     });
     const serialCounters = await stack.resetCounters();
+
+    let sizing: { counters: CounterSnapshot; succeeded: number } | undefined;
+    if (options.sizingCheckouts > 0) {
+      log(`bench: sizing phase, ${options.sizingCheckouts} checkouts at concurrency 1 (AWS write units; not timed)`);
+      await stack.setWriteSizing(true);
+      const sizingTimings: CheckoutTiming[] = [];
+      try {
+        await runPool(options.sizingCheckouts, 1, async () => {
+          sizingTimings.push(await oneCheckout(stack, api, nextRef('sizing')));
+        });
+        await sleep(500);
+      } finally {
+        await stack.setWriteSizing(false);
+      }
+      sizing = {
+        counters: await stack.resetCounters(),
+        succeeded: sizingTimings.filter((t) => t.status === 'succeeded').length,
+      };
+    }
 
     log(`bench: raw DynamoDB Local PutItem rate, ${options.putItems} items at concurrency ${options.concurrency}`);
     const putItemsPerSecond = await measurePutItemRate(stack.dynamoDbEndpoint, options.putItems, options.concurrency);
@@ -171,6 +249,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     const usage = perCheckoutUsage(runCounters, serialCounters, succeeded.length, transitions);
     const writeCalls = usage.dynamoWriteCalls;
+    const writes = writeFigures(runCounters, succeeded.length);
+    const sized = sizing === undefined ? undefined : writeFigures(sizing.counters, sizing.succeeded);
+    const writeRequestUnitsAws = sized === undefined ? null : round(sized.writeUnitsAws, 2);
+    // What AWS bills: the write units by its rules when the sizing phase measured them.
+    const billedUsage = { ...usage.usage, writeRequestUnits: writeRequestUnitsAws ?? writes.writeUnitsLocal };
+    const polls = timings.reduce((sum, t) => sum + t.polls, 0);
     const report: BenchReport = {
       kind: 'paystep-bench',
       measuredAt: new Date().toISOString(),
@@ -185,6 +269,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         checkouts: options.checkouts,
         concurrency: options.concurrency,
         serialCheckouts: options.serialCheckouts,
+        sizingCheckouts: options.sizingCheckouts,
         warmupCheckouts: options.warmupCheckouts,
         putItems: options.putItems,
       },
@@ -200,7 +285,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         createToTerminal: summarize(defined(timings.map((t) => t.toTerminalMs))),
         payToTerminal: summarize(defined(timings.map((t) => t.payToTerminalMs))),
         createToWebhookDelivered: summarize(defined(timings.map((t) => t.toWebhookMs))),
+        serialPayToTerminal: summarize(defined(serialTimings.map((t) => t.payToTerminalMs))),
+        serialCreateToTerminal: summarize(defined(serialTimings.map((t) => t.toTerminalMs))),
+        serialCreateToWebhookDelivered: summarize(defined(serialTimings.map((t) => t.toWebhookMs))),
       },
+      statusPolls: { total: polls, perCheckout: round(timings.length === 0 ? 0 : polls / timings.length, 2) },
       storageBound: {
         putItemsPerSecond: round(putItemsPerSecond, 1),
         putItems: options.putItems,
@@ -210,15 +299,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         ratioToBound: round(timings.length / wallSeconds / (putItemsPerSecond / writeCalls), 3),
       },
       perCheckout: {
-        ...usage.usage,
+        ...billedUsage,
+        dynamoWriteRequests: round(writes.writeRequests, 2),
+        dynamoItemsWritten: round(writes.itemsWritten, 2),
+        writeRequestUnitsAws,
+        writeRequestUnitsLocal: round(writes.writeUnitsLocal, 2),
+        readRequestUnitsAws: round(usage.readUnitsAws, 2),
+        readRequestUnitsLocal: usage.usage.readRequestUnits,
+        indexWriteRequestUnitsAws: sized === undefined ? null : round(sized.indexWriteUnitsAws, 2),
+        writeRequestUnitsLocalSizing: sized === undefined ? null : round(sized.writeUnitsLocal, 2),
+        writeRequestUnitsAwsByCommand: sized?.writeUnitsAwsByCommand ?? {},
+        writesByEntry: sized?.byEntry ?? {},
         dynamoCallsByCommand: usage.callsByCommand,
         lambdaInvocationsByEntry: usage.invocationsByEntry,
         lambdaMsPerInvocationSerial: usage.msPerInvocation,
         executionHistoriesRead: transitions.histories,
       },
       perStatusPoll: usage.perPoll,
+      bundles: readBundleReport(),
+      targets: BENCH_TARGETS,
       cost: {
-        ...costPerMillionCheckouts(usage.usage),
+        ...costPerMillionCheckouts(billedUsage),
         pricesRegion: PRICES_REGION,
         pricesRecorded: PRICES_RECORDED,
         fixedMonthlyUsd: fixedMonthlyUsd(),
@@ -248,9 +349,11 @@ async function oneCheckout(stack: BenchStack, api: PaystepClient, merchantOrderR
   await payCheckout(api, checkout, token);
   const payMs = performance.now() - mark;
   const deadline = Date.now() + 60_000;
+  let polls = 0;
   for (;;) {
     await sleep(100);
     const view = await readCheckout(api, stack.secretKey, checkout.id);
+    polls += 1;
     const moments = timelineMoments(view);
     if ((moments.terminalAt !== undefined && moments.webhookDeliveredAt !== undefined) || Date.now() > deadline) {
       return {
@@ -258,6 +361,7 @@ async function oneCheckout(stack: BenchStack, api: PaystepClient, merchantOrderR
         status: view.status,
         createMs,
         payMs,
+        polls,
         ...(moments.terminalAt !== undefined
           ? { toTerminalMs: moments.terminalAt - createStart, payToTerminalMs: moments.terminalAt - payStart }
           : {}),
@@ -344,6 +448,7 @@ function perCheckoutUsage(
   let billedMs = 0;
   let writeUnits = 0;
   let readUnits = 0;
+  let readUnitsAws = 0;
   let writeCalls = 0;
   const callsByCommand: Record<string, number> = {};
   const invocationsByEntry: Record<string, number> = {};
@@ -355,6 +460,7 @@ function perCheckoutUsage(
     for (const [command, calls] of Object.entries(counters.dynamodb)) {
       writeUnits += calls.writeUnits;
       readUnits += calls.readUnits;
+      readUnitsAws += calls.readUnitsAws ?? 0;
       callsByCommand[command] = (callsByCommand[command] ?? 0) + calls.calls;
       if (/Put|Update|Delete|Write/.test(command)) writeCalls += calls.items;
     }
@@ -374,11 +480,135 @@ function perCheckoutUsage(
       readRequestUnits: round(per(readUnits), 2),
     },
     dynamoWriteCalls: per(writeCalls),
+    readUnitsAws: per(readUnitsAws),
     callsByCommand,
     invocationsByEntry,
     msPerInvocation,
     perPoll: { lambdaInvocations: 1, readRequestUnits: pollInvocations === 0 ? 0 : round(pollReads / pollInvocations, 2) },
   };
+}
+
+const WRITE_COMMAND = /Put|Update|Delete|Write/;
+
+/**
+ * Per successful checkout, DynamoDB writes made by every component (the dispatcher's and the
+ * sweep's included: on AWS they are per checkout too), but not the load generator's polls.
+ */
+function writeFigures(counters: CounterSnapshot, succeeded: number) {
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  let writeRequests = 0;
+  let itemsWritten = 0;
+  let writeUnitsLocal = 0;
+  let writeUnitsAws = 0;
+  let indexWriteUnitsAws = 0;
+  const byCommand: Record<string, number> = {};
+  const byEntry: Record<string, { requests: number; items: number; unitsAws: number; unitsLocal: number }> = {};
+  for (const [key, entry] of Object.entries(counters.entries)) {
+    if (POLL_KEYS.has(key)) continue;
+    for (const [command, calls] of Object.entries(entry.dynamodb)) {
+      if (!WRITE_COMMAND.test(command)) continue;
+      writeRequests += calls.calls;
+      itemsWritten += calls.items;
+      writeUnitsLocal += calls.writeUnits;
+      writeUnitsAws += calls.writeUnitsAws ?? 0;
+      indexWriteUnitsAws += calls.indexWriteUnitsAws ?? 0;
+      byCommand[command] = (byCommand[command] ?? 0) + (calls.writeUnitsAws ?? 0);
+      const row = (byEntry[`${key} ${command.replace('Command', '')}`] ??= { requests: 0, items: 0, unitsAws: 0, unitsLocal: 0 });
+      row.requests += calls.calls;
+      row.items += calls.items;
+      row.unitsAws += calls.writeUnitsAws ?? 0;
+      row.unitsLocal += calls.writeUnits;
+    }
+  }
+  for (const command of Object.keys(byCommand)) byCommand[command] = round(per(byCommand[command] as number), 2);
+  for (const row of Object.values(byEntry)) {
+    row.requests = round(per(row.requests), 2);
+    row.items = round(per(row.items), 2);
+    row.unitsAws = round(per(row.unitsAws), 2);
+    row.unitsLocal = round(per(row.unitsLocal), 2);
+  }
+  return {
+    writeRequests: per(writeRequests),
+    itemsWritten: per(itemsWritten),
+    writeUnitsLocal: per(writeUnitsLocal),
+    writeUnitsAws: per(writeUnitsAws),
+    indexWriteUnitsAws: per(indexWriteUnitsAws),
+    writeUnitsAwsByCommand: byCommand,
+    byEntry,
+  };
+}
+
+/** The headline figures of the last `npm run bundle-report`, when it ran in this checkout. */
+function readBundleReport(): BenchReport['bundles'] {
+  const file = `${BUNDLE_REPORT_DIR}/report.json`;
+  if (!existsSync(file)) return { maxKiB: null, maxInitMs: null, measuredAt: null, node: null };
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    maxKiB?: number;
+    maxInitMs?: number | null;
+    measuredAt?: string;
+    node?: string;
+  };
+  return {
+    maxKiB: report.maxKiB ?? null,
+    maxInitMs: report.maxInitMs ?? null,
+    measuredAt: report.measuredAt ?? null,
+    node: report.node ?? null,
+  };
+}
+
+/** `ok` when `value` is within `target` (at most, or at least for `atLeast`), `over` otherwise, `n/a` without a value. */
+function againstTarget(value: number | null, target: number, atLeast = false): string {
+  if (value === null || Number.isNaN(value)) return 'n/a';
+  return (atLeast ? value >= target : value <= target) ? 'ok' : 'over';
+}
+
+/** The figures issue 14 sets targets for, each beside its target. */
+export function formatTargetsMarkdown(report: BenchReport): string {
+  const t = report.targets;
+  const p = report.perCheckout;
+  const l = report.latencyMs;
+  const rows: [string, number | null, string, number, boolean?][] = [
+    [
+      'checkouts/s at concurrency ' + report.options.concurrency,
+      report.throughput.checkoutsPerSecond,
+      '>=',
+      t.checkoutsPerSecond,
+      true,
+    ],
+    ['pay -> terminal p50, one at a time (ms)', l.serialPayToTerminal.p50, '<=', t.serialPayToTerminalP50Ms],
+    [
+      'create -> webhook delivered p50, one at a time (ms)',
+      l.serialCreateToWebhookDelivered.p50,
+      '<=',
+      t.serialCreateToWebhookDeliveredP50Ms,
+    ],
+    ['DynamoDB write requests per checkout', p.dynamoWriteRequests, '<=', t.dynamoWriteRequests],
+    [
+      `DynamoDB write units per checkout, AWS rules (DynamoDB Local reports ${p.writeRequestUnitsLocalSizing ?? p.writeRequestUnitsLocal} for the same writes)`,
+      p.writeRequestUnitsAws,
+      '<=',
+      t.writeRequestUnitsAws,
+    ],
+    [
+      `DynamoDB read units per checkout, AWS rules (Local reports ${p.readRequestUnitsLocal})`,
+      p.readRequestUnitsAws,
+      '<=',
+      t.readRequestUnitsAws,
+    ],
+    ['Step Functions state transitions per checkout', p.stateTransitions, '<=', t.stateTransitions],
+    ['Lambda invocations per checkout', p.lambdaInvocations, '<=', t.lambdaInvocations],
+    ['USD per million checkouts (list price)', round(report.cost.totalUsd, 2), '<=', t.costUsdPerMillion],
+    ['largest Lambda bundle (KiB, bundle report)', report.bundles.maxKiB, '<=', round(t.bundleKiB, 1)],
+    ['slowest module initialisation (ms, bundle report)', report.bundles.maxInitMs, '<=', t.initMs],
+  ];
+  return [
+    '| figure (issue 14) | measured | target | |',
+    '|---|---:|---:|:---:|',
+    ...rows.map(
+      ([name, value, sign, target, atLeast]) =>
+        `| ${name} | ${value === null ? 'n/a' : value} | ${sign} ${target} | ${againstTarget(value, target, atLeast)} |`,
+    ),
+  ].join('\n');
 }
 
 /** The README table: one markdown block with the run's figures and the cost lines. */
@@ -406,6 +636,12 @@ export function formatBenchMarkdown(report: BenchReport): string {
     row('pay -> terminal status', l.payToTerminal),
     row('create -> terminal status', l.createToTerminal),
     row('create -> webhook delivered', l.createToWebhookDelivered),
+    row('pay -> terminal status, one at a time', l.serialPayToTerminal),
+    row('create -> webhook delivered, one at a time', l.serialCreateToWebhookDelivered),
+    '',
+    `Status polls by the load generator: ${report.statusPolls.total} (${report.statusPolls.perCheckout} per checkout, one GET every 100 ms; not counted in the figures below).`,
+    '',
+    formatTargetsMarkdown(report),
     '',
     '| per successful checkout | count |',
     '|---|---|',
@@ -416,7 +652,13 @@ export function formatBenchMarkdown(report: BenchReport): string {
     `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand)
       .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
       .join(', ')} |`,
-    `| DynamoDB WRU / RRU | ${report.perCheckout.writeRequestUnits} / ${report.perCheckout.readRequestUnits} |`,
+    `| DynamoDB write requests / items written (every component) | ${report.perCheckout.dynamoWriteRequests} / ${report.perCheckout.dynamoItemsWritten} |`,
+    `| DynamoDB WRU, AWS rules (of which gsi1 entries) / DynamoDB Local's figure, same checkouts | ${report.perCheckout.writeRequestUnitsAws ?? 'n/a'} (${report.perCheckout.indexWriteRequestUnitsAws ?? 'n/a'}) / ${report.perCheckout.writeRequestUnitsLocalSizing ?? 'n/a'} |`,
+    `| DynamoDB WRU, DynamoDB Local's figure in the measured run (retries under contention included) | ${report.perCheckout.writeRequestUnitsLocal} |`,
+    `| AWS-rule WRU by command (sizing phase) | ${Object.entries(report.perCheckout.writeRequestUnitsAwsByCommand)
+      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
+      .join(', ')} |`,
+    `| DynamoDB RRU, AWS rules / DynamoDB Local's figure | ${report.perCheckout.readRequestUnitsAws} / ${report.perCheckout.readRequestUnitsLocal} |`,
     '',
     `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
     '|---|---|---|',
@@ -447,6 +689,7 @@ async function main(): Promise<void> {
     checkouts: numberOption(argv, 'checkouts', 'BENCH_CHECKOUTS', 600),
     concurrency: numberOption(argv, 'concurrency', 'BENCH_CONCURRENCY', 16),
     serialCheckouts: numberOption(argv, 'serial', 'BENCH_SERIAL', 40),
+    sizingCheckouts: numberOption(argv, 'sizing', 'BENCH_SIZING', 10),
     warmupCheckouts: 20,
     putItems: 4000,
     log: (line) => console.error(line),
@@ -469,7 +712,8 @@ export function benchSummaryLine(report: BenchReport): string {
   const t = report.throughput;
   return (
     `bench: ${t.succeeded}/${t.checkouts} checkouts succeeded in ${t.wallSeconds.toFixed(1)} s (${t.checkoutsPerSecond.toFixed(1)}/s), ` +
-    `pay -> terminal p50 ${report.latencyMs.payToTerminal.p50} ms p99 ${report.latencyMs.payToTerminal.p99} ms, ` +
+    `pay -> terminal p50 ${report.latencyMs.payToTerminal.p50} ms p99 ${report.latencyMs.payToTerminal.p99} ms ` +
+    `(one at a time p50 ${report.latencyMs.serialPayToTerminal.p50} ms), ` +
     `${round(report.cost.totalUsd, 2)} USD per million checkouts`
   );
 }

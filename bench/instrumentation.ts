@@ -21,6 +21,23 @@ export interface DynamoCallCounts {
   readUnits: number;
   /** Items touched (1 for single-item calls, per-item for batches and transactions). */
   items: number;
+  /**
+   * Read units by AWS's own rules, from the items each read returned: 1 per 4 KB read strongly
+   * consistent (rounded up per item, per whole Query/Scan page), half that eventually consistent,
+   * twice that in a transaction.
+   */
+  readUnitsAws: number;
+  /**
+   * Write units by AWS's own rules, counted only while sizing is on (setWriteSizing): 1 per KB of
+   * the larger of the item before and after the write, twice that inside a transaction, plus the
+   * index writes (gsi1 projects ALL attributes: 1 per KB of the item for each index entry put or
+   * removed). The item images come from strongly consistent reads around the write.
+   */
+  writeUnitsAws: number;
+  /** The part of writeUnitsAws spent on index entries (gsi1 puts and removals). */
+  indexWriteUnitsAws: number;
+  /** Calls counted while sizing was on (the base of writeUnitsAws). */
+  sizedCalls: number;
 }
 
 export interface EntryCounters {
@@ -48,6 +65,22 @@ const WRITE_COMMANDS = new Set([
   'TransactWriteItemsCommand',
   'BatchWriteItemCommand',
 ]);
+
+/** Reads one item by key, strongly consistent, outside the counted client (sizing only). */
+export type ItemReader = (tableName: string, key: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
+
+/** The index whose entries a write also puts or removes (lib/table-schema.ts, projection ALL). */
+export interface IndexKeys {
+  partitionKey: string;
+  sortKey: string;
+}
+
+let sizing: { read: ItemReader; indexes: readonly IndexKeys[] } | undefined;
+
+/** Turns AWS write-unit sizing on (with the reader for the before/after images) or off (undefined). */
+export function setWriteSizing(read: ItemReader | undefined, indexes: readonly IndexKeys[] = []): void {
+  sizing = read === undefined ? undefined : { read, indexes };
+}
 
 let entries = new Map<string, EntryCounters>();
 let since = Date.now();
@@ -116,11 +149,42 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
       const input = args.input;
       if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
       const counters = countersFor(current.getStore() ?? OUTSIDE);
-      const calls = (counters.dynamodb[command] ??= { calls: 0, failed: 0, writeUnits: 0, readUnits: 0, items: 0 });
+      const calls = (counters.dynamodb[command] ??= {
+        calls: 0,
+        failed: 0,
+        writeUnits: 0,
+        readUnits: 0,
+        items: 0,
+        readUnitsAws: 0,
+        writeUnitsAws: 0,
+        indexWriteUnitsAws: 0,
+        sizedCalls: 0,
+      });
       calls.calls += 1;
       calls.items += itemCount(command, input);
+      const sizer = sizing;
+      const targets = sizer !== undefined && WRITE_COMMANDS.has(command) ? writeTargets(command, input) : [];
+      const before =
+        sizer !== undefined ? await Promise.all(targets.map((target) => sizer.read(target.tableName, target.key))) : [];
+      if (sizer !== undefined) calls.sizedCalls += 1;
       try {
         const result = await next(args);
+        calls.readUnitsAws += awsReadUnits(command, input, result.output);
+        if (sizer !== undefined && targets.length > 0) {
+          const after = await Promise.all(
+            targets.map((target) => (target.kind === 'check' ? undefined : sizer.read(target.tableName, target.key))),
+          );
+          targets.forEach((target, index) => {
+            const units = awsWriteUnits(
+              target,
+              before[index],
+              target.kind === 'check' ? before[index] : after[index],
+              sizer.indexes,
+            );
+            calls.writeUnitsAws += units.total;
+            calls.indexWriteUnitsAws += units.index;
+          });
+        }
         const consumed = result.output.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined;
         for (const row of Array.isArray(consumed) ? consumed : consumed !== undefined ? [consumed] : []) {
           const total = row.CapacityUnits ?? 0;
@@ -134,6 +198,10 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
         calls.failed += 1;
         if (WRITE_COMMANDS.has(command))
           calls.writeUnits += itemCount(command, input) * (command === 'TransactWriteItemsCommand' ? 2 : 1);
+        // A refused conditional write (or a canceled transaction) is still billed, by the item it read.
+        targets.forEach((target, index) => {
+          calls.writeUnitsAws += kilobyteUnits(before[index], 1024) * (target.transactional ? 2 : 1);
+        });
         throw error;
       }
     },
@@ -158,6 +226,161 @@ function itemCount(command: string, input: Record<string, unknown>): number {
     return count;
   }
   return 1;
+}
+
+interface WriteTarget {
+  tableName: string;
+  key: Record<string, unknown>;
+  kind: 'put' | 'update' | 'delete' | 'check';
+  transactional: boolean;
+}
+
+/** The items a write command touches, by table and primary key (pk, sk: both tables' key). */
+function writeTargets(command: string, input: Record<string, unknown>): WriteTarget[] {
+  const keyOf = (item: Record<string, unknown>): Record<string, unknown> => ({ pk: item.pk, sk: item.sk });
+  const single = (kind: WriteTarget['kind'], operation: Record<string, unknown>, transactional: boolean): WriteTarget => ({
+    tableName: String(operation.TableName),
+    key: kind === 'put' ? keyOf(operation.Item as Record<string, unknown>) : (operation.Key as Record<string, unknown>),
+    kind,
+    transactional,
+  });
+  switch (command) {
+    case 'PutItemCommand':
+      return [single('put', input, false)];
+    case 'UpdateItemCommand':
+      return [single('update', input, false)];
+    case 'DeleteItemCommand':
+      return [single('delete', input, false)];
+    case 'TransactWriteItemsCommand':
+      return ((input.TransactItems ?? []) as Record<string, Record<string, unknown> | undefined>[]).flatMap((entry) => {
+        if (entry.Put !== undefined) return [single('put', entry.Put, true)];
+        if (entry.Update !== undefined) return [single('update', entry.Update, true)];
+        if (entry.Delete !== undefined) return [single('delete', entry.Delete, true)];
+        if (entry.ConditionCheck !== undefined) return [single('check', entry.ConditionCheck, true)];
+        return [];
+      });
+    case 'BatchWriteItemCommand':
+      return Object.entries((input.RequestItems ?? {}) as Record<string, Record<string, Record<string, unknown>>[]>).flatMap(
+        ([tableName, requests]) =>
+          requests.map((request) =>
+            request.PutRequest !== undefined
+              ? {
+                  tableName,
+                  key: keyOf(request.PutRequest.Item as Record<string, unknown>),
+                  kind: 'put' as const,
+                  transactional: false,
+                }
+              : {
+                  tableName,
+                  key: request.DeleteRequest?.Key as Record<string, unknown>,
+                  kind: 'delete' as const,
+                  transactional: false,
+                },
+          ),
+      );
+    default:
+      return [];
+  }
+}
+
+/**
+ * The size DynamoDB bills for a value as the document client hands it over (native JavaScript):
+ * strings by UTF-8 bytes, numbers by about one byte per two significant digits plus one, binary by
+ * length, booleans and null 1 byte, lists and maps 3 bytes plus 1 per element plus the elements
+ * (and, for maps, their key names), sets the sum of their elements.
+ */
+export function dynamoValueBytes(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    const digits = String(value).replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set)
+    return [...(value as Set<unknown>)].reduce<number>((sum, member) => sum + dynamoValueBytes(member), 0);
+  if (Array.isArray(value)) return value.reduce<number>((sum, element) => sum + 1 + dynamoValueBytes(element), 3);
+  if (typeof value === 'object') {
+    const number = (value as { value?: unknown }).value;
+    if (value.constructor?.name === 'NumberValue' && typeof number === 'string') return dynamoValueBytes(Number(number));
+    return Object.entries(value).reduce(
+      (sum, [name, element]) => sum + 1 + Buffer.byteLength(name, 'utf8') + dynamoValueBytes(element),
+      3,
+    );
+  }
+  return 1;
+}
+
+/** An item's size: attribute names plus values. */
+export function dynamoItemBytes(item: Record<string, unknown>): number {
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => (value === undefined ? sum : sum + Buffer.byteLength(name, 'utf8') + dynamoValueBytes(value)),
+    0,
+  );
+}
+
+/** Units of `unitBytes` (1 KB for writes, 4 KB for reads) an item takes, at least 1. */
+function kilobyteUnits(item: Record<string, unknown> | undefined, unitBytes: number): number {
+  return Math.max(1, Math.ceil((item === undefined ? 0 : dynamoItemBytes(item)) / unitBytes));
+}
+
+/** Write units of one item's write by AWS's rules, index entries included. */
+function awsWriteUnits(
+  target: WriteTarget,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+  indexes: readonly IndexKeys[],
+): { total: number; index: number } {
+  const larger = Math.max(before === undefined ? 0 : dynamoItemBytes(before), after === undefined ? 0 : dynamoItemBytes(after));
+  const itemUnits = Math.max(1, Math.ceil(larger / 1024)) * (target.transactional ? 2 : 1);
+  let units = 0;
+  if (target.kind === 'check') return { total: itemUnits, index: 0 };
+  for (const index of indexes) {
+    const entry = (item: Record<string, unknown> | undefined): string | undefined =>
+      item !== undefined && item[index.partitionKey] !== undefined && item[index.sortKey] !== undefined
+        ? `${String(item[index.partitionKey])}\u0000${String(item[index.sortKey])}`
+        : undefined;
+    const was = entry(before);
+    const is = entry(after);
+    if (was === undefined && is === undefined) continue;
+    // The same entry rewritten is one index write; a moved entry is a delete plus a put.
+    if (was !== undefined && is !== undefined && was !== is) units += kilobyteUnits(before, 1024) + kilobyteUnits(after, 1024);
+    else units += kilobyteUnits(is !== undefined ? after : before, 1024);
+  }
+  return { total: itemUnits + units, index: units };
+}
+
+/** Read units of one read call by AWS's rules, from what it returned. */
+function awsReadUnits(command: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
+  const factor = input.ConsistentRead === true ? 1 : 0.5;
+  const perItem = (items: Record<string, unknown>[], unitFactor: number): number =>
+    items.reduce((sum, item) => sum + kilobyteUnits(item, 4096) * unitFactor, 0);
+  switch (command) {
+    case 'GetItemCommand':
+      return kilobyteUnits(output.Item as Record<string, unknown> | undefined, 4096) * factor;
+    case 'QueryCommand':
+    case 'ScanCommand': {
+      const bytes = ((output.Items ?? []) as Record<string, unknown>[]).reduce((sum, item) => sum + dynamoItemBytes(item), 0);
+      return Math.max(1, Math.ceil(bytes / 4096)) * factor;
+    }
+    case 'BatchGetItemCommand':
+      return Object.entries((output.Responses ?? {}) as Record<string, Record<string, unknown>[]>).reduce(
+        (sum, [tableName, items]) =>
+          sum +
+          perItem(
+            items,
+            ((input.RequestItems as Record<string, { ConsistentRead?: boolean }>)[tableName]?.ConsistentRead ?? false) ? 1 : 0.5,
+          ),
+        0,
+      );
+    case 'TransactGetItemsCommand':
+      return perItem(
+        ((output.Responses ?? []) as { Item?: Record<string, unknown> }[]).map((response) => response.Item ?? {}),
+        2,
+      );
+    default:
+      return 0;
+  }
 }
 
 /** A copy of the counters since the last reset. */

@@ -51,6 +51,18 @@ export const PRICES = {
     usd: 0.125 / 1e6,
     source: 'aws.amazon.com/dynamodb/pricing/on-demand: $0.125 per million RRU',
   },
+  expressRequest: {
+    service: 'Step Functions Express',
+    unit: 'request (execution started)',
+    usd: 1.0 / 1e6,
+    source: 'aws.amazon.com/step-functions/pricing: Express, $1.00 per 1M requests',
+  },
+  expressGbSecond: {
+    service: 'Step Functions Express',
+    unit: 'GB-second of execution (64 MB steps, rounded up to 100 ms)',
+    usd: 0.00001667,
+    source: 'aws.amazon.com/step-functions/pricing: Express duration, $0.00001667 per GB-second (first 1,000 GB-hours/month)',
+  },
   httpApiRequest: {
     service: 'API Gateway HTTP API',
     unit: 'request',
@@ -196,6 +208,23 @@ export function costPerMillionCheckouts(usage: PerCheckoutUsage): { lines: CostL
     .filter((line) => line.basis === 'measured')
     .reduce((sum, line) => sum + line.usdPerMillionCheckouts, 0);
   return { lines, totalUsd, measuredUsd };
+}
+
+/**
+ * What one checkout's workflow would cost per million checkouts on an Express workflow instead of
+ * Standard, for the README's comparison: Express bills a request plus its duration (memory in 64 MB
+ * steps, at least 64 MB; time rounded up to 100 ms), Standard bills each state transition.
+ */
+export function workflowCostPerMillion(input: { stateTransitions: number; executionMs: number; expressMemoryMb?: number }): {
+  standardUsd: number;
+  expressUsd: number;
+} {
+  const memoryGb = Math.max(64, Math.ceil((input.expressMemoryMb ?? 64) / 64) * 64) / 1024;
+  const billedSeconds = Math.ceil(input.executionMs / 100) / 10;
+  return {
+    standardUsd: input.stateTransitions * PRICES.stateTransition.usd * 1e6,
+    expressUsd: (PRICES.expressRequest.usd + memoryGb * billedSeconds * PRICES.expressGbSecond.usd) * 1e6,
+  };
 }
 
 /** The traffic-independent monthly floor (NAT gateway hours, the scheduled dispatcher and sweep). */

@@ -1,7 +1,8 @@
 /**
  * The local stack as the benchmarks run it: `npm start`'s stack (local/stack.ts) in its own
  * process, with bench/instrumentation.ts installed, plus a tiny loopback server that hands the
- * counters to the load generator (`GET /counters`, `POST /reset`). It prints the same
+ * counters to the load generator (`GET /counters`, `POST /reset`, `POST /sizing/on|off` for the
+ * AWS write-unit sizing of bench/instrumentation.ts). It prints the same
  * `Name: value` lines as `npm start` (and `Bench counters: <url>`), then `Ready`.
  *
  * Env: the ports of `npm start` (PAYSTEP_PORT, PAYSTEP_SANDBOX_PSP_PORT, PAYSTEP_STRIPE_SANDBOX_PORT, PAYSTEP_DEMO_MERCHANT_PORT,
@@ -11,7 +12,17 @@
 import '../local/polyfills';
 import { createServer } from 'node:http';
 import { startLocalStack } from '../local/stack';
-import { countDynamoDbCalls, installInvocationCounting, resetCounters, snapshotCounters } from './instrumentation';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../lambdas/adapters/dynamo-store';
+import { TABLE_SCHEMA } from '../lib/table-schema';
+import {
+  countDynamoDbCalls,
+  installInvocationCounting,
+  resetCounters,
+  setWriteSizing,
+  snapshotCounters,
+  type ItemReader,
+} from './instrumentation';
 
 async function main(): Promise<void> {
   const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -30,9 +41,20 @@ async function main(): Promise<void> {
   const wiring = await import('../lambdas/shared/wiring');
   countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
 
+  // Sizing reads go through their own (uncounted) client.
+  const sizingClient = createDocumentClient({ endpoint: stack.dynamoDbEndpoint });
+  const readItem: ItemReader = async (tableName, key) =>
+    (await sizingClient.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+
   const counters = createServer((request, response) => {
     const snapshot = snapshotCounters();
     if (request.method === 'POST' && request.url === '/reset') resetCounters();
+    if (request.method === 'POST' && request.url === '/sizing/on')
+      setWriteSizing(
+        readItem,
+        TABLE_SCHEMA.globalSecondaryIndexes.map((index) => ({ ...index })),
+      );
+    if (request.method === 'POST' && request.url === '/sizing/off') setWriteSizing(undefined);
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(snapshot));
   });

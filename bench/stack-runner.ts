@@ -41,6 +41,8 @@ export interface BenchStack extends Pick<
   counters(): Promise<CounterSnapshot>;
   /** Starts a new counting window; resolves the counters of the closed one. */
   resetCounters(): Promise<CounterSnapshot>;
+  /** Turns the AWS write-unit sizing on or off (extra reads around every write: not for timing). */
+  setWriteSizing(on: boolean): Promise<void>;
   /** Crash: SIGKILL the child and all its descendants; resolves once every one is gone. */
   kill(): Promise<void>;
   /** Clean stop (SIGTERM, wait); kills whatever is left after 20 s. */
@@ -140,6 +142,9 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
     pid,
     counters: () => readCounters('/counters', 'GET'),
     resetCounters: () => readCounters('/reset', 'POST'),
+    setWriteSizing: async (on) => {
+      await readCounters(on ? '/sizing/on' : '/sizing/off', 'POST');
+    },
     kill: () => (stopped ??= killAll('SIGKILL')),
     stop: () =>
       (stopped ??= (async () => {

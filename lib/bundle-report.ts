@@ -189,9 +189,13 @@ export function deployedEnvironment(
   );
 }
 
-/** The environment a cold start gets besides the function's own variables (region, credentials, Lambda's name). */
+/**
+ * The environment a cold start gets besides the function's own variables (region, credentials,
+ * Lambda's name and execution environment, by which Powertools knows it runs in Lambda and traces).
+ */
 export function lambdaRuntimeEnvironment(entryName: string): Record<string, string> {
   return {
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',

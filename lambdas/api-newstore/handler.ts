@@ -21,7 +21,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
-import { z } from 'zod';
+import * as z from 'zod';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';

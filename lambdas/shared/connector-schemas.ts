@@ -4,7 +4,7 @@
  * the wire (amount_gte, amount_lt, card_brand, card_country, a rule's three_ds), with the conversions to and from the
  * domain's RoutingConfig. The handler validates with them and the OpenAPI document is generated from them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CARD_BRANDS } from '../domain/card';
 import type { ConnectorAccountView } from '../domain/connector-accounts';
 import type { RoutingConditions, RoutingConfig } from '../domain/routing';

@@ -12,11 +12,13 @@
  *
  * Env: POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL (local runs use WARN),
  * POWERTOOLS_METRICS_DISABLED (true locally and in tests: no EMF lines on stdout). The tracer is
- * active only inside Lambda with active tracing.
+ * active only inside Lambda with active tracing; it (and the X-Ray SDK behind it, about 110 KiB
+ * minified) is imported only where Powertools would trace (tracingWanted), so a local run, a test
+ * or a function with POWERTOOLS_TRACE_ENABLED=false never loads it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import type { EventStore } from '../ports/events';
 import type { InventoryConfirmer } from '../ports/inventory';
@@ -26,12 +28,27 @@ import { METRICS_NAMESPACE, PAYSTEP_METRICS, type PaystepMetricName } from './me
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'paystep';
 
+/**
+ * Whether the Powertools Tracer would trace in this environment, by its own rules: inside Lambda
+ * (AWS_EXECUTION_ENV set), not under the SAM CLI or the Amplify mock, and POWERTOOLS_TRACE_ENABLED
+ * not `false`. Where it would not, a Tracer would be a no-op, so none is created.
+ */
+export function tracingWanted(env: Record<string, string | undefined> = process.env): boolean {
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return (
+    (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false' &&
+    executionEnv !== '' &&
+    executionEnv !== 'AWS_Lambda_amplify-mock' &&
+    (env.AWS_SAM_LOCAL ?? '') === ''
+  );
+}
+
 /** The container's one logger, metrics and tracer (Powertools keeps per-invocation state in them). */
-export const observability = {
+export const observability: { logger: Logger; metrics: Metrics; tracer: Tracer | undefined } = {
   logger: new Logger({ serviceName }),
   metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
-  tracer: new Tracer({ serviceName }),
-} as const;
+  tracer: tracingWanted() ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName }) : undefined,
+};
 
 const { logger, metrics, tracer } = observability;
 
@@ -53,9 +70,9 @@ export async function observeInvocation<T>(scope: InvocationScope, run: () => Pr
     metrics.captureColdStartMetric(scope.context.functionName);
   }
   if (scope.correlationId !== undefined) logger.appendKeys({ correlation_id: scope.correlationId });
-  const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+  const parent = tracer?.isTracingEnabled() === true ? tracer.getSegment() : undefined;
   const subsegment = parent?.addNewSubsegment('## handler');
-  if (subsegment !== undefined) {
+  if (tracer !== undefined && subsegment !== undefined) {
     tracer.setSegment(subsegment);
     tracer.annotateColdStart();
     tracer.addServiceNameAnnotation();
@@ -64,11 +81,11 @@ export async function observeInvocation<T>(scope: InvocationScope, run: () => Pr
   try {
     return await run();
   } catch (error) {
-    if (subsegment !== undefined) tracer.addErrorAsMetadata(error as Error);
+    if (subsegment !== undefined) tracer?.addErrorAsMetadata(error as Error);
     throw error;
   } finally {
     subsegment?.close();
-    if (parent !== undefined) tracer.setSegment(parent);
+    if (parent !== undefined) tracer?.setSegment(parent);
     logger.removeKeys(['correlation_id']);
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }

@@ -7,7 +7,7 @@
  * test/unit/shared/openapi.test.ts checks that every /v1 route of lib/api-routes.ts is here and
  * that the document lints clean with Redocly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   createDocument,
   type ZodOpenApiOperationObject,

@@ -4,7 +4,7 @@
  * validate with them and the OpenAPI document (lambdas/shared/openapi.ts) is generated from the
  * very same objects. Building blocks and the checkout/settings/merchant schemas are in validation.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { PAYMENT_METHOD_ID_PATTERN } from '../domain/payment-method';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';

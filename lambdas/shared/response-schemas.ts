@@ -4,7 +4,7 @@
  * are built by the view functions, and test/unit/shared/openapi.test.ts parses real views with these
  * schemas so the two cannot drift apart. `.meta({ id })` makes each one a named component.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSIONS } from '../domain/api-version';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
 import { ATTEMPT_STATUSES } from '../domain/payment-attempt';

@@ -7,7 +7,7 @@
  */
 import { MAX_PAYMENT_ATTEMPTS_LIMIT } from '../domain/payment-tries';
 import { CUSTOMER_ID_PATTERN } from '../domain/customer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';

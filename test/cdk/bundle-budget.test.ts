@@ -104,7 +104,8 @@ describe('bundle budget', () => {
   });
 
   it("reports where each bundle's bytes come from, its AWS SDK imports, and its module initialisation time", async () => {
-    // Prepare: the API checkouts function (zod, Powertools, the DynamoDB SDK) and the hosted page (no SDK).
+    // Prepare: the API checkouts function (zod, Powertools, the DynamoDB SDK) and the hosted page
+    // (no SDK), loaded as in Lambda (AWS_EXECUTION_ENV set), so the lazily imported tracer loads too.
     const picked = functions.filter((fn) => fn.entryName === 'api-checkouts' || fn.entryName === 'web-checkout');
     // Act
     const init = await measureInitTimes(picked, sizes, { runs: 2 });

@@ -224,3 +224,38 @@ describe('observability', () => {
     expect(JSON.stringify(lines)).not.toMatch(/sk_test_supersecret|4242424242424242|"cvc"/);
   });
 });
+
+describe('tracer loading', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('wants tracing only inside Lambda, outside the SAM and Amplify mocks, unless POWERTOOLS_TRACE_ENABLED is false', async () => {
+    // Prepare
+    const { tracingWanted } = await import('../../../lambdas/shared/observability');
+    const lambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
+    // Act / Assess
+    expect(tracingWanted(lambda)).toBe(true);
+    expect(tracingWanted({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(true);
+    expect(tracingWanted({})).toBe(false);
+    expect(tracingWanted({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'FALSE' })).toBe(false);
+    expect(tracingWanted({ ...lambda, AWS_SAM_LOCAL: 'true' })).toBe(false);
+    expect(tracingWanted({ AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' })).toBe(false);
+  });
+
+  it('creates a Powertools tracer with tracing on inside Lambda and none elsewhere', async () => {
+    // Prepare: outside Lambda (the test environment has no AWS_EXECUTION_ENV).
+    vi.stubEnv('AWS_EXECUTION_ENV', '');
+    vi.resetModules();
+    const outside = await import('../../../lambdas/shared/observability');
+    // Prepare: as in Lambda.
+    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs24.x');
+    vi.resetModules();
+    const inside = await import('../../../lambdas/shared/observability');
+    // Assess
+    expect(outside.observability.tracer).toBeUndefined();
+    expect(inside.observability.tracer?.isTracingEnabled()).toBe(true);
+    // An invocation outside a real X-Ray segment still runs (no segment, no subsegment).
+    await expect(inside.observeInvocation({}, async () => 'ran')).resolves.toBe('ran');
+  });
+});
