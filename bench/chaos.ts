@@ -29,6 +29,9 @@
  * (test/support/cross-ledger-invariants.ts); captured total in the PSP ledgers = sum of succeeded
  * checkouts; every terminal checkout's checkout.* webhook delivered; stock never oversold.
  *
+ * 3-D Secure (bench/chaos-challenges.ts): challenge cards on both connectors, the buyer completing,
+ * failing or abandoning the challenge at the sandbox's page over HTTP.
+ *
  * Flags / env: --checkouts N (CHAOS_CHECKOUTS, default 2000), --concurrency C (CHAOS_CONCURRENCY,
  * default 24), --seed S (CHAOS_SEED), --no-restart, --no-outages, --out FILE (CHAOS_OUT).
  */
@@ -63,6 +66,16 @@ import {
   type TimelineCheckout,
 } from './checkout-driver';
 import { startBenchStack, type BenchStack } from './stack-runner';
+import {
+  CHALLENGE_SCENARIOS,
+  CHALLENGE_STACK_ENV,
+  challengeOutcomes,
+  formatChallenges,
+  newChallengeTally,
+  playBuyerAtChallenge,
+  type ChallengeAnswer,
+  type ChallengeTally,
+} from './chaos-challenges';
 
 const CATALOGUE: CatalogueProduct[] = [
   { sku: 'mug', name: 'Mug', unit_amount: 1250, currency: 'USD', stock: 1_000_000 },
@@ -99,6 +112,8 @@ interface Scenario {
    * charges `renewalSku` (default: the same sku) off-session with the saved card.
    */
   renewal?: { sku?: string };
+  /** A 3-D Secure challenge card: what the buyer does at the challenge page (bench/chaos-challenges.ts). */
+  challenge?: ChallengeAnswer;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -122,6 +137,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'duplicate_pay_clicks', weight: 8, card: '4242424242424242', sku: 'mug', clicks: 3 },
   { name: 'off_session_renewal', weight: 7, card: '4242424242424242', sku: 'mug', renewal: {} },
   { name: 'off_session_renewal_out_of_stock', weight: 2, card: '4242424242424242', sku: 'mug', renewal: { sku: 'sold-out' } },
+  ...CHALLENGE_SCENARIOS,
 ];
 
 /** The scenario name of the off-session charge that follows a renewal scenario's first checkout. */
@@ -134,6 +150,7 @@ export const CHAOS_STACK_ENV: Record<string, string> = {
   PAYSTEP_PSP_CALLBACK_DELAY_MS: '1000',
   PAYSTEP_RECOVERY_AFTER_MS: '12000',
   PAYSTEP_RECOVERY_LEASE_MS: '10000',
+  ...CHALLENGE_STACK_ENV,
 };
 
 /** One sandbox outage: from the checkout at `from` (share of the run) until the one at `until`. */
@@ -201,6 +218,8 @@ export interface ChaosReport {
   renewals: 'off_session' | 'not offered by the API';
   /** Attempts per connector and failovers, from the checkouts' payment.attempts[]. */
   attempts: { byConnector: Record<string, number>; failovers: number };
+  /** 3-D Secure: what buyers met and did at challenge pages, and how each kind ended. */
+  challenges: { tally: ChallengeTally; outcomes: Record<string, Record<string, number>> };
   scenarios: Record<string, number>;
   statuses: Record<string, number>;
   failureReasons: Record<string, number>;
@@ -279,6 +298,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let renewalsOffered = false;
   /** The off-session charges of renewal scenarios, each a checkout of its own. */
   const renewals: Tracked[] = [];
+  const challengeTally = newChallengeTally();
 
   log(`chaos: starting the local stack (data in ${dataDir})...`);
   let stack: BenchStack = await startBenchStack({ dataDir, env: CHAOS_STACK_ENV });
@@ -488,6 +508,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await sleep(150);
         await pay();
       }
+      const answer = item.scenario.challenge;
+      if (answer !== undefined)
+        await playBuyerAtChallenge({
+          read: () => readCheckout(api(), stack.secretKey, checkout.id),
+          answer,
+          tally: challengeTally,
+          waitMs: 20_000,
+        });
       // Follow it like the pending page would, for a while; the final phase waits for the rest.
       await follow(item, 15_000);
       if (customer !== undefined && paymentMethod !== undefined) await chargeRenewal(item, customer, paymentMethod);
@@ -612,6 +640,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       payWith,
       renewals: renewalsOffered ? 'off_session' : 'not offered by the API',
       attempts: attemptFigures([...tracked, ...renewals]),
+      challenges: { tally: challengeTally, outcomes: challengeOutcomes(tracked) },
       scenarios: countBy([...tracked, ...renewals].map((t) => t.scenario.name)),
       statuses: countBy([...tracked, ...renewals].map((t) => t.last?.status ?? 'unknown')),
       failureReasons: countBy(
@@ -809,6 +838,7 @@ export function formatChaosReport(report: ChaosReport): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none'
     }; failovers ${report.attempts.failovers}`,
+    formatChallenges(report.challenges),
     `Scenarios: ${Object.entries(report.scenarios)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

@@ -36,6 +36,7 @@ import { runSagaOperation } from './financial-instruments';
 import { holdForManualCapture } from './saga/hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantPorts } from './saga/notify-merchant';
 import { pspIdempotencyKey, type SagaPorts } from './saga/shared';
+import { declinedFailureReason } from './three-d-secure';
 
 export type ReconciliationDependencies = SagaPorts &
   NotifyMerchantPorts & {
@@ -250,7 +251,7 @@ export async function reconcileWithPsp(
     voided += 1;
   }
   const declined = views.length > 0 && views.every((view) => view.state === 'declined');
-  const reason: FailureReason = declined ? 'payment_declined' : 'psp_error';
+  const reason: FailureReason = declined ? declinedFailureReason(views.map((view) => view.failureCode)) : 'psp_error';
   await failUnansweredAttemptOf(deps, checkout.id, reason);
   await finish(deps, checkout.id, 'failed', reason);
   return { status: 'failed', action: voided > 0 ? 'voided' : views.length === 0 ? 'nothing_at_psp' : 'nothing_held' };

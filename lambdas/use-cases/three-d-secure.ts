@@ -101,3 +101,18 @@ export async function announceRequiredAction(
   });
   return { eventId: published.eventId };
 }
+
+/**
+ * Why a payment failed when the PSP reports every authorization declined (the reconciliation
+ * sweep settling a checkout whose saga stopped): an authentication failure keeps its own reason
+ * (`authentication_failed` / `authentication_required`), as the saga would have set it; any other
+ * decline is `payment_declined`.
+ */
+export function declinedFailureReason(
+  failureCodes: readonly (string | undefined)[],
+): 'payment_declined' | 'authentication_failed' | 'authentication_required' {
+  for (const code of failureCodes) {
+    if (code === 'authentication_failed' || code === 'authentication_required') return code;
+  }
+  return 'payment_declined';
+}

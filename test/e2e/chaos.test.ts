@@ -5,7 +5,9 @@
  * duplicate pay clicks), outages of both sandboxes (the sandbox PSP and the Stripe sandbox,
  * unavailable and timeout) switched on and off mid-run, and a SIGKILL of the whole local host
  * mid-run, restarted on the same data directory; and, when the API offers them, off-session
- * renewals (a customer's saved card charged again by the merchant). Every invariant must hold,
+ * renewals (a customer's saved card charged again by the merchant), and 3-D Secure challenge cards
+ * on both connectors, the harness completing, failing or abandoning the challenge at the
+ * sandbox's page over HTTP like a buyer. Every invariant must hold,
  * across both PSP ledgers, renewal charges included. No timing is asserted: speed is measured by `npm run bench`, never in tests.
  */
 import { describe, expect, it } from 'vitest';
@@ -50,6 +52,19 @@ describe('chaos (short): faults and a host crash never lose or double money', ()
       printed,
     ).toEqual([]);
     if (report.renewals === 'off_session') expect(report.scenarios.off_session_charge ?? 0, printed).toBeGreaterThan(0);
+    // 3-D Secure: buyers met challenges and completed, failed and abandoned them; none of the
+    // failed or abandoned ones ended succeeded.
+    const { tally, outcomes } = report.challenges;
+    expect(
+      [tally.completed, tally.failed, tally.abandoned].map((n) => n > 0),
+      printed,
+    ).toEqual([true, true, true]);
+    expect(tally.pageProblems, printed).toEqual([]);
+    expect(outcomes.complete?.succeeded ?? 0, printed).toBeGreaterThan(0);
+    expect(outcomes.fail?.succeeded ?? 0, printed).toBe(0);
+    expect(outcomes.abandon?.succeeded ?? 0, printed).toBe(0);
+    expect(outcomes.fail?.['failed:authentication_failed'] ?? 0, printed).toBeGreaterThan(0);
+    expect(outcomes.abandon?.['failed:authentication_failed'] ?? 0, printed).toBeGreaterThan(0);
     expect(report.statuses.succeeded ?? 0, printed).toBeGreaterThan(0);
     expect(report.statuses.failed ?? 0, printed).toBeGreaterThan(0);
     expect(report.ledger.capturedTotal, printed).toBe(report.ledger.succeededTotal);
