@@ -34,6 +34,7 @@ import {
 } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher } from '../shared/event-wiring';
+import { merchantRepository } from '../shared/wiring';
 import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
@@ -46,6 +47,8 @@ import {
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
+  // A new instrument goes to the connector the merchant's routing picks.
+  merchants: merchantRepository,
   // An instrument's operations go to its own connector (a checkout's may be on any of them).
   ...(await gatewaysFromEnv()),
 };

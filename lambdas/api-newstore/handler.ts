@@ -45,6 +45,7 @@ import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher } from '../shared/event-wiring';
+import { merchantRepository } from '../shared/wiring';
 import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
@@ -59,6 +60,8 @@ const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_T
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
+  // A new instrument goes to the connector the merchant's routing picks.
+  merchants: merchantRepository,
   // An instrument's operations go to its own connector (a checkout's may be on any of them).
   ...(await gatewaysFromEnv()),
 };

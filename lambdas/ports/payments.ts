@@ -58,15 +58,21 @@ export interface CaptureInput {
   amount: number;
   currency: string;
   idempotencyKey: string;
+  /**
+   * `false`: a financial instrument's partial capture; what stays authorized must remain
+   * capturable by later captures (a PSP that releases the rest on capture asks for multicapture).
+   * Absent or `true`: the last capture of the authorization; the PSP may release the rest.
+   */
+  final?: boolean;
 }
+
+export type RefundInput = Omit<CaptureInput, 'final'>;
 
 export interface VoidInput {
   reference: string;
   pspReference: string;
   idempotencyKey: string;
 }
-
-export type RefundInput = CaptureInput;
 
 export interface PspOperationOutput {
   pspOperationId: string;

@@ -81,6 +81,8 @@ export interface StoredIntent {
   return_url?: string | null;
   /** 3-D Secure result, once authenticated (or not). */
   three_d_secure?: StoredThreeDSecure | null;
+  /** Created with `payment_method_options[card][request_multicapture]=if_available`: captures with `final_capture=false` keep the rest capturable. Absent in ledgers written before. */
+  multicapture?: boolean;
 }
 
 export interface StoredRefund {

@@ -207,7 +207,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       method = ledger.getPaymentMethod(methodId) ?? raise(missing('PaymentMethod', methodId, 'payment_method'));
     else throw invalid('payment_method or payment_method_data is required', 'payment_method', 'parameter_missing');
 
+    const multicapture = str(obj(obj(params, 'payment_method_options'), 'card'), 'request_multicapture') === 'if_available';
     const base: StoredIntent = {
+      multicapture,
       id: newId('pi'),
       amount,
       currency,
@@ -322,7 +324,18 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       str(params, 'amount_to_capture') === undefined ? intent.amount_capturable : positiveInteger(params, 'amount_to_capture');
     if (amount > intent.amount_capturable)
       throw invalid(`amount_to_capture cannot exceed ${intent.amount_capturable}`, 'amount_to_capture', 'amount_too_large');
-    const captured = ledger.putIntent({ ...intent, status: 'succeeded', amount_received: amount, amount_capturable: 0 });
+    // Multicapture: a non-final capture keeps the rest capturable (the PaymentIntent stays
+    // requires_capture until nothing is left); a final one releases it.
+    const final = str(params, 'final_capture') !== 'false';
+    if (!final && intent.multicapture !== true)
+      throw invalid('Multicapture is not available for this PaymentIntent: final_capture=false is not allowed.', 'final_capture');
+    const left = final ? 0 : intent.amount_capturable - amount;
+    const captured = ledger.putIntent({
+      ...intent,
+      status: left > 0 ? 'requires_capture' : 'succeeded',
+      amount_received: intent.amount_received + amount,
+      amount_capturable: left,
+    });
     ledger.record({
       type: 'capture',
       amount,
@@ -333,7 +346,12 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       payment_intent: intent.id,
       failure_code: null,
     });
-    emit('payment_intent.succeeded', captured, renderIntent(captured), key);
+    emit(
+      left > 0 ? 'payment_intent.amount_capturable_updated' : 'payment_intent.succeeded',
+      captured,
+      renderIntent(captured),
+      key,
+    );
     return { status: 200, body: renderIntent(captured, expands(params).includes('latest_charge')) };
   };
 
@@ -370,7 +388,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   };
 
   const createRefund = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
-    if (intent.status !== 'succeeded')
+    // Captured money is refundable whatever follows: a multicapture PaymentIntent still
+    // requires_capture, or canceled after partial captures (the rest released).
+    if (intent.amount_received === 0)
       throw invalid(
         `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,
         'payment_intent',
@@ -621,6 +641,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
           exp_year: method?.exp_year,
           network_transaction_id: intent.network_transaction_id,
           three_d_secure: intent.three_d_secure ?? null,
+          multicapture: { status: intent.multicapture === true ? 'available' : 'unavailable' },
         },
       },
       created: intent.created,
