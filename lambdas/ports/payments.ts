@@ -101,9 +101,10 @@ export interface PaymentGateway {
 /**
  * The gateway of each connector, by id (DESIGN Part 2 "Connectors"): every PSP call goes to the
  * connector of the attempt or instrument it is about. Wired from lambdas/connectors/registry.ts;
- * a connector the function is not configured for answers a gateway that fails on use.
+ * a connector the function is not configured for answers a gateway that fails on use. With a
+ * merchant id: that merchant's gateway (its own stored credentials, else the platform's).
  */
-export type ConnectorGateways = (connector: string) => PaymentGateway;
+export type ConnectorGateways = (connector: string, merchantId?: string) => PaymentGateway;
 
 /** One PSP authorization as its connector reports it, in the domain's words. */
 export interface PspAuthorizationView {

@@ -145,7 +145,7 @@ export async function createInstrument(
     return await finishCreation(deps, created.instrument);
   }
 
-  const facts = await readAuthorization(gatewayFor(deps, connector), input.pspReference);
+  const facts = await readAuthorization(gatewayFor(deps, connector, merchantId), input.pspReference);
   await assertClaimable(deps, merchantId, facts.reference);
   assertAuthorizationFits(input.type, input.amount, input.currency, facts);
   const created = await deps.instruments.createInstrument(
@@ -346,7 +346,7 @@ async function settleOperationAtPsp(
   if (operation.status !== 'pending') return resultOf(instrument, operation);
   let confirmation: PspConfirmation;
   try {
-    confirmation = await callPsp(gatewayFor(deps, instrument.connector), instrument, operation);
+    confirmation = await callPsp(gatewayFor(deps, instrument.connector, instrument.merchantId), instrument, operation);
   } catch (error) {
     if (error instanceof PaymentDeclinedError || error instanceof PspRejectedError) {
       const failed = await deps.instruments.settleOperation(

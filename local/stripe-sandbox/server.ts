@@ -13,6 +13,7 @@
  * `PUT outage`, `GET ledger?reference=` (the sandbox PSP's ledger shape), `GET events`,
  * `POST payment_intents/{id}/dispute`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { code as findCurrency } from 'currency-codes';
@@ -95,6 +96,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
   const asyncDelayMs = options.asyncDelayMs ?? DEFAULT_ASYNC_DELAY_MS;
   const ledger = new StripeSandboxLedger(options.dataFile);
+  // Which key made each call: every ledger row written while serving it (or by work it started) records it.
+  const caller = new AsyncLocalStorage<string>();
+  ledger.callerKey = () => caller.getStore();
   const timers = new Timers();
   const webhooks = new WebhookSender(options.webhooks, timers, options.log);
   let outage: OutageMode = 'none';
@@ -455,7 +459,11 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
 
   // ---- dispatch ------------------------------------------------------------------------------------
 
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  /** Serves one request with its caller's masked key in context ('' when the key is not accepted). */
+  const handle = (request: IncomingMessage, response: ServerResponse): Promise<void> =>
+    caller.run(callerKeyOf(request.headers.authorization, apiKey) ?? '', () => serve(request, response));
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://stripe-sandbox.local');
     const method = request.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -471,7 +479,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       const challenged = challengeIntentId(path);
       if (challenged !== undefined) return handleChallengePage(challengeDeps, challenged, method, raw, response);
       if (path.startsWith('/v1/test/')) return reply(await handleTest(method, path, url, raw));
-      if (!authorized(request.headers.authorization, apiKey)) {
+      if (caller.getStore() === '') {
         return reply(
           new StripeFailure(
             401,
@@ -724,13 +732,25 @@ function raise(failure: StripeFailure): never {
   throw failure;
 }
 
-function authorized(header: string | undefined, apiKey: string): boolean {
+/**
+ * The caller's key, masked (`sk_test_...` and its last 8 characters), or undefined when it is not
+ * accepted. Accepted: the sandbox's own key (the platform's), and any test key shaped like
+ * Stripe's (`sk_test_` / `rk_test_` and at least 24 letters or digits): a merchant's own key.
+ * Live keys never. Which key made each call is on every ledger row, so tests prove whose key paid.
+ */
+function callerKeyOf(header: string | undefined, apiKey: string): string | undefined {
   const match = /^Bearer (\S+)$/.exec(header ?? '');
-  if (match === null) return false;
-  const given = createHash('sha256')
-    .update(match[1] as string)
-    .digest();
-  return timingSafeEqual(given, createHash('sha256').update(apiKey).digest());
+  if (match === null) return undefined;
+  const given = match[1] as string;
+  const own = timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(apiKey).digest());
+  if (!own && !/^(sk|rk)_test_[A-Za-z0-9]{24,200}$/.test(given)) return undefined;
+  return maskApiKey(given);
+}
+
+/** A key as Stripe's dashboard shows it: its prefix and last 8 characters. */
+export function maskApiKey(key: string): string {
+  const prefix = /^(sk|rk)_(test|live)_/.exec(key)?.[0] ?? '';
+  return `${prefix}...${key.slice(-8)}`;
 }
 
 function idempotencyKey(request: IncomingMessage): string | undefined {
