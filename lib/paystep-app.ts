@@ -36,6 +36,8 @@ export function addPaystepStacks(app: App): PaystepStacks {
     adminTokenSecret: stateful.adminTokenSecret,
     secretsKeySecret: stateful.secretsKeySecret,
     pspCallbackSecret: stateful.pspCallbackSecret,
+    stripeApiKeySecret: stateful.stripeApiKeySecret,
+    stripeWebhookSecret: stateful.stripeWebhookSecret,
     cardVault: stateful.cardVault,
     vpc: stateful.network.vpc,
     egressSubnets: stateful.network.egressSubnets,

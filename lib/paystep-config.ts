@@ -3,6 +3,7 @@
  * every stack sees the same stage and URLs. Defaults make `npx cdk synth` work with no flags.
  */
 import type { Node } from 'constructs';
+import { isConnectorId } from '../lambdas/connectors/connector-ids';
 
 export type PaystepStage = 'dev' | 'prod';
 
@@ -20,6 +21,18 @@ export interface PaystepConfig {
   readonly natGateways: number;
   /** E-mail address subscribed to the alarm topic (`-c alarmEmail=...`); none by default. */
   readonly alarmEmail: string | undefined;
+  /**
+   * The Stripe API's base URL (`STRIPE_API_URL`, `-c stripeApiUrl=...`). Unset: https://api.stripe.com
+   * (the SDK's default); set it only to point the `stripe` connector at a Stripe-protocol sandbox.
+   */
+  readonly stripeApiUrl: string | undefined;
+  /**
+   * Connectors every merchant may use with the platform's own credentials
+   * (`PAYSTEP_PLATFORM_CONNECTORS`, `-c platformConnectors=sandbox,stripe`; default `sandbox`). With
+   * `stripe` listed, the platform's Stripe key (the StripeApiKeySecret) is the fallback for merchants
+   * without their own Stripe account; without it, only merchants' own keys call Stripe.
+   */
+  readonly platformConnectors: readonly string[];
 }
 
 /**
@@ -65,5 +78,17 @@ export function readPaystepConfig(node: Node): PaystepConfig {
   if (alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
     throw new Error(`Context "alarmEmail" must be an e-mail address, got "${alarmEmail}"`);
   }
-  return { stage, sandboxPspUrl, publicCheckoutBaseUrl, natGateways, alarmEmail };
+  const stripeApiUrl = node.tryGetContext('stripeApiUrl') as string | undefined;
+  if (stripeApiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(stripeApiUrl)) {
+    throw new Error(`Context "stripeApiUrl" must be an http(s) URL, got "${stripeApiUrl}"`);
+  }
+  const platformConnectors = String(node.tryGetContext('platformConnectors') ?? 'sandbox')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const unknownConnector = platformConnectors.find((id) => !isConnectorId(id));
+  if (unknownConnector !== undefined) {
+    throw new Error(`Context "platformConnectors" names no connector: "${unknownConnector}" (sandbox, stripe)`);
+  }
+  return { stage, sandboxPspUrl, publicCheckoutBaseUrl, natGateways, alarmEmail, stripeApiUrl, platformConnectors };
 }

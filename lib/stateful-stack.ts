@@ -32,6 +32,10 @@ export class StatefulStack extends Stack {
   readonly secretsKeySecret: secretsmanager.Secret;
   /** SANDBOX_PSP_CALLBACK_SECRET: the HMAC secret the sandbox connector signs its callbacks with (shared with the PSP). */
   readonly pspCallbackSecret: secretsmanager.Secret;
+  /** STRIPE_API_KEY: the platform's Stripe secret key (an operator puts it; bound only where PAYSTEP_PLATFORM_CONNECTORS lists stripe). */
+  readonly stripeApiKeySecret: secretsmanager.Secret;
+  /** STRIPE_WEBHOOK_SECRET: the `whsec_` signing secret of the Stripe webhook endpoint <ApiUrl>/v1/psp/stripe/callbacks. */
+  readonly stripeWebhookSecret: secretsmanager.Secret;
   readonly network: NetworkConstruct;
   /** The card vault: its own table (encrypted with its own key), the data-key wrapping key and the fingerprint HMAC key. */
   readonly cardVault: CardVaultResources;
@@ -125,6 +129,27 @@ export class StatefulStack extends Stack {
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy,
     });
+    // Stripe issues both values: the operator puts them (`aws secretsmanager put-secret-value`); the
+    // generated placeholders are never valid Stripe values.
+    this.stripeApiKeySecret = new secretsmanager.Secret(this, 'StripeApiKeySecret', {
+      description:
+        "Paystep STRIPE_API_KEY: the platform's Stripe secret key (sk_live_/sk_test_/rk_...), used only where platformConnectors lists stripe",
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy,
+    });
+    this.stripeWebhookSecret = new secretsmanager.Secret(this, 'StripeWebhookSecret', {
+      description:
+        'Paystep STRIPE_WEBHOOK_SECRET: signing secret (whsec_...) of the Stripe webhook endpoint <ApiUrl>/v1/psp/stripe/callbacks',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy,
+    });
+    for (const secret of [this.stripeApiKeySecret, this.stripeWebhookSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "Issued by Stripe, not generated here: rotate it in Stripe's dashboard, then put the new value (the webhook secret with STRIPE_WEBHOOK_PREVIOUS_SECRET for the overlap).",
+      });
+    }
     Validations.of(this.pspCallbackSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
@@ -158,6 +183,14 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'AdminTokenSecretArn', {
       value: this.adminTokenSecret.secretArn,
       description: 'aws secretsmanager get-secret-value --secret-id <this> prints the admin token',
+    });
+    new CfnOutput(this, 'StripeApiKeySecretArn', {
+      value: this.stripeApiKeySecret.secretArn,
+      description: "Put the platform's Stripe secret key here (used only with -c platformConnectors=...,stripe)",
+    });
+    new CfnOutput(this, 'StripeWebhookSecretArn', {
+      value: this.stripeWebhookSecret.secretArn,
+      description: 'Put the whsec_ signing secret of the Stripe webhook endpoint <ApiUrl>/v1/psp/stripe/callbacks here',
     });
     new CfnOutput(this, 'PspCallbackSecretArn', {
       value: this.pspCallbackSecret.secretArn,

@@ -34,6 +34,10 @@ export interface StatelessStackProps extends StackProps {
   readonly secretsKeySecret: ISecret;
   /** SANDBOX_PSP_CALLBACK_SECRET for the callback API (optional so older test stacks still synth). */
   readonly pspCallbackSecret?: ISecret;
+  /** STRIPE_API_KEY: the platform's Stripe key, bound only where config.platformConnectors lists stripe. */
+  readonly stripeApiKeySecret?: ISecret;
+  /** STRIPE_WEBHOOK_SECRET for the callback API (Stripe-Signature of /v1/psp/stripe/callbacks). */
+  readonly stripeWebhookSecret?: ISecret;
   /** The card vault (table and keys); bound to the functions whose needs list `cardVault`. */
   readonly cardVault: CardVaultResources;
   readonly vpc: ec2.IVpc;
@@ -51,14 +55,18 @@ interface ApiFunctionNeeds {
   readonly secretsKey?: boolean;
   /** STATE_MACHINE_ARN + states:StartExecution. */
   readonly startsSaga?: boolean;
-  /** SANDBOX_PSP_URL: calls the PSP (financial-instrument captures, refunds, revokes). */
+  /**
+   * Calls the PSPs (financial-instrument captures, refunds, revokes): SANDBOX_PSP_URL and the
+   * connector settings (bindConnectorSettings), PAYSTEP_SECRETS_KEY included to decrypt a merchant's
+   * own connector credentials.
+   */
   readonly callsPsp?: boolean;
   /** false: never touches the table (no TABLE_NAME, no grant). Default true. */
   readonly table?: boolean;
-  /** SANDBOX_PSP_PUBLIC_URL: the PSP origin a browser page tokenizes cards at (and its CSP allows). */
-  readonly pspPublicUrl?: boolean;
-  /** SANDBOX_PSP_CALLBACK_SECRET + states:SendTask* on the saga: verifies PSP callbacks and resumes waiting sagas. */
+  /** SANDBOX_PSP_CALLBACK_SECRET, STRIPE_WEBHOOK_SECRET + states:SendTask* on the saga: verifies PSP callbacks and resumes waiting sagas. */
   readonly pspCallbacks?: boolean;
+  /** PAYSTEP_PLATFORM_CONNECTORS only: lists and validates the merchant's connectors (calls no PSP). */
+  readonly connectorAccounts?: boolean;
   /** The card vault (bindCardVault): `store` vaults and manages cards; `reveal` (kms:Decrypt) is for connector functions only. */
   readonly cardVault?: CardVaultAccess;
 }
@@ -113,6 +121,7 @@ const API_FUNCTIONS: Record<ApiEntry, ApiFunctionNeeds> = {
   'api-connectors': {
     description: "The merchant's connector accounts (credentials stored encrypted, never returned) and routing rules",
     secretsKey: true,
+    connectorAccounts: true,
   },
   'api-psp-callbacks': {
     description:
@@ -126,7 +135,7 @@ interface SagaFunctionNeeds {
   readonly description: string;
   /** Calls merchant URLs: runs in the private subnets so requests leave from the whitelisted Elastic IPs. */
   readonly merchantEgress?: boolean;
-  /** SANDBOX_PSP_URL: calls the PSP. */
+  /** SANDBOX_PSP_URL and the connector settings (bindConnectorSettings, PAYSTEP_SECRETS_KEY included): calls the PSPs. */
   readonly callsPsp?: boolean;
   /** PAYSTEP_SECRETS_KEY: signs requests to the merchant with the merchant's stored secret. */
   readonly secretsKey?: boolean;
@@ -269,6 +278,22 @@ export class StatelessStack extends Stack {
 
     // ---- Saga: one function per Task state, then the state machine from the one ASL file ----
     const asl = readCheckoutAsl();
+    /**
+     * The connector settings of a function (DESIGN Part 2 "Connectors"): PAYSTEP_PLATFORM_CONNECTORS
+     * everywhere it is given; for PSP callers (`psp`) and the callback API (`callbacks`) also
+     * STRIPE_API_URL when configured and the platform's STRIPE_API_KEY only where the platform
+     * enables stripe; the callback API also STRIPE_WEBHOOK_SECRET. PAYSTEP_SECRETS_KEY (a merchant's
+     * own credentials) is bound with the function's other secrets.
+     */
+    const platformStripe = config.platformConnectors.includes('stripe');
+    const bindConnectorSettings = (fn: PaystepFunction, use: 'psp' | 'callbacks' | 'accounts'): void => {
+      fn.addEnvironment('PAYSTEP_PLATFORM_CONNECTORS', config.platformConnectors.join(','));
+      if (use === 'accounts') return;
+      if (config.stripeApiUrl !== undefined) fn.addEnvironment('STRIPE_API_URL', config.stripeApiUrl);
+      if (platformStripe && props.stripeApiKeySecret !== undefined) fn.bindSecret('STRIPE_API_KEY', props.stripeApiKeySecret);
+      if (use === 'callbacks' && props.stripeWebhookSecret !== undefined)
+        fn.bindSecret('STRIPE_WEBHOOK_SECRET', props.stripeWebhookSecret);
+    };
     const sagaFunctions = new Map<SagaState, PaystepFunction>();
     for (const [state, entryName] of Object.entries(SAGA_STEPS) as [SagaState, string][]) {
       const needs = SAGA_FUNCTIONS[state];
@@ -287,7 +312,8 @@ export class StatelessStack extends Stack {
         ...(needs.callsPsp === true ? { environment: { SANDBOX_PSP_URL: config.sandboxPspUrl } } : {}),
       });
       fn.bindTable({ table: props.table, access: 'readWrite' });
-      if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.secretsKey === true || needs.callsPsp === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.callsPsp === true) bindConnectorSettings(fn, 'psp');
       if (needs.cardVault !== undefined) fn.bindCardVault({ vault: props.cardVault, access: needs.cardVault });
       sagaFunctions.set(state, fn);
     }
@@ -389,13 +415,15 @@ export class StatelessStack extends Stack {
         logRemovalPolicy,
         environment: {
           PUBLIC_CHECKOUT_BASE_URL: publicCheckoutBaseUrl,
-          ...(needs.pspPublicUrl === true ? { SANDBOX_PSP_PUBLIC_URL: config.sandboxPspUrl } : {}),
           ...(needs.callsPsp === true ? { SANDBOX_PSP_URL: config.sandboxPspUrl } : {}),
         },
       });
       if (needs.table !== false) fn.bindTable({ table: props.table, access: 'readWrite' });
       if (needs.adminToken === true) fn.bindSecret('ADMIN_TOKEN_HASH', props.adminTokenSecret);
-      if (needs.secretsKey === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.secretsKey === true || needs.callsPsp === true) fn.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+      if (needs.callsPsp === true) bindConnectorSettings(fn, 'psp');
+      if (needs.pspCallbacks === true) bindConnectorSettings(fn, 'callbacks');
+      if (needs.connectorAccounts === true) bindConnectorSettings(fn, 'accounts');
       if (needs.startsSaga === true) fn.bindStateMachine(this.stateMachine);
       if (needs.cardVault !== undefined) fn.bindCardVault({ vault: props.cardVault, access: needs.cardVault });
       if (needs.pspCallbacks === true) {
@@ -477,6 +505,7 @@ export class StatelessStack extends Stack {
     });
     this.reconciliationSweep.bindTable({ table: props.table, access: 'readWrite' });
     this.reconciliationSweep.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+    bindConnectorSettings(this.reconciliationSweep, 'psp');
     this.reconciliationSweep.executionRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ResumeWaitingSagas',

@@ -234,7 +234,6 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       PAYSTEP_SECRETS_KEY: loadOrCreateSecretsKey(dataDir),
       PUBLIC_CHECKOUT_BASE_URL: apiUrl,
       SANDBOX_PSP_URL: pspUrl,
-      SANDBOX_PSP_PUBLIC_URL: pspUrl,
       STRIPE_API_URL: stripeSandboxUrl,
       STRIPE_API_KEY: DEFAULT_STRIPE_SANDBOX_API_KEY,
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,

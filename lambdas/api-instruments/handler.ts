@@ -11,6 +11,7 @@
  * the retry with the same key resumes that very operation (same PSP idempotency key).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import {
@@ -34,6 +35,7 @@ import {
 } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher } from '../shared/event-wiring';
+import { merchantRepository, secretCipher } from '../shared/wiring';
 import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
@@ -46,8 +48,10 @@ import {
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
+  // A new instrument goes to the connector the merchant's routing picks.
+  merchants: merchantRepository,
   // An instrument's operations go to its own connector (a checkout's may be on any of them).
-  ...(await gatewaysFromEnv()),
+  ...merchantGatewaysFromEnv(await gatewaysFromEnv(), { merchants: merchantRepository, cipher: secretCipher }),
 };
 
 const logger = new Logger({ serviceName: 'paystep-api' });

@@ -22,6 +22,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import * as z from 'zod';
+import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
 import type { OperationRequest } from '../domain/instrument-ledger';
@@ -45,6 +46,7 @@ import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher } from '../shared/event-wiring';
+import { merchantRepository, secretCipher } from '../shared/wiring';
 import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
 import {
   createInstrument,
@@ -59,8 +61,10 @@ const PSP_TIMEOUT_MS = Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_PSP_T
 const instrumentDependencies: InstrumentDependencies = {
   instruments: instrumentRepository,
   events: eventPublisher,
+  // A new instrument goes to the connector the merchant's routing picks.
+  merchants: merchantRepository,
   // An instrument's operations go to its own connector (a checkout's may be on any of them).
-  ...(await gatewaysFromEnv()),
+  ...merchantGatewaysFromEnv(await gatewaysFromEnv(), { merchants: merchantRepository, cipher: secretCipher }),
 };
 
 /** How long a request waits for a duplicate (same idempotency_key) that is still running before answering retry_error. */

@@ -58,15 +58,21 @@ export interface CaptureInput {
   amount: number;
   currency: string;
   idempotencyKey: string;
+  /**
+   * `false`: a financial instrument's partial capture; what stays authorized must remain
+   * capturable by later captures (a PSP that releases the rest on capture asks for multicapture).
+   * Absent or `true`: the last capture of the authorization; the PSP may release the rest.
+   */
+  final?: boolean;
 }
+
+export type RefundInput = Omit<CaptureInput, 'final'>;
 
 export interface VoidInput {
   reference: string;
   pspReference: string;
   idempotencyKey: string;
 }
-
-export type RefundInput = CaptureInput;
 
 export interface PspOperationOutput {
   pspOperationId: string;
@@ -95,9 +101,10 @@ export interface PaymentGateway {
 /**
  * The gateway of each connector, by id (DESIGN Part 2 "Connectors"): every PSP call goes to the
  * connector of the attempt or instrument it is about. Wired from lambdas/connectors/registry.ts;
- * a connector the function is not configured for answers a gateway that fails on use.
+ * a connector the function is not configured for answers a gateway that fails on use. With a
+ * merchant id: that merchant's gateway (its own stored credentials, else the platform's).
  */
-export type ConnectorGateways = (connector: string) => PaymentGateway;
+export type ConnectorGateways = (connector: string, merchantId?: string) => PaymentGateway;
 
 /** One PSP authorization as its connector reports it, in the domain's words. */
 export interface PspAuthorizationView {

@@ -12,6 +12,7 @@ import { DynamoAuthorizationHoldStore } from '../adapters/dynamo-authorization-h
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import type { Context } from 'aws-lambda';
+import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { Checkout } from '../domain/model';
@@ -29,11 +30,16 @@ import { checkoutRepository, documentClient, merchantRepository, merchantUrlPoli
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
 /**
- * Every connector's gateway (the registry's), each PSP call timed. Only the PSP-calling steps get
+ * Every connector's gateway (the registry's), each PSP call timed; per merchant, on its own stored
+ * credentials where it added an account (merchant-gateways.ts). Only the PSP-calling steps get
  * the connectors' settings on AWS (least configuration); the others share this wiring, so without
  * them they get gateways that fail on use.
  */
-const connectorGateways = await gatewaysFromEnv(observeGateway);
+const connectorGateways = merchantGatewaysFromEnv(
+  await gatewaysFromEnv(observeGateway),
+  { merchants: merchantRepository, cipher: secretCipher },
+  observeGateway,
+);
 
 /** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep). */
 export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(

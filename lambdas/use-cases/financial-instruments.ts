@@ -41,6 +41,8 @@ import type { OperationKeyTarget } from '../ports/idempotency';
 import type { InstrumentRepository } from '../ports/instruments';
 import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import { gatewayFor } from './connector-gateways';
+import { routeForInstrument } from './instrument-route';
+import type { MerchantRepository } from '../ports/merchants';
 import { toInstrumentOperationView } from '../shared/views';
 
 export interface InstrumentDependencies {
@@ -48,6 +50,8 @@ export interface InstrumentDependencies {
   gateway: PaymentGateway;
   /** Every connector's gateway: an instrument's PSP calls go to its own connector. */
   gateways?: ConnectorGateways;
+  /** The merchants' routing rules: a new instrument goes to the connector they pick (absent: the default gateway's). */
+  merchants?: Pick<MerchantRepository, 'getMerchant'>;
   /** Publishes the merchant events of settled operations; omitted where nobody listens (tests). */
   events?: EventPublisher;
   now?: () => Date;
@@ -119,12 +123,16 @@ export async function createInstrument(
   }
   const id = context.resume?.instrumentId ?? generateInstrumentId();
   await context.pin?.({ instrumentId: id });
+  const connector =
+    deps.merchants !== undefined && deps.gateways !== undefined
+      ? await routeForInstrument({ merchants: deps.merchants }, { merchantId, amount: input.amount, currency: input.currency })
+      : deps.gateway.connector;
   const base = {
     id,
     merchantId,
     amount: input.amount,
     currency: input.currency,
-    connector: deps.gateway.connector,
+    connector,
     now,
     ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
     ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
@@ -137,7 +145,7 @@ export async function createInstrument(
     return await finishCreation(deps, created.instrument);
   }
 
-  const facts = await readAuthorization(deps.gateway, input.pspReference);
+  const facts = await readAuthorization(gatewayFor(deps, connector, merchantId), input.pspReference);
   await assertClaimable(deps, merchantId, facts.reference);
   assertAuthorizationFits(input.type, input.amount, input.currency, facts);
   const created = await deps.instruments.createInstrument(
@@ -338,7 +346,7 @@ async function settleOperationAtPsp(
   if (operation.status !== 'pending') return resultOf(instrument, operation);
   let confirmation: PspConfirmation;
   try {
-    confirmation = await callPsp(gatewayFor(deps, instrument.connector), instrument, operation);
+    confirmation = await callPsp(gatewayFor(deps, instrument.connector, instrument.merchantId), instrument, operation);
   } catch (error) {
     if (error instanceof PaymentDeclinedError || error instanceof PspRejectedError) {
       const failed = await deps.instruments.settleOperation(
@@ -410,6 +418,8 @@ async function callPsp(
         pspReference,
         amount: operation.pspAmount,
         currency: instrument.currency,
+        // The merchant's captures leave the rest capturable; the saga's and the expiry's take what they capture and end.
+        final: operation.id === SAGA_CAPTURE_OPERATION_ID || operation.id === EXPIRY_CAPTURE_OPERATION_ID,
       });
       return { pspOperationId: capture.pspOperationId };
     }

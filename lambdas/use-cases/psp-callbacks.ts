@@ -366,7 +366,7 @@ export async function awaitAuthorization(
   );
   let state = record.state;
   if (state === 'pending' && pending !== undefined) {
-    const view = await gatewayFor(deps, connector).getAuthorization(pending);
+    const view = await gatewayFor(deps, connector, checkout.merchantId).getAuthorization(pending);
     const pspState = view.state;
     if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
       const advanced = await deps.callbacks.advanceAuthorization(

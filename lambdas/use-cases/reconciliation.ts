@@ -141,7 +141,7 @@ async function tendWaitingSaga(
   const connector = connectorOf(checkout.payment);
   const record = await deps.callbacks.getAuthorizationRecord(connector, checkout.id);
   if (record?.taskToken === undefined) return;
-  const view = await gatewayFor(deps, connector).getAuthorization(pending);
+  const view = await gatewayFor(deps, connector, checkout.merchantId).getAuthorization(pending);
   const state = view.state;
   if (state === 'pending') {
     if (await deps.resumer.heartbeat(record.taskToken)) report.heartbeats += 1;
@@ -187,7 +187,7 @@ async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Che
     if (id === undefined || payment === undefined) continue;
     const connector = connectorOfReference(payment, id);
     try {
-      const view = await gatewayFor(deps, connector).getAuthorization(id);
+      const view = await gatewayFor(deps, connector, checkout.merchantId).getAuthorization(id);
       byId.set(view.id, { ...view, connector });
     } catch (error) {
       if (!(error instanceof PspRejectedError)) throw error; // unknown at the PSP: nothing held
@@ -195,7 +195,7 @@ async function pspAuthorizations(deps: ReconciliationDependencies, checkout: Che
   }
   // Every connector the attempts used is asked (failover leaves authorizations at several PSPs).
   for (const connector of payment === undefined ? [deps.gateway.connector] : connectorsOf(payment)) {
-    const gateway = gatewayFor(deps, connector);
+    const gateway = gatewayFor(deps, connector, checkout.merchantId);
     if (gateway.findAuthorizations === undefined) continue;
     for (const view of await gateway.findAuthorizations(checkout.id)) byId.set(view.id, { ...view, connector });
   }
@@ -301,7 +301,7 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
   } else {
     // Not the recorded authorization (found by reference): its own key, derived from its id, so a
     // second authorization is voided too instead of replaying the first one's void.
-    result = await gatewayFor(deps, view.connector).voidAuthorization({
+    result = await gatewayFor(deps, view.connector, checkout.merchantId).voidAuthorization({
       reference: checkout.id,
       pspReference: view.id,
       idempotencyKey: recoveryVoidKey(checkout.id, view.id),

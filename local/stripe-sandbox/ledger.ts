@@ -25,6 +25,8 @@ export interface LedgerOperation {
   network_transaction_id: string | null;
   initial_network_transaction_id: string | null;
   off_session: boolean;
+  /** The API key that made the call, masked as Stripe's dashboard shows keys (`sk_test_...` and its last 8 characters). */
+  api_key?: string | null;
   created: string;
 }
 
@@ -81,6 +83,8 @@ export interface StoredIntent {
   return_url?: string | null;
   /** 3-D Secure result, once authenticated (or not). */
   three_d_secure?: StoredThreeDSecure | null;
+  /** Created with `payment_method_options[card][request_multicapture]=if_available`: captures with `final_capture=false` keep the rest capturable. Absent in ledgers written before. */
+  multicapture?: boolean;
 }
 
 export interface StoredRefund {
@@ -126,6 +130,8 @@ export function unixNow(): number {
 
 export class StripeSandboxLedger {
   private readonly state: State;
+  /** The masked key of the request being served (set by the server), written on each ledger row. */
+  callerKey: () => string | undefined = () => undefined;
 
   constructor(private readonly dataFile?: string) {
     this.state =
@@ -233,6 +239,7 @@ export class StripeSandboxLedger {
       network_transaction_id: null,
       initial_network_transaction_id: null,
       off_session: false,
+      api_key: this.callerKey() ?? null,
       ...row,
       id: newId('op'),
       created: new Date().toISOString(),

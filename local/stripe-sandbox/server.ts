@@ -13,6 +13,7 @@
  * `PUT outage`, `GET ledger?reference=` (the sandbox PSP's ledger shape), `GET events`,
  * `POST payment_intents/{id}/dispute`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { code as findCurrency } from 'currency-codes';
@@ -95,6 +96,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
   const asyncDelayMs = options.asyncDelayMs ?? DEFAULT_ASYNC_DELAY_MS;
   const ledger = new StripeSandboxLedger(options.dataFile);
+  // Which key made each call: every ledger row written while serving it (or by work it started) records it.
+  const caller = new AsyncLocalStorage<string>();
+  ledger.callerKey = () => caller.getStore();
   const timers = new Timers();
   const webhooks = new WebhookSender(options.webhooks, timers, options.log);
   let outage: OutageMode = 'none';
@@ -208,7 +212,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       method = ledger.getPaymentMethod(methodId) ?? raise(missing('PaymentMethod', methodId, 'payment_method'));
     else throw invalid('payment_method or payment_method_data is required', 'payment_method', 'parameter_missing');
 
+    const multicapture = str(obj(obj(params, 'payment_method_options'), 'card'), 'request_multicapture') === 'if_available';
     const base: StoredIntent = {
+      multicapture,
       id: newId('pi'),
       amount,
       currency,
@@ -323,7 +329,18 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       str(params, 'amount_to_capture') === undefined ? intent.amount_capturable : positiveInteger(params, 'amount_to_capture');
     if (amount > intent.amount_capturable)
       throw invalid(`amount_to_capture cannot exceed ${intent.amount_capturable}`, 'amount_to_capture', 'amount_too_large');
-    const captured = ledger.putIntent({ ...intent, status: 'succeeded', amount_received: amount, amount_capturable: 0 });
+    // Multicapture: a non-final capture keeps the rest capturable (the PaymentIntent stays
+    // requires_capture until nothing is left); a final one releases it.
+    const final = str(params, 'final_capture') !== 'false';
+    if (!final && intent.multicapture !== true)
+      throw invalid('Multicapture is not available for this PaymentIntent: final_capture=false is not allowed.', 'final_capture');
+    const left = final ? 0 : intent.amount_capturable - amount;
+    const captured = ledger.putIntent({
+      ...intent,
+      status: left > 0 ? 'requires_capture' : 'succeeded',
+      amount_received: intent.amount_received + amount,
+      amount_capturable: left,
+    });
     ledger.record({
       type: 'capture',
       amount,
@@ -334,7 +351,12 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       payment_intent: intent.id,
       failure_code: null,
     });
-    emit('payment_intent.succeeded', captured, renderIntent(captured), key);
+    emit(
+      left > 0 ? 'payment_intent.amount_capturable_updated' : 'payment_intent.succeeded',
+      captured,
+      renderIntent(captured),
+      key,
+    );
     return { status: 200, body: renderIntent(captured, expands(params).includes('latest_charge')) };
   };
 
@@ -371,7 +393,9 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
   };
 
   const createRefund = (intent: StoredIntent, params: FormObject, key: string): StoredAnswer => {
-    if (intent.status !== 'succeeded')
+    // Captured money is refundable whatever follows: a multicapture PaymentIntent still
+    // requires_capture, or canceled after partial captures (the rest released).
+    if (intent.amount_received === 0)
       throw invalid(
         `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,
         'payment_intent',
@@ -436,7 +460,11 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
 
   // ---- dispatch ------------------------------------------------------------------------------------
 
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  /** Serves one request with its caller's masked key in context ('' when the key is not accepted). */
+  const handle = (request: IncomingMessage, response: ServerResponse): Promise<void> =>
+    caller.run(callerKeyOf(request.headers.authorization, apiKey) ?? '', () => serve(request, response));
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://stripe-sandbox.local');
     const method = request.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -452,7 +480,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
       const challenged = challengeIntentId(path);
       if (challenged !== undefined) return handleChallengePage(challengeDeps, challenged, method, raw, response);
       if (path.startsWith('/v1/test/')) return reply(await handleTest(method, path, url, raw));
-      if (!authorized(request.headers.authorization, apiKey)) {
+      if (caller.getStore() === '') {
         return reply(
           new StripeFailure(
             401,
@@ -622,6 +650,7 @@ export async function startStripeSandbox(options: StartStripeSandboxOptions = {}
           exp_year: method?.exp_year,
           network_transaction_id: intent.network_transaction_id,
           three_d_secure: intent.three_d_secure ?? null,
+          multicapture: { status: intent.multicapture === true ? 'available' : 'unavailable' },
         },
       },
       created: intent.created,
@@ -704,13 +733,25 @@ function raise(failure: StripeFailure): never {
   throw failure;
 }
 
-function authorized(header: string | undefined, apiKey: string): boolean {
+/**
+ * The caller's key, masked (`sk_test_...` and its last 8 characters), or undefined when it is not
+ * accepted. Accepted: the sandbox's own key (the platform's), and any test key shaped like
+ * Stripe's (`sk_test_` / `rk_test_` and at least 24 letters or digits): a merchant's own key.
+ * Live keys never. Which key made each call is on every ledger row, so tests prove whose key paid.
+ */
+function callerKeyOf(header: string | undefined, apiKey: string): string | undefined {
   const match = /^Bearer (\S+)$/.exec(header ?? '');
-  if (match === null) return false;
-  const given = createHash('sha256')
-    .update(match[1] as string)
-    .digest();
-  return timingSafeEqual(given, createHash('sha256').update(apiKey).digest());
+  if (match === null) return undefined;
+  const given = match[1] as string;
+  const own = timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(apiKey).digest());
+  if (!own && !/^(sk|rk)_test_[A-Za-z0-9]{24,200}$/.test(given)) return undefined;
+  return maskApiKey(given);
+}
+
+/** A key as Stripe's dashboard shows it: its prefix and last 8 characters. */
+export function maskApiKey(key: string): string {
+  const prefix = /^(sk|rk)_(test|live)_/.exec(key)?.[0] ?? '';
+  return `${prefix}...${key.slice(-8)}`;
 }
 
 function idempotencyKey(request: IncomingMessage): string | undefined {

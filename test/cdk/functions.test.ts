@@ -107,6 +107,25 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('passes PAYSTEP_PLATFORM_CONNECTORS (default sandbox) to the PSP callers, the callback API and the connector-accounts API only; no STRIPE_API_URL or platform Stripe key by default; no SANDBOX_PSP_PUBLIC_URL anywhere', () => {
+    // Prepare
+    const connectorAware = [
+      ...CALLS_PSP.map((state) => synth.stateless.sagaFunctions.get(state)!),
+      ...[...API_CALLS_PSP, 'api-psp-callbacks', 'api-connectors'].map((entry) =>
+        synth.stateless.apiFunctions.get(entry as ApiEntry)!,
+      ),
+      synth.stateless.reconciliationSweep,
+    ].map((fn) => logicalIdOf(fn));
+    // Act + Assess
+    for (const [id, fn] of Object.entries(lambdas)) {
+      const variables = ((fn.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
+      expect(variables.PAYSTEP_PLATFORM_CONNECTORS, id).toBe(connectorAware.includes(id) ? 'sandbox' : undefined);
+      expect(variables.STRIPE_API_URL, id).toBeUndefined();
+      expect(variables.STRIPE_API_KEY, id).toBeUndefined();
+      expect(variables.SANDBOX_PSP_PUBLIC_URL, id).toBeUndefined();
+    }
+  });
+
   it('refuses to synthesize without -c sandboxPspUrl (no default PSP that fails every payment); honours -c publicCheckoutBaseUrl', () => {
     // Act
     const withoutPsp = () => synthPaystep({ sandboxPspUrl: undefined });

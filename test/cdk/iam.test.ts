@@ -58,7 +58,7 @@ const STAR_ONLY_ACTIONS = new Set([
 ]);
 
 interface Needs {
-  secrets: ('adminToken' | 'secretsKey' | 'pspCallback')[];
+  secrets: ('adminToken' | 'secretsKey' | 'pspCallback' | 'stripeWebhook' | 'stripeApiKey')[];
   /** states:SendTaskSuccess/Failure/Heartbeat on the state machine (PSP callbacks resume waiting sagas). */
   taskTokens?: boolean;
   /** states:DescribeExecution on the saga's executions (the reconciliation sweep). */
@@ -79,10 +79,10 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-webhook-endpoints': { secrets: ['secretsKey'] },
   'api-events': { secrets: ['secretsKey'] },
   'api-instruments': { secrets: ['secretsKey'] },
-  // NewStore's idempotency_key records hold no secrets (stored unencrypted, like /v1 instrument records).
-  'api-newstore': { secrets: [] },
+  // NewStore's idempotency_key records hold no secrets; the key decrypts merchants' own connector credentials.
+  'api-newstore': { secrets: ['secretsKey'] },
   'web-checkout': { secrets: [], table: false },
-  'api-psp-callbacks': { secrets: ['pspCallback'], taskTokens: true },
+  'api-psp-callbacks': { secrets: ['pspCallback', 'stripeWebhook'], taskTokens: true },
   'api-openapi': { secrets: [], table: false },
   'api-operator': { secrets: ['adminToken'] },
   'api-customers': { secrets: ['secretsKey'] },
@@ -90,14 +90,15 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
   'api-connectors': { secrets: ['secretsKey'] },
 };
 const SAGA_NEEDS: Record<SagaState, Needs> = {
-  AuthorizePayment: { secrets: [], cardVault: 'reveal' },
+  // PSP callers decrypt a merchant's own connector credentials with the secrets key.
+  AuthorizePayment: { secrets: ['secretsKey'], cardVault: 'reveal' },
   ConfirmInventory: { secrets: ['secretsKey'], inVpc: true },
-  CapturePayment: { secrets: [] },
-  VoidAuthorization: { secrets: [] },
+  CapturePayment: { secrets: ['secretsKey'] },
+  VoidAuthorization: { secrets: ['secretsKey'] },
   RecordOutcome: { secrets: [], cardVault: 'attach' },
   NotifyMerchant: { secrets: ['secretsKey'], inVpc: true },
-  AwaitAuthorization: { secrets: [], taskTokens: true },
-  AwaitAuthentication: { secrets: [], taskTokens: true },
+  AwaitAuthorization: { secrets: ['secretsKey'], taskTokens: true },
+  AwaitAuthentication: { secrets: ['secretsKey'], taskTokens: true },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };
@@ -157,6 +158,8 @@ describe('IAM least privilege', () => {
       adminToken: ref(synth.stateful.adminTokenSecret),
       secretsKey: ref(synth.stateful.secretsKeySecret),
       pspCallback: ref(synth.stateful.pspCallbackSecret),
+      stripeWebhook: ref(synth.stateful.stripeWebhookSecret),
+      stripeApiKey: ref(synth.stateful.stripeApiKeySecret),
     };
     const executions = {
       'Fn::Join': [
@@ -283,11 +286,67 @@ describe('IAM least privilege', () => {
           ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.secretsKeySecret)]] }
           : undefined,
       );
+      expect(variables.STRIPE_WEBHOOK_SECRET, name).toEqual(
+        needs.secrets.includes('stripeWebhook')
+          ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.stripeWebhookSecret)]] }
+          : undefined,
+      );
+      // The platform's Stripe key only where -c platformConnectors lists stripe (not by default).
+      expect(variables.STRIPE_API_KEY, name).toBeUndefined();
       expect(variables.ADMIN_TOKEN_HASH, name).toEqual(
         needs.secrets.includes('adminToken')
           ? { 'Fn::Join': ['', ['secretsmanager:', ref(synth.stateful.adminTokenSecret)]] }
           : undefined,
       );
     }
+  });
+});
+
+describe('the platform Stripe account (-c platformConnectors=sandbox,stripe)', () => {
+  it("grants the platform's Stripe key to exactly the PSP callers and the callback API, and tells every connector-aware function the platform connectors", () => {
+    // Prepare
+    const synth = synthPaystep({ platformConnectors: 'sandbox,stripe', stripeApiUrl: 'https://stripe-sandbox.example' });
+    const key = ref(synth.stateful.stripeApiKeySecret);
+    const callers = [
+      ...['api-instruments', 'api-newstore', 'api-psp-callbacks'].map((entry) =>
+        synth.stateless.apiFunctions.get(entry as ApiEntry)!,
+      ),
+      ...(['AuthorizePayment', 'CapturePayment', 'VoidAuthorization', 'AwaitAuthorization', 'AwaitAuthentication'] as const).map(
+        (state) => synth.stateless.sagaFunctions.get(state)!,
+      ),
+      synth.stateless.reconciliationSweep,
+    ].map((fn) => logicalIdOf(fn));
+    const lambdas = resourcesOfType(synth.statelessJson, 'AWS::Lambda::Function');
+    // Act
+    const withKey = Object.entries(lambdas)
+      .filter(
+        ([, fn]) =>
+          ((fn.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables.STRIPE_API_KEY !== undefined,
+      )
+      .map(([id]) => id);
+    const readers = Object.keys(lambdas).filter((id) => {
+      const role = canonical((lambdas[id]!.Properties as JsonObject).Role!);
+      const roleId = /"Fn::GetAtt":\["([^"]+)"/.exec(role)?.[1] ?? '';
+      return allowedPairs(synth.statelessJson, roleId).has(`secretsmanager:GetSecretValue @ ${canonical(key)}`);
+    });
+    // Assess
+    expect(withKey.sort()).toEqual([...callers].sort());
+    expect(readers.sort()).toEqual([...callers].sort());
+    for (const id of callers) {
+      const variables = ((lambdas[id]!.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables;
+      expect(variables, id).toMatchObject({
+        PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
+        STRIPE_API_URL: 'https://stripe-sandbox.example',
+        STRIPE_API_KEY: { 'Fn::Join': ['', ['secretsmanager:', key]] },
+      });
+    }
+    const connectors = lambdas[logicalIdOf(synth.stateless.apiFunctions.get('api-connectors')!)]!;
+    expect(((connectors.Properties as JsonObject).Environment as { Variables: JsonObject }).Variables).toMatchObject({
+      PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
+    });
+  });
+
+  it('refuses an unknown platform connector at synth time', () => {
+    expect(() => synthPaystep({ platformConnectors: 'sandbox,paypal' })).toThrow(/platformConnectors.*paypal/);
   });
 });

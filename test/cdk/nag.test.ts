@@ -49,6 +49,8 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     `AwsSolutions-SMG4 ${stateful}/AdminTokenSecret/Resource`,
     `AwsSolutions-SMG4 ${stateful}/SecretsKeySecret/Resource`,
     `AwsSolutions-SMG4 ${stateful}/PspCallbackSecret/Resource`,
+    `AwsSolutions-SMG4 ${stateful}/StripeApiKeySecret/Resource`,
+    `AwsSolutions-SMG4 ${stateful}/StripeWebhookSecret/Resource`,
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<CheckoutStateMachine1F8D579E.Name>:*] ${stateless}/ReconciliationSweepRole/DefaultPolicy/Resource`,
     ...functionRoles.map((name) => `AwsSolutions-IAM5[Resource::*] ${stateless}/${name}Role/DefaultPolicy/Resource`),
     `AwsSolutions-IAM5[Resource::*] ${stateless}/CheckoutStateMachine/Role/DefaultPolicy/Resource`,

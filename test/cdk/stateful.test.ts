@@ -66,7 +66,7 @@ describe('stateful stack (dev)', () => {
     expect(table.DeletionPolicy).toBe('Delete');
   });
 
-  it('generates the three secrets; the secrets key as 43 alphanumerics (valid base64 of a 32-byte key)', () => {
+  it('generates the five secrets (the two Stripe ones as placeholders an operator replaces); the secrets key as 43 alphanumerics (valid base64 of a 32-byte key)', () => {
     const secrets = resourcesOfType(synth.statefulJson, 'AWS::SecretsManager::Secret');
     const secretsKey = secrets[logicalIdOf(synth.stateful.secretsKeySecret)]!;
     expect(Object.keys(secrets).sort()).toEqual(
@@ -74,6 +74,8 @@ describe('stateful stack (dev)', () => {
         logicalIdOf(synth.stateful.adminTokenSecret),
         logicalIdOf(synth.stateful.secretsKeySecret),
         logicalIdOf(synth.stateful.pspCallbackSecret),
+        logicalIdOf(synth.stateful.stripeApiKeySecret),
+        logicalIdOf(synth.stateful.stripeWebhookSecret),
       ].sort(),
     );
     expect(secretsKey.Properties).toMatchObject({

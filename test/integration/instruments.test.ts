@@ -12,7 +12,17 @@ import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
 import { instrumentRequestKey } from '../../lambdas/adapters/dynamo-keys';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
-import { fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
+import { fetchLedger, tokenizeTestCard } from '../../local/sandbox-psp/client';
+import { startStripeSandbox, type StripeSandbox } from '../../local/stripe-sandbox/server';
+import {
+  INSTRUMENT_CONNECTORS,
+  pspTotals,
+  routingTo,
+  sandboxInstrumentPsp,
+  stripeInstrumentPsp,
+  type InstrumentConnector,
+  type InstrumentPsp,
+} from '../support/instrument-connectors';
 import { expectedBalances, INSTRUMENT_SCENARIOS, type InstrumentScenario } from '../support/instrument-scenarios';
 import { apiEvent, startApiTestEnv, type ApiResponse, type ApiTestEnv, type Handler } from './api-test-kit';
 
@@ -24,9 +34,12 @@ const PSP_HANG_MS = 2_000;
 
 let env: ApiTestEnv;
 let psp: SandboxPsp;
+let stripe: StripeSandbox;
 let gateway: SandboxPspGateway;
 let instrumentsHandler: Handler;
 let secretKey: string;
+/** Per connector: a merchant whose routing sends its instruments there, and that PSP's test side. */
+const seedMerchants = {} as Record<InstrumentConnector, { secretKey: string; psp: InstrumentPsp }>;
 
 interface CallOptions {
   body?: unknown;
@@ -35,9 +48,13 @@ interface CallOptions {
 }
 
 async function call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+  return await callAs(secretKey, method, path, options);
+}
+
+async function callAs(merchantKey: string, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
   const result = await instrumentsHandler(
     apiEvent(method, path, {
-      token: options.token ?? secretKey,
+      token: options.token ?? merchantKey,
       ...(options.body !== undefined ? { body: options.body } : {}),
       ...(options.key !== undefined ? { headers: { 'Idempotency-Key': options.key } } : {}),
     }),
@@ -108,41 +125,79 @@ function pairs(transactions: { capture_amount: number; refund_amount: number }[]
   return transactions.map((t) => [t.capture_amount, t.refund_amount]);
 }
 
-/** Succeeded PSP movements Paystep made (setup rows excluded), summed by type. */
-function pspTotals(rows: LedgerOperation[]): { capture: number; refund: number; void: number } {
-  const totals = { capture: 0, refund: 0, void: 0 };
-  for (const row of rows) {
-    if (
-      row.status !== 'succeeded' ||
-      row.idempotency_key.includes(':setup-') ||
-      row.type === 'authorize' ||
-      row.type === 'dispute'
-    )
-      continue;
-    totals[row.type] += row.amount;
+/** A seed-table instrument of the merchant routed to `psp.connector`; the ledger reference its PSP rows carry. */
+async function createSeedInstrument(
+  merchant: { secretKey: string; psp: InstrumentPsp },
+  type: InstrumentScenario['type'],
+  amount: number,
+): Promise<{ response: ApiResponse; ledgerReference: string }> {
+  if (type === 'token') {
+    const response = await call('POST', '/v1/financial_instruments', {
+      token: merchant.secretKey,
+      key: newKey(),
+      body: { type, amount, currency: 'USD', payment_token: await merchant.psp.token(CARD_OK) },
+    });
+    return { response, ledgerReference: response.json?.id as string };
   }
-  return totals;
+  const payment = await merchant.psp.payment(amount, type === 'captured');
+  const response = await call('POST', '/v1/financial_instruments', {
+    token: merchant.secretKey,
+    key: newKey(),
+    body: { type, amount, currency: 'USD', psp_reference: payment.pspReference, metadata: { order: payment.reference } },
+  });
+  return { response, ledgerReference: payment.reference };
 }
 
 beforeAll(async () => {
   psp = await startSandboxPsp({ hangMs: PSP_HANG_MS });
-  env = await startApiTestEnv();
+  stripe = await startStripeSandbox({ hangMs: PSP_HANG_MS });
+  env = await startApiTestEnv({
+    STRIPE_API_KEY: stripe.apiKey,
+    STRIPE_API_URL: stripe.url,
+    PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
+  });
   process.env['SANDBOX_PSP_URL'] = psp.url;
   gateway = new SandboxPspGateway({ baseUrl: psp.url });
   instrumentsHandler = (await import('../../lambdas/api-instruments/handler')).handler as Handler;
+  const connectorsHandler = (await import('../../lambdas/api-connectors/handler')).handler as Handler;
   secretKey = (await env.createMerchant('Instrument shop')).secretKey;
+  const psps = { sandbox: sandboxInstrumentPsp(psp), stripe: stripeInstrumentPsp(stripe) };
+  for (const connector of INSTRUMENT_CONNECTORS) {
+    const merchant = await env.createMerchant(`Instrument shop on ${connector}`);
+    const routed = await connectorsHandler(
+      apiEvent('PUT', '/v1/routing', { token: merchant.secretKey, body: routingTo(connector) }),
+      {} as never,
+    );
+    if (routed.statusCode !== 200) throw new Error(`routing to ${connector} failed: ${routed.body}`);
+    seedMerchants[connector] = { secretKey: merchant.secretKey, psp: psps[connector] };
+  }
 });
 
 afterAll(async () => {
   await env?.stop();
   await psp?.stop();
+  await stripe?.stop();
 });
 
-describe('the seed workflow tables, against DynamoDB Local and the sandbox PSP', () => {
-  it.each(INSTRUMENT_SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', async (_name, scenario) => {
+/**
+ * Every table on both connectors, the merchant's routing choosing the connector. /v1 takes only
+ * the sandbox's `tok_` tokens (request schema), so the token tables run on `stripe` through
+ * /newstore (test/integration/newstore-adapter.test.ts), which passes any PSP identifier.
+ */
+const SEED_CASES = INSTRUMENT_CONNECTORS.flatMap((connector) =>
+  INSTRUMENT_SCENARIOS.filter((scenario) => connector === 'sandbox' || scenario.type !== 'token').map(
+    (scenario) => [connector, scenario.name, scenario] as const,
+  ),
+);
+
+describe('the seed workflow tables, against DynamoDB Local and each connector', () => {
+  it.each(SEED_CASES)('%s: %s', async (connector, _name, scenario) => {
     // Prepare + Act: the creation column
-    const { response: created, ledgerReference } = await createInstrument(scenario.type, scenario.amount);
+    const merchant = seedMerchants[connector];
+    const call = (method: string, path: string, options: CallOptions = {}) => callAs(merchant.secretKey, method, path, options);
+    const { response: created, ledgerReference } = await createSeedInstrument(merchant, scenario.type, scenario.amount);
     expect(created.status, created.rawBody).toBe(201);
+    expect(created.json.connector).toBe(connector);
     const id = created.json.id as string;
     expect(pairs(created.json.transactions)).toEqual(scenario.steps[0]!.transactions);
     expect(created.json).toMatchObject({
@@ -172,7 +227,7 @@ describe('the seed workflow tables, against DynamoDB Local and the sandbox PSP',
     const last = expectedBalances(scenario, scenario.steps.length - 1);
     expect(final.json).toMatchObject({ capturable_amount: last.capturable, refundable_amount: last.refundable });
     expect(pairs(final.json.transactions)).toEqual(scenario.steps.flatMap((step) => step.transactions));
-    expect(pspTotals(await fetchLedger(psp.url, ledgerReference))).toEqual(scenario.psp);
+    expect(pspTotals(await merchant.psp.ledger(ledgerReference))).toEqual(scenario.psp);
   });
 });
 

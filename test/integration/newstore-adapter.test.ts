@@ -14,10 +14,20 @@ import { API_ROUTES, type ApiEntry } from '../../lib/api-routes';
 import type { ApiHandler } from '../../local/handlers';
 import { startApiHost, type ApiHost } from '../../local/http-host';
 import { freePort } from '../../local/net';
-import { fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
+import { fetchLedger, tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';
+import { startStripeSandbox, type StripeSandbox } from '../../local/stripe-sandbox/server';
+import {
+  INSTRUMENT_CONNECTORS,
+  pspTotals,
+  routingTo,
+  sandboxInstrumentPsp,
+  stripeInstrumentPsp,
+  type InstrumentConnector,
+  type InstrumentPsp,
+} from '../support/instrument-connectors';
 import { expectedBalances, INSTRUMENT_SCENARIOS, type InstrumentScenario } from '../support/instrument-scenarios';
-import { startApiTestEnv, type ApiTestEnv } from './api-test-kit';
+import { apiEvent, startApiTestEnv, type ApiTestEnv, type Handler } from './api-test-kit';
 
 const CARD_OK = '4242424242424242';
 const CARD_DECLINED = '4000000000000002';
@@ -69,7 +79,10 @@ interface Answer {
 
 let env: ApiTestEnv;
 let psp: SandboxPsp;
+let stripe: StripeSandbox;
 let host: ApiHost;
+/** Per connector: the api_key of a brand whose routing sends its instruments there, and that PSP's test side. */
+const seedBrands = {} as Record<InstrumentConnector, { secretKey: string; psp: InstrumentPsp }>;
 let gateway: SandboxPspGateway;
 let secretKey: string;
 
@@ -90,9 +103,9 @@ async function post(
   return { status: response.status, headers: response.headers, text, json: text === '' ? undefined : JSON.parse(text) };
 }
 
-async function readV1(id: string): Promise<Answer> {
+async function readV1(id: string, key = secretKey): Promise<Answer> {
   const response = await fetch(`${host.url}/v1/financial_instruments/${id}`, {
-    headers: { authorization: `Bearer ${secretKey}` },
+    headers: { authorization: `Bearer ${key}` },
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: JSON.parse(text) };
@@ -177,25 +190,40 @@ function pairs(transactions: NewStoreTransaction[]): [number, number][] {
   return transactions.map((t) => [t.capture_amount, t.refund_amount]);
 }
 
-/** Succeeded PSP movements Paystep made (setup rows excluded), summed by type, in minor units. */
-function pspTotals(rows: LedgerOperation[]): { capture: number; refund: number; void: number } {
-  const totals = { capture: 0, refund: 0, void: 0 };
-  for (const row of rows) {
-    if (
-      row.status !== 'succeeded' ||
-      row.idempotency_key.includes(':setup-') ||
-      row.type === 'authorize' ||
-      row.type === 'dispute'
-    )
-      continue;
-    totals[row.type] += row.amount;
+/** A seed-table instrument through /newstore for the brand routed to `brand.psp.connector`. */
+async function createSeedInstrument(
+  brand: { secretKey: string; psp: InstrumentPsp },
+  type: InstrumentScenario['type'],
+  amountMinor: number,
+): Promise<{ answer: Answer; ledgerReference: (id: string) => string }> {
+  if (type === 'token') {
+    const token = await brand.psp.token(CARD_OK);
+    return {
+      answer: await post('/newstore/financial_instruments', {
+        body: createBody(type, token, major(amountMinor)),
+        authorization: brand.secretKey,
+      }),
+      ledgerReference: (id) => id,
+    };
   }
-  return totals;
+  const payment = await brand.psp.payment(amountMinor, type === 'captured');
+  return {
+    answer: await post('/newstore/financial_instruments', {
+      body: createBody(type, payment.pspReference, major(amountMinor)),
+      authorization: brand.secretKey,
+    }),
+    ledgerReference: () => payment.reference,
+  };
 }
 
 beforeAll(async () => {
   psp = await startSandboxPsp({ hangMs: PSP_HANG_MS });
-  env = await startApiTestEnv();
+  stripe = await startStripeSandbox({ hangMs: PSP_HANG_MS });
+  env = await startApiTestEnv({
+    STRIPE_API_KEY: stripe.apiKey,
+    STRIPE_API_URL: stripe.url,
+    PAYSTEP_PLATFORM_CONNECTORS: 'sandbox,stripe',
+  });
   process.env['SANDBOX_PSP_URL'] = psp.url;
   process.env['NEWSTORE_DUPLICATE_WAIT_MS'] = String(DUPLICATE_WAIT_MS);
   gateway = new SandboxPspGateway({ baseUrl: psp.url });
@@ -210,18 +238,34 @@ beforeAll(async () => {
     log: () => undefined,
   });
   secretKey = (await env.createMerchant('NewStore brand')).secretKey;
+  const connectorsHandler = (await import('../../lambdas/api-connectors/handler')).handler as Handler;
+  const psps = { sandbox: sandboxInstrumentPsp(psp), stripe: stripeInstrumentPsp(stripe) };
+  for (const connector of INSTRUMENT_CONNECTORS) {
+    const brand = await env.createMerchant(`NewStore brand on ${connector}`);
+    const routed = await connectorsHandler(
+      apiEvent('PUT', '/v1/routing', { token: brand.secretKey, body: routingTo(connector) }),
+      {} as never,
+    );
+    if (routed.statusCode !== 200) throw new Error(`routing to ${connector} failed: ${routed.body}`);
+    seedBrands[connector] = { secretKey: brand.secretKey, psp: psps[connector] };
+  }
 });
 
 afterAll(async () => {
   await host?.stop();
   await env?.stop();
   await psp?.stop();
+  await stripe?.stop();
 });
 
-describe('the seed workflow tables, replayed as NewStore calls', () => {
-  it.each(INSTRUMENT_SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', async (_name, scenario) => {
+describe('the seed workflow tables, replayed as NewStore calls on each connector', () => {
+  const cases = INSTRUMENT_CONNECTORS.flatMap((connector) =>
+    INSTRUMENT_SCENARIOS.map((scenario) => [connector, scenario.name, scenario] as const),
+  );
+  it.each(cases)('%s: %s', async (connector, _name, scenario) => {
     // Prepare + Act: the creation column
-    const { answer: created, ledgerReference } = await createInstrument(scenario.type, scenario.amount);
+    const brand = seedBrands[connector];
+    const { answer: created, ledgerReference } = await createSeedInstrument(brand, scenario.type, scenario.amount);
     // Assess: 200 and a bare array whose rows carry the id NewStore puts in later paths
     expect(created.status, created.text).toBe(200);
     expect(Array.isArray(created.json)).toBe(true);
@@ -236,6 +280,7 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
       payment_wallet: null,
     });
     expect(Object.keys(history[0]!).sort()).toEqual(TRANSACTION_FIELDS);
+    expect((await readV1(instrumentId, brand.secretKey)).json.connector).toBe(connector);
 
     // Act + Assess: every later column, with NewStore's history so far in each request
     for (const [index, step] of scenario.steps.entries()) {
@@ -245,6 +290,7 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
       if (step.request === 'revoke') args = index % 2 === 0 ? undefined : { amount: major(scenario.amount), currency: 'USD' };
       const answer = await post(`/newstore/financial_instruments/${instrumentId}/_${step.request}`, {
         body: operationBody(history, args),
+        authorization: brand.secretKey,
       });
       expect(answer.status, `${step.context} ${answer.text}`).toBe(200);
       const rows: NewStoreTransaction[] = answer.json;
@@ -258,7 +304,7 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
       }
       history.push(...rows);
       const balances = expectedBalances(scenario, index);
-      const v1 = await readV1(instrumentId);
+      const v1 = await readV1(instrumentId, brand.secretKey);
       expect({ capturable: v1.json.capturable_amount, refundable: v1.json.refundable_amount }, step.context).toEqual(balances);
     }
 
@@ -267,7 +313,7 @@ describe('the seed workflow tables, replayed as NewStore calls', () => {
     const sum = (field: 'capture_amount' | 'refund_amount') =>
       Math.round(history.reduce((total, t) => total + t[field], 0) * 100);
     expect({ capturable: sum('capture_amount'), refundable: sum('refund_amount') }).toEqual(last);
-    expect(pspTotals(await fetchLedger(psp.url, ledgerReference(instrumentId)))).toEqual(scenario.psp);
+    expect(pspTotals(await brand.psp.ledger(ledgerReference(instrumentId)))).toEqual(scenario.psp);
   });
 });
 

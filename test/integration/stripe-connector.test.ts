@@ -185,12 +185,77 @@ describe('authorize, capture, refund, void', () => {
     });
     // Assess
     expect(paymentMethod).toMatch(/^pm_/);
-    expect(voided).toEqual({ pspOperationId: authorized.pspReference, amount: 1299 });
+    expect(voided).toEqual({ pspOperationId: `${authorized.pspReference}:canceled`, amount: 1299 });
     expect((await gateway.getAuthorization(authorized.pspReference)).state).toBe('voided');
     expect((await ledger(reference)).map((row) => [row.type, row.amount])).toEqual([
       ['authorize', 1299],
       ['void', 1299],
     ]);
+  });
+
+  it('captures in parts by multicapture (final_capture=false), then cancel releases the rest and the parts stay refundable', async () => {
+    // Prepare
+    const reference = nextReference();
+    const authorized = await gateway.authorize({
+      reference,
+      source: { type: 'card', card: card(APPROVE), cardOnFile: CUSTOMER_PRESENT },
+      amount: 10000,
+      currency: 'USD',
+      idempotencyKey: nextKey('authorize'),
+    });
+    const common = { reference, pspReference: authorized.pspReference, currency: 'USD' };
+    // Act
+    const first = await gateway.capture({ ...common, amount: 3000, final: false, idempotencyKey: nextKey('capture') });
+    const second = await gateway.capture({ ...common, amount: 2000, final: false, idempotencyKey: nextKey('capture') });
+    const between = await gateway.getAuthorization(authorized.pspReference);
+    const voided = await gateway.voidAuthorization({
+      reference,
+      pspReference: authorized.pspReference,
+      idempotencyKey: nextKey('void'),
+    });
+    const refunded = await gateway.refund({ ...common, amount: 5000, idempotencyKey: nextKey('refund') });
+    const after = await gateway.getAuthorization(authorized.pspReference);
+    // Assess: each capture its own amount and id; the rest capturable until the cancel released it
+    expect([first.amount, second.amount]).toEqual([3000, 2000]);
+    expect(new Set([first.pspOperationId, second.pspOperationId, voided.pspOperationId, authorized.pspReference]).size).toBe(4);
+    expect(between).toMatchObject({ state: 'authorized', capturedAmount: 5000, capturableAmount: 5000 });
+    expect(voided.amount).toBe(5000);
+    expect(refunded.amount).toBe(5000);
+    expect(after).toMatchObject({ capturedAmount: 5000, capturableAmount: 0, refundedAmount: 5000, refundableAmount: 0 });
+    expect((await ledger(reference)).map((row) => [row.type, row.amount])).toEqual([
+      ['authorize', 10000],
+      ['capture', 3000],
+      ['capture', 2000],
+      ['void', 5000],
+      ['refund', 5000],
+    ]);
+  });
+
+  it('refuses a non-final capture of a PaymentIntent created without multicapture, capturing nothing', async () => {
+    // Prepare: a PaymentIntent made directly with the SDK, without request_multicapture
+    const reference = nextReference();
+    const paymentMethod = await gateway.createPaymentMethod(card(APPROVE), nextKey('pm'));
+    const intent = await gateway.client.paymentIntents.create({
+      amount: 4000,
+      currency: 'usd',
+      capture_method: 'manual',
+      confirm: true,
+      payment_method: paymentMethod,
+      metadata: { reference },
+    });
+    // Act
+    const attempt = gateway.capture({
+      reference,
+      pspReference: intent.id,
+      amount: 1000,
+      currency: 'USD',
+      final: false,
+      idempotencyKey: nextKey('capture'),
+    });
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(PspRejectedError);
+    expect((await gateway.getAuthorization(intent.id)).capturableAmount).toBe(4000);
+    expect((await ledger(reference)).map((row) => row.type)).toEqual(['authorize']);
   });
 
   it('refuses to capture more than was authorized (PspRejectedError, nothing captured)', async () => {

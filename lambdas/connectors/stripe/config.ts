@@ -5,9 +5,10 @@
  * per-call timeout (PSP_TIMEOUT_MS, shared with the sandbox connector) and the webhook signing
  * secrets (STRIPE_WEBHOOK_SECRET and, during a rotation, STRIPE_WEBHOOK_PREVIOUS_SECRET).
  */
+import { PspRejectedError } from '../../errors';
 import { optionalEnv } from '../../shared/env';
 import { resolveSecretEnv } from '../../shared/secret-env';
-import { DEFAULT_STRIPE_TIMEOUT_MS, type StripeGatewayOptions } from './gateway';
+import { DEFAULT_STRIPE_TIMEOUT_MS, StripeGateway, type StripeGatewayOptions } from './gateway';
 
 /** The gateway's settings, or undefined when this function was given no STRIPE_API_KEY. */
 export async function stripeGatewayOptionsFromEnv(): Promise<StripeGatewayOptions | undefined> {
@@ -21,6 +22,25 @@ export async function stripeGatewayOptionsFromEnv(): Promise<StripeGatewayOption
     ...(baseUrl !== '' ? { baseUrl } : {}),
     timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_STRIPE_TIMEOUT_MS))),
   };
+}
+
+/** Stripe's secret (`sk_`) and restricted (`rk_`) keys, test or live. */
+const STRIPE_KEY_PATTERN = /^(sk|rk)_(test|live)_/;
+
+/**
+ * The gateway on a merchant's own credentials (its connector account's `api_key`), at the
+ * configured base URL and timeout. The key is the merchant's; only the URL is the deployment's.
+ */
+export async function stripeGatewayForCredentials(credentials: Readonly<Record<string, string>>): Promise<StripeGateway> {
+  const apiKey = credentials['api_key'] ?? '';
+  if (!STRIPE_KEY_PATTERN.test(apiKey))
+    throw new PspRejectedError('The stored stripe credentials hold no Stripe secret or restricted key');
+  const baseUrl = optionalEnv('STRIPE_API_URL', '');
+  return new StripeGateway({
+    apiKey,
+    ...(baseUrl !== '' ? { baseUrl } : {}),
+    timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', String(DEFAULT_STRIPE_TIMEOUT_MS))),
+  });
 }
 
 /** The accepted webhook secrets (current first); empty when none is configured. */

@@ -108,9 +108,13 @@ export class StripeGateway implements PaymentGateway {
       ...(offSession ? { off_session: true } : {}),
       // Stripe accepts return_url only for a confirm with the buyer present.
       ...(!offSession && threeDSecure?.returnUrl !== undefined ? { return_url: threeDSecure.returnUrl } : {}),
-      ...(threeDSecure?.required === true
-        ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } }
-        : {}),
+      payment_method_options: {
+        card: {
+          // Instruments capture in parts (NewStore's tables); where Stripe offers multicapture, ask for it.
+          request_multicapture: 'if_available',
+          ...(threeDSecure?.required === true ? { request_three_d_secure: 'any' as const } : {}),
+        },
+      },
     };
     const intent = await this.call('authorize', () =>
       this.client.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey }),
@@ -139,13 +143,26 @@ export class StripeGateway implements PaymentGateway {
     throw new PspRejectedError(`Stripe PaymentIntent ${intent.id} is ${intent.status} after confirm`);
   }
 
-  /** Captures `amount` of the authorization (less than authorized: the rest is released). */
+  /**
+   * Captures `amount` of the authorization. A final capture (the default) releases the rest; a
+   * non-final one (`final: false`, an instrument's partial capture) is Stripe's multicapture
+   * (`final_capture=false`), which keeps the rest capturable; Stripe refuses it where multicapture
+   * is not available for the PaymentIntent.
+   */
   async capture(input: CaptureInput): Promise<PspOperationOutput> {
-    const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: input.amount, expand: ['latest_charge'] };
+    const params: Stripe.PaymentIntentCaptureParams = {
+      amount_to_capture: input.amount,
+      expand: ['latest_charge'],
+      ...(input.final === false ? { final_capture: false } : {}),
+    };
     const intent = await this.call('capture', () =>
       this.client.paymentIntents.capture(input.pspReference, params, { idempotencyKey: input.idempotencyKey }),
     );
-    return { pspOperationId: chargeIdOf(intent), amount: intent.amount_received };
+    // amount_received sums every capture so far; a non-final capture reports its own part.
+    return {
+      pspOperationId: captureIdOf(intent, input.amount),
+      amount: input.final === false ? input.amount : intent.amount_received,
+    };
   }
 
   /**
@@ -158,7 +175,8 @@ export class StripeGateway implements PaymentGateway {
       this.client.paymentIntents.cancel(input.pspReference, params, { idempotencyKey: input.idempotencyKey }),
     );
     const released = intent.latest_charge === null ? 0 : intent.amount - intent.amount_received;
-    return { pspOperationId: intent.id, amount: released };
+    // Not the PaymentIntent's id alone: that is the authorization's, and each operation's id is its own.
+    return { pspOperationId: `${intent.id}:canceled`, amount: released };
   }
 
   /** Refunds up to what was captured and not yet refunded. */
@@ -216,6 +234,16 @@ export class StripeGateway implements PaymentGateway {
       throw translateStripeError(error, operation);
     }
   }
+}
+
+/**
+ * One id per capture: the charge's id for the first capture; a multicapture's later captures share
+ * that charge, so theirs add the running amount received (strictly increasing, and the same on a
+ * replay of the same request).
+ */
+function captureIdOf(intent: Stripe.PaymentIntent, amount: number): string {
+  const charge = chargeIdOf(intent);
+  return intent.amount_received === amount ? charge : `${charge}:captured:${intent.amount_received}`;
 }
 
 function chargeIdOf(intent: Stripe.PaymentIntent): string {

@@ -148,7 +148,7 @@ async function askPspToAuthorize(
   { mayFailOver }: { mayFailOver: boolean } = { mayFailOver: false },
 ): Promise<AuthorizeOutput> {
   const pendingReference = pendingAuthorizationOf(payment);
-  const gateway = gatewayFor(deps, connectorOf(payment));
+  const gateway = gatewayFor(deps, connectorOf(payment), checkout.merchantId);
   try {
     if (pendingReference !== undefined) return pendingResult(checkout, await gateway.getAuthorization(pendingReference));
     const source = await paymentSourceFor(deps, checkout, payment);

@@ -122,7 +122,9 @@ export async function resolveCaptureByStatus(
   );
   let view: PspAuthorizationView;
   try {
-    view = await gatewayFor(deps, connectorOfReference(payment, pspReference)).getAuthorization(pspReference);
+    view = await gatewayFor(deps, connectorOfReference(payment, pspReference), checkout.merchantId).getAuthorization(
+      pspReference,
+    );
   } catch {
     return undefined;
   }

@@ -159,7 +159,7 @@ async function settleFromPspTruth(
   payment: CheckoutPayment,
 ): Promise<AuthorizeOutput | undefined | 'unsettled'> {
   const attempt = attemptOf(payment);
-  const gateway = gatewayFor(deps, attempt.connector);
+  const gateway = gatewayFor(deps, attempt.connector, checkout.merchantId);
   if (gateway.findAuthorizations === undefined) return 'unsettled';
   const named = new Set(payment.attempts.filter((other) => other.id !== attempt.id).map((other) => other.pspReference));
   const views = (await gateway.findAuthorizations(checkout.id)).filter(

@@ -79,7 +79,7 @@ async function voidUnrecordedAuthorizations(
   const pending = pendingAuthorizationOf(payment);
   if (pending !== undefined) candidates.set(pending, connectorOf(payment));
   for (const connector of connectorsOf(payment)) {
-    const gateway = gatewayFor(deps, connector);
+    const gateway = gatewayFor(deps, connector, checkout.merchantId);
     if (gateway.findAuthorizations === undefined) continue;
     for (const view of await gateway.findAuthorizations(checkout.id)) {
       if (view.state === 'pending' || (view.state === 'authorized' && view.capturedAmount === 0))
@@ -89,7 +89,7 @@ async function voidUnrecordedAuthorizations(
   let released = 0;
   for (const [pspReference, connector] of candidates) {
     try {
-      const result = await gatewayFor(deps, connector).voidAuthorization({
+      const result = await gatewayFor(deps, connector, checkout.merchantId).voidAuthorization({
         reference: checkout.id,
         pspReference,
         idempotencyKey: pspIdempotencyKey(checkout.id, 'void', tryNumberOf(payment)),

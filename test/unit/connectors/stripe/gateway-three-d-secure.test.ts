@@ -197,6 +197,6 @@ describe('the confirm answer', () => {
     // Act
     const result = await gateway.voidAuthorization({ reference: 'chk_1', pspReference: 'pi_1', idempotencyKey: 'chk_1:void' });
     // Assess
-    expect(result).toEqual({ pspOperationId: 'pi_1', amount: 0 });
+    expect(result).toEqual({ pspOperationId: 'pi_1:canceled', amount: 0 });
   });
 });
