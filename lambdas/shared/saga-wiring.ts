@@ -14,6 +14,7 @@ import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import type { Context } from 'aws-lambda';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
+import type { FinancialInstrument } from '../domain/instrument-model';
 import type { Checkout } from '../domain/model';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
@@ -54,7 +55,8 @@ export const sagaDependencies: SagaWiring = {
   confirmer: observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)),
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,
-  renderCheckout: (checkout: Checkout) => toCheckoutView(checkout, { checkoutBaseUrl }),
+  renderCheckout: (checkout: Checkout, instrument: FinancialInstrument | undefined) =>
+    toCheckoutView(checkout, { checkoutBaseUrl, instrument }),
   // 3-D Secure: the challenge page sends the buyer back to the hosted page, which shows the result.
   challengeReturnUrl: (checkoutId: string) => `${checkoutUrl(checkoutBaseUrl, checkoutId)}?three_ds=return`,
   instruments: instrumentRepository,

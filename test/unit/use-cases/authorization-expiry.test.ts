@@ -12,6 +12,7 @@ import {
   PspRejectedError,
   PspUnavailableError,
 } from '../../../lambdas/errors';
+import { paymentBalances } from '../../../lambdas/domain/authorization-hold';
 import { isVoided } from '../../../lambdas/domain/payment-attempt';
 import { aPayment } from '../../support/payments';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
@@ -67,10 +68,10 @@ function expiryDeps(): AuthorizationExpiryDependencies {
     gateway,
     holds,
     publisher,
-    renderCheckout: (c) => ({
+    renderCheckout: (c, instrument) => ({
       id: c.id,
       status: c.status,
-      captured_amount: c.payment?.capturedAmount,
+      captured_amount: c.payment === undefined ? undefined : paymentBalances(c.payment, instrument).capturedAmount,
       voided: isVoided(c.payment),
     }),
     owner: 'sweep:test',
@@ -132,7 +133,8 @@ describe('manual capture in the saga', () => {
     expect(confirmer.requests).toHaveLength(1);
     const checkout = await checkouts.getCheckout('chk_1');
     const instrument = await instruments.getInstrument('fi_1');
-    expect(checkout).toMatchObject({ status: 'succeeded', payment: { capturedAmount: 0, inventoryConfirmation: 'confirmed' } });
+    expect(checkout).toMatchObject({ status: 'succeeded', payment: { inventoryConfirmation: 'confirmed' } });
+    expect(paymentBalances(checkout!.payment!, instrument).capturedAmount).toBe(0);
     expect(isVoided(checkout?.payment)).toBe(false);
     expect(instrument).toMatchObject({ status: 'active', capturableAmount: 10050, refundableAmount: 0 });
     const expiresAt = new Date(Date.parse(instrument!.createdAt) + 100_000).toISOString();
