@@ -39,7 +39,7 @@ export async function handler(
       merchants: sagaDependencies.merchants,
       instruments: instrumentRepository,
       gateway: sagaDependencies.gateway,
-      ...(sagaDependencies.gateways !== undefined ? { gateways: sagaDependencies.gateways } : {}),
+      gateways: sagaDependencies.gateways,
       holds: authorizationHoldStore,
       publisher: eventPublisher,
       renderCheckout: sagaDependencies.renderCheckout,

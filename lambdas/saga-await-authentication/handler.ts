@@ -4,7 +4,7 @@
  * token like AwaitAuthorization (the PSP's callback with the challenge result resumes the saga)
  * and publishes `payment.requires_action`. No result within the Task's 15 min: abandoned.
  */
-import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/psp-callbacks';
+import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/saga/await-authorization';
 import { loadCheckout } from '../use-cases/saga/shared';
 import { announceRequiredAction } from '../use-cases/three-d-secure';
 import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
@@ -18,7 +18,7 @@ export const handler = sagaStep(async (deps, input: AwaitAuthorizationInput) => 
       checkouts: deps.checkouts,
       gateway: deps.gateway,
       // The challenge's connector (a `stripe` attempt is read from Stripe, not the default connector).
-      ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+      gateways: deps.gateways,
     },
     input,
   );

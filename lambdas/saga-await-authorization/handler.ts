@@ -3,7 +3,7 @@
  * `.waitForTaskToken` integration: it parks the task token for the PSP callback handler and
  * returns; the execution resumes when SendTaskSuccess arrives (or the wait times out).
  */
-import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/psp-callbacks';
+import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/saga/await-authorization';
 import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
@@ -14,7 +14,7 @@ export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
       resumer: taskTokens,
       checkouts: deps.checkouts,
       gateway: deps.gateway,
-      ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+      gateways: deps.gateways,
     },
     input,
   ),

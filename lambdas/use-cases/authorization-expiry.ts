@@ -43,7 +43,7 @@ export interface AuthorizationExpiryDependencies {
   instruments: InstrumentRepository;
   gateway: PaymentGateway;
   /** Every connector's gateway: each hold is settled at its instrument's connector. */
-  gateways?: ConnectorGateways;
+  gateways: ConnectorGateways;
   holds: AuthorizationHoldStore;
   publisher: EventPublisher;
   /** The checkout as the API shows it (`data.object` of the events). */
@@ -209,7 +209,7 @@ async function applyExpiryAction(
         instruments: deps.instruments,
         gateway: deps.gateway,
         events: deps.publisher,
-        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+        gateways: deps.gateways,
         ...(deps.now ? { now: deps.now } : {}),
       },
       { instrumentId: hold.instrumentId, action },

@@ -289,7 +289,7 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
       {
         instruments: deps.instruments,
         gateway: deps.gateway,
-        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+        gateways: deps.gateways,
       },
       {
         instrumentId: payment.instrumentId,

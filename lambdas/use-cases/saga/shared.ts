@@ -26,7 +26,7 @@ export interface SagaPorts extends ThreeDSecureSettings {
   merchants: MerchantRepository;
   gateway: PaymentGateway;
   /** Every connector's gateway (the registry's): each call goes to its attempt's connector. */
-  gateways?: ConnectorGateways;
+  gateways: ConnectorGateways;
   confirmer: InventoryConfirmer;
   cipher: SecretCipher;
   /** Each authorization becomes an instrument linked to the checkout; capture and void move its balances. */

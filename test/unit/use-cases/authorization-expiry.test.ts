@@ -37,6 +37,7 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  oneConnector,
 } from '../fakes';
 
 const input = { checkoutId: 'chk_1' };
@@ -65,7 +66,7 @@ function expiryDeps(): AuthorizationExpiryDependencies {
     checkouts,
     merchants,
     instruments,
-    gateway,
+    ...oneConnector(gateway),
     holds,
     publisher,
     renderCheckout: (c, instrument) => ({
@@ -106,7 +107,7 @@ beforeEach(async () => {
   saga = {
     checkouts,
     merchants,
-    gateway,
+    ...oneConnector(gateway),
     confirmer,
     cipher: fakeCipher,
     renderCheckout: (c) => ({ id: c.id }),
@@ -224,7 +225,7 @@ describe('manual capture in the saga', () => {
     // Prepare
     await heldCheckout();
     // Act
-    const capture = await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', {
+    const capture = await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
       kind: 'capture',
       amount: 4000,
       currency: 'USD',
@@ -301,7 +302,11 @@ describe('runAuthorizationExpirySweep', () => {
   it('captures the rest at expiry when the merchant chose capture, after its own partial capture', async () => {
     // Prepare
     await merchants.updateSettings('mer_1', { ...aMerchant().settings, expiredAuthorizationAction: 'capture' });
-    await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', { kind: 'capture', amount: 4000, currency: 'USD' });
+    await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
+      kind: 'capture',
+      amount: 4000,
+      currency: 'USD',
+    });
     await at(150); // the sweep was down through the warning: it warns, then acts
     // Act
     const report = await runAuthorizationExpirySweep(expiryDeps());
@@ -327,7 +332,11 @@ describe('runAuthorizationExpirySweep', () => {
 
   it('closes a hold the merchant already captured in full, without any event', async () => {
     // Prepare
-    await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', { kind: 'capture', amount: 10050, currency: 'USD' });
+    await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
+      kind: 'capture',
+      amount: 10050,
+      currency: 'USD',
+    });
     await at(100);
     // Act
     const report = await runAuthorizationExpirySweep(expiryDeps());

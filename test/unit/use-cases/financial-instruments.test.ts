@@ -34,6 +34,7 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  oneConnector,
 } from '../fakes';
 
 let instruments: FakeInstruments;
@@ -43,7 +44,7 @@ let deps: InstrumentDependencies;
 beforeEach(() => {
   instruments = new FakeInstruments();
   gateway = new FakeGateway();
-  deps = { instruments, gateway };
+  deps = { instruments, ...oneConnector(gateway) };
   gateway.authorizations.set('auth_ext', {
     id: 'auth_ext',
     state: 'authorized',
@@ -313,7 +314,7 @@ describe('the saga link', () => {
     saga = {
       checkouts,
       merchants,
-      gateway,
+      ...oneConnector(gateway),
       confirmer: new FakeConfirmer(),
       cipher: fakeCipher,
       renderCheckout: (c) => ({ id: c.id }),
