@@ -10,18 +10,21 @@ import { announceRequiredAction } from '../use-cases/three-d-secure';
 import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(async (deps, input: AwaitAuthorizationInput) => {
-  const waited = await awaitAuthorization(
-    {
-      callbacks: pspCallbackStore,
-      resumer: taskTokens,
-      checkouts: deps.checkouts,
-      gateway: deps.gateway,
-      // The challenge's connector (a `stripe` attempt is read from Stripe, not the default connector).
-      gateways: deps.gateways,
-    },
-    input,
-  );
-  if (waited.waiting) await announceRequiredAction(deps, await loadCheckout(deps, input.checkoutId));
-  return waited;
-});
+export const handler = sagaStep(
+  ['checkouts', 'gateway', 'gateways', 'events', 'webhookEndpoints', 'renderCheckout'],
+  async (deps, input: AwaitAuthorizationInput) => {
+    const waited = await awaitAuthorization(
+      {
+        callbacks: pspCallbackStore,
+        resumer: taskTokens,
+        checkouts: deps.checkouts,
+        gateway: deps.gateway,
+        // The challenge's connector (a `stripe` attempt is read from Stripe, not the default connector).
+        gateways: deps.gateways,
+      },
+      input,
+    );
+    if (waited.waiting) await announceRequiredAction(deps, await loadCheckout(deps, input.checkoutId));
+    return waited;
+  },
+);

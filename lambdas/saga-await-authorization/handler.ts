@@ -7,7 +7,7 @@ import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/s
 import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
+export const handler = sagaStep(['checkouts', 'gateway', 'gateways'], (deps, input: AwaitAuthorizationInput) =>
   awaitAuthorization(
     {
       callbacks: pspCallbackStore,
