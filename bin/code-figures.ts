@@ -22,16 +22,22 @@ function resolveImport(from: string, specifier: string): string | undefined {
   return undefined;
 }
 
-/** Every lambdas/ file reachable by static or dynamic imports from `entry` (type-only imports included: a reader opens them too). */
-export function importClosure(entry: string): Set<string> {
+/**
+ * Every lambdas/ file reachable by static or dynamic imports from `entry` (type-only imports
+ * included: a reader opens them too). `staticOnly`: without what `await import()` loads on first
+ * use (the connector registry's folders), i.e. what the entry's cold start may evaluate.
+ */
+export function importClosure(entry: string, { staticOnly = false }: { staticOnly?: boolean } = {}): Set<string> {
   const seen = new Set<string>();
   const queue = [entry];
   while (queue.length > 0) {
     const file = queue.pop() as string;
     if (seen.has(file)) continue;
     seen.add(file);
-    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const text = readFileSync(file, 'utf8');
+    const info = ts.preProcessFile(text, true, true);
     for (const ref of info.importedFiles) {
+      if (staticOnly && /import\(\s*['"]?$/.test(text.slice(Math.max(0, ref.pos - 20), ref.pos))) continue;
       const target = resolveImport(file, ref.fileName);
       if (target !== undefined && target.startsWith(LAMBDAS) && !seen.has(target)) queue.push(target);
     }
@@ -76,9 +82,12 @@ function main(): void {
   const entries = readdirSync(LAMBDAS)
     .filter((name) => existsSync(join(LAMBDAS, name, 'handler.ts')))
     .sort();
-  console.log('Import closure per entry (files under lambdas/):');
+  console.log('Import closure per entry (files under lambdas/; static: without `await import()` targets):');
   for (const entry of entries) {
-    console.log(`  ${entry.padEnd(28)} ${importClosure(join(LAMBDAS, entry, 'handler.ts')).size}`);
+    const handler = join(LAMBDAS, entry, 'handler.ts');
+    const all = importClosure(handler).size;
+    const staticOnly = importClosure(handler, { staticOnly: true }).size;
+    console.log(`  ${entry.padEnd(28)} ${String(all).padStart(4)}  static ${String(staticOnly).padStart(4)}`);
   }
   const paymentPath = ['api-pay', ...entries.filter((name) => name.startsWith('saga-')), 'webhook-dispatcher'];
   const union = new Set<string>();

@@ -177,6 +177,16 @@ export class PspRejectedError extends PaystepError {
 }
 
 /**
+ * An instrument operation that moves an authorization (capture, refund, void) on an instrument
+ * that never got one: refused before any PSP call (not a PSP refusal).
+ */
+export class InstrumentNotAuthorizedError extends PaystepError {
+  override readonly name = 'InstrumentNotAuthorizedError';
+  readonly status = 409;
+  readonly code = 'instrument_not_authorized';
+}
+
+/**
  * The PSP refused the request itself with a 4xx (unknown token, bad parameter): the caller's
  * error, not a PSP outage. Keeps the name PspRejectedError, so the saga's ASL routes it exactly
  * as before; the instrument API answers it as 422 (`invalid_payment_token`).

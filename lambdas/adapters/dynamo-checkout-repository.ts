@@ -16,7 +16,7 @@ import {
 } from '../errors';
 import { assertTransition } from '../domain/checkout-status';
 import { generateRandomSuffix } from '../domain/ids';
-import type { Checkout, CheckoutEvent } from '../domain/model';
+import type { Checkout, CheckoutEvent, CheckoutPayment } from '../domain/model';
 import { attemptCounterDeltas } from '../domain/connector-stats';
 import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
 import type {
@@ -70,9 +70,13 @@ function toItem(checkout: Checkout): Record<string, unknown> {
 function fromItem(item: Record<string, unknown>): Checkout {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, checkoutExpiresAt, ...rest } = item;
   const checkout = { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
-  return checkout.payment === undefined || Array.isArray(checkout.payment.attempts)
-    ? checkout
-    : { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
+  if (checkout.payment === undefined) return checkout;
+  if (!Array.isArray(checkout.payment.attempts))
+    return { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
+  // Items written before the instrument became the one money ledger also kept `capturedAmount`:
+  // the same figure the instrument's saga capture holds. It is dropped here (and so at the next write).
+  const { capturedAmount: _kept, ...payment } = checkout.payment as CheckoutPayment & { capturedAmount?: number };
+  return { ...checkout, payment };
 }
 
 function toEvent(item: Record<string, unknown>): CheckoutEvent {

@@ -30,8 +30,8 @@ const deps = {
 const checkoutBaseUrl = apiConfig.publicCheckoutBaseUrl;
 
 /** The merchant's full view with the timeline. */
-function fullView({ checkout, events }: CheckoutDetails) {
-  return toCheckoutView(checkout, { checkoutBaseUrl, events });
+function fullView({ checkout, instrument, events }: CheckoutDetails) {
+  return toCheckoutView(checkout, { checkoutBaseUrl, instrument, events });
 }
 
 /** POST /v1/checkouts: the client secret is in this response only (we keep its hash). */
@@ -42,6 +42,7 @@ async function create(request: ApiRequest): Promise<ApiResult> {
   const body = toCheckoutView(checkout, {
     checkoutBaseUrl,
     clientSecret,
+    instrument: undefined, // a new checkout has no payment yet
     events: [{ checkoutId: checkout.id, type: 'created', at: checkout.createdAt }],
   });
   return { statusCode: 201, body };
@@ -72,7 +73,7 @@ async function list(request: ApiRequest): Promise<ApiResult> {
     now: request.now,
   });
   if (result.kind === 'found') return { statusCode: 200, body: fullView(result) };
-  const data = result.checkouts.map((checkout) => toCheckoutView(checkout, { checkoutBaseUrl }));
+  const data = result.checkouts.map(({ checkout, instrument }) => toCheckoutView(checkout, { checkoutBaseUrl, instrument }));
   return { statusCode: 200, body: toListView(data, result.nextCursor) };
 }
 

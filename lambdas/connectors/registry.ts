@@ -2,12 +2,11 @@
  * Every connector Paystep can pay through, by id: the one place that knows which exist. A new
  * connector is its folder under lambdas/connectors/<id>/ plus one line here (and its settings in
  * the deployment config). Wiring asks the registry for gateways and callback readers; use cases
- * only ever see the ports.
+ * only ever see the ports. Each folder is imported (`await import()`) only when its connector is
+ * first needed, so a function that never calls Stripe never loads the Stripe SDK.
  */
 import type { CallbackReader } from '../ports/callbacks';
 import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
-import { sandboxConnector } from './sandbox';
-import { stripeConnector } from './stripe';
 import { DEFAULT_CONNECTOR_ID } from './connector-ids';
 
 /** What each connector's folder provides. */
@@ -19,9 +18,20 @@ export interface Connector {
   callbackReaderFromEnv(): Promise<CallbackReader | undefined>;
 }
 
+/** A connector whose folder is imported on first use (once), not when the registry is. */
+function lazyConnector(id: string, load: () => Promise<Connector>): Connector {
+  let loaded: Promise<Connector> | undefined;
+  const connector = (): Promise<Connector> => (loaded ??= load());
+  return {
+    id,
+    gatewayFromEnv: async () => await (await connector()).gatewayFromEnv(),
+    callbackReaderFromEnv: async () => await (await connector()).callbackReaderFromEnv(),
+  };
+}
+
 export const CONNECTORS: Readonly<Record<string, Connector>> = {
-  [sandboxConnector.id]: sandboxConnector,
-  [stripeConnector.id]: stripeConnector,
+  sandbox: lazyConnector('sandbox', async () => (await import('./sandbox')).sandboxConnector),
+  stripe: lazyConnector('stripe', async () => (await import('./stripe')).stripeConnector),
 };
 
 export { DEFAULT_CONNECTOR_ID } from './connector-ids';
@@ -64,6 +74,7 @@ function unconfiguredGateway(connectorId: string): PaymentGateway {
     get(target, property) {
       if (property === 'connector' || typeof property !== 'string') return Reflect.get(target, property) as unknown;
       if (property === 'findAuthorizations') return undefined; // nothing to look up where nothing was called
+      if (property === 'then') return undefined; // not a promise: it may be awaited (the lazy gateway's build resolves to it)
       return async () => {
         throw new Error(`Connector ${connectorId} is not configured for this function (PaymentGateway.${property})`);
       };
@@ -72,18 +83,42 @@ function unconfiguredGateway(connectorId: string): PaymentGateway {
 }
 
 /**
- * Every connector's gateway from the function's environment, once at cold start (each optionally
- * wrapped, e.g. observed): `gateway` is the default connector's, `gateways(id)` any listed
- * connector's. A connector without settings here answers a gateway that fails on use; an id the
- * registry does not list is a wiring error (throws).
+ * A connector's gateway built (its folder imported, its settings read) on the first call of any of
+ * its methods, then reused. `findAuthorizations` of a gateway that has none finds nothing.
+ */
+function lazyGateway(connector: Connector, build: (connector: Connector) => Promise<PaymentGateway>): PaymentGateway {
+  let built: Promise<PaymentGateway> | undefined;
+  const gateway = (): Promise<PaymentGateway> => (built ??= build(connector));
+  return {
+    connector: connector.id,
+    authorize: async (input) => await (await gateway()).authorize(input),
+    capture: async (input) => await (await gateway()).capture(input),
+    voidAuthorization: async (input) => await (await gateway()).voidAuthorization(input),
+    refund: async (input) => await (await gateway()).refund(input),
+    getAuthorization: async (pspReference) => await (await gateway()).getAuthorization(pspReference),
+    findAuthorizations: async (reference) => (await (await gateway()).findAuthorizations?.(reference)) ?? [],
+  };
+}
+
+/**
+ * Every connector's gateway from the function's environment (each optionally wrapped, e.g.
+ * observed): `gateway` is the default connector's, `gateways(id)` any listed connector's. Nothing
+ * is built here: each connector's folder is imported and its gateway built on its first call. A
+ * connector without settings here answers a gateway that fails on use; an id the registry does not
+ * list is a wiring error (throws).
  */
 export async function gatewaysFromEnv(
   wrap: (gateway: PaymentGateway) => PaymentGateway = (gateway) => gateway,
 ): Promise<{ gateway: PaymentGateway; gateways: ConnectorGateways }> {
   const byId = new Map<string, PaymentGateway>();
   for (const connector of Object.values(CONNECTORS)) {
-    const gateway = await connector.gatewayFromEnv();
-    byId.set(connector.id, gateway === undefined ? unconfiguredGateway(connector.id) : wrap(gateway));
+    byId.set(
+      connector.id,
+      lazyGateway(connector, async (listed) => {
+        const gateway = await listed.gatewayFromEnv();
+        return gateway === undefined ? unconfiguredGateway(listed.id) : wrap(gateway);
+      }),
+    );
   }
   const gateways: ConnectorGateways = (id) => {
     const gateway = isKnownConnector(id) ? byId.get(id) : undefined;

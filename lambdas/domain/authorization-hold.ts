@@ -75,8 +75,7 @@ export function isHeldForManualCapture(checkout: Pick<Checkout, 'captureMethod' 
     authorizationOf(payment) !== undefined &&
     payment.authorizationExpiresAt !== undefined &&
     !isVoided(payment) &&
-    (payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required') &&
-    payment.capturedAmount <= checkout.amount
+    (payment.inventoryConfirmation === 'confirmed' || payment.inventoryConfirmation === 'not_required')
   );
 }
 
@@ -109,9 +108,43 @@ export function capturedThroughInstrument(instrument: FinancialInstrument): numb
 }
 
 /**
- * The checkout's payment with the amounts the instrument holds now: after the saga handed a manual
- * authorization over, the merchant's captures and revokes happen on the instrument, which is then
- * the truth for `captured_amount`, `capturable_amount` and the held attempt's status.
+ * What a checkout's money stands at, read from its financial instrument: the one money ledger
+ * (DESIGN Part 2 "Payment attempts"); the checkout keeps no amount of its own.
+ */
+export interface PaymentBalances {
+  /** Captured through the instrument (the saga's capture, the merchant's, the expiry's). */
+  capturedAmount: number;
+  /** Authorized and not captured nor released. */
+  capturableAmount: number;
+}
+
+/**
+ * The payment's balances from its instrument (undefined: the payment has none, e.g. not authorized
+ * yet). Before the hand-over of a manual authorization the capturable amount is the authorization
+ * less what was captured (0 once voided); after it, the instrument's own `capturableAmount`.
+ * Checkouts stored before the ledger existed (no instrument, amounts kept as flags) read their
+ * capture from the attempt the flags became: a `captured` attempt took its authorized amount.
+ */
+export function paymentBalances(payment: CheckoutPayment, instrument: FinancialInstrument | undefined): PaymentBalances {
+  const authorization = authorizationOf(payment);
+  const attempt = attemptOf(payment);
+  const capturedAmount =
+    instrument !== undefined
+      ? capturedThroughInstrument(instrument)
+      : attempt.status === 'captured'
+        ? (attempt.authorizedAmount ?? attempt.amount)
+        : 0;
+  if (instrument !== undefined && payment.authorizationExpiresAt !== undefined)
+    return { capturedAmount, capturableAmount: instrument.capturableAmount };
+  const capturableAmount =
+    isVoided(payment) || authorization === undefined ? 0 : Math.max(0, authorization.amount - capturedAmount);
+  return { capturedAmount, capturableAmount };
+}
+
+/**
+ * The checkout's payment with the held attempt's status the instrument shows now: after the saga
+ * handed a manual authorization over, the merchant's captures and revokes happen on the
+ * instrument, which is then the truth for the attempt (captured, partially captured, voided).
  */
 export function paymentWithInstrumentBalances(payment: CheckoutPayment, instrument: FinancialInstrument): CheckoutPayment {
   const capturedAmount = capturedThroughInstrument(instrument);
@@ -126,20 +159,7 @@ export function paymentWithInstrumentBalances(payment: CheckoutPayment, instrume
           : capturedAmount > 0
             ? 'partially_captured'
             : attempt.status;
-  return {
-    ...payment,
-    attempts: status === attempt.status ? payment.attempts : withAttempt(payment.attempts, { ...attempt, status }),
-    capturedAmount,
-    capturableAmount: instrument.capturableAmount,
-  };
-}
-
-/** The amount still authorized and not captured (0 once voided); the instrument's figure when known. */
-export function capturableAmountOf(payment: CheckoutPayment): number {
-  if (payment.capturableAmount !== undefined) return payment.capturableAmount;
-  const authorization = authorizationOf(payment);
-  if (isVoided(payment) || authorization === undefined) return 0;
-  return Math.max(0, authorization.amount - payment.capturedAmount);
+  return status === attempt.status ? payment : { ...payment, attempts: withAttempt(payment.attempts, { ...attempt, status }) };
 }
 
 /**

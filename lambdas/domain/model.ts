@@ -84,10 +84,11 @@ export interface CheckoutPayment {
   /**
    * The authorization tries, oldest first (lambdas/domain/payment-attempt.ts): where the payment
    * stands at the PSP (pending, authorized, captured, voided, failed...) is the current attempt's
-   * status, never a combination of flags.
+   * status, never a combination of flags. No amount captured is kept here: the financial
+   * instrument (`instrumentId`) is the one money ledger, read by paymentBalances()
+   * (lambdas/domain/authorization-hold.ts).
    */
   attempts: PaymentAttempt[];
-  capturedAmount: number;
   /**
    * Where the inventory confirmation stands. Set to `pending` or `not_required` at authorization
    * (from the merchant's settings then), `confirmed`/`rejected` by ConfirmInventory. Capture is
@@ -105,11 +106,6 @@ export interface CheckoutPayment {
    * expiry watch written); when Paystep applies the merchant's expired_authorization_action.
    */
   authorizationExpiresAt?: string;
-  /**
-   * Not stored: what the checkout's instrument can still capture, overlaid for views and webhooks
-   * by paymentWithInstrumentBalances() (authorization-hold.ts) once the merchant operates on it.
-   */
-  capturableAmount?: number;
   /** Which try of the buyer this payment is (lambdas/domain/payment-tries.ts); absent = 1. */
   tries?: number;
 }

@@ -243,6 +243,16 @@ export function isVoided(payment: Pick<CheckoutPayment, 'attempts'> | undefined)
   return payment !== undefined && currentAttempt(payment.attempts)?.status === 'voided';
 }
 
+/**
+ * Whether the checkout recorded a capture of its authorization (the current attempt moved to
+ * `captured` / `partially_captured`). How much was captured is the instrument's figure
+ * (paymentBalances() in authorization-hold.ts), never the checkout's.
+ */
+export function capturedBySaga(payment: Pick<CheckoutPayment, 'attempts'> | undefined): boolean {
+  const status = payment === undefined ? undefined : currentAttempt(payment.attempts)?.status;
+  return status === 'captured' || status === 'partially_captured';
+}
+
 /** The connector the payment is on (the current attempt's). */
 export function connectorOf(payment: Pick<CheckoutPayment, 'attempts'>): string {
   return attemptOf(payment).connector;
@@ -299,7 +309,7 @@ export function failUnansweredAttempt<P extends Pick<CheckoutPayment, 'attempts'
  * A payment as items written before attempts were stored it (flags: `pspReference`,
  * `pendingPspReference`, `voided`...), read as one attempt, so older items need no migration.
  */
-export type FlaggedPayment = Omit<CheckoutPayment, 'attempts' | 'capturedAmount'> & {
+export type FlaggedPayment = Omit<CheckoutPayment, 'attempts'> & {
   connector?: string;
   pspReference?: string;
   pendingPspReference?: string;
@@ -350,5 +360,5 @@ export function paymentFromFlags(
     ...(authorized ? { authorizedAmount } : {}),
     ...(status === 'failed' && checkout.failureReason !== undefined ? { failureCode: checkout.failureReason } : {}),
   };
-  return { ...kept, attempts: [attempt], capturedAmount };
+  return { ...kept, attempts: [attempt] };
 }

@@ -62,11 +62,10 @@ export function paymentForNextTry(
 ): CheckoutPayment {
   // What pays this try (a token, or a vaulted payment method) and its route: never carried over from the last try.
   const { attempt, ...paidWith } = next;
-  if (previous === undefined) return { ...paidWith, attempts: [attempt], capturedAmount: 0 };
+  if (previous === undefined) return { ...paidWith, attempts: [attempt] };
   return {
     ...paidWith,
     attempts: [...previous.attempts, attempt],
-    capturedAmount: 0,
     tries: tryNumberOf(previous) + 1,
   };
 }

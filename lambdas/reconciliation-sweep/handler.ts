@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { pspCallbackStore, recoverySettings, recoveryStore, sagaExecutionArnFor, taskTokens } from '../shared/callback-wiring';
 import { observeInvocation } from '../shared/observability';
-import { authorizationHoldStore, sagaDependencies } from '../shared/saga-wiring';
+import { allSagaPorts, authorizationHoldStore } from '../shared/saga-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
@@ -23,6 +23,8 @@ export async function handler(
   const log = (message: string, extra?: Record<string, unknown>): void =>
     console.warn(JSON.stringify({ level: 'WARN', message, ...extra }));
   return await observeInvocation({ context }, async () => {
+    // Recovery drives every step's logic, so its use case takes every saga port.
+    const sagaDependencies = allSagaPorts();
     const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,
       recovery: recoveryStore,
@@ -39,8 +41,8 @@ export async function handler(
       merchants: sagaDependencies.merchants,
       instruments: instrumentRepository,
       gateway: sagaDependencies.gateway,
-      ...(sagaDependencies.gateways !== undefined ? { gateways: sagaDependencies.gateways } : {}),
-      holds: authorizationHoldStore,
+      gateways: sagaDependencies.gateways,
+      holds: authorizationHoldStore(),
       publisher: eventPublisher,
       renderCheckout: sagaDependencies.renderCheckout,
       owner,

@@ -3,6 +3,7 @@ import { authorizePayment } from '../use-cases/saga/authorize-payment';
 import { cardVault } from '../shared/card-vault-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep((deps, input: Parameters<typeof authorizePayment>[1]) =>
-  authorizePayment({ ...deps, vault: cardVault }, input),
+export const handler = sagaStep(
+  ['checkouts', 'merchants', 'gateway', 'gateways', 'instruments', 'challengeReturnUrl'],
+  (deps, input: Parameters<typeof authorizePayment>[1]) => authorizePayment({ ...deps, vault: cardVault }, input),
 );

@@ -3,18 +3,18 @@
  * `.waitForTaskToken` integration: it parks the task token for the PSP callback handler and
  * returns; the execution resumes when SendTaskSuccess arrives (or the wait times out).
  */
-import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/psp-callbacks';
+import { awaitAuthorization, type AwaitAuthorizationInput } from '../use-cases/saga/await-authorization';
 import { pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep((deps, input: AwaitAuthorizationInput) =>
+export const handler = sagaStep(['checkouts', 'gateway', 'gateways'], (deps, input: AwaitAuthorizationInput) =>
   awaitAuthorization(
     {
       callbacks: pspCallbackStore,
       resumer: taskTokens,
       checkouts: deps.checkouts,
       gateway: deps.gateway,
-      ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+      gateways: deps.gateways,
     },
     input,
   ),

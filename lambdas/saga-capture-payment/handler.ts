@@ -2,4 +2,7 @@
 import { capturePayment } from '../use-cases/saga/capture-payment';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(capturePayment);
+export const handler = sagaStep(
+  ['checkouts', 'gateway', 'gateways', 'instruments', 'authorizationHolds', 'authorizationPolicy'],
+  capturePayment,
+);

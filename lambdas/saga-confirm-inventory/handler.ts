@@ -2,4 +2,4 @@
 import { confirmInventory } from '../use-cases/saga/confirm-inventory';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(confirmInventory);
+export const handler = sagaStep(['checkouts', 'merchants', 'cipher', 'confirmer'], confirmInventory);

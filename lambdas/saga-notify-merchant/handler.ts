@@ -2,4 +2,20 @@
 import { notifyMerchant } from '../use-cases/saga/notify-merchant';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(notifyMerchant);
+export const handler = sagaStep(
+  [
+    'events',
+    'webhookEndpoints',
+    'webhookSender',
+    'cipher',
+    'checkouts',
+    'merchants',
+    'schedule',
+    'leaseMs',
+    'log',
+    'instruments',
+    'renderCheckout',
+    'outcomeWatch',
+  ],
+  notifyMerchant,
+);

@@ -6,6 +6,7 @@ import { customerRepository } from '../shared/customer-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
+  ['checkouts', 'instruments'],
   (deps, input: Parameters<typeof recordOutcome>[1]) =>
     recordOutcome({ ...deps, customers: customerRepository, savedPaymentMethods }, input),
   {

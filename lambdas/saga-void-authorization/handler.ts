@@ -2,4 +2,4 @@
 import { voidAuthorization } from '../use-cases/saga/void-authorization';
 import { sagaStep } from '../shared/saga-wiring';
 
-export const handler = sagaStep(voidAuthorization);
+export const handler = sagaStep(['checkouts', 'gateway', 'gateways', 'instruments'], voidAuthorization);

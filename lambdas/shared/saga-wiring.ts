@@ -15,6 +15,7 @@ import type { Context } from 'aws-lambda';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
+import type { FinancialInstrument } from '../domain/instrument-model';
 import type { Checkout } from '../domain/model';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
@@ -41,37 +42,85 @@ const connectorGateways = merchantGatewaysFromEnv(
   observeGateway,
 );
 
-/** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep). */
-export const authorizationHoldStore: AuthorizationHoldStore = new DynamoAuthorizationHoldStore(
-  documentClient,
-  storeConfig.tableName,
+/** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep), built on first use. */
+export const authorizationHoldStore = once(
+  (): AuthorizationHoldStore => new DynamoAuthorizationHoldStore(documentClient, storeConfig.tableName),
 );
 
 /** Every saga step's ports (each step picks its own) and NotifyMerchant's delivery settings. */
 export type SagaWiring = SagaPorts & NotifyMerchantPorts;
 
-export const sagaDependencies: SagaWiring = {
-  ...webhookDependencies,
+/** A value built on first use, then reused for the function's life. */
+function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
+
+const confirmer = once(() => observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)));
+const outcomeWatch = once(() => new DynamoRecoveryStore(documentClient, storeConfig.tableName));
+const authorizationPolicy = once(() =>
+  parseAuthorizationPolicy(
+    optionalEnv('AUTHORIZATION_VALIDITY_SECONDS', ''),
+    optionalEnv('AUTHORIZATION_EXPIRY_WARNING_SECONDS', ''),
+  ),
+);
+
+/**
+ * Every port a saga entry may ask for, each built only when read (getters): an entry that takes
+ * ConfirmInventory's ports never builds the webhook sender, the hold store or a PSP gateway.
+ */
+const wiring: SagaWiring = {
+  get events() {
+    return webhookDependencies().events;
+  },
+  get webhookSender() {
+    return webhookDependencies().webhookSender;
+  },
+  get schedule() {
+    return webhookDependencies().schedule;
+  },
+  get leaseMs() {
+    return webhookDependencies().leaseMs;
+  },
+  get log() {
+    return webhookDependencies().log;
+  },
   checkouts: checkoutRepository,
   merchants: merchantRepository,
   // PspCallLatency and InventoryConfirmationLatency are measured at these ports (observability.ts).
   gateway: connectorGateways.gateway,
   gateways: connectorGateways.gateways,
-  confirmer: observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)),
+  get confirmer() {
+    return confirmer();
+  },
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointRepository,
-  renderCheckout: (checkout: Checkout) => toCheckoutView(checkout, { checkoutBaseUrl }),
+  renderCheckout: (checkout: Checkout, instrument: FinancialInstrument | undefined) =>
+    toCheckoutView(checkout, { checkoutBaseUrl, instrument }),
   // 3-D Secure: the challenge page sends the buyer back to the hosted page, which shows the result.
   challengeReturnUrl: (checkoutId: string) => `${checkoutUrl(checkoutBaseUrl, checkoutId)}?three_ds=return`,
   instruments: instrumentRepository,
-  authorizationHolds: authorizationHoldStore,
+  get authorizationHolds() {
+    return authorizationHoldStore();
+  },
   // The terminal write leaves an outcome watch; NotifyMerchant drops it once the events are stored.
-  outcomeWatch: new DynamoRecoveryStore(documentClient, storeConfig.tableName),
-  authorizationPolicy: parseAuthorizationPolicy(
-    optionalEnv('AUTHORIZATION_VALIDITY_SECONDS', ''),
-    optionalEnv('AUTHORIZATION_EXPIRY_WARNING_SECONDS', ''),
-  ),
+  get outcomeWatch() {
+    return outcomeWatch();
+  },
+  get authorizationPolicy() {
+    return authorizationPolicy();
+  },
 };
+
+/** The ports `keys` names, built now (at the entry's cold start); nothing else is built. */
+export function sagaPorts<K extends keyof SagaWiring>(keys: readonly K[]): Pick<SagaWiring, K> {
+  return Object.fromEntries(keys.map((key) => [key, wiring[key]])) as Pick<SagaWiring, K>;
+}
+
+/** Every port (the reconciliation sweep drives every step's logic). */
+export function allSagaPorts(): SagaWiring {
+  return wiring;
+}
 
 /**
  * Adapts a saga step to a Lambda handler: the state's input in, the step's result out, observed
@@ -79,13 +128,15 @@ export const sagaDependencies: SagaWiring = {
  * is what the state machine's Retry/Catch match on. `onResult` lets a step's handler emit the
  * metric of what the step did (RecordOutcome: CheckoutSucceeded / CheckoutFailed).
  */
-export function sagaStep<I, O>(
-  step: (deps: SagaWiring, input: I) => Promise<O>,
+export function sagaStep<K extends keyof SagaWiring, I, O>(
+  keys: readonly K[],
+  step: (deps: Pick<SagaWiring, K>, input: I) => Promise<O>,
   options: { onResult?: (input: I, output: O) => void } = {},
 ): (input: I, context?: Context) => Promise<O> {
+  const deps = sagaPorts(keys); // only the ports this entry's use case takes
   return async (input: I, context?: Context) =>
     observeInvocation({ context, correlationId: checkoutIdOf(input) }, async () => {
-      const output = await step(sagaDependencies, input);
+      const output = await step(deps, input);
       options.onResult?.(input, output);
       return output;
     });

@@ -12,7 +12,7 @@ import type {
   Merchant,
   MerchantSettings,
 } from '../domain/model';
-import { capturableAmountOf, DEFAULT_EXPIRED_AUTHORIZATION_ACTION, type CaptureMethod } from '../domain/authorization-hold';
+import { DEFAULT_EXPIRED_AUTHORIZATION_ACTION, paymentBalances, type CaptureMethod } from '../domain/authorization-hold';
 import { instrumentTransactions } from '../domain/instrument-ledger';
 import { authorizationOf, connectorOf, isVoided, openChallengeOf, type PaymentAttempt } from '../domain/payment-attempt';
 import { maxTriesOf } from '../domain/payment-tries';
@@ -104,18 +104,24 @@ export function challengeStatusView(checkout: Pick<Checkout, 'status' | 'payment
  * `payment` of a checkout: PSP references and amounts, never the token or card data.
  * `capturable_amount` is what is authorized and not captured nor released; for a manual-capture
  * checkout the merchant captures it through the instrument (`instrument_id`) before
- * `authorization_expires_at`. `attempts[]` lists every authorization try, oldest first.
+ * `authorization_expires_at`. `attempts[]` lists every authorization try, oldest first. The amounts come from the payment's
+ * financial instrument (`instrument`, the one money ledger; undefined when it has none yet).
  */
-export function toPaymentView(payment: CheckoutPayment | undefined, captureMethod: CaptureMethod = 'automatic') {
+export function toPaymentView(
+  payment: CheckoutPayment | undefined,
+  captureMethod: CaptureMethod,
+  instrument: FinancialInstrument | undefined,
+) {
   if (payment === undefined) return null;
   const authorization = authorizationOf(payment);
+  const balances = paymentBalances(payment, instrument);
   return {
     connector: connectorOf(payment),
     psp_reference: authorization?.pspReference ?? null,
     capture_method: captureMethod,
     authorized_amount: authorization?.amount ?? 0,
-    captured_amount: payment.capturedAmount,
-    capturable_amount: capturableAmountOf(payment),
+    captured_amount: balances.capturedAmount,
+    capturable_amount: balances.capturableAmount,
     voided: isVoided(payment),
     instrument_id: payment.instrumentId ?? null,
     authorization_expires_at: payment.authorizationExpiresAt ?? null,
@@ -135,6 +141,11 @@ export interface CheckoutViewOptions {
   events?: readonly CheckoutEvent[];
   /** Only in the create response (also appended to `checkout_url` as its `#fragment`). */
   clientSecret?: string;
+  /**
+   * The payment's financial instrument, where its amounts are read (captured_amount,
+   * capturable_amount); undefined when the payment has none yet. Required, so no view forgets it.
+   */
+  instrument: FinancialInstrument | undefined;
 }
 
 /** `<base>/checkout/<id>`, tolerant of a trailing slash in the configured base. */
@@ -165,7 +176,7 @@ export function toCheckoutView(checkout: Checkout, options: CheckoutViewOptions)
     checkout_url:
       checkoutUrl(options.checkoutBaseUrl, checkout.id) + (options.clientSecret !== undefined ? `#${options.clientSecret}` : ''),
     ...(options.clientSecret !== undefined ? { client_secret: options.clientSecret } : {}),
-    payment: toPaymentView(checkout.payment, checkout.captureMethod ?? 'automatic'),
+    payment: toPaymentView(checkout.payment, checkout.captureMethod ?? 'automatic', options.instrument),
     failure_reason: checkout.failureReason ?? null,
     failure_message: checkout.failureMessage ?? null,
     max_payment_attempts: maxTriesOf(checkout),

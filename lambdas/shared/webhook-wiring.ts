@@ -23,7 +23,14 @@ function positiveIntegerEnv(key: string, fallback: number): number {
   return value;
 }
 
-export const webhookDependencies: WebhookDependencies = {
+/** Built on first use (once), so a saga step that sends no webhook never builds the sender. */
+let built: WebhookDependencies | undefined;
+
+export function webhookDependencies(): WebhookDependencies {
+  return (built ??= buildWebhookDependencies());
+}
+
+const buildWebhookDependencies = (): WebhookDependencies => ({
   // WebhookDeliveryFailed / WebhookDeadLettered are counted at these ports (observability.ts).
   events: observeWebhookCompletions(eventStore),
   webhookEndpoints: webhookEndpointRepository,
@@ -39,4 +46,4 @@ export const webhookDependencies: WebhookDependencies = {
   }),
   leaseMs: positiveIntegerEnv('PAYSTEP_WEBHOOK_LEASE_MS', DEFAULT_LEASE_MS),
   log: (message, extra) => observability.logger.warn(message, extra ?? {}),
-};
+});

@@ -29,6 +29,7 @@ import type { EventPublisher } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
 import type { MerchantRepository } from '../ports/merchants';
 import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
+import type { RenderCheckout } from './payment-ledger';
 import {
   EXPIRY_CAPTURE_OPERATION_ID,
   EXPIRY_VOID_OPERATION_ID,
@@ -42,11 +43,11 @@ export interface AuthorizationExpiryDependencies {
   instruments: InstrumentRepository;
   gateway: PaymentGateway;
   /** Every connector's gateway: each hold is settled at its instrument's connector. */
-  gateways?: ConnectorGateways;
+  gateways: ConnectorGateways;
   holds: AuthorizationHoldStore;
   publisher: EventPublisher;
   /** The checkout as the API shows it (`data.object` of the events). */
-  renderCheckout: (checkout: Checkout) => Record<string, unknown>;
+  renderCheckout: RenderCheckout;
   /** This sweep's identity (Lambda request id, local timer id), for the lease. */
   owner: string;
   /** How long a claim keeps other sweeps off a hold. */
@@ -153,7 +154,7 @@ function renderHeld(
   instrument: FinancialInstrument,
 ): Record<string, unknown> {
   const payment = checkout.payment === undefined ? undefined : paymentWithInstrumentBalances(checkout.payment, instrument);
-  return deps.renderCheckout(payment === undefined ? checkout : { ...checkout, payment });
+  return deps.renderCheckout(payment === undefined ? checkout : { ...checkout, payment }, instrument);
 }
 
 /** `authorization.expiring`, once per hold (event id from the instrument and type), then stage warned. */
@@ -208,7 +209,7 @@ async function applyExpiryAction(
         instruments: deps.instruments,
         gateway: deps.gateway,
         events: deps.publisher,
-        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+        gateways: deps.gateways,
         ...(deps.now ? { now: deps.now } : {}),
       },
       { instrumentId: hold.instrumentId, action },

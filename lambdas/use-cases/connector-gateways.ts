@@ -1,7 +1,8 @@
 /**
  * Which gateway a PSP call goes to: the connector of the attempt or instrument it is about
- * (DESIGN Part 2 "Connectors"). Use cases keep `gateway` (the default connector's, and what the
- * unit tests' fakes provide) and may be given `gateways` (every connector's, from the registry).
+ * (DESIGN Part 2 "Connectors"). Use cases get both: `gateway`, the default connector's (for a
+ * payment that names none), and `gateways`, every connector's (the registry's; unit tests give a
+ * map of their fake's one connector).
  */
 import { connectorOf } from '../domain/payment-attempt';
 import type { CheckoutPayment } from '../domain/model';
@@ -12,12 +13,12 @@ import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 export interface ConnectorGatewayDependencies {
   /** The default connector's gateway (DESIGN Part 2: `sandbox` unless routing says otherwise). */
   gateway: PaymentGateway;
-  /** Every connector's gateway by id; absent where only one connector is wired (unit tests). */
-  gateways?: ConnectorGateways;
+  /** Every connector's gateway by id. */
+  gateways: ConnectorGateways;
 }
 
 /**
- * The gateway of `connector`, or the default one when no connector is named or only one is wired.
+ * The gateway of `connector`, or the default one when no connector is named.
  * With `merchantId`, the merchant's own (its stored credentials, see merchantScopedGateways).
  */
 export function gatewayFor(
@@ -25,10 +26,8 @@ export function gatewayFor(
   connector: string | undefined,
   merchantId?: string,
 ): PaymentGateway {
-  if (connector === undefined || deps.gateways === undefined) return deps.gateway;
-  if (merchantId !== undefined) return deps.gateways(connector, merchantId);
-  if (connector === deps.gateway.connector) return deps.gateway;
-  return deps.gateways(connector);
+  if (connector === undefined) return deps.gateway;
+  return merchantId !== undefined ? deps.gateways(connector, merchantId) : deps.gateways(connector);
 }
 
 /** The connector that holds `pspReference` among the payment's attempts; the current attempt's when none names it. */
@@ -42,15 +41,11 @@ export function connectorsOf(payment: Pick<CheckoutPayment, 'attempts'>): string
   return [...new Set(payment.attempts.map((attempt) => attempt.connector))];
 }
 
-/** The instrument use cases' gateways from a saga step's ports (every connector's, when wired). */
+/** The instrument use cases' ports from a saga step's (the ledger and every connector's gateway). */
 export function instrumentPorts<D extends ConnectorGatewayDependencies & { instruments: InstrumentRepository }>(
   deps: D,
 ): ConnectorGatewayDependencies & { instruments: InstrumentRepository } {
-  return {
-    instruments: deps.instruments,
-    gateway: deps.gateway,
-    ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
-  };
+  return { instruments: deps.instruments, gateway: deps.gateway, gateways: deps.gateways };
 }
 
 // ---- Gateways per (connector, merchant) -------------------------------------------------------------

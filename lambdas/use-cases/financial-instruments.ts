@@ -33,6 +33,7 @@ import {
   NotFoundError,
   PaymentDeclinedError,
   PspClientError,
+  InstrumentNotAuthorizedError,
   PspRejectedError,
   ValidationError,
 } from '../errors';
@@ -49,7 +50,7 @@ export interface InstrumentDependencies {
   instruments: InstrumentRepository;
   gateway: PaymentGateway;
   /** Every connector's gateway: an instrument's PSP calls go to its own connector. */
-  gateways?: ConnectorGateways;
+  gateways: ConnectorGateways;
   /** The merchants' routing rules: a new instrument goes to the connector they pick (absent: the default gateway's). */
   merchants?: Pick<MerchantRepository, 'getMerchant'>;
   /** Publishes the merchant events of settled operations; omitted where nobody listens (tests). */
@@ -348,7 +349,12 @@ async function settleOperationAtPsp(
   try {
     confirmation = await callPsp(gatewayFor(deps, instrument.connector, instrument.merchantId), instrument, operation);
   } catch (error) {
-    if (error instanceof PaymentDeclinedError || error instanceof PspRejectedError) {
+    // Refused (by the PSP, or before calling it): the reservation is undone and the operation fails.
+    if (
+      error instanceof PaymentDeclinedError ||
+      error instanceof PspRejectedError ||
+      error instanceof InstrumentNotAuthorizedError
+    ) {
       const failed = await deps.instruments.settleOperation(
         {
           instrumentId: instrument.id,
@@ -410,7 +416,7 @@ async function callPsp(
     return { pspOperationId: authorization.pspReference, pspReference: authorization.pspReference };
   }
   const pspReference = instrument.pspReference;
-  if (pspReference === undefined) throw new PspRejectedError(`Instrument ${instrument.id} has no PSP authorization`);
+  if (pspReference === undefined) throw new InstrumentNotAuthorizedError(`Instrument ${instrument.id} has no PSP authorization`);
   switch (operation.pspAction) {
     case 'capture': {
       const capture = await gateway.capture({
@@ -448,6 +454,7 @@ function failureOf(operation: InstrumentOperation): Error {
   const message = operation.failureMessage ?? 'The PSP refused the operation';
   if (operation.failureCode === 'payment_declined') return new PaymentDeclinedError(message);
   if (operation.failureCode === PSP_CLIENT_ERROR_CODE) return new PspClientError(message, 400);
+  if (operation.failureCode === 'instrument_not_authorized') return new InstrumentNotAuthorizedError(message);
   return new PspRejectedError(message);
 }
 

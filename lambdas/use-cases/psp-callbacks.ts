@@ -5,30 +5,27 @@
  * only as a forward transition of the authorization (a late "authorized" after "voided" changes
  * nothing), then acts: a final authorization result resumes the saga waiting on its task token, a
  * pending report is a heartbeat, a chargeback becomes a `dispute.created` event and a dispute
- * transaction on the instrument. `awaitAuthorization` is the saga's AwaitAuthorization step: it
- * parks the task token where the callback handler will find it.
+ * transaction on the instrument. The saga's side of the wait (parking its task token where this
+ * handler finds it) is lambdas/use-cases/saga/await-authorization.ts.
  */
 import { operationTransactions } from '../domain/instrument-ledger';
-import { connectorOf, pendingAuthorizationOf } from '../domain/payment-attempt';
 import type { InstrumentOperation } from '../domain/instrument-model';
-import { isForwardTransition, type PspCallback } from '../domain/psp-outcome';
+import type { PspCallback } from '../domain/psp-outcome';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors';
 import type { PspAuthorizationRecord } from '../domain/psp-outcome';
 import type { CallbackReader, PspCallbackStore } from '../ports/callbacks';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
-import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import type { TaskTokenResumer } from '../ports/workflow';
 import { toInstrumentOperationView } from '../shared/views';
-import { gatewayFor } from './connector-gateways';
 
 export interface PspCallbackDependencies {
   callbacks: PspCallbackStore;
   resumer: TaskTokenResumer;
   checkouts: Pick<CheckoutRepository, 'getCheckout' | 'appendEvent'>;
-  instruments?: InstrumentRepository;
-  events?: EventPublisher;
+  instruments: InstrumentRepository;
+  events: EventPublisher;
   /** Each connector's callback reader (its signature scheme and JSON); a connector without one gets 404. */
   callbackReaders: Readonly<Record<string, CallbackReader>>;
   toleranceSeconds?: number;
@@ -172,7 +169,7 @@ export async function recordedAuthorizationIds(
   } else {
     instrumentId = reference;
   }
-  if (instrumentId !== undefined && deps.instruments !== undefined) {
+  if (instrumentId !== undefined) {
     const instrument = await deps.instruments.getInstrument(instrumentId);
     if (instrument !== undefined && instrument.pspPaymentReference === reference) add(instrument.pspReference);
     else if (instrument !== undefined && reference.startsWith('chk_') && instrument.checkoutId === reference)
@@ -253,7 +250,7 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
     merchantId = checkout?.merchantId;
     instrumentId = checkout?.payment?.instrumentId;
     checkoutId = checkout?.id;
-  } else if (deps.instruments !== undefined) {
+  } else {
     const instrument = await deps.instruments.getInstrument(callback.reference);
     merchantId = instrument?.merchantId;
     instrumentId = instrument?.id;
@@ -261,7 +258,7 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
   }
   if (merchantId === undefined) return;
   let transaction: Record<string, unknown> | undefined;
-  if (deps.instruments !== undefined && instrumentId !== undefined) {
+  if (instrumentId !== undefined) {
     const instrument = await deps.instruments.getInstrument(instrumentId);
     if (instrument !== undefined) {
       const operationId = `dispute_${disputeId}`.slice(0, 64);
@@ -303,7 +300,7 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
         ) as unknown as Record<string, unknown>;
     }
   }
-  await deps.events?.publishEvent({
+  await deps.events.publishEvent({
     merchantId,
     type: 'dispute.created',
     objectId: disputeId,
@@ -324,70 +321,4 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
       },
     },
   });
-}
-
-// ---- AwaitAuthorization (the saga's .waitForTaskToken step) -----------------------------------------
-
-export interface AwaitAuthorizationDependencies {
-  callbacks: PspCallbackStore;
-  resumer: TaskTokenResumer;
-  checkouts: Pick<CheckoutRepository, 'getCheckout'>;
-  gateway: PaymentGateway;
-  /** Every connector's gateway: the status query goes to the pending attempt's connector. */
-  gateways?: ConnectorGateways;
-  now?: () => Date;
-}
-
-export interface AwaitAuthorizationInput {
-  checkoutId: string;
-  taskToken: string;
-}
-
-/**
- * Parks the saga's task token on the authorization's record, where the callback handler finds it.
- * If the result is already known (the callback beat us, or it was lost and the PSP's status says
- * so), resumes the saga at once: a wait never depends on the callback arriving after this step.
- */
-export async function awaitAuthorization(
-  deps: AwaitAuthorizationDependencies,
-  input: AwaitAuthorizationInput,
-): Promise<{ waiting: boolean; state: string }> {
-  const now = deps.now?.() ?? new Date();
-  const checkout = await deps.checkouts.getCheckout(input.checkoutId);
-  if (checkout === undefined) throw new NotFoundError(`Checkout ${input.checkoutId} does not exist`);
-  const pending = pendingAuthorizationOf(checkout.payment);
-  const connector = checkout.payment === undefined ? deps.gateway.connector : connectorOf(checkout.payment);
-  const record = await deps.callbacks.registerTaskToken(
-    connector,
-    checkout.id,
-    input.taskToken,
-    { amount: checkout.amount, currency: checkout.currency, ...(pending !== undefined ? { authorizationId: pending } : {}) },
-    now,
-  );
-  let state = record.state;
-  if (state === 'pending' && pending !== undefined) {
-    const view = await gatewayFor(deps, connector, checkout.merchantId).getAuthorization(pending);
-    const pspState = view.state;
-    if (pspState !== undefined && pspState !== 'pending' && isForwardTransition(state, pspState)) {
-      const advanced = await deps.callbacks.advanceAuthorization(
-        {
-          connector,
-          reference: checkout.id,
-          authorizationId: view.id,
-          state: pspState,
-          amount: view.amount,
-          currency: view.currency,
-          lastCallbackId: 'status_query',
-        },
-        now,
-      );
-      state = advanced.record.state;
-    }
-  }
-  if (state !== 'pending') {
-    await deps.resumer.succeed(input.taskToken, { state, resolved_by: 'await_authorization' });
-    await deps.callbacks.clearTaskToken(connector, checkout.id, input.taskToken);
-    return { waiting: false, state };
-  }
-  return { waiting: true, state };
 }

@@ -217,8 +217,9 @@ export async function reconcileWithPsp(
   if (captured !== undefined && payment !== undefined) {
     await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'succeeded');
     const current = await reload(deps, checkout.id);
+    // The capture is on the instrument now (settled above); the checkout records the attempt's moves.
     const settled = recordAttemptEvents(
-      { ...(current.payment ?? payment), capturedAmount: checkout.amount },
+      current.payment ?? payment,
       [
         { type: 'authorized', pspReference: captured.id, amount: captured.amount },
         { type: 'captured', capturedTotal: captured.capturedAmount },
@@ -289,7 +290,7 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
       {
         instruments: deps.instruments,
         gateway: deps.gateway,
-        ...(deps.gateways !== undefined ? { gateways: deps.gateways } : {}),
+        gateways: deps.gateways,
       },
       {
         instrumentId: payment.instrumentId,

@@ -12,6 +12,7 @@ import { currentAttempt, openChallengeOf, type AttemptEvent } from '../domain/pa
 import type { ThreeDSecureRequest } from '../domain/three-d-secure';
 import { AuthenticationFailedError, AuthenticationRequiredError, PaymentDeclinedError } from '../errors';
 import { publishEvent, type PublishDependencies } from './webhook-delivery';
+import type { RenderCheckout } from './payment-ledger';
 
 /** What the saga needs to build the connector's 3-D Secure request. */
 export interface ThreeDSecureSettings {
@@ -85,7 +86,7 @@ export function releaseEvent(
  * unless a challenge is open.
  */
 export async function announceRequiredAction(
-  deps: PublishDependencies & { renderCheckout: (checkout: Checkout) => Record<string, unknown> },
+  deps: PublishDependencies & { renderCheckout: RenderCheckout },
   checkout: Checkout,
 ): Promise<{ eventId?: string }> {
   const nextAction = openChallengeOf(checkout.payment);
@@ -96,7 +97,8 @@ export async function announceRequiredAction(
     type: 'payment.requires_action',
     objectId: checkout.id,
     checkoutId: checkout.id,
-    data: { object: deps.renderCheckout(checkout) },
+    // Not authorized yet (a challenge is open), so no instrument holds any money of it.
+    data: { object: deps.renderCheckout(checkout, undefined) },
     sourceKey: `${checkout.id}:${attempt.id}:payment.requires_action`,
   });
   return { eventId: published.eventId };

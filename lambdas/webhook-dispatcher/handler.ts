@@ -20,5 +20,5 @@ export async function handler(
   _event?: unknown,
   context?: Context,
 ): Promise<{ due: number; attempted: number; delivered: number; passes: number }> {
-  return await observeInvocation({ context }, () => runDispatcher(webhookDependencies, { runForMs, pollMs }));
+  return await observeInvocation({ context }, () => runDispatcher(webhookDependencies(), { runForMs, pollMs }));
 }

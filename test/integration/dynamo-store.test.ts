@@ -3,6 +3,7 @@
  * idempotency claim behave as the ports promise under races.
  */
 import { aPayment } from '../support/payments';
+import { paymentBalances } from '../../lambdas/domain/authorization-hold';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -270,6 +271,30 @@ describe('DynamoCheckoutRepository', () => {
     expect(await checkouts.getCheckout(checkout.id)).toEqual(failed);
     const events = await checkouts.listEvents(checkout.id);
     expect(events.at(-1)).toMatchObject({ type: 'failed', data: { reason: 'payment_declined' } });
+  });
+
+  it('reads items stored before the instrument became the one money ledger without a captured amount of their own', async () => {
+    // Prepare: one item with attempts and the old `capturedAmount`, one older item with flags only
+    const facts = { paymentToken: 'tok_1', connector: 'sandbox', pspReference: 'auth_1', authorizedAmount: 10050 };
+    const withAttempts = newCheckout();
+    const flagged = newCheckout();
+    for (const [checkout, payment] of [
+      [withAttempts, { ...aPayment({ ...facts, capturedAmount: 10050 }), capturedAmount: 10050 }],
+      [flagged, { ...facts, capturedAmount: 10050, voided: false }],
+    ] as const) {
+      await checkouts.createCheckout(checkout);
+      const processing = await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+      await checkouts.updatePayment(checkout.id, payment as never, processing.version);
+    }
+    // Act
+    const readWithAttempts = (await checkouts.getCheckout(withAttempts.id))?.payment;
+    const readFlagged = (await checkouts.getCheckout(flagged.id))?.payment;
+    // Assess: no amount is kept on the checkout; without an instrument the captured attempt carries it
+    for (const payment of [readWithAttempts, readFlagged]) {
+      expect(payment).not.toHaveProperty('capturedAmount');
+      expect(payment?.attempts.map((attempt) => attempt.status)).toEqual(['captured']);
+      expect(paymentBalances(payment!, undefined)).toEqual({ capturedAmount: 10050, capturableAmount: 0 });
+    }
   });
 
   it('makes a deduplicated event append a no-op the second time', async () => {

@@ -44,7 +44,7 @@ async function processingCheckout(connector: string): Promise<Checkout> {
     checkoutId: checkout.id,
     from: ['open'],
     to: 'processing',
-    patch: { payment: { paymentToken: 'tok_1', capturedAmount: 0, attempts: [attempt(`att_${sequence}a`, connector)] } },
+    patch: { payment: { paymentToken: 'tok_1', attempts: [attempt(`att_${sequence}a`, connector)] } },
   });
 }
 

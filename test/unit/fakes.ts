@@ -31,6 +31,7 @@ import type { MerchantRepository } from '../../lambdas/ports/merchants';
 import type {
   AuthorizeInput,
   CaptureInput,
+  ConnectorGateways,
   PaymentGateway,
   PspAuthorizationView,
   RefundInput,
@@ -533,4 +534,18 @@ export class FakeAuthorizationHolds implements AuthorizationHoldStore {
     this.holds.set(instrumentId, { ...hold, leaseUntil: leaseUntil.toISOString(), leaseOwner: owner });
     return true;
   }
+}
+
+/**
+ * The gateways of a use case wired with one fake connector: `gateway` (the default) and the
+ * `gateways` map that knows only its connector (another id throws, as the registry does).
+ */
+export function oneConnector<G extends PaymentGateway>(gateway: G): { gateway: G; gateways: ConnectorGateways } {
+  return {
+    gateway,
+    gateways: (id) => {
+      if (id !== gateway.connector) throw new Error(`Unknown connector ${id}`);
+      return gateway;
+    },
+  };
 }

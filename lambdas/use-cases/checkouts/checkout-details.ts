@@ -1,16 +1,21 @@
 /**
  * What the merchant sees of one checkout (GET, lookup by merchant_order_ref, cancel): the checkout
- * after lazy expiry, with a manual-capture hold's balances read from its instrument, and its timeline.
+ * after lazy expiry, its financial instrument (the money ledger its amounts are read from; a
+ * manual-capture hold's attempt status too), and its timeline.
  */
 import { paymentWithInstrumentBalances } from '../../domain/authorization-hold';
 import { expireIfDue } from '../../domain/checkout-expiry';
 import type { Checkout, CheckoutEvent, Merchant } from '../../domain/model';
+import type { FinancialInstrument } from '../../domain/instrument-model';
 import { NotFoundError } from '../../errors';
 import type { CheckoutRepository } from '../../ports/checkouts';
 import type { InstrumentRepository } from '../../ports/instruments';
+import { instrumentOfPayment } from '../payment-ledger';
 
 export interface CheckoutDetails {
   checkout: Checkout;
+  /** The payment's instrument (undefined when it has none yet). */
+  instrument: FinancialInstrument | undefined;
   events: CheckoutEvent[];
 }
 
@@ -19,15 +24,15 @@ export interface CheckoutDetailsDependencies {
   instruments: InstrumentRepository;
 }
 
-/** The merchant's full view of `checkout` at `now`: lazy expiry, held balances, timeline. */
+/** The merchant's full view of `checkout` at `now`: lazy expiry, its ledger, timeline. */
 export async function loadCheckoutDetails(
   deps: CheckoutDetailsDependencies,
   checkout: Checkout,
   now: Date,
 ): Promise<CheckoutDetails> {
-  const current = await withHeldBalances(deps.instruments, await expireIfDue(deps.checkouts, checkout, now));
-  const events = await deps.checkouts.listEvents(current.id);
-  return { checkout: current, events };
+  const ledgered = await withLedger(deps.instruments, await expireIfDue(deps.checkouts, checkout, now));
+  const events = await deps.checkouts.listEvents(ledgered.checkout.id);
+  return { ...ledgered, events };
 }
 
 /**
@@ -45,14 +50,17 @@ export async function loadOwnedCheckout(
 }
 
 /**
- * A manual-capture checkout after the hand-over: the merchant captures and revokes on the
- * instrument, so its balances are the payment's truth (captured, capturable, voided). Lists show
- * the saga's record (one read per checkout would be too costly there).
+ * The checkout with its instrument: the payment's amounts are read from it. A manual-capture
+ * checkout after the hand-over also shows the held attempt's status from it (the merchant captures
+ * and revokes on the instrument, so its balances are the payment's truth).
  */
-async function withHeldBalances(instruments: InstrumentRepository, checkout: Checkout): Promise<Checkout> {
+export async function withLedger(
+  instruments: Pick<InstrumentRepository, 'getInstrument'>,
+  checkout: Checkout,
+): Promise<{ checkout: Checkout; instrument: FinancialInstrument | undefined }> {
   const payment = checkout.payment;
-  if (checkout.captureMethod !== 'manual' || payment?.authorizationExpiresAt === undefined || payment.instrumentId === undefined)
-    return checkout;
-  const instrument = await instruments.getInstrument(payment.instrumentId);
-  return instrument === undefined ? checkout : { ...checkout, payment: paymentWithInstrumentBalances(payment, instrument) };
+  const instrument = await instrumentOfPayment(instruments, payment);
+  if (instrument === undefined || payment === undefined) return { checkout, instrument };
+  const held = checkout.captureMethod === 'manual' && payment.authorizationExpiresAt !== undefined;
+  return { checkout: held ? { ...checkout, payment: paymentWithInstrumentBalances(payment, instrument) } : checkout, instrument };
 }

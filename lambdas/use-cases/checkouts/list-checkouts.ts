@@ -3,13 +3,13 @@
  *
  * Primary course:
  * 1. With a merchant_order_ref: the one checkout with that ref (404 if none), in full.
- * 2. Otherwise: one page of the newest checkouts, each after lazy expiry (no timeline).
+ * 2. Otherwise: one page of the newest checkouts, each after lazy expiry with its instrument (no timeline).
  */
 import { NotFoundError } from '../../errors';
 import { expireIfDue } from '../../domain/checkout-expiry';
 import type { Checkout } from '../../domain/model';
 import type { CheckoutQueries } from '../../ports/checkouts';
-import { loadCheckoutDetails, type CheckoutDetails, type CheckoutDetailsDependencies } from './checkout-details';
+import { loadCheckoutDetails, withLedger, type CheckoutDetails, type CheckoutDetailsDependencies } from './checkout-details';
 
 const DEFAULT_LIST_LIMIT = 10;
 
@@ -26,7 +26,8 @@ export interface ListCheckoutsInput {
 }
 
 export type ListCheckoutsOutput =
-  ({ kind: 'found' } & CheckoutDetails) | { kind: 'page'; checkouts: Checkout[]; nextCursor: string | undefined };
+  | ({ kind: 'found' } & CheckoutDetails)
+  | { kind: 'page'; checkouts: Array<Omit<CheckoutDetails, 'events'>>; nextCursor: string | undefined };
 
 export async function listCheckouts(deps: ListCheckoutsDependencies, input: ListCheckoutsInput): Promise<ListCheckoutsOutput> {
   if (input.merchantOrderRef !== undefined) {
@@ -39,7 +40,12 @@ export async function listCheckouts(deps: ListCheckoutsDependencies, input: List
     limit: input.limit ?? DEFAULT_LIST_LIMIT,
     ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
   });
-  const checkouts: Checkout[] = [];
-  for (const checkout of page.checkouts) checkouts.push(await expireIfDue(deps.checkouts, checkout, input.now));
-  return { kind: 'page', checkouts, nextCursor: page.nextCursor };
+  const expired: Checkout[] = [];
+  for (const checkout of page.checkouts) expired.push(await expireIfDue(deps.checkouts, checkout, input.now));
+  // Each checkout's amounts are read from its instrument (the money ledger): one read per checkout, in parallel.
+  return {
+    kind: 'page',
+    checkouts: await Promise.all(expired.map((checkout) => withLedger(deps.instruments, checkout))),
+    nextCursor: page.nextCursor,
+  };
 }

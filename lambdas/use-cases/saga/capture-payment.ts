@@ -1,6 +1,8 @@
 /**
  * The saga's CapturePayment step: capture the full amount once, through the checkout's financial
  * instrument (capturable reserved first, refundable credited after), keyed `<checkout>:capture`.
+ * The instrument is the one money ledger: what was captured is read from it, never kept on the
+ * checkout (which records only the attempt's move to `captured`, by a conditional write).
  * Refuses unless the inventory was confirmed or not required. A manual-capture checkout passes
  * the very same checks and then is not captured: the authorization is handed to the merchant
  * instead (holdForManualCapture, ./hold-for-manual-capture.ts).
@@ -8,7 +10,7 @@
 import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
-import { authorizationOf, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
+import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
 import {
@@ -21,6 +23,7 @@ import {
 } from '../../errors';
 import type { PspAuthorizationView } from '../../ports/payments';
 import { runSagaOperation } from '../financial-instruments';
+import { balancesOfPayment } from '../payment-ledger';
 import { holdForManualCapture } from './hold-for-manual-capture';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -59,10 +62,13 @@ export async function capturePayment(
 ): Promise<{ capturedAmount: number; held?: true }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
-  if (payment.capturedAmount >= checkout.amount) return { capturedAmount: payment.capturedAmount };
+  // A re-run after the capture was recorded: the ledger's figure, nothing sent again.
+  if (capturedBySaga(payment)) return { capturedAmount: (await balancesOfPayment(deps.instruments, payment)).capturedAmount };
   const { pspReference, instrumentId } = assertCapturable(checkout, payment);
   if (captureMethodOf(checkout) === 'manual') return await holdForManualCapture(deps, checkout, payment);
-  const amount = checkout.amount - payment.capturedAmount;
+  // The saga captures the whole amount in one instrument operation (`saga_capture`): a re-run whose
+  // checkout write was lost resumes that operation (already settled: no PSP call) and records it.
+  const amount = checkout.amount;
   let capture: PspCapture;
   try {
     const recorded = await runSagaOperation(instrumentPorts(deps), {
@@ -83,10 +89,10 @@ export async function capturePayment(
     capture = resolved;
   }
   const current = await loadCheckout(deps, checkoutId);
-  const capturedTotal = payment.capturedAmount + capture.amount;
-  // The PSP took the money: the amount is recorded even if the attempt's machine refused the move.
+  const capturedTotal = capture.amount;
+  // The money is on the instrument; the checkout records the attempt's move (and the timeline row).
   const { payment: captured } = recordAttemptEvent(
-    { ...(current.payment ?? payment), capturedAmount: capturedTotal },
+    current.payment ?? payment,
     { type: 'captured', capturedTotal },
     new Date().toISOString(),
   );
@@ -128,8 +134,8 @@ export async function resolveCaptureByStatus(
   } catch {
     return undefined;
   }
-  const expected = checkout.amount - payment.capturedAmount;
-  if (view.capturedAmount - payment.capturedAmount < expected) return undefined;
+  const expected = checkout.amount; // nothing was captured before: the saga captures once, all of it
+  if (view.capturedAmount < expected) return undefined;
   await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
   await deps.checkouts.appendEvent(
     {

@@ -6,9 +6,10 @@
  * `authorizationExpiresAt` with an `authorization_held` timeline row. Both writes are idempotent,
  * so a re-run completes it.
  */
-import { authorizationDeadlines, DEFAULT_AUTHORIZATION_POLICY } from '../../domain/authorization-hold';
+import { authorizationDeadlines, DEFAULT_AUTHORIZATION_POLICY, paymentBalances } from '../../domain/authorization-hold';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { InstrumentMissingError } from '../../errors';
+import { instrumentOfPayment } from '../payment-ledger';
 import { loadCheckout, type SagaPorts } from './shared';
 
 export type HoldForManualCapturePorts = Pick<
@@ -21,8 +22,10 @@ export async function holdForManualCapture(
   checkout: Checkout,
   payment: CheckoutPayment,
 ): Promise<{ capturedAmount: number; held: true }> {
-  if (payment.authorizationExpiresAt !== undefined) return { capturedAmount: payment.capturedAmount, held: true };
-  const instrument = payment.instrumentId === undefined ? undefined : await deps.instruments.getInstrument(payment.instrumentId);
+  const instrument = await instrumentOfPayment(deps.instruments, payment);
+  // What the merchant captured on the held instrument so far: the ledger's figure.
+  if (payment.authorizationExpiresAt !== undefined)
+    return { capturedAmount: paymentBalances(payment, instrument).capturedAmount, held: true };
   if (instrument === undefined) {
     throw new InstrumentMissingError(
       `Checkout ${checkout.id} asks for manual capture, but no financial instrument holds its authorization`,
@@ -57,5 +60,5 @@ export async function holdForManualCapture(
       },
     });
   }
-  return { capturedAmount: currentPayment.capturedAmount, held: true };
+  return { capturedAmount: paymentBalances(currentPayment, instrument).capturedAmount, held: true };
 }

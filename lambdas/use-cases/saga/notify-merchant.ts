@@ -7,11 +7,12 @@
  * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
  * re-run publishes nothing new and every retry carries the same `webhook-id`.
  */
-import { isVoided } from '../../domain/payment-attempt';
+import { capturedBySaga, isVoided } from '../../domain/payment-attempt';
 import { isHeldForManualCapture } from '../../domain/authorization-hold';
 import { reopenedTries } from '../../domain/payment-tries';
 import { deriveEventId } from '../../domain/webhook-events';
 import type { Checkout } from '../../domain/model';
+import { instrumentOfPayment } from '../payment-ledger';
 import { attemptDelivery, publishEvent, type WebhookDependencies } from '../webhook-delivery';
 import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
@@ -20,8 +21,9 @@ export function resultEventId(checkoutId: string, type: string): string {
   return deriveEventId(`${checkoutId}:${type}`);
 }
 
-/** What the saga's NotifyMerchant needs: the checkout, its rendering, the event store and delivery settings. */
-export type NotifyMerchantPorts = WebhookDependencies & Pick<SagaPorts, 'checkouts' | 'renderCheckout' | 'outcomeWatch'>;
+/** What the saga's NotifyMerchant needs: the checkout, its instrument (the amounts) and rendering, the event store and delivery settings. */
+export type NotifyMerchantPorts = WebhookDependencies &
+  Pick<SagaPorts, 'checkouts' | 'instruments' | 'renderCheckout' | 'outcomeWatch'>;
 
 export interface NotifyMerchantOutput {
   eventId?: string;
@@ -41,7 +43,7 @@ export interface NotifyMerchantOutput {
 export function checkoutEventTypes(checkout: Checkout): string[] {
   const types: string[] = [];
   if (checkout.status === 'succeeded' && isHeldForManualCapture(checkout)) types.push('payment.authorized');
-  if ((checkout.payment?.capturedAmount ?? 0) > 0) types.push('payment.captured');
+  if (capturedBySaga(checkout.payment)) types.push('payment.captured');
   if (isVoided(checkout.payment)) types.push('payment.voided');
   types.push(`checkout.${checkout.status}`);
   return types;
@@ -57,7 +59,7 @@ export async function notifyMerchant(deps: NotifyMerchantPorts, { checkoutId }: 
   const terminal = checkout.status === 'succeeded' || checkout.status === 'failed';
   const failedTries = reopenedTries(checkout);
   if (!terminal && failedTries.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
-  const object = deps.renderCheckout(checkout);
+  const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
   const occurredAt = new Date(checkout.updatedAt);
   // One payment.failed per try that reopened the checkout (its key names the try, so it is sent once).
   const sources = failedTries.map((tryNumber) => ({

@@ -10,10 +10,11 @@ import type { Checkout } from '../../domain/model';
 import { currentAttempt, failUnansweredAttempt } from '../../domain/payment-attempt';
 import { maxTriesOf, reopensForAnotherCard, tryNumberOf } from '../../domain/payment-tries';
 import { CaptureIncompleteError } from '../../errors';
+import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
-export type RecordOutcomePorts = Pick<SagaPorts, 'checkouts'> & SavePaymentMethodDependencies;
+export type RecordOutcomePorts = Pick<SagaPorts, 'checkouts' | 'instruments'> & SavePaymentMethodDependencies;
 
 export interface OutcomeInput extends StepInput {
   outcome: { status: 'succeeded' } | { status: 'failed'; reason: FailureReason; cause?: string };
@@ -84,7 +85,7 @@ export async function recordOutcome(
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'processing') return { status: checkout.status };
   if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
-  const captured = checkout.payment?.capturedAmount ?? 0;
+  const { capturedAmount: captured } = await balancesOfPayment(deps.instruments, checkout.payment); // the ledger's figure
   if (outcome.status === 'succeeded') {
     const held = captured !== checkout.amount && isHeldForManualCapture(checkout);
     if (captured !== checkout.amount && !held) {

@@ -17,6 +17,7 @@ import type { MerchantRepository } from '../../ports/merchants';
 import type { ConnectorGateways, PaymentGateway } from '../../ports/payments';
 import type { RecoveryStore } from '../../ports/recovery';
 import type { SecretCipher } from '../../ports/secrets';
+import type { RenderCheckout } from '../payment-ledger';
 import type { ThreeDSecureSettings } from '../three-d-secure';
 
 /** Every port a saga step may use. The instrument ledger is mandatory: it is where the money lives. */
@@ -25,7 +26,7 @@ export interface SagaPorts extends ThreeDSecureSettings {
   merchants: MerchantRepository;
   gateway: PaymentGateway;
   /** Every connector's gateway (the registry's): each call goes to its attempt's connector. */
-  gateways?: ConnectorGateways;
+  gateways: ConnectorGateways;
   confirmer: InventoryConfirmer;
   cipher: SecretCipher;
   /** Each authorization becomes an instrument linked to the checkout; capture and void move its balances. */
@@ -35,7 +36,7 @@ export interface SagaPorts extends ThreeDSecureSettings {
   /** How long a held authorization lasts and when the merchant is warned; default 7 days / 24 h. */
   authorizationPolicy?: AuthorizationPolicy;
   /** Renders the checkout as the API shows it; NotifyMerchant's webhook `data.object`. */
-  renderCheckout: (checkout: Checkout) => Record<string, unknown>;
+  renderCheckout: RenderCheckout;
   /** The watch the terminal write left for this checkout; NotifyMerchant drops it once the result events are stored. */
   outcomeWatch?: Pick<RecoveryStore, 'forgetCheckout'>;
 }

@@ -11,6 +11,7 @@ import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorsOf, gatewayFor, instrumentPorts } from '../connector-gateways';
 import { InstrumentMissingError, PspRejectedError } from '../../errors';
 import { runSagaOperation } from '../financial-instruments';
+import { balancesOfPayment } from '../payment-ledger';
 import { releaseEvent } from '../three-d-secure';
 import { loadCheckout, pspIdempotencyKey, type SagaPorts, type StepInput } from './shared';
 
@@ -24,7 +25,8 @@ type VoidPlan =
   | { kind: 'void_unrecorded' }
   | { kind: 'void_instrument'; instrumentId: string };
 
-export function planVoid(checkout: Checkout): VoidPlan {
+/** `capturedAmount`: what the checkout's instrument (the money ledger) shows captured. */
+export function planVoid(checkout: Checkout, capturedAmount: number): VoidPlan {
   const payment = checkout.payment;
   if (payment?.recoveredBy !== undefined) return { kind: 'done', output: { voided: isVoided(payment), skipped: 'recovered' } };
   const authorization = authorizationOf(payment);
@@ -32,7 +34,7 @@ export function planVoid(checkout: Checkout): VoidPlan {
   if (payment === undefined || authorization === undefined)
     return { kind: 'done', output: { voided: false, skipped: 'not_authorized' } };
   if (isVoided(payment)) return { kind: 'done', output: { voided: true } };
-  if (payment.capturedAmount > 0) return { kind: 'done', output: { voided: false, skipped: 'already_captured' } };
+  if (capturedAmount > 0) return { kind: 'done', output: { voided: false, skipped: 'already_captured' } };
   if (payment.instrumentId === undefined)
     throw new InstrumentMissingError(`Checkout ${checkout.id} has no financial instrument for its authorization`);
   return { kind: 'void_instrument', instrumentId: payment.instrumentId };
@@ -43,7 +45,7 @@ export async function voidAuthorization(
   { checkoutId }: StepInput,
 ): Promise<VoidAuthorizationOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
-  const plan = planVoid(checkout);
+  const plan = planVoid(checkout, (await balancesOfPayment(deps.instruments, checkout.payment)).capturedAmount);
   if (plan.kind === 'done') return plan.output;
   const payment = checkout.payment as CheckoutPayment;
   if (plan.kind === 'void_unrecorded') {

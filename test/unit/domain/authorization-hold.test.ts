@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   authorizationDeadlines,
-  capturableAmountOf,
   DEFAULT_AUTHORIZATION_POLICY,
   isHeldForManualCapture,
   nextHoldStep,
   parseAuthorizationPolicy,
+  paymentBalances,
   paymentWithInstrumentBalances,
 } from '../../../lambdas/domain/authorization-hold';
 import { newAuthorizedInstrument } from '../../../lambdas/domain/instrument-ledger';
@@ -125,18 +125,20 @@ describe('paymentWithInstrumentBalances', () => {
     // Act
     const payment = paymentWithInstrumentBalances(held, instrument);
     // Assess
-    expect(payment).toMatchObject({ capturedAmount: 4000, capturableAmount: 6050 });
+    expect(paymentBalances(payment, instrument)).toEqual({ capturedAmount: 4000, capturableAmount: 6050 });
     expect(isVoided(payment)).toBe(false);
-    expect(capturableAmountOf(payment)).toBe(6050);
-    const revoked = paymentWithInstrumentBalances(held, { ...instrument, status: 'voided', capturableAmount: 0 });
-    expect(revoked).toMatchObject({ capturableAmount: 0 });
+    expect(paymentBalances(payment, instrument).capturableAmount).toBe(6050);
+    const voidedInstrument = { ...instrument, status: 'voided' as const, capturableAmount: 0 };
+    const revoked = paymentWithInstrumentBalances(held, voidedInstrument);
+    expect(paymentBalances(revoked, voidedInstrument)).toMatchObject({ capturableAmount: 0 });
     expect(isVoided(revoked)).toBe(true);
   });
 
   it('derives capturable from the saga record without an instrument', () => {
-    expect(capturableAmountOf(held)).toBe(10050);
-    expect(capturableAmountOf(aPayment({ ...heldFacts, capturedAmount: 10050 }))).toBe(0);
-    expect(capturableAmountOf(aPayment({ ...heldFacts, voided: true }))).toBe(0);
-    expect(capturableAmountOf(aPayment({ ...heldFacts, pspReference: undefined }))).toBe(0);
+    const capturable = (facts: FlaggedPayment) => paymentBalances(aPayment(facts), undefined).capturableAmount;
+    expect(capturable(heldFacts)).toBe(10050);
+    expect(capturable({ ...heldFacts, capturedAmount: 10050 })).toBe(0);
+    expect(capturable({ ...heldFacts, voided: true })).toBe(0);
+    expect(capturable({ ...heldFacts, pspReference: undefined })).toBe(0);
   });
 });

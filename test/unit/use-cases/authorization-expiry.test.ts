@@ -12,6 +12,7 @@ import {
   PspRejectedError,
   PspUnavailableError,
 } from '../../../lambdas/errors';
+import { paymentBalances } from '../../../lambdas/domain/authorization-hold';
 import { isVoided } from '../../../lambdas/domain/payment-attempt';
 import { aPayment } from '../../support/payments';
 import type { EventPublisher, PublishEventInput } from '../../../lambdas/ports/events';
@@ -36,6 +37,7 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  oneConnector,
 } from '../fakes';
 
 const input = { checkoutId: 'chk_1' };
@@ -64,13 +66,13 @@ function expiryDeps(): AuthorizationExpiryDependencies {
     checkouts,
     merchants,
     instruments,
-    gateway,
+    ...oneConnector(gateway),
     holds,
     publisher,
-    renderCheckout: (c) => ({
+    renderCheckout: (c, instrument) => ({
       id: c.id,
       status: c.status,
-      captured_amount: c.payment?.capturedAmount,
+      captured_amount: c.payment === undefined ? undefined : paymentBalances(c.payment, instrument).capturedAmount,
       voided: isVoided(c.payment),
     }),
     owner: 'sweep:test',
@@ -105,7 +107,7 @@ beforeEach(async () => {
   saga = {
     checkouts,
     merchants,
-    gateway,
+    ...oneConnector(gateway),
     confirmer,
     cipher: fakeCipher,
     renderCheckout: (c) => ({ id: c.id }),
@@ -132,7 +134,8 @@ describe('manual capture in the saga', () => {
     expect(confirmer.requests).toHaveLength(1);
     const checkout = await checkouts.getCheckout('chk_1');
     const instrument = await instruments.getInstrument('fi_1');
-    expect(checkout).toMatchObject({ status: 'succeeded', payment: { capturedAmount: 0, inventoryConfirmation: 'confirmed' } });
+    expect(checkout).toMatchObject({ status: 'succeeded', payment: { inventoryConfirmation: 'confirmed' } });
+    expect(paymentBalances(checkout!.payment!, instrument).capturedAmount).toBe(0);
     expect(isVoided(checkout?.payment)).toBe(false);
     expect(instrument).toMatchObject({ status: 'active', capturableAmount: 10050, refundableAmount: 0 });
     const expiresAt = new Date(Date.parse(instrument!.createdAt) + 100_000).toISOString();
@@ -222,7 +225,7 @@ describe('manual capture in the saga', () => {
     // Prepare
     await heldCheckout();
     // Act
-    const capture = await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', {
+    const capture = await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
       kind: 'capture',
       amount: 4000,
       currency: 'USD',
@@ -299,7 +302,11 @@ describe('runAuthorizationExpirySweep', () => {
   it('captures the rest at expiry when the merchant chose capture, after its own partial capture', async () => {
     // Prepare
     await merchants.updateSettings('mer_1', { ...aMerchant().settings, expiredAuthorizationAction: 'capture' });
-    await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', { kind: 'capture', amount: 4000, currency: 'USD' });
+    await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
+      kind: 'capture',
+      amount: 4000,
+      currency: 'USD',
+    });
     await at(150); // the sweep was down through the warning: it warns, then acts
     // Act
     const report = await runAuthorizationExpirySweep(expiryDeps());
@@ -325,7 +332,11 @@ describe('runAuthorizationExpirySweep', () => {
 
   it('closes a hold the merchant already captured in full, without any event', async () => {
     // Prepare
-    await operateInstrument({ instruments, gateway }, 'mer_1', 'fi_1', { kind: 'capture', amount: 10050, currency: 'USD' });
+    await operateInstrument({ instruments, ...oneConnector(gateway) }, 'mer_1', 'fi_1', {
+      kind: 'capture',
+      amount: 10050,
+      currency: 'USD',
+    });
     await at(100);
     // Act
     const report = await runAuthorizationExpirySweep(expiryDeps());

@@ -15,6 +15,7 @@ import {
   runSagaOperation,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
+import { balancesOfPayment } from '../../../lambdas/use-cases/payment-ledger';
 import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
 import type { SagaPorts } from '../../../lambdas/use-cases/saga/shared';
@@ -33,6 +34,7 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  oneConnector,
 } from '../fakes';
 
 let instruments: FakeInstruments;
@@ -42,7 +44,7 @@ let deps: InstrumentDependencies;
 beforeEach(() => {
   instruments = new FakeInstruments();
   gateway = new FakeGateway();
-  deps = { instruments, gateway };
+  deps = { instruments, ...oneConnector(gateway) };
   gateway.authorizations.set('auth_ext', {
     id: 'auth_ext',
     state: 'authorized',
@@ -312,7 +314,7 @@ describe('the saga link', () => {
     saga = {
       checkouts,
       merchants,
-      gateway,
+      ...oneConnector(gateway),
       confirmer: new FakeConfirmer(),
       cipher: fakeCipher,
       renderCheckout: (c) => ({ id: c.id }),
@@ -351,7 +353,7 @@ describe('the saga link', () => {
     expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([{ op: 'capture', key: 'chk_1:capture', amount: 10050 }]);
     const instrument = await instruments.getInstrument('fi_1');
     expect(instrument).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 10050 });
-    expect((await checkouts.getCheckout('chk_1'))?.payment?.capturedAmount).toBe(10050);
+    expect((await balancesOfPayment(instruments, (await checkouts.getCheckout('chk_1'))?.payment)).capturedAmount).toBe(10050);
     // The merchant can now refund through the instrument API.
     const refund = await operateInstrument(deps, 'mer_1', 'fi_1', { kind: 'refund', amount: 50, currency: 'USD' });
     expect(refund.instrument.refundableAmount).toBe(10000);

@@ -153,15 +153,15 @@ describe('merchantScopedGateways', () => {
 });
 
 describe('gatewayFor with a merchant', () => {
-  it("routes to the merchant's gateway, and to the default one without gateways wired", async () => {
+  it("routes to the merchant's gateway, and to the default one when no connector is named", async () => {
     // Prepare
     const { gateway, gateways } = scoped(['sandbox']);
     // Act
     await gatewayFor({ gateway, gateways }, 'stripe', 'mer_own').authorize(authorizeInput);
-    const unwired = gatewayFor({ gateway }, 'stripe', 'mer_own');
+    const unnamed = gatewayFor({ gateway, gateways }, undefined, 'mer_own');
     // Assess
     expect(built).toHaveLength(1);
-    expect(unwired).toBe(gateway);
+    expect(unnamed).toBe(gateway);
   });
 });
 

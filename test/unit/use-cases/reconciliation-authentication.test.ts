@@ -25,6 +25,7 @@ import {
   FakeResumer,
   FakeWebhookEndpoints,
   FakeWebhookSender,
+  oneConnector,
 } from '../fakes';
 
 class FakeRecovery implements RecoveryStore {
@@ -57,7 +58,7 @@ beforeEach(async () => {
   deps = {
     checkouts,
     merchants,
-    gateway,
+    ...oneConnector(gateway),
     confirmer: new FakeConfirmer(),
     cipher: fakeCipher,
     webhookEndpoints: new FakeWebhookEndpoints(),

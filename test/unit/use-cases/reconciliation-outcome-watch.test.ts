@@ -33,6 +33,7 @@ import {
   FakeResumer,
   FakeWebhookEndpoints,
   FakeWebhookSender,
+  oneConnector,
 } from '../fakes';
 
 class FakeRecovery implements RecoveryStore {
@@ -75,7 +76,7 @@ beforeEach(async () => {
   deps = {
     checkouts,
     merchants,
-    gateway: new FakeGateway(),
+    ...oneConnector(new FakeGateway()),
     confirmer: new FakeConfirmer(),
     cipher: fakeCipher,
     webhookEndpoints: endpoints,
@@ -140,15 +141,15 @@ describe('taking over a saga that died mid-capture', () => {
     // timed out and the host died; the PSP shows the authorization uncaptured.
     const instruments = new FakeInstruments();
     const gateway = new FakeGateway();
-    deps = { ...deps, instruments, gateway };
+    deps = { ...deps, instruments, ...oneConnector(gateway) };
     const instrument = await openCheckoutInstrument(
-      { instruments, gateway },
+      { instruments, ...oneConnector(gateway) },
       { checkoutId: 'chk_2', merchantId: 'mer_1', pspReference: 'auth_chk_2', authorizedAmount: 10050, currency: 'USD' },
     );
     gateway.failNext.capture = [new PspTimeoutError('timeout')];
     await expect(
       runSagaOperation(
-        { instruments, gateway },
+        { instruments, ...oneConnector(gateway) },
         { instrumentId: instrument.id, step: 'capture', amount: 10050, pspIdempotencyKey: 'chk_2:capture' },
       ),
     ).rejects.toBeInstanceOf(PspTimeoutError);
@@ -226,7 +227,7 @@ describe('recovery of authorizations the checkout never recorded (hardening)', (
       refundableAmount: 0,
     });
     Object.assign(gateway, { findAuthorizations: async () => [view('auth_a'), view('auth_b')] });
-    deps.gateway = gateway;
+    Object.assign(deps, oneConnector(gateway));
     const checkout = aCheckout({
       id: 'chk_two',
       status: 'processing',

@@ -4,21 +4,23 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
-import type { FakeCheckouts, FakeConfirmer, FakeGateway, FakeMerchants } from '../../fakes';
+import type { FakeCheckouts, FakeConfirmer, FakeGateway, FakeInstruments, FakeMerchants } from '../../fakes';
 import { input, sagaWorld } from './saga-fixture';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../../lambdas/use-cases/saga/capture-payment';
 import { confirmInventory } from '../../../../lambdas/use-cases/saga/confirm-inventory';
+import { balancesOfPayment } from '../../../../lambdas/use-cases/payment-ledger';
 import { InventoryNotConfirmedError, InventoryRejectedError } from '../../../../lambdas/errors';
 
 let checkouts: FakeCheckouts;
 let merchants: FakeMerchants;
 let gateway: FakeGateway;
 let confirmer: FakeConfirmer;
+let instruments: FakeInstruments;
 let deps: SagaPorts;
 
 beforeEach(async () => {
-  ({ checkouts, merchants, gateway, confirmer, deps } = await sagaWorld());
+  ({ checkouts, merchants, gateway, confirmer, instruments, deps } = await sagaWorld());
 });
 
 describe('capturePayment', () => {
@@ -44,6 +46,6 @@ describe('capturePayment', () => {
     await authorizePayment(deps, input);
     await capturePayment(deps, input);
     expect(confirmer.requests).toHaveLength(0);
-    expect((await checkouts.getCheckout('chk_1'))?.payment?.capturedAmount).toBe(10050);
+    expect((await balancesOfPayment(instruments, (await checkouts.getCheckout('chk_1'))?.payment)).capturedAmount).toBe(10050);
   });
 });

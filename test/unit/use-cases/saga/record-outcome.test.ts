@@ -135,7 +135,16 @@ describe('recordOutcome of a checkout created with save_payment_method', () => {
     const checkout = aCheckout({ status: 'processing', customerId: 'cus_1', savePaymentMethod: true });
     await checkouts.createCheckout({
       ...checkout,
-      payment: { ...aPayment({ paymentMethodId: 'pm_1' }), ...buyer, capturedAmount: checkout.amount },
+      // Captured (an item without an instrument reads its capture from the captured attempt).
+      payment: {
+        ...aPayment({
+          paymentMethodId: 'pm_1',
+          pspReference: 'auth_1',
+          authorizedAmount: checkout.amount,
+          capturedAmount: checkout.amount,
+        }),
+        ...buyer,
+      },
     });
   }
 

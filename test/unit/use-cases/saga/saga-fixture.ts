@@ -15,6 +15,7 @@ import {
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  oneConnector,
 } from '../../fakes';
 
 export interface SagaWorld {
@@ -39,7 +40,7 @@ export async function sagaWorld(): Promise<SagaWorld> {
   const deps: SagaPorts = {
     checkouts,
     merchants,
-    gateway,
+    ...oneConnector(gateway),
     confirmer,
     cipher: fakeCipher,
     instruments,
