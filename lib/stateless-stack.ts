@@ -505,6 +505,8 @@ export class StatelessStack extends Stack {
     });
     this.reconciliationSweep.bindTable({ table: props.table, access: 'readWrite' });
     this.reconciliationSweep.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
+    // Finishing a checkout succeeded saves its card on the customer, as RecordOutcome does (no decrypt).
+    this.reconciliationSweep.bindCardVault({ vault: props.cardVault, access: 'attach' });
     bindConnectorSettings(this.reconciliationSweep, 'psp');
     this.reconciliationSweep.executionRole.addToPrincipalPolicy(
       new iam.PolicyStatement({

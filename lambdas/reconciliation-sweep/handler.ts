@@ -11,6 +11,8 @@ import { observeInvocation } from '../shared/observability';
 import { allSagaPorts, authorizationHoldStore } from '../shared/saga-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
+import { savedPaymentMethods } from '../shared/card-vault-wiring';
+import { customerRepository } from '../shared/customer-wiring';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';
 
@@ -27,6 +29,8 @@ export async function handler(
     const sagaDependencies = allSagaPorts();
     const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,
+      customers: customerRepository,
+      savedPaymentMethods,
       recovery: recoveryStore,
       callbacks: pspCallbackStore,
       resumer: taskTokens,

@@ -37,9 +37,12 @@ import { holdForManualCapture } from './saga/hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantPorts } from './saga/notify-merchant';
 import { pspIdempotencyKey, type SagaPorts } from './saga/shared';
 import { declinedFailureReason } from './three-d-secure';
+import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from './payment-source';
 
 export type ReconciliationDependencies = SagaPorts &
-  NotifyMerchantPorts & {
+  NotifyMerchantPorts &
+  /** save_payment_method: a checkout the sweep finishes succeeded saves its card as RecordOutcome would. */
+  SavePaymentMethodDependencies & {
     recovery: RecoveryStore;
     callbacks: PspCallbackStore;
     resumer: TaskTokenResumer;
@@ -374,6 +377,8 @@ async function finish(
   reason?: FailureReason,
 ): Promise<void> {
   const message = 'The payment was completed by reconciliation with the PSP after the saga stopped';
+  // As RecordOutcome does: the customer's card is saved (idempotent) before the terminal write.
+  if (status === 'succeeded') await savePaymentMethodOnSuccess(deps, await reload(deps, checkoutId));
   try {
     await deps.checkouts.transitionCheckout({
       checkoutId,

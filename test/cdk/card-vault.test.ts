@@ -27,9 +27,16 @@ type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 const ALLOWED_DECRYPTORS: readonly string[] = ['AuthorizePayment'];
 /**
  * Functions that may read or write the vault table: the vault function, the pay route (metadata
- * reads), RecordOutcome (saves a succeeded checkout's payment method on its customer) and the decryptors.
+ * reads), RecordOutcome and the reconciliation sweep (save a succeeded checkout's payment method on its
+ * customer) and the decryptors.
  */
-const ALLOWED_VAULT_TABLE_USERS: readonly string[] = ['api-payment-methods', 'api-pay', 'RecordOutcome', ...ALLOWED_DECRYPTORS];
+const ALLOWED_VAULT_TABLE_USERS: readonly string[] = [
+  'api-payment-methods',
+  'api-pay',
+  'RecordOutcome',
+  'reconciliation-sweep',
+  ...ALLOWED_DECRYPTORS,
+];
 
 /** Every function of the stateless stack by name (API entries, saga states, the two scheduled ones). */
 function functionRoles(stacks: PaystepStacks): Map<string, string> {
