@@ -215,6 +215,7 @@ describe('card vault (who may decrypt and read)', () => {
     const tableUsers = [
       ...['api-payment-methods', 'api-pay'].map((entry) => logicalIdOf(synth.stateless.apiFunctions.get(entry as never)!)),
       ...['RecordOutcome', ...ALLOWED_DECRYPTORS].map((state) => logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!)),
+      logicalIdOf(synth.stateless.reconciliationSweep),
     ];
     expect(withVault.sort()).toEqual(tableUsers.sort());
     expect(variables).toMatchObject({
