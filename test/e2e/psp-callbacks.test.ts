@@ -117,10 +117,11 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     expect(types.indexOf('authorization_pending')).toBeGreaterThan(-1);
     expect(types.indexOf('authorization_pending')).toBeLessThan(types.indexOf('authorized'));
     // The result callback either resumed the saga or found the result already learned by a status
-    // query (the sweep tends waiting sagas every second locally): both are fine, it arrived.
-    expect(callbacksOf(checkout).map((c) => c.callback_type)).toEqual(
-      expect.arrayContaining(['authorization.pending', 'authorization.succeeded']),
-    );
+    // query (the sweep tends waiting sagas every second locally): both are fine, it arrived. The
+    // sandbox sends `authorization.pending` while its 202 is still on the way, so on a loaded
+    // machine that report can reach Paystep before AuthorizePayment records the reference; it is
+    // then recorded as unmatched (hardening rule) and changes nothing, so it is not required here.
+    expect(callbacksOf(checkout).map((c) => c.callback_type)).toContain('authorization.succeeded');
     const ledger = await assertInvariants(stack, checkout);
     expect(succeeded(ledger, 'authorize')).toHaveLength(1);
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
