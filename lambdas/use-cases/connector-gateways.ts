@@ -27,7 +27,7 @@ export function gatewayFor(
   merchantId?: string,
 ): PaymentGateway {
   if (connector === undefined) return deps.gateway;
-  return merchantId !== undefined ? deps.gateways(connector, merchantId) : deps.gateways(connector);
+  return deps.gateways(connector, merchantId);
 }
 
 /** The connector that holds `pspReference` among the payment's attempts; the current attempt's when none names it. */

@@ -238,7 +238,7 @@ export async function reconcileWithPsp(
         resolved_by: 'reconciliation',
       },
     });
-    await finish(deps, checkout.id, 'succeeded');
+    await finish(deps, checkout, 'succeeded');
     return { status: 'succeeded', action: 'captured_at_psp' };
   }
   // The dead saga may have reserved its capture on the instrument (debit before the PSP call) and
@@ -257,7 +257,7 @@ export async function reconcileWithPsp(
   const declined = views.length > 0 && views.every((view) => view.state === 'declined');
   const reason: FailureReason = declined ? declinedFailureReason(views.map((view) => view.failureCode)) : 'psp_error';
   await failUnansweredAttemptOf(deps, checkout.id, reason);
-  await finish(deps, checkout.id, 'failed', reason);
+  await finish(deps, checkout, 'failed', reason);
   return { status: 'failed', action: voided > 0 ? 'voided' : views.length === 0 ? 'nothing_at_psp' : 'nothing_held' };
 }
 
@@ -275,7 +275,7 @@ async function finishManualHold(deps: ReconciliationDependencies, checkout: Chec
   if (instrument?.status !== 'active') return false;
   if (payment.authorizationExpiresAt === undefined) await holdForManualCapture(deps, checkout, payment);
   if (!isHeldForManualCapture(await reload(deps, checkout.id))) return false;
-  await finish(deps, checkout.id, 'succeeded');
+  await finish(deps, checkout, 'succeeded');
   return true;
 }
 
@@ -372,13 +372,15 @@ async function reload(deps: ReconciliationDependencies, checkoutId: string): Pro
 /** The terminal status by conditional write from processing (a no-op if someone got there first). */
 async function finish(
   deps: ReconciliationDependencies,
-  checkoutId: string,
+  checkout: Checkout,
   status: 'succeeded' | 'failed',
   reason?: FailureReason,
 ): Promise<void> {
+  const checkoutId = checkout.id;
   const message = 'The payment was completed by reconciliation with the PSP after the saga stopped';
-  // As RecordOutcome does: the customer's card is saved (idempotent) before the terminal write.
-  if (status === 'succeeded') await savePaymentMethodOnSuccess(deps, await reload(deps, checkoutId));
+  // As RecordOutcome does: the customer's card is saved (idempotent) before the terminal write. It
+  // reads only fields fixed at create and pay (customer, save choice, payment method): no re-read.
+  if (status === 'succeeded') await savePaymentMethodOnSuccess(deps, checkout);
   try {
     await deps.checkouts.transitionCheckout({
       checkoutId,

@@ -7,7 +7,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
 import type { PspAuthorizationView } from '../../../lambdas/ports/payments';
-import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports/recovery';
 import { PspTimeoutError } from '../../../lambdas/errors';
 import { openCheckoutInstrument, runSagaOperation } from '../../../lambdas/use-cases/financial-instruments';
 import { notifyMerchant, resultEventId } from '../../../lambdas/use-cases/saga/notify-merchant';
@@ -35,20 +34,7 @@ import {
   FakeWebhookSender,
   oneConnector,
 } from '../fakes';
-
-class FakeRecovery implements RecoveryStore {
-  readonly watches = new Map<string, string>();
-  async listProcessing(limit: number): Promise<ProcessingWatch[]> {
-    return [...this.watches].slice(0, limit).map(([checkoutId, since]) => ({ checkoutId, since }) as ProcessingWatch);
-  }
-  async claimCheckout(): Promise<boolean> {
-    return true;
-  }
-  async releaseCheckout(): Promise<void> {}
-  async forgetCheckout(checkoutId: string): Promise<void> {
-    this.watches.delete(checkoutId);
-  }
-}
+import { FakeRecovery } from './reconciliation-fixture';
 
 const NOW = new Date('2026-03-01T12:10:00.000Z');
 let checkouts: FakeCheckouts;

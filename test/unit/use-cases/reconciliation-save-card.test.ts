@@ -3,43 +3,11 @@
  * with `save_payment_method` saves its card on the customer, as RecordOutcome would have.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
-import type { ProcessingWatch, RecoveryStore } from '../../../lambdas/ports/recovery';
 import { runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';
 import { aPayment } from '../../support/payments';
-import {
-  aCheckout,
-  aMerchant,
-  FakeAuthorizationHolds,
-  FakeCheckouts,
-  fakeCipher,
-  FakeConfirmer,
-  FakeEventStore,
-  FakeGateway,
-  FakeInstruments,
-  FakeMerchants,
-  FakePspCallbackStore,
-  FakeResumer,
-  FakeWebhookEndpoints,
-  FakeWebhookSender,
-  oneConnector,
-} from '../fakes';
+import { aCheckout, FakeCheckouts, FakeGateway } from '../fakes';
+import { FakeRecovery, sweepDependencies } from './reconciliation-fixture';
 
-class FakeRecovery implements RecoveryStore {
-  readonly watches = new Map<string, string>();
-  async listProcessing(limit: number): Promise<ProcessingWatch[]> {
-    return [...this.watches].slice(0, limit).map(([checkoutId, since]) => ({ checkoutId, since }) as ProcessingWatch);
-  }
-  async claimCheckout(): Promise<boolean> {
-    return true;
-  }
-  async releaseCheckout(): Promise<void> {}
-  async forgetCheckout(checkoutId: string): Promise<void> {
-    this.watches.delete(checkoutId);
-  }
-}
-
-const NOW = new Date('2026-03-01T12:10:00.000Z');
 let checkouts: FakeCheckouts;
 let gateway: FakeGateway;
 let recovery: FakeRecovery;
@@ -51,32 +19,8 @@ beforeEach(async () => {
   gateway = new FakeGateway();
   recovery = new FakeRecovery();
   attached = [];
-  const merchants = new FakeMerchants();
-  await merchants.createMerchant(aMerchant());
-  const instruments = new FakeInstruments();
   deps = {
-    checkouts,
-    merchants,
-    ...oneConnector(gateway),
-    confirmer: new FakeConfirmer(),
-    cipher: fakeCipher,
-    webhookEndpoints: new FakeWebhookEndpoints(),
-    webhookSender: new FakeWebhookSender(),
-    renderCheckout: (c) => ({ id: c.id, status: c.status }),
-    instruments,
-    authorizationHolds: new FakeAuthorizationHolds(instruments),
-    events: new FakeEventStore(),
-    schedule: DEFAULT_RETRY_SCHEDULE,
-    random: () => 0.5,
-    recovery,
-    callbacks: new FakePspCallbackStore(),
-    resumer: new FakeResumer(),
-    executions: { isRunning: async () => false },
-    executionArnFor: (id) => `arn:aws:states:us-east-1:0:execution:paystep-checkout:${id}`,
-    stuckAfterMs: 60_000,
-    leaseMs: 60_000,
-    owner: 'test',
-    now: () => NOW,
+    ...(await sweepDependencies({ checkouts, gateway, recovery })),
     customers: {
       getCustomer: async (merchantId: string, customerId: string) =>
         ({ id: customerId, merchantId, status: 'active', createdAt: '2026-01-01T00:00:00.000Z' }) as never,
