@@ -31,6 +31,8 @@ export const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId
 
 export const EVENT_SK_PREFIX = 'EVENT#';
 export const GSI1 = 'gsi1';
+/** Keys only, sparse (attributes `gsi2pk` / `gsi2sk`): costs a write unit only when an entry's keys change. */
+export const GSI2 = 'gsi2';
 
 // ---- Merchant events and webhook deliveries (lambdas/adapters/dynamo-event-store.ts) ----------
 /** The event and all its deliveries share one partition: one Query reads an event with its delivery log. */

@@ -154,7 +154,7 @@ describe('IAM least privilege', () => {
   it('gives each function exactly its own log group, the table and its index by name, the table key, and only the secrets and state machine it needs', () => {
     // Prepare
     const table = getAtt(synth.stateful.table, 'Arn');
-    const tableIndex = { 'Fn::Join': ['', [table, '/index/gsi1']] };
+    const tableIndexes = ['gsi1', 'gsi2'].map((name) => ({ 'Fn::Join': ['', [table, `/index/${name}`]] }));
     const secrets = {
       adminToken: ref(synth.stateful.adminTokenSecret),
       secretsKey: ref(synth.stateful.secretsKeySecret),
@@ -184,7 +184,7 @@ describe('IAM least privilege', () => {
         ...pairsOf(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt(fn.functionLogGroup, 'Arn')]),
         ...pairsOf(XRAY, ['*']),
         ...(needs.inVpc === true ? pairsOf(VPC_ENI, ['*']) : []),
-        ...(needs.table === false ? [] : pairsOf(TABLE_READ_WRITE, [table, tableIndex])),
+        ...(needs.table === false ? [] : pairsOf(TABLE_READ_WRITE, [table, ...tableIndexes])),
         ...(needs.table === false ? [] : pairsOf(TABLE_KEY_READ_WRITE, [getAtt(synth.stateful.tableKey, 'Arn')])),
         ...needs.secrets.flatMap((secret) => pairsOf(['secretsmanager:GetSecretValue'], [secrets[secret]])),
         ...(needs.startsSaga === true ? pairsOf(['states:StartExecution'], [ref(synth.stateless.stateMachine)]) : []),

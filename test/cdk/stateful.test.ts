@@ -25,12 +25,11 @@ describe('stateful stack (dev)', () => {
     table = (synth.statefulJson.Resources as Record<string, JsonObject>)[logicalIdOf(synth.stateful.table)]!;
   });
 
-  it('has one on-demand table keyed as TABLE_SCHEMA says, with its GSI and TTL (and the card vault table beside it, nothing else)', () => {
+  it('has one on-demand table keyed as TABLE_SCHEMA says, with its two GSIs (gsi1 ALL, gsi2 keys only) and TTL (and the card vault table beside it, nothing else)', () => {
     // Assess
     expect(Object.keys(resourcesOfType(synth.statefulJson, 'AWS::DynamoDB::Table')).sort()).toEqual(
       [logicalIdOf(synth.stateful.table), logicalIdOf(synth.stateful.cardVault.table)].sort(),
     );
-    const [gsi] = TABLE_SCHEMA.globalSecondaryIndexes;
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
@@ -39,12 +38,20 @@ describe('stateful stack (dev)', () => {
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: gsi!.indexName,
+          IndexName: 'gsi1',
           KeySchema: [
-            { AttributeName: gsi!.partitionKey, KeyType: 'HASH' },
-            { AttributeName: gsi!.sortKey, KeyType: 'RANGE' },
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'gsi2',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
       TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
