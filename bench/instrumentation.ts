@@ -4,10 +4,16 @@
  * dispatcher, the reconciliation sweep) is wrapped through local/handlers.ts' hook so each
  * invocation and its wall time are counted per entry (and per API route), and a middleware on the
  * shared DynamoDB document client counts every call with the capacity units DynamoDB reports
- * (ReturnConsumedCapacity TOTAL), attributed to the invocation that made it.
+ * (ReturnConsumedCapacity TOTAL), attributed to the invocation that made it. Webhook deliveries
+ * are counted where they leave the process (every outgoing HTTP request carrying a Standard
+ * Webhooks `webhook-id` header, whichever component sends it: a saga step, the dispatcher, the
+ * sweep...). Nothing here knows a state, step or function name: invocations are told apart only
+ * by how they are called (an API route, a scheduled run with no event, any other invocation).
  * Used only by bench/stack-process.ts; nothing here is bundled into a Lambda.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe } from 'node:diagnostics_channel';
+import { ClientRequest } from 'node:http';
 import { LOCAL_INVOCATION_HOOK, type LocalInvocationHook } from '../local/handlers';
 
 /** DynamoDB calls of one kind made by one entry. */
@@ -34,13 +40,30 @@ export interface DynamoCallCounts {
    * removed). The item images come from strongly consistent reads around the write.
    */
   writeUnitsAws: number;
-  /** The part of writeUnitsAws spent on index entries (gsi1 puts and removals). */
+  /** The part of writeUnitsAws spent on index entries (puts and removals, every index). */
   indexWriteUnitsAws: number;
+  /** indexWriteUnitsAws per index name. */
+  indexWriteUnitsAwsByIndex: Record<string, number>;
   /** Calls counted while sizing was on (the base of writeUnitsAws). */
   sizedCalls: number;
 }
 
+/**
+ * How an entry is invoked: `api` (an API Gateway route), `scheduled` (a timer run with no event,
+ * as EventBridge runs the dispatcher and the sweep on AWS: a fixed monthly cost, not per
+ * checkout), `invoked` (any other event: a saga Task, a stream...), `outside` (no handler).
+ */
+export type EntryKind = 'api' | 'scheduled' | 'invoked' | 'outside';
+
 export interface EntryCounters {
+  kind: EntryKind;
+  /** The API route (`GET /v1/checkouts/{id}`), for `api` entries. */
+  routeKey?: string;
+  /**
+   * True for the `<entry> (idle)` rows: scheduled runs that wrote nothing and delivered no
+   * webhook (a timer finding no work; on AWS part of the fixed schedule, not of any checkout).
+   */
+  idle?: boolean;
   invocations: number;
   /** Sum of wall-clock milliseconds per invocation. */
   durationMs: number;
@@ -48,13 +71,28 @@ export interface EntryCounters {
   billedMs: number;
   errors: number;
   dynamodb: Record<string, DynamoCallCounts>;
+  /** Webhook delivery attempts this entry's invocations sent (HTTP requests with a `webhook-id`). */
+  webhookDeliveries: number;
+}
+
+/** Every webhook delivery attempt that left the stack process, whoever sent it. */
+export interface WebhookDeliveryCounts {
+  attempts: number;
+  /** Attempts answered 2xx. */
+  delivered: number;
+  /** Distinct `webhook-id` values attempted (attempts - distinct = retries and duplicates). */
+  distinctWebhookIds: number;
 }
 
 export interface CounterSnapshot {
   takenAt: string;
   sinceMs: number;
-  /** Keyed by `<entry>` or, for API handlers, `<entry> <routeKey>`; `(outside a handler)` for the rest. */
+  /**
+   * Keyed by `<entry>` or, for API handlers, `<entry> <routeKey>`; `<entry> (idle)` for scheduled
+   * runs that found no work; `(outside a handler)` for the rest.
+   */
   entries: Record<string, EntryCounters>;
+  webhooks: WebhookDeliveryCounts;
 }
 
 const OUTSIDE = '(outside a handler)';
@@ -69,10 +107,17 @@ const WRITE_COMMANDS = new Set([
 /** Reads one item by key, strongly consistent, outside the counted client (sizing only). */
 export type ItemReader = (tableName: string, key: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
 
-/** The index whose entries a write also puts or removes (lib/table-schema.ts, projection ALL). */
+/** An index whose entries a write also puts or removes (lib/table-schema.ts). */
 export interface IndexKeys {
+  indexName?: string;
   partitionKey: string;
   sortKey: string;
+  /**
+   * ALL (default): an entry is the whole item, written whenever the item is (1 unit per KB).
+   * KEYS_ONLY: an entry is the keys alone: 1 unit when it is put or removed, 2 when its keys
+   * move, nothing when only other attributes change (AWS's rule).
+   */
+  projection?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
 }
 
 let sizing: { read: ItemReader; indexes: readonly IndexKeys[] } | undefined;
@@ -84,15 +129,81 @@ export function setWriteSizing(read: ItemReader | undefined, indexes: readonly I
 
 let entries = new Map<string, EntryCounters>();
 let since = Date.now();
-const current = new AsyncLocalStorage<string>();
+let webhooks = { attempts: 0, delivered: 0, ids: new Set<string>() };
 
-function countersFor(key: string): EntryCounters {
+/** The invocation in progress: where its DynamoDB calls and deliveries are counted. */
+interface Invocation {
+  counters: EntryCounters;
+  /** Set once it wrote or delivered: a scheduled run that did neither is idle. */
+  worked: boolean;
+}
+const current = new AsyncLocalStorage<Invocation>();
+
+function emptyCounters(kind: EntryKind, routeKey?: string): EntryCounters {
+  return {
+    kind,
+    ...(routeKey !== undefined ? { routeKey } : {}),
+    invocations: 0,
+    durationMs: 0,
+    billedMs: 0,
+    errors: 0,
+    dynamodb: {},
+    webhookDeliveries: 0,
+  };
+}
+
+function countersFor(key: string, kind: EntryKind, routeKey?: string): EntryCounters {
   let counters = entries.get(key);
   if (counters === undefined) {
-    counters = { invocations: 0, durationMs: 0, billedMs: 0, errors: 0, dynamodb: {} };
+    counters = emptyCounters(kind, routeKey);
     entries.set(key, counters);
   }
   return counters;
+}
+
+/** Where a call outside any invocation is counted. */
+function activeCounters(): { counters: EntryCounters; invocation?: Invocation } {
+  const invocation = current.getStore();
+  return invocation !== undefined ? { counters: invocation.counters, invocation } : { counters: countersFor(OUTSIDE, 'outside') };
+}
+
+/** How an invocation was called, from its arguments alone. */
+export function invocationKind(args: readonly unknown[]): { kind: EntryKind; routeKey?: string } {
+  const event = args[0] as { routeKey?: unknown; 'detail-type'?: unknown } | undefined;
+  if (typeof event?.routeKey === 'string') return { kind: 'api', routeKey: event.routeKey };
+  if (event === undefined || event === null || event['detail-type'] === 'Scheduled Event') return { kind: 'scheduled' };
+  return { kind: 'invoked' };
+}
+
+function addCallCounts(into: DynamoCallCounts, from: DynamoCallCounts): void {
+  for (const field of [
+    'calls',
+    'failed',
+    'writeUnits',
+    'readUnits',
+    'items',
+    'readUnitsAws',
+    'writeUnitsAws',
+    'indexWriteUnitsAws',
+    'sizedCalls',
+  ] as const) {
+    into[field] += from[field];
+  }
+  for (const [index, units] of Object.entries(from.indexWriteUnitsAwsByIndex)) {
+    into.indexWriteUnitsAwsByIndex[index] = (into.indexWriteUnitsAwsByIndex[index] ?? 0) + units;
+  }
+}
+
+/** Adds one invocation's own counters into its entry's row. */
+function mergeInto(target: EntryCounters, from: EntryCounters): void {
+  target.invocations += from.invocations;
+  target.durationMs += from.durationMs;
+  target.billedMs += from.billedMs;
+  target.errors += from.errors;
+  target.webhookDeliveries += from.webhookDeliveries;
+  for (const [command, calls] of Object.entries(from.dynamodb)) {
+    addCallCounts((target.dynamodb[command] ??= emptyCallCounts()), calls);
+  }
 }
 
 /**
@@ -102,20 +213,28 @@ function countersFor(key: string): EntryCounters {
 export function installInvocationCounting(): void {
   const hook: LocalInvocationHook = (entry, handler) => {
     const wrapped = async (...args: unknown[]): Promise<unknown> => {
-      const event = args[0] as { routeKey?: unknown } | undefined;
-      const key = typeof event?.routeKey === 'string' ? `${entry} ${event.routeKey}` : entry;
-      const counters = countersFor(key);
-      counters.invocations += 1;
+      const { kind, routeKey } = invocationKind(args);
+      const key = routeKey !== undefined ? `${entry} ${routeKey}` : entry;
+      // Counted on its own, then added to `<entry>` or `<entry> (idle)` once it is known whether it worked.
+      const invocation: Invocation = { counters: emptyCounters(kind, routeKey), worked: false };
+      invocation.counters.invocations = 1;
       const started = performance.now();
       try {
-        return await current.run(key, () => (handler as unknown as (...a: unknown[]) => unknown)(...args));
+        return await current.run(invocation, () => (handler as unknown as (...a: unknown[]) => unknown)(...args));
       } catch (error) {
-        counters.errors += 1;
+        invocation.counters.errors += 1;
         throw error;
       } finally {
         const elapsed = performance.now() - started;
-        counters.durationMs += elapsed;
-        counters.billedMs += Math.max(1, Math.ceil(elapsed));
+        invocation.counters.durationMs += elapsed;
+        invocation.counters.billedMs += Math.max(1, Math.ceil(elapsed));
+        const idle = kind === 'scheduled' && !invocation.worked;
+        const target = countersFor(idle ? `${key} (idle)` : key, kind, routeKey);
+        if (idle) target.idle = true;
+        mergeInto(target, invocation.counters);
+        // Anything it left running is counted on the entry's row from now on.
+        invocation.counters = target;
+        invocation.worked = true;
       }
     };
     return wrapped as unknown as typeof handler;
@@ -148,18 +267,9 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
       const command = context.commandName ?? 'UnknownCommand';
       const input = args.input;
       if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
-      const counters = countersFor(current.getStore() ?? OUTSIDE);
-      const calls = (counters.dynamodb[command] ??= {
-        calls: 0,
-        failed: 0,
-        writeUnits: 0,
-        readUnits: 0,
-        items: 0,
-        readUnitsAws: 0,
-        writeUnitsAws: 0,
-        indexWriteUnitsAws: 0,
-        sizedCalls: 0,
-      });
+      const { counters, invocation } = activeCounters();
+      if (invocation !== undefined && WRITE_COMMANDS.has(command)) invocation.worked = true;
+      const calls = (counters.dynamodb[command] ??= emptyCallCounts());
       calls.calls += 1;
       calls.items += itemCount(command, input);
       const sizer = sizing;
@@ -183,6 +293,9 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
             );
             calls.writeUnitsAws += units.total;
             calls.indexWriteUnitsAws += units.index;
+            for (const [index, indexUnits] of Object.entries(units.byIndex)) {
+              calls.indexWriteUnitsAwsByIndex[index] = (calls.indexWriteUnitsAwsByIndex[index] ?? 0) + indexUnits;
+            }
           });
         }
         const consumed = result.output.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined;
@@ -207,6 +320,154 @@ export function countDynamoDbCalls(client: ClientWithMiddleware): void {
     },
     { step: 'initialize', name: 'paystepBenchDynamoDbCounter', priority: 'low' },
   );
+}
+
+function emptyCallCounts(): DynamoCallCounts {
+  return {
+    calls: 0,
+    failed: 0,
+    writeUnits: 0,
+    readUnits: 0,
+    items: 0,
+    readUnitsAws: 0,
+    writeUnitsAws: 0,
+    indexWriteUnitsAws: 0,
+    indexWriteUnitsAwsByIndex: {},
+    sizedCalls: 0,
+  };
+}
+
+/** An outgoing request's header, from node:http's ClientRequest or undici's request (fetch). */
+function outgoingHeader(request: unknown, name: string): string | undefined {
+  const r = request as { getHeader?: (n: string) => unknown; headers?: unknown };
+  if (typeof r.getHeader === 'function') {
+    const value = r.getHeader(name);
+    return value === undefined ? undefined : String(value);
+  }
+  // undici: `headers` is a raw "name: value\r\n" string or a flat [name, value, ...] array.
+  if (typeof r.headers === 'string') {
+    const line = r.headers.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name}:`));
+    return line?.slice(name.length + 1).trim();
+  }
+  if (Array.isArray(r.headers)) {
+    for (let i = 0; i + 1 < r.headers.length; i += 2) {
+      if (String(r.headers[i]).toLowerCase() === name) return String(r.headers[i + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Counts one webhook delivery attempt (made by whatever invocation is current). */
+function countDelivery(webhookId: string): void {
+  webhooks.attempts += 1;
+  webhooks.ids.add(webhookId);
+  const { counters, invocation } = activeCounters();
+  counters.webhookDeliveries += 1;
+  if (invocation !== undefined) invocation.worked = true;
+}
+
+let deliveryCounting = false;
+/** Checkouts a `checkout.*` result webhook was delivered (2xx) for, and who waits for one. */
+const deliveredCheckouts = new Set<string>();
+const deliveryWaiters = new Map<string, (() => void)[]>();
+
+/** The checkout id of a delivered result webhook's body (`data.object.id` of a `checkout.*` event). */
+export function resultWebhookCheckoutId(body: string): string | undefined {
+  try {
+    const event = JSON.parse(body) as { type?: unknown; data?: { object?: { id?: unknown }; id?: unknown } };
+    if (typeof event.type !== 'string' || !event.type.startsWith('checkout.')) return undefined;
+    const id = event.data?.object?.id ?? event.data?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function noteDelivered(body: string): void {
+  const checkoutId = resultWebhookCheckoutId(body);
+  if (checkoutId === undefined) return;
+  deliveredCheckouts.add(checkoutId);
+  for (const wake of deliveryWaiters.get(checkoutId) ?? []) wake();
+  deliveryWaiters.delete(checkoutId);
+}
+
+/**
+ * Resolves true once a result webhook for `checkoutId` was answered 2xx (at once if it already
+ * was), false after `timeoutMs`. Lets the load generator wait without polling the API.
+ */
+export function whenResultWebhookDelivered(checkoutId: string, timeoutMs: number): Promise<boolean> {
+  if (deliveredCheckouts.has(checkoutId)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const waiters = deliveryWaiters.get(checkoutId) ?? [];
+    waiters.push(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    deliveryWaiters.set(checkoutId, waiters);
+  });
+}
+
+/**
+ * Counts every webhook delivery attempt leaving this process: an outgoing HTTP request (node:http
+ * or fetch) with a `webhook-id` header, and whether it was answered 2xx. A node:http delivery's
+ * body is kept (ClientRequest's write/end are wrapped, in the bench's stack process only) until
+ * its answer, to tell whose result webhook was delivered. Idempotent.
+ */
+export function installWebhookDeliveryCounting(): void {
+  if (deliveryCounting) return;
+  deliveryCounting = true;
+  const bodies = new WeakMap<object, string[]>();
+  const started = new WeakSet<object>();
+  const answered = (request: object, statusCode: number | undefined): void => {
+    if (!started.has(request) || statusCode === undefined || statusCode < 200 || statusCode >= 300) return;
+    webhooks.delivered += 1;
+    const body = bodies.get(request);
+    if (body !== undefined) noteDelivered(body.join(''));
+  };
+  // The start message comes once the body is already written: keep a webhook's body as it is written.
+  const proto = ClientRequest.prototype as unknown as Record<
+    'write' | 'end',
+    (this: ClientRequest, ...args: unknown[]) => unknown
+  >;
+  const keep = (request: ClientRequest, chunk: unknown): void => {
+    if (request.getHeader('webhook-id') === undefined) return;
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+    const chunks = bodies.get(request) ?? [];
+    chunks.push(Buffer.from(chunk).toString('utf8'));
+    bodies.set(request, chunks);
+  };
+  for (const method of ['write', 'end'] as const) {
+    const original = proto[method];
+    proto[method] = function (this: ClientRequest, ...args: unknown[]) {
+      keep(this, args[0]);
+      return original.apply(this, args);
+    };
+  }
+  subscribe('http.client.request.start', (message) => {
+    const request = (message as { request: object }).request;
+    const webhookId = outgoingHeader(request, 'webhook-id');
+    if (webhookId === undefined) return;
+    started.add(request);
+    countDelivery(webhookId);
+  });
+  subscribe('http.client.response.finish', (message) => {
+    const { request, response } = message as { request: object; response: { statusCode?: number } };
+    answered(request, response.statusCode);
+  });
+  subscribe('undici:request:create', (message) => {
+    const request = (message as { request: object }).request;
+    const webhookId = outgoingHeader(request, 'webhook-id');
+    if (webhookId === undefined) return;
+    started.add(request);
+    countDelivery(webhookId);
+    const body = (request as { body?: unknown }).body;
+    if (typeof body === 'string') bodies.set(request, [body]);
+  });
+  subscribe('undici:request:headers', (message) => {
+    const { request, response } = message as { request: object; response: { statusCode?: number } };
+    answered(request, response.statusCode);
+  });
 }
 
 interface ConsumedCapacity {
@@ -324,17 +585,18 @@ function kilobyteUnits(item: Record<string, unknown> | undefined, unitBytes: num
   return Math.max(1, Math.ceil((item === undefined ? 0 : dynamoItemBytes(item)) / unitBytes));
 }
 
-/** Write units of one item's write by AWS's rules, index entries included. */
-function awsWriteUnits(
-  target: WriteTarget,
+/** Write units of one item's write by AWS's rules, index entries included (per index, too). */
+export function awsWriteUnits(
+  target: { kind: 'put' | 'update' | 'delete' | 'check'; transactional: boolean },
   before: Record<string, unknown> | undefined,
   after: Record<string, unknown> | undefined,
   indexes: readonly IndexKeys[],
-): { total: number; index: number } {
+): { total: number; index: number; byIndex: Record<string, number> } {
   const larger = Math.max(before === undefined ? 0 : dynamoItemBytes(before), after === undefined ? 0 : dynamoItemBytes(after));
   const itemUnits = Math.max(1, Math.ceil(larger / 1024)) * (target.transactional ? 2 : 1);
+  const byIndex: Record<string, number> = {};
   let units = 0;
-  if (target.kind === 'check') return { total: itemUnits, index: 0 };
+  if (target.kind === 'check') return { total: itemUnits, index: 0, byIndex };
   for (const index of indexes) {
     const entry = (item: Record<string, unknown> | undefined): string | undefined =>
       item !== undefined && item[index.partitionKey] !== undefined && item[index.sortKey] !== undefined
@@ -343,11 +605,21 @@ function awsWriteUnits(
     const was = entry(before);
     const is = entry(after);
     if (was === undefined && is === undefined) continue;
-    // The same entry rewritten is one index write; a moved entry is a delete plus a put.
-    if (was !== undefined && is !== undefined && was !== is) units += kilobyteUnits(before, 1024) + kilobyteUnits(after, 1024);
-    else units += kilobyteUnits(is !== undefined ? after : before, 1024);
+    let indexUnits: number;
+    if (index.projection === 'KEYS_ONLY') {
+      // Only the keys are in the entry: a put or a removal is 1 unit, a move 2, an unchanged entry nothing.
+      indexUnits = was === is ? 0 : was !== undefined && is !== undefined ? 2 : 1;
+    } else if (was !== undefined && is !== undefined && was !== is) {
+      // The same entry rewritten is one index write; a moved entry is a delete plus a put.
+      indexUnits = kilobyteUnits(before, 1024) + kilobyteUnits(after, 1024);
+    } else {
+      indexUnits = kilobyteUnits(is !== undefined ? after : before, 1024);
+    }
+    units += indexUnits;
+    const name = index.indexName ?? index.partitionKey;
+    byIndex[name] = (byIndex[name] ?? 0) + indexUnits;
   }
-  return { total: itemUnits + units, index: units };
+  return { total: itemUnits + units, index: units, byIndex };
 }
 
 /** Read units of one read call by AWS's rules, from what it returned. */
@@ -389,6 +661,7 @@ export function snapshotCounters(): CounterSnapshot {
     takenAt: new Date().toISOString(),
     sinceMs: Date.now() - since,
     entries: structuredClone(Object.fromEntries(entries)),
+    webhooks: { attempts: webhooks.attempts, delivered: webhooks.delivered, distinctWebhookIds: webhooks.ids.size },
   };
 }
 
@@ -396,4 +669,5 @@ export function snapshotCounters(): CounterSnapshot {
 export function resetCounters(): void {
   entries = new Map();
   since = Date.now();
+  webhooks = { attempts: 0, delivered: 0, ids: new Set() };
 }

@@ -2,7 +2,9 @@
  * The local stack as the benchmarks run it: `npm start`'s stack (local/stack.ts) in its own
  * process, with bench/instrumentation.ts installed, plus a tiny loopback server that hands the
  * counters to the load generator (`GET /counters`, `POST /reset`, `POST /sizing/on|off` for the
- * AWS write-unit sizing of bench/instrumentation.ts). It prints the same
+ * AWS write-unit sizing of bench/instrumentation.ts, `GET /delivered/<checkoutId>?timeoutMs=N`
+ * answering once a result webhook for that checkout was delivered, so the load generator need
+ * not poll the API to learn it). It prints the same
  * `Name: value` lines as `npm start` (and `Bench counters: <url>`), then `Ready`.
  *
  * Env: the ports of `npm start` (PAYSTEP_PORT, PAYSTEP_SANDBOX_PSP_PORT, PAYSTEP_STRIPE_SANDBOX_PORT, PAYSTEP_DEMO_MERCHANT_PORT,
@@ -18,15 +20,18 @@ import { TABLE_SCHEMA } from '../lib/table-schema';
 import {
   countDynamoDbCalls,
   installInvocationCounting,
+  installWebhookDeliveryCounting,
   resetCounters,
   setWriteSizing,
   snapshotCounters,
+  whenResultWebhookDelivered,
   type ItemReader,
 } from './instrumentation';
 
 async function main(): Promise<void> {
   const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
   installInvocationCounting();
+  installWebhookDeliveryCounting();
   const stack = await startLocalStack({
     apiPort: port('PAYSTEP_PORT', 0),
     pspPort: port('PAYSTEP_SANDBOX_PSP_PORT', 0),
@@ -47,6 +52,16 @@ async function main(): Promise<void> {
     (await sizingClient.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 
   const counters = createServer((request, response) => {
+    const delivered = /^\/delivered\/([^/?]+)(?:\?timeoutMs=(\d+))?$/.exec(request.url ?? '');
+    if (request.method === 'GET' && delivered !== null) {
+      void whenResultWebhookDelivered(decodeURIComponent(delivered[1] as string), Number(delivered[2] ?? '30000')).then(
+        (seen) => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ delivered: seen }));
+        },
+      );
+      return;
+    }
     const snapshot = snapshotCounters();
     if (request.method === 'POST' && request.url === '/reset') resetCounters();
     if (request.method === 'POST' && request.url === '/sizing/on')

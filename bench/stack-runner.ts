@@ -41,6 +41,11 @@ export interface BenchStack extends Pick<
   counters(): Promise<CounterSnapshot>;
   /** Starts a new counting window; resolves the counters of the closed one. */
   resetCounters(): Promise<CounterSnapshot>;
+  /**
+   * Resolves true once a `checkout.*` result webhook for the checkout was delivered (answered 2xx),
+   * whoever sent it; false after `timeoutMs`.
+   */
+  waitForResultWebhook(checkoutId: string, timeoutMs: number): Promise<boolean>;
   /** Turns the AWS write-unit sizing on or off (extra reads around every write: not for timing). */
   setWriteSizing(on: boolean): Promise<void>;
   /** Crash: SIGKILL the child and all its descendants; resolves once every one is gone. */
@@ -71,7 +76,15 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
   };
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/stack-process.ts', ...(options.dataDir === undefined ? ['--in-memory'] : [])],
+    [
+      // Extra Node flags for the stack process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
+      // (Node refuses --cpu-prof in NODE_OPTIONS).
+      ...(process.env.PAYSTEP_BENCH_STACK_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
+      '--import',
+      'tsx',
+      'bench/stack-process.ts',
+      ...(options.dataDir === undefined ? ['--in-memory'] : []),
+    ],
     {
       cwd: REPO_ROOT,
       env: {
@@ -142,6 +155,10 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
     pid,
     counters: () => readCounters('/counters', 'GET'),
     resetCounters: () => readCounters('/reset', 'POST'),
+    waitForResultWebhook: async (checkoutId, timeoutMs) => {
+      const response = await fetch(`${countersUrl}/delivered/${encodeURIComponent(checkoutId)}?timeoutMs=${timeoutMs}`);
+      return ((await response.json()) as { delivered: boolean }).delivered;
+    },
     setWriteSizing: async (on) => {
       await readCounters(on ? '/sizing/on' : '/sizing/off', 'POST');
     },

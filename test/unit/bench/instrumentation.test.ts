@@ -1,18 +1,27 @@
 /**
  * The bench's DynamoDB counting by AWS's own unit rules (bench/instrumentation.ts): item sizes as
  * DynamoDB bills them, write units from the item before and after each write (twice inside a
- * transaction, plus the index entry), read units from what a read returned, and nothing sized
- * while sizing is off.
+ * transaction, plus the index entry; a keys-only index entry 1 unit only when its keys change),
+ * read units from what a read returned, and nothing sized while sizing is off; invocations told
+ * apart by how they are called (a timer run that found no work is idle); webhook deliveries
+ * counted where they leave the process, whoever sends them.
  */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  awsWriteUnits,
   countDynamoDbCalls,
   dynamoItemBytes,
+  installInvocationCounting,
+  installWebhookDeliveryCounting,
   resetCounters,
   setWriteSizing,
   snapshotCounters,
+  whenResultWebhookDelivered,
   type DynamoCallCounts,
 } from '../../../bench/instrumentation';
+import { LOCAL_INVOCATION_HOOK, type LocalInvocationHook } from '../../../local/handlers';
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
 type Middleware = (next: Next, context: { commandName?: string }) => Next;
@@ -101,5 +110,115 @@ describe('bench DynamoDB counting by AWS rules', () => {
     // Assess: 2 x 0.5 + 2 x 1 + 0.5 (a missing item still costs the minimum); the Query: 6 KB -> 2 x 0.5.
     expect(counts('GetItemCommand').readUnitsAws).toBe(1 + 2 + 0.5);
     expect(counts('QueryCommand').readUnitsAws).toBe(1);
+  });
+});
+
+describe('bench index units for a keys-only index (AWS rule)', () => {
+  const KEYS_ONLY = [{ indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' as const }];
+  const write = { kind: 'update' as const, transactional: false };
+  const base = { pk: 'CHK#1', sk: 'A', pad: 'x'.repeat(1500) };
+  const keyed = (sk: string) => ({ ...base, gsi2pk: 'WATCH', gsi2sk: sk });
+
+  it('costs 1 unit when the entry is put, 0 when only other attributes change, 1 when removed, 2 when moved', () => {
+    // Act
+    const put = awsWriteUnits(write, base, keyed('1'), KEYS_ONLY);
+    const unchanged = awsWriteUnits(write, keyed('1'), { ...keyed('1'), pad: 'y'.repeat(2500) }, KEYS_ONLY);
+    const removed = awsWriteUnits(write, keyed('1'), base, KEYS_ONLY);
+    const moved = awsWriteUnits(write, keyed('1'), keyed('2'), KEYS_ONLY);
+    const untouched = awsWriteUnits(write, base, base, KEYS_ONLY);
+    // Assess: the item itself is 2 KB (3 KB for the grown one) in each case.
+    expect(put).toEqual({ total: 2 + 1, index: 1, byIndex: { gsi2: 1 } });
+    expect(unchanged).toEqual({ total: 3, index: 0, byIndex: { gsi2: 0 } });
+    expect(removed).toEqual({ total: 2 + 1, index: 1, byIndex: { gsi2: 1 } });
+    expect(moved).toEqual({ total: 2 + 2, index: 2, byIndex: { gsi2: 2 } });
+    expect(untouched).toEqual({ total: 2, index: 0, byIndex: {} });
+  });
+
+  it('still counts an ALL index by the item size beside it', () => {
+    // Act
+    const units = awsWriteUnits(write, keyed('1'), { ...keyed('1'), gsi1pk: 'M#1', gsi1sk: 'A' }, [
+      { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+      ...KEYS_ONLY,
+    ]);
+    // Assess: the 2 KB item, a new 2 KB gsi1 entry, the unchanged gsi2 entry free.
+    expect(units).toEqual({ total: 2 + 2, index: 2, byIndex: { gsi1: 2, gsi2: 0 } });
+  });
+});
+
+describe('bench invocation and delivery counting', () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
+    server = undefined;
+  });
+
+  it('keeps a scheduled run that wrote nothing apart as idle, and counts one that wrote as work', async () => {
+    // Prepare: the hook installed, a middleware on a stand-in client.
+    installInvocationCounting();
+    let middleware: Middleware | undefined;
+    countDynamoDbCalls({ middlewareStack: { add: (added: Middleware) => void (middleware = added) } } as never);
+    const hook = (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK] as LocalInvocationHook;
+    const send = (commandName: string) => middleware!(async () => ({ output: {} }), { commandName })({ input: {} });
+    const timer = hook('some-timer', async () => {
+      await send('QueryCommand');
+    });
+    const working = hook('some-timer', async () => {
+      await send('QueryCommand');
+      await send('UpdateItemCommand');
+    });
+    const step = hook('some-step', async (_input: unknown) => {
+      await send('GetItemCommand');
+    });
+    resetCounters();
+    // Act: two idle timer runs, one that wrote, one invoked step.
+    await timer();
+    await timer();
+    await working();
+    await step({ checkoutId: 'chk_1' });
+    // Assess
+    const entries = snapshotCounters().entries;
+    expect(entries['some-timer (idle)']).toMatchObject({ kind: 'scheduled', idle: true, invocations: 2 });
+    expect(entries['some-timer (idle)']!.dynamodb.QueryCommand!.calls).toBe(2);
+    expect(entries['some-timer']).toMatchObject({ kind: 'scheduled', invocations: 1 });
+    expect(entries['some-timer']!.dynamodb.UpdateItemCommand!.calls).toBe(1);
+    expect(entries['some-step']).toMatchObject({ kind: 'invoked', invocations: 1 });
+    delete (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK];
+  });
+
+  it('counts a webhook delivery by its webhook-id header and tells when a result webhook was delivered', async () => {
+    // Prepare: a merchant endpoint answering 204, the counting installed.
+    installWebhookDeliveryCounting();
+    server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(204);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const post = (headers: Record<string, string>, body: string) =>
+      new Promise<void>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/webhooks', headers }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    resetCounters();
+    const waiting = whenResultWebhookDelivered('chk_delivered', 5_000);
+    // Act: the same webhook twice (a retry), and a request that is not a webhook.
+    const event = JSON.stringify({ type: 'checkout.succeeded', data: { object: { id: 'chk_delivered' } } });
+    await post({ 'webhook-id': 'msg_1' }, event);
+    await post({ 'webhook-id': 'msg_1' }, event);
+    await post({}, '{}');
+    // Assess
+    await expect(waiting).resolves.toBe(true);
+    await expect(whenResultWebhookDelivered('chk_never', 10)).resolves.toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(snapshotCounters().webhooks).toEqual({ attempts: 2, delivered: 2, distinctWebhookIds: 1 });
+    expect(snapshotCounters().entries['(outside a handler)']?.webhookDeliveries).toBe(2);
   });
 });

@@ -1,0 +1,565 @@
+/**
+ * The benchmark's report: what `npm run bench` measured (bench/bench.ts) turned into the figures
+ * issue 14 sets targets for, the JSON other tools read (bench/results/latest-bench.json) and the
+ * markdown table for the README. Pure: no I/O, so a unit test can build a report from counters.
+ *
+ * Nothing here knows a saga state, step or function name. Entries are told apart only by how
+ * they were invoked (bench/instrumentation.ts): API routes and other invocations (saga Tasks,
+ * streams) are per checkout; scheduled runs (the timers standing in for EventBridge schedules)
+ * are a fixed monthly cost on AWS, but their DynamoDB work and webhook deliveries when they found
+ * work are per checkout; the load generator's status polls are counted apart.
+ */
+import type { CounterSnapshot, EntryCounters } from './instrumentation';
+import {
+  costPerMillionCheckouts,
+  fixedMonthlyUsd,
+  PRICES,
+  PRICES_RECORDED,
+  PRICES_REGION,
+  type PerCheckoutUsage,
+} from './prices';
+import { summarize, type LatencySummary } from './checkout-driver';
+import { BUNDLE_TARGET_BYTES, INIT_TARGET_MS } from '../lib/bundling';
+
+/** API routes the load generator calls only to learn when a checkout is done (a browser's pending page polls the same route). */
+export const POLL_ROUTES = new Set(['GET /v1/checkouts/{id}']);
+
+/** Issue 14's targets, per successful checkout unless said otherwise; the bench prints each figure against its target. */
+export const BENCH_TARGETS = {
+  dynamoWriteRequests: 5,
+  writeRequestUnitsAws: 10,
+  readRequestUnitsAws: 10,
+  stateTransitions: 3,
+  lambdaInvocations: 6,
+  costUsdPerMillion: 90,
+  serialPayToTerminalP50Ms: 60,
+  serialCreateToWebhookDeliveredP50Ms: 150,
+  checkoutsPerSecond: 25,
+  bundleKiB: BUNDLE_TARGET_BYTES / 1024,
+  initMs: INIT_TARGET_MS,
+} as const;
+
+/**
+ * The JSON keys other tools read (issue 14); every report carries them (null only where the
+ * input was not measured: no sizing phase, no bundle report).
+ */
+export const REQUIRED_REPORT_KEYS = [
+  'throughput.checkoutsPerSecond',
+  'latencyMs.serialPayToTerminal.p50',
+  'latencyMs.serialCreateToWebhookDelivered.p50',
+  'perCheckout.dynamoWriteRequests',
+  'perCheckout.writeRequestUnitsAws',
+  'perCheckout.readRequestUnitsAws',
+  'perCheckout.stateTransitions',
+  'perCheckout.lambdaInvocations',
+  'cost.totalUsd',
+  'bundles.maxKiB',
+  'bundles.maxInitMs',
+] as const;
+
+export interface BenchOptions {
+  checkouts: number;
+  concurrency: number;
+  serialCheckouts: number;
+  /** Serial checkouts with AWS write-unit sizing on (0: no sizing, the write units are DynamoDB Local's). */
+  sizingCheckouts: number;
+  warmupCheckouts: number;
+  putItems: number;
+  log: (line: string) => void;
+}
+
+export interface CheckoutTiming {
+  id: string;
+  status: string;
+  createMs: number;
+  payMs: number;
+  /** Create request start -> terminal status recorded (timeline). */
+  toTerminalMs?: number;
+  /** Pay request start -> terminal status recorded. */
+  payToTerminalMs?: number;
+  /** Create request start -> webhook delivered (timeline). */
+  toWebhookMs?: number;
+  /** GET /v1/checkouts/{id} calls the load generator made to see it finish. */
+  polls: number;
+}
+
+/** The bundle report's headline figures (null when `npm run bundle-report` has not run). */
+export interface BundleFigures {
+  maxKiB: number | null;
+  maxInitMs: number | null;
+  measuredAt: string | null;
+  node: string | null;
+}
+
+/** Everything one bench run measured, before it is turned into figures. */
+export interface BenchMeasurements {
+  measuredAt: string;
+  machine: BenchReport['machine'];
+  options: Omit<BenchOptions, 'log'>;
+  /** The measured run (at the benchmark's concurrency). */
+  timings: CheckoutTiming[];
+  wallSeconds: number;
+  runCounters: CounterSnapshot;
+  /** One checkout at a time: latency, and the Lambda durations the GB-s cost uses. */
+  serialTimings: CheckoutTiming[];
+  serialCounters: CounterSnapshot;
+  /** The sizing phase (AWS write units), when it ran. */
+  sizing?: { counters: CounterSnapshot; succeeded: number };
+  putItemsPerSecond: number;
+  /** Billed state transitions per execution, from the execution histories. */
+  transitions: { perExecution: number; histories: number };
+  bundles: BundleFigures;
+}
+
+export interface BenchReport {
+  kind: 'paystep-bench';
+  measuredAt: string;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  options: Omit<BenchOptions, 'log'>;
+  throughput: { checkouts: number; succeeded: number; wallSeconds: number; checkoutsPerSecond: number };
+  latencyMs: {
+    create: LatencySummary;
+    pay: LatencySummary;
+    createToTerminal: LatencySummary;
+    payToTerminal: LatencySummary;
+    createToWebhookDelivered: LatencySummary;
+    /** One checkout at a time (the serial phase), instant PSP and merchant. */
+    serialPayToTerminal: LatencySummary;
+    serialCreateToTerminal: LatencySummary;
+    serialCreateToWebhookDelivered: LatencySummary;
+  };
+  /** Status polls the load generator made (one GET every 100 ms per checkout in flight until terminal and delivered). */
+  statusPolls: { total: number; perCheckout: number; serialTotal: number; serialPerCheckout: number };
+  /**
+   * Webhook delivery attempts in the measured run, by whatever sent them (counted where the
+   * request leaves the process), and which entries sent them (per successful checkout).
+   */
+  webhookDeliveries: {
+    attempts: number;
+    delivered: number;
+    distinctWebhookIds: number;
+    perCheckout: number;
+    bySender: Record<string, number>;
+  };
+  storageBound: {
+    putItemsPerSecond: number;
+    putItems: number;
+    concurrency: number;
+    dynamoWriteCallsPerCheckout: number;
+    checkoutsPerSecondBound: number;
+    ratioToBound: number;
+  };
+  perCheckout: PerCheckoutUsage & {
+    /** DynamoDB write API calls (Put/Update/Delete/TransactWrite/BatchWrite) by every component, polls and idle timer runs excepted. */
+    dynamoWriteRequests: number;
+    /** Items those calls wrote (a transaction of 3 items counts 3). */
+    dynamoItemsWritten: number;
+    /** Write units by AWS's rules (sizing phase; null when it did not run), index writes included. */
+    writeRequestUnitsAws: number | null;
+    /** Write units DynamoDB Local reported (ReturnConsumedCapacity), background components included. */
+    writeRequestUnitsLocal: number;
+    /** Read units by AWS's rules, from the items the reads returned (every component, polls and idle timer runs excepted). */
+    readRequestUnitsAws: number;
+    /** Read units DynamoDB Local reported, same calls. */
+    readRequestUnitsLocal: number;
+    /** The part of writeRequestUnitsAws spent on index entries (sizing phase). */
+    indexWriteRequestUnitsAws: number | null;
+    /** indexWriteRequestUnitsAws per index (gsi1 projects ALL, gsi2 KEYS_ONLY). */
+    indexWriteRequestUnitsAwsByIndex: Record<string, number>;
+    /** DynamoDB Local's write units for the sizing phase's checkouts (the same writes as writeRequestUnitsAws). */
+    writeRequestUnitsLocalSizing: number | null;
+    /** The sizing phase's write units per command (which calls the units go to). */
+    writeRequestUnitsAwsByCommand: Record<string, number>;
+    /** The sizing phase's writes per `<entry> <command>`: requests, items, units by AWS rules and Local's. */
+    writesByEntry: Record<string, { requests: number; items: number; unitsAws: number; unitsLocal: number }>;
+    dynamoCallsByCommand: Record<string, number>;
+    lambdaInvocationsByEntry: Record<string, number>;
+    /** Mean billed ms per invocation, from the serial phase. */
+    lambdaMsPerInvocationSerial: Record<string, number>;
+    /** Webhook delivery attempts (every sender). */
+    webhookDeliveries: number;
+    executionHistoriesRead: number;
+  };
+  perStatusPoll: { lambdaInvocations: number; readRequestUnits: number };
+  /** From the last `npm run bundle-report` (null when it has not run on this checkout). */
+  bundles: BundleFigures;
+  targets: typeof BENCH_TARGETS;
+  cost: ReturnType<typeof costPerMillionCheckouts> & {
+    pricesRegion: string;
+    pricesRecorded: string;
+    fixedMonthlyUsd: { item: string; usd: number }[];
+  };
+}
+
+const WRITE_COMMAND = /Put|Update|Delete|Write/;
+
+/** The load generator's status polls (not per-checkout work). */
+function isPoll(counters: EntryCounters): boolean {
+  return counters.kind === 'api' && counters.routeKey !== undefined && POLL_ROUTES.has(counters.routeKey);
+}
+
+/** Entries whose DynamoDB work and deliveries belong to the checkouts: all but polls and idle timer runs. */
+function isCheckoutWork(counters: EntryCounters): boolean {
+  return !isPoll(counters) && counters.idle !== true;
+}
+
+/** Entries whose invocations are per checkout on AWS (API requests and other invocations; not schedules). */
+function isPerCheckoutInvocation(counters: EntryCounters): boolean {
+  return (counters.kind === 'api' || counters.kind === 'invoked') && !isPoll(counters);
+}
+
+/** Turns one run's measurements into the report (figures per successful checkout). */
+export function buildBenchReport(m: BenchMeasurements): BenchReport {
+  const { timings, serialTimings, wallSeconds, sizing } = m;
+  const succeeded = timings.filter((t) => t.status === 'succeeded').length;
+  const usage = perCheckoutUsage(m.runCounters, m.serialCounters, succeeded, m.transitions);
+  const writeCalls = usage.dynamoWriteCalls;
+  const writes = writeFigures(m.runCounters, succeeded);
+  const sized = sizing === undefined ? undefined : writeFigures(sizing.counters, sizing.succeeded);
+  const writeRequestUnitsAws = sized === undefined ? null : round(sized.writeUnitsAws, 2);
+  // What AWS bills: the write units by its rules when the sizing phase measured them.
+  const billedUsage = { ...usage.usage, writeRequestUnits: writeRequestUnitsAws ?? writes.writeUnitsLocal };
+  const polls = timings.reduce((sum, t) => sum + t.polls, 0);
+  const serialPolls = serialTimings.reduce((sum, t) => sum + t.polls, 0);
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  const bySender: Record<string, number> = {};
+  for (const [key, counters] of Object.entries(m.runCounters.entries)) {
+    if (counters.webhookDeliveries > 0) bySender[key] = round(per(counters.webhookDeliveries), 2);
+  }
+  const checkoutsPerSecond = wallSeconds > 0 ? timings.length / wallSeconds : 0;
+  const bound = writeCalls > 0 ? m.putItemsPerSecond / writeCalls : 0;
+  return {
+    kind: 'paystep-bench',
+    measuredAt: m.measuredAt,
+    machine: m.machine,
+    options: m.options,
+    throughput: {
+      checkouts: timings.length,
+      succeeded,
+      wallSeconds: round(wallSeconds, 2),
+      checkoutsPerSecond: round(checkoutsPerSecond, 2),
+    },
+    latencyMs: {
+      create: summarize(timings.map((t) => t.createMs)),
+      pay: summarize(timings.map((t) => t.payMs)),
+      createToTerminal: summarize(defined(timings.map((t) => t.toTerminalMs))),
+      payToTerminal: summarize(defined(timings.map((t) => t.payToTerminalMs))),
+      createToWebhookDelivered: summarize(defined(timings.map((t) => t.toWebhookMs))),
+      serialPayToTerminal: summarize(defined(serialTimings.map((t) => t.payToTerminalMs))),
+      serialCreateToTerminal: summarize(defined(serialTimings.map((t) => t.toTerminalMs))),
+      serialCreateToWebhookDelivered: summarize(defined(serialTimings.map((t) => t.toWebhookMs))),
+    },
+    statusPolls: {
+      total: polls,
+      perCheckout: round(timings.length === 0 ? 0 : polls / timings.length, 2),
+      serialTotal: serialPolls,
+      serialPerCheckout: round(serialTimings.length === 0 ? 0 : serialPolls / serialTimings.length, 2),
+    },
+    webhookDeliveries: {
+      attempts: m.runCounters.webhooks.attempts,
+      delivered: m.runCounters.webhooks.delivered,
+      distinctWebhookIds: m.runCounters.webhooks.distinctWebhookIds,
+      perCheckout: round(per(m.runCounters.webhooks.attempts), 2),
+      bySender,
+    },
+    storageBound: {
+      putItemsPerSecond: round(m.putItemsPerSecond, 1),
+      putItems: m.options.putItems,
+      concurrency: m.options.concurrency,
+      dynamoWriteCallsPerCheckout: round(writeCalls, 2),
+      checkoutsPerSecondBound: round(bound, 2),
+      ratioToBound: round(bound > 0 ? checkoutsPerSecond / bound : 0, 3),
+    },
+    perCheckout: {
+      ...billedUsage,
+      dynamoWriteRequests: round(writes.writeRequests, 2),
+      dynamoItemsWritten: round(writes.itemsWritten, 2),
+      writeRequestUnitsAws,
+      writeRequestUnitsLocal: round(writes.writeUnitsLocal, 2),
+      readRequestUnitsAws: round(usage.readUnitsAws, 2),
+      readRequestUnitsLocal: usage.usage.readRequestUnits,
+      indexWriteRequestUnitsAws: sized === undefined ? null : round(sized.indexWriteUnitsAws, 2),
+      indexWriteRequestUnitsAwsByIndex: sized?.indexWriteUnitsAwsByIndex ?? {},
+      writeRequestUnitsLocalSizing: sized === undefined ? null : round(sized.writeUnitsLocal, 2),
+      writeRequestUnitsAwsByCommand: sized?.writeUnitsAwsByCommand ?? {},
+      writesByEntry: sized?.byEntry ?? {},
+      dynamoCallsByCommand: usage.callsByCommand,
+      lambdaInvocationsByEntry: usage.invocationsByEntry,
+      lambdaMsPerInvocationSerial: usage.msPerInvocation,
+      webhookDeliveries: round(per(m.runCounters.webhooks.attempts), 2),
+      executionHistoriesRead: m.transitions.histories,
+    },
+    perStatusPoll: usage.perPoll,
+    bundles: m.bundles,
+    targets: BENCH_TARGETS,
+    cost: {
+      ...costPerMillionCheckouts(billedUsage),
+      pricesRegion: PRICES_REGION,
+      pricesRecorded: PRICES_RECORDED,
+      fixedMonthlyUsd: fixedMonthlyUsd(),
+    },
+  };
+}
+
+/** Per successful checkout: invocations, API requests, billed ms, transitions, read units (AWS rules and Local's). */
+function perCheckoutUsage(
+  run: CounterSnapshot,
+  serial: CounterSnapshot,
+  succeeded: number,
+  transitions: { perExecution: number },
+) {
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  const msPerInvocation: Record<string, number> = {};
+  for (const [key, counters] of Object.entries(serial.entries)) {
+    if (counters.invocations > 0 && isPerCheckoutInvocation(counters))
+      msPerInvocation[key] = round(counters.billedMs / counters.invocations, 1);
+  }
+  let invocations = 0;
+  let apiRequests = 0;
+  let billedMs = 0;
+  let writeUnits = 0;
+  let readUnits = 0;
+  let readUnitsAws = 0;
+  let writeCalls = 0;
+  const callsByCommand: Record<string, number> = {};
+  const invocationsByEntry: Record<string, number> = {};
+  for (const [key, counters] of Object.entries(run.entries)) {
+    if (isPerCheckoutInvocation(counters)) {
+      invocations += counters.invocations;
+      if (counters.kind === 'api') apiRequests += counters.invocations;
+      billedMs += counters.invocations * (msPerInvocation[key] ?? counters.billedMs / Math.max(1, counters.invocations));
+      invocationsByEntry[key] = round(per(counters.invocations), 2);
+    }
+    if (!isCheckoutWork(counters)) continue;
+    for (const [command, calls] of Object.entries(counters.dynamodb)) {
+      writeUnits += calls.writeUnits;
+      readUnits += calls.readUnits;
+      readUnitsAws += calls.readUnitsAws;
+      callsByCommand[command] = (callsByCommand[command] ?? 0) + calls.calls;
+      if (WRITE_COMMAND.test(command)) writeCalls += calls.items;
+    }
+  }
+  for (const command of Object.keys(callsByCommand)) callsByCommand[command] = round(per(callsByCommand[command] as number), 2);
+  const polls = Object.values(run.entries).filter(isPoll);
+  const pollInvocations = polls.reduce((sum, c) => sum + c.invocations, 0);
+  const pollReads = polls.reduce((sum, c) => sum + Object.values(c.dynamodb).reduce((s, d) => s + d.readUnits, 0), 0);
+  return {
+    usage: {
+      apiRequests: round(per(apiRequests), 2),
+      lambdaInvocations: round(per(invocations), 2),
+      lambdaBilledMs: round(per(billedMs), 1),
+      stateTransitions: round(transitions.perExecution, 2),
+      executions: 1,
+      writeRequestUnits: round(per(writeUnits), 2),
+      readRequestUnits: round(per(readUnits), 2),
+    },
+    dynamoWriteCalls: per(writeCalls),
+    readUnitsAws: per(readUnitsAws),
+    callsByCommand,
+    invocationsByEntry,
+    msPerInvocation,
+    perPoll: { lambdaInvocations: 1, readRequestUnits: pollInvocations === 0 ? 0 : round(pollReads / pollInvocations, 2) },
+  };
+}
+
+/**
+ * Per successful checkout, DynamoDB writes made by every component (a timer's run that found work
+ * included: on AWS that work is per checkout too), but not the load generator's polls.
+ */
+function writeFigures(counters: CounterSnapshot, succeeded: number) {
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  let writeRequests = 0;
+  let itemsWritten = 0;
+  let writeUnitsLocal = 0;
+  let writeUnitsAws = 0;
+  let indexWriteUnitsAws = 0;
+  const byIndex: Record<string, number> = {};
+  const byCommand: Record<string, number> = {};
+  const byEntry: Record<string, { requests: number; items: number; unitsAws: number; unitsLocal: number }> = {};
+  for (const [key, entry] of Object.entries(counters.entries)) {
+    if (!isCheckoutWork(entry)) continue;
+    for (const [command, calls] of Object.entries(entry.dynamodb)) {
+      if (!WRITE_COMMAND.test(command)) continue;
+      writeRequests += calls.calls;
+      itemsWritten += calls.items;
+      writeUnitsLocal += calls.writeUnits;
+      writeUnitsAws += calls.writeUnitsAws;
+      indexWriteUnitsAws += calls.indexWriteUnitsAws;
+      for (const [index, units] of Object.entries(calls.indexWriteUnitsAwsByIndex ?? {})) {
+        byIndex[index] = (byIndex[index] ?? 0) + units;
+      }
+      byCommand[command] = (byCommand[command] ?? 0) + calls.writeUnitsAws;
+      const row = (byEntry[`${key} ${command.replace('Command', '')}`] ??= { requests: 0, items: 0, unitsAws: 0, unitsLocal: 0 });
+      row.requests += calls.calls;
+      row.items += calls.items;
+      row.unitsAws += calls.writeUnitsAws;
+      row.unitsLocal += calls.writeUnits;
+    }
+  }
+  for (const command of Object.keys(byCommand)) byCommand[command] = round(per(byCommand[command] as number), 2);
+  for (const index of Object.keys(byIndex)) byIndex[index] = round(per(byIndex[index] as number), 2);
+  for (const row of Object.values(byEntry)) {
+    row.requests = round(per(row.requests), 2);
+    row.items = round(per(row.items), 2);
+    row.unitsAws = round(per(row.unitsAws), 2);
+    row.unitsLocal = round(per(row.unitsLocal), 2);
+  }
+  return {
+    writeRequests: per(writeRequests),
+    itemsWritten: per(itemsWritten),
+    writeUnitsLocal: per(writeUnitsLocal),
+    writeUnitsAws: per(writeUnitsAws),
+    indexWriteUnitsAws: per(indexWriteUnitsAws),
+    indexWriteUnitsAwsByIndex: byIndex,
+    writeUnitsAwsByCommand: byCommand,
+    byEntry,
+  };
+}
+
+/** `ok` when `value` is within `target` (at most, or at least for `atLeast`), `over` otherwise, `n/a` without a value. */
+function againstTarget(value: number | null, target: number, atLeast = false): string {
+  if (value === null || Number.isNaN(value)) return 'n/a';
+  return (atLeast ? value >= target : value <= target) ? 'ok' : 'over';
+}
+
+/** The figures issue 14 sets targets for, each beside its target. */
+export function formatTargetsMarkdown(report: BenchReport): string {
+  const t = report.targets;
+  const p = report.perCheckout;
+  const l = report.latencyMs;
+  const rows: [string, number | null, string, number, boolean?][] = [
+    [
+      'checkouts/s at concurrency ' + report.options.concurrency,
+      report.throughput.checkoutsPerSecond,
+      '>=',
+      t.checkoutsPerSecond,
+      true,
+    ],
+    ['pay -> terminal p50, one at a time (ms)', l.serialPayToTerminal.p50, '<=', t.serialPayToTerminalP50Ms],
+    [
+      'create -> webhook delivered p50, one at a time (ms)',
+      l.serialCreateToWebhookDelivered.p50,
+      '<=',
+      t.serialCreateToWebhookDeliveredP50Ms,
+    ],
+    ['DynamoDB write requests per checkout', p.dynamoWriteRequests, '<=', t.dynamoWriteRequests],
+    [
+      `DynamoDB write units per checkout, AWS rules (DynamoDB Local reports ${p.writeRequestUnitsLocalSizing ?? p.writeRequestUnitsLocal} for the same writes)`,
+      p.writeRequestUnitsAws,
+      '<=',
+      t.writeRequestUnitsAws,
+    ],
+    [
+      `DynamoDB read units per checkout, AWS rules (Local reports ${p.readRequestUnitsLocal})`,
+      p.readRequestUnitsAws,
+      '<=',
+      t.readRequestUnitsAws,
+    ],
+    ['Step Functions state transitions per checkout', p.stateTransitions, '<=', t.stateTransitions],
+    ['Lambda invocations per checkout', p.lambdaInvocations, '<=', t.lambdaInvocations],
+    ['USD per million checkouts (list price)', round(report.cost.totalUsd, 2), '<=', t.costUsdPerMillion],
+    ['largest Lambda bundle (KiB, bundle report)', report.bundles.maxKiB, '<=', round(t.bundleKiB, 1)],
+    ['slowest module initialisation (ms, bundle report)', report.bundles.maxInitMs, '<=', t.initMs],
+  ];
+  return [
+    '| figure (issue 14) | measured | target | |',
+    '|---|---:|---:|:---:|',
+    ...rows.map(
+      ([name, value, sign, target, atLeast]) =>
+        `| ${name} | ${value === null ? 'n/a' : value} | ${sign} ${target} | ${againstTarget(value, target, atLeast)} |`,
+    ),
+  ].join('\n');
+}
+
+/** The README table: one markdown block with the run's figures and the cost lines. */
+export function formatBenchMarkdown(report: BenchReport): string {
+  const l = report.latencyMs;
+  const row = (name: string, s: LatencySummary): string => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.max} |`;
+  const usd = (value: number): string => `$${value < 1 ? value.toFixed(3) : value.toFixed(2)}`;
+  const m = report.machine;
+  const lines = [
+    `Measured ${report.measuredAt.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, load average before ${m.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}.`,
+    `${report.throughput.checkouts} checkouts at concurrency ${report.options.concurrency}, in memory, sandbox PSP approving, demo merchant confirming at once.`,
+    '',
+    '| throughput | value |',
+    '|---|---|',
+    `| checkouts/s (create -> pay -> terminal -> webhook delivered) | **${report.throughput.checkoutsPerSecond}** (${report.throughput.succeeded}/${report.throughput.checkouts} succeeded in ${report.throughput.wallSeconds} s) |`,
+    `| DynamoDB Local raw PutItem/s at concurrency ${report.storageBound.concurrency} | ${report.storageBound.putItemsPerSecond} |`,
+    `| DynamoDB write calls per checkout | ${report.storageBound.dynamoWriteCallsPerCheckout} |`,
+    `| storage bound (PutItem/s / writes per checkout) | ${report.storageBound.checkoutsPerSecondBound} checkouts/s |`,
+    `| measured / storage bound | ${report.storageBound.ratioToBound} |`,
+    '',
+    '| latency (ms) | p50 | p95 | p99 | max |',
+    '|---|---|---|---|---|',
+    row('POST /v1/checkouts (create)', l.create),
+    row('POST /v1/checkouts/{id}/pay', l.pay),
+    row('pay -> terminal status', l.payToTerminal),
+    row('create -> terminal status', l.createToTerminal),
+    row('create -> webhook delivered', l.createToWebhookDelivered),
+    row('pay -> terminal status, one at a time', l.serialPayToTerminal),
+    row('create -> terminal status, one at a time', l.serialCreateToTerminal),
+    row('create -> webhook delivered, one at a time', l.serialCreateToWebhookDelivered),
+    '',
+    `Status polls by the load generator: ${report.statusPolls.total} in the measured run (${report.statusPolls.perCheckout} per checkout), ${report.statusPolls.serialTotal} one at a time (${report.statusPolls.serialPerCheckout} per checkout); it reads the timeline once the stack saw the result webhook delivered, then every 100 ms until the delivery is recorded. Not counted in the figures below.`,
+    `Webhook delivery attempts (any sender): ${report.webhookDeliveries.attempts} (${report.webhookDeliveries.perCheckout} per checkout; ${report.webhookDeliveries.delivered} answered 2xx; ${report.webhookDeliveries.distinctWebhookIds} distinct webhook-ids); by sender per checkout: ${
+      Object.entries(report.webhookDeliveries.bySender)
+        .map(([sender, n]) => `${sender} ${n}`)
+        .join(', ') || 'none'
+    }.`,
+    '',
+    formatTargetsMarkdown(report),
+    '',
+    '| per successful checkout | count |',
+    '|---|---|',
+    `| API Gateway requests (create + pay + PSP callbacks) | ${report.perCheckout.apiRequests} |`,
+    `| Lambda invocations | ${report.perCheckout.lambdaInvocations} |`,
+    `| Lambda billed ms (serial-phase durations) | ${report.perCheckout.lambdaBilledMs} |`,
+    `| Step Functions state transitions | ${report.perCheckout.stateTransitions} |`,
+    `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand)
+      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
+      .join(', ')} |`,
+    `| DynamoDB write requests / items written (every component) | ${report.perCheckout.dynamoWriteRequests} / ${report.perCheckout.dynamoItemsWritten} |`,
+    `| DynamoDB WRU, AWS rules (of which index entries: ${
+      Object.entries(report.perCheckout.indexWriteRequestUnitsAwsByIndex)
+        .map(([index, n]) => `${index} ${n}`)
+        .join(', ') || 'none'
+    }) / DynamoDB Local's figure, same checkouts | ${report.perCheckout.writeRequestUnitsAws ?? 'n/a'} (${report.perCheckout.indexWriteRequestUnitsAws ?? 'n/a'}) / ${report.perCheckout.writeRequestUnitsLocalSizing ?? 'n/a'} |`,
+    `| DynamoDB WRU, DynamoDB Local's figure in the measured run (retries under contention included) | ${report.perCheckout.writeRequestUnitsLocal} |`,
+    `| AWS-rule WRU by command (sizing phase) | ${Object.entries(report.perCheckout.writeRequestUnitsAwsByCommand)
+      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
+      .join(', ')} |`,
+    `| DynamoDB RRU, AWS rules / DynamoDB Local's figure | ${report.perCheckout.readRequestUnitsAws} / ${report.perCheckout.readRequestUnitsLocal} |`,
+    '',
+    `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
+    '|---|---|---|',
+    ...report.cost.lines.map(
+      (line) =>
+        `| ${line.item}${line.basis === 'estimated' ? ' (estimate)' : ''} | ${round(line.quantityPerCheckout, 3)} ${line.unit} | ${usd(line.usdPerMillionCheckouts)} |`,
+    ),
+    `| **total** (measured lines only: ${usd(report.cost.measuredUsd)}) | | **${usd(report.cost.totalUsd)}** |`,
+    '',
+    `Fixed per month, independent of traffic: ${report.cost.fixedMonthlyUsd.map((f) => `${f.item} ${usd(f.usd)}`).join('; ')}.`,
+    `Prices: ${report.cost.pricesRecorded}, bench/prices.ts. A buyer's status poll adds ${usd(PRICES.httpApiRequest.usd * 1e6 + PRICES.lambdaRequest.usd * 1e6)} per million polls plus its Lambda time and ${report.perStatusPoll.readRequestUnits} RRU.`,
+  ];
+  return lines.join('\n');
+}
+
+export function defined(values: (number | undefined)[]): number[] {
+  return values.filter((v): v is number => v !== undefined);
+}
+
+export function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** The last line `npm run bench` prints: the headline figures in one line. */
+export function benchSummaryLine(report: BenchReport): string {
+  const t = report.throughput;
+  return (
+    `bench: ${t.succeeded}/${t.checkouts} checkouts succeeded in ${t.wallSeconds.toFixed(1)} s (${t.checkoutsPerSecond.toFixed(1)}/s), ` +
+    `pay -> terminal p50 ${report.latencyMs.payToTerminal.p50} ms p99 ${report.latencyMs.payToTerminal.p99} ms ` +
+    `(one at a time p50 ${report.latencyMs.serialPayToTerminal.p50} ms), ` +
+    `${round(report.cost.totalUsd, 2)} USD per million checkouts`
+  );
+}
