@@ -383,6 +383,16 @@ export function resultWebhookCheckoutId(body: string): string | undefined {
   }
 }
 
+/** A webhook's body is an event: JSON with a string `type` (a merchant call signed alike is not). */
+export function isWebhookEvent(body: string): boolean {
+  try {
+    const event = JSON.parse(body) as { type?: unknown } | null;
+    return typeof event === 'object' && event !== null && typeof event.type === 'string';
+  } catch {
+    return false;
+  }
+}
+
 function noteDelivered(body: string): void {
   const checkoutId = resultWebhookCheckoutId(body);
   if (checkoutId === undefined) return;
@@ -410,7 +420,7 @@ export function whenResultWebhookDelivered(checkoutId: string, timeoutMs: number
 
 /**
  * Counts every webhook delivery attempt leaving this process: an outgoing HTTP request (node:http
- * or fetch) with a `webhook-id` header, and whether it was answered 2xx. A node:http delivery's
+ * or fetch) with a `webhook-id` header and an event body (a `type`), and whether it was answered 2xx. A node:http delivery's
  * body is kept (ClientRequest's write/end are wrapped, in the bench's stack process only) until
  * its answer, to tell whose result webhook was delivered. Idempotent.
  */
@@ -447,7 +457,9 @@ export function installWebhookDeliveryCounting(): void {
   subscribe('http.client.request.start', (message) => {
     const request = (message as { request: object }).request;
     const webhookId = outgoingHeader(request, 'webhook-id');
-    if (webhookId === undefined) return;
+    const body = bodies.get(request);
+    // Signed the same way, the inventory confirmation request is no webhook: it carries no event type.
+    if (webhookId === undefined || (body !== undefined && !isWebhookEvent(body.join('')))) return;
     started.add(request);
     countDelivery(webhookId);
   });

@@ -209,11 +209,12 @@ describe('bench invocation and delivery counting', () => {
       });
     resetCounters();
     const waiting = whenResultWebhookDelivered('chk_delivered', 5_000);
-    // Act: the same webhook twice (a retry), and a request that is not a webhook.
+    // Act: the same webhook twice (a retry), a request that is not a webhook, and a signed merchant call that is no event.
     const event = JSON.stringify({ type: 'checkout.succeeded', data: { object: { id: 'chk_delivered' } } });
     await post({ 'webhook-id': 'msg_1' }, event);
     await post({ 'webhook-id': 'msg_1' }, event);
     await post({}, '{}');
+    await post({ 'webhook-id': 'msg_confirm_1' }, JSON.stringify({ order_ref: 'chk_delivered', amount_minor: 1000 }));
     // Assess
     await expect(waiting).resolves.toBe(true);
     await expect(whenResultWebhookDelivered('chk_never', 10)).resolves.toBe(false);
