@@ -28,6 +28,8 @@
  * Flags / env: --checkouts N (BENCH_CHECKOUTS, default 600), --concurrency C (BENCH_CONCURRENCY,
  * default 16), --serial N (BENCH_SERIAL, default 40), --sizing N (BENCH_SIZING, default 10), --out
  * FILE (BENCH_OUT). A short run: `npm run bench -- --checkouts 100 --serial 10 --sizing 5`.
+ * PAYSTEP_BENCH_STACK_NODE_ARGS: extra Node flags for the stack process only, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (Node refuses --cpu-prof in NODE_OPTIONS).
  */
 import '../local/polyfills';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
