@@ -319,7 +319,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   /**
    * Appends a row to the item's `events` list with one UpdateItem (the version is untouched, so
    * it never races a transition). With `dedupeKey`, the key joins the item's `eventKeys` set in
-   * the same write, conditioned on not being there yet: a second append is a no-op.
+   * the same write, conditioned on not being there yet: a second append is a no-op. An append
+   * to a checkout that does not exist is a no-op too (the previous version wrote an orphan row).
    */
   async appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void> {
     const update = new UpdateBuilder().appendEvents([storedEvent(event, event.at)]);
@@ -340,9 +341,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         }),
       );
     } catch (error) {
+      // The key was there (a repeat), or there is no such checkout: no row, and no item created.
       if (!isConditionalCheckFailure(error)) translateStoreError(error);
-      if (dedupeKey !== undefined && (await this.getItem(event.checkoutId)) !== undefined) return;
-      throw new NotFoundError('No such checkout');
     }
   }
 
