@@ -1,21 +1,34 @@
 /**
- * CheckoutRepository on DynamoDB. Every status change is a conditional write on the stored
- * status and the numeric `version`, made in one TransactWriteItems with its timeline row, so the
- * saga, the API and lazy expiry can race without ever overwriting each other. The
+ * CheckoutRepository on DynamoDB. Every status change is ONE conditional UpdateItem of the
+ * checkout item (status and the numeric `version`), setting only what changed and appending its
+ * timeline rows to the item's `events` list in the same write, so the saga, the API and lazy
+ * expiry can race without ever overwriting each other (or a row appended meanwhile). The
  * (merchant, merchant_order_ref) uniqueness is a claim item created in the same transaction as
  * the checkout with `attribute_not_exists(pk)`: the database enforces it, not a read-then-write.
+ *
+ * The item carries gsi2 keys (keys-only index, set once at create, so later writes cost no index
+ * unit) for the merchant's listing, and no gsi1 keys. Items written by the previous version stay
+ * readable: their `EVENT#` timeline rows are read with the item, their gsi1 entry is listed after
+ * the gsi2 entries, and their `EVENTKEY#` markers are simply no longer consulted.
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandOutput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   ConcurrentModificationError,
   ConflictError,
   DuplicateOrderRefError,
   InvalidTransitionError,
   NotFoundError,
+  ValidationError,
 } from '../errors';
 import { assertTransition } from '../domain/checkout-status';
-import { generateRandomSuffix } from '../domain/ids';
 import type { Checkout, CheckoutEvent, CheckoutPayment } from '../domain/model';
 import { attemptCounterDeltas } from '../domain/connector-stats';
 import { paymentFromFlags, type FlaggedPayment } from '../domain/payment-attempt';
@@ -26,67 +39,158 @@ import type {
   CheckoutRepository,
   CheckoutTransition,
 } from '../ports/checkouts';
+import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import { batchGetItems } from './dynamo-batch-get';
 import {
-  decodeGsiCursor,
-  encodeGsiCursor,
-  queryItems,
-  transactWrite,
-  translateStoreError,
-  withoutUndefined,
-} from './dynamo-support';
-import {
-  checkoutEventDedupeKey,
-  checkoutEventKey,
+  CHECKOUT_PK_PREFIX,
+  CHECKOUT_SK,
   checkoutKey,
-  EVENT_SK_PREFIX,
   GSI1,
+  GSI2,
   merchantCheckoutsGsiPk,
+  OLD_TIMELINE_SK_RANGE,
   orderRefKey,
   processingWatchKey,
 } from './dynamo-keys';
 import { counterUpdates } from './dynamo-connector-stats';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
 /** How many times a status-only transition re-reads and retries after losing a version race. */
 const TRANSITION_ATTEMPTS = 4;
+
+/** Attributes of the item that are storage only, never part of the Checkout. */
+const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'events', 'eventKeys'] as const;
+
+/** A timeline row as stored in the item's `events` list (the checkout id is the item's). */
+type StoredEvent = { type: CheckoutEvent['type']; at: string; data?: Record<string, unknown> };
+type EventInput = NonNullable<CheckoutTransition['event']>;
 
 /**
  * The checkout's own `expiresAt` (ISO string) is stored as `checkoutExpiresAt`, because
  * `expiresAt` is the table's TTL attribute (epoch seconds) and checkouts must never be reaped.
  */
 function toItem(checkout: Checkout): Record<string, unknown> {
-  const { expiresAt, ...rest } = checkout;
+  // `id` is the pk's tail (fromItem restores it): the item stays as small as it can, since every
+  // write costs 1 unit per KB of it.
+  const { expiresAt, id: _id, ...rest } = checkout;
   return withoutUndefined({
     ...checkoutKey(checkout.id),
     entity: 'checkout',
-    gsi1pk: merchantCheckoutsGsiPk(checkout.merchantId),
-    gsi1sk: `${checkout.createdAt}#${checkout.id}`,
+    gsi2pk: merchantCheckoutsGsiPk(checkout.merchantId),
+    gsi2sk: `${checkout.createdAt}#${checkout.id}`,
     ...rest,
     checkoutExpiresAt: expiresAt,
   });
 }
 
 function fromItem(item: Record<string, unknown>): Checkout {
-  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, checkoutExpiresAt, ...rest } = item;
-  const checkout = { ...(rest as Omit<Checkout, 'expiresAt'>), expiresAt: checkoutExpiresAt as string };
+  const rest: Record<string, unknown> = { ...item };
+  for (const name of STORAGE_ATTRIBUTES) delete rest[name];
+  const { checkoutExpiresAt, ...fields } = rest;
+  const checkout = {
+    ...(fields as unknown as Omit<Checkout, 'expiresAt'>),
+    id: String(item['pk']).slice(CHECKOUT_PK_PREFIX.length),
+    expiresAt: checkoutExpiresAt as string,
+  };
   if (checkout.payment === undefined) return checkout;
   if (!Array.isArray(checkout.payment.attempts))
     return { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
   // Items written before the instrument became the one money ledger also kept `capturedAmount`:
-  // the same figure the instrument's saga capture holds. It is dropped here (and so at the next write).
+  // the same figure the instrument's saga capture holds. It is dropped here (and so at the next
+  // write of `payment`).
   const { capturedAmount: _kept, ...payment } = checkout.payment as CheckoutPayment & { capturedAmount?: number };
   return { ...checkout, payment };
 }
 
-function toEvent(item: Record<string, unknown>): CheckoutEvent {
-  const event: CheckoutEvent = {
-    checkoutId: item['checkoutId'] as string,
-    type: item['type'] as CheckoutEvent['type'],
-    at: item['at'] as string,
-  };
-  if (item['data'] !== undefined) event.data = item['data'] as Record<string, unknown>;
+function storedEvent(event: EventInput, now: string): StoredEvent {
+  return withoutUndefined({ type: event.type, at: event.at ?? now, data: event.data });
+}
+
+function toEvent(checkoutId: string, row: Record<string, unknown>): CheckoutEvent {
+  const event: CheckoutEvent = { checkoutId, type: row['type'] as CheckoutEvent['type'], at: row['at'] as string };
+  if (row['data'] !== undefined) event.data = row['data'] as Record<string, unknown>;
   return event;
+}
+
+/**
+ * The listing cursor, opaque (base64url JSON): `["g2", gsi2sk, pk]` while on gsi2, the previous
+ * version's `[gsi1sk, pk]` once on gsi1 (items written before gsi2, all older than any gsi2 one).
+ */
+type ListPosition = { index: typeof GSI1 | typeof GSI2; startKey?: Record<string, string> };
+
+function encodeListCursor(index: ListPosition['index'], item: Record<string, unknown>): string {
+  const parts = index === GSI2 ? ['g2', item['gsi2sk'], item['pk']] : [item['gsi1sk'], item['pk']];
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+function decodeListCursor(cursor: string, gsiPk: string): ListPosition {
+  const invalid = new ValidationError('cursor is not a cursor returned by this list', {
+    param: 'cursor',
+    code: 'invalid_cursor',
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw invalid;
+  const parts = parsed as string[];
+  const [gsiSk, pk] = parts.length === 3 && parts[0] === 'g2' ? parts.slice(1) : parts.length === 2 ? parts : [];
+  if (gsiSk === undefined || pk === undefined || !pk.startsWith(CHECKOUT_PK_PREFIX)) throw invalid;
+  return parts.length === 3
+    ? { index: GSI2, startKey: { pk, sk: CHECKOUT_SK, gsi2pk: gsiPk, gsi2sk: gsiSk } }
+    : { index: GSI1, startKey: { pk, sk: CHECKOUT_SK, gsi1pk: gsiPk, gsi1sk: gsiSk } };
+}
+
+/** Builds an UpdateItem's expression pieces with generated placeholders. */
+class UpdateBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  private readonly adds: string[] = [];
+  private count = 0;
+
+  name(attribute: string): string {
+    const placeholder = `#n${Object.keys(this.names).length}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(value: unknown): string {
+    this.count += 1;
+    const placeholder = `:v${this.count}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  set(attribute: string, value: unknown): this {
+    if (value === undefined) this.removes.push(this.name(attribute));
+    else this.sets.push(`${this.name(attribute)} = ${this.value(withoutUndefined(value))}`);
+    return this;
+  }
+
+  appendEvents(rows: readonly StoredEvent[]): this {
+    if (rows.length === 0) return this;
+    const events = this.name('events');
+    this.sets.push(`${events} = list_append(if_not_exists(${events}, ${this.value([])}), ${this.value(rows)})`);
+    return this;
+  }
+
+  addToSet(attribute: string, member: string): this {
+    this.adds.push(`${this.name(attribute)} ${this.value(new Set([member]))}`);
+    return this;
+  }
+
+  expression(): string {
+    return [
+      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
+      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
+      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join(' ');
+  }
 }
 
 export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQueries {
@@ -95,7 +199,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     private readonly tableName: string,
   ) {}
 
-  /** Checkout + order-ref claim + `created` row, all or nothing. */
+  /** Checkout + order-ref claim, all or nothing. The `created` row is implied by `createdAt`. */
   async createCheckout(checkout: Checkout): Promise<void> {
     const result = await transactWrite(this.client, {
       TransactItems: [
@@ -114,7 +218,6 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        this.eventPut({ checkoutId: checkout.id, type: 'created', at: checkout.createdAt }),
       ],
     });
     if (result.ok) return;
@@ -131,34 +234,29 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /** Strongly consistent read, so a status just written is what the next decision sees. */
   async getCheckout(checkoutId: string): Promise<Checkout | undefined> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }),
-      );
-      return Item === undefined ? undefined : fromItem(Item);
-    } catch (error) {
-      return translateStoreError(error);
-    }
+    const item = await this.getItem(checkoutId);
+    return item === undefined ? undefined : fromItem(item);
   }
 
   async findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined> {
+    let checkoutId: unknown;
     try {
       const { Item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: orderRefKey(merchantId, merchantOrderRef), ConsistentRead: true }),
       );
-      const checkoutId = Item?.['checkoutId'];
-      if (typeof checkoutId !== 'string') return undefined;
-      const checkout = await this.getCheckout(checkoutId);
-      return checkout?.merchantId === merchantId ? checkout : undefined;
+      checkoutId = Item?.['checkoutId'];
     } catch (error) {
       return translateStoreError(error);
     }
+    if (typeof checkoutId !== 'string') return undefined;
+    const checkout = await this.getCheckout(checkoutId);
+    return checkout?.merchantId === merchantId ? checkout : undefined;
   }
 
   /**
-   * Reads the record, checks the status machine and `from`, then writes the new record
-   * conditioned on the status and version it read, with the timeline row in the same
-   * transaction. If the condition fails it re-reads: a status outside `from` is
+   * Reads the record, checks the status machine and `from`, then writes what changes with one
+   * UpdateItem conditioned on the status and version it read, the timeline rows appended in the
+   * same write. If the condition fails it re-reads: a status outside `from` is
    * InvalidTransitionError; a version that moved is ConcurrentModificationError when the caller
    * pinned `expectedVersion`, otherwise the write is retried on the fresh record.
    */
@@ -174,22 +272,25 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         throw new ConcurrentModificationError('The checkout was changed by another request');
       }
       const now = new Date().toISOString();
-      const next: Checkout = {
+      const next: Checkout = withoutUndefined({
         ...current,
         ...transition.patch,
         status: transition.to,
         version: current.version + 1,
         updatedAt: now,
-      };
-      const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
-      if (transition.event !== undefined) {
-        items.push(this.eventPut({ ...transition.event, checkoutId: current.id, at: transition.event.at ?? now }));
+      });
+      const update = new UpdateBuilder().set('status', next.status);
+      for (const [field, value] of Object.entries(transition.patch ?? {})) update.set(field, value);
+      const rows = [transition.event, ...(transition.events ?? [])].filter((row) => row !== undefined);
+      update.appendEvents(rows.map((row) => storedEvent(row, now)));
+      const entersProcessing = next.status === 'processing' && current.status !== 'processing';
+      // The watch first: a watch whose transition then loses is harmless (the sweep finds the
+      // checkout not processing and forgets it); a processing checkout without one would not be.
+      if (entersProcessing) await this.armWatch(next.id, now);
+      if (await this.writeConditionally(current, next, update)) {
+        await this.afterWrite(current, next, now);
+        return next;
       }
-      const watch = this.processingWatchChange(current, next, now);
-      if (watch !== undefined) items.push(watch);
-      items.push(...this.connectorCounters(current, next, now));
-      const result = await transactWrite(this.client, { TransactItems: items });
-      if (result.ok) return next;
     }
     throw new ConcurrentModificationError('The checkout kept changing under concurrent requests; retry');
   }
@@ -206,140 +307,223 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     if (current.version !== expectedVersion) throw new ConcurrentModificationError('The checkout was changed by another request');
     const now = new Date().toISOString();
     const next: Checkout = { ...current, payment, version: current.version + 1, updatedAt: now };
-    const items: TransactItem[] = [this.conditionalCheckoutPut(next, current)];
-    if (event !== undefined) items.push(this.eventPut({ ...event, checkoutId, at: event.at ?? now }));
-    items.push(...this.connectorCounters(current, next, now));
-    const result = await transactWrite(this.client, { TransactItems: items });
-    if (!result.ok) throw new ConcurrentModificationError('The checkout was changed by another request');
+    const update = new UpdateBuilder().set('payment', payment);
+    if (event !== undefined) update.appendEvents([storedEvent(event, now)]);
+    if (!(await this.writeConditionally(current, next, update))) {
+      throw new ConcurrentModificationError('The checkout was changed by another request');
+    }
+    await this.afterWrite(current, next, now);
     return next;
   }
 
-  /** With `dedupeKey`, a marker item makes a second append of the same logical event a no-op. */
+  /**
+   * Appends a row to the item's `events` list with one UpdateItem (the version is untouched, so
+   * it never races a transition). With `dedupeKey`, the key joins the item's `eventKeys` set in
+   * the same write, conditioned on not being there yet: a second append is a no-op. An append
+   * to a checkout that does not exist is a no-op too (the previous version wrote an orphan row).
+   */
   async appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void> {
-    const items: TransactItem[] = [];
+    const update = new UpdateBuilder().appendEvents([storedEvent(event, event.at)]);
+    let condition = 'attribute_exists(pk)';
     if (dedupeKey !== undefined) {
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: { ...checkoutEventDedupeKey(event.checkoutId, dedupeKey), entity: 'checkout_event_key', at: event.at },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      });
+      update.addToSet('eventKeys', dedupeKey);
+      condition += ` AND NOT contains(${update.name('eventKeys')}, ${update.value(dedupeKey)})`;
     }
-    items.push(this.eventPut(event));
-    const result = await transactWrite(this.client, { TransactItems: items });
-    if (!result.ok && dedupeKey === undefined) throw new ConflictError('Timeline row already exists');
-  }
-
-  /** Oldest first; the sort key starts with the ISO timestamp. */
-  async listEvents(checkoutId: string): Promise<CheckoutEvent[]> {
-    const items = await queryItems(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ':prefix': EVENT_SK_PREFIX },
-      ConsistentRead: true,
-    });
-    return items.map(toEvent);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: checkoutKey(event.checkoutId),
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+        }),
+      );
+    } catch (error) {
+      // The key was there (a repeat), or there is no such checkout: no row, and no item created.
+      if (!isConditionalCheckFailure(error)) translateStoreError(error);
+    }
   }
 
   /**
-   * Newest first through gsi1 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`); opaque cursor. Reads one
-   * item more than asked, so a cursor is given only when another page really exists (`has_more`).
+   * Oldest first: the `created` row (from `createdAt`), then the item's `events`, merged with the
+   * `EVENT#` row items of checkouts written by the previous version. One consistent Query over
+   * the checkout's partition from `CHECKOUT` to the last `EVENT#` row reads the item and those
+   * rows together (the `EVENTKEY#` markers sort after and are not read).
    */
-  async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
-    const gsi1pk = merchantCheckoutsGsiPk(merchantId);
-    const startKey =
-      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'CHECKOUT#', sk: 'CHECKOUT' });
+  async listEvents(checkoutId: string): Promise<CheckoutEvent[]> {
+    let items: Record<string, unknown>[];
     try {
-      const page = await this.client.send(
+      const answer = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'gsi1pk = :gsi1pk',
-          ExpressionAttributeValues: { ':gsi1pk': gsi1pk },
-          ScanIndexForward: false,
-          Limit: query.limit + 1,
-          ExclusiveStartKey: startKey,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ...OLD_TIMELINE_SK_RANGE },
+          ConsistentRead: true,
         }),
       );
-      const items = page.Items ?? [];
-      const checkouts = items.slice(0, query.limit).map(fromItem);
-      const last = items.length > query.limit ? items[query.limit - 1] : undefined;
-      return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeGsiCursor(last) };
+      items = answer.Items ?? [];
+      // A checkout with more old rows than one page holds (1 MB): read the rest.
+      for (let startKey = answer.LastEvaluatedKey; startKey !== undefined;) {
+        const more = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+            ExpressionAttributeValues: { ':pk': checkoutKey(checkoutId).pk, ...OLD_TIMELINE_SK_RANGE },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(more.Items ?? []));
+        startKey = more.LastEvaluatedKey;
+      }
+    } catch (error) {
+      return translateStoreError(error);
+    }
+    const item = items.find((candidate) => candidate['sk'] === CHECKOUT_SK);
+    const oldRows = items.filter((candidate) => candidate['sk'] !== CHECKOUT_SK).map((row) => toEvent(checkoutId, row));
+    const events: CheckoutEvent[] = [...oldRows];
+    if (item !== undefined) {
+      if (!oldRows.some((row) => row.type === 'created')) {
+        events.unshift({ checkoutId, type: 'created', at: item['createdAt'] as string });
+      }
+      const stored = Array.isArray(item['events']) ? (item['events'] as Record<string, unknown>[]) : [];
+      events.push(...stored.map((row) => toEvent(checkoutId, row)));
+    }
+    // Stable: rows with the same instant keep the order they were written in.
+    return events
+      .map((event, position) => ({ event, position }))
+      .sort((a, b) => (a.event.at < b.event.at ? -1 : a.event.at > b.event.at ? 1 : a.position - b.position))
+      .map(({ event }) => event);
+  }
+
+  /**
+   * Newest first through the keys-only gsi2 (`MERCHANT#<id>#CHECKOUTS`, `createdAt#id`), the page's
+   * items read with one BatchGetItem; then, for items written before gsi2 existed (all older),
+   * through gsi1. Reads one entry more than asked, so a cursor is given only when another page
+   * really exists (`has_more`). The cursor is opaque and names the index it continues on.
+   */
+  async listCheckoutsByMerchant(merchantId: string, query: CheckoutListQuery): Promise<CheckoutListPage> {
+    const gsiPk = merchantCheckoutsGsiPk(merchantId);
+    let position: ListPosition | undefined = query.cursor === undefined ? { index: GSI2 } : decodeListCursor(query.cursor, gsiPk);
+    const entries: { index: ListPosition['index']; item: Record<string, unknown> }[] = [];
+    try {
+      while (position !== undefined && entries.length <= query.limit) {
+        const { index, startKey }: ListPosition = position;
+        const partition = index === GSI2 ? 'gsi2pk' : 'gsi1pk';
+        const page: QueryCommandOutput = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${partition} = :pk`,
+            ExpressionAttributeValues: { ':pk': gsiPk },
+            ScanIndexForward: false,
+            Limit: query.limit + 1 - entries.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        entries.push(...(page.Items ?? []).map((item) => ({ index, item })));
+        position =
+          page.LastEvaluatedKey !== undefined
+            ? { index, startKey: page.LastEvaluatedKey as Record<string, string> }
+            : index === GSI2
+              ? { index: GSI1 }
+              : undefined;
+      }
+    } catch (error) {
+      return translateStoreError(error);
+    }
+    const shown = entries.slice(0, query.limit);
+    // gsi2 holds keys only: the items come by key; gsi1 entries already hold the whole item.
+    const fetched = await batchGetItems(
+      this.client,
+      this.tableName,
+      shown.filter((entry) => entry.index === GSI2).map(({ item }) => ({ pk: item['pk'] as string, sk: CHECKOUT_SK })),
+    );
+    const byPk = new Map(fetched.map((item) => [item['pk'], item]));
+    const checkouts = shown.flatMap(({ index, item }) => {
+      const full = index === GSI2 ? byPk.get(item['pk']) : item;
+      return full === undefined ? [] : [fromItem(full)];
+    });
+    const last = entries.length > query.limit ? shown.at(-1) : undefined;
+    return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeListCursor(last.index, last.item) };
+  }
+
+  private async getItem(checkoutId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }),
+      );
+      return Item;
     } catch (error) {
       return translateStoreError(error);
     }
   }
 
-  /**
-   * The recovery watch list (lambdas/adapters/dynamo-recovery-store.ts) follows the status in the
-   * same transaction: entering `processing` adds the checkout; the terminal write re-arms the same
-   * item (since = the terminal time) as an outcome watch, which NotifyMerchant removes once the
-   * result events are stored. So the reconciliation sweep sees every in-flight payment and every
-   * result not yet published (a crash between RecordOutcome and NotifyMerchant), without a scan.
-   */
-  private processingWatchChange(current: Checkout, next: Checkout, now: string): TransactItem | undefined {
-    if (next.status === 'processing' && current.status !== 'processing') {
-      return {
-        Put: {
-          TableName: this.tableName,
-          Item: { ...processingWatchKey(next.id), entity: 'processing_watch', checkoutId: next.id, since: now },
-        },
-      };
+  /** The one conditional write: status and version as read, plus version and updatedAt moved. */
+  private async writeConditionally(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {
+    update.set('version', next.version).set('updatedAt', next.updatedAt);
+    const input: UpdateCommandInput = {
+      TableName: this.tableName,
+      Key: checkoutKey(current.id),
+      UpdateExpression: update.expression(),
+      ConditionExpression: `${update.name('status')} = ${update.value(current.status)} AND ${update.name('version')} = ${update.value(current.version)}`,
+      ExpressionAttributeNames: update.names,
+      ExpressionAttributeValues: update.values,
+    };
+    try {
+      await this.client.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      return translateStoreError(error);
     }
-    if (current.status === 'processing' && (next.status === 'succeeded' || next.status === 'failed')) {
-      return {
-        Put: {
-          TableName: this.tableName,
-          Item: { ...processingWatchKey(next.id), entity: 'outcome_watch', checkoutId: next.id, since: now },
-        },
-      };
-    }
-    if (current.status === 'processing' && next.status !== 'processing') {
-      return { Delete: { TableName: this.tableName, Key: processingWatchKey(next.id) } };
-    }
-    return undefined;
   }
 
   /**
-   * The operator view's counters (lambdas/adapters/dynamo-connector-stats.ts) for what this write
-   * changes in the attempt list, in the same transaction: counted exactly when the write lands.
+   * The recovery watch (lambdas/adapters/dynamo-recovery-store.ts): a small item of its own, so the
+   * sweep's lease on it is never overwritten by a checkout write. Armed before the write that
+   * enters `processing` (SET only: a lease on it survives). The terminal write leaves it in place
+   * as the outcome watch (NotifyMerchant forgets it once the result events are stored); a write
+   * from `processing` back to a non-terminal status drops it just after.
    */
-  private connectorCounters(current: Checkout, next: Checkout, now: string): TransactItem[] {
+  private async armWatch(checkoutId: string, now: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: processingWatchKey(checkoutId),
+          UpdateExpression: 'SET entity = :entity, checkoutId = :checkoutId, since = :since',
+          ExpressionAttributeValues: { ':entity': 'processing_watch', ':checkoutId': checkoutId, ':since': now },
+        }),
+      );
+    } catch (error) {
+      translateStoreError(error);
+    }
+  }
+
+  /**
+   * What follows a landed checkout write, each its own small unconditional write: the operator
+   * view's connector counters (ADD; lost only if the process dies between the two writes, see the
+   * README's data model) and dropping the watch of a checkout that left `processing` for a
+   * non-terminal status (a watch left behind is harmless: the sweep forgets it). Their failure
+   * does not undo or fail the state change already stored.
+   */
+  private async afterWrite(current: Checkout, next: Checkout, now: string): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     const deltas = attemptCounterDeltas(
       current.payment?.attempts ?? [],
       next.payment?.attempts ?? [],
       current.status === 'processing',
     );
-    return counterUpdates(this.tableName, next.id, deltas, new Date(now));
-  }
-
-  private conditionalCheckoutPut(next: Checkout, current: Checkout): TransactItem {
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: toItem(next),
-        ConditionExpression: '#status = :status AND version = :version',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': current.status, ':version': current.version },
-      },
-    };
-  }
-
-  private eventPut(event: CheckoutEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: withoutUndefined({
-          ...checkoutEventKey(event.checkoutId, event.at, event.type, generateRandomSuffix()),
-          entity: 'checkout_event',
-          checkoutId: event.checkoutId,
-          type: event.type,
-          at: event.at,
-          data: event.data,
-        }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
+    for (const item of counterUpdates(this.tableName, next.id, deltas, new Date(now))) {
+      if (item.Update !== undefined) writes.push(this.client.send(new UpdateCommand(item.Update)));
+    }
+    const terminal = next.status === 'succeeded' || next.status === 'failed';
+    if (current.status === 'processing' && next.status !== 'processing' && !terminal) {
+      writes.push(this.client.send(new DeleteCommand({ TableName: this.tableName, Key: processingWatchKey(next.id) })));
+    }
+    await Promise.allSettled(writes);
   }
 }

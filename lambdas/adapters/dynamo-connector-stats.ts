@@ -3,11 +3,13 @@
  * (`CONNSTATS#<connector>`) of small counter items, one per UTC minute and shard
  * (`MINUTE#<YYYY-MM-DDTHH:MM>#<shard>`), expiring after two days.
  *
- * Writes: the checkout repository adds `counterUpdates` (ADD, no condition) to the very
- * TransactWriteItems that conditionally writes the checkout, so a count exists exactly when the
- * attempt change it counts was stored (a lost condition or a re-run counts nothing). The shard,
- * picked from the checkout id, spreads concurrent transactions over several items, so payments
- * racing in the same minute rarely conflict on a counter.
+ * Writes: after a checkout's conditional write lands, the checkout repository sends
+ * `counterUpdates` (ADD, no condition) as their own small UpdateItems, so a count exists only when
+ * the attempt change it counts was stored (a lost condition or a re-run counts nothing). A process
+ * that dies between the two writes loses that count: the operator view is a rate over the last
+ * hour and tolerates it, and the checkout write stays one single-item write instead of a
+ * transaction (which would double its units). The shard, picked from the checkout id, spreads
+ * concurrent payments over several items.
  * Reads: one Query per connector over the last 60 minutes (at most 60 x shards small items).
  */
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';

@@ -5,15 +5,19 @@
 
 export const merchantKey = (merchantId: string) => ({ pk: `MERCHANT#${merchantId}`, sk: 'PROFILE' });
 export const apiKeyKey = (secretKeyHash: string) => ({ pk: `APIKEY#${secretKeyHash}`, sk: 'APIKEY' });
-export const checkoutKey = (checkoutId: string) => ({ pk: `CHECKOUT#${checkoutId}`, sk: 'CHECKOUT' });
+export const CHECKOUT_PK_PREFIX = 'CHECKOUT#';
+export const CHECKOUT_SK = 'CHECKOUT';
+export const checkoutKey = (checkoutId: string) => ({ pk: `${CHECKOUT_PK_PREFIX}${checkoutId}`, sk: CHECKOUT_SK });
 export const orderRefKey = (merchantId: string, merchantOrderRef: string) => ({
   pk: `ORDERREF#${merchantId}#${merchantOrderRef}`,
   sk: 'ORDERREF',
 });
+/** Timeline row items of the previous version (new rows live in the checkout item's `events` list). */
 export const checkoutEventKey = (checkoutId: string, at: string, type: string, suffix: string) => ({
   pk: `CHECKOUT#${checkoutId}`,
   sk: `EVENT#${at}#${type}#${suffix}`,
 });
+/** The previous version's dedupe markers (now the checkout item's `eventKeys` set). */
 export const checkoutEventDedupeKey = (checkoutId: string, dedupeKey: string) => ({
   pk: `CHECKOUT#${checkoutId}`,
   sk: `EVENTKEY#${dedupeKey}`,
@@ -23,6 +27,7 @@ export const webhookEndpointKey = (merchantId: string, endpointId: string) => ({
   sk: `${WEBHOOK_ENDPOINT_SK_PREFIX}${endpointId}`,
 });
 export const WEBHOOK_ENDPOINT_SK_PREFIX = 'WEBHOOK_ENDPOINT#';
+/** A merchant's checkouts: gsi2 (keys only, set at create); gsi1 for items written before gsi2. */
 export const merchantCheckoutsGsiPk = (merchantId: string) => `MERCHANT#${merchantId}#CHECKOUTS`;
 export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMP#${scope}#${key}`, sk: 'IDEMP' });
 
@@ -30,6 +35,11 @@ export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMP#${sc
 export const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'CUSTOMER' });
 
 export const EVENT_SK_PREFIX = 'EVENT#';
+/**
+ * The sort-key range of a checkout's partition holding the item and the old `EVENT#<at>#...` rows
+ * but not the `EVENTKEY#` markers ('CHECKOUT' < 'EVENT#...' < 'EVENT$' < 'EVENTKEY#...').
+ */
+export const OLD_TIMELINE_SK_RANGE = { ':first': CHECKOUT_SK, ':last': 'EVENT$' } as const;
 export const GSI1 = 'gsi1';
 /** Keys only, sparse (attributes `gsi2pk` / `gsi2sk`): costs a write unit only when an entry's keys change. */
 export const GSI2 = 'gsi2';

@@ -1,13 +1,19 @@
 /**
- * RecoveryStore on DynamoDB: the watch list of checkouts in `processing` (one partition, one item
- * per in-flight checkout, kept in step with the status by dynamo-checkout-repository.ts) and the
- * sweep's lease on a checkout. The lease is a conditional write (no live lease, or our own), so
+ * RecoveryStore on DynamoDB: the watch list (one partition, one small item per watched checkout)
+ * and the sweep's lease on a checkout, kept in the watch item so no checkout write can overwrite
+ * it. dynamo-checkout-repository.ts arms the watch just before the write that enters
+ * `processing`; it stays through the terminal write (then it is the outcome watch) until
+ * NotifyMerchant (or the sweep) forgets it. For a terminal checkout `since` is the checkout's
+ * `updatedAt` (when the result was recorded), read with one BatchGetItem per page of watches, so
+ * the sweep gives NotifyMerchant the same time as before the watch stopped being rewritten at the
+ * terminal write. The lease is a conditional write (no live lease, or our own), so
  * two sweeps (overlapping schedule runs, or a run that outlived its Lambda) never act on the same
  * checkout at once; a sweep that dies only delays the next one by the lease length.
  */
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
-import { PROCESSING_WATCH_PK, processingWatchKey } from './dynamo-keys';
+import { checkoutKey, PROCESSING_WATCH_PK, processingWatchKey } from './dynamo-keys';
+import { batchGetItems } from './dynamo-batch-get';
 import { isConditionalCheckFailure, queryItems, translateStoreError } from './dynamo-support';
 
 export class DynamoRecoveryStore implements RecoveryStore {
@@ -26,12 +32,27 @@ export class DynamoRecoveryStore implements RecoveryStore {
       },
       limit,
     );
-    return items.map((item) => ({
-      checkoutId: item['checkoutId'] as string,
-      since: item['since'] as string,
-      ...(typeof item['leaseUntil'] === 'string' ? { leaseUntil: item['leaseUntil'] } : {}),
-      ...(typeof item['leaseOwner'] === 'string' ? { leaseOwner: item['leaseOwner'] } : {}),
-    }));
+    const checkouts = await batchGetItems(
+      this.client,
+      this.tableName,
+      items.map((item) => checkoutKey(item['checkoutId'] as string)),
+      { projection: ['status', 'updatedAt'] },
+    );
+    const recorded = new Map(
+      checkouts
+        .filter((checkout) => checkout['status'] === 'succeeded' || checkout['status'] === 'failed')
+        .map((checkout) => [checkout['pk'], checkout['updatedAt'] as string]),
+    );
+    return items.map((item) => {
+      const since = item['since'] as string;
+      const resultAt = recorded.get(checkoutKey(item['checkoutId'] as string).pk);
+      return {
+        checkoutId: item['checkoutId'] as string,
+        since: resultAt !== undefined && resultAt > since ? resultAt : since,
+        ...(typeof item['leaseUntil'] === 'string' ? { leaseUntil: item['leaseUntil'] } : {}),
+        ...(typeof item['leaseOwner'] === 'string' ? { leaseOwner: item['leaseOwner'] } : {}),
+      };
+    });
   }
 
   async claimCheckout(checkoutId: string, owner: string, now: Date, leaseUntil: Date): Promise<boolean> {

@@ -13,21 +13,24 @@ export interface CheckoutTransition {
   patch?: Partial<Pick<Checkout, 'failureReason' | 'failureMessage' | 'payment' | 'executionArn' | 'lastPaymentError'>>;
   /** Also require this version (optimistic lock); omit to condition on status only. */
   expectedVersion?: number;
-  /** Timeline row written in the same transaction. */
+  /** Timeline row written in the same conditional write. */
   event?: Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string };
+  /** More timeline rows in the same write (after `event`, in this order). */
+  events?: Array<Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string }>;
 }
 
 export interface CheckoutRepository {
   /**
    * Creates the checkout and claims (merchantId, merchantOrderRef) in one transaction; throws
-   * DuplicateOrderRefError when the ref is taken. Also writes the `created` timeline row.
+   * DuplicateOrderRefError when the ref is taken. The `created` timeline row is implied by
+   * `createdAt` (listEvents returns it).
    */
   createCheckout(checkout: Checkout): Promise<void>;
   getCheckout(checkoutId: string): Promise<Checkout | undefined>;
   findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined>;
   /**
    * Moves the status with a conditional write (status in `from`, and version if given), bumps
-   * the version, and writes the timeline event in the same transaction. Returns the new record,
+   * the version, and writes the timeline rows in the same conditional write. Returns the new record,
    * or throws InvalidTransitionError (status not in `from`) / ConcurrentModificationError.
    */
   transitionCheckout(transition: CheckoutTransition): Promise<Checkout>;

@@ -11,9 +11,10 @@ export interface ProcessingWatch {
 }
 
 /**
- * The recovery watch list: one item per checkout in `processing`, written in the same transaction
- * as the status change (lambdas/adapters/dynamo-checkout-repository.ts), so the sweep reads only
- * in-flight payments and never scans the table. Claiming is a conditional write (a lease).
+ * The recovery watch list: every checkout in `processing` and every terminal checkout whose result
+ * events are not yet published (`since` = when it entered processing, or when its result was
+ * recorded), kept by the checkout writes (lambdas/adapters/dynamo-checkout-repository.ts), so the
+ * sweep reads only in-flight payments and never scans the table. Claiming is a conditional write (a lease).
  */
 export interface RecoveryStore {
   listProcessing(limit: number): Promise<ProcessingWatch[]>;

@@ -6,7 +6,9 @@ import { aPayment } from '../support/payments';
 import { paymentBalances } from '../../lambdas/domain/authorization-hold';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
+import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
 import { DynamoCheckoutRepository, DynamoIdempotencyStore, DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-store';
@@ -137,7 +139,8 @@ describe('DynamoCheckoutRepository', () => {
     // Assess
     expect(Item?.['expiresAt']).toBeUndefined();
     expect(Item?.['checkoutExpiresAt']).toBe(checkout.expiresAt);
-    expect(Item?.['gsi1pk']).toBe(`MERCHANT#${checkout.merchantId}#CHECKOUTS`);
+    expect(Item?.['gsi2pk']).toBe(`MERCHANT#${checkout.merchantId}#CHECKOUTS`);
+    expect(Item?.['gsi1pk']).toBeUndefined();
   });
 
   it('lets exactly one of two concurrent creates claim a merchant_order_ref', async () => {
@@ -309,6 +312,163 @@ describe('DynamoCheckoutRepository', () => {
     expect((await checkouts.listEvents(checkout.id)).filter((e) => e.type === 'webhook_delivered')).toHaveLength(1);
   });
 
+  it('synthesizes the created row from createdAt instead of storing a row item', async () => {
+    // Prepare
+    const checkout = newCheckout();
+    // Act
+    await checkouts.createCheckout(checkout);
+    const events = await checkouts.listEvents(checkout.id);
+    const partition = await documentClient.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CHECKOUT#${checkout.id}` },
+      }),
+    );
+    // Assess: one item in the checkout's partition, the checkout itself
+    expect(events).toEqual([{ checkoutId: checkout.id, type: 'created', at: checkout.createdAt }]);
+    expect(partition.Items?.map((item) => item['sk'])).toEqual(['CHECKOUT']);
+  });
+
+  it('writes several timeline rows with the status in one conditional write, oldest first', async () => {
+    // Prepare
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      event: { type: 'payment_started' },
+    });
+    // Act
+    const done = await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['processing'],
+      to: 'succeeded',
+      event: { type: 'authorized', data: { psp_reference: 'psp_1' } },
+      events: [{ type: 'inventory_confirmed' }, { type: 'captured', data: { amount: 10050 } }],
+    });
+    // Assess
+    expect(done).toMatchObject({ status: 'succeeded', version: 3 });
+    const events = await checkouts.listEvents(checkout.id);
+    expect(events.map((event) => event.type)).toEqual([
+      'created',
+      'payment_started',
+      'authorized',
+      'inventory_confirmed',
+      'captured',
+    ]);
+    expect(events[2]).toMatchObject({ checkoutId: checkout.id, data: { psp_reference: 'psp_1' } });
+    expect(events.slice(2).every((event) => event.at === done.updatedAt)).toBe(true);
+    expect(await checkouts.getCheckout(checkout.id)).toEqual(done);
+  });
+
+  it('keeps a row appended between the read and the write of a transition', async () => {
+    // Prepare: a transition reads version 1; a callback row lands before its write
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    const at = new Date().toISOString();
+    // Act
+    await checkouts.appendEvent({ checkoutId: checkout.id, type: 'psp_callback', at });
+    await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      expectedVersion: 1,
+      event: { type: 'payment_started' },
+    });
+    // Assess
+    expect((await checkouts.listEvents(checkout.id)).map((event) => event.type)).toEqual([
+      'created',
+      'psp_callback',
+      'payment_started',
+    ]);
+  });
+
+  it('dedupes appends per key on the item and creates no item for an append to an unknown checkout', async () => {
+    // Prepare
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    const row = { checkoutId: checkout.id, type: 'webhook_delivered' as const, at: new Date().toISOString() };
+    // Act
+    await Promise.all([checkouts.appendEvent(row, 'webhook:evt_a'), checkouts.appendEvent(row, 'webhook:evt_a')]);
+    await checkouts.appendEvent({ ...row, data: { event: 'evt_b' } }, 'webhook:evt_b');
+    await checkouts.appendEvent({ ...row, checkoutId: 'chk_missing' });
+    // Assess
+    const delivered = (await checkouts.listEvents(checkout.id)).filter((event) => event.type === 'webhook_delivered');
+    expect(delivered).toHaveLength(2);
+    expect(await checkouts.getCheckout('chk_missing')).toBeUndefined();
+    expect(await checkouts.listEvents('chk_missing')).toEqual([]);
+  });
+
+  it('reads the timeline rows and markers of a checkout written by the previous version', async () => {
+    // Prepare: the item, its created row and a deduped row as items, the way the previous version stored them
+    const createdAt = new Date(Date.now() - 60_000).toISOString();
+    const checkout = newCheckout({ createdAt, updatedAt: createdAt });
+    const { pk, sk } = { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' };
+    const { expiresAt, ...fields } = checkout;
+    const later = new Date(Date.parse(checkout.createdAt) + 1000).toISOString();
+    await documentClient.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: db.tableName,
+              Item: {
+                pk,
+                sk,
+                entity: 'checkout',
+                gsi1pk: `MERCHANT#${checkout.merchantId}#CHECKOUTS`,
+                gsi1sk: `${checkout.createdAt}#${checkout.id}`,
+                ...fields,
+                checkoutExpiresAt: expiresAt,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: db.tableName,
+              Item: {
+                pk,
+                sk: `EVENT#${checkout.createdAt}#created#aaaa`,
+                entity: 'checkout_event',
+                checkoutId: checkout.id,
+                type: 'created',
+                at: checkout.createdAt,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: db.tableName,
+              Item: {
+                pk,
+                sk: `EVENT#${later}#psp_callback#bbbb`,
+                entity: 'checkout_event',
+                checkoutId: checkout.id,
+                type: 'psp_callback',
+                at: later,
+              },
+            },
+          },
+          { Put: { TableName: db.tableName, Item: { pk, sk: 'EVENTKEY#callback:1', entity: 'checkout_event_key', at: later } } },
+        ],
+      }),
+    );
+    // Act
+    const moved = await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'canceled',
+      event: { type: 'canceled' },
+    });
+    const events = await checkouts.listEvents(checkout.id);
+    // Assess
+    expect(moved).toMatchObject({ status: 'canceled', version: 2 });
+    expect(await checkouts.getCheckout(checkout.id)).toEqual(moved);
+    expect(events.map((event) => event.type)).toEqual(['created', 'psp_callback', 'canceled']);
+  });
+
   it("lists a merchant's checkouts newest first with a cursor", async () => {
     // Prepare
     const merchantId = generateMerchantId();
@@ -326,6 +486,190 @@ describe('DynamoCheckoutRepository', () => {
     expect(first.checkouts.map((c) => c.id)).toEqual([created[2]!.id, created[1]!.id]);
     expect(second.checkouts.map((c) => c.id)).toEqual([created[0]!.id]);
     expect(second.nextCursor).toBeUndefined();
+  });
+});
+
+describe('DynamoCheckoutRepository listing on gsi2', () => {
+  it('pages through gsi2 entries, then the gsi1 entries of items written by the previous version', async () => {
+    // Prepare: 4 checkouts created now (gsi2) and 2 older items as the previous version wrote them (gsi1)
+    const merchantId = generateMerchantId();
+    const created: Checkout[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const at = new Date(Date.UTC(2031, 0, 1, 0, 0, i)).toISOString();
+      const checkout = newCheckout({ merchantId, createdAt: at, updatedAt: at });
+      if (i < 2) {
+        const { expiresAt, ...fields } = checkout;
+        await documentClient.send(
+          new PutCommand({
+            TableName: db.tableName,
+            Item: {
+              pk: `CHECKOUT#${checkout.id}`,
+              sk: 'CHECKOUT',
+              entity: 'checkout',
+              gsi1pk: `MERCHANT#${merchantId}#CHECKOUTS`,
+              gsi1sk: `${at}#${checkout.id}`,
+              ...fields,
+              checkoutExpiresAt: expiresAt,
+            },
+          }),
+        );
+      } else {
+        await checkouts.createCheckout(checkout);
+      }
+      created.push(checkout);
+    }
+    // Act: pages of 3, 2 and whatever is left (every boundary: inside gsi2, across, inside gsi1)
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    for (const limit of [3, 2, 5]) {
+      const page = await checkouts.listCheckoutsByMerchant(merchantId, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      pages.push(page.checkouts.map((checkout) => checkout.id));
+      cursor = page.nextCursor;
+    }
+    const exact = await checkouts.listCheckoutsByMerchant(merchantId, { limit: 4 });
+    // Assess
+    const newestFirst = [...created].reverse().map((checkout) => checkout.id);
+    expect(pages).toEqual([newestFirst.slice(0, 3), newestFirst.slice(3, 5), newestFirst.slice(5)]);
+    expect(cursor).toBeUndefined();
+    expect(exact.checkouts.map((checkout) => checkout.id)).toEqual(newestFirst.slice(0, 4));
+    expect(exact.nextCursor).toBeDefined();
+    expect((await checkouts.listCheckoutsByMerchant(merchantId, { limit: 2 })).checkouts[0]).toEqual(created[5]);
+  });
+
+  it("refuses a cursor from another merchant's list shape or a forged one", async () => {
+    // Prepare
+    const forged = Buffer.from(JSON.stringify(['g2', '2031', 'MERCHANT#x'])).toString('base64url');
+    // Act
+    const attempt = checkouts.listCheckoutsByMerchant(generateMerchantId(), { limit: 2, cursor: forged });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ param: 'cursor' });
+  });
+});
+
+describe('DynamoRecoveryStore with the checkout writes', () => {
+  it('lists a processing checkout and an unpublished terminal one, the latter since its result, until forgotten', async () => {
+    // Prepare
+    const recovery = new DynamoRecoveryStore(documentClient, db.tableName);
+    const processing = newCheckout();
+    const terminal = newCheckout();
+    const reopened = newCheckout({ maxPaymentAttempts: 2 });
+    for (const checkout of [processing, terminal, reopened]) {
+      await checkouts.createCheckout(checkout);
+      await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const done = await checkouts.transitionCheckout({
+      checkoutId: terminal.id,
+      from: ['processing'],
+      to: 'failed',
+      patch: { failureReason: 'payment_declined' },
+    });
+    await checkouts.transitionCheckout({ checkoutId: reopened.id, from: ['processing'], to: 'open' });
+    // Act
+    const watched = await recovery.listProcessing(1000);
+    await recovery.forgetCheckout(terminal.id);
+    const afterForget = await recovery.listProcessing(1000);
+    // Assess
+    const byId = new Map(watched.map((watch) => [watch.checkoutId, watch]));
+    expect(byId.get(processing.id)?.since).toBeDefined();
+    expect(byId.get(terminal.id)?.since).toBe(done.updatedAt);
+    expect(byId.get(processing.id)!.since < done.updatedAt).toBe(true);
+    expect(byId.has(reopened.id)).toBe(false);
+    expect(afterForget.map((watch) => watch.checkoutId)).not.toContain(terminal.id);
+    expect(afterForget.map((watch) => watch.checkoutId)).toContain(processing.id);
+  });
+
+  it("keeps the sweep's lease when the saga writes the checkout", async () => {
+    // Prepare
+    const recovery = new DynamoRecoveryStore(documentClient, db.tableName);
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+    const now = new Date();
+    expect(await recovery.claimCheckout(checkout.id, 'sweep-a', now, new Date(now.getTime() + 60_000))).toBe(true);
+    // Act
+    await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['processing'], to: 'succeeded' });
+    const rival = await recovery.claimCheckout(checkout.id, 'sweep-b', now, new Date(now.getTime() + 60_000));
+    // Assess
+    expect(rival).toBe(false);
+    const watch = (await recovery.listProcessing(1000)).find((entry) => entry.checkoutId === checkout.id);
+    expect(watch).toMatchObject({ leaseOwner: 'sweep-a' });
+  });
+});
+
+describe('write requests and units of a checkout', () => {
+  it('makes each status change one UpdateItem of the checkout item, with no transaction and no index write', async () => {
+    // Prepare: a client that records every call with the capacity DynamoDB Local reports
+    const calls: { command: string; units: number }[] = [];
+    const counted = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+    counted.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      input['ReturnConsumedCapacity'] = 'TOTAL';
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] })
+        .ConsumedCapacity;
+      const rows = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
+      calls.push({ command: context.commandName ?? '?', units: rows.reduce((sum, row) => sum + (row.CapacityUnits ?? 0), 0) });
+      return result;
+    });
+    const repository = new DynamoCheckoutRepository(counted, db.tableName);
+    const checkout = newCheckout();
+    const writes = () => calls.filter((call) => !/^(Get|Query|BatchGet)/.test(call.command));
+    const step = async (action: () => Promise<unknown>) => {
+      calls.length = 0;
+      await action();
+      return writes().map((call) => `${call.command}:${call.units}`);
+    };
+    const payment = aPayment(
+      {
+        paymentToken: 'tok_1',
+        connector: 'sandbox',
+        authorizedAmount: 10050,
+        capturedAmount: 0,
+        voided: false,
+        pspReference: 'psp_1',
+      },
+      { id: checkout.id },
+    );
+    // Act
+    const create = await step(() => repository.createCheckout(checkout));
+    const pay = await step(() =>
+      repository.transitionCheckout({
+        checkoutId: checkout.id,
+        from: ['open'],
+        to: 'processing',
+        event: { type: 'payment_started' },
+      }),
+    );
+    const succeed = await step(() =>
+      repository.transitionCheckout({
+        checkoutId: checkout.id,
+        from: ['processing'],
+        to: 'succeeded',
+        patch: { payment },
+        event: { type: 'authorized' },
+        events: [{ type: 'inventory_confirmed' }, { type: 'captured' }],
+      }),
+    );
+    const delivered = await step(() =>
+      repository.appendEvent(
+        { checkoutId: checkout.id, type: 'webhook_delivered', at: new Date().toISOString() },
+        'webhook:evt_1',
+      ),
+    );
+    counted.destroy();
+    const { Item: stored } = await documentClient.send(
+      new GetCommand({ TableName: db.tableName, Key: { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' } }),
+    );
+    // Assess: one request per status change on the checkout item (DynamoDB Local's units: 1 per
+    // KB of the item), plus the watch at pay and one connector counter when the attempt changed
+    console.info('checkout write requests:units', { create, pay, succeed, delivered });
+    const itemUnits = Math.max(1, Math.ceil(dynamoItemBytes(stored!) / 1024));
+    expect(create).toEqual([expect.stringMatching(/^TransactWriteItemsCommand:/)]); // checkout + order-ref claim
+    expect(pay).toEqual(['UpdateItemCommand:1', 'UpdateItemCommand:1']); // the watch, then the checkout
+    expect(succeed).toEqual([`UpdateItemCommand:${itemUnits}`, 'UpdateItemCommand:1']); // the checkout, then its counter
+    expect(delivered).toEqual([`UpdateItemCommand:${itemUnits}`]);
+    expect(itemUnits).toBeLessThanOrEqual(2);
   });
 });
 
