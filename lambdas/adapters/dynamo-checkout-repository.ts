@@ -185,6 +185,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       if (transition.event !== undefined) {
         items.push(this.eventPut({ ...transition.event, checkoutId: current.id, at: transition.event.at ?? now }));
       }
+      for (const extra of transition.events ?? [])
+        items.push(this.eventPut({ ...extra, checkoutId: current.id, at: extra.at ?? now }));
       const watch = this.processingWatchChange(current, next, now);
       if (watch !== undefined) items.push(watch);
       items.push(...this.connectorCounters(current, next, now));

@@ -15,6 +15,8 @@ export interface CheckoutTransition {
   expectedVersion?: number;
   /** Timeline row written in the same transaction. */
   event?: Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string };
+  /** More timeline rows written in the same transaction, after `event` (e.g. `captured` then `succeeded`). */
+  events?: Array<Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string }>;
 }
 
 export interface CheckoutRepository {
