@@ -5,6 +5,9 @@
  * invariants, and the demo merchant's stock for overselling.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { stateMachineArnFor } from '../../local/stepfunctions-emulator';
 import { fetchLedger, tokenizeTestCard, type LedgerOperation } from '../../local/sandbox-psp/client';
 import { eventually, PaystepClient } from '../../local/paystep-client';
 import { moneyInvariantViolations } from '../support/money-invariants';
@@ -43,6 +46,18 @@ const CATALOGUE: Product[] = [
 ];
 
 let stack: StackProcess;
+
+/** The checkout's (first try's) execution history, as the bench reads it. */
+async function executionHistory(checkoutId: string): Promise<HistoryEvent[]> {
+  const client = new SFNClient({ ...LOCAL_AWS, endpoint: stack.sfnUrl });
+  try {
+    const executionArn = `${stateMachineArnFor().replace(':stateMachine:', ':execution:')}:${checkoutId}`;
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+    return page.events ?? [];
+  } finally {
+    client.destroy();
+  }
+}
 let api: PaystepClient;
 
 async function merchantGet<T>(path: string): Promise<T> {
@@ -168,6 +183,14 @@ describe('payment saga over HTTP', () => {
     const sentAt = Date.parse(String(confirmed.data?.sent_at));
     expect(sentAt).toBeGreaterThanOrEqual(Date.parse(authorized.at));
     expect(sentAt).toBeLessThanOrEqual(Date.parse(confirmed.at));
+    // Three state transitions and three saga invocations (what the bench counts from the history).
+    const history = await executionHistory(checkout_id);
+    expect(history.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name)).toEqual([
+      'AuthorizePayment',
+      'ConfirmInventory',
+      'CapturePayment',
+    ]);
+    expect(history.filter((e) => e.type === 'LambdaFunctionScheduled')).toHaveLength(3);
   });
 
   it('decline: failed with payment_declined, nothing captured, no confirmation call', async () => {
