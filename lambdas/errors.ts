@@ -201,9 +201,28 @@ export class PspClientError extends PspRejectedError {
   }
 }
 
+// ---- Saga routing signals: not failures, never retried ------------------------------------------
+// AuthorizePayment throws these after recording what the wait needs (the pending reference, the
+// open challenge); the ASL's Catch routes them to AwaitAuthorization / AwaitAuthentication, which
+// return to AuthorizePayment. Thrown instead of returned so the success path needs no Choice state.
+
+/** The PSP answered "pending": its result comes later by callback (AwaitAuthorization). */
+export class AuthorizationPendingError extends PaystepError {
+  override readonly name = 'AuthorizationPendingError';
+  readonly status = 409;
+  readonly code = 'authorization_pending';
+}
+
+/** A 3-D Secure challenge is open: the buyer is at the issuer (AwaitAuthentication). */
+export class AuthenticationActionRequiredError extends PaystepError {
+  override readonly name = 'AuthenticationActionRequiredError';
+  readonly status = 409;
+  readonly code = 'authentication_action_required';
+}
+
 // ---- Saga refusals: a step's precondition does not hold (no PSP involved) ---------------------
 // None is retried by the state machine (no Retry lists them): each is caught by the step's
-// `States.ALL` Catch and routed as before (to compensation, or to RecordOutcome as psp_error).
+// `States.ALL` Catch and routed as before (to VoidAuthorization, the failure path's terminal step, as psp_error).
 
 /** Base of the saga's own refusals: the stored payment is not where the step needs it. */
 export abstract class SagaRefusalError extends PaystepError {

@@ -7,10 +7,10 @@
 export const SAGA_STEPS = {
   AuthorizePayment: 'saga-authorize-payment',
   ConfirmInventory: 'saga-confirm-inventory',
+  /** The success path's last step: capture, terminal `succeeded` in the same write, the result webhook in-process. */
   CapturePayment: 'saga-capture-payment',
+  /** The failure path's one terminal step: void, terminal `failed` (or reopen), the result webhook in-process. */
   VoidAuthorization: 'saga-void-authorization',
-  RecordOutcome: 'saga-record-outcome',
-  NotifyMerchant: 'saga-notify-merchant',
   /** `.waitForTaskToken` wait for a pending PSP authorization (resumed by the PSP callback handler). */
   AwaitAuthorization: 'saga-await-authorization',
   /** `.waitForTaskToken` wait while the buyer is at a 3-D Secure challenge (15 min abandonment timeout). */

@@ -152,14 +152,18 @@ const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
     merchantEgress: true,
     secretsKey: true,
   },
-  CapturePayment: { description: 'Saga: captures the authorized amount at the PSP', callsPsp: true },
-  VoidAuthorization: { description: 'Saga: voids the authorization at the PSP', callsPsp: true },
-  RecordOutcome: {
-    description: "Saga: records the checkout's terminal status with a conditional write",
+  CapturePayment: {
+    description: 'Saga: captures the authorized amount, records succeeded and sends the result webhook',
+    callsPsp: true,
+    // The result webhook goes to merchant URLs, signed with the merchant's stored secret.
+    merchantEgress: true,
+    secretsKey: true,
+    // save_payment_method: the customer's card is saved before the terminal write (no decrypt).
     cardVault: 'attach',
   },
-  NotifyMerchant: {
-    description: 'Saga: sends the signed result webhook to the merchant',
+  VoidAuthorization: {
+    description: 'Saga: voids the authorization, records failed and sends the result webhook',
+    callsPsp: true,
     merchantEgress: true,
     secretsKey: true,
   },
@@ -467,7 +471,7 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(WEBHOOK_DISPATCHER.timeoutSeconds),
       logRetention,
       logRemovalPolicy,
-      // Calls merchant URLs: leaves through the whitelisted Elastic IPs like NotifyMerchant.
+      // Calls merchant URLs: leaves through the whitelisted Elastic IPs like the saga's terminal steps.
       vpc: props.vpc,
       vpcSubnets: props.egressSubnets,
       environment: {
@@ -505,7 +509,7 @@ export class StatelessStack extends Stack {
     });
     this.reconciliationSweep.bindTable({ table: props.table, access: 'readWrite' });
     this.reconciliationSweep.bindSecret('PAYSTEP_SECRETS_KEY', props.secretsKeySecret);
-    // Finishing a checkout succeeded saves its card on the customer, as RecordOutcome does (no decrypt).
+    // Finishing a checkout succeeded saves its card on the customer, as CapturePayment does (no decrypt).
     this.reconciliationSweep.bindCardVault({ vault: props.cardVault, access: 'attach' });
     bindConnectorSettings(this.reconciliationSweep, 'psp');
     this.reconciliationSweep.executionRole.addToPrincipalPolicy(

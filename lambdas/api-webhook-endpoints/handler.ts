@@ -4,7 +4,7 @@
  * POST /v1/webhook_endpoints/{id}/rotate_secret (new secret shown once; the old one keeps signing
  * alongside it until the overlap ends), POST /v1/webhook_endpoints/{id}/test (queues a signed
  * `webhook_endpoint.test` event for that endpoint). URLs pass the SSRF guard here (422 `unsafe_url`)
- * and again at every connection. Delivery is the saga's NotifyMerchant step plus the webhook dispatcher.
+ * and again at every connection. Delivery is the saga's terminal steps (notifyMerchant in-process) plus the webhook dispatcher.
  * Use cases: lambdas/use-cases/webhook-endpoints/.
  */
 import { createMerchantUrlGuard } from '../adapters/url-guard';

@@ -65,7 +65,7 @@ export function captureMethodOf(checkout: Pick<Checkout, 'captureMethod'>): Capt
 /**
  * Whether a manual-capture checkout may end `succeeded` with less than its amount captured: the
  * authorization is recorded, handed to the merchant (hold written), not voided, and inventory was
- * confirmed (or confirmation not required). RecordOutcome and the reconciliation sweep both ask this.
+ * confirmed (or confirmation not required). recordOutcome and the reconciliation sweep both ask this.
  */
 export function isHeldForManualCapture(checkout: Pick<Checkout, 'captureMethod' | 'amount' | 'payment'>): boolean {
   const payment = checkout.payment;

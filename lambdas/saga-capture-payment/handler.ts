@@ -1,8 +1,34 @@
-/** The saga's `CapturePayment` Task state (statemachines/checkout.asl.json). */
-import { capturePayment } from '../use-cases/saga/capture-payment';
+/**
+ * The saga's `CapturePayment` Task state (statemachines/checkout.asl.json): the capture with the
+ * terminal `succeeded` write, then the result webhook's publishing and first delivery in-process;
+ * emits CheckoutSucceeded.
+ */
+import { captureAndNotify } from '../use-cases/saga/capture-payment';
+import { recordCheckoutOutcome } from '../shared/observability';
+import { savedPaymentMethods } from '../shared/card-vault-wiring';
+import { customerRepository } from '../shared/customer-wiring';
 import { sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
-  ['checkouts', 'gateway', 'gateways', 'instruments', 'authorizationHolds', 'authorizationPolicy'],
-  capturePayment,
+  [
+    'checkouts',
+    'gateway',
+    'gateways',
+    'instruments',
+    'authorizationHolds',
+    'authorizationPolicy',
+    'events',
+    'webhookEndpoints',
+    'webhookSender',
+    'cipher',
+    'merchants',
+    'schedule',
+    'leaseMs',
+    'log',
+    'renderCheckout',
+    'outcomeWatch',
+  ],
+  (deps, input: Parameters<typeof captureAndNotify>[1]) =>
+    captureAndNotify({ ...deps, customers: customerRepository, savedPaymentMethods }, input),
+  { onResult: (_input, output) => output.status === 'succeeded' && recordCheckoutOutcome({ status: 'succeeded' }) },
 );

@@ -11,7 +11,7 @@ export const METRICS_NAMESPACE = 'Paystep';
 export const METRICS_SERVICE_DIMENSION = 'service';
 
 export const PAYSTEP_METRICS = {
-  /** A checkout's saga recorded `succeeded` (RecordOutcome). */
+  /** A checkout's saga recorded `succeeded` (CapturePayment's terminal write). */
   checkoutSucceeded: 'CheckoutSucceeded',
   /** A checkout's saga recorded `failed`; dimension `reason` = the failure_reason. */
   checkoutFailed: 'CheckoutFailed',

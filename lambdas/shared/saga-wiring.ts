@@ -47,7 +47,7 @@ export const authorizationHoldStore = once(
   (): AuthorizationHoldStore => new DynamoAuthorizationHoldStore(documentClient, storeConfig.tableName),
 );
 
-/** Every saga step's ports (each step picks its own) and NotifyMerchant's delivery settings. */
+/** Every saga step's ports (each step picks its own) and the terminal steps' webhook delivery settings (notifyMerchant in-process). */
 export type SagaWiring = SagaPorts & NotifyMerchantPorts;
 
 /** A value built on first use, then reused for the function's life. */
@@ -103,7 +103,7 @@ const wiring: SagaWiring = {
   get authorizationHolds() {
     return authorizationHoldStore();
   },
-  // The terminal write leaves an outcome watch; NotifyMerchant drops it once the events are stored.
+  // The terminal write leaves an outcome watch; notifyMerchant drops it once the events are stored.
   get outcomeWatch() {
     return outcomeWatch();
   },
@@ -126,7 +126,7 @@ export function allSagaPorts(): SagaWiring {
  * Adapts a saga step to a Lambda handler: the state's input in, the step's result out, observed
  * with the checkout id (`input.checkoutId`) as correlation id. Errors are not caught: their `name`
  * is what the state machine's Retry/Catch match on. `onResult` lets a step's handler emit the
- * metric of what the step did (RecordOutcome: CheckoutSucceeded / CheckoutFailed).
+ * metric of what the step did (CapturePayment: CheckoutSucceeded; VoidAuthorization: CheckoutFailed).
  */
 export function sagaStep<K extends keyof SagaWiring, I, O>(
   keys: readonly K[],

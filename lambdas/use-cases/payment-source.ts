@@ -91,7 +91,7 @@ export async function settlePaymentSource(
   await deps.vault.destroyCvc(checkout.merchantId, payment.paymentMethodId, now, ntid);
 }
 
-/** What saving a checkout's payment method on its customer needs (the RecordOutcome function, vault access 'attach'). */
+/** What saving a checkout's payment method on its customer needs (the CapturePayment function, vault access 'attach'). */
 export interface SavePaymentMethodDependencies {
   customers?: Pick<CustomerRepository, 'getCustomer'>;
   savedPaymentMethods?: Pick<SavedPaymentMethods, 'attachToCustomer'>;

@@ -41,7 +41,7 @@ import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '
 
 export type ReconciliationDependencies = SagaPorts &
   NotifyMerchantPorts &
-  /** save_payment_method: a checkout the sweep finishes succeeded saves its card as RecordOutcome would. */
+  /** save_payment_method: a checkout the sweep finishes succeeded saves its card as CapturePayment would. */
   SavePaymentMethodDependencies & {
     recovery: RecoveryStore;
     callbacks: PspCallbackStore;
@@ -64,7 +64,7 @@ export interface SweepReport {
   heartbeats: number;
   resumed: number;
   recovered: { checkoutId: string; status: string; action: string }[];
-  /** Terminal checkouts whose result events the sweep published (the saga stopped before NotifyMerchant). */
+  /** Terminal checkouts whose result events the sweep published (the saga stopped between its terminal write and notifyMerchant). */
   notified: number;
   errors: number;
 }
@@ -100,7 +100,7 @@ async function sweepCheckout(
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(checkoutId);
   if (checkout !== undefined && (checkout.status === 'succeeded' || checkout.status === 'failed')) {
-    // An outcome watch: the result is recorded, but NotifyMerchant has not stored its events yet.
+    // An outcome watch: the result is recorded, but notifyMerchant has not stored its events yet.
     // Past the bound (the saga died in between), publish them here; notifyMerchant is idempotent.
     if (now.getTime() - Date.parse(since) < deps.stuckAfterMs) return;
     await notifyMerchant({ ...deps, outcomeWatch: deps.recovery }, { checkoutId });
@@ -378,7 +378,7 @@ async function finish(
 ): Promise<void> {
   const checkoutId = checkout.id;
   const message = 'The payment was completed by reconciliation with the PSP after the saga stopped';
-  // As RecordOutcome does: the customer's card is saved (idempotent) before the terminal write. It
+  // As CapturePayment does: the customer's card is saved (idempotent) before the terminal write. It
   // reads only fields fixed at create and pay (customer, save choice, payment method): no re-read.
   if (status === 'succeeded') await savePaymentMethodOnSuccess(deps, checkout);
   try {

@@ -99,7 +99,7 @@ export const CARD_VAULT_TABLE_ACTIONS: Record<CardVaultAccess, readonly string[]
   store: TABLE_ACTIONS.readWrite,
   reveal: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   read: ['dynamodb:GetItem'],
-  /** Saves a payment method on a customer (RecordOutcome, save_payment_method): no key use. */
+  /** Saves a payment method on a customer (CapturePayment, save_payment_method): no key use. */
   attach: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
 };
 

@@ -27,13 +27,13 @@ type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 const ALLOWED_DECRYPTORS: readonly string[] = ['AuthorizePayment'];
 /**
  * Functions that may read or write the vault table: the vault function, the pay route (metadata
- * reads), RecordOutcome and the reconciliation sweep (save a succeeded checkout's payment method on its
+ * reads), CapturePayment and the reconciliation sweep (save a succeeded checkout's payment method on its
  * customer) and the decryptors.
  */
 const ALLOWED_VAULT_TABLE_USERS: readonly string[] = [
   'api-payment-methods',
   'api-pay',
-  'RecordOutcome',
+  'CapturePayment',
   'reconciliation-sweep',
   ...ALLOWED_DECRYPTORS,
 ];
@@ -214,7 +214,9 @@ describe('card vault (who may decrypt and read)', () => {
     // Assess
     const tableUsers = [
       ...['api-payment-methods', 'api-pay'].map((entry) => logicalIdOf(synth.stateless.apiFunctions.get(entry as never)!)),
-      ...['RecordOutcome', ...ALLOWED_DECRYPTORS].map((state) => logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!)),
+      ...['CapturePayment', ...ALLOWED_DECRYPTORS].map((state) =>
+        logicalIdOf(synth.stateless.sagaFunctions.get(state as never)!),
+      ),
       logicalIdOf(synth.stateless.reconciliationSweep),
     ];
     expect(withVault.sort()).toEqual(tableUsers.sort());

@@ -18,7 +18,8 @@ import {
   type SynthesizedPaystep,
 } from './synth-paystep';
 
-const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'NotifyMerchant'];
+/** The terminal steps send the result webhook in-process: they call merchant URLs like ConfirmInventory. */
+const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'CapturePayment', 'VoidAuthorization'];
 const CALLS_PSP: SagaState[] = [
   'AuthorizePayment',
   'CapturePayment',

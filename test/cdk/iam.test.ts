@@ -93,10 +93,10 @@ const SAGA_NEEDS: Record<SagaState, Needs> = {
   // PSP callers decrypt a merchant's own connector credentials with the secrets key.
   AuthorizePayment: { secrets: ['secretsKey'], cardVault: 'reveal' },
   ConfirmInventory: { secrets: ['secretsKey'], inVpc: true },
-  CapturePayment: { secrets: ['secretsKey'] },
-  VoidAuthorization: { secrets: ['secretsKey'] },
-  RecordOutcome: { secrets: [], cardVault: 'attach' },
-  NotifyMerchant: { secrets: ['secretsKey'], inVpc: true },
+  // The terminal steps: the result webhook in-process (merchant egress, signing secret); CapturePayment
+  // saves the customer's card before its terminal write ('attach').
+  CapturePayment: { secrets: ['secretsKey'], inVpc: true, cardVault: 'attach' },
+  VoidAuthorization: { secrets: ['secretsKey'], inVpc: true },
   AwaitAuthorization: { secrets: ['secretsKey'], taskTokens: true },
   AwaitAuthentication: { secrets: ['secretsKey'], taskTokens: true },
 };
@@ -140,7 +140,7 @@ describe('IAM least privilege', () => {
       [
         'reconciliation-sweep',
         synth.stateless.reconciliationSweep,
-        // 'attach': finishing a checkout succeeded saves its card on the customer, as RecordOutcome does.
+        // 'attach': finishing a checkout succeeded saves its card on the customer, as CapturePayment does.
         { secrets: ['secretsKey'], inVpc: true, taskTokens: true, describesExecutions: true, cardVault: 'attach' },
       ],
     ];

@@ -29,8 +29,6 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'SagaConfirmInventory',
     'SagaCapturePayment',
     'SagaVoidAuthorization',
-    'SagaRecordOutcome',
-    'SagaNotifyMerchant',
     'ApiEvents',
     'WebhookDispatcher',
     'ApiInstruments',

@@ -39,6 +39,7 @@ interface State {
   Retry?: Retrier[];
   Catch?: Catcher[];
   Next?: string;
+  End?: boolean;
 }
 interface Definition {
   StartAt: string;
@@ -173,21 +174,67 @@ describe('checkout state machine (as deployed)', () => {
     expect(wait.Next).toBe('AuthorizePayment');
     const catcher = wait.Catch?.at(-1);
     expect(catcher?.ErrorEquals).toEqual(['States.ALL']);
-    expect(deployed.States[catcher!.Next]?.Next).toBe('VoidAuthorization');
-    expect(deployed.States.AuthorizePayment?.Next).toBe('IsAuthorizationPending');
+    expect(catcher).toMatchObject({ Next: 'VoidAuthorization', ResultPath: '$.failure.AwaitAuthorization' });
+    // A pending PSP answer is thrown by AuthorizePayment (never retried) and caught into the wait.
+    const authorize = deployed.States.AuthorizePayment!;
+    expect(authorize.Catch?.find((c) => c.ErrorEquals.includes('AuthorizationPendingError'))?.Next).toBe('AwaitAuthorization');
+    expect(authorize.Catch?.find((c) => c.ErrorEquals.includes('AuthenticationActionRequiredError'))?.Next).toBe(
+      'AwaitAuthentication',
+    );
+    expect(deployed.States.AwaitAuthentication?.Next).toBe('AuthorizePayment');
+    expect(deployed.States.AwaitAuthentication?.Catch?.at(-1)).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'VoidAuthorization',
+      ResultPath: '$.failure.AwaitAuthentication',
+    });
   });
 
-  it('ConfirmInventory: TimeoutSeconds 10, every failure caught and routed to a void', () => {
+  it('success path: AuthorizePayment -> ConfirmInventory -> CapturePayment (End), three Task states and no Choice or Pass state', () => {
+    // Act: follow Next from StartAt.
+    const path: string[] = [];
+    for (let name: string | undefined = deployed.StartAt; name !== undefined; name = deployed.States[name]!.Next) {
+      path.push(name);
+      if (path.length > 20) break;
+    }
+    // Assess
+    expect(path).toEqual(['AuthorizePayment', 'ConfirmInventory', 'CapturePayment']);
+    for (const name of path) expect(deployed.States[name]!.Type, name).toBe('Task');
+    expect(deployed.States.CapturePayment!.End).toBe(true);
+    const types = new Set(Object.values(deployed.States).map((state) => state.Type));
+    expect(types).toEqual(new Set(['Task']));
+    // ConfirmInventory learns from AuthorizePayment's result whether it has anything to do.
+    expect(deployed.States.ConfirmInventory!.Parameters).toMatchObject({
+      'inventoryConfirmationRequired.$': '$.AuthorizePaymentResult.inventoryConfirmationRequired',
+    });
+  });
+
+  it('every failure goes straight to the one terminal failure Task, each source under its own ResultPath', () => {
+    // Act
+    const failureCatchers = Object.entries(deployed.States).flatMap(([name, state]) =>
+      (state.Catch ?? []).filter((c) => c.Next === 'VoidAuthorization').map((c) => [name, c] as const),
+    );
+    // Assess: one States.ALL catcher per non-terminal state, into $.failure.<its own name>.
+    expect(failureCatchers.map(([name]) => name).sort()).toEqual(
+      ['AuthorizePayment', 'AwaitAuthentication', 'AwaitAuthorization', 'CapturePayment', 'ConfirmInventory'].sort(),
+    );
+    for (const [name, catcher] of failureCatchers) {
+      expect(catcher.ErrorEquals, name).toEqual(['States.ALL']);
+      expect(catcher.ResultPath, name).toBe(`$.failure.${name}`);
+    }
+    const terminal = deployed.States.VoidAuthorization!;
+    expect(terminal.End).toBe(true);
+    expect(terminal.Catch).toBeUndefined();
+    expect(terminal.Parameters).toEqual({ 'checkoutId.$': '$.checkoutId', 'failure.$': '$.failure' });
+  });
+
+  it('ConfirmInventory: TimeoutSeconds 10, every failure (States.Timeout included) caught and routed to the void', () => {
     // Assess
     const confirm = deployed.States.ConfirmInventory!;
     expect(confirm.TimeoutSeconds).toBe(10);
     const catchers = confirm.Catch ?? [];
-    expect(catchers.at(-1)?.ErrorEquals).toEqual(['States.ALL']);
-    expect(catchers.find((c) => c.ErrorEquals.includes('InventoryRejectedError'))?.Next).toBe('InventoryRejected');
-    expect(catchers.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('InventoryTimedOut');
-    for (const catcher of catchers) {
-      expect(deployed.States[catcher.Next]?.Next, `${catcher.Next} leads to the void`).toBe('VoidAuthorization');
-    }
+    expect(catchers).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure.ConfirmInventory', Next: 'VoidAuthorization' },
+    ]);
     expect(confirm.Next).toBe('CapturePayment');
   });
 
@@ -208,7 +255,11 @@ describe('checkout state machine (as deployed)', () => {
     const totalWaitSeconds = Array.from({ length: attempts }, (_, i) => interval * rate ** i).reduce((a, b) => a + b, 0);
     expect(totalWaitSeconds).toBeLessThanOrEqual(5);
     // The function learns when the state was entered, so a retry or a cold start shortens the merchant's time instead of extending it.
-    expect(confirm.Parameters).toEqual({ 'checkoutId.$': '$.checkoutId', 'stateEnteredTime.$': '$$.State.EnteredTime' });
+    expect(confirm.Parameters).toEqual({
+      'checkoutId.$': '$.checkoutId',
+      'stateEnteredTime.$': '$$.State.EnteredTime',
+      'inventoryConfirmationRequired.$': '$.AuthorizePaymentResult.inventoryConfirmationRequired',
+    });
   });
 
   it('every Task has a TimeoutSeconds, and each saga Lambda may outlive its Task so the Task timeout fires first', () => {
@@ -249,6 +300,9 @@ describe('checkout state machine (as deployed)', () => {
       'InstrumentMissingError',
       'AuthorizationClaimedError',
       'CaptureIncompleteError',
+      // Routing signals into the waits: retrying would ask the PSP again instead of waiting.
+      'AuthorizationPendingError',
+      'AuthenticationActionRequiredError',
     ];
     for (const state of SAGA_STATES) {
       for (const retrier of deployed.States[state]!.Retry ?? []) {
@@ -261,25 +315,32 @@ describe('checkout state machine (as deployed)', () => {
     }
   });
 
-  it('money-moving Tasks retry PSP outages and Lambda service errors, and catch everything else', () => {
+  it('money-moving Tasks retry PSP outages, store conflicts and Lambda service errors; authorize and capture catch everything else', () => {
     // Assess
     for (const state of ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'] as const) {
       const task = deployed.States[state]!;
       const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
       expect(retried, state).toEqual(
-        expect.arrayContaining(['PspUnavailableError', 'PspTimeoutError', ...LAMBDA_TRANSIENT_ERRORS]),
+        expect.arrayContaining([
+          'PspUnavailableError',
+          'PspTimeoutError',
+          'StoreUnavailableError',
+          'ConcurrentModificationError',
+          ...LAMBDA_TRANSIENT_ERRORS,
+        ]),
       );
-      expect(task.Catch?.at(-1)?.ErrorEquals, state).toEqual(['States.ALL']);
     }
-    // A decline is caught (not retried) and needs no void; any other authorize failure is voided.
-    const authorizeCatch = deployed.States.AuthorizePayment!.Catch!;
-    expect(authorizeCatch.find((c) => c.ErrorEquals.includes('PaymentDeclinedError'))?.Next).toBe('PaymentDeclined');
-    expect(deployed.States[authorizeCatch.at(-1)!.Next]!.Next).toBe('VoidAuthorization');
-    // A failed capture is voided, never left authorized.
-    expect(deployed.States[deployed.States.CapturePayment!.Catch!.at(-1)!.Next]!.Next).toBe('VoidAuthorization');
+    // A decline (no void needed: the failure Task reads the error name) and every other authorize
+    // failure, and a failed capture (voided, never left authorized), go to the failure Task.
+    for (const state of ['AuthorizePayment', 'CapturePayment'] as const) {
+      expect(deployed.States[state]!.Catch?.at(-1), state).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        Next: 'VoidAuthorization',
+      });
+    }
   });
 
-  it('States.ALL, where caught, is the last catcher; RecordOutcome and NotifyMerchant retry their transient errors', () => {
+  it('States.ALL, where caught, is the last catcher', () => {
     // Assess
     for (const state of SAGA_STATES) {
       const catchers = deployed.States[state]!.Catch ?? [];
@@ -287,15 +348,5 @@ describe('checkout state machine (as deployed)', () => {
         if (catcher.ErrorEquals.includes('States.ALL')) expect(index, state).toBe(catchers.length - 1);
       });
     }
-    const recordRetried = (deployed.States.RecordOutcome!.Retry ?? []).flatMap((r) => r.ErrorEquals);
-    expect(recordRetried).toEqual(
-      expect.arrayContaining(['StoreUnavailableError', 'ConcurrentModificationError', ...LAMBDA_TRANSIENT_ERRORS]),
-    );
-    const notify = deployed.States.NotifyMerchant!;
-    expect((notify.Retry ?? []).flatMap((r) => r.ErrorEquals)).toEqual(
-      expect.arrayContaining(['WebhookDeliveryError', ...LAMBDA_TRANSIENT_ERRORS]),
-    );
-    // A failed webhook never changes the payment's outcome: it ends the execution successfully.
-    expect(notify.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Done' });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The webhook dispatcher on AWS: an EventBridge rule runs it every minute (no retries: the next
- * run finds the same due deliveries), it leaves through the egress subnets like NotifyMerchant,
+ * run finds the same due deliveries), it leaves through the egress subnets like the saga's terminal steps,
  * its timeout covers the polling window plus one last 15 s webhook request, and it gets the run
  * window and poll interval as settings.
  */

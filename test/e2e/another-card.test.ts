@@ -165,7 +165,7 @@ describe('another card after a decline', () => {
     const checkout = await checkoutAsMerchant(bought.checkout_id);
     const types = checkout.events.map((e) => e.type);
     expect(types).toContain('authorization_declined');
-    expect(types).not.toContain('inventory_confirmation_sent');
+    expect(types.some((type) => type.startsWith('inventory_'))).toBe(false);
     const merchantOrder = await eventually(
       () => order(bought.checkout_id),
       (o) => o?.webhooks.some((w) => w.type === 'payment.failed') === true,

@@ -103,7 +103,7 @@ describe('3-D Secure in the hosted checkout (Chromium)', () => {
     expect(pendingShown).toBe(true);
     expect(focused).toBe('Complete authentication');
     const timeline = await timelineOf(checkout.id);
-    const order = ['payment_started', 'requires_action', 'authorized', 'inventory_confirmation_sent', 'captured', 'succeeded'];
+    const order = ['payment_started', 'requires_action', 'authorized', 'inventory_confirmed', 'captured', 'succeeded'];
     const positions = order.map((type) => timeline.indexOf(type));
     expect(positions.every((position) => position >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -129,7 +129,7 @@ describe('3-D Secure in the hosted checkout (Chromium)', () => {
     );
     const timeline = await timelineOf(checkout.id);
     expect(timeline).toContain('requires_action');
-    expect(timeline).not.toContain('inventory_confirmation_sent');
+    expect(timeline).not.toContain('inventory_confirmed');
     expect(timeline).not.toContain('captured');
   }, 90_000);
 

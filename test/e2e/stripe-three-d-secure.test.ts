@@ -188,7 +188,7 @@ describe('3-D Secure challenge on stripe', () => {
     const types = timelineTypes(checkout);
     expect(types.indexOf('requires_action')).toBeGreaterThan(-1);
     expect(types.indexOf('requires_action')).toBeLessThan(types.indexOf('authorized'));
-    expect(types.indexOf('authorized')).toBeLessThan(types.indexOf('inventory_confirmation_sent'));
+    expect(types.indexOf('authorized')).toBeLessThan(types.indexOf('inventory_confirmed'));
     const ledger = await settledLedger(id);
     expect(succeededRows(ledger, 'capture').map((row) => row.amount)).toEqual([AMOUNT]);
   }, 60_000);
@@ -208,7 +208,7 @@ describe('3-D Secure challenge on stripe', () => {
       status: 'failed',
       failure_code: 'authentication_failed',
     });
-    expect(timelineTypes(checkout)).not.toContain('inventory_confirmation_sent');
+    expect(timelineTypes(checkout)).not.toContain('inventory_confirmed');
     const ledger = await settledLedger(id);
     expect(succeededRows(ledger, 'authorize')).toEqual([]);
     expect(succeededRows(ledger, 'capture')).toEqual([]);

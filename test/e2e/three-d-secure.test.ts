@@ -144,7 +144,7 @@ describe('3-D Secure challenge', () => {
     const types = timelineTypes(checkout);
     expect(types.indexOf('requires_action')).toBeGreaterThan(-1);
     expect(types.indexOf('requires_action')).toBeLessThan(types.indexOf('authorized'));
-    expect(types.indexOf('authorized')).toBeLessThan(types.indexOf('inventory_confirmation_sent'));
+    expect(types.indexOf('authorized')).toBeLessThan(types.indexOf('inventory_confirmed'));
     const ledger = await settledLedger(id);
     expect(succeededRows(ledger, 'capture')).toHaveLength(1);
   }, 60_000);
@@ -180,7 +180,7 @@ describe('3-D Secure challenge', () => {
     expect(final).toMatchObject({ status: 'failed', failure_reason: 'authentication_failed', next_action: null });
     const checkout = await checkoutOf(id);
     expect(checkout.payment?.attempts[0]).toMatchObject({ status: 'failed', failure_code: 'authentication_failed' });
-    expect(timelineTypes(checkout)).not.toContain('inventory_confirmation_sent');
+    expect(timelineTypes(checkout)).not.toContain('inventory_confirmed');
     const ledger = await settledLedger(id);
     expect(succeededRows(ledger, 'authorize')).toEqual([]);
     expect(succeededRows(ledger, 'capture')).toEqual([]);

@@ -389,7 +389,7 @@ describe('off-session and 3-D Secure on the sandbox connector', () => {
     const types = done.events.map((event) => event.type);
     expect(types).not.toContain('requires_action');
     expect(types).not.toContain('authorized');
-    expect(types).not.toContain('inventory_confirmation_sent');
+    expect(types).not.toContain('inventory_confirmed');
     const ledger = await ledgerChecked(done);
     expect(ledger.filter((row) => row.type === 'authorize').map((row) => row.status)).toEqual(['failed']);
     expect(succeeded(ledger, 'capture')).toEqual([]);

@@ -19,7 +19,15 @@ import { startStepFunctionsEmulator, type StepFunctionsEmulator } from '../../lo
 import { freePort } from '../../local/net';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import type { StepHandler } from '../../local/handlers';
-import { PaymentDeclinedError, PspUnavailableError } from '../../lambdas/errors';
+import {
+  InventoryRejectedError,
+  InventoryTimeoutError,
+  InventoryUnreachableError,
+  PaymentDeclinedError,
+  PspRejectedError,
+  PspUnavailableError,
+} from '../../lambdas/errors';
+import { failureOutcome, type FailPaymentInput, type FailureSource } from '../../lambdas/use-cases/saga/fail-payment';
 import { SfnPaymentWorkflow } from '../../lambdas/adapters/sfn-payment-workflow';
 import { SAGA_STEPS } from '../../lib/saga-steps';
 
@@ -417,14 +425,75 @@ describe('the real checkout ASL file', () => {
       await real.executions.get(started.executionArn as string)?.done;
       const described = await realClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
 
-      // Assess
+      const history = await realClient.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+
+      // Assess: three Task states entered on the success path (what the bench counts), nothing else.
       expect(described.status).toBe('SUCCEEDED');
-      expect(visited).toEqual(['AuthorizePayment', 'ConfirmInventory', 'CapturePayment', 'RecordOutcome', 'NotifyMerchant']);
+      expect(visited).toEqual(['AuthorizePayment', 'ConfirmInventory', 'CapturePayment']);
+      const entered = (history.events ?? []).filter((event) => event.type?.endsWith('StateEntered'));
+      expect(entered.map((event) => [event.type, event.stateEnteredEventDetails?.name])).toEqual([
+        ['TaskStateEntered', 'AuthorizePayment'],
+        ['TaskStateEntered', 'ConfirmInventory'],
+        ['TaskStateEntered', 'CapturePayment'],
+      ]);
     } finally {
       realClient.destroy();
       await real.stop();
     }
   });
+
+  it.each([
+    ['AuthorizePayment', new PaymentDeclinedError('card_declined'), 'payment_declined'],
+    ['AuthorizePayment', new PspRejectedError('refused'), 'psp_error'],
+    ['ConfirmInventory', new InventoryRejectedError('Insufficient inventory'), 'inventory_rejected'],
+    ['ConfirmInventory', new InventoryTimeoutError('no answer'), 'inventory_timeout'],
+    ['ConfirmInventory', new InventoryUnreachableError('ECONNREFUSED'), 'inventory_unreachable'],
+    ['CapturePayment', new PspRejectedError('capture refused'), 'psp_error'],
+  ] as const)(
+    'routes %s failing with %s straight to VoidAuthorization, which reads %s from the source state',
+    async (source, error, reason) => {
+      // Prepare: every Task succeeds except `source`; VoidAuthorization records what it was given.
+      const visited: string[] = [];
+      let failureInput: FailPaymentInput | undefined;
+      const stubs = Object.fromEntries(
+        Object.keys(SAGA_STEPS).map((state) => [
+          state,
+          (async (stateInput: unknown) => {
+            visited.push(state);
+            if (state === source) throw error;
+            if (state === 'VoidAuthorization') failureInput = stateInput as FailPaymentInput;
+            return state === 'AuthorizePayment' ? { inventoryConfirmationRequired: true } : { ok: true };
+          }) as StepHandler,
+        ]),
+      );
+      const real = await startStepFunctionsEmulator({ port: await freePort(), handlers: stubs });
+      const realClient = new SFNClient({ ...LOCAL_AWS, endpoint: real.url });
+      try {
+        // Act
+        const started = await realClient.send(
+          new StartExecutionCommand({
+            stateMachineArn: real.stateMachineArn,
+            name: 'chk_fail',
+            input: JSON.stringify({ checkoutId: 'chk_fail' }),
+          }),
+        );
+        await real.executions.get(started.executionArn as string)?.done;
+        const described = await realClient.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+
+        // Assess
+        expect(described.status).toBe('SUCCEEDED');
+        expect(visited.at(-1)).toBe('VoidAuthorization');
+        expect(visited.slice(0, -1).at(-1)).toBe(source);
+        expect(failureInput?.checkoutId).toBe('chk_fail');
+        expect(Object.keys(failureInput?.failure ?? {})).toEqual([source]);
+        expect(failureInput?.failure?.[source as FailureSource]?.Error).toBe(error.name);
+        expect(failureOutcome(failureInput?.failure).reason).toBe(reason);
+      } finally {
+        realClient.destroy();
+        await real.stop();
+      }
+    },
+  );
 });
 
 describe('injected Lambda-service faults and $$.State.EnteredTime', () => {

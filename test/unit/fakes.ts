@@ -71,6 +71,13 @@ export class FakeCheckouts implements CheckoutRepository {
         at: t.event.at ?? next.updatedAt,
         ...(t.event.data ? { data: t.event.data } : {}),
       });
+    for (const extra of t.events ?? [])
+      this.events.push({
+        checkoutId: row.id,
+        type: extra.type,
+        at: extra.at ?? next.updatedAt,
+        ...(extra.data ? { data: extra.data } : {}),
+      });
     return structuredClone(next);
   }
   async updatePayment(

@@ -1,7 +1,9 @@
 /**
  * The saga's AuthorizePayment step: authorize the full amount with the buyer's token; a decline
  * is thrown, not returned. A PSP that answers "pending" moves the attempt to
- * `authorization_pending` and is reported with `pending: true`; once the callback resumed the
+ * `authorization_pending` and throws AuthorizationPendingError (an open 3-D Secure challenge:
+ * AuthenticationActionRequiredError), each after recording what the wait needs; the ASL's Catch
+ * routes them to the wait states, so the success path has no Choice state. Once the callback resumed the
  * wait, this step runs again and learns the result from the PSP's status (GET authorization),
  * never by authorizing a second time. The authorization becomes the checkout's financial
  * instrument (held by the saga until it captured or voided).
@@ -15,7 +17,14 @@ import {
   recordAttemptEvent,
 } from '../../domain/payment-attempt';
 import { gatewayFor, instrumentPorts } from '../connector-gateways';
-import { AttemptTransitionError, CheckoutNotProcessingError, PspRejectedError, PspTimeoutError } from '../../errors';
+import {
+  AttemptTransitionError,
+  AuthenticationActionRequiredError,
+  AuthorizationPendingError,
+  CheckoutNotProcessingError,
+  PspRejectedError,
+  PspTimeoutError,
+} from '../../errors';
 import type { AuthorizeOutput, PspAuthorizationView } from '../../ports/payments';
 import { openCheckoutInstrument } from '../financial-instruments';
 import { paymentSourceFor, settlePaymentSource, type PaymentSourceDependencies } from '../payment-source';
@@ -35,10 +44,6 @@ export interface AuthorizePaymentOutput {
   pspReference: string;
   authorizedAmount: number;
   inventoryConfirmationRequired: boolean;
-  /** Only when true: the PSP answered "pending"; the saga waits (AwaitAuthorization) and runs this step again. */
-  pending?: true;
-  /** Only when true (with pending): a 3-D Secure challenge is open; the saga waits (AwaitAuthentication). */
-  requiresAction?: true;
 }
 
 export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId }: StepInput): Promise<AuthorizePaymentOutput> {
@@ -76,13 +81,9 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
       type: 'requires_action',
       data: { psp_reference: authorization.pspReference, next_action: authorization.nextAction.type },
     });
-    return {
-      ...event,
-      authorizedAmount: 0,
-      inventoryConfirmationRequired: confirmationRequired,
-      pending: true,
-      requiresAction: true,
-    };
+    throw new AuthenticationActionRequiredError(
+      `Checkout ${checkoutId}: 3-D Secure challenge open (${authorization.nextAction.type}) for ${authorization.pspReference}`,
+    );
   }
   if (authorization.pending === true) {
     await recordAttempt(
@@ -92,12 +93,9 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
       { type: 'authorization_pending', pspReference: authorization.pspReference },
       { type: 'authorization_pending', data: { psp_reference: authorization.pspReference } },
     );
-    return {
-      pspReference: authorization.pspReference,
-      authorizedAmount: 0,
-      inventoryConfirmationRequired: confirmationRequired,
-      pending: true,
-    };
+    throw new AuthorizationPendingError(
+      `Checkout ${checkoutId}: the PSP answered pending for ${authorization.pspReference}; its result comes by callback`,
+    );
   }
   const authorized = recordAttemptEvent(
     payment,

@@ -6,6 +6,12 @@
  * Refuses unless the inventory was confirmed or not required. A manual-capture checkout passes
  * the very same checks and then is not captured: the authorization is handed to the merchant
  * instead (holdForManualCapture, ./hold-for-manual-capture.ts).
+ *
+ * The step ends the success path: the attempt's move to `captured` and the terminal `succeeded`
+ * are one conditional write (timeline rows `captured` and `succeeded` in the same transaction),
+ * after saving the payment method (save_payment_method, idempotent); captureAndNotify then
+ * publishes the result events in-process (notify-merchant.ts). A re-run after the terminal write
+ * sends nothing to the PSP and writes nothing; the notify is idempotent.
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
@@ -16,6 +22,7 @@ import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-
 import {
   AuthorizationMissingError,
   AuthorizationVoidedError,
+  CaptureIncompleteError,
   InstrumentMissingError,
   InventoryNotConfirmedError,
   PspTimeoutError,
@@ -24,13 +31,24 @@ import {
 import type { PspAuthorizationView } from '../../ports/payments';
 import { runSagaOperation } from '../financial-instruments';
 import { balancesOfPayment } from '../payment-ledger';
+import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { holdForManualCapture } from './hold-for-manual-capture';
+import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
+import { recordOutcome } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
 export type CapturePaymentPorts = Pick<
   SagaPorts,
   'checkouts' | 'gateway' | 'gateways' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
->;
+> &
+  SavePaymentMethodDependencies;
+
+export interface CapturePaymentOutput {
+  capturedAmount: number;
+  held?: true;
+  /** The checkout's status after the step (`succeeded` once recorded). */
+  status: Checkout['status'];
+}
 
 interface PspCapture {
   amount: number;
@@ -56,16 +74,23 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
   return { pspReference: authorization.pspReference, instrumentId: payment.instrumentId };
 }
 
-export async function capturePayment(
-  deps: CapturePaymentPorts,
-  { checkoutId }: StepInput,
-): Promise<{ capturedAmount: number; held?: true }> {
+export async function capturePayment(deps: CapturePaymentPorts, { checkoutId }: StepInput): Promise<CapturePaymentOutput> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
-  // A re-run after the capture was recorded: the ledger's figure, nothing sent again.
-  if (capturedBySaga(payment)) return { capturedAmount: (await balancesOfPayment(deps.instruments, payment)).capturedAmount };
+  if (capturedBySaga(payment)) {
+    // A re-run after the capture was recorded: the ledger's figure, nothing sent again. A capture
+    // recorded without the terminal status (an older saga's write) gets it now.
+    const { capturedAmount } = await balancesOfPayment(deps.instruments, payment);
+    if (checkout.status !== 'processing' || payment.recoveredBy !== undefined) return { capturedAmount, status: checkout.status };
+    const recorded = await recordOutcome(deps, { checkoutId, outcome: { status: 'succeeded' } });
+    return { capturedAmount, status: recorded.status };
+  }
   const { pspReference, instrumentId } = assertCapturable(checkout, payment);
-  if (captureMethodOf(checkout) === 'manual') return await holdForManualCapture(deps, checkout, payment);
+  if (captureMethodOf(checkout) === 'manual') {
+    const held = await holdForManualCapture(deps, checkout, payment);
+    const recorded = await recordOutcome(deps, { checkoutId, outcome: { status: 'succeeded' } });
+    return { ...held, status: recorded.status };
+  }
   // The saga captures the whole amount in one instrument operation (`saga_capture`): a re-run whose
   // checkout write was lost resumes that operation (already settled: no PSP call) and records it.
   const amount = checkout.amount;
@@ -88,19 +113,44 @@ export async function capturePayment(
     if (resolved === undefined) throw error; // the PSP says not captured: the same-key retry is safe
     capture = resolved;
   }
-  const current = await loadCheckout(deps, checkoutId);
   const capturedTotal = capture.amount;
   // The money is on the instrument; the checkout records the attempt's move (and the timeline row).
-  const { payment: captured } = recordAttemptEvent(
-    current.payment ?? payment,
-    { type: 'captured', capturedTotal },
-    new Date().toISOString(),
-  );
-  await deps.checkouts.updatePayment(checkoutId, captured, current.version, {
-    type: 'captured',
-    data: { amount: capture.amount, psp_operation_id: capture.pspOperationId },
+  // Only the instrument and timeline-row items changed since the read: the version still holds
+  // (if not, ConcurrentModificationError and the Task's re-run resumes the settled operation).
+  const { payment: captured } = recordAttemptEvent(payment, { type: 'captured', capturedTotal }, new Date().toISOString());
+  const captureRow = { type: 'captured' as const, data: { amount: capture.amount, psp_operation_id: capture.pspOperationId } };
+  if (capturedTotal !== checkout.amount) {
+    await deps.checkouts.updatePayment(checkoutId, captured, checkout.version, captureRow);
+    throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${capturedTotal} of ${checkout.amount}`);
+  }
+  await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
+  const updated = await deps.checkouts.transitionCheckout({
+    checkoutId,
+    from: ['processing'],
+    to: 'succeeded',
+    expectedVersion: checkout.version,
+    patch: { payment: captured },
+    event: captureRow,
+    events: [{ type: 'succeeded' }],
   });
-  return { capturedAmount: capturedTotal };
+  return { capturedAmount: capturedTotal, status: updated.status };
+}
+
+export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
+
+/**
+ * The CapturePayment Task: the capture with its terminal write, then the result events published
+ * and their first delivery attempted in-process. A failed delivery never fails the step (the
+ * dispatcher retries it); a storage error is thrown and the Task's re-run is a no-op capture plus
+ * an idempotent notify (same event ids).
+ */
+export async function captureAndNotify(
+  deps: CaptureAndNotifyPorts,
+  input: StepInput,
+): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
+  const captured = await capturePayment(deps, input);
+  const notified = await notifyMerchant(deps, input);
+  return { ...captured, notified };
 }
 
 /**

@@ -13,7 +13,7 @@
  *
  * Hard declines, unknown codes, the last connector of the route and `failover: false` keep the
  * single-connector behaviour: the error goes to the state machine (retry of transient errors with
- * the same key, decline routed to RecordOutcome). Failover attempts belong to the same try, so they
+ * the same key, decline routed to the failure Task). Failover attempts belong to the same try, so they
  * never count against `max_payment_attempts`.
  *
  * The loop lives in the Lambda, not in the ASL: every move is a conditional write on the checkout's

@@ -1,5 +1,7 @@
 /**
- * The saga's RecordOutcome step: the terminal status, by a conditional write from `processing`.
+ * The terminal status, by a conditional write from `processing`: library code the terminal steps
+ * call in-process (VoidAuthorization's failure path; CapturePayment's manual hand-over and a capture
+ * recorded without its status), no longer a state of its own.
  * Refuses `succeeded` unless the full amount was captured (automatic capture) or the authorization
  * was handed to the merchant after the inventory confirmation and is not voided (manual capture).
  * Running it again after the status is terminal returns the recorded status.
@@ -51,7 +53,7 @@ export function messageFromCause(cause: string | undefined): string | undefined 
 /**
  * A declined try with tries left (lambdas/domain/payment-tries.ts): the checkout goes back to
  * `open` with `last_payment_error` (the decline code and a message for the buyer), by the same
- * conditional write from `processing`; NotifyMerchant then sends `payment.failed`. Nothing was
+ * conditional write from `processing`; notifyMerchant then sends `payment.failed`. Nothing was
  * authorized, so nothing is voided and the merchant's stock was never asked about.
  */
 async function reopenForAnotherCard(

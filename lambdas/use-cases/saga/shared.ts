@@ -35,9 +35,9 @@ export interface SagaPorts extends ThreeDSecureSettings {
   authorizationHolds: AuthorizationHoldStore;
   /** How long a held authorization lasts and when the merchant is warned; default 7 days / 24 h. */
   authorizationPolicy?: AuthorizationPolicy;
-  /** Renders the checkout as the API shows it; NotifyMerchant's webhook `data.object`. */
+  /** Renders the checkout as the API shows it; the result webhook's `data.object` (notifyMerchant). */
   renderCheckout: RenderCheckout;
-  /** The watch the terminal write left for this checkout; NotifyMerchant drops it once the result events are stored. */
+  /** The watch the terminal write left for this checkout; notifyMerchant drops it once the result events are stored. */
   outcomeWatch?: Pick<RecoveryStore, 'forgetCheckout'>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Manual capture with port fakes: the saga authorizes and confirms exactly as for automatic
  * capture, then hands the authorization to the merchant instead of capturing (instrument active,
- * expiry watch written in the same step), and RecordOutcome accepts `succeeded` with nothing
+ * expiry watch written in the same step) and records `succeeded`; recordOutcome accepts it with nothing
  * captured only in that case. The expiry sweep warns once, then applies the merchant's default
  * (void = revoke, capture = capture the rest) through the instrument, exactly once.
  */
@@ -23,6 +23,7 @@ import {
 import { operateInstrument } from '../../../lambdas/use-cases/financial-instruments';
 import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
+import { holdForManualCapture } from '../../../lambdas/use-cases/saga/hold-for-manual-capture';
 import { confirmInventory } from '../../../lambdas/use-cases/saga/confirm-inventory';
 import { checkoutEventTypes } from '../../../lambdas/use-cases/saga/notify-merchant';
 import { recordOutcome } from '../../../lambdas/use-cases/saga/record-outcome';
@@ -91,8 +92,7 @@ async function at(secondsAfterAuthorization: number): Promise<void> {
 async function heldCheckout(): Promise<void> {
   await authorizePayment(saga, input);
   await confirmInventory(saga, input);
-  await capturePayment(saga, input);
-  await recordOutcome(saga, { ...input, outcome: { status: 'succeeded' } });
+  await capturePayment(saga, input); // the hand-over, then succeeded
 }
 
 beforeEach(async () => {
@@ -146,13 +146,7 @@ describe('manual capture in the saga', () => {
       expiresAt,
       warnAt: new Date(Date.parse(instrument!.createdAt) + 60_000).toISOString(),
     });
-    expect(checkouts.events.map((e) => e.type)).toEqual([
-      'authorized',
-      'inventory_confirmation_sent',
-      'inventory_confirmed',
-      'authorization_held',
-      'succeeded',
-    ]);
+    expect(checkouts.events.map((e) => e.type)).toEqual(['authorized', 'inventory_confirmed', 'authorization_held', 'succeeded']);
     expect(checkouts.events.at(-1)?.data).toMatchObject({ capture_method: 'manual', captured_amount: 0 });
     expect(checkoutEventTypes(checkout!)).toEqual(['payment.authorized', 'checkout.succeeded']);
   });
@@ -164,7 +158,7 @@ describe('manual capture in the saga', () => {
     // Act
     const again = await capturePayment(saga, input);
     // Assess
-    expect(again).toEqual({ capturedAmount: 0, held: true });
+    expect(again).toEqual({ capturedAmount: 0, held: true, status: 'succeeded' });
     expect(checkouts.events).toHaveLength(rows);
     expect(gateway.calls.map((c) => c.op)).toEqual(['authorize']);
   });
@@ -192,7 +186,7 @@ describe('manual capture in the saga', () => {
     expect(holds.holds.size).toBe(0);
   });
 
-  it('RecordOutcome refuses succeeded with nothing captured unless the authorization is held', async () => {
+  it('recordOutcome refuses succeeded with nothing captured unless the authorization is held', async () => {
     // Prepare: an automatic checkout, authorized and confirmed, but not captured
     const automatic = aCheckout({
       id: 'chk_2',
@@ -381,10 +375,11 @@ describe('runAuthorizationExpirySweep', () => {
 
 describe('runAuthorizationExpirySweep on a checkout that did not succeed', () => {
   it('voids whatever the merchant default says: only a succeeded checkout is captured at expiry', async () => {
-    // Prepare: held, but the saga failed afterwards (RecordOutcome never wrote succeeded)
+    // Prepare: held, but the saga failed afterwards (the hand-over written, succeeded never)
     await authorizePayment(saga, input);
     await confirmInventory(saga, input);
-    await capturePayment(saga, input);
+    const confirmed = (await checkouts.getCheckout('chk_1'))!;
+    await holdForManualCapture(saga, confirmed, confirmed.payment!);
     await recordOutcome(saga, { ...input, outcome: { status: 'failed', reason: 'psp_error' } }).catch(() => undefined);
     await merchants.updateSettings('mer_1', { ...aMerchant().settings, expiredAuthorizationAction: 'capture' });
     await at(100);

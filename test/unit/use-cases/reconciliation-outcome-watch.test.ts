@@ -1,7 +1,7 @@
 /**
- * The outcome watch: a crash between RecordOutcome (terminal status written) and NotifyMerchant
+ * The outcome watch: a crash between the terminal write (CapturePayment / VoidAuthorization) and notifyMerchant
  * (result events stored) must not lose the merchant's webhook. The terminal write leaves the
- * checkout on the watch list; NotifyMerchant drops it once the events are stored; past the bound,
+ * checkout on the watch list; notifyMerchant drops it once the events are stored; past the bound,
  * the reconciliation sweep publishes them itself. Found by `npm run chaos` (SIGKILL mid-run).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -94,7 +94,7 @@ beforeEach(async () => {
 });
 
 describe('the outcome watch', () => {
-  it('publishes the result events of a terminal checkout whose saga died before NotifyMerchant, then forgets it', async () => {
+  it('publishes the result events of a terminal checkout whose saga died before notifying, then forgets it', async () => {
     // Prepare: the terminal write happened 10 min ago (past the 1 min bound); no events exist.
     recovery.watches.set('chk_1', '2026-03-01T12:00:00.000Z');
     // Act
@@ -113,7 +113,7 @@ describe('the outcome watch', () => {
     expect(recovery.watches.has('chk_1')).toBe(true);
   });
 
-  it("is dropped by the saga's own NotifyMerchant once the events are stored", async () => {
+  it("is dropped by the saga's own notifyMerchant once the events are stored", async () => {
     recovery.watches.set('chk_1', '2026-03-01T12:09:30.000Z');
     await notifyMerchant({ ...deps, outcomeWatch: recovery }, { checkoutId: 'chk_1' });
     expect(recovery.watches.has('chk_1')).toBe(false);

@@ -1,6 +1,6 @@
 /**
  * The reconciliation sweep finishes a checkout succeeded after the saga died: a checkout created
- * with `save_payment_method` saves its card on the customer, as RecordOutcome would have.
+ * with `save_payment_method` saves its card on the customer, as CapturePayment would have.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runReconciliationSweep, type ReconciliationDependencies } from '../../../lambdas/use-cases/reconciliation';

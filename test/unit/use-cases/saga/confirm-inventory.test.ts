@@ -85,6 +85,47 @@ class TimedConfirmer extends Confirmer {
   }
 }
 
+describe('confirmInventory: one write, or none', () => {
+  it("records the merchant's decision as the step's one write, with the send time in its row", async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    const before = (await checkouts.getCheckout('chk_1'))!;
+    const rowsBefore = checkouts.events.length;
+    const sentNoEarlierThan = Date.now();
+    // Act
+    await confirmInventory(deps, input);
+    // Assess
+    expect((await checkouts.getCheckout('chk_1'))!.version).toBe(before.version + 1);
+    const rows = checkouts.events.slice(rowsBefore);
+    expect(rows.map((e) => e.type)).toEqual(['inventory_confirmed']);
+    const sentAt = Date.parse(String(rows[0]!.data?.sent_at));
+    expect(sentAt).toBeGreaterThanOrEqual(sentNoEarlierThan);
+    expect(sentAt).toBeLessThanOrEqual(Date.parse(rows[0]!.at));
+  });
+
+  it('returns at once, reading and writing nothing, when AuthorizePayment found confirmation not required', async () => {
+    // Prepare: count the reads the step makes.
+    let reads = 0;
+    const counting = {
+      ...deps,
+      checkouts: Object.assign(Object.create(checkouts) as FakeCheckouts, {
+        getCheckout: async (id: string) => {
+          reads += 1;
+          return checkouts.getCheckout(id);
+        },
+      }),
+    };
+    const rowsBefore = checkouts.events.length;
+    // Act
+    const result = await confirmInventory(counting, { ...input, inventoryConfirmationRequired: false });
+    // Assess
+    expect(result).toEqual({ confirmed: false, skipped: 'not_required' });
+    expect(reads).toBe(0);
+    expect(confirmer.requests).toHaveLength(0);
+    expect(checkouts.events.length).toBe(rowsBefore);
+  });
+});
+
 describe("confirmInventory with the merchant's allowed_ports", () => {
   it("hands the merchant's allowed_ports to the confirmer, so the connect-time guard honours them", async () => {
     // Prepare
@@ -138,7 +179,7 @@ describe('confirmInventory time budget ($$.State.EnteredTime)', () => {
     await expect(outcome).rejects.toBeInstanceOf(InventoryTimeoutError);
     expect(timed.requests).toHaveLength(1);
     expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('pending');
-    expect(checkouts.events.slice(eventsBefore).map((e) => e.type)).toEqual(['inventory_confirmation_sent']);
+    expect(checkouts.events.slice(eventsBefore)).toEqual([]);
   });
 
   it('does not call the merchant, nor write, when the time was gone before the call', async () => {

@@ -1,5 +1,5 @@
 /**
- * RecordOutcome with port fakes: never `succeeded` without the full capture, `failed` written
+ * recordOutcome (called in-process by the terminal steps) with port fakes: never `succeeded` without the full capture, `failed` written
  * once with the message of the Task's error cause (AWS JSON or the local engine's text).
  */
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -3,6 +3,9 @@
  * ledger and the authorization holds included (they are mandatory: the steps run the production
  * path), a merchant with inventory confirmation on, and checkout `chk_1` in `processing`.
  */
+import { DEFAULT_RETRY_SCHEDULE } from '../../../../lambdas/domain/webhook-schedule';
+import type { CaptureAndNotifyPorts } from '../../../../lambdas/use-cases/saga/capture-payment';
+import type { FailPaymentPorts } from '../../../../lambdas/use-cases/saga/fail-payment';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
 import { aPayment } from '../../../support/payments';
 import {
@@ -12,9 +15,12 @@ import {
   FakeAuthorizationHolds,
   FakeCheckouts,
   FakeConfirmer,
+  FakeEventStore,
   FakeGateway,
   FakeInstruments,
   FakeMerchants,
+  FakeWebhookEndpoints,
+  FakeWebhookSender,
   oneConnector,
 } from '../../fakes';
 
@@ -26,6 +32,10 @@ export interface SagaWorld {
   instruments: FakeInstruments;
   holds: FakeAuthorizationHolds;
   deps: SagaPorts;
+  /** The terminal steps' ports: the saga's plus the webhook event store, one endpoint (`we_1`, every event) and its sender. */
+  terminalDeps: CaptureAndNotifyPorts & FailPaymentPorts;
+  events: FakeEventStore;
+  sender: FakeWebhookSender;
 }
 
 export const input = { checkoutId: 'chk_1' };
@@ -51,5 +61,25 @@ export async function sagaWorld(): Promise<SagaWorld> {
   await checkouts.createCheckout(
     aCheckout({ status: 'processing', payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }) }),
   );
-  return { checkouts, merchants, gateway, confirmer, instruments, holds, deps };
+  const events = new FakeEventStore();
+  const sender = new FakeWebhookSender();
+  const webhookEndpoints = new FakeWebhookEndpoints();
+  await webhookEndpoints.createEndpoint({
+    id: 'we_1',
+    merchantId: 'mer_1',
+    url: 'https://merchant.example/webhooks',
+    enabledEvents: ['*'],
+    secretCiphertext: 'enc(whsec_1)',
+    status: 'enabled',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  const terminalDeps = {
+    ...deps,
+    events,
+    webhookEndpoints,
+    webhookSender: sender,
+    schedule: DEFAULT_RETRY_SCHEDULE,
+    random: () => 0.5,
+  };
+  return { checkouts, merchants, gateway, confirmer, instruments, holds, deps, terminalDeps, events, sender };
 }
