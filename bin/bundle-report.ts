@@ -1,6 +1,7 @@
 /**
  * `npm run bundle-report`: bundles every deployed function as `cdk synth` would and prints each
- * bundle's size (raw, gzip, source map) against the budget, its module initialisation time (median
+ * bundle's size (what a cold start reads: `index.mjs` and its static chunks; every chunk's total;
+ * gzip; source maps) against the budget, its module initialisation time (median
  * of several cold imports in a fresh Node process) against issue 14's targets (150 KB, 50 ms), and
  * where the bytes of each bundle over the size target go (esbuild metafile, top packages). Writes
  * the figures to .paystep/bundles/report.json. Exits 1 when a bundle is over the budget.
@@ -49,10 +50,11 @@ const over = sizes.filter((size) => size.bytes > BUNDLE_BUDGET_BYTES);
 const overTarget = sizes.filter((size) => size.bytes > BUNDLE_TARGET_BYTES);
 const slow = (init ?? []).filter((time) => time.medianMs > INIT_TARGET_MS);
 const maxBytes = Math.max(...sizes.map((size) => size.bytes));
+const maxTotalBytes = Math.max(...sizes.map((size) => size.totalBytes));
 const maxInitMs = init === undefined ? undefined : Math.max(...init.map((time) => time.medianMs));
 console.log(
   `\n${sizes.length} functions bundled in ${bundledSeconds.toFixed(1)} s; ${over.length} over budget. ` +
-    `Targets: ${overTarget.length} over ${BUNDLE_TARGET_BYTES / 1000} KB (largest ${(maxBytes / 1024).toFixed(1)} KiB)` +
+    `Targets: ${overTarget.length} over ${BUNDLE_TARGET_BYTES / 1000} KB (largest ${(maxBytes / 1024).toFixed(1)} KiB read at init, ${(maxTotalBytes / 1024).toFixed(1)} KiB with lazy chunks)` +
     (maxInitMs === undefined
       ? '; init not measured (--runs 0).'
       : `, ${slow.length} over ${INIT_TARGET_MS} ms of module initialisation (slowest ${maxInitMs.toFixed(1)} ms, median of ${runs} runs on Node ${nodeVersion}, load average ${loadavg()[0]!.toFixed(2)}).`),
@@ -66,16 +68,21 @@ writeFileSync(
       loadAverage: loadavg(),
       runs,
       targets,
+      /** Bytes read at a cold start (entry and static chunks), the figure the targets apply to. */
       maxKiB: Math.round((maxBytes / 1024) * 10) / 10,
+      maxTotalKiB: Math.round((maxTotalBytes / 1024) * 10) / 10,
       maxInitMs: maxInitMs === undefined ? null : Math.round(maxInitMs * 10) / 10,
       bundles: sizes.map((size) => ({
         entryName: size.entryName,
         bytes: size.bytes,
+        totalBytes: size.totalBytes,
         gzipBytes: size.gzipBytes,
+        initFiles: size.initFiles,
         initMs: init?.find((time) => time.entryName === size.entryName)?.medianMs ?? null,
         initBundleMs: init?.find((time) => time.entryName === size.entryName)?.bundleMedianMs ?? null,
         initSdkMs: init?.find((time) => time.entryName === size.entryName)?.sdkMedianMs ?? null,
         topOrigins: size.origins.slice(0, 8),
+        lazyChunks: size.lazyChunks.map((chunk) => ({ ...chunk, origins: chunk.origins.slice(0, 4) })),
       })),
     },
     null,

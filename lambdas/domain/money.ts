@@ -3,7 +3,7 @@
  * ISO 4217 alphabetic codes, exponents from the maintained `currency-codes` dataset (never a
  * hand-written table). Pure: no AWS import, no floating-point arithmetic.
  */
-import { code as lookupCurrency } from 'currency-codes';
+import { code as lookupCurrency } from './currency-exponents';
 
 /**
  * ISO 4217 codes that are not money a buyer can pay with: no-currency and testing codes,

@@ -14,7 +14,11 @@
  * POWERTOOLS_METRICS_DISABLED (true locally and in tests: no EMF lines on stdout). The tracer is
  * active only inside Lambda with active tracing; it (and the X-Ray SDK behind it, about 110 KiB
  * minified) is imported only where Powertools would trace (tracingWanted), so a local run, a test
- * or a function with POWERTOOLS_TRACE_ENABLED=false never loads it.
+ * or a function with POWERTOOLS_TRACE_ENABLED=false never loads it: the `await import()` below is
+ * its own lazily loaded chunk of the bundle (lib/bundling.ts), read only when tracing is wanted.
+ * Deployed functions get POWERTOOLS_TRACE_ENABLED=false unless the CDK context `powertoolsTracer`
+ * is `true` (runtimeOptions in lib/constructs/paystep-function.ts); Lambda's active tracing records
+ * them either way.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';

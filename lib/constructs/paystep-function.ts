@@ -5,23 +5,20 @@
  * set an environment variable and its IAM grant together, so a handler can never receive a setting
  * it has no permission to use, or a permission it has no setting for.
  */
-import { resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { acknowledgeGuardRule, GUARD_EXCEPTIONS } from '../control-tower-guard';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
-import { PAYSTEP_RUNTIME, toCdkBundlingOptions } from '../bundling';
+import { bundleFunction, PAYSTEP_RUNTIME } from '../bundling';
 import { TABLE_SCHEMA } from '../table-schema';
-import { REPO_ROOT } from '../repo-root';
 
 export { PAYSTEP_RUNTIME } from '../bundling';
 
@@ -131,8 +128,31 @@ export interface PaystepFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/** A handler in `lambdas/<entryName>/handler.ts`, bundled to one minified ESM file. */
-export class PaystepFunction extends NodejsFunction {
+/**
+ * Cold-start switches every function gets, both off by default because each costs module
+ * initialisation on every cold start (measured by `npm run bundle-report`, README "Bundle sizes"):
+ * - CDK context `sourceMapsAtRuntime=true`: NODE_OPTIONS=--enable-source-maps, stack traces in
+ *   TypeScript positions (35-57 ms of init). The maps are deployed beside the code either way, so a
+ *   minified stack trace can be mapped back offline.
+ * - CDK context `powertoolsTracer=true`: the Powertools Tracer (and the X-Ray SDK behind it, a
+ *   lazily loaded chunk of about 110 KiB) with the `## handler` subsegment and its `checkoutId`,
+ *   ColdStart and Service annotations. Off, POWERTOOLS_TRACE_ENABLED=false keeps that chunk
+ *   unloaded; X-Ray still records every function through Lambda's active tracing (TracingConfig
+ *   Active) and every execution through the state machine's tracing.
+ */
+export function runtimeOptions(scope: Construct): Record<string, string> {
+  const enabled = (key: string): boolean => String(scope.node.tryGetContext(key) ?? 'false').toLowerCase() === 'true';
+  return {
+    ...(enabled('sourceMapsAtRuntime') ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+    ...(enabled('powertoolsTracer') ? {} : { POWERTOOLS_TRACE_ENABLED: 'false' }),
+  };
+}
+
+/**
+ * A handler in `lambdas/<entryName>/handler.ts`, bundled to minified ESM (`index.mjs` plus lazily
+ * loaded chunks, lib/bundling.ts).
+ */
+export class PaystepFunction extends LambdaFunction {
   /** The execution role, created here so no AWS managed policy (with `*` log resources) is attached. */
   readonly executionRole: iam.Role;
   readonly functionLogGroup: LogGroup;
@@ -140,7 +160,7 @@ export class PaystepFunction extends NodejsFunction {
   readonly entryName: string;
 
   constructor(scope: Construct, id: string, props: PaystepFunctionProps) {
-    // NodejsFunction needs the role and log group at construction time, so they are siblings.
+    // The function needs the role and log group at construction time, so they are siblings.
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -163,10 +183,9 @@ export class PaystepFunction extends NodejsFunction {
     }
 
     super(scope, id, {
-      entry: resolve(REPO_ROOT, 'lambdas', props.entryName, 'handler.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
+      // The one bundling definition (lib/bundling.ts), shared with the bundle report.
+      code: bundleFunction(props.entryName),
+      handler: 'index.handler',
       description: props.description,
       runtime: PAYSTEP_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -181,11 +200,9 @@ export class PaystepFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        ...runtimeOptions(scope),
         ...props.environment,
       },
-      // The one bundling definition (lib/bundling.ts), shared with the bundle report.
-      bundling: toCdkBundlingOptions(),
     });
     this.executionRole = role;
     this.functionLogGroup = logGroup;

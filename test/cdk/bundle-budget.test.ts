@@ -1,6 +1,6 @@
 /**
  * The bundle budget and a cold start of every bundle: each deployed function is bundled with the
- * settings NodejsFunction uses (lib/bundling.ts), must stay under BUNDLE_BUDGET_BYTES, and must load
+ * settings PaystepFunction deploys (lib/bundling.ts), must stay under BUNDLE_BUDGET_BYTES, and must load
  * in a fresh Node process with the environment its synthesized template gives it. Secrets arrive as
  * `secretsmanager:<arn>` references there, so the load goes through the cold-start secret
  * resolver against a loopback Secrets Manager stand-in (AWS_ENDPOINT_URL_SECRETS_MANAGER): a
@@ -98,6 +98,8 @@ describe('bundle budget', () => {
     expect(PAYSTEP_BUNDLING.format).toBe('esm');
     for (const size of sizes) {
       expect(size.bytes, size.entryName).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+      expect(size.totalBytes, size.entryName).toBeGreaterThanOrEqual(size.bytes);
+      expect(size.initFiles[0], size.entryName).toBe('index.mjs');
       expect(size.gzipBytes, size.entryName).toBeLessThan(size.bytes);
       expect(size.sourceMapBytes, size.entryName).toBeGreaterThan(0);
     }
@@ -118,6 +120,13 @@ describe('bundle budget', () => {
     expect(checkouts.origins.map((origin) => origin.origin)).toContain('lambdas/shared');
     expect(checkouts.externalPackages).toContain('@aws-sdk/lib-dynamodb');
     expect(sizes.find((size) => size.entryName === 'web-checkout')!.externalPackages).toEqual([]);
+    // Lazily imported code is not read at a cold start: the Stripe SDK and the Tracer with the X-Ray SDK.
+    const capture = sizes.find((size) => size.entryName === 'saga-capture-payment')!;
+    const lazyOrigins = capture.lazyChunks.flatMap((chunk) => chunk.origins.map((origin) => origin.origin));
+    expect(lazyOrigins).toEqual(expect.arrayContaining(['stripe', 'aws-xray-sdk-core', '@aws-lambda-powertools/tracer']));
+    expect(capture.origins.map((origin) => origin.origin)).not.toContain('stripe');
+    expect(capture.origins.map((origin) => origin.origin)).not.toContain('aws-xray-sdk-core');
+    expect(capture.totalBytes - capture.bytes).toBe(capture.lazyChunks.reduce((sum, chunk) => sum + chunk.bytes, 0));
     expect(init.map((time) => time.entryName).sort()).toEqual(['api-checkouts', 'web-checkout']);
     for (const time of init) {
       expect(time.runsMs).toHaveLength(2);

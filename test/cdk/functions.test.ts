@@ -3,7 +3,9 @@
  * bundled ESM entry) and the per-function placement and settings: only the merchant-calling saga
  * steps run in the egress subnets, only PSP-calling steps get SANDBOX_PSP_URL.
  */
+import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runtimeOptions } from '../../lib/constructs/paystep-function';
 import type { ApiEntry } from '../../lib/api-routes';
 import type { SagaState } from '../../lib/saga-steps';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
@@ -65,10 +67,13 @@ describe('Lambda functions', () => {
             POWERTOOLS_SERVICE_NAME: 'paystep',
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL: 'INFO',
-            NODE_OPTIONS: '--enable-source-maps',
+            // Cold-start switches, off by default (runtimeOptions): Lambda's active tracing only.
+            POWERTOOLS_TRACE_ENABLED: 'false',
           },
         },
       });
+      // Source maps are deployed as files, not applied at runtime (--enable-source-maps costs init time).
+      expect((properties.Environment as { Variables: JsonObject }).Variables.NODE_OPTIONS, fn.node.id).toBeUndefined();
       expect((logGroups[logicalIdOf(fn.functionLogGroup)]!.Properties as JsonObject).RetentionInDays, fn.node.id).toBe(30);
       // Metrics are on in AWS (EMF through the log group; no cloudwatch:PutMetricData grant needed).
       expect(
@@ -146,5 +151,17 @@ describe('Lambda functions', () => {
   it('rejects an unknown stage or a non-URL setting instead of deploying something unintended', () => {
     expect(() => synthPaystep({ stage: 'production' })).toThrow(/stage/);
     expect(() => synthPaystep({ sandboxPspUrl: 'psp.example.com' })).toThrow(/sandboxPspUrl/);
+  });
+
+  it('turns on runtime source maps and the Powertools Tracer only when the CDK context asks for them', () => {
+    // Prepare
+    const byDefault = new App();
+    const switchedOn = new App({ context: { sourceMapsAtRuntime: 'true', powertoolsTracer: 'true' } });
+    // Act
+    const defaults = runtimeOptions(byDefault);
+    const both = runtimeOptions(switchedOn);
+    // Assess
+    expect(defaults).toEqual({ POWERTOOLS_TRACE_ENABLED: 'false' });
+    expect(both).toEqual({ NODE_OPTIONS: '--enable-source-maps' });
   });
 });
