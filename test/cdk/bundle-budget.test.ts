@@ -140,6 +140,28 @@ describe('bundle budget', () => {
     expect(origins.split('\n').length).toBe(sizes.filter((size) => size.bytes > 150_000).length);
   }, 120_000);
 
+  it('loads every lazily imported chunk of a saga step (the Stripe connector, the Tracer with the X-Ray SDK) under Node 24', async () => {
+    // Prepare
+    const node = await node24();
+    const capture = sizes.find((size) => size.entryName === 'saga-capture-payment')!;
+    const chunkFiles = capture.lazyChunks.map((chunk) => resolve(capture.file, '..', chunk.file));
+    expect(chunkFiles.length).toBeGreaterThan(0);
+    for (const chunkFile of chunkFiles) {
+      // Act
+      const run = await new Promise<{ code: number | null; output: string }>((resolveRun) => {
+        const child = spawn(node, ['--input-type=module', '-e', `await import(${JSON.stringify(`file://${chunkFile}`)});`], {
+          env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.on('close', (code) => resolveRun({ code, output }));
+      });
+      // Assess
+      expect(run.code, `${chunkFile}: ${run.output}`).toBe(0);
+    }
+  }, 120_000);
+
   it.each([
     ['this Node', async () => process.execPath],
     ['Node 24 (the Lambda runtime)', node24],
