@@ -1,0 +1,138 @@
+/**
+ * What the API's writes cost, counted on DynamoDB Local with the bench's counting middleware
+ * (bench/instrumentation.ts) on the handlers' own document client: write requests, and write
+ * units by AWS's rules (1 per KB per item, twice inside a transaction, plus index entries).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  countDynamoDbCalls,
+  dynamoItemBytes,
+  resetCounters,
+  setWriteSizing,
+  snapshotCounters,
+  type DynamoCallCounts,
+} from '../../bench/instrumentation';
+import { TABLE_SCHEMA } from '../../lib/table-schema';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { idempotencyKey } from '../../lambdas/adapters/dynamo-keys';
+import { checkoutBody, startApiTestEnv, type ApiTestEnv } from './api-test-kit';
+
+let env: ApiTestEnv;
+let shop: { id: string; secretKey: string };
+
+const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand'];
+
+interface Cost {
+  writeRequests: number;
+  writeUnitsAws: number;
+  indexWriteUnitsAws: number;
+  readRequests: number;
+  byCommand: Record<string, number>;
+}
+
+function costOf(calls: Record<string, DynamoCallCounts>): Cost {
+  const cost: Cost = { writeRequests: 0, writeUnitsAws: 0, indexWriteUnitsAws: 0, readRequests: 0, byCommand: {} };
+  for (const [command, counts] of Object.entries(calls)) {
+    cost.byCommand[command] = counts.calls;
+    if (WRITES.includes(command)) {
+      cost.writeRequests += counts.calls;
+      cost.writeUnitsAws += counts.writeUnitsAws;
+      cost.indexWriteUnitsAws += counts.indexWriteUnitsAws;
+    } else {
+      cost.readRequests += counts.calls;
+    }
+  }
+  return cost;
+}
+
+/** Runs `act` with counting on and returns what its DynamoDB calls cost. */
+async function measure(act: () => Promise<unknown>): Promise<Cost> {
+  resetCounters();
+  await act();
+  const snapshot = snapshotCounters();
+  const calls: Record<string, DynamoCallCounts> = {};
+  for (const entry of Object.values(snapshot.entries)) Object.assign(calls, entry.dynamodb);
+  return costOf(calls);
+}
+
+beforeAll(async () => {
+  env = await startApiTestEnv();
+  shop = await env.createMerchant('Cost shop');
+  const wiring = await import('../../lambdas/shared/wiring');
+  countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
+  const sizingClient = createDocumentClient({ endpoint: env.db.endpoint });
+  setWriteSizing(
+    async (tableName, key) =>
+      (await sizingClient.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item,
+    TABLE_SCHEMA.globalSecondaryIndexes.map((index) => ({ ...index })),
+  );
+});
+
+afterAll(async () => {
+  setWriteSizing(undefined);
+  await env?.stop();
+});
+
+describe('write cost of POST /v1/checkouts', () => {
+  it('creates a checkout with an Idempotency-Key in one write request, its record complete, encrypted and under 1 KB', async () => {
+    // Prepare
+    const key = `cost-${randomUUID()}`;
+    let created: { json: { client_secret: string } } | undefined;
+    // Act
+    const cost = await measure(async () => {
+      created = await env.call('POST', '/v1/checkouts', {
+        token: shop.secretKey,
+        body: checkoutBody(),
+        headers: { 'Idempotency-Key': key },
+      });
+    });
+    const { Item: record } = await createDocumentClient({ endpoint: env.db.endpoint }).send(
+      new GetCommand({ TableName: env.db.tableName, Key: idempotencyKey(`merchant:${shop.id}`, key), ConsistentRead: true }),
+    );
+    // Assess
+    console.log('create with Idempotency-Key', JSON.stringify(cost));
+    expect(cost.writeRequests).toBe(1);
+    expect(cost.byCommand['TransactWriteItemsCommand']).toBe(1);
+    expect(record).toMatchObject({ state: 'completed', binding: 'POST /v1/checkouts', response: { statusCode: 201 } });
+    expect(record?.['lockedUntil']).toBeUndefined();
+    expect(JSON.stringify(record)).not.toContain(created!.json.client_secret);
+    expect(dynamoItemBytes(record!)).toBeLessThanOrEqual(1024);
+  });
+
+  it('answers a duplicate with one cancelled transaction and a read, writing nothing', async () => {
+    // Prepare
+    const merchant = await env.createMerchant('Duplicate shop');
+    const key = `dup-${randomUUID()}`;
+    const first = await env.call('POST', '/v1/checkouts', {
+      token: merchant.secretKey,
+      body: checkoutBody(),
+      headers: { 'Idempotency-Key': key },
+    });
+    let again: { rawBody: string; headers: Record<string, string> } | undefined;
+    // Act
+    const cost = await measure(async () => {
+      again = await env.call('POST', '/v1/checkouts', {
+        token: merchant.secretKey,
+        body: checkoutBody(),
+        headers: { 'Idempotency-Key': key },
+      });
+    });
+    const list = await env.call('GET', '/v1/checkouts?limit=10', { token: merchant.secretKey });
+    // Assess
+    console.log('duplicate create with Idempotency-Key', JSON.stringify(cost));
+    expect(again!.rawBody).toBe(first.rawBody);
+    expect(again!.headers['idempotent-replayed']).toBe('true');
+    expect(cost.writeRequests).toBe(1);
+    expect(list.json.data).toHaveLength(1);
+  });
+
+  it('creates a checkout without a key in one write request', async () => {
+    // Act
+    const cost = await measure(() => env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody() }));
+    // Assess
+    console.log('create without a key', JSON.stringify(cost));
+    expect(cost.writeRequests).toBe(1);
+  });
+});
