@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   countDynamoDbCalls,
   dynamoItemBytes,
@@ -16,7 +16,16 @@ import {
 } from '../../bench/instrumentation';
 import { TABLE_SCHEMA } from '../../lib/table-schema';
 import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
-import { idempotencyKey } from '../../lambdas/adapters/dynamo-keys';
+import { idempotencyKey, instrumentKey } from '../../lambdas/adapters/dynamo-keys';
+import { withoutUndefined } from '../../lambdas/adapters/dynamo-support';
+import { DynamoInstrumentRepository } from '../../lambdas/adapters/dynamo-instrument-repository';
+import {
+  applyChange,
+  instrumentIdForCheckout,
+  newAuthorizedInstrument,
+  planOperation,
+  settlementChange,
+} from '../../lambdas/domain/instrument-ledger';
 import { checkoutBody, startApiTestEnv, type ApiTestEnv } from './api-test-kit';
 
 let env: ApiTestEnv;
@@ -134,5 +143,109 @@ describe('write cost of POST /v1/checkouts', () => {
     // Assess
     console.log('create without a key', JSON.stringify(cost));
     expect(cost.writeRequests).toBe(1);
+  });
+});
+
+describe("write cost of the saga's instrument", () => {
+  it('authorizes, reserves and settles a capture with every instrument write under 1 KB, read back whole', async () => {
+    // Prepare: the saga's instrument for a checkout, as AuthorizePayment opens it
+    const { documentClient } = await import('../../lambdas/shared/wiring');
+    const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
+    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+    const now = new Date();
+    const instrument = newAuthorizedInstrument({
+      id: instrumentIdForCheckout(checkoutId),
+      merchantId: shop.id,
+      type: 'authorized',
+      status: 'pending',
+      amount: 10050,
+      currency: 'USD',
+      connector: 'sandbox',
+      pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+      pspPaymentReference: checkoutId,
+      checkoutId,
+      now,
+    });
+    const { operation, guard } = planOperation(
+      instrument,
+      { kind: 'capture', amount: 10050, currency: 'USD' },
+      { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
+    );
+    // Act
+    const created = await measure(() => repository.createInstrument(instrument));
+    const reserve = await measure(() => repository.reserveOperation(instrument.id, operation, guard, now));
+    const settle = await measure(() =>
+      repository.settleOperation(
+        {
+          instrumentId: instrument.id,
+          operationId: operation.id,
+          change: settlementChange(operation, 'succeeded'),
+          patch: { status: 'succeeded', settledAt: now.toISOString(), pspOperationId: 'op_218712b18e0e1fe36e4dc33b' },
+        },
+        now,
+      ),
+    );
+    const read = await repository.getInstrument(instrument.id);
+    // Assess
+    console.log(
+      'instrument create',
+      JSON.stringify(created),
+      'reserve',
+      JSON.stringify(reserve),
+      'settle',
+      JSON.stringify(settle),
+    );
+    expect(created.writeUnitsAws).toBe(4); // instrument and PSP-reference claim, 1 KB each, in a transaction
+    expect(reserve.writeUnitsAws).toBe(1);
+    expect(settle.writeUnitsAws).toBe(1);
+    const expected = applyChange(
+      applyChange(
+        {
+          ...instrument,
+          operations: {
+            ...instrument.operations,
+            [operation.id]: {
+              ...operation,
+              status: 'succeeded',
+              settledAt: now.toISOString(),
+              pspOperationId: 'op_218712b18e0e1fe36e4dc33b',
+            },
+          },
+        },
+        operation.reservation,
+      ),
+      settlementChange(operation, 'succeeded'),
+    );
+    expect(read).toEqual({ ...expected, updatedAt: now.toISOString(), version: instrument.version + 2 });
+  });
+
+  it('reads an instrument item written in full by the previous version as it was', async () => {
+    // Prepare
+    const client = createDocumentClient({ endpoint: env.db.endpoint });
+    const repository = new DynamoInstrumentRepository(client, env.db.tableName);
+    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+    const instrument = newAuthorizedInstrument({
+      id: instrumentIdForCheckout(checkoutId),
+      merchantId: shop.id,
+      type: 'authorized',
+      status: 'pending',
+      amount: 500,
+      currency: 'EUR',
+      connector: 'sandbox',
+      pspReference: `auth_${randomUUID().replace(/-/g, '')}`,
+      pspPaymentReference: checkoutId,
+      checkoutId,
+      now: new Date(),
+    });
+    await client.send(
+      new PutCommand({
+        TableName: env.db.tableName,
+        Item: withoutUndefined({ ...instrumentKey(instrument.id), entity: 'instrument', ...instrument }),
+      }),
+    );
+    // Act
+    const read = await repository.getInstrument(instrument.id);
+    // Assess
+    expect(read).toEqual(instrument);
   });
 });
