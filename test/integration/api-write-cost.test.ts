@@ -146,6 +146,44 @@ describe('write cost of POST /v1/checkouts', () => {
   });
 });
 
+describe('CheckoutRepository.createCheckout with a companion write', () => {
+  it("throws the companion's error and writes nothing when the companion's condition fails", async () => {
+    // Prepare: a companion whose condition cannot hold (its item exists)
+    const { checkoutRepository } = await import('../../lambdas/shared/wiring');
+    const client = createDocumentClient({ endpoint: env.db.endpoint });
+    const taken = { pk: `TEST#${randomUUID()}`, sk: 'TEST' };
+    await client.send(new PutCommand({ TableName: env.db.tableName, Item: taken }));
+    const companionError = new Error('companion condition failed');
+    const checkout = {
+      id: `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`,
+      merchantId: shop.id,
+      merchantOrderRef: `order_${randomUUID()}`,
+      amount: 100,
+      currency: 'USD',
+      items: [{ sku: 'a', quantity: 1 }],
+      successUrl: 'https://shop.example/ok',
+      failureUrl: 'https://shop.example/ko',
+      status: 'open' as const,
+      clientSecretHash: 'x'.repeat(64),
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      version: 1,
+    };
+    // Act
+    const attempt = checkoutRepository.createCheckout(checkout, {
+      companion: {
+        write: { Put: { TableName: env.db.tableName, Item: taken, ConditionExpression: 'attribute_not_exists(pk)' } },
+        conditionFailed: () => companionError,
+      },
+    });
+    // Assess
+    await expect(attempt).rejects.toBe(companionError);
+    expect(await checkoutRepository.getCheckout(checkout.id)).toBeUndefined();
+    expect(await checkoutRepository.findCheckoutByOrderRef(shop.id, checkout.merchantOrderRef)).toBeUndefined();
+  });
+});
+
 describe("write cost of the saga's instrument", () => {
   it('authorizes, reserves and settles a capture with every instrument write under 1 KB, read back whole', async () => {
     // Prepare: the saga's instrument for a checkout, as AuthorizePayment opens it
