@@ -86,6 +86,20 @@ export class IdempotencyInFlightError extends PaystepError {
   readonly code = 'idempotency_key_in_use';
 }
 
+/**
+ * The one-write path lost the key: the completed idempotency record carried by the route's own
+ * write found the key already held (the HTTP layer then replays, answers 409 or 422). A 409 if it
+ * ever escaped, never a 500.
+ */
+export class IdempotencyKeyTakenError extends PaystepError {
+  override readonly name = 'IdempotencyKeyTakenError';
+  readonly status = 409;
+  readonly code = 'idempotency_key_in_use';
+  constructor(message = 'A request with this Idempotency-Key was already answered or is being processed') {
+    super(message, { param: 'Idempotency-Key' });
+  }
+}
+
 /** A checkout status transition the status machine does not allow. */
 export class InvalidTransitionError extends PaystepError {
   override readonly name = 'InvalidTransitionError';

@@ -18,6 +18,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandOutput,
+  type TransactWriteCommandInput,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -38,6 +39,7 @@ import type {
   CheckoutQueries,
   CheckoutRepository,
   CheckoutTransition,
+  CreateCheckoutOptions,
 } from '../ports/checkouts';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 import { batchGetItems } from './dynamo-batch-get';
@@ -199,8 +201,12 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     private readonly tableName: string,
   ) {}
 
-  /** Checkout + order-ref claim, all or nothing. The `created` row is implied by `createdAt`. */
-  async createCheckout(checkout: Checkout): Promise<void> {
+  /**
+   * Checkout + order-ref claim (+ the caller's companion write), all or nothing. The `created` row
+   * is implied by `createdAt`.
+   */
+  async createCheckout(checkout: Checkout, options?: CreateCheckoutOptions): Promise<void> {
+    const companion = options?.companion;
     const result = await transactWrite(this.client, {
       TransactItems: [
         {
@@ -218,9 +224,12 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
+        ...(companion !== undefined ? [companion.write as NonNullable<TransactWriteCommandInput['TransactItems']>[number]] : []),
       ],
     });
     if (result.ok) return;
+    // The companion is the last item; its condition is checked first, as the port promises.
+    if (companion !== undefined && result.codes[2] === 'ConditionalCheckFailed') throw companion.conditionFailed();
     if (result.codes[1] === 'ConditionalCheckFailed') {
       throw new DuplicateOrderRefError(
         `merchant_order_ref ${JSON.stringify(checkout.merchantOrderRef)} is already used by another checkout`,

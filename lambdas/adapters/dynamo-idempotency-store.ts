@@ -16,7 +16,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyBegin, IdempotencyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
+import { IdempotencyKeyTakenError } from '../errors';
+import type {
+  CompletedRecord,
+  IdempotencyBegin,
+  IdempotencyStore,
+  InlineIdempotency,
+  OperationKeyTarget,
+  StoredResponse,
+} from '../ports/idempotency';
 import { isConditionalCheckFailure, translateStoreError, withoutUndefined } from './dynamo-support';
 import { idempotencyKey, instrumentRequestKey } from './dynamo-keys';
 
@@ -90,19 +98,86 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       } catch (error) {
         if (!isConditionalCheckFailure(error)) return translateStoreError(error);
       }
-      const existing = await this.read(scope, key);
-      const expired = typeof existing?.['expiresAt'] === 'number' && existing['expiresAt'] < nowSeconds;
-      if (existing !== undefined && !expired && boundElsewhere(existing, binding)) return { kind: 'mismatch' };
-      if (existing?.['state'] === 'completed' && existing['response'] !== undefined) {
-        return { kind: 'replay', response: existing['response'] as StoredResponse };
-      }
-      if (existing?.['state'] === 'in_progress') {
-        const lockedUntil = existing['lockedUntil'];
-        return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
-      }
+      const holder = await this.inspect(scope, key, now, binding);
+      if (holder !== undefined) return holder;
       // Released or reaped between our put and our read: try to claim again.
     }
     return { kind: 'in_flight' };
+  }
+
+  /** What holds the key now (a live record), or undefined when nothing does. */
+  async inspect(
+    scope: string,
+    key: string,
+    now: Date,
+    binding?: string,
+  ): Promise<Exclude<IdempotencyBegin, { kind: 'started' }> | undefined> {
+    const existing = await this.read(scope, key);
+    const expired = typeof existing?.['expiresAt'] === 'number' && existing['expiresAt'] < Math.floor(now.getTime() / 1000);
+    if (existing === undefined || expired) return undefined;
+    if (boundElsewhere(existing, binding)) return { kind: 'mismatch' };
+    if (existing['state'] === 'completed' && existing['response'] !== undefined) {
+      return { kind: 'replay', response: existing['response'] as StoredResponse };
+    }
+    if (existing['state'] === 'in_progress') {
+      const lockedUntil = existing['lockedUntil'];
+      return typeof lockedUntil === 'number' ? { kind: 'in_flight', lockedUntil } : { kind: 'in_flight' };
+    }
+    return undefined;
+  }
+
+  /**
+   * The one-write path: the record put complete, with the response, by the route's own
+   * transaction (`companion`) or alone (`record`), on the same condition as a claim (the key is
+   * absent, past retention, or an abandoned claim on the same binding). No `lockedUntil`, no
+   * `claimId`: nothing ever completes or releases it.
+   */
+  readonly inline: InlineIdempotency = {
+    companion: (record) => ({
+      write: { Put: this.completedPut(record) },
+      conditionFailed: () => new IdempotencyKeyTakenError(),
+    }),
+    record: async (record) => {
+      try {
+        await this.client.send(new PutCommand(this.completedPut(record)));
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return false;
+        return translateStoreError(error);
+      }
+    },
+    inspect: (scope, key, now, binding) => this.inspect(scope, key, now, binding),
+  };
+
+  private completedPut({ scope, key, binding, response, now }: CompletedRecord) {
+    const nowMs = now.getTime();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    return {
+      TableName: this.tableName,
+      Item: {
+        ...idempotencyKey(scope, key),
+        entity: 'idempotency',
+        state: 'completed',
+        binding,
+        response: {
+          statusCode: response.statusCode,
+          headers: response.headers,
+          body: response.body,
+          ...(response.bodyEncoding !== undefined ? { bodyEncoding: response.bodyEncoding } : {}),
+        },
+        // No createdAt: written at expiresAt minus the retention, and the record must stay under 1 KB.
+        expiresAt: nowSeconds + this.retentionSeconds,
+      },
+      ConditionExpression:
+        'attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :nowMs AND (attribute_not_exists(#binding) OR #binding = :binding)) OR expiresAt < :nowSeconds',
+      ExpressionAttributeNames: { '#state': 'state', '#binding': 'binding' },
+      ExpressionAttributeValues: {
+        ':inProgress': 'in_progress',
+        ':nowMs': nowMs,
+        ':nowSeconds': nowSeconds,
+        ':binding': binding,
+      },
+    };
   }
 
   /**

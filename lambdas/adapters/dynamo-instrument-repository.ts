@@ -12,7 +12,7 @@
  * because NewStore retries for about 45 days.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
+import type { BalanceChange, FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import type { ReservationGuard } from '../domain/instrument-ledger';
 import type {
   CreateInstrumentResult,
@@ -24,11 +24,66 @@ import { instrumentKey, instrumentPspReferenceKey } from './dynamo-keys';
 import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
 
 const ITEM_ONLY_FIELDS = ['pk', 'sk', 'entity'] as const;
+const INSTRUMENT_PK_PREFIX = instrumentKey('').pk;
+const DELTAS = ['capturableDelta', 'refundableDelta', 'pendingCapturesDelta'] as const;
+
+/**
+ * The stored item leaves out what it can rebuild, so the saga's instrument stays under 1 KB
+ * through its reservation and settlement (every write is billed per started KB of the larger of
+ * the old and new item): the id (in `pk`), `pspPaymentReference` when it is the checkout id, each
+ * operation's `id` (its map key), zero balance deltas, and a create operation's PSP key when it is
+ * the default `<instrument id>:create`. Items written in full before are read as they are.
+ */
+export function toInstrumentItem(instrument: FinancialInstrument): Record<string, unknown> {
+  const { id, pspPaymentReference, operations, ...rest } = instrument;
+  const stored: Record<string, unknown> = { ...instrumentKey(id), entity: 'instrument', ...rest, operations: {} };
+  if (pspPaymentReference !== instrument.checkoutId) stored['pspPaymentReference'] = pspPaymentReference;
+  for (const [operationId, operation] of Object.entries(operations)) {
+    (stored['operations'] as Record<string, unknown>)[operationId] = toStoredOperation(id, operation);
+  }
+  return withoutUndefined(stored);
+}
+
+function toStoredOperation(instrumentId: string, operation: InstrumentOperation): Record<string, unknown> {
+  const { id: _id, pspIdempotencyKey, reservation, onSuccess, ...rest } = operation;
+  return withoutUndefined({
+    ...rest,
+    ...(pspIdempotencyKey !== `${instrumentId}:${operation.kind}` || operation.kind !== 'create' ? { pspIdempotencyKey } : {}),
+    reservation: withoutZeroDeltas(reservation),
+    onSuccess: withoutZeroDeltas(onSuccess),
+  });
+}
+
+function withoutZeroDeltas(change: BalanceChange): Partial<BalanceChange> {
+  const stored: Partial<BalanceChange> = { ...change };
+  for (const field of DELTAS) if (stored[field] === 0) delete stored[field];
+  return stored;
+}
 
 function toInstrument(item: Record<string, unknown>): FinancialInstrument {
   const copy: Record<string, unknown> = { ...item };
   for (const field of ITEM_ONLY_FIELDS) delete copy[field];
-  return copy as unknown as FinancialInstrument;
+  const id = typeof item['id'] === 'string' ? item['id'] : String(item['pk']).slice(INSTRUMENT_PK_PREFIX.length);
+  const operations: Record<string, InstrumentOperation> = {};
+  for (const [operationId, stored] of Object.entries((item['operations'] ?? {}) as Record<string, Record<string, unknown>>)) {
+    operations[operationId] = {
+      ...stored,
+      id: operationId,
+      pspIdempotencyKey: (stored['pspIdempotencyKey'] as string | undefined) ?? `${id}:${String(stored['kind'])}`,
+      reservation: withDeltas(stored['reservation']),
+      onSuccess: withDeltas(stored['onSuccess']),
+    } as InstrumentOperation;
+  }
+  return {
+    ...(copy as unknown as FinancialInstrument),
+    id,
+    pspPaymentReference: (item['pspPaymentReference'] as string | undefined) ?? (item['checkoutId'] as string),
+    operations,
+  };
+}
+
+function withDeltas(stored: unknown): BalanceChange {
+  return { capturableDelta: 0, refundableDelta: 0, pendingCapturesDelta: 0, ...(stored as Partial<BalanceChange>) };
 }
 
 export class DynamoInstrumentRepository implements InstrumentRepository {
@@ -43,7 +98,7 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
       {
         Put: {
           TableName: this.tableName,
-          Item: withoutUndefined({ ...instrumentKey(instrument.id), entity: 'instrument', ...instrument }),
+          Item: toInstrumentItem(instrument),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -95,7 +150,7 @@ export class DynamoInstrumentRepository implements InstrumentRepository {
     const change = operation.reservation;
     const names: Record<string, string> = { '#ops': 'operations', '#op': operation.id, '#status': 'status' };
     const values: Record<string, unknown> = {
-      ':op': withoutUndefined(operation),
+      ':op': toStoredOperation(instrumentId, operation),
       ':capDelta': change.capturableDelta,
       ':refDelta': change.refundableDelta,
       ':pcDelta': change.pendingCapturesDelta,

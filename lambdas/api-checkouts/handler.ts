@@ -15,7 +15,7 @@ import { instrumentRepository } from '../shared/instrument-wiring';
 import { checkoutQueries, checkoutRepository, merchantRepository } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
 import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
-import { createCheckout } from '../use-cases/checkouts/create-checkout';
+import { createCheckout, type CreatedCheckout } from '../use-cases/checkouts/create-checkout';
 import { getCheckout } from '../use-cases/checkouts/get-checkout';
 import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
 
@@ -38,7 +38,21 @@ function fullView({ checkout, instrument, events }: CheckoutDetails) {
 async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   const input = parseInput(createCheckoutSchema, request.body);
-  const { checkout, clientSecret } = await createCheckout(deps, { merchant, request: input, now: request.now });
+  // With an Idempotency-Key the answer is built first and its record lands in the create's own transaction.
+  let answer: ApiResult | undefined;
+  const recording = request.idempotency;
+  const created = await createCheckout(deps, {
+    merchant,
+    request: input,
+    now: request.now,
+    ...(recording !== undefined
+      ? { companion: async (fresh: CreatedCheckout) => recording.recordWith((answer = createdAnswer(fresh))) }
+      : {}),
+  });
+  return answer ?? createdAnswer(created);
+}
+
+function createdAnswer({ checkout, clientSecret }: CreatedCheckout): ApiResult {
   const body = toCheckoutView(checkout, {
     checkoutBaseUrl,
     clientSecret,
@@ -86,7 +100,7 @@ async function cancel(request: ApiRequest): Promise<ApiResult> {
 
 export const handler = createApiHandler(
   {
-    'POST /v1/checkouts': { auth: ['merchant'], handle: create },
+    'POST /v1/checkouts': { auth: ['merchant'], handle: create, carriesIdempotencyRecord: true },
     'GET /v1/checkouts': { auth: ['merchant'], handle: list },
     'GET /v1/checkouts/{id}': { auth: ['merchant', 'client'], handle: get },
     'POST /v1/checkouts/{id}/cancel': { auth: ['merchant'], handle: cancel },

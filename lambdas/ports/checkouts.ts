@@ -3,6 +3,7 @@
  * read-side listing (lambdas/adapters/dynamo-checkout-repository.ts implements both).
  */
 import type { Checkout, CheckoutEvent, CheckoutStatus } from '../domain/model';
+import type { TransactionCompanion } from './idempotency';
 
 export interface CheckoutTransition {
   checkoutId: string;
@@ -19,13 +20,22 @@ export interface CheckoutTransition {
   events?: Array<Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string }>;
 }
 
+export interface CreateCheckoutOptions {
+  /**
+   * Another write carried in the same transaction (the completed Idempotency-Key record of the
+   * request: one write per create). When its condition fails the create throws
+   * `companion.conditionFailed()` (checked before the order-ref claim) and nothing is written.
+   */
+  companion?: TransactionCompanion;
+}
+
 export interface CheckoutRepository {
   /**
    * Creates the checkout and claims (merchantId, merchantOrderRef) in one transaction; throws
    * DuplicateOrderRefError when the ref is taken. The `created` timeline row is implied by
    * `createdAt` (listEvents returns it).
    */
-  createCheckout(checkout: Checkout): Promise<void>;
+  createCheckout(checkout: Checkout, options?: CreateCheckoutOptions): Promise<void>;
   getCheckout(checkoutId: string): Promise<Checkout | undefined>;
   findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined>;
   /**

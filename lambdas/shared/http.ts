@@ -9,15 +9,24 @@
  */
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ConcurrentModificationError, isPaystepError, NotFoundError, RouteNotFoundError, ValidationError } from '../errors';
-import type { StoredResponse } from '../ports/idempotency';
+import {
+  ConcurrentModificationError,
+  IdempotencyKeyTakenError,
+  isPaystepError,
+  NotFoundError,
+  RouteNotFoundError,
+  ValidationError,
+} from '../errors';
+import type { StoredResponse, TransactionCompanion } from '../ports/idempotency';
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
 import {
   executeIdempotently,
+  executeWithInlineRecord,
   readIdempotencyKey,
   requestBinding,
   type IdempotencyDependencies,
   type IdempotentExecution,
+  type InlineRecording,
 } from './idempotency';
 import { observability, observeInvocation } from './observability';
 import { API_VERSION_HEADER, isApiVersion, LATEST_API_VERSION, type ApiVersion } from '../domain/api-version';
@@ -45,6 +54,12 @@ export interface ApiRequest {
   readonly now: Date;
   /** The API version the request pinned with `Paystep-Version`, else the latest. */
   readonly apiVersion: ApiVersion;
+  /**
+   * Set on a route with `carriesIdempotencyRecord` when the request has an Idempotency-Key: the
+   * completed record of `result` for the route's own write to carry (then return that very
+   * `result`). Absent: write without it.
+   */
+  readonly idempotency?: { recordWith(result: ApiResult): Promise<TransactionCompanion> };
 }
 
 /** What a route function returns; the body is serialised to JSON by the layer. */
@@ -59,6 +74,12 @@ export interface RouteDefinition {
   readonly auth: readonly AuthKind[];
   /** Honour Idempotency-Key (default: true for POST, false otherwise). */
   readonly idempotent?: boolean;
+  /**
+   * The one-write path (lambdas/shared/idempotency.ts executeWithInlineRecord): the route's own
+   * write carries the completed idempotency record (`request.idempotency`) instead of a claim
+   * before and a completion after. Only for routes with no side effect before that write.
+   */
+  readonly carriesIdempotencyRecord?: boolean;
   readonly handle: (request: ApiRequest) => Promise<ApiResult>;
   /**
    * For a route without `{id}` in its path that accepts a client secret (POST /v1/payment_methods):
@@ -326,7 +347,21 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     const principal = await deps.authenticate(headers, route.auth, authParameters);
     const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
 
-    const run = async (): Promise<IdempotentExecution> => {
+    const run = async (recording?: InlineRecording): Promise<IdempotentExecution> => {
+      let carried: { result: ApiResult; response: StoredResponse } | undefined;
+      const idempotency =
+        recording === undefined
+          ? {}
+          : {
+              idempotency: {
+                recordWith: async (result: ApiResult) => {
+                  const response = jsonResponse(result.statusCode, result.body, result.headers);
+                  const companion = await recording.recordWith(response);
+                  carried = { result, response };
+                  return companion;
+                },
+              },
+            };
       try {
         const result = await route.handle({
           event,
@@ -338,26 +373,41 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
           body: earlyBody ?? (hasBody ? parseJsonBody(event) : {}),
           now: new Date(),
           apiVersion,
+          ...idempotency,
         });
+        // The record the route's write carried holds exactly these bytes.
+        if (carried !== undefined && carried.result === result)
+          return { response: carried.response, storable: true, carried: true };
         const response = jsonResponse(result.statusCode, result.body, result.headers);
         return { response, storable: response.statusCode < 500 };
       } catch (error) {
+        if (error instanceof IdempotencyKeyTakenError && recording !== undefined) throw error;
         const response = errorResponse(error, logger, routeKey, requestId);
         // 5xx answers are never stored: the claim is released so the retry runs again.
         return { response, storable: isStorable(error) && response.statusCode < 500 };
       }
     };
 
+    const inline = route.carriesIdempotencyRecord === true ? deps.idempotency.store.inline : undefined;
     const response =
       idempotencyKey === undefined
         ? (await run()).response
-        : await executeIdempotently(
-            deps.idempotency,
-            idempotencyScope(principal),
-            idempotencyKey,
-            run,
-            requestBinding(routeKey, pathParameters),
-          );
+        : inline !== undefined
+          ? await executeWithInlineRecord(
+              deps.idempotency,
+              inline,
+              idempotencyScope(principal),
+              idempotencyKey,
+              requestBinding(routeKey, pathParameters),
+              run,
+            )
+          : await executeIdempotently(
+              deps.idempotency,
+              idempotencyScope(principal),
+              idempotencyKey,
+              () => run(),
+              requestBinding(routeKey, pathParameters),
+            );
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 

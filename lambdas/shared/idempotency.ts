@@ -14,9 +14,17 @@
  * (or whose process died: its claim lapses after the lock timeout) gets 409 with the wait in the
  * message.
  */
-import { IdempotencyInFlightError, ValidationError } from '../errors';
-import type { IdempotencyStore, OperationKeyTarget, StoredResponse } from '../ports/idempotency';
+import { IdempotencyInFlightError, IdempotencyKeyTakenError, ValidationError } from '../errors';
+import type {
+  IdempotencyBegin,
+  IdempotencyStore,
+  InlineIdempotency,
+  OperationKeyTarget,
+  StoredResponse,
+  TransactionCompanion,
+} from '../ports/idempotency';
 import type { SecretCipher } from '../ports/secrets';
+import { compactBody, expandBody } from './stored-body';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
@@ -35,6 +43,8 @@ export interface IdempotentExecution {
   response: StoredResponse;
   /** False for responses that must not be replayed (transient failures, lost races the client should retry); the caller decides. */
   storable: boolean;
+  /** One-write path: the work's own write stored this response as the completed record (InlineRecording.recordWith). */
+  carried?: boolean;
 }
 
 /**
@@ -136,14 +146,7 @@ export async function executeIdempotently(
     begin = await deps.store.begin(scope, key, now(), binding);
   }
   if (begin.kind === 'mismatch') throw keyReusedError();
-  if (begin.kind === 'replay') {
-    const body = deps.cipher !== undefined ? await deps.cipher.decrypt(begin.response.body) : begin.response.body;
-    return {
-      statusCode: begin.response.statusCode,
-      headers: { ...begin.response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' },
-      body,
-    };
-  }
+  if (begin.kind === 'replay') return replayed(deps, begin.response);
   if (begin.kind === 'in_flight') throw (options.inFlightError ?? keyInFlightError)(now(), begin.lockedUntil);
   const claim = begin.claim;
   const context: IdempotencyContext = {
@@ -187,4 +190,88 @@ async function releaseQuietly(
   } catch (error) {
     deps.onStoreError?.(error, 'release');
   }
+}
+
+/** What the work gets on the one-write path: the completed record for its own write to carry. */
+export interface InlineRecording {
+  /**
+   * The completed record of `response` (its body encrypted with the cipher) as a companion of the
+   * work's own write. The work must then carry it in that write, or fail; a success it returns
+   * after this call must be marked `carried` with this very response.
+   */
+  recordWith(response: StoredResponse): Promise<TransactionCompanion>;
+}
+
+/**
+ * The one-write path of the idempotency protocol, for work whose own write can carry the record
+ * (POST /v1/checkouts: the create's transaction). No claim first: the work runs, and its write
+ * puts the record complete, conditional on the key being free, so of N concurrent duplicates one
+ * lands and the others fail that condition (IdempotencyKeyTakenError from the carrier) and answer
+ * from the record: the first response byte for byte with the replay header, 409 while another
+ * request holds a claim, 422 for a key bound elsewhere. An answer that wrote nothing (a 4xx
+ * before the write) is stored alone, on the same condition, exactly as the claim path stores it;
+ * a 5xx or a lost race is never stored. Work that moves money or calls out before its write must
+ * not use this path: a duplicate runs it up to the write.
+ */
+export async function executeWithInlineRecord(
+  deps: IdempotencyDependencies,
+  inline: InlineIdempotency,
+  scope: string,
+  key: string,
+  binding: string,
+  execute: (recording: InlineRecording) => Promise<IdempotentExecution>,
+): Promise<StoredResponse> {
+  const now = deps.now ?? (() => new Date());
+  const encrypted = async (response: StoredResponse): Promise<StoredResponse> => {
+    const { body, encoding } = compactBody(response.body);
+    return {
+      ...response,
+      body: deps.cipher !== undefined ? await deps.cipher.encrypt(body) : body,
+      bodyEncoding: encoding,
+    };
+  };
+  const recording: InlineRecording = {
+    recordWith: async (response) => inline.companion({ scope, key, binding, response: await encrypted(response), now: now() }),
+  };
+  const answerFromHolder = async (
+    holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined,
+  ): Promise<StoredResponse | undefined> => {
+    if (holder === undefined) return undefined;
+    if (holder.kind === 'mismatch') throw keyReusedError();
+    if (holder.kind === 'in_flight') throw keyInFlightError(now(), holder.lockedUntil);
+    return replayed(deps, holder.response);
+  };
+
+  let outcome: IdempotentExecution;
+  try {
+    outcome = await execute(recording);
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTakenError)) throw error;
+    // Our write found the key held: answer as the holder says (it may have been released since: 409, retry).
+    return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? throwInFlight(now());
+  }
+  if (outcome.carried === true) return outcome.response;
+  if (!outcome.storable) {
+    // A lost race or a transient failure is never stored, but a duplicate that already answered wins.
+    return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? outcome.response;
+  }
+  try {
+    if (await inline.record({ scope, key, binding, response: await encrypted(outcome.response), now: now() })) {
+      return outcome.response;
+    }
+  } catch (error) {
+    deps.onStoreError?.(error, 'complete');
+    return outcome.response;
+  }
+  return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? outcome.response;
+}
+
+function throwInFlight(now: Date): never {
+  throw keyInFlightError(now, undefined);
+}
+
+async function replayed(deps: IdempotencyDependencies, response: StoredResponse): Promise<StoredResponse> {
+  const stored = deps.cipher !== undefined ? await deps.cipher.decrypt(response.body) : response.body;
+  const body = response.bodyEncoding !== undefined ? expandBody(stored, response.bodyEncoding) : stored;
+  return { statusCode: response.statusCode, headers: { ...response.headers, [IDEMPOTENT_REPLAYED_HEADER]: 'true' }, body };
 }

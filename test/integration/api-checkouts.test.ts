@@ -196,6 +196,52 @@ describe('Idempotency-Key on POST /v1/checkouts', () => {
     expect(succeeded.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
   });
 
+  it('creates one checkout for concurrent duplicates with different bodies; the others replay it or get 409', async () => {
+    // Prepare
+    const merchant = await env.createMerchant('Racing shop');
+    const key = `race-${Date.now()}`;
+    // Act: each duplicate has its own merchant_order_ref and amount, so only the key can join them
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        env.call('POST', '/v1/checkouts', {
+          token: merchant.secretKey,
+          body: checkoutBody({ amount: 1000 + index }),
+          headers: { 'Idempotency-Key': key },
+        }),
+      ),
+    );
+    const list = await env.call('GET', '/v1/checkouts?limit=100', { token: merchant.secretKey });
+    // Assess
+    const fresh = responses.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] === undefined);
+    const replays = responses.filter((r) => r.headers['idempotent-replayed'] === 'true');
+    const inFlight = responses.filter((r) => r.status === 409);
+    expect(fresh).toHaveLength(1);
+    expect(replays.length + inFlight.length).toBe(7);
+    for (const replay of replays) expect(replay.rawBody).toBe(fresh[0]!.rawBody);
+    for (const other of inFlight) expect(other.json.error.code).toBe('idempotency_key_in_use');
+    expect(list.json.data.map((checkout: { id: string }) => checkout.id)).toEqual([fresh[0]!.json.id]);
+  });
+
+  it('replays a duplicate_merchant_order_ref answer for its key, though the create wrote nothing', async () => {
+    // Prepare
+    const body = checkoutBody();
+    await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body });
+    const key = `dupref-${Date.now()}`;
+    // Act
+    const first = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body, headers: { 'Idempotency-Key': key } });
+    const again = await env.call('POST', '/v1/checkouts', {
+      token: shop.secretKey,
+      body: checkoutBody(),
+      headers: { 'Idempotency-Key': key },
+    });
+    // Assess
+    expect(first.status).toBe(409);
+    expect(first.json.error.code).toBe('duplicate_merchant_order_ref');
+    expect(again.status).toBe(409);
+    expect(again.rawBody).toBe(first.rawBody);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
   it('replays a 4xx answer for the same key, and scopes keys per merchant', async () => {
     // Prepare
     const key = `dup-${Date.now()}`;

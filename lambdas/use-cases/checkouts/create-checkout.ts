@@ -4,7 +4,8 @@
  * Primary course:
  * 1. Resolve the return URLs (explicit, else the merchant's defaults; neither is a 422).
  * 2. Build the open checkout with a fresh client secret, of which only the hash is kept.
- * 3. Store it and claim its merchant_order_ref in one transaction (DuplicateOrderRefError if taken).
+ * 3. Store it and claim its merchant_order_ref in one transaction (DuplicateOrderRefError if taken),
+ *    with the request's completed Idempotency-Key record when the caller gives one (one write).
  * 4. Return the checkout and the client secret (shown in this answer only).
  */
 import { NotFoundError, ValidationError } from '../../errors';
@@ -12,6 +13,7 @@ import { generateCheckoutId, generateClientSecret, sha256Hex } from '../../domai
 import type { Checkout, CheckoutItem, Merchant } from '../../domain/model';
 import type { CheckoutRepository } from '../../ports/checkouts';
 import type { CustomerRepository } from '../../ports/customers';
+import type { TransactionCompanion } from '../../ports/idempotency';
 import { CHECKOUT_EXPIRY, type CreateCheckoutInput } from '../../shared/validation';
 
 export interface CreateCheckoutDependencies {
@@ -20,14 +22,26 @@ export interface CreateCheckoutDependencies {
   customers?: Pick<CustomerRepository, 'getCustomer'>;
 }
 
+export interface CreatedCheckout {
+  checkout: Checkout;
+  clientSecret: string;
+}
+
 export async function createCheckout(
   deps: CreateCheckoutDependencies,
-  input: { merchant: Merchant; request: CreateCheckoutInput; now: Date },
-): Promise<{ checkout: Checkout; clientSecret: string }> {
+  input: {
+    merchant: Merchant;
+    request: CreateCheckoutInput;
+    now: Date;
+    /** Another write to land in the create's own transaction, built from the new checkout (the Idempotency-Key record of its answer). */
+    companion?: (created: CreatedCheckout) => Promise<TransactionCompanion>;
+  },
+): Promise<CreatedCheckout> {
   if (typeof input.request.customer === 'string') await assertActiveCustomer(deps, input.merchant.id, input.request.customer);
   const clientSecret = generateClientSecret();
   const checkout = toCheckoutRecord(input.request, input.merchant, clientSecret, input.now);
-  await deps.checkouts.createCheckout(checkout);
+  const companion = await input.companion?.({ checkout, clientSecret });
+  await deps.checkouts.createCheckout(checkout, companion !== undefined ? { companion } : undefined);
   return { checkout, clientSecret };
 }
 

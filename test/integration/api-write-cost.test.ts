@@ -1,0 +1,289 @@
+/**
+ * What the API's writes cost, counted on DynamoDB Local with the bench's counting middleware
+ * (bench/instrumentation.ts) on the handlers' own document client: write requests, and write
+ * units by AWS's rules (1 per KB per item, twice inside a transaction, plus index entries).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  countDynamoDbCalls,
+  dynamoItemBytes,
+  resetCounters,
+  setWriteSizing,
+  snapshotCounters,
+  type DynamoCallCounts,
+} from '../../bench/instrumentation';
+import { TABLE_SCHEMA } from '../../lib/table-schema';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { idempotencyKey, instrumentKey } from '../../lambdas/adapters/dynamo-keys';
+import { withoutUndefined } from '../../lambdas/adapters/dynamo-support';
+import { DynamoInstrumentRepository } from '../../lambdas/adapters/dynamo-instrument-repository';
+import {
+  applyChange,
+  instrumentIdForCheckout,
+  newAuthorizedInstrument,
+  planOperation,
+  settlementChange,
+} from '../../lambdas/domain/instrument-ledger';
+import { checkoutBody, startApiTestEnv, type ApiTestEnv } from './api-test-kit';
+
+let env: ApiTestEnv;
+let shop: { id: string; secretKey: string };
+
+const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand'];
+
+interface Cost {
+  writeRequests: number;
+  writeUnitsAws: number;
+  indexWriteUnitsAws: number;
+  readRequests: number;
+  byCommand: Record<string, number>;
+}
+
+function costOf(calls: Record<string, DynamoCallCounts>): Cost {
+  const cost: Cost = { writeRequests: 0, writeUnitsAws: 0, indexWriteUnitsAws: 0, readRequests: 0, byCommand: {} };
+  for (const [command, counts] of Object.entries(calls)) {
+    cost.byCommand[command] = counts.calls;
+    if (WRITES.includes(command)) {
+      cost.writeRequests += counts.calls;
+      cost.writeUnitsAws += counts.writeUnitsAws;
+      cost.indexWriteUnitsAws += counts.indexWriteUnitsAws;
+    } else {
+      cost.readRequests += counts.calls;
+    }
+  }
+  return cost;
+}
+
+/** Runs `act` with counting on and returns what its DynamoDB calls cost. */
+async function measure(act: () => Promise<unknown>): Promise<Cost> {
+  resetCounters();
+  await act();
+  const snapshot = snapshotCounters();
+  const calls: Record<string, DynamoCallCounts> = {};
+  for (const entry of Object.values(snapshot.entries)) Object.assign(calls, entry.dynamodb);
+  return costOf(calls);
+}
+
+beforeAll(async () => {
+  env = await startApiTestEnv();
+  shop = await env.createMerchant('Cost shop');
+  const wiring = await import('../../lambdas/shared/wiring');
+  countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
+  const sizingClient = createDocumentClient({ endpoint: env.db.endpoint });
+  setWriteSizing(
+    async (tableName, key) =>
+      (await sizingClient.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item,
+    TABLE_SCHEMA.globalSecondaryIndexes.map((index) => ({ ...index })),
+  );
+});
+
+afterAll(async () => {
+  setWriteSizing(undefined);
+  await env?.stop();
+});
+
+describe('write cost of POST /v1/checkouts', () => {
+  it('creates a checkout with an Idempotency-Key in one write request, its record complete, encrypted and under 1 KB', async () => {
+    // Prepare
+    const key = `cost-${randomUUID()}`;
+    let created: { json: { client_secret: string } } | undefined;
+    // Act
+    const cost = await measure(async () => {
+      created = await env.call('POST', '/v1/checkouts', {
+        token: shop.secretKey,
+        body: checkoutBody(),
+        headers: { 'Idempotency-Key': key },
+      });
+    });
+    const { Item: record } = await createDocumentClient({ endpoint: env.db.endpoint }).send(
+      new GetCommand({ TableName: env.db.tableName, Key: idempotencyKey(`merchant:${shop.id}`, key), ConsistentRead: true }),
+    );
+    // Assess
+    console.log('create with Idempotency-Key', JSON.stringify(cost));
+    expect(cost.writeRequests).toBe(1);
+    expect(cost.byCommand['TransactWriteItemsCommand']).toBe(1);
+    expect(record).toMatchObject({ state: 'completed', binding: 'POST /v1/checkouts', response: { statusCode: 201 } });
+    expect(record?.['lockedUntil']).toBeUndefined();
+    expect(JSON.stringify(record)).not.toContain(created!.json.client_secret);
+    expect(dynamoItemBytes(record!)).toBeLessThanOrEqual(1024);
+  });
+
+  it('answers a duplicate with one cancelled transaction and a read, writing nothing', async () => {
+    // Prepare
+    const merchant = await env.createMerchant('Duplicate shop');
+    const key = `dup-${randomUUID()}`;
+    const first = await env.call('POST', '/v1/checkouts', {
+      token: merchant.secretKey,
+      body: checkoutBody(),
+      headers: { 'Idempotency-Key': key },
+    });
+    let again: { rawBody: string; headers: Record<string, string> } | undefined;
+    // Act
+    const cost = await measure(async () => {
+      again = await env.call('POST', '/v1/checkouts', {
+        token: merchant.secretKey,
+        body: checkoutBody(),
+        headers: { 'Idempotency-Key': key },
+      });
+    });
+    const list = await env.call('GET', '/v1/checkouts?limit=10', { token: merchant.secretKey });
+    // Assess
+    console.log('duplicate create with Idempotency-Key', JSON.stringify(cost));
+    expect(again!.rawBody).toBe(first.rawBody);
+    expect(again!.headers['idempotent-replayed']).toBe('true');
+    expect(cost.writeRequests).toBe(1);
+    expect(list.json.data).toHaveLength(1);
+  });
+
+  it('creates a checkout without a key in one write request', async () => {
+    // Act
+    const cost = await measure(() => env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody() }));
+    // Assess
+    console.log('create without a key', JSON.stringify(cost));
+    expect(cost.writeRequests).toBe(1);
+  });
+});
+
+describe('CheckoutRepository.createCheckout with a companion write', () => {
+  it("throws the companion's error and writes nothing when the companion's condition fails", async () => {
+    // Prepare: a companion whose condition cannot hold (its item exists)
+    const { checkoutRepository } = await import('../../lambdas/shared/wiring');
+    const client = createDocumentClient({ endpoint: env.db.endpoint });
+    const taken = { pk: `TEST#${randomUUID()}`, sk: 'TEST' };
+    await client.send(new PutCommand({ TableName: env.db.tableName, Item: taken }));
+    const companionError = new Error('companion condition failed');
+    const checkout = {
+      id: `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`,
+      merchantId: shop.id,
+      merchantOrderRef: `order_${randomUUID()}`,
+      amount: 100,
+      currency: 'USD',
+      items: [{ sku: 'a', quantity: 1 }],
+      successUrl: 'https://shop.example/ok',
+      failureUrl: 'https://shop.example/ko',
+      status: 'open' as const,
+      clientSecretHash: 'x'.repeat(64),
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      version: 1,
+    };
+    // Act
+    const attempt = checkoutRepository.createCheckout(checkout, {
+      companion: {
+        write: { Put: { TableName: env.db.tableName, Item: taken, ConditionExpression: 'attribute_not_exists(pk)' } },
+        conditionFailed: () => companionError,
+      },
+    });
+    // Assess
+    await expect(attempt).rejects.toBe(companionError);
+    expect(await checkoutRepository.getCheckout(checkout.id)).toBeUndefined();
+    expect(await checkoutRepository.findCheckoutByOrderRef(shop.id, checkout.merchantOrderRef)).toBeUndefined();
+  });
+});
+
+describe("write cost of the saga's instrument", () => {
+  it('authorizes, reserves and settles a capture with every instrument write under 1 KB, read back whole', async () => {
+    // Prepare: the saga's instrument for a checkout, as AuthorizePayment opens it
+    const { documentClient } = await import('../../lambdas/shared/wiring');
+    const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
+    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+    const now = new Date();
+    const instrument = newAuthorizedInstrument({
+      id: instrumentIdForCheckout(checkoutId),
+      merchantId: shop.id,
+      type: 'authorized',
+      status: 'pending',
+      amount: 10050,
+      currency: 'USD',
+      connector: 'sandbox',
+      pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+      pspPaymentReference: checkoutId,
+      checkoutId,
+      now,
+    });
+    const { operation, guard } = planOperation(
+      instrument,
+      { kind: 'capture', amount: 10050, currency: 'USD' },
+      { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
+    );
+    // Act
+    const created = await measure(() => repository.createInstrument(instrument));
+    const reserve = await measure(() => repository.reserveOperation(instrument.id, operation, guard, now));
+    const settle = await measure(() =>
+      repository.settleOperation(
+        {
+          instrumentId: instrument.id,
+          operationId: operation.id,
+          change: settlementChange(operation, 'succeeded'),
+          patch: { status: 'succeeded', settledAt: now.toISOString(), pspOperationId: 'op_218712b18e0e1fe36e4dc33b' },
+        },
+        now,
+      ),
+    );
+    const read = await repository.getInstrument(instrument.id);
+    // Assess
+    console.log(
+      'instrument create',
+      JSON.stringify(created),
+      'reserve',
+      JSON.stringify(reserve),
+      'settle',
+      JSON.stringify(settle),
+    );
+    expect(created.writeUnitsAws).toBe(4); // instrument and PSP-reference claim, 1 KB each, in a transaction
+    expect(reserve.writeUnitsAws).toBe(1);
+    expect(settle.writeUnitsAws).toBe(1);
+    const expected = applyChange(
+      applyChange(
+        {
+          ...instrument,
+          operations: {
+            ...instrument.operations,
+            [operation.id]: {
+              ...operation,
+              status: 'succeeded',
+              settledAt: now.toISOString(),
+              pspOperationId: 'op_218712b18e0e1fe36e4dc33b',
+            },
+          },
+        },
+        operation.reservation,
+      ),
+      settlementChange(operation, 'succeeded'),
+    );
+    expect(read).toEqual({ ...expected, updatedAt: now.toISOString(), version: instrument.version + 2 });
+  });
+
+  it('reads an instrument item written in full by the previous version as it was', async () => {
+    // Prepare
+    const client = createDocumentClient({ endpoint: env.db.endpoint });
+    const repository = new DynamoInstrumentRepository(client, env.db.tableName);
+    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+    const instrument = newAuthorizedInstrument({
+      id: instrumentIdForCheckout(checkoutId),
+      merchantId: shop.id,
+      type: 'authorized',
+      status: 'pending',
+      amount: 500,
+      currency: 'EUR',
+      connector: 'sandbox',
+      pspReference: `auth_${randomUUID().replace(/-/g, '')}`,
+      pspPaymentReference: checkoutId,
+      checkoutId,
+      now: new Date(),
+    });
+    await client.send(
+      new PutCommand({
+        TableName: env.db.tableName,
+        Item: withoutUndefined({ ...instrumentKey(instrument.id), entity: 'instrument', ...instrument }),
+      }),
+    );
+    // Act
+    const read = await repository.getInstrument(instrument.id);
+    // Assess
+    expect(read).toEqual(instrument);
+  });
+});
