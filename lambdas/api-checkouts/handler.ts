@@ -18,6 +18,9 @@ import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
 import { createCheckout } from '../use-cases/checkouts/create-checkout';
 import { getCheckout } from '../use-cases/checkouts/get-checkout';
 import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
+import { checkoutWebhookRows } from '../domain/webhook-result-events';
+import type { Checkout } from '../domain/model';
+import { eventStore } from '../shared/event-wiring';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 const deps = {
@@ -26,6 +29,7 @@ const deps = {
   queries: checkoutQueries,
   instruments: instrumentRepository,
   merchants: merchantRepository,
+  webhookRows: (checkout: Checkout) => checkoutWebhookRows(eventStore, checkout),
 };
 const checkoutBaseUrl = apiConfig.publicCheckoutBaseUrl;
 
