@@ -158,49 +158,76 @@ export class DynamoEventStore implements EventStore {
     return eventIds.map((id) => byId.get(id)).filter((entry): entry is EventWithDeliveries => entry !== undefined);
   }
 
+  /**
+   * Newest first, through gsi2 (keys only; the items are then read in one batch) and, for events
+   * of the previous layout, gsi1: both are read below the cursor's sort key and merged, taking
+   * entries only down to where a truncated page leaves the other index's order unknown.
+   */
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }> {
-    const gsi2pk = merchantEventsGsiPk(merchantId);
-    let lastKey: Record<string, unknown> | undefined;
-    if (query.cursor !== undefined) {
-      const decoded = decodeGsiCursor(query.cursor, gsi2pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
-      lastKey = { pk: decoded.pk, sk: decoded.sk, gsi2pk, gsi2sk: decoded.gsi1sk };
-    }
+    const listPk = merchantEventsGsiPk(merchantId);
+    let before =
+      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, listPk, { pkPrefix: 'EVENT#', sk: 'EVENT' }).gsi1sk;
     const found: { entry: EventWithDeliveries; sortKey: string }[] = [];
     // One item more than asked, so a cursor is given only when another page really exists (`has_more`).
     const wanted = query.limit + 1;
-    // A type filter may leave pages short: keep reading until the page is full or the index ends.
-    do {
-      let keys: Record<string, unknown>[];
-      try {
-        const page = await this.documentClient.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: GSI2,
-            KeyConditionExpression: 'gsi2pk = :pk',
-            ExpressionAttributeValues: { ':pk': gsi2pk },
-            ScanIndexForward: false,
-            Limit: wanted - found.length,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        keys = page.Items ?? [];
-        lastKey = page.LastEvaluatedKey;
-      } catch (error) {
-        return translateStoreError(error);
+    // A type filter may leave pages short: keep reading until the page is full or both indexes end.
+    for (;;) {
+      const pageSize = wanted - found.length;
+      const [current, legacy] = await Promise.all([
+        this.listPage(GSI2, 'gsi2pk', 'gsi2sk', listPk, before, pageSize),
+        this.listPage(GSI1, 'gsi1pk', 'gsi1sk', listPk, before, pageSize),
+      ]);
+      const floors = [current, legacy].filter((page) => page.more).map((page) => page.keys[page.keys.length - 1]!.sortKey);
+      const floor = floors.sort().at(-1);
+      const taken = [...current.keys, ...legacy.keys]
+        .sort((a, b) => b.sortKey.localeCompare(a.sortKey))
+        .filter((key) => floor === undefined || key.sortKey >= floor);
+      if (taken.length === 0) break;
+      const entries = new Map((await this.getEvents(taken.map((key) => key.eventId))).map((entry) => [entry.event.id, entry]));
+      for (const key of taken) {
+        const entry = entries.get(key.eventId);
+        if (entry === undefined || (query.type !== undefined && entry.event.type !== query.type)) continue;
+        found.push({ entry, sortKey: key.sortKey });
       }
-      const entries = await this.getEvents(keys.map((key) => String(key.pk).slice('EVENT#'.length)));
-      const sortKeys = new Map(keys.map((key) => [String(key.pk).slice('EVENT#'.length), String(key.gsi2sk)]));
-      for (const entry of entries) {
-        if (query.type !== undefined && entry.event.type !== query.type) continue;
-        found.push({ entry, sortKey: sortKeys.get(entry.event.id) ?? `${entry.event.createdAt}#${entry.event.id}` });
-      }
-    } while (lastKey !== undefined && found.length < wanted);
+      before = taken[taken.length - 1]!.sortKey;
+      if (floor === undefined || found.length >= wanted) break;
+    }
     const kept = found.slice(0, query.limit);
     const last = found.length > query.limit ? kept[kept.length - 1] : undefined;
     const events = kept.map(({ entry }) => entry);
     return last === undefined
       ? { events }
       : { events, nextCursor: encodeGsiCursor({ gsi1sk: last.sortKey, pk: eventKey(last.entry.event.id).pk }) };
+  }
+
+  /** One page of a merchant's list index below `before`, newest first; `more` when the page was cut short. */
+  private async listPage(
+    indexName: string,
+    pkName: string,
+    skName: string,
+    listPk: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<{ keys: { eventId: string; sortKey: string }[]; more: boolean }> {
+    try {
+      const page = await this.documentClient.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': pkName, ...(before === undefined ? {} : { '#sk': skName }) },
+          ExpressionAttributeValues: { ':pk': listPk, ...(before === undefined ? {} : { ':before': before }) },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      const keys = (page.Items ?? [])
+        .filter((item) => item.sk === 'EVENT')
+        .map((item) => ({ eventId: String(item.pk).slice('EVENT#'.length), sortKey: String(item[skName]) }));
+      return { keys, more: page.LastEvaluatedKey !== undefined && keys.length > 0 };
+    } catch (error) {
+      return translateStoreError(error);
+    }
   }
 
   async listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]> {

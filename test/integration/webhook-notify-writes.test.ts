@@ -4,7 +4,7 @@
  * rules), that a crash between sending and storing is covered by running the step again (the
  * sweep's re-run) with the same webhook-id, and that an event stored in the previous layout (an
  * event item plus one delivery item per endpoint) is still listed for the dispatcher, delivered
- * and read back with its attempt.
+ * and read back with its attempt, and listed in the merchant's log beside current-layout events.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -262,5 +262,39 @@ describe('NotifyMerchant writes on DynamoDB Local', () => {
     expect(received.map((r) => r.id)).toContain(id);
     const found = await store.getEvent(id, 'mer_writes');
     expect(found!.deliveries).toEqual([expect.objectContaining({ endpointId: 'we_writes', status: 'delivered', attempt: 1 })]);
+  });
+
+  it('the merchant log lists events of both layouts together, newest first, page by page', async () => {
+    // Prepare: previous-layout events at t1 and t3, current-layout events at t2 and t4
+    const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second));
+    const event = (second: number) => {
+      const id = deriveEventId(`list:${second}`);
+      const created = Math.floor(at(second).getTime() / 1000);
+      return {
+        id,
+        merchantId: 'mer_list',
+        type: second % 2 === 0 ? 'payment.captured' : 'payment.refunded',
+        created,
+        createdAt: at(second).toISOString(),
+        body: renderEventBody({ id, type: 'payment.refunded', created, data: { object: {} } }),
+      };
+    };
+    await store.putLegacyEvent(event(1), []);
+    await store.createEvent(event(2), []);
+    await store.putLegacyEvent(event(3), []);
+    await store.createEvent(event(4), []);
+    // Act
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listEvents('mer_list', { limit: 1, ...(cursor !== undefined ? { cursor } : {}) });
+      ids.push(...page.events.map((entry) => entry.event.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    const refunds = await store.listEvents('mer_list', { limit: 10, type: 'payment.refunded' });
+    // Assess
+    expect(ids).toEqual([4, 3, 2, 1].map((second) => event(second).id));
+    expect(refunds.events.map((entry) => entry.event.id)).toEqual([event(3).id, event(1).id]);
+    expect(refunds.nextCursor).toBeUndefined();
   });
 });
