@@ -1,18 +1,33 @@
 /**
- * Merchant events and their webhook deliveries in the single table. One partition per event
- * (`EVENT#<id>`): the event item (`EVENT`, listed per merchant through gsi1) and one item per
- * endpoint (`DELIVERY#<endpoint id>`) holding status, attempt count, next due time and the attempt
- * log. Pending deliveries also sit in a sparse gsi1 "due" index the dispatcher queries. Every state
- * change of a delivery is a conditional write: claim (a lease) and completion (on the lease token).
+ * Merchant events and their webhook deliveries in the single table: ONE item per event
+ * (`EVENT#<id>` / `EVENT`) with its per-endpoint delivery states embedded (`deliveries`, a map by
+ * endpoint id: status, attempt count, next due time, the attempt log, the dispatcher's lease).
+ * The merchant's log lists the items through the keys-only gsi2 (`createdAt#eventId`), so a later
+ * update of an event costs no index unit. An event with a pending delivery also sits in the
+ * sparse gsi1 "due" index (`<earliest due>#eventId`) the dispatcher queries; an event whose first
+ * attempts succeeded never enters it. Every change of a delivery is a conditional write on the
+ * item's `revision` (read, change, write if nobody wrote in between), so concurrent dispatchers
+ * never send the same attempt twice.
+ *
+ * Items of the previous layout (an event item plus one `DELIVERY#<endpoint>` item per endpoint,
+ * listed through gsi1) are still read, claimed, completed and redelivered on their own items.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
 import {
   eventKey,
   GSI1,
+  GSI2,
   merchantEventsGsiPk,
   WEBHOOK_DELIVERY_SK_PREFIX,
   WEBHOOK_DUE_SHARDS,
@@ -24,12 +39,11 @@ import {
   encodeGsiCursor,
   isConditionalCheckFailure,
   queryItems,
-  transactWrite,
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
 
-/** The due-index shard of a delivery: stable, so every write of one delivery lands in one shard. */
+/** The due-index shard of a delivery (an event item's: endpoint ''): stable, so every write of one item lands in one shard. */
 function shardOf(eventId: string, endpointId: string): number {
   return createHash('sha256').update(`${eventId}#${endpointId}`).digest()[0]! % WEBHOOK_DUE_SHARDS;
 }
@@ -41,6 +55,58 @@ function dueIndexAttributes(delivery: Pick<WebhookDelivery, 'eventId' | 'endpoin
   };
 }
 
+/** One delivery as embedded in its event item (the event id, endpoint and merchant are the item's). */
+interface EmbeddedDelivery {
+  status: WebhookDeliveryStatus;
+  attempt: number;
+  nextAttemptAt: string;
+  attempts: DeliveryAttemptRecord[];
+  updatedAt: string;
+  leaseToken?: string;
+}
+
+type DeliveryMap = Record<string, EmbeddedDelivery>;
+
+/** The due-index entry of an event item: its earliest pending delivery, or none (then it leaves the index). */
+function eventDueAttributes(eventId: string, deliveries: DeliveryMap): { gsi1pk: string; gsi1sk: string } | undefined {
+  const due = Object.values(deliveries)
+    .filter((delivery) => delivery.status === 'pending')
+    .map((delivery) => delivery.nextAttemptAt)
+    .sort()[0];
+  if (due === undefined) return undefined;
+  return { gsi1pk: webhookDueGsiPk(shardOf(eventId, '')), gsi1sk: `${due}#${eventId}` };
+}
+
+function embed(delivery: WebhookDelivery): EmbeddedDelivery {
+  return {
+    status: delivery.status,
+    attempt: delivery.attempt,
+    nextAttemptAt: delivery.nextAttemptAt,
+    attempts: delivery.attempts,
+    updatedAt: delivery.updatedAt,
+  };
+}
+
+function isEmbeddedLayout(item: Record<string, unknown>): boolean {
+  return item.deliveries !== null && typeof item.deliveries === 'object';
+}
+
+/** The whole event item: the event, its embedded deliveries, list and due index keys, revision. */
+function eventItem(event: StoredEvent, deliveries: DeliveryMap, revision: number): Record<string, unknown> {
+  return withoutUndefined({
+    ...eventKey(event.id),
+    entity: 'event',
+    gsi2pk: merchantEventsGsiPk(event.merchantId),
+    gsi2sk: `${event.createdAt}#${event.id}`,
+    ...eventDueAttributes(event.id, deliveries),
+    ...event,
+    deliveries,
+    revision,
+  });
+}
+
+const MAX_REVISION_RETRIES = 8;
+
 export class DynamoEventStore implements EventStore {
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
@@ -48,95 +114,125 @@ export class DynamoEventStore implements EventStore {
   ) {}
 
   async createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean> {
-    const result = await transactWrite(this.documentClient, {
-      TransactItems: [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: withoutUndefined({
-              ...eventKey(event.id),
-              entity: 'event',
-              gsi1pk: merchantEventsGsiPk(event.merchantId),
-              gsi1sk: `${event.createdAt}#${event.id}`,
-              ...event,
+    const [created] = await this.createEvents([{ event, deliveries }]);
+    return created === event.id;
+  }
+
+  /** One conditional Put per event (sent together): an id that exists is left as it is. */
+  async createEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<string[]> {
+    const created = await Promise.all(
+      entries.map(async ({ event, deliveries }) => {
+        const map: DeliveryMap = Object.fromEntries(deliveries.map((delivery) => [delivery.endpointId, embed(delivery)]));
+        try {
+          await this.documentClient.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: eventItem(event, map, 0),
+              ConditionExpression: 'attribute_not_exists(pk)',
             }),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        ...deliveries.map((delivery) => ({
-          Put: {
-            TableName: this.tableName,
-            Item: withoutUndefined({
-              ...webhookDeliveryKey(delivery.eventId, delivery.endpointId),
-              entity: 'webhook_delivery',
-              ...dueIndexAttributes(delivery),
-              ...delivery,
-            }),
-          },
-        })),
-      ],
-    });
-    if (result.ok) return true;
-    if (result.codes[0] === 'ConditionalCheckFailed') return false;
-    throw new Error(`Storing event ${event.id} failed: ${result.codes.join(', ')}`);
+          );
+          return event.id;
+        } catch (error) {
+          if (isConditionalCheckFailure(error)) return undefined;
+          return translateStoreError(error);
+        }
+      }),
+    );
+    return created.filter((id): id is string => id !== undefined);
   }
 
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
-    const items = await queryItems(this.documentClient, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': eventKey(eventId).pk },
-      ConsistentRead: true,
-    });
-    const eventItem = items.find((item) => item.sk === 'EVENT');
-    if (!eventItem) return undefined;
-    const event = toEvent(eventItem);
-    if (merchantId !== undefined && event.merchantId !== merchantId) return undefined;
-    const deliveries = items.filter((item) => String(item.sk).startsWith(WEBHOOK_DELIVERY_SK_PREFIX)).map(toDelivery);
-    return { event, deliveries };
+    const item = await this.getItem(eventId);
+    if (!item) return undefined;
+    const found = isEmbeddedLayout(item) ? fromEventItem(item) : await this.getLegacyEvent(eventId);
+    if (!found || (merchantId !== undefined && found.event.merchantId !== merchantId)) return undefined;
+    return found;
   }
 
+  async getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]> {
+    const items = await this.batchGet(eventIds);
+    const found = await Promise.all(
+      items.map(async (item) => (isEmbeddedLayout(item) ? fromEventItem(item) : await this.getLegacyEvent(String(item.id)))),
+    );
+    const byId = new Map(found.filter((entry) => entry !== undefined).map((entry) => [entry.event.id, entry]));
+    return eventIds.map((id) => byId.get(id)).filter((entry): entry is EventWithDeliveries => entry !== undefined);
+  }
+
+  /**
+   * Newest first, through gsi2 (keys only; the items are then read in one batch) and, for events
+   * of the previous layout, gsi1: both are read below the cursor's sort key and merged, taking
+   * entries only down to where a truncated page leaves the other index's order unknown.
+   */
   async listEvents(merchantId: string, query: EventListQuery): Promise<{ events: EventWithDeliveries[]; nextCursor?: string }> {
-    const gsi1pk = merchantEventsGsiPk(merchantId);
-    const startKey =
-      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, gsi1pk, { pkPrefix: 'EVENT#', sk: 'EVENT' });
-    const found: Record<string, unknown>[] = [];
-    let lastKey: Record<string, unknown> | undefined = startKey;
+    const listPk = merchantEventsGsiPk(merchantId);
+    let before =
+      query.cursor === undefined ? undefined : decodeGsiCursor(query.cursor, listPk, { pkPrefix: 'EVENT#', sk: 'EVENT' }).gsi1sk;
+    const found: { entry: EventWithDeliveries; sortKey: string }[] = [];
     // One item more than asked, so a cursor is given only when another page really exists (`has_more`).
     const wanted = query.limit + 1;
-    try {
-      // A type filter may leave pages short: keep reading until the page is full or the index ends.
-      do {
-        const page = await this.documentClient.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': gsi1pk, ...(query.type !== undefined ? { ':type': query.type } : {}) },
-            ...(query.type !== undefined
-              ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } }
-              : {}),
-            ScanIndexForward: false,
-            Limit: wanted - found.length,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        found.push(...(page.Items ?? []));
-        lastKey = page.LastEvaluatedKey;
-      } while (lastKey !== undefined && found.length < wanted);
-    } catch (error) {
-      translateStoreError(error);
+    // A type filter may leave pages short: keep reading until the page is full or both indexes end.
+    for (;;) {
+      const pageSize = wanted - found.length;
+      const [current, legacy] = await Promise.all([
+        this.listPage(GSI2, 'gsi2pk', 'gsi2sk', listPk, before, pageSize),
+        this.listPage(GSI1, 'gsi1pk', 'gsi1sk', listPk, before, pageSize),
+      ]);
+      const floors = [current, legacy].filter((page) => page.more).map((page) => page.keys[page.keys.length - 1]!.sortKey);
+      const floor = floors.sort().at(-1);
+      const taken = [...current.keys, ...legacy.keys]
+        .sort((a, b) => b.sortKey.localeCompare(a.sortKey))
+        .filter((key) => floor === undefined || key.sortKey >= floor);
+      if (taken.length === 0) break;
+      const entries = new Map((await this.getEvents(taken.map((key) => key.eventId))).map((entry) => [entry.event.id, entry]));
+      for (const key of taken) {
+        const entry = entries.get(key.eventId);
+        if (entry === undefined || (query.type !== undefined && entry.event.type !== query.type)) continue;
+        found.push({ entry, sortKey: key.sortKey });
+      }
+      before = taken[taken.length - 1]!.sortKey;
+      if (floor === undefined || found.length >= wanted) break;
     }
     const kept = found.slice(0, query.limit);
-    const events = await Promise.all(
-      kept.map(toEvent).map(async (event) => (await this.getEvent(event.id)) ?? { event, deliveries: [] }),
-    );
     const last = found.length > query.limit ? kept[kept.length - 1] : undefined;
-    return last === undefined ? { events } : { events, nextCursor: encodeGsiCursor(last) };
+    const events = kept.map(({ entry }) => entry);
+    return last === undefined
+      ? { events }
+      : { events, nextCursor: encodeGsiCursor({ gsi1sk: last.sortKey, pk: eventKey(last.entry.event.id).pk }) };
+  }
+
+  /** One page of a merchant's list index below `before`, newest first; `more` when the page was cut short. */
+  private async listPage(
+    indexName: string,
+    pkName: string,
+    skName: string,
+    listPk: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<{ keys: { eventId: string; sortKey: string }[]; more: boolean }> {
+    try {
+      const page = await this.documentClient.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': pkName, ...(before === undefined ? {} : { '#sk': skName }) },
+          ExpressionAttributeValues: { ':pk': listPk, ...(before === undefined ? {} : { ':before': before }) },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      const keys = (page.Items ?? [])
+        .filter((item) => item.sk === 'EVENT')
+        .map((item) => ({ eventId: String(item.pk).slice('EVENT#'.length), sortKey: String(item[skName]) }));
+      return { keys, more: page.LastEvaluatedKey !== undefined && keys.length > 0 };
+    } catch (error) {
+      return translateStoreError(error);
+    }
   }
 
   async listDueDeliveries(now: Date, limit: number): Promise<{ eventId: string; endpointId: string }[]> {
-    const bound = `${now.toISOString()}#~`;
+    const nowIso = now.toISOString();
+    const bound = `${nowIso}#~`;
     const perShard = await Promise.all(
       Array.from({ length: WEBHOOK_DUE_SHARDS }, async (_, shard) => {
         try {
@@ -149,11 +245,14 @@ export class DynamoEventStore implements EventStore {
               Limit: limit,
             }),
           );
-          return (page.Items ?? []).map((item) => ({
-            eventId: String(item.eventId),
-            endpointId: String(item.endpointId),
-            due: String(item.gsi1sk),
-          }));
+          return (page.Items ?? []).flatMap((item) => {
+            if (!isEmbeddedLayout(item))
+              return [{ eventId: String(item.eventId), endpointId: String(item.endpointId), due: String(item.gsi1sk) }];
+            // An event item: its deliveries that are due now (one under a live lease is not).
+            return Object.entries(item.deliveries as DeliveryMap)
+              .filter(([, delivery]) => delivery.status === 'pending' && delivery.nextAttemptAt <= nowIso)
+              .map(([endpointId, delivery]) => ({ eventId: String(item.id), endpointId, due: delivery.nextAttemptAt }));
+          });
         } catch (error) {
           return translateStoreError(error);
         }
@@ -174,6 +273,149 @@ export class DynamoEventStore implements EventStore {
     leaseToken: string,
   ): Promise<WebhookDelivery | undefined> {
     const nextAttemptAt = leaseUntil.toISOString();
+    const nowIso = now.toISOString();
+    const result = await this.changeDeliveries(eventId, (deliveries) => {
+      const delivery = deliveries[endpointId];
+      if (!delivery || delivery.status !== 'pending' || delivery.nextAttemptAt > nowIso) return undefined;
+      deliveries[endpointId] = { ...delivery, nextAttemptAt, leaseToken };
+      return true;
+    });
+    if (result.kind === 'legacy') return this.claimLegacyDelivery(eventId, endpointId, nowIso, nextAttemptAt, leaseToken);
+    if (result.kind !== 'changed') return undefined;
+    return toEmbeddedDelivery(result.item, endpointId);
+  }
+
+  async completeAttempt(
+    eventId: string,
+    endpointId: string,
+    leaseToken: string,
+    outcome: {
+      status: WebhookDeliveryStatus;
+      attempt: number;
+      nextAttemptAt: string;
+      record?: DeliveryAttemptRecord;
+      now: string;
+    },
+  ): Promise<boolean> {
+    const result = await this.changeDeliveries(eventId, (deliveries) => {
+      const delivery = deliveries[endpointId];
+      if (!delivery || delivery.leaseToken !== leaseToken) return undefined;
+      deliveries[endpointId] = {
+        status: outcome.status,
+        attempt: outcome.attempt,
+        nextAttemptAt: outcome.nextAttemptAt,
+        attempts: outcome.record !== undefined ? [...delivery.attempts, withoutUndefined(outcome.record)] : delivery.attempts,
+        updatedAt: outcome.now,
+      };
+      return true;
+    });
+    if (result.kind === 'legacy') return this.completeLegacyAttempt(eventId, endpointId, leaseToken, outcome);
+    return result.kind === 'changed';
+  }
+
+  async requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
+    const nextAttemptAt = now.toISOString();
+    const result = await this.changeDeliveries(eventId, (deliveries) => {
+      deliveries[endpointId] = {
+        status: 'pending',
+        attempt: 0,
+        nextAttemptAt,
+        attempts: deliveries[endpointId]?.attempts ?? [],
+        updatedAt: nextAttemptAt,
+      };
+      return true;
+    });
+    if (result.kind === 'legacy') await this.requeueLegacyDelivery(eventId, endpointId, merchantId, now);
+  }
+
+  /**
+   * Read, change, write back on the revision read: the item's deliveries go through `change`
+   * (undefined = nothing to do); a concurrent writer makes it start over on the fresh item.
+   */
+  private async changeDeliveries(
+    eventId: string,
+    change: (deliveries: DeliveryMap) => true | undefined,
+  ): Promise<{ kind: 'missing' | 'legacy' | 'unchanged' } | { kind: 'changed'; item: Record<string, unknown> }> {
+    for (let round = 0; round < MAX_REVISION_RETRIES; round += 1) {
+      const item = await this.getItem(eventId);
+      if (!item) return { kind: 'missing' };
+      if (!isEmbeddedLayout(item)) return { kind: 'legacy' };
+      const deliveries: DeliveryMap = { ...(item.deliveries as DeliveryMap) };
+      if (change(deliveries) === undefined) return { kind: 'unchanged' };
+      const revision = Number(item.revision ?? 0);
+      const next = eventItem(toEvent(item), deliveries, revision + 1);
+      try {
+        await this.documentClient.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: next,
+            ConditionExpression: 'revision = :revision',
+            ExpressionAttributeValues: { ':revision': revision },
+          }),
+        );
+        return { kind: 'changed', item: next };
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) return translateStoreError(error);
+      }
+    }
+    throw new Error(`Event ${eventId} kept changing under ${MAX_REVISION_RETRIES} writes in a row`);
+  }
+
+  private async getItem(eventId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const result = await this.documentClient.send(
+        new GetCommand({ TableName: this.tableName, Key: eventKey(eventId), ConsistentRead: true }),
+      );
+      return result.Item;
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+
+  /** The event items of `eventIds` (100 at a time; what DynamoDB leaves unprocessed is asked again). */
+  private async batchGet(eventIds: readonly string[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    const unique = [...new Set(eventIds)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] = unique.slice(start, start + 100).map((id) => eventKey(id));
+      for (let round = 0; keys.length > 0; round += 1) {
+        try {
+          const result = await this.documentClient.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          items.push(...(result.Responses?.[this.tableName] ?? []));
+          keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        } catch (error) {
+          return translateStoreError(error);
+        }
+        if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
+      }
+    }
+    return items;
+  }
+
+  // ---- The previous layout: an event item plus one DELIVERY#<endpoint> item per endpoint ----
+
+  private async getLegacyEvent(eventId: string): Promise<EventWithDeliveries | undefined> {
+    const items = await queryItems(this.documentClient, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': eventKey(eventId).pk },
+      ConsistentRead: true,
+    });
+    const item = items.find((candidate) => candidate.sk === 'EVENT');
+    if (!item) return undefined;
+    const deliveries = items.filter((candidate) => String(candidate.sk).startsWith(WEBHOOK_DELIVERY_SK_PREFIX)).map(toDelivery);
+    return { event: toEvent(item), deliveries };
+  }
+
+  private async claimLegacyDelivery(
+    eventId: string,
+    endpointId: string,
+    nowIso: string,
+    nextAttemptAt: string,
+    leaseToken: string,
+  ): Promise<WebhookDelivery | undefined> {
     try {
       const result = await this.documentClient.send(
         new UpdateCommand({
@@ -187,7 +429,7 @@ export class DynamoEventStore implements EventStore {
             ':gsi1sk': dueIndexAttributes({ eventId, endpointId, nextAttemptAt }).gsi1sk,
             ':token': leaseToken,
             ':pending': 'pending',
-            ':now': now.toISOString(),
+            ':now': nowIso,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -199,7 +441,7 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  async completeAttempt(
+  private async completeLegacyAttempt(
     eventId: string,
     endpointId: string,
     leaseToken: string,
@@ -250,7 +492,7 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  async requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
+  private async requeueLegacyDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
     const nextAttemptAt = now.toISOString();
     const due = dueIndexAttributes({ eventId, endpointId, nextAttemptAt });
     try {
@@ -281,28 +523,54 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  /** For tests and tools: the raw delivery item. */
+  /** For tests and tools: one delivery as stored (embedded in its event item, or a previous-layout item). */
   async getDelivery(eventId: string, endpointId: string): Promise<WebhookDelivery | undefined> {
-    const result = await this.documentClient.send(
-      new GetCommand({ TableName: this.tableName, Key: webhookDeliveryKey(eventId, endpointId), ConsistentRead: true }),
-    );
-    return result.Item ? toDelivery(result.Item) : undefined;
+    const found = await this.getEvent(eventId);
+    return found?.deliveries.find((delivery) => delivery.endpointId === endpointId);
   }
 
-  /** For tests: writes a delivery item as is (e.g. to simulate a crashed dispatcher's lease). */
-  async putDelivery(delivery: WebhookDelivery & { leaseToken?: string }): Promise<void> {
+  /** For tests: writes an event in the previous layout (an event item plus one item per delivery). */
+  async putLegacyEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
     await this.documentClient.send(
       new PutCommand({
         TableName: this.tableName,
         Item: withoutUndefined({
-          ...webhookDeliveryKey(delivery.eventId, delivery.endpointId),
-          entity: 'webhook_delivery',
-          ...(delivery.status === 'pending' ? dueIndexAttributes(delivery) : {}),
-          ...delivery,
+          ...eventKey(event.id),
+          entity: 'event',
+          gsi1pk: merchantEventsGsiPk(event.merchantId),
+          gsi1sk: `${event.createdAt}#${event.id}`,
+          ...event,
         }),
       }),
     );
+    for (const delivery of deliveries)
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: withoutUndefined({
+            ...webhookDeliveryKey(delivery.eventId, delivery.endpointId),
+            entity: 'webhook_delivery',
+            ...(delivery.status === 'pending' ? dueIndexAttributes(delivery) : {}),
+            ...delivery,
+          }),
+        }),
+      );
   }
+}
+
+function fromEventItem(item: Record<string, unknown>): EventWithDeliveries {
+  const event = toEvent(item);
+  const deliveries = Object.keys(item.deliveries as DeliveryMap)
+    .sort()
+    .map((endpointId) => toEmbeddedDelivery(item, endpointId))
+    .filter((delivery): delivery is WebhookDelivery => delivery !== undefined);
+  return { event, deliveries };
+}
+
+function toEmbeddedDelivery(item: Record<string, unknown>, endpointId: string): WebhookDelivery | undefined {
+  const embedded = (item.deliveries as DeliveryMap)[endpointId];
+  if (embedded === undefined) return undefined;
+  return toDelivery({ ...embedded, eventId: item.id, endpointId, merchantId: item.merchantId });
 }
 
 function toEvent(item: Record<string, unknown>): StoredEvent {
@@ -314,6 +582,7 @@ function toEvent(item: Record<string, unknown>): StoredEvent {
     createdAt: String(item.createdAt),
     ...(typeof item.objectId === 'string' ? { objectId: item.objectId } : {}),
     ...(typeof item.checkoutId === 'string' ? { checkoutId: item.checkoutId } : {}),
+    ...(item.timelineDerived === true ? { timelineDerived: true } : {}),
     body: String(item.body),
   };
 }

@@ -12,20 +12,26 @@ import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from 
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
-import { checkoutQueries, checkoutRepository, merchantRepository } from '../shared/wiring';
+import { checkoutQueries, checkoutRepository, documentClient, merchantRepository, storeConfig } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
 import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
 import { createCheckout, type CreatedCheckout } from '../use-cases/checkouts/create-checkout';
 import { getCheckout } from '../use-cases/checkouts/get-checkout';
 import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
+import { checkoutWebhookRows } from '../domain/webhook-result-events';
+import type { Checkout } from '../domain/model';
+import { DynamoEventStore } from '../adapters/dynamo-event-store';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
+/** Read only: the checkout's result events, for the webhook rows of its timeline. */
+const resultEvents = new DynamoEventStore(documentClient, storeConfig.tableName);
 const deps = {
   checkouts: checkoutRepository,
   customers: customerRepository,
   queries: checkoutQueries,
   instruments: instrumentRepository,
   merchants: merchantRepository,
+  webhookRows: (checkout: Checkout) => checkoutWebhookRows(resultEvents, checkout),
 };
 const checkoutBaseUrl = apiConfig.publicCheckoutBaseUrl;
 

@@ -82,8 +82,13 @@ export interface StoredEvent {
   createdAt: string;
   /** The id of the resource in data.object (chk_..., fi_...), for filtering. */
   objectId?: string;
-  /** Set for checkout events: delivery attempts are also written to this checkout's timeline. */
+  /** Set for checkout events: delivery attempts also show on this checkout's timeline. */
   checkoutId?: string;
+  /**
+   * A checkout's result event (lambdas/use-cases/saga/notify-merchant.ts): its deliveries appear
+   * on the checkout's timeline derived from the attempt log at read time, not as written rows.
+   */
+  timelineDerived?: boolean;
   /** The exact JSON body sent on every attempt. */
   body: string;
 }

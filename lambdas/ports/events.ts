@@ -22,8 +22,16 @@ export interface EventListQuery {
  * the same attempt twice, and a dispatcher that crashes mid-attempt only delays the retry.
  */
 export interface EventStore {
-  /** Stores the event and its pending deliveries in one transaction; false (and no write) if the id exists. */
+  /** Stores the event with its deliveries (one conditional write); false (and no write) if the id exists. */
   createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean>;
+  /**
+   * Stores each event with its deliveries as they are (e.g. with a first attempt already made),
+   * each on condition that its id is new; returns the ids written. Pending deliveries are due for
+   * the dispatcher at their nextAttemptAt; the others never enter the due index.
+   */
+  createEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<string[]>;
+  /** The events that exist among `eventIds`, in that order, with their deliveries. */
+  getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]>;
   /** The event with its deliveries; scoped to the merchant when `merchantId` is given. */
   getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined>;
   /** Newest first. */

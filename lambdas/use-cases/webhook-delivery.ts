@@ -1,11 +1,12 @@
 /**
- * At-least-once webhook delivery. Publishing stores the event and one pending delivery per
- * subscribed endpoint in one transaction; each attempt claims its delivery with a conditional
+ * At-least-once webhook delivery. Publishing stores the event with one pending delivery per
+ * subscribed endpoint in one conditional write; each attempt claims its delivery with a conditional
  * write (a lease), sends the signed message, then records the attempt and the next state on the
  * lease token. Whatever crashes between those steps, the delivery stays in the table as pending
  * and the dispatcher (a scheduled Lambda on AWS, a timer locally) picks it up once it is due or
- * its lease has run out. The same functions serve the saga's first attempt, the dispatcher's
- * retries and manual redelivery, so there is one delivery path.
+ * its lease has run out. The same send (sendOnce) serves the saga's first attempt of a checkout's
+ * result events (made before they are stored, see notify-merchant.ts), the dispatcher's retries and
+ * manual redelivery, so there is one delivery path.
  */
 import { randomUUID } from 'node:crypto';
 import { deriveEventId, endpointReceives, renderEventBody, WEBHOOK_TEST_EVENT_TYPE } from '../domain/webhook-events';
@@ -14,6 +15,8 @@ import { parseRetryAfter, planNextAttempt, type RetrySchedule } from '../domain/
 import { ConflictError, NotFoundError } from '../errors';
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
+import type { StoredEvent } from '../domain/webhook-events';
+import { webhookTimelineRow } from '../domain/webhook-result-events';
 import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
 import type { MerchantRepository } from '../ports/merchants';
@@ -28,7 +31,10 @@ export interface WebhookDependencies {
   webhookEndpoints: WebhookEndpointRepository;
   webhookSender: WebhookSender;
   cipher: SecretCipher;
-  /** Checkout events also get webhook_delivered / webhook_failed rows on the checkout's timeline. */
+  /**
+   * Checkout events other than the result events also get webhook_delivered / webhook_failed rows
+   * written on the checkout's timeline (the result events' rows are derived: webhookTimelineRows).
+   */
   checkouts: Pick<CheckoutRepository, 'appendEvent'>;
   /**
    * Read only for an endpoint URL with an explicit port other than 443/80, to pass the merchant's
@@ -127,10 +133,85 @@ async function merchantAllowedPorts(deps: WebhookDependencies, merchantId: strin
   return (await deps.merchants.getMerchant(merchantId))?.settings.allowedPorts;
 }
 
+/** What one send of one event to one endpoint came to: the attempt record and the delivery's next state. */
+export interface SendOutcome {
+  status: WebhookDeliveryStatus;
+  record: DeliveryAttemptRecord;
+  /** When the next attempt is due (status pending); otherwise now. */
+  nextAttemptAt: string;
+}
+
+/**
+ * Sends `event` to the endpoint once (attempt `number` of the delivery's life, `attemptsMade` in
+ * this schedule round counting this one) and decides the delivery's next state: 2xx = delivered;
+ * 410 Gone disables the endpoint; anything else is retried per the schedule (Retry-After can push
+ * it later, bounded), and after the last attempt it is dead-lettered. A missing or disabled
+ * endpoint is not sent to (status disabled). Holds no lease: the caller owns the delivery.
+ */
+export async function sendOnce(
+  deps: WebhookDependencies,
+  event: StoredEvent | undefined,
+  endpoint: WebhookEndpoint | undefined,
+  attempt: { number: number; attemptsMade: number },
+): Promise<SendOutcome> {
+  const now = clock(deps);
+  const { number, attemptsMade } = attempt;
+  let record: DeliveryAttemptRecord;
+  let status: WebhookDeliveryStatus;
+  let nextAttemptAt = now.toISOString();
+  if (!event || !endpoint || endpoint.status !== 'enabled') {
+    const why = !event
+      ? 'event not found'
+      : !endpoint
+        ? 'endpoint deleted'
+        : `endpoint disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
+    record = { number, at: now.toISOString(), ok: false, latencyMs: 0, error: `not sent: ${why}` };
+    status = 'disabled';
+  } else {
+    const allowedPorts = await merchantAllowedPorts(deps, endpoint.merchantId, endpoint.url);
+    const sent = await deps.webhookSender.send(
+      endpoint.url,
+      await signingSecrets(deps.cipher, endpoint, now),
+      { id: event.id, timestamp: now, body: event.body, apiVersion: endpoint.apiVersion ?? LATEST_API_VERSION },
+      allowedPorts !== undefined ? { allowedPorts } : {},
+    );
+    record = {
+      number,
+      at: now.toISOString(),
+      ok: sent.ok,
+      latencyMs: sent.latencyMs,
+      ...(sent.httpStatus !== undefined ? { httpStatus: sent.httpStatus } : {}),
+      ...(sent.error !== undefined ? { error: sent.error } : {}),
+      ...(sent.responseExcerpt !== undefined && sent.responseExcerpt !== '' ? { responseExcerpt: sent.responseExcerpt } : {}),
+    };
+    if (sent.ok) {
+      status = 'delivered';
+    } else if (sent.httpStatus === 410) {
+      status = 'disabled';
+      await deps.webhookEndpoints.disableEndpoint(endpoint.merchantId, endpoint.id, 'the receiver answered 410 Gone');
+    } else {
+      const next = planNextAttempt({
+        attemptsMade,
+        schedule: deps.schedule,
+        now: clock(deps),
+        random: deps.random ?? Math.random,
+        retryAfterMs: parseRetryAfter(sent.retryAfter, now),
+      });
+      if (next.kind === 'retry') {
+        status = 'pending';
+        nextAttemptAt = next.at.toISOString();
+      } else {
+        status = 'dead_lettered';
+      }
+    }
+  }
+  return { status, record, nextAttemptAt };
+}
+
 /**
  * One attempt of one delivery, if it is due and nobody else holds it: claim (lease), send, record.
- * 2xx = delivered; 410 Gone disables the endpoint; anything else is retried per the schedule
- * (Retry-After can push it later, bounded), and after the last attempt it is dead-lettered.
+ * The dispatcher's retries and redeliveries go through here (dispatchers may race each other);
+ * the saga's first attempt of a checkout's result events needs no lease (notify-merchant.ts).
  */
 export async function attemptDelivery(
   deps: WebhookDependencies,
@@ -147,68 +228,19 @@ export async function attemptDelivery(
   );
   if (!claimed) return { kind: 'skipped' };
   const found = await deps.events.getEvent(key.eventId);
-  const number = claimed.attempts.length + 1;
-  const attemptsMade = claimed.attempt + 1;
   const endpoint = found ? await deps.webhookEndpoints.getEndpoint(claimed.merchantId, key.endpointId) : undefined;
+  const { status, record, nextAttemptAt } = await sendOnce(deps, found?.event, endpoint, {
+    number: claimed.attempts.length + 1,
+    attemptsMade: claimed.attempt + 1,
+  });
 
-  let record: DeliveryAttemptRecord;
-  let status: WebhookDeliveryStatus;
-  let nextAttemptAt = now.toISOString();
-  if (!found || !endpoint || endpoint.status !== 'enabled') {
-    const why = !found
-      ? 'event not found'
-      : !endpoint
-        ? 'endpoint deleted'
-        : `endpoint disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
-    record = { number, at: now.toISOString(), ok: false, latencyMs: 0, error: `not sent: ${why}` };
-    status = 'disabled';
-  } else {
-    const allowedPorts = await merchantAllowedPorts(deps, claimed.merchantId, endpoint.url);
-    const attempt = await deps.webhookSender.send(
-      endpoint.url,
-      await signingSecrets(deps.cipher, endpoint, now),
-      { id: found.event.id, timestamp: now, body: found.event.body, apiVersion: endpoint.apiVersion ?? LATEST_API_VERSION },
-      allowedPorts !== undefined ? { allowedPorts } : {},
-    );
-    record = {
-      number,
-      at: now.toISOString(),
-      ok: attempt.ok,
-      latencyMs: attempt.latencyMs,
-      ...(attempt.httpStatus !== undefined ? { httpStatus: attempt.httpStatus } : {}),
-      ...(attempt.error !== undefined ? { error: attempt.error } : {}),
-      ...(attempt.responseExcerpt !== undefined && attempt.responseExcerpt !== ''
-        ? { responseExcerpt: attempt.responseExcerpt }
-        : {}),
-    };
-    if (attempt.ok) {
-      status = 'delivered';
-    } else if (attempt.httpStatus === 410) {
-      status = 'disabled';
-      await deps.webhookEndpoints.disableEndpoint(endpoint.merchantId, endpoint.id, 'the receiver answered 410 Gone');
-    } else {
-      const next = planNextAttempt({
-        attemptsMade,
-        schedule: deps.schedule,
-        now: clock(deps),
-        random: deps.random ?? Math.random,
-        retryAfterMs: parseRetryAfter(attempt.retryAfter, now),
-      });
-      if (next.kind === 'retry') {
-        status = 'pending';
-        nextAttemptAt = next.at.toISOString();
-      } else {
-        status = 'dead_lettered';
-      }
-    }
-  }
-
-  if (found?.event.checkoutId !== undefined) {
+  // A result event's attempts show on the timeline from its own log (checkoutWebhookRows).
+  if (found?.event.checkoutId !== undefined && found.event.timelineDerived !== true) {
     await appendTimelineRows(deps, found, key.endpointId, record, status);
   }
   const kept = await deps.events.completeAttempt(key.eventId, key.endpointId, leaseToken, {
     status,
-    attempt: attemptsMade,
+    attempt: claimed.attempt + 1,
     nextAttemptAt,
     record,
     now: new Date().toISOString(),
@@ -228,20 +260,8 @@ async function appendTimelineRows(
   record: DeliveryAttemptRecord,
   status: WebhookDeliveryStatus,
 ): Promise<void> {
-  const checkoutId = found.event.checkoutId as string;
-  const data = {
-    event_id: found.event.id,
-    event_type: found.event.type,
-    endpoint_id: endpointId,
-    attempt: record.number,
-    latency_ms: record.latencyMs,
-    ...(record.httpStatus !== undefined ? { http_status: record.httpStatus } : {}),
-    ...(record.error !== undefined ? { error: record.error } : {}),
-    ...(status === 'dead_lettered' ? { dead_lettered: true } : {}),
-    ...(status === 'disabled' ? { endpoint_disabled: true } : {}),
-  };
   await deps.checkouts.appendEvent(
-    { checkoutId, type: record.ok ? 'webhook_delivered' : 'webhook_failed', at: record.at, data },
+    webhookTimelineRow(found.event, endpointId, record, status),
     `webhook:${found.event.id}:${endpointId}:${record.number}`,
   );
 }

@@ -254,6 +254,25 @@ export class FakeEventStore implements EventStore {
     for (const d of deliveries) this.deliveries.set(this.key(d.eventId, d.endpointId), structuredClone(d));
     return true;
   }
+  /** Ids written by createEvents, per call (to assert that a re-run writes nothing). */
+  readonly createdBatches: string[][] = [];
+  /** Set to make the next createEvents throw (a crash or store outage before the first attempts are recorded). */
+  failNextCreate: Error | undefined;
+  async createEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<string[]> {
+    if (this.failNextCreate) {
+      const failure = this.failNextCreate;
+      this.failNextCreate = undefined;
+      throw failure;
+    }
+    const created: string[] = [];
+    for (const { event, deliveries } of entries) if (await this.createEvent(event, deliveries)) created.push(event.id);
+    this.createdBatches.push(created);
+    return created;
+  }
+  async getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]> {
+    const found = await Promise.all(eventIds.map((id) => this.getEvent(id)));
+    return found.filter((entry): entry is EventWithDeliveries => entry !== undefined);
+  }
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
     const event = this.events.get(eventId);
     if (!event || (merchantId !== undefined && event.merchantId !== merchantId)) return undefined;

@@ -22,6 +22,8 @@ export interface CheckoutDetails {
 export interface CheckoutDetailsDependencies {
   checkouts: CheckoutRepository;
   instruments: InstrumentRepository;
+  /** The checkout's webhook delivery rows, derived from its result events (lambdas/domain/webhook-result-events.ts). */
+  webhookRows?: (checkout: Checkout) => Promise<CheckoutEvent[]>;
 }
 
 /** The merchant's full view of `checkout` at `now`: lazy expiry, its ledger, timeline. */
@@ -31,8 +33,23 @@ export async function loadCheckoutDetails(
   now: Date,
 ): Promise<CheckoutDetails> {
   const ledgered = await withLedger(deps.instruments, await expireIfDue(deps.checkouts, checkout, now));
-  const events = await deps.checkouts.listEvents(ledgered.checkout.id);
-  return { ...ledgered, events };
+  const [stored, webhookRows] = await Promise.all([
+    deps.checkouts.listEvents(ledgered.checkout.id),
+    deps.webhookRows?.(ledgered.checkout) ?? [],
+  ]);
+  return { ...ledgered, events: mergeByTime(stored, webhookRows) };
+}
+
+/** `extra` (oldest first) slotted into `rows` by time; the order of `rows` itself is kept. */
+function mergeByTime(rows: CheckoutEvent[], extra: CheckoutEvent[]): CheckoutEvent[] {
+  if (extra.length === 0) return rows;
+  const merged: CheckoutEvent[] = [];
+  let next = 0;
+  for (const row of rows) {
+    while (next < extra.length && extra[next]!.at < row.at) merged.push(extra[next++]!);
+    merged.push(row);
+  }
+  return [...merged, ...extra.slice(next)];
 }
 
 /**

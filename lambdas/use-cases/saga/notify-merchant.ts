@@ -2,24 +2,26 @@
  * The saga's last step: publish the result events and make the first delivery attempt. Publishes
  * `payment.captured` / `payment.voided` (from the checkout's payment state) and then
  * `checkout.succeeded` | `checkout.failed`, the merchant's cue to mark items sold or unblock stock.
- * Each event and its per-endpoint deliveries are stored before anything is sent, so a failed or
- * interrupted attempt is never lost: the webhook dispatcher retries it on the schedule. A failed
- * delivery therefore does not fail this step. Event ids derive from the checkout and type, so a
- * re-run publishes nothing new and every retry carries the same `webhook-id`.
+ *
+ * The first attempt is made before the events are stored, with no lease (nobody else can send an
+ * event that is not stored yet), and each event is then stored ONCE with its first attempt
+ * recorded: delivered, or pending in the dispatcher's due index at the schedule's next time. So a
+ * checkout whose merchant answers costs one conditional write per event and never enters the due
+ * index. A crash between sending and storing loses nothing: the recovery sweep's outcome watch is
+ * dropped only after the events are stored, so the sweep runs this step again, which sends the
+ * events still unstored with the same ids (`webhook-id`): at-least-once. A failed delivery does
+ * not fail this step. Event ids derive from the checkout and type, so a re-run publishes nothing
+ * new and every retry carries the same `webhook-id`.
  */
-import { capturedBySaga, isVoided } from '../../domain/payment-attempt';
-import { isHeldForManualCapture } from '../../domain/authorization-hold';
-import { reopenedTries } from '../../domain/payment-tries';
-import { deriveEventId } from '../../domain/webhook-events';
+import { deriveEventId, endpointReceives, renderEventBody, type StoredEvent } from '../../domain/webhook-events';
+import type { WebhookDelivery } from '../../domain/webhook-delivery';
+import { resultEventSources } from '../../domain/webhook-result-events';
 import type { Checkout } from '../../domain/model';
 import { instrumentOfPayment } from '../payment-ledger';
-import { attemptDelivery, publishEvent, type WebhookDependencies } from '../webhook-delivery';
-import { loadCheckout, type SagaPorts, type StepInput } from './shared';
+import { sendOnce, type WebhookDependencies } from '../webhook-delivery';
 
-/** The result event's id: derived from the checkout and type, so every retry carries the same id. */
-export function resultEventId(checkoutId: string, type: string): string {
-  return deriveEventId(`${checkoutId}:${type}`);
-}
+export { checkoutEventTypes, checkoutWebhookRows, resultEventId } from '../../domain/webhook-result-events';
+import { loadCheckout, type SagaPorts, type StepInput } from './shared';
 
 /** What the saga's NotifyMerchant needs: the checkout, its instrument (the amounts) and rendering, the event store and delivery settings. */
 export type NotifyMerchantPorts = WebhookDependencies &
@@ -36,68 +38,78 @@ export interface NotifyMerchantOutput {
 }
 
 /**
- * The event types a terminal checkout publishes, payment facts first, the result last. A
- * manual-capture checkout that succeeded with its authorization held publishes `payment.authorized`
- * (the merchant's cue that it may now capture through the instrument).
+ * Step 5: send each result event not stored yet to every subscribed endpoint, then store the
+ * events with those attempts (one conditional write each), then drop the recovery watch. Only
+ * storage failures are thrown (the state machine retries them, sending again with the same
+ * `webhook-id`); failed deliveries are left to the dispatcher's schedule. `loaded` is the checkout
+ * the caller just wrote (skips a re-read).
  */
-export function checkoutEventTypes(checkout: Checkout): string[] {
-  const types: string[] = [];
-  if (checkout.status === 'succeeded' && isHeldForManualCapture(checkout)) types.push('payment.authorized');
-  if (capturedBySaga(checkout.payment)) types.push('payment.captured');
-  if (isVoided(checkout.payment)) types.push('payment.voided');
-  types.push(`checkout.${checkout.status}`);
-  return types;
-}
-
-/**
- * Step 5: store the events with their pending deliveries, then attempt each due delivery once.
- * Only storage failures are thrown (the state machine retries them); delivery failures are left
- * to the dispatcher's schedule.
- */
-export async function notifyMerchant(deps: NotifyMerchantPorts, { checkoutId }: StepInput): Promise<NotifyMerchantOutput> {
-  const checkout = await loadCheckout(deps, checkoutId);
-  const terminal = checkout.status === 'succeeded' || checkout.status === 'failed';
-  const failedTries = reopenedTries(checkout);
-  if (!terminal && failedTries.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
-  const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
-  const occurredAt = new Date(checkout.updatedAt);
-  // One payment.failed per try that reopened the checkout (its key names the try, so it is sent once).
-  const sources = failedTries.map((tryNumber) => ({
-    type: 'payment.failed',
-    sourceKey: `${checkout.id}:payment.failed:${tryNumber}`,
-  }));
-  if (terminal) for (const type of checkoutEventTypes(checkout)) sources.push({ type, sourceKey: `${checkout.id}:${type}` });
-  const eventIds: string[] = [];
-  for (const { type, sourceKey } of sources) {
-    const published = await publishEvent(deps, {
-      merchantId: checkout.merchantId,
-      type,
-      objectId: checkout.id,
-      checkoutId: checkout.id,
-      data: { object },
-      sourceKey,
-      occurredAt,
-    });
-    eventIds.push(published.eventId);
-  }
-  // Every result event is stored with its deliveries: the dispatcher owns them from here, so the
-  // sweep no longer needs to watch this checkout.
-  await deps.outcomeWatch?.forgetCheckout(checkout.id);
-  let delivered = 0;
-  let pending = 0;
-  for (const eventId of eventIds) {
-    const found = await deps.events.getEvent(eventId);
-    for (const delivery of found?.deliveries ?? []) {
-      if (delivery.status === 'delivered') {
-        delivered += 1;
-        continue;
+export async function notifyMerchant(
+  deps: NotifyMerchantPorts,
+  { checkoutId }: StepInput,
+  loaded?: Checkout,
+): Promise<NotifyMerchantOutput> {
+  const checkout = loaded?.id === checkoutId ? loaded : await loadCheckout(deps, checkoutId);
+  const sources = resultEventSources(checkout);
+  if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
+  const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
+  const found = await deps.events.getEvents(eventIds);
+  const stored = new Set(found.map(({ event }) => event.id));
+  const unsent = sources.filter(({ sourceKey }) => !stored.has(deriveEventId(sourceKey)));
+  const states = found.flatMap(({ deliveries }) => deliveries.map((delivery) => delivery.status));
+  let delivered = states.filter((status) => status === 'delivered').length;
+  let pending = states.filter((status) => status === 'pending').length;
+  if (unsent.length > 0) {
+    const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
+    const occurredAt = new Date(checkout.updatedAt);
+    const created = Math.floor(occurredAt.getTime() / 1000);
+    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId)).filter(
+      (endpoint) => endpoint.status === 'enabled',
+    );
+    const gone = new Set<string>();
+    const entries: { event: StoredEvent; deliveries: WebhookDelivery[] }[] = [];
+    // In order (payment facts first, the result last), as the merchant expects them.
+    for (const { type, sourceKey } of unsent) {
+      const id = deriveEventId(sourceKey);
+      const event: StoredEvent = {
+        id,
+        merchantId: checkout.merchantId,
+        type,
+        created,
+        createdAt: occurredAt.toISOString(),
+        objectId: checkout.id,
+        checkoutId: checkout.id,
+        timelineDerived: true,
+        body: renderEventBody({ id, type, created, data: { object } }),
+      };
+      const deliveries: WebhookDelivery[] = [];
+      for (const endpoint of endpoints.filter((candidate) => endpointReceives(candidate.enabledEvents, type))) {
+        // An endpoint that answered 410 to an earlier event is disabled now: not sent to again.
+        const target = gone.has(endpoint.id)
+          ? { ...endpoint, status: 'disabled' as const, disabledReason: 'the receiver answered 410 Gone' }
+          : endpoint;
+        const outcome = await sendOnce(deps, event, target, { number: 1, attemptsMade: 1 });
+        if (outcome.status === 'disabled') gone.add(endpoint.id);
+        if (outcome.status === 'delivered') delivered += 1;
+        if (outcome.status === 'pending') pending += 1;
+        deliveries.push({
+          eventId: id,
+          endpointId: endpoint.id,
+          merchantId: checkout.merchantId,
+          status: outcome.status,
+          attempt: 1,
+          nextAttemptAt: outcome.nextAttemptAt,
+          attempts: [outcome.record],
+          updatedAt: outcome.record.at,
+        });
       }
-      if (delivery.status !== 'pending') continue;
-      const outcome = await attemptDelivery(deps, delivery);
-      if (outcome.kind === 'attempted' && outcome.status === 'delivered') delivered += 1;
-      else if (outcome.kind === 'skipped' || outcome.status === 'pending') pending += 1;
+      entries.push({ event, deliveries });
     }
+    await deps.events.createEvents(entries);
   }
+  // Every result event is stored with its first attempts: the dispatcher owns the retries from
+  // here, so the sweep no longer needs to watch this checkout.
+  await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
 }

@@ -1,8 +1,9 @@
 /**
  * The saga's NotifyMerchant step: publishes payment.captured / payment.voided and the result
- * event (checkout.succeeded | checkout.failed with failure_reason), attempts each delivery once,
- * never fails the step for a failed delivery (the dispatcher retries), and publishes nothing new
- * when re-run.
+ * event (checkout.succeeded | checkout.failed with failure_reason), attempts each delivery once
+ * before storing the events with those attempts (one write), never fails the step for a failed
+ * delivery (the dispatcher retries), publishes nothing new when re-run, and sends again with the
+ * same webhook-id when it died between sending and storing.
  */
 import { aPayment } from '../../support/payments';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import type { Checkout } from '../../../lambdas/domain/model';
 import { DEFAULT_RETRY_SCHEDULE } from '../../../lambdas/domain/webhook-schedule';
 import {
   checkoutEventTypes,
+  checkoutWebhookRows,
   notifyMerchant,
   resultEventId,
   type NotifyMerchantPorts,
@@ -108,7 +110,75 @@ describe('notifyMerchant', () => {
       created: 1772366400,
       data: { object: { id: 'chk_1', status: 'succeeded' } },
     });
-    expect(checkouts.events.filter((e) => e.type === 'webhook_delivered')).toHaveLength(3);
+    const rows = await checkoutWebhookRows(events, (await checkouts.getCheckout('chk_1'))!);
+    expect(rows.map((row) => [row.type, row.data?.endpoint_id, row.data?.event_type])).toEqual([
+      ['webhook_delivered', 'we_all', 'payment.captured'],
+      ['webhook_delivered', 'we_all', 'checkout.succeeded'],
+      ['webhook_delivered', 'we_results', 'checkout.succeeded'],
+    ]);
+    expect(checkouts.events.filter((e) => e.type === 'webhook_delivered')).toHaveLength(0);
+  });
+
+  it('stores every result event once, with its first attempts already recorded, and never enters the due index when they succeed', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    // Act
+    await notifyMerchant(deps, input);
+    // Assess
+    expect(events.createdBatches).toEqual([
+      [resultEventId('chk_1', 'payment.captured'), resultEventId('chk_1', 'checkout.succeeded')],
+    ]);
+    const stored = await events.getEvent(resultEventId('chk_1', 'checkout.succeeded'));
+    expect(stored!.event.timelineDerived).toBe(true);
+    expect(stored!.deliveries.map((d) => [d.endpointId, d.status, d.attempt, d.attempts.length])).toEqual([
+      ['we_all', 'delivered', 1, 1],
+      ['we_results', 'delivered', 1, 1],
+    ]);
+    expect(await events.listDueDeliveries(new Date(Date.now() + 86_400_000), 10)).toEqual([]);
+  });
+
+  it('a crash after sending and before the attempts are stored keeps the watch, so the sweep re-run sends again with the same webhook-id', async () => {
+    // Prepare
+    const forgotten: string[] = [];
+    const watched = { ...deps, outcomeWatch: { forgetCheckout: async (id: string) => void forgotten.push(id) } };
+    await checkouts.createCheckout(terminal({}));
+    events.failNextCreate = new Error('host killed before the write');
+    // Act
+    const crashed = await notifyMerchant(watched, input).catch((error: unknown) => error);
+    const sentBefore = sender.sent.map((s) => [s.url, s.message.id]);
+    const rerun = await notifyMerchant(watched, input);
+    // Assess
+    expect(crashed).toBeInstanceOf(Error);
+    expect(sentBefore).toHaveLength(3);
+    expect(sender.sent.slice(3).map((s) => [s.url, s.message.id])).toEqual(sentBefore);
+    expect(rerun).toMatchObject({ delivered: 3, pending: 0 });
+    expect(forgotten).toEqual(['chk_1']);
+    expect(events.events.size).toBe(2);
+  });
+
+  it('uses the checkout the caller just wrote instead of reading it again', async () => {
+    // Prepare: the repository does not have it, so a re-read would fail
+    const loaded = terminal({});
+    // Act
+    const result = await notifyMerchant(deps, input, loaded);
+    // Assess
+    expect(result).toMatchObject({ delivered: 3, pending: 0 });
+  });
+
+  it('an endpoint that answers 410 to the first event is disabled and not sent the next one', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    sender.answers = [{ ok: false, httpStatus: 410, latencyMs: 2, error: 'HTTP 410' }];
+    // Act
+    await notifyMerchant(deps, input);
+    // Assess
+    expect(sender.sent.map((s) => [s.url.split('/').pop(), JSON.parse(s.message.body).type])).toEqual([
+      ['we_all', 'payment.captured'],
+      ['we_results', 'checkout.succeeded'],
+    ]);
+    expect((await endpoints.getEndpoint('mer_1', 'we_all'))!.status).toBe('disabled');
+    const result = (await events.getEvent(resultEventId('chk_1', 'checkout.succeeded')))!.deliveries;
+    expect(result.find((d) => d.endpointId === 'we_all')).toMatchObject({ status: 'disabled' });
   });
 
   it('publishes payment.voided and checkout.failed with the failure_reason', async () => {
@@ -156,7 +226,11 @@ describe('notifyMerchant', () => {
     )!;
     expect(failed).toMatchObject({ status: 'pending', attempt: 1 });
     expect(Date.parse(failed.nextAttemptAt)).toBeGreaterThan(Date.now());
-    expect(checkouts.events.map((e) => e.type)).toContain('webhook_failed');
+    const rows = await checkoutWebhookRows(events, (await checkouts.getCheckout('chk_1'))!);
+    expect(rows.map((row) => row.type)).toContain('webhook_failed');
+    expect(await events.listDueDeliveries(new Date(failed.nextAttemptAt), 10)).toEqual([
+      { eventId: resultEventId('chk_1', 'checkout.succeeded'), endpointId: 'we_all' },
+    ]);
   });
 
   it('re-run (a Step Functions retry) publishes nothing new and sends nothing twice', async () => {
