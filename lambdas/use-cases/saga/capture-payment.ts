@@ -74,7 +74,16 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
   return { pspReference: authorization.pspReference, instrumentId: payment.instrumentId };
 }
 
-export async function capturePayment(deps: CapturePaymentPorts, { checkoutId }: StepInput): Promise<CapturePaymentOutput> {
+export async function capturePayment(deps: CapturePaymentPorts, input: StepInput): Promise<CapturePaymentOutput> {
+  const { written: _written, ...output } = await captureAndRecord(deps, input);
+  return output;
+}
+
+/** capturePayment, also giving the checkout it wrote (for the in-process notify; never returned to the state machine). */
+async function captureAndRecord(
+  deps: CapturePaymentPorts,
+  { checkoutId }: StepInput,
+): Promise<CapturePaymentOutput & { written?: Checkout }> {
   const checkout = await loadCheckout(deps, checkoutId);
   const payment = requirePayment(checkout);
   if (capturedBySaga(payment)) {
@@ -133,7 +142,7 @@ export async function capturePayment(deps: CapturePaymentPorts, { checkoutId }: 
     event: captureRow,
     events: [{ type: 'succeeded' }],
   });
-  return { capturedAmount: capturedTotal, status: updated.status };
+  return { capturedAmount: capturedTotal, status: updated.status, written: updated };
 }
 
 export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
@@ -148,8 +157,8 @@ export async function captureAndNotify(
   deps: CaptureAndNotifyPorts,
   input: StepInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
-  const captured = await capturePayment(deps, input);
-  const notified = await notifyMerchant(deps, input);
+  const { written, ...captured } = await captureAndRecord(deps, input);
+  const notified = await notifyMerchant(deps, input, written);
   return { ...captured, notified };
 }
 
