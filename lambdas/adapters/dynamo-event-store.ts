@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
-import type { EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
+import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
 import {
   eventKey,
   GSI1,
@@ -285,18 +285,7 @@ export class DynamoEventStore implements EventStore {
     return toEmbeddedDelivery(result.item, endpointId);
   }
 
-  async completeAttempt(
-    eventId: string,
-    endpointId: string,
-    leaseToken: string,
-    outcome: {
-      status: WebhookDeliveryStatus;
-      attempt: number;
-      nextAttemptAt: string;
-      record?: DeliveryAttemptRecord;
-      now: string;
-    },
-  ): Promise<boolean> {
+  async completeAttempt(eventId: string, endpointId: string, leaseToken: string, outcome: AttemptCompletion): Promise<boolean> {
     const result = await this.changeDeliveries(eventId, (deliveries) => {
       const delivery = deliveries[endpointId];
       if (!delivery || delivery.leaseToken !== leaseToken) return undefined;
@@ -445,13 +434,7 @@ export class DynamoEventStore implements EventStore {
     eventId: string,
     endpointId: string,
     leaseToken: string,
-    outcome: {
-      status: WebhookDeliveryStatus;
-      attempt: number;
-      nextAttemptAt: string;
-      record?: DeliveryAttemptRecord;
-      now: string;
-    },
+    outcome: AttemptCompletion,
   ): Promise<boolean> {
     const pending = outcome.status === 'pending';
     const sets = ['#status = :status', 'attempt = :attempt', 'nextAttemptAt = :next', 'updatedAt = :now'];

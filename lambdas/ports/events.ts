@@ -21,6 +21,15 @@ export interface EventListQuery {
  * lease: the claim moves nextAttemptAt to the lease's end), so concurrent dispatchers never send
  * the same attempt twice, and a dispatcher that crashes mid-attempt only delays the retry.
  */
+/** What one delivery attempt changed: the delivery's next state and the attempt's record. */
+export interface AttemptCompletion {
+  status: WebhookDeliveryStatus;
+  attempt: number;
+  nextAttemptAt: string;
+  record?: DeliveryAttemptRecord;
+  now: string;
+}
+
 export interface EventStore {
   /** Stores the event with its deliveries (one conditional write); false (and no write) if the id exists. */
   createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean>;
@@ -47,18 +56,7 @@ export interface EventStore {
     leaseToken: string,
   ): Promise<WebhookDelivery | undefined>;
   /** Conditional on the lease token: records the attempt and the next state. False if the lease was lost. */
-  completeAttempt(
-    eventId: string,
-    endpointId: string,
-    leaseToken: string,
-    outcome: {
-      status: WebhookDeliveryStatus;
-      attempt: number;
-      nextAttemptAt: string;
-      record?: DeliveryAttemptRecord;
-      now: string;
-    },
-  ): Promise<boolean>;
+  completeAttempt(eventId: string, endpointId: string, leaseToken: string, outcome: AttemptCompletion): Promise<boolean>;
   /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */
   requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void>;
 }

@@ -7,27 +7,10 @@ import { captureAndNotify } from '../use-cases/saga/capture-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
 import { savedPaymentMethods } from '../shared/card-vault-wiring';
 import { customerRepository } from '../shared/customer-wiring';
-import { sagaStep } from '../shared/saga-wiring';
+import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
-  [
-    'checkouts',
-    'gateway',
-    'gateways',
-    'instruments',
-    'authorizationHolds',
-    'authorizationPolicy',
-    'events',
-    'webhookEndpoints',
-    'webhookSender',
-    'cipher',
-    'merchants',
-    'schedule',
-    'leaseMs',
-    'log',
-    'renderCheckout',
-    'outcomeWatch',
-  ],
+  [...NOTIFY_PORT_KEYS, 'gateway', 'gateways', 'authorizationHolds', 'authorizationPolicy'],
   (deps, input: Parameters<typeof captureAndNotify>[1]) =>
     captureAndNotify({ ...deps, customers: customerRepository, savedPaymentMethods }, input),
   { onResult: (_input, output) => output.status === 'succeeded' && recordCheckoutOutcome({ status: 'succeeded' }) },

@@ -6,25 +6,10 @@
  */
 import { failPayment, type FailPaymentInput } from '../use-cases/saga/fail-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
-import { sagaStep } from '../shared/saga-wiring';
+import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
-  [
-    'checkouts',
-    'gateway',
-    'gateways',
-    'instruments',
-    'events',
-    'webhookEndpoints',
-    'webhookSender',
-    'cipher',
-    'merchants',
-    'schedule',
-    'leaseMs',
-    'log',
-    'renderCheckout',
-    'outcomeWatch',
-  ],
+  [...NOTIFY_PORT_KEYS, 'gateway', 'gateways'],
   (deps, input: FailPaymentInput) => failPayment(deps, input),
   {
     // A declined try that reopened the checkout for another card is not an outcome yet.

@@ -117,6 +117,22 @@ export function sagaPorts<K extends keyof SagaWiring>(keys: readonly K[]): Pick<
   return Object.fromEntries(keys.map((key) => [key, wiring[key]])) as Pick<SagaWiring, K>;
 }
 
+/** The ports of the in-process notify that ends both terminal steps (CapturePayment, VoidAuthorization). */
+export const NOTIFY_PORT_KEYS = [
+  'checkouts',
+  'instruments',
+  'events',
+  'webhookEndpoints',
+  'webhookSender',
+  'cipher',
+  'merchants',
+  'schedule',
+  'leaseMs',
+  'log',
+  'renderCheckout',
+  'outcomeWatch',
+] as const satisfies readonly (keyof SagaWiring)[];
+
 /** Every port (the reconciliation sweep drives every step's logic). */
 export function allSagaPorts(): SagaWiring {
   return wiring;

@@ -13,13 +13,13 @@ import {
 } from '../../lambdas/errors';
 import type { AuthorizationHold } from '../../lambdas/domain/authorization-hold';
 import type { PspAuthorizationRecord } from '../../lambdas/domain/psp-outcome';
-import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../../lambdas/domain/webhook-delivery';
+import type { WebhookDelivery } from '../../lambdas/domain/webhook-delivery';
 import type { WebhookEndpoint } from '../../lambdas/domain/webhook-endpoint';
 import type { StoredEvent } from '../../lambdas/domain/webhook-events';
 import type { AuthorizationHoldStore } from '../../lambdas/ports/authorization-holds';
 import type { PspCallbackReceipt, PspCallbackStore } from '../../lambdas/ports/callbacks';
 import type { CheckoutRepository, CheckoutTransition } from '../../lambdas/ports/checkouts';
-import type { EventListQuery, EventStore, EventWithDeliveries } from '../../lambdas/ports/events';
+import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../../lambdas/ports/events';
 import type {
   CreateInstrumentResult,
   InstrumentRepository,
@@ -309,18 +309,7 @@ export class FakeEventStore implements EventStore {
     const { leaseToken: _lease, ...delivery } = row;
     return structuredClone(delivery);
   }
-  async completeAttempt(
-    eventId: string,
-    endpointId: string,
-    leaseToken: string,
-    outcome: {
-      status: WebhookDeliveryStatus;
-      attempt: number;
-      nextAttemptAt: string;
-      record?: DeliveryAttemptRecord;
-      now: string;
-    },
-  ): Promise<boolean> {
+  async completeAttempt(eventId: string, endpointId: string, leaseToken: string, outcome: AttemptCompletion): Promise<boolean> {
     const row = this.deliveries.get(this.key(eventId, endpointId));
     if (!row || row.leaseToken !== leaseToken) return false;
     delete row.leaseToken;
