@@ -15,9 +15,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { authorizationHoldKey, checkoutKey, webhookDeliveryKey } from '../lambdas/adapters/dynamo-keys';
+import { authorizationHoldKey, checkoutKey } from '../lambdas/adapters/dynamo-keys';
 import { isConditionalCheckFailure } from '../lambdas/adapters/dynamo-support';
-import type { EventStore } from '../lambdas/ports/events';
+import type { DynamoEventStore } from '../lambdas/adapters/dynamo-event-store';
 
 export interface FastForwardResult {
   checkout_id: string;
@@ -31,7 +31,7 @@ export interface FastForwardResult {
 export interface FastForwardDependencies {
   client: DynamoDBDocumentClient;
   tableName: string;
-  events: EventStore;
+  events: Pick<DynamoEventStore, 'listEvents' | 'bringDeliveryForward'>;
 }
 
 export class CheckoutNotFound extends Error {}
@@ -89,27 +89,8 @@ export async function fastForwardCheckout(
       if (event.checkoutId !== checkoutId && event.objectId !== checkoutId) continue;
       for (const delivery of deliveries) {
         if (delivery.status !== 'pending' || delivery.nextAttemptAt <= nowIso) continue;
-        try {
-          await deps.client.send(
-            new UpdateCommand({
-              TableName: deps.tableName,
-              Key: webhookDeliveryKey(delivery.eventId, delivery.endpointId),
-              UpdateExpression: 'SET nextAttemptAt = :now, gsi1sk = :due',
-              ConditionExpression: '#status = :pending AND nextAttemptAt = :old AND attribute_exists(gsi1pk)',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':now': nowIso,
-                ':due': `${nowIso}#${delivery.eventId}#${delivery.endpointId}`,
-                ':pending': 'pending',
-                ':old': delivery.nextAttemptAt,
-              },
-            }),
-          );
-          due += 1;
-        } catch (error) {
-          if (!isConditionalCheckFailure(error)) throw error;
-          skipped += 1;
-        }
+        if (await deps.events.bringDeliveryForward(delivery.eventId, delivery.endpointId, delivery.nextAttemptAt, now)) due += 1;
+        else skipped += 1;
       }
     }
     cursor = page.nextCursor;

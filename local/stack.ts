@@ -305,8 +305,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     // The dashboard pages and the local-only admin hooks (fast-forward), never API routes on AWS.
     const localAdmin = localAdminHook(adminToken, async () => {
       const wiring = await import('../lambdas/shared/wiring');
-      const events = await import('../lambdas/shared/event-wiring');
-      return { client: wiring.documentClient, tableName: wiring.storeConfig.tableName, events: events.eventStore };
+      const { DynamoEventStore } = await import('../lambdas/adapters/dynamo-event-store');
+      const { documentClient: client, storeConfig } = wiring;
+      return { client, tableName: storeConfig.tableName, events: new DynamoEventStore(client, storeConfig.tableName) };
     });
     const localPages = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
       serveDashboard(req, res) || (await localAdmin(req, res));

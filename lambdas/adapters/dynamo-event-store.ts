@@ -318,6 +318,43 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
+   * Local tooling (`paystep fast-forward`): makes a pending delivery due now, keeping its place in
+   * the retry schedule, if it is still due at `expectedNextAttemptAt` (not claimed or attempted
+   * since). True when it was moved.
+   */
+  async bringDeliveryForward(eventId: string, endpointId: string, expectedNextAttemptAt: string, now: Date): Promise<boolean> {
+    const nowIso = now.toISOString();
+    const result = await this.changeDeliveries(eventId, (deliveries) => {
+      const delivery = deliveries[endpointId];
+      if (!delivery || delivery.status !== 'pending' || delivery.nextAttemptAt !== expectedNextAttemptAt) return undefined;
+      deliveries[endpointId] = { ...delivery, nextAttemptAt: nowIso };
+      return true;
+    });
+    if (result.kind !== 'legacy') return result.kind === 'changed';
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: webhookDeliveryKey(eventId, endpointId),
+          UpdateExpression: 'SET nextAttemptAt = :now, gsi1sk = :due',
+          ConditionExpression: '#status = :pending AND nextAttemptAt = :old AND attribute_exists(gsi1pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':now': nowIso,
+            ':due': dueIndexAttributes({ eventId, endpointId, nextAttemptAt: nowIso }).gsi1sk,
+            ':pending': 'pending',
+            ':old': expectedNextAttemptAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      return translateStoreError(error);
+    }
+  }
+
+  /**
    * Read, change, write back on the revision read: the item's deliveries go through `change`
    * (undefined = nothing to do); a concurrent writer makes it start over on the fresh item.
    */
