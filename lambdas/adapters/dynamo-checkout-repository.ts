@@ -27,7 +27,6 @@ import {
   DuplicateOrderRefError,
   InvalidTransitionError,
   NotFoundError,
-  ValidationError,
 } from '../errors';
 import { assertTransition } from '../domain/checkout-status';
 import type { Checkout, CheckoutEvent, CheckoutPayment } from '../domain/model';
@@ -41,7 +40,15 @@ import type {
   CheckoutTransition,
   CreateCheckoutOptions,
 } from '../ports/checkouts';
-import { isConditionalCheckFailure, transactWrite, translateStoreError, withoutUndefined } from './dynamo-support';
+import {
+  decodeCursor,
+  encodeCursor,
+  invalidCursor,
+  isConditionalCheckFailure,
+  transactWrite,
+  translateStoreError,
+  withoutUndefined,
+} from './dynamo-support';
 import { batchGetItems } from './dynamo-batch-get';
 import {
   CHECKOUT_PK_PREFIX,
@@ -120,25 +127,13 @@ function toEvent(checkoutId: string, row: Record<string, unknown>): CheckoutEven
 type ListPosition = { index: typeof GSI1 | typeof GSI2; startKey?: Record<string, string> };
 
 function encodeListCursor(index: ListPosition['index'], item: Record<string, unknown>): string {
-  const parts = index === GSI2 ? ['g2', item['gsi2sk'], item['pk']] : [item['gsi1sk'], item['pk']];
-  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+  return encodeCursor(index === GSI2 ? ['g2', item['gsi2sk'], item['pk']] : [item['gsi1sk'], item['pk']]);
 }
 
 function decodeListCursor(cursor: string, gsiPk: string): ListPosition {
-  const invalid = new ValidationError('cursor is not a cursor returned by this list', {
-    param: 'cursor',
-    code: 'invalid_cursor',
-  });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw invalid;
-  const parts = parsed as string[];
+  const parts = decodeCursor(cursor);
   const [gsiSk, pk] = parts.length === 3 && parts[0] === 'g2' ? parts.slice(1) : parts.length === 2 ? parts : [];
-  if (gsiSk === undefined || pk === undefined || !pk.startsWith(CHECKOUT_PK_PREFIX)) throw invalid;
+  if (gsiSk === undefined || pk === undefined || !pk.startsWith(CHECKOUT_PK_PREFIX)) throw invalidCursor();
   return parts.length === 3
     ? { index: GSI2, startKey: { pk, sk: CHECKOUT_SK, gsi2pk: gsiPk, gsi2sk: gsiSk } }
     : { index: GSI1, startKey: { pk, sk: CHECKOUT_SK, gsi1pk: gsiPk, gsi1sk: gsiSk } };

@@ -123,24 +123,35 @@ export function withoutUndefined<T>(value: T): T {
  * another merchant's list cannot be replayed here) and `pk` must carry the list's item prefix.
  */
 export function encodeGsiCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.gsi1sk, key.pk]), 'utf8').toString('base64url');
+  return encodeCursor([key.gsi1sk, key.pk]);
 }
 
 export function decodeGsiCursor(cursor: string, gsi1pk: string, item: { pkPrefix: string; sk: string }): Record<string, string> {
-  const invalid = new ValidationError('cursor is not a cursor returned by this list', {
-    param: 'cursor',
-    code: 'invalid_cursor',
-  });
+  const parts = decodeCursor(cursor);
+  const [gsi1sk, pk] = parts;
+  if (parts.length !== 2 || gsi1sk === undefined || pk === undefined || !pk.startsWith(item.pkPrefix)) throw invalidCursor();
+  return { pk, sk: item.sk, gsi1pk, gsi1sk };
+}
+
+/** An opaque list cursor: the parts as base64url JSON. */
+export function encodeCursor(parts: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/** The parts of a cursor made by encodeCursor, all strings; anything else is a 400 `invalid_cursor`. */
+export function decodeCursor(cursor: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid;
+    throw invalidCursor();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
-  const [gsi1sk, pk] = parsed as unknown[];
-  if (typeof gsi1sk !== 'string' || typeof pk !== 'string' || !pk.startsWith(item.pkPrefix)) throw invalid;
-  return { pk, sk: item.sk, gsi1pk, gsi1sk };
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw invalidCursor();
+  return parsed as string[];
+}
+
+export function invalidCursor(): ValidationError {
+  return new ValidationError('cursor is not a cursor returned by this list', { param: 'cursor', code: 'invalid_cursor' });
 }
 
 /**
