@@ -49,6 +49,7 @@ import {
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
+import { UpdateBuilder } from './dynamo-update-builder';
 import { batchGetItems } from './dynamo-batch-get';
 import {
   CHECKOUT_PK_PREFIX,
@@ -137,57 +138,6 @@ function decodeListCursor(cursor: string, gsiPk: string): ListPosition {
   return parts.length === 3
     ? { index: GSI2, startKey: { pk, sk: CHECKOUT_SK, gsi2pk: gsiPk, gsi2sk: gsiSk } }
     : { index: GSI1, startKey: { pk, sk: CHECKOUT_SK, gsi1pk: gsiPk, gsi1sk: gsiSk } };
-}
-
-/** Builds an UpdateItem's expression pieces with generated placeholders. */
-class UpdateBuilder {
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, unknown> = {};
-  private readonly sets: string[] = [];
-  private readonly removes: string[] = [];
-  private readonly adds: string[] = [];
-  private count = 0;
-
-  name(attribute: string): string {
-    const placeholder = `#n${Object.keys(this.names).length}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
-  }
-
-  value(value: unknown): string {
-    this.count += 1;
-    const placeholder = `:v${this.count}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  set(attribute: string, value: unknown): this {
-    if (value === undefined) this.removes.push(this.name(attribute));
-    else this.sets.push(`${this.name(attribute)} = ${this.value(withoutUndefined(value))}`);
-    return this;
-  }
-
-  appendEvents(rows: readonly StoredEvent[]): this {
-    if (rows.length === 0) return this;
-    const events = this.name('events');
-    this.sets.push(`${events} = list_append(if_not_exists(${events}, ${this.value([])}), ${this.value(rows)})`);
-    return this;
-  }
-
-  addToSet(attribute: string, member: string): this {
-    this.adds.push(`${this.name(attribute)} ${this.value(new Set([member]))}`);
-    return this;
-  }
-
-  expression(): string {
-    return [
-      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
-      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
-      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
-    ]
-      .filter((part) => part !== '')
-      .join(' ');
-  }
 }
 
 export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQueries {
@@ -286,7 +236,10 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       const update = new UpdateBuilder().set('status', next.status);
       for (const [field, value] of Object.entries(transition.patch ?? {})) update.set(field, value);
       const rows = [transition.event, ...(transition.events ?? [])].filter((row) => row !== undefined);
-      update.appendEvents(rows.map((row) => storedEvent(row, now)));
+      update.appendToList(
+        'events',
+        rows.map((row) => storedEvent(row, now)),
+      );
       const entersProcessing = next.status === 'processing' && current.status !== 'processing';
       // The watch first: a watch whose transition then loses is harmless (the sweep finds the
       // checkout not processing and forgets it); a processing checkout without one would not be.
@@ -312,7 +265,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     const now = new Date().toISOString();
     const next: Checkout = { ...current, payment, version: current.version + 1, updatedAt: now };
     const update = new UpdateBuilder().set('payment', payment);
-    if (event !== undefined) update.appendEvents([storedEvent(event, now)]);
+    if (event !== undefined) update.appendToList('events', [storedEvent(event, now)]);
     if (!(await this.writeConditionally(current, next, update))) {
       throw new ConcurrentModificationError('The checkout was changed by another request');
     }
@@ -327,7 +280,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
    * to a checkout that does not exist is a no-op too (the previous version wrote an orphan row).
    */
   async appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void> {
-    const update = new UpdateBuilder().appendEvents([storedEvent(event, event.at)]);
+    const update = new UpdateBuilder().appendToList('events', [storedEvent(event, event.at)]);
     let condition = 'attribute_exists(pk)';
     if (dedupeKey !== undefined) {
       update.addToSet('eventKeys', dedupeKey);

@@ -10,50 +10,23 @@
  * never send the same attempt twice.
  *
  * Items of the previous layout (an event item plus one `DELIVERY#<endpoint>` item per endpoint,
- * listed through gsi1) are still read, claimed, completed and redelivered on their own items.
+ * listed through gsi1) are still read, claimed, completed and redelivered on their own items
+ * (dynamo-legacy-deliveries.ts).
  */
-import { createHash } from 'node:crypto';
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
-import {
-  eventKey,
-  GSI1,
-  GSI2,
-  merchantEventsGsiPk,
-  WEBHOOK_DELIVERY_SK_PREFIX,
-  WEBHOOK_DUE_SHARDS,
-  webhookDeliveryKey,
-  webhookDueGsiPk,
-} from './dynamo-keys';
+import { eventKey, GSI1, GSI2, merchantEventsGsiPk, WEBHOOK_DUE_SHARDS, webhookDueGsiPk } from './dynamo-keys';
 import {
   decodeGsiCursor,
   encodeGsiCursor,
   isConditionalCheckFailure,
-  queryItems,
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
-
-/** The due-index shard of a delivery (an event item's: endpoint ''): stable, so every write of one item lands in one shard. */
-function shardOf(eventId: string, endpointId: string): number {
-  return createHash('sha256').update(`${eventId}#${endpointId}`).digest()[0]! % WEBHOOK_DUE_SHARDS;
-}
-
-function dueIndexAttributes(delivery: Pick<WebhookDelivery, 'eventId' | 'endpointId' | 'nextAttemptAt'>) {
-  return {
-    gsi1pk: webhookDueGsiPk(shardOf(delivery.eventId, delivery.endpointId)),
-    gsi1sk: `${delivery.nextAttemptAt}#${delivery.eventId}#${delivery.endpointId}`,
-  };
-}
+import { shardOf, toDelivery, toEvent } from './dynamo-event-items';
+import { LegacyDeliveries } from './dynamo-legacy-deliveries';
 
 /** One delivery as embedded in its event item (the event id, endpoint and merchant are the item's). */
 interface EmbeddedDelivery {
@@ -108,10 +81,14 @@ function eventItem(event: StoredEvent, deliveries: DeliveryMap, revision: number
 const MAX_REVISION_RETRIES = 8;
 
 export class DynamoEventStore implements EventStore {
+  private readonly legacy: LegacyDeliveries;
+
   constructor(
     private readonly documentClient: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.legacy = new LegacyDeliveries(documentClient, tableName);
+  }
 
   async createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean> {
     const [created] = await this.createEvents([{ event, deliveries }]);
@@ -144,7 +121,7 @@ export class DynamoEventStore implements EventStore {
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
     const item = await this.getItem(eventId);
     if (!item) return undefined;
-    const found = isEmbeddedLayout(item) ? fromEventItem(item) : await this.getLegacyEvent(eventId);
+    const found = isEmbeddedLayout(item) ? fromEventItem(item) : await this.legacy.getEvent(eventId);
     if (!found || (merchantId !== undefined && found.event.merchantId !== merchantId)) return undefined;
     return found;
   }
@@ -152,7 +129,7 @@ export class DynamoEventStore implements EventStore {
   async getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]> {
     const items = await this.batchGet(eventIds);
     const found = await Promise.all(
-      items.map(async (item) => (isEmbeddedLayout(item) ? fromEventItem(item) : await this.getLegacyEvent(String(item.id)))),
+      items.map(async (item) => (isEmbeddedLayout(item) ? fromEventItem(item) : await this.legacy.getEvent(String(item.id)))),
     );
     const byId = new Map(found.filter((entry) => entry !== undefined).map((entry) => [entry.event.id, entry]));
     return eventIds.map((id) => byId.get(id)).filter((entry): entry is EventWithDeliveries => entry !== undefined);
@@ -280,7 +257,7 @@ export class DynamoEventStore implements EventStore {
       deliveries[endpointId] = { ...delivery, nextAttemptAt, leaseToken };
       return true;
     });
-    if (result.kind === 'legacy') return this.claimLegacyDelivery(eventId, endpointId, nowIso, nextAttemptAt, leaseToken);
+    if (result.kind === 'legacy') return this.legacy.claim(eventId, endpointId, nowIso, nextAttemptAt, leaseToken);
     if (result.kind !== 'changed') return undefined;
     return toEmbeddedDelivery(result.item, endpointId);
   }
@@ -298,7 +275,7 @@ export class DynamoEventStore implements EventStore {
       };
       return true;
     });
-    if (result.kind === 'legacy') return this.completeLegacyAttempt(eventId, endpointId, leaseToken, outcome);
+    if (result.kind === 'legacy') return this.legacy.complete(eventId, endpointId, leaseToken, outcome);
     return result.kind === 'changed';
   }
 
@@ -314,7 +291,7 @@ export class DynamoEventStore implements EventStore {
       };
       return true;
     });
-    if (result.kind === 'legacy') await this.requeueLegacyDelivery(eventId, endpointId, merchantId, now);
+    if (result.kind === 'legacy') await this.legacy.requeue(eventId, endpointId, merchantId, now);
   }
 
   /**
@@ -331,27 +308,7 @@ export class DynamoEventStore implements EventStore {
       return true;
     });
     if (result.kind !== 'legacy') return result.kind === 'changed';
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: webhookDeliveryKey(eventId, endpointId),
-          UpdateExpression: 'SET nextAttemptAt = :now, gsi1sk = :due',
-          ConditionExpression: '#status = :pending AND nextAttemptAt = :old AND attribute_exists(gsi1pk)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':now': nowIso,
-            ':due': dueIndexAttributes({ eventId, endpointId, nextAttemptAt: nowIso }).gsi1sk,
-            ':pending': 'pending',
-            ':old': expectedNextAttemptAt,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      return translateStoreError(error);
-    }
+    return this.legacy.bringForward(eventId, endpointId, expectedNextAttemptAt, nowIso);
   }
 
   /**
@@ -420,161 +377,15 @@ export class DynamoEventStore implements EventStore {
     return items;
   }
 
-  // ---- The previous layout: an event item plus one DELIVERY#<endpoint> item per endpoint ----
-
-  private async getLegacyEvent(eventId: string): Promise<EventWithDeliveries | undefined> {
-    const items = await queryItems(this.documentClient, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': eventKey(eventId).pk },
-      ConsistentRead: true,
-    });
-    const item = items.find((candidate) => candidate.sk === 'EVENT');
-    if (!item) return undefined;
-    const deliveries = items.filter((candidate) => String(candidate.sk).startsWith(WEBHOOK_DELIVERY_SK_PREFIX)).map(toDelivery);
-    return { event: toEvent(item), deliveries };
-  }
-
-  private async claimLegacyDelivery(
-    eventId: string,
-    endpointId: string,
-    nowIso: string,
-    nextAttemptAt: string,
-    leaseToken: string,
-  ): Promise<WebhookDelivery | undefined> {
-    try {
-      const result = await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: webhookDeliveryKey(eventId, endpointId),
-          UpdateExpression: 'SET nextAttemptAt = :lease, gsi1sk = :gsi1sk, leaseToken = :token',
-          ConditionExpression: '#status = :pending AND nextAttemptAt <= :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':lease': nextAttemptAt,
-            ':gsi1sk': dueIndexAttributes({ eventId, endpointId, nextAttemptAt }).gsi1sk,
-            ':token': leaseToken,
-            ':pending': 'pending',
-            ':now': nowIso,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return result.Attributes ? toDelivery(result.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return undefined;
-      return translateStoreError(error);
-    }
-  }
-
-  private async completeLegacyAttempt(
-    eventId: string,
-    endpointId: string,
-    leaseToken: string,
-    outcome: AttemptCompletion,
-  ): Promise<boolean> {
-    const pending = outcome.status === 'pending';
-    const sets = ['#status = :status', 'attempt = :attempt', 'nextAttemptAt = :next', 'updatedAt = :now'];
-    const values: Record<string, unknown> = {
-      ':status': outcome.status,
-      ':attempt': outcome.attempt,
-      ':next': outcome.nextAttemptAt,
-      ':now': outcome.now,
-      ':token': leaseToken,
-    };
-    if (outcome.record !== undefined) {
-      sets.push('attempts = list_append(if_not_exists(attempts, :empty), :record)');
-      values[':empty'] = [];
-      values[':record'] = [withoutUndefined(outcome.record)];
-    }
-    if (pending) {
-      sets.push('gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk');
-      const due = dueIndexAttributes({ eventId, endpointId, nextAttemptAt: outcome.nextAttemptAt });
-      values[':gsi1pk'] = due.gsi1pk;
-      values[':gsi1sk'] = due.gsi1sk;
-    }
-    const removes = pending ? ['leaseToken'] : ['leaseToken', 'gsi1pk', 'gsi1sk'];
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: webhookDeliveryKey(eventId, endpointId),
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'leaseToken = :token',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      return translateStoreError(error);
-    }
-  }
-
-  private async requeueLegacyDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void> {
-    const nextAttemptAt = now.toISOString();
-    const due = dueIndexAttributes({ eventId, endpointId, nextAttemptAt });
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: webhookDeliveryKey(eventId, endpointId),
-          UpdateExpression:
-            'SET #status = :pending, attempt = :zero, nextAttemptAt = :next, updatedAt = :next, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, ' +
-            'eventId = :eventId, endpointId = :endpointId, merchantId = :merchantId, entity = :entity, attempts = if_not_exists(attempts, :empty) REMOVE leaseToken',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':pending': 'pending',
-            ':zero': 0,
-            ':next': nextAttemptAt,
-            ':gsi1pk': due.gsi1pk,
-            ':gsi1sk': due.gsi1sk,
-            ':eventId': eventId,
-            ':endpointId': endpointId,
-            ':merchantId': merchantId,
-            ':entity': 'webhook_delivery',
-            ':empty': [],
-          },
-        }),
-      );
-    } catch (error) {
-      translateStoreError(error);
-    }
+  /** For tests: writes an event in the previous layout (an event item plus one item per delivery). */
+  async putLegacyEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
+    await this.legacy.putEvent(event, deliveries);
   }
 
   /** For tests and tools: one delivery as stored (embedded in its event item, or a previous-layout item). */
   async getDelivery(eventId: string, endpointId: string): Promise<WebhookDelivery | undefined> {
     const found = await this.getEvent(eventId);
     return found?.deliveries.find((delivery) => delivery.endpointId === endpointId);
-  }
-
-  /** For tests: writes an event in the previous layout (an event item plus one item per delivery). */
-  async putLegacyEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
-    await this.documentClient.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: withoutUndefined({
-          ...eventKey(event.id),
-          entity: 'event',
-          gsi1pk: merchantEventsGsiPk(event.merchantId),
-          gsi1sk: `${event.createdAt}#${event.id}`,
-          ...event,
-        }),
-      }),
-    );
-    for (const delivery of deliveries)
-      await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: withoutUndefined({
-            ...webhookDeliveryKey(delivery.eventId, delivery.endpointId),
-            entity: 'webhook_delivery',
-            ...(delivery.status === 'pending' ? dueIndexAttributes(delivery) : {}),
-            ...delivery,
-          }),
-        }),
-      );
   }
 }
 
@@ -591,34 +402,4 @@ function toEmbeddedDelivery(item: Record<string, unknown>, endpointId: string): 
   const embedded = (item.deliveries as DeliveryMap)[endpointId];
   if (embedded === undefined) return undefined;
   return toDelivery({ ...embedded, eventId: item.id, endpointId, merchantId: item.merchantId });
-}
-
-function toEvent(item: Record<string, unknown>): StoredEvent {
-  return {
-    id: String(item.id),
-    merchantId: String(item.merchantId),
-    type: String(item.type),
-    created: Number(item.created),
-    createdAt: String(item.createdAt),
-    ...(typeof item.objectId === 'string' ? { objectId: item.objectId } : {}),
-    ...(typeof item.checkoutId === 'string' ? { checkoutId: item.checkoutId } : {}),
-    ...(item.timelineDerived === true ? { timelineDerived: true } : {}),
-    body: String(item.body),
-  };
-}
-
-const STATUSES: readonly WebhookDeliveryStatus[] = ['pending', 'delivered', 'dead_lettered', 'disabled'];
-
-function toDelivery(item: Record<string, unknown>): WebhookDelivery {
-  const status = STATUSES.find((candidate) => candidate === item.status) ?? 'pending';
-  return {
-    eventId: String(item.eventId),
-    endpointId: String(item.endpointId),
-    merchantId: String(item.merchantId),
-    status,
-    attempt: Number(item.attempt ?? 0),
-    nextAttemptAt: String(item.nextAttemptAt),
-    attempts: Array.isArray(item.attempts) ? (item.attempts as DeliveryAttemptRecord[]) : [],
-    updatedAt: String(item.updatedAt ?? item.nextAttemptAt),
-  };
 }
