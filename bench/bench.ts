@@ -55,25 +55,12 @@ import {
   tokenize,
 } from './checkout-driver';
 import type { CounterSnapshot } from './instrumentation';
-import {
-  benchSummaryLine,
-  buildBenchReport,
-  formatBenchMarkdown,
-  type BenchOptions,
-  type BenchReport,
-  type BundleFigures,
-  type CheckoutTiming,
-} from './report';
+import { benchSummaryLine, formatBenchMarkdown } from './report-markdown';
+import { buildBenchReport, type BenchOptions, type BenchReport, type BundleFigures, type CheckoutTiming } from './report';
 import { startBenchStack, type BenchStack } from './stack-runner';
 
-export {
-  BENCH_TARGETS,
-  benchSummaryLine,
-  formatBenchMarkdown,
-  formatTargetsMarkdown,
-  type BenchOptions,
-  type BenchReport,
-} from './report';
+export { BENCH_TARGETS, type BenchOptions, type BenchReport } from './report';
+export { benchSummaryLine, formatBenchMarkdown, formatTargetsMarkdown } from './report-markdown';
 
 const CARD_OK = '4242424242424242';
 const PRODUCT = { sku: 'bench-item', name: 'Benchmark item', unit_amount: 1000, currency: 'USD', stock: 100_000_000 };

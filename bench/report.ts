@@ -10,14 +10,7 @@
  * work are per checkout; the load generator's status polls are counted apart.
  */
 import type { CounterSnapshot, EntryCounters } from './instrumentation';
-import {
-  costPerMillionCheckouts,
-  fixedMonthlyUsd,
-  PRICES,
-  PRICES_RECORDED,
-  PRICES_REGION,
-  type PerCheckoutUsage,
-} from './prices';
+import { costPerMillionCheckouts, fixedMonthlyUsd, PRICES_RECORDED, PRICES_REGION, type PerCheckoutUsage } from './prices';
 import { summarize, type LatencySummary } from './checkout-driver';
 import { BUNDLE_TARGET_BYTES, INIT_TARGET_MS } from '../lib/bundling';
 
@@ -416,134 +409,6 @@ function writeFigures(counters: CounterSnapshot, succeeded: number) {
   };
 }
 
-/** `ok` when `value` is within `target` (at most, or at least for `atLeast`), `over` otherwise, `n/a` without a value. */
-function againstTarget(value: number | null, target: number, atLeast = false): string {
-  if (value === null || Number.isNaN(value)) return 'n/a';
-  return (atLeast ? value >= target : value <= target) ? 'ok' : 'over';
-}
-
-/** The figures issue 14 sets targets for, each beside its target. */
-export function formatTargetsMarkdown(report: BenchReport): string {
-  const t = report.targets;
-  const p = report.perCheckout;
-  const l = report.latencyMs;
-  const rows: [string, number | null, string, number, boolean?][] = [
-    [
-      'checkouts/s at concurrency ' + report.options.concurrency,
-      report.throughput.checkoutsPerSecond,
-      '>=',
-      t.checkoutsPerSecond,
-      true,
-    ],
-    ['pay -> terminal p50, one at a time (ms)', l.serialPayToTerminal.p50, '<=', t.serialPayToTerminalP50Ms],
-    [
-      'create -> webhook delivered p50, one at a time (ms)',
-      l.serialCreateToWebhookDelivered.p50,
-      '<=',
-      t.serialCreateToWebhookDeliveredP50Ms,
-    ],
-    ['DynamoDB write requests per checkout', p.dynamoWriteRequests, '<=', t.dynamoWriteRequests],
-    [
-      `DynamoDB write units per checkout, AWS rules (DynamoDB Local reports ${p.writeRequestUnitsLocalSizing ?? p.writeRequestUnitsLocal} for the same writes)`,
-      p.writeRequestUnitsAws,
-      '<=',
-      t.writeRequestUnitsAws,
-    ],
-    [
-      `DynamoDB read units per checkout, AWS rules (Local reports ${p.readRequestUnitsLocal})`,
-      p.readRequestUnitsAws,
-      '<=',
-      t.readRequestUnitsAws,
-    ],
-    ['Step Functions state transitions per checkout', p.stateTransitions, '<=', t.stateTransitions],
-    ['Lambda invocations per checkout', p.lambdaInvocations, '<=', t.lambdaInvocations],
-    ['USD per million checkouts (list price)', round(report.cost.totalUsd, 2), '<=', t.costUsdPerMillion],
-    ['largest Lambda bundle (KiB, bundle report)', report.bundles.maxKiB, '<=', round(t.bundleKiB, 1)],
-    ['slowest module initialisation (ms, bundle report)', report.bundles.maxInitMs, '<=', t.initMs],
-  ];
-  return [
-    '| figure (issue 14) | measured | target | |',
-    '|---|---:|---:|:---:|',
-    ...rows.map(
-      ([name, value, sign, target, atLeast]) =>
-        `| ${name} | ${value === null ? 'n/a' : value} | ${sign} ${target} | ${againstTarget(value, target, atLeast)} |`,
-    ),
-  ].join('\n');
-}
-
-/** The README table: one markdown block with the run's figures and the cost lines. */
-export function formatBenchMarkdown(report: BenchReport): string {
-  const l = report.latencyMs;
-  const row = (name: string, s: LatencySummary): string => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.max} |`;
-  const usd = (value: number): string => `$${value < 1 ? value.toFixed(3) : value.toFixed(2)}`;
-  const m = report.machine;
-  const lines = [
-    `Measured ${report.measuredAt.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, load average before ${m.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}.`,
-    `${report.throughput.checkouts} checkouts at concurrency ${report.options.concurrency}, in memory, sandbox PSP approving, demo merchant confirming at once.`,
-    '',
-    '| throughput | value |',
-    '|---|---|',
-    `| checkouts/s (create -> pay -> terminal -> webhook delivered) | **${report.throughput.checkoutsPerSecond}** (${report.throughput.succeeded}/${report.throughput.checkouts} succeeded in ${report.throughput.wallSeconds} s) |`,
-    `| DynamoDB Local raw PutItem/s at concurrency ${report.storageBound.concurrency} | ${report.storageBound.putItemsPerSecond} |`,
-    `| DynamoDB write calls per checkout | ${report.storageBound.dynamoWriteCallsPerCheckout} |`,
-    `| storage bound (PutItem/s / writes per checkout) | ${report.storageBound.checkoutsPerSecondBound} checkouts/s |`,
-    `| measured / storage bound | ${report.storageBound.ratioToBound} |`,
-    '',
-    '| latency (ms) | p50 | p95 | p99 | max |',
-    '|---|---|---|---|---|',
-    row('POST /v1/checkouts (create)', l.create),
-    row('POST /v1/checkouts/{id}/pay', l.pay),
-    row('pay -> terminal status', l.payToTerminal),
-    row('create -> terminal status', l.createToTerminal),
-    row('create -> webhook delivered', l.createToWebhookDelivered),
-    row('pay -> terminal status, one at a time', l.serialPayToTerminal),
-    row('create -> terminal status, one at a time', l.serialCreateToTerminal),
-    row('create -> webhook delivered, one at a time', l.serialCreateToWebhookDelivered),
-    '',
-    `Status polls by the load generator: ${report.statusPolls.total} in the measured run (${report.statusPolls.perCheckout} per checkout), ${report.statusPolls.serialTotal} one at a time (${report.statusPolls.serialPerCheckout} per checkout); it reads the timeline once the stack saw the result webhook delivered, then every 100 ms until the delivery is recorded. Not counted in the figures below.`,
-    `Webhook delivery attempts (any sender): ${report.webhookDeliveries.attempts} (${report.webhookDeliveries.perCheckout} per checkout; ${report.webhookDeliveries.delivered} answered 2xx; ${report.webhookDeliveries.distinctWebhookIds} distinct webhook-ids); by sender per checkout: ${
-      Object.entries(report.webhookDeliveries.bySender)
-        .map(([sender, n]) => `${sender} ${n}`)
-        .join(', ') || 'none'
-    }.`,
-    '',
-    formatTargetsMarkdown(report),
-    '',
-    '| per successful checkout | count |',
-    '|---|---|',
-    `| API Gateway requests (create + pay + PSP callbacks) | ${report.perCheckout.apiRequests} |`,
-    `| Lambda invocations | ${report.perCheckout.lambdaInvocations} |`,
-    `| Lambda billed ms (serial-phase durations) | ${report.perCheckout.lambdaBilledMs} |`,
-    `| Step Functions state transitions | ${report.perCheckout.stateTransitions} |`,
-    `| DynamoDB calls | ${Object.entries(report.perCheckout.dynamoCallsByCommand)
-      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
-      .join(', ')} |`,
-    `| DynamoDB write requests / items written (every component) | ${report.perCheckout.dynamoWriteRequests} / ${report.perCheckout.dynamoItemsWritten} |`,
-    `| DynamoDB WRU, AWS rules (of which index entries: ${
-      Object.entries(report.perCheckout.indexWriteRequestUnitsAwsByIndex)
-        .map(([index, n]) => `${index} ${n}`)
-        .join(', ') || 'none'
-    }) / DynamoDB Local's figure, same checkouts | ${report.perCheckout.writeRequestUnitsAws ?? 'n/a'} (${report.perCheckout.indexWriteRequestUnitsAws ?? 'n/a'}) / ${report.perCheckout.writeRequestUnitsLocalSizing ?? 'n/a'} |`,
-    `| DynamoDB WRU, DynamoDB Local's figure in the measured run (retries under contention included) | ${report.perCheckout.writeRequestUnitsLocal} |`,
-    `| AWS-rule WRU by command (sizing phase) | ${Object.entries(report.perCheckout.writeRequestUnitsAwsByCommand)
-      .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
-      .join(', ')} |`,
-    `| DynamoDB RRU, AWS rules / DynamoDB Local's figure | ${report.perCheckout.readRequestUnitsAws} / ${report.perCheckout.readRequestUnitsLocal} |`,
-    '',
-    `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
-    '|---|---|---|',
-    ...report.cost.lines.map(
-      (line) =>
-        `| ${line.item}${line.basis === 'estimated' ? ' (estimate)' : ''} | ${round(line.quantityPerCheckout, 3)} ${line.unit} | ${usd(line.usdPerMillionCheckouts)} |`,
-    ),
-    `| **total** (measured lines only: ${usd(report.cost.measuredUsd)}) | | **${usd(report.cost.totalUsd)}** |`,
-    '',
-    `Fixed per month, independent of traffic: ${report.cost.fixedMonthlyUsd.map((f) => `${f.item} ${usd(f.usd)}`).join('; ')}.`,
-    `Prices: ${report.cost.pricesRecorded}, bench/prices.ts. A buyer's status poll adds ${usd(PRICES.httpApiRequest.usd * 1e6 + PRICES.lambdaRequest.usd * 1e6)} per million polls plus its Lambda time and ${report.perStatusPoll.readRequestUnits} RRU.`,
-  ];
-  return lines.join('\n');
-}
-
 export function defined(values: (number | undefined)[]): number[] {
   return values.filter((v): v is number => v !== undefined);
 }
@@ -551,15 +416,4 @@ export function defined(values: (number | undefined)[]): number[] {
 export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-/** The last line `npm run bench` prints: the headline figures in one line. */
-export function benchSummaryLine(report: BenchReport): string {
-  const t = report.throughput;
-  return (
-    `bench: ${t.succeeded}/${t.checkouts} checkouts succeeded in ${t.wallSeconds.toFixed(1)} s (${t.checkoutsPerSecond.toFixed(1)}/s), ` +
-    `pay -> terminal p50 ${report.latencyMs.payToTerminal.p50} ms p99 ${report.latencyMs.payToTerminal.p99} ms ` +
-    `(one at a time p50 ${report.latencyMs.serialPayToTerminal.p50} ms), ` +
-    `${round(report.cost.totalUsd, 2)} USD per million checkouts`
-  );
 }

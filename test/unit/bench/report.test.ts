@@ -6,13 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterSnapshot, DynamoCallCounts, EntryCounters } from '../../../bench/instrumentation';
 import { costPerMillionCheckouts } from '../../../bench/prices';
-import {
-  buildBenchReport,
-  formatBenchMarkdown,
-  REQUIRED_REPORT_KEYS,
-  type BenchMeasurements,
-  type CheckoutTiming,
-} from '../../../bench/report';
+import { buildBenchReport, REQUIRED_REPORT_KEYS, type BenchMeasurements, type CheckoutTiming } from '../../../bench/report';
+import { formatBenchMarkdown } from '../../../bench/report-markdown';
 
 function calls(partial: Partial<DynamoCallCounts>): DynamoCallCounts {
   return {
