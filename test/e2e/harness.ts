@@ -52,6 +52,34 @@ export async function startStackProcess(
   extraEnv: Record<string, string> = {},
   options: StartStackProcessOptions = {},
 ): Promise<StackProcess> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startStackProcessOnce(extraEnv, options);
+    } catch (error) {
+      // A port freePort() handed out can be taken (by another suite's outgoing connection or
+      // server) before the stack binds it. Only a port the harness chose is retried; a port the
+      // caller pinned in extraEnv fails as it should.
+      if (!(error instanceof HarnessPortTakenError) || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const START_ATTEMPTS = 3;
+const PORT_ENV_KEYS = [
+  'PAYSTEP_PORT',
+  'PAYSTEP_SANDBOX_PSP_PORT',
+  'PAYSTEP_STRIPE_SANDBOX_PORT',
+  'PAYSTEP_DEMO_MERCHANT_PORT',
+  'PAYSTEP_SFN_PORT',
+] as const;
+
+/** The stack could not bind a port the harness picked (not one the caller pinned). */
+class HarnessPortTakenError extends Error {}
+
+async function startStackProcessOnce(
+  extraEnv: Record<string, string>,
+  options: StartStackProcessOptions,
+): Promise<StackProcess> {
   const [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort] = await Promise.all([
     freePort(),
     freePort(),
@@ -90,6 +118,13 @@ export async function startStackProcess(
     lines = await waitForReadyLines(child, exited, READY_TIMEOUT_MS, () => stderr);
   } catch (error) {
     child.kill('SIGKILL');
+    const taken = /port (\d+) on 127\.0\.0\.1 is already in use/.exec(stderr)?.[1];
+    const pinned = PORT_ENV_KEYS.filter((key) => key in extraEnv).map((key) => extraEnv[key]);
+    const picked = [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort].map(String);
+    if (taken !== undefined && picked.includes(taken) && !pinned.includes(taken)) {
+      await exited;
+      throw new HarnessPortTakenError(error instanceof Error ? error.message : String(error));
+    }
     throw error;
   }
   const pid = child.pid as number;
