@@ -45,7 +45,22 @@ export const LOCAL_AWS = {
 } as const;
 
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return await startDynamoDbLocalOnce(options.port, options);
+  // A port freePort() handed out can be taken before the JVM binds it (another suite's server or an
+  // outgoing connection); the JVM then exits at once. Try again on a new port.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDynamoDbLocalOnce(await freePort(), options);
+    } catch (error) {
+      if (!(error instanceof DynamoDbLocalExitedError) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The JVM exited before it answered (on a picked port: most likely the port was taken). */
+class DynamoDbLocalExitedError extends Error {}
+
+async function startDynamoDbLocalOnce(port: number, options: StartDynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   let path: string | undefined;
   if (options.dataDir !== undefined) {
@@ -96,7 +111,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 async function waitUntilReady(client: DynamoDBClient, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) throw new DynamoDbLocalExitedError(`DynamoDB Local exited with ${child.exitCode}: ${stderr()}`);
     try {
       await client.send(new ListTablesCommand({ Limit: 1 }));
       return;
