@@ -4,7 +4,7 @@
  */
 import type { LatencySummary } from './checkout-driver';
 import { PRICES } from './prices';
-import { round, type BenchReport } from './report';
+import { round, type BenchReport, type EntryCallRow } from './report';
 
 /** `ok` when `value` is within `target` (at most, or at least for `atLeast`), `over` otherwise, `n/a` without a value. */
 function againstTarget(value: number | null, target: number, atLeast = false): string {
@@ -58,6 +58,18 @@ export function formatTargetsMarkdown(report: BenchReport): string {
       ([name, value, sign, target, atLeast]) =>
         `| ${name} | ${value === null ? 'n/a' : value} | ${sign} ${target} | ${againstTarget(value, target, atLeast)} |`,
     ),
+  ].join('\n');
+}
+
+/** A writesByEntry / readsByEntry table: one row per `<entry> <command>`, most units first. */
+export function formatByEntryMarkdown(title: string, rows: Record<string, EntryCallRow>): string {
+  const sorted = Object.entries(rows).sort(([a, x], [b, y]) => y.unitsAws - x.unitsAws || a.localeCompare(b));
+  return [
+    `| ${title} | requests | items | units, AWS rules | units, DynamoDB Local |`,
+    '|---|---:|---:|---:|---:|',
+    ...(sorted.length === 0
+      ? ['| (none measured) | | | | |']
+      : sorted.map(([key, row]) => `| ${key} | ${row.requests} | ${row.items} | ${row.unitsAws} | ${row.unitsLocal} |`)),
   ].join('\n');
 }
 
@@ -119,6 +131,10 @@ export function formatBenchMarkdown(report: BenchReport): string {
       .map(([c, n]) => `${c.replace('Command', '')} ${n}`)
       .join(', ')} |`,
     `| DynamoDB RRU, AWS rules / DynamoDB Local's figure | ${report.perCheckout.readRequestUnitsAws} / ${report.perCheckout.readRequestUnitsLocal} |`,
+    '',
+    formatByEntryMarkdown('writes per checkout by entry (sizing phase)', report.perCheckout.writesByEntry),
+    '',
+    formatByEntryMarkdown('reads per checkout by entry (measured run, polls apart)', report.perCheckout.readsByEntry),
     '',
     `| cost per million checkouts (AWS list prices, ${report.cost.pricesRegion}) | per checkout | USD per 1M |`,
     '|---|---|---|',

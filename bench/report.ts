@@ -165,6 +165,12 @@ export interface BenchReport {
     writeRequestUnitsAwsByCommand: Record<string, number>;
     /** The sizing phase's writes per `<entry> <command>`: requests, items, units by AWS rules and Local's. */
     writesByEntry: Record<string, { requests: number; items: number; unitsAws: number; unitsLocal: number }>;
+    /**
+     * The measured run's reads per `<entry> <command>` (GetItem, BatchGetItem, Query, Scan,
+     * TransactGetItems), polls and idle timer runs excepted: requests, items asked for (keys of a
+     * batch or transaction, 1 per Query/Scan page), read units by AWS rules and Local's.
+     */
+    readsByEntry: Record<string, EntryCallRow>;
     dynamoCallsByCommand: Record<string, number>;
     lambdaInvocationsByEntry: Record<string, number>;
     /** Mean billed ms per invocation, from the serial phase. */
@@ -185,6 +191,15 @@ export interface BenchReport {
 }
 
 const WRITE_COMMAND = /Put|Update|Delete|Write/;
+const READ_COMMAND = /Get|Query|Scan/;
+
+/** One `<entry> <command>` row of writesByEntry / readsByEntry, per successful checkout. */
+export interface EntryCallRow {
+  requests: number;
+  items: number;
+  unitsAws: number;
+  unitsLocal: number;
+}
 
 /** The load generator's status polls (not per-checkout work). */
 function isPoll(counters: EntryCounters): boolean {
@@ -276,6 +291,7 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       writeRequestUnitsLocalSizing: sized === undefined ? null : round(sized.writeUnitsLocal, 2),
       writeRequestUnitsAwsByCommand: sized?.writeUnitsAwsByCommand ?? {},
       writesByEntry: sized?.byEntry ?? {},
+      readsByEntry: readsByEntry(m.runCounters, succeeded),
       dynamoCallsByCommand: usage.callsByCommand,
       lambdaInvocationsByEntry: usage.invocationsByEntry,
       lambdaMsPerInvocationSerial: usage.msPerInvocation,
@@ -407,6 +423,25 @@ function writeFigures(counters: CounterSnapshot, succeeded: number) {
     writeUnitsAwsByCommand: byCommand,
     byEntry,
   };
+}
+
+/** Per successful checkout, the reads each entry made (every component; not polls, not idle timer runs). */
+function readsByEntry(counters: CounterSnapshot, succeeded: number): Record<string, EntryCallRow> {
+  const per = (value: number): number => (succeeded === 0 ? 0 : value / succeeded);
+  const rows: Record<string, EntryCallRow> = {};
+  for (const [key, entry] of Object.entries(counters.entries)) {
+    if (!isCheckoutWork(entry)) continue;
+    for (const [command, calls] of Object.entries(entry.dynamodb)) {
+      if (!READ_COMMAND.test(command) || calls.calls === 0) continue;
+      rows[`${key} ${command.replace('Command', '')}`] = {
+        requests: round(per(calls.calls), 2),
+        items: round(per(calls.items), 2),
+        unitsAws: round(per(calls.readUnitsAws), 2),
+        unitsLocal: round(per(calls.readUnits), 2),
+      };
+    }
+  }
+  return rows;
 }
 
 export function defined(values: (number | undefined)[]): number[] {

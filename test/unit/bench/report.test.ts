@@ -160,6 +160,23 @@ describe('bench report', () => {
     expect(report.bundles).toMatchObject({ maxKiB: 120.5, maxInitMs: 40 });
   });
 
+  it('breaks reads down per entry and command like the writes, polls and idle timer runs apart', () => {
+    // Act
+    const report = buildBenchReport(measurements());
+    const markdown = formatBenchMarkdown(report);
+    // Assess: per successful checkout (2), from the measured run.
+    expect(report.perCheckout.readsByEntry).toEqual({
+      'any-step GetItem': { requests: 2, items: 0, unitsAws: 1, unitsLocal: 2 },
+      'any-timer Query': { requests: 0.5, items: 0, unitsAws: 0.5, unitsLocal: 0 },
+    });
+    expect(report.perCheckout.writesByEntry).toEqual({
+      'any-step TransactWriteItems': { requests: 2, items: 4, unitsAws: 14, unitsLocal: 8 },
+    });
+    expect(markdown).toContain('| any-step GetItem | 2 | 0 | 1 | 2 |');
+    expect(markdown).toContain('| any-step TransactWriteItems | 2 | 4 | 14 | 8 |');
+    expect(markdown).not.toContain('GET /v1/checkouts/{id} GetItem');
+  });
+
   it('leaves the AWS write units null without a sizing phase and prints n/a for them', () => {
     // Prepare
     const { sizing: _unused, ...withoutSizing } = measurements();
