@@ -76,10 +76,7 @@ const PORT_ENV_KEYS = [
 /** The stack could not bind a port the harness picked (not one the caller pinned). */
 class HarnessPortTakenError extends Error {}
 
-async function startStackProcessOnce(
-  extraEnv: Record<string, string>,
-  options: StartStackProcessOptions,
-): Promise<StackProcess> {
+async function startStackProcessOnce(extraEnv: Record<string, string>, options: StartStackProcessOptions): Promise<StackProcess> {
   const [apiPort, pspPort, merchantPort, sfnPort, stripeSandboxPort] = await Promise.all([
     freePort(),
     freePort(),
