@@ -1,5 +1,7 @@
 /**
- * The saga's CapturePayment step: capture the full amount once, through the checkout's financial
+ * The saga's CapturePayment step, the success path's one step after AuthorizePayment: first the
+ * inventory confirmation (inventory-confirmation.ts: at once when not required, else the merchant
+ * asked once and the decision recorded in one conditional write), then capture the full amount once, through the checkout's financial
  * instrument (capturable reserved first, refundable credited after), keyed `<checkout>:capture`.
  * The instrument is the one money ledger: what was captured is read from it, never kept on the
  * checkout (which records only the attempt's move to `captured`, by a conditional write).
@@ -34,6 +36,7 @@ import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { holdForManualCapture } from './hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
+import { confirmBeforeCapture, type InventoryPhaseInput, type InventoryPhasePorts } from './inventory-confirmation';
 import { recordOutcome } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -41,7 +44,11 @@ export type CapturePaymentPorts = Pick<
   SagaPorts,
   'checkouts' | 'gateway' | 'gateways' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
 > &
+  InventoryPhasePorts &
   SavePaymentMethodDependencies;
+
+/** The CapturePayment state's Parameters: the checkout, and what the confirm phase needs from the state. */
+export interface CapturePaymentInput extends StepInput, InventoryPhaseInput {}
 
 export interface CapturePaymentOutput {
   capturedAmount: number;
@@ -74,7 +81,7 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
   return { pspReference: authorization.pspReference, instrumentId: payment.instrumentId };
 }
 
-export async function capturePayment(deps: CapturePaymentPorts, input: StepInput): Promise<CapturePaymentOutput> {
+export async function capturePayment(deps: CapturePaymentPorts, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
   const { written: _written, ...output } = await captureAndRecord(deps, input);
   return output;
 }
@@ -82,9 +89,12 @@ export async function capturePayment(deps: CapturePaymentPorts, input: StepInput
 /** capturePayment, also giving the checkout it wrote (for the in-process notify; never returned to the state machine). */
 async function captureAndRecord(
   deps: CapturePaymentPorts,
-  { checkoutId }: StepInput,
+  input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { written?: Checkout }> {
-  const checkout = await loadCheckout(deps, checkoutId);
+  const { checkoutId } = input;
+  // One read for both phases. A store error here is retried by the Task like any capture error:
+  // nothing was sent to the merchant in this run yet, and a decision stored by an earlier run is read, not asked again.
+  const checkout = await confirmBeforeCapture(deps, await loadCheckout(deps, checkoutId), input);
   const payment = requirePayment(checkout);
   if (capturedBySaga(payment)) {
     // A re-run after the capture was recorded: the ledger's figure, nothing sent again. A capture
@@ -155,10 +165,10 @@ export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
  */
 export async function captureAndNotify(
   deps: CaptureAndNotifyPorts,
-  input: StepInput,
+  input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
   const { written, ...captured } = await captureAndRecord(deps, input);
-  const notified = await notifyMerchant(deps, input, written);
+  const notified = await notifyMerchant(deps, { checkoutId: input.checkoutId }, written);
   return { ...captured, notified };
 }
 
