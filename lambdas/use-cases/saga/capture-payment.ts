@@ -17,7 +17,8 @@
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
-import type { Checkout, CheckoutPayment } from '../../domain/model';
+import type { Checkout, CheckoutPayment, Merchant } from '../../domain/model';
+import type { MerchantRepository } from '../../ports/merchants';
 import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
@@ -167,9 +168,31 @@ export async function captureAndNotify(
   deps: CaptureAndNotifyPorts,
   input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
-  const { written, ...captured } = await captureAndRecord(deps, input);
-  const notified = await notifyMerchant(deps, { checkoutId: input.checkoutId }, written);
+  const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
+  const { written, ...captured } = await captureAndRecord(once, input);
+  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written);
   return { ...captured, notified };
+}
+
+/**
+ * The merchant read once per invocation: the confirm phase's read also gives the webhook
+ * delivery the merchant's allowed_ports. A stale value is harmless here: both uses are the same
+ * Task a few milliseconds apart, and a settings change in between applies from the next delivery
+ * (the dispatcher reads again). A failed read is not kept.
+ */
+function merchantReadOnce(merchants: MerchantRepository): MerchantRepository {
+  const reads = new Map<string, Promise<Merchant | undefined>>();
+  const once = Object.create(merchants) as MerchantRepository;
+  once.getMerchant = (merchantId: string) => {
+    let read = reads.get(merchantId);
+    if (read === undefined) {
+      read = merchants.getMerchant(merchantId);
+      reads.set(merchantId, read);
+      read.catch(() => reads.delete(merchantId));
+    }
+    return read;
+  };
+  return once;
 }
 
 /**

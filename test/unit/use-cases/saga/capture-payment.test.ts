@@ -8,7 +8,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
-import type { FakeCheckouts, FakeConfirmer, FakeGateway, FakeInstruments, FakeMerchants } from '../../fakes';
+import type {
+  FakeCheckouts,
+  FakeConfirmer,
+  FakeGateway,
+  FakeInstruments,
+  FakeMerchants,
+  FakeWebhookEndpoints,
+} from '../../fakes';
 import { input, sagaWorld } from './saga-fixture';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
 import { captureAndNotify, capturePayment } from '../../../../lambdas/use-cases/saga/capture-payment';
@@ -180,6 +187,23 @@ describe('CapturePayment confirms the inventory, then captures, in one Task', ()
     const after = (await checkouts.getCheckout('chk_1'))!;
     expect(after.payment?.inventoryConfirmation).toBe('confirmed');
     expect(after.version).toBe(versionBefore + 2); // the decision write, then the capture with the terminal status
+  });
+
+  it('reads the merchant once for the confirmation and the first webhook delivery (captureAndNotify)', async () => {
+    // Prepare: an endpoint on port 8443, so the delivery needs the merchant's allowed_ports too.
+    await authorizePayment(deps, input);
+    const current = (await merchants.getMerchant('mer_1'))!;
+    await merchants.updateSettings('mer_1', { ...current.settings, allowedPorts: [8443] });
+    const endpoints = world.terminalDeps.webhookEndpoints as FakeWebhookEndpoints;
+    endpoints.rows[0] = { ...endpoints.rows[0]!, url: 'https://merchant.example:8443/webhooks' };
+    const { reads, deps: counted } = countingReads(world);
+    // Act
+    const result = await captureAndNotify(counted, stepInput);
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.notified.delivered).toBe(2);
+    expect(confirmer.requests).toHaveLength(1);
+    expect(reads.merchant).toBe(1);
   });
 
   it('reads neither the merchant nor the checkout twice when confirmation is not required', async () => {
