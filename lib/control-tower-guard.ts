@@ -20,7 +20,7 @@ export const GUARD_EXCEPTIONS = {
   lambdaOutsideVpc: {
     rule: 'lambda_inside_vpc_check',
     reason:
-      'Only the functions that call merchant URLs (ConfirmInventory, CapturePayment and VoidAuthorization for the result webhook, the webhook dispatcher) need fixed egress IPs and run in the VPC; the others talk only to AWS APIs (DynamoDB, Secrets Manager, Step Functions) and the PSP over TLS with IAM, and a VPC would add ENI cold starts and NAT charges without reducing what they can reach.',
+      'Only the functions that call merchant URLs (CapturePayment for the inventory confirmation and the result webhook, VoidAuthorization for the result webhook, the webhook dispatcher) need fixed egress IPs and run in the VPC; the others talk only to AWS APIs (DynamoDB, Secrets Manager, Step Functions) and the PSP over TLS with IAM, and a VPC would add ENI cold starts and NAT charges without reducing what they can reach.',
   },
   /** CT.LAMBDA.PR.3 on the functions that are in the VPC. */
   lambdaInVpcThroughImports: {

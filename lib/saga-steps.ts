@@ -6,8 +6,10 @@
  */
 export const SAGA_STEPS = {
   AuthorizePayment: 'saga-authorize-payment',
-  ConfirmInventory: 'saga-confirm-inventory',
-  /** The success path's last step: capture, terminal `succeeded` in the same write, the result webhook in-process. */
+  /**
+   * The success path's last step: the merchant's inventory confirmation (when required; asked once,
+   * recorded in one write), then capture, terminal `succeeded` in the same write, the result webhook in-process.
+   */
   CapturePayment: 'saga-capture-payment',
   /** The failure path's one terminal step: void, terminal `failed` (or reopen), the result webhook in-process. */
   VoidAuthorization: 'saga-void-authorization',

@@ -147,15 +147,11 @@ interface SagaFunctionNeeds {
 
 const SAGA_FUNCTIONS: Record<SagaState, SagaFunctionNeeds> = {
   AuthorizePayment: { description: 'Saga: authorizes the payment at the PSP', callsPsp: true, cardVault: 'reveal' },
-  ConfirmInventory: {
-    description: "Saga: asks the merchant's backend to confirm inventory (10 s)",
-    merchantEgress: true,
-    secretsKey: true,
-  },
   CapturePayment: {
-    description: 'Saga: captures the authorized amount, records succeeded and sends the result webhook',
+    description:
+      "Saga: confirms inventory with the merchant's backend (10 s), captures, records succeeded and sends the result webhook",
     callsPsp: true,
-    // The result webhook goes to merchant URLs, signed with the merchant's stored secret.
+    // The inventory confirmation and the result webhook go to merchant URLs, signed with the merchant's stored secret.
     merchantEgress: true,
     secretsKey: true,
     // save_payment_method: the customer's card is saved before the terminal write (no decrypt).
@@ -220,7 +216,7 @@ const WAIT_STEP_FUNCTION_SECONDS = 25;
 /** The `.waitForTaskToken` Lambda integration: the function is named in Parameters.FunctionName. */
 export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
-/** `api-checkouts` -> `ApiCheckouts`, `ConfirmInventory` stays. */
+/** `api-checkouts` -> `ApiCheckouts`, `CapturePayment` stays. */
 function toPascalCase(name: string): string {
   return name
     .split('-')

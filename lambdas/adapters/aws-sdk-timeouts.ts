@@ -1,8 +1,8 @@
 /**
  * Request timeouts for every AWS SDK client the functions create. Without them a connection that
  * hangs (a black-holed NAT, a stalled endpoint) waits for the Lambda timeout, and inside
- * ConfirmInventory it would be reported as a merchant timeout though the merchant was never
- * called. With them the call fails fast as an SDK error (`TimeoutError`), which the state machine
+ * CapturePayment's inventory confirmation it would be reported as a merchant timeout though the
+ * merchant was never called. With them the call fails fast as an SDK error (`TimeoutError`), which the state machine
  * does not mistake for the merchant's answer. The SDK's own retries (maxAttempts) still apply.
  * Clients pointed at a local endpoint (DynamoDB Local, the Step Functions emulator) keep the SDK's
  * defaults: a JVM on a shared machine can legitimately take seconds.

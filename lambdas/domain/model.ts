@@ -91,10 +91,12 @@ export interface CheckoutPayment {
   attempts: PaymentAttempt[];
   /**
    * Where the inventory confirmation stands. Set to `pending` or `not_required` at authorization
-   * (from the merchant's settings then), `confirmed`/`rejected` by ConfirmInventory. Capture is
-   * refused unless it is `confirmed` or `not_required`: never captured without confirmation.
+   * (from the merchant's settings then), `confirmed`/`rejected` by CapturePayment's confirm phase.
+   * Capture is refused unless it is `confirmed` or `not_required`: never captured without confirmation.
    */
   inventoryConfirmation?: 'pending' | 'not_required' | 'confirmed' | 'rejected';
+  /** With `rejected`: the merchant decision's failure reason, written in the same write (a re-run throws it again). */
+  inventoryRejection?: 'inventory_rejected' | 'inventory_timeout' | 'inventory_unreachable';
   instrumentId?: string; // fi_... (financial instruments issue)
   /**
    * Set when the reconciliation sweep took the checkout over (its saga was gone or stuck): saga

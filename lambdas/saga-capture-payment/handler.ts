@@ -1,7 +1,7 @@
 /**
- * The saga's `CapturePayment` Task state (statemachines/checkout.asl.json): the capture with the
- * terminal `succeeded` write, then the result webhook's publishing and first delivery in-process;
- * emits CheckoutSucceeded.
+ * The saga's `CapturePayment` Task state (statemachines/checkout.asl.json): the merchant's
+ * inventory confirmation (when required), the capture with the terminal `succeeded` write, then
+ * the result webhook's publishing and first delivery in-process; emits CheckoutSucceeded.
  */
 import { captureAndNotify } from '../use-cases/saga/capture-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
@@ -10,7 +10,7 @@ import { customerRepository } from '../shared/customer-wiring';
 import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
-  [...NOTIFY_PORT_KEYS, 'gateway', 'gateways', 'authorizationHolds', 'authorizationPolicy'],
+  [...NOTIFY_PORT_KEYS, 'confirmer', 'gateway', 'gateways', 'authorizationHolds', 'authorizationPolicy'],
   (deps, input: Parameters<typeof captureAndNotify>[1]) =>
     captureAndNotify({ ...deps, customers: customerRepository, savedPaymentMethods }, input),
   { onResult: (_input, output) => output.status === 'succeeded' && recordCheckoutOutcome({ status: 'succeeded' }) },

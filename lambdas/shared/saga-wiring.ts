@@ -66,8 +66,8 @@ const authorizationPolicy = once(() =>
 );
 
 /**
- * Every port a saga entry may ask for, each built only when read (getters): an entry that takes
- * ConfirmInventory's ports never builds the webhook sender, the hold store or a PSP gateway.
+ * Every port a saga entry may ask for, each built only when read (getters): an entry that does
+ * not take the confirmer, the webhook sender or the hold store never builds them.
  */
 const wiring: SagaWiring = {
   get events() {

@@ -20,8 +20,8 @@ import {
   type SynthesizedPaystep,
 } from './synth-paystep';
 
-/** The terminal steps send the result webhook in-process: they call merchant URLs like ConfirmInventory. */
-const MERCHANT_EGRESS: SagaState[] = ['ConfirmInventory', 'CapturePayment', 'VoidAuthorization'];
+/** The terminal steps send the result webhook in-process, and CapturePayment asks the merchant to confirm inventory: merchant URLs. */
+const MERCHANT_EGRESS: SagaState[] = ['CapturePayment', 'VoidAuthorization'];
 const CALLS_PSP: SagaState[] = [
   'AuthorizePayment',
   'CapturePayment',

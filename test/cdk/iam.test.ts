@@ -92,9 +92,8 @@ const API_NEEDS: Record<ApiEntry, Needs> = {
 const SAGA_NEEDS: Record<SagaState, Needs> = {
   // PSP callers decrypt a merchant's own connector credentials with the secrets key.
   AuthorizePayment: { secrets: ['secretsKey'], cardVault: 'reveal' },
-  ConfirmInventory: { secrets: ['secretsKey'], inVpc: true },
   // The terminal steps: the result webhook in-process (merchant egress, signing secret); CapturePayment
-  // saves the customer's card before its terminal write ('attach').
+  // also asks the merchant to confirm inventory, and saves the customer's card before its terminal write ('attach').
   CapturePayment: { secrets: ['secretsKey'], inVpc: true, cardVault: 'attach' },
   VoidAuthorization: { secrets: ['secretsKey'], inVpc: true },
   AwaitAuthorization: { secrets: ['secretsKey'], taskTokens: true },

@@ -26,7 +26,6 @@ function expectedAcknowledgedFindings(stage: string): string[] {
     'ApiWebhookEndpoints',
     'WebCheckout',
     'SagaAuthorizePayment',
-    'SagaConfirmInventory',
     'SagaCapturePayment',
     'SagaVoidAuthorization',
     'ApiEvents',

@@ -65,7 +65,7 @@ const LAMBDA_TRANSIENT_ERRORS = [
  * error, VPC function Inactive and reconnecting). Not Lambda.Unknown or
  * Lambda.ClientExecutionTimeoutException: those come after the code may have called the merchant.
  */
-const CONFIRM_INVENTORY_PRE_INVOCATION_ERRORS = [
+const PRE_INVOCATION_LAMBDA_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.ServiceException',
   'Lambda.SdkClientException',
@@ -189,7 +189,7 @@ describe('checkout state machine (as deployed)', () => {
     });
   });
 
-  it('success path: AuthorizePayment -> ConfirmInventory -> CapturePayment (End), three Task states and no Choice or Pass state', () => {
+  it('success path: AuthorizePayment -> CapturePayment (End), two Task states and no Choice or Pass state', () => {
     // Act: follow Next from StartAt.
     const path: string[] = [];
     for (let name: string | undefined = deployed.StartAt; name !== undefined; name = deployed.States[name]!.Next) {
@@ -197,13 +197,13 @@ describe('checkout state machine (as deployed)', () => {
       if (path.length > 20) break;
     }
     // Assess
-    expect(path).toEqual(['AuthorizePayment', 'ConfirmInventory', 'CapturePayment']);
+    expect(path).toEqual(['AuthorizePayment', 'CapturePayment']);
     for (const name of path) expect(deployed.States[name]!.Type, name).toBe('Task');
     expect(deployed.States.CapturePayment!.End).toBe(true);
     const types = new Set(Object.values(deployed.States).map((state) => state.Type));
     expect(types).toEqual(new Set(['Task']));
-    // ConfirmInventory learns from AuthorizePayment's result whether it has anything to do.
-    expect(deployed.States.ConfirmInventory!.Parameters).toMatchObject({
+    // CapturePayment's confirm phase learns from AuthorizePayment's result whether it has anything to do.
+    expect(deployed.States.CapturePayment!.Parameters).toMatchObject({
       'inventoryConfirmationRequired.$': '$.AuthorizePaymentResult.inventoryConfirmationRequired',
     });
   });
@@ -215,7 +215,7 @@ describe('checkout state machine (as deployed)', () => {
     );
     // Assess: one States.ALL catcher per non-terminal state, into $.failure.<its own name>.
     expect(failureCatchers.map(([name]) => name).sort()).toEqual(
-      ['AuthorizePayment', 'AwaitAuthentication', 'AwaitAuthorization', 'CapturePayment', 'ConfirmInventory'].sort(),
+      ['AuthorizePayment', 'AwaitAuthentication', 'AwaitAuthorization', 'CapturePayment'].sort(),
     );
     for (const [name, catcher] of failureCatchers) {
       expect(catcher.ErrorEquals, name).toEqual(['States.ALL']);
@@ -227,26 +227,23 @@ describe('checkout state machine (as deployed)', () => {
     expect(terminal.Parameters).toEqual({ 'checkoutId.$': '$.checkoutId', 'failure.$': '$.failure' });
   });
 
-  it('ConfirmInventory: TimeoutSeconds 10, every failure (States.Timeout included) caught and routed to the void', () => {
+  it('CapturePayment: every failure (States.Timeout included) caught and routed to the void, under its own ResultPath', () => {
     // Assess
-    const confirm = deployed.States.ConfirmInventory!;
-    expect(confirm.TimeoutSeconds).toBe(10);
-    const catchers = confirm.Catch ?? [];
-    expect(catchers).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure.ConfirmInventory', Next: 'VoidAuthorization' },
+    const capture = deployed.States.CapturePayment!;
+    expect(capture.Catch ?? []).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure.CapturePayment', Next: 'VoidAuthorization' },
     ]);
-    expect(confirm.Next).toBe('CapturePayment');
+    expect(capture.End).toBe(true);
   });
 
-  it('ConfirmInventory: retries only invocations that failed before the function ran, within the 10 s, and never the merchant call', () => {
+  it('CapturePayment: retries Lambda only for invokes that failed before the function ran, within the 10 s, never the merchant call', () => {
     // Assess
-    const confirm = deployed.States.ConfirmInventory!;
-    const retriers = confirm.Retry ?? [];
-    expect(retriers.length).toBe(1);
-    const retrier = retriers[0]!;
-    expect(retrier.ErrorEquals.length).toBeGreaterThan(0);
-    // Errors Lambda raises before the handler runs: the merchant was never called.
-    for (const error of retrier.ErrorEquals) expect(CONFIRM_INVENTORY_PRE_INVOCATION_ERRORS, error).toContain(error);
+    const capture = deployed.States.CapturePayment!;
+    const lambdaRetriers = (capture.Retry ?? []).filter((retrier) => retrier.ErrorEquals.some((e) => e.startsWith('Lambda.')));
+    expect(lambdaRetriers.length).toBe(1);
+    const retrier = lambdaRetriers[0]!;
+    // Errors Lambda raises before the handler runs: the merchant was never called in that invoke.
+    for (const error of retrier.ErrorEquals) expect(PRE_INVOCATION_LAMBDA_ERRORS, error).toContain(error);
     expect(retrier.ErrorEquals).toContain('Lambda.TooManyRequestsException');
     // The waits between attempts fit well inside the 10 s the merchant is promised.
     const attempts = retrier.MaxAttempts ?? 3;
@@ -254,8 +251,16 @@ describe('checkout state machine (as deployed)', () => {
     const rate = retrier.BackoffRate ?? 2;
     const totalWaitSeconds = Array.from({ length: attempts }, (_, i) => interval * rate ** i).reduce((a, b) => a + b, 0);
     expect(totalWaitSeconds).toBeLessThanOrEqual(5);
+    // The other retrier names only errors the capture phase raises (the confirm phase raises Inventory* errors).
+    const others = (capture.Retry ?? []).filter((r) => r !== retrier).flatMap((r) => r.ErrorEquals);
+    expect(others.sort()).toEqual([
+      'ConcurrentModificationError',
+      'PspTimeoutError',
+      'PspUnavailableError',
+      'StoreUnavailableError',
+    ]);
     // The function learns when the state was entered, so a retry or a cold start shortens the merchant's time instead of extending it.
-    expect(confirm.Parameters).toEqual({
+    expect(capture.Parameters).toEqual({
       'checkoutId.$': '$.checkoutId',
       'stateEnteredTime.$': '$$.State.EnteredTime',
       'inventoryConfirmationRequired.$': '$.AuthorizePaymentResult.inventoryConfirmationRequired',
@@ -320,13 +325,15 @@ describe('checkout state machine (as deployed)', () => {
     for (const state of ['AuthorizePayment', 'CapturePayment', 'VoidAuthorization'] as const) {
       const task = deployed.States[state]!;
       const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      // CapturePayment (it may call the merchant) retries only the Lambda errors raised before its code ran.
+      const lambdaErrors = state === 'CapturePayment' ? PRE_INVOCATION_LAMBDA_ERRORS : LAMBDA_TRANSIENT_ERRORS;
       expect(retried, state).toEqual(
         expect.arrayContaining([
           'PspUnavailableError',
           'PspTimeoutError',
           'StoreUnavailableError',
           'ConcurrentModificationError',
-          ...LAMBDA_TRANSIENT_ERRORS,
+          ...lambdaErrors,
         ]),
       );
     }

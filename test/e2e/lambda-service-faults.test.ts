@@ -4,14 +4,14 @@
  * (PAYSTEP_SFN_INVOCATION_FAULTS, local/stepfunctions-emulator.ts) while everything else is real
  * (`npm start` as a child process, the real ASL and handlers, the demo merchant over HTTP).
  *
- * - A throttled invoke of ConfirmInventory (Lambda.TooManyRequestsException, raised before the
- *   function runs) is retried, and the merchant is asked exactly once.
+ * - A throttled invoke of CapturePayment (Lambda.TooManyRequestsException, raised before the
+ *   function runs) is retried, and the merchant is asked exactly once (its confirm phase runs first).
  * - A cold start comes out of the merchant's 10 s, counted from $$.State.EnteredTime: a merchant
  *   that answers in time after a cold start is confirmed; one that would answer past the Task's
  *   10 s is cut off by the function itself before that (inventory_timeout), and its late 200
  *   writes nothing onto the checkout being voided.
  *
- * The faults apply to ConfirmInventory's invocations in order, so the tests run in this order.
+ * The faults apply to CapturePayment's invocations in order, so the tests run in this order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
@@ -47,7 +47,7 @@ const CATALOGUE: CatalogueProduct[] = [
 ];
 
 const FAULTS = {
-  ConfirmInventory: [
+  CapturePayment: [
     { preInvocationError: 'Lambda.TooManyRequestsException' }, // test 1, first attempt
     {}, // test 1, the retry
     { startDelayMs: COLD_START_MS }, // test 2
@@ -86,16 +86,16 @@ async function timeline(checkoutId: string): Promise<{ type: string; at: string;
   return answer.body.events;
 }
 
-/** The ConfirmInventory part of the checkout's execution history. */
-async function confirmInventoryHistory(checkoutId: string): Promise<HistoryEvent[]> {
+/** The CapturePayment part of the checkout's execution history (its confirm phase comes first). */
+async function capturePaymentHistory(checkoutId: string): Promise<HistoryEvent[]> {
   const executions = await stack.listExecutions();
   const execution = executions.find((e) => e.name === executionNameFor(checkoutId));
   expect(execution).toBeDefined();
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution!.executionArn, maxResults: 1000 }));
   const events = history.events ?? [];
-  const start = events.findIndex((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'ConfirmInventory');
+  const start = events.findIndex((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'CapturePayment');
   const end = events.findIndex(
-    (e, i) => i > start && e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'ConfirmInventory',
+    (e, i) => i > start && e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'CapturePayment',
   );
   const next = events.findIndex((e, i) => i > start && (e.type ?? '').endsWith('StateEntered'));
   return events.slice(start, end >= 0 ? end + 1 : next >= 0 ? next : undefined);
@@ -118,13 +118,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('Lambda-service faults around ConfirmInventory', () => {
+describe("Lambda-service faults around CapturePayment's inventory confirmation", () => {
   it('a throttled invoke is retried before the function runs, and the merchant is asked exactly once', async () => {
     // Act
     const { checkoutId, terminal } = await purchase('mug');
     // Assess
     expect(terminal.status).toBe('succeeded');
-    const history = await confirmInventoryHistory(checkoutId);
+    const history = await capturePaymentHistory(checkoutId);
     expect(
       history.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error),
     ).toEqual(['Lambda.TooManyRequestsException']);
@@ -138,7 +138,7 @@ describe('Lambda-service faults around ConfirmInventory', () => {
     const { checkoutId, terminal } = await purchase('five-seconds');
     // Assess
     expect(terminal.status).toBe('succeeded');
-    const history = await confirmInventoryHistory(checkoutId);
+    const history = await capturePaymentHistory(checkoutId);
     const entered = history[0]!.timestamp!.getTime();
     const events = await timeline(checkoutId);
     const confirmed = events.find((e) => e.type === 'inventory_confirmed')!;
@@ -151,7 +151,7 @@ describe('Lambda-service faults around ConfirmInventory', () => {
     const { checkoutId, terminal } = await purchase('seven-and-a-half-seconds');
     // Assess
     expect(terminal).toMatchObject({ status: 'failed', failure_reason: 'inventory_timeout' });
-    const history = await confirmInventoryHistory(checkoutId);
+    const history = await capturePaymentHistory(checkoutId);
     const entered = history[0]!.timestamp!.getTime();
     // The function gave up within the 10 s (a Lambda failure, not the Task's States.Timeout).
     const failed = history.find((e) => e.type === 'LambdaFunctionFailed');

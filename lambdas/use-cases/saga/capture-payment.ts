@@ -1,5 +1,7 @@
 /**
- * The saga's CapturePayment step: capture the full amount once, through the checkout's financial
+ * The saga's CapturePayment step, the success path's one step after AuthorizePayment: first the
+ * inventory confirmation (inventory-confirmation.ts: at once when not required, else the merchant
+ * asked once and the decision recorded in one conditional write), then capture the full amount once, through the checkout's financial
  * instrument (capturable reserved first, refundable credited after), keyed `<checkout>:capture`.
  * The instrument is the one money ledger: what was captured is read from it, never kept on the
  * checkout (which records only the attempt's move to `captured`, by a conditional write).
@@ -15,7 +17,8 @@
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
-import type { Checkout, CheckoutPayment } from '../../domain/model';
+import type { Checkout, CheckoutPayment, Merchant } from '../../domain/model';
+import type { MerchantRepository } from '../../ports/merchants';
 import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
@@ -34,6 +37,7 @@ import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { holdForManualCapture } from './hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
+import { confirmBeforeCapture, type InventoryPhaseInput, type InventoryPhasePorts } from './inventory-confirmation';
 import { recordOutcome } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -41,7 +45,11 @@ export type CapturePaymentPorts = Pick<
   SagaPorts,
   'checkouts' | 'gateway' | 'gateways' | 'instruments' | 'authorizationHolds' | 'authorizationPolicy'
 > &
+  InventoryPhasePorts &
   SavePaymentMethodDependencies;
+
+/** The CapturePayment state's Parameters: the checkout, and what the confirm phase needs from the state. */
+export interface CapturePaymentInput extends StepInput, InventoryPhaseInput {}
 
 export interface CapturePaymentOutput {
   capturedAmount: number;
@@ -74,7 +82,7 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
   return { pspReference: authorization.pspReference, instrumentId: payment.instrumentId };
 }
 
-export async function capturePayment(deps: CapturePaymentPorts, input: StepInput): Promise<CapturePaymentOutput> {
+export async function capturePayment(deps: CapturePaymentPorts, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
   const { written: _written, ...output } = await captureAndRecord(deps, input);
   return output;
 }
@@ -82,9 +90,12 @@ export async function capturePayment(deps: CapturePaymentPorts, input: StepInput
 /** capturePayment, also giving the checkout it wrote (for the in-process notify; never returned to the state machine). */
 async function captureAndRecord(
   deps: CapturePaymentPorts,
-  { checkoutId }: StepInput,
+  input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { written?: Checkout }> {
-  const checkout = await loadCheckout(deps, checkoutId);
+  const { checkoutId } = input;
+  // One read for both phases. A store error here is retried by the Task like any capture error:
+  // nothing was sent to the merchant in this run yet, and a decision stored by an earlier run is read, not asked again.
+  const checkout = await confirmBeforeCapture(deps, await loadCheckout(deps, checkoutId), input);
   const payment = requirePayment(checkout);
   if (capturedBySaga(payment)) {
     // A re-run after the capture was recorded: the ledger's figure, nothing sent again. A capture
@@ -155,11 +166,33 @@ export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
  */
 export async function captureAndNotify(
   deps: CaptureAndNotifyPorts,
-  input: StepInput,
+  input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
-  const { written, ...captured } = await captureAndRecord(deps, input);
-  const notified = await notifyMerchant(deps, input, written);
+  const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
+  const { written, ...captured } = await captureAndRecord(once, input);
+  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written);
   return { ...captured, notified };
+}
+
+/**
+ * The merchant read once per invocation: the confirm phase's read also gives the webhook
+ * delivery the merchant's allowed_ports. A stale value is harmless here: both uses are the same
+ * Task a few milliseconds apart, and a settings change in between applies from the next delivery
+ * (the dispatcher reads again). A failed read is not kept.
+ */
+function merchantReadOnce(merchants: MerchantRepository): MerchantRepository {
+  const reads = new Map<string, Promise<Merchant | undefined>>();
+  const once = Object.create(merchants) as MerchantRepository;
+  once.getMerchant = (merchantId: string) => {
+    let read = reads.get(merchantId);
+    if (read === undefined) {
+      read = merchants.getMerchant(merchantId);
+      reads.set(merchantId, read);
+      read.catch(() => reads.delete(merchantId));
+    }
+    return read;
+  };
+  return once;
 }
 
 /**

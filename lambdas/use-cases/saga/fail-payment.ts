@@ -6,7 +6,8 @@
  * failed status or reopen the checkout for another card (record-outcome.ts), and publish the
  * result events with their first delivery attempt in-process (notify-merchant.ts).
  */
-import type { CheckoutStatus, FailureReason } from '../../domain/model';
+import type { CheckoutPayment, CheckoutStatus, FailureReason } from '../../domain/model';
+import { inventoryDecided } from './inventory-confirmation';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
 import { recordOutcome, type RecordOutcomePorts } from './record-outcome';
 import type { StepInput } from './shared';
@@ -19,13 +20,7 @@ export interface TaskFailure {
 }
 
 /** The states whose Catch routes to the failure Task, in the order they run. */
-export const FAILURE_SOURCES = [
-  'AuthorizePayment',
-  'AwaitAuthorization',
-  'AwaitAuthentication',
-  'ConfirmInventory',
-  'CapturePayment',
-] as const;
+export const FAILURE_SOURCES = ['AuthorizePayment', 'AwaitAuthorization', 'AwaitAuthentication', 'CapturePayment'] as const;
 
 export type FailureSource = (typeof FAILURE_SOURCES)[number];
 
@@ -50,8 +45,31 @@ const RETRIED_ERRORS = new Set([
   'ConcurrentModificationError',
 ]);
 
-/** The failure reason for the error one source state caught; pure. */
-export function failureOutcome(failure: FailPaymentInput['failure']): FailureOutcome {
+/** The errors CapturePayment's confirm phase raises, each with its reason (inventory-confirmation.ts). */
+const INVENTORY_ERRORS: Readonly<Record<string, FailureReason>> = {
+  InventoryRejectedError: 'inventory_rejected',
+  InventoryTimeoutError: 'inventory_timeout',
+  InventoryUnreachableError: 'inventory_unreachable',
+};
+
+/** Whether failureOutcome needs the stored inventory decision to tell the phase CapturePayment failed in. */
+export function needsStoredDecision(failure: FailPaymentInput['failure']): boolean {
+  const error = failure?.CapturePayment;
+  return error !== undefined && INVENTORY_ERRORS[error.Error ?? ''] === undefined;
+}
+
+/**
+ * The failure reason for the error one source state caught; pure. CapturePayment runs two phases:
+ * an Inventory* error names the confirm phase's reason; any other error (States.Timeout, a retried
+ * error that ran out, a crash) is told apart by `stored`, the payment as the store holds it: no
+ * decision stored yet means it failed before the decision (inventory_timeout for States.Timeout,
+ * inventory_unreachable otherwise, as the confirmation's own state mapped them before the merge),
+ * a decision stored means the capture phase failed (psp_error). Without `stored`: the capture phase.
+ */
+export function failureOutcome(
+  failure: FailPaymentInput['failure'],
+  stored?: Pick<CheckoutPayment, 'inventoryConfirmation' | 'inventoryRejection'>,
+): FailureOutcome {
   const source = FAILURE_SOURCES.find((state) => failure?.[state] !== undefined);
   const error = source === undefined ? undefined : failure?.[source];
   const name = error?.Error ?? '';
@@ -82,12 +100,13 @@ export function failureOutcome(failure: FailPaymentInput['failure']): FailureOut
         cause: '3-D Secure authentication was not completed in time',
         voids: true,
       };
-    case 'ConfirmInventory':
-      if (name === 'InventoryRejectedError') return withCause('inventory_rejected');
-      if (name === 'InventoryTimeoutError' || name === 'States.Timeout') return withCause('inventory_timeout');
-      return withCause('inventory_unreachable');
-    case 'CapturePayment':
-      return withCause('psp_error');
+    case 'CapturePayment': {
+      const inventoryReason = INVENTORY_ERRORS[name];
+      if (inventoryReason !== undefined) return withCause(inventoryReason);
+      if (stored === undefined || inventoryDecided(stored)) return withCause('psp_error');
+      if (stored.inventoryConfirmation === 'rejected') return withCause(stored.inventoryRejection ?? 'inventory_rejected');
+      return withCause(name === 'States.Timeout' ? 'inventory_timeout' : 'inventory_unreachable');
+    }
     default:
       return withCause('psp_error');
   }
@@ -104,7 +123,9 @@ export interface FailPaymentOutput {
 }
 
 export async function failPayment(deps: FailPaymentPorts, { checkoutId, failure }: FailPaymentInput): Promise<FailPaymentOutput> {
-  const outcome = failureOutcome(failure);
+  // Only a CapturePayment failure that is not an Inventory* error reads the checkout for its reason.
+  const stored = needsStoredDecision(failure) ? ((await deps.checkouts.getCheckout(checkoutId))?.payment ?? {}) : undefined;
+  const outcome = failureOutcome(failure, stored);
   let voided: FailPaymentOutput['void'];
   if (outcome.voids) {
     try {

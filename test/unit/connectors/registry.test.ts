@@ -9,7 +9,7 @@ import { CONNECTORS, gatewaysFromEnv } from '../../../lambdas/connectors/registr
 import { gatewayFor } from '../../../lambdas/use-cases/connector-gateways';
 import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
-import { confirmInventory } from '../../../lambdas/use-cases/saga/confirm-inventory';
+import { runConfirmPhase as confirmInventory } from '../use-cases/saga/saga-fixture';
 import type { SagaPorts } from '../../../lambdas/use-cases/saga/shared';
 import { voidAuthorization } from '../../../lambdas/use-cases/saga/void-authorization';
 import { aPayment } from '../../support/payments';

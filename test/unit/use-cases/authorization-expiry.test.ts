@@ -24,7 +24,7 @@ import { operateInstrument } from '../../../lambdas/use-cases/financial-instrume
 import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
 import { holdForManualCapture } from '../../../lambdas/use-cases/saga/hold-for-manual-capture';
-import { confirmInventory } from '../../../lambdas/use-cases/saga/confirm-inventory';
+import { runConfirmPhase as confirmInventory } from './saga/saga-fixture';
 import { checkoutEventTypes } from '../../../lambdas/use-cases/saga/notify-merchant';
 import { recordOutcome } from '../../../lambdas/use-cases/saga/record-outcome';
 import type { SagaPorts } from '../../../lambdas/use-cases/saga/shared';
@@ -164,10 +164,10 @@ describe('manual capture in the saga', () => {
   });
 
   it('never holds without the inventory confirmation (same rule as the capture)', async () => {
-    // Prepare
+    // Prepare: confirmation pending, but the state's input says not required (the stored value wins)
     await authorizePayment(saga, input);
     // Act
-    const early = capturePayment(saga, input);
+    const early = capturePayment(saga, { ...input, inventoryConfirmationRequired: false });
     // Assess
     await expect(early).rejects.toBeInstanceOf(InventoryNotConfirmedError);
     expect((await instruments.getInstrument('fi_1'))?.status).toBe('pending');

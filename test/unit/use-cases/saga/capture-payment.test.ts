@@ -1,19 +1,37 @@
 /**
- * CapturePayment with port fakes (through the checkout's instrument): never a capture without
- * the inventory confirmation, one capture keyed `<checkout>:capture`, none again on a re-run; the
+ * CapturePayment with port fakes (through the checkout's instrument): the inventory confirmation
+ * first in the same Task (the merchant asked once, even across the Task's retries; the confirm
+ * phase's errors never retried), never a capture without the inventory confirmation, one capture keyed `<checkout>:capture`, none again on a re-run; the
  * capture and the terminal `succeeded` in one write; the result webhook in-process (captureAndNotify).
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
-import type { FakeCheckouts, FakeConfirmer, FakeGateway, FakeInstruments, FakeMerchants } from '../../fakes';
+import type {
+  FakeCheckouts,
+  FakeConfirmer,
+  FakeGateway,
+  FakeInstruments,
+  FakeMerchants,
+  FakeWebhookEndpoints,
+} from '../../fakes';
 import { input, sagaWorld } from './saga-fixture';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
 import { captureAndNotify, capturePayment } from '../../../../lambdas/use-cases/saga/capture-payment';
 import { resultEventId } from '../../../../lambdas/use-cases/saga/notify-merchant';
 import type { SagaWorld } from './saga-fixture';
-import { confirmInventory } from '../../../../lambdas/use-cases/saga/confirm-inventory';
+import { runConfirmPhase as confirmInventory } from './saga-fixture';
 import { balancesOfPayment } from '../../../../lambdas/use-cases/payment-ledger';
-import { InventoryNotConfirmedError, InventoryRejectedError } from '../../../../lambdas/errors';
+import {
+  InventoryNotConfirmedError,
+  InventoryRejectedError,
+  InventoryTimeoutError,
+  InventoryUnreachableError,
+  PspUnavailableError,
+  StoreUnavailableError,
+} from '../../../../lambdas/errors';
+import { failureOutcome } from '../../../../lambdas/use-cases/saga/fail-payment';
 
 let checkouts: FakeCheckouts;
 let merchants: FakeMerchants;
@@ -31,10 +49,17 @@ beforeEach(async () => {
 describe('capturePayment', () => {
   it('refuses to capture while the confirmation is pending or rejected', async () => {
     await authorizePayment(deps, input);
-    await expect(capturePayment(deps, input)).rejects.toBeInstanceOf(InventoryNotConfirmedError);
+    // Pending, with the state's input saying not required: the stored value wins.
+    await expect(capturePayment(deps, { ...input, inventoryConfirmationRequired: false })).rejects.toBeInstanceOf(
+      InventoryNotConfirmedError,
+    );
     confirmer.decision = { outcome: 'rejected', reason: 'inventory_rejected', message: 'no', latencyMs: 1 };
     await expect(confirmInventory(deps, input)).rejects.toBeInstanceOf(InventoryRejectedError);
-    await expect(capturePayment(deps, input)).rejects.toBeInstanceOf(InventoryNotConfirmedError);
+    await expect(capturePayment(deps, input)).rejects.toBeInstanceOf(InventoryRejectedError);
+    await expect(capturePayment(deps, { ...input, inventoryConfirmationRequired: false })).rejects.toBeInstanceOf(
+      InventoryNotConfirmedError,
+    );
+    expect(confirmer.requests).toHaveLength(1); // the stored refusal is never asked again
     expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
   });
 
@@ -117,5 +142,144 @@ describe('capturePayment', () => {
     await capturePayment(deps, input);
     expect(confirmer.requests).toHaveLength(0);
     expect((await balancesOfPayment(instruments, (await checkouts.getCheckout('chk_1'))?.payment)).capturedAmount).toBe(10050);
+  });
+});
+
+/** The error names the CapturePayment state's Retry re-runs the Task for (statemachines/checkout.asl.json). */
+function retriedByCapturePayment(): string[] {
+  const asl = JSON.parse(readFileSync(resolve(__dirname, '../../../../statemachines/checkout.asl.json'), 'utf8')) as {
+    States: Record<string, { Retry?: { ErrorEquals: string[] }[] }>;
+  };
+  return (asl.States.CapturePayment?.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+}
+
+/** `checkouts` with its getCheckout and `merchants` with its getMerchant counted. */
+function countingReads(world: SagaWorld): { reads: { checkout: number; merchant: number }; deps: SagaWorld['terminalDeps'] } {
+  const reads = { checkout: 0, merchant: 0 };
+  const counted = Object.create(world.checkouts) as FakeCheckouts;
+  counted.getCheckout = async (id: string) => {
+    reads.checkout += 1;
+    return world.checkouts.getCheckout(id);
+  };
+  const countedMerchants = Object.create(world.merchants) as FakeMerchants;
+  countedMerchants.getMerchant = async (id: string) => {
+    reads.merchant += 1;
+    return world.merchants.getMerchant(id);
+  };
+  return { reads, deps: { ...world.terminalDeps, checkouts: counted, merchants: countedMerchants } };
+}
+
+describe('CapturePayment confirms the inventory, then captures, in one Task', () => {
+  const stepInput = { ...input, inventoryConfirmationRequired: true };
+
+  it('asks the merchant once, records the decision, captures and records succeeded, reading the checkout and the merchant once', async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    const { reads, deps: counted } = countingReads(world);
+    const versionBefore = (await checkouts.getCheckout('chk_1'))!.version;
+    // Act
+    const result = await capturePayment(counted, { ...stepInput, stateEnteredTime: new Date().toISOString() });
+    // Assess
+    expect(result).toEqual({ capturedAmount: 10050, status: 'succeeded' });
+    expect(confirmer.requests).toHaveLength(1);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(1);
+    expect(reads).toEqual({ checkout: 1, merchant: 1 });
+    const after = (await checkouts.getCheckout('chk_1'))!;
+    expect(after.payment?.inventoryConfirmation).toBe('confirmed');
+    expect(after.version).toBe(versionBefore + 2); // the decision write, then the capture with the terminal status
+  });
+
+  it('reads the merchant once for the confirmation and the first webhook delivery (captureAndNotify)', async () => {
+    // Prepare: an endpoint on port 8443, so the delivery needs the merchant's allowed_ports too.
+    await authorizePayment(deps, input);
+    const current = (await merchants.getMerchant('mer_1'))!;
+    await merchants.updateSettings('mer_1', { ...current.settings, allowedPorts: [8443] });
+    const endpoints = world.terminalDeps.webhookEndpoints as FakeWebhookEndpoints;
+    endpoints.rows[0] = { ...endpoints.rows[0]!, url: 'https://merchant.example:8443/webhooks' };
+    const { reads, deps: counted } = countingReads(world);
+    // Act
+    const result = await captureAndNotify(counted, stepInput);
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.notified.delivered).toBe(2);
+    expect(confirmer.requests).toHaveLength(1);
+    expect(reads.merchant).toBe(1);
+  });
+
+  it('reads neither the merchant nor the checkout twice when confirmation is not required', async () => {
+    // Prepare
+    await merchants.updateSettings('mer_1', { inventoryConfirmationEnabled: false });
+    const authorized = await authorizePayment(deps, input);
+    const { reads, deps: counted } = countingReads(world);
+    // Act
+    const result = await capturePayment(counted, {
+      ...input,
+      inventoryConfirmationRequired: authorized.inventoryConfirmationRequired,
+    });
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(confirmer.requests).toHaveLength(0);
+    expect(reads).toEqual({ checkout: 1, merchant: 0 });
+  });
+
+  it('lets the Task retry a capture-phase PSP error, and the re-run reads the stored decision instead of asking the merchant again', async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    gateway.failNext.capture = [new PspUnavailableError('PSP 503')];
+    const first = capturePayment(deps, stepInput);
+    await expect(first).rejects.toBeInstanceOf(PspUnavailableError);
+    expect(retriedByCapturePayment()).toContain('PspUnavailableError');
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('confirmed');
+    // Act: the Task's retry
+    const again = await capturePayment(deps, stepInput);
+    // Assess
+    expect(again).toEqual({ capturedAmount: 10050, status: 'succeeded' });
+    expect(confirmer.requests).toHaveLength(1);
+  });
+
+  it('turns a store error writing the decision after the merchant answered into InventoryUnreachableError, which the Task never retries', async () => {
+    // Prepare: the decision write fails after the merchant confirmed
+    await authorizePayment(deps, input);
+    const failing = Object.create(checkouts) as FakeCheckouts;
+    failing.updatePayment = async () => {
+      throw new StoreUnavailableError('DynamoDB throttled');
+    };
+    // Act
+    const attempt = capturePayment({ ...deps, checkouts: failing }, stepInput);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(InventoryUnreachableError);
+    await expect(attempt).rejects.toThrow('StoreUnavailableError');
+    expect(confirmer.requests).toHaveLength(1);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
+    expect(failureOutcome({ CapturePayment: { Error: 'InventoryUnreachableError' } }).reason).toBe('inventory_unreachable');
+  });
+
+  it("never retries an error of the confirm phase: none of the Inventory errors is in the Task's Retry", () => {
+    // Act
+    const retried = retriedByCapturePayment();
+    // Assess
+    expect(retried).not.toContain('States.ALL');
+    expect(retried).not.toContain('States.TaskFailed');
+    for (const name of ['InventoryRejectedError', 'InventoryTimeoutError', 'InventoryUnreachableError']) {
+      expect(retried).not.toContain(name);
+    }
+  });
+
+  it.each([
+    ['inventory_rejected', InventoryRejectedError],
+    ['inventory_timeout', InventoryTimeoutError],
+    ['inventory_unreachable', InventoryUnreachableError],
+  ] as const)('a %s decision is recorded and thrown as %s, and nothing is captured', async (reason, errorClass) => {
+    // Prepare
+    await authorizePayment(deps, input);
+    confirmer.decision = { outcome: 'rejected', reason, message: 'refused', latencyMs: 3 };
+    // Act
+    const attempt = captureAndNotify(world.terminalDeps, stepInput);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(errorClass);
+    expect(failureOutcome({ CapturePayment: { Error: new errorClass('x').name } }).reason).toBe(reason);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('rejected');
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
+    expect(world.sender.sent).toHaveLength(0);
   });
 });

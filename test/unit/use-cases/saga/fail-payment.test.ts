@@ -6,9 +6,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PaymentDeclinedError, PspRejectedError, PspUnavailableError } from '../../../../lambdas/errors';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
-import { failPayment, failureOutcome, type FailPaymentInput } from '../../../../lambdas/use-cases/saga/fail-payment';
+import {
+  failPayment,
+  failureOutcome,
+  needsStoredDecision,
+  type FailPaymentInput,
+} from '../../../../lambdas/use-cases/saga/fail-payment';
 import { resultEventId } from '../../../../lambdas/use-cases/saga/notify-merchant';
-import { input, sagaWorld, type SagaWorld } from './saga-fixture';
+import { input, runConfirmPhase, sagaWorld, type SagaWorld } from './saga-fixture';
 
 let world: SagaWorld;
 
@@ -26,11 +31,9 @@ describe('failureOutcome: the reason comes from the source state and the error n
     ['AwaitAuthorization', 'States.Timeout', 'psp_error', true],
     ['AwaitAuthorization', 'States.HeartbeatTimeout', 'psp_error', true],
     ['AwaitAuthentication', 'States.Timeout', 'authentication_failed', true],
-    ['ConfirmInventory', 'InventoryRejectedError', 'inventory_rejected', true],
-    ['ConfirmInventory', 'InventoryTimeoutError', 'inventory_timeout', true],
-    ['ConfirmInventory', 'States.Timeout', 'inventory_timeout', true],
-    ['ConfirmInventory', 'InventoryUnreachableError', 'inventory_unreachable', true],
-    ['ConfirmInventory', 'Lambda.Unknown', 'inventory_unreachable', true],
+    ['CapturePayment', 'InventoryRejectedError', 'inventory_rejected', true],
+    ['CapturePayment', 'InventoryTimeoutError', 'inventory_timeout', true],
+    ['CapturePayment', 'InventoryUnreachableError', 'inventory_unreachable', true],
     ['CapturePayment', 'States.Timeout', 'psp_error', true],
     ['CapturePayment', 'InventoryNotConfirmedError', 'psp_error', true],
   ] as const)('%s failing with %s: %s (void: %s)', (source, error, reason, voids) => {
@@ -40,9 +43,47 @@ describe('failureOutcome: the reason comes from the source state and the error n
     expect(outcome).toMatchObject({ source, reason, voids });
   });
 
+  it.each([
+    ['States.Timeout', 'pending', 'inventory_timeout'],
+    ['States.Timeout', undefined, 'inventory_timeout'],
+    ['Lambda.Unknown', 'pending', 'inventory_unreachable'],
+    ['StoreUnavailableError', 'pending', 'inventory_unreachable'],
+    ['States.Timeout', 'confirmed', 'psp_error'],
+    ['States.Timeout', 'not_required', 'psp_error'],
+    ['StoreUnavailableError', 'confirmed', 'psp_error'],
+    ['Lambda.Unknown', 'rejected', 'inventory_rejected'],
+    ['InventoryTimeoutError', 'pending', 'inventory_timeout'],
+  ] as const)(
+    'CapturePayment failing with %s while the stored decision is %s: %s (the inventory reason before the decision, psp_error after it)',
+    (error, inventoryConfirmation, reason) => {
+      // Act
+      const outcome = failureOutcome({ CapturePayment: { Error: error } }, { inventoryConfirmation });
+      // Assess
+      expect(outcome).toMatchObject({ source: 'CapturePayment', reason, voids: true });
+    },
+  );
+
+  it("reads a stored refusal's own reason when CapturePayment failed without an inventory error", () => {
+    // Act
+    const outcome = failureOutcome(
+      { CapturePayment: { Error: 'Lambda.Unknown' } },
+      { inventoryConfirmation: 'rejected', inventoryRejection: 'inventory_timeout' },
+    );
+    // Assess
+    expect(outcome.reason).toBe('inventory_timeout');
+  });
+
+  it('needs the stored decision only for a CapturePayment error that is not an inventory error', () => {
+    // Act / Assess
+    expect(needsStoredDecision({ CapturePayment: { Error: 'States.Timeout' } })).toBe(true);
+    expect(needsStoredDecision({ CapturePayment: { Error: 'PspRejectedError' } })).toBe(true);
+    expect(needsStoredDecision({ CapturePayment: { Error: 'InventoryRejectedError' } })).toBe(false);
+    expect(needsStoredDecision({ AuthorizePayment: { Error: 'States.Timeout' } })).toBe(false);
+  });
+
   it('keeps the Cause of the caught error, and gives the waits their own message', () => {
     // Act / Assess
-    expect(failureOutcome({ ConfirmInventory: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }).cause).toBe(
+    expect(failureOutcome({ CapturePayment: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }).cause).toBe(
       'Insufficient inventory',
     );
     expect(failureOutcome({ AwaitAuthorization: { Error: 'States.Timeout', Cause: '' } }).cause).toBe(
@@ -87,11 +128,11 @@ describe('failPayment', () => {
     // Act
     const result = await failPayment(
       world.terminalDeps,
-      failing({ ConfirmInventory: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }),
+      failing({ CapturePayment: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }),
     );
     const again = await failPayment(
       world.terminalDeps,
-      failing({ ConfirmInventory: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }),
+      failing({ CapturePayment: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }),
     );
     // Assess
     expect(result).toMatchObject({ reason: 'inventory_rejected', status: 'failed', void: { voided: true } });
@@ -105,19 +146,32 @@ describe('failPayment', () => {
     expect(world.sender.sent.map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.voided', 'checkout.failed']);
   });
 
-  it('a ConfirmInventory Task timeout fails inventory_timeout, an AwaitAuthentication timeout authentication_failed', async () => {
-    // Prepare
+  it('a CapturePayment Task timeout before the decision is stored fails inventory_timeout', async () => {
+    // Prepare: authorized, confirmation pending (the merchant's decision never recorded)
     await authorizePayment(world.deps, input);
     // Act
-    const result = await failPayment(world.terminalDeps, failing({ ConfirmInventory: { Error: 'States.Timeout' } }));
+    const result = await failPayment(world.terminalDeps, failing({ CapturePayment: { Error: 'States.Timeout' } }));
     // Assess
     expect(result.reason).toBe('inventory_timeout');
     expect((await world.checkouts.getCheckout('chk_1'))?.failureReason).toBe('inventory_timeout');
   });
 
+  it('a CapturePayment Task timeout after the decision is stored fails psp_error (read from the stored decision)', async () => {
+    // Prepare: the merchant confirmed and the decision is stored; the capture then timed out
+    await authorizePayment(world.deps, input);
+    await runConfirmPhase(world.deps, input);
+    // Act
+    const result = await failPayment(world.terminalDeps, failing({ CapturePayment: { Error: 'States.Timeout' } }));
+    // Assess
+    expect(result).toMatchObject({ reason: 'psp_error', status: 'failed', void: { voided: true } });
+    expect((await world.checkouts.getCheckout('chk_1'))?.failureReason).toBe('psp_error');
+    expect(world.confirmer.requests).toHaveLength(1);
+  });
+
   it('leaves a transient void error to the Task retry: nothing recorded, nothing published', async () => {
     // Prepare
     await authorizePayment(world.deps, input);
+    await runConfirmPhase(world.deps, input);
     world.gateway.failNext.void = [new PspUnavailableError('503')];
     // Act
     const attempt = failPayment(world.terminalDeps, failing({ CapturePayment: { Error: 'PspRejectedError' } }));
@@ -130,6 +184,7 @@ describe('failPayment', () => {
   it('records the failure anyway when the PSP refuses the void (a non-transient error)', async () => {
     // Prepare
     await authorizePayment(world.deps, input);
+    await runConfirmPhase(world.deps, input);
     world.gateway.failNext.void = [new PspRejectedError('authorization expired')];
     // Act
     const result = await failPayment(world.terminalDeps, failing({ CapturePayment: { Error: 'PspRejectedError' } }));

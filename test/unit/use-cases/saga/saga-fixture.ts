@@ -7,6 +7,8 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../../../lambdas/domain/webhook-sched
 import type { CaptureAndNotifyPorts } from '../../../../lambdas/use-cases/saga/capture-payment';
 import type { FailPaymentPorts } from '../../../../lambdas/use-cases/saga/fail-payment';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
+import type { Checkout } from '../../../../lambdas/domain/model';
+import { confirmBeforeCapture, type InventoryPhaseInput } from '../../../../lambdas/use-cases/saga/inventory-confirmation';
 import { aPayment } from '../../../support/payments';
 import {
   aCheckout,
@@ -82,4 +84,17 @@ export async function sagaWorld(): Promise<SagaWorld> {
     random: () => 0.5,
   };
   return { checkouts, merchants, gateway, confirmer, instruments, holds, deps, terminalDeps, events, sender };
+}
+
+/**
+ * The confirm phase of CapturePayment on its own (inventory-confirmation.ts), on the checkout as
+ * stored: for tests that need the merchant's decision recorded before they look at the capture.
+ */
+export async function runConfirmPhase(
+  deps: Pick<SagaPorts, 'checkouts' | 'merchants' | 'cipher' | 'confirmer'>,
+  stepInput: InventoryPhaseInput & { checkoutId: string },
+): Promise<Checkout> {
+  const checkout = await deps.checkouts.getCheckout(stepInput.checkoutId);
+  if (checkout === undefined) throw new Error(`no checkout ${stepInput.checkoutId}`);
+  return confirmBeforeCapture(deps, checkout, stepInput);
 }

@@ -1,18 +1,18 @@
 /**
- * ConfirmInventory with port fakes: the seed payload signed with the decrypted secret, each
+ * CapturePayment's confirm phase (inventory-confirmation.ts) with port fakes: the seed payload signed with the decrypted secret, each
  * refusal recorded and thrown as its typed error, the merchant's allowed_ports, and the 10 s
  * budget counted from the state's entry (nothing written after the deadline).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SagaPorts } from '../../../../lambdas/use-cases/saga/shared';
 import type { FakeCheckouts, FakeConfirmer, FakeMerchants } from '../../fakes';
-import { input, sagaWorld } from './saga-fixture';
+import { input, runConfirmPhase as confirmInventory, sagaWorld } from './saga-fixture';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
 import {
-  confirmInventory,
+  confirmBeforeCapture,
   INVENTORY_RECORD_RESERVE_MS,
   INVENTORY_STEP_BUDGET_MS,
-} from '../../../../lambdas/use-cases/saga/confirm-inventory';
+} from '../../../../lambdas/use-cases/saga/inventory-confirmation';
 import type { InventoryConfirmationRequest, InventoryDecision } from '../../../../lambdas/ports/inventory';
 import { InventoryRejectedError, InventoryTimeoutError, InventoryUnreachableError } from '../../../../lambdas/errors';
 import { FakeConfirmer as Confirmer } from '../../fakes';
@@ -26,7 +26,7 @@ beforeEach(async () => {
   ({ checkouts, merchants, confirmer, deps } = await sagaWorld());
 });
 
-describe('confirmInventory', () => {
+describe('the confirm phase', () => {
   beforeEach(async () => {
     await authorizePayment(deps, input);
   });
@@ -54,7 +54,8 @@ describe('confirmInventory', () => {
   ] as const)('%s is recorded and thrown as %s', async (reason, errorClass, message) => {
     confirmer.decision = { outcome: 'rejected', reason, message, latencyMs: 7 };
     await expect(confirmInventory(deps, input)).rejects.toThrow(errorClass);
-    await expect(confirmInventory(deps, input)).rejects.toThrow(message);
+    await expect(confirmInventory(deps, input)).rejects.toThrow(errorClass); // a re-run reads the stored refusal
+    expect(confirmer.requests).toHaveLength(1);
     const stored = await checkouts.getCheckout('chk_1');
     expect(stored?.payment?.inventoryConfirmation).toBe('rejected');
     expect(checkouts.events.find((e) => e.type === 'inventory_rejected')?.data).toMatchObject({
@@ -85,7 +86,7 @@ class TimedConfirmer extends Confirmer {
   }
 }
 
-describe('confirmInventory: one write, or none', () => {
+describe('the confirm phase: one write, or none', () => {
   it("records the merchant's decision as the step's one write, with the send time in its row", async () => {
     // Prepare
     await authorizePayment(deps, input);
@@ -103,8 +104,8 @@ describe('confirmInventory: one write, or none', () => {
     expect(sentAt).toBeLessThanOrEqual(Date.parse(rows[0]!.at));
   });
 
-  it('returns at once, reading and writing nothing, when AuthorizePayment found confirmation not required', async () => {
-    // Prepare: count the reads the step makes.
+  it('returns the checkout at once, reading and writing nothing, when AuthorizePayment found confirmation not required', async () => {
+    // Prepare: count the reads the phase makes.
     let reads = 0;
     const counting = {
       ...deps,
@@ -114,19 +115,52 @@ describe('confirmInventory: one write, or none', () => {
           return checkouts.getCheckout(id);
         },
       }),
+      merchants: Object.assign(Object.create(merchants) as FakeMerchants, {
+        getMerchant: async (id: string) => {
+          reads += 1;
+          return merchants.getMerchant(id);
+        },
+      }),
     };
+    const checkout = (await checkouts.getCheckout('chk_1'))!;
     const rowsBefore = checkouts.events.length;
     // Act
-    const result = await confirmInventory(counting, { ...input, inventoryConfirmationRequired: false });
+    const result = await confirmBeforeCapture(counting, checkout, { inventoryConfirmationRequired: false });
     // Assess
-    expect(result).toEqual({ confirmed: false, skipped: 'not_required' });
+    expect(result).toBe(checkout);
     expect(reads).toBe(0);
     expect(confirmer.requests).toHaveLength(0);
     expect(checkouts.events.length).toBe(rowsBefore);
   });
+
+  it('does not ask the merchant again once a confirmation is stored (a re-run of the Task)', async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    await confirmInventory(deps, input);
+    const rowsBefore = checkouts.events.length;
+    // Act
+    const again = await confirmInventory(deps, { ...input, inventoryConfirmationRequired: true });
+    // Assess
+    expect(again.payment?.inventoryConfirmation).toBe('confirmed');
+    expect(confirmer.requests).toHaveLength(1);
+    expect(checkouts.events.length).toBe(rowsBefore);
+  });
+
+  it('re-reads the checkout once and writes on its new version when it moved before the decision write', async () => {
+    // Prepare: the checkout the phase got is one version behind the store.
+    await authorizePayment(deps, input);
+    const stale = (await checkouts.getCheckout('chk_1'))!;
+    await checkouts.updatePayment('chk_1', stale.payment!, stale.version);
+    // Act
+    const written = await confirmBeforeCapture(deps, stale, { inventoryConfirmationRequired: true });
+    // Assess
+    expect(written.version).toBe(stale.version + 2);
+    expect(written.payment?.inventoryConfirmation).toBe('confirmed');
+    expect(confirmer.requests).toHaveLength(1);
+  });
 });
 
-describe("confirmInventory with the merchant's allowed_ports", () => {
+describe("the confirm phase with the merchant's allowed_ports", () => {
   it("hands the merchant's allowed_ports to the confirmer, so the connect-time guard honours them", async () => {
     // Prepare
     await authorizePayment(deps, input);
@@ -147,7 +181,7 @@ describe("confirmInventory with the merchant's allowed_ports", () => {
   });
 });
 
-describe('confirmInventory time budget ($$.State.EnteredTime)', () => {
+describe('the confirm phase time budget ($$.State.EnteredTime)', () => {
   beforeEach(async () => {
     await authorizePayment(deps, input);
   });
