@@ -222,10 +222,19 @@ describe('write and read cost of POST /v1/checkouts/{id}/pay', () => {
     const retryCost = await measure(async () => {
       again = await pay(checkout, key);
     });
-    const { Item: record } = await createDocumentClient({ endpoint: env.db.endpoint }).send(
+    const reader = createDocumentClient({ endpoint: env.db.endpoint });
+    const { Item: record } = await reader.send(
       new GetCommand({ TableName: env.db.tableName, Key: idempotencyKey(`checkout:${checkout.id}`, key), ConsistentRead: true }),
     );
-    // Assess
+    const { Item: item } = await reader.send(
+      new GetCommand({
+        TableName: env.db.tableName,
+        Key: { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' },
+        ConsistentRead: true,
+      }),
+    );
+    // Assess: what the key adds to the checkout item, which every later saga write pays for by size
+    expect(dynamoItemBytes({ payRequests: item?.['payRequests'] })).toBeLessThanOrEqual(64);
     console.log('pay with Idempotency-Key', JSON.stringify(cost), 'its retry', JSON.stringify(retryCost));
     expect(first?.status).toBe(202);
     expect(again).toMatchObject({ status: 202, body: first?.body, headers: { 'idempotent-replayed': 'true' } });
