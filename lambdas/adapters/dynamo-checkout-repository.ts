@@ -217,7 +217,11 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   async transitionCheckout(transition: CheckoutTransition): Promise<Checkout> {
     for (const from of transition.from) assertTransition(from, transition.to);
     for (let attempt = 1; attempt <= TRANSITION_ATTEMPTS; attempt += 1) {
-      const current = await this.getCheckout(transition.checkoutId);
+      // The caller's fresh read saves one on the first try: a stale one only fails the condition.
+      const current =
+        attempt === 1 && transition.current?.id === transition.checkoutId
+          ? transition.current
+          : await this.getCheckout(transition.checkoutId);
       if (current === undefined) throw new NotFoundError('No such checkout');
       if (!transition.from.includes(current.status)) {
         throw new InvalidTransitionError(`The checkout is ${current.status}; expected ${transition.from.join(' or ')}`);
@@ -229,6 +233,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       const next: Checkout = withoutUndefined({
         ...current,
         ...transition.patch,
+        ...(transition.payRequest !== undefined ? { payRequests: [...(current.payRequests ?? []), transition.payRequest] } : {}),
         status: transition.to,
         version: current.version + 1,
         updatedAt: now,
@@ -240,6 +245,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         'events',
         rows.map((row) => storedEvent(row, now)),
       );
+      if (transition.payRequest !== undefined) update.appendToList('payRequests', [withoutUndefined(transition.payRequest)]);
       const entersProcessing = next.status === 'processing' && current.status !== 'processing';
       // The watch first: a watch whose transition then loses is harmless (the sweep finds the
       // checkout not processing and forgets it); a processing checkout without one would not be.

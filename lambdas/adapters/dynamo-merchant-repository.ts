@@ -49,30 +49,45 @@ export class DynamoMerchantRepository implements MerchantRepository {
     if (!result.ok) throw new ConflictError('A merchant with this id or secret key already exists');
   }
 
-  /** Strongly consistent: a merchant reads its own settings right after writing them. */
+  /**
+   * Eventually consistent (half the read units), with a strongly consistent read when that finds
+   * nothing, so a merchant created a moment ago is never missed. A settings, routing or connector
+   * change reaches these readers (the saga, webhook delivery, payment routing, the buyer's page)
+   * within about a second; nothing here guards a write: the settings, routing and connector APIs
+   * write conditionally on the version of the profile authentication read strongly
+   * (findMerchantBySecretKeyHash).
+   */
   async getMerchant(merchantId: string): Promise<Merchant | undefined> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: merchantKey(merchantId), ConsistentRead: true }),
-      );
-      return Item === undefined ? undefined : toMerchant(Item);
-    } catch (error) {
-      return translateStoreError(error);
-    }
+    const item = (await this.readProfile(merchantId, false)) ?? (await this.readProfile(merchantId, true));
+    return item === undefined ? undefined : toMerchant(item);
   }
 
   /**
-   * Two strongly consistent key lookups (hash -> merchant id -> profile), so a key works the
-   * moment onboarding returns. No scan, no string comparison of secrets.
+   * Two key lookups (hash -> merchant id -> profile). The lookup item never changes once written
+   * (a key is never moved to another merchant), so it is read eventually consistent, again strongly
+   * when that finds nothing, so a key works the moment onboarding returns. The profile is read
+   * strongly: its `version` guards the settings, routing and connector writes the caller may make.
+   * No scan, no string comparison of secrets.
    */
   async findMerchantBySecretKeyHash(secretKeyHash: string): Promise<Merchant | undefined> {
+    const lookup =
+      (await this.readItem(apiKeyKey(secretKeyHash), false)) ?? (await this.readItem(apiKeyKey(secretKeyHash), true));
+    const merchantId = lookup?.['merchantId'];
+    if (typeof merchantId !== 'string') return undefined;
+    const item = await this.readProfile(merchantId, true);
+    return item === undefined ? undefined : toMerchant(item);
+  }
+
+  private async readProfile(merchantId: string, consistent: boolean): Promise<Record<string, unknown> | undefined> {
+    return await this.readItem(merchantKey(merchantId), consistent);
+  }
+
+  private async readItem(key: Record<string, string>, consistent: boolean): Promise<Record<string, unknown> | undefined> {
     try {
       const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: apiKeyKey(secretKeyHash), ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }),
       );
-      const merchantId = Item?.['merchantId'];
-      if (typeof merchantId !== 'string') return undefined;
-      return await this.getMerchant(merchantId);
+      return Item;
     } catch (error) {
       return translateStoreError(error);
     }

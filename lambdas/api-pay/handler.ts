@@ -16,7 +16,7 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { parseInput } from '../shared/validation';
 import { payCheckoutInputSchema } from '../shared/request-schemas';
 import { checkoutRepository, merchantRepository } from '../shared/wiring';
-import { getCheckoutStatus, payCheckout, type PayDependencies } from '../use-cases/pay-checkout';
+import { getCheckoutStatus, payCheckout, payRequestMark, type PayDependencies } from '../use-cases/pay-checkout';
 
 const payDependencies: PayDependencies = {
   checkouts: checkoutRepository,
@@ -57,22 +57,32 @@ async function pay(request: ApiRequest): Promise<ApiResult> {
   const checkout = await payableCheckout(request.principal, request.pathParameters['id']);
   const answer = await payCheckout(payDependencies, {
     checkoutId: checkout.id,
+    // Authentication (or the merchant's ownership check) read it strongly a moment ago.
+    loaded: checkout,
+    ...(request.idempotencyKey !== undefined
+      ? { requestMark: payRequestMark(request.idempotencyKey.scope, request.idempotencyKey.key) }
+      : {}),
     ...(input.payment_token !== undefined ? { paymentToken: input.payment_token } : {}),
     ...(input.payment_method !== undefined ? { paymentMethodId: input.payment_method } : {}),
     ...(input.off_session === true ? { offSession: true } : {}),
     ...(input.save_payment_method !== undefined ? { savePaymentMethod: input.save_payment_method } : {}),
   });
-  return { statusCode: answer.statusCode, body: answer.body };
+  return {
+    statusCode: answer.statusCode,
+    body: answer.body,
+    ...(answer.idempotency !== undefined ? { idempotency: answer.idempotency } : {}),
+  };
 }
 
 async function status(request: ApiRequest): Promise<ApiResult> {
   const checkout = requireClientCheckout(request.principal);
-  return { statusCode: 200, body: await getCheckoutStatus(payDependencies, checkout.id) };
+  return { statusCode: 200, body: await getCheckoutStatus(payDependencies, checkout.id, checkout) };
 }
 
 export const handler = createApiHandler(
   {
-    'POST /v1/checkouts/{id}/pay': { auth: ['client', 'merchant'], handle: pay },
+    // The checkout's own write records the Idempotency-Key: no idempotency record on the way.
+    'POST /v1/checkouts/{id}/pay': { auth: ['client', 'merchant'], handle: pay, recordsIdempotencyOnResource: true },
     'GET /v1/checkouts/{id}/status': { auth: ['client'], handle: status },
   },
   apiDependencies,

@@ -142,11 +142,31 @@ export interface Checkout {
   payment?: CheckoutPayment;
   /** Step Functions execution ARN of the saga, once started. */
   executionArn?: string;
+  /**
+   * The pay requests with an Idempotency-Key whose write started a try, recorded in that very
+   * write (lambdas/use-cases/pay-checkout.ts): a retry with the key answers the same again.
+   */
+  payRequests?: PayRequestRecord[];
   createdAt: string;
   updatedAt: string;
   /** When an open checkout expires (ISO 8601). */
   expiresAt: string;
   version: number;
+}
+
+/**
+ * A pay request recorded on the checkout it started: a digest of its (scope, Idempotency-Key), the
+ * try it started, and what of its answer the checkout may no longer hold (kept small: every later
+ * write of the checkout item costs by the item's size).
+ */
+export interface PayRequestRecord {
+  /** base64url of the first 16 bytes of sha256(scope, key). */
+  mark: string;
+  /** The try the request started (lambdas/domain/payment-tries.ts tryNumberOf). */
+  tryNumber: number;
+  failureReason?: FailureReason;
+  failureMessage?: string;
+  lastPaymentError?: { code: string; message: string };
 }
 
 /** One row of a checkout's timeline (`events[]` in GET /v1/checkouts/{id}). */

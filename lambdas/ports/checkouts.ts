@@ -2,7 +2,7 @@
  * Ports: checkouts, their status transitions and timeline (every write conditional), and the
  * read-side listing (lambdas/adapters/dynamo-checkout-repository.ts implements both).
  */
-import type { Checkout, CheckoutEvent, CheckoutStatus } from '../domain/model';
+import type { Checkout, CheckoutEvent, CheckoutStatus, PayRequestRecord } from '../domain/model';
 import type { TransactionCompanion } from './idempotency';
 
 export interface CheckoutTransition {
@@ -18,6 +18,13 @@ export interface CheckoutTransition {
   event?: Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string };
   /** More timeline rows in the same write (after `event`, in this order). */
   events?: Array<Omit<CheckoutEvent, 'checkoutId' | 'at'> & { at?: string }>;
+  /**
+   * The checkout as the caller just read it (strongly consistent): the first try writes on its
+   * status and version without reading again; a lost race reads afresh as usual.
+   */
+  current?: Checkout;
+  /** Appended to the checkout's `payRequests` in the same conditional write (the pay's Idempotency-Key). */
+  payRequest?: PayRequestRecord;
 }
 
 export interface CreateCheckoutOptions {

@@ -21,7 +21,9 @@ import type { StoredResponse, TransactionCompanion } from '../ports/idempotency'
 import { idempotencyScope, type Authenticator, type AuthKind, type Principal } from './auth';
 import {
   executeIdempotently,
+  executeWithResourceRecord,
   executeWithInlineRecord,
+  IDEMPOTENT_REPLAYED_HEADER,
   readIdempotencyKey,
   requestBinding,
   type IdempotencyDependencies,
@@ -60,6 +62,12 @@ export interface ApiRequest {
    * `result`). Absent: write without it.
    */
   readonly idempotency?: { recordWith(result: ApiResult): Promise<TransactionCompanion> };
+  /**
+   * Set on a route with `recordsIdempotencyOnResource` when the request has an Idempotency-Key:
+   * its scope and key, for the route's own conditional write to record (then answer with
+   * `ApiResult.idempotency`).
+   */
+  readonly idempotencyKey?: { scope: string; key: string };
 }
 
 /** What a route function returns; the body is serialised to JSON by the layer. */
@@ -67,6 +75,12 @@ export interface ApiResult {
   statusCode: number;
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * Routes with `recordsIdempotencyOnResource`: `recorded` when the route's write recorded the
+   * request's key, `replayed` when the resource already held it and this is the first answer again
+   * (sent with `idempotent-replayed: true`). Neither is stored as an idempotency record.
+   */
+  idempotency?: 'recorded' | 'replayed';
 }
 
 export interface RouteDefinition {
@@ -80,6 +94,12 @@ export interface RouteDefinition {
    * before and a completion after. Only for routes with no side effect before that write.
    */
   readonly carriesIdempotencyRecord?: boolean;
+  /**
+   * The no-record path (lambdas/shared/idempotency.ts executeWithResourceRecord): the route's own
+   * conditional write records the key on the resource it changes (`request.idempotencyKey`), and
+   * the route answers a key it finds recorded again itself (`ApiResult.idempotency`).
+   */
+  readonly recordsIdempotencyOnResource?: boolean;
   readonly handle: (request: ApiRequest) => Promise<ApiResult>;
   /**
    * For a route without `{id}` in its path that accepts a client secret (POST /v1/payment_methods):
@@ -347,6 +367,10 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     const principal = await deps.authenticate(headers, route.auth, authParameters);
     const idempotencyKey = (route.idempotent ?? method === 'POST') ? readIdempotencyKey(headers) : undefined;
 
+    const onResource =
+      route.recordsIdempotencyOnResource === true && idempotencyKey !== undefined && deps.idempotency.store.inline !== undefined
+        ? { idempotencyKey: { scope: idempotencyScope(principal), key: idempotencyKey } }
+        : {};
     const run = async (recording?: InlineRecording): Promise<IdempotentExecution> => {
       let carried: { result: ApiResult; response: StoredResponse } | undefined;
       const idempotency =
@@ -374,7 +398,17 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
           now: new Date(),
           apiVersion,
           ...idempotency,
+          ...onResource,
         });
+        if (result.idempotency !== undefined && onResource.idempotencyKey !== undefined) {
+          const replay: Record<string, string> =
+            result.idempotency === 'replayed' ? { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } : {};
+          return {
+            response: jsonResponse(result.statusCode, result.body, { ...result.headers, ...replay }),
+            storable: true,
+            carried: true,
+          };
+        }
         // The record the route's write carried holds exactly these bytes.
         if (carried !== undefined && carried.result === result)
           return { response: carried.response, storable: true, carried: true };
@@ -389,25 +423,35 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     };
 
     const inline = route.carriesIdempotencyRecord === true ? deps.idempotency.store.inline : undefined;
+    const resourceInline = onResource.idempotencyKey !== undefined ? deps.idempotency.store.inline : undefined;
     const response =
       idempotencyKey === undefined
         ? (await run()).response
-        : inline !== undefined
-          ? await executeWithInlineRecord(
+        : resourceInline !== undefined
+          ? await executeWithResourceRecord(
               deps.idempotency,
-              inline,
+              resourceInline,
               idempotencyScope(principal),
               idempotencyKey,
               requestBinding(routeKey, pathParameters),
-              run,
-            )
-          : await executeIdempotently(
-              deps.idempotency,
-              idempotencyScope(principal),
-              idempotencyKey,
               () => run(),
-              requestBinding(routeKey, pathParameters),
-            );
+            )
+          : inline !== undefined
+            ? await executeWithInlineRecord(
+                deps.idempotency,
+                inline,
+                idempotencyScope(principal),
+                idempotencyKey,
+                requestBinding(routeKey, pathParameters),
+                run,
+              )
+            : await executeIdempotently(
+                deps.idempotency,
+                idempotencyScope(principal),
+                idempotencyKey,
+                () => run(),
+                requestBinding(routeKey, pathParameters),
+              );
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 

@@ -266,6 +266,54 @@ export async function executeWithInlineRecord(
   return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? outcome.response;
 }
 
+/**
+ * The no-record path of the idempotency protocol, for work that records the request on the
+ * resource its own conditional write changes (POST /v1/checkouts/{id}/pay: the checkout item holds
+ * a digest of the key, lambdas/use-cases/pay-checkout.ts). A record of the key is read first, so a
+ * key already answered or claimed here (an earlier 4xx, a request of the previous version) or
+ * bound to another route or resource answers exactly as on the other paths: replay, 409, 422.
+ * Then the work runs: an answer its write recorded, or one it found recorded (a retry or a
+ * concurrent duplicate: it answers the first answer again, `carried`), is not stored again; an
+ * answer that wrote nothing (a 4xx) is stored alone as on the one-write path; a 5xx never is.
+ * One relaxation against the record paths: a key that only the resource records is not seen by a
+ * later request on another route or resource, which then runs instead of getting 422.
+ */
+export async function executeWithResourceRecord(
+  deps: IdempotencyDependencies,
+  inline: InlineIdempotency,
+  scope: string,
+  key: string,
+  binding: string,
+  execute: () => Promise<IdempotentExecution>,
+): Promise<StoredResponse> {
+  const now = deps.now ?? (() => new Date());
+  const answerFromHolder = async (
+    holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined,
+  ): Promise<StoredResponse | undefined> => {
+    if (holder === undefined) return undefined;
+    if (holder.kind === 'mismatch') throw keyReusedError();
+    if (holder.kind === 'in_flight') throw keyInFlightError(now(), holder.lockedUntil);
+    return replayed(deps, holder.response);
+  };
+  const before = await answerFromHolder(await inline.inspect(scope, key, now(), binding));
+  if (before !== undefined) return before;
+  const outcome = await execute();
+  if (outcome.carried === true || !outcome.storable) return outcome.response;
+  try {
+    const { body, encoding } = compactBody(outcome.response.body);
+    const stored = {
+      ...outcome.response,
+      body: deps.cipher !== undefined ? await deps.cipher.encrypt(body) : body,
+      bodyEncoding: encoding,
+    };
+    if (await inline.record({ scope, key, binding, response: stored, now: now() })) return outcome.response;
+  } catch (error) {
+    deps.onStoreError?.(error, 'complete');
+    return outcome.response;
+  }
+  return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? outcome.response;
+}
+
 function throwInFlight(now: Date): never {
   throw keyInFlightError(now, undefined);
 }

@@ -10,7 +10,8 @@ import { openChallengeOf } from '../domain/payment-attempt';
 import { toNextActionView } from '../domain/three-d-secure';
 import { expireIfDue } from '../domain/checkout-expiry';
 import { generateAttemptId } from '../domain/ids';
-import type { Checkout, CheckoutStatus, FailureReason } from '../domain/model';
+import { createHash } from 'node:crypto';
+import type { Checkout, CheckoutStatus, FailureReason, PayRequestRecord } from '../domain/model';
 import type { PaymentMethod } from '../domain/payment-method';
 import { newAttempt } from '../domain/payment-attempt';
 import { executionNameForTry, paymentForNextTry, tryNumberOf } from '../domain/payment-tries';
@@ -36,6 +37,14 @@ export interface PayDependencies {
 /** Exactly one of `paymentToken` and `paymentMethodId` (the API layer enforces it). */
 export interface PayCheckoutInput {
   checkoutId: string;
+  /** The checkout as the caller just read it strongly (authentication did): saves reading it again. */
+  loaded?: Checkout;
+  /**
+   * The request's Idempotency-Key, as a digest of (scope, key) (payRequestMark): recorded on the
+   * checkout by the write that starts the try, so a retry, a concurrent duplicate or a retry after
+   * a crash before StartExecution answers the same again, with no idempotency record written.
+   */
+  requestMark?: string;
   paymentToken?: string;
   paymentMethodId?: string;
   /** Merchant-initiated: only with the merchant key and a payment method saved on the checkout's customer. */
@@ -63,17 +72,32 @@ export function executionNameFor(checkoutId: string, tryNumber = 1): string {
   return executionNameForTry(checkoutId, tryNumber);
 }
 
+/** The digest of a pay request's (scope, Idempotency-Key) that the checkout records (128 bits, base64url). */
+export function payRequestMark(scope: string, idempotencyKey: string): string {
+  return createHash('sha256').update(`${scope}\n${idempotencyKey}`).digest().subarray(0, 16).toString('base64url');
+}
+
+export interface PayCheckoutAnswer {
+  statusCode: 200 | 202;
+  body: CheckoutStatusView;
+  /**
+   * With `requestMark`: `recorded` when this request's write carried the mark, `replayed` when
+   * the checkout already held it (the answer is the first one again, byte for byte).
+   */
+  idempotency?: 'recorded' | 'replayed';
+}
+
 /**
  * Starts payment of an open checkout. Returns 202 + `processing` for the first call and for
  * every duplicate while the saga runs; a terminal checkout answers 200 with its status and
  * redirect; an expired or canceled one is a 409.
  */
-export async function payCheckout(
-  deps: PayDependencies,
-  input: PayCheckoutInput,
-): Promise<{ statusCode: 200 | 202; body: CheckoutStatusView }> {
+export async function payCheckout(deps: PayDependencies, input: PayCheckoutInput): Promise<PayCheckoutAnswer> {
   const now = deps.now?.() ?? new Date();
-  let checkout = await load(deps, input.checkoutId);
+  let checkout = input.loaded?.id === input.checkoutId ? input.loaded : await load(deps, input.checkoutId);
+  const earlier = recordedRequest(checkout, input.requestMark);
+  if (earlier !== undefined) return await answerAgain(deps, checkout, earlier);
+  let recorded = false;
   checkout = await expireIfDue(deps.checkouts, checkout, now);
   if (checkout.status === 'open') {
     const paymentMethod =
@@ -87,26 +111,29 @@ export async function payCheckout(
         : { route: [deps.connector], threeDsRequired: false };
     const route = plan.route;
     const connector = route[0] ?? deps.connector;
+    // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
+    const payment = paymentForNextTry(checkout.payment, {
+      ...paidWith(input),
+      ...(paymentMethod !== undefined ? { route } : {}),
+      ...(plan.threeDsRequired ? { threeDsRequired: true as const } : {}),
+      attempt: newAttempt({
+        id: generateAttemptId(),
+        connector,
+        amount: checkout.amount,
+        currency: checkout.currency,
+        at: now.toISOString(),
+      }),
+    });
     try {
       checkout = await deps.checkouts.transitionCheckout({
         checkoutId: checkout.id,
         from: ['open'],
         to: 'processing',
-        patch: {
-          // A checkout reopened after a declined try keeps its earlier attempts: this is the next try.
-          payment: paymentForNextTry(checkout.payment, {
-            ...paidWith(input),
-            ...(paymentMethod !== undefined ? { route } : {}),
-            ...(plan.threeDsRequired ? { threeDsRequired: true as const } : {}),
-            attempt: newAttempt({
-              id: generateAttemptId(),
-              connector,
-              amount: checkout.amount,
-              currency: checkout.currency,
-              at: now.toISOString(),
-            }),
-          }),
-        },
+        current: checkout,
+        patch: { payment },
+        ...(input.requestMark !== undefined
+          ? { payRequest: payRequestRecord(checkout, input.requestMark, tryNumberOf(payment)) }
+          : {}),
         event: {
           type: 'payment_started',
           data: {
@@ -116,17 +143,18 @@ export async function payCheckout(
           },
         },
       });
+      recorded = input.requestMark !== undefined;
     } catch (error) {
       if (!(error instanceof InvalidTransitionError)) throw error;
       checkout = await load(deps, input.checkoutId); // a concurrent pay won the write
+      // A concurrent duplicate with the same key won it: answer as it does.
+      const winner = recordedRequest(checkout, input.requestMark);
+      if (winner !== undefined) return await answerAgain(deps, checkout, winner);
     }
   }
   if (checkout.status === 'processing') {
-    await deps.workflow.startPayment({
-      name: executionNameForTry(checkout.id, tryNumberOf(checkout.payment)),
-      input: { checkoutId: checkout.id },
-    });
-    return { statusCode: 202, body: statusView(checkout) };
+    await startTry(deps, checkout);
+    return { statusCode: 202, body: statusView(checkout), ...(recorded ? { idempotency: 'recorded' as const } : {}) };
   }
   if (checkout.status === 'succeeded' || checkout.status === 'failed') {
     return { statusCode: 200, body: statusView(checkout) };
@@ -134,6 +162,52 @@ export async function payCheckout(
   throw new ConflictError(`Checkout ${checkout.id} is ${checkout.status} and can no longer be paid`, {
     code: 'checkout_not_payable',
   });
+}
+
+/** Starts the try's execution; its name is the checkout's and the try's, so a repeat starts nothing new. */
+async function startTry(deps: PayDependencies, checkout: Checkout): Promise<void> {
+  await deps.workflow.startPayment({
+    name: executionNameForTry(checkout.id, tryNumberOf(checkout.payment)),
+    input: { checkoutId: checkout.id },
+  });
+}
+
+function recordedRequest(checkout: Checkout, mark: string | undefined): PayRequestRecord | undefined {
+  return mark === undefined ? undefined : checkout.payRequests?.find((request) => request.mark === mark);
+}
+
+/**
+ * What the checkout records of a pay request that moves it to processing: the mark, the try, and
+ * the parts of the 202 answer that come from the checkout as it was (a reopened checkout's last
+ * error), since a later write may change them. Absent parts were null in the answer.
+ */
+function payRequestRecord(checkout: Checkout, mark: string, tryNumber: number): PayRequestRecord {
+  return {
+    mark,
+    tryNumber,
+    ...(checkout.failureReason !== undefined ? { failureReason: checkout.failureReason } : {}),
+    ...(checkout.failureMessage !== undefined ? { failureMessage: checkout.failureMessage } : {}),
+    ...(checkout.lastPaymentError !== undefined ? { lastPaymentError: checkout.lastPaymentError } : {}),
+  };
+}
+
+/**
+ * The answer of a pay request the checkout already records: the 202 of its write again (the try it
+ * started, `processing`, no action yet, no redirect). While that try is still the checkout's
+ * processing one the execution is started again first: the request (or its process) may have
+ * stopped between the write and StartExecution, and the same name and input start it at most once.
+ */
+async function answerAgain(deps: PayDependencies, checkout: Checkout, request: PayRequestRecord): Promise<PayCheckoutAnswer> {
+  if (checkout.status === 'processing' && tryNumberOf(checkout.payment) === request.tryNumber) await startTry(deps, checkout);
+  const { payment: _payment, failureReason: _reason, failureMessage: _message, lastPaymentError: _error, ...rest } = checkout;
+  const asAnswered: Checkout = {
+    ...rest,
+    status: 'processing',
+    ...(request.failureReason !== undefined ? { failureReason: request.failureReason } : {}),
+    ...(request.failureMessage !== undefined ? { failureMessage: request.failureMessage } : {}),
+    ...(request.lastPaymentError !== undefined ? { lastPaymentError: request.lastPaymentError } : {}),
+  };
+  return { statusCode: 202, body: statusView(asAnswered), idempotency: 'replayed' };
 }
 
 /** What the checkout's payment records it is paid with: the token, or the payment method (and off-session). */
@@ -178,8 +252,11 @@ async function checkPaymentMethod(
 export async function getCheckoutStatus(
   deps: Pick<PayDependencies, 'checkouts' | 'now'>,
   checkoutId: string,
+  /** The checkout as authentication just read it (strongly): the poll reads nothing more. */
+  loaded?: Checkout,
 ): Promise<CheckoutStatusView> {
-  const checkout = await expireIfDue(deps.checkouts, await load(deps, checkoutId), deps.now?.() ?? new Date());
+  const read = loaded?.id === checkoutId ? loaded : await load(deps, checkoutId);
+  const checkout = await expireIfDue(deps.checkouts, read, deps.now?.() ?? new Date());
   return statusView(checkout);
 }
 

@@ -26,7 +26,10 @@ import {
   planOperation,
   settlementChange,
 } from '../../lambdas/domain/instrument-ledger';
-import { checkoutBody, startApiTestEnv, type ApiTestEnv } from './api-test-kit';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
+import { apiEvent, checkoutBody, startApiTestEnv, type ApiTestEnv, type Handler } from './api-test-kit';
 
 let env: ApiTestEnv;
 let shop: { id: string; secretKey: string };
@@ -66,8 +69,49 @@ async function measure(act: () => Promise<unknown>): Promise<Cost> {
   return costOf(calls);
 }
 
+/** Step Functions' StartExecution, answered by a stub (awsJson1_0): these tests count DynamoDB calls only. */
+let stepFunctions: Server;
+const startedExecutions: string[] = [];
+let payHandler: Handler;
+
+async function startStepFunctionsStub(): Promise<string> {
+  stepFunctions = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const { stateMachineArn, name } = JSON.parse(body) as { stateMachineArn: string; name: string };
+      startedExecutions.push(name);
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(
+        JSON.stringify({
+          executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+          startDate: Date.now() / 1000,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => stepFunctions.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(stepFunctions.address() as AddressInfo).port}`;
+}
+
+async function pay(checkout: { id: string; clientSecret: string }, key?: string) {
+  const result = await payHandler(
+    apiEvent('POST', `/v1/checkouts/${checkout.id}/pay`, {
+      token: checkout.clientSecret,
+      body: { payment_token: 'tok_cost' },
+      ...(key !== undefined ? { headers: { 'Idempotency-Key': key } } : {}),
+    }),
+    {} as Context,
+  );
+  return { status: result.statusCode, body: result.body ?? '', headers: (result.headers ?? {}) as Record<string, string> };
+}
+
 beforeAll(async () => {
-  env = await startApiTestEnv();
+  env = await startApiTestEnv({
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:paystep-cost',
+    SFN_ENDPOINT: await startStepFunctionsStub(),
+  });
+  payHandler = (await import('../../lambdas/api-pay/handler')).handler as Handler;
   shop = await env.createMerchant('Cost shop');
   const wiring = await import('../../lambdas/shared/wiring');
   countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
@@ -82,6 +126,7 @@ beforeAll(async () => {
 afterAll(async () => {
   setWriteSizing(undefined);
   await env?.stop();
+  await new Promise((resolve) => stepFunctions?.close(resolve));
 });
 
 describe('write cost of POST /v1/checkouts', () => {
@@ -143,6 +188,81 @@ describe('write cost of POST /v1/checkouts', () => {
     // Assess
     console.log('create without a key', JSON.stringify(cost));
     expect(cost.writeRequests).toBe(1);
+  });
+});
+
+describe('write and read cost of POST /v1/checkouts/{id}/pay', () => {
+  async function newCheckout(): Promise<{ id: string; clientSecret: string }> {
+    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody() });
+    return { id: created.json.id as string, clientSecret: created.json.client_secret as string };
+  }
+
+  it('pays with the checkout authentication read: one GetItem, the watch, the checkout and its counter', async () => {
+    // Prepare
+    const checkout = await newCheckout();
+    // Act
+    const cost = await measure(() => pay(checkout));
+    // Assess
+    console.log('pay without a key', JSON.stringify(cost));
+    expect(cost.byCommand['GetItemCommand']).toBe(1);
+    expect(cost.byCommand['UpdateItemCommand']).toBe(3);
+    expect(cost.writeRequests).toBe(3);
+  });
+
+  it('records an Idempotency-Key on the checkout: no idempotency write, one read of the key, a retry writes nothing', async () => {
+    // Prepare
+    const checkout = await newCheckout();
+    const key = `pay-cost-${randomUUID()}`;
+    let first: Awaited<ReturnType<typeof pay>> | undefined;
+    let again: Awaited<ReturnType<typeof pay>> | undefined;
+    // Act
+    const cost = await measure(async () => {
+      first = await pay(checkout, key);
+    });
+    const retryCost = await measure(async () => {
+      again = await pay(checkout, key);
+    });
+    const reader = createDocumentClient({ endpoint: env.db.endpoint });
+    const { Item: record } = await reader.send(
+      new GetCommand({ TableName: env.db.tableName, Key: idempotencyKey(`checkout:${checkout.id}`, key), ConsistentRead: true }),
+    );
+    const { Item: item } = await reader.send(
+      new GetCommand({
+        TableName: env.db.tableName,
+        Key: { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' },
+        ConsistentRead: true,
+      }),
+    );
+    // Assess: what the key adds to the checkout item, which every later saga write pays for by size
+    expect(dynamoItemBytes({ payRequests: item?.['payRequests'] })).toBeLessThanOrEqual(64);
+    console.log('pay with Idempotency-Key', JSON.stringify(cost), 'its retry', JSON.stringify(retryCost));
+    expect(first?.status).toBe(202);
+    expect(again).toMatchObject({ status: 202, body: first?.body, headers: { 'idempotent-replayed': 'true' } });
+    expect(record).toBeUndefined();
+    expect(cost.byCommand['PutItemCommand']).toBeUndefined();
+    expect(cost.writeRequests).toBe(3);
+    expect(cost.byCommand['GetItemCommand']).toBe(2); // the checkout (authentication) and the key's record
+    expect(retryCost.writeRequests).toBe(0);
+    expect(startedExecutions.filter((name) => name === checkout.id)).toHaveLength(2); // the retry starts it again: same name
+  });
+});
+
+describe('read cost of the status poll', () => {
+  it('answers GET /v1/checkouts/{id}/status from the checkout authentication read', async () => {
+    // Prepare
+    const created = await env.call('POST', '/v1/checkouts', { token: shop.secretKey, body: checkoutBody() });
+    let answer: { statusCode?: number; body?: string } | undefined;
+    // Act
+    const cost = await measure(async () => {
+      answer = await payHandler(
+        apiEvent('GET', `/v1/checkouts/${created.json.id as string}/status`, { token: created.json.client_secret as string }),
+        {} as Context,
+      );
+    });
+    // Assess
+    expect(answer?.statusCode).toBe(200);
+    expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ id: created.json.id, status: 'open' });
+    expect(cost).toMatchObject({ readRequests: 1, writeRequests: 0 });
   });
 });
 

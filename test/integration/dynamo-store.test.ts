@@ -64,6 +64,18 @@ function newCheckout(overrides: Partial<Checkout> = {}): Checkout {
   };
 }
 
+/** A document client on the same table that records each call's command name and ConsistentRead flag. */
+function recordingClient(): { client: DynamoDBDocumentClient; calls: { command: string; consistent: boolean | undefined }[] } {
+  const calls: { command: string; consistent: boolean | undefined }[] = [];
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+  client.middlewareStack.add((next, context) => async (args) => {
+    const input = args.input as { ConsistentRead?: boolean };
+    calls.push({ command: context.commandName ?? '?', consistent: input.ConsistentRead });
+    return await next(args);
+  });
+  return { client, calls };
+}
+
 beforeAll(async () => {
   db = await startDynamoDbLocal();
   documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
@@ -106,6 +118,34 @@ describe('DynamoMerchantRepository', () => {
     expect(first.settings.defaultSuccessUrl).toBe('https://a.example');
     await expect(stale).rejects.toBeInstanceOf(ConcurrentModificationError);
     expect((await merchants.getMerchant(merchant.id))?.settings.defaultSuccessUrl).toBe('https://a.example');
+  });
+
+  it('reads profiles eventually consistent and the key lookup item strongly only when the cheap read misses', async () => {
+    // Prepare
+    const merchant = newMerchant();
+    await merchants.createMerchant(merchant);
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoMerchantRepository(client, db.tableName);
+    // Act
+    const profile = await recorded.getMerchant(merchant.id);
+    const profileReads = calls.splice(0);
+    const byKey = await recorded.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    const keyReads = calls.splice(0);
+    const unknown = await recorded.findMerchantBySecretKeyHash(sha256Hex('sk_test_nobody'));
+    const unknownReads = calls.splice(0);
+    const missing = await recorded.getMerchant('mer_nobody');
+    const missingReads = calls.splice(0);
+    client.destroy();
+    // Assess: a stale profile is harmless to its readers; the one authentication hands on guards
+    // versioned writes, so it is strong; a miss is always confirmed strongly
+    expect(profile).toEqual(merchant);
+    expect(byKey).toEqual(merchant);
+    expect(unknown).toBeUndefined();
+    expect(missing).toBeUndefined();
+    expect(profileReads.map((call) => call.consistent)).toEqual([false]);
+    expect(keyReads.map((call) => call.consistent)).toEqual([false, true]);
+    expect(unknownReads.map((call) => call.consistent)).toEqual([false, true]);
+    expect(missingReads.map((call) => call.consistent)).toEqual([false, true]);
   });
 
   it('reports an unknown merchant as not found on update', async () => {
@@ -594,6 +634,64 @@ describe('DynamoRecoveryStore with the checkout writes', () => {
     expect(rival).toBe(false);
     const watch = (await recovery.listProcessing(1000)).find((entry) => entry.checkoutId === checkout.id);
     expect(watch).toMatchObject({ leaseOwner: 'sweep-a' });
+  });
+});
+
+describe('DynamoCheckoutRepository transitions on a checkout the caller read', () => {
+  it("writes on the caller's read without reading again, and records the pay request in the same write", async () => {
+    // Prepare
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoCheckoutRepository(client, db.tableName);
+    const current = await checkouts.getCheckout(checkout.id);
+    // Act
+    const next = await recorded.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      current: current!,
+      event: { type: 'payment_started' },
+      payRequest: { mark: 'mark_first_request_00', tryNumber: 1 },
+    });
+    client.destroy();
+    const stored = await checkouts.getCheckout(checkout.id);
+    // Assess: the watch, then the checkout; no read
+    expect(calls.map((call) => call.command)).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect(next.payRequests).toEqual([{ mark: 'mark_first_request_00', tryNumber: 1 }]);
+    expect(stored).toEqual(next);
+  });
+
+  it('reads afresh when the checkout it was given is stale, and keeps the pay requests recorded before', async () => {
+    // Prepare
+    const checkout = newCheckout({ maxPaymentAttempts: 2 });
+    await checkouts.createCheckout(checkout);
+    const stale = await checkouts.getCheckout(checkout.id);
+    await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      payRequest: { mark: 'mark_first_request_00', tryNumber: 1 },
+    });
+    await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['processing'], to: 'open' });
+    // Act
+    const next = await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      current: stale!,
+      payRequest: {
+        mark: 'mark_second_request_0',
+        tryNumber: 2,
+        lastPaymentError: { code: 'card_declined', message: 'Declined' },
+      },
+    });
+    // Assess
+    expect(next.version).toBe(4);
+    expect((await checkouts.getCheckout(checkout.id))?.payRequests).toEqual([
+      { mark: 'mark_first_request_00', tryNumber: 1 },
+      { mark: 'mark_second_request_0', tryNumber: 2, lastPaymentError: { code: 'card_declined', message: 'Declined' } },
+    ]);
   });
 });
 

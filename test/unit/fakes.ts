@@ -62,7 +62,14 @@ export class FakeCheckouts implements CheckoutRepository {
     if (!row || !t.from.includes(row.status)) throw new InvalidTransitionError(`cannot move to ${t.to}`);
     if (t.expectedVersion !== undefined && row.version !== t.expectedVersion)
       throw new ConcurrentModificationError('version moved');
-    const next: Checkout = { ...row, ...t.patch, status: t.to, version: row.version + 1, updatedAt: new Date().toISOString() };
+    const next: Checkout = {
+      ...row,
+      ...t.patch,
+      ...(t.payRequest !== undefined ? { payRequests: [...(row.payRequests ?? []), t.payRequest] } : {}),
+      status: t.to,
+      version: row.version + 1,
+      updatedAt: new Date().toISOString(),
+    };
     this.rows.set(row.id, next);
     if (t.event)
       this.events.push({

@@ -11,7 +11,12 @@ import type {
   StoredResponse,
   TransactionCompanion,
 } from '../../../lambdas/ports/idempotency';
-import { executeWithInlineRecord, type IdempotentExecution, type InlineRecording } from '../../../lambdas/shared/idempotency';
+import {
+  executeWithInlineRecord,
+  executeWithResourceRecord,
+  type IdempotentExecution,
+  type InlineRecording,
+} from '../../../lambdas/shared/idempotency';
 import { compactBody, DICTIONARY_V1, expandBody } from '../../../lambdas/shared/stored-body';
 import { createHash } from 'node:crypto';
 import { markerCipher } from './fakes';
@@ -220,6 +225,91 @@ describe('executeWithInlineRecord', () => {
     // Assess
     expect(result).toEqual(invalid);
     expect(errors).toHaveLength(1);
+  });
+});
+
+const PAY_BINDING = 'POST /v1/checkouts/{id}/pay id=chk_1';
+
+/** The pay route's way: the resource's own write records the key; nothing is stored here for it. */
+function runOnResource(store: MemoryInlineStore, key: string, work: () => Promise<IdempotentExecution>, binding = PAY_BINDING) {
+  return executeWithResourceRecord(
+    {
+      store: { begin: async () => ({ kind: 'started' }), complete: async () => {}, release: async () => {} },
+      cipher: markerCipher,
+    },
+    store,
+    'checkout:chk_1',
+    key,
+    binding,
+    work,
+  );
+}
+
+describe('executeWithResourceRecord', () => {
+  it("stores nothing for an answer the resource's write recorded, nor for one it answered again", async () => {
+    // Prepare
+    const store = new MemoryInlineStore();
+    const accepted = response(202, { id: 'chk_1', status: 'processing' });
+    // Act
+    const first = await runOnResource(store, 'p1', async () => ({ response: accepted, storable: true, carried: true }));
+    const again = await runOnResource(store, 'p1', async () => ({
+      response: { ...accepted, headers: { ...accepted.headers, 'idempotent-replayed': 'true' } },
+      storable: true,
+      carried: true,
+    }));
+    // Assess
+    expect(first).toEqual(accepted);
+    expect(again.body).toBe(accepted.body);
+    expect(store.writes).toBe(0);
+  });
+
+  it('stores a 4xx that wrote nothing and replays it without running the work again', async () => {
+    // Prepare
+    const store = new MemoryInlineStore();
+    const refused = response(409, { error: { code: 'checkout_not_payable', message: 'expired' } });
+    let runs = 0;
+    const work = async (): Promise<IdempotentExecution> => {
+      runs += 1;
+      return runs === 1 ? { response: refused, storable: true } : { response: response(202, {}), storable: true, carried: true };
+    };
+    // Act
+    await runOnResource(store, 'p2', work);
+    const again = await runOnResource(store, 'p2', work);
+    // Assess
+    expect(runs).toBe(1);
+    expect(store.writes).toBe(1);
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toBe(refused.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('answers 422 for a key recorded on another route or checkout, and 409 while a claim holds it, before any work', async () => {
+    // Prepare
+    const store = new MemoryInlineStore();
+    await run(store, 'p3', writingWork(store, response(201, { id: 'chk_9' })));
+    store.records.set('checkout:chk_1#p3', { kind: 'completed', binding: BINDING, response: response(201, {}) });
+    store.records.set('checkout:chk_1#p4', { kind: 'claim', binding: PAY_BINDING, lockedUntil: Date.now() + 30_000 });
+    let runs = 0;
+    const work = async (): Promise<IdempotentExecution> => {
+      runs += 1;
+      return { response: response(202, {}), storable: true, carried: true };
+    };
+    // Act
+    const reused = runOnResource(store, 'p3', work);
+    const held = runOnResource(store, 'p4', work);
+    // Assess
+    await expect(reused).rejects.toMatchObject({ code: 'idempotency_key_reused', status: 422 });
+    await expect(held).rejects.toMatchObject({ code: 'idempotency_key_in_use', status: 409 });
+    expect(runs).toBe(0);
+  });
+
+  it('never stores a 5xx', async () => {
+    // Prepare
+    const store = new MemoryInlineStore();
+    // Act
+    await runOnResource(store, 'p5', async () => ({ response: response(503, {}), storable: false }));
+    // Assess
+    expect(store.writes).toBe(0);
   });
 });
 
