@@ -53,7 +53,10 @@ export async function notifyMerchant(
   const sources = resultEventSources(checkout);
   if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
-  const found = await deps.events.getEvents(eventIds);
+  // Eventually consistent: only an event stored in the last second (a concurrent run's) can be
+  // missed, and then it is sent again with the same webhook-id and stored again with an equivalent
+  // first attempt; the events of earlier tries were stored long before.
+  const found = await deps.events.getEvents(eventIds, { consistent: false });
   const stored = new Set(found.map(({ event }) => event.id));
   const unsent = sources.filter(({ sourceKey }) => !stored.has(deriveEventId(sourceKey)));
   const states = found.flatMap(({ deliveries }) => deliveries.map((delivery) => delivery.status));
@@ -63,9 +66,14 @@ export async function notifyMerchant(
     const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
     const occurredAt = new Date(checkout.updatedAt);
     const created = Math.floor(occurredAt.getTime() / 1000);
-    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId)).filter(
+    // Eventually consistent: an endpoint changed in the last second is seen as it was a second
+    // before, as if the checkout had finished then (a stale secret after a rotation signs with the
+    // previous one, still valid during the overlap).
+    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })).filter(
       (endpoint) => endpoint.status === 'enabled',
     );
+    // The merchant (its allowed_ports, for an endpoint on another port) is read once per run.
+    const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: onceMerchants(deps.merchants) } : {}) };
     const gone = new Set<string>();
     const entries: { event: StoredEvent; deliveries: WebhookDelivery[] }[] = [];
     // In order (payment facts first, the result last), as the merchant expects them.
@@ -88,7 +96,7 @@ export async function notifyMerchant(
         const target = gone.has(endpoint.id)
           ? { ...endpoint, status: 'disabled' as const, disabledReason: 'the receiver answered 410 Gone' }
           : endpoint;
-        const outcome = await sendOnce(deps, event, target, { number: 1, attemptsMade: 1 });
+        const outcome = await sendOnce(sendDeps, event, target, { number: 1, attemptsMade: 1 });
         if (outcome.status === 'disabled') gone.add(endpoint.id);
         if (outcome.status === 'delivered') delivered += 1;
         if (outcome.status === 'pending') pending += 1;
@@ -105,11 +113,28 @@ export async function notifyMerchant(
       }
       entries.push({ event, deliveries });
     }
-    await deps.events.createEvents(entries);
+    // Several events: one unconditional BatchWriteItem (EventStore.putEvents says why that is safe).
+    if (entries.length > 1 && deps.events.putEvents !== undefined) await deps.events.putEvents(entries);
+    else await deps.events.createEvents(entries);
   }
   // Every result event is stored with its first attempts: the dispatcher owns the retries from
   // here, so the sweep no longer needs to watch this checkout.
   await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
+}
+
+/** The merchant repository reading each merchant once (for one notify run). */
+function onceMerchants(merchants: NonNullable<WebhookDependencies['merchants']>): NonNullable<WebhookDependencies['merchants']> {
+  const read = new Map<string, ReturnType<typeof merchants.getMerchant>>();
+  return {
+    getMerchant: (merchantId) => {
+      let pending = read.get(merchantId);
+      if (pending === undefined) {
+        pending = merchants.getMerchant(merchantId);
+        read.set(merchantId, pending);
+      }
+      return pending;
+    },
+  };
 }
