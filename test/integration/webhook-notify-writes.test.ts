@@ -207,12 +207,16 @@ describe('NotifyMerchant writes on DynamoDB Local', () => {
     const first = received.map((r) => r.id);
     const due = await store.getEvent(resultEventId(checkout.id, 'checkout.succeeded'));
     answer = 204;
+    log.reads.length = 0;
     // Act
     const later = new Date(Date.parse(due!.deliveries[0]!.nextAttemptAt) + 1);
     const pass = await dispatchDueDeliveries({ ...deps, now: () => later });
     // Assess
     expect(due!.deliveries[0]).toMatchObject({ status: 'pending', attempt: 1 });
     expect(pass.delivered).toBeGreaterThanOrEqual(2);
+    // Per attempt: the claim's read of the event item (which also serves the send), the endpoint,
+    // the completion's read; no second read of the event.
+    expect(log.reads.filter((read) => read.startsWith('GetItemCommand'))).toHaveLength(3 * pass.attempted);
     expect(
       received
         .slice(2)
