@@ -1,7 +1,10 @@
 /**
  * Merchant events and their webhook deliveries in the single table: ONE item per event
- * (`EVENT#<id>` / `EVENT`) with its per-endpoint delivery states embedded (`deliveries`, a map by
- * endpoint id: status, attempt count, next due time, the attempt log, the dispatcher's lease).
+ * (`EVENT#<id>` / `EVENT`) with its per-endpoint delivery states embedded (a map by endpoint id:
+ * status, attempt count, next due time, the attempt log, the dispatcher's lease). Items are written
+ * compact (dynamo-event-codec.ts: the body deflated, the deliveries with short names), so a result
+ * event with its first attempts fits in 1 KB; items of the previous embedded layout (plain `body`,
+ * `deliveries`) are read alike and written compact at their next change.
  * The merchant's log lists the items through the keys-only gsi2 (`createdAt#eventId`), so a later
  * update of an event costs no index unit. An event with a pending delivery also sits in the
  * sparse gsi1 "due" index (`<earliest due>#eventId`) the dispatcher queries; an event whose first

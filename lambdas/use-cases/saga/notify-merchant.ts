@@ -6,8 +6,15 @@
  * The first attempt is made before the events are stored, with no lease (nobody else can send an
  * event that is not stored yet), and each event is then stored ONCE with its first attempt
  * recorded: delivered, or pending in the dispatcher's due index at the schedule's next time. So a
- * checkout whose merchant answers costs one conditional write per event and never enters the due
- * index. A crash between sending and storing loses nothing: the recovery sweep's outcome watch is
+ * checkout whose merchant answers costs one write request for its events (a BatchWriteItem of
+ * items under 1 KB; one conditional Put when there is a single event) and never enters the due
+ * index. The batch put is unconditional: the events and their ids derive from the checkout, and
+ * only a run of this step that read them as not stored writes them, so another copy can only come
+ * from a concurrent re-run that sent the same events with the same `webhook-id` a moment before;
+ * replacing it keeps one item per event (listed once) with an equivalent first attempt, and a
+ * pending delivery in it is retried: at-least-once either way. (Had the dispatcher already retried
+ * the copy, which takes a re-run stalled past the first retry delay, those later attempts drop
+ * from the log and the delivery may be sent once more, same `webhook-id`.) A crash between sending and storing loses nothing: the recovery sweep's outcome watch is
  * dropped only after the events are stored, so the sweep runs this step again, which sends the
  * events still unstored with the same ids (`webhook-id`): at-least-once. A failed delivery does
  * not fail this step. Event ids derive from the checkout and type, so a re-run publishes nothing
@@ -39,7 +46,7 @@ export interface NotifyMerchantOutput {
 
 /**
  * Step 5: send each result event not stored yet to every subscribed endpoint, then store the
- * events with those attempts (one conditional write each), then drop the recovery watch. Only
+ * events with those attempts (one write request), then drop the recovery watch. Only
  * storage failures are thrown (the state machine retries them, sending again with the same
  * `webhook-id`); failed deliveries are left to the dispatcher's schedule. `loaded` is the checkout
  * the caller just wrote (skips a re-read).
