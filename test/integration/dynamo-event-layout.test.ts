@@ -245,6 +245,68 @@ describe('compact event items on DynamoDB Local', () => {
     });
   });
 
+  it('two deliveries of one event claimed together both complete: the second completion finds the item changed and reads it again', async () => {
+    // Prepare
+    const event = resultEvent('mer_two_claims');
+    const [, pending] = firstAttempts(event);
+    await store.createEvents([{ event, deliveries: [pending!, { ...pending!, endpointId: 'we_other' }] }]);
+    const now = new Date('2026-03-01T12:00:06.000Z');
+    const lease = new Date('2026-03-01T12:01:06.000Z');
+    const first = await store.claimDelivery(event.id, 'we_down', now, lease, 'lease-a');
+    const second = await store.claimDelivery(event.id, 'we_other', now, lease, 'lease-b');
+    const outcome = (number: number) => ({
+      status: 'delivered' as const,
+      attempt: 2,
+      nextAttemptAt: '2026-03-01T12:00:06.010Z',
+      record: { number, at: '2026-03-01T12:00:06.010Z', ok: true, httpStatus: 204, latencyMs: 3 },
+      now: '2026-03-01T12:00:06.010Z',
+    });
+    // Act
+    const keptFirst = await store.completeAttempt(event.id, 'we_down', 'lease-a', outcome(2));
+    const keptSecond = await store.completeAttempt(event.id, 'we_other', 'lease-b', outcome(2));
+    // Assess
+    expect([first?.endpointId, second?.endpointId]).toEqual(['we_down', 'we_other']);
+    expect([keptFirst, keptSecond]).toEqual([true, true]);
+    const found = await store.getEvent(event.id);
+    expect(found!.deliveries.map((delivery) => [delivery.endpointId, delivery.status, delivery.attempts.length])).toEqual([
+      ['we_down', 'delivered', 2],
+      ['we_other', 'delivered', 2],
+    ]);
+    expect(await rawItem(event.id)).toMatchObject({ revision: 4 });
+  });
+
+  it('a completion with a lease that was lost records nothing', async () => {
+    // Prepare
+    const event = resultEvent('mer_lost_lease');
+    const [, pending] = firstAttempts(event);
+    await store.createEvents([{ event, deliveries: [pending!] }]);
+    await store.claimDelivery(
+      event.id,
+      'we_down',
+      new Date('2026-03-01T12:00:06.000Z'),
+      new Date('2026-03-01T12:00:07.000Z'),
+      'lease-old',
+    );
+    await store.claimDelivery(
+      event.id,
+      'we_down',
+      new Date('2026-03-01T12:00:08.000Z'),
+      new Date('2026-03-01T12:01:08.000Z'),
+      'lease-new',
+    );
+    // Act
+    const kept = await store.completeAttempt(event.id, 'we_down', 'lease-old', {
+      status: 'delivered',
+      attempt: 2,
+      nextAttemptAt: '2026-03-01T12:00:09.000Z',
+      record: { number: 2, at: '2026-03-01T12:00:09.000Z', ok: true, httpStatus: 204, latencyMs: 3 },
+      now: '2026-03-01T12:00:09.000Z',
+    });
+    // Assess
+    expect(kept).toBe(false);
+    expect((await store.getDelivery(event.id, 'we_down'))!).toMatchObject({ status: 'pending', attempt: 1 });
+  });
+
   it('a batch put of an event already stored replaces it: one item, listed once, the later first attempts kept', async () => {
     // Prepare: a concurrent re-run stored the event first, with a failed first attempt
     const event = resultEvent('mer_overwrite');
