@@ -1,7 +1,10 @@
 /**
  * Merchant events and their webhook deliveries in the single table: ONE item per event
- * (`EVENT#<id>` / `EVENT`) with its per-endpoint delivery states embedded (`deliveries`, a map by
- * endpoint id: status, attempt count, next due time, the attempt log, the dispatcher's lease).
+ * (`EVENT#<id>` / `EVENT`) with its per-endpoint delivery states embedded (a map by endpoint id:
+ * status, attempt count, next due time, the attempt log, the dispatcher's lease). Items are written
+ * compact (dynamo-event-codec.ts: the body deflated, the deliveries with short names), so a result
+ * event with its first attempts fits in 1 KB; items of the previous embedded layout (plain `body`,
+ * `deliveries`) are read alike and written compact at their next change.
  * The merchant's log lists the items through the keys-only gsi2 (`createdAt#eventId`), so a later
  * update of an event costs no index unit. An event with a pending delivery also sits in the
  * sparse gsi1 "due" index (`<earliest due>#eventId`) the dispatcher queries; an event whose first
@@ -13,8 +16,15 @@
  * listed through gsi1) are still read, claimed, completed and redelivered on their own items
  * (dynamo-legacy-deliveries.ts).
  */
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
 import { eventKey, GSI1, GSI2, merchantEventsGsiPk, WEBHOOK_DUE_SHARDS, webhookDueGsiPk } from './dynamo-keys';
@@ -25,20 +35,18 @@ import {
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
-import { shardOf, toDelivery, toEvent } from './dynamo-event-items';
+import { shardOf, toDelivery } from './dynamo-event-items';
+import {
+  decodeDeliveries,
+  decodeEvent,
+  encodeDeliveries,
+  encodeEvent,
+  eventIdOfItem,
+  hasEmbeddedDeliveries,
+  type DeliveryMap,
+  type EmbeddedDelivery,
+} from './dynamo-event-codec';
 import { LegacyDeliveries } from './dynamo-legacy-deliveries';
-
-/** One delivery as embedded in its event item (the event id, endpoint and merchant are the item's). */
-interface EmbeddedDelivery {
-  status: WebhookDeliveryStatus;
-  attempt: number;
-  nextAttemptAt: string;
-  attempts: DeliveryAttemptRecord[];
-  updatedAt: string;
-  leaseToken?: string;
-}
-
-type DeliveryMap = Record<string, EmbeddedDelivery>;
 
 /** The due-index entry of an event item: its earliest pending delivery, or none (then it leaves the index). */
 function eventDueAttributes(eventId: string, deliveries: DeliveryMap): { gsi1pk: string; gsi1sk: string } | undefined {
@@ -60,11 +68,9 @@ function embed(delivery: WebhookDelivery): EmbeddedDelivery {
   };
 }
 
-function isEmbeddedLayout(item: Record<string, unknown>): boolean {
-  return item.deliveries !== null && typeof item.deliveries === 'object';
-}
+const isEmbeddedLayout = hasEmbeddedDeliveries;
 
-/** The whole event item: the event, its embedded deliveries, list and due index keys, revision. */
+/** The whole event item (compact layout): the event, its embedded deliveries, list and due index keys, revision. */
 function eventItem(event: StoredEvent, deliveries: DeliveryMap, revision: number): Record<string, unknown> {
   return withoutUndefined({
     ...eventKey(event.id),
@@ -72,13 +78,15 @@ function eventItem(event: StoredEvent, deliveries: DeliveryMap, revision: number
     gsi2pk: merchantEventsGsiPk(event.merchantId),
     gsi2sk: `${event.createdAt}#${event.id}`,
     ...eventDueAttributes(event.id, deliveries),
-    ...event,
-    deliveries,
+    ...encodeEvent(event),
+    dl: encodeDeliveries(deliveries),
     revision,
   });
 }
 
 const MAX_REVISION_RETRIES = 8;
+const MAX_BATCH_ROUNDS = 10;
+const MAX_REMEMBERED_CLAIMS = 256;
 
 export class DynamoEventStore implements EventStore {
   private readonly legacy: LegacyDeliveries;
@@ -118,6 +126,31 @@ export class DynamoEventStore implements EventStore {
     return created.filter((id): id is string => id !== undefined);
   }
 
+  /**
+   * Unconditional Puts, up to 25 in one BatchWriteItem (what DynamoDB leaves unprocessed is sent
+   * again): see EventStore.putEvents for when that is correct.
+   */
+  async putEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<void> {
+    const items = entries.map(({ event, deliveries }) =>
+      eventItem(event, Object.fromEntries(deliveries.map((delivery) => [delivery.endpointId, embed(delivery)])), 0),
+    );
+    for (let start = 0; start < items.length; start += 25) {
+      let requests: Record<string, unknown>[] = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round >= MAX_BATCH_ROUNDS) throw new Error(`${requests.length} event items stayed unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
+        try {
+          const result = await this.documentClient.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }),
+          );
+          requests = (result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
+        } catch (error) {
+          return translateStoreError(error);
+        }
+      }
+    }
+  }
+
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
     const item = await this.getItem(eventId);
     if (!item) return undefined;
@@ -126,8 +159,8 @@ export class DynamoEventStore implements EventStore {
     return found;
   }
 
-  async getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]> {
-    const items = await this.batchGet(eventIds);
+  async getEvents(eventIds: readonly string[], options: { consistent?: boolean } = {}): Promise<EventWithDeliveries[]> {
+    const items = await this.batchGet(eventIds, options.consistent ?? true);
     const found = await Promise.all(
       items.map(async (item) => (isEmbeddedLayout(item) ? fromEventItem(item) : await this.legacy.getEvent(String(item.id)))),
     );
@@ -226,9 +259,10 @@ export class DynamoEventStore implements EventStore {
             if (!isEmbeddedLayout(item))
               return [{ eventId: String(item.eventId), endpointId: String(item.endpointId), due: String(item.gsi1sk) }];
             // An event item: its deliveries that are due now (one under a live lease is not).
-            return Object.entries(item.deliveries as DeliveryMap)
+            const eventId = eventIdOfItem(item);
+            return Object.entries(decodeDeliveries(item))
               .filter(([, delivery]) => delivery.status === 'pending' && delivery.nextAttemptAt <= nowIso)
-              .map(([endpointId, delivery]) => ({ eventId: String(item.id), endpointId, due: delivery.nextAttemptAt }));
+              .map(([endpointId, delivery]) => ({ eventId, endpointId, due: delivery.nextAttemptAt }));
           });
         } catch (error) {
           return translateStoreError(error);
@@ -249,6 +283,17 @@ export class DynamoEventStore implements EventStore {
     leaseUntil: Date,
     leaseToken: string,
   ): Promise<WebhookDelivery | undefined> {
+    return (await this.claimDeliveryWithEvent(eventId, endpointId, now, leaseUntil, leaseToken))?.delivery;
+  }
+
+  /** The claim's own write holds the event: a previous-layout event alone is read again (its own item). */
+  async claimDeliveryWithEvent(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<{ delivery: WebhookDelivery; event?: StoredEvent } | undefined> {
     const nextAttemptAt = leaseUntil.toISOString();
     const nowIso = now.toISOString();
     const result = await this.changeDeliveries(eventId, (deliveries) => {
@@ -257,24 +302,37 @@ export class DynamoEventStore implements EventStore {
       deliveries[endpointId] = { ...delivery, nextAttemptAt, leaseToken };
       return true;
     });
-    if (result.kind === 'legacy') return this.legacy.claim(eventId, endpointId, nowIso, nextAttemptAt, leaseToken);
+    if (result.kind === 'legacy') {
+      const delivery = await this.legacy.claim(eventId, endpointId, nowIso, nextAttemptAt, leaseToken);
+      if (!delivery) return undefined;
+      const found = await this.legacy.getEvent(eventId);
+      return found ? { delivery, event: found.event } : { delivery };
+    }
     if (result.kind !== 'changed') return undefined;
-    return toEmbeddedDelivery(result.item, endpointId);
+    this.rememberClaim(leaseToken, result.item);
+    const delivery = toEmbeddedDelivery(result.item, endpointId);
+    return delivery ? { delivery, event: decodeEvent(result.item) } : undefined;
   }
 
   async completeAttempt(eventId: string, endpointId: string, leaseToken: string, outcome: AttemptCompletion): Promise<boolean> {
-    const result = await this.changeDeliveries(eventId, (deliveries) => {
-      const delivery = deliveries[endpointId];
-      if (!delivery || delivery.leaseToken !== leaseToken) return undefined;
-      deliveries[endpointId] = {
-        status: outcome.status,
-        attempt: outcome.attempt,
-        nextAttemptAt: outcome.nextAttemptAt,
-        attempts: outcome.record !== undefined ? [...delivery.attempts, withoutUndefined(outcome.record)] : delivery.attempts,
-        updatedAt: outcome.now,
-      };
-      return true;
-    });
+    const claimed = this.claims.get(leaseToken);
+    this.claims.delete(leaseToken);
+    const result = await this.changeDeliveries(
+      eventId,
+      (deliveries) => {
+        const delivery = deliveries[endpointId];
+        if (!delivery || delivery.leaseToken !== leaseToken) return undefined;
+        deliveries[endpointId] = {
+          status: outcome.status,
+          attempt: outcome.attempt,
+          nextAttemptAt: outcome.nextAttemptAt,
+          attempts: outcome.record !== undefined ? [...delivery.attempts, withoutUndefined(outcome.record)] : delivery.attempts,
+          updatedAt: outcome.now,
+        };
+        return true;
+      },
+      claimed !== undefined && eventIdOfItem(claimed) === eventId ? claimed : undefined,
+    );
     if (result.kind === 'legacy') return this.legacy.complete(eventId, endpointId, leaseToken, outcome);
     return result.kind === 'changed';
   }
@@ -318,15 +376,18 @@ export class DynamoEventStore implements EventStore {
   private async changeDeliveries(
     eventId: string,
     change: (deliveries: DeliveryMap) => true | undefined,
+    known?: Record<string, unknown>,
   ): Promise<{ kind: 'missing' | 'legacy' | 'unchanged' } | { kind: 'changed'; item: Record<string, unknown> }> {
     for (let round = 0; round < MAX_REVISION_RETRIES; round += 1) {
-      const item = await this.getItem(eventId);
+      // The first round may start from the item as this store last wrote it (`known`): if anyone
+      // wrote since, the conditional write fails and the next round reads the item.
+      const item = round === 0 && known !== undefined ? known : await this.getItem(eventId);
       if (!item) return { kind: 'missing' };
       if (!isEmbeddedLayout(item)) return { kind: 'legacy' };
-      const deliveries: DeliveryMap = { ...(item.deliveries as DeliveryMap) };
+      const deliveries = decodeDeliveries(item);
       if (change(deliveries) === undefined) return { kind: 'unchanged' };
       const revision = Number(item.revision ?? 0);
-      const next = eventItem(toEvent(item), deliveries, revision + 1);
+      const next = eventItem(decodeEvent(item), deliveries, revision + 1);
       try {
         await this.documentClient.send(
           new PutCommand({
@@ -344,6 +405,18 @@ export class DynamoEventStore implements EventStore {
     throw new Error(`Event ${eventId} kept changing under ${MAX_REVISION_RETRIES} writes in a row`);
   }
 
+  /**
+   * The item as a claim wrote it, by lease token, until the attempt completes: the completion starts
+   * from it instead of reading the item again (one read less per attempt when nobody wrote in
+   * between). At most MAX_REMEMBERED_CLAIMS (an attempt that never completes is forgotten).
+   */
+  private readonly claims = new Map<string, Record<string, unknown>>();
+
+  private rememberClaim(leaseToken: string, item: Record<string, unknown>): void {
+    this.claims.set(leaseToken, item);
+    if (this.claims.size > MAX_REMEMBERED_CLAIMS) this.claims.delete(this.claims.keys().next().value as string);
+  }
+
   private async getItem(eventId: string): Promise<Record<string, unknown> | undefined> {
     try {
       const result = await this.documentClient.send(
@@ -356,7 +429,7 @@ export class DynamoEventStore implements EventStore {
   }
 
   /** The event items of `eventIds` (100 at a time; what DynamoDB leaves unprocessed is asked again). */
-  private async batchGet(eventIds: readonly string[]): Promise<Record<string, unknown>[]> {
+  private async batchGet(eventIds: readonly string[], consistent = true): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     const unique = [...new Set(eventIds)];
     for (let start = 0; start < unique.length; start += 100) {
@@ -364,7 +437,7 @@ export class DynamoEventStore implements EventStore {
       for (let round = 0; keys.length > 0; round += 1) {
         try {
           const result = await this.documentClient.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: consistent } } }),
           );
           items.push(...(result.Responses?.[this.tableName] ?? []));
           keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
@@ -390,16 +463,21 @@ export class DynamoEventStore implements EventStore {
 }
 
 function fromEventItem(item: Record<string, unknown>): EventWithDeliveries {
-  const event = toEvent(item);
-  const deliveries = Object.keys(item.deliveries as DeliveryMap)
+  const event = decodeEvent(item);
+  const embedded = decodeDeliveries(item);
+  const deliveries = Object.keys(embedded)
     .sort()
-    .map((endpointId) => toEmbeddedDelivery(item, endpointId))
+    .map((endpointId) => toEmbeddedDelivery(item, endpointId, embedded))
     .filter((delivery): delivery is WebhookDelivery => delivery !== undefined);
   return { event, deliveries };
 }
 
-function toEmbeddedDelivery(item: Record<string, unknown>, endpointId: string): WebhookDelivery | undefined {
-  const embedded = (item.deliveries as DeliveryMap)[endpointId];
-  if (embedded === undefined) return undefined;
-  return toDelivery({ ...embedded, eventId: item.id, endpointId, merchantId: item.merchantId });
+function toEmbeddedDelivery(
+  item: Record<string, unknown>,
+  endpointId: string,
+  embedded: DeliveryMap = decodeDeliveries(item),
+): WebhookDelivery | undefined {
+  const delivery = embedded[endpointId];
+  if (delivery === undefined) return undefined;
+  return toDelivery({ ...delivery, eventId: eventIdOfItem(item), endpointId, merchantId: item.merchantId });
 }

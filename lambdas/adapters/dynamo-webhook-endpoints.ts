@@ -92,12 +92,12 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     return true;
   }
 
-  async listEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
+  async listEndpoints(merchantId: string, options: { consistent?: boolean } = {}): Promise<WebhookEndpoint[]> {
     const items = await queryItems(this.documentClient, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': merchantKey(merchantId).pk, ':prefix': SK_PREFIX },
-      ConsistentRead: true,
+      ConsistentRead: options.consistent ?? true,
     });
     const endpoints = items.map(toEndpoint);
     return endpoints.sort((a, b) => a.createdAt.localeCompare(b.createdAt));

@@ -39,8 +39,20 @@ export interface EventStore {
    * the dispatcher at their nextAttemptAt; the others never enter the due index.
    */
   createEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<string[]>;
-  /** The events that exist among `eventIds`, in that order, with their deliveries. */
-  getEvents(eventIds: readonly string[]): Promise<EventWithDeliveries[]>;
+  /**
+   * Stores each event with its first attempts WITHOUT a condition, in as few requests as the store
+   * can (BatchWriteItem): only for events whose id and content one writer derives (a checkout's
+   * result events, notify-merchant.ts), where a second copy written by a concurrent re-run holds the
+   * same event and an equivalent first attempt, so overwriting it loses no delivery. Optional: a
+   * store without it is used through createEvents.
+   */
+  putEvents?(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<void>;
+  /**
+   * The events that exist among `eventIds`, in that order, with their deliveries. Strongly
+   * consistent unless `options.consistent` is false (then an event stored in the last second may
+   * be missed, or read with older deliveries).
+   */
+  getEvents(eventIds: readonly string[], options?: { consistent?: boolean }): Promise<EventWithDeliveries[]>;
   /** The event with its deliveries; scoped to the merchant when `merchantId` is given. */
   getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined>;
   /** Newest first. */
@@ -55,6 +67,17 @@ export interface EventStore {
     leaseUntil: Date,
     leaseToken: string,
   ): Promise<WebhookDelivery | undefined>;
+  /**
+   * claimDelivery, also answering the event the claim read (so the attempt needs no second read of
+   * the item; no event if it is gone). Optional: without it the caller claims, then reads the event.
+   */
+  claimDeliveryWithEvent?(
+    eventId: string,
+    endpointId: string,
+    now: Date,
+    leaseUntil: Date,
+    leaseToken: string,
+  ): Promise<{ delivery: WebhookDelivery; event?: StoredEvent } | undefined>;
   /** Conditional on the lease token: records the attempt and the next state. False if the lease was lost. */
   completeAttempt(eventId: string, endpointId: string, leaseToken: string, outcome: AttemptCompletion): Promise<boolean>;
   /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */

@@ -4,7 +4,11 @@ import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 export interface WebhookEndpointRepository {
   /** With `maxPerMerchant`, enforces the cap atomically (ConflictError `too_many_endpoints`). */
   createEndpoint(endpoint: WebhookEndpoint, options?: { maxPerMerchant?: number }): Promise<void>;
-  listEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
+  /**
+   * Oldest first. Strongly consistent unless `options.consistent` is false (then an endpoint created,
+   * rotated, disabled or deleted in the last second may be seen as it was before).
+   */
+  listEndpoints(merchantId: string, options?: { consistent?: boolean }): Promise<WebhookEndpoint[]>;
   /** Conditional delete: only the owning merchant's endpoint; false if none matched. */
   deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean>;
   getEndpoint(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined>;

@@ -219,15 +219,14 @@ export async function attemptDelivery(
 ): Promise<AttemptOutcome> {
   const now = clock(deps);
   const leaseToken = randomUUID();
-  const claimed = await deps.events.claimDelivery(
-    key.eventId,
-    key.endpointId,
-    now,
-    new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)),
-    leaseToken,
-  );
-  if (!claimed) return { kind: 'skipped' };
-  const found = await deps.events.getEvent(key.eventId);
+  const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS));
+  const claim = deps.events.claimDeliveryWithEvent
+    ? await deps.events.claimDeliveryWithEvent(key.eventId, key.endpointId, now, leaseUntil, leaseToken)
+    : await claimThenRead(deps.events, key, now, leaseUntil, leaseToken);
+  if (!claim) return { kind: 'skipped' };
+  const claimed = claim.delivery;
+  // The deliveries beside the event are not needed here: the claim's own read of the item serves.
+  const found = claim.event ? { event: claim.event } : undefined;
   const endpoint = found ? await deps.webhookEndpoints.getEndpoint(claimed.merchantId, key.endpointId) : undefined;
   const { status, record, nextAttemptAt } = await sendOnce(deps, found?.event, endpoint, {
     number: claimed.attempts.length + 1,
@@ -253,9 +252,23 @@ export async function attemptDelivery(
   return { kind: 'attempted', status, record, ...(status === 'pending' ? { nextAttemptAt } : {}) };
 }
 
+/** A store without claimDeliveryWithEvent: claim, then read the event. */
+async function claimThenRead(
+  events: WebhookDependencies['events'],
+  key: { eventId: string; endpointId: string },
+  now: Date,
+  leaseUntil: Date,
+  leaseToken: string,
+): Promise<{ delivery: WebhookDelivery; event?: StoredEvent } | undefined> {
+  const delivery = await events.claimDelivery(key.eventId, key.endpointId, now, leaseUntil, leaseToken);
+  if (!delivery) return undefined;
+  const found = await events.getEvent(key.eventId);
+  return found ? { delivery, event: found.event } : { delivery };
+}
+
 async function appendTimelineRows(
   deps: WebhookDependencies,
-  found: EventWithDeliveries,
+  found: Pick<EventWithDeliveries, 'event'>,
   endpointId: string,
   record: DeliveryAttemptRecord,
   status: WebhookDeliveryStatus,

@@ -21,6 +21,7 @@ import type { EventStore } from '../../lambdas/ports/events';
 import { notifyMerchant, resultEventId, type NotifyMerchantPorts } from '../../lambdas/use-cases/saga/notify-merchant';
 import { dispatchDueDeliveries } from '../../lambdas/use-cases/webhook-delivery';
 import { aCheckout, FakeCheckouts, fakeCipher, FakeInstruments } from '../unit/fakes';
+import { awsReadUnits, awsWriteUnits, dynamoItemBytes, type IndexKeys, writeTargets } from '../../bench/capacity-units';
 import { aPayment } from '../support/payments';
 
 const WRITE_COMMANDS = new Set([
@@ -30,43 +31,63 @@ const WRITE_COMMANDS = new Set([
   'TransactWriteItemsCommand',
   'BatchWriteItemCommand',
 ]);
-
-/** An item's size as DynamoDB bills it, near enough: names plus JSON-ish values (slightly over, never under). */
-function itemBytes(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(JSON.stringify(value)),
-    0,
-  );
-}
+const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'TransactGetItemsCommand']);
+/** The table's indexes as the units count them (lib/table-schema.ts): gsi1 projects ALL, gsi2 keys only. */
+const INDEXES: IndexKeys[] = [
+  { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+  { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' },
+];
 
 interface WriteLog {
   requests: string[];
-  /** Table and index write units by AWS's rules (1 per KB per item; an index entry counts like an item). */
+  /** Table and index write units by AWS's rules (bench/capacity-units.ts), items taken as new. */
   units: number;
+  /** Bytes of each item put, as DynamoDB bills them. */
+  itemBytes: number[];
+  /** Read requests, with `(consistent)` when strongly consistent. */
+  reads: string[];
+  /** Read units by AWS's rules. */
+  readUnits: number;
 }
 
-/** A document client that records every write request and its units (the item as written, before marshalling). */
+/** A document client that records every write and read request and its units (native values, before marshalling). */
 function countingClient(db: DynamoDbLocal, log: WriteLog): DynamoDBDocumentClient {
   const client = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = (context as { commandName?: string }).commandName ?? 'unknown';
+      const input = args.input as Record<string, unknown>;
       if (WRITE_COMMANDS.has(name)) {
         log.requests.push(name);
-        const item = (args.input as { Item?: Record<string, unknown> }).Item;
-        if (name === 'PutItemCommand' && item !== undefined) {
-          log.units += Math.ceil(itemBytes(item) / 1024);
-          if (item.gsi1pk !== undefined) log.units += Math.ceil(itemBytes(item) / 1024);
-          if (item.gsi2pk !== undefined) log.units += 1; // keys only
-        } else {
-          log.units += 1;
+        for (const target of writeTargets(name, input)) {
+          const item = putItemOf(name, input, target.key);
+          if (item !== undefined) log.itemBytes.push(dynamoItemBytes(item));
+          log.units += awsWriteUnits(target, undefined, item, INDEXES).total;
         }
       }
-      return next(args);
+      const result = await next(args);
+      if (READ_COMMANDS.has(name)) {
+        const consistent =
+          input.ConsistentRead === true ||
+          Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>).some((r) => r.ConsistentRead);
+        log.reads.push(`${name}${consistent ? ' (consistent)' : ''}`);
+        log.readUnits += awsReadUnits(name, input, result.output as Record<string, unknown>);
+      }
+      return result;
     },
     { step: 'initialize', name: 'countWrites' },
   );
   return client;
+}
+
+/** The item a Put or a batch PutRequest writes under `key`. */
+function putItemOf(name: string, input: Record<string, unknown>, key: Record<string, unknown>) {
+  if (name === 'PutItemCommand') return input.Item as Record<string, unknown>;
+  if (name !== 'BatchWriteItemCommand') return undefined;
+  const requests = Object.values(
+    input.RequestItems as Record<string, { PutRequest?: { Item: Record<string, unknown> } }[]>,
+  ).flat();
+  return requests.map((request) => request.PutRequest?.Item).find((item) => item?.pk === key.pk && item?.sk === key.sk);
 }
 
 let db: DynamoDbLocal;
@@ -74,7 +95,7 @@ let receiver: Server;
 let received: { id: string; type: string }[];
 let answer: number;
 let receiverUrl: string;
-const log: WriteLog = { requests: [], units: 0 };
+const log: WriteLog = { requests: [], units: 0, itemBytes: [], reads: [], readUnits: 0 };
 let store: DynamoEventStore;
 let deps: NotifyMerchantPorts;
 let forgotten: string[];
@@ -133,6 +154,9 @@ beforeEach(() => {
   answer = 204;
   log.requests.length = 0;
   log.units = 0;
+  log.itemBytes.length = 0;
+  log.reads.length = 0;
+  log.readUnits = 0;
 });
 
 function succeededCheckout() {
@@ -153,7 +177,7 @@ function succeededCheckout() {
 }
 
 describe('NotifyMerchant writes on DynamoDB Local', () => {
-  it('one notify of a succeeded checkout whose merchant answers: 2 event writes, no lease, no timeline row; under 10 write units', async () => {
+  it('one notify of a succeeded checkout whose merchant answers: both events in one batch write of two items under 1 KB (4 units), two eventually consistent reads', async () => {
     // Prepare
     const checkout = succeededCheckout();
     // Act
@@ -161,9 +185,14 @@ describe('NotifyMerchant writes on DynamoDB Local', () => {
     // Assess
     expect(result).toMatchObject({ delivered: 2, pending: 0 });
     expect(received.map((r) => r.type)).toEqual(['payment.captured', 'checkout.succeeded']);
-    expect(log.requests).toEqual(['PutItemCommand', 'PutItemCommand']);
-    // Each event item (about 1.1 KB with this body) costs 2 units, its keys-only gsi2 entry 1.
-    expect(log.units).toBeLessThanOrEqual(6);
+    expect(log.requests).toEqual(['BatchWriteItemCommand']);
+    // Each event item (body deflated, deliveries compact) is under 1 KB: 1 unit, its keys-only gsi2 entry 1.
+    expect(log.itemBytes).toHaveLength(2);
+    for (const bytes of log.itemBytes) expect(bytes).toBeLessThan(1024);
+    expect(log.units).toBe(4);
+    // The events already stored (none) and the merchant's endpoints, both eventually consistent.
+    expect(log.reads.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+    expect(log.readUnits).toBe(0.5);
     expect(await store.listDueDeliveries(new Date(Date.now() + 86_400_000), 100)).not.toContainEqual(
       expect.objectContaining({ eventId: resultEventId(checkout.id, 'checkout.succeeded') }),
     );
@@ -178,12 +207,16 @@ describe('NotifyMerchant writes on DynamoDB Local', () => {
     const first = received.map((r) => r.id);
     const due = await store.getEvent(resultEventId(checkout.id, 'checkout.succeeded'));
     answer = 204;
+    log.reads.length = 0;
     // Act
     const later = new Date(Date.parse(due!.deliveries[0]!.nextAttemptAt) + 1);
     const pass = await dispatchDueDeliveries({ ...deps, now: () => later });
     // Assess
     expect(due!.deliveries[0]).toMatchObject({ status: 'pending', attempt: 1 });
     expect(pass.delivered).toBeGreaterThanOrEqual(2);
+    // Per attempt: the claim's read of the event item (which also serves the send and the
+    // completion, nobody having written it in between) and the endpoint's.
+    expect(log.reads.filter((read) => read.startsWith('GetItemCommand'))).toHaveLength(2 * pass.attempted);
     expect(
       received
         .slice(2)
@@ -202,9 +235,9 @@ describe('NotifyMerchant writes on DynamoDB Local', () => {
     const crashing = new Proxy(store, {
       get(target, property, receiverObject) {
         const value = Reflect.get(target, property, receiverObject) as unknown;
-        if (property === 'createEvents' && crash) {
-          crash = false;
+        if ((property === 'createEvents' || property === 'putEvents') && crash) {
           return async () => {
+            crash = false;
             throw new Error('host killed');
           };
         }

@@ -6,8 +6,15 @@
  * The first attempt is made before the events are stored, with no lease (nobody else can send an
  * event that is not stored yet), and each event is then stored ONCE with its first attempt
  * recorded: delivered, or pending in the dispatcher's due index at the schedule's next time. So a
- * checkout whose merchant answers costs one conditional write per event and never enters the due
- * index. A crash between sending and storing loses nothing: the recovery sweep's outcome watch is
+ * checkout whose merchant answers costs one write request for its events (a BatchWriteItem of
+ * items under 1 KB; one conditional Put when there is a single event) and never enters the due
+ * index. The batch put is unconditional: the events and their ids derive from the checkout, and
+ * only a run of this step that read them as not stored writes them, so another copy can only come
+ * from a concurrent re-run that sent the same events with the same `webhook-id` a moment before;
+ * replacing it keeps one item per event (listed once) with an equivalent first attempt, and a
+ * pending delivery in it is retried: at-least-once either way. (Had the dispatcher already retried
+ * the copy, which takes a re-run stalled past the first retry delay, those later attempts drop
+ * from the log and the delivery may be sent once more, same `webhook-id`.) A crash between sending and storing loses nothing: the recovery sweep's outcome watch is
  * dropped only after the events are stored, so the sweep runs this step again, which sends the
  * events still unstored with the same ids (`webhook-id`): at-least-once. A failed delivery does
  * not fail this step. Event ids derive from the checkout and type, so a re-run publishes nothing
@@ -39,7 +46,7 @@ export interface NotifyMerchantOutput {
 
 /**
  * Step 5: send each result event not stored yet to every subscribed endpoint, then store the
- * events with those attempts (one conditional write each), then drop the recovery watch. Only
+ * events with those attempts (one write request), then drop the recovery watch. Only
  * storage failures are thrown (the state machine retries them, sending again with the same
  * `webhook-id`); failed deliveries are left to the dispatcher's schedule. `loaded` is the checkout
  * the caller just wrote (skips a re-read).
@@ -53,7 +60,10 @@ export async function notifyMerchant(
   const sources = resultEventSources(checkout);
   if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
-  const found = await deps.events.getEvents(eventIds);
+  // Eventually consistent: only an event stored in the last second (a concurrent run's) can be
+  // missed, and then it is sent again with the same webhook-id and stored again with an equivalent
+  // first attempt; the events of earlier tries were stored long before.
+  const found = await deps.events.getEvents(eventIds, { consistent: false });
   const stored = new Set(found.map(({ event }) => event.id));
   const unsent = sources.filter(({ sourceKey }) => !stored.has(deriveEventId(sourceKey)));
   const states = found.flatMap(({ deliveries }) => deliveries.map((delivery) => delivery.status));
@@ -63,9 +73,14 @@ export async function notifyMerchant(
     const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
     const occurredAt = new Date(checkout.updatedAt);
     const created = Math.floor(occurredAt.getTime() / 1000);
-    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId)).filter(
+    // Eventually consistent: an endpoint changed in the last second is seen as it was a second
+    // before, as if the checkout had finished then (a stale secret after a rotation signs with the
+    // previous one, still valid during the overlap).
+    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })).filter(
       (endpoint) => endpoint.status === 'enabled',
     );
+    // The merchant (its allowed_ports, for an endpoint on another port) is read once per run.
+    const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: onceMerchants(deps.merchants) } : {}) };
     const gone = new Set<string>();
     const entries: { event: StoredEvent; deliveries: WebhookDelivery[] }[] = [];
     // In order (payment facts first, the result last), as the merchant expects them.
@@ -88,7 +103,7 @@ export async function notifyMerchant(
         const target = gone.has(endpoint.id)
           ? { ...endpoint, status: 'disabled' as const, disabledReason: 'the receiver answered 410 Gone' }
           : endpoint;
-        const outcome = await sendOnce(deps, event, target, { number: 1, attemptsMade: 1 });
+        const outcome = await sendOnce(sendDeps, event, target, { number: 1, attemptsMade: 1 });
         if (outcome.status === 'disabled') gone.add(endpoint.id);
         if (outcome.status === 'delivered') delivered += 1;
         if (outcome.status === 'pending') pending += 1;
@@ -105,11 +120,28 @@ export async function notifyMerchant(
       }
       entries.push({ event, deliveries });
     }
-    await deps.events.createEvents(entries);
+    // Several events: one unconditional BatchWriteItem (EventStore.putEvents says why that is safe).
+    if (entries.length > 1 && deps.events.putEvents !== undefined) await deps.events.putEvents(entries);
+    else await deps.events.createEvents(entries);
   }
   // Every result event is stored with its first attempts: the dispatcher owns the retries from
   // here, so the sweep no longer needs to watch this checkout.
   await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
+}
+
+/** The merchant repository reading each merchant once (for one notify run). */
+function onceMerchants(merchants: NonNullable<WebhookDependencies['merchants']>): NonNullable<WebhookDependencies['merchants']> {
+  const read = new Map<string, ReturnType<typeof merchants.getMerchant>>();
+  return {
+    getMerchant: (merchantId) => {
+      let pending = read.get(merchantId);
+      if (pending === undefined) {
+        pending = merchants.getMerchant(merchantId);
+        read.set(merchantId, pending);
+      }
+      return pending;
+    },
+  };
 }

@@ -119,6 +119,34 @@ describe('notifyMerchant', () => {
     expect(checkouts.events.filter((e) => e.type === 'webhook_delivered')).toHaveLength(0);
   });
 
+  it('reads the merchant (allowed_ports for an endpoint on another port) once for all the events of one run', async () => {
+    // Prepare
+    await checkouts.createCheckout(terminal({}));
+    await endpoints.createEndpoint({
+      id: 'we_port',
+      merchantId: 'mer_1',
+      url: 'https://merchant.example:8443/hooks',
+      enabledEvents: ['*'],
+      secretCiphertext: 'enc(whsec_we_port)',
+      status: 'enabled',
+      createdAt: '2026-01-02T00:00:00.000Z',
+    });
+    const merchantReads: string[] = [];
+    const merchants = deps.merchants!;
+    const counted = {
+      ...deps,
+      merchants: { getMerchant: (id: string) => (merchantReads.push(id), merchants.getMerchant(id)) },
+    };
+    // Act
+    await notifyMerchant(counted, input);
+    // Assess
+    expect(sender.sent.filter((s) => s.url.includes(':8443')).map((s) => JSON.parse(s.message.body).type)).toEqual([
+      'payment.captured',
+      'checkout.succeeded',
+    ]);
+    expect(merchantReads).toEqual(['mer_1']);
+  });
+
   it('stores every result event once, with its first attempts already recorded, and never enters the due index when they succeed', async () => {
     // Prepare
     await checkouts.createCheckout(terminal({}));
