@@ -394,3 +394,97 @@ describe('the saga link', () => {
     expect(instruments.rows.size).toBe(1);
   });
 });
+
+describe("the saga's full capture in one instrument write", () => {
+  let writes: string[];
+  const capture = { instrumentId: 'fi_7', step: 'capture' as const, amount: 4000, pspIdempotencyKey: 'chk_7:capture' };
+
+  beforeEach(async () => {
+    writes = [];
+    const counted = instruments;
+    for (const method of ['reserveOperation', 'settleOperation', 'reserveAndSettleOperation'] as const) {
+      const original = counted[method].bind(counted) as (...args: unknown[]) => Promise<unknown>;
+      (counted as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        writes.push(method);
+        return await original(...args);
+      };
+    }
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_7',
+      merchantId: 'mer_1',
+      pspReference: 'auth_7',
+      authorizedAmount: 4000,
+      currency: 'USD',
+    });
+  });
+
+  it('captures with one write holding reserve plus settle, and a re-run calls the PSP no more and writes nothing', async () => {
+    // Act
+    const first = await runSagaOperation(deps, capture);
+    const again = await runSagaOperation(deps, capture);
+    // Assess
+    expect(writes).toEqual(['reserveAndSettleOperation']);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([{ op: 'capture', key: 'chk_7:capture', amount: 4000 }]);
+    expect(first.operation).toMatchObject({ id: 'saga_capture', status: 'succeeded', pspAmount: 4000 });
+    expect(again.operation).toEqual(first.operation);
+    const instrument = await instruments.getInstrument('fi_7');
+    expect(instrument).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 4000, pendingCaptures: 0 });
+    expect(balancesFromTransactions(instrument!)).toEqual({ capturable: 0, refundable: 4000 });
+  });
+
+  it('goes through reserve and settle for a capture of less than the capturable amount', async () => {
+    // Act
+    const partial = await runSagaOperation(deps, { ...capture, amount: 1500 });
+    // Assess
+    expect(writes).toEqual(['reserveOperation', 'settleOperation']);
+    expect(partial.operation).toMatchObject({ status: 'succeeded', pspAmount: 1500 });
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({ capturableAmount: 2500, refundableAmount: 1500 });
+  });
+
+  it('leaves the reservation pending after an unknown PSP outcome, and the retry settles it with the same PSP key', async () => {
+    // Prepare
+    gateway.failNext.capture = [new PspUnavailableError('PSP 503')];
+    // Act
+    const failed = runSagaOperation(deps, capture);
+    await expect(failed).rejects.toBeInstanceOf(PspUnavailableError);
+    const pending = await instruments.getInstrument('fi_7');
+    const retried = await runSagaOperation(deps, capture);
+    // Assess
+    expect(pending).toMatchObject({ capturableAmount: 0, pendingCaptures: 1 });
+    expect(pending?.operations['saga_capture']).toMatchObject({ status: 'pending' });
+    expect(retried.operation).toMatchObject({ status: 'succeeded' });
+    expect(gateway.calls.filter((c) => c.op === 'capture').map((c) => c.key)).toEqual(['chk_7:capture', 'chk_7:capture']);
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({
+      capturableAmount: 0,
+      refundableAmount: 4000,
+      pendingCaptures: 0,
+    });
+  });
+
+  it('records a refused capture as failed in one write, balances untouched, and answers the refusal', async () => {
+    // Prepare
+    gateway.failNext.capture = [new PaymentDeclinedError('authorization expired')];
+    // Act
+    const refused = runSagaOperation(deps, capture);
+    // Assess
+    await expect(refused).rejects.toBeInstanceOf(PaymentDeclinedError);
+    expect(writes).toEqual(['reserveAndSettleOperation']);
+    const instrument = await instruments.getInstrument('fi_7');
+    expect(instrument).toMatchObject({ status: 'pending', capturableAmount: 4000, refundableAmount: 0, pendingCaptures: 0 });
+    expect(instrument?.operations['saga_capture']).toMatchObject({ status: 'failed', failureCode: 'payment_declined' });
+  });
+
+  it('lets two concurrent runs capture once: one write lands, the other answers what it recorded', async () => {
+    // Act
+    const [a, b] = await Promise.all([runSagaOperation(deps, capture), runSagaOperation(deps, capture)]);
+    // Assess
+    expect(a.operation).toEqual(b.operation);
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({
+      capturableAmount: 0,
+      refundableAmount: 4000,
+      pendingCaptures: 0,
+      version: 2,
+    });
+    expect(new Set(gateway.calls.filter((c) => c.op === 'capture').map((c) => c.key))).toEqual(new Set(['chk_7:capture']));
+  });
+});
