@@ -524,11 +524,16 @@ export const SAGA_VOID_OPERATION_ID = 'saga_void';
  * settle steps as the API, with the saga's PSP key (`<checkout id>:capture|void`) and only on the
  * pending instrument the saga holds. Afterwards the instrument is active (capturable 0,
  * refundable = captured) or voided (both 0).
+ *
+ * `oneWrite` (capture only): the full capture is one instrument write after the PSP call
+ * (captureInOneWrite). Only for callers whose recovery records a capture the PSP made when no
+ * operation was reserved (a process that died during the PSP call): every place that settles the
+ * saga's operation from the PSP's status must use settleSagaOperationFromPspTruth.
  */
 export async function runSagaOperation(
   deps: InstrumentDependencies,
   input:
-    | { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string }
+    | { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string; oneWrite?: boolean }
     | { instrumentId: string; step: 'void'; pspIdempotencyKey: string },
 ): Promise<OperationResult> {
   const instrument = await deps.instruments.getInstrument(input.instrumentId);
@@ -544,7 +549,7 @@ export async function runSagaOperation(
   };
   const plan = (current: FinancialInstrument): ReturnType<typeof planOperation> => planOperation(current, request, planContext);
   let start = instrument;
-  if (input.step === 'capture' && instrument.operations[operationId] === undefined) {
+  if (input.step === 'capture' && input.oneWrite === true && instrument.operations[operationId] === undefined) {
     const captured = await captureInOneWrite(deps, instrument, plan);
     if (captured.kind === 'done') return captured.result;
     start = captured.instrument;
@@ -613,6 +618,92 @@ async function captureInOneWrite(
   await publishSettlement(deps, result.instrument, result.operation);
   if (result.operation.status === 'failed') throw refusal ?? failureOf(result.operation);
   return { kind: 'done', result };
+}
+
+/**
+ * Records on the saga's instrument what the PSP's status says happened to its capture or void
+ * whose answer was lost (CapturePayment's status query, the recovery sweep): a pending operation is
+ * settled as `outcome`; a capture the PSP made with no operation recorded (the one-write capture's
+ * process died during the PSP call) is added, settled, in one write, for what is still capturable.
+ * A failed outcome with no operation recorded changes nothing (nothing was reserved), nor does an
+ * operation already settled. Safe to repeat.
+ */
+export async function settleSagaOperationFromPspTruth(
+  deps: Pick<InstrumentDependencies, 'instruments' | 'now'>,
+  input: {
+    instrumentId: string | undefined;
+    operationId: typeof SAGA_CAPTURE_OPERATION_ID | typeof SAGA_VOID_OPERATION_ID;
+    outcome: 'succeeded' | 'failed';
+    /** The PSP key the capture was sent with (recorded on an operation added here). */
+    pspIdempotencyKey?: string;
+    failure?: { code: string; message: string };
+    /** Recorded as the PSP operation id of a capture added here (e.g. `status_query:<authorization>`). */
+    pspOperationId?: string;
+  },
+): Promise<void> {
+  if (input.instrumentId === undefined) return;
+  const instrument = await deps.instruments.getInstrument(input.instrumentId);
+  if (instrument === undefined) return;
+  const now = deps.now?.() ?? new Date();
+  const operation = instrument.operations[input.operationId];
+  if (operation !== undefined) {
+    if (operation.status !== 'pending') return;
+    await deps.instruments.settleOperation(
+      {
+        instrumentId: instrument.id,
+        operationId: operation.id,
+        change: settlementChange(operation, input.outcome),
+        patch: {
+          status: input.outcome,
+          settledAt: now.toISOString(),
+          ...(input.outcome === 'failed' && input.failure !== undefined
+            ? { failureCode: input.failure.code, failureMessage: input.failure.message }
+            : {}),
+        },
+      },
+      now,
+    );
+    return;
+  }
+  if (input.outcome !== 'succeeded' || input.operationId !== SAGA_CAPTURE_OPERATION_ID) return;
+  if (instrument.status !== 'pending' || instrument.capturableAmount === 0) return;
+  const { operation: planned, guard } = planOperation(
+    instrument,
+    { kind: 'capture', amount: instrument.capturableAmount, currency: instrument.currency },
+    {
+      operationId: input.operationId,
+      now,
+      allowedStatuses: ['pending'],
+      ...(input.pspIdempotencyKey !== undefined ? { pspIdempotencyKey: input.pspIdempotencyKey } : {}),
+    },
+  );
+  const settled: InstrumentOperation = {
+    ...planned,
+    status: 'succeeded',
+    settledAt: now.toISOString(),
+    ...(input.pspOperationId !== undefined ? { pspOperationId: input.pspOperationId } : {}),
+  };
+  const oneWriteGuard = { ...guard, exactCapturable: planned.pspAmount, noPendingCaptures: true };
+  if (deps.instruments.reserveAndSettleOperation !== undefined) {
+    const change = combinedChange(planned.reservation, settlementChange(planned, 'succeeded'));
+    await deps.instruments.reserveAndSettleOperation(instrument.id, settled, change, oneWriteGuard, now);
+    return;
+  }
+  const reserved = await deps.instruments.reserveOperation(instrument.id, planned, oneWriteGuard, now);
+  if (reserved.kind !== 'reserved') return;
+  await deps.instruments.settleOperation(
+    {
+      instrumentId: instrument.id,
+      operationId: planned.id,
+      change: settlementChange(planned, 'succeeded'),
+      patch: {
+        status: 'succeeded',
+        settledAt: now.toISOString(),
+        ...(input.pspOperationId !== undefined ? { pspOperationId: input.pspOperationId } : {}),
+      },
+    },
+    now,
+  );
 }
 
 /** Reserve then settle as one change: the deltas added up, the settlement's status (else the reservation's). */

@@ -13,6 +13,7 @@ import {
   openCheckoutInstrument,
   operateInstrument,
   runSagaOperation,
+  settleSagaOperationFromPspTruth,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
 import { balancesOfPayment } from '../../../lambdas/use-cases/payment-ledger';
@@ -397,7 +398,13 @@ describe('the saga link', () => {
 
 describe("the saga's full capture in one instrument write", () => {
   let writes: string[];
-  const capture = { instrumentId: 'fi_7', step: 'capture' as const, amount: 4000, pspIdempotencyKey: 'chk_7:capture' };
+  const capture = {
+    instrumentId: 'fi_7',
+    step: 'capture' as const,
+    amount: 4000,
+    pspIdempotencyKey: 'chk_7:capture',
+    oneWrite: true,
+  };
 
   beforeEach(async () => {
     writes = [];
@@ -486,5 +493,59 @@ describe("the saga's full capture in one instrument write", () => {
       version: 2,
     });
     expect(new Set(gateway.calls.filter((c) => c.op === 'capture').map((c) => c.key))).toEqual(new Set(['chk_7:capture']));
+  });
+});
+
+describe("settleSagaOperationFromPspTruth: the saga's operation from the PSP's status", () => {
+  beforeEach(async () => {
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_8',
+      merchantId: 'mer_1',
+      pspReference: 'auth_8',
+      authorizedAmount: 3000,
+      currency: 'USD',
+    });
+  });
+  const truth = { instrumentId: 'fi_8', operationId: 'saga_capture' as const, pspIdempotencyKey: 'chk_8:capture' };
+
+  it('records a capture the PSP made while no operation was reserved (the process died during the call), once', async () => {
+    // Act
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'succeeded', pspOperationId: 'status_query:auth_8' });
+    const once = await instruments.getInstrument('fi_8');
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'succeeded', pspOperationId: 'status_query:auth_8' });
+    // Assess
+    expect(once).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 3000, pendingCaptures: 0 });
+    expect(once?.operations['saga_capture']).toMatchObject({
+      status: 'succeeded',
+      pspAmount: 3000,
+      pspIdempotencyKey: 'chk_8:capture',
+      pspOperationId: 'status_query:auth_8',
+    });
+    expect(await instruments.getInstrument('fi_8')).toEqual(once);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([]);
+  });
+
+  it('settles a reserved capture as the PSP says, and records nothing for a capture that neither happened nor was reserved', async () => {
+    // Prepare: a reservation left pending by an unknown outcome
+    gateway.failNext.capture = [new PspUnavailableError('PSP 503')];
+    await expect(
+      runSagaOperation(deps, { instrumentId: 'fi_8', step: 'capture', amount: 3000, pspIdempotencyKey: 'chk_8:capture' }),
+    ).rejects.toBeInstanceOf(PspUnavailableError);
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_9',
+      merchantId: 'mer_1',
+      pspReference: 'auth_9',
+      authorizedAmount: 700,
+      currency: 'USD',
+    });
+    const untouched = await instruments.getInstrument('fi_9');
+    // Act
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'failed', failure: { code: 'psp_error', message: 'x' } });
+    await settleSagaOperationFromPspTruth(deps, { ...truth, instrumentId: 'fi_9', outcome: 'failed' });
+    // Assess
+    const settled = await instruments.getInstrument('fi_8');
+    expect(settled).toMatchObject({ status: 'pending', capturableAmount: 3000, pendingCaptures: 0 });
+    expect(settled?.operations['saga_capture']).toMatchObject({ status: 'failed', failureCode: 'psp_error' });
+    expect(await instruments.getInstrument('fi_9')).toEqual(untouched);
   });
 });
