@@ -70,6 +70,14 @@ export const instrumentPspReferenceKey = (connector: string, pspReference: strin
   pk: `PSPREF#${connector}#${pspReference}`,
   sk: 'PSPREF',
 });
+/**
+ * gsi2 (keys only, sparse) entry of the saga's instrument: finds it by its PSP authorization
+ * (`PSPREF#<connector>#<psp reference>`, sort key `FI`: short, the item stays under 1 KB) without a claim item of its own.
+ */
+export const instrumentPspReferenceGsiKey = (connector: string, pspReference: string) => ({
+  gsi2pk: instrumentPspReferenceKey(connector, pspReference).pk,
+  gsi2sk: 'FI',
+});
 /** Idempotency-Key record of an instrument request; no TTL: kept for the instrument's life. */
 export const instrumentRequestKey = (scope: string, key: string) => ({ pk: `FIKEY#${scope}#${key}`, sk: 'FIKEY' });
 

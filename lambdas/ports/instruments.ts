@@ -45,4 +45,19 @@ export interface InstrumentRepository {
   ): Promise<ReserveOperationResult>;
   /** Settles a pending operation (status + balance change); a no-op returning the instrument if it is already settled. */
   settleOperation(input: SettleOperationInput, now: Date): Promise<FinancialInstrument>;
+  /**
+   * Optional: an operation whose PSP call was already answered, added as settled in ONE conditional
+   * write (the guard and a new operation id, like reserveOperation; `change` is the reservation
+   * plus the settlement). `reserved` means written; `exists` / `refused` as for reserveOperation.
+   * Without it, callers reserve and settle in two writes.
+   */
+  reserveAndSettleOperation?(
+    instrumentId: string,
+    settled: InstrumentOperation,
+    change: BalanceChange,
+    guard: ReservationGuard,
+    now: Date,
+  ): Promise<ReserveOperationResult>;
+  /** Optional: the id of the instrument standing for a PSP authorization (`pspReference` at `connector`), if any. */
+  findInstrumentIdByPspReference?(connector: string, pspReference: string): Promise<string | undefined>;
 }

@@ -25,7 +25,7 @@ import {
   settlementChange,
   type OperationRequest,
 } from '../domain/instrument-ledger';
-import type { FinancialInstrument, InstrumentOperation, InstrumentTransaction } from '../domain/instrument-model';
+import type { BalanceChange, FinancialInstrument, InstrumentOperation, InstrumentTransaction } from '../domain/instrument-model';
 import {
   AuthorizationClaimedError,
   ConcurrentModificationError,
@@ -39,7 +39,7 @@ import {
 } from '../errors';
 import type { EventPublisher } from '../ports/events';
 import type { OperationKeyTarget } from '../ports/idempotency';
-import type { InstrumentRepository } from '../ports/instruments';
+import type { InstrumentRepository, SettleOperationInput } from '../ports/instruments';
 import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import { gatewayFor } from './connector-gateways';
 import { routeForInstrument } from './instrument-route';
@@ -350,23 +350,13 @@ async function settleOperationAtPsp(
     confirmation = await callPsp(gatewayFor(deps, instrument.connector, instrument.merchantId), instrument, operation);
   } catch (error) {
     // Refused (by the PSP, or before calling it): the reservation is undone and the operation fails.
-    if (
-      error instanceof PaymentDeclinedError ||
-      error instanceof PspRejectedError ||
-      error instanceof InstrumentNotAuthorizedError
-    ) {
+    if (isRefusal(error)) {
       const failed = await deps.instruments.settleOperation(
         {
           instrumentId: instrument.id,
           operationId: operation.id,
           change: settlementChange(operation, 'failed'),
-          patch: {
-            status: 'failed',
-            settledAt: clock(deps).toISOString(),
-            failureCode:
-              error instanceof PspClientError && operation.pspAction === 'authorize' ? PSP_CLIENT_ERROR_CODE : error.code,
-            failureMessage: error.message.slice(0, 300),
-          },
+          patch: failedPatch(deps, operation, error),
         },
         clock(deps),
       );
@@ -390,6 +380,26 @@ async function settleOperationAtPsp(
     clock(deps),
   );
   return resultOf(settledInstrument, settledInstrument.operations[operation.id] ?? operation);
+}
+
+/** A definitive refusal (by the PSP, or before calling it): the operation fails, its reservation undone. */
+function isRefusal(error: unknown): error is PaymentDeclinedError | PspRejectedError | InstrumentNotAuthorizedError {
+  return (
+    error instanceof PaymentDeclinedError || error instanceof PspRejectedError || error instanceof InstrumentNotAuthorizedError
+  );
+}
+
+function failedPatch(
+  deps: InstrumentDependencies,
+  operation: InstrumentOperation,
+  error: PaymentDeclinedError | PspRejectedError | InstrumentNotAuthorizedError,
+): SettleOperationInput['patch'] {
+  return {
+    status: 'failed',
+    settledAt: clock(deps).toISOString(),
+    failureCode: error instanceof PspClientError && operation.pspAction === 'authorize' ? PSP_CLIENT_ERROR_CODE : error.code,
+    failureMessage: error.message.slice(0, 300),
+  };
 }
 
 interface PspConfirmation {
@@ -514,11 +524,16 @@ export const SAGA_VOID_OPERATION_ID = 'saga_void';
  * settle steps as the API, with the saga's PSP key (`<checkout id>:capture|void`) and only on the
  * pending instrument the saga holds. Afterwards the instrument is active (capturable 0,
  * refundable = captured) or voided (both 0).
+ *
+ * `oneWrite` (capture only): the full capture is one instrument write after the PSP call
+ * (captureInOneWrite). Only for callers whose recovery records a capture the PSP made when no
+ * operation was reserved (a process that died during the PSP call): every place that settles the
+ * saga's operation from the PSP's status must use settleSagaOperationFromPspTruth.
  */
 export async function runSagaOperation(
   deps: InstrumentDependencies,
   input:
-    | { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string }
+    | { instrumentId: string; step: 'capture'; amount: number; pspIdempotencyKey: string; oneWrite?: boolean }
     | { instrumentId: string; step: 'void'; pspIdempotencyKey: string },
 ): Promise<OperationResult> {
   const instrument = await deps.instruments.getInstrument(input.instrumentId);
@@ -532,7 +547,174 @@ export async function runSagaOperation(
     now: clock(deps),
     allowedStatuses: ['pending'] as const,
   };
-  return await reserveAndExecute(deps, instrument, (current) => planOperation(current, request, planContext), operationId);
+  const plan = (current: FinancialInstrument): ReturnType<typeof planOperation> => planOperation(current, request, planContext);
+  let start = instrument;
+  if (input.step === 'capture' && input.oneWrite === true && instrument.operations[operationId] === undefined) {
+    const captured = await captureInOneWrite(deps, instrument, plan);
+    if (captured.kind === 'done') return captured.result;
+    start = captured.instrument;
+  }
+  return await reserveAndExecute(deps, start, plan, operationId);
+}
+
+/**
+ * The saga's capture of the whole authorization in ONE instrument write: the PSP capture first
+ * (keyed by the saga's PSP key, so a repeat replays at the PSP), then the operation added already
+ * settled, with reserve and settle's net balances, on the condition a reservation makes plus
+ * "nothing captured, nothing pending" (capturable still exactly the amount). Only when it can hold:
+ * the repository writes in one step, the instrument is the pending one the saga holds, nothing is
+ * pending on it and the capture takes all that is capturable. A lost condition (the operation
+ * exists: answered as recorded; anything else moved: `fallback`, the caller reserves and settles as
+ * before and the PSP replays the same key). An unknown PSP outcome (timeout, 5xx) leaves exactly
+ * what the two-write path leaves: the reservation, pending, for the retry or the status query
+ * (capture-payment.ts, resolveCaptureByStatus) to settle.
+ */
+async function captureInOneWrite(
+  deps: InstrumentDependencies,
+  instrument: FinancialInstrument,
+  plan: (instrument: FinancialInstrument) => ReturnType<typeof planOperation>,
+): Promise<{ kind: 'done'; result: OperationResult } | { kind: 'fallback'; instrument: FinancialInstrument }> {
+  const write = deps.instruments.reserveAndSettleOperation?.bind(deps.instruments);
+  const fallback = { kind: 'fallback' as const, instrument };
+  if (write === undefined || instrument.status !== 'pending' || instrument.pendingCaptures !== 0) return fallback;
+  const { operation, guard } = plan(instrument);
+  if (operation.pspAction !== 'capture' || operation.pspAmount !== instrument.capturableAmount) return fallback;
+  const oneWriteGuard = { ...guard, exactCapturable: operation.pspAmount, noPendingCaptures: true };
+  let settled: InstrumentOperation;
+  let refusal: Error | undefined;
+  try {
+    const confirmation = await callPsp(gatewayFor(deps, instrument.connector, instrument.merchantId), instrument, operation);
+    settled = {
+      ...operation,
+      status: 'succeeded',
+      settledAt: clock(deps).toISOString(),
+      ...(confirmation.pspOperationId !== undefined ? { pspOperationId: confirmation.pspOperationId } : {}),
+    };
+  } catch (error) {
+    if (!isRefusal(error)) {
+      const reserved = await deps.instruments.reserveOperation(instrument.id, operation, guard, clock(deps));
+      // Not reserved because the instrument moved meanwhile: no pending operation for a status query to settle.
+      if (reserved.kind === 'refused')
+        throw new ConcurrentModificationError(`Instrument ${instrument.id} changed during its capture`);
+      throw error;
+    }
+    refusal = error;
+    settled = { ...operation, ...failedPatch(deps, operation, error) };
+  }
+  const outcome = settled.status === 'succeeded' ? 'succeeded' : 'failed';
+  const written = await write(
+    instrument.id,
+    settled,
+    combinedChange(operation.reservation, settlementChange(operation, outcome)),
+    oneWriteGuard,
+    clock(deps),
+  );
+  if (written.kind === 'refused') return { kind: 'fallback', instrument: written.instrument };
+  const stored = written.instrument.operations[operation.id];
+  if (written.kind === 'exists' && stored !== undefined) {
+    return { kind: 'done', result: await executeOperation(deps, written.instrument, stored) };
+  }
+  const result = resultOf(written.instrument, stored ?? settled);
+  await publishSettlement(deps, result.instrument, result.operation);
+  if (result.operation.status === 'failed') throw refusal ?? failureOf(result.operation);
+  return { kind: 'done', result };
+}
+
+/**
+ * Records on the saga's instrument what the PSP's status says happened to its capture or void
+ * whose answer was lost (CapturePayment's status query, the recovery sweep): a pending operation is
+ * settled as `outcome`; a capture the PSP made with no operation recorded (the one-write capture's
+ * process died during the PSP call) is added, settled, in one write, for what is still capturable.
+ * A failed outcome with no operation recorded changes nothing (nothing was reserved), nor does an
+ * operation already settled. Safe to repeat.
+ */
+export async function settleSagaOperationFromPspTruth(
+  deps: Pick<InstrumentDependencies, 'instruments' | 'now'>,
+  input: {
+    instrumentId: string | undefined;
+    operationId: typeof SAGA_CAPTURE_OPERATION_ID | typeof SAGA_VOID_OPERATION_ID;
+    outcome: 'succeeded' | 'failed';
+    /** The PSP key the capture was sent with (recorded on an operation added here). */
+    pspIdempotencyKey?: string;
+    failure?: { code: string; message: string };
+    /** Recorded as the PSP operation id of a capture added here (e.g. `status_query:<authorization>`). */
+    pspOperationId?: string;
+  },
+): Promise<void> {
+  if (input.instrumentId === undefined) return;
+  const instrument = await deps.instruments.getInstrument(input.instrumentId);
+  if (instrument === undefined) return;
+  const now = deps.now?.() ?? new Date();
+  const operation = instrument.operations[input.operationId];
+  if (operation !== undefined) {
+    if (operation.status !== 'pending') return;
+    await deps.instruments.settleOperation(
+      {
+        instrumentId: instrument.id,
+        operationId: operation.id,
+        change: settlementChange(operation, input.outcome),
+        patch: {
+          status: input.outcome,
+          settledAt: now.toISOString(),
+          ...(input.outcome === 'failed' && input.failure !== undefined
+            ? { failureCode: input.failure.code, failureMessage: input.failure.message }
+            : {}),
+        },
+      },
+      now,
+    );
+    return;
+  }
+  if (input.outcome !== 'succeeded' || input.operationId !== SAGA_CAPTURE_OPERATION_ID) return;
+  if (instrument.status !== 'pending' || instrument.capturableAmount === 0) return;
+  const { operation: planned, guard } = planOperation(
+    instrument,
+    { kind: 'capture', amount: instrument.capturableAmount, currency: instrument.currency },
+    {
+      operationId: input.operationId,
+      now,
+      allowedStatuses: ['pending'],
+      ...(input.pspIdempotencyKey !== undefined ? { pspIdempotencyKey: input.pspIdempotencyKey } : {}),
+    },
+  );
+  const settled: InstrumentOperation = {
+    ...planned,
+    status: 'succeeded',
+    settledAt: now.toISOString(),
+    ...(input.pspOperationId !== undefined ? { pspOperationId: input.pspOperationId } : {}),
+  };
+  const oneWriteGuard = { ...guard, exactCapturable: planned.pspAmount, noPendingCaptures: true };
+  if (deps.instruments.reserveAndSettleOperation !== undefined) {
+    const change = combinedChange(planned.reservation, settlementChange(planned, 'succeeded'));
+    await deps.instruments.reserveAndSettleOperation(instrument.id, settled, change, oneWriteGuard, now);
+    return;
+  }
+  const reserved = await deps.instruments.reserveOperation(instrument.id, planned, oneWriteGuard, now);
+  if (reserved.kind !== 'reserved') return;
+  await deps.instruments.settleOperation(
+    {
+      instrumentId: instrument.id,
+      operationId: planned.id,
+      change: settlementChange(planned, 'succeeded'),
+      patch: {
+        status: 'succeeded',
+        settledAt: now.toISOString(),
+        ...(input.pspOperationId !== undefined ? { pspOperationId: input.pspOperationId } : {}),
+      },
+    },
+    now,
+  );
+}
+
+/** Reserve then settle as one change: the deltas added up, the settlement's status (else the reservation's). */
+function combinedChange(reservation: BalanceChange, settlement: BalanceChange): BalanceChange {
+  const status = settlement.status ?? reservation.status;
+  return {
+    capturableDelta: reservation.capturableDelta + settlement.capturableDelta,
+    refundableDelta: reservation.refundableDelta + settlement.refundableDelta,
+    pendingCapturesDelta: reservation.pendingCapturesDelta + settlement.pendingCapturesDelta,
+    ...(status !== undefined ? { status } : {}),
+  };
 }
 
 // ---- Manual capture: the expiry of a held authorization -------------------------------------------

@@ -9,7 +9,7 @@
  * handler finds it) is lambdas/use-cases/saga/await-authorization.ts.
  */
 import { operationTransactions } from '../domain/instrument-ledger';
-import type { InstrumentOperation } from '../domain/instrument-model';
+import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import type { PspCallback } from '../domain/psp-outcome';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors';
 import type { PspAuthorizationRecord } from '../domain/psp-outcome';
@@ -94,7 +94,7 @@ export async function receivePspCallback(
   // Hardening rule: a callback acts only on the authorization its reference recorded. A PSP files
   // authorizations under whatever reference the requester gave, so a callback about another
   // authorization filed under a victim's checkout id must not touch that checkout.
-  const expected = await recordedAuthorizationIds(deps, input.connector, callback.reference);
+  const expected = await recordedAuthorizationIds(deps, input.connector, callback.reference, callback.authorizationId);
   if (!expected.has(callback.authorizationId)) {
     const first = await deps.callbacks.recordCallback({
       connector: input.connector,
@@ -147,13 +147,17 @@ export async function receivePspCallback(
 
 /**
  * The PSP authorization ids Paystep recorded for `reference`: the checkout's authorization (or its
- * pending one), its instrument's, a token instrument's own, and the one the authorization record
- * holds (written only from the checkout, a status query or an earlier matched callback).
+ * pending one), its instrument's, a token instrument's own, the one the authorization record
+ * holds (written only from the checkout, a status query or an earlier matched callback), and, for
+ * a reference that names no checkout or instrument (a merchant's own, of an authorization claimed
+ * through the API), the instrument found by the callback's authorization id if it was filed under
+ * that same reference.
  */
 export async function recordedAuthorizationIds(
   deps: PspCallbackDependencies,
   connector: string,
   reference: string,
+  authorizationId?: string,
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   const add = (id: string | undefined): void => {
@@ -174,8 +178,31 @@ export async function recordedAuthorizationIds(
     if (instrument !== undefined && instrument.pspPaymentReference === reference) add(instrument.pspReference);
     else if (instrument !== undefined && reference.startsWith('chk_') && instrument.checkoutId === reference)
       add(instrument.pspReference);
+    if (instrument !== undefined) return ids;
   }
+  if (reference.startsWith('chk_')) return ids;
+  add((await instrumentByAuthorization(deps, connector, reference, authorizationId))?.pspReference);
   return ids;
+}
+
+/**
+ * The instrument standing for the PSP authorization `authorizationId` (its claim item, or the
+ * instrument's gsi2 entry: InstrumentRepository.findInstrumentIdByPspReference), only if that
+ * authorization was filed under `reference`: a callback never reaches an instrument through an
+ * authorization filed under another reference.
+ */
+async function instrumentByAuthorization(
+  deps: Pick<PspCallbackDependencies, 'instruments'>,
+  connector: string,
+  reference: string,
+  authorizationId: string | undefined,
+): Promise<FinancialInstrument | undefined> {
+  if (authorizationId === undefined || authorizationId === '' || deps.instruments.findInstrumentIdByPspReference === undefined)
+    return undefined;
+  const instrumentId = await deps.instruments.findInstrumentIdByPspReference(connector, authorizationId);
+  if (instrumentId === undefined) return undefined;
+  const instrument = await deps.instruments.getInstrument(instrumentId);
+  return instrument?.pspReference === authorizationId && instrument.pspPaymentReference === reference ? instrument : undefined;
 }
 
 /** A `psp_callback` row on the checkout's timeline (checkout references only), once per callback id. */
@@ -226,7 +253,7 @@ async function act(
       if (record.taskToken !== undefined) await deps.resumer.heartbeat(record.taskToken);
       return;
     case 'disputed':
-      await applyDispute(deps, callback, now);
+      await applyDispute(deps, callback, now, connector);
       return;
     default:
       return; // captured / voided: our own operations reported back; the state record is the audit
@@ -240,7 +267,12 @@ async function act(
  * still refundable, at most the disputed amount; the operation id derives from the PSP's dispute
  * id, so a redelivered callback records nothing new) and a `dispute.created` event.
  */
-export async function applyDispute(deps: PspCallbackDependencies, callback: PspCallback, now: Date): Promise<void> {
+export async function applyDispute(
+  deps: PspCallbackDependencies,
+  callback: PspCallback,
+  now: Date,
+  connector?: string,
+): Promise<void> {
   const disputeId = callback.disputeId ?? callback.id;
   let merchantId: string | undefined;
   let instrumentId: string | undefined;
@@ -251,7 +283,11 @@ export async function applyDispute(deps: PspCallbackDependencies, callback: PspC
     instrumentId = checkout?.payment?.instrumentId;
     checkoutId = checkout?.id;
   } else {
-    const instrument = await deps.instruments.getInstrument(callback.reference);
+    const instrument =
+      (await deps.instruments.getInstrument(callback.reference)) ??
+      (connector !== undefined
+        ? await instrumentByAuthorization(deps, connector, callback.reference, callback.authorizationId)
+        : undefined);
     merchantId = instrument?.merchantId;
     instrumentId = instrument?.id;
     checkoutId = instrument?.checkoutId;

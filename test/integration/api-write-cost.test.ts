@@ -353,7 +353,11 @@ describe("write cost of the saga's instrument", () => {
       'settle',
       JSON.stringify(settle),
     );
-    expect(created.writeUnitsAws).toBe(4); // instrument and PSP-reference claim, 1 KB each, in a transaction
+    // One plain Put: the instrument (1 KB) and its gsi2 entry by PSP reference (keys only, 1 unit); no claim item
+    expect(created.writeRequests).toBe(1);
+    expect(created.byCommand['PutItemCommand']).toBe(1);
+    expect(created.writeUnitsAws).toBe(2);
+    expect(created.indexWriteUnitsAws).toBe(1);
     expect(reserve.writeUnitsAws).toBe(1);
     expect(settle.writeUnitsAws).toBe(1);
     const expected = applyChange(
@@ -375,6 +379,60 @@ describe("write cost of the saga's instrument", () => {
       settlementChange(operation, 'succeeded'),
     );
     expect(read).toEqual({ ...expected, updatedAt: now.toISOString(), version: instrument.version + 2 });
+  });
+
+  it("records the saga's full capture reserved and settled in one write under 1 KB, with the balances of reserve plus settle", async () => {
+    // Prepare: the saga's instrument, and the capture as runSagaOperation plans it
+    const { documentClient } = await import('../../lambdas/shared/wiring');
+    const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
+    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+    const now = new Date();
+    const instrument = newAuthorizedInstrument({
+      id: instrumentIdForCheckout(checkoutId),
+      merchantId: shop.id,
+      type: 'authorized',
+      status: 'pending',
+      amount: 10050,
+      currency: 'USD',
+      connector: 'sandbox',
+      pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+      pspPaymentReference: checkoutId,
+      checkoutId,
+      now,
+    });
+    const { operation, guard } = planOperation(
+      instrument,
+      { kind: 'capture', amount: 10050, currency: 'USD' },
+      { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
+    );
+    const settled = {
+      ...operation,
+      status: 'succeeded' as const,
+      settledAt: now.toISOString(),
+      pspOperationId: 'op_218712b18e0e1fe36e4dc33b',
+    };
+    const success = settlementChange(operation, 'succeeded');
+    const change = {
+      capturableDelta: operation.reservation.capturableDelta + success.capturableDelta,
+      refundableDelta: operation.reservation.refundableDelta + success.refundableDelta,
+      pendingCapturesDelta: operation.reservation.pendingCapturesDelta + success.pendingCapturesDelta,
+      status: 'active' as const,
+    };
+    await repository.createInstrument(instrument);
+    // Act
+    const oneWrite = await measure(() => repository.reserveAndSettleOperation(instrument.id, settled, change, guard, now));
+    const again = await repository.reserveAndSettleOperation(instrument.id, settled, change, guard, now);
+    const read = await repository.getInstrument(instrument.id);
+    // Assess
+    expect(oneWrite.writeRequests).toBe(1);
+    expect(oneWrite.writeUnitsAws).toBe(1);
+    expect(oneWrite.indexWriteUnitsAws).toBe(0); // gsi2 keys unchanged: no index write
+    expect(again.kind).toBe('exists');
+    const twoWrites = applyChange(
+      applyChange({ ...instrument, operations: { ...instrument.operations, [operation.id]: settled } }, operation.reservation),
+      success,
+    );
+    expect(read).toEqual({ ...twoWrites, updatedAt: now.toISOString(), version: instrument.version + 1 });
   });
 
   it('reads an instrument item written in full by the previous version as it was', async () => {

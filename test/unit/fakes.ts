@@ -3,7 +3,7 @@
  * real state machine). They keep the same contract: conditional status moves, version checks.
  */
 import type { Checkout, CheckoutEvent, Merchant } from '../../lambdas/domain/model';
-import type { FinancialInstrument, InstrumentOperation } from '../../lambdas/domain/instrument-model';
+import type { BalanceChange, FinancialInstrument, InstrumentOperation } from '../../lambdas/domain/instrument-model';
 import { applyChange, guardHolds, type ReservationGuard } from '../../lambdas/domain/instrument-ledger';
 import {
   ConcurrentModificationError,
@@ -416,6 +416,27 @@ export class FakeInstruments implements InstrumentRepository {
     next.updatedAt = now.toISOString();
     this.rows.set(id, next);
     return { kind: 'reserved', instrument: structuredClone(next) };
+  }
+  async reserveAndSettleOperation(
+    id: string,
+    settled: InstrumentOperation,
+    change: BalanceChange,
+    guard: ReservationGuard,
+    now: Date,
+  ): Promise<ReserveOperationResult> {
+    const row = this.rows.get(id);
+    if (!row) throw new Error(`no instrument ${id}`);
+    if (row.operations[settled.id]) return { kind: 'exists', instrument: structuredClone(row) };
+    if (!guardHolds(row, guard)) return { kind: 'refused', instrument: structuredClone(row) };
+    const next = applyChange(row, change);
+    next.operations = { ...row.operations, [settled.id]: structuredClone(settled) };
+    next.version = row.version + 1;
+    next.updatedAt = now.toISOString();
+    this.rows.set(id, next);
+    return { kind: 'reserved', instrument: structuredClone(next) };
+  }
+  async findInstrumentIdByPspReference(_connector: string, pspReference: string): Promise<string | undefined> {
+    return this.claims.get(pspReference);
   }
   async settleOperation(input: SettleOperationInput, now: Date): Promise<FinancialInstrument> {
     const row = this.rows.get(input.instrumentId);

@@ -13,6 +13,7 @@ import {
   openCheckoutInstrument,
   operateInstrument,
   runSagaOperation,
+  settleSagaOperationFromPspTruth,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
 import { balancesOfPayment } from '../../../lambdas/use-cases/payment-ledger';
@@ -392,5 +393,159 @@ describe('the saga link', () => {
     });
     expect(second.id).toBe(first.id);
     expect(instruments.rows.size).toBe(1);
+  });
+});
+
+describe("the saga's full capture in one instrument write", () => {
+  let writes: string[];
+  const capture = {
+    instrumentId: 'fi_7',
+    step: 'capture' as const,
+    amount: 4000,
+    pspIdempotencyKey: 'chk_7:capture',
+    oneWrite: true,
+  };
+
+  beforeEach(async () => {
+    writes = [];
+    const counted = instruments;
+    for (const method of ['reserveOperation', 'settleOperation', 'reserveAndSettleOperation'] as const) {
+      const original = counted[method].bind(counted) as (...args: unknown[]) => Promise<unknown>;
+      (counted as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        writes.push(method);
+        return await original(...args);
+      };
+    }
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_7',
+      merchantId: 'mer_1',
+      pspReference: 'auth_7',
+      authorizedAmount: 4000,
+      currency: 'USD',
+    });
+  });
+
+  it('captures with one write holding reserve plus settle, and a re-run calls the PSP no more and writes nothing', async () => {
+    // Act
+    const first = await runSagaOperation(deps, capture);
+    const again = await runSagaOperation(deps, capture);
+    // Assess
+    expect(writes).toEqual(['reserveAndSettleOperation']);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([{ op: 'capture', key: 'chk_7:capture', amount: 4000 }]);
+    expect(first.operation).toMatchObject({ id: 'saga_capture', status: 'succeeded', pspAmount: 4000 });
+    expect(again.operation).toEqual(first.operation);
+    const instrument = await instruments.getInstrument('fi_7');
+    expect(instrument).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 4000, pendingCaptures: 0 });
+    expect(balancesFromTransactions(instrument!)).toEqual({ capturable: 0, refundable: 4000 });
+  });
+
+  it('goes through reserve and settle for a capture of less than the capturable amount', async () => {
+    // Act
+    const partial = await runSagaOperation(deps, { ...capture, amount: 1500 });
+    // Assess
+    expect(writes).toEqual(['reserveOperation', 'settleOperation']);
+    expect(partial.operation).toMatchObject({ status: 'succeeded', pspAmount: 1500 });
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({ capturableAmount: 2500, refundableAmount: 1500 });
+  });
+
+  it('leaves the reservation pending after an unknown PSP outcome, and the retry settles it with the same PSP key', async () => {
+    // Prepare
+    gateway.failNext.capture = [new PspUnavailableError('PSP 503')];
+    // Act
+    const failed = runSagaOperation(deps, capture);
+    await expect(failed).rejects.toBeInstanceOf(PspUnavailableError);
+    const pending = await instruments.getInstrument('fi_7');
+    const retried = await runSagaOperation(deps, capture);
+    // Assess
+    expect(pending).toMatchObject({ capturableAmount: 0, pendingCaptures: 1 });
+    expect(pending?.operations['saga_capture']).toMatchObject({ status: 'pending' });
+    expect(retried.operation).toMatchObject({ status: 'succeeded' });
+    expect(gateway.calls.filter((c) => c.op === 'capture').map((c) => c.key)).toEqual(['chk_7:capture', 'chk_7:capture']);
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({
+      capturableAmount: 0,
+      refundableAmount: 4000,
+      pendingCaptures: 0,
+    });
+  });
+
+  it('records a refused capture as failed in one write, balances untouched, and answers the refusal', async () => {
+    // Prepare
+    gateway.failNext.capture = [new PaymentDeclinedError('authorization expired')];
+    // Act
+    const refused = runSagaOperation(deps, capture);
+    // Assess
+    await expect(refused).rejects.toBeInstanceOf(PaymentDeclinedError);
+    expect(writes).toEqual(['reserveAndSettleOperation']);
+    const instrument = await instruments.getInstrument('fi_7');
+    expect(instrument).toMatchObject({ status: 'pending', capturableAmount: 4000, refundableAmount: 0, pendingCaptures: 0 });
+    expect(instrument?.operations['saga_capture']).toMatchObject({ status: 'failed', failureCode: 'payment_declined' });
+  });
+
+  it('lets two concurrent runs capture once: one write lands, the other answers what it recorded', async () => {
+    // Act
+    const [a, b] = await Promise.all([runSagaOperation(deps, capture), runSagaOperation(deps, capture)]);
+    // Assess
+    expect(a.operation).toEqual(b.operation);
+    expect(await instruments.getInstrument('fi_7')).toMatchObject({
+      capturableAmount: 0,
+      refundableAmount: 4000,
+      pendingCaptures: 0,
+      version: 2,
+    });
+    expect(new Set(gateway.calls.filter((c) => c.op === 'capture').map((c) => c.key))).toEqual(new Set(['chk_7:capture']));
+  });
+});
+
+describe("settleSagaOperationFromPspTruth: the saga's operation from the PSP's status", () => {
+  beforeEach(async () => {
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_8',
+      merchantId: 'mer_1',
+      pspReference: 'auth_8',
+      authorizedAmount: 3000,
+      currency: 'USD',
+    });
+  });
+  const truth = { instrumentId: 'fi_8', operationId: 'saga_capture' as const, pspIdempotencyKey: 'chk_8:capture' };
+
+  it('records a capture the PSP made while no operation was reserved (the process died during the call), once', async () => {
+    // Act
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'succeeded', pspOperationId: 'status_query:auth_8' });
+    const once = await instruments.getInstrument('fi_8');
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'succeeded', pspOperationId: 'status_query:auth_8' });
+    // Assess
+    expect(once).toMatchObject({ status: 'active', capturableAmount: 0, refundableAmount: 3000, pendingCaptures: 0 });
+    expect(once?.operations['saga_capture']).toMatchObject({
+      status: 'succeeded',
+      pspAmount: 3000,
+      pspIdempotencyKey: 'chk_8:capture',
+      pspOperationId: 'status_query:auth_8',
+    });
+    expect(await instruments.getInstrument('fi_8')).toEqual(once);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toEqual([]);
+  });
+
+  it('settles a reserved capture as the PSP says, and records nothing for a capture that neither happened nor was reserved', async () => {
+    // Prepare: a reservation left pending by an unknown outcome
+    gateway.failNext.capture = [new PspUnavailableError('PSP 503')];
+    await expect(
+      runSagaOperation(deps, { instrumentId: 'fi_8', step: 'capture', amount: 3000, pspIdempotencyKey: 'chk_8:capture' }),
+    ).rejects.toBeInstanceOf(PspUnavailableError);
+    await openCheckoutInstrument(deps, {
+      checkoutId: 'chk_9',
+      merchantId: 'mer_1',
+      pspReference: 'auth_9',
+      authorizedAmount: 700,
+      currency: 'USD',
+    });
+    const untouched = await instruments.getInstrument('fi_9');
+    // Act
+    await settleSagaOperationFromPspTruth(deps, { ...truth, outcome: 'failed', failure: { code: 'psp_error', message: 'x' } });
+    await settleSagaOperationFromPspTruth(deps, { ...truth, instrumentId: 'fi_9', outcome: 'failed' });
+    // Assess
+    const settled = await instruments.getInstrument('fi_8');
+    expect(settled).toMatchObject({ status: 'pending', capturableAmount: 3000, pendingCaptures: 0 });
+    expect(settled?.operations['saga_capture']).toMatchObject({ status: 'failed', failureCode: 'psp_error' });
+    expect(await instruments.getInstrument('fi_9')).toEqual(untouched);
   });
 });
