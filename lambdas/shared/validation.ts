@@ -333,31 +333,33 @@ export const metadataField = withMeta(
 /**
  * `allowed_ports` in the settings: ports the merchant's URLs may use besides 443 and 80 outside
  * local mode. At most 10; each 1024-65535 and not a well-known internal service port
- * (merchantPortRefusal in url-guard.ts); duplicates dropped, sorted; `[]` allows none.
+ * (merchantPortRefusal in url-guard.ts); duplicates dropped, sorted; `[]` allows none. A function,
+ * so a bundle that never builds the settings schema leaves it out.
  */
-const allowedPortsField = withMeta(
-  z.pipe(
-    z
-      .array(
-        withMeta(
-          z.number().check(
-            z.superRefine((value, ctx) => {
-              const refusal = merchantPortRefusal(value);
-              if (refusal !== undefined)
-                ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
-            }),
+const allowedPortsField = () =>
+  withMeta(
+    z.pipe(
+      z
+        .array(
+          withMeta(
+            z.number().check(
+              z.superRefine((value, ctx) => {
+                const refusal = merchantPortRefusal(value);
+                if (refusal !== undefined)
+                  ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
+              }),
+            ),
+            { override: { type: 'integer', minimum: 1, maximum: 65_535 } },
           ),
-          { override: { type: 'integer', minimum: 1, maximum: 65_535 } },
-        ),
-      )
-      .check(z.maxLength(MAX_MERCHANT_ALLOWED_PORTS)),
-    z.transform((ports: number[]) => [...new Set(ports)].sort((a, b) => a - b)),
-  ),
-  {
-    description: `Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most ${MAX_MERCHANT_ALLOWED_PORTS}; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); \`[]\` allows none.`,
-    example: [8443],
-  },
-);
+        )
+        .check(z.maxLength(MAX_MERCHANT_ALLOWED_PORTS)),
+      z.transform((ports: number[]) => [...new Set(ports)].sort((a, b) => a - b)),
+    ),
+    {
+      description: `Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most ${MAX_MERCHANT_ALLOWED_PORTS}; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); \`[]\` allows none.`,
+      example: [8443],
+    },
+  );
 
 // ---- Endpoint schemas -------------------------------------------------------------------------
 
@@ -375,7 +377,7 @@ export function settingsInputSchema(options: SchemaOptions) {
     default_success_url: z.optional(z.nullable(url)),
     default_failure_url: z.optional(z.nullable(url)),
     expired_authorization_action: z.optional(z.enum(EXPIRED_AUTHORIZATION_ACTIONS)),
-    allowed_ports: z.optional(allowedPortsField),
+    allowed_ports: z.optional(allowedPortsField()),
   });
 }
 
