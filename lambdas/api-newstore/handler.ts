@@ -21,7 +21,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
 import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
@@ -137,22 +137,24 @@ function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined
 
 const idempotencyKeyField = z
   .string({ error: (issue) => (issue.input === undefined ? 'idempotency_key is required' : 'idempotency_key must be a string') })
-  .regex(/^[\x20-\x7e]{1,255}$/, { error: 'idempotency_key must be 1 to 255 printable ASCII characters' });
+  .check(z.regex(/^[\x20-\x7e]{1,255}$/, { error: 'idempotency_key must be 1 to 255 printable ASCII characters' }));
 
 const decimalField = z.custom<LosslessNumber>((value) => isLosslessNumber(value), {
   error: '{param} must be a JSON number in major units',
   params: { status: 400, code: 'invalid_request' },
 });
-const optionalText = (max: number) => z.string().max(max).nullish();
+const optionalText = (max: number) => z.nullish(z.string().check(z.maxLength(max)));
 
 const createSchema = z.object({
   account_id: optionalText(255),
   arguments: z.object({
     instrument: z.object({
       type: z.enum(['token', 'authorized', 'captured']),
-      identifier: z.string().regex(/^[\x21-\x7e]{1,255}$/, {
-        error: '{param} must be the PSP token or reference (1 to 255 printable characters, no spaces)',
-      }),
+      identifier: z.string().check(
+        z.regex(/^[\x21-\x7e]{1,255}$/, {
+          error: '{param} must be the PSP token or reference (1 to 255 printable characters, no spaces)',
+        }),
+      ),
     }),
     amount: decimalField,
     currency: currencyField,
@@ -164,7 +166,7 @@ const createSchema = z.object({
 const moneyArguments = z.object({ amount: decimalField, currency: currencyField });
 const operationSchema = z.object({ arguments: moneyArguments });
 /** Revoke releases whatever is left: an `arguments.amount` (sent on the wire) is ignored; a currency must match. */
-const revokeSchema = z.object({ arguments: z.object({ currency: currencyField.optional() }).nullish() });
+const revokeSchema = z.object({ arguments: z.nullish(z.object({ currency: z.optional(currencyField) })) });
 
 /** Exact minor units of a positive major-unit amount; 400 for anything finer than the currency's minor unit. */
 function toMinorUnits(amount: LosslessNumber, currency: string, param: string): number {

@@ -1,11 +1,14 @@
 /**
- * GET /v1/openapi.json (no auth): the OpenAPI 3.1 document of the API (lambdas/shared/openapi.ts),
- * with this deployment's origin as its server. Built once per origin per cold start; it needs no
- * table and no secret. `Paystep-Version` is honoured like everywhere (unknown = 400).
+ * GET /v1/openapi.json (no auth): the OpenAPI 3.1 document of the API, with this deployment's origin
+ * as its server. The document is generated at build time from lambdas/shared/openapi.ts
+ * (`npm run generate:openapi-document`, committed as openapi-document.json; a unit test fails when
+ * it is stale), so this function carries neither zod-openapi nor full zod. Serialised once per
+ * origin per cold start; it needs no table and no secret. `Paystep-Version` is honoured like
+ * everywhere (unknown = 400).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { errorResponse, JSON_HEADERS, readApiVersion, requestIdOf } from '../shared/http';
-import { buildOpenApiDocument } from '../shared/openapi';
+import OPENAPI_DOCUMENT from './openapi-document.json';
 import { API_VERSION_HEADER } from '../domain/api-version';
 
 const documents = new Map<string, string>();
@@ -27,7 +30,12 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     const key = serverUrl ?? '';
     let body = documents.get(key);
     if (body === undefined) {
-      body = JSON.stringify(buildOpenApiDocument(serverUrl !== undefined ? { serverUrl } : {}));
+      // `servers` keeps its place in the document: the same bytes as buildOpenApiDocument({ serverUrl }).
+      body = JSON.stringify(
+        serverUrl !== undefined
+          ? { ...OPENAPI_DOCUMENT, servers: [{ url: serverUrl, description: 'This deployment' }] }
+          : OPENAPI_DOCUMENT,
+      );
       documents.set(key, body);
     }
     return {

@@ -11,7 +11,7 @@ import { observeInvocation } from '../shared/observability';
 import { allSagaPorts, authorizationHoldStore } from '../shared/saga-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
-import { savedPaymentMethods } from '../shared/card-vault-wiring';
+import { savedPaymentMethods } from '../shared/card-vault-lazy';
 import { customerRepository } from '../shared/customer-wiring';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';

@@ -5,7 +5,7 @@
  */
 import { captureAndNotify } from '../use-cases/saga/capture-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
-import { savedPaymentMethods } from '../shared/card-vault-wiring';
+import { savedPaymentMethods } from '../shared/card-vault-lazy';
 import { customerRepository } from '../shared/customer-wiring';
 import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
 

@@ -79,14 +79,14 @@ interface OperationSpec {
   readonly tag: string;
   /** Empty: no bearer token (the document itself; PSP callbacks are signed instead). */
   readonly auth: readonly AuthKind[];
-  readonly body?: z.ZodType;
+  readonly body?: z.core.$ZodType;
   readonly bodyExample?: Record<string, unknown>;
-  readonly query?: z.ZodObject;
+  readonly query?: z.core.$ZodObject;
   readonly responses: ZodOpenApiResponsesObject;
   readonly description?: string;
 }
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const json = (schema: z.core.$ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const idParam = (what: string) => z.object({ id: z.string().meta({ description: `The ${what}'s id.` }) });
 
 const CHECKOUT_EXAMPLE = {

@@ -4,7 +4,7 @@
  * validate with them and the OpenAPI document (lambdas/shared/openapi.ts) is generated from the
  * very same objects. Building blocks and the checkout/settings/merchant schemas are in validation.ts.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_VERSIONS } from '../domain/api-version';
 import { PAYMENT_METHOD_ID_PATTERN } from '../domain/payment-method';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
@@ -18,6 +18,7 @@ import {
   minorAmountField,
   refineAmountLimit,
   textField,
+  withMeta,
 } from './validation';
 
 /** Rotation overlap: default 24 h, at most 7 days; 0 retires the old secret at once. */
@@ -26,18 +27,22 @@ export const ROTATION_OVERLAP = { defaultSeconds: 86_400, maxSeconds: 604_800 } 
 /** Body of POST /v1/webhook_endpoints. */
 export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boolean }) {
   return z.strictObject({
-    url: merchantUrlField({ allowHttp: options.allowHttpUrls }).meta({ example: 'https://shop.example.com/webhooks/paystep' }),
-    enabled_events: z
-      .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES], { error: `{param} must be one of *, ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
-      .min(1)
-      .max(WEBHOOK_EVENT_TYPES.length + 1)
-      .optional()
-      .meta({
+    url: withMeta(merchantUrlField({ allowHttp: options.allowHttpUrls }), {
+      example: 'https://shop.example.com/webhooks/paystep',
+    }),
+    enabled_events: withMeta(
+      z.optional(
+        z
+          .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES], { error: `{param} must be one of *, ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+          .check(z.minLength(1), z.maxLength(WEBHOOK_EVENT_TYPES.length + 1)),
+      ),
+      {
         description: 'Event types this endpoint receives; `*` (the default) for all.',
         example: ['checkout.succeeded', 'checkout.failed'],
-      }),
-    description: textField(200).optional(),
-    api_version: z.enum(API_VERSIONS).optional().meta({
+      },
+    ),
+    description: z.optional(textField(200)),
+    api_version: withMeta(z.optional(z.enum(API_VERSIONS)), {
       description:
         "The API version deliveries to this endpoint are rendered for (default: the request's Paystep-Version, else the latest).",
     }),
@@ -46,16 +51,19 @@ export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boole
 
 /** Body of POST /v1/webhook_endpoints/{id}/rotate_secret. */
 export const rotateSecretInputSchema = z.strictObject({
-  expires_in_seconds: integerField({
-    min: 0,
-    max: ROTATION_OVERLAP.maxSeconds,
-    code: 'invalid_expires_in_seconds',
-    what: 'a whole number of seconds',
-  })
-    .optional()
-    .meta({
+  expires_in_seconds: withMeta(
+    z.optional(
+      integerField({
+        min: 0,
+        max: ROTATION_OVERLAP.maxSeconds,
+        code: 'invalid_expires_in_seconds',
+        what: 'a whole number of seconds',
+      }),
+    ),
+    {
       description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).',
-    }),
+    },
+  ),
 });
 
 /** Body of POST /v1/webhook_endpoints/{id}/test (nothing to give). */
@@ -65,37 +73,42 @@ export const testWebhookEndpointInputSchema = z.strictObject({});
 export const listEventsQuerySchema = z.strictObject({
   limit: listCheckoutsQuerySchema.shape.limit,
   cursor: listCheckoutsQuerySchema.shape.cursor,
-  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
+  type: z.optional(z.enum(WEBHOOK_EVENT_TYPES)),
 });
 
 /** Body of POST /v1/events/{id}/redeliver. */
 export const redeliverEventInputSchema = z.strictObject({
-  endpoint_id: textField(64)
-    .optional()
-    .meta({ description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).' }),
+  endpoint_id: withMeta(z.optional(textField(64)), {
+    description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).',
+  }),
 });
 
-const paymentTokenField = z
-  .string({ error: 'payment_token must be a string' })
-  .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
-  .meta({ example: 'tok_4242424242424242' });
+const paymentTokenField = withMeta(
+  z
+    .string({ error: 'payment_token must be a string' })
+    .check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
+  { example: 'tok_4242424242424242' },
+);
 
 /** Body of POST /v1/checkouts/{id}/pay: exactly one of `payment_token` and `payment_method` (checked by the handler). */
 export const payCheckoutInputSchema = z.strictObject({
-  payment_token: paymentTokenField.optional().meta({ description: 'A single-use sandbox PSP token (tok_...).' }),
-  payment_method: z
-    .string({ error: 'payment_method must be a string' })
-    .regex(PAYMENT_METHOD_ID_PATTERN, { error: 'payment_method must be a payment method id (pm_...)' })
-    .optional()
-    .meta({
+  payment_token: withMeta(z.optional(paymentTokenField), { description: 'A single-use sandbox PSP token (tok_...).' }),
+  payment_method: withMeta(
+    z.optional(
+      z
+        .string({ error: 'payment_method must be a string' })
+        .check(z.regex(PAYMENT_METHOD_ID_PATTERN, { error: 'payment_method must be a payment method id (pm_...)' })),
+    ),
+    {
       description: 'A vaulted payment method (pm_...): one made for this checkout, or saved on its customer.',
       example: 'pm_3kTq9ZxY2bQ8',
-    }),
-  off_session: z.boolean({ error: 'off_session must be a boolean' }).optional().meta({
+    },
+  ),
+  off_session: withMeta(z.optional(z.boolean({ error: 'off_session must be a boolean' })), {
     description:
       "Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present.",
   }),
-  save_payment_method: z.boolean({ error: 'save_payment_method must be a boolean' }).optional().meta({
+  save_payment_method: withMeta(z.optional(z.boolean({ error: 'save_payment_method must be a boolean' })), {
     description:
       "The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer.",
   }),
@@ -147,43 +160,48 @@ export const createInstrumentInputSchema = z
     type: z.enum(['token', 'authorized', 'captured']),
     amount: minorAmountField(),
     currency: currencyField,
-    payment_token: z
-      .string()
-      .regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })
-      .optional()
-      .meta({ description: 'Required for type `token`.' }),
-    psp_reference: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })
-      .optional()
-      .meta({ description: 'Required for types `authorized` and `captured`.' }),
-    metadata: z
-      .record(z.string().max(64), z.unknown())
-      .superRefine((value, ctx) => {
-        // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
-        if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`,
-            params: { code: 'metadata_too_large' },
-          });
-        }
-      })
-      .optional()
-      .meta({
+    payment_token: withMeta(
+      z.optional(
+        z.string().check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
+      ),
+      { description: 'Required for type `token`.' },
+    ),
+    psp_reference: withMeta(
+      z.optional(
+        z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })),
+      ),
+      { description: 'Required for types `authorized` and `captured`.' },
+    ),
+    metadata: withMeta(
+      z.optional(
+        z.record(z.string().check(z.maxLength(64)), z.unknown()).check(
+          z.superRefine((value, ctx) => {
+            // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
+            if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`,
+                params: { code: 'metadata_too_large' },
+              });
+            }
+          }),
+        ),
+      ),
+      {
         description:
           'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.',
-      }),
+      },
+    ),
   })
-  .superRefine(refineAmountLimit);
+  .check(z.superRefine(refineAmountLimit));
 
 /** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
 export const instrumentMoneyInputSchema = z
   .strictObject({ amount: minorAmountField(), currency: currencyField })
-  .superRefine(refineAmountLimit);
+  .check(z.superRefine(refineAmountLimit));
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
-export const revokeInstrumentInputSchema = z.strictObject({ currency: currencyField.optional() });
+export const revokeInstrumentInputSchema = z.strictObject({ currency: z.optional(currencyField) });
 
 // ---- Card vault and customers (lambdas/api-payment-methods, lambdas/api-customers) -------------
 
@@ -198,19 +216,18 @@ export const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
 export const createPaymentMethodInputSchema = z.strictObject({
   type: z.literal('card'),
   card: z.strictObject({
-    number: z
-      .string()
-      .max(32)
-      .meta({ description: 'The card number; spaces allowed. Never returned or logged.', example: '4242 4242 4242 4242' }),
-    exp_month: z.number().meta({ description: '1 to 12.', example: 12 }),
-    exp_year: z.number().meta({ description: 'Four digits.', example: 2030 }),
-    cvc: z
-      .string()
-      .max(8)
-      .optional()
-      .meta({ description: 'Kept only until the first authorization with this payment method.', example: '123' }),
+    number: withMeta(z.string().check(z.maxLength(32)), {
+      description: 'The card number; spaces allowed. Never returned or logged.',
+      example: '4242 4242 4242 4242',
+    }),
+    exp_month: withMeta(z.number(), { description: '1 to 12.', example: 12 }),
+    exp_year: withMeta(z.number(), { description: 'Four digits.', example: 2030 }),
+    cvc: withMeta(z.optional(z.string().check(z.maxLength(8))), {
+      description: 'Kept only until the first authorization with this payment method.',
+      example: '123',
+    }),
   }),
-  checkout: z.string().max(80).optional().meta({
+  checkout: withMeta(z.optional(z.string().check(z.maxLength(80))), {
     description:
       'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.',
     example: 'chk_3kTfQ9sLmP2',
@@ -219,9 +236,9 @@ export const createPaymentMethodInputSchema = z.strictObject({
 
 /** Body of POST /v1/customers: every field optional. */
 export const createCustomerInputSchema = z.strictObject({
-  email: z.email().max(254).optional(),
-  name: textField(256).optional(),
-  metadata: metadataField.optional(),
+  email: z.optional(z.email().check(z.maxLength(254))),
+  name: z.optional(textField(256)),
+  metadata: z.optional(metadataField),
 });
 
 /** Body of POST /v1/payment_methods/{id}/detach (empty). */

@@ -7,7 +7,7 @@
  * untouched, so the local runtime and the tests need no AWS at all.
  */
 import { createHash } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { sdkRequestHandler } from '../adapters/aws-sdk-timeouts';
 
 /** Must equal SECRET_REFERENCE_PREFIX in lib/constructs/paystep-function.ts (test/unit checks). */
@@ -25,13 +25,17 @@ export interface SecretSource {
   getSecretString(secretId: string): Promise<string>;
 }
 
-/** Secrets Manager through the SDK the Lambda runtime ships (kept external in the bundle). */
-export function createSecretsManagerSource(
-  client: SecretsManagerClient = new SecretsManagerClient({ requestHandler: sdkRequestHandler() }),
-): SecretSource {
+/**
+ * Secrets Manager through the SDK the Lambda runtime ships (kept external in the bundle). The SDK
+ * package is imported on the first fetch, not with this module: a function given no secret
+ * reference (most of them; every local run and test) never loads it at its cold start.
+ */
+export function createSecretsManagerSource(client?: SecretsManagerClient): SecretSource {
   return {
     async getSecretString(secretId: string): Promise<string> {
-      const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const sdk = await import('@aws-sdk/client-secrets-manager');
+      client ??= new sdk.SecretsManagerClient({ requestHandler: sdkRequestHandler() });
+      const answer = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
       if (answer.SecretString === undefined || answer.SecretString === '') {
         // Never echo the secret; its id (an ARN) is not secret.
         throw new Error(`Secret ${secretId} has no SecretString`);

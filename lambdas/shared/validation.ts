@@ -1,5 +1,6 @@
 /**
- * Input validation for the public API with zod 4, and the mapping of zod issues to Paystep's
+ * Input validation for the public API with zod 4's tree-shakable `zod/mini` (the same core and
+ * issues as full zod, a fraction of its bundle: see README "Bundle sizes"), and the mapping of zod issues to Paystep's
  * error shape: type errors (wrong JSON type, unknown field, missing field) are 400; semantic
  * errors (negative or fractional amount, unknown currency, bad URL, out-of-range number) are 422
  * with a specific code. `param` is always the dotted path of the offending field
@@ -7,7 +8,7 @@
  */
 import { MAX_PAYMENT_ATTEMPTS_LIMIT } from '../domain/payment-tries';
 import { CUSTOMER_ID_PATTERN } from '../domain/customer';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
@@ -23,11 +24,23 @@ interface IssueParams {
 type Issue = z.core.$ZodIssue;
 
 /**
+ * What full zod's `schema.meta(data)` does, for mini schemas: a clone of `schema` with `data` in
+ * zod's global registry (the OpenAPI document reads descriptions, examples, overrides and component
+ * ids from there). The clone inherits the metadata of `schema`, as `.meta()` does.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function withMeta<S extends z.ZodMiniType>(schema: S, data: z.core.GlobalMeta): S {
+  const cloned = schema.clone();
+  z.globalRegistry.add(cloned, data);
+  return cloned;
+}
+
+/**
  * Validates `input` against `schema` and returns the parsed value, or throws the ValidationError
  * for the most relevant issue (type problems first, since they make other checks meaningless).
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   throw toValidationError(result.error.issues, input);
 }
@@ -128,41 +141,45 @@ export function integerField(options: { min: number; max?: number; code?: string
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
   const code = options.code ?? 'invalid_parameter';
   const what = options.what ?? 'an integer';
-  return z
-    .number()
-    .superRefine((value, ctx) => {
-      if (!Number.isSafeInteger(value) || value < options.min || value > max) {
-        const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
-        ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
-      }
-    })
-    .meta({ override: { type: 'integer', minimum: options.min, ...(max !== Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) } });
+  return withMeta(
+    z.number().check(
+      z.superRefine((value, ctx) => {
+        if (!Number.isSafeInteger(value) || value < options.min || value > max) {
+          const range = max === Number.MAX_SAFE_INTEGER ? `>= ${options.min}` : `between ${options.min} and ${max}`;
+          ctx.addIssue({ code: 'custom', message: `{param} must be ${what} ${range}`, params: { code } });
+        }
+      }),
+    ),
+    { override: { type: 'integer', minimum: options.min, ...(max !== Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) } },
+  );
 }
 
 /** An amount in minor units: a safe integer, positive (or non-negative with allowZero). */
 export function minorAmountField(options: { allowZero?: boolean } = {}) {
-  return z
-    .number()
-    .superRefine((value, ctx) => {
-      if (!Number.isSafeInteger(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: "{param} must be an integer in the currency's minor unit (e.g. 10050 for USD 100.50)",
-          params: { code: 'invalid_amount' },
-        });
-      } else if (value < 0 || (value === 0 && options.allowZero !== true)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: options.allowZero === true ? '{param} must not be negative' : '{param} must be greater than zero',
-          params: { code: 'invalid_amount' },
-        });
-      }
-    })
-    .meta({
+  return withMeta(
+    z.number().check(
+      z.superRefine((value, ctx) => {
+        if (!Number.isSafeInteger(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: "{param} must be an integer in the currency's minor unit (e.g. 10050 for USD 100.50)",
+            params: { code: 'invalid_amount' },
+          });
+        } else if (value < 0 || (value === 0 && options.allowZero !== true)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: options.allowZero === true ? '{param} must not be negative' : '{param} must be greater than zero',
+            params: { code: 'invalid_amount' },
+          });
+        }
+      }),
+    ),
+    {
       override: { type: 'integer', minimum: options.allowZero === true ? 0 : 1, maximum: Number.MAX_SAFE_INTEGER },
       description: "An integer in the currency's minor unit (10050 = USD 100.50).",
       example: 10050,
-    });
+    },
+  );
 }
 
 /**
@@ -184,21 +201,25 @@ export function refineAmountLimit(value: { amount?: number; currency?: string },
 }
 
 /** An ISO 4217 currency code; lower case is accepted and normalised to upper case. */
-export const currencyField = z
-  .string()
-  .transform((value, ctx) => {
-    const code = normalizeCurrency(value);
-    if (code === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `{param} must be an ISO 4217 currency code (e.g. USD); ${JSON.stringify(value.slice(0, 16))} is not supported`,
-        params: { code: 'invalid_currency' },
-      });
-      return z.NEVER;
-    }
-    return code;
-  })
-  .meta({ override: { pattern: '^[A-Za-z]{3}$' }, description: 'ISO 4217 currency code (lower case accepted).', example: 'USD' });
+export const currencyField = withMeta(
+  z.pipe(
+    z.string(),
+    z.transform((value: string, ctx) => {
+      const code = normalizeCurrency(value);
+      if (code === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `{param} must be an ISO 4217 currency code (e.g. USD); ${JSON.stringify(value.slice(0, 16))} is not supported`,
+          params: { code: 'invalid_currency' },
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return code;
+    }),
+  ),
+  { override: { pattern: '^[A-Za-z]{3}$' }, description: 'ISO 4217 currency code (lower case accepted).', example: 'USD' },
+);
 
 /**
  * An absolute http(s) URL a merchant gives us (redirects, inventory confirmation). https only,
@@ -206,35 +227,36 @@ export const currencyField = z
  * guarding of URLs we call happens where we call them.
  */
 export function merchantUrlField(options: { allowHttp: boolean }) {
-  return z
-    .string()
-    .superRefine((value, ctx) => {
-      const fail = (why: string): void => {
-        ctx.addIssue({ code: 'custom', message: `{param} ${why}`, params: { code: 'invalid_url' } });
-      };
-      if (value.length > 2048) return fail('must be at most 2048 characters');
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        return fail('must be an absolute URL');
-      }
-      if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
-        return fail(options.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
-      }
-      if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
-      if (url.hostname === '') return fail('must have a host');
-    })
-    .meta({ override: { format: 'uri', maxLength: 2048 }, example: 'https://shop.example.com/return' });
+  return withMeta(
+    z.string().check(
+      z.superRefine((value, ctx) => {
+        const fail = (why: string): void => {
+          ctx.addIssue({ code: 'custom', message: `{param} ${why}`, params: { code: 'invalid_url' } });
+        };
+        if (value.length > 2048) return fail('must be at most 2048 characters');
+        let url: URL;
+        try {
+          url = new URL(value);
+        } catch {
+          return fail('must be an absolute URL');
+        }
+        if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
+          return fail(options.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
+        }
+        if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
+        if (url.hostname === '') return fail('must have a host');
+      }),
+    ),
+    { override: { format: 'uri', maxLength: 2048 }, example: 'https://shop.example.com/return' },
+  );
 }
 
 /** A non-empty string without control characters, at most `max` characters. */
 export function textField(max: number) {
-  return z
-    .string()
-    .min(1)
-    .max(max)
-    .superRefine((value, ctx) => {
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(max),
+    z.superRefine((value, ctx) => {
       // eslint-disable-next-line no-control-regex
       if (/[\u0000-\u001f\u007f]/.test(value)) {
         ctx.addIssue({
@@ -243,7 +265,8 @@ export function textField(max: number) {
           params: { code: 'invalid_parameter' },
         });
       }
-    });
+    }),
+  );
 }
 
 /** Stripe's metadata limits: 50 keys, keys up to 40 characters, string values up to 500. */
@@ -257,76 +280,86 @@ const RESERVED_METADATA_KEYS = new Set(['constructor', 'prototype']);
  * starting `paystep_` are reserved for Paystep (422 `reserved_metadata_key`), as are the
  * JavaScript object keys; other limits are 422 `invalid_metadata`. A non-string value is a 400.
  */
-export const metadataField = z
-  .record(z.string(), z.string().max(METADATA_LIMITS.maxValueLength))
-  .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > METADATA_LIMITS.maxKeys) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`,
-        params: { code: 'invalid_metadata' },
-      });
-      return;
-    }
-    for (const key of keys) {
-      if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
+export const metadataField = withMeta(
+  z.record(z.string(), z.string().check(z.maxLength(METADATA_LIMITS.maxValueLength))).check(
+    z.superRefine((value, ctx) => {
+      const keys = Object.keys(value);
+      if (keys.length > METADATA_LIMITS.maxKeys) {
         ctx.addIssue({
           code: 'custom',
-          path: [key],
-          message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`,
+          message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`,
           params: { code: 'invalid_metadata' },
         });
         return;
       }
-      if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `{param} is a reserved metadata key`,
-          params: { code: 'reserved_metadata_key' },
-        });
-        return;
+      for (const key of keys) {
+        if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`,
+            params: { code: 'invalid_metadata' },
+          });
+          return;
+        }
+        if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `{param} is a reserved metadata key`,
+            params: { code: 'reserved_metadata_key' },
+          });
+          return;
+        }
+        // eslint-disable-next-line no-control-regex
+        if (/[\u0000-\u001f\u007f]/.test(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: '{param}: metadata keys must not contain control characters',
+            params: { code: 'invalid_metadata' },
+          });
+          return;
+        }
       }
-      // eslint-disable-next-line no-control-regex
-      if (/[\u0000-\u001f\u007f]/.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: '{param}: metadata keys must not contain control characters',
-          params: { code: 'invalid_metadata' },
-        });
-        return;
-      }
-    }
-  })
-  .meta({
+    }),
+  ),
+  {
     description: `Your own key/value pairs (strings), returned as given. At most ${METADATA_LIMITS.maxKeys} keys of up to ${METADATA_LIMITS.maxKeyLength} characters, values up to ${METADATA_LIMITS.maxValueLength}; keys starting \`${METADATA_LIMITS.reservedPrefix}\` are reserved.`,
     example: { order_channel: 'web', campaign: 'winter-sale' },
-  });
+  },
+);
 
 /**
  * `allowed_ports` in the settings: ports the merchant's URLs may use besides 443 and 80 outside
  * local mode. At most 10; each 1024-65535 and not a well-known internal service port
- * (merchantPortRefusal in url-guard.ts); duplicates dropped, sorted; `[]` allows none.
+ * (merchantPortRefusal in url-guard.ts); duplicates dropped, sorted; `[]` allows none. A function,
+ * so a bundle that never builds the settings schema leaves it out.
  */
-const allowedPortsField = z
-  .array(
-    z
-      .number()
-      .superRefine((value, ctx) => {
-        const refusal = merchantPortRefusal(value);
-        if (refusal !== undefined)
-          ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
-      })
-      .meta({ override: { type: 'integer', minimum: 1, maximum: 65_535 } }),
-  )
-  .max(MAX_MERCHANT_ALLOWED_PORTS)
-  .transform((ports) => [...new Set(ports)].sort((a, b) => a - b))
-  .meta({
-    description: `Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most ${MAX_MERCHANT_ALLOWED_PORTS}; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); \`[]\` allows none.`,
-    example: [8443],
-  });
+const allowedPortsField = () =>
+  withMeta(
+    z.pipe(
+      z
+        .array(
+          withMeta(
+            z.number().check(
+              z.superRefine((value, ctx) => {
+                const refusal = merchantPortRefusal(value);
+                if (refusal !== undefined)
+                  ctx.addIssue({ code: 'custom', message: `{param} ${refusal}`, params: { code: 'invalid_port' } });
+              }),
+            ),
+            { override: { type: 'integer', minimum: 1, maximum: 65_535 } },
+          ),
+        )
+        .check(z.maxLength(MAX_MERCHANT_ALLOWED_PORTS)),
+      z.transform((ports: number[]) => [...new Set(ports)].sort((a, b) => a - b)),
+    ),
+    {
+      description: `Ports your inventory confirmation URL and webhook endpoint URLs may use besides 443 and 80 (outside local mode). At most ${MAX_MERCHANT_ALLOWED_PORTS}; each 1024-65535, except well-known internal service ports (e.g. 3306, 5432, 6379); \`[]\` allows none.`,
+      example: [8443],
+    },
+  );
 
 // ---- Endpoint schemas -------------------------------------------------------------------------
 
@@ -339,12 +372,12 @@ export interface SchemaOptions {
 export function settingsInputSchema(options: SchemaOptions) {
   const url = merchantUrlField({ allowHttp: options.allowHttpUrls });
   return z.strictObject({
-    inventory_confirmation_url: url.nullable().optional(),
-    inventory_confirmation_enabled: z.boolean().optional(),
-    default_success_url: url.nullable().optional(),
-    default_failure_url: url.nullable().optional(),
-    expired_authorization_action: z.enum(EXPIRED_AUTHORIZATION_ACTIONS).optional(),
-    allowed_ports: allowedPortsField.optional(),
+    inventory_confirmation_url: z.optional(z.nullable(url)),
+    inventory_confirmation_enabled: z.optional(z.boolean()),
+    default_success_url: z.optional(z.nullable(url)),
+    default_failure_url: z.optional(z.nullable(url)),
+    expired_authorization_action: z.optional(z.enum(EXPIRED_AUTHORIZATION_ACTIONS)),
+    allowed_ports: z.optional(allowedPortsField()),
   });
 }
 
@@ -352,7 +385,7 @@ export function settingsInputSchema(options: SchemaOptions) {
 export function createMerchantInputSchema(options: SchemaOptions) {
   return z.strictObject({
     name: textField(200),
-    settings: settingsInputSchema(options).optional(),
+    settings: z.optional(settingsInputSchema(options)),
   });
 }
 
@@ -370,57 +403,65 @@ export function createCheckoutInputSchema(options: SchemaOptions) {
         .array(
           z.strictObject({
             sku: textField(128),
-            name: textField(256).optional(),
+            name: z.optional(textField(256)),
             quantity: integerField({ min: 1, max: 1_000_000, code: 'invalid_quantity', what: 'an integer' }),
-            unit_amount: minorAmountField({ allowZero: true }).optional(),
+            unit_amount: z.optional(minorAmountField({ allowZero: true })),
           }),
         )
-        .min(1)
-        .max(100),
-      customer: z
-        .union([
-          z
-            .string({ error: 'customer must be a customer id (cus_...) or an object' })
-            .regex(CUSTOMER_ID_PATTERN, { error: 'customer must be a customer id (cus_...)' })
-            .meta({ description: 'A Paystep customer (cus_...) the checkout is for.', example: 'cus_3kTq9ZxY2bQ8' }),
+        .check(z.minLength(1), z.maxLength(100)),
+      customer: z.optional(
+        z.union([
+          withMeta(
+            z
+              .string({ error: 'customer must be a customer id (cus_...) or an object' })
+              .check(z.regex(CUSTOMER_ID_PATTERN, { error: 'customer must be a customer id (cus_...)' })),
+            { description: 'A Paystep customer (cus_...) the checkout is for.', example: 'cus_3kTq9ZxY2bQ8' },
+          ),
           z.strictObject({
-            email: z.email().max(254).optional(),
-            name: textField(256).optional(),
+            email: z.optional(z.email().check(z.maxLength(254))),
+            name: z.optional(textField(256)),
           }),
-        ])
-        .optional(),
-      save_payment_method: z.boolean({ error: 'save_payment_method must be a boolean' }).optional().meta({
+        ]),
+      ),
+      save_payment_method: withMeta(z.optional(z.boolean({ error: 'save_payment_method must be a boolean' })), {
         description:
           'With `customer` a cus_ id: once the checkout succeeds, its payment method (pm_...) is saved on that customer.',
       }),
-      success_url: url.optional(),
-      failure_url: url.optional(),
-      expires_in_seconds: integerField({
-        min: CHECKOUT_EXPIRY.minSeconds,
-        max: CHECKOUT_EXPIRY.maxSeconds,
-        code: 'invalid_expires_in_seconds',
-        what: 'a whole number of seconds',
-      }).optional(),
-      capture_method: z.enum(CAPTURE_METHODS).optional(),
-      metadata: metadataField.optional(),
-      max_payment_attempts: integerField({
-        min: 1,
-        max: MAX_PAYMENT_ATTEMPTS_LIMIT,
-        code: 'invalid_max_payment_attempts',
-        what: 'a whole number of tries',
-      })
-        .optional()
-        .meta({
+      success_url: z.optional(url),
+      failure_url: z.optional(url),
+      expires_in_seconds: z.optional(
+        integerField({
+          min: CHECKOUT_EXPIRY.minSeconds,
+          max: CHECKOUT_EXPIRY.maxSeconds,
+          code: 'invalid_expires_in_seconds',
+          what: 'a whole number of seconds',
+        }),
+      ),
+      capture_method: z.optional(z.enum(CAPTURE_METHODS)),
+      metadata: z.optional(metadataField),
+      max_payment_attempts: withMeta(
+        z.optional(
+          integerField({
+            min: 1,
+            max: MAX_PAYMENT_ATTEMPTS_LIMIT,
+            code: 'invalid_max_payment_attempts',
+            what: 'a whole number of tries',
+          }),
+        ),
+        {
           description:
             'How many cards the buyer may try (1-5, default 1): a declined try with tries left reopens the checkout with `last_payment_error`.',
-        }),
+        },
+      ),
     })
-    .superRefine(refineAmountLimit)
-    .superRefine(refineSavePaymentMethod);
+    .check(z.superRefine(refineAmountLimit), z.superRefine(refineSavePaymentMethod));
 }
 
 /** `save_payment_method` needs a Paystep customer (`customer: "cus_..."`) to save on: 422 otherwise. */
-function refineSavePaymentMethod(input: { customer?: unknown; save_payment_method?: boolean }, ctx: z.RefinementCtx): void {
+function refineSavePaymentMethod(
+  input: { customer?: unknown; save_payment_method?: boolean | undefined },
+  ctx: z.core.$RefinementCtx,
+): void {
   if (input.save_payment_method === true && typeof input.customer !== 'string') {
     ctx.addIssue({
       code: 'custom',
@@ -437,23 +478,26 @@ export type CreateMerchantInput = z.output<ReturnType<typeof createMerchantInput
 
 /** Query of GET /v1/checkouts: query values are strings, so numbers are parsed here. */
 export const listCheckoutsQuerySchema = z.strictObject({
-  merchant_order_ref: textField(128).optional(),
-  limit: z
-    .string()
-    .transform((value, ctx) => {
-      const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
-      if (!(limit >= 1 && limit <= 100)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: '{param} must be an integer between 1 and 100',
-          params: { code: 'invalid_limit' },
-        });
-        return z.NEVER;
-      }
-      return limit;
-    })
-    .optional(),
-  cursor: z.string().min(1).max(1024).optional(),
+  merchant_order_ref: z.optional(textField(128)),
+  limit: z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((value: string, ctx) => {
+        const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+        if (!(limit >= 1 && limit <= 100)) {
+          ctx.issues.push({
+            code: 'custom',
+            message: '{param} must be an integer between 1 and 100',
+            params: { code: 'invalid_limit' },
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return limit;
+      }),
+    ),
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 
 /** The settings input (snake_case, null clears) as a domain patch. */

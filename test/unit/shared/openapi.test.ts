@@ -3,10 +3,12 @@
  * nothing else, lints clean with Redocly's strictest built-in ruleset, is generated from the very
  * request schemas the handlers validate with, and its answer schemas accept what the views build.
  */
+import { readFileSync } from 'node:fs';
 import { aPayment } from '../../support/payments';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { OPENAPI_DOCUMENT_FILE, renderOpenApiDocument } from '../../../bin/openapi-document';
 import { API_ROUTES, routeKey } from '../../../lib/api-routes';
 import { handler } from '../../../lambdas/api-openapi/handler';
 import { buildOpenApiDocument, documentedRoutes } from '../../../lambdas/shared/openapi';
@@ -208,6 +210,31 @@ describe('GET /v1/openapi.json handler', () => {
     expect(result.headers?.['content-type']).toBe('application/json');
     expect(body.openapi).toBe('3.1.0');
     expect(body.servers[0]!.url).toBe('https://api.example.test');
+  });
+
+  it('serves, byte for byte, the document lambdas/shared/openapi.ts builds for its origin (or the local default without one)', async () => {
+    // Prepare
+    const withoutHost: APIGatewayProxyEventV2 = {
+      ...openApiEvent(),
+      headers: {},
+      requestContext: { requestId: 'r' } as APIGatewayProxyEventV2['requestContext'],
+    };
+
+    // Act
+    const forOrigin = await handler(openApiEvent());
+    const local = await handler(withoutHost);
+
+    // Assess
+    expect(forOrigin.body).toBe(JSON.stringify(buildOpenApiDocument({ serverUrl: 'https://api.example.test' })));
+    expect(local.body).toBe(JSON.stringify(buildOpenApiDocument()));
+  });
+
+  it('serves the committed generated document, which matches the schemas (run npm run generate:openapi-document if not)', () => {
+    // Act
+    const committed = readFileSync(OPENAPI_DOCUMENT_FILE, 'utf8');
+
+    // Assess
+    expect(committed).toBe(renderOpenApiDocument());
   });
 
   it('refuses an unknown Paystep-Version with a 400 carrying the request id', async () => {
