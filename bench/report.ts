@@ -13,6 +13,7 @@ import type { CounterSnapshot, EntryCounters } from './instrumentation';
 import { costPerMillionCheckouts, fixedMonthlyUsd, PRICES_RECORDED, PRICES_REGION, type PerCheckoutUsage } from './prices';
 import { summarize, type LatencySummary } from './checkout-driver';
 import { BUNDLE_TARGET_BYTES, INIT_TARGET_MS } from '../lib/bundling';
+import { latencyBreakdown, type LatencyBreakdown } from './latency-breakdown';
 
 /** API routes the load generator calls only to learn when a checkout is done (a browser's pending page polls the same route). */
 export const POLL_ROUTES = new Set(['GET /v1/checkouts/{id}']);
@@ -120,6 +121,11 @@ export interface BenchReport {
     serialPayToTerminal: LatencySummary;
     serialCreateToTerminal: LatencySummary;
     serialCreateToWebhookDelivered: LatencySummary;
+    /**
+     * Where the serial phase's time went, per entry (mean per invocation): wall, DynamoDB at the
+     * SDK, outgoing HTTP per destination, the rest, and the gap before each saga step.
+     */
+    serialBreakdown: LatencyBreakdown;
   };
   /** Status polls the load generator made (one GET every 100 ms per checkout in flight until terminal and delivered). */
   statusPolls: { total: number; perCheckout: number; serialTotal: number; serialPerCheckout: number };
@@ -256,6 +262,7 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       serialPayToTerminal: summarize(defined(serialTimings.map((t) => t.payToTerminalMs))),
       serialCreateToTerminal: summarize(defined(serialTimings.map((t) => t.toTerminalMs))),
       serialCreateToWebhookDelivered: summarize(defined(serialTimings.map((t) => t.toWebhookMs))),
+      serialBreakdown: latencyBreakdown(m.serialCounters.spans ?? []),
     },
     statusPolls: {
       total: polls,
