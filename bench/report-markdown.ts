@@ -101,6 +101,7 @@ export function formatBenchMarkdown(report: BenchReport): string {
     '| throughput | value |',
     '|---|---|',
     `| checkouts/s (create -> pay -> terminal -> webhook delivered) | **${report.throughput.checkoutsPerSecond}** (${report.throughput.succeeded}/${report.throughput.checkouts} succeeded in ${report.throughput.wallSeconds} s) |`,
+    `| CPU ms per checkout: stack process (host, emulator, handlers, sandboxes) / its children (DynamoDB Local) / load generator | ${report.throughput.cpuMsPerCheckout.stackProcess ?? 'n/a'} / ${report.throughput.cpuMsPerCheckout.childProcesses ?? 'n/a'} / ${report.throughput.cpuMsPerCheckout.loadGenerator ?? 'n/a'} |`,
     `| DynamoDB Local raw PutItem/s at concurrency ${report.storageBound.concurrency} | ${report.storageBound.putItemsPerSecond} |`,
     `| DynamoDB write calls per checkout | ${report.storageBound.dynamoWriteCallsPerCheckout} |`,
     `| storage bound (PutItem/s / writes per checkout) | ${report.storageBound.checkoutsPerSecondBound} checkouts/s |`,

@@ -93,6 +93,8 @@ export interface BenchMeasurements {
   /** The measured run (at the benchmark's concurrency). */
   timings: CheckoutTiming[];
   wallSeconds: number;
+  /** CPU seconds the stack process and its children used during the measured run (/proc). */
+  runCpuSeconds?: { stackProcess: number; childProcesses: number; loadGenerator: number };
   runCounters: CounterSnapshot;
   /** One checkout at a time: latency, and the Lambda durations the GB-s cost uses. */
   serialTimings: CheckoutTiming[];
@@ -110,7 +112,19 @@ export interface BenchReport {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
   options: Omit<BenchOptions, 'log'>;
-  throughput: { checkouts: number; succeeded: number; wallSeconds: number; checkoutsPerSecond: number };
+  throughput: {
+    checkouts: number;
+    succeeded: number;
+    wallSeconds: number;
+    checkoutsPerSecond: number;
+    /**
+     * CPU ms per checkout in the measured run (from /proc; null where not readable): the stack's
+     * Node process (API host, emulator, every handler, sandboxes) and its child processes
+     * (DynamoDB Local's JVM), and the load generator (this process: the buyer's side). 1000 /
+     * stackProcess is the most one core can give that process.
+     */
+    cpuMsPerCheckout: { stackProcess: number | null; childProcesses: number | null; loadGenerator: number | null };
+  };
   latencyMs: {
     create: LatencySummary;
     pay: LatencySummary;
@@ -252,6 +266,11 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       succeeded,
       wallSeconds: round(wallSeconds, 2),
       checkoutsPerSecond: round(checkoutsPerSecond, 2),
+      cpuMsPerCheckout: {
+        stackProcess: cpuMsPerCheckout(m, 'stackProcess'),
+        childProcesses: cpuMsPerCheckout(m, 'childProcesses'),
+        loadGenerator: cpuMsPerCheckout(m, 'loadGenerator'),
+      },
     },
     latencyMs: {
       create: summarize(timings.map((t) => t.createMs)),
@@ -315,6 +334,12 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       fixedMonthlyUsd: fixedMonthlyUsd(),
     },
   };
+}
+
+/** CPU ms per checkout of the measured run for one process group (null when /proc was not read). */
+function cpuMsPerCheckout(m: BenchMeasurements, of: keyof NonNullable<BenchMeasurements['runCpuSeconds']>): number | null {
+  if (m.runCpuSeconds === undefined || m.timings.length === 0) return null;
+  return round((m.runCpuSeconds[of] * 1000) / m.timings.length, 1);
 }
 
 /** Per successful checkout: invocations, API requests, billed ms, transitions, read units (AWS rules and Local's). */
