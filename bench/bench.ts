@@ -58,6 +58,7 @@ import type { CounterSnapshot } from './instrumentation';
 import { benchSummaryLine, formatBenchMarkdown } from './report-markdown';
 import { buildBenchReport, type BenchOptions, type BenchReport, type BundleFigures, type CheckoutTiming } from './report';
 import { startBenchStack, type BenchStack } from './stack-runner';
+import { listDescendants } from '../test/e2e/harness';
 
 export { BENCH_TARGETS, type BenchOptions, type BenchReport } from './report';
 export { benchSummaryLine, formatBenchMarkdown, formatTargetsMarkdown } from './report-markdown';
@@ -117,6 +118,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await sleep(500);
     await stack.resetCounters();
     const timings: CheckoutTiming[] = [];
+    const cpuBefore = processTreeCpuSeconds(stack.pid);
+    const loadGeneratorCpuBefore = process.cpuUsage();
     const startedAt = performance.now();
     let done = 0;
     const progress = setInterval(() => {
@@ -132,6 +135,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       clearInterval(progress);
     }
     const wallSeconds = (performance.now() - startedAt) / 1000;
+    const cpuAfter = processTreeCpuSeconds(stack.pid);
+    const loadGeneratorCpu = process.cpuUsage(loadGeneratorCpuBefore);
+    const runCpuSeconds =
+      cpuBefore === undefined || cpuAfter === undefined
+        ? undefined
+        : {
+            stackProcess: cpuAfter.stackProcess - cpuBefore.stackProcess,
+            childProcesses: cpuAfter.childProcesses - cpuBefore.childProcesses,
+            loadGenerator: (loadGeneratorCpu.user + loadGeneratorCpu.system) / 1e6,
+          };
     const runCounters = await stack.counters();
     const succeeded = timings.filter((t) => t.status === 'succeeded');
     log(`bench: ${succeeded.length}/${timings.length} succeeded in ${wallSeconds.toFixed(1)} s; reading execution histories...`);
@@ -155,6 +168,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       },
       timings,
       wallSeconds,
+      ...(runCpuSeconds !== undefined ? { runCpuSeconds } : {}),
       runCounters,
       serialTimings,
       serialCounters,
@@ -167,6 +181,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   } finally {
     await stack.stop();
   }
+}
+
+/** CPU seconds (user + system) of a process, from /proc/<pid>/stat (undefined where unreadable). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the command; clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of the stack process and, summed, of its descendants (DynamoDB Local's JVM). */
+function processTreeCpuSeconds(pid: number): { stackProcess: number; childProcesses: number } | undefined {
+  const own = cpuSecondsOf(pid);
+  if (own === undefined) return undefined;
+  const children = listDescendants(pid).reduce((sum, child) => sum + (cpuSecondsOf(child) ?? 0), 0);
+  return { stackProcess: own, childProcesses: children };
 }
 
 /** One checkout, start to webhook delivered; the merchant's timeline gives the server-side moments. */

@@ -15,6 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import { ClientRequest } from 'node:http';
 import { LOCAL_INVOCATION_HOOK, type LocalInvocationHook } from '../local/handlers';
+import { takeSpans, traceInvocation, type InvocationSpan } from './latency-trace';
 import {
   awsReadUnits,
   awsWriteUnits,
@@ -104,6 +105,8 @@ export interface CounterSnapshot {
    */
   entries: Record<string, EntryCounters>;
   webhooks: WebhookDeliveryCounts;
+  /** Handler invocations of the window with their DynamoDB and outbound HTTP time (bench/latency-trace.ts). */
+  spans?: InvocationSpan[];
 }
 
 const OUTSIDE = '(outside a handler)';
@@ -218,7 +221,9 @@ export function installInvocationCounting(): void {
       invocation.counters.invocations = 1;
       const started = performance.now();
       try {
-        return await current.run(invocation, () => (handler as unknown as (...a: unknown[]) => unknown)(...args));
+        return await current.run(invocation, () =>
+          traceInvocation(key, kind, async () => await (handler as unknown as (...a: unknown[]) => unknown)(...args)),
+        );
       } catch (error) {
         invocation.counters.errors += 1;
         throw error;
@@ -487,6 +492,7 @@ export function snapshotCounters(): CounterSnapshot {
     sinceMs: Date.now() - since,
     entries: structuredClone(Object.fromEntries(entries)),
     webhooks: { attempts: webhooks.attempts, delivered: webhooks.delivered, distinctWebhookIds: webhooks.ids.size },
+    spans: takeSpans(false),
   };
 }
 
@@ -495,4 +501,5 @@ export function resetCounters(): void {
   entries = new Map();
   since = Date.now();
   webhooks = { attempts: 0, delivered: 0, ids: new Set() };
+  takeSpans(true);
 }

@@ -73,6 +73,21 @@ export function formatByEntryMarkdown(title: string, rows: Record<string, EntryC
   ].join('\n');
 }
 
+/** Where one checkout's time goes, one at a time: per entry, mean ms per invocation. */
+export function formatBreakdownMarkdown(report: BenchReport): string {
+  const b = report.latencyMs.serialBreakdown;
+  const services = [...new Set(Object.values(b.byEntry).flatMap((e) => Object.keys(e.outboundMs)))].sort();
+  const rows = Object.entries(b.byEntry).sort(([a], [c]) => a.localeCompare(c));
+  return [
+    `| one at a time, mean ms per invocation (${b.spans} invocations) | gap before (emulator) | wall | DynamoDB at the SDK (calls) | ${services.map((s) => `HTTP to ${s}`).join(' | ')}${services.length > 0 ? ' | ' : ''}rest |`,
+    `|---|---:|---:|---:|${services.map(() => '---:|').join('')}---:|`,
+    ...rows.map(
+      ([entry, e]) =>
+        `| ${entry} | ${e.gapBeforeMs ?? ''} | ${e.wallMs} | ${e.dynamoMs} (${e.dynamoCalls}) | ${services.map((s) => `${e.outboundMs[s] ?? ''}`).join(' | ')}${services.length > 0 ? ' | ' : ''}${e.otherMs} |`,
+    ),
+  ].join('\n');
+}
+
 /** The README table: one markdown block with the run's figures and the cost lines. */
 export function formatBenchMarkdown(report: BenchReport): string {
   const l = report.latencyMs;
@@ -86,6 +101,7 @@ export function formatBenchMarkdown(report: BenchReport): string {
     '| throughput | value |',
     '|---|---|',
     `| checkouts/s (create -> pay -> terminal -> webhook delivered) | **${report.throughput.checkoutsPerSecond}** (${report.throughput.succeeded}/${report.throughput.checkouts} succeeded in ${report.throughput.wallSeconds} s) |`,
+    `| CPU ms per checkout: stack process (host, emulator, handlers, sandboxes) / its children (DynamoDB Local) / load generator | ${report.throughput.cpuMsPerCheckout.stackProcess ?? 'n/a'} / ${report.throughput.cpuMsPerCheckout.childProcesses ?? 'n/a'} / ${report.throughput.cpuMsPerCheckout.loadGenerator ?? 'n/a'} |`,
     `| DynamoDB Local raw PutItem/s at concurrency ${report.storageBound.concurrency} | ${report.storageBound.putItemsPerSecond} |`,
     `| DynamoDB write calls per checkout | ${report.storageBound.dynamoWriteCallsPerCheckout} |`,
     `| storage bound (PutItem/s / writes per checkout) | ${report.storageBound.checkoutsPerSecondBound} checkouts/s |`,
@@ -101,6 +117,8 @@ export function formatBenchMarkdown(report: BenchReport): string {
     row('pay -> terminal status, one at a time', l.serialPayToTerminal),
     row('create -> terminal status, one at a time', l.serialCreateToTerminal),
     row('create -> webhook delivered, one at a time', l.serialCreateToWebhookDelivered),
+    '',
+    formatBreakdownMarkdown(report),
     '',
     `Status polls by the load generator: ${report.statusPolls.total} in the measured run (${report.statusPolls.perCheckout} per checkout), ${report.statusPolls.serialTotal} one at a time (${report.statusPolls.serialPerCheckout} per checkout); it reads the timeline once the stack saw the result webhook delivered, then every 100 ms until the delivery is recorded. Not counted in the figures below.`,
     `Webhook delivery attempts (any sender): ${report.webhookDeliveries.attempts} (${report.webhookDeliveries.perCheckout} per checkout; ${report.webhookDeliveries.delivered} answered 2xx; ${report.webhookDeliveries.distinctWebhookIds} distinct webhook-ids); by sender per checkout: ${

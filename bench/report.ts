@@ -13,6 +13,7 @@ import type { CounterSnapshot, EntryCounters } from './instrumentation';
 import { costPerMillionCheckouts, fixedMonthlyUsd, PRICES_RECORDED, PRICES_REGION, type PerCheckoutUsage } from './prices';
 import { summarize, type LatencySummary } from './checkout-driver';
 import { BUNDLE_TARGET_BYTES, INIT_TARGET_MS } from '../lib/bundling';
+import { latencyBreakdown, type LatencyBreakdown } from './latency-breakdown';
 
 /** API routes the load generator calls only to learn when a checkout is done (a browser's pending page polls the same route). */
 export const POLL_ROUTES = new Set(['GET /v1/checkouts/{id}']);
@@ -92,6 +93,8 @@ export interface BenchMeasurements {
   /** The measured run (at the benchmark's concurrency). */
   timings: CheckoutTiming[];
   wallSeconds: number;
+  /** CPU seconds the stack process and its children used during the measured run (/proc). */
+  runCpuSeconds?: { stackProcess: number; childProcesses: number; loadGenerator: number };
   runCounters: CounterSnapshot;
   /** One checkout at a time: latency, and the Lambda durations the GB-s cost uses. */
   serialTimings: CheckoutTiming[];
@@ -109,7 +112,19 @@ export interface BenchReport {
   measuredAt: string;
   machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
   options: Omit<BenchOptions, 'log'>;
-  throughput: { checkouts: number; succeeded: number; wallSeconds: number; checkoutsPerSecond: number };
+  throughput: {
+    checkouts: number;
+    succeeded: number;
+    wallSeconds: number;
+    checkoutsPerSecond: number;
+    /**
+     * CPU ms per checkout in the measured run (from /proc; null where not readable): the stack's
+     * Node process (API host, emulator, every handler, sandboxes) and its child processes
+     * (DynamoDB Local's JVM), and the load generator (this process: the buyer's side). 1000 /
+     * stackProcess is the most one core can give that process.
+     */
+    cpuMsPerCheckout: { stackProcess: number | null; childProcesses: number | null; loadGenerator: number | null };
+  };
   latencyMs: {
     create: LatencySummary;
     pay: LatencySummary;
@@ -120,6 +135,11 @@ export interface BenchReport {
     serialPayToTerminal: LatencySummary;
     serialCreateToTerminal: LatencySummary;
     serialCreateToWebhookDelivered: LatencySummary;
+    /**
+     * Where the serial phase's time went, per entry (mean per invocation): wall, DynamoDB at the
+     * SDK, outgoing HTTP per destination, the rest, and the gap before each saga step.
+     */
+    serialBreakdown: LatencyBreakdown;
   };
   /** Status polls the load generator made (one GET every 100 ms per checkout in flight until terminal and delivered). */
   statusPolls: { total: number; perCheckout: number; serialTotal: number; serialPerCheckout: number };
@@ -246,6 +266,11 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       succeeded,
       wallSeconds: round(wallSeconds, 2),
       checkoutsPerSecond: round(checkoutsPerSecond, 2),
+      cpuMsPerCheckout: {
+        stackProcess: cpuMsPerCheckout(m, 'stackProcess'),
+        childProcesses: cpuMsPerCheckout(m, 'childProcesses'),
+        loadGenerator: cpuMsPerCheckout(m, 'loadGenerator'),
+      },
     },
     latencyMs: {
       create: summarize(timings.map((t) => t.createMs)),
@@ -256,6 +281,7 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       serialPayToTerminal: summarize(defined(serialTimings.map((t) => t.payToTerminalMs))),
       serialCreateToTerminal: summarize(defined(serialTimings.map((t) => t.toTerminalMs))),
       serialCreateToWebhookDelivered: summarize(defined(serialTimings.map((t) => t.toWebhookMs))),
+      serialBreakdown: latencyBreakdown(m.serialCounters.spans ?? []),
     },
     statusPolls: {
       total: polls,
@@ -308,6 +334,12 @@ export function buildBenchReport(m: BenchMeasurements): BenchReport {
       fixedMonthlyUsd: fixedMonthlyUsd(),
     },
   };
+}
+
+/** CPU ms per checkout of the measured run for one process group (null when /proc was not read). */
+function cpuMsPerCheckout(m: BenchMeasurements, of: keyof NonNullable<BenchMeasurements['runCpuSeconds']>): number | null {
+  if (m.runCpuSeconds === undefined || m.timings.length === 0) return null;
+  return round((m.runCpuSeconds[of] * 1000) / m.timings.length, 1);
 }
 
 /** Per successful checkout: invocations, API requests, billed ms, transitions, read units (AWS rules and Local's). */

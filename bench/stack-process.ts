@@ -27,6 +27,7 @@ import {
   whenResultWebhookDelivered,
   type ItemReader,
 } from './instrumentation';
+import { installOutboundHttpTracing, nameServices, traceDynamoDbCalls } from './latency-trace';
 
 async function main(): Promise<void> {
   const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -45,6 +46,16 @@ async function main(): Promise<void> {
   // module instance they use: count its DynamoDB calls from now on.
   const wiring = await import('../lambdas/shared/wiring');
   countDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof countDynamoDbCalls>[0]);
+  traceDynamoDbCalls(wiring.documentClient as unknown as Parameters<typeof traceDynamoDbCalls>[0]);
+  installOutboundHttpTracing();
+  nameServices({
+    'DynamoDB Local': stack.dynamoDbEndpoint,
+    'Step Functions emulator': stack.sfnUrl,
+    'sandbox PSP': stack.pspUrl,
+    'Stripe sandbox': stack.stripeSandboxUrl,
+    'demo merchant': stack.merchantUrl,
+    API: stack.apiUrl,
+  });
 
   // Sizing reads go through their own (uncounted) client.
   const sizingClient = createDocumentClient({ endpoint: stack.dynamoDbEndpoint });

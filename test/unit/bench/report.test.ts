@@ -177,6 +177,22 @@ describe('bench report', () => {
     expect(markdown).not.toContain('GET /v1/checkouts/{id} GetItem');
   });
 
+  it('gives the CPU ms per checkout of the stack process, its children and the load generator, null when not read', () => {
+    // Prepare
+    const withCpu = { ...measurements(), runCpuSeconds: { stackProcess: 0.16, childProcesses: 0.1, loadGenerator: 0.04 } };
+    // Act
+    const report = buildBenchReport(withCpu);
+    const { runCpuSeconds: _unused, ...without } = withCpu;
+    // Assess: 2 checkouts.
+    expect(report.throughput.cpuMsPerCheckout).toEqual({ stackProcess: 80, childProcesses: 50, loadGenerator: 20 });
+    expect(formatBenchMarkdown(report)).toContain('| 80 / 50 / 20 |');
+    expect(buildBenchReport(without).throughput.cpuMsPerCheckout).toEqual({
+      stackProcess: null,
+      childProcesses: null,
+      loadGenerator: null,
+    });
+  });
+
   it('leaves the AWS write units null without a sizing phase and prints n/a for them', () => {
     // Prepare
     const { sizing: _unused, ...withoutSizing } = measurements();
