@@ -6,7 +6,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkRequestHandler } from './aws-sdk-timeouts';
-import { localEndpointClientOptions } from './local-endpoint';
 
 export { DynamoMerchantRepository } from './dynamo-merchant-repository';
 export { DynamoCheckoutRepository } from './dynamo-checkout-repository';
@@ -30,8 +29,8 @@ export interface DocumentClientOptions {
 
 /**
  * One document client per Lambda container. With a local endpoint the region defaults to
- * us-east-1 (DynamoDB Local ignores it, but the SDK refuses to sign without one); a loopback
- * endpoint is not SigV4-signed (local-endpoint.ts). The SDK's logger middleware is removed: with
+ * us-east-1 (DynamoDB Local ignores it, but the SDK refuses to sign without one); requests are
+ * SigV4-signed locally as on AWS. The SDK's logger middleware is removed: with
  * no logger configured it only builds a redacted copy of every request and response for a no-op
  * logger (a few percent of each call's CPU).
  */
@@ -42,7 +41,6 @@ export function createDocumentClient(options: DocumentClientOptions = {}): Dynam
     ...(region !== undefined ? { region } : {}),
     maxAttempts: 3,
     ...((options.requestTimeouts ?? options.endpoint === undefined) ? { requestHandler: sdkRequestHandler() } : {}),
-    ...localEndpointClientOptions(options.endpoint),
   });
   client.middlewareStack.remove('loggerMiddleware');
   return DynamoDBDocumentClient.from(client, {

@@ -6,7 +6,6 @@
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sdkRequestHandler } from './aws-sdk-timeouts';
-import { localEndpointClientOptions } from './local-endpoint';
 import type { PaymentWorkflow, StartPaymentInput } from '../ports/workflow';
 import { optionalEnv, requireEnv } from '../shared/env';
 
@@ -68,9 +67,7 @@ export function createSfnPaymentWorkflowFromEnv(): SfnPaymentWorkflow {
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
     const endpoint = optionalEnv('SFN_ENDPOINT', '');
     // Request timeouts on AWS; the local emulator keeps the SDK defaults (aws-sdk-timeouts.ts).
-    const client = new SFNClient(
-      endpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint, ...localEndpointClientOptions(endpoint) },
-    );
+    const client = new SFNClient(endpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint });
     defaultWorkflow = new SfnPaymentWorkflow({ client, stateMachineArn });
   }
   return defaultWorkflow;

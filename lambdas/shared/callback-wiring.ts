@@ -9,7 +9,6 @@
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { sdkRequestHandler } from '../adapters/aws-sdk-timeouts';
-import { localEndpointClientOptions } from '../adapters/local-endpoint';
 import { DynamoPspCallbackStore } from '../adapters/dynamo-callback-store';
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { executionArnFor } from '../adapters/sfn-payment-workflow';
@@ -23,11 +22,7 @@ import { documentClient, storeConfig } from './wiring';
 
 const sfnEndpoint = optionalEnv('SFN_ENDPOINT', '');
 export const taskTokens = new SfnTaskTokens(
-  new SFNClient(
-    sfnEndpoint === ''
-      ? { requestHandler: sdkRequestHandler() }
-      : { endpoint: sfnEndpoint, ...localEndpointClientOptions(sfnEndpoint) },
-  ),
+  new SFNClient(sfnEndpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint: sfnEndpoint }),
 );
 export const pspCallbackStore: PspCallbackStore = new DynamoPspCallbackStore(documentClient, storeConfig.tableName);
 export const recoveryStore: RecoveryStore = new DynamoRecoveryStore(documentClient, storeConfig.tableName);

@@ -14,7 +14,6 @@
  *     watch written) is finished as the saga would have: succeeded, authorization held.
  */
 import { captureMethodOf, isHeldForManualCapture } from '../domain/authorization-hold';
-import { settlementChange } from '../domain/instrument-ledger';
 import type { Checkout, FailureReason } from '../domain/model';
 import {
   authorizationOf,
@@ -32,7 +31,7 @@ import type { PspAuthorizationView } from '../ports/payments';
 import type { RecoveryStore } from '../ports/recovery';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 import { connectorOfReference, connectorsOf, gatewayFor } from './connector-gateways';
-import { runSagaOperation } from './financial-instruments';
+import { runSagaOperation, settleSagaOperationFromPspTruth } from './financial-instruments';
 import { holdForManualCapture } from './saga/hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantPorts } from './saga/notify-merchant';
 import { pspIdempotencyKey, type SagaPorts } from './saga/shared';
@@ -334,20 +333,7 @@ async function settleInstrumentOperation(
   operationId: string,
   outcome: 'succeeded' | 'failed',
 ): Promise<void> {
-  if (instrumentId === undefined) return;
-  const instrument = await deps.instruments.getInstrument(instrumentId);
-  const operation = instrument?.operations[operationId];
-  if (operation === undefined || operation.status !== 'pending') return;
-  const now = deps.now?.() ?? new Date();
-  await deps.instruments.settleOperation(
-    {
-      instrumentId,
-      operationId,
-      change: settlementChange(operation, outcome),
-      patch: { status: outcome, settledAt: now.toISOString() },
-    },
-    now,
-  );
+  await settleSagaOperationFromPspTruth(deps, { instrumentId, operationId: operationId as 'saga_capture', outcome });
 }
 
 /** An attempt the PSP never answered, with nothing to void, ends failed before the checkout does. */

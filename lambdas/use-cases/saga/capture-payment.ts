@@ -121,6 +121,7 @@ async function captureAndRecord(
       step: 'capture',
       amount,
       pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture', tryNumberOf(payment)),
+      oneWrite: true,
     });
     capture = {
       amount: recorded.operation.pspAmount,
