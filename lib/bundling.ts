@@ -56,7 +56,7 @@ export const BUNDLE_ENTRY_FILE = 'index.mjs';
  * maps excluded): cold starts grow with it. Set just above the largest bundle today (README "Bundle
  * sizes"), so a growth shows up here; the target below is what to reach.
  */
-export const BUNDLE_BUDGET_BYTES = 172 * 1024;
+export const BUNDLE_BUDGET_BYTES = 176 * 1024;
 
 /**
  * Issue 14's targets, printed by `npm run bundle-report` beside each bundle (ok/over) and read by
