@@ -17,6 +17,7 @@
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
 import { settlementChange } from '../../domain/instrument-ledger';
+import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout, CheckoutPayment, Merchant } from '../../domain/model';
 import type { MerchantRepository } from '../../ports/merchants';
 import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
@@ -83,15 +84,18 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
 }
 
 export async function capturePayment(deps: CapturePaymentPorts, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
-  const { written: _written, ...output } = await captureAndRecord(deps, input);
+  const { written: _written, instrument: _instrument, ...output } = await captureAndRecord(deps, input);
   return output;
 }
 
-/** capturePayment, also giving the checkout it wrote (for the in-process notify; never returned to the state machine). */
+/**
+ * capturePayment, also giving the checkout it wrote and the instrument as its capture left it (for
+ * the in-process notify's webhook body; never returned to the state machine).
+ */
 async function captureAndRecord(
   deps: CapturePaymentPorts,
   input: CapturePaymentInput,
-): Promise<CapturePaymentOutput & { written?: Checkout }> {
+): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument }> {
   const { checkoutId } = input;
   // One read for both phases. A store error here is retried by the Task like any capture error:
   // nothing was sent to the merchant in this run yet, and a decision stored by an earlier run is read, not asked again.
@@ -115,6 +119,7 @@ async function captureAndRecord(
   // checkout write was lost resumes that operation (already settled: no PSP call) and records it.
   const amount = checkout.amount;
   let capture: PspCapture;
+  let capturedInstrument: FinancialInstrument | undefined;
   try {
     const recorded = await runSagaOperation(instrumentPorts(deps), {
       instrumentId,
@@ -123,6 +128,7 @@ async function captureAndRecord(
       pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'capture', tryNumberOf(payment)),
       oneWrite: true,
     });
+    capturedInstrument = recorded.instrument;
     capture = {
       amount: recorded.operation.pspAmount,
       pspOperationId: recorded.operation.pspOperationId ?? recorded.operation.id,
@@ -154,7 +160,12 @@ async function captureAndRecord(
     event: captureRow,
     events: [{ type: 'succeeded' }],
   });
-  return { capturedAmount: capturedTotal, status: updated.status, written: updated };
+  return {
+    capturedAmount: capturedTotal,
+    status: updated.status,
+    written: updated,
+    ...(capturedInstrument !== undefined ? { instrument: capturedInstrument } : {}),
+  };
 }
 
 export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
@@ -170,8 +181,8 @@ export async function captureAndNotify(
   input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
-  const { written, ...captured } = await captureAndRecord(once, input);
-  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written);
+  const { written, instrument, ...captured } = await captureAndRecord(once, input);
+  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument);
   return { ...captured, notified };
 }
 

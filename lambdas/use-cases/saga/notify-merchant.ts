@@ -23,6 +23,7 @@
 import { deriveEventId, endpointReceives, renderEventBody, type StoredEvent } from '../../domain/webhook-events';
 import type { WebhookDelivery } from '../../domain/webhook-delivery';
 import { resultEventSources } from '../../domain/webhook-result-events';
+import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout } from '../../domain/model';
 import { instrumentOfPayment } from '../payment-ledger';
 import { sendOnce, type WebhookDependencies } from '../webhook-delivery';
@@ -49,12 +50,15 @@ export interface NotifyMerchantOutput {
  * events with those attempts (one write request), then drop the recovery watch. Only
  * storage failures are thrown (the state machine retries them, sending again with the same
  * `webhook-id`); failed deliveries are left to the dispatcher's schedule. `loaded` is the checkout
- * the caller just wrote (skips a re-read).
+ * the caller just wrote (skips a re-read); `loadedInstrument` the checkout's instrument as the
+ * caller's own write left it (CapturePayment's capture: the amounts the events report, without
+ * reading the instrument again).
  */
 export async function notifyMerchant(
   deps: NotifyMerchantPorts,
   { checkoutId }: StepInput,
   loaded?: Checkout,
+  loadedInstrument?: FinancialInstrument,
 ): Promise<NotifyMerchantOutput> {
   const checkout = loaded?.id === checkoutId ? loaded : await loadCheckout(deps, checkoutId);
   const sources = resultEventSources(checkout);
@@ -70,7 +74,11 @@ export async function notifyMerchant(
   let delivered = states.filter((status) => status === 'delivered').length;
   let pending = states.filter((status) => status === 'pending').length;
   if (unsent.length > 0) {
-    const object = deps.renderCheckout(checkout, await instrumentOfPayment(deps.instruments, checkout.payment));
+    const instrument =
+      loadedInstrument !== undefined && loadedInstrument.id === checkout.payment?.instrumentId
+        ? loadedInstrument
+        : await instrumentOfPayment(deps.instruments, checkout.payment);
+    const object = deps.renderCheckout(checkout, instrument);
     const occurredAt = new Date(checkout.updatedAt);
     const created = Math.floor(occurredAt.getTime() / 1000);
     // Eventually consistent: an endpoint changed in the last second is seen as it was a second

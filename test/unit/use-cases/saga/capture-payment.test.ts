@@ -206,6 +206,28 @@ describe('CapturePayment confirms the inventory, then captures, in one Task', ()
     expect(reads.merchant).toBe(1);
   });
 
+  it('renders the result webhooks from the instrument its capture wrote, reading the instrument once (captureAndNotify)', async () => {
+    // Prepare
+    await authorizePayment(deps, input);
+    let instrumentReads = 0;
+    const countedInstruments = Object.create(instruments) as FakeInstruments;
+    countedInstruments.getInstrument = async (id: string) => {
+      instrumentReads += 1;
+      return instruments.getInstrument(id);
+    };
+    // Act
+    const result = await captureAndNotify({ ...world.terminalDeps, instruments: countedInstruments }, stepInput);
+    // Assess: one read (the capture's own); the bodies carry what the capture left on the instrument.
+    expect(result.status).toBe('succeeded');
+    expect(instrumentReads).toBe(1);
+    const bodies = world.sender.sent.map((s) => JSON.parse(s.message.body) as { type: string; data: { object: unknown } });
+    expect(bodies.map((body) => body.type)).toEqual(['payment.captured', 'checkout.succeeded']);
+    const checkout = (await checkouts.getCheckout('chk_1'))!;
+    const stored = await instruments.getInstrument(checkout.payment!.instrumentId!);
+    const expected = world.terminalDeps.renderCheckout(checkout, stored);
+    for (const body of bodies) expect(body.data.object).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
   it('reads neither the merchant nor the checkout twice when confirmation is not required', async () => {
     // Prepare
     await merchants.updateSettings('mer_1', { inventoryConfirmationEnabled: false });
