@@ -233,14 +233,8 @@ export async function executeWithInlineRecord(
   const recording: InlineRecording = {
     recordWith: async (response) => inline.companion({ scope, key, binding, response: await encrypted(response), now: now() }),
   };
-  const answerFromHolder = async (
-    holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined,
-  ): Promise<StoredResponse | undefined> => {
-    if (holder === undefined) return undefined;
-    if (holder.kind === 'mismatch') throw keyReusedError();
-    if (holder.kind === 'in_flight') throw keyInFlightError(now(), holder.lockedUntil);
-    return replayed(deps, holder.response);
-  };
+  const answerFromHolder = (holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined) =>
+    answerAsHolderSays(deps, now(), holder);
 
   let outcome: IdempotentExecution;
   try {
@@ -266,6 +260,18 @@ export async function executeWithInlineRecord(
   return (await answerFromHolder(await inline.inspect(scope, key, now(), binding))) ?? outcome.response;
 }
 
+/** What a key's current holder answers a duplicate: 422 (another request), 409 (in flight) or its replay. */
+async function answerAsHolderSays(
+  deps: IdempotencyDependencies,
+  now: Date,
+  holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined,
+): Promise<StoredResponse | undefined> {
+  if (holder === undefined) return undefined;
+  if (holder.kind === 'mismatch') throw keyReusedError();
+  if (holder.kind === 'in_flight') throw keyInFlightError(now, holder.lockedUntil);
+  return replayed(deps, holder.response);
+}
+
 /**
  * The no-record path of the idempotency protocol, for work that records the request on the
  * resource its own conditional write changes (POST /v1/checkouts/{id}/pay: the checkout item holds
@@ -287,14 +293,8 @@ export async function executeWithResourceRecord(
   execute: () => Promise<IdempotentExecution>,
 ): Promise<StoredResponse> {
   const now = deps.now ?? (() => new Date());
-  const answerFromHolder = async (
-    holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined,
-  ): Promise<StoredResponse | undefined> => {
-    if (holder === undefined) return undefined;
-    if (holder.kind === 'mismatch') throw keyReusedError();
-    if (holder.kind === 'in_flight') throw keyInFlightError(now(), holder.lockedUntil);
-    return replayed(deps, holder.response);
-  };
+  const answerFromHolder = (holder: Exclude<IdempotencyBegin, { kind: 'started' }> | undefined) =>
+    answerAsHolderSays(deps, now(), holder);
   const before = await answerFromHolder(await inline.inspect(scope, key, now(), binding));
   if (before !== undefined) return before;
   const outcome = await execute();
