@@ -217,7 +217,11 @@ export async function reconcileWithPsp(
   const payment = checkout.payment;
   const captured = views.find((view) => view.capturedAmount >= checkout.amount);
   if (captured !== undefined && payment !== undefined) {
-    await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'succeeded');
+    await settleSagaOperationFromPspTruth(deps, {
+      instrumentId: payment.instrumentId,
+      operationId: 'saga_capture',
+      outcome: 'succeeded',
+    });
     const current = await reload(deps, checkout.id);
     // The capture is on the instrument now (settled above); the checkout records the attempt's moves.
     const settled = recordAttemptEvents(
@@ -245,7 +249,11 @@ export async function reconcileWithPsp(
   // so that capture never happened: settle it as failed, or the instrument refuses the void below
   // (a void never races an in-flight capture) and the checkout stays stuck.
   if (payment !== undefined && !views.some((view) => view.capturedAmount > 0)) {
-    await settleInstrumentOperation(deps, payment.instrumentId, 'saga_capture', 'failed');
+    await settleSagaOperationFromPspTruth(deps, {
+      instrumentId: payment.instrumentId,
+      operationId: 'saga_capture',
+      outcome: 'failed',
+    });
   }
   let voided = 0;
   for (const view of views) {
@@ -325,15 +333,6 @@ async function voidAtPsp(deps: ReconciliationDependencies, checkout: Checkout, v
       resolved_by: 'reconciliation',
     },
   });
-}
-
-async function settleInstrumentOperation(
-  deps: ReconciliationDependencies,
-  instrumentId: string | undefined,
-  operationId: string,
-  outcome: 'succeeded' | 'failed',
-): Promise<void> {
-  await settleSagaOperationFromPspTruth(deps, { instrumentId, operationId: operationId as 'saga_capture', outcome });
 }
 
 /** An attempt the PSP never answered, with nothing to void, ends failed before the checkout does. */

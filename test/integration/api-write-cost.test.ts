@@ -304,31 +304,37 @@ describe('CheckoutRepository.createCheckout with a companion write', () => {
   });
 });
 
+/** The saga's instrument for a new checkout, as AuthorizePayment opens it, and its full capture as runSagaOperation plans it. */
+async function sagaInstrumentWithCapture() {
+  const { documentClient } = await import('../../lambdas/shared/wiring');
+  const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
+  const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
+  const now = new Date();
+  const instrument = newAuthorizedInstrument({
+    id: instrumentIdForCheckout(checkoutId),
+    merchantId: shop.id,
+    type: 'authorized',
+    status: 'pending',
+    amount: 10050,
+    currency: 'USD',
+    connector: 'sandbox',
+    pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+    pspPaymentReference: checkoutId,
+    checkoutId,
+    now,
+  });
+  const { operation, guard } = planOperation(
+    instrument,
+    { kind: 'capture', amount: 10050, currency: 'USD' },
+    { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
+  );
+  return { repository, now, instrument, operation, guard };
+}
+
 describe("write cost of the saga's instrument", () => {
   it('authorizes, reserves and settles a capture with every instrument write under 1 KB, read back whole', async () => {
     // Prepare: the saga's instrument for a checkout, as AuthorizePayment opens it
-    const { documentClient } = await import('../../lambdas/shared/wiring');
-    const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
-    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
-    const now = new Date();
-    const instrument = newAuthorizedInstrument({
-      id: instrumentIdForCheckout(checkoutId),
-      merchantId: shop.id,
-      type: 'authorized',
-      status: 'pending',
-      amount: 10050,
-      currency: 'USD',
-      connector: 'sandbox',
-      pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
-      pspPaymentReference: checkoutId,
-      checkoutId,
-      now,
-    });
-    const { operation, guard } = planOperation(
-      instrument,
-      { kind: 'capture', amount: 10050, currency: 'USD' },
-      { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
-    );
+    const { repository, now, instrument, operation, guard } = await sagaInstrumentWithCapture();
     // Act
     const created = await measure(() => repository.createInstrument(instrument));
     const reserve = await measure(() => repository.reserveOperation(instrument.id, operation, guard, now));
@@ -383,28 +389,7 @@ describe("write cost of the saga's instrument", () => {
 
   it("records the saga's full capture reserved and settled in one write under 1 KB, with the balances of reserve plus settle", async () => {
     // Prepare: the saga's instrument, and the capture as runSagaOperation plans it
-    const { documentClient } = await import('../../lambdas/shared/wiring');
-    const repository = new DynamoInstrumentRepository(documentClient, env.db.tableName);
-    const checkoutId = `chk_${randomUUID().replace(/-/g, '').slice(0, 22)}`;
-    const now = new Date();
-    const instrument = newAuthorizedInstrument({
-      id: instrumentIdForCheckout(checkoutId),
-      merchantId: shop.id,
-      type: 'authorized',
-      status: 'pending',
-      amount: 10050,
-      currency: 'USD',
-      connector: 'sandbox',
-      pspReference: `auth_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
-      pspPaymentReference: checkoutId,
-      checkoutId,
-      now,
-    });
-    const { operation, guard } = planOperation(
-      instrument,
-      { kind: 'capture', amount: 10050, currency: 'USD' },
-      { operationId: 'saga_capture', pspIdempotencyKey: `${checkoutId}:capture`, now, allowedStatuses: ['pending'] },
-    );
+    const { repository, now, instrument, operation, guard } = await sagaInstrumentWithCapture();
     const settled = {
       ...operation,
       status: 'succeeded' as const,

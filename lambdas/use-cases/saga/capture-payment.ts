@@ -16,10 +16,8 @@
  * sends nothing to the PSP and writes nothing; the notify is idempotent.
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
-import { settlementChange } from '../../domain/instrument-ledger';
 import type { FinancialInstrument } from '../../domain/instrument-model';
-import type { Checkout, CheckoutPayment, Merchant } from '../../domain/model';
-import type { MerchantRepository } from '../../ports/merchants';
+import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
 import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
@@ -33,9 +31,10 @@ import {
   PspUnavailableError,
 } from '../../errors';
 import type { PspAuthorizationView } from '../../ports/payments';
-import { runSagaOperation } from '../financial-instruments';
+import { runSagaOperation, settleSagaOperationFromPspTruth } from '../financial-instruments';
 import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
+import { merchantReadOnce } from '../merchant-read-once';
 import { holdForManualCapture } from './hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
 import { confirmBeforeCapture, type InventoryPhaseInput, type InventoryPhasePorts } from './inventory-confirmation';
@@ -180,31 +179,11 @@ export async function captureAndNotify(
   deps: CaptureAndNotifyPorts,
   input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
+  // The confirm phase's merchant read also gives the first delivery the merchant's allowed_ports.
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
   const { written, instrument, ...captured } = await captureAndRecord(once, input);
   const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument);
   return { ...captured, notified };
-}
-
-/**
- * The merchant read once per invocation: the confirm phase's read also gives the webhook
- * delivery the merchant's allowed_ports. A stale value is harmless here: both uses are the same
- * Task a few milliseconds apart, and a settings change in between applies from the next delivery
- * (the dispatcher reads again). A failed read is not kept.
- */
-function merchantReadOnce(merchants: MerchantRepository): MerchantRepository {
-  const reads = new Map<string, Promise<Merchant | undefined>>();
-  const once = Object.create(merchants) as MerchantRepository;
-  once.getMerchant = (merchantId: string) => {
-    let read = reads.get(merchantId);
-    if (read === undefined) {
-      read = merchants.getMerchant(merchantId);
-      reads.set(merchantId, read);
-      read.catch(() => reads.delete(merchantId));
-    }
-    return read;
-  };
-  return once;
 }
 
 /**
@@ -240,7 +219,12 @@ export async function resolveCaptureByStatus(
   }
   const expected = checkout.amount; // nothing was captured before: the saga captures once, all of it
   if (view.capturedAmount < expected) return undefined;
-  await settleSagaOperationFromPsp(deps, payment.instrumentId, 'saga_capture', 'succeeded');
+  await settleSagaOperationFromPspTruth(deps, {
+    instrumentId: payment.instrumentId,
+    operationId: 'saga_capture',
+    outcome: 'succeeded',
+    pspOperationId: `status_query:${view.id}`,
+  });
   await deps.checkouts.appendEvent(
     {
       checkoutId: checkout.id,
@@ -251,35 +235,4 @@ export async function resolveCaptureByStatus(
     `${checkout.id}:psp_outcome_resolved:capture`,
   );
   return { amount: expected, pspOperationId: `status_query:${view.id}` };
-}
-
-/**
- * Settles the saga's pending instrument operation (`saga_capture` / `saga_void`) from what the
- * PSP's status says happened, when the PSP's own answer was lost. No-op when the operation is
- * absent or already settled.
- */
-export async function settleSagaOperationFromPsp(
-  deps: Pick<SagaPorts, 'instruments'>,
-  instrumentId: string | undefined,
-  operationId: 'saga_capture' | 'saga_void',
-  outcome: 'succeeded' | 'failed',
-): Promise<void> {
-  if (instrumentId === undefined) return;
-  const instrument = await deps.instruments.getInstrument(instrumentId);
-  const operation = instrument?.operations[operationId];
-  if (instrument === undefined || operation === undefined || operation.status !== 'pending') return;
-  const now = new Date();
-  await deps.instruments.settleOperation(
-    {
-      instrumentId,
-      operationId,
-      change: settlementChange(operation, outcome),
-      patch: {
-        status: outcome,
-        settledAt: now.toISOString(),
-        ...(outcome === 'failed' ? { failureCode: 'psp_error', failureMessage: 'Resolved by PSP status query' } : {}),
-      },
-    },
-    now,
-  );
 }

@@ -26,6 +26,7 @@ import { resultEventSources } from '../../domain/webhook-result-events';
 import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout } from '../../domain/model';
 import { instrumentOfPayment } from '../payment-ledger';
+import { merchantReadOnce } from '../merchant-read-once';
 import { sendOnce, type WebhookDependencies } from '../webhook-delivery';
 
 export { checkoutEventTypes, checkoutWebhookRows, resultEventId } from '../../domain/webhook-result-events';
@@ -88,7 +89,7 @@ export async function notifyMerchant(
       (endpoint) => endpoint.status === 'enabled',
     );
     // The merchant (its allowed_ports, for an endpoint on another port) is read once per run.
-    const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: onceMerchants(deps.merchants) } : {}) };
+    const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: merchantReadOnce(deps.merchants) } : {}) };
     const gone = new Set<string>();
     const entries: { event: StoredEvent; deliveries: WebhookDelivery[] }[] = [];
     // In order (payment facts first, the result last), as the merchant expects them.
@@ -137,19 +138,4 @@ export async function notifyMerchant(
   await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
-}
-
-/** The merchant repository reading each merchant once (for one notify run). */
-function onceMerchants(merchants: NonNullable<WebhookDependencies['merchants']>): NonNullable<WebhookDependencies['merchants']> {
-  const read = new Map<string, ReturnType<typeof merchants.getMerchant>>();
-  return {
-    getMerchant: (merchantId) => {
-      let pending = read.get(merchantId);
-      if (pending === undefined) {
-        pending = merchants.getMerchant(merchantId);
-        read.set(merchantId, pending);
-      }
-      return pending;
-    },
-  };
 }
