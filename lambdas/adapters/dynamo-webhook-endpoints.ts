@@ -2,6 +2,11 @@
  * Webhook endpoints in the single table: `MERCHANT#<merchant id>` / `WEBHOOK_ENDPOINT#<id>`, so
  * one Query lists a merchant's endpoints and no other merchant's. Secrets stay encrypted; a
  * rotation keeps the previous secret (encrypted) until its overlap ends.
+ *
+ * An eventually consistent list (`{ consistent: false }`, the saga's result notify) is served from a
+ * per-container cache (settings-read-cache.ts, 1 s by default): an empty list is never cached (a
+ * merchant's first endpoint gets its webhooks at once), and every write through this class in this
+ * process drops the merchant's cached list. Consistent reads never use the cache.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -10,6 +15,17 @@ import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { ConflictError } from '../errors';
 import { queryItems, transactWrite, withoutUndefined } from './dynamo-support';
 import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';
+import { createSettingsCache } from './settings-read-cache';
+
+/** A merchant's endpoints (eventually consistent reads only) by `<table>|<merchant id>`; module-wide. */
+const endpointListCache = createSettingsCache<WebhookEndpoint[]>();
+
+/** Empties this process's endpoint cache (tests that write the table behind the repository's back). */
+export function clearWebhookEndpointCache(): void {
+  endpointListCache.clear();
+}
+
+type SecretRotation = { secretCiphertext: string; previousSecretCiphertext: string; previousSecretExpiresAt: string };
 
 /** The merchant's endpoint counter (its sort key does not start with the endpoint prefix, so lists skip it). */
 const endpointCounterKey = (merchantId: string) => ({ pk: merchantKey(merchantId).pk, sk: 'WEBHOOK_ENDPOINT_COUNT' });
@@ -31,6 +47,19 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
    * consistent count first. Throws ConflictError `too_many_endpoints` at the cap.
    */
   async createEndpoint(endpoint: WebhookEndpoint, options: { maxPerMerchant?: number } = {}): Promise<void> {
+    try {
+      await this.writeEndpoint(endpoint, options);
+    } finally {
+      this.forget(endpoint.merchantId);
+    }
+  }
+
+  /** Drops the merchant's cached list: a write through this class in this process is seen at once. */
+  private forget(merchantId: string): void {
+    endpointListCache.invalidate(`${this.tableName}|${merchantId}`);
+  }
+
+  private async writeEndpoint(endpoint: WebhookEndpoint, options: { maxPerMerchant?: number }): Promise<void> {
     const item = withoutUndefined({
       ...webhookEndpointKey(endpoint.merchantId, endpoint.id),
       entity: 'webhook_endpoint',
@@ -93,11 +122,21 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
   }
 
   async listEndpoints(merchantId: string, options: { consistent?: boolean } = {}): Promise<WebhookEndpoint[]> {
+    const consistent = options.consistent ?? true;
+    if (consistent) return await this.queryEndpoints(merchantId, true);
+    const cached = await endpointListCache.read(`${this.tableName}|${merchantId}`, async () => {
+      const endpoints = await this.queryEndpoints(merchantId, false);
+      return endpoints.length === 0 ? undefined : endpoints;
+    });
+    return cached ?? [];
+  }
+
+  private async queryEndpoints(merchantId: string, consistent: boolean): Promise<WebhookEndpoint[]> {
     const items = await queryItems(this.documentClient, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': merchantKey(merchantId).pk, ':prefix': SK_PREFIX },
-      ConsistentRead: options.consistent ?? true,
+      ConsistentRead: consistent,
     });
     const endpoints = items.map(toEndpoint);
     return endpoints.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -110,10 +149,34 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     return result.Item ? toEndpoint(result.Item) : undefined;
   }
 
-  async rotateSecret(
+  async rotateSecret(merchantId: string, endpointId: string, rotation: SecretRotation): Promise<WebhookEndpoint | undefined> {
+    try {
+      return await this.rotateStoredSecret(merchantId, endpointId, rotation);
+    } finally {
+      this.forget(merchantId);
+    }
+  }
+
+  async disableEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void> {
+    try {
+      await this.disableStoredEndpoint(merchantId, endpointId, reason);
+    } finally {
+      this.forget(merchantId);
+    }
+  }
+
+  async deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean> {
+    try {
+      return await this.deleteStoredEndpoint(merchantId, endpointId);
+    } finally {
+      this.forget(merchantId);
+    }
+  }
+
+  private async rotateStoredSecret(
     merchantId: string,
     endpointId: string,
-    rotation: { secretCiphertext: string; previousSecretCiphertext: string; previousSecretExpiresAt: string },
+    rotation: SecretRotation,
   ): Promise<WebhookEndpoint | undefined> {
     try {
       const result = await this.documentClient.send(
@@ -139,7 +202,7 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     }
   }
 
-  async disableEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void> {
+  private async disableStoredEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void> {
     try {
       await this.documentClient.send(
         new UpdateCommand({
@@ -158,7 +221,7 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
   }
 
   /** Deletes the endpoint and, in the same transaction, lowers the merchant's endpoint counter (if it has one). */
-  async deleteEndpoint(merchantId: string, endpointId: string): Promise<boolean> {
+  private async deleteStoredEndpoint(merchantId: string, endpointId: string): Promise<boolean> {
     const result = await transactWrite(
       this.documentClient,
       {
