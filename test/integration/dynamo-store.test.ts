@@ -4,14 +4,24 @@
  */
 import { aPayment } from '../support/payments';
 import { paymentBalances } from '../../lambdas/domain/authorization-hold';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
 import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
 import { DynamoCheckoutRepository, DynamoIdempotencyStore, DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-store';
+import { clearMerchantCaches } from '../../lambdas/adapters/dynamo-merchant-repository';
+import { DynamoWebhookEndpointRepository } from '../../lambdas/adapters/dynamo-webhook-endpoints';
+import type { WebhookEndpoint } from '../../lambdas/domain/webhook-endpoint';
 import {
   ConcurrentModificationError,
   DuplicateOrderRefError,
@@ -21,6 +31,11 @@ import {
 } from '../../lambdas/errors';
 import { generateCheckoutId, generateMerchantId, sha256Hex } from '../../lambdas/domain/ids';
 import type { Checkout, Merchant } from '../../lambdas/domain/model';
+
+// A settings cache entry outlives any pause of this file (the cache tests must not depend on timing).
+vi.hoisted(() => {
+  process.env['PAYSTEP_SETTINGS_CACHE_TTL_MS'] = '600000';
+});
 
 let db: DynamoDbLocal;
 let documentClient: DynamoDBDocumentClient;
@@ -126,9 +141,11 @@ describe('DynamoMerchantRepository', () => {
     await merchants.createMerchant(merchant);
     const { client, calls } = recordingClient();
     const recorded = new DynamoMerchantRepository(client, db.tableName);
-    // Act
+    // Act (each lookup on an empty cache)
+    clearMerchantCaches();
     const profile = await recorded.getMerchant(merchant.id);
     const profileReads = calls.splice(0);
+    clearMerchantCaches();
     const byKey = await recorded.findMerchantBySecretKeyHash(merchant.secretKeyHash);
     const keyReads = calls.splice(0);
     const unknown = await recorded.findMerchantBySecretKeyHash(sha256Hex('sk_test_nobody'));
@@ -136,8 +153,8 @@ describe('DynamoMerchantRepository', () => {
     const missing = await recorded.getMerchant('mer_nobody');
     const missingReads = calls.splice(0);
     client.destroy();
-    // Assess: a stale profile is harmless to its readers; the one authentication hands on guards
-    // versioned writes, so it is strong; a miss is always confirmed strongly
+    // Assess: a stale profile is harmless to its readers; authentication reads an uncached profile
+    // strongly (its version guards versioned writes); a miss is always confirmed strongly
     expect(profile).toEqual(merchant);
     expect(byKey).toEqual(merchant);
     expect(unknown).toBeUndefined();
@@ -148,10 +165,116 @@ describe('DynamoMerchantRepository', () => {
     expect(missingReads.map((call) => call.consistent)).toEqual([false, true]);
   });
 
+  it('serves profiles and key lookups from the process cache, never caches a miss, and sees its own writes at once', async () => {
+    // Prepare
+    const merchant = newMerchant();
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoMerchantRepository(client, db.tableName);
+    const before = await recorded.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    const beforeProfile = await recorded.getMerchant(merchant.id);
+    await merchants.createMerchant(merchant); // another instance in the same process
+    calls.splice(0);
+    // Act
+    const first = await recorded.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    const firstReads = calls.splice(0);
+    const again = await recorded.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    const viaGet = await recorded.getMerchant(merchant.id);
+    const cachedReads = calls.splice(0);
+    await merchants.updateSettings(merchant.id, { inventoryConfirmationEnabled: true }, 1);
+    const afterWrite = await recorded.getMerchant(merchant.id);
+    const afterWriteReads = calls.splice(0);
+    client.destroy();
+    // Assess
+    expect(before).toBeUndefined();
+    expect(beforeProfile).toBeUndefined();
+    expect(first).toEqual(merchant);
+    expect(firstReads.map((call) => call.consistent)).toEqual([false, true]);
+    expect(again).toEqual(merchant);
+    expect(viaGet).toEqual(merchant);
+    expect(cachedReads).toEqual([]);
+    expect(afterWrite?.settings.inventoryConfirmationEnabled).toBe(true);
+    expect(afterWrite?.version).toBe(2);
+    expect(afterWriteReads).toEqual([]);
+  });
+
+  it('refuses a write guarded by a cached version another container moved, and the retry reads the current profile', async () => {
+    // Prepare: this process caches version 1, then "another container" moves the merchant to 2
+    const merchant = newMerchant();
+    await merchants.createMerchant(merchant);
+    const cached = await merchants.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: `MERCHANT#${merchant.id}`, sk: 'PROFILE' },
+        UpdateExpression: 'SET settings.defaultSuccessUrl = :url, version = version + :one',
+        ExpressionAttributeValues: { ':url': 'https://other.example', ':one': 1 },
+      }),
+    );
+    // Act
+    const stale = merchants.updateSettings(merchant.id, { inventoryConfirmationEnabled: true }, cached!.version);
+    await expect(stale).rejects.toBeInstanceOf(ConcurrentModificationError);
+    const reread = await merchants.findMerchantBySecretKeyHash(merchant.secretKeyHash);
+    // Assess
+    expect(cached?.version).toBe(1);
+    expect(reread?.version).toBe(2);
+    expect(reread?.settings.defaultSuccessUrl).toBe('https://other.example');
+  });
+
   it('reports an unknown merchant as not found on update', async () => {
     await expect(merchants.updateSettings('mer_nope', { inventoryConfirmationEnabled: false }, 1)).rejects.toBeInstanceOf(
       NotFoundError,
     );
+  });
+});
+
+describe('DynamoWebhookEndpointRepository cache', () => {
+  function anEndpoint(merchantId: string, id: string): WebhookEndpoint {
+    return {
+      id,
+      merchantId,
+      url: `https://hooks.example/${id}`,
+      enabledEvents: ['*'],
+      secretCiphertext: 'v1:a:b:c',
+      status: 'enabled',
+      createdAt: new Date().toISOString(),
+    };
+  }
+
+  it('caches the eventually consistent list (never an empty one), drops it on writes, and leaves consistent reads alone', async () => {
+    // Prepare
+    const merchantId = generateMerchantId();
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoWebhookEndpointRepository(client, db.tableName);
+    const writer = new DynamoWebhookEndpointRepository(documentClient, db.tableName);
+    // Act
+    const empty = await recorded.listEndpoints(merchantId, { consistent: false });
+    await writer.createEndpoint(anEndpoint(merchantId, 'we_1'));
+    const firstList = await recorded.listEndpoints(merchantId, { consistent: false });
+    const cachedList = await recorded.listEndpoints(merchantId, { consistent: false });
+    const listReads = calls.splice(0);
+    await writer.disableEndpoint(merchantId, 'we_1', 'test');
+    const afterDisable = await recorded.listEndpoints(merchantId, { consistent: false });
+    await writer.createEndpoint(anEndpoint(merchantId, 'we_2'));
+    const afterCreate = await recorded.listEndpoints(merchantId, { consistent: false });
+    await writer.deleteEndpoint(merchantId, 'we_1');
+    const afterDelete = await recorded.listEndpoints(merchantId, { consistent: false });
+    calls.splice(0);
+    const strong = await recorded.listEndpoints(merchantId);
+    const strongReads = calls.splice(0);
+    client.destroy();
+    // Assess
+    expect(empty).toEqual([]);
+    expect(firstList.map((endpoint) => endpoint.id)).toEqual(['we_1']);
+    expect(cachedList).toEqual(firstList);
+    expect(listReads.map((call) => [call.command, call.consistent])).toEqual([
+      ['QueryCommand', false],
+      ['QueryCommand', false],
+    ]);
+    expect(afterDisable.map((endpoint) => endpoint.status)).toEqual(['disabled']);
+    expect(afterCreate.map((endpoint) => endpoint.id)).toEqual(['we_1', 'we_2']);
+    expect(afterDelete.map((endpoint) => endpoint.id)).toEqual(['we_2']);
+    expect(strong.map((endpoint) => endpoint.id)).toEqual(['we_2']);
+    expect(strongReads.map((call) => [call.command, call.consistent])).toEqual([['QueryCommand', true]]);
   });
 });
 
