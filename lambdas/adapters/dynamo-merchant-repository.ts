@@ -76,9 +76,9 @@ export class DynamoMerchantRepository implements MerchantRepository {
    * Eventually consistent (half the read units), with a strongly consistent read when that finds
    * nothing, so a merchant created a moment ago is never missed. A settings, routing or connector
    * change reaches these readers (the saga, webhook delivery, payment routing, the buyer's page)
-   * within about a second; nothing here guards a write: the settings, routing and connector APIs
-   * write conditionally on the version of the profile authentication read strongly
-   * (findMerchantBySecretKeyHash). Served from the per-container cache for up to its TTL.
+   * within about a second (the cache TTL plus eventual consistency); nothing here guards a write:
+   * the settings, routing and connector APIs write conditionally on the version of the profile
+   * authentication hands them (findMerchantBySecretKeyHash). Served from the per-container cache.
    */
   async getMerchant(merchantId: string): Promise<Merchant | undefined> {
     return await profileCache.read(this.cacheKey(merchantId), async () => {
