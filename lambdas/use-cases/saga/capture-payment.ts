@@ -37,7 +37,13 @@ import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '
 import { merchantReadOnce } from '../merchant-read-once';
 import { holdForManualCapture } from './hold-for-manual-capture';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
-import { confirmBeforeCapture, type InventoryPhaseInput, type InventoryPhasePorts } from './inventory-confirmation';
+import {
+  confirmBeforeCapture,
+  inventoryDecided,
+  type InventoryPhaseInput,
+  type InventoryPhasePorts,
+} from './inventory-confirmation';
+import { instrumentReadAhead } from './instrument-read-ahead';
 import { recordOutcome } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -92,13 +98,21 @@ export async function capturePayment(deps: CapturePaymentPorts, input: CapturePa
  * the in-process notify's webhook body; never returned to the state machine).
  */
 async function captureAndRecord(
-  deps: CapturePaymentPorts,
+  baseDeps: CapturePaymentPorts,
   input: CapturePaymentInput,
 ): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument }> {
   const { checkoutId } = input;
+  // The instrument's read runs beside another call (instrument-read-ahead.ts): beside the checkout
+  // read when nothing is to be confirmed, else beside the decision write once the merchant
+  // confirmed (so it is never older than today's read after that write); a refusal never reads it.
+  const ahead = instrumentReadAhead(baseDeps.instruments, checkoutId);
+  const deps = { ...baseDeps, instruments: ahead.instruments };
+  if (input.inventoryConfirmationRequired === false) ahead.start();
   // One read for both phases. A store error here is retried by the Task like any capture error:
   // nothing was sent to the merchant in this run yet, and a decision stored by an earlier run is read, not asked again.
-  const checkout = await confirmBeforeCapture(deps, await loadCheckout(deps, checkoutId), input);
+  const read = await loadCheckout(deps, checkoutId);
+  if (inventoryDecided(read.payment)) ahead.start();
+  const checkout = await confirmBeforeCapture(deps, read, input, { onAnswer: ahead.start });
   const payment = requirePayment(checkout);
   if (capturedBySaga(payment)) {
     // A re-run after the capture was recorded: the ledger's figure, nothing sent again. A capture
@@ -150,11 +164,14 @@ async function captureAndRecord(
     throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${capturedTotal} of ${checkout.amount}`);
   }
   await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
+  // `current`: the checkout this step read or wrote (its version pinned), so the repository does
+  // not read it again; should it be stale, the write loses its condition and the version check throws.
   const updated = await deps.checkouts.transitionCheckout({
     checkoutId,
     from: ['processing'],
     to: 'succeeded',
     expectedVersion: checkout.version,
+    current: checkout,
     patch: { payment: captured },
     event: captureRow,
     events: [{ type: 'succeeded' }],

@@ -65,6 +65,18 @@ export async function notifyMerchant(
   const sources = resultEventSources(checkout);
   if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
+  // The three reads are independent: they run together. The endpoints and the instrument are only
+  // used when an event is still unsent (a first run); a re-run that finds every event stored reads
+  // them for nothing, which is rare (a Task retry or the sweep after a crash).
+  // Eventually consistent: an endpoint changed in the last second is seen as it was a second
+  // before, as if the checkout had finished then (a stale secret after a rotation signs with the
+  // previous one, still valid during the overlap).
+  const endpointsRead = settledLater(deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false }));
+  const instrumentRead = settledLater(
+    loadedInstrument !== undefined && loadedInstrument.id === checkout.payment?.instrumentId
+      ? Promise.resolve(loadedInstrument)
+      : instrumentOfPayment(deps.instruments, checkout.payment),
+  );
   // Eventually consistent: only an event stored in the last second (a concurrent run's) can be
   // missed, and then it is sent again with the same webhook-id and stored again with an equivalent
   // first attempt; the events of earlier tries were stored long before.
@@ -75,19 +87,11 @@ export async function notifyMerchant(
   let delivered = states.filter((status) => status === 'delivered').length;
   let pending = states.filter((status) => status === 'pending').length;
   if (unsent.length > 0) {
-    const instrument =
-      loadedInstrument !== undefined && loadedInstrument.id === checkout.payment?.instrumentId
-        ? loadedInstrument
-        : await instrumentOfPayment(deps.instruments, checkout.payment);
+    const instrument = await instrumentRead;
     const object = deps.renderCheckout(checkout, instrument);
     const occurredAt = new Date(checkout.updatedAt);
     const created = Math.floor(occurredAt.getTime() / 1000);
-    // Eventually consistent: an endpoint changed in the last second is seen as it was a second
-    // before, as if the checkout had finished then (a stale secret after a rotation signs with the
-    // previous one, still valid during the overlap).
-    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })).filter(
-      (endpoint) => endpoint.status === 'enabled',
-    );
+    const endpoints = (await endpointsRead).filter((endpoint) => endpoint.status === 'enabled');
     // The merchant (its allowed_ports, for an endpoint on another port) is read once per run.
     const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: merchantReadOnce(deps.merchants) } : {}) };
     const gone = new Set<string>();
@@ -138,4 +142,10 @@ export async function notifyMerchant(
   await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
+}
+
+/** `read`, with its rejection observed now (a read left unused must not be an unhandled rejection); awaiting it still throws. */
+function settledLater<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
 }
