@@ -194,7 +194,7 @@ describe("AuthorizePayment's DynamoDB calls", () => {
 });
 
 describe("CapturePayment's DynamoDB calls", () => {
-  it('with the inventory confirmed: 4 GetItems (no re-read before the terminal write), the instrument read beside the decision write', async () => {
+  it('with the inventory confirmed: 4 GetItems (no re-read before the terminal write), the instrument read beside the decision write, the notify reads beside the terminal write', async () => {
     // Prepare
     world = await newWorld({ confirmation: true });
     await authorizePayment(world.deps, { checkoutId: world.checkoutId });
@@ -226,22 +226,26 @@ describe("CapturePayment's DynamoDB calls", () => {
     const terminal = sequence.lastIndexOf('UpdateItem CHECKOUT');
     expect(decision).toBeLessThan(instrumentWrite);
     expect(instrumentWrite).toBeLessThan(terminal);
+    expect(terminal).toBeLessThan(sequence.indexOf('BatchWriteItem EVENT'));
     expect(sequence.indexOf('BatchWriteItem EVENT')).toBeLessThan(sequence.indexOf('DeleteItem RECOVERY'));
-    expect(sequence.indexOf('BatchGetItem EVENT')).toBeGreaterThan(terminal);
-    // Side by side: the instrument read with the decision write's read; the stored events with the endpoints.
+    // Side by side: the instrument read with the decision write's read; the notify's two reads
+    // (stored events, endpoints) with the terminal write, after the instrument's capture write.
     const instrumentRead = calls.find((entry) => entry.call === 'GetItem INSTRUMENT strong')!;
     expect(sequence.indexOf('GetItem INSTRUMENT strong')).toBeLessThan(decision);
     expect(instrumentRead.startedBeside + instrumentRead.endedBeside).toBeGreaterThan(0);
-    const eventsRead = calls.find((entry) => entry.call === 'BatchGetItem EVENT')!;
-    const endpointsRead = calls.find((entry) => entry.call === 'Query MERCHANT')!;
-    expect(eventsRead.startedBeside + eventsRead.endedBeside + endpointsRead.startedBeside).toBeGreaterThan(0);
+    expect(sequence.slice(instrumentWrite + 1, terminal + 1)).toEqual([
+      'BatchGetItem EVENT',
+      'Query MERCHANT',
+      'UpdateItem CHECKOUT',
+    ]);
+    expect(calls[terminal]!.startedBeside).toBe(2);
     expect(world.confirmer.requests).toHaveLength(1);
     expect(world.gateway.calls.filter((call) => call.op === 'capture')).toHaveLength(1);
     expect(world.sender.sent).toHaveLength(2);
     expect((await world.checkouts.getCheckout(world.checkoutId))?.status).toBe('succeeded');
   });
 
-  it('without confirmation: the checkout and the instrument read side by side, 2 GetItems in all', async () => {
+  it('without confirmation: the checkout and the instrument read side by side, 2 GetItems in all, no read after the terminal write', async () => {
     // Prepare
     world = await newWorld({ confirmation: false });
     const authorized = await authorizePayment(world.deps, { checkoutId: world.checkoutId });
@@ -258,7 +262,14 @@ describe("CapturePayment's DynamoDB calls", () => {
     expect(sequence.slice(0, 2).sort()).toEqual(['GetItem CHECKOUT strong', 'GetItem INSTRUMENT strong']);
     expect(calls[1]!.startedBeside).toBe(1);
     expect(sequence.filter((call) => call.startsWith('GetItem'))).toHaveLength(2);
-    expect(sequence.slice(2, 4)).toEqual(['UpdateItem INSTRUMENT', 'UpdateItem CHECKOUT']);
+    expect(sequence.slice(2)).toEqual([
+      'UpdateItem INSTRUMENT',
+      'BatchGetItem EVENT',
+      'Query MERCHANT',
+      'UpdateItem CHECKOUT',
+      'BatchWriteItem EVENT',
+      'DeleteItem RECOVERY',
+    ]);
     expect((await world.checkouts.getCheckout(world.checkoutId))?.status).toBe('succeeded');
   });
 

@@ -36,7 +36,13 @@ import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { merchantReadOnce } from '../merchant-read-once';
 import { holdForManualCapture } from './hold-for-manual-capture';
-import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
+import {
+  notifyMerchant,
+  startNotifyReads,
+  type NotifyMerchantOutput,
+  type NotifyMerchantPorts,
+  type NotifyReads,
+} from './notify-merchant';
 import {
   confirmBeforeCapture,
   inventoryDecided,
@@ -89,7 +95,7 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
 }
 
 export async function capturePayment(deps: CapturePaymentPorts, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
-  const { written: _written, instrument: _instrument, ...output } = await captureAndRecord(deps, input);
+  const { written: _written, instrument: _instrument, notifyReads: _reads, ...output } = await captureAndRecord(deps, input);
   return output;
 }
 
@@ -100,7 +106,8 @@ export async function capturePayment(deps: CapturePaymentPorts, input: CapturePa
 async function captureAndRecord(
   baseDeps: CapturePaymentPorts,
   input: CapturePaymentInput,
-): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument }> {
+  { besideTerminalWrite }: { besideTerminalWrite?: (terminal: Checkout) => NotifyReads } = {},
+): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument; notifyReads?: NotifyReads }> {
   const { checkoutId } = input;
   // The instrument's read runs beside another call (instrument-read-ahead.ts): beside the checkout
   // read when nothing is to be confirmed, else beside the decision write once the merchant
@@ -164,6 +171,9 @@ async function captureAndRecord(
     throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${capturedTotal} of ${checkout.amount}`);
   }
   await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
+  // The notify's reads start now, for the checkout as this write makes it (they read nothing this
+  // write changes); should the write fail, they are left unused.
+  const notifyReads = besideTerminalWrite?.({ ...checkout, status: 'succeeded', payment: captured });
   // `current`: the checkout this step read or wrote (its version pinned), so the repository does
   // not read it again; should it be stale, the write loses its condition and the version check throws.
   const updated = await deps.checkouts.transitionCheckout({
@@ -181,6 +191,7 @@ async function captureAndRecord(
     status: updated.status,
     written: updated,
     ...(capturedInstrument !== undefined ? { instrument: capturedInstrument } : {}),
+    ...(notifyReads !== undefined ? { notifyReads } : {}),
   };
 }
 
@@ -198,8 +209,10 @@ export async function captureAndNotify(
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
   // The confirm phase's merchant read also gives the first delivery the merchant's allowed_ports.
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
-  const { written, instrument, ...captured } = await captureAndRecord(once, input);
-  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument);
+  const { written, instrument, notifyReads, ...captured } = await captureAndRecord(once, input, {
+    besideTerminalWrite: (terminal) => startNotifyReads(once, terminal),
+  });
+  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument, notifyReads);
   return { ...captured, notified };
 }
 
