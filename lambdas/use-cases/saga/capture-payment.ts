@@ -110,8 +110,9 @@ async function captureAndRecord(
 ): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument; notifyReads?: NotifyReads }> {
   const { checkoutId } = input;
   // The instrument's read runs beside another call (instrument-read-ahead.ts): beside the checkout
-  // read when nothing is to be confirmed, else beside the decision write once the merchant
-  // confirmed (so it is never older than today's read after that write); a refusal never reads it.
+  // read when nothing is to be confirmed or the decision is stored, else beside the decision write
+  // once the merchant confirmed (not before the merchant call: the image stays as recent as a read
+  // after that write); a refusal never reads it.
   const ahead = instrumentReadAhead(baseDeps.instruments, checkoutId);
   const deps = { ...baseDeps, instruments: ahead.instruments };
   if (input.inventoryConfirmationRequired === false) ahead.start();
