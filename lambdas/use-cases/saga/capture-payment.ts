@@ -109,10 +109,10 @@ async function captureAndRecord(
   { besideTerminalWrite }: { besideTerminalWrite?: (terminal: Checkout) => NotifyReads } = {},
 ): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument; notifyReads?: NotifyReads }> {
   const { checkoutId } = input;
-  // The instrument's read runs beside another call (instrument-read-ahead.ts): beside the checkout
-  // read when nothing is to be confirmed or the decision is stored, else beside the decision write
-  // once the merchant confirmed (not before the merchant call: the image stays as recent as a read
-  // after that write); a refusal never reads it.
+  // The instrument's read starts early (instrument-read-ahead.ts): beside the checkout read when the
+  // state says nothing is to be confirmed; beside the decision write once the merchant confirmed
+  // (not before the merchant call: the image stays as recent as a read after that write); right
+  // after the checkout read when a decision was stored by an earlier run. A refusal never reads it.
   const ahead = instrumentReadAhead(baseDeps.instruments, checkoutId);
   const deps = { ...baseDeps, instruments: ahead.instruments };
   if (input.inventoryConfirmationRequired === false) ahead.start();
