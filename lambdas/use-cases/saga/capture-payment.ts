@@ -36,8 +36,20 @@ import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { merchantReadOnce } from '../merchant-read-once';
 import { holdForManualCapture } from './hold-for-manual-capture';
-import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
-import { confirmBeforeCapture, type InventoryPhaseInput, type InventoryPhasePorts } from './inventory-confirmation';
+import {
+  notifyMerchant,
+  startNotifyReads,
+  type NotifyMerchantOutput,
+  type NotifyMerchantPorts,
+  type NotifyReads,
+} from './notify-merchant';
+import {
+  confirmBeforeCapture,
+  inventoryDecided,
+  type InventoryPhaseInput,
+  type InventoryPhasePorts,
+} from './inventory-confirmation';
+import { instrumentReadAhead } from './instrument-read-ahead';
 import { recordOutcome } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
@@ -83,7 +95,7 @@ export function assertCapturable(checkout: Checkout, payment: CheckoutPayment): 
 }
 
 export async function capturePayment(deps: CapturePaymentPorts, input: CapturePaymentInput): Promise<CapturePaymentOutput> {
-  const { written: _written, instrument: _instrument, ...output } = await captureAndRecord(deps, input);
+  const { written: _written, instrument: _instrument, notifyReads: _reads, ...output } = await captureAndRecord(deps, input);
   return output;
 }
 
@@ -92,13 +104,23 @@ export async function capturePayment(deps: CapturePaymentPorts, input: CapturePa
  * the in-process notify's webhook body; never returned to the state machine).
  */
 async function captureAndRecord(
-  deps: CapturePaymentPorts,
+  baseDeps: CapturePaymentPorts,
   input: CapturePaymentInput,
-): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument }> {
+  { besideTerminalWrite }: { besideTerminalWrite?: (terminal: Checkout) => NotifyReads } = {},
+): Promise<CapturePaymentOutput & { written?: Checkout; instrument?: FinancialInstrument; notifyReads?: NotifyReads }> {
   const { checkoutId } = input;
+  // The instrument's read starts early (instrument-read-ahead.ts): beside the checkout read when the
+  // state says nothing is to be confirmed; beside the decision write once the merchant confirmed
+  // (not before the merchant call: the image stays as recent as a read after that write); right
+  // after the checkout read when a decision was stored by an earlier run. A refusal never reads it.
+  const ahead = instrumentReadAhead(baseDeps.instruments, checkoutId);
+  const deps = { ...baseDeps, instruments: ahead.instruments };
+  if (input.inventoryConfirmationRequired === false) ahead.start();
   // One read for both phases. A store error here is retried by the Task like any capture error:
   // nothing was sent to the merchant in this run yet, and a decision stored by an earlier run is read, not asked again.
-  const checkout = await confirmBeforeCapture(deps, await loadCheckout(deps, checkoutId), input);
+  const read = await loadCheckout(deps, checkoutId);
+  if (inventoryDecided(read.payment)) ahead.start();
+  const checkout = await confirmBeforeCapture(deps, read, input, { onAnswer: ahead.start });
   const payment = requirePayment(checkout);
   if (capturedBySaga(payment)) {
     // A re-run after the capture was recorded: the ledger's figure, nothing sent again. A capture
@@ -150,11 +172,17 @@ async function captureAndRecord(
     throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${capturedTotal} of ${checkout.amount}`);
   }
   await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
+  // The notify's reads start now, for the checkout as this write makes it (they read nothing this
+  // write changes); should the write fail, they are left unused.
+  const notifyReads = besideTerminalWrite?.({ ...checkout, status: 'succeeded', payment: captured });
+  // `current`: the checkout this step read or wrote (its version pinned), so the repository does
+  // not read it again; should it be stale, the write loses its condition and the version check throws.
   const updated = await deps.checkouts.transitionCheckout({
     checkoutId,
     from: ['processing'],
     to: 'succeeded',
     expectedVersion: checkout.version,
+    current: checkout,
     patch: { payment: captured },
     event: captureRow,
     events: [{ type: 'succeeded' }],
@@ -164,6 +192,7 @@ async function captureAndRecord(
     status: updated.status,
     written: updated,
     ...(capturedInstrument !== undefined ? { instrument: capturedInstrument } : {}),
+    ...(notifyReads !== undefined ? { notifyReads } : {}),
   };
 }
 
@@ -181,8 +210,10 @@ export async function captureAndNotify(
 ): Promise<CapturePaymentOutput & { notified: NotifyMerchantOutput }> {
   // The confirm phase's merchant read also gives the first delivery the merchant's allowed_ports.
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
-  const { written, instrument, ...captured } = await captureAndRecord(once, input);
-  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument);
+  const { written, instrument, notifyReads, ...captured } = await captureAndRecord(once, input, {
+    besideTerminalWrite: (terminal) => startNotifyReads(once, terminal),
+  });
+  const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument, notifyReads);
   return { ...captured, notified };
 }
 

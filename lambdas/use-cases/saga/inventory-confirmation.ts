@@ -67,6 +67,15 @@ export function inventoryDecided(payment: Pick<CheckoutPayment, 'inventoryConfir
   return payment?.inventoryConfirmation === 'confirmed' || payment?.inventoryConfirmation === 'not_required';
 }
 
+/** What the caller may do beside the confirm phase's calls. */
+export interface InventoryPhaseHooks {
+  /**
+   * Called once the merchant confirmed, in time, just before the decision is written: the caller
+   * may start reads the capture needs (its instrument) beside that write. Not called for a refusal.
+   */
+  onAnswer?: () => void;
+}
+
 /**
  * Runs the confirm phase on `checkout` (read by the caller, once for both phases) and returns the
  * checkout to capture from: the one the decision write returned, or `checkout` itself when there
@@ -77,12 +86,13 @@ export async function confirmBeforeCapture(
   deps: InventoryPhasePorts,
   checkout: Checkout,
   { stateEnteredTime, inventoryConfirmationRequired }: InventoryPhaseInput,
+  hooks: InventoryPhaseHooks = {},
 ): Promise<Checkout> {
   // The capture phase still checks the stored `not_required` (assertCapturable): this flag only saves the merchant read.
   if (inventoryConfirmationRequired === false || inventoryDecided(checkout.payment)) return checkout;
   const deadline = inventoryAnswerDeadline(stateEnteredTime);
   try {
-    return await askMerchant(deps, checkout, deadline);
+    return await askMerchant(deps, checkout, deadline, hooks);
   } catch (error) {
     throw confirmPhaseError(error);
   }
@@ -104,7 +114,12 @@ function confirmPhaseError(error: unknown): Error {
   return new InventoryUnreachableError(`Inventory confirmation failed before a decision was recorded (${name}: ${message})`);
 }
 
-async function askMerchant(deps: InventoryPhasePorts, checkout: Checkout, deadline: number): Promise<Checkout> {
+async function askMerchant(
+  deps: InventoryPhasePorts,
+  checkout: Checkout,
+  deadline: number,
+  { onAnswer }: InventoryPhaseHooks,
+): Promise<Checkout> {
   const payment = requirePayment(checkout);
   if (payment.inventoryConfirmation === 'rejected') {
     throw decisionError(
@@ -131,6 +146,7 @@ async function askMerchant(deps: InventoryPhasePorts, checkout: Checkout, deadli
       `The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`,
     );
   }
+  if (decision.outcome === 'confirmed') onAnswer?.();
   const written = await recordDecision(deps, checkout, payment, decision, { sentAt, url, deadline });
   if (decision.outcome === 'confirmed') return written;
   throw decisionError(decision.reason, decision.message);

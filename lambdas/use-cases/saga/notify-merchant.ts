@@ -22,6 +22,8 @@
  */
 import { deriveEventId, endpointReceives, renderEventBody, type StoredEvent } from '../../domain/webhook-events';
 import type { WebhookDelivery } from '../../domain/webhook-delivery';
+import type { WebhookEndpoint } from '../../domain/webhook-endpoint';
+import type { EventWithDeliveries } from '../../ports/events';
 import { resultEventSources } from '../../domain/webhook-result-events';
 import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout } from '../../domain/model';
@@ -60,34 +62,38 @@ export async function notifyMerchant(
   { checkoutId }: StepInput,
   loaded?: Checkout,
   loadedInstrument?: FinancialInstrument,
+  early?: NotifyReads,
 ): Promise<NotifyMerchantOutput> {
   const checkout = loaded?.id === checkoutId ? loaded : await loadCheckout(deps, checkoutId);
   const sources = resultEventSources(checkout);
   if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
-  // Eventually consistent: only an event stored in the last second (a concurrent run's) can be
-  // missed, and then it is sent again with the same webhook-id and stored again with an equivalent
-  // first attempt; the events of earlier tries were stored long before.
-  const found = await deps.events.getEvents(eventIds, { consistent: false });
+  // The three reads are independent: they run together (or were started by the caller, beside its
+  // terminal write, for the very events and merchant: startNotifyReads). The endpoints and the
+  // instrument are only used when an event is still unsent (a first run); a re-run that finds
+  // every event stored reads them for nothing, which is rare (a Task retry or the sweep after a crash).
+  const reads =
+    early !== undefined && early.merchantId === checkout.merchantId && sameIds(early.eventIds, eventIds)
+      ? early
+      : startNotifyReads(deps, checkout);
+  const endpointsRead = reads.endpoints;
+  const instrumentRead = settledLater(
+    loadedInstrument !== undefined && loadedInstrument.id === checkout.payment?.instrumentId
+      ? Promise.resolve(loadedInstrument)
+      : instrumentOfPayment(deps.instruments, checkout.payment),
+  );
+  const found = await reads.found;
   const stored = new Set(found.map(({ event }) => event.id));
   const unsent = sources.filter(({ sourceKey }) => !stored.has(deriveEventId(sourceKey)));
   const states = found.flatMap(({ deliveries }) => deliveries.map((delivery) => delivery.status));
   let delivered = states.filter((status) => status === 'delivered').length;
   let pending = states.filter((status) => status === 'pending').length;
   if (unsent.length > 0) {
-    const instrument =
-      loadedInstrument !== undefined && loadedInstrument.id === checkout.payment?.instrumentId
-        ? loadedInstrument
-        : await instrumentOfPayment(deps.instruments, checkout.payment);
+    const instrument = await instrumentRead;
     const object = deps.renderCheckout(checkout, instrument);
     const occurredAt = new Date(checkout.updatedAt);
     const created = Math.floor(occurredAt.getTime() / 1000);
-    // Eventually consistent: an endpoint changed in the last second is seen as it was a second
-    // before, as if the checkout had finished then (a stale secret after a rotation signs with the
-    // previous one, still valid during the overlap).
-    const endpoints = (await deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })).filter(
-      (endpoint) => endpoint.status === 'enabled',
-    );
+    const endpoints = (await endpointsRead).filter((endpoint) => endpoint.status === 'enabled');
     // The merchant (its allowed_ports, for an endpoint on another port) is read once per run.
     const sendDeps = { ...deps, ...(deps.merchants !== undefined ? { merchants: merchantReadOnce(deps.merchants) } : {}) };
     const gone = new Set<string>();
@@ -138,4 +144,48 @@ export async function notifyMerchant(
   await deps.outcomeWatch?.forgetCheckout(checkout.id);
   const eventId = eventIds[eventIds.length - 1];
   return { ...(eventId !== undefined ? { eventId } : {}), eventIds, delivered, pending };
+}
+
+/** `read`, with its rejection observed now (a read left unused must not be an unhandled rejection); awaiting it still throws. */
+function settledLater<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
+/** The reads that open notifyMerchant: which of the checkout's result events are stored, and the merchant's endpoints. */
+export interface NotifyReads {
+  merchantId: string;
+  eventIds: string[];
+  found: Promise<EventWithDeliveries[]>;
+  endpoints: Promise<WebhookEndpoint[]>;
+}
+
+/**
+ * Starts notifyMerchant's first reads for `checkout`, the checkout as it is (or as the caller is
+ * about to write it: CapturePayment starts them beside its terminal write, so the notify that
+ * follows waits for no read). notifyMerchant uses them only for the same merchant and event ids.
+ *
+ * Both reads are eventually consistent. The stored events: only an event stored in the last second
+ * (a concurrent run's) can be missed, and then it is sent again with the same webhook-id and
+ * stored again with an equivalent first attempt; the events of earlier tries were stored long
+ * before, and a result event of this try cannot be stored before the terminal write that makes it.
+ * The endpoints: one changed in the last second is seen as it was a second before, as if the
+ * checkout had finished then (a stale secret after a rotation signs with the previous one, still
+ * valid during the overlap). A read left unused (the terminal write lost) is never an unhandled rejection.
+ */
+export function startNotifyReads(
+  deps: Pick<NotifyMerchantPorts, 'events' | 'webhookEndpoints'>,
+  checkout: Checkout,
+): NotifyReads {
+  const eventIds = resultEventSources(checkout).map(({ sourceKey }) => deriveEventId(sourceKey));
+  return {
+    merchantId: checkout.merchantId,
+    eventIds,
+    found: eventIds.length === 0 ? Promise.resolve([]) : settledLater(deps.events.getEvents(eventIds, { consistent: false })),
+    endpoints: settledLater(deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })),
+  };
+}
+
+function sameIds(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((id, index) => id === right[index]);
 }

@@ -14,6 +14,7 @@ import {
   checkoutWebhookRows,
   notifyMerchant,
   resultEventId,
+  startNotifyReads,
   type NotifyMerchantPorts,
 } from '../../../lambdas/use-cases/saga/notify-merchant';
 import {
@@ -318,5 +319,45 @@ describe('notifyMerchant', () => {
   it('derives the event types from the payment state', () => {
     expect(checkoutEventTypes(terminal({}))).toEqual(['payment.captured', 'checkout.succeeded']);
     expect(checkoutEventTypes(aCheckout({ status: 'failed' }))).toEqual(['checkout.failed']);
+  });
+
+  it('uses the reads a caller started early (startNotifyReads) for the same events and merchant, reading nothing itself', async () => {
+    // Prepare
+    const checkout = terminal({});
+    await checkouts.createCheckout(checkout);
+    const early = startNotifyReads(deps, checkout);
+    let reads = 0;
+    const counted = {
+      ...deps,
+      events: Object.assign(Object.create(events) as FakeEventStore, {
+        getEvents: (...args: Parameters<FakeEventStore['getEvents']>) => ((reads += 1), events.getEvents(...args)),
+      }),
+      webhookEndpoints: Object.assign(Object.create(endpoints) as FakeWebhookEndpoints, {
+        listEndpoints: (...args: Parameters<FakeWebhookEndpoints['listEndpoints']>) => (
+          (reads += 1),
+          endpoints.listEndpoints(...args)
+        ),
+      }),
+    };
+    // Act
+    const result = await notifyMerchant(counted, input, checkout, undefined, early);
+    // Assess
+    expect(reads).toBe(0);
+    expect(result.delivered).toBe(3);
+  });
+
+  it('reads again when the early reads were for other events (the checkout written differs from the one predicted)', async () => {
+    // Prepare: the succeeded checkout's events are stored; reads started for a checkout that was to fail.
+    const checkout = terminal({});
+    await checkouts.createCheckout(checkout);
+    await notifyMerchant(deps, input);
+    const sentBefore = sender.sent.length;
+    const early = startNotifyReads(deps, { ...checkout, status: 'failed' });
+    // Act
+    const result = await notifyMerchant(deps, input, checkout, undefined, early);
+    // Assess: the stored events are found (nothing sent again), not the failed checkout's missing ones.
+    expect(early.eventIds).not.toEqual(result.eventIds);
+    expect(sender.sent).toHaveLength(sentBefore);
+    expect(result.delivered).toBe(3);
   });
 });
