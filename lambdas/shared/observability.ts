@@ -95,13 +95,18 @@ export async function observeInvocation<T>(scope: InvocationScope, run: () => Pr
   }
 }
 
-/** One metric with its own dimensions, emitted at once (the shared instance's dimensions stay clean). */
+/**
+ * One metric with its own dimensions, emitted at once (the shared instance's dimensions stay clean).
+ * With metrics disabled (POWERTOOLS_METRICS_DISABLED, local runs and tests) nothing would be
+ * printed, so no single-metric instance (a new Metrics and Console each) is built.
+ */
 function emitDimensioned(
   name: PaystepMetricName,
   unit: (typeof MetricUnit)[keyof typeof MetricUnit],
   value: number,
   dimensions: Record<string, string>,
 ): void {
+  if (metrics.isDisabled()) return;
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   single.addMetric(name, unit, value);
