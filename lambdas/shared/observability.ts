@@ -47,10 +47,19 @@ export function tracingWanted(env: Record<string, string | undefined> = process.
   );
 }
 
+/** Powertools Metrics that tell whether they print anything (its isDisabled() is protected). */
+class PaystepMetrics extends Metrics {
+  printsNothing(): boolean {
+    return this.isDisabled();
+  }
+}
+
+const paystepMetrics = new PaystepMetrics({ namespace: METRICS_NAMESPACE, serviceName });
+
 /** The container's one logger, metrics and tracer (Powertools keeps per-invocation state in them). */
 export const observability: { logger: Logger; metrics: Metrics; tracer: Tracer | undefined } = {
   logger: new Logger({ serviceName }),
-  metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
+  metrics: paystepMetrics,
   tracer: tracingWanted() ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName }) : undefined,
 };
 
@@ -106,7 +115,7 @@ function emitDimensioned(
   value: number,
   dimensions: Record<string, string>,
 ): void {
-  if (metrics.isDisabled()) return;
+  if (paystepMetrics.printsNothing()) return;
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   single.addMetric(name, unit, value);
