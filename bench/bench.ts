@@ -30,6 +30,8 @@
  * FILE (BENCH_OUT). A short run: `npm run bench -- --checkouts 100 --serial 10 --sizing 5`.
  * PAYSTEP_BENCH_STACK_NODE_ARGS: extra Node flags for the stack process only, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (Node refuses --cpu-prof in NODE_OPTIONS).
+ * PAYSTEP_DYNAMODB_LOCAL_JVM_FLAGS: DynamoDB Local's JVM flags instead of local/dynamodb-local.ts's
+ * defaults (empty: the JVM's own), to compare launch settings by throughput.cpuMsPerCheckout.childProcesses.
  */
 import '../local/polyfills';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

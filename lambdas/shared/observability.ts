@@ -47,10 +47,19 @@ export function tracingWanted(env: Record<string, string | undefined> = process.
   );
 }
 
+/** Powertools Metrics that tell whether they print anything (its isDisabled() is protected). */
+class PaystepMetrics extends Metrics {
+  printsNothing(): boolean {
+    return this.isDisabled();
+  }
+}
+
+const paystepMetrics = new PaystepMetrics({ namespace: METRICS_NAMESPACE, serviceName });
+
 /** The container's one logger, metrics and tracer (Powertools keeps per-invocation state in them). */
 export const observability: { logger: Logger; metrics: Metrics; tracer: Tracer | undefined } = {
   logger: new Logger({ serviceName }),
-  metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
+  metrics: paystepMetrics,
   tracer: tracingWanted() ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName }) : undefined,
 };
 
@@ -95,13 +104,18 @@ export async function observeInvocation<T>(scope: InvocationScope, run: () => Pr
   }
 }
 
-/** One metric with its own dimensions, emitted at once (the shared instance's dimensions stay clean). */
+/**
+ * One metric with its own dimensions, emitted at once (the shared instance's dimensions stay clean).
+ * With metrics disabled (POWERTOOLS_METRICS_DISABLED, local runs and tests) nothing would be
+ * printed, so no single-metric instance (a new Metrics and Console each) is built.
+ */
 function emitDimensioned(
   name: PaystepMetricName,
   unit: (typeof MetricUnit)[keyof typeof MetricUnit],
   value: number,
   dimensions: Record<string, string>,
 ): void {
+  if (paystepMetrics.printsNothing()) return;
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   single.addMetric(name, unit, value);

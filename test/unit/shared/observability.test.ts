@@ -124,6 +124,22 @@ describe('observability', () => {
     ]);
   });
 
+  it('builds no single-metric instance when metrics are disabled (nothing would be printed)', async () => {
+    // Prepare: a fresh module with metrics off, as locally
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    vi.resetModules();
+    const disabled = await import('../../../lambdas/shared/observability');
+    const singleMetric = vi.spyOn(disabled.observability.metrics, 'singleMetric');
+    const observed = disabled.observeGateway({ authorize: async () => ({ pspReference: 'psp_1' }) } as unknown as PaymentGateway);
+    // Act
+    const authorized = await observed.authorize({} as Parameters<PaymentGateway['authorize']>[0]);
+    disabled.recordCheckoutOutcome({ status: 'failed', reason: 'psp_declined' });
+    // Assess
+    expect(authorized).toEqual({ pspReference: 'psp_1' });
+    expect(singleMetric).not.toHaveBeenCalled();
+    expect(metricLines(PAYSTEP_METRICS.pspCallLatency)).toEqual([]);
+  });
+
   it('records the inventory confirmation latency by outcome', async () => {
     // Prepare
     const confirmer: InventoryConfirmer = {
