@@ -15,13 +15,18 @@ export interface SignedHeaders {
 }
 
 const SECRET_PREFIX = 'whsec_';
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard-alphabet base64, at most two `=` at the end (the reference library's decoder also takes no padding). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The HMAC key of a `whsec_` secret; throws, as the reference library does, on bad base64 or an empty key. */
+/**
+ * The HMAC key of a `whsec_` secret, decoded as the reference library decodes it (the same bytes
+ * for padded and unpadded text); throws where it throws: an empty key, fewer than 4 characters, a
+ * character outside the standard alphabet (URL-safe `-`/`_` and whitespace included).
+ */
 function webhookKey(secret: string): Buffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  if (!STRICT_BASE64.test(encoded)) throw new Error('Webhook secret is not valid base64');
   if (encoded.length === 0) throw new Error("Secret can't be empty.");
+  if (encoded.length < 4 || !BASE64.test(encoded)) throw new Error('Webhook secret is not valid base64');
   return Buffer.from(encoded, 'base64');
 }
 

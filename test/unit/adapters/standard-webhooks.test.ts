@@ -42,15 +42,24 @@ describe('signWebhook', () => {
     expect(() => new Webhook(secret).verify(`${body} `, { ...headers })).toThrow(/signature/i);
   });
 
-  it('accepts a secret without the whsec_ prefix, as the library does', () => {
-    const bare = randomBytes(32).toString('base64');
+  it('takes every secret the library takes with the same key: no prefix, no padding, any length', () => {
     const at = new Date(1_767_000_000_000);
-    expect(signWebhook(bare, 'msg_bare', at, 'x')['webhook-signature']).toBe(new Webhook(bare).sign('msg_bare', at, 'x'));
+    const secrets = [
+      randomBytes(32).toString('base64'),
+      'whsec_writes',
+      'whsec_abcde',
+      'whsec_abcdefg',
+      'whsec_abcdefghi',
+      'whsec_ab+/cd==',
+      `whsec_${randomBytes(31).toString('base64').replace(/=+$/, '')}`,
+    ];
+    for (const secret of secrets)
+      expect(signWebhook(secret, 'msg_key', at, 'x')['webhook-signature']).toBe(new Webhook(secret).sign('msg_key', at, 'x'));
   });
 
   it('refuses a secret that is not base64 or is empty, as the library does', () => {
     const at = new Date(1_767_000_000_000);
-    for (const secret of ['whsec_not base64!', 'whsec_abc', 'whsec_']) {
+    for (const secret of ['whsec_not base64!', 'whsec_abc', 'whsec_', 'whsec_ab-_cd', 'whsec_abcd===', 'whsec_ab=c']) {
       expect(() => new Webhook(secret).sign('msg', at, 'x')).toThrow();
       expect(() => signWebhook(secret, 'msg', at, 'x')).toThrow();
     }
