@@ -12,7 +12,8 @@ import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from 
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
-import { checkoutQueries, checkoutRepository, documentClient, merchantRepository, storeConfig } from '../shared/wiring';
+import { checkoutQueries, checkoutRepository } from '../shared/checkout-wiring';
+import { documentClient, merchantRepository, storeConfig } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
 import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
 import { createCheckout, type CreatedCheckout } from '../use-cases/checkouts/create-checkout';

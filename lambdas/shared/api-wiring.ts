@@ -16,7 +16,7 @@ import { createAuthenticator } from './auth';
 import type { ApiDependencies } from './http';
 import { optionalEnv, requireEnv } from './env';
 import { resolveSecretEnv } from './secret-env';
-import { checkoutRepository, documentClient, merchantRepository, secretCipher, storeConfig } from './wiring';
+import { documentClient, merchantRepository, secretCipher, storeConfig } from './wiring';
 
 export const apiConfig = {
   publicCheckoutBaseUrl: requireEnv('PUBLIC_CHECKOUT_BASE_URL'),
@@ -35,6 +35,14 @@ export const idempotencyStore: IdempotencyStore = createDynamoIdempotencyStore(d
 });
 
 export const apiDependencies: ApiDependencies = {
-  authenticate: createAuthenticator({ merchants: merchantRepository, checkouts: checkoutRepository, verifyAdminToken }),
+  authenticate: createAuthenticator({
+    merchants: merchantRepository,
+    // A checkout client secret (cs_...) is checked against its checkout: the repository is imported
+    // then, so the entries whose routes take no client secret do not bundle it (checkout-wiring.ts).
+    checkouts: {
+      getCheckout: async (checkoutId) => (await import('./checkout-wiring')).checkoutRepository.getCheckout(checkoutId),
+    },
+    verifyAdminToken,
+  }),
   idempotency: { store: idempotencyStore, cipher: secretCipher },
 };

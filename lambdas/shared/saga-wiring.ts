@@ -25,7 +25,8 @@ import { webhookDependencies } from './webhook-wiring';
 import { authorizationHolds } from './authorization-holds-lazy';
 import { webhookEndpointRepository } from './event-wiring';
 import { instrumentRepository } from './instrument-wiring';
-import { checkoutRepository, documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
+import { checkoutRepository } from './checkout-wiring';
+import { documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 

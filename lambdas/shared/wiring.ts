@@ -1,8 +1,8 @@
 /**
  * Module-scope wiring every Lambda shares (API handlers and saga steps): the environment, read
  * once at cold start (a missing setting fails there, not mid-payment), the DynamoDB document
- * client, the merchant and checkout repositories and the secret cipher. What only some entries use is wired in its own small module, so an entry builds (and a
- * reader opens) only what it imports: event-wiring.ts (webhook endpoints, events, the publisher),
+ * client, the merchant repository and the secret cipher. What only some entries use is wired in its own small module, so an entry builds (and a
+ * reader opens) only what it imports: checkout-wiring.ts (the checkout repository), event-wiring.ts (webhook endpoints, events, the publisher),
  * instrument-wiring.ts (financial instruments), operation-key-wiring.ts (their Idempotency-Key
  * records), api-wiring.ts (the API's Idempotency-Key store), and the
  * saga/webhook/callback/customer/card-vault wirings. Objects are created once per container.
@@ -17,8 +17,8 @@
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
 import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
-import { createDocumentClient, DynamoCheckoutRepository, DynamoMerchantRepository } from '../adapters/dynamo-store';
-import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
+import { createDocumentClient } from '../adapters/dynamo-store';
+import { DynamoMerchantRepository } from '../adapters/dynamo-merchant-repository';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
 import { optionalEnv, requireEnv } from './env';
@@ -33,11 +33,7 @@ export const documentClient = createDocumentClient(
   storeConfig.dynamodbEndpoint !== undefined ? { endpoint: storeConfig.dynamodbEndpoint } : {},
 );
 
-const checkouts = new DynamoCheckoutRepository(documentClient, storeConfig.tableName);
-
 export const merchantRepository: MerchantRepository = new DynamoMerchantRepository(documentClient, storeConfig.tableName);
-export const checkoutRepository: CheckoutRepository = checkouts;
-export const checkoutQueries: CheckoutQueries = checkouts;
 /**
  * Resolved at cold start (top-level await: the bundles are ESM). A function the stack did not give
  * PAYSTEP_SECRETS_KEY gets a cipher that fails on use with a clear message, so least privilege

@@ -11,7 +11,9 @@ import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-stor
 import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
-import { DynamoCheckoutRepository, DynamoIdempotencyStore, DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-store';
+import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
+import { DynamoIdempotencyStore } from '../../lambdas/adapters/dynamo-idempotency-store';
+import { DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-merchant-repository';
 import {
   ConcurrentModificationError,
   DuplicateOrderRefError,
