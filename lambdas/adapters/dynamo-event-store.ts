@@ -46,7 +46,7 @@ import {
   type DeliveryMap,
   type EmbeddedDelivery,
 } from './dynamo-event-codec';
-import { LegacyDeliveries } from './dynamo-legacy-deliveries';
+import { LegacyDeliveries } from '../shared/legacy-deliveries-lazy';
 
 /** The due-index entry of an event item: its earliest pending delivery, or none (then it leaves the index). */
 function eventDueAttributes(eventId: string, deliveries: DeliveryMap): { gsi1pk: string; gsi1sk: string } | undefined {

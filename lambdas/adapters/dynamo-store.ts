@@ -1,20 +1,12 @@
 /**
  * Entry point of the DynamoDB adapters: builds the document client the way every Paystep
- * function needs it, and re-exports the repositories (merchants, checkouts, idempotency) that
- * share the single table described in lib/table-schema.ts.
+ * function needs it. The repositories sharing the single table (lib/table-schema.ts) are imported
+ * from their own modules, not re-exported here: a re-export would put each of them in every
+ * bundle that imports this module, used or not (lambdas/shared/checkout-wiring.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sdkRequestHandler } from './aws-sdk-timeouts';
-
-export { DynamoMerchantRepository } from './dynamo-merchant-repository';
-export { DynamoCheckoutRepository } from './dynamo-checkout-repository';
-export {
-  DynamoIdempotencyStore,
-  DEFAULT_IDEMPOTENCY_LOCK_TIMEOUT_MS,
-  DEFAULT_IDEMPOTENCY_RETENTION_SECONDS,
-  type DynamoIdempotencyStoreOptions,
-} from './dynamo-idempotency-store';
 
 export interface DocumentClientOptions {
   /** DynamoDB Local endpoint; credentials then come from the usual env variables. */

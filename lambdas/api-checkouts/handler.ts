@@ -12,7 +12,8 @@ import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from 
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
-import { checkoutQueries, checkoutRepository, documentClient, merchantRepository, storeConfig } from '../shared/wiring';
+import { checkoutQueries, checkoutRepository } from '../shared/checkout-wiring';
+import { documentClient, merchantRepository, storeConfig } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
 import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
 import { createCheckout, type CreatedCheckout } from '../use-cases/checkouts/create-checkout';
@@ -20,18 +21,32 @@ import { getCheckout } from '../use-cases/checkouts/get-checkout';
 import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
 import { checkoutWebhookRows } from '../domain/webhook-result-events';
 import type { Checkout } from '../domain/model';
-import { DynamoEventStore } from '../adapters/dynamo-event-store';
+import type { EventStore } from '../ports/events';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
-/** Read only: the checkout's result events, for the webhook rows of its timeline. */
-const resultEvents = new DynamoEventStore(documentClient, storeConfig.tableName);
+/**
+ * Read only: the checkout's result events, for the webhook rows of the merchant's timeline (GET of
+ * one checkout by its merchant). The event store is imported on that first read, as a chunk of its
+ * own: the create and the buyer's reads (the payment's path) never need it.
+ */
+let resultEvents: Promise<EventStore> | undefined;
+function loadResultEvents(): Promise<EventStore> {
+  resultEvents ??= import('../adapters/dynamo-event-store').then(
+    (module) => new module.DynamoEventStore(documentClient, storeConfig.tableName),
+    (error: unknown) => {
+      resultEvents = undefined;
+      throw error;
+    },
+  );
+  return resultEvents;
+}
 const deps = {
   checkouts: checkoutRepository,
   customers: customerRepository,
   queries: checkoutQueries,
   instruments: instrumentRepository,
   merchants: merchantRepository,
-  webhookRows: (checkout: Checkout) => checkoutWebhookRows(resultEvents, checkout),
+  webhookRows: async (checkout: Checkout) => checkoutWebhookRows(await loadResultEvents(), checkout),
 };
 const checkoutBaseUrl = apiConfig.publicCheckoutBaseUrl;
 

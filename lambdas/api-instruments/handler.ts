@@ -36,7 +36,8 @@ import {
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
 import { eventPublisher } from '../shared/event-wiring';
 import { merchantRepository, secretCipher } from '../shared/wiring';
-import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
+import { instrumentRepository } from '../shared/instrument-wiring';
+import { operationKeyStore } from '../shared/operation-key-wiring';
 import {
   createInstrument,
   getOwnedInstrument,

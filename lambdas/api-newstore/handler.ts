@@ -47,7 +47,8 @@ import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
 import { eventPublisher } from '../shared/event-wiring';
 import { merchantRepository, secretCipher } from '../shared/wiring';
-import { instrumentRepository, operationKeyStore } from '../shared/instrument-wiring';
+import { instrumentRepository } from '../shared/instrument-wiring';
+import { operationKeyStore } from '../shared/operation-key-wiring';
 import {
   createInstrument,
   operateInstrument,

@@ -15,7 +15,8 @@ import { cardVault } from '../shared/card-vault-wiring';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
 import { parseInput } from '../shared/validation';
 import { payCheckoutInputSchema } from '../shared/request-schemas';
-import { checkoutRepository, merchantRepository } from '../shared/wiring';
+import { checkoutRepository } from '../shared/checkout-wiring';
+import { merchantRepository } from '../shared/wiring';
 import { getCheckoutStatus, payCheckout, payRequestMark, type PayDependencies } from '../use-cases/pay-checkout';
 
 const payDependencies: PayDependencies = {

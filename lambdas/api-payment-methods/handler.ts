@@ -22,7 +22,7 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { CHECKOUT_ID_PATTERN, createPaymentMethodInputSchema, detachPaymentMethodInputSchema } from '../shared/request-schemas';
 import { parseInput } from '../shared/validation';
 import { toListView } from '../shared/views';
-import { checkoutRepository } from '../shared/wiring';
+import { checkoutRepository } from '../shared/checkout-wiring';
 import { deleteCustomer, tokenizeCard } from '../use-cases/card-vault';
 
 /** The checkout a client secret pays, or the merchant's own checkout it names; undefined for none. */

@@ -12,7 +12,7 @@ import { decodePathSegment, errorResponse, jsonResponse, MAX_BODY_BYTES, request
 import { receivePspCallback } from '../use-cases/psp-callbacks';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
-import { checkoutRepository } from '../shared/wiring';
+import { checkoutRepository } from '../shared/checkout-wiring';
 
 const dependencies = {
   callbacks: pspCallbackStore,

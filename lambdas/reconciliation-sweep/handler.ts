@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { pspCallbackStore, recoverySettings, recoveryStore, sagaExecutionArnFor, taskTokens } from '../shared/callback-wiring';
+import { pspCallbackStore, taskTokens } from '../shared/recovery-lazy';
+import { recoverySettings, recoveryStore, sagaExecutionArnFor } from '../shared/recovery-wiring';
 import { observeInvocation } from '../shared/observability';
-import { allSagaPorts, authorizationHoldStore } from '../shared/saga-wiring';
+import { allSagaPorts } from '../shared/saga-wiring';
+import { authorizationHoldStore } from '../shared/hold-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { savedPaymentMethods } from '../shared/card-vault-lazy';
@@ -46,7 +48,7 @@ export async function handler(
       instruments: instrumentRepository,
       gateway: sagaDependencies.gateway,
       gateways: sagaDependencies.gateways,
-      holds: authorizationHoldStore(),
+      holds: authorizationHoldStore,
       publisher: eventPublisher,
       renderCheckout: sagaDependencies.renderCheckout,
       owner,

@@ -1,16 +1,11 @@
 /**
  * Module-scope wiring of financial instruments, for the entries that read or move them: the
- * instrument repository (balances + operations, one item each) and their Idempotency-Key records
- * (the one idempotency protocol's store with retention `forever`: kept for the instrument's life),
- * on top of wiring.ts.
+ * instrument repository (balances + operations, one item each), on top of wiring.ts. Their
+ * Idempotency-Key records (the API entries that move instruments) are in operation-key-wiring.ts,
+ * so the saga steps and the sweep, which write instruments without such keys, do not bundle that store.
  */
-import { createDynamoIdempotencyStore } from '../adapters/dynamo-idempotency-store';
 import { DynamoInstrumentRepository } from '../adapters/dynamo-instrument-repository';
-import type { IdempotencyStore } from '../ports/idempotency';
 import type { InstrumentRepository } from '../ports/instruments';
 import { documentClient, storeConfig } from './wiring';
 
 export const instrumentRepository: InstrumentRepository = new DynamoInstrumentRepository(documentClient, storeConfig.tableName);
-export const operationKeyStore: IdempotencyStore = createDynamoIdempotencyStore(documentClient, storeConfig.tableName, {
-  retention: 'forever',
-});

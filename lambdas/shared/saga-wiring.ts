@@ -8,7 +8,6 @@
  * manual capture: AUTHORIZATION_VALIDITY_SECONDS (default 7 days) and
  * AUTHORIZATION_EXPIRY_WARNING_SECONDS (default 24 h), compressed locally by local/stack.ts.
  */
-import { DynamoAuthorizationHoldStore } from '../adapters/dynamo-authorization-holds';
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
 import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import type { Context } from 'aws-lambda';
@@ -17,16 +16,17 @@ import { gatewaysFromEnv } from '../connectors/registry';
 import { parseAuthorizationPolicy } from '../domain/authorization-hold';
 import type { FinancialInstrument } from '../domain/instrument-model';
 import type { Checkout } from '../domain/model';
-import type { AuthorizationHoldStore } from '../ports/authorization-holds';
 import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
 import type { SagaPorts } from '../use-cases/saga/shared';
 import { optionalEnv, requireEnv } from './env';
 import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
 import { checkoutUrl, toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
+import { authorizationHolds } from './authorization-holds-lazy';
 import { webhookEndpointRepository } from './event-wiring';
 import { instrumentRepository } from './instrument-wiring';
-import { checkoutRepository, documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
+import { checkoutRepository } from './checkout-wiring';
+import { documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
@@ -40,11 +40,6 @@ const connectorGateways = merchantGatewaysFromEnv(
   await gatewaysFromEnv(observeGateway),
   { merchants: merchantRepository, cipher: secretCipher },
   observeGateway,
-);
-
-/** Manual capture's expiry watch (written with the hand-over; read by the expiry sweep), built on first use. */
-export const authorizationHoldStore = once(
-  (): AuthorizationHoldStore => new DynamoAuthorizationHoldStore(documentClient, storeConfig.tableName),
 );
 
 /** Every saga step's ports (each step picks its own) and the terminal steps' webhook delivery settings (notifyMerchant in-process). */
@@ -100,9 +95,8 @@ const wiring: SagaWiring = {
   // 3-D Secure: the challenge page sends the buyer back to the hosted page, which shows the result.
   challengeReturnUrl: (checkoutId: string) => `${checkoutUrl(checkoutBaseUrl, checkoutId)}?three_ds=return`,
   instruments: instrumentRepository,
-  get authorizationHolds() {
-    return authorizationHoldStore();
-  },
+  // Manual capture's expiry watch: its adapter is imported on a manual-capture checkout's first hold.
+  authorizationHolds,
   // The terminal write leaves an outcome watch; notifyMerchant drops it once the events are stored.
   get outcomeWatch() {
     return outcomeWatch();

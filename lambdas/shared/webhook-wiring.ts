@@ -13,7 +13,8 @@ import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook
 import { optionalEnv } from './env';
 import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
 import { eventStore, webhookEndpointRepository } from './event-wiring';
-import { checkoutRepository, merchantRepository, merchantUrlPolicy, secretCipher } from './wiring';
+import { checkoutRepository } from './checkout-wiring';
+import { merchantRepository, merchantUrlPolicy, secretCipher } from './wiring';
 
 function positiveIntegerEnv(key: string, fallback: number): number {
   const raw = optionalEnv(key, String(fallback));

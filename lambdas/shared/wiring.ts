@@ -1,10 +1,10 @@
 /**
  * Module-scope wiring every Lambda shares (API handlers and saga steps): the environment, read
  * once at cold start (a missing setting fails there, not mid-payment), the DynamoDB document
- * client, the merchant and checkout repositories, the API's Idempotency-Key store and the secret
- * cipher. What only some entries use is wired in its own small module, so an entry builds (and a
- * reader opens) only what it imports: event-wiring.ts (webhook endpoints, events, the publisher),
- * instrument-wiring.ts (financial instruments and their Idempotency-Key records), and the
+ * client, the merchant repository and the secret cipher. What only some entries use is wired in its own small module, so an entry builds (and a
+ * reader opens) only what it imports: checkout-wiring.ts (the checkout repository), event-wiring.ts (webhook endpoints, events, the publisher),
+ * instrument-wiring.ts (financial instruments), operation-key-wiring.ts (their Idempotency-Key
+ * records), api-wiring.ts (the API's Idempotency-Key store), and the
  * saga/webhook/callback/customer/card-vault wirings. Objects are created once per container.
  *
  * Env: TABLE_NAME required; PAYSTEP_SECRETS_KEY (32 bytes, base64, or on AWS a
@@ -16,11 +16,9 @@
  * not need them.
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
-import { createDynamoIdempotencyStore, DEFAULT_IDEMPOTENCY_RETENTION_SECONDS } from '../adapters/dynamo-idempotency-store';
 import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
-import { createDocumentClient, DynamoCheckoutRepository, DynamoMerchantRepository } from '../adapters/dynamo-store';
-import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
-import type { IdempotencyStore } from '../ports/idempotency';
+import { createDocumentClient } from '../adapters/dynamo-store';
+import { DynamoMerchantRepository } from '../adapters/dynamo-merchant-repository';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
 import { optionalEnv, requireEnv } from './env';
@@ -35,15 +33,7 @@ export const documentClient = createDocumentClient(
   storeConfig.dynamodbEndpoint !== undefined ? { endpoint: storeConfig.dynamodbEndpoint } : {},
 );
 
-const checkouts = new DynamoCheckoutRepository(documentClient, storeConfig.tableName);
-
 export const merchantRepository: MerchantRepository = new DynamoMerchantRepository(documentClient, storeConfig.tableName);
-export const checkoutRepository: CheckoutRepository = checkouts;
-export const checkoutQueries: CheckoutQueries = checkouts;
-/** Idempotency-Key records of API requests, kept 24 h. */
-export const idempotencyStore: IdempotencyStore = createDynamoIdempotencyStore(documentClient, storeConfig.tableName, {
-  retention: { seconds: DEFAULT_IDEMPOTENCY_RETENTION_SECONDS },
-});
 /**
  * Resolved at cold start (top-level await: the bundles are ESM). A function the stack did not give
  * PAYSTEP_SECRETS_KEY gets a cipher that fails on use with a clear message, so least privilege

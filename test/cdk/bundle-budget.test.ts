@@ -148,32 +148,64 @@ describe('bundle budget', () => {
     expect(origins.split('\n').length).toBe(sizes.filter((size) => size.bytes > 150_000).length);
   }, 120_000);
 
-  it('loads every lazily imported chunk of a saga step (the Stripe connector, the Tracer with the X-Ray SDK, the card vault) under Node 24', async () => {
-    // Prepare: the step's deployed environment (the card vault's wiring reads its settings on import).
-    const node = await node24();
-    const capture = sizes.find((size) => size.entryName === 'saga-capture-payment')!;
-    const captureFunction = functions.find((fn) => fn.entryName === 'saga-capture-payment')!.functions[0]!;
-    const env = {
-      ...deployedEnvironment(captureFunction, { secrets: 'literal' }),
-      ...lambdaRuntimeEnvironment('saga-capture-payment'),
-    };
-    const chunkFiles = capture.lazyChunks.map((chunk) => resolve(capture.file, '..', chunk.file));
-    expect(chunkFiles.length).toBeGreaterThan(0);
-    for (const chunkFile of chunkFiles) {
-      // Act
-      const run = await new Promise<{ code: number | null; output: string }>((resolveRun) => {
-        const child = spawn(node, ['--input-type=module', '-e', `await import(${JSON.stringify(`file://${chunkFile}`)});`], {
-          env: { PATH: process.env.PATH ?? '', ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
+  it('imports an AWS SDK client at a cold start only in the functions whose hot path calls it', () => {
+    // Assess: Step Functions where each invocation calls it (StartExecution, task tokens); the sweep
+    // takes it on first use (only a stuck checkout needs it); DynamoDB everywhere but the two
+    // SDK-free functions; KMS only with the card vault on the pay and vault paths.
+    const withSdk = (pkg: string) =>
+      sizes
+        .filter((size) => size.externalPackages.includes(pkg))
+        .map((size) => size.entryName)
+        .sort();
+    expect(withSdk('@aws-sdk/client-sfn')).toEqual([
+      'api-pay',
+      'api-psp-callbacks',
+      'saga-await-authentication',
+      'saga-await-authorization',
+    ]);
+    expect(withSdk('@aws-sdk/client-kms')).toEqual(['api-pay', 'api-payment-methods']);
+    expect(withSdk('@aws-sdk/client-secrets-manager')).toEqual([]);
+    const sweep = sizes.find((size) => size.entryName === 'reconciliation-sweep')!;
+    expect(sweep.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/task-token-wiring/);
+    expect(
+      sizes
+        .filter((size) => !size.externalPackages.includes('@aws-sdk/client-dynamodb'))
+        .map((size) => size.entryName)
+        .sort(),
+    ).toEqual(['api-openapi', 'web-checkout']);
+  });
+
+  it.each(['saga-capture-payment', 'reconciliation-sweep'])(
+    "loads every lazily imported chunk of %s (the Stripe connector, the Tracer with the X-Ray SDK, the card vault, the previous delivery layout, the sweep's Step Functions client and callback store) under Node 24",
+    async (entryName) => {
+      // Prepare: the function's deployed environment (the card vault's wiring reads its settings on import).
+      const node = await node24();
+      const size = sizes.find((candidate) => candidate.entryName === entryName)!;
+      const deployed = functions.find((fn) => fn.entryName === entryName)!.functions[0]!;
+      const env = {
+        ...deployedEnvironment(deployed, { secrets: 'literal' }),
+        ...lambdaRuntimeEnvironment(entryName),
+      };
+      const chunkFiles = size.lazyChunks.map((chunk) => resolve(size.file, '..', chunk.file));
+      expect(chunkFiles.length).toBeGreaterThan(0);
+      expect(size.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/dynamo-legacy-deliveries/);
+      for (const chunkFile of chunkFiles) {
+        // Act
+        const run = await new Promise<{ code: number | null; output: string }>((resolveRun) => {
+          const child = spawn(node, ['--input-type=module', '-e', `await import(${JSON.stringify(`file://${chunkFile}`)});`], {
+            env: { PATH: process.env.PATH ?? '', ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let output = '';
+          child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.on('close', (code) => resolveRun({ code, output }));
         });
-        let output = '';
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.on('close', (code) => resolveRun({ code, output }));
-      });
-      // Assess
-      expect(run.code, `${chunkFile}: ${run.output}`).toBe(0);
-    }
-  }, 120_000);
+        // Assess
+        expect(run.code, `${chunkFile}: ${run.output}`).toBe(0);
+      }
+    },
+    120_000,
+  );
 
   it.each([
     ['this Node', async () => process.execPath],

@@ -269,7 +269,7 @@ describe('read cost of the status poll', () => {
 describe('CheckoutRepository.createCheckout with a companion write', () => {
   it("throws the companion's error and writes nothing when the companion's condition fails", async () => {
     // Prepare: a companion whose condition cannot hold (its item exists)
-    const { checkoutRepository } = await import('../../lambdas/shared/wiring');
+    const { checkoutRepository } = await import('../../lambdas/shared/checkout-wiring');
     const client = createDocumentClient({ endpoint: env.db.endpoint });
     const taken = { pk: `TEST#${randomUUID()}`, sk: 'TEST' };
     await client.send(new PutCommand({ TableName: env.db.tableName, Item: taken }));

@@ -18,8 +18,9 @@ import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-stor
 import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
-import { DynamoCheckoutRepository, DynamoIdempotencyStore, DynamoMerchantRepository } from '../../lambdas/adapters/dynamo-store';
-import { clearMerchantCaches } from '../../lambdas/adapters/dynamo-merchant-repository';
+import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
+import { DynamoIdempotencyStore } from '../../lambdas/adapters/dynamo-idempotency-store';
+import { DynamoMerchantRepository, clearMerchantCaches } from '../../lambdas/adapters/dynamo-merchant-repository';
 import { DynamoWebhookEndpointRepository } from '../../lambdas/adapters/dynamo-webhook-endpoints';
 import type { WebhookEndpoint } from '../../lambdas/domain/webhook-endpoint';
 import {

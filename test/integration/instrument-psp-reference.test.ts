@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoInstrumentRepository, toInstrumentItem } from '../../lambdas/adapters/dynamo-instrument-repository';
 import { DynamoPspCallbackStore } from '../../lambdas/adapters/dynamo-callback-store';
-import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-store';
+import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { instrumentPspReferenceKey } from '../../lambdas/adapters/dynamo-keys';
 import { sandboxCallbackReader, signPspCallback } from '../../lambdas/connectors/sandbox/callbacks';
 import { instrumentIdForCheckout, newAuthorizedInstrument } from '../../lambdas/domain/instrument-ledger';

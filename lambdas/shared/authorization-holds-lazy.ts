@@ -1,0 +1,29 @@
+/**
+ * The authorization-hold store for the saga steps (saga-wiring.ts), its adapter imported on first
+ * use as a chunk of its own (lib/bundling.ts), not at the cold start: CapturePayment writes a hold
+ * only for a manual-capture checkout (holdForManualCapture), and the other steps that take every
+ * port (the sweep's re-driven steps) only for such a checkout too. Same instance as hold-wiring.ts.
+ */
+import type { AuthorizationHoldStore } from '../ports/authorization-holds';
+
+let wiring: Promise<AuthorizationHoldStore> | undefined;
+
+/** The store, imported once; a failed import is retried on the next call. */
+function load(): Promise<AuthorizationHoldStore> {
+  wiring ??= import('./hold-wiring').then(
+    (module) => module.authorizationHoldStore,
+    (error: unknown) => {
+      wiring = undefined;
+      throw error;
+    },
+  );
+  return wiring;
+}
+
+export const authorizationHolds: AuthorizationHoldStore = {
+  holdAuthorization: async (hold, now) => (await load()).holdAuthorization(hold, now),
+  getHold: async (instrumentId) => (await load()).getHold(instrumentId),
+  listDueHolds: async (now, limit) => (await load()).listDueHolds(now, limit),
+  advanceHold: async (instrumentId, from, to, now, outcome) => (await load()).advanceHold(instrumentId, from, to, now, outcome),
+  claimHold: async (instrumentId, owner, now, leaseUntil) => (await load()).claimHold(instrumentId, owner, now, leaseUntil),
+};
