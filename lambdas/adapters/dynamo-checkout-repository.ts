@@ -468,8 +468,9 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /**
    * What follows a landed checkout write, each its own small unconditional write: the operator
-   * view's connector counters (ADD; lost only if the process dies between the two writes, see the
-   * README's data model) and dropping the watch of a checkout that left `processing` for a
+   * view's connector counters (ADD, only when the write gave an attempt its first answer or
+   * started a failover; lost only if the process dies between the two writes, see the README's
+   * data model) and dropping the watch of a checkout that left `processing` for a
    * non-terminal status (a watch left behind is harmless: the sweep forgets it). Their failure
    * does not undo or fail the state change already stored.
    */
