@@ -29,35 +29,28 @@ function table(pairs: Record<string, string>): { short: Map<string, string>; lon
 
 // ---- Timeline rows ---------------------------------------------------------------------------
 
-/** Stored codes of the timeline row types (digits and `~`: no type name is one). Append only. */
-const ROW_TYPES = table({
-  created: '0',
-  canceled: '1',
-  expired: '2',
-  payment_started: '3',
-  authorized: '4',
-  authorization_declined: '5',
-  inventory_confirmation_sent: '6',
-  inventory_confirmed: '7',
-  inventory_rejected: '8',
-  captured: '9',
-  voided: '10',
-  succeeded: '11',
-  failed: '12',
-  webhook_delivered: '13',
-  webhook_failed: '14',
-  authorization_pending: '15',
-  psp_callback: '16',
-  psp_outcome_unknown: '17',
-  psp_outcome_resolved: '18',
-  recovery_started: '19',
-  authorization_held: '20',
-  authorization_expiring: '21',
-  authorization_expired: '22',
-  payment_failed: '23',
-  requires_action: '24',
-  authentication_abandoned: '25',
-});
+/**
+ * The frequent timeline row types, stored as their index (digits: no type name is one); any
+ * other type is stored as its name. Append only.
+ */
+const ROW_TYPE_NAMES = [
+  'payment_started',
+  'authorized',
+  'inventory_confirmation_sent',
+  'inventory_confirmed',
+  'captured',
+  'succeeded',
+  'failed',
+  'authorization_declined',
+  'payment_failed',
+  'voided',
+  'requires_action',
+  'webhook_delivered',
+];
+const ROW_TYPES = {
+  short: new Map(ROW_TYPE_NAMES.map((name, index) => [name, String(index)])),
+  long: new Map(ROW_TYPE_NAMES.map((name, index) => [String(index), name])),
+};
 
 /** Data keys whose ISO-string values are stored as epoch milliseconds. */
 const DATA_INSTANTS = new Set(['sent_at', 'expires_at']);

@@ -107,7 +107,7 @@ describe('compact checkout layout: timeline rows', () => {
     const restored = (JSON.parse(JSON.stringify(stored)) as unknown[]).map((row) => rowFromStorage('chk_1', row));
     // Assess
     expect(restored).toEqual(rows.map((row) => ({ checkoutId: 'chk_1', ...row })));
-    expect(stored[0]).toEqual(['3', Date.parse('2026-12-01T10:15:37.735Z'), { connector: 'sandbox' }]);
+    expect(stored[0]).toEqual(['0', Date.parse('2026-12-01T10:15:37.735Z'), { connector: 'sandbox' }]);
     expect(stored[2]?.[2]).toMatchObject({
       sent_at: Date.parse('2026-12-01T10:15:37.966Z'),
       url: 'https://shop.example/inventory',
@@ -128,8 +128,8 @@ describe('compact checkout layout: timeline rows', () => {
     // Assess
     expect(restored).toEqual(odd.map((row) => ({ checkoutId: 'chk_1', ...row })));
     expect(stored[0]).toEqual(['some_future_row', '2026-12-01T10:15:38Z', { reason: 'x', amount: 5 }]);
-    expect(stored[1]).toEqual(['7', Date.parse('2026-12-01T10:15:38.000Z'), null, { sent_at: 17, url: 'u' }]);
-    expect(stored[2]).toEqual(['7', Date.parse('2026-12-01T10:15:38.000Z'), { sent_at: 'yesterday' }]);
+    expect(stored[1]).toEqual(['3', Date.parse('2026-12-01T10:15:38.000Z'), null, { sent_at: 17, url: 'u' }]);
+    expect(stored[2]).toEqual(['3', Date.parse('2026-12-01T10:15:38.000Z'), { sent_at: 'yesterday' }]);
   });
 
   it('reads rows stored as maps by the previous layout', () => {
