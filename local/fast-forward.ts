@@ -17,6 +17,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { authorizationHoldKey, checkoutKey } from '../lambdas/adapters/dynamo-keys';
 import { isConditionalCheckFailure } from '../lambdas/adapters/dynamo-support';
+import { checkoutFromItem } from '../lambdas/adapters/dynamo-checkout-repository';
 import type { DynamoEventStore } from '../lambdas/adapters/dynamo-event-store';
 
 export interface FastForwardResult {
@@ -43,12 +44,13 @@ export async function fastForwardCheckout(
   now: Date,
 ): Promise<FastForwardResult> {
   const nowIso = now.toISOString();
-  const { Item: checkout } = await deps.client.send(
+  const { Item: item } = await deps.client.send(
     new GetCommand({ TableName: deps.tableName, Key: checkoutKey(checkoutId), ConsistentRead: true }),
   );
-  if (checkout === undefined) throw new CheckoutNotFound(checkoutId);
-  const merchantId = String(checkout.merchantId);
-  const instrumentId = (checkout.payment as { instrumentId?: string } | undefined)?.instrumentId;
+  if (item === undefined) throw new CheckoutNotFound(checkoutId);
+  const checkout = checkoutFromItem(item);
+  const merchantId = checkout.merchantId;
+  const instrumentId = checkout.payment?.instrumentId;
 
   let authorization: FastForwardResult['authorization_expiry'] = 'none';
   if (instrumentId !== undefined) {

@@ -63,6 +63,18 @@ import {
   processingWatchKey,
 } from './dynamo-keys';
 import { counterUpdates } from './dynamo-connector-stats';
+import {
+  compactInstant,
+  instantOf,
+  ownerFromGsi2,
+  paymentFromStorage,
+  rowFromStorage,
+  secretHashOf,
+  storedPayment,
+  storedRow,
+  storedSecretHash,
+  type StoredRow,
+} from './dynamo-checkout-layout';
 
 /** How many times a status-only transition re-reads and retries after losing a version race. */
 const TRANSITION_ATTEMPTS = 4;
@@ -70,38 +82,46 @@ const TRANSITION_ATTEMPTS = 4;
 /** Attributes of the item that are storage only, never part of the Checkout. */
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'events', 'eventKeys'] as const;
 
-/** A timeline row as stored in the item's `events` list (the checkout id is the item's). */
-type StoredEvent = { type: CheckoutEvent['type']; at: string; data?: Record<string, unknown> };
 type EventInput = NonNullable<CheckoutTransition['event']>;
 
 /**
- * The checkout's own `expiresAt` (ISO string) is stored as `checkoutExpiresAt`, because
- * `expiresAt` is the table's TTL attribute (epoch seconds) and checkouts must never be reaped.
+ * The checkout's own `expiresAt` is stored as `cx` (epoch milliseconds; `checkoutExpiresAt`, an
+ * ISO string, before), because `expiresAt` is the table's TTL attribute (epoch seconds) and
+ * checkouts must never be reaped.
  */
 function toItem(checkout: Checkout): Record<string, unknown> {
-  // `id` is the pk's tail (fromItem restores it): the item stays as small as it can, since every
-  // write costs 1 unit per KB of it.
-  const { expiresAt, id: _id, ...rest } = checkout;
+  // The item stays as small as it can, since every write costs 1 unit per KB of it: `id` is the
+  // pk's tail, `merchantId` and `createdAt` are in the gsi2 keys (checkoutFromItem restores all three);
+  // the secret hash is binary and the nested data compact (dynamo-checkout-layout.ts).
+  const { expiresAt, id: _id, merchantId: _merchant, createdAt: _created, clientSecretHash, payment, ...rest } = checkout;
   return withoutUndefined({
     ...checkoutKey(checkout.id),
     entity: 'checkout',
     gsi2pk: merchantCheckoutsGsiPk(checkout.merchantId),
     gsi2sk: `${checkout.createdAt}#${checkout.id}`,
     ...rest,
-    checkoutExpiresAt: expiresAt,
+    csh: storedSecretHash(clientSecretHash),
+    payment: payment === undefined ? undefined : storedPayment(payment, checkout),
+    cx: compactInstant(expiresAt),
   });
 }
 
-function fromItem(item: Record<string, unknown>): Checkout {
+/** The Checkout an item of any layout holds (exported for local tools that read the item by key). */
+export function checkoutFromItem(item: Record<string, unknown>): Checkout {
   const rest: Record<string, unknown> = { ...item };
   for (const name of STORAGE_ATTRIBUTES) delete rest[name];
-  const { checkoutExpiresAt, ...fields } = rest;
+  // `cx` and `csh` (epoch ms, 32 bytes) were `checkoutExpiresAt` and `clientSecretHash` (ISO, hex).
+  const { checkoutExpiresAt, clientSecretHash, cx, csh, ...fields } = rest;
+  // Items of the previous layouts kept merchantId and createdAt (and the gsi1 items no gsi2 keys).
   const checkout = {
-    ...(fields as unknown as Omit<Checkout, 'expiresAt'>),
+    ...ownerFromGsi2(item),
+    ...(fields as unknown as Omit<Checkout, 'expiresAt' | 'clientSecretHash'>),
     id: String(item['pk']).slice(CHECKOUT_PK_PREFIX.length),
-    expiresAt: checkoutExpiresAt as string,
+    clientSecretHash: secretHashOf(csh ?? clientSecretHash),
+    expiresAt: instantOf(cx ?? checkoutExpiresAt),
   };
   if (checkout.payment === undefined) return checkout;
+  checkout.payment = paymentFromStorage(checkout.payment as unknown as Record<string, unknown>, checkout);
   if (!Array.isArray(checkout.payment.attempts))
     return { ...checkout, payment: paymentFromFlags(checkout, checkout.payment as FlaggedPayment) };
   // Items written before the instrument became the one money ledger also kept `capturedAmount`:
@@ -111,14 +131,13 @@ function fromItem(item: Record<string, unknown>): Checkout {
   return { ...checkout, payment };
 }
 
-function storedEvent(event: EventInput, now: string): StoredEvent {
-  return withoutUndefined({ type: event.type, at: event.at ?? now, data: event.data });
+/** A timeline row as stored in the item's `events` list (dynamo-checkout-layout.ts; the checkout id is the item's). */
+function storedEvent(event: EventInput, now: string): StoredRow {
+  return storedRow(withoutUndefined({ type: event.type, at: event.at ?? now, data: event.data }));
 }
 
-function toEvent(checkoutId: string, row: Record<string, unknown>): CheckoutEvent {
-  const event: CheckoutEvent = { checkoutId, type: row['type'] as CheckoutEvent['type'], at: row['at'] as string };
-  if (row['data'] !== undefined) event.data = row['data'] as Record<string, unknown>;
-  return event;
+function toEvent(checkoutId: string, row: unknown): CheckoutEvent {
+  return rowFromStorage(checkoutId, row);
 }
 
 /**
@@ -189,7 +208,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   /** Strongly consistent read, so a status just written is what the next decision sees. */
   async getCheckout(checkoutId: string): Promise<Checkout | undefined> {
     const item = await this.getItem(checkoutId);
-    return item === undefined ? undefined : fromItem(item);
+    return item === undefined ? undefined : checkoutFromItem(item);
   }
 
   async findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined> {
@@ -239,7 +258,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         updatedAt: now,
       });
       const update = new UpdateBuilder().set('status', next.status);
-      for (const [field, value] of Object.entries(transition.patch ?? {})) update.set(field, value);
+      for (const [field, value] of Object.entries(transition.patch ?? {}))
+        update.set(field, field === 'payment' && value !== undefined ? storedPayment(value as CheckoutPayment, next) : value);
       const rows = [transition.event, ...(transition.events ?? [])].filter((row) => row !== undefined);
       update.appendToList(
         'events',
@@ -270,7 +290,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     if (current.version !== expectedVersion) throw new ConcurrentModificationError('The checkout was changed by another request');
     const now = new Date().toISOString();
     const next: Checkout = { ...current, payment, version: current.version + 1, updatedAt: now };
-    const update = new UpdateBuilder().set('payment', payment);
+    const update = new UpdateBuilder().set('payment', storedPayment(payment, next));
     if (event !== undefined) update.appendToList('events', [storedEvent(event, now)]);
     if (!(await this.writeConditionally(current, next, update))) {
       throw new ConcurrentModificationError('The checkout was changed by another request');
@@ -349,9 +369,13 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     const events: CheckoutEvent[] = [...oldRows];
     if (item !== undefined) {
       if (!oldRows.some((row) => row.type === 'created')) {
-        events.unshift({ checkoutId, type: 'created', at: item['createdAt'] as string });
+        events.unshift({
+          checkoutId,
+          type: 'created',
+          at: (item['createdAt'] as string | undefined) ?? ownerFromGsi2(item).createdAt!,
+        });
       }
-      const stored = Array.isArray(item['events']) ? (item['events'] as Record<string, unknown>[]) : [];
+      const stored = Array.isArray(item['events']) ? (item['events'] as unknown[]) : [];
       events.push(...stored.map((row) => toEvent(checkoutId, row)));
     }
     // Stable: rows with the same instant keep the order they were written in.
@@ -407,7 +431,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     const byPk = new Map(fetched.map((item) => [item['pk'], item]));
     const checkouts = shown.flatMap(({ index, item }) => {
       const full = index === GSI2 ? byPk.get(item['pk']) : item;
-      return full === undefined ? [] : [fromItem(full)];
+      return full === undefined ? [] : [checkoutFromItem(full)];
     });
     const last = entries.length > query.limit ? shown.at(-1) : undefined;
     return last === undefined ? { checkouts } : { checkouts, nextCursor: encodeListCursor(last.index, last.item) };
@@ -468,8 +492,9 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /**
    * What follows a landed checkout write, each its own small unconditional write: the operator
-   * view's connector counters (ADD; lost only if the process dies between the two writes, see the
-   * README's data model) and dropping the watch of a checkout that left `processing` for a
+   * view's connector counters (ADD, only when the write gave an attempt its first answer or
+   * started a failover; lost only if the process dies between the two writes, see the README's
+   * data model) and dropping the watch of a checkout that left `processing` for a
    * non-terminal status (a watch left behind is harmless: the sweep forgets it). Their failure
    * does not undo or fail the state change already stored.
    */

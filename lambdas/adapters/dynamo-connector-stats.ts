@@ -5,7 +5,9 @@
  *
  * Writes: after a checkout's conditional write lands, the checkout repository sends
  * `counterUpdates` (ADD, no condition) as their own small UpdateItems, so a count exists only when
- * the attempt change it counts was stored (a lost condition or a re-run counts nothing). A process
+ * the attempt change it counts was stored (a lost condition or a re-run counts nothing). An
+ * attempt is counted with its first answer (lambdas/domain/connector-stats.ts), so a successful
+ * checkout sends one counter update (at authorization), none at pay or capture. A process
  * that dies between the two writes loses that count: the operator view is a rate over the last
  * hour and tolerates it, and the checkout write stays one single-item write instead of a
  * transaction (which would double its units). The shard, picked from the checkout id, spreads

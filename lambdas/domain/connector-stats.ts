@@ -1,16 +1,24 @@
 /**
  * The operator's view per connector (attempts, authorization rate, failovers in the last hour),
  * pure. Counts come from per-connector, per-minute counter items that the checkout repository
- * bumps in the same conditional transaction that writes the attempt (lambdas/adapters/
+ * bumps right after the conditional write that changes the attempt (lambdas/adapters/
  * dynamo-connector-stats.ts): a write that loses its condition counts nothing and a re-run that
- * changes no attempt counts nothing, so the figures are exact. This module says what a write
- * counts (a diff of the attempt lists before and after it) and how minute rows add up to a window.
+ * changes no attempt counts nothing. This module says what a write counts (a diff of the attempt
+ * lists before and after it) and how minute rows add up to a window.
+ *
+ * An attempt is counted once, by the write that gives it its first answer (it leaves the statuses
+ * that await the PSP: authorized, failed, voided...), together with that answer: on the success
+ * path the attempt and its authorization are one counter update (at authorization), not one at the
+ * start and one at the answer. Failovers are counted when the next connector's attempt is appended.
  */
-import type { PaymentAttempt } from './payment-attempt';
+import { isAwaitingPsp, type PaymentAttempt } from './payment-attempt';
 
 /** What one connector did in some stretch of time. */
 export interface ConnectorCounts {
-  /** Attempts started at the connector. */
+  /**
+   * Attempts at the connector, counted when they got their first answer (authorized, failed,
+   * voided...): an attempt still waiting for the PSP (or the buyer's 3-D Secure) is not in it yet.
+   */
   attempts: number;
   /** Attempts the connector authorized (counted once, when the attempt first reaches `authorized`). */
   authorized: number;
@@ -68,8 +76,8 @@ export function attemptCounterDeltas(
   const previous = new Map(before.map((attempt) => [attempt.id, attempt]));
   after.forEach((attempt, index) => {
     const old = previous.get(attempt.id);
+    if ((old === undefined || isAwaitingPsp(old.status)) && !isAwaitingPsp(attempt.status)) bump(attempt.connector, 'attempts');
     if (old === undefined) {
-      bump(attempt.connector, 'attempts');
       const earlier = index > 0 ? after[index - 1] : undefined;
       if (sameTry && earlier !== undefined && earlier.status === 'failed' && earlier.connector !== attempt.connector) {
         bump(earlier.connector, 'failoversOut');

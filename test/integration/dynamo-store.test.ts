@@ -32,6 +32,9 @@ import {
 } from '../../lambdas/errors';
 import { generateCheckoutId, generateMerchantId, sha256Hex } from '../../lambdas/domain/ids';
 import type { Checkout, Merchant } from '../../lambdas/domain/model';
+import { newAttempt } from '../../lambdas/domain/payment-attempt';
+import { toCheckoutView, toEventView } from '../../lambdas/shared/views';
+import { instrumentIdForCheckout } from '../../lambdas/domain/instrument-ledger';
 
 // A settings cache entry outlives any pause of this file (the cache tests must not depend on timing).
 vi.hoisted(() => {
@@ -302,7 +305,9 @@ describe('DynamoCheckoutRepository', () => {
     );
     // Assess
     expect(Item?.['expiresAt']).toBeUndefined();
-    expect(Item?.['checkoutExpiresAt']).toBe(checkout.expiresAt);
+    // Stored as `cx`, epoch milliseconds (dynamo-checkout-layout.ts), which restore the very same string.
+    expect(Item?.['cx']).toBe(Date.parse(checkout.expiresAt));
+    expect((await checkouts.getCheckout(checkout.id))?.expiresAt).toBe(checkout.expiresAt);
     expect(Item?.['gsi2pk']).toBe(`MERCHANT#${checkout.merchantId}#CHECKOUTS`);
     expect(Item?.['gsi1pk']).toBeUndefined();
   });
@@ -892,6 +897,175 @@ describe('write requests and units of a checkout', () => {
     expect(succeed).toEqual([`UpdateItemCommand:${itemUnits}`, 'UpdateItemCommand:1']); // the checkout, then its counter
     expect(delivered).toEqual([`UpdateItemCommand:${itemUnits}`]);
     expect(itemUnits).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('size of the checkout item along a successful payment (compact layout)', () => {
+  /**
+   * The bench's checkout (bench/checkout-driver.ts) through the saga's writes: pay, authorization
+   * (with the merchant's inventory confirmation), the decision, the terminal write. Each write
+   * costs 1 unit per KB of the larger of the item before and after it.
+   */
+  async function successfulPayment(repository: DynamoCheckoutRepository, checkout: Checkout) {
+    const at = (offset: number) => new Date(Date.parse(checkout.createdAt) + offset).toISOString();
+    const attempt = newAttempt({
+      id: 'att_1iJcKWxi7B3PlboTtcyalQ',
+      connector: 'sandbox',
+      amount: 1000,
+      currency: 'USD',
+      at: at(170),
+    });
+    const steps: { name: string; write: () => Promise<unknown> }[] = [];
+    let current = checkout;
+    steps.push({ name: 'create', write: () => repository.createCheckout(checkout) });
+    steps.push({
+      name: 'pay',
+      write: async () =>
+        (current = await repository.transitionCheckout({
+          checkoutId: checkout.id,
+          from: ['open'],
+          to: 'processing',
+          patch: { payment: { paymentToken: 'tok_3c94de2711e705c416efbbf4', attempts: [attempt] } },
+          event: { type: 'payment_started', at: at(170), data: { connector: 'sandbox' } },
+        })),
+    });
+    const pspReference = 'auth_2235ef34c1c89f1d0d57215c';
+    steps.push({
+      name: 'authorize',
+      write: async () =>
+        (current = await repository.updatePayment(
+          checkout.id,
+          {
+            ...current.payment!,
+            inventoryConfirmation: 'pending',
+            instrumentId: instrumentIdForCheckout(checkout.id),
+            attempts: [{ ...attempt, status: 'authorized', pspReference, authorizedAmount: 1000, updatedAt: at(350) }],
+          },
+          current.version,
+          { type: 'authorized', at: at(350), data: { amount: 1000, psp_reference: pspReference } },
+        )),
+    });
+    steps.push({
+      name: 'decision',
+      write: async () =>
+        (current = await repository.updatePayment(
+          checkout.id,
+          { ...current.payment!, inventoryConfirmation: 'confirmed' },
+          current.version,
+          {
+            type: 'inventory_confirmed',
+            at: at(410),
+            data: { sent_at: at(402), http_status: 200, url: 'https://shop.example/inventory-confirmation', latency_ms: 4 },
+          },
+        )),
+    });
+    steps.push({
+      name: 'terminal',
+      write: async () =>
+        (current = await repository.transitionCheckout({
+          checkoutId: checkout.id,
+          from: ['processing'],
+          to: 'succeeded',
+          patch: {
+            payment: {
+              ...current.payment!,
+              attempts: [{ ...current.payment!.attempts[0]!, status: 'captured', updatedAt: at(490) }],
+            },
+          },
+          event: { type: 'captured', at: at(498), data: { amount: 1000, psp_operation_id: 'op_c79b391a98b07843410705e1' } },
+          events: [{ type: 'succeeded', at: at(498) }],
+        })),
+    });
+    return steps;
+  }
+
+  const benchCheckout = () =>
+    newCheckout({
+      merchantId: 'mer_CMsImDaFZM0bFyFAb9roHQ',
+      merchantOrderRef: `bench-sizing-${Math.random().toString(36).slice(2, 10)}-22`,
+      amount: 1000,
+      items: [{ name: 'bench-item', unitAmount: 1000, quantity: 1, sku: 'bench-item' }] as Checkout['items'],
+      successUrl: 'https://shop.example/thanks',
+      failureUrl: 'https://shop.example/sorry',
+      clientSecretHash: sha256Hex('cs_bench'),
+    });
+
+  it('keeps the item under 1 KB at every write, so each checkout write costs 1 unit (2 in the create transaction)', async () => {
+    // Prepare
+    const checkout = benchCheckout();
+    const read = async () =>
+      (
+        await documentClient.send(
+          new GetCommand({ TableName: db.tableName, Key: { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' } }),
+        )
+      ).Item!;
+    // Act
+    const sizes: Record<string, number> = {};
+    for (const step of await successfulPayment(checkouts, checkout)) {
+      await step.write();
+      sizes[step.name] = dynamoItemBytes(await read());
+    }
+    // Assess: 1 unit per write (the previous layout: 608, 885, 1152, 1325, 1472 bytes, the last three 2 units)
+    console.info('checkout item bytes per step', sizes);
+    for (const [name, bytes] of Object.entries(sizes))
+      expect({ name, units: Math.ceil(bytes / 1024) }).toEqual({ name, units: 1 });
+    expect(sizes['terminal']).toBeLessThanOrEqual(1000);
+    // What the API reads back is the checkout it wrote.
+    const stored = await checkouts.getCheckout(checkout.id);
+    expect(stored).toMatchObject({
+      merchantId: checkout.merchantId,
+      createdAt: checkout.createdAt,
+      clientSecretHash: checkout.clientSecretHash,
+    });
+    expect(stored?.payment?.instrumentId).toBe(instrumentIdForCheckout(checkout.id));
+    expect(stored?.payment?.attempts[0]).toMatchObject({ amount: 1000, currency: 'USD', status: 'captured' });
+  });
+
+  it('reads an item rewritten in the previous layout exactly as the compact one', async () => {
+    // Prepare: a payment written now, then its item rewritten in the previous layout (full names,
+    // ISO strings, merchantId and createdAt stored, timeline rows as maps, the secret hash in hex)
+    const checkout = benchCheckout();
+    for (const step of await successfulPayment(checkouts, checkout)) await step.write();
+    const compact = { checkout: await checkouts.getCheckout(checkout.id), events: await checkouts.listEvents(checkout.id) };
+    const { id: _id, expiresAt, ...fields } = compact.checkout!;
+    await documentClient.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          pk: `CHECKOUT#${checkout.id}`,
+          sk: 'CHECKOUT',
+          entity: 'checkout',
+          gsi2pk: `MERCHANT#${checkout.merchantId}#CHECKOUTS`,
+          gsi2sk: `${checkout.createdAt}#${checkout.id}`,
+          ...fields,
+          checkoutExpiresAt: expiresAt,
+          events: compact.events.slice(1).map(({ checkoutId: _checkout, ...row }) => row),
+        },
+      }),
+    );
+    // Act
+    const previous = { checkout: await checkouts.getCheckout(checkout.id), events: await checkouts.listEvents(checkout.id) };
+    // Assess: the same checkout; the API's checkout and timeline answers byte for byte
+    expect(previous.checkout).toEqual(compact.checkout);
+    const answer = (read: typeof compact) =>
+      JSON.stringify({
+        checkout: toCheckoutView(read.checkout!, {
+          checkoutBaseUrl: 'https://pay.example',
+          events: read.events,
+          instrument: undefined,
+        }),
+        timeline: read.events.map(toEventView),
+      });
+    expect(answer(previous)).toBe(answer(compact));
+    expect(compact.checkout).toMatchObject({ merchantId: checkout.merchantId, createdAt: checkout.createdAt });
+    expect(compact.events.map((event) => event.type)).toEqual([
+      'created',
+      'payment_started',
+      'authorized',
+      'inventory_confirmed',
+      'captured',
+      'succeeded',
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * The operator view on DynamoDB Local: the checkout repository counts attempts, authorizations,
- * failures and failovers in the same conditional write that records them (a lost condition counts
- * nothing), and GET /v1/operator/connectors (admin only) answers the last hour from those counters.
+ * The operator view on DynamoDB Local: the checkout repository counts attempts (at their first
+ * answer), authorizations, failures and failovers right after the conditional write that records
+ * them (a lost condition counts nothing), and GET /v1/operator/connectors (admin only) answers the last hour from those counters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoConnectorStats } from '../../lambdas/adapters/dynamo-connector-stats';
