@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';
 import { DynamoInstrumentRepository } from '../../lambdas/adapters/dynamo-instrument-repository';
@@ -142,6 +142,13 @@ async function newWorld({ confirmation }: { confirmation: boolean }): Promise<Wo
   } as unknown as World['deps'];
   return { deps, gateway, confirmer, sender, checkoutId, checkouts };
 }
+
+// The steps' own calls: the settings read cache (lambdas/adapters/settings-read-cache.ts, tested in
+// dynamo-store and api-read-cost) is off here, so every merchant and endpoint read shows as a call
+// instead of depending on how long ago the previous step read the same merchant.
+vi.hoisted(() => {
+  process.env['PAYSTEP_SETTINGS_CACHE_TTL_MS'] = '0';
+});
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
