@@ -24,7 +24,7 @@ import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as 
 import * as z from 'zod/mini';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
-import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
+import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/timeout';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import { majorUnitsText, maxAmountMinor, parseMajorUnits } from '../domain/money';
