@@ -45,7 +45,7 @@ import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../
 import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
-import { eventPublisher } from '../shared/event-wiring';
+import { eventPublisher } from '../shared/event-publisher-wiring';
 import { merchantRepository, secretCipher } from '../shared/wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { operationKeyStore } from '../shared/operation-key-wiring';
