@@ -7,11 +7,11 @@
 import { DynamoEventWriter } from '../adapters/dynamo-event-writer';
 import type { EventPublisher } from '../ports/events';
 import { createEventPublisher } from '../use-cases/webhook-delivery';
-import { webhookEndpointRepository } from './webhook-endpoint-wiring';
+import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { documentClient, storeConfig } from './wiring';
 
 /** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
 export const eventPublisher: EventPublisher = createEventPublisher({
   events: new DynamoEventWriter(documentClient, storeConfig.tableName),
-  webhookEndpoints: webhookEndpointRepository,
+  webhookEndpoints: webhookEndpointLookup,
 });

@@ -6,14 +6,12 @@
 import { DynamoEventStore } from '../adapters/dynamo-event-store';
 import type { EventPublisher, EventStore } from '../ports/events';
 import { createEventPublisher } from '../use-cases/webhook-delivery';
-import { webhookEndpointRepository } from './webhook-endpoint-wiring';
+import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { documentClient, storeConfig } from './wiring';
-
-export { webhookEndpointRepository } from './webhook-endpoint-wiring';
 
 export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
 /** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
 export const eventPublisher: EventPublisher = createEventPublisher({
   events: eventStore,
-  webhookEndpoints: webhookEndpointRepository,
+  webhookEndpoints: webhookEndpointLookup,
 });

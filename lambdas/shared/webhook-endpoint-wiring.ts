@@ -1,6 +1,7 @@
 /**
- * Module-scope wiring of the merchants' webhook endpoints, on top of wiring.ts: shared by
- * event-wiring.ts (the whole event store) and event-publisher-wiring.ts (publish only).
+ * Module-scope wiring of the merchants' webhook endpoints with their management operations
+ * (create, rotate, delete), on top of wiring.ts, for the API entries that serve them
+ * (api-webhook-endpoints, api-events). Publishing and delivery use webhook-lookup-wiring.ts.
  */
 import { DynamoWebhookEndpointRepository } from '../adapters/dynamo-webhook-endpoints';
 import type { WebhookEndpointRepository } from '../ports/webhooks';

@@ -21,14 +21,14 @@ import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
-import type { WebhookEndpointRepository, WebhookSender } from '../ports/webhooks';
+import type { WebhookEndpointLookup, WebhookSender } from '../ports/webhooks';
 
 /** Lease on a claimed delivery: longer than the 15 s request timeout, so a live attempt never loses it. */
 export const DEFAULT_LEASE_MS = 60_000;
 
 export interface WebhookDependencies {
   events: EventStore;
-  webhookEndpoints: WebhookEndpointRepository;
+  webhookEndpoints: WebhookEndpointLookup;
   webhookSender: WebhookSender;
   cipher: SecretCipher;
   /**
