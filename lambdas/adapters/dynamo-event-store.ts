@@ -16,14 +16,7 @@
  * listed through gsi1) are still read, claimed, completed and redelivered on their own items
  * (dynamo-legacy-deliveries.ts).
  */
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
@@ -35,120 +28,23 @@ import {
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
-import { shardOf, toDelivery } from './dynamo-event-items';
-import {
-  decodeDeliveries,
-  decodeEvent,
-  encodeDeliveries,
-  encodeEvent,
-  eventIdOfItem,
-  hasEmbeddedDeliveries,
-  type DeliveryMap,
-  type EmbeddedDelivery,
-} from './dynamo-event-codec';
+import { toDelivery } from './dynamo-event-items';
+import { decodeDeliveries, decodeEvent, eventIdOfItem, hasEmbeddedDeliveries, type DeliveryMap } from './dynamo-event-codec';
 import { LegacyDeliveries } from '../shared/legacy-deliveries-lazy';
-
-/** The due-index entry of an event item: its earliest pending delivery, or none (then it leaves the index). */
-function eventDueAttributes(eventId: string, deliveries: DeliveryMap): { gsi1pk: string; gsi1sk: string } | undefined {
-  const due = Object.values(deliveries)
-    .filter((delivery) => delivery.status === 'pending')
-    .map((delivery) => delivery.nextAttemptAt)
-    .sort()[0];
-  if (due === undefined) return undefined;
-  return { gsi1pk: webhookDueGsiPk(shardOf(eventId, '')), gsi1sk: `${due}#${eventId}` };
-}
-
-function embed(delivery: WebhookDelivery): EmbeddedDelivery {
-  return {
-    status: delivery.status,
-    attempt: delivery.attempt,
-    nextAttemptAt: delivery.nextAttemptAt,
-    attempts: delivery.attempts,
-    updatedAt: delivery.updatedAt,
-  };
-}
+import { DynamoEventWriter, eventItem } from './dynamo-event-writer';
 
 const isEmbeddedLayout = hasEmbeddedDeliveries;
 
-/** The whole event item (compact layout): the event, its embedded deliveries, list and due index keys, revision. */
-function eventItem(event: StoredEvent, deliveries: DeliveryMap, revision: number): Record<string, unknown> {
-  return withoutUndefined({
-    ...eventKey(event.id),
-    entity: 'event',
-    gsi2pk: merchantEventsGsiPk(event.merchantId),
-    gsi2sk: `${event.createdAt}#${event.id}`,
-    ...eventDueAttributes(event.id, deliveries),
-    ...encodeEvent(event),
-    dl: encodeDeliveries(deliveries),
-    revision,
-  });
-}
-
 const MAX_REVISION_RETRIES = 8;
-const MAX_BATCH_ROUNDS = 10;
 const MAX_REMEMBERED_CLAIMS = 256;
 
-export class DynamoEventStore implements EventStore {
+/** The whole event store: the writer's puts (dynamo-event-writer.ts) plus reads, lists, claims and delivery changes. */
+export class DynamoEventStore extends DynamoEventWriter implements EventStore {
   private readonly legacy: LegacyDeliveries;
 
-  constructor(
-    private readonly documentClient: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {
+  constructor(documentClient: DynamoDBDocumentClient, tableName: string) {
+    super(documentClient, tableName);
     this.legacy = new LegacyDeliveries(documentClient, tableName);
-  }
-
-  async createEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<boolean> {
-    const [created] = await this.createEvents([{ event, deliveries }]);
-    return created === event.id;
-  }
-
-  /** One conditional Put per event (sent together): an id that exists is left as it is. */
-  async createEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<string[]> {
-    const created = await Promise.all(
-      entries.map(async ({ event, deliveries }) => {
-        const map: DeliveryMap = Object.fromEntries(deliveries.map((delivery) => [delivery.endpointId, embed(delivery)]));
-        try {
-          await this.documentClient.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: eventItem(event, map, 0),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          );
-          return event.id;
-        } catch (error) {
-          if (isConditionalCheckFailure(error)) return undefined;
-          return translateStoreError(error);
-        }
-      }),
-    );
-    return created.filter((id): id is string => id !== undefined);
-  }
-
-  /**
-   * Unconditional Puts, up to 25 in one BatchWriteItem (what DynamoDB leaves unprocessed is sent
-   * again): see EventStore.putEvents for when that is correct.
-   */
-  async putEvents(entries: readonly { event: StoredEvent; deliveries: readonly WebhookDelivery[] }[]): Promise<void> {
-    const items = entries.map(({ event, deliveries }) =>
-      eventItem(event, Object.fromEntries(deliveries.map((delivery) => [delivery.endpointId, embed(delivery)])), 0),
-    );
-    for (let start = 0; start < items.length; start += 25) {
-      let requests: Record<string, unknown>[] = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let round = 0; requests.length > 0; round += 1) {
-        if (round >= MAX_BATCH_ROUNDS) throw new Error(`${requests.length} event items stayed unprocessed`);
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
-        try {
-          const result = await this.documentClient.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }),
-          );
-          requests = (result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
-        } catch (error) {
-          return translateStoreError(error);
-        }
-      }
-    }
   }
 
   async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {

@@ -8,22 +8,16 @@
  * merchant's first endpoint gets its webhooks at once), and every write through this class in this
  * process drops the merchant's cached list. Consistent reads never use the cache.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { ConflictError } from '../errors';
-import { queryItems, transactWrite, withoutUndefined } from './dynamo-support';
-import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';
-import { createSettingsCache } from './settings-read-cache';
+import { transactWrite, withoutUndefined } from './dynamo-support';
+import { merchantKey, webhookEndpointKey } from './dynamo-keys';
+import { DynamoWebhookEndpointReader, toEndpoint } from './dynamo-webhook-endpoint-reader';
 
-/** A merchant's endpoints (eventually consistent reads only) by `<table>|<merchant id>`; module-wide. */
-const endpointListCache = createSettingsCache<WebhookEndpoint[]>();
-
-/** Empties this process's endpoint cache (tests that write the table behind the repository's back). */
-export function clearWebhookEndpointCache(): void {
-  endpointListCache.clear();
-}
+export { clearWebhookEndpointCache } from './dynamo-webhook-endpoint-reader';
 
 type SecretRotation = { secretCiphertext: string; previousSecretCiphertext: string; previousSecretExpiresAt: string };
 
@@ -33,12 +27,8 @@ const endpointCounterKey = (merchantId: string) => ({ pk: merchantKey(merchantId
 /** Concurrent creates all update the one counter item: allow more conflict retries than usual. */
 const COUNTER_TRANSACTION_ATTEMPTS = 30;
 
-export class DynamoWebhookEndpointRepository implements WebhookEndpointRepository {
-  constructor(
-    private readonly documentClient: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+/** Every endpoint operation: the reader's (dynamo-webhook-endpoint-reader.ts) plus create, rotate and delete. */
+export class DynamoWebhookEndpointRepository extends DynamoWebhookEndpointReader implements WebhookEndpointRepository {
   /**
    * Creates the endpoint. With `maxPerMerchant`, the cap holds under concurrency: the endpoint and
    * the merchant's endpoint counter are written in one TransactWriteItems whose counter update is
@@ -52,11 +42,6 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     } finally {
       this.forget(endpoint.merchantId);
     }
-  }
-
-  /** Drops the merchant's cached list: a write through this class in this process is seen at once. */
-  private forget(merchantId: string): void {
-    endpointListCache.invalidate(`${this.tableName}|${merchantId}`);
   }
 
   private async writeEndpoint(endpoint: WebhookEndpoint, options: { maxPerMerchant?: number }): Promise<void> {
@@ -121,45 +106,9 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
     return true;
   }
 
-  async listEndpoints(merchantId: string, options: { consistent?: boolean } = {}): Promise<WebhookEndpoint[]> {
-    const consistent = options.consistent ?? true;
-    if (consistent) return await this.queryEndpoints(merchantId, true);
-    const cached = await endpointListCache.read(`${this.tableName}|${merchantId}`, async () => {
-      const endpoints = await this.queryEndpoints(merchantId, false);
-      return endpoints.length === 0 ? undefined : endpoints;
-    });
-    return cached ?? [];
-  }
-
-  private async queryEndpoints(merchantId: string, consistent: boolean): Promise<WebhookEndpoint[]> {
-    const items = await queryItems(this.documentClient, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': merchantKey(merchantId).pk, ':prefix': SK_PREFIX },
-      ConsistentRead: consistent,
-    });
-    const endpoints = items.map(toEndpoint);
-    return endpoints.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  }
-
-  async getEndpoint(merchantId: string, endpointId: string): Promise<WebhookEndpoint | undefined> {
-    const result = await this.documentClient.send(
-      new GetCommand({ TableName: this.tableName, Key: webhookEndpointKey(merchantId, endpointId), ConsistentRead: true }),
-    );
-    return result.Item ? toEndpoint(result.Item) : undefined;
-  }
-
   async rotateSecret(merchantId: string, endpointId: string, rotation: SecretRotation): Promise<WebhookEndpoint | undefined> {
     try {
       return await this.rotateStoredSecret(merchantId, endpointId, rotation);
-    } finally {
-      this.forget(merchantId);
-    }
-  }
-
-  async disableEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void> {
-    try {
-      await this.disableStoredEndpoint(merchantId, endpointId, reason);
     } finally {
       this.forget(merchantId);
     }
@@ -198,24 +147,6 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
       return result.Attributes ? toEndpoint(result.Attributes) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
-  }
-
-  private async disableStoredEndpoint(merchantId: string, endpointId: string, reason: string): Promise<void> {
-    try {
-      await this.documentClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: webhookEndpointKey(merchantId, endpointId),
-          UpdateExpression: 'SET #status = :disabled, disabledReason = :reason',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':disabled': 'disabled', ':reason': reason },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
       throw error;
     }
   }
@@ -263,21 +194,4 @@ export class DynamoWebhookEndpointRepository implements WebhookEndpointRepositor
       throw error;
     }
   }
-}
-
-function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
-  return {
-    id: String(item.id),
-    merchantId: String(item.merchantId),
-    url: String(item.url),
-    enabledEvents: Array.isArray(item.enabledEvents) ? item.enabledEvents.map(String) : ['*'],
-    secretCiphertext: String(item.secretCiphertext),
-    status: item.status === 'disabled' ? 'disabled' : 'enabled',
-    ...(typeof item.previousSecretCiphertext === 'string' ? { previousSecretCiphertext: item.previousSecretCiphertext } : {}),
-    ...(typeof item.previousSecretExpiresAt === 'string' ? { previousSecretExpiresAt: item.previousSecretExpiresAt } : {}),
-    ...(typeof item.disabledReason === 'string' ? { disabledReason: item.disabledReason } : {}),
-    ...(typeof item.description === 'string' ? { description: item.description } : {}),
-    ...(typeof item.apiVersion === 'string' ? { apiVersion: item.apiVersion } : {}),
-    createdAt: String(item.createdAt),
-  };
 }

@@ -11,7 +11,8 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { parseInput } from '../shared/validation';
 import { listEventsQuerySchema, redeliverEventInputSchema } from '../shared/request-schemas';
 import { toEventLogView, toListView } from '../shared/views';
-import { eventStore, webhookEndpointRepository } from '../shared/event-wiring';
+import { eventStore } from '../shared/event-wiring';
+import { webhookEndpointRepository } from '../shared/webhook-endpoint-wiring';
 import { getEvent } from '../use-cases/events/get-event';
 import { listEvents } from '../use-cases/events/list-events';
 import { redeliverEvent } from '../use-cases/webhook-delivery';

@@ -34,7 +34,7 @@ import {
   revokeInstrumentInputSchema,
 } from '../shared/request-schemas';
 import { toInstrumentOperationView, toInstrumentView } from '../shared/views';
-import { eventPublisher } from '../shared/event-wiring';
+import { eventPublisher } from '../shared/event-publisher-wiring';
 import { merchantRepository, secretCipher } from '../shared/wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { operationKeyStore } from '../shared/operation-key-wiring';

@@ -24,7 +24,7 @@ import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as 
 import * as z from 'zod/mini';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
-import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/gateway';
+import { DEFAULT_PSP_TIMEOUT_MS } from '../connectors/sandbox/timeout';
 import type { OperationRequest } from '../domain/instrument-ledger';
 import type { FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import { majorUnitsText, maxAmountMinor, parseMajorUnits } from '../domain/money';
@@ -45,7 +45,7 @@ import { JSON_HEADERS, MAX_BODY_BYTES, resolveRoute, type RouteTable } from '../
 import { executeIdempotently } from '../shared/idempotency';
 import { observability, observeInvocation } from '../shared/observability';
 import { currencyField, parseInput } from '../shared/validation';
-import { eventPublisher } from '../shared/event-wiring';
+import { eventPublisher } from '../shared/event-publisher-wiring';
 import { merchantRepository, secretCipher } from '../shared/wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { operationKeyStore } from '../shared/operation-key-wiring';

@@ -20,7 +20,8 @@ import {
   testWebhookEndpointInputSchema,
 } from '../shared/request-schemas';
 import { toEventLogView, toListView, toWebhookEndpointView } from '../shared/views';
-import { eventStore, webhookEndpointRepository } from '../shared/event-wiring';
+import { eventStore } from '../shared/event-wiring';
+import { webhookEndpointRepository } from '../shared/webhook-endpoint-wiring';
 import { merchantUrlPolicy, secretCipher } from '../shared/wiring';
 import { createWebhookEndpoint, MAX_ENDPOINTS_PER_MERCHANT } from '../use-cases/webhook-endpoints/create-webhook-endpoint';
 import { deleteWebhookEndpoint } from '../use-cases/webhook-endpoints/delete-webhook-endpoint';

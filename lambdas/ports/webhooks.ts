@@ -55,3 +55,6 @@ export interface WebhookSender {
     options?: { allowedPorts?: readonly number[] },
   ): Promise<WebhookAttempt>;
 }
+
+/** What publishing and delivering webhooks use of the endpoints (the management operations are the API's). */
+export type WebhookEndpointLookup = Pick<WebhookEndpointRepository, 'listEndpoints' | 'getEndpoint' | 'disableEndpoint'>;

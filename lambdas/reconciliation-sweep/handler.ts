@@ -14,7 +14,7 @@ import { authorizationHoldStore } from '../shared/hold-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { savedPaymentMethods } from '../shared/card-vault-lazy';
-import { customerRepository } from '../shared/customer-wiring';
+import { customerReader } from '../shared/customers-lazy';
 import { runAuthorizationExpirySweep, type AuthorizationExpiryReport } from '../use-cases/authorization-expiry';
 import { runReconciliationSweep, type SweepReport } from '../use-cases/reconciliation';
 
@@ -31,7 +31,7 @@ export async function handler(
     const sagaDependencies = allSagaPorts();
     const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,
-      customers: customerRepository,
+      customers: customerReader,
       savedPaymentMethods,
       recovery: recoveryStore,
       callbacks: pspCallbackStore,

@@ -6,12 +6,12 @@
 import { captureAndNotify } from '../use-cases/saga/capture-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
 import { savedPaymentMethods } from '../shared/card-vault-lazy';
-import { customerRepository } from '../shared/customer-wiring';
+import { customerReader } from '../shared/customers-lazy';
 import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
 
 export const handler = sagaStep(
   [...NOTIFY_PORT_KEYS, 'confirmer', 'gateway', 'gateways', 'authorizationHolds', 'authorizationPolicy'],
   (deps, input: Parameters<typeof captureAndNotify>[1]) =>
-    captureAndNotify({ ...deps, customers: customerRepository, savedPaymentMethods }, input),
+    captureAndNotify({ ...deps, customers: customerReader, savedPaymentMethods }, input),
   { onResult: (_input, output) => output.status === 'succeeded' && recordCheckoutOutcome({ status: 'succeeded' }) },
 );

@@ -4,19 +4,14 @@
  * dispatcher sends them), on top of wiring.ts.
  */
 import { DynamoEventStore } from '../adapters/dynamo-event-store';
-import { DynamoWebhookEndpointRepository } from '../adapters/dynamo-webhook-endpoints';
 import type { EventPublisher, EventStore } from '../ports/events';
-import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { createEventPublisher } from '../use-cases/webhook-delivery';
+import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { documentClient, storeConfig } from './wiring';
 
-export const webhookEndpointRepository: WebhookEndpointRepository = new DynamoWebhookEndpointRepository(
-  documentClient,
-  storeConfig.tableName,
-);
 export const eventStore: EventStore = new DynamoEventStore(documentClient, storeConfig.tableName);
 /** Publishes a merchant event (stored, deliveries queued; the webhook dispatcher sends them). */
 export const eventPublisher: EventPublisher = createEventPublisher({
   events: eventStore,
-  webhookEndpoints: webhookEndpointRepository,
+  webhookEndpoints: webhookEndpointLookup,
 });

@@ -23,7 +23,7 @@ import { observeGateway, observeInvocation, observeInventoryConfirmer } from './
 import { checkoutUrl, toCheckoutView } from './views';
 import { webhookDependencies } from './webhook-wiring';
 import { authorizationHolds } from './authorization-holds-lazy';
-import { webhookEndpointRepository } from './event-wiring';
+import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { instrumentRepository } from './instrument-wiring';
 import { checkoutRepository } from './checkout-wiring';
 import { documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
@@ -89,7 +89,7 @@ const wiring: SagaWiring = {
     return confirmer();
   },
   cipher: secretCipher,
-  webhookEndpoints: webhookEndpointRepository,
+  webhookEndpoints: webhookEndpointLookup,
   renderCheckout: (checkout: Checkout, instrument: FinancialInstrument | undefined) =>
     toCheckoutView(checkout, { checkoutBaseUrl, instrument }),
   // 3-D Secure: the challenge page sends the buyer back to the hosted page, which shows the result.

@@ -12,7 +12,8 @@ import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
 import { observability, observeWebhookCompletions, observeWebhookSender } from './observability';
-import { eventStore, webhookEndpointRepository } from './event-wiring';
+import { eventStore } from './event-wiring';
+import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { checkoutRepository } from './checkout-wiring';
 import { merchantRepository, merchantUrlPolicy, secretCipher } from './wiring';
 
@@ -34,7 +35,7 @@ export function webhookDependencies(): WebhookDependencies {
 const buildWebhookDependencies = (): WebhookDependencies => ({
   // WebhookDeliveryFailed / WebhookDeadLettered are counted at these ports (observability.ts).
   events: observeWebhookCompletions(eventStore),
-  webhookEndpoints: webhookEndpointRepository,
+  webhookEndpoints: webhookEndpointLookup,
   webhookSender: observeWebhookSender(
     new HttpWebhookSender(positiveIntegerEnv('PAYSTEP_WEBHOOK_TIMEOUT_MS', WEBHOOK_TIMEOUT_MS), merchantUrlPolicy),
   ),

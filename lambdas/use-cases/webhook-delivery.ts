@@ -21,14 +21,14 @@ import type { CheckoutRepository } from '../ports/checkouts';
 import type { EventPublisher, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
-import type { WebhookEndpointRepository, WebhookSender } from '../ports/webhooks';
+import type { WebhookEndpointLookup, WebhookSender } from '../ports/webhooks';
 
 /** Lease on a claimed delivery: longer than the 15 s request timeout, so a live attempt never loses it. */
 export const DEFAULT_LEASE_MS = 60_000;
 
 export interface WebhookDependencies {
   events: EventStore;
-  webhookEndpoints: WebhookEndpointRepository;
+  webhookEndpoints: WebhookEndpointLookup;
   webhookSender: WebhookSender;
   cipher: SecretCipher;
   /**
@@ -49,6 +49,10 @@ export interface WebhookDependencies {
 }
 
 export type PublishDependencies = Pick<WebhookDependencies, 'events' | 'webhookEndpoints' | 'now'>;
+/** What publishing alone uses of the event store: createEvent (an entry that only publishes wires the writer). */
+type PublishOnlyDependencies = Pick<WebhookDependencies, 'webhookEndpoints' | 'now'> & {
+  events: Pick<EventStore, 'createEvent'>;
+};
 
 const clock = (deps: { now?: () => Date }): Date => (deps.now ? deps.now() : new Date());
 
@@ -58,7 +62,7 @@ const clock = (deps: { now?: () => Date }): Date => (deps.now ? deps.now() : new
  * the same fact writes nothing (`created: false`).
  */
 export async function publishEvent(
-  deps: PublishDependencies,
+  deps: PublishOnlyDependencies,
   input: PublishEventInput,
 ): Promise<{ eventId: string; created: boolean; deliveries: number }> {
   const now = clock(deps);
@@ -99,7 +103,7 @@ export async function publishEvent(
 }
 
 /** The EventPublisher port over publishEvent, for use cases that only publish (the dispatcher delivers). */
-export function createEventPublisher(deps: PublishDependencies): EventPublisher {
+export function createEventPublisher(deps: PublishOnlyDependencies): EventPublisher {
   return { publishEvent: (input) => publishEvent(deps, input) };
 }
 

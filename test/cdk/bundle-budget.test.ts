@@ -176,7 +176,7 @@ describe('bundle budget', () => {
   });
 
   it.each(['saga-capture-payment', 'reconciliation-sweep'])(
-    "loads every lazily imported chunk of %s (the Stripe connector, the Tracer with the X-Ray SDK, the card vault, the previous delivery layout, the sweep's Step Functions client and callback store) under Node 24",
+    "loads every lazily imported chunk of %s (the Stripe connector, the Tracer with the X-Ray SDK, the card vault, the customer repository, the previous delivery layout, the sweep's Step Functions client and callback store) under Node 24",
     async (entryName) => {
       // Prepare: the function's deployed environment (the card vault's wiring reads its settings on import).
       const node = await node24();
@@ -189,6 +189,8 @@ describe('bundle budget', () => {
       const chunkFiles = size.lazyChunks.map((chunk) => resolve(size.file, '..', chunk.file));
       expect(chunkFiles.length).toBeGreaterThan(0);
       expect(size.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/dynamo-legacy-deliveries/);
+      // The customer read (a checkout that saves its payment method for a customer) is a chunk of its own.
+      expect(size.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/customer-wiring/);
       for (const chunkFile of chunkFiles) {
         // Act
         const run = await new Promise<{ code: number | null; output: string }>((resolveRun) => {

@@ -18,7 +18,7 @@ let adminToken: string;
 let handlers: Record<'merchants' | 'settings' | 'endpoints' | 'events', Handler>;
 let store: DynamoEventStore;
 let publish: typeof import('../../lambdas/use-cases/webhook-delivery').publishEvent;
-let endpointRepository: typeof import('../../lambdas/shared/event-wiring').webhookEndpointRepository;
+let endpointRepository: typeof import('../../lambdas/shared/webhook-endpoint-wiring').webhookEndpointRepository;
 let secretKey: string;
 let merchantId: string;
 
@@ -56,7 +56,7 @@ beforeAll(async () => {
   };
   const wiring = await import('../../lambdas/shared/event-wiring');
   store = wiring.eventStore as DynamoEventStore;
-  endpointRepository = wiring.webhookEndpointRepository;
+  endpointRepository = (await import('../../lambdas/shared/webhook-endpoint-wiring')).webhookEndpointRepository;
   publish = (await import('../../lambdas/use-cases/webhook-delivery')).publishEvent;
   const created = await handlers.merchants(
     apiEvent('POST', '/v1/merchants', { token: adminToken, body: { name: 'Prod shop' } }),

@@ -21,6 +21,7 @@ import type {
   PspAuthorizationView,
 } from '../../ports/payments';
 import { toAuthentication, toAuthorizationView, toNextAction, type SandboxAuthorization } from './status';
+import { DEFAULT_PSP_TIMEOUT_MS } from './timeout';
 
 export interface SandboxPspGatewayOptions {
   baseUrl: string;
@@ -28,7 +29,7 @@ export interface SandboxPspGatewayOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_PSP_TIMEOUT_MS = 8000;
+export { DEFAULT_PSP_TIMEOUT_MS } from './timeout';
 
 interface OperationBody {
   id: string;

@@ -9,7 +9,7 @@ import { NotFoundError } from '../../errors';
 import type { WebhookEndpointRepository } from '../../ports/webhooks';
 
 export async function getWebhookEndpoint(
-  deps: { webhookEndpoints: WebhookEndpointRepository },
+  deps: { webhookEndpoints: Pick<WebhookEndpointRepository, 'getEndpoint'> },
   input: { merchantId: string; endpointId: string },
 ): Promise<WebhookEndpoint> {
   const endpoint = await deps.webhookEndpoints.getEndpoint(input.merchantId, input.endpointId);
