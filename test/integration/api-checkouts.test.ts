@@ -434,8 +434,9 @@ describe('lazy expiry', () => {
       new UpdateItemCommand({
         TableName: env.db.tableName,
         Key: { pk: { S: `CHECKOUT#${created.json.id}` }, sk: { S: 'CHECKOUT' } },
-        UpdateExpression: 'SET checkoutExpiresAt = :past',
-        ExpressionAttributeValues: { ':past': { S: new Date(Date.now() - 1000).toISOString() } },
+        // The stored expiry is `cx`, epoch milliseconds (lambdas/adapters/dynamo-checkout-layout.ts).
+        UpdateExpression: 'SET cx = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Date.now() - 1000) } },
       }),
     );
     // Act
