@@ -10,6 +10,7 @@ import { pspCallbackStore, taskTokens } from '../shared/recovery-lazy';
 import { recoverySettings, recoveryStore, sagaExecutionArnFor } from '../shared/recovery-wiring';
 import { observeInvocation } from '../shared/observability';
 import { allSagaPorts } from '../shared/saga-wiring';
+import { lazyMerchantHttp } from '../shared/merchant-http-lazy';
 import { authorizationHoldStore } from '../shared/hold-wiring';
 import { eventPublisher } from '../shared/event-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
@@ -27,8 +28,9 @@ export async function handler(
   const log = (message: string, extra?: Record<string, unknown>): void =>
     console.warn(JSON.stringify({ level: 'WARN', message, ...extra }));
   return await observeInvocation({ context }, async () => {
-    // Recovery drives every step's logic, so its use case takes every saga port.
-    const sagaDependencies = allSagaPorts();
+    // Recovery drives every step's logic, so its use case takes every saga port; the merchant HTTP
+    // stack (inventory confirmer, webhook sender) only to re-drive a stuck checkout: imported then.
+    const sagaDependencies = allSagaPorts(lazyMerchantHttp);
     const reconciliation = await runReconciliationSweep({
       ...sagaDependencies,
       customers: customerReader,

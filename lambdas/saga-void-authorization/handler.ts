@@ -7,6 +7,7 @@
 import { failPayment, type FailPaymentInput } from '../use-cases/saga/fail-payment';
 import { recordCheckoutOutcome } from '../shared/observability';
 import { NOTIFY_PORT_KEYS, sagaStep } from '../shared/saga-wiring';
+import { merchantHttp } from '../shared/merchant-http-wiring';
 
 export const handler = sagaStep(
   [...NOTIFY_PORT_KEYS, 'gateway', 'gateways'],
@@ -15,5 +16,7 @@ export const handler = sagaStep(
     // A declined try that reopened the checkout for another card is not an outcome yet.
     onResult: (_input, output) =>
       output.status === 'failed' && recordCheckoutOutcome({ status: 'failed', reason: output.reason }),
+    // The webhook sender runs on every payment that ends here: imported at the cold start.
+    merchantHttp,
   },
 );

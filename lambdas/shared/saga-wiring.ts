@@ -1,7 +1,10 @@
 /**
- * Module-scope wiring for the saga's step functions, on top of wiring.ts: the PSP gateway, the
- * merchant-facing HTTP adapters (behind the SSRF guard) and the webhook delivery dependencies
- * (webhook-wiring.ts), with settings read once.
+ * Module-scope wiring for the saga's step functions, on top of wiring.ts: the PSP gateway and the
+ * webhook delivery dependencies (webhook-delivery-wiring.ts), with settings read once. The
+ * merchant-facing HTTP adapters (inventory confirmer, webhook sender, behind the SSRF guard) are
+ * not imported here: an entry that takes them passes them in (sagaStep, allSagaPorts), eagerly
+ * (merchant-http-wiring.ts: CapturePayment, VoidAuthorization) or lazily (merchant-http-lazy.ts:
+ * the reconciliation sweep).
  *
  * Env: PUBLIC_CHECKOUT_BASE_URL (rendered into the webhook's checkout object) required;
  * the connector's settings (lambdas/connectors/<id>/config.ts) for the PSP-calling steps;
@@ -9,7 +12,6 @@
  * AUTHORIZATION_EXPIRY_WARNING_SECONDS (default 24 h), compressed locally by local/stack.ts.
  */
 import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
-import { HttpInventoryConfirmer } from '../adapters/http-inventory-confirmer';
 import type { Context } from 'aws-lambda';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
@@ -19,14 +21,15 @@ import type { Checkout } from '../domain/model';
 import type { NotifyMerchantPorts } from '../use-cases/saga/notify-merchant';
 import type { SagaPorts } from '../use-cases/saga/shared';
 import { optionalEnv, requireEnv } from './env';
-import { observeGateway, observeInvocation, observeInventoryConfirmer } from './observability';
+import { observeGateway, observeInvocation } from './observability';
 import { checkoutUrl, toCheckoutView } from './views';
-import { webhookDependencies } from './webhook-wiring';
+import { webhookDelivery } from './webhook-delivery-wiring';
+import type { MerchantHttpPorts } from './merchant-http-wiring';
 import { authorizationHolds } from './authorization-holds-lazy';
 import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { instrumentRepository } from './instrument-wiring';
 import { checkoutRepository } from './checkout-wiring';
-import { documentClient, merchantRepository, merchantUrlPolicy, secretCipher, storeConfig } from './wiring';
+import { documentClient, merchantRepository, secretCipher, storeConfig } from './wiring';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
@@ -51,7 +54,6 @@ function once<T>(build: () => T): () => T {
   return () => (built ??= { value: build() }).value;
 }
 
-const confirmer = once(() => observeInventoryConfirmer(new HttpInventoryConfirmer(undefined, merchantUrlPolicy)));
 const outcomeWatch = once(() => new DynamoRecoveryStore(documentClient, storeConfig.tableName));
 const authorizationPolicy = once(() =>
   parseAuthorizationPolicy(
@@ -61,33 +63,28 @@ const authorizationPolicy = once(() =>
 );
 
 /**
- * Every port a saga entry may ask for, each built only when read (getters): an entry that does
- * not take the confirmer, the webhook sender or the hold store never builds them.
+ * Every port a saga entry may ask for but the merchant HTTP ones (the entry's own, see sagaPorts),
+ * each built only when read (getters): an entry that does not take the webhook delivery settings,
+ * the outcome watch or the hold store never builds them.
  */
-const wiring: SagaWiring = {
+const wiring: Omit<SagaWiring, keyof MerchantHttpPorts> = {
   get events() {
-    return webhookDependencies().events;
-  },
-  get webhookSender() {
-    return webhookDependencies().webhookSender;
+    return webhookDelivery().events;
   },
   get schedule() {
-    return webhookDependencies().schedule;
+    return webhookDelivery().schedule;
   },
   get leaseMs() {
-    return webhookDependencies().leaseMs;
+    return webhookDelivery().leaseMs;
   },
   get log() {
-    return webhookDependencies().log;
+    return webhookDelivery().log;
   },
   checkouts: checkoutRepository,
   merchants: merchantRepository,
   // PspCallLatency and InventoryConfirmationLatency are measured at these ports (observability.ts).
   gateway: connectorGateways.gateway,
   gateways: connectorGateways.gateways,
-  get confirmer() {
-    return confirmer();
-  },
   cipher: secretCipher,
   webhookEndpoints: webhookEndpointLookup,
   renderCheckout: (checkout: Checkout, instrument: FinancialInstrument | undefined) =>
@@ -106,9 +103,19 @@ const wiring: SagaWiring = {
   },
 };
 
-/** The ports `keys` names, built now (at the entry's cold start); nothing else is built. */
-export function sagaPorts<K extends keyof SagaWiring>(keys: readonly K[]): Pick<SagaWiring, K> {
-  return Object.fromEntries(keys.map((key) => [key, wiring[key]])) as Pick<SagaWiring, K>;
+/**
+ * The ports `keys` names, built now (at the entry's cold start); nothing else is built. The
+ * inventory confirmer and webhook sender come from `merchantHttp`, which an entry that takes
+ * either passes in (merchant-http-wiring.ts).
+ */
+export function sagaPorts<K extends keyof SagaWiring>(keys: readonly K[], merchantHttp?: MerchantHttpPorts): Pick<SagaWiring, K> {
+  return Object.fromEntries(keys.map((key) => [key, portOf(key, merchantHttp)])) as Pick<SagaWiring, K>;
+}
+
+function portOf(key: keyof SagaWiring, merchantHttp: MerchantHttpPorts | undefined): unknown {
+  if (key !== 'confirmer' && key !== 'webhookSender') return wiring[key];
+  if (!merchantHttp) throw new Error(`saga-wiring: the ${key} port needs the entry's merchant HTTP ports`);
+  return merchantHttp[key];
 }
 
 /** The ports of the in-process notify that ends both terminal steps (CapturePayment, VoidAuthorization). */
@@ -127,9 +134,12 @@ export const NOTIFY_PORT_KEYS = [
   'outcomeWatch',
 ] as const satisfies readonly (keyof SagaWiring)[];
 
-/** Every port (the reconciliation sweep drives every step's logic). */
-export function allSagaPorts(): SagaWiring {
-  return wiring;
+/**
+ * Every port (the reconciliation sweep drives every step's logic), the merchant HTTP ones from
+ * `merchantHttp` (the sweep's: merchant-http-lazy.ts).
+ */
+export function allSagaPorts(merchantHttp: MerchantHttpPorts): SagaWiring {
+  return { ...wiring, confirmer: merchantHttp.confirmer, webhookSender: merchantHttp.webhookSender };
 }
 
 /**
@@ -137,13 +147,14 @@ export function allSagaPorts(): SagaWiring {
  * with the checkout id (`input.checkoutId`) as correlation id. Errors are not caught: their `name`
  * is what the state machine's Retry/Catch match on. `onResult` lets a step's handler emit the
  * metric of what the step did (CapturePayment: CheckoutSucceeded; VoidAuthorization: CheckoutFailed).
+ * `merchantHttp`: the inventory confirmer and webhook sender, for an entry whose keys name either.
  */
 export function sagaStep<K extends keyof SagaWiring, I, O>(
   keys: readonly K[],
   step: (deps: Pick<SagaWiring, K>, input: I) => Promise<O>,
-  options: { onResult?: (input: I, output: O) => void } = {},
+  options: { onResult?: (input: I, output: O) => void; merchantHttp?: MerchantHttpPorts } = {},
 ): (input: I, context?: Context) => Promise<O> {
-  const deps = sagaPorts(keys); // only the ports this entry's use case takes
+  const deps = sagaPorts(keys, options.merchantHttp); // only the ports this entry's use case takes
   return async (input: I, context?: Context) =>
     observeInvocation({ context, correlationId: checkoutIdOf(input) }, async () => {
       const output = await step(deps, input);

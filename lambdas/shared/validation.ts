@@ -13,7 +13,7 @@ import { ValidationError } from '../errors';
 import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/money';
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
-import { MAX_MERCHANT_ALLOWED_PORTS, merchantPortRefusal } from '../adapters/url-guard';
+import { MAX_MERCHANT_ALLOWED_PORTS, merchantPortRefusal } from '../adapters/url-policy';
 
 /** Custom issues carry their API error code (and optionally the status) in `params`. */
 interface IssueParams {

@@ -11,12 +11,12 @@
  * `secretsmanager:<arn>` reference resolved once here by secret-env.ts) for the functions that
  * encrypt or decrypt stored secrets (the CDK stack gives it to exactly those); DYNAMODB_ENDPOINT optional
  * (DynamoDB Local; credentials then come from AWS_ACCESS_KEY_ID etc. as usual); PAYSTEP_MODE and
- * ALLOW_LOOPBACK_URLS (SSRF policy for merchant URLs, url-guard.ts).
+ * ALLOW_LOOPBACK_URLS (SSRF policy for merchant URLs, url-policy.ts).
  * API-only settings (admin token, checkout base URL) live in api-wiring.ts, so saga functions do
  * not need them.
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
-import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-guard';
+import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-policy';
 import { createDocumentClient } from '../adapters/dynamo-store';
 import { DynamoMerchantRepository } from '../adapters/dynamo-merchant-repository';
 import type { MerchantRepository } from '../ports/merchants';

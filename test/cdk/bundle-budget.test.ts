@@ -167,6 +167,16 @@ describe('bundle budget', () => {
     expect(withSdk('@aws-sdk/client-secrets-manager')).toEqual([]);
     const sweep = sizes.find((size) => size.entryName === 'reconciliation-sweep')!;
     expect(sweep.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/task-token-wiring/);
+    // The sweep calls merchants only to re-drive a stuck checkout: the merchant HTTP stack is a chunk of
+    // its own there; CapturePayment and VoidAuthorization call them on every payment and read it at init.
+    expect(sweep.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/merchant-http-wiring/);
+    for (const entryName of ['saga-capture-payment', 'saga-void-authorization']) {
+      const eager = sizes.find((size) => size.entryName === entryName)!;
+      expect(eager.lazyChunks.map((chunk) => chunk.file).join(' '), entryName).not.toMatch(/merchant-http/);
+    }
+    // A capture whose outcome is unknown (PSP timeout or 5xx) is resolved by a chunk of its own.
+    const capture = sizes.find((size) => size.entryName === 'saga-capture-payment')!;
+    expect(capture.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/resolve-capture-by-status/);
     expect(
       sizes
         .filter((size) => !size.externalPackages.includes('@aws-sdk/client-dynamodb'))

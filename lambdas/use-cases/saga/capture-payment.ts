@@ -20,7 +20,7 @@ import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout, CheckoutPayment } from '../../domain/model';
 import { authorizationOf, capturedBySaga, isVoided, recordAttemptEvent } from '../../domain/payment-attempt';
 import { tryNumberOf } from '../../domain/payment-tries';
-import { connectorOfReference, gatewayFor, instrumentPorts } from '../connector-gateways';
+import { instrumentPorts } from '../connector-gateways';
 import {
   AuthorizationMissingError,
   AuthorizationVoidedError,
@@ -30,8 +30,7 @@ import {
   PspTimeoutError,
   PspUnavailableError,
 } from '../../errors';
-import type { PspAuthorizationView } from '../../ports/payments';
-import { runSagaOperation, settleSagaOperationFromPspTruth } from '../financial-instruments';
+import { runSagaOperation } from '../financial-instruments';
 import { balancesOfPayment } from '../payment-ledger';
 import { savePaymentMethodOnSuccess, type SavePaymentMethodDependencies } from '../payment-source';
 import { merchantReadOnce } from '../merchant-read-once';
@@ -70,7 +69,7 @@ export interface CapturePaymentOutput {
   status: Checkout['status'];
 }
 
-interface PspCapture {
+export interface PspCapture {
   amount: number;
   pspOperationId: string;
 }
@@ -156,7 +155,9 @@ async function captureAndRecord(
     };
   } catch (error) {
     if (!(error instanceof PspTimeoutError || error instanceof PspUnavailableError)) throw error;
-    // Unknown outcome: ask the PSP what happened instead of sending the capture again blindly.
+    // Unknown outcome: ask the PSP what happened instead of sending the capture again blindly
+    // (a rare path: its code is imported here, not at the cold start).
+    const { resolveCaptureByStatus } = await import('./resolve-capture-by-status');
     const resolved = await resolveCaptureByStatus(deps, checkout, payment, pspReference, error);
     if (resolved === undefined) throw error; // the PSP says not captured: the same-key retry is safe
     capture = resolved;
@@ -215,55 +216,4 @@ export async function captureAndNotify(
   });
   const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument, notifyReads);
   return { ...captured, notified };
-}
-
-/**
- * A capture whose answer was lost (timeout, 5xx): records the unknown outcome on the timeline,
- * then reads the authorization at the PSP. Captured there: the capture is settled from that truth
- * (the instrument's pending operation too) and returned. Not captured: undefined (the caller's
- * retry reuses the idempotency key, so it can never capture twice). The status read failing
- * leaves the outcome unknown: the original error is rethrown by the caller.
- */
-export async function resolveCaptureByStatus(
-  deps: Pick<SagaPorts, 'checkouts' | 'gateway' | 'gateways' | 'instruments'>,
-  checkout: Checkout,
-  payment: CheckoutPayment,
-  pspReference: string,
-  cause: Error,
-): Promise<PspCapture | undefined> {
-  await deps.checkouts.appendEvent(
-    {
-      checkoutId: checkout.id,
-      type: 'psp_outcome_unknown',
-      at: new Date().toISOString(),
-      data: { step: 'capture', error: cause.name },
-    },
-    `${checkout.id}:psp_outcome_unknown:capture:${cause.name}`,
-  );
-  let view: PspAuthorizationView;
-  try {
-    view = await gatewayFor(deps, connectorOfReference(payment, pspReference), checkout.merchantId).getAuthorization(
-      pspReference,
-    );
-  } catch {
-    return undefined;
-  }
-  const expected = checkout.amount; // nothing was captured before: the saga captures once, all of it
-  if (view.capturedAmount < expected) return undefined;
-  await settleSagaOperationFromPspTruth(deps, {
-    instrumentId: payment.instrumentId,
-    operationId: 'saga_capture',
-    outcome: 'succeeded',
-    pspOperationId: `status_query:${view.id}`,
-  });
-  await deps.checkouts.appendEvent(
-    {
-      checkoutId: checkout.id,
-      type: 'psp_outcome_resolved',
-      at: new Date().toISOString(),
-      data: { step: 'capture', psp_status: view.pspStatus, captured_amount: view.capturedAmount },
-    },
-    `${checkout.id}:psp_outcome_resolved:capture`,
-  );
-  return { amount: expected, pspOperationId: `status_query:${view.id}` };
 }

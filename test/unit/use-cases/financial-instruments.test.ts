@@ -13,9 +13,9 @@ import {
   openCheckoutInstrument,
   operateInstrument,
   runSagaOperation,
-  settleSagaOperationFromPspTruth,
   type InstrumentDependencies,
 } from '../../../lambdas/use-cases/financial-instruments';
+import { settleSagaOperationFromPspTruth } from '../../../lambdas/use-cases/saga-operation-settlement';
 import { balancesOfPayment } from '../../../lambdas/use-cases/payment-ledger';
 import { authorizePayment } from '../../../lambdas/use-cases/saga/authorize-payment';
 import { capturePayment } from '../../../lambdas/use-cases/saga/capture-payment';
