@@ -5,20 +5,10 @@
  * port (the sweep's re-driven steps) only for such a checkout too. Same instance as hold-wiring.ts.
  */
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';
-
-let wiring: Promise<AuthorizationHoldStore> | undefined;
+import { importOnce } from './import-once';
 
 /** The store, imported once; a failed import is retried on the next call. */
-function load(): Promise<AuthorizationHoldStore> {
-  wiring ??= import('./hold-wiring').then(
-    (module) => module.authorizationHoldStore,
-    (error: unknown) => {
-      wiring = undefined;
-      throw error;
-    },
-  );
-  return wiring;
-}
+const load = importOnce(async (): Promise<AuthorizationHoldStore> => (await import('./hold-wiring')).authorizationHoldStore);
 
 export const authorizationHolds: AuthorizationHoldStore = {
   holdAuthorization: async (hold, now) => (await load()).holdAuthorization(hold, now),

@@ -7,19 +7,12 @@
  * payment method (pm_...). The settings card-vault-wiring.ts reads are checked on that first call.
  */
 import type { CardVault, SavedPaymentMethods } from '../ports/card-vault';
+import { importOnce } from './import-once';
 
 type CardVaultWiring = typeof import('./card-vault-wiring');
 
-let wiring: Promise<CardVaultWiring> | undefined;
-
 /** The vault wiring, imported once; a failed import (missing settings) is retried on the next call. */
-function load(): Promise<CardVaultWiring> {
-  wiring ??= import('./card-vault-wiring').catch((error: unknown) => {
-    wiring = undefined;
-    throw error;
-  });
-  return wiring;
-}
+const load = importOnce((): Promise<CardVaultWiring> => import('./card-vault-wiring'));
 
 export const cardVault: CardVault = {
   tokenizeCard: async (input) => (await load()).cardVault.tokenizeCard(input),

@@ -7,19 +7,12 @@
  * the other half of that save.
  */
 import type { CustomerRepository } from '../ports/customers';
+import { importOnce } from './import-once';
 
 type CustomerWiring = typeof import('./customer-wiring');
 
-let wiring: Promise<CustomerWiring> | undefined;
-
 /** The customer wiring, imported once; a failed import is retried on the next call. */
-function load(): Promise<CustomerWiring> {
-  wiring ??= import('./customer-wiring').catch((error: unknown) => {
-    wiring = undefined;
-    throw error;
-  });
-  return wiring;
-}
+const load = importOnce((): Promise<CustomerWiring> => import('./customer-wiring'));
 
 /** Reads a customer through customer-wiring.ts's repository, imported on the first read. */
 export const customerReader: Pick<CustomerRepository, 'getCustomer'> = {

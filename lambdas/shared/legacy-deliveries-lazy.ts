@@ -6,28 +6,19 @@
  * current code wrote: the saga's notify, the dispatcher and the publishers run without it.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { importOnce } from './import-once';
 
 type Reader = import('../adapters/dynamo-legacy-deliveries').LegacyDeliveries;
 
 /** Same constructor and methods as the adapter's LegacyDeliveries; each call awaits the adapter's chunk once. */
 export class LegacyDeliveries implements Pick<Reader, keyof Reader> {
-  private reader: Promise<Reader> | undefined;
-
-  constructor(
-    private readonly documentClient: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
   /** The adapter, imported once; a failed import is retried on the next call. */
-  private load(): Promise<Reader> {
-    this.reader ??= import('../adapters/dynamo-legacy-deliveries').then(
-      (module) => new module.LegacyDeliveries(this.documentClient, this.tableName),
-      (error: unknown) => {
-        this.reader = undefined;
-        throw error;
-      },
+  private readonly load: () => Promise<Reader>;
+
+  constructor(documentClient: DynamoDBDocumentClient, tableName: string) {
+    this.load = importOnce(
+      async () => new (await import('../adapters/dynamo-legacy-deliveries')).LegacyDeliveries(documentClient, tableName),
     );
-    return this.reader;
   }
 
   async getEvent(...args: Parameters<Reader['getEvent']>): ReturnType<Reader['getEvent']> {

@@ -7,21 +7,11 @@
  * VoidAuthorization call the merchant on every payment and import merchant-http-wiring.ts directly.
  * Same instances as merchant-http-wiring.ts once loaded.
  */
+import { importOnce } from './import-once';
 import type { MerchantHttpPorts } from './merchant-http-wiring';
 
-let wiring: Promise<MerchantHttpPorts> | undefined;
-
 /** The ports, imported once; a failed import is retried on the next call. */
-function load(): Promise<MerchantHttpPorts> {
-  wiring ??= import('./merchant-http-wiring').then(
-    (module) => module.merchantHttp,
-    (error: unknown) => {
-      wiring = undefined;
-      throw error;
-    },
-  );
-  return wiring;
-}
+const load = importOnce(async (): Promise<MerchantHttpPorts> => (await import('./merchant-http-wiring')).merchantHttp);
 
 export const lazyMerchantHttp: MerchantHttpPorts = {
   confirmer: {

@@ -8,17 +8,10 @@
  */
 import type { PspCallbackStore } from '../ports/callbacks';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
+import { importOnce } from './import-once';
 import { documentClient, storeConfig } from './wiring';
 
 /** A module imported once; a failed import is retried on the next call. */
-function importOnce<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () =>
-    (loaded ??= load().catch((error: unknown) => {
-      loaded = undefined;
-      throw error;
-    }));
-}
 
 const sfn = importOnce(async () => (await import('./task-token-wiring')).taskTokens);
 const callbacks = importOnce(async () => {

@@ -1,0 +1,13 @@
+/**
+ * The loader behind every `*-lazy.ts` wiring file: a dynamic `import()` (a chunk of its own in the
+ * bundle, lib/bundling.ts) run on first use and shared by every later call; a failed import is
+ * forgotten, so the next call tries again instead of failing for the container's life.
+ */
+export function importOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () =>
+    (loaded ??= load().catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    }));
+}
