@@ -136,10 +136,6 @@ function storedEvent(event: EventInput, now: string): StoredRow {
   return storedRow(withoutUndefined({ type: event.type, at: event.at ?? now, data: event.data }));
 }
 
-function toEvent(checkoutId: string, row: unknown): CheckoutEvent {
-  return rowFromStorage(checkoutId, row);
-}
-
 /**
  * The listing cursor, opaque (base64url JSON): `["g2", gsi2sk, pk]` while on gsi2, the previous
  * version's `[gsi1sk, pk]` once on gsi1 (items written before gsi2, all older than any gsi2 one).
@@ -365,7 +361,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       return translateStoreError(error);
     }
     const item = items.find((candidate) => candidate['sk'] === CHECKOUT_SK);
-    const oldRows = items.filter((candidate) => candidate['sk'] !== CHECKOUT_SK).map((row) => toEvent(checkoutId, row));
+    const oldRows = items.filter((candidate) => candidate['sk'] !== CHECKOUT_SK).map((row) => rowFromStorage(checkoutId, row));
     const events: CheckoutEvent[] = [...oldRows];
     if (item !== undefined) {
       if (!oldRows.some((row) => row.type === 'created')) {
@@ -376,7 +372,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         });
       }
       const stored = Array.isArray(item['events']) ? (item['events'] as unknown[]) : [];
-      events.push(...stored.map((row) => toEvent(checkoutId, row)));
+      events.push(...stored.map((row) => rowFromStorage(checkoutId, row)));
     }
     // Stable: rows with the same instant keep the order they were written in.
     return events
