@@ -3,8 +3,9 @@
  * capture, on the checkout it read once for both phases): one signed POST to the merchant (never
  * retried; the merchant may already have blocked stock), given the time left until
  * inventoryAnswerDeadline. Confirmed returns the checkout as written; every other outcome is
- * recorded and thrown as its typed error. Past the deadline nothing is written: the phase throws
- * InventoryTimeoutError, without calling the merchant when the time was gone before the call. The
+ * recorded and thrown as its typed error. Past the deadline (or on the confirmer's timeout, which is
+ * the deadline) nothing is written: the phase throws InventoryTimeoutError, without calling the
+ * merchant when the time was gone before the call. The
  * merchant's answer is the phase's one write: the decision row carries the time the request was
  * sent (`sent_at`), so there is no separate `sent` row.
  *
@@ -141,9 +142,11 @@ async function askMerchant(
     timeoutMs: deadline - Date.now(),
     ...(merchant.settings.allowedPorts !== undefined ? { allowedPorts: merchant.settings.allowedPorts } : {}),
   });
-  if (Date.now() > deadline) {
+  // The confirmer's own timeout is the deadline itself (it was given the time left), and its timer
+  // may fire within the deadline's millisecond: a timeout is never recorded, like a late answer.
+  if (Date.now() >= deadline || (decision.outcome === 'rejected' && decision.reason === 'inventory_timeout')) {
     throw new InventoryTimeoutError(
-      `The merchant's answer came after the step's 10 s (${decision.outcome}); nothing was recorded`,
+      `The merchant's answer did not come within the step's 10 s (${decision.outcome}); nothing was recorded`,
     );
   }
   if (decision.outcome === 'confirmed') onAnswer?.();

@@ -288,10 +288,11 @@ describe('CapturePayment confirms the inventory, then captures, in one Task', ()
   });
 
   it.each([
-    ['inventory_rejected', InventoryRejectedError],
-    ['inventory_timeout', InventoryTimeoutError],
-    ['inventory_unreachable', InventoryUnreachableError],
-  ] as const)('a %s decision is recorded and thrown as %s, and nothing is captured', async (reason, errorClass) => {
+    ['inventory_rejected', InventoryRejectedError, 'rejected'],
+    // The confirmer's timeout is the step's deadline: thrown, never recorded.
+    ['inventory_timeout', InventoryTimeoutError, 'pending'],
+    ['inventory_unreachable', InventoryUnreachableError, 'rejected'],
+  ] as const)('a %s answer is thrown as %s (stored: %s), and nothing is captured', async (reason, errorClass, stored) => {
     // Prepare
     await authorizePayment(deps, input);
     confirmer.decision = { outcome: 'rejected', reason, message: 'refused', latencyMs: 3 };
@@ -300,7 +301,7 @@ describe('CapturePayment confirms the inventory, then captures, in one Task', ()
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(errorClass);
     expect(failureOutcome({ CapturePayment: { Error: new errorClass('x').name } }).reason).toBe(reason);
-    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('rejected');
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe(stored);
     expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
     expect(world.sender.sent).toHaveLength(0);
   });

@@ -49,7 +49,6 @@ describe('the confirm phase', () => {
 
   it.each([
     ['inventory_rejected', InventoryRejectedError, 'Insufficient inventory'],
-    ['inventory_timeout', InventoryTimeoutError, 'no answer in 10 s'],
     ['inventory_unreachable', InventoryUnreachableError, 'ECONNREFUSED'],
   ] as const)('%s is recorded and thrown as %s', async (reason, errorClass, message) => {
     confirmer.decision = { outcome: 'rejected', reason, message, latencyMs: 7 };
@@ -199,6 +198,19 @@ describe('the confirm phase time budget ($$.State.EnteredTime)', () => {
     expect(timed.timeouts[0]).toBeLessThanOrEqual(expected);
     expect(timed.timeouts[0]).toBeGreaterThan(expected - 250);
     expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('confirmed');
+  });
+
+  it('writes nothing when the confirmer times out (its timeout is the deadline, its timer may fire in the same millisecond)', async () => {
+    // Prepare: the confirmer reports its timeout at once, well before the deadline by the clock.
+    confirmer.decision = { outcome: 'rejected', reason: 'inventory_timeout', message: 'no answer in 10 s', latencyMs: 9_500 };
+    const eventsBefore = checkouts.events.length;
+    // Act
+    const outcome = confirmInventory(deps, input);
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(InventoryTimeoutError);
+    expect(confirmer.requests).toHaveLength(1);
+    expect((await checkouts.getCheckout('chk_1'))?.payment?.inventoryConfirmation).toBe('pending');
+    expect(checkouts.events.slice(eventsBefore)).toEqual([]);
   });
 
   it('writes nothing when the merchant answers after the deadline, and reports inventory_timeout', async () => {
