@@ -280,8 +280,10 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     payment: NonNullable<Checkout['payment']>,
     expectedVersion: number,
     event?: CheckoutTransition['event'],
+    read?: Checkout,
   ): Promise<Checkout> {
-    const current = await this.getCheckout(checkoutId);
+    // The caller's copy saves a round trip; the write below is conditional on its version either way.
+    const current = read !== undefined && read.id === checkoutId ? read : await this.getCheckout(checkoutId);
     if (current === undefined) throw new NotFoundError('No such checkout');
     if (current.version !== expectedVersion) throw new ConcurrentModificationError('The checkout was changed by another request');
     const now = new Date().toISOString();

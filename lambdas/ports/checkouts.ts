@@ -60,6 +60,11 @@ export interface CheckoutRepository {
     payment: NonNullable<Checkout['payment']>,
     expectedVersion: number,
     event?: CheckoutTransition['event'],
+    /**
+     * The checkout as the caller read it at `expectedVersion`: the repository writes on it instead
+     * of reading the item again (the write stays conditional on the version, so a stale copy loses).
+     */
+    read?: Checkout,
   ): Promise<Checkout>;
   /** Appends a timeline row (idempotent when `dedupeKey` is given: a second write is a no-op). */
   appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void>;

@@ -824,6 +824,58 @@ describe('DynamoCheckoutRepository transitions on a checkout the caller read', (
   });
 });
 
+describe('DynamoCheckoutRepository payment updates on a checkout the caller read', () => {
+  const payment = { paymentToken: 'tok_1', connector: 'sandbox', authorizedAmount: 10050, capturedAmount: 0, voided: false };
+
+  it("writes on the caller's read with one UpdateItem and no GetItem, and stores what a re-read would", async () => {
+    // Prepare
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    const processing = await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoCheckoutRepository(client, db.tableName);
+    // Act
+    const next = await recorded.updatePayment(
+      checkout.id,
+      aPayment({ ...payment, pspReference: 'psp_read' }),
+      processing.version,
+      { type: 'authorized', data: { psp_reference: 'psp_read' } },
+      processing,
+    );
+    client.destroy();
+    // Assess
+    // The checkout's UpdateItem first, then the connector counter's (the attempt moved); no read.
+    expect(calls.map((call) => call.command)).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    const stored = await checkouts.getCheckout(checkout.id);
+    expect(stored).toEqual(next);
+    expect(stored?.version).toBe(processing.version + 1);
+    expect((await checkouts.listEvents(checkout.id)).map((event) => event.type)).toContain('authorized');
+  });
+
+  it("refuses a stale read: the write's version condition fails, and nothing changes", async () => {
+    // Prepare
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    const processing = await checkouts.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+    const moved = await checkouts.updatePayment(
+      checkout.id,
+      aPayment({ ...payment, pspReference: 'psp_first' }),
+      processing.version,
+    );
+    // Act
+    const attempt = checkouts.updatePayment(
+      checkout.id,
+      aPayment({ ...payment, pspReference: 'psp_stale' }),
+      processing.version,
+      undefined,
+      processing,
+    );
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConcurrentModificationError);
+    expect(await checkouts.getCheckout(checkout.id)).toEqual(moved);
+  });
+});
+
 describe('write requests and units of a checkout', () => {
   it('makes each status change one UpdateItem of the checkout item, with no transaction and no index write', async () => {
     // Prepare: a client that records every call with the capacity DynamoDB Local reports

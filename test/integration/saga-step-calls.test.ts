@@ -185,15 +185,14 @@ describe("AuthorizePayment's DynamoDB calls", () => {
     world = await newWorld({ confirmation: true });
   });
 
-  it('reads the checkout and the merchant, puts the instrument, then records the authorization on the checkout', async () => {
+  it('reads the checkout and the merchant, puts the instrument, then records the authorization on the checkout it read (no second read)', async () => {
     // Act
     const calls = await callsOf(() => authorizePayment(world.deps, { checkoutId: world.checkoutId }));
-    // Assess: the GetItem before the checkout's UpdateItem is the repository's own read in updatePayment.
+    // Assess: updatePayment writes on the step's read (conditional on its version), without reading again.
     expect(names(calls)).toEqual([
       'GetItem CHECKOUT strong',
       'GetItem MERCHANT',
       'PutItem INSTRUMENT',
-      'GetItem CHECKOUT strong',
       'UpdateItem CHECKOUT',
       'UpdateItem CONNSTATS',
     ]);
@@ -201,7 +200,7 @@ describe("AuthorizePayment's DynamoDB calls", () => {
 });
 
 describe("CapturePayment's DynamoDB calls", () => {
-  it('with the inventory confirmed: 4 GetItems (no re-read before the terminal write), the instrument read beside the decision write, the notify reads beside the terminal write', async () => {
+  it('with the inventory confirmed: 3 GetItems (no re-read before the decision nor the terminal write), the instrument read beside the decision write, the notify reads beside the terminal write', async () => {
     // Prepare
     world = await newWorld({ confirmation: true });
     await authorizePayment(world.deps, { checkoutId: world.checkoutId });
@@ -215,7 +214,7 @@ describe("CapturePayment's DynamoDB calls", () => {
     );
     // Assess
     expect(tally(calls)).toEqual({
-      'GetItem CHECKOUT strong': 2, // the step's read; updatePayment's own read before the decision
+      'GetItem CHECKOUT strong': 1, // the step's read, for both phases (the decision is written on it)
       'GetItem MERCHANT': 1,
       'GetItem INSTRUMENT strong': 1,
       'UpdateItem CHECKOUT': 2, // the decision; the capture with the terminal status

@@ -125,6 +125,7 @@ export async function authorizePayment(deps: AuthorizePaymentPorts, { checkoutId
     },
     checkout.version,
     { type: 'authorized', data: { psp_reference: authorization.pspReference, amount: authorization.authorizedAmount } },
+    checkout,
   );
   return {
     pspReference: authorization.pspReference,

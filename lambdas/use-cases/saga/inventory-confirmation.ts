@@ -180,34 +180,36 @@ async function recordDecision(
   sent: { sentAt: string; url: string; deadline: number },
 ): Promise<Checkout> {
   try {
-    return await writeDecision(deps, checkout.id, checkout.version, payment, decision, sent);
+    return await writeDecision(deps, checkout, payment, decision, sent);
   } catch (error) {
     if (!(error instanceof ConcurrentModificationError)) throw error;
     const current = await loadCheckout(deps, checkout.id);
     if (Date.now() > sent.deadline) {
       throw new InventoryTimeoutError(`The merchant's answer could not be recorded within the step's 10 s (${decision.outcome})`);
     }
-    return await writeDecision(deps, checkout.id, current.version, { ...payment, ...current.payment }, decision, sent);
+    return await writeDecision(deps, current, { ...payment, ...current.payment }, decision, sent);
   }
 }
 
+/** One conditional write on `checkout` as read (its version): the repository does not read it again. */
 function writeDecision(
   deps: Pick<SagaPorts, 'checkouts'>,
-  checkoutId: string,
-  version: number,
+  checkout: Checkout,
   payment: CheckoutPayment,
   decision: InventoryDecision,
   { sentAt, url }: { sentAt: string; url: string },
 ): Promise<Checkout> {
   if (decision.outcome === 'confirmed') {
-    return deps.checkouts.updatePayment(checkoutId, { ...payment, inventoryConfirmation: 'confirmed' }, version, {
-      type: 'inventory_confirmed',
+    const confirmed = { ...payment, inventoryConfirmation: 'confirmed' as const };
+    const row = {
+      type: 'inventory_confirmed' as const,
       data: { latency_ms: decision.latencyMs, http_status: decision.httpStatus, sent_at: sentAt, url },
-    });
+    };
+    return deps.checkouts.updatePayment(checkout.id, confirmed, checkout.version, row, checkout);
   }
   const rejected = { ...payment, inventoryConfirmation: 'rejected' as const, inventoryRejection: decision.reason };
-  return deps.checkouts.updatePayment(checkoutId, rejected, version, {
-    type: 'inventory_rejected',
+  const row = {
+    type: 'inventory_rejected' as const,
     data: {
       failure_reason: decision.reason,
       message: decision.message,
@@ -216,5 +218,6 @@ function writeDecision(
       url,
       ...(decision.httpStatus !== undefined ? { http_status: decision.httpStatus } : {}),
     },
-  });
+  };
+  return deps.checkouts.updatePayment(checkout.id, rejected, checkout.version, row, checkout);
 }
