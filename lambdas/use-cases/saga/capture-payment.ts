@@ -169,7 +169,7 @@ async function captureAndRecord(
   const { payment: captured } = recordAttemptEvent(payment, { type: 'captured', capturedTotal }, new Date().toISOString());
   const captureRow = { type: 'captured' as const, data: { amount: capture.amount, psp_operation_id: capture.pspOperationId } };
   if (capturedTotal !== checkout.amount) {
-    await deps.checkouts.updatePayment(checkoutId, captured, checkout.version, captureRow);
+    await deps.checkouts.updatePayment(checkoutId, captured, checkout.version, captureRow, checkout);
     throw new CaptureIncompleteError(`Refusing to mark ${checkoutId} succeeded: captured ${capturedTotal} of ${checkout.amount}`);
   }
   await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write

@@ -210,8 +210,14 @@ async function startNextAttempt(
     ...newAttempt({ id: generateAttemptId(), connector, amount: checkout.amount, currency: checkout.currency, at }),
     failoverFrom: from.id,
   };
-  return deps.checkouts.updatePayment(checkout.id, { ...ended, attempts: [...ended.attempts, next] }, checkout.version, {
-    type: 'payment_started',
-    data: { connector, attempt: next.id, failover_from: from.connector, failover_reason: failureCode },
-  });
+  return deps.checkouts.updatePayment(
+    checkout.id,
+    { ...ended, attempts: [...ended.attempts, next] },
+    checkout.version,
+    {
+      type: 'payment_started',
+      data: { connector, attempt: next.id, failover_from: from.connector, failover_reason: failureCode },
+    },
+    checkout,
+  );
 }

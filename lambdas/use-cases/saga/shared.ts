@@ -89,5 +89,5 @@ export async function recordAttempt(
 ): Promise<void> {
   const { payment: next, transition } = recordAttemptEvent(payment, event, new Date().toISOString());
   if (transition.kind !== 'moved') return;
-  await deps.checkouts.updatePayment(checkout.id, next, checkout.version, timeline);
+  await deps.checkouts.updatePayment(checkout.id, next, checkout.version, timeline, checkout);
 }

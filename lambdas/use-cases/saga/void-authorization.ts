@@ -59,10 +59,19 @@ export async function voidAuthorization(
     pspIdempotencyKey: pspIdempotencyKey(checkoutId, 'void', tryNumberOf(payment)),
   });
   const { payment: voided } = recordAttemptEvent(payment, { type: 'voided' }, new Date().toISOString());
-  await deps.checkouts.updatePayment(checkoutId, voided, checkout.version, {
-    type: 'voided',
-    data: { amount: recorded.operation.pspAmount, psp_operation_id: recorded.operation.pspOperationId ?? recorded.operation.id },
-  });
+  await deps.checkouts.updatePayment(
+    checkoutId,
+    voided,
+    checkout.version,
+    {
+      type: 'voided',
+      data: {
+        amount: recorded.operation.pspAmount,
+        psp_operation_id: recorded.operation.pspOperationId ?? recorded.operation.id,
+      },
+    },
+    checkout,
+  );
   return { voided: true };
 }
 
@@ -100,10 +109,16 @@ async function voidUnrecordedAuthorizations(
       const current = await loadCheckout(deps, checkout.id);
       const release = releaseEvent(current, pspReference);
       const { payment: voided } = recordAttemptEvent(current.payment ?? payment, release.event, new Date().toISOString());
-      await deps.checkouts.updatePayment(checkout.id, voided, current.version, {
-        type: release.timeline,
-        data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
-      });
+      await deps.checkouts.updatePayment(
+        checkout.id,
+        voided,
+        current.version,
+        {
+          type: release.timeline,
+          data: { amount: result.amount, psp_operation_id: result.pspOperationId, psp_reference: pspReference, unrecorded: true },
+        },
+        current,
+      );
     } catch (error) {
       if (!(error instanceof PspRejectedError)) throw error; // already voided or not voidable: nothing held
     }
