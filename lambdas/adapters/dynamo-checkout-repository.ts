@@ -62,7 +62,7 @@ import {
   orderRefKey,
   processingWatchKey,
 } from './dynamo-keys';
-import { counterUpdates } from './dynamo-connector-stats';
+import { counterUpdates, undoCounterUpdate, type CounterUpdate } from './dynamo-connector-stats';
 import {
   compactInstant,
   instantOf,
@@ -267,7 +267,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       // checkout not processing and forgets it); a processing checkout without one would not be.
       if (entersProcessing) await this.armWatch(next.id, now);
       if (await this.writeConditionally(current, next, update)) {
-        await this.afterWrite(current, next, now);
+        await this.afterWrite(current, next);
         return next;
       }
     }
@@ -293,7 +293,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     if (!(await this.writeConditionally(current, next, update))) {
       throw new ConcurrentModificationError('The checkout was changed by another request');
     }
-    await this.afterWrite(current, next, now);
+    await this.afterWrite(current, next);
     return next;
   }
 
@@ -446,8 +446,54 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     }
   }
 
-  /** The one conditional write: status and version as read, plus version and updatedAt moved. */
+  /**
+   * The one conditional write: status and version as read, plus version and updatedAt moved. The
+   * connector counters of the attempts it moves go out beside it (lambdas/adapters/dynamo-connector-stats.ts)
+   * and are taken back should it fail, so they cost no round trip of their own on the saga's path.
+   */
   private async writeConditionally(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {
+    const counters = this.counterInputs(current, next);
+    const counting = counters.map((counter) =>
+      this.client.send(new UpdateCommand(counter)).then(
+        () => true,
+        () => false,
+      ),
+    );
+    let written: boolean;
+    try {
+      written = await this.writeCheckout(current, next, update);
+    } catch (error) {
+      await this.settleCounters(counters, counting, false);
+      throw error;
+    }
+    await this.settleCounters(counters, counting, written);
+    return written;
+  }
+
+  /** The counter updates of the attempt changes from `current` to `next` (none for most writes). */
+  private counterInputs(current: Checkout, next: Checkout): CounterUpdate[] {
+    const deltas = attemptCounterDeltas(
+      current.payment?.attempts ?? [],
+      next.payment?.attempts ?? [],
+      current.status === 'processing',
+    );
+    return counterUpdates(this.tableName, next.id, deltas, new Date(next.updatedAt)).flatMap((item) =>
+      item.Update !== undefined ? [item.Update] : [],
+    );
+  }
+
+  /** Waits for the counters; when the checkout write failed, takes back each one that landed. Never throws. */
+  private async settleCounters(counters: CounterUpdate[], counting: Promise<boolean>[], written: boolean): Promise<void> {
+    const landed = await Promise.all(counting);
+    if (written) return;
+    await Promise.allSettled(
+      counters
+        .filter((_, index) => landed[index])
+        .map((counter) => this.client.send(new UpdateCommand(undoCounterUpdate(counter)))),
+    );
+  }
+
+  private async writeCheckout(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {
     update.set('version', next.version).set('updatedAt', next.updatedAt);
     const input: UpdateCommandInput = {
       TableName: this.tableName,
@@ -489,23 +535,13 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   }
 
   /**
-   * What follows a landed checkout write, each its own small unconditional write: the operator
-   * view's connector counters (ADD, only when the write gave an attempt its first answer or
-   * started a failover; lost only if the process dies between the two writes, see the README's
-   * data model) and dropping the watch of a checkout that left `processing` for a
-   * non-terminal status (a watch left behind is harmless: the sweep forgets it). Their failure
-   * does not undo or fail the state change already stored.
+   * What follows a landed checkout write: dropping the watch of a checkout that left `processing`
+   * for a non-terminal status (a watch left behind is harmless: the sweep forgets it). Its failure
+   * does not undo or fail the state change already stored. (The connector counters go out beside
+   * the write itself: writeConditionally.)
    */
-  private async afterWrite(current: Checkout, next: Checkout, now: string): Promise<void> {
+  private async afterWrite(current: Checkout, next: Checkout): Promise<void> {
     const writes: Promise<unknown>[] = [];
-    const deltas = attemptCounterDeltas(
-      current.payment?.attempts ?? [],
-      next.payment?.attempts ?? [],
-      current.status === 'processing',
-    );
-    for (const item of counterUpdates(this.tableName, next.id, deltas, new Date(now))) {
-      if (item.Update !== undefined) writes.push(this.client.send(new UpdateCommand(item.Update)));
-    }
     const terminal = next.status === 'succeeded' || next.status === 'failed';
     if (current.status === 'processing' && next.status !== 'processing' && !terminal) {
       writes.push(this.client.send(new DeleteCommand({ TableName: this.tableName, Key: processingWatchKey(next.id) })));

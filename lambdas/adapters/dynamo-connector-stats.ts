@@ -3,14 +3,15 @@
  * (`CONNSTATS#<connector>`) of small counter items, one per UTC minute and shard
  * (`MINUTE#<YYYY-MM-DDTHH:MM>#<shard>`), expiring after two days.
  *
- * Writes: after a checkout's conditional write lands, the checkout repository sends
- * `counterUpdates` (ADD, no condition) as their own small UpdateItems, so a count exists only when
- * the attempt change it counts was stored (a lost condition or a re-run counts nothing). An
- * attempt is counted with its first answer (lambdas/domain/connector-stats.ts), so a successful
- * checkout sends one counter update (at authorization), none at pay or capture. A process
- * that dies between the two writes loses that count: the operator view is a rate over the last
- * hour and tolerates it, and the checkout write stays one single-item write instead of a
- * transaction (which would double its units). The shard, picked from the checkout id, spreads
+ * Writes: the checkout repository sends `counterUpdates` (ADD, no condition) as their own small
+ * UpdateItems beside the checkout's conditional write (not after it: one round trip less on the
+ * saga's path), and takes each back (`undoCounterUpdate`) when that write fails, so a count stands
+ * only when the attempt change it counts was stored (a lost condition or a re-run counts nothing).
+ * An attempt is counted with its first answer (lambdas/domain/connector-stats.ts), so a successful
+ * checkout sends one counter update (at authorization), none at pay or capture. A process that
+ * dies between a failed checkout write and the undo keeps that count: the operator view is a rate
+ * over the last hour and tolerates it, and the checkout write stays one single-item write instead
+ * of a transaction (which would double its units). The shard, picked from the checkout id, spreads
  * concurrent payments over several items.
  * Reads: one Query per connector over the last 60 minutes (at most 60 x shards small items).
  */
@@ -37,6 +38,18 @@ function shardOf(checkoutId: string): number {
   let hash = 0;
   for (let index = 0; index < checkoutId.length; index += 1) hash = (hash * 31 + checkoutId.charCodeAt(index)) >>> 0;
   return hash % CONNECTOR_STATS_SHARDS;
+}
+
+export type CounterUpdate = NonNullable<TransactItem['Update']>;
+
+/** `update` with every ADD negated: takes back counts sent beside a checkout write that then failed. */
+export function undoCounterUpdate(update: CounterUpdate): CounterUpdate {
+  const values = { ...update.ExpressionAttributeValues };
+  for (const name of COUNTER_NAMES) {
+    const value = values[`:${name}`];
+    if (typeof value === 'number') values[`:${name}`] = -value;
+  }
+  return { ...update, ExpressionAttributeValues: values };
 }
 
 /** The unconditional ADD updates that record `deltas` in the minute of `now`, one item per connector. */

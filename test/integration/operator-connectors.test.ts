@@ -94,6 +94,17 @@ describe('per-connector counters', () => {
         failed.version,
       ),
     ).rejects.toBeInstanceOf(ConcurrentModificationError);
+    // The same stale write on the caller's copy: its counters went out beside the write, which lost
+    // its condition, so they were taken back.
+    await expect(
+      repository.updatePayment(
+        second.id,
+        withLastAttempt(second, { status: 'failed', failureCode: 'psp_error' }),
+        second.version,
+        undefined,
+        second,
+      ),
+    ).rejects.toBeInstanceOf(ConcurrentModificationError);
     const after = await stats.readConnectorStats(['sandbox', 'stripe'], new Date());
     // Assess
     const delta = (connector: string, field: 'attempts' | 'authorized' | 'failed' | 'failoversOut' | 'failoversIn') =>
