@@ -28,8 +28,9 @@
  * Flags / env: --checkouts N (BENCH_CHECKOUTS, default 600), --concurrency C (BENCH_CONCURRENCY,
  * default 16), --serial N (BENCH_SERIAL, default 40), --sizing N (BENCH_SIZING, default 10), --out
  * FILE (BENCH_OUT). A short run: `npm run bench -- --checkouts 100 --serial 10 --sizing 5`.
- * PAYSTEP_BENCH_STACK_NODE_ARGS: extra Node flags for the stack process only, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (Node refuses --cpu-prof in NODE_OPTIONS).
+ * PAYSTEP_BENCH_STACK_NODE_ARGS: extra Node flags for the stack process only, after its defaults
+ * (bench/stack-runner.ts STACK_NODE_FLAGS), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
+ * it (Node refuses --cpu-prof in NODE_OPTIONS).
  * PAYSTEP_DYNAMODB_LOCAL_JVM_FLAGS: DynamoDB Local's JVM flags instead of local/dynamodb-local.ts's
  * defaults (empty: the JVM's own), to compare launch settings by throughput.cpuMsPerCheckout.childProcesses.
  */
@@ -59,7 +60,7 @@ import {
 import type { CounterSnapshot } from './instrumentation';
 import { benchSummaryLine, formatBenchMarkdown } from './report-markdown';
 import { buildBenchReport, type BenchOptions, type BenchReport, type BundleFigures, type CheckoutTiming } from './report';
-import { startBenchStack, type BenchStack } from './stack-runner';
+import { stackNodeArgs, startBenchStack, type BenchStack } from './stack-runner';
 import { listDescendants } from '../test/e2e/harness';
 
 export { BENCH_TARGETS, type BenchOptions, type BenchReport } from './report';
@@ -157,6 +158,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
         node: process.version,
+        stackNodeArgs: stackNodeArgs(),
         loadAverageBefore,
         loadAverageAfter: loadavg(),
       },

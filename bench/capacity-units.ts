@@ -100,31 +100,53 @@ export function writeTargets(command: string, input: Record<string, unknown>): W
 export function dynamoValueBytes(value: unknown): number {
   if (value === null || value === undefined || typeof value === 'boolean') return 1;
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    // The common case without the string work below: significant digits of an integer.
+    let magnitude = Math.abs(value);
+    if (magnitude === 0) return 2;
+    while (magnitude % 10 === 0) magnitude /= 10;
+    let digits = 1;
+    while (magnitude >= 10) {
+      magnitude = Math.floor(magnitude / 10);
+      digits += 1;
+    }
+    return Math.ceil(digits / 2) + 1;
+  }
   if (typeof value === 'number' || typeof value === 'bigint') {
     const digits = String(value).replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
     return Math.ceil(Math.max(1, digits.length) / 2) + 1;
   }
   if (value instanceof Uint8Array) return value.byteLength;
-  if (value instanceof Set)
-    return [...(value as Set<unknown>)].reduce<number>((sum, member) => sum + dynamoValueBytes(member), 0);
-  if (Array.isArray(value)) return value.reduce<number>((sum, element) => sum + 1 + dynamoValueBytes(element), 3);
+  if (value instanceof Set) {
+    let sum = 0;
+    for (const member of value as Set<unknown>) sum += dynamoValueBytes(member);
+    return sum;
+  }
+  if (Array.isArray(value)) {
+    let sum = 3;
+    for (const element of value as unknown[]) sum += 1 + dynamoValueBytes(element);
+    return sum;
+  }
   if (typeof value === 'object') {
     const number = (value as { value?: unknown }).value;
     if (value.constructor?.name === 'NumberValue' && typeof number === 'string') return dynamoValueBytes(Number(number));
-    return Object.entries(value).reduce(
-      (sum, [name, element]) => sum + 1 + Buffer.byteLength(name, 'utf8') + dynamoValueBytes(element),
-      3,
-    );
+    let sum = 3;
+    for (const name of Object.keys(value)) {
+      sum += 1 + Buffer.byteLength(name, 'utf8') + dynamoValueBytes((value as Record<string, unknown>)[name]);
+    }
+    return sum;
   }
   return 1;
 }
 
 /** An item's size: attribute names plus values. */
 export function dynamoItemBytes(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce(
-    (sum, [name, value]) => (value === undefined ? sum : sum + Buffer.byteLength(name, 'utf8') + dynamoValueBytes(value)),
-    0,
-  );
+  let sum = 0;
+  for (const name of Object.keys(item)) {
+    const value = item[name];
+    if (value !== undefined) sum += Buffer.byteLength(name, 'utf8') + dynamoValueBytes(value);
+  }
+  return sum;
 }
 
 /** Units of `unitBytes` (1 KB for writes, 4 KB for reads) an item takes, at least 1. */

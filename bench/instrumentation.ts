@@ -11,11 +11,10 @@
  * by how they are called (an API route, a scheduled run with no event, any other invocation).
  * Used only by bench/stack-process.ts; nothing here is bundled into a Lambda.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import { ClientRequest } from 'node:http';
 import { LOCAL_INVOCATION_HOOK, type LocalInvocationHook } from '../local/handlers';
-import { takeSpans, traceInvocation, type InvocationSpan } from './latency-trace';
+import { invocationScope, takeSpans, traceInvocation, type InvocationSpan } from './latency-trace';
 import {
   awsReadUnits,
   awsWriteUnits,
@@ -138,7 +137,6 @@ interface Invocation {
   /** Set once it wrote or delivered: a scheduled run that did neither is idle. */
   worked: boolean;
 }
-const current = new AsyncLocalStorage<Invocation>();
 
 function emptyCounters(kind: EntryKind, routeKey?: string): EntryCounters {
   return {
@@ -164,7 +162,7 @@ function countersFor(key: string, kind: EntryKind, routeKey?: string): EntryCoun
 
 /** Where a call outside any invocation is counted. */
 function activeCounters(): { counters: EntryCounters; invocation?: Invocation } {
-  const invocation = current.getStore();
+  const invocation = invocationScope.getStore()?.counting as Invocation | undefined;
   return invocation !== undefined ? { counters: invocation.counters, invocation } : { counters: countersFor(OUTSIDE, 'outside') };
 }
 
@@ -209,7 +207,7 @@ function mergeInto(target: EntryCounters, from: EntryCounters): void {
 
 /**
  * Installs the invocation hook; must run before the stack loads any handler. Each invocation runs
- * inside an AsyncLocalStorage scope naming it, so the DynamoDB middleware can attribute calls.
+ * inside an AsyncLocalStorage scope naming it (latency-trace.ts' invocationScope, shared with its span), so the DynamoDB middleware can attribute calls.
  */
 export function installInvocationCounting(): void {
   const hook: LocalInvocationHook = (entry, handler) => {
@@ -221,7 +219,7 @@ export function installInvocationCounting(): void {
       invocation.counters.invocations = 1;
       const started = performance.now();
       try {
-        return await current.run(invocation, () =>
+        return await invocationScope.run({ counting: invocation }, () =>
           traceInvocation(key, kind, async () => await (handler as unknown as (...a: unknown[]) => unknown)(...args)),
         );
       } catch (error) {

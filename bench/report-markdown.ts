@@ -95,7 +95,7 @@ export function formatBenchMarkdown(report: BenchReport): string {
   const usd = (value: number): string => `$${value < 1 ? value.toFixed(3) : value.toFixed(2)}`;
   const m = report.machine;
   const lines = [
-    `Measured ${report.measuredAt.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, load average before ${m.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}.`,
+    `Measured ${report.measuredAt.slice(0, 10)} on ${m.cpus} cores (${m.cpuModel}), Node ${m.node}${m.stackNodeArgs !== undefined && m.stackNodeArgs.length > 0 ? ` (stack process: ${m.stackNodeArgs.join(' ')})` : ''}, load average before ${m.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}.`,
     `${report.throughput.checkouts} checkouts at concurrency ${report.options.concurrency}, in memory, sandbox PSP approving, demo merchant confirming at once.`,
     '',
     '| throughput | value |',

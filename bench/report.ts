@@ -110,7 +110,15 @@ export interface BenchMeasurements {
 export interface BenchReport {
   kind: 'paystep-bench';
   measuredAt: string;
-  machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    /** The stack process's Node flags (bench/stack-runner.ts stackNodeArgs); absent in older reports. */
+    stackNodeArgs?: string[];
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+  };
   options: Omit<BenchOptions, 'log'>;
   throughput: {
     checkouts: number;

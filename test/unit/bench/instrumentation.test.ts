@@ -21,6 +21,7 @@ import {
   whenResultWebhookDelivered,
   type DynamoCallCounts,
 } from '../../../bench/instrumentation';
+import { invocationScope, type InvocationScope } from '../../../bench/latency-trace';
 import { LOCAL_INVOCATION_HOOK, type LocalInvocationHook } from '../../../local/handlers';
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
@@ -183,6 +184,25 @@ describe('bench invocation and delivery counting', () => {
     expect(entries['some-timer']).toMatchObject({ kind: 'scheduled', invocations: 1 });
     expect(entries['some-timer']!.dynamodb.UpdateItemCommand!.calls).toBe(1);
     expect(entries['some-step']).toMatchObject({ kind: 'invoked', invocations: 1 });
+    delete (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK];
+  });
+
+  it('keeps one invocation scope: the counters and the latency span of a counted invocation share one storage', async () => {
+    // Prepare: the hook installed (each enabled AsyncLocalStorage costs work on every promise on Node 20).
+    installInvocationCounting();
+    const hook = (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK] as LocalInvocationHook;
+    let seen: InvocationScope | undefined;
+    const step = hook('some-step', async (_input: unknown) => {
+      await Promise.resolve();
+      seen = invocationScope.getStore();
+    });
+    resetCounters();
+    // Act
+    await step({ checkoutId: 'chk_1' });
+    // Assess: one store holds both; the span was kept under the entry's name.
+    expect(seen?.counting).toBeDefined();
+    expect(seen?.span).toMatchObject({ entry: 'some-step', kind: 'invoked' });
+    expect(snapshotCounters().spans?.map((span) => span.entry)).toEqual(['some-step']);
     delete (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK];
   });
 
