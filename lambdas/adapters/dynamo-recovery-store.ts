@@ -16,23 +16,24 @@
  * that outlived its Lambda) never act on the same checkout at once; a sweep that dies only delays
  * the next one by the lease length.
  *
- * Watch items of the previous version (one item per checkout in the RECOVERY#PROCESSING
- * partition) are still listed after the gsi3 entries, recovered, and deleted when forgotten; they
- * are never written any more.
+ * Forgetting is DynamoOutcomeWatch's (dynamo-outcome-watch.ts, all the saga bundles). Watch items of
+ * the previous version (one item per checkout in the RECOVERY#PROCESSING partition) are still
+ * listed after the gsi3 entries, recovered, and deleted when forgotten; they are never written any
+ * more.
  */
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
 import {
   checkoutKey,
   CHECKOUT_PK_PREFIX,
   GSI3,
   PROCESSING_WATCH_PK,
-  processingWatchKey,
   RECOVERY_LEASE_OWNER,
   RECOVERY_LEASE_UNTIL,
   RECOVERY_WATCH_GSI_PK,
 } from './dynamo-keys';
 import { batchGetItems } from './dynamo-batch-get';
+import { DynamoOutcomeWatch, LEASE_NAMES } from './dynamo-outcome-watch';
 import { isConditionalCheckFailure, queryItems, translateStoreError } from './dynamo-support';
 
 /** A watch as listed, before the checkout's status and lease are read. */
@@ -43,14 +44,8 @@ interface ListedWatch {
   leaseOwner?: unknown;
 }
 
-const LEASE_NAMES = { '#until': RECOVERY_LEASE_UNTIL, '#owner': RECOVERY_LEASE_OWNER } as const;
-
-export class DynamoRecoveryStore implements RecoveryStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+/** Forgetting (DynamoOutcomeWatch, which the saga imports alone) plus what only the sweep uses. */
+export class DynamoRecoveryStore extends DynamoOutcomeWatch implements RecoveryStore {
   /** The gsi3 entries (oldest first), then the previous version's watch items, one entry per checkout. */
   async listProcessing(limit: number): Promise<ProcessingWatch[]> {
     const entries = await queryItems(
@@ -147,61 +142,6 @@ export class DynamoRecoveryStore implements RecoveryStore {
     } catch (error) {
       if (isConditionalCheckFailure(error)) return;
       translateStoreError(error);
-    }
-  }
-
-  /**
-   * One UpdateItem REMOVE of the gsi3 entry and the lease, conditioned on the checkout existing and
-   * not being in `processing` (a processing checkout is never left without a watch, even if it
-   * re-entered processing after the caller looked). Only when the checkout had no gsi3 entry (a
-   * watch of the previous version, or a repeat) is the old watch item deleted too.
-   */
-  async forgetCheckout(checkoutId: string): Promise<void> {
-    let hadEntry: boolean | undefined;
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: checkoutKey(checkoutId),
-          UpdateExpression: 'REMOVE gsi3pk, gsi3sk, #until, #owner',
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :processing',
-          ExpressionAttributeNames: { ...LEASE_NAMES, '#status': 'status' },
-          ExpressionAttributeValues: { ':processing': 'processing' },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      hadEntry = Attributes?.['gsi3pk'] !== undefined;
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) translateStoreError(error);
-    }
-    if (hadEntry === true) return;
-    // The condition failed: a processing checkout keeps every watch; with no checkout at all, only
-    // an old watch item can be left.
-    if (hadEntry === undefined && (await this.checkoutExists(checkoutId))) return;
-    await this.deleteOldWatch(checkoutId);
-  }
-
-  private async deleteOldWatch(checkoutId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: processingWatchKey(checkoutId) }));
-    } catch (error) {
-      translateStoreError(error);
-    }
-  }
-
-  private async checkoutExists(checkoutId: string): Promise<boolean> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: checkoutKey(checkoutId),
-          ProjectionExpression: 'pk',
-          ConsistentRead: true,
-        }),
-      );
-      return Item !== undefined;
-    } catch (error) {
-      return translateStoreError(error);
     }
   }
 }
