@@ -4,14 +4,14 @@
  * checkout item without disturbing the checkout's versioned writes, and watch items of the previous
  * version (RECOVERY#PROCESSING) are still listed and deleted.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
 import { generateCheckoutId, sha256Hex } from '../../lambdas/domain/ids';
 import type { Checkout } from '../../lambdas/domain/model';
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { ConcurrentModificationError } from '../../lambdas/errors';
 
 let db: DynamoDbLocal;
@@ -294,5 +294,52 @@ describe('watch items of the previous version', () => {
     expect(watched).toContain(stillProcessing.id);
     for (const id of [finished.id, reopened.id, gone]) expect(watched).not.toContain(id);
     expect(await rawItem(gone)).toBeUndefined();
+  });
+});
+
+describe('the local table of a data dir written before gsi3', () => {
+  it('gets gsi3 (keys only) added by ensureTable, and the watch works on it', async () => {
+    // Prepare: the table as the previous version created it (gsi1 and gsi2 only)
+    const tableName = `paystep-before-gsi3-${Date.now()}`;
+    const index = (name: string, projection: 'ALL' | 'KEYS_ONLY') => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
+        { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: projection },
+    });
+    await db.client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [index('gsi1', 'ALL'), index('gsi2', 'KEYS_ONLY')],
+      }),
+    );
+    // Act
+    await ensureTable(db.client, tableName);
+    const { Table } = await db.client.send(new DescribeTableCommand({ TableName: tableName }));
+    const repository = new DynamoCheckoutRepository(client, tableName);
+    const checkout = newCheckout();
+    await repository.createCheckout(checkout);
+    await repository.transitionCheckout({ checkoutId: checkout.id, from: ['open'], to: 'processing' });
+    const listed = await new DynamoRecoveryStore(client, tableName).listProcessing(10);
+    // Assess
+    expect(Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === 'gsi3')).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+    expect(listed.map((watch) => watch.checkoutId)).toEqual([checkout.id]);
   });
 });
