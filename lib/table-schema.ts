@@ -12,6 +12,10 @@ export const TABLE_SCHEMA = {
     // Keys only and sparse: an entry costs one write unit when its keys change, nothing when the
     // rest of the item does (issue 14). Readers fetch the items they need by key.
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' },
+    // The recovery watch list (lambdas/adapters/dynamo-recovery-store.ts), keys only and sparse:
+    // entries exist only on checkouts in flight. CloudFormation adds one GSI per stack update, so a
+    // stack with gsi1 and gsi2 gets gsi3 in one deploy; a stack older than gsi2 needs two deploys.
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
   ],
 } as const;
 

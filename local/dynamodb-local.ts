@@ -205,7 +205,11 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
-/** A data dir written by an older version lacks a newer index: add it (one per UpdateTable, as on AWS). */
+/**
+ * A data dir written by an older version lacks a newer index: add it (one per UpdateTable, as on
+ * AWS), and wait until it is ACTIVE: DynamoDB Local backfills a new index for a moment (about a
+ * second) during which a Query on it fails with InternalFailure, and a next index may not start.
+ */
 async function addMissingIndexes(client: DynamoDBClient, tableName: string): Promise<void> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
@@ -229,7 +233,17 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string): Pro
         ],
       }),
     );
+    await waitForActiveIndex(client, tableName, gsi.indexName);
   }
+}
+
+async function waitForActiveIndex(client: DynamoDBClient, tableName: string, indexName: string): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 60_000;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === indexName)?.IndexStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Index ${indexName} of table ${tableName} did not become ACTIVE within 60 s`);
 }
 
 /** Creates the card vault table (same key schema as the CDK stateful stack) if it does not exist yet. */

@@ -9,10 +9,11 @@
  * The item carries gsi2 keys (keys-only index, set once at create, so later writes cost no index
  * unit) for the merchant's listing, and no gsi1 keys. Items written by the previous version stay
  * readable: their `EVENT#` timeline rows are read with the item, their gsi1 entry is listed after
- * the gsi2 entries, and their `EVENTKEY#` markers are simply no longer consulted.
+ * the gsi2 entries, and their `EVENTKEY#` markers are simply no longer consulted. While a payment
+ * is in flight the item also carries the recovery watch (gsi3 keys, set and removed by the status
+ * changes themselves, see watchChange) and, when a sweep claims it, the sweep's lease.
  */
 import {
-  DeleteCommand,
   GetCommand,
   QueryCommand,
   UpdateCommand,
@@ -60,7 +61,9 @@ import {
   merchantCheckoutsGsiPk,
   OLD_TIMELINE_SK_RANGE,
   orderRefKey,
-  processingWatchKey,
+  RECOVERY_LEASE_OWNER,
+  RECOVERY_LEASE_UNTIL,
+  RECOVERY_WATCH_GSI_PK,
 } from './dynamo-keys';
 import { counterUpdates, undoCounterUpdate, type CounterUpdate } from './dynamo-connector-stats';
 import {
@@ -80,7 +83,21 @@ import {
 const TRANSITION_ATTEMPTS = 4;
 
 /** Attributes of the item that are storage only, never part of the Checkout. */
-const STORAGE_ATTRIBUTES = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'events', 'eventKeys'] as const;
+const STORAGE_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'entity',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  RECOVERY_LEASE_UNTIL,
+  RECOVERY_LEASE_OWNER,
+  'events',
+  'eventKeys',
+] as const;
 
 type EventInput = NonNullable<CheckoutTransition['event']>;
 
@@ -99,11 +116,21 @@ function toItem(checkout: Checkout): Record<string, unknown> {
     entity: 'checkout',
     gsi2pk: merchantCheckoutsGsiPk(checkout.merchantId),
     gsi2sk: `${checkout.createdAt}#${checkout.id}`,
+    // Created already in flight (tools and tests): watched from the start, as a pay would.
+    ...(checkout.status === 'processing' ? watchEntry(checkout.updatedAt) : {}),
     ...rest,
     csh: storedSecretHash(clientSecretHash),
     payment: payment === undefined ? undefined : storedPayment(payment, checkout),
     cx: compactInstant(expiresAt),
   });
+}
+
+/**
+ * The checkout's recovery watch (gsi3, keys only; lambdas/adapters/dynamo-recovery-store.ts): set
+ * by the write that enters `processing`, so a processing checkout is never without one.
+ */
+function watchEntry(since: string): { gsi3pk: string; gsi3sk: string } {
+  return { gsi3pk: RECOVERY_WATCH_GSI_PK, gsi3sk: since };
 }
 
 /** The Checkout an item of any layout holds (exported for local tools that read the item by key). */
@@ -153,6 +180,24 @@ function decodeListCursor(cursor: string, gsiPk: string): ListPosition {
   return parts.length === 3
     ? { index: GSI2, startKey: { pk, sk: CHECKOUT_SK, gsi2pk: gsiPk, gsi2sk: gsiSk } }
     : { index: GSI1, startKey: { pk, sk: CHECKOUT_SK, gsi1pk: gsiPk, gsi1sk: gsiSk } };
+}
+
+/**
+ * The recovery watch's part of a status change, in the same conditional UpdateItem: entering
+ * `processing` sets the gsi3 entry (since = now); leaving it for a non-terminal status removes it.
+ * A terminal write keeps it (the outcome watch) until NotifyMerchant, or the sweep, has stored the
+ * result events and forgets it (DynamoRecoveryStore.forgetCheckout). The sweep's lease attributes
+ * are never named here: a status change leaves a lease in place.
+ */
+function watchChange(update: UpdateBuilder, current: Checkout, next: Checkout, now: string): void {
+  if (next.status === 'processing' && current.status !== 'processing') {
+    for (const [attribute, value] of Object.entries(watchEntry(now))) update.set(attribute, value);
+    return;
+  }
+  const terminal = next.status === 'succeeded' || next.status === 'failed';
+  if (current.status === 'processing' && next.status !== 'processing' && !terminal) {
+    update.set('gsi3pk', undefined).set('gsi3sk', undefined);
+  }
 }
 
 export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQueries {
@@ -262,12 +307,8 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
         rows.map((row) => storedEvent(row, now)),
       );
       if (transition.payRequest !== undefined) update.appendToList('payRequests', [withoutUndefined(transition.payRequest)]);
-      const entersProcessing = next.status === 'processing' && current.status !== 'processing';
-      // The watch first: a watch whose transition then loses is harmless (the sweep finds the
-      // checkout not processing and forgets it); a processing checkout without one would not be.
-      if (entersProcessing) await this.armWatch(next.id, now);
+      watchChange(update, current, next, now);
       if (await this.writeConditionally(current, next, update)) {
-        await this.afterWrite(current, next);
         return next;
       }
     }
@@ -293,7 +334,6 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     if (!(await this.writeConditionally(current, next, update))) {
       throw new ConcurrentModificationError('The checkout was changed by another request');
     }
-    await this.afterWrite(current, next);
     return next;
   }
 
@@ -510,42 +550,5 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
       if (isConditionalCheckFailure(error)) return false;
       return translateStoreError(error);
     }
-  }
-
-  /**
-   * The recovery watch (lambdas/adapters/dynamo-recovery-store.ts): a small item of its own, so the
-   * sweep's lease on it is never overwritten by a checkout write. Armed before the write that
-   * enters `processing` (SET only: a lease on it survives). The terminal write leaves it in place
-   * as the outcome watch (NotifyMerchant forgets it once the result events are stored); a write
-   * from `processing` back to a non-terminal status drops it just after.
-   */
-  private async armWatch(checkoutId: string, now: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: processingWatchKey(checkoutId),
-          UpdateExpression: 'SET entity = :entity, checkoutId = :checkoutId, since = :since',
-          ExpressionAttributeValues: { ':entity': 'processing_watch', ':checkoutId': checkoutId, ':since': now },
-        }),
-      );
-    } catch (error) {
-      translateStoreError(error);
-    }
-  }
-
-  /**
-   * What follows a landed checkout write: dropping the watch of a checkout that left `processing`
-   * for a non-terminal status (a watch left behind is harmless: the sweep forgets it). Its failure
-   * does not undo or fail the state change already stored. (The connector counters go out beside
-   * the write itself: writeConditionally.)
-   */
-  private async afterWrite(current: Checkout, next: Checkout): Promise<void> {
-    const writes: Promise<unknown>[] = [];
-    const terminal = next.status === 'succeeded' || next.status === 'failed';
-    if (current.status === 'processing' && next.status !== 'processing' && !terminal) {
-      writes.push(this.client.send(new DeleteCommand({ TableName: this.tableName, Key: processingWatchKey(next.id) })));
-    }
-    await Promise.allSettled(writes);
   }
 }

@@ -93,8 +93,20 @@ export const pspAuthorizationStateKey = (connector: string, reference: string) =
   sk: 'PSPAUTH',
 });
 /**
- * The recovery watch list: one item per checkout in `processing`, all in one partition (in-flight
- * payments only: written with the status change to processing, deleted with the change out of it).
+ * gsi3 (keys only, sparse): the recovery watch list. The checkout item itself carries the entry
+ * (`gsi3pk` = RECOVERY_WATCH_GSI_PK, `gsi3sk` = when it entered processing, ISO 8601, so the
+ * sweep reads the oldest first) from the write that enters `processing` until its result events
+ * are stored (or, for a checkout that leaves `processing` for a non-terminal status, until that
+ * write). In-flight payments only; one partition, as the watch items before it.
+ */
+export const GSI3 = 'gsi3';
+export const RECOVERY_WATCH_GSI_PK = 'RECOVERY';
+/** The sweep's lease on a checkout: attributes of the checkout item that no checkout write sets. */
+export const RECOVERY_LEASE_UNTIL = 'recoveryLeaseUntil';
+export const RECOVERY_LEASE_OWNER = 'recoveryLeaseOwner';
+/**
+ * The previous version's watch list: one item per watched checkout in this partition (with its own
+ * lease). No longer written; the sweep still lists, recovers and deletes the ones left.
  */
 export const PROCESSING_WATCH_PK = 'RECOVERY#PROCESSING';
 export const processingWatchKey = (checkoutId: string) => ({ pk: PROCESSING_WATCH_PK, sk: `CHECKOUT#${checkoutId}` });

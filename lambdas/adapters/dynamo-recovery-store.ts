@@ -1,56 +1,109 @@
 /**
- * RecoveryStore on DynamoDB: the watch list (one partition, one small item per watched checkout)
- * and the sweep's lease on a checkout, kept in the watch item so no checkout write can overwrite
- * it. dynamo-checkout-repository.ts arms the watch just before the write that enters
- * `processing`; it stays through the terminal write (then it is the outcome watch) until
- * NotifyMerchant (or the sweep) forgets it. For a terminal checkout `since` is the checkout's
- * `updatedAt` (when the result was recorded), read with one BatchGetItem per page of watches, so
- * the sweep gives NotifyMerchant the same time as before the watch stopped being rewritten at the
- * terminal write. The lease is a conditional write (no live lease, or our own), so
- * two sweeps (overlapping schedule runs, or a run that outlived its Lambda) never act on the same
- * checkout at once; a sweep that dies only delays the next one by the lease length.
+ * RecoveryStore on DynamoDB: the watch list is the sparse, keys-only gsi3 (`gsi3pk` = RECOVERY,
+ * `gsi3sk` = when the checkout entered processing), whose entries are attributes of the checkout
+ * item itself: dynamo-checkout-repository.ts sets them in the conditional UpdateItem that enters
+ * `processing`, so arming the watch costs no write request of its own. The entry stays through the
+ * terminal write (then it is the outcome watch) until NotifyMerchant (or the sweep) forgets it with
+ * an UpdateItem REMOVE once the result events are stored. For a terminal checkout `since` is the
+ * checkout's `updatedAt` (when the result was recorded), read with one BatchGetItem per page of
+ * watches together with the lease.
+ *
+ * The sweep's lease is two attributes of the checkout item (RECOVERY_LEASE_UNTIL / _OWNER) that no
+ * checkout write names (every checkout write is an UpdateItem SET of named attributes; the only
+ * PutItem is the create, conditioned on no item), so a saga write never overwrites it, and the
+ * claim moves neither `version` nor `status`, so versioned writes are unaffected. The claim is a
+ * conditional write (no live lease, or our own): two sweeps (overlapping schedule runs, or a run
+ * that outlived its Lambda) never act on the same checkout at once; a sweep that dies only delays
+ * the next one by the lease length.
+ *
+ * Forgetting is DynamoOutcomeWatch's (dynamo-outcome-watch.ts, all the saga bundles). Watch items of
+ * the previous version (one item per checkout in the RECOVERY#PROCESSING partition) are still
+ * listed after the gsi3 entries, recovered, and deleted when forgotten; they are never written any
+ * more.
  */
-import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
-import { checkoutKey, PROCESSING_WATCH_PK, processingWatchKey } from './dynamo-keys';
+import {
+  checkoutKey,
+  CHECKOUT_PK_PREFIX,
+  GSI3,
+  PROCESSING_WATCH_PK,
+  RECOVERY_LEASE_OWNER,
+  RECOVERY_LEASE_UNTIL,
+  RECOVERY_WATCH_GSI_PK,
+} from './dynamo-keys';
 import { batchGetItems } from './dynamo-batch-get';
+import { DynamoOutcomeWatch, LEASE_NAMES } from './dynamo-outcome-watch';
 import { isConditionalCheckFailure, queryItems, translateStoreError } from './dynamo-support';
 
-export class DynamoRecoveryStore implements RecoveryStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+/** A watch as listed, before the checkout's status and lease are read. */
+interface ListedWatch {
+  checkoutId: string;
+  since: string;
+  leaseUntil?: unknown;
+  leaseOwner?: unknown;
+}
 
+/** Forgetting (DynamoOutcomeWatch, which the saga imports alone) plus what only the sweep uses. */
+export class DynamoRecoveryStore extends DynamoOutcomeWatch implements RecoveryStore {
+  /** The gsi3 entries (oldest first), then the previous version's watch items, one entry per checkout. */
   async listProcessing(limit: number): Promise<ProcessingWatch[]> {
-    const items = await queryItems(
+    const entries = await queryItems(
       this.client,
       {
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK },
+        IndexName: GSI3,
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': RECOVERY_WATCH_GSI_PK },
       },
       limit,
     );
+    const listed = new Map<string, ListedWatch>();
+    for (const entry of entries) {
+      const checkoutId = String(entry['pk']).slice(CHECKOUT_PK_PREFIX.length);
+      listed.set(checkoutId, { checkoutId, since: entry['gsi3sk'] as string });
+    }
+    if (listed.size < limit) {
+      const legacy = await queryItems(
+        this.client,
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': PROCESSING_WATCH_PK },
+        },
+        limit - listed.size,
+      );
+      for (const item of legacy) {
+        const checkoutId = item['checkoutId'] as string;
+        if (listed.has(checkoutId)) continue;
+        listed.set(checkoutId, {
+          checkoutId,
+          since: item['since'] as string,
+          leaseUntil: item['leaseUntil'],
+          leaseOwner: item['leaseOwner'],
+        });
+      }
+    }
+    const watches = [...listed.values()];
     const checkouts = await batchGetItems(
       this.client,
       this.tableName,
-      items.map((item) => checkoutKey(item['checkoutId'] as string)),
-      { projection: ['status', 'updatedAt'] },
+      watches.map((watch) => checkoutKey(watch.checkoutId)),
+      { projection: ['status', 'updatedAt', RECOVERY_LEASE_UNTIL, RECOVERY_LEASE_OWNER] },
     );
-    const recorded = new Map(
-      checkouts
-        .filter((checkout) => checkout['status'] === 'succeeded' || checkout['status'] === 'failed')
-        .map((checkout) => [checkout['pk'], checkout['updatedAt'] as string]),
-    );
-    return items.map((item) => {
-      const since = item['since'] as string;
-      const resultAt = recorded.get(checkoutKey(item['checkoutId'] as string).pk);
+    const byPk = new Map(checkouts.map((checkout) => [checkout['pk'], checkout]));
+    return watches.map((watch) => {
+      const checkout = byPk.get(checkoutKey(watch.checkoutId).pk);
+      const status = checkout?.['status'];
+      const resultAt = status === 'succeeded' || status === 'failed' ? (checkout?.['updatedAt'] as string) : undefined;
+      // The checkout's lease; for an old watch item, the lease an older sweep kept in it.
+      const leaseUntil = checkout?.[RECOVERY_LEASE_UNTIL] ?? watch.leaseUntil;
+      const leaseOwner = checkout?.[RECOVERY_LEASE_OWNER] ?? watch.leaseOwner;
       return {
-        checkoutId: item['checkoutId'] as string,
-        since: resultAt !== undefined && resultAt > since ? resultAt : since,
-        ...(typeof item['leaseUntil'] === 'string' ? { leaseUntil: item['leaseUntil'] } : {}),
-        ...(typeof item['leaseOwner'] === 'string' ? { leaseOwner: item['leaseOwner'] } : {}),
+        checkoutId: watch.checkoutId,
+        since: resultAt !== undefined && resultAt > watch.since ? resultAt : watch.since,
+        ...(typeof leaseUntil === 'string' ? { leaseUntil } : {}),
+        ...(typeof leaseOwner === 'string' ? { leaseOwner } : {}),
       };
     });
   }
@@ -60,10 +113,10 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: processingWatchKey(checkoutId),
-          UpdateExpression: 'SET leaseUntil = :until, leaseOwner = :owner',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          Key: checkoutKey(checkoutId),
+          UpdateExpression: 'SET #until = :until, #owner = :owner',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#until) OR #until < :now OR #owner = :owner)',
+          ExpressionAttributeNames: LEASE_NAMES,
           ExpressionAttributeValues: { ':until': leaseUntil.toISOString(), ':owner': owner, ':now': now.toISOString() },
         }),
       );
@@ -79,22 +132,15 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: processingWatchKey(checkoutId),
-          UpdateExpression: 'REMOVE leaseUntil, leaseOwner',
-          ConditionExpression: 'leaseOwner = :owner',
+          Key: checkoutKey(checkoutId),
+          UpdateExpression: 'REMOVE #until, #owner',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: LEASE_NAMES,
           ExpressionAttributeValues: { ':owner': owner },
         }),
       );
     } catch (error) {
       if (isConditionalCheckFailure(error)) return;
-      translateStoreError(error);
-    }
-  }
-
-  async forgetCheckout(checkoutId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: processingWatchKey(checkoutId) }));
-    } catch (error) {
       translateStoreError(error);
     }
   }

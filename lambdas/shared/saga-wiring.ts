@@ -11,7 +11,7 @@
  * manual capture: AUTHORIZATION_VALIDITY_SECONDS (default 7 days) and
  * AUTHORIZATION_EXPIRY_WARNING_SECONDS (default 24 h), compressed locally by local/stack.ts.
  */
-import { DynamoRecoveryStore } from '../adapters/dynamo-recovery-store';
+import { DynamoOutcomeWatch } from '../adapters/dynamo-outcome-watch';
 import type { Context } from 'aws-lambda';
 import { merchantGatewaysFromEnv } from '../connectors/merchant-gateways';
 import { gatewaysFromEnv } from '../connectors/registry';
@@ -54,7 +54,7 @@ function once<T>(build: () => T): () => T {
   return () => (built ??= { value: build() }).value;
 }
 
-const outcomeWatch = once(() => new DynamoRecoveryStore(documentClient, storeConfig.tableName));
+const outcomeWatch = once(() => new DynamoOutcomeWatch(documentClient, storeConfig.tableName));
 const authorizationPolicy = once(() =>
   parseAuthorizationPolicy(
     optionalEnv('AUTHORIZATION_VALIDITY_SECONDS', ''),

@@ -28,7 +28,7 @@ import { tryNumberOf } from '../domain/payment-tries';
 import { ConcurrentModificationError, InvalidTransitionError, NotFoundError, PspRejectedError } from '../errors';
 import type { PspCallbackStore } from '../ports/callbacks';
 import type { PspAuthorizationView } from '../ports/payments';
-import type { RecoveryStore } from '../ports/recovery';
+import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 import { connectorOfReference, connectorsOf, gatewayFor } from './connector-gateways';
 import { runSagaOperation } from './financial-instruments';
@@ -79,7 +79,7 @@ export async function runReconciliationSweep(
   report.watched = watches.length;
   for (const watch of watches) {
     try {
-      await sweepCheckout(deps, watch.checkoutId, watch.since, report);
+      await sweepCheckout(deps, watch, report);
     } catch (error) {
       report.errors += 1;
       deps.log?.('reconciliation failed for a checkout', {
@@ -91,12 +91,8 @@ export async function runReconciliationSweep(
   return report;
 }
 
-async function sweepCheckout(
-  deps: ReconciliationDependencies,
-  checkoutId: string,
-  since: string,
-  report: SweepReport,
-): Promise<void> {
+async function sweepCheckout(deps: ReconciliationDependencies, watch: ProcessingWatch, report: SweepReport): Promise<void> {
+  const { checkoutId, since } = watch;
   const now = deps.now?.() ?? new Date();
   const checkout = await deps.checkouts.getCheckout(checkoutId);
   if (checkout !== undefined && (checkout.status === 'succeeded' || checkout.status === 'failed')) {
@@ -113,6 +109,9 @@ async function sweepCheckout(
   }
   await tendWaitingSaga(deps, checkout, now, report);
   if (now.getTime() - Date.parse(since) < deps.stuckAfterMs) return;
+  // Listed with another sweep's live lease (on a watch item of the previous version, the only lease
+  // the claim below does not see): left to that sweep.
+  if (watch.leaseUntil !== undefined && watch.leaseOwner !== deps.owner && Date.parse(watch.leaseUntil) > now.getTime()) return;
   if (!(await deps.recovery.claimCheckout(checkoutId, deps.owner, now, new Date(now.getTime() + deps.leaseMs)))) return;
   if (
     checkout.payment?.recoveredBy === undefined &&

@@ -145,7 +145,8 @@ describe('bundle budget', () => {
     expect(table.split('\n')[0]).toContain('Init target 50 ms');
     expect(table).toMatch(/\| web-checkout \|.*\| \d+ \(\d+ \+ SDK \d+\) \| ok \| (ok|over) \|/);
     expect(table).toMatch(/\| api-customers \|.*\| n\/a \| (ok|over) \| n\/a \|/);
-    expect(origins.split('\n').length).toBe(sizes.filter((size) => size.bytes > 150_000).length);
+    // One line per bundle over the 150 KB target; none is an empty report (no lines).
+    expect(origins === '' ? 0 : origins.split('\n').length).toBe(sizes.filter((size) => size.bytes > 150_000).length);
   }, 120_000);
 
   it('imports an AWS SDK client at a cold start only in the functions whose hot path calls it', () => {

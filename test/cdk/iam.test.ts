@@ -153,7 +153,7 @@ describe('IAM least privilege', () => {
   it('gives each function exactly its own log group, the table and its index by name, the table key, and only the secrets and state machine it needs', () => {
     // Prepare
     const table = getAtt(synth.stateful.table, 'Arn');
-    const tableIndexes = ['gsi1', 'gsi2'].map((name) => ({ 'Fn::Join': ['', [table, `/index/${name}`]] }));
+    const tableIndexes = ['gsi1', 'gsi2', 'gsi3'].map((name) => ({ 'Fn::Join': ['', [table, `/index/${name}`]] }));
     const secrets = {
       adminToken: ref(synth.stateful.adminTokenSecret),
       secretsKey: ref(synth.stateful.secretsKeySecret),

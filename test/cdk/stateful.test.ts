@@ -25,7 +25,7 @@ describe('stateful stack (dev)', () => {
     table = (synth.statefulJson.Resources as Record<string, JsonObject>)[logicalIdOf(synth.stateful.table)]!;
   });
 
-  it('has one on-demand table keyed as TABLE_SCHEMA says, with its two GSIs (gsi1 ALL, gsi2 keys only) and TTL (and the card vault table beside it, nothing else)', () => {
+  it('has one on-demand table keyed as TABLE_SCHEMA says, with its three GSIs (gsi1 ALL, gsi2 and gsi3 keys only) and TTL (and the card vault table beside it, nothing else)', () => {
     // Assess
     expect(Object.keys(resourcesOfType(synth.statefulJson, 'AWS::DynamoDB::Table')).sort()).toEqual(
       [logicalIdOf(synth.stateful.table), logicalIdOf(synth.stateful.cardVault.table)].sort(),
@@ -50,6 +50,14 @@ describe('stateful stack (dev)', () => {
           KeySchema: [
             { AttributeName: 'gsi2pk', KeyType: 'HASH' },
             { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: 'gsi3',
+          KeySchema: [
+            { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },

@@ -785,8 +785,8 @@ describe('DynamoCheckoutRepository transitions on a checkout the caller read', (
     });
     client.destroy();
     const stored = await checkouts.getCheckout(checkout.id);
-    // Assess: the watch, then the checkout; no read
-    expect(calls.map((call) => call.command)).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    // Assess: the checkout only (its recovery watch is set in the same write); no read
+    expect(calls.map((call) => call.command)).toEqual(['UpdateItemCommand']);
     expect(next.payRequests).toEqual([{ mark: 'mark_first_request_00', tryNumber: 1 }]);
     expect(stored).toEqual(next);
   });
@@ -877,7 +877,7 @@ describe('DynamoCheckoutRepository payment updates on a checkout the caller read
 });
 
 describe('write requests and units of a checkout', () => {
-  it('makes each status change one UpdateItem of the checkout item, with no transaction and no index write', async () => {
+  it('makes each status change one UpdateItem of the checkout item, with no transaction, and an index write only where the recovery watch starts and ends', async () => {
     // Prepare: a client that records every call with the capacity DynamoDB Local reports
     const calls: { command: string; units: number }[] = [];
     const counted = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
@@ -936,18 +936,21 @@ describe('write requests and units of a checkout', () => {
         'webhook:evt_1',
       ),
     );
+    const forget = await step(() => new DynamoRecoveryStore(counted, db.tableName).forgetCheckout(checkout.id));
     counted.destroy();
     const { Item: stored } = await documentClient.send(
       new GetCommand({ TableName: db.tableName, Key: { pk: `CHECKOUT#${checkout.id}`, sk: 'CHECKOUT' } }),
     );
     // Assess: one request per status change on the checkout item (DynamoDB Local's units: 1 per
-    // KB of the item), plus the watch at pay and one connector counter when the attempt changed
-    console.info('checkout write requests:units', { create, pay, succeed, delivered });
+    // KB of the item, 1 per gsi3 entry put or removed), plus one connector counter when the attempt
+    // changed; the recovery watch is the checkout's own gsi3 entry: set at pay, removed by forget
+    console.info('checkout write requests:units', { create, pay, succeed, delivered, forget });
     const itemUnits = Math.max(1, Math.ceil(dynamoItemBytes(stored!) / 1024));
     expect(create).toEqual([expect.stringMatching(/^TransactWriteItemsCommand:/)]); // checkout + order-ref claim
-    expect(pay).toEqual(['UpdateItemCommand:1', 'UpdateItemCommand:1']); // the watch, then the checkout
+    expect(pay).toEqual(['UpdateItemCommand:2']); // the checkout and its gsi3 watch entry
     expect(succeed).toEqual([`UpdateItemCommand:${itemUnits}`, 'UpdateItemCommand:1']); // the checkout, then its counter
     expect(delivered).toEqual([`UpdateItemCommand:${itemUnits}`]);
+    expect(forget).toEqual([`UpdateItemCommand:${itemUnits + 1}`]); // the checkout, its gsi3 entry removed
     expect(itemUnits).toBeLessThanOrEqual(2);
   });
 });

@@ -57,7 +57,9 @@ function itemKind(input: Record<string, unknown>): string {
 
 function callName(command: string, input: Record<string, unknown>): string {
   const consistency = input.ConsistentRead === true ? ' strong' : '';
-  return `${command.replace(/Command$/, '')} ${itemKind(input)}${consistency}`;
+  // Forgetting the recovery watch: an UpdateItem of the checkout removing its gsi3 entry.
+  const watch = String(input.UpdateExpression ?? '').startsWith('REMOVE gsi3pk') ? ' watch' : '';
+  return `${command.replace(/Command$/, '')} ${itemKind(input)}${consistency}${watch}`;
 }
 
 /** Runs `act` and returns its DynamoDB calls in the order they started. */
@@ -219,7 +221,7 @@ describe("CapturePayment's DynamoDB calls", () => {
       'BatchGetItem EVENT': 1,
       'Query MERCHANT': 1,
       'BatchWriteItem EVENT': 1,
-      'DeleteItem RECOVERY': 1,
+      'UpdateItem CHECKOUT watch': 1,
     });
     const sequence = names(calls);
     // Never reordered: the decision before the capture's instrument write, that before the terminal
@@ -230,7 +232,7 @@ describe("CapturePayment's DynamoDB calls", () => {
     expect(decision).toBeLessThan(instrumentWrite);
     expect(instrumentWrite).toBeLessThan(terminal);
     expect(terminal).toBeLessThan(sequence.indexOf('BatchWriteItem EVENT'));
-    expect(sequence.indexOf('BatchWriteItem EVENT')).toBeLessThan(sequence.indexOf('DeleteItem RECOVERY'));
+    expect(sequence.indexOf('BatchWriteItem EVENT')).toBeLessThan(sequence.indexOf('UpdateItem CHECKOUT watch'));
     // Side by side: the instrument read with the decision write's read; the notify's two reads
     // (stored events, endpoints) with the terminal write, after the instrument's capture write.
     const instrumentRead = calls.find((entry) => entry.call === 'GetItem INSTRUMENT strong')!;
@@ -271,7 +273,7 @@ describe("CapturePayment's DynamoDB calls", () => {
       'Query MERCHANT',
       'UpdateItem CHECKOUT',
       'BatchWriteItem EVENT',
-      'DeleteItem RECOVERY',
+      'UpdateItem CHECKOUT watch',
     ]);
     expect((await world.checkouts.getCheckout(world.checkoutId))?.status).toBe('succeeded');
   });

@@ -19,13 +19,18 @@ import {
   oneConnector,
 } from '../fakes';
 
-/** The recovery watch list in memory; every claim succeeds. */
+/** The recovery watch list in memory (with the leases it lists); every claim succeeds and is recorded. */
 export class FakeRecovery implements RecoveryStore {
   readonly watches = new Map<string, string>();
+  readonly listedLeases = new Map<string, { leaseUntil: string; leaseOwner: string }>();
+  readonly claims: string[] = [];
   async listProcessing(limit: number): Promise<ProcessingWatch[]> {
-    return [...this.watches].slice(0, limit).map(([checkoutId, since]) => ({ checkoutId, since }) as ProcessingWatch);
+    return [...this.watches]
+      .slice(0, limit)
+      .map(([checkoutId, since]) => ({ checkoutId, since, ...this.listedLeases.get(checkoutId) }) as ProcessingWatch);
   }
-  async claimCheckout(): Promise<boolean> {
+  async claimCheckout(checkoutId: string): Promise<boolean> {
+    this.claims.push(checkoutId);
     return true;
   }
   async releaseCheckout(): Promise<void> {}
