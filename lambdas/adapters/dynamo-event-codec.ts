@@ -11,10 +11,11 @@
  *
  * `bz` always means deflate-v1: a body packed another way would get another attribute name.
  */
-import type { DeliveryAttemptRecord, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
+import type { EventWithDeliveries } from '../ports/events';
 import { compactBody, expandBody } from '../shared/stored-body';
-import { toEvent } from './dynamo-event-items';
+import { toDelivery, toEvent } from './dynamo-event-items';
 
 /** One delivery as embedded in its event item, in memory (the event id, endpoint and merchant are the item's). */
 export interface EmbeddedDelivery {
@@ -124,6 +125,28 @@ export function decodeDeliveries(item: Record<string, unknown>): DeliveryMap {
       return [endpointId, delivery];
     }),
   );
+}
+
+/** The event of an item of either embedded layout with its deliveries, by endpoint id. */
+export function eventWithDeliveries(item: Record<string, unknown>): EventWithDeliveries {
+  const event = decodeEvent(item);
+  const embedded = decodeDeliveries(item);
+  const deliveries = Object.keys(embedded)
+    .sort()
+    .map((endpointId) => embeddedDelivery(item, endpointId, embedded))
+    .filter((delivery): delivery is WebhookDelivery => delivery !== undefined);
+  return { event, deliveries };
+}
+
+/** One delivery of an item of either embedded layout; undefined when the item has none for the endpoint. */
+export function embeddedDelivery(
+  item: Record<string, unknown>,
+  endpointId: string,
+  embedded: DeliveryMap = decodeDeliveries(item),
+): WebhookDelivery | undefined {
+  const delivery = embedded[endpointId];
+  if (delivery === undefined) return undefined;
+  return toDelivery({ ...delivery, eventId: eventIdOfItem(item), endpointId, merchantId: item.merchantId });
 }
 
 function encodeAttempt(record: DeliveryAttemptRecord): StoredAttempt {
