@@ -1,10 +1,10 @@
 /**
  * Webhook delivery's settings and stores, without the HTTP sender: the event records (stored and
  * read by id: dynamo-event-records.ts, not the whole event store), the endpoint reader and the
- * retry schedule, read once on first use. webhook-wiring.ts adds the whole event store and the
- * sender (the dispatcher); the saga steps take the sender from merchant-http-wiring.ts
- * (CapturePayment, VoidAuthorization) or merchant-http-lazy.ts (the reconciliation sweep), through
- * saga-wiring.ts.
+ * retry schedule, read once on first use. webhook-dispatch-wiring.ts adds the whole event store and
+ * the sender (webhook-wiring.ts) for the dispatcher; the saga steps take the sender from
+ * merchant-http-wiring.ts (CapturePayment, VoidAuthorization) or merchant-http-lazy.ts (the
+ * reconciliation sweep), through saga-wiring.ts.
  *
  * Env (all optional): PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS (explicit delays, `0,5000,...`) or
  * PAYSTEP_WEBHOOK_SCHEDULE_SCALE (multiplies the design's schedule (docs/design.md); local runs compress it),
@@ -39,7 +39,7 @@ export function webhookDelivery(): WebhookDelivery {
 
 const buildWebhookDelivery = (): WebhookDelivery => ({
   // Stored and read by id only: the saga's notify claims and completes nothing (the dispatcher does,
-  // on the whole store, where WebhookDeadLettered is counted: webhook-wiring.ts).
+  // on the whole store, where WebhookDeadLettered is counted: webhook-dispatch-wiring.ts).
   events: new DynamoEventRecords(documentClient, storeConfig.tableName),
   webhookEndpoints: webhookEndpointLookup,
   cipher: secretCipher,
