@@ -53,12 +53,12 @@ export const BUNDLE_ENTRY_FILE = 'index.mjs';
 
 /**
  * Largest minified code a cold start reads (the entry plus the chunks it imports statically, source
- * maps excluded): cold starts grow with it. 148 KiB: just above the largest bundle today
- * (saga-capture-payment, 147.1 KiB after issue 14 round 3; every other function is at or under the
- * 150 KB target below; README "Bundle sizes"), so a growth shows up here. Lower it to 150 * 1000
- * once CapturePayment is at or under 150 KB.
+ * maps excluded): cold starts grow with it. Issue 14's 150 KB target (BUNDLE_TARGET_BYTES below)
+ * since round 4, when the saga steps and the sweep stopped bundling the whole event store (then
+ * largest api-newstore 148,066 B, saga-capture-payment 145,186 B; README "Bundle sizes"), so a
+ * function that grows past the target fails the build.
  */
-export const BUNDLE_BUDGET_BYTES = 148 * 1024;
+export const BUNDLE_BUDGET_BYTES = 150 * 1000;
 
 /**
  * Issue 14's targets, printed by `npm run bundle-report` beside each bundle (ok/over) and read by

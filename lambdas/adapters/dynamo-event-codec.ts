@@ -1,20 +1,45 @@
 /**
  * The compact event item (lambdas/adapters/dynamo-event-store.ts), so a result event with its first
- * attempts fits in one KB (1 write unit instead of 3): the webhook body is stored as the raw deflate
- * of lambdas/shared/stored-body.ts (`deflate-v1`, its dictionary of the checkout view) in a binary
- * attribute `bz`, and the embedded deliveries under `dl` with one-letter names. Reading gives back
- * the body byte for byte and the same deliveries, so the API, the timeline rows and every resend
- * are unchanged. The event id is the item's key (`EVENT#<id>`), not repeated.
+ * attempts to one or two endpoints fits in one KB (1 write unit instead of 2-3): the webhook body is
+ * stored as the raw deflate of lambdas/shared/stored-body.ts (`deflate-v1`, its dictionary of the
+ * checkout view) in a binary attribute `bz`, and the embedded deliveries under `dl` with one-letter
+ * names and instants as epoch milliseconds. Reading gives back the body byte for byte and the same
+ * deliveries, so the API, the timeline rows and every resend are unchanged.
  *
- * The previous embedded layout (`id`, a plain `body` string, `deliveries` with full names) is read
- * as well: written before this codec, and not migrated until its next change.
+ * What the item holds anyway is not repeated: the event id is the key (`EVENT#<id>`), the merchant
+ * the list index's partition key (`gsi2pk`), `createdAt` the start of its sort key (`gsi2sk`),
+ * `created` its whole seconds (stored as `cr` only when it is not), and an object id that is also
+ * the checkout id (a checkout's result events) is stored once (`oc`). The type is `ty`,
+ * `timelineDerived` is `td`. Each value is restored exactly: an instant that is not a canonical
+ * `toISOString()` is stored as the string it is.
+ *
+ * Items of the earlier layouts are read as well, and written compact at their next change: the
+ * first compact one (the same `bz` and `dl`, but the event's fields under their full names and ISO
+ * instants in `dl`), and the embedded one before it (`id`, a plain `body` string, `deliveries` with
+ * full names).
  *
  * `bz` always means deflate-v1: a body packed another way would get another attribute name.
  */
-import type { DeliveryAttemptRecord, WebhookDeliveryStatus } from '../domain/webhook-delivery';
+import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
+import type { EventWithDeliveries } from '../ports/events';
 import { compactBody, expandBody } from '../shared/stored-body';
-import { toEvent } from './dynamo-event-items';
+import { toDelivery, toEvent } from './dynamo-event-items';
+import { merchantEventsGsiPk } from './dynamo-keys';
+
+/**
+ * An instant as epoch milliseconds when that restores the very same string, else the string (the
+ * checkout layout's rule, dynamo-checkout-layout.ts; not imported from there, whose name tables
+ * would come along into every entry that only publishes events).
+ */
+function compactInstant(value: string): number | string {
+  const epoch = Date.parse(value);
+  return Number.isFinite(epoch) && new Date(epoch).toISOString() === value ? epoch : value;
+}
+
+function instantOf(value: number | string): string {
+  return typeof value === 'number' ? new Date(value).toISOString() : value;
+}
 
 /** One delivery as embedded in its event item, in memory (the event id, endpoint and merchant are the item's). */
 export interface EmbeddedDelivery {
@@ -28,10 +53,13 @@ export interface EmbeddedDelivery {
 
 export type DeliveryMap = Record<string, EmbeddedDelivery>;
 
-/** An attempt record as stored: number, at, ok, latency ms, http status, error, response excerpt. */
+/**
+ * An attempt record as stored: number, at (absent: the delivery's updatedAt, as for the attempt
+ * that last changed it), ok, latency ms, http status, error, response excerpt.
+ */
 interface StoredAttempt {
   n: number;
-  t: string;
+  t?: number | string;
   ok: boolean;
   ms: number;
   h?: number;
@@ -43,8 +71,8 @@ interface StoredAttempt {
 interface StoredDelivery {
   s: string;
   n: number;
-  t: string;
-  u?: string;
+  t: number | string;
+  u?: number | string;
   a: StoredAttempt[];
   l?: string;
 }
@@ -71,16 +99,31 @@ export function eventIdOfItem(item: Record<string, unknown>): string {
   return typeof item.id === 'string' ? item.id : String(item.pk).slice('EVENT#'.length);
 }
 
-/** The stored attributes of an event (its key, index and revision attributes are the store's). */
+/** The merchant of an event item: its own attribute (earlier layouts), else the list index's key. */
+function merchantIdOfItem(item: Record<string, unknown>): string {
+  if (typeof item.merchantId === 'string') return item.merchantId;
+  const listPk = String(item.gsi2pk);
+  const empty = merchantEventsGsiPk('');
+  const prefix = empty.slice(0, empty.indexOf('#') + 1);
+  return listPk.slice(prefix.length, listPk.length - (empty.length - prefix.length));
+}
+
+/** The event's whole seconds when `created` is not exactly those of `createdAt` (then it is stored). */
+function impliedCreated(createdAt: string): number {
+  return Math.floor(Date.parse(createdAt) / 1000);
+}
+
+/**
+ * The stored attributes of an event (its key, index and revision attributes are the store's: the
+ * list index's keys `gsi2pk` and `gsi2sk` hold its merchant and `createdAt`, see eventItem).
+ */
 export function encodeEvent(event: StoredEvent): Record<string, unknown> {
+  const sameObject = event.objectId !== undefined && event.objectId === event.checkoutId;
   return {
-    merchantId: event.merchantId,
-    type: event.type,
-    created: event.created,
-    createdAt: event.createdAt,
-    objectId: event.objectId,
-    checkoutId: event.checkoutId,
-    ...(event.timelineDerived === true ? { timelineDerived: true } : {}),
+    ty: event.type,
+    ...(event.created !== impliedCreated(event.createdAt) ? { cr: event.created } : {}),
+    ...(sameObject ? { oc: event.objectId } : { objectId: event.objectId, checkoutId: event.checkoutId }),
+    ...(event.timelineDerived === true ? { td: true } : {}),
     bz: Buffer.from(compactBody(event.body).body, 'base64'),
   };
 }
@@ -89,7 +132,23 @@ export function encodeEvent(event: StoredEvent): Record<string, unknown> {
 export function decodeEvent(item: Record<string, unknown>): StoredEvent {
   const packed = item.bz;
   const body = packed instanceof Uint8Array ? expandBody(Buffer.from(packed).toString('base64'), 'deflate-v1') : item.body;
-  return toEvent({ ...item, id: eventIdOfItem(item), body });
+  const id = eventIdOfItem(item);
+  const createdAt = typeof item.createdAt === 'string' ? item.createdAt : String(item.gsi2sk).slice(0, -(id.length + 1));
+  const created = item.created ?? item.cr ?? impliedCreated(createdAt);
+  const objectId = item.oc ?? item.objectId;
+  const checkoutId = item.oc ?? item.checkoutId;
+  const timelineDerived = item.td ?? item.timelineDerived;
+  return toEvent({
+    id,
+    merchantId: merchantIdOfItem(item),
+    type: item.ty ?? item.type,
+    created,
+    createdAt,
+    objectId,
+    checkoutId,
+    timelineDerived,
+    body,
+  });
 }
 
 export function encodeDeliveries(deliveries: DeliveryMap): Record<string, StoredDelivery> {
@@ -98,9 +157,9 @@ export function encodeDeliveries(deliveries: DeliveryMap): Record<string, Stored
       const stored: StoredDelivery = {
         s: STATUS_CODES[delivery.status],
         n: delivery.attempt,
-        t: delivery.nextAttemptAt,
-        ...(delivery.updatedAt !== delivery.nextAttemptAt ? { u: delivery.updatedAt } : {}),
-        a: delivery.attempts.map(encodeAttempt),
+        t: compactInstant(delivery.nextAttemptAt),
+        ...(delivery.updatedAt !== delivery.nextAttemptAt ? { u: compactInstant(delivery.updatedAt) } : {}),
+        a: delivery.attempts.map((record) => encodeAttempt(record, delivery.updatedAt)),
         ...(delivery.leaseToken !== undefined ? { l: delivery.leaseToken } : {}),
       };
       return [endpointId, stored];
@@ -113,12 +172,14 @@ export function decodeDeliveries(item: Record<string, unknown>): DeliveryMap {
   if (!isCompactItem(item)) return { ...(item.deliveries as DeliveryMap) };
   return Object.fromEntries(
     Object.entries(item.dl as Record<string, StoredDelivery>).map(([endpointId, stored]) => {
+      const nextAttemptAt = instantOf(stored.t);
+      const updatedAt = stored.u !== undefined ? instantOf(stored.u) : nextAttemptAt;
       const delivery: EmbeddedDelivery = {
         status: STATUS_OF_CODE.get(stored.s) ?? 'pending',
         attempt: Number(stored.n),
-        nextAttemptAt: stored.t,
-        attempts: (stored.a ?? []).map(decodeAttempt),
-        updatedAt: stored.u ?? stored.t,
+        nextAttemptAt,
+        attempts: (stored.a ?? []).map((attempt) => decodeAttempt(attempt, updatedAt)),
+        updatedAt,
         ...(stored.l !== undefined ? { leaseToken: stored.l } : {}),
       };
       return [endpointId, delivery];
@@ -126,10 +187,33 @@ export function decodeDeliveries(item: Record<string, unknown>): DeliveryMap {
   );
 }
 
-function encodeAttempt(record: DeliveryAttemptRecord): StoredAttempt {
+/** The event of an item of either embedded layout with its deliveries, by endpoint id. */
+export function eventWithDeliveries(item: Record<string, unknown>): EventWithDeliveries {
+  const event = decodeEvent(item);
+  const embedded = decodeDeliveries(item);
+  const deliveries = Object.keys(embedded)
+    .sort()
+    .map((endpointId) => embeddedDelivery(item, endpointId, embedded))
+    .filter((delivery): delivery is WebhookDelivery => delivery !== undefined);
+  return { event, deliveries };
+}
+
+/** One delivery of an item of either embedded layout; undefined when the item has none for the endpoint. */
+export function embeddedDelivery(
+  item: Record<string, unknown>,
+  endpointId: string,
+  embedded: DeliveryMap = decodeDeliveries(item),
+): WebhookDelivery | undefined {
+  const delivery = embedded[endpointId];
+  if (delivery === undefined) return undefined;
+  return toDelivery({ ...delivery, eventId: eventIdOfItem(item), endpointId, merchantId: merchantIdOfItem(item) });
+}
+
+/** `updatedAt`: the delivery's, which the attempt's instant is not repeated when it equals. */
+function encodeAttempt(record: DeliveryAttemptRecord, updatedAt: string): StoredAttempt {
   return {
     n: record.number,
-    t: record.at,
+    ...(record.at !== updatedAt ? { t: compactInstant(record.at) } : {}),
     ok: record.ok,
     ms: record.latencyMs,
     ...(record.httpStatus !== undefined ? { h: record.httpStatus } : {}),
@@ -138,10 +222,10 @@ function encodeAttempt(record: DeliveryAttemptRecord): StoredAttempt {
   };
 }
 
-function decodeAttempt(stored: StoredAttempt): DeliveryAttemptRecord {
+function decodeAttempt(stored: StoredAttempt, updatedAt: string): DeliveryAttemptRecord {
   return {
     number: Number(stored.n),
-    at: stored.t,
+    at: stored.t !== undefined ? instantOf(stored.t) : updatedAt,
     ok: stored.ok,
     ...(stored.h !== undefined ? { httpStatus: Number(stored.h) } : {}),
     latencyMs: Number(stored.ms),

@@ -16,7 +16,7 @@
  * listed through gsi1) are still read, claimed, completed and redelivered on their own items
  * (dynamo-legacy-deliveries.ts).
  */
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';
@@ -28,42 +28,27 @@ import {
   translateStoreError,
   withoutUndefined,
 } from './dynamo-support';
-import { toDelivery } from './dynamo-event-items';
-import { decodeDeliveries, decodeEvent, eventIdOfItem, hasEmbeddedDeliveries, type DeliveryMap } from './dynamo-event-codec';
-import { LegacyDeliveries } from '../shared/legacy-deliveries-lazy';
-import { DynamoEventWriter, eventItem } from './dynamo-event-writer';
+import {
+  decodeDeliveries,
+  decodeEvent,
+  embeddedDelivery,
+  eventIdOfItem,
+  hasEmbeddedDeliveries,
+  type DeliveryMap,
+} from './dynamo-event-codec';
+import { eventItem } from './dynamo-event-writer';
+import { DynamoEventRecords } from './dynamo-event-records';
 
 const isEmbeddedLayout = hasEmbeddedDeliveries;
 
 const MAX_REVISION_RETRIES = 8;
 const MAX_REMEMBERED_CLAIMS = 256;
 
-/** The whole event store: the writer's puts (dynamo-event-writer.ts) plus reads, lists, claims and delivery changes. */
-export class DynamoEventStore extends DynamoEventWriter implements EventStore {
-  private readonly legacy: LegacyDeliveries;
-
-  constructor(documentClient: DynamoDBDocumentClient, tableName: string) {
-    super(documentClient, tableName);
-    this.legacy = new LegacyDeliveries(documentClient, tableName);
-  }
-
-  async getEvent(eventId: string, merchantId?: string): Promise<EventWithDeliveries | undefined> {
-    const item = await this.getItem(eventId);
-    if (!item) return undefined;
-    const found = isEmbeddedLayout(item) ? fromEventItem(item) : await this.legacy.getEvent(eventId);
-    if (!found || (merchantId !== undefined && found.event.merchantId !== merchantId)) return undefined;
-    return found;
-  }
-
-  async getEvents(eventIds: readonly string[], options: { consistent?: boolean } = {}): Promise<EventWithDeliveries[]> {
-    const items = await this.batchGet(eventIds, options.consistent ?? true);
-    const found = await Promise.all(
-      items.map(async (item) => (isEmbeddedLayout(item) ? fromEventItem(item) : await this.legacy.getEvent(String(item.id)))),
-    );
-    const byId = new Map(found.filter((entry) => entry !== undefined).map((entry) => [entry.event.id, entry]));
-    return eventIds.map((id) => byId.get(id)).filter((entry): entry is EventWithDeliveries => entry !== undefined);
-  }
-
+/**
+ * The whole event store: the writer's puts and the reads by id (dynamo-event-records.ts) plus lists,
+ * claims and delivery changes.
+ */
+export class DynamoEventStore extends DynamoEventRecords implements EventStore {
   /**
    * Newest first, through gsi2 (keys only; the items are then read in one batch) and, for events
    * of the previous layout, gsi1: both are read below the cursor's sort key and merged, taking
@@ -206,7 +191,7 @@ export class DynamoEventStore extends DynamoEventWriter implements EventStore {
     }
     if (result.kind !== 'changed') return undefined;
     this.rememberClaim(leaseToken, result.item);
-    const delivery = toEmbeddedDelivery(result.item, endpointId);
+    const delivery = embeddedDelivery(result.item, endpointId);
     return delivery ? { delivery, event: decodeEvent(result.item) } : undefined;
   }
 
@@ -313,39 +298,6 @@ export class DynamoEventStore extends DynamoEventWriter implements EventStore {
     if (this.claims.size > MAX_REMEMBERED_CLAIMS) this.claims.delete(this.claims.keys().next().value as string);
   }
 
-  private async getItem(eventId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const result = await this.documentClient.send(
-        new GetCommand({ TableName: this.tableName, Key: eventKey(eventId), ConsistentRead: true }),
-      );
-      return result.Item;
-    } catch (error) {
-      return translateStoreError(error);
-    }
-  }
-
-  /** The event items of `eventIds` (100 at a time; what DynamoDB leaves unprocessed is asked again). */
-  private async batchGet(eventIds: readonly string[], consistent = true): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    const unique = [...new Set(eventIds)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, unknown>[] = unique.slice(start, start + 100).map((id) => eventKey(id));
-      for (let round = 0; keys.length > 0; round += 1) {
-        try {
-          const result = await this.documentClient.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: consistent } } }),
-          );
-          items.push(...(result.Responses?.[this.tableName] ?? []));
-          keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-        } catch (error) {
-          return translateStoreError(error);
-        }
-        if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
-      }
-    }
-    return items;
-  }
-
   /** For tests: writes an event in the previous layout (an event item plus one item per delivery). */
   async putLegacyEvent(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
     await this.legacy.putEvent(event, deliveries);
@@ -356,24 +308,4 @@ export class DynamoEventStore extends DynamoEventWriter implements EventStore {
     const found = await this.getEvent(eventId);
     return found?.deliveries.find((delivery) => delivery.endpointId === endpointId);
   }
-}
-
-function fromEventItem(item: Record<string, unknown>): EventWithDeliveries {
-  const event = decodeEvent(item);
-  const embedded = decodeDeliveries(item);
-  const deliveries = Object.keys(embedded)
-    .sort()
-    .map((endpointId) => toEmbeddedDelivery(item, endpointId, embedded))
-    .filter((delivery): delivery is WebhookDelivery => delivery !== undefined);
-  return { event, deliveries };
-}
-
-function toEmbeddedDelivery(
-  item: Record<string, unknown>,
-  endpointId: string,
-  embedded: DeliveryMap = decodeDeliveries(item),
-): WebhookDelivery | undefined {
-  const delivery = embedded[endpointId];
-  if (delivery === undefined) return undefined;
-  return toDelivery({ ...delivery, eventId: eventIdOfItem(item), endpointId, merchantId: item.merchantId });
 }

@@ -10,7 +10,7 @@ import { ValidationError } from '../errors';
 import { callbackReaders, pspCallbackStore, taskTokens } from '../shared/callback-wiring';
 import { decodePathSegment, errorResponse, jsonResponse, MAX_BODY_BYTES, requestIdOf } from '../shared/http';
 import { receivePspCallback } from '../use-cases/psp-callbacks';
-import { eventPublisher } from '../shared/event-wiring';
+import { eventPublisher } from '../shared/event-publisher-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { checkoutRepository } from '../shared/checkout-wiring';
 

@@ -1,6 +1,7 @@
 /**
- * Ports: the merchant's event log and its per-endpoint deliveries (`EventStore`), and publishing
- * an event (`EventPublisher`, lambdas/use-cases/webhook-delivery.ts).
+ * Ports: the merchant's event log and its per-endpoint deliveries (`EventStore`), the part of it
+ * that stores events and reads them by id (`EventRecords`: publishing and the saga's notify), and
+ * publishing an event (`EventPublisher`, lambdas/use-cases/webhook-delivery.ts).
  */
 import type { DeliveryAttemptRecord, WebhookDelivery, WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
@@ -83,6 +84,13 @@ export interface EventStore {
   /** Puts the delivery back to pending, due now, starting a new schedule round (creates it if missing). */
   requeueDelivery(eventId: string, endpointId: string, merchantId: string, now: Date): Promise<void>;
 }
+
+/**
+ * What publishing and the saga's notify use of the store: events stored, and read back by id. No
+ * lists, claims or delivery changes, so an entry that only stores and reads its events (the saga
+ * steps, the sweep) wires a store without them (dynamo-event-records.ts).
+ */
+export type EventRecords = Pick<EventStore, 'createEvent' | 'createEvents' | 'putEvents' | 'getEvents' | 'getEvent'>;
 
 export interface PublishEventInput {
   merchantId: string;

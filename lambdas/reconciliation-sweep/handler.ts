@@ -12,7 +12,7 @@ import { observeInvocation } from '../shared/observability';
 import { allSagaPorts } from '../shared/saga-wiring';
 import { lazyMerchantHttp } from '../shared/merchant-http-lazy';
 import { authorizationHoldStore } from '../shared/hold-wiring';
-import { eventPublisher } from '../shared/event-wiring';
+import { eventPublisher } from '../shared/event-publisher-wiring';
 import { instrumentRepository } from '../shared/instrument-wiring';
 import { savedPaymentMethods } from '../shared/card-vault-lazy';
 import { customerReader } from '../shared/customers-lazy';

@@ -1,8 +1,10 @@
 /**
- * Webhook delivery's settings and stores, without the HTTP sender: the event store, the endpoint
- * reader and the retry schedule, read once on first use. webhook-wiring.ts adds the sender (the
- * dispatcher); the saga steps take the sender from merchant-http-wiring.ts (CapturePayment,
- * VoidAuthorization) or merchant-http-lazy.ts (the reconciliation sweep), through saga-wiring.ts.
+ * Webhook delivery's settings and stores, without the HTTP sender: the event records (stored and
+ * read by id: dynamo-event-records.ts, not the whole event store), the endpoint reader and the
+ * retry schedule, read once on first use. webhook-dispatch-wiring.ts adds the whole event store and
+ * the sender (webhook-wiring.ts) for the dispatcher; the saga steps take the sender from
+ * merchant-http-wiring.ts (CapturePayment, VoidAuthorization) or merchant-http-lazy.ts (the
+ * reconciliation sweep), through saga-wiring.ts.
  *
  * Env (all optional): PAYSTEP_WEBHOOK_RETRY_SCHEDULE_MS (explicit delays, `0,5000,...`) or
  * PAYSTEP_WEBHOOK_SCHEDULE_SCALE (multiplies the design's schedule (docs/design.md); local runs compress it),
@@ -11,11 +13,11 @@
 import { retryScheduleFromConfig } from '../domain/webhook-schedule';
 import { DEFAULT_LEASE_MS, type WebhookDependencies } from '../use-cases/webhook-delivery';
 import { optionalEnv } from './env';
-import { observability, observeWebhookCompletions } from './observability';
-import { eventStore } from './event-wiring';
+import { DynamoEventRecords } from '../adapters/dynamo-event-records';
+import { observability } from './observability';
 import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { checkoutRepository } from './checkout-wiring';
-import { merchantRepository, secretCipher } from './wiring';
+import { documentClient, merchantRepository, secretCipher, storeConfig } from './wiring';
 
 export function positiveIntegerEnv(key: string, fallback: number): number {
   const raw = optionalEnv(key, String(fallback));
@@ -36,8 +38,9 @@ export function webhookDelivery(): WebhookDelivery {
 }
 
 const buildWebhookDelivery = (): WebhookDelivery => ({
-  // WebhookDeliveryFailed / WebhookDeadLettered are counted at these ports (observability.ts).
-  events: observeWebhookCompletions(eventStore),
+  // Stored and read by id only: the saga's notify claims and completes nothing (the dispatcher does,
+  // on the whole store, where WebhookDeadLettered is counted: webhook-dispatch-wiring.ts).
+  events: new DynamoEventRecords(documentClient, storeConfig.tableName),
   webhookEndpoints: webhookEndpointLookup,
   cipher: secretCipher,
   checkouts: checkoutRepository,

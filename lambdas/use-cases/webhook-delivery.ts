@@ -18,7 +18,7 @@ import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { StoredEvent } from '../domain/webhook-events';
 import { webhookTimelineRow } from '../domain/webhook-result-events';
 import type { CheckoutRepository } from '../ports/checkouts';
-import type { EventPublisher, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
+import type { EventPublisher, EventRecords, EventStore, EventWithDeliveries, PublishEventInput } from '../ports/events';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';
 import type { WebhookEndpointLookup, WebhookSender } from '../ports/webhooks';
@@ -27,7 +27,11 @@ import type { WebhookEndpointLookup, WebhookSender } from '../ports/webhooks';
 export const DEFAULT_LEASE_MS = 60_000;
 
 export interface WebhookDependencies {
-  events: EventStore;
+  /**
+   * Events stored and read by id: all a first attempt made before storing needs (sendOnce, the
+   * saga's notify). Claims, completions and lists are the dispatcher's (DispatchDependencies).
+   */
+  events: EventRecords;
   webhookEndpoints: WebhookEndpointLookup;
   webhookSender: WebhookSender;
   cipher: SecretCipher;
@@ -47,6 +51,9 @@ export interface WebhookDependencies {
   random?: () => number;
   log?: (message: string, extra?: Record<string, unknown>) => void;
 }
+
+/** Attempts by lease, the dispatcher and redelivery: the whole event store (claims, completions, the due list). */
+export type DispatchDependencies = Omit<WebhookDependencies, 'events'> & { events: EventStore };
 
 export type PublishDependencies = Pick<WebhookDependencies, 'events' | 'webhookEndpoints' | 'now'>;
 /** What publishing alone uses of the event store: createEvent (an entry that only publishes wires the writer). */
@@ -218,7 +225,7 @@ export async function sendOnce(
  * the saga's first attempt of a checkout's result events needs no lease (notify-merchant.ts).
  */
 export async function attemptDelivery(
-  deps: WebhookDependencies,
+  deps: DispatchDependencies,
   key: { eventId: string; endpointId: string },
 ): Promise<AttemptOutcome> {
   const now = clock(deps);
@@ -258,7 +265,7 @@ export async function attemptDelivery(
 
 /** A store without claimDeliveryWithEvent: claim, then read the event. */
 async function claimThenRead(
-  events: WebhookDependencies['events'],
+  events: EventStore,
   key: { eventId: string; endpointId: string },
   now: Date,
   leaseUntil: Date,
@@ -291,7 +298,7 @@ export interface DispatchResult {
 
 /** One pass: every due delivery (up to `limit`), `concurrency` at a time. */
 export async function dispatchDueDeliveries(
-  deps: WebhookDependencies,
+  deps: DispatchDependencies,
   options: { limit?: number; concurrency?: number } = {},
 ): Promise<DispatchResult> {
   const due = await deps.events.listDueDeliveries(clock(deps), options.limit ?? 50);
@@ -321,7 +328,7 @@ export async function dispatchDueDeliveries(
  * the 5 s retry is not stretched to a minute; locally a 250 ms timer runs single passes.
  */
 export async function runDispatcher(
-  deps: WebhookDependencies,
+  deps: DispatchDependencies,
   options: { runForMs?: number; pollMs?: number; limit?: number; concurrency?: number } = {},
 ): Promise<DispatchResult & { passes: number }> {
   const deadline = Date.now() + (options.runForMs ?? 0);
@@ -343,7 +350,7 @@ export async function runDispatcher(
  * that had a delivery of this event or subscribes to its type. The dispatcher sends them.
  */
 export async function redeliverEvent(
-  deps: Pick<WebhookDependencies, 'events' | 'webhookEndpoints' | 'now'>,
+  deps: Pick<DispatchDependencies, 'events' | 'webhookEndpoints' | 'now'>,
   input: { merchantId: string; eventId: string; endpointId?: string },
 ): Promise<EventWithDeliveries> {
   const found = await deps.events.getEvent(input.eventId, input.merchantId);

@@ -10,7 +10,7 @@ import { runDispatcher } from '../use-cases/webhook-delivery';
 import type { Context } from 'aws-lambda';
 import { optionalEnv } from '../shared/env';
 import { observeInvocation } from '../shared/observability';
-import { webhookDependencies } from '../shared/webhook-wiring';
+import { webhookDependencies } from '../shared/webhook-dispatch-wiring';
 
 const runForMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_RUN_MS', '0'));
 const pollMs = Number(optionalEnv('PAYSTEP_WEBHOOK_DISPATCH_POLL_MS', '2000'));

@@ -4,7 +4,9 @@
  * stored with short names and read back the same; an event of the previous embedded layout (a
  * plain body, deliveries with full names) answers GET /v1/events and the checkout timeline exactly
  * as the same event stored compact, is claimed and completed by the dispatcher (then stored
- * compact), and a batch put of an event already stored replaces it (listed once).
+ * compact), an event of the first compact layout (the event's fields under full names, ISO instants)
+ * answers the same as the current one, and a batch put of an event already stored replaces it
+ * (listed once).
  */
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import { deriveEventId, renderEventBody, type StoredEvent } from '../../lambdas/
 import type { WebhookDelivery } from '../../lambdas/domain/webhook-delivery';
 import { webhookTimelineRows } from '../../lambdas/domain/webhook-result-events';
 import { toCheckoutView, toEventLogView } from '../../lambdas/shared/views';
+import { compactBody } from '../../lambdas/shared/stored-body';
 import { dispatchDueDeliveries } from '../../lambdas/use-cases/webhook-delivery';
 import { dynamoItemBytes } from '../../bench/capacity-units';
 import { aCheckout, FakeCheckouts, fakeCipher, FakeWebhookEndpoints, FakeWebhookSender } from '../unit/fakes';
@@ -142,6 +145,51 @@ async function putPreviousEmbeddedLayout(event: StoredEvent, deliveries: readonl
   );
 }
 
+/** Writes the event as the first compact layout did (the event's fields under full names, ISO instants in `dl`). */
+async function putFirstCompactLayout(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
+  const dl = Object.fromEntries(
+    deliveries.map((delivery) => [
+      delivery.endpointId,
+      {
+        s: { pending: 'p', delivered: 'd', dead_lettered: 'x', disabled: 'o' }[delivery.status],
+        n: delivery.attempt,
+        t: delivery.nextAttemptAt,
+        ...(delivery.updatedAt !== delivery.nextAttemptAt ? { u: delivery.updatedAt } : {}),
+        a: delivery.attempts.map((record) => ({
+          n: record.number,
+          t: record.at,
+          ok: record.ok,
+          ms: record.latencyMs,
+          ...(record.httpStatus !== undefined ? { h: record.httpStatus } : {}),
+          ...(record.error !== undefined ? { e: record.error } : {}),
+          ...(record.responseExcerpt !== undefined ? { x: record.responseExcerpt } : {}),
+        })),
+      },
+    ]),
+  );
+  const due = deliveries
+    .filter((delivery) => delivery.status === 'pending')
+    .map((delivery) => delivery.nextAttemptAt)
+    .sort()[0];
+  const { id: _id, body, ...fields } = event;
+  await client.send(
+    new PutCommand({
+      TableName: db.tableName,
+      Item: {
+        ...eventKey(event.id),
+        entity: 'event',
+        gsi2pk: merchantEventsGsiPk(event.merchantId),
+        gsi2sk: `${event.createdAt}#${event.id}`,
+        ...(due !== undefined ? { gsi1pk: webhookDueGsiPk(shardOf(event.id, '')), gsi1sk: `${due}#${event.id}` } : {}),
+        ...fields,
+        bz: Buffer.from(compactBody(body).body, 'base64'),
+        dl,
+        revision: 0,
+      },
+    }),
+  );
+}
+
 async function rawItem(eventId: string): Promise<Record<string, unknown>> {
   const { Item } = await client.send(new GetCommand({ TableName: db.tableName, Key: eventKey(eventId), ConsistentRead: true }));
   return Item!;
@@ -197,6 +245,29 @@ describe('compact event items on DynamoDB Local', () => {
     expect(JSON.parse(previous.timeline)).toHaveLength(2);
     expect(compactDue.filter((due) => due.eventId === event.id)).toEqual([{ eventId: event.id, endpointId: 'we_down' }]);
     expect(previousDue.filter((due) => due.eventId === event.id)).toEqual([{ eventId: event.id, endpointId: 'we_down' }]);
+  });
+
+  it('an event of the first compact layout answers the API, the timeline and the due list as the current one, and is written in the current one at its next change', async () => {
+    // Prepare: the same event in each layout, one after the other, under its one id
+    const event = resultEvent('mer_first_compact');
+    const deliveries = firstAttempts(event);
+    await putFirstCompactLayout(event, deliveries);
+    const first = await answers(event);
+    const firstDue = await store.listDueDeliveries(new Date('2026-03-01T12:00:06.000Z'), 100);
+    const firstBytes = dynamoItemBytes(await rawItem(event.id));
+    // Act
+    await store.putEvents([{ event, deliveries }]);
+    const current = await answers(event);
+    const currentDue = await store.listDueDeliveries(new Date('2026-03-01T12:00:06.000Z'), 100);
+    const item = await rawItem(event.id);
+    // Assess
+    expect(current).toEqual(first);
+    expect(JSON.parse(first.timeline)).toHaveLength(2);
+    expect(currentDue.filter((due) => due.eventId === event.id)).toEqual([{ eventId: event.id, endpointId: 'we_down' }]);
+    expect(firstDue.filter((due) => due.eventId === event.id)).toEqual([{ eventId: event.id, endpointId: 'we_down' }]);
+    expect(item).not.toHaveProperty('merchantId');
+    expect(item).toMatchObject({ oc: event.checkoutId, td: true });
+    expect(dynamoItemBytes(item)).toBeLessThan(firstBytes - 150);
   });
 
   it('the dispatcher retries a pending delivery of the previous embedded layout with the same webhook-id and body, then stores the event compact', async () => {

@@ -19,7 +19,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../lambdas/domain/webhook-schedule';
 import { deriveEventId, renderEventBody } from '../../lambdas/domain/webhook-events';
 import type { EventStore } from '../../lambdas/ports/events';
 import { notifyMerchant, resultEventId, type NotifyMerchantPorts } from '../../lambdas/use-cases/saga/notify-merchant';
-import { dispatchDueDeliveries } from '../../lambdas/use-cases/webhook-delivery';
+import { dispatchDueDeliveries, type DispatchDependencies } from '../../lambdas/use-cases/webhook-delivery';
 import { aCheckout, FakeCheckouts, fakeCipher, FakeInstruments } from '../unit/fakes';
 import { awsReadUnits, awsWriteUnits, dynamoItemBytes, type IndexKeys, writeTargets } from '../../bench/capacity-units';
 import { aPayment } from '../support/payments';
@@ -97,7 +97,7 @@ let answer: number;
 let receiverUrl: string;
 const log: WriteLog = { requests: [], units: 0, itemBytes: [], reads: [], readUnits: 0 };
 let store: DynamoEventStore;
-let deps: NotifyMerchantPorts;
+let deps: NotifyMerchantPorts & DispatchDependencies;
 let forgotten: string[];
 let checkoutNumber = 0;
 

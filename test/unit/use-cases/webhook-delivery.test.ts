@@ -19,7 +19,7 @@ import {
   dispatchDueDeliveries,
   publishEvent,
   redeliverEvent,
-  type WebhookDependencies,
+  type DispatchDependencies,
 } from '../../../lambdas/use-cases/webhook-delivery';
 import { freePort } from '../../../local/net';
 import { FakeCheckouts, fakeCipher, FakeEventStore, FakeWebhookEndpoints } from '../fakes';
@@ -76,7 +76,7 @@ let clock: Date;
 let events: FakeEventStore;
 let endpoints: FakeWebhookEndpoints;
 let checkouts: FakeCheckouts;
-let deps: WebhookDependencies;
+let deps: DispatchDependencies;
 const schedule: RetrySchedule = { delaysMs: [0, 5_000, 300_000], jitterRatio: 0.1, maxRetryAfterMs: 600_000 };
 
 function advance(ms: number): void {

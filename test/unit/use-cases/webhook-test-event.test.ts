@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LATEST_API_VERSION } from '../../../lambdas/domain/api-version';
 import { ConflictError } from '../../../lambdas/errors';
 import type { WebhookEndpoint } from '../../../lambdas/domain/webhook-endpoint';
-import { attemptDelivery, sendTestEvent, type WebhookDependencies } from '../../../lambdas/use-cases/webhook-delivery';
+import { attemptDelivery, sendTestEvent, type DispatchDependencies } from '../../../lambdas/use-cases/webhook-delivery';
 import { FakeCheckouts, fakeCipher, FakeEventStore, FakeWebhookEndpoints, FakeWebhookSender } from '../fakes';
 
 function anEndpoint(overrides: Partial<WebhookEndpoint>): WebhookEndpoint {
@@ -29,7 +29,7 @@ function setup(endpoints: WebhookEndpoint[]) {
   const webhookEndpoints = new FakeWebhookEndpoints();
   webhookEndpoints.rows.push(...endpoints);
   const sender = new FakeWebhookSender();
-  const deps: WebhookDependencies = {
+  const deps: DispatchDependencies = {
     events,
     webhookEndpoints,
     webhookSender: sender,
