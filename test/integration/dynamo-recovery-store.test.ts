@@ -9,35 +9,28 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
-import { generateCheckoutId, sha256Hex } from '../../lambdas/domain/ids';
+import { generateCheckoutId } from '../../lambdas/domain/ids';
 import type { Checkout } from '../../lambdas/domain/model';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { ConcurrentModificationError } from '../../lambdas/errors';
+import { aCheckout } from '../unit/fakes';
 
 let db: DynamoDbLocal;
 let client: DynamoDBDocumentClient;
 let checkouts: DynamoCheckoutRepository;
 let recovery: DynamoRecoveryStore;
 
+/** A fresh checkout (new id and order ref, created now: the watch lists by time). */
 function newCheckout(overrides: Partial<Checkout> = {}): Checkout {
   const now = new Date().toISOString();
-  return {
+  return aCheckout({
     id: generateCheckoutId(),
     merchantId: 'mer_watch_test',
     merchantOrderRef: `ref_${Math.random().toString(36).slice(2)}`,
-    amount: 10050,
-    currency: 'USD',
-    items: [{ sku: 'A', quantity: 1 }],
-    successUrl: 'https://s.example/ok',
-    failureUrl: 'https://s.example/ko',
-    status: 'open',
-    clientSecretHash: sha256Hex('cs_x'),
     createdAt: now,
     updatedAt: now,
-    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
 /** A new checkout moved into `processing` the way POST /pay does. */
