@@ -110,6 +110,21 @@ function firstAttempts(event: StoredEvent): WebhookDelivery[] {
   ];
 }
 
+/** The keys every layout shares: the item's, the merchant listing's (gsi2) and, while a delivery is pending, the due index's (gsi1). */
+function eventItemKeys(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Record<string, string> {
+  const due = deliveries
+    .filter((delivery) => delivery.status === 'pending')
+    .map((delivery) => delivery.nextAttemptAt)
+    .sort()[0];
+  return {
+    ...eventKey(event.id),
+    entity: 'event',
+    gsi2pk: merchantEventsGsiPk(event.merchantId),
+    gsi2sk: `${event.createdAt}#${event.id}`,
+    ...(due !== undefined ? { gsi1pk: webhookDueGsiPk(shardOf(event.id, '')), gsi1sk: `${due}#${event.id}` } : {}),
+  };
+}
+
 /** Writes the event as the previous embedded layout did (plain body, full-name deliveries, the id repeated). */
 async function putPreviousEmbeddedLayout(event: StoredEvent, deliveries: readonly WebhookDelivery[]): Promise<void> {
   const map = Object.fromEntries(
@@ -124,19 +139,11 @@ async function putPreviousEmbeddedLayout(event: StoredEvent, deliveries: readonl
       },
     ]),
   );
-  const due = deliveries
-    .filter((delivery) => delivery.status === 'pending')
-    .map((delivery) => delivery.nextAttemptAt)
-    .sort()[0];
   await client.send(
     new PutCommand({
       TableName: db.tableName,
       Item: {
-        ...eventKey(event.id),
-        entity: 'event',
-        gsi2pk: merchantEventsGsiPk(event.merchantId),
-        gsi2sk: `${event.createdAt}#${event.id}`,
-        ...(due !== undefined ? { gsi1pk: webhookDueGsiPk(shardOf(event.id, '')), gsi1sk: `${due}#${event.id}` } : {}),
+        ...eventItemKeys(event, deliveries),
         ...event,
         deliveries: map,
         revision: 0,
@@ -167,20 +174,12 @@ async function putFirstCompactLayout(event: StoredEvent, deliveries: readonly We
       },
     ]),
   );
-  const due = deliveries
-    .filter((delivery) => delivery.status === 'pending')
-    .map((delivery) => delivery.nextAttemptAt)
-    .sort()[0];
   const { id: _id, body, ...fields } = event;
   await client.send(
     new PutCommand({
       TableName: db.tableName,
       Item: {
-        ...eventKey(event.id),
-        entity: 'event',
-        gsi2pk: merchantEventsGsiPk(event.merchantId),
-        gsi2sk: `${event.createdAt}#${event.id}`,
-        ...(due !== undefined ? { gsi1pk: webhookDueGsiPk(shardOf(event.id, '')), gsi1sk: `${due}#${event.id}` } : {}),
+        ...eventItemKeys(event, deliveries),
         ...fields,
         bz: Buffer.from(compactBody(body).body, 'base64'),
         dl,
