@@ -282,14 +282,19 @@ describe('PSP callbacks and unknown outcomes (one stack)', () => {
       refund_amount: -1000,
       status: 'succeeded',
     });
-    const events = await api.call<{ data: { type: string; data: { object: { amount: number; checkout_id: string } } }[] }>(
-      'GET',
-      '/v1/events?type=dispute.created',
-      {
-        token: stack.secretKey,
-      },
+    // The event is stored after the instrument's dispute transaction (applyDispute), so it may land a moment later.
+    const disputeEvent = await eventually(
+      async () =>
+        (
+          await api.call<{ data: { type: string; data: { object: { amount: number; checkout_id: string } } }[] }>(
+            'GET',
+            '/v1/events?type=dispute.created',
+            { token: stack.secretKey },
+          )
+        ).body.data.find((event) => event.data.object.checkout_id === id),
+      (event) => event !== undefined,
     );
-    expect(events.body.data.find((event) => event.data.object.checkout_id === id)?.data.object.amount).toBe(1000);
+    expect(disputeEvent?.data.object.amount).toBe(1000);
   });
 });
 
