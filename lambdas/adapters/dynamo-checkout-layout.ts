@@ -9,16 +9,7 @@
  */
 import type { CheckoutEvent, CheckoutPayment } from '../domain/model';
 import type { PaymentAttempt } from '../domain/payment-attempt';
-
-/** A timestamp as epoch milliseconds when that restores the very same string, else the string. */
-export function compactInstant(value: string): number | string {
-  const epoch = Date.parse(value);
-  return Number.isFinite(epoch) && new Date(epoch).toISOString() === value ? epoch : value;
-}
-
-export function instantOf(value: unknown): string {
-  return typeof value === 'number' ? new Date(value).toISOString() : (value as string);
-}
+import { compactInstant, instantOf } from './dynamo-instants';
 
 /** Long name -> stored name; both directions must be one to one, and no stored name a long one. */
 function table(pairs: Record<string, string>): { short: Map<string, string>; long: Map<string, string> } {

@@ -65,10 +65,9 @@ import {
   RECOVERY_LEASE_UNTIL,
   RECOVERY_WATCH_GSI_PK,
 } from './dynamo-keys';
-import { counterUpdates, undoCounterUpdate, type CounterUpdate } from './dynamo-connector-stats';
+import { countBeside, counterUpdates } from './dynamo-connector-stats';
+import { compactInstant, instantOf } from './dynamo-instants';
 import {
-  compactInstant,
-  instantOf,
   ownerFromGsi2,
   paymentFromStorage,
   rowFromStorage,
@@ -491,46 +490,14 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
    * connector counters of the attempts it moves go out beside it (lambdas/adapters/dynamo-connector-stats.ts)
    * and are taken back should it fail, so they cost no round trip of their own on the saga's path.
    */
-  private async writeConditionally(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {
-    const counters = this.counterInputs(current, next);
-    const counting = counters.map((counter) =>
-      this.client.send(new UpdateCommand(counter)).then(
-        () => true,
-        () => false,
-      ),
-    );
-    let written: boolean;
-    try {
-      written = await this.writeCheckout(current, next, update);
-    } catch (error) {
-      await this.settleCounters(counters, counting, false);
-      throw error;
-    }
-    await this.settleCounters(counters, counting, written);
-    return written;
-  }
-
-  /** The counter updates of the attempt changes from `current` to `next` (none for most writes). */
-  private counterInputs(current: Checkout, next: Checkout): CounterUpdate[] {
+  private writeConditionally(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {
     const deltas = attemptCounterDeltas(
       current.payment?.attempts ?? [],
       next.payment?.attempts ?? [],
       current.status === 'processing',
     );
-    return counterUpdates(this.tableName, next.id, deltas, new Date(next.updatedAt)).flatMap((item) =>
-      item.Update !== undefined ? [item.Update] : [],
-    );
-  }
-
-  /** Waits for the counters; when the checkout write failed, takes back each one that landed. Never throws. */
-  private async settleCounters(counters: CounterUpdate[], counting: Promise<boolean>[], written: boolean): Promise<void> {
-    const landed = await Promise.all(counting);
-    if (written) return;
-    await Promise.allSettled(
-      counters
-        .filter((_, index) => landed[index])
-        .map((counter) => this.client.send(new UpdateCommand(undoCounterUpdate(counter)))),
-    );
+    const counters = counterUpdates(this.tableName, next.id, deltas, new Date(next.updatedAt));
+    return countBeside(this.client, counters, () => this.writeCheckout(current, next, update));
   }
 
   private async writeCheckout(current: Checkout, next: Checkout, update: UpdateBuilder): Promise<boolean> {

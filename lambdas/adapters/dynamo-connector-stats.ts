@@ -5,7 +5,7 @@
  *
  * Writes: the checkout repository sends `counterUpdates` (ADD, no condition) as their own small
  * UpdateItems beside the checkout's conditional write (not after it: one round trip less on the
- * saga's path), and takes each back (`undoCounterUpdate`) when that write fails, so a count stands
+ * saga's path), and `countBeside` takes each back (the ADD negated) when that write fails, so a count stands
  * only when the attempt change it counts was stored (a lost condition or a re-run counts nothing).
  * An attempt is counted with its first answer (lambdas/domain/connector-stats.ts), so a successful
  * checkout sends one counter update (at authorization), none at pay or capture. A process that
@@ -15,7 +15,7 @@
  * concurrent payments over several items.
  * Reads: one Query per connector over the last 60 minutes (at most 60 x shards small items).
  */
-import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   COUNTER_NAMES,
   minuteBucket,
@@ -28,8 +28,6 @@ import type { ConnectorStatsReader } from '../ports/connector-stats';
 import { queryItems } from './dynamo-support';
 import { CONNECTOR_STATS_SHARDS, connectorStatsKey, connectorStatsPk } from './dynamo-keys';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
 /** How long a minute's counters are kept (the view reads one hour of them). */
 const RETENTION_SECONDS = 2 * 24 * 3600;
 
@@ -40,10 +38,8 @@ function shardOf(checkoutId: string): number {
   return hash % CONNECTOR_STATS_SHARDS;
 }
 
-export type CounterUpdate = NonNullable<TransactItem['Update']>;
-
 /** `update` with every ADD negated: takes back counts sent beside a checkout write that then failed. */
-export function undoCounterUpdate(update: CounterUpdate): CounterUpdate {
+function undoCounterUpdate(update: UpdateCommandInput): UpdateCommandInput {
   const values = { ...update.ExpressionAttributeValues };
   for (const name of COUNTER_NAMES) {
     const value = values[`:${name}`];
@@ -58,9 +54,9 @@ export function counterUpdates(
   checkoutId: string,
   deltas: ReadonlyMap<string, ConnectorCounts>,
   now: Date,
-): TransactItem[] {
+): UpdateCommandInput[] {
   const minute = minuteBucket(now);
-  const updates: TransactItem[] = [];
+  const updates: UpdateCommandInput[] = [];
   for (const [connector, counts] of deltas) {
     const names = COUNTER_NAMES.filter((name) => counts[name] > 0);
     if (names.length === 0) continue;
@@ -72,18 +68,50 @@ export function counterUpdates(
     };
     for (const name of names) values[`:${name}`] = counts[name];
     updates.push({
-      Update: {
-        TableName: tableName,
-        Key: connectorStatsKey(connector, minute, shardOf(checkoutId)),
-        UpdateExpression: `SET entity = :entity, connector = :connector, #minute = :minute, expiresAt = :expiresAt ADD ${names
-          .map((name) => `${name} :${name}`)
-          .join(', ')}`,
-        ExpressionAttributeNames: { '#minute': 'minute' },
-        ExpressionAttributeValues: values,
-      },
+      TableName: tableName,
+      Key: connectorStatsKey(connector, minute, shardOf(checkoutId)),
+      UpdateExpression: `SET entity = :entity, connector = :connector, #minute = :minute, expiresAt = :expiresAt ADD ${names
+        .map((name) => `${name} :${name}`)
+        .join(', ')}`,
+      ExpressionAttributeNames: { '#minute': 'minute' },
+      ExpressionAttributeValues: values,
     });
   }
   return updates;
+}
+
+/**
+ * Runs `write` (the checkout's conditional write: true if it landed) with `counters` sent beside it,
+ * and takes back each counter that landed when the write did not (false or thrown). Returns or
+ * throws what `write` does; the counters' own failures never fail it.
+ */
+export async function countBeside(
+  client: DynamoDBDocumentClient,
+  counters: readonly UpdateCommandInput[],
+  write: () => Promise<boolean>,
+): Promise<boolean> {
+  const counting = counters.map((counter) =>
+    client.send(new UpdateCommand(counter)).then(
+      () => true,
+      () => false,
+    ),
+  );
+  const settle = async (written: boolean): Promise<void> => {
+    const landed = await Promise.all(counting);
+    if (written) return;
+    await Promise.allSettled(
+      counters.filter((_, index) => landed[index]).map((counter) => client.send(new UpdateCommand(undoCounterUpdate(counter)))),
+    );
+  };
+  let written: boolean;
+  try {
+    written = await write();
+  } catch (error) {
+    await settle(false);
+    throw error;
+  }
+  await settle(written);
+  return written;
 }
 
 export class DynamoConnectorStats implements ConnectorStatsReader {

@@ -25,21 +25,8 @@ import type { StoredEvent } from '../domain/webhook-events';
 import type { EventWithDeliveries } from '../ports/events';
 import { compactBody, expandBody } from '../shared/stored-body';
 import { toDelivery, toEvent } from './dynamo-event-items';
+import { compactInstant, instantOf } from './dynamo-instants';
 import { merchantEventsGsiPk } from './dynamo-keys';
-
-/**
- * An instant as epoch milliseconds when that restores the very same string, else the string (the
- * checkout layout's rule, dynamo-checkout-layout.ts; not imported from there, whose name tables
- * would come along into every entry that only publishes events).
- */
-function compactInstant(value: string): number | string {
-  const epoch = Date.parse(value);
-  return Number.isFinite(epoch) && new Date(epoch).toISOString() === value ? epoch : value;
-}
-
-function instantOf(value: number | string): string {
-  return typeof value === 'number' ? new Date(value).toISOString() : value;
-}
 
 /** One delivery as embedded in its event item, in memory (the event id, endpoint and merchant are the item's). */
 export interface EmbeddedDelivery {
