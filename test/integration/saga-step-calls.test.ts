@@ -199,7 +199,7 @@ describe("AuthorizePayment's DynamoDB calls", () => {
 });
 
 describe("CapturePayment's DynamoDB calls", () => {
-  it('with the inventory confirmed: 3 GetItems (no re-read before the decision nor the terminal write), the instrument read beside the decision write, the notify reads beside the terminal write', async () => {
+  it('with the inventory confirmed: 3 GetItems (no re-read before the decision nor the terminal write), the instrument read beside the decision write, the endpoints read beside the terminal write, the result events not read', async () => {
     // Prepare
     world = await newWorld({ confirmation: true });
     await authorizePayment(world.deps, { checkoutId: world.checkoutId });
@@ -218,8 +218,7 @@ describe("CapturePayment's DynamoDB calls", () => {
       'GetItem INSTRUMENT strong': 1,
       'UpdateItem CHECKOUT': 2, // the decision; the capture with the terminal status
       'UpdateItem INSTRUMENT': 1,
-      'BatchGetItem EVENT': 1,
-      'Query MERCHANT': 1,
+      'Query MERCHANT': 1, // the webhook endpoints (no BatchGetItem EVENT: this run's terminal write made the events, none can be stored)
       'BatchWriteItem EVENT': 1,
       'UpdateItem CHECKOUT watch': 1,
     });
@@ -233,24 +232,20 @@ describe("CapturePayment's DynamoDB calls", () => {
     expect(instrumentWrite).toBeLessThan(terminal);
     expect(terminal).toBeLessThan(sequence.indexOf('BatchWriteItem EVENT'));
     expect(sequence.indexOf('BatchWriteItem EVENT')).toBeLessThan(sequence.indexOf('UpdateItem CHECKOUT watch'));
-    // Side by side: the instrument read with the decision write's read; the notify's two reads
-    // (stored events, endpoints) with the terminal write, after the instrument's capture write.
+    // Side by side: the instrument read with the decision write's read; the notify's endpoints read
+    // with the terminal write, after the instrument's capture write.
     const instrumentRead = calls.find((entry) => entry.call === 'GetItem INSTRUMENT strong')!;
     expect(sequence.indexOf('GetItem INSTRUMENT strong')).toBeLessThan(decision);
     expect(instrumentRead.startedBeside + instrumentRead.endedBeside).toBeGreaterThan(0);
-    expect(sequence.slice(instrumentWrite + 1, terminal + 1)).toEqual([
-      'BatchGetItem EVENT',
-      'Query MERCHANT',
-      'UpdateItem CHECKOUT',
-    ]);
-    expect(calls[terminal]!.startedBeside).toBe(2);
+    expect(sequence.slice(instrumentWrite + 1, terminal + 1)).toEqual(['Query MERCHANT', 'UpdateItem CHECKOUT']);
+    expect(calls[terminal]!.startedBeside).toBe(1);
     expect(world.confirmer.requests).toHaveLength(1);
     expect(world.gateway.calls.filter((call) => call.op === 'capture')).toHaveLength(1);
     expect(world.sender.sent).toHaveLength(2);
     expect((await world.checkouts.getCheckout(world.checkoutId))?.status).toBe('succeeded');
   });
 
-  it('without confirmation: the checkout and the instrument read side by side, 2 GetItems in all, no read after the terminal write', async () => {
+  it('without confirmation: the checkout and the instrument read side by side, 2 GetItems in all, no read after the terminal write nor of the result events', async () => {
     // Prepare
     world = await newWorld({ confirmation: false });
     const authorized = await authorizePayment(world.deps, { checkoutId: world.checkoutId });
@@ -269,13 +264,38 @@ describe("CapturePayment's DynamoDB calls", () => {
     expect(sequence.filter((call) => call.startsWith('GetItem'))).toHaveLength(2);
     expect(sequence.slice(2)).toEqual([
       'UpdateItem INSTRUMENT',
-      'BatchGetItem EVENT',
       'Query MERCHANT',
       'UpdateItem CHECKOUT',
       'BatchWriteItem EVENT',
       'UpdateItem CHECKOUT watch',
     ]);
     expect((await world.checkouts.getCheckout(world.checkoutId))?.status).toBe('succeeded');
+  });
+
+  it('a re-run on a checkout already terminal reads the stored result events and keeps their delivery state: nothing sent or written again', async () => {
+    // Prepare: the first run's checkout.succeeded delivery failed (pending for the dispatcher).
+    world = await newWorld({ confirmation: false });
+    await authorizePayment(world.deps, { checkoutId: world.checkoutId });
+    const stepInput = { checkoutId: world.checkoutId, inventoryConfirmationRequired: false };
+    world.sender.answers = [true, false];
+    const first = await captureAndNotify(world.deps, stepInput);
+    const eventIds = first.notified.eventIds!;
+    const storedBefore = await world.deps.events.getEvents(eventIds);
+    const sentBefore = world.sender.sent.length;
+    // Act: the Task's retry (or the sweep) on the terminal checkout
+    const calls = await callsOf(() => captureAndNotify(world.deps, stepInput));
+    // Assess: the events are read (this run made no terminal write), found, and neither sent nor stored again.
+    expect(first.notified).toMatchObject({ delivered: 1, pending: 1 });
+    expect(names(calls)).toContain('BatchGetItem EVENT');
+    expect(names(calls)).not.toContain('BatchWriteItem EVENT');
+    expect(names(calls).filter((call) => call === 'UpdateItem CHECKOUT')).toEqual([]);
+    expect(world.sender.sent).toHaveLength(sentBefore);
+    const storedAfter = await world.deps.events.getEvents(eventIds);
+    expect(storedAfter).toEqual(storedBefore);
+    expect(storedAfter.flatMap(({ deliveries }) => deliveries.map((delivery) => [delivery.status, delivery.attempt]))).toEqual([
+      ['delivered', 1],
+      ['pending', 1],
+    ]);
   });
 
   it('a checkout written by someone else after the step read it: the terminal write loses its condition, and the re-run captures nothing twice', async () => {

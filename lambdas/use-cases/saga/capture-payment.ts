@@ -12,8 +12,10 @@
  * The step ends the success path: the attempt's move to `captured` and the terminal `succeeded`
  * are one conditional write (timeline rows `captured` and `succeeded` in the same transaction),
  * after saving the payment method (save_payment_method, idempotent); captureAndNotify then
- * publishes the result events in-process (notify-merchant.ts). A re-run after the terminal write
- * sends nothing to the PSP and writes nothing; the notify is idempotent.
+ * publishes the result events in-process (notify-merchant.ts), without reading them first when
+ * this run made the terminal write (none can be stored yet: startNotifyReads). A re-run after the
+ * terminal write sends nothing to the PSP and writes nothing; its notify reads the stored events
+ * and keeps their delivery state (idempotent).
  */
 import { captureMethodOf } from '../../domain/authorization-hold';
 import type { FinancialInstrument } from '../../domain/instrument-model';
@@ -174,7 +176,7 @@ async function captureAndRecord(
   }
   await savePaymentMethodOnSuccess(deps, checkout); // save_payment_method: idempotent, before the terminal write
   // The notify's reads start now, for the checkout as this write makes it (they read nothing this
-  // write changes); should the write fail, they are left unused.
+  // write changes); should the write fail, they are left unused (returned only after it landed).
   const notifyReads = besideTerminalWrite?.({ ...checkout, status: 'succeeded', payment: captured });
   // `current`: the checkout this step read or wrote (its version pinned), so the repository does
   // not read it again; should it be stale, the write loses its condition and the version check throws.
@@ -212,7 +214,9 @@ export async function captureAndNotify(
   // The confirm phase's merchant read also gives the first delivery the merchant's allowed_ports.
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
   const { written, instrument, notifyReads, ...captured } = await captureAndRecord(once, input, {
-    besideTerminalWrite: (terminal) => startNotifyReads(once, terminal),
+    // Used only once the terminal write from `processing` landed (captureAndRecord returns them after
+    // it): the checkout's terminal events are not read, no earlier run can have stored them.
+    besideTerminalWrite: (terminal) => startNotifyReads(once, terminal, { ownTerminalWrite: true }),
   });
   const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument, notifyReads);
   return { ...captured, notified };

@@ -24,7 +24,7 @@ import { deriveEventId, endpointReceives, renderEventBody, type StoredEvent } fr
 import type { WebhookDelivery } from '../../domain/webhook-delivery';
 import type { WebhookEndpoint } from '../../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../../ports/events';
-import { resultEventSources } from '../../domain/webhook-result-events';
+import { checkoutEventTypes, resultEventId, resultEventSources } from '../../domain/webhook-result-events';
 import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout } from '../../domain/model';
 import { instrumentOfPayment } from '../payment-ledger';
@@ -69,9 +69,10 @@ export async function notifyMerchant(
   if (sources.length === 0) return { delivered: 0, skipped: `status ${checkout.status}` };
   const eventIds = sources.map(({ sourceKey }) => deriveEventId(sourceKey));
   // The three reads are independent: they run together (or were started by the caller, beside its
-  // terminal write, for the very events and merchant: startNotifyReads). The endpoints and the
-  // instrument are only used when an event is still unsent (a first run); a re-run that finds
-  // every event stored reads them for nothing, which is rare (a Task retry or the sweep after a crash).
+  // terminal write, for the very events and merchant: startNotifyReads, which then reads only the
+  // events an earlier try stored). The endpoints and the instrument are only used when an event is
+  // still unsent (a first run); a re-run that finds every event stored reads them for nothing, which
+  // is rare (a Task retry or the sweep after a crash).
   const reads =
     early !== undefined && early.merchantId === checkout.merchantId && sameIds(early.eventIds, eventIds)
       ? early
@@ -155,6 +156,7 @@ function settledLater<T>(read: Promise<T>): Promise<T> {
 /** The reads that open notifyMerchant: which of the checkout's result events are stored, and the merchant's endpoints. */
 export interface NotifyReads {
   merchantId: string;
+  /** Every result event of the checkout (`found` holds those of them that are stored). */
   eventIds: string[];
   found: Promise<EventWithDeliveries[]>;
   endpoints: Promise<WebhookEndpoint[]>;
@@ -172,16 +174,32 @@ export interface NotifyReads {
  * The endpoints: one changed in the last second is seen as it was a second before, as if the
  * checkout had finished then (a stale secret after a rotation signs with the previous one, still
  * valid during the overlap). A read left unused (the terminal write lost) is never an unhandled rejection.
+ *
+ * `ownTerminalWrite`: `checkout` is as the caller's conditional write from `processing` makes it,
+ * and the reads are used only once that write landed (CapturePayment). Its terminal result events
+ * (`<checkout>:<type>`, checkoutEventTypes) are then known unstored and not read; only the
+ * `payment.failed` of earlier tries are (stored when those tries reopened the checkout). Why none
+ * can be stored: the only writer of these ids is notifyMerchant (CapturePayment, the failure path,
+ * the recovery sweep), which lists them only for a checkout it read or wrote as `succeeded` or
+ * `failed` (resultEventSources), and a checkout becomes terminal once (checkout-status.ts: no exit
+ * from a terminal status), so not before the caller's write. The other publishers key their events
+ * on other sources (3-D Secure's attempt, an instrument operation, a PSP dispute, an authorization
+ * expiry, an endpoint's test nonce). A run that could store them concurrently, after the write (the
+ * sweep past its bound, a Task retry after this run failed), is the case above: sent again with the
+ * same webhook-id, stored again with an equivalent first attempt.
  */
 export function startNotifyReads(
   deps: Pick<NotifyMerchantPorts, 'events' | 'webhookEndpoints'>,
   checkout: Checkout,
+  { ownTerminalWrite = false }: { ownTerminalWrite?: boolean } = {},
 ): NotifyReads {
   const eventIds = resultEventSources(checkout).map(({ sourceKey }) => deriveEventId(sourceKey));
+  const unstored = new Set(ownTerminalWrite ? checkoutEventTypes(checkout).map((type) => resultEventId(checkout.id, type)) : []);
+  const toRead = eventIds.filter((id) => !unstored.has(id));
   return {
     merchantId: checkout.merchantId,
     eventIds,
-    found: eventIds.length === 0 ? Promise.resolve([]) : settledLater(deps.events.getEvents(eventIds, { consistent: false })),
+    found: toRead.length === 0 ? Promise.resolve([]) : settledLater(deps.events.getEvents(toRead, { consistent: false })),
     endpoints: settledLater(deps.webhookEndpoints.listEndpoints(checkout.merchantId, { consistent: false })),
   };
 }

@@ -346,6 +346,66 @@ describe('notifyMerchant', () => {
     expect(result.delivered).toBe(3);
   });
 
+  it("after the caller's own terminal write (ownTerminalWrite), does not read the terminal result events, then sends and stores both", async () => {
+    // Prepare
+    const checkout = terminal({});
+    await checkouts.createCheckout(checkout);
+    const read: string[][] = [];
+    const counted = {
+      ...deps,
+      events: Object.assign(Object.create(events) as FakeEventStore, {
+        getEvents: (...args: Parameters<FakeEventStore['getEvents']>) => (read.push([...args[0]]), events.getEvents(...args)),
+      }),
+    };
+    // Act
+    const early = startNotifyReads(counted, checkout, { ownTerminalWrite: true });
+    const result = await notifyMerchant(counted, input, checkout, undefined, early);
+    // Assess
+    expect(read).toEqual([]);
+    expect(early.eventIds).toEqual([resultEventId('chk_1', 'payment.captured'), resultEventId('chk_1', 'checkout.succeeded')]);
+    expect(result).toMatchObject({ delivered: 3, pending: 0, eventIds: early.eventIds });
+    expect(events.events.size).toBe(2);
+  });
+
+  it("after the caller's own terminal write, still reads the payment.failed an earlier try stored, and does not send it again", async () => {
+    // Prepare: try 1 was declined and reopened the checkout; its payment.failed is stored.
+    const reopened = aCheckout({
+      status: 'open',
+      maxPaymentAttempts: 3,
+      payment: aPayment({ paymentToken: 'tok_1', connector: 'fake' }, { status: 'failed' }),
+    });
+    await checkouts.createCheckout(reopened);
+    const [failedId] = (await notifyMerchant(deps, input, reopened)).eventIds!;
+    const sentBefore = sender.sent.length;
+    // try 2 succeeds: the caller's terminal write makes the checkout as below.
+    const succeeded = terminal({ maxPaymentAttempts: 3 });
+    succeeded.payment = {
+      ...succeeded.payment!,
+      attempts: [...reopened.payment!.attempts, ...succeeded.payment!.attempts],
+      tries: 2,
+    };
+    const read: string[][] = [];
+    const counted = {
+      ...deps,
+      events: Object.assign(Object.create(events) as FakeEventStore, {
+        getEvents: (...args: Parameters<FakeEventStore['getEvents']>) => (read.push([...args[0]]), events.getEvents(...args)),
+      }),
+    };
+    // Act
+    const early = startNotifyReads(counted, succeeded, { ownTerminalWrite: true });
+    const result = await notifyMerchant(counted, input, succeeded, undefined, early);
+    // Assess: only try 1's event is read; it is found, so only the two result events are sent.
+    expect(read).toEqual([[failedId]]);
+    expect(result.eventIds).toEqual([
+      failedId,
+      resultEventId('chk_1', 'payment.captured'),
+      resultEventId('chk_1', 'checkout.succeeded'),
+    ]);
+    const sentTypes = sender.sent.slice(sentBefore).map((s) => JSON.parse(s.message.body).type as string);
+    expect(sentTypes).not.toContain('payment.failed');
+    expect(new Set(sentTypes)).toEqual(new Set(['payment.captured', 'checkout.succeeded']));
+  });
+
   it('reads again when the early reads were for other events (the checkout written differs from the one predicted)', async () => {
     // Prepare: the succeeded checkout's events are stored; reads started for a checkout that was to fail.
     const checkout = terminal({});
