@@ -51,7 +51,7 @@ import {
   type InventoryPhasePorts,
 } from './inventory-confirmation';
 import { instrumentReadAhead } from './instrument-read-ahead';
-import { recordOutcome } from './record-outcome';
+import { recordOutcomeWriting } from './record-outcome';
 import { assertNotRecovered, loadCheckout, pspIdempotencyKey, requirePayment, type SagaPorts, type StepInput } from './shared';
 
 export type CapturePaymentPorts = Pick<
@@ -128,14 +128,14 @@ async function captureAndRecord(
     // recorded without the terminal status (an older saga's write) gets it now.
     const { capturedAmount } = await balancesOfPayment(deps.instruments, payment);
     if (checkout.status !== 'processing' || payment.recoveredBy !== undefined) return { capturedAmount, status: checkout.status };
-    const recorded = await recordOutcome(deps, { checkoutId, outcome: { status: 'succeeded' } });
-    return { capturedAmount, status: recorded.status };
+    const recorded = await recordOutcomeWriting(deps, { checkoutId, outcome: { status: 'succeeded' } });
+    return { capturedAmount, status: recorded.status, ...afterOwnTerminalWrite(recorded.written, besideTerminalWrite) };
   }
   const { pspReference, instrumentId } = assertCapturable(checkout, payment);
   if (captureMethodOf(checkout) === 'manual') {
     const held = await holdForManualCapture(deps, checkout, payment);
-    const recorded = await recordOutcome(deps, { checkoutId, outcome: { status: 'succeeded' } });
-    return { ...held, status: recorded.status };
+    const recorded = await recordOutcomeWriting(deps, { checkoutId, outcome: { status: 'succeeded' } });
+    return { ...held, status: recorded.status, ...afterOwnTerminalWrite(recorded.written, besideTerminalWrite) };
   }
   // The saga captures the whole amount in one instrument operation (`saga_capture`): a re-run whose
   // checkout write was lost resumes that operation (already settled: no PSP call) and records it.
@@ -199,6 +199,20 @@ async function captureAndRecord(
   };
 }
 
+/**
+ * The checkout recordOutcome's own terminal write left (when it made one) and the notify's reads
+ * for it, started now: the notify that follows neither reads the checkout again nor looks for its
+ * terminal result events, which cannot be stored before that write (startNotifyReads).
+ */
+function afterOwnTerminalWrite(
+  written: Checkout | undefined,
+  startReads: ((terminal: Checkout) => NotifyReads) | undefined,
+): { written?: Checkout; notifyReads?: NotifyReads } {
+  if (written === undefined) return {};
+  const notifyReads = startReads?.(written);
+  return { written, ...(notifyReads !== undefined ? { notifyReads } : {}) };
+}
+
 export type CaptureAndNotifyPorts = CapturePaymentPorts & NotifyMerchantPorts;
 
 /**
@@ -214,8 +228,8 @@ export async function captureAndNotify(
   // The confirm phase's merchant read also gives the first delivery the merchant's allowed_ports.
   const once = { ...deps, merchants: merchantReadOnce(deps.merchants) };
   const { written, instrument, notifyReads, ...captured } = await captureAndRecord(once, input, {
-    // Used only once the terminal write from `processing` landed (captureAndRecord returns them after
-    // it): the checkout's terminal events are not read, no earlier run can have stored them.
+    // Used only once a terminal write of this run from `processing` landed (captureAndRecord returns
+    // them only then): the checkout's terminal events are not read, no earlier run can have stored them.
     besideTerminalWrite: (terminal) => startNotifyReads(once, terminal, { ownTerminalWrite: true }),
   });
   const notified = await notifyMerchant(once, { checkoutId: input.checkoutId }, written, instrument, notifyReads);

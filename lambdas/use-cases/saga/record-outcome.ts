@@ -80,10 +80,20 @@ async function reopenForAnotherCard(
   return { status: updated.status };
 }
 
-export async function recordOutcome(
+export async function recordOutcome(deps: RecordOutcomePorts, input: OutcomeInput): Promise<{ status: CheckoutStatus }> {
+  const { status } = await recordOutcomeWriting(deps, input);
+  return { status };
+}
+
+/**
+ * recordOutcome, also giving the checkout as its own terminal write left it (`written`: set only
+ * when this call's conditional write from `processing` landed), so the caller's notify neither reads
+ * it again nor looks for result events that cannot be stored yet (startNotifyReads).
+ */
+export async function recordOutcomeWriting(
   deps: RecordOutcomePorts,
   { checkoutId, outcome }: OutcomeInput,
-): Promise<{ status: CheckoutStatus }> {
+): Promise<{ status: CheckoutStatus; written?: Checkout }> {
   const checkout = await loadCheckout(deps, checkoutId);
   if (checkout.status !== 'processing') return { status: checkout.status };
   if (checkout.payment?.recoveredBy !== undefined) return { status: checkout.status }; // the sweep records it
@@ -110,7 +120,7 @@ export async function recordOutcome(
           }
         : { type: 'succeeded' },
     });
-    return { status: updated.status };
+    return { status: updated.status, written: updated };
   }
   if (reopensForAnotherCard(checkout, outcome.reason)) return await reopenForAnotherCard(deps, checkout, outcome.reason);
   const message = messageFromCause(outcome.cause) ?? DEFAULT_FAILURE_MESSAGES[outcome.reason];

@@ -122,6 +122,45 @@ describe('capturePayment', () => {
     expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(1);
   });
 
+  it('a manual capture hands the authorization over and notifies from its own terminal write: no re-read of the checkout, no read of its result events', async () => {
+    // Prepare
+    const stored = (await checkouts.getCheckout('chk_1'))!;
+    await checkouts.createCheckout({ ...stored, captureMethod: 'manual' });
+    await authorizePayment(deps, input);
+    await confirmInventory(deps, input);
+    let checkoutReads = 0;
+    const eventReads: string[][] = [];
+    const counted = {
+      ...world.terminalDeps,
+      checkouts: Object.assign(Object.create(checkouts) as FakeCheckouts, {
+        getCheckout: (id: string) => ((checkoutReads += 1), checkouts.getCheckout(id)),
+      }),
+      events: Object.assign(Object.create(world.events) as typeof world.events, {
+        getEvents: (...args: Parameters<typeof world.events.getEvents>) => (
+          eventReads.push([...args[0]]),
+          world.events.getEvents(...args)
+        ),
+      }),
+    };
+    // Act
+    const first = await captureAndNotify(counted, input);
+    const readsOfFirst = { checkoutReads, eventReads: eventReads.length };
+    const second = await captureAndNotify(counted, input);
+    // Assess: the step's, holdForManualCapture's and recordOutcome's reads (4 and one event read
+    // before: the notify read the checkout and the events again); the re-run reads the stored events.
+    expect(first).toMatchObject({ held: true, status: 'succeeded' });
+    expect(readsOfFirst).toEqual({ checkoutReads: 3, eventReads: 0 });
+    expect(first.notified.eventIds).toEqual([
+      resultEventId('chk_1', 'payment.authorized'),
+      resultEventId('chk_1', 'checkout.succeeded'),
+    ]);
+    expect(world.sender.sent.map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.authorized', 'checkout.succeeded']);
+    expect(gateway.calls.filter((c) => c.op === 'capture')).toHaveLength(0);
+    expect(second.notified.eventIds).toEqual(first.notified.eventIds);
+    expect(eventReads).toEqual([first.notified.eventIds]);
+    expect(world.sender.sent).toHaveLength(2);
+  });
+
   it('still succeeds when the first webhook delivery fails: the dispatcher owns the retry', async () => {
     // Prepare
     await authorizePayment(deps, input);
