@@ -5,6 +5,9 @@
  * Refuses `succeeded` unless the full amount was captured (automatic capture) or the authorization
  * was handed to the merchant after the inventory confirmation and is not voided (manual capture).
  * Running it again after the status is terminal returns the recorded status.
+ * Each write is made on the checkout this call just read (`current`, its version pinned), so the
+ * repository does not read it again: a checkout changed in between fails the write's condition and
+ * then the version check (ConcurrentModificationError), as a second read would have found.
  */
 import { isHeldForManualCapture } from '../../domain/authorization-hold';
 import type { CheckoutStatus, FailureReason } from '../../domain/model';
@@ -71,6 +74,7 @@ async function reopenForAnotherCard(
     from: ['processing'],
     to: 'open',
     expectedVersion: checkout.version,
+    current: checkout,
     patch: { lastPaymentError: { code, message }, ...(payment !== undefined ? { payment } : {}) },
     event: {
       type: 'payment_failed',
@@ -109,6 +113,7 @@ export async function recordOutcomeWriting(
       from: ['processing'],
       to: 'succeeded',
       expectedVersion: checkout.version,
+      current: checkout,
       event: held
         ? {
             type: 'succeeded',
@@ -133,6 +138,7 @@ export async function recordOutcomeWriting(
     from: ['processing'],
     to: 'failed',
     expectedVersion: checkout.version,
+    current: checkout,
     patch: {
       failureReason: outcome.reason,
       failureMessage: message,
