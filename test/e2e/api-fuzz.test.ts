@@ -117,7 +117,12 @@ function tokenArbitrary(): fc.Arbitrary<string | undefined> {
 function idArbitrary(): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constantFrom(real.checkoutId, real.instrumentId, real.endpointId, real.eventId, 'chk_missing', 'fi_missing'),
-    fc.string({ minLength: 1, maxLength: 80 }).map((s) => encodeURIComponent(s)),
+    // '.' and '..' are dot segments: the URL parser removes them (`/x/./_revoke` is sent as
+    // `/x/_revoke`), so the request would go to another path than the route under test.
+    fc
+      .string({ minLength: 1, maxLength: 80 })
+      .map((s) => encodeURIComponent(s))
+      .filter((id) => id !== '.' && id !== '..'),
   );
 }
 
