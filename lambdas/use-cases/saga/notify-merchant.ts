@@ -24,7 +24,7 @@ import { deriveEventId, endpointReceives, renderEventBody, type StoredEvent } fr
 import type { WebhookDelivery } from '../../domain/webhook-delivery';
 import type { WebhookEndpoint } from '../../domain/webhook-endpoint';
 import type { EventWithDeliveries } from '../../ports/events';
-import { checkoutEventTypes, resultEventId, resultEventSources } from '../../domain/webhook-result-events';
+import { resultEventSources } from '../../domain/webhook-result-events';
 import type { FinancialInstrument } from '../../domain/instrument-model';
 import type { Checkout } from '../../domain/model';
 import { instrumentOfPayment } from '../payment-ledger';
@@ -193,9 +193,11 @@ export function startNotifyReads(
   checkout: Checkout,
   { ownTerminalWrite = false }: { ownTerminalWrite?: boolean } = {},
 ): NotifyReads {
-  const eventIds = resultEventSources(checkout).map(({ sourceKey }) => deriveEventId(sourceKey));
-  const unstored = new Set(ownTerminalWrite ? checkoutEventTypes(checkout).map((type) => resultEventId(checkout.id, type)) : []);
-  const toRead = eventIds.filter((id) => !unstored.has(id));
+  const sources = resultEventSources(checkout).map(({ type, sourceKey }) => ({ type, id: deriveEventId(sourceKey) }));
+  const eventIds = sources.map(({ id }) => id);
+  // After the caller's own terminal write only the earlier tries' `payment.failed` can be stored
+  // (a terminal checkout's own types never include it: checkoutEventTypes).
+  const toRead = ownTerminalWrite ? sources.filter(({ type }) => type === 'payment.failed').map(({ id }) => id) : eventIds;
   return {
     merchantId: checkout.merchantId,
     eventIds,
