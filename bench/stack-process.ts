@@ -14,8 +14,8 @@
 import '../local/polyfills';
 import { createServer } from 'node:http';
 import { startLocalStack } from '../local/stack';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../lambdas/adapters/dynamo-store';
+import { GetCommand } from '../lambdas/adapters/dynamo-client';
+import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { TABLE_SCHEMA } from '../lib/table-schema';
 import {
   countDynamoDbCalls,

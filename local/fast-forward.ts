@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { authorizationHoldKey, checkoutKey } from '../lambdas/adapters/dynamo-keys';
 import { isConditionalCheckFailure } from '../lambdas/adapters/dynamo-support';
 import { checkoutFromItem } from '../lambdas/adapters/dynamo-checkout-repository';

@@ -5,7 +5,7 @@
  * sit on gsi1 (sparse: `AUTHHOLD_DUE`, sorted by next due time), so the sweep queries only what
  * is due and never scans the table; stage moves and the sweep's lease are conditional writes.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import { ConcurrentModificationError, InstrumentMissingError } from '../errors';
 import type { AuthorizationHold } from '../domain/authorization-hold';
 import type { AuthorizationHoldStore } from '../ports/authorization-holds';

@@ -3,7 +3,7 @@
  * of `keys` (missing items are left out). Used where a keys-only index gives the keys and the
  * reader needs the items (the checkout listing on gsi2, the recovery watch's checkout statuses).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import { translateStoreError } from './dynamo-support';
 
 type Key = { pk: string; sk: string };

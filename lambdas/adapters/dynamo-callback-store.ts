@@ -6,7 +6,7 @@
  * precede the new one (lambdas/domain/psp-outcome.ts), so a late or reordered callback is a
  * no-op in the database itself, not just in application code.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import { AUTHORIZATION_STATE_RANK, isForwardTransition, type PspAuthorizationState } from '../domain/psp-outcome';
 import type { PspAuthorizationRecord } from '../domain/psp-outcome';
 import type { PspCallbackReceipt, PspCallbackStore } from '../ports/callbacks';

@@ -13,7 +13,7 @@
  * cannot miss a card attached concurrently.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand, BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, BatchGetCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { CardBrand } from '../domain/card';
 import { issuingCountryOf } from '../domain/card-country';
 import { generatePaymentMethodId } from '../domain/ids';

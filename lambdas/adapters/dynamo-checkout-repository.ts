@@ -21,7 +21,7 @@ import {
   type QueryCommandOutput,
   type TransactWriteCommandInput,
   type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './dynamo-client';
 import {
   ConcurrentModificationError,
   ConflictError,

@@ -15,7 +15,7 @@
  * concurrent payments over several items.
  * Reads: one Query per connector over the last 60 minutes (at most 60 x shards small items).
  */
-import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from './dynamo-client';
 import {
   COUNTER_NAMES,
   minuteBucket,

@@ -3,7 +3,7 @@
  * foreign id reads as unknown). Deletion keeps a tombstone (status `deleted`) with a conditional
  * write, so the card vault's attach transaction can check the customer is still active.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { Customer, CustomerStatus } from '../domain/customer';
 import type { CustomerRepository } from '../ports/customers';
 import { customerKey } from './dynamo-keys';

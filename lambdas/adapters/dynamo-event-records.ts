@@ -4,7 +4,7 @@
  * bundle this, not the store's lists, claims and delivery changes (dynamo-event-store.ts, which
  * extends it, so both read and write the same items).
  */
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { EventRecords, EventWithDeliveries } from '../ports/events';
 import { eventKey } from './dynamo-keys';
 import { translateStoreError } from './dynamo-support';

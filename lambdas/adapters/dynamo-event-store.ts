@@ -16,7 +16,7 @@
  * listed through gsi1) are still read, claimed, completed and redelivered on their own items
  * (dynamo-legacy-deliveries.ts).
  */
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from './dynamo-client';
 import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventListQuery, EventStore, EventWithDeliveries } from '../ports/events';

@@ -5,7 +5,7 @@
  * not the store's reads, lists, claims and delivery changes; DynamoEventStore extends it, so both
  * write the same items.
  */
-import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { EventStore } from '../ports/events';

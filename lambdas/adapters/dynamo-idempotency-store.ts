@@ -15,7 +15,7 @@
  * expired can neither overwrite nor delete the new holder's claim.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import { IdempotencyKeyTakenError } from '../errors';
 import type {
   CompletedRecord,

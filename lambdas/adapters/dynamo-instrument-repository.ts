@@ -27,7 +27,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './dynamo-client';
 import type { BalanceChange, FinancialInstrument, InstrumentOperation } from '../domain/instrument-model';
 import type { ReservationGuard } from '../domain/instrument-ledger';
 import type {

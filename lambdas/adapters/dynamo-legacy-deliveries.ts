@@ -4,7 +4,7 @@
  * while pending. Still read, claimed, completed, requeued and brought forward on their own items
  * with conditional UpdateItems; nothing new is written in this layout (tests aside).
  */
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { WebhookDelivery } from '../domain/webhook-delivery';
 import type { StoredEvent } from '../domain/webhook-events';
 import type { AttemptCompletion, EventWithDeliveries } from '../ports/events';

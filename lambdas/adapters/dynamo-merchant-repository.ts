@@ -9,7 +9,7 @@
  * class in this process replaces (settings, routing, connectors) or drops (a refused write) the
  * cached profile at once. The caches are module-wide, so every instance in the process shares them.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import { ConcurrentModificationError, ConflictError, NotFoundError } from '../errors';
 import type { StoredConnectorAccount } from '../domain/connector-accounts';
 import type { Merchant, MerchantSettings } from '../domain/model';

@@ -5,7 +5,7 @@
  * is the checkout item's gsi3 entry (lambdas/adapters/dynamo-recovery-store.ts says how it is kept);
  * a watch item of the previous version (RECOVERY#PROCESSING) is deleted when the checkout had none.
  */
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { RecoveryStore } from '../ports/recovery';
 import { checkoutKey, processingWatchKey, RECOVERY_LEASE_OWNER, RECOVERY_LEASE_UNTIL } from './dynamo-keys';
 import { isConditionalCheckFailure, translateStoreError } from './dynamo-support';

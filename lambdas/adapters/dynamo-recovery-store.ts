@@ -21,7 +21,7 @@
  * listed after the gsi3 entries, recovered, and deleted when forgotten; they are never written any
  * more.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from './dynamo-client';
 import type { ProcessingWatch, RecoveryStore } from '../ports/recovery';
 import {
   checkoutKey,

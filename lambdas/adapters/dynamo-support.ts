@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
   type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './dynamo-client';
 import { ConcurrentModificationError, isPaystepError, StoreUnavailableError, ValidationError } from '../errors';
 
 const TRANSIENT_NAMES = new Set([

@@ -5,11 +5,10 @@
  * create, rotate and delete (api-webhook-endpoints) are in DynamoWebhookEndpointRepository, which
  * extends this class, so both share the cache and its invalidation.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from './dynamo-client';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { WebhookEndpointLookup } from '../ports/webhooks';
-import { queryItems } from './dynamo-support';
+import { isConditionalCheckFailure, queryItems } from './dynamo-support';
 import { merchantKey, WEBHOOK_ENDPOINT_SK_PREFIX as SK_PREFIX, webhookEndpointKey } from './dynamo-keys';
 import { createSettingsCache } from './settings-read-cache';
 
@@ -82,7 +81,7 @@ export class DynamoWebhookEndpointReader implements WebhookEndpointLookup {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (isConditionalCheckFailure(error)) return;
       throw error;
     }
   }

@@ -8,12 +8,11 @@
  * merchant's first endpoint gets its webhooks at once), and every write through this class in this
  * process drops the merchant's cached list. Consistent reads never use the cache.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from './dynamo-client';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint';
 import type { WebhookEndpointRepository } from '../ports/webhooks';
 import { ConflictError } from '../errors';
-import { transactWrite, withoutUndefined } from './dynamo-support';
+import { isConditionalCheckFailure, transactWrite, withoutUndefined } from './dynamo-support';
 import { merchantKey, webhookEndpointKey } from './dynamo-keys';
 import { DynamoWebhookEndpointReader, toEndpoint } from './dynamo-webhook-endpoint-reader';
 
@@ -101,7 +100,7 @@ export class DynamoWebhookEndpointRepository extends DynamoWebhookEndpointReader
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
     }
     return true;
   }
@@ -146,7 +145,7 @@ export class DynamoWebhookEndpointRepository extends DynamoWebhookEndpointReader
       );
       return result.Attributes ? toEndpoint(result.Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (isConditionalCheckFailure(error)) return undefined;
       throw error;
     }
   }
@@ -190,7 +189,7 @@ export class DynamoWebhookEndpointRepository extends DynamoWebhookEndpointReader
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
   }

@@ -5,7 +5,7 @@
  * in that layout (written before the embedded layout and not yet expired), never for an event the
  * current code wrote: the saga's notify, the dispatcher and the publishers run without it.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '../adapters/dynamo-client';
 import { importOnce } from './import-once';
 
 type Reader = import('../adapters/dynamo-legacy-deliveries').LegacyDeliveries;

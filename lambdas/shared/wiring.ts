@@ -17,7 +17,7 @@
  */
 import { AesSecretCipher } from '../adapters/aes-secret-cipher';
 import { urlPolicyFromEnv, type UrlPolicy } from '../adapters/url-policy';
-import { createDocumentClient } from '../adapters/dynamo-store';
+import { createDocumentClient } from '../adapters/dynamo-client';
 import { DynamoMerchantRepository } from '../adapters/dynamo-merchant-repository';
 import type { MerchantRepository } from '../ports/merchants';
 import type { SecretCipher } from '../ports/secrets';

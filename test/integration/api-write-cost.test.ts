@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '../../lambdas/adapters/dynamo-client';
 import {
   countDynamoDbCalls,
   dynamoItemBytes,
@@ -15,7 +15,7 @@ import {
   type DynamoCallCounts,
 } from '../../bench/instrumentation';
 import { TABLE_SCHEMA } from '../../lib/table-schema';
-import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { idempotencyKey, instrumentKey } from '../../lambdas/adapters/dynamo-keys';
 import { withoutUndefined } from '../../lambdas/adapters/dynamo-support';
 import { DynamoInstrumentRepository } from '../../lambdas/adapters/dynamo-instrument-repository';

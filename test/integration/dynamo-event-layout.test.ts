@@ -8,9 +8,9 @@
  * answers the same as the current one, and a batch put of an event already stored replaces it
  * (listed once).
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DynamoDBDocumentClient, GetCommand, PutCommand } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';
 import { shardOf } from '../../lambdas/adapters/dynamo-event-items';
 import { eventKey, merchantEventsGsiPk, webhookDueGsiPk } from '../../lambdas/adapters/dynamo-keys';
@@ -32,7 +32,7 @@ let eventNumber = 0;
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  client = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
+  client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   store = new DynamoEventStore(client, db.tableName);
 }, 60_000);
 

@@ -5,7 +5,7 @@
  * version (RECOVERY#PROCESSING) are still listed and deleted.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, createDocumentClient, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
@@ -93,7 +93,7 @@ async function oldWatchItem(checkoutId: string): Promise<Record<string, unknown>
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+  client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   checkouts = new DynamoCheckoutRepository(client, db.tableName);
   recovery = new DynamoRecoveryStore(client, db.tableName);
 });

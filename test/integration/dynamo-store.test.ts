@@ -7,13 +7,13 @@ import { paymentBalances } from '../../lambdas/domain/authorization-hold';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  createDocumentClient, type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+} from '../../lambdas/adapters/dynamo-client';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';
 import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
@@ -86,7 +86,7 @@ function newCheckout(overrides: Partial<Checkout> = {}): Checkout {
 /** A document client on the same table that records each call's command name and ConsistentRead flag. */
 function recordingClient(): { client: DynamoDBDocumentClient; calls: { command: string; consistent: boolean | undefined }[] } {
   const calls: { command: string; consistent: boolean | undefined }[] = [];
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+  const client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   client.middlewareStack.add((next, context) => async (args) => {
     const input = args.input as { ConsistentRead?: boolean };
     calls.push({ command: context.commandName ?? '?', consistent: input.ConsistentRead });
@@ -97,7 +97,7 @@ function recordingClient(): { client: DynamoDBDocumentClient; calls: { command: 
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+  documentClient = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   merchants = new DynamoMerchantRepository(documentClient, db.tableName);
   checkouts = new DynamoCheckoutRepository(documentClient, db.tableName);
   idempotency = new DynamoIdempotencyStore(documentClient, db.tableName);
@@ -880,7 +880,7 @@ describe('write requests and units of a checkout', () => {
   it('makes each status change one UpdateItem of the checkout item, with no transaction, and an index write only where the recovery watch starts and ends', async () => {
     // Prepare: a client that records every call with the capacity DynamoDB Local reports
     const calls: { command: string; units: number }[] = [];
-    const counted = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+    const counted = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
     counted.middlewareStack.add((next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       input['ReturnConsumedCapacity'] = 'TOTAL';
@@ -1187,9 +1187,7 @@ describe('store failures', () => {
   it('turns an unreachable store into StoreUnavailableError', async () => {
     // Prepare
     const port = await freePort();
-    const down = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }),
-    );
+    const down = createDocumentClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
     const repository = new DynamoCheckoutRepository(down, 'paystep');
     // Act
     const attempt = repository.getCheckout('chk_x');

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { DynamoIdempotencyStore } from '../../lambdas/adapters/dynamo-idempotency-store';
-import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { signPspCallback } from '../../lambdas/connectors/sandbox/callbacks';
 import { tokenizeTestCard } from '../../local/sandbox-psp/client';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';

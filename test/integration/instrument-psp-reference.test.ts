@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DynamoDBDocumentClient, GetCommand, PutCommand } from '../../lambdas/adapters/dynamo-client';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoInstrumentRepository, toInstrumentItem } from '../../lambdas/adapters/dynamo-instrument-repository';
 import { DynamoPspCallbackStore } from '../../lambdas/adapters/dynamo-callback-store';
@@ -34,7 +34,7 @@ let callbacks: DynamoPspCallbackStore;
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }));
+  client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   instruments = new DynamoInstrumentRepository(client, db.tableName);
   checkouts = new DynamoCheckoutRepository(client, db.tableName);
   callbacks = new DynamoPspCallbackStore(client, db.tableName);

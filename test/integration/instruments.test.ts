@@ -6,9 +6,9 @@
  * by the same key, in-flight duplicates, and the 4xx for bad amounts, currencies and states.
  */
 import { randomBytes } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { instrumentRequestKey } from '../../lambdas/adapters/dynamo-keys';
 import { SandboxPspGateway } from '../../lambdas/connectors/sandbox/gateway';
 import { startSandboxPsp, type SandboxPsp } from '../../local/sandbox-psp/server';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoConnectorStats } from '../../lambdas/adapters/dynamo-connector-stats';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
-import { createDocumentClient } from '../../lambdas/adapters/dynamo-store';
+import { createDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import type { Checkout } from '../../lambdas/domain/model';
 import { newAttempt, type PaymentAttempt } from '../../lambdas/domain/payment-attempt';
 import { ConcurrentModificationError } from '../../lambdas/errors';

@@ -5,7 +5,7 @@
  * is still refused with ConcurrentModificationError, nothing written.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DynamoDBDocumentClient, } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { generateCheckoutId } from '../../lambdas/domain/ids';
@@ -21,9 +21,7 @@ const calls: string[] = [];
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { ConsistentRead?: boolean; Key?: { pk?: string } };

@@ -5,7 +5,7 @@
  * calls run side by side. The serial latency of a checkout is mostly these round trips.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DynamoDBDocumentClient, } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';
@@ -154,9 +154,7 @@ vi.hoisted(() => {
 
 beforeAll(async () => {
   db = await startDynamoDbLocal();
-  client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: db.endpoint }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const entry: Call = {

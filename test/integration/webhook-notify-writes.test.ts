@@ -8,9 +8,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DynamoDBDocumentClient, } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';
 import { DynamoWebhookEndpointRepository } from '../../lambdas/adapters/dynamo-webhook-endpoints';
 import { HttpWebhookSender } from '../../lambdas/adapters/http-webhook-sender';
@@ -52,7 +52,7 @@ interface WriteLog {
 
 /** A document client that records every write and read request and its units (native values, before marshalling). */
 function countingClient(db: DynamoDbLocal, log: WriteLog): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
+  const client = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = (context as { commandName?: string }).commandName ?? 'unknown';

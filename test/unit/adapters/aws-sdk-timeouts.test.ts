@@ -1,15 +1,14 @@
 /**
- * Every AWS SDK client the functions build gives up on a silent endpoint (a black-holed NAT): the
- * DynamoDB document client against a loopback server that accepts connections and never answers
- * fails with the SDK's TimeoutError after its attempts, instead of hanging until the Lambda timeout.
+ * Every AWS client the functions build gives up on a silent endpoint (a black-holed NAT): the
+ * DynamoDB document client (aws-json-client.ts) against a loopback server that accepts connections
+ * and never answers fails with TimeoutError after its attempts, instead of hanging until the Lambda timeout.
  * (The functions' clients on AWS get these timeouts by default; pointed at a local endpoint, only
  * when asked.)
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_SDK_TIMEOUTS } from '../../../lambdas/adapters/aws-sdk-timeouts';
-import { createDocumentClient } from '../../../lambdas/adapters/dynamo-store';
+import { createDocumentClient, GetCommand } from '../../../lambdas/adapters/dynamo-client';
 
 let blackHole: Server;
 let port: number;
@@ -26,7 +25,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => blackHole.close(() => resolve()));
 });
 
-describe('AWS SDK request timeouts', () => {
+describe('AWS request timeouts', () => {
   it('the DynamoDB client fails a request to a silent endpoint with TimeoutError within its attempts', async () => {
     // Prepare
     process.env.AWS_ACCESS_KEY_ID ??= 'test';
@@ -40,7 +39,7 @@ describe('AWS SDK request timeouts', () => {
     );
     const elapsed = Date.now() - started;
     client.destroy();
-    // Assess: 3 attempts of at most requestTimeoutMs each, plus the SDK's back-off between them.
+    // Assess: 3 attempts of at most requestTimeoutMs each, plus the back-off between them.
     expect(outcome).toBe('TimeoutError');
     expect(elapsed).toBeGreaterThanOrEqual(AWS_SDK_TIMEOUTS.requestTimeoutMs);
     expect(elapsed).toBeLessThan(3 * AWS_SDK_TIMEOUTS.requestTimeoutMs + 3_000);
@@ -48,15 +47,12 @@ describe('AWS SDK request timeouts', () => {
 
   it('are on by default for the client the functions use on AWS (no endpoint override)', async () => {
     // Act
-    const client = createDocumentClient({ region: 'eu-west-1' });
-    const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
-    const config = await handler.configProvider;
-    client.destroy();
+    const onAws = createDocumentClient({ region: 'eu-west-1' });
+    const local = createDocumentClient({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-1' });
+    onAws.destroy();
+    local.destroy();
     // Assess
-    expect(config).toMatchObject({
-      connectionTimeout: AWS_SDK_TIMEOUTS.connectionTimeoutMs,
-      requestTimeout: AWS_SDK_TIMEOUTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    });
+    expect(onAws.requestTimeouts).toBe(true);
+    expect(local.requestTimeouts).toBe(false);
   });
 });
