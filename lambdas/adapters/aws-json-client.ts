@@ -1,7 +1,7 @@
 /**
  * A small client for AWS's JSON protocols (DynamoDB, Step Functions, KMS, Secrets Manager):
  * the request is a JSON body POSTed to the service's regional endpoint with an `X-Amz-Target`
- * header, signed with SigV4 by `aws4`, sent with node:http(s) over a keep-alive agent.
+ * header, signed with SigV4 (sigv4.ts), sent with node:http(s) over a keep-alive agent.
  *
  * Why not AWS SDK v3 (issue 14): importing `@aws-sdk/client-dynamodb` alone costs 104-153 ms of
  * every cold start, and each call through the document client about 1.1-1.5 ms of CPU (its
@@ -20,8 +20,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import aws4 from 'aws4';
 import { AWS_SDK_TIMEOUTS } from './aws-sdk-timeouts';
+import { signedHeaders } from './sigv4';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -62,71 +62,73 @@ export function base64Bytes(text: string): Uint8Array {
 
 /** An error answered by the service, shaped like the SDK's service exceptions. */
 export class AwsServiceError extends Error {
-  readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode: number; requestId?: string; attempts: number };
-  constructor(name: string, message: string, status: number, requestId: string | undefined, attempts: number, fields: Record<string, unknown>) {
+  declare readonly $metadata: { httpStatusCode: number; requestId?: string; attempts: number };
+  constructor(
+    name: string,
+    message: string,
+    status: number,
+    requestId: string | undefined,
+    attempts: number,
+    fields: Record<string, unknown>,
+  ) {
     super(message);
-    Object.assign(this, fields);
-    this.name = name;
-    this.$fault = status >= 500 ? 'server' : 'client';
-    this.$metadata = { httpStatusCode: status, ...(requestId !== undefined ? { requestId } : {}), attempts };
+    Object.assign(this, fields, { name, $metadata: { httpStatusCode: status, requestId, attempts } });
   }
 }
 
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionInProgressException',
-]);
-const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+/**
+ * The throttling errors these four services answer (the SDK's list has more, for other services),
+ * retried with a 500 ms base; 5xx, timeouts and dropped connections with a 100 ms base.
+ */
+const THROTTLING =
+  /^(ThrottlingException|ProvisionedThroughputExceededException|RequestLimitExceeded|TransactionInProgressException|TooManyRequestsException)$/;
+const TRANSIENT_NETWORK = /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/;
 
-/** Whether the SDK's standard retry strategy would retry this failure, and with which base delay. */
+/** The base delay when the SDK's standard retry strategy would retry this failure, else undefined. */
 function retryDelayBase(error: unknown): number | undefined {
   if (error instanceof AwsServiceError) {
-    if (THROTTLING.has(error.name) || error.$metadata.httpStatusCode === 429) return 500;
-    return [500, 502, 503, 504].includes(error.$metadata.httpStatusCode) ? 100 : undefined;
+    const status = error.$metadata.httpStatusCode;
+    return THROTTLING.test(error.name) || status === 429 ? 500 : status >= 500 && status !== 501 ? 100 : undefined;
   }
-  const code = (error as { code?: string }).code;
-  if (error instanceof Error && (error.name === 'TimeoutError' || (code !== undefined && TRANSIENT_NETWORK.has(code)))) return 100;
-  return undefined;
+  const { name, code } = error as { name?: string; code?: string };
+  return name === 'TimeoutError' || TRANSIENT_NETWORK.test(code ?? '') ? 100 : undefined;
 }
+
+/** Whether a failed call was worth retrying (and so was retried): throttling, 5xx, a timeout, a dropped connection. */
+export const isRetryable = (error: unknown): boolean => retryDelayBase(error) !== undefined;
+
+const timeoutError = (message: string): Error => Object.assign(new Error(message), { name: 'TimeoutError' });
 
 export class AwsJsonClient {
   readonly endpoint: URL;
   /** Whether the connect and no-response timeouts apply. */
   readonly timeouts: boolean;
-  private readonly options: AwsJsonClientOptions;
   private readonly region: string;
   private readonly agent: http.Agent;
-  private readonly transport: typeof http | typeof https;
+  private resolvedCredentials: AwsCredentials | undefined;
 
-  constructor(options: AwsJsonClientOptions) {
-    this.options = options;
+  constructor(private readonly options: AwsJsonClientOptions) {
     const region = options.region ?? process.env['AWS_REGION'] ?? (options.endpoint !== undefined ? 'us-east-1' : undefined);
-    if (region === undefined) throw new Error(`AWS_REGION is not set (needed to reach ${options.service})`);
+    if (region === undefined) throw new Error('AWS_REGION is not set');
     this.region = region;
     this.endpoint = new URL(options.endpoint ?? `https://${options.service}.${region}.amazonaws.com/`);
+    // The JSON protocols POST to `/`; sigv4.ts signs that path only.
+    if (this.endpoint.pathname !== '/' || this.endpoint.search !== '')
+      throw new Error(`Not an AWS endpoint: ${this.endpoint.href}`);
     this.timeouts = options.timeouts ?? options.endpoint === undefined;
-    this.transport = this.endpoint.protocol === 'http:' ? http : https;
-    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 50 });
+    this.agent = new (this.endpoint.protocol === 'http:' ? http : https).Agent({ keepAlive: true, maxSockets: 50 });
   }
 
   /** Calls `operation` with `body`; resolves with the parsed answer, rejects with an AwsServiceError or a network error. */
   async call<T = Record<string, unknown>>(operation: string, body: unknown): Promise<T> {
     const payload = JSON.stringify(body);
-    const maxAttempts = this.options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return (await this.once(operation, payload, attempt)) as T;
       } catch (error) {
         const base = retryDelayBase(error);
-        if (base === undefined || attempt >= maxAttempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * Math.min(20_000, base * 2 ** attempt))));
+        if (base === undefined || attempt >= (this.options.maxAttempts ?? 3)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20_000, base * 2 ** attempt)));
       }
     }
   }
@@ -137,34 +139,34 @@ export class AwsJsonClient {
   }
 
   private once(operation: string, payload: string, attempt: number): Promise<unknown> {
-    const { endpoint } = this;
-    const request = aws4.sign(
+    const { endpoint, options } = this;
+    this.resolvedCredentials ??= options.credentials ?? credentialsFromEnv();
+    const headers = signedHeaders(
       {
-        host: endpoint.hostname,
-        ...(endpoint.port !== '' ? { port: Number(endpoint.port) } : {}),
-        path: endpoint.pathname,
-        method: 'POST',
-        service: this.options.service,
+        host: endpoint.host,
+        service: options.service,
         region: this.region,
         headers: {
-          'Content-Type': `application/x-amz-json-${this.options.jsonVersion}`,
-          'X-Amz-Target': `${this.options.targetPrefix}.${operation}`,
+          'Content-Type': `application/x-amz-json-${options.jsonVersion}`,
+          'X-Amz-Target': `${options.targetPrefix}.${operation}`,
+          'Content-Length': String(Buffer.byteLength(payload)),
         },
         body: payload,
       },
-      this.credentials(),
+      this.resolvedCredentials,
     );
+    const request = endpoint.protocol === 'http:' ? http.request : https.request;
     const { timeouts } = this;
     return new Promise((resolve, reject) => {
-      const req = this.transport.request(
+      const req = request(
         {
-          protocol: endpoint.protocol,
           hostname: endpoint.hostname,
-          port: endpoint.port === '' ? undefined : Number(endpoint.port),
-          path: endpoint.pathname,
+          port: endpoint.port || undefined,
+          path: '/',
           method: 'POST',
-          headers: request.headers as http.OutgoingHttpHeaders,
+          headers,
           agent: this.agent,
+          ...(timeouts ? { timeout: AWS_SDK_TIMEOUTS.connectionTimeoutMs } : {}),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -173,69 +175,48 @@ export class AwsJsonClient {
           response.on('end', () => {
             const status = response.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
+            const ok = status < 300;
             let parsed: Record<string, unknown> = {};
             try {
-              const { reviver, reviveIf } = this.options;
-              const revive = status < 300 && reviver !== undefined && (reviveIf === undefined || reviveIf.test(text));
-              parsed = text === '' ? {} : (JSON.parse(text, revive ? reviver : undefined) as Record<string, unknown>);
+              const revive = ok && options.reviver !== undefined && options.reviveIf?.test(text) !== false;
+              if (text !== '') parsed = JSON.parse(text, revive ? options.reviver : undefined) as Record<string, unknown>;
             } catch {
-              if (status >= 200 && status < 300) {
-                reject(new Error(`${this.options.service} ${operation}: the answer is not JSON (HTTP ${status})`));
-                return;
-              }
+              if (ok) return reject(new Error(`${operation}: not JSON`));
             }
-            if (status >= 200 && status < 300) {
-              resolve(parsed);
-              return;
-            }
-            reject(serviceError(parsed, response.headers, status, attempt));
+            if (ok) return resolve(parsed);
+            // The type after '#' (and before ':'), its message and the service's fields.
+            const { __type, message, Message, ...fields } = parsed;
+            const name = String(__type ?? response.headers['x-amzn-errortype'] ?? `HTTP${status}`)
+              .split('#')
+              .pop()!
+              .split(':')[0]!;
+            const requestId = response.headers['x-amzn-requestid'];
+            reject(
+              new AwsServiceError(
+                name,
+                String(message ?? Message ?? name),
+                status,
+                requestId as string | undefined,
+                attempt,
+                fields,
+              ),
+            );
           });
         },
       );
       req.on('error', reject);
-      if (timeouts) {
-        req.setTimeout(AWS_SDK_TIMEOUTS.requestTimeoutMs, () => {
-          req.destroy(Object.assign(new Error(`${this.options.service} ${operation}: no answer in ${AWS_SDK_TIMEOUTS.requestTimeoutMs} ms`), { name: 'TimeoutError' }));
-        });
-        req.on('socket', (socket) => {
-          if (!socket.connecting) return;
-          const timer = setTimeout(() => {
-            req.destroy(Object.assign(new Error(`${this.options.service}: not connected in ${AWS_SDK_TIMEOUTS.connectionTimeoutMs} ms`), { name: 'TimeoutError' }));
-          }, AWS_SDK_TIMEOUTS.connectionTimeoutMs);
-          socket.once('connect', () => clearTimeout(timer));
-          socket.once('secureConnect', () => clearTimeout(timer));
-          socket.once('close', () => clearTimeout(timer));
-        });
-      }
+      // A connect timeout (the request option applies until the socket connects), then a no-answer one.
+      if (timeouts) req.setTimeout(AWS_SDK_TIMEOUTS.requestTimeoutMs, () => req.destroy(timeoutError(`${operation}: timed out`)));
       req.end(payload);
     });
   }
-
-  private resolvedCredentials: AwsCredentials | undefined;
-
-  /** The given credentials, else the environment's, read at the first call (a Lambda's do not change while it runs). */
-  private credentials(): AwsCredentials {
-    this.resolvedCredentials ??= this.options.credentials ?? credentialsFromEnv();
-    return this.resolvedCredentials;
-  }
 }
 
+/** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as Lambda sets them (read once per client). */
 function credentialsFromEnv(): AwsCredentials {
-  const accessKeyId = process.env['AWS_ACCESS_KEY_ID'];
-  const secretAccessKey = process.env['AWS_SECRET_ACCESS_KEY'];
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
   if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new Error('AWS credentials are not set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)');
+    throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
   }
-  const sessionToken = process.env['AWS_SESSION_TOKEN'];
-  return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && sessionToken !== '' ? { sessionToken } : {}) };
-}
-
-/** The service's error answer as an AwsServiceError: the type after '#' (and before ':'), its message and fields. */
-function serviceError(body: Record<string, unknown>, headers: http.IncomingHttpHeaders, status: number, attempts: number): AwsServiceError {
-  const rawType = String(body['__type'] ?? headers['x-amzn-errortype'] ?? `HTTP${status}`);
-  const name = rawType.split('#').pop()!.split(':')[0]!;
-  const { __type: _type, message, Message, ...fields } = body;
-  const text = typeof message === 'string' ? message : typeof Message === 'string' ? Message : name;
-  const requestId = headers['x-amzn-requestid'];
-  return new AwsServiceError(name, text, status, typeof requestId === 'string' ? requestId : undefined, attempts, fields);
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }

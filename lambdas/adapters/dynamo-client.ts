@@ -60,13 +60,16 @@ type Doc = Record<string, NativeAttributeValue>;
  */
 function binaryValues(key: string, value: unknown): unknown {
   if (key === 'B' && typeof value === 'string') return base64Bytes(value);
-  if (key === 'BS' && Array.isArray(value) && value.every((entry) => typeof entry === 'string')) return value.map((entry: string) => base64Bytes(entry));
+  if (key === 'BS' && Array.isArray(value)) return value.map((entry: string) => base64Bytes(entry));
   return value;
 }
 type Wire = Record<string, unknown>;
 
 const MARSHALL = { removeUndefinedValues: true, convertEmptyValues: false } as const;
-const toWire = (value: unknown): unknown => (value === undefined ? undefined : binaryAsBase64(marshall(value as Doc, MARSHALL) as unknown as Record<string, Record<string, unknown>>));
+const toWire = (value: unknown): unknown =>
+  value === undefined
+    ? undefined
+    : binaryAsBase64(marshall(value as Doc, MARSHALL) as unknown as Record<string, Record<string, unknown>>);
 
 /** Puts the bytes of binary attribute values (`B`, `BS`, at any depth) in base64, in place; the wire form of blobs. */
 function binaryAsBase64(values: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
@@ -80,119 +83,83 @@ function binaryAsBase64(values: Record<string, Record<string, unknown>>): Record
 }
 const fromWire = (value: unknown): Doc | undefined => (value === undefined ? undefined : unmarshall(value as never));
 
-/** Replaces the members of `object` named in `members` (when present) with `convert` of them. */
-function mapMembers(object: unknown, members: readonly string[], convert: (value: unknown) => unknown): Wire {
-  const copy: Wire = { ...(object as Wire) };
-  for (const member of members) if (copy[member] !== undefined) copy[member] = convert(copy[member]);
+/** Input members holding one item or key (marshalled whole), and holding a list of keys. */
+const INPUT_ITEMS = new Set(['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey']);
+/** Output members holding one item or key, and holding a list of items (or keys). */
+const OUTPUT_ITEMS = new Set(['Item', 'Attributes', 'LastEvaluatedKey', 'Key']);
+const OUTPUT_LISTS = new Set(['Items', 'Keys']);
+
+/**
+ * The request with its items and keys marshalled, wherever the commands put them: at the top
+ * (Get, Put, Update, Delete, Query), under RequestItems (BatchGet `Keys`, BatchWrite
+ * `PutRequest.Item` / `DeleteRequest.Key`) and TransactItems (`Put.Item`, `Update.Key`, ...).
+ */
+function marshallInput(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(marshallInput);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Wire = {};
+  for (const [member, entry] of Object.entries(value as Wire)) {
+    if (entry === undefined) continue;
+    copy[member] = INPUT_ITEMS.has(member)
+      ? toWire(entry)
+      : member === 'Keys'
+        ? (entry as unknown[]).map(toWire)
+        : marshallInput(entry);
+  }
   return copy;
 }
 
-const mapValues = (record: unknown, convert: (value: unknown) => unknown): Wire | undefined =>
-  record === undefined
-    ? undefined
-    : Object.fromEntries(Object.entries(record as Wire).map(([key, value]) => [key, convert(value)]));
-
-/** How one command marshals its input and unmarshals its output. */
-interface Operation {
-  /** The DynamoDB API operation (`X-Amz-Target`). */
-  readonly name: string;
-  marshallInput(input: Wire): Wire;
-  unmarshallOutput(output: Wire): Wire;
+/**
+ * The answer with its items unmarshalled: `Item`, `Attributes`, `LastEvaluatedKey`, `Items`,
+ * BatchGet's `Responses` (table -> items) and `UnprocessedKeys`, BatchWrite's `UnprocessedItems`.
+ * ConsumedCapacity and the other members pass through.
+ */
+function unmarshallOutput(value: unknown, member = ''): unknown {
+  if (OUTPUT_ITEMS.has(member)) return fromWire(value);
+  if (OUTPUT_LISTS.has(member)) return (value as unknown[]).map(fromWire);
+  if (member === 'Responses' && !Array.isArray(value)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown[]>).map(([table, items]) => [table, items.map(fromWire)]),
+    );
+  }
+  if (Array.isArray(value)) return value.map((entry) => unmarshallOutput(entry));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Wire).map(([name, entry]) => [name, unmarshallOutput(entry, name)]));
 }
-
-const KEYED = ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'] as const;
-const plain = (name: string, outputMembers: readonly string[]): Operation => ({
-  name,
-  marshallInput: (input) => mapMembers(input, KEYED, toWire),
-  unmarshallOutput: (output) => mapMembers(output, outputMembers, fromWire),
-});
-
-const keysAndAttributes = (entry: unknown): Wire => mapMembers(mapMembers(entry, ['Keys'], (keys) => (keys as unknown[]).map(toWire)), ['ExpressionAttributeValues'], toWire);
-const writeRequests = (requests: unknown, convert: (value: unknown) => unknown): unknown =>
-  (requests as Wire[]).map((request) => ({
-    ...request,
-    ...(request['PutRequest'] !== undefined ? { PutRequest: mapMembers(request['PutRequest'], ['Item'], convert) } : {}),
-    ...(request['DeleteRequest'] !== undefined ? { DeleteRequest: mapMembers(request['DeleteRequest'], ['Key'], convert) } : {}),
-  }));
-
-const OPERATIONS = {
-  GetItem: plain('GetItem', ['Item']),
-  PutItem: plain('PutItem', ['Attributes']),
-  UpdateItem: plain('UpdateItem', ['Attributes']),
-  DeleteItem: plain('DeleteItem', ['Attributes']),
-  Query: {
-    name: 'Query',
-    marshallInput: (input: Wire) => mapMembers(input, KEYED, toWire),
-    unmarshallOutput: (output: Wire) => ({
-      ...mapMembers(output, ['LastEvaluatedKey'], fromWire),
-      ...(output['Items'] !== undefined ? { Items: (output['Items'] as unknown[]).map(fromWire) } : {}),
-    }),
-  },
-  BatchGetItem: {
-    name: 'BatchGetItem',
-    marshallInput: (input: Wire) => mapMembers(input, ['RequestItems'], (items) => mapValues(items, keysAndAttributes)),
-    unmarshallOutput: (output: Wire) => ({
-      ...output,
-      ...(output['Responses'] !== undefined
-        ? { Responses: mapValues(output['Responses'], (items) => (items as unknown[]).map(fromWire)) }
-        : {}),
-      ...(output['UnprocessedKeys'] !== undefined
-        ? {
-            UnprocessedKeys: mapValues(output['UnprocessedKeys'], (entry) =>
-              mapMembers(entry, ['Keys'], (keys) => (keys as unknown[]).map(fromWire)),
-            ),
-          }
-        : {}),
-    }),
-  },
-  BatchWriteItem: {
-    name: 'BatchWriteItem',
-    marshallInput: (input: Wire) =>
-      mapMembers(input, ['RequestItems'], (items) => mapValues(items, (requests) => writeRequests(requests, toWire))),
-    unmarshallOutput: (output: Wire) =>
-      mapMembers(output, ['UnprocessedItems'], (items) => mapValues(items, (requests) => writeRequests(requests, fromWire))),
-  },
-  TransactWriteItems: {
-    name: 'TransactWriteItems',
-    marshallInput: (input: Wire) =>
-      mapMembers(input, ['TransactItems'], (items) =>
-        (items as Wire[]).map((item) => mapValues(item, (operation) => mapMembers(operation, KEYED, toWire))),
-      ),
-    unmarshallOutput: (output: Wire) => output,
-  },
-} as const satisfies Record<string, Operation>;
 
 /** A command: its input, and (for typing `send`) its output. */
 export abstract class DynamoCommand<Input extends object, Output> {
   declare readonly __output?: Output;
-  abstract readonly operation: Operation;
+  /** The DynamoDB API operation (`X-Amz-Target`). */
+  abstract readonly operation: string;
   constructor(readonly input: Input) {}
 }
 
-export class GetCommand extends DynamoCommand<GetCommandInput, GetCommandOutput> {
-  readonly operation = OPERATIONS.GetItem;
+/** The command class of one DynamoDB operation. */
+function command<Input extends object, Output>(operation: string) {
+  return class extends DynamoCommand<Input, Output> {
+    readonly operation = operation;
+  };
 }
-export class PutCommand extends DynamoCommand<PutCommandInput, PutCommandOutput> {
-  readonly operation = OPERATIONS.PutItem;
-}
-export class UpdateCommand extends DynamoCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly operation = OPERATIONS.UpdateItem;
-}
-export class DeleteCommand extends DynamoCommand<DeleteCommandInput, DeleteCommandOutput> {
-  readonly operation = OPERATIONS.DeleteItem;
-}
-export class QueryCommand extends DynamoCommand<QueryCommandInput, QueryCommandOutput> {
-  readonly operation = OPERATIONS.Query;
-}
-export class BatchGetCommand extends DynamoCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly operation = OPERATIONS.BatchGetItem;
-}
-export class BatchWriteCommand extends DynamoCommand<BatchWriteCommandInput, BatchWriteCommandOutput> {
-  readonly operation = OPERATIONS.BatchWriteItem;
-}
-export class TransactWriteCommand extends DynamoCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
-  readonly operation = OPERATIONS.TransactWriteItems;
-}
+
+export const GetCommand = /* @__PURE__ */ command<GetCommandInput, GetCommandOutput>('GetItem');
+export const PutCommand = /* @__PURE__ */ command<PutCommandInput, PutCommandOutput>('PutItem');
+export const UpdateCommand = /* @__PURE__ */ command<UpdateCommandInput, UpdateCommandOutput>('UpdateItem');
+export const DeleteCommand = /* @__PURE__ */ command<DeleteCommandInput, DeleteCommandOutput>('DeleteItem');
+export const QueryCommand = /* @__PURE__ */ command<QueryCommandInput, QueryCommandOutput>('Query');
+export const BatchGetCommand = /* @__PURE__ */ command<BatchGetCommandInput, BatchGetCommandOutput>('BatchGetItem');
+export const BatchWriteCommand = /* @__PURE__ */ command<BatchWriteCommandInput, BatchWriteCommandOutput>('BatchWriteItem');
+export const TransactWriteCommand = /* @__PURE__ */ command<TransactWriteCommandInput, TransactWriteCommandOutput>(
+  'TransactWriteItems',
+);
+export type GetCommand = InstanceType<typeof GetCommand>;
+export type PutCommand = InstanceType<typeof PutCommand>;
+export type UpdateCommand = InstanceType<typeof UpdateCommand>;
+export type DeleteCommand = InstanceType<typeof DeleteCommand>;
+export type QueryCommand = InstanceType<typeof QueryCommand>;
+export type BatchGetCommand = InstanceType<typeof BatchGetCommand>;
+export type BatchWriteCommand = InstanceType<typeof BatchWriteCommand>;
+export type TransactWriteCommand = InstanceType<typeof TransactWriteCommand>;
 
 type Args = { input: Record<string, unknown> };
 type Result = { output: Record<string, unknown> };
@@ -200,7 +167,6 @@ type Handler = (args: Args) => Promise<Result>;
 /** The SDK's initialize-step middleware signature (the slice the bench uses). */
 export type Middleware = (next: Handler, context: { commandName: string }) => Handler;
 type Priority = 'high' | 'normal' | 'low';
-const PRIORITY_ORDER: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 
 export interface DocumentClientOptions {
   /** DynamoDB Local; without it the regional endpoint of AWS_REGION. */
@@ -216,41 +182,39 @@ export interface DocumentClientOptions {
 
 export class DynamoDBDocumentClient {
   private readonly client: AwsJsonClient;
-  private readonly middlewares: { middleware: Middleware; priority: Priority; name: string }[] = [];
+  /** Outermost first: `high` ones, then the others, then `low` ones, each in the order added. */
+  private readonly middlewares: { middleware: Middleware; rank: number }[] = [];
 
-  constructor(options: DocumentClientOptions = {}) {
+  constructor({ requestTimeouts, ...options }: DocumentClientOptions = {}) {
     this.client = new AwsJsonClient({
       service: 'dynamodb',
       targetPrefix: 'DynamoDB_20120810',
       jsonVersion: '1.0',
       reviver: binaryValues,
       reviveIf: /"BS?":/,
-      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-      ...(options.region !== undefined ? { region: options.region } : {}),
-      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-      ...(options.requestTimeouts !== undefined ? { timeouts: options.requestTimeouts } : {}),
-      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+      timeouts: requestTimeouts,
+      ...options,
     });
   }
 
-  /** Initialize-step middlewares, outermost first: `high`, then the default, then `low` (in the order added); a name is added once. */
+  /** Initialize-step middlewares (the name is not used), outermost first: `high`, then the default, then `low`. */
   readonly middlewareStack = {
     add: (middleware: Middleware, options: { step?: 'initialize'; name?: string; priority?: Priority } = {}): void => {
-      const name = options.name ?? `middleware-${this.middlewares.length + 1}`;
-      if (this.middlewares.some((entry) => entry.name === name)) throw new Error(`Duplicate middleware name '${name}'`);
-      this.middlewares.push({ middleware, priority: options.priority ?? 'normal', name });
-      this.middlewares.sort((a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority]);
+      const rank = options.priority === 'high' ? 0 : options.priority === 'low' ? 2 : 1;
+      this.middlewares.push({ middleware, rank });
+      this.middlewares.sort((a, b) => a.rank - b.rank);
     },
   };
 
   send<Input extends object, Output>(command: DynamoCommand<Input, Output>): Promise<Output> {
     const { operation } = command;
     let handler: Handler = async ({ input }) => ({
-      output: operation.unmarshallOutput(await this.client.call<Wire>(operation.name, operation.marshallInput(input))),
+      output: unmarshallOutput(await this.client.call<Wire>(operation, marshallInput(input))) as Wire,
     });
     if (this.middlewares.length > 0) {
-      const context = { commandName: `${operation.name}Command` };
-      for (let index = this.middlewares.length - 1; index >= 0; index -= 1) handler = this.middlewares[index]!.middleware(handler, context);
+      const context = { commandName: `${operation}Command` };
+      for (let index = this.middlewares.length - 1; index >= 0; index -= 1)
+        handler = this.middlewares[index]!.middleware(handler, context);
     }
     return handler({ input: command.input as Record<string, unknown> }).then((result) => result.output as Output);
   }

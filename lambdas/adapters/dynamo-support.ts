@@ -12,21 +12,10 @@ import {
   type TransactWriteCommandInput,
 } from './dynamo-client';
 import { ConcurrentModificationError, isPaystepError, StoreUnavailableError, ValidationError } from '../errors';
+import { isRetryable } from './aws-json-client';
 
-const TRANSIENT_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TransactionInProgressException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Network failures that are not worth an immediate retry but pass: DNS (the SDK does not retry them either). */
+const DNS_CODES = /^(ENOTFOUND|EAI_AGAIN)$/;
 
 /** Cancellation reason codes of a TransactionCanceledException, in item order ('None' = ok). */
 export function cancellationCodes(error: unknown): string[] | undefined {
@@ -43,16 +32,14 @@ export function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-/** Whether a storage failure is transient: throttling, 5xx, timeouts, dropped connections. */
+/**
+ * Whether a storage failure is transient: what the client retries (throttling, 5xx, timeouts,
+ * dropped connections; aws-json-client.ts), after its attempts, and DNS failures.
+ */
 export function isTransientStoreError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  const code = (error as { code?: string }).code;
-  if (code !== undefined && NETWORK_CODES.has(code)) return true;
-  const retryable = (error as { $retryable?: { throttling?: boolean } }).$retryable;
-  return retryable !== undefined;
+  return isRetryable(error) || (status !== undefined && status >= 500) || DNS_CODES.test((error as { code?: string }).code ?? '');
 }
 
 /**

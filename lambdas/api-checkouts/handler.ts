@@ -11,7 +11,6 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from '../shared/validation';
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
-import { instrumentRepository } from '../shared/instrument-wiring';
 import { checkoutQueries, checkoutRepository } from '../shared/checkout-wiring';
 import { documentClient, merchantRepository, storeConfig } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
@@ -22,6 +21,7 @@ import { listCheckouts } from '../use-cases/checkouts/list-checkouts';
 import { checkoutWebhookRows } from '../domain/webhook-result-events';
 import type { Checkout } from '../domain/model';
 import type { EventStore } from '../ports/events';
+import type { InstrumentRepository } from '../ports/instruments';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 /**
@@ -40,11 +40,29 @@ function loadResultEvents(): Promise<EventStore> {
   );
   return resultEvents;
 }
+/**
+ * Read only, too: the instrument of a paid checkout, for the ledger in the merchant's views (GET,
+ * list, cancel). The repository is imported on that first read, as a chunk of its own: the create
+ * never reads an instrument (issue 14: bundle bytes read at a cold start).
+ */
+let instrumentReader: Promise<InstrumentRepository> | undefined;
+const instruments: Pick<InstrumentRepository, 'getInstrument'> = {
+  async getInstrument(id) {
+    instrumentReader ??= import('../shared/instrument-wiring').then(
+      (module) => module.instrumentRepository,
+      (error: unknown) => {
+        instrumentReader = undefined;
+        throw error;
+      },
+    );
+    return await (await instrumentReader).getInstrument(id);
+  },
+};
 const deps = {
   checkouts: checkoutRepository,
   customers: customerRepository,
   queries: checkoutQueries,
-  instruments: instrumentRepository,
+  instruments,
   merchants: merchantRepository,
   webhookRows: async (checkout: Checkout) => checkoutWebhookRows(await loadResultEvents(), checkout),
 };

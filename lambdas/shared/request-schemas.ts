@@ -50,69 +50,74 @@ export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boole
 }
 
 /** Body of POST /v1/webhook_endpoints/{id}/rotate_secret. */
-export const rotateSecretInputSchema = z.strictObject({
-  expires_in_seconds: withMeta(
-    z.optional(
-      integerField({
-        min: 0,
-        max: ROTATION_OVERLAP.maxSeconds,
-        code: 'invalid_expires_in_seconds',
-        what: 'a whole number of seconds',
-      }),
+export const rotateSecretInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    expires_in_seconds: withMeta(
+      z.optional(
+        integerField({
+          min: 0,
+          max: ROTATION_OVERLAP.maxSeconds,
+          code: 'invalid_expires_in_seconds',
+          what: 'a whole number of seconds',
+        }),
+      ),
+      {
+        description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).',
+      },
     ),
-    {
-      description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).',
-    },
-  ),
-});
+  }))();
 
 /** Body of POST /v1/webhook_endpoints/{id}/test (nothing to give). */
-export const testWebhookEndpointInputSchema = z.strictObject({});
+export const testWebhookEndpointInputSchema = /* @__PURE__ */ (() => z.strictObject({}))();
 
 /** Query of GET /v1/events. */
-export const listEventsQuerySchema = z.strictObject({
-  limit: listCheckoutsQuerySchema.shape.limit,
-  cursor: listCheckoutsQuerySchema.shape.cursor,
-  type: z.optional(z.enum(WEBHOOK_EVENT_TYPES)),
-});
+export const listEventsQuerySchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    limit: listCheckoutsQuerySchema.shape.limit,
+    cursor: listCheckoutsQuerySchema.shape.cursor,
+    type: z.optional(z.enum(WEBHOOK_EVENT_TYPES)),
+  }))();
 
 /** Body of POST /v1/events/{id}/redeliver. */
-export const redeliverEventInputSchema = z.strictObject({
-  endpoint_id: withMeta(z.optional(textField(64)), {
-    description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).',
-  }),
-});
+export const redeliverEventInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    endpoint_id: withMeta(z.optional(textField(64)), {
+      description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).',
+    }),
+  }))();
 
-const paymentTokenField = withMeta(
-  z
-    .string({ error: 'payment_token must be a string' })
-    .check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
-  { example: 'tok_4242424242424242' },
-);
+const paymentTokenField = /* @__PURE__ */ (() =>
+  withMeta(
+    z
+      .string({ error: 'payment_token must be a string' })
+      .check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
+    { example: 'tok_4242424242424242' },
+  ))();
 
 /** Body of POST /v1/checkouts/{id}/pay: exactly one of `payment_token` and `payment_method` (checked by the handler). */
-export const payCheckoutInputSchema = z.strictObject({
-  payment_token: withMeta(z.optional(paymentTokenField), { description: 'A single-use sandbox PSP token (tok_...).' }),
-  payment_method: withMeta(
-    z.optional(
-      z
-        .string({ error: 'payment_method must be a string' })
-        .check(z.regex(PAYMENT_METHOD_ID_PATTERN, { error: 'payment_method must be a payment method id (pm_...)' })),
+export const payCheckoutInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    payment_token: withMeta(z.optional(paymentTokenField), { description: 'A single-use sandbox PSP token (tok_...).' }),
+    payment_method: withMeta(
+      z.optional(
+        z
+          .string({ error: 'payment_method must be a string' })
+          .check(z.regex(PAYMENT_METHOD_ID_PATTERN, { error: 'payment_method must be a payment method id (pm_...)' })),
+      ),
+      {
+        description: 'A vaulted payment method (pm_...): one made for this checkout, or saved on its customer.',
+        example: 'pm_3kTq9ZxY2bQ8',
+      },
     ),
-    {
-      description: 'A vaulted payment method (pm_...): one made for this checkout, or saved on its customer.',
-      example: 'pm_3kTq9ZxY2bQ8',
-    },
-  ),
-  off_session: withMeta(z.optional(z.boolean({ error: 'off_session must be a boolean' })), {
-    description:
-      "Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present.",
-  }),
-  save_payment_method: withMeta(z.optional(z.boolean({ error: 'save_payment_method must be a boolean' })), {
-    description:
-      "The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer.",
-  }),
-});
+    off_session: withMeta(z.optional(z.boolean({ error: 'off_session must be a boolean' })), {
+      description:
+        "Merchant-initiated payment (secret key only) with a payment method saved on the checkout's customer; no buyer present.",
+    }),
+    save_payment_method: withMeta(z.optional(z.boolean({ error: 'save_payment_method must be a boolean' })), {
+      description:
+        "The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer.",
+    }),
+  }))();
 
 const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;
 /** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
@@ -155,53 +160,53 @@ export function assertSafeMetadata(metadata: unknown): void {
 }
 
 /** Body of POST /v1/financial_instruments. */
-export const createInstrumentInputSchema = z
-  .strictObject({
-    type: z.enum(['token', 'authorized', 'captured']),
-    amount: minorAmountField(),
-    currency: currencyField,
-    payment_token: withMeta(
-      z.optional(
-        z.string().check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
-      ),
-      { description: 'Required for type `token`.' },
-    ),
-    psp_reference: withMeta(
-      z.optional(
-        z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })),
-      ),
-      { description: 'Required for types `authorized` and `captured`.' },
-    ),
-    metadata: withMeta(
-      z.optional(
-        z.record(z.string().check(z.maxLength(64)), z.unknown()).check(
-          z.superRefine((value, ctx) => {
-            // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
-            if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
-              ctx.addIssue({
-                code: 'custom',
-                message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`,
-                params: { code: 'metadata_too_large' },
-              });
-            }
-          }),
+export const createInstrumentInputSchema = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      type: z.enum(['token', 'authorized', 'captured']),
+      amount: minorAmountField(),
+      currency: currencyField,
+      payment_token: withMeta(
+        z.optional(
+          z.string().check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
         ),
+        { description: 'Required for type `token`.' },
       ),
-      {
-        description:
-          'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.',
-      },
-    ),
-  })
-  .check(z.superRefine(refineAmountLimit));
+      psp_reference: withMeta(
+        z.optional(
+          z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: 'psp_reference must be a PSP authorization reference' })),
+        ),
+        { description: 'Required for types `authorized` and `captured`.' },
+      ),
+      metadata: withMeta(
+        z.optional(
+          z.record(z.string().check(z.maxLength(64)), z.unknown()).check(
+            z.superRefine((value, ctx) => {
+              // Depth and reserved keys are checked on the raw body first (assertSafeMetadata): stringify is safe here.
+              if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_INSTRUMENT_METADATA_BYTES) {
+                ctx.addIssue({
+                  code: 'custom',
+                  message: `{param} must be at most ${MAX_INSTRUMENT_METADATA_BYTES} bytes of JSON`,
+                  params: { code: 'metadata_too_large' },
+                });
+              }
+            }),
+          ),
+        ),
+        {
+          description:
+            'Free JSON (at most 8 KiB, 10 levels deep, no `__proto__`/`constructor`/`prototype` keys), returned as given.',
+        },
+      ),
+    })
+    .check(z.superRefine(refineAmountLimit)))();
 
 /** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
-export const instrumentMoneyInputSchema = z
-  .strictObject({ amount: minorAmountField(), currency: currencyField })
-  .check(z.superRefine(refineAmountLimit));
+export const instrumentMoneyInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({ amount: minorAmountField(), currency: currencyField }).check(z.superRefine(refineAmountLimit)))();
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
-export const revokeInstrumentInputSchema = z.strictObject({ currency: z.optional(currencyField) });
+export const revokeInstrumentInputSchema = /* @__PURE__ */ (() => z.strictObject({ currency: z.optional(currencyField) }))();
 
 // ---- Card vault and customers (lambdas/api-payment-methods, lambdas/api-customers) -------------
 
@@ -213,33 +218,35 @@ export const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
  * numbers); what makes a card valid (Luhn, brand, length, expiry, CVC length) is checked in
  * lambdas/domain/card.ts with 422 codes. `checkout` names the checkout a `cs_` secret belongs to.
  */
-export const createPaymentMethodInputSchema = z.strictObject({
-  type: z.literal('card'),
-  card: z.strictObject({
-    number: withMeta(z.string().check(z.maxLength(32)), {
-      description: 'The card number; spaces allowed. Never returned or logged.',
-      example: '4242 4242 4242 4242',
+export const createPaymentMethodInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    type: z.literal('card'),
+    card: z.strictObject({
+      number: withMeta(z.string().check(z.maxLength(32)), {
+        description: 'The card number; spaces allowed. Never returned or logged.',
+        example: '4242 4242 4242 4242',
+      }),
+      exp_month: withMeta(z.number(), { description: '1 to 12.', example: 12 }),
+      exp_year: withMeta(z.number(), { description: 'Four digits.', example: 2030 }),
+      cvc: withMeta(z.optional(z.string().check(z.maxLength(8))), {
+        description: 'Kept only until the first authorization with this payment method.',
+        example: '123',
+      }),
     }),
-    exp_month: withMeta(z.number(), { description: '1 to 12.', example: 12 }),
-    exp_year: withMeta(z.number(), { description: 'Four digits.', example: 2030 }),
-    cvc: withMeta(z.optional(z.string().check(z.maxLength(8))), {
-      description: 'Kept only until the first authorization with this payment method.',
-      example: '123',
+    checkout: withMeta(z.optional(z.string().check(z.maxLength(80))), {
+      description:
+        'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.',
+      example: 'chk_3kTfQ9sLmP2',
     }),
-  }),
-  checkout: withMeta(z.optional(z.string().check(z.maxLength(80))), {
-    description:
-      'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.',
-    example: 'chk_3kTfQ9sLmP2',
-  }),
-});
+  }))();
 
 /** Body of POST /v1/customers: every field optional. */
-export const createCustomerInputSchema = z.strictObject({
-  email: z.optional(z.email().check(z.maxLength(254))),
-  name: z.optional(textField(256)),
-  metadata: z.optional(metadataField),
-});
+export const createCustomerInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    email: z.optional(z.email().check(z.maxLength(254))),
+    name: z.optional(textField(256)),
+    metadata: z.optional(metadataField),
+  }))();
 
 /** Body of POST /v1/payment_methods/{id}/detach (empty). */
-export const detachPaymentMethodInputSchema = z.strictObject({});
+export const detachPaymentMethodInputSchema = /* @__PURE__ */ (() => z.strictObject({}))();

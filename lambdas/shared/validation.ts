@@ -280,55 +280,56 @@ const RESERVED_METADATA_KEYS = new Set(['constructor', 'prototype']);
  * starting `paystep_` are reserved for Paystep (422 `reserved_metadata_key`), as are the
  * JavaScript object keys; other limits are 422 `invalid_metadata`. A non-string value is a 400.
  */
-export const metadataField = withMeta(
-  z.record(z.string(), z.string().check(z.maxLength(METADATA_LIMITS.maxValueLength))).check(
-    z.superRefine((value, ctx) => {
-      const keys = Object.keys(value);
-      if (keys.length > METADATA_LIMITS.maxKeys) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`,
-          params: { code: 'invalid_metadata' },
-        });
-        return;
-      }
-      for (const key of keys) {
-        if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
+export const metadataField = /* @__PURE__ */ (() =>
+  withMeta(
+    z.record(z.string(), z.string().check(z.maxLength(METADATA_LIMITS.maxValueLength))).check(
+      z.superRefine((value, ctx) => {
+        const keys = Object.keys(value);
+        if (keys.length > METADATA_LIMITS.maxKeys) {
           ctx.addIssue({
             code: 'custom',
-            path: [key],
-            message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`,
+            message: `{param} must have at most ${METADATA_LIMITS.maxKeys} keys`,
             params: { code: 'invalid_metadata' },
           });
           return;
         }
-        if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `{param} is a reserved metadata key`,
-            params: { code: 'reserved_metadata_key' },
-          });
-          return;
+        for (const key of keys) {
+          if (key === '' || key.length > METADATA_LIMITS.maxKeyLength) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `{param}: metadata keys must be 1 to ${METADATA_LIMITS.maxKeyLength} characters`,
+              params: { code: 'invalid_metadata' },
+            });
+            return;
+          }
+          if (key.startsWith(METADATA_LIMITS.reservedPrefix) || RESERVED_METADATA_KEYS.has(key)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `{param} is a reserved metadata key`,
+              params: { code: 'reserved_metadata_key' },
+            });
+            return;
+          }
+          // eslint-disable-next-line no-control-regex
+          if (/[\u0000-\u001f\u007f]/.test(key)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: '{param}: metadata keys must not contain control characters',
+              params: { code: 'invalid_metadata' },
+            });
+            return;
+          }
         }
-        // eslint-disable-next-line no-control-regex
-        if (/[\u0000-\u001f\u007f]/.test(key)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: '{param}: metadata keys must not contain control characters',
-            params: { code: 'invalid_metadata' },
-          });
-          return;
-        }
-      }
-    }),
-  ),
-  {
-    description: `Your own key/value pairs (strings), returned as given. At most ${METADATA_LIMITS.maxKeys} keys of up to ${METADATA_LIMITS.maxKeyLength} characters, values up to ${METADATA_LIMITS.maxValueLength}; keys starting \`${METADATA_LIMITS.reservedPrefix}\` are reserved.`,
-    example: { order_channel: 'web', campaign: 'winter-sale' },
-  },
-);
+      }),
+    ),
+    {
+      description: `Your own key/value pairs (strings), returned as given. At most ${METADATA_LIMITS.maxKeys} keys of up to ${METADATA_LIMITS.maxKeyLength} characters, values up to ${METADATA_LIMITS.maxValueLength}; keys starting \`${METADATA_LIMITS.reservedPrefix}\` are reserved.`,
+      example: { order_channel: 'web', campaign: 'winter-sale' },
+    },
+  ))();
 
 /**
  * `allowed_ports` in the settings: ports the merchant's URLs may use besides 443 and 80 outside
@@ -477,28 +478,29 @@ export type SettingsInput = z.output<ReturnType<typeof settingsInputSchema>>;
 export type CreateMerchantInput = z.output<ReturnType<typeof createMerchantInputSchema>>;
 
 /** Query of GET /v1/checkouts: query values are strings, so numbers are parsed here. */
-export const listCheckoutsQuerySchema = z.strictObject({
-  merchant_order_ref: z.optional(textField(128)),
-  limit: z.optional(
-    z.pipe(
-      z.string(),
-      z.transform((value: string, ctx) => {
-        const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
-        if (!(limit >= 1 && limit <= 100)) {
-          ctx.issues.push({
-            code: 'custom',
-            message: '{param} must be an integer between 1 and 100',
-            params: { code: 'invalid_limit' },
-            input: value,
-          });
-          return z.NEVER;
-        }
-        return limit;
-      }),
+export const listCheckoutsQuerySchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    merchant_order_ref: z.optional(textField(128)),
+    limit: z.optional(
+      z.pipe(
+        z.string(),
+        z.transform((value: string, ctx) => {
+          const limit = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+          if (!(limit >= 1 && limit <= 100)) {
+            ctx.issues.push({
+              code: 'custom',
+              message: '{param} must be an integer between 1 and 100',
+              params: { code: 'invalid_limit' },
+              input: value,
+            });
+            return z.NEVER;
+          }
+          return limit;
+        }),
+      ),
     ),
-  ),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-});
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  }))();
 
 /** The settings input (snake_case, null clears) as a domain patch. */
 export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {

@@ -21,7 +21,8 @@ export interface CheckoutDetails {
 
 export interface CheckoutDetailsDependencies {
   checkouts: CheckoutRepository;
-  instruments: InstrumentRepository;
+  /** Only the instrument read of the checkout's payment (its ledger). */
+  instruments: Pick<InstrumentRepository, 'getInstrument'>;
   /** The checkout's webhook delivery rows, derived from its result events (lambdas/domain/webhook-result-events.ts). */
   webhookRows?: (checkout: Checkout) => Promise<CheckoutEvent[]>;
 }
