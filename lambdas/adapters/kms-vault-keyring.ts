@@ -4,11 +4,11 @@
  * Decrypt, which only the vault's connector-facing functions may call (lib/stateless-stack.ts,
  * checked in test/cdk/card-vault.test.ts). Fingerprints are GenerateMac (HMAC_SHA_256) under a
  * separate HMAC key, so the fingerprint key never leaves KMS either. Wrapped keys are
- * `kms1:<base64 CiphertextBlob>`. Sent through the lean AWS JSON client (createKmsClient), where
+ * `kms1:<base64 CiphertextBlob>`. Sent through the lean AWS JSON client (kms-client.ts), where
  * every blob travels as base64.
  */
 import { base64Bytes, bytesBase64 } from './aws-json-client';
-import type { AwsJsonCaller } from './aws-service-clients';
+import type { AwsJsonCaller } from './aws-client-options';
 import type { VaultKeyring } from '../ports/card-vault';
 
 const PREFIX = 'kms1:';
@@ -21,7 +21,7 @@ function blob(value: unknown): Buffer | undefined {
 }
 
 export class KmsVaultKeyring implements VaultKeyring {
-  /** `client`: a KMS client (createKmsClient). */
+  /** `client`: a KMS client (kms-client.ts). */
   constructor(
     private readonly client: AwsJsonCaller,
     private readonly dataKeyId: string,

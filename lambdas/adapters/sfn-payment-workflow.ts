@@ -2,10 +2,11 @@
  * PaymentWorkflow on Step Functions: starts one Standard execution of the checkout saga per paid
  * checkout, named after the checkout. The name makes the start idempotent: a double click (or a
  * retried request) that finds the execution already there is success, not a second payment.
- * Sent through the lean AWS JSON client (aws-service-clients.ts), not the SDK; locally the same
+ * Sent through the lean AWS JSON client (sfn-client.ts), not the SDK; locally the same
  * client talks to the Step Functions emulator (SFN_ENDPOINT).
  */
-import { createSfnClient, type AwsJsonCaller } from './aws-service-clients';
+import type { AwsJsonCaller } from './aws-client-options';
+import { createSfnClient } from './sfn-client';
 import type { PaymentWorkflow, StartPaymentInput } from '../ports/workflow';
 import { optionalEnv, requireEnv } from '../shared/env';
 

@@ -2,10 +2,10 @@
  * Step Functions' callback API for the saga's `.waitForTaskToken` wait (AwaitAuthorization):
  * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, and DescribeExecution for the
  * reconciliation sweep (is the saga still alive?). Sent through the lean AWS JSON client
- * (aws-service-clients.ts); locally the same calls go to the emulator (SFN_ENDPOINT), which
+ * (sfn-client.ts); locally the same calls go to the emulator (SFN_ENDPOINT), which
  * implements them (local/stepfunctions-emulator.ts).
  */
-import type { AwsJsonCaller } from './aws-service-clients';
+import type { AwsJsonCaller } from './aws-client-options';
 import type { SagaExecutionInspector, TaskTokenResumer } from '../ports/workflow';
 
 /** Errors meaning "that token is no longer waiting": already resumed, timed out, or unknown. */

@@ -10,7 +10,7 @@
  *   creates it under the data dir).
  * Neither: cold start fails with a message naming the settings.
  */
-import { createKmsClient } from '../adapters/aws-service-clients';
+import { createKmsClient } from '../adapters/kms-client';
 import { DynamoCardVault } from '../adapters/dynamo-card-vault';
 import { KmsVaultKeyring } from '../adapters/kms-vault-keyring';
 import { LocalVaultKeyring } from '../adapters/local-vault-keyring';

@@ -7,7 +7,8 @@
  * untouched, so the local runtime and the tests need no AWS at all.
  */
 import { createHash } from 'node:crypto';
-import { createSecretsManagerClient, type AwsJsonCaller } from '../adapters/aws-service-clients';
+import type { AwsJsonCaller } from '../adapters/aws-client-options';
+import { createSecretsManagerClient } from '../adapters/secrets-manager-client';
 
 /** Must equal SECRET_REFERENCE_PREFIX in lib/constructs/paystep-function.ts (test/unit checks). */
 export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';

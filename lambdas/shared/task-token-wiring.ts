@@ -6,7 +6,7 @@
  *
  * Env: SFN_ENDPOINT (the local emulator) optional.
  */
-import { createSfnClient } from '../adapters/aws-service-clients';
+import { createSfnClient } from '../adapters/sfn-client';
 import { SfnTaskTokens } from '../adapters/sfn-task-tokens';
 import { optionalEnv } from './env';
 

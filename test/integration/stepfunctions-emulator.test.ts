@@ -29,7 +29,7 @@ import {
 } from '../../lambdas/errors';
 import { failureOutcome, type FailPaymentInput, type FailureSource } from '../../lambdas/use-cases/saga/fail-payment';
 import { SfnPaymentWorkflow } from '../../lambdas/adapters/sfn-payment-workflow';
-import { createSfnClient } from '../../lambdas/adapters/aws-service-clients';
+import { createSfnClient } from '../../lambdas/adapters/sfn-client';
 import { SfnTaskTokens } from '../../lambdas/adapters/sfn-task-tokens';
 import { SAGA_STEPS } from '../../lib/saga-steps';
 

@@ -6,7 +6,7 @@
  * and a KMS error reaches the caller with its name.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createKmsClient } from '../../../lambdas/adapters/aws-service-clients';
+import { createKmsClient } from '../../../lambdas/adapters/kms-client';
 import type { AwsJsonClient } from '../../../lambdas/adapters/aws-json-client';
 import { KmsVaultKeyring } from '../../../lambdas/adapters/kms-vault-keyring';
 import { startAwsJsonStub, STUB_CREDENTIALS, type AwsJsonStub, type StubAnswer } from '../../support/aws-json-stub';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsJsonClient } from '../../../lambdas/adapters/aws-json-client';
-import { createSfnClient } from '../../../lambdas/adapters/aws-service-clients';
+import { createSfnClient } from '../../../lambdas/adapters/sfn-client';
 import { SfnTaskTokens } from '../../../lambdas/adapters/sfn-task-tokens';
 import { startAwsJsonStub, STUB_CREDENTIALS, type AwsJsonStub, type StubAnswer } from '../../support/aws-json-stub';
 

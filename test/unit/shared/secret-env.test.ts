@@ -19,7 +19,7 @@ import {
 } from '../../../lambdas/shared/secret-env';
 import { SECRET_REFERENCE_PREFIX as CDK_SECRET_REFERENCE_PREFIX } from '../../../lib/constructs/paystep-function';
 import { SECRETS_KEY_LENGTH } from '../../../lib/stateful-stack';
-import { createSecretsManagerClient } from '../../../lambdas/adapters/aws-service-clients';
+import { createSecretsManagerClient } from '../../../lambdas/adapters/secrets-manager-client';
 import type { AwsJsonClient } from '../../../lambdas/adapters/aws-json-client';
 import { startAwsJsonStub, STUB_CREDENTIALS, type AwsJsonStub, type StubAnswer } from '../../support/aws-json-stub';
 
