@@ -45,6 +45,17 @@ export function createSecretsManagerSource(client?: AwsJsonCaller): SecretSource
   };
 }
 
+let sharedSource: SecretSource | undefined;
+
+/**
+ * The source of every fetch given no source: one client for the container, so the cold start's
+ * sequential fetches (secrets key, admin token, connector secrets) share one kept-alive connection.
+ */
+function defaultSource(): SecretSource {
+  sharedSource ??= createSecretsManagerSource();
+  return sharedSource;
+}
+
 /** True when `value` is a `secretsmanager:<arn>` reference rather than a literal setting. */
 export function isSecretReference(value: string): boolean {
   return value.startsWith(SECRET_REFERENCE_PREFIX);
@@ -60,7 +71,7 @@ export async function resolveSecretValue(value: string, kind: SecretKind, source
   if (!isSecretReference(value)) return value;
   const secretId = value.slice(SECRET_REFERENCE_PREFIX.length);
   if (secretId === '') throw new Error('A secretsmanager: reference needs a secret ARN or name after the prefix');
-  const secret = (await (source ?? createSecretsManagerSource()).getSecretString(secretId)).trim();
+  const secret = (await (source ?? defaultSource()).getSecretString(secretId)).trim();
   return kind === 'sha256-hex' ? createHash('sha256').update(secret, 'utf8').digest('hex') : secret;
 }
 

@@ -12,6 +12,8 @@ export interface RecordedAwsRequest {
   contentType: string;
   authorization: string;
   body: Record<string, unknown>;
+  /** The client's port of the connection it came on: equal ports, one kept-alive connection. */
+  clientPort: number;
 }
 
 /** A scripted answer: a JSON body (200), or a service error. */
@@ -39,6 +41,7 @@ export async function startAwsJsonStub(
         contentType: String(request.headers['content-type'] ?? ''),
         authorization: String(request.headers.authorization ?? ''),
         body,
+        clientPort: request.socket.remotePort ?? 0,
       });
       const reply = answer(target.split('.').pop() ?? '', body);
       const contentType = String(request.headers['content-type'] ?? 'application/x-amz-json-1.1');

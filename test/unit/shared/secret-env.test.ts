@@ -154,18 +154,25 @@ describe('the default Secrets Manager source', () => {
     expect(secretsManager.requests).toHaveLength(0);
   });
 
-  it("fetches from AWS_ENDPOINT_URL_SECRETS_MANAGER with the environment's region and credentials", async () => {
+  it("fetches from AWS_ENDPOINT_URL_SECRETS_MANAGER with the environment's region and credentials, one client for all fetches", async () => {
     // Prepare
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsManager.url;
     process.env.AWS_REGION = 'eu-central-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDENV';
     process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
     answers[KEY_ARN] = { body: { ARN: KEY_ARN, SecretString: 'from-the-endpoint' } };
+    answers[ADMIN_ARN] = { body: { ARN: ADMIN_ARN, SecretString: 'adm_token' } };
     // Act
     const key = await resolveSecretValue(`secretsmanager:${KEY_ARN}`, 'verbatim');
-    // Assess
+    const adminHash = await resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex');
+    // Assess: both fetched, over one kept-alive connection (one client for the container).
     expect(key).toBe('from-the-endpoint');
-    expect(secretsManager.requests.map((request) => request.target)).toEqual(['secretsmanager.GetSecretValue']);
+    expect(adminHash).toBe(createHash('sha256').update('adm_token').digest('hex'));
+    expect(secretsManager.requests.map((request) => request.target)).toEqual([
+      'secretsmanager.GetSecretValue',
+      'secretsmanager.GetSecretValue',
+    ]);
+    expect(secretsManager.requests[1]!.clientPort).toBe(secretsManager.requests[0]!.clientPort);
     expect(secretsManager.requests[0]!.authorization).toMatch(/Credential=AKIDENV\/\d{8}\/eu-central-1\/secretsmanager\//);
   });
 });
