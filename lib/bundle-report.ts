@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -59,6 +60,8 @@ export interface BundleSize {
   readonly lazyChunks: readonly { file: string; bytes: number; origins: readonly BundleOrigin[] }[];
   /** Packages `initFiles` import from outside the bundle (`@aws-sdk/*`, which the Lambda runtime provides). */
   readonly externalPackages: readonly string[];
+  /** Packages from outside the bundle loaded only later: by a lazy chunk, or through `await import()`. */
+  readonly lazyExternalPackages: readonly string[];
 }
 
 export interface BundleOrigin {
@@ -123,6 +126,7 @@ export async function bundleEntry(fn: DeployedFunction, outDir: string = BUNDLE_
     .filter((path) => !atInit.includes(path))
     .map((path) => ({ file: relative(functionDir, resolve(path)), bytes: sizeOf(path), origins: originsOf(metafile, [path]) }))
     .sort((a, b) => b.bytes - a.bytes);
+  const externalPackages = externalPackagesOf(metafile, atInit, ['import-statement']);
   return {
     entryName: fn.entryName,
     constructIds: fn.constructIds,
@@ -136,7 +140,10 @@ export async function bundleEntry(fn: DeployedFunction, outDir: string = BUNDLE_
     initFiles: atInit.map((path) => relative(functionDir, resolve(path))),
     origins: originsOf(metafile, atInit),
     lazyChunks,
-    externalPackages: externalPackagesOf(metafile, atInit),
+    externalPackages,
+    lazyExternalPackages: externalPackagesOf(metafile, outputs, ['import-statement', 'dynamic-import', 'require-call']).filter(
+      (name) => !externalPackages.includes(name),
+    ),
   };
 }
 
@@ -182,19 +189,19 @@ function originsOf(metafile: Metafile, outputPaths: readonly string[]): BundleOr
 }
 
 /**
- * The distinct external packages the given outputs import statically (bare specifiers, node:
- * builtins excluded): what loads at a cold start. An external behind `await import()` (the Secrets
- * Manager client, secret-env.ts) loads when that import runs; see SECRET_REFERENCE_SDK.
+ * The distinct external packages the given outputs import with one of `kinds` (bare specifiers,
+ * Node builtins excluded, with or without `node:`, as CommonJS code in lazy chunks requires them). `import-statement` from the init files is what loads at a cold start;
+ * an external behind `await import()` loads when that import runs.
  */
-function externalPackagesOf(metafile: Metafile, outputPaths: readonly string[]): string[] {
+function externalPackagesOf(metafile: Metafile, outputPaths: readonly string[], kinds: readonly string[]): string[] {
   const packages = new Set<string>();
   for (const outputPath of outputPaths) {
     const output = metafile.outputs[outputPath]!;
     for (const imported of output.imports) {
       if (
         imported.external === true &&
-        imported.kind === 'import-statement' &&
-        !imported.path.startsWith('node:') &&
+        kinds.includes(imported.kind) &&
+        !isBuiltin(imported.path) &&
         !imported.path.startsWith('.')
       )
         packages.add(imported.path);
@@ -318,7 +325,7 @@ export async function measureInitTimes(
       ...deployedEnvironment(fn.functions[0]!, { secrets: 'literal' }),
       ...lambdaRuntimeEnvironment(fn.entryName),
     };
-    const sdkPackages = coldStartSdkPackages(fn, size);
+    const sdkPackages = coldStartSdkPackages(size);
     const parts: { sdkMs: number; bundleMs: number }[] = [];
     for (let run = 0; run < runs; run += 1) parts.push(await importOnce(size.file, env, sdkPackages, options.nodePath));
     const runsMs = parts.map((part) => Math.round((part.sdkMs + part.bundleMs) * 10) / 10);
@@ -333,21 +340,16 @@ export async function measureInitTimes(
   return times;
 }
 
-/** The SDK client a function imports at a cold start to resolve its `secretsmanager:` settings (secret-env.ts). */
-export const SECRET_REFERENCE_SDK = '@aws-sdk/client-secrets-manager';
-
 /**
- * The AWS SDK packages a cold start of `fn` imports on AWS: its bundle's static SDK imports, plus the
- * Secrets Manager client when its deployed environment holds a secret reference (resolved at module
- * load; the measurement gives literal values instead, so the import is added here to be counted).
+ * The AWS SDK packages a cold start of a function imports on AWS: its bundle's static SDK imports,
+ * nothing else. Its `secretsmanager:` settings (resolved at module load on AWS, given as literals
+ * in the measurement) are fetched with the bundled AWS JSON client (secret-env.ts), whose code is
+ * in the bundle and so in the measured time; no SDK package loads for them. Should a cold start
+ * ever load an SDK package lazily, it shows in `lazyExternalPackages`, which test/cdk
+ * (bundle-budget.test.ts) keeps free of SDK clients.
  */
-export function coldStartSdkPackages(fn: DeployedFunction, size: BundleSize): string[] {
-  const references = Object.values(deployedEnvironment(fn.functions[0]!, { secrets: 'reference' })).some((value) =>
-    value.startsWith('secretsmanager:'),
-  );
-  return references && !size.externalPackages.includes(SECRET_REFERENCE_SDK)
-    ? [...size.externalPackages, SECRET_REFERENCE_SDK].sort()
-    : [...size.externalPackages];
+export function coldStartSdkPackages(size: BundleSize): string[] {
+  return [...size.externalPackages];
 }
 
 /** Every deployed function's bundle, one esbuild run at a time (CPU is shared with other work). */

@@ -2,20 +2,22 @@
  * PaymentWorkflow on Step Functions: starts one Standard execution of the checkout saga per paid
  * checkout, named after the checkout. The name makes the start idempotent: a double click (or a
  * retried request) that finds the execution already there is success, not a second payment.
- * Locally the same client talks to the Step Functions emulator (SFN_ENDPOINT).
+ * Sent through the lean AWS JSON client (sfn-client.ts), not the SDK; locally the same
+ * client talks to the Step Functions emulator (SFN_ENDPOINT).
  */
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { sdkRequestHandler } from './aws-sdk-timeouts';
+import type { AwsJsonCaller } from './aws-client-options';
+import { createSfnClient } from './sfn-client';
 import type { PaymentWorkflow, StartPaymentInput } from '../ports/workflow';
 import { optionalEnv, requireEnv } from '../shared/env';
 
 export interface SfnPaymentWorkflowOptions {
-  client: SFNClient;
+  /** A Step Functions client (createSfnClient). */
+  client: AwsJsonCaller;
   stateMachineArn: string;
 }
 
 export class SfnPaymentWorkflow implements PaymentWorkflow {
-  private readonly client: SFNClient;
+  private readonly client: AwsJsonCaller;
   private readonly stateMachineArn: string;
 
   constructor(options: SfnPaymentWorkflowOptions) {
@@ -30,17 +32,15 @@ export class SfnPaymentWorkflow implements PaymentWorkflow {
    */
   async startPayment(input: StartPaymentInput): Promise<{ executionArn: string; alreadyStarted: boolean }> {
     try {
-      const output = await this.client.send(
-        new StartExecutionCommand({
-          stateMachineArn: this.stateMachineArn,
-          name: input.name,
-          input: JSON.stringify(input.input),
-        }),
-      );
-      if (output.executionArn === undefined) throw new Error('StartExecution returned no executionArn');
+      const output = await this.client.call<{ executionArn?: string }>('StartExecution', {
+        stateMachineArn: this.stateMachineArn,
+        name: input.name,
+        input: JSON.stringify(input.input),
+      });
+      if (typeof output.executionArn !== 'string') throw new Error('StartExecution returned no executionArn');
       return { executionArn: output.executionArn, alreadyStarted: false };
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExists || (error instanceof Error && error.name === 'ExecutionAlreadyExists')) {
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
         return { executionArn: executionArnFor(this.stateMachineArn, input.name), alreadyStarted: true };
       }
       throw error;
@@ -66,9 +66,8 @@ export function createSfnPaymentWorkflowFromEnv(): SfnPaymentWorkflow {
   if (defaultWorkflow === undefined) {
     const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
     const endpoint = optionalEnv('SFN_ENDPOINT', '');
-    // Request timeouts on AWS; the local emulator keeps the SDK defaults (aws-sdk-timeouts.ts).
-    const client = new SFNClient(endpoint === '' ? { requestHandler: sdkRequestHandler() } : { endpoint });
-    defaultWorkflow = new SfnPaymentWorkflow({ client, stateMachineArn });
+    // Request timeouts on AWS; none against the local emulator (aws-sdk-timeouts.ts).
+    defaultWorkflow = new SfnPaymentWorkflow({ client: createSfnClient(endpoint === '' ? {} : { endpoint }), stateMachineArn });
   }
   return defaultWorkflow;
 }

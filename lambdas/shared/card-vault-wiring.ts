@@ -10,7 +10,7 @@
  *   creates it under the data dir).
  * Neither: cold start fails with a message naming the settings.
  */
-import { KMSClient } from '@aws-sdk/client-kms';
+import { createKmsClient } from '../adapters/kms-client';
 import { DynamoCardVault } from '../adapters/dynamo-card-vault';
 import { KmsVaultKeyring } from '../adapters/kms-vault-keyring';
 import { LocalVaultKeyring } from '../adapters/local-vault-keyring';
@@ -28,7 +28,7 @@ export const cardVaultConfig = {
 function createKeyring(): VaultKeyring {
   if (cardVaultConfig.kmsKeyId !== '') {
     if (cardVaultConfig.kmsFingerprintKeyId === '') throw new Error('CARD_FINGERPRINT_KEY_ID is required with CARD_VAULT_KEY_ID');
-    return new KmsVaultKeyring(new KMSClient({}), cardVaultConfig.kmsKeyId, cardVaultConfig.kmsFingerprintKeyId);
+    return new KmsVaultKeyring(createKmsClient(), cardVaultConfig.kmsKeyId, cardVaultConfig.kmsFingerprintKeyId);
   }
   if (cardVaultConfig.localKeyFile !== '') return LocalVaultKeyring.fromKeyFile(cardVaultConfig.localKeyFile);
   throw new Error(

@@ -20,7 +20,8 @@ const stateMachineArn = optionalEnv('STATE_MACHINE_ARN', '');
 /**
  * The saga execution of a checkout's try (named after it, pay-checkout.ts): the ARN Step Functions
  * gives it, as sfn-payment-workflow.ts's executionArnFor builds it (not imported: that module
- * imports client-sfn, which the sweep loads only for a stuck checkout; a unit test pins both equal).
+ * builds the Step Functions client, which the sweep loads only for a stuck checkout; a unit test
+ * pins both equal).
  */
 export function sagaExecutionArnFor(checkoutId: string, tryNumber = 1): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor(checkoutId, tryNumber)}`;

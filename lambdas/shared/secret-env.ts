@@ -7,8 +7,8 @@
  * untouched, so the local runtime and the tests need no AWS at all.
  */
 import { createHash } from 'node:crypto';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { sdkRequestHandler } from '../adapters/aws-sdk-timeouts';
+import type { AwsJsonCaller } from '../adapters/aws-client-options';
+import { createSecretsManagerClient } from '../adapters/secrets-manager-client';
 
 /** Must equal SECRET_REFERENCE_PREFIX in lib/constructs/paystep-function.ts (test/unit checks). */
 export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';
@@ -20,29 +20,40 @@ export type SecretKind =
   /** The secret string is the setting (e.g. the base64 AES key). */
   | 'verbatim';
 
-/** The one call the resolver makes; an interface so a test can count calls without the SDK. */
+/** The one call the resolver makes; an interface so a test can count calls without AWS. */
 export interface SecretSource {
   getSecretString(secretId: string): Promise<string>;
 }
 
 /**
- * Secrets Manager through the SDK the Lambda runtime ships (kept external in the bundle). The SDK
- * package is imported on the first fetch, not with this module: a function given no secret
- * reference (most of them; every local run and test) never loads it at its cold start.
+ * Secrets Manager's GetSecretValue through the lean AWS JSON client (no SDK package is loaded).
+ * The client is built on the first fetch, not with this module: a function given no secret
+ * reference (most of them; every local run and test) builds nothing at its cold start.
+ * `client`: a Secrets Manager client (createSecretsManagerClient), by default that one.
  */
-export function createSecretsManagerSource(client?: SecretsManagerClient): SecretSource {
+export function createSecretsManagerSource(client?: AwsJsonCaller): SecretSource {
   return {
     async getSecretString(secretId: string): Promise<string> {
-      const sdk = await import('@aws-sdk/client-secrets-manager');
-      client ??= new sdk.SecretsManagerClient({ requestHandler: sdkRequestHandler() });
-      const answer = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
-      if (answer.SecretString === undefined || answer.SecretString === '') {
+      client ??= createSecretsManagerClient();
+      const answer = await client.call<{ SecretString?: unknown }>('GetSecretValue', { SecretId: secretId });
+      if (typeof answer.SecretString !== 'string' || answer.SecretString === '') {
         // Never echo the secret; its id (an ARN) is not secret.
         throw new Error(`Secret ${secretId} has no SecretString`);
       }
       return answer.SecretString;
     },
   };
+}
+
+let sharedSource: SecretSource | undefined;
+
+/**
+ * The source of every fetch given no source: one client for the container, so the cold start's
+ * sequential fetches (secrets key, admin token, connector secrets) share one kept-alive connection.
+ */
+function defaultSource(): SecretSource {
+  sharedSource ??= createSecretsManagerSource();
+  return sharedSource;
 }
 
 /** True when `value` is a `secretsmanager:<arn>` reference rather than a literal setting. */
@@ -60,7 +71,7 @@ export async function resolveSecretValue(value: string, kind: SecretKind, source
   if (!isSecretReference(value)) return value;
   const secretId = value.slice(SECRET_REFERENCE_PREFIX.length);
   if (secretId === '') throw new Error('A secretsmanager: reference needs a secret ARN or name after the prefix');
-  const secret = (await (source ?? createSecretsManagerSource()).getSecretString(secretId)).trim();
+  const secret = (await (source ?? defaultSource()).getSecretString(secretId)).trim();
   return kind === 'sha256-hex' ? createHash('sha256').update(secret, 'utf8').digest('hex') : secret;
 }
 

@@ -154,23 +154,30 @@ describe('bundle budget', () => {
     expect(over120.find((line) => line.includes('saga-capture-payment'))).toMatch(/lambdas\/adapters [\d.]+ KiB/);
   }, 120_000);
 
-  it('imports an AWS SDK client at a cold start only in the functions whose hot path calls it', () => {
-    // Assess: Step Functions where each invocation calls it (StartExecution, task tokens); the sweep
-    // takes it on first use (only a stuck checkout needs it); DynamoDB everywhere but the two
-    // SDK-free functions; KMS only with the card vault on the pay and vault paths.
-    const withSdk = (pkg: string) =>
+  it('imports no AWS SDK client, at a cold start or later; the lean clients are read at init only where the hot path calls them', () => {
+    // Assess: Step Functions, KMS and Secrets Manager (like DynamoDB) go through the bundled AWS JSON
+    // client, so no bundle imports an `@aws-sdk/client-*` package, neither at init nor lazily.
+    for (const size of sizes) {
+      const clients = [...size.externalPackages, ...size.lazyExternalPackages].filter((pkg) =>
+        pkg.startsWith('@aws-sdk/client-'),
+      );
+      expect(clients, size.entryName).toEqual([]);
+    }
+    // Step Functions where each invocation calls it (StartExecution, task tokens); the sweep takes it
+    // on first use (only a stuck checkout needs it); KMS only with the card vault on the pay and vault
+    // paths (the steps that may save a payment method take the vault on first use).
+    const readsAtInit = (marker: string) =>
       sizes
-        .filter((size) => size.externalPackages.includes(pkg))
+        .filter((size) => size.initFiles.some((file) => readFileSync(resolve(size.file, '..', file), 'utf8').includes(marker)))
         .map((size) => size.entryName)
         .sort();
-    expect(withSdk('@aws-sdk/client-sfn')).toEqual([
+    expect(readsAtInit('AWSStepFunctions')).toEqual([
       'api-pay',
       'api-psp-callbacks',
       'saga-await-authentication',
       'saga-await-authorization',
     ]);
-    expect(withSdk('@aws-sdk/client-kms')).toEqual(['api-pay', 'api-payment-methods']);
-    expect(withSdk('@aws-sdk/client-secrets-manager')).toEqual([]);
+    expect(readsAtInit('TrentService')).toEqual(['api-pay', 'api-payment-methods']);
     const sweep = sizes.find((size) => size.entryName === 'reconciliation-sweep')!;
     expect(sweep.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/task-token-wiring/);
     // The sweep calls merchants only to re-drive a stuck checkout: the merchant HTTP stack is a chunk of
@@ -183,11 +190,9 @@ describe('bundle budget', () => {
     // A capture whose outcome is unknown (PSP timeout or 5xx) is resolved by a chunk of its own.
     const capture = sizes.find((size) => size.entryName === 'saga-capture-payment')!;
     expect(capture.lazyChunks.map((chunk) => chunk.file).join(' ')).toMatch(/resolve-capture-by-status/);
+    // DynamoDB (the lean document client, dynamo-client.ts) everywhere but the two SDK-free functions.
     expect(
-      sizes
-        .filter((size) => !size.externalPackages.includes('@aws-sdk/client-dynamodb'))
-        .map((size) => size.entryName)
-        .sort(),
+      sizes.map((size) => size.entryName).filter((entryName) => !readsAtInit('DynamoDB_20120810').includes(entryName)),
     ).toEqual(['api-openapi', 'web-checkout']);
   });
 

@@ -29,6 +29,8 @@ import {
 } from '../../lambdas/errors';
 import { failureOutcome, type FailPaymentInput, type FailureSource } from '../../lambdas/use-cases/saga/fail-payment';
 import { SfnPaymentWorkflow } from '../../lambdas/adapters/sfn-payment-workflow';
+import { createSfnClient } from '../../lambdas/adapters/sfn-client';
+import { SfnTaskTokens } from '../../lambdas/adapters/sfn-task-tokens';
 import { SAGA_STEPS } from '../../lib/saga-steps';
 
 const fn = (state: string): string => `\${${state}FunctionArn}`;
@@ -376,16 +378,18 @@ describe('ListExecutions, StopExecution, DescribeStateMachine, history paging', 
   });
 });
 
-describe('SfnPaymentWorkflow against the emulator', () => {
+describe('SfnPaymentWorkflow and SfnTaskTokens against the emulator (the AWS JSON client the functions use)', () => {
   it('starts once and reports alreadyStarted with the same ARN on the second call', async () => {
     // Prepare
-    const workflow = new SfnPaymentWorkflow({ client, stateMachineArn: emulator.stateMachineArn });
+    const lean = createSfnClient({ ...LOCAL_AWS, endpoint: emulator.url });
+    const workflow = new SfnPaymentWorkflow({ client: lean, stateMachineArn: emulator.stateMachineArn });
 
     // Act
     const first = await workflow.startPayment({ name: 'chk_wf1', input: { checkoutId: 'chk_wf1' } });
     const second = await workflow.startPayment({ name: 'chk_wf1', input: { checkoutId: 'chk_wf1' } });
     await emulator.executions.get(first.executionArn)?.done;
     const third = await workflow.startPayment({ name: 'chk_wf1', input: { checkoutId: 'chk_wf1' } });
+    lean.destroy();
 
     // Assess
     expect(first).toEqual({
@@ -394,6 +398,30 @@ describe('SfnPaymentWorkflow against the emulator', () => {
     });
     expect(second.executionArn).toBe(first.executionArn);
     expect(third).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
+  });
+
+  it('describes executions (finished: not running; unknown: not running) and treats an unknown token as stale', async () => {
+    // Prepare
+    const lean = createSfnClient({ ...LOCAL_AWS, endpoint: emulator.url });
+    const tokens = new SfnTaskTokens(lean);
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArn,
+        name: 'chk_tok1',
+        input: JSON.stringify({ mode: 'ok' }),
+      }),
+    );
+    await emulator.executions.get(started.executionArn!)?.done;
+
+    // Act
+    const finished = await tokens.isRunning(started.executionArn!);
+    const unknown = await tokens.isRunning(`${emulator.stateMachineArn.replace(':stateMachine:', ':execution:')}:chk_never`);
+    const stale = [await tokens.succeed('no-such-token', {}), await tokens.heartbeat('no-such-token')];
+    lean.destroy();
+
+    // Assess
+    expect([finished, unknown]).toEqual([false, false]);
+    expect(stale).toEqual([false, false]);
   });
 });
 

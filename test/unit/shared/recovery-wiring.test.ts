@@ -1,6 +1,6 @@
 /**
  * The sweep's recovery wiring builds a try's saga execution ARN without importing the Step
- * Functions adapter (which loads client-sfn): it must stay the ARN that adapter computes.
+ * Functions adapter (which builds the Step Functions client): it must stay the ARN that adapter computes.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { executionArnFor } from '../../../lambdas/adapters/sfn-payment-workflow';

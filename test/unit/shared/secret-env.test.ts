@@ -2,12 +2,12 @@
  * The cold-start secret resolver: `secretsmanager:<arn>` references are fetched with
  * GetSecretValue (the admin token hashed on the spot, the AES key passed through), literal values
  * (local runs, tests) are returned untouched without any AWS call, and a secret-less answer fails
- * without echoing anything secret.
+ * without echoing anything secret. Fetches go on the wire to a loopback Secrets Manager stand-in
+ * (a signed JSON 1.1 request, `secretsmanager.GetSecretValue`); the default source builds its
+ * client on the first fetch only and honours AWS_ENDPOINT_URL_SECRETS_MANAGER, as the SDK did.
  */
 import { createHash } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHashedAdminTokenVerifier } from '../../../lambdas/adapters/admin-token';
 import { AesSecretCipher } from '../../../lambdas/adapters/aes-secret-cipher';
 import {
@@ -19,16 +19,43 @@ import {
 } from '../../../lambdas/shared/secret-env';
 import { SECRET_REFERENCE_PREFIX as CDK_SECRET_REFERENCE_PREFIX } from '../../../lib/constructs/paystep-function';
 import { SECRETS_KEY_LENGTH } from '../../../lib/stateful-stack';
+import { createSecretsManagerClient } from '../../../lambdas/adapters/secrets-manager-client';
+import type { AwsJsonClient } from '../../../lambdas/adapters/aws-json-client';
+import { startAwsJsonStub, STUB_CREDENTIALS, type AwsJsonStub, type StubAnswer } from '../../support/aws-json-stub';
 
 const ADMIN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AdminTokenSecret-AbCdEf';
 const KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretsKeySecret-GhIjKl';
 
-describe('resolveSecretValue', () => {
-  const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const sdk = mockClient(client);
-  const source = createSecretsManagerSource(client);
+let secretsManager: AwsJsonStub;
+/** The stand-in's answer per SecretId (anything else: ResourceNotFoundException). */
+let answers: Record<string, StubAnswer>;
 
-  beforeEach(() => sdk.reset());
+beforeAll(async () => {
+  secretsManager = await startAwsJsonStub(
+    (_operation, body) =>
+      answers[String(body.SecretId)] ?? { status: 400, errorType: 'ResourceNotFoundException', message: 'not found' },
+  );
+});
+
+afterAll(async () => {
+  await secretsManager.close();
+});
+
+beforeEach(() => {
+  secretsManager.requests.length = 0;
+  answers = {};
+});
+
+describe('resolveSecretValue', () => {
+  let client: AwsJsonClient;
+  let source: ReturnType<typeof createSecretsManagerSource>;
+
+  beforeAll(() => {
+    client = createSecretsManagerClient({ endpoint: secretsManager.url, region: 'eu-west-1', credentials: STUB_CREDENTIALS });
+    source = createSecretsManagerSource(client);
+  });
+
+  afterAll(() => client.destroy());
 
   it('uses the prefix the CDK stack writes', () => {
     expect(SECRET_REFERENCE_PREFIX).toBe(CDK_SECRET_REFERENCE_PREFIX);
@@ -38,20 +65,28 @@ describe('resolveSecretValue', () => {
 
   it('fetches the admin token by ARN and returns its sha256 hex, which the admin verifier accepts', async () => {
     // Prepare
-    sdk.on(GetSecretValueCommand, { SecretId: ADMIN_ARN }).resolves({ SecretString: 'adm_operator-token\n' });
+    answers[ADMIN_ARN] = { body: { ARN: ADMIN_ARN, Name: 'AdminTokenSecret', SecretString: 'adm_operator-token\n' } };
     // Act
     const hash = await resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex', source);
     // Assess
     expect(hash).toBe(createHash('sha256').update('adm_operator-token').digest('hex'));
     expect(await createHashedAdminTokenVerifier(hash)('adm_operator-token')).toBe(true);
     expect(await createHashedAdminTokenVerifier(hash)('adm_other')).toBe(false);
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secretsManager.requests).toHaveLength(1);
+    expect(secretsManager.requests[0]).toMatchObject({
+      target: 'secretsmanager.GetSecretValue',
+      contentType: 'application/x-amz-json-1.1',
+      body: { SecretId: ADMIN_ARN },
+    });
+    expect(secretsManager.requests[0]!.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDSTUB\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/,
+    );
   });
 
   it('fetches the secrets key verbatim: 43 generated alphanumerics make a working AES-256 key', async () => {
     // Prepare
     const generated = 'Q'.repeat(SECRETS_KEY_LENGTH);
-    sdk.on(GetSecretValueCommand, { SecretId: KEY_ARN }).resolves({ SecretString: generated });
+    answers[KEY_ARN] = { body: { ARN: KEY_ARN, SecretString: generated } };
     // Act
     const key = await resolveSecretValue(`secretsmanager:${KEY_ARN}`, 'verbatim', source);
     const cipher = new AesSecretCipher(key);
@@ -70,30 +105,75 @@ describe('resolveSecretValue', () => {
     ];
     // Assess
     expect(results).toEqual([literalHash, 'c2VjcmV0']);
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(secretsManager.requests).toHaveLength(0);
   });
 
-  it('fails on a secret without a string, naming the ARN only', async () => {
+  it('fails on a secret without a string or with an empty one, naming the ARN only', async () => {
     // Prepare
-    sdk.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
+    answers[KEY_ARN] = { body: { ARN: KEY_ARN, SecretBinary: Buffer.from([1, 2, 3]).toString('base64') } };
+    answers[ADMIN_ARN] = { body: { ARN: ADMIN_ARN, SecretString: '' } };
     // Act
     const attempt = resolveSecretValue(`secretsmanager:${KEY_ARN}`, 'verbatim', source);
+    const empty = resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex', source);
     // Assess
     await expect(attempt).rejects.toThrow(`Secret ${KEY_ARN} has no SecretString`);
+    await expect(empty).rejects.toThrow(`Secret ${ADMIN_ARN} has no SecretString`);
     await expect(resolveSecretValue('secretsmanager:', 'verbatim', source)).rejects.toThrow(/needs a secret ARN/);
   });
 
   it('propagates an access failure (a missing grant fails the cold start, not a payment)', async () => {
     // Prepare
-    sdk.on(GetSecretValueCommand).rejects(
-      Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), {
-        name: 'AccessDeniedException',
-      }),
-    );
+    answers[ADMIN_ARN] = {
+      status: 400,
+      errorType: 'AccessDeniedException',
+      message: 'User is not authorized to perform secretsmanager:GetSecretValue',
+    };
     // Act
     const attempt = resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex', source);
     // Assess
-    await expect(attempt).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(attempt).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+  });
+});
+
+describe('the default Secrets Manager source', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('builds its client on the first fetch only: a literal value needs no region, endpoint or credentials', async () => {
+    // Prepare: nothing to build a client from (no region, no endpoint override).
+    for (const key of ['AWS_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETS_MANAGER']) delete process.env[key];
+    const source = createSecretsManagerSource();
+    // Act
+    const literal = await resolveSecretValue('c2VjcmV0', 'verbatim', source);
+    const reference = resolveSecretValue(`secretsmanager:${KEY_ARN}`, 'verbatim', source);
+    // Assess: the literal passes; the reference is the first fetch, which needs a region.
+    expect(literal).toBe('c2VjcmV0');
+    await expect(reference).rejects.toThrow(/AWS_REGION is not set/);
+    expect(secretsManager.requests).toHaveLength(0);
+  });
+
+  it("fetches from AWS_ENDPOINT_URL_SECRETS_MANAGER with the environment's region and credentials, one client for all fetches", async () => {
+    // Prepare
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsManager.url;
+    process.env.AWS_REGION = 'eu-central-1';
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDENV';
+    process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
+    answers[KEY_ARN] = { body: { ARN: KEY_ARN, SecretString: 'from-the-endpoint' } };
+    answers[ADMIN_ARN] = { body: { ARN: ADMIN_ARN, SecretString: 'adm_token' } };
+    // Act
+    const key = await resolveSecretValue(`secretsmanager:${KEY_ARN}`, 'verbatim');
+    const adminHash = await resolveSecretValue(`secretsmanager:${ADMIN_ARN}`, 'sha256-hex');
+    // Assess: both fetched, over one kept-alive connection (one client for the container).
+    expect(key).toBe('from-the-endpoint');
+    expect(adminHash).toBe(createHash('sha256').update('adm_token').digest('hex'));
+    expect(secretsManager.requests.map((request) => request.target)).toEqual([
+      'secretsmanager.GetSecretValue',
+      'secretsmanager.GetSecretValue',
+    ]);
+    expect(secretsManager.requests[1]!.clientPort).toBe(secretsManager.requests[0]!.clientPort);
+    expect(secretsManager.requests[0]!.authorization).toMatch(/Credential=AKIDENV\/\d{8}\/eu-central-1\/secretsmanager\//);
   });
 });
 
