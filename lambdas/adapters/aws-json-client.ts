@@ -216,7 +216,7 @@ export class AwsJsonClient {
 function credentialsFromEnv(): AwsCredentials {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
   if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+    throw new Error('AWS credentials are not set');
   }
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }

@@ -8,7 +8,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { AwsJsonCaller } from '../adapters/aws-client-options';
-import { createSecretsManagerClient } from '../adapters/secrets-manager-client';
 
 /** Must equal SECRET_REFERENCE_PREFIX in lib/constructs/paystep-function.ts (test/unit checks). */
 export const SECRET_REFERENCE_PREFIX = 'secretsmanager:';
@@ -27,14 +26,15 @@ export interface SecretSource {
 
 /**
  * Secrets Manager's GetSecretValue through the lean AWS JSON client (no SDK package is loaded).
- * The client is built on the first fetch, not with this module: a function given no secret
- * reference (most of them; every local run and test) builds nothing at its cold start.
+ * The client's module is imported and the client built on the first fetch, not with this module:
+ * a function given no secret reference (most of them; every local run and test) reads and builds
+ * nothing for it at its cold start.
  * `client`: a Secrets Manager client (createSecretsManagerClient), by default that one.
  */
 export function createSecretsManagerSource(client?: AwsJsonCaller): SecretSource {
   return {
     async getSecretString(secretId: string): Promise<string> {
-      client ??= createSecretsManagerClient();
+      client ??= (await import('../adapters/secrets-manager-client')).createSecretsManagerClient();
       const answer = await client.call<{ SecretString?: unknown }>('GetSecretValue', { SecretId: secretId });
       if (typeof answer.SecretString !== 'string' || answer.SecretString === '') {
         // Never echo the secret; its id (an ARN) is not secret.

@@ -5,7 +5,14 @@
  * version (RECOVERY#PROCESSING) are still listed and deleted.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, createDocumentClient, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '../../lambdas/adapters/dynamo-client';
+import {
+  DeleteCommand,
+  createDocumentClient,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { DynamoRecoveryStore } from '../../lambdas/adapters/dynamo-recovery-store';

@@ -7,7 +7,8 @@ import { paymentBalances } from '../../lambdas/domain/authorization-hold';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  createDocumentClient, type DynamoDBDocumentClient,
+  createDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,

@@ -5,7 +5,7 @@
  * is still refused with ConcurrentModificationError, nothing written.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient, type DynamoDBDocumentClient, } from '../../lambdas/adapters/dynamo-client';
+import { createDocumentClient, type DynamoDBDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
 import { generateCheckoutId } from '../../lambdas/domain/ids';

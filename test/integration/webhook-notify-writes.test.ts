@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDocumentClient, type DynamoDBDocumentClient, } from '../../lambdas/adapters/dynamo-client';
+import { createDocumentClient, type DynamoDBDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoEventStore } from '../../lambdas/adapters/dynamo-event-store';

@@ -29,7 +29,9 @@ function canceled(...codes: string[]) {
 describe('DynamoDB error translation', () => {
   it('turns throttling into StoreUnavailableError', async () => {
     // Prepare
-    const { client, sent } = scriptedClient(new AwsServiceError('ProvisionedThroughputExceededException', 'slow down', 400, undefined, 3, {}));
+    const { client, sent } = scriptedClient(
+      new AwsServiceError('ProvisionedThroughputExceededException', 'slow down', 400, undefined, 3, {}),
+    );
     // Act
     const attempt = new DynamoCheckoutRepository(client, 't').getCheckout('chk_1');
     // Assess
@@ -58,13 +60,24 @@ describe('DynamoDB error translation', () => {
   });
 
   it('reads cancellation codes from the message when reasons are missing', () => {
-    const error = new AwsServiceError('TransactionCanceledException', 'Transaction cancelled [None, ConditionalCheckFailed]', 400, undefined, 1, {});
+    const error = new AwsServiceError(
+      'TransactionCanceledException',
+      'Transaction cancelled [None, ConditionalCheckFailed]',
+      400,
+      undefined,
+      1,
+      {},
+    );
     expect(cancellationCodes(error)).toEqual(['None', 'ConditionalCheckFailed']);
     expect(cancellationCodes(new Error('x'))).toBeUndefined();
   });
 
   it('names a lost condition by the error type DynamoDB answers', () => {
-    expect(isConditionalCheckFailure(new AwsServiceError('ConditionalCheckFailedException', 'The conditional request failed', 400, undefined, 1, {}))).toBe(true);
+    expect(
+      isConditionalCheckFailure(
+        new AwsServiceError('ConditionalCheckFailedException', 'The conditional request failed', 400, undefined, 1, {}),
+      ),
+    ).toBe(true);
     expect(isConditionalCheckFailure(canceled('ConditionalCheckFailed'))).toBe(false);
   });
 });

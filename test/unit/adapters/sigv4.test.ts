@@ -1,8 +1,8 @@
 /**
  * Paystep's SigV4 signer against `aws4` (a widely used implementation, kept as a dev dependency for
  * this check only): the same request, credentials and time give the same Authorization header,
- * with and without a session token, across services, regions and days (the signing key is cached
- * per day and service), for bodies with non-ASCII text.
+ * with and without a session token, across services, regions and days, for bodies with non-ASCII
+ * text.
  */
 import aws4 from 'aws4';
 import { describe, expect, it } from 'vitest';
@@ -43,17 +43,30 @@ function request(service: string, region: string, host: string, target: string):
 
 describe('signedHeaders', () => {
   const cases: [string, SignableRequest, AwsCredentials, Date][] = [
-    ['DynamoDB Local, static keys', request('dynamodb', 'us-east-1', '127.0.0.1:8000', 'DynamoDB_20120810.GetItem'), { accessKeyId: 'local', secretAccessKey: 'local' }, new Date('2026-12-01T18:30:05.123Z')],
+    [
+      'DynamoDB Local, static keys',
+      request('dynamodb', 'us-east-1', '127.0.0.1:8000', 'DynamoDB_20120810.GetItem'),
+      { accessKeyId: 'local', secretAccessKey: 'local' },
+      new Date('2026-12-01T18:30:05.123Z'),
+    ],
     [
       'a Lambda role with a session token',
       request('dynamodb', 'eu-west-1', 'dynamodb.eu-west-1.amazonaws.com', 'DynamoDB_20120810.UpdateItem'),
-      { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjE//token+/=' },
+      {
+        accessKeyId: 'ASIAEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        sessionToken: 'IQoJb3JpZ2luX2VjE//token+/=',
+      },
       new Date('2026-12-01T23:59:59.999Z'),
     ],
     [
       'the next day, another service',
       request('states', 'eu-west-1', 'states.eu-west-1.amazonaws.com', 'AWSStepFunctions.StartExecution'),
-      { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjE//token+/=' },
+      {
+        accessKeyId: 'ASIAEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        sessionToken: 'IQoJb3JpZ2luX2VjE//token+/=',
+      },
       new Date('2026-12-02T00:00:00.000Z'),
     ],
   ];
