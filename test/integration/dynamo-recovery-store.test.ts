@@ -4,7 +4,7 @@
  * checkout item without disturbing the checkout's versioned writes, and watch items of the previous
  * version (RECOVERY#PROCESSING) are still listed and deleted.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   createDocumentClient,

@@ -5,7 +5,6 @@
 import { aPayment } from '../support/payments';
 import { paymentBalances } from '../../lambdas/domain/authorization-hold';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   createDocumentClient,
   type DynamoDBDocumentClient,

@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, type DynamoDBDocumentClient, GetCommand, PutCommand } from '../../lambdas/adapters/dynamo-client';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { DynamoInstrumentRepository, toInstrumentItem } from '../../lambdas/adapters/dynamo-instrument-repository';

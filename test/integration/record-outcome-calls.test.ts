@@ -4,7 +4,6 @@
  * the repository does not read it again), and a checkout changed between that read and the write
  * is still refused with ConcurrentModificationError, nothing written.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, type DynamoDBDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';

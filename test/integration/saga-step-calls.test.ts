@@ -4,7 +4,6 @@
  * receiver are fakes): which item each call touches, strongly or eventually consistent, and which
  * calls run side by side. The serial latency of a checkout is mostly these round trips.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, type DynamoDBDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
