@@ -89,14 +89,21 @@ export async function createCheckout(
   return { id: answer.body.id, clientSecret: answer.body.client_secret };
 }
 
-/** The buyer's browser tokenizes the card at the PSP (never through Paystep). */
-export async function tokenize(pspUrl: string, card: string): Promise<string> {
-  return await tokenizeTestCard(pspUrl, card);
+/** The buyer's browser tokenizes the card at the PSP (never through Paystep); `fetchImpl` as in tokenizeTestCard. */
+export async function tokenize(
+  pspUrl: string,
+  card: string,
+  fetchImpl?: Parameters<typeof tokenizeTestCard>[2],
+): Promise<string> {
+  return await tokenizeTestCard(pspUrl, card, fetchImpl);
 }
 
-/** The buyer pays; throws on anything but 202. */
+/** The buyer pays with the client secret (POST /v1/checkouts/{id}/pay); throws on anything but 202. */
 export async function payCheckout(api: PaystepClient, checkout: CreatedCheckout, token: string): Promise<void> {
-  const answer = await api.pay(checkout.id, checkout.clientSecret, token);
+  const answer = await api.call('POST', `/v1/checkouts/${checkout.id}/pay`, {
+    token: checkout.clientSecret,
+    body: { payment_token: token },
+  });
   if (answer.status !== 202) throw new Error(`pay answered ${answer.status}: ${answer.text.slice(0, 300)}`);
 }
 

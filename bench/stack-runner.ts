@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../local/handlers';
 import { waitForReadyLines } from '../local/ready';
 import { isAlive, listDescendants, type StackProcess } from '../test/e2e/harness';
 import type { CounterSnapshot } from './instrumentation';
+import { keepAliveFetch } from './keep-alive-fetch';
 
 export interface BenchStackPorts {
   api: number;
@@ -172,7 +173,7 @@ export async function startBenchStack(options: StartBenchStackOptions = {}): Pro
     counters: () => readCounters('/counters', 'GET'),
     resetCounters: () => readCounters('/reset', 'POST'),
     waitForResultWebhook: async (checkoutId, timeoutMs) => {
-      const response = await fetch(`${countersUrl}/delivered/${encodeURIComponent(checkoutId)}?timeoutMs=${timeoutMs}`);
+      const response = await keepAliveFetch(`${countersUrl}/delivered/${encodeURIComponent(checkoutId)}?timeoutMs=${timeoutMs}`);
       return ((await response.json()) as { delivered: boolean }).delivered;
     },
     setWriteSizing: async (on) => {

@@ -24,8 +24,17 @@ export type CheckoutStatusAnswer = ApiSchema<'CheckoutStatus'>;
 
 const TERMINAL = new Set(['succeeded', 'failed', 'expired', 'canceled']);
 
+/** What `call()` needs of `fetch` (the global one by default; the bench passes a keep-alive node:http one). */
+export type ApiFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; redirect: 'manual'; body?: string },
+) => Promise<{ status: number; headers: Headers; text(): Promise<string> }>;
+
 export class PaystepClient {
-  constructor(readonly apiUrl: string) {}
+  constructor(
+    readonly apiUrl: string,
+    private readonly fetchImpl: ApiFetch = fetch,
+  ) {}
 
   /** The generated typed client, authenticated with `token` (sk_test_, cs_ or the admin token). */
   as(token: string): TypedApiClient {
@@ -42,7 +51,7 @@ export class PaystepClient {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    const response = await fetch(`${this.apiUrl}${path}`, {
+    const response = await this.fetchImpl(`${this.apiUrl}${path}`, {
       method,
       headers,
       redirect: 'manual',

@@ -13,10 +13,17 @@ export interface TestCardInput {
 }
 
 /** Tokenizes a card (defaults: expiry December of next year, CVC 123 / 1234 for Amex); returns `tok_...`. */
-export async function tokenizeTestCard(baseUrl: string, card: TestCardInput | string): Promise<string> {
+export async function tokenizeTestCard(
+  baseUrl: string,
+  card: TestCardInput | string,
+  fetchImpl: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: string },
+  ) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }> = fetch,
+): Promise<string> {
   const input = typeof card === 'string' ? { number: card } : card;
   const isAmex = /^3[47]/.test(input.number);
-  const response = await fetch(`${baseUrl}/v1/tokens`, {
+  const response = await fetchImpl(`${baseUrl}/v1/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
