@@ -12,26 +12,10 @@
  * low-level command name (`GetItemCommand`, ...), and the unmarshalled output.
  */
 import { marshall, unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
-  BatchWriteCommandInput,
-  BatchWriteCommandOutput,
-  DeleteCommandInput,
-  DeleteCommandOutput,
-  GetCommandInput,
-  GetCommandOutput,
-  PutCommandInput,
-  PutCommandOutput,
-  QueryCommandInput,
-  QueryCommandOutput,
-  TransactWriteCommandInput,
-  TransactWriteCommandOutput,
-  UpdateCommandInput,
-  UpdateCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import type * as Lib from '@aws-sdk/lib-dynamodb';
 import { AwsJsonClient, base64Bytes, bytesBase64, type AwsCredentials } from './aws-json-client';
 
+/** The inputs and outputs of lib-dynamodb's commands: the adapters write the same objects. */
 export type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
@@ -49,7 +33,7 @@ export type {
   TransactWriteCommandOutput,
   UpdateCommandInput,
   UpdateCommandOutput,
-};
+} from '@aws-sdk/lib-dynamodb';
 
 type Doc = Record<string, NativeAttributeValue>;
 
@@ -142,14 +126,16 @@ function command<Input extends object, Output>(operation: string) {
   };
 }
 
-export const GetCommand = /* @__PURE__ */ command<GetCommandInput, GetCommandOutput>('GetItem');
-export const PutCommand = /* @__PURE__ */ command<PutCommandInput, PutCommandOutput>('PutItem');
-export const UpdateCommand = /* @__PURE__ */ command<UpdateCommandInput, UpdateCommandOutput>('UpdateItem');
-export const DeleteCommand = /* @__PURE__ */ command<DeleteCommandInput, DeleteCommandOutput>('DeleteItem');
-export const QueryCommand = /* @__PURE__ */ command<QueryCommandInput, QueryCommandOutput>('Query');
-export const BatchGetCommand = /* @__PURE__ */ command<BatchGetCommandInput, BatchGetCommandOutput>('BatchGetItem');
-export const BatchWriteCommand = /* @__PURE__ */ command<BatchWriteCommandInput, BatchWriteCommandOutput>('BatchWriteItem');
-export const TransactWriteCommand = /* @__PURE__ */ command<TransactWriteCommandInput, TransactWriteCommandOutput>(
+export const GetCommand = /* @__PURE__ */ command<Lib.GetCommandInput, Lib.GetCommandOutput>('GetItem');
+export const PutCommand = /* @__PURE__ */ command<Lib.PutCommandInput, Lib.PutCommandOutput>('PutItem');
+export const UpdateCommand = /* @__PURE__ */ command<Lib.UpdateCommandInput, Lib.UpdateCommandOutput>('UpdateItem');
+export const DeleteCommand = /* @__PURE__ */ command<Lib.DeleteCommandInput, Lib.DeleteCommandOutput>('DeleteItem');
+export const QueryCommand = /* @__PURE__ */ command<Lib.QueryCommandInput, Lib.QueryCommandOutput>('Query');
+export const BatchGetCommand = /* @__PURE__ */ command<Lib.BatchGetCommandInput, Lib.BatchGetCommandOutput>('BatchGetItem');
+export const BatchWriteCommand = /* @__PURE__ */ command<Lib.BatchWriteCommandInput, Lib.BatchWriteCommandOutput>(
+  'BatchWriteItem',
+);
+export const TransactWriteCommand = /* @__PURE__ */ command<Lib.TransactWriteCommandInput, Lib.TransactWriteCommandOutput>(
   'TransactWriteItems',
 );
 export type GetCommand = InstanceType<typeof GetCommand>;
