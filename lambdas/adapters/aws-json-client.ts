@@ -18,9 +18,9 @@
  * Redirects are not followed (AWS endpoints do not send them). Bodies are sent as given: a caller
  * puts blobs in them as base64 (bytesBase64).
  */
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent } from 'node:http';
 import { AWS_SDK_TIMEOUTS } from './aws-sdk-timeouts';
+import { http, https } from './node-http';
 import { signedHeaders } from './sigv4';
 
 export interface AwsCredentials {
@@ -104,7 +104,7 @@ export class AwsJsonClient {
   /** Whether the connect and no-response timeouts apply. */
   readonly timeouts: boolean;
   private readonly region: string;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
   private resolvedCredentials: AwsCredentials | undefined;
 
   constructor(private readonly options: AwsJsonClientOptions) {

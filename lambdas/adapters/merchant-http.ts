@@ -8,9 +8,9 @@
  * custom `lookup` checks every address the host resolves to for this very connection, which
  * defeats DNS rebinding; IP-literal hosts (which skip `lookup`) are checked before connecting.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import { http, https } from './node-http';
 import { createGuardedLookup, STRICT_URL_POLICY, unsafeUrlReasonWithoutDns, type UrlPolicy } from './url-guard';
 
 export type MerchantPostResult =
@@ -52,7 +52,7 @@ export async function postToMerchant(
   const refused = unsafeUrlReasonWithoutDns(url, policy);
   if (refused !== undefined) return { kind: 'blocked', message: `unsafe_url: the URL ${refused}`, latencyMs: elapsed() };
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = target.protocol === 'https:' ? https.request : http.request;
   const lookup = options.lookup ?? createGuardedLookup(policy);
 
   return await new Promise<MerchantPostResult>((resolve) => {
