@@ -325,9 +325,11 @@ export async function measureInitTimes(
       ...deployedEnvironment(fn.functions[0]!, { secrets: 'literal' }),
       ...lambdaRuntimeEnvironment(fn.entryName),
     };
-    const sdkPackages = coldStartSdkPackages(size);
+    // The SDK packages a cold start loads on AWS: the bundle's static imports of the runtime's SDK. Its
+    // `secretsmanager:` settings (literals here) are fetched with the bundled AWS JSON client, whose
+    // code is measured with the bundle; a lazily loaded SDK package would show in lazyExternalPackages.
     const parts: { sdkMs: number; bundleMs: number }[] = [];
-    for (let run = 0; run < runs; run += 1) parts.push(await importOnce(size.file, env, sdkPackages, options.nodePath));
+    for (let run = 0; run < runs; run += 1) parts.push(await importOnce(size.file, env, size.externalPackages, options.nodePath));
     const runsMs = parts.map((part) => Math.round((part.sdkMs + part.bundleMs) * 10) / 10);
     times.push({
       entryName: fn.entryName,
@@ -338,18 +340,6 @@ export async function measureInitTimes(
     });
   }
   return times;
-}
-
-/**
- * The AWS SDK packages a cold start of a function imports on AWS: its bundle's static SDK imports,
- * nothing else. Its `secretsmanager:` settings (resolved at module load on AWS, given as literals
- * in the measurement) are fetched with the bundled AWS JSON client (secret-env.ts), whose code is
- * in the bundle and so in the measured time; no SDK package loads for them. Should a cold start
- * ever load an SDK package lazily, it shows in `lazyExternalPackages`, which test/cdk
- * (bundle-budget.test.ts) keeps free of SDK clients.
- */
-export function coldStartSdkPackages(size: BundleSize): string[] {
-  return [...size.externalPackages];
 }
 
 /** Every deployed function's bundle, one esbuild run at a time (CPU is shared with other work). */

@@ -105,6 +105,8 @@ export class AwsJsonClient {
   readonly timeouts: boolean;
   private readonly region: string;
   private readonly agent: Agent;
+  /** node:http or node:https, by the endpoint's protocol (the two parts the client uses). */
+  private readonly transport: Pick<typeof http, 'request' | 'Agent'>;
   private resolvedCredentials: AwsCredentials | undefined;
 
   constructor(private readonly options: AwsJsonClientOptions) {
@@ -116,7 +118,8 @@ export class AwsJsonClient {
     if (this.endpoint.pathname !== '/' || this.endpoint.search !== '')
       throw new Error(`Not an AWS endpoint: ${this.endpoint.href}`);
     this.timeouts = options.timeouts ?? options.endpoint === undefined;
-    this.agent = new (this.endpoint.protocol === 'http:' ? http : https).Agent({ keepAlive: true, maxSockets: 50 });
+    this.transport = this.endpoint.protocol === 'http:' ? http : https;
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 50 });
   }
 
   /** Calls `operation` with `body`; resolves with the parsed answer, rejects with an AwsServiceError or a network error. */
@@ -155,10 +158,9 @@ export class AwsJsonClient {
       },
       this.resolvedCredentials,
     );
-    const request = endpoint.protocol === 'http:' ? http.request : https.request;
     const { timeouts } = this;
     return new Promise((resolve, reject) => {
-      const req = request(
+      const req = this.transport.request(
         {
           hostname: endpoint.hostname,
           port: endpoint.port || undefined,

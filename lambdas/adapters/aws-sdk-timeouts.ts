@@ -11,6 +11,6 @@
 export const AWS_SDK_TIMEOUTS = {
   /** TCP + TLS connect: tens of milliseconds in a region, even through a NAT. */
   connectionTimeoutMs: 1_000,
-  /** No response data for this long: the request is abandoned (and retried by the SDK). */
+  /** No response data for this long: the request is abandoned (and retried by aws-json-client.ts). */
   requestTimeoutMs: 2_000,
 } as const;

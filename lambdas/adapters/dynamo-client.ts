@@ -13,7 +13,8 @@
  */
 import { marshall, unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type * as Lib from '@aws-sdk/lib-dynamodb';
-import { AwsJsonClient, base64Bytes, bytesBase64, type AwsCredentials } from './aws-json-client';
+import { AwsJsonClient, base64Bytes, bytesBase64 } from './aws-json-client';
+import type { AwsClientOverrides } from './aws-client-options';
 
 /** The inputs and outputs of lib-dynamodb's commands: the adapters write the same objects. */
 export type {
@@ -154,17 +155,12 @@ type Handler = (args: Args) => Promise<Result>;
 export type Middleware = (next: Handler, context: { commandName: string }) => Handler;
 type Priority = 'high' | 'normal' | 'low';
 
-export interface DocumentClientOptions {
-  /** DynamoDB Local; without it the regional endpoint of AWS_REGION. */
-  endpoint?: string;
-  region?: string;
-  /** Default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. */
-  credentials?: AwsCredentials;
-  /** The connect and no-response timeouts (aws-sdk-timeouts.ts). Default: on AWS only (no endpoint). */
-  requestTimeouts?: boolean;
-  /** Attempts per call (default 3). */
-  maxAttempts?: number;
-}
+/**
+ * The client settings the other services' clients take (endpoint: DynamoDB Local, else the regional
+ * endpoint of AWS_REGION), with the timeouts (aws-sdk-timeouts.ts; default on AWS only, i.e. without
+ * an endpoint) under the name the functions' wiring has used since the SDK client.
+ */
+export type DocumentClientOptions = Omit<AwsClientOverrides, 'timeouts'> & { requestTimeouts?: boolean };
 
 export class DynamoDBDocumentClient {
   private readonly client: AwsJsonClient;

@@ -22,6 +22,7 @@ import { checkoutWebhookRows } from '../domain/webhook-result-events';
 import type { Checkout } from '../domain/model';
 import type { EventStore } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
+import { importOnce } from '../shared/import-once';
 
 const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
 /**
@@ -45,18 +46,9 @@ function loadResultEvents(): Promise<EventStore> {
  * list, cancel). The repository is imported on that first read, as a chunk of its own: the create
  * never reads an instrument (issue 14: bundle bytes read at a cold start).
  */
-let instrumentReader: Promise<InstrumentRepository> | undefined;
+const loadInstruments = importOnce(async () => (await import('../shared/instrument-wiring')).instrumentRepository);
 const instruments: Pick<InstrumentRepository, 'getInstrument'> = {
-  async getInstrument(id) {
-    instrumentReader ??= import('../shared/instrument-wiring').then(
-      (module) => module.instrumentRepository,
-      (error: unknown) => {
-        instrumentReader = undefined;
-        throw error;
-      },
-    );
-    return await (await instrumentReader).getInstrument(id);
-  },
+  getInstrument: async (id) => (await loadInstruments()).getInstrument(id),
 };
 const deps = {
   checkouts: checkoutRepository,

@@ -17,32 +17,14 @@ import { payCheckoutInputSchema } from '../shared/request-schemas';
 import { checkoutRepository } from '../shared/checkout-wiring';
 import { merchantRepository } from '../shared/wiring';
 import { getCheckoutStatus, payCheckout, payRequestMark, type PayDependencies } from '../use-cases/pay-checkout';
-import type { CardVault } from '../ports/card-vault';
-
-/**
- * The card vault, imported on the first payment with a `pm_` as a chunk of its own: a payment with
- * a PSP token never reads a payment method, so its cold start does not load the vault and its KMS
- * client (issue 14: bundle bytes read at a cold start).
- */
-let vault: Promise<Pick<CardVault, 'getPaymentMethod'>> | undefined;
-const paymentMethods: Pick<CardVault, 'getPaymentMethod'> = {
-  async getPaymentMethod(merchantId, paymentMethodId) {
-    vault ??= import('../shared/card-vault-wiring').then(
-      (module) => module.cardVault,
-      (error: unknown) => {
-        vault = undefined;
-        throw error;
-      },
-    );
-    return await (await vault).getPaymentMethod(merchantId, paymentMethodId);
-  },
-};
-
+// The vault's module loads on the first payment with a `pm_` (a chunk of its own): a payment with a
+// PSP token never reads a payment method, so its cold start does not load the vault.
+import { cardVault } from '../shared/card-vault-lazy';
 const payDependencies: PayDependencies = {
   checkouts: checkoutRepository,
   workflow: createSfnPaymentWorkflowFromEnv(),
   connector: DEFAULT_CONNECTOR_ID,
-  paymentMethods,
+  paymentMethods: cardVault,
   merchants: merchantRepository,
 };
 
