@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 
-const load = createRequire(import.meta.url);
+/** require() for the functions' ESM bundles: Node builtins, and the Lambda runtime's CommonJS packages. */
+export const load = createRequire(import.meta.url);
 
 export const http = load('node:http') as typeof Http;
 export const https = load('node:https') as typeof Https;

@@ -1,11 +1,11 @@
 /**
  * Every connector Paystep can pay through, by id: the one place that knows which exist. A new
- * connector is its folder under lambdas/connectors/<id>/ plus one line here (and its settings in
- * the deployment config). Wiring asks the registry for gateways and callback readers; use cases
- * only ever see the ports. Each folder is imported (`await import()`) only when its connector is
+ * connector is its folder under lambdas/connectors/<id>/ plus one line here (one more in
+ * callback-readers.ts if it takes callbacks, and its settings in the deployment config). Wiring asks
+ * the registry for gateways and callback-readers.ts for callback readers; use cases only ever see
+ * the ports. Each folder is imported (`await import()`) only when its connector is
  * first needed, so a function that never calls Stripe never loads the Stripe SDK.
  */
-import type { CallbackReader } from '../ports/callbacks';
 import type { ConnectorGateways, PaymentGateway } from '../ports/payments';
 import { DEFAULT_CONNECTOR_ID } from './connector-ids';
 
@@ -14,8 +14,6 @@ export interface Connector {
   readonly id: string;
   /** Its gateway from the function's environment (secrets may be fetched), or undefined when this function is not configured to call it. */
   gatewayFromEnv(): Promise<PaymentGateway | undefined>;
-  /** Its callback reader with the configured secrets, or undefined when it accepts no callbacks here. */
-  callbackReaderFromEnv(): Promise<CallbackReader | undefined>;
 }
 
 /** A connector whose folder is imported on first use (once), not when the registry is. */
@@ -25,7 +23,6 @@ function lazyConnector(id: string, load: () => Promise<Connector>): Connector {
   return {
     id,
     gatewayFromEnv: async () => await (await connector()).gatewayFromEnv(),
-    callbackReaderFromEnv: async () => await (await connector()).callbackReaderFromEnv(),
   };
 }
 
@@ -46,16 +43,6 @@ export function connectorFor(id: string): Connector {
   const connector = isKnownConnector(id) ? CONNECTORS[id] : undefined;
   if (connector === undefined) throw new Error(`Unknown connector ${id}`);
   return connector;
-}
-
-/** The callback readers of every connector that accepts callbacks in this function. */
-export async function callbackReadersFromEnv(): Promise<Record<string, CallbackReader>> {
-  const readers: Record<string, CallbackReader> = {};
-  for (const connector of Object.values(CONNECTORS)) {
-    const reader = await connector.callbackReaderFromEnv();
-    if (reader !== undefined) readers[connector.id] = reader;
-  }
-  return readers;
 }
 
 /**

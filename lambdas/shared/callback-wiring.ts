@@ -1,7 +1,7 @@
 /**
  * Module-scope wiring for PSP callbacks (the callback API, the saga's AwaitAuthorization and
  * AwaitAuthentication steps), on top of wiring.ts: the callback and recovery stores, the Step Functions task-token client (task-token-wiring.ts), and the
- * connectors' callback readers (lambdas/connectors/registry.ts, each reading its own secrets), once
+ * connectors' callback readers (lambdas/connectors/callback-readers.ts, each reading its own secrets), once
  * at cold start. The reconciliation sweep does not import it: it takes the recovery part
  * (recovery-wiring.ts) and the rest on first use (recovery-lazy.ts).
  *
@@ -9,7 +9,7 @@
  * PAYSTEP_RECOVERY_AFTER_MS (default 15 min), PAYSTEP_RECOVERY_LEASE_MS (default 2 min).
  */
 import { DynamoPspCallbackStore } from '../adapters/dynamo-callback-store';
-import { callbackReadersFromEnv } from '../connectors/registry';
+import { callbackReadersFromEnv } from '../connectors/callback-readers';
 import type { CallbackReader, PspCallbackStore } from '../ports/callbacks';
 import { documentClient, storeConfig } from './wiring';
 

@@ -3,6 +3,7 @@
  * configuration, behind the one Connector interface the registry lists.
  */
 import type { Connector } from '../registry';
+import type { CallbackReader } from '../../ports/callbacks';
 import { sandboxCallbackReader } from './callbacks';
 import { sandboxCallbackSecretsFromEnv, sandboxGatewayOptionsFromEnv } from './config';
 import { SandboxPspGateway } from './gateway';
@@ -13,8 +14,10 @@ export const sandboxConnector: Connector = {
     const options = sandboxGatewayOptionsFromEnv();
     return options === undefined ? undefined : new SandboxPspGateway(options);
   },
-  async callbackReaderFromEnv() {
-    const secrets = await sandboxCallbackSecretsFromEnv();
-    return secrets.length === 0 ? undefined : sandboxCallbackReader(secrets);
-  },
 };
+
+/** The callback reader with the configured secrets, or undefined when no SANDBOX_PSP_CALLBACK_SECRET is set (lambdas/connectors/callback-readers.ts). */
+export async function sandboxCallbackReaderFromEnv(): Promise<CallbackReader | undefined> {
+  const secrets = await sandboxCallbackSecretsFromEnv();
+  return secrets.length === 0 ? undefined : sandboxCallbackReader(secrets);
+}

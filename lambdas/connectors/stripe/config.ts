@@ -1,5 +1,6 @@
 /**
- * The `stripe` connector's configuration, read once at cold start: the secret key
+ * The `stripe` connector's configuration, read once at cold start (this file does not load the
+ * Stripe SDK): the secret key
  * (STRIPE_API_KEY; a `secretsmanager:<arn>` reference on AWS), the API's base URL
  * (STRIPE_API_URL: unset means https://api.stripe.com; locally the Stripe-protocol sandbox), the
  * per-call timeout (PSP_TIMEOUT_MS, shared with the sandbox connector) and the webhook signing
@@ -8,7 +9,10 @@
 import { PspRejectedError } from '../../errors';
 import { optionalEnv } from '../../shared/env';
 import { resolveSecretEnv } from '../../shared/secret-env';
-import { DEFAULT_STRIPE_TIMEOUT_MS, StripeGateway, type StripeGatewayOptions } from './gateway';
+import type { StripeGateway, StripeGatewayOptions } from './gateway';
+
+/** Stripe calls' timeout when PSP_TIMEOUT_MS is unset. */
+export const DEFAULT_STRIPE_TIMEOUT_MS = 8000;
 
 /** The gateway's settings, or undefined when this function was given no STRIPE_API_KEY. */
 export async function stripeGatewayOptionsFromEnv(): Promise<StripeGatewayOptions | undefined> {
@@ -36,6 +40,7 @@ export async function stripeGatewayForCredentials(credentials: Readonly<Record<s
   if (!STRIPE_KEY_PATTERN.test(apiKey))
     throw new PspRejectedError('The stored stripe credentials hold no Stripe secret or restricted key');
   const baseUrl = optionalEnv('STRIPE_API_URL', '');
+  const { StripeGateway } = await import('./gateway');
   return new StripeGateway({
     apiKey,
     ...(baseUrl !== '' ? { baseUrl } : {}),

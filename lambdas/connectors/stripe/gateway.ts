@@ -20,6 +20,7 @@ import type {
   VoidInput,
 } from '../../ports/payments';
 import { PspRejectedError } from '../../errors';
+import { DEFAULT_STRIPE_TIMEOUT_MS } from './config';
 import { translateStripeError } from './errors';
 import { authenticationOf, networkTransactionIdOf, nextActionOf, toAuthorizationView } from './status';
 
@@ -51,8 +52,6 @@ export interface StripeAuthorizeOutput extends AuthorizeOutput {
   /** The card network's id for this authorization, when Stripe reports it. */
   networkTransactionId?: string;
 }
-
-export const DEFAULT_STRIPE_TIMEOUT_MS = 8000;
 
 /** The API version the connector is written against: the SDK's pinned version (its types match it). */
 export const STRIPE_API_VERSION = '2026-10-28.endive' satisfies Stripe.LatestApiVersion;

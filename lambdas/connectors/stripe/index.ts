@@ -3,7 +3,7 @@
  * mapping and configuration, for the connector registry. Nothing outside this folder knows
  * Stripe's wire protocol, status words or signature scheme.
  */
-import { stripeGatewayOptionsFromEnv, stripeWebhookSecretsFromEnv } from './config';
+import { stripeGatewayOptionsFromEnv } from './config';
 import { StripeGateway } from './gateway';
 import { StripeWebhookReader } from './webhooks';
 
@@ -31,12 +31,5 @@ export const stripeConnector = {
   async gatewayFromEnv(): Promise<StripeGateway | undefined> {
     const options = await stripeGatewayOptionsFromEnv();
     return options === undefined ? undefined : new StripeGateway(options);
-  },
-  /** The webhook reader, or undefined when no STRIPE_WEBHOOK_SECRET (or no key for dispute lookups) is configured. */
-  async callbackReaderFromEnv(): Promise<StripeWebhookReader | undefined> {
-    const secrets = await stripeWebhookSecretsFromEnv();
-    const options = await stripeGatewayOptionsFromEnv();
-    if (secrets.length === 0 || options === undefined) return undefined;
-    return stripeWebhookReader(new StripeGateway(options), secrets);
   },
 } as const;
