@@ -7,7 +7,6 @@
  * `internal_error` with a generic message: logged (without request data or secrets), never
  * returned with a stack. Every response is JSON.
  */
-import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import {
   ConcurrentModificationError,
@@ -124,7 +123,14 @@ export interface ApiDependencies {
   logger?: ApiLogger;
 }
 
-export type ApiHandler = MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * How long before the function's own timeout an invocation still running is answered with a 500
+ * `internal_error` (what `@middy/core`'s `timeoutEarly` did before issue 14's round 7): the caller
+ * gets the API's JSON error instead of API Gateway's own answer to a timed-out function.
+ */
+export const TIMEOUT_EARLY_MS = 5;
 
 const defaultLogger: ApiLogger = {
   error: (message, extra) => observability.logger.error(message, extra ?? {}),
@@ -319,21 +325,6 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 }
 
 /** Maps any error that escaped the route pipeline (routing, auth, idempotency) to JSON. */
-function errorMapper(
-  logger: ApiLogger,
-): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
-  return {
-    onError: async (request) => {
-      request.response = errorResponse(
-        request.error,
-        logger,
-        request.event?.routeKey,
-        request.event ? requestIdOf(request.event) : undefined,
-      );
-    },
-  };
-}
-
 /** Lost races are answered but never stored, so the client's retry with the same key runs again. */
 function isStorable(error: unknown): boolean {
   return !(error instanceof ConcurrentModificationError) && !(isPaystepError(error) && error.status >= 500);
@@ -455,17 +446,37 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
-    .use(errorMapper(logger))
-    .handler(async (event, context) =>
+  const answer = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
       // Routing and authentication errors are answered inside the scope too, so their log lines
-      // carry the correlation id; errorMapper stays as the last resort.
-      observeInvocation({ context, correlationId: correlationIdOf(event) }, async () => {
+      // carry the correlation id; the outer catch is the last resort.
+      return await observeInvocation({ context, correlationId: correlationIdOf(event) }, async () => {
         try {
           return await serve(event);
         } catch (error) {
           return errorResponse(error, logger, event.routeKey, requestIdOf(event));
         }
-      }),
-    );
+      });
+    } catch (error) {
+      return errorResponse(error, logger, event?.routeKey, event ? requestIdOf(event) : undefined);
+    }
+  };
+
+  return async (event, context) => {
+    const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    if (remainingMs === undefined) return await answer(event, context);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<APIGatewayProxyStructuredResultV2>((resolveTimeout) => {
+      timer = setTimeout(() => {
+        const error = new Error('The function is about to time out');
+        error.name = 'TimeoutError';
+        resolveTimeout(errorResponse(error, logger, event?.routeKey, event ? requestIdOf(event) : undefined));
+      }, remainingMs - TIMEOUT_EARLY_MS);
+    });
+    try {
+      return await Promise.race([answer(event, context), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

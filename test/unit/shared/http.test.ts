@@ -7,6 +7,7 @@ import {
   parseJsonBody,
   type ApiLogger,
   type RouteTable,
+  TIMEOUT_EARLY_MS,
 } from '../../../lambdas/shared/http';
 import type { Authenticator } from '../../../lambdas/shared/auth';
 import { AuthenticationError, ConcurrentModificationError, NotFoundError, ValidationError } from '../../../lambdas/errors';
@@ -184,6 +185,36 @@ describe('createApiHandler: unexpected errors', () => {
     expect(result.body).not.toContain('at ');
     expect(logger.error).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(vi.mocked(logger.error).mock.calls)).not.toContain('sk_test_leak');
+  });
+
+  it('answers 500 internal_error just before the function would time out, and clears its timer otherwise', async () => {
+    // Prepare: 40 ms left in the invocation, a route that takes a second, and one that answers at once.
+    vi.useFakeTimers();
+    try {
+      const { handler, logger } = setup({
+        'POST /v1/slow': {
+          auth: ['merchant'],
+          handle: () => new Promise((resolveLater) => setTimeout(() => resolveLater({ statusCode: 200, body: {} }), 1000)),
+        },
+        'POST /v1/fast': { auth: ['merchant'], handle: async () => ({ statusCode: 200, body: { ok: true } }) },
+      });
+      const context = { getRemainingTimeInMillis: () => 40 } as Context;
+      // Act
+      const slow = handler(event('POST /v1/slow', { body: '{}' }), context);
+      await vi.advanceTimersByTimeAsync(40 - TIMEOUT_EARLY_MS);
+      const slowResult = await slow;
+      const fastResult = await handler(event('POST /v1/fast', { body: '{}' }), context);
+      // Assess
+      expect(slowResult.statusCode).toBe(500);
+      expect(parse(slowResult)).toEqual({
+        error: { code: 'internal_error', message: 'An unexpected error occurred. Please retry later.' },
+      });
+      expect(logger.error).toHaveBeenCalledTimes(1);
+      expect(fastResult.statusCode).toBe(200);
+      expect(vi.getTimerCount()).toBe(1); // the slow route's own timer; the fast call's deadline was cleared
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps param in mapped Paystep errors', () => {
