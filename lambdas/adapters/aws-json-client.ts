@@ -43,10 +43,6 @@ export interface AwsJsonClientOptions {
   maxAttempts?: number;
   /** Connect and no-response timeouts; default on AWS only (no endpoint override), as the SDK was configured. */
   timeouts?: boolean;
-  /** A JSON.parse reviver for answers (DynamoDB: base64 `B` values back to bytes)... */
-  reviver?: (key: string, value: unknown) => unknown;
-  /** ...used only for an answer this matches (a reviver makes JSON.parse several times slower). */
-  reviveIf?: RegExp;
 }
 
 /** Bytes as base64, the AWS JSON protocols' form of a blob. */
@@ -180,8 +176,7 @@ export class AwsJsonClient {
             const ok = status < 300;
             let parsed: Record<string, unknown> = {};
             try {
-              const revive = ok && options.reviver !== undefined && options.reviveIf?.test(text) !== false;
-              if (text !== '') parsed = JSON.parse(text, revive ? options.reviver : undefined) as Record<string, unknown>;
+              if (text !== '') parsed = JSON.parse(text) as Record<string, unknown>;
             } catch {
               if (ok) return reject(new Error(`${operation}: not JSON`));
             }

@@ -81,6 +81,35 @@ describe('signedHeaders', () => {
     expect(headers['X-Amz-Security-Token']).toBe(credentials.sessionToken);
   });
 
+  it('signs as aws4 does across interleaved secrets, days, regions and services (the derived key cache)', () => {
+    // Prepare: 16 scopes, more than the cache keeps, each signed twice in an interleaved order.
+    const secrets = ['local', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'];
+    const days = [new Date('2026-12-01T10:00:00.000Z'), new Date('2026-12-02T10:00:00.000Z')];
+    const targets = [
+      ['dynamodb', 'DynamoDB_20120810.GetItem'],
+      ['states', 'AWSStepFunctions.StartExecution'],
+    ] as const;
+    const regions = ['us-east-1', 'eu-west-1'];
+    const runs = [1, 2].flatMap(() =>
+      secrets.flatMap((secretAccessKey) =>
+        days.flatMap((now) =>
+          regions.flatMap((region) =>
+            targets.map(([service, target]) => ({
+              signable: request(service, region, `${service}.${region}.amazonaws.com`, target),
+              credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey },
+              now,
+            })),
+          ),
+        ),
+      ),
+    );
+    // Act + Assess
+    for (const { signable, credentials, now } of runs) {
+      const headers = signedHeaders(signable, credentials, now);
+      expect(headers['Authorization']).toBe(referenceAuthorization(signable, credentials, headers['X-Amz-Date']!));
+    }
+  });
+
   it('gives another signature for another body, secret or time', () => {
     // Prepare
     const [, signable, credentials, now] = cases[0]!;
