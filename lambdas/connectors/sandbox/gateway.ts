@@ -8,6 +8,8 @@
  * followed) -> PspRejectedError. A vaulted card travels only in the authorize request body
  * (revealed by the vault for that one call, with its card-on-file facts), never in an error or log.
  */
+import type { Agent } from 'node:http';
+import { http, https } from '../../adapters/node-http';
 import { PaymentDeclinedError, PspClientError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../errors';
 import type {
   AuthorizeInput,
@@ -66,10 +68,15 @@ export class SandboxPspGateway implements PaymentGateway {
   readonly connector = 'sandbox';
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  /** node:http or node:https by the base URL, with one keep-alive agent (the AWS client's transport, aws-json-client.ts). */
+  private readonly transport: Pick<typeof http, 'request' | 'Agent'>;
+  private readonly agent: Agent;
 
   constructor(options: SandboxPspGatewayOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PSP_TIMEOUT_MS;
+    this.transport = this.baseUrl.startsWith('https:') ? https : http;
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 50 });
   }
 
   /** Authorizes the checkout amount on a token or a vaulted card; the authorization id becomes `pspReference`. */
@@ -184,24 +191,18 @@ export class SandboxPspGateway implements PaymentGateway {
   }
 
   /** One HTTP exchange with errors translated; resolves only for 2xx. */
-  private async send(operation: string, path: string, init: RequestInit): Promise<{ status: number; body: unknown }> {
-    let response: Response;
-    let text: string;
+  private async send(operation: string, path: string, init: ExchangeInit): Promise<{ status: number; body: unknown }> {
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        ...init,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
+      answer = await this.exchange(path, init);
     } catch (error) {
       if (isTimeout(error)) {
         throw new PspTimeoutError(`Sandbox PSP did not answer ${operation} within ${this.timeoutMs} ms`, { cause: error });
       }
       throw new PspUnavailableError(`Sandbox PSP unreachable for ${operation}: ${describeNetworkError(error)}`, { cause: error });
     }
-    const status = response.status;
-    const body = parseJsonSafely(text);
+    const { status } = answer;
+    const body = parseJsonSafely(answer.text);
     if (status >= 200 && status < 300) return { status, body };
     const code = errorCode(body);
     if (status === 402) throw new PaymentDeclinedError(code ?? 'card_declined');
@@ -213,6 +214,51 @@ export class SandboxPspGateway implements PaymentGateway {
     }
     throw new PspClientError(`Sandbox PSP refused ${operation}: HTTP ${status}${code ? ` ${code}` : ''}`, status);
   }
+
+  /**
+   * One request over the gateway's kept-alive connections (node:http: redirects are never followed):
+   * the status and the whole body, or a rejection; a `TimeoutError` when both have not arrived within
+   * the timeout (the request is then destroyed, its connection not reused).
+   */
+  private exchange(path: string, init: ExchangeInit): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      let timedOut: Error | undefined;
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(timedOut ?? error);
+      };
+      const req = this.transport.request(
+        `${this.baseUrl}${path}`,
+        {
+          method: init.method,
+          headers:
+            init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+          agent: this.agent,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', fail);
+          response.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        timedOut = Object.assign(new Error(`timed out after ${this.timeoutMs} ms`), { name: 'TimeoutError' });
+        req.destroy(timedOut);
+      }, this.timeoutMs);
+      req.on('error', fail);
+      req.end(init.body);
+    });
+  }
+}
+
+interface ExchangeInit {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 /** The sandbox's wire fields for 3-D Secure: `return_url`, `off_session`, `three_ds: "required"`. */
@@ -249,7 +295,7 @@ function isTimeout(error: unknown): boolean {
   );
 }
 
-/** `ECONNREFUSED`, `ECONNRESET`, ... from undici's cause chain; never the request body. */
+/** `ECONNREFUSED`, `ECONNRESET`, ... (on the error or its cause chain); never the request body. */
 function describeNetworkError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
