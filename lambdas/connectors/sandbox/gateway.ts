@@ -8,8 +8,8 @@
  * followed) -> PspRejectedError. A vaulted card travels only in the authorize request body
  * (revealed by the vault for that one call, with its card-on-file facts), never in an error or log.
  */
-import type { Agent } from 'node:http';
-import { http, https } from '../../adapters/node-http';
+import type * as Http from 'node:http';
+import { createRequire } from 'node:module';
 import { PaymentDeclinedError, PspClientError, PspRejectedError, PspTimeoutError, PspUnavailableError } from '../../errors';
 import type {
   AuthorizeInput,
@@ -68,14 +68,21 @@ export class SandboxPspGateway implements PaymentGateway {
   readonly connector = 'sandbox';
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
-  /** node:http or node:https by the base URL, with one keep-alive agent (the AWS client's transport, aws-json-client.ts). */
-  private readonly transport: Pick<typeof http, 'request' | 'Agent'>;
-  private readonly agent: Agent;
+  /**
+   * node:http or node:https by the base URL, with one keep-alive agent (the AWS client's transport,
+   * aws-json-client.ts). Loaded with require() for the reason in lambdas/adapters/node-http.ts, here
+   * rather than through it so the functions that load this connector lazily keep node-http.ts in
+   * the chunk they read at a cold start.
+   */
+  private readonly transport: Pick<typeof Http, 'request' | 'Agent'>;
+  private readonly agent: Http.Agent;
 
   constructor(options: SandboxPspGatewayOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PSP_TIMEOUT_MS;
-    this.transport = this.baseUrl.startsWith('https:') ? https : http;
+    this.transport = createRequire(import.meta.url)(
+      this.baseUrl.startsWith('https:') ? 'node:https' : 'node:http',
+    ) as typeof Http;
     this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 50 });
   }
 
