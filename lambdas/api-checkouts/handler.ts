@@ -8,7 +8,7 @@
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from '../shared/validation';
+import { builtOnFirstUse, createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from '../shared/validation';
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
 import { checkoutQueries, checkoutRepository } from '../shared/checkout-wiring';
@@ -24,7 +24,7 @@ import type { EventStore } from '../ports/events';
 import type { InstrumentRepository } from '../ports/instruments';
 import { importOnce } from '../shared/import-once';
 
-const createCheckoutSchema = createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
+const createCheckoutSchema = builtOnFirstUse(() => createCheckoutInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls }));
 /**
  * Read only: the checkout's result events, for the webhook rows of the merchant's timeline (GET of
  * one checkout by its merchant). The event store is imported on that first read, as a chunk of its
@@ -68,7 +68,7 @@ function fullView({ checkout, instrument, events }: CheckoutDetails) {
 /** POST /v1/checkouts: the client secret is in this response only (we keep its hash). */
 async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(createCheckoutSchema, request.body);
+  const input = parseInput(createCheckoutSchema(), request.body);
   // With an Idempotency-Key the answer is built first and its record lands in the create's own transaction.
   let answer: ApiResult | undefined;
   const recording = request.idempotency;
@@ -109,7 +109,7 @@ async function get(request: ApiRequest): Promise<ApiResult> {
 /** GET /v1/checkouts: one checkout by merchant_order_ref, or the newest checkouts (paged). */
 async function list(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const query = parseInput(listCheckoutsQuerySchema, request.query);
+  const query = parseInput(listCheckoutsQuerySchema(), request.query);
   const result = await listCheckouts(deps, {
     merchantId: merchant.id,
     ...(query.merchant_order_ref !== undefined ? { merchantOrderRef: query.merchant_order_ref } : {}),

@@ -17,7 +17,7 @@ import { parseInput } from '../shared/validation';
 
 async function createCustomer(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(createCustomerInputSchema, request.body);
+  const input = parseInput(createCustomerInputSchema(), request.body);
   const customer: Customer = {
     id: generateCustomerId(),
     merchantId: merchant.id,

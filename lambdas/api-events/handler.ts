@@ -21,7 +21,7 @@ const deps = { events: eventStore, webhookEndpoints: webhookEndpointRepository }
 
 async function list(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const query = parseInput(listEventsQuerySchema, request.query);
+  const query = parseInput(listEventsQuerySchema(), request.query);
   const page = await listEvents(deps, {
     merchantId: merchant.id,
     ...(query.limit !== undefined ? { limit: query.limit } : {}),
@@ -39,7 +39,7 @@ async function get(request: ApiRequest): Promise<ApiResult> {
 
 async function redeliver(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(redeliverEventInputSchema, request.body);
+  const input = parseInput(redeliverEventInputSchema(), request.body);
   const result = await redeliverEvent(
     { ...deps, now: () => request.now },
     {

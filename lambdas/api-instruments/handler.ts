@@ -113,7 +113,7 @@ async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
   return await withOperationKey(request, async (context) => {
     assertSafeMetadata(request.body['metadata']);
-    const input = parseInput(createInstrumentInputSchema, request.body);
+    const input = parseInput(createInstrumentInputSchema(), request.body);
     const metadata = input.metadata !== undefined ? { metadata: input.metadata } : {};
     let instrument;
     if (input.type === 'token') {
@@ -161,10 +161,10 @@ function operation(kind: OperationRequest['kind']) {
     return await withOperationKey(request, async (context) => {
       let operationRequest: OperationRequest;
       if (kind === 'revoke') {
-        const input = parseInput(revokeInstrumentInputSchema, request.body);
+        const input = parseInput(revokeInstrumentInputSchema(), request.body);
         operationRequest = { kind, ...(input.currency !== undefined ? { currency: input.currency } : {}) };
       } else {
-        const input = parseInput(instrumentMoneyInputSchema, request.body);
+        const input = parseInput(instrumentMoneyInputSchema(), request.body);
         operationRequest = { kind, amount: input.amount, currency: input.currency };
       }
       const result = await operateInstrument(

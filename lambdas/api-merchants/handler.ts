@@ -6,17 +6,17 @@
 import { createMerchantUrlGuard } from '../adapters/url-guard';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { createMerchantInputSchema, parseInput, toSettingsPatch } from '../shared/validation';
+import { builtOnFirstUse, createMerchantInputSchema, parseInput, toSettingsPatch } from '../shared/validation';
 import { toCreatedMerchantView } from '../shared/views';
 import { merchantRepository, merchantUrlPolicy, secretCipher } from '../shared/wiring';
 import { createMerchant } from '../use-cases/merchants/create-merchant';
 
-const createMerchantSchema = createMerchantInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
+const createMerchantSchema = builtOnFirstUse(() => createMerchantInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls }));
 const deps = { merchants: merchantRepository, cipher: secretCipher, urlGuard: createMerchantUrlGuard(merchantUrlPolicy) };
 
 /** Creates the merchant with fresh credentials; the response is the only copy of the secrets. */
 async function create(request: ApiRequest): Promise<ApiResult> {
-  const input = parseInput(createMerchantSchema, request.body);
+  const input = parseInput(createMerchantSchema(), request.body);
   const { merchant, secretKey, signingSecret } = await createMerchant(deps, {
     name: input.name,
     settings: toSettingsPatch(input.settings ?? {}),

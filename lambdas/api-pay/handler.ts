@@ -36,7 +36,7 @@ async function payableCheckout(principal: Principal, checkoutId: string | undefi
 }
 
 async function pay(request: ApiRequest): Promise<ApiResult> {
-  const input = parseInput(payCheckoutInputSchema, request.body);
+  const input = parseInput(payCheckoutInputSchema(), request.body);
   if ((input.payment_token === undefined) === (input.payment_method === undefined)) {
     throw new ValidationError('Send exactly one of payment_token and payment_method', {
       code: 'parameter_missing',

@@ -49,7 +49,7 @@ async function checkoutFor(
 }
 
 async function createPaymentMethod(request: ApiRequest): Promise<ApiResult> {
-  const input = parseInput(createPaymentMethodInputSchema, request.body);
+  const input = parseInput(createPaymentMethodInputSchema(), request.body);
   const owner = await checkoutFor(request.principal, input.checkout);
   const paymentMethod = await tokenizeCard(
     { vault: cardVault },
@@ -90,7 +90,7 @@ async function getPaymentMethod(request: ApiRequest): Promise<ApiResult> {
 
 async function detachPaymentMethod(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  parseInput(detachPaymentMethodInputSchema, request.body);
+  parseInput(detachPaymentMethodInputSchema(), request.body);
   const paymentMethod = await savedPaymentMethods.detachPaymentMethod(merchant.id, paymentMethodIdOf(request), request.now);
   return { statusCode: 200, body: toPaymentMethodView(paymentMethod) };
 }

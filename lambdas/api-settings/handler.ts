@@ -8,13 +8,13 @@ import { createMerchantUrlGuard } from '../adapters/url-guard';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { parseInput, settingsInputSchema, toSettingsPatch } from '../shared/validation';
+import { builtOnFirstUse, parseInput, settingsInputSchema, toSettingsPatch } from '../shared/validation';
 import { toSettingsView } from '../shared/views';
 import { merchantRepository, merchantUrlPolicy } from '../shared/wiring';
 import { getSettings } from '../use-cases/settings/get-settings';
 import { updateSettings } from '../use-cases/settings/update-settings';
 
-const settingsSchema = settingsInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls });
+const settingsSchema = builtOnFirstUse(() => settingsInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls }));
 const deps = { merchants: merchantRepository, urlGuard: createMerchantUrlGuard(merchantUrlPolicy) };
 
 async function get(request: ApiRequest): Promise<ApiResult> {
@@ -23,7 +23,7 @@ async function get(request: ApiRequest): Promise<ApiResult> {
 
 async function update(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const patch = toSettingsPatch(parseInput(settingsSchema, request.body));
+  const patch = toSettingsPatch(parseInput(settingsSchema(), request.body));
   return { statusCode: 200, body: toSettingsView(await updateSettings(deps, { merchant, patch })) };
 }
 

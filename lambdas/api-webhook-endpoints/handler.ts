@@ -12,7 +12,7 @@ import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { apiConfig, apiDependencies } from '../shared/api-wiring';
 import { requireMerchant } from '../shared/auth';
 import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/http';
-import { parseInput } from '../shared/validation';
+import { builtOnFirstUse, parseInput } from '../shared/validation';
 import {
   createWebhookEndpointInputSchema,
   ROTATION_OVERLAP,
@@ -32,9 +32,9 @@ import { testWebhookEndpoint } from '../use-cases/webhook-endpoints/test-webhook
 
 export { MAX_ENDPOINTS_PER_MERCHANT, ROTATION_OVERLAP, WEBHOOK_EVENT_TYPES };
 
-const createEndpointSchema = createWebhookEndpointInputSchema({
-  allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp,
-});
+const createEndpointSchema = builtOnFirstUse(() =>
+  createWebhookEndpointInputSchema({ allowHttpUrls: apiConfig.allowHttpMerchantUrls || merchantUrlPolicy.allowHttp }),
+);
 const deps = {
   webhookEndpoints: webhookEndpointRepository,
   events: eventStore,
@@ -44,7 +44,7 @@ const deps = {
 
 async function create(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(createEndpointSchema, request.body);
+  const input = parseInput(createEndpointSchema(), request.body);
   const { endpoint, secret } = await createWebhookEndpoint(deps, {
     merchant,
     url: input.url,
@@ -87,7 +87,7 @@ async function remove(request: ApiRequest): Promise<ApiResult> {
  */
 async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  const input = parseInput(rotateSecretInputSchema, request.body);
+  const input = parseInput(rotateSecretInputSchema(), request.body);
   const { endpoint, secret } = await rotateWebhookEndpointSecret(deps, {
     merchantId: merchant.id,
     endpointId: request.pathParameters.id ?? '',
@@ -103,7 +103,7 @@ async function rotateSecret(request: ApiRequest): Promise<ApiResult> {
  */
 async function test(request: ApiRequest): Promise<ApiResult> {
   const merchant = requireMerchant(request.principal);
-  parseInput(testWebhookEndpointInputSchema, request.body);
+  parseInput(testWebhookEndpointInputSchema(), request.body);
   const event = await testWebhookEndpoint(
     { ...deps, now: () => request.now, renderEndpoint: (endpoint) => toWebhookEndpointView(endpoint) },
     { merchantId: merchant.id, endpointId: request.pathParameters.id ?? '' },

@@ -10,6 +10,7 @@ import { PAYMENT_METHOD_ID_PATTERN } from '../domain/payment-method';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-events';
 import { ValidationError } from '../errors';
 import {
+  builtOnFirstUse,
   currencyField,
   integerField,
   listCheckoutsQuerySchema,
@@ -50,7 +51,7 @@ export function createWebhookEndpointInputSchema(options: { allowHttpUrls: boole
 }
 
 /** Body of POST /v1/webhook_endpoints/{id}/rotate_secret. */
-export const rotateSecretInputSchema = /* @__PURE__ */ (() =>
+export const rotateSecretInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
     expires_in_seconds: withMeta(
       z.optional(
@@ -65,39 +66,43 @@ export const rotateSecretInputSchema = /* @__PURE__ */ (() =>
         description: 'How long the previous secret keeps signing alongside the new one (default 86400; 0 retires it at once).',
       },
     ),
-  }))();
+  }),
+);
 
 /** Body of POST /v1/webhook_endpoints/{id}/test (nothing to give). */
-export const testWebhookEndpointInputSchema = /* @__PURE__ */ (() => z.strictObject({}))();
+export const testWebhookEndpointInputSchema = /* @__PURE__ */ builtOnFirstUse(() => z.strictObject({}));
 
 /** Query of GET /v1/events. */
-export const listEventsQuerySchema = /* @__PURE__ */ (() =>
+export const listEventsQuerySchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
-    limit: listCheckoutsQuerySchema.shape.limit,
-    cursor: listCheckoutsQuerySchema.shape.cursor,
+    limit: listCheckoutsQuerySchema().shape.limit,
+    cursor: listCheckoutsQuerySchema().shape.cursor,
     type: z.optional(z.enum(WEBHOOK_EVENT_TYPES)),
-  }))();
+  }),
+);
 
 /** Body of POST /v1/events/{id}/redeliver. */
-export const redeliverEventInputSchema = /* @__PURE__ */ (() =>
+export const redeliverEventInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
     endpoint_id: withMeta(z.optional(textField(64)), {
       description: 'Only this endpoint (default: every enabled endpoint that had or would get the event).',
     }),
-  }))();
+  }),
+);
 
-const paymentTokenField = /* @__PURE__ */ (() =>
+const paymentTokenField = /* @__PURE__ */ builtOnFirstUse(() =>
   withMeta(
     z
       .string({ error: 'payment_token must be a string' })
       .check(z.regex(/^tok_[A-Za-z0-9_-]{1,128}$/, { error: 'payment_token must be a PSP token (tok_...)' })),
     { example: 'tok_4242424242424242' },
-  ))();
+  ),
+);
 
 /** Body of POST /v1/checkouts/{id}/pay: exactly one of `payment_token` and `payment_method` (checked by the handler). */
-export const payCheckoutInputSchema = /* @__PURE__ */ (() =>
+export const payCheckoutInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
-    payment_token: withMeta(z.optional(paymentTokenField), { description: 'A single-use sandbox PSP token (tok_...).' }),
+    payment_token: withMeta(z.optional(paymentTokenField()), { description: 'A single-use sandbox PSP token (tok_...).' }),
     payment_method: withMeta(
       z.optional(
         z
@@ -117,7 +122,8 @@ export const payCheckoutInputSchema = /* @__PURE__ */ (() =>
       description:
         "The buyer's choice on the hosted page when the checkout asks to save the card: false keeps this payment method off the customer.",
     }),
-  }))();
+  }),
+);
 
 const MAX_INSTRUMENT_METADATA_BYTES = 8 * 1024;
 /** DynamoDB nests at most 32 levels; metadata sits 2 levels down in the instrument item. */
@@ -160,7 +166,7 @@ export function assertSafeMetadata(metadata: unknown): void {
 }
 
 /** Body of POST /v1/financial_instruments. */
-export const createInstrumentInputSchema = /* @__PURE__ */ (() =>
+export const createInstrumentInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z
     .strictObject({
       type: z.enum(['token', 'authorized', 'captured']),
@@ -199,14 +205,18 @@ export const createInstrumentInputSchema = /* @__PURE__ */ (() =>
         },
       ),
     })
-    .check(z.superRefine(refineAmountLimit)))();
+    .check(z.superRefine(refineAmountLimit)),
+);
 
 /** Body of POST /v1/financial_instruments/{id}/_capture and _refund. */
-export const instrumentMoneyInputSchema = /* @__PURE__ */ (() =>
-  z.strictObject({ amount: minorAmountField(), currency: currencyField }).check(z.superRefine(refineAmountLimit)))();
+export const instrumentMoneyInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+  z.strictObject({ amount: minorAmountField(), currency: currencyField }).check(z.superRefine(refineAmountLimit)),
+);
 
 /** Body of POST /v1/financial_instruments/{id}/_revoke. */
-export const revokeInstrumentInputSchema = /* @__PURE__ */ (() => z.strictObject({ currency: z.optional(currencyField) }))();
+export const revokeInstrumentInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+  z.strictObject({ currency: z.optional(currencyField) }),
+);
 
 // ---- Card vault and customers (lambdas/api-payment-methods, lambdas/api-customers) -------------
 
@@ -218,7 +228,7 @@ export const CHECKOUT_ID_PATTERN = /^chk_[A-Za-z0-9_-]{1,64}$/;
  * numbers); what makes a card valid (Luhn, brand, length, expiry, CVC length) is checked in
  * lambdas/domain/card.ts with 422 codes. `checkout` names the checkout a `cs_` secret belongs to.
  */
-export const createPaymentMethodInputSchema = /* @__PURE__ */ (() =>
+export const createPaymentMethodInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
     type: z.literal('card'),
     card: z.strictObject({
@@ -238,15 +248,17 @@ export const createPaymentMethodInputSchema = /* @__PURE__ */ (() =>
         'With a client secret: the checkout it belongs to (required then). With the merchant key: optional, ties the payment method to that checkout.',
       example: 'chk_3kTfQ9sLmP2',
     }),
-  }))();
+  }),
+);
 
 /** Body of POST /v1/customers: every field optional. */
-export const createCustomerInputSchema = /* @__PURE__ */ (() =>
+export const createCustomerInputSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
     email: z.optional(z.email().check(z.maxLength(254))),
     name: z.optional(textField(256)),
     metadata: z.optional(metadataField),
-  }))();
+  }),
+);
 
 /** Body of POST /v1/payment_methods/{id}/detach (empty). */
-export const detachPaymentMethodInputSchema = /* @__PURE__ */ (() => z.strictObject({}))();
+export const detachPaymentMethodInputSchema = /* @__PURE__ */ builtOnFirstUse(() => z.strictObject({}));

@@ -45,6 +45,16 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown)
   throw toValidationError(result.error.issues, input);
 }
 
+/**
+ * A schema built on its first use rather than when the handler's module loads: building zod
+ * schemas is the largest part of an API function's own module initialisation (issue 14, round 7),
+ * and a function serving several routes then builds only the schemas of the routes it is asked for.
+ */
+export function builtOnFirstUse<S>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => (built ??= build());
+}
+
 /** Picks one issue and turns it into the public error (one `param` per error, Stripe-style). */
 export function toValidationError(issues: readonly Issue[], input: unknown): ValidationError {
   const typeIssue = issues.find((issue) => statusOf(issue) === 400);
@@ -478,7 +488,7 @@ export type SettingsInput = z.output<ReturnType<typeof settingsInputSchema>>;
 export type CreateMerchantInput = z.output<ReturnType<typeof createMerchantInputSchema>>;
 
 /** Query of GET /v1/checkouts: query values are strings, so numbers are parsed here. */
-export const listCheckoutsQuerySchema = /* @__PURE__ */ (() =>
+export const listCheckoutsQuerySchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.strictObject({
     merchant_order_ref: z.optional(textField(128)),
     limit: z.optional(
@@ -500,7 +510,8 @@ export const listCheckoutsQuerySchema = /* @__PURE__ */ (() =>
       ),
     ),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-  }))();
+  }),
+);
 
 /** The settings input (snake_case, null clears) as a domain patch. */
 export function toSettingsPatch(input: SettingsInput): MerchantSettingsPatch {

@@ -118,13 +118,13 @@ describe('other schemas', () => {
   });
 
   it('parses limit from the query string within 1..100', () => {
-    expect(parseInput(listCheckoutsQuerySchema, { limit: '25' }).limit).toBe(25);
-    expect(errorOf(() => parseInput(listCheckoutsQuerySchema, { limit: '101' }))).toMatchObject({
+    expect(parseInput(listCheckoutsQuerySchema(), { limit: '25' }).limit).toBe(25);
+    expect(errorOf(() => parseInput(listCheckoutsQuerySchema(), { limit: '101' }))).toMatchObject({
       status: 422,
       code: 'invalid_limit',
       param: 'limit',
     });
-    expect(errorOf(() => parseInput(listCheckoutsQuerySchema, { limit: 'ten' }))).toMatchObject({ code: 'invalid_limit' });
+    expect(errorOf(() => parseInput(listCheckoutsQuerySchema(), { limit: 'ten' }))).toMatchObject({ code: 'invalid_limit' });
   });
 
   it('names the body itself when the root is wrong', () => {
