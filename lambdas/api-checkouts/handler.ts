@@ -30,17 +30,10 @@ const createCheckoutSchema = builtOnFirstUse(() => createCheckoutInputSchema({ a
  * one checkout by its merchant). The event store is imported on that first read, as a chunk of its
  * own: the create and the buyer's reads (the payment's path) never need it.
  */
-let resultEvents: Promise<EventStore> | undefined;
-function loadResultEvents(): Promise<EventStore> {
-  resultEvents ??= import('../adapters/dynamo-event-store').then(
-    (module) => new module.DynamoEventStore(documentClient, storeConfig.tableName),
-    (error: unknown) => {
-      resultEvents = undefined;
-      throw error;
-    },
-  );
-  return resultEvents;
-}
+const loadResultEvents = importOnce(
+  async (): Promise<EventStore> =>
+    new (await import('../adapters/dynamo-event-store')).DynamoEventStore(documentClient, storeConfig.tableName),
+);
 /**
  * Read only, too: the instrument of a paid checkout, for the ledger in the merchant's views (GET,
  * list, cancel). The repository is imported on that first read, as a chunk of its own: the create

@@ -324,7 +324,6 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
   return result;
 }
 
-/** Maps any error that escaped the route pipeline (routing, auth, idempotency) to JSON. */
 /** Lost races are answered but never stored, so the client's retry with the same key runs again. */
 function isStorable(error: unknown): boolean {
   return !(error instanceof ConcurrentModificationError) && !(isPaystepError(error) && error.status >= 500);
@@ -446,6 +445,10 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     return { ...response, headers: { ...response.headers, [API_VERSION_HEADER.toLowerCase()]: apiVersion } };
   };
 
+  /** An error that escaped the route pipeline's own answers, or the function's imminent timeout, as JSON. */
+  const lastResort = (error: unknown, event: APIGatewayProxyEventV2 | undefined): APIGatewayProxyStructuredResultV2 =>
+    errorResponse(error, logger, event?.routeKey, event ? requestIdOf(event) : undefined);
+
   const answer = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       // Routing and authentication errors are answered inside the scope too, so their log lines
@@ -458,7 +461,7 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
         }
       });
     } catch (error) {
-      return errorResponse(error, logger, event?.routeKey, event ? requestIdOf(event) : undefined);
+      return lastResort(error, event);
     }
   };
 
@@ -468,9 +471,9 @@ export function createApiHandler(routes: RouteTable, deps: ApiDependencies): Api
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<APIGatewayProxyStructuredResultV2>((resolveTimeout) => {
       timer = setTimeout(() => {
-        const error = new Error('The function is about to time out');
-        error.name = 'TimeoutError';
-        resolveTimeout(errorResponse(error, logger, event?.routeKey, event ? requestIdOf(event) : undefined));
+        resolveTimeout(
+          lastResort(Object.assign(new Error('The function is about to time out'), { name: 'TimeoutError' }), event),
+        );
       }, remainingMs - TIMEOUT_EARLY_MS);
     });
     try {

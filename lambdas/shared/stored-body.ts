@@ -9,8 +9,8 @@
  * DICTIONARY_V1 (a test pins its hash). To improve it, add DICTIONARY_V2 with encoding
  * `deflate-v2` and keep inflating `deflate-v1`.
  */
-import { createRequire } from 'node:module';
 import type * as Zlib from 'node:zlib';
+import { load } from '../adapters/node-http';
 
 /**
  * node:zlib on the first body packed or unpacked, not at a cold start (about 2 ms of module
@@ -18,7 +18,7 @@ import type * as Zlib from 'node:zlib';
  * replay no body.
  */
 let zlibModule: typeof Zlib | undefined;
-const zlib = (): typeof Zlib => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib);
+const zlib = (): typeof Zlib => (zlibModule ??= load('node:zlib') as typeof Zlib);
 
 export const DICTIONARY_V1 = Buffer.from(
   '{"error":{"code":"","message":"","param":"","request_id":""}}' +
