@@ -157,6 +157,38 @@ export function checkoutFromItem(item: Record<string, unknown>): Checkout {
   return { ...checkout, payment };
 }
 
+/**
+ * The items getCheckout read, by the Checkout it returned, for items of the current layout only:
+ * listEvents(id, thatCheckout) builds the timeline from the same read (no second read of the
+ * item, and the status and the timeline are one snapshot). Any other Checkout object (a copy, a
+ * transition's result) is not here, so its timeline is queried.
+ */
+const timelineOfRead = new WeakMap<Checkout, Record<string, unknown>>();
+
+/**
+ * Oldest first: the `created` row (from `createdAt`), then the item's `events`, merged with the
+ * previous version's `EVENT#` rows (`oldRows`).
+ */
+function timelineOf(checkoutId: string, item: Record<string, unknown> | undefined, oldRows: CheckoutEvent[]): CheckoutEvent[] {
+  const events: CheckoutEvent[] = [...oldRows];
+  if (item !== undefined) {
+    if (!oldRows.some((row) => row.type === 'created')) {
+      events.unshift({
+        checkoutId,
+        type: 'created',
+        at: (item['createdAt'] as string | undefined) ?? ownerFromGsi2(item).createdAt!,
+      });
+    }
+    const stored = Array.isArray(item['events']) ? (item['events'] as unknown[]) : [];
+    events.push(...stored.map((row) => rowFromStorage(checkoutId, row)));
+  }
+  // Stable: rows with the same instant keep the order they were written in.
+  return events
+    .map((event, position) => ({ event, position }))
+    .sort((a, b) => (a.event.at < b.event.at ? -1 : a.event.at > b.event.at ? 1 : a.position - b.position))
+    .map(({ event }) => event);
+}
+
 /** A timeline row as stored in the item's `events` list (dynamo-checkout-layout.ts; the checkout id is the item's). */
 function storedEvent(event: EventInput, now: string): StoredRow {
   return storedRow(withoutUndefined({ type: event.type, at: event.at ?? now, data: event.data }));
@@ -248,7 +280,12 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
   /** Strongly consistent read, so a status just written is what the next decision sees. */
   async getCheckout(checkoutId: string): Promise<Checkout | undefined> {
     const item = await this.getItem(checkoutId);
-    return item === undefined ? undefined : checkoutFromItem(item);
+    if (item === undefined) return undefined;
+    const checkout = checkoutFromItem(item);
+    // An item with gsi2 keys was created by the layout that keeps the whole timeline on the item
+    // (the keys came with it, in the same change): listEvents can answer from this very read.
+    if (item['gsi2pk'] !== undefined) timelineOfRead.set(checkout, item);
+    return checkout;
   }
 
   async findCheckoutByOrderRef(merchantId: string, merchantOrderRef: string): Promise<Checkout | undefined> {
@@ -368,11 +405,14 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
 
   /**
    * Oldest first: the `created` row (from `createdAt`), then the item's `events`, merged with the
-   * `EVENT#` row items of checkouts written by the previous version. One consistent Query over
+   * `EVENT#` row items of checkouts written by the previous version. Given the checkout getCheckout
+   * returned for an item of the current layout, from that read; otherwise one consistent Query over
    * the checkout's partition from `CHECKOUT` to the last `EVENT#` row reads the item and those
    * rows together (the `EVENTKEY#` markers sort after and are not read).
    */
-  async listEvents(checkoutId: string): Promise<CheckoutEvent[]> {
+  async listEvents(checkoutId: string, read?: Checkout): Promise<CheckoutEvent[]> {
+    const readItem = read !== undefined && read.id === checkoutId ? timelineOfRead.get(read) : undefined;
+    if (readItem !== undefined) return timelineOf(checkoutId, readItem, []);
     let items: Record<string, unknown>[];
     try {
       const answer = await this.client.send(
@@ -403,23 +443,7 @@ export class DynamoCheckoutRepository implements CheckoutRepository, CheckoutQue
     }
     const item = items.find((candidate) => candidate['sk'] === CHECKOUT_SK);
     const oldRows = items.filter((candidate) => candidate['sk'] !== CHECKOUT_SK).map((row) => rowFromStorage(checkoutId, row));
-    const events: CheckoutEvent[] = [...oldRows];
-    if (item !== undefined) {
-      if (!oldRows.some((row) => row.type === 'created')) {
-        events.unshift({
-          checkoutId,
-          type: 'created',
-          at: (item['createdAt'] as string | undefined) ?? ownerFromGsi2(item).createdAt!,
-        });
-      }
-      const stored = Array.isArray(item['events']) ? (item['events'] as unknown[]) : [];
-      events.push(...stored.map((row) => rowFromStorage(checkoutId, row)));
-    }
-    // Stable: rows with the same instant keep the order they were written in.
-    return events
-      .map((event, position) => ({ event, position }))
-      .sort((a, b) => (a.event.at < b.event.at ? -1 : a.event.at > b.event.at ? 1 : a.position - b.position))
-      .map(({ event }) => event);
+    return timelineOf(checkoutId, item, oldRows);
   }
 
   /**

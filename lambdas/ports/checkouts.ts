@@ -68,7 +68,11 @@ export interface CheckoutRepository {
   ): Promise<Checkout>;
   /** Appends a timeline row (idempotent when `dedupeKey` is given: a second write is a no-op). */
   appendEvent(event: CheckoutEvent, dedupeKey?: string): Promise<void>;
-  listEvents(checkoutId: string): Promise<CheckoutEvent[]>;
+  /**
+   * The timeline, oldest first. `read`: the checkout as getCheckout returned it, which lets the
+   * repository answer from that read instead of reading again (the same snapshot as its status).
+   */
+  listEvents(checkoutId: string, read?: Checkout): Promise<CheckoutEvent[]>;
 }
 
 export interface CheckoutListQuery {

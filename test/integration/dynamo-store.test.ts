@@ -824,6 +824,76 @@ describe('DynamoCheckoutRepository transitions on a checkout the caller read', (
   });
 });
 
+describe('DynamoCheckoutRepository timeline from the checkout the caller read', () => {
+  it('answers from that read with no second call, the same rows a query gives, and queries for any other copy', async () => {
+    // Prepare: a checkout with rows on its item, and a row appended after the read
+    const checkout = newCheckout();
+    await checkouts.createCheckout(checkout);
+    await checkouts.transitionCheckout({
+      checkoutId: checkout.id,
+      from: ['open'],
+      to: 'processing',
+      event: { type: 'payment_started' },
+    });
+    const { client, calls } = recordingClient();
+    const recorded = new DynamoCheckoutRepository(client, db.tableName);
+    const read = await recorded.getCheckout(checkout.id);
+    await checkouts.appendEvent({ checkoutId: checkout.id, type: 'psp_callback', at: new Date().toISOString() });
+    // Act
+    const fromRead = await recorded.listEvents(checkout.id, read);
+    const afterRead = calls.map((call) => call.command);
+    const fromCopy = await recorded.listEvents(checkout.id, { ...read! });
+    const queried = await recorded.listEvents(checkout.id);
+    client.destroy();
+    // Assess: the read's snapshot (no row appended after it), then the item as it is now
+    expect(afterRead).toEqual(['GetItemCommand']);
+    expect(fromRead.map((event) => event.type)).toEqual(['created', 'payment_started']);
+    expect(fromCopy.map((event) => event.type)).toEqual(['created', 'payment_started', 'psp_callback']);
+    expect(queried).toEqual(fromCopy);
+    expect(calls.map((call) => call.command)).toEqual(['GetItemCommand', 'QueryCommand', 'QueryCommand']);
+  });
+
+  it("queries a previous-version item's partition even when given its read, so its old rows are kept", async () => {
+    // Prepare: an item without gsi2 keys and a timeline row item beside it, as the previous version stored them
+    const checkout = newCheckout();
+    const { expiresAt, ...fields } = checkout;
+    const pk = `CHECKOUT#${checkout.id}`;
+    const later = new Date(Date.parse(checkout.createdAt) + 1000).toISOString();
+    await documentClient.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          pk,
+          sk: 'CHECKOUT',
+          entity: 'checkout',
+          gsi1pk: `MERCHANT#${checkout.merchantId}#CHECKOUTS`,
+          gsi1sk: `${checkout.createdAt}#${checkout.id}`,
+          ...fields,
+          checkoutExpiresAt: expiresAt,
+        },
+      }),
+    );
+    await documentClient.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          pk,
+          sk: `EVENT#${later}#psp_callback#cccc`,
+          entity: 'checkout_event',
+          checkoutId: checkout.id,
+          type: 'psp_callback',
+          at: later,
+        },
+      }),
+    );
+    const read = await checkouts.getCheckout(checkout.id);
+    // Act
+    const events = await checkouts.listEvents(checkout.id, read);
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['created', 'psp_callback']);
+  });
+});
+
 describe('DynamoCheckoutRepository payment updates on a checkout the caller read', () => {
   const payment = { paymentToken: 'tok_1', connector: 'sandbox', authorizedAmount: 10050, capturedAmount: 0, voided: false };
 

@@ -41,14 +41,14 @@ export async function loadCheckoutDetails(
   if (isLedgerHeld(current)) {
     const ledgered = await withLedger(deps.instruments, current);
     const [stored, webhookRows] = await Promise.all([
-      deps.checkouts.listEvents(ledgered.checkout.id),
+      deps.checkouts.listEvents(current.id, current),
       deps.webhookRows?.(ledgered.checkout) ?? [],
     ]);
     return { ...ledgered, events: mergeByTime(stored, webhookRows) };
   }
   const [ledgered, stored, webhookRows] = await Promise.all([
     withLedger(deps.instruments, current),
-    deps.checkouts.listEvents(current.id),
+    deps.checkouts.listEvents(current.id, current),
     deps.webhookRows?.(current) ?? [],
   ]);
   return { ...ledgered, events: mergeByTime(stored, webhookRows) };
