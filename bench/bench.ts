@@ -46,6 +46,7 @@ import { PaystepClient } from '../local/paystep-client';
 import { stateMachineArnFor } from '../local/stepfunctions-emulator';
 import { BUNDLE_REPORT_DIR } from '../lib/bundle-report';
 import { LOCAL_TABLE_NAME } from '../lib/table-schema';
+import { WEBHOOK_DISPATCHER } from '../lib/stateless-stack';
 import {
   createCheckout,
   numberOption,
@@ -75,7 +76,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log;
   const loadAverageBefore = loadavg();
   log(`bench: starting the local stack (in memory)...`);
-  const stack = await startBenchStack();
+  // The dispatcher polls for due retries at the pace it does on AWS (every WEBHOOK_DISPATCHER.pollMs
+  // while a scheduled run lasts), not `npm start`'s 250 ms: the result webhooks go out from the saga
+  // in-process either way, and a faster poll would charge every checkout reads AWS does not make.
+  const stack = await startBenchStack({ env: { PAYSTEP_WEBHOOK_DISPATCH_INTERVAL_MS: String(WEBHOOK_DISPATCHER.pollMs) } });
   try {
     // The load generator's requests over node:http keep-alive (keep-alive-fetch.ts: less of its CPU taken from the stack).
     const api = new PaystepClient(stack.apiUrl, keepAliveFetch);

@@ -136,6 +136,16 @@ interface Invocation {
   counters: EntryCounters;
   /** Set once it wrote or delivered: a scheduled run that did neither is idle. */
   worked: boolean;
+  /** Set once it returned (or threw). */
+  ended?: boolean;
+  /** Run once it has ended (afterInvocation). */
+  onEnd?: (() => void)[];
+}
+
+/** Runs `task` once `invocation` has ended: at once when it has, or when there is none. */
+function afterInvocation(invocation: Invocation | undefined, task: () => void): void {
+  if (invocation === undefined || invocation.ended === true) task();
+  else (invocation.onEnd ??= []).push(task);
 }
 
 function emptyCounters(kind: EntryKind, routeKey?: string): EntryCounters {
@@ -236,6 +246,10 @@ export function installInvocationCounting(): void {
         // Anything it left running is counted on the entry's row from now on.
         invocation.counters = target;
         invocation.worked = true;
+        invocation.ended = true;
+        const pending = invocation.onEnd ?? [];
+        invocation.onEnd = undefined;
+        for (const task of pending) task();
       }
     };
     return wrapped as unknown as typeof handler;
@@ -394,17 +408,22 @@ export function isWebhookEvent(body: string): boolean {
   }
 }
 
-function noteDelivered(body: string): void {
+function noteDelivered(body: string, sender: Invocation | undefined): void {
   const checkoutId = resultWebhookCheckoutId(body);
   if (checkoutId === undefined) return;
-  deliveredCheckouts.add(checkoutId);
-  for (const wake of deliveryWaiters.get(checkoutId) ?? []) wake();
-  deliveryWaiters.delete(checkoutId);
+  // Told once the sending invocation has returned, so the delivery it records is stored by then:
+  // the load generator's one read of the checkout finds it (instead of reading again).
+  afterInvocation(sender, () => {
+    deliveredCheckouts.add(checkoutId);
+    for (const wake of deliveryWaiters.get(checkoutId) ?? []) wake();
+    deliveryWaiters.delete(checkoutId);
+  });
 }
 
 /**
- * Resolves true once a result webhook for `checkoutId` was answered 2xx (at once if it already
- * was), false after `timeoutMs`. Lets the load generator wait without polling the API.
+ * Resolves true once a result webhook for `checkoutId` was answered 2xx and the invocation that
+ * sent it has returned (at once if that already happened), false after `timeoutMs`. Lets the load
+ * generator wait without polling the API.
  */
 export function whenResultWebhookDelivered(checkoutId: string, timeoutMs: number): Promise<boolean> {
   if (deliveredCheckouts.has(checkoutId)) return Promise.resolve(true);
@@ -430,11 +449,19 @@ export function installWebhookDeliveryCounting(): void {
   deliveryCounting = true;
   const bodies = new WeakMap<object, string[]>();
   const started = new WeakSet<object>();
+  // The invocation each delivery was sent from (the request starts inside its scope).
+  const senders = new WeakMap<object, Invocation>();
+  const start = (request: object, webhookId: string): void => {
+    started.add(request);
+    countDelivery(webhookId);
+    const sender = invocationScope.getStore()?.counting as Invocation | undefined;
+    if (sender !== undefined) senders.set(request, sender);
+  };
   const answered = (request: object, statusCode: number | undefined): void => {
     if (!started.has(request) || statusCode === undefined || statusCode < 200 || statusCode >= 300) return;
     webhooks.delivered += 1;
     const body = bodies.get(request);
-    if (body !== undefined) noteDelivered(body.join(''));
+    if (body !== undefined) noteDelivered(body.join(''), senders.get(request));
   };
   // The start message comes once the body is already written: keep a webhook's body as it is written.
   const proto = ClientRequest.prototype as unknown as Record<
@@ -461,8 +488,7 @@ export function installWebhookDeliveryCounting(): void {
     const body = bodies.get(request);
     // Signed the same way, the inventory confirmation request is no webhook: it carries no event type.
     if (webhookId === undefined || (body !== undefined && !isWebhookEvent(body.join('')))) return;
-    started.add(request);
-    countDelivery(webhookId);
+    start(request, webhookId);
   });
   subscribe('http.client.response.finish', (message) => {
     const { request, response } = message as { request: object; response: { statusCode?: number } };
@@ -472,8 +498,7 @@ export function installWebhookDeliveryCounting(): void {
     const request = (message as { request: object }).request;
     const webhookId = outgoingHeader(request, 'webhook-id');
     if (webhookId === undefined) return;
-    started.add(request);
-    countDelivery(webhookId);
+    start(request, webhookId);
     const body = (request as { body?: unknown }).body;
     if (typeof body === 'string') bodies.set(request, [body]);
   });

@@ -242,4 +242,53 @@ describe('bench invocation and delivery counting', () => {
     expect(snapshotCounters().webhooks).toEqual({ attempts: 2, delivered: 2, distinctWebhookIds: 1 });
     expect(snapshotCounters().entries['(outside a handler)']?.webhookDeliveries).toBe(2);
   });
+
+  it('tells of a result webhook sent inside an invocation only once that invocation has returned', async () => {
+    // Prepare: both hooks installed, a merchant endpoint answering 204, a step that stores its record after the answer.
+    installInvocationCounting();
+    installWebhookDeliveryCounting();
+    server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(204);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const hook = (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK] as LocalInvocationHook;
+    const moments: string[] = [];
+    let finishStep: () => void = () => undefined;
+    const step = hook('some-step', async (_input: unknown) => {
+      await new Promise<void>((resolve, reject) => {
+        const body = JSON.stringify({ type: 'checkout.succeeded', data: { object: { id: 'chk_after_step' } } });
+        const req = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: '/webhooks', headers: { 'webhook-id': 'msg_step' } },
+          (res) => {
+            res.resume();
+            res.on('end', resolve);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      moments.push('answered');
+      await new Promise<void>((resolve) => (finishStep = resolve));
+      moments.push('stored');
+    });
+    resetCounters();
+    const told = whenResultWebhookDelivered('chk_after_step', 5_000).then((seen) => moments.push(`told ${seen}`));
+    // Act
+    const running = step({ checkoutId: 'chk_after_step' });
+    while (!moments.includes('answered')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const beforeReturn = [...moments];
+    finishStep();
+    await running;
+    await told;
+    // Assess
+    expect(beforeReturn).toEqual(['answered']);
+    expect(moments).toEqual(['answered', 'stored', 'told true']);
+    delete (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK];
+  });
 });
