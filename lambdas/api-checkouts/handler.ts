@@ -11,7 +11,8 @@ import { createApiHandler, type ApiRequest, type ApiResult } from '../shared/htt
 import { builtOnFirstUse, createCheckoutInputSchema, listCheckoutsQuerySchema, parseInput } from '../shared/validation';
 import { toCheckoutView, toListView, toPublicCheckoutView } from '../shared/views';
 import { customerRepository } from '../shared/customer-wiring';
-import { checkoutQueries, checkoutRepository } from '../shared/checkout-wiring';
+import { checkoutRepository } from '../shared/checkout-wiring';
+import { DynamoCheckoutListing } from '../adapters/dynamo-checkout-listing';
 import { documentClient, merchantRepository, storeConfig } from '../shared/wiring';
 import { cancelCheckout } from '../use-cases/checkouts/cancel-checkout';
 import type { CheckoutDetails } from '../use-cases/checkouts/checkout-details';
@@ -46,7 +47,7 @@ const instruments: Pick<InstrumentRepository, 'getInstrument'> = {
 const deps = {
   checkouts: checkoutRepository,
   customers: customerRepository,
-  queries: checkoutQueries,
+  queries: new DynamoCheckoutListing(documentClient, storeConfig.tableName),
   instruments,
   merchants: merchantRepository,
   webhookRows: async (checkout: Checkout) => checkoutWebhookRows(await loadResultEvents(), checkout),

@@ -6,10 +6,7 @@
  * client-secret authentication imports it on first use (api-wiring.ts).
  */
 import { DynamoCheckoutRepository } from '../adapters/dynamo-checkout-repository';
-import type { CheckoutQueries, CheckoutRepository } from '../ports/checkouts';
+import type { CheckoutRepository } from '../ports/checkouts';
 import { documentClient, storeConfig } from './wiring';
 
-const checkouts = new DynamoCheckoutRepository(documentClient, storeConfig.tableName);
-
-export const checkoutRepository: CheckoutRepository = checkouts;
-export const checkoutQueries: CheckoutQueries = checkouts;
+export const checkoutRepository: CheckoutRepository = new DynamoCheckoutRepository(documentClient, storeConfig.tableName);

@@ -19,6 +19,7 @@ import { dynamoItemBytes } from '../../bench/instrumentation';
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { freePort } from '../../local/net';
 import { DynamoCheckoutRepository } from '../../lambdas/adapters/dynamo-checkout-repository';
+import { DynamoCheckoutListing } from '../../lambdas/adapters/dynamo-checkout-listing';
 import { DynamoIdempotencyStore } from '../../lambdas/adapters/dynamo-idempotency-store';
 import { DynamoMerchantRepository, clearMerchantCaches } from '../../lambdas/adapters/dynamo-merchant-repository';
 import { DynamoWebhookEndpointRepository } from '../../lambdas/adapters/dynamo-webhook-endpoints';
@@ -45,6 +46,7 @@ let db: DynamoDbLocal;
 let documentClient: DynamoDBDocumentClient;
 let merchants: DynamoMerchantRepository;
 let checkouts: DynamoCheckoutRepository;
+let listing: DynamoCheckoutListing;
 let idempotency: DynamoIdempotencyStore;
 
 function newMerchant(overrides: Partial<Merchant> = {}): Merchant {
@@ -100,6 +102,7 @@ beforeAll(async () => {
   documentClient = createDocumentClient({ ...LOCAL_AWS, endpoint: db.endpoint });
   merchants = new DynamoMerchantRepository(documentClient, db.tableName);
   checkouts = new DynamoCheckoutRepository(documentClient, db.tableName);
+  listing = new DynamoCheckoutListing(documentClient, db.tableName);
   idempotency = new DynamoIdempotencyStore(documentClient, db.tableName);
 });
 
@@ -649,8 +652,8 @@ describe('DynamoCheckoutRepository', () => {
       created.push(checkout);
     }
     // Act
-    const first = await checkouts.listCheckoutsByMerchant(merchantId, { limit: 2 });
-    const second = await checkouts.listCheckoutsByMerchant(merchantId, { limit: 2, cursor: first.nextCursor! });
+    const first = await listing.listCheckoutsByMerchant(merchantId, { limit: 2 });
+    const second = await listing.listCheckoutsByMerchant(merchantId, { limit: 2, cursor: first.nextCursor! });
     // Assess
     expect(first.checkouts.map((c) => c.id)).toEqual([created[2]!.id, created[1]!.id]);
     expect(second.checkouts.map((c) => c.id)).toEqual([created[0]!.id]);
@@ -691,25 +694,25 @@ describe('DynamoCheckoutRepository listing on gsi2', () => {
     const pages: string[][] = [];
     let cursor: string | undefined;
     for (const limit of [3, 2, 5]) {
-      const page = await checkouts.listCheckoutsByMerchant(merchantId, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      const page = await listing.listCheckoutsByMerchant(merchantId, { limit, ...(cursor !== undefined ? { cursor } : {}) });
       pages.push(page.checkouts.map((checkout) => checkout.id));
       cursor = page.nextCursor;
     }
-    const exact = await checkouts.listCheckoutsByMerchant(merchantId, { limit: 4 });
+    const exact = await listing.listCheckoutsByMerchant(merchantId, { limit: 4 });
     // Assess
     const newestFirst = [...created].reverse().map((checkout) => checkout.id);
     expect(pages).toEqual([newestFirst.slice(0, 3), newestFirst.slice(3, 5), newestFirst.slice(5)]);
     expect(cursor).toBeUndefined();
     expect(exact.checkouts.map((checkout) => checkout.id)).toEqual(newestFirst.slice(0, 4));
     expect(exact.nextCursor).toBeDefined();
-    expect((await checkouts.listCheckoutsByMerchant(merchantId, { limit: 2 })).checkouts[0]).toEqual(created[5]);
+    expect((await listing.listCheckoutsByMerchant(merchantId, { limit: 2 })).checkouts[0]).toEqual(created[5]);
   });
 
   it("refuses a cursor from another merchant's list shape or a forged one", async () => {
     // Prepare
     const forged = Buffer.from(JSON.stringify(['g2', '2031', 'MERCHANT#x'])).toString('base64url');
     // Act
-    const attempt = checkouts.listCheckoutsByMerchant(generateMerchantId(), { limit: 2, cursor: forged });
+    const attempt = listing.listCheckoutsByMerchant(generateMerchantId(), { limit: 2, cursor: forged });
     // Assess
     await expect(attempt).rejects.toMatchObject({ param: 'cursor' });
   });
