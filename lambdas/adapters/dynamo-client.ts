@@ -172,12 +172,20 @@ export class DynamoDBDocumentClient {
   private readonly middlewares: { middleware: Middleware; rank: number }[] = [];
 
   constructor({ requestTimeouts, ...options }: DocumentClientOptions = {}) {
+    // The caller's endpoint (DYNAMODB_ENDPOINT: DynamoDB Local), else the SDK's variables
+    // AWS_ENDPOINT_URL_DYNAMODB then AWS_ENDPOINT_URL, as the SDK client did; only the caller's
+    // turns the default timeouts off, as for the other services' clients. (aws-client-options.ts'
+    // endpointFromEnv reads the same variables; importing it here would bring that module, and the
+    // client factory beside it, into every function's cold start.)
+    const env = process.env;
+    const endpoint = options.endpoint ?? (env['AWS_ENDPOINT_URL_DYNAMODB'] || env['AWS_ENDPOINT_URL'] || undefined);
     this.client = new AwsJsonClient({
       service: 'dynamodb',
       targetPrefix: 'DynamoDB_20120810',
       jsonVersion: '1.0',
-      timeouts: requestTimeouts,
+      timeouts: requestTimeouts ?? options.endpoint === undefined,
       ...options,
+      ...(endpoint !== undefined ? { endpoint } : {}),
     });
   }
 
