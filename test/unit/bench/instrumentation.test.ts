@@ -149,6 +149,31 @@ describe('bench index units for a keys-only index (AWS rule)', () => {
 describe('bench invocation and delivery counting', () => {
   let server: Server | undefined;
 
+  /** A merchant endpoint on a loopback port that answers 204 to everything; its port. */
+  async function merchantEndpoint(): Promise<number> {
+    server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(204);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** POSTs `body` with `headers` to that endpoint over node:http; resolves once the answer ended. */
+  function postTo(port: number, headers: Record<string, string>, body: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/webhooks', headers }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   afterEach(async () => {
     await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
     server = undefined;
@@ -209,24 +234,8 @@ describe('bench invocation and delivery counting', () => {
   it('counts a webhook delivery by its webhook-id header and tells when a result webhook was delivered', async () => {
     // Prepare: a merchant endpoint answering 204, the counting installed.
     installWebhookDeliveryCounting();
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(204);
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const post = (headers: Record<string, string>, body: string) =>
-      new Promise<void>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/webhooks', headers }, (res) => {
-          res.resume();
-          res.on('end', resolve);
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+    const port = await merchantEndpoint();
+    const post = (headers: Record<string, string>, body: string) => postTo(port, headers, body);
     resetCounters();
     const waiting = whenResultWebhookDelivered('chk_delivered', 5_000);
     // Act: the same webhook twice (a retry), a request that is not a webhook, and a signed merchant call that is no event.
@@ -247,31 +256,13 @@ describe('bench invocation and delivery counting', () => {
     // Prepare: both hooks installed, a merchant endpoint answering 204, a step that stores its record after the answer.
     installInvocationCounting();
     installWebhookDeliveryCounting();
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(204);
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const port = await merchantEndpoint();
     const hook = (globalThis as Record<symbol, unknown>)[LOCAL_INVOCATION_HOOK] as LocalInvocationHook;
     const moments: string[] = [];
     let finishStep: () => void = () => undefined;
     const step = hook('some-step', async (_input: unknown) => {
-      await new Promise<void>((resolve, reject) => {
-        const body = JSON.stringify({ type: 'checkout.succeeded', data: { object: { id: 'chk_after_step' } } });
-        const req = httpRequest(
-          { host: '127.0.0.1', port, method: 'POST', path: '/webhooks', headers: { 'webhook-id': 'msg_step' } },
-          (res) => {
-            res.resume();
-            res.on('end', resolve);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+      const body = JSON.stringify({ type: 'checkout.succeeded', data: { object: { id: 'chk_after_step' } } });
+      await postTo(port, { 'webhook-id': 'msg_step' }, body);
       moments.push('answered');
       await new Promise<void>((resolve) => (finishStep = resolve));
       moments.push('stored');
