@@ -9,7 +9,7 @@
 import type { CheckoutPayment, CheckoutStatus, FailureReason } from '../../domain/model';
 import { inventoryDecided } from './inventory-confirmation';
 import { notifyMerchant, type NotifyMerchantOutput, type NotifyMerchantPorts } from './notify-merchant';
-import { recordOutcome, type RecordOutcomePorts } from './record-outcome';
+import { recordOutcomeWriting, type RecordOutcomePorts } from './record-outcome';
 import type { StepInput } from './shared';
 import { voidAuthorization, type VoidAuthorizationOutput, type VoidAuthorizationPorts } from './void-authorization';
 
@@ -137,11 +137,12 @@ export async function failPayment(deps: FailPaymentPorts, { checkoutId, failure 
       voided = { voided: false, error: error.name };
     }
   }
-  const recorded = await recordOutcome(deps, {
+  const recorded = await recordOutcomeWriting(deps, {
     checkoutId,
     outcome: { status: 'failed', reason: outcome.reason, ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}) },
   });
-  const notified = await notifyMerchant(deps, { checkoutId });
+  // The checkout as this run's terminal write left it, when that write landed: the notify does not read it again.
+  const notified = await notifyMerchant(deps, { checkoutId }, recorded.written);
   return {
     reason: outcome.reason,
     source: outcome.source,

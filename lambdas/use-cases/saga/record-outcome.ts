@@ -146,5 +146,5 @@ export async function recordOutcomeWriting(
     },
     event: { type: 'failed', data: { failure_reason: outcome.reason, message, captured_amount: captured } },
   });
-  return { status: updated.status };
+  return { status: updated.status, written: updated };
 }

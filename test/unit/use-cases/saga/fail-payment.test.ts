@@ -3,7 +3,7 @@
  * and error name (the mapping the ASL's Pass states held before), a void only when something can
  * be authorized, the terminal `failed` write, and the result webhook in-process.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PaymentDeclinedError, PspRejectedError, PspUnavailableError } from '../../../../lambdas/errors';
 import { authorizePayment } from '../../../../lambdas/use-cases/saga/authorize-payment';
 import {
@@ -143,6 +143,21 @@ describe('failPayment', () => {
       failureReason: 'inventory_rejected',
       failureMessage: 'Insufficient inventory',
     });
+    expect(world.sender.sent.map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.voided', 'checkout.failed']);
+  });
+
+  it('reads the checkout once for the void and once for the terminal write, and hands the written one to the notify', async () => {
+    // Prepare: authorized, then refused by the merchant; the checkout reads counted from here
+    await authorizePayment(world.deps, input);
+    const reads = vi.spyOn(world.checkouts, 'getCheckout');
+    // Act
+    const result = await failPayment(
+      world.terminalDeps,
+      failing({ CapturePayment: { Error: 'InventoryRejectedError', Cause: 'Insufficient inventory' } }),
+    );
+    // Assess: the notify published from the checkout the terminal write left, with no read of its own
+    expect(result).toMatchObject({ status: 'failed', notified: { delivered: 2 } });
+    expect(reads).toHaveBeenCalledTimes(2);
     expect(world.sender.sent.map((s) => JSON.parse(s.message.body).type)).toEqual(['payment.voided', 'checkout.failed']);
   });
 
