@@ -9,21 +9,13 @@
  * a test's stand-in), else by the SDK's standard variables AWS_ENDPOINT_URL_<SERVICE> (SFN, KMS,
  * SECRETS_MANAGER), then AWS_ENDPOINT_URL, as the SDK clients did.
  */
-import { AwsJsonClient, type AwsJsonClientOptions } from './aws-json-client';
+import { AwsJsonClient, endpointFromEnv, type AwsJsonClientOptions } from './aws-json-client';
 
 /** What an adapter needs of the client: one call per operation (a test can hand a stub). */
 export type AwsJsonCaller = Pick<AwsJsonClient, 'call'>;
 
 /** What a caller may set besides the service's protocol: endpoint, region, credentials, retries, timeouts. */
 export type AwsClientOverrides = Pick<AwsJsonClientOptions, 'endpoint' | 'region' | 'credentials' | 'maxAttempts' | 'timeouts'>;
-
-/** The SDK's endpoint override for a service (`SFN`, `KMS`, `SECRETS_MANAGER`), if one is set. */
-export function endpointFromEnv(serviceId: string): string | undefined {
-  const specific = process.env[`AWS_ENDPOINT_URL_${serviceId}`];
-  if (specific !== undefined && specific !== '') return specific;
-  const global = process.env['AWS_ENDPOINT_URL'];
-  return global !== undefined && global !== '' ? global : undefined;
-}
 
 /**
  * A client for one service: its protocol settings, the timeouts it gets unless the caller says

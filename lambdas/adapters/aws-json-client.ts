@@ -45,6 +45,17 @@ export interface AwsJsonClientOptions {
   timeouts?: boolean;
 }
 
+/**
+ * The SDK's endpoint override for a service (`DYNAMODB`, `SFN`, `KMS`, `SECRETS_MANAGER`):
+ * AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, if one is set.
+ */
+export function endpointFromEnv(serviceId: string): string | undefined {
+  const specific = process.env[`AWS_ENDPOINT_URL_${serviceId}`];
+  if (specific !== undefined && specific !== '') return specific;
+  const global = process.env['AWS_ENDPOINT_URL'];
+  return global !== undefined && global !== '' ? global : undefined;
+}
+
 /** Bytes as base64, the AWS JSON protocols' form of a blob. */
 export function bytesBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

@@ -14,7 +14,7 @@
 import type * as UtilDynamo from '@aws-sdk/util-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type * as Lib from '@aws-sdk/lib-dynamodb';
-import { AwsJsonClient, base64Bytes, bytesBase64 } from './aws-json-client';
+import { AwsJsonClient, base64Bytes, bytesBase64, endpointFromEnv } from './aws-json-client';
 import { load } from './node-http';
 import type { AwsClientOverrides } from './aws-client-options';
 
@@ -172,13 +172,9 @@ export class DynamoDBDocumentClient {
   private readonly middlewares: { middleware: Middleware; rank: number }[] = [];
 
   constructor({ requestTimeouts, ...options }: DocumentClientOptions = {}) {
-    // The caller's endpoint (DYNAMODB_ENDPOINT: DynamoDB Local), else the SDK's variables
-    // AWS_ENDPOINT_URL_DYNAMODB then AWS_ENDPOINT_URL, as the SDK client did; only the caller's
-    // turns the default timeouts off, as for the other services' clients. (aws-client-options.ts'
-    // endpointFromEnv reads the same variables; importing it here would bring that module, and the
-    // client factory beside it, into every function's cold start.)
-    const env = process.env;
-    const endpoint = options.endpoint ?? (env['AWS_ENDPOINT_URL_DYNAMODB'] || env['AWS_ENDPOINT_URL'] || undefined);
+    // The caller's endpoint (DYNAMODB_ENDPOINT: DynamoDB Local), else the SDK's variables, as the SDK
+    // client did; only the caller's turns the default timeouts off, as for the other services' clients.
+    const endpoint = options.endpoint ?? endpointFromEnv('DYNAMODB');
     this.client = new AwsJsonClient({
       service: 'dynamodb',
       targetPrefix: 'DynamoDB_20120810',

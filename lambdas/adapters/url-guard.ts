@@ -11,18 +11,17 @@
  */
 import type * as Dns from 'node:dns';
 import type { LookupAddress } from 'node:dns';
-import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { UnsafeUrlError } from '../errors';
 import type { MerchantUrlGuard } from '../ports/url-guard';
 
 import { ALLOWED_URL_PORTS, withMerchantPorts, type UrlPolicy } from './url-policy';
+import { load } from './node-http';
 
 // Through require(), not an ESM import (as node:http in node-http.ts): on Node 24 an ESM import of a
 // built-in module builds its ESM facade, which reads every export, at every cold start (ESM imports
 // of node:net and node:dns together cost about 1.8 ms more than require(), issue 14 round 8).
-const load = createRequire(import.meta.url);
 const { lookup: dnsLookup } = load('node:dns') as typeof Dns;
 const { BlockList, isIP } = load('node:net') as typeof Net;
 

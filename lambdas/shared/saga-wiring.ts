@@ -30,6 +30,7 @@ import { webhookEndpointLookup } from './webhook-lookup-wiring';
 import { instrumentRepository } from './instrument-wiring';
 import { checkoutRepository } from './checkout-wiring';
 import { documentClient, merchantRepository, secretCipher, storeConfig } from './wiring';
+import { builtOnFirstUse } from './import-once';
 
 const checkoutBaseUrl = requireEnv('PUBLIC_CHECKOUT_BASE_URL');
 
@@ -48,14 +49,8 @@ const connectorGateways = merchantGatewaysFromEnv(
 /** Every saga step's ports (each step picks its own) and the terminal steps' webhook delivery settings (notifyMerchant in-process). */
 export type SagaWiring = SagaPorts & NotifyMerchantPorts;
 
-/** A value built on first use, then reused for the function's life. */
-function once<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
-}
-
-const outcomeWatch = once(() => new DynamoOutcomeWatch(documentClient, storeConfig.tableName));
-const authorizationPolicy = once(() =>
+const outcomeWatch = builtOnFirstUse(() => new DynamoOutcomeWatch(documentClient, storeConfig.tableName));
+const authorizationPolicy = builtOnFirstUse(() =>
   parseAuthorizationPolicy(
     optionalEnv('AUTHORIZATION_VALIDITY_SECONDS', ''),
     optionalEnv('AUTHORIZATION_EXPIRY_WARNING_SECONDS', ''),

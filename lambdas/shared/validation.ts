@@ -14,6 +14,7 @@ import { formatMajorUnits, maxAmountMinor, normalizeCurrency } from '../domain/m
 import type { MerchantSettingsPatch } from '../domain/merchant-settings';
 import { CAPTURE_METHODS, EXPIRED_AUTHORIZATION_ACTIONS } from '../domain/authorization-hold';
 import { MAX_MERCHANT_ALLOWED_PORTS, merchantPortRefusal } from '../adapters/url-policy';
+import { builtOnFirstUse } from './import-once';
 
 /** Custom issues carry their API error code (and optionally the status) in `params`. */
 interface IssueParams {
@@ -46,14 +47,11 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown)
 }
 
 /**
- * A schema built on its first use rather than when the handler's module loads: building zod
+ * Schemas are built on their first use rather than when the handler's module loads: building zod
  * schemas is the largest part of an API function's own module initialisation (issue 14, round 7),
  * and a function serving several routes then builds only the schemas of the routes it is asked for.
  */
-export function builtOnFirstUse<S>(build: () => S): () => S {
-  let built: S | undefined;
-  return () => (built ??= build());
-}
+export { builtOnFirstUse };
 
 /** Picks one issue and turns it into the public error (one `param` per error, Stripe-style). */
 export function toValidationError(issues: readonly Issue[], input: unknown): ValidationError {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AwsJsonClient } from '../../../lambdas/adapters/aws-json-client';
 import { createDocumentClient, GetCommand } from '../../../lambdas/adapters/dynamo-client';
-import { endpointFromEnv } from '../../../lambdas/adapters/aws-client-options';
+import { endpointFromEnv } from '../../../lambdas/adapters/aws-json-client';
 import { createKmsClient } from '../../../lambdas/adapters/kms-client';
 import { createSecretsManagerClient } from '../../../lambdas/adapters/secrets-manager-client';
 import { createSfnClient } from '../../../lambdas/adapters/sfn-client';
